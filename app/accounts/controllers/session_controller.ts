@@ -1,0 +1,83 @@
+import { inject } from '@adonisjs/core'
+import type { HttpContext } from '@adonisjs/core/http'
+import User from '#accounts/models/user'
+import LoginService from '#accounts/services/login_service'
+import TwoFactorService from '#accounts/services/two_factor_service'
+import AuditLog from '#accounts/services/audit_log'
+import { loginValidator, twoFactorChallengeValidator } from '#accounts/validators/auth_validators'
+
+const PENDING_2FA = 'pending_2fa_user_id'
+
+@inject()
+export default class SessionController {
+  constructor(
+    protected logins: LoginService,
+    protected twoFactor: TwoFactorService
+  ) {}
+
+  async create({ view }: HttpContext) {
+    return view.render('pages/auth/login')
+  }
+
+  async store({ request, response, session, auth, i18n }: HttpContext) {
+    const { email, password } = await request.validateUsing(loginValidator)
+    const result = await this.logins.attempt(email, password, request.ip())
+
+    if (result.kind === 'locked') {
+      session.flashExcept(['password'])
+      session.flashErrors({
+        email: i18n.t('ui.auth.locked', { minutes: Math.ceil(result.retryAfterSeconds / 60) }),
+      })
+      return response.redirect().back()
+    }
+    if (result.kind === 'invalid') {
+      session.flashExcept(['password'])
+      session.flashErrors({ email: i18n.t('ui.auth.invalid_credentials') })
+      return response.redirect().back()
+    }
+
+    if (result.user.twoFactorEnabled) {
+      session.put(PENDING_2FA, result.user.id)
+      return response.redirect().toRoute('session.two_factor.show')
+    }
+    await auth.use('web').login(result.user)
+    await this.logins.recordSuccess(result.user, request.ip())
+    return response.redirect().toRoute(result.user.isStaff ? 'admin.dashboard' : 'customer.dashboard')
+  }
+
+  async showTwoFactor({ view, session, response }: HttpContext) {
+    if (!session.get(PENDING_2FA)) return response.redirect().toRoute('session.create')
+    return view.render('pages/auth/two_factor_challenge')
+  }
+
+  async verifyTwoFactor({ request, response, session, auth, i18n }: HttpContext) {
+    const pendingId = session.get(PENDING_2FA)
+    const user = pendingId ? await User.find(pendingId) : null
+    if (!user) return response.redirect().toRoute('session.create')
+
+    const { code } = await request.validateUsing(twoFactorChallengeValidator)
+    const ip = request.ip()
+    const result = await this.logins.attemptSecondFactor(user, () => this.twoFactor.verifyLogin(user, code, ip), ip)
+    if (result.kind !== 'ok') {
+      const message =
+        result.kind === 'locked'
+          ? i18n.t('ui.auth.locked', { minutes: Math.ceil(result.retryAfterSeconds / 60) })
+          : i18n.t('ui.auth.invalid_code')
+      session.flashErrors({ code: message })
+      return response.redirect().back()
+    }
+    session.forget(PENDING_2FA)
+    await auth.use('web').login(user)
+    await this.logins.recordSuccess(user, ip)
+    return response.redirect().toRoute(user.isStaff ? 'admin.dashboard' : 'customer.dashboard')
+  }
+
+  async destroy({ auth, request, response }: HttpContext) {
+    const user = auth.user
+    await auth.use('web').logout()
+    if (user) {
+      await AuditLog.record({ action: 'auth.logout', actor: user, target: { type: 'user', id: user.id }, ip: request.ip() })
+    }
+    return response.redirect().toRoute('session.create')
+  }
+}

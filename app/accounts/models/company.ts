@@ -1,0 +1,75 @@
+import { DateTime } from 'luxon'
+import { BaseModel, column, hasMany } from '@adonisjs/lucid/orm'
+import type { HasMany } from '@adonisjs/lucid/types/relations'
+import User from '#accounts/models/user'
+
+export const COMPANY_STATUSES = ['pending', 'active', 'suspended', 'terminated'] as const
+export type CompanyStatus = (typeof COMPANY_STATUSES)[number]
+export const DATA_RESIDENCIES = ['eu_only', 'any_with_safeguards'] as const
+export type DataResidency = (typeof DATA_RESIDENCIES)[number]
+
+export default class Company extends BaseModel {
+  @column({ isPrimary: true })
+  declare id: number
+
+  @column()
+  declare legalName: string
+
+  @column()
+  declare legalForm: string
+
+  @column()
+  declare vatId: string | null
+
+  @column()
+  declare registerEntry: string | null
+
+  @column()
+  declare country: string
+
+  @column()
+  declare billingStreet: string
+
+  @column()
+  declare billingPostalCode: string
+
+  @column()
+  declare billingCity: string
+
+  @column()
+  declare billingCountry: string
+
+  @column()
+  declare privacyContactName: string
+
+  @column()
+  declare privacyContactEmail: string
+
+  @column()
+  declare status: CompanyStatus
+
+  @column()
+  declare dataResidency: DataResidency
+
+  @column()
+  declare region: string
+
+  @column.dateTime()
+  declare approvedAt: DateTime | null
+
+  @column.dateTime()
+  declare terminatedAt: DateTime | null
+
+  @column.dateTime({ autoCreate: true })
+  declare createdAt: DateTime
+
+  @column.dateTime({ autoCreate: true, autoUpdate: true })
+  declare updatedAt: DateTime
+
+  @hasMany(() => User)
+  declare users: HasMany<typeof User>
+
+  get isActive() {
+    return this.status === 'active'
+  }
+}

@@ -1,0 +1,57 @@
+/**
+ * The RBAC catalogue: named permissions and the least-privilege roles seeded with them.
+ * Policies check permissions, never role names; the role-permission matrix is data that a
+ * superadmin edits in the admin area. This file only seeds the defaults.
+ */
+export type PermissionScope = 'staff' | 'company'
+
+export const PERMISSIONS = {
+  // Staff (our employees)
+  'admin.access': 'staff',
+  'companies.view': 'staff',
+  'companies.manage': 'staff',
+  'carriers.manage': 'staff',
+  'numbers.manage': 'staff',
+  'fraud.view': 'staff',
+  'fraud.review': 'staff',
+  'privacy.requests.handle': 'staff',
+  'roles.manage': 'staff',
+  'audit.view': 'staff',
+  'staff.manage': 'staff',
+  'calls.live.manage': 'staff',
+  // Customers
+  'calls.place': 'company',
+  'calls.history.view': 'company',
+  'company.users.manage': 'company',
+  'company.settings.manage': 'company',
+  'company.audit.view': 'company',
+  'billing.view': 'company',
+} as const satisfies Record<string, PermissionScope>
+
+export type PermissionName = keyof typeof PERMISSIONS
+
+export const STAFF_ROLES = ['superadmin', 'support', 'fraud_analyst', 'privacy_officer'] as const
+export const COMPANY_ROLES = ['owner', 'admin', 'member'] as const
+export type StaffRoleName = (typeof STAFF_ROLES)[number]
+export type CompanyRoleName = (typeof COMPANY_ROLES)[number]
+
+const staffPermissions = (Object.keys(PERMISSIONS) as PermissionName[]).filter(
+  (name) => PERMISSIONS[name] === 'staff'
+)
+
+export const DEFAULT_ROLE_PERMISSIONS: Record<StaffRoleName | CompanyRoleName, PermissionName[]> = {
+  superadmin: staffPermissions,
+  support: ['admin.access', 'companies.view', 'numbers.manage', 'audit.view'],
+  fraud_analyst: ['admin.access', 'companies.view', 'fraud.view', 'fraud.review'],
+  privacy_officer: ['admin.access', 'companies.view', 'privacy.requests.handle', 'audit.view'],
+  owner: [
+    'calls.place',
+    'calls.history.view',
+    'company.users.manage',
+    'company.settings.manage',
+    'company.audit.view',
+    'billing.view',
+  ],
+  admin: ['calls.place', 'calls.history.view', 'company.users.manage', 'company.audit.view'],
+  member: ['calls.place', 'calls.history.view'],
+}

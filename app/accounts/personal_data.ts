@@ -1,0 +1,76 @@
+import type { PersonalDataDeclaration } from '#core/personal_data'
+
+/** Audit entries keep the full IP for 7 days, then only its network; entries live 12 months. */
+export const AUDIT_IP_FULL_DAYS = 7
+export const AUDIT_RETENTION_MONTHS = 12
+
+const declaration: PersonalDataDeclaration = {
+  module: 'accounts',
+  tables: [
+    {
+      table: 'users',
+      subject: 'user',
+      columns: {
+        full_name: 'name',
+        email: 'email address (login)',
+        password: 'password hash (scrypt)',
+        locale: 'language preference',
+        emergency_street: 'emergency location: street (passed on with 110/112 calls)',
+        emergency_postal_code: 'emergency location: postal code',
+        emergency_city: 'emergency location: city',
+        emergency_country: 'emergency location: country',
+        totp_secret: 'two-factor secret (encrypted)',
+        recovery_codes: 'two-factor recovery codes (hashed)',
+      },
+      purpose: 'customer and staff accounts, login, emergency calls',
+      legalBasis: 'contract',
+      retention: 'for the business relationship; deleted when the account ends (privacy module)',
+    },
+    {
+      table: 'companies',
+      subject: 'company_contact',
+      columns: {
+        legal_name: 'company name (may name a sole trader)',
+        billing_street: 'billing address',
+        billing_postal_code: 'billing address',
+        billing_city: 'billing address',
+        privacy_contact_name: 'privacy contact: name',
+        privacy_contact_email: 'privacy contact: email',
+      },
+      purpose: 'contract, invoicing, privacy contact',
+      legalBasis: 'contract',
+      retention: 'business relationship; invoicing data kept 10 years under HGB § 257 / AO § 147',
+    },
+    {
+      table: 'invitations',
+      subject: 'user',
+      columns: { email: 'invited email address' },
+      purpose: 'invite a colleague to the company account',
+      legalBasis: 'contract',
+      retention: 'deleted one day after expiry (ExpiredTokensJob)',
+    },
+    {
+      table: 'audit_entries',
+      subject: 'user',
+      columns: {
+        actor_email: 'who acted',
+        ip: `IP address, shortened to its network after ${AUDIT_IP_FULL_DAYS} days`,
+        details: 'what changed (no secrets)',
+      },
+      purpose: 'security of the service (Art. 32 GDPR), proof of changes',
+      legalBasis: 'legitimate_interest',
+      retention: `${AUDIT_RETENTION_MONTHS} months (AuditRetentionJob)`,
+    },
+  ],
+  notPersonal: {
+    'roles.name': 'role names such as owner or superadmin',
+    'permissions.name': 'permission names',
+    'companies.vat_id': 'VAT ID of a company (a legal person)',
+    'companies.register_entry': 'commercial register entry of a company',
+    'companies.country': 'country of the company',
+    'companies.billing_country': 'country of the company',
+    'companies.legal_form': 'legal form',
+  },
+}
+
+export default declaration

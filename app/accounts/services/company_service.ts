@@ -1,0 +1,106 @@
+import { DateTime } from 'luxon'
+import db from '@adonisjs/lucid/services/db'
+import Company, { type CompanyStatus } from '#accounts/models/company'
+import User from '#accounts/models/user'
+import RoleService from '#accounts/services/role_service'
+import AuditLog from '#accounts/services/audit_log'
+
+export interface SignupData {
+  legal_name: string
+  legal_form: string
+  country: string
+  vat_id?: string
+  register_entry?: string
+  billing_street: string
+  billing_postal_code: string
+  billing_city: string
+  data_residency: string
+  privacy_contact_name: string
+  privacy_contact_email: string
+  full_name: string
+  email: string
+  password: string
+}
+
+/** Which status changes staff may make. */
+const TRANSITIONS: Record<CompanyStatus, CompanyStatus[]> = {
+  pending: ['active', 'terminated'],
+  active: ['suspended', 'terminated'],
+  suspended: ['active', 'terminated'],
+  terminated: [],
+}
+
+export class InvalidStatusTransition extends Error {}
+
+export default class CompanyService {
+  /** Creates the company (pending) and its owner in one transaction. */
+  async signUp(data: SignupData, ip: string) {
+    const ownerRole = await RoleService.findByName('owner')
+    const { company, owner } = await db.transaction(async (trx) => {
+      const company = await Company.create(
+        {
+          legalName: data.legal_name,
+          legalForm: data.legal_form,
+          country: data.country,
+          vatId: data.vat_id ?? null,
+          registerEntry: data.register_entry ?? null,
+          billingStreet: data.billing_street,
+          billingPostalCode: data.billing_postal_code,
+          billingCity: data.billing_city,
+          billingCountry: data.country,
+          privacyContactName: data.privacy_contact_name,
+          privacyContactEmail: data.privacy_contact_email,
+          status: 'pending',
+          dataResidency: data.data_residency as Company['dataResidency'],
+          region: 'eu',
+        },
+        { client: trx }
+      )
+      const owner = await User.create(
+        {
+          companyId: company.id,
+          roleId: ownerRole.id,
+          isStaff: false,
+          fullName: data.full_name,
+          email: data.email,
+          password: data.password,
+          locale: 'de',
+        },
+        { client: trx }
+      )
+      return { company, owner }
+    })
+    await AuditLog.record({
+      action: 'company.signed_up',
+      actor: owner,
+      companyId: company.id,
+      target: { type: 'company', id: company.id },
+      ip,
+    })
+    return { company, owner }
+  }
+
+  allowedTransitions(company: Company) {
+    return TRANSITIONS[company.status]
+  }
+
+  async changeStatus(company: Company, status: CompanyStatus, actor: User, ip: string, reason?: string) {
+    if (!TRANSITIONS[company.status].includes(status)) {
+      throw new InvalidStatusTransition(`${company.status} -> ${status}`)
+    }
+    const from = company.status
+    company.status = status
+    if (status === 'active' && !company.approvedAt) company.approvedAt = DateTime.utc()
+    if (status === 'terminated') company.terminatedAt = DateTime.utc()
+    await company.save()
+    await AuditLog.record({
+      action: 'company.status.changed',
+      actor,
+      companyId: company.id,
+      target: { type: 'company', id: company.id },
+      details: { from, to: status, ...(reason ? { reason } : {}) },
+      ip,
+    })
+    return company
+  }
+}

@@ -1,0 +1,67 @@
+import { DateTime } from 'luxon'
+import hash from '@adonisjs/core/services/hash'
+import mail from '@adonisjs/mail/services/main'
+import db from '@adonisjs/lucid/services/db'
+import User from '#accounts/models/user'
+import PasswordResetToken from '#accounts/models/password_reset_token'
+import AuditLog from '#accounts/services/audit_log'
+import { hashSecretToken, newSecretToken } from '#core/secret_token'
+import { appUrl } from '#config/app'
+
+const RESET_LINK_MINUTES = 60
+
+export default class PasswordService {
+  /**
+   * Mails a reset link when the address belongs to a user. The caller answers the same either
+   * way, so the form does not reveal which addresses have accounts.
+   */
+  async requestReset(email: string, ip: string, locale: string) {
+    const user = await User.findBy('email', email)
+    if (!user || user.disabledAt) return
+    const { token, hash: tokenHash } = newSecretToken()
+    await PasswordResetToken.create({
+      userId: user.id,
+      tokenHash,
+      expiresAt: DateTime.utc().plus({ minutes: RESET_LINK_MINUTES }),
+    })
+    const link = `${appUrl}/password/reset/${token}`
+    await mail.send((message) => {
+      message
+        .to(user.email)
+        .subject(locale === 'en' ? 'Reset your FluffyCall password' : 'FluffyCall-Passwort zurücksetzen')
+        .htmlView('emails/password_reset', { user, link, minutes: RESET_LINK_MINUTES, locale })
+    })
+    await AuditLog.record({ action: 'auth.password.reset_requested', actor: user, target: { type: 'user', id: user.id }, ip })
+  }
+
+  async findUsableToken(token: string) {
+    const record = await PasswordResetToken.findBy('tokenHash', hashSecretToken(token))
+    if (!record || record.usedAt || record.expiresAt < DateTime.utc()) return null
+    return record
+  }
+
+  /** Sets the new password and spends the token (and every other open token of that user). */
+  async reset(token: string, password: string, ip: string) {
+    const record = await this.findUsableToken(token)
+    if (!record) return null
+    const user = await User.findOrFail(record.userId)
+    await db.transaction(async (trx) => {
+      user.useTransaction(trx)
+      user.password = password
+      user.passwordChangedAt = DateTime.utc()
+      await user.save()
+      await trx.from('password_reset_tokens').where('user_id', user.id).whereNull('used_at').update({ used_at: new Date() })
+    })
+    await AuditLog.record({ action: 'auth.password.reset', actor: user, target: { type: 'user', id: user.id }, ip })
+    return user
+  }
+
+  async change(user: User, currentPassword: string, password: string, ip: string) {
+    if (!(await hash.verify(user.password, currentPassword))) return false
+    user.password = password
+    user.passwordChangedAt = DateTime.utc()
+    await user.save()
+    await AuditLog.record({ action: 'auth.password.changed', actor: user, target: { type: 'user', id: user.id }, ip })
+    return true
+  }
+}

@@ -1,0 +1,53 @@
+import db from '@adonisjs/lucid/services/db'
+import Role from '#accounts/models/role'
+import Permission from '#accounts/models/permission'
+import type User from '#accounts/models/user'
+import AuditLog from '#accounts/services/audit_log'
+import type { CompanyRoleName, StaffRoleName } from '#accounts/permissions'
+
+export default class RoleService {
+  static async findByName(name: StaffRoleName | CompanyRoleName) {
+    return Role.findByOrFail('name', name)
+  }
+
+  /** The whole matrix: roles with the names of their permissions. */
+  async matrix() {
+    const roles = await Role.query().preload('permissions').orderBy('scope', 'desc').orderBy('id')
+    const permissions = await Permission.query().orderBy('scope', 'desc').orderBy('name')
+    return { roles, permissions }
+  }
+
+  /**
+   * Replaces the permissions of every role at once. A permission may only go to roles of its own
+   * scope (staff permissions never to customer roles). Each role whose set changed is audited.
+   */
+  async updateMatrix(grants: Record<string, string[]>, actor: User, ip: string) {
+    const { roles, permissions } = await this.matrix()
+    const byName = new Map(permissions.map((permission) => [permission.name, permission]))
+
+    await db.transaction(async (trx) => {
+      for (const role of roles) {
+        const wanted = (grants[role.name] ?? []).filter(
+          (name) => byName.get(name)?.scope === role.scope
+        )
+        const before = role.permissions.map((permission) => permission.name).sort()
+        const after = [...new Set(wanted)].sort()
+        if (before.join() === after.join()) continue
+
+        role.useTransaction(trx)
+        await role.related('permissions').sync(after.map((name) => byName.get(name)!.id))
+        await AuditLog.record({
+          action: 'role.permissions.changed',
+          actor,
+          companyId: null,
+          target: { type: 'role', id: role.name },
+          details: {
+            added: after.filter((name) => !before.includes(name)),
+            removed: before.filter((name) => !after.includes(name)),
+          },
+          ip,
+        })
+      }
+    })
+  }
+}

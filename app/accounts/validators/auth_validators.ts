@@ -1,0 +1,36 @@
+import vine from '@vinejs/vine'
+import { emailRule, newPasswordRule } from '#accounts/validators/rules'
+
+export const loginValidator = vine.create({
+  email: vine.string().trim().toLowerCase().maxLength(254),
+  password: vine.string().maxLength(128),
+})
+
+export const twoFactorChallengeValidator = vine.create({
+  code: vine.string().trim().maxLength(32),
+})
+
+export const forgotPasswordValidator = vine.create({
+  email: emailRule(),
+})
+
+export const resetPasswordValidator = vine.create({
+  token: vine.string().trim().maxLength(128),
+  password: newPasswordRule(),
+})
+
+export const changePasswordValidator = vine.create({
+  current_password: vine.string().maxLength(128),
+  password: newPasswordRule(),
+})
+
+export const inviteValidator = vine.create({
+  email: emailRule(),
+  role: vine.string().in(['admin', 'member']),
+})
+
+export const acceptInvitationValidator = vine.create({
+  token: vine.string().trim().maxLength(128),
+  full_name: vine.string().trim().minLength(2).maxLength(200),
+  password: newPasswordRule(),
+})

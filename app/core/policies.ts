@@ -1,0 +1,6 @@
+/** Every module's Bouncer policies, lazily imported (as @adonisjs/bouncer expects). */
+export const policies = {
+  CompanyPolicy: () => import('#accounts/policies/company_policy'),
+  RolePolicy: () => import('#accounts/policies/role_policy'),
+  AuditPolicy: () => import('#accounts/policies/audit_policy'),
+}

@@ -1,0 +1,77 @@
+import { Queue, Worker, QueueEvents, type ConnectionOptions } from 'bullmq'
+import type { Logger } from '@adonisjs/core/logger'
+import type { Job, JobQueue, ScheduleOptions } from '#core/queue/types'
+
+/** The scale-out driver: one BullMQ queue on Redis, one worker per process. */
+export default class BullMqQueue implements JobQueue {
+  readonly driver = 'bullmq' as const
+  #jobs = new Map<string, Job<any>>()
+  #queue: Queue
+  #events: QueueEvents
+  #worker?: Worker
+  #dispatched = new Set<string>()
+
+  constructor(
+    private connection: ConnectionOptions,
+    private logger: Logger,
+    private queueName = 'fluffycall',
+    private prefix = 'fluffycall'
+  ) {
+    this.#queue = new Queue(queueName, { connection, prefix })
+    this.#events = new QueueEvents(queueName, { connection, prefix })
+  }
+
+  register<P>(job: Job<P>) {
+    this.#jobs.set(job.name, job)
+  }
+
+  async dispatch<P>(job: Job<P>, payload: P) {
+    this.register(job)
+    const added = await this.#queue.add(job.name, payload, {
+      attempts: 3,
+      backoff: { type: 'exponential', delay: 1000 },
+      removeOnComplete: 1000,
+      removeOnFail: 5000,
+    })
+    if (added.id) this.#dispatched.add(added.id)
+  }
+
+  async schedule<P>(job: Job<P>, payload: P, options: ScheduleOptions) {
+    this.register(job)
+    await this.#queue.upsertJobScheduler(job.name, { every: options.everyMs }, { name: job.name, data: payload })
+  }
+
+  async start() {
+    this.#worker = new Worker(
+      this.queueName,
+      async (queued) => {
+        const job = this.#jobs.get(queued.name)
+        if (!job) throw new Error(`no job registered under "${queued.name}"`)
+        await job.handle(queued.data)
+      },
+      { connection: this.connection, prefix: this.prefix, concurrency: 4 }
+    )
+    this.#worker.on('failed', (queued, error) =>
+      this.logger.error({ err: error, job: queued?.name }, 'job failed')
+    )
+    await this.#worker.waitUntilReady()
+    await this.#events.waitUntilReady()
+  }
+
+  async drain() {
+    const ids = [...this.#dispatched]
+    this.#dispatched.clear()
+    await Promise.allSettled(
+      ids.map(async (id) => {
+        const queued = await this.#queue.getJob(id)
+        if (queued) await queued.waitUntilFinished(this.#events, 30_000)
+      })
+    )
+  }
+
+  async close() {
+    await this.#worker?.close()
+    await this.#events.close()
+    await this.#queue.close()
+  }
+}

@@ -1,0 +1,52 @@
+import type { Logger } from '@adonisjs/core/logger'
+import type { Job, JobQueue, ScheduleOptions } from '#core/queue/types'
+
+/** The embedded driver: jobs run in this process, schedules are timers. Nothing survives a restart. */
+export default class InProcessQueue implements JobQueue {
+  readonly driver = 'in_process' as const
+  #jobs = new Map<string, Job<any>>()
+  #running = new Set<Promise<void>>()
+  #timers: NodeJS.Timeout[] = []
+  #pendingSchedules: Array<() => void> = []
+  #started = false
+
+  constructor(private logger: Logger) {}
+
+  register<P>(job: Job<P>) {
+    this.#jobs.set(job.name, job)
+  }
+
+  async dispatch<P>(job: Job<P>, payload: P) {
+    this.register(job)
+    const run = Promise.resolve()
+      .then(() => job.handle(payload))
+      .catch((error) => this.logger.error({ err: error, job: job.name }, 'job failed'))
+      .finally(() => this.#running.delete(run))
+    this.#running.add(run)
+  }
+
+  async schedule<P>(job: Job<P>, payload: P, options: ScheduleOptions) {
+    this.register(job)
+    const arm = () => {
+      const timer = setInterval(() => void this.dispatch(job, payload), options.everyMs)
+      timer.unref()
+      this.#timers.push(timer)
+    }
+    if (this.#started) arm()
+    else this.#pendingSchedules.push(arm)
+  }
+
+  async start() {
+    this.#started = true
+    this.#pendingSchedules.splice(0).forEach((arm) => arm())
+  }
+
+  async drain() {
+    while (this.#running.size) await Promise.allSettled([...this.#running])
+  }
+
+  async close() {
+    this.#timers.splice(0).forEach((timer) => clearInterval(timer))
+    await this.drain()
+  }
+}

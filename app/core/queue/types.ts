@@ -1,0 +1,27 @@
+/**
+ * One small queue interface for every background job. With Redis configured the jobs go through
+ * BullMQ (durable, shared by all nodes); on the embedded defaults the same job classes run in
+ * process. Domain code only sees this interface.
+ */
+export interface Job<Payload> {
+  /** Stable name used as the queue's job name. */
+  readonly name: string
+  handle(payload: Payload): Promise<void>
+}
+
+export interface ScheduleOptions {
+  /** Run every N milliseconds. */
+  everyMs: number
+}
+
+export interface JobQueue {
+  readonly driver: 'in_process' | 'bullmq'
+  register<P>(job: Job<P>): void
+  dispatch<P>(job: Job<P>, payload: P): Promise<void>
+  schedule<P>(job: Job<P>, payload: P, options: ScheduleOptions): Promise<void>
+  /** Starts workers and schedules; called once the app is ready. */
+  start(): Promise<void>
+  /** Resolves when every dispatched job has finished (used by tests and graceful shutdown). */
+  drain(): Promise<void>
+  close(): Promise<void>
+}

@@ -1,0 +1,5 @@
+import type { PersonalDataDeclaration } from '#core/personal_data'
+import accounts from '#accounts/personal_data'
+
+/** Every module's personal-data declaration. A module that stores personal data adds itself here. */
+export const personalDataDeclarations: PersonalDataDeclaration[] = [accounts]

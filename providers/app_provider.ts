@@ -1,0 +1,64 @@
+import type { ApplicationService } from '@adonisjs/core/types'
+import type { JobQueue } from '#core/queue/types'
+import type { CounterStore } from '#core/counters/types'
+
+/**
+ * Chooses the backends for jobs and counters once, at boot: BullMQ and Redis when REDIS_HOST is
+ * set, in-process and in-memory otherwise. Closes them on shutdown.
+ */
+export default class AppProvider {
+  constructor(protected app: ApplicationService) {}
+
+  register() {
+    this.app.container.singleton('jobs.queue', async (resolver) => {
+      const { redisEnabled } = await import('#config/redis')
+      const logger = await resolver.make('logger')
+      if (redisEnabled) {
+        const { default: BullMqQueue } = await import('#core/queue/bullmq_queue')
+        const redisConfig = this.app.config.get<any>('redis.connections.main')
+        return new BullMqQueue(
+          { host: redisConfig.host, port: redisConfig.port, password: redisConfig.password, maxRetriesPerRequest: null },
+          logger,
+          'fluffycall',
+          `${redisConfig.keyPrefix || ''}fluffycall`
+        )
+      }
+      const { default: InProcessQueue } = await import('#core/queue/in_process_queue')
+      return new InProcessQueue(logger)
+    })
+
+    this.app.container.singleton('counters', async (resolver) => {
+      const { redisEnabled } = await import('#config/redis')
+      if (redisEnabled) {
+        const { default: RedisCounterStore } = await import('#core/counters/redis_counter_store')
+        const redis = await resolver.make('redis')
+        return new RedisCounterStore(redis.connection('main').ioConnection)
+      }
+      const { default: MemoryCounterStore } = await import('#core/counters/memory_counter_store')
+      return new MemoryCounterStore()
+    })
+  }
+
+  async ready() {
+    const { registerAccountJobs } = await import('#accounts/jobs/schedule')
+    const queue = await this.app.container.make('jobs.queue')
+    await registerAccountJobs(queue)
+    if (this.app.getEnvironment() === 'web' || this.app.getEnvironment() === 'test') {
+      await queue.start()
+    }
+  }
+
+  async shutdown() {
+    if (this.app.container.hasBinding('jobs.queue')) {
+      const queue = await this.app.container.make('jobs.queue')
+      await queue.close()
+    }
+  }
+}
+
+declare module '@adonisjs/core/types' {
+  export interface ContainerBindings {
+    'jobs.queue': JobQueue
+    'counters': CounterStore
+  }
+}

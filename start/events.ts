@@ -1,0 +1,3 @@
+/*
+ * Event listeners across modules are registered here (calls events reach fraud, billing, privacy).
+ */

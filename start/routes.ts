@@ -1,0 +1,5 @@
+/*
+ * Routes: each module owns its routes.ts; this file only imports them.
+ */
+import '#core/routes'
+import '#accounts/routes'

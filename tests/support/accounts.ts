@@ -1,0 +1,43 @@
+import Company from '#accounts/models/company'
+import Role from '#accounts/models/role'
+import User from '#accounts/models/user'
+import type { CompanyRoleName, StaffRoleName } from '#accounts/permissions'
+
+export const TEST_PASSWORD = 'Correct-Horse-42'
+let sequence = 0
+
+/** A company with the given status, built directly (sign-up itself is tested through HTTP). */
+export async function makeCompany(status: Company['status'] = 'active', overrides: Partial<Company> = {}) {
+  sequence += 1
+  return Company.create({
+    legalName: `Test ${sequence} GmbH`,
+    legalForm: 'GmbH',
+    country: 'DE',
+    vatId: `DE${String(100000000 + sequence)}`,
+    billingStreet: 'Teststraße 1',
+    billingPostalCode: '10115',
+    billingCity: 'Berlin',
+    billingCountry: 'DE',
+    privacyContactName: 'Privacy Person',
+    privacyContactEmail: `privacy${sequence}@example.test`,
+    status,
+    dataResidency: 'eu_only',
+    region: 'eu',
+    ...overrides,
+  })
+}
+
+export async function makeUser(role: CompanyRoleName | StaffRoleName, company?: Company | null) {
+  sequence += 1
+  const roleRow = await Role.findByOrFail('name', role)
+  const staff = roleRow.scope === 'staff'
+  return User.create({
+    companyId: staff ? null : (company ?? (await makeCompany())).id,
+    roleId: roleRow.id,
+    isStaff: staff,
+    fullName: `Person ${sequence}`,
+    email: `${role}${sequence}@example.test`.toLowerCase(),
+    password: TEST_PASSWORD,
+    locale: 'de',
+  })
+}

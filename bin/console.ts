@@ -2,6 +2,8 @@
  * console entry point. bin/start (the newcomer's command) ends up here through `node ace serve` or
  * `node bin/server.js` in a production build.
  */
+// All times are UTC: stored timestamps and luxon values agree whatever the machine's zone.
+process.env.TZ = 'UTC'
 await import('reflect-metadata')
 const { Ignitor, prettyPrintError } = await import('@adonisjs/core')
 

@@ -2,6 +2,8 @@
  * Japa entry point, reached through `node ace test` (bin/test runs the whole suite).
  */
 process.env.NODE_ENV = 'test'
+// All times are UTC: stored timestamps and luxon values agree whatever the machine's zone.
+process.env.TZ = 'UTC'
 
 import 'reflect-metadata'
 import { Ignitor, prettyPrintError } from '@adonisjs/core'

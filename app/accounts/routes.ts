@@ -52,6 +52,7 @@ router
     router.delete('/team/invitations/:id', [TeamController, 'revoke']).as('team.revoke')
     router.put('/team/users/:id/role', [TeamController, 'changeRole']).as('team.role')
     router.get('/audit', [AuditController, 'company']).as('audit')
+    router.put('/emergency-location', [AccountController, 'updateEmergencyLocation']).as('emergency_location')
   })
   .prefix('/app')
   .as('customer')

@@ -2,7 +2,11 @@ import { inject } from '@adonisjs/core'
 import type { HttpContext } from '@adonisjs/core/http'
 import PasswordService from '#accounts/services/password_service'
 import TwoFactorService from '#accounts/services/two_factor_service'
-import { changePasswordValidator, twoFactorChallengeValidator } from '#accounts/validators/auth_validators'
+import {
+  changePasswordValidator,
+  emergencyLocationValidator,
+  twoFactorChallengeValidator,
+} from '#accounts/validators/auth_validators'
 
 const SETUP_SECRET = 'two_factor_setup_secret'
 
@@ -62,5 +66,20 @@ export default class AccountController {
     await this.twoFactor.disable(user, request.ip())
     session.flash('notice', i18n.t('ui.two_factor.disabled'))
     return response.redirect().toRoute('account.security')
+  }
+
+  /** Where emergency services are sent for this user's 110/112 calls. */
+  async updateEmergencyLocation({ request, response, auth, session, i18n }: HttpContext) {
+    const user = auth.getUserOrFail()
+    const data = await request.validateUsing(emergencyLocationValidator)
+    user.merge({
+      emergencyStreet: data.emergency_street ?? null,
+      emergencyPostalCode: data.emergency_street ? data.emergency_postal_code! : null,
+      emergencyCity: data.emergency_street ? data.emergency_city! : null,
+      emergencyCountry: data.emergency_street ? data.emergency_country! : null,
+    })
+    await user.save()
+    session.flash('notice', i18n.t('ui.customer.emergency_saved'))
+    return response.redirect().toRoute('customer.dashboard')
   }
 }

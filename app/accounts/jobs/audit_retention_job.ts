@@ -1,6 +1,7 @@
 import { DateTime } from 'luxon'
 import db from '@adonisjs/lucid/services/db'
 import type { Job } from '#core/queue/types'
+import { sqlTime } from '#core/sql_time'
 import { AUDIT_IP_FULL_DAYS, AUDIT_RETENTION_MONTHS } from '#accounts/personal_data'
 
 /** Shortens an IP to its network: IPv4 /24, IPv6 /48. */
@@ -27,14 +28,14 @@ export default class AuditRetentionJob implements Job<{}> {
     const now = DateTime.utc()
     await db
       .from('audit_entries')
-      .where('created_at', '<', now.minus({ months: AUDIT_RETENTION_MONTHS }).toJSDate())
+      .where('created_at', '<', sqlTime(now.minus({ months: AUDIT_RETENTION_MONTHS })))
       .delete()
 
     const due = await db
       .from('audit_entries')
       .where('ip_shortened', false)
       .whereNotNull('ip')
-      .where('created_at', '<', now.minus({ days: AUDIT_IP_FULL_DAYS }).toJSDate())
+      .where('created_at', '<', sqlTime(now.minus({ days: AUDIT_IP_FULL_DAYS })))
       .select('id', 'ip')
     for (const row of due) {
       await db.from('audit_entries').where('id', row.id).update({ ip: shortenIp(row.ip), ip_shortened: true })

@@ -34,7 +34,8 @@ export default class AuditEntry extends BaseModel {
   @column()
   declare ip: string | null
 
-  @column()
+  // SQLite returns booleans as 0/1.
+  @column({ consume: (value: unknown) => Boolean(value) })
   declare ipShortened: boolean
 
   @column.dateTime({ autoCreate: true })

@@ -24,7 +24,8 @@ export default class User extends compose(BaseModel, AuthFinder) {
   @column()
   declare roleId: number
 
-  @column()
+  // SQLite returns booleans as 0/1.
+  @column({ consume: (value: unknown) => Boolean(value) })
   declare isStaff: boolean
 
   @column()

@@ -1,5 +1,6 @@
 import { DateTime } from 'luxon'
 import AuditEntry from '#accounts/models/audit_entry'
+import { sqlTime } from '#core/sql_time'
 
 export interface AuditFilters {
   action?: string
@@ -19,8 +20,8 @@ export default class AuditQuery {
     if (filters.companyId) query.where('company_id', filters.companyId)
     const from = filters.from ? DateTime.fromISO(filters.from, { zone: 'utc' }) : null
     const to = filters.to ? DateTime.fromISO(filters.to, { zone: 'utc' }) : null
-    if (from?.isValid) query.where('created_at', '>=', from.toJSDate())
-    if (to?.isValid) query.where('created_at', '<', to.plus({ days: 1 }).toJSDate())
+    if (from?.isValid) query.where('created_at', '>=', sqlTime(from))
+    if (to?.isValid) query.where('created_at', '<', sqlTime(to.plus({ days: 1 })))
     return query.paginate(Math.max(1, filters.page ?? 1), perPage)
   }
 }

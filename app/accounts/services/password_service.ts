@@ -7,6 +7,7 @@ import PasswordResetToken from '#accounts/models/password_reset_token'
 import AuditLog from '#accounts/services/audit_log'
 import { hashSecretToken, newSecretToken } from '#core/secret_token'
 import { appUrl } from '#config/app'
+import { sqlTime } from '#core/sql_time'
 
 const RESET_LINK_MINUTES = 60
 
@@ -50,7 +51,11 @@ export default class PasswordService {
       user.password = password
       user.passwordChangedAt = DateTime.utc()
       await user.save()
-      await trx.from('password_reset_tokens').where('user_id', user.id).whereNull('used_at').update({ used_at: new Date() })
+      await trx
+        .from('password_reset_tokens')
+        .where('user_id', user.id)
+        .whereNull('used_at')
+        .update({ used_at: sqlTime(DateTime.utc()) })
     })
     await AuditLog.record({ action: 'auth.password.reset', actor: user, target: { type: 'user', id: user.id }, ip })
     return user

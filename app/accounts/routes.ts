@@ -11,6 +11,7 @@ const AuditController = () => import('#accounts/controllers/audit_controller')
 const DashboardController = () => import('#accounts/controllers/dashboard_controller')
 const CompaniesController = () => import('#accounts/controllers/admin/companies_controller')
 const RolesController = () => import('#accounts/controllers/admin/roles_controller')
+const StaffController = () => import('#accounts/controllers/admin/staff_controller')
 
 // Public: sign-up, login, password reset, invitations
 router
@@ -68,6 +69,10 @@ router
     router.get('/roles', [RolesController, 'index']).as('roles.index')
     router.put('/roles', [RolesController, 'update']).as('roles.update')
     router.get('/audit', [AuditController, 'admin']).as('audit')
+    router.get('/staff', [StaffController, 'index']).as('staff.index')
+    router.post('/staff', [StaffController, 'store']).as('staff.store')
+    router.put('/staff/:id/role', [StaffController, 'updateRole']).as('staff.role')
+    router.put('/staff/:id/disabled', [StaffController, 'updateDisabled']).as('staff.disabled')
   })
   .prefix('/admin')
   .as('admin')

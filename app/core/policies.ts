@@ -3,4 +3,5 @@ export const policies = {
   CompanyPolicy: () => import('#accounts/policies/company_policy'),
   RolePolicy: () => import('#accounts/policies/role_policy'),
   AuditPolicy: () => import('#accounts/policies/audit_policy'),
+  StaffPolicy: () => import('#accounts/policies/staff_policy'),
 }

@@ -30,9 +30,9 @@ export default class SessionController {
       })
       return response.redirect().back()
     }
-    if (result.kind === 'invalid') {
+    if (result.kind === 'invalid' || result.kind === 'ended') {
       session.flashExcept(['password'])
-      session.flashErrors({ email: i18n.t('ui.auth.invalid_credentials') })
+      session.flashErrors({ email: i18n.t(result.kind === 'ended' ? 'ui.auth.account_ended' : 'ui.auth.invalid_credentials') })
       return response.redirect().back()
     }
 

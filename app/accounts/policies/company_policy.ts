@@ -11,8 +11,15 @@ export default class CompanyPolicy extends BasePolicy {
     return user.isStaff && (await user.hasPermission('companies.manage'))
   }
 
-  /** Company admins manage the users of their own company only. */
+  /**
+   * Company admins manage the users of their own company only, and not while it is suspended
+   * (a suspended company keeps read access and emergency calls, nothing more).
+   */
   async manageUsers(user: User, company: Company) {
-    return user.companyId === company.id && (await user.hasPermission('company.users.manage'))
+    return (
+      user.companyId === company.id &&
+      company.status !== 'suspended' &&
+      (await user.hasPermission('company.users.manage'))
+    )
   }
 }

@@ -2,6 +2,7 @@ import limiter from '@adonisjs/limiter/services/main'
 import { errors as limiterErrors } from '@adonisjs/limiter'
 import { errors as authErrors } from '@adonisjs/auth'
 import User from '#accounts/models/user'
+import Company from '#accounts/models/company'
 import AuditLog from '#accounts/services/audit_log'
 
 /** 5 failures per account and IP in 15 minutes lock that pair for 15 minutes. */
@@ -14,6 +15,7 @@ class InvalidSecondFactor extends Error {}
 export type LoginResult =
   | { kind: 'ok'; user: User }
   | { kind: 'invalid' }
+  | { kind: 'ended' }
   | { kind: 'locked'; retryAfterSeconds: number }
 
 export default class LoginService {
@@ -37,6 +39,11 @@ export default class LoginService {
     if (outcome !== 'invalid' && !outcome[0]) {
       const user = outcome[1] as User
       if (user.disabledAt) return { kind: 'invalid' }
+      if (user.companyId !== null) {
+        // Users of a suspended company still log in (limited, 110/112 stay possible); a terminated one is over.
+        const company = await Company.find(user.companyId)
+        if (!company || company.status === 'terminated') return { kind: 'ended' }
+      }
       return { kind: 'ok', user }
     }
     const error = outcome === 'invalid' ? null : outcome[0]

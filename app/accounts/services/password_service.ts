@@ -19,13 +19,7 @@ export default class PasswordService {
   async requestReset(email: string, ip: string, locale: string) {
     const user = await User.findBy('email', email)
     if (!user || user.disabledAt) return
-    const { token, hash: tokenHash } = newSecretToken()
-    await PasswordResetToken.create({
-      userId: user.id,
-      tokenHash,
-      expiresAt: DateTime.utc().plus({ minutes: RESET_LINK_MINUTES }),
-    })
-    const link = `${appUrl}/password/reset/${token}`
+    const link = await this.issueLink(user, { minutes: RESET_LINK_MINUTES })
     await mail.send((message) => {
       message
         .to(user.email)
@@ -33,6 +27,13 @@ export default class PasswordService {
         .htmlView('emails/password_reset', { user, link, minutes: RESET_LINK_MINUTES, locale })
     })
     await AuditLog.record({ action: 'auth.password.reset_requested', actor: user, target: { type: 'user', id: user.id }, ip })
+  }
+
+  /** A single-use link to choose a password; the database keeps only the token's hash. */
+  async issueLink(user: User, validFor: { minutes?: number; days?: number }) {
+    const { token, hash: tokenHash } = newSecretToken()
+    await PasswordResetToken.create({ userId: user.id, tokenHash, expiresAt: DateTime.utc().plus(validFor) })
+    return `${appUrl}/password/reset/${token}`
   }
 
   async findUsableToken(token: string) {

@@ -42,3 +42,9 @@ export const emergencyLocationValidator = vine.create({
   emergency_city: vine.string().trim().minLength(2).maxLength(120).optional().requiredIfExists('emergency_street'),
   emergency_country: vine.string().trim().toUpperCase().fixedLength(2).optional().requiredIfExists('emergency_street'),
 })
+
+export const staffValidator = vine.create({
+  email: emailRule(),
+  full_name: vine.string().trim().minLength(2).maxLength(200),
+  role: vine.string().in(['superadmin', 'support', 'fraud_analyst', 'privacy_officer']),
+})

@@ -1,0 +1,97 @@
+import { test } from '@japa/runner'
+import { DateTime } from 'luxon'
+import { generateSecret } from 'otplib'
+import testUtils from '@adonisjs/core/services/test_utils'
+import AuditEntry from '#accounts/models/audit_entry'
+import User from '#accounts/models/user'
+import TwoFactorService from '#accounts/services/two_factor_service'
+import { makeCompany, makeUser, TEST_PASSWORD } from '#tests/support/accounts'
+import { lastMailTo } from '#tests/support/mail'
+
+async function staffWith2fa(role: 'superadmin' | 'support') {
+  const user = await makeUser(role)
+  user.totpSecret = new TwoFactorService().sealSecret(generateSecret())
+  user.totpEnabledAt = DateTime.utc()
+  await user.save()
+  return user
+}
+
+test.group('Staff accounts', (group) => {
+  group.each.setup(() => testUtils.db().withGlobalTransaction())
+
+  test('a superadmin creates a staff account; the colleague gets a link to choose a password', async ({ client, assert }) => {
+    const admin = await staffWith2fa('superadmin')
+    const response = await client
+      .post('/admin/staff')
+      .form({ email: 'new.colleague@fluffycall.test', full_name: 'New Colleague', role: 'fraud_analyst' })
+      .withCsrfToken()
+      .loginAs(admin)
+      .redirects(0)
+    response.assertHeader('location', '/admin/staff')
+
+    const created = await User.query().where('email', 'new.colleague@fluffycall.test').preload('role').firstOrFail()
+    assert.isTrue(created.isStaff)
+    assert.isNull(created.companyId)
+    assert.equal(created.role.name, 'fraud_analyst')
+    assert.isTrue(await created.hasPermission('fraud.review'))
+    assert.isFalse(await created.hasPermission('roles.manage'))
+    const mail = await lastMailTo('new.colleague@fluffycall.test')
+    assert.match(mail!.html, /\/password\/reset\/[A-Za-z0-9_-]+/)
+    assert.exists(await AuditEntry.query().where('action', 'staff.created').where('target_id', String(created.id)).first())
+  })
+
+  test('support staff cannot manage staff accounts', async ({ client }) => {
+    const support = await staffWith2fa('support')
+    const response = await client.get('/admin/staff').loginAs(support)
+    response.assertStatus(403)
+  })
+
+  test('a disabled staff account can no longer log in', async ({ client, assert }) => {
+    const admin = await staffWith2fa('superadmin')
+    const colleague = await staffWith2fa('support')
+    await client
+      .put(`/admin/staff/${colleague.id}/disabled`)
+      .form({ disabled: 'true' })
+      .withCsrfToken()
+      .loginAs(admin)
+      .redirects(0)
+    await colleague.refresh()
+    assert.isNotNull(colleague.disabledAt)
+    const login = await client
+      .post('/login')
+      .form({ email: colleague.email, password: TEST_PASSWORD })
+      .withCsrfToken()
+      .redirects(0)
+    login.assertFlashMessage('errorsBag', { email: 'E-Mail-Adresse oder Passwort ist falsch.' })
+  })
+})
+
+test.group('Company status and what users may do', (group) => {
+  group.each.setup(() => testUtils.db().withGlobalTransaction())
+
+  test('users of a suspended company still log in but cannot manage users', async ({ client }) => {
+    const company = await makeCompany('suspended')
+    const owner = await makeUser('owner', company)
+    const login = await client
+      .post('/login')
+      .form({ email: owner.email, password: TEST_PASSWORD })
+      .withCsrfToken()
+      .redirects(0)
+    login.assertHeader('location', '/app')
+    const team = await client.get('/app/team').loginAs(owner)
+    team.assertStatus(403)
+  })
+
+  test('users of a terminated company cannot log in', async ({ client }) => {
+    const company = await makeCompany('terminated')
+    const owner = await makeUser('owner', company)
+    const login = await client
+      .post('/login')
+      .form({ email: owner.email, password: TEST_PASSWORD })
+      .withCsrfToken()
+      .redirects(0)
+    login.assertFlashMessage('errorsBag', {
+      email: 'Der Vertrag für dieses Konto ist beendet. Bei Fragen: datenschutz@fluffycall.de.',
+    })
+  })
+})

@@ -29,6 +29,8 @@ export const plugins: Config['plugins'] = [
   authApiClient(app),
   browserClient({
     runInSuites: ['browser'],
+    // Our visitors' browsers: German first (headless Chromium would otherwise send en-US)
+    contextOptions: { locale: 'de-DE' },
     launcher: async (options) =>
       chromium.launch({
         ...options,

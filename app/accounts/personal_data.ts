@@ -21,6 +21,7 @@ const declaration: PersonalDataDeclaration = {
         emergency_country: 'emergency location: country',
         totp_secret: 'two-factor secret (encrypted)',
         recovery_codes: 'two-factor recovery codes (hashed)',
+        password_changed_at: 'when the password was last changed',
       },
       purpose: 'customer and staff accounts, login, emergency calls',
       legalBasis: 'contract',
@@ -70,6 +71,9 @@ const declaration: PersonalDataDeclaration = {
     'companies.country': 'country of the company',
     'companies.billing_country': 'country of the company',
     'companies.legal_form': 'legal form',
+    'invitations.token_hash': 'SHA-256 of the random link token; says nothing about the person',
+    'password_reset_tokens.token_hash': 'SHA-256 of the random link token; says nothing about the person',
+    'audit_entries.ip_shortened': 'flag: whether the IP was already shortened',
   },
 }
 

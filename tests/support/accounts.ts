@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import Company from '#accounts/models/company'
 import Role from '#accounts/models/role'
 import User from '#accounts/models/user'
@@ -5,6 +6,11 @@ import type { CompanyRoleName, StaffRoleName } from '#accounts/permissions'
 
 export const TEST_PASSWORD = 'Correct-Horse-42'
 let sequence = 0
+/**
+ * Tags every email of this run: the login limiter may live in Redis, which outlives the run, so an
+ * address must not repeat from one run to the next.
+ */
+const RUN = randomBytes(3).toString('hex')
 
 /** A company with the given status, built directly (sign-up itself is tested through HTTP). */
 export async function makeCompany(status: Company['status'] = 'active', overrides: Partial<Company> = {}) {
@@ -36,7 +42,7 @@ export async function makeUser(role: CompanyRoleName | StaffRoleName, company?: 
     roleId: roleRow.id,
     isStaff: staff,
     fullName: `Person ${sequence}`,
-    email: `${role}${sequence}@example.test`.toLowerCase(),
+    email: `${role}${sequence}-${RUN}@example.test`.toLowerCase(),
     password: TEST_PASSWORD,
     locale: 'de',
   })

@@ -59,8 +59,8 @@ export default class User extends compose(BaseModel, AuthFinder) {
   @column.dateTime()
   declare totpEnabledAt: DateTime | null
 
-  /** Last accepted TOTP time step: a code is accepted only once. */
-  @column({ serializeAs: null })
+  /** Last accepted TOTP time step: a code is accepted only once. (PostgreSQL returns bigint as a string.) */
+  @column({ serializeAs: null, consume: (value) => (value === null || value === undefined ? null : Number(value)) })
   declare totpLastStep: number | null
 
   /** JSON array of scrypt hashes of unused recovery codes. */
@@ -106,7 +106,8 @@ export default class User extends compose(BaseModel, AuthFinder) {
   }
 
   get twoFactorEnabled() {
-    return this.totpEnabledAt !== null && this.totpSecret !== null
+    // `!= null`: a model built in this process (not read back) has undefined, not null, here.
+    return this.totpEnabledAt != null && this.totpSecret != null
   }
 
   /** Where emergency services are sent: the user's own address, else the company's billing address. */

@@ -1,5 +1,6 @@
 import type User from '#accounts/models/user'
 import AuditEntry from '#accounts/models/audit_entry'
+import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
 
 export type AuditAction =
   | 'auth.login.succeeded'
@@ -37,7 +38,8 @@ export interface AuditRecord {
  * retention job shortens IPs and deletes expired entries.
  */
 export default class AuditLog {
-  static async record(entry: AuditRecord) {
+  /** Pass `client` when recording inside a transaction (SQLite has a single connection). */
+  static async record(entry: AuditRecord, options: { client?: TransactionClientContract } = {}) {
     return AuditEntry.create({
       action: entry.action,
       actorId: entry.actor?.id ?? null,
@@ -48,6 +50,6 @@ export default class AuditLog {
       details: entry.details ?? null,
       ip: entry.ip ?? null,
       ipShortened: false,
-    })
+    }, options.client ? { client: options.client } : undefined)
   }
 }

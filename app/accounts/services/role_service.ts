@@ -46,7 +46,7 @@ export default class RoleService {
             removed: before.filter((name) => !after.includes(name)),
           },
           ip,
-        })
+        }, { client: trx })
       }
     })
   }

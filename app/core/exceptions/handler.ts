@@ -2,6 +2,8 @@ import app from '@adonisjs/core/services/app'
 import { type HttpContext, ExceptionHandler } from '@adonisjs/core/http'
 import type { StatusPageRange, StatusPageRenderer } from '@adonisjs/core/types/http'
 import { errors as bouncerErrors } from '@adonisjs/bouncer'
+import { ReadOnlyValuesStore } from '@adonisjs/session'
+import DetectLocaleMiddleware from '#core/middleware/detect_locale_middleware'
 
 /**
  * Users get our own 403/404/500 pages; stack traces are shown only in development.
@@ -16,10 +18,24 @@ export default class HttpExceptionHandler extends ExceptionHandler {
     '500..599': (error, { view }) => view.render('pages/errors/server_error', { error }),
   }
 
+  /**
+   * A URL that matches no route fails before the router middleware ran: no session and no
+   * translations yet. Give the error pages what the layouts expect.
+   */
+  protected async prepareView(ctx: HttpContext) {
+    if (!('view' in ctx)) return
+    if (!ctx.i18n) await new DetectLocaleMiddleware().handle(ctx, async () => {})
+    if (!('session' in ctx) || !ctx.session) {
+      const empty = new ReadOnlyValuesStore({})
+      ctx.view.share({ flashMessages: empty, session: empty, old: () => undefined })
+    }
+  }
+
   async handle(error: unknown, ctx: HttpContext) {
+    await this.prepareView(ctx)
     if (error instanceof bouncerErrors.E_AUTHORIZATION_FAILURE && ctx.request.accepts(['html', 'json']) === 'html') {
-      ctx.response.status(403)
-      return ctx.view.render('pages/errors/forbidden', { error })
+      // The handler's return value is not the response body: send the page explicitly
+      return ctx.response.status(403).send(await ctx.view.render('pages/errors/forbidden', { error }))
     }
     return super.handle(error, ctx)
   }

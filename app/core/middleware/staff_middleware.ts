@@ -9,8 +9,8 @@ export default class StaffMiddleware {
   async handle(ctx: HttpContext, next: NextFn) {
     const user = ctx.auth.getUserOrFail()
     if (!user.isStaff || !(await user.hasPermission('admin.access'))) {
-      ctx.response.status(403)
-      return ctx.view.render('pages/errors/forbidden')
+      // A middleware's return value is not the response body: send the page explicitly
+      return ctx.response.status(403).send(await ctx.view.render('pages/errors/forbidden'))
     }
     if (!user.twoFactorEnabled) {
       ctx.session.flash('notice', ctx.i18n.t('auth.staff_needs_2fa'))

@@ -18,7 +18,6 @@ export default class RolesController {
   async update({ request, response, bouncer, auth, session, i18n }: HttpContext) {
     await bouncer.with('RolePolicy').authorize('manage')
     const raw = request.input('grants', {})
-    console.log('DEBUG', JSON.stringify(raw), request.header('content-type'), JSON.stringify(request.all()).slice(0, 300))
     const grants: Record<string, string[]> = {}
     if (raw && typeof raw === 'object') {
       for (const [role, names] of Object.entries(raw)) {

@@ -62,7 +62,10 @@ export const reporters: Config['reporters'] = {
 export const runnerHooks: Required<Pick<Config, 'setup' | 'teardown'>> = {
   setup: [
     async () => {
-      await testUtils.db().migrate()
+      // Every run starts from an empty schema, whatever an earlier (maybe aborted) run left.
+      const ace = await app.container.make('ace')
+      const fresh = await ace.exec('migration:fresh', ['--force'])
+      if (fresh.exitCode !== 0) throw fresh.error ?? new Error('migration:fresh failed')
       await installRbacDefaults()
     },
   ],

@@ -17,9 +17,13 @@ export default class RoleService {
     return { roles, permissions }
   }
 
+  /** What the editor's own role always keeps, so that nobody locks themselves out of the matrix. */
+  static readonly SELF_LOCKOUT_GUARD = ['admin.access', 'roles.manage']
+
   /**
    * Replaces the permissions of every role at once. A permission may only go to roles of its own
-   * scope (staff permissions never to customer roles). Each role whose set changed is audited.
+   * scope (staff permissions never to customer roles). The editor's own role keeps the rights to
+   * come back here. Each role whose set changed is audited.
    */
   async updateMatrix(grants: Record<string, string[]>, actor: User, ip: string) {
     const { roles, permissions } = await this.matrix()
@@ -30,6 +34,7 @@ export default class RoleService {
         const wanted = (grants[role.name] ?? []).filter(
           (name) => byName.get(name)?.scope === role.scope
         )
+        if (role.id === actor.roleId) wanted.push(...RoleService.SELF_LOCKOUT_GUARD)
         const before = role.permissions.map((permission) => permission.name).sort()
         const after = [...new Set(wanted)].sort()
         if (before.join() === after.join()) continue

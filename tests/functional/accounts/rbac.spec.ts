@@ -90,6 +90,26 @@ test.group('Role editing', (group) => {
     assert.deepEqual(entries[0].details, { added: [], removed: ['company.users.manage'] })
   })
 
+  test('a superadmin cannot take the matrix rights away from their own role', async ({ client, assert }) => {
+    const superadmin = await makeUser('superadmin')
+    await enableTwoFactor(superadmin)
+    const matrix = await currentMatrix()
+    matrix.superadmin = matrix.superadmin.filter((name) => !['roles.manage', 'admin.access', 'staff.manage'].includes(name))
+
+    await client
+      .put('/admin/roles')
+      .form(matrixForm(matrix) as any)
+      .withCsrfToken()
+      .loginAs(superadmin)
+      .redirects(0)
+
+    const kept = await grantsOf('superadmin')
+    assert.includeMembers(kept, ['roles.manage', 'admin.access'])
+    assert.notInclude(kept, 'staff.manage', 'other permissions of the own role can still be removed')
+    const page = await client.get('/admin/roles').loginAs(superadmin)
+    page.assertStatus(200)
+  })
+
   test('a staff permission posted for a company role is ignored', async ({ client, assert }) => {
     const superadmin = await makeUser('superadmin')
     await enableTwoFactor(superadmin)

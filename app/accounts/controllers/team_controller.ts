@@ -4,6 +4,8 @@ import type { HttpContext } from '@adonisjs/core/http'
 import Invitation from '#accounts/models/invitation'
 import User from '#accounts/models/user'
 import InvitationService, { InvitationError } from '#accounts/services/invitation_service'
+import RoleService from '#accounts/services/role_service'
+import type { CompanyRoleName } from '#accounts/permissions'
 import { inviteValidator } from '#accounts/validators/auth_validators'
 
 const roleValidator = vine.create({ role: vine.string().in(['owner', 'admin', 'member']) })
@@ -11,7 +13,10 @@ const roleValidator = vine.create({ role: vine.string().in(['owner', 'admin', 'm
 /** Company admins: the company's users, their roles, and invitations. */
 @inject()
 export default class TeamController {
-  constructor(protected invitations: InvitationService) {}
+  constructor(
+    protected invitations: InvitationService,
+    protected roles: RoleService
+  ) {}
 
   protected async companyOf(ctx: HttpContext) {
     const user = ctx.auth.getUserOrFail()
@@ -64,7 +69,7 @@ export default class TeamController {
       ctx.session.flash('error', ctx.i18n.t('ui.team.own_role'))
       return ctx.response.redirect().toRoute('customer.team')
     }
-    await this.invitations.changeRole(member, role as 'owner' | 'admin' | 'member', user, ctx.request.ip())
+    await this.roles.assign(member, role as CompanyRoleName, user, ctx.request.ip())
     return ctx.response.redirect().toRoute('customer.team')
   }
 }

@@ -99,19 +99,4 @@ export default class InvitationService {
       ip,
     })
   }
-
-  async changeRole(member: User, roleName: 'owner' | 'admin' | 'member', actor: User, ip: string) {
-    const role = await RoleService.findByName(roleName)
-    const before = member.roleId
-    member.roleId = role.id
-    await member.save()
-    await AuditLog.record({
-      action: 'user.role.changed',
-      actor,
-      companyId: member.companyId,
-      target: { type: 'user', id: member.id },
-      details: { fromRoleId: before, to: roleName },
-      ip,
-    })
-  }
 }

@@ -10,6 +10,23 @@ export default class RoleService {
     return Role.findByOrFail('name', name)
   }
 
+  /** Gives a user another role of the same scope; audited with the company the user belongs to. */
+  async assign(member: User, roleName: StaffRoleName | CompanyRoleName, actor: User, ip: string) {
+    const role = await RoleService.findByName(roleName)
+    if (role.scope !== (member.isStaff ? 'staff' : 'company')) throw new Error(`role ${roleName} does not fit user ${member.id}`)
+    const before = member.roleId
+    member.roleId = role.id
+    await member.save()
+    await AuditLog.record({
+      action: 'user.role.changed',
+      actor,
+      companyId: member.companyId,
+      target: { type: 'user', id: member.id },
+      details: { fromRoleId: before, to: roleName },
+      ip,
+    })
+  }
+
   /** The whole matrix: roles with the names of their permissions. */
   async matrix() {
     const roles = await Role.query().preload('permissions').orderBy('scope', 'desc').orderBy('id')

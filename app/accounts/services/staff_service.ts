@@ -19,7 +19,10 @@ export class StaffError extends Error {
 /** Our employees' accounts: created by a superadmin, who never learns their password. */
 @inject()
 export default class StaffService {
-  constructor(protected passwords: PasswordService) {}
+  constructor(
+    protected passwords: PasswordService,
+    protected roles: RoleService
+  ) {}
 
   async create(email: string, fullName: string, roleName: StaffRoleName, actor: User, ip: string) {
     if (await User.findBy('email', email)) throw new StaffError('already_user')
@@ -54,19 +57,9 @@ export default class StaffService {
 
   async changeRole(member: User, roleName: StaffRoleName, actor: User, ip: string) {
     if (member.id === actor.id) throw new StaffError('own_account')
-    const role = await RoleService.findByName(roleName)
-    const before = member.roleId
-    member.roleId = role.id
-    await member.save()
-    await AuditLog.record({
-      action: 'user.role.changed',
-      actor,
-      companyId: null,
-      target: { type: 'user', id: member.id },
-      details: { fromRoleId: before, to: roleName },
-      ip,
-    })
+    await this.roles.assign(member, roleName, actor, ip)
   }
+
 
   async setDisabled(member: User, disabled: boolean, actor: User, ip: string) {
     if (member.id === actor.id) throw new StaffError('own_account')

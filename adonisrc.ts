@@ -31,6 +31,7 @@ export default defineConfig({
     () => import('@adonisjs/limiter/limiter_provider'),
     () => import('@adonisjs/mail/mail_provider'),
     () => import('#providers/app_provider'),
+    { file: () => import('#providers/sip_provider'), environment: ['web', 'test'] },
   ],
 
   preloads: [

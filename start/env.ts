@@ -13,6 +13,17 @@ export default await Env.create(new URL('../', import.meta.url), {
   SESSION_DRIVER: Env.schema.enum(['cookie', 'memory'] as const),
   TRUSTED_PROXIES: Env.schema.string.optional(),
 
+  /* SIP transports (config/sip.ts); ports default to 5060/5061, and to ephemeral ports in tests */
+  SIP_TRANSPORTS: Env.schema.string.optional(),
+  SIP_HOST: Env.schema.string.optional({ format: 'host' }),
+  SIP_PUBLIC_HOST: Env.schema.string.optional({ format: 'host' }),
+  SIP_UDP_PORT: Env.schema.number.optional(),
+  SIP_TCP_PORT: Env.schema.number.optional(),
+  SIP_TLS_PORT: Env.schema.number.optional(),
+  SIP_TLS_CERT_PATH: Env.schema.string.optional(),
+  SIP_TLS_KEY_PATH: Env.schema.string.optional(),
+  SIP_WS_ALLOWED_ORIGINS: Env.schema.string.optional(),
+
   /* Database: SQLite (embedded default) or PostgreSQL */
   DB_CONNECTION: Env.schema.enum.optional(['sqlite', 'pg'] as const),
   SQLITE_FILE: Env.schema.string.optional(),
@@ -35,4 +46,5 @@ export default await Env.create(new URL('../', import.meta.url), {
   SMTP_PORT: Env.schema.number.optional(),
   SMTP_USERNAME: Env.schema.string.optional(),
   SMTP_PASSWORD: Env.schema.string.optional(),
+
 })

@@ -1,0 +1,101 @@
+import dgram from 'node:dgram'
+import { isIPv6 } from 'node:net'
+import type SipMessage from '#calls/sip/message/sip_message'
+import type {
+  SipDestination,
+  SipTransportProtocol,
+} from '#calls/sip/transaction/transaction_transport'
+import type {
+  SipTransport,
+  TransportAddress,
+  TransportReceiver,
+} from '#calls/sip/transport/sip_transport'
+import type SipTrafficLogger from '#calls/sip/transport/sip_traffic_logger'
+import { normalizeAddress } from '#calls/sip/transport/peer_address'
+
+export interface UdpTransportOptions {
+  host: string
+  port: number
+  receiver: TransportReceiver
+  traffic: SipTrafficLogger
+}
+
+/** SIP over UDP (RFC 3261 18): a datagram per message; unreliable, so transactions retransmit. */
+export default class UdpTransport implements SipTransport {
+  readonly reliable = false
+  readonly protocols: readonly SipTransportProtocol[] = ['udp']
+  readonly #options: UdpTransportOptions
+  #socket: dgram.Socket | undefined
+
+  constructor(options: UdpTransportOptions) {
+    this.#options = options
+  }
+
+  get localAddress(): TransportAddress | undefined {
+    if (!this.#socket) {
+      return undefined
+    }
+    const { address, port } = this.#socket.address()
+    return { host: address, port }
+  }
+
+  listen(): Promise<void> {
+    const socket = dgram.createSocket({ type: isIPv6(this.#options.host) ? 'udp6' : 'udp4' })
+    return new Promise((resolve, reject) => {
+      socket.once('error', reject)
+      socket.bind(this.#options.port, this.#options.host, () => {
+        socket.off('error', reject)
+        socket.on('error', (error) => this.#options.traffic.failure('udp socket', error))
+        socket.on('message', (bytes, remote) => this.#onDatagram(bytes, remote))
+        this.#socket = socket
+        resolve()
+      })
+    })
+  }
+
+  send(message: SipMessage, destination: SipDestination): void {
+    this.sendBytes(message.toBuffer(), destination)
+    this.#options.traffic.sent(message, { ...destination, address: destination.host })
+  }
+
+  sendBytes(bytes: Buffer, destination: SipDestination): void {
+    if (!this.#socket) {
+      throw new Error('the UDP transport is not listening')
+    }
+    this.#socket.send(bytes, destination.port, destination.host, (error) => {
+      if (error) {
+        this.#options.traffic.failure('udp send', error, {
+          protocol: 'udp',
+          address: destination.host,
+          port: destination.port,
+        })
+      }
+    })
+  }
+
+  hasConnection(): boolean {
+    return false
+  }
+
+  close(): Promise<void> {
+    const socket = this.#socket
+    this.#socket = undefined
+    if (!socket) {
+      return Promise.resolve()
+    }
+    return new Promise((resolve) => socket.close(() => resolve()))
+  }
+
+  #onDatagram(bytes: Buffer, remote: dgram.RemoteInfo): void {
+    try {
+      this.#options.receiver.receive(bytes, {
+        transport: this,
+        protocol: 'udp',
+        address: normalizeAddress(remote.address),
+        port: remote.port,
+      })
+    } catch (error) {
+      this.#options.traffic.failure('udp receive', error)
+    }
+  }
+}

@@ -1,0 +1,56 @@
+import env from '#start/env'
+import app from '@adonisjs/core/services/app'
+import { defineConfig } from '#calls/sip/transport/sip_transport_config'
+
+/** Tests bind ephemeral ports (0) and read them back, so parallel runs never collide. */
+function port(value: number | undefined, fallback: number): number {
+  return value ?? (app.inTest ? 0 : fallback)
+}
+
+function list(value: string | undefined): string[] {
+  return (value ?? '')
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean)
+}
+
+const enabled = new Set(list(env.get('SIP_TRANSPORTS') ?? 'udp,tcp,tls,ws'))
+
+const sipConfig = defineConfig({
+  host: env.get('SIP_HOST') ?? '127.0.0.1',
+  publicHost: env.get('SIP_PUBLIC_HOST'),
+  udp: { enabled: enabled.has('udp'), port: port(env.get('SIP_UDP_PORT'), 5060) },
+  tcp: { enabled: enabled.has('tcp'), port: port(env.get('SIP_TCP_PORT'), 5060) },
+  tls: {
+    enabled: enabled.has('tls'),
+    port: port(env.get('SIP_TLS_PORT'), 5061),
+    certPath: env.get('SIP_TLS_CERT_PATH'),
+    keyPath: env.get('SIP_TLS_KEY_PATH'),
+    verifyPeers: app.inProduction,
+    handshakeTimeoutMs: 10_000,
+  },
+  ws: {
+    enabled: enabled.has('ws'),
+    path: '/sip',
+    // The web phone is served by this app, so its own origin is the one to allow by default.
+    allowedOrigins: list(env.get('SIP_WS_ALLOWED_ORIGINS') ?? new URL(env.get('APP_URL')).origin),
+    trustedProxies: list(env.get('TRUSTED_PROXIES')),
+  },
+  limits: {
+    maxMessageSize: 64 * 1024,
+    maxConnectionsPerSource: 100,
+    maxConnections: 10_000,
+    // Longer than a web phone's re-registration interval, so an idle registered phone stays
+    // reachable over its connection.
+    idleTimeoutMs: 15 * 60 * 1000,
+  },
+  rateLimit: {
+    enabled: true,
+    // A carrier trunk at 50 calls/s sends about 250 messages/s; a flood is far above that.
+    burst: 400,
+    perSecond: 300,
+    maxSources: 50_000,
+  },
+})
+
+export default sipConfig

@@ -1,0 +1,285 @@
+import net from 'node:net'
+import tls from 'node:tls'
+import { randomBytes } from 'node:crypto'
+import { test } from '@japa/runner'
+import SipMessageParser from '#calls/sip/message/sip_message_parser'
+import SipRequest from '#calls/sip/message/sip_request'
+import SipResponse from '#calls/sip/message/sip_response'
+import SipHeaders from '#calls/sip/message/sip_headers'
+import SipUri from '#calls/sip/message/sip_uri'
+import type { SipMessageSource } from '#calls/sip/transport/sip_transport_user'
+import {
+  optionsRequest,
+  sleep,
+  startLayer,
+  udpPeer,
+  waitFor,
+} from '#tests/unit/calls/sip/transport/transport_fixtures'
+
+const parser = new SipMessageParser()
+
+function responses(received: Buffer[]): SipResponse[] {
+  return received
+    .map((bytes) => parser.tryParse(bytes))
+    .flatMap((result) => (result.ok && result.message instanceof SipResponse ? [result.message] : []))
+}
+
+test.group('SipTransportLayer / UDP', () => {
+  test('answers OPTIONS with 200 to received:rport, with Allow, Accept and Supported', async ({
+    assert,
+  }) => {
+    const { layer } = await startLayer()
+    const peer = await udpPeer()
+    try {
+      await peer.send(optionsRequest({ viaHost: '10.9.9.9', viaPort: 5999 }), layer.localAddress('udp')!.port)
+      await waitFor(() => peer.received.length > 0)
+      const [response] = responses(peer.received)
+      assert.equal(response.status, 200)
+      assert.equal(response.topVia.received, '127.0.0.1')
+      assert.equal(response.topVia.rport, peer.port)
+      assert.equal(response.headers.get('allow'), 'OPTIONS')
+      assert.isTrue(response.headers.has('accept'))
+      assert.isTrue(response.headers.has('supported'))
+    } finally {
+      await peer.close()
+      await layer.close()
+    }
+  })
+
+  test('a malformed request gets a 400 with the reason; unreadable datagrams are dropped', async ({
+    assert,
+  }) => {
+    const { layer } = await startLayer()
+    const peer = await udpPeer()
+    const port = layer.localAddress('udp')!.port
+    try {
+      await peer.send(optionsRequest().replace('Max-Forwards: 70', 'Max-Forwards: lots'), port)
+      await waitFor(() => peer.received.length === 1)
+      const [bad] = responses(peer.received)
+      assert.equal(bad.status, 400)
+      assert.match(bad.reason, /Bad Request \(.+\)/)
+
+      await peer.send(optionsRequest().replace('SIP/2.0\r\n', 'SIP/3.0\r\n'), port)
+      await waitFor(() => peer.received.length === 2)
+      assert.equal(responses(peer.received)[1].status, 505)
+
+      await peer.send(optionsRequest().replace('sip:fluffycall@127.0.0.1 SIP', 'tel:+4930123 SIP'), port)
+      await waitFor(() => peer.received.length === 3)
+      assert.equal(responses(peer.received)[2].status, 416)
+
+      await peer.send(Buffer.from('\x00\xff garbage \r\n\r\n'), port)
+      await peer.send(randomBytes(900), port)
+      await sleep(100)
+      assert.lengthOf(peer.received, 3, 'no answer to what cannot be answered')
+      assert.equal(layer.stats.parseFailures, 5)
+    } finally {
+      await peer.close()
+      await layer.close()
+    }
+  })
+
+  test('a message over the size limit gets a 513', async ({ assert }) => {
+    const { layer } = await startLayer({ limits: { maxMessageSize: 2000 } })
+    const peer = await udpPeer()
+    try {
+      const big = optionsRequest().replace('Content-Length: 0\r\n\r\n', `Content-Type: text/plain\r\nContent-Length: 3000\r\n\r\n${'x'.repeat(3000)}`)
+      await peer.send(big, layer.localAddress('udp')!.port)
+      await waitFor(() => peer.received.length === 1)
+      assert.equal(responses(peer.received)[0].status, 513)
+    } finally {
+      await peer.close()
+      await layer.close()
+    }
+  })
+
+  test('a CRLFCRLF keep-alive datagram gets a single CRLF, never a 400', async ({ assert }) => {
+    const { layer } = await startLayer()
+    const peer = await udpPeer()
+    try {
+      await peer.send('\r\n\r\n', layer.localAddress('udp')!.port)
+      await waitFor(() => peer.received.length === 1)
+      assert.equal(peer.received[0].toString(), '\r\n')
+      assert.equal(layer.stats.parseFailures, 0)
+    } finally {
+      await peer.close()
+      await layer.close()
+    }
+  })
+
+  test('a flooding source is dropped while a second source is still answered', async ({
+    assert,
+  }) => {
+    const { layer, logger } = await startLayer({
+      rateLimit: { enabled: true, burst: 20, perSecond: 10, maxSources: 100 },
+    })
+    const flooder = await udpPeer('127.0.0.2')
+    const neighbour = await udpPeer('127.0.0.1')
+    const port = layer.localAddress('udp')!.port
+    try {
+      // The neighbour sends while the flood runs, a few times as a UDP client retransmits.
+      for (let i = 0; i < 500; i++) {
+        await flooder.send(optionsRequest({ branch: `z9hG4bKflood${i}`, viaHost: '127.0.0.2' }), port)
+        if (i % 100 === 50) {
+          await neighbour.send(optionsRequest({ branch: 'z9hG4bKcalm', viaHost: '127.0.0.1' }), port)
+          await sleep(5)
+        }
+      }
+      await waitFor(() => neighbour.received.length >= 1)
+      await sleep(100)
+      assert.isTrue(responses(neighbour.received).every((response) => response.status === 200))
+      assert.isAtLeast(neighbour.received.length, 4, 'nearly every neighbour request answered')
+      assert.isAtMost(flooder.received.length, 30, 'only the burst and a little refill answered')
+      assert.isAtLeast(layer.stats.rateLimited, 400)
+      const warnings = logger.lines.filter((line) => line.message.includes('rate limit'))
+      assert.lengthOf(warnings, 1, 'one warning per flood, not per packet')
+    } finally {
+      await flooder.close()
+      await neighbour.close()
+      await layer.close()
+    }
+  })
+
+  test('hands requests to the attached user with stamped Via; a throwing user crashes nothing', async ({
+    assert,
+  }) => {
+    const { layer } = await startLayer()
+    const peer = await udpPeer()
+    const seen: SipMessageSource[] = []
+    layer.attach({
+      onRequest(request, source) {
+        seen.push(source)
+        if (request.headers.get('call-id') === 'boom') throw new Error('upper layer bug')
+      },
+      onResponse() {},
+    })
+    try {
+      const port = layer.localAddress('udp')!.port
+      await peer.send(optionsRequest({ callId: 'boom' }), port)
+      await peer.send(optionsRequest({ callId: 'fine' }), port)
+      await waitFor(() => seen.length === 2)
+      assert.equal(seen[1].protocol, 'udp')
+      assert.deepEqual(seen[1].responseDestination, { protocol: 'udp', host: '127.0.0.1', port: peer.port })
+      assert.isTrue(seen[1].transport === layer.transportFor('udp'))
+      assert.lengthOf(peer.received, 0, 'the default handler is no longer answering')
+      layer.detach()
+      await peer.send(optionsRequest({ callId: 'again' }), port)
+      await waitFor(() => peer.received.length === 1)
+    } finally {
+      await peer.close()
+      await layer.close()
+    }
+  })
+
+  test('logs carry no body, URI, From/To nor Authorization value', async ({ assert }) => {
+    const { layer, logger } = await startLayer()
+    const peer = await udpPeer()
+    try {
+      await peer.send(optionsRequest({ callId: 'secret-call-id@host' }), layer.localAddress('udp')!.port)
+      await waitFor(() => peer.received.length === 1)
+      const traffic = logger.lines.filter((line) => line.message.startsWith('sip message'))
+      assert.lengthOf(traffic, 2)
+      assert.deepInclude(traffic[0].bindings, { method: 'OPTIONS', protocol: 'udp' })
+      assert.deepInclude(traffic[1].bindings, { status: 200 })
+      assert.notMatch(logger.text, /secret-response|secret-call-id|ping@example|fluffycall@/)
+    } finally {
+      await peer.close()
+      await layer.close()
+    }
+  })
+})
+
+test.group('SipTransportLayer / TCP and TLS', () => {
+  test('TCP: answers over the same connection, keep-alives get one CRLF', async ({ assert }) => {
+    const { layer } = await startLayer({ udp: { enabled: false } })
+    const socket = net.connect(layer.localAddress('tcp')!.port, '127.0.0.1')
+    let data = ''
+    socket.on('data', (chunk) => (data += chunk.toString()))
+    try {
+      socket.write('\r\n\r\n')
+      await waitFor(() => data === '\r\n')
+      const request = optionsRequest({ transport: 'TCP' })
+      socket.write(request.slice(0, 50))
+      await sleep(20)
+      socket.write(request.slice(50))
+      await waitFor(() => data.includes('SIP/2.0 200'))
+      assert.isTrue(data.startsWith('\r\nSIP/2.0 200 OK\r\n'))
+      assert.equal(layer.stats.parseFailures, 0)
+    } finally {
+      socket.destroy()
+      await layer.close()
+    }
+  })
+
+  test('TCP: a bad Content-Length closes the connection, the process lives on', async ({ assert }) => {
+    const { layer } = await startLayer({ udp: { enabled: false } })
+    const socket = net.connect(layer.localAddress('tcp')!.port, '127.0.0.1')
+    let closed = false
+    socket.on('close', () => (closed = true))
+    socket.on('error', () => {})
+    try {
+      socket.write(optionsRequest({ transport: 'TCP' }).replace('Content-Length: 0', 'Content-Length: abc'))
+      await waitFor(() => closed)
+      assert.isTrue(closed)
+    } finally {
+      await layer.close()
+    }
+  })
+
+  test('send() opens one outbound TCP connection per host:port and reuses it', async ({ assert }) => {
+    const { layer } = await startLayer({ udp: { enabled: false } })
+    const accepted: net.Socket[] = []
+    let data = ''
+    const peer = net.createServer((socket) => {
+      accepted.push(socket)
+      socket.on('data', (chunk) => (data += chunk.toString()))
+    })
+    await new Promise<void>((resolve) => peer.listen(0, '127.0.0.1', () => resolve()))
+    const port = (peer.address() as net.AddressInfo).port
+    try {
+      for (const branch of ['z9hG4bKo1', 'z9hG4bKo2']) {
+        const headers = new SipHeaders([
+          ['Via', `SIP/2.0/TCP 127.0.0.1:5060;branch=${branch}`],
+          ['From', '<sip:a@example.test>;tag=1'],
+          ['To', '<sip:b@example.test>'],
+          ['Call-ID', `out-${branch}`],
+          ['CSeq', '1 OPTIONS'],
+        ])
+        const request = new SipRequest('OPTIONS', SipUri.parse('sip:b@127.0.0.1'), headers)
+        layer.send(request, { protocol: 'tcp', host: '127.0.0.1', port })
+      }
+      await waitFor(() => (data.match(/OPTIONS sip:b@127.0.0.1/g) ?? []).length === 2)
+      assert.lengthOf(accepted, 1)
+      assert.throws(() => layer.send(new SipResponse(200), { protocol: 'ws', host: 'x.invalid', port: 0 }))
+    } finally {
+      for (const socket of accepted) socket.destroy()
+      await layer.close()
+      await new Promise((resolve) => peer.close(resolve))
+    }
+  })
+
+  test('TLS: answers OPTIONS, and reloading the certificate keeps the connection', async ({
+    assert,
+  }) => {
+    const { layer } = await startLayer({ udp: { enabled: false }, tls: { enabled: true } })
+    const socket = tls.connect({
+      host: '127.0.0.1',
+      port: layer.localAddress('tls')!.port,
+      rejectUnauthorized: false,
+    })
+    let data = ''
+    socket.on('data', (chunk) => (data += chunk.toString()))
+    try {
+      await new Promise((resolve) => socket.once('secureConnect', resolve))
+      socket.write(optionsRequest({ transport: 'TLS', branch: 'z9hG4bKtls1' }))
+      await waitFor(() => data.includes('SIP/2.0 200'))
+      await layer.reloadCertificate()
+      data = ''
+      socket.write(optionsRequest({ transport: 'TLS', branch: 'z9hG4bKtls2' }))
+      await waitFor(() => data.includes('SIP/2.0 200'))
+      assert.isFalse(socket.destroyed)
+    } finally {
+      socket.destroy()
+      await layer.close()
+    }
+  })
+})

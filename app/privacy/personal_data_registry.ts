@@ -1,5 +1,6 @@
 import type { PersonalDataDeclaration } from '#core/personal_data'
 import accounts from '#accounts/personal_data'
+import calls from '#calls/personal_data'
 
 /** Every module's personal-data declaration. A module that stores personal data adds itself here. */
-export const personalDataDeclarations: PersonalDataDeclaration[] = [accounts]
+export const personalDataDeclarations: PersonalDataDeclaration[] = [accounts, calls]

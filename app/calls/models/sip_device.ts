@@ -1,0 +1,59 @@
+import { DateTime } from 'luxon'
+import { BaseModel, belongsTo, column } from '@adonisjs/lucid/orm'
+import type { BelongsTo } from '@adonisjs/lucid/types/relations'
+import Company from '#accounts/models/company'
+import User from '#accounts/models/user'
+
+/**
+ * A customer's own SIP phone with its own digest credentials. The HA1 columns hold ciphertext
+ * (SipDeviceService seals and opens them); the password itself is never stored.
+ */
+export default class SipDevice extends BaseModel {
+  static table = 'sip_devices'
+
+  @column({ isPrimary: true })
+  declare id: number
+
+  @column()
+  declare companyId: number
+
+  @column()
+  declare userId: number
+
+  @column()
+  declare label: string
+
+  @column()
+  declare sipUsername: string
+
+  @column()
+  declare realm: string
+
+  /** Encrypted H(username:realm:password) with MD5; never serialised. */
+  @column({ columnName: 'ha1_md5', serializeAs: null })
+  declare ha1Md5: string
+
+  /** Encrypted H(username:realm:password) with SHA-256; never serialised. */
+  @column({ columnName: 'ha1_sha256', serializeAs: null })
+  declare ha1Sha256: string
+
+  @column.dateTime({ autoCreate: true })
+  declare createdAt: DateTime
+
+  @column.dateTime()
+  declare revokedAt: DateTime | null
+
+  @column.dateTime()
+  declare lastRegisteredAt: DateTime | null
+
+  @belongsTo(() => Company)
+  declare company: BelongsTo<typeof Company>
+
+  @belongsTo(() => User)
+  declare user: BelongsTo<typeof User>
+
+  get isRevoked() {
+    // `!= null`: a model built in this process (not read back) has undefined, not null, here.
+    return this.revokedAt != null
+  }
+}

@@ -1,0 +1,148 @@
+import { randomInt } from 'node:crypto'
+import { DateTime } from 'luxon'
+import encryption from '@adonisjs/core/services/encryption'
+import type User from '#accounts/models/user'
+import AuditLog from '#accounts/services/audit_log'
+import { sqlTime } from '#core/sql_time'
+import SipDevice from '#calls/models/sip_device'
+import { DigestAlgorithm, computeHa1 } from '#calls/sip/auth/digest'
+import type { SipCredential, SipCredentialStore } from '#calls/sip/registrar/sip_credential'
+import { configuredRealm } from '#calls/sip/registrar/registrar_settings'
+
+/** Encryption purpose of the HA1 columns: a value sealed for another purpose does not open here. */
+const HA1_PURPOSE = 'sip-ha1'
+/** Letters and digits that cannot be mistaken for each other when typed into a phone's keypad UI. */
+const PASSWORD_ALPHABET = 'abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789'
+/** 22 characters of 56: about 128 bits, out of reach of any online guessing. */
+const PASSWORD_LENGTH = 22
+const USERNAME_ALPHABET = 'abcdefghijkmnpqrstuvwxyz23456789'
+const USERNAME_LENGTH = 10
+
+export interface CreatedSipDevice {
+  device: SipDevice
+  /** Shown once on the devices page and never again: only the HA1 values are kept. */
+  password: string
+}
+
+function randomString(alphabet: string, length: number): string {
+  return Array.from({ length }, () => alphabet[randomInt(alphabet.length)]).join('')
+}
+
+/**
+ * Customers' SIP phones and their credentials. The service generates username and password, keeps
+ * only the HA1 values (encrypted with the app key) and is the digest server's credential store.
+ */
+export default class SipDeviceService implements SipCredentialStore {
+  constructor(private readonly realm: string = configuredRealm()) {}
+
+  async create(
+    user: User,
+    label: string,
+    context: { actor?: User; ip?: string | null } = {}
+  ): Promise<CreatedSipDevice> {
+    if (user.companyId === null) {
+      throw new Error('SIP devices belong to customer users; staff accounts have none')
+    }
+    const username = await this.#unusedUsername()
+    const password = randomString(PASSWORD_ALPHABET, PASSWORD_LENGTH)
+    const device = await SipDevice.create({
+      companyId: user.companyId,
+      userId: user.id,
+      label,
+      sipUsername: username,
+      realm: this.realm,
+      ha1Md5: this.#seal(computeHa1(DigestAlgorithm.Md5, username, this.realm, password)),
+      ha1Sha256: this.#seal(computeHa1(DigestAlgorithm.Sha256, username, this.realm, password)),
+      revokedAt: null,
+      lastRegisteredAt: null,
+    })
+    await AuditLog.record({
+      action: 'sip.device.created',
+      actor: context.actor ?? user,
+      companyId: user.companyId,
+      target: { type: 'sip_device', id: device.id },
+      details: { username },
+      ip: context.ip ?? null,
+    })
+    return { device, password }
+  }
+
+  /** Revoked credentials stop working at the next authentication; the row stays for the audit trail. */
+  async revoke(device: SipDevice, context: { actor?: User; ip?: string | null } = {}): Promise<void> {
+    if (device.isRevoked) {
+      return
+    }
+    device.revokedAt = DateTime.utc()
+    await device.save()
+    await AuditLog.record({
+      action: 'sip.device.revoked',
+      actor: context.actor ?? null,
+      companyId: device.companyId,
+      target: { type: 'sip_device', id: device.id },
+      details: { username: device.sipUsername },
+      ip: context.ip ?? null,
+    })
+  }
+
+  /** A user's devices for the devices page, newest first. */
+  listForUser(userId: number): Promise<SipDevice[]> {
+    return SipDevice.query().where('user_id', userId).orderBy('id', 'desc')
+  }
+
+  /**
+   * The credentials of a username if the device is live: not revoked, its user not disabled, its
+   * company not terminated. The HA1 values are opened here and only returned, never logged.
+   */
+  async findByUsername(username: string): Promise<SipCredential | undefined> {
+    const device = await SipDevice.query()
+      .join('users', 'users.id', 'sip_devices.user_id')
+      .join('companies', 'companies.id', 'sip_devices.company_id')
+      .where('sip_devices.sip_username', username)
+      .whereNull('sip_devices.revoked_at')
+      .whereNull('users.disabled_at')
+      .whereNot('companies.status', 'terminated')
+      .select('sip_devices.*')
+      .first()
+    if (!device) {
+      return undefined
+    }
+    const md5 = this.#open(device.ha1Md5)
+    const sha256 = this.#open(device.ha1Sha256)
+    return {
+      username: device.sipUsername,
+      realm: device.realm,
+      ha1: {
+        ...(md5 ? { [DigestAlgorithm.Md5]: md5 } : {}),
+        ...(sha256 ? { [DigestAlgorithm.Sha256]: sha256 } : {}),
+      },
+      userId: device.userId,
+      companyId: device.companyId,
+      deviceId: device.id,
+    }
+  }
+
+  async noteRegistered(credential: SipCredential, at: Date): Promise<void> {
+    await SipDevice.query()
+      .where('id', credential.deviceId)
+      .update({ last_registered_at: sqlTime(DateTime.fromJSDate(at)) })
+  }
+
+  #seal(ha1: string): string {
+    return encryption.encrypt(ha1, undefined, HA1_PURPOSE)
+  }
+
+  /** Null when the value does not open (e.g. sealed under a rotated-out key): the device cannot log in. */
+  #open(sealed: string): string | null {
+    return encryption.decrypt<string>(sealed, HA1_PURPOSE)
+  }
+
+  async #unusedUsername(): Promise<string> {
+    // 32^10 names make a collision unlikely; checking keeps the unique index from ever firing.
+    for (;;) {
+      const username = `fc${randomString(USERNAME_ALPHABET, USERNAME_LENGTH)}`
+      if (!(await SipDevice.findBy('sipUsername', username))) {
+        return username
+      }
+    }
+  }
+}

@@ -1,0 +1,17 @@
+import type { Binding } from '#calls/sip/registrar/binding'
+
+/**
+ * The registrar's bindings: in memory on one process, in Redis once several nodes share them.
+ * Both implementations pass the same contract tests. Expiry is decided by the store's clock, so
+ * nothing expired is ever returned, whatever the backend does with its own TTLs.
+ */
+export interface BindingStore {
+  /** Live bindings of an address-of-record, soonest expiry first. */
+  list(aor: string): Promise<Binding[]>
+  /** Live bindings of every address-of-record of a user (desk phone, softphone, web phone). */
+  listForUser(userId: number): Promise<Binding[]>
+  /** Adds or replaces the binding of `binding.aor` for `binding.contactUri`. */
+  save(binding: Binding): Promise<void>
+  remove(binding: Pick<Binding, 'aor' | 'contactUri' | 'userId'>): Promise<void>
+  close(): Promise<void>
+}

@@ -1,0 +1,24 @@
+import type { DigestAlgorithm } from '#calls/sip/auth/digest'
+
+/** What the digest server needs to know about one set of device credentials. */
+export interface SipCredential {
+  username: string
+  /** The realm the HA1 values were computed for. */
+  realm: string
+  /** H(username:realm:password) per algorithm, in clear (opened from storage for this check only). */
+  ha1: Partial<Record<DigestAlgorithm, string>>
+  userId: number
+  companyId: number
+  deviceId: number
+}
+
+/**
+ * Where the digest server finds credentials. SipDeviceService implements it on the database;
+ * unit tests give a map.
+ */
+export interface SipCredentialStore {
+  /** The live (not revoked) credentials of a username, or undefined. */
+  findByUsername(username: string): Promise<SipCredential | undefined>
+  /** Called after a successful REGISTER, so the devices page can show when a phone last registered. */
+  noteRegistered?(credential: SipCredential, at: Date): Promise<void>
+}

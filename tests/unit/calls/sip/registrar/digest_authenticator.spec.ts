@@ -1,0 +1,318 @@
+import { test } from '@japa/runner'
+import { DigestAlgorithm, DigestClient, readChallenge } from '#calls/sip/auth/digest'
+import type AuthHeader from '#calls/sip/message/auth_header'
+import type SipRequest from '#calls/sip/message/sip_request'
+import { DEFAULT_LOCKOUT } from '#calls/sip/registrar/registrar_settings'
+import {
+  REALM,
+  challengeShape,
+  makeDevice,
+  makeHarness,
+  register,
+  registerWithPassword,
+  udpSource,
+  type Harness,
+} from '#tests/unit/calls/sip/registrar/registrar_fixtures'
+
+/** Credentials for `request` answering the challenge of the given algorithm among `challenges`. */
+function answer(
+  challenges: readonly AuthHeader[],
+  request: SipRequest,
+  username: string,
+  password: string,
+  algorithm = DigestAlgorithm.Sha256,
+  client = new DigestClient({ username, password })
+): string {
+  const challenge = challenges.map(readChallenge).find((parsed) => parsed?.algorithm === algorithm)
+  if (!challenge) {
+    throw new Error(`no ${algorithm} challenge offered`)
+  }
+  return client.credentialsFor(challenge, request.method, request.uri.toString()).toString()
+}
+
+/** One authenticate() round with fresh challenge and credentials, as a phone would do it. */
+async function attempt(
+  harness: Harness,
+  username: string,
+  password: string,
+  source = udpSource(),
+  algorithm = DigestAlgorithm.Sha256
+) {
+  const challenges = harness.authenticator.challenge()
+  const bare = register({ username })
+  const authorization = answer(challenges, bare, username, password, algorithm)
+  return harness.authenticator.authenticate(register({ username, authorization }), source)
+}
+
+test.group('DigestAuthenticator: challenges and verification', () => {
+  test('a request without credentials gets SHA-256 and MD5 challenges for our realm, not counted as a failure', async ({
+    assert,
+  }) => {
+    const harness = makeHarness()
+    const outcome = await harness.authenticator.authenticate(register({ username: 'x' }), udpSource())
+    assert.equal(outcome.kind, 'challenge')
+    if (outcome.kind !== 'challenge') return
+    const parsed = outcome.challenges.map(readChallenge)
+    assert.deepEqual(
+      parsed.map((challenge) => challenge?.algorithm),
+      [DigestAlgorithm.Sha256, DigestAlgorithm.Md5]
+    )
+    for (const challenge of parsed) {
+      assert.equal(challenge?.realm, REALM)
+      assert.deepEqual(challenge?.qop, ['auth'])
+      assert.isFalse(challenge?.stale)
+      assert.equal(harness.nonces.check(challenge!.nonce), 'fresh')
+    }
+    assert.lengthOf(harness.audit, 0)
+  })
+
+  test('right password with SHA-256 and with MD5 authenticates and names the device', async ({ assert }) => {
+    const device = makeDevice()
+    const harness = makeHarness([device])
+    for (const algorithm of [DigestAlgorithm.Sha256, DigestAlgorithm.Md5]) {
+      const outcome = await attempt(harness, device.username, device.password, udpSource(), algorithm)
+      assert.equal(outcome.kind, 'authenticated', algorithm)
+      if (outcome.kind === 'authenticated') {
+        assert.equal(outcome.credential.deviceId, device.credential.deviceId)
+      }
+    }
+    assert.lengthOf(harness.audit, 0)
+  })
+
+  test('a wrong password is refused with a challenge and audited with the source IP, without credentials', async ({
+    assert,
+  }) => {
+    const device = makeDevice()
+    const harness = makeHarness([device])
+    const outcome = await attempt(harness, device.username, 'wrong-password', udpSource('203.0.113.9'))
+    assert.equal(outcome.kind, 'challenge')
+    assert.lengthOf(harness.audit, 1)
+    const [entry] = harness.audit
+    assert.equal(entry.action, 'sip.auth.failed')
+    assert.equal(entry.ip, '203.0.113.9')
+    assert.equal(entry.companyId, device.credential.companyId)
+    assert.deepEqual(entry.target, { type: 'sip_device', id: device.credential.deviceId })
+    assert.deepInclude(entry.details as object, { username: device.username, reason: 'wrong_credentials' })
+    const logged = JSON.stringify(entry)
+    assert.notInclude(logged, 'wrong-password')
+    assert.notInclude(logged, 'response')
+    assert.notInclude(logged, device.credential.ha1[DigestAlgorithm.Sha256]!)
+  })
+
+  test('an unknown username gets exactly the answer of a wrong password', async ({ assert }) => {
+    const device = makeDevice()
+    const harness = makeHarness([device])
+    const wrong = await registerWithPassword(harness.registrar, {
+      username: device.username,
+      password: 'wrong-password',
+    })
+    const unknown = await registerWithPassword(harness.registrar, {
+      username: 'fcnobody',
+      password: 'wrong-password',
+    })
+    assert.equal(wrong.final.status, 401)
+    assert.deepEqual(challengeShape(unknown.final), challengeShape(wrong.final))
+    assert.deepEqual(challengeShape(unknown.first), challengeShape(wrong.first))
+    assert.deepEqual(
+      harness.audit.map((entry) => [entry.action, (entry.details as any).reason]),
+      [
+        ['sip.auth.failed', 'wrong_credentials'],
+        ['sip.auth.failed', 'unknown_username'],
+      ]
+    )
+  })
+
+  test('credentials whose digest uri is not the Request-URI are refused', async ({ assert }) => {
+    const device = makeDevice()
+    const harness = makeHarness([device])
+    const challenges = harness.authenticator.challenge()
+    const other = register({ username: device.username, requestUri: 'sip:elsewhere.example' })
+    const authorization = answer(challenges, other, device.username, device.password)
+    const outcome = await harness.authenticator.authenticate(
+      register({ username: device.username, authorization }),
+      udpSource()
+    )
+    assert.equal(outcome.kind, 'challenge')
+    assert.equal((harness.audit[0].details as any).reason, 'uri_mismatch')
+  })
+
+  test('a digest uri that differs only in host case still matches', async ({ assert }) => {
+    const device = makeDevice()
+    const harness = makeHarness([device])
+    const challenges = harness.authenticator.challenge()
+    const upper = register({ username: device.username, requestUri: `sip:${REALM.toUpperCase()}` })
+    const authorization = answer(challenges, upper, device.username, device.password)
+    const outcome = await harness.authenticator.authenticate(
+      register({ username: device.username, authorization }),
+      udpSource()
+    )
+    assert.equal(outcome.kind, 'authenticated')
+  })
+})
+
+test.group('DigestAuthenticator: nonces', () => {
+  test('a nonce we did not issue is refused even with the right password', async ({ assert }) => {
+    const device = makeDevice()
+    const harness = makeHarness([device])
+    const [genuine] = harness.authenticator.challenge()
+    const nonce = genuine.get('nonce')!
+    const forged = `${nonce.slice(0, -1)}${nonce.endsWith('A') ? 'B' : 'A'}`
+    const challenge = { ...readChallenge(genuine)!, nonce: forged }
+    const bare = register({ username: device.username })
+    const authorization = new DigestClient(device)
+      .credentialsFor(challenge, 'REGISTER', bare.uri.toString())
+      .toString()
+    const outcome = await harness.authenticator.authenticate(
+      register({ username: device.username, authorization }),
+      udpSource()
+    )
+    assert.equal(outcome.kind, 'challenge')
+    assert.equal((harness.audit[0].details as any).reason, 'foreign_nonce')
+  })
+
+  test('a stale nonce with the right password gets stale=true and is not a failure; with a wrong one it is', async ({
+    assert,
+  }) => {
+    const device = makeDevice()
+    const harness = makeHarness([device])
+    const challenges = harness.authenticator.challenge()
+    const bare = register({ username: device.username })
+    const right = answer(challenges, bare, device.username, device.password)
+    const wrong = answer(challenges, bare, device.username, 'not-it')
+    harness.clock.advance(300_001)
+
+    const outcome = await harness.authenticator.authenticate(
+      register({ username: device.username, authorization: right }),
+      udpSource()
+    )
+    assert.equal(outcome.kind, 'challenge')
+    if (outcome.kind !== 'challenge') return
+    assert.isTrue(outcome.challenges.every((challenge) => readChallenge(challenge)?.stale))
+    assert.lengthOf(harness.audit, 0)
+
+    const refused = await harness.authenticator.authenticate(
+      register({ username: device.username, authorization: wrong }),
+      udpSource()
+    )
+    assert.equal(refused.kind, 'challenge')
+    if (refused.kind !== 'challenge') return
+    assert.isTrue(refused.challenges.every((challenge) => !readChallenge(challenge)?.stale))
+    assert.equal((harness.audit[0].details as any).reason, 'wrong_credentials')
+  })
+
+  test('the nonce count must grow: a replayed request is refused, the next count accepted', async ({
+    assert,
+  }) => {
+    const device = makeDevice()
+    const harness = makeHarness([device])
+    const challenges = harness.authenticator.challenge()
+    const client = new DigestClient(device)
+    const bare = register({ username: device.username })
+    const first = answer(challenges, bare, device.username, device.password, DigestAlgorithm.Sha256, client)
+    const request = () => register({ username: device.username, authorization: first })
+
+    assert.equal((await harness.authenticator.authenticate(request(), udpSource())).kind, 'authenticated')
+    assert.equal((await harness.authenticator.authenticate(request(), udpSource())).kind, 'challenge')
+    assert.equal((harness.audit[0].details as any).reason, 'replayed_nonce_count')
+
+    // The same client reuses the nonce with nc=00000002.
+    const second = answer(challenges, bare, device.username, device.password, DigestAlgorithm.Sha256, client)
+    assert.include(second, 'nc=00000002')
+    const outcome = await harness.authenticator.authenticate(
+      register({ username: device.username, authorization: second }),
+      udpSource()
+    )
+    assert.equal(outcome.kind, 'authenticated')
+  })
+})
+
+test.group('DigestAuthenticator: brute force', () => {
+  test('after 5 wrong passwords the username is locked: the right password is refused, identically, and the lock is audited', async ({
+    assert,
+  }) => {
+    assert.equal(DEFAULT_LOCKOUT.usernameMaxFailures, 5)
+    const device = makeDevice(1)
+    const bystander = makeDevice(2)
+    const harness = makeHarness([device, bystander])
+    const sources = ['203.0.113.1', '203.0.113.2', '203.0.113.3', '203.0.113.4', '203.0.113.5']
+    for (const host of sources) {
+      // Different sources: the username lock, not the source lock, is what stops this.
+      assert.equal((await attempt(harness, device.username, 'guess', udpSource(host))).kind, 'challenge')
+    }
+    assert.deepEqual(
+      harness.audit.map((entry) => entry.action),
+      [...Array(5).fill('sip.auth.failed'), 'sip.auth.locked']
+    )
+    assert.deepInclude(harness.audit[5].details as object, { scope: 'username', username: device.username })
+
+    const wrongWhileLocked = await registerWithPassword(harness.registrar, {
+      username: device.username,
+      password: 'guess',
+      source: udpSource('203.0.113.6'),
+    })
+    const rightWhileLocked = await registerWithPassword(harness.registrar, {
+      username: device.username,
+      password: device.password,
+      source: udpSource('203.0.113.6'),
+    })
+    assert.equal(rightWhileLocked.final.status, 401)
+    assert.deepEqual(challengeShape(rightWhileLocked.final), challengeShape(wrongWhileLocked.final))
+    assert.equal((harness.audit.at(-1)!.details as any).reason, 'locked')
+
+    // Another username from another source is not affected.
+    const other = await registerWithPassword(harness.registrar, {
+      username: bystander.username,
+      password: bystander.password,
+      source: udpSource('198.51.100.99'),
+    })
+    assert.equal(other.final.status, 200)
+  })
+
+  test('the lock ends after its time, and right passwords during it do not prolong it', async ({ assert }) => {
+    const device = makeDevice()
+    const harness = makeHarness([device])
+    for (let index = 0; index < 5; index++) {
+      await attempt(harness, device.username, 'guess', udpSource(`203.0.113.${10 + index}`))
+    }
+    for (let minute = 0; minute < 14; minute++) {
+      harness.clock.advance(60_000)
+      assert.equal((await attempt(harness, device.username, device.password)).kind, 'challenge')
+    }
+    harness.clock.advance(60_001)
+    assert.equal((await attempt(harness, device.username, device.password)).kind, 'authenticated')
+  })
+
+  test('10 failures from one source lock the source for every username; other sources still authenticate', async ({
+    assert,
+  }) => {
+    assert.equal(DEFAULT_LOCKOUT.sourceMaxFailures, 10)
+    const device = makeDevice()
+    const harness = makeHarness([device])
+    const scanner = udpSource('192.0.2.66')
+    for (let index = 0; index < 10; index++) {
+      await attempt(harness, `fcguess${index}`, 'guess', scanner)
+    }
+    const locks = harness.audit.filter((entry) => entry.action === 'sip.auth.locked')
+    assert.lengthOf(locks, 1)
+    assert.deepInclude(locks[0].details as object, { scope: 'source' })
+    assert.equal(locks[0].ip, '192.0.2.66')
+
+    assert.equal((await attempt(harness, device.username, device.password, scanner)).kind, 'challenge')
+    assert.equal(
+      (await attempt(harness, device.username, device.password, udpSource('198.51.100.20'))).kind,
+      'authenticated'
+    )
+  })
+
+  test('failures spread over more than the window do not lock', async ({ assert }) => {
+    const device = makeDevice()
+    const harness = makeHarness([device])
+    for (let index = 0; index < 8; index++) {
+      await attempt(harness, device.username, 'guess', udpSource(`203.0.113.${40 + index}`))
+      // 4 failures per 15-minute window, never 5.
+      if (index % 4 === 3) harness.clock.advance(15 * 60_000 + 1)
+    }
+    assert.equal((await attempt(harness, device.username, device.password)).kind, 'authenticated')
+    assert.notInclude(harness.audit.map((entry) => entry.action), 'sip.auth.locked')
+  })
+})

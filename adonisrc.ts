@@ -32,6 +32,7 @@ export default defineConfig({
     () => import('@adonisjs/mail/mail_provider'),
     () => import('#providers/app_provider'),
     { file: () => import('#providers/sip_provider'), environment: ['web', 'test'] },
+    () => import('#providers/carrier_provider'),
   ],
 
   preloads: [

@@ -47,4 +47,12 @@ export default await Env.create(new URL('../', import.meta.url), {
   SMTP_USERNAME: Env.schema.string.optional(),
   SMTP_PASSWORD: Env.schema.string.optional(),
 
+  /* Carriers (config/carriers.ts): the loopback peer's port, the shipped carriers' credentials */
+  LOCAL_CARRIER_PORT: Env.schema.number.optional(),
+  SIPGATE_TRUNK_USERNAME: Env.schema.string.optional(),
+  SIPGATE_TRUNK_PASSWORD: Env.schema.string.optional(),
+  TWILIO_TERMINATION_NAME: Env.schema.string.optional(),
+  TWILIO_SOURCE_ADDRESSES: Env.schema.string.optional(),
+  /* Tests only: a module under tests/fixtures/carriers/ that replaces config/carriers.ts */
+  CARRIERS_CONFIG_FIXTURE: Env.schema.string.optional(),
 })

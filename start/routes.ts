@@ -3,3 +3,5 @@
  */
 import '#core/routes'
 import '#accounts/routes'
+import '#calls/routes'
+import '#privacy/routes'

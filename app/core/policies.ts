@@ -4,4 +4,6 @@ export const policies = {
   RolePolicy: () => import('#accounts/policies/role_policy'),
   AuditPolicy: () => import('#accounts/policies/audit_policy'),
   StaffPolicy: () => import('#accounts/policies/staff_policy'),
+  CarrierPolicy: () => import('#calls/policies/carrier_policy'),
+  InformationRequestPolicy: () => import('#privacy/policies/information_request_policy'),
 }

@@ -1,6 +1,8 @@
 import type { PersonalDataDeclaration } from '#core/personal_data'
 import accounts from '#accounts/personal_data'
 import calls from '#calls/personal_data'
+import carriers from '#calls/carriers/personal_data'
+import privacy from '#privacy/personal_data'
 
 /** Every module's personal-data declaration. A module that stores personal data adds itself here. */
-export const personalDataDeclarations: PersonalDataDeclaration[] = [accounts, calls]
+export const personalDataDeclarations: PersonalDataDeclaration[] = [accounts, calls, carriers, privacy]

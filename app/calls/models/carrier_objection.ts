@@ -1,0 +1,20 @@
+import { DateTime } from 'luxon'
+import { BaseModel, column } from '@adonisjs/lucid/orm'
+
+/** A company objected to a carrier (Art. 28(2) GDPR): it is never routed over that carrier. */
+export default class CarrierObjection extends BaseModel {
+  @column({ isPrimary: true })
+  declare id: number
+
+  @column()
+  declare companyId: number
+
+  @column()
+  declare carrierName: string
+
+  @column()
+  declare objectedById: number | null
+
+  @column.dateTime({ autoCreate: true })
+  declare createdAt: DateTime
+}

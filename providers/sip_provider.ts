@@ -2,16 +2,12 @@ import type { ApplicationService } from '@adonisjs/core/types'
 import type SipTransportLayer from '#calls/sip/transport/sip_transport_layer'
 import type { SipTransportConfig } from '#calls/sip/transport/sip_transport_config'
 
-/** How often to look for the HTTP server when it is created after the providers are ready. */
-const HTTP_SERVER_POLL_MS = 50
-
 /**
  * Binds the SIP transport layer, starts it when the app is ready (web server and tests only,
  * never for ace commands) and closes every SIP socket on shutdown.
  */
 export default class SipProvider {
   #layer: SipTransportLayer | undefined
-  #serverPoll: NodeJS.Timeout | undefined
 
   constructor(protected app: ApplicationService) {}
 
@@ -52,29 +48,17 @@ export default class SipProvider {
   }
 
   async shutdown() {
-    clearInterval(this.#serverPoll)
     await this.#layer?.close()
   }
 
   /**
-   * The web server exists before `ready`; the test utils create theirs later and announce it
-   * nowhere, so in that case the provider waits for it.
+   * The web server exists before `ready`. The test HTTP server is created later, per suite, by the
+   * test bootstrap, which attaches the SIP WebSocket to it explicitly (tests/bootstrap.ts).
    */
   async #attachToHttpServer(layer: SipTransportLayer) {
     const server = await this.app.container.make('server')
     const nodeServer = server.getNodeServer()
-    if (nodeServer) {
-      layer.attachHttpServer(nodeServer)
-      return
-    }
-    this.#serverPoll = setInterval(() => {
-      const created = server.getNodeServer()
-      if (created) {
-        clearInterval(this.#serverPoll)
-        layer.attachHttpServer(created)
-      }
-    }, HTTP_SERVER_POLL_MS)
-    this.#serverPoll.unref()
+    if (nodeServer) layer.attachHttpServer(nodeServer)
   }
 }
 

@@ -74,6 +74,13 @@ export const runnerHooks: Required<Pick<Config, 'setup' | 'teardown'>> = {
 
 export const configureSuite: Config['configureSuite'] = (suite) => {
   if (['browser', 'functional', 'e2e'].includes(suite.name)) {
-    return suite.setup(() => testUtils.httpServer().start())
+    return suite.setup(async () => {
+      const close = await testUtils.httpServer().start()
+      // The SIP WebSocket lives on the app's HTTP server; each suite gets a new one.
+      const server = await app.container.make('server')
+      const sip = await app.container.make('sip.transport')
+      sip.attachHttpServer(server.getNodeServer()!)
+      return close
+    })
   }
 }

@@ -1,13 +1,14 @@
 import type { ApplicationService } from '@adonisjs/core/types'
 import type SipTransportLayer from '#calls/sip/transport/sip_transport_layer'
+import type SipStack from '#calls/sip/sip_stack'
 import type { SipTransportConfig } from '#calls/sip/transport/sip_transport_config'
 
 /**
- * Binds the SIP transport layer, starts it when the app is ready (web server and tests only,
- * never for ace commands) and closes every SIP socket on shutdown.
+ * Binds the SIP stack (transports, user agent core, registrar), starts it when the app is ready
+ * (web server and tests only, never for ace commands) and closes every SIP socket on shutdown.
  */
 export default class SipProvider {
-  #layer: SipTransportLayer | undefined
+  #stack: SipStack | undefined
 
   constructor(protected app: ApplicationService) {}
 
@@ -33,22 +34,38 @@ export default class SipProvider {
         loadTlsCredentials: () => loadTlsCredentials(paths, selfSigned),
       })
     })
+
+    this.app.container.singleton('sip.stack', async (resolver) => {
+      const { default: Stack } = await import('#calls/sip/sip_stack')
+      const { default: UserAgentCore } = await import('#calls/sip/ua/sip_user_agent_core')
+      const { default: SystemClock } = await import('#calls/sip/clock/system_clock')
+      const { default: RegistrarFactory } = await import('#calls/sip/registrar/registrar_factory')
+      const layer = await resolver.make('sip.transport')
+      const logger = await resolver.make('logger')
+      const core = new UserAgentCore({
+        transport: layer,
+        clock: new SystemClock(),
+        productName: 'FluffyCall',
+        onHandlerError: (error) => logger.error({ err: error }, 'SIP request handler failed'),
+      })
+      return new Stack(layer, core, await RegistrarFactory.create(), logger)
+    })
   }
 
   async ready() {
     if (!['web', 'test'].includes(this.app.getEnvironment())) {
       return
     }
-    const layer = await this.app.container.make('sip.transport')
-    await layer.start()
-    this.#layer = layer
-    if (layer.webSocket) {
-      await this.#attachToHttpServer(layer)
+    const stack = await this.app.container.make('sip.stack')
+    await stack.start()
+    this.#stack = stack
+    if (stack.layer.webSocket) {
+      await this.#attachToHttpServer(stack.layer)
     }
   }
 
   async shutdown() {
-    await this.#layer?.close()
+    await this.#stack?.close()
   }
 
   /**
@@ -65,5 +82,6 @@ export default class SipProvider {
 declare module '@adonisjs/core/types' {
   export interface ContainerBindings {
     'sip.transport': SipTransportLayer
+    'sip.stack': SipStack
   }
 }

@@ -67,6 +67,17 @@ export default class IncomingRequest {
       body: options.description?.body,
       contentType: options.description?.contentType,
     })
+    return this.send(response)
+  }
+
+  /**
+   * Sends a response built elsewhere (the registrar builds its own, with Contact and Date), with
+   * the core's headers added; undefined when the request can no longer be answered.
+   */
+  send(response: SipResponse): SipResponse | undefined {
+    if (!this.canRespond) {
+      return undefined
+    }
     this.#decorate(response, this.request)
     if (response.isFinal) {
       this.#finalResponse = response

@@ -1,6 +1,7 @@
 import dgram from 'node:dgram'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import type { SipClock } from '#calls/sip/clock/sip_clock'
 import SystemClock from '#calls/sip/clock/system_clock'
 import SipTransportLayer from '#calls/sip/transport/sip_transport_layer'
 import { loadTlsCredentials } from '#calls/sip/transport/tls_credentials'
@@ -58,11 +59,11 @@ export class MemoryLogger implements SipLogger {
   }
 }
 
-export async function startLayer(overrides: ConfigOverrides = {}) {
+export async function startLayer(overrides: ConfigOverrides = {}, clock: SipClock = new SystemClock()) {
   const logger = new MemoryLogger()
   const layer = new SipTransportLayer({
     config: testConfig(overrides),
-    clock: new SystemClock(),
+    clock,
     logger,
     loadTlsCredentials: () =>
       loadTlsCredentials(

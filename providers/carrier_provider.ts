@@ -22,7 +22,15 @@ export default class CarrierProvider {
     this.app.container.alias('carriers', CarrierManager)
   }
 
-  async boot() {
+  /**
+   * Validates when the app starts to serve (web server, tests), before it accepts traffic. Not for
+   * ace commands (migrations run before the carrier tables exist) nor the warm-up of
+   * `ace codegen`, which starts providers too: a stored-credential look-up would open a database
+   * pool that keeps the finished command alive.
+   */
+  async start() {
+    if (!['web', 'test'].includes(this.app.getEnvironment())) return
+    if (this.app.getMode() === 'warmup') return
     const manager = await this.app.container.make(CarrierManager)
     try {
       await manager.validateAll()

@@ -79,8 +79,19 @@ export default class InviteClientTransaction extends SipTransaction<InviteClient
           this.stopTimer('A', 'B')
           this.transition(InviteClientState.Completed)
           this.#ack = ackForFailure(this.request, response)
+          // The ACK goes out before the user hears of the response, so that a retry it starts
+          // (a new INVITE with credentials after 401/407) cannot overtake the ACK: peers such as
+          // sipp abort the call when the new INVITE comes first. A failed ACK is reported after
+          // the response, as before.
+          let ackError: { error: unknown } | undefined
+          try {
+            this.transport.send(this.#ack, this.destination)
+          } catch (error) {
+            ackError = { error }
+          }
           this.#user.receiveResponse(response)
-          if (!this.send(this.#ack)) {
+          if (ackError) {
+            this.transportError(ackError.error)
             return
           }
           if (this.transport.reliable) {

@@ -137,6 +137,28 @@ test.group('InviteClientTransaction', () => {
     assert.equal(transaction.state, InviteClientState.Terminated)
   })
 
+  test('sends the ACK of a non-2xx before the user hears of it (a 401 retry must not overtake it)', ({
+    assert,
+  }) => {
+    const { transport, user, request, transaction } = setup()
+    let acksWhenUserHeard = -1
+    user.receiveResponse = (response) => {
+      user.responses.push(response)
+      acksWhenUserHeard = transport.requests('ACK').length
+    }
+    transaction.receiveResponse(responseTo(request, 401, 'auth-tag'))
+    assert.equal(acksWhenUserHeard, 1)
+  })
+
+  test('a failed ACK is reported after the final response it acknowledges', ({ assert }) => {
+    const { transport, user, request, transaction } = setup()
+    transport.failNext = true
+    transaction.receiveResponse(responseTo(request, 486, 'busy-tag'))
+    assert.deepEqual(user.responses.map((response) => response.status), [486])
+    assert.lengthOf(user.transportErrors, 1)
+    assert.equal(transaction.state, InviteClientState.Terminated)
+  })
+
   test('reports a transport error and terminates', ({ assert }) => {
     const { clock, transport, user, transaction } = setup()
     transport.failNext = true

@@ -42,6 +42,8 @@ export interface DigestAuthenticatorOptions {
   nonceCounts: NonceCountStore
   limiter: AuthFailureLimiter
   audit: AuditRecorder
+  /** The challenges of a 401, in this order; OFFERED_ALGORITHMS when not given. */
+  algorithms?: readonly DigestAlgorithm[]
 }
 
 /** Audit details keep at most this much of a username that came from the network. */
@@ -57,9 +59,11 @@ export default class DigestAuthenticator {
   readonly #options: DigestAuthenticatorOptions
   /** Random HA1s compared against when there is no real one, to keep the timing path the same. */
   readonly #dummyHa1: Record<DigestAlgorithm, string>
+  readonly #algorithms: readonly DigestAlgorithm[]
 
   constructor(options: DigestAuthenticatorOptions) {
     this.#options = options
+    this.#algorithms = options.algorithms?.length ? options.algorithms : OFFERED_ALGORITHMS
     this.#dummyHa1 = Object.fromEntries(
       Object.values(DigestAlgorithm).map((algorithm) => [
         algorithm,
@@ -75,7 +79,7 @@ export default class DigestAuthenticator {
   /** The challenges of a 401; `stale` tells a client with right credentials to retry with the new nonce. */
   challenge(stale = false): AuthHeader[] {
     const nonce = this.#options.nonces.issue()
-    return OFFERED_ALGORITHMS.map((algorithm) =>
+    return this.#algorithms.map((algorithm) =>
       createChallenge({ realm: this.realm, nonce, algorithm, stale })
     )
   }
@@ -94,7 +98,7 @@ export default class DigestAuthenticator {
     ])
 
     const algorithm = parseAlgorithm(given.get('algorithm'))
-    const offered = algorithm !== undefined && OFFERED_ALGORITHMS.some((offer) => offer === algorithm)
+    const offered = algorithm !== undefined && this.#algorithms.includes(algorithm)
     const usedAlgorithm = offered ? algorithm : DigestAlgorithm.Md5
     const storedHa1 = credential?.realm === this.realm ? credential.ha1[usedAlgorithm] : undefined
     const responseMatches = verifyCredentials(given, {
@@ -121,7 +125,10 @@ export default class DigestAuthenticator {
           await limiter.recordSuccess(username)
           return { kind: 'authenticated', credential: credential! }
         }
-        return this.#refuse(source, username, credential, 'replayed_nonce_count', true)
+        // Refused and audited but not counted: the password was right, and sip.js (the web
+        // phone) answers every later REGISTER with its first nonce and nc=1 again, so counting
+        // this would lock out an office of web phones behind one address within minutes.
+        return this.#refuse(source, username, credential, 'replayed_nonce_count', false)
       }
       return this.#refuse(source, username, credential, 'foreign_nonce', true)
     }

@@ -41,6 +41,7 @@ export default class RegistrarFactory {
       nonceCounts,
       limiter: new AuthFailureLimiter(counters, settings.lockout),
       audit: (entry) => AuditLog.record(entry),
+      algorithms: settings.digestAlgorithms,
     })
     const registrar = new Registrar({ settings, authenticator, bindings, credentials })
     return { registrar, bindings, nonceCounts }

@@ -1,5 +1,6 @@
 import app from '@adonisjs/core/services/app'
 import env from '#start/env'
+import { DigestAlgorithm } from '#calls/sip/auth/digest'
 
 /** Limits of the digest server's brute-force protection. */
 export interface LockoutSettings {
@@ -23,6 +24,15 @@ export interface RegistrarSettings {
   defaultExpires: number
   /** Bindings one address-of-record may hold; more are refused so one device cannot fill the store. */
   maxBindingsPerAor: number
+  /**
+   * The WWW-Authenticate challenges of a 401, one per algorithm, in this order. MD5 only by
+   * default: clients that know only MD5 and do not pick among several challenges fail on a
+   * SHA-256 one, and both kinds are common: sipp 3.6 (and many desk phones) answer the first
+   * challenge, sip.js 0.21 (the web phone's library) keeps only the last. RFC 8760 clients take
+   * the first algorithm they know, so a site whose phones all do SHA-256 can set
+   * [SHA-256, MD5] in config/sip.ts (registrar.digestAlgorithms).
+   */
+  digestAlgorithms: DigestAlgorithm[]
   lockout: LockoutSettings
 }
 
@@ -53,6 +63,7 @@ const DEFAULTS = {
   maxExpires: 3600,
   defaultExpires: 3600,
   maxBindingsPerAor: 10,
+  digestAlgorithms: [DigestAlgorithm.Md5],
 }
 
 /** Defaults, then `config/sip.ts` (`registrar`), then what the caller passes. */

@@ -11,13 +11,13 @@ export interface AtomFeedOptions {
   describe: (entry: HistoryEntry) => string
 }
 
-/** An Atom 1.0 (RFC 4287) feed of sub-processor changes; ids are stable tag URIs. */
+/** An Atom 1.0 (RFC 4287) feed of sub-processor changes; ids are stable tag URIs, times in whole UTC seconds. */
 export function buildAtomFeed(entries: HistoryEntry[], options: AtomFeedOptions) {
-  const updated = (entries[0]?.recordedAt ?? null)?.toUTC().toISO({ suppressMilliseconds: true }) ?? '2025-01-01T00:00:00Z'
+  const updated = (entries[0]?.recordedAt ?? null)?.toUTC().startOf('second').toISO({ suppressMilliseconds: true }) ?? '2025-01-01T00:00:00Z'
   const items = entries
     .map((entry) => {
       const text = escapeXml(options.describe(entry))
-      const when = entry.recordedAt.toUTC().toISO({ suppressMilliseconds: true })
+      const when = entry.recordedAt.toUTC().startOf('second').toISO({ suppressMilliseconds: true })
       return [
         '  <entry>',
         `    <id>tag:fluffycall.de,2025:sub-processors/${escapeXml(entry.id)}</id>`,

@@ -13,9 +13,10 @@ import { auditMark, auditSince } from '#tests/support/audit'
 
 /** Every row of every table, as text: where a plain secret would show up if it were stored. */
 async function rawDatabase() {
-  const tables = (await db.rawQuery("select name from sqlite_master where type = 'table'")) as Array<{ name: string }>
+  const connection = db.connection()
+  const tables = connection.dialect.name === 'postgres' ? await connection.getAllTables(['public']) : await connection.getAllTables()
   const dumps: string[] = []
-  for (const { name } of tables) dumps.push(JSON.stringify(await db.from(name).select('*')))
+  for (const name of tables) dumps.push(JSON.stringify(await db.from(name).select('*')))
   return dumps.join('\n')
 }
 

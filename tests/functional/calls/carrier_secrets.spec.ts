@@ -13,10 +13,16 @@ import { auditMark, auditSince } from '#tests/support/audit'
 
 /** Every row of every table, as text: where a plain secret would show up if it were stored. */
 async function rawDatabase() {
-  const connection = db.connection()
-  const tables = connection.dialect.name === 'postgres' ? await connection.getAllTables(['public']) : await connection.getAllTables()
+  // Through db.rawQuery, so the query joins the test's global transaction (SQLite has one connection).
+  const postgres = db.connection().dialect.name === 'postgres'
+  const result = await db.rawQuery(
+    postgres
+      ? "select table_name as name from information_schema.tables where table_schema = 'public'"
+      : "select name from sqlite_master where type = 'table'"
+  )
+  const tables = (postgres ? result.rows : result) as Array<{ name: string }>
   const dumps: string[] = []
-  for (const name of tables) dumps.push(JSON.stringify(await db.from(name).select('*')))
+  for (const { name } of tables) dumps.push(JSON.stringify(await db.from(name).select('*')))
   return dumps.join('\n')
 }
 

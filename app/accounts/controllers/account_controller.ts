@@ -39,8 +39,9 @@ export default class AccountController {
     const sealed = session.get(SETUP_SECRET)
     const secret = sealed ? this.twoFactor.openSecret(sealed) : null
     const setup = secret ? { secret, uri: this.twoFactor.uriFor(user, secret) } : this.twoFactor.newSecret(user)
+    const qrCode = await this.twoFactor.qrCodeFor(setup.uri)
     session.put(SETUP_SECRET, this.twoFactor.sealSecret(setup.secret))
-    return view.render('pages/account/two_factor', { user, enabled: false, setup })
+    return view.render('pages/account/two_factor', { user, enabled: false, setup, qrCode })
   }
 
   async enableTwoFactor({ request, response, auth, session, view, i18n }: HttpContext) {

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { DateTime } from 'luxon'
 import { generateSecret, generateURI, verify } from 'otplib'
+import QRCode from 'qrcode'
 import encryption from '@adonisjs/core/services/encryption'
 import hash from '@adonisjs/core/services/hash'
 import type User from '#accounts/models/user'
@@ -22,6 +23,12 @@ export default class TwoFactorService {
   /** The otpauth:// URI an authenticator app imports. */
   uriFor(user: User, secret: string) {
     return generateURI({ issuer: 'FluffyCall', label: user.email, secret })
+  }
+
+  /** The URI as a QR code (SVG data URL) to scan; rendered here, so the secret never leaves our server. */
+  async qrCodeFor(uri: string) {
+    const svg = await QRCode.toString(uri, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 })
+    return `data:image/svg+xml;base64,${Buffer.from(svg).toString('base64')}`
   }
 
   sealSecret(secret: string) {

@@ -1,4 +1,5 @@
 import { test } from '@japa/runner'
+import QRCode from 'qrcode'
 import { generate } from 'otplib'
 import hash from '@adonisjs/core/services/hash'
 import testUtils from '@adonisjs/core/services/test_utils'
@@ -148,6 +149,15 @@ test.group('Two-factor set-up', (group) => {
     page.assertStatus(200)
     const secret = page.text().match(/id="totp-secret">([A-Z2-7]+)</)?.[1]
     assert.isString(secret, 'the set-up page shows the secret in #totp-secret')
+    // The QR code encodes exactly the otpauth URI of that secret.
+    const qr = page.text().match(/id="totp-qr" src="data:image\/svg\+xml;base64,([A-Za-z0-9+/=]+)"/)?.[1]
+    assert.isString(qr, 'the set-up page shows a QR code')
+    const expected = await QRCode.toString(new TwoFactorService().uriFor(user, secret!), {
+      type: 'svg',
+      errorCorrectionLevel: 'M',
+      margin: 2,
+    })
+    assert.equal(Buffer.from(qr!, 'base64').toString(), expected)
 
     // A code for another secret is refused.
     const other = new TwoFactorService().newSecret(user).secret

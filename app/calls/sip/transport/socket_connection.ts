@@ -5,6 +5,7 @@ import type SipParseError from '#calls/sip/message/sip_parse_error'
 import type { SipTransportProtocol } from '#calls/sip/transaction/transaction_transport'
 import type { StreamConnection } from '#calls/sip/transport/stream_connection'
 import { randomToken } from '#calls/sip/message/random_token'
+import CloseSignal from '#calls/sip/transport/close_signal'
 
 /** Bytes queued towards a peer that does not read; beyond this the connection is dropped. */
 const MAX_PENDING_WRITE_BYTES = 1024 * 1024
@@ -34,8 +35,7 @@ export default class SocketConnection implements StreamConnection {
   readonly #socket: net.Socket
   readonly #framer: SipStreamFramer
   readonly #options: SocketConnectionOptions
-  #closeListeners: Array<() => void> = []
-  #closed = false
+  readonly #close: CloseSignal
 
   constructor(socket: net.Socket, options: SocketConnectionOptions) {
     this.id = `${options.protocol}-${randomToken()}`
@@ -44,6 +44,7 @@ export default class SocketConnection implements StreamConnection {
     this.remotePort = options.remotePort
     this.#socket = socket
     this.#options = options
+    this.#close = new CloseSignal((error) => this.#options.onSocketError(error, this))
     this.#framer = new SipStreamFramer(options.parser)
 
     socket.setNoDelay(true)
@@ -51,15 +52,15 @@ export default class SocketConnection implements StreamConnection {
     socket.on('timeout', () => this.close())
     socket.on('data', (chunk: Buffer) => this.#onData(chunk))
     socket.on('error', (error) => this.#options.onSocketError(error, this))
-    socket.on('close', () => this.#markClosed())
+    socket.on('close', () => this.#close.fire())
   }
 
   get closed(): boolean {
-    return this.#closed
+    return this.#close.closed
   }
 
   write(bytes: Buffer): void {
-    if (this.#closed) {
+    if (this.#close.closed) {
       throw new Error(`connection ${this.id} is closed`)
     }
     if (this.#socket.writableLength > MAX_PENDING_WRITE_BYTES) {
@@ -71,15 +72,11 @@ export default class SocketConnection implements StreamConnection {
 
   close(): void {
     this.#socket.destroy()
-    this.#markClosed()
+    this.#close.fire()
   }
 
   onClose(listener: () => void): void {
-    if (this.#closed) {
-      listener()
-      return
-    }
-    this.#closeListeners.push(listener)
+    this.#close.add(listener)
   }
 
   #onData(chunk: Buffer): void {
@@ -96,22 +93,6 @@ export default class SocketConnection implements StreamConnection {
       }
     } catch (error) {
       this.#options.onSocketError(error, this)
-    }
-  }
-
-  #markClosed(): void {
-    if (this.#closed) {
-      return
-    }
-    this.#closed = true
-    const listeners = this.#closeListeners
-    this.#closeListeners = []
-    for (const listener of listeners) {
-      try {
-        listener()
-      } catch (error) {
-        this.#options.onSocketError(error, this)
-      }
     }
   }
 }

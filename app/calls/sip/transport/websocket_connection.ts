@@ -2,6 +2,7 @@ import type { WebSocket, RawData } from 'ws'
 import type { SipTransportProtocol } from '#calls/sip/transaction/transaction_transport'
 import type { StreamConnection } from '#calls/sip/transport/stream_connection'
 import { randomToken } from '#calls/sip/message/random_token'
+import CloseSignal from '#calls/sip/transport/close_signal'
 
 /** Bytes queued towards a browser that does not read; beyond this the connection is dropped. */
 const MAX_PENDING_WRITE_BYTES = 1024 * 1024
@@ -33,8 +34,7 @@ export default class WebSocketConnection implements StreamConnection {
   readonly remotePort: number
   readonly #socket: WebSocket
   readonly #options: WebSocketConnectionOptions
-  #closeListeners: Array<() => void> = []
-  #closed = false
+  readonly #close: CloseSignal
 
   constructor(socket: WebSocket, options: WebSocketConnectionOptions) {
     this.id = `ws-${randomToken()}`
@@ -43,17 +43,18 @@ export default class WebSocketConnection implements StreamConnection {
     this.remotePort = options.remotePort
     this.#socket = socket
     this.#options = options
+    this.#close = new CloseSignal((error) => this.#options.onError(error, this))
     socket.on('message', (data: RawData) => this.#onMessage(data))
     socket.on('error', (error) => this.#options.onError(error, this))
-    socket.on('close', () => this.#markClosed())
+    socket.on('close', () => this.#close.fire())
   }
 
   get closed(): boolean {
-    return this.#closed
+    return this.#close.closed
   }
 
   write(bytes: Buffer): void {
-    if (this.#closed || this.#socket.readyState !== this.#socket.OPEN) {
+    if (this.#close.closed || this.#socket.readyState !== this.#socket.OPEN) {
       throw new Error(`connection ${this.id} is closed`)
     }
     if (this.#socket.bufferedAmount > MAX_PENDING_WRITE_BYTES) {
@@ -65,15 +66,11 @@ export default class WebSocketConnection implements StreamConnection {
 
   close(): void {
     this.#socket.terminate()
-    this.#markClosed()
+    this.#close.fire()
   }
 
   onClose(listener: () => void): void {
-    if (this.#closed) {
-      listener()
-      return
-    }
-    this.#closeListeners.push(listener)
+    this.#close.add(listener)
   }
 
   #onMessage(data: RawData): void {
@@ -81,22 +78,6 @@ export default class WebSocketConnection implements StreamConnection {
       this.#options.onMessage(toBuffer(data), this)
     } catch (error) {
       this.#options.onError(error, this)
-    }
-  }
-
-  #markClosed(): void {
-    if (this.#closed) {
-      return
-    }
-    this.#closed = true
-    const listeners = this.#closeListeners
-    this.#closeListeners = []
-    for (const listener of listeners) {
-      try {
-        listener()
-      } catch (error) {
-        this.#options.onError(error, this)
-      }
     }
   }
 }

@@ -17,8 +17,26 @@ const declaration: PersonalDataDeclaration = {
       legalBasis: 'contract',
       retention: 'until the device is revoked or the user is deleted',
     },
+    {
+      table: 'call_records',
+      subject: 'caller',
+      columns: {
+        user_id: 'the calling or called user',
+        caller_number: 'calling number (E.164), null when withheld by an external caller',
+        callee_number: 'called number (E.164 or a short code)',
+        started_at: 'when the call attempt started',
+        answered_at: 'when the call was answered',
+        ended_at: 'when the call ended',
+        duration_seconds: 'call duration',
+      },
+      purpose: 'call detail records: call history, billing, fraud prevention (TDDDG §§ 9-10)',
+      legalBasis: 'legal_obligation',
+      retention: '6 months after the call, then deleted (call metadata retention job)',
+    },
   ],
   notPersonal: {
+    'call_records.uuid': 'random handle of the record',
+    'call_records.node_id': 'which server process handled the call',
     'sip_devices.realm': 'SIP realm of our service, the same for everyone',
   },
 }

@@ -36,6 +36,13 @@ export default class ConnectionRegistry<T extends StreamConnection = StreamConne
     return this.#byId.size
   }
 
+  /** Closes one connection; false when it is not (or no longer) open. */
+  close(id: string): boolean {
+    const connection = this.get(id)
+    connection?.close()
+    return connection !== undefined
+  }
+
   closeAll(): void {
     for (const connection of [...this.#byId.values()]) {
       connection.close()

@@ -216,6 +216,14 @@ export default class SipTransportLayer {
     this.transportFor(destination.protocol).send(message, destination)
   }
 
+  /**
+   * Closes a client's WebSocket connection by the id its bindings carry (a revoked web phone
+   * credential must lose its socket at once); false when that connection is not open.
+   */
+  closeWebSocketConnection(connectionId: string): boolean {
+    return this.webSocket?.closeConnection(connectionId) ?? false
+  }
+
   async reloadCertificate(): Promise<void> {
     const transport = this.#transports.get('tls')
     if (!(transport instanceof TlsTransport)) {

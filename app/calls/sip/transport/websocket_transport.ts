@@ -158,6 +158,11 @@ export default class WebSocketTransport implements SipTransport {
     return this.#connections.get(connectionId) !== undefined
   }
 
+  /** Closes one client's connection (its web phone credential was revoked). */
+  closeConnection(connectionId: string): boolean {
+    return this.#connections.close(connectionId)
+  }
+
   async close(): Promise<void> {
     this.detach()
     this.#connections.closeAll()

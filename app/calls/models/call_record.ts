@@ -1,0 +1,99 @@
+import { DateTime } from 'luxon'
+import { BaseModel, belongsTo, column } from '@adonisjs/lucid/orm'
+import type { BelongsTo } from '@adonisjs/lucid/types/relations'
+import Company from '#accounts/models/company'
+import User from '#accounts/models/user'
+
+export type CallDirection = 'outbound' | 'inbound' | 'echo_test'
+
+export type DisconnectCause =
+  | 'answered_normal'
+  | 'busy'
+  | 'no_answer'
+  | 'rejected'
+  | 'cancelled'
+  | 'unreachable'
+  | 'refused'
+  | 'failed'
+  | 'missed'
+  | 'media_timeout'
+  | 'ended_by_staff'
+  | 'system_shutdown'
+  | 'crash_recovery'
+
+export type HungUpBy = 'caller' | 'callee' | 'system'
+
+/** A call detail record (CDR): one per call attempt, created at start and completed at the end. */
+export default class CallRecord extends BaseModel {
+  static table = 'call_records'
+
+  @column({ isPrimary: true })
+  declare id: number
+
+  @column()
+  declare uuid: string
+
+  @column()
+  declare companyId: number | null
+
+  @column()
+  declare userId: number | null
+
+  @column()
+  declare direction: CallDirection
+
+  @column({ consume: Boolean })
+  declare emergency: boolean
+
+  @column()
+  declare callerNumber: string | null
+
+  @column()
+  declare calleeNumber: string | null
+
+  @column({ consume: Boolean })
+  declare callerWithheld: boolean
+
+  @column()
+  declare carrierName: string | null
+
+  @column()
+  declare region: string | null
+
+  @column.dateTime()
+  declare startedAt: DateTime
+
+  @column.dateTime()
+  declare answeredAt: DateTime | null
+
+  @column.dateTime()
+  declare endedAt: DateTime | null
+
+  @column()
+  declare durationSeconds: number | null
+
+  @column()
+  declare sipStatus: number | null
+
+  @column()
+  declare disconnectCause: DisconnectCause | null
+
+  @column()
+  declare hungUpBy: HungUpBy | null
+
+  @column()
+  declare costCents: number | null
+
+  @column()
+  declare nodeId: string | null
+
+  @belongsTo(() => Company)
+  declare company: BelongsTo<typeof Company>
+
+  @belongsTo(() => User)
+  declare user: BelongsTo<typeof User>
+
+  get isComplete() {
+    return this.endedAt != null
+  }
+}

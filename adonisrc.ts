@@ -33,6 +33,7 @@ export default defineConfig({
     () => import('#providers/app_provider'),
     { file: () => import('#providers/sip_provider'), environment: ['web', 'test'] },
     () => import('#providers/carrier_provider'),
+    { file: () => import('#providers/calls_provider'), environment: ['web', 'test'] },
   ],
 
   preloads: [

@@ -69,18 +69,20 @@ build_assets() {
   npx vite build --logLevel warn >/dev/null || die "vite build failed"
 }
 
-# The real peers the tests drive: Debian's Chromium (browser tests), sipp (package sip-tester) and
-# stunnel4 (TLS in front of sipp). Installed when missing and we may; otherwise the tests that need
+# The real peers the tests drive: Debian's Chromium (browser tests), sipp (package sip-tester),
+# stunnel4 (TLS in front of sipp) and tshark (counts RTP and DTMF at sipp's side of a call). Installed when missing and we may; otherwise the tests that need
 # them fail and say which package to install.
 ensure_test_tools() {
   local missing=()
   [ -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ] || missing+=(chromium)
   command -v sipp >/dev/null 2>&1 || missing+=(sip-tester)
   command -v stunnel4 >/dev/null 2>&1 || command -v stunnel >/dev/null 2>&1 || missing+=(stunnel4)
+  command -v tshark >/dev/null 2>&1 || missing+=(tshark)
   [ ${#missing[@]} = 0 ] && return 0
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     say "installing ${missing[*]} for the tests"
-    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}") >/dev/null 2>&1 ||
+    (echo 'wireshark-common wireshark-common/install-setuid boolean false' | debconf-set-selections 2>/dev/null
+      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}") >/dev/null 2>&1 ||
       say "could not install ${missing[*]}: the tests that need them will fail and say so"
   else
     say "missing ${missing[*]} (apt-get install ${missing[*]}): the tests that need them will fail and say so"

@@ -1,6 +1,6 @@
 import env from '#start/env'
 import app from '@adonisjs/core/services/app'
-import { defineConfig } from '#calls/sip/transport/sip_transport_config'
+import { defineConfig } from '#calls/sip/sip_config'
 
 /** Tests bind ephemeral ports (0) and read them back, so parallel runs never collide. */
 function port(value: number | undefined, fallback: number): number {
@@ -50,6 +50,19 @@ const sipConfig = defineConfig({
     burst: 400,
     perSecond: 300,
     maxSources: 50_000,
+  },
+  // RFC 3261 defaults; a test or a slow link may change them (Timer B/F = 64*T1).
+  timers: {
+    t1: env.get('SIP_TIMER_T1') ?? 500,
+    t2: env.get('SIP_TIMER_T2') ?? 4000,
+    t4: env.get('SIP_TIMER_T4') ?? 5000,
+  },
+  carrierHealth: {
+    // Tests run it by hand on their own carriers (tests/e2e/calls/carrier_health_*.spec.ts).
+    automatic: !app.inTest,
+    syncIntervalMs: 30_000,
+    registrationRetryBaseMs: 10_000,
+    registrationRetryMaxMs: 600_000,
   },
 })
 

@@ -1,6 +1,7 @@
 import type { ApplicationService } from '@adonisjs/core/types'
 import type { JobQueue } from '#core/queue/types'
 import type { CounterStore } from '#core/counters/types'
+import SubProcessorRegistry from '#core/services/sub_processor_registry'
 
 /**
  * Chooses the backends for jobs and counters once, at boot: BullMQ and Redis when REDIS_HOST is
@@ -27,6 +28,9 @@ export default class AppProvider {
       return new InProcessQueue(logger)
     })
 
+    // Modules register their sub-processor sources at boot; privacy publishes what it holds.
+    this.app.container.singleton(SubProcessorRegistry, () => new SubProcessorRegistry())
+
     this.app.container.singleton('counters', async (resolver) => {
       const { redisEnabled } = await import('#config/redis')
       if (redisEnabled) {
@@ -43,6 +47,10 @@ export default class AppProvider {
     const { registerAccountJobs } = await import('#accounts/jobs/schedule')
     const queue = await this.app.container.make('jobs.queue')
     await registerAccountJobs(queue)
+    const { registerCarrierJobs } = await import('#calls/jobs/carrier_jobs')
+    await registerCarrierJobs(queue)
+    const { registerPrivacyJobs } = await import('#privacy/jobs/schedule')
+    await registerPrivacyJobs(queue)
     if (this.app.getEnvironment() === 'web' || this.app.getEnvironment() === 'test') {
       await queue.start()
     }

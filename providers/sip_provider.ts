@@ -2,6 +2,7 @@ import type { ApplicationService } from '@adonisjs/core/types'
 import type SipTransportLayer from '#calls/sip/transport/sip_transport_layer'
 import type SipStack from '#calls/sip/sip_stack'
 import type { SipTransportConfig } from '#calls/sip/transport/sip_transport_config'
+import type { SipConfig } from '#calls/sip/sip_config'
 
 /**
  * Binds the SIP stack (transports, user agent core, registrar), starts it when the app is ready
@@ -42,13 +43,20 @@ export default class SipProvider {
       const { default: RegistrarFactory } = await import('#calls/sip/registrar/registrar_factory')
       const layer = await resolver.make('sip.transport')
       const logger = await resolver.make('logger')
+      const config = this.app.config.get<SipConfig>('sip')
+      const clock = new SystemClock()
       const core = new UserAgentCore({
         transport: layer,
-        clock: new SystemClock(),
+        clock,
+        timers: config.timers,
         productName: 'FluffyCall',
         onHandlerError: (error) => logger.error({ err: error }, 'SIP request handler failed'),
       })
-      return new Stack(layer, core, await RegistrarFactory.create(), logger)
+      return new Stack(layer, core, await RegistrarFactory.create(), logger, {
+        clock,
+        registrationRetryBaseMs: config.carrierHealth?.registrationRetryBaseMs,
+        registrationRetryMaxMs: config.carrierHealth?.registrationRetryMaxMs,
+      })
     })
   }
 

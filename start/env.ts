@@ -23,6 +23,16 @@ export default await Env.create(new URL('../', import.meta.url), {
   SIP_TLS_CERT_PATH: Env.schema.string.optional(),
   SIP_TLS_KEY_PATH: Env.schema.string.optional(),
   SIP_WS_ALLOWED_ORIGINS: Env.schema.string.optional(),
+  /* RFC 3261 T1, T2, T4 in ms (config/sip.ts); defaults 500, 4000, 5000 */
+  SIP_TIMER_T1: Env.schema.number.optional(),
+  SIP_TIMER_T2: Env.schema.number.optional(),
+  SIP_TIMER_T4: Env.schema.number.optional(),
+
+  /* Media engine (config/media.ts): SDP/ICE addresses, UDP port ranges, silence before hang-up */
+  MEDIA_ANNOUNCED_IPS: Env.schema.string.optional(),
+  MEDIA_WEBRTC_PORTS: Env.schema.string.optional(),
+  MEDIA_RTP_PORTS: Env.schema.string.optional(),
+  MEDIA_TIMEOUT_SECONDS: Env.schema.number.optional(),
 
   /* Database: SQLite (embedded default) or PostgreSQL */
   DB_CONNECTION: Env.schema.enum.optional(['sqlite', 'pg'] as const),
@@ -53,6 +63,10 @@ export default await Env.create(new URL('../', import.meta.url), {
   SIPGATE_TRUNK_PASSWORD: Env.schema.string.optional(),
   TWILIO_TERMINATION_NAME: Env.schema.string.optional(),
   TWILIO_SOURCE_ADDRESSES: Env.schema.string.optional(),
+  /* Calls (config/calls.ts): ringing, shutdown drain, crash recovery identity */
+  CALL_RING_TIMEOUT_SECONDS: Env.schema.number.optional(),
+  CALL_DRAIN_SECONDS: Env.schema.number.optional(),
+  NODE_ID: Env.schema.string.optional(),
   /* Tests only: a module under tests/fixtures/carriers/ that replaces config/carriers.ts */
   CARRIERS_CONFIG_FIXTURE: Env.schema.string.optional(),
 })

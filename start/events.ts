@@ -1,3 +1,13 @@
 /*
  * Event listeners across modules are registered here (calls events reach fraud, billing, privacy).
  */
+import emitter from '@adonisjs/core/services/emitter'
+
+const RevokeWebPhoneAccess = () => import('#calls/listeners/revoke_web_phone_access')
+
+// accounts → calls: ended sessions and accounts lose their web phone logins and SIP connections
+emitter.on('user:logged_out', [RevokeWebPhoneAccess, 'loggedOut'])
+emitter.on('user:password_changed', [RevokeWebPhoneAccess, 'passwordChanged'])
+emitter.on('user:disabled', [RevokeWebPhoneAccess, 'userDisabled'])
+emitter.on('user:removed', [RevokeWebPhoneAccess, 'userRemoved'])
+emitter.on('company:status_changed', [RevokeWebPhoneAccess, 'companyStatusChanged'])

@@ -22,9 +22,12 @@ export const PERMISSIONS = {
   // Customers
   'calls.place': 'company',
   'calls.history.view': 'company',
+  // The call history of everyone in the company, not only one's own
+  'calls.history.company': 'company',
   'company.users.manage': 'company',
   'company.settings.manage': 'company',
   'company.audit.view': 'company',
+  'numbers.assign': 'company',
   'billing.view': 'company',
 } as const satisfies Record<string, PermissionScope>
 
@@ -47,11 +50,13 @@ export const DEFAULT_ROLE_PERMISSIONS: Record<StaffRoleName | CompanyRoleName, P
   owner: [
     'calls.place',
     'calls.history.view',
+    'calls.history.company',
     'company.users.manage',
     'company.settings.manage',
     'company.audit.view',
     'billing.view',
+    'numbers.assign',
   ],
-  admin: ['calls.place', 'calls.history.view', 'company.users.manage', 'company.audit.view'],
+  admin: ['calls.place', 'calls.history.view', 'calls.history.company', 'company.users.manage', 'company.audit.view', 'numbers.assign'],
   member: ['calls.place', 'calls.history.view'],
 }

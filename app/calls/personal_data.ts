@@ -18,6 +18,31 @@ const declaration: PersonalDataDeclaration = {
       retention: 'until the device is revoked or the user is deleted',
     },
     {
+      table: 'web_phone_credentials',
+      subject: 'user',
+      columns: {
+        sip_username: 'random SIP user name of a web phone login',
+        ha1_md5: 'digest HA1 (MD5), encrypted',
+        ha1_sha256: 'digest HA1 (SHA-256), encrypted',
+        session_digest: 'hash of the web session that obtained it',
+        last_registered_at: 'when the web phone last registered',
+      },
+      purpose: 'the web phone’s SIP login, valid 12 hours, revoked on logout',
+      legalBasis: 'contract',
+      retention: 'until the user is deleted; useless after expiry or revocation',
+    },
+    {
+      table: 'users',
+      subject: 'user',
+      columns: {
+        clir_default: 'phone setting: withhold the own number by default',
+        reject_anonymous: 'phone setting: refuse callers without a number',
+      },
+      purpose: 'caller-ID choices of the user (TKG: CLIR permanently and per call, anonymous call rejection)',
+      legalBasis: 'contract',
+      retention: 'with the user account',
+    },
+    {
       table: 'call_records',
       subject: 'caller',
       columns: {
@@ -33,11 +58,26 @@ const declaration: PersonalDataDeclaration = {
       legalBasis: 'legal_obligation',
       retention: '6 months after the call, then deleted (call metadata retention job)',
     },
+    {
+      table: 'active_call_legs',
+      subject: 'caller',
+      columns: {
+        local_uri: 'From of the carrier dialog (may hold the caller number)',
+        remote_uri: 'To of the carrier dialog (may hold the callee number)',
+        remote_target: 'carrier contact of the running call',
+      },
+      purpose: 'ending calls cleanly after a crash (BYE on the carrier leg, CDR closed)',
+      legalBasis: 'contract',
+      retention: 'deleted when the call ends, or by crash recovery at the next start',
+    },
   ],
   notPersonal: {
+    'call_records.carrier_name': 'the carrier that carried the call (a company, not a person)',
     'call_records.uuid': 'random handle of the record',
     'call_records.node_id': 'which server process handled the call',
     'sip_devices.realm': 'SIP realm of our service, the same for everyone',
+    'web_phone_credentials.realm': 'SIP realm of our service, the same for everyone',
+    'companies.itemised_numbers': 'company setting (full or shortened), holds no number',
   },
 }
 

@@ -28,3 +28,7 @@ router
   .prefix('/app')
   .as('customer')
   .use([middleware.auth(), middleware.customer()])
+
+import '#calls/routes/numbers'
+import '#calls/routes/live_calls'
+import '#calls/routes/phone'

@@ -5,5 +5,7 @@ export const policies = {
   AuditPolicy: () => import('#accounts/policies/audit_policy'),
   StaffPolicy: () => import('#accounts/policies/staff_policy'),
   CarrierPolicy: () => import('#calls/policies/carrier_policy'),
+  LiveCallPolicy: () => import('#calls/policies/live_call_policy'),
+  NumberPolicy: () => import('#calls/policies/number_policy'),
   InformationRequestPolicy: () => import('#privacy/policies/information_request_policy'),
 }

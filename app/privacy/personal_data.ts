@@ -1,5 +1,8 @@
 import type { PersonalDataDeclaration } from '#core/personal_data'
 
+/** Answered information requests are kept this long after the answer, then deleted. */
+export const INFORMATION_REQUEST_RETENTION_MONTHS = 12
+
 const declaration: PersonalDataDeclaration = {
   module: 'privacy',
   tables: [
@@ -14,7 +17,7 @@ const declaration: PersonalDataDeclaration = {
       },
       purpose: 'answering requests for information about sub-processors, TOMs and transfers',
       legalBasis: 'legitimate_interest',
-      retention: '12 months after the request was answered (deletion job still to be written, see issue 4 report)',
+      retention: `${INFORMATION_REQUEST_RETENTION_MONTHS} months after the request was answered (InformationRequestRetentionJob); open requests stay until answered`,
     },
   ],
 }

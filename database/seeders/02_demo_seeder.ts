@@ -3,6 +3,9 @@ import { BaseSeeder } from '@adonisjs/lucid/seeders'
 import Company from '#accounts/models/company'
 import User from '#accounts/models/user'
 import Role from '#accounts/models/role'
+import CarrierState from '#calls/models/carrier_state'
+import CarrierRoute from '#calls/models/carrier_route'
+import PhoneNumber from '#calls/models/phone_number'
 
 export const DEMO_PASSWORD = 'FluffyDemo2026!'
 export const DEMO_LOGINS = [
@@ -50,8 +53,32 @@ export default class DemoSeeder extends BaseSeeder {
         }
       )
     }
+    await this.#telephony(company)
     const width = Math.max(...DEMO_LOGINS.map((login) => login.email.length))
     console.info(`Demo logins (password ${DEMO_PASSWORD}):`)
     for (const login of DEMO_LOGINS) console.info(`  ${login.email.padEnd(width)}  ${login.note}`)
+    console.info('Web phone: dial *43 for the echo test (answered by FluffyCall itself, no carrier needed).')
+  }
+
+  /**
+   * The loopback carrier (LOCAL_CARRIER_PORT, e.g. a sipp UAS) active on the default route, and
+   * two demo numbers of Demo GmbH held there, one of them the member's.
+   */
+  async #telephony(company: Company) {
+    await CarrierState.updateOrCreate(
+      { carrierName: 'local' },
+      { enabled: true, lifecycle: 'active', activatedAt: DateTime.utc() }
+    )
+    await CarrierRoute.firstOrCreate(
+      { region: 'eu', prefix: '', carrierName: 'local' },
+      { priority: 1, weight: 100 }
+    )
+    const member = await User.findByOrFail('email', 'member@demo.fluffycall.test')
+    for (const [number, userId] of [['+4930901820', null], ['+4930901821', member.id]] as const) {
+      await PhoneNumber.firstOrCreate(
+        { number },
+        { carrierName: 'local', companyId: company.id, userId, assignedAt: DateTime.utc() }
+      )
+    }
   }
 }

@@ -66,6 +66,8 @@ export interface SippOptions {
   /** Writes statistics to stats.csv (read them with `statistics()`). */
   traceStats?: boolean
   extraArgs?: string[]
+  /** Files written into sipp's working directory before it starts (audio for rtp_stream). */
+  files?: Record<string, Buffer>
 }
 
 export interface SippOutcome {
@@ -111,6 +113,7 @@ async function trySipp(options: SippOptions): Promise<SippProcess | undefined> {
   const localIp = options.localIp ?? '127.0.0.1'
   const port = await freePort(protocol, localIp)
   const directory = mkdtempSync(join(tmpdir(), 'fluffycall-sipp-'))
+  for (const [name, content] of Object.entries(options.files ?? {})) writeFileSync(join(directory, name), content)
   const messagesFile = join(directory, 'messages.log')
   const statsFile = join(directory, 'stats.csv')
   const errorsFile = join(directory, 'errors.log')

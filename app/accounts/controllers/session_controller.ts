@@ -1,4 +1,5 @@
 import { inject } from '@adonisjs/core'
+import emitter from '@adonisjs/core/services/emitter'
 import type { HttpContext } from '@adonisjs/core/http'
 import User from '#accounts/models/user'
 import LoginService from '#accounts/services/login_service'
@@ -72,11 +73,13 @@ export default class SessionController {
     return response.redirect().toRoute(user.isStaff ? 'admin.dashboard' : 'customer.dashboard')
   }
 
-  async destroy({ auth, request, response }: HttpContext) {
+  async destroy({ auth, request, response, session }: HttpContext) {
     const user = auth.user
+    const sessionId = session.sessionId
     await auth.use('web').logout()
     if (user) {
       await AuditLog.record({ action: 'auth.logout', actor: user, target: { type: 'user', id: user.id }, ip: request.ip() })
+      await emitter.emit('user:logged_out', { userId: user.id, sessionId })
     }
     return response.redirect().toRoute('session.create')
   }

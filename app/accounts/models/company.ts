@@ -7,6 +7,9 @@ export const COMPANY_STATUSES = ['pending', 'active', 'suspended', 'terminated']
 export type CompanyStatus = (typeof COMPANY_STATUSES)[number]
 export const DATA_RESIDENCIES = ['eu_only', 'any_with_safeguards'] as const
 export type DataResidency = (typeof DATA_RESIDENCIES)[number]
+/** Destination numbers in call lists and itemised bills: full, or without their last three digits. */
+export const ITEMISED_NUMBERS = ['full', 'shortened'] as const
+export type ItemisedNumbers = (typeof ITEMISED_NUMBERS)[number]
 
 export default class Company extends BaseModel {
   @column({ isPrimary: true })
@@ -53,6 +56,9 @@ export default class Company extends BaseModel {
 
   @column()
   declare region: string
+
+  @column()
+  declare itemisedNumbers: ItemisedNumbers
 
   @column.dateTime()
   declare approvedAt: DateTime | null

@@ -1,7 +1,8 @@
 import { DateTime } from 'luxon'
 import hash from '@adonisjs/core/services/hash'
 import { compose } from '@adonisjs/core/helpers'
-import { BaseModel, belongsTo, column } from '@adonisjs/lucid/orm'
+import { afterDelete, BaseModel, belongsTo, column } from '@adonisjs/lucid/orm'
+import emitter from '@adonisjs/core/services/emitter'
 import type { BelongsTo } from '@adonisjs/lucid/types/relations'
 import { withAuthFinder } from '@adonisjs/auth/mixins/lucid'
 import db from '@adonisjs/lucid/services/db'
@@ -73,6 +74,14 @@ export default class User extends compose(BaseModel, AuthFinder) {
   @column.dateTime()
   declare disabledAt: DateTime | null
 
+  /** Withhold the own number on outgoing calls unless a call asks otherwise (never towards 110/112). */
+  @column({ consume: (value: unknown) => Boolean(value) })
+  declare clirDefault: boolean
+
+  /** Inbound calls without a caller number are refused instead of ringing this user. */
+  @column({ consume: (value: unknown) => Boolean(value) })
+  declare rejectAnonymous: boolean
+
   @column.dateTime({ autoCreate: true })
   declare createdAt: DateTime
 
@@ -86,6 +95,12 @@ export default class User extends compose(BaseModel, AuthFinder) {
   declare role: BelongsTo<typeof Role>
 
   #permissions?: Set<string>
+
+  /** Other modules end what the user still holds (web phone logins, SIP registrations). */
+  @afterDelete()
+  static async announceRemoval(user: User) {
+    await emitter.emit('user:removed', { userId: user.id, companyId: user.companyId })
+  }
 
   /** The permissions of this user's role, read once per model instance (one request). */
   async permissions(): Promise<Set<string>> {

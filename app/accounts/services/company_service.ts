@@ -1,5 +1,6 @@
 import { DateTime } from 'luxon'
 import db from '@adonisjs/lucid/services/db'
+import emitter from '@adonisjs/core/services/emitter'
 import Company, { type CompanyStatus } from '#accounts/models/company'
 import User from '#accounts/models/user'
 import RoleService from '#accounts/services/role_service'
@@ -101,6 +102,7 @@ export default class CompanyService {
       details: { from, to: status, ...(reason ? { reason } : {}) },
       ip,
     })
+    await emitter.emit('company:status_changed', { companyId: company.id, from, to: status })
     return company
   }
 }

@@ -1,5 +1,6 @@
 import { DateTime } from 'luxon'
 import hash from '@adonisjs/core/services/hash'
+import emitter from '@adonisjs/core/services/emitter'
 import mail from '@adonisjs/mail/services/main'
 import db from '@adonisjs/lucid/services/db'
 import User from '#accounts/models/user'
@@ -59,6 +60,7 @@ export default class PasswordService {
         .update({ used_at: sqlTime(DateTime.utc()) })
     })
     await AuditLog.record({ action: 'auth.password.reset', actor: user, target: { type: 'user', id: user.id }, ip })
+    await emitter.emit('user:password_changed', { userId: user.id })
     return user
   }
 
@@ -68,6 +70,7 @@ export default class PasswordService {
     user.passwordChangedAt = DateTime.utc()
     await user.save()
     await AuditLog.record({ action: 'auth.password.changed', actor: user, target: { type: 'user', id: user.id }, ip })
+    await emitter.emit('user:password_changed', { userId: user.id })
     return true
   }
 }

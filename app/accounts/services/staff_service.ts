@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { inject } from '@adonisjs/core'
 import { DateTime } from 'luxon'
 import mail from '@adonisjs/mail/services/main'
+import emitter from '@adonisjs/core/services/emitter'
 import User from '#accounts/models/user'
 import RoleService from '#accounts/services/role_service'
 import PasswordService from '#accounts/services/password_service'
@@ -72,5 +73,6 @@ export default class StaffService {
       target: { type: 'user', id: member.id },
       ip,
     })
+    if (disabled) await emitter.emit('user:disabled', { userId: member.id })
   }
 }

@@ -181,6 +181,28 @@ export interface CarrierHealth {
   options: 'unknown' | 'up' | 'down'
   registration: 'not_applicable' | 'unknown' | 'registered' | 'failed'
   checkedAt: Date | null
+  /** OPTIONS rounds in a row without a usable answer (none, or 503). */
+  consecutiveFailures?: number
+  /** The status of the last OPTIONS answer, null when none came. */
+  lastStatus?: number | null
+  /** The status of the last REGISTER answer (200, 403 ...), null before the first. */
+  registrationStatus?: number | null
+  /** When the current registration runs out. */
+  registeredUntil?: Date | null
+}
+
+/** Where a request to a carrier goes; the SIP stack resolves `host` (RFC 3263). */
+export interface SignallingTarget {
+  host: string
+  port: number
+  transport: SipTransportName
+}
+
+/** A REGISTER's outcome as the registration towards a carrier moves on (refreshes, retries). */
+export interface RegistrationUpdate {
+  state: 'registered' | 'failed'
+  status: number
+  expiresSeconds: number
 }
 
 /**
@@ -188,9 +210,25 @@ export interface CarrierHealth {
  * shape requests (extra headers) but never own sockets: the stack keeps one transport per peer.
  */
 export interface CarrierSignalling {
-  sendOptions(target: { host: string; port: number; transport: SipTransportName }): Promise<{ status: number }>
-  register(target: { host: string; port: number; transport: SipTransportName }, auth: RegistrationAuth): Promise<{ status: number; expiresSeconds: number }>
-  unregister(target: { host: string; port: number; transport: SipTransportName }): Promise<void>
+  /**
+   * One OPTIONS; resolves with the carrier's status (any status: 404 or 503 are answers too).
+   * Rejects when no answer came within `timeoutMs` or the request could not be sent; the error's
+   * `code` is 'timeout', 'transport' or 'unresolved' (DNS gave no address).
+   */
+  sendOptions(target: SignallingTarget, options?: { timeoutMs?: number }): Promise<{ status: number }>
+  /**
+   * Starts keeping a registration at the carrier (refreshed before expiry, retried with backoff)
+   * and resolves with the first outcome; `onUpdate` hears every later one.
+   */
+  register(
+    target: SignallingTarget,
+    auth: RegistrationAuth,
+    onUpdate?: (update: RegistrationUpdate) => void
+  ): Promise<{ status: number; expiresSeconds: number }>
+  /** Stops the registration and removes the binding (Expires: 0). */
+  unregister(target: SignallingTarget): Promise<void>
+  /** What the stack observed for this carrier (OPTIONS and registration), once it monitors it. */
+  health?(): CarrierHealth
 }
 
 export interface CarrierPlugin {
@@ -227,4 +265,38 @@ export interface CarrierFactory {
   kind: string
   options: CarrierEntryOptions
   resolve(credentials?: CredentialOverride): Promise<CarrierPlugin>
+}
+
+/** Health before the SIP stack checked anything (or while the carrier is not monitored). */
+export function uncheckedHealth(profile: TrunkProfile): CarrierHealth {
+  return {
+    options: 'unknown',
+    registration: profile.auth.method === 'registration' ? 'unknown' : 'not_applicable',
+    checkedAt: null,
+  }
+}
+
+/**
+ * What every plugin does with the SIP stack's signalling: keep it, and report the health the
+ * stack observed for this carrier. Plugins extend it and add their profile and metadata.
+ */
+export abstract class SignalledCarrierPlugin implements CarrierPlugin {
+  abstract readonly kind: string
+  abstract readonly profile: TrunkProfile
+  abstract readonly subProcessor: SubProcessorMetadata | null
+  abstract readonly developmentOnly: boolean
+  #signalling: CarrierSignalling | undefined
+
+  async attach(signalling: CarrierSignalling): Promise<void> {
+    this.#signalling = signalling
+  }
+
+  health(): CarrierHealth {
+    return this.#signalling?.health?.() ?? uncheckedHealth(this.profile)
+  }
+
+  /** The stack's health monitor ends the checks and the registration; the plugin lets go. */
+  async close(): Promise<void> {
+    this.#signalling = undefined
+  }
 }

@@ -1,6 +1,5 @@
 import { inject } from '@adonisjs/core'
 import { DateTime } from 'luxon'
-import mail from '@adonisjs/mail/services/main'
 import Company from '#accounts/models/company'
 import type User from '#accounts/models/user'
 import AuditLog from '#accounts/services/audit_log'
@@ -11,7 +10,8 @@ import CarrierState from '#calls/models/carrier_state'
 import CompanyNotice from '#calls/models/company_notice'
 import SubProcessorChange from '#calls/models/sub_processor_change'
 import CarrierDirectory, { type CarrierView } from '#calls/services/carrier_directory'
-import { appUrl } from '#config/app'
+import CarrierAnnouncementMailJob from '#calls/jobs/carrier_announcement_mail_job'
+import queue from '#core/services/queue'
 
 export class CarrierLifecycleError extends Error {
   constructor(public code: 'unknown' | 'not_allowed' | 'not_yet_effective' | 'date_in_past' | 'disabled_in_config') {
@@ -59,7 +59,8 @@ export default class CarrierLifecycleService {
     return state
   }
 
-  async activate(name: string, actor: User, ip: string) {
+  /** `actor` null: the activation tick (CarrierActivationJob) at the effective date, audited as the system. */
+  async activate(name: string, actor: User | null, ip: string | null) {
     const view = await this.#view(name)
     if (!view.entry.configEnabled) throw new CarrierLifecycleError('disabled_in_config')
     // The loopback peer has no sub-processor, so there is nobody to announce it to.
@@ -73,7 +74,14 @@ export default class CarrierLifecycleService {
     if (!view.plugin.developmentOnly) {
       await SubProcessorChange.create({ carrierName: name, change: 'activated', effectiveAt: state.activatedAt! })
     }
-    await AuditLog.record({ action: 'carrier.activated', actor, companyId: null, target: { type: 'carrier', id: name }, ip })
+    await AuditLog.record({
+      action: 'carrier.activated',
+      actor,
+      companyId: null,
+      target: { type: 'carrier', id: name },
+      details: { by: actor ? 'staff' : 'system' },
+      ip,
+    })
     return state
   }
 
@@ -146,24 +154,13 @@ export default class CarrierLifecycleService {
     return (await CarrierState.findBy('carrier_name', name)) ?? new CarrierState().merge({ carrierName: name, enabled: true, lifecycle: null })
   }
 
+  /** In-app notice now; the email per company goes through the job queue (CarrierAnnouncementMailJob). */
   async #notifyCompanies(view: CarrierView, effectiveAt: DateTime) {
     const companies = await Company.query().whereNot('status', 'terminated')
-    const subProcessor = view.plugin.subProcessor!
+    const effectiveDate = effectiveAt.toISODate()!
     for (const company of companies) {
       await CompanyNotice.create({ companyId: company.id, kind: 'carrier_announced', carrierName: view.entry.name, effectiveAt })
-      await mail.send((message) => {
-        message
-          .to(company.privacyContactEmail)
-          .subject(`Neuer Unterauftragsverarbeiter / New sub-processor: ${subProcessor.legalEntity.name}`)
-          .htmlView('emails/carrier_announced', {
-            company,
-            carrier: view.entry,
-            subProcessor,
-            effectiveDate: effectiveAt.toISODate(),
-            listUrl: `${appUrl}/transparency/sub-processors`,
-            objectUrl: `${appUrl}/app/sub-processors`,
-          })
-      })
+      await queue.dispatch(new CarrierAnnouncementMailJob(), { companyId: company.id, carrierName: view.entry.name, effectiveDate })
     }
     return companies.length
   }

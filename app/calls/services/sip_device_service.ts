@@ -5,6 +5,9 @@ import type User from '#accounts/models/user'
 import AuditLog from '#accounts/services/audit_log'
 import { sqlTime } from '#core/sql_time'
 import SipDevice from '#calls/models/sip_device'
+import RegistrationEvictor from '#calls/services/registration_evictor'
+import WebPhoneCredentialService from '#calls/services/web_phone_credential_service'
+import Registrar from '#calls/sip/registrar/registrar'
 import { DigestAlgorithm, computeHa1 } from '#calls/sip/auth/digest'
 import type { SipCredential, SipCredentialStore } from '#calls/sip/registrar/sip_credential'
 import { configuredRealm } from '#calls/sip/registrar/registrar_settings'
@@ -30,10 +33,19 @@ function randomString(alphabet: string, length: number): string {
 
 /**
  * Customers' SIP phones and their credentials. The service generates username and password, keeps
- * only the HA1 values (encrypted with the app key) and is the digest server's credential store.
+ * only the HA1 values (encrypted with the app key) and is the digest server's credential store,
+ * for SIP phones and for the web phone's short-lived logins alike.
  */
 export default class SipDeviceService implements SipCredentialStore {
-  constructor(private readonly realm: string = configuredRealm()) {}
+  private readonly webPhones: WebPhoneCredentialService
+
+  constructor(
+    private readonly realm: string = configuredRealm(),
+    private readonly evictor: RegistrationEvictor = new RegistrationEvictor(),
+    webPhones?: WebPhoneCredentialService
+  ) {
+    this.webPhones = webPhones ?? new WebPhoneCredentialService(realm, evictor)
+  }
 
   async create(
     user: User,
@@ -67,13 +79,18 @@ export default class SipDeviceService implements SipCredentialStore {
     return { device, password }
   }
 
-  /** Revoked credentials stop working at the next authentication; the row stays for the audit trail. */
+  /**
+   * Revoked credentials stop working at once: the device's registrations are forgotten (and a
+   * WebSocket client's connection closed), its next request fails digest. The row stays for the
+   * audit trail.
+   */
   async revoke(device: SipDevice, context: { actor?: User; ip?: string | null } = {}): Promise<void> {
     if (device.isRevoked) {
       return
     }
     device.revokedAt = DateTime.utc()
     await device.save()
+    await this.evictor.evictAors([Registrar.aorFor(device.sipUsername, device.realm)])
     await AuditLog.record({
       action: 'sip.device.revoked',
       actor: context.actor ?? null,
@@ -91,7 +108,8 @@ export default class SipDeviceService implements SipCredentialStore {
 
   /**
    * The credentials of a username if the device is live: not revoked, its user not disabled, its
-   * company not terminated. The HA1 values are opened here and only returned, never logged.
+   * company not terminated; otherwise those of a live web phone login of that name. The HA1
+   * values are opened here and only returned, never logged.
    */
   async findByUsername(username: string): Promise<SipCredential | undefined> {
     const device = await SipDevice.query()
@@ -104,7 +122,7 @@ export default class SipDeviceService implements SipCredentialStore {
       .select('sip_devices.*')
       .first()
     if (!device) {
-      return undefined
+      return this.webPhones.findByUsername(username)
     }
     const md5 = this.#open(device.ha1Md5)
     const sha256 = this.#open(device.ha1Sha256)
@@ -122,6 +140,12 @@ export default class SipDeviceService implements SipCredentialStore {
   }
 
   async noteRegistered(credential: SipCredential, at: Date): Promise<void> {
+    if (credential.webPhoneCredentialId !== undefined) {
+      return this.webPhones.noteRegistered(credential.webPhoneCredentialId, at)
+    }
+    if (credential.deviceId === undefined) {
+      return
+    }
     await SipDevice.query()
       .where('id', credential.deviceId)
       .update({ last_registered_at: sqlTime(DateTime.fromJSDate(at)) })

@@ -3,19 +3,63 @@ import type SipUserAgentCore from '#calls/sip/ua/sip_user_agent_core'
 import type { RegistrarParts } from '#calls/sip/registrar/registrar_factory'
 import type IncomingRequest from '#calls/sip/ua/incoming_request'
 import type { SipLogger } from '#calls/sip/transport/sip_traffic_logger'
+import SipUri from '#calls/sip/message/sip_uri'
+import type { SipClock } from '#calls/sip/clock/sip_clock'
+import SystemClock from '#calls/sip/clock/system_clock'
+import type { SipDestination } from '#calls/sip/transaction/transaction_transport'
+import SipResolver from '#calls/sip/resolver/sip_resolver'
+import type { DnsLookup } from '#calls/sip/resolver/dns_lookup'
+import SystemDnsLookup from '#calls/sip/resolver/system_dns_lookup'
+import type { SipTargetTransport } from '#calls/sip/resolver/sip_target'
+import SipCarrierSignalling from '#calls/sip/sip_carrier_signalling'
+
+/** A next hop named by host rather than URI, such as a carrier profile's host, port and transport. */
+export interface SipNextHop {
+  host: string
+  /** Without a port (and with a host name), SRV records decide ports and order. */
+  port?: number
+  /** Without one, every enabled transport is looked up (SRV), UDP first. */
+  transport?: SipTargetTransport
+}
+
+export interface SipStackOptions {
+  /** DNS for RFC 3263; the system's by default. */
+  dns?: DnsLookup
+  clock?: SipClock
+  /** Registration retry timing towards carriers (config/sip.ts carrierHealth). */
+  registrationRetryBaseMs?: number
+  registrationRetryMaxMs?: number
+}
+
+const TARGET_TRANSPORTS: readonly SipTargetTransport[] = ['udp', 'tcp', 'tls']
 
 /**
  * The assembled SIP stack of one process: transports below, the user agent core (transactions,
  * dialogs) above them, and the registrar answering REGISTER. The B2BUA (calls) attaches its
- * INVITE handling to `core`; nothing here knows about calls.
+ * INVITE handling to `core`; `carriers` is the CarrierSignalling the carrier health checks use.
  */
 export default class SipStack {
+  readonly resolver: SipResolver
+  readonly carriers: SipCarrierSignalling
+
   constructor(
     readonly layer: SipTransportLayer,
     readonly core: SipUserAgentCore,
     readonly registrar: RegistrarParts,
-    private logger: SipLogger
-  ) {}
+    private logger: SipLogger,
+    options: SipStackOptions = {}
+  ) {
+    // Only transports we can send on are worth a lookup.
+    const transports = TARGET_TRANSPORTS.filter((transport) => layer.config[transport]?.enabled)
+    this.resolver = new SipResolver(options.dns ?? new SystemDnsLookup(), { transports })
+    this.carriers = new SipCarrierSignalling({
+      core,
+      clock: options.clock ?? new SystemClock(),
+      resolve: (target) => this.resolveTargets(target),
+      registrationRetryBaseMs: options.registrationRetryBaseMs,
+      registrationRetryMaxMs: options.registrationRetryMaxMs,
+    })
+  }
 
   /** Opens the sockets and routes what they receive to the core. */
   async start() {
@@ -24,7 +68,32 @@ export default class SipStack {
     await this.layer.start()
   }
 
+  /**
+   * RFC 3263 server location for an outbound request: the destinations to try, in order (SRV
+   * priority and weight, then each name's A/AAAA). IP literals and explicit ports skip SRV. Pass
+   * each to `core.invite({ destination })` / `core.request({ destination })` and move to the next
+   * on a transport error or timeout (see withFailover). Empty when DNS has no address.
+   */
+  async resolveTargets(target: SipUri | SipNextHop): Promise<SipDestination[]> {
+    const uri =
+      target instanceof SipUri
+        ? target
+        : new SipUri({
+            host: target.host,
+            port: target.port,
+            params: new Map(target.transport ? [['transport', target.transport]] : []),
+          })
+    const targets = await this.resolver.resolve(uri)
+    return targets.map((found) => ({
+      protocol: found.transport,
+      host: found.address,
+      port: found.port,
+      hostname: found.hostname,
+    }))
+  }
+
   async close() {
+    await this.carriers.close()
     this.layer.detach()
     this.core.close()
     await this.layer.close()

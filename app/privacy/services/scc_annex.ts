@@ -1,5 +1,5 @@
 import type { I18n } from '@adonisjs/i18n'
-import type { SccTransfer } from '#calls/carriers/types'
+import type { PublishedSccTransfer } from '#core/services/sub_processor_registry'
 import type { PublishedSubProcessor } from '#privacy/services/transparency_service'
 import { TOM_SECTIONS, tomItemKeys } from '#privacy/technical_measures'
 import { operator } from '#config/privacy'
@@ -16,7 +16,7 @@ function locations(entry: PublishedSubProcessor, i18n: I18n) {
  * transfer), Annex II (our TOMs, from the same texts as the TOMs page), Annex III (our current
  * sub-processors). Built from the running configuration, like the pages.
  */
-export function buildSccAnnex(entry: PublishedSubProcessor, sccs: SccTransfer[], all: PublishedSubProcessor[], i18n: I18n, today: string) {
+export function buildSccAnnex(entry: PublishedSubProcessor, sccs: PublishedSccTransfer[], all: PublishedSubProcessor[], i18n: I18n, today: string) {
   const meta = entry.metadata
   const address = meta.legalEntity.address
   const lines = [

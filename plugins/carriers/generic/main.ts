@@ -1,20 +1,20 @@
-import type {
-  CarrierHealth,
-  CarrierPlugin,
-  CredentialOverride,
-  SubProcessorMetadata,
-  TrunkProfile,
+import {
+  SignalledCarrierPlugin,
+  type CredentialOverride,
+  type SubProcessorMetadata,
+  type TrunkProfile,
 } from '#calls/carriers/types'
 import type { GenericTrunkConfig } from '#plugins/carriers/generic/types'
 
 /** A plain RFC 3261 trunk: everything comes from config, so any standards-conforming carrier fits. */
-export default class GenericTrunk implements CarrierPlugin {
+export default class GenericTrunk extends SignalledCarrierPlugin {
   readonly kind = 'generic'
   readonly developmentOnly = false
   readonly profile: TrunkProfile
   readonly subProcessor: SubProcessorMetadata
 
   constructor(config: GenericTrunkConfig, credentials: CredentialOverride = {}) {
+    super()
     const auth = config.profile.auth
     this.profile = {
       ...config.profile,
@@ -22,15 +22,4 @@ export default class GenericTrunk implements CarrierPlugin {
     }
     this.subProcessor = config.subProcessor
   }
-
-  health(): CarrierHealth {
-    return {
-      options: 'unknown',
-      registration: this.profile.auth.method === 'registration' ? 'unknown' : 'not_applicable',
-      checkedAt: null,
-    }
-  }
-
-  /** Nothing held yet: registrations and OPTIONS timers arrive with the SIP stack (CarrierSignalling). */
-  async close() {}
 }

@@ -1,35 +1,29 @@
-import type { CarrierHealth, CarrierPlugin, TrunkProfile } from '#calls/carriers/types'
+import { SignalledCarrierPlugin, type TrunkProfile } from '#calls/carriers/types'
 import type { LocalCarrierConfig } from '#plugins/carriers/local/types'
 
 /**
  * A SIP peer on loopback for development and tests. Nothing leaves the machine, so it declares no
  * sub-processor; it is refused in production and never appears on the public pages.
  */
-export default class LocalCarrier implements CarrierPlugin {
+export default class LocalCarrier extends SignalledCarrierPlugin {
   readonly kind = 'local'
   readonly developmentOnly = true
   readonly subProcessor = null
   readonly profile: TrunkProfile
 
   constructor(config: LocalCarrierConfig) {
+    super()
     this.profile = {
       hosts: [config.host ?? '127.0.0.1'],
       port: config.port,
-      transport: 'udp',
+      transport: config.transport ?? 'udp',
       auth: { method: 'ip', sourceAddresses: ['127.0.0.1'] },
       codecs: ['PCMA', 'PCMU', 'telephone-event'],
       srtp: 'none',
       numberFormat: 'e164_plus',
       callerId: { identity: 'pai', clir: 'privacy_header' },
       emergency: { location: 'pidf_lo', numbers: ['110', '112'] },
-      healthCheck: { enabled: true, intervalSeconds: 30, timeoutMs: 2000, failuresBeforeDown: 3 },
+      healthCheck: { enabled: true, intervalSeconds: 30, timeoutMs: 2000, failuresBeforeDown: 3, ...config.healthCheck },
     }
   }
-
-  health(): CarrierHealth {
-    return { options: 'unknown', registration: 'not_applicable', checkedAt: null }
-  }
-
-  /** Nothing held yet: registrations and OPTIONS timers arrive with the SIP stack (CarrierSignalling). */
-  async close() {}
 }

@@ -1,6 +1,12 @@
+import type { HealthCheckOptions, SipTransportName } from '#calls/carriers/types'
+
 /** The loopback peer used in development and tests (sipp or a second FluffyCall instance). */
 export interface LocalCarrierConfig {
   port: number
   /** Loopback only: the plugin refuses anything else. */
   host?: '127.0.0.1' | '::1'
+  /** UDP unless a test needs the peer over TCP or TLS. */
+  transport?: SipTransportName
+  /** Tests shorten the interval to see a peer go down within seconds. */
+  healthCheck?: Partial<HealthCheckOptions>
 }

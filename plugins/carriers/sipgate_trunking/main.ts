@@ -1,9 +1,8 @@
-import type {
-  CarrierHealth,
-  CarrierPlugin,
-  CredentialOverride,
-  SubProcessorMetadata,
-  TrunkProfile,
+import {
+  SignalledCarrierPlugin,
+  type CredentialOverride,
+  type SubProcessorMetadata,
+  type TrunkProfile,
 } from '#calls/carriers/types'
 import type { SipgateTrunkingConfig } from '#plugins/carriers/sipgate_trunking/types'
 
@@ -12,7 +11,7 @@ import type { SipgateTrunkingConfig } from '#plugins/carriers/sipgate_trunking/t
  * parameters are the publicly documented ones and the legal metadata is our reading of public
  * sources; both stay `confirmed: false` until an operator checks them against the signed contract.
  */
-export default class SipgateTrunking implements CarrierPlugin {
+export default class SipgateTrunking extends SignalledCarrierPlugin {
   readonly kind = 'sipgate_trunking'
   readonly developmentOnly = false
   readonly profile: TrunkProfile
@@ -40,6 +39,7 @@ export default class SipgateTrunking implements CarrierPlugin {
   }
 
   constructor(config: SipgateTrunkingConfig, credentials: CredentialOverride = {}) {
+    super()
     this.profile = {
       hosts: ['sipconnect.sipgate.de'],
       port: 5061,
@@ -59,11 +59,4 @@ export default class SipgateTrunking implements CarrierPlugin {
       healthCheck: { enabled: true, intervalSeconds: 30, timeoutMs: 2000, failuresBeforeDown: 3 },
     }
   }
-
-  health(): CarrierHealth {
-    return { options: 'unknown', registration: 'unknown', checkedAt: null }
-  }
-
-  /** Nothing held yet: registrations and OPTIONS timers arrive with the SIP stack (CarrierSignalling). */
-  async close() {}
 }

@@ -1,4 +1,4 @@
-import type { CarrierHealth, CarrierPlugin, SubProcessorMetadata, TrunkProfile } from '#calls/carriers/types'
+import { SignalledCarrierPlugin, type SubProcessorMetadata, type TrunkProfile } from '#calls/carriers/types'
 import type { TwilioElasticConfig } from '#plugins/carriers/twilio_elastic/types'
 
 /**
@@ -7,13 +7,14 @@ import type { TwilioElasticConfig } from '#plugins/carriers/twilio_elastic/types
  * parameters are the publicly documented ones and the legal metadata is our reading of public
  * sources; both stay `confirmed: false` until an operator checks them against the signed DPA.
  */
-export default class TwilioElastic implements CarrierPlugin {
+export default class TwilioElastic extends SignalledCarrierPlugin {
   readonly kind = 'twilio_elastic'
   readonly developmentOnly = false
   readonly profile: TrunkProfile
   readonly subProcessor: SubProcessorMetadata
 
   constructor(config: TwilioElasticConfig) {
+    super()
     this.profile = {
       hosts: [`${config.terminationName}.pstn.${config.edge}.twilio.com`],
       port: 5061,
@@ -57,11 +58,4 @@ export default class TwilioElastic implements CarrierPlugin {
       confirmed: false,
     }
   }
-
-  health(): CarrierHealth {
-    return { options: 'unknown', registration: 'not_applicable', checkedAt: null }
-  }
-
-  /** Nothing held yet: registrations and OPTIONS timers arrive with the SIP stack (CarrierSignalling). */
-  async close() {}
 }

@@ -1,3 +1,4 @@
+import { XMLParser, XMLValidator } from 'fast-xml-parser'
 import { test } from '@japa/runner'
 import { DateTime } from 'luxon'
 import app from '@adonisjs/core/services/app'
@@ -82,6 +83,8 @@ test.group('Carrier lifecycle and the public pages', (group) => {
     const second = await makeCompany('pending')
     const ended = await makeCompany('terminated')
     await client.post('/admin/carriers/us_gamma/announce').form({}).withCsrfToken().loginAs(admin).redirects(0)
+    // The mails go out through the job queue
+    await (await app.container.make('jobs.queue')).drain()
 
     for (const company of [first, second]) {
       const notice = await CompanyNotice.query().where('company_id', company.id).where('carrier_name', 'us_gamma').firstOrFail()
@@ -114,43 +117,27 @@ test.group('Carrier lifecycle and the public pages', (group) => {
     response.assertStatus(403)
   })
 
-  test('the Atom feed is well-formed Atom with one entry per change', async ({ client, assert }) => {
+  test('the Atom feed parses as Atom with one entry per change', async ({ client, assert }) => {
     await activate('eu_alpha')
     const response = await client.get('/transparency/feed.atom')
     response.assertStatus(200)
     assert.include(response.header('content-type'), 'application/atom+xml')
     const xml = response.text()
-    assertWellFormedXml(assert, xml)
-    assert.match(xml, /^<\?xml version="1.0" encoding="utf-8"\?>\n<feed xmlns="http:\/\/www.w3.org\/2005\/Atom">/)
-    const entries = xml.match(/<entry>[\s\S]*?<\/entry>/g) ?? []
+    // A real XML parser: a malformed document is an error here, not a regex mismatch.
+    assert.isTrue(XMLValidator.validate(xml) === true, JSON.stringify(XMLValidator.validate(xml)))
+    const parsed = new XMLParser({ ignoreAttributes: false, isArray: (name) => name === 'entry' }).parse(xml)
+    assert.equal(parsed.feed['@_xmlns'], 'http://www.w3.org/2005/Atom')
+    assert.isString(parsed.feed.id)
+    assert.match(parsed.feed.updated, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/)
+    const entries = parsed.feed.entry as Array<Record<string, string>>
     assert.lengthOf(entries, 2, 'announced + activated')
     for (const entry of entries) {
-      assert.match(entry, /<id>tag:fluffycall\.de,2025:sub-processors\/change-\d+<\/id>/)
-      assert.match(entry, /<updated>\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z<\/updated>/)
-      assert.match(entry, /<title>EU Alpha [^<]+<\/title>/)
+      assert.match(entry.id, /^tag:fluffycall\.de,2025:sub-processors\/change-\d+$/)
+      assert.match(entry.updated, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/)
+      assert.match(entry.title, /^EU Alpha /)
     }
   })
 })
-
-/** A minimal well-formedness check: every tag closes in order, attributes are quoted, entities are known. */
-function assertWellFormedXml(assert: any, xml: string) {
-  const body = xml.replace(/^<\?xml[^?]*\?>\s*/, '')
-  const stack: string[] = []
-  const tag = /<(\/?)([A-Za-z_][\w:.-]*)((?:\s+[\w:.-]+="[^"<]*")*)\s*(\/?)>/g
-  let last = 0
-  let match: RegExpExecArray | null
-  while ((match = tag.exec(body))) {
-    const text = body.slice(last, match.index)
-    assert.notMatch(text, /<|&(?!(amp|lt|gt|quot|apos);)/, `stray markup or entity before ${match[0]}`)
-    last = tag.lastIndex
-    const [, closing, name, , selfClosing] = match
-    if (selfClosing) continue
-    if (closing) assert.equal(stack.pop(), name, `</${name}> closes the open element`)
-    else stack.push(name)
-  }
-  assert.equal(body.slice(last).trim(), '', 'nothing after the root element')
-  assert.deepEqual(stack, [], 'every element is closed')
-}
 
 test.group('Routing over the database state', (group) => {
   group.each.setup(() => testUtils.db().withGlobalTransaction())

@@ -2,6 +2,7 @@ import { inject } from '@adonisjs/core'
 import type { HttpContext } from '@adonisjs/core/http'
 import { DateTime } from 'luxon'
 import CarrierDirectory from '#calls/services/carrier_directory'
+import CarrierHealthService from '#calls/services/carrier_health_service'
 import CarrierLifecycleService, { CarrierLifecycleError } from '#calls/services/carrier_lifecycle_service'
 import { announceValidator, credentialsValidator, enabledValidator } from '#calls/validators/carrier_validators'
 
@@ -10,12 +11,16 @@ import { announceValidator, credentialsValidator, enabledValidator } from '#call
 export default class CarriersController {
   constructor(
     protected directory: CarrierDirectory,
-    protected lifecycle: CarrierLifecycleService
+    protected lifecycle: CarrierLifecycleService,
+    protected health: CarrierHealthService
   ) {}
 
   async index({ view, bouncer }: HttpContext) {
     await bouncer.with('CarrierPolicy').authorize('manage')
-    return view.render('pages/admin/carriers/index', { carriers: await this.directory.all() })
+    return view.render('pages/admin/carriers/index', {
+      carriers: await this.directory.all(),
+      health: this.health.all(),
+    })
   }
 
   async show({ params, view, bouncer, response }: HttpContext) {
@@ -26,6 +31,7 @@ export default class CarriersController {
       carrier,
       defaultEffectiveDate: this.lifecycle.defaultEffectiveDate().toISODate(),
       hasStoredCredentials: Boolean(carrier.state?.credentialsSealed),
+      health: this.health.health(carrier.entry.name),
     })
   }
 

@@ -157,7 +157,7 @@ export default class DigestAuthenticator {
     const lockedNow = counted ? await limiter.recordFailure(source.host, username) : []
     const base = {
       companyId: credential?.companyId ?? null,
-      target: credential ? { type: 'sip_device', id: credential.deviceId } : undefined,
+      target: credential ? auditTargetOf(credential) : undefined,
       ip: source.host,
     }
     const logged = username.slice(0, MAX_LOGGED_USERNAME)
@@ -212,4 +212,13 @@ export default class DigestAuthenticator {
       sameParams
     )
   }
+}
+
+/** The audit target of a credential: a SIP phone, or a web phone login. */
+function auditTargetOf(credential: SipCredential): { type: string; id: number } | undefined {
+  if (credential.deviceId !== undefined) return { type: 'sip_device', id: credential.deviceId }
+  if (credential.webPhoneCredentialId !== undefined) {
+    return { type: 'web_phone_credential', id: credential.webPhoneCredentialId }
+  }
+  return undefined
 }

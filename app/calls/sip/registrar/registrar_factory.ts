@@ -16,6 +16,8 @@ import {
 
 export interface RegistrarParts {
   registrar: Registrar
+  /** The digest server, shared with the B2BUA, which authenticates INVITEs from phones with it. */
+  authenticator: DigestAuthenticator
   bindings: BindingStore
   nonceCounts: NonceCountStore
 }
@@ -44,7 +46,7 @@ export default class RegistrarFactory {
       algorithms: settings.digestAlgorithms,
     })
     const registrar = new Registrar({ settings, authenticator, bindings, credentials })
-    return { registrar, bindings, nonceCounts }
+    return { registrar, authenticator, bindings, nonceCounts }
   }
 
   /** Derived from APP_KEY, so every node recognises every node's nonces and the key itself is never used raw. */

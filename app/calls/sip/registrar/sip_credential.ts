@@ -9,7 +9,10 @@ export interface SipCredential {
   ha1: Partial<Record<DigestAlgorithm, string>>
   userId: number
   companyId: number
-  deviceId: number
+  /** The SIP phone these credentials belong to; absent for a web phone login. */
+  deviceId?: number
+  /** The web phone login (web_phone_credentials) these credentials belong to; absent for a SIP phone. */
+  webPhoneCredentialId?: number
 }
 
 /**

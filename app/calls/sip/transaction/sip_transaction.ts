@@ -95,7 +95,7 @@ export default abstract class SipTransaction<State extends string> {
 
   protected send(message: SipMessage): boolean {
     try {
-      this.transport.send(message, this.destination)
+      this.transport.send(message, this.destination, (error) => this.transportError(error))
       return true
     } catch (error) {
       this.transportError(error)

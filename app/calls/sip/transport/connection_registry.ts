@@ -1,12 +1,31 @@
+import type SipMessage from '#calls/sip/message/sip_message'
+import type { SipDestination } from '#calls/sip/transaction/transaction_transport'
 import type { StreamConnection } from '#calls/sip/transport/stream_connection'
+import type SipTrafficLogger from '#calls/sip/transport/sip_traffic_logger'
+
+export interface ConnectionRegistryOptions<T extends StreamConnection> {
+  /** Logs what was sent; without it nothing is logged. */
+  traffic?: SipTrafficLogger
+  /**
+   * Opens a connection when the destination has none (TCP, TLS); throws when there is nothing to
+   * dial (WebSocket clients are reachable only over their own connection).
+   */
+  dial?: (destination: SipDestination) => T
+}
 
 /**
  * The open connections of one stream transport, by id and by remote host:port, so that a
  * response finds its connection and a new request reuses one to the same peer (RFC 3261 18.1.1).
+ * It also sends over them, which is all TCP, TLS and WebSocket have in common on the way out.
  */
 export default class ConnectionRegistry<T extends StreamConnection = StreamConnection> {
   #byId = new Map<string, T>()
   #byRemote = new Map<string, T>()
+  readonly #options: ConnectionRegistryOptions<T>
+
+  constructor(options: ConnectionRegistryOptions<T> = {}) {
+    this.#options = options
+  }
 
   add(
     connection: T,
@@ -36,6 +55,35 @@ export default class ConnectionRegistry<T extends StreamConnection = StreamConne
     return this.#byId.size
   }
 
+  /** True while the connection is open. */
+  hasConnection(connectionId: string): boolean {
+    return this.get(connectionId) !== undefined
+  }
+
+  /**
+   * Writes a message over the destination's connection (RFC 3261 18.2.2: the request's
+   * connection if still open, else one to host:port, dialled when allowed). A connection that
+   * cannot be established reports to `onLateError`, since `send` has returned by then.
+   */
+  send(message: SipMessage, destination: SipDestination, onLateError?: (error: unknown) => void): void {
+    const connection = this.#connectionFor(destination)
+    connection.write(message.toBuffer())
+    if (onLateError) {
+      connection.onConnectFailure?.(onLateError)
+    }
+    this.#options.traffic?.sent(message, {
+      protocol: connection.protocol,
+      address: connection.remoteAddress,
+      port: connection.remotePort,
+      connectionId: connection.id,
+    })
+  }
+
+  /** Writes raw bytes (keep-alive replies) the same way. */
+  sendBytes(bytes: Buffer, destination: SipDestination): void {
+    this.#connectionFor(destination).write(bytes)
+  }
+
   /** Closes one connection; false when it is not (or no longer) open. */
   close(id: string): boolean {
     const connection = this.get(id)
@@ -47,6 +95,19 @@ export default class ConnectionRegistry<T extends StreamConnection = StreamConne
     for (const connection of [...this.#byId.values()]) {
       connection.close()
     }
+  }
+
+  #connectionFor(destination: SipDestination): T {
+    const existing =
+      (destination.connectionId !== undefined ? this.get(destination.connectionId) : undefined) ??
+      this.findByRemote(destination.host, destination.port)
+    if (existing) {
+      return existing
+    }
+    if (!this.#options.dial) {
+      throw new Error(`no open connection to ${destination.protocol} ${destination.host}:${destination.port}`)
+    }
+    return this.#options.dial(destination)
   }
 }
 

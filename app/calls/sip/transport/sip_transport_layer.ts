@@ -212,8 +212,8 @@ export default class SipTransportLayer {
    * is still open, else reuse or open a connection to host:port; WebSocket needs a live
    * connection. Throws when the message cannot be sent, as TransactionTransport allows.
    */
-  send(message: SipMessage, destination: SipDestination): void {
-    this.transportFor(destination.protocol).send(message, destination)
+  send(message: SipMessage, destination: SipDestination, onLateError?: (error: unknown) => void): void {
+    this.transportFor(destination.protocol).send(message, destination, onLateError)
   }
 
   /**

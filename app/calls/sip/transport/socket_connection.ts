@@ -16,6 +16,8 @@ export interface SocketConnectionOptions {
   remotePort: number
   parser: SipMessageParser
   idleTimeoutMs: number
+  /** Outbound only: the socket event after which the connection is established. */
+  establishedEvent?: 'connect' | 'secureConnect'
   /** A complete message cut out of the stream, still to be parsed. */
   onMessage(bytes: Buffer, connection: SocketConnection): void
   /** The stream lost its framing; the connection is closed right after. */
@@ -36,6 +38,9 @@ export default class SocketConnection implements StreamConnection {
   readonly #framer: SipStreamFramer
   readonly #options: SocketConnectionOptions
   readonly #close: CloseSignal
+  /** Until an outbound connection is established: who wants to hear that it failed. */
+  #connectFailureListeners: Array<(error: unknown) => void> | undefined
+  #lastError: unknown
 
   constructor(socket: net.Socket, options: SocketConnectionOptions) {
     this.id = `${options.protocol}-${randomToken()}`
@@ -51,8 +56,15 @@ export default class SocketConnection implements StreamConnection {
     socket.setTimeout(options.idleTimeoutMs)
     socket.on('timeout', () => this.close())
     socket.on('data', (chunk: Buffer) => this.#onData(chunk))
-    socket.on('error', (error) => this.#options.onSocketError(error, this))
-    socket.on('close', () => this.#close.fire())
+    socket.on('error', (error) => {
+      this.#lastError = error
+      this.#options.onSocketError(error, this)
+    })
+    if (options.establishedEvent) {
+      this.#connectFailureListeners = []
+      socket.once(options.establishedEvent, () => (this.#connectFailureListeners = undefined))
+    }
+    socket.on('close', () => this.#closed())
   }
 
   get closed(): boolean {
@@ -72,11 +84,29 @@ export default class SocketConnection implements StreamConnection {
 
   close(): void {
     this.#socket.destroy()
-    this.#close.fire()
+    this.#closed()
   }
 
   onClose(listener: () => void): void {
     this.#close.add(listener)
+  }
+
+  onConnectFailure(listener: (error: unknown) => void): void {
+    this.#connectFailureListeners?.push(listener)
+  }
+
+  #closed(): void {
+    const failed = this.#connectFailureListeners
+    this.#connectFailureListeners = undefined
+    this.#close.fire()
+    const error = this.#lastError ?? new Error(`connection ${this.id} closed before it was established`)
+    for (const listener of failed ?? []) {
+      try {
+        listener(error)
+      } catch (listenerError) {
+        this.#options.onSocketError(listenerError, this)
+      }
+    }
   }
 
   #onData(chunk: Buffer): void {

@@ -12,4 +12,6 @@ export interface StreamConnection {
   /** Closes the connection; `onClose` listeners run once. */
   close(): void
   onClose(listener: () => void): void
+  /** Outbound connections: `listener` hears it when the connection could not be established. */
+  onConnectFailure?(listener: (error: unknown) => void): void
 }

@@ -36,10 +36,14 @@ export default abstract class StreamTransport implements SipTransport {
   abstract readonly protocol: 'tcp' | 'tls'
   protected readonly options: StreamTransportOptions
   protected server: net.Server | undefined
-  readonly #connections = new ConnectionRegistry<SocketConnection>()
+  readonly #connections: ConnectionRegistry<SocketConnection>
 
   constructor(options: StreamTransportOptions) {
     this.options = options
+    this.#connections = new ConnectionRegistry({
+      traffic: options.traffic,
+      dial: (destination) => this.#connect(destination.host, destination.port, destination.hostname),
+    })
   }
 
   get protocols(): readonly SipTransportProtocol[] {
@@ -61,8 +65,13 @@ export default abstract class StreamTransport implements SipTransport {
   /** The server, not yet listening; `acceptEvent` is where it hands over ready sockets. */
   protected abstract createServer(): Promise<net.Server>
   protected abstract readonly acceptEvent: 'connection' | 'secureConnection'
-  /** Starts an outbound connection; writes before it is established are queued by Node. */
-  protected abstract openSocket(host: string, port: number): net.Socket
+  /**
+   * Starts an outbound connection; writes before it is established are queued by Node.
+   * `hostname` is the name the address was resolved from (TLS: SNI and certificate check).
+   */
+  protected abstract openSocket(host: string, port: number, hostname?: string): net.Socket
+  /** The socket event after which an outbound connection counts as established. */
+  protected abstract readonly establishedEvent: 'connect' | 'secureConnect'
 
   async listen(): Promise<void> {
     const server = await this.createServer()
@@ -79,23 +88,16 @@ export default abstract class StreamTransport implements SipTransport {
     this.server = server
   }
 
-  send(message: SipMessage, destination: SipDestination): void {
-    const connection = this.#connectionFor(destination)
-    connection.write(message.toBuffer())
-    this.options.traffic.sent(message, {
-      protocol: this.protocol,
-      address: connection.remoteAddress,
-      port: connection.remotePort,
-      connectionId: connection.id,
-    })
+  send(message: SipMessage, destination: SipDestination, onLateError?: (error: unknown) => void): void {
+    this.#connections.send(message, destination, onLateError)
   }
 
   sendBytes(bytes: Buffer, destination: SipDestination): void {
-    this.#connectionFor(destination).write(bytes)
+    this.#connections.sendBytes(bytes, destination)
   }
 
   hasConnection(connectionId: string): boolean {
-    return this.#connections.get(connectionId) !== undefined
+    return this.#connections.hasConnection(connectionId)
   }
 
   async close(): Promise<void> {
@@ -142,9 +144,15 @@ export default abstract class StreamTransport implements SipTransport {
     }
   }
 
-  #register(socket: net.Socket, address: string, port: number): SocketConnection {
+  #register(
+    socket: net.Socket,
+    address: string,
+    port: number,
+    establishedEvent?: 'connect' | 'secureConnect'
+  ): SocketConnection {
     const connection = new SocketConnection(socket, {
       protocol: this.protocol,
+      establishedEvent,
       remoteAddress: address,
       remotePort: port,
       parser: this.options.parser,
@@ -166,22 +174,7 @@ export default abstract class StreamTransport implements SipTransport {
     return connection
   }
 
-  /** RFC 3261 18.2.2: the request's connection if it is still open, else one to host:port. */
-  #connectionFor(destination: SipDestination): SocketConnection {
-    if (destination.connectionId !== undefined) {
-      const existing = this.#connections.get(destination.connectionId)
-      if (existing) {
-        return existing
-      }
-    }
-    const reusable = this.#connections.findByRemote(destination.host, destination.port)
-    if (reusable) {
-      return reusable
-    }
-    return this.#connect(destination.host, destination.port)
-  }
-
-  #connect(host: string, port: number): SocketConnection {
+  #connect(host: string, port: number, hostname?: string): SocketConnection {
     if (!this.server) {
       throw new Error(`the ${this.protocol.toUpperCase()} transport is not listening`)
     }
@@ -189,9 +182,9 @@ export default abstract class StreamTransport implements SipTransport {
     if (!slot.ok) {
       throw new Error(`no ${this.protocol} connection to ${host}:${port}: ${slot.reason}`)
     }
-    const socket = this.openSocket(host, port)
+    const socket = this.openSocket(host, port, hostname)
     socket.once('close', () => this.options.limiter.release(host))
-    return this.#register(socket, host, port)
+    return this.#register(socket, host, port, this.establishedEvent)
   }
 
   #peer(connection: SocketConnection) {

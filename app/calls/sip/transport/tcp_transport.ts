@@ -5,6 +5,7 @@ import StreamTransport from '#calls/sip/transport/stream_transport'
 export default class TcpTransport extends StreamTransport {
   readonly protocol = 'tcp' as const
   protected readonly acceptEvent = 'connection' as const
+  protected readonly establishedEvent = 'connect' as const
 
   protected async createServer(): Promise<net.Server> {
     return net.createServer({ noDelay: true })

@@ -17,6 +17,7 @@ export interface TlsTransportOptions extends StreamTransportOptions {
 export default class TlsTransport extends StreamTransport {
   readonly protocol = 'tls' as const
   protected readonly acceptEvent = 'secureConnection' as const
+  protected readonly establishedEvent = 'secureConnect' as const
   readonly #tlsOptions: TlsTransportOptions
 
   constructor(options: TlsTransportOptions) {
@@ -36,11 +37,14 @@ export default class TlsTransport extends StreamTransport {
     return server
   }
 
-  protected openSocket(host: string, port: number): net.Socket {
+  protected openSocket(host: string, port: number, hostname?: string): net.Socket {
+    const name = hostname ?? host
     return tls.connect({
       host,
       port,
-      servername: isIP(host) === 0 ? host : undefined,
+      // SNI and the certificate check use the carrier's name, not the address it resolved to.
+      servername: isIP(name) === 0 ? name : undefined,
+      checkServerIdentity: (_host, certificate) => tls.checkServerIdentity(name, certificate),
       rejectUnauthorized: this.#tlsOptions.verifyPeers,
       minVersion: 'TLSv1.2',
     })

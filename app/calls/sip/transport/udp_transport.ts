@@ -53,12 +53,12 @@ export default class UdpTransport implements SipTransport {
     })
   }
 
-  send(message: SipMessage, destination: SipDestination): void {
-    this.sendBytes(message.toBuffer(), destination)
+  send(message: SipMessage, destination: SipDestination, onLateError?: (error: unknown) => void): void {
+    this.sendBytes(message.toBuffer(), destination, onLateError)
     this.#options.traffic.sent(message, { ...destination, address: destination.host })
   }
 
-  sendBytes(bytes: Buffer, destination: SipDestination): void {
+  sendBytes(bytes: Buffer, destination: SipDestination, onLateError?: (error: unknown) => void): void {
     if (!this.#socket) {
       throw new Error('the UDP transport is not listening')
     }
@@ -69,6 +69,8 @@ export default class UdpTransport implements SipTransport {
           address: destination.host,
           port: destination.port,
         })
+        // RFC 3261 18.4: a failed send (no route, ICMP) is a transport error of the transaction.
+        onLateError?.(error)
       }
     })
   }

@@ -52,13 +52,20 @@ export default class WebSocketTransport implements SipTransport {
   readonly localAddress: TransportAddress | undefined = undefined
   readonly #options: WebSocketTransportOptions
   readonly #server: WebSocketServer
-  readonly #connections = new ConnectionRegistry<WebSocketConnection>()
+  readonly #connections: ConnectionRegistry<WebSocketConnection>
   #httpServer: HttpServer | HttpsServer | undefined
   readonly #onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer) =>
     this.handleUpgrade(request, socket, head)
 
   constructor(options: WebSocketTransportOptions) {
     this.#options = options
+    this.#connections = new ConnectionRegistry({
+      traffic: options.traffic,
+      // Browsers are reachable only over their own connection: there is nothing to dial.
+      dial: () => {
+        throw new Error('the WebSocket client is no longer connected')
+      },
+    })
     this.#server = new WebSocketServer({
       noServer: true,
       maxPayload: options.maxMessageSize,
@@ -140,22 +147,15 @@ export default class WebSocketTransport implements SipTransport {
   }
 
   send(message: SipMessage, destination: SipDestination): void {
-    const connection = this.#connectionFor(destination)
-    connection.write(message.toBuffer())
-    this.#options.traffic.sent(message, {
-      protocol: connection.protocol,
-      address: connection.remoteAddress,
-      port: connection.remotePort,
-      connectionId: connection.id,
-    })
+    this.#connections.send(message, destination)
   }
 
   sendBytes(bytes: Buffer, destination: SipDestination): void {
-    this.#connectionFor(destination).write(bytes)
+    this.#connections.sendBytes(bytes, destination)
   }
 
   hasConnection(connectionId: string): boolean {
-    return this.#connections.get(connectionId) !== undefined
+    return this.#connections.hasConnection(connectionId)
   }
 
   /** Closes one client's connection (its web phone credential was revoked). */
@@ -201,15 +201,4 @@ export default class WebSocketTransport implements SipTransport {
     this.#connections.add(connection)
   }
 
-  /** Browsers are reachable only over their own connection: there is nothing to dial. */
-  #connectionFor(destination: SipDestination): WebSocketConnection {
-    const connection =
-      (destination.connectionId !== undefined
-        ? this.#connections.get(destination.connectionId)
-        : undefined) ?? this.#connections.findByRemote(destination.host, destination.port)
-    if (!connection) {
-      throw new Error('the WebSocket client is no longer connected')
-    }
-    return connection
-  }
 }

@@ -62,6 +62,7 @@ export default class OutgoingRequest {
   #state = OutgoingRequestState.Pending
   #answered = false
   #finalResponse: SipResponse | undefined
+  #failure: 'timeout' | 'transport' | undefined
   #resolve: (response: SipResponse) => void = () => {}
 
   constructor(
@@ -98,6 +99,14 @@ export default class OutgoingRequest {
     return this.#finalResponse
   }
 
+  /**
+   * Set when the final response is our own 408 (no answer) or 503 (transport error) rather than
+   * the peer's: a health check must tell "the carrier said 503" from "nothing came back".
+   */
+  get failure(): 'timeout' | 'transport' | undefined {
+    return this.#failure
+  }
+
   start(): this {
     this.#send(this.#request)
     return this
@@ -111,6 +120,7 @@ export default class OutgoingRequest {
     this.#request = request
     this.#state = OutgoingRequestState.Pending
     this.#answered = false
+    this.#failure = undefined
     this.#send(request)
   }
 
@@ -178,6 +188,7 @@ export default class OutgoingRequest {
       return
     }
     if (!this.#answered) {
+      this.#failure = status === 408 ? 'timeout' : 'transport'
       this.#finish(createResponse(this.#request, status))
     }
   }

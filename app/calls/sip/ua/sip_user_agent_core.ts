@@ -77,6 +77,8 @@ interface NewRequestOptions {
   to?: NameAddress
   /** Defaults to our Contact user at our address; a tag is added. */
   from?: NameAddress
+  /** Keeps this From tag instead of a new one (a BYE for a dialog recovered after a restart). */
+  fromTag?: string
   callId?: string
   cseq?: number
   /** Defaults to what the Request-URI resolves to. */
@@ -422,7 +424,7 @@ export default class SipUserAgentCore {
       method,
       uri: options.uri,
       via: this.#via(destination, this.transactions.newBranch()),
-      from: from.withTag(this.#tokens()),
+      from: from.withTag(options.fromTag ?? this.#tokens()),
       to: options.to ?? new NameAddress(options.uri),
       callId: options.callId ?? `${this.#tokens()}${this.#tokens()}`,
       cseq: options.cseq ?? 1 + Math.floor(this.#random() * 10_000),

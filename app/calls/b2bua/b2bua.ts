@@ -1,0 +1,496 @@
+import { lookup } from 'node:dns/promises'
+import { isIP } from 'node:net'
+import NameAddress from '#calls/sip/message/name_address'
+import SipUri from '#calls/sip/message/sip_uri'
+import type SipStack from '#calls/sip/sip_stack'
+import type IncomingInvite from '#calls/sip/ua/incoming_invite'
+import type { SipDestination, SipTransportProtocol } from '#calls/sip/transaction/transaction_transport'
+import { destinationOf, type Binding } from '#calls/sip/registrar/binding'
+import type { SipCredential } from '#calls/sip/registrar/sip_credential'
+import Company from '#accounts/models/company'
+import User from '#accounts/models/user'
+import type CarrierManager from '#calls/carriers/carrier_manager'
+import type RoutingService from '#calls/services/routing_service'
+import type { CallGateRegistry } from '#calls/gates/call_gate'
+import type { MediaEngine, MediaLeg } from '#calls/media/types'
+import type NumberService from '#calls/services/number_service'
+import type { NumberOwner } from '#calls/services/number_service'
+import CallRecord from '#calls/models/call_record'
+import ActiveCallLeg from '#calls/models/active_call_leg'
+import type CdrService from '#calls/b2bua/cdr_service'
+import CallSession, { type CallSessionServices, type CallTarget } from '#calls/b2bua/call_session'
+import { carrierInvite, sdp, sdpOf, type CallingParty } from '#calls/b2bua/carrier_request'
+import { sdpFacts } from '#calls/b2bua/sdp_facts'
+import type { CallsConfig } from '#config/calls'
+import type { RefusalReason } from '#calls/routing/route_resolver'
+
+export interface B2buaLogger {
+  info(details: Record<string, unknown>, message: string): void
+  warn(details: Record<string, unknown>, message: string): void
+  error(details: Record<string, unknown>, message: string): void
+}
+
+export interface B2buaDependencies {
+  stack: SipStack
+  media: MediaEngine
+  carriers: CarrierManager
+  routing: RoutingService
+  gates: CallGateRegistry
+  numbers: NumberService
+  cdr: CdrService
+  config: CallsConfig
+  logger: B2buaLogger
+  /** Carriers the OPTIONS health check reports down; they are tried after the others. */
+  isCarrierDown?: (name: string) => boolean
+}
+
+/** A running call as the live calls page shows it (no SDP, no media). */
+export interface LiveCall {
+  uuid: string
+  session: CallSession
+  record: CallRecord
+}
+
+/** SIP answers for routing refusals; the reason phrase tells the web phone what happened. */
+const REFUSALS: Record<RefusalReason, [number, string]> = {
+  invalid_number: [484, 'Invalid number'],
+  no_route: [404, 'No route to this number'],
+  no_active_carrier: [503, 'No carrier available'],
+  all_carriers_objected: [403, 'No carrier you accepted serves this number'],
+  eu_only_no_carrier: [403, 'No EU carrier serves this number (EU-only data residency)'],
+}
+
+const WEBSOCKET: ReadonlySet<SipTransportProtocol> = new Set(['ws', 'wss'])
+
+/**
+ * The back-to-back user agent: every INVITE that reaches the SIP stack ends here. Users (web
+ * phone, own SIP phones) are authenticated by digest; emergency numbers are recognised before
+ * anything else can refuse the call; then the call gates, the route and the carriers with
+ * failover. INVITEs from a carrier to one of our numbers ring the assigned users' devices.
+ */
+export default class B2bua {
+  readonly #deps: B2buaDependencies
+  readonly #calls = new Map<string, LiveCall>()
+  readonly #services: CallSessionServices
+  #draining = false
+  #carrierAddresses: { at: number; addresses: Map<string, string> } | undefined
+
+  constructor(deps: B2buaDependencies) {
+    this.#deps = deps
+    this.#services = {
+      core: deps.stack.core,
+      media: deps.media,
+      cdr: deps.cdr,
+      tryingTimeoutMs: deps.config.tryingTimeoutMs,
+      mediaTimeoutSeconds: 30,
+      log: (level, message, details = {}) => deps.logger[level](details, message),
+      persist: (record, dialog) => this.#persist(record, dialog),
+      forget: async (record) => {
+        await ActiveCallLeg.query().where('call_record_id', record.id).delete()
+      },
+      ended: (session) => this.#calls.delete(session.record.uuid),
+    }
+  }
+
+  setMediaTimeout(seconds: number) {
+    this.#services.mediaTimeoutSeconds = seconds
+  }
+
+  start() {
+    this.#deps.stack.core.setInviteHandler((invite) => this.#receive(invite))
+  }
+
+  get calls(): LiveCall[] {
+    return [...this.#calls.values()]
+  }
+
+  get draining() {
+    return this.#draining
+  }
+
+  /** Staff ended a call from the live calls page. */
+  async end(uuid: string) {
+    const call = this.#calls.get(uuid)
+    if (!call) return false
+    await call.session.hangUp('ended_by_staff')
+    return true
+  }
+
+  /**
+   * Shutdown: new INVITEs get 503 with Retry-After; running calls may finish until the deadline,
+   * then both legs get BYE and their CDRs are closed.
+   */
+  async drain(seconds = this.#deps.config.drainSeconds) {
+    this.#draining = true
+    const deadline = Date.now() + seconds * 1000
+    while (this.#calls.size > 0 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 100))
+    }
+    await Promise.allSettled(this.calls.map((call) => call.session.hangUp('system_shutdown')))
+  }
+
+  /**
+   * After a crash: the carrier legs this node had answered get a BYE built from the persisted
+   * dialog, and their CDRs are closed. Runs once at start, before new calls are taken.
+   */
+  async recover() {
+    const legs = await ActiveCallLeg.query().where('node_id', this.#deps.config.nodeId)
+    for (const leg of legs) {
+      try {
+        const routes: string[] = JSON.parse(leg.routeSet)
+        this.#deps.stack.core.request({
+          method: 'BYE',
+          uri: SipUri.parse(leg.remoteTarget),
+          from: NameAddress.parse(leg.localUri),
+          fromTag: leg.localTag,
+          to: NameAddress.parse(leg.remoteUri).withTag(leg.remoteTag),
+          callId: leg.callId,
+          cseq: leg.localSeq + 1,
+          destination: { protocol: leg.protocol as SipTransportProtocol, host: leg.host, port: leg.port },
+          headers: routes.map((route) => ['Route', route] as [string, string]),
+        })
+      } catch (error) {
+        this.#deps.logger.warn({ err: error }, 'could not send the recovery BYE')
+      }
+      const record = await CallRecord.find(leg.callRecordId)
+      if (record) {
+        await this.#deps.cdr.end(record, { cause: 'crash_recovery', sipStatus: null, hungUpBy: 'system' })
+      }
+      await leg.delete()
+    }
+    // Attempts that never got answered before the crash: closed as failed.
+    const open = await CallRecord.query().whereNull('ended_at').where('node_id', this.#deps.config.nodeId)
+    for (const record of open) {
+      await this.#deps.cdr.end(record, { cause: 'crash_recovery', sipStatus: null, hungUpBy: 'system' })
+    }
+    return legs.length
+  }
+
+  #receive(invite: IncomingInvite) {
+    if (this.#draining) {
+      invite.reject(503, { headers: [['Retry-After', '30']], reason: 'Shutting down' })
+      return
+    }
+    this.#classify(invite).catch((error) => {
+      this.#deps.logger.error({ err: error }, 'INVITE handling failed')
+      invite.reject(500)
+    })
+  }
+
+  async #classify(invite: IncomingInvite) {
+    const source = invite.incoming.transaction.destination
+    const request = invite.request
+    const offer = sdpOf(invite.offer)
+    if (!offer) {
+      // Delayed offer (an INVITE without SDP) is not supported yet.
+      invite.reject(488, { reason: 'An SDP offer is required' })
+      return
+    }
+    const authorised = request.headers.has('authorization') || request.headers.has('proxy-authorization')
+    if (!authorised && !WEBSOCKET.has(source.protocol)) {
+      const carrier = await this.#carrierAt(source.host)
+      const number = carrier ? await this.#ourNumber(request.uri) : null
+      if (carrier && number) return this.#inbound(invite, carrier, number, offer)
+    }
+    const outcome = await this.#deps.stack.registrar.authenticator.authenticate(request, source)
+    if (outcome.kind === 'challenge') {
+      invite.reject(401, {
+        headers: outcome.challenges.map((challenge) => ['WWW-Authenticate', challenge.toString()]),
+      })
+      return
+    }
+    return this.#outbound(invite, outcome.credential, offer, source)
+  }
+
+  /* ------------------------------------------------------------------ outbound */
+
+  async #outbound(invite: IncomingInvite, credential: SipCredential, offer: string, source: SipDestination) {
+    const user = await User.find(credential.userId)
+    const company = user?.companyId ? await Company.find(user.companyId) : null
+    if (!user || !company || user.companyId !== credential.companyId) {
+      invite.reject(403)
+      return
+    }
+    const uri = invite.request.uri
+    const dialled = decodeURIComponent(uri instanceof SipUri ? (uri.user ?? '') : '')
+    const facts = sdpFacts(offer)
+    if (!facts.codecs.length) {
+      invite.reject(488, { reason: 'PCMU or PCMA required' })
+      return
+    }
+
+    if (dialled === this.#deps.config.echoNumber) {
+      const record = await this.#record(company, user, 'echo_test', false, null, dialled, false)
+      const session = this.#session(invite, await this.#legFor(facts.webrtc, source), record)
+      await session.answerEcho()
+      return
+    }
+
+    // Emergency numbers are decided before any gate: routing recognises them on the raw string.
+    const route = await this.#deps.routing.resolve(company, dialled)
+    const emergency = route.emergency
+    const party = await this.#callingParty(invite, user, company, emergency)
+    const callee = route.destination === null ? dialled.slice(0, 32) : emergency ? route.destination : `+${route.destination}`
+    const record = await this.#record(company, user, 'outbound', emergency, party.number, callee, party.withheld)
+    // Every refusal is a CDR too (fraud counts refused attempts), closed at once.
+    const refuse = async (status: number, reason: string) => {
+      invite.reject(status, { reason })
+      await this.#deps.cdr.end(record, { cause: 'refused', sipStatus: status, hungUpBy: 'system' })
+    }
+    if (!emergency && user.disabledAt) return refuse(403, 'User disabled')
+    if (route.outcome === 'refused') return refuse(...REFUSALS[route.reason])
+    if (!emergency) {
+      const decision = await this.#deps.gates.check({
+        company,
+        user,
+        destination: callee,
+        carrierNames: route.carriers,
+      })
+      if (!decision.allow) return refuse(decision.status ?? 403, decision.phrase ?? decision.reason)
+    }
+
+    const session = this.#session(invite, await this.#legFor(facts.webrtc, source), record)
+    const carriers = this.#withoutDownCarriers(route.carriers)
+    const targets: CallTarget[] = []
+    for (const name of carriers) targets.push(...(await this.#carrierTargets(name, route.destination, party, record)))
+    await session.connectSequential(targets)
+  }
+
+  /** Carriers the health check reports down go last, so a healthy one is tried first. */
+  #withoutDownCarriers(names: string[]) {
+    const down = this.#deps.isCarrierDown
+    if (!down) return names
+    return [...names.filter((name) => !down(name)), ...names.filter((name) => down(name))]
+  }
+
+  async #carrierTargets(name: string, destination: string, party: CallingParty, record: CallRecord) {
+    const plugin = await this.#deps.carriers.use(name)
+    const profile = plugin.profile
+    const credentials =
+      profile.auth.method === 'registration'
+        ? { username: profile.auth.username, password: profile.auth.password }
+        : undefined
+    const targets: CallTarget[] = []
+    for (const host of profile.hosts) {
+      // RFC 3263: a host name may stand for several servers (SRV, A/AAAA); each is a target.
+      const destinations = await this.#deps.stack
+        .resolveTargets({ host, port: profile.port, transport: profile.transport })
+        .catch(() => [])
+      if (!destinations.length) this.#deps.logger.warn({ carrier: name }, 'carrier host did not resolve')
+      for (const next of destinations) {
+        targets.push({
+          label: `${name}@${next.host}:${next.port}`,
+          carrierName: name,
+          carrier: true,
+          codecs: profile.codecs.filter((codec): codec is 'PCMU' | 'PCMA' => codec === 'PCMU' || codec === 'PCMA'),
+          createLeg: async () => {
+            await this.#deps.cdr.carrier(record, name)
+            return this.#deps.media.createRtpLeg({ latching: false, srtp: profile.srtp === 'sdes' })
+          },
+          inviteOptions: (offer) => {
+            const ourHost = this.#deps.stack.layer.localAddress(profile.transport)?.host ?? '127.0.0.1'
+            const parts = carrierInvite(profile, { host, port: profile.port }, destination, party, sdp(offer), ourHost)
+            return {
+              uri: parts.uri,
+              to: parts.to,
+              from: parts.from,
+              headers: parts.headers,
+              description: parts.description,
+              destination: next,
+              credentials,
+            }
+          },
+        })
+      }
+    }
+    return targets
+  }
+
+  /** Which number the call shows, decided here: the browser may only choose among the company's. */
+  async #callingParty(invite: IncomingInvite, user: User, company: Company, emergency: boolean): Promise<CallingParty> {
+    // The browser may choose, but only among the numbers this user may present.
+    const presentable = await this.#deps.numbers.callerIdsFor(user)
+    const requested = invite.request.headers.get('x-fluffycall-caller-id')?.trim()
+    const number =
+      (requested && presentable.includes(requested) ? requested : null) ??
+      (await this.#deps.numbers.defaultCallerId(user))
+    // Privacy: id withholds this call's number, Privacy: none shows it; without one the user's default applies.
+    const privacy = (invite.request.headers.get('privacy') ?? '').toLowerCase().split(';').map((value) => value.trim())
+    const withheld = privacy.includes('id') || (!privacy.includes('none') && Boolean(user.clirDefault))
+    return {
+      number,
+      withheld: withheld && !emergency,
+      emergency,
+      location: emergency
+        ? {
+            street: user.emergencyStreet ?? company.billingStreet,
+            postalCode: user.emergencyPostalCode ?? company.billingPostalCode,
+            city: user.emergencyCity ?? company.billingCity,
+            country: user.emergencyCountry ?? company.billingCountry,
+          }
+        : null,
+    }
+  }
+
+  /* ------------------------------------------------------------------ inbound */
+
+  async #inbound(invite: IncomingInvite, carrierName: string, number: NumberOwner, offer: string) {
+    const company = number.companyId ? await Company.find(number.companyId) : null
+    if (!company || company.status !== 'active') {
+      invite.reject(480)
+      return
+    }
+    const users = number.userId
+      ? await User.query().where('id', number.userId).whereNull('disabled_at')
+      : await User.query().where('company_id', company.id).whereNull('disabled_at')
+    const from = invite.request.from.uri
+    const callerUser = from instanceof SipUri ? from.user : undefined
+    const anonymous =
+      !callerUser ||
+      callerUser.toLowerCase() === 'anonymous' ||
+      (invite.request.headers.get('privacy') ?? '').toLowerCase().includes('id')
+    const callerNumber = anonymous ? null : this.#e164(callerUser!)
+    const record = await this.#record(company, users[0] ?? null, 'inbound', false, callerNumber, number.number, anonymous, carrierName)
+    const facts = sdpFacts(offer)
+    const aLeg = await this.#deps.media.createRtpLeg({ latching: false })
+    const session = this.#session(invite, aLeg, record, true)
+    if (!facts.codecs.length) {
+      invite.reject(488)
+      await session.hangUp('failed')
+      return
+    }
+
+    const targets: CallTarget[] = []
+    for (const user of users) {
+      if (anonymous && user.rejectAnonymous) continue
+      for (const binding of await this.#deps.stack.registrar.registrar.lookupUser(user.id)) {
+        targets.push(this.#bindingTarget(binding, callerNumber))
+      }
+    }
+    if (!targets.length && anonymous && users.length) {
+      invite.reject(433, { reason: 'Anonymity Disallowed' })
+      await session.hangUp('rejected')
+      return
+    }
+    await session.connectParallel(targets, this.#deps.config.ringTimeoutSeconds * 1000)
+  }
+
+  #bindingTarget(binding: Binding, callerNumber: string | null): CallTarget {
+    const destination = destinationOf(binding)
+    const webrtc = WEBSOCKET.has(destination.protocol)
+    return {
+      label: binding.contactUri,
+      carrier: false,
+      createLeg: () =>
+        webrtc ? this.#deps.media.createWebRtcLeg() : this.#deps.media.createRtpLeg({ latching: true }),
+      inviteOptions: (offer) => {
+        const ourHost = this.#deps.stack.layer.localAddress(destination.protocol)?.host ?? 'fluffycall.invalid'
+        const from = callerNumber
+          ? new NameAddress(new SipUri({ user: callerNumber, host: ourHost }))
+          : new NameAddress(new SipUri({ user: 'anonymous', host: 'anonymous.invalid' }), 'Anonymous')
+        return {
+          uri: SipUri.parse(binding.contactUri),
+          to: NameAddress.parse(`<${binding.aor}>`),
+          from,
+          description: sdp(offer),
+          destination,
+        }
+      },
+    }
+  }
+
+  /* ------------------------------------------------------------------ helpers */
+
+  #session(invite: IncomingInvite, aLeg: MediaLeg, record: CallRecord, aIsCarrier = false) {
+    const session = new CallSession(this.#services, invite, aLeg, record, { aIsCarrier })
+    this.#calls.set(record.uuid, { uuid: record.uuid, session, record })
+    return session
+  }
+
+  #legFor(webrtc: boolean, source: SipDestination): Promise<MediaLeg> {
+    // Registered phones sit behind NAT: latch onto their signalled IP's actual source port.
+    void source
+    return webrtc ? this.#deps.media.createWebRtcLeg() : this.#deps.media.createRtpLeg({ latching: true })
+  }
+
+  #record(
+    company: Company,
+    user: User | null,
+    direction: 'outbound' | 'inbound' | 'echo_test',
+    emergency: boolean,
+    callerNumber: string | null,
+    calleeNumber: string | null,
+    withheld: boolean,
+    carrierName?: string
+  ) {
+    return this.#deps.cdr
+      .start({
+        companyId: company.id,
+        userId: user?.id ?? null,
+        direction,
+        emergency,
+        callerNumber,
+        calleeNumber,
+        callerWithheld: withheld,
+        region: company.region,
+        nodeId: this.#deps.config.nodeId,
+      })
+      .then(async (record) => {
+        if (carrierName) await this.#deps.cdr.carrier(record, carrierName)
+        return record
+      })
+  }
+
+  async #persist(record: CallRecord, dialog: import('#calls/sip/dialog/sip_dialog').default) {
+    const target = dialog.routeSet[0]?.uri instanceof SipUri ? dialog.routeSet[0].uri : dialog.remoteTarget
+    const protocol = (target.transport?.toLowerCase() ?? 'udp') as SipTransportProtocol
+    await ActiveCallLeg.create({
+      callRecordId: record.id,
+      nodeId: this.#deps.config.nodeId,
+      callId: dialog.callId,
+      localTag: dialog.localTag,
+      remoteTag: dialog.remoteTag,
+      localUri: dialog.localUri.toString(),
+      remoteUri: dialog.remoteUri.toString(),
+      remoteTarget: dialog.remoteTarget.toString(),
+      routeSet: JSON.stringify(dialog.routeSet.map((route) => route.toString())),
+      localSeq: dialog.localSequence ?? 1,
+      protocol: protocol === 'tls' || protocol === 'tcp' ? protocol : 'udp',
+      host: target.host,
+      port: target.port ?? (protocol === 'tls' ? 5061 : 5060),
+    })
+  }
+
+  /** Is this source address one of our carriers? Carrier host names are resolved, cached for a minute. */
+  async #carrierAt(address: string): Promise<string | null> {
+    const now = Date.now()
+    if (!this.#carrierAddresses || now - this.#carrierAddresses.at > 60_000) {
+      const addresses = new Map<string, string>()
+      for (const entry of this.#deps.carriers.entries()) {
+        if (!entry.configEnabled) continue
+        const plugin = await this.#deps.carriers.use(entry.name)
+        for (const host of plugin.profile.hosts) {
+          const ips = isIP(host) ? [host] : await lookup(host, { all: true }).then((all) => all.map((a) => a.address)).catch(() => [])
+          for (const ip of ips) if (!addresses.has(ip)) addresses.set(ip, entry.name)
+        }
+        if (plugin.profile.auth.method === 'ip') {
+          for (const ip of plugin.profile.auth.sourceAddresses) if (!addresses.has(ip)) addresses.set(ip, entry.name)
+        }
+      }
+      this.#carrierAddresses = { at: now, addresses }
+    }
+    return this.#carrierAddresses.addresses.get(address) ?? null
+  }
+
+  async #ourNumber(uri: unknown): Promise<NumberOwner | null> {
+    if (!(uri instanceof SipUri) || !uri.user) return null
+    const number = this.#e164(decodeURIComponent(uri.user))
+    return number ? this.#deps.numbers.findByNumber(number) : null
+  }
+
+  /** "+4930…", "4930…" and "004930…" as "+4930…"; null for anything else. */
+  #e164(user: string): string | null {
+    const digits = user.replace(/^\+|^00/, '').replace(/[\s\-().]/g, '')
+    return /^[1-9]\d{5,14}$/.test(digits) ? `+${digits}` : null
+  }
+}

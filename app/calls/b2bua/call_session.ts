@@ -1,0 +1,510 @@
+import type SipResponse from '#calls/sip/message/sip_response'
+import type SipDialog from '#calls/sip/dialog/sip_dialog'
+import { DialogEndReason } from '#calls/sip/dialog/dialog_state'
+import type IncomingInvite from '#calls/sip/ua/incoming_invite'
+import type IncomingRequest from '#calls/sip/ua/incoming_request'
+import type OutgoingInvite from '#calls/sip/ua/outgoing_invite'
+import type { InviteOptions } from '#calls/sip/ua/sip_user_agent_core'
+import type SipUserAgentCore from '#calls/sip/ua/sip_user_agent_core'
+import type {
+  AudioCodecName,
+  MediaBridge,
+  MediaDirection,
+  MediaEngine,
+  MediaLeg,
+} from '#calls/media/types'
+import { decideFailover, type AttemptOutcome } from '#calls/routing/failover_policy'
+import type CallRecord from '#calls/models/call_record'
+import type { DisconnectCause, HungUpBy } from '#calls/models/call_record'
+import type CdrService from '#calls/b2bua/cdr_service'
+import { sdp, sdpOf } from '#calls/b2bua/carrier_request'
+import { isHold, sdpFacts } from '#calls/b2bua/sdp_facts'
+
+/** One place a call can go: a carrier (outbound) or a registered browser or phone (inbound). */
+export interface CallTarget {
+  label: string
+  carrierName?: string
+  /** The leg is the carrier (its dialog is persisted for crash recovery). */
+  carrier: boolean
+  /** The audio codecs the target supports (a carrier's profile); all when absent. */
+  codecs?: AudioCodecName[]
+  createLeg(): Promise<MediaLeg>
+  inviteOptions(offer: string): InviteOptions
+}
+
+export interface CallSessionServices {
+  core: SipUserAgentCore
+  media: MediaEngine
+  cdr: CdrService
+  log: (level: 'info' | 'warn' | 'error', message: string, details?: Record<string, unknown>) => void
+  tryingTimeoutMs: number
+  mediaTimeoutSeconds: number
+  /** The carrier dialog was confirmed / is over: persisted for crash recovery. */
+  persist(record: CallRecord, dialog: SipDialog): Promise<void>
+  forget(record: CallRecord): Promise<void>
+  /** The session ended: drop it from the live calls. */
+  ended(session: CallSession): void
+}
+
+type AttemptResult =
+  | { kind: 'accepted'; dialog: SipDialog; response: SipResponse }
+  | { kind: 'failed'; outcome: AttemptOutcome; ringing: boolean }
+  | { kind: 'canceled' }
+
+/** One INVITE towards one target, with its own media leg. */
+class Attempt {
+  leg!: MediaLeg
+  outgoing!: OutgoingInvite
+  provisional = false
+  ringing = false
+  earlyDialog: SipDialog | undefined
+  earlySdp: string | undefined
+  done = false
+  result!: Promise<AttemptResult>
+  #settle!: (result: AttemptResult) => void
+  #tryingTimer: NodeJS.Timeout | undefined
+
+  constructor(readonly target: CallTarget) {
+    this.result = new Promise((resolve) => (this.#settle = resolve))
+  }
+
+  settle(result: AttemptResult) {
+    if (this.done) return
+    this.done = true
+    clearTimeout(this.#tryingTimer)
+    this.#settle(result)
+  }
+
+  armTryingTimer(ms: number) {
+    this.#tryingTimer = setTimeout(() => {
+      if (this.provisional || this.done) return
+      // Silence: give up on this target; a late answer is ACKed and ended with BYE by cancel().
+      this.outgoing.cancel()
+      this.settle({ kind: 'failed', outcome: { kind: 'no_trying' }, ringing: false })
+    }, ms)
+  }
+
+  cancel() {
+    clearTimeout(this.#tryingTimer)
+    if (!this.done) this.outgoing.cancel()
+  }
+}
+
+function mirror(direction: MediaDirection): MediaDirection {
+  if (direction === 'sendonly') return 'recvonly'
+  if (direction === 'recvonly') return 'sendonly'
+  return direction
+}
+
+/** How a failed final status reads in the CDR. */
+export function causeOfStatus(status: number): DisconnectCause {
+  if (status === 486 || status === 600) return 'busy'
+  if (status === 480 || status === 408) return 'no_answer'
+  if (status === 487) return 'cancelled'
+  if (status === 403 || status === 603) return 'rejected'
+  if (status === 404 || status === 484 || status === 604 || status === 410) return 'unreachable'
+  return 'failed'
+}
+
+/**
+ * One call through the B2BUA: side A is the INVITE we received (browser, phone or carrier),
+ * side B the INVITE(s) we send (carriers one after another with failover, or every registered
+ * device of the callee at once). Each side has its own media leg; the bridge relays between
+ * them. Codecs: A's offer lists what may be used, B's answer decides, and A is answered (or, if
+ * it was answered already with early media, re-offered) with exactly that codec, so nothing
+ * ever needs a transcoder. After the answer each side's re-INVITE is answered locally and only
+ * a change of direction (hold) is passed on.
+ */
+export default class CallSession {
+  readonly startedAt = new Date()
+  answeredAt: Date | null = null
+  readonly #services: CallSessionServices
+  readonly #invite: IncomingInvite
+  readonly #aLeg: MediaLeg
+  readonly #aOffer: string
+  readonly #callerSide: 'a' | 'b'
+  readonly #aIsCarrier: boolean
+  #attempts = new Set<Attempt>()
+  #mediaAttempt: Attempt | undefined
+  #winner: Attempt | undefined
+  #aAnswerSdp: string | undefined
+  #aCodec: AudioCodecName | undefined
+  #aDialog: SipDialog | undefined
+  #bDialog: SipDialog | undefined
+  #bridge: MediaBridge | undefined
+  #heldByA = false
+  #heldByB = false
+  #ending = false
+  #queue: Promise<unknown> = Promise.resolve()
+  #ringTimer: NodeJS.Timeout | undefined
+  #echo: { close(): void } | undefined
+
+  constructor(
+    services: CallSessionServices,
+    invite: IncomingInvite,
+    aLeg: MediaLeg,
+    readonly record: CallRecord,
+    /** A is the caller in both directions today; `aIsCarrier` for inbound calls (crash recovery). */
+    options: { callerSide?: 'a' | 'b'; aIsCarrier?: boolean } = {}
+  ) {
+    this.#aIsCarrier = options.aIsCarrier ?? false
+    this.#services = services
+    this.#invite = invite
+    this.#aLeg = aLeg
+    this.#aOffer = sdpOf(invite.offer) ?? ''
+    this.#callerSide = options.callerSide ?? 'a'
+    invite.delegate = { onCanceled: () => this.#canceledByA() }
+  }
+
+  get answered() {
+    return this.answeredAt !== null
+  }
+
+  get ended() {
+    return this.#ending
+  }
+
+  /** The media counters, for the live calls page and tests. */
+  get relayed() {
+    return this.#bridge?.relayed ?? { aToB: 0, bToA: 0 }
+  }
+
+  /** Outbound: try the targets one after another until one answers or a final answer comes. */
+  async connectSequential(targets: CallTarget[]) {
+    let last: AttemptOutcome = { kind: 'response', status: 503 }
+    for (const target of targets) {
+      if (this.#ending) return
+      const attempt = await this.#start(target)
+      if (!attempt) return
+      const result = await attempt.result
+      if (result.kind === 'accepted') return this.#accepted(attempt, result.dialog, result.response)
+      if (result.kind === 'canceled' || this.#ending) return
+      this.#attempts.delete(attempt)
+      await attempt.leg.close()
+      last = result.outcome
+      const decision = decideFailover(result.outcome, result.ringing)
+      this.#services.log('info', 'carrier attempt failed', {
+        carrier: target.carrierName,
+        outcome: result.outcome.kind === 'response' ? result.outcome.status : result.outcome.kind,
+        decision,
+      })
+      if (decision === 'final') break
+    }
+    const status = last.kind === 'response' ? last.status : 503
+    await this.#fail(status === 408 || status === 503 || last.kind !== 'response' ? 503 : status)
+  }
+
+  /** Inbound: ring every target at once; the first answer wins; a timeout gives 480. */
+  async connectParallel(targets: CallTarget[], ringTimeoutMs: number) {
+    this.#ringTimer = setTimeout(() => void this.#ringTimeout(), ringTimeoutMs)
+    const attempts = (await Promise.all(targets.map((target) => this.#start(target)))).filter(
+      (attempt): attempt is Attempt => attempt !== undefined
+    )
+    if (!attempts.length) {
+      clearTimeout(this.#ringTimer)
+      if (!this.#ending) await this.#fail(480, 'missed')
+      return
+    }
+    if (!this.#ending) this.#invite.progress(180)
+    const statuses: number[] = []
+    await Promise.all(
+      attempts.map(async (attempt) => {
+        const result = await attempt.result
+        if (result.kind === 'accepted') {
+          if (this.#winner || this.#ending) {
+            // A second answer after the first: RFC 3261 13.2.2.4 would be ours to end.
+            result.dialog.bye()
+            await attempt.leg.close()
+            return
+          }
+          clearTimeout(this.#ringTimer)
+          for (const other of this.#attempts) if (other !== attempt) other.cancel()
+          await this.#accepted(attempt, result.dialog, result.response)
+          return
+        }
+        this.#attempts.delete(attempt)
+        await attempt.leg.close()
+        if (result.kind === 'failed' && result.outcome.kind === 'response') statuses.push(result.outcome.status)
+      })
+    )
+    clearTimeout(this.#ringTimer)
+    if (!this.#winner && !this.#ending) {
+      const status = statuses.includes(486) ? 486 : statuses.includes(603) ? 603 : 480
+      await this.#fail(status, status === 480 ? 'missed' : undefined)
+    }
+  }
+
+  /** The echo-test number: answered here, the caller hears itself; no carrier involved. */
+  async answerEcho() {
+    const facts = sdpFacts(this.#aOffer)
+    const { sdp: answer } = await this.#aLeg.answer(this.#aOffer, { codecs: facts.codecs })
+    const dialog = this.#invite.accept({ description: sdp(answer) })
+    if (!dialog) return this.#end('cancelled', 'caller', 487)
+    this.#aDialog = dialog
+    this.answeredAt = new Date()
+    await this.#services.cdr.answered(this.record)
+    this.#watchDialog(dialog, 'a')
+    await this.#aLeg.ready()
+    this.#echo = this.#services.media.echo(this.#aLeg)
+  }
+
+  /** Staff ended the call, or the process shuts down: BYE both sides. */
+  hangUp(cause: DisconnectCause) {
+    if (!this.answered) {
+      for (const attempt of this.#attempts) attempt.cancel()
+      this.#invite.reject(cause === 'system_shutdown' ? 503 : 480)
+    }
+    return this.#end(cause, 'system', null)
+  }
+
+  async #start(target: CallTarget): Promise<Attempt | undefined> {
+    const attempt = new Attempt(target)
+    try {
+      attempt.leg = await target.createLeg()
+      const codecs = sdpFacts(this.#aOffer).codecs.filter((codec) => !target.codecs || target.codecs.includes(codec))
+      if (!codecs.length) throw new Error(`no common codec with ${target.label}`)
+      const offer = await attempt.leg.createOffer({ codecs })
+      if (this.#ending) {
+        await attempt.leg.close()
+        return undefined
+      }
+      const options = target.inviteOptions(offer)
+      this.#attempts.add(attempt)
+      attempt.outgoing = this.#services.core.invite({
+        ...options,
+        delegate: {
+          onProgress: (response, dialog) => this.#progress(attempt, response, dialog),
+          onAccepted: (dialog, response) => attempt.settle({ kind: 'accepted', dialog, response }),
+          onRejected: (response) =>
+            attempt.settle({
+              kind: 'failed',
+              outcome: { kind: 'response', status: response.status },
+              ringing: attempt.ringing,
+            }),
+          onCanceled: () => attempt.settle({ kind: 'canceled' }),
+        },
+      })
+      attempt.armTryingTimer(this.#services.tryingTimeoutMs)
+      return attempt
+    } catch (error) {
+      this.#services.log('warn', 'could not start a call leg', { target: target.label, err: error })
+      this.#attempts.delete(attempt)
+      await attempt.leg?.close().catch(() => {})
+      attempt.settle({ kind: 'failed', outcome: { kind: 'transport_error' }, ringing: false })
+      return attempt
+    }
+  }
+
+  #progress(attempt: Attempt, response: SipResponse, dialog: SipDialog | undefined) {
+    attempt.provisional = true
+    if (response.status < 180 || this.#ending || this.#winner) return
+    attempt.ringing = true
+    const early = sdpOf({ body: response.body, contentType: response.contentType ?? 'application/sdp' })
+    if (early && response.body.length > 0) {
+      attempt.earlyDialog = dialog
+      void this.#serialised(() => this.#earlyMedia(attempt, early))
+    } else if (!this.#aAnswerSdp) {
+      this.#invite.progress(180)
+    }
+  }
+
+  /** Early media (183 with SDP): A hears B before the answer; the latest fork with media wins. */
+  async #earlyMedia(attempt: Attempt, answer: string) {
+    if (this.#ending || this.#winner || attempt.earlySdp === answer) return
+    const negotiated = await attempt.leg.applyAnswer(answer)
+    attempt.earlySdp = answer
+    await this.#answerA(negotiated.audio.codec, 'early')
+    this.#connectMedia(attempt)
+  }
+
+  async #accepted(attempt: Attempt, dialog: SipDialog, response: SipResponse) {
+    this.#winner = attempt
+    this.#bDialog = dialog
+    await this.#serialised(async () => {
+      if (this.#ending) {
+        dialog.bye()
+        return
+      }
+      const answer = sdpOf({ body: response.body, contentType: response.contentType ?? 'application/sdp' })
+      if (!answer || !response.body.length) {
+        dialog.bye()
+        await this.#end('failed', 'system', 488)
+        return
+      }
+      const codec =
+        attempt.earlySdp === answer && attempt.leg.negotiated
+          ? attempt.leg.negotiated.audio.codec
+          : (await attempt.leg.applyAnswer(answer)).audio.codec
+      attempt.earlySdp = answer
+      const aDialog = await this.#answerA(codec, 'final')
+      if (!aDialog) {
+        dialog.bye()
+        await this.#end('cancelled', 'caller', 487)
+        return
+      }
+      this.#aDialog = aDialog
+      this.#connectMedia(attempt)
+      this.answeredAt = new Date()
+      this.#watchDialog(aDialog, 'a')
+      this.#watchDialog(dialog, 'b')
+      await this.#services.cdr.answered(this.record)
+      if (attempt.target.carrier) await this.#services.persist(this.record, dialog)
+      else if (this.#aIsCarrier) await this.#services.persist(this.record, aDialog)
+      if (this.#aCodec !== codec) await this.#reofferA(codec)
+    })
+  }
+
+  /** Answers A (183 early or 200 final) with exactly `codec`, once; later the same SDP again. */
+  async #answerA(codec: AudioCodecName, stage: 'early' | 'final'): Promise<SipDialog | undefined> {
+    if (!this.#aAnswerSdp) {
+      const { sdp: answer } = await this.#aLeg.answer(this.#aOffer, { codecs: [codec] })
+      this.#aAnswerSdp = answer
+      this.#aCodec = codec
+    }
+    const description = sdp(this.#aAnswerSdp)
+    if (stage === 'early') {
+      this.#invite.progress(183, { description })
+      return undefined
+    }
+    return this.#invite.accept({ description })
+  }
+
+  /** A was answered with another codec (early media of a fork that lost): offer it the new one. */
+  async #reofferA(codec: AudioCodecName) {
+    const dialog = this.#aDialog
+    if (!dialog) return
+    const offer = await this.#aLeg.createOffer({ codecs: [codec] })
+    const response = await dialog.reinvite({ description: sdp(offer) })
+    const answer = sdpOf({ body: response.body, contentType: response.contentType ?? 'application/sdp' })
+    if (response.isSuccess && answer) {
+      await this.#aLeg.applyAnswer(answer)
+      this.#aCodec = codec
+      this.#bridge?.refresh()
+    } else {
+      this.#services.log('warn', 'codec re-offer refused', { status: response.status })
+      await this.#end('failed', 'system', response.status)
+    }
+  }
+
+  #connectMedia(attempt: Attempt) {
+    if (this.#bridge) {
+      if (this.#mediaAttempt && this.#mediaAttempt !== attempt) this.#bridge.replace(this.#mediaAttempt.leg, attempt.leg)
+      else this.#bridge.refresh()
+    } else {
+      this.#bridge = this.#services.media.bridge(this.#aLeg, attempt.leg, {
+        mediaTimeoutSeconds: this.#services.mediaTimeoutSeconds,
+      })
+      this.#bridge.onEnded(() => void this.#end('media_timeout', 'system', null))
+    }
+    this.#mediaAttempt = attempt
+  }
+
+  #watchDialog(dialog: SipDialog, side: 'a' | 'b') {
+    dialog.delegate = {
+      onReinvite: (incoming) => void this.#serialised(() => this.#reinvite(side, incoming)),
+      onTerminated: (reason) => {
+        if (this.#ending) return
+        const byPeer = reason === DialogEndReason.ByeReceived
+        const hungUpBy: HungUpBy = !byPeer ? 'system' : side === this.#callerSide ? 'caller' : 'callee'
+        const cause: DisconnectCause = byPeer ? 'answered_normal' : 'failed'
+        void this.#end(cause, hungUpBy, null)
+      },
+    }
+  }
+
+  /** A re-INVITE from one side: answered here; a change of hold state goes on to the other side. */
+  async #reinvite(side: 'a' | 'b', incoming: IncomingRequest) {
+    const leg = side === 'a' ? this.#aLeg : this.#winner?.leg
+    const other = side === 'a' ? this.#bDialog : this.#aDialog
+    const otherLeg = side === 'a' ? this.#winner?.leg : this.#aLeg
+    const offer = sdpOf({ body: incoming.request.body, contentType: incoming.request.contentType ?? 'application/sdp' })
+    if (!leg || this.#ending) {
+      incoming.respond(481)
+      return
+    }
+    if (!offer || !incoming.request.body.length) {
+      // Offerless re-INVITE (RFC 3261 14.2): our current session is the offer; the ACK answers.
+      incoming.respond(200, { description: sdp(await leg.createOffer({ codecs: [leg.negotiated!.audio.codec] })) })
+      return
+    }
+    const facts = sdpFacts(offer)
+    const codec = leg.negotiated?.audio.codec
+    let answer: string
+    try {
+      answer = (await leg.answer(offer, { codecs: codec ? [codec] : facts.codecs, direction: mirror(facts.direction) })).sdp
+    } catch {
+      incoming.respond(488)
+      return
+    }
+    incoming.respond(200, { description: sdp(answer) })
+    this.#bridge?.refresh()
+
+    const held = isHold(facts.direction)
+    const wasHeld = side === 'a' ? this.#heldByA : this.#heldByB
+    if (held === wasHeld || !other || !otherLeg?.negotiated) return
+    if (side === 'a') this.#heldByA = held
+    else this.#heldByB = held
+    this.#bridge?.setHeld(this.#heldByA || this.#heldByB)
+    const reoffer = await otherLeg.createOffer({
+      codecs: [otherLeg.negotiated.audio.codec],
+      direction: held ? (facts.direction === 'inactive' ? 'inactive' : 'sendonly') : 'sendrecv',
+    })
+    const response = await other.reinvite({ description: sdp(reoffer) })
+    const otherAnswer = sdpOf({ body: response.body, contentType: response.contentType ?? 'application/sdp' })
+    if (response.isSuccess && otherAnswer && response.body.length) {
+      await otherLeg.applyAnswer(otherAnswer)
+      this.#bridge?.refresh()
+    }
+  }
+
+  async #ringTimeout() {
+    if (this.#winner || this.#ending) return
+    for (const attempt of this.#attempts) attempt.cancel()
+    await this.#fail(480, 'missed')
+  }
+
+  async #canceledByA() {
+    for (const attempt of this.#attempts) attempt.cancel()
+    await this.#end(this.#callerSide === 'a' && this.record.direction === 'inbound' ? 'missed' : 'cancelled', 'caller', 487)
+  }
+
+  async #fail(status: number, cause?: DisconnectCause) {
+    this.#invite.reject(status)
+    await this.#end(cause ?? causeOfStatus(status), status === 487 ? 'caller' : 'callee', status)
+  }
+
+  async #end(cause: DisconnectCause, hungUpBy: HungUpBy | null, status: number | null) {
+    if (this.#ending) return
+    this.#ending = true
+    clearTimeout(this.#ringTimer)
+    this.#echo?.close()
+    this.#bridge?.close()
+    for (const attempt of this.#attempts) attempt.cancel()
+    this.#aDialog?.bye()
+    this.#bDialog?.bye()
+    const legs = [this.#aLeg, ...[...this.#attempts].map((attempt) => attempt.leg)].filter(Boolean)
+    await Promise.allSettled(legs.map((leg) => leg.close()))
+    try {
+      await this.#services.cdr.end(this.record, {
+        cause: this.answered && cause !== 'media_timeout' && hungUpBy !== 'system' ? 'answered_normal' : cause,
+        sipStatus: status ?? (this.answered ? 200 : null),
+        hungUpBy,
+      })
+      await this.#services.forget(this.record)
+    } catch (error) {
+      this.#services.log('error', 'could not complete the CDR', { err: error })
+    }
+    this.#services.ended(this)
+  }
+
+  /** Media operations of one call run one after another (a 183 and a 200 may arrive together). */
+  #serialised<T>(work: () => Promise<T>): Promise<T | undefined> {
+    const next = this.#queue.then(work).catch(async (error) => {
+      this.#services.log('error', 'call handling failed', { err: error })
+      await this.#end('failed', 'system', 500)
+      return undefined
+    })
+    this.#queue = next
+    return next
+  }
+}

@@ -1,0 +1,74 @@
+import { randomUUID } from 'node:crypto'
+import { DateTime } from 'luxon'
+import emitter from '@adonisjs/core/services/emitter'
+import CallRecord, {
+  type CallDirection,
+  type DisconnectCause,
+  type HungUpBy,
+} from '#calls/models/call_record'
+import '#calls/events'
+
+export interface CdrStart {
+  companyId: number | null
+  userId: number | null
+  direction: CallDirection
+  emergency: boolean
+  callerNumber: string | null
+  calleeNumber: string | null
+  callerWithheld: boolean
+  region: string | null
+  nodeId: string
+}
+
+export interface CdrEnd {
+  cause: DisconnectCause
+  sipStatus: number | null
+  hungUpBy: HungUpBy | null
+}
+
+/**
+ * Writes the call detail records: a row when the attempt starts, the answer time when it is
+ * answered, the rest when it ends. These are the only durable writes of a call (never per packet).
+ */
+export default class CdrService {
+  async start(data: CdrStart): Promise<CallRecord> {
+    const record = await CallRecord.create({
+      ...data,
+      uuid: randomUUID(),
+      startedAt: DateTime.utc(),
+      answeredAt: null,
+      endedAt: null,
+      costCents: null,
+    })
+    emitter.emit('call:attempted', { record })
+    return record
+  }
+
+  async carrier(record: CallRecord, carrierName: string) {
+    if (record.carrierName === carrierName) return
+    record.carrierName = carrierName
+    await record.save()
+  }
+
+  async answered(record: CallRecord) {
+    if (record.answeredAt) return
+    record.answeredAt = DateTime.utc()
+    await record.save()
+    emitter.emit('call:answered', { record })
+  }
+
+  /** Completes the record once; later calls (a second BYE, a crash recovery race) change nothing. */
+  async end(record: CallRecord, end: CdrEnd) {
+    if (record.endedAt) return
+    const endedAt = DateTime.utc()
+    record.endedAt = endedAt
+    record.sipStatus = end.sipStatus
+    record.disconnectCause = end.cause
+    record.hungUpBy = end.hungUpBy
+    record.durationSeconds = record.answeredAt
+      ? Math.max(0, Math.round(endedAt.diff(record.answeredAt).as('seconds')))
+      : 0
+    await record.save()
+    emitter.emit('call:ended', { record })
+  }
+}

@@ -1,0 +1,51 @@
+import type Company from '#accounts/models/company'
+import type User from '#accounts/models/user'
+
+/** One outbound call attempt as the gates see it; emergency calls never reach a gate. */
+export interface CallAttempt {
+  company: Company
+  user: User
+  /** E.164 with "+", after normalisation and routing. */
+  destination: string
+  carrierNames: string[]
+}
+
+export type GateDecision =
+  | { allow: true }
+  /** `reason` is a stable code for logs and the CDR; `status` the SIP answer (403 unless given). */
+  | { allow: false; reason: string; status?: number; phrase?: string }
+
+/**
+ * A rule a call must pass before it is routed (ARCHITECTURE.md: company active, DPA accepted,
+ * fraud decision, spend cap). Other modules (fraud, privacy, billing) register theirs at boot;
+ * calls never imports them.
+ */
+export interface CallGate {
+  readonly name: string
+  check(attempt: CallAttempt): Promise<GateDecision>
+}
+
+/** The gates of this process, run in registration order; the first refusal wins. */
+export class CallGateRegistry {
+  #gates: CallGate[] = []
+
+  register(gate: CallGate) {
+    this.#gates = [...this.#gates.filter((existing) => existing.name !== gate.name), gate]
+  }
+
+  unregister(name: string) {
+    this.#gates = this.#gates.filter((gate) => gate.name !== name)
+  }
+
+  get names() {
+    return this.#gates.map((gate) => gate.name)
+  }
+
+  async check(attempt: CallAttempt): Promise<GateDecision & { gate?: string }> {
+    for (const gate of this.#gates) {
+      const decision = await gate.check(attempt)
+      if (!decision.allow) return { ...decision, gate: gate.name }
+    }
+    return { allow: true }
+  }
+}

@@ -1,0 +1,77 @@
+import { randomInt } from 'node:crypto'
+
+/** 8 kHz G.711 and telephone-event: samples per millisecond. */
+const SAMPLES_PER_MS = 8
+const PACKET_SAMPLES = 160
+
+/**
+ * One leg's outgoing RTP stream: its own SSRC, and sequence numbers and timestamps that continue
+ * when the source behind it changes (another fork answered, a re-INVITE, a carrier changing SSRC),
+ * so the receiver's jitter buffer never sees a jump (RFC 3550 §5.1, RFC 7160 style re-basing).
+ * Rewrites the header in place; no allocation per packet.
+ */
+export default class OutboundRtpStream {
+  readonly ssrc: number
+  #now: () => number
+  #sourceSsrc = -1
+  #restart = true
+  #started = false
+  #seqDelta = 0
+  #tsDelta = 0
+  #lastSeq = 0
+  #lastTs = 0
+  #lastAt = 0
+
+  constructor(ssrc: number = randomInt(1, 0xffffffff), now: () => number = Date.now) {
+    this.ssrc = ssrc >>> 0
+    this.#now = now
+  }
+
+  /** The next packet starts a new source even if its SSRC is unchanged. */
+  restart() {
+    this.#restart = true
+  }
+
+  rewrite(packet: Buffer, audio: boolean) {
+    const sourceSsrc = packet.readUInt32BE(8)
+    const seq = packet.readUInt16BE(2)
+    const ts = packet.readUInt32BE(4)
+    const now = this.#now()
+    if (this.#restart || sourceSsrc !== this.#sourceSsrc) {
+      this.#rebase(sourceSsrc, seq, ts, now)
+      // A new source is a new talkspurt for the receiver's jitter buffer (RFC 3551 §4.1)
+      if (audio) packet[1] |= 0x80
+    }
+    const outSeq = (seq + this.#seqDelta) & 0xffff
+    const outTs = (ts + this.#tsDelta) >>> 0
+    packet.writeUInt16BE(outSeq, 2)
+    packet.writeUInt32BE(outTs, 4)
+    packet.writeUInt32BE(this.ssrc, 8)
+    // Only forward progress moves the anchor; a late packet must not pull it back
+    if (((outSeq - this.#lastSeq) & 0xffff) < 0x8000) {
+      this.#lastSeq = outSeq
+      this.#lastTs = outTs
+      this.#lastAt = now
+    }
+  }
+
+  #rebase(sourceSsrc: number, seq: number, ts: number, now: number) {
+    let nextSeq: number
+    let nextTs: number
+    if (this.#started) {
+      const elapsed = Math.max(PACKET_SAMPLES, Math.round((now - this.#lastAt) * SAMPLES_PER_MS))
+      nextSeq = (this.#lastSeq + 1) & 0xffff
+      nextTs = (this.#lastTs + elapsed) >>> 0
+    } else {
+      nextSeq = randomInt(0, 0x8000)
+      nextTs = randomInt(0, 0x7fffffff)
+      this.#started = true
+    }
+    this.#seqDelta = (nextSeq - seq) & 0xffff
+    this.#tsDelta = (nextTs - ts) >>> 0
+    this.#sourceSsrc = sourceSsrc
+    this.#restart = false
+    // The anchor moves with the first packet; set it so that a first late packet counts as old
+    this.#lastSeq = (nextSeq - 1) & 0xffff
+  }
+}

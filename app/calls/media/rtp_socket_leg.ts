@@ -1,0 +1,296 @@
+import dgram from 'node:dgram'
+import { isIP } from 'node:net'
+import { randomInt } from 'node:crypto'
+import OutboundRtpStream from '#calls/media/outbound_rtp_stream'
+import { PacketKind, rtpPayloadOffset } from '#calls/media/rtp_header'
+import type { PacketReceiver, RelayLeg } from '#calls/media/relay_leg'
+import {
+  buildAudioSdp,
+  canReceive,
+  canSend,
+  chooseAudioCodec,
+  ourDirection,
+  parseAudioSdp,
+  peerHolds,
+  telephoneEvent8000,
+  type AudioDescription,
+} from '#calls/media/sdp/audio_sdp'
+import {
+  MediaNegotiationError,
+  type AnswerOptions,
+  type AudioCodecName,
+  type MediaDirection,
+  type MediaLegStats,
+  type NegotiatedMedia,
+  type OfferOptions,
+  type RtpLeg,
+} from '#calls/media/types'
+
+const STATIC_PT: Record<AudioCodecName, number> = { PCMU: 0, PCMA: 8 }
+const DTMF_PT = 101
+
+export interface RtpSocketLegOptions {
+  port: number
+  bindAddress: string
+  announcedIp: string
+  latching: boolean
+  /** Called once when the leg closes (gives the port back to the pool). */
+  onClosed?: () => void
+}
+
+/** dgram resolves even IP literals through dns.lookup on a later tick; our peers are IPs. */
+function literalLookup(
+  address: string,
+  _family: unknown,
+  callback: (error: Error | null, address: string, family: number) => void
+) {
+  callback(null, address, isIP(address) === 6 ? 6 : 4)
+}
+
+/**
+ * A plain RTP leg towards a carrier or a SIP phone: one UDP socket, symmetric RTP (we send from
+ * the port we receive on), packets accepted only from the address and port the peer signalled,
+ * or, with latching, from the signalled IP on any port, after which we send to that port.
+ */
+export default class RtpSocketLeg implements RtpLeg, RelayLeg {
+  readonly kind = 'rtp' as const
+  readonly localPort: number
+  readonly stats: MediaLegStats = { packetsReceived: 0, packetsSent: 0, packetsRejected: 0 }
+  negotiated: NegotiatedMedia | null = null
+
+  #socket: dgram.Socket
+  #announcedIp: string
+  #latching: boolean
+  #onClosed?: () => void
+  #closeListeners: (() => void)[] = []
+  #closed = false
+
+  /** Where packets may come from; stays set during c=0.0.0.0 hold (the peer may still send). */
+  #acceptIp: string | null = null
+  #remotePort = 0
+  #signalledPort = 0
+  #latched = false
+  #sendAllowed = false
+  #receiveExpected = false
+  #peerHolds = false
+  /** Payload types we send with (the peer's numbering) and receive with (ours). */
+  #sendAudioPt = -1
+  #sendDtmfPt = -1
+  #recvAudioPt = -1
+  #recvDtmfPt = -1
+
+  #receiver: PacketReceiver | null = null
+  #outbound = new OutboundRtpStream()
+  #sessionId = String(randomInt(1, 2 ** 47))
+  #version = 0
+  #pendingOffer: { audio: { codec: AudioCodecName; payloadType: number }[]; dtmf: boolean; direction: MediaDirection } | null =
+    null
+
+  private constructor(socket: dgram.Socket, options: RtpSocketLegOptions) {
+    this.#socket = socket
+    this.localPort = options.port
+    this.#announcedIp = options.announcedIp
+    this.#latching = options.latching
+    this.#onClosed = options.onClosed
+    socket.on('message', this.#onMessage)
+    // A late ICMP error or a send to an unreachable peer must not crash the process
+    socket.on('error', () => {})
+  }
+
+  /** Binds the socket; rejects when the port is taken. */
+  static async open(options: RtpSocketLegOptions): Promise<RtpSocketLeg> {
+    const family = isIP(options.bindAddress) === 6 ? 'udp6' : 'udp4'
+    const socket = dgram.createSocket({ type: family, lookup: literalLookup as never })
+    await new Promise<void>((resolve, reject) => {
+      socket.once('error', reject)
+      socket.bind(options.port, options.bindAddress, () => {
+        socket.off('error', reject)
+        resolve()
+      })
+    }).catch((error) => {
+      socket.close()
+      throw error
+    })
+    return new RtpSocketLeg(socket, options)
+  }
+
+  get closed() {
+    return this.#closed
+  }
+
+  get expectsMedia() {
+    return this.#receiveExpected && !this.#closed
+  }
+
+  get peerHolds() {
+    return this.#peerHolds
+  }
+
+  #onMessage = (packet: Buffer, rinfo: dgram.RemoteInfo) => {
+    if (rinfo.address !== this.#acceptIp) {
+      this.stats.packetsRejected++
+      return
+    }
+    if (rinfo.port !== this.#remotePort) {
+      if (!this.#latching || this.#latched) {
+        this.stats.packetsRejected++
+        return
+      }
+    }
+    if (this.#latching && !this.#latched) {
+      this.#remotePort = rinfo.port
+      this.#latched = true
+    }
+    const length = packet.length
+    const offset = rtpPayloadOffset(packet, length)
+    if (offset < 0) return
+    this.stats.packetsReceived++
+    const pt = packet[1] & 0x7f
+    const receiver = this.#receiver
+    if (receiver === null) return
+    if (pt === this.#recvAudioPt) receiver(packet, length, offset, PacketKind.Audio)
+    else if (pt === this.#recvDtmfPt) receiver(packet, length, offset, PacketKind.Dtmf)
+  }
+
+  setReceiver(receiver: PacketReceiver | null) {
+    this.#receiver = receiver
+  }
+
+  sendRelayed(packet: Buffer, length: number, _payloadOffset: number, kind: PacketKind): boolean {
+    if (!this.#sendAllowed) return false
+    const pt = kind === PacketKind.Audio ? this.#sendAudioPt : this.#sendDtmfPt
+    if (pt < 0) return false
+    packet[1] = (packet[1] & 0x80) | pt
+    this.#outbound.rewrite(packet, kind === PacketKind.Audio)
+    this.#socket.send(packet, 0, length, this.#remotePort, this.#acceptIp!)
+    this.stats.packetsSent++
+    return true
+  }
+
+  restartOutboundSource() {
+    this.#outbound.restart()
+  }
+
+  onClose(listener: () => void) {
+    this.#closeListeners.push(listener)
+  }
+
+  async answer(offerSdp: string, options: AnswerOptions) {
+    this.#assertOpen()
+    const offer = this.#readPeerSdp(offerSdp)
+    const chosen = chooseAudioCodec(offer, options.codecs)
+    if (!chosen) {
+      throw new MediaNegotiationError(`No common audio codec (offered ${offer.payloadTypes.join(' ')}, allowed ${options.codecs.join(', ')})`)
+    }
+    const dtmfPt = options.dtmf === false ? null : telephoneEvent8000(offer)
+    const direction = ourDirection(offer, options.direction)
+    const media = this.#apply(offer, chosen, chosen.payloadType, dtmfPt, dtmfPt, direction)
+    const sdp = buildAudioSdp({
+      sessionId: this.#sessionId,
+      version: this.#version++,
+      address: this.#announcedIp,
+      port: this.localPort,
+      audio: [chosen],
+      dtmfPayloadType: dtmfPt,
+      direction,
+    })
+    return { sdp, media }
+  }
+
+  async createOffer(options: OfferOptions) {
+    this.#assertOpen()
+    if (options.codecs.length === 0) throw new MediaNegotiationError('An offer needs at least one audio codec')
+    const audio = options.codecs.map((codec) => ({ codec, payloadType: STATIC_PT[codec] }))
+    const dtmf = options.dtmf !== false
+    const direction = options.direction ?? 'sendrecv'
+    this.#pendingOffer = { audio, dtmf, direction }
+    return buildAudioSdp({
+      sessionId: this.#sessionId,
+      version: this.#version++,
+      address: this.#announcedIp,
+      port: this.localPort,
+      audio,
+      dtmfPayloadType: dtmf ? DTMF_PT : null,
+      direction,
+    })
+  }
+
+  async applyAnswer(answerSdp: string) {
+    this.#assertOpen()
+    const offer = this.#pendingOffer
+    if (!offer) throw new MediaNegotiationError('No offer of ours is waiting for an answer')
+    const answer = this.#readPeerSdp(answerSdp)
+    const chosen = chooseAudioCodec(answer, offer.audio.map((entry) => entry.codec))
+    if (!chosen) throw new MediaNegotiationError('The answer has none of the audio codecs we offered')
+    const ours = offer.audio.find((entry) => entry.codec === chosen.codec)!
+    const dtmfPt = offer.dtmf ? telephoneEvent8000(answer) : null
+    const direction = ourDirection(answer, offer.direction)
+    this.#pendingOffer = null
+    return this.#apply(answer, chosen, ours.payloadType, dtmfPt, dtmfPt === null ? null : DTMF_PT, direction)
+  }
+
+  async ready() {}
+
+  async close() {
+    if (this.#closed) return
+    this.#closed = true
+    this.#receiver = null
+    this.#sendAllowed = false
+    await new Promise<void>((resolve) => this.#socket.close(() => resolve()))
+    this.#onClosed?.()
+    for (const listener of this.#closeListeners.splice(0)) listener()
+  }
+
+  #assertOpen() {
+    if (this.#closed) throw new MediaNegotiationError('This media leg is closed')
+  }
+
+  #readPeerSdp(sdp: string): AudioDescription {
+    const description = parseAudioSdp(sdp)
+    if (description.port === 0) throw new MediaNegotiationError('The audio stream was rejected (port 0)')
+    if (description.protocol !== 'RTP/AVP') {
+      throw new MediaNegotiationError(
+        description.protocol.includes('SAVP')
+          ? `Secure RTP (${description.protocol}) is not supported on RTP legs yet`
+          : `Unsupported media transport ${description.protocol}`
+      )
+    }
+    if (!isIP(description.address)) {
+      throw new MediaNegotiationError(`The connection address must be an IP address, got "${description.address}"`)
+    }
+    return description
+  }
+
+  #apply(
+    peer: AudioDescription,
+    chosen: { codec: AudioCodecName; payloadType: number },
+    recvAudioPt: number,
+    sendDtmfPt: number | null,
+    recvDtmfPt: number | null,
+    direction: MediaDirection
+  ): NegotiatedMedia {
+    if (!peer.holdAddress) {
+      // A re-offer to the same address keeps a latched port; a new address starts over
+      const moved = peer.address !== this.#acceptIp || peer.port !== this.#signalledPort
+      this.#acceptIp = peer.address
+      this.#signalledPort = peer.port
+      if (moved || !this.#latched) {
+        this.#remotePort = peer.port
+        this.#latched = false
+      }
+    }
+    this.#sendAudioPt = chosen.payloadType
+    this.#recvAudioPt = recvAudioPt
+    this.#sendDtmfPt = sendDtmfPt ?? -1
+    this.#recvDtmfPt = recvDtmfPt ?? -1
+    this.#sendAllowed = canSend(direction) && !peer.holdAddress && this.#acceptIp !== null
+    this.#receiveExpected = canReceive(direction)
+    this.#peerHolds = peerHolds(peer)
+    this.negotiated = {
+      audio: { codec: chosen.codec, payloadType: chosen.payloadType },
+      dtmf: sendDtmfPt === null ? null : { payloadType: sendDtmfPt },
+      direction,
+    }
+    return this.negotiated
+  }
+}

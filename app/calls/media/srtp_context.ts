@@ -1,0 +1,278 @@
+import {
+  createCipheriv,
+  createDecipheriv,
+  createSecretKey,
+  hash,
+  type Cipheriv,
+  type KeyObject,
+} from 'node:crypto'
+
+/**
+ * Our own SRTP transform (RFC 3711 AES_CM_128_HMAC_SHA1_80, RFC 7714 AEAD_AES_128_GCM) on the
+ * master keys werift's DTLS handshake exports. werift's SRTP creates ciphers from Buffer keys
+ * and several object graphs per packet (7x slower on Node 24, see docs/telephony-notes.md). Here
+ * the AES-CM keystream comes from one long-lived ECB cipher (no key set-up per packet), HMAC is
+ * two one-shot hashes, GCM keys are KeyObjects, packets are decrypted in place, and failures are
+ * return values, not exceptions.
+ */
+
+export type SrtpProfile = 'AES_CM_128_HMAC_SHA1_80' | 'AEAD_AES_128_GCM'
+
+/** werift's / IANA's DTLS-SRTP protection profile numbers (RFC 5764, RFC 7714). */
+export const SRTP_PROFILE_IDS: Record<number, SrtpProfile> = {
+  1: 'AES_CM_128_HMAC_SHA1_80',
+  7: 'AEAD_AES_128_GCM',
+}
+
+export interface SrtpContext {
+  readonly profile: SrtpProfile
+  /** Bytes an encrypted packet grows by (authentication tag). */
+  readonly overhead: number
+  /** Encrypts `packet[0..length)`; returns a new buffer holding the SRTP packet. */
+  protect(packet: Buffer, length: number, payloadOffset: number): Buffer
+  /** Decrypts in place; returns the plain RTP length, or -1 when authentication fails. */
+  unprotect(packet: Buffer, length: number, payloadOffset: number): number
+}
+
+const MAX_PACKET = 1500
+const BLOCK = 16
+
+/** AES-CM PRF of RFC 3711 §4.3 (key derivation rate 0): `length` bytes for one label. */
+export function deriveSessionKey(
+  masterKey: Buffer,
+  masterSalt: Buffer,
+  label: number,
+  length: number
+): Buffer {
+  const ecb = createCipheriv('aes-128-ecb', masterKey, null)
+  ecb.setAutoPadding(false)
+  const blocks = Math.ceil(length / BLOCK)
+  const input = Buffer.alloc(blocks * BLOCK)
+  for (let i = 0; i < blocks; i++) {
+    // x = key_id XOR master_salt, key_id = label || 48-bit index (0) right-aligned in 112 bits
+    masterSalt.copy(input, i * BLOCK, 0, Math.min(14, masterSalt.length))
+    input[i * BLOCK + 7] ^= label
+    input.writeUInt16BE(i, i * BLOCK + 14)
+  }
+  return Buffer.concat([ecb.update(input), ecb.final()]).subarray(0, length)
+}
+
+/** Rollover counter bookkeeping of one SSRC (RFC 3711 §3.3.1). */
+interface RocState {
+  ssrc: number
+  roc: number
+  lastSeq: number
+}
+
+class RocTable {
+  #states = new Map<number, RocState>()
+  #last: RocState | null = null
+
+  get(ssrc: number, seq: number): RocState {
+    const last = this.#last
+    if (last !== null && last.ssrc === ssrc) return last
+    let state = this.#states.get(ssrc)
+    if (!state) {
+      state = { ssrc, roc: 0, lastSeq: seq }
+      this.#states.set(ssrc, state)
+    }
+    this.#last = state
+    return state
+  }
+
+  /** Sender side: the ROC to use for `seq`, advancing it on wrap-around. */
+  nextSendRoc(state: RocState, seq: number): number {
+    if (seq < state.lastSeq && state.lastSeq - seq > 0x8000) state.roc = (state.roc + 1) >>> 0
+    if (seq > state.lastSeq || state.lastSeq - seq > 0x8000) state.lastSeq = seq
+    return state.roc
+  }
+}
+
+/** Receiver's guess of the ROC of `seq` (RFC 3711 Appendix A). */
+function estimateRoc(state: RocState, seq: number): number {
+  const last = state.lastSeq
+  if (last < 0x8000) {
+    return seq - last > 0x8000 && state.roc > 0 ? state.roc - 1 : state.roc
+  }
+  return last - 0x8000 > seq ? (state.roc + 1) >>> 0 : state.roc
+}
+
+function acceptRoc(state: RocState, roc: number, seq: number) {
+  if (roc === state.roc + 1) {
+    state.roc = roc
+    state.lastSeq = seq
+  } else if (roc === state.roc && seq > state.lastSeq) {
+    state.lastSeq = seq
+  }
+}
+
+class AesCmHmacSha1Context implements SrtpContext {
+  readonly profile = 'AES_CM_128_HMAC_SHA1_80' as const
+  readonly overhead = 10
+  #ecb: Cipheriv
+  /** HMAC-SHA1 as two one-shot hashes over (key ^ ipad | message) and (key ^ opad | inner):
+   * createHmac with a KeyObject costs more on Node 24 in KeyObject slot lookups than the hashing. */
+  #inner = Buffer.alloc(64 + MAX_PACKET + 4)
+  #outer = Buffer.alloc(64 + 20)
+  #salt: Buffer
+  #rocs = new RocTable()
+  /** Counter blocks; one view per block count, so no subarray per packet. */
+  #counters = Buffer.alloc(MAX_PACKET)
+  #counterViews: Buffer[] = []
+
+  constructor(masterKey: Buffer, masterSalt: Buffer) {
+    const key = deriveSessionKey(masterKey, masterSalt, 0, 16)
+    const authKey = deriveSessionKey(masterKey, masterSalt, 1, 20)
+    for (let i = 0; i < 64; i++) {
+      this.#inner[i] = (authKey[i] ?? 0) ^ 0x36
+      this.#outer[i] = (authKey[i] ?? 0) ^ 0x5c
+    }
+    this.#salt = deriveSessionKey(masterKey, masterSalt, 2, 14)
+    this.#ecb = createCipheriv('aes-128-ecb', createSecretKey(key), null)
+    this.#ecb.setAutoPadding(false)
+    for (let n = 0; n * BLOCK <= MAX_PACKET - BLOCK; n++) {
+      this.#counterViews.push(this.#counters.subarray(0, n * BLOCK))
+    }
+  }
+
+  /** XORs the AES-CM keystream for (ssrc, roc, seq) over `data[from..to)` into `out`. */
+  #crypt(src: Buffer, out: Buffer, from: number, to: number, ssrc: number, roc: number, seq: number) {
+    const blocks = Math.ceil((to - from) / BLOCK)
+    if (blocks === 0) return
+    const counters = this.#counters
+    const salt = this.#salt
+    // IV = (salt << 16) XOR (SSRC << 64) XOR (index << 16)
+    for (let i = 0; i < 14; i++) counters[i] = salt[i]
+    counters[4] ^= ssrc >>> 24
+    counters[5] ^= (ssrc >>> 16) & 0xff
+    counters[6] ^= (ssrc >>> 8) & 0xff
+    counters[7] ^= ssrc & 0xff
+    counters[8] ^= roc >>> 24
+    counters[9] ^= (roc >>> 16) & 0xff
+    counters[10] ^= (roc >>> 8) & 0xff
+    counters[11] ^= roc & 0xff
+    counters[12] ^= seq >>> 8
+    counters[13] ^= seq & 0xff
+    counters[14] = 0
+    counters[15] = 0
+    for (let b = 1; b < blocks; b++) {
+      const at = b * BLOCK
+      for (let i = 0; i < 14; i++) counters[at + i] = counters[i]
+      counters[at + 14] = b >>> 8
+      counters[at + 15] = b & 0xff
+    }
+    const keystream = this.#ecb.update(this.#counterViews[blocks])
+    for (let i = from, k = 0; i < to; i++, k++) out[i] = src[i] ^ keystream[k]
+  }
+
+  #authTag(packet: Buffer, authenticatedLength: number, roc: number): Buffer {
+    // The ROC is appended to the authenticated portion (RFC 3711 §4.2)
+    const inner = this.#inner
+    packet.copy(inner, 64, 0, authenticatedLength)
+    inner.writeUInt32BE(roc, 64 + authenticatedLength)
+    const innerDigest = hash('sha1', inner.subarray(0, 64 + authenticatedLength + 4), 'buffer') as unknown as Buffer
+    innerDigest.copy(this.#outer, 64)
+    return hash('sha1', this.#outer, 'buffer') as unknown as Buffer
+  }
+
+  protect(packet: Buffer, length: number, payloadOffset: number): Buffer {
+    const ssrc = packet.readUInt32BE(8)
+    const seq = packet.readUInt16BE(2)
+    const state = this.#rocs.get(ssrc, seq)
+    const roc = this.#rocs.nextSendRoc(state, seq)
+    const out = Buffer.allocUnsafe(length + 10)
+    packet.copy(out, 0, 0, payloadOffset)
+    this.#crypt(packet, out, payloadOffset, length, ssrc, roc, seq)
+    const digest = this.#authTag(out, length, roc)
+    digest.copy(out, length, 0, 10)
+    return out
+  }
+
+  unprotect(packet: Buffer, length: number, payloadOffset: number): number {
+    const plainLength = length - 10
+    if (plainLength < payloadOffset) return -1
+    const ssrc = packet.readUInt32BE(8)
+    const seq = packet.readUInt16BE(2)
+    const state = this.#rocs.get(ssrc, seq)
+    const roc = estimateRoc(state, seq)
+    const digest = this.#authTag(packet, plainLength, roc)
+    let diff = 0
+    for (let i = 0; i < 10; i++) diff |= digest[i] ^ packet[plainLength + i]
+    if (diff !== 0) return -1
+    this.#crypt(packet, packet, payloadOffset, plainLength, ssrc, roc, seq)
+    acceptRoc(state, roc, seq)
+    return plainLength
+  }
+}
+
+class AesGcmContext implements SrtpContext {
+  readonly profile = 'AEAD_AES_128_GCM' as const
+  readonly overhead = 16
+  #key: KeyObject
+  #salt: Buffer
+  #iv = Buffer.alloc(12)
+  #rocs = new RocTable()
+
+  constructor(masterKey: Buffer, masterSalt: Buffer) {
+    this.#key = createSecretKey(deriveSessionKey(masterKey, masterSalt, 0, 16))
+    this.#salt = deriveSessionKey(masterKey, masterSalt, 2, 12)
+  }
+
+  /** IV = (00 00 || SSRC || ROC || SEQ) XOR salt (RFC 7714 §8.1). */
+  #fillIv(ssrc: number, roc: number, seq: number) {
+    const iv = this.#iv
+    iv.writeUInt16BE(0, 0)
+    iv.writeUInt32BE(ssrc, 2)
+    iv.writeUInt32BE(roc, 6)
+    iv.writeUInt16BE(seq, 10)
+    for (let i = 0; i < 12; i++) iv[i] ^= this.#salt[i]
+    return iv
+  }
+
+  protect(packet: Buffer, length: number, payloadOffset: number): Buffer {
+    const ssrc = packet.readUInt32BE(8)
+    const seq = packet.readUInt16BE(2)
+    const state = this.#rocs.get(ssrc, seq)
+    const roc = this.#rocs.nextSendRoc(state, seq)
+    const cipher = createCipheriv('aes-128-gcm', this.#key, this.#fillIv(ssrc, roc, seq))
+    cipher.setAAD(packet.subarray(0, payloadOffset))
+    const encrypted = cipher.update(packet.subarray(payloadOffset, length))
+    cipher.final()
+    const out = Buffer.allocUnsafe(length + 16)
+    packet.copy(out, 0, 0, payloadOffset)
+    encrypted.copy(out, payloadOffset)
+    cipher.getAuthTag().copy(out, length)
+    return out
+  }
+
+  unprotect(packet: Buffer, length: number, payloadOffset: number): number {
+    const plainLength = length - 16
+    if (plainLength < payloadOffset) return -1
+    const ssrc = packet.readUInt32BE(8)
+    const seq = packet.readUInt16BE(2)
+    const state = this.#rocs.get(ssrc, seq)
+    const roc = estimateRoc(state, seq)
+    const decipher = createDecipheriv('aes-128-gcm', this.#key, this.#fillIv(ssrc, roc, seq))
+    decipher.setAuthTag(packet.subarray(plainLength, length))
+    decipher.setAAD(packet.subarray(0, payloadOffset))
+    const plain = decipher.update(packet.subarray(payloadOffset, plainLength))
+    try {
+      decipher.final()
+    } catch {
+      return -1
+    }
+    plain.copy(packet, payloadOffset)
+    acceptRoc(state, roc, seq)
+    return plainLength
+  }
+}
+
+export function createSrtpContext(
+  profile: SrtpProfile,
+  masterKey: Buffer,
+  masterSalt: Buffer
+): SrtpContext {
+  return profile === 'AEAD_AES_128_GCM'
+    ? new AesGcmContext(masterKey, masterSalt)
+    : new AesCmHmacSha1Context(masterKey, masterSalt)
+}

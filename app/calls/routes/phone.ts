@@ -1,0 +1,24 @@
+import router from '@adonisjs/core/services/router'
+import { middleware } from '#start/kernel'
+
+const PhoneController = () => import('#calls/controllers/phone_controller')
+const DevicesController = () => import('#calls/controllers/devices_controller')
+const CallHistoryController = () => import('#calls/controllers/call_history_controller')
+const PhoneSettingsController = () => import('#calls/controllers/phone_settings_controller')
+
+// Customer: the web phone, its SIP login, phone settings, own SIP phones, call history
+router
+  .group(() => {
+    router.get('/phone', [PhoneController, 'show']).as('phone')
+    router.post('/phone/credential', [PhoneController, 'credential']).as('phone.credential')
+    router.get('/phone/settings', [PhoneSettingsController, 'show']).as('phone_settings')
+    router.put('/phone/settings', [PhoneSettingsController, 'update']).as('phone_settings.update')
+    router.put('/phone/settings/company', [PhoneSettingsController, 'updateCompany']).as('phone_settings.company')
+    router.get('/devices', [DevicesController, 'index']).as('devices')
+    router.post('/devices', [DevicesController, 'store']).as('devices.store')
+    router.delete('/devices/:id', [DevicesController, 'destroy']).as('devices.destroy').where('id', router.matchers.number())
+    router.get('/calls', [CallHistoryController, 'index']).as('calls')
+  })
+  .prefix('/app')
+  .as('customer')
+  .use([middleware.auth(), middleware.customer()])

@@ -1,0 +1,73 @@
+import type { DateTime } from 'luxon'
+import type { ModelPaginatorContract } from '@adonisjs/lucid/types/model'
+import type User from '#accounts/models/user'
+import type { ItemisedNumbers } from '#accounts/models/company'
+import CallRecord, { type CallDirection } from '#calls/models/call_record'
+
+export const CALL_HISTORY_PAGE_SIZE = 25
+
+export type CallHistoryScope = 'own' | 'company'
+
+/** One line of the call history as the page shows it: numbers already shortened where the company chose so. */
+export interface CallHistoryEntry {
+  uuid: string
+  direction: CallDirection
+  emergency: boolean
+  /** The other party: the called number (outbound, echo test) or the caller (inbound); null when withheld. */
+  otherParty: string | null
+  /** Inbound and never answered. */
+  missed: boolean
+  startedAt: DateTime
+  durationSeconds: number | null
+  disconnectCause: string | null
+  sipStatus: number | null
+  /** Whose call it was (shown in the company-wide view). */
+  userName: string | null
+}
+
+/**
+ * Hides the last three digits of an E.164 number (+49301234567 → +49301234xxx): the itemised-bill
+ * choice of TDDDG/TKG. Short codes (110, 112, *43) name no person and stay as they are.
+ */
+export function shortenNumber(number: string): string {
+  return /^\+\d{6,}$/.test(number) ? `${number.slice(0, -3)}xxx` : number
+}
+
+/**
+ * The call history from the CDRs: a user's own calls, or the whole company's for those allowed
+ * to see it. Destination numbers of outbound calls follow the company's `itemised_numbers`.
+ */
+export default class CallHistoryService {
+  async page(
+    viewer: User,
+    options: { scope: CallHistoryScope; page: number; itemised: ItemisedNumbers }
+  ): Promise<{ paginator: ModelPaginatorContract<CallRecord>; entries: CallHistoryEntry[] }> {
+    const query = CallRecord.query()
+      .where('company_id', viewer.companyId!)
+      .preload('user')
+      .orderBy('started_at', 'desc')
+      .orderBy('id', 'desc')
+    if (options.scope === 'own') query.where('user_id', viewer.id)
+    const paginator = await query.paginate(options.page, CALL_HISTORY_PAGE_SIZE)
+    const entries = paginator.all().map((record) => this.present(record, options.itemised))
+    return { paginator, entries }
+  }
+
+  present(record: CallRecord, itemised: ItemisedNumbers): CallHistoryEntry {
+    const inbound = record.direction === 'inbound'
+    const raw = inbound ? (record.callerWithheld ? null : record.callerNumber) : record.calleeNumber
+    const shorten = !inbound && itemised === 'shortened' && raw !== null
+    return {
+      uuid: record.uuid,
+      direction: record.direction,
+      emergency: record.emergency,
+      otherParty: shorten ? shortenNumber(raw) : raw,
+      missed: inbound && record.answeredAt == null && record.endedAt != null,
+      startedAt: record.startedAt,
+      durationSeconds: record.durationSeconds,
+      disconnectCause: record.disconnectCause,
+      sipStatus: record.sipStatus,
+      userName: record.user?.fullName ?? null,
+    }
+  }
+}

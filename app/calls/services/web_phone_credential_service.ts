@@ -1,0 +1,249 @@
+import { createHash, randomBytes, randomInt } from 'node:crypto'
+import { DateTime } from 'luxon'
+import encryption from '@adonisjs/core/services/encryption'
+import app from '@adonisjs/core/services/app'
+import db from '@adonisjs/lucid/services/db'
+import type User from '#accounts/models/user'
+import AuditLog from '#accounts/services/audit_log'
+import { sqlTime } from '#core/sql_time'
+import WebPhoneCredential from '#calls/models/web_phone_credential'
+import NumberService from '#calls/services/number_service'
+import RegistrationEvictor from '#calls/services/registration_evictor'
+import { DigestAlgorithm, computeHa1 } from '#calls/sip/auth/digest'
+import Registrar from '#calls/sip/registrar/registrar'
+import type { SipCredential } from '#calls/sip/registrar/sip_credential'
+import { configuredRealm } from '#calls/sip/registrar/registrar_settings'
+
+/** How long a web phone login lives: a working day; the page fetches a new one when it reconnects. */
+export const WEB_PHONE_CREDENTIAL_HOURS = 12
+/** Answered by our own server (echo test), so a new user can check audio without a carrier. */
+export const ECHO_TEST_NUMBER = '*43'
+/** Where the SIP WebSocket is served (config/sip.ts `ws.path`), on the page's own origin. */
+export const SIP_WEBSOCKET_PATH = '/sip'
+/** Live logins per user (one per open tab); the oldest are revoked beyond this. */
+export const MAX_LIVE_CREDENTIALS_PER_USER = 10
+
+/** Same purpose as the SIP devices' HA1 columns: both are opened only by the digest server. */
+const HA1_PURPOSE = 'sip-ha1'
+const USERNAME_ALPHABET = 'abcdefghijkmnpqrstuvwxyz23456789'
+const USERNAME_LENGTH = 16
+
+export type RevocationReason =
+  | 'logout'
+  | 'password_changed'
+  | 'user_disabled'
+  | 'user_removed'
+  | 'company_suspended'
+  | 'company_terminated'
+  | 'superseded'
+
+/** What the browser gets: everything sip.js needs to register, and the caller-ID choices. */
+export interface WebPhoneLogin {
+  username: string
+  /** Returned once; only HA1 values are stored. */
+  password: string
+  realm: string
+  aor: string
+  expiresAt: string
+  wsPath: string
+  displayName: string
+  callerIds: string[]
+  defaultCallerId: string | null
+  clirDefault: boolean
+  echoNumber: string
+  /** The company is suspended: only 110/112 go through (the B2BUA decides; the page says so). */
+  emergencyOnly: boolean
+}
+
+function sessionDigest(sessionId: string): string {
+  return createHash('sha256').update(`web-phone:${sessionId}`).digest('hex')
+}
+
+/**
+ * The web phone's SIP logins. A login is issued to one web session, lives 12 hours and is
+ * revoked, with its registrations evicted, when the session or the account ends. The digest
+ * server finds it through SipDeviceService.findByUsername.
+ */
+export default class WebPhoneCredentialService {
+  constructor(
+    private readonly realm: string = configuredRealm(),
+    private readonly evictor: RegistrationEvictor = new RegistrationEvictor(),
+    private readonly now: () => DateTime = () => DateTime.utc()
+  ) {}
+
+  /** Issues a login for the user's browser session; the caller checked `calls.place`. */
+  async issue(user: User, context: { sessionId: string; ip?: string | null }): Promise<WebPhoneLogin> {
+    if (user.companyId === null) {
+      throw new Error('The web phone belongs to customer users; staff accounts have none')
+    }
+    await user.load('company')
+    const username = await this.#unusedUsername()
+    const password = randomBytes(24).toString('base64url')
+    const credential = await WebPhoneCredential.create({
+      companyId: user.companyId,
+      userId: user.id,
+      sipUsername: username,
+      realm: this.realm,
+      ha1Md5: this.#seal(computeHa1(DigestAlgorithm.Md5, username, this.realm, password)),
+      ha1Sha256: this.#seal(computeHa1(DigestAlgorithm.Sha256, username, this.realm, password)),
+      sessionDigest: sessionDigest(context.sessionId),
+      expiresAt: this.now().plus({ hours: WEB_PHONE_CREDENTIAL_HOURS }),
+      revokedAt: null,
+      lastRegisteredAt: null,
+    })
+    await AuditLog.record({
+      action: 'web_phone.credential.issued',
+      actor: user,
+      companyId: user.companyId,
+      target: { type: 'web_phone_credential', id: credential.id },
+      details: { username, expiresAt: credential.expiresAt.toISO() },
+      ip: context.ip ?? null,
+    })
+    await this.#revokeBeyondLimit(user)
+    // The same choice the B2BUA checks X-FluffyCall-Caller-Id against.
+    const numbers = await app.container.make(NumberService)
+    const callerIds = await numbers.callerIdsFor(user)
+    const defaultCallerId = await numbers.defaultCallerId(user)
+    return {
+      username,
+      password,
+      realm: this.realm,
+      aor: Registrar.aorFor(username, this.realm),
+      expiresAt: credential.expiresAt.toUTC().toISO()!,
+      wsPath: SIP_WEBSOCKET_PATH,
+      displayName: user.fullName,
+      callerIds,
+      defaultCallerId,
+      clirDefault: Boolean(user.clirDefault),
+      echoNumber: ECHO_TEST_NUMBER,
+      emergencyOnly: user.company.status !== 'active',
+    }
+  }
+
+  /**
+   * The credentials of a live web phone login: not revoked, not expired, its user not disabled,
+   * its company not terminated (a suspended company keeps 110/112, so its logins still work).
+   */
+  async findByUsername(username: string): Promise<SipCredential | undefined> {
+    const credential = await WebPhoneCredential.query()
+      .join('users', 'users.id', 'web_phone_credentials.user_id')
+      .join('companies', 'companies.id', 'web_phone_credentials.company_id')
+      .where('web_phone_credentials.sip_username', username)
+      .whereNull('web_phone_credentials.revoked_at')
+      .where('web_phone_credentials.expires_at', '>', sqlTime(this.now()))
+      .whereNull('users.disabled_at')
+      .whereNot('companies.status', 'terminated')
+      .select('web_phone_credentials.*')
+      .first()
+    if (!credential) return undefined
+    const md5 = this.#open(credential.ha1Md5)
+    const sha256 = this.#open(credential.ha1Sha256)
+    return {
+      username: credential.sipUsername,
+      realm: credential.realm,
+      ha1: {
+        ...(md5 ? { [DigestAlgorithm.Md5]: md5 } : {}),
+        ...(sha256 ? { [DigestAlgorithm.Sha256]: sha256 } : {}),
+      },
+      userId: credential.userId,
+      companyId: credential.companyId,
+      webPhoneCredentialId: credential.id,
+    }
+  }
+
+  async noteRegistered(credentialId: number, at: Date): Promise<void> {
+    await WebPhoneCredential.query()
+      .where('id', credentialId)
+      .update({ last_registered_at: sqlTime(DateTime.fromJSDate(at)) })
+  }
+
+  /** Logout: the logins this browser session obtained. */
+  revokeForSession(userId: number, sessionId: string): Promise<number> {
+    return this.#revoke(
+      (query) => query.where('user_id', userId).where('session_digest', sessionDigest(sessionId)),
+      'logout'
+    )
+  }
+
+  /**
+   * Every login of a user (password changed, user disabled or removed). `allRegistrations` also
+   * evicts the user's SIP phones, whose credentials the digest server now refuses anyway.
+   */
+  async revokeForUser(
+    userId: number,
+    reason: RevocationReason,
+    options: { allRegistrations?: boolean } = {}
+  ): Promise<number> {
+    const revoked = await this.#revoke((query) => query.where('user_id', userId), reason)
+    if (options.allRegistrations) await this.evictor.evictUser(userId)
+    return revoked
+  }
+
+  /** Every login in a company (suspended or terminated); a termination also evicts its SIP phones. */
+  async revokeForCompany(companyId: number, reason: RevocationReason): Promise<number> {
+    const revoked = await this.#revoke((query) => query.where('company_id', companyId), reason)
+    if (reason === 'company_terminated') {
+      const users = await db.from('users').where('company_id', companyId).select('id')
+      for (const { id } of users) await this.evictor.evictUser(id)
+    }
+    return revoked
+  }
+
+  /** Marks the live logins `scope` selects as revoked, evicts their registrations, audits it. */
+  async #revoke(
+    scope: (query: ReturnType<typeof WebPhoneCredential.query>) => void,
+    reason: RevocationReason
+  ): Promise<number> {
+    const query = WebPhoneCredential.query().whereNull('revoked_at')
+    scope(query)
+    const credentials = await query
+    if (credentials.length === 0) return 0
+    await WebPhoneCredential.query()
+      .whereIn(
+        'id',
+        credentials.map((credential) => credential.id)
+      )
+      .update({ revoked_at: sqlTime(this.now()) })
+    await this.evictor.evictAors(credentials.map((credential) => Registrar.aorFor(credential.sipUsername, credential.realm)))
+    const byUser = Map.groupBy(credentials, (credential) => credential.userId)
+    for (const [userId, ofUser] of byUser) {
+      await AuditLog.record({
+        action: 'web_phone.credentials.revoked',
+        companyId: ofUser[0].companyId,
+        target: { type: 'user', id: userId },
+        details: { reason, count: ofUser.length },
+      })
+    }
+    return credentials.length
+  }
+
+  /** One open tab holds one login; a user who opens many tabs keeps the newest few. */
+  async #revokeBeyondLimit(user: User): Promise<void> {
+    const live = await WebPhoneCredential.query()
+      .where('user_id', user.id)
+      .whereNull('revoked_at')
+      .where('expires_at', '>', sqlTime(this.now()))
+      .orderBy('id', 'desc')
+      .select('id')
+    const surplus = live.slice(MAX_LIVE_CREDENTIALS_PER_USER).map((credential) => credential.id)
+    if (surplus.length > 0) {
+      await this.#revoke((query) => query.whereIn('id', surplus), 'superseded')
+    }
+  }
+
+  #seal(ha1: string): string {
+    return encryption.encrypt(ha1, undefined, HA1_PURPOSE)
+  }
+
+  #open(sealed: string): string | null {
+    return encryption.decrypt<string>(sealed, HA1_PURPOSE)
+  }
+
+  async #unusedUsername(): Promise<string> {
+    for (;;) {
+      const suffix = Array.from({ length: USERNAME_LENGTH }, () => USERNAME_ALPHABET[randomInt(USERNAME_ALPHABET.length)]).join('')
+      const username = `wp${suffix}`
+      if (!(await WebPhoneCredential.findBy('sipUsername', username))) return username
+    }
+  }
+}

@@ -1,0 +1,482 @@
+/*
+ * Media relay cost: N concurrent calls, browser (WebRTC: ICE + DTLS-SRTP) <-> carrier (plain RTP),
+ * PCMU 20 ms = 50 packets/s per direction per call. This process is the relay; a forked process
+ * is the load generator (its browser side uses werift for ICE/DTLS and our SRTP transform, its
+ * carrier side plain UDP). Measured per relay mode, in the same run:
+ *
+ *   bare        dgram in, dgram out, no crypto: the floor for Node
+ *   werift      werift 0.25.2 as published: track.onReceiveRtp -> UDP, UDP -> sender.sendRtp
+ *   engine      our media engine (WeriftMediaEngine bridge), SRTP AES_CM_128_HMAC_SHA1_80
+ *   engine-gcm  the same with AEAD_AES_128_GCM (what Chromium tends to pick as DTLS server)
+ *
+ * Per mode: calls set up once, 1 s warm-up, then 5 windows; each window reports the relay's CPU
+ * (process.cpuUsage, user + system) per relayed packet, loss and the one-way latency browser ->
+ * carrier and back as seen by the load generator (same clock). Medians of the 5 windows.
+ * Also an in-process micro figure: SRTP protect + unprotect per packet, werift's vs ours.
+ *
+ *   node --import @poppinss/ts-exec bench/media_relay.ts [--calls 50] [--window 2] [--modes bare,werift,engine,engine-gcm]
+ */
+import { fork, type ChildProcess } from 'node:child_process'
+import dgram from 'node:dgram'
+import { once } from 'node:events'
+import { randomBytes } from 'node:crypto'
+import { fileURLToPath } from 'node:url'
+import { RTCPeerConnection, RTCRtpCodecParameters, RtpHeader, RtpPacket, SrtpSession } from 'werift'
+import WeriftMediaEngine from '#calls/media/werift_media_engine'
+import WeriftWebRtcLeg from '#calls/media/werift_webrtc_leg'
+import { createSrtpContext } from '#calls/media/srtp_context'
+import { PacketKind } from '#calls/media/rtp_header'
+import type { MediaBridge } from '#calls/media/types'
+
+type Mode = 'bare' | 'werift' | 'engine' | 'engine-gcm'
+
+function argument(name: string, fallback: string) {
+  const index = process.argv.indexOf(`--${name}`)
+  return index === -1 ? fallback : process.argv[index + 1]
+}
+
+const CALLS = Number(argument('calls', '50'))
+const WINDOW_S = Number(argument('window', '2'))
+const WINDOWS = 5
+const MODES = argument('modes', 'bare,werift,engine,engine-gcm').split(',') as Mode[]
+const LOCALHOST = '127.0.0.1'
+
+function median(values: number[]) {
+  const sorted = [...values].sort((a, b) => a - b)
+  return sorted.length === 0 ? Number.NaN : sorted[Math.floor(sorted.length / 2)]
+}
+
+function percentile(values: number[], p: number) {
+  const sorted = [...values].sort((a, b) => a - b)
+  return sorted.length === 0 ? Number.NaN : sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+/** Wall clock in ms shared by both processes (performance.now() has a per-process origin). */
+const nowMs = () => performance.timeOrigin + performance.now()
+
+interface CallOffer {
+  /** SDP offer of the browser side (WebRTC modes) */
+  offer?: string
+  /** The load generator's carrier socket port (all modes) */
+  carrierPort: number
+  /** bare mode: the load generator's browser-side plain socket */
+  browserPort?: number
+}
+
+interface CallAnswer {
+  answer?: string
+  /** Where the load generator's carrier sends */
+  relayCarrierPort: number
+  /** bare mode: where the browser side sends */
+  relayBrowserPort?: number
+}
+
+// ---------------------------------------------------------------------------------------------
+// Load generator (child process)
+// ---------------------------------------------------------------------------------------------
+
+async function loadGenerator() {
+  const send = (message: unknown) => process.send!(message)
+  let calls: {
+    browser: WeriftWebRtcLeg | null
+    browserSocket: dgram.Socket | null
+    carrier: dgram.Socket
+    relayCarrierPort: number
+    relayBrowserPort: number
+    seq: number
+    ssrc: number
+  }[] = []
+  let timer: NodeJS.Timeout | null = null
+  let window = { start: 0, end: Number.POSITIVE_INFINITY }
+  let sent = 0
+  let received = 0
+  let latencies: number[] = []
+
+  const onPayload = (payload: Buffer, offset: number) => {
+    const sentAt = payload.readDoubleBE(offset)
+    if (sentAt >= window.start && sentAt < window.end) {
+      received++
+      latencies.push(nowMs() - sentAt)
+    }
+  }
+
+  const packet = (call: (typeof calls)[number]) => {
+    const buf = Buffer.alloc(12 + 160, 0xff)
+    buf[0] = 0x80
+    buf[1] = 0
+    buf.writeUInt16BE(call.seq & 0xffff, 2)
+    buf.writeUInt32BE((call.seq * 160) >>> 0, 4)
+    buf.writeUInt32BE(call.ssrc, 8)
+    call.seq++
+    const at = nowMs()
+    buf.writeDoubleBE(at, 12)
+    if (at >= window.start && at < window.end) sent++
+    return buf
+  }
+
+  process.on('message', async (message: { cmd: string; mode?: Mode; answers?: CallAnswer[]; start?: number; end?: number }) => {
+    if (message.cmd === 'prepare') {
+      const mode = message.mode!
+      const offers: CallOffer[] = []
+      for (let i = 0; i < CALLS; i++) {
+        const carrier = dgram.createSocket('udp4')
+        carrier.bind(0, LOCALHOST)
+        await once(carrier, 'listening')
+        carrier.on('message', (buf) => onPayload(buf, 12))
+        let browser: WeriftWebRtcLeg | null = null
+        let browserSocket: dgram.Socket | null = null
+        const offer: CallOffer = { carrierPort: carrier.address().port }
+        if (mode === 'bare') {
+          browserSocket = dgram.createSocket('udp4')
+          browserSocket.bind(0, LOCALHOST)
+          await once(browserSocket, 'listening')
+          browserSocket.on('message', (buf) => onPayload(buf, 12))
+          offer.browserPort = browserSocket.address().port
+        } else {
+          const base = 57000 + i * 3
+          browser = new WeriftWebRtcLeg({
+            announcedIps: [LOCALHOST],
+            portRange: [base, base + 2],
+            srtpProfiles: mode === 'engine-gcm' ? [7] : [1],
+          })
+          browser.setReceiver((buf, _length, offset) => onPayload(buf, offset))
+          offer.offer = await browser.createOffer({ codecs: ['PCMU'], dtmf: false })
+        }
+        calls.push({ browser, browserSocket, carrier, relayCarrierPort: 0, relayBrowserPort: 0, seq: 1, ssrc: 1000 + i })
+        offers.push(offer)
+      }
+      send({ cmd: 'offers', offers })
+    } else if (message.cmd === 'answers') {
+      const answers = message.answers!
+      await Promise.all(
+        calls.map(async (call, i) => {
+          call.relayCarrierPort = answers[i].relayCarrierPort
+          call.relayBrowserPort = answers[i].relayBrowserPort ?? 0
+          if (call.browser) {
+            await call.browser.applyAnswer(answers[i].answer!)
+            await call.browser.ready()
+          }
+        })
+      )
+      send({ cmd: 'connected' })
+    } else if (message.cmd === 'start') {
+      timer = setInterval(() => {
+        for (const call of calls) {
+          if (call.browser) {
+            const buf = packet(call)
+            call.browser.sendRelayed(buf, buf.length, 12, PacketKind.Audio)
+          } else {
+            call.browserSocket!.send(packet(call), call.relayBrowserPort, LOCALHOST)
+          }
+          call.carrier.send(packet(call), call.relayCarrierPort, LOCALHOST)
+        }
+      }, 20)
+      send({ cmd: 'started' })
+    } else if (message.cmd === 'window') {
+      window = { start: message.start!, end: message.end! }
+      sent = 0
+      received = 0
+      latencies = []
+      send({ cmd: 'window-set' })
+    } else if (message.cmd === 'report') {
+      send({
+        cmd: 'report',
+        sent,
+        received,
+        latencyMedianMs: median(latencies),
+        latencyP99Ms: percentile(latencies, 0.99),
+      })
+    } else if (message.cmd === 'stop') {
+      if (timer) clearInterval(timer)
+      for (const call of calls) {
+        call.carrier.close()
+        call.browserSocket?.close()
+        await call.browser?.close()
+      }
+      calls = []
+      send({ cmd: 'stopped' })
+    } else if (message.cmd === 'exit') {
+      process.exit(0)
+    }
+  })
+  send({ cmd: 'hello' })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Relay (this process)
+// ---------------------------------------------------------------------------------------------
+
+interface RelaySetup {
+  answers: CallAnswer[]
+  relayed(): number
+  close(): Promise<void>
+  profile(): string
+}
+
+async function bindSocket() {
+  const socket = dgram.createSocket('udp4')
+  socket.bind(0, LOCALHOST)
+  await once(socket, 'listening')
+  return socket
+}
+
+async function setUpBare(offers: CallOffer[]): Promise<RelaySetup> {
+  let relayed = 0
+  const sockets: dgram.Socket[] = []
+  const answers: CallAnswer[] = []
+  for (const offer of offers) {
+    const browserSide = await bindSocket()
+    const carrierSide = await bindSocket()
+    browserSide.on('message', (buf) => {
+      carrierSide.send(buf, offer.carrierPort, LOCALHOST)
+      relayed++
+    })
+    carrierSide.on('message', (buf) => {
+      browserSide.send(buf, offer.browserPort!, LOCALHOST)
+      relayed++
+    })
+    sockets.push(browserSide, carrierSide)
+    answers.push({ relayBrowserPort: browserSide.address().port, relayCarrierPort: carrierSide.address().port })
+  }
+  return {
+    answers,
+    relayed: () => relayed,
+    profile: () => 'none',
+    close: async () => {
+      for (const socket of sockets) socket.close()
+    },
+  }
+}
+
+/** werift as published: its receive pipeline and sender.sendRtp, nothing of ours. */
+async function setUpWerift(offers: CallOffer[]): Promise<RelaySetup> {
+  let relayed = 0
+  const pcs: RTCPeerConnection[] = []
+  const sockets: dgram.Socket[] = []
+  const answers: CallAnswer[] = []
+  await Promise.all(
+    offers.map(async (offer, i) => {
+      const base = 53000 + i * 3
+      const pc = new RTCPeerConnection({
+        iceServers: [],
+        icePortRange: [base, base + 2],
+        iceAdditionalHostAddresses: [LOCALHOST],
+        iceUseIpv6: false,
+        codecs: {
+          audio: [new RTCRtpCodecParameters({ mimeType: 'audio/PCMU', clockRate: 8000, channels: 1, payloadType: 0 })],
+        },
+        headerExtensions: { audio: [] },
+      })
+      const socket = await bindSocket()
+      // The track event fires inside setRemoteDescription
+      pc.onTrack.subscribe((track) => {
+        track.onReceiveRtp.subscribe((rtp) => {
+          socket.send(rtp.serialize(), offer.carrierPort, LOCALHOST)
+          relayed++
+        })
+      })
+      await pc.setRemoteDescription({ type: 'offer', sdp: offer.offer! })
+      const transceiver = pc.getTransceivers()[0]
+      transceiver.setDirection('sendrecv')
+      socket.on('message', (buf) => {
+        transceiver.sender.sendRtp(buf).then(() => relayed++, () => {})
+      })
+      await pc.setLocalDescription(await pc.createAnswer())
+      if (pc.iceGatheringState !== 'complete') {
+        await new Promise<void>((resolve) => pc.iceGatheringStateChange.subscribe((s) => s === 'complete' && resolve()))
+      }
+      pcs.push(pc)
+      sockets.push(socket)
+      answers[i] = { answer: pc.localDescription!.sdp, relayCarrierPort: socket.address().port }
+    })
+  )
+  return {
+    answers,
+    relayed: () => relayed,
+    profile: () => {
+      const dtls = pcs[0]?.dtlsTransports[0] as unknown as { srtp?: { config: { profile: number } } }
+      return String(dtls?.srtp?.config.profile ?? '?')
+    },
+    close: async () => {
+      for (const socket of sockets) socket.close()
+      await Promise.all(pcs.map((pc) => pc.close()))
+    },
+  }
+}
+
+async function setUpEngine(offers: CallOffer[]): Promise<RelaySetup> {
+  const engine = new WeriftMediaEngine({
+    announcedIps: [LOCALHOST],
+    webrtcPorts: [53000, 54999],
+    rtpPorts: [55000, 56999],
+    mediaTimeoutSeconds: 30,
+  })
+  const bridges: MediaBridge[] = []
+  const answers: CallAnswer[] = []
+  await Promise.all(
+    offers.map(async (offer, i) => {
+      const webrtc = await engine.createWebRtcLeg()
+      const rtp = await engine.createRtpLeg()
+      const carrierSdp = [
+        'v=0',
+        'o=- 1 1 IN IP4 127.0.0.1',
+        's=-',
+        'c=IN IP4 127.0.0.1',
+        't=0 0',
+        `m=audio ${offer.carrierPort} RTP/AVP 0`,
+        'a=rtpmap:0 PCMU/8000',
+        'a=sendrecv',
+        '',
+      ].join('\r\n')
+      const carrier = await rtp.answer(carrierSdp, { codecs: ['PCMU'], dtmf: false })
+      const { sdp } = await webrtc.answer(offer.offer!, { codecs: [carrier.media.audio.codec] })
+      bridges.push(engine.bridge(webrtc, rtp))
+      answers[i] = { answer: sdp, relayCarrierPort: rtp.localPort }
+    })
+  )
+  return {
+    answers,
+    relayed: () => bridges.reduce((sum, bridge) => sum + bridge.relayed.aToB + bridge.relayed.bToA, 0),
+    // The load generator offers only the profile under test
+    profile: () => 'as offered',
+    close: async () => {
+      for (const bridge of bridges) bridge.close()
+      await engine.close()
+    },
+  }
+}
+
+/** SRTP protect + unprotect of one 172-byte packet: werift's SrtpSession vs our context. */
+function srtpMicro() {
+  const result: Record<string, number> = {}
+  const iterations = 20_000
+  for (const [name, profile, id] of [
+    ['AES_CM_128_HMAC_SHA1_80', 'AES_CM_128_HMAC_SHA1_80', 1],
+    ['AEAD_AES_128_GCM', 'AEAD_AES_128_GCM', 7],
+  ] as const) {
+    const key = randomBytes(16)
+    const salt = randomBytes(id === 7 ? 12 : 14)
+    const werift = new SrtpSession({
+      keys: { localMasterKey: key, localMasterSalt: salt, remoteMasterKey: key, remoteMasterSalt: salt },
+      profile: id,
+    })
+    const sender = createSrtpContext(profile, key, salt)
+    const receiver = createSrtpContext(profile, key, salt)
+    const payload = randomBytes(160)
+    const timeIt = (fn: (i: number) => void) => {
+      for (let i = 0; i < 2000; i++) fn(i)
+      const start = process.hrtime.bigint()
+      for (let i = 2000; i < 2000 + iterations; i++) fn(i)
+      return Number(process.hrtime.bigint() - start) / iterations / 1000
+    }
+    result[`werift ${name} us`] = Number(
+      timeIt((i) => {
+        const header = new RtpHeader({ payloadType: 0, sequenceNumber: i & 0xffff, timestamp: i * 160, ssrc: 1 })
+        werift.decrypt(werift.encrypt(payload, header))
+      }).toFixed(2)
+    )
+    const plain = new RtpPacket(new RtpHeader({ payloadType: 0, sequenceNumber: 0, timestamp: 0, ssrc: 1 }), payload).serialize()
+    result[`ours ${name} us`] = Number(
+      timeIt((i) => {
+        plain.writeUInt16BE(i & 0xffff, 2)
+        const encrypted = sender.protect(plain, plain.length, 12)
+        receiver.unprotect(encrypted, encrypted.length, 12)
+      }).toFixed(2)
+    )
+  }
+  return result
+}
+
+function request(child: ChildProcess, message: object, reply: string) {
+  return new Promise<any>((resolve) => {
+    const listener = (answer: { cmd: string }) => {
+      if (answer.cmd === reply) {
+        child.off('message', listener)
+        resolve(answer)
+      }
+    }
+    child.on('message', listener)
+    child.send(message)
+  })
+}
+
+async function runMode(child: ChildProcess, mode: Mode) {
+  const { offers } = await request(child, { cmd: 'prepare', mode }, 'offers')
+  const setupStart = Date.now()
+  const relay =
+    mode === 'bare' ? await setUpBare(offers) : mode === 'werift' ? await setUpWerift(offers) : await setUpEngine(offers)
+  await request(child, { cmd: 'answers', answers: relay.answers }, 'connected')
+  const setupMs = Date.now() - setupStart
+  await request(child, { cmd: 'start' }, 'started')
+  await sleep(1000)
+  const windows: { usPerPacket: number; relayedPerSecond: number; loss: number; latencyMedianMs: number; latencyP99Ms: number }[] = []
+  for (let w = 0; w < WINDOWS; w++) {
+    // The window opens a little later, once the load generator has reset its counters
+    const start = nowMs() + 100
+    const end = start + WINDOW_S * 1000
+    await request(child, { cmd: 'window', start, end }, 'window-set')
+    await sleep(Math.max(0, start - nowMs()))
+    const cpuBefore = process.cpuUsage()
+    const relayedBefore = relay.relayed()
+    await sleep(WINDOW_S * 1000)
+    const cpu = process.cpuUsage(cpuBefore)
+    const relayed = relay.relayed() - relayedBefore
+    await sleep(150) // packets sent at the end of the window are still in flight
+    const report = await request(child, { cmd: 'report' }, 'report')
+    windows.push({
+      usPerPacket: (cpu.user + cpu.system) / relayed,
+      relayedPerSecond: relayed / WINDOW_S,
+      loss: report.sent === 0 ? 1 : 1 - report.received / report.sent,
+      latencyMedianMs: report.latencyMedianMs,
+      latencyP99Ms: report.latencyP99Ms,
+    })
+  }
+  const profile = relay.profile()
+  await request(child, { cmd: 'stop' }, 'stopped')
+  await relay.close()
+  const us = median(windows.map((w) => w.usPerPacket))
+  return {
+    mode,
+    srtpProfile: mode === 'werift' ? profile : mode === 'engine' ? '1 (AES-CM)' : mode === 'engine-gcm' ? '7 (GCM)' : 'none',
+    setupMs,
+    usPerRelayedPacket: Number(us.toFixed(1)),
+    usPerPacketRuns: windows.map((w) => Number(w.usPerPacket.toFixed(1))),
+    // One call = 100 relayed packets/s (50 each way)
+    callsPerCore: Math.round(1e6 / (us * 100)),
+    relayedPerSecond: Math.round(median(windows.map((w) => w.relayedPerSecond))),
+    lossPercent: Number((median(windows.map((w) => w.loss)) * 100).toFixed(3)),
+    latencyMedianMs: Number(median(windows.map((w) => w.latencyMedianMs)).toFixed(2)),
+    latencyP99Ms: Number(median(windows.map((w) => w.latencyP99Ms)).toFixed(2)),
+  }
+}
+
+async function main() {
+  const child = fork(fileURLToPath(import.meta.url), ['--role', 'loadgen', '--calls', String(CALLS)], {
+    execArgv: ['--import', '@poppinss/ts-exec'],
+  })
+  await new Promise<void>((resolve) => child.once('message', () => resolve()))
+  const results = []
+  for (const mode of MODES) results.push(await runMode(child, mode))
+  child.send({ cmd: 'exit' })
+  const floor = results.find((r) => r.mode === 'bare')?.usPerRelayedPacket
+  const output = {
+    calls: CALLS,
+    packetsPerSecondPerDirection: 50,
+    windowSeconds: WINDOW_S,
+    windows: WINDOWS,
+    node: process.version,
+    results: results.map((r) => ({ ...r, vsBare: floor ? Number((r.usPerRelayedPacket / floor).toFixed(2)) : null })),
+    srtpMicroPerPacket: srtpMicro(),
+  }
+  console.log(JSON.stringify(output, null, 2))
+  await sleep(100)
+  process.exit(0)
+}
+
+if (argument('role', 'relay') === 'loadgen') {
+  await loadGenerator()
+} else {
+  await main()
+}

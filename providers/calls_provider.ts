@@ -1,0 +1,93 @@
+import type { ApplicationService } from '@adonisjs/core/types'
+import type B2bua from '#calls/b2bua/b2bua'
+import type { MediaEngine } from '#calls/media/types'
+import { CallGateRegistry } from '#calls/gates/call_gate'
+import type { CallsConfig } from '#config/calls'
+
+/**
+ * Assembles the call path: the call gates (company active, the fraud seam), the media engine
+ * and the B2BUA on top of the SIP stack. When the app serves it first ends the calls a crashed
+ * predecessor left behind, then takes INVITEs; on shutdown it drains (503 to new calls, running
+ * calls finish or are ended after CALL_DRAIN_SECONDS).
+ */
+export default class CallsProvider {
+  #b2bua: B2bua | undefined
+  #media: MediaEngine | undefined
+
+  constructor(protected app: ApplicationService) {}
+
+  register() {
+    this.app.container.singleton(CallGateRegistry, async () => {
+      const { default: CompanyActiveGate } = await import('#calls/gates/company_active_gate')
+      const { default: PermissiveFraudGate } = await import('#calls/gates/fraud_gate')
+      const gates = new CallGateRegistry()
+      gates.register(new CompanyActiveGate())
+      gates.register(new PermissiveFraudGate())
+      return gates
+    })
+    this.app.container.alias('calls.gates', CallGateRegistry)
+
+    this.app.container.singleton('media.engine', async () => {
+      const { default: WeriftMediaEngine } = await import('#calls/media/werift_media_engine')
+      const { default: mediaConfig } = await import('#config/media')
+      const engine = new WeriftMediaEngine(mediaConfig)
+      this.#media = engine
+      return engine
+    })
+
+    this.app.container.singleton('calls.b2bua', async (resolver) => {
+      const { default: B2buaClass } = await import('#calls/b2bua/b2bua')
+      const { default: CdrService } = await import('#calls/b2bua/cdr_service')
+      const { default: RoutingService } = await import('#calls/services/routing_service')
+      const { default: CarrierManager } = await import('#calls/carriers/carrier_manager')
+      const { default: NumberService } = await import('#calls/services/number_service')
+      const { default: CarrierHealthService } = await import('#calls/services/carrier_health_service')
+      const health = await resolver.make(CarrierHealthService)
+      const { default: mediaConfig } = await import('#config/media')
+      const config = this.app.config.get<CallsConfig>('calls')
+      const b2bua = new B2buaClass({
+        stack: await resolver.make('sip.stack'),
+        media: await resolver.make('media.engine'),
+        carriers: await resolver.make(CarrierManager),
+        routing: await resolver.make(RoutingService),
+        gates: await resolver.make(CallGateRegistry),
+        numbers: await resolver.make(NumberService),
+        cdr: new CdrService(),
+        config,
+        logger: await resolver.make('logger'),
+        isCarrierDown: (name) => health.isDown(name),
+      })
+      b2bua.setMediaTimeout(mediaConfig.mediaTimeoutSeconds)
+      return b2bua
+    })
+  }
+
+  /**
+   * The web server takes calls at once. Tests start the B2BUA themselves (after their database
+   * is migrated), because SIP stack tests install their own INVITE handlers.
+   */
+  async ready() {
+    if (this.app.getEnvironment() !== 'web' || this.app.getMode() === 'warmup') return
+    const b2bua = await this.app.container.make('calls.b2bua')
+    const recovered = await b2bua.recover()
+    if (recovered > 0) {
+      const logger = await this.app.container.make('logger')
+      logger.warn({ recovered }, 'ended calls left behind by a previous process')
+    }
+    b2bua.start()
+    this.#b2bua = b2bua
+  }
+
+  async shutdown() {
+    if (this.#b2bua) await this.#b2bua.drain()
+    await this.#media?.close()
+  }
+}
+
+declare module '@adonisjs/core/types' {
+  export interface ContainerBindings {
+    'calls.gates': CallGateRegistry
+    'media.engine': MediaEngine
+    'calls.b2bua': B2bua
+  }
+}

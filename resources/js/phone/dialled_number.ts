@@ -1,0 +1,30 @@
+import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js'
+
+/** Emergency numbers go out exactly as typed (the server recognises them before anything else). */
+export const EMERGENCY_NUMBERS = ['110', '112'] as const
+
+export type DialledNumber =
+  | { ok: true; number: string; kind: 'e164' | 'emergency' | 'service' }
+  | { ok: false; reason: 'empty' | 'invalid' }
+
+/** What people type between digits: spaces, dashes, dots, slashes, brackets. */
+const SEPARATORS = /[\s\-./()]/g
+
+/**
+ * Turns what the user typed into what the INVITE carries: E.164 (+4930...) for phone numbers,
+ * national ones read in the company's country; 110, 112 and the echo-test code unchanged.
+ */
+export function normaliseDialled(input: string, defaultCountry: string, serviceCodes: readonly string[] = []): DialledNumber {
+  const compact = input.replace(SEPARATORS, '')
+  if (compact === '') return { ok: false, reason: 'empty' }
+  if ((EMERGENCY_NUMBERS as readonly string[]).includes(compact)) return { ok: true, number: compact, kind: 'emergency' }
+  if (serviceCodes.includes(compact)) return { ok: true, number: compact, kind: 'service' }
+  if (!/^(\+|00)?\d{3,17}$/.test(compact)) return { ok: false, reason: 'invalid' }
+  const parsed = parsePhoneNumberFromString(compact, asCountry(defaultCountry))
+  if (!parsed || !parsed.isValid()) return { ok: false, reason: 'invalid' }
+  return { ok: true, number: parsed.number, kind: 'e164' }
+}
+
+function asCountry(code: string): CountryCode | undefined {
+  return /^[A-Z]{2}$/.test(code) ? (code as CountryCode) : undefined
+}

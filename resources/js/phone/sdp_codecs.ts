@@ -1,0 +1,51 @@
+/**
+ * The web phone speaks G.711 only (PCMU, PCMA) and RFC 4733 events at 8 kHz: the server relays
+ * media without transcoding, and werift would otherwise answer telephone-event/48000 beside
+ * PCMU/8000 (docs/telephony-notes.md). Plain string work, no browser API.
+ */
+export const G711_CODECS = [
+  { mimeType: 'audio/pcmu', clockRate: 8000 },
+  { mimeType: 'audio/pcma', clockRate: 8000 },
+  { mimeType: 'audio/telephone-event', clockRate: 8000 },
+] as const
+
+export function isG711Codec(codec: { mimeType: string; clockRate: number }): boolean {
+  return G711_CODECS.some((entry) => entry.mimeType === codec.mimeType.toLowerCase() && entry.clockRate === codec.clockRate)
+}
+
+/**
+ * Keeps only PCMU, PCMA and telephone-event/8000 in every audio m-line of an SDP: the fallback
+ * where setCodecPreferences is missing, and a guard on the offer we send either way.
+ */
+export function restrictSdpToG711(sdp: string): string {
+  const lines = sdp.split(/\r\n|\n/)
+  const sections: string[][] = [[]]
+  for (const line of lines) {
+    if (line.startsWith('m=')) sections.push([])
+    sections[sections.length - 1].push(line)
+  }
+  const [session, ...media] = sections
+  return [session, ...media.map(restrictSection)].flat().join('\r\n')
+}
+
+function restrictSection(section: string[]): string[] {
+  const [mLine, ...attributes] = section
+  if (!mLine.startsWith('m=audio ')) return section
+  const kept = new Set<string>()
+  for (const line of attributes) {
+    const rtpmap = /^a=rtpmap:(\d+) ([^/]+)\/(\d+)/.exec(line)
+    if (rtpmap && isG711Codec({ mimeType: `audio/${rtpmap[2]}`, clockRate: Number(rtpmap[3]) })) kept.add(rtpmap[1])
+  }
+  // Static payload types 0 (PCMU) and 8 (PCMA) need no rtpmap line.
+  const [, port, proto, ...formats] = mLine.split(' ')
+  for (const format of formats) if (format === '0' || format === '8') kept.add(format)
+  const keptFormats = formats.filter((format) => kept.has(format))
+  const payloadLine = /^a=(rtpmap|fmtp|rtcp-fb):(\d+)[ ]/
+  return [
+    ['m=audio', port, proto, ...keptFormats].join(' '),
+    ...attributes.filter((line) => {
+      const match = payloadLine.exec(line)
+      return !match || kept.has(match[2])
+    }),
+  ]
+}

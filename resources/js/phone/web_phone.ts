@@ -1,0 +1,515 @@
+import {
+  Invitation,
+  Inviter,
+  Registerer,
+  RegistererState,
+  SessionState,
+  UserAgent,
+  type Core,
+  type Session,
+  type SessionDescriptionHandler,
+  type Web,
+} from 'sip.js'
+import type { AudioDevices } from './audio_devices.js'
+import { assessQuality, readSample, type CallQuality, type StatsSample } from './call_quality.js'
+import { g711Modifier, g711SessionDescriptionHandlerFactory } from './g711_codecs.js'
+import { RINGBACK, RINGTONE, type TonePlayer } from './tone_player.js'
+
+/** What POST /app/phone/credential returns (WebPhoneCredentialService.issue). */
+export interface WebPhoneLogin {
+  username: string
+  password: string
+  realm: string
+  aor: string
+  expiresAt: string
+  wsPath: string
+  displayName: string
+  callerIds: string[]
+  defaultCallerId: string | null
+  clirDefault: boolean
+  echoNumber: string
+  emergencyOnly: boolean
+}
+
+/** The phone's registration with our SIP server. */
+export type Registration = 'idle' | 'connecting' | 'registered' | 'unregistered' | 'disconnected' | 'logged-out'
+/** A call in progress. */
+export type CallState = 'calling' | 'ringing' | 'incoming' | 'in-call' | 'on-hold'
+/** How the last call ended, shown until the next one. */
+export type CallOutcome = 'ended' | 'busy' | 'unreachable' | 'refused' | 'failed' | 'no-microphone'
+
+export interface PhoneSnapshot {
+  registration: Registration
+  call: CallState | null
+  outcome: CallOutcome | null
+  /** SIP status and reason phrase of the last failed call (486 Busy Here, 403 from the server ...). */
+  lastStatus: number | null
+  lastReason: string | null
+  muted: boolean
+  held: boolean
+  /** Date.now() when the call was answered; the call timer counts from here. */
+  answeredAt: number | null
+  direction: 'outbound' | 'inbound' | null
+  remote: { number: string | null; displayName: string | null } | null
+}
+
+export interface PhoneListener {
+  changed(snapshot: PhoneSnapshot): void
+  login(login: WebPhoneLogin): void
+  remoteStream(stream: MediaStream): void
+  quality(quality: CallQuality | null): void
+}
+
+export interface PlaceCallOptions {
+  /** Sent as X-FluffyCall-Caller-Id; the server checks it against the company's numbers. */
+  callerId: string | null
+  /** CLIR for this call: `Privacy: id`; `Privacy: none` asks to show the number despite a CLIR default. */
+  withhold: boolean
+}
+
+export interface WebPhoneOptions {
+  credentialUrl: string
+  csrfToken: string
+  devices: AudioDevices
+  tones: TonePlayer
+  listener: PhoneListener
+}
+
+/** Seconds between REGISTER refreshes (the registrar allows 60 to 3600). */
+const REGISTER_EXPIRES = 300
+const STATS_INTERVAL_MS = 2000
+const RECONNECT_DELAYS_MS = [1000, 2000, 5000, 10_000, 30_000]
+/** A login is renewed this long before it expires (when no call is running). */
+const RENEW_BEFORE_EXPIRY_MS = 10 * 60 * 1000
+
+/** SIP final responses and how the page names them. */
+function outcomeOf(status: number): CallOutcome {
+  if (status === 486 || status === 600) return 'busy'
+  if ([404, 408, 410, 480, 503, 604].includes(status)) return 'unreachable'
+  if (status === 487) return 'ended'
+  return 'refused'
+}
+
+class LoggedOut extends Error {}
+
+/**
+ * The web phone: one sip.js UserAgent over our SIP WebSocket, registered with a short-lived login
+ * from the server, and at most one call at a time. It reports plain snapshots; the page (ui.ts)
+ * draws them.
+ */
+export class WebPhone {
+  #options: WebPhoneOptions
+  #login: WebPhoneLogin | null = null
+  #userAgent: UserAgent | null = null
+  #registerer: Registerer | null = null
+  #session: Session | null = null
+  #snapshot: PhoneSnapshot = {
+    registration: 'idle',
+    call: null,
+    outcome: null,
+    lastStatus: null,
+    lastReason: null,
+    muted: false,
+    held: false,
+    answeredAt: null,
+    direction: null,
+    remote: null,
+  }
+  #reconnectAttempt = 0
+  #reconnectTimer: ReturnType<typeof setTimeout> | null = null
+  #renewTimer: ReturnType<typeof setTimeout> | null = null
+  #statsTimer: ReturnType<typeof setInterval> | null = null
+  #lastSample: StatsSample | null = null
+  #stopped = false
+
+  constructor(options: WebPhoneOptions) {
+    this.#options = options
+  }
+
+  get snapshot(): PhoneSnapshot {
+    return { ...this.#snapshot }
+  }
+
+  get login(): Omit<WebPhoneLogin, 'password'> | null {
+    if (!this.#login) return null
+    const { password: _password, ...rest } = this.#login
+    return rest
+  }
+
+  get session(): Session | null {
+    return this.#session
+  }
+
+  get userAgent(): UserAgent | null {
+    return this.#userAgent
+  }
+
+  /** The running call's peer connection (tests read getStats() from it). */
+  get peerConnection(): RTCPeerConnection | undefined {
+    return (this.#session?.sessionDescriptionHandler as Web.SessionDescriptionHandler | undefined)?.peerConnection
+  }
+
+  /** Logs in and registers; reconnects by itself when the connection drops. */
+  async start(): Promise<void> {
+    this.#stopped = false
+    await this.#connect()
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true
+    this.#clearTimers()
+    await this.#teardownUserAgent(true)
+    this.#update({ registration: 'idle' })
+  }
+
+  async call(target: string, options: PlaceCallOptions): Promise<void> {
+    const userAgent = this.#userAgent
+    const login = this.#login
+    if (!userAgent || !login || this.#session || this.#snapshot.registration !== 'registered') return
+    const uri = UserAgent.makeURI(`sip:${target}@${login.realm}`)
+    if (!uri) throw new Error(`not a SIP target: ${target}`)
+    const extraHeaders = [options.withhold ? 'Privacy: id' : 'Privacy: none']
+    if (options.callerId) extraHeaders.push(`X-FluffyCall-Caller-Id: ${options.callerId}`)
+    const inviter = new Inviter(userAgent, uri, {
+      extraHeaders,
+      earlyMedia: true,
+      sessionDescriptionHandlerOptions: { constraints: { audio: true, video: false } },
+      sessionDescriptionHandlerModifiers: [g711Modifier],
+    })
+    this.#track(inviter, 'outbound', { number: target, displayName: null })
+    this.#update({ call: 'calling' })
+    try {
+      await inviter.invite({
+        requestDelegate: {
+          onProgress: (response) => this.#progress(response),
+          onReject: (response) => this.#rejected(response),
+        },
+      })
+    } catch (error) {
+      this.#failed(error)
+    }
+  }
+
+  /** Cancels, declines or ends the call, whatever state it is in. */
+  async hangUp(): Promise<void> {
+    const session = this.#session
+    if (!session) return
+    this.#options.tones.stop()
+    try {
+      if (session.state === SessionState.Established) {
+        await session.bye()
+      } else if (session instanceof Inviter) {
+        await session.cancel()
+      } else if (session instanceof Invitation) {
+        await session.reject({ statusCode: 486 })
+      }
+    } catch {
+      session.dispose().catch(() => {})
+    }
+  }
+
+  async accept(): Promise<void> {
+    const session = this.#session
+    if (!(session instanceof Invitation) || session.state !== SessionState.Initial) return
+    this.#options.tones.stop()
+    try {
+      await session.accept({ sessionDescriptionHandlerOptions: { constraints: { audio: true, video: false } } })
+    } catch (error) {
+      this.#failed(error)
+    }
+  }
+
+  /** Declines a ringing call with 486: the caller hears busy, the user's other phones keep ringing. */
+  async reject(): Promise<void> {
+    const session = this.#session
+    if (!(session instanceof Invitation) || session.state !== SessionState.Initial) return
+    this.#options.tones.stop()
+    await session.reject({ statusCode: 486 }).catch(() => {})
+  }
+
+  setMuted(muted: boolean): void {
+    this.#update({ muted })
+    this.#applySenderTracks()
+  }
+
+  /** Hold and resume by re-INVITE; sip.js's `hold` option makes the offer sendonly. */
+  async setHeld(held: boolean): Promise<void> {
+    const session = this.#session
+    if (!session || session.state !== SessionState.Established || this.#snapshot.held === held) return
+    session.sessionDescriptionHandlerOptionsReInvite = {
+      ...(session.sessionDescriptionHandlerOptionsReInvite as Web.SessionDescriptionHandlerOptions),
+      hold: held,
+    } as Web.SessionDescriptionHandlerOptions
+    await session.invite({
+      sessionDescriptionHandlerModifiers: [g711Modifier],
+      requestDelegate: {
+        onAccept: () => {
+          this.#update({ held, call: held ? 'on-hold' : 'in-call' })
+          this.#applySenderTracks()
+        },
+        onReject: () => this.#update({ held: this.#snapshot.held }),
+      },
+    })
+  }
+
+  /** RFC 4733 events through the RTCDTMFSender of the call's audio sender. */
+  sendDtmf(tone: string): boolean {
+    const handler = this.#session?.sessionDescriptionHandler
+    if (!handler || this.#session?.state !== SessionState.Established) return false
+    return handler.sendDtmf(tone, { duration: 100, interToneGap: 70 })
+  }
+
+  async #connect(): Promise<void> {
+    this.#update({ registration: 'connecting' })
+    let login: WebPhoneLogin
+    try {
+      login = await this.#fetchLogin()
+    } catch (error) {
+      if (error instanceof LoggedOut) {
+        this.#update({ registration: 'logged-out' })
+        return
+      }
+      this.#scheduleReconnect()
+      return
+    }
+    this.#login = login
+    this.#options.listener.login(login)
+    const secure = location.protocol === 'https:'
+    const userAgent = new UserAgent({
+      uri: UserAgent.makeURI(login.aor),
+      displayName: login.displayName,
+      authorizationUsername: login.username,
+      authorizationPassword: login.password,
+      transportOptions: { server: `${secure ? 'wss' : 'ws'}://${location.host}${login.wsPath}` },
+      sessionDescriptionHandlerFactory: g711SessionDescriptionHandlerFactory(this.#options.devices.mediaStreamFactory()),
+      userAgentString: 'FluffyCall web phone',
+      // Reconnecting needs a fresh login (the old one may be revoked): done here, not by sip.js.
+      reconnectionAttempts: 0,
+      logLevel: 'warn',
+      delegate: {
+        onInvite: (invitation) => this.#incoming(invitation),
+        onDisconnect: (error) => {
+          if (error && userAgent === this.#userAgent) this.#connectionLost()
+        },
+      },
+    })
+    this.#userAgent = userAgent
+    try {
+      await userAgent.start()
+    } catch {
+      if (userAgent === this.#userAgent) this.#connectionLost()
+      return
+    }
+    const registerer = new Registerer(userAgent, { expires: REGISTER_EXPIRES })
+    this.#registerer = registerer
+    registerer.stateChange.addListener((state) => {
+      if (registerer !== this.#registerer) return
+      if (state === RegistererState.Registered) {
+        this.#reconnectAttempt = 0
+        this.#update({ registration: 'registered' })
+      } else if (state === RegistererState.Unregistered && this.#snapshot.registration === 'registered') {
+        this.#update({ registration: 'unregistered' })
+      }
+    })
+    await registerer
+      .register({
+        requestDelegate: {
+          onReject: (response) => {
+            this.#update({
+              registration: 'unregistered',
+              lastStatus: response.message.statusCode ?? null,
+              lastReason: response.message.reasonPhrase,
+            })
+          },
+        },
+      })
+      .catch(() => this.#update({ registration: 'unregistered' }))
+    this.#scheduleRenewal(login)
+  }
+
+  async #fetchLogin(): Promise<WebPhoneLogin> {
+    const response = await fetch(this.#options.credentialUrl, {
+      method: 'POST',
+      credentials: 'same-origin',
+      redirect: 'manual',
+      headers: { 'Accept': 'application/json', 'X-CSRF-TOKEN': this.#options.csrfToken },
+    })
+    // The session is gone (redirect to the login page) or no longer allowed to phone.
+    if (response.type === 'opaqueredirect' || response.status === 401 || response.status === 403) {
+      throw new LoggedOut()
+    }
+    if (!response.ok) throw new Error(`credential endpoint answered ${response.status}`)
+    return (await response.json()) as WebPhoneLogin
+  }
+
+  #connectionLost(): void {
+    if (this.#stopped) return
+    this.#endCallLocally()
+    void this.#teardownUserAgent(false)
+    this.#update({ registration: 'disconnected' })
+    this.#scheduleReconnect()
+  }
+
+  #scheduleReconnect(): void {
+    if (this.#stopped || this.#reconnectTimer) return
+    this.#update({ registration: 'disconnected' })
+    const delay = RECONNECT_DELAYS_MS[Math.min(this.#reconnectAttempt, RECONNECT_DELAYS_MS.length - 1)]
+    this.#reconnectAttempt += 1
+    this.#reconnectTimer = setTimeout(() => {
+      this.#reconnectTimer = null
+      void this.#connect()
+    }, delay)
+  }
+
+  /** A fresh login before this one expires; postponed while a call runs. */
+  #scheduleRenewal(login: WebPhoneLogin): void {
+    if (this.#renewTimer) clearTimeout(this.#renewTimer)
+    const due = Date.parse(login.expiresAt) - RENEW_BEFORE_EXPIRY_MS - Date.now()
+    this.#renewTimer = setTimeout(() => this.#renew(), Math.max(60_000, Math.min(due, 2 ** 31 - 1)))
+  }
+
+  async #renew(): Promise<void> {
+    this.#renewTimer = null
+    if (this.#stopped) return
+    if (this.#session) {
+      this.#renewTimer = setTimeout(() => this.#renew(), 60_000)
+      return
+    }
+    await this.#teardownUserAgent(true)
+    await this.#connect()
+  }
+
+  async #teardownUserAgent(graceful: boolean): Promise<void> {
+    const userAgent = this.#userAgent
+    const registerer = this.#registerer
+    this.#userAgent = null
+    this.#registerer = null
+    if (!userAgent) return
+    if (graceful && registerer?.state === RegistererState.Registered) {
+      await registerer.unregister().catch(() => {})
+    }
+    await userAgent.stop().catch(() => {})
+  }
+
+  #incoming(invitation: Invitation): void {
+    if (this.#session) {
+      void invitation.reject({ statusCode: 486 }).catch(() => {})
+      return
+    }
+    const identity = invitation.remoteIdentity
+    const anonymous = identity.uri.user === 'anonymous' || identity.uri.host === 'anonymous.invalid'
+    this.#track(invitation, 'inbound', {
+      number: anonymous ? null : (identity.uri.user ?? null),
+      displayName: identity.displayName || null,
+    })
+    this.#update({ call: 'incoming' })
+    this.#options.tones.play(RINGTONE)
+  }
+
+  /** Follows a session from creation to its end. */
+  #track(session: Session, direction: 'outbound' | 'inbound', remote: PhoneSnapshot['remote']): void {
+    this.#session = session
+    this.#update({
+      direction,
+      remote,
+      outcome: null,
+      lastStatus: null,
+      lastReason: null,
+      muted: false,
+      held: false,
+      answeredAt: null,
+    })
+    session.delegate = {
+      onSessionDescriptionHandler: (handler: SessionDescriptionHandler) => {
+        const media = handler as Web.SessionDescriptionHandler
+        this.#options.listener.remoteStream(media.remoteMediaStream)
+      },
+    }
+    session.stateChange.addListener((state) => {
+      if (session !== this.#session) return
+      if (state === SessionState.Established) {
+        this.#options.tones.stop()
+        this.#update({ call: 'in-call', answeredAt: Date.now() })
+        this.#startStats()
+      } else if (state === SessionState.Terminated) {
+        this.#finish(session)
+      }
+    })
+  }
+
+  #progress(response: Core.IncomingResponse): void {
+    const { statusCode, body } = response.message
+    if (statusCode === 180 || statusCode === 183) this.#update({ call: 'ringing' })
+    // Early media (183 with SDP) brings the real ringback; otherwise we play our own.
+    if (statusCode === 180 && !body) this.#options.tones.play(RINGBACK)
+    if (body) this.#options.tones.stop()
+  }
+
+  #rejected(response: Core.IncomingResponse): void {
+    const statusCode = response.message.statusCode ?? 0
+    const reasonPhrase = response.message.reasonPhrase ?? null
+    this.#update({ outcome: outcomeOf(statusCode), lastStatus: statusCode, lastReason: reasonPhrase })
+  }
+
+  #failed(error: unknown): void {
+    const name = error instanceof Error ? error.name : ''
+    const noMicrophone = name === 'NotAllowedError' || name === 'NotFoundError' || name === 'NotReadableError'
+    this.#update({ outcome: noMicrophone ? 'no-microphone' : 'failed' })
+    const session = this.#session
+    if (session && session.state !== SessionState.Terminated) session.dispose().catch(() => {})
+  }
+
+  #finish(session: Session): void {
+    this.#options.tones.stop()
+    this.#stopStats()
+    const handler = session.sessionDescriptionHandler as Web.SessionDescriptionHandler | undefined
+    for (const sender of handler?.peerConnection?.getSenders() ?? []) sender.track?.stop()
+    this.#session = null
+    this.#update({ call: null, outcome: this.#snapshot.outcome ?? 'ended', muted: false, held: false, answeredAt: null })
+    this.#options.listener.quality(null)
+  }
+
+  /** The connection is gone: the call cannot continue (its signalling rode on it). */
+  #endCallLocally(): void {
+    const session = this.#session
+    if (!session) return
+    this.#update({ outcome: 'failed' })
+    session.dispose().catch(() => {})
+  }
+
+  #applySenderTracks(): void {
+    const handler = this.#session?.sessionDescriptionHandler as Web.SessionDescriptionHandler | undefined
+    if (!handler?.peerConnection) return
+    handler.enableSenderTracks(!this.#snapshot.muted && !this.#snapshot.held)
+  }
+
+  #startStats(): void {
+    this.#stopStats()
+    this.#lastSample = null
+    this.#statsTimer = setInterval(async () => {
+      const peerConnection = this.peerConnection
+      if (!peerConnection) return
+      const sample = readSample(await peerConnection.getStats())
+      this.#options.listener.quality(assessQuality(this.#lastSample, sample))
+      this.#lastSample = sample
+    }, STATS_INTERVAL_MS)
+  }
+
+  #stopStats(): void {
+    if (this.#statsTimer) clearInterval(this.#statsTimer)
+    this.#statsTimer = null
+    this.#lastSample = null
+  }
+
+  #clearTimers(): void {
+    for (const timer of [this.#reconnectTimer, this.#renewTimer]) if (timer) clearTimeout(timer)
+    this.#reconnectTimer = null
+    this.#renewTimer = null
+    this.#stopStats()
+  }
+
+  #update(change: Partial<PhoneSnapshot>): void {
+    this.#snapshot = { ...this.#snapshot, ...change }
+    this.#options.listener.changed(this.snapshot)
+  }
+}

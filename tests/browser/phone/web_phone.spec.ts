@@ -1,0 +1,79 @@
+import { test } from '@japa/runner'
+import app from '@adonisjs/core/services/app'
+import db from '@adonisjs/lucid/services/db'
+import PhoneNumber from '#calls/models/phone_number'
+import { Created, loginThroughForm, uniqueCompany, uniqueUser } from '#tests/support/browser'
+
+/**
+ * The web phone in Debian's Chromium: the page fetches its SIP login, sip.js connects to our SIP
+ * WebSocket on the same origin and registers with digest. Calls through the page are tested once
+ * the B2BUA answers them.
+ */
+
+const REGISTERED = '#web-phone[data-phone-state="registered"]'
+
+test.group('Web phone in the browser', (group) => {
+  const created = new Created()
+  const userIds: number[] = []
+  group.each.teardown(async () => {
+    const stack = await app.container.make('sip.stack')
+    for (const userId of userIds.splice(0)) {
+      for (const binding of await stack.registrar.registrar.lookupUser(userId)) await stack.registrar.bindings.remove(binding)
+      await db.from('web_phone_credentials').where('user_id', userId).delete()
+      await db.from('phone_numbers').where('user_id', userId).delete()
+    }
+    await created.cleanup()
+  })
+
+  test('the phone registers over the SIP WebSocket, offers the company’s numbers, and logging out ends the registration', async ({
+    visit,
+    assert,
+  }) => {
+    const company = await uniqueCompany(created)
+    const user = await uniqueUser(created, 'member', company)
+    userIds.push(user.id)
+    const number = `+4930${String(Date.now()).slice(-8)}`
+    await PhoneNumber.create({ number, carrierName: 'local', companyId: company.id, userId: user.id })
+
+    const page = await visit('/login')
+    await loginThroughForm(page, user.email)
+    await page.goto('/app/phone')
+    await page.waitForSelector(REGISTERED, { timeout: 30_000 })
+    await page.assertTextContains('#phone-status', 'Bereit')
+    await page.assertTextContains('#phone-never-recorded', 'nie aufgezeichnet')
+    assert.isFalse(await page.locator('#phone-call').isDisabled(), 'the call button is enabled once registered')
+    for (const inCallOnly of ['#phone-hangup', '#phone-mute', '#phone-hold', '#phone-incoming', '#phone-timer']) {
+      assert.isFalse(await page.locator(inCallOnly).isVisible(), `${inCallOnly} shows only during a call`)
+    }
+
+    const stack = await app.container.make('sip.stack')
+    const bindings = await stack.registrar.registrar.lookupUser(user.id)
+    assert.lengthOf(bindings, 1)
+    assert.equal(bindings[0].source.protocol, 'ws')
+    // What the page's script exposes as window.__phone (resources/js/phone/main.ts).
+    type ExposedPhone = { __phone?: { login: { aor: string; password?: string } | null } }
+    const login = await page.evaluate(() => (globalThis as unknown as ExposedPhone).__phone?.login)
+    assert.equal(bindings[0].aor, login?.aor)
+    assert.notProperty(login ?? {}, 'password', 'the password stays inside the phone')
+
+    // Caller ID choice and CLIR default come from the login.
+    assert.equal(await page.locator('#phone-caller-id').inputValue(), number)
+    assert.isFalse(await page.locator('#phone-withhold').isChecked())
+
+    // Dial pad and number check before anything is sent.
+    for (const key of ['0', '3', '0']) await page.click(`#phone-dialpad button[data-key="${key}"]`)
+    assert.equal(await page.locator('#phone-number').inputValue(), '030')
+    await page.click('#phone-call')
+    await page.assertVisible('#phone-number-error')
+    await page.assertTextContains('#phone-number-error', 'ungültig')
+    assert.equal(await page.getAttribute('#web-phone', 'data-phone-state'), 'registered', 'nothing was dialled')
+
+    await page.screenshot({ path: 'tmp/screens/web_phone_registered.png', fullPage: true })
+    await Promise.all([page.waitForURL('**/login'), page.click('form.logout button')])
+    const deadline = Date.now() + 5000
+    while ((await stack.registrar.registrar.lookupUser(user.id)).length > 0 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    }
+    assert.lengthOf(await stack.registrar.registrar.lookupUser(user.id), 0, 'logout ended the registration')
+  }).timeout(90_000)
+})

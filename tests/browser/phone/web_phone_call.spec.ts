@@ -1,0 +1,116 @@
+import { test } from '@japa/runner'
+import app from '@adonisjs/core/services/app'
+import db from '@adonisjs/lucid/services/db'
+import { chromium, type Browser } from 'playwright-core'
+import PhoneNumber from '#calls/models/phone_number'
+import type IncomingInvite from '#calls/sip/ua/incoming_invite'
+import type SipUri from '#calls/sip/message/sip_uri'
+import { Created, loginThroughForm, uniqueCompany, uniqueUser } from '#tests/support/browser'
+
+/**
+ * What the page sends when it calls: the INVITE's target, caller-ID and CLIR headers and a G.711
+ * only offer, and how it shows the server's refusals. The SIP stack's INVITE handler stands in for
+ * the B2BUA here and answers with final errors only (connected calls are the B2BUA's tests).
+ * Chromium runs with a fake microphone, as the real web phone tests do.
+ */
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
+const REGISTERED = '#web-phone[data-phone-state="registered"]'
+
+async function fakeMediaBrowser(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--use-fake-device-for-media-stream',
+      '--use-fake-ui-for-media-stream',
+      '--allow-loopback-in-peer-connection',
+    ],
+  })
+}
+
+test.group('Web phone in the browser: placing calls', (group) => {
+  const created = new Created()
+  const userIds: number[] = []
+  let browser: Browser | undefined
+  group.each.teardown(async () => {
+    const stack = await app.container.make('sip.stack')
+    stack.core.setInviteHandler(undefined)
+    await browser?.close()
+    for (const userId of userIds.splice(0)) {
+      for (const binding of await stack.registrar.registrar.lookupUser(userId)) await stack.registrar.bindings.remove(binding)
+      await db.from('web_phone_credentials').where('user_id', userId).delete()
+      await db.from('phone_numbers').where('user_id', userId).delete()
+    }
+    await created.cleanup()
+  })
+
+  test('the INVITE carries the E.164 target, the chosen caller ID, CLIR and a G.711-only offer; busy and refusals are shown', async ({
+    assert,
+  }) => {
+    const company = await uniqueCompany(created)
+    const user = await uniqueUser(created, 'member', company)
+    userIds.push(user.id)
+    const number = `+4930${String(Date.now()).slice(-8)}`
+    await PhoneNumber.create({ number, carrierName: 'local', companyId: company.id, userId: user.id })
+
+    const stack = await app.container.make('sip.stack')
+    const invites: IncomingInvite[] = []
+    let answer: (invite: IncomingInvite) => void = (invite) => invite.reject(486)
+    stack.core.setInviteHandler((invite) => {
+      invites.push(invite)
+      answer(invite)
+    })
+
+    browser = await fakeMediaBrowser()
+    const context = await browser.newContext({
+      baseURL: `http://${process.env.HOST}:${process.env.PORT}`,
+      locale: 'de-DE',
+      permissions: ['microphone'],
+    })
+    const page = await context.newPage()
+    await loginThroughForm(page, user.email)
+    await page.goto('/app/phone')
+    await page.waitForSelector(REGISTERED, { timeout: 30_000 })
+
+    await page.fill('#phone-number', '030 1234 5678')
+    await page.check('#phone-withhold')
+    await page.click('#phone-call')
+    await page.waitForSelector('#web-phone[data-phone-state="busy"]', { timeout: 15_000 })
+    assert.equal(await page.getAttribute('#web-phone', 'data-phone-last-status'), '486')
+    assert.equal((await page.textContent('#phone-status'))?.trim(), 'Besetzt')
+
+    assert.lengthOf(invites, 1)
+    const request = invites[0].request
+    assert.equal((request.uri as SipUri).user, '+493012345678')
+    assert.equal(request.headers.get('X-FluffyCall-Caller-Id'), number)
+    assert.equal(request.headers.get('Privacy'), 'id')
+    const offer = invites[0].offer?.body.toString() ?? ''
+    const audio = /^m=audio \d+ \S+ ([\d ]+)$/m.exec(offer)
+    assert.isNotNull(audio, offer)
+    const codecs = audio![1].split(' ').map((pt) => new RegExp(`^a=rtpmap:${pt} (\\S+)$`, 'm').exec(offer)?.[1] ?? pt)
+    assert.sameMembers(codecs, ['PCMU/8000', 'PCMA/8000', 'telephone-event/8000'])
+
+    // The server's own reason phrase is shown for a refusal; without CLIR the number is shown.
+    answer = (invite) => invite.reject(403, { reason: 'Company suspended' })
+    await page.waitForSelector(REGISTERED, { timeout: 10_000 })
+    await page.uncheck('#phone-withhold')
+    await page.click('#phone-call')
+    await page.waitForSelector('#web-phone[data-phone-state="refused"]', { timeout: 15_000 })
+    assert.include(await page.textContent('#phone-status'), 'Company suspended')
+    assert.equal(invites[1].request.headers.get('Privacy'), 'none')
+
+    answer = (invite) => invite.reject(480)
+    await page.waitForSelector(REGISTERED, { timeout: 10_000 })
+    await page.click('#phone-call')
+    await page.waitForSelector('#web-phone[data-phone-state="unreachable"]', { timeout: 15_000 })
+    assert.equal((await page.textContent('#phone-status'))?.trim(), 'Nicht erreichbar')
+  }).timeout(90_000)
+})

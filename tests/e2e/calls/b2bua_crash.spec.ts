@@ -1,0 +1,131 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { test } from '@japa/runner'
+import app from '@adonisjs/core/services/app'
+import { DateTime } from 'luxon'
+import SipDeviceService from '#calls/services/sip_device_service'
+import { configuredRealm } from '#calls/sip/registrar/registrar_settings'
+import CarrierRoute from '#calls/models/carrier_route'
+import CarrierState from '#calls/models/carrier_state'
+import CallRecord from '#calls/models/call_record'
+import ActiveCallLeg from '#calls/models/active_call_leg'
+import { makeCompany, makeUser } from '#tests/support/accounts'
+import { freePort, isBound, startSipp } from '#tests/support/sip_peers'
+
+/**
+ * Crash safety with the real server process (bin/server.ts) on the test database: a call is
+ * answered by a sipp carrier, the server is killed with SIGKILL mid-call, and the restarted
+ * process sends BYE on the carrier leg it owned (sipp exits 0 only after that BYE) and closes the
+ * CDR. The local carrier of config/carriers.ts points at the sipp carrier (LOCAL_CARRIER_PORT).
+ */
+
+const NODE_ID = 'crash-test-node'
+
+function serverEnv(sipPort: number, httpPort: number, carrierPort: number) {
+  return {
+    ...process.env,
+    NODE_ENV: 'test',
+    PORT: String(httpPort),
+    SIP_TRANSPORTS: 'udp',
+    SIP_UDP_PORT: String(sipPort),
+    LOCAL_CARRIER_PORT: String(carrierPort),
+    NODE_ID,
+    CALL_DRAIN_SECONDS: '1',
+    NO_COLOR: '1',
+  }
+}
+
+async function startServer(env: NodeJS.ProcessEnv, sipPort: number) {
+  const child = spawn(process.execPath, ['--import', '@poppinss/ts-exec', 'bin/server.ts'], {
+    cwd: app.makePath(),
+    env,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  })
+  let stderr = ''
+  child.stderr!.on('data', (chunk) => (stderr = (stderr + chunk).slice(-5000)))
+  const deadline = Date.now() + 30_000
+  while (!isBound('udp', sipPort)) {
+    if (child.exitCode !== null) throw new Error(`the server exited ${child.exitCode}: ${stderr}`)
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL')
+      throw new Error(`the server did not bind SIP UDP ${sipPort} within 30 s: ${stderr}`)
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+  return { child, stderr: () => stderr }
+}
+
+async function until<T>(what: string, ms: number, probe: () => Promise<T | null | undefined>): Promise<T> {
+  const deadline = Date.now() + ms
+  for (;;) {
+    const value = await probe()
+    if (value) return value
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${ms} ms`)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+}
+
+function exited(child: ChildProcess) {
+  return new Promise<void>((resolve) => (child.exitCode !== null ? resolve() : child.once('exit', () => resolve())))
+}
+
+test.group('B2BUA: crash safety', () => {
+  test('after SIGKILL mid-call the restarted server sends BYE to the carrier and closes the CDR', async ({ assert, cleanup }) => {
+    const company = await makeCompany('active')
+    const user = await makeUser('member', company)
+    const { device, password } = await new SipDeviceService().create(user, 'Desk phone')
+    await CarrierRoute.query().delete()
+    await CarrierState.query().where('carrier_name', 'local').delete()
+    await CarrierState.create({ carrierName: 'local', enabled: true, lifecycle: 'active', activatedAt: DateTime.utc() })
+    await CarrierRoute.create({ region: 'eu', prefix: '', carrierName: 'local', priority: 1, weight: 100 })
+
+    const carrier = await startSipp({
+      scenario: 'carrier_answer_echo.xml',
+      transport: 'u1',
+      timeoutSeconds: 60,
+      traceMessages: true,
+      extraArgs: ['-rtp_echo', '-mp', String(await freePort('udp'))],
+    })
+    cleanup(() => carrier.stop())
+    const sipPort = await freePort('udp')
+    const env = serverEnv(sipPort, await freePort('tcp'), carrier.port)
+    let server = await startServer(env, sipPort)
+    cleanup(() => {
+      server.child.kill('SIGKILL')
+    })
+
+    const phone = await startSipp({
+      scenario: 'phone_call_out.xml',
+      transport: 'u1',
+      target: `127.0.0.1:${sipPort}`,
+      localIp: '127.0.0.2',
+      timeoutSeconds: 60,
+      keys: { domain: configuredRealm(), callee: '+4930555000' },
+      extraArgs: ['-auth_uri', `+4930555000@127.0.0.1:${sipPort}`, '-d', '50000', '-s', device.sipUsername, '-au', device.sipUsername, '-ap', password, '-mp', String(await freePort('udp', '127.0.0.2'))],
+    })
+    cleanup(() => phone.stop())
+
+    const record = await until('the answered call', 20_000, async () => {
+      const answered = await CallRecord.query().where('node_id', NODE_ID).whereNotNull('answered_at').first()
+      return answered && (await ActiveCallLeg.findBy('call_record_id', answered.id)) ? answered : null
+    })
+    assert.isNull(record.endedAt)
+
+    server.child.kill('SIGKILL')
+    await exited(server.child)
+    server = await startServer(env, sipPort)
+
+    const outcome = await carrier.done
+    assert.equal(outcome.code, 0, `${carrier.describe(outcome)}\n${carrier.messages().slice(-3000)}`)
+    assert.include(carrier.messages(), 'BYE sip:')
+    const closed = await until('the closed CDR', 10_000, async () => {
+      await record.refresh()
+      return record.endedAt ? record : null
+    })
+    assert.equal(closed.disconnectCause, 'crash_recovery')
+    assert.equal(closed.hungUpBy, 'system')
+    assert.isNull(await ActiveCallLeg.findBy('call_record_id', record.id))
+
+    server.child.kill('SIGTERM')
+    await exited(server.child)
+  }).timeout(120_000)
+})

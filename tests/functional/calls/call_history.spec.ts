@@ -1,0 +1,137 @@
+import { randomUUID } from 'node:crypto'
+import { test } from '@japa/runner'
+import testUtils from '@adonisjs/core/services/test_utils'
+import { DateTime } from 'luxon'
+import type Company from '#accounts/models/company'
+import type User from '#accounts/models/user'
+import CallRecord from '#calls/models/call_record'
+import { CALL_HISTORY_PAGE_SIZE, shortenNumber } from '#calls/services/call_history_service'
+import { makeCompany, makeUser } from '#tests/support/accounts'
+
+/** The call history from the CDRs: own calls, the company's for admins, numbers shortened by choice. */
+
+let minutesAgo = 1000
+
+function record(user: User, fields: Partial<CallRecord>) {
+  minutesAgo -= 1
+  const startedAt = DateTime.utc().minus({ minutes: minutesAgo })
+  return CallRecord.create({
+    uuid: randomUUID(),
+    companyId: user.companyId,
+    userId: user.id,
+    direction: 'outbound',
+    emergency: false,
+    callerNumber: '+493011110000',
+    calleeNumber: '+493012345678',
+    callerWithheld: false,
+    startedAt,
+    answeredAt: startedAt.plus({ seconds: 5 }),
+    endedAt: startedAt.plus({ seconds: 70 }),
+    durationSeconds: 65,
+    sipStatus: 200,
+    disconnectCause: 'answered_normal',
+    hungUpBy: 'caller',
+    ...fields,
+  })
+}
+
+function rows(html: string) {
+  return [...html.matchAll(/<tr data-call="([^"]+)" data-missed="(true|false)"[\s\S]*?<\/tr>/g)].map((match) => ({
+    uuid: match[1],
+    missed: match[2] === 'true',
+    html: match[0],
+  }))
+}
+
+async function setItemised(company: Company, itemised: 'full' | 'shortened') {
+  company.itemisedNumbers = itemised
+  await company.save()
+}
+
+test.group('Call history', (group) => {
+  group.each.setup(() => testUtils.db().withGlobalTransaction())
+
+  test('shortening hides the last three digits of E.164 numbers and leaves short codes alone', ({ assert }) => {
+    assert.equal(shortenNumber('+493012345678'), '+493012345xxx')
+    assert.equal(shortenNumber('110'), '110')
+    assert.equal(shortenNumber('*43'), '*43')
+  })
+
+  test('a member sees only own calls, destination numbers shortened by default, missed calls marked', async ({ client, assert }) => {
+    const company = await makeCompany()
+    const user = await makeUser('member', company)
+    const colleague = await makeUser('member', company)
+    const outbound = await record(user, {})
+    const missed = await record(user, {
+      direction: 'inbound',
+      callerNumber: '+4915112345678',
+      calleeNumber: '+493011110000',
+      answeredAt: null,
+      durationSeconds: null,
+      disconnectCause: 'missed',
+      sipStatus: 480,
+    })
+    const withheld = await record(user, { direction: 'inbound', callerNumber: null, callerWithheld: true })
+    const emergency = await record(user, { calleeNumber: '112', emergency: true })
+    const theirs = await record(colleague, { calleeNumber: '+493099999999' })
+
+    const page = await client.get('/app/calls').loginAs(user)
+    page.assertStatus(200)
+    const shown = rows(page.text())
+    assert.deepEqual(
+      shown.map((row) => row.uuid),
+      [emergency.uuid, withheld.uuid, missed.uuid, outbound.uuid],
+      'newest first, own calls only'
+    )
+    assert.notInclude(page.text(), theirs.uuid)
+    const byUuid = new Map(shown.map((row) => [row.uuid, row]))
+    assert.include(byUuid.get(outbound.uuid)!.html, '+493012345xxx')
+    assert.notInclude(page.text(), '+493012345678')
+    assert.include(byUuid.get(missed.uuid)!.html, '+4915112345678', 'a caller’s number stays whole: it is for calling back')
+    assert.isTrue(byUuid.get(missed.uuid)!.missed)
+    assert.include(byUuid.get(missed.uuid)!.html, 'Verpasst')
+    assert.isFalse(byUuid.get(outbound.uuid)!.missed)
+    assert.include(byUuid.get(withheld.uuid)!.html, 'unterdrückt')
+    assert.include(byUuid.get(emergency.uuid)!.html, '>112<')
+    assert.include(byUuid.get(outbound.uuid)!.html, '1:05')
+
+    await setItemised(company, 'full')
+    const full = await client.get('/app/calls').loginAs(user)
+    assert.include(full.text(), '+493012345678')
+  })
+
+  test('admins see the whole company’s calls, never another company’s; members may not', async ({ client, assert }) => {
+    const company = await makeCompany()
+    const admin = await makeUser('admin', company)
+    const member = await makeUser('member', company)
+    const outsider = await makeUser('member', await makeCompany())
+    const own = await record(admin, {})
+    const members = await record(member, {})
+    const foreign = await record(outsider, {})
+
+    const page = await client.get('/app/calls?scope=company').loginAs(admin)
+    page.assertStatus(200)
+    const uuids = rows(page.text()).map((row) => row.uuid)
+    assert.sameMembers(uuids, [own.uuid, members.uuid])
+    assert.notInclude(page.text(), foreign.uuid)
+    assert.include(page.text(), member.fullName)
+
+    const refused = await client.get('/app/calls?scope=company').loginAs(member)
+    refused.assertStatus(403)
+  })
+
+  test('25 calls per page; the next page has the rest; a bad page number is refused, not a crash', async ({ client, assert }) => {
+    const user = await makeUser('member')
+    for (let index = 0; index < CALL_HISTORY_PAGE_SIZE + 5; index++) await record(user, {})
+    const first = await client.get('/app/calls').loginAs(user)
+    assert.lengthOf(rows(first.text()), CALL_HISTORY_PAGE_SIZE)
+    assert.include(first.text(), 'Seite 1 von 2')
+    const next = /href="([^"]+)" rel="next"/.exec(first.text())?.[1]?.replaceAll('&amp;', '&')
+    assert.isString(next)
+    const second = await client.get(next!).loginAs(user)
+    assert.lengthOf(rows(second.text()), 5)
+
+    const bad = await client.get('/app/calls?page=abc').loginAs(user).redirects(0)
+    bad.assertStatus(302)
+  })
+})

@@ -1,0 +1,60 @@
+import app from '@adonisjs/core/services/app'
+import { DateTime } from 'luxon'
+import { carriers, defineConfig } from '#calls/carriers/define_config'
+import CarrierState from '#calls/models/carrier_state'
+import CarrierRoute from '#calls/models/carrier_route'
+import PhoneNumber from '#calls/models/phone_number'
+import CallRecord from '#calls/models/call_record'
+import type Company from '#accounts/models/company'
+import { fakeCarriers } from '#tests/support/carriers'
+
+/**
+ * Loopback carriers for call tests: each name becomes a `local` carrier on 127.0.0.1 at its
+ * port, active, on the region's default route in the given order (priority 1, 2, ...), and the
+ * first one carries 110/112. Returns the restore function.
+ */
+export async function loopbackCarriers(ports: Record<string, number>) {
+  const names = Object.keys(ports)
+  const restore = await fakeCarriers(
+    defineConfig({
+      announcementNoticeDays: 30,
+      regions: {
+        eu: {
+          carriers: Object.fromEntries(names.map((name) => [name, carriers.local({ port: ports[name] })])),
+          emergencyCarriers: [names[0]],
+        },
+      },
+      nonCarrierSubProcessors: [],
+    })
+  )
+  await CarrierRoute.query().delete()
+  await CarrierState.query().delete()
+  for (const [index, name] of names.entries()) {
+    await CarrierState.create({ carrierName: name, enabled: true, lifecycle: 'active', activatedAt: DateTime.utc() })
+    await CarrierRoute.create({ region: 'eu', prefix: '', carrierName: name, priority: index + 1, weight: 100 })
+  }
+  return restore
+}
+
+/** A number of ours, held at `carrier`, assigned to the company (and a user). */
+export async function ourNumber(number: string, carrier: string, company: Company, userId: number | null = null) {
+  return PhoneNumber.create({ number, carrierName: carrier, companyId: company.id, userId, assignedAt: DateTime.utc() })
+}
+
+/** The B2BUA of the test process, taking INVITEs (the SIP stack tests install their own handlers). */
+export async function startB2bua() {
+  const b2bua = await app.container.make('calls.b2bua')
+  b2bua.start()
+  return b2bua
+}
+
+/** Waits until the CDR of the newest call is complete (or fails after `ms`). */
+export async function completedCdr(ms = 10_000): Promise<CallRecord> {
+  const deadline = Date.now() + ms
+  for (;;) {
+    const record = await CallRecord.query().orderBy('id', 'desc').first()
+    if (record?.endedAt) return record
+    if (Date.now() > deadline) throw new Error(`no completed CDR within ${ms} ms (newest: ${JSON.stringify(record?.serialize())})`)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+}

@@ -1,0 +1,116 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { requireTool } from '#tests/support/sipp_runner'
+
+/**
+ * What crossed a UDP port on loopback, as tshark decoded it: packets are counted at the far
+ * side of the call (sipp's media port), not by the code under test.
+ */
+export interface RtpPacket {
+  time: number
+  fromPort: number
+  toPort: number
+  payloadType: number
+  /** RFC 4733 fields for telephone-event packets. */
+  event?: { id: number; end: boolean; duration: number }
+}
+
+export interface RtpCapture {
+  stop(): Promise<RtpPacket[]>
+}
+
+/** Starts tshark on the loopback interface for one UDP port; resolves once it captures. */
+export async function captureRtp(port: number): Promise<RtpCapture> {
+  requireTool('tshark', 'tshark')
+  const directory = mkdtempSync(join(tmpdir(), 'fluffycall-rtp-'))
+  const file = join(directory, 'capture.pcap')
+  const child: ChildProcess = spawn('tshark', ['-i', 'lo', '-f', `udp port ${port}`, '-w', file, '-q'], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  })
+  let stderr = ''
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`tshark did not start capturing: ${stderr}`)), 10_000)
+    child.stderr!.on('data', (chunk) => {
+      stderr += chunk
+      if (stderr.includes('Capturing on')) {
+        clearTimeout(timer)
+        resolve()
+      }
+    })
+    child.on('exit', (code) => {
+      clearTimeout(timer)
+      reject(new Error(`tshark exited ${code}: ${stderr}`))
+    })
+  })
+  return {
+    async stop() {
+      // Let the last packets reach the file, then stop tshark cleanly.
+      await new Promise((resolve) => setTimeout(resolve, 300))
+      const exited = new Promise((resolve) => child.once('exit', resolve))
+      child.kill('SIGINT')
+      await exited
+      const fields = ['frame.time_relative', 'udp.srcport', 'udp.dstport', 'rtp.p_type', 'rtpevent.event_id', 'rtpevent.end_of_event', 'rtpevent.duration']
+      const decoded = spawnSync(
+        'tshark',
+        ['-r', file, '-d', `udp.port==${port},rtp`, '-Y', 'rtp', '-T', 'fields', '-E', 'separator=,', ...fields.flatMap((field) => ['-e', field])],
+        { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 }
+      )
+      rmSync(directory, { recursive: true, force: true })
+      if (decoded.status !== 0) throw new Error(`tshark could not read the capture: ${decoded.stderr}`)
+      return decoded.stdout
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => {
+          const [time, from, to, type, eventId, end, duration] = line.split(',')
+          const packet: RtpPacket = { time: Number(time), fromPort: Number(from), toPort: Number(to), payloadType: Number(type) }
+          if (eventId !== '') packet.event = { id: Number(eventId), end: end === '1' || end === 'True', duration: Number(duration) }
+          return packet
+        })
+    },
+  }
+}
+
+/** Packets per second of one direction, over the given seconds after its first packet. */
+export function packetRate(packets: RtpPacket[], skipSeconds = 1, windowSeconds = 3) {
+  if (!packets.length) return 0
+  const start = packets[0].time + skipSeconds
+  const inWindow = packets.filter((packet) => packet.time >= start && packet.time < start + windowSeconds)
+  return inWindow.length / windowSeconds
+}
+
+/** A WAV file of an A-law (G.711) 440 Hz tone at 8 kHz, for sipp's rtp_stream. */
+export function alawToneWav(seconds = 2): Buffer {
+  const samples = 8000 * seconds
+  const data = Buffer.alloc(samples)
+  for (let index = 0; index < samples; index++) {
+    data[index] = linearToAlaw(Math.round(8000 * Math.sin((2 * Math.PI * 440 * index) / 8000)))
+  }
+  const header = Buffer.alloc(44)
+  header.write('RIFF', 0)
+  header.writeUInt32LE(36 + data.length, 4)
+  header.write('WAVE', 8)
+  header.write('fmt ', 12)
+  header.writeUInt32LE(16, 16)
+  header.writeUInt16LE(6, 20) // A-law
+  header.writeUInt16LE(1, 22)
+  header.writeUInt32LE(8000, 24)
+  header.writeUInt32LE(8000, 28)
+  header.writeUInt16LE(1, 32)
+  header.writeUInt16LE(8, 34)
+  header.write('data', 36)
+  header.writeUInt32LE(data.length, 40)
+  return Buffer.concat([header, data])
+}
+
+/** ITU-T G.711 A-law encoding of one 16-bit sample. */
+function linearToAlaw(sample: number) {
+  const sign = sample >= 0 ? 0x80 : 0
+  let magnitude = Math.min(Math.abs(sample), 32635)
+  let exponent = 7
+  for (let mask = 0x4000; (magnitude & mask) === 0 && exponent > 0; mask >>= 1) exponent--
+  const mantissa = exponent === 0 ? (magnitude >> 4) & 0x0f : (magnitude >> (exponent + 3)) & 0x0f
+  magnitude = (exponent << 4) | mantissa
+  return (sign | magnitude) ^ 0x55
+}

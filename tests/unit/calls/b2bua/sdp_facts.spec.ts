@@ -1,0 +1,44 @@
+import { test } from '@japa/runner'
+import { isHold, sdpFacts } from '#calls/b2bua/sdp_facts'
+
+const CHROMIUM_OFFER = [
+  'v=0',
+  'o=- 1 2 IN IP4 127.0.0.1',
+  's=-',
+  't=0 0',
+  'a=group:BUNDLE 0',
+  'a=fingerprint:sha-256 AA:BB',
+  'm=audio 9 UDP/TLS/RTP/SAVPF 111 0 8 126 101',
+  'c=IN IP4 0.0.0.0',
+  'a=rtpmap:111 opus/48000/2',
+  'a=rtpmap:126 telephone-event/48000',
+  'a=rtpmap:101 telephone-event/8000',
+  'a=sendrecv',
+  '',
+].join('\r\n')
+
+test.group('SDP facts', () => {
+  test('a WebRTC offer: PCMU and PCMA in the offer order, sendrecv despite c=0.0.0.0 with ICE', ({ assert }) => {
+    const facts = sdpFacts(CHROMIUM_OFFER)
+    assert.deepEqual(facts.codecs, ['PCMU', 'PCMA'])
+    assert.isTrue(facts.webrtc)
+    // WebRTC writes 0.0.0.0 with ICE; an explicit a=sendrecv keeps it a live call.
+    assert.equal(facts.direction, 'sendrecv')
+  })
+
+  test('plain RTP: static payload types without rtpmap, hold by sendonly and by c=0.0.0.0', ({ assert }) => {
+    const plain = 'v=0\r\nc=IN IP4 192.0.2.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 8 0\r\n'
+    assert.deepEqual(sdpFacts(plain).codecs, ['PCMA', 'PCMU'])
+    assert.isFalse(sdpFacts(plain).webrtc)
+    assert.equal(sdpFacts(plain + 'a=sendonly\r\n').direction, 'sendonly')
+    assert.equal(sdpFacts('v=0\r\nc=IN IP4 0.0.0.0\r\nm=audio 4000 RTP/AVP 0\r\n').direction, 'inactive')
+    assert.isTrue(isHold('sendonly'))
+    assert.isTrue(isHold('inactive'))
+    assert.isFalse(isHold('recvonly'))
+  })
+
+  test('no usable codec: an empty list (the B2BUA answers 488)', ({ assert }) => {
+    assert.deepEqual(sdpFacts('v=0\r\nm=audio 4000 RTP/AVP 9\r\na=rtpmap:9 G722/8000\r\n').codecs, [])
+    assert.deepEqual(sdpFacts('v=0\r\n').codecs, [])
+  })
+})

@@ -1,6 +1,12 @@
 import env from '#start/env'
 import app from '@adonisjs/core/services/app'
-import { defineConfig, syncDestination, targets } from '@adonisjs/core/logger'
+import { defineConfig, targets } from '@adonisjs/core/logger'
+
+/**
+ * Tests log into a file of their own process (tmp/logs/test-<pid>.log) instead of the terminal:
+ * the report stays readable, and the canary test reads every log line for secrets.
+ */
+export const TEST_LOG_FILE = app.inTest ? app.tmpPath('logs', `test-${process.pid}.log`) : undefined
 
 const loggerConfig = defineConfig({
   default: 'app',
@@ -9,14 +15,13 @@ const loggerConfig = defineConfig({
       enabled: true,
       name: 'fluffycall',
       level: env.get('LOG_LEVEL'),
-      desination: !app.inProduction ? await syncDestination() : undefined,
       // Credentials never reach a log line, whatever a caller passes in.
       redact: {
         paths: ['password', '*.password', 'authorization', '*.authorization', 'secret', '*.secret', 'token', '*.token'],
         censor: '[redacted]',
       },
       transport: {
-        targets: [targets.file({ destination: 1 })],
+        targets: [TEST_LOG_FILE ? targets.file({ destination: TEST_LOG_FILE, mkdir: true }) : targets.file({ destination: 1 })],
       },
     },
   },

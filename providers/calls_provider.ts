@@ -2,6 +2,7 @@ import type { ApplicationService } from '@adonisjs/core/types'
 import type B2bua from '#calls/b2bua/b2bua'
 import type { MediaEngine } from '#calls/media/types'
 import { CallGateRegistry } from '#calls/gates/call_gate'
+import readiness from '#core/services/readiness'
 import type { CallsConfig } from '#config/calls'
 
 /**
@@ -63,6 +64,19 @@ export default class CallsProvider {
   }
 
   /**
+   * Until the B2BUA is ready (crash recovery may take a moment), INVITEs get 503 with
+   * Retry-After: a carrier tries again or fails over instead of taking 480 as the callee's answer.
+   */
+  async start() {
+    if (this.app.getEnvironment() !== 'web' || this.app.getMode() === 'warmup') return
+    readiness.starting('calls')
+    const stack = await this.app.container.make('sip.stack')
+    stack.core.setInviteHandler((invite) =>
+      invite.reject(503, { reason: 'Starting', headers: [['Retry-After', '5']] })
+    )
+  }
+
+  /**
    * The web server takes calls at once. Tests start the B2BUA themselves (after their database
    * is migrated), because SIP stack tests install their own INVITE handlers.
    */
@@ -76,10 +90,14 @@ export default class CallsProvider {
     }
     b2bua.start()
     this.#b2bua = b2bua
+    readiness.ready('calls')
   }
 
   async shutdown() {
-    if (this.#b2bua) await this.#b2bua.drain()
+    if (this.#b2bua) {
+      readiness.draining('calls')
+      await this.#b2bua.drain()
+    }
     await this.#media?.close()
   }
 }

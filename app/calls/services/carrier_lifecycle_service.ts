@@ -12,6 +12,7 @@ import SubProcessorChange from '#calls/models/sub_processor_change'
 import CarrierDirectory, { type CarrierView } from '#calls/services/carrier_directory'
 import CarrierAnnouncementMailJob from '#calls/jobs/carrier_announcement_mail_job'
 import queue from '#core/services/queue'
+import logger from '@adonisjs/core/services/logger'
 
 export class CarrierLifecycleError extends Error {
   constructor(public code: 'unknown' | 'not_allowed' | 'not_yet_effective' | 'date_in_past' | 'disabled_in_config') {
@@ -118,6 +119,8 @@ export default class CarrierLifecycleService {
     state.credentialsUpdatedAt = DateTime.utc()
     await state.save()
     await this.manager.forget(name)
+    // Which fields changed, never their values (the canary test reads every log line).
+    logger.info({ carrier: name, fields: changed }, 'carrier credentials changed')
     await AuditLog.record({
       action: 'carrier.credentials.changed',
       actor,

@@ -1,3 +1,4 @@
+import readiness from '#core/services/readiness'
 import type { HttpContext } from '@adonisjs/core/http'
 import db from '@adonisjs/lucid/services/db'
 import app from '@adonisjs/core/services/app'
@@ -29,7 +30,9 @@ export default class HealthController {
     } else {
       checks.redis = 'not_configured'
     }
-    const ready = !Object.values(checks).includes('failed')
-    return response.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not_ready', checks })
+    const ready = !Object.values(checks).includes('failed') && readiness.allReady
+    return response
+      .status(ready ? 200 : 503)
+      .json({ status: ready ? 'ready' : 'not_ready', checks, parts: readiness.parts })
   }
 }

@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto'
+import { existsSync, readFileSync } from 'node:fs'
+import logger from '@adonisjs/core/services/logger'
+import { TEST_LOG_FILE } from '#config/logger'
 import { test } from '@japa/runner'
 import { DateTime } from 'luxon'
 import app from '@adonisjs/core/services/app'
@@ -10,6 +13,23 @@ import { makeUser } from '#tests/support/accounts'
 import { enableTwoFactor } from '#tests/support/two_factor'
 import { fakeCarriers } from '#tests/support/carriers'
 import { auditMark, auditSince } from '#tests/support/audit'
+
+/**
+ * The test process's log file (config/logger.ts) up to a marker written now: the logger writes
+ * through a worker thread, so the marker shows when everything before it has reached the file.
+ */
+async function logLinesUntilMarker() {
+  if (!TEST_LOG_FILE) throw new Error('tests log into a file (config/logger.ts)')
+  const marker = `log-marker-${randomBytes(6).toString('hex')}`
+  logger.warn({ marker }, 'canary check')
+  const deadline = Date.now() + 10_000
+  for (;;) {
+    const text = existsSync(TEST_LOG_FILE) ? readFileSync(TEST_LOG_FILE, 'utf8') : ''
+    if (text.includes(marker)) return text
+    if (Date.now() > deadline) throw new Error(`the log marker did not reach ${TEST_LOG_FILE}`)
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+}
 
 /** Every row of every table, as text: where a plain secret would show up if it were stored. */
 async function rawDatabase() {
@@ -30,7 +50,7 @@ test.group('Carrier credentials stay secret', (group) => {
   group.each.setup(() => testUtils.db().withGlobalTransaction())
   group.each.setup(() => fakeCarriers())
 
-  test('a canary password is used by the plugin but absent from pages, JSON, audit and the raw database', async ({ client, assert }) => {
+  test('a canary password is used by the plugin but absent from pages, JSON, audit, log lines and the raw database', async ({ client, assert }) => {
     const canary = `canary-${randomBytes(8).toString('hex')}`
     const canaryUser = `user-${randomBytes(6).toString('hex')}`
     const mark = await auditMark()
@@ -87,5 +107,11 @@ test.group('Carrier credentials stay secret', (group) => {
     assert.include(raw, state.credentials_sealed, 'the dump covers the sealed credentials')
     assert.notInclude(raw, canary)
     assert.notInclude(raw, canaryUser)
+
+    // Every log line of this process so far: the credential change was logged, its values not.
+    const lines = await logLinesUntilMarker()
+    assert.match(lines, /"carrier":"eu_alpha".*carrier credentials changed/)
+    assert.notInclude(lines, canary)
+    assert.notInclude(lines, canaryUser)
   })
 })

@@ -142,6 +142,8 @@ async function trySipp(options: SippOptions): Promise<SippProcess | undefined> {
       typeof options.keys === 'function' ? options.keys(port) : (options.keys ?? {})
     ).flatMap(([name, value]) => ['-key', name, value]),
     ...(options.extraArgs ?? []),
+    // sipp's media port defaults to 6000 for every sipp: a free one each, unless the test chose.
+    ...(options.extraArgs?.includes('-mp') ? [] : ['-mp', String(await freePort('udp', localIp))]),
   ]
   const child = spawn(SIPP, args, { cwd: directory })
   let output = ''

@@ -21,7 +21,7 @@ export async function loopbackCarriers(ports: Record<string, number>) {
       regions: {
         eu: {
           carriers: Object.fromEntries(names.map((name) => [name, carriers.local({ port: ports[name] })])),
-          emergencyCarriers: [names[0]],
+          emergencyCarriers: names.slice(0, 1),
         },
       },
       nonCarrierSubProcessors: [],

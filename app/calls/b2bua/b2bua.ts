@@ -23,6 +23,7 @@ import { carrierInvite, sdp, sdpOf, type CallingParty } from '#calls/b2bua/carri
 import { sdpFacts } from '#calls/b2bua/sdp_facts'
 import type { CallsConfig } from '#config/calls'
 import type { RefusalReason } from '#calls/routing/route_resolver'
+import { emergencyNumberOf } from '#calls/routing/dialled_number'
 
 export interface B2buaLogger {
   info(details: Record<string, unknown>, message: string): void
@@ -167,7 +168,10 @@ export default class B2bua {
   }
 
   #receive(invite: IncomingInvite) {
-    if (this.#draining) {
+    // A draining node still takes 110/112: the caller may have no other way to reach help.
+    const uri = invite.request.uri
+    const emergency = uri instanceof SipUri && emergencyNumberOf(decodeURIComponent(uri.user ?? '')) !== null
+    if (this.#draining && !emergency) {
       invite.reject(503, { headers: [['Retry-After', '30']], reason: 'Shutting down' })
       return
     }

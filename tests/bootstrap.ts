@@ -14,11 +14,8 @@ import { chromium } from 'playwright-core'
 import { spec } from '@japa/runner/reporters'
 import { installRbacDefaults } from '#accounts/services/rbac_defaults'
 import { summaryReporter } from '#tests/support/summary_reporter'
+import { CHROMIUM, CHROMIUM_ARGS } from '#tests/support/chromium'
 
-/**
- * Browser tests drive Debian's Chromium (never a downloaded browser), headless.
- */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 
 export const plugins: Config['plugins'] = [
   assert(),
@@ -36,15 +33,7 @@ export const plugins: Config['plugins'] = [
         ...options,
         executablePath: CHROMIUM,
         headless: true,
-        args: [
-          '--no-sandbox',
-          '--disable-gpu',
-          '--disable-quic',
-          '--no-first-run',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--disable-sync',
-        ],
+        args: CHROMIUM_ARGS,
       }),
   }),
   sessionBrowserClient(app),

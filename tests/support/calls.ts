@@ -1,4 +1,5 @@
 import app from '@adonisjs/core/services/app'
+import db from '@adonisjs/lucid/services/db'
 import { DateTime } from 'luxon'
 import { carriers, defineConfig } from '#calls/carriers/define_config'
 import CarrierState from '#calls/models/carrier_state'
@@ -56,5 +57,19 @@ export async function completedCdr(ms = 10_000): Promise<CallRecord> {
     if (record?.endedAt) return record
     if (Date.now() > deadline) throw new Error(`no completed CDR within ${ms} ms (newest: ${JSON.stringify(record?.serialize())})`)
     await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+}
+
+/**
+ * Browser tests run outside a transaction: what a phone test left for its users (bindings,
+ * web phone logins, numbers, CDRs) is removed here, before the users themselves.
+ */
+export async function forgetPhoneUsers(userIds: number[]) {
+  const stack = await app.container.make('sip.stack')
+  for (const userId of userIds.splice(0)) {
+    for (const binding of await stack.registrar.registrar.lookupUser(userId)) await stack.registrar.bindings.remove(binding)
+    await db.from('web_phone_credentials').where('user_id', userId).delete()
+    await db.from('phone_numbers').where('user_id', userId).delete()
+    await db.from('call_records').where('user_id', userId).delete()
   }
 }

@@ -1,6 +1,5 @@
 import { randomInt } from 'node:crypto'
 import { DateTime } from 'luxon'
-import encryption from '@adonisjs/core/services/encryption'
 import type User from '#accounts/models/user'
 import AuditLog from '#accounts/services/audit_log'
 import { sqlTime } from '#core/sql_time'
@@ -8,17 +7,14 @@ import SipDevice from '#calls/models/sip_device'
 import RegistrationEvictor from '#calls/services/registration_evictor'
 import WebPhoneCredentialService from '#calls/services/web_phone_credential_service'
 import Registrar from '#calls/sip/registrar/registrar'
-import { DigestAlgorithm, computeHa1 } from '#calls/sip/auth/digest'
+import { openHa1, randomSipUsername, sealHa1 } from '#calls/services/sealed_ha1'
 import type { SipCredential, SipCredentialStore } from '#calls/sip/registrar/sip_credential'
 import { configuredRealm } from '#calls/sip/registrar/registrar_settings'
 
-/** Encryption purpose of the HA1 columns: a value sealed for another purpose does not open here. */
-const HA1_PURPOSE = 'sip-ha1'
 /** Letters and digits that cannot be mistaken for each other when typed into a phone's keypad UI. */
 const PASSWORD_ALPHABET = 'abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789'
 /** 22 characters of 56: about 128 bits, out of reach of any online guessing. */
 const PASSWORD_LENGTH = 22
-const USERNAME_ALPHABET = 'abcdefghijkmnpqrstuvwxyz23456789'
 const USERNAME_LENGTH = 10
 
 export interface CreatedSipDevice {
@@ -63,8 +59,7 @@ export default class SipDeviceService implements SipCredentialStore {
       label,
       sipUsername: username,
       realm: this.realm,
-      ha1Md5: this.#seal(computeHa1(DigestAlgorithm.Md5, username, this.realm, password)),
-      ha1Sha256: this.#seal(computeHa1(DigestAlgorithm.Sha256, username, this.realm, password)),
+      ...sealHa1(username, this.realm, password),
       revokedAt: null,
       lastRegisteredAt: null,
     })
@@ -124,15 +119,10 @@ export default class SipDeviceService implements SipCredentialStore {
     if (!device) {
       return this.webPhones.findByUsername(username)
     }
-    const md5 = this.#open(device.ha1Md5)
-    const sha256 = this.#open(device.ha1Sha256)
     return {
       username: device.sipUsername,
       realm: device.realm,
-      ha1: {
-        ...(md5 ? { [DigestAlgorithm.Md5]: md5 } : {}),
-        ...(sha256 ? { [DigestAlgorithm.Sha256]: sha256 } : {}),
-      },
+      ha1: openHa1(device),
       userId: device.userId,
       companyId: device.companyId,
       deviceId: device.id,
@@ -151,19 +141,10 @@ export default class SipDeviceService implements SipCredentialStore {
       .update({ last_registered_at: sqlTime(DateTime.fromJSDate(at)) })
   }
 
-  #seal(ha1: string): string {
-    return encryption.encrypt(ha1, undefined, HA1_PURPOSE)
-  }
-
-  /** Null when the value does not open (e.g. sealed under a rotated-out key): the device cannot log in. */
-  #open(sealed: string): string | null {
-    return encryption.decrypt<string>(sealed, HA1_PURPOSE)
-  }
-
   async #unusedUsername(): Promise<string> {
     // 32^10 names make a collision unlikely; checking keeps the unique index from ever firing.
     for (;;) {
-      const username = `fc${randomString(USERNAME_ALPHABET, USERNAME_LENGTH)}`
+      const username = randomSipUsername('fc', USERNAME_LENGTH)
       if (!(await SipDevice.findBy('sipUsername', username))) {
         return username
       }

@@ -1,6 +1,5 @@
-import { createHash, randomBytes, randomInt } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import { DateTime } from 'luxon'
-import encryption from '@adonisjs/core/services/encryption'
 import app from '@adonisjs/core/services/app'
 import db from '@adonisjs/lucid/services/db'
 import type User from '#accounts/models/user'
@@ -9,7 +8,7 @@ import { sqlTime } from '#core/sql_time'
 import WebPhoneCredential from '#calls/models/web_phone_credential'
 import NumberService from '#calls/services/number_service'
 import RegistrationEvictor from '#calls/services/registration_evictor'
-import { DigestAlgorithm, computeHa1 } from '#calls/sip/auth/digest'
+import { openHa1, randomSipUsername, sealHa1 } from '#calls/services/sealed_ha1'
 import Registrar from '#calls/sip/registrar/registrar'
 import type { SipCredential } from '#calls/sip/registrar/sip_credential'
 import { configuredRealm } from '#calls/sip/registrar/registrar_settings'
@@ -23,9 +22,6 @@ export const SIP_WEBSOCKET_PATH = '/sip'
 /** Live logins per user (one per open tab); the oldest are revoked beyond this. */
 export const MAX_LIVE_CREDENTIALS_PER_USER = 10
 
-/** Same purpose as the SIP devices' HA1 columns: both are opened only by the digest server. */
-const HA1_PURPOSE = 'sip-ha1'
-const USERNAME_ALPHABET = 'abcdefghijkmnpqrstuvwxyz23456789'
 const USERNAME_LENGTH = 16
 
 export type RevocationReason =
@@ -84,8 +80,7 @@ export default class WebPhoneCredentialService {
       userId: user.id,
       sipUsername: username,
       realm: this.realm,
-      ha1Md5: this.#seal(computeHa1(DigestAlgorithm.Md5, username, this.realm, password)),
-      ha1Sha256: this.#seal(computeHa1(DigestAlgorithm.Sha256, username, this.realm, password)),
+      ...sealHa1(username, this.realm, password),
       sessionDigest: sessionDigest(context.sessionId),
       expiresAt: this.now().plus({ hours: WEB_PHONE_CREDENTIAL_HOURS }),
       revokedAt: null,
@@ -136,15 +131,10 @@ export default class WebPhoneCredentialService {
       .select('web_phone_credentials.*')
       .first()
     if (!credential) return undefined
-    const md5 = this.#open(credential.ha1Md5)
-    const sha256 = this.#open(credential.ha1Sha256)
     return {
       username: credential.sipUsername,
       realm: credential.realm,
-      ha1: {
-        ...(md5 ? { [DigestAlgorithm.Md5]: md5 } : {}),
-        ...(sha256 ? { [DigestAlgorithm.Sha256]: sha256 } : {}),
-      },
+      ha1: openHa1(credential),
       userId: credential.userId,
       companyId: credential.companyId,
       webPhoneCredentialId: credential.id,
@@ -231,18 +221,9 @@ export default class WebPhoneCredentialService {
     }
   }
 
-  #seal(ha1: string): string {
-    return encryption.encrypt(ha1, undefined, HA1_PURPOSE)
-  }
-
-  #open(sealed: string): string | null {
-    return encryption.decrypt<string>(sealed, HA1_PURPOSE)
-  }
-
   async #unusedUsername(): Promise<string> {
     for (;;) {
-      const suffix = Array.from({ length: USERNAME_LENGTH }, () => USERNAME_ALPHABET[randomInt(USERNAME_ALPHABET.length)]).join('')
-      const username = `wp${suffix}`
+      const username = randomSipUsername('wp', USERNAME_LENGTH)
       if (!(await WebPhoneCredential.findBy('sipUsername', username))) return username
     }
   }

@@ -1,7 +1,7 @@
 import { test } from '@japa/runner'
 import app from '@adonisjs/core/services/app'
-import db from '@adonisjs/lucid/services/db'
 import PhoneNumber from '#calls/models/phone_number'
+import { forgetPhoneUsers } from '#tests/support/calls'
 import { Created, loginThroughForm, uniqueCompany, uniqueUser } from '#tests/support/browser'
 
 /**
@@ -16,12 +16,7 @@ test.group('Web phone in the browser', (group) => {
   const created = new Created()
   const userIds: number[] = []
   group.each.teardown(async () => {
-    const stack = await app.container.make('sip.stack')
-    for (const userId of userIds.splice(0)) {
-      for (const binding of await stack.registrar.registrar.lookupUser(userId)) await stack.registrar.bindings.remove(binding)
-      await db.from('web_phone_credentials').where('user_id', userId).delete()
-      await db.from('phone_numbers').where('user_id', userId).delete()
-    }
+    await forgetPhoneUsers(userIds)
     await created.cleanup()
   })
 

@@ -1,10 +1,11 @@
 import { test } from '@japa/runner'
 import app from '@adonisjs/core/services/app'
-import db from '@adonisjs/lucid/services/db'
-import { chromium, type Browser } from 'playwright-core'
+import type { Browser } from 'playwright-core'
 import PhoneNumber from '#calls/models/phone_number'
 import type IncomingInvite from '#calls/sip/ua/incoming_invite'
 import type SipUri from '#calls/sip/message/sip_uri'
+import { launchPhoneBrowser } from '#tests/support/chromium'
+import { forgetPhoneUsers } from '#tests/support/calls'
 import { Created, loginThroughForm, uniqueCompany, uniqueUser } from '#tests/support/browser'
 
 /**
@@ -14,27 +15,7 @@ import { Created, loginThroughForm, uniqueCompany, uniqueUser } from '#tests/sup
  * Chromium runs with a fake microphone, as the real web phone tests do.
  */
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 const REGISTERED = '#web-phone[data-phone-state="registered"]'
-
-async function fakeMediaBrowser(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--use-fake-device-for-media-stream',
-      '--use-fake-ui-for-media-stream',
-      '--allow-loopback-in-peer-connection',
-    ],
-  })
-}
 
 test.group('Web phone in the browser: placing calls', (group) => {
   const created = new Created()
@@ -44,11 +25,7 @@ test.group('Web phone in the browser: placing calls', (group) => {
     const stack = await app.container.make('sip.stack')
     stack.core.setInviteHandler(undefined)
     await browser?.close()
-    for (const userId of userIds.splice(0)) {
-      for (const binding of await stack.registrar.registrar.lookupUser(userId)) await stack.registrar.bindings.remove(binding)
-      await db.from('web_phone_credentials').where('user_id', userId).delete()
-      await db.from('phone_numbers').where('user_id', userId).delete()
-    }
+    await forgetPhoneUsers(userIds)
     await created.cleanup()
   })
 
@@ -69,7 +46,7 @@ test.group('Web phone in the browser: placing calls', (group) => {
       answer(invite)
     })
 
-    browser = await fakeMediaBrowser()
+    browser = await launchPhoneBrowser()
     const context = await browser.newContext({
       baseURL: `http://${process.env.HOST}:${process.env.PORT}`,
       locale: 'de-DE',

@@ -1,12 +1,12 @@
 import { test } from '@japa/runner'
 import app from '@adonisjs/core/services/app'
-import db from '@adonisjs/lucid/services/db'
-import { chromium, type Browser, type Page } from 'playwright-core'
+import type { Browser, Page } from 'playwright-core'
 import PhoneNumber from '#calls/models/phone_number'
 import CallRecord from '#calls/models/call_record'
+import { launchPhoneBrowser } from '#tests/support/chromium'
 import { Created, loginThroughForm, uniqueCompany, uniqueUser } from '#tests/support/browser'
 import { freePort, startSipp, type SippProcess } from '#tests/support/sip_peers'
-import { loopbackCarriers, startB2bua } from '#tests/support/calls'
+import { forgetPhoneUsers, loopbackCarriers, startB2bua } from '#tests/support/calls'
 import { alawToneWav, captureRtp, packetRate, type RtpPacket } from '#tests/support/rtp_capture'
 
 /**
@@ -16,29 +16,8 @@ import { alawToneWav, captureRtp, packetRate, type RtpPacket } from '#tests/supp
  * its own tone for a few seconds only, and the browser must stop receiving when sipp stops.
  */
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 const PHONE = '#web-phone'
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
-
-async function fakeMediaBrowser(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--use-fake-device-for-media-stream',
-      '--use-fake-ui-for-media-stream',
-      '--allow-loopback-in-peer-connection',
-      '--autoplay-policy=no-user-gesture-required',
-    ],
-  })
-}
 
 async function openPhone(browser: Browser, email: string): Promise<Page> {
   const context = await browser.newContext({
@@ -108,13 +87,7 @@ test.group('Web phone calls through the B2BUA (Chromium, werift, sipp)', (group)
   })
   group.each.teardown(async () => {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
-    const stack = await app.container.make('sip.stack')
-    for (const userId of userIds.splice(0)) {
-      for (const binding of await stack.registrar.registrar.lookupUser(userId)) await stack.registrar.bindings.remove(binding)
-      await db.from('web_phone_credentials').where('user_id', userId).delete()
-      await db.from('phone_numbers').where('user_id', userId).delete()
-      await db.from('call_records').where('user_id', userId).delete()
-    }
+    await forgetPhoneUsers(userIds)
     await created.cleanup()
   })
 
@@ -129,7 +102,7 @@ test.group('Web phone calls through the B2BUA (Chromium, werift, sipp)', (group)
     const capture = await captureRtp(mediaPort)
     const sipp = await carrier('carrier_web_phone.xml', mediaPort)
     cleanups.push(sipp.stop, await loopbackCarriers({ loop: sipp.port }))
-    const browser = await fakeMediaBrowser()
+    const browser = await launchPhoneBrowser()
     cleanups.push(() => browser.close())
     const page = await openPhone(browser, user.email)
 
@@ -206,7 +179,7 @@ test.group('Web phone calls through the B2BUA (Chromium, werift, sipp)', (group)
     const ours = `+4930${String(Date.now()).slice(-8)}`
     await PhoneNumber.create({ number: ours, carrierName: 'loop', companyId: company.id, userId: user.id })
 
-    const browser = await fakeMediaBrowser()
+    const browser = await launchPhoneBrowser()
     cleanups.push(() => browser.close())
     const first = await openPhone(browser, user.email)
     const second = await openPhone(browser, user.email)
@@ -251,7 +224,7 @@ test.group('Web phone calls through the B2BUA (Chromium, werift, sipp)', (group)
     userIds.push(user.id)
     // No carrier at all: the echo number must not need one.
     cleanups.push(await loopbackCarriers({}))
-    const browser = await fakeMediaBrowser()
+    const browser = await launchPhoneBrowser()
     cleanups.push(() => browser.close())
     const page = await openPhone(browser, user.email)
 

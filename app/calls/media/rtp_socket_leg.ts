@@ -4,6 +4,8 @@ import { randomInt } from 'node:crypto'
 import OutboundRtpStream from '#calls/media/outbound_rtp_stream'
 import { PacketKind, rtpPayloadOffset } from '#calls/media/rtp_header'
 import type { PacketReceiver, RelayLeg } from '#calls/media/relay_leg'
+import SdesNegotiation, { AUTH_FAILED } from '#calls/media/sdp/sdes_negotiation'
+import type { SdesSuite } from '#calls/media/sdp/sdes_crypto'
 import {
   buildAudioSdp,
   canReceive,
@@ -34,6 +36,8 @@ export interface RtpSocketLegOptions {
   bindAddress: string
   announcedIp: string
   latching: boolean
+  /** SDES-SRTP (RFC 4568) required: RTP/SAVP with a=crypto keys, plain RTP refused. */
+  srtp?: boolean
   /** Called once when the leg closes (gives the port back to the pool). */
   onClosed?: () => void
 }
@@ -48,9 +52,12 @@ function literalLookup(
 }
 
 /**
- * A plain RTP leg towards a carrier or a SIP phone: one UDP socket, symmetric RTP (we send from
+ * An RTP leg towards a carrier or a SIP phone: one UDP socket, symmetric RTP (we send from
  * the port we receive on), packets accepted only from the address and port the peer signalled,
  * or, with latching, from the signalled IP on any port, after which we send to that port.
+ * With `srtp` the leg speaks SDES-SRTP only (RTP/SAVP, our SrtpContext); without it, plain
+ * RTP/AVP only, and crypto lines in a peer's SDP are never used. RTCP is not handled (the odd
+ * port stays unbound, RTCP on the RTP port is dropped), so there is no SRTCP either.
  */
 export default class RtpSocketLeg implements RtpLeg, RelayLeg {
   readonly kind = 'rtp' as const
@@ -64,6 +71,9 @@ export default class RtpSocketLeg implements RtpLeg, RelayLeg {
   #onClosed?: () => void
   #closeListeners: (() => void)[] = []
   #closed = false
+  #sdes: SdesNegotiation | null
+  /** SRTP packets from the signalled address that failed authentication (also in packetsRejected). */
+  authenticationFailures = 0
 
   /** Where packets may come from; stays set during c=0.0.0.0 hold (the peer may still send). */
   #acceptIp: string | null = null
@@ -92,6 +102,7 @@ export default class RtpSocketLeg implements RtpLeg, RelayLeg {
     this.#announcedIp = options.announcedIp
     this.#latching = options.latching
     this.#onClosed = options.onClosed
+    this.#sdes = options.srtp ? new SdesNegotiation() : null
     socket.on('message', this.#onMessage)
     // A late ICMP error or a send to an unreachable peer must not crash the process
     socket.on('error', () => {})
@@ -126,6 +137,11 @@ export default class RtpSocketLeg implements RtpLeg, RelayLeg {
     return this.#peerHolds
   }
 
+  /** The SDES suite in use; null on a plain leg or before the negotiation. */
+  get srtpSuite(): SdesSuite | null {
+    return this.#sdes?.suite ?? null
+  }
+
   #onMessage = (packet: Buffer, rinfo: dgram.RemoteInfo) => {
     if (rinfo.address !== this.#acceptIp) {
       this.stats.packetsRejected++
@@ -137,11 +153,22 @@ export default class RtpSocketLeg implements RtpLeg, RelayLeg {
         return
       }
     }
+    let length = packet.length
+    if (this.#sdes !== null) {
+      const srtp = this.#sdes.inbound
+      if (srtp === null) return
+      length = srtp.unprotect(packet, length)
+      if (length === AUTH_FAILED) {
+        this.authenticationFailures++
+        this.stats.packetsRejected++
+      }
+      if (length < 0) return
+    }
+    // Latch only to a packet that passed authentication: a forged one must not steal the stream
     if (this.#latching && !this.#latched) {
       this.#remotePort = rinfo.port
       this.#latched = true
     }
-    const length = packet.length
     const offset = rtpPayloadOffset(packet, length)
     if (offset < 0) return
     this.stats.packetsReceived++
@@ -156,13 +183,20 @@ export default class RtpSocketLeg implements RtpLeg, RelayLeg {
     this.#receiver = receiver
   }
 
-  sendRelayed(packet: Buffer, length: number, _payloadOffset: number, kind: PacketKind): boolean {
+  sendRelayed(packet: Buffer, length: number, payloadOffset: number, kind: PacketKind): boolean {
     if (!this.#sendAllowed) return false
     const pt = kind === PacketKind.Audio ? this.#sendAudioPt : this.#sendDtmfPt
     if (pt < 0) return false
+    const srtp = this.#sdes === null ? null : this.#sdes.outbound
+    if (this.#sdes !== null && srtp === null) return false
     packet[1] = (packet[1] & 0x80) | pt
     this.#outbound.rewrite(packet, kind === PacketKind.Audio)
-    this.#socket.send(packet, 0, length, this.#remotePort, this.#acceptIp!)
+    if (srtp) {
+      const encrypted = srtp.protect(packet, length, payloadOffset)
+      this.#socket.send(encrypted, 0, encrypted.length, this.#remotePort, this.#acceptIp!)
+    } else {
+      this.#socket.send(packet, 0, length, this.#remotePort, this.#acceptIp!)
+    }
     this.stats.packetsSent++
     return true
   }
@@ -184,6 +218,9 @@ export default class RtpSocketLeg implements RtpLeg, RelayLeg {
     }
     const dtmfPt = options.dtmf === false ? null : telephoneEvent8000(offer)
     const direction = ourDirection(offer, options.direction)
+    // Last fallible step: a refused offer leaves the leg as it was
+    const sdes = this.#sdes?.answer(offer)
+    sdes?.commit()
     const media = this.#apply(offer, chosen, chosen.payloadType, dtmfPt, dtmfPt, direction)
     const sdp = buildAudioSdp({
       sessionId: this.#sessionId,
@@ -193,6 +230,7 @@ export default class RtpSocketLeg implements RtpLeg, RelayLeg {
       audio: [chosen],
       dtmfPayloadType: dtmfPt,
       direction,
+      crypto: sdes ? [sdes.attribute] : undefined,
     })
     return { sdp, media }
   }
@@ -212,6 +250,7 @@ export default class RtpSocketLeg implements RtpLeg, RelayLeg {
       audio,
       dtmfPayloadType: dtmf ? DTMF_PT : null,
       direction,
+      crypto: this.#sdes?.offer(),
     })
   }
 
@@ -225,7 +264,9 @@ export default class RtpSocketLeg implements RtpLeg, RelayLeg {
     const ours = offer.audio.find((entry) => entry.codec === chosen.codec)!
     const dtmfPt = offer.dtmf ? telephoneEvent8000(answer) : null
     const direction = ourDirection(answer, offer.direction)
+    const commitSdes = this.#sdes?.applyAnswer(answer)
     this.#pendingOffer = null
+    commitSdes?.()
     return this.#apply(answer, chosen, ours.payloadType, dtmfPt, dtmfPt === null ? null : DTMF_PT, direction)
   }
 
@@ -248,11 +289,14 @@ export default class RtpSocketLeg implements RtpLeg, RelayLeg {
   #readPeerSdp(sdp: string): AudioDescription {
     const description = parseAudioSdp(sdp)
     if (description.port === 0) throw new MediaNegotiationError('The audio stream was rejected (port 0)')
-    if (description.protocol !== 'RTP/AVP') {
+    const wanted = this.#sdes ? 'RTP/SAVP' : 'RTP/AVP'
+    if (description.protocol !== wanted) {
       throw new MediaNegotiationError(
-        description.protocol.includes('SAVP')
-          ? `Secure RTP (${description.protocol}) is not supported on RTP legs yet`
-          : `Unsupported media transport ${description.protocol}`
+        this.#sdes
+          ? `This leg requires SDES-SRTP (RTP/SAVP with a=crypto), the peer sent ${description.protocol}`
+          : description.protocol.includes('SAVP')
+            ? `Secure RTP (${description.protocol}) is not enabled on this leg (SDES needs srtp: 'sdes' over TLS)`
+            : `Unsupported media transport ${description.protocol}`
       )
     }
     if (!isIP(description.address)) {

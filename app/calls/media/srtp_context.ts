@@ -8,15 +8,15 @@ import {
 } from 'node:crypto'
 
 /**
- * Our own SRTP transform (RFC 3711 AES_CM_128_HMAC_SHA1_80, RFC 7714 AEAD_AES_128_GCM) on the
- * master keys werift's DTLS handshake exports. werift's SRTP creates ciphers from Buffer keys
+ * Our own SRTP transform (RFC 3711 AES_CM_128_HMAC_SHA1_80 and _32, RFC 7714 AEAD_AES_128_GCM)
+ * on the master keys werift's DTLS handshake exports or SDES (RFC 4568) signals. werift's SRTP creates ciphers from Buffer keys
  * and several object graphs per packet (7x slower on Node 24, see docs/telephony-notes.md). Here
  * the AES-CM keystream comes from one long-lived ECB cipher (no key set-up per packet), HMAC is
  * two one-shot hashes, GCM keys are KeyObjects, packets are decrypted in place, and failures are
  * return values, not exceptions.
  */
 
-export type SrtpProfile = 'AES_CM_128_HMAC_SHA1_80' | 'AEAD_AES_128_GCM'
+export type SrtpProfile = 'AES_CM_128_HMAC_SHA1_80' | 'AES_CM_128_HMAC_SHA1_32' | 'AEAD_AES_128_GCM'
 
 /** werift's / IANA's DTLS-SRTP protection profile numbers (RFC 5764, RFC 7714). */
 export const SRTP_PROFILE_IDS: Record<number, SrtpProfile> = {
@@ -107,8 +107,9 @@ function acceptRoc(state: RocState, roc: number, seq: number) {
 }
 
 class AesCmHmacSha1Context implements SrtpContext {
-  readonly profile = 'AES_CM_128_HMAC_SHA1_80' as const
-  readonly overhead = 10
+  readonly profile: 'AES_CM_128_HMAC_SHA1_80' | 'AES_CM_128_HMAC_SHA1_32'
+  /** The HMAC-SHA1 tag truncated to 80 or 32 bits (RFC 3711 §5.2, RFC 4568 §6.2). */
+  readonly overhead: number
   #ecb: Cipheriv
   /** HMAC-SHA1 as two one-shot hashes over (key ^ ipad | message) and (key ^ opad | inner):
    * createHmac with a KeyObject costs more on Node 24 in KeyObject slot lookups than the hashing. */
@@ -120,7 +121,13 @@ class AesCmHmacSha1Context implements SrtpContext {
   #counters = Buffer.alloc(MAX_PACKET)
   #counterViews: Buffer[] = []
 
-  constructor(masterKey: Buffer, masterSalt: Buffer) {
+  constructor(
+    masterKey: Buffer,
+    masterSalt: Buffer,
+    profile: 'AES_CM_128_HMAC_SHA1_80' | 'AES_CM_128_HMAC_SHA1_32' = 'AES_CM_128_HMAC_SHA1_80'
+  ) {
+    this.profile = profile
+    this.overhead = profile === 'AES_CM_128_HMAC_SHA1_32' ? 4 : 10
     const key = deriveSessionKey(masterKey, masterSalt, 0, 16)
     const authKey = deriveSessionKey(masterKey, masterSalt, 1, 20)
     for (let i = 0; i < 64; i++) {
@@ -180,16 +187,18 @@ class AesCmHmacSha1Context implements SrtpContext {
     const seq = packet.readUInt16BE(2)
     const state = this.#rocs.get(ssrc, seq)
     const roc = this.#rocs.nextSendRoc(state, seq)
-    const out = Buffer.allocUnsafe(length + 10)
+    const tagLength = this.overhead
+    const out = Buffer.allocUnsafe(length + tagLength)
     packet.copy(out, 0, 0, payloadOffset)
     this.#crypt(packet, out, payloadOffset, length, ssrc, roc, seq)
     const digest = this.#authTag(out, length, roc)
-    digest.copy(out, length, 0, 10)
+    digest.copy(out, length, 0, tagLength)
     return out
   }
 
   unprotect(packet: Buffer, length: number, payloadOffset: number): number {
-    const plainLength = length - 10
+    const tagLength = this.overhead
+    const plainLength = length - tagLength
     if (plainLength < payloadOffset) return -1
     const ssrc = packet.readUInt32BE(8)
     const seq = packet.readUInt16BE(2)
@@ -197,7 +206,7 @@ class AesCmHmacSha1Context implements SrtpContext {
     const roc = estimateRoc(state, seq)
     const digest = this.#authTag(packet, plainLength, roc)
     let diff = 0
-    for (let i = 0; i < 10; i++) diff |= digest[i] ^ packet[plainLength + i]
+    for (let i = 0; i < tagLength; i++) diff |= digest[i] ^ packet[plainLength + i]
     if (diff !== 0) return -1
     this.#crypt(packet, packet, payloadOffset, plainLength, ssrc, roc, seq)
     acceptRoc(state, roc, seq)
@@ -274,5 +283,5 @@ export function createSrtpContext(
 ): SrtpContext {
   return profile === 'AEAD_AES_128_GCM'
     ? new AesGcmContext(masterKey, masterSalt)
-    : new AesCmHmacSha1Context(masterKey, masterSalt)
+    : new AesCmHmacSha1Context(masterKey, masterSalt, profile)
 }

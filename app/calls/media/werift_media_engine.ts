@@ -7,16 +7,15 @@ import PortPool from '#calls/media/port_pool'
 import { asRelayLeg, type RelayLeg } from '#calls/media/relay_leg'
 import RtpSocketLeg from '#calls/media/rtp_socket_leg'
 import WeriftWebRtcLeg from '#calls/media/werift_webrtc_leg'
-import {
-  MediaNegotiationError,
-  type BridgeOptions,
-  type MediaBridge,
-  type MediaEngine,
-  type MediaEngineConfig,
-  type MediaLeg,
-  type RtpLeg,
-  type RtpLegOptions,
-  type WebRtcLeg,
+import type {
+  BridgeOptions,
+  MediaBridge,
+  MediaEngine,
+  MediaEngineConfig,
+  MediaLeg,
+  RtpLeg,
+  RtpLegOptions,
+  WebRtcLeg,
 } from '#calls/media/types'
 
 /** How often a leg is retried on another port when a port is held by some other process. */
@@ -95,9 +94,6 @@ export default class WeriftMediaEngine implements MediaEngine {
   }
 
   async createRtpLeg(options: RtpLegOptions = {}): Promise<RtpLeg> {
-    if (options.srtp) {
-      throw new MediaNegotiationError('SDES-SRTP on RTP legs is not supported by this media engine yet; use plain RTP')
-    }
     let lastError: unknown
     for (let attempt = 0; attempt < BIND_ATTEMPTS; attempt++) {
       const port = this.#rtpPorts.acquire()
@@ -108,6 +104,7 @@ export default class WeriftMediaEngine implements MediaEngine {
           bindAddress: this.#rtpBindAddress,
           announcedIp: this.config.announcedIps[0],
           latching: options.latching ?? false,
+          srtp: options.srtp ?? false,
           onClosed: () => {
             this.#rtpPorts.release(port)
             this.#legs.delete(leg)

@@ -1,4 +1,10 @@
 import {
+  MAX_CRYPTO_LINES,
+  parseCryptoAttribute,
+  type SdesCrypto,
+  type SdesRejection,
+} from '#calls/media/sdp/sdes_crypto'
+import {
   MediaNegotiationError,
   type AudioCodecName,
   type MediaDirection,
@@ -29,8 +35,12 @@ export interface AudioDescription {
   direction: MediaDirection
   /** c=0.0.0.0 (RFC 2543 hold): the peer does not want to receive. */
   holdAddress: boolean
-  /** a=crypto lines present (SDES-SRTP). */
+  /** a=crypto lines present (SDES-SRTP), usable or not. */
   hasCrypto: boolean
+  /** The usable a=crypto lines of the audio stream, in the peer's order of preference. */
+  crypto: SdesCrypto[]
+  /** The a=crypto lines we cannot use, with the reason (for the 488's explanation). */
+  cryptoRejected: SdesRejection[]
 }
 
 /** Static payload types of RFC 3551 we understand without an rtpmap. */
@@ -77,7 +87,8 @@ export function parseAudioSdp(sdp: string): AudioDescription {
   for (const line of lines) {
     const type = line[0]
     const value = line.slice(2)
-    if (line[1] !== '=') fail(`malformed line "${line.slice(0, 40)}"`)
+    // Quoted for the 488 reason, but never the key material of a crypto line
+    if (line[1] !== '=') fail(`malformed line "${line.slice(0, 40).split('inline:')[0]}"`)
     if (type === 'm') {
       inAudio = false
       if (seenAudio || !value.startsWith('audio ')) continue
@@ -97,6 +108,8 @@ export function parseAudioSdp(sdp: string): AudioDescription {
         direction: sessionDirection,
         holdAddress: false,
         hasCrypto: false,
+        crypto: [],
+        cryptoRejected: [],
       }
       inAudio = true
       seenAudio = true
@@ -124,6 +137,12 @@ export function parseAudioSdp(sdp: string): AudioDescription {
       if (map) audio.rtpmaps.set(map[0], map[1])
     } else if (name === 'crypto') {
       audio.hasCrypto = true
+      if (audio.crypto.length + audio.cryptoRejected.length >= MAX_CRYPTO_LINES) continue
+      const result = parseCryptoAttribute(attribute)
+      if (!result.ok) audio.cryptoRejected.push(result.rejection)
+      else if (audio.crypto.some((entry) => entry.tag === result.crypto.tag)) {
+        audio.cryptoRejected.push({ tag: result.crypto.tag, reason: 'the tag is used twice' })
+      } else audio.crypto.push(result.crypto)
     }
   }
 
@@ -234,9 +253,11 @@ export interface AudioSdpInput {
   audio: { codec: AudioCodecName; payloadType: number }[]
   dtmfPayloadType: number | null
   direction: MediaDirection
+  /** SDES attribute values (`crypto:...`, see sdes_crypto.ts): the stream becomes RTP/SAVP. */
+  crypto?: string[]
 }
 
-/** Plain RTP/AVP SDP for carriers and SIP phones, 20 ms packets. */
+/** RTP/AVP SDP for carriers and SIP phones (RTP/SAVP with SDES keys), 20 ms packets. */
 export function buildAudioSdp(input: AudioSdpInput): string {
   const family = input.address.includes(':') ? 'IP6' : 'IP4'
   const pts = input.audio.map((entry) => entry.payloadType)
@@ -247,12 +268,13 @@ export function buildAudioSdp(input: AudioSdpInput): string {
     's=-',
     `c=IN ${family} ${input.address}`,
     't=0 0',
-    `m=audio ${input.port} RTP/AVP ${pts.join(' ')}`,
+    `m=audio ${input.port} ${input.crypto?.length ? 'RTP/SAVP' : 'RTP/AVP'} ${pts.join(' ')}`,
     ...input.audio.map((entry) => `a=rtpmap:${entry.payloadType} ${entry.codec}/8000`),
   ]
   if (input.dtmfPayloadType !== null) {
     lines.push(`a=rtpmap:${input.dtmfPayloadType} telephone-event/8000`, `a=fmtp:${input.dtmfPayloadType} 0-16`)
   }
   lines.push('a=ptime:20', `a=${input.direction}`)
+  for (const attribute of input.crypto ?? []) lines.push(`a=${attribute}`)
   return lines.join('\r\n') + '\r\n'
 }

@@ -123,12 +123,10 @@ export default class CarrierHealthMonitor {
     }
     const target = { host: profile.hosts[0], port: profile.port, transport: profile.transport }
     this.#registrationTarget = target
+    // No unregister of our own once the first outcome is in: stop() has queued one already, and
+    // the signalling applies them in call order. A late one could end a newer monitor's registration.
     signalling
       .register(target, auth, (update) => this.#registered(update))
-      .then(() => {
-        // Stopped while the first REGISTER was under way: the registration must not outlive us.
-        if (!this.#running) void signalling.unregister(target)
-      })
       .catch(() => {
         // No address for the registrar (DNS): try again after a check interval.
         if (!this.#running) return

@@ -41,6 +41,8 @@ const TARGET_TRANSPORTS: readonly SipTargetTransport[] = ['udp', 'tcp', 'tls']
 export default class SipStack {
   readonly resolver: SipResolver
   readonly carriers: SipCarrierSignalling
+  #stopListening: (() => void) | undefined
+  readonly #removals = new Set<Promise<void>>()
 
   constructor(
     readonly layer: SipTransportLayer,
@@ -64,6 +66,11 @@ export default class SipStack {
   /** Opens the sockets and routes what they receive to the core. */
   async start() {
     this.core.setHandler('REGISTER', (incoming) => this.#register(incoming))
+    this.#stopListening ??= this.layer.onConnectionClosed(({ connectionId }) => {
+      const removal = this.#dropBindingsOf(connectionId)
+      this.#removals.add(removal)
+      void removal.finally(() => this.#removals.delete(removal))
+    })
     this.layer.attach(this.core)
     await this.layer.start()
   }
@@ -96,18 +103,46 @@ export default class SipStack {
     await this.carriers.close()
     this.layer.detach()
     this.core.close()
+    // Closing the connections removes their bindings (in Redis, other nodes would try them);
+    // those removals finish before the store closes.
     await this.layer.close()
+    this.#stopListening?.()
+    this.#stopListening = undefined
+    await Promise.allSettled([...this.#removals])
     await this.registrar.bindings.close()
     await this.registrar.nonceCounts.close()
   }
 
   #register(incoming: IncomingRequest) {
+    const source = incoming.transaction.destination
     this.registrar.registrar
-      .handle(incoming.request, incoming.transaction.destination)
-      .then((response) => incoming.send(response))
+      .handle(incoming.request, source)
+      .then(async (response) => {
+        // The connection closed while the REGISTER was being checked: its close came too early
+        // to take the new binding with it.
+        if (source.connectionId !== undefined && !this.layer.hasConnection(source)) {
+          await this.#dropBindingsOf(source.connectionId)
+        }
+        incoming.send(response)
+      })
       .catch((error) => {
         this.logger.error({ err: error }, 'REGISTER failed')
         incoming.respond(500)
       })
+  }
+
+  /**
+   * A client on a stream connection (a browser tab, a TCP or TLS phone) is reachable only over
+   * that connection: once it closes, its bindings go, so inbound calls stop ringing it at once.
+   */
+  async #dropBindingsOf(connectionId: string): Promise<void> {
+    try {
+      const removed = await this.registrar.bindings.removeByConnection(connectionId)
+      if (removed.length > 0) {
+        this.logger.info({ connectionId, bindings: removed.length }, 'bindings of a closed connection removed')
+      }
+    } catch (error) {
+      this.logger.error({ err: error, connectionId }, 'bindings of a closed connection not removed')
+    }
   }
 }

@@ -1,23 +1,25 @@
 import { createHash } from 'node:crypto'
 import { test } from '@japa/runner'
-import app from '@adonisjs/core/services/app'
-import SipUri from '#calls/sip/message/sip_uri'
-import type SipStack from '#calls/sip/sip_stack'
-import type SipDialog from '#calls/sip/dialog/sip_dialog'
-import type SipResponse from '#calls/sip/message/sip_response'
-import type { SessionDescription } from '#calls/sip/dialog/session_description'
 import { DialogEndReason } from '#calls/sip/dialog/dialog_state'
-import type OutgoingInvite from '#calls/sip/ua/outgoing_invite'
 import { OutgoingInviteState } from '#calls/sip/ua/outgoing_invite'
 import type IncomingInvite from '#calls/sip/ua/incoming_invite'
 import {
-  freePort,
   LossyUdpRelay,
   startSipp,
-  startStunnel,
   type SippProcess,
   type Stunnel,
 } from '#tests/support/sip_peers'
+import {
+  callOut,
+  diagnosed,
+  localPort,
+  sdp,
+  sipStack,
+  tlsTunnelTo,
+  waitUntil,
+  withCallee,
+  within,
+} from '#tests/support/sip_test_stack'
 
 /**
  * Call flows of the SIP stack against real peers: sipp as callee (digest challenges, re-INVITE,
@@ -25,181 +27,6 @@ import {
  * front of sipp's TCP, as Debian's sipp has no TLS). Every test asserts sipp's exit code: sipp
  * exits 0 only when its scenario ran to its end for every call.
  */
-
-type Protocol = 'udp' | 'tcp' | 'tls'
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
-
-async function sipStack(): Promise<SipStack> {
-  const stack = await app.container.make('sip.stack')
-  if (!stack.layer.started) {
-    throw new Error('the SIP provider did not start the stack')
-  }
-  return stack
-}
-
-function localPort(stack: SipStack, protocol: Protocol): number {
-  const address = stack.layer.localAddress(protocol)
-  if (!address) throw new Error(`SIP ${protocol} is not listening`)
-  return address.port
-}
-
-function sdp(version: number): SessionDescription {
-  const body = [
-    'v=0',
-    `o=fluffycall 4711 ${version} IN IP4 127.0.0.1`,
-    's=-',
-    'c=IN IP4 127.0.0.1',
-    't=0 0',
-    'm=audio 40000 RTP/AVP 0 101',
-    'a=rtpmap:0 PCMU/8000',
-    'a=rtpmap:101 telephone-event/8000',
-    'a=sendrecv',
-    '',
-  ].join('\r\n')
-  return { body: Buffer.from(body), contentType: 'application/sdp' }
-}
-
-function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout
-  const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: nothing after ${ms} ms`)), ms)
-  })
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
-}
-
-async function waitUntil(condition: () => boolean, timeoutMs: number): Promise<number> {
-  const started = Date.now()
-  while (!condition()) {
-    if (Date.now() - started > timeoutMs) break
-    await sleep(50)
-  }
-  return Date.now() - started
-}
-
-interface OutgoingCall {
-  invite: OutgoingInvite
-  accepted: Promise<{ dialog: SipDialog; response: SipResponse }>
-  progress: Promise<SipResponse>
-  canceled: Promise<SipResponse>
-}
-
-/** core.invite with a delegate turned into promises. */
-function callOut(
-  stack: SipStack,
-  uri: string,
-  credentials?: { username: string; password: string }
-): OutgoingCall {
-  let accept!: (value: { dialog: SipDialog; response: SipResponse }) => void
-  let fail!: (error: Error) => void
-  let ringing!: (response: SipResponse) => void
-  let cancel!: (response: SipResponse) => void
-  const accepted = new Promise<{ dialog: SipDialog; response: SipResponse }>((resolve, reject) => {
-    accept = resolve
-    fail = reject
-  })
-  const progress = new Promise<SipResponse>((resolve) => (ringing = resolve))
-  const canceled = new Promise<SipResponse>((resolve) => (cancel = resolve))
-  // Whoever does not await one of these must not see an unhandled rejection.
-  accepted.catch(() => {})
-  const invite = stack.core.invite({
-    uri: SipUri.parse(uri),
-    description: sdp(1),
-    credentials,
-    delegate: {
-      onProgress: (response) => ringing(response),
-      onAccepted: (dialog, response) => accept({ dialog, response }),
-      onRejected: (response) => fail(new Error(`INVITE rejected ${response.status}`)),
-      onCanceled: (response) => cancel(response),
-    },
-  })
-  return { invite, accepted, progress, canceled }
-}
-
-/**
- * A sipp UAS reachable over `protocol`: for TLS, stunnel4 terminates TLS on its own port and
- * forwards to sipp's TCP listener. `uri` is what our client calls; the Contact sipp writes
- * (keywords chost/cport/ctransport) names the same address, so that in-dialog requests take
- * the same way.
- */
-async function sippCallee(
-  scenario: string,
-  protocol: Protocol,
-  options: { keys?: Record<string, string> } = {}
-): Promise<{ sipp: SippProcess; uri: string; stop: () => Promise<void> }> {
-  let stunnel: Stunnel | undefined
-  let publicPort: number | undefined
-  if (protocol === 'tls') {
-    publicPort = await freePort('tcp')
-  }
-  const sipp = await startSipp({
-    scenario,
-    transport: protocol === 'udp' ? 'u1' : 't1',
-    // The Contact names sipp's own port unless stunnel stands in front of it.
-    keys: (sippPort) => ({
-      chost: '127.0.0.1',
-      cport: String(publicPort ?? sippPort),
-      ctransport: protocol,
-      ...options.keys,
-    }),
-    traceMessages: true,
-    timeoutSeconds: 15,
-  })
-  const port = publicPort ?? sipp.port
-  if (protocol === 'tls') {
-    try {
-      // The stack's own development certificate (tests generate it in tmp/sip-tls).
-      stunnel = await startStunnel({
-        mode: 'server',
-        acceptPort: port,
-        connectPort: sipp.port,
-        certPath: app.tmpPath('sip-tls', 'cert.pem'),
-        keyPath: app.tmpPath('sip-tls', 'key.pem'),
-      })
-    } catch (error) {
-      sipp.stop()
-      throw error
-    }
-  }
-  const transport = protocol === 'udp' ? '' : `;transport=${protocol}`
-  return {
-    sipp,
-    uri: `sip:service@127.0.0.1:${port}${transport}`,
-    stop: async () => {
-      sipp.stop()
-      await stunnel?.stop()
-    },
-  }
-}
-
-/** Runs a test body; when it fails, the error carries sipp's screen, errors and messages. */
-async function diagnosed<T>(sipp: SippProcess, body: () => Promise<T>): Promise<T> {
-  try {
-    return await body()
-  } catch (error) {
-    sipp.kill()
-    const outcome = await sipp.done
-    if (error instanceof Error) {
-      error.message += `\n${sipp.describe(outcome)}\nmessages:\n${sipp.messages().slice(-4000)}`
-    }
-    throw error
-  }
-}
-
-/** A sipp callee for the length of `body`; failures carry sipp's account of the call. */
-async function withCallee(
-  scenario: string,
-  protocol: Protocol,
-  body: (callee: { sipp: SippProcess; uri: string }) => Promise<void>,
-  options: { keys?: Record<string, string> } = {}
-): Promise<void> {
-  const callee = await sippCallee(scenario, protocol, options)
-  try {
-    await diagnosed(callee.sipp, () => body(callee))
-  } finally {
-    await callee.stop()
-  }
-}
 
 const md5 = (text: string) => createHash('md5').update(text).digest('hex')
 
@@ -229,29 +56,36 @@ test.group('SIP calls: CANCEL leaves nothing behind', () => {
   // Timer M (64*T1 = 32 s, RFC 6026) after a 2xx, Timer K (T4 = 5 s) after CANCEL and BYE.
   const DRAIN_MS = 64 * 500 + 6000
 
-  test('CANCEL before the answer: 200 to the CANCEL, 487, ACK; then no dialog or transaction', async ({
-    assert,
-  }) => {
-    const stack = await sipStack()
-    await withCallee('uas_cancel.xml', 'udp', async (callee) => {
-      const call = callOut(stack, callee.uri)
-      const ringing = await within(call.progress, 5000, '180 Ringing')
-      assert.equal(ringing.status, 180)
-      assert.isTrue(call.invite.cancel())
-      const final = await within(call.canceled, 5000, 'the end of the canceled INVITE')
-      assert.equal(final.status, 487)
-      assert.equal(call.invite.state, OutgoingInviteState.Canceled)
+  test('CANCEL before the answer over {$self}: 200 to the CANCEL, 487, ACK; then no dialog or transaction')
+    .with(['udp', 'tcp', 'tls'] as const)
+    .run(async ({ assert }, protocol) => {
+      const stack = await sipStack()
+      await withCallee('uas_cancel.xml', protocol, async (callee) => {
+        const call = callOut(stack, callee.uri)
+        const ringing = await within(call.progress, 5000, '180 Ringing')
+        assert.equal(ringing.status, 180)
+        assert.isTrue(call.invite.cancel())
+        const final = await within(call.canceled, 5000, 'the end of the canceled INVITE')
+        assert.equal(final.status, 487)
+        assert.equal(call.invite.state, OutgoingInviteState.Canceled)
+        assert.equal(call.invite.request.via[0]?.transport.toLowerCase(), protocol)
 
-      const outcome = await callee.sipp.done
-      assert.equal(outcome.code, 0, callee.sipp.describe(outcome))
+        // 0 only when sipp got the CANCEL, sent its 200 and the 487, and got the ACK.
+        const outcome = await callee.sipp.done
+        assert.equal(outcome.code, 0, callee.sipp.describe(outcome))
 
-      const dialogsGoneAfter = await waitUntil(() => stack.core.dialogCount === 0, 3000)
-      assert.equal(stack.core.dialogCount, 0, 'the early dialog ended with the 487')
-      assert.isBelow(dialogsGoneAfter, 3000)
-      await waitUntil(() => stack.core.transactionCount === 0, DRAIN_MS)
-      assert.equal(stack.core.transactionCount, 0, 'every transaction ended after its timers')
+        const dialogsGoneAfter = await waitUntil(() => stack.core.dialogCount === 0, 3000)
+        assert.equal(stack.core.dialogCount, 0, 'the early dialog ended with the 487')
+        assert.isBelow(dialogsGoneAfter, 3000)
+        // Over TCP and TLS Timers D and K are zero: the transactions go at once.
+        const drained = await waitUntil(() => stack.core.transactionCount === 0, DRAIN_MS)
+        assert.equal(stack.core.transactionCount, 0, 'every transaction ended after its timers')
+        if (protocol !== 'udp') {
+          assert.isBelow(drained, 3000, 'no datagram timers on a reliable transport')
+        }
+      })
     })
-  }).timeout(60_000)
+    .timeout(60_000)
 
   test('CANCEL crossing a 200: the late 200 is ACKed and ended with BYE; then nothing left', async ({
     assert,
@@ -368,13 +202,9 @@ test.group('SIP calls: sipp calls us', (group) => {
       let target = `127.0.0.1:${localPort(stack, protocol)}`
       if (protocol === 'tls') {
         // sipp speaks TCP to stunnel, which speaks TLS to us.
-        const plain = await freePort('tcp')
-        stunnel = await startStunnel({
-          mode: 'client',
-          acceptPort: plain,
-          connectPort: localPort(stack, 'tls'),
-        })
-        target = `127.0.0.1:${plain}`
+        const tunnel = await tlsTunnelTo(stack)
+        stunnel = tunnel.stunnel
+        target = `127.0.0.1:${tunnel.port}`
       }
       let sipp: SippProcess | undefined
       try {
@@ -403,36 +233,43 @@ test.group('SIP calls: sipp calls us', (group) => {
     })
     .timeout(30_000)
 
-  test('1,000 calls at 50 calls/s from sipp (127.0.0.2): all succeed', async ({ assert }) => {
-    const stack = await sipStack()
-    let invites = 0
-    stack.core.setInviteHandler((invite) => {
-      invites += 1
-      invite.accept({ description: sdp(1) })
+  test('1,000 calls at 50 calls/s from sipp over {$self} (127.0.0.2): all succeed')
+    .with(['udp', 'tcp'] as const)
+    .run(async ({ assert }, protocol) => {
+      const stack = await sipStack()
+      let invites = 0
+      stack.core.setInviteHandler((invite) => {
+        invites += 1
+        invite.accept({ description: sdp(1) })
+      })
+      const limitedBefore = stack.layer.stats.rateLimited
+      const sipp = await startSipp({
+        scenario: 'uac_short_call.xml',
+        // TCP: every call over sipp's one connection, as a trunk would send them.
+        transport: protocol === 'udp' ? 'u1' : 't1',
+        localIp: '127.0.0.2',
+        target: `127.0.0.1:${localPort(stack, protocol)}`,
+        calls: 1000,
+        timeoutSeconds: 60,
+        traceStats: true,
+        extraArgs: ['-r', '50', '-l', '200'],
+      })
+      try {
+        const outcome = await sipp.done
+        assert.equal(outcome.code, 0, sipp.describe(outcome))
+        const stats = sipp.statistics()
+        assert.equal(stats['SuccessfulCall(C)'], '1000', JSON.stringify(stats))
+        assert.equal(stats['FailedCall(C)'], '0', JSON.stringify(stats))
+        if (protocol === 'tcp') {
+          assert.equal(stats['Retransmissions(C)'], '0', 'nothing is retransmitted over TCP')
+        }
+        assert.equal(invites, 1000)
+        assert.equal(stack.layer.stats.rateLimited - limitedBefore, 0, 'nothing was rate limited')
+      } finally {
+        sipp.stop()
+      }
     })
-    const limitedBefore = stack.layer.stats.rateLimited
-    const sipp = await startSipp({
-      scenario: 'uac_short_call.xml',
-      transport: 'u1',
-      localIp: '127.0.0.2',
-      target: `127.0.0.1:${localPort(stack, 'udp')}`,
-      calls: 1000,
-      timeoutSeconds: 60,
-      traceStats: true,
-      extraArgs: ['-r', '50', '-l', '200'],
-    })
-    try {
-      const outcome = await sipp.done
-      assert.equal(outcome.code, 0, sipp.describe(outcome))
-      const stats = sipp.statistics()
-      assert.equal(stats['SuccessfulCall(C)'], '1000', JSON.stringify(stats))
-      assert.equal(stats['FailedCall(C)'], '0', JSON.stringify(stats))
-      assert.equal(invites, 1000)
-      assert.equal(stack.layer.stats.rateLimited - limitedBefore, 0, 'nothing was rate limited')
-    } finally {
-      sipp.stop()
-    }
-  }).timeout(120_000)
+    .timeout(120_000)
 })
 
 test.group('SIP calls: lossy path', () => {

@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs'
 import { test } from '@japa/runner'
-import app from '@adonisjs/core/services/app'
 import env from '#start/env'
 import WS from 'ws'
 import {
@@ -16,46 +15,33 @@ import {
 import type IncomingInvite from '#calls/sip/ua/incoming_invite'
 import SipUri from '#calls/sip/message/sip_uri'
 import type SipStack from '#calls/sip/sip_stack'
-import type SipDialog from '#calls/sip/dialog/sip_dialog'
 import type { SessionDescription } from '#calls/sip/dialog/session_description'
 import { DialogEndReason } from '#calls/sip/dialog/dialog_state'
-import { destinationOf, type Binding } from '#calls/sip/registrar/binding'
+import type { Binding } from '#calls/sip/registrar/binding'
+import type StreamTransport from '#calls/sip/transport/stream_transport'
 import { configuredRealm, registrarSettings } from '#calls/sip/registrar/registrar_settings'
-import SipDeviceService from '#calls/services/sip_device_service'
-import { makeUser } from '#tests/support/accounts'
 import { auditMark, auditSince } from '#tests/support/audit'
-import { startSipp, type SippOutcome, type SippProcess } from '#tests/support/sip_peers'
+import { startSipp, type SippProcess, type Stunnel } from '#tests/support/sip_peers'
+import {
+  bindingsGone,
+  callBinding,
+  localPort,
+  registeredBindings,
+  removeBindings,
+  sipStack,
+  sleep,
+  tlsTunnelTo,
+  userWithDevice,
+  within,
+} from '#tests/support/sip_test_stack'
 
 /**
- * Registration against real peers: sipp as a customer's SIP phone (digest REGISTER over UDP and
- * TCP, then found for an inbound call), sipp guessing passwords until the lockout, and sip.js
- * (the browser library) registering and calling over the WebSocket. sipp's exit code is asserted:
- * it exits 0 only when its whole scenario ran.
+ * Registration against real peers: sipp as a customer's SIP phone (digest REGISTER over UDP,
+ * TCP and TLS, then found for an inbound call; a stream phone's binding goes with its
+ * connection), sipp guessing passwords until the lockout, and sip.js (the browser library)
+ * registering and calling over the WebSocket, and losing its binding when its socket closes.
+ * sipp's exit code is asserted: it exits 0 only when its whole scenario ran.
  */
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
-
-async function sipStack(): Promise<SipStack> {
-  const stack = await app.container.make('sip.stack')
-  if (!stack.layer.started) {
-    throw new Error('the SIP provider did not start the stack')
-  }
-  return stack
-}
-
-function localPort(stack: SipStack, protocol: 'udp' | 'tcp'): number {
-  const address = stack.layer.localAddress(protocol)
-  if (!address) throw new Error(`SIP ${protocol} is not listening`)
-  return address.port
-}
-
-function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout
-  const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: nothing after ${ms} ms`)), ms)
-  })
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
-}
 
 const OFFER: SessionDescription = {
   contentType: 'application/sdp',
@@ -74,60 +60,13 @@ const OFFER: SessionDescription = {
   ),
 }
 
-/** A company user with one SIP device, created the way the devices page does it. */
-async function userWithDevice() {
-  const user = await makeUser('member')
-  const { device, password } = await new SipDeviceService().create(user, 'Desk phone')
-  return { user, device, username: device.sipUsername, password }
-}
-
-/**
- * Polls the registrar until the user has a live binding; fails early with sipp's own account
- * when sipp exits first.
- */
-async function registeredBindings(stack: SipStack, userId: number, phone: SippProcess) {
-  let exited: SippOutcome | undefined
-  void phone.done.then((outcome) => (exited = outcome))
-  const deadline = Date.now() + 10_000
-  for (;;) {
-    const bindings = await stack.registrar.registrar.lookupUser(userId)
-    if (bindings.length > 0) return bindings
-    if (exited) throw new Error(`no binding; ${phone.describe(exited)}\n${phone.messages()}`)
-    if (Date.now() > deadline) {
-      phone.stop()
-      throw new Error(`no binding after 10 s; ${phone.describe(await phone.done)}`)
-    }
-    await sleep(25)
-  }
-}
-
-async function removeBindings(stack: SipStack, bindings: Binding[]) {
-  for (const binding of bindings) {
-    await stack.registrar.bindings.remove(binding)
-  }
-}
-
-/**
- * Calls a binding the way inbound calls will: to the flow its REGISTER came in on, with its
- * Contact as Request-URI. Resolves with the dialog once answered.
- */
-function callBinding(stack: SipStack, binding: Binding, callId?: string) {
-  return new Promise<SipDialog>((resolve, reject) => {
-    stack.core.invite({
-      uri: SipUri.parse(binding.contactUri),
-      destination: destinationOf(binding),
-      callId,
-      description: OFFER,
-      delegate: {
-        onAccepted: (dialog) => resolve(dialog),
-        onRejected: (response) => reject(new Error(`INVITE rejected ${response.status}`)),
-      },
-    })
-  })
+/** Open TCP/TLS connections of the stack's transport, to tell a reused connection from a new one. */
+function streamConnections(stack: SipStack, protocol: 'tcp' | 'tls'): number {
+  return (stack.layer.transportFor(protocol) as StreamTransport).connectionCount
 }
 
 test.group('SIP registration: a SIP phone (sipp) registers and is found', () => {
-  for (const protocol of ['udp', 'tcp'] as const) {
+  for (const protocol of ['udp', 'tcp', 'tls'] as const) {
     test(`over ${protocol.toUpperCase()}: REGISTER, 401, REGISTER with digest, 200; then an inbound INVITE reaches it`, async ({
       assert,
     }) => {
@@ -135,19 +74,28 @@ test.group('SIP registration: a SIP phone (sipp) registers and is found', () => 
       const realm = configuredRealm()
       const { user, device, username, password } = await userWithDevice()
       // The TCP phone has an address of its own, so its connections can be counted (phoneConnections).
-      const phoneIp = protocol === 'udp' ? '127.0.0.1' : '127.0.0.5'
-      const phone = await startSipp({
-        scenario: 'uac_register_then_answer.xml',
-        transport: protocol === 'udp' ? 'u1' : 't1',
-        target: `127.0.0.1:${localPort(stack, protocol)}`,
-        localIp: phoneIp,
-        keys: { domain: realm },
-        extraArgs: ['-s', username, '-au', username, '-ap', password],
-        timeoutSeconds: 20,
-        traceMessages: true,
-      })
+      const phoneIp = protocol === 'tcp' ? '127.0.0.5' : '127.0.0.1'
+      let stunnel: Stunnel | undefined
+      let target = `127.0.0.1:${localPort(stack, protocol)}`
+      if (protocol === 'tls') {
+        // sipp speaks TCP to a stunnel4 client, which speaks TLS to the stack.
+        const tunnel = await tlsTunnelTo(stack)
+        stunnel = tunnel.stunnel
+        target = `127.0.0.1:${tunnel.port}`
+      }
+      let phone: SippProcess | undefined
       let bindings: Binding[] = []
       try {
+        phone = await startSipp({
+          scenario: protocol === 'tls' ? 'uac_tls_phone_register_then_answer.xml' : 'uac_register_then_answer.xml',
+          transport: protocol === 'udp' ? 'u1' : 't1',
+          target,
+          localIp: phoneIp,
+          keys: { domain: realm },
+          extraArgs: ['-s', username, '-au', username, '-ap', password],
+          timeoutSeconds: 20,
+          traceMessages: true,
+        })
         bindings = await registeredBindings(stack, user.id, phone)
         assert.lengthOf(bindings, 1)
         const [binding] = bindings
@@ -156,15 +104,21 @@ test.group('SIP registration: a SIP phone (sipp) registers and is found', () => 
         assert.equal(binding.contactUri.split(';')[0], `sip:${username}@${phoneIp}:${phone.port}`)
         assert.equal(binding.source.protocol, protocol)
         assert.equal(binding.source.host, phoneIp)
-        if (protocol === 'tcp') {
+        if (protocol !== 'udp') {
           assert.isString(binding.source.connectionId, 'a stream binding names its connection')
+        }
+        if (protocol === 'tcp') {
           assert.equal(phoneConnections(phoneIp), 1)
         }
+        const tlsConnections = protocol === 'tls' ? streamConnections(stack, 'tls') : 0
 
-        const dialog = await within(callBinding(stack, binding, binding.callId), 10_000, 'answer')
+        const dialog = await within(callBinding(stack, binding, OFFER, binding.callId), 10_000, 'answer')
         if (protocol === 'tcp') {
           // The INVITE (and the ACK) went over the connection the phone registered on: no new one.
           assert.equal(phoneConnections(phoneIp), 1)
+        }
+        if (protocol === 'tls') {
+          assert.equal(streamConnections(stack, 'tls'), tlsConnections, 'no new TLS connection for the INVITE')
         }
         const ended = new Promise<DialogEndReason>((resolve) => {
           dialog.delegate = { onTerminated: resolve }
@@ -174,12 +128,68 @@ test.group('SIP registration: a SIP phone (sipp) registers and is found', () => 
 
         const outcome = await phone.done
         assert.equal(outcome.code, 0, phone.describe(outcome))
+
+        // sipp has exited. A stream phone's connection closed with it, and so did its binding;
+        // a UDP phone has no connection to lose and stays bound until its expiry.
+        if (protocol === 'udp') {
+          await sleep(500)
+          assert.lengthOf(await stack.registrar.registrar.lookupUser(user.id), 1)
+        } else {
+          assert.isBelow(await bindingsGone(stack, user.id, 3000), 3000)
+        }
       } finally {
-        phone.stop()
+        phone?.stop()
+        await stunnel?.stop()
         await removeBindings(stack, bindings)
       }
     }).timeout(40_000)
   }
+
+  test('a TCP phone that drops its connection loses its binding at once; a UDP phone keeps its own', async ({
+    assert,
+  }) => {
+    const stack = await sipStack()
+    const realm = configuredRealm()
+    const tcpPhone = await userWithDevice()
+    const udpPhone = await userWithDevice()
+    const register = (who: typeof tcpPhone, transport: 'u1' | 't1', localIp: string, scenario: string) =>
+      startSipp({
+        scenario,
+        transport,
+        target: `127.0.0.1:${localPort(stack, transport === 'u1' ? 'udp' : 'tcp')}`,
+        localIp,
+        keys: { domain: realm },
+        extraArgs: ['-s', who.username, '-au', who.username, '-ap', who.password],
+        timeoutSeconds: 20,
+        traceMessages: true,
+      })
+    const udp = await register(udpPhone, 'u1', '127.0.0.1', 'uac_register.xml')
+    const udpOutcome = await udp.done
+    assert.equal(udpOutcome.code, 0, udp.describe(udpOutcome))
+    const udpBindings = await stack.registrar.registrar.lookupUser(udpPhone.user.id)
+    // It registers, then waits for a call that does not come: it is killed while still connected.
+    const tcp = await register(tcpPhone, 't1', '127.0.0.6', 'uac_register_then_answer.xml')
+    try {
+      assert.lengthOf(udpBindings, 1)
+      const [binding] = await registeredBindings(stack, tcpPhone.user.id, tcp)
+      assert.equal(binding.source.protocol, 'tcp')
+      assert.equal(phoneConnections('127.0.0.6'), 1)
+
+      tcp.kill()
+      const goneAfter = await bindingsGone(stack, tcpPhone.user.id, 3000)
+      assert.isBelow(goneAfter, 3000, 'gone with the connection, not at its expiry (300 s)')
+      assert.equal(phoneConnections('127.0.0.6'), 0)
+      assert.deepEqual(
+        await stack.registrar.registrar.lookupUser(udpPhone.user.id),
+        udpBindings,
+        'the UDP phone is untouched'
+      )
+    } finally {
+      tcp.stop()
+      udp.stop()
+      await removeBindings(stack, udpBindings)
+    }
+  }).timeout(40_000)
 })
 
 /**
@@ -462,7 +472,7 @@ test.group('SIP registration: sip.js over WebSocket', () => {
       invitations.push(invitation)
       void invitation.accept()
     }
-    const dialog = await within(callBinding(stack, binding), 5000, 'inbound call answered')
+    const dialog = await within(callBinding(stack, binding, OFFER), 5000, 'inbound call answered')
     assert.lengthOf(invitations, 1)
     const invitation = invitations[0]
     await within(sessionReaches(invitation, SessionState.Established), 5000, 'inbound established')
@@ -510,4 +520,49 @@ test.group('SIP registration: sip.js over WebSocket', () => {
     await within(unregistered, 5000, 'unregistered')
     assert.lengthOf(await stack.registrar.registrar.lookupUser(user.id), 0)
   }).timeout(30_000)
+
+  test('a closed WebSocket (the tab closed, no un-REGISTER) takes its binding with it at once', async ({
+    assert,
+    cleanup,
+  }) => {
+    const stack = await sipStack()
+    const deadline = Date.now() + 5000
+    while (!stack.layer.webSocket?.attached && Date.now() < deadline) await sleep(20)
+    assert.isTrue(stack.layer.webSocket?.attached, 'the SIP WebSocket is served by the HTTP server')
+
+    const realm = configuredRealm()
+    const tab = await userWithDevice()
+    const original = globalThis.WebSocket
+    const sockets: WS[] = []
+    globalThis.WebSocket = webSocketWithOrigin(new URL(env.get('APP_URL')).origin, sockets) as never
+    const userAgent = new UserAgent({
+      uri: UserAgent.makeURI(`sip:${tab.username}@${realm}`),
+      transportOptions: { server: `ws://127.0.0.1:${env.get('PORT')}/sip` },
+      authorizationUsername: tab.username,
+      authorizationPassword: tab.password,
+      logLevel: 'error',
+      sessionDescriptionHandlerFactory: () => new FakeSessionDescriptionHandler(),
+    })
+    cleanup(async () => {
+      globalThis.WebSocket = original
+      for (const socket of sockets) socket.terminate()
+      await removeBindings(stack, await stack.registrar.registrar.lookupUser(tab.user.id))
+    })
+
+    await within(userAgent.start(), 5000, 'WebSocket connect')
+    await within(register(new Registerer(userAgent, { expires: 600 })), 5000, 'sip.js registered')
+    const [binding] = await stack.registrar.registrar.lookupUser(tab.user.id)
+    assert.equal(binding?.source.protocol, 'ws')
+    const connectionId = binding.source.connectionId!
+    assert.isTrue(stack.layer.hasConnection(binding.source))
+    assert.isAbove(binding.expiresAt - Date.now(), 500_000, 'registered for ten minutes')
+
+    // What a closed tab does: the socket goes, nothing is sent first.
+    assert.lengthOf(sockets, 1)
+    sockets[0].terminate()
+    const goneAfter = await bindingsGone(stack, tab.user.id, 3000)
+    assert.isBelow(goneAfter, 3000)
+    assert.isFalse(stack.layer.hasConnection({ protocol: 'ws', connectionId }))
+    assert.deepEqual(await stack.registrar.bindings.removeByConnection(connectionId), [], 'nothing left to remove')
+  }).timeout(20_000)
 })

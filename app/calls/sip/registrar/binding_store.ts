@@ -13,5 +13,12 @@ export interface BindingStore {
   /** Adds or replaces the binding of `binding.aor` for `binding.contactUri`. */
   save(binding: Binding): Promise<void>
   remove(binding: Pick<Binding, 'aor' | 'contactUri' | 'userId'>): Promise<void>
+  /**
+   * Removes every binding registered over a stream connection that has closed, and returns them:
+   * such a client (a browser tab, a TCP phone) can be reached over no other way, and ringing it
+   * until its expiry would only delay the calls. A binding since refreshed over another
+   * connection stays.
+   */
+  removeByConnection(connectionId: string): Promise<Binding[]>
   close(): Promise<void>
 }

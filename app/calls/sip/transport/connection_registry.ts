@@ -11,6 +11,8 @@ export interface ConnectionRegistryOptions<T extends StreamConnection> {
    * dial (WebSocket clients are reachable only over their own connection).
    */
   dial?: (destination: SipDestination) => T
+  /** Told once per connection when it has closed, after it left the registry. */
+  onClosed?: (connection: T) => void
 }
 
 /**
@@ -38,6 +40,7 @@ export default class ConnectionRegistry<T extends StreamConnection = StreamConne
       if (this.#byRemote.get(remoteKey) === connection) {
         this.#byRemote.delete(remoteKey)
       }
+      this.#options.onClosed?.(connection)
     })
   }
 

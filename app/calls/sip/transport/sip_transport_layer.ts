@@ -17,6 +17,7 @@ import type {
 } from '#calls/sip/transport/sip_transport'
 import type { SipMessageSource, SipTransportUser } from '#calls/sip/transport/sip_transport_user'
 import type { SipTransportConfig } from '#calls/sip/transport/sip_transport_config'
+import type { StreamConnection } from '#calls/sip/transport/stream_connection'
 import type { TlsCredentials } from '#calls/sip/transport/tls_credentials'
 import SipTrafficLogger, { type SipLogger } from '#calls/sip/transport/sip_traffic_logger'
 import TokenBucketRateLimiter from '#calls/sip/transport/token_bucket_rate_limiter'
@@ -42,6 +43,14 @@ export interface SipTransportLayerOptions {
   logger: SipLogger
   /** Needed when TLS is enabled: the certificate and key, read again on every reload. */
   loadTlsCredentials?: () => Promise<TlsCredentials>
+}
+
+/** A stream connection (TCP, TLS, WebSocket) that has closed, for `onConnectionClosed` listeners. */
+export interface ClosedConnection {
+  protocol: SipTransportProtocol
+  connectionId: string
+  address: string
+  port: number
 }
 
 /** Counters for health displays and tests. */
@@ -76,9 +85,11 @@ export default class SipTransportLayer {
   readonly #transports = new Map<SipTransportProtocol, SipTransport>()
   readonly #all: SipTransport[] = []
   readonly #limitedSources = new Set<string>()
+  readonly #closeListeners = new Set<(connection: ClosedConnection) => void>()
   readonly #defaultUser = new DefaultRequestHandler()
   #user: SipTransportUser = this.#defaultUser
   #started = false
+  readonly #connectionClosed = (connection: StreamConnection) => this.#notifyClosed(connection)
   readonly #receiver: TransportReceiver = {
     receive: (bytes, origin) => this.#receive(bytes, origin),
   }
@@ -102,6 +113,7 @@ export default class SipTransportLayer {
       parser: this.parser,
       limiter: this.connectionLimiter,
       idleTimeoutMs: config.limits.idleTimeoutMs,
+      onConnectionClosed: this.#connectionClosed,
     }
     if (config.udp.enabled) {
       this.#add(new UdpTransport({ ...common, port: config.udp.port }))
@@ -135,6 +147,7 @@ export default class SipTransportLayer {
           limiter: this.connectionLimiter,
           idleTimeoutMs: config.limits.idleTimeoutMs,
           maxMessageSize: config.limits.maxMessageSize,
+          onConnectionClosed: this.#connectionClosed,
         })
       )
     }
@@ -217,6 +230,24 @@ export default class SipTransportLayer {
   }
 
   /**
+   * Listens for stream connections that have closed; returns the function that stops listening.
+   * Listeners run synchronously and must not throw (a throw is logged, the others still run).
+   */
+  onConnectionClosed(listener: (connection: ClosedConnection) => void): () => void {
+    this.#closeListeners.add(listener)
+    return () => this.#closeListeners.delete(listener)
+  }
+
+  /** True while the stream connection `destination.connectionId` is open on its transport. */
+  hasConnection(destination: Pick<SipDestination, 'protocol' | 'connectionId'>): boolean {
+    const { connectionId } = destination
+    if (connectionId === undefined) {
+      return false
+    }
+    return this.#transports.get(destination.protocol)?.hasConnection(connectionId) ?? false
+  }
+
+  /**
    * Closes a client's WebSocket connection by the id its bindings carry (a revoked web phone
    * credential must lose its socket at once); false when that connection is not open.
    */
@@ -236,6 +267,22 @@ export default class SipTransportLayer {
   async close(): Promise<void> {
     this.#started = false
     await Promise.allSettled(this.#all.map((transport) => transport.close()))
+  }
+
+  #notifyClosed(connection: StreamConnection): void {
+    const closed: ClosedConnection = {
+      protocol: connection.protocol,
+      connectionId: connection.id,
+      address: connection.remoteAddress,
+      port: connection.remotePort,
+    }
+    for (const listener of this.#closeListeners) {
+      try {
+        listener(closed)
+      } catch (error) {
+        this.#traffic.failure('sip connection closed listener', error, closed)
+      }
+    }
   }
 
   #add(transport: SipTransport): void {

@@ -14,6 +14,7 @@ import type SipTrafficLogger from '#calls/sip/transport/sip_traffic_logger'
 import type ConnectionLimiter from '#calls/sip/transport/connection_limiter'
 import ConnectionRegistry from '#calls/sip/transport/connection_registry'
 import SocketConnection from '#calls/sip/transport/socket_connection'
+import type { StreamConnection } from '#calls/sip/transport/stream_connection'
 import { normalizeAddress } from '#calls/sip/transport/peer_address'
 
 export interface StreamTransportOptions {
@@ -24,6 +25,8 @@ export interface StreamTransportOptions {
   parser: SipMessageParser
   limiter: ConnectionLimiter
   idleTimeoutMs: number
+  /** Told when a connection has closed (the registrar drops the bindings made over it). */
+  onConnectionClosed?: (connection: StreamConnection) => void
 }
 
 /**
@@ -40,9 +43,10 @@ export default abstract class StreamTransport implements SipTransport {
 
   constructor(options: StreamTransportOptions) {
     this.options = options
-    this.#connections = new ConnectionRegistry({
+    this.#connections = new ConnectionRegistry<SocketConnection>({
       traffic: options.traffic,
       dial: (destination) => this.#connect(destination.host, destination.port, destination.hostname),
+      onClosed: options.onConnectionClosed,
     })
   }
 

@@ -17,6 +17,7 @@ import type ConnectionLimiter from '#calls/sip/transport/connection_limiter'
 import type OriginPolicy from '#calls/sip/transport/origin_policy'
 import ConnectionRegistry from '#calls/sip/transport/connection_registry'
 import WebSocketConnection from '#calls/sip/transport/websocket_connection'
+import type { StreamConnection } from '#calls/sip/transport/stream_connection'
 import { resolveClient, type ProxyTrust } from '#calls/sip/transport/client_address'
 
 /** RFC 7118 5: the WebSocket subprotocol for SIP. */
@@ -32,6 +33,8 @@ export interface WebSocketTransportOptions {
   limiter: ConnectionLimiter
   idleTimeoutMs: number
   maxMessageSize: number
+  /** Told when a client's connection has closed (the registrar drops the bindings made over it). */
+  onConnectionClosed?: (connection: StreamConnection) => void
 }
 
 function refuse(socket: Duplex, status: number, reason: string): void {
@@ -59,12 +62,13 @@ export default class WebSocketTransport implements SipTransport {
 
   constructor(options: WebSocketTransportOptions) {
     this.#options = options
-    this.#connections = new ConnectionRegistry({
+    this.#connections = new ConnectionRegistry<WebSocketConnection>({
       traffic: options.traffic,
       // Browsers are reachable only over their own connection: there is nothing to dial.
       dial: () => {
         throw new Error('the WebSocket client is no longer connected')
       },
+      onClosed: options.onConnectionClosed,
     })
     this.#server = new WebSocketServer({
       noServer: true,

@@ -68,6 +68,11 @@ export default class RegistrationClient {
   #lastChallenge: SipResponse | undefined
   #running = false
   #intervalRetried = false
+  #abandoned = false
+  /** True while a REGISTER (digest retry included) waits for its final answer. */
+  #inFlight = false
+  /** Run once that answer is in (the Expires: 0 of a stop), synchronously. */
+  #afterInFlight: Array<() => void> = []
 
   constructor(options: RegistrationClientOptions) {
     this.#options = options
@@ -104,7 +109,10 @@ export default class RegistrationClient {
     this.#register()
   }
 
-  /** Stops refreshing and removes the binding; resolves once the registrar answered or gave up. */
+  /**
+   * Stops refreshing and removes the binding; resolves once the registrar answered. A REGISTER
+   * still under way is answered first, so our Expires: 0 cannot arrive before it.
+   */
   stop(): Promise<void> {
     this.#running = false
     this.#clearTimer()
@@ -116,12 +124,37 @@ export default class RegistrationClient {
       return Promise.resolve()
     }
     this.#setState(RegistrationState.Unregistering)
+    return this.#unregister()
+  }
+
+  /**
+   * Gives up a stop that takes too long (the registrar is silent): nothing more is sent, so no
+   * late Expires: 0 can remove a binding someone registered after us.
+   */
+  abandon(): void {
+    this.#abandoned = true
+    this.#running = false
+    this.#clearTimer()
+  }
+
+  #unregister(): Promise<void> {
     return new Promise((resolve) => {
-      this.#send(0, () => {
-        this.#expiresAt = undefined
-        this.#setState(RegistrationState.Unregistered)
-        resolve()
-      })
+      const send = () => {
+        if (this.#abandoned) {
+          resolve()
+          return
+        }
+        this.#send(0, () => {
+          this.#expiresAt = undefined
+          this.#setState(RegistrationState.Unregistered)
+          resolve()
+        })
+      }
+      if (this.#inFlight) {
+        this.#afterInFlight.push(send)
+      } else {
+        send()
+      }
     })
   }
 
@@ -137,6 +170,7 @@ export default class RegistrationClient {
   #send(expires: number, onFinal: (response: SipResponse) => void): void {
     const { core, registrar, aor, credentials, destination } = this.#options
     const contact = this.#options.contact ?? core.contact(destination?.protocol)
+    this.#inFlight = true
     core.request({
       method: 'REGISTER',
       uri: registrar,
@@ -153,7 +187,11 @@ export default class RegistrationClient {
       onChallenge: (response) => {
         this.#lastChallenge = response
       },
-      onFinal,
+      onFinal: (response) => {
+        this.#inFlight = false
+        onFinal(response)
+        for (const next of this.#afterInFlight.splice(0)) next()
+      },
     })
   }
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { test } from '@japa/runner'
-import type { Redis } from 'ioredis'
+import { Redis } from 'ioredis'
 import type { Binding } from '#calls/sip/registrar/binding'
 import type { BindingStore } from '#calls/sip/registrar/binding_store'
 import MemoryBindingStore from '#calls/sip/registrar/memory_binding_store'
@@ -8,7 +8,7 @@ import RedisBindingStore from '#calls/sip/registrar/redis_binding_store'
 import type { NonceCountStore } from '#calls/sip/registrar/nonce_count_store'
 import MemoryNonceCountStore from '#calls/sip/registrar/memory_nonce_count_store'
 import RedisNonceCountStore from '#calls/sip/registrar/redis_nonce_count_store'
-import { connectRedis, deleteKeys, redisConfigured } from '#tests/support/redis'
+import { connectRedis, deleteKeys, redisConfigured, redisConnectionOptions } from '#tests/support/redis'
 
 interface ContractDriver {
   /** Fresh, empty stores on a clock that `advance` moves. */
@@ -115,6 +115,71 @@ function bindingContract(name: string, driver: () => ContractDriver, setup?: (gr
       assert.deepEqual(await store.listForUser(1), [])
     })
 
+    test('removeByConnection removes and returns the bindings made over that connection only', async ({
+      assert,
+    }) => {
+      const clock = driver()
+      const store = await clock.bindings()
+      const over = (connectionId: string) => ({
+        protocol: 'ws' as const,
+        host: '203.0.113.5',
+        port: 50000,
+        connectionId,
+      })
+      const tab = binding(clock.now(), { contactUri: 'sip:tab@a.invalid;transport=ws', source: over('ws-1') })
+      const otherAor = binding(clock.now(), {
+        aor: 'sip:fcdevice2@sip.fluffycall.test',
+        userId: 7,
+        contactUri: 'sip:tab2@b.invalid;transport=ws',
+        source: over('ws-1'),
+      })
+      const otherTab = binding(clock.now(), { contactUri: 'sip:other@c.invalid;transport=ws', source: over('ws-2') })
+      const udpPhone = binding(clock.now(), { contactUri: 'sip:desk@192.0.2.50:5062' })
+      for (const entry of [tab, otherAor, otherTab, udpPhone]) await store.save(entry)
+
+      const removed = await store.removeByConnection('ws-1')
+      assert.sameMembers(
+        removed.map((entry) => entry.contactUri),
+        [tab.contactUri, otherAor.contactUri]
+      )
+      assert.deepEqual(removed.find((entry) => entry.contactUri === tab.contactUri), tab)
+      assert.sameMembers(
+        (await store.list(tab.aor)).map((entry) => entry.contactUri),
+        [otherTab.contactUri, udpPhone.contactUri]
+      )
+      assert.deepEqual(await store.listForUser(7), [], 'gone from the user index too')
+      assert.deepEqual(await store.removeByConnection('ws-1'), [], 'a second close finds nothing')
+      assert.deepEqual(await store.removeByConnection('never-seen'), [])
+    })
+
+    test('removeByConnection keeps a binding refreshed over a new connection since', async ({ assert }) => {
+      const clock = driver()
+      const store = await clock.bindings()
+      const source = { protocol: 'tcp' as const, host: '192.0.2.60', port: 5060 }
+      const first = binding(clock.now(), { source: { ...source, connectionId: 'tcp-old' } })
+      await store.save(first)
+      // The phone reconnected and refreshed its registration before the old connection's close was handled.
+      const refreshed = { ...first, cseq: 2, source: { ...source, connectionId: 'tcp-new' } }
+      await store.save(refreshed)
+      assert.deepEqual(await store.removeByConnection('tcp-old'), [])
+      assert.deepEqual(await store.list(first.aor), [refreshed])
+      assert.deepEqual(await store.removeByConnection('tcp-new'), [refreshed])
+      assert.deepEqual(await store.list(first.aor), [])
+    })
+
+    test('removeByConnection after a plain remove finds nothing left to remove', async ({ assert }) => {
+      const clock = driver()
+      const store = await clock.bindings()
+      const tab = binding(clock.now(), {
+        source: { protocol: 'wss', host: '203.0.113.5', port: 443, connectionId: 'ws-9' },
+      })
+      await store.save(tab)
+      await store.remove(tab)
+      assert.deepEqual(await store.removeByConnection('ws-9'), [])
+      await store.save(tab)
+      assert.deepEqual(await store.removeByConnection('ws-9'), [tab], 'saved again, indexed again')
+    })
+
     test('nonce counts: only a higher count than any seen is accepted', async ({ assert }) => {
       const store = await driver().nonceCounts()
       const nonce = randomUUID()
@@ -191,6 +256,39 @@ if (redisConfigured) {
         assert.isAbove(ttl, 25_000, key)
         assert.isAtMost(ttl, 30_000, key)
       }
+    })
+
+    test('removeByConnection works under an ioredis keyPrefix (REDIS_PREFIX)', async ({ assert }) => {
+      const prefixed = new Redis({ ...redisConnectionOptions(), keyPrefix: `${prefix}pfx:` })
+      try {
+        const store = new RedisBindingStore(prefixed, 'sip:')
+        const tab = binding(Date.now(), {
+          source: { protocol: 'wss', host: '203.0.113.5', port: 443, connectionId: 'ws-prefixed' },
+        })
+        await store.save(tab)
+        assert.deepEqual(await store.removeByConnection('ws-prefixed'), [tab])
+        assert.deepEqual(await store.list(tab.aor), [])
+        assert.deepEqual(await connection.keys(`${prefix}pfx:*`), [], 'nothing left behind')
+      } finally {
+        prefixed.disconnect()
+      }
+    })
+
+    test('a stream binding is indexed under its connection with the same TTL', async ({ assert }) => {
+      const own = `${prefix}${randomUUID()}:`
+      const store = new RedisBindingStore(connection, own)
+      await store.save(
+        binding(Date.now(), {
+          expiresAt: Date.now() + 30_000,
+          source: { protocol: 'tcp', host: '192.0.2.60', port: 5060, connectionId: 'tcp-ttl' },
+        })
+      )
+      const index = `${own}connection:tcp-ttl`
+      assert.equal(await connection.zcard(index), 1)
+      assert.isAbove(await connection.pttl(index), 25_000)
+      await store.removeByConnection('tcp-ttl')
+      assert.equal(await connection.exists(index), 0, 'the index goes with its connection')
+      assert.deepEqual(await connection.keys(`${own}*`), [], 'nothing left behind')
     })
   })
 }

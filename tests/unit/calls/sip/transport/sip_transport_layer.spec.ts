@@ -232,6 +232,51 @@ test.group('SipTransportLayer / TCP and TLS', () => {
     }
   })
 
+  test('TCP: a closed connection is announced once with its id; hasConnection follows it', async ({ assert }) => {
+    const { layer } = await startLayer({ udp: { enabled: false } })
+    const closed: Array<{ protocol: string; connectionId: string; address: string }> = []
+    const requests: SipMessageSource[] = []
+    layer.attach({
+      onRequest: (_request, source) => requests.push(source),
+      onResponse: () => {},
+    })
+    const stop = layer.onConnectionClosed((connection) => closed.push(connection))
+    layer.onConnectionClosed(() => {
+      throw new Error('a broken listener must not keep the others from hearing it')
+    })
+    const socket = net.connect(layer.localAddress('tcp')!.port, '127.0.0.1')
+    socket.on('error', () => {})
+    try {
+      socket.write(optionsRequest({ transport: 'TCP' }))
+      await waitFor(() => requests.length === 1)
+      const source = requests[0]
+      assert.isString(source.connectionId)
+      assert.isTrue(layer.hasConnection({ protocol: 'tcp', connectionId: source.connectionId }))
+      assert.isFalse(layer.hasConnection({ protocol: 'udp', connectionId: source.connectionId }))
+      assert.lengthOf(closed, 0)
+
+      socket.end()
+      await waitFor(() => closed.length > 0)
+      await sleep(20)
+      assert.deepEqual(
+        closed.map(({ protocol, connectionId, address }) => ({ protocol, connectionId, address })),
+        [{ protocol: 'tcp', connectionId: source.connectionId!, address: '127.0.0.1' }]
+      )
+      assert.isFalse(layer.hasConnection({ protocol: 'tcp', connectionId: source.connectionId }))
+
+      stop()
+      const second = net.connect(layer.localAddress('tcp')!.port, '127.0.0.1')
+      second.write(optionsRequest({ transport: 'TCP', branch: 'z9hG4bKopt2' }))
+      await waitFor(() => requests.length === 2)
+      second.destroy()
+      await waitFor(() => !layer.hasConnection(requests[1]))
+      assert.lengthOf(closed, 1, 'a listener that stopped listening hears nothing more')
+    } finally {
+      socket.destroy()
+      await layer.close()
+    }
+  })
+
   test('send() opens one outbound TCP connection per host:port and reuses it', async ({ assert }) => {
     const { layer } = await startLayer({ udp: { enabled: false } })
     const accepted: net.Socket[] = []

@@ -104,6 +104,52 @@ test.group('Registration client', () => {
     assert.equal(clock.pending, 0)
   })
 
+  test('stop during the first REGISTER: its digest retry is answered first, then the Expires: 0', async ({
+    assert,
+  }) => {
+    const { clock, registrar, client, states } = carrierRegistrar()
+    client.start()
+    clock.advance(5)
+    // The REGISTER is on its way and will be challenged; the stop comes before the retry.
+    const stopped = client.stop()
+    clock.advance(200)
+    await stopped
+    assert.deepEqual(
+      registrar.seen.map((request) => [request.cseq.sequence, request.expires, request.authorization.length > 0]),
+      [
+        [1, 3600, false],
+        [2, 3600, true],
+        [3, 0, true],
+      ],
+      'the Expires: 0 is the last word'
+    )
+    assert.equal(client.state, RegistrationState.Unregistered)
+    assert.deepEqual(states, [
+      RegistrationState.Registering,
+      RegistrationState.Unregistering,
+      RegistrationState.Unregistered,
+    ])
+  })
+
+  test('abandon: a stop given up on sends nothing more', async ({ assert }) => {
+    const { clock, network, registrar, client } = carrierRegistrar()
+    client.start()
+    clock.advance(100)
+    assert.equal(client.state, RegistrationState.Registered)
+    network.drop((message) => (message as SipRequest).method === 'REGISTER', 1)
+    clock.advance(30_000)
+    assert.lengthOf(registrar.seen, 2, 'the refresh was lost on the way')
+    // Stopping now waits for the refresh, which is retransmitted; the caller gives up first.
+    void client.stop()
+    client.abandon()
+    clock.advance(64_000)
+    assert.notInclude(
+      registrar.seen.map((request) => request.expires),
+      0,
+      'no Expires: 0 after the stop was abandoned'
+    )
+  })
+
   test('failures back off exponentially up to the cap; recovery resets the count', ({ assert }) => {
     const { clock, registrar, client } = carrierRegistrar()
     registrar.failWith = 503

@@ -47,8 +47,8 @@ export default class AppProvider {
     const { registerAccountJobs } = await import('#accounts/jobs/schedule')
     const queue = await this.app.container.make('jobs.queue')
     await registerAccountJobs(queue)
-    const { registerCarrierJobs } = await import('#calls/jobs/carrier_jobs')
-    await registerCarrierJobs(queue)
+    const { registerCallJobs } = await import('#calls/jobs/schedule')
+    await registerCallJobs(queue)
     const { registerPrivacyJobs } = await import('#privacy/jobs/schedule')
     await registerPrivacyJobs(queue)
     if (this.app.getEnvironment() === 'web' || this.app.getEnvironment() === 'test') {

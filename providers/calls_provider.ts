@@ -14,6 +14,7 @@ import type { CallsConfig } from '#config/calls'
 export default class CallsProvider {
   #b2bua: B2bua | undefined
   #media: MediaEngine | undefined
+  #drained: Promise<void> | undefined
 
   constructor(protected app: ApplicationService) {}
 
@@ -91,14 +92,31 @@ export default class CallsProvider {
     b2bua.start()
     this.#b2bua = b2bua
     readiness.ready('calls')
+    // Terminating hooks run last-registered first, so this one runs before the HTTP server's own
+    // (registered when it started listening): that one waits for every connection, the web phones'
+    // SIP WebSockets included, and the drain would otherwise never begin.
+    this.app.terminating(() => this.#drain())
   }
 
   async shutdown() {
-    if (this.#b2bua) {
-      readiness.draining('calls')
-      await this.#b2bua.drain()
-    }
+    await this.#drain()
     await this.#media?.close()
+  }
+
+  /**
+   * Runs once, while the SIP stack is still up (its provider shuts down after this one): running
+   * calls need it for their BYEs. Afterwards the web phones' WebSockets are closed, so their
+   * browsers reconnect to another node and the HTTP server can close.
+   */
+  #drain() {
+    if (!this.#b2bua) return Promise.resolve()
+    this.#drained ??= (async () => {
+      readiness.draining('calls')
+      await this.#b2bua!.drain()
+      const stack = await this.app.container.make('sip.stack')
+      await stack.layer.webSocket?.close()
+    })()
+    return this.#drained
   }
 }
 

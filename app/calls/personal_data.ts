@@ -1,5 +1,10 @@
 import type { PersonalDataDeclaration } from '#core/personal_data'
 
+/** Call metadata is deleted this long after the call started (our privacy statement, TDDDG § 9). */
+export const CALL_RECORD_RETENTION_MONTHS = 6
+/** Expired or revoked web phone logins stay this long (support questions), then go. */
+export const WEB_PHONE_CREDENTIAL_GRACE_HOURS = 24
+
 const declaration: PersonalDataDeclaration = {
   module: 'calls',
   tables: [
@@ -29,7 +34,7 @@ const declaration: PersonalDataDeclaration = {
       },
       purpose: 'the web phone’s SIP login, valid 12 hours, revoked on logout',
       legalBasis: 'contract',
-      retention: 'until the user is deleted; useless after expiry or revocation',
+      retention: `${WEB_PHONE_CREDENTIAL_GRACE_HOURS} hours after expiry (12 hours after issue) or revocation, then deleted (CallDataRetentionJob); at the latest with the user`,
     },
     {
       table: 'users',
@@ -56,7 +61,7 @@ const declaration: PersonalDataDeclaration = {
       },
       purpose: 'call detail records: call history, billing, fraud prevention (TDDDG §§ 9-10)',
       legalBasis: 'legal_obligation',
-      retention: '6 months after the call, then deleted (call metadata retention job)',
+      retention: `${CALL_RECORD_RETENTION_MONTHS} months after the call started, then deleted (CallDataRetentionJob)`,
     },
     {
       table: 'active_call_legs',

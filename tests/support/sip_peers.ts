@@ -56,6 +56,8 @@ export interface SippOptions {
   target?: string
   /** -i: the address sipp binds and writes as [local_ip]. */
   localIp?: string
+  /** -p: the SIP port to bind (say, where a phone registered from); a free one when absent. */
+  port?: number
   /** Generic keywords ([name] in the scenario), -key name value; a function gets sipp's port. */
   keys?: Record<string, string> | ((port: number) => Record<string, string>)
   /** -m: calls before sipp exits. */
@@ -111,7 +113,7 @@ export async function startSipp(options: SippOptions): Promise<SippProcess> {
 async function trySipp(options: SippOptions): Promise<SippProcess | undefined> {
   const protocol = options.transport === 'u1' ? 'udp' : 'tcp'
   const localIp = options.localIp ?? '127.0.0.1'
-  const port = await freePort(protocol, localIp)
+  const port = options.port ?? (await freePort(protocol, localIp))
   const directory = mkdtempSync(join(tmpdir(), 'fluffycall-sipp-'))
   for (const [name, content] of Object.entries(options.files ?? {})) writeFileSync(join(directory, name), content)
   const messagesFile = join(directory, 'messages.log')

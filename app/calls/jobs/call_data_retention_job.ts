@@ -1,0 +1,40 @@
+import { DateTime } from 'luxon'
+import db from '@adonisjs/lucid/services/db'
+import type { DatabaseQueryBuilderContract } from '@adonisjs/lucid/types/querybuilder'
+import type { Job } from '#core/queue/types'
+import { sqlTime } from '#core/sql_time'
+import { CALL_RECORD_RETENTION_MONTHS, WEB_PHONE_CREDENTIAL_GRACE_HOURS } from '#calls/personal_data'
+
+/** Rows per delete: a busy node has millions of CDRs; short statements keep locks short. */
+const BATCH = 1000
+
+/**
+ * Deletes call metadata after the retention we promise (CDRs six months after the call started)
+ * and web phone logins a day after they expired or were revoked (kept that long so a support
+ * question about a failed login can still be answered).
+ */
+export default class CallDataRetentionJob implements Job<{}> {
+  readonly name = 'calls.call_data_retention'
+
+  async handle() {
+    const now = DateTime.utc()
+    await this.#deleteInBatches(
+      'call_records',
+      (query) => query.where('started_at', '<', sqlTime(now.minus({ months: CALL_RECORD_RETENTION_MONTHS })))
+    )
+    const graceEnd = sqlTime(now.minus({ hours: WEB_PHONE_CREDENTIAL_GRACE_HOURS }))
+    await this.#deleteInBatches('web_phone_credentials', (query) =>
+      query.where((expired) => expired.where('expires_at', '<', graceEnd).orWhere('revoked_at', '<', graceEnd))
+    )
+  }
+
+  async #deleteInBatches(table: string, due: (query: DatabaseQueryBuilderContract) => DatabaseQueryBuilderContract) {
+    for (;;) {
+      const rows = await due(db.from(table).select('id').limit(BATCH))
+      const ids: number[] = rows.map((row) => row.id)
+      if (!ids.length) return
+      await db.from(table).whereIn('id', ids).delete()
+      if (ids.length < BATCH) return
+    }
+  }
+}

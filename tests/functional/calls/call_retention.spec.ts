@@ -1,0 +1,157 @@
+import { randomBytes } from 'node:crypto'
+import { test } from '@japa/runner'
+import { DateTime } from 'luxon'
+import db from '@adonisjs/lucid/services/db'
+import testUtils from '@adonisjs/core/services/test_utils'
+import type Company from '#accounts/models/company'
+import type User from '#accounts/models/user'
+import CallDataRetentionJob from '#calls/jobs/call_data_retention_job'
+import CallRecord from '#calls/models/call_record'
+import ActiveCallLeg from '#calls/models/active_call_leg'
+import WebPhoneCredential from '#calls/models/web_phone_credential'
+import callsPersonalData, { CALL_RECORD_RETENTION_MONTHS, WEB_PHONE_CREDENTIAL_GRACE_HOURS } from '#calls/personal_data'
+import type { Job, JobQueue } from '#core/queue/types'
+import { sqlTime } from '#core/sql_time'
+import { makeCompany, makeUser } from '#tests/support/accounts'
+
+/** A finished CDR that started at `startedAt` (explicit timestamps, no clock faking). */
+async function cdr(company: Company, user: User, startedAt: DateTime) {
+  return CallRecord.create({
+    uuid: `${randomBytes(8).toString('hex')}-retention`,
+    companyId: company.id,
+    userId: user.id,
+    direction: 'outbound',
+    emergency: false,
+    callerNumber: '+4930111222',
+    calleeNumber: '+4930333444',
+    callerWithheld: false,
+    region: 'eu',
+    startedAt,
+    answeredAt: startedAt.plus({ seconds: 5 }),
+    endedAt: startedAt.plus({ minutes: 2 }),
+    durationSeconds: 115,
+    sipStatus: 200,
+    disconnectCause: 'answered_normal',
+    hungUpBy: 'caller',
+    costCents: null,
+    nodeId: 'retention-test',
+  })
+}
+
+async function credential(user: User, expiresAt: DateTime, revokedAt: DateTime | null = null) {
+  return WebPhoneCredential.create({
+    companyId: user.companyId!,
+    userId: user.id,
+    sipUsername: `wp-${randomBytes(8).toString('hex')}`,
+    realm: 'fluffycall.test',
+    ha1Md5: 'sealed',
+    ha1Sha256: 'sealed',
+    sessionDigest: null,
+    expiresAt,
+    revokedAt,
+  })
+}
+
+test.group('CallDataRetentionJob', (group) => {
+  group.each.setup(() => testUtils.db().withGlobalTransaction())
+
+  test('deletes CDRs that started more than 6 months ago, keeps younger ones', async ({ assert }) => {
+    assert.equal(CALL_RECORD_RETENTION_MONTHS, 6)
+    const company = await makeCompany()
+    const user = await makeUser('member', company)
+    const now = DateTime.utc()
+    const old = await cdr(company, user, now.minus({ months: 6, days: 1 }))
+    const crashed = await cdr(company, user, now.minus({ months: 7 }))
+    // A leg row left of a call this old goes with its CDR.
+    await ActiveCallLeg.create({
+      callRecordId: crashed.id,
+      nodeId: 'retention-test',
+      callId: 'old@127.0.0.1',
+      localTag: 'a',
+      remoteTag: 'b',
+      localUri: '<sip:+4930111222@127.0.0.1>',
+      remoteUri: '<sip:+4930333444@127.0.0.1>',
+      remoteTarget: 'sip:carrier@127.0.0.1',
+      routeSet: '[]',
+      localSeq: 1,
+      protocol: 'udp',
+      host: '127.0.0.1',
+      port: 5060,
+    })
+    const young = await cdr(company, user, now.minus({ months: 6 }).plus({ days: 1 }))
+    const today = await cdr(company, user, now.minus({ minutes: 5 }))
+
+    await new CallDataRetentionJob().handle()
+
+    assert.isNull(await CallRecord.find(old.id))
+    assert.isNull(await CallRecord.find(crashed.id))
+    assert.isNull(await ActiveCallLeg.findBy('call_record_id', crashed.id))
+    assert.isNotNull(await CallRecord.find(young.id), 'started a day inside the 6 months: kept')
+    assert.isNotNull(await CallRecord.find(today.id))
+  })
+
+  test('deletes web phone logins a day after expiry or revocation, keeps valid and recent ones', async ({ assert }) => {
+    assert.equal(WEB_PHONE_CREDENTIAL_GRACE_HOURS, 24)
+    const user = await makeUser('member')
+    const now = DateTime.utc()
+    const expiredLongAgo = await credential(user, now.minus({ hours: 25 }))
+    const revokedLongAgo = await credential(user, now.plus({ hours: 6 }), now.minus({ hours: 30 }))
+    const expiredRecently = await credential(user, now.minus({ hours: 23 }))
+    const revokedRecently = await credential(user, now.plus({ hours: 6 }), now.minus({ hours: 1 }))
+    const valid = await credential(user, now.plus({ hours: 12 }))
+
+    await new CallDataRetentionJob().handle()
+
+    assert.isNull(await WebPhoneCredential.find(expiredLongAgo.id))
+    assert.isNull(await WebPhoneCredential.find(revokedLongAgo.id))
+    assert.isNotNull(await WebPhoneCredential.find(expiredRecently.id))
+    assert.isNotNull(await WebPhoneCredential.find(revokedRecently.id))
+    assert.isNotNull(await WebPhoneCredential.find(valid.id))
+  })
+
+  test('works through more rows than one batch', async ({ assert }) => {
+    const company = await makeCompany()
+    const user = await makeUser('member', company)
+    const startedAt = DateTime.utc().minus({ months: 8 })
+    const rows = Array.from({ length: 2100 }, (_, index) => ({
+      uuid: `${randomBytes(8).toString('hex')}-${index}`,
+      company_id: company.id,
+      user_id: user.id,
+      direction: 'outbound',
+      emergency: false,
+      caller_withheld: false,
+      started_at: sqlTime(startedAt),
+    }))
+    for (let index = 0; index < rows.length; index += 300) {
+      await db.table('call_records').multiInsert(rows.slice(index, index + 300))
+    }
+
+    await new CallDataRetentionJob().handle()
+
+    const left = await CallRecord.query().where('company_id', company.id).count('* as total')
+    assert.equal(Number(left[0].$extras.total), 0)
+  })
+
+  test('is scheduled on the queue and named in the declared retention of what it deletes', async ({ assert }) => {
+    const scheduled: string[] = []
+    const queue: JobQueue = {
+      driver: 'in_process',
+      register: () => {},
+      dispatch: async () => {},
+      schedule: async <P>(job: Job<P>) => {
+        scheduled.push(job.name)
+      },
+      start: async () => {},
+      drain: async () => {},
+      close: async () => {},
+    }
+    const { registerCallJobs } = await import('#calls/jobs/schedule')
+    await registerCallJobs(queue)
+    assert.include(scheduled, new CallDataRetentionJob().name)
+
+    const retention = (table: string) => callsPersonalData.tables.find((entry) => entry.table === table)?.retention
+    assert.include(retention('call_records'), 'CallDataRetentionJob')
+    assert.include(retention('call_records'), '6 months')
+    assert.include(retention('web_phone_credentials'), 'CallDataRetentionJob')
+  })
+})

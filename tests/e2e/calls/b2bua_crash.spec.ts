@@ -1,6 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process'
 import { test } from '@japa/runner'
-import app from '@adonisjs/core/services/app'
 import { DateTime } from 'luxon'
 import SipDeviceService from '#calls/services/sip_device_service'
 import { configuredRealm } from '#calls/sip/registrar/registrar_settings'
@@ -9,7 +7,8 @@ import CarrierState from '#calls/models/carrier_state'
 import CallRecord from '#calls/models/call_record'
 import ActiveCallLeg from '#calls/models/active_call_leg'
 import { makeCompany, makeUser } from '#tests/support/accounts'
-import { freePort, isBound, startSipp } from '#tests/support/sip_peers'
+import { freePort, startSipp } from '#tests/support/sip_peers'
+import { startServer, until } from '#tests/support/server_process'
 
 /**
  * Crash safety with the real server process (bin/server.ts) on the test database: a call is
@@ -32,50 +31,6 @@ function serverEnv(sipPort: number, httpPort: number, carrierPort: number) {
     CALL_DRAIN_SECONDS: '1',
     NO_COLOR: '1',
   }
-}
-
-/** Up means: SIP UDP bound and /readyz answering (providers ready, the B2BUA taking calls). */
-async function startServer(env: NodeJS.ProcessEnv, sipPort: number) {
-  const child = spawn(process.execPath, ['--import', '@poppinss/ts-exec', 'bin/server.ts'], {
-    cwd: app.makePath(),
-    env,
-    stdio: ['ignore', 'ignore', 'pipe'],
-  })
-  let stderr = ''
-  child.stderr!.on('data', (chunk) => (stderr = (stderr + chunk).slice(-5000)))
-  const deadline = Date.now() + 30_000
-  while (!isBound('udp', sipPort) || !(await ready(env.PORT!))) {
-    if (child.exitCode !== null) throw new Error(`the server exited ${child.exitCode}: ${stderr}`)
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL')
-      throw new Error(`the server did not bind SIP UDP ${sipPort} within 30 s: ${stderr}`)
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
-  return { child, stderr: () => stderr }
-}
-
-async function until<T>(what: string, ms: number, probe: () => Promise<T | null | undefined>): Promise<T> {
-  const deadline = Date.now() + ms
-  for (;;) {
-    const value = await probe()
-    if (value) return value
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${ms} ms`)
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
-}
-
-async function ready(port: string) {
-  try {
-    const response = await fetch(`http://127.0.0.1:${port}/readyz`)
-    return response.ok
-  } catch {
-    return false
-  }
-}
-
-function exited(child: ChildProcess) {
-  return new Promise<void>((resolve) => (child.exitCode !== null ? resolve() : child.once('exit', () => resolve())))
 }
 
 test.group('B2BUA: crash safety', () => {
@@ -125,7 +80,7 @@ test.group('B2BUA: crash safety', () => {
     assert.isNull(record.endedAt)
 
     server.child.kill('SIGKILL')
-    await exited(server.child)
+    await server.exited
     server = await startServer(env, sipPort)
 
     const outcome = await carrier.done
@@ -140,6 +95,6 @@ test.group('B2BUA: crash safety', () => {
     assert.isNull(await ActiveCallLeg.findBy('call_record_id', record.id))
 
     server.child.kill('SIGTERM')
-    await exited(server.child)
+    await server.exited
   }).timeout(120_000)
 })

@@ -73,11 +73,13 @@ export default class B2bua {
   readonly #deps: B2buaDependencies
   readonly #calls = new Map<string, LiveCall>()
   readonly #services: CallSessionServices
+  #ringTimeoutSeconds: number
   #draining = false
   #carrierAddresses: { at: number; addresses: Map<string, string> } | undefined
 
   constructor(deps: B2buaDependencies) {
     this.#deps = deps
+    this.#ringTimeoutSeconds = deps.config.ringTimeoutSeconds
     this.#services = {
       core: deps.stack.core,
       media: deps.media,
@@ -95,6 +97,11 @@ export default class B2bua {
 
   setMediaTimeout(seconds: number) {
     this.#services.mediaTimeoutSeconds = seconds
+  }
+
+  /** How long inbound calls ring before the caller gets 480 (config ringTimeoutSeconds; tests shorten it). */
+  setRingTimeout(seconds: number) {
+    this.#ringTimeoutSeconds = seconds
   }
 
   start() {
@@ -127,7 +134,9 @@ export default class B2bua {
     while (this.#calls.size > 0 && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 100))
     }
-    await Promise.allSettled(this.calls.map((call) => call.session.hangUp('system_shutdown')))
+    const remaining = this.calls
+    if (remaining.length) this.#deps.logger.info({ calls: remaining.length }, 'drain time over: ending the running calls')
+    await Promise.allSettled(remaining.map((call) => call.session.hangUp('system_shutdown')))
   }
 
   /**
@@ -218,8 +227,8 @@ export default class B2bua {
     const uri = invite.request.uri
     const dialled = decodeURIComponent(uri instanceof SipUri ? (uri.user ?? '') : '')
     const facts = sdpFacts(offer)
-    if (!facts.codecs.length) {
-      invite.reject(488, { reason: 'PCMU or PCMA required' })
+    if (facts.problem) {
+      invite.reject(488, { reason: facts.problem })
       return
     }
 
@@ -355,28 +364,26 @@ export default class B2bua {
       (invite.request.headers.get('privacy') ?? '').toLowerCase().includes('id')
     const callerNumber = anonymous ? null : this.#e164(callerUser!)
     const record = await this.#record(company, users[0] ?? null, 'inbound', false, callerNumber, number.number, anonymous, carrierName)
-    const facts = sdpFacts(offer)
-    const aLeg = await this.#deps.media.createRtpLeg({ latching: false })
-    const session = this.#session(invite, aLeg, record, true)
-    if (!facts.codecs.length) {
-      invite.reject(488)
-      await session.hangUp('failed')
-      return
+    // Refusals before anything rings are CDRs too, closed at once.
+    const refuse = async (status: number, reason: string, cause: 'failed' | 'rejected') => {
+      invite.reject(status, { reason })
+      await this.#deps.cdr.end(record, { cause, sipStatus: status, hungUpBy: 'system' })
     }
+    const facts = sdpFacts(offer)
+    if (facts.problem) return refuse(488, facts.problem, 'failed')
+    // Only when every user the number rings refuses anonymous calls; otherwise the others ring.
+    const willing = anonymous ? users.filter((user) => !user.rejectAnonymous) : users
+    if (users.length && !willing.length) return refuse(433, 'Anonymity Disallowed', 'rejected')
 
     const targets: CallTarget[] = []
-    for (const user of users) {
-      if (anonymous && user.rejectAnonymous) continue
+    for (const user of willing) {
       for (const binding of await this.#deps.stack.registrar.registrar.lookupUser(user.id)) {
         targets.push(this.#bindingTarget(binding, callerNumber))
       }
     }
-    if (!targets.length && anonymous && users.length) {
-      invite.reject(433, { reason: 'Anonymity Disallowed' })
-      await session.hangUp('rejected')
-      return
-    }
-    await session.connectParallel(targets, this.#deps.config.ringTimeoutSeconds * 1000)
+    const aLeg = await this.#deps.media.createRtpLeg({ latching: false })
+    const session = this.#session(invite, aLeg, record, true)
+    await session.connectParallel(targets, this.#ringTimeoutSeconds * 1000)
   }
 
   #bindingTarget(binding: Binding, callerNumber: string | null): CallTarget {

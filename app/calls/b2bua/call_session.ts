@@ -6,12 +6,13 @@ import type IncomingRequest from '#calls/sip/ua/incoming_request'
 import type OutgoingInvite from '#calls/sip/ua/outgoing_invite'
 import type { InviteOptions } from '#calls/sip/ua/sip_user_agent_core'
 import type SipUserAgentCore from '#calls/sip/ua/sip_user_agent_core'
-import type {
-  AudioCodecName,
-  MediaBridge,
-  MediaDirection,
-  MediaEngine,
-  MediaLeg,
+import {
+  MediaNegotiationError,
+  type AudioCodecName,
+  type MediaBridge,
+  type MediaDirection,
+  type MediaEngine,
+  type MediaLeg,
 } from '#calls/media/types'
 import { decideFailover, type AttemptOutcome } from '#calls/routing/failover_policy'
 import type CallRecord from '#calls/models/call_record'
@@ -58,7 +59,9 @@ class Attempt {
   provisional = false
   ringing = false
   earlyDialog: SipDialog | undefined
+  /** The last answer (183 or 200) applied to the leg, and the codecs our offer listed. */
   earlySdp: string | undefined
+  offeredCodecs: AudioCodecName[] = []
   done = false
   result!: Promise<AttemptResult>
   #settle!: (result: AttemptResult) => void
@@ -134,6 +137,8 @@ export default class CallSession {
   #bridge: MediaBridge | undefined
   #heldByA = false
   #heldByB = false
+  /** B's codec differs from what A was answered with until A accepts our re-offer: relay nothing. */
+  #codecPending = false
   #ending = false
   #queue: Promise<unknown> = Promise.resolve()
   #ringTimer: NodeJS.Timeout | undefined
@@ -264,6 +269,7 @@ export default class CallSession {
       const codecs = sdpFacts(this.#aOffer).codecs.filter((codec) => !target.codecs || target.codecs.includes(codec))
       if (!codecs.length) throw new Error(`no common codec with ${target.label}`)
       const offer = await attempt.leg.createOffer({ codecs })
+      attempt.offeredCodecs = codecs
       if (this.#ending) {
         await attempt.leg.close()
         return undefined
@@ -308,13 +314,28 @@ export default class CallSession {
     }
   }
 
-  /** Early media (183 with SDP): A hears B before the answer; the latest fork with media wins. */
+  /**
+   * Early media (183 with SDP): A hears B before the answer; the latest fork with media wins.
+   * A 183 can only repeat A's first early answer, so a fork with another codec stays mute
+   * until its 200 lets us re-offer A (never a transcoder).
+   */
   async #earlyMedia(attempt: Attempt, answer: string) {
     if (this.#ending || this.#winner || attempt.earlySdp === answer) return
+    const negotiated = await this.#applyAnswer(attempt, answer)
+    await this.#answerA(negotiated.audio.codec, 'early')
+    this.#codecPending = this.#aCodec !== negotiated.audio.codec
+    this.#connectMedia(attempt)
+  }
+
+  /**
+   * RFC 3264 with forking: each fork answers our one offer. A leg takes one answer per offer, so
+   * for a later fork's answer it is re-armed with the same offer (same port, codecs and keys).
+   */
+  async #applyAnswer(attempt: Attempt, answer: string) {
+    if (attempt.earlySdp !== undefined) await attempt.leg.createOffer({ codecs: attempt.offeredCodecs })
     const negotiated = await attempt.leg.applyAnswer(answer)
     attempt.earlySdp = answer
-    await this.#answerA(negotiated.audio.codec, 'early')
-    this.#connectMedia(attempt)
+    return negotiated
   }
 
   async #accepted(attempt: Attempt, dialog: SipDialog, response: SipResponse) {
@@ -334,8 +355,7 @@ export default class CallSession {
       const codec =
         attempt.earlySdp === answer && attempt.leg.negotiated
           ? attempt.leg.negotiated.audio.codec
-          : (await attempt.leg.applyAnswer(answer)).audio.codec
-      attempt.earlySdp = answer
+          : (await this.#applyAnswer(attempt, answer)).audio.codec
       const aDialog = await this.#answerA(codec, 'final')
       if (!aDialog) {
         dialog.bye()
@@ -343,6 +363,7 @@ export default class CallSession {
         return
       }
       this.#aDialog = aDialog
+      this.#codecPending = this.#aCodec !== codec
       this.#connectMedia(attempt)
       this.answeredAt = new Date()
       this.#watchDialog(aDialog, 'a')
@@ -379,7 +400,9 @@ export default class CallSession {
     if (response.isSuccess && answer) {
       await this.#aLeg.applyAnswer(answer)
       this.#aCodec = codec
+      this.#codecPending = false
       this.#bridge?.refresh()
+      this.#updateHold()
     } else {
       this.#services.log('warn', 'codec re-offer refused', { status: response.status })
       await this.#end('failed', 'system', response.status)
@@ -397,6 +420,12 @@ export default class CallSession {
       this.#bridge.onEnded(() => void this.#end('media_timeout', 'system', null))
     }
     this.#mediaAttempt = attempt
+    this.#updateHold()
+  }
+
+  /** Nothing is relayed while either side holds or the codecs of the two legs differ. */
+  #updateHold() {
+    this.#bridge?.setHeld(this.#heldByA || this.#heldByB || this.#codecPending)
   }
 
   #watchDialog(dialog: SipDialog, side: 'a' | 'b') {
@@ -444,7 +473,7 @@ export default class CallSession {
     if (held === wasHeld || !other || !otherLeg?.negotiated) return
     if (side === 'a') this.#heldByA = held
     else this.#heldByB = held
-    this.#bridge?.setHeld(this.#heldByA || this.#heldByB)
+    this.#updateHold()
     const reoffer = await otherLeg.createOffer({
       codecs: [otherLeg.negotiated.audio.codec],
       direction: held ? (facts.direction === 'inactive' ? 'inactive' : 'sendonly') : 'sendrecv',
@@ -477,6 +506,8 @@ export default class CallSession {
     if (this.#ending) return
     this.#ending = true
     clearTimeout(this.#ringTimer)
+    // A must never be left without a final answer (a no-op when it has one).
+    if (!this.answered) this.#invite.reject(status !== null && status >= 300 ? status : 500)
     this.#echo?.close()
     this.#bridge?.close()
     for (const attempt of this.#attempts) attempt.cancel()
@@ -500,8 +531,9 @@ export default class CallSession {
   /** Media operations of one call run one after another (a 183 and a 200 may arrive together). */
   #serialised<T>(work: () => Promise<T>): Promise<T | undefined> {
     const next = this.#queue.then(work).catch(async (error) => {
-      this.#services.log('error', 'call handling failed', { err: error })
-      await this.#end('failed', 'system', 500)
+      // Work overtaken by the end of the call (a leg closed under it) is no failure.
+      if (!this.#ending) this.#services.log('error', 'call handling failed', { err: error })
+      await this.#end('failed', 'system', error instanceof MediaNegotiationError ? 488 : 500)
       return undefined
     })
     this.#queue = next

@@ -5,6 +5,7 @@ import NameAddress from '#calls/sip/message/name_address'
 import SipUri from '#calls/sip/message/sip_uri'
 import { createRequest, userAgentVia } from '#calls/sip/message/create_request'
 import { randomToken, type TokenSource } from '#calls/sip/message/random_token'
+import { createResponse } from '#calls/sip/message/create_response'
 import type { SipClock } from '#calls/sip/clock/sip_clock'
 import TransactionManager, {
   type RequestSource,
@@ -124,6 +125,8 @@ export default class SipUserAgentCore {
   readonly #dialogs = new Map<string, SipDialog>()
   readonly #handlers = new Map<string, RequestHandler>()
   readonly #cancelTargets = new WeakMap<InviteServerTransaction, () => void>()
+  /** The To tag of our responses to an initial INVITE, for the 200 to its CANCEL. */
+  readonly #cancelTags = new WeakMap<InviteServerTransaction, string>()
   readonly #pendingRequests = new Map<string, ServerTransaction>()
   #inviteHandler: InviteHandler | undefined
 
@@ -362,6 +365,7 @@ export default class SipUserAgentCore {
     })
     if (transaction instanceof InviteServerTransaction) {
       this.#cancelTargets.set(transaction, () => invite.cancelByPeer())
+      this.#cancelTags.set(transaction, localTag)
     }
     this.#runHandler(incoming, () => handler(invite))
   }
@@ -373,7 +377,9 @@ export default class SipUserAgentCore {
       cancel.respond(481)
       return
     }
-    cancel.respond(200)
+    // RFC 3261 9.2: the 200 to the CANCEL carries the To tag of the INVITE's responses.
+    const tag = this.#cancelTags.get(target)
+    cancel.send(createResponse(cancel.request, 200, tag ? { toTag: tag } : {}))
     this.#cancelTargets.get(target)?.()
   }
 

@@ -208,6 +208,8 @@ export interface RegistrationUpdate {
 /**
  * The seam the SIP stack implements to drive a plugin (health checks, registration). Plugins may
  * shape requests (extra headers) but never own sockets: the stack keeps one transport per peer.
+ * register and unregister of one target take effect strictly in call order (a restarted monitor
+ * relies on it: an old monitor's late unregister never removes the new registration).
  */
 export interface CarrierSignalling {
   /**

@@ -233,7 +233,11 @@ export async function registeredBindings(stack: SipStack, userId: number, phone:
   const deadline = Date.now() + 10_000
   for (;;) {
     const bindings = await stack.registrar.registrar.lookupUser(userId)
-    if (bindings.length > 0) return bindings
+    // Registered means the phone has its 200 too (when it traces messages): the binding is stored
+    // a moment before the 200 leaves, and an INVITE in that moment would overtake it.
+    const log = phone.messages()
+    const answered = !log.includes('REGISTER') || /message received[^\n]*\n\s*SIP\/2\.0 200/.test(log)
+    if (bindings.length > 0 && answered) return bindings
     if (exited) throw new Error(`no binding; ${phone.describe(exited)}\n${phone.messages()}`)
     if (Date.now() > deadline) {
       phone.stop()

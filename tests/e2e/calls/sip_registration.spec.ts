@@ -112,7 +112,11 @@ test.group('SIP registration: a SIP phone (sipp) registers and is found', () => 
         }
         const tlsConnections = protocol === 'tls' ? streamConnections(stack, 'tls') : 0
 
-        const dialog = await within(callBinding(stack, binding, OFFER, binding.callId), 10_000, 'answer')
+        const dialog = await within(callBinding(stack, binding, OFFER, binding.callId), 10_000, 'answer').catch(
+          (error) => {
+            throw new Error(`${error.message}; the phone's messages:\n${phone?.messages().slice(-6000)}`)
+          }
+        )
         if (protocol === 'tcp') {
           // The INVITE (and the ACK) went over the connection the phone registered on: no new one.
           assert.equal(phoneConnections(phoneIp), 1)

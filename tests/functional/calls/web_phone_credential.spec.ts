@@ -311,6 +311,11 @@ test.group('Web phone login: POST /app/phone/credential', (group) => {
     assert.equal(bindings[0].userId, user.id)
     assert.notProperty(bindings[0], 'deviceId', 'a web phone binding names no SIP device')
     const row = await WebPhoneCredential.findByOrFail('sipUsername', live.username)
+    // Noted after the 200 went out (the registrar does not wait for it).
+    for (let tries = 0; tries < 50 && !row.lastRegisteredAt; tries++) {
+      await new Promise((resolve) => setTimeout(resolve, 20))
+      await row.refresh()
+    }
     assert.isNotNull(row.lastRegisteredAt)
     const credential = await new SipDeviceService().findByUsername(live.username)
     assert.equal(credential?.webPhoneCredentialId, row.id)

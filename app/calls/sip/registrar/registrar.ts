@@ -30,6 +30,8 @@ export interface RegistrarOptions {
   /** Told about successful registrations (the devices page shows when a phone last registered). */
   credentials?: SipCredentialStore
   now?: () => number
+  /** Bookkeeping after the answer failed (the last-registered timestamp); logged by the owner. */
+  onError?: (error: unknown) => void
 }
 
 /** An RFC 3261 expires value; larger numbers are refused by the parser for the header too. */
@@ -100,7 +102,10 @@ export default class Registrar {
       ? await this.#removeAll(request, who)
       : await this.#update(request, source, who)
     if (credential && response.status === 200 && request.contacts.length > 0) {
-      await this.#options.credentials?.noteRegistered?.(credential, new Date(this.#now()))
+      // Not awaited: the binding is live from here on, and an INVITE to it must not overtake
+      // the 200 while a slow database records when the phone last registered (informational).
+      const noted = this.#options.credentials?.noteRegistered?.(credential, new Date(this.#now()))
+      noted?.catch((error) => this.#options.onError?.(error))
     }
     return response
   }

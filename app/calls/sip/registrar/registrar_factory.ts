@@ -45,7 +45,14 @@ export default class RegistrarFactory {
       audit: (entry) => AuditLog.record(entry),
       algorithms: settings.digestAlgorithms,
     })
-    const registrar = new Registrar({ settings, authenticator, bindings, credentials })
+    const logger = await app.container.make('logger')
+    const registrar = new Registrar({
+      settings,
+      authenticator,
+      bindings,
+      credentials,
+      onError: (error) => logger.warn({ err: error }, 'could not note a SIP registration'),
+    })
     return { registrar, authenticator, bindings, nonceCounts }
   }
 

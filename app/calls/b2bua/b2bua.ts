@@ -4,7 +4,7 @@ import NameAddress from '#calls/sip/message/name_address'
 import SipUri from '#calls/sip/message/sip_uri'
 import type SipStack from '#calls/sip/sip_stack'
 import type IncomingInvite from '#calls/sip/ua/incoming_invite'
-import type { SipDestination, SipTransportProtocol } from '#calls/sip/transaction/transaction_transport'
+import type { SipTransportProtocol } from '#calls/sip/transaction/transaction_transport'
 import { destinationOf, type Binding } from '#calls/sip/registrar/binding'
 import type { SipCredential } from '#calls/sip/registrar/sip_credential'
 import Company from '#accounts/models/company'
@@ -212,12 +212,12 @@ export default class B2bua {
       })
       return
     }
-    return this.#outbound(invite, outcome.credential, offer, source)
+    return this.#outbound(invite, outcome.credential, offer)
   }
 
   /* ------------------------------------------------------------------ outbound */
 
-  async #outbound(invite: IncomingInvite, credential: SipCredential, offer: string, source: SipDestination) {
+  async #outbound(invite: IncomingInvite, credential: SipCredential, offer: string) {
     const user = await User.find(credential.userId)
     const company = user?.companyId ? await Company.find(user.companyId) : null
     if (!user || !company || user.companyId !== credential.companyId) {
@@ -234,7 +234,7 @@ export default class B2bua {
 
     if (dialled === this.#deps.config.echoNumber) {
       const record = await this.#record(company, user, 'echo_test', false, null, dialled, false)
-      const session = this.#session(invite, await this.#legFor(facts.webrtc, source), record)
+      const session = this.#session(invite, await this.#legFor(facts.webrtc), record)
       await session.answerEcho()
       return
     }
@@ -262,7 +262,7 @@ export default class B2bua {
       if (!decision.allow) return refuse(decision.status ?? 403, decision.phrase ?? decision.reason)
     }
 
-    const session = this.#session(invite, await this.#legFor(facts.webrtc, source), record)
+    const session = this.#session(invite, await this.#legFor(facts.webrtc), record)
     const carriers = this.#withoutDownCarriers(route.carriers)
     const targets: CallTarget[] = []
     for (const name of carriers) targets.push(...(await this.#carrierTargets(name, route.destination, party, record)))
@@ -418,9 +418,8 @@ export default class B2bua {
     return session
   }
 
-  #legFor(webrtc: boolean, source: SipDestination): Promise<MediaLeg> {
+  #legFor(webrtc: boolean): Promise<MediaLeg> {
     // Registered phones sit behind NAT: latch onto their signalled IP's actual source port.
-    void source
     return webrtc ? this.#deps.media.createWebRtcLeg() : this.#deps.media.createRtpLeg({ latching: true })
   }
 

@@ -125,6 +125,8 @@ export default class CallSession {
   readonly #invite: IncomingInvite
   readonly #aLeg: MediaLeg
   readonly #aOffer: string
+  /** G.711 codecs of A's offer, in its order: what every B leg may offer and A's answer may use. */
+  readonly #aCodecs: AudioCodecName[]
   readonly #callerSide: 'a' | 'b'
   readonly #aIsCarrier: boolean
   #attempts = new Set<Attempt>()
@@ -157,6 +159,7 @@ export default class CallSession {
     this.#invite = invite
     this.#aLeg = aLeg
     this.#aOffer = sdpOf(invite.offer) ?? ''
+    this.#aCodecs = sdpFacts(this.#aOffer).codecs
     this.#callerSide = options.callerSide ?? 'a'
     invite.delegate = { onCanceled: () => this.#canceledByA() }
   }
@@ -241,8 +244,7 @@ export default class CallSession {
 
   /** The echo-test number: answered here, the caller hears itself; no carrier involved. */
   async answerEcho() {
-    const facts = sdpFacts(this.#aOffer)
-    const { sdp: answer } = await this.#aLeg.answer(this.#aOffer, { codecs: facts.codecs })
+    const { sdp: answer } = await this.#aLeg.answer(this.#aOffer, { codecs: this.#aCodecs })
     const dialog = this.#invite.accept({ description: sdp(answer) })
     if (!dialog) return this.#end('cancelled', 'caller', 487)
     this.#aDialog = dialog
@@ -266,7 +268,7 @@ export default class CallSession {
     const attempt = new Attempt(target)
     try {
       attempt.leg = await target.createLeg()
-      const codecs = sdpFacts(this.#aOffer).codecs.filter((codec) => !target.codecs || target.codecs.includes(codec))
+      const codecs = this.#aCodecs.filter((codec) => !target.codecs || target.codecs.includes(codec))
       if (!codecs.length) throw new Error(`no common codec with ${target.label}`)
       const offer = await attempt.leg.createOffer({ codecs })
       attempt.offeredCodecs = codecs

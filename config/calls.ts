@@ -13,6 +13,20 @@ export interface CallsConfig {
   tryingTimeoutMs: number
   /** Names this process's rows in active_call_legs; must stay the same across restarts. */
   nodeId: string
+  /** Outbound calls ring this long at most; then the carrier gets CANCEL and the caller 480. */
+  outboundRingLimitSeconds: number
+  /** Calls this node carries at once; more get 503 with Retry-After (110/112 excepted). */
+  maxConcurrentCalls: number
+  /** New calls get 503 while the JavaScript heap is fuller than this share of its limit (110/112 excepted). */
+  maxHeapPercent: number
+  /** Retry-After of a 503 for a node that is out of capacity or shutting down. */
+  retryAfterSeconds: number
+  /** How often the node notes that it lives and closes the CDRs of calls that no longer exist. */
+  sweepIntervalSeconds: number
+  /** A node silent for this long is lost: any node closes its CDRs (node_lost) and BYEs its carrier legs. */
+  nodeLostAfterSeconds: number
+  /** After the drain deadline, BYEs and CANCELs get this long for their answers before the stack closes. */
+  shutdownGraceMs: number
 }
 
 const callsConfig: CallsConfig = {
@@ -21,6 +35,13 @@ const callsConfig: CallsConfig = {
   echoNumber: '*43',
   tryingTimeoutMs: 2000,
   nodeId: env.get('NODE_ID') ?? hostname(),
+  outboundRingLimitSeconds: env.get('CALL_OUTBOUND_RING_LIMIT_SECONDS') ?? 180,
+  maxConcurrentCalls: env.get('CALL_MAX_CONCURRENT') ?? 2000,
+  maxHeapPercent: env.get('CALL_MAX_HEAP_PERCENT') ?? 90,
+  retryAfterSeconds: 30,
+  sweepIntervalSeconds: 30,
+  nodeLostAfterSeconds: env.get('CALL_NODE_LOST_AFTER_SECONDS') ?? 300,
+  shutdownGraceMs: 3000,
 }
 
 export default callsConfig

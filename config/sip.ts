@@ -50,6 +50,8 @@ const sipConfig = defineConfig({
     burst: 400,
     perSecond: 300,
     maxSources: 50_000,
+    // Our carriers' signalling sources (their hosts and declared ranges) at carrier scale.
+    trusted: { burst: 5000, perSecond: env.get('SIP_CARRIER_MESSAGES_PER_SECOND') ?? 3000 },
   },
   // RFC 3261 defaults; a test or a slow link may change them (Timer B/F = 64*T1).
   timers: {

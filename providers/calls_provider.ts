@@ -15,6 +15,7 @@ export default class CallsProvider {
   #b2bua: B2bua | undefined
   #media: MediaEngine | undefined
   #drained: Promise<void> | undefined
+  #sweeper: NodeJS.Timeout | undefined
 
   constructor(protected app: ApplicationService) {}
 
@@ -38,29 +39,8 @@ export default class CallsProvider {
     })
 
     this.app.container.singleton('calls.b2bua', async (resolver) => {
-      const { default: B2buaClass } = await import('#calls/b2bua/b2bua')
-      const { default: CdrService } = await import('#calls/b2bua/cdr_service')
-      const { default: RoutingService } = await import('#calls/services/routing_service')
-      const { default: CarrierManager } = await import('#calls/carriers/carrier_manager')
-      const { default: NumberService } = await import('#calls/services/number_service')
-      const { default: CarrierHealthService } = await import('#calls/services/carrier_health_service')
-      const health = await resolver.make(CarrierHealthService)
-      const { default: mediaConfig } = await import('#config/media')
-      const config = this.app.config.get<CallsConfig>('calls')
-      const b2bua = new B2buaClass({
-        stack: await resolver.make('sip.stack'),
-        media: await resolver.make('media.engine'),
-        carriers: await resolver.make(CarrierManager),
-        routing: await resolver.make(RoutingService),
-        gates: await resolver.make(CallGateRegistry),
-        numbers: await resolver.make(NumberService),
-        cdr: new CdrService(),
-        config,
-        logger: await resolver.make('logger'),
-        isCarrierDown: (name) => health.isDown(name),
-      })
-      b2bua.setMediaTimeout(mediaConfig.mediaTimeoutSeconds)
-      return b2bua
+      const { buildB2bua } = await import('#calls/b2bua/b2bua_factory')
+      return buildB2bua(resolver)
     })
   }
 
@@ -91,6 +71,7 @@ export default class CallsProvider {
     }
     b2bua.start()
     this.#b2bua = b2bua
+    this.#startSweeper(b2bua)
     readiness.ready('calls')
     // Terminating hooks run last-registered first, so this one runs before the HTTP server's own
     // (registered when it started listening): that one waits for every connection, the web phones'
@@ -98,7 +79,36 @@ export default class CallsProvider {
     this.app.terminating(() => this.#drain())
   }
 
+  /**
+   * Every sweep interval this node notes that it lives, closes the CDRs of its calls that no
+   * longer exist and those of nodes that have gone silent.
+   */
+  #startSweeper(b2bua: B2bua) {
+    const config = this.app.config.get<CallsConfig>('calls')
+    void (async () => {
+      const { default: CallSweeper } = await import('#calls/b2bua/call_sweeper')
+      const { default: CdrService } = await import('#calls/b2bua/cdr_service')
+      const logger = await this.app.container.make('logger')
+      const sweeper = new CallSweeper(b2bua, new CdrService(), {
+        nodeId: config.nodeId,
+        nodeLostAfterSeconds: config.nodeLostAfterSeconds,
+        setupGraceSeconds: 120,
+      })
+      const run = () =>
+        sweeper.sweep().then(
+          (result) => {
+            if (result.lost || result.lostNodes.length) logger.warn(result, 'closed the CDRs of calls that no longer exist')
+          },
+          (error) => logger.error({ err: error }, 'call sweep failed')
+        )
+      await run()
+      this.#sweeper = setInterval(run, config.sweepIntervalSeconds * 1000)
+      this.#sweeper.unref()
+    })()
+  }
+
   async shutdown() {
+    clearInterval(this.#sweeper)
     await this.#drain()
     await this.#media?.close()
   }

@@ -1,5 +1,4 @@
-import { lookup } from 'node:dns/promises'
-import { isIP } from 'node:net'
+import { getHeapStatistics } from 'node:v8'
 import NameAddress from '#calls/sip/message/name_address'
 import SipUri from '#calls/sip/message/sip_uri'
 import type SipStack from '#calls/sip/sip_stack'
@@ -12,7 +11,7 @@ import User from '#accounts/models/user'
 import type CarrierManager from '#calls/carriers/carrier_manager'
 import type RoutingService from '#calls/services/routing_service'
 import type { CallGateRegistry } from '#calls/gates/call_gate'
-import type { MediaEngine, MediaLeg } from '#calls/media/types'
+import { MediaCapacityError, type MediaEngine, type MediaLeg } from '#calls/media/types'
 import type NumberService from '#calls/services/number_service'
 import type { NumberOwner } from '#calls/services/number_service'
 import CallRecord from '#calls/models/call_record'
@@ -24,6 +23,7 @@ import { sdpFacts } from '#calls/b2bua/sdp_facts'
 import type { CallsConfig } from '#config/calls'
 import type { RefusalReason } from '#calls/routing/route_resolver'
 import { emergencyNumberOf } from '#calls/routing/dialled_number'
+import CarrierSources from '#calls/b2bua/carrier_sources'
 
 export interface B2buaLogger {
   info(details: Record<string, unknown>, message: string): void
@@ -44,6 +44,9 @@ export interface B2buaDependencies {
   /** Carriers the OPTIONS health check reports down; they are tried after the others. */
   isCarrierDown?: (name: string) => boolean
 }
+
+/** What ran out when a call was refused with 503: counted per resource, logged as a warning. */
+export type CapacityResource = 'rtp_ports' | 'webrtc_ports' | 'calls' | 'memory' | 'database'
 
 /** A running call as the live calls page shows it (no SDP, no media). */
 export interface LiveCall {
@@ -75,7 +78,15 @@ export default class B2bua {
   readonly #services: CallSessionServices
   #ringTimeoutSeconds: number
   #draining = false
-  #carrierAddresses: { at: number; addresses: Map<string, string> } | undefined
+  readonly #sources: CarrierSources
+  /** Calls refused for capacity since start, per resource (the operations metrics read it). */
+  readonly refusedForCapacity: Record<CapacityResource, number> = {
+    rtp_ports: 0,
+    webrtc_ports: 0,
+    calls: 0,
+    memory: 0,
+    database: 0,
+  }
 
   constructor(deps: B2buaDependencies) {
     this.#deps = deps
@@ -92,7 +103,16 @@ export default class B2bua {
         await ActiveCallLeg.query().where('call_record_id', record.id).delete()
       },
       ended: (session) => this.#calls.delete(session.record.uuid),
+      outOfCapacity: (resource) => this.#countCapacity(resource),
+      retryAfterSeconds: deps.config.retryAfterSeconds,
+      outboundRingLimitMs: deps.config.outboundRingLimitSeconds * 1000,
     }
+    this.#sources = new CarrierSources(deps.carriers, (entries) => deps.stack.layer.setTrustedSources(entries))
+  }
+
+  /** Outbound calls ring this long at most (config outboundRingLimitSeconds; tests shorten it). */
+  setOutboundRingLimit(seconds: number) {
+    this.#services.outboundRingLimitMs = seconds * 1000
   }
 
   setMediaTimeout(seconds: number) {
@@ -106,6 +126,8 @@ export default class B2bua {
 
   start() {
     this.#deps.stack.core.setInviteHandler((invite) => this.#receive(invite))
+    // Carriers' signalling sources get their flood budget before their first call arrives.
+    this.#sources.refresh().catch((error) => this.#deps.logger.warn({ err: error }, 'carrier sources not resolved'))
   }
 
   get calls(): LiveCall[] {
@@ -137,6 +159,12 @@ export default class B2bua {
     const remaining = this.calls
     if (remaining.length) this.#deps.logger.info({ calls: remaining.length }, 'drain time over: ending the running calls')
     await Promise.allSettled(remaining.map((call) => call.session.hangUp('system_shutdown')))
+    // The BYEs and CANCELs just sent get a short while for their answers; a peer that is gone
+    // must not hold the shutdown for the 32 s of the transaction timers.
+    const grace = Date.now() + this.#deps.config.shutdownGraceMs
+    while (this.#deps.stack.core.transactionCount > 0 && Date.now() < grace) {
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    }
   }
 
   /**
@@ -144,7 +172,16 @@ export default class B2bua {
    * dialog, and their CDRs are closed. Runs once at start, before new calls are taken.
    */
   async recover() {
-    const legs = await ActiveCallLeg.query().where('node_id', this.#deps.config.nodeId)
+    return this.endCallsOfNode(this.#deps.config.nodeId, 'crash_recovery')
+  }
+
+  /**
+   * Ends what a node left behind: BYE to each carrier leg it had answered (built from the
+   * persisted dialog), its CDRs closed with `cause`. At start for this node's own crash; for
+   * another node that has gone silent (node_lost) by the call sweeper.
+   */
+  async endCallsOfNode(nodeId: string, cause: 'crash_recovery' | 'node_lost') {
+    const legs = await ActiveCallLeg.query().where('node_id', nodeId)
     for (const leg of legs) {
       try {
         const routes: string[] = JSON.parse(leg.routeSet)
@@ -164,16 +201,21 @@ export default class B2bua {
       }
       const record = await CallRecord.find(leg.callRecordId)
       if (record) {
-        await this.#deps.cdr.end(record, { cause: 'crash_recovery', sipStatus: null, hungUpBy: 'system' })
+        await this.#deps.cdr.end(record, { cause, sipStatus: null, hungUpBy: 'system' })
       }
       await leg.delete()
     }
     // Attempts that never got answered before the crash: closed as failed.
-    const open = await CallRecord.query().whereNull('ended_at').where('node_id', this.#deps.config.nodeId)
+    const open = await CallRecord.query().whereNull('ended_at').where('node_id', nodeId)
     for (const record of open) {
-      await this.#deps.cdr.end(record, { cause: 'crash_recovery', sipStatus: null, hungUpBy: 'system' })
+      await this.#deps.cdr.end(record, { cause, sipStatus: null, hungUpBy: 'system' })
     }
     return legs.length
+  }
+
+  /** Is a call with this CDR running on this node (the sweeper closes the CDRs of those that are not)? */
+  isLive(uuid: string) {
+    return this.#calls.has(uuid)
   }
 
   #receive(invite: IncomingInvite) {
@@ -181,16 +223,55 @@ export default class B2bua {
     const uri = invite.request.uri
     const emergency = uri instanceof SipUri && emergencyNumberOf(decodeURIComponent(uri.user ?? '')) !== null
     if (this.#draining && !emergency) {
-      invite.reject(503, { headers: [['Retry-After', '30']], reason: 'Shutting down' })
+      this.#reject(invite, 503, 'Shutting down')
       return
     }
-    this.#classify(invite).catch((error) => {
-      this.#deps.logger.error({ err: error }, 'INVITE handling failed')
-      invite.reject(500)
-    })
+    const attempt: CallAttemptState = {}
+    this.#classify(invite, attempt).catch((error) => this.#failed(invite, attempt, error))
   }
 
-  async #classify(invite: IncomingInvite) {
+  /**
+   * Whatever went wrong, the caller gets a final answer and the CDR is closed: 503 with
+   * Retry-After when a resource ran out (ports, the database), 500 for anything else.
+   */
+  async #failed(invite: IncomingInvite, attempt: CallAttemptState, error: unknown) {
+    const resource = resourceOf(error)
+    if (resource) this.#countCapacity(resource)
+    else this.#deps.logger.error({ err: error }, 'INVITE handling failed')
+    const status = resource ? 503 : 500
+    const record = attempt.record
+    const live = record ? this.#calls.get(record.uuid) : undefined
+    try {
+      if (live) {
+        await live.session.abort(status, resource ? 'no_capacity' : 'failed')
+        return
+      }
+      this.#reject(invite, status, resource ? 'Out of capacity' : undefined)
+      if (record) await this.#deps.cdr.end(record, { cause: resource ? 'no_capacity' : 'failed', sipStatus: status, hungUpBy: 'system' })
+    } catch (closing) {
+      this.#deps.logger.error({ err: closing }, 'could not close the CDR of a failed call')
+    }
+  }
+
+  #reject(invite: IncomingInvite, status: number, reason?: string) {
+    const headers: Array<[string, string]> = status === 503 ? [['Retry-After', String(this.#deps.config.retryAfterSeconds)]] : []
+    invite.reject(status, { headers, reason })
+  }
+
+  #countCapacity(resource: CapacityResource) {
+    this.refusedForCapacity[resource] += 1
+    this.#deps.logger.warn({ resource, calls: this.#calls.size }, 'call refused: out of capacity')
+  }
+
+  /** A resource this node is out of for a new (non-emergency) call, or null. */
+  #overloaded(): CapacityResource | null {
+    if (this.#calls.size >= this.#deps.config.maxConcurrentCalls) return 'calls'
+    const heap = getHeapStatistics()
+    if (heap.used_heap_size > (heap.heap_size_limit * this.#deps.config.maxHeapPercent) / 100) return 'memory'
+    return null
+  }
+
+  async #classify(invite: IncomingInvite, attempt: CallAttemptState) {
     const source = invite.incoming.transaction.destination
     const request = invite.request
     const offer = sdpOf(invite.offer)
@@ -203,7 +284,7 @@ export default class B2bua {
     if (!authorised && !WEBSOCKET.has(source.protocol)) {
       const carrier = await this.#carrierAt(source.host)
       const number = carrier ? await this.#ourNumber(request.uri) : null
-      if (carrier && number) return this.#inbound(invite, carrier, number, offer)
+      if (carrier && number) return this.#inbound(invite, carrier, number, offer, attempt)
     }
     const outcome = await this.#deps.stack.registrar.authenticator.authenticate(request, source)
     if (outcome.kind === 'challenge') {
@@ -212,12 +293,12 @@ export default class B2bua {
       })
       return
     }
-    return this.#outbound(invite, outcome.credential, offer)
+    return this.#outbound(invite, outcome.credential, offer, attempt)
   }
 
   /* ------------------------------------------------------------------ outbound */
 
-  async #outbound(invite: IncomingInvite, credential: SipCredential, offer: string) {
+  async #outbound(invite: IncomingInvite, credential: SipCredential, offer: string, attempt: CallAttemptState) {
     const user = await User.find(credential.userId)
     const company = user?.companyId ? await Company.find(user.companyId) : null
     if (!user || !company || user.companyId !== credential.companyId) {
@@ -234,6 +315,9 @@ export default class B2bua {
 
     if (dialled === this.#deps.config.echoNumber) {
       const record = await this.#record(company, user, 'echo_test', false, null, dialled, false)
+      attempt.record = record
+      const overloaded = this.#overloaded()
+      if (overloaded) return this.#outOfCapacity(invite, record, overloaded)
       const session = this.#session(invite, await this.#legFor(facts.webrtc), record)
       await session.answerEcho()
       return
@@ -245,6 +329,7 @@ export default class B2bua {
     const party = await this.#callingParty(invite, user, company, emergency)
     const callee = route.destination === null ? dialled.slice(0, 32) : emergency ? route.destination : `+${route.destination}`
     const record = await this.#record(company, user, 'outbound', emergency, party.number, callee, party.withheld)
+    attempt.record = record
     // Every refusal is a CDR too (fraud counts refused attempts), closed at once.
     const refuse = async (status: number, reason: string) => {
       invite.reject(status, { reason })
@@ -260,6 +345,9 @@ export default class B2bua {
         carrierNames: route.carriers,
       })
       if (!decision.allow) return refuse(decision.status ?? 403, decision.phrase ?? decision.reason)
+      // 110/112 go through while any port is left; everything else stops at the node's limits.
+      const overloaded = this.#overloaded()
+      if (overloaded) return this.#outOfCapacity(invite, record, overloaded)
     }
 
     const session = this.#session(invite, await this.#legFor(facts.webrtc), record)
@@ -347,7 +435,7 @@ export default class B2bua {
 
   /* ------------------------------------------------------------------ inbound */
 
-  async #inbound(invite: IncomingInvite, carrierName: string, number: NumberOwner, offer: string) {
+  async #inbound(invite: IncomingInvite, carrierName: string, number: NumberOwner, offer: string, attempt: CallAttemptState) {
     const company = number.companyId ? await Company.find(number.companyId) : null
     if (!company || company.status !== 'active') {
       invite.reject(480)
@@ -364,6 +452,7 @@ export default class B2bua {
       (invite.request.headers.get('privacy') ?? '').toLowerCase().includes('id')
     const callerNumber = anonymous ? null : this.#e164(callerUser!)
     const record = await this.#record(company, users[0] ?? null, 'inbound', false, callerNumber, number.number, anonymous, carrierName)
+    attempt.record = record
     // Refusals before anything rings are CDRs too, closed at once.
     const refuse = async (status: number, reason: string, cause: 'failed' | 'rejected') => {
       invite.reject(status, { reason })
@@ -374,6 +463,8 @@ export default class B2bua {
     // Only when every user the number rings refuses anonymous calls; otherwise the others ring.
     const willing = anonymous ? users.filter((user) => !user.rejectAnonymous) : users
     if (users.length && !willing.length) return refuse(433, 'Anonymity Disallowed', 'rejected')
+    const overloaded = this.#overloaded()
+    if (overloaded) return this.#outOfCapacity(invite, record, overloaded)
 
     const targets: CallTarget[] = []
     for (const user of willing) {
@@ -411,6 +502,12 @@ export default class B2bua {
   }
 
   /* ------------------------------------------------------------------ helpers */
+
+  async #outOfCapacity(invite: IncomingInvite, record: CallRecord, resource: CapacityResource) {
+    this.#countCapacity(resource)
+    this.#reject(invite, 503, 'Out of capacity')
+    await this.#deps.cdr.end(record, { cause: 'no_capacity', sipStatus: 503, hungUpBy: 'system' })
+  }
 
   #session(invite: IncomingInvite, aLeg: MediaLeg, record: CallRecord, aIsCarrier = false) {
     const session = new CallSession(this.#services, invite, aLeg, record, { aIsCarrier })
@@ -471,25 +568,9 @@ export default class B2bua {
     })
   }
 
-  /** Is this source address one of our carriers? Carrier host names are resolved, cached for a minute. */
-  async #carrierAt(address: string): Promise<string | null> {
-    const now = Date.now()
-    if (!this.#carrierAddresses || now - this.#carrierAddresses.at > 60_000) {
-      const addresses = new Map<string, string>()
-      for (const entry of this.#deps.carriers.entries()) {
-        if (!entry.configEnabled) continue
-        const plugin = await this.#deps.carriers.use(entry.name)
-        for (const host of plugin.profile.hosts) {
-          const ips = isIP(host) ? [host] : await lookup(host, { all: true }).then((all) => all.map((a) => a.address)).catch(() => [])
-          for (const ip of ips) if (!addresses.has(ip)) addresses.set(ip, entry.name)
-        }
-        if (plugin.profile.auth.method === 'ip') {
-          for (const ip of plugin.profile.auth.sourceAddresses) if (!addresses.has(ip)) addresses.set(ip, entry.name)
-        }
-      }
-      this.#carrierAddresses = { at: now, addresses }
-    }
-    return this.#carrierAddresses.addresses.get(address) ?? null
+  /** Is this source address one of our carriers (its hosts, or the sources its profile declares)? */
+  #carrierAt(address: string): Promise<string | null> {
+    return this.#sources.carrierAt(address)
   }
 
   async #ourNumber(uri: unknown): Promise<NumberOwner | null> {
@@ -503,4 +584,18 @@ export default class B2bua {
     const digits = user.replace(/^\+|^00/, '').replace(/[\s\-().]/g, '')
     return /^[1-9]\d{5,14}$/.test(digits) ? `+${digits}` : null
   }
+}
+
+/** What one INVITE has produced so far, so that a failure can still close its CDR. */
+interface CallAttemptState {
+  record?: CallRecord
+}
+
+/** The resource an error says ran out, or null when it is some other failure. */
+export function resourceOf(error: unknown): CapacityResource | null {
+  if (error instanceof MediaCapacityError) return error.resource
+  const text = error instanceof Error ? `${error.name} ${error.message} ${(error as { code?: string }).code ?? ''}` : ''
+  // knex's pool (PostgreSQL) and SQLite's lock: the database cannot take more work right now.
+  if (/KnexTimeoutError|Timeout acquiring a connection|SQLITE_BUSY|too many clients|ECONNREFUSED/i.test(text)) return 'database'
+  return null
 }

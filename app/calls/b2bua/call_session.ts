@@ -7,6 +7,7 @@ import type OutgoingInvite from '#calls/sip/ua/outgoing_invite'
 import type { InviteOptions } from '#calls/sip/ua/sip_user_agent_core'
 import type SipUserAgentCore from '#calls/sip/ua/sip_user_agent_core'
 import {
+  MediaCapacityError,
   MediaNegotiationError,
   type AudioCodecName,
   type MediaBridge,
@@ -45,6 +46,11 @@ export interface CallSessionServices {
   forget(record: CallRecord): Promise<void>
   /** The session ended: drop it from the live calls. */
   ended(session: CallSession): void
+  /** A leg could not be had: the call is refused with 503 and counted. */
+  outOfCapacity(resource: 'rtp_ports' | 'webrtc_ports'): void
+  retryAfterSeconds: number
+  /** Outbound: the carrier may ring this long; then CANCEL, 480 to the caller, CDR no_answer. */
+  outboundRingLimitMs: number
 }
 
 type AttemptResult =
@@ -144,6 +150,8 @@ export default class CallSession {
   #ending = false
   #queue: Promise<unknown> = Promise.resolve()
   #ringTimer: NodeJS.Timeout | undefined
+  /** A B leg could not get media ports: no other target will fare better. */
+  #outOfCapacity = false
   #echo: { close(): void } | undefined
 
   constructor(
@@ -180,15 +188,22 @@ export default class CallSession {
   /** Outbound: try the targets one after another until one answers or a final answer comes. */
   async connectSequential(targets: CallTarget[]) {
     let last: AttemptOutcome = { kind: 'response', status: 503 }
+    // Ringing is bounded: a carrier that rings and vanishes (with a caller that vanished too)
+    // must not keep the call, its CDR and its ports open for good.
+    this.#ringTimer = setTimeout(() => void this.#outboundRingLimit(), this.#services.outboundRingLimitMs)
     for (const target of targets) {
       if (this.#ending) return
       const attempt = await this.#start(target)
       if (!attempt) return
       const result = await attempt.result
-      if (result.kind === 'accepted') return this.#accepted(attempt, result.dialog, result.response)
+      if (result.kind === 'accepted') {
+        clearTimeout(this.#ringTimer)
+        return this.#accepted(attempt, result.dialog, result.response)
+      }
       if (result.kind === 'canceled' || this.#ending) return
       this.#attempts.delete(attempt)
-      await attempt.leg.close()
+      await attempt.leg?.close()
+      if (this.#outOfCapacity) return this.#fail(503, 'no_capacity')
       last = result.outcome
       const decision = decideFailover(result.outcome, result.ringing)
       this.#services.log('info', 'carrier attempt failed', {
@@ -198,6 +213,7 @@ export default class CallSession {
       })
       if (decision === 'final') break
     }
+    clearTimeout(this.#ringTimer)
     const status = last.kind === 'response' ? last.status : 503
     await this.#fail(status === 408 || status === 503 || last.kind !== 'response' ? 503 : status)
   }
@@ -231,11 +247,12 @@ export default class CallSession {
           return
         }
         this.#attempts.delete(attempt)
-        await attempt.leg.close()
+        await attempt.leg?.close()
         if (result.kind === 'failed' && result.outcome.kind === 'response') statuses.push(result.outcome.status)
       })
     )
     clearTimeout(this.#ringTimer)
+    if (!this.#winner && !this.#ending && this.#outOfCapacity && !statuses.length) return this.#fail(503, 'no_capacity')
     if (!this.#winner && !this.#ending) {
       const status = statuses.includes(486) ? 486 : statuses.includes(603) ? 603 : 480
       await this.#fail(status, status === 480 ? 'missed' : undefined)
@@ -253,6 +270,11 @@ export default class CallSession {
     this.#watchDialog(dialog, 'a')
     await this.#aLeg.ready()
     this.#echo = this.#services.media.echo(this.#aLeg)
+  }
+
+  /** Handling the call failed (a resource ran out, a bug): final answer to A, legs closed, CDR closed. */
+  abort(status: number, cause: DisconnectCause) {
+    return this.#fail(status, cause)
   }
 
   /** Staff ended the call, or the process shuts down: BYE both sides. */
@@ -295,7 +317,12 @@ export default class CallSession {
       attempt.armTryingTimer(this.#services.tryingTimeoutMs)
       return attempt
     } catch (error) {
-      this.#services.log('warn', 'could not start a call leg', { target: target.label, err: error })
+      if (error instanceof MediaCapacityError) {
+        this.#outOfCapacity = true
+        this.#services.outOfCapacity(error.resource)
+      } else {
+        this.#services.log('warn', 'could not start a call leg', { target: target.label, err: error })
+      }
       this.#attempts.delete(attempt)
       await attempt.leg?.close().catch(() => {})
       attempt.settle({ kind: 'failed', outcome: { kind: 'transport_error' }, ringing: false })
@@ -488,6 +515,17 @@ export default class CallSession {
     }
   }
 
+  async #outboundRingLimit() {
+    if (this.#winner || this.#ending) return
+    this.#services.log('info', 'outbound ring limit reached', { limitMs: this.#services.outboundRingLimitMs })
+    for (const attempt of this.#attempts) {
+      attempt.cancel()
+      // A carrier that is gone never answers the CANCEL: the loop must not wait for it.
+      attempt.settle({ kind: 'canceled' })
+    }
+    await this.#fail(480, 'no_answer', 'system')
+  }
+
   async #ringTimeout() {
     if (this.#winner || this.#ending) return
     for (const attempt of this.#attempts) attempt.cancel()
@@ -499,9 +537,14 @@ export default class CallSession {
     await this.#end(this.#callerSide === 'a' && this.record.direction === 'inbound' ? 'missed' : 'cancelled', 'caller', 487)
   }
 
-  async #fail(status: number, cause?: DisconnectCause) {
-    this.#invite.reject(status)
-    await this.#end(cause ?? causeOfStatus(status), status === 487 ? 'caller' : 'callee', status)
+  async #fail(status: number, cause?: DisconnectCause, hungUpBy?: HungUpBy) {
+    if (status === 503) {
+      this.#invite.reject(503, { headers: [['Retry-After', String(this.#services.retryAfterSeconds)]] })
+    } else {
+      this.#invite.reject(status)
+    }
+    const by = hungUpBy ?? (cause === 'no_capacity' || cause === 'failed' ? 'system' : status === 487 ? 'caller' : 'callee')
+    await this.#end(cause ?? causeOfStatus(status), by, status)
   }
 
   async #end(cause: DisconnectCause, hungUpBy: HungUpBy | null, status: number | null) {

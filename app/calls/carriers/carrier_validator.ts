@@ -1,5 +1,6 @@
 import vine, { errors } from '@vinejs/vine'
 import CarrierConfigError from '#calls/carriers/carrier_config_error'
+import SourceList from '#calls/sip/transport/source_list'
 import { countriesOutsideEea } from '#calls/carriers/eea_countries'
 import {
   CODECS,
@@ -46,6 +47,7 @@ const subProcessorSchema = vine.object({
 
 const profileSchema = vine.object({
   hosts: vine.array(host()).minLength(1),
+  signallingSources: vine.array(vine.string().regex(/^[0-9A-Fa-f.:]+(\/\d{1,3})?$/)).optional(),
   port: vine.number().withoutDecimals().range([1, 65535]),
   transport: vine.enum(SIP_TRANSPORTS),
   auth: vine.object({
@@ -135,6 +137,16 @@ export async function validateCarrierPlugin(name: string, plugin: CarrierPlugin,
   }
   if (plugin.developmentOnly && !profile.hosts.every((entry) => entry === '127.0.0.1' || entry === '::1')) {
     throw new CarrierConfigError(name, 'profile.hosts', 'a development carrier may only point at loopback')
+  }
+  if (plugin.developmentOnly && !(profile.signallingSources ?? []).every((entry) => entry.startsWith('127.') || entry === '::1')) {
+    throw new CarrierConfigError(name, 'profile.signallingSources', 'a development carrier may only signal from loopback')
+  }
+  for (const [index, entry] of (profile.signallingSources ?? []).entries()) {
+    try {
+      SourceList.validate(entry)
+    } catch (error) {
+      throw new CarrierConfigError(name, `profile.signallingSources.${index}`, (error as Error).message)
+    }
   }
   if (subProcessor) checkTransfers(name, 'subProcessor.', subProcessor)
   if (context.requireCredentials && profile.auth.method === 'registration') {

@@ -82,6 +82,12 @@ export interface HealthCheckOptions {
 
 export interface TrunkProfile {
   hosts: string[]
+  /**
+   * Addresses or CIDRs the carrier sends SIP from, when they differ from what its host names
+   * resolve to (trunks often signal from whole ranges). Calls from them are recognised as the
+   * carrier's, and they get the carriers' flood budget instead of the one for unknown sources.
+   */
+  signallingSources?: string[]
   port: number
   transport: SipTransportName
   auth: TrunkAuth

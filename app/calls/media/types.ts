@@ -40,6 +40,13 @@ export interface AnswerOptions {
 /** Thrown when an offer or answer has nothing we can use (→ 488 Not Acceptable Here). */
 export class MediaNegotiationError extends Error {}
 
+/** Thrown when a port range is used up: no new leg until calls end (→ 503 with Retry-After). */
+export class MediaCapacityError extends Error {
+  constructor(readonly resource: 'rtp_ports' | 'webrtc_ports', message: string, options?: ErrorOptions) {
+    super(message, options)
+  }
+}
+
 export interface MediaLegStats {
   packetsReceived: number
   packetsSent: number

@@ -7,15 +7,16 @@ import PortPool from '#calls/media/port_pool'
 import { asRelayLeg, type RelayLeg } from '#calls/media/relay_leg'
 import RtpSocketLeg from '#calls/media/rtp_socket_leg'
 import WeriftWebRtcLeg from '#calls/media/werift_webrtc_leg'
-import type {
-  BridgeOptions,
-  MediaBridge,
-  MediaEngine,
-  MediaEngineConfig,
-  MediaLeg,
-  RtpLeg,
-  RtpLegOptions,
-  WebRtcLeg,
+import {
+  MediaCapacityError,
+  type BridgeOptions,
+  type MediaBridge,
+  type MediaEngine,
+  type MediaEngineConfig,
+  type MediaLeg,
+  type RtpLeg,
+  type RtpLegOptions,
+  type WebRtcLeg,
 } from '#calls/media/types'
 
 /** How often a leg is retried on another port when a port is held by some other process. */
@@ -80,7 +81,7 @@ export default class WeriftMediaEngine implements MediaEngine {
 
   async createWebRtcLeg(): Promise<WebRtcLeg> {
     const start = this.#webrtcPorts.acquire()
-    if (start === null) throw new Error('No free WebRTC ports (MEDIA_WEBRTC_PORTS is exhausted)')
+    if (start === null) throw new MediaCapacityError('webrtc_ports', 'No free WebRTC ports (MEDIA_WEBRTC_PORTS is exhausted)')
     const leg: WeriftWebRtcLeg = new WeriftWebRtcLeg({
       announcedIps: this.config.announcedIps,
       portRange: [start, start + this.#webrtcPorts.blockSize - 1],
@@ -118,7 +119,7 @@ export default class WeriftMediaEngine implements MediaEngine {
         lastError = error
       }
     }
-    throw new Error('No free RTP port (MEDIA_RTP_PORTS is exhausted)', { cause: lastError })
+    throw new MediaCapacityError('rtp_ports', 'No free RTP port (MEDIA_RTP_PORTS is exhausted)', { cause: lastError })
   }
 
   bridge(a: MediaLeg, b: MediaLeg, options: Partial<BridgeOptions> = {}): MediaBridge {

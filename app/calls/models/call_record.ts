@@ -20,6 +20,9 @@ export type DisconnectCause =
   | 'ended_by_staff'
   | 'system_shutdown'
   | 'crash_recovery'
+  | 'no_capacity'
+  | 'lost'
+  | 'node_lost'
 
 export type HungUpBy = 'caller' | 'callee' | 'system'
 

@@ -16,6 +16,7 @@ export default class LocalCarrier extends SignalledCarrierPlugin {
     this.profile = {
       hosts: [config.host ?? '127.0.0.1'],
       port: config.port,
+      signallingSources: config.signallingSources,
       transport: config.transport ?? 'udp',
       auth: { method: 'ip', sourceAddresses: ['127.0.0.1'] },
       codecs: ['PCMA', 'PCMU', 'telephone-event'],

@@ -7,6 +7,8 @@ export interface LocalCarrierConfig {
   host?: '127.0.0.1' | '::1'
   /** UDP unless a test needs the peer over TCP or TLS. */
   transport?: SipTransportName
+  /** Loopback addresses or ranges the peer also signals from (tests of the carriers' flood budget). */
+  signallingSources?: string[]
   /** Tests shorten the interval to see a peer go down within seconds. */
   healthCheck?: Partial<HealthCheckOptions>
 }

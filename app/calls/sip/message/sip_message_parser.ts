@@ -19,6 +19,31 @@ const CR = 0x0d
 const LF = 0x0a
 /** Control characters other than HT; CR and LF are legal only as the CRLF that ends a line. */
 const CONTROL_CHARACTER = /[\x00-\x08\x0a-\x1f\x7f]/
+
+/**
+ * True when a header line holds a control character outside a quoted-pair. RFC 3261 25.1 lets a
+ * quoted-pair inside a quoted-string escape any octet but CR and LF (RFC 4475 3.1.1.2 sends BEL,
+ * NUL and DEL that way in a display name), so only those escapes may carry one.
+ */
+function hasBareControlCharacter(line: string): boolean {
+  if (!CONTROL_CHARACTER.test(line)) {
+    return false
+  }
+  let quoted = false
+  for (let index = 0; index < line.length; index++) {
+    const char = line[index]
+    if (quoted && char === '\\' && index + 1 < line.length) {
+      index++
+      continue
+    }
+    if (char === '"') {
+      quoted = !quoted
+    } else if (CONTROL_CHARACTER.test(char)) {
+      return true
+    }
+  }
+  return false
+}
 const HEADER_LINE = /^([^:\s]+)[ \t]*:[ \t]*(.*)$/
 const STATUS_LINE = /^SIP\/(\d+\.\d+) (\d{3})(?: (.*))?$/
 const SIP_VERSION_TEXT = /^SIP\/\d+\.\d+$/
@@ -168,7 +193,7 @@ export default class SipMessageParser {
       if (line.length > this.limits.maxLineLength) {
         throw new SipParseError(ParseFailure.LineTooLong, 'header line exceeds the length limit')
       }
-      if (CONTROL_CHARACTER.test(line)) {
+      if (hasBareControlCharacter(line)) {
         const reason = index === 0 ? ParseFailure.BadStartLine : ParseFailure.BadHeaderLine
         throw new SipParseError(reason, 'control character in the header section')
       }

@@ -47,6 +47,12 @@ export interface SipTransportConfig {
     perSecond: number
     /** Sources remembered at most. */
     maxSources: number
+    /**
+     * Our carriers' signalling sources (addresses or CIDRs, e.g. "192.0.2.0/28"): each gets this
+     * budget instead of the one for unknown sources. The carriers module adds the sources the
+     * carrier profiles declare at boot (SipTransportLayer.setTrustedSources).
+     */
+    trusted?: { burst: number; perSecond: number; sources?: string[] }
   }
 }
 

@@ -21,6 +21,7 @@ import type { StreamConnection } from '#calls/sip/transport/stream_connection'
 import type { TlsCredentials } from '#calls/sip/transport/tls_credentials'
 import SipTrafficLogger, { type SipLogger } from '#calls/sip/transport/sip_traffic_logger'
 import TokenBucketRateLimiter from '#calls/sip/transport/token_bucket_rate_limiter'
+import SourceList from '#calls/sip/transport/source_list'
 import ConnectionLimiter from '#calls/sip/transport/connection_limiter'
 import OriginPolicy from '#calls/sip/transport/origin_policy'
 import DefaultRequestHandler from '#calls/sip/transport/default_request_handler'
@@ -82,6 +83,8 @@ export default class SipTransportLayer {
   }
   readonly #traffic: SipTrafficLogger
   readonly #rateLimiter: TokenBucketRateLimiter | undefined
+  readonly #trustedLimiter: TokenBucketRateLimiter | undefined
+  #trustedSources = new SourceList([])
   readonly #transports = new Map<SipTransportProtocol, SipTransport>()
   readonly #all: SipTransport[] = []
   readonly #limitedSources = new Set<string>()
@@ -106,6 +109,11 @@ export default class SipTransportLayer {
     this.#rateLimiter = config.rateLimit.enabled
       ? new TokenBucketRateLimiter(options.clock, config.rateLimit)
       : undefined
+    const trusted = config.rateLimit.trusted
+    this.#trustedLimiter = config.rateLimit.enabled && trusted
+      ? new TokenBucketRateLimiter(options.clock, { ...trusted, maxSources: 10_000 })
+      : undefined
+    this.#trustedSources = new SourceList(trusted?.sources ?? [])
 
     const common = { host: config.host, receiver: this.#receiver, traffic: this.#traffic }
     const stream = {
@@ -301,7 +309,7 @@ export default class SipTransportLayer {
   }
 
   #handle(bytes: Buffer, origin: PacketOrigin): void {
-    if (!this.#withinRate(origin)) {
+    if (!this.#withinRate(origin, bytes)) {
       return
     }
     this.stats.received += 1
@@ -345,11 +353,29 @@ export default class SipTransportLayer {
     }
   }
 
-  #withinRate(origin: PacketOrigin): boolean {
+  /**
+   * Our carriers' signalling sources (addresses or CIDRs) get the trusted budget instead of the
+   * one for unknown sources; replaces the list set before. Throws on an entry that is no
+   * address or CIDR, naming it.
+   */
+  setTrustedSources(sources: string[]): void {
+    this.#trustedSources = new SourceList([...(this.config.rateLimit.trusted?.sources ?? []), ...sources])
+  }
+
+  isTrustedSource(address: string): boolean {
+    return this.#trustedSources.has(address)
+  }
+
+  #withinRate(origin: PacketOrigin, bytes: Buffer): boolean {
     if (!this.#rateLimiter) {
       return true
     }
-    if (this.#rateLimiter.allow(origin.address)) {
+    const trusted = this.#trustedLimiter && this.#trustedSources.has(origin.address)
+    const limiter = trusted ? this.#trustedLimiter! : this.#rateLimiter
+    // Responses to our own transactions have a bucket of their own: a flood of new requests from
+    // a source never costs us the answers we are waiting for.
+    const key = isResponse(bytes) ? `${origin.address} response` : origin.address
+    if (limiter.allow(key)) {
       this.#limitedSources.delete(origin.address)
       return true
     }
@@ -383,4 +409,11 @@ export default class SipTransportLayer {
       this.#traffic.failure('sip transport user', error, origin)
     }
   }
+}
+
+const STATUS_LINE_START = Buffer.from('SIP/2.0 ')
+
+/** A response starts with its status line; anything else is a request, a keep-alive or garbage. */
+function isResponse(bytes: Buffer): boolean {
+  return bytes.length > STATUS_LINE_START.length && bytes.subarray(0, STATUS_LINE_START.length).equals(STATUS_LINE_START)
 }

@@ -346,6 +346,32 @@ test.group('SipMessageParser / malformed messages', () => {
     assert.equal(parseFailure(options().replace('Max-Forwards: 70', 'Max-Forwards: 70\nX: y')).reason, ParseFailure.BadHeaderLine)
   })
 
+  test('accepts quoted-pair escapes of control characters inside quoted strings (RFC 4475 3.1.1.2)', ({ assert }) => {
+    // The "intmeth" torture message: BEL, NUL and DEL escaped in the To display name.
+    const message = [
+      "!interesting-Method0123456789_*+`.%indeed'~ sip:1_unusual.URI~(to-be!sure)&isn't+it$/crazy?,/;;*:&it+has=1,weird!*pas$wo~d_too.(doesn't-it)@example.com SIP/2.0",
+      "Via: SIP/2.0/TCP host1.example.com;branch=z9hG4bK-.!%66*_+`'~",
+      'To: "BEL:\\\x07 NUL:\\\x00 DEL:\\\x7F" <sip:1_unusual.URI~(to-be!sure)&isn\'t+it$/crazy?,/;;*@example.com>',
+      "From: token1~` token2'+_ token3*%!.- <sip:mundane@example.com>;fromParam''~+*_!.-%=%D1%80%D0%B0%D0%B1%D0%BE%D1%82%D0%B0%D1%8E%D1%89%D0%B8%D0%B9;tag=_token~1'+`*%!-.",
+      'Call-ID: intmeth.word%ZK-!.*_+\'@word`~)(><:\\/"][?}{',
+      "CSeq: 139122385 !interesting-Method0123456789_*+`.%indeed'~",
+      'Max-Forwards: 255',
+      "extensionHeader-!.%*+_`'~: \uFEFF\u5927\u505C\u96FB",
+      'Content-Length: 0',
+      '',
+      '',
+    ].join('\r\n')
+    const request = parseRequest(message)
+    assert.equal(request.method, "!interesting-Method0123456789_*+`.%indeed'~")
+    assert.equal(request.to.displayName, 'BEL:\x07 NUL:\x00 DEL:\x7F')
+    // Outside a quoted string, or escaping nothing, a control character is still refused.
+    assert.equal(parseFailure(options().replace('Max-Forwards: 70', 'Max-Forwards: 70\x07')).reason, ParseFailure.BadHeaderLine)
+    assert.equal(
+      parseFailure(options().replace('Max-Forwards: 70', 'Subject: "a\x07b"')).reason,
+      ParseFailure.BadHeaderLine
+    )
+  })
+
   test('rejects malformed header values with a reason per header', ({ assert }) => {
     const cases: Array<[string, string, ParseFailure]> = [
       ['CSeq: 7 OPTIONS', 'CSeq: seven OPTIONS', ParseFailure.BadCSeq],

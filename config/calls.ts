@@ -41,7 +41,7 @@ const callsConfig: CallsConfig = {
   retryAfterSeconds: 30,
   sweepIntervalSeconds: 30,
   nodeLostAfterSeconds: env.get('CALL_NODE_LOST_AFTER_SECONDS') ?? 300,
-  shutdownGraceMs: 3000,
+  shutdownGraceMs: 2000,
 }
 
 export default callsConfig

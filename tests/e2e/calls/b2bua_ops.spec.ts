@@ -146,6 +146,42 @@ test.group('B2BUA: SIGTERM drain', () => {
     assert.isNull(await ActiveCallLeg.findBy('call_record_id', record.id))
   }).timeout(120_000)
 
+  test('SIGTERM with a ringing call whose peers have vanished: exit within CALL_DRAIN_SECONDS + 5 s, CDR closed', async ({ assert, cleanup }) => {
+    const nodeId = 'ops-drain-vanished-node'
+    const drainSeconds = 2
+    await localCarrierRoute()
+    const phone = await deskPhone()
+    // The carrier rings and exits; the phone exits after the 180 without CANCEL: nobody answers
+    // our CANCEL, our 503 or their retransmissions any more.
+    const carrier = await startSipp({ scenario: 'carrier_ring_then_vanish.xml', transport: 'u1', timeoutSeconds: 30, traceMessages: true })
+    cleanup(() => carrier.stop())
+    const ports = { sip: await freePort('udp'), http: await freePort('tcp'), carrier: carrier.port }
+    const server = await startServer(serverEnv(nodeId, ports, drainSeconds), ports.sip)
+    cleanup(() => {
+      server.child.kill('SIGKILL')
+    })
+    const caller = await phonePeer('phone_call_then_vanish.xml', ports.sip, phone, '+4930555104')
+    cleanup(() => caller.stop())
+    await expectExit(carrier, assert)
+    await expectExit(caller, assert)
+    const record = await until('the ringing call', 10_000, async () => CallRecord.query().where('node_id', nodeId).first())
+
+    const signalledAt = Date.now()
+    server.child.kill('SIGTERM')
+    const deadline = (drainSeconds + 5) * 1000
+    const exit = await Promise.race([
+      server.exited,
+      new Promise<'still running'>((resolve) => setTimeout(() => resolve('still running'), deadline + 30_000)),
+    ])
+    const tookMs = Date.now() - signalledAt
+    assert.deepEqual(exit, { code: 0, signal: null }, server.stderr())
+    // A deadline of the product (process supervisors SIGKILL after 30 s), not a performance figure.
+    assert.isBelow(tookMs, deadline, `exit took ${tookMs} ms: ${server.stderr()}`)
+    await record.refresh()
+    assert.equal(record.disconnectCause, 'system_shutdown')
+    assert.isNotNull(record.endedAt)
+  }).timeout(120_000)
+
   test('a call that ends by itself during the drain lets the process exit at once', async ({ assert, cleanup }) => {
     const nodeId = 'ops-drain-short-node'
     // Far longer than the test may take: the process must not wait for this deadline.

@@ -242,6 +242,9 @@ export default class OutgoingInvite {
     // RFC 3261 9.1: without a final response 64*T1 after the CANCEL, the INVITE is given up.
     const { clock, timers } = this.#context.services
     this.#cancelGuard = clock.setTimeout(() => this.#giveUp(), 64 * timers.t1)
+    // Ended otherwise (the stack closes at shutdown): the guard must not keep the process alive.
+    const transaction = this.#outgoing.transaction
+    if (transaction && !transaction.isTerminated) transaction.onTerminated(() => this.#clearCancelGuard())
   }
 
   #giveUp(): void {

@@ -50,6 +50,22 @@ test.group('Dialogs / CANCEL', () => {
     assert.equal(clock.pending, 0)
   })
 
+  test('a CANCEL nobody answers leaves no timer once the core closes (shutdown with a vanished peer)', ({ assert }) => {
+    const { clock, network, alice, bob, bobUri } = createPhonePair()
+    bob.setInviteHandler((invite) => invite.progress(180))
+    const call = alice.invite({ uri: bobUri, description: sdp('alice') })
+    clock.advance(100)
+    // The peer vanishes: everything it would receive from now on is lost.
+    network.drop(() => true, 1000)
+    assert.isTrue(call.cancel())
+    clock.advance(100)
+    bob.close()
+    alice.close()
+    assert.equal(alice.transactionCount + alice.dialogCount, 0)
+    // Before, the 64*T1 guard of the CANCEL outlived the core and held a process for 32 s.
+    assert.equal(clock.pending, 0)
+  })
+
   test('CANCEL waits for a provisional response before it is sent (RFC 3261 9.1)', ({ assert }) => {
     const { clock, network, alice, bob, aliceAddress, bobUri } = createPhonePair()
     let incoming: IncomingInvite | undefined

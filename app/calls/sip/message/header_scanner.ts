@@ -20,8 +20,12 @@ export function unquote(text: string): string {
   return text.slice(1, -1).replace(/\\(.)/g, '$1')
 }
 
+/**
+ * Writes a quoted-string. Quotes, backslashes and control characters go as quoted-pairs (RFC 3261
+ * 25.1); CR and LF cannot be escaped and become spaces, so a value never breaks the header line.
+ */
 export function quote(text: string): string {
-  return `"${text.replace(/(["\\])/g, '\\$1')}"`
+  return `"${text.replace(/[\r\n]/g, ' ').replace(/(["\\\x00-\x08\x0b\x0c\x0e-\x1f\x7f])/g, '\\$1')}"`
 }
 
 /**

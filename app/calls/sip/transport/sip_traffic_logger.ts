@@ -65,7 +65,7 @@ export default class SipTrafficLogger {
   }
 
   failure(context: string, error: unknown, peer?: TrafficPeer): void {
-    const detail = error instanceof Error ? `${error.name}: ${error.message}` : String(error)
+    const detail = escapeControls(error instanceof Error ? `${error.name}: ${error.message}` : String(error))
     this.#logger.warn({ context, error: detail, ...(peer ? peerFields(peer) : {}) }, 'sip failure')
   }
 
@@ -84,7 +84,7 @@ export default class SipTrafficLogger {
     }
     const cseq = message.headers.get('cseq')
     if (cseq !== undefined) {
-      fields.cseq = cseq.slice(0, 40)
+      fields.cseq = escapeControls(cseq.slice(0, 40))
     }
     fields.bodyBytes = message.body.length
     return fields
@@ -97,4 +97,9 @@ function peerFields(peer: TrafficPeer): Record<string, unknown> {
     peer: `${peer.address}:${peer.port}`,
     ...(peer.connectionId ? { connectionId: peer.connectionId } : {}),
   }
+}
+
+/** Control characters as \xNN: a peer's bytes never reach a terminal or log viewer as controls. */
+export function escapeControls(text: string): string {
+  return text.replace(/[\x00-\x1f\x7f]/g, (char) => `\\x${char.charCodeAt(0).toString(16).padStart(2, '0')}`)
 }

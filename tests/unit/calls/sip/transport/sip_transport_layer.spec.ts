@@ -146,6 +146,98 @@ test.group('SipTransportLayer / UDP', () => {
     }
   })
 
+  test("our carriers' signalling sources have their own budget: a carrier's 500 messages pass, an unknown source gets its burst", async ({
+    assert,
+  }) => {
+    const { layer } = await startLayer(
+      { rateLimit: { enabled: true, burst: 20, perSecond: 10, maxSources: 100, trusted: { burst: 600, perSecond: 500 } } },
+      new FakeClock()
+    )
+    // A carrier that signals from a range other than its host names' addresses.
+    layer.setTrustedSources(['127.0.0.8/30'])
+    const carrier = await udpPeer('127.0.0.9')
+    const unknown = await udpPeer('127.0.0.2')
+    const port = layer.localAddress('udp')!.port
+    try {
+      for (let batch = 0; batch < 10; batch++) {
+        for (let i = 0; i < 50; i++) {
+          await carrier.send(optionsRequest({ branch: `z9hG4bKcarrier${batch}x${i}`, viaHost: '127.0.0.9' }), port)
+        }
+        // In batches, so that the kernel's socket buffers never drop what the test counts.
+        await waitFor(() => carrier.received.length === (batch + 1) * 50)
+      }
+      for (let i = 0; i < 100; i++) {
+        await unknown.send(optionsRequest({ branch: `z9hG4bKunknown${i}`, viaHost: '127.0.0.2' }), port)
+        if (i % 20 === 19) await sleep(20)
+      }
+      await waitFor(() => unknown.received.length >= 20)
+      await sleep(100)
+      assert.lengthOf(carrier.received, 500)
+      assert.lengthOf(unknown.received, 20)
+      assert.equal(layer.stats.rateLimited, 80)
+      assert.isTrue(layer.isTrustedSource('127.0.0.11'))
+      assert.isFalse(layer.isTrustedSource('127.0.0.12'))
+      assert.isTrue(layer.isTrustedSource('::ffff:127.0.0.9'), 'an IPv4-mapped source is its IPv4 address')
+      assert.throws(() => layer.setTrustedSources(['127.0.0.1/33']), /not an IP address or CIDR/)
+    } finally {
+      await carrier.close()
+      await unknown.close()
+      await layer.close()
+    }
+  })
+
+  test('responses to our own transactions are not dropped ahead of new requests from the same source', async ({
+    assert,
+  }) => {
+    const { layer } = await startLayer({ rateLimit: { enabled: true, burst: 20, perSecond: 10, maxSources: 100 } }, new FakeClock())
+    const responses: SipResponse[] = []
+    let requests = 0
+    layer.attach({ onRequest: () => requests++, onResponse: (response) => responses.push(response) })
+    const peer = await udpPeer('127.0.0.2')
+    const port = layer.localAddress('udp')!.port
+    try {
+      for (let i = 0; i < 60; i++) {
+        await peer.send(optionsRequest({ branch: `z9hG4bKreq${i}`, viaHost: '127.0.0.2' }), port)
+      }
+      await waitFor(() => layer.stats.rateLimited === 40)
+      // The source's request budget is spent; the answer to one of our requests still comes in.
+      const response = [
+        'SIP/2.0 180 Ringing',
+        'Via: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bKours1',
+        'To: <sip:carrier@127.0.0.2>;tag=c1',
+        'From: <sip:fluffycall@127.0.0.1>;tag=f1',
+        'Call-ID: ours-1',
+        'CSeq: 1 INVITE',
+        'Content-Length: 0',
+        '',
+        '',
+      ].join('\r\n')
+      await peer.send(response, port)
+      await waitFor(() => responses.length === 1)
+      assert.equal(responses[0].status, 180)
+      assert.equal(requests, 20)
+    } finally {
+      await peer.close()
+      await layer.close()
+    }
+  })
+
+  test('a request with quoted-pair escapes of control characters is answered, not dropped', async ({ assert }) => {
+    const { layer } = await startLayer()
+    const peer = await udpPeer()
+    try {
+      const request = optionsRequest().replace('To: <sip:fluffycall@127.0.0.1>', 'To: "BEL:\\\x07 NUL:\\\x00 DEL:\\\x7F" <sip:fluffycall@127.0.0.1>')
+      assert.include(request, '\\\x07')
+      await peer.send(request, layer.localAddress('udp')!.port)
+      await waitFor(() => peer.received.length === 1)
+      assert.equal(responses(peer.received)[0].status, 200)
+      assert.equal(layer.stats.parseFailures, 0)
+    } finally {
+      await peer.close()
+      await layer.close()
+    }
+  })
+
   test('hands requests to the attached user with stamped Via; a throwing user crashes nothing', async ({
     assert,
   }) => {

@@ -2,7 +2,6 @@ import { test } from '@japa/runner'
 import app from '@adonisjs/core/services/app'
 import SipDeviceService from '#calls/services/sip_device_service'
 import { configuredRealm } from '#calls/sip/registrar/registrar_settings'
-import CallRecord from '#calls/models/call_record'
 import { makeCompany, makeUser } from '#tests/support/accounts'
 import { freePort, startSipp, type SippProcess } from '#tests/support/sip_peers'
 import { completedCdr, loopbackCarriers, startB2bua } from '#tests/support/calls'
@@ -150,7 +149,8 @@ test.group('B2BUA: outbound calls and carrier failover', (group) => {
     const refused = await phoneCall(phone, '+4930123459', 'phone_call_forbidden.xml')
     await expectExit(refused, 0, assert)
     assert.include(refused.messages(), 'SIP/2.0 403 Account not active')
-    const refusal = await CallRecord.query().orderBy('id', 'desc').firstOrFail()
+    // The refusal is answered before its CDR is written: wait for the record to close.
+    const refusal = await completedCdr()
     assert.equal(refusal.calleeNumber, '+4930123459')
     assert.equal(refusal.disconnectCause, 'refused')
     assert.equal(refusal.sipStatus, 403)

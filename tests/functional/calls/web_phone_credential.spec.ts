@@ -16,6 +16,8 @@ import CompanyService from '#accounts/services/company_service'
 import PhoneNumber from '#calls/models/phone_number'
 import WebPhoneCredential from '#calls/models/web_phone_credential'
 import SipDeviceService from '#calls/services/sip_device_service'
+import AuthFailureLimiter from '#calls/sip/registrar/auth_failure_limiter'
+import { registrarSettings } from '#calls/sip/registrar/registrar_settings'
 import WebPhoneCredentialService, { type WebPhoneLogin } from '#calls/services/web_phone_credential_service'
 import { DigestAlgorithm, computeHa1 } from '#calls/sip/auth/digest'
 import type SipStack from '#calls/sip/sip_stack'
@@ -368,6 +370,33 @@ test.group('Web phone login: POST /app/phone/credential', (group) => {
     assert.equal(await register(live), 401)
     await db.from('web_phone_credentials').where('user_id', user.id).delete()
     for (const binding of await registrar.lookupUser(user.id)) await stack.registrar.bindings.remove(binding)
+  })
+
+  test('a login passes a source lock on the address it was issued to (the office), not on another locked address', async ({
+    assert,
+  }) => {
+    const stack = await sipStack()
+    const registrar = stack.registrar.registrar
+    const user = await member()
+    const office = freshSource('ws')
+    const elsewhere = freshSource('ws')
+    const limiter = new AuthFailureLimiter(await app.container.make('counters'), registrarSettings().lockout)
+    try {
+      for (const source of [office, elsewhere]) {
+        for (let attempt = 0; attempt < registrarSettings().lockout.sourceMaxFailures; attempt++) {
+          await registerWithPassword(registrar, { username: `wpnobody${attempt}`, password: 'guess', source: { ...source, protocol: 'udp' } })
+        }
+        assert.isTrue(await limiter.isScopeLocked('source', source.host))
+      }
+      const login = await new WebPhoneCredentialService().issue(user, { sessionId: 'office-tab', ip: `::ffff:${office.host}` })
+      const fromElsewhere = await registerWithPassword(registrar, { username: login.username, password: login.password, source: elsewhere, callId: 'elsewhere@test' })
+      assert.equal(fromElsewhere.final.status, 401)
+      const fromOffice = await registerWithPassword(registrar, { username: login.username, password: login.password, source: office, callId: 'office@test' })
+      assert.equal(fromOffice.final.status, 200, 'the tab in the office registers despite the office lock')
+    } finally {
+      await limiter.lift('source', office.host)
+      await limiter.lift('source', elsewhere.host)
+    }
   })
 
   test('a user who opens many tabs keeps the newest 10 logins', async ({ assert }) => {

@@ -19,6 +19,8 @@ export const PERMISSIONS = {
   'audit.view': 'staff',
   'staff.manage': 'staff',
   'calls.live.manage': 'staff',
+  // See and lift brute-force locks of SIP logins (a source address or a username)
+  'sip.locks.lift': 'staff',
   // Customers
   'calls.place': 'company',
   'calls.history.view': 'company',
@@ -44,7 +46,7 @@ const staffPermissions = (Object.keys(PERMISSIONS) as PermissionName[]).filter(
 
 export const DEFAULT_ROLE_PERMISSIONS: Record<StaffRoleName | CompanyRoleName, PermissionName[]> = {
   superadmin: staffPermissions,
-  support: ['admin.access', 'companies.view', 'numbers.manage', 'audit.view'],
+  support: ['admin.access', 'companies.view', 'numbers.manage', 'audit.view', 'sip.locks.lift'],
   fraud_analyst: ['admin.access', 'companies.view', 'fraud.view', 'fraud.review'],
   privacy_officer: ['admin.access', 'companies.view', 'privacy.requests.handle', 'audit.view'],
   owner: [

@@ -4,6 +4,8 @@ import type { PersonalDataDeclaration } from '#core/personal_data'
 export const CALL_RECORD_RETENTION_MONTHS = 6
 /** Expired or revoked web phone logins stay this long (support questions), then go. */
 export const WEB_PHONE_CREDENTIAL_GRACE_HOURS = 24
+/** A SIP phone's registration address is remembered this long after its last registration from there. */
+export const DEVICE_ADDRESS_RETENTION_DAYS = 90
 
 const declaration: PersonalDataDeclaration = {
   module: 'calls',
@@ -30,11 +32,24 @@ const declaration: PersonalDataDeclaration = {
         ha1_md5: 'digest HA1 (MD5), encrypted',
         ha1_sha256: 'digest HA1 (SHA-256), encrypted',
         session_digest: 'hash of the web session that obtained it',
+        issued_address: 'IP address the login was issued to (passes a brute-force lock on that address)',
         last_registered_at: 'when the web phone last registered',
       },
       purpose: 'the web phone’s SIP login, valid 12 hours, revoked on logout',
       legalBasis: 'contract',
       retention: `${WEB_PHONE_CREDENTIAL_GRACE_HOURS} hours after expiry (12 hours after issue) or revocation, then deleted (CallDataRetentionJob); at the latest with the user`,
+    },
+    {
+      table: 'sip_device_addresses',
+      subject: 'user',
+      columns: {
+        address: 'IP address a SIP phone registered from successfully',
+        first_registered_at: 'first successful registration from the address',
+        last_registered_at: 'last successful registration from the address',
+      },
+      purpose: 'brute-force protection: the right password from a known address passes a lock on a shared (office) address',
+      legalBasis: 'legitimate_interest',
+      retention: `${DEVICE_ADDRESS_RETENTION_DAYS} days after the last registration from the address (CallDataRetentionJob), at most 10 per device; deleted when the device is revoked`,
     },
     {
       table: 'users',

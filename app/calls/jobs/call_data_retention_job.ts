@@ -3,7 +3,11 @@ import db from '@adonisjs/lucid/services/db'
 import type { DatabaseQueryBuilderContract } from '@adonisjs/lucid/types/querybuilder'
 import type { Job } from '#core/queue/types'
 import { sqlTime } from '#core/sql_time'
-import { CALL_RECORD_RETENTION_MONTHS, WEB_PHONE_CREDENTIAL_GRACE_HOURS } from '#calls/personal_data'
+import {
+  CALL_RECORD_RETENTION_MONTHS,
+  DEVICE_ADDRESS_RETENTION_DAYS,
+  WEB_PHONE_CREDENTIAL_GRACE_HOURS,
+} from '#calls/personal_data'
 
 /** Rows per delete: a busy node has millions of CDRs; short statements keep locks short. */
 const BATCH = 1000
@@ -11,7 +15,8 @@ const BATCH = 1000
 /**
  * Deletes call metadata after the retention we promise (CDRs six months after the call started)
  * and web phone logins a day after they expired or were revoked (kept that long so a support
- * question about a failed login can still be answered).
+ * question about a failed login can still be answered), and the addresses SIP phones registered
+ * from 90 days after the last registration from there.
  */
 export default class CallDataRetentionJob implements Job<{}> {
   readonly name = 'calls.call_data_retention'
@@ -25,6 +30,9 @@ export default class CallDataRetentionJob implements Job<{}> {
     const graceEnd = sqlTime(now.minus({ hours: WEB_PHONE_CREDENTIAL_GRACE_HOURS }))
     await this.#deleteInBatches('web_phone_credentials', (query) =>
       query.where((expired) => expired.where('expires_at', '<', graceEnd).orWhere('revoked_at', '<', graceEnd))
+    )
+    await this.#deleteInBatches('sip_device_addresses', (query) =>
+      query.where('last_registered_at', '<', sqlTime(now.minus({ days: DEVICE_ADDRESS_RETENTION_DAYS })))
     )
   }
 

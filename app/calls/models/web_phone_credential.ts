@@ -36,6 +36,10 @@ export default class WebPhoneCredential extends BaseModel {
   @column({ serializeAs: null })
   declare sessionDigest: string | null
 
+  /** The address the login was issued to (over the web session): passes a lock on that address. */
+  @column()
+  declare issuedAddress: string | null
+
   @column.dateTime({ autoCreate: true })
   declare createdAt: DateTime
 

@@ -17,8 +17,21 @@ router
     router.get('/devices', [DevicesController, 'index']).as('devices')
     router.post('/devices', [DevicesController, 'store']).as('devices.store')
     router.delete('/devices/:id', [DevicesController, 'destroy']).as('devices.destroy').where('id', router.matchers.number())
+    router.post('/devices/locks/lift', [DevicesController, 'liftLock']).as('devices.locks.lift')
     router.get('/calls', [CallHistoryController, 'index']).as('calls')
   })
   .prefix('/app')
   .as('customer')
   .use([middleware.auth(), middleware.customer()])
+
+const SipLocksController = () => import('#calls/controllers/admin/sip_locks_controller')
+
+// Admin: brute-force locks of SIP logins (sip.locks.lift)
+router
+  .group(() => {
+    router.get('/sip-locks', [SipLocksController, 'index']).as('sip_locks')
+    router.post('/sip-locks/lift', [SipLocksController, 'lift']).as('sip_locks.lift')
+  })
+  .prefix('/admin')
+  .as('admin')
+  .use([middleware.auth(), middleware.staff()])

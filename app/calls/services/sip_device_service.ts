@@ -4,11 +4,13 @@ import type User from '#accounts/models/user'
 import AuditLog from '#accounts/services/audit_log'
 import { sqlTime } from '#core/sql_time'
 import SipDevice from '#calls/models/sip_device'
+import SipDeviceAddress from '#calls/models/sip_device_address'
 import RegistrationEvictor from '#calls/services/registration_evictor'
 import WebPhoneCredentialService from '#calls/services/web_phone_credential_service'
 import Registrar from '#calls/sip/registrar/registrar'
 import { openHa1, randomSipUsername, sealHa1 } from '#calls/services/sealed_ha1'
 import type { SipCredential, SipCredentialStore } from '#calls/sip/registrar/sip_credential'
+import type { SipDestination } from '#calls/sip/transaction/transaction_transport'
 import { configuredRealm } from '#calls/sip/registrar/registrar_settings'
 
 /** Letters and digits that cannot be mistaken for each other when typed into a phone's keypad UI. */
@@ -16,6 +18,8 @@ const PASSWORD_ALPHABET = 'abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456
 /** 22 characters of 56: about 128 bits, out of reach of any online guessing. */
 const PASSWORD_LENGTH = 22
 const USERNAME_LENGTH = 10
+/** Addresses remembered per device (the most recent): an office, a home office, a mobile network or two. */
+export const MAX_KNOWN_ADDRESSES = 10
 
 export interface CreatedSipDevice {
   device: SipDevice
@@ -85,6 +89,8 @@ export default class SipDeviceService implements SipCredentialStore {
     }
     device.revokedAt = DateTime.utc()
     await device.save()
+    // Only a live device's addresses serve a purpose (passing a lock).
+    await SipDeviceAddress.query().where('sip_device_id', device.id).delete()
     await this.evictor.evictAors([Registrar.aorFor(device.sipUsername, device.realm)])
     await AuditLog.record({
       action: 'sip.device.revoked',
@@ -119,6 +125,7 @@ export default class SipDeviceService implements SipCredentialStore {
     if (!device) {
       return this.webPhones.findByUsername(username)
     }
+    const addresses = await SipDeviceAddress.query().where('sip_device_id', device.id).select('address')
     return {
       username: device.sipUsername,
       realm: device.realm,
@@ -126,19 +133,56 @@ export default class SipDeviceService implements SipCredentialStore {
       userId: device.userId,
       companyId: device.companyId,
       deviceId: device.id,
+      knownAddresses: addresses.map((row) => row.address),
     }
   }
 
-  async noteRegistered(credential: SipCredential, at: Date): Promise<void> {
+  /** The addresses a device registered from, most recent first. */
+  knownAddresses(deviceIds: number[]): Promise<SipDeviceAddress[]> {
+    if (deviceIds.length === 0) return Promise.resolve([])
+    return SipDeviceAddress.query().whereIn('sip_device_id', deviceIds).orderBy('last_registered_at', 'desc')
+  }
+
+  async noteRegistered(credential: SipCredential, at: Date, source: SipDestination): Promise<void> {
     if (credential.webPhoneCredentialId !== undefined) {
       return this.webPhones.noteRegistered(credential.webPhoneCredentialId, at)
     }
     if (credential.deviceId === undefined) {
       return
     }
-    await SipDevice.query()
-      .where('id', credential.deviceId)
-      .update({ last_registered_at: sqlTime(DateTime.fromJSDate(at)) })
+    const when = DateTime.fromJSDate(at)
+    await this.#rememberAddress(credential.deviceId, source.host, when)
+    await SipDevice.query().where('id', credential.deviceId).update({ last_registered_at: sqlTime(when) })
+  }
+
+  async #rememberAddress(deviceId: number, address: string, at: DateTime): Promise<void> {
+    const updated = await SipDeviceAddress.query()
+      .where('sip_device_id', deviceId)
+      .where('address', address)
+      .update({ last_registered_at: sqlTime(at) })
+    if (Number(Array.isArray(updated) ? updated[0] : updated) > 0) return
+    try {
+      await SipDeviceAddress.create({ sipDeviceId: deviceId, address, firstRegisteredAt: at, lastRegisteredAt: at })
+    } catch (error) {
+      // Two REGISTERs from the same new address at once: the other one stored it.
+      const stored = await SipDeviceAddress.query().where('sip_device_id', deviceId).where('address', address).first()
+      if (!stored) throw error
+      return
+    }
+    const surplus = await SipDeviceAddress.query()
+      .where('sip_device_id', deviceId)
+      .orderBy('last_registered_at', 'desc')
+      .orderBy('id', 'desc')
+      .offset(MAX_KNOWN_ADDRESSES)
+      .select('id')
+    if (surplus.length > 0) {
+      await SipDeviceAddress.query()
+        .whereIn(
+          'id',
+          surplus.map((row) => row.id)
+        )
+        .delete()
+    }
   }
 
   async #unusedUsername(): Promise<string> {

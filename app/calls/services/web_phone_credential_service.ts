@@ -11,6 +11,8 @@ import RegistrationEvictor from '#calls/services/registration_evictor'
 import { openHa1, randomSipUsername, sealHa1 } from '#calls/services/sealed_ha1'
 import Registrar from '#calls/sip/registrar/registrar'
 import type { SipCredential } from '#calls/sip/registrar/sip_credential'
+import type { SipTransportProtocol } from '#calls/sip/transaction/transaction_transport'
+import { normalizeAddress } from '#calls/sip/transport/peer_address'
 import { configuredRealm } from '#calls/sip/registrar/registrar_settings'
 
 /** How long a web phone login lives: a working day; the page fetches a new one when it reconnects. */
@@ -23,6 +25,8 @@ export const SIP_WEBSOCKET_PATH = '/sip'
 export const MAX_LIVE_CREDENTIALS_PER_USER = 10
 
 const USERNAME_LENGTH = 16
+/** A login for the browser: the digest server refuses it over UDP, TCP and TLS like a wrong password. */
+export const WEB_PHONE_TRANSPORTS: readonly SipTransportProtocol[] = ['ws', 'wss']
 
 export type RevocationReason =
   | 'logout'
@@ -82,18 +86,13 @@ export default class WebPhoneCredentialService {
       realm: this.realm,
       ...sealHa1(username, this.realm, password),
       sessionDigest: sessionDigest(context.sessionId),
+      issuedAddress: context.ip ? normalizeAddress(context.ip) : null,
       expiresAt: this.now().plus({ hours: WEB_PHONE_CREDENTIAL_HOURS }),
       revokedAt: null,
       lastRegisteredAt: null,
     })
-    await AuditLog.record({
-      action: 'web_phone.credential.issued',
-      actor: user,
-      companyId: user.companyId,
-      target: { type: 'web_phone_credential', id: credential.id },
-      details: { username, expiresAt: credential.expiresAt.toISO() },
-      ip: context.ip ?? null,
-    })
+    // Not in the security log: the page fetches one on every visit, and issuing it to the logged-in
+    // session is no security event (failed uses and revocations are).
     await this.#revokeBeyondLimit(user)
     // The same choice the B2BUA checks X-FluffyCall-Caller-Id against.
     const numbers = await app.container.make(NumberService)
@@ -138,6 +137,8 @@ export default class WebPhoneCredentialService {
       userId: credential.userId,
       companyId: credential.companyId,
       webPhoneCredentialId: credential.id,
+      transports: WEB_PHONE_TRANSPORTS,
+      knownAddresses: credential.issuedAddress ? [credential.issuedAddress] : [],
     }
   }
 

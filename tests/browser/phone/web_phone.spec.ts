@@ -3,6 +3,7 @@ import app from '@adonisjs/core/services/app'
 import PhoneNumber from '#calls/models/phone_number'
 import { forgetPhoneUsers } from '#tests/support/calls'
 import { Created, loginThroughForm, uniqueCompany, uniqueUser } from '#tests/support/browser'
+import { auditMark, auditSince } from '#tests/support/audit'
 
 /**
  * The web phone in Debian's Chromium: the page fetches its SIP login, sip.js connects to our SIP
@@ -70,5 +71,37 @@ test.group('Web phone in the browser', (group) => {
       await new Promise((resolve) => setTimeout(resolve, 50))
     }
     assert.lengthOf(await stack.registrar.registrar.lookupUser(user.id), 0, 'logout ended the registration')
+  }).timeout(90_000)
+
+  test('opening the phone page again and again and leaving it writes nothing into the company’s security log', async ({
+    visit,
+    assert,
+  }) => {
+    const company = await uniqueCompany(created)
+    const user = await uniqueUser(created, 'member', company)
+    userIds.push(user.id)
+    const page = await visit('/login')
+    await loginThroughForm(page, user.email)
+    const mark = await auditMark()
+
+    for (let view = 0; view < 3; view++) {
+      await page.goto('/app/phone')
+      await page.waitForSelector(REGISTERED, { timeout: 30_000 })
+    }
+    // Leaving the page: the phone un-registers (re-sending its old nonce) and its socket closes.
+    await page.goto('/app/devices')
+    const stack = await app.container.make('sip.stack')
+    const deadline = Date.now() + 5000
+    while ((await stack.registrar.registrar.lookupUser(user.id)).length > 0 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    }
+    assert.lengthOf(await stack.registrar.registrar.lookupUser(user.id), 0)
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    const entries = await auditSince(mark).where('company_id', company.id).orderBy('id')
+    assert.deepEqual(
+      entries.map((entry) => [entry.action, entry.details?.reason]),
+      [],
+      'no "credential issued" per page view, no sip.auth.failed per refresh or page exit'
+    )
   }).timeout(90_000)
 })

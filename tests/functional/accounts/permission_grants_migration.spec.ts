@@ -3,6 +3,7 @@ import db from '@adonisjs/lucid/services/db'
 import testUtils from '@adonisjs/core/services/test_utils'
 import { DEFAULT_ROLE_PERMISSIONS, PERMISSIONS } from '#accounts/permissions'
 import GrantAddedPermissions, { ADDED_GRANTS } from '#database/migrations/0310_grant_added_permissions_to_default_roles'
+import GrantSipLockPermission, { ADDED_GRANTS as SIP_LOCK_GRANTS } from '#database/migrations/0452_grant_sip_lock_permission'
 
 /**
  * The default grants of the first release (commit 38640ba). Together with the grants that
@@ -50,11 +51,12 @@ test.group('Migration 0310: permissions added since the first release reach exis
   group.each.setup(() => testUtils.db().withGlobalTransaction())
 
   test('the first release plus the migrated grants are exactly today’s defaults', ({ assert }) => {
+    const allMigrated = [...ADDED_GRANTS, ...SIP_LOCK_GRANTS]
     for (const [role, defaults] of Object.entries(DEFAULT_ROLE_PERMISSIONS)) {
-      const migrated = ADDED_GRANTS.filter((grant) => (grant.roles as readonly string[]).includes(role)).map((grant) => grant.permission)
+      const migrated = allMigrated.filter((grant) => (grant.roles as readonly string[]).includes(role)).map((grant) => grant.permission)
       assert.sameMembers([...defaults], [...FIRST_RELEASE[role], ...migrated], `default grants of ${role}`)
     }
-    for (const grant of ADDED_GRANTS) assert.equal(PERMISSIONS[grant.permission], grant.scope)
+    for (const grant of allMigrated) assert.equal(PERMISSIONS[grant.permission], grant.scope)
   })
 
   test('owner and admin get the added permissions once; other roles and custom roles stay as they were', async ({ assert }) => {
@@ -107,5 +109,29 @@ test.group('Migration 0310: permissions added since the first release reach exis
     const held = await db.from('role_permissions').where('role_id', admin.id).where('permission_id', permission.id)
     assert.lengthOf(held, 1)
     assert.includeMembers(await grantsOf('admin'), ADDED)
+  })
+})
+
+test.group('Migration 0452: sip.locks.lift reaches the default support and superadmin roles', (group) => {
+  group.each.setup(() => testUtils.db().withGlobalTransaction())
+
+  test('support and superadmin get it once, even without the permission row; other roles do not', async ({ assert }) => {
+    await db.from('permissions').where('name', 'sip.locks.lift').delete()
+    const before = { fraud_analyst: await grantsOf('fraud_analyst'), privacy_officer: await grantsOf('privacy_officer') }
+    assert.notInclude(await grantsOf('support'), 'sip.locks.lift')
+
+    const migration = new GrantSipLockPermission(db.connection(), '0452_grant_sip_lock_permission')
+    await migration.execUp()
+    await new GrantSipLockPermission(db.connection(), '0452_grant_sip_lock_permission').execUp()
+
+    assert.sameMembers(await grantsOf('support'), [...DEFAULT_ROLE_PERMISSIONS.support])
+    assert.include(await grantsOf('superadmin'), 'sip.locks.lift')
+    assert.deepEqual(await grantsOf('fraud_analyst'), before.fraud_analyst)
+    assert.deepEqual(await grantsOf('privacy_officer'), before.privacy_officer)
+    const rows = await db
+      .from('role_permissions')
+      .join('permissions', 'permissions.id', 'role_permissions.permission_id')
+      .where('permissions.name', 'sip.locks.lift')
+    assert.lengthOf(rows, 2, 'one grant each')
   })
 })

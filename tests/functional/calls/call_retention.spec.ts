@@ -9,7 +9,13 @@ import CallDataRetentionJob from '#calls/jobs/call_data_retention_job'
 import CallRecord from '#calls/models/call_record'
 import ActiveCallLeg from '#calls/models/active_call_leg'
 import WebPhoneCredential from '#calls/models/web_phone_credential'
-import callsPersonalData, { CALL_RECORD_RETENTION_MONTHS, WEB_PHONE_CREDENTIAL_GRACE_HOURS } from '#calls/personal_data'
+import callsPersonalData, {
+  CALL_RECORD_RETENTION_MONTHS,
+  DEVICE_ADDRESS_RETENTION_DAYS,
+  WEB_PHONE_CREDENTIAL_GRACE_HOURS,
+} from '#calls/personal_data'
+import SipDeviceAddress from '#calls/models/sip_device_address'
+import SipDeviceService from '#calls/services/sip_device_service'
 import type { Job, JobQueue } from '#core/queue/types'
 import { sqlTime } from '#core/sql_time'
 import { makeCompany, makeUser } from '#tests/support/accounts'
@@ -109,6 +115,22 @@ test.group('CallDataRetentionJob', (group) => {
     assert.isNotNull(await WebPhoneCredential.find(valid.id))
   })
 
+  test('deletes a SIP phone’s registration address 90 days after its last registration from there', async ({ assert }) => {
+    assert.equal(DEVICE_ADDRESS_RETENTION_DAYS, 90)
+    const user = await makeUser('member')
+    const { device } = await new SipDeviceService('fluffycall.test').create(user, 'Desk phone')
+    const now = DateTime.utc()
+    const address = (ip: string, lastRegisteredAt: DateTime) =>
+      SipDeviceAddress.create({ sipDeviceId: device.id, address: ip, firstRegisteredAt: lastRegisteredAt, lastRegisteredAt })
+    const old = await address('192.0.2.1', now.minus({ days: 91 }))
+    const recent = await address('192.0.2.2', now.minus({ days: 89 }))
+
+    await new CallDataRetentionJob().handle()
+
+    assert.isNull(await SipDeviceAddress.find(old.id))
+    assert.isNotNull(await SipDeviceAddress.find(recent.id))
+  })
+
   test('works through more rows than one batch', async ({ assert }) => {
     const company = await makeCompany()
     const user = await makeUser('member', company)
@@ -153,5 +175,7 @@ test.group('CallDataRetentionJob', (group) => {
     assert.include(retention('call_records'), 'CallDataRetentionJob')
     assert.include(retention('call_records'), '6 months')
     assert.include(retention('web_phone_credentials'), 'CallDataRetentionJob')
+    assert.include(retention('sip_device_addresses'), 'CallDataRetentionJob')
+    assert.include(retention('sip_device_addresses'), '90 days')
   })
 })

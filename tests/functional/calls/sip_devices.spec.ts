@@ -4,7 +4,11 @@ import testUtils from '@adonisjs/core/services/test_utils'
 import db from '@adonisjs/lucid/services/db'
 import encryption from '@adonisjs/core/services/encryption'
 import { DateTime } from 'luxon'
+import app from '@adonisjs/core/services/app'
 import SipDevice from '#calls/models/sip_device'
+import SipDeviceAddress from '#calls/models/sip_device_address'
+import AuthFailureLimiter from '#calls/sip/registrar/auth_failure_limiter'
+import { registrarSettings } from '#calls/sip/registrar/registrar_settings'
 import SipDeviceService from '#calls/services/sip_device_service'
 import { DigestAlgorithm, computeHa1 } from '#calls/sip/auth/digest'
 import Registrar from '#calls/sip/registrar/registrar'
@@ -77,6 +81,7 @@ test.group('SIP devices', (group) => {
       userId: user.id,
       companyId: user.companyId!,
       deviceId: device.id,
+      knownAddresses: [],
     })
     assert.isUndefined(await service.findByUsername('fcnosuchname'))
 
@@ -115,6 +120,8 @@ test.group('SIP devices', (group) => {
     }
     assert.isNotNull(device.lastRegisteredAt)
     assert.lengthOf(await auditSince(mark).where('action', 'like', 'sip.auth.%'), 0)
+    // The address counts as known from now on (it passes a lock with the right password).
+    assert.deepEqual((await new SipDeviceService(REALM).findByUsername(device.sipUsername))?.knownAddresses, [source.host])
   })
 
   test('a wrong password gets 401 and an audit entry with the source IP and no credentials', async ({ assert }) => {
@@ -198,4 +205,68 @@ test.group('SIP devices', (group) => {
     })
     assert.equal(unaffected.status, 200)
   })
+
+  test('a phone passes the locks with the right password from an address it registered from before; a new address does not; at most 10 addresses, gone with the revocation', async ({
+    assert,
+  }) => {
+    const company = await makeCompany()
+    const user = await makeUser('owner', company)
+    const service = new SipDeviceService(REALM)
+    const { device, password } = await service.create(user, 'Desk phone')
+    const office = freshSource()
+    const registered = await registerWithPassword(parts.registrar, { username: device.sipUsername, password, source: office })
+    assert.equal(registered.final.status, 200)
+    await knownAddressesOf(service, device.sipUsername, [office.host])
+
+    const limiter = new AuthFailureLimiter(await app.container.make('counters'), registrarSettings().lockout)
+    for (let attempt = 0; attempt < 5; attempt++) {
+      await registerWithPassword(parts.registrar, { username: device.sipUsername, password: `guess-${attempt}`, source: freshSource() })
+    }
+    for (let attempt = 0; attempt < 10; attempt++) {
+      await registerWithPassword(parts.registrar, { username: `fcmistyped${attempt}`, password: 'guess', source: office })
+    }
+    assert.sameMembers(await limiter.locks(office.host, device.sipUsername), ['source', 'username'])
+    const before = (await auditSince(mark)).length
+
+    const fromOffice = await registerWithPassword(parts.registrar, {
+      username: device.sipUsername,
+      password,
+      source: office,
+      callId: 'again@office',
+      cseq: 10,
+    })
+    assert.equal(fromOffice.final.status, 200)
+    assert.lengthOf(await auditSince(mark), before, 'no event')
+    const fromElsewhere = await registerWithPassword(parts.registrar, { username: device.sipUsername, password, source: freshSource() })
+    assert.equal(fromElsewhere.final.status, 401)
+
+    for (let index = 0; index < 11; index++) {
+      await service.noteRegistered(
+        (await service.findByUsername(device.sipUsername))!,
+        new Date(Date.now() + (index + 1) * 1000),
+        { ...office, host: `203.0.113.${index + 1}` }
+      )
+    }
+    const kept = await SipDeviceAddress.query().where('sip_device_id', device.id).orderBy('last_registered_at', 'desc')
+    assert.lengthOf(kept, 10)
+    assert.equal(kept[0].address, '203.0.113.11')
+    assert.notInclude(kept.map((row) => row.address), office.host, 'the oldest went')
+
+    await service.revoke(device, { actor: user })
+    assert.lengthOf(await SipDeviceAddress.query().where('sip_device_id', device.id), 0)
+    await limiter.lift('source', office.host)
+  })
 })
+
+/** Waits for the address noted after the 200 (the registrar does not wait for it). */
+async function knownAddressesOf(service: SipDeviceService, username: string, expected: string[]) {
+  let known: readonly string[] | undefined
+  for (let tries = 0; tries < 50; tries++) {
+    known = (await service.findByUsername(username))?.knownAddresses
+    if (known?.length === expected.length) break
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+  if (JSON.stringify(known) !== JSON.stringify(expected)) {
+    throw new Error(`known addresses ${JSON.stringify(known)}, expected ${JSON.stringify(expected)}`)
+  }
+}

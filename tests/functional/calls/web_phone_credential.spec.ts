@@ -16,6 +16,8 @@ import CompanyService from '#accounts/services/company_service'
 import PhoneNumber from '#calls/models/phone_number'
 import WebPhoneCredential from '#calls/models/web_phone_credential'
 import SipDeviceService from '#calls/services/sip_device_service'
+import AuthFailureLimiter from '#calls/sip/registrar/auth_failure_limiter'
+import { registrarSettings } from '#calls/sip/registrar/registrar_settings'
 import WebPhoneCredentialService, { type WebPhoneLogin } from '#calls/services/web_phone_credential_service'
 import { DigestAlgorithm, computeHa1 } from '#calls/sip/auth/digest'
 import type SipStack from '#calls/sip/sip_stack'
@@ -96,8 +98,13 @@ function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
 }
 
 /** A random source per test: failure counters may live in Redis, which outlives the run. */
-function freshSource(): SipDestination {
-  return { protocol: 'udp', host: `198.18.${randomInt(256)}.${randomInt(1, 255)}`, port: 5062 }
+function freshSource(protocol: SipDestination['protocol'] = 'udp'): SipDestination {
+  return {
+    protocol,
+    host: `198.18.${randomInt(256)}.${randomInt(1, 255)}`,
+    port: 5062,
+    ...(protocol === 'ws' ? { connectionId: `test-ws-${randomInt(1e9)}` } : {}),
+  }
 }
 
 async function sipStack(): Promise<SipStack> {
@@ -224,9 +231,13 @@ test.group('Web phone login: POST /app/phone/credential', (group) => {
     assert.equal(encryption.decrypt(row.ha1_sha256, 'sip-ha1'), sha256)
     assert.match(row.session_digest, /^[0-9a-f]{64}$/)
 
-    const issued = await auditSince(mark).where('action', 'web_phone.credential.issued').firstOrFail()
-    assert.equal(issued.actorId, user.id)
-    assert.notInclude(JSON.stringify(issued.serialize()), login.password)
+    // Fetched on every visit of the phone page: no security event, nothing in the audit log.
+    assert.deepEqual(
+      (await auditSince(mark).orderBy('id')).map((entry) => entry.action),
+      ['auth.login.succeeded'],
+      'the login only'
+    )
+    assert.equal(row.issued_address, '127.0.0.1', 'the address it was issued to')
   })
 
   test('caller IDs are the user’s own and the company’s shared numbers (own first); CLIR default and a suspended company are passed on', async ({
@@ -300,7 +311,7 @@ test.group('Web phone login: POST /app/phone/credential', (group) => {
     let attempt = 0
     const register = async (login: WebPhoneLogin) => {
       attempt += 1
-      const options = { username: login.username, password: login.password, source: freshSource(), expires: 120 }
+      const options = { username: login.username, password: login.password, source: freshSource('ws'), expires: 120 }
       return (await registerWithPassword(registrar, { ...options, callId: `web-phone-${attempt}@test`, cseq: attempt * 2 })).final.status
     }
 
@@ -320,6 +331,18 @@ test.group('Web phone login: POST /app/phone/credential', (group) => {
     const credential = await new SipDeviceService().findByUsername(live.username)
     assert.equal(credential?.webPhoneCredentialId, row.id)
     assert.isUndefined(credential?.deviceId)
+
+    // A login for the browser: over UDP, TCP or TLS the right password is a wrong one, audited once each.
+    for (const protocol of ['udp', 'tcp', 'tls'] as const) {
+      const source = freshSource(protocol)
+      const refused = await registerWithPassword(registrar, { username: live.username, password: live.password, source, callId: `web-phone-${protocol}@test` })
+      assert.equal(refused.final.status, 401, protocol)
+    }
+    const refusals = await auditSince(mark).where('action', 'like', 'sip.auth.%').orderBy('id')
+    assert.deepEqual(
+      refusals.map((entry) => [entry.action, entry.details?.reason, entry.details?.transport, entry.targetType]),
+      ['udp', 'tcp', 'tls'].map((protocol) => ['sip.auth.failed', 'transport_not_allowed', protocol, 'web_phone_credential'])
+    )
 
     const expired = await service.issue(user, { sessionId: 'session-b' })
     await WebPhoneCredential.query()
@@ -347,6 +370,33 @@ test.group('Web phone login: POST /app/phone/credential', (group) => {
     assert.equal(await register(live), 401)
     await db.from('web_phone_credentials').where('user_id', user.id).delete()
     for (const binding of await registrar.lookupUser(user.id)) await stack.registrar.bindings.remove(binding)
+  })
+
+  test('a login passes a source lock on the address it was issued to (the office), not on another locked address', async ({
+    assert,
+  }) => {
+    const stack = await sipStack()
+    const registrar = stack.registrar.registrar
+    const user = await member()
+    const office = freshSource('ws')
+    const elsewhere = freshSource('ws')
+    const limiter = new AuthFailureLimiter(await app.container.make('counters'), registrarSettings().lockout)
+    try {
+      for (const source of [office, elsewhere]) {
+        for (let attempt = 0; attempt < registrarSettings().lockout.sourceMaxFailures; attempt++) {
+          await registerWithPassword(registrar, { username: `wpnobody${attempt}`, password: 'guess', source: { ...source, protocol: 'udp' } })
+        }
+        assert.isTrue(await limiter.isScopeLocked('source', source.host))
+      }
+      const login = await new WebPhoneCredentialService().issue(user, { sessionId: 'office-tab', ip: `::ffff:${office.host}` })
+      const fromElsewhere = await registerWithPassword(registrar, { username: login.username, password: login.password, source: elsewhere, callId: 'elsewhere@test' })
+      assert.equal(fromElsewhere.final.status, 401)
+      const fromOffice = await registerWithPassword(registrar, { username: login.username, password: login.password, source: office, callId: 'office@test' })
+      assert.equal(fromOffice.final.status, 200, 'the tab in the office registers despite the office lock')
+    } finally {
+      await limiter.lift('source', office.host)
+      await limiter.lift('source', elsewhere.host)
+    }
   })
 
   test('a user who opens many tabs keeps the newest 10 logins', async ({ assert }) => {

@@ -17,11 +17,26 @@ export default class AuthFailureLimiter {
 
   /** Whether the source or the username is locked now. */
   async isLocked(ip: string, username: string): Promise<boolean> {
-    const [source, user] = await Promise.all([
-      this.counters.get(this.#lockKey('source', ip)),
-      this.counters.get(this.#lockKey('username', username)),
+    return (await this.locks(ip, username)).length > 0
+  }
+
+  /** Which of the two is locked now. */
+  async locks(ip: string, username: string): Promise<LockScope[]> {
+    const [source, user] = await Promise.all([this.#locked('source', ip), this.#locked('username', username)])
+    return [...(source ? (['source'] as const) : []), ...(user ? (['username'] as const) : [])]
+  }
+
+  /** Whether one source address (or username) is locked now. */
+  isScopeLocked(scope: LockScope, subject: string): Promise<boolean> {
+    return this.#locked(scope, subject)
+  }
+
+  /** Ends a lock before its time, with the failures that led to it (staff or a company admin decided so). */
+  async lift(scope: LockScope, subject: string): Promise<void> {
+    await Promise.all([
+      this.counters.reset(this.#lockKey(scope, subject)),
+      this.counters.reset(this.#failureKey(scope, subject)),
     ])
-    return source > 0 || user > 0
   }
 
   /** Counts one failure for both; returns the scopes this failure has just locked (not those locked before). */

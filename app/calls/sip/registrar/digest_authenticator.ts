@@ -26,7 +26,7 @@ export type AuthFailureReason =
   | 'wrong_credentials'
   | 'uri_mismatch'
   | 'foreign_nonce'
-  | 'replayed_nonce_count'
+  | 'transport_not_allowed'
 
 export type DigestOutcome =
   | { kind: 'authenticated'; credential: SipCredential }
@@ -51,7 +51,7 @@ const MAX_LOGGED_USERNAME = 64
 
 /**
  * The digest server of the registrar. Every refusal, whether the password is wrong, the username
- * unknown or the source or username locked, goes through the same steps (one credential lookup,
+ * unknown, the transport not the login's or the source or username locked, goes through the same steps (one credential lookup,
  * one lock check, one HA1 comparison, one failure count, one audit write) and ends in the same
  * challenge, so neither the answer nor its timing tells a guesser which case it hit.
  */
@@ -110,12 +110,22 @@ export default class DigestAuthenticator {
     })
     // RFC 7616 requires qop; without it there is no nonce count and so no replay protection.
     const qop = given.get('qop')
-    const passwordRight = responseMatches && offered && storedHa1 !== undefined && qop !== undefined
-    const uriRight = this.#uriMatches(given.get('uri'), request.uri)
+    const proven =
+      responseMatches &&
+      offered &&
+      storedHa1 !== undefined &&
+      qop !== undefined &&
+      this.#uriMatches(given.get('uri'), request.uri)
+    // A web phone login is for the browser: over any other transport it is a wrong password.
+    const transportAllowed = !credential?.transports || credential.transports.includes(source.protocol)
+    // The right password from an address the owner proved it from before passes a lock: a lock on
+    // a shared office address must not shut out the phones that work there.
+    const knownAddress = credential?.knownAddresses?.includes(source.host) ?? false
+    const lockApplies = locked && !(proven && transportAllowed && knownAddress)
     const nonce = given.get('nonce') ?? ''
     const nonceState = nonces.check(nonce)
 
-    if (passwordRight && uriRight && !locked) {
+    if (proven && transportAllowed && !lockApplies) {
       if (nonceState === 'stale') {
         return { kind: 'challenge', challenges: this.challenge(true) }
       }
@@ -125,24 +135,27 @@ export default class DigestAuthenticator {
           await limiter.recordSuccess(username)
           return { kind: 'authenticated', credential: credential! }
         }
-        // Refused and audited but not counted: the password was right, and sip.js (the web
-        // phone) answers every later REGISTER with its first nonce and nc=1 again, so counting
-        // this would lock out an office of web phones behind one address within minutes.
-        return this.#refuse(source, username, credential, 'replayed_nonce_count', false)
+        // A refresh that re-sends its old nonce (sip.js, the web phone, answers every later
+        // REGISTER with its first nonce and nc=1): a fresh nonce, flagged stale, and no event.
+        // A replayed capture gets the same and cannot answer it without the password.
+        return { kind: 'challenge', challenges: this.challenge(true) }
       }
       return this.#refuse(source, username, credential, 'foreign_nonce', true)
     }
 
-    if (locked) {
+    if (lockApplies) {
       // Right credentials during a lock are refused but not counted: the owner's phone retrying
-      // with the right password must not keep its own lock alive.
-      return this.#refuse(source, username, credential, 'locked', !(passwordRight && uriRight))
+      // with the right password must not keep its own lock alive. Nor do they get a stale hint,
+      // which would tell a guesser that the password is right.
+      return this.#refuse(source, username, credential, 'locked', !(proven && transportAllowed))
     }
     const reason: AuthFailureReason = !credential
       ? 'unknown_username'
-      : !passwordRight
-        ? 'wrong_credentials'
-        : 'uri_mismatch'
+      : !proven
+        ? storedHa1 !== undefined && responseMatches && offered && qop !== undefined
+          ? 'uri_mismatch'
+          : 'wrong_credentials'
+        : 'transport_not_allowed'
     return this.#refuse(source, username, credential, reason, true)
   }
 

@@ -1,4 +1,5 @@
 import type { DigestAlgorithm } from '#calls/sip/auth/digest'
+import type { SipDestination, SipTransportProtocol } from '#calls/sip/transaction/transaction_transport'
 
 /** What the digest server needs to know about one set of device credentials. */
 export interface SipCredential {
@@ -13,6 +14,14 @@ export interface SipCredential {
   deviceId?: number
   /** The web phone login (web_phone_credentials) these credentials belong to; absent for a SIP phone. */
   webPhoneCredentialId?: number
+  /** The only transports these credentials are accepted over; any transport when absent. */
+  transports?: readonly SipTransportProtocol[]
+  /**
+   * Addresses the owner proved these credentials from before (a device's earlier registrations,
+   * the address a web phone login was issued to): the right password from one of them passes a
+   * lock, so a lock on a shared office address does not shut out the phones that work there.
+   */
+  knownAddresses?: readonly string[]
 }
 
 /**
@@ -22,6 +31,9 @@ export interface SipCredential {
 export interface SipCredentialStore {
   /** The live (not revoked) credentials of a username, or undefined. */
   findByUsername(username: string): Promise<SipCredential | undefined>
-  /** Called after a successful REGISTER, so the devices page can show when a phone last registered. */
-  noteRegistered?(credential: SipCredential, at: Date): Promise<void>
+  /**
+   * Called after a successful REGISTER from `source`, so the devices page can show when a phone
+   * last registered, and the address counts as known from then on.
+   */
+  noteRegistered?(credential: SipCredential, at: Date, source: SipDestination): Promise<void>
 }

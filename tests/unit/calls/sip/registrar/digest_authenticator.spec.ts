@@ -8,9 +8,11 @@ import {
   challengeShape,
   makeDevice,
   makeHarness,
+  makeWebPhoneLogin,
   register,
   registerWithPassword,
   udpSource,
+  wsSource,
   type Harness,
 } from '#tests/unit/calls/sip/registrar/registrar_fixtures'
 
@@ -212,8 +214,12 @@ test.group('DigestAuthenticator: nonces', () => {
     const request = () => register({ username: device.username, authorization: first })
 
     assert.equal((await harness.authenticator.authenticate(request(), udpSource())).kind, 'authenticated')
-    assert.equal((await harness.authenticator.authenticate(request(), udpSource())).kind, 'challenge')
-    assert.equal((harness.audit[0].details as any).reason, 'replayed_nonce_count')
+    const replayed = await harness.authenticator.authenticate(request(), udpSource())
+    assert.equal(replayed.kind, 'challenge')
+    if (replayed.kind !== 'challenge') return
+    // A refresh that re-sends its old nonce (sip.js does) gets a fresh nonce, flagged stale: no event.
+    assert.isTrue(replayed.challenges.every((challenge) => readChallenge(challenge)?.stale))
+    assert.lengthOf(harness.audit, 0)
 
     // The same client reuses the nonce with nc=00000002.
     const second = answer(challenges, bare, device.username, device.password, DigestAlgorithm.Sha256, client)
@@ -314,5 +320,173 @@ test.group('DigestAuthenticator: brute force', () => {
     }
     assert.equal((await attempt(harness, device.username, device.password)).kind, 'authenticated')
     assert.notInclude(harness.audit.map((entry) => entry.action), 'sip.auth.locked')
+  })
+})
+
+test.group('DigestAuthenticator: web phone logins only over the WebSocket', () => {
+  test('a web phone login with the right password is refused over UDP, TCP and TLS exactly like a wrong password, audited once as a failure', async ({
+    assert,
+  }) => {
+    for (const protocol of ['udp', 'tcp', 'tls'] as const) {
+      const login = makeWebPhoneLogin()
+      const harness = makeHarness([login])
+      const source = { ...udpSource('203.0.113.77'), protocol }
+      const right = await registerWithPassword(harness.registrar, { username: login.username, password: login.password, source })
+      const wrong = await registerWithPassword(harness.registrar, { username: login.username, password: 'not-it', source })
+      assert.equal(right.final.status, 401, protocol)
+      assert.deepEqual(challengeShape(right.final), challengeShape(wrong.final), protocol)
+      assert.deepEqual(
+        harness.audit.map((entry) => [entry.action, (entry.details as any).reason, (entry.details as any).transport]),
+        [
+          ['sip.auth.failed', 'transport_not_allowed', protocol],
+          ['sip.auth.failed', 'wrong_credentials', protocol],
+        ]
+      )
+      assert.deepEqual(harness.audit[0].target, { type: 'web_phone_credential', id: login.credential.webPhoneCredentialId })
+      assert.lengthOf(await harness.registrar.lookupUser(login.credential.userId), 0)
+    }
+  })
+
+  test('refusals over the wrong transport count towards the lock like wrong passwords', async ({ assert }) => {
+    const login = makeWebPhoneLogin()
+    const harness = makeHarness([login])
+    for (let index = 0; index < DEFAULT_LOCKOUT.usernameMaxFailures; index++) {
+      await attempt(harness, login.username, login.password, udpSource(`203.0.113.${80 + index}`))
+    }
+    assert.include(harness.audit.map((entry) => entry.action), 'sip.auth.locked')
+  })
+
+  test('the same login over the WebSocket authenticates', async ({ assert }) => {
+    const login = makeWebPhoneLogin()
+    const harness = makeHarness([login])
+    const registered = await registerWithPassword(harness.registrar, {
+      username: login.username,
+      password: login.password,
+      source: wsSource(),
+    })
+    assert.equal(registered.final.status, 200)
+    assert.lengthOf(harness.audit, 0)
+  })
+})
+
+test.group('DigestAuthenticator: locks and the phones behind them', () => {
+  test('a device passes a username lock and a source lock with the right password from an address it registered from before; from a new address it is refused', async ({
+    assert,
+  }) => {
+    const device = makeDevice(1)
+    const colleague = makeDevice(2)
+    const harness = makeHarness([device, colleague])
+    const office = udpSource('192.0.2.10')
+    assert.equal((await registerWithPassword(harness.registrar, { ...device, source: office })).final.status, 200)
+
+    // Someone guesses the device's password from elsewhere (username lock), and a misconfigured
+    // phone in the same office fails often enough to lock the office address too.
+    for (let index = 0; index < DEFAULT_LOCKOUT.usernameMaxFailures; index++) {
+      await attempt(harness, device.username, 'guess', udpSource(`203.0.113.${index + 1}`))
+    }
+    for (let index = 0; index < DEFAULT_LOCKOUT.sourceMaxFailures; index++) {
+      await attempt(harness, `fcmistyped${index}`, 'guess', office)
+    }
+    assert.sameMembers(
+      harness.audit.filter((entry) => entry.action === 'sip.auth.locked').map((entry) => (entry.details as any).scope),
+      ['username', 'source']
+    )
+    const before = harness.audit.length
+
+    const again = await registerWithPassword(harness.registrar, { ...device, source: office, callId: 'again@office', cseq: 10 })
+    assert.equal(again.final.status, 200, 'the right password from its own office address passes both locks')
+    assert.lengthOf(harness.audit, before, 'no event')
+
+    const elsewhere = await registerWithPassword(harness.registrar, { ...device, source: udpSource('198.51.100.50') })
+    assert.equal(elsewhere.final.status, 401, 'a new address stays locked out')
+    const wrongInOffice = await registerWithPassword(harness.registrar, { ...device, password: 'guess', source: office })
+    assert.equal(wrongInOffice.final.status, 401)
+    const newInOffice = await registerWithPassword(harness.registrar, { ...colleague, source: office })
+    assert.equal(newInOffice.final.status, 401, 'a phone that never registered from the office waits for the lock')
+    assert.deepEqual(
+      harness.audit.slice(before).map((entry) => [entry.ip, (entry.details as any).reason]),
+      [
+        ['198.51.100.50', 'locked'],
+        ['192.0.2.10', 'locked'],
+        ['192.0.2.10', 'locked'],
+      ]
+    )
+  })
+
+  test('refreshes that re-send an old nonce with the right password are never counted: many of them lock nothing and log nothing', async ({
+    assert,
+  }) => {
+    const device = makeDevice(1)
+    const neighbour = makeDevice(2)
+    const harness = makeHarness([device, neighbour])
+    const office = udpSource('192.0.2.20')
+    const challenges = harness.authenticator.challenge()
+    const bare = register({ username: device.username })
+    const old = answer(challenges, bare, device.username, device.password)
+    const refresh = () => harness.authenticator.authenticate(register({ username: device.username, authorization: old }), office)
+    assert.equal((await refresh()).kind, 'authenticated')
+    const rounds = DEFAULT_LOCKOUT.sourceMaxFailures + DEFAULT_LOCKOUT.usernameMaxFailures
+    for (let index = 0; index < rounds; index++) {
+      const replayed = await refresh()
+      assert.equal(replayed.kind, 'challenge')
+      if (replayed.kind === 'challenge') assert.isTrue(readChallenge(replayed.challenges[0])?.stale, 'replayed: stale')
+    }
+    harness.clock.advance(300_001)
+    for (let index = 0; index < rounds; index++) {
+      const stale = await refresh()
+      if (stale.kind === 'challenge') assert.isTrue(readChallenge(stale.challenges[0])?.stale, 'stale: stale')
+    }
+    assert.lengthOf(harness.audit, 0)
+    assert.equal((await attempt(harness, device.username, device.password, office)).kind, 'authenticated')
+    assert.equal((await attempt(harness, neighbour.username, neighbour.password, office)).kind, 'authenticated')
+  })
+
+  test('during a lock, an old nonce with the right password from an unknown address gets no stale hint (no oracle for the right password)', async ({
+    assert,
+  }) => {
+    const device = makeDevice(1)
+    const harness = makeHarness([device])
+    const challenges = harness.authenticator.challenge()
+    const old = answer(challenges, register({ username: device.username }), device.username, device.password)
+    const source = udpSource('198.51.100.61')
+    assert.equal(
+      (await harness.authenticator.authenticate(register({ username: device.username, authorization: old }), source)).kind,
+      'authenticated'
+    )
+    for (let index = 0; index < DEFAULT_LOCKOUT.usernameMaxFailures; index++) {
+      await attempt(harness, device.username, 'guess', udpSource(`203.0.113.${20 + index}`))
+    }
+    const replayed = await harness.authenticator.authenticate(register({ username: device.username, authorization: old }), source)
+    assert.equal(replayed.kind, 'challenge')
+    if (replayed.kind !== 'challenge') return
+    assert.isFalse(readChallenge(replayed.challenges[0])?.stale)
+    assert.equal((harness.audit.at(-1)!.details as any).reason, 'locked')
+  })
+
+  test('a lifted lock lets the right password through at once, and the failures before it no longer count', async ({
+    assert,
+  }) => {
+    const device = makeDevice(1)
+    const harness = makeHarness([device])
+    for (let index = 0; index < DEFAULT_LOCKOUT.usernameMaxFailures; index++) {
+      await attempt(harness, device.username, 'guess', udpSource(`203.0.113.${40 + index}`))
+    }
+    assert.equal((await attempt(harness, device.username, device.password)).kind, 'challenge')
+    assert.deepEqual(await harness.limiter.locks('203.0.113.40', device.username), ['username'])
+
+    await harness.limiter.lift('username', device.username)
+    assert.deepEqual(await harness.limiter.locks('203.0.113.40', device.username), [])
+    assert.equal((await attempt(harness, device.username, device.password)).kind, 'authenticated')
+    // One more wrong password is the first of a new count, not the sixth.
+    await attempt(harness, device.username, 'guess', udpSource('203.0.113.60'))
+    assert.equal((await attempt(harness, device.username, device.password)).kind, 'authenticated')
+
+    const scanner = '192.0.2.99'
+    for (let index = 0; index < DEFAULT_LOCKOUT.sourceMaxFailures; index++) {
+      await attempt(harness, `fcscan${index}`, 'guess', udpSource(scanner))
+    }
+    assert.deepEqual(await harness.limiter.locks(scanner, device.username), ['source'])
+    await harness.limiter.lift('source', scanner)
+    assert.equal((await attempt(harness, device.username, device.password, udpSource(scanner))).kind, 'authenticated')
   })
 })

@@ -50,6 +50,20 @@ export function makeDevice(userId = 1, password = 'pa55-Word-correct'): Device {
   }
 }
 
+/** A web phone login as WebPhoneCredentialService gives it: WebSocket only. */
+export function makeWebPhoneLogin(userId = 1, password = 'web-phone-pa55word-long'): Device {
+  const device = makeDevice(userId, password)
+  const { deviceId, ...credential } = device.credential
+  return {
+    ...device,
+    credential: { ...credential, webPhoneCredentialId: deviceId, transports: ['ws', 'wss'] },
+  }
+}
+
+export function wsSource(host = '198.51.100.7', port = 50_000): SipDestination {
+  return { protocol: 'ws', host, port, connectionId: `ws-${host}-${port}` }
+}
+
 export class MapCredentialStore implements SipCredentialStore {
   readonly devices = new Map<string, SipCredential>()
   readonly registered: Array<{ username: string; at: Date }> = []
@@ -65,8 +79,13 @@ export class MapCredentialStore implements SipCredentialStore {
     return this.devices.get(username)
   }
 
-  async noteRegistered(credential: SipCredential, at: Date) {
+  /** Remembers the source as a known address of the credential, as SipDeviceService does. */
+  async noteRegistered(credential: SipCredential, at: Date, source: SipDestination) {
     this.registered.push({ username: credential.username, at })
+    const stored = this.devices.get(credential.username)
+    if (stored && !stored.knownAddresses?.includes(source.host)) {
+      stored.knownAddresses = [...(stored.knownAddresses ?? []), source.host]
+    }
   }
 }
 
@@ -118,6 +137,7 @@ export interface Harness {
   registrar: Registrar
   bindings: MemoryBindingStore
   nonces: DigestNonceIssuer
+  limiter: AuthFailureLimiter
 }
 
 export function makeHarness(devices: Device[] = []): Harness {
@@ -125,12 +145,13 @@ export function makeHarness(devices: Device[] = []): Harness {
   const credentials = new MapCredentialStore().add(...devices)
   const audit: AuditRecord[] = []
   const nonces = new DigestNonceIssuer(SECRET, 300_000, clock.now)
+  const limiter = new AuthFailureLimiter(new MemoryCounterStore(clock.now), DEFAULT_LOCKOUT)
   const authenticator = new DigestAuthenticator({
     realm: REALM,
     credentials,
     nonces,
     nonceCounts: new MemoryNonceCountStore(clock.now),
-    limiter: new AuthFailureLimiter(new MemoryCounterStore(clock.now), DEFAULT_LOCKOUT),
+    limiter,
     audit: async (entry) => audit.push(entry),
   })
   const bindings = new MemoryBindingStore(clock.now)
@@ -141,7 +162,7 @@ export function makeHarness(devices: Device[] = []): Harness {
     credentials,
     now: clock.now,
   })
-  return { clock, credentials, audit, authenticator, registrar, bindings, nonces }
+  return { clock, credentials, audit, authenticator, registrar, bindings, nonces, limiter }
 }
 
 /**

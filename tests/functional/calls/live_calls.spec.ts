@@ -159,6 +159,24 @@ test.group('Live calls (admin)', (group) => {
     assert.lengthOf(await auditSince(mark).where('action', 'calls.ended_by_staff'), 0)
   }).timeout(60_000)
 
+  test('calls refused for capacity since the start are shown, in words and per resource', async ({ client, assert }) => {
+    const admin = await staff('superadmin')
+    const b2bua = await app.container.make('calls.b2bua')
+    const before = { ...b2bua.refusedForCapacity }
+    b2bua.refusedForCapacity.rtp_ports = 1234
+    b2bua.refusedForCapacity.calls = 0
+    try {
+      const page = await client.get('/admin/calls/live').loginAs(admin)
+      page.assertStatus(200)
+      const html = page.text()
+      assert.include(html, 'id="capacity-refusals"')
+      assert.include(html, 'keine freien RTP-Ports: 1.234')
+      assert.notInclude(html, 'Anruflimit erreicht')
+    } finally {
+      Object.assign(b2bua.refusedForCapacity, before)
+    }
+  })
+
   test('ending a call that no longer runs says so and audits nothing', async ({ client, assert }) => {
     const admin = await staff('superadmin')
     const mark = await auditMark()

@@ -18,12 +18,10 @@ import { expectExit, leftBehind, phoneFor, sippCarrier, sippPhoneCall } from '#t
  */
 
 /** A B2BUA of its own on the test's SIP stack: `start()` makes it take the INVITEs. */
-async function b2buaWith(options: { rtpPorts?: [number, number]; maxConcurrentCalls?: number }) {
+async function b2buaWith(options: { rtpPorts?: [number, number]; maxConcurrentCalls?: number; maxHeapPercent?: number }) {
   const media = options.rtpPorts ? new WeriftMediaEngine({ ...mediaConfig, rtpPorts: options.rtpPorts }) : undefined
-  const b2bua = await buildB2bua(app.container, {
-    media,
-    config: options.maxConcurrentCalls ? { maxConcurrentCalls: options.maxConcurrentCalls } : {},
-  })
+  const { rtpPorts, ...limits } = options
+  const b2bua = await buildB2bua(app.container, { media, config: limits })
   b2bua.start()
   return { b2bua, media: media ?? (await app.container.make('media.engine')) }
 }
@@ -120,12 +118,34 @@ test.group('B2BUA faults: out of capacity', (group) => {
     const emergency = await sippPhoneCall(await phoneFor(), '112', 'phone_call_until_bye.xml', { timeoutSeconds: 40 })
     cleanups.push(emergency.stop)
     const emergencyCall = await until('the emergency call answered', 15_000, async () =>
-      CallRecord.query().where('callee_number', '112').whereNotNull('answered_at').first()
+      CallRecord.query().where('callee_number', '112').whereNotNull('answered_at').whereNull('ended_at').first()
     )
     assert.isTrue(emergencyCall.emergency)
 
     for (const record of [running, emergencyCall]) await b2bua.end(record.uuid)
     await expectExit(first, 0, assert)
+    await expectExit(emergency, 0, assert)
+    await expectExit(carrier, 0, assert)
+  }).timeout(90_000)
+
+  test('with the heap over its limit a call gets 503 while 110 still connects', async ({ assert }) => {
+    // Any heap is over 0 %: the memory check refuses every call it may refuse.
+    const { b2bua } = await b2buaWith({ maxHeapPercent: 0 })
+    const carrier = await sippCarrier('carrier_answer_echo.xml', { echo: true, timeoutSeconds: 40 })
+    cleanups.push(carrier.stop, await loopbackCarriers({ first: carrier.port }))
+
+    const refused = await sippPhoneCall(await phoneFor(), '+4930400007', 'phone_call_unavailable.xml')
+    cleanups.push(refused.stop)
+    await expectExit(refused, 0, assert)
+    assert.equal((await completedCdr()).disconnectCause, 'no_capacity')
+    assert.equal(b2bua.refusedForCapacity.memory, 1)
+
+    const emergency = await sippPhoneCall(await phoneFor(), '110', 'phone_call_until_bye.xml', { timeoutSeconds: 40 })
+    cleanups.push(emergency.stop)
+    const call = await until('the emergency call answered', 15_000, async () =>
+      CallRecord.query().where('callee_number', '110').whereNotNull('answered_at').whereNull('ended_at').first()
+    )
+    await b2bua.end(call.uuid)
     await expectExit(emergency, 0, assert)
     await expectExit(carrier, 0, assert)
   }).timeout(90_000)

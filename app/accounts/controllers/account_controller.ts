@@ -4,6 +4,7 @@ import PasswordService from '#accounts/services/password_service'
 import TwoFactorService from '#accounts/services/two_factor_service'
 import {
   changePasswordValidator,
+  disableTwoFactorValidator,
   emergencyLocationValidator,
   twoFactorChallengeValidator,
 } from '#accounts/validators/auth_validators'
@@ -62,6 +63,14 @@ export default class AccountController {
     const user = auth.getUserOrFail()
     if (user.isStaff) {
       session.flash('error', i18n.t('auth.staff_needs_2fa'))
+      return response.redirect().toRoute('account.two_factor.show')
+    }
+    const { current_password: password, code } = await request.validateUsing(disableTwoFactorValidator)
+    const proven =
+      (password !== undefined && (await this.passwords.verify(user, password))) ||
+      (code !== undefined && (await this.twoFactor.verifyLogin(user, code, request.ip())))
+    if (!proven) {
+      session.flashErrors({ current_password: i18n.t('ui.two_factor.disable_proof_wrong') })
       return response.redirect().toRoute('account.two_factor.show')
     }
     await this.twoFactor.disable(user, request.ip())

@@ -64,8 +64,13 @@ export default class PasswordService {
     return user
   }
 
+  /** Whether `password` is the user's current one (re-authentication before sensitive changes). */
+  async verify(user: User, password: string) {
+    return hash.verify(user.password, password)
+  }
+
   async change(user: User, currentPassword: string, password: string, ip: string) {
-    if (!(await hash.verify(user.password, currentPassword))) return false
+    if (!(await this.verify(user, currentPassword))) return false
     user.password = password
     user.passwordChangedAt = DateTime.utc()
     await user.save()

@@ -1,0 +1,62 @@
+import { test } from '@japa/runner'
+import { generate } from 'otplib'
+import testUtils from '@adonisjs/core/services/test_utils'
+import User from '#accounts/models/user'
+import { makeUser, TEST_PASSWORD } from '#tests/support/accounts'
+import { enableTwoFactor } from '#tests/support/two_factor'
+import { auditMark, auditSince } from '#tests/support/audit'
+
+function disable(client: any, user: User, form: Record<string, string>) {
+  return client.delete('/account/2fa').form(form).withCsrfToken().loginAs(user).redirects(0)
+}
+
+/** A stolen session alone must not be enough to remove the second factor. */
+test.group('Turning two-factor login off', (group) => {
+  group.each.setup(() => testUtils.db().withGlobalTransaction())
+
+  test('the session alone, or a wrong password, leaves 2FA on', async ({ client, assert }) => {
+    const user = await makeUser('member')
+    await enableTwoFactor(user)
+    const mark = await auditMark()
+
+    const forms: Array<Record<string, string>> = [{}, { current_password: 'not-the-password-1' }, { code: '000000' }]
+    for (const form of forms) {
+      const response = await disable(client, user, form)
+      response.assertStatus(302)
+      assert.notEqual(response.header('location'), '/account/security', JSON.stringify(form))
+      await user.refresh()
+      assert.isTrue(user.twoFactorEnabled, `still on after ${JSON.stringify(form)}`)
+    }
+    assert.lengthOf(await auditSince(mark).where('action', 'auth.2fa.disabled'), 0)
+
+    // The page asks for the proof, in words
+    const page = await client.get('/account/2fa').loginAs(user)
+    page.assertStatus(200)
+    assert.include(page.text(), 'name="current_password"')
+    assert.include(page.text(), 'aktuellen Passwort oder einem aktuellen Code')
+  })
+
+  test('the current password turns it off, audited', async ({ client, assert }) => {
+    const user = await makeUser('member')
+    await enableTwoFactor(user)
+    const mark = await auditMark()
+
+    const response = await disable(client, user, { current_password: TEST_PASSWORD })
+    response.assertStatus(302)
+    response.assertHeader('location', '/account/security')
+    await user.refresh()
+    assert.isFalse(user.twoFactorEnabled)
+    await auditSince(mark).where('action', 'auth.2fa.disabled').where('actor_id', user.id).firstOrFail()
+  })
+
+  test('a current code turns it off', async ({ client, assert }) => {
+    const user = await makeUser('owner')
+    const secret = await enableTwoFactor(user)
+
+    const response = await disable(client, user, { code: await generate({ secret }) })
+    response.assertStatus(302)
+    response.assertHeader('location', '/account/security')
+    await user.refresh()
+    assert.isFalse(user.twoFactorEnabled)
+  })
+})

@@ -9,15 +9,34 @@ import AuditLog from '#accounts/services/audit_log'
 import { hashSecretToken, newSecretToken } from '#core/secret_token'
 import { appUrl } from '#config/app'
 import { sqlTime } from '#core/sql_time'
+import counters from '#core/services/counters'
+import queue from '#core/services/queue'
+import { keyPart, withinLimits } from '#core/rate_limit'
+import PasswordResetMailJob from '#accounts/jobs/password_reset_mail_job'
 
 const RESET_LINK_MINUTES = 60
+/** Reset requests per hour that lead to a mail: per address (any IP) and per IP (any address). */
+export const RESET_MAX_PER_ADDRESS = 3
+export const RESET_MAX_PER_IP = 10
+const HOUR = 60 * 60
 
 export default class PasswordService {
   /**
-   * Mails a reset link when the address belongs to a user. The caller answers the same either
-   * way, so the form does not reveal which addresses have accounts.
+   * Hands the request to the job queue, within the limits per address and per IP. Nothing here
+   * depends on whether the address has an account, and the caller answers the same either way
+   * (also when a limit is reached), so neither the answer nor its timing reveals accounts.
    */
   async requestReset(email: string, ip: string, locale: string) {
+    const allowed = await withinLimits(counters, [
+      { key: `password_reset:address:${keyPart(email)}`, max: RESET_MAX_PER_ADDRESS, windowSeconds: HOUR },
+      { key: `password_reset:ip:${ip}`, max: RESET_MAX_PER_IP, windowSeconds: HOUR },
+    ])
+    if (!allowed) return
+    await queue.dispatch(new PasswordResetMailJob(), { email, ip, locale })
+  }
+
+  /** Mails a reset link when the address belongs to a user (run by the job queue). */
+  async sendResetLink(email: string, ip: string, locale: string) {
     const user = await User.findBy('email', email)
     if (!user || user.disabledAt) return
     const link = await this.issueLink(user, { minutes: RESET_LINK_MINUTES })
@@ -30,10 +49,20 @@ export default class PasswordService {
     await AuditLog.record({ action: 'auth.password.reset_requested', actor: user, target: { type: 'user', id: user.id }, ip })
   }
 
-  /** A single-use link to choose a password; the database keeps only the token's hash. */
+  /**
+   * A single-use link to choose a password; the database keeps only the token's hash. Only the
+   * newest link works: issuing one spends the user's older ones.
+   */
   async issueLink(user: User, validFor: { minutes?: number; days?: number }) {
     const { token, hash: tokenHash } = newSecretToken()
-    await PasswordResetToken.create({ userId: user.id, tokenHash, expiresAt: DateTime.utc().plus(validFor) })
+    await db.transaction(async (trx) => {
+      await trx
+        .from('password_reset_tokens')
+        .where('user_id', user.id)
+        .whereNull('used_at')
+        .update({ used_at: sqlTime(DateTime.utc()) })
+      await PasswordResetToken.create({ userId: user.id, tokenHash, expiresAt: DateTime.utc().plus(validFor) }, { client: trx })
+    })
     return `${appUrl}/password/reset/${token}`
   }
 

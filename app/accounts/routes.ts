@@ -52,6 +52,8 @@ router
     router.post('/team/invitations', [TeamController, 'invite']).as('team.invite')
     router.delete('/team/invitations/:id', [TeamController, 'revoke']).as('team.revoke')
     router.put('/team/users/:id/role', [TeamController, 'changeRole']).as('team.role')
+    router.post('/team/step-down', [TeamController, 'stepDown']).as('team.step_down')
+    router.post('/ownership/accept', [TeamController, 'acceptOwnership']).as('ownership.accept')
     router.get('/audit', [AuditController, 'company']).as('audit')
     router.put('/emergency-location', [AccountController, 'updateEmergencyLocation']).as('emergency_location')
   })

@@ -18,6 +18,7 @@ export type AuditAction =
   | 'company.status.changed'
   | 'role.permissions.changed'
   | 'user.role.changed'
+  | 'company.ownership.offered'
   | 'invitation.sent'
   | 'invitation.accepted'
   | 'invitation.revoked'

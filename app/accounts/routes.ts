@@ -18,6 +18,7 @@ router
   .group(() => {
     router.get('/signup', [SignupController, 'create']).as('signup.create')
     router.post('/signup', [SignupController, 'store']).as('signup.store')
+    router.get('/signup/confirm/:token', [SignupController, 'confirm']).as('signup.confirm')
     router.get('/login', [SessionController, 'create']).as('session.create')
     router.post('/login', [SessionController, 'store']).as('session.store')
     router.get('/login/2fa', [SessionController, 'showTwoFactor']).as('session.two_factor.show')

@@ -15,6 +15,7 @@ export type AuditAction =
   | 'auth.2fa.failed'
   | 'auth.2fa.recovery_code_used'
   | 'company.signed_up'
+  | 'auth.signup.confirmed'
   | 'company.status.changed'
   | 'role.permissions.changed'
   | 'user.role.changed'

@@ -5,6 +5,9 @@ import Company, { type CompanyStatus } from '#accounts/models/company'
 import User from '#accounts/models/user'
 import RoleService from '#accounts/services/role_service'
 import AuditLog from '#accounts/services/audit_log'
+import SignupMailJob from '#accounts/jobs/signup_mail_job'
+import queue from '#core/services/queue'
+import hash from '@adonisjs/core/services/hash'
 
 export interface SignupData {
   legal_name: string
@@ -34,8 +37,18 @@ const TRANSITIONS: Record<CompanyStatus, CompanyStatus[]> = {
 export class InvalidStatusTransition extends Error {}
 
 export default class CompanyService {
-  /** Creates the company (pending) and its owner in one transaction. */
+  /**
+   * Creates the company (pending) and its owner, who confirms the address through a mailed link
+   * before logging in. A taken address creates nothing; its holder gets a note instead. Both
+   * cases cost the same hashing and leave the mail to the job queue, so the caller answers alike.
+   * Returns the new owner, or null for a taken address.
+   */
   async signUp(data: SignupData, ip: string) {
+    if (await User.findBy('email', data.email)) {
+      await hash.make(data.password)
+      await queue.dispatch(new SignupMailJob(), { email: data.email })
+      return null
+    }
     const ownerRole = await RoleService.findByName('owner')
     const { company, owner } = await db.transaction(async (trx) => {
       const company = await Company.create(
@@ -66,6 +79,7 @@ export default class CompanyService {
           email: data.email,
           password: data.password,
           locale: 'de',
+          awaitingConfirmation: true,
         },
         { client: trx }
       )
@@ -78,6 +92,7 @@ export default class CompanyService {
       target: { type: 'company', id: company.id },
       ip,
     })
+    await queue.dispatch(new SignupMailJob(), { email: data.email })
     return { company, owner }
   }
 

@@ -49,7 +49,8 @@ export default class LoginService {
     }
     if (user) {
       await passwordThrottle.succeeded(email, ip)
-      if (user.disabledAt) return { kind: 'invalid' }
+      // Not yet confirmed: answered like a wrong password, so sign-up plus login reveals nothing either.
+      if (user.disabledAt || user.awaitingConfirmation) return { kind: 'invalid' }
       if (user.companyId !== null) {
         // Users of a suspended company still log in (limited, 110/112 stay possible); a terminated one is over.
         const company = await Company.find(user.companyId)

@@ -53,7 +53,7 @@ export default class PasswordService {
    * A single-use link to choose a password; the database keeps only the token's hash. Only the
    * newest link works: issuing one spends the user's older ones.
    */
-  async issueLink(user: User, validFor: { minutes?: number; days?: number }) {
+  async issueLink(user: User, validFor: { minutes?: number; hours?: number; days?: number }) {
     const { token, hash: tokenHash } = newSecretToken()
     await db.transaction(async (trx) => {
       await trx
@@ -81,6 +81,8 @@ export default class PasswordService {
       user.useTransaction(trx)
       user.password = password
       user.passwordChangedAt = DateTime.utc()
+      // The link came by mail: it proves the address as the sign-up confirmation would.
+      user.awaitingConfirmation = false
       await user.save()
       await trx
         .from('password_reset_tokens')
@@ -96,6 +98,27 @@ export default class PasswordService {
   /** Whether `password` is the user's current one (re-authentication before sensitive changes). */
   async verify(user: User, password: string) {
     return hash.verify(user.password, password)
+  }
+
+  /**
+   * Confirms a signed-up owner's address with the mailed link (the token is spent); returns the
+   * user, or null when the link is not usable or the user needs no confirmation.
+   */
+  async confirmSignup(token: string, ip: string) {
+    const record = await this.findUsableToken(token)
+    if (!record) return null
+    const user = await User.findOrFail(record.userId)
+    if (!user.awaitingConfirmation) return null
+    await db.transaction(async (trx) => {
+      user.useTransaction(trx)
+      user.awaitingConfirmation = false
+      await user.save()
+      record.useTransaction(trx)
+      record.usedAt = DateTime.utc()
+      await record.save()
+    })
+    await AuditLog.record({ action: 'auth.signup.confirmed', actor: user, target: { type: 'user', id: user.id }, ip })
+    return user
   }
 
   async change(user: User, currentPassword: string, password: string, ip: string) {

@@ -45,7 +45,7 @@ test.group('Company sign-up', (group) => {
     mark = await auditMark()
   })
 
-  test('a company signs up with its data and owner: pending company, owner logged in, audited', async ({
+  test('a company signs up with its data and owner: pending company, owner awaiting confirmation, audited', async ({
     client,
     assert,
   }) => {
@@ -53,7 +53,8 @@ test.group('Company sign-up', (group) => {
     const response = await client.post('/signup').form(form).withCsrfToken().redirects(0)
 
     response.assertStatus(302)
-    response.assertHeader('location', '/app')
+    response.assertHeader('location', '/login')
+    assert.notProperty(response.session(), 'auth_web', 'logged in only through the mailed link (signup_leak.spec.ts)')
 
     const owner = await User.findByOrFail('email', form.email)
     const company = await Company.findOrFail(owner.companyId!)
@@ -71,10 +72,7 @@ test.group('Company sign-up', (group) => {
     assert.isFalse(owner.isStaff)
     assert.notEqual(owner.password, form.password, 'the password is stored hashed')
 
-    // The owner is logged in: the session carries the auth key, and the customer area opens with it.
-    const session = response.session()
-    const dashboard = await client.get('/app').withSession(session).redirects(0)
-    dashboard.assertStatus(200)
+    assert.isTrue(owner.awaitingConfirmation)
 
     const entry = await auditSince(mark)
       .where('action', 'company.signed_up')
@@ -151,7 +149,7 @@ test.group('Company sign-up', (group) => {
     const form = signupForm({ vat_id: 'DE123456789' })
     const response = await client.post('/signup').form(form).withCsrfToken().redirects(0)
     response.assertStatus(302)
-    response.assertHeader('location', '/app')
+    response.assertHeader('location', '/login')
     assert.isUndefined(response.flashMessage('inputErrorsBag'))
     const owner = await User.findByOrFail('email', form.email)
     const company = await Company.findOrFail(owner.companyId!)
@@ -177,7 +175,7 @@ test.group('Company sign-up', (group) => {
     const registerOnly = signupForm({ vat_id: '', register_entry: 'HRB 12345 B, Amtsgericht Charlottenburg' })
     const accepted = await client.post('/signup').form(registerOnly).withCsrfToken().redirects(0)
     accepted.assertStatus(302)
-    accepted.assertHeader('location', '/app')
+    accepted.assertHeader('location', '/login')
     const owner = await User.findByOrFail('email', registerOnly.email)
     const company = await Company.findOrFail(owner.companyId!)
     assert.equal(company.registerEntry, 'HRB 12345 B, Amtsgericht Charlottenburg')

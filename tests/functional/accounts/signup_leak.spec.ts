@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto'
+import { randomInt, randomUUID } from 'node:crypto'
 import { test } from '@japa/runner'
 import testUtils from '@adonisjs/core/services/test_utils'
 import hash from '@adonisjs/core/services/hash'
@@ -6,6 +6,7 @@ import mail from '@adonisjs/mail/services/main'
 import Company from '#accounts/models/company'
 import User from '#accounts/models/user'
 import { makeUser, TEST_PASSWORD } from '#tests/support/accounts'
+import { SIGNUP_MAILS_PER_ADDRESS, SIGNUPS_PER_IP } from '#accounts/services/company_service'
 import { recordDispatches, runDispatched } from '#tests/support/jobs'
 import { lastMailTo } from '#tests/support/mail'
 
@@ -32,8 +33,12 @@ function signupForm(email: string) {
   }
 }
 
-function signUp(client: any, email: string) {
-  return client.post('/signup').form(signupForm(email)).withCsrfToken().redirects(0)
+function freshIp() {
+  return `198.18.${randomInt(0, 255)}.${randomInt(1, 254)}`
+}
+
+function signUp(client: any, email: string, ip = freshIp()) {
+  return client.post('/signup').header('X-Forwarded-For', ip).form(signupForm(email)).withCsrfToken().redirects(0)
 }
 
 function observable(response: any) {
@@ -115,5 +120,26 @@ test.group('Sign-up does not reveal accounts', (group) => {
     assert.equal(Number((await Company.query().count('* as total').first())!.$extras.total), companies)
     const unchanged = await User.findOrFail(existing.id)
     assert.isTrue(await hash.verify(unchanged.password, TEST_PASSWORD))
+  })
+
+  test('sign-up mails are limited per address and per IP; the answer stays the same', async ({ client, assert, cleanup }) => {
+    assert.equal(SIGNUP_MAILS_PER_ADDRESS, 3)
+    assert.equal(SIGNUPS_PER_IP, 10)
+    const dispatched = await recordDispatches(cleanup)
+    const existing = await makeUser('member')
+
+    const answers = []
+    for (let attempt = 0; attempt < SIGNUP_MAILS_PER_ADDRESS + 2; attempt++) {
+      answers.push(observable(await signUp(client, existing.email)))
+    }
+    assert.lengthOf(dispatched, SIGNUP_MAILS_PER_ADDRESS, 'the holder of the address gets at most 3 notes')
+    for (const answer of answers) assert.deepEqual(answer, answers[0])
+
+    dispatched.splice(0)
+    const ip = freshIp()
+    for (let attempt = 0; attempt < SIGNUPS_PER_IP + 2; attempt++) {
+      await signUp(client, `spray-${attempt}-${randomUUID().slice(0, 8)}@example.test`, ip)
+    }
+    assert.lengthOf(dispatched, SIGNUPS_PER_IP)
   })
 })

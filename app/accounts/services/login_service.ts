@@ -92,6 +92,15 @@ export default class LoginService {
     return { kind: 'invalid' }
   }
 
+  /**
+   * A logged-in user proves themselves again (before turning 2FA off) with the password or a
+   * current code, under the second step's locks. No known-device exemption: whoever holds the
+   * session may hold the device cookie too.
+   */
+  async reauthenticate(user: User, proof: () => Promise<boolean>, ip: string) {
+    return this.attemptSecondFactor(user, proof, ip, false)
+  }
+
   async recordSuccess(user: User, ip: string) {
     await AuditLog.record({ action: 'auth.login.succeeded', actor: user, target: { type: 'user', id: user.id }, ip })
   }

@@ -5,6 +5,7 @@ import User from '#accounts/models/user'
 import { makeUser, TEST_PASSWORD } from '#tests/support/accounts'
 import { enableTwoFactor } from '#tests/support/two_factor'
 import { auditMark, auditSince } from '#tests/support/audit'
+import { LOGIN_MAX_FAILURES } from '#accounts/services/login_service'
 
 function disable(client: any, user: User, form: Record<string, string>) {
   return client.delete('/account/2fa').form(form).withCsrfToken().loginAs(user).redirects(0)
@@ -58,5 +59,18 @@ test.group('Turning two-factor login off', (group) => {
     response.assertHeader('location', '/account/security')
     await user.refresh()
     assert.isFalse(user.twoFactorEnabled)
+  })
+
+  test('guessing is locked like the login: after 5 wrong proofs even the right password is refused', async ({ client, assert }) => {
+    const user = await makeUser('member')
+    const secret = await enableTwoFactor(user)
+    for (let attempt = 0; attempt < LOGIN_MAX_FAILURES; attempt++) {
+      const form: Record<string, string> = attempt % 2 ? { code: '000000' } : { current_password: 'not-the-password-1' }
+      ;(await disable(client, user, form)).assertStatus(302)
+    }
+    await disable(client, user, { code: await generate({ secret }) })
+    await disable(client, user, { current_password: TEST_PASSWORD })
+    await user.refresh()
+    assert.isTrue(user.twoFactorEnabled)
   })
 })

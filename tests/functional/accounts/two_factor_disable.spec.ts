@@ -1,3 +1,4 @@
+import { randomInt } from 'node:crypto'
 import { test } from '@japa/runner'
 import { generate } from 'otplib'
 import testUtils from '@adonisjs/core/services/test_utils'
@@ -7,13 +8,19 @@ import { enableTwoFactor } from '#tests/support/two_factor'
 import { auditMark, auditSince } from '#tests/support/audit'
 import { LOGIN_MAX_FAILURES } from '#accounts/services/login_service'
 
+/** One IP per test: wrong proofs also count per IP, and Redis outlives runs. */
+let ip = ''
+
 function disable(client: any, user: User, form: Record<string, string>) {
-  return client.delete('/account/2fa').form(form).withCsrfToken().loginAs(user).redirects(0)
+  return client.delete('/account/2fa').header('X-Forwarded-For', ip).form(form).withCsrfToken().loginAs(user).redirects(0)
 }
 
 /** A stolen session alone must not be enough to remove the second factor. */
 test.group('Turning two-factor login off', (group) => {
   group.each.setup(() => testUtils.db().withGlobalTransaction())
+  group.each.setup(() => {
+    ip = `198.19.${randomInt(0, 255)}.${randomInt(1, 254)}`
+  })
 
   test('the session alone, or a wrong password, leaves 2FA on', async ({ client, assert }) => {
     const user = await makeUser('member')

@@ -100,6 +100,8 @@ test.group('Company ownership', (group) => {
 
   test('an owner steps down only while another active owner remains', async ({ client, assert }) => {
     const { company, owner } = await team()
+    const page = await client.get('/app/team').loginAs(owner)
+    assert.include(page.text(), 'Als Inhaber zurücktreten')
 
     const alone = await client.post('/app/team/step-down').withCsrfToken().loginAs(owner).redirects(0)
     alone.assertStatus(302)

@@ -1,21 +1,18 @@
 import env from '#start/env'
 import app from '@adonisjs/core/services/app'
 import { defineConfig } from '@adonisjs/core/http'
-import proxyAddr from 'proxy-addr'
+import { compileProxyTrust, parseTrustedProxies } from '#core/proxy_trust'
 
 export const appUrl = env.get('APP_URL')
 
-const trustedProxies = (env.get('TRUSTED_PROXIES') ?? '')
-  .split(',')
-  .map((entry) => entry.trim())
-  .filter(Boolean)
+const trustedProxies = parseTrustedProxies(env.get('TRUSTED_PROXIES'))
 
 export const http = defineConfig({
   generateRequestId: true,
   allowMethodSpoofing: true,
   useAsyncLocalStorage: false,
   // Only the configured TLS proxies may set X-Forwarded-For; everyone else is seen as the socket peer.
-  trustProxy: proxyAddr.compile(trustedProxies.length ? trustedProxies : ['loopback']),
+  trustProxy: compileProxyTrust(trustedProxies),
   cookie: {
     domain: '',
     path: '/',

@@ -1,6 +1,7 @@
 import env from '#start/env'
 import app from '@adonisjs/core/services/app'
 import { defineConfig } from '#calls/sip/sip_config'
+import { parseTrustedProxies } from '#core/proxy_trust'
 
 /** Tests bind ephemeral ports (0) and read them back, so parallel runs never collide. */
 function port(value: number | undefined, fallback: number): number {
@@ -34,7 +35,7 @@ const sipConfig = defineConfig({
     path: '/sip',
     // The web phone is served by this app, so its own origin is the one to allow by default.
     allowedOrigins: list(env.get('SIP_WS_ALLOWED_ORIGINS') ?? new URL(env.get('APP_URL')).origin),
-    trustedProxies: list(env.get('TRUSTED_PROXIES')),
+    trustedProxies: parseTrustedProxies(env.get('TRUSTED_PROXIES')),
   },
   limits: {
     maxMessageSize: 64 * 1024,

@@ -18,6 +18,7 @@ router
   .group(() => {
     router.get('/signup', [SignupController, 'create']).as('signup.create')
     router.post('/signup', [SignupController, 'store']).as('signup.store')
+    router.get('/signup/confirm/:token', [SignupController, 'confirm']).as('signup.confirm')
     router.get('/login', [SessionController, 'create']).as('session.create')
     router.post('/login', [SessionController, 'store']).as('session.store')
     router.get('/login/2fa', [SessionController, 'showTwoFactor']).as('session.two_factor.show')
@@ -52,6 +53,8 @@ router
     router.post('/team/invitations', [TeamController, 'invite']).as('team.invite')
     router.delete('/team/invitations/:id', [TeamController, 'revoke']).as('team.revoke')
     router.put('/team/users/:id/role', [TeamController, 'changeRole']).as('team.role')
+    router.post('/team/step-down', [TeamController, 'stepDown']).as('team.step_down')
+    router.post('/ownership/accept', [TeamController, 'acceptOwnership']).as('ownership.accept')
     router.get('/audit', [AuditController, 'company']).as('audit')
     router.put('/emergency-location', [AccountController, 'updateEmergencyLocation']).as('emergency_location')
   })

@@ -1,9 +1,11 @@
 import { inject } from '@adonisjs/core'
 import type { HttpContext } from '@adonisjs/core/http'
 import PasswordService from '#accounts/services/password_service'
+import LoginService from '#accounts/services/login_service'
 import TwoFactorService from '#accounts/services/two_factor_service'
 import {
   changePasswordValidator,
+  disableTwoFactorValidator,
   emergencyLocationValidator,
   twoFactorChallengeValidator,
 } from '#accounts/validators/auth_validators'
@@ -15,7 +17,8 @@ const SETUP_SECRET = 'two_factor_setup_secret'
 export default class AccountController {
   constructor(
     protected passwords: PasswordService,
-    protected twoFactor: TwoFactorService
+    protected twoFactor: TwoFactorService,
+    protected logins: LoginService
   ) {}
 
   async show({ view, auth }: HttpContext) {
@@ -62,6 +65,22 @@ export default class AccountController {
     const user = auth.getUserOrFail()
     if (user.isStaff) {
       session.flash('error', i18n.t('auth.staff_needs_2fa'))
+      return response.redirect().toRoute('account.two_factor.show')
+    }
+    const { current_password: password, code } = await request.validateUsing(disableTwoFactorValidator)
+    const result = await this.logins.reauthenticate(
+      user,
+      async () =>
+        (password !== undefined && (await this.passwords.verify(user, password))) ||
+        (code !== undefined && (await this.twoFactor.verifyLogin(user, code, request.ip()))),
+      request.ip()
+    )
+    if (result.kind !== 'ok') {
+      const message =
+        result.kind === 'locked'
+          ? i18n.t('ui.auth.locked', { minutes: Math.ceil(result.retryAfterSeconds / 60) })
+          : i18n.t('ui.two_factor.disable_proof_wrong')
+      session.flashErrors({ current_password: message })
       return response.redirect().toRoute('account.two_factor.show')
     }
     await this.twoFactor.disable(user, request.ip())

@@ -1,11 +1,17 @@
+import { inject } from '@adonisjs/core'
 import type { HttpContext } from '@adonisjs/core/http'
 import Company from '#accounts/models/company'
+import CompanyRoleService from '#accounts/services/company_role_service'
 
+@inject()
 export default class DashboardController {
+  constructor(protected roles: CompanyRoleService) {}
+
   async customer({ view, auth }: HttpContext) {
     const user = auth.getUserOrFail()
     const location = await user.emergencyLocation()
-    return view.render('pages/customer/dashboard', { user, location })
+    const ownershipOffer = await this.roles.openOffer(user)
+    return view.render('pages/customer/dashboard', { user, location, ownershipOffer })
   }
 
   async admin({ view }: HttpContext) {

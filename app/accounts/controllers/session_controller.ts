@@ -2,12 +2,34 @@ import { inject } from '@adonisjs/core'
 import emitter from '@adonisjs/core/services/emitter'
 import type { HttpContext } from '@adonisjs/core/http'
 import User from '#accounts/models/user'
-import LoginService from '#accounts/services/login_service'
+import LoginService, { KNOWN_DEVICE_COOKIE } from '#accounts/services/login_service'
+import { keyPart } from '#core/rate_limit'
 import TwoFactorService from '#accounts/services/two_factor_service'
 import AuditLog from '#accounts/services/audit_log'
 import { loginValidator, twoFactorChallengeValidator } from '#accounts/validators/auth_validators'
 
 const PENDING_2FA = 'pending_2fa_user_id'
+const KNOWN_DEVICE_ACCOUNTS = 5
+
+/** The accounts (as key parts of their emails) that logged in on this browser before. */
+function knownAccounts(request: HttpContext['request']): string[] {
+  const value = request.encryptedCookie(KNOWN_DEVICE_COOKIE)
+  return Array.isArray(value) ? value.filter((entry): entry is string => typeof entry === 'string') : []
+}
+
+function isKnownDevice(request: HttpContext['request'], email: string) {
+  return knownAccounts(request).includes(keyPart(email))
+}
+
+/** Remembers after a complete login that this browser belongs to the account (for the lockout exemption). */
+function rememberDevice({ request, response }: HttpContext, email: string) {
+  const accounts = [keyPart(email), ...knownAccounts(request).filter((entry) => entry !== keyPart(email))]
+  response.encryptedCookie(KNOWN_DEVICE_COOKIE, accounts.slice(0, KNOWN_DEVICE_ACCOUNTS), {
+    maxAge: '180d',
+    httpOnly: true,
+    sameSite: 'lax',
+  })
+}
 
 @inject()
 export default class SessionController {
@@ -20,9 +42,10 @@ export default class SessionController {
     return view.render('pages/auth/login')
   }
 
-  async store({ request, response, session, auth, i18n }: HttpContext) {
+  async store(ctx: HttpContext) {
+    const { request, response, session, auth, i18n } = ctx
     const { email, password } = await request.validateUsing(loginValidator)
-    const result = await this.logins.attempt(email, password, request.ip())
+    const result = await this.logins.attempt(email, password, request.ip(), isKnownDevice(request, email))
 
     if (result.kind === 'locked') {
       session.flashExcept(['password'])
@@ -42,6 +65,7 @@ export default class SessionController {
       return response.redirect().toRoute('session.two_factor.show')
     }
     await auth.use('web').login(result.user)
+    rememberDevice(ctx, result.user.email)
     await this.logins.recordSuccess(result.user, request.ip())
     return response.redirect().toRoute(result.user.isStaff ? 'admin.dashboard' : 'customer.dashboard')
   }
@@ -51,14 +75,20 @@ export default class SessionController {
     return view.render('pages/auth/two_factor_challenge')
   }
 
-  async verifyTwoFactor({ request, response, session, auth, i18n }: HttpContext) {
+  async verifyTwoFactor(ctx: HttpContext) {
+    const { request, response, session, auth, i18n } = ctx
     const pendingId = session.get(PENDING_2FA)
     const user = pendingId ? await User.find(pendingId) : null
     if (!user) return response.redirect().toRoute('session.create')
 
     const { code } = await request.validateUsing(twoFactorChallengeValidator)
     const ip = request.ip()
-    const result = await this.logins.attemptSecondFactor(user, () => this.twoFactor.verifyLogin(user, code, ip), ip)
+    const result = await this.logins.attemptSecondFactor(
+      user,
+      () => this.twoFactor.verifyLogin(user, code, ip),
+      ip,
+      isKnownDevice(request, user.email)
+    )
     if (result.kind !== 'ok') {
       const message =
         result.kind === 'locked'
@@ -69,6 +99,7 @@ export default class SessionController {
     }
     session.forget(PENDING_2FA)
     await auth.use('web').login(user)
+    rememberDevice(ctx, user.email)
     await this.logins.recordSuccess(user, ip)
     return response.redirect().toRoute(user.isStaff ? 'admin.dashboard' : 'customer.dashboard')
   }

@@ -4,7 +4,7 @@ import type { HttpContext } from '@adonisjs/core/http'
 import Invitation from '#accounts/models/invitation'
 import User from '#accounts/models/user'
 import InvitationService, { InvitationError } from '#accounts/services/invitation_service'
-import RoleService from '#accounts/services/role_service'
+import CompanyRoleService, { RoleChangeError } from '#accounts/services/company_role_service'
 import type { CompanyRoleName } from '#accounts/permissions'
 import { inviteValidator } from '#accounts/validators/auth_validators'
 
@@ -15,7 +15,7 @@ const roleValidator = vine.create({ role: vine.string().in(['owner', 'admin', 'm
 export default class TeamController {
   constructor(
     protected invitations: InvitationService,
-    protected roles: RoleService
+    protected roles: CompanyRoleService
   ) {}
 
   protected async companyOf(ctx: HttpContext) {
@@ -26,7 +26,7 @@ export default class TeamController {
   }
 
   async index(ctx: HttpContext) {
-    const { company } = await this.companyOf(ctx)
+    const { user, company } = await this.companyOf(ctx)
     const members = await User.query().where('company_id', company.id).preload('role').orderBy('full_name')
     const invitations = await Invitation.query()
       .where('company_id', company.id)
@@ -34,7 +34,8 @@ export default class TeamController {
       .whereNull('revoked_at')
       .preload('role')
       .orderBy('created_at', 'desc')
-    return ctx.view.render('pages/customer/team', { members, invitations })
+    const isOwner = members.some((member) => member.id === user.id && member.role.name === 'owner')
+    return ctx.view.render('pages/customer/team', { members, invitations, isOwner })
   }
 
   async invite(ctx: HttpContext) {
@@ -65,11 +66,40 @@ export default class TeamController {
     const { user, company } = await this.companyOf(ctx)
     const member = await User.query().where('company_id', company.id).where('id', ctx.params.id).firstOrFail()
     const { role } = await ctx.request.validateUsing(roleValidator)
-    if (member.id === user.id) {
-      ctx.session.flash('error', ctx.i18n.t('ui.team.own_role'))
+    try {
+      const outcome = await this.roles.change(member, role as CompanyRoleName, user, ctx.request.ip())
+      if (outcome === 'offered') ctx.session.flash('notice', ctx.i18n.t('ui.team.ownership_offered', { name: member.fullName }))
+    } catch (error) {
+      if (!(error instanceof RoleChangeError)) throw error
+      ctx.session.flash('error', ctx.i18n.t(`ui.team.${error.code}`))
+    }
+    return ctx.response.redirect().toRoute('customer.team')
+  }
+
+  /** An owner hands ownership back and stays admin, while another active owner remains. */
+  async stepDown(ctx: HttpContext) {
+    const { user } = await this.companyOf(ctx)
+    try {
+      await this.roles.stepDown(user, ctx.request.ip())
+      ctx.session.flash('notice', ctx.i18n.t('ui.team.stepped_down'))
+      return ctx.response.redirect().toRoute('customer.dashboard')
+    } catch (error) {
+      if (!(error instanceof RoleChangeError)) throw error
+      ctx.session.flash('error', ctx.i18n.t(`ui.team.${error.code}`))
       return ctx.response.redirect().toRoute('customer.team')
     }
-    await this.roles.assign(member, role as CompanyRoleName, user, ctx.request.ip())
-    return ctx.response.redirect().toRoute('customer.team')
+  }
+
+  /** The colleague an owner offered ownership accepts it (no team permission needed). */
+  async acceptOwnership(ctx: HttpContext) {
+    const user = ctx.auth.getUserOrFail()
+    try {
+      await this.roles.acceptOwnership(user, ctx.request.ip())
+      ctx.session.flash('notice', ctx.i18n.t('ui.team.ownership_accepted'))
+    } catch (error) {
+      if (!(error instanceof RoleChangeError)) throw error
+      ctx.session.flash('error', ctx.i18n.t(`ui.team.${error.code}`))
+    }
+    return ctx.response.redirect().toRoute('customer.dashboard')
   }
 }

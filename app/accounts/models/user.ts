@@ -74,6 +74,10 @@ export default class User extends compose(BaseModel, AuthFinder) {
   @column.dateTime()
   declare disabledAt: DateTime | null
 
+  /** Signed up but has not yet confirmed the address through the mailed link: cannot log in. */
+  @column({ consume: (value: unknown) => Boolean(value) })
+  declare awaitingConfirmation: boolean
+
   /** Withhold the own number on outgoing calls unless a call asks otherwise (never towards 110/112). */
   @column({ consume: (value: unknown) => Boolean(value) })
   declare clirDefault: boolean

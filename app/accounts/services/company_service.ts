@@ -5,6 +5,11 @@ import Company, { type CompanyStatus } from '#accounts/models/company'
 import User from '#accounts/models/user'
 import RoleService from '#accounts/services/role_service'
 import AuditLog from '#accounts/services/audit_log'
+import SignupMailJob from '#accounts/jobs/signup_mail_job'
+import queue from '#core/services/queue'
+import counters from '#core/services/counters'
+import { keyPart, withinLimits } from '#core/rate_limit'
+import hash from '@adonisjs/core/services/hash'
 
 export interface SignupData {
   legal_name: string
@@ -33,9 +38,29 @@ const TRANSITIONS: Record<CompanyStatus, CompanyStatus[]> = {
 
 export class InvalidStatusTransition extends Error {}
 
+/** Sign-ups that lead to a mail: per address a day (any IP), per IP an hour (any address). */
+export const SIGNUP_MAILS_PER_ADDRESS = 3
+export const SIGNUPS_PER_IP = 10
+
 export default class CompanyService {
-  /** Creates the company (pending) and its owner in one transaction. */
+  /**
+   * Creates the company (pending) and its owner, who confirms the address through a mailed link
+   * before logging in. A taken address creates nothing; its holder gets a note instead. Both
+   * cases cost the same hashing and leave the mail to the job queue, so the caller answers alike.
+   * Beyond the limits per address and per IP nothing is created or mailed (the answer stays the
+   * same). Returns the new owner, or null.
+   */
   async signUp(data: SignupData, ip: string) {
+    const allowed = await withinLimits(counters, [
+      { key: `signup:address:${keyPart(data.email)}`, max: SIGNUP_MAILS_PER_ADDRESS, windowSeconds: 24 * 60 * 60 },
+      { key: `signup:ip:${ip}`, max: SIGNUPS_PER_IP, windowSeconds: 60 * 60 },
+    ])
+    if (!allowed || (await User.findBy('email', data.email))) {
+      await hash.make(data.password)
+      if (!allowed) return null
+      await queue.dispatch(new SignupMailJob(), { email: data.email })
+      return null
+    }
     const ownerRole = await RoleService.findByName('owner')
     const { company, owner } = await db.transaction(async (trx) => {
       const company = await Company.create(
@@ -66,6 +91,7 @@ export default class CompanyService {
           email: data.email,
           password: data.password,
           locale: 'de',
+          awaitingConfirmation: true,
         },
         { client: trx }
       )
@@ -78,6 +104,7 @@ export default class CompanyService {
       target: { type: 'company', id: company.id },
       ip,
     })
+    await queue.dispatch(new SignupMailJob(), { email: data.email })
     return { company, owner }
   }
 

@@ -1,16 +1,19 @@
-import limiter from '@adonisjs/limiter/services/main'
-import { errors as limiterErrors } from '@adonisjs/limiter'
-import { errors as authErrors } from '@adonisjs/auth'
 import User from '#accounts/models/user'
 import Company from '#accounts/models/company'
 import AuditLog from '#accounts/services/audit_log'
+import LoginThrottle from '#accounts/services/login_throttle'
 
-/** 5 failures per account and IP in 15 minutes lock that pair for 15 minutes. */
+/**
+ * 5 failures per account (from any IP) or 20 per IP (for any accounts) in 15 minutes lock that
+ * account or IP for 15 minutes; the password step and the 2FA step count apart.
+ */
 export const LOGIN_MAX_FAILURES = 5
-const loginLimiter = () =>
-  limiter.use({ requests: LOGIN_MAX_FAILURES, duration: '15 mins', blockDuration: '15 mins' })
+export const LOGIN_MAX_FAILURES_PER_IP = 20
+/** Encrypted cookie naming the accounts that logged in on this device (exempt from their account's lock). */
+export const KNOWN_DEVICE_COOKIE = 'known_device'
 
-class InvalidSecondFactor extends Error {}
+const passwordThrottle = new LoginThrottle('password', LOGIN_MAX_FAILURES, LOGIN_MAX_FAILURES_PER_IP)
+const secondFactorThrottle = new LoginThrottle('2fa', LOGIN_MAX_FAILURES, LOGIN_MAX_FAILURES_PER_IP)
 
 export type LoginResult =
   | { kind: 'ok'; user: User }
@@ -19,26 +22,35 @@ export type LoginResult =
   | { kind: 'locked'; retryAfterSeconds: number }
 
 export default class LoginService {
-  static lockKey(scope: 'password' | '2fa', account: string, ip: string) {
-    return `login:${scope}:${account}:${ip}`
-  }
-
   /**
-   * Verifies email and password under the per-account-and-IP limiter. Unknown emails cost the
-   * same hashing time as known ones and count against the limiter alike.
+   * Verifies email and password under the per-account and per-IP locks. Unknown emails cost the
+   * same hashing time as known ones and count alike. `knownDevice`: this browser logged into this
+   * account before.
    */
-  async attempt(email: string, password: string, ip: string): Promise<LoginResult> {
-    const key = LoginService.lockKey('password', email, ip)
-    let outcome: Awaited<ReturnType<ReturnType<typeof loginLimiter>['penalize']>> | 'invalid'
-    try {
-      outcome = await loginLimiter().penalize(key, () => User.verifyCredentials(email, password))
-    } catch (error) {
-      if (!(error instanceof authErrors.E_INVALID_CREDENTIALS)) throw error
-      outcome = 'invalid'
+  async attempt(email: string, password: string, ip: string, knownDevice = false): Promise<LoginResult> {
+    const lock = await passwordThrottle.lockFor(email, ip, knownDevice)
+    if (lock) {
+      const known = await User.findBy('email', email)
+      await AuditLog.record({
+        action: 'auth.login.locked',
+        actor: known,
+        target: known ? { type: 'user', id: known.id } : undefined,
+        details: known ? { by: lock.by } : { by: lock.by, email },
+        ip,
+      })
+      return { kind: 'locked', retryAfterSeconds: lock.retryAfterSeconds }
     }
-    if (outcome !== 'invalid' && !outcome[0]) {
-      const user = outcome[1] as User
-      if (user.disabledAt) return { kind: 'invalid' }
+
+    let user: User | null = null
+    try {
+      user = await User.verifyCredentials(email, password)
+    } catch {
+      user = null
+    }
+    if (user) {
+      await passwordThrottle.succeeded(email, ip)
+      // Not yet confirmed: answered like a wrong password, so sign-up plus login reveals nothing either.
+      if (user.disabledAt || user.awaitingConfirmation) return { kind: 'invalid' }
       if (user.companyId !== null) {
         // Users of a suspended company still log in (limited, 110/112 stay possible); a terminated one is over.
         const company = await Company.find(user.companyId)
@@ -46,19 +58,9 @@ export default class LoginService {
       }
       return { kind: 'ok', user }
     }
-    const error = outcome === 'invalid' ? null : outcome[0]
 
+    await passwordThrottle.failed(email, ip)
     const known = await User.findBy('email', email)
-    if (error instanceof limiterErrors.E_TOO_MANY_REQUESTS) {
-      await AuditLog.record({
-        action: 'auth.login.locked',
-        actor: known,
-        target: known ? { type: 'user', id: known.id } : undefined,
-        details: known ? undefined : { email },
-        ip,
-      })
-      return { kind: 'locked', retryAfterSeconds: error.response.availableIn }
-    }
     await AuditLog.record({
       action: 'auth.login.failed',
       actor: known,
@@ -69,20 +71,34 @@ export default class LoginService {
     return { kind: 'invalid' }
   }
 
-  /** The second step: a TOTP or recovery code, limited like the password step. */
-  async attemptSecondFactor(user: User, verify: () => Promise<boolean>, ip: string): Promise<LoginResult> {
-    const key = LoginService.lockKey('2fa', String(user.id), ip)
-    try {
-      const [error] = await loginLimiter().penalize(key, async () => {
-        if (!(await verify())) throw new InvalidSecondFactor()
-        return true
+  /** The second step: a TOTP or recovery code, under the same per-account and per-IP locks; locks are audited. */
+  async attemptSecondFactor(user: User, verify: () => Promise<boolean>, ip: string, knownDevice = false): Promise<LoginResult> {
+    const lock = await secondFactorThrottle.lockFor(user.email, ip, knownDevice)
+    if (lock) {
+      await AuditLog.record({
+        action: 'auth.2fa.locked',
+        actor: user,
+        target: { type: 'user', id: user.id },
+        details: { by: lock.by },
+        ip,
       })
-      if (!error) return { kind: 'ok', user }
-      return { kind: 'locked', retryAfterSeconds: error.response.availableIn }
-    } catch (error) {
-      if (error instanceof InvalidSecondFactor) return { kind: 'invalid' }
-      throw error
+      return { kind: 'locked', retryAfterSeconds: lock.retryAfterSeconds }
     }
+    if (await verify()) {
+      await secondFactorThrottle.succeeded(user.email, ip)
+      return { kind: 'ok', user }
+    }
+    await secondFactorThrottle.failed(user.email, ip)
+    return { kind: 'invalid' }
+  }
+
+  /**
+   * A logged-in user proves themselves again (before turning 2FA off) with the password or a
+   * current code, under the second step's locks. No known-device exemption: whoever holds the
+   * session may hold the device cookie too.
+   */
+  async reauthenticate(user: User, proof: () => Promise<boolean>, ip: string) {
+    return this.attemptSecondFactor(user, proof, ip, false)
   }
 
   async recordSuccess(user: User, ip: string) {

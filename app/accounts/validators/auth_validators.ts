@@ -10,6 +10,12 @@ export const twoFactorChallengeValidator = vine.create({
   code: vine.string().trim().maxLength(32),
 })
 
+/** Turning 2FA off proves the person again: the current password or a current code. */
+export const disableTwoFactorValidator = vine.create({
+  current_password: vine.string().maxLength(128).optional(),
+  code: vine.string().trim().maxLength(32).optional(),
+})
+
 export const forgotPasswordValidator = vine.create({
   email: emailRule(),
 })

@@ -20,7 +20,8 @@ export const signupValidator = vine.create({
   privacy_contact_name: vine.string().trim().minLength(2).maxLength(200),
   privacy_contact_email: emailRule(),
   full_name: vine.string().trim().minLength(2).maxLength(200),
-  email: emailRule().unique({ table: 'users', column: 'email' }),
+  // No uniqueness check here: the answer must not reveal whether the address has an account.
+  email: emailRule(),
   password: newPasswordRule(),
   business_confirmation: vine.accepted(),
 })

@@ -5,8 +5,21 @@ import { errors as bouncerErrors } from '@adonisjs/bouncer'
 import { ReadOnlyValuesStore } from '@adonisjs/session'
 import DetectLocaleMiddleware from '#core/middleware/detect_locale_middleware'
 
+/** Request headers whose values are credentials: the development error page shows their names only. */
+const SECRET_HEADERS = new Set(['cookie', 'authorization', 'proxy-authorization', 'x-csrf-token', 'x-xsrf-token'])
+
+/** The request as the development error page may show it: no cookie, session or credential values. */
+export function redactedRequest(ctx: HttpContext) {
+  const headers: Record<string, string | string[] | undefined> = {}
+  for (const [name, value] of Object.entries(ctx.request.headers())) {
+    headers[name] = SECRET_HEADERS.has(name) ? '[redacted]' : value
+  }
+  return { url: ctx.request.url(true), method: ctx.request.method(), headers }
+}
+
 /**
- * Users get our own 403/404/500 pages; stack traces are shown only in development.
+ * Users get our own 403/404/500 pages; stack traces are shown only in development, and never
+ * with the request's cookie, session or authorization values (`bin/start` runs in development).
  */
 export default class HttpExceptionHandler extends ExceptionHandler {
   protected debug = !app.inProduction
@@ -38,6 +51,17 @@ export default class HttpExceptionHandler extends ExceptionHandler {
       return ctx.response.status(403).send(await ctx.view.render('pages/errors/forbidden', { error }))
     }
     return super.handle(error, ctx)
+  }
+
+  /** Youch's debug page, given the redacted request instead of the raw one. */
+  async renderErrorAsHTML(error: any, ctx: HttpContext) {
+    if (this.renderStatusPages || !this.isDebuggingEnabled(ctx)) return super.renderErrorAsHTML(error, ctx)
+    const { Youch } = await import('youch')
+    const html = await new Youch().toHTML(error, {
+      request: redactedRequest(ctx),
+      cspNonce: 'nonce' in ctx.response ? (ctx.response.nonce as string) : undefined,
+    })
+    ctx.response.status(error.status ?? 500).send(html)
   }
 
   async report(error: unknown, ctx: HttpContext) {

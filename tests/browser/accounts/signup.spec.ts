@@ -4,6 +4,8 @@ import User from '#accounts/models/user'
 import { Created, uniqueTag } from '#tests/support/browser'
 import { TEST_PASSWORD } from '#tests/support/accounts'
 import type { Page } from 'playwright-core'
+import { drainJobs } from '#tests/support/jobs'
+import { lastMailTo } from '#tests/support/mail'
 
 /** Fills every field of the sign-up form; `vatId` lets a test type a wrong one. */
 async function fillSignupForm(page: Page, data: { legalName: string; email: string; vatId: string }) {
@@ -28,7 +30,7 @@ test.group('Sign-up in the browser', (group) => {
   const created = new Created()
   group.each.teardown(() => created.cleanup())
 
-  test('a company signs up and lands in the customer area as pending', async ({ visit, assert }) => {
+  test('a company signs up, confirms the address by the mailed link and lands in the customer area as pending', async ({ visit, assert }) => {
     const tag = uniqueTag()
     const email = `owner-${tag}@example.test`
     const legalName = `Signup ${tag}`
@@ -37,7 +39,13 @@ test.group('Sign-up in the browser', (group) => {
     const page = await visit('/signup')
     await page.assertTextContains('.b2b-notice', 'Verbraucher können FluffyCall nicht nutzen')
     await fillSignupForm(page, { legalName, email, vatId: 'DE 123 456 789' })
-    await Promise.all([page.waitForURL('**/app'), page.click('#signup-form button[type="submit"]')])
+    await Promise.all([page.waitForURL('**/login'), page.click('#signup-form button[type="submit"]')])
+    await page.assertTextContains('main', 'Bitte bestätigen Sie Ihre Adresse')
+
+    await drainJobs()
+    const link = (await lastMailTo(email))?.html.match(/https?:\/\/[^"]+\/signup\/confirm\/[A-Za-z0-9_-]+/)?.[0]
+    assert.isString(link, 'the confirmation mail holds the link')
+    await Promise.all([page.waitForURL('**/app'), page.goto(new URL(link!).pathname)])
 
     await page.assertPath('/app')
     await page.assertTextContains('main', legalName)

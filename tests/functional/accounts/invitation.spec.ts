@@ -9,6 +9,7 @@ import { newSecretToken } from '#core/secret_token'
 import { makeCompany, makeUser } from '#tests/support/accounts'
 import { lastMailTo } from '#tests/support/mail'
 import { auditMark, auditSince } from '#tests/support/audit'
+import { drainJobs } from '#tests/support/jobs'
 
 /** Audit entries of the running test are those after this mark. */
 let mark = 0
@@ -41,6 +42,7 @@ test.group('Invitations', (group) => {
     assert.equal(invitation.invitedById, owner.id)
     assert.isTrue(invitation.expiresAt > DateTime.now())
 
+    await drainJobs()
     const mail = await lastMailTo(email)
     assert.isNotNull(mail, 'an invitation mail was written to tmp/mail')
     const match = mail!.html.match(/\/invitations\/([A-Za-z0-9_-]+)/)

@@ -5,6 +5,7 @@ import AuditEntry from '#accounts/models/audit_entry'
 import User from '#accounts/models/user'
 import { makeUser } from '#tests/support/accounts'
 import { lastMailTo } from '#tests/support/mail'
+import { drainJobs } from '#tests/support/jobs'
 
 const NEW_PASSWORD = 'A-brand-new-passphrase-7'
 
@@ -14,6 +15,7 @@ test.group('Password reset', (group) => {
   test('a reset link by email sets a new password once', async ({ client, assert }) => {
     const user = await makeUser('member')
     await client.post('/password/forgot').form({ email: user.email }).withCsrfToken().redirects(0)
+    await drainJobs()
 
     const mail = await lastMailTo(user.email)
     assert.isNotNull(mail, 'a reset mail was written')
@@ -51,12 +53,14 @@ test.group('Password reset', (group) => {
       .redirects(0)
     response.assertHeader('location', '/login')
     response.assertFlashMessage('notice', 'Wenn die Adresse zu einem Konto gehört, haben wir einen Link gesendet.')
+    await drainJobs()
     assert.isNull(await lastMailTo('nobody-here@example.test'))
   })
 
   test('a weak new password is refused next to the field', async ({ client, assert }) => {
     const user = await makeUser('member')
     await client.post('/password/forgot').form({ email: user.email }).withCsrfToken().redirects(0)
+    await drainJobs()
     const token = (await lastMailTo(user.email))!.html.match(/\/password\/reset\/([A-Za-z0-9_-]+)/)![1]
     const response = await client
       .post('/password/reset')

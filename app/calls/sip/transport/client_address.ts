@@ -1,13 +1,10 @@
 import type { IncomingMessage } from 'node:http'
 import proxyAddr from 'proxy-addr'
 import { normalizeAddress } from '#calls/sip/transport/peer_address'
+import type { ProxyTrust } from '#core/proxy_trust'
 
-export type ProxyTrust = (address: string, hop: number) => boolean
-
-/** Compiles a list of trusted proxies (addresses, CIDRs, or proxy-addr names such as loopback). */
-export function compileProxyTrust(trustedProxies: readonly string[]): ProxyTrust {
-  return trustedProxies.length === 0 ? () => false : proxyAddr.compile([...trustedProxies])
-}
+// The same rule as HTTP's request.ip(): only TRUSTED_PROXIES are believed.
+export { compileProxyTrust, type ProxyTrust } from '#core/proxy_trust'
 
 /**
  * The client's address and whether it used TLS. X-Forwarded-For and X-Forwarded-Proto are

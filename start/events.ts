@@ -4,6 +4,12 @@
 import emitter from '@adonisjs/core/services/emitter'
 
 const RevokeWebPhoneAccess = () => import('#calls/listeners/revoke_web_phone_access')
+const EndWebSessions = () => import('#accounts/listeners/end_web_sessions')
+
+// accounts: a changed password, a disabled user or a terminated company ends the web sessions
+emitter.on('user:password_changed', [EndWebSessions, 'passwordChanged'])
+emitter.on('user:disabled', [EndWebSessions, 'userDisabled'])
+emitter.on('company:status_changed', [EndWebSessions, 'companyStatusChanged'])
 
 // accounts → calls: ended sessions and accounts lose their web phone logins and SIP connections
 emitter.on('user:logged_out', [RevokeWebPhoneAccess, 'loggedOut'])

@@ -5,6 +5,7 @@ import User from '#accounts/models/user'
 import LoginService from '#accounts/services/login_service'
 import TwoFactorService from '#accounts/services/two_factor_service'
 import AuditLog from '#accounts/services/audit_log'
+import WebSessionService, { clientFacts } from '#accounts/services/web_session_service'
 import { loginValidator, twoFactorChallengeValidator } from '#accounts/validators/auth_validators'
 
 const PENDING_2FA = 'pending_2fa_user_id'
@@ -13,14 +14,23 @@ const PENDING_2FA = 'pending_2fa_user_id'
 export default class SessionController {
   constructor(
     protected logins: LoginService,
-    protected twoFactor: TwoFactorService
+    protected twoFactor: TwoFactorService,
+    protected webSessions: WebSessionService
   ) {}
+
+  /** Logs the user in on a fresh session id (auth regenerates it) and registers that session. */
+  async #logIn({ auth, session, request }: HttpContext, user: User) {
+    await auth.use('web').login(user)
+    await this.webSessions.start(user, session.sessionId, clientFacts(request))
+    await this.logins.recordSuccess(user, request.ip())
+  }
 
   async create({ view }: HttpContext) {
     return view.render('pages/auth/login')
   }
 
-  async store({ request, response, session, auth, i18n }: HttpContext) {
+  async store(ctx: HttpContext) {
+    const { request, response, session, i18n } = ctx
     const { email, password } = await request.validateUsing(loginValidator)
     const result = await this.logins.attempt(email, password, request.ip())
 
@@ -41,8 +51,7 @@ export default class SessionController {
       session.put(PENDING_2FA, result.user.id)
       return response.redirect().toRoute('session.two_factor.show')
     }
-    await auth.use('web').login(result.user)
-    await this.logins.recordSuccess(result.user, request.ip())
+    await this.#logIn(ctx, result.user)
     return response.redirect().toRoute(result.user.isStaff ? 'admin.dashboard' : 'customer.dashboard')
   }
 
@@ -51,7 +60,8 @@ export default class SessionController {
     return view.render('pages/auth/two_factor_challenge')
   }
 
-  async verifyTwoFactor({ request, response, session, auth, i18n }: HttpContext) {
+  async verifyTwoFactor(ctx: HttpContext) {
+    const { request, response, session, i18n } = ctx
     const pendingId = session.get(PENDING_2FA)
     const user = pendingId ? await User.find(pendingId) : null
     if (!user) return response.redirect().toRoute('session.create')
@@ -68,8 +78,7 @@ export default class SessionController {
       return response.redirect().back()
     }
     session.forget(PENDING_2FA)
-    await auth.use('web').login(user)
-    await this.logins.recordSuccess(user, ip)
+    await this.#logIn(ctx, user)
     return response.redirect().toRoute(user.isStaff ? 'admin.dashboard' : 'customer.dashboard')
   }
 
@@ -77,9 +86,13 @@ export default class SessionController {
     const user = auth.user
     const sessionId = session.sessionId
     await auth.use('web').logout()
+    // The old id is destroyed in the store when the response commits the session.
+    session.regenerate()
     if (user) {
       await AuditLog.record({ action: 'auth.logout', actor: user, target: { type: 'user', id: user.id }, ip: request.ip() })
-      await emitter.emit('user:logged_out', { userId: user.id, sessionId })
+      if (!(await this.webSessions.endCurrent(sessionId))) {
+        await emitter.emit('user:logged_out', { userId: user.id, sessionId })
+      }
     }
     return response.redirect().toRoute('session.create')
   }

@@ -5,6 +5,7 @@ import emitter from '@adonisjs/core/services/emitter'
 
 const RevokeWebPhoneAccess = () => import('#calls/listeners/revoke_web_phone_access')
 const EndWebSessions = () => import('#accounts/listeners/end_web_sessions')
+const EndCompanyCalls = () => import('#calls/listeners/end_company_calls')
 
 // accounts: a changed password, a disabled user or a terminated company ends the web sessions
 emitter.on('user:password_changed', [EndWebSessions, 'passwordChanged'])
@@ -17,3 +18,4 @@ emitter.on('user:password_changed', [RevokeWebPhoneAccess, 'passwordChanged'])
 emitter.on('user:disabled', [RevokeWebPhoneAccess, 'userDisabled'])
 emitter.on('user:removed', [RevokeWebPhoneAccess, 'userRemoved'])
 emitter.on('company:status_changed', [RevokeWebPhoneAccess, 'companyStatusChanged'])
+emitter.on('company:status_changed', [EndCompanyCalls, 'companyStatusChanged'])

@@ -1,3 +1,4 @@
+import { generate } from 'otplib'
 import env from '#start/env'
 import type User from '#accounts/models/user'
 import type { WebPhoneLogin } from '#calls/services/web_phone_credential_service'
@@ -51,16 +52,25 @@ export class BrowserSession {
     return { status: response.status, location: response.headers.get('location'), html }
   }
 
-  /** Logs in through the form and reads the CSRF token the phone page hands its script. */
-  async logIn(user: User, password = TEST_PASSWORD): Promise<this> {
+  /**
+   * Logs in through the form (and the second step with a TOTP code when `totpSecret` is given) and
+   * reads the CSRF token of the landing page: the phone page for customers, the security page for staff.
+   */
+  async logIn(user: User, options: { password?: string; totpSecret?: string } = {}): Promise<this> {
     const form = await (await this.request('/login')).text()
     const csrf = /name='_csrf' value='([^']+)'/.exec(form)?.[1]
     if (!csrf) throw new Error('no CSRF field on the login page')
     const login = await this.request('/login', {
       method: 'POST',
-      body: new URLSearchParams({ email: user.email, password, _csrf: csrf }),
+      body: new URLSearchParams({ email: user.email, password: options.password ?? TEST_PASSWORD, _csrf: csrf }),
     })
-    const location = login.headers.get('location')
+    let location = login.headers.get('location')
+    if (location === '/login/2fa' && options.totpSecret) {
+      const challenge = await this.page('/login/2fa')
+      if (challenge.status !== 200) throw new Error(`no 2FA challenge: ${challenge.status}`)
+      const verify = await this.post('/login/2fa', { code: await generate({ secret: options.totpSecret }) })
+      location = verify.headers.get('location')
+    }
     if (location !== '/app' && location !== '/admin') throw new Error(`login failed: ${login.status} ${location}`)
     await this.page(location === '/app' ? '/app/phone' : '/account/security')
     return this

@@ -78,7 +78,7 @@ export default class WebSessionService {
       else await this.#destroyStoreData(sessionId)
       return null
     }
-    if (!row) return this.start(user, sessionId, client)
+    if (!row) return this.#adopt(user, sessionId, client)
     if (now.diff(row.lastUsedAt, 'seconds').seconds >= TOUCH_EVERY_SECONDS) {
       row.merge({
         lastUsedAt: now,
@@ -89,6 +89,17 @@ export default class WebSessionService {
       await row.save()
     }
     return row
+  }
+
+  /** Registers a session the register did not know; two parallel first requests register it once. */
+  async #adopt(user: User, sessionId: string, client: ClientFacts): Promise<WebSession | null> {
+    try {
+      return await this.start(user, sessionId, client)
+    } catch (error) {
+      const row = await WebSession.findBy('sessionDigest', digest(sessionId))
+      if (!row) throw error
+      return row.endedAt || row.userId !== user.id ? null : row
+    }
   }
 
   /** The user's live sessions, most recently used first. */

@@ -2,10 +2,14 @@ import { test } from '@japa/runner'
 import testUtils from '@adonisjs/core/services/test_utils'
 import db from '@adonisjs/lucid/services/db'
 import { DateTime } from 'luxon'
+import { generate } from 'otplib'
 import CompanyService from '#accounts/services/company_service'
 import WebPhoneCredentialService from '#calls/services/web_phone_credential_service'
 import { makeCompany, makeUser, TEST_PASSWORD } from '#tests/support/accounts'
 import { BrowserSession } from '#tests/support/browser_session'
+import { enableTwoFactor } from '#tests/support/two_factor'
+
+const SESSION_COOKIE = 'fluffycall-session'
 
 /**
  * Web sessions end on the server: a cookie copied before logout, a password change or a
@@ -149,6 +153,73 @@ test.group('Web sessions', (group) => {
     const refreshed = await revoked.credential()
     assert.notEqual(refreshed.status, 200, 'the revoked browser cannot fetch a new one')
     assert.lengthOf(await db.from('web_phone_credentials').where('user_id', user.id), 2)
+  })
+
+  test('turning 2FA on and off each end every other session; the browser that did it continues', async ({ assert }) => {
+    const user = await makeUser('member')
+    const browser = await new BrowserSession().logIn(user)
+    const elsewhere = await new BrowserSession().logIn(user)
+    const copied = browser.copy()
+
+    const setup = await browser.page('/account/2fa')
+    const secret = /id="totp-secret">([A-Z2-7]+)</.exec(setup.html)?.[1]
+    assert.isString(secret)
+    const enable = await browser.post('/account/2fa', { code: await generate({ secret: secret! }) })
+    assert.equal(enable.status, 200, 'the recovery codes page')
+    assert.equal(await opens(elsewhere, '/app'), '302 /login', 'another device, after 2FA was turned on')
+    assert.equal(await opens(copied, '/app'), '302 /login', 'a copy of this browser\'s cookie')
+    assert.equal(await opens(browser, '/app'), 'page')
+
+    // A TOTP step counts once; the next login of this test comes within the same 30 s.
+    await db.from('users').where('id', user.id).update({ totp_last_step: null })
+    const second = await new BrowserSession().logIn(user, { totpSecret: secret })
+    await browser.page('/account/2fa')
+    const disable = await browser.post('/account/2fa', {}, 'DELETE')
+    assert.equal(disable.headers.get('location'), '/account/security')
+    assert.equal(await opens(second, '/app'), '302 /login', 'another device, after 2FA was turned off')
+    assert.equal(await opens(browser, '/app'), 'page')
+    const reasons = await db.from('web_sessions').where('user_id', user.id).whereNotNull('ended_at').select('end_reason')
+    assert.deepEqual([...new Set(reasons.map((row) => row.end_reason))], ['two_factor_changed'])
+  })
+
+  test('the session id changes at login and again after the second factor (no fixation)', async ({ assert }) => {
+    const user = await makeUser('member')
+    const secret = await enableTwoFactor(user)
+    const browser = new BrowserSession()
+    await browser.page('/login')
+    const planted = browser.copy()
+    const form = await browser.page('/login')
+    assert.equal(form.status, 200)
+    const password = await browser.post('/login', { email: user.email, password: TEST_PASSWORD })
+    assert.equal(password.headers.get('location'), '/login/2fa')
+    const pending = browser.copy()
+    await browser.page('/login/2fa')
+    const verified = await browser.post('/login/2fa', { code: await generate({ secret }) })
+    assert.equal(verified.headers.get('location'), '/app')
+    assert.equal(await opens(browser, '/app'), 'page')
+
+    assert.notEqual(browser.cookie(SESSION_COOKIE), planted.cookie(SESSION_COOKIE))
+    assert.notEqual(browser.cookie(SESSION_COOKIE), pending.cookie(SESSION_COOKIE))
+    assert.equal(await opens(planted, '/app'), '302 /login', 'the id a visitor had before login')
+    assert.equal(await opens(pending, '/app'), '302 /login', 'the id between password and second factor')
+  })
+
+  test('staff: the admin area\'s security page lists the sessions; revoking one ends it', async ({ assert }) => {
+    const admin = await makeUser('superadmin')
+    const secret = await enableTwoFactor(admin)
+    const laptop = await new BrowserSession(FIREFOX_WINDOWS).logIn(admin, { totpSecret: secret })
+    // A TOTP step counts once; the second browser of this test logs in within the same 30 s.
+    await db.from('users').where('id', admin.id).update({ totp_last_step: null })
+    const desktop = await new BrowserSession(CHROME_LINUX).logIn(admin, { totpSecret: secret })
+    assert.equal(await opens(desktop, '/admin'), 'page')
+
+    const page = await laptop.page('/account/security')
+    assert.include(page.html, 'Firefox auf Windows')
+    assert.include(page.html, 'Chrome auf Linux')
+    const other = await db.from('web_sessions').where('user_id', admin.id).where('user_agent', CHROME_LINUX).firstOrFail()
+    await laptop.post(`/account/sessions/${other.id}`, {}, 'DELETE')
+    assert.equal(await opens(desktop, '/admin'), '302 /login')
+    assert.equal(await opens(laptop, '/admin'), 'page')
   })
 
   test('a disabled user\'s open session ends with its next request', async ({ assert }) => {

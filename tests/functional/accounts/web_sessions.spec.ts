@@ -81,8 +81,8 @@ test.group('Web sessions', (group) => {
     const other = rows.find((row) => !row.current)!
     assert.match(mine.text, /^Firefox auf Windows \(dieses Gerät\) (127\.0\.0\.1|::1|::ffff:127\.0\.0\.1) \d{4}-\d\d-\d\d \d\d:\d\d/)
     assert.match(other.text, /^Chrome auf Linux /)
-    assert.include(other.text, 'Abmelden')
-    assert.notInclude(mine.text, 'Abmelden')
+    assert.include(other.text, 'Sitzung beenden')
+    assert.notInclude(mine.text, 'Sitzung beenden')
 
     const own = await firefox.post(`/account/sessions/${mine.id}`, {}, 'DELETE')
     assert.equal(own.headers.get('location'), '/account/security')

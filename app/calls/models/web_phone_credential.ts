@@ -36,6 +36,10 @@ export default class WebPhoneCredential extends BaseModel {
   @column({ serializeAs: null })
   declare sessionDigest: string | null
 
+  /** The registered web session (accounts' web_sessions) it was issued to. */
+  @column()
+  declare webSessionId: number | null
+
   @column.dateTime({ autoCreate: true })
   declare createdAt: DateTime
 

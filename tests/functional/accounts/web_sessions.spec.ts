@@ -155,6 +155,23 @@ test.group('Web sessions', (group) => {
     assert.lengthOf(await db.from('web_phone_credentials').where('user_id', user.id), 2)
   })
 
+  test('a web phone login is bound to its session row: a session ended elsewhere (no event here) refuses it too', async ({
+    assert,
+  }) => {
+    const user = await makeUser('member')
+    const browser = await new BrowserSession().logIn(user)
+    const login = await browser.webPhoneLogin()
+    const row = await db.from('web_sessions').where('user_id', user.id).whereNull('ended_at').firstOrFail()
+    const credential = await db.from('web_phone_credentials').where('sip_username', login.username).firstOrFail()
+    assert.equal(credential.web_session_id, row.id)
+    const credentials = new WebPhoneCredentialService()
+    assert.exists(await credentials.findByUsername(login.username))
+
+    // As another node would leave it: the session row ended, this process told nothing.
+    await db.from('web_sessions').where('id', row.id).update({ ended_at: db.raw('created_at'), end_reason: 'revoked' })
+    assert.notExists(await credentials.findByUsername(login.username))
+  })
+
   test('turning 2FA on and off each end every other session; the browser that did it continues', async ({ assert }) => {
     const user = await makeUser('member')
     const browser = await new BrowserSession().logIn(user)

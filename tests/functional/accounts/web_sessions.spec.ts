@@ -248,6 +248,16 @@ test.group('Web sessions', (group) => {
     const row = await db.from('web_sessions').where('user_id', user.id).firstOrFail()
     assert.equal(row.end_reason, 'user_disabled')
   })
+
+  test('a removed user\'s open session ends, its register entries go with the account', async ({ assert }) => {
+    const user = await makeUser('member')
+    const browser = await new BrowserSession().logIn(user)
+    const stolen = browser.copy()
+    await user.delete()
+    assert.lengthOf(await db.from('web_sessions').where('user_id', user.id), 0)
+    assert.equal(await opens(browser, '/app'), '302 /login')
+    assert.equal(await opens(stolen, '/account/security'), '302 /login')
+  })
 })
 
 test.group('Web sessions: a terminated company', (group) => {

@@ -61,6 +61,11 @@ ensure_env() {
     sed "s/^APP_KEY=.*/APP_KEY=$key/" .env.example > .env
     say "created .env with a fresh APP_KEY"
   fi
+  # Sessions moved to the server (database or Redis); an older .env still names the cookie store.
+  if grep -q '^SESSION_DRIVER=cookie$' .env; then
+    sed -i '/^SESSION_DRIVER=cookie$/d' .env
+    say "removed SESSION_DRIVER=cookie from .env: sessions are kept on the server now"
+  fi
 }
 
 # Browser assets (Vite) for pages served outside the test environment.

@@ -1,7 +1,14 @@
 import env from '#start/env'
 import app from '@adonisjs/core/services/app'
 import { defineConfig, stores } from '@adonisjs/session'
+import { redisEnabled } from '#config/redis'
 
+/**
+ * Sessions live on the server: the cookie carries only the session id, so an ended session
+ * (logout, revocation, password change) is over for every copy of the cookie. The database
+ * store (table `sessions`) by default, Redis when REDIS_HOST is set; `memory` only in tests.
+ * Logged-in sessions are also registered in `web_sessions` (WebSessionService).
+ */
 const sessionConfig = defineConfig({
   enabled: true,
   cookieName: 'fluffycall-session',
@@ -13,9 +20,10 @@ const sessionConfig = defineConfig({
     secure: app.inProduction,
     sameSite: 'lax',
   },
-  store: env.get('SESSION_DRIVER'),
+  store: env.get('SESSION_DRIVER') ?? (redisEnabled ? 'redis' : 'database'),
   stores: {
-    cookie: stores.cookie(),
+    database: stores.database({ tableName: 'sessions' }),
+    redis: stores.redis({ connection: 'main' }),
   },
 })
 

@@ -10,7 +10,8 @@ export default await Env.create(new URL('../', import.meta.url), {
   APP_URL: Env.schema.string({ format: 'url', tld: false }),
   HOST: Env.schema.string({ format: 'host' }),
   LOG_LEVEL: Env.schema.string(),
-  SESSION_DRIVER: Env.schema.enum(['cookie', 'memory'] as const),
+  /* Server-side sessions: database by default, redis with REDIS_HOST, memory in tests (config/session.ts) */
+  SESSION_DRIVER: Env.schema.enum.optional(['database', 'redis', 'memory'] as const),
   TRUSTED_PROXIES: Env.schema.string.optional(),
 
   /* SIP transports (config/sip.ts); ports default to 5060/5061, and to ephemeral ports in tests */

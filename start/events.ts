@@ -4,6 +4,13 @@
 import emitter from '@adonisjs/core/services/emitter'
 
 const RevokeWebPhoneAccess = () => import('#calls/listeners/revoke_web_phone_access')
+const EndWebSessions = () => import('#accounts/listeners/end_web_sessions')
+const EndCompanyCalls = () => import('#calls/listeners/end_company_calls')
+
+// accounts: a changed password, a disabled user or a terminated company ends the web sessions
+emitter.on('user:password_changed', [EndWebSessions, 'passwordChanged'])
+emitter.on('user:disabled', [EndWebSessions, 'userDisabled'])
+emitter.on('company:status_changed', [EndWebSessions, 'companyStatusChanged'])
 
 // accounts → calls: ended sessions and accounts lose their web phone logins and SIP connections
 emitter.on('user:logged_out', [RevokeWebPhoneAccess, 'loggedOut'])
@@ -11,3 +18,4 @@ emitter.on('user:password_changed', [RevokeWebPhoneAccess, 'passwordChanged'])
 emitter.on('user:disabled', [RevokeWebPhoneAccess, 'userDisabled'])
 emitter.on('user:removed', [RevokeWebPhoneAccess, 'userRemoved'])
 emitter.on('company:status_changed', [RevokeWebPhoneAccess, 'companyStatusChanged'])
+emitter.on('company:status_changed', [EndCompanyCalls, 'companyStatusChanged'])

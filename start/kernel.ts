@@ -19,6 +19,7 @@ router.use([
   () => import('#core/middleware/detect_locale_middleware'),
   () => import('@adonisjs/auth/initialize_auth_middleware'),
   () => import('#core/middleware/silent_auth_middleware'),
+  () => import('#accounts/middleware/web_session_middleware'),
   () => import('#core/middleware/initialize_bouncer_middleware'),
 ])
 

@@ -3,6 +3,8 @@ import type { PersonalDataDeclaration } from '#core/personal_data'
 /** Audit entries keep the full IP for 7 days, then only its network; entries live 12 months. */
 export const AUDIT_IP_FULL_DAYS = 7
 export const AUDIT_RETENTION_MONTHS = 12
+/** Session-list entries are deleted this many days after the session ended or expired. */
+export const WEB_SESSION_RETENTION_DAYS = 7
 
 const declaration: PersonalDataDeclaration = {
   module: 'accounts',
@@ -62,6 +64,30 @@ const declaration: PersonalDataDeclaration = {
       legalBasis: 'legitimate_interest',
       retention: `${AUDIT_RETENTION_MONTHS} months (AuditRetentionJob)`,
     },
+    {
+      table: 'web_sessions',
+      subject: 'user',
+      columns: {
+        user_agent: 'browser and system of a logged-in session (shown as e.g. "Chrome on Linux")',
+        ip: 'IP address the session was last used from',
+        last_used_at: 'when the session was last used',
+        sealed_session_id: 'the session id (encrypted), to end the session from another device',
+      },
+      purpose: 'list and end one\'s logged-in sessions; security of the service (Art. 32 GDPR)',
+      legalBasis: 'legitimate_interest',
+      retention: `deleted ${WEB_SESSION_RETENTION_DAYS} days after the session ended or expired (WebSessionRetentionJob)`,
+    },
+    {
+      table: 'sessions',
+      subject: 'user',
+      columns: {
+        user_id: 'whose session it is (session store)',
+        data: 'session data: the logged-in user, form input and messages of the last request (signed)',
+      },
+      purpose: 'keeping a browser logged in',
+      legalBasis: 'contract',
+      retention: 'deleted when the session ends (logout, revocation) or expires after 8 hours unused (WebSessionRetentionJob, the store\'s own clean-up)',
+    },
   ],
   notPersonal: {
     'roles.name': 'role names such as owner or superadmin',
@@ -74,6 +100,8 @@ const declaration: PersonalDataDeclaration = {
     'invitations.token_hash': 'SHA-256 of the random link token; says nothing about the person',
     'password_reset_tokens.token_hash': 'SHA-256 of the random link token; says nothing about the person',
     'audit_entries.ip_shortened': 'flag: whether the IP was already shortened',
+    'web_sessions.session_digest': 'SHA-256 of the random session id; says nothing about the person',
+    'web_sessions.end_reason': 'why a session ended (logout, revoked, password_changed ...)',
   },
 }
 

@@ -38,6 +38,8 @@ router
   .group(() => {
     router.post('/logout', [SessionController, 'destroy']).as('session.destroy')
     router.get('/account/security', [AccountController, 'show']).as('account.security')
+    router.delete('/account/sessions/:id', [AccountController, 'revokeSession']).as('account.sessions.revoke').where('id', router.matchers.number())
+    router.delete('/account/sessions', [AccountController, 'revokeOtherSessions']).as('account.sessions.revoke_others')
     router.post('/account/password', [AccountController, 'changePassword']).as('account.password')
     router.get('/account/2fa', [AccountController, 'showTwoFactor']).as('account.two_factor.show')
     router.post('/account/2fa', [AccountController, 'enableTwoFactor']).as('account.two_factor.enable')

@@ -3,6 +3,9 @@ import type { HttpContext } from '@adonisjs/core/http'
 import PasswordService from '#accounts/services/password_service'
 import LoginService from '#accounts/services/login_service'
 import TwoFactorService from '#accounts/services/two_factor_service'
+import WebSessionService, { clientFacts } from '#accounts/services/web_session_service'
+import type User from '#accounts/models/user'
+import { describeUserAgent } from '#accounts/user_agent'
 import {
   changePasswordValidator,
   disableTwoFactorValidator,
@@ -12,26 +15,59 @@ import {
 
 const SETUP_SECRET = 'two_factor_setup_secret'
 
-/** The logged-in user's own security settings: password and two-factor authentication. */
+/** The logged-in user's own security settings: password, two-factor authentication, sessions. */
 @inject()
 export default class AccountController {
   constructor(
     protected passwords: PasswordService,
     protected twoFactor: TwoFactorService,
-    protected logins: LoginService
+    protected logins: LoginService,
+    protected webSessions: WebSessionService
   ) {}
 
-  async show({ view, auth }: HttpContext) {
-    return view.render('pages/account/security', { user: auth.getUserOrFail() })
+  async show({ view, auth, webSession }: HttpContext) {
+    const user = auth.getUserOrFail()
+    const sessions = (await this.webSessions.listFor(user)).map((row) => ({
+      id: row.id,
+      device: describeUserAgent(row.userAgent),
+      ip: row.ip,
+      lastUsedAt: row.lastUsedAt,
+      current: row.id === webSession?.id,
+    }))
+    return view.render('pages/account/security', { user, sessions })
   }
 
-  async changePassword({ request, response, auth, session, i18n }: HttpContext) {
+  async revokeSession({ params, request, response, auth, session, i18n, webSession }: HttpContext) {
+    const revoked = await this.webSessions.revoke(auth.getUserOrFail(), Number(params.id), webSession, request.ip())
+    session.flash(revoked ? 'notice' : 'error', i18n.t(revoked ? 'ui.sessions.revoked' : 'ui.sessions.not_found'))
+    return response.redirect().toRoute('account.security')
+  }
+
+  async revokeOtherSessions({ request, response, auth, session, i18n, webSession }: HttpContext) {
+    const count = await this.webSessions.revokeOthers(auth.getUserOrFail(), webSession, request.ip())
+    session.flash('notice', i18n.t('ui.sessions.revoked_others', { count }))
+    return response.redirect().toRoute('account.security')
+  }
+
+  /**
+   * After a password or 2FA change every session of the user is over (a stolen one too); this
+   * browser continues on a new session id.
+   */
+  async #continueOnFreshSession({ auth, session, request }: HttpContext, user: User) {
+    await auth.use('web').login(user)
+    await this.webSessions.start(user, session.sessionId, clientFacts(request))
+  }
+
+  async changePassword(ctx: HttpContext) {
+    const { request, response, auth, session, i18n } = ctx
     const user = auth.getUserOrFail()
     const { current_password: current, password } = await request.validateUsing(changePasswordValidator)
     if (!(await this.passwords.change(user, current, password, request.ip()))) {
       session.flashErrors({ current_password: i18n.t('ui.password.current_wrong') })
       return response.redirect().back()
     }
+    // The user:password_changed listener ended every session of the user.
+    await this.#continueOnFreshSession(ctx, user)
     session.flash('notice', i18n.t('ui.password.changed'))
     return response.redirect().toRoute('account.security')
   }
@@ -47,7 +83,8 @@ export default class AccountController {
     return view.render('pages/account/two_factor', { user, enabled: false, setup, qrCode })
   }
 
-  async enableTwoFactor({ request, response, auth, session, view, i18n }: HttpContext) {
+  async enableTwoFactor(ctx: HttpContext) {
+    const { request, response, auth, session, view, i18n } = ctx
     const user = auth.getUserOrFail()
     const { code } = await request.validateUsing(twoFactorChallengeValidator)
     const sealed = session.get(SETUP_SECRET)
@@ -58,10 +95,13 @@ export default class AccountController {
       return response.redirect().back()
     }
     session.forget(SETUP_SECRET)
+    await this.webSessions.endForUser(user.id, 'two_factor_changed')
+    await this.#continueOnFreshSession(ctx, user)
     return view.render('pages/account/recovery_codes', { recoveryCodes })
   }
 
-  async disableTwoFactor({ request, response, auth, session, i18n }: HttpContext) {
+  async disableTwoFactor(ctx: HttpContext) {
+    const { request, response, auth, session, i18n } = ctx
     const user = auth.getUserOrFail()
     if (user.isStaff) {
       session.flash('error', i18n.t('auth.staff_needs_2fa'))
@@ -84,6 +124,8 @@ export default class AccountController {
       return response.redirect().toRoute('account.two_factor.show')
     }
     await this.twoFactor.disable(user, request.ip())
+    await this.webSessions.endForUser(user.id, 'two_factor_changed')
+    await this.#continueOnFreshSession(ctx, user)
     session.flash('notice', i18n.t('ui.two_factor.disabled'))
     return response.redirect().toRoute('account.security')
   }

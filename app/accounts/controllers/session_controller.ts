@@ -6,6 +6,7 @@ import LoginService, { KNOWN_DEVICE_COOKIE } from '#accounts/services/login_serv
 import { keyPart } from '#core/rate_limit'
 import TwoFactorService from '#accounts/services/two_factor_service'
 import AuditLog from '#accounts/services/audit_log'
+import WebSessionService, { clientFacts } from '#accounts/services/web_session_service'
 import { loginValidator, twoFactorChallengeValidator } from '#accounts/validators/auth_validators'
 
 const PENDING_2FA = 'pending_2fa_user_id'
@@ -35,15 +36,25 @@ function rememberDevice({ request, response }: HttpContext, email: string) {
 export default class SessionController {
   constructor(
     protected logins: LoginService,
-    protected twoFactor: TwoFactorService
+    protected twoFactor: TwoFactorService,
+    protected webSessions: WebSessionService
   ) {}
+
+  /** Logs the user in on a fresh session id (auth regenerates it) and registers that session. */
+  async #logIn(ctx: HttpContext, user: User) {
+    const { auth, session, request } = ctx
+    await auth.use('web').login(user)
+    await this.webSessions.start(user, session.sessionId, clientFacts(request))
+    rememberDevice(ctx, user.email)
+    await this.logins.recordSuccess(user, request.ip())
+  }
 
   async create({ view }: HttpContext) {
     return view.render('pages/auth/login')
   }
 
   async store(ctx: HttpContext) {
-    const { request, response, session, auth, i18n } = ctx
+    const { request, response, session, i18n } = ctx
     const { email, password } = await request.validateUsing(loginValidator)
     const result = await this.logins.attempt(email, password, request.ip(), isKnownDevice(request, email))
 
@@ -64,9 +75,7 @@ export default class SessionController {
       session.put(PENDING_2FA, result.user.id)
       return response.redirect().toRoute('session.two_factor.show')
     }
-    await auth.use('web').login(result.user)
-    rememberDevice(ctx, result.user.email)
-    await this.logins.recordSuccess(result.user, request.ip())
+    await this.#logIn(ctx, result.user)
     return response.redirect().toRoute(result.user.isStaff ? 'admin.dashboard' : 'customer.dashboard')
   }
 
@@ -76,7 +85,7 @@ export default class SessionController {
   }
 
   async verifyTwoFactor(ctx: HttpContext) {
-    const { request, response, session, auth, i18n } = ctx
+    const { request, response, session, i18n } = ctx
     const pendingId = session.get(PENDING_2FA)
     const user = pendingId ? await User.find(pendingId) : null
     if (!user) return response.redirect().toRoute('session.create')
@@ -98,9 +107,7 @@ export default class SessionController {
       return response.redirect().back()
     }
     session.forget(PENDING_2FA)
-    await auth.use('web').login(user)
-    rememberDevice(ctx, user.email)
-    await this.logins.recordSuccess(user, ip)
+    await this.#logIn(ctx, user)
     return response.redirect().toRoute(user.isStaff ? 'admin.dashboard' : 'customer.dashboard')
   }
 
@@ -108,9 +115,13 @@ export default class SessionController {
     const user = auth.user
     const sessionId = session.sessionId
     await auth.use('web').logout()
+    // The old id is destroyed in the store when the response commits the session.
+    session.regenerate()
     if (user) {
       await AuditLog.record({ action: 'auth.logout', actor: user, target: { type: 'user', id: user.id }, ip: request.ip() })
-      await emitter.emit('user:logged_out', { userId: user.id, sessionId })
+      if (!(await this.webSessions.endCurrent(sessionId))) {
+        await emitter.emit('user:logged_out', { userId: user.id, sessionId })
+      }
     }
     return response.redirect().toRoute('session.create')
   }

@@ -124,10 +124,14 @@ export default class B2bua {
     this.#ringTimeoutSeconds = seconds
   }
 
+  /** The B2BUA taking calls in this process, if any (listeners reach running calls through it). */
+  static started: B2bua | undefined
+
   start() {
     this.#deps.stack.core.setInviteHandler((invite) => this.#receive(invite))
     // Carriers' signalling sources get their flood budget before their first call arrives.
     this.#sources.refresh().catch((error) => this.#deps.logger.warn({ err: error }, 'carrier sources not resolved'))
+    B2bua.started = this
   }
 
   get calls(): LiveCall[] {
@@ -144,6 +148,13 @@ export default class B2bua {
     if (!call) return false
     await call.session.hangUp('ended_by_staff')
     return true
+  }
+
+  /** A terminated company's calls end at once (BYE on both legs); emergency calls run on. */
+  async endCompanyCalls(companyId: number): Promise<number> {
+    const calls = this.calls.filter((call) => call.record.companyId === companyId && !call.record.emergency)
+    await Promise.all(calls.map((call) => call.session.hangUp('company_terminated')))
+    return calls.length
   }
 
   /**

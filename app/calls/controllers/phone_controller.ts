@@ -62,10 +62,11 @@ export default class PhoneController {
    * A fresh SIP login for this browser session (web session + CSRF). The password is in this
    * response only; the server keeps its HA1 values.
    */
-  async credential({ auth, bouncer, session, request, response }: HttpContext) {
+  async credential({ auth, bouncer, session, request, response, webSession }: HttpContext) {
     await bouncer.authorize('permission', 'calls.place')
     const login = await this.credentials.issue(auth.getUserOrFail(), {
       sessionId: session.sessionId,
+      webSessionId: webSession?.id ?? null,
       ip: request.ip(),
     })
     response.header('Cache-Control', 'no-store')

@@ -18,6 +18,7 @@ export type DisconnectCause =
   | 'missed'
   | 'media_timeout'
   | 'ended_by_staff'
+  | 'company_terminated'
   | 'system_shutdown'
   | 'crash_recovery'
   | 'no_capacity'

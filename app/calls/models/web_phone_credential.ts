@@ -40,6 +40,10 @@ export default class WebPhoneCredential extends BaseModel {
   @column()
   declare issuedAddress: string | null
 
+  /** The registered web session (accounts' web_sessions) it was issued to. */
+  @column()
+  declare webSessionId: number | null
+
   @column.dateTime({ autoCreate: true })
   declare createdAt: DateTime
 

@@ -72,7 +72,10 @@ export default class WebPhoneCredentialService {
   ) {}
 
   /** Issues a login for the user's browser session; the caller checked `calls.place`. */
-  async issue(user: User, context: { sessionId: string; ip?: string | null }): Promise<WebPhoneLogin> {
+  async issue(
+    user: User,
+    context: { sessionId: string; webSessionId?: number | null; ip?: string | null }
+  ): Promise<WebPhoneLogin> {
     if (user.companyId === null) {
       throw new Error('The web phone belongs to customer users; staff accounts have none')
     }
@@ -87,6 +90,7 @@ export default class WebPhoneCredentialService {
       ...sealHa1(username, this.realm, password),
       sessionDigest: sessionDigest(context.sessionId),
       issuedAddress: context.ip ? normalizeAddress(context.ip) : null,
+      webSessionId: context.webSessionId ?? null,
       expiresAt: this.now().plus({ hours: WEB_PHONE_CREDENTIAL_HOURS }),
       revokedAt: null,
       lastRegisteredAt: null,
@@ -115,13 +119,16 @@ export default class WebPhoneCredentialService {
   }
 
   /**
-   * The credentials of a live web phone login: not revoked, not expired, its user not disabled,
-   * its company not terminated (a suspended company keeps 110/112, so its logins still work).
+   * The credentials of a live web phone login: not revoked, not expired, its web session not
+   * ended, its user not disabled, its company not terminated (a suspended company keeps 110/112,
+   * so its logins still work).
    */
   async findByUsername(username: string): Promise<SipCredential | undefined> {
     const credential = await WebPhoneCredential.query()
       .join('users', 'users.id', 'web_phone_credentials.user_id')
       .join('companies', 'companies.id', 'web_phone_credentials.company_id')
+      .leftJoin('web_sessions', 'web_sessions.id', 'web_phone_credentials.web_session_id')
+      .where((query) => query.whereNull('web_phone_credentials.web_session_id').orWhereNull('web_sessions.ended_at'))
       .where('web_phone_credentials.sip_username', username)
       .whereNull('web_phone_credentials.revoked_at')
       .where('web_phone_credentials.expires_at', '>', sqlTime(this.now()))

@@ -2,6 +2,7 @@ import { test } from '@japa/runner'
 import type { TestContext } from '@japa/runner/core'
 import app from '@adonisjs/core/services/app'
 import testUtils from '@adonisjs/core/services/test_utils'
+import CompanyService from '#accounts/services/company_service'
 import SipDeviceService from '#calls/services/sip_device_service'
 import { configuredRealm } from '#calls/sip/registrar/registrar_settings'
 import CallRecord from '#calls/models/call_record'
@@ -176,6 +177,25 @@ test.group('Live calls (admin)', (group) => {
       Object.assign(b2bua.refusedForCapacity, before)
     }
   })
+
+  test('terminating the company ends its running call at once (BYE on both legs, CDR company_terminated)', async ({
+    assert,
+    cleanup,
+  }) => {
+    const admin = await staff('superadmin')
+    const { company, record, phone, carrier } = await runningCall(cleanup)
+    await new CompanyService().changeStatus(company, 'terminated', admin, '192.0.2.1')
+
+    await expectExit(phone, assert)
+    await expectExit(carrier, assert)
+    assert.match(phone.messages(), /BYE sip:\S+ SIP\/2\.0/)
+    assert.include(carrier.messages(), 'BYE sip:')
+    await record.refresh()
+    assert.equal(record.disconnectCause, 'company_terminated')
+    assert.isNotNull(record.endedAt)
+    const b2bua = await app.container.make('calls.b2bua')
+    assert.isFalse(b2bua.calls.some((call) => call.record.companyId === company.id))
+  }).timeout(60_000)
 
   test('ending a call that no longer runs says so and audits nothing', async ({ client, assert }) => {
     const admin = await staff('superadmin')

@@ -124,6 +124,21 @@ test.group('SIP devices', (group) => {
     assert.deepEqual((await new SipDeviceService(REALM).findByUsername(device.sipUsername))?.knownAddresses, [source.host])
   })
 
+  test('a terminated company\'s phone is refused at its next REGISTER (the eviction itself: web_phone_credential.spec)', async ({
+    assert,
+  }) => {
+    const company = await makeCompany('active')
+    const user = await makeUser('member', company)
+    const { device, password } = await new SipDeviceService(REALM).create(user, 'Desk phone')
+    const register = async () =>
+      (await registerWithPassword(parts.registrar, { username: device.sipUsername, password, source: freshSource(), expires: 600 })).final
+        .status
+    assert.equal(await register(), 200)
+    company.status = 'terminated'
+    await company.save()
+    assert.equal(await register(), 401)
+  })
+
   test('a wrong password gets 401 and an audit entry with the source IP and no credentials', async ({ assert }) => {
     const user = await makeUser('owner')
     const { device, password } = await new SipDeviceService(REALM).create(user, 'Desk phone')

@@ -11,7 +11,6 @@ import env from '#start/env'
 import Permission from '#accounts/models/permission'
 import Role from '#accounts/models/role'
 import type Company from '#accounts/models/company'
-import type User from '#accounts/models/user'
 import CompanyService from '#accounts/services/company_service'
 import PhoneNumber from '#calls/models/phone_number'
 import WebPhoneCredential from '#calls/models/web_phone_credential'
@@ -24,70 +23,14 @@ import type SipStack from '#calls/sip/sip_stack'
 import type { SipDestination } from '#calls/sip/transaction/transaction_transport'
 import { makeCompany, makeUser, TEST_PASSWORD } from '#tests/support/accounts'
 import { auditMark, auditSince } from '#tests/support/audit'
+import { BrowserSession } from '#tests/support/browser_session'
 import { registerWithPassword } from '#tests/unit/calls/sip/registrar/registrar_fixtures'
 
 /**
  * The web phone's SIP login: POST /app/phone/credential, what the digest server accepts, and its
  * revocation (with the WebSocket closed) when the session or the account ends. Requests that must
- * share one session (log in, fetch a login, log out) go through BrowserSession, a cookie jar over
- * fetch: the session API client starts a new session for every request.
+ * share one session (log in, fetch a login, log out) go through BrowserSession (tests/support).
  */
-
-const BASE_URL = `http://${env.get('HOST')}:${env.get('PORT')}`
-
-/** A browser's view of the app: one session cookie across requests, CSRF token from the page. */
-class BrowserSession {
-  #cookies = new Map<string, string>()
-  csrfToken = ''
-
-  async request(path: string, init: RequestInit = {}): Promise<Response> {
-    const headers = new Headers(init.headers)
-    headers.set('cookie', [...this.#cookies].map(([name, value]) => `${name}=${value}`).join('; '))
-    const response = await fetch(BASE_URL + path, { ...init, headers, redirect: 'manual' })
-    for (const line of response.headers.getSetCookie()) {
-      const [pair] = line.split(';')
-      const separator = pair.indexOf('=')
-      this.#cookies.set(pair.slice(0, separator), pair.slice(separator + 1))
-    }
-    return response
-  }
-
-  /** Logs in through the form and reads the CSRF token the phone page hands its script. */
-  async logIn(user: User): Promise<this> {
-    const form = await (await this.request('/login')).text()
-    const csrf = /name='_csrf' value='([^']+)'/.exec(form)?.[1]
-    if (!csrf) throw new Error('no CSRF field on the login page')
-    const login = await this.request('/login', {
-      method: 'POST',
-      body: new URLSearchParams({ email: user.email, password: TEST_PASSWORD, _csrf: csrf }),
-    })
-    if (login.headers.get('location') !== '/app') throw new Error(`login failed: ${login.status} ${login.headers.get('location')}`)
-    const page = await (await this.request('/app/phone')).text()
-    this.csrfToken = /data-csrf-token="([^"]+)"/.exec(page)?.[1] ?? ''
-    return this
-  }
-
-  async credential(): Promise<Response> {
-    return this.request('/app/phone/credential', {
-      method: 'POST',
-      headers: { 'accept': 'application/json', 'x-csrf-token': this.csrfToken },
-    })
-  }
-
-  async webPhoneLogin(): Promise<WebPhoneLogin> {
-    const response = await this.credential()
-    if (response.status !== 200) throw new Error(`credential endpoint answered ${response.status}`)
-    return (await response.json()) as WebPhoneLogin
-  }
-
-  async post(path: string, form: Record<string, string> = {}): Promise<Response> {
-    return this.request(path, {
-      method: 'POST',
-      headers: { 'x-csrf-token': this.csrfToken },
-      body: new URLSearchParams(form),
-    })
-  }
-}
 
 function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout

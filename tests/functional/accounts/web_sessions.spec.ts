@@ -191,7 +191,7 @@ test.group('Web sessions', (group) => {
     await db.from('users').where('id', user.id).update({ totp_last_step: null })
     const second = await new BrowserSession().logIn(user, { totpSecret: secret })
     await browser.page('/account/2fa')
-    const disable = await browser.post('/account/2fa', {}, 'DELETE')
+    const disable = await browser.post('/account/2fa', { current_password: TEST_PASSWORD }, 'DELETE')
     assert.equal(disable.headers.get('location'), '/account/security')
     assert.equal(await opens(second, '/app'), '302 /login', 'another device, after 2FA was turned off')
     assert.equal(await opens(browser, '/app'), 'page')

@@ -13,6 +13,8 @@ export interface CallsConfig {
   tryingTimeoutMs: number
   /** Names this process's rows in active_call_legs; must stay the same across restarts. */
   nodeId: string
+  /** A web phone's SIP WebSocket dropped without a close frame: its calls end after this long. */
+  webPhoneReconnectGraceSeconds: number
 }
 
 const callsConfig: CallsConfig = {
@@ -21,6 +23,7 @@ const callsConfig: CallsConfig = {
   echoNumber: '*43',
   tryingTimeoutMs: 2000,
   nodeId: env.get('NODE_ID') ?? hostname(),
+  webPhoneReconnectGraceSeconds: env.get('WEBPHONE_RECONNECT_GRACE_SECONDS') ?? 5,
 }
 
 export default callsConfig

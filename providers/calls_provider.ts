@@ -1,5 +1,6 @@
 import type { ApplicationService } from '@adonisjs/core/types'
 import type B2bua from '#calls/b2bua/b2bua'
+import type WebPhoneDisconnects from '#calls/b2bua/web_phone_disconnects'
 import type { MediaEngine } from '#calls/media/types'
 import { CallGateRegistry } from '#calls/gates/call_gate'
 import readiness from '#core/services/readiness'
@@ -15,6 +16,7 @@ export default class CallsProvider {
   #b2bua: B2bua | undefined
   #media: MediaEngine | undefined
   #drained: Promise<void> | undefined
+  #disconnects: WebPhoneDisconnects | undefined
 
   constructor(protected app: ApplicationService) {}
 
@@ -60,6 +62,7 @@ export default class CallsProvider {
         isCarrierDown: (name) => health.isDown(name),
       })
       b2bua.setMediaTimeout(mediaConfig.mediaTimeoutSeconds)
+      this.#disconnects = await this.#watchWebPhones(b2bua, config)
       return b2bua
     })
   }
@@ -98,7 +101,25 @@ export default class CallsProvider {
     this.app.terminating(() => this.#drain())
   }
 
+  /** A closed or dropped web phone socket ends its calls (not only after the media timeout). */
+  async #watchWebPhones(b2bua: B2bua, config: CallsConfig) {
+    const { default: WebPhoneDisconnectsClass } = await import('#calls/b2bua/web_phone_disconnects')
+    const { default: SystemClock } = await import('#calls/sip/clock/system_clock')
+    const stack = await this.app.container.make('sip.stack')
+    const logger = await this.app.container.make('logger')
+    const disconnects = new WebPhoneDisconnectsClass({
+      onConnectionClosed: (listener) => stack.layer.onConnectionClosed(listener),
+      endCallsOn: (connectionId, how) => b2bua.endCallsOn(connectionId, how),
+      graceSeconds: config.webPhoneReconnectGraceSeconds,
+      clock: new SystemClock(),
+      onError: (error) => logger.error({ err: error }, 'could not end the calls of a closed web phone'),
+    })
+    disconnects.start()
+    return disconnects
+  }
+
   async shutdown() {
+    this.#disconnects?.stop()
     await this.#drain()
     await this.#media?.close()
   }

@@ -66,6 +66,7 @@ export default await Env.create(new URL('../', import.meta.url), {
   /* Calls (config/calls.ts): ringing, shutdown drain, crash recovery identity */
   CALL_RING_TIMEOUT_SECONDS: Env.schema.number.optional(),
   CALL_DRAIN_SECONDS: Env.schema.number.optional(),
+  WEBPHONE_RECONNECT_GRACE_SECONDS: Env.schema.number.optional(),
   NODE_ID: Env.schema.string.optional(),
   /* Tests only: a module under tests/fixtures/carriers/ that replaces config/carriers.ts */
   CARRIERS_CONFIG_FIXTURE: Env.schema.string.optional(),

@@ -67,6 +67,14 @@ export default class CallsProvider {
     })
   }
 
+  /** The docked phone (components/phone_dock.edge) renders on every customer page. */
+  async boot() {
+    const { default: edge } = await import('edge.js')
+    const { phoneScriptTexts } = await import('#calls/services/phone_script_texts')
+    edge.global('phoneScriptTexts', phoneScriptTexts)
+    edge.global('echoTestNumber', this.app.config.get<CallsConfig>('calls').echoNumber)
+  }
+
   /**
    * Until the B2BUA is ready (crash recovery may take a moment), INVITEs get 503 with
    * Retry-After: a carrier tries again or fails over instead of taking 480 as the callee's answer.

@@ -31,6 +31,9 @@ export interface WebPhoneLogin {
   emergencyOnly: boolean
 }
 
+/** The login without its password: what the page shows and what other tabs may hear. */
+export type PublicLogin = Omit<WebPhoneLogin, 'password'>
+
 /** The phone's registration with our SIP server. */
 export type Registration = 'idle' | 'connecting' | 'registered' | 'unregistered' | 'disconnected' | 'logged-out'
 /** A call in progress. */
@@ -55,7 +58,7 @@ export interface PhoneSnapshot {
 
 export interface PhoneListener {
   changed(snapshot: PhoneSnapshot): void
-  login(login: WebPhoneLogin): void
+  login(login: PublicLogin): void
   remoteStream(stream: MediaStream): void
   quality(quality: CallQuality | null): void
 }
@@ -65,6 +68,18 @@ export interface PlaceCallOptions {
   callerId: string | null
   /** CLIR for this call: `Privacy: id`; `Privacy: none` asks to show the number despite a CLIR default. */
   withhold: boolean
+}
+
+/** What the page can ask of a phone: WebPhone itself, or a proxy to the tab that holds it. */
+export interface PhoneControls {
+  call(target: string, options: PlaceCallOptions): Promise<void>
+  hangUp(): Promise<void>
+  accept(): Promise<void>
+  reject(): Promise<void>
+  setMuted(muted: boolean): void
+  setHeld(held: boolean): Promise<void>
+  sendDtmf(tone: string): boolean
+  readonly peerConnection: RTCPeerConnection | undefined
 }
 
 export interface WebPhoneOptions {
@@ -97,7 +112,7 @@ class LoggedOut extends Error {}
  * from the server, and at most one call at a time. It reports plain snapshots; the page (ui.ts)
  * draws them.
  */
-export class WebPhone {
+export class WebPhone implements PhoneControls {
   #options: WebPhoneOptions
   #login: WebPhoneLogin | null = null
   #userAgent: UserAgent | null = null
@@ -130,7 +145,7 @@ export class WebPhone {
     return { ...this.#snapshot }
   }
 
-  get login(): Omit<WebPhoneLogin, 'password'> | null {
+  get login(): PublicLogin | null {
     if (!this.#login) return null
     const { password: _password, ...rest } = this.#login
     return rest
@@ -273,7 +288,7 @@ export class WebPhone {
       return
     }
     this.#login = login
-    this.#options.listener.login(login)
+    this.#options.listener.login(this.login!)
     const secure = location.protocol === 'https:'
     const userAgent = new UserAgent({
       uri: UserAgent.makeURI(login.aor),

@@ -1,0 +1,189 @@
+import { test } from '@japa/runner'
+import app from '@adonisjs/core/services/app'
+import type { Browser, BrowserContext, Page } from 'playwright-core'
+import PhoneNumber from '#calls/models/phone_number'
+import CallRecord from '#calls/models/call_record'
+import { launchPhoneBrowser } from '#tests/support/chromium'
+import { Created, loginThroughForm, uniqueCompany, uniqueUser } from '#tests/support/browser'
+import { freePort, startSipp, type SippProcess } from '#tests/support/sip_peers'
+import { forgetPhoneUsers, loopbackCarriers, startB2bua } from '#tests/support/calls'
+import { alawToneWav, captureRtp, packetRate, type RtpPacket } from '#tests/support/rtp_capture'
+
+/**
+ * The docked phone survives navigation: it sits beside every customer page, which load in place
+ * around it (resources/js/shell/in_place_navigation.ts). Chromium with a fake microphone, our
+ * B2BUA and media relay, sipp as the carrier; audio is counted by tshark at sipp's media port.
+ */
+
+const PHONE = '#web-phone'
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+async function phoneContext(browser: Browser) {
+  return browser.newContext({
+    baseURL: `http://${process.env.HOST}:${process.env.PORT}`,
+    locale: 'de-DE',
+    permissions: ['microphone'],
+  })
+}
+
+async function openPhone(context: BrowserContext, email: string, path = '/app/phone'): Promise<Page> {
+  const page = await context.newPage()
+  await loginThroughForm(page, email)
+  await page.goto(path)
+  await page.waitForSelector(`${PHONE}[data-phone-registration="registered"]`, { timeout: 15_000 })
+  return page
+}
+
+async function inState(page: Page, state: string, timeout = 15_000) {
+  try {
+    await page.waitForSelector(`${PHONE}[data-phone-state="${state}"]`, { timeout })
+  } catch (error) {
+    const seen = await page.evaluate(() => {
+      const root = (globalThis as any).document.querySelector('#web-phone')
+      return JSON.stringify({ ...root?.dataset, texts: undefined, url: (globalThis as any).location.href })
+    })
+    throw new Error(`the phone did not reach "${state}": ${seen}`, { cause: error })
+  }
+}
+
+/** Follows a link of the top navigation and waits for the page's heading: no full page load. */
+async function navigate(page: Page, path: string, heading: string) {
+  await page.click(`.topnav a[href="${path}"]`)
+  await page.waitForFunction(
+    ([expected, text]) => (globalThis as any).location.pathname === expected && (globalThis as any).document.querySelector('#page-main h1')?.textContent?.includes(text),
+    [path, heading] as const,
+    { timeout: 10_000 }
+  )
+}
+
+async function carrier(scenario: string, mediaPort: number, keys: Record<string, string> = {}, target?: string): Promise<SippProcess> {
+  return startSipp({
+    scenario,
+    transport: 'u1',
+    target,
+    timeoutSeconds: 90,
+    traceMessages: true,
+    keys,
+    extraArgs: ['-mp', String(mediaPort)],
+    files: { 'tone.wav': alawToneWav() },
+  })
+}
+
+function audio(packets: RtpPacket[]) {
+  return packets.filter((packet) => packet.payloadType === 8)
+}
+
+/** Resolves with sipp's outcome, or null when it is still running after `ms`. */
+function doneWithin(sipp: SippProcess, ms: number) {
+  return Promise.race([sipp.done, sleep(ms).then(() => null)])
+}
+
+test.group('Web phone survives navigation (Chromium, werift, sipp)', (group) => {
+  const created = new Created()
+  const cleanups: Array<() => unknown> = []
+  const userIds: number[] = []
+  group.setup(async () => {
+    await startB2bua()
+  })
+  group.each.teardown(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
+    await forgetPhoneUsers(userIds)
+    await created.cleanup()
+  })
+
+  test('a call goes on with audio both ways while the user opens three other pages; closing the tab ends it at once', async ({ assert }) => {
+    const company = await uniqueCompany(created)
+    const user = await uniqueUser(created, 'member', company)
+    userIds.push(user.id)
+    const own = `+4930${String(Date.now()).slice(-8)}`
+    await PhoneNumber.create({ number: own, carrierName: 'loop', companyId: company.id, userId: user.id })
+
+    const mediaPort = await freePort('udp')
+    const sipp = await carrier('carrier_until_bye.xml', mediaPort)
+    cleanups.push(sipp.stop, await loopbackCarriers({ loop: sipp.port }))
+    const browser = await launchPhoneBrowser()
+    cleanups.push(() => browser.close())
+    const page = await openPhone(await phoneContext(browser), user.email)
+    // Survives only if the document is never reloaded.
+    await page.evaluate(() => ((globalThis as any).__sameDocument = true))
+
+    await page.fill('#phone-number', '+49 30 1234567')
+    await page.click('#phone-call')
+    await inState(page, 'in-call')
+
+    await navigate(page, '/app/calls', 'Anrufliste')
+    await inState(page, 'in-call', 2000)
+    await navigate(page, '/app/devices', 'Eigene SIP-Telefone')
+    await inState(page, 'in-call', 2000)
+    await navigate(page, '/app/phone/settings', 'Telefon-Einstellungen')
+    await inState(page, 'in-call', 2000)
+    await page.goBack()
+    await page.waitForFunction(() => (globalThis as any).location.pathname === '/app/devices', undefined, { timeout: 10_000 })
+    assert.equal(await page.textContent('#page-main h1'), 'Eigene SIP-Telefone')
+    assert.isTrue(await page.evaluate(() => (globalThis as any).__sameDocument === true), 'no page was loaded in full')
+    await inState(page, 'in-call', 2000)
+
+    // After the navigation: audio both ways, counted at sipp's media port.
+    const capture = await captureRtp(mediaPort)
+    await sleep(3000)
+    const packets = await capture.stop()
+    const toSipp = audio(packets.filter((packet) => packet.toPort === mediaPort))
+    const fromSipp = audio(packets.filter((packet) => packet.fromPort === mediaPort))
+    assert.isAtLeast(packetRate(toSipp, 0.5, 2), 45, 'audio packets per second from the browser at sipp')
+    assert.isAtLeast(packetRate(fromSipp, 0.5, 2), 45, 'audio packets per second from sipp towards the browser')
+    const b2bua = await app.container.make('calls.b2bua')
+    assert.lengthOf(b2bua.calls, 1)
+    assert.isAbove(b2bua.calls[0].session.relayed.bToA, 100, 'the carrier is relayed to the browser')
+
+    // Closing the tab ends the call at once: the carrier gets BYE well before any grace period.
+    await page.close()
+    const outcome = await doneWithin(sipp, 4000)
+    assert.isNotNull(outcome, 'the carrier got no BYE within 4 s of the tab closing')
+    assert.equal(outcome!.code, 0, `${sipp.describe(outcome!)}\n${sipp.messages().slice(-3000)}`)
+    const record = await CallRecord.query().where('user_id', user.id).orderBy('id', 'desc').firstOrFail()
+    const deadline = Date.now() + 5000
+    while (!record.endedAt && Date.now() < deadline) {
+      await sleep(100)
+      await record.refresh()
+    }
+    assert.isNotNull(record.answeredAt)
+    assert.isNotNull(record.endedAt)
+    assert.equal(record.disconnectCause, 'answered_normal')
+    assert.equal(record.hungUpBy, 'caller')
+    assert.equal(record.carrierName, 'loop')
+    assert.lengthOf(b2bua.calls, 0)
+  }).timeout(120_000)
+
+  test('an incoming call rings on the call history page and is answered there', async ({ assert }) => {
+    const company = await uniqueCompany(created)
+    const user = await uniqueUser(created, 'owner', company)
+    userIds.push(user.id)
+    const ours = `+4930${String(Date.now()).slice(-8)}`
+    await PhoneNumber.create({ number: ours, carrierName: 'loop', companyId: company.id, userId: user.id })
+
+    const browser = await launchPhoneBrowser()
+    cleanups.push(() => browser.close())
+    const page = await openPhone(await phoneContext(browser), user.email, '/app/calls')
+    assert.equal(await page.textContent('#page-main h1'), 'Anrufliste')
+
+    const stack = await app.container.make('sip.stack')
+    const sipPort = stack.layer.localAddress('udp')!.port
+    cleanups.push(await loopbackCarriers({ loop: await freePort('udp') }))
+    const mediaPort = await freePort('udp')
+    const sipp = await carrier('carrier_calls_in.xml', mediaPort, { callee: ours }, `127.0.0.1:${sipPort}`)
+    cleanups.push(sipp.stop)
+
+    await inState(page, 'incoming')
+    assert.include(await page.textContent('#phone-incoming-caller'), '+4989123456')
+    assert.equal(new URL(page.url()).pathname, '/app/calls')
+    await page.click('#phone-accept')
+    await inState(page, 'in-call')
+    // The carrier talks for 5 s and hangs up.
+    await page.waitForSelector(`${PHONE}:not([data-phone-state="in-call"])`, { timeout: 15_000 })
+    const outcome = await sipp.done
+    assert.equal(outcome.code, 0, `${sipp.describe(outcome)}\n${sipp.messages().slice(-3000)}`)
+    const record = await CallRecord.query().where('callee_number', ours).orderBy('id', 'desc').firstOrFail()
+    assert.equal(record.direction, 'inbound')
+    assert.isNotNull(record.answeredAt)
+  }).timeout(120_000)
+})

@@ -69,6 +69,23 @@ async function carrier(scenario: string, mediaPort: number, keys: Record<string,
   })
 }
 
+/** The browser's own RTP counters (getStats on the holder's RTCPeerConnection). */
+async function received(page: Page) {
+  return page.evaluate(async () => {
+    const connection = (globalThis as any).__phone?.peerConnection
+    let count = -1
+    ;(await connection?.getStats())?.forEach((report: any) => {
+      if (report.type === 'inbound-rtp' && report.kind === 'audio') count = report.packetsReceived
+    })
+    return count
+  })
+}
+
+async function bindingsOf(userId: number) {
+  const stack = await app.container.make('sip.stack')
+  return stack.registrar.registrar.lookupUser(userId)
+}
+
 function audio(packets: RtpPacket[]) {
   return packets.filter((packet) => packet.payloadType === 8)
 }
@@ -117,6 +134,14 @@ test.group('Web phone survives navigation (Chromium, werift, sipp)', (group) => 
     await inState(page, 'in-call', 2000)
     await navigate(page, '/app/phone/settings', 'Telefon-Einstellungen')
     await inState(page, 'in-call', 2000)
+    // A form is sent in place too (CSRF field, method spoofing, redirect with a flash message).
+    await page.check('#field-clir_default')
+    await page.click('#phone-settings-form button[type="submit"]')
+    await page.waitForSelector('#page-main .flash.notice', { timeout: 10_000 })
+    await user.refresh()
+    assert.isTrue(Boolean(user.clirDefault), 'the settings form was saved')
+    await inState(page, 'in-call', 2000)
+    await page.goBack()
     await page.goBack()
     await page.waitForFunction(() => (globalThis as any).location.pathname === '/app/devices', undefined, { timeout: 10_000 })
     assert.equal(await page.textContent('#page-main h1'), 'Eigene SIP-Telefone')
@@ -185,5 +210,120 @@ test.group('Web phone survives navigation (Chromium, werift, sipp)', (group) => 
     const record = await CallRecord.query().where('callee_number', ours).orderBy('id', 'desc').firstOrFail()
     assert.equal(record.direction, 'inbound')
     assert.isNotNull(record.answeredAt)
+  }).timeout(120_000)
+
+  test('several tabs, one phone: one registration, the call rings in every tab, is answered in another tab, survives closing that tab; the holder hands over', async ({ assert }) => {
+    const company = await uniqueCompany(created)
+    const user = await uniqueUser(created, 'member', company)
+    userIds.push(user.id)
+    const ours = `+4930${String(Date.now()).slice(-8)}`
+    await PhoneNumber.create({ number: ours, carrierName: 'loop', companyId: company.id, userId: user.id })
+
+    const browser = await launchPhoneBrowser()
+    cleanups.push(() => browser.close())
+    const context = await phoneContext(browser)
+    const holder = await openPhone(context, user.email)
+    const other = await context.newPage()
+    await other.goto('/app/calls')
+    await other.waitForSelector(`${PHONE}[data-phone-registration="registered"]`, { timeout: 15_000 })
+    assert.equal(await holder.getAttribute(PHONE, 'data-phone-role'), 'holder')
+    assert.equal(await other.getAttribute(PHONE, 'data-phone-role'), 'follower')
+    assert.isTrue(await other.locator('#phone-other-tab').isVisible())
+    assert.lengthOf(await bindingsOf(user.id), 1, 'one registration per browser')
+
+    const stack = await app.container.make('sip.stack')
+    const sipPort = stack.layer.localAddress('udp')!.port
+    cleanups.push(await loopbackCarriers({ loop: await freePort('udp') }))
+    const sipp = await carrier('carrier_calls_in_until_bye.xml', await freePort('udp'), { callee: ours }, `127.0.0.1:${sipPort}`)
+    cleanups.push(sipp.stop)
+
+    await inState(holder, 'incoming')
+    await inState(other, 'incoming')
+    await other.click('#phone-accept')
+    await inState(holder, 'in-call')
+    await inState(other, 'in-call')
+    await sleep(1500)
+    assert.isAbove(await received(holder), 40, 'the audio plays in the holding tab')
+
+    // Closing the other tab leaves the call alone.
+    await other.close()
+    await sleep(1000)
+    await inState(holder, 'in-call', 2000)
+    const b2bua = await app.container.make('calls.b2bua')
+    assert.lengthOf(b2bua.calls, 1)
+    assert.isNull(await doneWithin(sipp, 0))
+
+    // Closing the holding tab asks first; staying keeps the call.
+    const asked = new Promise<string>((resolve) => holder.once('dialog', (dialog) => {
+      resolve(dialog.type())
+      void dialog.dismiss()
+    }))
+    await holder.close({ runBeforeUnload: true })
+    assert.equal(await asked, 'beforeunload')
+    await inState(holder, 'in-call', 2000)
+
+    // A new tab waits; when the holder is closed, the call ends at once and the new tab takes over.
+    const next = await context.newPage()
+    await next.goto('/app/devices')
+    await next.waitForSelector(`${PHONE}[data-phone-role="follower"]`, { timeout: 10_000 })
+    await holder.close()
+    const outcome = await doneWithin(sipp, 4000)
+    assert.isNotNull(outcome, 'the carrier got no BYE within 4 s of the tab closing')
+    assert.equal(outcome!.code, 0, `${sipp.describe(outcome!)}\n${sipp.messages().slice(-3000)}`)
+    await next.waitForSelector(`${PHONE}[data-phone-role="holder"][data-phone-registration="registered"]`, { timeout: 15_000 })
+    const bindings = await bindingsOf(user.id)
+    assert.lengthOf(bindings, 1, 'the new holder registered, the old registration is gone')
+    const record = await CallRecord.query().where('callee_number', ours).orderBy('id', 'desc').firstOrFail()
+    assert.equal(record.direction, 'inbound')
+    assert.isNotNull(record.answeredAt)
+    assert.isNotNull(record.endedAt)
+    assert.equal(record.hungUpBy, 'callee')
+  }).timeout(120_000)
+
+  test('the server ends a call when its web phone socket closes (at once) or drops (after the grace period)', async ({ assert }) => {
+    const company = await uniqueCompany(created)
+    const user = await uniqueUser(created, 'member', company)
+    userIds.push(user.id)
+    const browser = await launchPhoneBrowser()
+    cleanups.push(() => browser.close())
+    const page = await openPhone(await phoneContext(browser), user.email)
+    const b2bua = await app.container.make('calls.b2bua')
+
+    // Closed with a close frame and no BYE (sip.js cannot send one once its socket is gone).
+    const first = await carrier('carrier_until_bye.xml', await freePort('udp'))
+    const restore = await loopbackCarriers({ loop: first.port })
+    cleanups.push(first.stop, restore)
+    await page.fill('#phone-number', '+49 30 1234567')
+    await page.click('#phone-call')
+    await inState(page, 'in-call')
+    await page.evaluate(() => (globalThis as any).__phone.userAgent.transport.ws.close(1000, 'closed'))
+    const closed = await doneWithin(first, 4000)
+    assert.isNotNull(closed, 'the carrier got no BYE within 4 s of the clean close')
+    assert.equal(closed!.code, 0, `${first.describe(closed!)}\n${first.messages().slice(-3000)}`)
+    const cleanRecord = await CallRecord.query().where('user_id', user.id).orderBy('id', 'desc').firstOrFail()
+    assert.equal(cleanRecord.disconnectCause, 'answered_normal')
+    assert.equal(cleanRecord.hungUpBy, 'caller')
+
+    // Dropped without a close frame (here: the server loses the connection): the call waits for
+    // WEBPHONE_RECONNECT_GRACE_SECONDS (5), then ends as phone_disconnected.
+    await page.waitForSelector(`${PHONE}[data-phone-registration="registered"]`, { timeout: 15_000 })
+    await page.click('#phone-outcome-dismiss').catch(() => {})
+    const second = await carrier('carrier_until_bye.xml', await freePort('udp'))
+    cleanups.push(second.stop, await loopbackCarriers({ loop: second.port }))
+    await page.click('#phone-call')
+    await inState(page, 'in-call')
+    const [binding] = await bindingsOf(user.id)
+    const stack = await app.container.make('sip.stack')
+    assert.isTrue(stack.layer.closeWebSocketConnection(binding.source.connectionId!))
+    assert.isNull(await doneWithin(second, 1500), 'the call waits for the grace period')
+    assert.lengthOf(b2bua.calls, 1)
+    const dropped = await doneWithin(second, 10_000)
+    assert.isNotNull(dropped, 'the carrier got no BYE after the grace period')
+    assert.equal(dropped!.code, 0, `${second.describe(dropped!)}\n${second.messages().slice(-3000)}`)
+    const lostRecord = await CallRecord.query().where('user_id', user.id).orderBy('id', 'desc').firstOrFail()
+    await lostRecord.refresh()
+    assert.equal(lostRecord.disconnectCause, 'phone_disconnected')
+    assert.equal(lostRecord.hungUpBy, 'system')
+    assert.lengthOf(b2bua.calls, 0)
   }).timeout(120_000)
 })

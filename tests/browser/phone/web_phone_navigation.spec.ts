@@ -280,7 +280,7 @@ test.group('Web phone survives navigation (Chromium, werift, sipp)', (group) => 
     assert.equal(record.hungUpBy, 'callee')
   }).timeout(120_000)
 
-  test('the server ends a call when its web phone socket closes (at once) or drops (after the grace period)', async ({ assert }) => {
+  test('the server ends a call when its web phone socket closes (at once, an echo call too) or drops (after the grace period)', async ({ assert }) => {
     const company = await uniqueCompany(created)
     const user = await uniqueUser(created, 'member', company)
     userIds.push(user.id)
@@ -325,5 +325,21 @@ test.group('Web phone survives navigation (Chromium, werift, sipp)', (group) => 
     assert.equal(lostRecord.disconnectCause, 'phone_disconnected')
     assert.equal(lostRecord.hungUpBy, 'system')
     assert.lengthOf(b2bua.calls, 0)
+
+    // The echo test has no carrier: its call used to stay "connected" on the live calls page.
+    await page.waitForSelector(`${PHONE}[data-phone-registration="registered"]`, { timeout: 15_000 })
+    await page.click('#phone-outcome-dismiss').catch(() => {})
+    await page.fill('#phone-number', '*43')
+    await page.click('#phone-call')
+    await inState(page, 'in-call')
+    assert.lengthOf(b2bua.calls, 1)
+    await page.evaluate(() => (globalThis as any).__phone.userAgent.transport.ws.close(1000, 'closed'))
+    const echoEnded = Date.now() + 4000
+    while (b2bua.calls.length > 0 && Date.now() < echoEnded) await sleep(50)
+    assert.lengthOf(b2bua.calls, 0, 'the echo call ended with its socket')
+    const echoRecord = await CallRecord.query().where('user_id', user.id).orderBy('id', 'desc').firstOrFail()
+    assert.equal(echoRecord.direction, 'echo_test')
+    assert.isNotNull(echoRecord.endedAt)
+    assert.equal(echoRecord.hungUpBy, 'caller')
   }).timeout(120_000)
 })

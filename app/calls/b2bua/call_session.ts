@@ -257,14 +257,14 @@ export default class CallSession {
     this.#echo = this.#services.media.echo(this.#aLeg)
   }
 
-  /** Whether the caller or the callee side runs over this client connection (a SIP WebSocket). */
+  /**
+   * Whether the caller or the callee side runs over this client connection (a SIP WebSocket); a
+   * web phone that reconnected moved its dialog to the new connection.
+   */
   sideOn(connectionId: string): Exclude<HungUpBy, 'system'> | null {
-    const side =
-      this.#invite.incoming.transaction.destination.connectionId === connectionId
-        ? 'a'
-        : this.#winner?.target.connectionId === connectionId
-          ? 'b'
-          : null
+    const a = this.#aDialog?.flowConnectionId ?? this.#invite.incoming.transaction.destination.connectionId
+    const b = this.#bDialog?.flowConnectionId ?? this.#winner?.target.connectionId
+    const side = a === connectionId ? 'a' : b === connectionId ? 'b' : null
     if (!side) return null
     return side === this.#callerSide ? 'caller' : 'callee'
   }

@@ -359,10 +359,55 @@ export class WebPhone implements PhoneControls {
 
   #connectionLost(): void {
     if (this.#stopped) return
+    const userAgent = this.#userAgent
+    const session = this.#session
+    if (userAgent && session?.state === SessionState.Established) {
+      void this.#resumeCall(userAgent, session)
+      return
+    }
     this.#endCallLocally()
     void this.#teardownUserAgent(false)
     this.#update({ registration: 'disconnected' })
     this.#scheduleReconnect()
+  }
+
+  /**
+   * The socket dropped during a call: the server keeps the call for a few seconds
+   * (WEBPHONE_RECONNECT_GRACE_SECONDS) and the audio runs on beside the socket. Reconnect at once,
+   * register again and send an in-dialog request, which moves the call to the new socket;
+   * otherwise the call is lost.
+   */
+  async #resumeCall(userAgent: UserAgent, session: Session): Promise<void> {
+    this.#update({ registration: 'disconnected' })
+    let reconnected = false
+    try {
+      await userAgent.reconnect()
+      const registerer = this.#registerer
+      if (!registerer) throw new Error('not registered')
+      // The registerer still counts itself registered, so its state does not change: listen here.
+      await new Promise<void>((resolve, reject) => {
+        registerer
+          .register({ requestDelegate: { onAccept: () => resolve(), onReject: () => reject(new Error('REGISTER refused')) } })
+          .catch(reject)
+      })
+      reconnected = true
+      this.#update({ registration: 'registered' })
+      // Any in-dialog request over the new socket moves the call there; an empty INFO leaves the
+      // media alone. 481: the server ended the call meanwhile (its socket was closed, not dropped).
+      const moved = await new Promise<boolean>((resolve, reject) => {
+        session
+          .info({ requestDelegate: { onAccept: () => resolve(true), onReject: () => resolve(false) } })
+          .catch(reject)
+      })
+      if (!moved) this.#endCallLocally()
+    } catch {
+      if (userAgent !== this.#userAgent || this.#stopped) return
+      this.#endCallLocally()
+      if (reconnected) return
+      void this.#teardownUserAgent(false)
+      this.#update({ registration: 'disconnected' })
+      this.#scheduleReconnect()
+    }
   }
 
   #scheduleReconnect(): void {

@@ -17,6 +17,7 @@ const SCRIPT_TEXTS = [
   'state.refused',
   'state.ended',
   'state.failed',
+  'state.connection_lost',
   'state.no_microphone',
   'reason.busy',
   'reason.no_answer',

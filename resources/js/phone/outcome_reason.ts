@@ -5,7 +5,7 @@
 import { EMERGENCY_NUMBERS } from './dialled_number.js'
 
 export interface FailedCall {
-  outcome: 'busy' | 'unreachable' | 'refused' | 'failed' | 'no-microphone'
+  outcome: 'busy' | 'unreachable' | 'refused' | 'failed' | 'connection-lost' | 'no-microphone'
   /** The SIP final status and reason phrase, when the server answered. */
   status: number | null
   phrase: string | null
@@ -33,7 +33,8 @@ const SERVER_PHRASES: Array<[RegExp, string]> = [
 
 function byStatus(status: number | null, outcome: FailedCall['outcome']): string {
   if (outcome === 'no-microphone') return 'reason.no_microphone'
-  if (status === null) return 'reason.connection_lost'
+  if (outcome === 'connection-lost') return 'reason.connection_lost'
+  if (status === null) return 'reason.other'
   if (status === 486 || status === 600) return 'reason.busy'
   if (status === 480 || status === 408) return 'reason.no_answer'
   if (status === 404 || status === 410 || status === 604) return 'reason.not_found'

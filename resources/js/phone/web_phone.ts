@@ -39,7 +39,7 @@ export type Registration = 'idle' | 'connecting' | 'registered' | 'unregistered'
 /** A call in progress. */
 export type CallState = 'calling' | 'ringing' | 'incoming' | 'in-call' | 'on-hold'
 /** How the last call ended, shown until the next one. */
-export type CallOutcome = 'ended' | 'busy' | 'unreachable' | 'refused' | 'failed' | 'no-microphone'
+export type CallOutcome = 'ended' | 'busy' | 'unreachable' | 'refused' | 'failed' | 'connection-lost' | 'no-microphone'
 
 export interface PhoneSnapshot {
   registration: Registration
@@ -533,7 +533,7 @@ export class WebPhone implements PhoneControls {
   #endCallLocally(): void {
     const session = this.#session
     if (!session) return
-    this.#update({ outcome: 'failed' })
+    this.#update({ outcome: 'connection-lost' })
     session.dispose().catch(() => {})
   }
 

@@ -383,5 +383,11 @@ test.group('Web phone survives navigation (Chromium, werift, sipp)', (group) => 
     assert.equal(lost.disconnectCause, 'phone_disconnected')
     assert.equal(lost.hungUpBy, 'system')
     assert.lengthOf(b2bua.calls, 0)
+    // The page says why the call ended, until dismissed.
+    await page.waitForSelector(`${PHONE}[data-phone-state="connection-lost"] #phone-outcome[data-reason="reason.connection_lost"]`, { timeout: 5000 })
+    assert.equal(
+      await page.textContent('#phone-outcome-text'),
+      'Die Verbindung zum Telefonserver ist abgebrochen; das Gespräch wurde dabei beendet.'
+    )
   }).timeout(120_000)
 })

@@ -4,7 +4,7 @@ import { outcomeReason } from '../../../../resources/js/phone/outcome_reason.js'
 
 test.group('Web phone: why a call failed', () => {
   test('busy, unreachable and refusals get a reason in words, the server’s known phrases first', ({ assert }) => {
-    const cases: Array<[number | null, string | null, 'busy' | 'unreachable' | 'refused' | 'failed', string]> = [
+    const cases: Array<[number | null, string | null, 'busy' | 'unreachable' | 'refused' | 'failed' | 'connection-lost', string]> = [
       [486, 'Busy Here', 'busy', 'reason.busy'],
       [480, 'Temporarily Unavailable', 'unreachable', 'reason.no_answer'],
       [404, 'No route to this number', 'unreachable', 'reason.not_found'],
@@ -18,7 +18,8 @@ test.group('Web phone: why a call failed', () => {
       [403, 'Company suspended', 'refused', 'reason.forbidden'],
       [488, 'Not Acceptable Here', 'refused', 'reason.codec'],
       [500, 'Server Internal Error', 'refused', 'reason.other'],
-      [null, null, 'failed', 'reason.connection_lost'],
+      [null, null, 'connection-lost', 'reason.connection_lost'],
+      [null, null, 'failed', 'reason.other'],
     ]
     for (const [status, phrase, outcome, key] of cases) {
       const { reason, emergency } = outcomeReason({ outcome, status, phrase, dialled: '+493012345678' })

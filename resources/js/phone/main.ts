@@ -43,6 +43,7 @@ if (root) {
       })
     },
   })
-  new InPlaceNavigation({ keep: '#web-phone' }).start()
+  // The customer pages (the account's security pages included) load in place beside the phone.
+  new InPlaceNavigation({ area: 'area-customer' }).start()
   void page.start().then(() => tabs.start())
 }

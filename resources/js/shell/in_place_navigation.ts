@@ -8,8 +8,8 @@
  */
 
 export interface InPlaceNavigationOptions {
-  /** The element that survives (the docked phone); a page without it is loaded in full. */
-  keep: string
+  /** The body class of the pages that load in place (area-customer); others are loaded in full. */
+  area: string
   /** Told after each swap (the phone page re-binds nothing, but page scripts may listen). */
   onSwap?(url: URL): void
 }
@@ -104,8 +104,8 @@ export class InPlaceNavigation {
     const next = new DOMParser().parseFromString(html, 'text/html')
     const final = new URL(response.url)
     final.hash = url.hash
-    if (!next.querySelector(MAIN) || !next.querySelector(this.#options.keep)) {
-      // Another layout (the login page after a logout, an error page): a full load is honest.
+    if (!next.querySelector(MAIN) || !next.body.classList.contains(this.#options.area)) {
+      // Another area (the login page after a logout, public pages, an error page): a full load.
       location.assign(final.href)
       return
     }

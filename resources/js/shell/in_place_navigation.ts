@@ -2,7 +2,7 @@
  * In-place navigation for the customer area, so that the docked phone (and its call) survives
  * moving around the app: same-origin link clicks and form submits inside the page are fetched and
  * only <main> (plus title and top navigation) is swapped; history follows with pushState and
- * popstate. Anything else falls back to a full page load: other layouts (login, admin, public
+ * popstate. Anything else falls back to a full page load: other areas (login, admin, public
  * pages), downloads, non-HTML answers, network errors. Strict CSP holds: nothing is evaluated,
  * page scripts are re-inserted as script elements of our own origin.
  */
@@ -10,9 +10,10 @@
 export interface InPlaceNavigationOptions {
   /** The body class of the pages that load in place (area-customer); others are loaded in full. */
   area: string
-  /** Told after each swap (the phone page re-binds nothing, but page scripts may listen). */
-  onSwap?(url: URL): void
 }
+
+/** Dispatched on document after each in-place load: page scripts bind their DOM again here (a module runs once). */
+export const PAGE_LOAD_EVENT = 'fluffycall:page-load'
 
 const MAIN = '#page-main'
 
@@ -111,7 +112,7 @@ export class InPlaceNavigation {
     }
     this.#swap(next)
     if (push) history.pushState({ inPlace: true }, '', final.href)
-    this.#options.onSwap?.(final)
+    document.dispatchEvent(new CustomEvent(PAGE_LOAD_EVENT, { detail: { url: final.href } }))
   }
 
   #swap(next: Document): void {

@@ -27,6 +27,8 @@ export interface CallsConfig {
   nodeLostAfterSeconds: number
   /** After the drain deadline, BYEs and CANCELs get this long for their answers before the stack closes. */
   shutdownGraceMs: number
+  /** A web phone's SIP WebSocket dropped without a close frame: its calls end after this long. */
+  webPhoneReconnectGraceSeconds: number
 }
 
 const callsConfig: CallsConfig = {
@@ -42,6 +44,7 @@ const callsConfig: CallsConfig = {
   sweepIntervalSeconds: 30,
   nodeLostAfterSeconds: env.get('CALL_NODE_LOST_AFTER_SECONDS') ?? 300,
   shutdownGraceMs: 2000,
+  webPhoneReconnectGraceSeconds: env.get('WEBPHONE_RECONNECT_GRACE_SECONDS') ?? 5,
 }
 
 export default callsConfig

@@ -1,5 +1,6 @@
 import type { ApplicationService } from '@adonisjs/core/types'
 import type B2bua from '#calls/b2bua/b2bua'
+import type WebPhoneDisconnects from '#calls/b2bua/web_phone_disconnects'
 import type { MediaEngine } from '#calls/media/types'
 import { CallGateRegistry } from '#calls/gates/call_gate'
 import readiness from '#core/services/readiness'
@@ -16,6 +17,7 @@ export default class CallsProvider {
   #media: MediaEngine | undefined
   #drained: Promise<void> | undefined
   #sweeper: NodeJS.Timeout | undefined
+  #disconnects: WebPhoneDisconnects | undefined
 
   constructor(protected app: ApplicationService) {}
 
@@ -40,8 +42,18 @@ export default class CallsProvider {
 
     this.app.container.singleton('calls.b2bua', async (resolver) => {
       const { buildB2bua } = await import('#calls/b2bua/b2bua_factory')
-      return buildB2bua(resolver)
+      const b2bua = await buildB2bua(resolver)
+      this.#disconnects = await this.#watchWebPhones(b2bua, this.app.config.get<CallsConfig>('calls'))
+      return b2bua
     })
+  }
+
+  /** The docked phone (components/phone_dock.edge) renders on every customer page. */
+  async boot() {
+    const { default: edge } = await import('edge.js')
+    const { phoneScriptTexts } = await import('#calls/services/phone_script_texts')
+    edge.global('phoneScriptTexts', phoneScriptTexts)
+    edge.global('echoTestNumber', this.app.config.get<CallsConfig>('calls').echoNumber)
   }
 
   /**
@@ -107,7 +119,25 @@ export default class CallsProvider {
     })()
   }
 
+  /** A closed or dropped web phone socket ends its calls (not only after the media timeout). */
+  async #watchWebPhones(b2bua: B2bua, config: CallsConfig) {
+    const { default: WebPhoneDisconnectsClass } = await import('#calls/b2bua/web_phone_disconnects')
+    const { default: SystemClock } = await import('#calls/sip/clock/system_clock')
+    const stack = await this.app.container.make('sip.stack')
+    const logger = await this.app.container.make('logger')
+    const disconnects = new WebPhoneDisconnectsClass({
+      onConnectionClosed: (listener) => stack.layer.onConnectionClosed(listener),
+      endCallsOn: (connectionId, how) => b2bua.endCallsOn(connectionId, how),
+      graceSeconds: config.webPhoneReconnectGraceSeconds,
+      clock: new SystemClock(),
+      onError: (error) => logger.error({ err: error }, 'could not end the calls of a closed web phone'),
+    })
+    disconnects.start()
+    return disconnects
+  }
+
   async shutdown() {
+    this.#disconnects?.stop()
     clearInterval(this.#sweeper)
     await this.#drain()
     await this.#media?.close()

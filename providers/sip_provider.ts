@@ -50,6 +50,8 @@ export default class SipProvider {
         clock,
         timers: config.timers,
         productName: 'FluffyCall',
+        // A web phone that reconnected sends an empty INFO so its call follows it to the new socket.
+        inDialogMethods: ['INFO'],
         onHandlerError: (error) => logger.error({ err: error }, 'SIP request handler failed'),
       })
       return new Stack(layer, core, await RegistrarFactory.create(), logger, {

@@ -72,6 +72,7 @@ export default await Env.create(new URL('../', import.meta.url), {
   CALL_MAX_HEAP_PERCENT: Env.schema.number.optional(),
   CALL_NODE_LOST_AFTER_SECONDS: Env.schema.number.optional(),
   SIP_CARRIER_MESSAGES_PER_SECOND: Env.schema.number.optional(),
+  WEBPHONE_RECONNECT_GRACE_SECONDS: Env.schema.number.optional(),
   NODE_ID: Env.schema.string.optional(),
   /* Tests only: a module under tests/fixtures/carriers/ that replaces config/carriers.ts */
   CARRIERS_CONFIG_FIXTURE: Env.schema.string.optional(),

@@ -158,6 +158,22 @@ export default class B2bua {
   }
 
   /**
+   * A web phone's SIP WebSocket closed (WebPhoneDisconnects): its calls end with BYE to the other
+   * side. Closed by the page counts as the user hanging up; lost means the phone went away.
+   */
+  async endCallsOn(connectionId: string, how: 'closed' | 'lost') {
+    const ending: Promise<void>[] = []
+    for (const { session } of this.#calls.values()) {
+      const side = session.sideOn(connectionId)
+      if (!side || session.ended) continue
+      if (how === 'lost') ending.push(session.hangUp('phone_disconnected'))
+      else ending.push(session.hangUp(session.answered ? 'answered_normal' : 'cancelled', side))
+    }
+    await Promise.allSettled(ending)
+    return ending.length
+  }
+
+  /**
    * Shutdown: new INVITEs get 503 with Retry-After; running calls may finish until the deadline,
    * then both legs get BYE and their CDRs are closed.
    */
@@ -494,6 +510,7 @@ export default class B2bua {
     return {
       label: binding.contactUri,
       carrier: false,
+      connectionId: destination.connectionId,
       createLeg: () =>
         webrtc ? this.#deps.media.createWebRtcLeg() : this.#deps.media.createRtpLeg({ latching: true }),
       inviteOptions: (offer) => {

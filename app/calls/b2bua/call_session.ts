@@ -30,6 +30,8 @@ export interface CallTarget {
   carrier: boolean
   /** The audio codecs the target supports (a carrier's profile); all when absent. */
   codecs?: AudioCodecName[]
+  /** The client connection (a web phone's SIP WebSocket) the target is reached over. */
+  connectionId?: string
   createLeg(): Promise<MediaLeg>
   inviteOptions(offer: string): InviteOptions
 }
@@ -277,13 +279,25 @@ export default class CallSession {
     return this.#fail(status, cause)
   }
 
-  /** Staff ended the call, or the process shuts down: BYE both sides. */
-  hangUp(cause: DisconnectCause) {
+  /**
+   * Whether the caller or the callee side runs over this client connection (a SIP WebSocket); a
+   * web phone that reconnected moved its dialog to the new connection.
+   */
+  sideOn(connectionId: string): Exclude<HungUpBy, 'system'> | null {
+    const a = this.#aDialog?.flowConnectionId ?? this.#invite.incoming.transaction.destination.connectionId
+    const b = this.#bDialog?.flowConnectionId ?? this.#winner?.target.connectionId
+    const side = a === connectionId ? 'a' : b === connectionId ? 'b' : null
+    if (!side) return null
+    return side === this.#callerSide ? 'caller' : 'callee'
+  }
+
+  /** Staff ended the call, the process shuts down or a web phone went away: BYE both sides. */
+  hangUp(cause: DisconnectCause, hungUpBy: HungUpBy = 'system') {
     if (!this.answered) {
       for (const attempt of this.#attempts) attempt.cancel()
       this.#invite.reject(cause === 'system_shutdown' ? 503 : 480)
     }
-    return this.#end(cause, 'system', null)
+    return this.#end(cause, hungUpBy, null)
   }
 
   async #start(target: CallTarget): Promise<Attempt | undefined> {

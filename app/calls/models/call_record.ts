@@ -17,6 +17,7 @@ export type DisconnectCause =
   | 'failed'
   | 'missed'
   | 'media_timeout'
+  | 'phone_disconnected'
   | 'ended_by_staff'
   | 'company_terminated'
   | 'system_shutdown'

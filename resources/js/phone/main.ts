@@ -1,19 +1,49 @@
 /*
- * Entry of the web phone page (pages/customer/phone.edge). Exposes the phone as window.__phone
- * for the browser tests: state, the running call's RTCPeerConnection, the sip.js objects.
+ * Entry of the docked phone (components/phone_dock.edge, on every customer page). One tab of the
+ * browser holds the WebPhone, the others control it (phone_tabs.ts); pages load in place around
+ * it so a call survives navigation. Exposes the holder's phone as window.__phone for the browser
+ * tests: state, the running call's RTCPeerConnection, the sip.js objects.
  */
+import { AudioDevices } from './audio_devices.js'
 import { PhonePage } from './phone_page.js'
+import { PhoneTabs } from './phone_tabs.js'
+import { TonePlayer } from './tone_player.js'
+import { WebPhone } from './web_phone.js'
+import { InPlaceNavigation } from '../shell/in_place_navigation.js'
 
 declare global {
   interface Window {
-    __phone?: PhonePage['phone']
+    __phone?: WebPhone
   }
 }
 
 const root = document.querySelector<HTMLElement>('#web-phone')
 if (root) {
-  const page = new PhonePage(root)
-  window.__phone = page.phone
-  window.addEventListener('pagehide', () => void page.phone.stop())
-  void page.start()
+  const devices = new AudioDevices()
+  const tones = new TonePlayer()
+  const page = new PhonePage(root, { devices, tones })
+  const tabs = new PhoneTabs({
+    page,
+    createPhone: (listener) =>
+      new WebPhone({
+        credentialUrl: root.dataset.credentialUrl ?? '',
+        csrfToken: root.dataset.csrfToken ?? '',
+        devices,
+        tones,
+        listener,
+      }),
+    onHolder: (phone) => {
+      window.__phone = phone
+      window.addEventListener('pagehide', () => void phone.stop())
+      // Closing the tab that holds the phone ends its call: the browser asks first.
+      window.addEventListener('beforeunload', (event) => {
+        if (phone.snapshot.call === null) return
+        event.preventDefault()
+        event.returnValue = ''
+      })
+    },
+  })
+  // The customer pages (the account's security pages included) load in place beside the phone.
+  new InPlaceNavigation({ area: 'area-customer' }).start()
+  void page.start().then(() => tabs.start())
 }

@@ -1,14 +1,15 @@
-import { AudioDevices } from './audio_devices.js'
+import type { AudioDevices } from './audio_devices.js'
 import type { CallQuality } from './call_quality.js'
 import { normaliseDialled } from './dialled_number.js'
-import { TonePlayer } from './tone_player.js'
-import { WebPhone, type PhoneListener, type PhoneSnapshot, type WebPhoneLogin } from './web_phone.js'
+import { outcomeReason, type FailedCall } from './outcome_reason.js'
+import type { TonePlayer } from './tone_player.js'
+import type { PhoneControls, PhoneListener, PhoneSnapshot, PublicLogin } from './web_phone.js'
 
 /** Translated texts handed over by the page (PhoneController, phone.script.*). */
 type Texts = Record<string, string>
 
-/** How long a call's outcome (busy, ended ...) stays shown before the page shows "ready" again. */
-const OUTCOME_SHOWN_MS = 4000
+/** How long "call ended" stays shown; failures stay, with their reason, until dismissed. */
+const ENDED_SHOWN_MS = 4000
 
 function required<T extends Element>(root: ParentNode, selector: string): T {
   const element = root.querySelector<T>(selector)
@@ -28,40 +29,53 @@ function clock(milliseconds: number): string {
   return hours > 0 ? `${hours}:${minutes}:${seconds}` : `${minutes}:${seconds}`
 }
 
+/** Where the page's controls go: the WebPhone of this tab, or the one another tab holds. */
+export interface PhonePageOptions {
+  devices: AudioDevices
+  tones: TonePlayer
+}
+
 /**
- * The web phone page: binds the DOM of pages/customer/phone.edge to a WebPhone. The state is
- * mirrored into data attributes of #web-phone (data-phone-state, -registration, -outcome,
- * -last-status) for people's eyes via CSS and for the browser tests.
+ * The docked phone: binds the DOM of components/phone_dock.edge to the phone's controls. The
+ * state is mirrored into data attributes of #web-phone (data-phone-state, -registration, -outcome,
+ * -last-status, -role) for people's eyes via CSS and for the browser tests.
  */
 export class PhonePage implements PhoneListener {
-  readonly phone: WebPhone
+  #controls: PhoneControls | null = null
   readonly #root: HTMLElement
   readonly #texts: Texts
   readonly #defaultCountry: string
   readonly #echoNumber: string
-  readonly #devices = new AudioDevices()
-  readonly #tones = new TonePlayer()
+  readonly #devices: AudioDevices
+  readonly #tones: TonePlayer
   readonly #audio: HTMLAudioElement
   #snapshot: PhoneSnapshot | null = null
   #timer: ReturnType<typeof setInterval> | null = null
   #outcomeTimer: ReturnType<typeof setTimeout> | null = null
   #outcomeShown = false
   #notification: Notification | null = null
+  #loginSeen = ''
 
-  constructor(root: HTMLElement) {
+  constructor(root: HTMLElement, options: PhonePageOptions) {
     this.#root = root
     this.#texts = JSON.parse(root.dataset.texts ?? '{}') as Texts
     this.#defaultCountry = root.dataset.defaultCountry ?? 'DE'
     this.#echoNumber = root.dataset.echoNumber ?? '*43'
     this.#audio = required<HTMLAudioElement>(root, '#phone-remote-audio')
-    this.phone = new WebPhone({
-      credentialUrl: root.dataset.credentialUrl ?? '',
-      csrfToken: root.dataset.csrfToken ?? '',
-      devices: this.#devices,
-      tones: this.#tones,
-      listener: this,
-    })
+    this.#devices = options.devices
+    this.#tones = options.tones
     this.#bind()
+  }
+
+  get audio(): HTMLAudioElement {
+    return this.#audio
+  }
+
+  /** Holder: this tab's WebPhone; follower: commands to the tab that holds it. */
+  use(controls: PhoneControls, role: 'holder' | 'follower'): void {
+    this.#controls = controls
+    this.#root.dataset.phoneRole = role
+    required<HTMLElement>(this.#root, '#phone-other-tab').hidden = role !== 'follower'
   }
 
   async start(): Promise<void> {
@@ -69,7 +83,6 @@ export class PhonePage implements PhoneListener {
     this.#devices.onChange(() => void this.#fillDeviceLists())
     await this.#devices.applySpeaker(this.#audio)
     await this.#tones.setSink(this.#devices.speakerId)
-    await this.phone.start()
   }
 
   t(key: string, values: Record<string, string | number> = {}): string {
@@ -81,8 +94,10 @@ export class PhonePage implements PhoneListener {
   changed(snapshot: PhoneSnapshot): void {
     const previous = this.#snapshot
     this.#snapshot = snapshot
-    if (previous?.call && !snapshot.call) this.#showOutcome()
-    if (snapshot.call) this.#hideOutcome()
+    // sip.js may report the final answer just after the session ended: the outcome can change late.
+    const lateOutcome = this.#outcomeShown && snapshot.outcome !== previous?.outcome
+    if (!snapshot.call && (previous?.call || lateOutcome)) this.#showOutcome(snapshot)
+    if (snapshot.call && !previous?.call) this.#hideOutcome()
     this.#render()
     if (snapshot.call === 'incoming' && previous?.call !== 'incoming') this.#notifyIncoming(snapshot)
     if (snapshot.call !== 'incoming') this.#closeNotification()
@@ -90,7 +105,11 @@ export class PhonePage implements PhoneListener {
     if (snapshot.call === 'in-call' && previous?.call !== 'in-call') void this.#fillDeviceLists()
   }
 
-  login(login: WebPhoneLogin): void {
+  login(login: PublicLogin): void {
+    // Followers hear the login with every state; the choices are refilled when it changed only.
+    const seen = JSON.stringify(login)
+    if (seen === this.#loginSeen) return
+    this.#loginSeen = seen
     const select = required<HTMLSelectElement>(this.#root, '#phone-caller-id')
     const chosen = select.value || login.defaultCallerId
     select.replaceChildren()
@@ -191,19 +210,43 @@ export class PhonePage implements PhoneListener {
     return remote?.displayName ? `${remote.displayName} (${number})` : number
   }
 
-  #showOutcome(): void {
+  /** A failure stays shown, with its reason in words, until dismissed or the next call starts. */
+  #showOutcome(snapshot: PhoneSnapshot): void {
     this.#outcomeShown = true
     if (this.#outcomeTimer) clearTimeout(this.#outcomeTimer)
-    this.#outcomeTimer = setTimeout(() => {
-      this.#outcomeShown = false
-      this.#render()
-    }, OUTCOME_SHOWN_MS)
+    this.#outcomeTimer = null
+    const outcome = snapshot.outcome
+    if (!outcome || outcome === 'ended') {
+      this.#outcomeTimer = setTimeout(() => this.#dismissOutcome(), ENDED_SHOWN_MS)
+      return
+    }
+    const failed: FailedCall = {
+      outcome,
+      status: snapshot.lastStatus,
+      phrase: snapshot.lastReason,
+      dialled: snapshot.direction === 'outbound' ? (snapshot.remote?.number ?? null) : null,
+    }
+    const { reason, emergency } = outcomeReason(failed)
+    const words = this.t(reason.key, reason.values).replace(/\(\s*\)/, '').replace(/\s+\)/, ')')
+    const box = required<HTMLElement>(this.#root, '#phone-outcome')
+    box.dataset.reason = reason.key
+    box.dataset.emergency = String(emergency !== null)
+    required<HTMLElement>(box, '#phone-outcome-text').textContent = emergency
+      ? this.t('reason.emergency', { number: emergency, reason: words })
+      : words
+    box.hidden = false
   }
 
   #hideOutcome(): void {
     this.#outcomeShown = false
     if (this.#outcomeTimer) clearTimeout(this.#outcomeTimer)
     this.#outcomeTimer = null
+    required<HTMLElement>(this.#root, '#phone-outcome').hidden = true
+  }
+
+  #dismissOutcome(): void {
+    this.#hideOutcome()
+    this.#render()
   }
 
   // Input
@@ -224,21 +267,22 @@ export class PhonePage implements PhoneListener {
       const key = (event.target as HTMLElement).closest<HTMLButtonElement>('button[data-key]')?.dataset.key
       if (!key) return
       if (this.#snapshot?.call === 'in-call') {
-        this.phone.sendDtmf(key)
+        this.#controls?.sendDtmf(key)
       } else {
         number.value += key
         number.focus()
       }
     })
-    required<HTMLButtonElement>(root, '#phone-hangup').addEventListener('click', () => void this.phone.hangUp())
-    required<HTMLButtonElement>(root, '#phone-accept').addEventListener('click', () => void this.phone.accept())
-    required<HTMLButtonElement>(root, '#phone-reject').addEventListener('click', () => void this.phone.reject())
+    required<HTMLButtonElement>(root, '#phone-hangup').addEventListener('click', () => void this.#controls?.hangUp())
+    required<HTMLButtonElement>(root, '#phone-accept').addEventListener('click', () => void this.#controls?.accept())
+    required<HTMLButtonElement>(root, '#phone-reject').addEventListener('click', () => void this.#controls?.reject())
     required<HTMLButtonElement>(root, '#phone-mute').addEventListener('click', () =>
-      this.phone.setMuted(!this.#snapshot?.muted)
+      this.#controls?.setMuted(!this.#snapshot?.muted)
     )
-    required<HTMLButtonElement>(root, '#phone-hold').addEventListener('click', () => void this.phone.setHeld(!this.#snapshot?.held))
+    required<HTMLButtonElement>(root, '#phone-hold').addEventListener('click', () => void this.#controls?.setHeld(!this.#snapshot?.held))
+    required<HTMLButtonElement>(root, '#phone-outcome-dismiss').addEventListener('click', () => this.#dismissOutcome())
     required<HTMLSelectElement>(root, '#phone-microphone').addEventListener('change', (event) => {
-      void this.#devices.chooseMicrophone((event.target as HTMLSelectElement).value, this.phone.peerConnection)
+      void this.#devices.chooseMicrophone((event.target as HTMLSelectElement).value, this.#controls?.peerConnection)
     })
     required<HTMLSelectElement>(root, '#phone-speaker').addEventListener('change', (event) => {
       const id = (event.target as HTMLSelectElement).value
@@ -261,7 +305,7 @@ export class PhonePage implements PhoneListener {
     input.value = dialled.number
     const callerId = required<HTMLSelectElement>(this.#root, '#phone-caller-id').value || null
     const withhold = required<HTMLInputElement>(this.#root, '#phone-withhold').checked
-    await this.phone.call(dialled.number, { callerId, withhold })
+    await this.#controls?.call(dialled.number, { callerId, withhold })
   }
 
   #showNumberError(message: string | null): void {

@@ -31,12 +31,15 @@ export interface WebPhoneLogin {
   emergencyOnly: boolean
 }
 
+/** The login without its password: what the page shows and what other tabs may hear. */
+export type PublicLogin = Omit<WebPhoneLogin, 'password'>
+
 /** The phone's registration with our SIP server. */
 export type Registration = 'idle' | 'connecting' | 'registered' | 'unregistered' | 'disconnected' | 'logged-out'
 /** A call in progress. */
 export type CallState = 'calling' | 'ringing' | 'incoming' | 'in-call' | 'on-hold'
 /** How the last call ended, shown until the next one. */
-export type CallOutcome = 'ended' | 'busy' | 'unreachable' | 'refused' | 'failed' | 'no-microphone'
+export type CallOutcome = 'ended' | 'busy' | 'unreachable' | 'refused' | 'failed' | 'connection-lost' | 'no-microphone'
 
 export interface PhoneSnapshot {
   registration: Registration
@@ -55,7 +58,7 @@ export interface PhoneSnapshot {
 
 export interface PhoneListener {
   changed(snapshot: PhoneSnapshot): void
-  login(login: WebPhoneLogin): void
+  login(login: PublicLogin): void
   remoteStream(stream: MediaStream): void
   quality(quality: CallQuality | null): void
 }
@@ -65,6 +68,18 @@ export interface PlaceCallOptions {
   callerId: string | null
   /** CLIR for this call: `Privacy: id`; `Privacy: none` asks to show the number despite a CLIR default. */
   withhold: boolean
+}
+
+/** What the page can ask of a phone: WebPhone itself, or a proxy to the tab that holds it. */
+export interface PhoneControls {
+  call(target: string, options: PlaceCallOptions): Promise<void>
+  hangUp(): Promise<void>
+  accept(): Promise<void>
+  reject(): Promise<void>
+  setMuted(muted: boolean): void
+  setHeld(held: boolean): Promise<void>
+  sendDtmf(tone: string): boolean
+  readonly peerConnection: RTCPeerConnection | undefined
 }
 
 export interface WebPhoneOptions {
@@ -97,7 +112,7 @@ class LoggedOut extends Error {}
  * from the server, and at most one call at a time. It reports plain snapshots; the page (ui.ts)
  * draws them.
  */
-export class WebPhone {
+export class WebPhone implements PhoneControls {
   #options: WebPhoneOptions
   #login: WebPhoneLogin | null = null
   #userAgent: UserAgent | null = null
@@ -130,7 +145,7 @@ export class WebPhone {
     return { ...this.#snapshot }
   }
 
-  get login(): Omit<WebPhoneLogin, 'password'> | null {
+  get login(): PublicLogin | null {
     if (!this.#login) return null
     const { password: _password, ...rest } = this.#login
     return rest
@@ -273,7 +288,7 @@ export class WebPhone {
       return
     }
     this.#login = login
-    this.#options.listener.login(login)
+    this.#options.listener.login(this.login!)
     const secure = location.protocol === 'https:'
     const userAgent = new UserAgent({
       uri: UserAgent.makeURI(login.aor),
@@ -344,10 +359,55 @@ export class WebPhone {
 
   #connectionLost(): void {
     if (this.#stopped) return
+    const userAgent = this.#userAgent
+    const session = this.#session
+    if (userAgent && session?.state === SessionState.Established) {
+      void this.#resumeCall(userAgent, session)
+      return
+    }
     this.#endCallLocally()
     void this.#teardownUserAgent(false)
     this.#update({ registration: 'disconnected' })
     this.#scheduleReconnect()
+  }
+
+  /**
+   * The socket dropped during a call: the server keeps the call for a few seconds
+   * (WEBPHONE_RECONNECT_GRACE_SECONDS) and the audio runs on beside the socket. Reconnect at once,
+   * register again and send an in-dialog request, which moves the call to the new socket;
+   * otherwise the call is lost.
+   */
+  async #resumeCall(userAgent: UserAgent, session: Session): Promise<void> {
+    this.#update({ registration: 'disconnected' })
+    let reconnected = false
+    try {
+      await userAgent.reconnect()
+      const registerer = this.#registerer
+      if (!registerer) throw new Error('not registered')
+      // The registerer still counts itself registered, so its state does not change: listen here.
+      await new Promise<void>((resolve, reject) => {
+        registerer
+          .register({ requestDelegate: { onAccept: () => resolve(), onReject: () => reject(new Error('REGISTER refused')) } })
+          .catch(reject)
+      })
+      reconnected = true
+      this.#update({ registration: 'registered' })
+      // Any in-dialog request over the new socket moves the call there; an empty INFO leaves the
+      // media alone. 481: the server ended the call meanwhile (its socket was closed, not dropped).
+      const moved = await new Promise<boolean>((resolve, reject) => {
+        session
+          .info({ requestDelegate: { onAccept: () => resolve(true), onReject: () => resolve(false) } })
+          .catch(reject)
+      })
+      if (!moved) this.#endCallLocally()
+    } catch {
+      if (userAgent !== this.#userAgent || this.#stopped) return
+      this.#endCallLocally()
+      if (reconnected) return
+      void this.#teardownUserAgent(false)
+      this.#update({ registration: 'disconnected' })
+      this.#scheduleReconnect()
+    }
   }
 
   #scheduleReconnect(): void {
@@ -473,7 +533,7 @@ export class WebPhone {
   #endCallLocally(): void {
     const session = this.#session
     if (!session) return
-    this.#update({ outcome: 'failed' })
+    this.#update({ outcome: 'connection-lost' })
     session.dispose().catch(() => {})
   }
 

@@ -29,7 +29,7 @@ test.group('Web phone in the browser: placing calls', (group) => {
     await created.cleanup()
   })
 
-  test('the INVITE carries the E.164 target, the chosen caller ID, CLIR and a G.711-only offer; busy and refusals are shown', async ({
+  test('the INVITE carries the E.164 target, the chosen caller ID, CLIR and a G.711-only offer; busy, unreachable, refusals and a failed emergency call show their reason until dismissed', async ({
     assert,
   }) => {
     const company = await uniqueCompany(created)
@@ -63,6 +63,13 @@ test.group('Web phone in the browser: placing calls', (group) => {
     await page.waitForSelector('#web-phone[data-phone-state="busy"]', { timeout: 15_000 })
     assert.equal(await page.getAttribute('#web-phone', 'data-phone-last-status'), '486')
     assert.equal((await page.textContent('#phone-status'))?.trim(), 'Besetzt')
+    assert.equal(await page.textContent('#phone-outcome-text'), 'Die Gegenstelle ist besetzt. Versuchen Sie es später noch einmal.')
+    // The reason stays until dismissed (it used to vanish after 4 s).
+    await new Promise((resolve) => setTimeout(resolve, 4500))
+    assert.isTrue(await page.locator('#phone-outcome').isVisible(), 'the reason is still shown')
+    assert.equal(await page.getAttribute('#web-phone', 'data-phone-state'), 'busy')
+    await page.click('#phone-outcome-dismiss')
+    assert.isFalse(await page.locator('#phone-outcome').isVisible())
 
     assert.lengthOf(invites, 1)
     const request = invites[0].request
@@ -82,12 +89,33 @@ test.group('Web phone in the browser: placing calls', (group) => {
     await page.click('#phone-call')
     await page.waitForSelector('#web-phone[data-phone-state="refused"]', { timeout: 15_000 })
     assert.include(await page.textContent('#phone-status'), 'Company suspended')
+    assert.equal(await page.textContent('#phone-outcome-text'), 'Der Anruf wurde abgelehnt (403 Company suspended).')
     assert.equal(invites[1].request.headers.get('Privacy'), 'none')
+
+    // A new call clears the last reason by itself; the B2BUA's own phrases are put in words.
+    answer = (invite) => invite.reject(403, { reason: 'No EU carrier serves this number (EU-only data residency)' })
+    await page.click('#phone-call')
+    await page.waitForSelector('#web-phone[data-phone-outcome="refused"][data-phone-last-status="403"] #phone-outcome[data-reason="reason.eu_only"]', { timeout: 15_000 })
+    assert.include(await page.textContent('#phone-outcome-text'), 'Kein Netzbetreiber in der EU bedient diese Nummer')
+    await page.click('#phone-outcome-dismiss')
 
     answer = (invite) => invite.reject(480)
     await page.waitForSelector(REGISTERED, { timeout: 10_000 })
     await page.click('#phone-call')
     await page.waitForSelector('#web-phone[data-phone-state="unreachable"]', { timeout: 15_000 })
     assert.equal((await page.textContent('#phone-status'))?.trim(), 'Nicht erreichbar')
+    assert.equal(await page.textContent('#phone-outcome-text'), 'Niemand hat abgenommen, oder die Gegenstelle ist gerade nicht erreichbar.')
+    await page.click('#phone-outcome-dismiss')
+
+    // A failed emergency call says so and what to do instead.
+    answer = (invite) => invite.reject(503, { reason: 'No carrier available' })
+    await page.fill('#phone-number', '112')
+    await page.click('#phone-call')
+    await page.waitForSelector('#web-phone[data-phone-state="unreachable"] #phone-outcome[data-emergency="true"]', { timeout: 15_000 })
+    assert.equal(
+      await page.textContent('#phone-outcome-text'),
+      'Der Notruf 112 konnte nicht verbunden werden: Kein Netzbetreiber hat den Anruf angenommen. Bitte versuchen Sie es in einigen Minuten noch einmal. Rufen Sie sofort über ein anderes Telefon (zum Beispiel ein Mobiltelefon) die 112 an.'
+    )
+    assert.equal((invites.at(-1)!.request.uri as SipUri).user, '112')
   }).timeout(90_000)
 })

@@ -51,6 +51,24 @@ test.group('Web phone page', (group) => {
     page.assertStatus(403)
     assert.notInclude((await client.get('/app').loginAs(user)).text(), 'href="/app/phone"')
   })
+
+  test('the phone is docked beside every customer page, outside the swapped <main>; not without calls.place', async ({ client, assert }) => {
+    const user = await makeUser('member')
+    for (const path of ['/app', '/app/calls', '/app/devices', '/app/phone/settings', '/app/sub-processors']) {
+      const html = (await client.get(path).loginAs(user)).text()
+      assert.match(html, /<body class="area-customer has-phone-dock">/, path)
+      assert.match(html, /<\/main>\s*<link[^>]+phone\.css[\s\S]*<aside class="card phone phone-dock" id="web-phone"/, path)
+      assert.include(html, 'resources/js/phone/main.ts', path)
+      assert.include(html, 'id="phone-outcome-dismiss"', path)
+    }
+    const role = await Role.findByOrFail('name', 'member')
+    const permission = await Permission.findByOrFail('name', 'calls.place')
+    await db.from('role_permissions').where({ role_id: role.id, permission_id: permission.id }).delete()
+    const html = (await client.get('/app/calls').loginAs(user)).text()
+    assert.notInclude(html, 'id="web-phone"')
+    assert.notInclude(html, 'has-phone-dock')
+    assert.notInclude(html, 'resources/js/phone/main.ts')
+  })
 })
 
 test.group('Phone settings', (group) => {

@@ -228,6 +228,11 @@ export default class SipDialog {
     return this.#remoteTarget
   }
 
+  /** The client connection (a SIP WebSocket) requests to the peer go over, when it has one. */
+  get flowConnectionId(): string | undefined {
+    return this.#flow?.connectionId
+  }
+
   get routeSet(): readonly NameAddress[] {
     return this.#routeSet
   }
@@ -296,6 +301,7 @@ export default class SipDialog {
       return
     }
     this.#remoteSeq = sequence
+    this.#followFlow(transaction.destination)
     switch (request.method) {
       case 'BYE':
         this.#receiveBye(incoming)
@@ -309,7 +315,8 @@ export default class SipDialog {
       default:
         if (this.delegate.onRequest) {
           this.delegate.onRequest(incoming)
-        } else if (request.method === 'OPTIONS') {
+        } else if (request.method === 'OPTIONS' || (request.method === 'INFO' && request.body.length === 0)) {
+          // OPTIONS and an empty INFO (a keep-alive; a reconnected web phone moving its call) need no application.
           incoming.respond(200)
         } else {
           incoming.respond(405)
@@ -805,6 +812,16 @@ export default class SipDialog {
       routes: [...this.#routeSet.slice(1), new NameAddress(this.#remoteTarget)],
       hop: first.uri,
     }
+  }
+
+  /**
+   * A WebSocket client that reconnected (its old socket dropped) sends its next in-dialog request
+   * over the new one; RFC 7118 clients have no other address, so the dialog follows it there.
+   */
+  #followFlow(source: SipDestination): void {
+    const flow = this.#flow
+    if (!flow?.connectionId || !source.connectionId || source.connectionId === flow.connectionId) return
+    if ((flow.protocol === 'ws' || flow.protocol === 'wss') && source.protocol === flow.protocol) this.#flow = source
   }
 
   /**

@@ -52,6 +52,8 @@ export interface ClosedConnection {
   connectionId: string
   address: string
   port: number
+  /** The peer closed it with a close frame (WebSocket); false when it dropped or we closed it. */
+  clean: boolean
 }
 
 /** Counters for health displays and tests. */
@@ -283,6 +285,7 @@ export default class SipTransportLayer {
       connectionId: connection.id,
       address: connection.remoteAddress,
       port: connection.remotePort,
+      clean: connection.closedCleanly ?? false,
     }
     for (const listener of this.#closeListeners) {
       try {

@@ -8,6 +8,8 @@ export interface StreamConnection {
   readonly remoteAddress: string
   readonly remotePort: number
   readonly closed: boolean
+  /** WebSocket: the peer closed with a close frame rather than dropping the connection. */
+  readonly closedCleanly?: boolean
   write(bytes: Buffer): void
   /** Closes the connection; `onClose` listeners run once. */
   close(): void

@@ -35,6 +35,7 @@ export default class WebSocketConnection implements StreamConnection {
   readonly #socket: WebSocket
   readonly #options: WebSocketConnectionOptions
   readonly #close: CloseSignal
+  #closedCleanly = false
 
   constructor(socket: WebSocket, options: WebSocketConnectionOptions) {
     this.id = `ws-${randomToken()}`
@@ -46,11 +47,20 @@ export default class WebSocketConnection implements StreamConnection {
     this.#close = new CloseSignal((error) => this.#options.onError(error, this))
     socket.on('message', (data: RawData) => this.#onMessage(data))
     socket.on('error', (error) => this.#options.onError(error, this))
-    socket.on('close', () => this.#close.fire())
+    socket.on('close', (code: number) => {
+      // 1006: the socket went away without a close frame (network loss, a killed browser).
+      if (!this.#close.closed) this.#closedCleanly = code !== 1006
+      this.#close.fire()
+    })
   }
 
   get closed(): boolean {
     return this.#close.closed
+  }
+
+  /** The client closed with a close frame (a tab closed); false when dropped or closed by us. */
+  get closedCleanly(): boolean {
+    return this.#closedCleanly
   }
 
   write(bytes: Buffer): void {

@@ -1,0 +1,62 @@
+import type { I18n } from '@adonisjs/i18n'
+
+/** Texts the docked phone's script shows (states, failure reasons, notification), from phone.script.*. */
+const SCRIPT_TEXTS = [
+  'state.connecting',
+  'state.registered',
+  'state.unregistered',
+  'state.disconnected',
+  'state.logged_out',
+  'state.calling',
+  'state.ringing',
+  'state.incoming',
+  'state.in_call',
+  'state.on_hold',
+  'state.busy',
+  'state.unreachable',
+  'state.refused',
+  'state.ended',
+  'state.failed',
+  'state.connection_lost',
+  'state.no_microphone',
+  'reason.busy',
+  'reason.no_answer',
+  'reason.not_found',
+  'reason.invalid_number',
+  'reason.no_carrier',
+  'reason.unavailable',
+  'reason.objected',
+  'reason.eu_only',
+  'reason.user_disabled',
+  'reason.account_inactive',
+  'reason.forbidden',
+  'reason.codec',
+  'reason.connection_lost',
+  'reason.no_microphone',
+  'reason.other',
+  'reason.emergency',
+  'error.invalid_number',
+  'error.credential',
+  'notification.title',
+  'notification.body',
+  'notification.withheld',
+  'quality.good',
+  'quality.fair',
+  'quality.poor',
+  'quality.summary',
+  'device.default',
+  'hold',
+  'resume',
+  'mute',
+  'unmute',
+] as const
+
+/** The script fills these placeholders itself; ICU must leave them in the text. */
+const SCRIPT_PLACEHOLDERS = Object.fromEntries(
+  ['reason', 'caller', 'mos', 'loss', 'jitter', 'rtt', 'status', 'number'].map((name) => [name, `{${name}}`])
+)
+
+/** The phone's script texts in the request's language, as JSON for a data attribute. */
+export function phoneScriptTexts(i18n: I18n): string {
+  return JSON.stringify(Object.fromEntries(SCRIPT_TEXTS.map((key) => [key, i18n.t(`phone.script.${key}`, SCRIPT_PLACEHOLDERS)])))
+}

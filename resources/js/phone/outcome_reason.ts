@@ -1,0 +1,62 @@
+/*
+ * Why a call did not connect, in words: the page shows this until the user dismisses it. Plain
+ * TypeScript without DOM use (unit-tested in tests/unit/calls/phone/outcome_reason.spec.ts).
+ */
+import { EMERGENCY_NUMBERS } from './dialled_number.js'
+
+export interface FailedCall {
+  outcome: 'busy' | 'unreachable' | 'refused' | 'failed' | 'connection-lost' | 'no-microphone'
+  /** The SIP final status and reason phrase, when the server answered. */
+  status: number | null
+  phrase: string | null
+  /** The number that was dialled (outbound calls). */
+  dialled: string | null
+}
+
+/** A text key of phone.script.* and the values of its placeholders. */
+export interface ReasonText {
+  key: string
+  values: Record<string, string>
+}
+
+/** The B2BUA's own reason phrases (app/calls/b2bua/b2bua.ts, the call gates) and what they mean. */
+const SERVER_PHRASES: Array<[RegExp, string]> = [
+  [/^No EU carrier/i, 'reason.eu_only'],
+  [/^No carrier you accepted/i, 'reason.objected'],
+  [/^No carrier available/i, 'reason.no_carrier'],
+  [/^User disabled/i, 'reason.user_disabled'],
+  [/^Account not active/i, 'reason.account_inactive'],
+  [/^(Shutting down|Starting)$/i, 'reason.unavailable'],
+  [/^Invalid number/i, 'reason.invalid_number'],
+  [/^No route to this number/i, 'reason.not_found'],
+]
+
+function byStatus(status: number | null, outcome: FailedCall['outcome']): string {
+  if (outcome === 'no-microphone') return 'reason.no_microphone'
+  if (outcome === 'connection-lost') return 'reason.connection_lost'
+  if (status === null) return 'reason.other'
+  if (status === 486 || status === 600) return 'reason.busy'
+  if (status === 480 || status === 408) return 'reason.no_answer'
+  if (status === 404 || status === 410 || status === 604) return 'reason.not_found'
+  if (status === 484) return 'reason.invalid_number'
+  if (status === 503) return 'reason.no_carrier'
+  if (status === 488 || status === 606) return 'reason.codec'
+  if (status === 403 || status === 603) return 'reason.forbidden'
+  return 'reason.other'
+}
+
+export function isEmergency(dialled: string | null): boolean {
+  return dialled !== null && (EMERGENCY_NUMBERS as readonly string[]).includes(dialled)
+}
+
+/**
+ * The reason for a failed call: the server's known phrases first (they say more than the status),
+ * then the status. A failed emergency call wraps the reason in the advice to use another phone.
+ */
+export function outcomeReason(call: FailedCall): { reason: ReasonText; emergency: string | null } {
+  const phrase = call.phrase?.trim() ?? ''
+  const known = call.status !== null ? SERVER_PHRASES.find(([pattern]) => pattern.test(phrase))?.[1] : undefined
+  const key = known ?? byStatus(call.status, call.outcome)
+  const reason = { key, values: { status: call.status === null ? '' : String(call.status), reason: phrase } }
+  return { reason, emergency: isEmergency(call.dialled) ? call.dialled : null }
+}

@@ -1,0 +1,40 @@
+import { test } from '@japa/runner'
+// Browser code (bundled by Vite) has no subpath import; it is plain TypeScript without DOM use here.
+import { outcomeReason } from '../../../../resources/js/phone/outcome_reason.js'
+
+test.group('Web phone: why a call failed', () => {
+  test('busy, unreachable and refusals get a reason in words, the server’s known phrases first', ({ assert }) => {
+    const cases: Array<[number | null, string | null, 'busy' | 'unreachable' | 'refused' | 'failed' | 'connection-lost', string]> = [
+      [486, 'Busy Here', 'busy', 'reason.busy'],
+      [480, 'Temporarily Unavailable', 'unreachable', 'reason.no_answer'],
+      [404, 'No route to this number', 'unreachable', 'reason.not_found'],
+      [503, 'No carrier available', 'unreachable', 'reason.no_carrier'],
+      [503, 'Shutting down', 'unreachable', 'reason.unavailable'],
+      [403, 'No EU carrier serves this number (EU-only data residency)', 'refused', 'reason.eu_only'],
+      [403, 'No carrier you accepted serves this number', 'refused', 'reason.objected'],
+      [403, 'Account not active', 'refused', 'reason.account_inactive'],
+      [403, 'User disabled', 'refused', 'reason.user_disabled'],
+      [484, 'Invalid number', 'refused', 'reason.invalid_number'],
+      [403, 'Company suspended', 'refused', 'reason.forbidden'],
+      [488, 'Not Acceptable Here', 'refused', 'reason.codec'],
+      [500, 'Server Internal Error', 'refused', 'reason.other'],
+      [null, null, 'connection-lost', 'reason.connection_lost'],
+      [null, null, 'failed', 'reason.other'],
+    ]
+    for (const [status, phrase, outcome, key] of cases) {
+      const { reason, emergency } = outcomeReason({ outcome, status, phrase, dialled: '+493012345678' })
+      assert.equal(reason.key, key, `${status} ${phrase}`)
+      assert.isNull(emergency)
+    }
+    const refused = outcomeReason({ outcome: 'refused', status: 403, phrase: 'Company suspended', dialled: null })
+    assert.deepEqual(refused.reason.values, { status: '403', reason: 'Company suspended' })
+  })
+
+  test('a failed emergency call is marked so the page can tell the user to use another phone', ({ assert }) => {
+    const { reason, emergency } = outcomeReason({ outcome: 'unreachable', status: 503, phrase: 'No carrier available', dialled: '112' })
+    assert.equal(emergency, '112')
+    assert.equal(reason.key, 'reason.no_carrier')
+    assert.equal(outcomeReason({ outcome: 'no-microphone', status: null, phrase: null, dialled: '110' }).emergency, '110')
+    assert.equal(outcomeReason({ outcome: 'no-microphone', status: null, phrase: null, dialled: '110' }).reason.key, 'reason.no_microphone')
+  })
+})

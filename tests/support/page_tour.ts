@@ -35,6 +35,9 @@ const NOT_PAGES = new Set([
   '/admin/routes',
 ])
 
+/** Phones (iPhone 12-15 class) and a common laptop. */
+export const WIDTHS = [1280, 390] as const
+
 export interface Stop {
   /** The context (who) that opens the page. */
   who: 'visitor' | 'owner' | 'member' | 'staff' | 'staff_at_2fa'
@@ -186,6 +189,47 @@ export class PageTour {
     await db.from('users').where('id', this.#member.id).update({ totp_secret: null, totp_enabled_at: null })
   }
 
+  #walk: Promise<{ words: string[]; layout: string[] }> | null = null
+
+  /**
+   * Opens every stop once per language and collects what is wrong: raw keys and template syntax
+   * in the visible text (`words`), and at each width a page wider than the screen or an element
+   * sticking out of its card (`layout`, with a screenshot in tmp/screens).
+   */
+  walk() {
+    this.#walk ??= this.#walkAll()
+    return this.#walk
+  }
+
+  async #walkAll() {
+    const words: string[] = []
+    const layout: string[] = []
+    for (const language of LANGUAGES) {
+      for (const who of this.contexts.keys()) await this.speak(who, language)
+      for (const stop of this.stops) {
+        const page = await this.open(stop)
+        const where = `${stop.who} ${stop.path} [${language}]`
+        const lang = await page.getAttribute('html', 'lang')
+        if (lang !== language) words.push(`${where}: html lang is ${lang}`)
+        const text = await page.innerText('body')
+        for (const marker of RAW_MARKERS) {
+          const at = text.indexOf(marker)
+          if (at >= 0) words.push(`${where}: "${text.slice(Math.max(0, at - 40), at + 60).replace(/\s+/g, ' ')}"`)
+        }
+        for (const width of WIDTHS) {
+          await page.setViewportSize({ width, height: 800 })
+          const found = await page.evaluate(measureOverflow, width)
+          if (found.scrollWidth > width || found.spills.length) {
+            const shot = await this.screenshot(page, `layout-${stop.who}-${stop.path}-${language}-${width}`)
+            layout.push(`${where} at ${width}px: page ${found.scrollWidth}px wide; out of the screen: ${found.wide.join(', ')}; out of the card: ${found.spills.join(', ')} (${shot})`)
+          }
+        }
+        await page.setViewportSize({ width: WIDTHS[0], height: 800 })
+      }
+    }
+    return { words, layout }
+  }
+
   /** Switches a context's language the way the DE/EN links do (the cookie). */
   async speak(who: Stop['who'], language: Language) {
     const baseURL = `http://${process.env.HOST}:${process.env.PORT}`
@@ -228,4 +272,28 @@ export class PageTour {
     await this.created.cleanup()
     this.#restoreCarriers?.()
   }
+}
+
+/** Runs in the page: the document's width, the outermost elements beyond the screen and those beyond their card. */
+function measureOverflow(width: number) {
+  const document = (globalThis as any).document
+  const describe = (element: any) =>
+    `${element.tagName.toLowerCase()}${element.id ? '#' + element.id : ''} "${String(element.textContent).trim().slice(0, 30)}"`
+  const all: any[] = [...document.querySelectorAll('body *')]
+  const wide = all
+    .filter((element) => element.getBoundingClientRect().right > width + 1)
+    .filter((element) => !(element.parentElement && element.parentElement.getBoundingClientRect().right > width + 1))
+    .slice(0, 3)
+    .map(describe)
+  const spills: string[] = []
+  for (const card of document.querySelectorAll('main .card')) {
+    const box = card.getBoundingClientRect()
+    for (const element of card.querySelectorAll('*')) {
+      // A table's own scroll box may hold more than the card shows
+      if (element.closest('.table-scroll')) continue
+      const rect = element.getBoundingClientRect()
+      if (rect.width > 0 && rect.right > box.right + 1) spills.push(describe(element))
+    }
+  }
+  return { scrollWidth: document.documentElement.scrollWidth as number, wide, spills: spills.slice(0, 3) }
 }

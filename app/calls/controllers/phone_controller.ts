@@ -54,6 +54,7 @@ export default class PhoneController {
     return view.render('pages/customer/phone', {
       defaultCountry: company.country,
       echoNumber: ECHO_TEST_NUMBER,
+      companyStatus: company.status,
       texts: JSON.stringify(texts),
     })
   }

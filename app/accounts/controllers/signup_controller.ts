@@ -12,9 +12,9 @@ export default class SignupController {
     return view.render('pages/auth/signup', { countries: EU_COUNTRIES })
   }
 
-  async store({ request, response, auth }: HttpContext) {
+  async store({ request, response, auth, i18n }: HttpContext) {
     const data = await request.validateUsing(signupValidator)
-    const { owner } = await this.companies.signUp(data, request.ip())
+    const { owner } = await this.companies.signUp(data, request.ip(), i18n.locale)
     await auth.use('web').login(owner)
     return response.redirect().toRoute('customer.dashboard')
   }

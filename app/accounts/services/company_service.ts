@@ -5,6 +5,8 @@ import Company, { type CompanyStatus } from '#accounts/models/company'
 import User from '#accounts/models/user'
 import RoleService from '#accounts/services/role_service'
 import AuditLog from '#accounts/services/audit_log'
+import CompanyStatusMailJob, { type CompanyStatusMail } from '#accounts/jobs/company_status_mail_job'
+import queue from '#core/services/queue'
 
 export interface SignupData {
   legal_name: string
@@ -31,11 +33,20 @@ const TRANSITIONS: Record<CompanyStatus, CompanyStatus[]> = {
   terminated: [],
 }
 
+/** The review's outcomes the owners are mailed about (suspending and re-activating are not mailed here). */
+const STATUS_MAILS: Partial<Record<`${CompanyStatus}->${CompanyStatus}`, CompanyStatusMail>> = {
+  'pending->active': 'approved',
+  'pending->terminated': 'rejected',
+}
+
 export class InvalidStatusTransition extends Error {}
 
 export default class CompanyService {
-  /** Creates the company (pending) and its owner in one transaction. */
-  async signUp(data: SignupData, ip: string) {
+  /**
+   * Creates the company (pending) and its owner in one transaction; the owner's language is the
+   * one the sign-up page was shown in (their mails follow it).
+   */
+  async signUp(data: SignupData, ip: string, locale = 'de') {
     const ownerRole = await RoleService.findByName('owner')
     const { company, owner } = await db.transaction(async (trx) => {
       const company = await Company.create(
@@ -65,7 +76,7 @@ export default class CompanyService {
           fullName: data.full_name,
           email: data.email,
           password: data.password,
-          locale: 'de',
+          locale,
         },
         { client: trx }
       )
@@ -78,6 +89,7 @@ export default class CompanyService {
       target: { type: 'company', id: company.id },
       ip,
     })
+    await queue.dispatch(new CompanyStatusMailJob(), { companyId: company.id, mail: 'received' })
     return { company, owner }
   }
 
@@ -103,6 +115,8 @@ export default class CompanyService {
       ip,
     })
     await emitter.emit('company:status_changed', { companyId: company.id, from, to: status })
+    const mail = STATUS_MAILS[`${from}->${status}`]
+    if (mail) await queue.dispatch(new CompanyStatusMailJob(), { companyId: company.id, mail })
     return company
   }
 }

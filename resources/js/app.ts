@@ -16,3 +16,18 @@ menuToggle?.addEventListener('click', () => {
   menuToggle.setAttribute('aria-expanded', String(open))
   siteMenu?.classList.toggle('open', open)
 })
+
+// Copy buttons (devices page): shown only where the browser lets a page write the clipboard
+if (navigator.clipboard) {
+  document.querySelectorAll<HTMLButtonElement>('button.copy[data-copy]').forEach((button) => {
+    const label = button.textContent
+    button.hidden = false
+    button.addEventListener('click', async () => {
+      const source = document.querySelector(button.dataset.copy ?? '')
+      if (!source?.textContent) return
+      await navigator.clipboard.writeText(source.textContent.trim())
+      button.textContent = button.dataset.copied ?? label
+      setTimeout(() => (button.textContent = label), 2000)
+    })
+  })
+}

@@ -3,7 +3,7 @@ import vine from '@vinejs/vine'
 import type { HttpContext } from '@adonisjs/core/http'
 import SipDevice from '#calls/models/sip_device'
 import SipDeviceService from '#calls/services/sip_device_service'
-import { configuredRealm } from '#calls/sip/registrar/registrar_settings'
+import DeviceSetupService from '#calls/services/device_setup_service'
 
 const deviceValidator = vine.create({
   label: vine.string().trim().minLength(1).maxLength(100),
@@ -12,12 +12,15 @@ const deviceValidator = vine.create({
 /** A user's own SIP phones: added with a generated login shown once, listed, revoked. */
 @inject()
 export default class DevicesController {
-  constructor(protected devices: SipDeviceService) {}
+  constructor(
+    protected devices: SipDeviceService,
+    protected setup: DeviceSetupService
+  ) {}
 
   async index({ view, bouncer, auth }: HttpContext) {
     await bouncer.authorize('permission', 'calls.place')
     const devices = await this.devices.listForUser(auth.getUserOrFail().id)
-    return view.render('pages/customer/devices', { devices, server: configuredRealm(), created: null })
+    return view.render('pages/customer/devices', { devices, setup: await this.setup.describe(), created: null })
   }
 
   /** Renders the page with the password instead of redirecting: it is never stored, not even in the session. */
@@ -27,7 +30,7 @@ export default class DevicesController {
     const { label } = await request.validateUsing(deviceValidator)
     const created = await this.devices.create(user, label, { ip: request.ip() })
     const devices = await this.devices.listForUser(user.id)
-    return view.render('pages/customer/devices', { devices, server: configuredRealm(), created })
+    return view.render('pages/customer/devices', { devices, setup: await this.setup.describe(), created })
   }
 
   async destroy({ bouncer, auth, request, response, params, session, i18n }: HttpContext) {

@@ -86,3 +86,27 @@ test.group('Words instead of raw values', (group) => {
     assert.include(admin, '+49 30 123456789')
   })
 })
+
+test.group('Audit action labels', () => {
+  test('every audit action the code records has a German and an English label', async ({ assert }) => {
+    const { readdir, readFile } = await import('node:fs/promises')
+    const app = (await import('@adonisjs/core/services/app')).default
+    const files = (await readdir(app.makePath('app'), { recursive: true })).filter((file) => file.endsWith('.ts'))
+    const actions = new Set<string>()
+    for (const file of files) {
+      const source = await readFile(app.makePath('app', file), 'utf8')
+      // `action: 'x.y'`, `#audit(trx, 'x.y'`, `? 'user.disabled' : 'user.enabled'` and the AuditAction union
+      for (const match of source.matchAll(/action: '([a-z0-9_]+(?:\.[a-z0-9_]+)+)'/g)) actions.add(match[1])
+      for (const match of source.matchAll(/#audit\((?:trx, )?'([a-z0-9_.]+)'/g)) actions.add(match[1])
+      for (const match of source.matchAll(/\? '(user\.[a-z]+)' : '(user\.[a-z]+)'/g)) actions.add(match[1]).add(match[2])
+      const union = /export type AuditAction =([\s\S]*?)\(string & \{\}\)/.exec(source)?.[1] ?? ''
+      for (const match of union.matchAll(/\| '([a-z0-9_.]+)'/g)) actions.add(match[1])
+    }
+    assert.isAbove(actions.size, 30)
+    for (const locale of ['de', 'en']) {
+      const i18n = i18nManager.locale(locale)
+      const missing = [...actions].filter((action) => !i18n.hasMessage(`audit.actions.${action}`))
+      assert.deepEqual(missing, [], `${locale}: audit actions without a label`)
+    }
+  })
+})

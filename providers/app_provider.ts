@@ -46,10 +46,11 @@ export default class AppProvider {
   /** Edge helpers that turn stored values into words and formatted numbers (app/core/formatting.ts). */
   async boot() {
     const { default: edge } = await import('edge.js')
-    const { countryName, phoneNumber, formatCount } = await import('#core/formatting')
+    const { countryName, phoneNumber, formatCount, formatDate } = await import('#core/formatting')
     edge.global('countryName', countryName)
     edge.global('phoneNumber', phoneNumber)
     edge.global('formatCount', formatCount)
+    edge.global('formatDate', formatDate)
   }
 
   async ready() {

@@ -1,4 +1,5 @@
 import { parsePhoneNumberFromString } from 'libphonenumber-js'
+import type { DateTime } from 'luxon'
 
 /**
  * Values as people read them, in the page's language: country names instead of ISO codes, phone
@@ -41,4 +42,9 @@ export function formatCount(value: number | string | null | undefined, locale: s
   if (value === null || value === undefined || value === '') return ''
   const number = Number(value)
   return Number.isFinite(number) ? new Intl.NumberFormat(locale).format(number) : String(value)
+}
+
+/** A day as people write it: "01.12.2026" / "Dec 1, 2026". */
+export function formatDate(value: DateTime | null | undefined, locale: string): string {
+  return value ? value.setLocale(locale).toLocaleString({ dateStyle: 'medium' }) : ''
 }

@@ -25,7 +25,7 @@ export default class AuditController {
     entries.baseUrl('/admin/audit')
     entries.queryString(request.qs())
     const presenter = new AuditPresenter(i18n)
-    return view.render('pages/admin/audit', { entries, lines: entries.all().map((entry) => presenter.present(entry)), filters })
+    return view.render('pages/admin/audit', { entries, lines: await presenter.presentAll(entries.all()), filters })
   }
 
   /** Customer admins: only their company's entries. */
@@ -37,6 +37,6 @@ export default class AuditController {
     entries.baseUrl('/app/audit')
     entries.queryString(request.qs())
     const presenter = new AuditPresenter(i18n)
-    return view.render('pages/customer/audit', { entries, lines: entries.all().map((entry) => presenter.present(entry)), filters })
+    return view.render('pages/customer/audit', { entries, lines: await presenter.presentAll(entries.all()), filters })
   }
 }

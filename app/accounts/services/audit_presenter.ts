@@ -1,5 +1,6 @@
 import type { I18n } from '@adonisjs/i18n'
 import type AuditEntry from '#accounts/models/audit_entry'
+import Company from '#accounts/models/company'
 import { COMPANY_STATUSES } from '#accounts/models/company'
 import { phoneNumber } from '#core/formatting'
 
@@ -13,6 +14,8 @@ export interface AuditLine {
   /** The action in words ("Firmenstatus geändert"); an action without a label keeps its key. */
   action: string
   target: string
+  /** The company's name (staff see entries of every company). */
+  company: string
   details: AuditDetail[]
 }
 
@@ -23,9 +26,18 @@ export interface AuditLine {
 export default class AuditPresenter {
   constructor(private i18n: I18n) {}
 
-  present(entry: AuditEntry): AuditLine {
+  /** The lines of one page of entries, with the names of the companies they concern. */
+  async presentAll(entries: AuditEntry[]): Promise<AuditLine[]> {
+    const ids = [...new Set(entries.map((entry) => entry.companyId).filter((id): id is number => id !== null))]
+    const companies = ids.length ? await Company.query().whereIn('id', ids) : []
+    const names = new Map(companies.map((company) => [company.id, company.displayName]))
+    return entries.map((entry) => this.present(entry, names))
+  }
+
+  present(entry: AuditEntry, companyNames = new Map<number, string>()): AuditLine {
     return {
       entry,
+      company: entry.companyId === null ? '' : (companyNames.get(entry.companyId) ?? `#${entry.companyId}`),
       action: this.#label(`audit.actions.${entry.action}`, entry.action),
       target: entry.targetType
         ? `${this.#label(`audit.targets.${entry.targetType}`, entry.targetType)} ${this.#value(entry.targetType === 'phone_number' ? 'number' : 'id', entry.targetId)}`

@@ -54,6 +54,7 @@ test.group('Words instead of raw values', (group) => {
     assert.include(german, '<dt>von</dt><dd>in Prüfung</dd><dt>auf</dt><dd>aktiv</dd><dt>Grund</dt><dd>Register geprüft</dd>')
     assert.include(german, '<dt>hinzugefügt</dt><dd>Telefonieren</dd>')
     assert.include(german, 'Firma ' + company.id)
+    assert.include(german, `<td data-company-id="${company.id}">${company.displayName}</td>`)
     assert.notInclude(german, '&quot;from&quot;')
     assert.notMatch(german, />\s*company\.status\.changed\s*</)
 
@@ -74,6 +75,9 @@ test.group('Words instead of raw values', (group) => {
     assert.notInclude(page, 'eu_only<')
     const list = (await client.get('/admin/companies').header('Accept-Language', 'en').loginAs(staff)).text()
     assert.include(list, '<td>Austria</td>')
+    // Dates as people write them, not ISO
+    assert.include(list, `<td>${company.createdAt.setLocale('en').toLocaleString({ dateStyle: 'medium' })}</td>`)
+    assert.notInclude(list, `<td>${company.createdAt.toISODate()}</td>`)
 
     const signup = (await client.get('/signup')).text()
     assert.include(signup, '<option value="DE" selected>Deutschland</option>')

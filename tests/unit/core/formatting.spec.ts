@@ -1,5 +1,6 @@
 import { test } from '@japa/runner'
-import { countryName, formatCount, phoneNumber } from '#core/formatting'
+import { DateTime } from 'luxon'
+import { countryName, formatCount, formatDate, phoneNumber } from '#core/formatting'
 
 test.group('Formatting for people', () => {
   test('phone numbers in international format; hidden digits stay hidden; short codes stay', ({ assert }) => {
@@ -12,11 +13,13 @@ test.group('Formatting for people', () => {
     assert.equal(phoneNumber(null), '')
   })
 
-  test('country names and counts in the page language', ({ assert }) => {
+  test('country names, counts and dates in the page language', ({ assert }) => {
     assert.equal(countryName('DE', 'de'), 'Deutschland')
     assert.equal(countryName('DE', 'en'), 'Germany')
     assert.equal(countryName('Frankfurt (DE)', 'en'), 'Frankfurt (DE)')
     assert.equal(formatCount(1234567, 'de'), '1.234.567')
     assert.equal(formatCount(1234567, 'en'), '1,234,567')
+    assert.equal(formatDate(DateTime.utc(2026, 12, 1), 'de'), '01.12.2026')
+    assert.equal(formatDate(DateTime.utc(2026, 12, 1), 'en'), 'Dec 1, 2026')
   })
 })

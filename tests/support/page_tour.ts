@@ -16,6 +16,7 @@ import SipDeviceService from '#calls/services/sip_device_service'
 import InformationRequest from '#privacy/models/information_request'
 import { Created, loginThroughForm, passTwoFactor, staffWithTwoFactor, uniqueCompany, uniqueTag, uniqueUser } from '#tests/support/browser'
 import { fakeCarriers } from '#tests/support/carriers'
+import { forgetPhoneUsers } from '#tests/support/calls'
 import { lastMailTo } from '#tests/support/mail'
 
 export const LANGUAGES = ['de', 'en'] as const
@@ -266,7 +267,8 @@ export class PageTour {
     await db.from('phone_numbers').where('number', 'like', `${this.#prefix}%`).delete()
     await db.from('call_records').whereIn('user_id', [...this.created.userIds]).delete()
     await db.from('sip_devices').whereIn('user_id', [...this.created.userIds]).delete()
-    await db.from('web_phone_credentials').whereIn('user_id', [...this.created.userIds]).delete()
+    // The phone page registered the web phone of owner and member
+    await forgetPhoneUsers([...this.created.userIds])
     await db.from('carrier_routes').whereIn('id', this.#routeIds).delete()
     await db.from('information_requests').whereIn('id', this.#requestIds).delete()
     await this.created.cleanup()

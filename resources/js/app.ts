@@ -7,8 +7,7 @@ document.querySelectorAll<HTMLFormElement>('form[data-confirm]').forEach((form) 
   })
 })
 
-// Phones: the menu folds behind its button once this script runs (without it the menu stays open)
-document.documentElement.classList.add('js')
+// Phones: the menu folds behind its button (html.js, set in the layout's head); without JavaScript it stays open
 const menuToggle = document.querySelector<HTMLButtonElement>('#menu-toggle')
 const siteMenu = document.querySelector<HTMLElement>('#site-menu')
 menuToggle?.addEventListener('click', () => {

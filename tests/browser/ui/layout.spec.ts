@@ -33,4 +33,21 @@ test.group('Layout', () => {
     await page.assertNotVisible('#menu-toggle')
     await page.assertVisible('.topnav a[href="/signup"]')
   })
+
+  test('without JavaScript the phone menu stays open', async ({ browser }) => {
+    const context = await browser.newContext({
+      baseURL: `http://${process.env.HOST}:${process.env.PORT}`,
+      locale: 'de-DE',
+      javaScriptEnabled: false,
+      viewport: { width: 390, height: 800 },
+    })
+    try {
+      const page = await context.newPage()
+      await page.goto('/')
+      await page.assertVisible('.topnav a[href="/login"]')
+      await page.assertVisible('.lang a[lang="en"]')
+    } finally {
+      await context.close()
+    }
+  })
 })

@@ -10,6 +10,7 @@ import type User from '#accounts/models/user'
 import AuditLog from '#accounts/services/audit_log'
 import InvitationService from '#accounts/services/invitation_service'
 import CallRecord from '#calls/models/call_record'
+import CarrierState from '#calls/models/carrier_state'
 import CarrierRoute from '#calls/models/carrier_route'
 import PhoneNumber from '#calls/models/phone_number'
 import SipDeviceService from '#calls/services/sip_device_service'
@@ -107,6 +108,11 @@ export class PageTour {
     await Promise.all([visitor.waitForURL('**/login'), visitor.click('main form button[type="submit"]')])
     const resetLink = new URL(/href="([^"]+)"/.exec((await lastMailTo(this.#member.email))!.html)![1])
     const routeId = this.#routeIds[0]
+    // The tables the layout test is about must have rows
+    for (const [page, path, rows] of [[visitor, '/transparency/sub-processors', '#sub-processors tbody tr'], [this.pages.get('staff')!, '/admin/audit', '#audit-entries tbody tr']] as const) {
+      await page.goto(path)
+      if ((await page.locator(rows).count()) < 2) throw new Error(`the tour's data is missing on ${path}`)
+    }
 
     this.stops = [
       ...['/', '/login', '/signup', '/password/forgot', '/privacy', '/transparency', '/transparency/sub-processors',
@@ -137,6 +143,12 @@ export class PageTour {
 
   async #data(company: Company, owner: User, member: User) {
     const tag = uniqueTag()
+    // An active EU carrier and an announced one with transfers to the USA: the sub-processor tables have rows
+    await CarrierState.updateOrCreate({ carrierName: 'eu_alpha' }, { enabled: true, lifecycle: 'active', activatedAt: DateTime.utc() })
+    await CarrierState.updateOrCreate(
+      { carrierName: 'us_gamma' },
+      { enabled: true, lifecycle: 'announced', announcedAt: DateTime.utc(), effectiveAt: DateTime.utc().plus({ days: 30 }) }
+    )
     this.#prefix = `+4930${String(Math.floor(Math.random() * 9_000_000) + 1_000_000)}`
     await PhoneNumber.create({ number: `${this.#prefix}0`, carrierName: 'eu_alpha', companyId: company.id, userId: member.id, assignedAt: DateTime.utc() })
     await PhoneNumber.create({ number: `${this.#prefix}1`, carrierName: 'eu_alpha', companyId: company.id, userId: null, assignedAt: DateTime.utc() })
@@ -270,6 +282,7 @@ export class PageTour {
     // The phone page registered the web phone of owner and member
     await forgetPhoneUsers([...this.created.userIds])
     await db.from('carrier_routes').whereIn('id', this.#routeIds).delete()
+    await db.from('carrier_states').whereIn('carrier_name', ['eu_alpha', 'us_gamma']).delete()
     await db.from('information_requests').whereIn('id', this.#requestIds).delete()
     await this.created.cleanup()
     this.#restoreCarriers?.()

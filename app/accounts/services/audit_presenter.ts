@@ -2,7 +2,8 @@ import type { I18n } from '@adonisjs/i18n'
 import type AuditEntry from '#accounts/models/audit_entry'
 import Company from '#accounts/models/company'
 import { COMPANY_STATUSES } from '#accounts/models/company'
-import { phoneNumber } from '#core/formatting'
+import { DateTime } from 'luxon'
+import { formatDate, phoneNumber } from '#core/formatting'
 
 export interface AuditDetail {
   label: string
@@ -68,6 +69,11 @@ export default class AuditPresenter {
     if (this.i18n.hasMessage(`ui.roles.${text}`) && (key === 'role' || key === 'to')) return this.i18n.t(`ui.roles.${text}`)
     if (this.i18n.hasMessage(`audit.values.${text}`)) return this.i18n.t(`audit.values.${text}`)
     if (/^\+\d{6,}/.test(text)) return text.split('..').map((part) => phoneNumber(part)).join(' – ')
+    if (/^\d{4}-\d\d-\d\dT/.test(text)) {
+      const time = DateTime.fromISO(text, { zone: 'utc' })
+      if (time.isValid) return `${time.setLocale(this.i18n.locale).toLocaleString({ dateStyle: 'medium', timeStyle: 'short' })} UTC`
+    }
+    if (/^\d{4}-\d\d-\d\d$/.test(text)) return formatDate(DateTime.fromISO(text, { zone: 'utc' }), this.i18n.locale)
     return text
   }
 }

@@ -49,10 +49,15 @@ test.group('Words instead of raw values', (group) => {
       action: 'role.permissions.changed', actor: staff, companyId: company.id, target: { type: 'role', id: 'admin' },
       details: { added: ['calls.place'], removed: [] },
     })
+    await AuditLog.record({
+      action: 'web_phone.credentials.revoked', actor: null, companyId: company.id, target: { type: 'user', id: owner.id },
+      details: { reason: 'company_suspended', expiresAt: '2026-12-01T17:17:01.243Z' },
+    })
     const german = compact((await client.get('/admin/audit').qs({ company_id: company.id }).loginAs(staff)).text())
     assert.include(german, '>Firmenstatus geändert</td>')
     assert.include(german, '<dt>von</dt><dd>in Prüfung</dd><dt>auf</dt><dd>aktiv</dd><dt>Grund</dt><dd>Register geprüft</dd>')
     assert.include(german, '<dt>hinzugefügt</dt><dd>Telefonieren</dd>')
+    assert.include(german, '<dt>Grund</dt><dd>Firma gesperrt</dd><dt>gültig bis</dt><dd>01.12.2026, 17:17 UTC</dd>')
     assert.include(german, 'Firma ' + company.id)
     assert.include(german, `<td data-company-id="${company.id}">${company.displayName}</td>`)
     assert.notInclude(german, '&quot;from&quot;')

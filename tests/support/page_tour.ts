@@ -207,7 +207,8 @@ export class PageTour {
   /**
    * Opens every stop once per language and collects what is wrong: raw keys and template syntax
    * in the visible text (`words`), and at each width a page wider than the screen or an element
-   * sticking out of its card (`layout`, with a screenshot in tmp/screens).
+   * sticking out of its card (`layout`, with a screenshot in tmp/screens); at 1,280 px also a table
+   * that has to scroll inside its box.
    */
   walk() {
     this.#walk ??= this.#walkAll()
@@ -232,6 +233,10 @@ export class PageTour {
         for (const width of WIDTHS) {
           await page.setViewportSize({ width, height: 800 })
           const found = await page.evaluate(measureOverflow, width)
+          // On a laptop even the wide tables fit (on a phone they may scroll inside their box)
+          if (width === WIDTHS[0] && found.scrollingTables.length) {
+            layout.push(`${where} at ${width}px: tables scroll sideways: ${found.scrollingTables.join(', ')}`)
+          }
           if (found.scrollWidth > width || found.spills.length) {
             const shot = await this.screenshot(page, `layout-${stop.who}-${stop.path}-${language}-${width}`)
             layout.push(`${where} at ${width}px: page ${found.scrollWidth}px wide; out of the screen: ${found.wide.join(', ')}; out of the card: ${found.spills.join(', ')} (${shot})`)
@@ -310,5 +315,8 @@ function measureOverflow(width: number) {
       if (rect.width > 0 && rect.right > box.right + 1) spills.push(describe(element))
     }
   }
-  return { scrollWidth: document.documentElement.scrollWidth as number, wide, spills: spills.slice(0, 3) }
+  const scrollingTables = [...document.querySelectorAll('.table-scroll')]
+    .filter((box: any) => box.scrollWidth > box.clientWidth + 1)
+    .map((box: any) => `${describe(box.firstElementChild)} ${box.scrollWidth}px in ${box.clientWidth}px`)
+  return { scrollWidth: document.documentElement.scrollWidth as number, wide, spills: spills.slice(0, 3), scrollingTables: scrollingTables as string[] }
 }

@@ -19,7 +19,7 @@ test.group('Every page', (group) => {
     assert.deepEqual(words, [])
   })
 
-  test('every page fits a 1,280 px and a 390 px wide screen in both languages (no sideways scrolling, nothing sticks out of its card)', async ({ browser, assert }) => {
+  test('every page fits a 1,280 px and a 390 px wide screen in both languages (no sideways scrolling, nothing sticks out of its card, at 1,280 px no table scrolls)', async ({ browser, assert }) => {
     tour ??= await PageTour.start(browser)
     const { layout } = await tour.walk()
     assert.deepEqual(layout, [])

@@ -7,6 +7,7 @@ import { PERMISSIONS } from '#accounts/permissions'
 import PhoneNumber from '#calls/models/phone_number'
 import { makeCompany, makeUser } from '#tests/support/accounts'
 import { enableTwoFactor } from '#tests/support/two_factor'
+import { fakeCarriers } from '#tests/support/carriers'
 
 /** The page's HTML without the whitespace between tags. */
 function compact(html: string) {
@@ -93,6 +94,15 @@ test.group('Words instead of raw values', (group) => {
     assert.notInclude(numbers, '>+4930123456789<')
     const admin = (await client.get('/admin/numbers').qs({ company_id: company.id }).loginAs(staff)).text()
     assert.include(admin, '+49 30 123456789')
+  })
+
+  test('regions read as their short names (EU), not as config keys', async ({ client, assert, cleanup }) => {
+    cleanup(await fakeCarriers())
+    const staff = await superadmin()
+    const carriers = (await client.get('/admin/carriers').loginAs(staff)).text()
+    assert.include(carriers, '<td>EU</td>')
+    assert.notInclude(carriers, '<td>eu</td>')
+    assert.include((await client.get('/admin/routes/eu').loginAs(staff)).text(), '· EU</h1>')
   })
 })
 

@@ -43,6 +43,16 @@ export default class AppProvider {
     })
   }
 
+  /** Edge helpers that turn stored values into words and formatted numbers (app/core/formatting.ts). */
+  async boot() {
+    const { default: edge } = await import('edge.js')
+    const { countryName, phoneNumber, formatCount, formatDate } = await import('#core/formatting')
+    edge.global('countryName', countryName)
+    edge.global('phoneNumber', phoneNumber)
+    edge.global('formatCount', formatCount)
+    edge.global('formatDate', formatDate)
+  }
+
   async ready() {
     const { registerAccountJobs } = await import('#accounts/jobs/schedule')
     const queue = await this.app.container.make('jobs.queue')

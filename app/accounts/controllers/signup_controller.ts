@@ -19,7 +19,7 @@ export default class SignupController {
   /** The same answer whether or not the address had an account: the mail tells the rest. */
   async store({ request, response, session, i18n }: HttpContext) {
     const data = await request.validateUsing(signupValidator)
-    await this.companies.signUp(data, request.ip())
+    await this.companies.signUp(data, request.ip(), i18n.locale)
     session.flash('notice', i18n.t('ui.signup.check_mail'))
     return response.redirect().toRoute('session.create')
   }

@@ -75,6 +75,18 @@ export default class Company extends BaseModel {
   @hasMany(() => User)
   declare users: HasMany<typeof User>
 
+  /**
+   * The name as people write it: the legal name, followed by the legal form only when the name does
+   * not end with it already ("Demo GmbH" with form "GmbH" stays "Demo GmbH").
+   */
+  get displayName() {
+    const name = this.legalName.trim()
+    const form = (this.legalForm ?? '').trim()
+    if (!form) return name
+    const normalise = (text: string) => text.toLowerCase().replace(/[\s.]+/g, ' ').trim()
+    return ` ${normalise(name)}`.endsWith(` ${normalise(form)}`) ? name : `${name} ${form}`
+  }
+
   get isActive() {
     return this.status === 'active'
   }

@@ -10,6 +10,7 @@ import queue from '#core/services/queue'
 import counters from '#core/services/counters'
 import { keyPart, withinLimits } from '#core/rate_limit'
 import hash from '@adonisjs/core/services/hash'
+import CompanyStatusMailJob, { type CompanyStatusMail } from '#accounts/jobs/company_status_mail_job'
 
 export interface SignupData {
   legal_name: string
@@ -36,6 +37,12 @@ const TRANSITIONS: Record<CompanyStatus, CompanyStatus[]> = {
   terminated: [],
 }
 
+/** The review's outcomes the owners are mailed about (suspending and re-activating are not mailed here). */
+const STATUS_MAILS: Partial<Record<`${CompanyStatus}->${CompanyStatus}`, CompanyStatusMail>> = {
+  'pending->active': 'approved',
+  'pending->terminated': 'rejected',
+}
+
 export class InvalidStatusTransition extends Error {}
 
 /** Sign-ups that lead to a mail: per address a day (any IP), per IP an hour (any address). */
@@ -48,9 +55,10 @@ export default class CompanyService {
    * before logging in. A taken address creates nothing; its holder gets a note instead. Both
    * cases cost the same hashing and leave the mail to the job queue, so the caller answers alike.
    * Beyond the limits per address and per IP nothing is created or mailed (the answer stays the
-   * same). Returns the new owner, or null.
+   * same). The owner's language is the one the sign-up page was shown in (their mails follow it).
+   * Returns the new owner, or null.
    */
-  async signUp(data: SignupData, ip: string) {
+  async signUp(data: SignupData, ip: string, locale = 'de') {
     const allowed = await withinLimits(counters, [
       { key: `signup:address:${keyPart(data.email)}`, max: SIGNUP_MAILS_PER_ADDRESS, windowSeconds: 24 * 60 * 60 },
       { key: `signup:ip:${ip}`, max: SIGNUPS_PER_IP, windowSeconds: 60 * 60 },
@@ -90,7 +98,7 @@ export default class CompanyService {
           fullName: data.full_name,
           email: data.email,
           password: data.password,
-          locale: 'de',
+          locale,
           awaitingConfirmation: true,
         },
         { client: trx }
@@ -105,6 +113,7 @@ export default class CompanyService {
       ip,
     })
     await queue.dispatch(new SignupMailJob(), { email: data.email })
+    await queue.dispatch(new CompanyStatusMailJob(), { companyId: company.id, mail: 'received' })
     return { company, owner }
   }
 
@@ -130,6 +139,8 @@ export default class CompanyService {
       ip,
     })
     await emitter.emit('company:status_changed', { companyId: company.id, from, to: status })
+    const mail = STATUS_MAILS[`${from}->${status}`]
+    if (mail) await queue.dispatch(new CompanyStatusMailJob(), { companyId: company.id, mail })
     return company
   }
 }

@@ -5,6 +5,7 @@ import SipDevice from '#calls/models/sip_device'
 import SipDeviceService from '#calls/services/sip_device_service'
 import SipLockService from '#calls/services/sip_lock_service'
 import { configuredRealm, registrarSettings } from '#calls/sip/registrar/registrar_settings'
+import DeviceSetupService from '#calls/services/device_setup_service'
 
 const deviceValidator = vine.create({
   label: vine.string().trim().minLength(1).maxLength(100),
@@ -23,7 +24,8 @@ export const lockValidator = vine.create({
 export default class DevicesController {
   constructor(
     protected devices: SipDeviceService,
-    protected locks: SipLockService
+    protected locks: SipLockService,
+    protected setup: DeviceSetupService
   ) {}
 
   async index(ctx: HttpContext) {
@@ -65,6 +67,7 @@ export default class DevicesController {
       locks,
       canLift: companyWide,
       lockMinutes: Math.round(registrarSettings().lockout.lockSeconds / 60),
+      setup: await this.setup.describe(),
     })
   }
 

@@ -69,7 +69,7 @@ test.group('Audit log pages', (group) => {
       .loginAs(support)
       .redirects(0)
     assert.deepEqual(rowActions(byCompany.text()), [`test.alpha.${tag}`])
-    assert.include(byCompany.text(), '{&quot;n&quot;:2}')
+    assert.include(byCompany.text(), '<dt>n</dt><dd>2</dd>')
   })
 
   test('staff without audit.view get 403 on the admin audit page', async ({ client, assert }) => {

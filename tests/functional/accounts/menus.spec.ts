@@ -1,0 +1,42 @@
+import { test } from '@japa/runner'
+import testUtils from '@adonisjs/core/services/test_utils'
+import { makeCompany, makeUser } from '#tests/support/accounts'
+import { enableTwoFactor } from '#tests/support/two_factor'
+
+/** The links of the page's top menu. */
+function menuLinks(html: string) {
+  const nav = /<nav class="topnav"[^>]*>([\s\S]*?)<\/nav>/.exec(html)?.[1] ?? ''
+  return [...nav.matchAll(/href="([^"]+)"/g)].map((match) => match[1])
+}
+
+test.group('Menus', (group) => {
+  group.each.setup(() => testUtils.db().withGlobalTransaction())
+
+  test('the customer menu stays on the security and 2FA pages', async ({ client, assert }) => {
+    const owner = await makeUser('owner', await makeCompany('active'))
+    for (const path of ['/app', '/account/security', '/account/2fa']) {
+      const response = await client.get(path).loginAs(owner)
+      response.assertStatus(200)
+      const links = menuLinks(response.text())
+      for (const expected of ['/app', '/app/phone', '/app/calls', '/app/devices', '/app/team', '/app/audit', '/account/security']) {
+        assert.include(links, expected, `${path} links to ${expected}`)
+      }
+    }
+  })
+
+  test('the admin menu stays on the security and 2FA pages and links to the routes', async ({ client, assert }) => {
+    const staff = await makeUser('superadmin')
+    await enableTwoFactor(staff)
+    for (const path of ['/admin', '/account/security', '/account/2fa']) {
+      const response = await client.get(path).loginAs(staff)
+      response.assertStatus(200)
+      const links = menuLinks(response.text())
+      for (const expected of ['/admin', '/admin/companies', '/admin/carriers', '/admin/routes', '/admin/audit', '/account/security']) {
+        assert.include(links, expected, `${path} links to ${expected}`)
+      }
+      assert.notInclude(links, '/app/phone')
+    }
+    const routes = await client.get('/admin').loginAs(staff)
+    assert.include(routes.text(), '>Routen</a>')
+  })
+})

@@ -1,0 +1,322 @@
+import { mkdir } from 'node:fs/promises'
+import { DateTime } from 'luxon'
+import { generate } from 'otplib'
+import app from '@adonisjs/core/services/app'
+import db from '@adonisjs/lucid/services/db'
+import router from '@adonisjs/core/services/router'
+import type { Browser, BrowserContext, Page } from 'playwright-core'
+import type Company from '#accounts/models/company'
+import type User from '#accounts/models/user'
+import AuditLog from '#accounts/services/audit_log'
+import InvitationService from '#accounts/services/invitation_service'
+import CallRecord from '#calls/models/call_record'
+import CarrierState from '#calls/models/carrier_state'
+import CarrierRoute from '#calls/models/carrier_route'
+import PhoneNumber from '#calls/models/phone_number'
+import SipDeviceService from '#calls/services/sip_device_service'
+import InformationRequest from '#privacy/models/information_request'
+import { Created, loginThroughForm, passTwoFactor, staffWithTwoFactor, uniqueCompany, uniqueTag, uniqueUser } from '#tests/support/browser'
+import { fakeCarriers } from '#tests/support/carriers'
+import { forgetPhoneUsers } from '#tests/support/calls'
+import { lastMailTo } from '#tests/support/mail'
+
+export const LANGUAGES = ['de', 'en'] as const
+export type Language = (typeof LANGUAGES)[number]
+
+/** What a visible page must never show: missing translations and template syntax. */
+export const RAW_MARKERS = ['translation missing', '@include', '@!', '@if', '@each', '@end', '{{', '}}'] as const
+
+/** GET routes that are no pages (feeds, JSON, files, redirects, health). */
+const NOT_PAGES = new Set([
+  '/healthz',
+  '/readyz',
+  '/locale/:locale',
+  '/transparency/sub-processors.json',
+  '/transparency/feed.atom',
+  '/transparency/sccs/:key/annexes.txt',
+  '/admin/routes',
+])
+
+/** Phones (iPhone 12-15 class) and a common laptop. */
+export const WIDTHS = [1280, 390] as const
+
+export interface Stop {
+  /** The context (who) that opens the page. */
+  who: 'visitor' | 'owner' | 'member' | 'staff' | 'staff_at_2fa'
+  path: string
+  /** The route pattern this stop covers (defaults to `path`). */
+  pattern?: string
+  /** Runs instead of a plain `goto` (pages reached by a form post). */
+  open?: (page: Page) => Promise<unknown>
+}
+
+/**
+ * Every page of the product, as the four kinds of people see them, with enough data that the
+ * tables have rows: a company with owner and member, numbers, a device, calls, an invitation,
+ * audit entries with details, a route, an information request, and a superadmin with 2FA.
+ * Browser tests run outside a transaction: `cleanup()` removes what was created.
+ */
+export class PageTour {
+  created = new Created()
+  contexts = new Map<Stop['who'], BrowserContext>()
+  pages = new Map<Stop['who'], Page>()
+  stops: Stop[] = []
+  #restoreCarriers: (() => void) | null = null
+  #routeIds: number[] = []
+  #requestIds: number[] = []
+  #prefix = ''
+  #member!: User
+
+  static async start(browser: Browser) {
+    const tour = new PageTour()
+    await tour.#build(browser)
+    return tour
+  }
+
+  async #build(browser: Browser) {
+    this.#restoreCarriers = await fakeCarriers()
+    const company = await uniqueCompany(this.created)
+    company.legalForm = 'GmbH'
+    await company.save()
+    const owner = await uniqueUser(this.created, 'owner', company)
+    this.#member = await uniqueUser(this.created, 'member', company)
+    const pending = await uniqueCompany(this.created, 'pending')
+    await uniqueUser(this.created, 'owner', pending)
+    const { user: staff, secret } = await staffWithTwoFactor(this.created)
+    await this.#data(company, owner, this.#member)
+
+    const baseURL = `http://${process.env.HOST}:${process.env.PORT}`
+    for (const who of ['visitor', 'owner', 'member', 'staff', 'staff_at_2fa'] as const) {
+      const context = await browser.newContext({ baseURL, locale: 'de-DE', viewport: { width: 1280, height: 800 } })
+      this.contexts.set(who, context)
+      this.pages.set(who, await context.newPage())
+    }
+    await loginThroughForm(this.pages.get('owner')!, owner.email)
+    await loginThroughForm(this.pages.get('member')!, this.#member.email)
+    await loginThroughForm(this.pages.get('staff')!, staff.email)
+    await passTwoFactor(this.pages.get('staff')!, secret)
+    // Password given, code not yet: the 2FA prompt
+    await loginThroughForm(this.pages.get('staff_at_2fa')!, staff.email)
+
+    // Links that only arrive by mail
+    const invitee = `invitee-${uniqueTag()}@example.test`
+    await new InvitationService().invite(company, invitee, 'member', owner, '127.0.0.1')
+    const invitationLink = new URL(/href="([^"]+)"/.exec((await lastMailTo(invitee))!.html)![1])
+    const visitor = this.pages.get('visitor')!
+    await visitor.goto('/password/forgot')
+    await visitor.fill('#field-email', this.#member.email)
+    await Promise.all([visitor.waitForURL('**/login'), visitor.click('main form button[type="submit"]')])
+    const resetLink = new URL(/href="([^"]+)"/.exec((await lastMailTo(this.#member.email))!.html)![1])
+    const routeId = this.#routeIds[0]
+    // The tables the layout test is about must have rows
+    for (const [page, path, rows] of [[visitor, '/transparency/sub-processors', '#sub-processors tbody tr'], [this.pages.get('staff')!, '/admin/audit', '#audit-entries tbody tr']] as const) {
+      await page.goto(path)
+      if ((await page.locator(rows).count()) < 2) throw new Error(`the tour's data is missing on ${path}`)
+    }
+
+    this.stops = [
+      ...['/', '/login', '/signup', '/password/forgot', '/privacy', '/transparency', '/transparency/sub-processors',
+        '/transparency/toms', '/transparency/transfers', '/transparency/sccs', '/transparency/history', '/transparency/request',
+        '/does-not-exist'].map((path) => ({ who: 'visitor' as const, path })),
+      { who: 'visitor', path: resetLink.pathname, pattern: '/password/reset/:token' },
+      { who: 'visitor', path: invitationLink.pathname, pattern: '/invitations/:token' },
+      { who: 'staff_at_2fa', path: '/login/2fa' },
+      ...['/app', '/app/team', '/app/audit', '/app/phone', '/app/phone/settings', '/app/devices', '/app/calls',
+        '/app/calls?scope=company', '/app/numbers', '/app/sub-processors', '/account/security', '/account/2fa', '/']
+        .map((path) => ({ who: 'owner' as const, path })),
+      { who: 'owner', path: '/app/devices', pattern: '/app/devices (new device)', open: (page) => this.#addDevice(page) },
+      ...['/app', '/app/phone', '/app/calls', '/app/devices', '/app/phone/settings', '/app/sub-processors', '/account/security',
+        '/account/2fa', '/app/team'].map((path) => ({ who: 'member' as const, path })),
+      { who: 'member', path: '/account/2fa', pattern: '/account/2fa (recovery codes)', open: (page) => this.#recoveryCodes(page) },
+      ...['/admin', '/admin/companies', '/admin/companies?status=pending', `/admin/companies/${company.id}`,
+        `/admin/companies/${pending.id}`, '/admin/roles', '/admin/audit', '/admin/staff', '/admin/calls/live',
+        '/admin/carriers', '/admin/carriers/eu_alpha', '/admin/carriers/us_gamma', '/admin/carriers/local',
+        '/admin/numbers', '/admin/numbers/import', '/admin/numbers/assign', '/admin/numbers/block', '/admin/routes/eu',
+        `/admin/routes/eu/${routeId}/edit`, '/admin/privacy/requests', '/account/security', '/account/2fa']
+        .map((path) => ({ who: 'staff' as const, path })),
+    ]
+    this.stops.find((stop) => stop.path === `/admin/companies/${company.id}`)!.pattern = '/admin/companies/:id'
+    this.stops.find((stop) => stop.path === '/admin/carriers/eu_alpha')!.pattern = '/admin/carriers/:name'
+    this.stops.find((stop) => stop.path === '/admin/routes/eu')!.pattern = '/admin/routes/:region'
+    this.stops.find((stop) => stop.path.endsWith('/edit'))!.pattern = '/admin/routes/:region/:id/edit'
+  }
+
+  async #data(company: Company, owner: User, member: User) {
+    const tag = uniqueTag()
+    // An active EU carrier and an announced one with transfers to the USA: the sub-processor tables have rows
+    await CarrierState.updateOrCreate({ carrierName: 'eu_alpha' }, { enabled: true, lifecycle: 'active', activatedAt: DateTime.utc() })
+    await CarrierState.updateOrCreate(
+      { carrierName: 'us_gamma' },
+      { enabled: true, lifecycle: 'announced', announcedAt: DateTime.utc(), effectiveAt: DateTime.utc().plus({ days: 30 }) }
+    )
+    this.#prefix = `+4930${String(Math.floor(Math.random() * 9_000_000) + 1_000_000)}`
+    await PhoneNumber.create({ number: `${this.#prefix}0`, carrierName: 'eu_alpha', companyId: company.id, userId: member.id, assignedAt: DateTime.utc() })
+    await PhoneNumber.create({ number: `${this.#prefix}1`, carrierName: 'eu_alpha', companyId: company.id, userId: null, assignedAt: DateTime.utc() })
+    await PhoneNumber.create({ number: `${this.#prefix}2`, carrierName: 'eu_beta', companyId: null, userId: null, assignedAt: null })
+    const started = DateTime.utc().minus({ hours: 2 })
+    for (const [index, user] of [owner, member].entries()) {
+      await CallRecord.create({
+        uuid: `tour-${tag}-${index}`, companyId: company.id, userId: user.id, direction: 'outbound', emergency: false,
+        callerNumber: `${this.#prefix}0`, calleeNumber: '+4989123456789', callerWithheld: false, carrierName: 'eu_alpha',
+        region: 'eu', startedAt: started, answeredAt: started.plus({ seconds: 5 }), endedAt: started.plus({ seconds: 125 }),
+        durationSeconds: 120, sipStatus: 200, disconnectCause: 'answered_normal', hungUpBy: 'caller',
+      } as Partial<CallRecord>)
+    }
+    await new SipDeviceService().create(member, 'Yealink T54W Empfang')
+    const route = await CarrierRoute.create({ region: 'eu', prefix: `49${tag.slice(0, 6).replace(/\D/g, '1')}`, carrierName: 'eu_alpha', priority: 1, weight: 100 })
+    this.#routeIds.push(route.id)
+    const request = await InformationRequest.create({
+      requesterName: `Tour ${tag}`, requesterEmail: `tour-${tag}@example.test`, organisation: 'Beispiel AG', topic: 'sub_processors',
+      message: 'Bitte senden Sie uns die Liste der Unterauftragsverarbeiter mit allen Standorten und den Standardvertragsklauseln.',
+      locale: 'de', status: 'open',
+    } as Partial<InformationRequest>)
+    this.#requestIds.push(request.id)
+    // Audit entries with long details: the audit table must still fit
+    await AuditLog.record({
+      action: 'company.status.changed', actor: owner, companyId: company.id, target: { type: 'company', id: company.id },
+      details: { from: 'pending', to: 'active', reason: 'Handelsregistereintrag HRB 123456 geprüft, Umsatzsteuer-ID bestätigt, alles in Ordnung' },
+      ip: '2001:db8:85a3:0000:0000:8a2e:0370:7334',
+    })
+    await AuditLog.record({
+      action: 'role.permissions.changed', actor: owner, companyId: company.id, target: { type: 'role', id: 'admin' },
+      details: { granted: ['company.users.manage', 'company.audit.view', 'numbers.assign'], revoked: ['calls.history.company'] },
+      ip: '127.0.0.1',
+    })
+  }
+
+  async #addDevice(page: Page) {
+    await page.goto('/app/devices')
+    await page.fill('#field-label', 'Snom D785 Büro')
+    await Promise.all([page.waitForLoadState('load'), page.click('#device-form button[type="submit"]')])
+    await page.waitForSelector('#device-created')
+  }
+
+  /** The recovery codes are shown once, after 2FA is turned on; it is turned off again afterwards. */
+  async #recoveryCodes(page: Page) {
+    await page.goto('/account/2fa')
+    const secret = (await page.textContent('#totp-secret'))!.trim()
+    await page.fill('#field-code', await generate({ secret }))
+    await Promise.all([page.waitForLoadState('load'), page.click('#two-factor-setup-form button[type="submit"]')])
+    await page.waitForSelector('#recovery-codes')
+    // The next visit must find 2FA off again (for the other language)
+    await db.from('users').where('id', this.#member.id).update({ totp_secret: null, totp_enabled_at: null })
+  }
+
+  #walk: Promise<{ words: string[]; layout: string[] }> | null = null
+
+  /**
+   * Opens every stop once per language and collects what is wrong: raw keys and template syntax
+   * in the visible text (`words`), and at each width a page wider than the screen or an element
+   * sticking out of its card (`layout`, with a screenshot in tmp/screens); at 1,280 px also a table
+   * that has to scroll inside its box.
+   */
+  walk() {
+    this.#walk ??= this.#walkAll()
+    return this.#walk
+  }
+
+  async #walkAll() {
+    const words: string[] = []
+    const layout: string[] = []
+    for (const language of LANGUAGES) {
+      for (const who of this.contexts.keys()) await this.speak(who, language)
+      for (const stop of this.stops) {
+        const page = await this.open(stop)
+        const where = `${stop.who} ${stop.path} [${language}]`
+        const lang = await page.getAttribute('html', 'lang')
+        if (lang !== language) words.push(`${where}: html lang is ${lang}`)
+        const text = await page.innerText('body')
+        for (const marker of RAW_MARKERS) {
+          const at = text.indexOf(marker)
+          if (at >= 0) words.push(`${where}: "${text.slice(Math.max(0, at - 40), at + 60).replace(/\s+/g, ' ')}"`)
+        }
+        for (const width of WIDTHS) {
+          await page.setViewportSize({ width, height: 800 })
+          const found = await page.evaluate(measureOverflow, width)
+          // On a laptop even the wide tables fit (on a phone they may scroll inside their box)
+          if (width === WIDTHS[0] && found.scrollingTables.length) {
+            layout.push(`${where} at ${width}px: tables scroll sideways: ${found.scrollingTables.join(', ')}`)
+          }
+          if (found.scrollWidth > width || found.spills.length) {
+            const shot = await this.screenshot(page, `layout-${stop.who}-${stop.path}-${language}-${width}`)
+            layout.push(`${where} at ${width}px: page ${found.scrollWidth}px wide; out of the screen: ${found.wide.join(', ')}; out of the card: ${found.spills.join(', ')} (${shot})`)
+          }
+        }
+        await page.setViewportSize({ width: WIDTHS[0], height: 800 })
+      }
+    }
+    return { words, layout }
+  }
+
+  /** Switches a context's language the way the DE/EN links do (the cookie). */
+  async speak(who: Stop['who'], language: Language) {
+    const baseURL = `http://${process.env.HOST}:${process.env.PORT}`
+    await this.contexts.get(who)!.addCookies([{ name: 'locale', value: language, url: baseURL }])
+  }
+
+  /** Opens a stop and returns the page (already in the chosen language). */
+  async open(stop: Stop) {
+    const page = this.pages.get(stop.who)!
+    if (stop.open) await stop.open(page)
+    else await page.goto(stop.path)
+    return page
+  }
+
+  /** GET routes of the app that render a page but no stop visits. */
+  uncovered() {
+    const covered = new Set(this.stops.map((stop) => (stop.pattern ?? stop.path).split('?')[0]))
+    const patterns = Object.values(router.toJSON())
+      .flat()
+      .filter((route) => route.methods.includes('GET'))
+      .map((route) => route.pattern)
+    return patterns.filter((pattern) => !covered.has(pattern) && !NOT_PAGES.has(pattern) && !pattern.startsWith('/__'))
+  }
+
+  async screenshot(page: Page, name: string) {
+    await mkdir(app.tmpPath('screens'), { recursive: true })
+    const path = app.tmpPath('screens', `${name.replace(/[^a-z0-9]+/gi, '_')}.png`)
+    await page.screenshot({ path, fullPage: true })
+    return path
+  }
+
+  async close() {
+    for (const context of this.contexts.values()) await context.close()
+    await db.from('phone_numbers').where('number', 'like', `${this.#prefix}%`).delete()
+    await db.from('call_records').whereIn('user_id', [...this.created.userIds]).delete()
+    await db.from('sip_devices').whereIn('user_id', [...this.created.userIds]).delete()
+    // The phone page registered the web phone of owner and member
+    await forgetPhoneUsers([...this.created.userIds])
+    await db.from('carrier_routes').whereIn('id', this.#routeIds).delete()
+    await db.from('carrier_states').whereIn('carrier_name', ['eu_alpha', 'us_gamma']).delete()
+    await db.from('information_requests').whereIn('id', this.#requestIds).delete()
+    await this.created.cleanup()
+    this.#restoreCarriers?.()
+  }
+}
+
+/** Runs in the page: the document's width, the outermost elements beyond the screen and those beyond their card. */
+function measureOverflow(width: number) {
+  const document = (globalThis as any).document
+  const describe = (element: any) =>
+    `${element.tagName.toLowerCase()}${element.id ? '#' + element.id : ''} "${String(element.textContent).trim().slice(0, 30)}"`
+  const all: any[] = [...document.querySelectorAll('body *')]
+  const wide = all
+    .filter((element) => element.getBoundingClientRect().right > width + 1)
+    .filter((element) => !(element.parentElement && element.parentElement.getBoundingClientRect().right > width + 1))
+    .slice(0, 3)
+    .map(describe)
+  const spills: string[] = []
+  for (const card of document.querySelectorAll('main .card')) {
+    const box = card.getBoundingClientRect()
+    for (const element of card.querySelectorAll('*')) {
+      // A table's own scroll box may hold more than the card shows
+      if (element.closest('.table-scroll')) continue
+      const rect = element.getBoundingClientRect()
+      if (rect.width > 0 && rect.right > box.right + 1) spills.push(describe(element))
+    }
+  }
+  const scrollingTables = [...document.querySelectorAll('.table-scroll')]
+    .filter((box: any) => box.scrollWidth > box.clientWidth + 1)
+    .map((box: any) => `${describe(box.firstElementChild)} ${box.scrollWidth}px in ${box.clientWidth}px`)
+  return { scrollWidth: document.documentElement.scrollWidth as number, wide, spills: spills.slice(0, 3), scrollingTables: scrollingTables as string[] }
+}

@@ -2,6 +2,7 @@ import env from '#start/env'
 import app from '@adonisjs/core/services/app'
 import { defineConfig } from '#calls/sip/sip_config'
 import { parseTrustedProxies } from '#core/proxy_trust'
+import { webPhoneOrigins } from '#calls/sip/transport/loopback_origins'
 
 /** Tests bind ephemeral ports (0) and read them back, so parallel runs never collide. */
 function port(value: number | undefined, fallback: number): number {
@@ -34,7 +35,9 @@ const sipConfig = defineConfig({
     enabled: enabled.has('ws'),
     path: '/sip',
     // The web phone is served by this app, so its own origin is the one to allow by default.
-    allowedOrigins: list(env.get('SIP_WS_ALLOWED_ORIGINS') ?? new URL(env.get('APP_URL')).origin),
+    allowedOrigins: env.get('SIP_WS_ALLOWED_ORIGINS')
+      ? list(env.get('SIP_WS_ALLOWED_ORIGINS'))
+      : webPhoneOrigins(env.get('APP_URL'), app.inProduction),
     trustedProxies: parseTrustedProxies(env.get('TRUSTED_PROXIES')),
   },
   limits: {

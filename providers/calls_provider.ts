@@ -54,6 +54,8 @@ export default class CallsProvider {
     const { phoneScriptTexts } = await import('#calls/services/phone_script_texts')
     edge.global('phoneScriptTexts', phoneScriptTexts)
     edge.global('echoTestNumber', this.app.config.get<CallsConfig>('calls').echoNumber)
+    // The origins the SIP WebSocket accepts: the phone explains itself when opened elsewhere.
+    edge.global('sipAllowedOrigins', this.app.config.get<{ ws: { allowedOrigins: string[] } }>('sip').ws.allowedOrigins)
   }
 
   /**

@@ -10,6 +10,7 @@ import { PhoneTabs } from './phone_tabs.js'
 import { TonePlayer } from './tone_player.js'
 import { WebPhone } from './web_phone.js'
 import { InPlaceNavigation } from '../shell/in_place_navigation.js'
+import { originAllowed } from './origin_check.js'
 
 declare global {
   interface Window {
@@ -45,5 +46,13 @@ if (root) {
   })
   // The customer pages (the account's security pages included) load in place beside the phone.
   new InPlaceNavigation({ area: 'area-customer' }).start()
-  void page.start().then(() => tabs.start())
+  // The SIP WebSocket refuses pages of another origin (e.g. 127.0.0.1 for localhost in production):
+  // say so and where the phone works, instead of retrying forever.
+  const refused = root.querySelector<HTMLElement>('#phone-origin-refused')
+  if (refused && !originAllowed(window.location.origin, refused.dataset.sipOrigins ?? '')) {
+    refused.hidden = false
+    root.dataset.phoneState = 'origin_refused'
+  } else {
+    void page.start().then(() => tabs.start())
+  }
 }

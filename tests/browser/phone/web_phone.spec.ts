@@ -1,8 +1,11 @@
 import { test } from '@japa/runner'
 import app from '@adonisjs/core/services/app'
+import edge from 'edge.js'
+import env from '#start/env'
 import PhoneNumber from '#calls/models/phone_number'
 import { forgetPhoneUsers } from '#tests/support/calls'
 import { Created, loginThroughForm, uniqueCompany, uniqueUser } from '#tests/support/browser'
+import { TEST_PASSWORD } from '#tests/support/accounts'
 import { auditMark, auditSince } from '#tests/support/audit'
 
 /**
@@ -103,5 +106,37 @@ test.group('Web phone in the browser', (group) => {
       [],
       'no "credential issued" per page view, no sip.auth.failed per refresh or page exit'
     )
+  }).timeout(90_000)
+
+  test('opened at 127.0.0.1 instead of localhost the phone registers (development); where the server refuses the origin it says why and where it works', async ({
+    visit,
+    assert,
+  }) => {
+    const company = await uniqueCompany(created)
+    const user = await uniqueUser(created, 'member', company)
+    userIds.push(user.id)
+    const port = env.get('PORT')
+    // Logged in at 127.0.0.1 itself (loginThroughForm would use the base URL, localhost).
+    const page = await visit(`http://127.0.0.1:${port}/login`)
+    await page.fill('#field-email', user.email)
+    await page.fill('#field-password', TEST_PASSWORD)
+    await Promise.all([page.waitForURL((url) => url.pathname !== '/login'), page.click('#login-form button[type="submit"]')])
+    await page.goto(`http://127.0.0.1:${port}/app/devices`)
+    await page.waitForSelector(REGISTERED, { timeout: 30_000 })
+      throw new Error(`${error.message}: ${JSON.stringify(state)}`)
+    })
+    assert.isFalse(await page.locator('#phone-origin-refused').isVisible())
+
+    // A server that takes phone connections only from its configured origin (as in production).
+    const own = `http://localhost:${port}`
+    edge.global('sipAllowedOrigins', [own])
+    try {
+      await page.goto(`http://127.0.0.1:${port}/app/calls`)
+      await page.waitForSelector('#web-phone[data-phone-state="origin_refused"]', { timeout: 10_000 })
+      await page.assertTextContains('#phone-origin-refused', 'nicht mit FluffyCall verbinden')
+      assert.equal(await page.getAttribute('#phone-origin-refused a', 'href'), `${own}/app`)
+    } finally {
+      edge.global('sipAllowedOrigins', (app.config.get('sip') as { ws: { allowedOrigins: string[] } }).ws.allowedOrigins)
+    }
   }).timeout(90_000)
 })

@@ -113,7 +113,6 @@ export default class CompanyService {
       ip,
     })
     await queue.dispatch(new SignupMailJob(), { email: data.email })
-    await queue.dispatch(new CompanyStatusMailJob(), { companyId: company.id, mail: 'received' })
     return { company, owner }
   }
 

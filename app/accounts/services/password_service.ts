@@ -13,6 +13,7 @@ import counters from '#core/services/counters'
 import queue from '#core/services/queue'
 import { keyPart, withinLimits } from '#core/rate_limit'
 import PasswordResetMailJob from '#accounts/jobs/password_reset_mail_job'
+import CompanyStatusMailJob from '#accounts/jobs/company_status_mail_job'
 
 const RESET_LINK_MINUTES = 60
 /** Reset requests per hour that lead to a mail: per address (any IP) and per IP (any address). */
@@ -118,6 +119,8 @@ export default class PasswordService {
       await record.save()
     })
     await AuditLog.record({ action: 'auth.signup.confirmed', actor: user, target: { type: 'user', id: user.id }, ip })
+    // The sign-up counts as received once a person has proved the address: then the owners hear of it.
+    if (user.companyId) await queue.dispatch(new CompanyStatusMailJob(), { companyId: user.companyId, mail: 'received' })
     return user
   }
 

@@ -22,17 +22,18 @@ test.group('Company status in words', (group) => {
     assert.notInclude(emergencyNotice(english.text()), 'suspended')
   })
 
-  test('suspended and terminated companies get their own words on the phone page and the dashboard', async ({ client, assert }) => {
+  test('a suspended company gets its own words on the phone page and the dashboard; a terminated one is sent to the login', async ({ client, assert }) => {
     const suspended = await makeUser('member', await makeCompany('suspended'))
     const phone = await client.get('/app/phone').loginAs(suspended)
     assert.include(emergencyNotice(phone.text()), 'gesperrt')
     const dashboard = await client.get('/app').loginAs(suspended)
     assert.include(dashboard.text(), 'Ihre Firma ist gesperrt.')
 
+    // A terminated company's users no longer reach the customer area at all (web sessions end).
     const terminated = await makeUser('member', await makeCompany('terminated'))
-    assert.include(emergencyNotice((await client.get('/app/phone').loginAs(terminated)).text()), 'beendet')
-    const ended = await client.get('/app').header('Accept-Language', 'en').loginAs(terminated)
-    assert.include(ended.text(), "contract has ended")
+    const ended = await client.get('/app').loginAs(terminated).redirects(0)
+    ended.assertStatus(302)
+    ended.assertHeader('location', '/login')
   })
 
   test('the admin company list and page show "Demo GmbH" once, and add a legal form the name lacks', async ({ client, assert }) => {

@@ -7,26 +7,32 @@ document.addEventListener('submit', (event) => {
   if (form.dataset.confirm !== undefined && !window.confirm(form.dataset.confirm ?? '')) event.preventDefault()
 })
 
-// Phones: the menu folds behind its button (html.js, set in the layout's head); without JavaScript it stays open
-const menuToggle = document.querySelector<HTMLButtonElement>('#menu-toggle')
-const siteMenu = document.querySelector<HTMLElement>('#site-menu')
-menuToggle?.addEventListener('click', () => {
-  const open = menuToggle.getAttribute('aria-expanded') !== 'true'
-  menuToggle.setAttribute('aria-expanded', String(open))
-  siteMenu?.classList.toggle('open', open)
+// Phones: the menu folds behind its button (html.js, set in the layout's head); without JavaScript it stays open.
+// Delegated, because in-place navigation swaps the top navigation.
+document.addEventListener('click', (event) => {
+  const toggle = (event.target as Element).closest<HTMLButtonElement>('#menu-toggle')
+  if (!toggle) return
+  const open = toggle.getAttribute('aria-expanded') !== 'true'
+  toggle.setAttribute('aria-expanded', String(open))
+  document.querySelector<HTMLElement>('#site-menu')?.classList.toggle('open', open)
 })
 
-// Copy buttons (devices page): shown only where the browser lets a page write the clipboard
-if (navigator.clipboard) {
-  document.querySelectorAll<HTMLButtonElement>('button.copy[data-copy]').forEach((button) => {
-    const label = button.textContent
-    button.hidden = false
-    button.addEventListener('click', async () => {
-      const source = document.querySelector(button.dataset.copy ?? '')
-      if (!source?.textContent) return
-      await navigator.clipboard.writeText(source.textContent.trim())
-      button.textContent = button.dataset.copied ?? label
-      setTimeout(() => (button.textContent = label), 2000)
-    })
-  })
+// Copy buttons (devices page): shown only where the browser lets a page write the clipboard, also on
+// pages loaded in place (the shell announces each with fluffycall:page-load).
+function showCopyButtons() {
+  if (!navigator.clipboard) return
+  document.querySelectorAll<HTMLButtonElement>('button.copy[data-copy]').forEach((button) => (button.hidden = false))
 }
+showCopyButtons()
+document.addEventListener('fluffycall:page-load', showCopyButtons)
+document.addEventListener('click', async (event) => {
+  const button = (event.target as Element).closest<HTMLButtonElement>('button.copy[data-copy]')
+  if (!button || !navigator.clipboard) return
+  const source = document.querySelector(button.dataset.copy ?? '')
+  if (!source?.textContent) return
+  const label = button.dataset.label ?? button.textContent ?? ''
+  button.dataset.label = label
+  await navigator.clipboard.writeText(source.textContent.trim())
+  button.textContent = button.dataset.copied ?? label
+  setTimeout(() => (button.textContent = label), 2000)
+})

@@ -19,6 +19,7 @@ import { Created, loginThroughForm, passTwoFactor, staffWithTwoFactor, uniqueCom
 import { fakeCarriers } from '#tests/support/carriers'
 import { forgetPhoneUsers } from '#tests/support/calls'
 import { lastMailTo } from '#tests/support/mail'
+import { drainJobs } from '#tests/support/jobs'
 
 export const LANGUAGES = ['de', 'en'] as const
 export type Language = (typeof LANGUAGES)[number]
@@ -35,6 +36,8 @@ const NOT_PAGES = new Set([
   '/transparency/feed.atom',
   '/transparency/sccs/:key/annexes.txt',
   '/admin/routes',
+  // The mailed confirmation link answers with a redirect (to /app, or to the login when spent).
+  '/signup/confirm/:token',
 ])
 
 /** Phones (iPhone 12-15 class) and a common laptop. */
@@ -101,11 +104,14 @@ export class PageTour {
     // Links that only arrive by mail
     const invitee = `invitee-${uniqueTag()}@example.test`
     await new InvitationService().invite(company, invitee, 'member', owner, '127.0.0.1')
+    // Mails go through the job queue (in process without Redis): wait for it.
+    await drainJobs()
     const invitationLink = new URL(/href="([^"]+)"/.exec((await lastMailTo(invitee))!.html)![1])
     const visitor = this.pages.get('visitor')!
     await visitor.goto('/password/forgot')
     await visitor.fill('#field-email', this.#member.email)
     await Promise.all([visitor.waitForURL('**/login'), visitor.click('main form button[type="submit"]')])
+    await drainJobs()
     const resetLink = new URL(/href="([^"]+)"/.exec((await lastMailTo(this.#member.email))!.html)![1])
     const routeId = this.#routeIds[0]
     // The tables the layout test is about must have rows
@@ -129,7 +135,7 @@ export class PageTour {
         '/account/2fa', '/app/team'].map((path) => ({ who: 'member' as const, path })),
       { who: 'member', path: '/account/2fa', pattern: '/account/2fa (recovery codes)', open: (page) => this.#recoveryCodes(page) },
       ...['/admin', '/admin/companies', '/admin/companies?status=pending', `/admin/companies/${company.id}`,
-        `/admin/companies/${pending.id}`, '/admin/roles', '/admin/audit', '/admin/staff', '/admin/calls/live',
+        `/admin/companies/${pending.id}`, '/admin/roles', '/admin/audit', '/admin/staff', '/admin/calls/live', '/admin/sip-locks',
         '/admin/carriers', '/admin/carriers/eu_alpha', '/admin/carriers/us_gamma', '/admin/carriers/local',
         '/admin/numbers', '/admin/numbers/import', '/admin/numbers/assign', '/admin/numbers/block', '/admin/routes/eu',
         `/admin/routes/eu/${routeId}/edit`, '/admin/privacy/requests', '/account/security', '/account/2fa']

@@ -96,4 +96,11 @@ export default class FraudPolicies {
   forgetRiskPrefixes() {
     this.#risk = undefined
   }
+
+  /** Everything is loaded again (tests, whose rolled-back ids come again). */
+  forgetAll() {
+    this.#companies.clear()
+    this.#users.clear()
+    this.#risk = undefined
+  }
 }

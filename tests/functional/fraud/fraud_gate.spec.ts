@@ -71,6 +71,7 @@ test.group('Fraud gate in the call path', (group) => {
     // Rolled-back ids come again (SQLite): counts of an earlier test must not carry over.
     const counters = await app.container.make('counters')
     if (counters.driver === 'memory') await counters.close()
+    ;(await app.container.make('fraud.policies')).forgetAll()
     return testUtils.db().withGlobalTransaction()
   })
   group.each.teardown(async () => (await app.container.make('fraud.leases')).written())

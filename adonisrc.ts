@@ -34,6 +34,7 @@ export default defineConfig({
     { file: () => import('#providers/sip_provider'), environment: ['web', 'test'] },
     () => import('#providers/carrier_provider'),
     { file: () => import('#providers/calls_provider'), environment: ['web', 'test'] },
+    { file: () => import('#providers/fraud_provider'), environment: ['web', 'test'] },
   ],
 
   preloads: [

@@ -4,4 +4,5 @@
 import '#core/routes'
 import '#accounts/routes'
 import '#calls/routes'
+import '#fraud/routes'
 import '#privacy/routes'

@@ -14,6 +14,8 @@ export const PERMISSIONS = {
   'numbers.manage': 'staff',
   'fraud.view': 'staff',
   'fraud.review': 'staff',
+  // A company's destination permissions, risk classes, limits and suspension; the risk prefix table
+  'fraud.manage': 'staff',
   'privacy.requests.handle': 'staff',
   'roles.manage': 'staff',
   'audit.view': 'staff',
@@ -47,7 +49,7 @@ const staffPermissions = (Object.keys(PERMISSIONS) as PermissionName[]).filter(
 export const DEFAULT_ROLE_PERMISSIONS: Record<StaffRoleName | CompanyRoleName, PermissionName[]> = {
   superadmin: staffPermissions,
   support: ['admin.access', 'companies.view', 'numbers.manage', 'audit.view', 'sip.locks.lift'],
-  fraud_analyst: ['admin.access', 'companies.view', 'fraud.view', 'fraud.review'],
+  fraud_analyst: ['admin.access', 'companies.view', 'fraud.view', 'fraud.review', 'fraud.manage'],
   privacy_officer: ['admin.access', 'companies.view', 'privacy.requests.handle', 'audit.view'],
   owner: [
     'calls.place',

@@ -3,6 +3,7 @@ import accounts from '#accounts/personal_data'
 import calls from '#calls/personal_data'
 import carriers from '#calls/carriers/personal_data'
 import privacy from '#privacy/personal_data'
+import fraud from '#fraud/personal_data'
 
 /** Every module's personal-data declaration. A module that stores personal data adds itself here. */
-export const personalDataDeclarations: PersonalDataDeclaration[] = [accounts, calls, carriers, privacy]
+export const personalDataDeclarations: PersonalDataDeclaration[] = [accounts, calls, carriers, fraud, privacy]

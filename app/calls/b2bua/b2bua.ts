@@ -364,20 +364,28 @@ export default class B2bua {
     }
     if (!emergency && user.disabledAt) return refuse(403, 'User disabled')
     if (route.outcome === 'refused') return refuse(...REFUSALS[route.reason])
+    let maxDurationSeconds: number | undefined
     if (!emergency) {
       const decision = await this.#deps.gates.check({
         company,
         user,
         destination: callee,
         carrierNames: route.carriers,
+        callUuid: record.uuid,
+        deviceId: credential.deviceId ?? null,
+        sourceAddress: invite.incoming.transaction.destination.host,
+        kind: 'direct',
+        pricePerMinuteCents: null,
       })
       if (!decision.allow) return refuse(decision.status ?? 403, decision.phrase ?? decision.reason)
+      maxDurationSeconds = decision.maxDurationSeconds
       // 110/112 go through while any port is left; everything else stops at the node's limits.
       const overloaded = this.#overloaded()
       if (overloaded) return this.#outOfCapacity(invite, record, overloaded)
     }
 
     const session = this.#session(invite, await this.#legFor(facts.webrtc), record)
+    if (maxDurationSeconds !== undefined) session.limitDuration(maxDurationSeconds)
     const carriers = this.#withoutDownCarriers(route.carriers)
     const targets: CallTarget[] = []
     for (const name of carriers) targets.push(...(await this.#carrierTargets(name, route.destination, party, record)))

@@ -152,6 +152,9 @@ export default class CallSession {
   #ending = false
   #queue: Promise<unknown> = Promise.resolve()
   #ringTimer: NodeJS.Timeout | undefined
+  /** A gate's maximum duration (fraud): counted from the answer, then the call is ended. */
+  #maxDurationMs: number | undefined
+  #durationTimer: NodeJS.Timeout | undefined
   /** A B leg could not get media ports: no other target will fare better. */
   #outOfCapacity = false
   #echo: { close(): void } | undefined
@@ -185,6 +188,16 @@ export default class CallSession {
   /** The media counters, for the live calls page and tests. */
   get relayed() {
     return this.#bridge?.relayed ?? { aToB: 0, bToA: 0 }
+  }
+
+  /** The call ends this long after it was answered (cause 'max_duration'). */
+  limitDuration(seconds: number) {
+    this.#maxDurationMs = seconds * 1000
+  }
+
+  #armDurationLimit() {
+    if (this.#maxDurationMs === undefined) return
+    this.#durationTimer = setTimeout(() => void this.#end('max_duration', 'system', null), this.#maxDurationMs)
   }
 
   /** Outbound: try the targets one after another until one answers or a final answer comes. */
@@ -409,6 +422,7 @@ export default class CallSession {
       this.#codecPending = this.#aCodec !== codec
       this.#connectMedia(attempt)
       this.answeredAt = new Date()
+      this.#armDurationLimit()
       this.#watchDialog(aDialog, 'a')
       this.#watchDialog(dialog, 'b')
       await this.#services.cdr.answered(this.record)
@@ -565,6 +579,7 @@ export default class CallSession {
     if (this.#ending) return
     this.#ending = true
     clearTimeout(this.#ringTimer)
+    clearTimeout(this.#durationTimer)
     // A must never be left without a final answer (a no-op when it has one).
     if (!this.answered) this.#invite.reject(status !== null && status >= 300 ? status : 500)
     this.#echo?.close()

@@ -8,10 +8,23 @@ export interface CallAttempt {
   /** E.164 with "+", after normalisation and routing. */
   destination: string
   carrierNames: string[]
+  /** The CDR of this attempt: a gate that takes a lease releases it when this call ends. */
+  callUuid: string
+  /** The customer's own SIP device that places the call; null for the web phone. */
+  deviceId: number | null
+  /** The address the INVITE came from. */
+  sourceAddress: string
+  /** How the call came about: dialled, a forwarding, a transfer or placed through the API. */
+  kind: CallKind
+  /** The carrier's price per minute in euro cents; null until billing rates calls. */
+  pricePerMinuteCents: number | null
 }
 
+export type CallKind = 'direct' | 'forward' | 'transfer' | 'api'
+
 export type GateDecision =
-  | { allow: true }
+  /** `maxDurationSeconds`: the call is ended after this long (the shortest of all gates wins). */
+  | { allow: true; maxDurationSeconds?: number }
   /** `reason` is a stable code for logs and the CDR; `status` the SIP answer (403 unless given). */
   | { allow: false; reason: string; status?: number; phrase?: string }
 
@@ -42,10 +55,14 @@ export class CallGateRegistry {
   }
 
   async check(attempt: CallAttempt): Promise<GateDecision & { gate?: string }> {
+    let maxDurationSeconds: number | undefined
     for (const gate of this.#gates) {
       const decision = await gate.check(attempt)
       if (!decision.allow) return { ...decision, gate: gate.name }
+      if (decision.maxDurationSeconds !== undefined) {
+        maxDurationSeconds = Math.min(maxDurationSeconds ?? Infinity, decision.maxDurationSeconds)
+      }
     }
-    return { allow: true }
+    return maxDurationSeconds === undefined ? { allow: true } : { allow: true, maxDurationSeconds }
   }
 }

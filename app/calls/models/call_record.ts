@@ -25,6 +25,7 @@ export type DisconnectCause =
   | 'no_capacity'
   | 'lost'
   | 'node_lost'
+  | 'max_duration'
 
 export type HungUpBy = 'caller' | 'callee' | 'system'
 

@@ -29,6 +29,12 @@ const SERVER_PHRASES: Array<[RegExp, string]> = [
   [/^(Shutting down|Starting)$/i, 'reason.unavailable'],
   [/^Invalid number/i, 'reason.invalid_number'],
   [/^No route to this number/i, 'reason.not_found'],
+  // The fraud gate (app/fraud/services/fraud_rules.ts, fraud_limiter.ts)
+  [/^Outbound calls suspended/i, 'reason.fraud_suspended'],
+  [/^Destination blocked/i, 'reason.fraud_blocked_number'],
+  [/^Destination country not allowed/i, 'reason.fraud_country'],
+  [/^Call limit reached/i, 'reason.fraud_limit'],
+  [/^Too many concurrent calls/i, 'reason.fraud_concurrent'],
 ]
 
 function byStatus(status: number | null, outcome: FailedCall['outcome']): string {

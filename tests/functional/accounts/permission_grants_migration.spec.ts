@@ -4,6 +4,7 @@ import testUtils from '@adonisjs/core/services/test_utils'
 import { DEFAULT_ROLE_PERMISSIONS, PERMISSIONS } from '#accounts/permissions'
 import GrantAddedPermissions, { ADDED_GRANTS } from '#database/migrations/0310_grant_added_permissions_to_default_roles'
 import GrantSipLockPermission, { ADDED_GRANTS as SIP_LOCK_GRANTS } from '#database/migrations/0452_grant_sip_lock_permission'
+import GrantFraudManagePermission, { ADDED_GRANTS as FRAUD_MANAGE_GRANTS } from '#database/migrations/0501_grant_fraud_manage_permission'
 
 /**
  * The default grants of the first release (commit 38640ba). Together with the grants that
@@ -51,7 +52,7 @@ test.group('Migration 0310: permissions added since the first release reach exis
   group.each.setup(() => testUtils.db().withGlobalTransaction())
 
   test('the first release plus the migrated grants are exactly today’s defaults', ({ assert }) => {
-    const allMigrated = [...ADDED_GRANTS, ...SIP_LOCK_GRANTS]
+    const allMigrated = [...ADDED_GRANTS, ...SIP_LOCK_GRANTS, ...FRAUD_MANAGE_GRANTS]
     for (const [role, defaults] of Object.entries(DEFAULT_ROLE_PERMISSIONS)) {
       const migrated = allMigrated.filter((grant) => (grant.roles as readonly string[]).includes(role)).map((grant) => grant.permission)
       assert.sameMembers([...defaults], [...FIRST_RELEASE[role], ...migrated], `default grants of ${role}`)
@@ -132,6 +133,29 @@ test.group('Migration 0452: sip.locks.lift reaches the default support and super
       .from('role_permissions')
       .join('permissions', 'permissions.id', 'role_permissions.permission_id')
       .where('permissions.name', 'sip.locks.lift')
+    assert.lengthOf(rows, 2, 'one grant each')
+  })
+})
+
+test.group('Migration 0501: fraud.manage reaches the default fraud_analyst and superadmin roles', (group) => {
+  group.each.setup(() => testUtils.db().withGlobalTransaction())
+
+  test('fraud_analyst and superadmin get it once, even without the permission row; other roles do not', async ({ assert }) => {
+    await db.from('permissions').where('name', 'fraud.manage').delete()
+    const before = { support: await grantsOf('support'), privacy_officer: await grantsOf('privacy_officer') }
+    assert.notInclude(await grantsOf('fraud_analyst'), 'fraud.manage')
+
+    await new GrantFraudManagePermission(db.connection(), '0501_grant_fraud_manage_permission').execUp()
+    await new GrantFraudManagePermission(db.connection(), '0501_grant_fraud_manage_permission').execUp()
+
+    assert.sameMembers(await grantsOf('fraud_analyst'), [...DEFAULT_ROLE_PERMISSIONS.fraud_analyst])
+    assert.include(await grantsOf('superadmin'), 'fraud.manage')
+    assert.deepEqual(await grantsOf('support'), before.support)
+    assert.deepEqual(await grantsOf('privacy_officer'), before.privacy_officer)
+    const rows = await db
+      .from('role_permissions')
+      .join('permissions', 'permissions.id', 'role_permissions.permission_id')
+      .where('permissions.name', 'fraud.manage')
     assert.lengthOf(rows, 2, 'one grant each')
   })
 })

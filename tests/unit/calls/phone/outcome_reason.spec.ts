@@ -30,6 +30,21 @@ test.group('Web phone: why a call failed', () => {
     assert.deepEqual(refused.reason.values, { status: '403', reason: 'Company suspended' })
   })
 
+  test('the fraud gate’s refusals are told in words, with how to ask for an unlock', ({ assert }) => {
+    const cases: Array<[string, string]> = [
+      ['Outbound calls suspended', 'reason.fraud_suspended'],
+      ['Destination blocked: premium_rate', 'reason.fraud_blocked_number'],
+      ['Destination blocked: high_risk', 'reason.fraud_blocked_number'],
+      ['Destination country not allowed', 'reason.fraud_country'],
+      ['Call limit reached', 'reason.fraud_limit'],
+      ['Call limit reached for this number', 'reason.fraud_limit'],
+      ['Too many concurrent calls', 'reason.fraud_concurrent'],
+    ]
+    for (const [phrase, key] of cases) {
+      assert.equal(outcomeReason({ outcome: 'refused', status: 403, phrase, dialled: '+499001234567' }).reason.key, key, phrase)
+    }
+  })
+
   test('a failed emergency call is marked so the page can tell the user to use another phone', ({ assert }) => {
     const { reason, emergency } = outcomeReason({ outcome: 'unreachable', status: 503, phrase: 'No carrier available', dialled: '112' })
     assert.equal(emergency, '112')

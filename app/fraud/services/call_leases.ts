@@ -1,0 +1,99 @@
+import { DateTime } from 'luxon'
+import db from '@adonisjs/lucid/services/db'
+import { sqlTime } from '#core/sql_time'
+import FraudLimiter from '#fraud/services/fraud_limiter'
+
+interface Lease {
+  companyId: number
+  userId: number | null
+  deviceId: number | null
+}
+
+export function leaseSubjects(lease: Lease) {
+  return [
+    `company:${lease.companyId}`,
+    ...(lease.userId !== null ? [`user:${lease.userId}`] : []),
+    ...(lease.deviceId !== null ? [`device:${lease.deviceId}`] : []),
+  ]
+}
+
+/**
+ * The concurrent-call leases of running calls. Counted on the shared counters for the decision and
+ * written to fraud_call_leases (after the decision, off the call path) so that any node can release
+ * a lease at call:ended, and the counters can be rebuilt from the calls still running.
+ */
+export default class CallLeases {
+  /** Leases taken here whose row may not be written yet: released from memory first. */
+  #local = new Map<string, string[]>()
+  /** Subjects this process counted since the last rebuild (their counters may need a reset to 0). */
+  #touched = new Set<string>()
+  /** Lease rows being written. */
+  #writes = new Set<Promise<unknown>>()
+
+  constructor(
+    private limiter: FraudLimiter,
+    private onError: (error: unknown) => void = () => {}
+  ) {}
+
+  taken(callUuid: string, lease: Lease, leaseKeys: string[]) {
+    this.#local.set(callUuid, leaseKeys)
+    for (const subject of leaseSubjects(lease)) this.#touched.add(subject)
+    const write = db
+      .table('fraud_call_leases')
+      .insert({
+        call_uuid: callUuid,
+        company_id: lease.companyId,
+        user_id: lease.userId,
+        sip_device_id: lease.deviceId,
+        created_at: sqlTime(DateTime.utc()),
+      })
+      .catch(this.onError)
+      .finally(() => this.#writes.delete(write))
+    this.#writes.add(write)
+  }
+
+  /** Resolves once the lease rows taken so far are written (tests, shutdown). */
+  async written() {
+    await Promise.all([...this.#writes])
+  }
+
+  /** call:ended, on whichever node: the lease row goes and its counters drop by one. */
+  async release(callUuid: string) {
+    await this.written()
+    const local = this.#local.get(callUuid)
+    this.#local.delete(callUuid)
+    if (local) {
+      await this.limiter.release(local)
+      await db.from('fraud_call_leases').where('call_uuid', callUuid).delete()
+      return
+    }
+    const row = await db.from('fraud_call_leases').where('call_uuid', callUuid).first()
+    if (!row) return
+    const deleted = await db.from('fraud_call_leases').where('call_uuid', callUuid).delete()
+    if (Number(Array.isArray(deleted) ? deleted[0] : deleted) < 1) return
+    const subjects = leaseSubjects({ companyId: row.company_id, userId: row.user_id, deviceId: row.sip_device_id })
+    await this.limiter.release(subjects.map((subject) => FraudLimiter.leaseKey(subject)))
+  }
+
+  /**
+   * Sets every lease counter to the calls still running: leases older than `leaseSeconds` (a call
+   * whose end was never seen) are dropped, the others counted per company, user and device.
+   */
+  async rebuild(leaseSeconds: number, now = DateTime.utc()) {
+    await db
+      .from('fraud_call_leases')
+      .where('created_at', '<', sqlTime(now.minus({ seconds: leaseSeconds })))
+      .delete()
+    const rows = await db.from('fraud_call_leases').select('company_id', 'user_id', 'sip_device_id')
+    const running = new Map<string, number>()
+    for (const row of rows) {
+      for (const subject of leaseSubjects({ companyId: row.company_id, userId: row.user_id, deviceId: row.sip_device_id })) {
+        running.set(subject, (running.get(subject) ?? 0) + 1)
+      }
+    }
+    for (const subject of this.#touched) if (!running.has(subject)) running.set(subject, 0)
+    this.#touched = new Set([...running.keys()].filter((subject) => running.get(subject)! > 0))
+    for (const [subject, count] of running) await this.limiter.setLeases(subject, count)
+    return running
+  }
+}

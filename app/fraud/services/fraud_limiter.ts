@@ -1,0 +1,106 @@
+import type { CounterStore } from '#core/counters/types'
+import type { FraudLimits } from '#config/fraud'
+import type { FraudRefusal } from '#fraud/services/fraud_rules'
+
+/** Who a limit applies to: "company:4", "user:17", "device:3". */
+export interface LimitSubject {
+  key: string
+  limits: FraudLimits
+}
+
+const MINUTE = 60_000
+const HOUR = 3_600_000
+
+/**
+ * The counting limits, on the shared counters of app/core (memory, or Redis across nodes): calls
+ * per minute, hour and day (the day in the company's time zone), calls to one number per hour and
+ * concurrent calls as leases. A lease is released at call:ended; its counter also expires after
+ * `leaseSeconds` and is rebuilt from the lease table, so a lost release never blocks for good.
+ */
+export default class FraudLimiter {
+  #days = new Map<string, Intl.DateTimeFormat>()
+
+  constructor(
+    private counters: CounterStore,
+    private options: { leaseSeconds: number; now?: () => number }
+  ) {}
+
+  #now() {
+    return (this.options.now ?? Date.now)()
+  }
+
+  /** The calendar day in a time zone: daily counters reset at its midnight (DST-safe). */
+  day(timeZone: string, at: number) {
+    let format = this.#days.get(timeZone)
+    if (!format) {
+      format = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' })
+      this.#days.set(timeZone, format)
+    }
+    return format.format(at)
+  }
+
+  #rateKeys(subject: string, at: number, timeZone: string) {
+    return {
+      minute: { key: `fraud:m:${subject}:${Math.floor(at / MINUTE)}`, window: 120 },
+      hour: { key: `fraud:h:${subject}:${Math.floor(at / HOUR)}`, window: 7200 },
+      day: { key: `fraud:d:${subject}:${this.day(timeZone, at)}`, window: 2 * 86_400 },
+    }
+  }
+
+  static leaseKey(subject: string) {
+    return `fraud:c:${subject}`
+  }
+
+  /**
+   * Checks the rates, then takes a concurrent-call lease on every subject. Allowed: the rates are
+   * counted and the lease keys returned (release them when the call ends).
+   */
+  async admit(
+    subjects: LimitSubject[],
+    number: { companyId: number; destination: string; perHour: number },
+    timeZone: string
+  ): Promise<{ refusal: FraudRefusal } | { leaseKeys: string[] }> {
+    const at = this.#now()
+    const rates = subjects.flatMap((subject) => {
+      const keys = this.#rateKeys(subject.key, at, timeZone)
+      return [
+        { ...keys.minute, limit: subject.limits.perMinute },
+        { ...keys.hour, limit: subject.limits.perHour },
+        { ...keys.day, limit: subject.limits.perDay },
+      ]
+    })
+    const toNumber = {
+      key: `fraud:n:company:${number.companyId}:${number.destination}:${Math.floor(at / HOUR)}`,
+      window: 7200,
+      limit: number.perHour,
+    }
+    const counts = await Promise.all([...rates, toNumber].map((rate) => this.counters.get(rate.key)))
+    if (counts.slice(0, rates.length).some((count, index) => count >= rates[index].limit)) {
+      return { refusal: { reason: 'rate_limit', phrase: 'Call limit reached' } }
+    }
+    if (counts[rates.length] >= toNumber.limit) {
+      return { refusal: { reason: 'number_rate_limit', phrase: 'Call limit reached for this number' } }
+    }
+
+    // Increment first, then look: two nodes admitting at once cannot both take the last place.
+    const leaseKeys = subjects.map((subject) => FraudLimiter.leaseKey(subject.key))
+    const held = await Promise.all(leaseKeys.map((key) => this.counters.increment(key, this.options.leaseSeconds)))
+    if (held.some((count, index) => count > subjects[index].limits.concurrent)) {
+      await this.release(leaseKeys)
+      return { refusal: { reason: 'concurrent_limit', phrase: 'Too many concurrent calls' } }
+    }
+    await Promise.all([...rates, toNumber].map((rate) => this.counters.increment(rate.key, rate.window)))
+    return { leaseKeys }
+  }
+
+  async release(leaseKeys: string[]) {
+    await Promise.all(leaseKeys.map((key) => this.counters.increment(key, this.options.leaseSeconds, -1)))
+  }
+
+  /** Sets a lease counter to the number of running calls (rebuild from the lease table). */
+  async setLeases(subject: string, running: number) {
+    const key = FraudLimiter.leaseKey(subject)
+    await this.counters.reset(key)
+    if (running > 0) await this.counters.increment(key, this.options.leaseSeconds, running)
+  }
+}

@@ -1,0 +1,61 @@
+import type { FraudLimits } from '#config/fraud'
+import type { OutboundSuspension } from '#fraud/models/fraud_company_policy'
+import type { NumberFacts } from '#fraud/services/number_risk'
+
+/** A refusal: `reason` for logs and tests, `phrase` the SIP reason phrase the web phone translates. */
+export interface FraudRefusal {
+  reason: string
+  phrase: string
+}
+
+/** What the gate knows about a company once its policy row (or the defaults) is loaded. */
+export interface EffectivePolicy {
+  companyId: number
+  /** The company's own country: calls there are not international. */
+  homeCountry: string
+  allowedCountries: ReadonlySet<string>
+  enabledRiskClasses: ReadonlySet<string>
+  suspension: OutboundSuspension
+  limits: { company: FraudLimits; user: FraudLimits; device: FraudLimits }
+  callsToOneNumberPerHour: number
+  maxDurationSeconds: number | null
+}
+
+/** Suspended for outbound calling: everything, or international and premium/special ranges. */
+export function suspensionRule(
+  suspension: OutboundSuspension,
+  facts: NumberFacts,
+  homeCountry: string
+): FraudRefusal | null {
+  if (suspension === 'none') return null
+  const risky = facts.country !== homeCountry || facts.riskClasses.length > 0
+  if (suspension === 'all' || risky) return { reason: 'outbound_suspended', phrase: 'Outbound calls suspended' }
+  return null
+}
+
+/** Premium, shared-cost, personal, special and high-risk (IRSF) numbers only when enabled. */
+export function riskClassRule(facts: NumberFacts, enabled: ReadonlySet<string>): FraudRefusal | null {
+  const blocked = facts.riskClasses.find((riskClass) => !enabled.has(riskClass))
+  if (!blocked) return null
+  return { reason: `risk_class_${blocked}`, phrase: `Destination blocked: ${blocked}` }
+}
+
+/** Only the company's allowed countries; numbers of no country (+882...) are never "allowed". */
+export function countryRule(facts: NumberFacts, allowed: ReadonlySet<string>): FraudRefusal | null {
+  if (facts.country !== null && allowed.has(facts.country)) return null
+  return { reason: 'country_not_allowed', phrase: 'Destination country not allowed' }
+}
+
+/** The first of the rules that refuses, in the order of the issue. */
+export function destinationRules(
+  policy: EffectivePolicy,
+  userSuspension: OutboundSuspension,
+  facts: NumberFacts
+): FraudRefusal | null {
+  return (
+    suspensionRule(policy.suspension, facts, policy.homeCountry) ??
+    suspensionRule(userSuspension, facts, policy.homeCountry) ??
+    riskClassRule(facts, policy.enabledRiskClasses) ??
+    countryRule(facts, policy.allowedCountries)
+  )
+}

@@ -1,0 +1,26 @@
+import vine from '@vinejs/vine'
+import { OUTBOUND_SUSPENSIONS } from '#fraud/models/fraud_company_policy'
+import { RISK_CLASSES } from '#fraud/services/number_risk'
+
+const limit = () => vine.number().withoutDecimals().range([0, 100_000]).nullable().optional()
+
+/** A company's fraud policy as the admin form sends it; empty limits take the defaults. */
+export const companyPolicyValidator = vine.create({
+  allowed_countries: vine.string().trim().toUpperCase().regex(/^[A-Z]{2}([\s,;]+[A-Z]{2})*$/),
+  risk_classes: vine.array(vine.enum(RISK_CLASSES)).optional(),
+  outbound_suspension: vine.enum(OUTBOUND_SUSPENSIONS),
+  company_concurrent: limit(),
+  company_per_minute: limit(),
+  company_per_hour: limit(),
+  company_per_day: limit(),
+  user_concurrent: limit(),
+  user_per_minute: limit(),
+  user_per_hour: limit(),
+  user_per_day: limit(),
+  device_concurrent: limit(),
+  device_per_minute: limit(),
+  device_per_hour: limit(),
+  device_per_day: limit(),
+  calls_to_one_number_per_hour: limit(),
+  max_duration_seconds: vine.number().withoutDecimals().range([1, 86_400]).nullable().optional(),
+})

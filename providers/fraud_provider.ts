@@ -1,0 +1,74 @@
+import type { ApplicationService } from '@adonisjs/core/types'
+import type CallLeases from '#fraud/services/call_leases'
+import type FraudPolicies from '#fraud/services/fraud_policies'
+import type FraudLimiter from '#fraud/services/fraud_limiter'
+import { CallGateRegistry } from '#calls/gates/call_gate'
+
+/**
+ * Fills the call gate seam of calls with the fraud decision (replacing the permissive gate under
+ * the same name) and rebuilds the concurrent-call counters from the running calls' leases.
+ */
+export default class FraudProvider {
+  #rebuild: NodeJS.Timeout | undefined
+
+  constructor(protected app: ApplicationService) {}
+
+  register() {
+    this.app.container.singleton('fraud.policies', async () => {
+      const { default: FraudPoliciesClass } = await import('#fraud/services/fraud_policies')
+      const { default: fraudConfig } = await import('#config/fraud')
+      return new FraudPoliciesClass(fraudConfig)
+    })
+    this.app.container.singleton('fraud.limiter', async (resolver) => {
+      const { default: FraudLimiterClass } = await import('#fraud/services/fraud_limiter')
+      const { default: fraudConfig } = await import('#config/fraud')
+      return new FraudLimiterClass(await resolver.make('counters'), { leaseSeconds: fraudConfig.leaseSeconds })
+    })
+    this.app.container.singleton('fraud.leases', async (resolver) => {
+      const { default: CallLeasesClass } = await import('#fraud/services/call_leases')
+      const logger = await resolver.make('logger')
+      return new CallLeasesClass(await resolver.make('fraud.limiter'), (error) =>
+        logger.error({ err: error }, 'could not store a concurrent-call lease')
+      )
+    })
+  }
+
+  async boot() {
+    this.app.container.resolving(CallGateRegistry, async (gates) => {
+      const { default: FraudGate } = await import('#fraud/gates/fraud_gate')
+      const { default: fraudConfig } = await import('#config/fraud')
+      gates.register(
+        new FraudGate(
+          fraudConfig,
+          await this.app.container.make('fraud.policies'),
+          await this.app.container.make('fraud.limiter'),
+          await this.app.container.make('fraud.leases')
+        )
+      )
+    })
+  }
+
+  async ready() {
+    if (this.app.getEnvironment() !== 'web' || this.app.getMode() === 'warmup') return
+    const { default: fraudConfig } = await import('#config/fraud')
+    const leases = await this.app.container.make('fraud.leases')
+    const logger = await this.app.container.make('logger')
+    const run = () =>
+      leases.rebuild(fraudConfig.leaseSeconds).catch((error) => logger.error({ err: error }, 'could not rebuild the concurrent-call counters'))
+    await run()
+    this.#rebuild = setInterval(run, fraudConfig.rebuildIntervalSeconds * 1000)
+    this.#rebuild.unref()
+  }
+
+  async shutdown() {
+    clearInterval(this.#rebuild)
+  }
+}
+
+declare module '@adonisjs/core/types' {
+  export interface ContainerBindings {
+    'fraud.policies': FraudPolicies
+    'fraud.limiter': FraudLimiter
+    'fraud.leases': CallLeases
+  }
+}

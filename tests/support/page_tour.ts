@@ -38,6 +38,7 @@ const NOT_PAGES = new Set([
   '/admin/routes',
   // The mailed confirmation link answers with a redirect (to /app, or to the login when spent).
   '/signup/confirm/:token',
+  '/admin/fraud/prefixes.csv',
 ])
 
 /** Phones (iPhone 12-15 class) and a common laptop. */
@@ -136,6 +137,7 @@ export class PageTour {
       { who: 'member', path: '/account/2fa', pattern: '/account/2fa (recovery codes)', open: (page) => this.#recoveryCodes(page) },
       ...['/admin', '/admin/companies', '/admin/companies?status=pending', `/admin/companies/${company.id}`,
         `/admin/companies/${pending.id}`, '/admin/roles', '/admin/audit', '/admin/staff', '/admin/calls/live', '/admin/sip-locks',
+        `/admin/fraud/companies/${company.id}`, '/admin/fraud/prefixes',
         '/admin/carriers', '/admin/carriers/eu_alpha', '/admin/carriers/us_gamma', '/admin/carriers/local',
         '/admin/numbers', '/admin/numbers/import', '/admin/numbers/assign', '/admin/numbers/block', '/admin/routes/eu',
         `/admin/routes/eu/${routeId}/edit`, '/admin/privacy/requests', '/account/security', '/account/2fa']
@@ -143,6 +145,7 @@ export class PageTour {
     ]
     this.stops.find((stop) => stop.path === `/admin/companies/${company.id}`)!.pattern = '/admin/companies/:id'
     this.stops.find((stop) => stop.path === '/admin/carriers/eu_alpha')!.pattern = '/admin/carriers/:name'
+    this.stops.find((stop) => stop.path === `/admin/fraud/companies/${company.id}`)!.pattern = '/admin/fraud/companies/:id'
     this.stops.find((stop) => stop.path === '/admin/routes/eu')!.pattern = '/admin/routes/:region'
     this.stops.find((stop) => stop.path.endsWith('/edit'))!.pattern = '/admin/routes/:region/:id/edit'
   }

@@ -73,7 +73,13 @@ export class PageTour {
 
   static async start(browser: Browser) {
     const tour = new PageTour()
-    await tour.#build(browser)
+    try {
+      await tour.#build(browser)
+    } catch (error) {
+      // Open pages hold the docked phones' WebSockets, which keep the test server from closing.
+      await tour.close().catch(() => {})
+      throw error
+    }
     return tour
   }
 

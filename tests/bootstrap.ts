@@ -69,7 +69,11 @@ export const configureSuite: Config['configureSuite'] = (suite) => {
       const server = await app.container.make('server')
       const sip = await app.container.make('sip.transport')
       sip.attachHttpServer(server.getNodeServer()!)
-      return close
+      // Docked web phones a failed test left open would keep the HTTP server from closing.
+      return async () => {
+        sip.webSocket?.closeAllConnections()
+        await close()
+      }
     })
   }
 }

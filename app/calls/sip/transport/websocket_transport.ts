@@ -167,6 +167,11 @@ export default class WebSocketTransport implements SipTransport {
     return this.#connections.close(connectionId)
   }
 
+  /** Closes every client connection and keeps taking new ones (a test suite ending). */
+  closeAllConnections(): void {
+    this.#connections.closeAll()
+  }
+
   async close(): Promise<void> {
     this.detach()
     this.#connections.closeAll()

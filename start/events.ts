@@ -6,6 +6,7 @@ import emitter from '@adonisjs/core/services/emitter'
 const RevokeWebPhoneAccess = () => import('#calls/listeners/revoke_web_phone_access')
 const EndWebSessions = () => import('#accounts/listeners/end_web_sessions')
 const EndCompanyCalls = () => import('#calls/listeners/end_company_calls')
+const RateCall = () => import('#billing/listeners/rate_call')
 
 // accounts: a changed password, a disabled user or a terminated company ends the web sessions
 emitter.on('user:password_changed', [EndWebSessions, 'passwordChanged'])
@@ -19,3 +20,6 @@ emitter.on('user:disabled', [RevokeWebPhoneAccess, 'userDisabled'])
 emitter.on('user:removed', [RevokeWebPhoneAccess, 'userRemoved'])
 emitter.on('company:status_changed', [RevokeWebPhoneAccess, 'companyStatusChanged'])
 emitter.on('company:status_changed', [EndCompanyCalls, 'companyStatusChanged'])
+
+// calls → billing: every CDR is rated once when its call ends
+emitter.on('call:ended', [RateCall, 'handle'])

@@ -9,6 +9,7 @@ import {
   parseIncrement,
   versionValidAt,
 } from '#billing/tariff_arithmetic'
+import { centsForFile, formatCents, parseCents } from '#billing/amounts'
 
 const rate = (increment: '60/60' | '60/1' | '1/1', pricePerMinute: number, connectionFee = 0) => {
   const { first, next } = parseIncrement(increment)
@@ -114,5 +115,31 @@ test.group('Versions by date', () => {
     assert.equal(versionValidAt(DateTime.fromISO('2026-03-31T23:59:59Z'), versions)?.id, 1)
     assert.equal(versionValidAt(DateTime.fromISO('2026-04-01T00:00:00Z'), versions)?.id, 2)
     assert.equal(versionValidAt(DateTime.fromISO('2026-12-01T00:00:00Z'), versions)?.id, 3)
+  })
+})
+
+test.group('Amounts typed and shown in cents', () => {
+  test('staff type cents with a comma or a dot, up to four decimals', ({ assert }) => {
+    assert.equal(parseCents('0,89'), 8_900)
+    assert.equal(parseCents('0.89'), 8_900)
+    assert.equal(parseCents('12'), 120_000)
+    assert.equal(parseCents('0,0001'), 1)
+    assert.equal(parseCents('1,2345'), 12_345)
+    assert.isNull(parseCents('1,23456'))
+    assert.isNull(parseCents('-1'))
+    assert.isNull(parseCents('1e3'))
+    assert.isNull(parseCents(''))
+  })
+
+  test('amounts are shown with two to four decimals in the page’s language', ({ assert }) => {
+    assert.equal(formatCents(8_900, 'de'), '0,89')
+    assert.equal(formatCents(8_900, 'en'), '0.89')
+    assert.equal(formatCents(0, 'de'), '0,00')
+    assert.equal(formatCents(12_345, 'de'), '1,2345')
+    assert.equal(formatCents(12_340, 'de'), '1,234')
+    assert.equal(formatCents(10_000, 'de'), '1,00')
+    assert.equal(formatCents(123_456_000_0, 'de'), '123.456,00')
+    assert.equal(formatCents(123_456_000_0, 'en'), '123,456.00')
+    assert.equal(centsForFile(123_456_789_0), '123456.789')
   })
 })

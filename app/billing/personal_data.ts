@@ -24,6 +24,7 @@ const declaration: PersonalDataDeclaration = {
   notPersonal: {
     'price_lists.name': 'name of a price list ("Standard", a company override), not of a person',
     'carrier_purchase_prices.carrier_name': 'the carrier (a company, not a person)',
+    'price_list_versions.number_fee_per_month': 'monthly price of a phone number in a price list, names no number',
   },
 }
 

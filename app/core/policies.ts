@@ -7,5 +7,6 @@ export const policies = {
   CarrierPolicy: () => import('#calls/policies/carrier_policy'),
   LiveCallPolicy: () => import('#calls/policies/live_call_policy'),
   NumberPolicy: () => import('#calls/policies/number_policy'),
+  BillingPolicy: () => import('#billing/policies/billing_policy'),
   InformationRequestPolicy: () => import('#privacy/policies/information_request_policy'),
 }

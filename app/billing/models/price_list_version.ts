@@ -15,6 +15,13 @@ export default class PriceListVersion extends BaseModel {
   @column.dateTime()
   declare validFrom: DateTime
 
+  /** Monthly fees in 1/10,000 cent; null in an override: the default list's fee. */
+  @column({ consume: (value) => (value === null || value === undefined ? null : Number(value)) })
+  declare seatFeePerMonth: number | null
+
+  @column({ consume: (value) => (value === null || value === undefined ? null : Number(value)) })
+  declare numberFeePerMonth: number | null
+
   @column.dateTime({ autoCreate: true })
   declare createdAt: DateTime
 

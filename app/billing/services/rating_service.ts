@@ -60,7 +60,9 @@ export default class RatingService {
     for (const list of ordered) {
       const version = versionValidAt(at, list.versions)
       if (!version) continue
-      const rates = await PriceListRate.query().where('price_list_version_id', version.id)
+      // Only the candidates: every leading part of the number, "" included (16 at most)
+      const candidates = Array.from({ length: digits.length + 1 }, (_, length) => digits.slice(0, length))
+      const rates = await PriceListRate.query().where('price_list_version_id', version.id).whereIn('prefix', candidates)
       const match = longestPrefixMatch(digits, rates)
       if (match) return match
     }

@@ -51,6 +51,8 @@ export default class AppProvider {
     edge.global('phoneNumber', phoneNumber)
     edge.global('formatCount', formatCount)
     edge.global('formatDate', formatDate)
+    const { formatCents } = await import('#billing/amounts')
+    edge.global('formatCents', formatCents)
   }
 
   async ready() {

@@ -23,6 +23,8 @@ export const PERMISSIONS = {
   'calls.live.manage': 'staff',
   // See and lift brute-force locks of SIP logins (a source address or a username)
   'sip.locks.lift': 'staff',
+  // Price lists, company overrides, carriers' purchase prices and margins
+  'billing.manage': 'staff',
   // Customers
   'calls.place': 'company',
   'calls.history.view': 'company',

@@ -8,5 +8,6 @@ export const policies = {
   LiveCallPolicy: () => import('#calls/policies/live_call_policy'),
   NumberPolicy: () => import('#calls/policies/number_policy'),
   FraudPolicy: () => import('#fraud/policies/fraud_policy'),
+  BillingPolicy: () => import('#billing/policies/billing_policy'),
   InformationRequestPolicy: () => import('#privacy/policies/information_request_policy'),
 }

@@ -20,6 +20,8 @@ import { fakeCarriers } from '#tests/support/carriers'
 import { forgetPhoneUsers } from '#tests/support/calls'
 import { lastMailTo } from '#tests/support/mail'
 import { drainJobs } from '#tests/support/jobs'
+import { makePriceList } from '#tests/support/billing'
+import CarrierPurchasePrice from '#billing/models/carrier_purchase_price'
 
 export const LANGUAGES = ['de', 'en'] as const
 export type Language = (typeof LANGUAGES)[number]
@@ -39,6 +41,7 @@ const NOT_PAGES = new Set([
   // The mailed confirmation link answers with a redirect (to /app, or to the login when spent).
   '/signup/confirm/:token',
   '/admin/fraud/prefixes.csv',
+  '/admin/billing/price-lists/:id/versions/:versionId/export',
 ])
 
 /** Phones (iPhone 12-15 class) and a common laptop. */
@@ -68,6 +71,8 @@ export class PageTour {
   #restoreCarriers: (() => void) | null = null
   #routeIds: number[] = []
   #requestIds: number[] = []
+  #priceListIds: number[] = []
+  #purchasePriceIds: number[] = []
   #prefix = ''
   #member!: User
 
@@ -121,6 +126,7 @@ export class PageTour {
     await drainJobs()
     const resetLink = new URL(/href="([^"]+)"/.exec((await lastMailTo(this.#member.email))!.html)![1])
     const routeId = this.#routeIds[0]
+    const priceListId = this.#priceListIds[0]
     // The tables the layout test is about must have rows
     for (const [page, path, rows] of [[visitor, '/transparency/sub-processors', '#sub-processors tbody tr'], [this.pages.get('staff')!, '/admin/audit', '#audit-entries tbody tr']] as const) {
       await page.goto(path)
@@ -146,7 +152,8 @@ export class PageTour {
         `/admin/fraud/companies/${company.id}`, '/admin/fraud/prefixes',
         '/admin/carriers', '/admin/carriers/eu_alpha', '/admin/carriers/us_gamma', '/admin/carriers/local',
         '/admin/numbers', '/admin/numbers/import', '/admin/numbers/assign', '/admin/numbers/block', '/admin/routes/eu',
-        `/admin/routes/eu/${routeId}/edit`, '/admin/privacy/requests', '/account/security', '/account/2fa']
+        `/admin/routes/eu/${routeId}/edit`, '/admin/privacy/requests', '/admin/billing/price-lists',
+        `/admin/billing/price-lists/${priceListId}`, '/admin/billing/purchase-prices', '/account/security', '/account/2fa']
         .map((path) => ({ who: 'staff' as const, path })),
     ]
     this.stops.find((stop) => stop.path === `/admin/companies/${company.id}`)!.pattern = '/admin/companies/:id'
@@ -154,6 +161,7 @@ export class PageTour {
     this.stops.find((stop) => stop.path === `/admin/fraud/companies/${company.id}`)!.pattern = '/admin/fraud/companies/:id'
     this.stops.find((stop) => stop.path === '/admin/routes/eu')!.pattern = '/admin/routes/:region'
     this.stops.find((stop) => stop.path.endsWith('/edit'))!.pattern = '/admin/routes/:region/:id/edit'
+    this.stops.find((stop) => stop.path === `/admin/billing/price-lists/${priceListId}`)!.pattern = '/admin/billing/price-lists/:id'
   }
 
   async #data(company: Company, owner: User, member: User) {
@@ -180,6 +188,15 @@ export class PageTour {
     await new SipDeviceService().create(member, 'Yealink T54W Empfang')
     const route = await CarrierRoute.create({ region: 'eu', prefix: `49${tag.slice(0, 6).replace(/\D/g, '1')}`, carrierName: 'eu_alpha', priority: 1, weight: 100 })
     this.#routeIds.push(route.id)
+    // Company prices valid from tomorrow (still editable: every form shows) with long destination names, and a purchase price
+    const tomorrow = DateTime.now().setZone('Europe/Berlin').plus({ days: 1 }).startOf('day').toUTC().toISO()!
+    const priceList = await makePriceList(company.id, [{ validFrom: tomorrow, rates: [
+      { prefix: '49', destination: 'Deutschland Festnetz und Ortsnetze', price: 8_900 },
+      { prefix: '4915', destination: 'Deutschland Mobilfunk (Telekom, Vodafone, Telefónica)', price: 99_000, fee: 15_000, increment: '60/60' },
+    ] }], `Tour ${tag}`)
+    this.#priceListIds.push(priceList.id)
+    const purchase = await CarrierPurchasePrice.create({ carrierName: 'eu_alpha', prefix: `49${tag.slice(0, 6).replace(/\D/g, '1')}`, pricePerMinute: 5_000 })
+    this.#purchasePriceIds.push(purchase.id)
     const request = await InformationRequest.create({
       requesterName: `Tour ${tag}`, requesterEmail: `tour-${tag}@example.test`, organisation: 'Beispiel AG', topic: 'sub_processors',
       message: 'Bitte senden Sie uns die Liste der Unterauftragsverarbeiter mit allen Standorten und den Standardvertragsklauseln.',
@@ -304,6 +321,11 @@ export class PageTour {
     await db.from('carrier_routes').whereIn('id', this.#routeIds).delete()
     await db.from('carrier_states').whereIn('carrier_name', ['eu_alpha', 'us_gamma']).delete()
     await db.from('information_requests').whereIn('id', this.#requestIds).delete()
+    const versionIds = db.from('price_list_versions').whereIn('price_list_id', this.#priceListIds).select('id')
+    await db.from('price_list_rates').whereIn('price_list_version_id', versionIds).delete()
+    await db.from('price_list_versions').whereIn('price_list_id', this.#priceListIds).delete()
+    await db.from('price_lists').whereIn('id', this.#priceListIds).delete()
+    await db.from('carrier_purchase_prices').whereIn('id', this.#purchasePriceIds).delete()
     await this.created.cleanup()
     this.#restoreCarriers?.()
   }

@@ -90,6 +90,10 @@ export default class CallRecord extends BaseModel {
   @column()
   declare costCents: number | null
 
+  /** The exact price in 1/10,000 cent, written by billing when the call ends (null until rated or when no price list covers it). */
+  @column({ consume: (value) => (value === null || value === undefined ? null : Number(value)) })
+  declare costMicro: number | null
+
   @column()
   declare nodeId: string | null
 

@@ -23,6 +23,8 @@ export interface CallHistoryEntry {
   sipStatus: number | null
   /** Whose call it was (shown in the company-wide view). */
   userName: string | null
+  /** The price in 1/10,000 cent once billing rated the call; null while pending or unpriced. */
+  costMicro: number | null
 }
 
 /**
@@ -68,6 +70,7 @@ export default class CallHistoryService {
       disconnectCause: record.disconnectCause,
       sipStatus: record.sipStatus,
       userName: record.user?.fullName ?? null,
+      costMicro: record.costMicro,
     }
   }
 }

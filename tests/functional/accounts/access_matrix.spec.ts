@@ -127,6 +127,18 @@ const EXPECTED: Record<string, Subject[]> = {
   'transparency.request.store': EVERYONE,
   'admin.privacy.requests.index': ['superadmin', 'privacy_officer'],
   'admin.privacy.requests.answer': ['superadmin', 'privacy_officer'],
+  'admin.billing.price_lists.index': SUPERADMIN,
+  'admin.billing.price_lists.store': SUPERADMIN,
+  'admin.billing.price_lists.show': SUPERADMIN,
+  'admin.billing.price_lists.versions.store': SUPERADMIN,
+  'admin.billing.price_lists.rates.store': SUPERADMIN,
+  'admin.billing.price_lists.rates.destroy': SUPERADMIN,
+  'admin.billing.price_lists.fees': SUPERADMIN,
+  'admin.billing.price_lists.export': SUPERADMIN,
+  'admin.billing.price_lists.import': SUPERADMIN,
+  'admin.billing.purchase_prices.index': SUPERADMIN,
+  'admin.billing.purchase_prices.store': SUPERADMIN,
+  'admin.billing.purchase_prices.destroy': SUPERADMIN,
   'admin.roles.update': SUPERADMIN,
 }
 
@@ -134,6 +146,8 @@ const EXPECTED: Record<string, Subject[]> = {
 const PARAMS: Record<string, string> = {
   id: '999999',
   userId: '999999',
+  versionId: '999999',
+  rateId: '999999',
   token: 'no-such-token',
   locale: 'en',
   name: 'no_such_carrier',

@@ -1,0 +1,29 @@
+import router from '@adonisjs/core/services/router'
+import { middleware } from '#start/kernel'
+
+const PriceListsController = () => import('#billing/controllers/price_lists_controller')
+const PurchasePricesController = () => import('#billing/controllers/purchase_prices_controller')
+
+// Admin: price lists, company overrides, purchase prices and margins (billing.manage)
+router
+  .group(() => {
+    router.get('/price-lists', [PriceListsController, 'index']).as('price_lists.index')
+    router.post('/price-lists', [PriceListsController, 'store']).as('price_lists.store')
+    router.get('/price-lists/:id', [PriceListsController, 'show']).as('price_lists.show')
+    router.post('/price-lists/:id/versions', [PriceListsController, 'storeVersion']).as('price_lists.versions.store')
+    router.post('/price-lists/:id/versions/:versionId/rates', [PriceListsController, 'storeRate']).as('price_lists.rates.store')
+    router.put('/price-lists/:id/versions/:versionId/fees', [PriceListsController, 'updateFees']).as('price_lists.fees')
+    router.delete('/price-lists/:id/versions/:versionId/rates/:rateId', [PriceListsController, 'destroyRate']).as('price_lists.rates.destroy')
+    router.get('/price-lists/:id/versions/:versionId/export', [PriceListsController, 'export']).as('price_lists.export')
+    router.post('/price-lists/:id/versions/:versionId/import', [PriceListsController, 'import']).as('price_lists.import')
+
+    router.get('/purchase-prices', [PurchasePricesController, 'index']).as('purchase_prices.index')
+    router.post('/purchase-prices', [PurchasePricesController, 'store']).as('purchase_prices.store')
+    router.delete('/purchase-prices/:id', [PurchasePricesController, 'destroy']).as('purchase_prices.destroy')
+  })
+  .where('id', router.matchers.number())
+  .where('versionId', router.matchers.number())
+  .where('rateId', router.matchers.number())
+  .prefix('/admin/billing')
+  .as('admin.billing')
+  .use([middleware.auth(), middleware.staff()])

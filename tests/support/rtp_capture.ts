@@ -9,6 +9,7 @@ import { requireTool } from '#tests/support/sipp_runner'
  * side of the call (sipp's media port), not by the code under test.
  */
 export interface RtpPacket {
+  /** Seconds since the epoch (tshark frame.time_epoch), comparable with Date.now() / 1000. */
   time: number
   fromPort: number
   toPort: number
@@ -51,7 +52,7 @@ export async function captureRtp(port: number): Promise<RtpCapture> {
       const exited = new Promise((resolve) => child.once('exit', resolve))
       child.kill('SIGINT')
       await exited
-      const fields = ['frame.time_relative', 'udp.srcport', 'udp.dstport', 'rtp.p_type', 'rtpevent.event_id', 'rtpevent.end_of_event', 'rtpevent.duration']
+      const fields = ['frame.time_epoch', 'udp.srcport', 'udp.dstport', 'rtp.p_type', 'rtpevent.event_id', 'rtpevent.end_of_event', 'rtpevent.duration']
       const decoded = spawnSync(
         'tshark',
         ['-r', file, '-d', `udp.port==${port},rtp`, '-Y', 'rtp', '-T', 'fields', '-E', 'separator=,', ...fields.flatMap((field) => ['-e', field])],

@@ -135,6 +135,9 @@ test.group('Web phone calls through the B2BUA (Chromium, werift, sipp)', (group)
     await inState(page, 'on-hold')
     await page.click('#phone-hold')
     await inState(page, 'in-call')
+    // After hold and resume (two re-INVITEs of the browser leg) the browser's audio reaches sipp again.
+    const resumedAt = Date.now() / 1000
+    await sleep(2500)
     await page.click('#phone-hangup')
     await page.waitForSelector(`${PHONE}:not([data-phone-state="in-call"])`, { timeout: 10_000 })
 
@@ -147,6 +150,8 @@ test.group('Web phone calls through the B2BUA (Chromium, werift, sipp)', (group)
     assert.isAtLeast(packetRate(toSipp), 45, 'packets per second from the browser at sipp')
     assert.isAtLeast(packetRate(audio(toSipp), 0.5, 2), 45, 'audio packets per second before the digits')
     assert.isAtLeast(packetRate(audio(fromSipp)), 45, 'packets per second from sipp towards the browser')
+    const afterResume = toSipp.filter((packet) => packet.time >= resumedAt + 0.5 && packet.time < resumedAt + 2)
+    assert.isAtLeast(afterResume.length / 1.5, 45, 'packets per second from the browser at sipp after hold and resume')
 
     // RFC 4733 at 8 kHz: a 100 ms tone lasts 800 timestamp units (4800 at 48 kHz).
     const ends = toSipp.filter((packet) => packet.event?.end)

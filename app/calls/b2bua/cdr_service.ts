@@ -31,6 +31,17 @@ export interface CdrEnd {
  * answered, the rest when it ends. These are the only durable writes of a call (never per packet).
  */
 export default class CdrService {
+  /**
+   * Call events go out without holding up the call; a listener that fails (billing, fraud) is
+   * logged here, never left as an unhandled rejection that could take the process down.
+   */
+  #announce(event: 'call:attempted' | 'call:answered' | 'call:ended', record: CallRecord) {
+    emitter.emit(event, { record }).catch(async (error) => {
+      const { default: logger } = await import('@adonisjs/core/services/logger')
+      logger.error({ err: error, event, callRecordId: record.id }, 'a call event listener failed')
+    })
+  }
+
   async start(data: CdrStart): Promise<CallRecord> {
     const record = await CallRecord.create({
       ...data,
@@ -40,7 +51,7 @@ export default class CdrService {
       endedAt: null,
       costCents: null,
     })
-    emitter.emit('call:attempted', { record })
+    this.#announce('call:attempted', record)
     return record
   }
 
@@ -54,7 +65,7 @@ export default class CdrService {
     if (record.answeredAt) return
     record.answeredAt = DateTime.utc()
     await record.save()
-    emitter.emit('call:answered', { record })
+    this.#announce('call:answered', record)
   }
 
   /** Completes the record once; later calls (a second BYE, a crash recovery race) change nothing. */
@@ -69,6 +80,6 @@ export default class CdrService {
       ? Math.max(0, Math.round(endedAt.diff(record.answeredAt).as('seconds')))
       : 0
     await record.save()
-    emitter.emit('call:ended', { record })
+    this.#announce('call:ended', record)
   }
 }

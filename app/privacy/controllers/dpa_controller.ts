@@ -42,6 +42,8 @@ export default class DpaController {
   async accept({ request, response, auth, session, i18n }: HttpContext) {
     const user = auth.getUserOrFail()
     const company = await user.related('company').query().firstOrFail()
+    // Only the owner: refused before the form is even read.
+    if (!(await this.dpa.isOwner(user, company))) return response.forbidden(i18n.t('privacy.dpa.owner_only'))
     const data = await request.validateUsing(acceptValidator)
     try {
       await this.dpa.accept(company, user, { ip: request.ip(), locale: dpaLocale(i18n.locale), version: data.version })

@@ -197,6 +197,7 @@ function allRoutes() {
 test.group('Access matrix: every route x every role', (group) => {
   group.each.setup(() => testUtils.db().withGlobalTransaction())
 
+  // About 30 s on a loaded machine, growing with every route: room beyond the suite's default.
   test('each route admits exactly the expected roles', async ({ client, assert }) => {
     const users = await makeSubjects()
     const routes = allRoutes()
@@ -215,5 +216,5 @@ test.group('Access matrix: every route x every role', (group) => {
     for (const [name, expected] of Object.entries(EXPECTED)) {
       assert.sameMembers(actual[name] ?? [], expected, name)
     }
-  })
+  }).timeout(90_000)
 })

@@ -121,6 +121,11 @@ test.group('DPA: acceptance and the call gate', (group) => {
 
     assert.isTrue((await (await gates()).check(attempt(company, member))).allow)
     assert.deepEqual(await (await gates()).checkInbound({ company, number: '+4930500100', callUuid: randomUUID() }), { allow: true })
+    // Both languages in words (the page tour checks this too, in the browser).
+    for (const locale of ['de', 'en']) {
+      const page = await client.get('/app/dpa').loginAs(owner).header('accept-language', locale).cookie('locale', locale)
+      for (const marker of ['translation missing', 'privacy.dpa.', '{{', '@end']) assert.notInclude(page.text(), marker, `${locale}: ${marker}`)
+    }
     const after = await client.get('/app/dpa').loginAs(owner)
     assert.notInclude(after.text(), 'id="dpa-banner"')
     assert.include(after.text(), 'data-state="accepted"')

@@ -4,9 +4,9 @@ import type Company from '#accounts/models/company'
 import DpaCatalogue from '#privacy/dpa/dpa_catalogue'
 
 /**
- * The privacy module's seams: the DPA versions (one catalogue per process), the DPA call gate
- * (ahead of the fraud gate, so a refused call takes no fraud lease or counter) and the DPA banner
- * of the customer pages.
+ * The privacy module's seams: the DPA versions (one catalogue per process), the DPA and the
+ * restriction (Art. 18) call gates (ahead of the fraud gate, so a refused call takes no fraud lease
+ * or counter) and the DPA banner of the customer pages.
  */
 export default class PrivacyProvider {
   constructor(protected app: ApplicationService) {}
@@ -19,7 +19,9 @@ export default class PrivacyProvider {
     this.app.container.resolving(CallGateRegistry, async (gates) => {
       const { default: DpaGate } = await import('#privacy/gates/dpa_gate')
       const { default: DpaService } = await import('#privacy/dpa/dpa_service')
+      const { default: RestrictionGate } = await import('#privacy/gates/restriction_gate')
       gates.register(new DpaGate(await this.app.container.make(DpaService)), { before: 'fraud' })
+      gates.register(new RestrictionGate(), { before: 'fraud' })
     })
     const { default: edge } = await import('edge.js')
     const { default: DpaService } = await import('#privacy/dpa/dpa_service')

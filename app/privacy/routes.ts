@@ -4,6 +4,7 @@ import { middleware } from '#start/kernel'
 const TransparencyController = () => import('#privacy/controllers/transparency_controller')
 const InformationRequestController = () => import('#privacy/controllers/information_request_controller')
 const DpaController = () => import('#privacy/controllers/dpa_controller')
+const UserPrivacyController = () => import('#privacy/controllers/user_privacy_controller')
 const InformationRequestsController = () => import('#privacy/controllers/admin/information_requests_controller')
 
 // Public transparency pages: no login
@@ -35,12 +36,16 @@ router
   .as('admin')
   .use([middleware.auth(), middleware.staff()])
 
-// Customer area: the data processing agreement (Art. 28 GDPR)
+// Customer area: the data processing agreement (Art. 28 GDPR) and the admins' privacy tools
 router
   .group(() => {
     router.get('/dpa', [DpaController, 'show']).as('dpa')
     router.post('/dpa/accept', [DpaController, 'accept']).as('dpa.accept')
     router.get('/dpa/acceptances/:id/pdf', [DpaController, 'download']).as('dpa.download').where('id', router.matchers.number())
+    // The admins' tools for one user's data (the company is controller, FluffyCall its processor)
+    router.get('/privacy/users/:id', [UserPrivacyController, 'show']).as('privacy.user').where('id', router.matchers.number())
+    router.post('/privacy/users/:id/restriction', [UserPrivacyController, 'restrict']).as('privacy.user.restrict').where('id', router.matchers.number())
+    router.delete('/privacy/users/:id/restriction', [UserPrivacyController, 'lift']).as('privacy.user.lift').where('id', router.matchers.number())
   })
   .prefix('/app')
   .as('customer')

@@ -145,6 +145,7 @@ export class PageTour {
         '/app/calls?scope=company', '/app/numbers', '/app/sub-processors', '/app/dpa', '/account/security', '/account/2fa', '/']
         .map((path) => ({ who: 'owner' as const, path })),
       { who: 'owner', path: '/app/devices', pattern: '/app/devices (new device)', open: (page) => this.#addDevice(page) },
+      { who: 'owner', path: `/app/privacy/users/${this.#member.id}`, pattern: '/app/privacy/users/:id' },
       ...['/app', '/app/phone', '/app/calls', '/app/devices', '/app/phone/settings', '/app/sub-processors', '/app/dpa', '/account/security',
         '/account/2fa', '/app/team'].map((path) => ({ who: 'member' as const, path })),
       { who: 'member', path: '/account/2fa', pattern: '/account/2fa (recovery codes)', open: (page) => this.#recoveryCodes(page) },

@@ -35,6 +35,7 @@ const SCRIPT_TEXTS = [
   'reason.fraud_limit',
   'reason.fraud_concurrent',
   'reason.dpa_missing',
+  'reason.restricted',
   'reason.forbidden',
   'reason.codec',
   'reason.connection_lost',

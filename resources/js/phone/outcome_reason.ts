@@ -37,6 +37,8 @@ const SERVER_PHRASES: Array<[RegExp, string]> = [
   [/^Too many concurrent calls/i, 'reason.fraud_concurrent'],
   // The DPA gate (app/privacy/gates/dpa_gate.ts)
   [/^Data processing agreement not accepted/i, 'reason.dpa_missing'],
+  // Restriction of processing, Art. 18 GDPR (app/privacy/gates/restriction_gate.ts)
+  [/^Processing restricted/i, 'reason.restricted'],
 ]
 
 function byStatus(status: number | null, outcome: FailedCall['outcome']): string {

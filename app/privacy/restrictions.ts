@@ -1,0 +1,18 @@
+import db from '@adonisjs/lucid/services/db'
+
+/**
+ * Whether processing of a user's data is restricted (Art. 18 GDPR): the data is kept, but used for
+ * nothing except storage and legal claims. Other modules read it here (fraud: leave the user out
+ * of anomaly baselines; the privacy call gate refuses the user's calls). One indexed query.
+ */
+export async function isRestricted(userId: number): Promise<boolean> {
+  const row = await db.from('processing_restrictions').where('user_id', userId).whereNull('lifted_at').select('id').first()
+  return Boolean(row)
+}
+
+/** The restricted ones among `userIds` (for baselines over many users at once). */
+export async function restrictedUserIds(userIds: number[]): Promise<Set<number>> {
+  if (!userIds.length) return new Set()
+  const rows = await db.from('processing_restrictions').whereIn('user_id', userIds).whereNull('lifted_at').select('user_id')
+  return new Set(rows.map((row) => Number(row.user_id)))
+}

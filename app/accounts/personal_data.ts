@@ -58,7 +58,7 @@ const declaration: PersonalDataDeclaration = {
       columns: {
         actor_email: 'who acted',
         ip: `IP address, shortened to its network after ${AUDIT_IP_FULL_DAYS} days`,
-        details: 'what changed (no secrets)',
+        details: `what changed (no secrets); the address typed into a failed login is replaced by its domain and a keyed hash after ${AUDIT_IP_FULL_DAYS} days`,
       },
       purpose: 'security of the service (Art. 32 GDPR), proof of changes',
       legalBasis: 'legitimate_interest',

@@ -1,4 +1,6 @@
+import { createHmac } from 'node:crypto'
 import { DateTime } from 'luxon'
+import env from '#start/env'
 import db from '@adonisjs/lucid/services/db'
 import type { Job } from '#core/queue/types'
 import { sqlTime } from '#core/sql_time'
@@ -18,8 +20,21 @@ export function shortenIp(ip: string) {
 }
 
 /**
- * The only writer besides AuditLog.record: shortens IPs after 7 days and deletes entries past the
- * declared retention.
+ * What is left of an address typed into a failed login after 7 days: its domain and a keyed hash
+ * (HMAC-SHA256 with APP_KEY, 16 hex digits), enough to see repeated attempts on one address
+ * without keeping the address itself (which may be a mistyped address of anyone).
+ */
+export function shortenEmail(email: string, key: string = env.get('APP_KEY').release()) {
+  const normalised = email.trim().toLowerCase()
+  const at = normalised.lastIndexOf('@')
+  const domain = at === -1 ? null : normalised.slice(at + 1)
+  const hash = createHmac('sha256', key).update(`audit-email:${normalised}`).digest('hex').slice(0, 16)
+  return { emailDomain: domain, emailHash: hash }
+}
+
+/**
+ * The only writer besides AuditLog.record: shortens IPs and the addresses typed into failed logins
+ * after 7 days and deletes entries past the declared retention.
  */
 export default class AuditRetentionJob implements Job<{}> {
   readonly name = 'accounts.audit_retention'
@@ -39,6 +54,23 @@ export default class AuditRetentionJob implements Job<{}> {
       .select('id', 'ip')
     for (const row of due) {
       await db.from('audit_entries').where('id', row.id).update({ ip: shortenIp(row.ip), ip_shortened: true })
+    }
+
+    // Failed logins for unknown accounts keep the typed address in `details.email` (LoginService).
+    const typed = await db
+      .from('audit_entries')
+      .where('action', 'auth.login.failed')
+      .where('details', 'like', '%"email"%')
+      .where('created_at', '<', sqlTime(now.minus({ days: AUDIT_IP_FULL_DAYS })))
+      .select('id', 'details')
+    for (const row of typed) {
+      const details = JSON.parse(row.details) as Record<string, unknown>
+      if (typeof details.email !== 'string') continue
+      const { email, ...rest } = details
+      await db
+        .from('audit_entries')
+        .where('id', row.id)
+        .update({ details: JSON.stringify({ ...rest, ...shortenEmail(email as string) }) })
     }
   }
 }

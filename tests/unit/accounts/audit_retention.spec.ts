@@ -2,7 +2,7 @@ import { DateTime } from 'luxon'
 import { test } from '@japa/runner'
 import db from '@adonisjs/lucid/services/db'
 import testUtils from '@adonisjs/core/services/test_utils'
-import AuditRetentionJob, { shortenIp } from '#accounts/jobs/audit_retention_job'
+import AuditRetentionJob, { shortenEmail, shortenIp } from '#accounts/jobs/audit_retention_job'
 import { AUDIT_IP_FULL_DAYS, AUDIT_RETENTION_MONTHS } from '#accounts/personal_data'
 import { sqlTime } from '#core/sql_time'
 
@@ -87,5 +87,41 @@ test.group('AuditRetentionJob', (group) => {
     const entry = await row('test.twice')
     assert.equal(entry.ip, '203.0.113.0')
     assert.isTrue(Boolean(entry.ip_shortened))
+  })
+
+  test('the address typed into a failed login is replaced by its domain and a keyed hash after 7 days', async ({ assert }) => {
+    const now = DateTime.utc()
+    const typed = (email: string, days: number, action = 'auth.login.failed') =>
+      db.table('audit_entries').insert({
+        action,
+        ip: '203.0.113.9',
+        ip_shortened: false,
+        details: JSON.stringify({ email, attempt: 'password' }),
+        created_at: sqlTime(now.minus({ days })),
+      })
+    await typed('Mistyped.Person@Example.test', 8)
+    await typed('fresh-typo@example.test', 6)
+    await typed('kept-elsewhere@example.test', 8, 'test.other_action')
+
+    await new AuditRetentionJob().handle()
+
+    const old = await db.from('audit_entries').where('action', 'auth.login.failed').where('details', 'like', '%example.test%').orderBy('id')
+    const details = old.map((entry) => JSON.parse(entry.details))
+    const shortened = details.find((entry) => entry.emailHash)
+    assert.exists(shortened, 'the 8-day-old entry is shortened')
+    assert.notProperty(shortened, 'email')
+    assert.equal(shortened.emailDomain, 'example.test')
+    assert.equal(shortened.emailHash, shortenEmail('mistyped.person@example.test').emailHash)
+    assert.match(shortened.emailHash, /^[0-9a-f]{16}$/)
+    assert.equal(shortened.attempt, 'password', 'the rest of the details stays')
+    assert.deepInclude(details, { email: 'fresh-typo@example.test', attempt: 'password' }, 'younger than 7 days: kept')
+    const all = await db.from('audit_entries').select('details')
+    assert.isFalse(all.some((entry) => String(entry.details ?? '').toLowerCase().includes('mistyped.person')), 'no trace of the old address')
+  })
+
+  test('shortenEmail: one address gives one hash whatever its case; another gives another', ({ assert }) => {
+    assert.deepEqual(shortenEmail('A@B.test', 'k'), shortenEmail(' a@b.test ', 'k'))
+    assert.notEqual(shortenEmail('a@b.test', 'k').emailHash, shortenEmail('c@b.test', 'k').emailHash)
+    assert.notEqual(shortenEmail('a@b.test', 'k').emailHash, shortenEmail('a@b.test', 'other key').emailHash)
   })
 })

@@ -6,6 +6,7 @@ import { buildAtomFeed } from '#privacy/services/atom_feed'
 import { buildSccAnnex } from '#privacy/services/scc_annex'
 import { TOM_SECTIONS, tomItemKeys } from '#privacy/technical_measures'
 import { appUrl } from '#config/app'
+import { operator, supervisoryAuthority } from '#config/privacy'
 
 /** The public transparency pages (no login), generated from the running carrier configuration. */
 @inject()
@@ -17,7 +18,7 @@ export default class TransparencyController {
   }
 
   async privacy({ view }: HttpContext) {
-    return view.render('pages/public/transparency/privacy')
+    return view.render('pages/public/transparency/privacy', { authority: supervisoryAuthority, contact: operator.contact })
   }
 
   async subProcessors({ view }: HttpContext) {

@@ -1,5 +1,5 @@
 import env from '#start/env'
-import type { MediaEngineConfig } from '#calls/media/types'
+import type { MediaEngineConfig } from '#media/types'
 
 /**
  * The media engine (app/calls/media): the addresses written into SDP and ICE candidates, and

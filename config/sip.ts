@@ -1,8 +1,8 @@
 import env from '#start/env'
 import app from '@adonisjs/core/services/app'
-import { defineConfig } from '#calls/sip/sip_config'
+import { defineConfig } from '#sip/sip_config'
 import { parseTrustedProxies } from '#core/proxy_trust'
-import { webPhoneOrigins } from '#calls/sip/transport/loopback_origins'
+import { webPhoneOrigins } from '#sip/transport/loopback_origins'
 
 /** Tests bind ephemeral ports (0) and read them back, so parallel runs never collide. */
 function port(value: number | undefined, fallback: number): number {

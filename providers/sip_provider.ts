@@ -1,8 +1,8 @@
 import type { ApplicationService } from '@adonisjs/core/types'
-import type SipTransportLayer from '#calls/sip/transport/sip_transport_layer'
-import type SipStack from '#calls/sip/sip_stack'
-import type { SipTransportConfig } from '#calls/sip/transport/sip_transport_config'
-import type { SipConfig } from '#calls/sip/sip_config'
+import type SipTransportLayer from '#sip/transport/sip_transport_layer'
+import type SipStack from '#sip/sip_stack'
+import type { SipTransportConfig } from '#sip/transport/sip_transport_config'
+import type { SipConfig } from '#sip/sip_config'
 
 /**
  * Binds the SIP stack (transports, user agent core, registrar), starts it when the app is ready
@@ -15,9 +15,9 @@ export default class SipProvider {
 
   register() {
     this.app.container.singleton('sip.transport', async (resolver) => {
-      const { default: Layer } = await import('#calls/sip/transport/sip_transport_layer')
-      const { default: SystemClock } = await import('#calls/sip/clock/system_clock')
-      const { loadTlsCredentials } = await import('#calls/sip/transport/tls_credentials')
+      const { default: Layer } = await import('#sip/transport/sip_transport_layer')
+      const { default: SystemClock } = await import('#sip/clock/system_clock')
+      const { loadTlsCredentials } = await import('#sip/transport/tls_credentials')
       const config = this.app.config.get<SipTransportConfig>('sip')
       if (!config) {
         throw new Error('config/sip.ts is missing: the SIP transport layer needs it')
@@ -37,10 +37,10 @@ export default class SipProvider {
     })
 
     this.app.container.singleton('sip.stack', async (resolver) => {
-      const { default: Stack } = await import('#calls/sip/sip_stack')
-      const { default: UserAgentCore } = await import('#calls/sip/ua/sip_user_agent_core')
-      const { default: SystemClock } = await import('#calls/sip/clock/system_clock')
-      const { default: RegistrarFactory } = await import('#calls/sip/registrar/registrar_factory')
+      const { default: Stack } = await import('#sip/sip_stack')
+      const { default: UserAgentCore } = await import('#sip/ua/sip_user_agent_core')
+      const { default: SystemClock } = await import('#sip/clock/system_clock')
+      const { default: RegistrarFactory } = await import('#calls/signalling/registrar_factory')
       const layer = await resolver.make('sip.transport')
       const logger = await resolver.make('logger')
       const config = this.app.config.get<SipConfig>('sip')

@@ -1,17 +1,17 @@
 import { getHeapStatistics } from 'node:v8'
-import NameAddress from '#calls/sip/message/name_address'
-import SipUri from '#calls/sip/message/sip_uri'
-import type SipStack from '#calls/sip/sip_stack'
-import type IncomingInvite from '#calls/sip/ua/incoming_invite'
-import type { SipTransportProtocol } from '#calls/sip/transaction/transaction_transport'
-import { destinationOf, type Binding } from '#calls/sip/registrar/binding'
-import type { SipCredential } from '#calls/sip/registrar/sip_credential'
+import NameAddress from '#sip/message/name_address'
+import SipUri from '#sip/message/sip_uri'
+import type SipStack from '#sip/sip_stack'
+import type IncomingInvite from '#sip/ua/incoming_invite'
+import type { SipTransportProtocol } from '#sip/transaction/transaction_transport'
+import { destinationOf, type Binding } from '#sip/registrar/binding'
+import type { SipCredential } from '#sip/registrar/sip_credential'
 import Company from '#accounts/models/company'
 import User from '#accounts/models/user'
 import type CarrierManager from '#calls/carriers/carrier_manager'
 import type RoutingService from '#calls/services/routing_service'
 import type { CallGateRegistry } from '#calls/gates/call_gate'
-import { MediaCapacityError, type MediaEngine, type MediaLeg } from '#calls/media/types'
+import { MediaCapacityError, type MediaEngine, type MediaLeg } from '#media/types'
 import type NumberService from '#calls/services/number_service'
 import type { NumberOwner } from '#calls/services/number_service'
 import CallRecord from '#calls/models/call_record'
@@ -584,7 +584,7 @@ export default class B2bua {
       })
   }
 
-  async #persist(record: CallRecord, dialog: import('#calls/sip/dialog/sip_dialog').default) {
+  async #persist(record: CallRecord, dialog: import('#sip/dialog/sip_dialog').default) {
     const target = dialog.routeSet[0]?.uri instanceof SipUri ? dialog.routeSet[0].uri : dialog.remoteTarget
     const protocol = (target.transport?.toLowerCase() ?? 'udp') as SipTransportProtocol
     await ActiveCallLeg.create({

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
-import NameAddress from '#calls/sip/message/name_address'
-import SipUri from '#calls/sip/message/sip_uri'
-import type { SessionDescription } from '#calls/sip/dialog/session_description'
+import NameAddress from '#sip/message/name_address'
+import SipUri from '#sip/message/sip_uri'
+import type { SessionDescription } from '#sip/dialog/session_description'
 import type { TrunkProfile } from '#calls/carriers/types'
 
 /** Who calls, as the server decided it (never what the browser claimed). */

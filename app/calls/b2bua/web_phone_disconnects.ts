@@ -1,5 +1,5 @@
-import type { SipClock, TimerHandle } from '#calls/sip/clock/sip_clock'
-import type { ClosedConnection } from '#calls/sip/transport/sip_transport_layer'
+import type { SipClock, TimerHandle } from '#sip/clock/sip_clock'
+import type { ClosedConnection } from '#sip/transport/sip_transport_layer'
 
 export interface WebPhoneDisconnectsOptions {
   /** SipTransportLayer.onConnectionClosed: subscribes, returns the unsubscribe function. */

@@ -1,6 +1,6 @@
 import app from '@adonisjs/core/services/app'
-import type SipStack from '#calls/sip/sip_stack'
-import type { Binding } from '#calls/sip/registrar/binding'
+import type SipStack from '#sip/sip_stack'
+import type { Binding } from '#sip/registrar/binding'
 
 /** Where the evictor finds the running SIP stack; undefined where none runs (ace commands). */
 export type SipStackResolver = () => Promise<SipStack | undefined>

@@ -1,7 +1,7 @@
 import { test } from '@japa/runner'
-import type SipResponse from '#calls/sip/message/sip_response'
-import Registrar from '#calls/sip/registrar/registrar'
-import { destinationOf } from '#calls/sip/registrar/binding'
+import type SipResponse from '#sip/message/sip_response'
+import Registrar from '#sip/registrar/registrar'
+import { destinationOf } from '#sip/registrar/binding'
 import {
   REALM,
   makeDevice,

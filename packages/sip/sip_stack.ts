@@ -1,0 +1,148 @@
+import type SipTransportLayer from '#sip/transport/sip_transport_layer'
+import type SipUserAgentCore from '#sip/ua/sip_user_agent_core'
+import type { RegistrarParts } from '#calls/signalling/registrar_factory'
+import type IncomingRequest from '#sip/ua/incoming_request'
+import type { SipLogger } from '#sip/transport/sip_traffic_logger'
+import SipUri from '#sip/message/sip_uri'
+import type { SipClock } from '#sip/clock/sip_clock'
+import SystemClock from '#sip/clock/system_clock'
+import type { SipDestination } from '#sip/transaction/transaction_transport'
+import SipResolver from '#sip/resolver/sip_resolver'
+import type { DnsLookup } from '#sip/resolver/dns_lookup'
+import SystemDnsLookup from '#sip/resolver/system_dns_lookup'
+import type { SipTargetTransport } from '#sip/resolver/sip_target'
+import SipCarrierSignalling from '#calls/carriers/sip_carrier_signalling'
+
+/** A next hop named by host rather than URI, such as a carrier profile's host, port and transport. */
+export interface SipNextHop {
+  host: string
+  /** Without a port (and with a host name), SRV records decide ports and order. */
+  port?: number
+  /** Without one, every enabled transport is looked up (SRV), UDP first. */
+  transport?: SipTargetTransport
+}
+
+export interface SipStackOptions {
+  /** DNS for RFC 3263; the system's by default. */
+  dns?: DnsLookup
+  clock?: SipClock
+  /** Registration retry timing towards carriers (config/sip.ts carrierHealth). */
+  registrationRetryBaseMs?: number
+  registrationRetryMaxMs?: number
+}
+
+const TARGET_TRANSPORTS: readonly SipTargetTransport[] = ['udp', 'tcp', 'tls']
+
+/**
+ * The assembled SIP stack of one process: transports below, the user agent core (transactions,
+ * dialogs) above them, and the registrar answering REGISTER. The B2BUA (calls) attaches its
+ * INVITE handling to `core`; `carriers` is the CarrierSignalling the carrier health checks use.
+ */
+export default class SipStack {
+  readonly resolver: SipResolver
+  readonly carriers: SipCarrierSignalling
+  #stopListening: (() => void) | undefined
+  readonly #removals = new Set<Promise<void>>()
+
+  constructor(
+    readonly layer: SipTransportLayer,
+    readonly core: SipUserAgentCore,
+    readonly registrar: RegistrarParts,
+    private logger: SipLogger,
+    options: SipStackOptions = {}
+  ) {
+    // Only transports we can send on are worth a lookup.
+    const transports = TARGET_TRANSPORTS.filter((transport) => layer.config[transport]?.enabled)
+    this.resolver = new SipResolver(options.dns ?? new SystemDnsLookup(), { transports })
+    this.carriers = new SipCarrierSignalling({
+      core,
+      clock: options.clock ?? new SystemClock(),
+      resolve: (target) => this.resolveTargets(target),
+      registrationRetryBaseMs: options.registrationRetryBaseMs,
+      registrationRetryMaxMs: options.registrationRetryMaxMs,
+    })
+  }
+
+  /** Opens the sockets and routes what they receive to the core. */
+  async start() {
+    this.core.setHandler('REGISTER', (incoming) => this.#register(incoming))
+    this.#stopListening ??= this.layer.onConnectionClosed(({ connectionId }) => {
+      const removal = this.#dropBindingsOf(connectionId)
+      this.#removals.add(removal)
+      void removal.finally(() => this.#removals.delete(removal))
+    })
+    this.layer.attach(this.core)
+    await this.layer.start()
+  }
+
+  /**
+   * RFC 3263 server location for an outbound request: the destinations to try, in order (SRV
+   * priority and weight, then each name's A/AAAA). IP literals and explicit ports skip SRV. Pass
+   * each to `core.invite({ destination })` / `core.request({ destination })` and move to the next
+   * on a transport error or timeout (see withFailover). Empty when DNS has no address.
+   */
+  async resolveTargets(target: SipUri | SipNextHop): Promise<SipDestination[]> {
+    const uri =
+      target instanceof SipUri
+        ? target
+        : new SipUri({
+            host: target.host,
+            port: target.port,
+            params: new Map(target.transport ? [['transport', target.transport]] : []),
+          })
+    const targets = await this.resolver.resolve(uri)
+    return targets.map((found) => ({
+      protocol: found.transport,
+      host: found.address,
+      port: found.port,
+      hostname: found.hostname,
+    }))
+  }
+
+  async close() {
+    await this.carriers.close()
+    this.layer.detach()
+    this.core.close()
+    // Closing the connections removes their bindings (in Redis, other nodes would try them);
+    // those removals finish before the store closes.
+    await this.layer.close()
+    this.#stopListening?.()
+    this.#stopListening = undefined
+    await Promise.allSettled([...this.#removals])
+    await this.registrar.bindings.close()
+    await this.registrar.nonceCounts.close()
+  }
+
+  #register(incoming: IncomingRequest) {
+    const source = incoming.transaction.destination
+    this.registrar.registrar
+      .handle(incoming.request, source)
+      .then(async (response) => {
+        // The connection closed while the REGISTER was being checked: its close came too early
+        // to take the new binding with it.
+        if (source.connectionId !== undefined && !this.layer.hasConnection(source)) {
+          await this.#dropBindingsOf(source.connectionId)
+        }
+        incoming.send(response)
+      })
+      .catch((error) => {
+        this.logger.error({ err: error }, 'REGISTER failed')
+        incoming.respond(500)
+      })
+  }
+
+  /**
+   * A client on a stream connection (a browser tab, a TCP or TLS phone) is reachable only over
+   * that connection: once it closes, its bindings go, so inbound calls stop ringing it at once.
+   */
+  async #dropBindingsOf(connectionId: string): Promise<void> {
+    try {
+      const removed = await this.registrar.bindings.removeByConnection(connectionId)
+      if (removed.length > 0) {
+        this.logger.info({ connectionId, bindings: removed.length }, 'bindings of a closed connection removed')
+      }
+    } catch (error) {
+      this.logger.error({ err: error, connectionId }, 'bindings of a closed connection not removed')
+    }
+  }
+}

@@ -3,7 +3,7 @@ import type { MediaLeg } from '#media/types'
 
 /**
  * What the bridge and the echo need from a leg beyond the public MediaLeg contract: the packet
- * path. Both leg kinds implement it; nothing outside app/calls/media sees it.
+ * path. Both leg kinds implement it; nothing outside packages/media sees it.
  */
 
 /** Takes a leg's inbound plain RTP; `packet` may be modified in place and sent on. */

@@ -1,5 +1,5 @@
 /**
- * The media contract between the B2BUA (app/calls/b2bua) and the media engine (app/calls/media).
+ * The media contract between the B2BUA (app/calls/b2bua) and the media engine (packages/media).
  * Signalling never touches packets; media never touches SIP. The B2BUA hands SDP strings in and
  * gets SDP strings out, then bridges two legs. Nothing here records or stores media.
  *

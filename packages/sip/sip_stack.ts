@@ -1,17 +1,20 @@
 import type SipTransportLayer from '#sip/transport/sip_transport_layer'
 import type SipUserAgentCore from '#sip/ua/sip_user_agent_core'
-import type { RegistrarParts } from '#calls/signalling/registrar_factory'
+import type { RegistrarParts } from '#sip/registrar/registrar_parts'
+import type { Binding } from '#sip/registrar/binding'
+import type { DigestOutcome } from '#sip/registrar/digest_authenticator'
+import type SipRequest from '#sip/message/sip_request'
+import type { SipTransportProtocol } from '#sip/transaction/transaction_transport'
+import type { ClosedConnection } from '#sip/transport/sip_transport_layer'
+import { byeFor, type DialogSnapshot } from '#sip/dialog/dialog_snapshot'
 import type IncomingRequest from '#sip/ua/incoming_request'
 import type { SipLogger } from '#sip/transport/sip_traffic_logger'
 import SipUri from '#sip/message/sip_uri'
-import type { SipClock } from '#sip/clock/sip_clock'
-import SystemClock from '#sip/clock/system_clock'
 import type { SipDestination } from '#sip/transaction/transaction_transport'
 import SipResolver from '#sip/resolver/sip_resolver'
 import type { DnsLookup } from '#sip/resolver/dns_lookup'
 import SystemDnsLookup from '#sip/resolver/system_dns_lookup'
 import type { SipTargetTransport } from '#sip/resolver/sip_target'
-import SipCarrierSignalling from '#calls/carriers/sip_carrier_signalling'
 
 /** A next hop named by host rather than URI, such as a carrier profile's host, port and transport. */
 export interface SipNextHop {
@@ -25,10 +28,6 @@ export interface SipNextHop {
 export interface SipStackOptions {
   /** DNS for RFC 3263; the system's by default. */
   dns?: DnsLookup
-  clock?: SipClock
-  /** Registration retry timing towards carriers (config/sip.ts carrierHealth). */
-  registrationRetryBaseMs?: number
-  registrationRetryMaxMs?: number
 }
 
 const TARGET_TRANSPORTS: readonly SipTargetTransport[] = ['udp', 'tcp', 'tls']
@@ -36,11 +35,12 @@ const TARGET_TRANSPORTS: readonly SipTargetTransport[] = ['udp', 'tcp', 'tls']
 /**
  * The assembled SIP stack of one process: transports below, the user agent core (transactions,
  * dialogs) above them, and the registrar answering REGISTER. The B2BUA (calls) attaches its
- * INVITE handling to `core`; `carriers` is the CarrierSignalling the carrier health checks use.
+ * INVITE handling to `core` and uses the operations below (authentication, bindings, local
+ * addresses, ending a stored dialog) rather than the parts they work on.
  */
 export default class SipStack {
   readonly resolver: SipResolver
-  readonly carriers: SipCarrierSignalling
+  readonly #beforeClose: Array<() => Promise<void>> = []
   #stopListening: (() => void) | undefined
   readonly #removals = new Set<Promise<void>>()
 
@@ -54,13 +54,75 @@ export default class SipStack {
     // Only transports we can send on are worth a lookup.
     const transports = TARGET_TRANSPORTS.filter((transport) => layer.config[transport]?.enabled)
     this.resolver = new SipResolver(options.dns ?? new SystemDnsLookup(), { transports })
-    this.carriers = new SipCarrierSignalling({
-      core,
-      clock: options.clock ?? new SystemClock(),
-      resolve: (target) => this.resolveTargets(target),
-      registrationRetryBaseMs: options.registrationRetryBaseMs,
-      registrationRetryMaxMs: options.registrationRetryMaxMs,
-    })
+  }
+
+  /** Runs first when the stack closes, while it can still send (carrier un-registrations). */
+  beforeClose(task: () => Promise<void>) {
+    this.#beforeClose.push(task)
+  }
+
+  /** Digest authentication of a request from `source` (INVITEs from phones; REGISTER uses it too). */
+  authenticate(request: SipRequest, source: SipDestination): Promise<DigestOutcome> {
+    return this.registrar.authenticator.authenticate(request, source)
+  }
+
+  /** The live bindings of an address-of-record. */
+  bindingsOf(aor: string): Promise<Binding[]> {
+    return this.registrar.registrar.lookup(aor)
+  }
+
+  /** The live bindings of every device of one user (inbound calls ring them all). */
+  bindingsOfUser(userId: number): Promise<Binding[]> {
+    return this.registrar.registrar.lookupUser(userId)
+  }
+
+  /**
+   * Ends a registration before its expiry: the binding goes, and a WebSocket client loses its
+   * connection (it notices and registers anew, or cannot). Other nodes' connections are not
+   * reached from here.
+   */
+  async evict(binding: Binding): Promise<void> {
+    await this.registrar.bindings.remove(binding)
+    const { connectionId, protocol } = binding.source
+    if (connectionId && (protocol === 'ws' || protocol === 'wss')) {
+      this.layer.closeWebSocketConnection(connectionId)
+    }
+  }
+
+  /** The host we are reached at over `protocol` (Contact and From of our requests), if it listens. */
+  localHost(protocol: SipTransportProtocol): string | undefined {
+    return this.layer.localAddress(protocol)?.host
+  }
+
+  /** The sources that get the carriers' flood budget instead of the default one. */
+  setTrustedSources(entries: string[]) {
+    this.layer.setTrustedSources(entries)
+  }
+
+  /** Told about every stream connection (TCP, TLS, WebSocket) that closes. */
+  onConnectionClosed(listener: (connection: ClosedConnection) => void): () => void {
+    return this.layer.onConnectionClosed(listener)
+  }
+
+  /**
+   * Closes the web phones' WebSockets (shutdown, once the calls are drained), so their browsers
+   * reconnect to another node and the HTTP server can close.
+   */
+  async closeWebSockets(): Promise<void> {
+    await this.layer.webSocket?.close()
+  }
+
+  /** Client transactions and server transactions still running (shutdown waits for them a while). */
+  get transactionCount(): number {
+    return this.core.transactionCount
+  }
+
+  /**
+   * Ends a dialog this process no longer holds (another node's, or ours before a crash) with a
+   * BYE built from its snapshot. Fire and forget: the peer's answer changes nothing here.
+   */
+  endDialog(snapshot: DialogSnapshot) {
+    this.core.request(byeFor(snapshot))
   }
 
   /** Opens the sockets and routes what they receive to the core. */
@@ -100,7 +162,7 @@ export default class SipStack {
   }
 
   async close() {
-    await this.carriers.close()
+    for (const task of this.#beforeClose.splice(0)) await task()
     this.layer.detach()
     this.core.close()
     // Closing the connections removes their bindings (in Redis, other nodes would try them);

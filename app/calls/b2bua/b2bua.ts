@@ -1,17 +1,23 @@
 import { getHeapStatistics } from 'node:v8'
-import NameAddress from '#sip/message/name_address'
-import SipUri from '#sip/message/sip_uri'
-import type SipStack from '#sip/sip_stack'
-import type IncomingInvite from '#sip/ua/incoming_invite'
-import type { SipTransportProtocol } from '#sip/transaction/transaction_transport'
-import { destinationOf, type Binding } from '#sip/registrar/binding'
-import type { SipCredential } from '#sip/registrar/sip_credential'
+import {
+  NameAddress,
+  SipUri,
+  type SipStack,
+  type IncomingInvite,
+  type SipTransportProtocol,
+  destinationOf,
+  type Binding,
+  type SipCredential,
+  type SipDialog,
+  type DialogSnapshot,
+  snapshotOf,
+} from '#sip'
 import Company from '#accounts/models/company'
 import User from '#accounts/models/user'
 import type CarrierManager from '#calls/carriers/carrier_manager'
 import type RoutingService from '#calls/services/routing_service'
 import type { CallGateRegistry } from '#calls/gates/call_gate'
-import { MediaCapacityError, type MediaEngine, type MediaLeg } from '#media/types'
+import { MediaCapacityError, type MediaEngine, type MediaLeg } from '#media'
 import type NumberService from '#calls/services/number_service'
 import type { NumberOwner } from '#calls/services/number_service'
 import CallRecord from '#calls/models/call_record'
@@ -107,7 +113,7 @@ export default class B2bua {
       retryAfterSeconds: deps.config.retryAfterSeconds,
       outboundRingLimitMs: deps.config.outboundRingLimitSeconds * 1000,
     }
-    this.#sources = new CarrierSources(deps.carriers, (entries) => deps.stack.layer.setTrustedSources(entries))
+    this.#sources = new CarrierSources(deps.carriers, (entries) => deps.stack.setTrustedSources(entries))
   }
 
   /** Outbound calls ring this long at most (config outboundRingLimitSeconds; tests shorten it). */
@@ -189,7 +195,7 @@ export default class B2bua {
     // The BYEs and CANCELs just sent get a short while for their answers; a peer that is gone
     // must not hold the shutdown for the 32 s of the transaction timers.
     const grace = Date.now() + this.#deps.config.shutdownGraceMs
-    while (this.#deps.stack.core.transactionCount > 0 && Date.now() < grace) {
+    while (this.#deps.stack.transactionCount > 0 && Date.now() < grace) {
       await new Promise((resolve) => setTimeout(resolve, 50))
     }
   }
@@ -211,17 +217,18 @@ export default class B2bua {
     const legs = await ActiveCallLeg.query().where('node_id', nodeId)
     for (const leg of legs) {
       try {
-        const routes: string[] = JSON.parse(leg.routeSet)
-        this.#deps.stack.core.request({
-          method: 'BYE',
-          uri: SipUri.parse(leg.remoteTarget),
-          from: NameAddress.parse(leg.localUri),
-          fromTag: leg.localTag,
-          to: NameAddress.parse(leg.remoteUri).withTag(leg.remoteTag),
+        this.#deps.stack.endDialog({
           callId: leg.callId,
-          cseq: leg.localSeq + 1,
-          destination: { protocol: leg.protocol as SipTransportProtocol, host: leg.host, port: leg.port },
-          headers: routes.map((route) => ['Route', route] as [string, string]),
+          localTag: leg.localTag,
+          remoteTag: leg.remoteTag,
+          localUri: leg.localUri,
+          remoteUri: leg.remoteUri,
+          remoteTarget: leg.remoteTarget,
+          routeSet: JSON.parse(leg.routeSet),
+          localSeq: leg.localSeq,
+          protocol: leg.protocol as DialogSnapshot['protocol'],
+          host: leg.host,
+          port: leg.port,
         })
       } catch (error) {
         this.#deps.logger.warn({ err: error }, 'could not send the recovery BYE')
@@ -313,7 +320,7 @@ export default class B2bua {
       const number = carrier ? await this.#ourNumber(request.uri) : null
       if (carrier && number) return this.#inbound(invite, carrier, number, offer, attempt)
     }
-    const outcome = await this.#deps.stack.registrar.authenticator.authenticate(request, source)
+    const outcome = await this.#deps.stack.authenticate(request, source)
     if (outcome.kind === 'challenge') {
       invite.reject(401, {
         headers: outcome.challenges.map((challenge) => ['WWW-Authenticate', challenge.toString()]),
@@ -424,7 +431,7 @@ export default class B2bua {
             return this.#deps.media.createRtpLeg({ latching: false, srtp: profile.srtp === 'sdes' })
           },
           inviteOptions: (offer) => {
-            const ourHost = this.#deps.stack.layer.localAddress(profile.transport)?.host ?? '127.0.0.1'
+            const ourHost = this.#deps.stack.localHost(profile.transport) ?? '127.0.0.1'
             const parts = carrierInvite(profile, { host, port: profile.port }, destination, party, sdp(offer), ourHost)
             return {
               uri: parts.uri,
@@ -503,7 +510,7 @@ export default class B2bua {
 
     const targets: CallTarget[] = []
     for (const user of willing) {
-      for (const binding of await this.#deps.stack.registrar.registrar.lookupUser(user.id)) {
+      for (const binding of await this.#deps.stack.bindingsOfUser(user.id)) {
         targets.push(this.#bindingTarget(binding, callerNumber))
       }
     }
@@ -522,7 +529,7 @@ export default class B2bua {
       createLeg: () =>
         webrtc ? this.#deps.media.createWebRtcLeg() : this.#deps.media.createRtpLeg({ latching: true }),
       inviteOptions: (offer) => {
-        const ourHost = this.#deps.stack.layer.localAddress(destination.protocol)?.host ?? 'fluffycall.invalid'
+        const ourHost = this.#deps.stack.localHost(destination.protocol) ?? 'fluffycall.invalid'
         const from = callerNumber
           ? new NameAddress(new SipUri({ user: callerNumber, host: ourHost }))
           : new NameAddress(new SipUri({ user: 'anonymous', host: 'anonymous.invalid' }), 'Anonymous')
@@ -584,23 +591,14 @@ export default class B2bua {
       })
   }
 
-  async #persist(record: CallRecord, dialog: import('#sip/dialog/sip_dialog').default) {
-    const target = dialog.routeSet[0]?.uri instanceof SipUri ? dialog.routeSet[0].uri : dialog.remoteTarget
-    const protocol = (target.transport?.toLowerCase() ?? 'udp') as SipTransportProtocol
+  /** The carrier leg's dialog, stored so that crash recovery can end it (`SipStack.endDialog`). */
+  async #persist(record: CallRecord, dialog: SipDialog) {
+    const snapshot = snapshotOf(dialog)
     await ActiveCallLeg.create({
       callRecordId: record.id,
       nodeId: this.#deps.config.nodeId,
-      callId: dialog.callId,
-      localTag: dialog.localTag,
-      remoteTag: dialog.remoteTag,
-      localUri: dialog.localUri.toString(),
-      remoteUri: dialog.remoteUri.toString(),
-      remoteTarget: dialog.remoteTarget.toString(),
-      routeSet: JSON.stringify(dialog.routeSet.map((route) => route.toString())),
-      localSeq: dialog.localSequence ?? 1,
-      protocol: protocol === 'tls' || protocol === 'tcp' ? protocol : 'udp',
-      host: target.host,
-      port: target.port ?? (protocol === 'tls' ? 5061 : 5060),
+      ...snapshot,
+      routeSet: JSON.stringify(snapshot.routeSet),
     })
   }
 

@@ -1,11 +1,13 @@
-import type SipResponse from '#sip/message/sip_response'
-import type SipDialog from '#sip/dialog/sip_dialog'
-import { DialogEndReason } from '#sip/dialog/dialog_state'
-import type IncomingInvite from '#sip/ua/incoming_invite'
-import type IncomingRequest from '#sip/ua/incoming_request'
-import type OutgoingInvite from '#sip/ua/outgoing_invite'
-import type { InviteOptions } from '#sip/ua/sip_user_agent_core'
-import type SipUserAgentCore from '#sip/ua/sip_user_agent_core'
+import {
+  type SipResponse,
+  type SipDialog,
+  DialogEndReason,
+  type IncomingInvite,
+  type IncomingRequest,
+  type OutgoingInvite,
+  type InviteOptions,
+  type SipUserAgentCore,
+} from '#sip'
 import {
   MediaCapacityError,
   MediaNegotiationError,
@@ -14,7 +16,7 @@ import {
   type MediaDirection,
   type MediaEngine,
   type MediaLeg,
-} from '#media/types'
+} from '#media'
 import { decideFailover, type AttemptOutcome } from '#calls/routing/failover_policy'
 import type CallRecord from '#calls/models/call_record'
 import type { DisconnectCause, HungUpBy } from '#calls/models/call_record'

@@ -1,7 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import NameAddress from '#sip/message/name_address'
-import SipUri from '#sip/message/sip_uri'
-import type { SessionDescription } from '#sip/dialog/session_description'
+import { NameAddress, SipUri, type SessionDescription } from '#sip'
 import type { TrunkProfile } from '#calls/carriers/types'
 
 /** Who calls, as the server decided it (never what the browser claimed). */

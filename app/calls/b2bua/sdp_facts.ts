@@ -1,5 +1,5 @@
 import { isIP } from 'node:net'
-import type { AudioCodecName, MediaDirection } from '#media/types'
+import type { AudioCodecName, MediaDirection } from '#media'
 
 /**
  * What signalling needs to know of an SDP without negotiating it: which G.711 codecs the first

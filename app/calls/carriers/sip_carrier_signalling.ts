@@ -1,9 +1,11 @@
-import SipUri from '#sip/message/sip_uri'
-import type { SipClock } from '#sip/clock/sip_clock'
-import type { SipDestination } from '#sip/transaction/transaction_transport'
-import type SipUserAgentCore from '#sip/ua/sip_user_agent_core'
-import RegistrationClient from '#sip/ua/registration_client'
-import { RegistrationState } from '#sip/ua/registration_state'
+import {
+  SipUri,
+  type SipClock,
+  type SipDestination,
+  type SipUserAgentCore,
+  RegistrationClient,
+  RegistrationState,
+} from '#sip'
 import type {
   CarrierSignalling,
   RegistrationAuth,

@@ -1,5 +1,5 @@
 import app from '@adonisjs/core/services/app'
-import type { SipTransportConfig } from '#sip/transport/sip_transport_config'
+import type { SipTransportConfig } from '#sip'
 import { configuredRealm } from '#calls/signalling/registrar_settings'
 
 export type DeskPhoneTransport = 'udp' | 'tcp' | 'tls'

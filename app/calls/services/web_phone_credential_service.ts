@@ -9,10 +9,7 @@ import WebPhoneCredential from '#calls/models/web_phone_credential'
 import NumberService from '#calls/services/number_service'
 import RegistrationEvictor from '#calls/services/registration_evictor'
 import { openHa1, randomSipUsername, sealHa1 } from '#calls/services/sealed_ha1'
-import Registrar from '#sip/registrar/registrar'
-import type { SipCredential } from '#sip/registrar/sip_credential'
-import type { SipTransportProtocol } from '#sip/transaction/transaction_transport'
-import { normalizeAddress } from '#sip/transport/peer_address'
+import { Registrar, type SipCredential, type SipTransportProtocol, normalizeAddress } from '#sip'
 import { configuredRealm } from '#calls/signalling/registrar_settings'
 
 /** How long a web phone login lives: a working day; the page fetches a new one when it reconnects. */

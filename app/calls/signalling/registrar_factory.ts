@@ -3,24 +3,20 @@ import app from '@adonisjs/core/services/app'
 import env from '#start/env'
 import AuditLog from '#accounts/services/audit_log'
 import SipDeviceService from '#calls/services/sip_device_service'
-import Registrar from '#sip/registrar/registrar'
-import DigestAuthenticator from '#sip/registrar/digest_authenticator'
-import DigestNonceIssuer from '#sip/registrar/digest_nonce_issuer'
-import AuthFailureLimiter from '#sip/registrar/auth_failure_limiter'
-import type { BindingStore } from '#sip/registrar/binding_store'
-import type { NonceCountStore } from '#sip/registrar/nonce_count_store'
+import {
+  AuthFailureLimiter,
+  DigestAuthenticator,
+  DigestNonceIssuer,
+  Registrar,
+  type RegistrarParts,
+} from '#sip'
 import {
   registrarSettings,
   type RegistrarSettingsInput,
 } from '#calls/signalling/registrar_settings'
+import { authFailureAuditEntries } from '#calls/signalling/auth_failure_audit'
 
-export interface RegistrarParts {
-  registrar: Registrar
-  /** The digest server, shared with the B2BUA, which authenticates INVITEs from phones with it. */
-  authenticator: DigestAuthenticator
-  bindings: BindingStore
-  nonceCounts: NonceCountStore
-}
+export type { RegistrarParts }
 
 /**
  * Builds the production registrar once, at boot (the SIP provider binds it): counters from the
@@ -42,7 +38,9 @@ export default class RegistrarFactory {
       ),
       nonceCounts,
       limiter: new AuthFailureLimiter(counters, settings.lockout),
-      audit: (entry) => AuditLog.record(entry),
+      onFailure: async (failure) => {
+        for (const entry of authFailureAuditEntries(failure)) await AuditLog.record(entry)
+      },
       algorithms: settings.digestAlgorithms,
     })
     const logger = await app.container.make('logger')
@@ -63,18 +61,12 @@ export default class RegistrarFactory {
 
   static async #stores(): Promise<Pick<RegistrarParts, 'bindings' | 'nonceCounts'>> {
     const { redisEnabled } = await import('#config/redis')
+    const { RedisBindingStore, RedisNonceCountStore, MemoryBindingStore, MemoryNonceCountStore } =
+      await import('#sip')
     if (redisEnabled) {
-      const { default: RedisBindingStore } = await import('#sip/registrar/redis_binding_store')
-      const { default: RedisNonceCountStore } = await import(
-        '#sip/registrar/redis_nonce_count_store'
-      )
       const redis = (await app.container.make('redis')).connection('main').ioConnection
       return { bindings: new RedisBindingStore(redis), nonceCounts: new RedisNonceCountStore(redis) }
     }
-    const { default: MemoryBindingStore } = await import('#sip/registrar/memory_binding_store')
-    const { default: MemoryNonceCountStore } = await import(
-      '#sip/registrar/memory_nonce_count_store'
-    )
     return { bindings: new MemoryBindingStore(), nonceCounts: new MemoryNonceCountStore() }
   }
 }

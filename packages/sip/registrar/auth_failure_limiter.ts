@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
-import type { CounterStore } from '#core/counters/types'
-import type { LockoutSettings } from '#calls/signalling/registrar_settings'
+import type { FailureCounters } from '#sip/registrar/failure_counters'
+import type { LockoutSettings } from '#sip/registrar/registrar_settings'
 
 export type LockScope = 'source' | 'username'
 
@@ -11,7 +11,7 @@ export type LockScope = 'source' | 'username'
  */
 export default class AuthFailureLimiter {
   constructor(
-    private readonly counters: CounterStore,
+    private readonly counters: FailureCounters,
     private readonly settings: LockoutSettings
   ) {}
 

@@ -10,11 +10,11 @@ import type SipRequest from '#sip/message/sip_request'
 import SipUri from '#sip/message/sip_uri'
 import SipParseError from '#sip/message/sip_parse_error'
 import type { SipDestination } from '#sip/transaction/transaction_transport'
-import type { AuditRecord } from '#accounts/services/audit_log'
 import type { SipCredential, SipCredentialStore } from '#sip/registrar/sip_credential'
 import type DigestNonceIssuer from '#sip/registrar/digest_nonce_issuer'
 import type { NonceCountStore } from '#sip/registrar/nonce_count_store'
 import type AuthFailureLimiter from '#sip/registrar/auth_failure_limiter'
+import type { LockScope } from '#sip/registrar/auth_failure_limiter'
 
 /** The algorithms we challenge with, strongest first (RFC 8760 2.4: the client picks the first it knows). */
 export const OFFERED_ALGORITHMS = [DigestAlgorithm.Sha256, DigestAlgorithm.Md5] as const
@@ -33,7 +33,22 @@ export type DigestOutcome =
   /** Answer 401 with these WWW-Authenticate values, one header line each. */
   | { kind: 'challenge'; challenges: AuthHeader[] }
 
-export type AuditRecorder = (entry: AuditRecord) => Promise<unknown>
+/**
+ * One refused authentication, as the stack reports it to its owner (the calls module writes the
+ * audit entries). `username` is what the network sent, already cut to a loggable length.
+ */
+export interface AuthFailure {
+  source: SipDestination
+  username: string
+  /** The credentials the username named, if any (whose they are is the owner's business). */
+  credential: SipCredential | undefined
+  reason: AuthFailureReason
+  /** The scopes this very failure locked (empty when nothing was locked now). */
+  lockedNow: LockScope[]
+}
+
+/** Called once per refused authentication, before the challenge goes out. */
+export type AuthFailureHook = (failure: AuthFailure) => Promise<unknown>
 
 export interface DigestAuthenticatorOptions {
   realm: string
@@ -41,7 +56,8 @@ export interface DigestAuthenticatorOptions {
   nonces: DigestNonceIssuer
   nonceCounts: NonceCountStore
   limiter: AuthFailureLimiter
-  audit: AuditRecorder
+  /** Told about every refusal (the calls module writes the audit entries). */
+  onFailure: AuthFailureHook
   /** The challenges of a 401, in this order; OFFERED_ALGORITHMS when not given. */
   algorithms?: readonly DigestAlgorithm[]
 }
@@ -166,26 +182,15 @@ export default class DigestAuthenticator {
     reason: AuthFailureReason,
     counted: boolean
   ): Promise<DigestOutcome> {
-    const { limiter, audit } = this.#options
+    const { limiter, onFailure } = this.#options
     const lockedNow = counted ? await limiter.recordFailure(source.host, username) : []
-    const base = {
-      companyId: credential?.companyId ?? null,
-      target: credential ? auditTargetOf(credential) : undefined,
-      ip: source.host,
-    }
-    const logged = username.slice(0, MAX_LOGGED_USERNAME)
-    await audit({
-      ...base,
-      action: 'sip.auth.failed',
-      details: { username: logged, reason, transport: source.protocol },
+    await onFailure({
+      source,
+      username: username.slice(0, MAX_LOGGED_USERNAME),
+      credential,
+      reason,
+      lockedNow,
     })
-    for (const scope of lockedNow) {
-      await audit({
-        ...base,
-        action: 'sip.auth.locked',
-        details: { username: logged, scope, transport: source.protocol },
-      })
-    }
     return { kind: 'challenge', challenges: this.challenge() }
   }
 
@@ -225,13 +230,4 @@ export default class DigestAuthenticator {
       sameParams
     )
   }
-}
-
-/** The audit target of a credential: a SIP phone, or a web phone login. */
-function auditTargetOf(credential: SipCredential): { type: string; id: number } | undefined {
-  if (credential.deviceId !== undefined) return { type: 'sip_device', id: credential.deviceId }
-  if (credential.webPhoneCredentialId !== undefined) {
-    return { type: 'web_phone_credential', id: credential.webPhoneCredentialId }
-  }
-  return undefined
 }

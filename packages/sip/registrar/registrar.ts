@@ -8,7 +8,7 @@ import type { Binding } from '#sip/registrar/binding'
 import type { BindingStore } from '#sip/registrar/binding_store'
 import type DigestAuthenticator from '#sip/registrar/digest_authenticator'
 import type { SipCredential, SipCredentialStore } from '#sip/registrar/sip_credential'
-import type { RegistrarSettings } from '#calls/signalling/registrar_settings'
+import type { RegistrarSettings } from '#sip/registrar/registrar_settings'
 
 /** Who is registering, once authenticated: by digest here, or by the web session at the WebSocket upgrade. */
 export interface RegistrationIdentity {

@@ -1,10 +1,18 @@
 import type { IncomingMessage } from 'node:http'
 import proxyAddr from 'proxy-addr'
 import { normalizeAddress } from '#sip/transport/peer_address'
-import type { ProxyTrust } from '#core/proxy_trust'
 
-// The same rule as HTTP's request.ip(): only TRUSTED_PROXIES are believed.
-export { compileProxyTrust, type ProxyTrust } from '#core/proxy_trust'
+/** Decides whether the peer at `address` is a proxy whose X-Forwarded-* headers are believed. */
+export type ProxyTrust = (address: string, hop: number) => boolean
+
+/**
+ * The same rule as HTTP's request.ip(): only the named proxies (TRUSTED_PROXIES) are trusted. An
+ * empty list trusts nobody, loopback included (a local process could otherwise choose its own
+ * client address).
+ */
+export function compileProxyTrust(trustedProxies: readonly string[]): ProxyTrust {
+  return trustedProxies.length === 0 ? () => false : proxyAddr.compile([...trustedProxies])
+}
 
 /**
  * The client's address and whether it used TLS. X-Forwarded-For and X-Forwarded-Proto are

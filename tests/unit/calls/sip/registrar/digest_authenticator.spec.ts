@@ -2,7 +2,7 @@ import { test } from '@japa/runner'
 import { DigestAlgorithm, DigestClient, readChallenge } from '#sip/auth/digest'
 import type AuthHeader from '#sip/message/auth_header'
 import type SipRequest from '#sip/message/sip_request'
-import { DEFAULT_LOCKOUT } from '#calls/signalling/registrar_settings'
+import { DEFAULT_LOCKOUT } from '#sip/registrar/registrar_settings'
 import {
   REALM,
   challengeShape,

@@ -10,7 +10,8 @@ import MemoryNonceCountStore from '#sip/registrar/memory_nonce_count_store'
 import AuthFailureLimiter from '#sip/registrar/auth_failure_limiter'
 import MemoryBindingStore from '#sip/registrar/memory_binding_store'
 import Registrar from '#sip/registrar/registrar'
-import { DEFAULT_LOCKOUT } from '#calls/signalling/registrar_settings'
+import { DEFAULT_LOCKOUT } from '#sip/registrar/registrar_settings'
+import { authFailureAuditEntries } from '#calls/signalling/auth_failure_audit'
 import type { SipCredential, SipCredentialStore } from '#sip/registrar/sip_credential'
 import { parseRequest } from '#tests/unit/calls/sip/sip_fixtures'
 
@@ -152,7 +153,7 @@ export function makeHarness(devices: Device[] = []): Harness {
     nonces,
     nonceCounts: new MemoryNonceCountStore(clock.now),
     limiter,
-    audit: async (entry) => audit.push(entry),
+    onFailure: async (failure) => audit.push(...authFailureAuditEntries(failure)),
   })
   const bindings = new MemoryBindingStore(clock.now)
   const registrar = new Registrar({

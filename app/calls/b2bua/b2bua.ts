@@ -29,6 +29,7 @@ import { sdpFacts } from '#calls/b2bua/sdp_facts'
 import type { CallsConfig } from '#config/calls'
 import type { RefusalReason } from '#calls/routing/route_resolver'
 import { emergencyNumberOf } from '#calls/routing/dialled_number'
+import { toE164 } from '#core/e164'
 import CarrierSources from '#calls/b2bua/carrier_sources'
 
 export interface B2buaLogger {
@@ -255,12 +256,18 @@ export default class B2bua {
   #receive(invite: IncomingInvite) {
     // A draining node still takes 110/112: the caller may have no other way to reach help.
     const uri = invite.request.uri
-    const emergency = uri instanceof SipUri && emergencyNumberOf(decodeURIComponent(uri.user ?? '')) !== null
+    const dialled = uri instanceof SipUri ? uri.userText() : ''
+    if (dialled === null) {
+      // The escapes of the user part are no UTF-8 (RFC 3261 19.1.2): not a number anyone can call.
+      invite.reject(400, { reason: 'Bad Request-URI user part' })
+      return
+    }
+    const emergency = emergencyNumberOf(dialled) !== null
     if (this.#draining && !emergency) {
       this.#reject(invite, 503, 'Shutting down')
       return
     }
-    const attempt: CallAttemptState = {}
+    const attempt: CallAttemptState = { dialled }
     this.#classify(invite, attempt).catch((error) => this.#failed(invite, attempt, error))
   }
 
@@ -317,7 +324,7 @@ export default class B2bua {
     const authorised = request.headers.has('authorization') || request.headers.has('proxy-authorization')
     if (!authorised && !WEBSOCKET.has(source.protocol)) {
       const carrier = await this.#carrierAt(source.host)
-      const number = carrier ? await this.#ourNumber(request.uri) : null
+      const number = carrier ? await this.#ourNumber(attempt.dialled) : null
       if (carrier && number) return this.#inbound(invite, carrier, number, offer, attempt)
     }
     const outcome = await this.#deps.stack.authenticate(request, source)
@@ -339,8 +346,7 @@ export default class B2bua {
       invite.reject(403)
       return
     }
-    const uri = invite.request.uri
-    const dialled = decodeURIComponent(uri instanceof SipUri ? (uri.user ?? '') : '')
+    const dialled = attempt.dialled
     const facts = sdpFacts(offer)
     if (facts.problem) {
       invite.reject(488, { reason: facts.problem })
@@ -607,21 +613,21 @@ export default class B2bua {
     return this.#sources.carrierAt(address)
   }
 
-  async #ourNumber(uri: unknown): Promise<NumberOwner | null> {
-    if (!(uri instanceof SipUri) || !uri.user) return null
-    const number = this.#e164(decodeURIComponent(uri.user))
+  async #ourNumber(dialled: string): Promise<NumberOwner | null> {
+    const number = this.#e164(dialled)
     return number ? this.#deps.numbers.findByNumber(number) : null
   }
 
-  /** "+4930…", "4930…" and "004930…" as "+4930…"; null for anything else. */
+  /** "+4930…", "4930…" and "004930…" as "+4930…" (carriers signal all three); null for anything else. */
   #e164(user: string): string | null {
-    const digits = user.replace(/^\+|^00/, '').replace(/[\s\-().]/g, '')
-    return /^[1-9]\d{5,14}$/.test(digits) ? `+${digits}` : null
+    return toE164(user, { bareIsInternational: true })
   }
 }
 
 /** What one INVITE has produced so far, so that a failure can still close its CDR. */
 interface CallAttemptState {
+  /** The Request-URI's user part, its escapes decoded ('' for none). */
+  dialled: string
   record?: CallRecord
 }
 

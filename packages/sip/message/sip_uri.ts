@@ -173,6 +173,20 @@ export default class SipUri {
     return this.params.get(name.toLowerCase())
   }
 
+  /**
+   * The user part with its escapes decoded (RFC 3261 19.1.2: "%2B49..." and "+49..." are the same
+   * user), '' without a user part. Null when the escapes are not UTF-8 (the grammar allows any
+   * octet, e.g. "%FF"): a peer's URI the application cannot read, which it answers with 400.
+   */
+  userText(): string | null {
+    if (this.user === undefined) return ''
+    try {
+      return decodeURIComponent(this.user)
+    } catch {
+      return null
+    }
+  }
+
   /** The transport asked for with ";transport=", in lower case. */
   get transport(): string | undefined {
     return this.param('transport')?.toLowerCase()

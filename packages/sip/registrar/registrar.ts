@@ -10,8 +10,8 @@ import type DigestAuthenticator from '#sip/registrar/digest_authenticator'
 import type { SipCredential, SipCredentialStore } from '#sip/registrar/sip_credential'
 import type { RegistrarSettings } from '#sip/registrar/registrar_settings'
 
-/** Who is registering, once authenticated: by digest here, or by the web session at the WebSocket upgrade. */
-export interface RegistrationIdentity {
+/** Who is registering, once authenticated by digest. */
+interface RegistrationIdentity {
   aor: string
   /** The user part the REGISTER's To URI must carry. */
   username: string
@@ -62,35 +62,24 @@ export default class Registrar {
     return `sip:${username}@${realm}`
   }
 
-  /**
-   * Answers a REGISTER from `source`. Pass `identity` only when the connection is already
-   * authenticated (the web phone's WebSocket, by its session); otherwise digest decides.
-   */
-  async handle(
-    request: SipRequest,
-    source: SipDestination,
-    identity?: RegistrationIdentity
-  ): Promise<SipResponse> {
+  /** Answers a REGISTER from `source`; digest decides who it is (the web phone too). */
+  async handle(request: SipRequest, source: SipDestination): Promise<SipResponse> {
     if (request.method !== 'REGISTER') {
       return createResponse(request, 405, { headers: [['Allow', 'REGISTER']] })
     }
-    let who = identity
-    let credential: SipCredential | undefined
-    if (!who) {
-      const outcome = await this.#options.authenticator.authenticate(request, source)
-      if (outcome.kind === 'challenge') {
-        return createResponse(request, 401, {
-          headers: outcome.challenges.map((challenge) => ['WWW-Authenticate', challenge.toString()]),
-        })
-      }
-      credential = outcome.credential
-      who = {
-        aor: Registrar.aorFor(credential.username, this.#options.settings.realm),
-        username: credential.username,
-        userId: credential.userId,
-        companyId: credential.companyId,
-        deviceId: credential.deviceId,
-      }
+    const outcome = await this.#options.authenticator.authenticate(request, source)
+    if (outcome.kind === 'challenge') {
+      return createResponse(request, 401, {
+        headers: outcome.challenges.map((challenge) => ['WWW-Authenticate', challenge.toString()]),
+      })
+    }
+    const credential: SipCredential = outcome.credential
+    const who: RegistrationIdentity = {
+      aor: Registrar.aorFor(credential.username, this.#options.settings.realm),
+      username: credential.username,
+      userId: credential.userId,
+      companyId: credential.companyId,
+      deviceId: credential.deviceId,
     }
     // RFC 3261 10.3 step 6: credentials for one device may change only that device's bindings.
     const to = request.to.uri
@@ -101,7 +90,7 @@ export default class Registrar {
     const response = request.isWildcardContact
       ? await this.#removeAll(request, who)
       : await this.#update(request, source, who)
-    if (credential && response.status === 200 && request.contacts.length > 0) {
+    if (response.status === 200 && request.contacts.length > 0) {
       // Not awaited: the binding is live from here on, and an INVITE to it must not overtake
       // the 200 while a slow database records when the phone last registered (informational).
       const noted = this.#options.credentials?.noteRegistered?.(credential, new Date(this.#now()), source)

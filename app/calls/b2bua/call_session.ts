@@ -16,13 +16,14 @@ import {
   type MediaDirection,
   type MediaEngine,
   type MediaLeg,
+  isHold,
+  sdpFacts,
 } from '#media'
 import { decideFailover, type AttemptOutcome } from '#calls/routing/failover_policy'
 import type CallRecord from '#calls/models/call_record'
 import type { DisconnectCause, HungUpBy } from '#calls/models/call_record'
 import type CdrService from '#calls/b2bua/cdr_service'
 import { sdp, sdpOf } from '#calls/b2bua/carrier_request'
-import { isHold, sdpFacts } from '#calls/b2bua/sdp_facts'
 
 /** One place a call can go: a carrier (outbound) or a registered browser or phone (inbound). */
 export interface CallTarget {

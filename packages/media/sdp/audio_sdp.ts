@@ -31,8 +31,12 @@ export interface AudioDescription {
   protocol: string
   payloadTypes: number[]
   rtpmaps: Map<number, RtpMap>
-  /** The direction as the peer wrote it (its own view). */
+  /** The direction as the peer wrote it (its own view); sendrecv when it wrote none. */
   direction: MediaDirection
+  /** Whether the peer wrote a direction attribute (session or audio level). */
+  directionGiven: boolean
+  /** a=fingerprint at session or audio level: DTLS-SRTP, a browser (c= means nothing under ICE). */
+  dtls: boolean
   /** c=0.0.0.0 (RFC 2543 hold): the peer does not want to receive. */
   holdAddress: boolean
   /** a=crypto lines present (SDES-SRTP), usable or not. */
@@ -79,6 +83,8 @@ export function parseAudioSdp(sdp: string): AudioDescription {
   const lines = sdpLines(sdp)
   let sessionAddress: string | null = null
   let sessionDirection: MediaDirection = 'sendrecv'
+  let sessionDirectionGiven = false
+  let dtls = false
   let audio: AudioDescription | null = null
   let mediaAddress: string | null = null
   let inAudio = false
@@ -106,6 +112,8 @@ export function parseAudioSdp(sdp: string): AudioDescription {
         payloadTypes,
         rtpmaps: new Map(),
         direction: sessionDirection,
+        directionGiven: sessionDirectionGiven,
+        dtls: false,
         holdAddress: false,
         hasCrypto: false,
         crypto: [],
@@ -127,8 +135,17 @@ export function parseAudioSdp(sdp: string): AudioDescription {
     const name = colon === -1 ? value : value.slice(0, colon)
     const attribute = colon === -1 ? '' : value.slice(colon + 1)
     if (DIRECTIONS.has(name as MediaDirection)) {
-      if (inAudio && audio) audio.direction = name as MediaDirection
-      else if (!seenAudio) sessionDirection = name as MediaDirection
+      if (inAudio && audio) {
+        audio.direction = name as MediaDirection
+        audio.directionGiven = true
+      } else if (!seenAudio) {
+        sessionDirection = name as MediaDirection
+        sessionDirectionGiven = true
+      }
+      continue
+    }
+    if (name === 'fingerprint' && (inAudio || !seenAudio)) {
+      dtls = true
       continue
     }
     if (!inAudio || !audio) continue
@@ -147,6 +164,7 @@ export function parseAudioSdp(sdp: string): AudioDescription {
   }
 
   if (!audio) fail('no audio stream')
+  audio.dtls = dtls || audio.protocol.includes('UDP/TLS/RTP/SAVPF')
   const address = mediaAddress ?? sessionAddress
   if (!address) fail('no connection address (c=)')
   audio.address = address
@@ -192,9 +210,27 @@ export function canReceive(direction: MediaDirection) {
   return (BITS[direction] & RECV) !== 0
 }
 
-/** The peer holds the call: it will not receive (c=0.0.0.0, RFC 3264 §8.4) or sends only / nothing. */
+/**
+ * The one idea of hold: the peer holds the call when it will not receive, by direction (sendonly,
+ * inactive, RFC 3264 §8.4) or by a zero connection address (RFC 2543 hold, RFC 3264 §8.4).
+ */
 export function peerHolds(peer: AudioDescription): boolean {
-  return peer.holdAddress || peer.direction === 'sendonly' || peer.direction === 'inactive'
+  return isHold(effectiveDirection(peer))
+}
+
+/** True when a peer's (effective) direction means it put the call on hold. */
+export function isHold(direction: MediaDirection): boolean {
+  return direction === 'sendonly' || direction === 'inactive'
+}
+
+/**
+ * The peer's direction with a zero connection address taken into account: it cannot receive
+ * there, and without a direction attribute RFC 2543 hold means no media at all (inactive).
+ */
+export function effectiveDirection(peer: AudioDescription): MediaDirection {
+  if (!peer.holdAddress) return peer.direction
+  if (!peer.directionGiven) return 'inactive'
+  return FROM_BITS[BITS[peer.direction] & ~RECV]
 }
 
 /**

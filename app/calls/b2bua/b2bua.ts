@@ -11,6 +11,8 @@ import {
   type SipDialog,
   type DialogSnapshot,
   snapshotOf,
+  SystemClock,
+  type SipClock,
 } from '#sip'
 import Company from '#accounts/models/company'
 import User from '#accounts/models/user'
@@ -47,6 +49,8 @@ export interface B2buaDependencies {
   cdr: CdrService
   config: CallsConfig
   logger: B2buaLogger
+  /** The calls' timers (ring limits, trying, maximum duration); the system clock by default. */
+  clock?: SipClock
   /** Carriers the OPTIONS health check reports down; they are tried after the others. */
   isCarrierDown?: (name: string) => boolean
 }
@@ -100,6 +104,7 @@ export default class B2bua {
     this.#services = {
       core: deps.stack.core,
       media: deps.media,
+      clock: deps.clock ?? new SystemClock(),
       cdr: deps.cdr,
       tryingTimeoutMs: deps.config.tryingTimeoutMs,
       mediaTimeoutSeconds: 30,

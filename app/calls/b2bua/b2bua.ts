@@ -9,7 +9,6 @@ import {
   type Binding,
   type SipCredential,
   type SipDialog,
-  type DialogSnapshot,
   snapshotOf,
   SystemClock,
   type SipClock,
@@ -23,7 +22,7 @@ import { MediaCapacityError, type MediaEngine, type MediaLeg, sdpFacts } from '#
 import type NumberService from '#calls/services/number_service'
 import type { NumberOwner } from '#calls/services/number_service'
 import CallRecord from '#calls/models/call_record'
-import ActiveCallLeg from '#calls/models/active_call_leg'
+import { DatabaseActiveCallLegs, type ActiveCallLegStore } from '#calls/b2bua/active_call_legs'
 import type CdrService from '#calls/b2bua/cdr_service'
 import CallSession, { type CallSessionServices, type CallTarget } from '#calls/b2bua/call_session'
 import { carrierInvite, sdp, sdpOf, type CallingParty } from '#calls/b2bua/carrier_request'
@@ -49,6 +48,8 @@ export interface B2buaDependencies {
   cdr: CdrService
   config: CallsConfig
   logger: B2buaLogger
+  /** Where answered carrier dialogs are kept for crash recovery; the database by default. */
+  legs?: ActiveCallLegStore
   /** The calls' timers (ring limits, trying, maximum duration); the system clock by default. */
   clock?: SipClock
   /** Carriers the OPTIONS health check reports down; they are tried after the others. */
@@ -84,6 +85,7 @@ const WEBSOCKET: ReadonlySet<SipTransportProtocol> = new Set(['ws', 'wss'])
  */
 export default class B2bua {
   readonly #deps: B2buaDependencies
+  readonly #legs: ActiveCallLegStore
   readonly #calls = new Map<string, LiveCall>()
   readonly #services: CallSessionServices
   #ringTimeoutSeconds: number
@@ -100,6 +102,7 @@ export default class B2bua {
 
   constructor(deps: B2buaDependencies) {
     this.#deps = deps
+    this.#legs = deps.legs ?? new DatabaseActiveCallLegs()
     this.#ringTimeoutSeconds = deps.config.ringTimeoutSeconds
     this.#services = {
       core: deps.stack.core,
@@ -110,9 +113,7 @@ export default class B2bua {
       mediaTimeoutSeconds: 30,
       log: (level, message, details = {}) => deps.logger[level](details, message),
       persist: (record, dialog) => this.#persist(record, dialog),
-      forget: async (record) => {
-        await ActiveCallLeg.query().where('call_record_id', record.id).delete()
-      },
+      forget: (record) => this.#legs.forget(record.id),
       ended: (session) => this.#calls.delete(session.record.uuid),
       outOfCapacity: (resource) => this.#countCapacity(resource),
       retryAfterSeconds: deps.config.retryAfterSeconds,
@@ -219,22 +220,10 @@ export default class B2bua {
    * another node that has gone silent (node_lost) by the call sweeper.
    */
   async endCallsOfNode(nodeId: string, cause: 'crash_recovery' | 'node_lost') {
-    const legs = await ActiveCallLeg.query().where('node_id', nodeId)
+    const legs = await this.#legs.ofNode(nodeId)
     for (const leg of legs) {
       try {
-        this.#deps.stack.endDialog({
-          callId: leg.callId,
-          localTag: leg.localTag,
-          remoteTag: leg.remoteTag,
-          localUri: leg.localUri,
-          remoteUri: leg.remoteUri,
-          remoteTarget: leg.remoteTarget,
-          routeSet: JSON.parse(leg.routeSet),
-          localSeq: leg.localSeq,
-          protocol: leg.protocol as DialogSnapshot['protocol'],
-          host: leg.host,
-          port: leg.port,
-        })
+        this.#deps.stack.endDialog(leg.snapshot())
       } catch (error) {
         this.#deps.logger.warn({ err: error }, 'could not send the recovery BYE')
       }
@@ -242,7 +231,7 @@ export default class B2bua {
       if (record) {
         await this.#deps.cdr.end(record, { cause, sipStatus: null, hungUpBy: 'system' })
       }
-      await leg.delete()
+      await leg.remove()
     }
     // Attempts that never got answered before the crash: closed as failed.
     const open = await CallRecord.query().whereNull('ended_at').where('node_id', nodeId)
@@ -603,13 +592,7 @@ export default class B2bua {
 
   /** The carrier leg's dialog, stored so that crash recovery can end it (`SipStack.endDialog`). */
   async #persist(record: CallRecord, dialog: SipDialog) {
-    const snapshot = snapshotOf(dialog)
-    await ActiveCallLeg.create({
-      callRecordId: record.id,
-      nodeId: this.#deps.config.nodeId,
-      ...snapshot,
-      routeSet: JSON.stringify(snapshot.routeSet),
-    })
+    await this.#legs.keep(record.id, this.#deps.config.nodeId, snapshotOf(dialog))
   }
 
   /** Is this source address one of our carriers (its hosts, or the sources its profile declares)? */

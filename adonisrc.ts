@@ -35,6 +35,7 @@ export default defineConfig({
     () => import('#providers/carrier_provider'),
     { file: () => import('#providers/calls_provider'), environment: ['web', 'test'] },
     { file: () => import('#providers/fraud_provider'), environment: ['web', 'test'] },
+    { file: () => import('#providers/metrics_provider'), environment: ['web', 'test'] },
   ],
 
   preloads: [

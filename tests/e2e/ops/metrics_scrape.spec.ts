@@ -1,4 +1,6 @@
+import { readFile } from 'node:fs/promises'
 import { test } from '@japa/runner'
+import app from '@adonisjs/core/services/app'
 import { DateTime } from 'luxon'
 import SipDeviceService from '#calls/services/sip_device_service'
 import { configuredRealm } from '#calls/sip/registrar/registrar_settings'
@@ -13,7 +15,8 @@ import { startServer, until } from '#tests/support/server_process'
  * The real server process (bin/server.ts) scraped at /metrics before and after one call from a
  * sipp phone through the server to a sipp carrier (the `local` carrier of config/carriers.ts):
  * the call counters move by exactly one call, the gauge of running calls returns to 0, every
- * series carries the node's NODE_ID, and no phone number reaches the text.
+ * series carries the node's NODE_ID, and no phone number reaches the text. Then the log's start
+ * line, and on SIGTERM during a second call the stop line counting the one call it ended.
  */
 
 const TOKEN = 'metrics-test-token-4f1c'
@@ -85,6 +88,7 @@ test.group('Metrics: one call through sipp, scraped at /metrics', () => {
         LOCAL_CARRIER_PORT: String(carrier.port),
         NODE_ID: nodeId,
         METRICS_TOKEN: TOKEN,
+        CALL_DRAIN_SECONDS: '1',
         NO_COLOR: '1',
       },
       ports.sip
@@ -156,5 +160,34 @@ test.group('Metrics: one call through sipp, scraped at /metrics', () => {
     for (const secret of [callee, callee.slice(1), device.sipUsername, '127.0.0.2']) {
       assert.notInclude(text, secret)
     }
+
+    // A second call is running when SIGTERM comes: the stop line counts it (ended at the 1 s deadline).
+    const second = await startSipp({
+      scenario: 'phone_call_until_bye.xml',
+      transport: 'u1',
+      target: `127.0.0.1:${ports.sip}`,
+      localIp: '127.0.0.2',
+      timeoutSeconds: 60,
+      keys: { domain: configuredRealm(), callee },
+      extraArgs: [
+        '-auth_uri', `${callee}@127.0.0.1:${ports.sip}`,
+        '-s', device.sipUsername, '-au', device.sipUsername, '-ap', password,
+        '-mp', String(await freePort('udp', '127.0.0.2')),
+      ],
+    })
+    cleanup(() => second.stop())
+    await until('the second call answered', 20_000, async () =>
+      sum(parseSamples((await scrape(ports.http)).text), 'fluffycall_calls_active') === 1 ? true : null
+    )
+    server.child.kill('SIGTERM')
+    assert.deepEqual(await server.exited, { code: 0, signal: null }, server.stderr())
+    const lines = (await readFile(app.tmpPath('logs', `test-${server.child.pid}.log`), 'utf8'))
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line))
+    const started = lines.find((line) => line.msg === 'FluffyCall started')
+    assert.include(started, { node: nodeId, environment: 'test', database: process.env.DB_CONNECTION ?? 'sqlite' })
+    const stopped = lines.at(-1)
+    assert.include(stopped, { signal: 'SIGTERM', calls_ended: 1, calls_ended_at_deadline: 1, msg: 'FluffyCall stopped: 1 call ended' })
   }).timeout(120_000)
 })

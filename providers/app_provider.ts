@@ -15,20 +15,8 @@ export default class AppProvider {
 
   register() {
     this.app.container.singleton('jobs.queue', async (resolver) => {
-      const { redisEnabled } = await import('#config/redis')
-      const logger = await resolver.make('logger')
-      if (redisEnabled) {
-        const { default: BullMqQueue } = await import('#core/queue/bullmq_queue')
-        const redisConfig = this.app.config.get<any>('redis.connections.main')
-        return new BullMqQueue(
-          { host: redisConfig.host, port: redisConfig.port, password: redisConfig.password, maxRetriesPerRequest: null },
-          logger,
-          'fluffycall',
-          `${redisConfig.keyPrefix || ''}fluffycall`
-        )
-      }
-      const { default: InProcessQueue } = await import('#core/queue/in_process_queue')
-      return new InProcessQueue(logger)
+      const { default: MeteredJobQueue } = await import('#core/metrics/job_metrics')
+      return new MeteredJobQueue(await this.#queue(resolver))
     })
 
     // The one alert channel (app/core/alerts); accounts says who hears of alerts
@@ -60,6 +48,24 @@ export default class AppProvider {
       const { default: MemoryCounterStore } = await import('#core/counters/memory_counter_store')
       return new MemoryCounterStore()
     })
+  }
+
+  /** BullMQ on Redis when REDIS_HOST is set, else the in-process driver (measured by the caller). */
+  async #queue(resolver: { make(binding: 'logger'): Promise<any> }): Promise<JobQueue> {
+    const { redisEnabled } = await import('#config/redis')
+    const logger = await resolver.make('logger')
+    if (redisEnabled) {
+      const { default: BullMqQueue } = await import('#core/queue/bullmq_queue')
+      const redisConfig = this.app.config.get<any>('redis.connections.main')
+      return new BullMqQueue(
+        { host: redisConfig.host, port: redisConfig.port, password: redisConfig.password, maxRetriesPerRequest: null },
+        logger,
+        'fluffycall',
+        `${redisConfig.keyPrefix || ''}fluffycall`
+      )
+    }
+    const { default: InProcessQueue } = await import('#core/queue/in_process_queue')
+    return new InProcessQueue(logger)
   }
 
   /** Edge helpers that turn stored values into words and formatted numbers (app/core/formatting.ts). */

@@ -79,6 +79,8 @@ export default await Env.create(new URL('../', import.meta.url), {
   SIP_CARRIER_MESSAGES_PER_SECOND: Env.schema.number.optional(),
   WEBPHONE_RECONNECT_GRACE_SECONDS: Env.schema.number.optional(),
   NODE_ID: Env.schema.string.optional(),
+  /* Operations: the bearer token for /metrics (unset: off in production, loopback only elsewhere) */
+  METRICS_TOKEN: Env.schema.string.optional(),
   /* Tests only: a module under tests/fixtures/carriers/ that replaces config/carriers.ts */
   CARRIERS_CONFIG_FIXTURE: Env.schema.string.optional(),
 })

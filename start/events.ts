@@ -8,6 +8,7 @@ const EndWebSessions = () => import('#accounts/listeners/end_web_sessions')
 const EndCompanyCalls = () => import('#calls/listeners/end_company_calls')
 const ReleaseCallLease = () => import('#fraud/listeners/release_call_lease')
 const RateCall = () => import('#billing/listeners/rate_call')
+const CallMetrics = () => import('#calls/metrics/call_metrics')
 
 // accounts: a changed password, a disabled user or a terminated company ends the web sessions
 emitter.on('user:password_changed', [EndWebSessions, 'passwordChanged'])
@@ -27,3 +28,8 @@ emitter.on('call:ended', [ReleaseCallLease, 'handle'])
 
 // calls → billing: every CDR is rated once when its call ends
 emitter.on('call:ended', [RateCall, 'handle'])
+
+// calls → metrics: attempts, answers, setup time and outcomes by cause per carrier (/metrics)
+emitter.on('call:attempted', [CallMetrics, 'attempted'])
+emitter.on('call:answered', [CallMetrics, 'answered'])
+emitter.on('call:ended', [CallMetrics, 'ended'])

@@ -33,6 +33,7 @@ export const RAW_MARKERS = ['translation missing', '@include', '@!', '@if', '@ea
 const NOT_PAGES = new Set([
   '/healthz',
   '/readyz',
+  '/metrics',
   '/locale/:locale',
   '/transparency/sub-processors.json',
   '/transparency/feed.atom',

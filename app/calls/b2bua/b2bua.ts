@@ -187,9 +187,9 @@ export default class B2bua {
 
   /**
    * Shutdown: new INVITEs get 503 with Retry-After; running calls may finish until the deadline,
-   * then both legs get BYE and their CDRs are closed.
+   * then both legs get BYE and their CDRs are closed. Resolves with the number ended at the deadline.
    */
-  async drain(seconds = this.#deps.config.drainSeconds) {
+  async drain(seconds = this.#deps.config.drainSeconds): Promise<number> {
     this.#draining = true
     const deadline = Date.now() + seconds * 1000
     while (this.#calls.size > 0 && Date.now() < deadline) {
@@ -204,6 +204,7 @@ export default class B2bua {
     while (this.#deps.stack.transactionCount > 0 && Date.now() < grace) {
       await new Promise((resolve) => setTimeout(resolve, 50))
     }
+    return remaining.length
   }
 
   /**

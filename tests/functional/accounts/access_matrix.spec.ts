@@ -25,6 +25,8 @@ const SUPERADMIN: Subject[] = ['superadmin']
 const EXPECTED: Record<string, Subject[]> = {
   'health.alive': EVERYONE,
   'health.ready': EVERYONE,
+  // No session role: a bearer token (METRICS_TOKEN), off in production without one, loopback only in tests.
+  'metrics': EVERYONE,
   'locale.update': EVERYONE,
   'home': EVERYONE,
   'signup.create': GUEST,

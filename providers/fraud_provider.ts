@@ -35,8 +35,8 @@ export default class FraudProvider {
       )
     })
     this.app.container.singleton('fraud.alerts', async (resolver) => {
-      const { default: LoggedAlertChannel } = await import('#fraud/services/logged_alert_channel')
-      return new LoggedAlertChannel(await resolver.make('logger'))
+      const { coreFraudAlerts } = await import('#fraud/services/fraud_alert_channel')
+      return coreFraudAlerts(await resolver.make('alerts'))
     })
     this.app.container.singleton('fraud.response', async (resolver) => {
       const { default: FraudResponseClass } = await import('#fraud/services/fraud_response')

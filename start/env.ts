@@ -58,6 +58,11 @@ export default await Env.create(new URL('../', import.meta.url), {
   SMTP_USERNAME: Env.schema.string.optional(),
   SMTP_PASSWORD: Env.schema.string.optional(),
 
+  /* Alerts (config/alerts.ts): a signed webhook and extra staff mailboxes for the one alert channel */
+  ALERT_WEBHOOK_URL: Env.schema.string.optional({ format: 'url', tld: false }),
+  ALERT_WEBHOOK_SECRET: Env.schema.string.optional(),
+  ALERT_MAIL_TO: Env.schema.string.optional(),
+
   /* Carriers (config/carriers.ts): the loopback peer's port, the shipped carriers' credentials */
   LOCAL_CARRIER_PORT: Env.schema.number.optional(),
   SIPGATE_TRUNK_USERNAME: Env.schema.string.optional(),

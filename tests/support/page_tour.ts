@@ -74,6 +74,7 @@ export class PageTour {
   #routeIds: number[] = []
   #requestIds: number[] = []
   #priceListIds: number[] = []
+  #alertIds: number[] = []
   #purchasePriceIds: number[] = []
   #reviewCaseIds: number[] = []
   #prefix = ''
@@ -131,6 +132,7 @@ export class PageTour {
     const routeId = this.#routeIds[0]
     const priceListId = this.#priceListIds[0]
     const reviewCaseId = this.#reviewCaseIds[0]
+    const alertId = this.#alertIds[0]
     // The tables the layout test is about must have rows
     for (const [page, path, rows] of [[visitor, '/transparency/sub-processors', '#sub-processors tbody tr'], [this.pages.get('staff')!, '/admin/audit', '#audit-entries tbody tr']] as const) {
       await page.goto(path)
@@ -153,6 +155,7 @@ export class PageTour {
       { who: 'member', path: '/account/2fa', pattern: '/account/2fa (recovery codes)', open: (page) => this.#recoveryCodes(page) },
       ...['/admin', '/admin/companies', '/admin/companies?status=pending', `/admin/companies/${company.id}`,
         `/admin/companies/${pending.id}`, '/admin/roles', '/admin/audit', '/admin/staff', '/admin/calls/live', '/admin/sip-locks',
+        '/admin/alerts', `/admin/alerts/${alertId}`,
         `/admin/fraud/companies/${company.id}`, '/admin/fraud/prefixes', '/admin/fraud/reviews', `/admin/fraud/reviews/${reviewCaseId}`,
         '/admin/carriers', '/admin/carriers/eu_alpha', '/admin/carriers/us_gamma', '/admin/carriers/local',
         '/admin/numbers', '/admin/numbers/import', '/admin/numbers/assign', '/admin/numbers/block', '/admin/routes/eu',
@@ -167,6 +170,7 @@ export class PageTour {
     this.stops.find((stop) => stop.path === '/admin/routes/eu')!.pattern = '/admin/routes/:region'
     this.stops.find((stop) => stop.path.endsWith('/edit'))!.pattern = '/admin/routes/:region/:id/edit'
     this.stops.find((stop) => stop.path === `/admin/billing/price-lists/${priceListId}`)!.pattern = '/admin/billing/price-lists/:id'
+    this.stops.find((stop) => stop.path === `/admin/alerts/${alertId}`)!.pattern = '/admin/alerts/:id'
   }
 
   async #data(company: Company, owner: User, member: User) {
@@ -216,6 +220,15 @@ export class PageTour {
       locale: 'de', status: 'open',
     } as Partial<InformationRequest>)
     this.#requestIds.push(request.id)
+    // An open alert with long figures about the company, and a cleared one: both alert tables have rows
+    const alerts = await app.container.make('alerts')
+    const alert = await alerts.raise(`tour.fraud:${tag}`, 'critical', {
+      destination: 'Sierra Leone (+232), Mobilfunk, Hochrisikobereich', callsInTenMinutes: 48, baselineCallsPerWeek: 0,
+      firstCall: '2026-12-01 03:12 Europe/Berlin', reason: 'Anrufserie in ein selten angerufenes Land außerhalb der Geschäftszeiten',
+    }, { companyId: company.id, kind: 'tour' })
+    await alerts.raise(`tour.ops:${tag}`, 'warning', { carrier: 'eu_alpha', failedOptionsChecks: 3 }, { kind: 'tour' })
+    await alerts.clear(`tour.ops:${tag}`)
+    this.#alertIds.push(alert.id, (await db.from('alerts').where('key', `tour.ops:${tag}`).firstOrFail()).id)
     // Audit entries with long details: the audit table must still fit
     await AuditLog.record({
       action: 'company.status.changed', actor: owner, companyId: company.id, target: { type: 'company', id: company.id },
@@ -334,6 +347,8 @@ export class PageTour {
     await db.from('carrier_routes').whereIn('id', this.#routeIds).delete()
     await db.from('carrier_states').whereIn('carrier_name', ['eu_alpha', 'us_gamma']).delete()
     await db.from('information_requests').whereIn('id', this.#requestIds).delete()
+    await db.from('alert_events').whereIn('alert_id', this.#alertIds).delete()
+    await db.from('alerts').whereIn('id', this.#alertIds).delete()
     const versionIds = db.from('price_list_versions').whereIn('price_list_id', this.#priceListIds).select('id')
     await db.from('price_list_rates').whereIn('price_list_version_id', versionIds).delete()
     await db.from('price_list_versions').whereIn('price_list_id', this.#priceListIds).delete()

@@ -51,7 +51,7 @@ export default class FraudResponse {
         createdAt: now,
       })
       recorded.push(signal)
-      await this.alerts.raise(key, hit.level, { signal: hit.signal, ...hit.facts }, { companyId })
+      await this.alerts.raise(key, hit.level, hit.facts, { companyId, kind: `fraud_${hit.signal}` })
       if (companyId !== null && hit.flagNumbers?.length) await this.#flag(companyId, hit.flagNumbers, now)
       if (companyId !== null && hit.level === 'critical') await this.#suspend(companyId, signal)
     }

@@ -1,6 +1,7 @@
 import { test } from '@japa/runner'
 import app from '@adonisjs/core/services/app'
 import CallRecord from '#calls/models/call_record'
+import Alert from '#core/alerts/alert'
 import type B2bua from '#calls/b2bua/b2bua'
 import { configuredRealm } from '#calls/sip/registrar/registrar_settings'
 import fraudConfig from '#config/fraud'
@@ -63,6 +64,10 @@ test.group('Fraud response: a burst from a SIP phone', (group) => {
     )
     assert.equal((await FraudCompanyPolicy.findByOrFail('companyId', phone.company.id)).outboundSuspension, 'international_premium')
     assert.lengthOf(await CallRecord.query().where('company_id', phone.company.id).where('disconnect_cause', 'refused'), burst)
+    const alertKey = `fraud:rare_country_burst:company:${phone.company.id}:SL`
+    const alert = await Alert.query().where('key', alertKey).firstOrFail()
+    assert.deepInclude(alert.serialize(), { kind: 'fraud_rare_country_burst', severity: 'critical', status: 'open', companyId: phone.company.id })
+    assert.deepInclude(alert.facts, { country: 'SL', calls: burst, refused: burst })
 
     const suspended = await sippPhoneCall(phone, '+431234567', 'phone_call_forbidden.xml')
     cleanups.push(suspended.stop)
@@ -79,6 +84,7 @@ test.group('Fraud response: a burst from a SIP phone', (group) => {
 
     const analyst = await makeUser('fraud_analyst')
     await new FraudReviewService().clear(reviewCase, { actor: analyst, ip: '127.0.0.1', reason: 'Calls were a test of the customer.' })
+    assert.equal((await Alert.query().where('key', alertKey).firstOrFail()).status, 'cleared')
     const vienna = await sippPhoneCall(phone, '+431234567', 'phone_call_until_bye.xml', { timeoutSeconds: 40 })
     cleanups.push(vienna.stop)
     const viennaCall = await until('the call to Vienna answered', 15_000, async () =>

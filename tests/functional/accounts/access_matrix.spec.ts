@@ -96,6 +96,8 @@ const EXPECTED: Record<string, Subject[]> = {
   'customer.devices.store': CUSTOMERS,
   'customer.devices.destroy': CUSTOMERS,
   'customer.devices.locks.lift': COMPANY_ADMINS,
+  'admin.alerts.index': ['superadmin', 'support', 'fraud_analyst'],
+  'admin.alerts.show': ['superadmin', 'support', 'fraud_analyst'],
   'admin.sip_locks': ['superadmin', 'support'],
   'admin.sip_locks.lift': ['superadmin', 'support'],
   'admin.fraud.company': ['superadmin', 'fraud_analyst'],

@@ -25,10 +25,10 @@ import { burst, businessHistory, writeCdrs } from '#tests/support/fraud_traffic'
 
 /** An alert channel that records what it was told (the real one delivers by mail and webhook). */
 class RecordingAlerts implements FraudAlertChannel {
-  raised: Array<{ key: string; severity: string; facts: Record<string, unknown>; companyId: number | null }> = []
+  raised: Array<{ key: string; severity: string; facts: Record<string, unknown>; companyId: number | null; kind: string }> = []
   cleared: string[] = []
-  async raise(key: string, severity: string, facts: Record<string, unknown>, options: { companyId: number | null }) {
-    this.raised.push({ key, severity, facts, companyId: options.companyId })
+  async raise(key: string, severity: string, facts: Record<string, unknown>, options: { companyId: number | null; kind: string }) {
+    this.raised.push({ key, severity, facts, companyId: options.companyId, kind: options.kind })
   }
   async clear(key: string) {
     this.cleared.push(key)
@@ -82,8 +82,8 @@ test.group('Fraud detection on CDRs', (group) => {
     assert.deepEqual(hits.map((hit) => `${hit.signal}:${hit.level}`), ['rare_country_burst:critical'])
     const signal = await FraudSignal.findByOrFail('companyId', company.id)
     assert.deepInclude(signal.facts, { country: 'SL', calls: 10, baselineCalls: 0, threshold: 10 })
-    assert.deepEqual(alerts.raised.map((alert) => [alert.key, alert.severity, alert.companyId]), [
-      [`fraud:rare_country_burst:company:${company.id}:SL`, 'critical', company.id],
+    assert.deepEqual(alerts.raised.map((alert) => [alert.key, alert.severity, alert.companyId, alert.kind]), [
+      [`fraud:rare_country_burst:company:${company.id}:SL`, 'critical', company.id, 'fraud_rare_country_burst'],
     ])
     assert.equal((await FraudCompanyPolicy.findByOrFail('companyId', company.id)).outboundSuspension, 'international_premium')
     const reviewCase = await FraudReviewCase.findByOrFail('companyId', company.id)

@@ -1,3 +1,5 @@
+import FraudSignal from '#fraud/models/fraud_signal'
+import FraudReviewCase from '#fraud/models/fraud_review_case'
 import { mkdir } from 'node:fs/promises'
 import { DateTime } from 'luxon'
 import { generate } from 'otplib'
@@ -75,6 +77,7 @@ export class PageTour {
   #priceListIds: number[] = []
   #alertIds: number[] = []
   #purchasePriceIds: number[] = []
+  #reviewCaseIds: number[] = []
   #prefix = ''
   #member!: User
 
@@ -129,6 +132,7 @@ export class PageTour {
     const resetLink = new URL(/href="([^"]+)"/.exec((await lastMailTo(this.#member.email))!.html)![1])
     const routeId = this.#routeIds[0]
     const priceListId = this.#priceListIds[0]
+    const reviewCaseId = this.#reviewCaseIds[0]
     const alertId = this.#alertIds[0]
     // The tables the layout test is about must have rows
     for (const [page, path, rows] of [[visitor, '/transparency/sub-processors', '#sub-processors tbody tr'], [this.pages.get('staff')!, '/admin/audit', '#audit-entries tbody tr']] as const) {
@@ -153,7 +157,7 @@ export class PageTour {
       ...['/admin', '/admin/companies', '/admin/companies?status=pending', `/admin/companies/${company.id}`,
         `/admin/companies/${pending.id}`, '/admin/roles', '/admin/audit', '/admin/staff', '/admin/calls/live', '/admin/sip-locks',
         '/admin/alerts', `/admin/alerts/${alertId}`,
-        `/admin/fraud/companies/${company.id}`, '/admin/fraud/prefixes',
+        `/admin/fraud/companies/${company.id}`, '/admin/fraud/prefixes', '/admin/fraud/reviews', `/admin/fraud/reviews/${reviewCaseId}`,
         '/admin/carriers', '/admin/carriers/eu_alpha', '/admin/carriers/us_gamma', '/admin/carriers/local',
         '/admin/numbers', '/admin/numbers/import', '/admin/numbers/assign', '/admin/numbers/block', '/admin/routes/eu',
         `/admin/routes/eu/${routeId}/edit`, '/admin/privacy/requests', '/admin/billing/price-lists',
@@ -163,6 +167,7 @@ export class PageTour {
     this.stops.find((stop) => stop.path === `/admin/companies/${company.id}`)!.pattern = '/admin/companies/:id'
     this.stops.find((stop) => stop.path === '/admin/carriers/eu_alpha')!.pattern = '/admin/carriers/:name'
     this.stops.find((stop) => stop.path === `/admin/fraud/companies/${company.id}`)!.pattern = '/admin/fraud/companies/:id'
+    this.stops.find((stop) => stop.path === `/admin/fraud/reviews/${reviewCaseId}`)!.pattern = '/admin/fraud/reviews/:id'
     this.stops.find((stop) => stop.path === '/admin/routes/eu')!.pattern = '/admin/routes/:region'
     this.stops.find((stop) => stop.path.endsWith('/edit'))!.pattern = '/admin/routes/:region/:id/edit'
     this.stops.find((stop) => stop.path === `/admin/billing/price-lists/${priceListId}`)!.pattern = '/admin/billing/price-lists/:id'
@@ -202,6 +207,14 @@ export class PageTour {
     this.#priceListIds.push(priceList.id)
     const purchase = await CarrierPurchasePrice.create({ carrierName: 'eu_alpha', prefix: `49${tag.slice(0, 6).replace(/\D/g, '1')}`, pricePerMinute: 5_000 })
     this.#purchasePriceIds.push(purchase.id)
+    // A company in the fraud review queue, its evidence with long figures
+    const signal = await FraudSignal.create({
+      companyId: company.id, userId: member.id, signal: 'wangiri', level: 'critical', alertKey: `fraud:wangiri:company:${company.id}:inbound`,
+      facts: { calls: 12, numbers: '+23276123450, +23276123451, +23276123452, +23276123453, +23276123454', countries: 'SL, CU', withinMinutes: 60 },
+      createdAt: DateTime.utc(),
+    })
+    const reviewCase = await FraudReviewCase.create({ companyId: company.id, status: 'open', signalId: signal.id, previousSuspension: 'none' })
+    this.#reviewCaseIds.push(reviewCase.id)
     const request = await InformationRequest.create({
       requesterName: `Tour ${tag}`, requesterEmail: `tour-${tag}@example.test`, organisation: 'Beispiel AG', topic: 'sub_processors',
       message: 'Bitte senden Sie uns die Liste der Unterauftragsverarbeiter mit allen Standorten und den Standardvertragsklauseln.',
@@ -342,6 +355,8 @@ export class PageTour {
     await db.from('price_list_versions').whereIn('price_list_id', this.#priceListIds).delete()
     await db.from('price_lists').whereIn('id', this.#priceListIds).delete()
     await db.from('carrier_purchase_prices').whereIn('id', this.#purchasePriceIds).delete()
+    await db.from('fraud_review_cases').whereIn('id', this.#reviewCaseIds).delete()
+    await db.from('fraud_signals').where('alert_key', 'like', 'fraud:wangiri:company:%').whereIn('user_id', [...this.created.userIds]).delete()
     await this.created.cleanup()
     this.#restoreCarriers?.()
   }

@@ -500,6 +500,8 @@ export default class B2bua {
       invite.reject(status, { reason })
       await this.#deps.cdr.end(record, { cause, sipStatus: status, hungUpBy: 'system' })
     }
+    const gate = await this.#deps.gates.checkInbound({ company, number: number.number, callUuid: record.uuid })
+    if (!gate.allow) return refuse(gate.status ?? 403, gate.phrase ?? gate.reason, 'rejected')
     const facts = sdpFacts(offer)
     if (facts.problem) return refuse(488, facts.problem, 'failed')
     // Only when every user the number rings refuses anonymous calls; otherwise the others ring.

@@ -63,6 +63,8 @@ export default class AppProvider {
     await registerCallJobs(queue)
     const { registerPrivacyJobs } = await import('#privacy/jobs/schedule')
     await registerPrivacyJobs(queue)
+    const { registerBillingJobs } = await import('#billing/jobs/schedule')
+    await registerBillingJobs(queue)
     if (this.app.getEnvironment() === 'web' || this.app.getEnvironment() === 'test') {
       await queue.start()
     }

@@ -63,3 +63,20 @@ export async function seatAndNumber(user: User, company: Company, since: string,
     updated_at: now,
   })
 }
+
+/**
+ * Removes the invoices of the given companies the way the retention job will (the PostgreSQL
+ * trigger lets a delete through only with fluffycall.invoice_purge set in the transaction), then
+ * the companies' other test data.
+ */
+export async function purgeInvoicesOf(companyIds: number[]) {
+  await db.transaction(async (trx) => {
+    if (trx.dialect.name === 'postgres') await trx.rawQuery("set local fluffycall.invoice_purge = 'on'")
+    const ids = (await trx.from('invoices').whereIn('company_id', companyIds).select('id')).map((row) => row.id)
+    await trx.from('invoice_documents').whereIn('invoice_id', ids).delete()
+    await trx.from('invoice_lines').whereIn('invoice_id', ids).delete()
+    // cancellations first: they refer to the invoice they cancel
+    await trx.from('invoices').whereIn('id', ids).whereNotNull('preceding_invoice_id').delete()
+    await trx.from('invoices').whereIn('id', ids).delete()
+  })
+}

@@ -51,8 +51,9 @@ export default class AppProvider {
     edge.global('phoneNumber', phoneNumber)
     edge.global('formatCount', formatCount)
     edge.global('formatDate', formatDate)
-    const { formatCents } = await import('#billing/amounts')
+    const { formatCents, formatEuros } = await import('#billing/amounts')
     edge.global('formatCents', formatCents)
+    edge.global('formatEuros', formatEuros)
   }
 
   async ready() {

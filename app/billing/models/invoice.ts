@@ -121,6 +121,11 @@ export default class Invoice extends BaseModel {
     return this.type === 'invoice' ? '380' : '384'
   }
 
+  /** The issue date as a Berlin calendar day, for pages. */
+  get issuedOn() {
+    return DateTime.fromISO(this.issueDate, { zone: 'Europe/Berlin' })
+  }
+
   async markStatus(status: InvoiceStatus, at: DateTime = DateTime.utc()) {
     this.status = status
     this.statusChangedAt = at

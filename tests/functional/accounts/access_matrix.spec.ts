@@ -220,5 +220,6 @@ test.group('Access matrix: every route x every role', (group) => {
     for (const [name, expected] of Object.entries(EXPECTED)) {
       assert.sameMembers(actual[name] ?? [], expected, name)
     }
-  })
+    // Every route × eight subjects: well over a thousand requests on a shared CI machine
+  }).timeout(120_000)
 })

@@ -76,8 +76,9 @@ export default class AppProvider {
     edge.global('phoneNumber', phoneNumber)
     edge.global('formatCount', formatCount)
     edge.global('formatDate', formatDate)
-    const { formatCents } = await import('#billing/amounts')
+    const { formatCents, formatEuros } = await import('#billing/amounts')
     edge.global('formatCents', formatCents)
+    edge.global('formatEuros', formatEuros)
   }
 
   async ready() {
@@ -89,6 +90,8 @@ export default class AppProvider {
     const { registerPrivacyJobs } = await import('#privacy/jobs/schedule')
     await registerPrivacyJobs(queue)
     await this.#registerAlertJobs(queue)
+    const { registerBillingJobs } = await import('#billing/jobs/schedule')
+    await registerBillingJobs(queue)
     if (this.app.getEnvironment() === 'web' || this.app.getEnvironment() === 'test') {
       await queue.start()
     }

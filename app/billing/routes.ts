@@ -27,3 +27,16 @@ router
   .prefix('/admin/billing')
   .as('admin.billing')
   .use([middleware.auth(), middleware.staff()])
+
+const PaymentDetailsController = () => import('#billing/payments/controllers/payment_details_controller')
+
+// Customer area: the company's payment details (owner and admins, billing.payment.manage)
+router
+  .group(() => {
+    router.get('/payment', [PaymentDetailsController, 'show']).as('payments.details')
+    router.put('/payment/mandate', [PaymentDetailsController, 'saveMandate']).as('payments.mandate')
+    router.put('/payment/transfer', [PaymentDetailsController, 'chooseTransfer']).as('payments.transfer')
+  })
+  .prefix('/app/billing')
+  .as('customer')
+  .use([middleware.auth(), middleware.customer()])

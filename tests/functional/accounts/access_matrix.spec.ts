@@ -139,6 +139,9 @@ const EXPECTED: Record<string, Subject[]> = {
   'admin.billing.purchase_prices.index': SUPERADMIN,
   'admin.billing.purchase_prices.store': SUPERADMIN,
   'admin.billing.purchase_prices.destroy': SUPERADMIN,
+  'customer.payments.details': COMPANY_ADMINS,
+  'customer.payments.mandate': COMPANY_ADMINS,
+  'customer.payments.transfer': COMPANY_ADMINS,
   'admin.roles.update': SUPERADMIN,
 }
 

@@ -52,10 +52,10 @@ export function validatePaymentsConfig(config: PaymentsConfig) {
 
 const paymentsConfig: PaymentsConfig = validatePaymentsConfig({
   creditor: {
-    name: env.get('SEPA_CREDITOR_NAME') ?? 'FluffyCall GmbH',
-    id: normalizeCreditorId(env.get('SEPA_CREDITOR_ID') ?? 'DE98ZZZ09999999999'),
-    iban: normalizeIban(env.get('SEPA_CREDITOR_IBAN') ?? 'DE87123456781234567890'),
-    bic: normalizeBic(env.get('SEPA_CREDITOR_BIC') ?? 'XMPLDEM0XXX'),
+    name: env.get('SEPA_CREDITOR_NAME') || 'FluffyCall GmbH',
+    id: normalizeCreditorId(env.get('SEPA_CREDITOR_ID') || 'DE98ZZZ09999999999'),
+    iban: normalizeIban(env.get('SEPA_CREDITOR_IBAN') || 'DE87123456781234567890'),
+    bic: normalizeBic(env.get('SEPA_CREDITOR_BIC') || 'XMPLDEM0XXX'),
   },
   preNotificationDays: env.get('SEPA_PRE_NOTIFICATION_DAYS') ?? 14,
   reminderDays: parseDayList(env.get('PAYMENT_REMINDER_DAYS'), [7, 14]),

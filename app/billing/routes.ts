@@ -40,3 +40,17 @@ router
   .prefix('/app/billing')
   .as('customer')
   .use([middleware.auth(), middleware.customer()])
+
+const DebitsController = () => import('#billing/payments/controllers/debits_controller')
+
+// Admin: SEPA direct debit files (billing.manage)
+router
+  .group(() => {
+    router.get('/debits', [DebitsController, 'index']).as('debits.index')
+    router.post('/debits', [DebitsController, 'store']).as('debits.store')
+    router.get('/debits/:messageId', [DebitsController, 'download']).as('debits.download')
+  })
+  .where('messageId', { match: /^FC-DD-[0-9-]+$/ })
+  .prefix('/admin/billing/payments')
+  .as('admin.billing.payments')
+  .use([middleware.auth(), middleware.staff()])

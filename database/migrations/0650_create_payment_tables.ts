@@ -44,6 +44,8 @@ export default class extends BaseSchema {
     this.schema.createTable('sepa_debits', (table) => {
       table.increments('id')
       table.integer('payable_id').unsigned().notNullable().references('payment_payables.id').onDelete('CASCADE')
+      // The pain.008 message (GrpHdr MsgId) the debit was sent in; one file per message
+      table.string('message_id', 35).notNullable().index()
       table.string('mandate_reference', 35).notNullable()
       table.string('scheme', 4).notNullable()
       // FRST | RCUR (pain.008 SeqTp)

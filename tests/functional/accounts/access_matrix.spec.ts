@@ -142,6 +142,9 @@ const EXPECTED: Record<string, Subject[]> = {
   'customer.payments.details': COMPANY_ADMINS,
   'customer.payments.mandate': COMPANY_ADMINS,
   'customer.payments.transfer': COMPANY_ADMINS,
+  'admin.billing.payments.debits.index': SUPERADMIN,
+  'admin.billing.payments.debits.store': SUPERADMIN,
+  'admin.billing.payments.debits.download': SUPERADMIN,
   'admin.roles.update': SUPERADMIN,
 }
 
@@ -157,6 +160,7 @@ const PARAMS: Record<string, string> = {
   region: 'eu',
   uuid: randomUUID(),
   key: 'no_such_key',
+  messageId: 'FC-DD-000000-0',
 }
 
 /**

@@ -15,6 +15,9 @@ export default class SepaDebit extends BaseModel {
   declare payableId: number
 
   @column()
+  declare messageId: string
+
+  @column()
   declare mandateReference: string
 
   @column()

@@ -1,6 +1,7 @@
 import { test } from '@japa/runner'
 import { bicRequired, ibanProblem, isValidBic, isValidIban, maskIban, normalizeIban } from '#billing/payments/iban'
 import { isValidCreditorId } from '#billing/payments/creditor_id'
+import paymentsConfig, { parseDayList, validatePaymentsConfig } from '#config/payments'
 
 test.group('Payments: IBAN, BIC and creditor identifier', () => {
   test('valid IBANs of SEPA countries pass, with or without spaces and in any case', ({ assert }) => {
@@ -55,5 +56,16 @@ test.group('Payments: IBAN, BIC and creditor identifier', () => {
     assert.isFalse(isValidCreditorId('DE98ZZZ0999999999'))
     assert.isFalse(isValidCreditorId('DE98ZZZ0999999999X'))
     assert.isFalse(isValidCreditorId('98ZZZ09999999999'))
+  })
+
+  test('the creditor settings refuse to boot with a wrong creditor ID, IBAN or pre-notification period', ({ assert }) => {
+    assert.doesNotThrow(() => validatePaymentsConfig(paymentsConfig))
+    const wrongId = { ...paymentsConfig, creditor: { ...paymentsConfig.creditor, id: 'DE97ZZZ09999999999' } }
+    assert.throws(() => validatePaymentsConfig(wrongId), /SEPA_CREDITOR_ID/)
+    const wrongIban = { ...paymentsConfig, creditor: { ...paymentsConfig.creditor, iban: 'DE00123456781234567890' } }
+    assert.throws(() => validatePaymentsConfig(wrongIban), /SEPA_CREDITOR_IBAN/)
+    assert.throws(() => validatePaymentsConfig({ ...paymentsConfig, preNotificationDays: 15 }), /SEPA_PRE_NOTIFICATION_DAYS/)
+    assert.deepEqual(parseDayList('14, 7', []), [7, 14])
+    assert.throws(() => parseDayList('7,x', []))
   })
 })

@@ -10,6 +10,7 @@ import { enableTwoFactor } from '#tests/support/two_factor'
 import DebitFileService, { DebitFileError } from '#billing/payments/services/debit_file_service'
 import SepaDebit from '#billing/payments/models/sepa_debit'
 import PaymentMethod from '#billing/payments/models/payment_method'
+import PaymentTermsService from '#billing/payments/services/payment_terms_service'
 
 const XSD = 'tests/fixtures/iso20022/pain.008.001.08.xsd'
 const NOW = DateTime.fromISO('2026-12-01T09:00:00Z', { zone: 'utc' })
@@ -129,5 +130,21 @@ test.group('Payments: the month\'s SEPA direct debits as pain.008.001.08', (grou
     await giveMandate(company, 'AT611904300234573201', 'CORE')
     const refused = await client.get(`/admin/billing/payments/debits/${debit.messageId}`).loginAs(admin).redirects(0)
     refused.assertStatus(302)
+  })
+
+  test('the invoice’s payment terms: the pre-notification under a mandate, otherwise a GiroCode for the transfer', async ({ assert }) => {
+    const debtor = await makeCompany('active')
+    const payer = await makeCompany('active')
+    const mandate = await giveMandate(debtor, 'DE89370400440532013000', 'B2B')
+    const terms = await app.container.make(PaymentTermsService)
+    const debit = await terms.termsFor(await makePayable(debtor, 11_900, '2026-11-30', '2026-12-07'), DateTime.fromISO('2026-11-30'))
+    assert.deepInclude(debit, { kind: 'sepa_debit', mandateReference: mandate.mandateReference, creditorId: 'DE98ZZZ09999999999', maskedIban: 'DE89 **** **** **** **30 00' })
+    assert.equal(debit.kind === 'sepa_debit' && debit.collectionOn.toISODate(), '2026-12-14')
+
+    const invoice = await makePayable(payer, 11_900, '2026-11-30')
+    const transfer = await terms.termsFor(invoice)
+    assert.equal(transfer.kind, 'bank_transfer')
+    assert.match(transfer.kind === 'bank_transfer' ? transfer.giroCodeSvg : '', /^<svg/)
+    assert.deepInclude(transfer, { remittance: `Rechnung ${invoice.invoiceNumber}`, creditorIban: 'DE87123456781234567890' })
   })
 })

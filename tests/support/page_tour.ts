@@ -153,7 +153,7 @@ export class PageTour {
       { who: 'visitor', path: invitationLink.pathname, pattern: '/invitations/:token' },
       { who: 'staff_at_2fa', path: '/login/2fa' },
       ...['/app', '/app/team', '/app/audit', '/app/phone', '/app/phone/settings', '/app/devices', '/app/calls',
-        '/app/calls?scope=company', '/app/numbers', '/app/sub-processors', '/app/dpa', '/app/invoices', '/account/security', '/account/2fa', '/']
+        '/app/calls?scope=company', '/app/numbers', '/app/sub-processors', '/app/dpa', '/app/invoices', '/app/billing/payment', '/account/security', '/account/2fa', '/']
         .map((path) => ({ who: 'owner' as const, path })),
       { who: 'owner', path: '/app/devices', pattern: '/app/devices (new device)', open: (page) => this.#addDevice(page) },
       ...['/app', '/app/phone', '/app/calls', '/app/devices', '/app/phone/settings', '/app/sub-processors', '/app/dpa', '/account/security',
@@ -167,7 +167,7 @@ export class PageTour {
         '/admin/numbers', '/admin/numbers/import', '/admin/numbers/assign', '/admin/numbers/block', '/admin/routes/eu',
         `/admin/routes/eu/${routeId}/edit`, '/admin/privacy/requests', '/admin/billing/price-lists',
         `/admin/billing/price-lists/${priceListId}`, '/admin/billing/purchase-prices', '/admin/billing/invoice-runs',
-        `/admin/billing/invoice-runs/${this.#invoiceRunIds[0]}`, '/account/security', '/account/2fa']
+        `/admin/billing/invoice-runs/${this.#invoiceRunIds[0]}`, '/admin/billing/payments/debits', '/account/security', '/account/2fa']
         .map((path) => ({ who: 'staff' as const, path })),
     ]
     this.stops.find((stop) => stop.path === `/admin/companies/${company.id}`)!.pattern = '/admin/companies/:id'

@@ -158,6 +158,12 @@ const EXPECTED: Record<string, Subject[]> = {
   // billing.view: the owner by default (the admin role only when a superadmin grants it)
   'customer.invoices': ['owner'],
   'customer.invoices.download': ['owner'],
+  'customer.payments.details': COMPANY_ADMINS,
+  'customer.payments.mandate': COMPANY_ADMINS,
+  'customer.payments.transfer': COMPANY_ADMINS,
+  'admin.billing.payments.debits.index': SUPERADMIN,
+  'admin.billing.payments.debits.store': SUPERADMIN,
+  'admin.billing.payments.debits.download': SUPERADMIN,
   'admin.roles.update': SUPERADMIN,
 }
 
@@ -174,6 +180,7 @@ const PARAMS: Record<string, string> = {
   region: 'eu',
   uuid: randomUUID(),
   key: 'no_such_key',
+  messageId: 'FC-DD-000000-0',
 }
 
 /**

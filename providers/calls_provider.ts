@@ -4,6 +4,7 @@ import type WebPhoneDisconnects from '#calls/b2bua/web_phone_disconnects'
 import type { MediaEngine } from '#media'
 import { CallGateRegistry } from '#calls/gates/call_gate'
 import readiness from '#core/services/readiness'
+import lifecycle from '#core/services/lifecycle'
 import type { CallsConfig } from '#config/calls'
 
 /**
@@ -154,7 +155,9 @@ export default class CallsProvider {
     if (!this.#b2bua) return Promise.resolve()
     this.#drained ??= (async () => {
       readiness.draining('calls')
-      await this.#b2bua!.drain()
+      // The stop line counts the calls running at the signal: they end now, by themselves or at the deadline.
+      lifecycle.callsEnded = this.#b2bua!.calls.length
+      lifecycle.callsEndedAtDeadline = await this.#b2bua!.drain()
       const stack = await this.app.container.make('sip.stack')
       await stack.closeWebSockets()
     })()

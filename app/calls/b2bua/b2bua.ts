@@ -187,9 +187,9 @@ export default class B2bua {
 
   /**
    * Shutdown: new INVITEs get 503 with Retry-After; running calls may finish until the deadline,
-   * then both legs get BYE and their CDRs are closed.
+   * then both legs get BYE and their CDRs are closed. Resolves with the number ended at the deadline.
    */
-  async drain(seconds = this.#deps.config.drainSeconds) {
+  async drain(seconds = this.#deps.config.drainSeconds): Promise<number> {
     this.#draining = true
     const deadline = Date.now() + seconds * 1000
     while (this.#calls.size > 0 && Date.now() < deadline) {
@@ -204,6 +204,7 @@ export default class B2bua {
     while (this.#deps.stack.transactionCount > 0 && Date.now() < grace) {
       await new Promise((resolve) => setTimeout(resolve, 50))
     }
+    return remaining.length
   }
 
   /**
@@ -499,6 +500,8 @@ export default class B2bua {
       invite.reject(status, { reason })
       await this.#deps.cdr.end(record, { cause, sipStatus: status, hungUpBy: 'system' })
     }
+    const gate = await this.#deps.gates.checkInbound({ company, number: number.number, callUuid: record.uuid })
+    if (!gate.allow) return refuse(gate.status ?? 403, gate.phrase ?? gate.reason, 'rejected')
     const facts = sdpFacts(offer)
     if (facts.problem) return refuse(488, facts.problem, 'failed')
     // Only when every user the number rings refuses anonymous calls; otherwise the others ring.

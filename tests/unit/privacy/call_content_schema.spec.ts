@@ -19,6 +19,7 @@ const CONTENT_WORDS = /(^|_)(audio|recording|recordings|voice|sound|wav|pcm|payl
 /** "table.column": why it is no call content. */
 export const ALLOWED: Record<string, string> = {
   'dpa_acceptances.snapshot': 'the accepted DPA text and its annexes as JSON (a contract document, no call content)',
+  'invoice_documents.content': 'the issued invoice as CII XML and PDF/A-3 bytes (GoBD: kept as issued; no call content)',
 }
 
 const SKIPPED_TABLES = new Set(['adonis_schema', 'adonis_schema_versions'])

@@ -69,6 +69,8 @@ export default class AppProvider {
     await registerCallJobs(queue)
     const { registerPrivacyJobs } = await import('#privacy/jobs/schedule')
     await registerPrivacyJobs(queue)
+    const { registerCoreJobs } = await import('#core/jobs/schedule')
+    await registerCoreJobs(queue, this.app.config.get('backup'))
     if (this.app.getEnvironment() === 'web' || this.app.getEnvironment() === 'test') {
       await queue.start()
     }

@@ -17,6 +17,9 @@ export default class MetricsProvider {
     const emitter = await this.app.container.make('emitter')
     emitter.on('db:query', observeQuery)
 
+    // The backup age gauges (read from BACKUP_DIR when scraped).
+    await import('#core/backups/backup_status')
+
     const { watchLiveCalls, watchCarrierHealth } = await import('#calls/metrics/call_metrics')
     const { default: CarrierHealthService } = await import('#calls/services/carrier_health_service')
     this.app.container.resolving('calls.b2bua', (b2bua) => watchLiveCalls(() => b2bua.calls))

@@ -76,6 +76,10 @@ export default await Env.create(new URL('../', import.meta.url), {
   NODE_ID: Env.schema.string.optional(),
   /* Operations: the bearer token for /metrics (unset: off in production, loopback only elsewhere) */
   METRICS_TOKEN: Env.schema.string.optional(),
+  /* Backups (config/backup.ts): pg_dump folder, days kept, hours between dumps */
+  BACKUP_DIR: Env.schema.string.optional(),
+  BACKUP_KEEP_DAYS: Env.schema.number.optional(),
+  BACKUP_INTERVAL_HOURS: Env.schema.number.optional(),
   /* Tests only: a module under tests/fixtures/carriers/ that replaces config/carriers.ts */
   CARRIERS_CONFIG_FIXTURE: Env.schema.string.optional(),
 })

@@ -2,6 +2,7 @@ import type { ApplicationService } from '@adonisjs/core/types'
 import type { JobQueue } from '#core/queue/types'
 import type { CounterStore } from '#core/counters/types'
 import SubProcessorRegistry from '#core/services/sub_processor_registry'
+import DashboardPanels from '#core/services/dashboard_panels'
 
 /**
  * Chooses the backends for jobs and counters once, at boot: BullMQ and Redis when REDIS_HOST is
@@ -18,6 +19,8 @@ export default class AppProvider {
 
     // Modules register their sub-processor sources at boot; privacy publishes what it holds.
     this.app.container.singleton(SubProcessorRegistry, () => new SubProcessorRegistry())
+    // Modules put their panels on the admin dashboard (accounts renders it, importing none of them).
+    this.app.container.singleton(DashboardPanels, () => new DashboardPanels())
 
     this.app.container.singleton('counters', async (resolver) => {
       const { redisEnabled } = await import('#config/redis')

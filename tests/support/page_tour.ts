@@ -34,6 +34,7 @@ const NOT_PAGES = new Set([
   '/healthz',
   '/readyz',
   '/metrics',
+  '/admin/calls/figures',
   '/locale/:locale',
   '/transparency/sub-processors.json',
   '/transparency/feed.atom',

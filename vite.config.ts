@@ -8,4 +8,7 @@ export default defineConfig({
       reload: ['resources/views/**/*.edge'],
     }),
   ],
+  // Pre-bundled at the dev server's start: discovered on the first admin page view, Vite would
+  // re-optimise and reload that page.
+  optimizeDeps: { include: ['chart.js'] },
 })

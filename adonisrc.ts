@@ -38,6 +38,7 @@ export default defineConfig({
     { file: () => import('#providers/calls_provider'), environment: ['web', 'test'] },
     { file: () => import('#providers/fraud_provider'), environment: ['web', 'test'] },
     { file: () => import('#providers/metrics_provider'), environment: ['web', 'test'] },
+    () => import('#providers/privacy_provider'),
   ],
 
   preloads: [

@@ -1,6 +1,9 @@
 import type { ApplicationService } from '@adonisjs/core/types'
 import type { JobQueue } from '#core/queue/types'
 import type { CounterStore } from '#core/counters/types'
+import type AlertChannel from '#core/alerts/alert_channel'
+import type AlertDeliveryJob from '#core/alerts/alert_delivery_job'
+import type { AlertDirectory } from '#core/alerts/types'
 import SubProcessorRegistry from '#core/services/sub_processor_registry'
 import DashboardPanels from '#core/services/dashboard_panels'
 
@@ -15,6 +18,22 @@ export default class AppProvider {
     this.app.container.singleton('jobs.queue', async (resolver) => {
       const { default: MeteredJobQueue } = await import('#core/metrics/job_metrics')
       return new MeteredJobQueue(await this.#queue(resolver))
+    })
+
+    // The one alert channel (app/core/alerts); accounts says who hears of alerts
+    this.app.container.singleton('alerts.directory', async () => {
+      const { default: AccountsAlertDirectory } = await import('#accounts/services/alert_directory')
+      return new AccountsAlertDirectory()
+    })
+    this.app.container.singleton('alerts.delivery', async (resolver) => {
+      const { default: AlertDeliveryJob } = await import('#core/alerts/alert_delivery_job')
+      const { default: alertsConfig } = await import('#config/alerts')
+      return new AlertDeliveryJob(await resolver.make('alerts.directory'), alertsConfig, await resolver.make('logger'))
+    })
+    this.app.container.singleton('alerts', async (resolver) => {
+      const { default: AlertChannel } = await import('#core/alerts/alert_channel')
+      const { default: alertsConfig } = await import('#config/alerts')
+      return new AlertChannel(await resolver.make('jobs.queue'), await resolver.make('alerts.delivery'), alertsConfig)
     })
 
     // Modules register their sub-processor sources at boot; privacy publishes what it holds.
@@ -60,8 +79,9 @@ export default class AppProvider {
     edge.global('phoneNumber', phoneNumber)
     edge.global('formatCount', formatCount)
     edge.global('formatDate', formatDate)
-    const { formatCents } = await import('#billing/amounts')
+    const { formatCents, formatEuros } = await import('#billing/amounts')
     edge.global('formatCents', formatCents)
+    edge.global('formatEuros', formatEuros)
   }
 
   async ready() {
@@ -74,9 +94,23 @@ export default class AppProvider {
     await registerPrivacyJobs(queue)
     const { registerCoreJobs } = await import('#core/jobs/schedule')
     await registerCoreJobs(queue, this.app.config.get('backup'))
+    await this.#registerAlertJobs(queue)
+    const { registerBillingJobs } = await import('#billing/jobs/schedule')
+    await registerBillingJobs(queue)
     if (this.app.getEnvironment() === 'web' || this.app.getEnvironment() === 'test') {
       await queue.start()
     }
+  }
+
+  /** Alert delivery runs on every node's worker; redelivery every minute, retention daily. */
+  async #registerAlertJobs(queue: JobQueue) {
+    const { default: AlertRedeliveryJob } = await import('#core/alerts/alert_redelivery_job')
+    const { default: AlertRetentionJob } = await import('#core/alerts/alert_retention_job')
+    const { default: alertsConfig } = await import('#config/alerts')
+    const delivery = await this.app.container.make('alerts.delivery')
+    queue.register(delivery)
+    await queue.schedule(new AlertRedeliveryJob(delivery), {}, { everyMs: 60 * 1000 })
+    await queue.schedule(new AlertRetentionJob(alertsConfig.retentionMonths), {}, { everyMs: 24 * 60 * 60 * 1000 })
   }
 
   async shutdown() {
@@ -91,5 +125,8 @@ declare module '@adonisjs/core/types' {
   export interface ContainerBindings {
     'jobs.queue': JobQueue
     'counters': CounterStore
+    'alerts': AlertChannel
+    'alerts.directory': AlertDirectory
+    'alerts.delivery': AlertDeliveryJob
   }
 }

@@ -7,6 +7,7 @@ const RevokeWebPhoneAccess = () => import('#calls/listeners/revoke_web_phone_acc
 const EndWebSessions = () => import('#accounts/listeners/end_web_sessions')
 const EndCompanyCalls = () => import('#calls/listeners/end_company_calls')
 const ReleaseCallLease = () => import('#fraud/listeners/release_call_lease')
+const AnalyseCall = () => import('#fraud/listeners/analyse_call')
 const RateCall = () => import('#billing/listeners/rate_call')
 const CallMetrics = () => import('#calls/metrics/call_metrics')
 
@@ -25,6 +26,8 @@ emitter.on('company:status_changed', [EndCompanyCalls, 'companyStatusChanged'])
 
 // calls → fraud: an ended call releases its concurrent-call lease
 emitter.on('call:ended', [ReleaseCallLease, 'handle'])
+// calls → fraud: every ended (or refused) call is held against the company's baseline, in a job
+emitter.on('call:ended', [AnalyseCall, 'handle'])
 
 // calls → billing: every CDR is rated once when its call ends
 emitter.on('call:ended', [RateCall, 'handle'])

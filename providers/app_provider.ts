@@ -5,6 +5,7 @@ import type AlertChannel from '#core/alerts/alert_channel'
 import type AlertDeliveryJob from '#core/alerts/alert_delivery_job'
 import type { AlertDirectory } from '#core/alerts/types'
 import SubProcessorRegistry from '#core/services/sub_processor_registry'
+import DashboardPanels from '#core/services/dashboard_panels'
 
 /**
  * Chooses the backends for jobs and counters once, at boot: BullMQ and Redis when REDIS_HOST is
@@ -37,6 +38,8 @@ export default class AppProvider {
 
     // Modules register their sub-processor sources at boot; privacy publishes what it holds.
     this.app.container.singleton(SubProcessorRegistry, () => new SubProcessorRegistry())
+    // Modules put their panels on the admin dashboard (accounts renders it, importing none of them).
+    this.app.container.singleton(DashboardPanels, () => new DashboardPanels())
 
     this.app.container.singleton('counters', async (resolver) => {
       const { redisEnabled } = await import('#config/redis')
@@ -89,6 +92,8 @@ export default class AppProvider {
     await registerCallJobs(queue)
     const { registerPrivacyJobs } = await import('#privacy/jobs/schedule')
     await registerPrivacyJobs(queue)
+    const { registerCoreJobs } = await import('#core/jobs/schedule')
+    await registerCoreJobs(queue, this.app.config.get('backup'))
     await this.#registerAlertJobs(queue)
     const { registerBillingJobs } = await import('#billing/jobs/schedule')
     await registerBillingJobs(queue)

@@ -17,9 +17,25 @@ export default class MetricsProvider {
     const emitter = await this.app.container.make('emitter')
     emitter.on('db:query', observeQuery)
 
+    // The backup age gauges (read from BACKUP_DIR when scraped).
+    await import('#core/backups/backup_status')
+
     const { watchLiveCalls, watchCarrierHealth } = await import('#calls/metrics/call_metrics')
     const { default: CarrierHealthService } = await import('#calls/services/carrier_health_service')
     this.app.container.resolving('calls.b2bua', (b2bua) => watchLiveCalls(() => b2bua.calls))
     this.app.container.resolving(CarrierHealthService, (service) => watchCarrierHealth(() => service.all()))
+
+    // The call figures on the admin dashboard (Chart.js, refreshed from admin.calls.figures).
+    const { default: DashboardPanels } = await import('#core/services/dashboard_panels')
+    const panels = await this.app.container.make(DashboardPanels)
+    panels.register({
+      key: 'call_figures',
+      component: 'components/call_figures',
+      data: async () => {
+        const { default: CallFiguresService, FAILURE_CAUSES } = await import('#calls/services/call_figures_service')
+        const figures = await (await this.app.container.make(CallFiguresService)).figures()
+        return { figures, causes: [...FAILURE_CAUSES] }
+      },
+    })
   }
 }

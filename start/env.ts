@@ -81,6 +81,10 @@ export default await Env.create(new URL('../', import.meta.url), {
   NODE_ID: Env.schema.string.optional(),
   /* Operations: the bearer token for /metrics (unset: off in production, loopback only elsewhere) */
   METRICS_TOKEN: Env.schema.string.optional(),
+  /* Backups (config/backup.ts): pg_dump folder, days kept, hours between dumps */
+  BACKUP_DIR: Env.schema.string.optional(),
+  BACKUP_KEEP_DAYS: Env.schema.number.optional(),
+  BACKUP_INTERVAL_HOURS: Env.schema.number.optional(),
   /* Payments (config/payments.ts): the SEPA creditor, pre-notification, reminders, suspension */
   SEPA_CREDITOR_NAME: Env.schema.string.optional(),
   SEPA_CREDITOR_ID: Env.schema.string.optional(),

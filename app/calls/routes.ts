@@ -3,6 +3,7 @@ import { middleware } from '#start/kernel'
 
 const CarriersController = () => import('#calls/controllers/admin/carriers_controller')
 const SubProcessorsController = () => import('#calls/controllers/sub_processors_controller')
+const CallFiguresController = () => import('#calls/controllers/admin/call_figures_controller')
 
 // Admin: carriers (carriers.manage)
 router
@@ -17,6 +18,12 @@ router
   })
   .prefix('/admin')
   .as('admin')
+  .use([middleware.auth(), middleware.staff()])
+
+// Admin: the dashboard's call figures (every staff member: aggregates, nothing personal)
+router
+  .get('/admin/calls/figures', [CallFiguresController, 'show'])
+  .as('admin.calls.figures')
   .use([middleware.auth(), middleware.staff()])
 
 // Customer: sub-processors, notices, objections

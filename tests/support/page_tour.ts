@@ -37,6 +37,7 @@ const NOT_PAGES = new Set([
   '/healthz',
   '/readyz',
   '/metrics',
+  '/admin/calls/figures',
   '/locale/:locale',
   '/transparency/sub-processors.json',
   '/transparency/feed.atom',

@@ -2,10 +2,14 @@ import { inject } from '@adonisjs/core'
 import type { HttpContext } from '@adonisjs/core/http'
 import Company from '#accounts/models/company'
 import CompanyRoleService from '#accounts/services/company_role_service'
+import DashboardPanels from '#core/services/dashboard_panels'
 
 @inject()
 export default class DashboardController {
-  constructor(protected roles: CompanyRoleService) {}
+  constructor(
+    protected roles: CompanyRoleService,
+    protected panels: DashboardPanels
+  ) {}
 
   async customer({ view, auth }: HttpContext) {
     const user = auth.getUserOrFail()
@@ -16,6 +20,9 @@ export default class DashboardController {
 
   async admin({ view }: HttpContext) {
     const pending = await Company.query().where('status', 'pending').count('* as total').first()
-    return view.render('pages/admin/dashboard', { pendingCompanies: Number(pending?.$extras.total ?? 0) })
+    return view.render('pages/admin/dashboard', {
+      pendingCompanies: Number(pending?.$extras.total ?? 0),
+      panels: await this.panels.render(),
+    })
   }
 }

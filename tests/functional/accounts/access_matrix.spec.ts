@@ -60,6 +60,7 @@ const EXPECTED: Record<string, Subject[]> = {
   'customer.audit': COMPANY_ADMINS,
   'customer.emergency_location': CUSTOMERS,
   'admin.dashboard': STAFF,
+  'admin.calls.figures': STAFF,
   'admin.companies.index': STAFF,
   'admin.companies.show': STAFF,
   'admin.companies.status': SUPERADMIN,

@@ -153,7 +153,7 @@ export class PageTour {
         '/admin/carriers', '/admin/carriers/eu_alpha', '/admin/carriers/us_gamma', '/admin/carriers/local',
         '/admin/numbers', '/admin/numbers/import', '/admin/numbers/assign', '/admin/numbers/block', '/admin/routes/eu',
         `/admin/routes/eu/${routeId}/edit`, '/admin/privacy/requests', '/admin/billing/price-lists',
-        `/admin/billing/price-lists/${priceListId}`, '/admin/billing/purchase-prices', '/admin/billing/payments/debits', '/account/security', '/account/2fa']
+        `/admin/billing/price-lists/${priceListId}`, '/admin/billing/purchase-prices', '/admin/billing/payments/debits', '/admin/billing/payments/overdue', '/account/security', '/account/2fa']
         .map((path) => ({ who: 'staff' as const, path })),
     ]
     this.stops.find((stop) => stop.path === `/admin/companies/${company.id}`)!.pattern = '/admin/companies/:id'

@@ -42,6 +42,7 @@ const NOT_PAGES = new Set([
   '/signup/confirm/:token',
   '/admin/fraud/prefixes.csv',
   '/admin/billing/price-lists/:id/versions/:versionId/export',
+  '/admin/billing/payments/debits/:messageId',
 ])
 
 /** Phones (iPhone 12-15 class) and a common laptop. */

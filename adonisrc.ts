@@ -13,6 +13,8 @@ export default defineConfig({
   providers: [
     () => import('@adonisjs/core/providers/app_provider'),
     () => import('@adonisjs/core/providers/hash_provider'),
+    // First of ours: it shuts down last, so its stop line is the process's last word.
+    { file: () => import('#providers/lifecycle_provider'), environment: ['web'] },
     {
       file: () => import('@adonisjs/core/providers/repl_provider'),
       environment: ['repl', 'test'],
@@ -37,6 +39,8 @@ export default defineConfig({
     // Before fraud: its gate (registered last) takes a concurrent-call lease only for calls the others allow
     { file: () => import('#providers/payments_provider'), environment: ['web', 'test'] },
     { file: () => import('#providers/fraud_provider'), environment: ['web', 'test'] },
+    { file: () => import('#providers/metrics_provider'), environment: ['web', 'test'] },
+    () => import('#providers/privacy_provider'),
   ],
 
   preloads: [

@@ -3,6 +3,8 @@ import { middleware } from '#start/kernel'
 
 const PriceListsController = () => import('#billing/controllers/price_lists_controller')
 const PurchasePricesController = () => import('#billing/controllers/purchase_prices_controller')
+const InvoicesController = () => import('#billing/controllers/invoices_controller')
+const InvoiceRunsController = () => import('#billing/controllers/invoice_runs_controller')
 
 // Admin: price lists, company overrides, purchase prices and margins (billing.manage)
 router
@@ -20,6 +22,11 @@ router
     router.get('/purchase-prices', [PurchasePricesController, 'index']).as('purchase_prices.index')
     router.post('/purchase-prices', [PurchasePricesController, 'store']).as('purchase_prices.store')
     router.delete('/purchase-prices/:id', [PurchasePricesController, 'destroy']).as('purchase_prices.destroy')
+
+    router.get('/invoice-runs', [InvoiceRunsController, 'index']).as('invoice_runs.index')
+    router.post('/invoice-runs', [InvoiceRunsController, 'store']).as('invoice_runs.store')
+    router.get('/invoice-runs/:id', [InvoiceRunsController, 'show']).as('invoice_runs.show')
+    router.post('/invoices/:id/correction', [InvoiceRunsController, 'correct']).as('invoices.correct')
   })
   .where('id', router.matchers.number())
   .where('versionId', router.matchers.number())
@@ -28,6 +35,17 @@ router
   .as('admin.billing')
   .use([middleware.auth(), middleware.staff()])
 
+// Customer: the company's invoices (billing.view)
+router
+  .group(() => {
+    router.get('/invoices', [InvoicesController, 'index']).as('invoices')
+    router.get('/invoices/:id/:kind', [InvoicesController, 'download']).as('invoices.download')
+  })
+  .where('id', router.matchers.number())
+  .where('kind', /^(pdf|xml)$/)
+  .prefix('/app')
+  .as('customer')
+  .use([middleware.auth(), middleware.customer()])
 const PaymentDetailsController = () => import('#billing/payments/controllers/payment_details_controller')
 
 // Customer area: the company's payment details (owner and admins, billing.payment.manage)

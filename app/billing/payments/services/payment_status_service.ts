@@ -9,6 +9,7 @@ import PaymentSuspension from '#billing/payments/models/payment_suspension'
 import SepaDebit from '#billing/payments/models/sepa_debit'
 import type { ReturnReason } from '#billing/payments/return_reasons'
 import PaymentReminderMailJob from '#billing/payments/jobs/payment_reminder_mail_job'
+import { mirrorOnInvoice, syncIssuedInvoices } from '#billing/payments/invoice_payables'
 import { centsToDecimal } from '#billing/payments/sepa_amount'
 import type { PaymentsConfig } from '#config/payments'
 import paymentsConfig from '#config/payments'
@@ -75,9 +76,10 @@ export default class PaymentStatusService {
   /** A transfer arrived (or a debit was booked): paid on that day; a suspension it caused ends. */
   async markPaid(invoiceNumber: string, paidOn: DateTime, { actor, ip }: Actor) {
     const payable = await this.find(invoiceNumber)
-    if (payable.status === 'paid') throw new PaymentStatusError('already_paid', `${invoiceNumber} is paid already`)
+    if (payable.status === 'paid' || payable.status === 'cancelled') throw new PaymentStatusError('already_paid', `${invoiceNumber} is settled already`)
     payable.merge({ status: 'paid', paidOn })
     await payable.save()
+    await mirrorOnInvoice(payable.invoiceNumber, 'paid')
     await AuditLog.record({
       action: 'billing.payment.marked_paid',
       actor,
@@ -114,6 +116,7 @@ export default class PaymentStatusService {
         { client: trx }
       )
     })
+    await mirrorOnInvoice(payable.invoiceNumber, 'open')
     return payable
   }
 
@@ -152,6 +155,7 @@ export default class PaymentStatusService {
 
   /** The scheduled run: due reminders go out (one level per run), long-overdue companies are suspended. */
   async run() {
+    await syncIssuedInvoices()
     const result = { reminded: [] as string[], suspended: [] as number[] }
     for (const line of await this.overdue()) {
       const { payable, daysOverdue } = line

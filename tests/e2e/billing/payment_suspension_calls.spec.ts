@@ -36,7 +36,7 @@ test.group('Payments: outbound calls of an overdue company', (group) => {
     const refused = await sippPhoneCall(phone, '+4930500200', 'phone_call_forbidden.xml')
     cleanups.push(refused.stop)
     await expectExit(refused, 0, assert)
-    assert.match(refused.messages(), /SIP\/2\.0 403 Outbound calls suspended: payment overdue/)
+    assert.match(refused.messages(), /SIP\/2\.0 403 Payment overdue: outbound calls suspended/)
     assert.notMatch(carrier.messages(), /INVITE sip:\+4930500200/, 'the carrier got no INVITE for it')
 
     const emergency = await sippPhoneCall(phone, '112', 'phone_call_until_bye.xml', { timeoutSeconds: 40 })

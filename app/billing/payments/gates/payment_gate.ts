@@ -12,6 +12,6 @@ export default class PaymentGate {
 
   async check(attempt: { company: { id: number } }) {
     if (!(await this.isSuspended(attempt.company.id))) return { allow: true as const }
-    return { allow: false as const, reason: 'payment_overdue', status: 403, phrase: 'Outbound calls suspended: payment overdue' }
+    return { allow: false as const, reason: 'payment_overdue', status: 403, phrase: 'Payment overdue: outbound calls suspended' }
   }
 }

@@ -36,6 +36,8 @@ export default defineConfig({
     { file: () => import('#providers/sip_provider'), environment: ['web', 'test'] },
     () => import('#providers/carrier_provider'),
     { file: () => import('#providers/calls_provider'), environment: ['web', 'test'] },
+    // Before fraud: its gate (registered last) takes a concurrent-call lease only for calls the others allow
+    { file: () => import('#providers/payments_provider'), environment: ['web', 'test'] },
     { file: () => import('#providers/fraud_provider'), environment: ['web', 'test'] },
     { file: () => import('#providers/metrics_provider'), environment: ['web', 'test'] },
     () => import('#providers/privacy_provider'),

@@ -60,13 +60,17 @@ router
   .use([middleware.auth(), middleware.customer()])
 
 const DebitsController = () => import('#billing/payments/controllers/debits_controller')
+const OverdueController = () => import('#billing/payments/controllers/overdue_controller')
 
-// Admin: SEPA direct debit files (billing.manage)
+// Admin: SEPA direct debit files, overdue invoices, paid and returned (billing.manage)
 router
   .group(() => {
     router.get('/debits', [DebitsController, 'index']).as('debits.index')
     router.post('/debits', [DebitsController, 'store']).as('debits.store')
     router.get('/debits/:messageId', [DebitsController, 'download']).as('debits.download')
+    router.get('/overdue', [OverdueController, 'index']).as('overdue.index')
+    router.post('/overdue/paid', [OverdueController, 'markPaid']).as('overdue.paid')
+    router.post('/overdue/returns', [OverdueController, 'recordReturn']).as('overdue.returns')
   })
   .where('messageId', { match: /^FC-DD-[0-9-]+$/ })
   .prefix('/admin/billing/payments')

@@ -31,7 +31,7 @@ export default class extends BaseSchema {
       table.string('currency', 3).notNullable()
       table.date('issued_on').notNullable()
       table.date('due_on').notNullable()
-      // open | paid | returned (a returned debit leaves it unpaid)
+      // open | paid | returned (a returned debit leaves it unpaid) | cancelled (its invoice was)
       table.string('status', 12).notNullable().defaultTo('open')
       table.date('paid_on').nullable()
       // How many reminders were sent, and when the last one was

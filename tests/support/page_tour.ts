@@ -50,6 +50,7 @@ const NOT_PAGES = new Set([
   '/app/dpa/acceptances/:id/pdf',
   // The stored PDF or XML of an invoice, sent as a file
   '/app/invoices/:id/:kind',
+  '/admin/billing/payments/debits/:messageId',
 ])
 
 /** Phones (iPhone 12-15 class) and a common laptop. */
@@ -169,7 +170,7 @@ export class PageTour {
         '/admin/numbers', '/admin/numbers/import', '/admin/numbers/assign', '/admin/numbers/block', '/admin/routes/eu',
         `/admin/routes/eu/${routeId}/edit`, '/admin/privacy/requests', '/admin/billing/price-lists',
         `/admin/billing/price-lists/${priceListId}`, '/admin/billing/purchase-prices', '/admin/billing/invoice-runs',
-        `/admin/billing/invoice-runs/${this.#invoiceRunIds[0]}`, '/admin/billing/payments/debits', '/account/security', '/account/2fa']
+        `/admin/billing/invoice-runs/${this.#invoiceRunIds[0]}`, '/admin/billing/payments/debits', '/admin/billing/payments/overdue', '/account/security', '/account/2fa']
         .map((path) => ({ who: 'staff' as const, path })),
     ]
     this.stops.find((stop) => stop.path === `/admin/companies/${company.id}`)!.pattern = '/admin/companies/:id'

@@ -30,6 +30,7 @@ const SCRIPT_TEXTS = [
   'reason.user_disabled',
   'reason.account_inactive',
   'reason.fraud_suspended',
+  'reason.payment_overdue',
   'reason.fraud_blocked_number',
   'reason.fraud_country',
   'reason.fraud_limit',

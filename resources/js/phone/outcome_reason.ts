@@ -35,6 +35,8 @@ const SERVER_PHRASES: Array<[RegExp, string]> = [
   [/^Destination country not allowed/i, 'reason.fraud_country'],
   [/^Call limit reached/i, 'reason.fraud_limit'],
   [/^Too many concurrent calls/i, 'reason.fraud_concurrent'],
+  // The payment gate (app/billing/payments/gates/payment_gate.ts)
+  [/^Payment overdue/i, 'reason.payment_overdue'],
   // The DPA gate (app/privacy/gates/dpa_gate.ts)
   [/^Data processing agreement not accepted/i, 'reason.dpa_missing'],
   // Restriction of processing, Art. 18 GDPR (app/privacy/gates/restriction_gate.ts)

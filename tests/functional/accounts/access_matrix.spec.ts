@@ -168,6 +168,9 @@ const EXPECTED: Record<string, Subject[]> = {
   'admin.billing.payments.debits.index': SUPERADMIN,
   'admin.billing.payments.debits.store': SUPERADMIN,
   'admin.billing.payments.debits.download': SUPERADMIN,
+  'admin.billing.payments.overdue.index': SUPERADMIN,
+  'admin.billing.payments.overdue.paid': SUPERADMIN,
+  'admin.billing.payments.overdue.returns': SUPERADMIN,
   'admin.roles.update': SUPERADMIN,
 }
 

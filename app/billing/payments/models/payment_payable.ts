@@ -2,7 +2,8 @@ import { DateTime } from 'luxon'
 import { BaseModel, column } from '@adonisjs/lucid/orm'
 import type { Payable } from '#billing/payments/payable'
 
-export const PAYABLE_STATUSES = ['open', 'paid', 'returned'] as const
+/** returned: its debit came back (unpaid); cancelled: its invoice was cancelled (Stornorechnung). */
+export const PAYABLE_STATUSES = ['open', 'paid', 'returned', 'cancelled'] as const
 export type PayableStatus = (typeof PAYABLE_STATUSES)[number]
 
 /** A payable as payments track it: registered when its invoice is issued, then paid or not. */
@@ -47,6 +48,6 @@ export default class PaymentPayable extends BaseModel implements Payable {
   declare updatedAt: DateTime
 
   get isUnpaid() {
-    return this.status !== 'paid'
+    return this.status === 'open' || this.status === 'returned'
   }
 }

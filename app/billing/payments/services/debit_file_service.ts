@@ -6,6 +6,7 @@ import SEPA from 'sepa'
 import type User from '#accounts/models/user'
 import AuditLog from '#accounts/services/audit_log'
 import { collectionDate } from '#billing/payments/collection_date'
+import { syncIssuedInvoices } from '#billing/payments/invoice_payables'
 import PaymentMethod, { type MandateScheme } from '#billing/payments/models/payment_method'
 import PaymentPayable from '#billing/payments/models/payment_payable'
 import SepaDebit, { type SequenceType } from '#billing/payments/models/sepa_debit'
@@ -88,6 +89,7 @@ export default class DebitFileService {
     const { from, to } = monthRange(month)
     const now = this.now()
     const today = now.setZone(this.config.timeZone)
+    await syncIssuedInvoices()
     return db.transaction(async (trx) => {
       const payables = await PaymentPayable.query({ client: trx })
         .where('issued_on', '>=', from)

@@ -45,6 +45,11 @@ test.group('Web phone: why a call failed', () => {
     }
   })
 
+  test('a company suspended for an overdue invoice is told so, not as toll fraud', ({ assert }) => {
+    const { reason } = outcomeReason({ outcome: 'refused', status: 403, phrase: 'Payment overdue: outbound calls suspended', dialled: '+4930123456' })
+    assert.equal(reason.key, 'reason.payment_overdue')
+  })
+
   test('a failed emergency call is marked so the page can tell the user to use another phone', ({ assert }) => {
     const { reason, emergency } = outcomeReason({ outcome: 'unreachable', status: 503, phrase: 'No carrier available', dialled: '112' })
     assert.equal(emergency, '112')

@@ -27,6 +27,7 @@ router
     router.post('/invoice-runs', [InvoiceRunsController, 'store']).as('invoice_runs.store')
     router.get('/invoice-runs/:id', [InvoiceRunsController, 'show']).as('invoice_runs.show')
     router.post('/invoices/:id/correction', [InvoiceRunsController, 'correct']).as('invoices.correct')
+    router.get('/recapitulative-statement.csv', [InvoiceRunsController, 'recapitulativeStatement']).as('recapitulative_statement')
   })
   .where('id', router.matchers.number())
   .where('versionId', router.matchers.number())

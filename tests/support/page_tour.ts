@@ -45,6 +45,7 @@ const NOT_PAGES = new Set([
   '/admin/billing/price-lists/:id/versions/:versionId/export',
   // The stored PDF or XML of an invoice, sent as a file
   '/app/invoices/:id/:kind',
+  '/admin/billing/recapitulative-statement.csv',
 ])
 
 /** Phones (iPhone 12-15 class) and a common laptop. */

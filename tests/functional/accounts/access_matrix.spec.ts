@@ -143,6 +143,7 @@ const EXPECTED: Record<string, Subject[]> = {
   'admin.billing.invoice_runs.store': SUPERADMIN,
   'admin.billing.invoice_runs.show': SUPERADMIN,
   'admin.billing.invoices.correct': SUPERADMIN,
+  'admin.billing.recapitulative_statement': SUPERADMIN,
   // billing.view: the owner by default (the admin role only when a superadmin grants it)
   'customer.invoices': ['owner'],
   'customer.invoices.download': ['owner'],

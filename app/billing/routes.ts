@@ -41,9 +41,12 @@ router
   .group(() => {
     router.get('/invoices', [InvoicesController, 'index']).as('invoices')
     router.get('/invoices/:id/:kind', [InvoicesController, 'download']).as('invoices.download')
+    router.get('/itemised/:year/:month', [InvoicesController, 'itemised']).as('invoices.itemised')
   })
   .where('id', router.matchers.number())
   .where('kind', /^(pdf|xml)$/)
+  .where('year', router.matchers.number())
+  .where('month', router.matchers.number())
   .prefix('/app')
   .as('customer')
   .use([middleware.auth(), middleware.customer()])

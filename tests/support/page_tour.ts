@@ -45,6 +45,7 @@ const NOT_PAGES = new Set([
   '/admin/billing/price-lists/:id/versions/:versionId/export',
   // The stored PDF or XML of an invoice, sent as a file
   '/app/invoices/:id/:kind',
+  '/app/itemised/:year/:month',
   '/admin/billing/recapitulative-statement.csv',
 ])
 

@@ -147,6 +147,7 @@ const EXPECTED: Record<string, Subject[]> = {
   // billing.view: the owner by default (the admin role only when a superadmin grants it)
   'customer.invoices': ['owner'],
   'customer.invoices.download': ['owner'],
+  'customer.invoices.itemised': ['owner'],
   'admin.roles.update': SUPERADMIN,
 }
 
@@ -154,6 +155,8 @@ const EXPECTED: Record<string, Subject[]> = {
 const PARAMS: Record<string, string> = {
   id: '999999',
   kind: 'pdf',
+  year: '2026',
+  month: '6',
   userId: '999999',
   versionId: '999999',
   rateId: '999999',

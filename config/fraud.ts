@@ -10,6 +10,51 @@ export interface FraudLimits {
   perDay: number
 }
 
+/** A signal's two levels: it fires at `warning` and escalates at `critical` (counts, seconds...). */
+export interface SignalLevels {
+  warning: number
+  critical: number
+}
+
+/** Anomaly detection (app/fraud/detection): baselines from the CDRs and each signal's thresholds. */
+export interface DetectionConfig {
+  /** Baselines cover this many whole weeks before the window under test. */
+  baselineWeeks: number
+  /** A country called fewer times than this in the whole baseline is "rarely called". */
+  rareCountryCalls: number
+  /** Calls to one rarely called country within `burstMinutes`. */
+  rareCountryBurst: SignalLevels
+  burstMinutes: number
+  /** Night (hours in the company's time zone, start inclusive, end exclusive) and weekends. */
+  night: { from: number; to: number }
+  /** Calls started in this hour of the week at night or on the weekend, beyond `offHoursFactor` × the baseline's weekly mean. */
+  offHours: SignalLevels
+  offHoursFactor: number
+  /** Minutes of one answered international call. */
+  longInternationalMinutes: SignalLevels
+  /** Calls answered for at most `shortCallSeconds` within `shortCallMinutes`. */
+  shortCalls: SignalLevels
+  shortCallSeconds: number
+  shortCallMinutes: number
+  /** Consecutive numbers (same length, each one higher) dialled within `sequentialMinutes`. */
+  sequentialNumbers: SignalLevels
+  sequentialMinutes: number
+  /** Calls to one number within `oneNumberHours`. */
+  oneNumber: SignalLevels
+  oneNumberHours: number
+  /** Failed web logins and SIP authentications of one company (or of unknown accounts) within `authFailureMinutes`. */
+  authFailures: SignalLevels
+  authFailureMinutes: number
+  /** Short or unanswered inbound calls (at most `wangiriRingSeconds` answered) from rarely seen foreign countries within `wangiriMinutes`. */
+  wangiri: SignalLevels
+  wangiriRingSeconds: number
+  wangiriMinutes: number
+  /** Calling back a number a Wangiri signal flagged is refused for this many days. */
+  wangiriFlagDays: number
+  /** How often the audit entries are scanned for failed logins and SIP authentications. */
+  authScanIntervalSeconds: number
+}
+
 export interface FraudConfig {
   /** New companies may call Germany and these low-risk countries (ISO 3166 alpha-2). */
   allowedCountries: string[]
@@ -20,7 +65,7 @@ export interface FraudConfig {
   callsToOneNumberPerHour: number
   /** Calls end after this long; null for no limit. */
   maxDurationSeconds: number | null
-  /** Daily counters reset at midnight here (companies have no time zone of their own yet). */
+  /** Daily counters reset at midnight here when a company has no time zone of its own. */
   timeZone: string
   /** A concurrent-call lease lives this long at most, should its call:ended never arrive. */
   leaseSeconds: number
@@ -28,6 +73,7 @@ export interface FraudConfig {
   rebuildIntervalSeconds: number
   /** Policies are cached in process this long (edits on this node take effect at once). */
   policyCacheSeconds: number
+  detection: DetectionConfig
 }
 
 const fraudConfig: FraudConfig = {
@@ -44,6 +90,30 @@ const fraudConfig: FraudConfig = {
   leaseSeconds: 6 * 3600,
   rebuildIntervalSeconds: 60,
   policyCacheSeconds: 10,
+  detection: {
+    baselineWeeks: 4,
+    rareCountryCalls: 3,
+    rareCountryBurst: { warning: 5, critical: 10 },
+    burstMinutes: 60,
+    night: { from: 22, to: 6 },
+    offHours: { warning: 10, critical: 30 },
+    offHoursFactor: 3,
+    longInternationalMinutes: { warning: 60, critical: 180 },
+    shortCalls: { warning: 10, critical: 25 },
+    shortCallSeconds: 10,
+    shortCallMinutes: 10,
+    sequentialNumbers: { warning: 5, critical: 10 },
+    sequentialMinutes: 60,
+    oneNumber: { warning: 30, critical: 60 },
+    oneNumberHours: 24,
+    authFailures: { warning: 10, critical: 30 },
+    authFailureMinutes: 15,
+    wangiri: { warning: 3, critical: 10 },
+    wangiriRingSeconds: 3,
+    wangiriMinutes: 60,
+    wangiriFlagDays: 7,
+    authScanIntervalSeconds: 60,
+  },
 }
 
 export default fraudConfig

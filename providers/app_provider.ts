@@ -1,6 +1,9 @@
 import type { ApplicationService } from '@adonisjs/core/types'
 import type { JobQueue } from '#core/queue/types'
 import type { CounterStore } from '#core/counters/types'
+import type AlertChannel from '#core/alerts/alert_channel'
+import type AlertDeliveryJob from '#core/alerts/alert_delivery_job'
+import type { AlertDirectory } from '#core/alerts/types'
 import SubProcessorRegistry from '#core/services/sub_processor_registry'
 
 /**
@@ -12,20 +15,24 @@ export default class AppProvider {
 
   register() {
     this.app.container.singleton('jobs.queue', async (resolver) => {
-      const { redisEnabled } = await import('#config/redis')
-      const logger = await resolver.make('logger')
-      if (redisEnabled) {
-        const { default: BullMqQueue } = await import('#core/queue/bullmq_queue')
-        const redisConfig = this.app.config.get<any>('redis.connections.main')
-        return new BullMqQueue(
-          { host: redisConfig.host, port: redisConfig.port, password: redisConfig.password, maxRetriesPerRequest: null },
-          logger,
-          'fluffycall',
-          `${redisConfig.keyPrefix || ''}fluffycall`
-        )
-      }
-      const { default: InProcessQueue } = await import('#core/queue/in_process_queue')
-      return new InProcessQueue(logger)
+      const { default: MeteredJobQueue } = await import('#core/metrics/job_metrics')
+      return new MeteredJobQueue(await this.#queue(resolver))
+    })
+
+    // The one alert channel (app/core/alerts); accounts says who hears of alerts
+    this.app.container.singleton('alerts.directory', async () => {
+      const { default: AccountsAlertDirectory } = await import('#accounts/services/alert_directory')
+      return new AccountsAlertDirectory()
+    })
+    this.app.container.singleton('alerts.delivery', async (resolver) => {
+      const { default: AlertDeliveryJob } = await import('#core/alerts/alert_delivery_job')
+      const { default: alertsConfig } = await import('#config/alerts')
+      return new AlertDeliveryJob(await resolver.make('alerts.directory'), alertsConfig, await resolver.make('logger'))
+    })
+    this.app.container.singleton('alerts', async (resolver) => {
+      const { default: AlertChannel } = await import('#core/alerts/alert_channel')
+      const { default: alertsConfig } = await import('#config/alerts')
+      return new AlertChannel(await resolver.make('jobs.queue'), await resolver.make('alerts.delivery'), alertsConfig)
     })
 
     // Modules register their sub-processor sources at boot; privacy publishes what it holds.
@@ -41,6 +48,24 @@ export default class AppProvider {
       const { default: MemoryCounterStore } = await import('#core/counters/memory_counter_store')
       return new MemoryCounterStore()
     })
+  }
+
+  /** BullMQ on Redis when REDIS_HOST is set, else the in-process driver (measured by the caller). */
+  async #queue(resolver: { make(binding: 'logger'): Promise<any> }): Promise<JobQueue> {
+    const { redisEnabled } = await import('#config/redis')
+    const logger = await resolver.make('logger')
+    if (redisEnabled) {
+      const { default: BullMqQueue } = await import('#core/queue/bullmq_queue')
+      const redisConfig = this.app.config.get<any>('redis.connections.main')
+      return new BullMqQueue(
+        { host: redisConfig.host, port: redisConfig.port, password: redisConfig.password, maxRetriesPerRequest: null },
+        logger,
+        'fluffycall',
+        `${redisConfig.keyPrefix || ''}fluffycall`
+      )
+    }
+    const { default: InProcessQueue } = await import('#core/queue/in_process_queue')
+    return new InProcessQueue(logger)
   }
 
   /** Edge helpers that turn stored values into words and formatted numbers (app/core/formatting.ts). */
@@ -64,11 +89,23 @@ export default class AppProvider {
     await registerCallJobs(queue)
     const { registerPrivacyJobs } = await import('#privacy/jobs/schedule')
     await registerPrivacyJobs(queue)
+    await this.#registerAlertJobs(queue)
     const { registerBillingJobs } = await import('#billing/jobs/schedule')
     await registerBillingJobs(queue)
     if (this.app.getEnvironment() === 'web' || this.app.getEnvironment() === 'test') {
       await queue.start()
     }
+  }
+
+  /** Alert delivery runs on every node's worker; redelivery every minute, retention daily. */
+  async #registerAlertJobs(queue: JobQueue) {
+    const { default: AlertRedeliveryJob } = await import('#core/alerts/alert_redelivery_job')
+    const { default: AlertRetentionJob } = await import('#core/alerts/alert_retention_job')
+    const { default: alertsConfig } = await import('#config/alerts')
+    const delivery = await this.app.container.make('alerts.delivery')
+    queue.register(delivery)
+    await queue.schedule(new AlertRedeliveryJob(delivery), {}, { everyMs: 60 * 1000 })
+    await queue.schedule(new AlertRetentionJob(alertsConfig.retentionMonths), {}, { everyMs: 24 * 60 * 60 * 1000 })
   }
 
   async shutdown() {
@@ -83,5 +120,8 @@ declare module '@adonisjs/core/types' {
   export interface ContainerBindings {
     'jobs.queue': JobQueue
     'counters': CounterStore
+    'alerts': AlertChannel
+    'alerts.directory': AlertDirectory
+    'alerts.delivery': AlertDeliveryJob
   }
 }

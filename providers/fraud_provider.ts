@@ -2,6 +2,9 @@ import type { ApplicationService } from '@adonisjs/core/types'
 import type CallLeases from '#fraud/services/call_leases'
 import type FraudPolicies from '#fraud/services/fraud_policies'
 import type FraudLimiter from '#fraud/services/fraud_limiter'
+import type FraudDetector from '#fraud/services/fraud_detector'
+import type FraudResponse from '#fraud/services/fraud_response'
+import type { FraudAlertChannel } from '#fraud/services/fraud_alert_channel'
 import { CallGateRegistry } from '#calls/gates/call_gate'
 
 /**
@@ -31,6 +34,26 @@ export default class FraudProvider {
         logger.error({ err: error }, 'could not store a concurrent-call lease')
       )
     })
+    this.app.container.singleton('fraud.alerts', async (resolver) => {
+      const { coreFraudAlerts } = await import('#fraud/services/fraud_alert_channel')
+      return coreFraudAlerts(await resolver.make('alerts'))
+    })
+    this.app.container.singleton('fraud.response', async (resolver) => {
+      const { default: FraudResponseClass } = await import('#fraud/services/fraud_response')
+      const { default: fraudConfig } = await import('#config/fraud')
+      return new FraudResponseClass(fraudConfig, await resolver.make('fraud.alerts'), await resolver.make('fraud.policies'))
+    })
+    this.app.container.singleton('fraud.detector', async (resolver) => {
+      const { default: FraudDetectorClass } = await import('#fraud/services/fraud_detector')
+      const { default: fraudConfig } = await import('#config/fraud')
+      const { default: processingRestrictions } = await import('#core/processing_restrictions')
+      return new FraudDetectorClass(
+        fraudConfig,
+        await resolver.make('fraud.policies'),
+        await resolver.make('fraud.response'),
+        processingRestrictions
+      )
+    })
   }
 
   async boot() {
@@ -49,8 +72,12 @@ export default class FraudProvider {
   }
 
   async ready() {
-    if (this.app.getEnvironment() !== 'web' || this.app.getMode() === 'warmup') return
     const { default: fraudConfig } = await import('#config/fraud')
+    if (this.app.getEnvironment() === 'web' || this.app.getEnvironment() === 'test') {
+      const { registerFraudJobs } = await import('#fraud/jobs/schedule')
+      await registerFraudJobs(await this.app.container.make('jobs.queue'), fraudConfig)
+    }
+    if (this.app.getEnvironment() !== 'web' || this.app.getMode() === 'warmup') return
     const leases = await this.app.container.make('fraud.leases')
     const logger = await this.app.container.make('logger')
     const run = () =>
@@ -70,5 +97,8 @@ declare module '@adonisjs/core/types' {
     'fraud.policies': FraudPolicies
     'fraud.limiter': FraudLimiter
     'fraud.leases': CallLeases
+    'fraud.alerts': FraudAlertChannel
+    'fraud.response': FraudResponse
+    'fraud.detector': FraudDetector
   }
 }

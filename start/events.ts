@@ -7,7 +7,9 @@ const RevokeWebPhoneAccess = () => import('#calls/listeners/revoke_web_phone_acc
 const EndWebSessions = () => import('#accounts/listeners/end_web_sessions')
 const EndCompanyCalls = () => import('#calls/listeners/end_company_calls')
 const ReleaseCallLease = () => import('#fraud/listeners/release_call_lease')
+const AnalyseCall = () => import('#fraud/listeners/analyse_call')
 const RateCall = () => import('#billing/listeners/rate_call')
+const CallMetrics = () => import('#calls/metrics/call_metrics')
 
 // accounts: a changed password, a disabled user or a terminated company ends the web sessions
 emitter.on('user:password_changed', [EndWebSessions, 'passwordChanged'])
@@ -24,6 +26,13 @@ emitter.on('company:status_changed', [EndCompanyCalls, 'companyStatusChanged'])
 
 // calls → fraud: an ended call releases its concurrent-call lease
 emitter.on('call:ended', [ReleaseCallLease, 'handle'])
+// calls → fraud: every ended (or refused) call is held against the company's baseline, in a job
+emitter.on('call:ended', [AnalyseCall, 'handle'])
 
 // calls → billing: every CDR is rated once when its call ends
 emitter.on('call:ended', [RateCall, 'handle'])
+
+// calls → metrics: attempts, answers, setup time and outcomes by cause per carrier (/metrics)
+emitter.on('call:attempted', [CallMetrics, 'attempted'])
+emitter.on('call:answered', [CallMetrics, 'answered'])
+emitter.on('call:ended', [CallMetrics, 'ended'])

@@ -25,6 +25,8 @@ export const PERMISSIONS = {
   'sip.locks.lift': 'staff',
   // Price lists, company overrides, carriers' purchase prices and margins
   'billing.manage': 'staff',
+  // The alert channel's alerts (fraud, operations) in the admin area and by mail
+  'alerts.view': 'staff',
   // Customers
   'calls.place': 'company',
   'calls.history.view': 'company',
@@ -35,6 +37,8 @@ export const PERMISSIONS = {
   'company.audit.view': 'company',
   'numbers.assign': 'company',
   'billing.view': 'company',
+  // The company's payment details: SEPA direct debit mandate or bank transfer
+  'billing.payment.manage': 'company',
 } as const satisfies Record<string, PermissionScope>
 
 export type PermissionName = keyof typeof PERMISSIONS
@@ -50,8 +54,8 @@ const staffPermissions = (Object.keys(PERMISSIONS) as PermissionName[]).filter(
 
 export const DEFAULT_ROLE_PERMISSIONS: Record<StaffRoleName | CompanyRoleName, PermissionName[]> = {
   superadmin: staffPermissions,
-  support: ['admin.access', 'companies.view', 'numbers.manage', 'audit.view', 'sip.locks.lift'],
-  fraud_analyst: ['admin.access', 'companies.view', 'fraud.view', 'fraud.review', 'fraud.manage'],
+  support: ['admin.access', 'companies.view', 'numbers.manage', 'audit.view', 'sip.locks.lift', 'alerts.view'],
+  fraud_analyst: ['admin.access', 'companies.view', 'fraud.view', 'fraud.review', 'fraud.manage', 'alerts.view'],
   privacy_officer: ['admin.access', 'companies.view', 'privacy.requests.handle', 'audit.view'],
   owner: [
     'calls.place',
@@ -62,7 +66,8 @@ export const DEFAULT_ROLE_PERMISSIONS: Record<StaffRoleName | CompanyRoleName, P
     'company.audit.view',
     'billing.view',
     'numbers.assign',
+    'billing.payment.manage',
   ],
-  admin: ['calls.place', 'calls.history.view', 'calls.history.company', 'company.users.manage', 'company.audit.view', 'numbers.assign'],
+  admin: ['calls.place', 'calls.history.view', 'calls.history.company', 'company.users.manage', 'company.audit.view', 'numbers.assign', 'billing.payment.manage'],
   member: ['calls.place', 'calls.history.view'],
 }

@@ -50,3 +50,29 @@ router
   .prefix('/app')
   .as('customer')
   .use([middleware.auth(), middleware.customer()])
+const PaymentDetailsController = () => import('#billing/payments/controllers/payment_details_controller')
+
+// Customer area: the company's payment details (owner and admins, billing.payment.manage)
+router
+  .group(() => {
+    router.get('/payment', [PaymentDetailsController, 'show']).as('payments.details')
+    router.put('/payment/mandate', [PaymentDetailsController, 'saveMandate']).as('payments.mandate')
+    router.put('/payment/transfer', [PaymentDetailsController, 'chooseTransfer']).as('payments.transfer')
+  })
+  .prefix('/app/billing')
+  .as('customer')
+  .use([middleware.auth(), middleware.customer()])
+
+const DebitsController = () => import('#billing/payments/controllers/debits_controller')
+
+// Admin: SEPA direct debit files (billing.manage)
+router
+  .group(() => {
+    router.get('/debits', [DebitsController, 'index']).as('debits.index')
+    router.post('/debits', [DebitsController, 'store']).as('debits.store')
+    router.get('/debits/:messageId', [DebitsController, 'download']).as('debits.download')
+  })
+  .where('messageId', { match: /^FC-DD-[0-9-]+$/ })
+  .prefix('/admin/billing/payments')
+  .as('admin.billing.payments')
+  .use([middleware.auth(), middleware.staff()])

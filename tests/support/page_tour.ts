@@ -1,3 +1,5 @@
+import FraudSignal from '#fraud/models/fraud_signal'
+import FraudReviewCase from '#fraud/models/fraud_review_case'
 import { mkdir } from 'node:fs/promises'
 import { DateTime } from 'luxon'
 import { generate } from 'otplib'
@@ -34,6 +36,7 @@ export const RAW_MARKERS = ['translation missing', '@include', '@!', '@if', '@ea
 const NOT_PAGES = new Set([
   '/healthz',
   '/readyz',
+  '/metrics',
   '/locale/:locale',
   '/transparency/sub-processors.json',
   '/transparency/feed.atom',
@@ -43,6 +46,7 @@ const NOT_PAGES = new Set([
   '/signup/confirm/:token',
   '/admin/fraud/prefixes.csv',
   '/admin/billing/price-lists/:id/versions/:versionId/export',
+  '/app/dpa/acceptances/:id/pdf',
   // The stored PDF or XML of an invoice, sent as a file
   '/app/invoices/:id/:kind',
   '/app/itemised/:year/:month',
@@ -77,8 +81,10 @@ export class PageTour {
   #routeIds: number[] = []
   #requestIds: number[] = []
   #priceListIds: number[] = []
+  #alertIds: number[] = []
   #invoiceRunIds: number[] = []
   #purchasePriceIds: number[] = []
+  #reviewCaseIds: number[] = []
   #prefix = ''
   #member!: User
 
@@ -133,6 +139,8 @@ export class PageTour {
     const resetLink = new URL(/href="([^"]+)"/.exec((await lastMailTo(this.#member.email))!.html)![1])
     const routeId = this.#routeIds[0]
     const priceListId = this.#priceListIds[0]
+    const reviewCaseId = this.#reviewCaseIds[0]
+    const alertId = this.#alertIds[0]
     // The tables the layout test is about must have rows
     for (const [page, path, rows] of [[visitor, '/transparency/sub-processors', '#sub-processors tbody tr'], [this.pages.get('staff')!, '/admin/audit', '#audit-entries tbody tr']] as const) {
       await page.goto(path)
@@ -147,28 +155,31 @@ export class PageTour {
       { who: 'visitor', path: invitationLink.pathname, pattern: '/invitations/:token' },
       { who: 'staff_at_2fa', path: '/login/2fa' },
       ...['/app', '/app/team', '/app/audit', '/app/phone', '/app/phone/settings', '/app/devices', '/app/calls',
-        '/app/calls?scope=company', '/app/numbers', '/app/sub-processors', '/app/invoices', '/account/security', '/account/2fa', '/']
+        '/app/calls?scope=company', '/app/numbers', '/app/sub-processors', '/app/dpa', '/app/invoices', '/app/billing/payment', '/account/security', '/account/2fa', '/']
         .map((path) => ({ who: 'owner' as const, path })),
       { who: 'owner', path: '/app/devices', pattern: '/app/devices (new device)', open: (page) => this.#addDevice(page) },
-      ...['/app', '/app/phone', '/app/calls', '/app/devices', '/app/phone/settings', '/app/sub-processors', '/account/security',
+      ...['/app', '/app/phone', '/app/calls', '/app/devices', '/app/phone/settings', '/app/sub-processors', '/app/dpa', '/account/security',
         '/account/2fa', '/app/team'].map((path) => ({ who: 'member' as const, path })),
       { who: 'member', path: '/account/2fa', pattern: '/account/2fa (recovery codes)', open: (page) => this.#recoveryCodes(page) },
       ...['/admin', '/admin/companies', '/admin/companies?status=pending', `/admin/companies/${company.id}`,
         `/admin/companies/${pending.id}`, '/admin/roles', '/admin/audit', '/admin/staff', '/admin/calls/live', '/admin/sip-locks',
-        `/admin/fraud/companies/${company.id}`, '/admin/fraud/prefixes',
+        '/admin/alerts', `/admin/alerts/${alertId}`,
+        `/admin/fraud/companies/${company.id}`, '/admin/fraud/prefixes', '/admin/fraud/reviews', `/admin/fraud/reviews/${reviewCaseId}`,
         '/admin/carriers', '/admin/carriers/eu_alpha', '/admin/carriers/us_gamma', '/admin/carriers/local',
         '/admin/numbers', '/admin/numbers/import', '/admin/numbers/assign', '/admin/numbers/block', '/admin/routes/eu',
         `/admin/routes/eu/${routeId}/edit`, '/admin/privacy/requests', '/admin/billing/price-lists',
         `/admin/billing/price-lists/${priceListId}`, '/admin/billing/purchase-prices', '/admin/billing/invoice-runs',
-        `/admin/billing/invoice-runs/${this.#invoiceRunIds[0]}`, '/account/security', '/account/2fa']
+        `/admin/billing/invoice-runs/${this.#invoiceRunIds[0]}`, '/admin/billing/payments/debits', '/account/security', '/account/2fa']
         .map((path) => ({ who: 'staff' as const, path })),
     ]
     this.stops.find((stop) => stop.path === `/admin/companies/${company.id}`)!.pattern = '/admin/companies/:id'
     this.stops.find((stop) => stop.path === '/admin/carriers/eu_alpha')!.pattern = '/admin/carriers/:name'
     this.stops.find((stop) => stop.path === `/admin/fraud/companies/${company.id}`)!.pattern = '/admin/fraud/companies/:id'
+    this.stops.find((stop) => stop.path === `/admin/fraud/reviews/${reviewCaseId}`)!.pattern = '/admin/fraud/reviews/:id'
     this.stops.find((stop) => stop.path === '/admin/routes/eu')!.pattern = '/admin/routes/:region'
     this.stops.find((stop) => stop.path.endsWith('/edit'))!.pattern = '/admin/routes/:region/:id/edit'
     this.stops.find((stop) => stop.path === `/admin/billing/price-lists/${priceListId}`)!.pattern = '/admin/billing/price-lists/:id'
+    this.stops.find((stop) => stop.path === `/admin/alerts/${alertId}`)!.pattern = '/admin/alerts/:id'
     this.stops.find((stop) => stop.path === `/admin/billing/invoice-runs/${this.#invoiceRunIds[0]}`)!.pattern = '/admin/billing/invoice-runs/:id'
   }
 
@@ -205,6 +216,14 @@ export class PageTour {
     this.#priceListIds.push(priceList.id)
     const purchase = await CarrierPurchasePrice.create({ carrierName: 'eu_alpha', prefix: `49${tag.slice(0, 6).replace(/\D/g, '1')}`, pricePerMinute: 5_000 })
     this.#purchasePriceIds.push(purchase.id)
+    // A company in the fraud review queue, its evidence with long figures
+    const signal = await FraudSignal.create({
+      companyId: company.id, userId: member.id, signal: 'wangiri', level: 'critical', alertKey: `fraud:wangiri:company:${company.id}:inbound`,
+      facts: { calls: 12, numbers: '+23276123450, +23276123451, +23276123452, +23276123453, +23276123454', countries: 'SL, CU', withinMinutes: 60 },
+      createdAt: DateTime.utc(),
+    })
+    const reviewCase = await FraudReviewCase.create({ companyId: company.id, status: 'open', signalId: signal.id, previousSuspension: 'none' })
+    this.#reviewCaseIds.push(reviewCase.id)
     // An invoice run with one result of each kind (no invoice is issued: those cannot be deleted)
     const run = await InvoiceRun.create({
       periodYear: 2026, periodMonth: 6, startedById: null, status: 'finished', issuedCount: 1, skippedCount: 1, failedCount: 1,
@@ -222,6 +241,15 @@ export class PageTour {
       locale: 'de', status: 'open',
     } as Partial<InformationRequest>)
     this.#requestIds.push(request.id)
+    // An open alert with long figures about the company, and a cleared one: both alert tables have rows
+    const alerts = await app.container.make('alerts')
+    const alert = await alerts.raise(`tour.fraud:${tag}`, 'critical', {
+      destination: 'Sierra Leone (+232), Mobilfunk, Hochrisikobereich', callsInTenMinutes: 48, baselineCallsPerWeek: 0,
+      firstCall: '2026-12-01 03:12 Europe/Berlin', reason: 'Anrufserie in ein selten angerufenes Land außerhalb der Geschäftszeiten',
+    }, { companyId: company.id, kind: 'tour' })
+    await alerts.raise(`tour.ops:${tag}`, 'warning', { carrier: 'eu_alpha', failedOptionsChecks: 3 }, { kind: 'tour' })
+    await alerts.clear(`tour.ops:${tag}`)
+    this.#alertIds.push(alert.id, (await db.from('alerts').where('key', `tour.ops:${tag}`).firstOrFail()).id)
     // Audit entries with long details: the audit table must still fit
     await AuditLog.record({
       action: 'company.status.changed', actor: owner, companyId: company.id, target: { type: 'company', id: company.id },
@@ -340,11 +368,15 @@ export class PageTour {
     await db.from('carrier_routes').whereIn('id', this.#routeIds).delete()
     await db.from('carrier_states').whereIn('carrier_name', ['eu_alpha', 'us_gamma']).delete()
     await db.from('information_requests').whereIn('id', this.#requestIds).delete()
+    await db.from('alert_events').whereIn('alert_id', this.#alertIds).delete()
+    await db.from('alerts').whereIn('id', this.#alertIds).delete()
     const versionIds = db.from('price_list_versions').whereIn('price_list_id', this.#priceListIds).select('id')
     await db.from('price_list_rates').whereIn('price_list_version_id', versionIds).delete()
     await db.from('price_list_versions').whereIn('price_list_id', this.#priceListIds).delete()
     await db.from('price_lists').whereIn('id', this.#priceListIds).delete()
     await db.from('carrier_purchase_prices').whereIn('id', this.#purchasePriceIds).delete()
+    await db.from('fraud_review_cases').whereIn('id', this.#reviewCaseIds).delete()
+    await db.from('fraud_signals').where('alert_key', 'like', 'fraud:wangiri:company:%').whereIn('user_id', [...this.created.userIds]).delete()
     await db.from('invoice_runs').whereIn('id', this.#invoiceRunIds).delete()
     await this.created.cleanup()
     this.#restoreCarriers?.()

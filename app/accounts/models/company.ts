@@ -67,6 +67,10 @@ export default class Company extends BaseModel {
   @column()
   declare itemisedNumbers: ItemisedNumbers
 
+  /** IANA time zone: daily limits reset at its midnight, fraud baselines count its hours (Europe/Berlin by default). */
+  @column()
+  declare timeZone: string
+
   @column.dateTime()
   declare approvedAt: DateTime | null
 

@@ -4,7 +4,7 @@ import type FraudPolicies from '#fraud/services/fraud_policies'
 import type FraudLimiter from '#fraud/services/fraud_limiter'
 import type { LimitSubject } from '#fraud/services/fraud_limiter'
 import type CallLeases from '#fraud/services/call_leases'
-import { destinationRules, type FraudRefusal } from '#fraud/services/fraud_rules'
+import { destinationRules, flaggedNumberRule, type FraudRefusal } from '#fraud/services/fraud_rules'
 
 /**
  * The fraud decision for every outbound call (110/112 never get here: the B2BUA decides them
@@ -15,10 +15,11 @@ export default class FraudGate implements CallGate {
   readonly name = 'fraud'
 
   constructor(
-    private config: FraudConfig,
+    _config: FraudConfig,
     private policies: FraudPolicies,
     private limiter: FraudLimiter,
-    private leases: CallLeases
+    private leases: CallLeases,
+    private now: () => number = Date.now
   ) {}
 
   async check(attempt: CallAttempt): Promise<GateDecision> {
@@ -28,7 +29,9 @@ export default class FraudGate implements CallGate {
       this.policies.numberRisk(),
     ])
     const facts = risk.classify(attempt.destination)
-    const refused = destinationRules(policy, userSuspension, facts)
+    const refused =
+      destinationRules(policy, userSuspension, facts) ??
+      flaggedNumberRule(attempt.destination, policy.flaggedNumbers, this.now())
     if (refused) return refusal(refused)
 
     const subjects: LimitSubject[] = [
@@ -39,7 +42,7 @@ export default class FraudGate implements CallGate {
     const admitted = await this.limiter.admit(
       subjects,
       { companyId: policy.companyId, destination: attempt.destination, perHour: policy.callsToOneNumberPerHour },
-      this.config.timeZone
+      policy.timeZone
     )
     if ('refusal' in admitted) return refusal(admitted.refusal)
     this.leases.taken(

@@ -6,4 +6,9 @@ export default class FraudPolicy extends BasePolicy {
   async manage(user: User) {
     return user.isStaff && (await user.hasPermission('fraud.manage'))
   }
+
+  /** Staff with fraud.review decide the review queue: clear, confirm, adjust limits. */
+  async review(user: User) {
+    return user.isStaff && (await user.hasPermission('fraud.review'))
+  }
 }

@@ -3,6 +3,7 @@ import type { FraudConfig, FraudLimits } from '#config/fraud'
 import FraudCompanyPolicy, { type OutboundSuspension } from '#fraud/models/fraud_company_policy'
 import FraudUserPolicy from '#fraud/models/fraud_user_policy'
 import FraudRiskPrefix from '#fraud/models/fraud_risk_prefix'
+import FraudFlaggedNumber from '#fraud/models/fraud_flagged_number'
 import NumberRisk from '#fraud/services/number_risk'
 import type { EffectivePolicy } from '#fraud/services/fraud_rules'
 
@@ -32,7 +33,11 @@ export default class FraudPolicies {
   }
 
   /** The defaults of config/fraud.ts with a company's overrides. */
-  effective(company: Pick<Company, 'id' | 'country'>, row: FraudCompanyPolicy | null): EffectivePolicy {
+  effective(
+    company: Pick<Company, 'id' | 'country'> & { timeZone?: string | null },
+    row: FraudCompanyPolicy | null,
+    flaggedNumbers: ReadonlyMap<string, number> = new Map()
+  ): EffectivePolicy {
     const overrides = row?.limits ?? {}
     const merge = (base: FraudLimits, own: Partial<FraudLimits> | undefined) => ({ ...base, ...own })
     return {
@@ -49,14 +54,18 @@ export default class FraudPolicies {
       callsToOneNumberPerHour: overrides.callsToOneNumberPerHour ?? this.config.callsToOneNumberPerHour,
       maxDurationSeconds:
         overrides.maxDurationSeconds === undefined ? this.config.maxDurationSeconds : overrides.maxDurationSeconds,
+      timeZone: company.timeZone ?? this.config.timeZone,
+      flaggedNumbers,
     }
   }
 
-  async company(company: Pick<Company, 'id' | 'country'>): Promise<EffectivePolicy> {
+  async company(company: Pick<Company, 'id' | 'country'> & { timeZone?: string | null }): Promise<EffectivePolicy> {
     const cached = this.#companies.get(company.id)
     if (cached && this.#fresh(cached.loadedAt)) return cached.value
     const row = await FraudCompanyPolicy.findBy('companyId', company.id)
-    const value = this.effective(company, row)
+    const flagged = await FraudFlaggedNumber.query().where('company_id', company.id).select('number', 'flagged_until')
+    const flaggedNumbers = new Map(flagged.map((entry) => [entry.number, entry.flaggedUntil.toMillis()]))
+    const value = this.effective(company, row, flaggedNumbers)
     this.#companies.set(company.id, { value, loadedAt: this.now() })
     return value
   }

@@ -19,6 +19,10 @@ export interface EffectivePolicy {
   limits: { company: FraudLimits; user: FraudLimits; device: FraudLimits }
   callsToOneNumberPerHour: number
   maxDurationSeconds: number | null
+  /** Daily limits reset at midnight here (the company's time zone). */
+  timeZone: string
+  /** Numbers a Wangiri signal flagged (E.164 with "+") → until when (epoch ms) calling them back is refused. */
+  flaggedNumbers: ReadonlyMap<string, number>
 }
 
 /** Suspended for outbound calling: everything, or international and premium/special ranges. */
@@ -44,6 +48,13 @@ export function riskClassRule(facts: NumberFacts, enabled: ReadonlySet<string>):
 export function countryRule(facts: NumberFacts, allowed: ReadonlySet<string>): FraudRefusal | null {
   if (facts.country !== null && allowed.has(facts.country)) return null
   return { reason: 'country_not_allowed', phrase: 'Destination country not allowed' }
+}
+
+/** A call-back to a number a Wangiri signal flagged, within its days. */
+export function flaggedNumberRule(destination: string, flagged: ReadonlyMap<string, number>, now: number): FraudRefusal | null {
+  const until = flagged.get(destination)
+  if (until === undefined || until <= now) return null
+  return { reason: 'flagged_number', phrase: 'Number flagged as fraudulent (Wangiri)' }
 }
 
 /** The first of the rules that refuses, in the order of the issue. */

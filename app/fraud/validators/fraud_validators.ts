@@ -24,3 +24,22 @@ export const companyPolicyValidator = vine.create({
   calls_to_one_number_per_hour: limit(),
   max_duration_seconds: vine.number().withoutDecimals().range([1, 86_400]).nullable().optional(),
 })
+
+/** A review decision: why, in words (audited). */
+export const reviewDecisionValidator = vine.create({
+  reason: vine.string().trim().minLength(5).maxLength(2000),
+})
+
+/** New limits from the review page; empty fields keep what the company has. */
+export const reviewLimitsValidator = vine.create({
+  reason: vine.string().trim().minLength(5).maxLength(2000),
+  company_concurrent: limit(),
+  company_per_minute: limit(),
+  company_per_hour: limit(),
+  company_per_day: limit(),
+  user_concurrent: limit(),
+  user_per_minute: limit(),
+  user_per_hour: limit(),
+  user_per_day: limit(),
+  calls_to_one_number_per_hour: limit(),
+})

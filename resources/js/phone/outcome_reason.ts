@@ -35,6 +35,8 @@ const SERVER_PHRASES: Array<[RegExp, string]> = [
   [/^Destination country not allowed/i, 'reason.fraud_country'],
   [/^Call limit reached/i, 'reason.fraud_limit'],
   [/^Too many concurrent calls/i, 'reason.fraud_concurrent'],
+  // The DPA gate (app/privacy/gates/dpa_gate.ts)
+  [/^Data processing agreement not accepted/i, 'reason.dpa_missing'],
 ]
 
 function byStatus(status: number | null, outcome: FailedCall['outcome']): string {

@@ -25,6 +25,8 @@ const SUPERADMIN: Subject[] = ['superadmin']
 const EXPECTED: Record<string, Subject[]> = {
   'health.alive': EVERYONE,
   'health.ready': EVERYONE,
+  // No session role: a bearer token (METRICS_TOKEN), off in production without one, loopback only in tests.
+  'metrics': EVERYONE,
   'locale.update': EVERYONE,
   'home': EVERYONE,
   'signup.create': GUEST,
@@ -96,6 +98,8 @@ const EXPECTED: Record<string, Subject[]> = {
   'customer.devices.store': CUSTOMERS,
   'customer.devices.destroy': CUSTOMERS,
   'customer.devices.locks.lift': COMPANY_ADMINS,
+  'admin.alerts.index': ['superadmin', 'support', 'fraud_analyst'],
+  'admin.alerts.show': ['superadmin', 'support', 'fraud_analyst'],
   'admin.sip_locks': ['superadmin', 'support'],
   'admin.sip_locks.lift': ['superadmin', 'support'],
   'admin.fraud.company': ['superadmin', 'fraud_analyst'],
@@ -103,6 +107,11 @@ const EXPECTED: Record<string, Subject[]> = {
   'admin.fraud.prefixes': ['superadmin', 'fraud_analyst'],
   'admin.fraud.prefixes.export': ['superadmin', 'fraud_analyst'],
   'admin.fraud.prefixes.import': ['superadmin', 'fraud_analyst'],
+  'admin.fraud.reviews': ['superadmin', 'fraud_analyst'],
+  'admin.fraud.reviews.show': ['superadmin', 'fraud_analyst'],
+  'admin.fraud.reviews.clear': ['superadmin', 'fraud_analyst'],
+  'admin.fraud.reviews.confirm': ['superadmin', 'fraud_analyst'],
+  'admin.fraud.reviews.limits': ['superadmin', 'fraud_analyst'],
   'customer.calls': CUSTOMERS,
   'admin.carriers.index': SUPERADMIN,
   'admin.carriers.show': SUPERADMIN,
@@ -113,6 +122,9 @@ const EXPECTED: Record<string, Subject[]> = {
   'admin.carriers.withdraw': SUPERADMIN,
   'customer.sub_processors': CUSTOMERS,
   'customer.sub_processors.object': COMPANY_ADMINS,
+  'customer.dpa': CUSTOMERS,
+  'customer.dpa.accept': ['owner'],
+  'customer.dpa.download': COMPANY_ADMINS,
   'privacy.statement': EVERYONE,
   'transparency.index': EVERYONE,
   'transparency.sub_processors': EVERYONE,
@@ -148,6 +160,12 @@ const EXPECTED: Record<string, Subject[]> = {
   'customer.invoices': ['owner'],
   'customer.invoices.download': ['owner'],
   'customer.invoices.itemised': ['owner'],
+  'customer.payments.details': COMPANY_ADMINS,
+  'customer.payments.mandate': COMPANY_ADMINS,
+  'customer.payments.transfer': COMPANY_ADMINS,
+  'admin.billing.payments.debits.index': SUPERADMIN,
+  'admin.billing.payments.debits.store': SUPERADMIN,
+  'admin.billing.payments.debits.download': SUPERADMIN,
   'admin.roles.update': SUPERADMIN,
 }
 
@@ -166,6 +184,7 @@ const PARAMS: Record<string, string> = {
   region: 'eu',
   uuid: randomUUID(),
   key: 'no_such_key',
+  messageId: 'FC-DD-000000-0',
 }
 
 /**
@@ -206,6 +225,7 @@ function allRoutes() {
 test.group('Access matrix: every route x every role', (group) => {
   group.each.setup(() => testUtils.db().withGlobalTransaction())
 
+  // About 30 s on a loaded machine, growing with every route: room beyond the suite's default.
   test('each route admits exactly the expected roles', async ({ client, assert }) => {
     const users = await makeSubjects()
     const routes = allRoutes()

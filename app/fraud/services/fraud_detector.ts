@@ -1,0 +1,160 @@
+import { DateTime } from 'luxon'
+import db from '@adonisjs/lucid/services/db'
+import Company from '#accounts/models/company'
+import type { FraudConfig } from '#config/fraud'
+import type { ProcessingRestrictionSource } from '#core/processing_restrictions'
+import { sqlTime } from '#core/sql_time'
+import { type Baseline, baselineWindow, buildBaseline } from '#fraud/detection/baseline'
+import { authFailures, callSignals } from '#fraud/detection/signals'
+import type { CallFact, SignalHit } from '#fraud/detection/types'
+import type FraudPolicies from '#fraud/services/fraud_policies'
+import type FraudResponse from '#fraud/services/fraud_response'
+import type NumberRisk from '#fraud/services/number_risk'
+
+/** A timestamp as raw queries return it: a Date (PostgreSQL) or "yyyy-MM-dd HH:mm:ss" in UTC (SQLite). */
+function epoch(value: Date | string | null): number | null {
+  if (value === null || value === undefined) return null
+  if (value instanceof Date) return value.getTime()
+  const parsed = DateTime.fromSQL(value, { zone: 'utc' })
+  return parsed.isValid ? parsed.toMillis() : DateTime.fromISO(value, { zone: 'utc' }).toMillis()
+}
+
+const CDR_COLUMNS = [
+  'id',
+  'user_id',
+  'direction',
+  'emergency',
+  'caller_number',
+  'callee_number',
+  'started_at',
+  'answered_at',
+  'duration_seconds',
+  'disconnect_cause',
+]
+
+/**
+ * The anomaly detection of issue 14, run as background jobs: after each call (call:ended) the
+ * company's recent traffic is held against its baseline; every few minutes the audit log is
+ * scanned for failed logins and SIP authentications. Hits go to FraudResponse.
+ */
+export default class FraudDetector {
+  /** Baselines per company and local day (rebuilt once a day, or when the process restarts). */
+  #baselines = new Map<number, Baseline>()
+
+  constructor(
+    private config: FraudConfig,
+    private policies: FraudPolicies,
+    private response: FraudResponse,
+    private restrictions: ProcessingRestrictionSource
+  ) {}
+
+  /** How far back the recent-traffic signals look. */
+  get #recentMinutes() {
+    const detection = this.config.detection
+    return Math.max(
+      60,
+      detection.burstMinutes,
+      detection.shortCallMinutes,
+      detection.sequentialMinutes,
+      detection.oneNumberHours * 60,
+      detection.wangiriMinutes
+    )
+  }
+
+  #fact(row: Record<string, any>, risk: NumberRisk): CallFact {
+    const direction = row.direction as CallFact['direction']
+    const raw: string | null = direction === 'inbound' ? row.caller_number : row.callee_number
+    const number = raw && /^\+[1-9]\d{3,14}$/.test(raw) ? raw : null
+    const startedAt = epoch(row.started_at)!
+    return {
+      id: Number(row.id),
+      userId: row.user_id === null ? null : Number(row.user_id),
+      direction,
+      emergency: Boolean(row.emergency),
+      number,
+      country: number ? risk.classify(number).country : null,
+      startedAt,
+      answered: row.answered_at !== null,
+      durationSeconds: Number(row.duration_seconds ?? 0),
+      refused: row.disconnect_cause === 'refused',
+    }
+  }
+
+  async #calls(companyId: number, from: number, to: number, risk: NumberRisk) {
+    const rows = await db
+      .from('call_records')
+      .where('company_id', companyId)
+      .where('started_at', '>=', sqlTime(DateTime.fromMillis(from)))
+      .where('started_at', '<=', sqlTime(DateTime.fromMillis(to)))
+      .whereIn('direction', ['outbound', 'inbound'])
+      .select(CDR_COLUMNS)
+    return rows.map((row) => this.#fact(row, risk)).filter((call) => !call.emergency)
+  }
+
+  /** The company's baseline for the local day of `now` (built from the CDRs of the weeks before). */
+  async baseline(company: Company, now: number, risk: NumberRisk): Promise<Baseline> {
+    const timeZone = company.timeZone ?? this.config.timeZone
+    const weeks = this.config.detection.baselineWeeks
+    const window = baselineWindow(now, timeZone, weeks)
+    const cached = this.#baselines.get(company.id)
+    if (cached && cached.from === window.from && cached.timeZone === timeZone) return cached
+    const [calls, excludedUsers] = await Promise.all([
+      this.#calls(company.id, window.from, window.to - 1, risk),
+      this.restrictions.restrictedUserIds(company.id),
+    ])
+    const baseline = buildBaseline(calls, { now, timeZone, weeks, excludedUsers })
+    if (this.#baselines.size >= 10_000) this.#baselines.clear()
+    this.#baselines.set(company.id, baseline)
+    return baseline
+  }
+
+  /** Forgets cached baselines (tests, whose rolled-back ids come again). */
+  forgetAll() {
+    this.#baselines.clear()
+  }
+
+  /** After a call ended: the company's recent calls against its baseline. */
+  async analyseCall(companyId: number, callId: number | null, now = Date.now()): Promise<SignalHit[]> {
+    const company = await Company.find(companyId)
+    if (!company) return []
+    const risk = await this.policies.numberRisk()
+    const baseline = await this.baseline(company, now, risk)
+    const recent = await this.#calls(company.id, now - this.#recentMinutes * 60_000, now, risk)
+    const ended = callId === null ? null : (recent.find((call) => call.id === callId) ?? null)
+    const hits = callSignals(
+      { config: this.config.detection, homeCountry: company.country, baseline, recent, now },
+      ended
+    )
+    await this.response.handle(company.id, hits, DateTime.fromMillis(now, { zone: 'utc' }))
+    return hits
+  }
+
+  /** Failed web logins and SIP authentications per company (and of unknown accounts) in the audit log. */
+  async analyseAuthFailures(now = Date.now()): Promise<Array<{ companyId: number | null; hits: SignalHit[] }>> {
+    const detection = this.config.detection
+    const rows = await db
+      .from('audit_entries')
+      .whereIn('action', ['auth.login.failed', 'sip.auth.failed'])
+      .where('created_at', '>', sqlTime(DateTime.fromMillis(now - detection.authFailureMinutes * 60_000)))
+      .where('created_at', '<=', sqlTime(DateTime.fromMillis(now)))
+      .select('company_id', 'action')
+      .count('* as failures')
+      .groupBy('company_id', 'action')
+    const byCompany = new Map<number | null, { webLogins: number; sipAuthentications: number }>()
+    for (const row of rows) {
+      const companyId = row.company_id === null ? null : Number(row.company_id)
+      const counts = byCompany.get(companyId) ?? { webLogins: 0, sipAuthentications: 0 }
+      if (row.action === 'auth.login.failed') counts.webLogins += Number(row.failures)
+      else counts.sipAuthentications += Number(row.failures)
+      byCompany.set(companyId, counts)
+    }
+    const results = []
+    for (const [companyId, counts] of byCompany) {
+      const hits = authFailures(detection, { companyId, ...counts })
+      if (!hits.length) continue
+      await this.response.handle(companyId, hits, DateTime.fromMillis(now, { zone: 'utc' }))
+      results.push({ companyId, hits })
+    }
+    return results
+  }
+}

@@ -51,6 +51,8 @@ const NOT_PAGES = new Set([
   '/app/invoices/:id/:kind',
   '/app/itemised/:year/:month',
   '/admin/billing/recapitulative-statement.csv',
+  // A pain.008 file of a debit run (payments), sent as a download
+  '/admin/billing/payments/debits/:messageId',
 ])
 
 /** Phones (iPhone 12-15 class) and a common laptop. */

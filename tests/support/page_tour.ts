@@ -50,6 +50,9 @@ const NOT_PAGES = new Set([
   '/app/dpa/acceptances/:id/pdf',
   // The stored PDF or XML of an invoice, sent as a file
   '/app/invoices/:id/:kind',
+  '/app/itemised/:year/:month',
+  '/admin/billing/recapitulative-statement.csv',
+  // A pain.008 file of a debit run (payments), sent as a download
   '/admin/billing/payments/debits/:messageId',
 ])
 

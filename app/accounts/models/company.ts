@@ -7,8 +7,11 @@ export const COMPANY_STATUSES = ['pending', 'active', 'suspended', 'terminated']
 export type CompanyStatus = (typeof COMPANY_STATUSES)[number]
 export const DATA_RESIDENCIES = ['eu_only', 'any_with_safeguards'] as const
 export type DataResidency = (typeof DATA_RESIDENCIES)[number]
-/** Destination numbers in call lists and itemised bills: full, or without their last three digits. */
-export const ITEMISED_NUMBERS = ['full', 'shortened'] as const
+/**
+ * The itemised list (Einzelverbindungsnachweis, TDDDG § 11): full destination numbers, without
+ * their last three digits, or none at all. Call lists show full numbers only with `full`.
+ */
+export const ITEMISED_NUMBERS = ['full', 'shortened', 'none'] as const
 export type ItemisedNumbers = (typeof ITEMISED_NUMBERS)[number]
 
 export default class Company extends BaseModel {

@@ -10,6 +10,7 @@ import { previousMonth } from '#billing/services/invoice_run_service'
 import { vatIdChecker } from '#billing/vat_id_checker_binding'
 import { InvoiceCorrectionError } from '#billing/invoice_errors'
 import AuditLog from '#accounts/services/audit_log'
+import RecapitulativeStatement, { parseReportingPeriod } from '#billing/services/recapitulative_statement'
 
 const runValidator = vine.compile(vine.object({ month: vine.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/) }))
 
@@ -62,5 +63,19 @@ export default class InvoiceRunsController {
       session.flash('error', i18n.t(`billing.invoices.correction_errors.${error.reason}`))
     }
     return response.redirect().toRoute('admin.billing.invoice_runs.index')
+  }
+
+  /** Zusammenfassende Meldung (§ 18a UStG) of a month or quarter as CSV for the BZSt portal. */
+  async recapitulativeStatement({ request, bouncer, auth, response }: HttpContext) {
+    await bouncer.with('InvoicePolicy').authorize('manage')
+    const value = String(request.input('period', ''))
+    const period = parseReportingPeriod(value)
+    if (!period) return response.badRequest('period must be YYYY-MM or YYYY-Qn')
+    const statement = new RecapitulativeStatement()
+    const csv = statement.csv(await statement.rows(period))
+    await AuditLog.record({ action: 'billing.recapitulative_statement.exported', actor: auth.getUserOrFail(), ip: request.ip(), details: { period: value } })
+    response.header('content-type', 'text/csv; charset=utf-8')
+    response.header('content-disposition', `attachment; filename="zm-${value}.csv"`)
+    return response.send(csv)
   }
 }

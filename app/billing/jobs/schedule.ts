@@ -1,11 +1,13 @@
 import app from '@adonisjs/core/services/app'
 import type { JobQueue } from '#core/queue/types'
 import MonthlyInvoiceRunJob from '#billing/jobs/monthly_invoice_run_job'
+import InvoiceRetentionJob from '#billing/jobs/invoice_retention_job'
 
 const HOUR = 60 * 60 * 1000
 
 export async function registerBillingJobs(queue: JobQueue) {
   queue.register(new MonthlyInvoiceRunJob())
+  await queue.schedule(new InvoiceRetentionJob(), {}, { everyMs: 24 * HOUR })
   // Not in tests: a run on the shared test database would bill every test company (tests start it)
   if (app.getEnvironment() === 'test') return
   await queue.schedule(new MonthlyInvoiceRunJob(), {}, { everyMs: HOUR })

@@ -15,6 +15,7 @@ import { buildCiiXml, type CiiInvoice } from '#billing/cii_invoice_xml'
 import { renderInvoicePdf } from '#billing/invoice_pdf'
 import { monthBounds, FEE_TIME_ZONE, type BillingMonth } from '#billing/monthly_fees'
 import { InvoiceCorrectionError } from '#billing/invoice_errors'
+import PayableLedger from '#billing/payments/services/payable_ledger'
 
 export type IssueOutcome = { outcome: 'issued'; invoice: Invoice } | { outcome: 'skipped'; reason: 'already_issued' | 'nothing_to_bill' }
 
@@ -129,7 +130,7 @@ export default class InvoiceIssuer {
     const { company, totals, rule } = input
     const { start, end } = monthBounds(input.month)
 
-    return db.transaction(async (trx) => {
+    const invoice = await db.transaction(async (trx) => {
       const number = await this.nextNumber(trx, issueDay.year)
       const invoice = new Invoice().useTransaction(trx)
       invoice.merge({
@@ -218,6 +219,18 @@ export default class InvoiceIssuer {
       }
       return invoice
     })
+    // Payments collect what is owed (app/billing/payments/payable.ts); registering again is harmless
+    if (invoice.type !== 'cancellation' && invoice.grossCents > 0) {
+      await new PayableLedger().register({
+        invoiceNumber: invoice.number,
+        companyId: invoice.companyId,
+        grossCents: invoice.grossCents,
+        currency: 'EUR',
+        issuedOn: DateTime.fromISO(invoice.issueDate, { zone: FEE_TIME_ZONE }),
+        dueOn: DateTime.fromISO(invoice.dueDate, { zone: FEE_TIME_ZONE }),
+      })
+    }
+    return invoice
   }
 
   /** The next number of the year's series; the row lock of the increment serializes issuers. */

@@ -58,7 +58,8 @@ export default class CallHistoryService {
   present(record: CallRecord, itemised: ItemisedNumbers): CallHistoryEntry {
     const inbound = record.direction === 'inbound'
     const raw = inbound ? (record.callerWithheld ? null : record.callerNumber) : record.calleeNumber
-    const shorten = !inbound && itemised === 'shortened' && raw !== null
+    // Without an itemised list (none) the call history stays shortened like the default
+    const shorten = !inbound && itemised !== 'full' && raw !== null
     return {
       uuid: record.uuid,
       direction: record.direction,

@@ -159,9 +159,11 @@ const EXPECTED: Record<string, Subject[]> = {
   'admin.billing.invoice_runs.store': SUPERADMIN,
   'admin.billing.invoice_runs.show': SUPERADMIN,
   'admin.billing.invoices.correct': SUPERADMIN,
+  'admin.billing.recapitulative_statement': SUPERADMIN,
   // billing.view: the owner by default (the admin role only when a superadmin grants it)
   'customer.invoices': ['owner'],
   'customer.invoices.download': ['owner'],
+  'customer.invoices.itemised': ['owner'],
   'customer.payments.details': COMPANY_ADMINS,
   'customer.payments.mandate': COMPANY_ADMINS,
   'customer.payments.transfer': COMPANY_ADMINS,
@@ -178,6 +180,8 @@ const EXPECTED: Record<string, Subject[]> = {
 const PARAMS: Record<string, string> = {
   id: '999999',
   kind: 'pdf',
+  year: '2026',
+  month: '6',
   userId: '999999',
   versionId: '999999',
   rateId: '999999',

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import { extractText, getDocumentProxy } from 'unpdf'
 import { test } from '@japa/runner'
 import testUtils from '@adonisjs/core/services/test_utils'
 import { DateTime } from 'luxon'
@@ -82,5 +83,60 @@ test.group('Invoice pages', (group) => {
     const index = await client.get('/admin/billing/invoice-runs').loginAs(admin)
     assert.include(index.text(), followers[0].number)
     assert.notInclude(index.text(), 'Gutschrift')
+  }).timeout(60_000)
+
+  test('the Zusammenfassende Meldung sums reverse-charge net amounts per VAT ID of the service month, cancellations netted', async ({ client, assert }) => {
+    await defaultTariff()
+    const issuer = new InvoiceIssuer(new FakeVatIdChecker(['ATU12345678', 'NL123456789B01']))
+    const invoiced = []
+    for (const [country, vatId] of [['AT', 'ATU12345678'], ['NL', 'NL123456789B01'], ['DE', 'DE300000001']] as const) {
+      const company = await makeCompany('active', { approvedAt: DateTime.fromISO('2026-01-05T09:00:00Z'), country, billingCountry: country, vatId })
+      const owner = await makeUser('owner', company)
+      await seatAndNumber(owner, company, '2026-06-16T08:00:00+02:00', '2026-05-01T08:00:00+02:00')
+      await ratedCall(owner, '+4930123456', 61)
+      const outcome = await issuer.issueMonthly(company, JUNE, { now: RUN_TIME })
+      if (outcome.outcome === 'issued') invoiced.push(outcome.invoice)
+    }
+    // The Dutch invoice is cancelled: its month nets to zero and drops out
+    await issuer.cancel(invoiced[1], RUN_TIME.plus({ days: 1 }))
+    const admin = await makeUser('superadmin')
+    await enableTwoFactor(admin)
+    const response = await client.get('/admin/billing/recapitulative-statement.csv?period=2026-Q2').loginAs(admin)
+    response.assertStatus(200)
+    // 3.51 EUR net → 4 EUR (whole euros, half up); the German customer is not in it
+    assert.equal(response.text(), 'Laenderkennzeichen,USt-IdNr.,Betrag(EUR),Art der Leistung\r\nAT,U12345678,4,S\r\n')
+    const july = await client.get('/admin/billing/recapitulative-statement.csv?period=2026-07').loginAs(admin)
+    assert.equal(july.text(), 'Laenderkennzeichen,USt-IdNr.,Betrag(EUR),Art der Leistung\r\n')
+    ;(await client.get('/admin/billing/recapitulative-statement.csv?period=2026-13').loginAs(admin)).assertStatus(400)
+  }).timeout(60_000)
+
+  test('the itemised list is its own document: shortened numbers, no counselling line, none means none, never in the invoice', async ({ client, assert }) => {
+    const { company, owner, invoice } = await invoicedCompany()
+    await ratedCall(owner, '+498001110111', 300)
+    const page = await client.get('/app/invoices').loginAs(owner)
+    assert.include(page.text(), '/app/itemised/2026/6')
+
+    const response = await client.get('/app/itemised/2026/6').loginAs(owner)
+    response.assertStatus(200)
+    assert.equal(response.header('content-type'), 'application/pdf')
+    const bytes = new Uint8Array((response.response as any).body ?? Buffer.from(response.text(), 'binary'))
+    const { text } = await extractText(await getDocumentProxy(bytes), { mergePages: true })
+    assert.include(text, 'Einzelverbindungsnachweis 06/2026')
+    assert.include(text, '+4930123xxx')
+    assert.notInclude(text, '+4930123456')
+    assert.notInclude(text, '8001110')
+    await invoice.load('documents')
+    for (const document of invoice.documents) assert.notInclude(document.content.toString('latin1'), '4930123')
+
+    company.itemisedNumbers = 'full'
+    await company.save()
+    const full = await client.get('/app/itemised/2026/6').loginAs(owner)
+    const fullText = (await extractText(await getDocumentProxy(new Uint8Array((full.response as any).body ?? Buffer.from(full.text(), 'binary'))), { mergePages: true })).text
+    assert.include(fullText, '+4930123456')
+
+    company.itemisedNumbers = 'none'
+    await company.save()
+    ;(await client.get('/app/itemised/2026/6').loginAs(owner)).assertStatus(404)
+    assert.notInclude((await client.get('/app/invoices').loginAs(owner)).text(), '/app/itemised/')
   }).timeout(60_000)
 })

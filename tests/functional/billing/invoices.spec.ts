@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
 import { test } from '@japa/runner'
 import testUtils from '@adonisjs/core/services/test_utils'
+import db from '@adonisjs/lucid/services/db'
 import { DateTime } from 'luxon'
 import { PDFDocument, PDFName, PDFDict, PDFArray, PDFRawStream, decodePDFRawStream } from 'pdf-lib'
 import { extractText, getDocumentProxy } from 'unpdf'
@@ -56,6 +57,9 @@ test.group('Invoices: the monthly invoice of a company', (group) => {
     assert.equal(invoice.vatTreatment, 'domestic')
     assert.match(invoice.number, /^RE-2026-\d{6}$/)
     assert.deepEqual([invoice.issueDate, invoice.dueDate, invoice.buyerReference], ['2026-07-01', '2026-07-15', '04011000-12345-67'])
+    // Handed to payments once, with the gross amount and the due date
+    const payable = await db.from('payment_payables').where('invoice_number', invoice.number).firstOrFail()
+    assert.deepEqual([payable.company_id, Number(payable.gross_cents), payable.status], [company.id, 444, 'open'])
 
     const { xml, pdf } = await documents(invoice)
     assert.equal(xml.sha256, createHash('sha256').update(xml.content).digest('hex'))

@@ -1,4 +1,5 @@
 import { BaseSchema } from '@adonisjs/lucid/schema'
+import { applyGrants } from '#database/support/apply_grants'
 
 /**
  * billing.manage (staff: price lists, company overrides, purchase prices and margins), with the default roles
@@ -12,25 +13,7 @@ export const ADDED_GRANTS = [
 /** Runs once (the migrator records it): a grant an admin removes afterwards stays removed. */
 export default class extends BaseSchema {
   async up() {
-    this.defer(async (db) => {
-      for (const grant of ADDED_GRANTS) {
-        let permission = await db.from('permissions').where('name', grant.permission).first()
-        const roles = await db.from('roles').whereIn('name', [...grant.roles]).select('id')
-        if (!roles.length) continue
-        if (!permission) {
-          await db.table('permissions').insert({ name: grant.permission, scope: grant.scope })
-          permission = await db.from('permissions').where('name', grant.permission).firstOrFail()
-        }
-        for (const role of roles) {
-          const held = await db
-            .from('role_permissions')
-            .where('role_id', role.id)
-            .where('permission_id', permission.id)
-            .first()
-          if (!held) await db.table('role_permissions').insert({ role_id: role.id, permission_id: permission.id })
-        }
-      }
-    })
+    this.defer((db) => applyGrants(db, ADDED_GRANTS))
   }
 
   /** Grants are data admins may have changed since; rolling the schema back leaves them alone. */

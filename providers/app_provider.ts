@@ -72,6 +72,10 @@ export default class AppProvider {
     edge.global('formatDate', formatDate)
     const { formatCents } = await import('#billing/amounts')
     edge.global('formatCents', formatCents)
+    // billing answers the price lookup fraud's maximum price per minute and spend caps ask
+    const { default: priceLookup } = await import('#core/price_lookup')
+    const { default: DestinationPriceLookup } = await import('#billing/services/destination_price_lookup')
+    priceLookup.use(new DestinationPriceLookup())
   }
 
   async ready() {

@@ -8,6 +8,7 @@ const EndWebSessions = () => import('#accounts/listeners/end_web_sessions')
 const EndCompanyCalls = () => import('#calls/listeners/end_company_calls')
 const ReleaseCallLease = () => import('#fraud/listeners/release_call_lease')
 const AnalyseCall = () => import('#fraud/listeners/analyse_call')
+const CountSpend = () => import('#fraud/listeners/count_spend')
 const RateCall = () => import('#billing/listeners/rate_call')
 
 // accounts: a changed password, a disabled user or a terminated company ends the web sessions
@@ -30,3 +31,6 @@ emitter.on('call:ended', [AnalyseCall, 'handle'])
 
 // calls → billing: every CDR is rated once when its call ends
 emitter.on('call:ended', [RateCall, 'handle'])
+
+// billing → fraud: a rated call's cost joins the spend counters the gate's caps read
+emitter.on('billing:call_rated', [CountSpend, 'handle'])

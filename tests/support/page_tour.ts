@@ -147,10 +147,10 @@ export class PageTour {
       { who: 'visitor', path: invitationLink.pathname, pattern: '/invitations/:token' },
       { who: 'staff_at_2fa', path: '/login/2fa' },
       ...['/app', '/app/team', '/app/audit', '/app/phone', '/app/phone/settings', '/app/devices', '/app/calls',
-        '/app/calls?scope=company', '/app/numbers', '/app/sub-processors', '/account/security', '/account/2fa', '/']
+        '/app/calls?scope=company', '/app/numbers', '/app/sub-processors', '/app/spend', '/account/security', '/account/2fa', '/']
         .map((path) => ({ who: 'owner' as const, path })),
       { who: 'owner', path: '/app/devices', pattern: '/app/devices (new device)', open: (page) => this.#addDevice(page) },
-      ...['/app', '/app/phone', '/app/calls', '/app/devices', '/app/phone/settings', '/app/sub-processors', '/account/security',
+      ...['/app', '/app/phone', '/app/calls', '/app/devices', '/app/phone/settings', '/app/sub-processors', '/app/spend', '/account/security',
         '/account/2fa', '/app/team'].map((path) => ({ who: 'member' as const, path })),
       { who: 'member', path: '/account/2fa', pattern: '/account/2fa (recovery codes)', open: (page) => this.#recoveryCodes(page) },
       ...['/admin', '/admin/companies', '/admin/companies?status=pending', `/admin/companies/${company.id}`,

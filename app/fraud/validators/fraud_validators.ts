@@ -23,6 +23,10 @@ export const companyPolicyValidator = vine.create({
   device_per_day: limit(),
   calls_to_one_number_per_hour: limit(),
   max_duration_seconds: vine.number().withoutDecimals().range([1, 86_400]).nullable().optional(),
+  // money limits in euro (two decimals); stored in billing's unit, 1/10,000 cent
+  max_price_per_minute_euro: vine.number().decimal([0, 4]).range([0, 1_000]).nullable().optional(),
+  daily_cap_euro: vine.number().decimal([0, 2]).range([0, 10_000_000]).nullable().optional(),
+  monthly_cap_euro: vine.number().decimal([0, 2]).range([0, 10_000_000]).nullable().optional(),
 })
 
 /** A review decision: why, in words (audited). */

@@ -14,6 +14,7 @@ import FraudCompanyPolicy, { type FraudLimitOverrides } from '#fraud/models/frau
 import SpendCounters from '#fraud/services/spend_counters'
 import { makeCompany, makeUser } from '#tests/support/accounts'
 import { makePriceList } from '#tests/support/billing'
+import { enableTwoFactor } from '#tests/support/two_factor'
 
 /**
  * Spend: billing rates each CDR, the cost joins the company's and user's counters, the gate refuses
@@ -101,6 +102,24 @@ test.group('Fraud spend: counters, maximum price, caps', (group) => {
     const gates = await app.container.make('calls.gates')
     assert.deepInclude(await gates.check(attempt(company, member, '+431234567')), { allow: false, reason: 'price_above_maximum', phrase: 'Destination too expensive' })
     assert.deepEqual(await gates.check(attempt(company, member, '+4930123456')), { allow: true, maxDurationSeconds: fraudConfig.maxDurationSeconds! })
+  })
+
+  test('staff set the money limits on the company page (euro, audited) and the gate applies them', async ({ client, assert }) => {
+    const { company, member } = await scene()
+    const analyst = await makeUser('fraud_analyst')
+    await enableTwoFactor(analyst)
+    const page = await client.get(`/admin/fraud/companies/${company.id}`).header('Accept-Language', 'en').loginAs(analyst)
+    assert.include(page.text(), 'Highest price per minute (€)')
+    await client
+      .put(`/admin/fraud/companies/${company.id}`)
+      .form({ allowed_countries: 'DE, AT', outbound_suspension: 'none', max_price_per_minute_euro: '0.1', daily_cap_euro: '25.50' })
+      .withCsrfToken()
+      .loginAs(analyst)
+    const policy = await FraudCompanyPolicy.findByOrFail('companyId', company.id)
+    assert.deepEqual(policy.limits.spend, { maxPricePerMinuteMicro: 100_000, dailyCapMicro: 25_500_000, monthlyCapMicro: null })
+    const gates = await app.container.make('calls.gates')
+    assert.deepInclude(await gates.check(attempt(company, member, '+431234567')), { allow: false, reason: 'price_above_maximum' })
+    assert.isTrue((await gates.check(attempt(company, member, '+4930123456'))).allow)
   })
 
   test('the daily cap: a call may run as long as the budget left lasts, at the cap calls are refused', async ({ assert }) => {

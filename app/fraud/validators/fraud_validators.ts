@@ -4,8 +4,12 @@ import { RISK_CLASSES } from '#fraud/services/number_risk'
 
 const limit = () => vine.number().withoutDecimals().range([0, 100_000]).nullable().optional()
 
+/** IANA time zones this Node.js knows (Europe/Berlin, America/New_York ...). */
+const TIME_ZONES = Intl.supportedValuesOf('timeZone')
+
 /** A company's fraud policy as the admin form sends it; empty limits take the defaults. */
 export const companyPolicyValidator = vine.create({
+  time_zone: vine.enum([...TIME_ZONES, 'UTC']).optional(),
   allowed_countries: vine.string().trim().toUpperCase().regex(/^[A-Z]{2}([\s,;]+[A-Z]{2})*$/),
   risk_classes: vine.array(vine.enum(RISK_CLASSES)).optional(),
   outbound_suspension: vine.enum(OUTBOUND_SUSPENSIONS),

@@ -52,6 +52,9 @@ export default class FraudPoliciesController {
       monthlyCapMicro: micro(input.monthly_cap_euro),
     }
     if (Object.values(spend).some((value) => value !== null)) limits.spend = spend
+    if (input.time_zone && input.time_zone !== company.timeZone) {
+      await this.service.setTimeZone(company, input.time_zone, { actor: auth.getUserOrFail(), ip: request.ip() })
+    }
     await this.service.update(
       company,
       {

@@ -88,8 +88,11 @@ export default class FraudGate implements CallGate {
     if (money.price !== null) {
       this.money?.spend.running(attempt.callUuid, { companyId: policy.companyId, userId: attempt.user.id, pricePerMinuteMicro: money.price })
     }
-    const durations = [policy.maxDurationSeconds, money.maxDurationSeconds].filter((value) => value !== null)
-    return durations.length ? { allow: true, maxDurationSeconds: Math.min(...durations) } : { allow: true }
+    const budget = money.maxDurationSeconds
+    if (budget !== null && (policy.maxDurationSeconds === null || budget < policy.maxDurationSeconds)) {
+      return { allow: true, maxDurationSeconds: budget, durationCause: 'spend_cap' }
+    }
+    return policy.maxDurationSeconds === null ? { allow: true } : { allow: true, maxDurationSeconds: policy.maxDurationSeconds }
   }
 }
 

@@ -131,7 +131,7 @@ test.group('Fraud spend: counters, maximum price, caps', (group) => {
     await answeredCall(company, member, '+431234567', 120)
     const gates = await app.container.make('calls.gates')
     const vienna = attempt(company, member, '+431234567')
-    assert.deepEqual(await gates.check(vienna), { allow: true, maxDurationSeconds: 180 })
+    assert.deepEqual(await gates.check(vienna), { allow: true, maxDurationSeconds: 180, durationCause: 'spend_cap' })
     await (await app.container.make('fraud.leases')).release(vienna.callUuid)
     ;(await app.container.make('fraud.spend')).ended(vienna.callUuid)
 

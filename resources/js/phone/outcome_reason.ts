@@ -35,6 +35,9 @@ const SERVER_PHRASES: Array<[RegExp, string]> = [
   [/^Destination country not allowed/i, 'reason.fraud_country'],
   [/^Call limit reached/i, 'reason.fraud_limit'],
   [/^Too many concurrent calls/i, 'reason.fraud_concurrent'],
+  [/^Destination too expensive/i, 'reason.fraud_price'],
+  [/^Spend limit reached/i, 'reason.fraud_spend_cap'],
+  [/^Number flagged as fraudulent/i, 'reason.fraud_flagged'],
 ]
 
 function byStatus(status: number | null, outcome: FailedCall['outcome']): string {

@@ -4,6 +4,7 @@ import { DateTime } from 'luxon'
 import app from '@adonisjs/core/services/app'
 import emitter from '@adonisjs/core/services/emitter'
 import testUtils from '@adonisjs/core/services/test_utils'
+import AuditEntry from '#accounts/models/audit_entry'
 import type Company from '#accounts/models/company'
 import type User from '#accounts/models/user'
 import type { CallAttempt } from '#calls/gates/call_gate'
@@ -119,6 +120,8 @@ test.group('Fraud spend: counters, maximum price, caps', (group) => {
     assert.deepEqual(policy.limits.spend, { maxPricePerMinuteMicro: 100_000, dailyCapMicro: 25_500_000, monthlyCapMicro: null })
     await company.refresh()
     assert.equal(company.timeZone, 'America/New_York')
+    const audited = await AuditEntry.query().where('company_id', company.id).whereIn('action', ['fraud.policy.changed', 'company.time_zone.changed'])
+    assert.sameMembers(audited.map((entry) => entry.action), ['fraud.policy.changed', 'company.time_zone.changed'])
     assert.equal((await (await app.container.make('fraud.policies')).company(company)).timeZone, 'America/New_York', 'daily limits reset at New York midnight')
     const gates = await app.container.make('calls.gates')
     assert.deepInclude(await gates.check(attempt(company, member, '+431234567')), { allow: false, reason: 'price_above_maximum' })

@@ -13,6 +13,8 @@ export default defineConfig({
   providers: [
     () => import('@adonisjs/core/providers/app_provider'),
     () => import('@adonisjs/core/providers/hash_provider'),
+    // First of ours: it shuts down last, so its stop line is the process's last word.
+    { file: () => import('#providers/lifecycle_provider'), environment: ['web'] },
     {
       file: () => import('@adonisjs/core/providers/repl_provider'),
       environment: ['repl', 'test'],
@@ -35,6 +37,8 @@ export default defineConfig({
     () => import('#providers/carrier_provider'),
     { file: () => import('#providers/calls_provider'), environment: ['web', 'test'] },
     { file: () => import('#providers/fraud_provider'), environment: ['web', 'test'] },
+    { file: () => import('#providers/metrics_provider'), environment: ['web', 'test'] },
+    () => import('#providers/privacy_provider'),
   ],
 
   preloads: [

@@ -14,11 +14,11 @@
  *   node --import @poppinss/ts-exec bench/sip_calls.ts [--calls 500] [--max-calls 2000]
  *     [--rates 100,200,400,max] [--limit]
  */
-import SipTransportLayer from '#calls/sip/transport/sip_transport_layer'
-import SipUserAgentCore from '#calls/sip/ua/sip_user_agent_core'
-import SystemClock from '#calls/sip/clock/system_clock'
-import { silentLogger } from '#calls/sip/transport/sip_traffic_logger'
-import { defineConfig } from '#calls/sip/transport/sip_transport_config'
+import SipTransportLayer from '#sip/transport/sip_transport_layer'
+import SipUserAgentCore from '#sip/ua/sip_user_agent_core'
+import SystemClock from '#sip/clock/system_clock'
+import { silentLogger } from '#sip/transport/sip_traffic_logger'
+import { defineConfig } from '#sip/transport/sip_transport_config'
 import { startSipp } from '#tests/support/sip_peers'
 
 const RUNS = 5

@@ -83,6 +83,10 @@ ensure_test_tools() {
   command -v sipp >/dev/null 2>&1 || missing+=(sip-tester)
   command -v stunnel4 >/dev/null 2>&1 || command -v stunnel >/dev/null 2>&1 || missing+=(stunnel4)
   command -v tshark >/dev/null 2>&1 || missing+=(tshark)
+  # systemd-analyze verify checks the shipped unit file (deploy/systemd); no running systemd needed.
+  command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
+  # pain.008 files are checked against the ISO 20022 XSD with xmllint
+  command -v xmllint >/dev/null 2>&1 || missing+=(libxml2-utils)
   [ ${#missing[@]} = 0 ] && return 0
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     say "installing ${missing[*]} for the tests"

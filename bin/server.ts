@@ -6,6 +6,7 @@
 process.env.TZ = 'UTC'
 await import('reflect-metadata')
 const { Ignitor, prettyPrintError } = await import('@adonisjs/core')
+const { default: lifecycle } = await import('#core/services/lifecycle')
 
 const APP_ROOT = new URL('../', import.meta.url)
 
@@ -21,8 +22,18 @@ new Ignitor(APP_ROOT, { importer: IMPORTER })
     app.booting(async () => {
       await import('#start/env')
     })
-    app.listen('SIGTERM', () => app.terminate())
-    app.listenIf(app.managedByPm2, 'SIGINT', () => app.terminate())
+    // SIGTERM (systemd, a load balancer's orchestration) and Ctrl+C drain alike; a second Ctrl+C
+    // stops at once.
+    const stop = (signal: NodeJS.Signals) => {
+      if (lifecycle.signal) {
+        if (signal === 'SIGINT') process.exit(130)
+        return
+      }
+      lifecycle.signal = signal
+      void app.terminate()
+    }
+    app.listen('SIGTERM', () => stop('SIGTERM'))
+    app.listen('SIGINT', () => stop('SIGINT'))
   })
   .httpServer()
   .start()

@@ -6,9 +6,15 @@ const migrations = { naturalSort: true, paths: ['database/migrations'] }
 // Models declare their columns themselves; no generated schema classes.
 const schemaGeneration = { enabled: false }
 
+/**
+ * Every query reports its duration as a `db:query` event (the /metrics histogram); they are not
+ * printed (a `.debug(true)` query for a look by hand would be lost among them).
+ */
+const debug = true
+
 const dbConfig = defineConfig({
   connection: env.get('DB_CONNECTION', 'sqlite'),
-  prettyPrintDebugQueries: true,
+  prettyPrintDebugQueries: false,
   connections: {
     sqlite: {
       client: 'better-sqlite3',
@@ -16,6 +22,7 @@ const dbConfig = defineConfig({
         filename: env.get('SQLITE_FILE') ?? app.tmpPath(app.inTest ? 'test.sqlite3' : 'db.sqlite3'),
       },
       useNullAsDefault: true,
+      debug,
       migrations,
       schemaGeneration,
     },
@@ -28,6 +35,7 @@ const dbConfig = defineConfig({
         password: env.get('PG_PASSWORD'),
         database: env.get('PG_DB_NAME', 'fluffycall'),
       },
+      debug,
       migrations,
       schemaGeneration,
     },

@@ -8,6 +8,19 @@ import { defineConfig, targets } from '@adonisjs/core/logger'
  */
 export const TEST_LOG_FILE = app.inTest ? app.tmpPath('logs', `test-${process.pid}.log`) : undefined
 
+/**
+ * Where the lines go: production writes one JSON object per line to stdout (journald or the
+ * collector keeps them, see the README's log retention); development gets readable coloured lines
+ * (pino-pretty, a development dependency only); tests a file of their own.
+ */
+export function logTargets(where: { production: boolean; testLogFile?: string }) {
+  if (where.testLogFile) return [targets.file({ destination: where.testLogFile, mkdir: true })]
+  if (where.production) return [targets.file({ destination: 1 })]
+  return [
+    targets.pretty({ colorize: !process.env.NO_COLOR, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,name', singleLine: true }),
+  ]
+}
+
 const loggerConfig = defineConfig({
   default: 'app',
   loggers: {
@@ -21,7 +34,7 @@ const loggerConfig = defineConfig({
         censor: '[redacted]',
       },
       transport: {
-        targets: [TEST_LOG_FILE ? targets.file({ destination: TEST_LOG_FILE, mkdir: true }) : targets.file({ destination: 1 })],
+        targets: logTargets({ production: app.inProduction, testLogFile: TEST_LOG_FILE }),
       },
     },
   },

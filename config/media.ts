@@ -1,8 +1,8 @@
 import env from '#start/env'
-import type { MediaEngineConfig } from '#calls/media/types'
+import type { MediaEngineConfig } from '#media'
 
 /**
- * The media engine (app/calls/media): the addresses written into SDP and ICE candidates, and
+ * The media engine (packages/media): the addresses written into SDP and ICE candidates, and
  * two UDP port ranges that must not overlap (checked when the engine starts).
  */
 

@@ -1,8 +1,7 @@
 import env from '#start/env'
 import app from '@adonisjs/core/services/app'
-import { defineConfig } from '#calls/sip/sip_config'
+import { defineConfig, webPhoneOrigins } from '#sip'
 import { parseTrustedProxies } from '#core/proxy_trust'
-import { webPhoneOrigins } from '#calls/sip/transport/loopback_origins'
 
 /** Tests bind ephemeral ports (0) and read them back, so parallel runs never collide. */
 function port(value: number | undefined, fallback: number): number {

@@ -15,20 +15,8 @@ export default class AppProvider {
 
   register() {
     this.app.container.singleton('jobs.queue', async (resolver) => {
-      const { redisEnabled } = await import('#config/redis')
-      const logger = await resolver.make('logger')
-      if (redisEnabled) {
-        const { default: BullMqQueue } = await import('#core/queue/bullmq_queue')
-        const redisConfig = this.app.config.get<any>('redis.connections.main')
-        return new BullMqQueue(
-          { host: redisConfig.host, port: redisConfig.port, password: redisConfig.password, maxRetriesPerRequest: null },
-          logger,
-          'fluffycall',
-          `${redisConfig.keyPrefix || ''}fluffycall`
-        )
-      }
-      const { default: InProcessQueue } = await import('#core/queue/in_process_queue')
-      return new InProcessQueue(logger)
+      const { default: MeteredJobQueue } = await import('#core/metrics/job_metrics')
+      return new MeteredJobQueue(await this.#queue(resolver))
     })
 
     // The one alert channel (app/core/alerts); accounts says who hears of alerts
@@ -62,6 +50,24 @@ export default class AppProvider {
     })
   }
 
+  /** BullMQ on Redis when REDIS_HOST is set, else the in-process driver (measured by the caller). */
+  async #queue(resolver: { make(binding: 'logger'): Promise<any> }): Promise<JobQueue> {
+    const { redisEnabled } = await import('#config/redis')
+    const logger = await resolver.make('logger')
+    if (redisEnabled) {
+      const { default: BullMqQueue } = await import('#core/queue/bullmq_queue')
+      const redisConfig = this.app.config.get<any>('redis.connections.main')
+      return new BullMqQueue(
+        { host: redisConfig.host, port: redisConfig.port, password: redisConfig.password, maxRetriesPerRequest: null },
+        logger,
+        'fluffycall',
+        `${redisConfig.keyPrefix || ''}fluffycall`
+      )
+    }
+    const { default: InProcessQueue } = await import('#core/queue/in_process_queue')
+    return new InProcessQueue(logger)
+  }
+
   /** Edge helpers that turn stored values into words and formatted numbers (app/core/formatting.ts). */
   async boot() {
     const { default: edge } = await import('edge.js')
@@ -70,8 +76,9 @@ export default class AppProvider {
     edge.global('phoneNumber', phoneNumber)
     edge.global('formatCount', formatCount)
     edge.global('formatDate', formatDate)
-    const { formatCents } = await import('#billing/amounts')
+    const { formatCents, formatEuros } = await import('#billing/amounts')
     edge.global('formatCents', formatCents)
+    edge.global('formatEuros', formatEuros)
     // billing answers the price lookup fraud's maximum price per minute and spend caps ask
     const { default: priceLookup } = await import('#core/price_lookup')
     const { default: DestinationPriceLookup } = await import('#billing/services/destination_price_lookup')
@@ -87,6 +94,8 @@ export default class AppProvider {
     const { registerPrivacyJobs } = await import('#privacy/jobs/schedule')
     await registerPrivacyJobs(queue)
     await this.#registerAlertJobs(queue)
+    const { registerBillingJobs } = await import('#billing/jobs/schedule')
+    await registerBillingJobs(queue)
     if (this.app.getEnvironment() === 'web' || this.app.getEnvironment() === 'test') {
       await queue.start()
     }

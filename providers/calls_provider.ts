@@ -1,9 +1,10 @@
 import type { ApplicationService } from '@adonisjs/core/types'
 import type B2bua from '#calls/b2bua/b2bua'
 import type WebPhoneDisconnects from '#calls/b2bua/web_phone_disconnects'
-import type { MediaEngine } from '#calls/media/types'
+import type { MediaEngine } from '#media'
 import { CallGateRegistry } from '#calls/gates/call_gate'
 import readiness from '#core/services/readiness'
+import lifecycle from '#core/services/lifecycle'
 import type { CallsConfig } from '#config/calls'
 
 /**
@@ -33,7 +34,7 @@ export default class CallsProvider {
     this.app.container.alias('calls.gates', CallGateRegistry)
 
     this.app.container.singleton('media.engine', async () => {
-      const { default: WeriftMediaEngine } = await import('#calls/media/werift_media_engine')
+      const { WeriftMediaEngine } = await import('#media')
       const { default: mediaConfig } = await import('#config/media')
       const engine = new WeriftMediaEngine(mediaConfig)
       this.#media = engine
@@ -124,11 +125,11 @@ export default class CallsProvider {
   /** A closed or dropped web phone socket ends its calls (not only after the media timeout). */
   async #watchWebPhones(b2bua: B2bua, config: CallsConfig) {
     const { default: WebPhoneDisconnectsClass } = await import('#calls/b2bua/web_phone_disconnects')
-    const { default: SystemClock } = await import('#calls/sip/clock/system_clock')
+    const { SystemClock } = await import('#sip')
     const stack = await this.app.container.make('sip.stack')
     const logger = await this.app.container.make('logger')
     const disconnects = new WebPhoneDisconnectsClass({
-      onConnectionClosed: (listener) => stack.layer.onConnectionClosed(listener),
+      onConnectionClosed: (listener) => stack.onConnectionClosed(listener),
       endCallsOn: (connectionId, how) => b2bua.endCallsOn(connectionId, how),
       graceSeconds: config.webPhoneReconnectGraceSeconds,
       clock: new SystemClock(),
@@ -154,9 +155,11 @@ export default class CallsProvider {
     if (!this.#b2bua) return Promise.resolve()
     this.#drained ??= (async () => {
       readiness.draining('calls')
-      await this.#b2bua!.drain()
+      // The stop line counts the calls running at the signal: they end now, by themselves or at the deadline.
+      lifecycle.callsEnded = this.#b2bua!.calls.length
+      lifecycle.callsEndedAtDeadline = await this.#b2bua!.drain()
       const stack = await this.app.container.make('sip.stack')
-      await stack.layer.webSocket?.close()
+      await stack.closeWebSockets()
     })()
     return this.#drained
   }

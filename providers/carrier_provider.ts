@@ -2,7 +2,7 @@ import type { ApplicationService } from '@adonisjs/core/types'
 import CarrierManager from '#calls/carriers/carrier_manager'
 import type { CarriersConfig } from '#calls/carriers/define_config'
 import CarrierHealthService from '#calls/services/carrier_health_service'
-import type { SipConfig } from '#calls/sip/sip_config'
+import type { SipConfig } from '#sip'
 import SubProcessorRegistry from '#core/services/sub_processor_registry'
 
 /**
@@ -37,11 +37,11 @@ export default class CarrierProvider {
 
     this.app.container.singleton(CarrierHealthService, async (resolver) => {
       const { default: CarrierDirectory } = await import('#calls/services/carrier_directory')
-      const { default: SystemClock } = await import('#calls/sip/clock/system_clock')
+      const { SystemClock } = await import('#sip')
       const config = this.app.config.get<SipConfig>('sip')
       return new CarrierHealthService({
         directory: new CarrierDirectory(await resolver.make(CarrierManager)),
-        signalling: async () => (await resolver.make('sip.stack')).carriers,
+        signalling: () => resolver.make('sip.carriers'),
         clock: new SystemClock(),
         logger: await resolver.make('logger'),
         syncIntervalMs: config.carrierHealth?.syncIntervalMs ?? 30_000,

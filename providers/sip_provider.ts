@@ -1,8 +1,6 @@
 import type { ApplicationService } from '@adonisjs/core/types'
-import type SipTransportLayer from '#calls/sip/transport/sip_transport_layer'
-import type SipStack from '#calls/sip/sip_stack'
-import type { SipTransportConfig } from '#calls/sip/transport/sip_transport_config'
-import type { SipConfig } from '#calls/sip/sip_config'
+import type { SipTransportLayer, SipStack, SipTransportConfig, SipConfig } from '#sip'
+import type SipCarrierSignalling from '#calls/carriers/sip_carrier_signalling'
 
 /**
  * Binds the SIP stack (transports, user agent core, registrar), starts it when the app is ready
@@ -15,9 +13,7 @@ export default class SipProvider {
 
   register() {
     this.app.container.singleton('sip.transport', async (resolver) => {
-      const { default: Layer } = await import('#calls/sip/transport/sip_transport_layer')
-      const { default: SystemClock } = await import('#calls/sip/clock/system_clock')
-      const { loadTlsCredentials } = await import('#calls/sip/transport/tls_credentials')
+      const { SipTransportLayer: Layer, SystemClock, loadTlsCredentials } = await import('#sip')
       const config = this.app.config.get<SipTransportConfig>('sip')
       if (!config) {
         throw new Error('config/sip.ts is missing: the SIP transport layer needs it')
@@ -37,10 +33,8 @@ export default class SipProvider {
     })
 
     this.app.container.singleton('sip.stack', async (resolver) => {
-      const { default: Stack } = await import('#calls/sip/sip_stack')
-      const { default: UserAgentCore } = await import('#calls/sip/ua/sip_user_agent_core')
-      const { default: SystemClock } = await import('#calls/sip/clock/system_clock')
-      const { default: RegistrarFactory } = await import('#calls/sip/registrar/registrar_factory')
+      const { SipStack: Stack, SipUserAgentCore: UserAgentCore, SystemClock } = await import('#sip')
+      const { default: RegistrarFactory } = await import('#calls/signalling/registrar_factory')
       const layer = await resolver.make('sip.transport')
       const logger = await resolver.make('logger')
       const config = this.app.config.get<SipConfig>('sip')
@@ -54,11 +48,25 @@ export default class SipProvider {
         inDialogMethods: ['INFO'],
         onHandlerError: (error) => logger.error({ err: error }, 'SIP request handler failed'),
       })
-      return new Stack(layer, core, await RegistrarFactory.create(), logger, {
-        clock,
+      return new Stack(layer, core, await RegistrarFactory.create(), logger)
+    })
+
+    // The carriers' OPTIONS and REGISTER (carrier health checks) go through the stack; they end
+    // (un-registering) before the stack closes.
+    this.app.container.singleton('sip.carriers', async (resolver) => {
+      const { default: SipCarrierSignalling } = await import('#calls/carriers/sip_carrier_signalling')
+      const { SystemClock } = await import('#sip')
+      const stack = await resolver.make('sip.stack')
+      const config = this.app.config.get<SipConfig>('sip')
+      const carriers = new SipCarrierSignalling({
+        core: stack.core,
+        clock: new SystemClock(),
+        resolve: (target) => stack.resolveTargets(target),
         registrationRetryBaseMs: config.carrierHealth?.registrationRetryBaseMs,
         registrationRetryMaxMs: config.carrierHealth?.registrationRetryMaxMs,
       })
+      stack.beforeClose(() => carriers.close())
+      return carriers
     })
   }
 
@@ -69,8 +77,9 @@ export default class SipProvider {
     const stack = await this.app.container.make('sip.stack')
     await stack.start()
     this.#stack = stack
-    if (stack.layer.webSocket) {
-      await this.#attachToHttpServer(stack.layer)
+    const layer = await this.app.container.make('sip.transport')
+    if (layer.webSocket) {
+      await this.#attachToHttpServer(layer)
     }
   }
 
@@ -93,5 +102,6 @@ declare module '@adonisjs/core/types' {
   export interface ContainerBindings {
     'sip.transport': SipTransportLayer
     'sip.stack': SipStack
+    'sip.carriers': SipCarrierSignalling
   }
 }

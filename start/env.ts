@@ -79,6 +79,16 @@ export default await Env.create(new URL('../', import.meta.url), {
   SIP_CARRIER_MESSAGES_PER_SECOND: Env.schema.number.optional(),
   WEBPHONE_RECONNECT_GRACE_SECONDS: Env.schema.number.optional(),
   NODE_ID: Env.schema.string.optional(),
+  /* Operations: the bearer token for /metrics (unset: off in production, loopback only elsewhere) */
+  METRICS_TOKEN: Env.schema.string.optional(),
+  /* Payments (config/payments.ts): the SEPA creditor, pre-notification, reminders, suspension */
+  SEPA_CREDITOR_NAME: Env.schema.string.optional(),
+  SEPA_CREDITOR_ID: Env.schema.string.optional(),
+  SEPA_CREDITOR_IBAN: Env.schema.string.optional(),
+  SEPA_CREDITOR_BIC: Env.schema.string.optional(),
+  SEPA_PRE_NOTIFICATION_DAYS: Env.schema.number.optional(),
+  PAYMENT_REMINDER_DAYS: Env.schema.string.optional(),
+  PAYMENT_SUSPEND_AFTER_DAYS: Env.schema.number.optional(),
   /* Tests only: a module under tests/fixtures/carriers/ that replaces config/carriers.ts */
   CARRIERS_CONFIG_FIXTURE: Env.schema.string.optional(),
 })

@@ -10,6 +10,7 @@ const ReleaseCallLease = () => import('#fraud/listeners/release_call_lease')
 const AnalyseCall = () => import('#fraud/listeners/analyse_call')
 const CountSpend = () => import('#fraud/listeners/count_spend')
 const RateCall = () => import('#billing/listeners/rate_call')
+const CallMetrics = () => import('#calls/metrics/call_metrics')
 
 // accounts: a changed password, a disabled user or a terminated company ends the web sessions
 emitter.on('user:password_changed', [EndWebSessions, 'passwordChanged'])
@@ -31,6 +32,11 @@ emitter.on('call:ended', [AnalyseCall, 'handle'])
 
 // calls → billing: every CDR is rated once when its call ends
 emitter.on('call:ended', [RateCall, 'handle'])
+
+// calls → metrics: attempts, answers, setup time and outcomes by cause per carrier (/metrics)
+emitter.on('call:attempted', [CallMetrics, 'attempted'])
+emitter.on('call:answered', [CallMetrics, 'answered'])
+emitter.on('call:ended', [CallMetrics, 'ended'])
 
 // billing → fraud: a rated call's cost joins the spend counters the gate's caps read
 emitter.on('billing:call_rated', [CountSpend, 'handle'])

@@ -37,6 +37,8 @@ export const PERMISSIONS = {
   'company.audit.view': 'company',
   'numbers.assign': 'company',
   'billing.view': 'company',
+  // The company's payment details: SEPA direct debit mandate or bank transfer
+  'billing.payment.manage': 'company',
 } as const satisfies Record<string, PermissionScope>
 
 export type PermissionName = keyof typeof PERMISSIONS
@@ -64,7 +66,8 @@ export const DEFAULT_ROLE_PERMISSIONS: Record<StaffRoleName | CompanyRoleName, P
     'company.audit.view',
     'billing.view',
     'numbers.assign',
+    'billing.payment.manage',
   ],
-  admin: ['calls.place', 'calls.history.view', 'calls.history.company', 'company.users.manage', 'company.audit.view', 'numbers.assign'],
+  admin: ['calls.place', 'calls.history.view', 'calls.history.company', 'company.users.manage', 'company.audit.view', 'numbers.assign', 'billing.payment.manage'],
   member: ['calls.place', 'calls.history.view'],
 }

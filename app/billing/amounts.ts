@@ -29,3 +29,8 @@ export function formatCents(micro: number, locale: string): string {
 export function centsForFile(micro: number): string {
   return formatCents(micro, 'en').replace(/,/g, '')
 }
+
+/** Whole cents as euros for pages: 41800 → "418,00" (de) / "418.00" (en), grouped. */
+export function formatEuros(cents: number, locale: string): string {
+  return new Intl.NumberFormat(locale, { minimumFractionDigits: 2, maximumFractionDigits: 2 }).format(cents / 100)
+}

@@ -3,6 +3,8 @@ import { middleware } from '#start/kernel'
 
 const PriceListsController = () => import('#billing/controllers/price_lists_controller')
 const PurchasePricesController = () => import('#billing/controllers/purchase_prices_controller')
+const InvoicesController = () => import('#billing/controllers/invoices_controller')
+const InvoiceRunsController = () => import('#billing/controllers/invoice_runs_controller')
 
 // Admin: price lists, company overrides, purchase prices and margins (billing.manage)
 router
@@ -20,10 +22,53 @@ router
     router.get('/purchase-prices', [PurchasePricesController, 'index']).as('purchase_prices.index')
     router.post('/purchase-prices', [PurchasePricesController, 'store']).as('purchase_prices.store')
     router.delete('/purchase-prices/:id', [PurchasePricesController, 'destroy']).as('purchase_prices.destroy')
+
+    router.get('/invoice-runs', [InvoiceRunsController, 'index']).as('invoice_runs.index')
+    router.post('/invoice-runs', [InvoiceRunsController, 'store']).as('invoice_runs.store')
+    router.get('/invoice-runs/:id', [InvoiceRunsController, 'show']).as('invoice_runs.show')
+    router.post('/invoices/:id/correction', [InvoiceRunsController, 'correct']).as('invoices.correct')
   })
   .where('id', router.matchers.number())
   .where('versionId', router.matchers.number())
   .where('rateId', router.matchers.number())
   .prefix('/admin/billing')
   .as('admin.billing')
+  .use([middleware.auth(), middleware.staff()])
+
+// Customer: the company's invoices (billing.view)
+router
+  .group(() => {
+    router.get('/invoices', [InvoicesController, 'index']).as('invoices')
+    router.get('/invoices/:id/:kind', [InvoicesController, 'download']).as('invoices.download')
+  })
+  .where('id', router.matchers.number())
+  .where('kind', /^(pdf|xml)$/)
+  .prefix('/app')
+  .as('customer')
+  .use([middleware.auth(), middleware.customer()])
+const PaymentDetailsController = () => import('#billing/payments/controllers/payment_details_controller')
+
+// Customer area: the company's payment details (owner and admins, billing.payment.manage)
+router
+  .group(() => {
+    router.get('/payment', [PaymentDetailsController, 'show']).as('payments.details')
+    router.put('/payment/mandate', [PaymentDetailsController, 'saveMandate']).as('payments.mandate')
+    router.put('/payment/transfer', [PaymentDetailsController, 'chooseTransfer']).as('payments.transfer')
+  })
+  .prefix('/app/billing')
+  .as('customer')
+  .use([middleware.auth(), middleware.customer()])
+
+const DebitsController = () => import('#billing/payments/controllers/debits_controller')
+
+// Admin: SEPA direct debit files (billing.manage)
+router
+  .group(() => {
+    router.get('/debits', [DebitsController, 'index']).as('debits.index')
+    router.post('/debits', [DebitsController, 'store']).as('debits.store')
+    router.get('/debits/:messageId', [DebitsController, 'download']).as('debits.download')
+  })
+  .where('messageId', { match: /^FC-DD-[0-9-]+$/ })
+  .prefix('/admin/billing/payments')
+  .as('admin.billing.payments')
   .use([middleware.auth(), middleware.staff()])

@@ -9,6 +9,9 @@
  *    up; they are for display only, sums are always taken over cost_micro.
  * 3. An invoice line (not in this slice) sums cost_micro and rounds half up to cents once.
  */
+
+import { e164Digits as readE164Digits } from '#core/e164'
+
 export const MICRO_PER_CENT = 10_000
 
 export type BillingIncrement = '60/60' | '60/1' | '1/1'
@@ -55,12 +58,9 @@ export function microToCents(micro: number): number {
   return sign * Math.floor((Math.abs(micro) + MICRO_PER_CENT / 2) / MICRO_PER_CENT)
 }
 
-/** "+49 30 123" or "004930123" → "4930123"; null when it is no international number. */
+/** "+49 30 123456" or "004930123456" → "4930123456"; null when it is no international number (#core/e164). */
 export function e164Digits(number: string | null | undefined): string | null {
-  if (!number) return null
-  const compact = number.replace(/[\s()./-]/g, '')
-  const digits = compact.startsWith('+') ? compact.slice(1) : compact.startsWith('00') ? compact.slice(2) : null
-  return digits && /^\d{1,15}$/.test(digits) ? digits : null
+  return readE164Digits(number)
 }
 
 /** The entry with the longest prefix of `digits` ("" matches everything), or null. */

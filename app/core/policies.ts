@@ -9,5 +9,6 @@ export const policies = {
   NumberPolicy: () => import('#calls/policies/number_policy'),
   FraudPolicy: () => import('#fraud/policies/fraud_policy'),
   BillingPolicy: () => import('#billing/policies/billing_policy'),
+  InvoicePolicy: () => import('#billing/policies/invoice_policy'),
   InformationRequestPolicy: () => import('#privacy/policies/information_request_policy'),
 }

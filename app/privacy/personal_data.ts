@@ -19,6 +19,18 @@ const declaration: PersonalDataDeclaration = {
       legalBasis: 'legitimate_interest',
       retention: `${INFORMATION_REQUEST_RETENTION_MONTHS} months after the request was answered (InformationRequestRetentionJob); open requests stay until answered`,
     },
+    {
+      table: 'dpa_acceptances',
+      subject: 'company_contact',
+      columns: {
+        accepted_by_name: 'name of the owner who accepted the DPA',
+        accepted_by_email: 'email address of that owner',
+        ip: 'IP address the acceptance came from',
+      },
+      purpose: 'proof of the data processing agreement (Art. 28(3), (9) GDPR) and its version',
+      legalBasis: 'legal_obligation',
+      retention: 'for the business relationship as proof of the agreement; deleted with the company (ON DELETE CASCADE) when its account ends (account end: issue 15, not built yet)',
+    },
   ],
 }
 

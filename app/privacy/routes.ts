@@ -3,6 +3,7 @@ import { middleware } from '#start/kernel'
 
 const TransparencyController = () => import('#privacy/controllers/transparency_controller')
 const InformationRequestController = () => import('#privacy/controllers/information_request_controller')
+const DpaController = () => import('#privacy/controllers/dpa_controller')
 const InformationRequestsController = () => import('#privacy/controllers/admin/information_requests_controller')
 
 // Public transparency pages: no login
@@ -33,3 +34,14 @@ router
   .prefix('/admin')
   .as('admin')
   .use([middleware.auth(), middleware.staff()])
+
+// Customer area: the data processing agreement (Art. 28 GDPR)
+router
+  .group(() => {
+    router.get('/dpa', [DpaController, 'show']).as('dpa')
+    router.post('/dpa/accept', [DpaController, 'accept']).as('dpa.accept')
+    router.get('/dpa/acceptances/:id/pdf', [DpaController, 'download']).as('dpa.download').where('id', router.matchers.number())
+  })
+  .prefix('/app')
+  .as('customer')
+  .use([middleware.auth(), middleware.customer()])

@@ -1,5 +1,7 @@
 import { DateTime } from 'luxon'
 import { BaseSeeder } from '@adonisjs/lucid/seeders'
+import app from '@adonisjs/core/services/app'
+import DpaService from '#privacy/dpa/dpa_service'
 import Company from '#accounts/models/company'
 import User from '#accounts/models/user'
 import Role from '#accounts/models/role'
@@ -58,10 +60,20 @@ export default class DemoSeeder extends BaseSeeder {
     }
     await this.#telephony(company)
     await this.#prices()
+    await this.#dpa(company)
     const width = Math.max(...DEMO_LOGINS.map((login) => login.email.length))
     console.info(`Demo logins (password ${DEMO_PASSWORD}):`)
     for (const login of DEMO_LOGINS) console.info(`  ${login.email.padEnd(width)}  ${login.note}`)
     console.info('Web phone: dial *43 for the echo test (answered by FluffyCall itself, no carrier needed).')
+  }
+
+  /** The owner has accepted the current DPA (recorded like an acceptance in the customer area). */
+  async #dpa(company: Company) {
+    const dpa = await app.container.make(DpaService)
+    if ((await dpa.status(company)).state === 'accepted') return
+    const owner = await User.findByOrFail('email', 'owner@demo.fluffycall.test')
+    const version = dpa.versions.current(DateTime.utc()).version
+    await dpa.accept(company, owner, { ip: null, locale: 'de', version })
   }
 
   /**

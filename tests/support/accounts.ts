@@ -3,6 +3,7 @@ import Company from '#accounts/models/company'
 import Role from '#accounts/models/role'
 import User from '#accounts/models/user'
 import type { CompanyRoleName, StaffRoleName } from '#accounts/permissions'
+import { acceptCurrentDpa } from '#tests/support/privacy'
 
 export const TEST_PASSWORD = 'Correct-Horse-42'
 let sequence = 0
@@ -12,10 +13,17 @@ let sequence = 0
  */
 const RUN = randomBytes(3).toString('hex')
 
-/** A company with the given status, built directly (sign-up itself is tested through HTTP). */
-export async function makeCompany(status: Company['status'] = 'active', overrides: Partial<Company> = {}) {
+/**
+ * A company with the given status, built directly (sign-up itself is tested through HTTP), with the
+ * current DPA accepted unless `dpaAccepted: false` (then its calls are refused until an owner accepts).
+ */
+export async function makeCompany(
+  status: Company['status'] = 'active',
+  overrides: Partial<Company> = {},
+  options: { dpaAccepted?: boolean } = {}
+) {
   sequence += 1
-  return Company.create({
+  const company = await Company.create({
     legalName: `Test ${sequence} GmbH`,
     legalForm: 'GmbH',
     country: 'DE',
@@ -31,6 +39,8 @@ export async function makeCompany(status: Company['status'] = 'active', override
     region: 'eu',
     ...overrides,
   })
+  if (options.dpaAccepted !== false) await acceptCurrentDpa(company)
+  return company
 }
 
 export async function makeUser(role: CompanyRoleName | StaffRoleName, company?: Company | null) {

@@ -66,7 +66,7 @@ export class Created {
 }
 
 /** A company with a unique name and VAT ID (leftovers of other runs never collide). */
-export async function uniqueCompany(created: Created, status: Company['status'] = 'active') {
+export async function uniqueCompany(created: Created, status: Company['status'] = 'active', options: { dpaAccepted?: boolean } = {}) {
   const tag = uniqueTag()
   const digits = String(parseInt(randomBytes(4).toString('hex'), 16) % 1_000_000_000).padStart(9, '0')
   return created.company(
@@ -74,7 +74,7 @@ export async function uniqueCompany(created: Created, status: Company['status'] 
       legalName: `Browser ${tag}`,
       vatId: `DE${digits}`,
       privacyContactEmail: `privacy-${tag}@example.test`,
-    })
+    }, options)
   )
 }
 

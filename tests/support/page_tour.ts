@@ -24,6 +24,7 @@ import { lastMailTo } from '#tests/support/mail'
 import { drainJobs } from '#tests/support/jobs'
 import { makePriceList } from '#tests/support/billing'
 import CarrierPurchasePrice from '#billing/models/carrier_purchase_price'
+import InvoiceRun from '#billing/models/invoice_run'
 
 export const LANGUAGES = ['de', 'en'] as const
 export type Language = (typeof LANGUAGES)[number]
@@ -35,6 +36,7 @@ export const RAW_MARKERS = ['translation missing', '@include', '@!', '@if', '@ea
 const NOT_PAGES = new Set([
   '/healthz',
   '/readyz',
+  '/metrics',
   '/locale/:locale',
   '/transparency/sub-processors.json',
   '/transparency/feed.atom',
@@ -44,6 +46,9 @@ const NOT_PAGES = new Set([
   '/signup/confirm/:token',
   '/admin/fraud/prefixes.csv',
   '/admin/billing/price-lists/:id/versions/:versionId/export',
+  '/app/dpa/acceptances/:id/pdf',
+  // The stored PDF or XML of an invoice, sent as a file
+  '/app/invoices/:id/:kind',
 ])
 
 /** Phones (iPhone 12-15 class) and a common laptop. */
@@ -75,6 +80,7 @@ export class PageTour {
   #requestIds: number[] = []
   #priceListIds: number[] = []
   #alertIds: number[] = []
+  #invoiceRunIds: number[] = []
   #purchasePriceIds: number[] = []
   #reviewCaseIds: number[] = []
   #prefix = ''
@@ -147,10 +153,10 @@ export class PageTour {
       { who: 'visitor', path: invitationLink.pathname, pattern: '/invitations/:token' },
       { who: 'staff_at_2fa', path: '/login/2fa' },
       ...['/app', '/app/team', '/app/audit', '/app/phone', '/app/phone/settings', '/app/devices', '/app/calls',
-        '/app/calls?scope=company', '/app/numbers', '/app/sub-processors', '/app/spend', '/account/security', '/account/2fa', '/']
+        '/app/calls?scope=company', '/app/numbers', '/app/sub-processors', '/app/dpa', '/app/invoices', '/app/billing/payment', '/app/spend', '/account/security', '/account/2fa', '/']
         .map((path) => ({ who: 'owner' as const, path })),
       { who: 'owner', path: '/app/devices', pattern: '/app/devices (new device)', open: (page) => this.#addDevice(page) },
-      ...['/app', '/app/phone', '/app/calls', '/app/devices', '/app/phone/settings', '/app/sub-processors', '/app/spend', '/account/security',
+      ...['/app', '/app/phone', '/app/calls', '/app/devices', '/app/phone/settings', '/app/sub-processors', '/app/dpa', '/app/spend', '/account/security',
         '/account/2fa', '/app/team'].map((path) => ({ who: 'member' as const, path })),
       { who: 'member', path: '/account/2fa', pattern: '/account/2fa (recovery codes)', open: (page) => this.#recoveryCodes(page) },
       ...['/admin', '/admin/companies', '/admin/companies?status=pending', `/admin/companies/${company.id}`,
@@ -160,7 +166,8 @@ export class PageTour {
         '/admin/carriers', '/admin/carriers/eu_alpha', '/admin/carriers/us_gamma', '/admin/carriers/local',
         '/admin/numbers', '/admin/numbers/import', '/admin/numbers/assign', '/admin/numbers/block', '/admin/routes/eu',
         `/admin/routes/eu/${routeId}/edit`, '/admin/privacy/requests', '/admin/billing/price-lists',
-        `/admin/billing/price-lists/${priceListId}`, '/admin/billing/purchase-prices', '/account/security', '/account/2fa']
+        `/admin/billing/price-lists/${priceListId}`, '/admin/billing/purchase-prices', '/admin/billing/invoice-runs',
+        `/admin/billing/invoice-runs/${this.#invoiceRunIds[0]}`, '/admin/billing/payments/debits', '/account/security', '/account/2fa']
         .map((path) => ({ who: 'staff' as const, path })),
     ]
     this.stops.find((stop) => stop.path === `/admin/companies/${company.id}`)!.pattern = '/admin/companies/:id'
@@ -171,6 +178,7 @@ export class PageTour {
     this.stops.find((stop) => stop.path.endsWith('/edit'))!.pattern = '/admin/routes/:region/:id/edit'
     this.stops.find((stop) => stop.path === `/admin/billing/price-lists/${priceListId}`)!.pattern = '/admin/billing/price-lists/:id'
     this.stops.find((stop) => stop.path === `/admin/alerts/${alertId}`)!.pattern = '/admin/alerts/:id'
+    this.stops.find((stop) => stop.path === `/admin/billing/invoice-runs/${this.#invoiceRunIds[0]}`)!.pattern = '/admin/billing/invoice-runs/:id'
   }
 
   async #data(company: Company, owner: User, member: User) {
@@ -214,6 +222,17 @@ export class PageTour {
     })
     const reviewCase = await FraudReviewCase.create({ companyId: company.id, status: 'open', signalId: signal.id, previousSuspension: 'none' })
     this.#reviewCaseIds.push(reviewCase.id)
+    // An invoice run with one result of each kind (no invoice is issued: those cannot be deleted)
+    const run = await InvoiceRun.create({
+      periodYear: 2026, periodMonth: 6, startedById: null, status: 'finished', issuedCount: 1, skippedCount: 1, failedCount: 1,
+      results: [
+        { companyId: company.id, company: company.displayName, outcome: 'issued', detail: 'RE-2026-000001' },
+        { companyId: company.id, company: company.displayName, outcome: 'skipped', detail: 'nothing_to_bill' },
+        { companyId: company.id, company: company.displayName, outcome: 'failed', detail: 'carrier database unreachable' },
+      ],
+      startedAt: DateTime.utc(), finishedAt: DateTime.utc(),
+    })
+    this.#invoiceRunIds.push(run.id)
     const request = await InformationRequest.create({
       requesterName: `Tour ${tag}`, requesterEmail: `tour-${tag}@example.test`, organisation: 'Beispiel AG', topic: 'sub_processors',
       message: 'Bitte senden Sie uns die Liste der Unterauftragsverarbeiter mit allen Standorten und den Standardvertragsklauseln.',
@@ -356,6 +375,7 @@ export class PageTour {
     await db.from('carrier_purchase_prices').whereIn('id', this.#purchasePriceIds).delete()
     await db.from('fraud_review_cases').whereIn('id', this.#reviewCaseIds).delete()
     await db.from('fraud_signals').where('alert_key', 'like', 'fraud:wangiri:company:%').whereIn('user_id', [...this.created.userIds]).delete()
+    await db.from('invoice_runs').whereIn('id', this.#invoiceRunIds).delete()
     await this.created.cleanup()
     this.#restoreCarriers?.()
   }

@@ -2,6 +2,7 @@ import { DateTime } from 'luxon'
 import db from '@adonisjs/lucid/services/db'
 import type { Job } from '#core/queue/types'
 import { sqlTime } from '#core/sql_time'
+import { retentionDeleted } from '#core/metrics/job_metrics'
 import { AUDIT_IP_FULL_DAYS, AUDIT_RETENTION_MONTHS } from '#accounts/personal_data'
 
 /** Shortens an IP to its network: IPv4 /24, IPv6 /48. */
@@ -26,10 +27,11 @@ export default class AuditRetentionJob implements Job<{}> {
 
   async handle() {
     const now = DateTime.utc()
-    await db
+    const deleted = await db
       .from('audit_entries')
       .where('created_at', '<', sqlTime(now.minus({ months: AUDIT_RETENTION_MONTHS })))
       .delete()
+    retentionDeleted('audit_entries', Number(deleted) || 0)
 
     const due = await db
       .from('audit_entries')

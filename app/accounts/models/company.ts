@@ -27,6 +27,10 @@ export default class Company extends BaseModel {
   @column()
   declare registerEntry: string | null
 
+  /** BT-10 Buyer reference on invoices, e.g. a public buyer's Leitweg-ID (billing, 0610). */
+  @column()
+  declare buyerReference: string | null
+
   @column()
   declare country: string
 

@@ -2,6 +2,7 @@ import User from '#accounts/models/user'
 import Company from '#accounts/models/company'
 import AuditLog from '#accounts/services/audit_log'
 import LoginThrottle from '#accounts/services/login_throttle'
+import { loginMetrics } from '#accounts/metrics/login_metrics'
 
 /**
  * 5 failures per account (from any IP) or 20 per IP (for any accounts) in 15 minutes lock that
@@ -30,6 +31,7 @@ export default class LoginService {
   async attempt(email: string, password: string, ip: string, knownDevice = false): Promise<LoginResult> {
     const lock = await passwordThrottle.lockFor(email, ip, knownDevice)
     if (lock) {
+      loginMetrics.locked('password', lock.by)
       const known = await User.findBy('email', email)
       await AuditLog.record({
         action: 'auth.login.locked',
@@ -60,6 +62,7 @@ export default class LoginService {
     }
 
     await passwordThrottle.failed(email, ip)
+    loginMetrics.failed('password')
     const known = await User.findBy('email', email)
     await AuditLog.record({
       action: 'auth.login.failed',
@@ -75,6 +78,7 @@ export default class LoginService {
   async attemptSecondFactor(user: User, verify: () => Promise<boolean>, ip: string, knownDevice = false): Promise<LoginResult> {
     const lock = await secondFactorThrottle.lockFor(user.email, ip, knownDevice)
     if (lock) {
+      loginMetrics.locked('2fa', lock.by)
       await AuditLog.record({
         action: 'auth.2fa.locked',
         actor: user,
@@ -89,6 +93,7 @@ export default class LoginService {
       return { kind: 'ok', user }
     }
     await secondFactorThrottle.failed(user.email, ip)
+    loginMetrics.failed('2fa')
     return { kind: 'invalid' }
   }
 

@@ -1,28 +1,35 @@
 import { getHeapStatistics } from 'node:v8'
-import NameAddress from '#calls/sip/message/name_address'
-import SipUri from '#calls/sip/message/sip_uri'
-import type SipStack from '#calls/sip/sip_stack'
-import type IncomingInvite from '#calls/sip/ua/incoming_invite'
-import type { SipTransportProtocol } from '#calls/sip/transaction/transaction_transport'
-import { destinationOf, type Binding } from '#calls/sip/registrar/binding'
-import type { SipCredential } from '#calls/sip/registrar/sip_credential'
+import {
+  NameAddress,
+  SipUri,
+  type SipStack,
+  type IncomingInvite,
+  type SipTransportProtocol,
+  destinationOf,
+  type Binding,
+  type SipCredential,
+  type SipDialog,
+  snapshotOf,
+  SystemClock,
+  type SipClock,
+} from '#sip'
 import Company from '#accounts/models/company'
 import User from '#accounts/models/user'
 import type CarrierManager from '#calls/carriers/carrier_manager'
 import type RoutingService from '#calls/services/routing_service'
 import type { CallGateRegistry, DurationCause } from '#calls/gates/call_gate'
-import { MediaCapacityError, type MediaEngine, type MediaLeg } from '#calls/media/types'
+import { MediaCapacityError, type MediaEngine, type MediaLeg, sdpFacts } from '#media'
 import type NumberService from '#calls/services/number_service'
 import type { NumberOwner } from '#calls/services/number_service'
 import CallRecord from '#calls/models/call_record'
-import ActiveCallLeg from '#calls/models/active_call_leg'
+import { DatabaseActiveCallLegs, type ActiveCallLegStore } from '#calls/b2bua/active_call_legs'
 import type CdrService from '#calls/b2bua/cdr_service'
 import CallSession, { type CallSessionServices, type CallTarget } from '#calls/b2bua/call_session'
 import { carrierInvite, sdp, sdpOf, type CallingParty } from '#calls/b2bua/carrier_request'
-import { sdpFacts } from '#calls/b2bua/sdp_facts'
 import type { CallsConfig } from '#config/calls'
 import type { RefusalReason } from '#calls/routing/route_resolver'
 import { emergencyNumberOf } from '#calls/routing/dialled_number'
+import { toE164 } from '#core/e164'
 import CarrierSources from '#calls/b2bua/carrier_sources'
 
 export interface B2buaLogger {
@@ -41,6 +48,10 @@ export interface B2buaDependencies {
   cdr: CdrService
   config: CallsConfig
   logger: B2buaLogger
+  /** Where answered carrier dialogs are kept for crash recovery; the database by default. */
+  legs?: ActiveCallLegStore
+  /** The calls' timers (ring limits, trying, maximum duration); the system clock by default. */
+  clock?: SipClock
   /** Carriers the OPTIONS health check reports down; they are tried after the others. */
   isCarrierDown?: (name: string) => boolean
 }
@@ -74,6 +85,7 @@ const WEBSOCKET: ReadonlySet<SipTransportProtocol> = new Set(['ws', 'wss'])
  */
 export default class B2bua {
   readonly #deps: B2buaDependencies
+  readonly #legs: ActiveCallLegStore
   readonly #calls = new Map<string, LiveCall>()
   readonly #services: CallSessionServices
   #ringTimeoutSeconds: number
@@ -90,24 +102,24 @@ export default class B2bua {
 
   constructor(deps: B2buaDependencies) {
     this.#deps = deps
+    this.#legs = deps.legs ?? new DatabaseActiveCallLegs()
     this.#ringTimeoutSeconds = deps.config.ringTimeoutSeconds
     this.#services = {
       core: deps.stack.core,
       media: deps.media,
+      clock: deps.clock ?? new SystemClock(),
       cdr: deps.cdr,
       tryingTimeoutMs: deps.config.tryingTimeoutMs,
       mediaTimeoutSeconds: 30,
       log: (level, message, details = {}) => deps.logger[level](details, message),
       persist: (record, dialog) => this.#persist(record, dialog),
-      forget: async (record) => {
-        await ActiveCallLeg.query().where('call_record_id', record.id).delete()
-      },
+      forget: (record) => this.#legs.forget(record.id),
       ended: (session) => this.#calls.delete(session.record.uuid),
       outOfCapacity: (resource) => this.#countCapacity(resource),
       retryAfterSeconds: deps.config.retryAfterSeconds,
       outboundRingLimitMs: deps.config.outboundRingLimitSeconds * 1000,
     }
-    this.#sources = new CarrierSources(deps.carriers, (entries) => deps.stack.layer.setTrustedSources(entries))
+    this.#sources = new CarrierSources(deps.carriers, (entries) => deps.stack.setTrustedSources(entries))
   }
 
   /** Outbound calls ring this long at most (config outboundRingLimitSeconds; tests shorten it). */
@@ -175,9 +187,9 @@ export default class B2bua {
 
   /**
    * Shutdown: new INVITEs get 503 with Retry-After; running calls may finish until the deadline,
-   * then both legs get BYE and their CDRs are closed.
+   * then both legs get BYE and their CDRs are closed. Resolves with the number ended at the deadline.
    */
-  async drain(seconds = this.#deps.config.drainSeconds) {
+  async drain(seconds = this.#deps.config.drainSeconds): Promise<number> {
     this.#draining = true
     const deadline = Date.now() + seconds * 1000
     while (this.#calls.size > 0 && Date.now() < deadline) {
@@ -189,9 +201,10 @@ export default class B2bua {
     // The BYEs and CANCELs just sent get a short while for their answers; a peer that is gone
     // must not hold the shutdown for the 32 s of the transaction timers.
     const grace = Date.now() + this.#deps.config.shutdownGraceMs
-    while (this.#deps.stack.core.transactionCount > 0 && Date.now() < grace) {
+    while (this.#deps.stack.transactionCount > 0 && Date.now() < grace) {
       await new Promise((resolve) => setTimeout(resolve, 50))
     }
+    return remaining.length
   }
 
   /**
@@ -208,21 +221,10 @@ export default class B2bua {
    * another node that has gone silent (node_lost) by the call sweeper.
    */
   async endCallsOfNode(nodeId: string, cause: 'crash_recovery' | 'node_lost') {
-    const legs = await ActiveCallLeg.query().where('node_id', nodeId)
+    const legs = await this.#legs.ofNode(nodeId)
     for (const leg of legs) {
       try {
-        const routes: string[] = JSON.parse(leg.routeSet)
-        this.#deps.stack.core.request({
-          method: 'BYE',
-          uri: SipUri.parse(leg.remoteTarget),
-          from: NameAddress.parse(leg.localUri),
-          fromTag: leg.localTag,
-          to: NameAddress.parse(leg.remoteUri).withTag(leg.remoteTag),
-          callId: leg.callId,
-          cseq: leg.localSeq + 1,
-          destination: { protocol: leg.protocol as SipTransportProtocol, host: leg.host, port: leg.port },
-          headers: routes.map((route) => ['Route', route] as [string, string]),
-        })
+        this.#deps.stack.endDialog(leg.snapshot())
       } catch (error) {
         this.#deps.logger.warn({ err: error }, 'could not send the recovery BYE')
       }
@@ -230,7 +232,7 @@ export default class B2bua {
       if (record) {
         await this.#deps.cdr.end(record, { cause, sipStatus: null, hungUpBy: 'system' })
       }
-      await leg.delete()
+      await leg.remove()
     }
     // Attempts that never got answered before the crash: closed as failed.
     const open = await CallRecord.query().whereNull('ended_at').where('node_id', nodeId)
@@ -248,12 +250,18 @@ export default class B2bua {
   #receive(invite: IncomingInvite) {
     // A draining node still takes 110/112: the caller may have no other way to reach help.
     const uri = invite.request.uri
-    const emergency = uri instanceof SipUri && emergencyNumberOf(decodeURIComponent(uri.user ?? '')) !== null
+    const dialled = uri instanceof SipUri ? uri.userText() : ''
+    if (dialled === null) {
+      // The escapes of the user part are no UTF-8 (RFC 3261 19.1.2): not a number anyone can call.
+      invite.reject(400, { reason: 'Bad Request-URI user part' })
+      return
+    }
+    const emergency = emergencyNumberOf(dialled) !== null
     if (this.#draining && !emergency) {
       this.#reject(invite, 503, 'Shutting down')
       return
     }
-    const attempt: CallAttemptState = {}
+    const attempt: CallAttemptState = { dialled }
     this.#classify(invite, attempt).catch((error) => this.#failed(invite, attempt, error))
   }
 
@@ -310,10 +318,10 @@ export default class B2bua {
     const authorised = request.headers.has('authorization') || request.headers.has('proxy-authorization')
     if (!authorised && !WEBSOCKET.has(source.protocol)) {
       const carrier = await this.#carrierAt(source.host)
-      const number = carrier ? await this.#ourNumber(request.uri) : null
+      const number = carrier ? await this.#ourNumber(attempt.dialled) : null
       if (carrier && number) return this.#inbound(invite, carrier, number, offer, attempt)
     }
-    const outcome = await this.#deps.stack.registrar.authenticator.authenticate(request, source)
+    const outcome = await this.#deps.stack.authenticate(request, source)
     if (outcome.kind === 'challenge') {
       invite.reject(401, {
         headers: outcome.challenges.map((challenge) => ['WWW-Authenticate', challenge.toString()]),
@@ -332,8 +340,7 @@ export default class B2bua {
       invite.reject(403)
       return
     }
-    const uri = invite.request.uri
-    const dialled = decodeURIComponent(uri instanceof SipUri ? (uri.user ?? '') : '')
+    const dialled = attempt.dialled
     const facts = sdpFacts(offer)
     if (facts.problem) {
       invite.reject(488, { reason: facts.problem })
@@ -426,7 +433,7 @@ export default class B2bua {
             return this.#deps.media.createRtpLeg({ latching: false, srtp: profile.srtp === 'sdes' })
           },
           inviteOptions: (offer) => {
-            const ourHost = this.#deps.stack.layer.localAddress(profile.transport)?.host ?? '127.0.0.1'
+            const ourHost = this.#deps.stack.localHost(profile.transport) ?? '127.0.0.1'
             const parts = carrierInvite(profile, { host, port: profile.port }, destination, party, sdp(offer), ourHost)
             return {
               uri: parts.uri,
@@ -495,6 +502,8 @@ export default class B2bua {
       invite.reject(status, { reason })
       await this.#deps.cdr.end(record, { cause, sipStatus: status, hungUpBy: 'system' })
     }
+    const gate = await this.#deps.gates.checkInbound({ company, number: number.number, callUuid: record.uuid })
+    if (!gate.allow) return refuse(gate.status ?? 403, gate.phrase ?? gate.reason, 'rejected')
     const facts = sdpFacts(offer)
     if (facts.problem) return refuse(488, facts.problem, 'failed')
     // Only when every user the number rings refuses anonymous calls; otherwise the others ring.
@@ -505,7 +514,7 @@ export default class B2bua {
 
     const targets: CallTarget[] = []
     for (const user of willing) {
-      for (const binding of await this.#deps.stack.registrar.registrar.lookupUser(user.id)) {
+      for (const binding of await this.#deps.stack.bindingsOfUser(user.id)) {
         targets.push(this.#bindingTarget(binding, callerNumber))
       }
     }
@@ -524,7 +533,7 @@ export default class B2bua {
       createLeg: () =>
         webrtc ? this.#deps.media.createWebRtcLeg() : this.#deps.media.createRtpLeg({ latching: true }),
       inviteOptions: (offer) => {
-        const ourHost = this.#deps.stack.layer.localAddress(destination.protocol)?.host ?? 'fluffycall.invalid'
+        const ourHost = this.#deps.stack.localHost(destination.protocol) ?? 'fluffycall.invalid'
         const from = callerNumber
           ? new NameAddress(new SipUri({ user: callerNumber, host: ourHost }))
           : new NameAddress(new SipUri({ user: 'anonymous', host: 'anonymous.invalid' }), 'Anonymous')
@@ -586,24 +595,9 @@ export default class B2bua {
       })
   }
 
-  async #persist(record: CallRecord, dialog: import('#calls/sip/dialog/sip_dialog').default) {
-    const target = dialog.routeSet[0]?.uri instanceof SipUri ? dialog.routeSet[0].uri : dialog.remoteTarget
-    const protocol = (target.transport?.toLowerCase() ?? 'udp') as SipTransportProtocol
-    await ActiveCallLeg.create({
-      callRecordId: record.id,
-      nodeId: this.#deps.config.nodeId,
-      callId: dialog.callId,
-      localTag: dialog.localTag,
-      remoteTag: dialog.remoteTag,
-      localUri: dialog.localUri.toString(),
-      remoteUri: dialog.remoteUri.toString(),
-      remoteTarget: dialog.remoteTarget.toString(),
-      routeSet: JSON.stringify(dialog.routeSet.map((route) => route.toString())),
-      localSeq: dialog.localSequence ?? 1,
-      protocol: protocol === 'tls' || protocol === 'tcp' ? protocol : 'udp',
-      host: target.host,
-      port: target.port ?? (protocol === 'tls' ? 5061 : 5060),
-    })
+  /** The carrier leg's dialog, stored so that crash recovery can end it (`SipStack.endDialog`). */
+  async #persist(record: CallRecord, dialog: SipDialog) {
+    await this.#legs.keep(record.id, this.#deps.config.nodeId, snapshotOf(dialog))
   }
 
   /** Is this source address one of our carriers (its hosts, or the sources its profile declares)? */
@@ -611,21 +605,21 @@ export default class B2bua {
     return this.#sources.carrierAt(address)
   }
 
-  async #ourNumber(uri: unknown): Promise<NumberOwner | null> {
-    if (!(uri instanceof SipUri) || !uri.user) return null
-    const number = this.#e164(decodeURIComponent(uri.user))
+  async #ourNumber(dialled: string): Promise<NumberOwner | null> {
+    const number = this.#e164(dialled)
     return number ? this.#deps.numbers.findByNumber(number) : null
   }
 
-  /** "+4930…", "4930…" and "004930…" as "+4930…"; null for anything else. */
+  /** "+4930…", "4930…" and "004930…" as "+4930…" (carriers signal all three); null for anything else. */
   #e164(user: string): string | null {
-    const digits = user.replace(/^\+|^00/, '').replace(/[\s\-().]/g, '')
-    return /^[1-9]\d{5,14}$/.test(digits) ? `+${digits}` : null
+    return toE164(user, { bareIsInternational: true })
   }
 }
 
 /** What one INVITE has produced so far, so that a failure can still close its CDR. */
 interface CallAttemptState {
+  /** The Request-URI's user part, its escapes decoded ('' for none). */
+  dialled: string
   record?: CallRecord
 }
 

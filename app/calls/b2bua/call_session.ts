@@ -1,11 +1,15 @@
-import type SipResponse from '#calls/sip/message/sip_response'
-import type SipDialog from '#calls/sip/dialog/sip_dialog'
-import { DialogEndReason } from '#calls/sip/dialog/dialog_state'
-import type IncomingInvite from '#calls/sip/ua/incoming_invite'
-import type IncomingRequest from '#calls/sip/ua/incoming_request'
-import type OutgoingInvite from '#calls/sip/ua/outgoing_invite'
-import type { InviteOptions } from '#calls/sip/ua/sip_user_agent_core'
-import type SipUserAgentCore from '#calls/sip/ua/sip_user_agent_core'
+import {
+  type SipResponse,
+  type SipDialog,
+  DialogEndReason,
+  type IncomingInvite,
+  type IncomingRequest,
+  type OutgoingInvite,
+  type InviteOptions,
+  type SipUserAgentCore,
+  type SipClock,
+  type TimerHandle,
+} from '#sip'
 import {
   MediaCapacityError,
   MediaNegotiationError,
@@ -14,14 +18,15 @@ import {
   type MediaDirection,
   type MediaEngine,
   type MediaLeg,
-} from '#calls/media/types'
+  isHold,
+  sdpFacts,
+} from '#media'
 import { decideFailover, type AttemptOutcome } from '#calls/routing/failover_policy'
 import type { DurationCause } from '#calls/gates/call_gate'
 import type CallRecord from '#calls/models/call_record'
 import type { DisconnectCause, HungUpBy } from '#calls/models/call_record'
 import type CdrService from '#calls/b2bua/cdr_service'
 import { sdp, sdpOf } from '#calls/b2bua/carrier_request'
-import { isHold, sdpFacts } from '#calls/b2bua/sdp_facts'
 
 /** One place a call can go: a carrier (outbound) or a registered browser or phone (inbound). */
 export interface CallTarget {
@@ -37,15 +42,32 @@ export interface CallTarget {
   inviteOptions(offer: string): InviteOptions
 }
 
+/** Where a session writes its CDR: the answer and the end (CdrService; a list in unit tests). */
+export type CdrWriter = Pick<CdrService, 'answered' | 'end'>
+
+/**
+ * The phases of a call, in order; a call only ever moves forward. `ringing` once a target rings
+ * (180/183), `answered` once A got its 200, `ended` from the first step of ending on.
+ */
+export enum CallPhase {
+  Setup = 'setup',
+  Ringing = 'ringing',
+  Answered = 'answered',
+  Ended = 'ended',
+}
+
 export interface CallSessionServices {
   core: SipUserAgentCore
   media: MediaEngine
-  cdr: CdrService
+  /** The session's timers (trying, ring limits, maximum duration) run on it; FakeClock in tests. */
+  clock: SipClock
+  cdr: CdrWriter
   log: (level: 'info' | 'warn' | 'error', message: string, details?: Record<string, unknown>) => void
   tryingTimeoutMs: number
   mediaTimeoutSeconds: number
-  /** The carrier dialog was confirmed / is over: persisted for crash recovery. */
+  /** The carrier dialog was confirmed: kept (active call legs) so crash recovery can end it. */
   persist(record: CallRecord, dialog: SipDialog): Promise<void>
+  /** The call is over: its kept carrier dialog goes. */
   forget(record: CallRecord): Promise<void>
   /** The session ended: drop it from the live calls. */
   ended(session: CallSession): void
@@ -74,21 +96,24 @@ class Attempt {
   done = false
   result!: Promise<AttemptResult>
   #settle!: (result: AttemptResult) => void
-  #tryingTimer: NodeJS.Timeout | undefined
+  #tryingTimer: TimerHandle | undefined
 
-  constructor(readonly target: CallTarget) {
+  constructor(
+    readonly target: CallTarget,
+    private readonly clock: SipClock
+  ) {
     this.result = new Promise((resolve) => (this.#settle = resolve))
   }
 
   settle(result: AttemptResult) {
     if (this.done) return
     this.done = true
-    clearTimeout(this.#tryingTimer)
+    if (this.#tryingTimer) this.clock.clearTimeout(this.#tryingTimer)
     this.#settle(result)
   }
 
   armTryingTimer(ms: number) {
-    this.#tryingTimer = setTimeout(() => {
+    this.#tryingTimer = this.clock.setTimeout(() => {
       if (this.provisional || this.done) return
       // Silence: give up on this target; a late answer is ACKed and ended with BYE by cancel().
       this.outgoing.cancel()
@@ -97,7 +122,7 @@ class Attempt {
   }
 
   cancel() {
-    clearTimeout(this.#tryingTimer)
+    if (this.#tryingTimer) this.clock.clearTimeout(this.#tryingTimer)
     if (!this.done) this.outgoing.cancel()
   }
 }
@@ -150,13 +175,13 @@ export default class CallSession {
   #heldByB = false
   /** B's codec differs from what A was answered with until A accepts our re-offer: relay nothing. */
   #codecPending = false
-  #ending = false
+  #phase = CallPhase.Setup
   #queue: Promise<unknown> = Promise.resolve()
-  #ringTimer: NodeJS.Timeout | undefined
+  #ringTimer: TimerHandle | undefined
   /** A gate's maximum duration (fraud): counted from the answer, then the call is ended. */
   #maxDurationMs: number | undefined
   #durationCause: DurationCause = 'max_duration'
-  #durationTimer: NodeJS.Timeout | undefined
+  #durationTimer: TimerHandle | undefined
   /** A B leg could not get media ports: no other target will fare better. */
   #outOfCapacity = false
   #echo: { close(): void } | undefined
@@ -184,7 +209,25 @@ export default class CallSession {
   }
 
   get ended() {
-    return this.#ending
+    return this.#phase === CallPhase.Ended
+  }
+
+  get phase(): CallPhase {
+    return this.#phase
+  }
+
+  /** Moves the call forward; never back (a late 180 after the answer changes nothing). */
+  #enter(phase: CallPhase) {
+    const order = Object.values(CallPhase)
+    if (order.indexOf(phase) > order.indexOf(this.#phase)) this.#phase = phase
+  }
+
+  #setTimer(callback: () => void, ms: number): TimerHandle {
+    return this.#services.clock.setTimeout(callback, ms)
+  }
+
+  #clearTimer(handle: TimerHandle | undefined) {
+    if (handle) this.#services.clock.clearTimeout(handle)
   }
 
   /** The media counters, for the live calls page and tests. */
@@ -200,7 +243,7 @@ export default class CallSession {
 
   #armDurationLimit() {
     if (this.#maxDurationMs === undefined) return
-    this.#durationTimer = setTimeout(() => void this.#end(this.#durationCause, 'system', null), this.#maxDurationMs)
+    this.#durationTimer = this.#setTimer(() => void this.#end(this.#durationCause, 'system', null), this.#maxDurationMs)
   }
 
   /** Outbound: try the targets one after another until one answers or a final answer comes. */
@@ -208,17 +251,17 @@ export default class CallSession {
     let last: AttemptOutcome = { kind: 'response', status: 503 }
     // Ringing is bounded: a carrier that rings and vanishes (with a caller that vanished too)
     // must not keep the call, its CDR and its ports open for good.
-    this.#ringTimer = setTimeout(() => void this.#outboundRingLimit(), this.#services.outboundRingLimitMs)
+    this.#ringTimer = this.#setTimer(() => void this.#outboundRingLimit(), this.#services.outboundRingLimitMs)
     for (const target of targets) {
-      if (this.#ending) return
+      if (this.ended) return
       const attempt = await this.#start(target)
       if (!attempt) return
       const result = await attempt.result
       if (result.kind === 'accepted') {
-        clearTimeout(this.#ringTimer)
+        this.#clearTimer(this.#ringTimer)
         return this.#accepted(attempt, result.dialog, result.response)
       }
-      if (result.kind === 'canceled' || this.#ending) return
+      if (result.kind === 'canceled' || this.ended) return
       this.#attempts.delete(attempt)
       await attempt.leg?.close()
       if (this.#outOfCapacity) return this.#fail(503, 'no_capacity')
@@ -231,35 +274,35 @@ export default class CallSession {
       })
       if (decision === 'final') break
     }
-    clearTimeout(this.#ringTimer)
+    this.#clearTimer(this.#ringTimer)
     const status = last.kind === 'response' ? last.status : 503
     await this.#fail(status === 408 || status === 503 || last.kind !== 'response' ? 503 : status)
   }
 
   /** Inbound: ring every target at once; the first answer wins; a timeout gives 480. */
   async connectParallel(targets: CallTarget[], ringTimeoutMs: number) {
-    this.#ringTimer = setTimeout(() => void this.#ringTimeout(), ringTimeoutMs)
+    this.#ringTimer = this.#setTimer(() => void this.#ringTimeout(), ringTimeoutMs)
     const attempts = (await Promise.all(targets.map((target) => this.#start(target)))).filter(
       (attempt): attempt is Attempt => attempt !== undefined
     )
     if (!attempts.length) {
-      clearTimeout(this.#ringTimer)
-      if (!this.#ending) await this.#fail(480, 'missed')
+      this.#clearTimer(this.#ringTimer)
+      if (!this.ended) await this.#fail(480, 'missed')
       return
     }
-    if (!this.#ending) this.#invite.progress(180)
+    if (!this.ended) this.#invite.progress(180)
     const statuses: number[] = []
     await Promise.all(
       attempts.map(async (attempt) => {
         const result = await attempt.result
         if (result.kind === 'accepted') {
-          if (this.#winner || this.#ending) {
+          if (this.#winner || this.ended) {
             // A second answer after the first: RFC 3261 13.2.2.4 would be ours to end.
             result.dialog.bye()
             await attempt.leg.close()
             return
           }
-          clearTimeout(this.#ringTimer)
+          this.#clearTimer(this.#ringTimer)
           for (const other of this.#attempts) if (other !== attempt) other.cancel()
           await this.#accepted(attempt, result.dialog, result.response)
           return
@@ -269,9 +312,9 @@ export default class CallSession {
         if (result.kind === 'failed' && result.outcome.kind === 'response') statuses.push(result.outcome.status)
       })
     )
-    clearTimeout(this.#ringTimer)
-    if (!this.#winner && !this.#ending && this.#outOfCapacity && !statuses.length) return this.#fail(503, 'no_capacity')
-    if (!this.#winner && !this.#ending) {
+    this.#clearTimer(this.#ringTimer)
+    if (!this.#winner && !this.ended && this.#outOfCapacity && !statuses.length) return this.#fail(503, 'no_capacity')
+    if (!this.#winner && !this.ended) {
       const status = statuses.includes(486) ? 486 : statuses.includes(603) ? 603 : 480
       await this.#fail(status, status === 480 ? 'missed' : undefined)
     }
@@ -284,6 +327,7 @@ export default class CallSession {
     if (!dialog) return this.#end('cancelled', 'caller', 487)
     this.#aDialog = dialog
     this.answeredAt = new Date()
+    this.#enter(CallPhase.Answered)
     await this.#services.cdr.answered(this.record)
     this.#watchDialog(dialog, 'a')
     await this.#aLeg.ready()
@@ -317,14 +361,14 @@ export default class CallSession {
   }
 
   async #start(target: CallTarget): Promise<Attempt | undefined> {
-    const attempt = new Attempt(target)
+    const attempt = new Attempt(target, this.#services.clock)
     try {
       attempt.leg = await target.createLeg()
       const codecs = this.#aCodecs.filter((codec) => !target.codecs || target.codecs.includes(codec))
       if (!codecs.length) throw new Error(`no common codec with ${target.label}`)
       const offer = await attempt.leg.createOffer({ codecs })
       attempt.offeredCodecs = codecs
-      if (this.#ending) {
+      if (this.ended) {
         await attempt.leg.close()
         return undefined
       }
@@ -362,8 +406,9 @@ export default class CallSession {
 
   #progress(attempt: Attempt, response: SipResponse, dialog: SipDialog | undefined) {
     attempt.provisional = true
-    if (response.status < 180 || this.#ending || this.#winner) return
+    if (response.status < 180 || this.ended || this.#winner) return
     attempt.ringing = true
+    this.#enter(CallPhase.Ringing)
     const early = sdpOf({ body: response.body, contentType: response.contentType ?? 'application/sdp' })
     if (early && response.body.length > 0) {
       attempt.earlyDialog = dialog
@@ -379,7 +424,7 @@ export default class CallSession {
    * until its 200 lets us re-offer A (never a transcoder).
    */
   async #earlyMedia(attempt: Attempt, answer: string) {
-    if (this.#ending || this.#winner || attempt.earlySdp === answer) return
+    if (this.ended || this.#winner || attempt.earlySdp === answer) return
     const negotiated = await this.#applyAnswer(attempt, answer)
     await this.#answerA(negotiated.audio.codec, 'early')
     this.#codecPending = this.#aCodec !== negotiated.audio.codec
@@ -401,7 +446,7 @@ export default class CallSession {
     this.#winner = attempt
     this.#bDialog = dialog
     await this.#serialised(async () => {
-      if (this.#ending) {
+      if (this.ended) {
         dialog.bye()
         return
       }
@@ -425,6 +470,7 @@ export default class CallSession {
       this.#codecPending = this.#aCodec !== codec
       this.#connectMedia(attempt)
       this.answeredAt = new Date()
+      this.#enter(CallPhase.Answered)
       this.#armDurationLimit()
       this.#watchDialog(aDialog, 'a')
       this.#watchDialog(dialog, 'b')
@@ -492,7 +538,7 @@ export default class CallSession {
     dialog.delegate = {
       onReinvite: (incoming) => void this.#serialised(() => this.#reinvite(side, incoming)),
       onTerminated: (reason) => {
-        if (this.#ending) return
+        if (this.ended) return
         const byPeer = reason === DialogEndReason.ByeReceived
         const hungUpBy: HungUpBy = !byPeer ? 'system' : side === this.#callerSide ? 'caller' : 'callee'
         const cause: DisconnectCause = byPeer ? 'answered_normal' : 'failed'
@@ -507,7 +553,7 @@ export default class CallSession {
     const other = side === 'a' ? this.#bDialog : this.#aDialog
     const otherLeg = side === 'a' ? this.#winner?.leg : this.#aLeg
     const offer = sdpOf({ body: incoming.request.body, contentType: incoming.request.contentType ?? 'application/sdp' })
-    if (!leg || this.#ending) {
+    if (!leg || this.ended) {
       incoming.respond(481)
       return
     }
@@ -547,7 +593,7 @@ export default class CallSession {
   }
 
   async #outboundRingLimit() {
-    if (this.#winner || this.#ending) return
+    if (this.#winner || this.ended) return
     this.#services.log('info', 'outbound ring limit reached', { limitMs: this.#services.outboundRingLimitMs })
     for (const attempt of this.#attempts) {
       attempt.cancel()
@@ -558,7 +604,7 @@ export default class CallSession {
   }
 
   async #ringTimeout() {
-    if (this.#winner || this.#ending) return
+    if (this.#winner || this.ended) return
     for (const attempt of this.#attempts) attempt.cancel()
     await this.#fail(480, 'missed')
   }
@@ -579,10 +625,10 @@ export default class CallSession {
   }
 
   async #end(cause: DisconnectCause, hungUpBy: HungUpBy | null, status: number | null) {
-    if (this.#ending) return
-    this.#ending = true
-    clearTimeout(this.#ringTimer)
-    clearTimeout(this.#durationTimer)
+    if (this.ended) return
+    this.#enter(CallPhase.Ended)
+    this.#clearTimer(this.#ringTimer)
+    this.#clearTimer(this.#durationTimer)
     // A must never be left without a final answer (a no-op when it has one).
     if (!this.answered) this.#invite.reject(status !== null && status >= 300 ? status : 500)
     this.#echo?.close()
@@ -609,7 +655,7 @@ export default class CallSession {
   #serialised<T>(work: () => Promise<T>): Promise<T | undefined> {
     const next = this.#queue.then(work).catch(async (error) => {
       // Work overtaken by the end of the call (a leg closed under it) is no failure.
-      if (!this.#ending) this.#services.log('error', 'call handling failed', { err: error })
+      if (!this.ended) this.#services.log('error', 'call handling failed', { err: error })
       await this.#end('failed', 'system', error instanceof MediaNegotiationError ? 488 : 500)
       return undefined
     })

@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto'
-import NameAddress from '#calls/sip/message/name_address'
-import SipUri from '#calls/sip/message/sip_uri'
-import type { SessionDescription } from '#calls/sip/dialog/session_description'
+import { NameAddress, SipUri, type SessionDescription } from '#sip'
 import type { TrunkProfile } from '#calls/carriers/types'
+import { sdpOf } from '#media'
 
 /** Who calls, as the server decided it (never what the browser claimed). */
 export interface CallingParty {
@@ -137,21 +136,7 @@ function withLocation(offer: SessionDescription, cid: string, party: CallingPart
   return { body, contentType: `multipart/mixed;boundary=${boundary}` }
 }
 
-/** The SDP part of a body that may be multipart (an emergency INVITE's echo in a response). */
-export function sdpOf(description: SessionDescription | undefined): string | undefined {
-  if (!description) return undefined
-  const text = description.body.toString('utf8')
-  if (!description.contentType.toLowerCase().startsWith('multipart/')) return text
-  const match = /boundary="?([^";]+)"?/i.exec(description.contentType)
-  if (!match) return undefined
-  for (const part of text.split(`--${match[1]}`)) {
-    const split = part.indexOf('\r\n\r\n')
-    if (split !== -1 && /content-type:\s*application\/sdp/i.test(part.slice(0, split))) {
-      return part.slice(split + 4).replace(/\r\n$/, '')
-    }
-  }
-  return undefined
-}
+export { sdpOf }
 
 export function sdp(text: string): SessionDescription {
   return { body: Buffer.from(text), contentType: 'application/sdp' }

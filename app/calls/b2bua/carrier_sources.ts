@@ -1,6 +1,6 @@
 import { lookup } from 'node:dns/promises'
 import { isIP } from 'node:net'
-import SourceList from '#calls/sip/transport/source_list'
+import { SourceList } from '#sip'
 import type CarrierManager from '#calls/carriers/carrier_manager'
 
 /**

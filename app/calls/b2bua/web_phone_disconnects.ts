@@ -1,5 +1,4 @@
-import type { SipClock, TimerHandle } from '#calls/sip/clock/sip_clock'
-import type { ClosedConnection } from '#calls/sip/transport/sip_transport_layer'
+import type { SipClock, TimerHandle, ClosedConnection } from '#sip'
 
 export interface WebPhoneDisconnectsOptions {
   /** SipTransportLayer.onConnectionClosed: subscribes, returns the unsubscribe function. */

@@ -1,4 +1,4 @@
-import type { SipClock, TimerHandle } from '#calls/sip/clock/sip_clock'
+import type { SipClock, TimerHandle } from '#sip'
 import type {
   CarrierHealth,
   CarrierSignalling,

@@ -1,6 +1,6 @@
 import vine, { errors } from '@vinejs/vine'
 import CarrierConfigError from '#calls/carriers/carrier_config_error'
-import SourceList from '#calls/sip/transport/source_list'
+import { SourceList } from '#sip'
 import { countriesOutsideEea } from '#calls/carriers/eea_countries'
 import {
   CODECS,

@@ -4,7 +4,7 @@ import type { HttpContext } from '@adonisjs/core/http'
 import SipDevice from '#calls/models/sip_device'
 import SipDeviceService from '#calls/services/sip_device_service'
 import SipLockService from '#calls/services/sip_lock_service'
-import { configuredRealm, registrarSettings } from '#calls/sip/registrar/registrar_settings'
+import { configuredRealm, registrarSettings } from '#calls/signalling/registrar_settings'
 import DeviceSetupService from '#calls/services/device_setup_service'
 
 const deviceValidator = vine.create({

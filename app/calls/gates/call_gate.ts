@@ -20,6 +20,14 @@ export interface CallAttempt {
   pricePerMinuteCents: number | null
 }
 
+/** One inbound call from a carrier to a company's number, as the gates see it. */
+export interface InboundCallAttempt {
+  company: Company
+  /** The called number (ours), E.164 with "+". */
+  number: string
+  callUuid: string
+}
+
 export type CallKind = 'direct' | 'forward' | 'transfer' | 'api'
 
 /** Why a gate limits a call's duration: its CDR cause when the limit ends it. */
@@ -42,14 +50,19 @@ export type GateDecision =
 export interface CallGate {
   readonly name: string
   check(attempt: CallAttempt): Promise<GateDecision>
+  /** Inbound calls from carriers; a gate without it lets every inbound call pass. */
+  checkInbound?(attempt: InboundCallAttempt): Promise<GateDecision>
 }
 
 /** The gates of this process, run in registration order; the first refusal wins. */
 export class CallGateRegistry {
   #gates: CallGate[] = []
 
-  register(gate: CallGate) {
-    this.#gates = [...this.#gates.filter((existing) => existing.name !== gate.name), gate]
+  /** A gate of the same name is replaced; `before` puts the gate ahead of the named one. */
+  register(gate: CallGate, options: { before?: string } = {}) {
+    const others = this.#gates.filter((existing) => existing.name !== gate.name)
+    const at = options.before === undefined ? -1 : others.findIndex((existing) => existing.name === options.before)
+    this.#gates = at === -1 ? [...others, gate] : [...others.slice(0, at), gate, ...others.slice(at)]
   }
 
   unregister(name: string) {
@@ -73,5 +86,14 @@ export class CallGateRegistry {
     }
     if (maxDurationSeconds === undefined) return { allow: true }
     return durationCause ? { allow: true, maxDurationSeconds, durationCause } : { allow: true, maxDurationSeconds }
+  }
+
+  /** The inbound checks of the gates that have one; the first refusal wins. */
+  async checkInbound(attempt: InboundCallAttempt): Promise<GateDecision & { gate?: string }> {
+    for (const gate of this.#gates) {
+      const decision = gate.checkInbound ? await gate.checkInbound(attempt) : { allow: true as const }
+      if (!decision.allow) return { ...decision, gate: gate.name }
+    }
+    return { allow: true }
   }
 }

@@ -3,6 +3,7 @@ import db from '@adonisjs/lucid/services/db'
 import type { DatabaseQueryBuilderContract } from '@adonisjs/lucid/types/querybuilder'
 import type { Job } from '#core/queue/types'
 import { sqlTime } from '#core/sql_time'
+import { retentionDeleted } from '#core/metrics/job_metrics'
 import {
   CALL_RECORD_RETENTION_MONTHS,
   DEVICE_ADDRESS_RETENTION_DAYS,
@@ -42,6 +43,7 @@ export default class CallDataRetentionJob implements Job<{}> {
       const ids: number[] = rows.map((row) => row.id)
       if (!ids.length) return
       await db.from(table).whereIn('id', ids).delete()
+      retentionDeleted(table, ids.length)
       if (ids.length < BATCH) return
     }
   }

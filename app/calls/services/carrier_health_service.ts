@@ -1,7 +1,6 @@
 import CarrierHealthMonitor from '#calls/carriers/carrier_health_monitor'
 import type { CarrierHealth, CarrierPlugin, CarrierSignalling } from '#calls/carriers/types'
-import type { SipClock, TimerHandle } from '#calls/sip/clock/sip_clock'
-import type { SipLogger } from '#calls/sip/transport/sip_traffic_logger'
+import type { SipClock, TimerHandle, SipLogger } from '#sip'
 import type CarrierDirectory from '#calls/services/carrier_directory'
 
 export interface CarrierHealthServiceOptions {

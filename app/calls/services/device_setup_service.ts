@@ -1,6 +1,6 @@
 import app from '@adonisjs/core/services/app'
-import type { SipTransportConfig } from '#calls/sip/transport/sip_transport_config'
-import { configuredRealm } from '#calls/sip/registrar/registrar_settings'
+import type { SipTransportConfig } from '#sip'
+import { configuredRealm } from '#calls/signalling/registrar_settings'
 
 export type DeskPhoneTransport = 'udp' | 'tcp' | 'tls'
 

@@ -1,8 +1,8 @@
+import { toE164 } from '#core/e164'
+
 /** At most this many numbers per import or assignment, so one form post stays one short transaction. */
 export const MAX_BLOCK_SIZE = 1000
 
-/** E.164 with "+": country code first digit 1-9, 7 to 15 digits in all. */
-const E164 = /^\+[1-9]\d{6,14}$/
 
 export type NumberBlockProblem =
   | 'invalid_number'
@@ -30,9 +30,7 @@ function compact(value: string) {
 
 /** "+49 30 123450" -> "+4930123450"; "4930123450" is taken as E.164 without the plus. Null if not E.164. */
 export function normaliseE164(value: string): string | null {
-  const compacted = compact(value.trim())
-  const withPlus = compacted.startsWith('+') ? compacted : `+${compacted}`
-  return E164.test(withPlus) ? withPlus : null
+  return toE164(value, { bareIsInternational: true })
 }
 
 /**

@@ -34,6 +34,7 @@ const SCRIPT_TEXTS = [
   'reason.fraud_country',
   'reason.fraud_limit',
   'reason.fraud_concurrent',
+  'reason.dpa_missing',
   'reason.forbidden',
   'reason.codec',
   'reason.connection_lost',

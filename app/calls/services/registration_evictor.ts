@@ -1,6 +1,5 @@
 import app from '@adonisjs/core/services/app'
-import type SipStack from '#calls/sip/sip_stack'
-import type { Binding } from '#calls/sip/registrar/binding'
+import type { SipStack, Binding } from '#sip'
 
 /** Where the evictor finds the running SIP stack; undefined where none runs (ace commands). */
 export type SipStackResolver = () => Promise<SipStack | undefined>
@@ -26,7 +25,7 @@ export default class RegistrationEvictor {
     if (!stack) return 0
     let evicted = 0
     for (const aor of new Set(aors)) {
-      evicted += await this.#evict(stack, await stack.registrar.registrar.lookup(aor))
+      evicted += await this.#evict(stack, await stack.bindingsOf(aor))
     }
     return evicted
   }
@@ -35,17 +34,11 @@ export default class RegistrationEvictor {
   async evictUser(userId: number, which: (binding: Binding) => boolean = () => true): Promise<number> {
     const stack = await this.resolveStack()
     if (!stack) return 0
-    return this.#evict(stack, (await stack.registrar.registrar.lookupUser(userId)).filter(which))
+    return this.#evict(stack, (await stack.bindingsOfUser(userId)).filter(which))
   }
 
   async #evict(stack: SipStack, bindings: Binding[]): Promise<number> {
-    for (const binding of bindings) {
-      await stack.registrar.bindings.remove(binding)
-      const { connectionId, protocol } = binding.source
-      if (connectionId && (protocol === 'ws' || protocol === 'wss')) {
-        stack.layer.closeWebSocketConnection(connectionId)
-      }
-    }
+    for (const binding of bindings) await stack.evict(binding)
     return bindings.length
   }
 }

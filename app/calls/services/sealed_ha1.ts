@@ -1,7 +1,6 @@
 import { randomInt } from 'node:crypto'
 import encryption from '@adonisjs/core/services/encryption'
-import { DigestAlgorithm, computeHa1 } from '#calls/sip/auth/digest'
-import type { SipCredential } from '#calls/sip/registrar/sip_credential'
+import { DigestAlgorithm, computeHa1, type SipCredential } from '#sip'
 
 /**
  * The HA1 values of a SIP credential (a customer's phone or a web phone login), sealed with the

@@ -7,11 +7,9 @@ import SipDevice from '#calls/models/sip_device'
 import SipDeviceAddress from '#calls/models/sip_device_address'
 import RegistrationEvictor from '#calls/services/registration_evictor'
 import WebPhoneCredentialService from '#calls/services/web_phone_credential_service'
-import Registrar from '#calls/sip/registrar/registrar'
+import { Registrar, type SipCredential, type SipCredentialStore, type SipDestination } from '#sip'
 import { openHa1, randomSipUsername, sealHa1 } from '#calls/services/sealed_ha1'
-import type { SipCredential, SipCredentialStore } from '#calls/sip/registrar/sip_credential'
-import type { SipDestination } from '#calls/sip/transaction/transaction_transport'
-import { configuredRealm } from '#calls/sip/registrar/registrar_settings'
+import { configuredRealm } from '#calls/signalling/registrar_settings'
 
 /** Letters and digits that cannot be mistaken for each other when typed into a phone's keypad UI. */
 const PASSWORD_ALPHABET = 'abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789'

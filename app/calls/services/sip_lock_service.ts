@@ -7,8 +7,8 @@ import AuditLog from '#accounts/services/audit_log'
 import { sqlTime } from '#core/sql_time'
 import SipDevice from '#calls/models/sip_device'
 import SipDeviceAddress from '#calls/models/sip_device_address'
-import AuthFailureLimiter, { type LockScope } from '#calls/sip/registrar/auth_failure_limiter'
-import { registrarSettings } from '#calls/sip/registrar/registrar_settings'
+import { AuthFailureLimiter, type LockScope } from '#sip'
+import { registrarSettings } from '#calls/signalling/registrar_settings'
 
 /** A lock that keeps one of a company's phones out: its username, or an address it registered from. */
 export interface DeviceLock {

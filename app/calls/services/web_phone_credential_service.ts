@@ -9,11 +9,8 @@ import WebPhoneCredential from '#calls/models/web_phone_credential'
 import NumberService from '#calls/services/number_service'
 import RegistrationEvictor from '#calls/services/registration_evictor'
 import { openHa1, randomSipUsername, sealHa1 } from '#calls/services/sealed_ha1'
-import Registrar from '#calls/sip/registrar/registrar'
-import type { SipCredential } from '#calls/sip/registrar/sip_credential'
-import type { SipTransportProtocol } from '#calls/sip/transaction/transaction_transport'
-import { normalizeAddress } from '#calls/sip/transport/peer_address'
-import { configuredRealm } from '#calls/sip/registrar/registrar_settings'
+import { Registrar, type SipCredential, type SipTransportProtocol, normalizeAddress } from '#sip'
+import { configuredRealm } from '#calls/signalling/registrar_settings'
 
 /** How long a web phone login lives: a working day; the page fetches a new one when it reconnects. */
 export const WEB_PHONE_CREDENTIAL_HOURS = 12

@@ -1,6 +1,6 @@
 import { Queue, Worker, QueueEvents, type ConnectionOptions } from 'bullmq'
 import type { Logger } from '@adonisjs/core/logger'
-import type { Job, JobQueue, ScheduleOptions } from '#core/queue/types'
+import type { Job, JobQueue, QueueCounts, ScheduleOptions } from '#core/queue/types'
 
 /** The scale-out driver: one BullMQ queue on Redis, one worker per process. */
 export default class BullMqQueue implements JobQueue {
@@ -67,6 +67,15 @@ export default class BullMqQueue implements JobQueue {
         if (queued) await queued.waitUntilFinished(this.#events, 30_000)
       })
     )
+  }
+
+  async counts(): Promise<QueueCounts> {
+    const counts = await this.#queue.getJobCounts('waiting', 'prioritized', 'active', 'delayed')
+    return {
+      waiting: (counts.waiting ?? 0) + (counts.prioritized ?? 0),
+      active: counts.active ?? 0,
+      delayed: counts.delayed ?? 0,
+    }
   }
 
   async close() {

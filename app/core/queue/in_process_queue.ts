@@ -1,5 +1,5 @@
 import type { Logger } from '@adonisjs/core/logger'
-import type { Job, JobQueue, ScheduleOptions } from '#core/queue/types'
+import type { Job, JobQueue, QueueCounts, ScheduleOptions } from '#core/queue/types'
 
 /** The embedded driver: jobs run in this process, schedules are timers. Nothing survives a restart. */
 export default class InProcessQueue implements JobQueue {
@@ -43,6 +43,11 @@ export default class InProcessQueue implements JobQueue {
 
   async drain() {
     while (this.#running.size) await Promise.allSettled([...this.#running])
+  }
+
+  /** Jobs start at once here: nothing waits; the scheduled ones are timers, not queued jobs. */
+  async counts(): Promise<QueueCounts> {
+    return { waiting: 0, active: this.#running.size, delayed: 0 }
   }
 
   async close() {

@@ -14,6 +14,13 @@ export interface ScheduleOptions {
   everyMs: number
 }
 
+/** Jobs by state, for the metrics (a queue that grows or a job that stays active is stuck). */
+export interface QueueCounts {
+  waiting: number
+  active: number
+  delayed: number
+}
+
 export interface JobQueue {
   readonly driver: 'in_process' | 'bullmq'
   register<P>(job: Job<P>): void
@@ -24,4 +31,6 @@ export interface JobQueue {
   /** Resolves when every dispatched job has finished (used by tests and graceful shutdown). */
   drain(): Promise<void>
   close(): Promise<void>
+  /** How many jobs wait, run and are delayed now. */
+  counts(): Promise<QueueCounts>
 }

@@ -38,6 +38,8 @@ const SERVER_PHRASES: Array<[RegExp, string]> = [
   [/^Destination too expensive/i, 'reason.fraud_price'],
   [/^Spend limit reached/i, 'reason.fraud_spend_cap'],
   [/^Number flagged as fraudulent/i, 'reason.fraud_flagged'],
+  // The DPA gate (app/privacy/gates/dpa_gate.ts)
+  [/^Data processing agreement not accepted/i, 'reason.dpa_missing'],
 ]
 
 function byStatus(status: number | null, outcome: FailedCall['outcome']): string {

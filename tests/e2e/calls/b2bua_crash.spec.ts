@@ -1,7 +1,7 @@
 import { test } from '@japa/runner'
 import { DateTime } from 'luxon'
 import SipDeviceService from '#calls/services/sip_device_service'
-import { configuredRealm } from '#calls/sip/registrar/registrar_settings'
+import { configuredRealm } from '#calls/signalling/registrar_settings'
 import CarrierRoute from '#calls/models/carrier_route'
 import CarrierState from '#calls/models/carrier_state'
 import CallRecord from '#calls/models/call_record'

@@ -1,7 +1,7 @@
 import { test } from '@japa/runner'
 import app from '@adonisjs/core/services/app'
 import SipDeviceService from '#calls/services/sip_device_service'
-import { configuredRealm } from '#calls/sip/registrar/registrar_settings'
+import { configuredRealm } from '#calls/signalling/registrar_settings'
 import { makeCompany, makeUser } from '#tests/support/accounts'
 import { freePort, startSipp, type SippProcess } from '#tests/support/sip_peers'
 import { completedCdr, loopbackCarriers, startB2bua } from '#tests/support/calls'

@@ -1,7 +1,7 @@
 import { test } from '@japa/runner'
 import app from '@adonisjs/core/services/app'
 import CallRecord from '#calls/models/call_record'
-import WeriftMediaEngine from '#calls/media/werift_media_engine'
+import WeriftMediaEngine from '#media/werift_media_engine'
 import { buildB2bua } from '#calls/b2bua/b2bua_factory'
 import type B2bua from '#calls/b2bua/b2bua'
 import mediaConfig from '#config/media'

@@ -4,8 +4,8 @@ import { carriers, defineConfig } from '#calls/carriers/define_config'
 import type { CarrierHealth } from '#calls/carriers/types'
 import CarrierState from '#calls/models/carrier_state'
 import CarrierHealthService from '#calls/services/carrier_health_service'
-import type SipStack from '#calls/sip/sip_stack'
-import { CarrierSignallingError } from '#calls/sip/sip_carrier_signalling'
+import type SipStack from '#sip/sip_stack'
+import { CarrierSignallingError } from '#calls/carriers/sip_carrier_signalling'
 import { makeUser } from '#tests/support/accounts'
 import { enableTwoFactor } from '#tests/support/two_factor'
 import { euCarrierProfile, euSubProcessor, fakeCarriers } from '#tests/support/carriers'
@@ -128,10 +128,11 @@ test.group('Carrier health: OPTIONS checks', () => {
     assert,
     cleanup,
   }) => {
-    const stack = await sipStack()
+    await sipStack()
     const port = await freePort('tcp')
     const started = Date.now()
-    const error = await stack.carriers
+    const signalling = await app.container.make('sip.carriers')
+    const error = await signalling
       .sendOptions({ host: '127.0.0.1', port, transport: 'tcp' }, { timeoutMs: 10_000 })
       .then(() => null, (failure: unknown) => failure)
     assert.instanceOf(error, CarrierSignallingError)
@@ -165,7 +166,7 @@ test.group('Carrier health: registration', () => {
     assert,
     cleanup,
   }) => {
-    const stack = await sipStack()
+    await sipStack()
     const sipp = await startSipp({
       scenario: 'uas_registrar_401.xml',
       transport: 'u1',
@@ -193,7 +194,8 @@ test.group('Carrier health: registration', () => {
     const left = (registered.registeredUntil!.getTime() - Date.now()) / 1000
     assert.isAbove(left, 50, 'the registrar granted 60 s to our Contact, not the 300 s we asked')
     assert.isAtMost(left, 60)
-    assert.equal(stack.carriers.registrationCount, 1)
+    const signalling = await app.container.make('sip.carriers')
+    assert.equal(signalling.registrationCount, 1)
     const log = sipp.messages()
     assert.match(log, /Authorization: Digest [^\r\n]*username="trunk-e2e"/)
     assert.notInclude(log, 'reg-secret-e2e', 'the password itself never goes on the wire')
@@ -202,7 +204,7 @@ test.group('Carrier health: registration', () => {
     await CarrierState.query().where('carrierName', 'reg_carrier').update({ lifecycle: 'withdrawn' })
     await service.sync()
     assert.isNull(service.health('reg_carrier'))
-    assert.equal(stack.carriers.registrationCount, 0)
+    assert.equal(signalling.registrationCount, 0)
     // 0 only when sipp verified our digest, granted the binding and saw it removed.
     const outcome = await sipp.done
     assert.equal(outcome.code, 0, sipp.describe(outcome))

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto'
 import { test } from '@japa/runner'
-import { DialogEndReason } from '#calls/sip/dialog/dialog_state'
-import { OutgoingInviteState } from '#calls/sip/ua/outgoing_invite'
-import type IncomingInvite from '#calls/sip/ua/incoming_invite'
+import { DialogEndReason } from '#sip/dialog/dialog_state'
+import { OutgoingInviteState } from '#sip/ua/outgoing_invite'
+import type IncomingInvite from '#sip/ua/incoming_invite'
 import {
   LossyUdpRelay,
   startSipp,

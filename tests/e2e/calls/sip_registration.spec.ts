@@ -12,14 +12,14 @@ import {
   type Session,
   type SessionDescriptionHandler,
 } from 'sip.js'
-import type IncomingInvite from '#calls/sip/ua/incoming_invite'
-import SipUri from '#calls/sip/message/sip_uri'
-import type SipStack from '#calls/sip/sip_stack'
-import type { SessionDescription } from '#calls/sip/dialog/session_description'
-import { DialogEndReason } from '#calls/sip/dialog/dialog_state'
-import type { Binding } from '#calls/sip/registrar/binding'
-import type StreamTransport from '#calls/sip/transport/stream_transport'
-import { configuredRealm, registrarSettings } from '#calls/sip/registrar/registrar_settings'
+import type IncomingInvite from '#sip/ua/incoming_invite'
+import SipUri from '#sip/message/sip_uri'
+import type SipStack from '#sip/sip_stack'
+import type { SessionDescription } from '#sip/dialog/session_description'
+import { DialogEndReason } from '#sip/dialog/dialog_state'
+import type { Binding } from '#sip/registrar/binding'
+import type StreamTransport from '#sip/transport/stream_transport'
+import { configuredRealm, registrarSettings } from '#calls/signalling/registrar_settings'
 import { auditMark, auditSince } from '#tests/support/audit'
 import { startSipp, type SippProcess, type Stunnel } from '#tests/support/sip_peers'
 import {

@@ -9,7 +9,7 @@ import { test } from '@japa/runner'
 import app from '@adonisjs/core/services/app'
 import env from '#start/env'
 import WebSocket from 'ws'
-import type SipTransportLayer from '#calls/sip/transport/sip_transport_layer'
+import type SipTransportLayer from '#sip/transport/sip_transport_layer'
 import { requireTool, runSipp } from '#tests/support/sipp_runner'
 
 async function sipLayer(): Promise<SipTransportLayer> {

@@ -1,7 +1,7 @@
 import { test } from '@japa/runner'
 import dgram from 'node:dgram'
-import WeriftMediaEngine from '#calls/media/werift_media_engine'
-import { MediaNegotiationError, type MediaBridge, type MediaLeg, type RtpLeg, type WebRtcLeg } from '#calls/media/types'
+import WeriftMediaEngine from '#media/werift_media_engine'
+import { MediaNegotiationError, type MediaBridge, type MediaLeg, type RtpLeg, type WebRtcLeg } from '#media/types'
 import { BROWSER_PT, FakeBrowser, FakeCarrier, dtmfPayload, sleep, waitFor } from '#tests/e2e/media/media_peers'
 
 /*

@@ -9,13 +9,16 @@ interface AdminRoute {
   url: string
 }
 
-/** Every route of the admin area, read from the router, with each param filled with 1. */
+/** Params whose route matcher refuses "1" (a 404 before any access check would hide the check). */
+const PLACEHOLDERS: Record<string, string> = { messageId: 'FC-DD-1' }
+
+/** Every route of the admin area, read from the router, with each param filled with 1 (or a value its matcher takes). */
 function adminRoutes(): AdminRoute[] {
   const routes: AdminRoute[] = []
   for (const domainRoutes of Object.values(router.toJSON())) {
     for (const route of domainRoutes) {
       if (route.pattern !== '/admin' && !route.pattern.startsWith('/admin/')) continue
-      const url = route.pattern.replace(/:[^/]+/g, '1').replace(/\*/g, '1')
+      const url = route.pattern.replace(/:([^/]+)/g, (_, name: string) => PLACEHOLDERS[name] ?? '1').replace(/\*/g, '1')
       for (const method of route.methods) {
         if (method === 'HEAD') continue
         routes.push({ method, url })

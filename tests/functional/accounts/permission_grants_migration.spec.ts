@@ -7,6 +7,7 @@ import GrantSipLockPermission, { ADDED_GRANTS as SIP_LOCK_GRANTS } from '#databa
 import GrantFraudManagePermission, { ADDED_GRANTS as FRAUD_MANAGE_GRANTS } from '#database/migrations/0501_grant_fraud_manage_permission'
 import { ADDED_GRANTS as BILLING_GRANTS } from '#database/migrations/0602_grant_billing_manage_permission'
 import { ADDED_GRANTS as ALERT_GRANTS } from '#database/migrations/0071_grant_alerts_view_permission'
+import { ADDED_GRANTS as PAYMENT_GRANTS } from '#database/migrations/0651_grant_payment_details_permission'
 
 /**
  * The default grants of the first release (commit 38640ba). Together with the grants that
@@ -54,7 +55,7 @@ test.group('Migration 0310: permissions added since the first release reach exis
   group.each.setup(() => testUtils.db().withGlobalTransaction())
 
   test('the first release plus the migrated grants are exactly today’s defaults', ({ assert }) => {
-    const allMigrated = [...ADDED_GRANTS, ...SIP_LOCK_GRANTS, ...FRAUD_MANAGE_GRANTS, ...BILLING_GRANTS, ...ALERT_GRANTS]
+    const allMigrated = [...ADDED_GRANTS, ...SIP_LOCK_GRANTS, ...FRAUD_MANAGE_GRANTS, ...BILLING_GRANTS, ...ALERT_GRANTS, ...PAYMENT_GRANTS]
     for (const [role, defaults] of Object.entries(DEFAULT_ROLE_PERMISSIONS)) {
       const migrated = allMigrated.filter((grant) => (grant.roles as readonly string[]).includes(role)).map((grant) => grant.permission)
       assert.sameMembers([...defaults], [...FIRST_RELEASE[role], ...migrated], `default grants of ${role}`)

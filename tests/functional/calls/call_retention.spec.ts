@@ -166,6 +166,7 @@ test.group('CallDataRetentionJob', (group) => {
       start: async () => {},
       drain: async () => {},
       close: async () => {},
+      counts: async () => ({ waiting: 0, active: 0, delayed: 0 }),
     }
     const { registerCallJobs } = await import('#calls/jobs/schedule')
     await registerCallJobs(queue)

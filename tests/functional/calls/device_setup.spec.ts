@@ -2,7 +2,7 @@ import { test } from '@japa/runner'
 import app from '@adonisjs/core/services/app'
 import testUtils from '@adonisjs/core/services/test_utils'
 import { makeCompany, makeUser } from '#tests/support/accounts'
-import { configuredRealm } from '#calls/sip/registrar/registrar_settings'
+import { configuredRealm } from '#calls/signalling/registrar_settings'
 
 /** The page's HTML without the whitespace between tags. */
 function compact(html: string) {

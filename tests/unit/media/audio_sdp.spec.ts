@@ -7,8 +7,8 @@ import {
   peerHolds,
   restrictAudioPayloads,
   telephoneEvent8000,
-} from '#calls/media/sdp/audio_sdp'
-import { MediaNegotiationError } from '#calls/media/types'
+} from '#media/sdp/audio_sdp'
+import { MediaNegotiationError } from '#media/types'
 
 const CARRIER = [
   'v=0',

@@ -1,7 +1,7 @@
 import { test } from '@japa/runner'
-import OutboundRtpStream from '#calls/media/outbound_rtp_stream'
-import PortPool from '#calls/media/port_pool'
-import { rtpPayloadOffset } from '#calls/media/rtp_header'
+import OutboundRtpStream from '#media/outbound_rtp_stream'
+import PortPool from '#media/port_pool'
+import { rtpPayloadOffset } from '#media/rtp_header'
 
 function packet(ssrc: number, seq: number, ts: number) {
   const buf = Buffer.alloc(172)

@@ -1,8 +1,8 @@
 import { test } from '@japa/runner'
 import { inspect } from 'node:util'
-import { buildAudioSdp, parseAudioSdp } from '#calls/media/sdp/audio_sdp'
-import { cryptoAttribute, parseCryptoAttribute, SdesKey, type CryptoLineResult } from '#calls/media/sdp/sdes_crypto'
-import { MediaNegotiationError } from '#calls/media/types'
+import { buildAudioSdp, parseAudioSdp } from '#media/sdp/audio_sdp'
+import { cryptoAttribute, parseCryptoAttribute, SdesKey, type CryptoLineResult } from '#media/sdp/sdes_crypto'
+import { MediaNegotiationError } from '#media/types'
 
 /** 16-byte key + 14-byte salt, recognisable bytes. */
 const KEY_SALT = Buffer.from(Array.from({ length: 30 }, (_, i) => i + 1))

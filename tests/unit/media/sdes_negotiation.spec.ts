@@ -1,11 +1,11 @@
 import { test } from '@japa/runner'
 import { randomBytes } from 'node:crypto'
 import { RtpHeader, RtpPacket } from 'werift'
-import { parseAudioSdp, type AudioDescription } from '#calls/media/sdp/audio_sdp'
-import { parseCryptoAttribute } from '#calls/media/sdp/sdes_crypto'
-import SdesNegotiation, { AUTH_FAILED, NOT_RTP } from '#calls/media/sdp/sdes_negotiation'
-import { createSrtpContext, type SrtpContext } from '#calls/media/srtp_context'
-import { MediaNegotiationError } from '#calls/media/types'
+import { parseAudioSdp, type AudioDescription } from '#media/sdp/audio_sdp'
+import { parseCryptoAttribute } from '#media/sdp/sdes_crypto'
+import SdesNegotiation, { AUTH_FAILED, NOT_RTP } from '#media/sdp/sdes_negotiation'
+import { createSrtpContext, type SrtpContext } from '#media/srtp_context'
+import { MediaNegotiationError } from '#media/types'
 
 /** An RTP/SAVP description carrying the given attribute values (`crypto:...`). */
 function description(attributes: string[]): AudioDescription {

@@ -1,8 +1,8 @@
 import { test } from '@japa/runner'
 import { randomBytes } from 'node:crypto'
 import { RtpHeader, RtpPacket, SrtpSession } from 'werift'
-import { createSrtpContext, deriveSessionKey, type SrtpProfile } from '#calls/media/srtp_context'
-import { rtpPayloadOffset } from '#calls/media/rtp_header'
+import { createSrtpContext, deriveSessionKey, type SrtpProfile } from '#media/srtp_context'
+import { rtpPayloadOffset } from '#media/rtp_header'
 
 /** The profiles werift implements (it has no 32-bit tag; see srtp_context_sha1_32.spec.ts). */
 type WeriftProfile = Exclude<SrtpProfile, 'AES_CM_128_HMAC_SHA1_32'>

@@ -1,7 +1,7 @@
 import { test } from '@japa/runner'
 import { randomBytes } from 'node:crypto'
 import { RtpHeader, RtpPacket, SrtpSession } from 'werift'
-import { createSrtpContext } from '#calls/media/srtp_context'
+import { createSrtpContext } from '#media/srtp_context'
 
 /*
  * AES_CM_128_HMAC_SHA1_32 is the _80 transform with the HMAC cut to 4 bytes (RFC 3711 §5.2,

@@ -2,7 +2,7 @@ import { inject } from '@adonisjs/core'
 import type { HttpContext } from '@adonisjs/core/http'
 import SipLockService from '#calls/services/sip_lock_service'
 import { lockValidator } from '#calls/controllers/devices_controller'
-import { registrarSettings } from '#calls/sip/registrar/registrar_settings'
+import { registrarSettings } from '#calls/signalling/registrar_settings'
 
 /** Staff: the active brute-force locks of SIP logins, and lifting one (sip.locks.lift, audited). */
 @inject()

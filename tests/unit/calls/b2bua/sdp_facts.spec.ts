@@ -1,5 +1,5 @@
 import { test } from '@japa/runner'
-import { isHold, sdpFacts } from '#calls/b2bua/sdp_facts'
+import { isHold, sdpFacts } from '#media/sdp/sdp_facts'
 
 const CHROMIUM_OFFER = [
   'v=0',

@@ -2,7 +2,7 @@ import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { test } from '@japa/runner'
 import WebSocket from 'ws'
-import FakeClock from '#calls/sip/clock/fake_clock'
+import FakeClock from '#sip/clock/fake_clock'
 import WebPhoneDisconnects from '#calls/b2bua/web_phone_disconnects'
 import { TEST_ORIGIN, startLayer, waitFor } from '#tests/unit/calls/sip/transport/transport_fixtures'
 

@@ -1,5 +1,5 @@
 import { test } from '@japa/runner'
-import { webPhoneOrigins } from '#calls/sip/transport/loopback_origins'
+import { webPhoneOrigins } from '#sip/transport/loopback_origins'
 // Browser code (bundled by Vite) has no subpath import; it is plain TypeScript without DOM use here.
 import { originAllowed } from '../../../../resources/js/phone/origin_check.js'
 

@@ -1,5 +1,5 @@
 import { test } from '@japa/runner'
-import FakeClock from '#calls/sip/clock/fake_clock'
+import FakeClock from '#sip/clock/fake_clock'
 import CarrierHealthMonitor from '#calls/carriers/carrier_health_monitor'
 import type {
   CarrierSignalling,
@@ -8,7 +8,7 @@ import type {
   SignallingTarget,
   TrunkProfile,
 } from '#calls/carriers/types'
-import { CarrierSignallingError } from '#calls/sip/sip_carrier_signalling'
+import { CarrierSignallingError } from '#calls/carriers/sip_carrier_signalling'
 import { euCarrierProfile } from '#tests/support/carriers'
 
 /** Signalling whose answers the test decides per host: a status, or silence (timeout). */

@@ -1,5 +1,5 @@
 import { test } from '@japa/runner'
-import { createResponse } from '#calls/sip/message/create_response'
+import { createResponse } from '#sip/message/create_response'
 import { invite, parseRequest, parseResponse } from '#tests/unit/calls/sip/sip_fixtures'
 
 test.group('createResponse', () => {

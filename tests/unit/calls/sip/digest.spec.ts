@@ -8,8 +8,8 @@ import {
   readChallenge,
   selectChallenge,
   verifyCredentials,
-} from '#calls/sip/auth/digest'
-import AuthHeader from '#calls/sip/message/auth_header'
+} from '#sip/auth/digest'
+import AuthHeader from '#sip/message/auth_header'
 import { options, parseRequest, parseResponse } from '#tests/unit/calls/sip/sip_fixtures'
 
 /** RFC 7616 3.9.1. */

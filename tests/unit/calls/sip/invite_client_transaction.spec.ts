@@ -1,11 +1,11 @@
 import { test } from '@japa/runner'
-import FakeClock from '#calls/sip/clock/fake_clock'
+import FakeClock from '#sip/clock/fake_clock'
 import InviteClientTransaction, {
   InviteClientState,
-} from '#calls/sip/transaction/invite_client_transaction'
-import { resolveTimers } from '#calls/sip/transaction/timer_config'
-import type SipResponse from '#calls/sip/message/sip_response'
-import type { ClientTransactionUser } from '#calls/sip/transaction/transaction_user'
+} from '#sip/transaction/invite_client_transaction'
+import { resolveTimers } from '#sip/transaction/timer_config'
+import type SipResponse from '#sip/message/sip_response'
+import type { ClientTransactionUser } from '#sip/transaction/transaction_user'
 import {
   PEER,
   RecordingTransport,

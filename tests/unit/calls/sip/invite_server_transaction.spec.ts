@@ -1,11 +1,11 @@
 import { test } from '@japa/runner'
-import FakeClock from '#calls/sip/clock/fake_clock'
+import FakeClock from '#sip/clock/fake_clock'
 import InviteServerTransaction, {
   InviteServerState,
-} from '#calls/sip/transaction/invite_server_transaction'
-import { resolveTimers } from '#calls/sip/transaction/timer_config'
-import { createResponse } from '#calls/sip/message/create_response'
-import type SipRequest from '#calls/sip/message/sip_request'
+} from '#sip/transaction/invite_server_transaction'
+import { resolveTimers } from '#sip/transaction/timer_config'
+import { createResponse } from '#sip/message/create_response'
+import type SipRequest from '#sip/message/sip_request'
 import { PEER, RecordingTransport, invite, parseRequest } from '#tests/unit/calls/sip/sip_fixtures'
 
 function setup(reliable = false) {

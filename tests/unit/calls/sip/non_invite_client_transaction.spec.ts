@@ -1,10 +1,10 @@
 import { test } from '@japa/runner'
-import FakeClock from '#calls/sip/clock/fake_clock'
+import FakeClock from '#sip/clock/fake_clock'
 import NonInviteClientTransaction, {
   NonInviteClientState,
-} from '#calls/sip/transaction/non_invite_client_transaction'
-import { resolveTimers } from '#calls/sip/transaction/timer_config'
-import type SipResponse from '#calls/sip/message/sip_response'
+} from '#sip/transaction/non_invite_client_transaction'
+import { resolveTimers } from '#sip/transaction/timer_config'
+import type SipResponse from '#sip/message/sip_response'
 import {
   PEER,
   RecordingTransport,

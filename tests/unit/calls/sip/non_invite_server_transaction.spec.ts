@@ -1,10 +1,10 @@
 import { test } from '@japa/runner'
-import FakeClock from '#calls/sip/clock/fake_clock'
+import FakeClock from '#sip/clock/fake_clock'
 import NonInviteServerTransaction, {
   NonInviteServerState,
-} from '#calls/sip/transaction/non_invite_server_transaction'
-import { resolveTimers } from '#calls/sip/transaction/timer_config'
-import { createResponse } from '#calls/sip/message/create_response'
+} from '#sip/transaction/non_invite_server_transaction'
+import { resolveTimers } from '#sip/transaction/timer_config'
+import { createResponse } from '#sip/message/create_response'
 import { PEER, RecordingTransport, options, parseRequest } from '#tests/unit/calls/sip/sip_fixtures'
 
 function setup(reliable = false) {

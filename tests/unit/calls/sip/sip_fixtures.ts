@@ -1,11 +1,11 @@
-import SipMessageParser from '#calls/sip/message/sip_message_parser'
-import SipRequest from '#calls/sip/message/sip_request'
-import SipResponse from '#calls/sip/message/sip_response'
-import type SipMessage from '#calls/sip/message/sip_message'
+import SipMessageParser from '#sip/message/sip_message_parser'
+import SipRequest from '#sip/message/sip_request'
+import SipResponse from '#sip/message/sip_response'
+import type SipMessage from '#sip/message/sip_message'
 import type {
   SipDestination,
   TransactionTransport,
-} from '#calls/sip/transaction/transaction_transport'
+} from '#sip/transaction/transaction_transport'
 
 export const SDP = [
   'v=0',

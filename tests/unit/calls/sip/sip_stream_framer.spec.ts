@@ -1,8 +1,8 @@
 import { test } from '@japa/runner'
-import SipStreamFramer, { FramerState, type FramerEvent } from '#calls/sip/message/sip_stream_framer'
-import SipMessageParser from '#calls/sip/message/sip_message_parser'
-import SipParseError from '#calls/sip/message/sip_parse_error'
-import { ParseFailure } from '#calls/sip/message/parse_failure'
+import SipStreamFramer, { FramerState, type FramerEvent } from '#sip/message/sip_stream_framer'
+import SipMessageParser from '#sip/message/sip_message_parser'
+import SipParseError from '#sip/message/sip_parse_error'
+import { ParseFailure } from '#sip/message/parse_failure'
 import { invite, options, parseRequest } from '#tests/unit/calls/sip/sip_fixtures'
 
 function messages(events: FramerEvent[]): string[] {

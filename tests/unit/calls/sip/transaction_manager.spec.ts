@@ -1,13 +1,13 @@
 import { test } from '@japa/runner'
-import FakeClock from '#calls/sip/clock/fake_clock'
-import TransactionManager from '#calls/sip/transaction/transaction_manager'
-import InviteClientTransaction from '#calls/sip/transaction/invite_client_transaction'
+import FakeClock from '#sip/clock/fake_clock'
+import TransactionManager from '#sip/transaction/transaction_manager'
+import InviteClientTransaction from '#sip/transaction/invite_client_transaction'
 import InviteServerTransaction, {
   InviteServerState,
-} from '#calls/sip/transaction/invite_server_transaction'
-import NonInviteServerTransaction from '#calls/sip/transaction/non_invite_server_transaction'
-import { createResponse } from '#calls/sip/message/create_response'
-import type SipResponse from '#calls/sip/message/sip_response'
+} from '#sip/transaction/invite_server_transaction'
+import NonInviteServerTransaction from '#sip/transaction/non_invite_server_transaction'
+import { createResponse } from '#sip/message/create_response'
+import type SipResponse from '#sip/message/sip_response'
 import {
   PEER,
   RecordingTransport,

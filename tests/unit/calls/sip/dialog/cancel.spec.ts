@@ -1,10 +1,10 @@
 import { test } from '@japa/runner'
-import type SipRequest from '#calls/sip/message/sip_request'
-import type SipResponse from '#calls/sip/message/sip_response'
-import type IncomingInvite from '#calls/sip/ua/incoming_invite'
-import { IncomingInviteState } from '#calls/sip/ua/incoming_invite'
-import { OutgoingInviteState } from '#calls/sip/ua/outgoing_invite'
-import { DialogEndReason } from '#calls/sip/dialog/dialog_state'
+import type SipRequest from '#sip/message/sip_request'
+import type SipResponse from '#sip/message/sip_response'
+import type IncomingInvite from '#sip/ua/incoming_invite'
+import { IncomingInviteState } from '#sip/ua/incoming_invite'
+import { OutgoingInviteState } from '#sip/ua/outgoing_invite'
+import { DialogEndReason } from '#sip/dialog/dialog_state'
 import { createPhonePair, sdp } from '#tests/unit/calls/sip/support/phone_pair'
 
 test.group('Dialogs / CANCEL', () => {

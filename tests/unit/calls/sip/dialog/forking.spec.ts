@@ -1,8 +1,8 @@
 import { test } from '@japa/runner'
-import SipUri from '#calls/sip/message/sip_uri'
-import type SipDialog from '#calls/sip/dialog/sip_dialog'
-import { DialogEndReason, DialogState } from '#calls/sip/dialog/dialog_state'
-import { OutgoingInviteState } from '#calls/sip/ua/outgoing_invite'
+import SipUri from '#sip/message/sip_uri'
+import type SipDialog from '#sip/dialog/sip_dialog'
+import { DialogEndReason, DialogState } from '#sip/dialog/dialog_state'
+import { OutgoingInviteState } from '#sip/ua/outgoing_invite'
 import ScriptedPeer from '#tests/unit/calls/sip/support/scripted_peer'
 import { createPhonePair, sdp } from '#tests/unit/calls/sip/support/phone_pair'
 

@@ -1,8 +1,8 @@
 import { test } from '@japa/runner'
-import type SipRequest from '#calls/sip/message/sip_request'
-import type SipDialog from '#calls/sip/dialog/sip_dialog'
-import { DialogState } from '#calls/sip/dialog/dialog_state'
-import { glareRetryDelay } from '#calls/sip/dialog/glare_retry_delay'
+import type SipRequest from '#sip/message/sip_request'
+import type SipDialog from '#sip/dialog/sip_dialog'
+import { DialogState } from '#sip/dialog/dialog_state'
+import { glareRetryDelay } from '#sip/dialog/glare_retry_delay'
 import { createPhonePair, run, sdp } from '#tests/unit/calls/sip/support/phone_pair'
 
 function confirmedCall() {

@@ -1,9 +1,9 @@
 import { test } from '@japa/runner'
-import type SipRequest from '#calls/sip/message/sip_request'
-import type SipDialog from '#calls/sip/dialog/sip_dialog'
-import { DialogEndReason, DialogState } from '#calls/sip/dialog/dialog_state'
-import { SessionTimerState } from '#calls/sip/dialog/session_timer'
-import { OutgoingInviteState } from '#calls/sip/ua/outgoing_invite'
+import type SipRequest from '#sip/message/sip_request'
+import type SipDialog from '#sip/dialog/sip_dialog'
+import { DialogEndReason, DialogState } from '#sip/dialog/dialog_state'
+import { SessionTimerState } from '#sip/dialog/session_timer'
+import { OutgoingInviteState } from '#sip/ua/outgoing_invite'
 import { createPhonePair, sdp } from '#tests/unit/calls/sip/support/phone_pair'
 
 function timedCall(aliceInterval: number, bobMinSE = 90) {

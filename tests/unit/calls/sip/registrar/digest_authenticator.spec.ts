@@ -1,8 +1,8 @@
 import { test } from '@japa/runner'
-import { DigestAlgorithm, DigestClient, readChallenge } from '#calls/sip/auth/digest'
-import type AuthHeader from '#calls/sip/message/auth_header'
-import type SipRequest from '#calls/sip/message/sip_request'
-import { DEFAULT_LOCKOUT } from '#calls/sip/registrar/registrar_settings'
+import { DigestAlgorithm, DigestClient, readChallenge } from '#sip/auth/digest'
+import type AuthHeader from '#sip/message/auth_header'
+import type SipRequest from '#sip/message/sip_request'
+import { DEFAULT_LOCKOUT } from '#sip/registrar/registrar_settings'
 import {
   REALM,
   challengeShape,

@@ -1,12 +1,11 @@
 import { test } from '@japa/runner'
-import type SipResponse from '#calls/sip/message/sip_response'
-import Registrar from '#calls/sip/registrar/registrar'
-import { destinationOf } from '#calls/sip/registrar/binding'
+import type SipResponse from '#sip/message/sip_response'
+import Registrar from '#sip/registrar/registrar'
+import { destinationOf } from '#sip/registrar/binding'
 import {
   REALM,
   makeDevice,
   makeHarness,
-  register,
   registerWithPassword,
   udpSource,
 } from '#tests/unit/calls/sip/registrar/registrar_fixtures'
@@ -202,19 +201,6 @@ test.group('Registrar', () => {
     const [binding] = await registrar.lookup(Registrar.aorFor(device.username, REALM))
     assert.equal(binding.contactUri, 'sip:k3mx9q@df7jal23ls0d.invalid;transport=ws')
     assert.deepEqual(destinationOf(binding), source)
-  })
-
-  test('an identity from the web session registers without digest', async ({ assert }) => {
-    const { registrar, audit } = makeHarness()
-    const identity = { aor: `sip:web-5@${REALM}`, username: 'web-5', userId: 5, companyId: 9 }
-    const response = await registrar.handle(
-      register({ username: 'web-5', contacts: ['<sip:x1@abc.invalid;transport=ws>'] }),
-      { protocol: 'ws', host: '127.0.0.1', port: 40000, connectionId: 'c1' },
-      identity
-    )
-    assert.equal(response.status, 200)
-    assert.lengthOf(await registrar.lookupUser(5), 1)
-    assert.lengthOf(audit, 0)
   })
 
   test('a REGISTER without Contact is a query: 200 with the current bindings', async ({ assert }) => {

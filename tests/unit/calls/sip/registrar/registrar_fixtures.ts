@@ -1,17 +1,18 @@
-import { DigestAlgorithm, DigestClient, computeHa1 } from '#calls/sip/auth/digest'
-import type SipRequest from '#calls/sip/message/sip_request'
-import type SipResponse from '#calls/sip/message/sip_response'
-import type { SipDestination } from '#calls/sip/transaction/transaction_transport'
+import { DigestAlgorithm, DigestClient, computeHa1 } from '#sip/auth/digest'
+import type SipRequest from '#sip/message/sip_request'
+import type SipResponse from '#sip/message/sip_response'
+import type { SipDestination } from '#sip/transaction/transaction_transport'
 import type { AuditRecord } from '#accounts/services/audit_log'
 import MemoryCounterStore from '#core/counters/memory_counter_store'
-import DigestAuthenticator from '#calls/sip/registrar/digest_authenticator'
-import DigestNonceIssuer from '#calls/sip/registrar/digest_nonce_issuer'
-import MemoryNonceCountStore from '#calls/sip/registrar/memory_nonce_count_store'
-import AuthFailureLimiter from '#calls/sip/registrar/auth_failure_limiter'
-import MemoryBindingStore from '#calls/sip/registrar/memory_binding_store'
-import Registrar from '#calls/sip/registrar/registrar'
-import { DEFAULT_LOCKOUT } from '#calls/sip/registrar/registrar_settings'
-import type { SipCredential, SipCredentialStore } from '#calls/sip/registrar/sip_credential'
+import DigestAuthenticator from '#sip/registrar/digest_authenticator'
+import DigestNonceIssuer from '#sip/registrar/digest_nonce_issuer'
+import MemoryNonceCountStore from '#sip/registrar/memory_nonce_count_store'
+import AuthFailureLimiter from '#sip/registrar/auth_failure_limiter'
+import MemoryBindingStore from '#sip/registrar/memory_binding_store'
+import Registrar from '#sip/registrar/registrar'
+import { DEFAULT_LOCKOUT } from '#sip/registrar/registrar_settings'
+import { authFailureAuditEntries } from '#calls/signalling/auth_failure_audit'
+import type { SipCredential, SipCredentialStore } from '#sip/registrar/sip_credential'
 import { parseRequest } from '#tests/unit/calls/sip/sip_fixtures'
 
 export const REALM = 'sip.fluffycall.test'
@@ -152,7 +153,7 @@ export function makeHarness(devices: Device[] = []): Harness {
     nonces,
     nonceCounts: new MemoryNonceCountStore(clock.now),
     limiter,
-    audit: async (entry) => audit.push(entry),
+    onFailure: async (failure) => audit.push(...authFailureAuditEntries(failure)),
   })
   const bindings = new MemoryBindingStore(clock.now)
   const registrar = new Registrar({

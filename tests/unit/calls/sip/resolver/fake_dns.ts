@@ -1,4 +1,4 @@
-import type { DnsLookup, SrvRecord } from '#calls/sip/resolver/dns_lookup'
+import type { DnsLookup, SrvRecord } from '#sip/resolver/dns_lookup'
 
 function dnsError(code: string, name: string) {
   return Object.assign(new Error(`${code} ${name}`), { code })

@@ -1,7 +1,7 @@
 import { test } from '@japa/runner'
-import SipUri from '#calls/sip/message/sip_uri'
-import SipResolver from '#calls/sip/resolver/sip_resolver'
-import type { SipTarget } from '#calls/sip/resolver/sip_target'
+import SipUri from '#sip/message/sip_uri'
+import SipResolver from '#sip/resolver/sip_resolver'
+import type { SipTarget } from '#sip/resolver/sip_target'
 import FakeDns, { sequence } from '#tests/unit/calls/sip/resolver/fake_dns'
 
 const uri = (text: string) => SipUri.parse(text)

@@ -1,8 +1,8 @@
 import { test } from '@japa/runner'
-import SipUri from '#calls/sip/message/sip_uri'
-import SipResolver from '#calls/sip/resolver/sip_resolver'
-import withFailover, { FailoverExhaustedError } from '#calls/sip/resolver/with_failover'
-import type { SipTarget } from '#calls/sip/resolver/sip_target'
+import SipUri from '#sip/message/sip_uri'
+import SipResolver from '#sip/resolver/sip_resolver'
+import withFailover, { FailoverExhaustedError } from '#sip/resolver/with_failover'
+import type { SipTarget } from '#sip/resolver/sip_target'
 import FakeDns from '#tests/unit/calls/sip/resolver/fake_dns'
 
 function target(address: string): SipTarget {

@@ -1,15 +1,15 @@
-import SipMessageParser from '#calls/sip/message/sip_message_parser'
-import SipRequest from '#calls/sip/message/sip_request'
-import SipResponse from '#calls/sip/message/sip_response'
-import type SipMessage from '#calls/sip/message/sip_message'
-import type FakeClock from '#calls/sip/clock/fake_clock'
-import type { RequestSource } from '#calls/sip/transaction/transaction_manager'
+import SipMessageParser from '#sip/message/sip_message_parser'
+import SipRequest from '#sip/message/sip_request'
+import SipResponse from '#sip/message/sip_response'
+import type SipMessage from '#sip/message/sip_message'
+import type FakeClock from '#sip/clock/fake_clock'
+import type { RequestSource } from '#sip/transaction/transaction_manager'
 import type {
   SipDestination,
   SipTransportProtocol,
   TransactionTransport,
-} from '#calls/sip/transaction/transaction_transport'
-import type { UserAgentTransport } from '#calls/sip/ua/user_agent_transport'
+} from '#sip/transaction/transaction_transport'
+import type { UserAgentTransport } from '#sip/ua/user_agent_transport'
 
 /** What sits on an endpoint: a user agent core, or a scripted peer. */
 export interface LoopbackReceiver {

@@ -1,7 +1,7 @@
-import FakeClock from '#calls/sip/clock/fake_clock'
-import SipUri from '#calls/sip/message/sip_uri'
-import SipUserAgentCore, { type UserAgentCoreOptions } from '#calls/sip/ua/sip_user_agent_core'
-import type { SessionDescription } from '#calls/sip/dialog/session_description'
+import FakeClock from '#sip/clock/fake_clock'
+import SipUri from '#sip/message/sip_uri'
+import SipUserAgentCore, { type UserAgentCoreOptions } from '#sip/ua/sip_user_agent_core'
+import type { SessionDescription } from '#sip/dialog/session_description'
 import LoopbackNetwork, {
   type LoopbackEndpoint,
 } from '#tests/unit/calls/sip/support/loopback_network'

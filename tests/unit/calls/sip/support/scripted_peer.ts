@@ -1,9 +1,9 @@
-import type SipRequest from '#calls/sip/message/sip_request'
-import type SipResponse from '#calls/sip/message/sip_response'
-import type SipMessage from '#calls/sip/message/sip_message'
-import { createResponse, type ResponseOptions } from '#calls/sip/message/create_response'
-import type { RequestSource } from '#calls/sip/transaction/transaction_manager'
-import type { SipDestination } from '#calls/sip/transaction/transaction_transport'
+import type SipRequest from '#sip/message/sip_request'
+import type SipResponse from '#sip/message/sip_response'
+import type SipMessage from '#sip/message/sip_message'
+import { createResponse, type ResponseOptions } from '#sip/message/create_response'
+import type { RequestSource } from '#sip/transaction/transaction_manager'
+import type { SipDestination } from '#sip/transaction/transaction_transport'
 import type {
   LoopbackEndpoint,
   LoopbackReceiver,

@@ -1,6 +1,6 @@
 import net from 'node:net'
 import { test } from '@japa/runner'
-import ConnectionLimiter from '#calls/sip/transport/connection_limiter'
+import ConnectionLimiter from '#sip/transport/connection_limiter'
 import {
   optionsRequest,
   sleep,

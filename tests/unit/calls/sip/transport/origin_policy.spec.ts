@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http'
 import { test } from '@japa/runner'
-import OriginPolicy from '#calls/sip/transport/origin_policy'
-import { compileProxyTrust, resolveClient } from '#calls/sip/transport/client_address'
+import OriginPolicy from '#sip/transport/origin_policy'
+import { compileProxyTrust, resolveClient } from '#sip/transport/client_address'
 
 function upgradeRequest(peer: string, headers: Record<string, string> = {}): IncomingMessage {
   return { socket: { remoteAddress: peer }, headers, connection: { remoteAddress: peer } } as never

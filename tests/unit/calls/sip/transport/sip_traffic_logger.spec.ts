@@ -1,5 +1,5 @@
 import { test } from '@japa/runner'
-import SipTrafficLogger, { escapeControls } from '#calls/sip/transport/sip_traffic_logger'
+import SipTrafficLogger, { escapeControls } from '#sip/transport/sip_traffic_logger'
 import { MemoryLogger } from '#tests/unit/calls/sip/transport/transport_fixtures'
 
 test.group('SipTrafficLogger', () => {

@@ -1,6 +1,6 @@
 import { test } from '@japa/runner'
-import FakeClock from '#calls/sip/clock/fake_clock'
-import TokenBucketRateLimiter from '#calls/sip/transport/token_bucket_rate_limiter'
+import FakeClock from '#sip/clock/fake_clock'
+import TokenBucketRateLimiter from '#sip/transport/token_bucket_rate_limiter'
 
 function drain(limiter: TokenBucketRateLimiter, source: string, attempts: number): number {
   let allowed = 0

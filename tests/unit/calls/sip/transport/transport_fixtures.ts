@@ -1,12 +1,12 @@
 import dgram from 'node:dgram'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { SipClock } from '#calls/sip/clock/sip_clock'
-import SystemClock from '#calls/sip/clock/system_clock'
-import SipTransportLayer from '#calls/sip/transport/sip_transport_layer'
-import { loadTlsCredentials } from '#calls/sip/transport/tls_credentials'
-import type { SipTransportConfig } from '#calls/sip/transport/sip_transport_config'
-import type { SipLogger } from '#calls/sip/transport/sip_traffic_logger'
+import type { SipClock } from '#sip/clock/sip_clock'
+import SystemClock from '#sip/clock/system_clock'
+import SipTransportLayer from '#sip/transport/sip_transport_layer'
+import { loadTlsCredentials } from '#sip/transport/tls_credentials'
+import type { SipTransportConfig } from '#sip/transport/sip_transport_config'
+import type { SipLogger } from '#sip/transport/sip_traffic_logger'
 
 export const TEST_ORIGIN = 'http://localhost:3411'
 

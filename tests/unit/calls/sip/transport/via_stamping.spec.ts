@@ -1,7 +1,7 @@
 import { test } from '@japa/runner'
-import { stampReceived } from '#calls/sip/transport/via_stamping'
-import { responseDestination } from '#calls/sip/transport/response_routing'
-import type { PacketOrigin, SipTransport } from '#calls/sip/transport/sip_transport'
+import { stampReceived } from '#sip/transport/via_stamping'
+import { responseDestination } from '#sip/transport/response_routing'
+import type { PacketOrigin, SipTransport } from '#sip/transport/sip_transport'
 import { parseRequest } from '#tests/unit/calls/sip/sip_fixtures'
 import { optionsRequest } from '#tests/unit/calls/sip/transport/transport_fixtures'
 

@@ -2,10 +2,10 @@ import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { test } from '@japa/runner'
 import WebSocket from 'ws'
-import SipRequest from '#calls/sip/message/sip_request'
-import SipHeaders from '#calls/sip/message/sip_headers'
-import SipUri from '#calls/sip/message/sip_uri'
-import type { SipMessageSource } from '#calls/sip/transport/sip_transport_user'
+import SipRequest from '#sip/message/sip_request'
+import SipHeaders from '#sip/message/sip_headers'
+import SipUri from '#sip/message/sip_uri'
+import type { SipMessageSource } from '#sip/transport/sip_transport_user'
 import {
   TEST_ORIGIN,
   optionsRequest,

@@ -1,14 +1,14 @@
 import { test } from '@japa/runner'
-import type SipRequest from '#calls/sip/message/sip_request'
+import type SipRequest from '#sip/message/sip_request'
 import {
   DigestAlgorithm,
   computeHa1,
   createChallenge,
   verifyCredentials,
-} from '#calls/sip/auth/digest'
-import type IncomingRequest from '#calls/sip/ua/incoming_request'
-import type IncomingInvite from '#calls/sip/ua/incoming_invite'
-import { OutgoingInviteState } from '#calls/sip/ua/outgoing_invite'
+} from '#sip/auth/digest'
+import type IncomingRequest from '#sip/ua/incoming_request'
+import type IncomingInvite from '#sip/ua/incoming_invite'
+import { OutgoingInviteState } from '#sip/ua/outgoing_invite'
 import { createPhonePair, run, sdp } from '#tests/unit/calls/sip/support/phone_pair'
 
 const REALM = 'carrier.example'

@@ -1,15 +1,15 @@
 import { test } from '@japa/runner'
-import type SipRequest from '#calls/sip/message/sip_request'
-import SipUri from '#calls/sip/message/sip_uri'
+import type SipRequest from '#sip/message/sip_request'
+import SipUri from '#sip/message/sip_uri'
 import {
   DigestAlgorithm,
   computeHa1,
   createChallenge,
   verifyCredentials,
-} from '#calls/sip/auth/digest'
-import type IncomingRequest from '#calls/sip/ua/incoming_request'
-import RegistrationClient from '#calls/sip/ua/registration_client'
-import { RegistrationState } from '#calls/sip/ua/registration_state'
+} from '#sip/auth/digest'
+import type IncomingRequest from '#sip/ua/incoming_request'
+import RegistrationClient from '#sip/ua/registration_client'
+import { RegistrationState } from '#sip/ua/registration_state'
 import { BOB_HOST, createPhonePair } from '#tests/unit/calls/sip/support/phone_pair'
 
 const REALM = 'carrier.example'

@@ -1,8 +1,8 @@
 import { test } from '@japa/runner'
-import NameAddress from '#calls/sip/message/name_address'
-import SipUri from '#calls/sip/message/sip_uri'
-import type SipRequest from '#calls/sip/message/sip_request'
-import { createRequest, userAgentVia } from '#calls/sip/message/create_request'
+import NameAddress from '#sip/message/name_address'
+import SipUri from '#sip/message/sip_uri'
+import type SipRequest from '#sip/message/sip_request'
+import { createRequest, userAgentVia } from '#sip/message/create_request'
 import ScriptedPeer from '#tests/unit/calls/sip/support/scripted_peer'
 import { BOB_HOST, createPhonePair } from '#tests/unit/calls/sip/support/phone_pair'
 

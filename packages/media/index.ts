@@ -1,0 +1,15 @@
+/**
+ * The media engine's one public entry: the MediaEngine contract the B2BUA drives (legs, bridges,
+ * negotiation) and its werift implementation (ICE and DTLS for browsers via werift, our own SRTP
+ * and RTP relay). werift is imported only inside this package. It knows nothing of the
+ * application; its own tests may reach its files through `#media/*`.
+ */
+export * from './types.js'
+export { default as WeriftMediaEngine, validateMediaConfig } from './werift_media_engine.js'
+export { default as WeriftWebRtcLeg, type WeriftWebRtcLegOptions } from './werift_webrtc_leg.js'
+export { createSrtpContext, type SrtpContext, type SrtpProfile } from './srtp_context.js'
+
+// SDP from peers: one bounded reader (SDP_LIMITS) and one idea of hold
+export { sdpFacts, isHold, type SdpFacts } from './sdp/sdp_facts.js'
+export { sdpOf, type SdpBody } from './sdp/sdp_body.js'
+export { SDP_LIMITS, peerHolds, effectiveDirection } from './sdp/audio_sdp.js'

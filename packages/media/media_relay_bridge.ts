@@ -1,0 +1,141 @@
+import type { PacketKind } from '#media/rtp_header'
+import type { RelayLeg } from '#media/relay_leg'
+import type { BridgeEndReason, BridgeOptions, MediaBridge, MediaLeg } from '#media/types'
+
+/**
+ * Relays RTP between two legs without transcoding: each leg maps payload types to its own
+ * numbering and keeps its outgoing SSRC, sequence and timestamps continuous (OutboundRtpStream).
+ * The per-packet path is two closures and two counters; the media timeout reads the legs'
+ * packet counters from a timer instead of stamping every packet.
+ */
+export default class MediaRelayBridge implements MediaBridge {
+  readonly relayed = { aToB: 0, bToA: 0 }
+  #a: RelayLeg
+  #b: RelayLeg
+  #held = false
+  #closed = false
+  #ended = false
+  #listeners: ((reason: BridgeEndReason) => void)[] = []
+  #timeoutMs: number
+  #timer: NodeJS.Timeout
+  #now: () => number
+  /** Per side (a, b): packets received at the last check and when that count last moved. */
+  #seenPackets = [0, 0]
+  #quietSince: number[]
+
+  constructor(a: RelayLeg, b: RelayLeg, options: BridgeOptions, now: () => number = Date.now) {
+    if (a === b) throw new TypeError('A bridge needs two different legs')
+    if (!(options.mediaTimeoutSeconds > 0)) throw new RangeError('mediaTimeoutSeconds must be positive')
+    this.#a = a
+    this.#b = b
+    this.#now = now
+    this.#timeoutMs = options.mediaTimeoutSeconds * 1000
+    const start = now()
+    this.#quietSince = [start, start]
+    this.#seenPackets = [a.stats.packetsReceived, b.stats.packetsReceived]
+    a.setReceiver(this.#fromA)
+    b.setReceiver(this.#fromB)
+    b.restartOutboundSource()
+    a.restartOutboundSource()
+    this.#timer = setInterval(() => this.#checkMedia(), Math.min(1000, Math.max(50, this.#timeoutMs / 4)))
+    this.#timer.unref()
+  }
+
+  get a(): MediaLeg {
+    return this.#a
+  }
+
+  get b(): MediaLeg {
+    return this.#b
+  }
+
+  #fromA = (packet: Buffer, length: number, payloadOffset: number, kind: PacketKind) => {
+    if (this.#held) return
+    if (this.#b.sendRelayed(packet, length, payloadOffset, kind)) this.relayed.aToB++
+  }
+
+  #fromB = (packet: Buffer, length: number, payloadOffset: number, kind: PacketKind) => {
+    if (this.#held) return
+    if (this.#a.sendRelayed(packet, length, payloadOffset, kind)) this.relayed.bToA++
+  }
+
+  refresh() {
+    // Payload types are read from the legs per packet; a new negotiation may mean a new source
+    this.#a.restartOutboundSource()
+    this.#b.restartOutboundSource()
+    this.#resetQuiet()
+  }
+
+  setHeld(held: boolean) {
+    this.#held = held
+    this.#resetQuiet()
+  }
+
+  replace(old: MediaLeg, next: MediaLeg) {
+    if (this.#closed) throw new Error('The bridge is closed')
+    const replacement = next as RelayLeg
+    if (typeof replacement.sendRelayed !== 'function') throw new TypeError('This media leg was not created by the media engine')
+    if (old === this.#a) {
+      this.#a.setReceiver(null)
+      this.#a = replacement
+      replacement.setReceiver(this.#fromA)
+      this.#seenPackets[0] = replacement.stats.packetsReceived
+    } else if (old === this.#b) {
+      this.#b.setReceiver(null)
+      this.#b = replacement
+      replacement.setReceiver(this.#fromB)
+      this.#seenPackets[1] = replacement.stats.packetsReceived
+    } else {
+      throw new Error('The leg to replace is not part of this bridge')
+    }
+    // The other side keeps its SSRC and continues its sequence and timestamps
+    this.#a.restartOutboundSource()
+    this.#b.restartOutboundSource()
+    this.#resetQuiet()
+  }
+
+  onEnded(listener: (reason: BridgeEndReason) => void) {
+    this.#listeners.push(listener)
+  }
+
+  close() {
+    if (this.#closed) return
+    this.#closed = true
+    clearInterval(this.#timer)
+    this.#a.setReceiver(null)
+    this.#b.setReceiver(null)
+  }
+
+  #resetQuiet() {
+    const now = this.#now()
+    this.#quietSince[0] = now
+    this.#quietSince[1] = now
+  }
+
+  /** Ends the bridge when a leg that should send has been silent for the timeout. */
+  #checkMedia() {
+    if (this.#closed) return
+    const now = this.#now()
+    const legs = [this.#a, this.#b]
+    // On hold (ours or either peer's) silence is expected from both sides
+    const held = this.#held || this.#a.peerHolds || this.#b.peerHolds
+    for (let side = 0; side < 2; side++) {
+      const leg = legs[side]
+      const received = leg.stats.packetsReceived
+      if (held || !leg.expectsMedia || received !== this.#seenPackets[side]) {
+        this.#seenPackets[side] = received
+        this.#quietSince[side] = now
+      } else if (now - this.#quietSince[side] >= this.#timeoutMs) {
+        this.#end('media_timeout')
+        return
+      }
+    }
+  }
+
+  #end(reason: BridgeEndReason) {
+    if (this.#ended) return
+    this.#ended = true
+    this.close()
+    for (const listener of this.#listeners) listener(reason)
+  }
+}

@@ -1,0 +1,340 @@
+import dgram from 'node:dgram'
+import { isIP } from 'node:net'
+import { randomInt } from 'node:crypto'
+import OutboundRtpStream from '#media/outbound_rtp_stream'
+import { PacketKind, rtpPayloadOffset } from '#media/rtp_header'
+import type { PacketReceiver, RelayLeg } from '#media/relay_leg'
+import SdesNegotiation, { AUTH_FAILED } from '#media/sdp/sdes_negotiation'
+import type { SdesSuite } from '#media/sdp/sdes_crypto'
+import {
+  buildAudioSdp,
+  canReceive,
+  canSend,
+  chooseAudioCodec,
+  ourDirection,
+  parseAudioSdp,
+  peerHolds,
+  telephoneEvent8000,
+  type AudioDescription,
+} from '#media/sdp/audio_sdp'
+import {
+  MediaNegotiationError,
+  type AnswerOptions,
+  type AudioCodecName,
+  type MediaDirection,
+  type MediaLegStats,
+  type NegotiatedMedia,
+  type OfferOptions,
+  type RtpLeg,
+} from '#media/types'
+
+const STATIC_PT: Record<AudioCodecName, number> = { PCMU: 0, PCMA: 8 }
+const DTMF_PT = 101
+
+export interface RtpSocketLegOptions {
+  port: number
+  bindAddress: string
+  announcedIp: string
+  latching: boolean
+  /** SDES-SRTP (RFC 4568) required: RTP/SAVP with a=crypto keys, plain RTP refused. */
+  srtp?: boolean
+  /** Called once when the leg closes (gives the port back to the pool). */
+  onClosed?: () => void
+}
+
+/** dgram resolves even IP literals through dns.lookup on a later tick; our peers are IPs. */
+function literalLookup(
+  address: string,
+  _family: unknown,
+  callback: (error: Error | null, address: string, family: number) => void
+) {
+  callback(null, address, isIP(address) === 6 ? 6 : 4)
+}
+
+/**
+ * An RTP leg towards a carrier or a SIP phone: one UDP socket, symmetric RTP (we send from
+ * the port we receive on), packets accepted only from the address and port the peer signalled,
+ * or, with latching, from the signalled IP on any port, after which we send to that port.
+ * With `srtp` the leg speaks SDES-SRTP only (RTP/SAVP, our SrtpContext); without it, plain
+ * RTP/AVP only, and crypto lines in a peer's SDP are never used. RTCP is not handled (the odd
+ * port stays unbound, RTCP on the RTP port is dropped), so there is no SRTCP either.
+ */
+export default class RtpSocketLeg implements RtpLeg, RelayLeg {
+  readonly kind = 'rtp' as const
+  readonly localPort: number
+  readonly stats: MediaLegStats = { packetsReceived: 0, packetsSent: 0, packetsRejected: 0 }
+  negotiated: NegotiatedMedia | null = null
+
+  #socket: dgram.Socket
+  #announcedIp: string
+  #latching: boolean
+  #onClosed?: () => void
+  #closeListeners: (() => void)[] = []
+  #closed = false
+  #sdes: SdesNegotiation | null
+  /** SRTP packets from the signalled address that failed authentication (also in packetsRejected). */
+  authenticationFailures = 0
+
+  /** Where packets may come from; stays set during c=0.0.0.0 hold (the peer may still send). */
+  #acceptIp: string | null = null
+  #remotePort = 0
+  #signalledPort = 0
+  #latched = false
+  #sendAllowed = false
+  #receiveExpected = false
+  #peerHolds = false
+  /** Payload types we send with (the peer's numbering) and receive with (ours). */
+  #sendAudioPt = -1
+  #sendDtmfPt = -1
+  #recvAudioPt = -1
+  #recvDtmfPt = -1
+
+  #receiver: PacketReceiver | null = null
+  #outbound = new OutboundRtpStream()
+  #sessionId = String(randomInt(1, 2 ** 47))
+  #version = 0
+  #pendingOffer: { audio: { codec: AudioCodecName; payloadType: number }[]; dtmf: boolean; direction: MediaDirection } | null =
+    null
+
+  private constructor(socket: dgram.Socket, options: RtpSocketLegOptions) {
+    this.#socket = socket
+    this.localPort = options.port
+    this.#announcedIp = options.announcedIp
+    this.#latching = options.latching
+    this.#onClosed = options.onClosed
+    this.#sdes = options.srtp ? new SdesNegotiation() : null
+    socket.on('message', this.#onMessage)
+    // A late ICMP error or a send to an unreachable peer must not crash the process
+    socket.on('error', () => {})
+  }
+
+  /** Binds the socket; rejects when the port is taken. */
+  static async open(options: RtpSocketLegOptions): Promise<RtpSocketLeg> {
+    const family = isIP(options.bindAddress) === 6 ? 'udp6' : 'udp4'
+    const socket = dgram.createSocket({ type: family, lookup: literalLookup as never })
+    await new Promise<void>((resolve, reject) => {
+      socket.once('error', reject)
+      socket.bind(options.port, options.bindAddress, () => {
+        socket.off('error', reject)
+        resolve()
+      })
+    }).catch((error) => {
+      socket.close()
+      throw error
+    })
+    return new RtpSocketLeg(socket, options)
+  }
+
+  get closed() {
+    return this.#closed
+  }
+
+  get expectsMedia() {
+    return this.#receiveExpected && !this.#closed
+  }
+
+  get peerHolds() {
+    return this.#peerHolds
+  }
+
+  /** The SDES suite in use; null on a plain leg or before the negotiation. */
+  get srtpSuite(): SdesSuite | null {
+    return this.#sdes?.suite ?? null
+  }
+
+  #onMessage = (packet: Buffer, rinfo: dgram.RemoteInfo) => {
+    if (rinfo.address !== this.#acceptIp) {
+      this.stats.packetsRejected++
+      return
+    }
+    if (rinfo.port !== this.#remotePort) {
+      if (!this.#latching || this.#latched) {
+        this.stats.packetsRejected++
+        return
+      }
+    }
+    let length = packet.length
+    if (this.#sdes !== null) {
+      const srtp = this.#sdes.inbound
+      if (srtp === null) return
+      length = srtp.unprotect(packet, length)
+      if (length === AUTH_FAILED) {
+        this.authenticationFailures++
+        this.stats.packetsRejected++
+      }
+      if (length < 0) return
+    }
+    // Latch only to a packet that passed authentication: a forged one must not steal the stream
+    if (this.#latching && !this.#latched) {
+      this.#remotePort = rinfo.port
+      this.#latched = true
+    }
+    const offset = rtpPayloadOffset(packet, length)
+    if (offset < 0) return
+    this.stats.packetsReceived++
+    const pt = packet[1] & 0x7f
+    const receiver = this.#receiver
+    if (receiver === null) return
+    if (pt === this.#recvAudioPt) receiver(packet, length, offset, PacketKind.Audio)
+    else if (pt === this.#recvDtmfPt) receiver(packet, length, offset, PacketKind.Dtmf)
+  }
+
+  setReceiver(receiver: PacketReceiver | null) {
+    this.#receiver = receiver
+  }
+
+  sendRelayed(packet: Buffer, length: number, payloadOffset: number, kind: PacketKind): boolean {
+    if (!this.#sendAllowed) return false
+    const pt = kind === PacketKind.Audio ? this.#sendAudioPt : this.#sendDtmfPt
+    if (pt < 0) return false
+    const srtp = this.#sdes === null ? null : this.#sdes.outbound
+    if (this.#sdes !== null && srtp === null) return false
+    packet[1] = (packet[1] & 0x80) | pt
+    this.#outbound.rewrite(packet, kind === PacketKind.Audio)
+    if (srtp) {
+      const encrypted = srtp.protect(packet, length, payloadOffset)
+      this.#socket.send(encrypted, 0, encrypted.length, this.#remotePort, this.#acceptIp!)
+    } else {
+      this.#socket.send(packet, 0, length, this.#remotePort, this.#acceptIp!)
+    }
+    this.stats.packetsSent++
+    return true
+  }
+
+  restartOutboundSource() {
+    this.#outbound.restart()
+  }
+
+  onClose(listener: () => void) {
+    this.#closeListeners.push(listener)
+  }
+
+  async answer(offerSdp: string, options: AnswerOptions) {
+    this.#assertOpen()
+    const offer = this.#readPeerSdp(offerSdp)
+    const chosen = chooseAudioCodec(offer, options.codecs)
+    if (!chosen) {
+      throw new MediaNegotiationError(`No common audio codec (offered ${offer.payloadTypes.join(' ')}, allowed ${options.codecs.join(', ')})`)
+    }
+    const dtmfPt = options.dtmf === false ? null : telephoneEvent8000(offer)
+    const direction = ourDirection(offer, options.direction)
+    // Last fallible step: a refused offer leaves the leg as it was
+    const sdes = this.#sdes?.answer(offer)
+    sdes?.commit()
+    const media = this.#apply(offer, chosen, chosen.payloadType, dtmfPt, dtmfPt, direction)
+    const sdp = buildAudioSdp({
+      sessionId: this.#sessionId,
+      version: this.#version++,
+      address: this.#announcedIp,
+      port: this.localPort,
+      audio: [chosen],
+      dtmfPayloadType: dtmfPt,
+      direction,
+      crypto: sdes ? [sdes.attribute] : undefined,
+    })
+    return { sdp, media }
+  }
+
+  async createOffer(options: OfferOptions) {
+    this.#assertOpen()
+    if (options.codecs.length === 0) throw new MediaNegotiationError('An offer needs at least one audio codec')
+    const audio = options.codecs.map((codec) => ({ codec, payloadType: STATIC_PT[codec] }))
+    const dtmf = options.dtmf !== false
+    const direction = options.direction ?? 'sendrecv'
+    this.#pendingOffer = { audio, dtmf, direction }
+    return buildAudioSdp({
+      sessionId: this.#sessionId,
+      version: this.#version++,
+      address: this.#announcedIp,
+      port: this.localPort,
+      audio,
+      dtmfPayloadType: dtmf ? DTMF_PT : null,
+      direction,
+      crypto: this.#sdes?.offer(),
+    })
+  }
+
+  async applyAnswer(answerSdp: string) {
+    this.#assertOpen()
+    const offer = this.#pendingOffer
+    if (!offer) throw new MediaNegotiationError('No offer of ours is waiting for an answer')
+    const answer = this.#readPeerSdp(answerSdp)
+    const chosen = chooseAudioCodec(answer, offer.audio.map((entry) => entry.codec))
+    if (!chosen) throw new MediaNegotiationError('The answer has none of the audio codecs we offered')
+    const ours = offer.audio.find((entry) => entry.codec === chosen.codec)!
+    const dtmfPt = offer.dtmf ? telephoneEvent8000(answer) : null
+    const direction = ourDirection(answer, offer.direction)
+    const commitSdes = this.#sdes?.applyAnswer(answer)
+    this.#pendingOffer = null
+    commitSdes?.()
+    return this.#apply(answer, chosen, ours.payloadType, dtmfPt, dtmfPt === null ? null : DTMF_PT, direction)
+  }
+
+  async ready() {}
+
+  async close() {
+    if (this.#closed) return
+    this.#closed = true
+    this.#receiver = null
+    this.#sendAllowed = false
+    await new Promise<void>((resolve) => this.#socket.close(() => resolve()))
+    this.#onClosed?.()
+    for (const listener of this.#closeListeners.splice(0)) listener()
+  }
+
+  #assertOpen() {
+    if (this.#closed) throw new MediaNegotiationError('This media leg is closed')
+  }
+
+  #readPeerSdp(sdp: string): AudioDescription {
+    const description = parseAudioSdp(sdp)
+    if (description.port === 0) throw new MediaNegotiationError('The audio stream was rejected (port 0)')
+    const wanted = this.#sdes ? 'RTP/SAVP' : 'RTP/AVP'
+    if (description.protocol !== wanted) {
+      throw new MediaNegotiationError(
+        this.#sdes
+          ? `This leg requires SDES-SRTP (RTP/SAVP with a=crypto), the peer sent ${description.protocol}`
+          : description.protocol.includes('SAVP')
+            ? `Secure RTP (${description.protocol}) is not enabled on this leg (SDES needs srtp: 'sdes' over TLS)`
+            : `Unsupported media transport ${description.protocol}`
+      )
+    }
+    if (!isIP(description.address)) {
+      throw new MediaNegotiationError(`The connection address must be an IP address, got "${description.address}"`)
+    }
+    return description
+  }
+
+  #apply(
+    peer: AudioDescription,
+    chosen: { codec: AudioCodecName; payloadType: number },
+    recvAudioPt: number,
+    sendDtmfPt: number | null,
+    recvDtmfPt: number | null,
+    direction: MediaDirection
+  ): NegotiatedMedia {
+    if (!peer.holdAddress) {
+      // A re-offer to the same address keeps a latched port; a new address starts over
+      const moved = peer.address !== this.#acceptIp || peer.port !== this.#signalledPort
+      this.#acceptIp = peer.address
+      this.#signalledPort = peer.port
+      if (moved || !this.#latched) {
+        this.#remotePort = peer.port
+        this.#latched = false
+      }
+    }
+    this.#sendAudioPt = chosen.payloadType
+    this.#recvAudioPt = recvAudioPt
+    this.#sendDtmfPt = sendDtmfPt ?? -1
+    this.#recvDtmfPt = recvDtmfPt ?? -1
+    this.#sendAllowed = canSend(direction) && !peer.holdAddress && this.#acceptIp !== null
+    this.#receiveExpected = canReceive(direction)
+    this.#peerHolds = peerHolds(peer)
+    this.negotiated = {
+      audio: { codec: chosen.codec, payloadType: chosen.payloadType },
+      dtmf: sendDtmfPt === null ? null : { payloadType: sendDtmfPt },
+      direction,
+    }
+    return this.negotiated
+  }
+}

@@ -1,0 +1,145 @@
+/**
+ * The media contract between the B2BUA (app/calls/b2bua) and the media engine (packages/media).
+ * Signalling never touches packets; media never touches SIP. The B2BUA hands SDP strings in and
+ * gets SDP strings out, then bridges two legs. Nothing here records or stores media.
+ *
+ * Legs:
+ * - WebRtcLeg: a browser (werift RTCPeerConnection: ICE host candidates, DTLS-SRTP).
+ * - RtpLeg: a carrier or a customer's own SIP phone (plain RTP over UDP; SDES-SRTP only over TLS).
+ * Both speak G.711 (PCMU, PCMA) and telephone-event/8000 only: never a transcoder.
+ */
+
+export type AudioCodecName = 'PCMU' | 'PCMA'
+
+/** What one leg negotiated: payload types are the leg's own, the bridge maps between them. */
+export interface NegotiatedMedia {
+  audio: { codec: AudioCodecName; payloadType: number }
+  /** telephone-event/8000, when both sides have it. */
+  dtmf: { payloadType: number } | null
+  /** Our direction towards that leg after the negotiation. */
+  direction: MediaDirection
+}
+
+export type MediaDirection = 'sendrecv' | 'sendonly' | 'recvonly' | 'inactive'
+
+export interface OfferOptions {
+  /** Audio codecs to offer, in preference order (e.g. what the other leg offered). */
+  codecs: AudioCodecName[]
+  /** Offer telephone-event/8000 too (default true). */
+  dtmf?: boolean
+  direction?: MediaDirection
+}
+
+export interface AnswerOptions {
+  /** The only audio codecs we may accept, in preference order; the first the offer has wins. */
+  codecs: AudioCodecName[]
+  dtmf?: boolean
+  direction?: MediaDirection
+}
+
+/** Thrown when an offer or answer has nothing we can use (→ 488 Not Acceptable Here). */
+export class MediaNegotiationError extends Error {}
+
+/** Thrown when a port range is used up: no new leg until calls end (→ 503 with Retry-After). */
+export class MediaCapacityError extends Error {
+  constructor(readonly resource: 'rtp_ports' | 'webrtc_ports', message: string, options?: ErrorOptions) {
+    super(message, options)
+  }
+}
+
+export interface MediaLegStats {
+  packetsReceived: number
+  packetsSent: number
+  /** Packets dropped because they came from an address other than the signalled (or latched) one. */
+  packetsRejected: number
+}
+
+export interface MediaLeg {
+  readonly kind: 'webrtc' | 'rtp'
+  /** Set after a completed offer/answer. */
+  readonly negotiated: NegotiatedMedia | null
+  readonly stats: MediaLegStats
+  /**
+   * The offer in `offer` is answered (a first offer, or a re-offer such as hold from the peer).
+   * Resolves with our answer SDP. Re-offers on the same leg keep its ports, keys and SSRC.
+   */
+  answer(offerSdp: string, options: AnswerOptions): Promise<{ sdp: string; media: NegotiatedMedia }>
+  /** Creates an offer (first, or a re-offer after the call is up: hold/resume, codec change). */
+  createOffer(options: OfferOptions): Promise<string>
+  /** Applies the peer's answer to our last offer. */
+  applyAnswer(answerSdp: string): Promise<NegotiatedMedia>
+  /** Resolves when media can flow (ICE + DTLS connected for WebRTC; immediately for RTP). */
+  ready(): Promise<void>
+  close(): Promise<void>
+}
+
+export interface WebRtcLeg extends MediaLeg {
+  readonly kind: 'webrtc'
+}
+
+export interface RtpLegOptions {
+  /**
+   * Registered phones behind NAT: after the first packet from the signalled IP (any port), send
+   * there. Carriers: false, packets only from the exact signalled address and port.
+   */
+  latching?: boolean
+  /** SDES-SRTP (RFC 4568); only allowed when the signalling runs over TLS. */
+  srtp?: boolean
+}
+
+export interface RtpLeg extends MediaLeg {
+  readonly kind: 'rtp'
+  /** Our UDP port for this leg, from the RTP port range. */
+  readonly localPort: number
+}
+
+export interface BridgeOptions {
+  /** No RTP from either leg for this long ends the call (suspended while on hold). */
+  mediaTimeoutSeconds: number
+}
+
+export type BridgeEndReason = 'media_timeout'
+
+/**
+ * Relays audio and RFC 4733 DTMF between two legs, mapping payload types (each leg's own) and
+ * keeping the SSRC, sequence numbers and timestamps continuous towards a leg when the other side
+ * changes (another fork answering, a re-INVITE), so the browser never sees a jump.
+ */
+export interface MediaBridge {
+  readonly a: MediaLeg
+  readonly b: MediaLeg
+  /** Called after either leg re-negotiated (codec or payload types may have changed). */
+  refresh(): void
+  /** Hold: nothing is forwarded towards the held side and the media timeout is suspended. */
+  setHeld(held: boolean): void
+  /** Replace one leg (early media moved to another fork); the other leg sees continuous RTP. */
+  replace(old: MediaLeg, next: MediaLeg): void
+  /** Packets relayed each way since the bridge started: a → b and b → a. */
+  readonly relayed: { aToB: number; bToA: number }
+  onEnded(listener: (reason: BridgeEndReason) => void): void
+  /** Stops relaying; does not close the legs. */
+  close(): void
+}
+
+export interface MediaEngineConfig {
+  /** Addresses written into SDP and ICE candidates (MEDIA_ANNOUNCED_IPS); 127.0.0.1 in tests. */
+  announcedIps: string[]
+  /** UDP ports for WebRTC (ICE) sockets, inclusive. */
+  webrtcPorts: [number, number]
+  /** UDP ports for plain RTP towards carriers and phones; must not overlap webrtcPorts. */
+  rtpPorts: [number, number]
+  mediaTimeoutSeconds: number
+}
+
+export interface MediaEngine {
+  createWebRtcLeg(): Promise<WebRtcLeg>
+  createRtpLeg(options?: RtpLegOptions): Promise<RtpLeg>
+  bridge(a: MediaLeg, b: MediaLeg, options?: Partial<BridgeOptions>): MediaBridge
+  /**
+   * The echo-test number: answers a leg and sends its own audio back after a short delay (the
+   * server's own service; no carrier). Ends when the leg closes.
+   */
+  echo(leg: MediaLeg): { close(): void }
+  readonly openLegs: number
+  close(): Promise<void>
+}

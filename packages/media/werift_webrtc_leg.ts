@@ -1,0 +1,363 @@
+import type dgram from 'node:dgram'
+import {
+  RTCPeerConnection,
+  RTCRtpCodecParameters,
+  type RTCDtlsTransport,
+  type RTCRtpTransceiver,
+} from 'werift'
+import OutboundRtpStream from '#media/outbound_rtp_stream'
+import { PacketKind, rtpPayloadOffset } from '#media/rtp_header'
+import type { PacketReceiver, RelayLeg } from '#media/relay_leg'
+import { createSrtpContext, SRTP_PROFILE_IDS, type SrtpContext } from '#media/srtp_context'
+import {
+  canReceive,
+  canSend,
+  chooseAudioCodec,
+  ourDirection,
+  parseAudioSdp,
+  peerHolds,
+  restrictAudioPayloads,
+  sdpLines,
+  telephoneEvent8000,
+  type AudioDescription,
+} from '#media/sdp/audio_sdp'
+import {
+  MediaNegotiationError,
+  type AnswerOptions,
+  type AudioCodecName,
+  type MediaDirection,
+  type MediaLegStats,
+  type NegotiatedMedia,
+  type OfferOptions,
+  type WebRtcLeg,
+} from '#media/types'
+
+/** Our codecs with the payload types we offer; werift needs static PTs preset (its docs). */
+const CODECS: Record<AudioCodecName | 'telephone-event', () => RTCRtpCodecParameters> = {
+  'PCMU': () => new RTCRtpCodecParameters({ mimeType: 'audio/PCMU', clockRate: 8000, channels: 1, payloadType: 0 }),
+  'PCMA': () => new RTCRtpCodecParameters({ mimeType: 'audio/PCMA', clockRate: 8000, channels: 1, payloadType: 8 }),
+  'telephone-event': () =>
+    new RTCRtpCodecParameters({ mimeType: 'audio/telephone-event', clockRate: 8000, channels: 1, payloadType: 101 }),
+}
+
+/** werift's DTLS-SRTP profile ids; AES-CM first: our transform runs it ~2x faster than GCM. */
+const SRTP_PROFILES_PREFERRED = [1, 7]
+
+export interface WeriftWebRtcLegOptions {
+  announcedIps: string[]
+  /** Inclusive UDP port block reserved for this leg's ICE sockets. */
+  portRange: [number, number]
+  onClosed?: () => void
+  /** DTLS-SRTP profiles we offer, preferred first (werift ids); a seam for the benchmark. */
+  srtpProfiles?: number[]
+}
+
+/** The parts of werift's ICE internals the packet path uses (not in its typings). */
+interface IceSocketProtocol {
+  transport?: { socket?: dgram.Socket }
+}
+interface IcePair {
+  protocol: IceSocketProtocol
+  remoteAddr: [string, number]
+}
+interface IceConnection {
+  nominated?: IcePair
+  protocols: IceSocketProtocol[]
+}
+type SrtpConfig = {
+  keys: { localMasterKey: Buffer; localMasterSalt: Buffer; remoteMasterKey: Buffer; remoteMasterSalt: Buffer }
+  profile: number
+}
+
+/**
+ * A browser leg: werift does ICE (host candidates on the announced addresses) and the DTLS
+ * handshake; once connected, RTP bypasses werift's per-packet pipeline (which rewrites payload
+ * types and builds several objects per packet): we read the ICE sockets ourselves and run SRTP
+ * with our own transform on the DTLS-exported keys. RTCP and STUN stay with werift.
+ */
+export default class WeriftWebRtcLeg implements WebRtcLeg, RelayLeg {
+  readonly kind = 'webrtc' as const
+  readonly stats: MediaLegStats = { packetsReceived: 0, packetsSent: 0, packetsRejected: 0 }
+  negotiated: NegotiatedMedia | null = null
+
+  #pc: RTCPeerConnection
+  #announcedIps: Set<string>
+  #srtpProfiles: number[]
+  #onClosed?: () => void
+  #closeListeners: (() => void)[] = []
+  #closed = false
+  #transceiver: RTCRtpTransceiver | null = null
+  #pendingOffer: { codecs: AudioCodecName[]; dtmf: boolean; direction: MediaDirection } | null = null
+
+  #ready: Promise<void>
+  #srtpIn: SrtpContext | null = null
+  #srtpOut: SrtpContext | null = null
+  #ice: IceConnection | null = null
+  #audioPt = -1
+  #dtmfPt = -1
+  #direction: MediaDirection = 'inactive'
+  #sendAllowed = false
+  #receiveExpected = false
+  #peerHolds = false
+  #receiver: PacketReceiver | null = null
+  #outbound: OutboundRtpStream | null = null
+
+  constructor(options: WeriftWebRtcLegOptions) {
+    this.#announcedIps = new Set(options.announcedIps)
+    this.#srtpProfiles = options.srtpProfiles ?? SRTP_PROFILES_PREFERRED
+    this.#onClosed = options.onClosed
+    this.#pc = new RTCPeerConnection({
+      iceServers: [],
+      icePortRange: options.portRange,
+      iceAdditionalHostAddresses: options.announcedIps,
+      iceUseIpv6: options.announcedIps.some((ip) => ip.includes(':')),
+      iceUseTcp: false,
+      bundlePolicy: 'max-bundle',
+      codecs: { audio: [CODECS.PCMU(), CODECS.PCMA(), CODECS['telephone-event']()] },
+      headerExtensions: { audio: [] },
+    })
+    this.#ready = new Promise<void>((resolve, reject) => {
+      this.#pc.connectionStateChange.subscribe((state) => {
+        if (state === 'connected') {
+          try {
+            this.#takeOverPacketPath()
+            resolve()
+          } catch (error) {
+            reject(error)
+          }
+        } else if (state === 'failed' || state === 'closed') {
+          reject(new Error(`WebRTC connection ${state} before media could flow`))
+        }
+      })
+    })
+    this.#ready.catch(() => {})
+  }
+
+  get closed() {
+    return this.#closed
+  }
+
+  get expectsMedia() {
+    return this.#receiveExpected && !this.#closed
+  }
+
+  get peerHolds() {
+    return this.#peerHolds
+  }
+
+  setReceiver(receiver: PacketReceiver | null) {
+    this.#receiver = receiver
+  }
+
+  onClose(listener: () => void) {
+    this.#closeListeners.push(listener)
+  }
+
+  restartOutboundSource() {
+    this.#outbound?.restart()
+  }
+
+  sendRelayed(packet: Buffer, length: number, payloadOffset: number, kind: PacketKind): boolean {
+    const srtp = this.#srtpOut
+    if (!this.#sendAllowed || srtp === null) return false
+    const pair = this.#ice!.nominated
+    const socket = pair?.protocol.transport?.socket
+    if (!socket) return false
+    const pt = kind === PacketKind.Audio ? this.#audioPt : this.#dtmfPt
+    if (pt < 0) return false
+    packet[1] = (packet[1] & 0x80) | pt
+    this.#outbound!.rewrite(packet, kind === PacketKind.Audio)
+    const encrypted = srtp.protect(packet, length, payloadOffset)
+    socket.send(encrypted, pair.remoteAddr[1], pair.remoteAddr[0])
+    this.stats.packetsSent++
+    return true
+  }
+
+  async answer(offerSdp: string, options: AnswerOptions) {
+    this.#assertOpen()
+    const offer = this.#readBrowserSdp(offerSdp)
+    const chosen = chooseAudioCodec(offer, options.codecs)
+    if (!chosen) {
+      throw new MediaNegotiationError(`No common audio codec (allowed ${options.codecs.join(', ')})`)
+    }
+    const dtmfPt = options.dtmf === false ? null : telephoneEvent8000(offer)
+    const keep = new Set([chosen.payloadType])
+    if (dtmfPt !== null) keep.add(dtmfPt)
+    const direction = ourDirection(offer, options.direction)
+
+    await this.#pc.setRemoteDescription({ type: 'offer', sdp: restrictAudioPayloads(offerSdp, keep) })
+    this.#preferAesCm()
+    const transceiver = this.#audioTransceiver()
+    transceiver.setDirection(direction)
+    await this.#pc.setLocalDescription(await this.#pc.createAnswer())
+    const sdp = await this.#localSdp()
+    const media = this.#apply(chosen, dtmfPt, direction, peerHolds(offer))
+    return { sdp, media }
+  }
+
+  async createOffer(options: OfferOptions) {
+    this.#assertOpen()
+    if (options.codecs.length === 0) throw new MediaNegotiationError('An offer needs at least one audio codec')
+    const direction = options.direction ?? 'sendrecv'
+    const dtmf = options.dtmf !== false
+    let transceiver = this.#transceiver ?? this.#pc.getTransceivers().find((t) => t.kind === 'audio') ?? null
+    if (!transceiver) {
+      transceiver = this.#pc.addTransceiver('audio', { direction })
+      this.#transceiver = transceiver
+    } else {
+      transceiver.setDirection(direction)
+    }
+    const preferences = options.codecs.map((codec) => CODECS[codec]())
+    if (dtmf) preferences.push(CODECS['telephone-event']())
+    transceiver.setCodecPreferences(preferences)
+    await this.#pc.setLocalDescription(await this.#pc.createOffer())
+    this.#pendingOffer = { codecs: [...options.codecs], dtmf, direction }
+    return this.#localSdp()
+  }
+
+  async applyAnswer(answerSdp: string) {
+    this.#assertOpen()
+    const offer = this.#pendingOffer
+    if (!offer) throw new MediaNegotiationError('No offer of ours is waiting for an answer')
+    const answer = this.#readBrowserSdp(answerSdp)
+    const chosen = chooseAudioCodec(answer, offer.codecs)
+    if (!chosen) throw new MediaNegotiationError('The answer has none of the audio codecs we offered')
+    const dtmfPt = offer.dtmf ? telephoneEvent8000(answer) : null
+    const keep = new Set([chosen.payloadType])
+    if (dtmfPt !== null) keep.add(dtmfPt)
+    await this.#pc.setRemoteDescription({ type: 'answer', sdp: restrictAudioPayloads(answerSdp, keep) })
+    this.#pendingOffer = null
+    return this.#apply(chosen, dtmfPt, ourDirection(answer, offer.direction), peerHolds(answer))
+  }
+
+  ready() {
+    return this.#ready
+  }
+
+  async close() {
+    if (this.#closed) return
+    this.#closed = true
+    this.#receiver = null
+    this.#sendAllowed = false
+    await this.#pc.close().catch(() => {})
+    this.#onClosed?.()
+    for (const listener of this.#closeListeners.splice(0)) listener()
+  }
+
+  #assertOpen() {
+    if (this.#closed) throw new MediaNegotiationError('This media leg is closed')
+  }
+
+  /** Browser SDP: c= is meaningless under ICE (often 0.0.0.0), so it never means hold here. */
+  #readBrowserSdp(sdp: string): AudioDescription {
+    const description = parseAudioSdp(sdp)
+    if (description.port === 0) throw new MediaNegotiationError('The audio stream was rejected (port 0)')
+    if (!description.protocol.includes('SAVP')) {
+      throw new MediaNegotiationError(`A browser leg needs DTLS-SRTP, got ${description.protocol}`)
+    }
+    description.holdAddress = false
+    return description
+  }
+
+  #audioTransceiver(): RTCRtpTransceiver {
+    const transceiver = this.#pc.getTransceivers().find((t) => t.kind === 'audio')
+    if (!transceiver) throw new MediaNegotiationError('The offer has no audio stream')
+    this.#transceiver = transceiver
+    return transceiver
+  }
+
+  /** Waits for host candidates (SIP carries complete SDP, no trickle) and keeps the announced ones. */
+  async #localSdp(): Promise<string> {
+    const pc = this.#pc
+    if (pc.iceGatheringState !== 'complete') {
+      await new Promise<void>((resolve) => {
+        const { unSubscribe } = pc.iceGatheringStateChange.subscribe((state) => {
+          if (state === 'complete') {
+            unSubscribe()
+            resolve()
+          }
+        })
+      })
+    }
+    this.#preferAesCm()
+    const lines = sdpLines(pc.localDescription!.sdp).filter((line) => {
+      if (!line.startsWith('a=candidate:')) return true
+      const [, , transport, , address] = line.split(' ')
+      return transport.toLowerCase() === 'udp' && this.#announcedIps.has(address)
+    })
+    if (!lines.some((line) => line.startsWith('a=candidate:'))) {
+      throw new Error(`No ICE candidate on the announced addresses ${[...this.#announcedIps].join(', ')}`)
+    }
+    return lines.join('\r\n') + '\r\n'
+  }
+
+  /** Our SRTP transform is fastest with AES-CM; werift prefers GCM. Set before the handshake. */
+  #preferAesCm() {
+    for (const transport of this.#pc.dtlsTransports as unknown as { state: string; srtpProfiles: number[] }[]) {
+      if (transport.state === 'new') transport.srtpProfiles = this.#srtpProfiles
+    }
+  }
+
+  #apply(
+    chosen: { codec: AudioCodecName; payloadType: number },
+    dtmfPt: number | null,
+    direction: MediaDirection,
+    held: boolean
+  ) {
+    this.#peerHolds = held
+    this.#audioPt = chosen.payloadType
+    this.#dtmfPt = dtmfPt ?? -1
+    this.#sendAllowed = canSend(direction) && this.#srtpOut !== null
+    this.#receiveExpected = canReceive(direction)
+    this.#direction = direction
+    this.negotiated = { audio: { ...chosen }, dtmf: dtmfPt === null ? null : { payloadType: dtmfPt }, direction }
+    return this.negotiated
+  }
+
+  /** After DTLS: our SRTP on werift's keys, RTP read from the ICE sockets before werift sees it. */
+  #takeOverPacketPath() {
+    if (this.#srtpIn) return
+    const dtls = this.#pc.dtlsTransports[0] as RTCDtlsTransport & { srtp?: { config: SrtpConfig } }
+    const config = dtls?.srtp?.config
+    const profile = config && SRTP_PROFILE_IDS[config.profile]
+    if (!config || !profile) throw new Error('DTLS-SRTP keys are not available')
+    this.#srtpIn = createSrtpContext(profile, config.keys.remoteMasterKey, config.keys.remoteMasterSalt)
+    this.#srtpOut = createSrtpContext(profile, config.keys.localMasterKey, config.keys.localMasterSalt)
+    this.#outbound = new OutboundRtpStream(this.#transceiver?.sender.ssrc)
+    const ice = (dtls.iceTransport as unknown as { connection: IceConnection }).connection
+    this.#ice = ice
+    for (const protocol of ice.protocols) {
+      const socket = protocol.transport?.socket
+      if (!socket) continue
+      const weriftListeners = socket.listeners('message') as ((data: Buffer, rinfo: dgram.RemoteInfo) => void)[]
+      socket.removeAllListeners('message')
+      socket.on('message', (data: Buffer, rinfo: dgram.RemoteInfo) => {
+        // RTP (not RTCP) is ours; STUN, DTLS and RTCP go on to werift (RFC 7983 demultiplexing)
+        if (data.length >= 12 && data[0] >= 128 && data[0] <= 191 && (data[1] < 192 || data[1] > 223)) {
+          this.#onSrtp(data)
+          return
+        }
+        for (const listener of weriftListeners) listener.call(socket, data, rinfo)
+      })
+    }
+    this.#sendAllowed = canSend(this.#direction)
+  }
+
+  #onSrtp(packet: Buffer) {
+    const srtp = this.#srtpIn!
+    const length = packet.length
+    const offset = rtpPayloadOffset(packet, length - srtp.overhead)
+    if (offset < 0) return
+    const plainLength = srtp.unprotect(packet, length, offset)
+    if (plainLength < 0) {
+      this.stats.packetsRejected++
+      return
+    }
+    this.stats.packetsReceived++
+    const receiver = this.#receiver
+    if (receiver === null) return
+    const pt = packet[1] & 0x7f
+    if (pt === this.#audioPt) receiver(packet, plainLength, offset, PacketKind.Audio)
+    else if (pt === this.#dtmfPt) receiver(packet, plainLength, offset, PacketKind.Dtmf)
+  }
+}

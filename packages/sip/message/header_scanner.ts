@@ -1,0 +1,146 @@
+import SipParseError from '#sip/message/sip_parse_error'
+import type { ParseFailure } from '#sip/message/parse_failure'
+
+/** token = 1*(alphanum / "-" / "." / "!" / "%" / "*" / "_" / "+" / "`" / "'" / "~") */
+const TOKEN_CHAR = /[A-Za-z0-9\-.!%*_+`'~]/
+const TOKEN = /^[A-Za-z0-9\-.!%*_+`'~]+$/
+
+/** A generic-param value: token, host (IPv6 references included) or quoted-string. */
+const PARAM_VALUE_CHAR = /[A-Za-z0-9\-.!%*_+`'~:\[\]]/
+
+export function isToken(text: string): boolean {
+  return TOKEN.test(text)
+}
+
+/** Removes the quotes and quoted-pair escapes of a quoted-string written as `"..."`. */
+export function unquote(text: string): string {
+  if (text.length < 2 || text[0] !== '"' || text[text.length - 1] !== '"') {
+    return text
+  }
+  return text.slice(1, -1).replace(/\\(.)/g, '$1')
+}
+
+/**
+ * Writes a quoted-string. Quotes, backslashes and control characters go as quoted-pairs (RFC 3261
+ * 25.1); CR and LF cannot be escaped and become spaces, so a value never breaks the header line.
+ */
+export function quote(text: string): string {
+  return `"${text.replace(/[\r\n]/g, ' ').replace(/(["\\\x00-\x08\x0b\x0c\x0e-\x1f\x7f])/g, '\\$1')}"`
+}
+
+/**
+ * A cursor over one header value. Every failure becomes a SipParseError with the reason the
+ * scanner was created with, so grammar code never has to wrap its own errors.
+ */
+export default class HeaderScanner {
+  position = 0
+
+  constructor(
+    readonly text: string,
+    readonly failure: ParseFailure,
+    readonly what: string
+  ) {}
+
+  fail(detail: string): never {
+    throw new SipParseError(this.failure, `${this.what}: ${detail}`)
+  }
+
+  atEnd(): boolean {
+    return this.position >= this.text.length
+  }
+
+  peek(): string | undefined {
+    return this.text[this.position]
+  }
+
+  skipWhitespace(): boolean {
+    const start = this.position
+    while (this.peek() === ' ' || this.peek() === '\t') {
+      this.position++
+    }
+    return this.position > start
+  }
+
+  accept(char: string): boolean {
+    if (this.peek() === char) {
+      this.position++
+      return true
+    }
+    return false
+  }
+
+  expect(char: string, detail: string): void {
+    if (!this.accept(char)) {
+      this.fail(detail)
+    }
+  }
+
+  readWhile(pattern: RegExp): string {
+    const start = this.position
+    while (!this.atEnd() && pattern.test(this.text[this.position])) {
+      this.position++
+    }
+    return this.text.slice(start, this.position)
+  }
+
+  readToken(detail: string): string {
+    const token = this.readWhile(TOKEN_CHAR)
+    if (token.length === 0) {
+      this.fail(detail)
+    }
+    return token
+  }
+
+  /** Reads a quoted-string and returns it with its quotes, as written. */
+  readQuotedString(): string {
+    const start = this.position
+    this.expect('"', 'expected a quoted string')
+    while (!this.atEnd()) {
+      const char = this.text[this.position++]
+      if (char === '\\') {
+        if (this.atEnd()) {
+          break
+        }
+        this.position++
+      } else if (char === '"') {
+        return this.text.slice(start, this.position)
+      }
+    }
+    return this.fail('unterminated quoted string')
+  }
+
+  /**
+   * Reads `*(SEMI generic-param)`. Names are case-insensitive and kept in lower case; values are
+   * kept as written (quoted strings keep their quotes) so that they serialize back unchanged.
+   */
+  readParameters(): Map<string, string | null> {
+    const params = new Map<string, string | null>()
+    for (;;) {
+      this.skipWhitespace()
+      if (!this.accept(';')) {
+        return params
+      }
+      this.skipWhitespace()
+      const name = this.readToken('expected a parameter name').toLowerCase()
+      this.skipWhitespace()
+      let value: string | null = null
+      if (this.accept('=')) {
+        this.skipWhitespace()
+        value =
+          this.peek() === '"' ? this.readQuotedString() : this.readWhile(PARAM_VALUE_CHAR)
+        if (value.length === 0) {
+          this.fail('empty parameter value')
+        }
+      }
+      params.set(name, value)
+    }
+  }
+}
+
+export function formatParameters(params: ReadonlyMap<string, string | null>): string {
+  let text = ''
+  for (const [name, value] of params) {
+    text += value === null ? `;${name}` : `;${name}=${value}`
+  }
+  return text
+}

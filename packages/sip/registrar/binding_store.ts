@@ -1,0 +1,24 @@
+import type { Binding } from '#sip/registrar/binding'
+
+/**
+ * The registrar's bindings: in memory on one process, in Redis once several nodes share them.
+ * Both implementations pass the same contract tests. Expiry is decided by the store's clock, so
+ * nothing expired is ever returned, whatever the backend does with its own TTLs.
+ */
+export interface BindingStore {
+  /** Live bindings of an address-of-record, soonest expiry first. */
+  list(aor: string): Promise<Binding[]>
+  /** Live bindings of every address-of-record of a user (desk phone, softphone, web phone). */
+  listForUser(userId: number): Promise<Binding[]>
+  /** Adds or replaces the binding of `binding.aor` for `binding.contactUri`. */
+  save(binding: Binding): Promise<void>
+  remove(binding: Pick<Binding, 'aor' | 'contactUri' | 'userId'>): Promise<void>
+  /**
+   * Removes every binding registered over a stream connection that has closed, and returns them:
+   * such a client (a browser tab, a TCP phone) can be reached over no other way, and ringing it
+   * until its expiry would only delay the calls. A binding since refreshed over another
+   * connection stays.
+   */
+  removeByConnection(connectionId: string): Promise<Binding[]>
+  close(): Promise<void>
+}

@@ -1,0 +1,132 @@
+import type { Binding } from '#sip/registrar/binding'
+import type { BindingStore } from '#sip/registrar/binding_store'
+
+export default class MemoryBindingStore implements BindingStore {
+  /** aor → contact URI → binding */
+  #byAor = new Map<string, Map<string, Binding>>()
+  /** user id → their addresses-of-record */
+  #aorsByUser = new Map<number, Set<string>>()
+  /** stream connection id → the [aor, contact URI] pairs registered over it */
+  #byConnection = new Map<string, Map<string, [string, string]>>()
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  async list(aor: string): Promise<Binding[]> {
+    return this.#live(aor)
+  }
+
+  async listForUser(userId: number): Promise<Binding[]> {
+    const live: Binding[] = []
+    for (const aor of [...(this.#aorsByUser.get(userId) ?? [])]) {
+      live.push(...this.#live(aor))
+      this.#forgetIfEmpty(aor, userId)
+    }
+    return live.sort(byExpiry)
+  }
+
+  async save(binding: Binding): Promise<void> {
+    const contacts = this.#byAor.get(binding.aor) ?? new Map<string, Binding>()
+    const previous = contacts.get(binding.contactUri)
+    if (previous) {
+      this.#unindexConnection(previous)
+    }
+    contacts.set(binding.contactUri, structuredClone(binding))
+    this.#byAor.set(binding.aor, contacts)
+    const aors = this.#aorsByUser.get(binding.userId) ?? new Set<string>()
+    aors.add(binding.aor)
+    this.#aorsByUser.set(binding.userId, aors)
+    const connectionId = binding.source.connectionId
+    if (connectionId !== undefined) {
+      const pairs = this.#byConnection.get(connectionId) ?? new Map<string, [string, string]>()
+      pairs.set(pairKey(binding), [binding.aor, binding.contactUri])
+      this.#byConnection.set(connectionId, pairs)
+    }
+  }
+
+  async remove(binding: Pick<Binding, 'aor' | 'contactUri' | 'userId'>): Promise<void> {
+    const contacts = this.#byAor.get(binding.aor)
+    const existing = contacts?.get(binding.contactUri)
+    if (existing) {
+      this.#unindexConnection(existing)
+    }
+    contacts?.delete(binding.contactUri)
+    this.#forgetIfEmpty(binding.aor, binding.userId)
+  }
+
+  async removeByConnection(connectionId: string): Promise<Binding[]> {
+    const pairs = this.#byConnection.get(connectionId)
+    this.#byConnection.delete(connectionId)
+    const removed: Binding[] = []
+    for (const [aor, contactUri] of pairs?.values() ?? []) {
+      const contacts = this.#byAor.get(aor)
+      const binding = contacts?.get(contactUri)
+      if (!binding || binding.source.connectionId !== connectionId) {
+        continue
+      }
+      contacts!.delete(contactUri)
+      this.#forgetIfEmpty(aor, binding.userId)
+      removed.push(binding)
+    }
+    return removed.sort(byExpiry)
+  }
+
+  async close(): Promise<void> {
+    this.#byAor.clear()
+    this.#aorsByUser.clear()
+    this.#byConnection.clear()
+  }
+
+  /** The live bindings of an AOR; expired ones are dropped on the way. */
+  #live(aor: string): Binding[] {
+    const contacts = this.#byAor.get(aor)
+    if (!contacts) {
+      return []
+    }
+    const now = this.now()
+    const live: Binding[] = []
+    for (const [contactUri, binding] of contacts) {
+      if (binding.expiresAt > now) {
+        live.push(structuredClone(binding))
+      } else {
+        contacts.delete(contactUri)
+        this.#unindexConnection(binding)
+      }
+    }
+    if (contacts.size === 0) {
+      this.#byAor.delete(aor)
+    }
+    return live.sort(byExpiry)
+  }
+
+  #unindexConnection(binding: Binding) {
+    const connectionId = binding.source.connectionId
+    if (connectionId === undefined) {
+      return
+    }
+    const pairs = this.#byConnection.get(connectionId)
+    pairs?.delete(pairKey(binding))
+    if (pairs?.size === 0) {
+      this.#byConnection.delete(connectionId)
+    }
+  }
+
+  #forgetIfEmpty(aor: string, userId: number) {
+    if ((this.#byAor.get(aor)?.size ?? 0) > 0) {
+      return
+    }
+    this.#byAor.delete(aor)
+    const aors = this.#aorsByUser.get(userId)
+    aors?.delete(aor)
+    if (aors?.size === 0) {
+      this.#aorsByUser.delete(userId)
+    }
+  }
+}
+
+function pairKey(binding: Pick<Binding, 'aor' | 'contactUri'>): string {
+  return `${binding.aor}\n${binding.contactUri}`
+}
+
+function byExpiry(a: Binding, b: Binding) {
+  return a.expiresAt - b.expiresAt || a.contactUri.localeCompare(b.contactUri)
+}

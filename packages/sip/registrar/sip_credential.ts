@@ -1,0 +1,39 @@
+import type { DigestAlgorithm } from '#sip/auth/digest'
+import type { SipDestination, SipTransportProtocol } from '#sip/transaction/transaction_transport'
+
+/** What the digest server needs to know about one set of device credentials. */
+export interface SipCredential {
+  username: string
+  /** The realm the HA1 values were computed for. */
+  realm: string
+  /** H(username:realm:password) per algorithm, in clear (opened from storage for this check only). */
+  ha1: Partial<Record<DigestAlgorithm, string>>
+  userId: number
+  companyId: number
+  /** The SIP phone these credentials belong to; absent for a web phone login. */
+  deviceId?: number
+  /** The web phone login (web_phone_credentials) these credentials belong to; absent for a SIP phone. */
+  webPhoneCredentialId?: number
+  /** The only transports these credentials are accepted over; any transport when absent. */
+  transports?: readonly SipTransportProtocol[]
+  /**
+   * Addresses the owner proved these credentials from before (a device's earlier registrations,
+   * the address a web phone login was issued to): the right password from one of them passes a
+   * lock, so a lock on a shared office address does not shut out the phones that work there.
+   */
+  knownAddresses?: readonly string[]
+}
+
+/**
+ * Where the digest server finds credentials. SipDeviceService implements it on the database;
+ * unit tests give a map.
+ */
+export interface SipCredentialStore {
+  /** The live (not revoked) credentials of a username, or undefined. */
+  findByUsername(username: string): Promise<SipCredential | undefined>
+  /**
+   * Called after a successful REGISTER from `source`, so the devices page can show when a phone
+   * last registered, and the address counts as known from then on.
+   */
+  noteRegistered?(credential: SipCredential, at: Date, source: SipDestination): Promise<void>
+}

@@ -1,0 +1,103 @@
+import dgram from 'node:dgram'
+import { isIPv6 } from 'node:net'
+import type SipMessage from '#sip/message/sip_message'
+import type {
+  SipDestination,
+  SipTransportProtocol,
+} from '#sip/transaction/transaction_transport'
+import type {
+  SipTransport,
+  TransportAddress,
+  TransportReceiver,
+} from '#sip/transport/sip_transport'
+import type SipTrafficLogger from '#sip/transport/sip_traffic_logger'
+import { normalizeAddress } from '#sip/transport/peer_address'
+
+export interface UdpTransportOptions {
+  host: string
+  port: number
+  receiver: TransportReceiver
+  traffic: SipTrafficLogger
+}
+
+/** SIP over UDP (RFC 3261 18): a datagram per message; unreliable, so transactions retransmit. */
+export default class UdpTransport implements SipTransport {
+  readonly reliable = false
+  readonly protocols: readonly SipTransportProtocol[] = ['udp']
+  readonly #options: UdpTransportOptions
+  #socket: dgram.Socket | undefined
+
+  constructor(options: UdpTransportOptions) {
+    this.#options = options
+  }
+
+  get localAddress(): TransportAddress | undefined {
+    if (!this.#socket) {
+      return undefined
+    }
+    const { address, port } = this.#socket.address()
+    return { host: address, port }
+  }
+
+  listen(): Promise<void> {
+    const socket = dgram.createSocket({ type: isIPv6(this.#options.host) ? 'udp6' : 'udp4' })
+    return new Promise((resolve, reject) => {
+      socket.once('error', reject)
+      socket.bind(this.#options.port, this.#options.host, () => {
+        socket.off('error', reject)
+        socket.on('error', (error) => this.#options.traffic.failure('udp socket', error))
+        socket.on('message', (bytes, remote) => this.#onDatagram(bytes, remote))
+        this.#socket = socket
+        resolve()
+      })
+    })
+  }
+
+  send(message: SipMessage, destination: SipDestination, onLateError?: (error: unknown) => void): void {
+    this.sendBytes(message.toBuffer(), destination, onLateError)
+    this.#options.traffic.sent(message, { ...destination, address: destination.host })
+  }
+
+  sendBytes(bytes: Buffer, destination: SipDestination, onLateError?: (error: unknown) => void): void {
+    if (!this.#socket) {
+      throw new Error('the UDP transport is not listening')
+    }
+    this.#socket.send(bytes, destination.port, destination.host, (error) => {
+      if (error) {
+        this.#options.traffic.failure('udp send', error, {
+          protocol: 'udp',
+          address: destination.host,
+          port: destination.port,
+        })
+        // RFC 3261 18.4: a failed send (no route, ICMP) is a transport error of the transaction.
+        onLateError?.(error)
+      }
+    })
+  }
+
+  hasConnection(): boolean {
+    return false
+  }
+
+  close(): Promise<void> {
+    const socket = this.#socket
+    this.#socket = undefined
+    if (!socket) {
+      return Promise.resolve()
+    }
+    return new Promise((resolve) => socket.close(() => resolve()))
+  }
+
+  #onDatagram(bytes: Buffer, remote: dgram.RemoteInfo): void {
+    try {
+      this.#options.receiver.receive(bytes, {
+        transport: this,
+        protocol: 'udp',
+        address: normalizeAddress(remote.address),
+        port: remote.port,
+      })
+    } catch (error) {
+      this.#options.traffic.failure('udp receive', error)
+    }
+  }
+}

@@ -1,0 +1,25 @@
+import type { ApplicationService } from '@adonisjs/core/types'
+
+/**
+ * Wires the Prometheus metrics (/metrics): process figures labelled by NODE_ID, the database
+ * query events, and the live sources the modules' gauges read when scraped (the B2BUA's running
+ * calls, the carrier health service). Counters of events are listened to in start/events.ts.
+ */
+export default class MetricsProvider {
+  constructor(protected app: ApplicationService) {}
+
+  async boot() {
+    const { configureMetrics } = await import('#core/services/metrics')
+    const { default: env } = await import('#start/env')
+    configureMetrics({ nodeId: env.get('NODE_ID') || undefined })
+
+    const { observeQuery } = await import('#core/metrics/database_metrics')
+    const emitter = await this.app.container.make('emitter')
+    emitter.on('db:query', observeQuery)
+
+    const { watchLiveCalls, watchCarrierHealth } = await import('#calls/metrics/call_metrics')
+    const { default: CarrierHealthService } = await import('#calls/services/carrier_health_service')
+    this.app.container.resolving('calls.b2bua', (b2bua) => watchLiveCalls(() => b2bua.calls))
+    this.app.container.resolving(CarrierHealthService, (service) => watchCarrierHealth(() => service.all()))
+  }
+}

@@ -1,0 +1,33 @@
+import type { ApplicationService } from '@adonisjs/core/types'
+import { CallGateRegistry } from '#calls/gates/call_gate'
+import type Company from '#accounts/models/company'
+import DpaCatalogue from '#privacy/dpa/dpa_catalogue'
+
+/**
+ * The privacy module's seams: the DPA versions (one catalogue per process), the DPA call gate
+ * (ahead of the fraud gate, so a refused call takes no fraud lease or counter) and the DPA banner
+ * of the customer pages.
+ */
+export default class PrivacyProvider {
+  constructor(protected app: ApplicationService) {}
+
+  register() {
+    this.app.container.singleton(DpaCatalogue, () => new DpaCatalogue())
+  }
+
+  async boot() {
+    this.app.container.resolving(CallGateRegistry, async (gates) => {
+      const { default: DpaGate } = await import('#privacy/gates/dpa_gate')
+      const { default: DpaService } = await import('#privacy/dpa/dpa_service')
+      gates.register(new DpaGate(await this.app.container.make(DpaService)), { before: 'fraud' })
+    })
+    const { default: edge } = await import('edge.js')
+    const { default: DpaService } = await import('#privacy/dpa/dpa_service')
+    // The customer layout asks on every page: null once the current version is accepted.
+    edge.global('dpaNotice', async (company: Company | undefined) => {
+      if (!company) return null
+      const status = await (await this.app.container.make(DpaService)).status(company)
+      return status.state === 'accepted' ? null : status
+    })
+  }
+}

@@ -1,0 +1,282 @@
+import { test } from '@japa/runner'
+import { SipUri, type IncomingInvite, type SipDialog, type SipRequest } from '#sip'
+import FakeClock from '#sip/clock/fake_clock'
+import CallSession, { CallPhase, type CallSessionServices, type CallTarget, type CdrWriter } from '#calls/b2bua/call_session'
+import { sdp } from '#calls/b2bua/carrier_request'
+import type { CdrEnd } from '#calls/b2bua/cdr_service'
+import type CallRecord from '#calls/models/call_record'
+import LoopbackNetwork from '#tests/unit/calls/sip/support/loopback_network'
+import { createCore } from '#tests/unit/calls/sip/support/phone_pair'
+import { FakeMediaEngine, audioSdp } from '#tests/unit/calls/b2bua/support/fake_media'
+
+/**
+ * The call phases of the B2BUA's CallSession on the in-memory SIP network the stack's own tests
+ * use, with the fake clock: every timer of the session (trying, ring limit) runs on it, the media
+ * engine and the CDR store are fakes behind their ports. A phone calls out through the B2BUA to
+ * one or two carriers.
+ */
+
+const PHONE = '192.0.2.1'
+const B2BUA = '192.0.2.3'
+const CARRIER = '192.0.2.2'
+const SECOND_CARRIER = '192.0.2.4'
+const OUTBOUND_RING_LIMIT_MS = 60_000
+
+type Carrier = { invites: IncomingInvite[]; dialog?: SipDialog }
+
+function callSetup() {
+  const clock = new FakeClock()
+  const network = new LoopbackNetwork(clock, 10)
+  const phone = createCore(network, PHONE, 'phone').core
+  const b2bua = createCore(network, B2BUA, 'b2bua').core
+  const media = new FakeMediaEngine()
+  const cdr = { answered: 0, ends: [] as CdrEnd[] }
+  const persisted: string[] = []
+  const phases: CallPhase[] = []
+  let session: CallSession | undefined
+
+  const writer: CdrWriter = {
+    answered: async () => {
+      cdr.answered += 1
+    },
+    end: async (_record: CallRecord, end: CdrEnd) => {
+      cdr.ends.push(end)
+    },
+  } as CdrWriter
+  const services: CallSessionServices = {
+    core: b2bua,
+    media,
+    clock,
+    cdr: writer,
+    log: () => {},
+    tryingTimeoutMs: 2000,
+    mediaTimeoutSeconds: 30,
+    persist: async (_record, dialog) => {
+      persisted.push(dialog.callId)
+    },
+    forget: async () => {},
+    ended: () => {},
+    outOfCapacity: () => {},
+    retryAfterSeconds: 30,
+    outboundRingLimitMs: OUTBOUND_RING_LIMIT_MS,
+  }
+
+  /** A carrier that rings at once; `answerAfterMs` null never answers, a number ≥ 300 rejects with it. */
+  function carrier(host: string, behaviour: { answerAfterMs?: number | null; rejectWith?: number } = {}): Carrier {
+    const state: Carrier = { invites: [] }
+    const core = createCore(network, host, `carrier${host.at(-1)}`).core
+    core.setInviteHandler((invite) => {
+      state.invites.push(invite)
+      if (behaviour.rejectWith) {
+        invite.reject(behaviour.rejectWith)
+        return
+      }
+      invite.progress(180)
+      const after = behaviour.answerAfterMs === undefined ? 1000 : behaviour.answerAfterMs
+      if (after !== null) {
+        clock.setTimeout(() => {
+          state.dialog = invite.accept({ description: sdp(audioSdp(50_000, ['PCMA'])) })
+        }, after)
+      }
+    })
+    return state
+  }
+
+  function target(host: string): CallTarget {
+    return {
+      label: host,
+      carrierName: host,
+      carrier: true,
+      codecs: ['PCMA', 'PCMU'],
+      createLeg: async () => media.leg(),
+      inviteOptions: (offer) => ({ uri: SipUri.parse(`sip:+4930123456@${host}`), description: sdp(offer) }),
+    }
+  }
+
+  /** The B2BUA takes the phone's INVITE towards these carriers, one after another. */
+  function route(...hosts: string[]) {
+    b2bua.setInviteHandler((invite) => {
+      const record = { id: 1, uuid: 'call-1', direction: 'outbound' } as unknown as CallRecord
+      session = new CallSession(services, invite, media.leg(), record)
+      void session.connectSequential(hosts.map(target))
+    })
+  }
+
+  /** The phone calls out; what it hears is collected. */
+  function call() {
+    const heard: number[] = []
+    const phoneCall: { dialog?: SipDialog; heard: number[] } = { heard }
+    const outgoing = phone.invite({
+      uri: SipUri.parse(`sip:+4930123456@${B2BUA}`),
+      description: sdp(audioSdp(30_000, ['PCMA', 'PCMU'])),
+      delegate: {
+        onProgress: (response) => heard.push(response.status),
+        onAccepted: (dialog, response) => {
+          heard.push(response.status)
+          phoneCall.dialog = dialog
+        },
+        onRejected: (response) => heard.push(response.status),
+        onCanceled: (response) => heard.push(response.status),
+      },
+    })
+    return Object.assign(phoneCall, { cancel: () => outgoing.cancel() })
+  }
+
+  /** Virtual time passes in small steps, with the promise callbacks of each step run. */
+  async function pass(ms: number) {
+    for (let elapsed = 0; elapsed < ms; elapsed += 5) {
+      clock.advance(5)
+      await new Promise((resolve) => setImmediate(resolve))
+      if (session && phases.at(-1) !== session.phase) phases.push(session.phase)
+    }
+  }
+
+  const requestsTo = (host: string, method: string): SipRequest[] =>
+    network.events
+      .filter((event) => !event.dropped && event.to.startsWith(`${host}:`))
+      .map((event) => event.message)
+      .filter((message): message is SipRequest => 'method' in message && (message as SipRequest).method === method)
+
+  return {
+    clock,
+    network,
+    media,
+    cdr,
+    persisted,
+    phases,
+    carrier,
+    route,
+    call,
+    pass,
+    requestsTo,
+    session: () => session!,
+  }
+}
+
+test.group('B2BUA call phases (CallSession, in-memory network, fake clock)', () => {
+  test('answer: 180 and 200 reach the phone, the carrier dialog is kept, the phone BYE ends both sides', async ({ assert }) => {
+    const setup = callSetup()
+    const carrier = setup.carrier(CARRIER)
+    setup.route(CARRIER)
+    const phone = setup.call()
+    await setup.pass(1500)
+    assert.deepEqual(phone.heard, [180, 200], setup.network.trace())
+    assert.equal(setup.session().phase, CallPhase.Answered)
+    assert.equal(setup.cdr.answered, 1)
+    assert.deepEqual(setup.persisted, [carrier.dialog!.callId], 'the carrier dialog, for crash recovery')
+    assert.lengthOf(setup.media.bridges, 1)
+
+    phone.dialog!.bye()
+    await setup.pass(200)
+    assert.lengthOf(setup.requestsTo(CARRIER, 'BYE'), 1)
+    assert.deepEqual(setup.phases, [CallPhase.Setup, CallPhase.Ringing, CallPhase.Answered, CallPhase.Ended])
+    assert.deepEqual(setup.cdr.ends, [{ cause: 'answered_normal', sipStatus: 200, hungUpBy: 'caller' }])
+    assert.equal(setup.media.openLegs, 0, 'both legs closed')
+  })
+
+  test('CANCEL while the carrier rings: CANCEL to the carrier, 487 to the phone, CDR cancelled', async ({ assert }) => {
+    const setup = callSetup()
+    setup.carrier(CARRIER, { answerAfterMs: null })
+    setup.route(CARRIER)
+    const phone = setup.call()
+    await setup.pass(500)
+    assert.deepEqual(phone.heard, [180])
+    phone.cancel()
+    await setup.pass(200)
+    assert.deepEqual(phone.heard, [180, 487])
+    assert.lengthOf(setup.requestsTo(CARRIER, 'CANCEL'), 1)
+    assert.equal(setup.cdr.answered, 0)
+    assert.deepEqual(setup.cdr.ends, [{ cause: 'cancelled', sipStatus: 487, hungUpBy: 'caller' }])
+    assert.equal(setup.session().phase, CallPhase.Ended)
+  })
+
+  test('CANCEL crossing the carrier 200: the carrier leg gets ACK and BYE, the phone 487', async ({ assert }) => {
+    const setup = callSetup()
+    const carrier = setup.carrier(CARRIER, { answerAfterMs: null })
+    setup.route(CARRIER)
+    const phone = setup.call()
+    await setup.pass(500)
+    // Both leave in the same instant: the B2BUA has sent its CANCEL before the 200 arrives.
+    phone.cancel()
+    setup.clock.setTimeout(() => {
+      carrier.dialog = carrier.invites[0].accept({ description: sdp(audioSdp(50_000, ['PCMA'])) })
+    }, 5)
+    await setup.pass(300)
+    assert.deepEqual(phone.heard, [180, 487], setup.network.trace())
+    assert.lengthOf(setup.requestsTo(CARRIER, 'CANCEL'), 1)
+    assert.lengthOf(setup.requestsTo(CARRIER, 'ACK'), 1)
+    assert.lengthOf(setup.requestsTo(CARRIER, 'BYE'), 1)
+    assert.equal(setup.cdr.answered, 0)
+    assert.equal(setup.cdr.ends[0].cause, 'cancelled')
+  })
+
+  test('failover: the first carrier answers 503, the second one takes the call', async ({ assert }) => {
+    const setup = callSetup()
+    setup.carrier(CARRIER, { rejectWith: 503 })
+    const second = setup.carrier(SECOND_CARRIER)
+    setup.route(CARRIER, SECOND_CARRIER)
+    const phone = setup.call()
+    await setup.pass(1500)
+    assert.lengthOf(setup.requestsTo(CARRIER, 'INVITE'), 1)
+    assert.lengthOf(setup.requestsTo(SECOND_CARRIER, 'INVITE'), 1)
+    assert.deepEqual(phone.heard, [180, 200])
+    assert.deepEqual(setup.persisted, [second.dialog!.callId])
+    assert.equal(setup.media.legs.filter((leg) => leg.closed).length, 1, 'the first carrier leg was closed')
+  })
+
+  test('hold and resume from the phone: the carrier is re-offered sendonly, then sendrecv; nothing is relayed meanwhile', async ({
+    assert,
+  }) => {
+    const setup = callSetup()
+    setup.carrier(CARRIER)
+    setup.route(CARRIER)
+    const phone = setup.call()
+    await setup.pass(1500)
+    const bridge = setup.media.bridges[0]
+
+    const hold = phone.dialog!.reinvite({ description: sdp(audioSdp(30_000, ['PCMA'], 'sendonly')) })
+    await setup.pass(200)
+    assert.equal((await hold).status, 200)
+    assert.match((await hold).body.toString(), /a=recvonly/, 'the phone is answered recvonly')
+    const reoffers = setup.requestsTo(CARRIER, 'INVITE').slice(1)
+    assert.lengthOf(reoffers, 1)
+    assert.match(reoffers[0].body.toString(), /a=sendonly/)
+    assert.isTrue(bridge.held.at(-1))
+
+    const resume = phone.dialog!.reinvite({ description: sdp(audioSdp(30_000, ['PCMA'], 'sendrecv')) })
+    await setup.pass(200)
+    assert.equal((await resume).status, 200)
+    const again = setup.requestsTo(CARRIER, 'INVITE').slice(1)
+    assert.lengthOf(again, 2)
+    assert.match(again[1].body.toString(), /a=sendrecv/)
+    assert.isFalse(bridge.held.at(-1))
+    assert.equal(setup.session().phase, CallPhase.Answered)
+  })
+
+  test('media timeout: BYE to both sides, CDR media_timeout by the system', async ({ assert }) => {
+    const setup = callSetup()
+    setup.carrier(CARRIER)
+    setup.route(CARRIER)
+    setup.call()
+    await setup.pass(1500)
+    setup.media.bridges[0].timeOut()
+    await setup.pass(100)
+    assert.lengthOf(setup.requestsTo(CARRIER, 'BYE'), 1)
+    assert.lengthOf(setup.requestsTo(PHONE, 'BYE'), 1)
+    assert.deepEqual(setup.cdr.ends, [{ cause: 'media_timeout', sipStatus: 200, hungUpBy: 'system' }])
+    assert.isTrue(setup.media.bridges[0].closed)
+  })
+
+  test('a carrier that rings for ever is cancelled at the outbound ring limit, on the fake clock', async ({ assert }) => {
+    const setup = callSetup()
+    setup.carrier(CARRIER, { answerAfterMs: null })
+    setup.route(CARRIER)
+    const phone = setup.call()
+    await setup.pass(OUTBOUND_RING_LIMIT_MS - 100)
+    assert.deepEqual(phone.heard, [180], 'still ringing just before the limit')
+    await setup.pass(300)
+    assert.deepEqual(phone.heard, [180, 480])
+    assert.lengthOf(setup.requestsTo(CARRIER, 'CANCEL'), 1)
+    assert.deepEqual(setup.cdr.ends, [{ cause: 'no_answer', sipStatus: 480, hungUpBy: 'system' }])
+  })
+})

@@ -1,0 +1,35 @@
+import { test } from '@japa/runner'
+import type SipDialog from '#sip/dialog/sip_dialog'
+import { DialogEndReason } from '#sip/dialog/dialog_state'
+import { byeFor, snapshotOf, type DialogSnapshot } from '#sip/dialog/dialog_snapshot'
+import { createCore, createPhonePair, run, sdp } from '#tests/unit/calls/sip/support/phone_pair'
+
+test.group('Dialogs / snapshot for crash recovery', () => {
+  test('a confirmed dialog, stored as JSON, is ended by another core with a BYE the peer accepts', async ({ assert }) => {
+    const pair = createPhonePair()
+    const { clock, network, alice, bob } = pair
+    let bobDialog: SipDialog | undefined
+    let bobEnded: DialogEndReason | undefined
+    bob.setInviteHandler((invite) => {
+      bobDialog = invite.accept({ description: sdp('bob') })
+      bobDialog!.delegate.onTerminated = (reason) => (bobEnded = reason)
+    })
+    let aliceDialog: SipDialog | undefined
+    alice.invite({ uri: pair.bobUri, description: sdp('alice'), delegate: { onAccepted: (dialog) => (aliceDialog = dialog) } })
+    await run(clock, 100)
+    assert.exists(aliceDialog, network.trace())
+
+    const stored: DialogSnapshot = JSON.parse(JSON.stringify(snapshotOf(aliceDialog!)))
+    assert.include(stored, { callId: aliceDialog!.callId, localTag: aliceDialog!.localTag, remoteTag: aliceDialog!.remoteTag })
+    assert.include(stored, { protocol: 'udp', host: '192.0.2.2', port: 5060 })
+
+    // The process that held the call is gone; its successor sends the BYE.
+    const successor = createCore(network, '192.0.2.9', 'successor').core
+    const bye = byeFor(stored)
+    assert.equal(bye.cseq, stored.localSeq + 1)
+    successor.request(bye)
+    await run(clock, 100)
+    assert.equal(bobEnded, DialogEndReason.ByeReceived, network.trace())
+    assert.lengthOf(network.responses(200, 'BYE', pair.bobAddress), 1)
+  })
+})

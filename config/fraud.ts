@@ -55,6 +55,16 @@ export interface DetectionConfig {
   authScanIntervalSeconds: number
 }
 
+/** Money limits in 1/10,000 cent (billing's unit); null: none. */
+export interface SpendLimits {
+  /** Destinations priced above this per minute are refused. */
+  maxPricePerMinuteMicro: number | null
+  /** Today's cost (midnight in the company's time zone) plus the running calls' accrued cost. */
+  dailyCapMicro: number | null
+  /** This month's cost plus the running calls' accrued cost. */
+  monthlyCapMicro: number | null
+}
+
 export interface FraudConfig {
   /** New companies may call Germany and these low-risk countries (ISO 3166 alpha-2). */
   allowedCountries: string[]
@@ -74,6 +84,8 @@ export interface FraudConfig {
   /** Policies are cached in process this long (edits on this node take effect at once). */
   policyCacheSeconds: number
   detection: DetectionConfig
+  /** Companies have no money limits until staff set them (prices differ too much for one default). */
+  spend: SpendLimits
 }
 
 const fraudConfig: FraudConfig = {
@@ -90,6 +102,7 @@ const fraudConfig: FraudConfig = {
   leaseSeconds: 6 * 3600,
   rebuildIntervalSeconds: 60,
   policyCacheSeconds: 10,
+  spend: { maxPricePerMinuteMicro: null, dailyCapMicro: null, monthlyCapMicro: null },
   detection: {
     baselineWeeks: 4,
     rareCountryCalls: 3,

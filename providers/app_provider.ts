@@ -82,6 +82,10 @@ export default class AppProvider {
     const { formatCents, formatEuros } = await import('#billing/amounts')
     edge.global('formatCents', formatCents)
     edge.global('formatEuros', formatEuros)
+    // billing answers the price lookup fraud's maximum price per minute and spend caps ask
+    const { default: priceLookup } = await import('#core/price_lookup')
+    const { default: DestinationPriceLookup } = await import('#billing/services/destination_price_lookup')
+    priceLookup.use(new DestinationPriceLookup())
   }
 
   async ready() {

@@ -3,6 +3,8 @@ import type CallLeases from '#fraud/services/call_leases'
 import type FraudPolicies from '#fraud/services/fraud_policies'
 import type FraudLimiter from '#fraud/services/fraud_limiter'
 import type FraudDetector from '#fraud/services/fraud_detector'
+import type SpendCounters from '#fraud/services/spend_counters'
+import type DestinationPrices from '#fraud/services/destination_prices'
 import type FraudResponse from '#fraud/services/fraud_response'
 import type { FraudAlertChannel } from '#fraud/services/fraud_alert_channel'
 import { CallGateRegistry } from '#calls/gates/call_gate'
@@ -33,6 +35,16 @@ export default class FraudProvider {
       return new CallLeasesClass(await resolver.make('fraud.limiter'), (error) =>
         logger.error({ err: error }, 'could not store a concurrent-call lease')
       )
+    })
+    this.app.container.singleton('fraud.spend', async (resolver) => {
+      const { default: SpendCountersClass } = await import('#fraud/services/spend_counters')
+      return new SpendCountersClass(await resolver.make('counters'))
+    })
+    this.app.container.singleton('fraud.prices', async () => {
+      const { default: DestinationPricesClass } = await import('#fraud/services/destination_prices')
+      const { default: priceLookup } = await import('#core/price_lookup')
+      const { default: fraudConfig } = await import('#config/fraud')
+      return new DestinationPricesClass(priceLookup, fraudConfig.policyCacheSeconds)
     })
     this.app.container.singleton('fraud.alerts', async (resolver) => {
       const { coreFraudAlerts } = await import('#fraud/services/fraud_alert_channel')
@@ -65,7 +77,9 @@ export default class FraudProvider {
           fraudConfig,
           await this.app.container.make('fraud.policies'),
           await this.app.container.make('fraud.limiter'),
-          await this.app.container.make('fraud.leases')
+          await this.app.container.make('fraud.leases'),
+          Date.now,
+          { prices: await this.app.container.make('fraud.prices'), spend: await this.app.container.make('fraud.spend') }
         )
       )
     })
@@ -83,8 +97,18 @@ export default class FraudProvider {
     const run = () =>
       leases.rebuild(fraudConfig.leaseSeconds).catch((error) => logger.error({ err: error }, 'could not rebuild the concurrent-call counters'))
     await run()
+    await this.#rebuildSpend(fraudConfig.timeZone).catch((error) => logger.error({ err: error }, 'could not rebuild the spend counters'))
     this.#rebuild = setInterval(run, fraudConfig.rebuildIntervalSeconds * 1000)
     this.#rebuild.unref()
+  }
+
+  /** This month's spend from the rated CDRs, per company in its own time zone. */
+  async #rebuildSpend(fallbackZone: string) {
+    const { default: db } = await import('@adonisjs/lucid/services/db')
+    const zones = new Map<number, string>()
+    for (const row of await db.from('companies').select('id', 'time_zone')) zones.set(Number(row.id), row.time_zone ?? fallbackZone)
+    const spend = await this.app.container.make('fraud.spend')
+    await spend.rebuild((companyId) => zones.get(companyId) ?? fallbackZone)
   }
 
   async shutdown() {
@@ -100,5 +124,7 @@ declare module '@adonisjs/core/types' {
     'fraud.alerts': FraudAlertChannel
     'fraud.response': FraudResponse
     'fraud.detector': FraudDetector
+    'fraud.spend': SpendCounters
+    'fraud.prices': DestinationPrices
   }
 }

@@ -8,6 +8,7 @@ const EndWebSessions = () => import('#accounts/listeners/end_web_sessions')
 const EndCompanyCalls = () => import('#calls/listeners/end_company_calls')
 const ReleaseCallLease = () => import('#fraud/listeners/release_call_lease')
 const AnalyseCall = () => import('#fraud/listeners/analyse_call')
+const CountSpend = () => import('#fraud/listeners/count_spend')
 const RateCall = () => import('#billing/listeners/rate_call')
 const CallMetrics = () => import('#calls/metrics/call_metrics')
 
@@ -36,3 +37,6 @@ emitter.on('call:ended', [RateCall, 'handle'])
 emitter.on('call:attempted', [CallMetrics, 'attempted'])
 emitter.on('call:answered', [CallMetrics, 'answered'])
 emitter.on('call:ended', [CallMetrics, 'ended'])
+
+// billing → fraud: a rated call's cost joins the spend counters the gate's caps read
+emitter.on('billing:call_rated', [CountSpend, 'handle'])

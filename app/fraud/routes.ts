@@ -2,6 +2,7 @@ import router from '@adonisjs/core/services/router'
 import { middleware } from '#start/kernel'
 
 const FraudPoliciesController = () => import('#fraud/controllers/admin/fraud_policies_controller')
+const SpendController = () => import('#fraud/controllers/spend_controller')
 const FraudReviewsController = () => import('#fraud/controllers/admin/fraud_reviews_controller')
 
 // Admin: fraud policies per company and the risk prefix table (fraud.manage), the review queue (fraud.review)
@@ -22,3 +23,9 @@ router
   .prefix('/admin')
   .as('admin')
   .use([middleware.auth(), middleware.staff()])
+
+// Customer: what the calls have cost so far this month and today (the spend caps count it)
+router
+  .get('/app/spend', [SpendController, 'show'])
+  .as('customer.spend')
+  .use([middleware.auth(), middleware.customer()])

@@ -158,11 +158,11 @@ export class PageTour {
       { who: 'visitor', path: invitationLink.pathname, pattern: '/invitations/:token' },
       { who: 'staff_at_2fa', path: '/login/2fa' },
       ...['/app', '/app/team', '/app/audit', '/app/phone', '/app/phone/settings', '/app/devices', '/app/calls',
-        '/app/calls?scope=company', '/app/numbers', '/app/sub-processors', '/app/dpa', '/app/invoices', '/app/billing/payment', '/account/security', '/account/2fa', '/']
+        '/app/calls?scope=company', '/app/numbers', '/app/sub-processors', '/app/dpa', '/app/invoices', '/app/billing/payment', '/app/spend', '/account/security', '/account/2fa', '/']
         .map((path) => ({ who: 'owner' as const, path })),
       { who: 'owner', path: '/app/devices', pattern: '/app/devices (new device)', open: (page) => this.#addDevice(page) },
       { who: 'owner', path: `/app/privacy/users/${this.#member.id}`, pattern: '/app/privacy/users/:id' },
-      ...['/app', '/app/phone', '/app/calls', '/app/devices', '/app/phone/settings', '/app/sub-processors', '/app/dpa', '/account/security',
+      ...['/app', '/app/phone', '/app/calls', '/app/devices', '/app/phone/settings', '/app/sub-processors', '/app/dpa', '/app/spend', '/account/security',
         '/account/2fa', '/app/team'].map((path) => ({ who: 'member' as const, path })),
       { who: 'member', path: '/account/2fa', pattern: '/account/2fa (recovery codes)', open: (page) => this.#recoveryCodes(page) },
       ...['/admin', '/admin/companies', '/admin/companies?status=pending', `/admin/companies/${company.id}`,

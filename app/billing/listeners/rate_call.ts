@@ -1,5 +1,7 @@
 import type { EventsList } from '@adonisjs/core/types'
 import logger from '@adonisjs/core/services/logger'
+import emitter from '@adonisjs/core/services/emitter'
+import db from '@adonisjs/lucid/services/db'
 import RatingService from '#billing/services/rating_service'
 
 /**
@@ -9,9 +11,24 @@ import RatingService from '#billing/services/rating_service'
 export default class RateCall {
   async handle({ record }: EventsList['call:ended']) {
     try {
-      await new RatingService().rate(record)
+      const rated = await new RatingService().rate(record)
+      if (rated && record.companyId !== null) await this.#announce(record)
     } catch (error) {
       logger.error({ err: error, cdr: record.id }, 'billing: rating a call failed')
     }
+  }
+
+  /** The cost just written, for the spend counters (fraud listens to billing:call_rated). */
+  async #announce(record: EventsList['call:ended']['record']) {
+    const row = await db.from('call_records').where('id', record.id).select('cost_micro').first()
+    const costMicro = row?.cost_micro === null || row?.cost_micro === undefined ? 0 : Number(row.cost_micro)
+    if (costMicro <= 0) return
+    await emitter.emit('billing:call_rated', {
+      callId: record.id,
+      companyId: record.companyId!,
+      userId: record.userId,
+      costMicro,
+      startedAt: record.startedAt,
+    })
   }
 }

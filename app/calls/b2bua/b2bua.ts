@@ -17,7 +17,7 @@ import Company from '#accounts/models/company'
 import User from '#accounts/models/user'
 import type CarrierManager from '#calls/carriers/carrier_manager'
 import type RoutingService from '#calls/services/routing_service'
-import type { CallGateRegistry } from '#calls/gates/call_gate'
+import type { CallGateRegistry, DurationCause } from '#calls/gates/call_gate'
 import { MediaCapacityError, type MediaEngine, type MediaLeg, sdpFacts } from '#media'
 import type NumberService from '#calls/services/number_service'
 import type { NumberOwner } from '#calls/services/number_service'
@@ -372,6 +372,7 @@ export default class B2bua {
     if (!emergency && user.disabledAt) return refuse(403, 'User disabled')
     if (route.outcome === 'refused') return refuse(...REFUSALS[route.reason])
     let maxDurationSeconds: number | undefined
+    let durationCause: DurationCause | undefined
     if (!emergency) {
       const decision = await this.#deps.gates.check({
         company,
@@ -386,13 +387,14 @@ export default class B2bua {
       })
       if (!decision.allow) return refuse(decision.status ?? 403, decision.phrase ?? decision.reason)
       maxDurationSeconds = decision.maxDurationSeconds
+      durationCause = decision.durationCause
       // 110/112 go through while any port is left; everything else stops at the node's limits.
       const overloaded = this.#overloaded()
       if (overloaded) return this.#outOfCapacity(invite, record, overloaded)
     }
 
     const session = this.#session(invite, await this.#legFor(facts.webrtc), record)
-    if (maxDurationSeconds !== undefined) session.limitDuration(maxDurationSeconds)
+    if (maxDurationSeconds !== undefined) session.limitDuration(maxDurationSeconds, durationCause)
     const carriers = this.#withoutDownCarriers(route.carriers)
     const targets: CallTarget[] = []
     for (const name of carriers) targets.push(...(await this.#carrierTargets(name, route.destination, party, record)))

@@ -22,6 +22,7 @@ import {
   sdpFacts,
 } from '#media'
 import { decideFailover, type AttemptOutcome } from '#calls/routing/failover_policy'
+import type { DurationCause } from '#calls/gates/call_gate'
 import type CallRecord from '#calls/models/call_record'
 import type { DisconnectCause, HungUpBy } from '#calls/models/call_record'
 import type CdrService from '#calls/b2bua/cdr_service'
@@ -179,6 +180,7 @@ export default class CallSession {
   #ringTimer: TimerHandle | undefined
   /** A gate's maximum duration (fraud): counted from the answer, then the call is ended. */
   #maxDurationMs: number | undefined
+  #durationCause: DurationCause = 'max_duration'
   #durationTimer: TimerHandle | undefined
   /** A B leg could not get media ports: no other target will fare better. */
   #outOfCapacity = false
@@ -233,14 +235,15 @@ export default class CallSession {
     return this.#bridge?.relayed ?? { aToB: 0, bToA: 0 }
   }
 
-  /** The call ends this long after it was answered (cause 'max_duration'). */
-  limitDuration(seconds: number) {
+  /** The call ends this long after it was answered (cause 'max_duration', or the gate's reason). */
+  limitDuration(seconds: number, cause: DurationCause = 'max_duration') {
     this.#maxDurationMs = seconds * 1000
+    this.#durationCause = cause
   }
 
   #armDurationLimit() {
     if (this.#maxDurationMs === undefined) return
-    this.#durationTimer = this.#setTimer(() => void this.#end('max_duration', 'system', null), this.#maxDurationMs)
+    this.#durationTimer = this.#setTimer(() => void this.#end(this.#durationCause, 'system', null), this.#maxDurationMs)
   }
 
   /** Outbound: try the targets one after another until one answers or a final answer comes. */

@@ -30,9 +30,15 @@ export interface InboundCallAttempt {
 
 export type CallKind = 'direct' | 'forward' | 'transfer' | 'api'
 
+/** Why a gate limits a call's duration: its CDR cause when the limit ends it. */
+export type DurationCause = 'max_duration' | 'spend_cap'
+
 export type GateDecision =
-  /** `maxDurationSeconds`: the call is ended after this long (the shortest of all gates wins). */
-  | { allow: true; maxDurationSeconds?: number }
+  /**
+   * `maxDurationSeconds`: the call is ended after this long (the shortest of all gates wins), with
+   * CDR cause `durationCause` ('max_duration' unless a gate says why otherwise, e.g. 'spend_cap').
+   */
+  | { allow: true; maxDurationSeconds?: number; durationCause?: DurationCause }
   /** `reason` is a stable code for logs and the CDR; `status` the SIP answer (403 unless given). */
   | { allow: false; reason: string; status?: number; phrase?: string }
 
@@ -69,14 +75,17 @@ export class CallGateRegistry {
 
   async check(attempt: CallAttempt): Promise<GateDecision & { gate?: string }> {
     let maxDurationSeconds: number | undefined
+    let durationCause: DurationCause | undefined
     for (const gate of this.#gates) {
       const decision = await gate.check(attempt)
       if (!decision.allow) return { ...decision, gate: gate.name }
-      if (decision.maxDurationSeconds !== undefined) {
-        maxDurationSeconds = Math.min(maxDurationSeconds ?? Infinity, decision.maxDurationSeconds)
+      if (decision.maxDurationSeconds !== undefined && decision.maxDurationSeconds < (maxDurationSeconds ?? Infinity)) {
+        maxDurationSeconds = decision.maxDurationSeconds
+        durationCause = decision.durationCause
       }
     }
-    return maxDurationSeconds === undefined ? { allow: true } : { allow: true, maxDurationSeconds }
+    if (maxDurationSeconds === undefined) return { allow: true }
+    return durationCause ? { allow: true, maxDurationSeconds, durationCause } : { allow: true, maxDurationSeconds }
   }
 
   /** The inbound checks of the gates that have one; the first refusal wins. */

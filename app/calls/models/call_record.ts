@@ -26,6 +26,7 @@ export type DisconnectCause =
   | 'lost'
   | 'node_lost'
   | 'max_duration'
+  | 'spend_cap'
 
 export type HungUpBy = 'caller' | 'callee' | 'system'
 

@@ -4,7 +4,22 @@ import type FraudPolicies from '#fraud/services/fraud_policies'
 import type FraudLimiter from '#fraud/services/fraud_limiter'
 import type { LimitSubject } from '#fraud/services/fraud_limiter'
 import type CallLeases from '#fraud/services/call_leases'
-import { destinationRules, flaggedNumberRule, type FraudRefusal } from '#fraud/services/fraud_rules'
+import type DestinationPrices from '#fraud/services/destination_prices'
+import type SpendCounters from '#fraud/services/spend_counters'
+import {
+  destinationRules,
+  flaggedNumberRule,
+  priceRule,
+  spendCapRule,
+  type EffectivePolicy,
+  type FraudRefusal,
+} from '#fraud/services/fraud_rules'
+
+/** Where the gate learns prices and spend (absent in benches that measure the rest). */
+export interface MoneyRules {
+  prices: DestinationPrices
+  spend: SpendCounters
+}
 
 /**
  * The fraud decision for every outbound call (110/112 never get here: the B2BUA decides them
@@ -19,8 +34,26 @@ export default class FraudGate implements CallGate {
     private policies: FraudPolicies,
     private limiter: FraudLimiter,
     private leases: CallLeases,
-    private now: () => number = Date.now
+    private now: () => number = Date.now,
+    private money: MoneyRules | null = null
   ) {}
+
+  /** Maximum price per minute and spend caps; only companies with a money limit pay for the lookups. */
+  async #moneyRules(attempt: CallAttempt, policy: EffectivePolicy) {
+    const limits = policy.spend
+    const none = { price: null, maxDurationSeconds: null }
+    if (!this.money || (limits.maxPricePerMinuteMicro === null && limits.dailyCapMicro === null && limits.monthlyCapMicro === null)) {
+      return none
+    }
+    const price = await this.money.prices.perMinuteMicro(policy.companyId, attempt.destination)
+    const tooExpensive = priceRule(price, limits.maxPricePerMinuteMicro)
+    if (tooExpensive) return { refusal: tooExpensive }
+    if (limits.dailyCapMicro === null && limits.monthlyCapMicro === null) return { price, maxDurationSeconds: null }
+    const spent = await this.money.spend.spent(`company:${policy.companyId}`, policy.timeZone, this.now())
+    const capped = spendCapRule(limits, spent, this.money.spend.accrued(policy.companyId, this.now()), price)
+    if ('refusal' in capped) return capped
+    return { price, maxDurationSeconds: capped.maxDurationSeconds }
+  }
 
   async check(attempt: CallAttempt): Promise<GateDecision> {
     const [policy, userSuspension, risk] = await Promise.all([
@@ -33,6 +66,8 @@ export default class FraudGate implements CallGate {
       destinationRules(policy, userSuspension, facts) ??
       flaggedNumberRule(attempt.destination, policy.flaggedNumbers, this.now())
     if (refused) return refusal(refused)
+    const money = await this.#moneyRules(attempt, policy)
+    if ('refusal' in money) return refusal(money.refusal)
 
     const subjects: LimitSubject[] = [
       { key: `company:${policy.companyId}`, limits: policy.limits.company },
@@ -50,9 +85,14 @@ export default class FraudGate implements CallGate {
       { companyId: policy.companyId, userId: attempt.user.id, deviceId: attempt.deviceId },
       admitted.leaseKeys
     )
-    return policy.maxDurationSeconds === null
-      ? { allow: true }
-      : { allow: true, maxDurationSeconds: policy.maxDurationSeconds }
+    if (money.price !== null) {
+      this.money?.spend.running(attempt.callUuid, { companyId: policy.companyId, userId: attempt.user.id, pricePerMinuteMicro: money.price })
+    }
+    const budget = money.maxDurationSeconds
+    if (budget !== null && (policy.maxDurationSeconds === null || budget < policy.maxDurationSeconds)) {
+      return { allow: true, maxDurationSeconds: budget, durationCause: 'spend_cap' }
+    }
+    return policy.maxDurationSeconds === null ? { allow: true } : { allow: true, maxDurationSeconds: policy.maxDurationSeconds }
   }
 }
 

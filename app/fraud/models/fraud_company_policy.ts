@@ -1,6 +1,6 @@
 import { DateTime } from 'luxon'
 import { BaseModel, column } from '@adonisjs/lucid/orm'
-import type { FraudLimits } from '#config/fraud'
+import type { FraudLimits, SpendLimits } from '#config/fraud'
 
 export const OUTBOUND_SUSPENSIONS = ['none', 'international_premium', 'all'] as const
 export type OutboundSuspension = (typeof OUTBOUND_SUSPENSIONS)[number]
@@ -12,6 +12,7 @@ export interface FraudLimitOverrides {
   device?: Partial<FraudLimits>
   callsToOneNumberPerHour?: number
   maxDurationSeconds?: number | null
+  spend?: Partial<SpendLimits>
 }
 
 const json = {

@@ -56,6 +56,7 @@ export default class FraudPolicies {
         overrides.maxDurationSeconds === undefined ? this.config.maxDurationSeconds : overrides.maxDurationSeconds,
       timeZone: company.timeZone ?? this.config.timeZone,
       flaggedNumbers,
+      spend: { ...this.config.spend, ...overrides.spend },
     }
   }
 

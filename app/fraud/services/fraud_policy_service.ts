@@ -65,6 +65,22 @@ export default class FraudPolicyService {
     return row
   }
 
+  /** The company's time zone: its daily limits reset and its baselines count hours there. */
+  async setTimeZone(company: Company, timeZone: string, { actor, ip }: Actor) {
+    const before = company.timeZone ?? null
+    company.timeZone = timeZone
+    await company.save()
+    ;(await app.container.make('fraud.policies')).forgetCompany(company.id)
+    await AuditLog.record({
+      action: 'company.time_zone.changed',
+      actor,
+      companyId: company.id,
+      target: { type: 'company', id: company.id },
+      details: { before, after: timeZone },
+      ip,
+    })
+  }
+
   prefixes() {
     return FraudRiskPrefix.query().orderBy('prefix')
   }

@@ -1,4 +1,4 @@
-import type { FraudLimits } from '#config/fraud'
+import type { FraudLimits, SpendLimits } from '#config/fraud'
 import type { OutboundSuspension } from '#fraud/models/fraud_company_policy'
 import type { NumberFacts } from '#fraud/services/number_risk'
 
@@ -23,6 +23,7 @@ export interface EffectivePolicy {
   timeZone: string
   /** Numbers a Wangiri signal flagged (E.164 with "+") → until when (epoch ms) calling them back is refused. */
   flaggedNumbers: ReadonlyMap<string, number>
+  spend: SpendLimits
 }
 
 /** Suspended for outbound calling: everything, or international and premium/special ranges. */
@@ -55,6 +56,33 @@ export function flaggedNumberRule(destination: string, flagged: ReadonlyMap<stri
   const until = flagged.get(destination)
   if (until === undefined || until <= now) return null
   return { reason: 'flagged_number', phrase: 'Number flagged as fraudulent (Wangiri)' }
+}
+
+/** A destination priced above the company's maximum per minute (an unpriced one is not refused here). */
+export function priceRule(pricePerMinuteMicro: number | null, maximum: number | null): FraudRefusal | null {
+  if (maximum === null || pricePerMinuteMicro === null || pricePerMinuteMicro <= maximum) return null
+  return { reason: 'price_above_maximum', phrase: 'Destination too expensive' }
+}
+
+/**
+ * Daily and monthly spend caps: refused once spent plus accrued reach a cap; otherwise the call may
+ * run until the remaining budget is used at its price (the B2BUA ends it then).
+ */
+export function spendCapRule(
+  limits: SpendLimits,
+  spent: { day: number; month: number },
+  accrued: number,
+  pricePerMinuteMicro: number | null
+): { refusal: FraudRefusal } | { maxDurationSeconds: number | null } {
+  const left = [
+    limits.dailyCapMicro === null ? null : { cap: 'daily', left: limits.dailyCapMicro - spent.day - accrued },
+    limits.monthlyCapMicro === null ? null : { cap: 'monthly', left: limits.monthlyCapMicro - spent.month - accrued },
+  ].filter((entry) => entry !== null)
+  const exhausted = left.find((entry) => entry.left <= 0)
+  if (exhausted) return { refusal: { reason: `${exhausted.cap}_spend_cap`, phrase: 'Spend limit reached' } }
+  if (!left.length || !pricePerMinuteMicro) return { maxDurationSeconds: null }
+  const budget = Math.min(...left.map((entry) => entry.left))
+  return { maxDurationSeconds: Math.max(1, Math.floor((budget * 60) / pricePerMinuteMicro)) }
 }
 
 /** The first of the rules that refuses, in the order of the issue. */

@@ -37,6 +37,9 @@ const SERVER_PHRASES: Array<[RegExp, string]> = [
   [/^Too many concurrent calls/i, 'reason.fraud_concurrent'],
   // The payment gate (app/billing/payments/gates/payment_gate.ts)
   [/^Payment overdue/i, 'reason.payment_overdue'],
+  [/^Destination too expensive/i, 'reason.fraud_price'],
+  [/^Spend limit reached/i, 'reason.fraud_spend_cap'],
+  [/^Number flagged as fraudulent/i, 'reason.fraud_flagged'],
   // The DPA gate (app/privacy/gates/dpa_gate.ts)
   [/^Data processing agreement not accepted/i, 'reason.dpa_missing'],
   // Restriction of processing, Art. 18 GDPR (app/privacy/gates/restriction_gate.ts)

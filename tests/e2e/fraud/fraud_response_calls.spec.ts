@@ -9,16 +9,18 @@ import FraudCompanyPolicy from '#fraud/models/fraud_company_policy'
 import FraudReviewCase from '#fraud/models/fraud_review_case'
 import FraudReviewService from '#fraud/services/fraud_review_service'
 import { makeUser } from '#tests/support/accounts'
-import { loopbackCarriers, startB2bua } from '#tests/support/calls'
+import { makePriceList } from '#tests/support/billing'
+import { completedCdr, loopbackCarriers, startB2bua } from '#tests/support/calls'
 import { startSipp } from '#tests/support/sip_peers'
 import { until } from '#tests/support/server_process'
-import { expectExit, phoneFor, sipUdpPort, sippPhoneCall } from '#tests/e2e/calls/b2bua_races_peers'
+import { expectExit, phoneFor, sipUdpPort, sippCarrier, sippPhoneCall } from '#tests/e2e/calls/b2bua_races_peers'
 
 /**
  * The automatic response against real sipp phones and carriers: a burst of calls from one SIP
  * phone to a high-risk country (each refused by the gate, each a CDR) is analysed in the
  * background, suspends the company's international calling and queues it for review; 112 still
- * connects; once staff clear the case, an international call connects again.
+ * connects; once staff clear the case, an international call connects again. And a call ended at
+ * the company's daily spend cap.
  */
 test.group('Fraud response: a burst from a SIP phone', (group) => {
   const cleanups: Array<() => unknown> = []
@@ -96,4 +98,32 @@ test.group('Fraud response: a burst from a SIP phone', (group) => {
     assert.equal((carrier.messages().match(/^INVITE sip:/gm) ?? []).length, 2, '112 and Vienna reached the carrier, nothing of the burst')
     await (await app.container.make('jobs.queue')).drain()
   }).timeout(120_000)
+
+  test('a call is ended when the daily spend cap is reached; the CDR says spend_cap', async ({ assert }) => {
+    const carrier = await sippCarrier('carrier_answer_echo.xml', { echo: true, timeoutSeconds: 30 })
+    cleanups.push(carrier.stop, await loopbackCarriers({ first: carrier.port }))
+    const phone = await phoneFor()
+    // Vienna at 0.20 €/min and a daily cap of 0.006667 €: two seconds of budget
+    await makePriceList(phone.company.id, [{ validFrom: '2020-01-01T00:00:00', rates: [{ prefix: '43', price: 200_000 }] }])
+    await FraudCompanyPolicy.create({
+      companyId: phone.company.id,
+      allowedCountries: fraudConfig.allowedCountries,
+      enabledRiskClasses: [],
+      outboundSuspension: 'none',
+      limits: { spend: { dailyCapMicro: 6_667 } },
+    })
+    ;(await app.container.make('fraud.policies')).forgetCompany(phone.company.id)
+
+    // The phone never hangs up: only our BYE ends its scenario.
+    const call = await sippPhoneCall(phone, '+431234567', 'phone_call_until_bye.xml', { timeoutSeconds: 30 })
+    cleanups.push(call.stop)
+    await expectExit(call, 0, assert)
+    await expectExit(carrier, 0, assert)
+    const record = await completedCdr()
+    assert.equal(record.companyId, phone.company.id)
+    assert.isNotNull(record.answeredAt)
+    assert.equal(record.disconnectCause, 'spend_cap')
+    assert.equal(record.hungUpBy, 'system')
+    assert.isAtMost(record.durationSeconds!, 3)
+  }).timeout(60_000)
 })

@@ -114,6 +114,7 @@ const EXPECTED: Record<string, Subject[]> = {
   'admin.fraud.reviews.confirm': ['superadmin', 'fraud_analyst'],
   'admin.fraud.reviews.limits': ['superadmin', 'fraud_analyst'],
   'customer.calls': CUSTOMERS,
+  'customer.spend': CUSTOMERS,
   'admin.carriers.index': SUPERADMIN,
   'admin.carriers.show': SUPERADMIN,
   'admin.carriers.credentials': SUPERADMIN,

@@ -5,7 +5,7 @@ import { SEEDED_RISK_PREFIXES } from '#database/migrations/0500_create_fraud_tab
 import NumberRisk from '#fraud/services/number_risk'
 import FraudLimiter from '#fraud/services/fraud_limiter'
 import FraudPolicies from '#fraud/services/fraud_policies'
-import { countryRule, destinationRules, riskClassRule, suspensionRule } from '#fraud/services/fraud_rules'
+import { countryRule, destinationRules, priceRule, riskClassRule, spendCapRule, suspensionRule } from '#fraud/services/fraud_rules'
 
 const risk = new NumberRisk(SEEDED_RISK_PREFIXES)
 const defaults = new FraudPolicies(fraudConfig).effective({ id: 1, country: 'DE' }, null)
@@ -193,5 +193,28 @@ test.group('Fraud: counting limits', () => {
     assert.equal(await counters.get(FraudLimiter.leaseKey('company:3')), 2)
     await limiter.setLeases('company:3', 0)
     assert.equal(await counters.get(FraudLimiter.leaseKey('company:3')), 0)
+  })
+})
+
+test.group('Fraud: money rules', () => {
+  const limits = { maxPricePerMinuteMicro: 100_000, dailyCapMicro: 1_000_000, monthlyCapMicro: 5_000_000 }
+
+  test('the maximum price per minute refuses only what is priced above it', ({ assert }) => {
+    assert.isNull(priceRule(100_000, 100_000))
+    assert.equal(priceRule(100_001, 100_000)?.reason, 'price_above_maximum')
+    assert.isNull(priceRule(null, 100_000), 'an unpriced destination is not refused here')
+    assert.isNull(priceRule(900_000, null))
+  })
+
+  test('spend caps count the accrued cost of running calls and cap the duration at the budget left', ({ assert }) => {
+    assert.deepEqual(spendCapRule(limits, { day: 400_000, month: 400_000 }, 0, 200_000), { maxDurationSeconds: 180 })
+    assert.deepEqual(spendCapRule(limits, { day: 400_000, month: 400_000 }, 300_000, 200_000), { maxDurationSeconds: 90 })
+    assert.deepEqual(spendCapRule(limits, { day: 700_000, month: 700_000 }, 300_000, 200_000), {
+      refusal: { reason: 'daily_spend_cap', phrase: 'Spend limit reached' },
+    })
+    assert.deepEqual(spendCapRule(limits, { day: 0, month: 5_000_000 }, 0, 200_000), {
+      refusal: { reason: 'monthly_spend_cap', phrase: 'Spend limit reached' },
+    })
+    assert.deepEqual(spendCapRule({ ...limits, dailyCapMicro: null, monthlyCapMicro: null }, { day: 9e9, month: 9e9 }, 0, 1), { maxDurationSeconds: null })
   })
 })

@@ -45,6 +45,16 @@ export default class FraudPoliciesController {
     }
     if (input.calls_to_one_number_per_hour != null) limits.callsToOneNumberPerHour = input.calls_to_one_number_per_hour
     if (input.max_duration_seconds != null) limits.maxDurationSeconds = input.max_duration_seconds
+    const micro = (euro: number | null | undefined) => (euro === null || euro === undefined ? null : Math.round(euro * 1_000_000))
+    const spend = {
+      maxPricePerMinuteMicro: micro(input.max_price_per_minute_euro),
+      dailyCapMicro: micro(input.daily_cap_euro),
+      monthlyCapMicro: micro(input.monthly_cap_euro),
+    }
+    if (Object.values(spend).some((value) => value !== null)) limits.spend = spend
+    if (input.time_zone && input.time_zone !== company.timeZone) {
+      await this.service.setTimeZone(company, input.time_zone, { actor: auth.getUserOrFail(), ip: request.ip() })
+    }
     await this.service.update(
       company,
       {

@@ -39,6 +39,9 @@ test.group('Web phone: why a call failed', () => {
       ['Call limit reached', 'reason.fraud_limit'],
       ['Call limit reached for this number', 'reason.fraud_limit'],
       ['Too many concurrent calls', 'reason.fraud_concurrent'],
+      ['Destination too expensive', 'reason.fraud_price'],
+      ['Spend limit reached', 'reason.fraud_spend_cap'],
+      ['Number flagged as fraudulent (Wangiri)', 'reason.fraud_flagged'],
     ]
     for (const [phrase, key] of cases) {
       assert.equal(outcomeReason({ outcome: 'refused', status: 403, phrase, dialled: '+499001234567' }).reason.key, key, phrase)

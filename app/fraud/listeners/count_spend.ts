@@ -1,0 +1,16 @@
+import app from '@adonisjs/core/services/app'
+import type { EventsList } from '@adonisjs/core/types'
+import Company from '#accounts/models/company'
+import fraudConfig from '#config/fraud'
+
+/** billing:call_rated: the call's cost joins its company's and user's spend of the day and month. */
+export default class CountSpend {
+  async handle(rated: EventsList['billing:call_rated']) {
+    const company = await Company.find(rated.companyId)
+    const spend = await app.container.make('fraud.spend')
+    await spend.add(
+      { companyId: rated.companyId, userId: rated.userId, costMicro: rated.costMicro, startedAt: rated.startedAt.toMillis() },
+      company?.timeZone ?? fraudConfig.timeZone
+    )
+  }
+}

@@ -23,6 +23,10 @@ export default class PrivacyProvider {
       gates.register(new DpaGate(await this.app.container.make(DpaService)), { before: 'fraud' })
       gates.register(new RestrictionGate(), { before: 'fraud' })
     })
+    // Art. 18: the users whose processing is restricted, for whoever must leave them out (fraud baselines)
+    const { default: processingRestrictions } = await import('#core/processing_restrictions')
+    const { restrictedUsersOfCompany } = await import('#privacy/restrictions')
+    processingRestrictions.use({ restrictedUserIds: restrictedUsersOfCompany })
     const { default: edge } = await import('edge.js')
     const { default: DpaService } = await import('#privacy/dpa/dpa_service')
     // The customer layout asks on every page: null once the current version is accepted.

@@ -16,3 +16,9 @@ export async function restrictedUserIds(userIds: number[]): Promise<Set<number>>
   const rows = await db.from('processing_restrictions').whereIn('user_id', userIds).whereNull('lifted_at').select('user_id')
   return new Set(rows.map((row) => Number(row.user_id)))
 }
+
+/** The users of a company under a restriction now: what the core seam asks (fraud baselines leave them out). */
+export async function restrictedUsersOfCompany(companyId: number): Promise<Set<number>> {
+  const rows = await db.from('processing_restrictions').where('company_id', companyId).whereNull('lifted_at').select('user_id')
+  return new Set(rows.map((row) => Number(row.user_id)))
+}

@@ -7,6 +7,7 @@ import type User from '#accounts/models/user'
 import type Company from '#accounts/models/company'
 import ProcessingRestriction from '#privacy/models/processing_restriction'
 import { isRestricted, restrictedUserIds } from '#privacy/restrictions'
+import processingRestrictions from '#core/processing_restrictions'
 import { makeCompany, makeUser } from '#tests/support/accounts'
 import { auditMark, auditSince } from '#tests/support/audit'
 
@@ -65,6 +66,8 @@ test.group('Privacy: restriction of processing (Art. 18)', (group) => {
     assert.isTrue(await isRestricted(member.id))
     assert.isFalse(await isRestricted(other.id))
     assert.deepEqual([...(await restrictedUserIds([member.id, other.id]))], [member.id])
+    // The core seam the fraud baselines ask (registered by the privacy provider)
+    assert.deepEqual([...(await processingRestrictions.restrictedUserIds(company.id))], [member.id])
     const row = await ProcessingRestriction.findByOrFail('user_id', member.id)
     assert.equal(row.ground, 'accuracy_contested')
     assert.equal(row.restrictedById, admin.id)
@@ -83,6 +86,7 @@ test.group('Privacy: restriction of processing (Art. 18)', (group) => {
     const lifted = await client.delete(`/app/privacy/users/${member.id}/restriction`).withCsrfToken().loginAs(admin).redirects(0)
     lifted.assertStatus(302)
     assert.isFalse(await isRestricted(member.id))
+    assert.deepEqual([...(await processingRestrictions.restrictedUserIds(company.id))], [])
     assert.isTrue((await callOf(company, member)).allow)
     assert.lengthOf(await auditSince(mark).where('action', 'privacy.restriction.lifted'), 1)
     const history = await ProcessingRestriction.query().where('user_id', member.id)

@@ -86,7 +86,8 @@ async function run(counters: CounterStore) {
     } as unknown as CallAttempt
   })
   // Warm-up: number classifications cached, code optimised.
-  for (const attempt of attempts.slice(0, 2000)) await gate.check({ ...attempt, callUuid: randomUUID() })
+  for (const attempt of attempts.slice(0, 2000))
+    await gate.check({ ...attempt, callUuid: randomUUID() })
   const p50: number[] = []
   const p99: number[] = []
   let refused = 0
@@ -115,22 +116,37 @@ async function run(counters: CounterStore) {
     p50.push(percentile(latencies, 0.5))
     p99.push(percentile(latencies, 0.99))
   }
-  return { p50Us: Math.round(median(p50)), p99Us: Math.round(median(p99)), refusedPerRun: Math.round(refused / RUNS) }
+  return {
+    p50Us: Math.round(median(p50)),
+    p99Us: Math.round(median(p99)),
+    refusedPerRun: Math.round(refused / RUNS),
+  }
 }
 
-const results: Record<string, unknown> = { decisionsPerRun: DECISIONS, runs: RUNS, node: process.version }
+const results: Record<string, unknown> = {
+  decisionsPerRun: DECISIONS,
+  runs: RUNS,
+  node: process.version,
+}
 for (const store of STORES) {
   if (store === 'memory') {
     results.memory = await run(new MemoryCounterStore())
   } else if (store === 'redis') {
-    const redis = new Redis({ host: process.env.REDIS_HOST ?? '127.0.0.1', port: Number(process.env.REDIS_PORT ?? 6379), lazyConnect: true })
+    const redis = new Redis({
+      host: process.env.REDIS_HOST ?? '127.0.0.1',
+      port: Number(process.env.REDIS_PORT ?? 6379),
+      lazyConnect: true,
+    })
     await redis.connect().catch((error) => {
-      throw new Error(`Redis is not reachable (${error.message}); start it or run with --stores memory`)
+      throw new Error(
+        `Redis is not reachable (${error.message}); start it or run with --stores memory`
+      )
     })
     const prefix = `fraud-bench-${process.pid}:`
     results.redis = await run(new RedisCounterStore(redis, prefix))
     const keys = await redis.keys(`${prefix}*`)
-    for (let index = 0; index < keys.length; index += 500) await redis.del(...keys.slice(index, index + 500))
+    for (let index = 0; index < keys.length; index += 500)
+      await redis.del(...keys.slice(index, index + 500))
     redis.disconnect()
   }
 }

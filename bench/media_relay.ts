@@ -48,7 +48,9 @@ function median(values: number[]) {
 
 function percentile(values: number[], p: number) {
   const sorted = [...values].sort((a, b) => a - b)
-  return sorted.length === 0 ? Number.NaN : sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]
+  return sorted.length === 0
+    ? Number.NaN
+    : sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
@@ -116,91 +118,108 @@ async function loadGenerator() {
     return buf
   }
 
-  process.on('message', async (message: { cmd: string; mode?: Mode; answers?: CallAnswer[]; start?: number; end?: number }) => {
-    if (message.cmd === 'prepare') {
-      const mode = message.mode!
-      const offers: CallOffer[] = []
-      for (let i = 0; i < CALLS; i++) {
-        const carrier = dgram.createSocket('udp4')
-        carrier.bind(0, LOCALHOST)
-        await once(carrier, 'listening')
-        carrier.on('message', (buf) => onPayload(buf, 12))
-        let browser: WeriftWebRtcLeg | null = null
-        let browserSocket: dgram.Socket | null = null
-        const offer: CallOffer = { carrierPort: carrier.address().port }
-        if (mode === 'bare') {
-          browserSocket = dgram.createSocket('udp4')
-          browserSocket.bind(0, LOCALHOST)
-          await once(browserSocket, 'listening')
-          browserSocket.on('message', (buf) => onPayload(buf, 12))
-          offer.browserPort = browserSocket.address().port
-        } else {
-          const base = 57000 + i * 3
-          browser = new WeriftWebRtcLeg({
-            announcedIps: [LOCALHOST],
-            portRange: [base, base + 2],
-            srtpProfiles: mode === 'engine-gcm' ? [7] : [1],
-          })
-          browser.setReceiver((buf, _length, offset) => onPayload(buf, offset))
-          offer.offer = await browser.createOffer({ codecs: ['PCMU'], dtmf: false })
-        }
-        calls.push({ browser, browserSocket, carrier, relayCarrierPort: 0, relayBrowserPort: 0, seq: 1, ssrc: 1000 + i })
-        offers.push(offer)
-      }
-      send({ cmd: 'offers', offers })
-    } else if (message.cmd === 'answers') {
-      const answers = message.answers!
-      await Promise.all(
-        calls.map(async (call, i) => {
-          call.relayCarrierPort = answers[i].relayCarrierPort
-          call.relayBrowserPort = answers[i].relayBrowserPort ?? 0
-          if (call.browser) {
-            await call.browser.applyAnswer(answers[i].answer!)
-            await call.browser.ready()
-          }
-        })
-      )
-      send({ cmd: 'connected' })
-    } else if (message.cmd === 'start') {
-      timer = setInterval(() => {
-        for (const call of calls) {
-          if (call.browser) {
-            const buf = packet(call)
-            call.browser.sendRelayed(buf, buf.length, 12, PacketKind.Audio)
+  process.on(
+    'message',
+    async (message: {
+      cmd: string
+      mode?: Mode
+      answers?: CallAnswer[]
+      start?: number
+      end?: number
+    }) => {
+      if (message.cmd === 'prepare') {
+        const mode = message.mode!
+        const offers: CallOffer[] = []
+        for (let i = 0; i < CALLS; i++) {
+          const carrier = dgram.createSocket('udp4')
+          carrier.bind(0, LOCALHOST)
+          await once(carrier, 'listening')
+          carrier.on('message', (buf) => onPayload(buf, 12))
+          let browser: WeriftWebRtcLeg | null = null
+          let browserSocket: dgram.Socket | null = null
+          const offer: CallOffer = { carrierPort: carrier.address().port }
+          if (mode === 'bare') {
+            browserSocket = dgram.createSocket('udp4')
+            browserSocket.bind(0, LOCALHOST)
+            await once(browserSocket, 'listening')
+            browserSocket.on('message', (buf) => onPayload(buf, 12))
+            offer.browserPort = browserSocket.address().port
           } else {
-            call.browserSocket!.send(packet(call), call.relayBrowserPort, LOCALHOST)
+            const base = 57000 + i * 3
+            browser = new WeriftWebRtcLeg({
+              announcedIps: [LOCALHOST],
+              portRange: [base, base + 2],
+              srtpProfiles: mode === 'engine-gcm' ? [7] : [1],
+            })
+            browser.setReceiver((buf, _length, offset) => onPayload(buf, offset))
+            offer.offer = await browser.createOffer({ codecs: ['PCMU'], dtmf: false })
           }
-          call.carrier.send(packet(call), call.relayCarrierPort, LOCALHOST)
+          calls.push({
+            browser,
+            browserSocket,
+            carrier,
+            relayCarrierPort: 0,
+            relayBrowserPort: 0,
+            seq: 1,
+            ssrc: 1000 + i,
+          })
+          offers.push(offer)
         }
-      }, 20)
-      send({ cmd: 'started' })
-    } else if (message.cmd === 'window') {
-      window = { start: message.start!, end: message.end! }
-      sent = 0
-      received = 0
-      latencies = []
-      send({ cmd: 'window-set' })
-    } else if (message.cmd === 'report') {
-      send({
-        cmd: 'report',
-        sent,
-        received,
-        latencyMedianMs: median(latencies),
-        latencyP99Ms: percentile(latencies, 0.99),
-      })
-    } else if (message.cmd === 'stop') {
-      if (timer) clearInterval(timer)
-      for (const call of calls) {
-        call.carrier.close()
-        call.browserSocket?.close()
-        await call.browser?.close()
+        send({ cmd: 'offers', offers })
+      } else if (message.cmd === 'answers') {
+        const answers = message.answers!
+        await Promise.all(
+          calls.map(async (call, i) => {
+            call.relayCarrierPort = answers[i].relayCarrierPort
+            call.relayBrowserPort = answers[i].relayBrowserPort ?? 0
+            if (call.browser) {
+              await call.browser.applyAnswer(answers[i].answer!)
+              await call.browser.ready()
+            }
+          })
+        )
+        send({ cmd: 'connected' })
+      } else if (message.cmd === 'start') {
+        timer = setInterval(() => {
+          for (const call of calls) {
+            if (call.browser) {
+              const buf = packet(call)
+              call.browser.sendRelayed(buf, buf.length, 12, PacketKind.Audio)
+            } else {
+              call.browserSocket!.send(packet(call), call.relayBrowserPort, LOCALHOST)
+            }
+            call.carrier.send(packet(call), call.relayCarrierPort, LOCALHOST)
+          }
+        }, 20)
+        send({ cmd: 'started' })
+      } else if (message.cmd === 'window') {
+        window = { start: message.start!, end: message.end! }
+        sent = 0
+        received = 0
+        latencies = []
+        send({ cmd: 'window-set' })
+      } else if (message.cmd === 'report') {
+        send({
+          cmd: 'report',
+          sent,
+          received,
+          latencyMedianMs: median(latencies),
+          latencyP99Ms: percentile(latencies, 0.99),
+        })
+      } else if (message.cmd === 'stop') {
+        if (timer) clearInterval(timer)
+        for (const call of calls) {
+          call.carrier.close()
+          call.browserSocket?.close()
+          await call.browser?.close()
+        }
+        calls = []
+        send({ cmd: 'stopped' })
+      } else if (message.cmd === 'exit') {
+        process.exit(0)
       }
-      calls = []
-      send({ cmd: 'stopped' })
-    } else if (message.cmd === 'exit') {
-      process.exit(0)
     }
-  })
+  )
   send({ cmd: 'hello' })
 }
 
@@ -238,7 +257,10 @@ async function setUpBare(offers: CallOffer[]): Promise<RelaySetup> {
       relayed++
     })
     sockets.push(browserSide, carrierSide)
-    answers.push({ relayBrowserPort: browserSide.address().port, relayCarrierPort: carrierSide.address().port })
+    answers.push({
+      relayBrowserPort: browserSide.address().port,
+      relayCarrierPort: carrierSide.address().port,
+    })
   }
   return {
     answers,
@@ -265,7 +287,14 @@ async function setUpWerift(offers: CallOffer[]): Promise<RelaySetup> {
         iceAdditionalHostAddresses: [LOCALHOST],
         iceUseIpv6: false,
         codecs: {
-          audio: [new RTCRtpCodecParameters({ mimeType: 'audio/PCMU', clockRate: 8000, channels: 1, payloadType: 0 })],
+          audio: [
+            new RTCRtpCodecParameters({
+              mimeType: 'audio/PCMU',
+              clockRate: 8000,
+              channels: 1,
+              payloadType: 0,
+            }),
+          ],
         },
         headerExtensions: { audio: [] },
       })
@@ -281,11 +310,16 @@ async function setUpWerift(offers: CallOffer[]): Promise<RelaySetup> {
       const transceiver = pc.getTransceivers()[0]
       transceiver.setDirection('sendrecv')
       socket.on('message', (buf) => {
-        transceiver.sender.sendRtp(buf).then(() => relayed++, () => {})
+        transceiver.sender.sendRtp(buf).then(
+          () => relayed++,
+          () => {}
+        )
       })
       await pc.setLocalDescription(await pc.createAnswer())
       if (pc.iceGatheringState !== 'complete') {
-        await new Promise<void>((resolve) => pc.iceGatheringStateChange.subscribe((s) => s === 'complete' && resolve()))
+        await new Promise<void>((resolve) =>
+          pc.iceGatheringStateChange.subscribe((s) => s === 'complete' && resolve())
+        )
       }
       pcs.push(pc)
       sockets.push(socket)
@@ -296,7 +330,9 @@ async function setUpWerift(offers: CallOffer[]): Promise<RelaySetup> {
     answers,
     relayed: () => relayed,
     profile: () => {
-      const dtls = pcs[0]?.dtlsTransports[0] as unknown as { srtp?: { config: { profile: number } } }
+      const dtls = pcs[0]?.dtlsTransports[0] as unknown as {
+        srtp?: { config: { profile: number } }
+      }
       return String(dtls?.srtp?.config.profile ?? '?')
     },
     close: async () => {
@@ -338,7 +374,8 @@ async function setUpEngine(offers: CallOffer[]): Promise<RelaySetup> {
   )
   return {
     answers,
-    relayed: () => bridges.reduce((sum, bridge) => sum + bridge.relayed.aToB + bridge.relayed.bToA, 0),
+    relayed: () =>
+      bridges.reduce((sum, bridge) => sum + bridge.relayed.aToB + bridge.relayed.bToA, 0),
     // The load generator offers only the profile under test
     profile: () => 'as offered',
     close: async () => {
@@ -359,7 +396,12 @@ function srtpMicro() {
     const key = randomBytes(16)
     const salt = randomBytes(id === 7 ? 12 : 14)
     const werift = new SrtpSession({
-      keys: { localMasterKey: key, localMasterSalt: salt, remoteMasterKey: key, remoteMasterSalt: salt },
+      keys: {
+        localMasterKey: key,
+        localMasterSalt: salt,
+        remoteMasterKey: key,
+        remoteMasterSalt: salt,
+      },
       profile: id,
     })
     const sender = createSrtpContext(profile, key, salt)
@@ -373,11 +415,19 @@ function srtpMicro() {
     }
     result[`werift ${name} us`] = Number(
       timeIt((i) => {
-        const header = new RtpHeader({ payloadType: 0, sequenceNumber: i & 0xffff, timestamp: i * 160, ssrc: 1 })
+        const header = new RtpHeader({
+          payloadType: 0,
+          sequenceNumber: i & 0xffff,
+          timestamp: i * 160,
+          ssrc: 1,
+        })
         werift.decrypt(werift.encrypt(payload, header))
       }).toFixed(2)
     )
-    const plain = new RtpPacket(new RtpHeader({ payloadType: 0, sequenceNumber: 0, timestamp: 0, ssrc: 1 }), payload).serialize()
+    const plain = new RtpPacket(
+      new RtpHeader({ payloadType: 0, sequenceNumber: 0, timestamp: 0, ssrc: 1 }),
+      payload
+    ).serialize()
     result[`ours ${name} us`] = Number(
       timeIt((i) => {
         plain.writeUInt16BE(i & 0xffff, 2)
@@ -406,12 +456,22 @@ async function runMode(child: ChildProcess, mode: Mode) {
   const { offers } = await request(child, { cmd: 'prepare', mode }, 'offers')
   const setupStart = Date.now()
   const relay =
-    mode === 'bare' ? await setUpBare(offers) : mode === 'werift' ? await setUpWerift(offers) : await setUpEngine(offers)
+    mode === 'bare'
+      ? await setUpBare(offers)
+      : mode === 'werift'
+        ? await setUpWerift(offers)
+        : await setUpEngine(offers)
   await request(child, { cmd: 'answers', answers: relay.answers }, 'connected')
   const setupMs = Date.now() - setupStart
   await request(child, { cmd: 'start' }, 'started')
   await sleep(1000)
-  const windows: { usPerPacket: number; relayedPerSecond: number; loss: number; latencyMedianMs: number; latencyP99Ms: number }[] = []
+  const windows: {
+    usPerPacket: number
+    relayedPerSecond: number
+    loss: number
+    latencyMedianMs: number
+    latencyP99Ms: number
+  }[] = []
   for (let w = 0; w < WINDOWS; w++) {
     // The window opens a little later, once the load generator has reset its counters
     const start = nowMs() + 100
@@ -439,7 +499,14 @@ async function runMode(child: ChildProcess, mode: Mode) {
   const us = median(windows.map((w) => w.usPerPacket))
   return {
     mode,
-    srtpProfile: mode === 'werift' ? profile : mode === 'engine' ? '1 (AES-CM)' : mode === 'engine-gcm' ? '7 (GCM)' : 'none',
+    srtpProfile:
+      mode === 'werift'
+        ? profile
+        : mode === 'engine'
+          ? '1 (AES-CM)'
+          : mode === 'engine-gcm'
+            ? '7 (GCM)'
+            : 'none',
     setupMs,
     usPerRelayedPacket: Number(us.toFixed(1)),
     usPerPacketRuns: windows.map((w) => Number(w.usPerPacket.toFixed(1))),
@@ -453,9 +520,13 @@ async function runMode(child: ChildProcess, mode: Mode) {
 }
 
 async function main() {
-  const child = fork(fileURLToPath(import.meta.url), ['--role', 'loadgen', '--calls', String(CALLS)], {
-    execArgv: ['--import', '@poppinss/ts-exec'],
-  })
+  const child = fork(
+    fileURLToPath(import.meta.url),
+    ['--role', 'loadgen', '--calls', String(CALLS)],
+    {
+      execArgv: ['--import', '@poppinss/ts-exec'],
+    }
+  )
   await new Promise<void>((resolve) => child.once('message', () => resolve()))
   const results = []
   for (const mode of MODES) results.push(await runMode(child, mode))
@@ -467,7 +538,10 @@ async function main() {
     windowSeconds: WINDOW_S,
     windows: WINDOWS,
     node: process.version,
-    results: results.map((r) => ({ ...r, vsBare: floor ? Number((r.usPerRelayedPacket / floor).toFixed(2)) : null })),
+    results: results.map((r) => ({
+      ...r,
+      vsBare: floor ? Number((r.usPerRelayedPacket / floor).toFixed(2)) : null,
+    })),
     srtpMicroPerPacket: srtpMicro(),
   }
   console.log(JSON.stringify(output, null, 2))

@@ -5,7 +5,9 @@ import type { AlertSettings } from '#core/alerts/settings'
 const webhookUrl = env.get('ALERT_WEBHOOK_URL') || null
 const webhookSecret = env.get('ALERT_WEBHOOK_SECRET') || null
 if (webhookUrl && (!webhookSecret || webhookSecret.length < 32)) {
-  throw new Error('ALERT_WEBHOOK_URL is set: ALERT_WEBHOOK_SECRET must be set too, at least 32 characters (the receiver checks the signature with it)')
+  throw new Error(
+    'ALERT_WEBHOOK_URL is set: ALERT_WEBHOOK_SECRET must be set too, at least 32 characters (the receiver checks the signature with it)'
+  )
 }
 
 /** The one alert channel (app/core/alerts): where alerts go besides the admin page. */

@@ -15,7 +15,14 @@ const production = defineConfig({
     eu: {
       carriers: {
         // The loopback peer exists outside production only; the provider refuses it in production anyway.
-        ...(app.inProduction ? {} : { local: carriers.local({ port: env.get('LOCAL_CARRIER_PORT', 5070), label: 'Local SIP peer' }) }),
+        ...(app.inProduction
+          ? {}
+          : {
+              local: carriers.local({
+                port: env.get('LOCAL_CARRIER_PORT', 5070),
+                label: 'Local SIP peer',
+              }),
+            }),
         sipgate_trunking: carriers.sipgateTrunking({
           enabled: false,
           label: 'sipgate trunking',
@@ -27,7 +34,9 @@ const production = defineConfig({
           label: 'Twilio Elastic SIP Trunking',
           terminationName: env.get('TWILIO_TERMINATION_NAME', 'fluffycall'),
           edge: 'frankfurt',
-          sourceAddresses: (env.get('TWILIO_SOURCE_ADDRESSES') || '192.0.2.10').split(',').map((entry) => entry.trim()),
+          sourceAddresses: (env.get('TWILIO_SOURCE_ADDRESSES') || '192.0.2.10')
+            .split(',')
+            .map((entry) => entry.trim()),
         }),
       },
       emergencyCarriers: ['sipgate_trunking'],
@@ -39,7 +48,12 @@ const production = defineConfig({
       service: { de: 'Hosting (Server, Datenbank)', en: 'Hosting (servers, database)' },
       legalEntity: {
         name: 'Hetzner Online GmbH',
-        address: { street: 'Industriestr. 25', postalCode: '91710', city: 'Gunzenhausen', country: 'DE' },
+        address: {
+          street: 'Industriestr. 25',
+          postalCode: '91710',
+          city: 'Gunzenhausen',
+          country: 'DE',
+        },
       },
       entityCountry: 'DE',
       processing: {
@@ -47,7 +61,10 @@ const production = defineConfig({
         media: [{ country: 'DE', dataCentre: 'Falkenstein / Nürnberg (DE)' }],
         metadata: [{ country: 'DE', dataCentre: 'Falkenstein / Nürnberg (DE)' }],
       },
-      purpose: { de: 'Betrieb der Server, auf denen FluffyCall läuft', en: 'Running the servers FluffyCall runs on' },
+      purpose: {
+        de: 'Betrieb der Server, auf denen FluffyCall läuft',
+        en: 'Running the servers FluffyCall runs on',
+      },
       dataCategories: ['account_data', 'call_metadata', 'ip_addresses', 'call_content_in_transit'],
       transfers: [],
       since: '2025-01-01',

@@ -17,7 +17,12 @@ export function logTargets(where: { production: boolean; testLogFile?: string })
   if (where.testLogFile) return [targets.file({ destination: where.testLogFile, mkdir: true })]
   if (where.production) return [targets.file({ destination: 1 })]
   return [
-    targets.pretty({ colorize: !process.env.NO_COLOR, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,name', singleLine: true }),
+    targets.pretty({
+      colorize: !process.env.NO_COLOR,
+      translateTime: 'SYS:HH:MM:ss.l',
+      ignore: 'pid,hostname,name',
+      singleLine: true,
+    }),
   ]
 }
 
@@ -30,7 +35,16 @@ const loggerConfig = defineConfig({
       level: env.get('LOG_LEVEL'),
       // Credentials never reach a log line, whatever a caller passes in.
       redact: {
-        paths: ['password', '*.password', 'authorization', '*.authorization', 'secret', '*.secret', 'token', '*.token'],
+        paths: [
+          'password',
+          '*.password',
+          'authorization',
+          '*.authorization',
+          'secret',
+          '*.secret',
+          'token',
+          '*.token',
+        ],
         censor: '[redacted]',
       },
       transport: {

@@ -6,7 +6,11 @@ import type { MediaEngineConfig } from '#media'
  * two UDP port ranges that must not overlap (checked when the engine starts).
  */
 
-function ports(value: string | undefined, fallback: [number, number], name: string): [number, number] {
+function ports(
+  value: string | undefined,
+  fallback: [number, number],
+  name: string
+): [number, number] {
   if (!value) return fallback
   const match = /^\s*(\d{1,5})\s*-\s*(\d{1,5})\s*$/.exec(value)
   if (!match) throw new Error(`${name}: expected a range such as 40000-44999, got "${value}"`)

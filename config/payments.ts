@@ -31,21 +31,33 @@ export interface PaymentsConfig {
 export function parseDayList(value: string | undefined, fallback: number[]) {
   if (!value?.trim()) return fallback
   const days = value.split(',').map((part) => Number(part.trim()))
-  if (days.some((day) => !Number.isInteger(day) || day < 0)) throw new Error(`PAYMENT_REMINDER_DAYS: "${value}" is not a list of whole days`)
+  if (days.some((day) => !Number.isInteger(day) || day < 0))
+    throw new Error(`PAYMENT_REMINDER_DAYS: "${value}" is not a list of whole days`)
   return [...days].sort((a, b) => a - b)
 }
 
 /** Refuses to boot with creditor settings a bank would reject. */
 export function validatePaymentsConfig(config: PaymentsConfig) {
   const problems: string[] = []
-  if (!config.creditor.name.trim() || config.creditor.name.length > 70) problems.push('SEPA_CREDITOR_NAME must have 1 to 70 characters')
-  if (!isValidCreditorId(config.creditor.id)) problems.push(`SEPA_CREDITOR_ID "${config.creditor.id}" is not a valid SEPA creditor identifier`)
-  if (!isValidIban(config.creditor.iban)) problems.push('SEPA_CREDITOR_IBAN is not a valid IBAN of a SEPA country')
-  if (config.creditor.bic && !isValidBic(config.creditor.bic)) problems.push('SEPA_CREDITOR_BIC is not a valid BIC')
-  if (!Number.isInteger(config.preNotificationDays) || config.preNotificationDays < 1 || config.preNotificationDays > 14) {
+  if (!config.creditor.name.trim() || config.creditor.name.length > 70)
+    problems.push('SEPA_CREDITOR_NAME must have 1 to 70 characters')
+  if (!isValidCreditorId(config.creditor.id))
+    problems.push(
+      `SEPA_CREDITOR_ID "${config.creditor.id}" is not a valid SEPA creditor identifier`
+    )
+  if (!isValidIban(config.creditor.iban))
+    problems.push('SEPA_CREDITOR_IBAN is not a valid IBAN of a SEPA country')
+  if (config.creditor.bic && !isValidBic(config.creditor.bic))
+    problems.push('SEPA_CREDITOR_BIC is not a valid BIC')
+  if (
+    !Number.isInteger(config.preNotificationDays) ||
+    config.preNotificationDays < 1 ||
+    config.preNotificationDays > 14
+  ) {
     problems.push('SEPA_PRE_NOTIFICATION_DAYS must be a whole number from 1 to 14')
   }
-  if (!Number.isInteger(config.suspendAfterDays) || config.suspendAfterDays < 1) problems.push('PAYMENT_SUSPEND_AFTER_DAYS must be at least 1')
+  if (!Number.isInteger(config.suspendAfterDays) || config.suspendAfterDays < 1)
+    problems.push('PAYMENT_SUSPEND_AFTER_DAYS must be at least 1')
   if (problems.length) throw new Error(`Payment settings: ${problems.join('; ')}`)
   return config
 }

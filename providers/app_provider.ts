@@ -28,12 +28,20 @@ export default class AppProvider {
     this.app.container.singleton('alerts.delivery', async (resolver) => {
       const { default: AlertDeliveryJob } = await import('#core/alerts/alert_delivery_job')
       const { default: alertsConfig } = await import('#config/alerts')
-      return new AlertDeliveryJob(await resolver.make('alerts.directory'), alertsConfig, await resolver.make('logger'))
+      return new AlertDeliveryJob(
+        await resolver.make('alerts.directory'),
+        alertsConfig,
+        await resolver.make('logger')
+      )
     })
     this.app.container.singleton('alerts', async (resolver) => {
       const { default: AlertChannel } = await import('#core/alerts/alert_channel')
       const { default: alertsConfig } = await import('#config/alerts')
-      return new AlertChannel(await resolver.make('jobs.queue'), await resolver.make('alerts.delivery'), alertsConfig)
+      return new AlertChannel(
+        await resolver.make('jobs.queue'),
+        await resolver.make('alerts.delivery'),
+        alertsConfig
+      )
     })
 
     // Modules register their sub-processor sources at boot; privacy publishes what it holds.
@@ -61,7 +69,12 @@ export default class AppProvider {
       const { default: BullMqQueue } = await import('#core/queue/bullmq_queue')
       const redisConfig = this.app.config.get<any>('redis.connections.main')
       return new BullMqQueue(
-        { host: redisConfig.host, port: redisConfig.port, password: redisConfig.password, maxRetriesPerRequest: null },
+        {
+          host: redisConfig.host,
+          port: redisConfig.port,
+          password: redisConfig.password,
+          maxRetriesPerRequest: null,
+        },
         logger,
         'fluffycall',
         `${redisConfig.keyPrefix || ''}fluffycall`
@@ -84,7 +97,8 @@ export default class AppProvider {
     edge.global('formatEuros', formatEuros)
     // billing answers the price lookup fraud's maximum price per minute and spend caps ask
     const { default: priceLookup } = await import('#core/price_lookup')
-    const { default: DestinationPriceLookup } = await import('#billing/services/destination_price_lookup')
+    const { default: DestinationPriceLookup } =
+      await import('#billing/services/destination_price_lookup')
     priceLookup.use(new DestinationPriceLookup())
   }
 
@@ -114,7 +128,11 @@ export default class AppProvider {
     const delivery = await this.app.container.make('alerts.delivery')
     queue.register(delivery)
     await queue.schedule(new AlertRedeliveryJob(delivery), {}, { everyMs: 60 * 1000 })
-    await queue.schedule(new AlertRetentionJob(alertsConfig.retentionMonths), {}, { everyMs: 24 * 60 * 60 * 1000 })
+    await queue.schedule(
+      new AlertRetentionJob(alertsConfig.retentionMonths),
+      {},
+      { everyMs: 24 * 60 * 60 * 1000 }
+    )
   }
 
   async shutdown() {

@@ -44,7 +44,10 @@ export default class CallsProvider {
     this.app.container.singleton('calls.b2bua', async (resolver) => {
       const { buildB2bua } = await import('#calls/b2bua/b2bua_factory')
       const b2bua = await buildB2bua(resolver)
-      this.#disconnects = await this.#watchWebPhones(b2bua, this.app.config.get<CallsConfig>('calls'))
+      this.#disconnects = await this.#watchWebPhones(
+        b2bua,
+        this.app.config.get<CallsConfig>('calls')
+      )
       return b2bua
     })
   }
@@ -56,7 +59,10 @@ export default class CallsProvider {
     edge.global('phoneScriptTexts', phoneScriptTexts)
     edge.global('echoTestNumber', this.app.config.get<CallsConfig>('calls').echoNumber)
     // The origins the SIP WebSocket accepts: the phone explains itself when opened elsewhere.
-    edge.global('sipAllowedOrigins', this.app.config.get<{ ws: { allowedOrigins: string[] } }>('sip').ws.allowedOrigins)
+    edge.global(
+      'sipAllowedOrigins',
+      this.app.config.get<{ ws: { allowedOrigins: string[] } }>('sip').ws.allowedOrigins
+    )
   }
 
   /**
@@ -112,7 +118,8 @@ export default class CallsProvider {
       const run = () =>
         sweeper.sweep().then(
           (result) => {
-            if (result.lost || result.lostNodes.length) logger.warn(result, 'closed the CDRs of calls that no longer exist')
+            if (result.lost || result.lostNodes.length)
+              logger.warn(result, 'closed the CDRs of calls that no longer exist')
           },
           (error) => logger.error({ err: error }, 'call sweep failed')
         )
@@ -133,7 +140,8 @@ export default class CallsProvider {
       endCallsOn: (connectionId, how) => b2bua.endCallsOn(connectionId, how),
       graceSeconds: config.webPhoneReconnectGraceSeconds,
       clock: new SystemClock(),
-      onError: (error) => logger.error({ err: error }, 'could not end the calls of a closed web phone'),
+      onError: (error) =>
+        logger.error({ err: error }, 'could not end the calls of a closed web phone'),
     })
     disconnects.start()
     return disconnects

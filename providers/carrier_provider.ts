@@ -18,7 +18,8 @@ export default class CarrierProvider {
   register() {
     this.app.container.singleton(CarrierManager, async () => {
       const config = this.app.config.get<CarriersConfig>('carriers')
-      if (!config?.regions) throw new Error('config/carriers.ts must export defineConfig({ regions: { ... } })')
+      if (!config?.regions)
+        throw new Error('config/carriers.ts must export defineConfig({ regions: { ... } })')
       const { default: CredentialVault } = await import('#calls/carriers/credential_vault')
       return new CarrierManager(config, {
         production: this.app.inProduction,
@@ -30,7 +31,8 @@ export default class CarrierProvider {
     // The carriers and the configured hosting/email services are what the public pages list.
     this.app.container.resolving(SubProcessorRegistry, (registry, resolver) => {
       registry.register(async () => {
-        const { default: CarrierSubProcessorSource } = await import('#calls/services/carrier_sub_processor_source')
+        const { default: CarrierSubProcessorSource } =
+          await import('#calls/services/carrier_sub_processor_source')
         return resolver.make(CarrierSubProcessorSource)
       })
     })

@@ -27,7 +27,9 @@ export default class FraudProvider {
     this.app.container.singleton('fraud.limiter', async (resolver) => {
       const { default: FraudLimiterClass } = await import('#fraud/services/fraud_limiter')
       const { default: fraudConfig } = await import('#config/fraud')
-      return new FraudLimiterClass(await resolver.make('counters'), { leaseSeconds: fraudConfig.leaseSeconds })
+      return new FraudLimiterClass(await resolver.make('counters'), {
+        leaseSeconds: fraudConfig.leaseSeconds,
+      })
     })
     this.app.container.singleton('fraud.leases', async (resolver) => {
       const { default: CallLeasesClass } = await import('#fraud/services/call_leases')
@@ -53,7 +55,11 @@ export default class FraudProvider {
     this.app.container.singleton('fraud.response', async (resolver) => {
       const { default: FraudResponseClass } = await import('#fraud/services/fraud_response')
       const { default: fraudConfig } = await import('#config/fraud')
-      return new FraudResponseClass(fraudConfig, await resolver.make('fraud.alerts'), await resolver.make('fraud.policies'))
+      return new FraudResponseClass(
+        fraudConfig,
+        await resolver.make('fraud.alerts'),
+        await resolver.make('fraud.policies')
+      )
     })
     this.app.container.singleton('fraud.detector', async (resolver) => {
       const { default: FraudDetectorClass } = await import('#fraud/services/fraud_detector')
@@ -79,7 +85,10 @@ export default class FraudProvider {
           await this.app.container.make('fraud.limiter'),
           await this.app.container.make('fraud.leases'),
           Date.now,
-          { prices: await this.app.container.make('fraud.prices'), spend: await this.app.container.make('fraud.spend') }
+          {
+            prices: await this.app.container.make('fraud.prices'),
+            spend: await this.app.container.make('fraud.spend'),
+          }
         )
       )
     })
@@ -95,9 +104,15 @@ export default class FraudProvider {
     const leases = await this.app.container.make('fraud.leases')
     const logger = await this.app.container.make('logger')
     const run = () =>
-      leases.rebuild(fraudConfig.leaseSeconds).catch((error) => logger.error({ err: error }, 'could not rebuild the concurrent-call counters'))
+      leases
+        .rebuild(fraudConfig.leaseSeconds)
+        .catch((error) =>
+          logger.error({ err: error }, 'could not rebuild the concurrent-call counters')
+        )
     await run()
-    await this.#rebuildSpend(fraudConfig.timeZone).catch((error) => logger.error({ err: error }, 'could not rebuild the spend counters'))
+    await this.#rebuildSpend(fraudConfig.timeZone).catch((error) =>
+      logger.error({ err: error }, 'could not rebuild the spend counters')
+    )
     this.#rebuild = setInterval(run, fraudConfig.rebuildIntervalSeconds * 1000)
     this.#rebuild.unref()
   }
@@ -106,7 +121,8 @@ export default class FraudProvider {
   async #rebuildSpend(fallbackZone: string) {
     const { default: db } = await import('@adonisjs/lucid/services/db')
     const zones = new Map<number, string>()
-    for (const row of await db.from('companies').select('id', 'time_zone')) zones.set(Number(row.id), row.time_zone ?? fallbackZone)
+    for (const row of await db.from('companies').select('id', 'time_zone'))
+      zones.set(Number(row.id), row.time_zone ?? fallbackZone)
     const spend = await this.app.container.make('fraud.spend')
     await spend.rebuild((companyId) => zones.get(companyId) ?? fallbackZone)
   }

@@ -23,7 +23,9 @@ export default class MetricsProvider {
     const { watchLiveCalls, watchCarrierHealth } = await import('#calls/metrics/call_metrics')
     const { default: CarrierHealthService } = await import('#calls/services/carrier_health_service')
     this.app.container.resolving('calls.b2bua', (b2bua) => watchLiveCalls(() => b2bua.calls))
-    this.app.container.resolving(CarrierHealthService, (service) => watchCarrierHealth(() => service.all()))
+    this.app.container.resolving(CarrierHealthService, (service) =>
+      watchCarrierHealth(() => service.all())
+    )
 
     // The call figures on the admin dashboard (Chart.js, refreshed from admin.calls.figures).
     const { default: DashboardPanels } = await import('#core/services/dashboard_panels')
@@ -32,7 +34,8 @@ export default class MetricsProvider {
       key: 'call_figures',
       component: 'components/call_figures',
       data: async () => {
-        const { default: CallFiguresService, FAILURE_CAUSES } = await import('#calls/services/call_figures_service')
+        const { default: CallFiguresService, FAILURE_CAUSES } =
+          await import('#calls/services/call_figures_service')
         const figures = await (await this.app.container.make(CallFiguresService)).figures()
         return { figures, causes: [...FAILURE_CAUSES] }
       },

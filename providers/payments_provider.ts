@@ -19,9 +19,12 @@ export default class PaymentsProvider {
 
   async ready() {
     const queue = await this.app.container.make('jobs.queue')
-    const { default: PaymentReminderMailJob } = await import('#billing/payments/jobs/payment_reminder_mail_job')
-    const { default: PaymentOverdueJob } = await import('#billing/payments/jobs/payment_overdue_job')
+    const { default: PaymentReminderMailJob } =
+      await import('#billing/payments/jobs/payment_reminder_mail_job')
+    const { default: PaymentOverdueJob } =
+      await import('#billing/payments/jobs/payment_overdue_job')
     queue.register(new PaymentReminderMailJob())
-    if (this.app.getEnvironment() === 'web') await queue.schedule(new PaymentOverdueJob(), {}, { everyMs: HOUR })
+    if (this.app.getEnvironment() === 'web')
+      await queue.schedule(new PaymentOverdueJob(), {}, { everyMs: HOUR })
   }
 }

@@ -54,7 +54,8 @@ export default class SipProvider {
     // The carriers' OPTIONS and REGISTER (carrier health checks) go through the stack; they end
     // (un-registering) before the stack closes.
     this.app.container.singleton('sip.carriers', async (resolver) => {
-      const { default: SipCarrierSignalling } = await import('#calls/carriers/sip_carrier_signalling')
+      const { default: SipCarrierSignalling } =
+        await import('#calls/carriers/sip_carrier_signalling')
       const { SystemClock } = await import('#sip')
       const stack = await resolver.make('sip.stack')
       const config = this.app.config.get<SipConfig>('sip')

@@ -16,7 +16,6 @@ import { installRbacDefaults } from '#accounts/services/rbac_defaults'
 import { summaryReporter } from '#tests/support/summary_reporter'
 import { CHROMIUM, CHROMIUM_ARGS } from '#tests/support/chromium'
 
-
 export const plugins: Config['plugins'] = [
   assert(),
   pluginAdonisJS(app),
@@ -42,10 +41,7 @@ export const plugins: Config['plugins'] = [
 
 export const reporters: Config['reporters'] = {
   activated: ['spec', 'summary'],
-  list: [
-    spec(),
-    summaryReporter(),
-  ],
+  list: [spec(), summaryReporter()],
 }
 
 export const runnerHooks: Required<Pick<Config, 'setup' | 'teardown'>> = {

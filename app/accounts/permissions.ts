@@ -54,8 +54,22 @@ const staffPermissions = (Object.keys(PERMISSIONS) as PermissionName[]).filter(
 
 export const DEFAULT_ROLE_PERMISSIONS: Record<StaffRoleName | CompanyRoleName, PermissionName[]> = {
   superadmin: staffPermissions,
-  support: ['admin.access', 'companies.view', 'numbers.manage', 'audit.view', 'sip.locks.lift', 'alerts.view'],
-  fraud_analyst: ['admin.access', 'companies.view', 'fraud.view', 'fraud.review', 'fraud.manage', 'alerts.view'],
+  support: [
+    'admin.access',
+    'companies.view',
+    'numbers.manage',
+    'audit.view',
+    'sip.locks.lift',
+    'alerts.view',
+  ],
+  fraud_analyst: [
+    'admin.access',
+    'companies.view',
+    'fraud.view',
+    'fraud.review',
+    'fraud.manage',
+    'alerts.view',
+  ],
   privacy_officer: ['admin.access', 'companies.view', 'privacy.requests.handle', 'audit.view'],
   owner: [
     'calls.place',
@@ -68,6 +82,14 @@ export const DEFAULT_ROLE_PERMISSIONS: Record<StaffRoleName | CompanyRoleName, P
     'numbers.assign',
     'billing.payment.manage',
   ],
-  admin: ['calls.place', 'calls.history.view', 'calls.history.company', 'company.users.manage', 'company.audit.view', 'numbers.assign', 'billing.payment.manage'],
+  admin: [
+    'calls.place',
+    'calls.history.view',
+    'calls.history.company',
+    'company.users.manage',
+    'company.audit.view',
+    'numbers.assign',
+    'billing.payment.manage',
+  ],
   member: ['calls.place', 'calls.history.view'],
 }

@@ -73,7 +73,7 @@ const declaration: PersonalDataDeclaration = {
         last_used_at: 'when the session was last used',
         sealed_session_id: 'the session id (encrypted), to end the session from another device',
       },
-      purpose: 'list and end one\'s logged-in sessions; security of the service (Art. 32 GDPR)',
+      purpose: "list and end one's logged-in sessions; security of the service (Art. 32 GDPR)",
       legalBasis: 'legitimate_interest',
       retention: `deleted ${WEB_SESSION_RETENTION_DAYS} days after the session ended or expired (WebSessionRetentionJob)`,
     },
@@ -86,7 +86,8 @@ const declaration: PersonalDataDeclaration = {
       },
       purpose: 'keeping a browser logged in',
       legalBasis: 'contract',
-      retention: 'deleted when the session ends (logout, revocation) or expires after 8 hours unused (WebSessionRetentionJob, the store\'s own clean-up)',
+      retention:
+        "deleted when the session ends (logout, revocation) or expires after 8 hours unused (WebSessionRetentionJob, the store's own clean-up)",
     },
   ],
   notPersonal: {
@@ -98,9 +99,11 @@ const declaration: PersonalDataDeclaration = {
     'companies.billing_country': 'country of the company',
     'companies.legal_form': 'legal form',
     'invitations.token_hash': 'SHA-256 of the random link token; says nothing about the person',
-    'password_reset_tokens.token_hash': 'SHA-256 of the random link token; says nothing about the person',
+    'password_reset_tokens.token_hash':
+      'SHA-256 of the random link token; says nothing about the person',
     'audit_entries.ip_shortened': 'flag: whether the IP was already shortened',
-    'web_sessions.session_digest': 'SHA-256 of the random session id; says nothing about the person',
+    'web_sessions.session_digest':
+      'SHA-256 of the random session id; says nothing about the person',
     'web_sessions.end_reason': 'why a session ended (logout, revoked, password_changed ...)',
   },
 }

@@ -22,7 +22,9 @@ router
     router.get('/login', [SessionController, 'create']).as('session.create')
     router.post('/login', [SessionController, 'store']).as('session.store')
     router.get('/login/2fa', [SessionController, 'showTwoFactor']).as('session.two_factor.show')
-    router.post('/login/2fa', [SessionController, 'verifyTwoFactor']).as('session.two_factor.verify')
+    router
+      .post('/login/2fa', [SessionController, 'verifyTwoFactor'])
+      .as('session.two_factor.verify')
     router.get('/password/forgot', [PasswordResetController, 'create']).as('password.forgot')
     router.post('/password/forgot', [PasswordResetController, 'store']).as('password.send')
     router.get('/password/reset/:token', [PasswordResetController, 'edit']).as('password.edit')
@@ -38,12 +40,21 @@ router
   .group(() => {
     router.post('/logout', [SessionController, 'destroy']).as('session.destroy')
     router.get('/account/security', [AccountController, 'show']).as('account.security')
-    router.delete('/account/sessions/:id', [AccountController, 'revokeSession']).as('account.sessions.revoke').where('id', router.matchers.number())
-    router.delete('/account/sessions', [AccountController, 'revokeOtherSessions']).as('account.sessions.revoke_others')
+    router
+      .delete('/account/sessions/:id', [AccountController, 'revokeSession'])
+      .as('account.sessions.revoke')
+      .where('id', router.matchers.number())
+    router
+      .delete('/account/sessions', [AccountController, 'revokeOtherSessions'])
+      .as('account.sessions.revoke_others')
     router.post('/account/password', [AccountController, 'changePassword']).as('account.password')
     router.get('/account/2fa', [AccountController, 'showTwoFactor']).as('account.two_factor.show')
-    router.post('/account/2fa', [AccountController, 'enableTwoFactor']).as('account.two_factor.enable')
-    router.delete('/account/2fa', [AccountController, 'disableTwoFactor']).as('account.two_factor.disable')
+    router
+      .post('/account/2fa', [AccountController, 'enableTwoFactor'])
+      .as('account.two_factor.enable')
+    router
+      .delete('/account/2fa', [AccountController, 'disableTwoFactor'])
+      .as('account.two_factor.disable')
   })
   .use(middleware.auth())
 
@@ -58,7 +69,9 @@ router
     router.post('/team/step-down', [TeamController, 'stepDown']).as('team.step_down')
     router.post('/ownership/accept', [TeamController, 'acceptOwnership']).as('ownership.accept')
     router.get('/audit', [AuditController, 'company']).as('audit')
-    router.put('/emergency-location', [AccountController, 'updateEmergencyLocation']).as('emergency_location')
+    router
+      .put('/emergency-location', [AccountController, 'updateEmergencyLocation'])
+      .as('emergency_location')
   })
   .prefix('/app')
   .as('customer')
@@ -70,7 +83,9 @@ router
     router.get('/', [DashboardController, 'admin']).as('dashboard')
     router.get('/companies', [CompaniesController, 'index']).as('companies.index')
     router.get('/companies/:id', [CompaniesController, 'show']).as('companies.show')
-    router.put('/companies/:id/status', [CompaniesController, 'updateStatus']).as('companies.status')
+    router
+      .put('/companies/:id/status', [CompaniesController, 'updateStatus'])
+      .as('companies.status')
     router.get('/roles', [RolesController, 'index']).as('roles.index')
     router.put('/roles', [RolesController, 'update']).as('roles.update')
     router.get('/audit', [AuditController, 'admin']).as('audit')

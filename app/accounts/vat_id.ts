@@ -33,7 +33,9 @@ const VAT_FORMATS: Record<string, RegExp> = {
 }
 
 /** ISO country code -> VAT prefix (Greece uses EL). */
-export const EU_COUNTRIES = Object.keys(VAT_FORMATS).map((prefix) => (prefix === 'EL' ? 'GR' : prefix))
+export const EU_COUNTRIES = Object.keys(VAT_FORMATS).map((prefix) =>
+  prefix === 'EL' ? 'GR' : prefix
+)
 
 export function normalizeVatId(value: string) {
   return value.replace(/[\s.\-]/g, '').toUpperCase()

@@ -19,7 +19,9 @@ export function formatCents(micro: number, locale: string): string {
   const negative = micro < 0
   const absolute = Math.abs(micro)
   const whole = Math.floor(absolute / MICRO_PER_CENT)
-  const fraction = String(absolute % MICRO_PER_CENT).padStart(4, '0').replace(/0{1,2}$/, '')
+  const fraction = String(absolute % MICRO_PER_CENT)
+    .padStart(4, '0')
+    .replace(/0{1,2}$/, '')
   const separator = locale.startsWith('de') ? ',' : '.'
   const grouped = new Intl.NumberFormat(locale, { maximumFractionDigits: 0 }).format(whole)
   return `${negative ? '-' : ''}${grouped}${separator}${fraction}`
@@ -32,5 +34,8 @@ export function centsForFile(micro: number): string {
 
 /** Whole cents as euros for pages: 41800 → "418,00" (de) / "418.00" (en), grouped. */
 export function formatEuros(cents: number, locale: string): string {
-  return new Intl.NumberFormat(locale, { minimumFractionDigits: 2, maximumFractionDigits: 2 }).format(cents / 100)
+  return new Intl.NumberFormat(locale, {
+    minimumFractionDigits: 2,
+    maximumFractionDigits: 2,
+  }).format(cents / 100)
 }

@@ -43,7 +43,12 @@ export interface CiiInvoice {
   buyerEmail: string | null
   vatTreatment: VatTreatment
   lines: CiiLine[]
-  breakdown: Array<{ category: 'S' | 'AE' | 'O'; rateBp: number; basisCents: number; vatCents: number }>
+  breakdown: Array<{
+    category: 'S' | 'AE' | 'O'
+    rateBp: number
+    basisCents: number
+    vatCents: number
+  }>
   netCents: number
   vatCents: number
   grossCents: number
@@ -52,7 +57,12 @@ export interface CiiInvoice {
 }
 
 export function escapeXml(text: string) {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;')
+  return text
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&apos;')
 }
 
 const date102 = (isoDate: string) => isoDate.replace(/-/g, '')
@@ -60,24 +70,40 @@ const date102 = (isoDate: string) => isoDate.replace(/-/g, '')
 function percent(rateBp: number) {
   const whole = Math.floor(rateBp / 100)
   const fraction = rateBp % 100
-  return fraction ? `${whole}.${String(fraction).padStart(2, '0').replace(/0$/, '')}` : `${whole}.00`
+  return fraction
+    ? `${whole}.${String(fraction).padStart(2, '0').replace(/0$/, '')}`
+    : `${whole}.00`
 }
 
 /** One ram:ApplicableTradeTax; category O carries no rate (BR-O-05, BR-O-09). */
-function tradeTax(category: 'S' | 'AE' | 'O', rateBp: number, treatment: VatTreatment, amounts?: { basisCents: number; vatCents: number }) {
+function tradeTax(
+  category: 'S' | 'AE' | 'O',
+  rateBp: number,
+  treatment: VatTreatment,
+  amounts?: { basisCents: number; vatCents: number }
+) {
   const rule = VAT_RULES[treatment]
   const parts: string[] = []
-  if (amounts) parts.push(`<ram:CalculatedAmount>${centsToDecimal(amounts.vatCents)}</ram:CalculatedAmount>`)
+  if (amounts)
+    parts.push(`<ram:CalculatedAmount>${centsToDecimal(amounts.vatCents)}</ram:CalculatedAmount>`)
   parts.push('<ram:TypeCode>VAT</ram:TypeCode>')
-  if (amounts && rule.note && category !== 'S') parts.push(`<ram:ExemptionReason>${escapeXml(rule.note)}</ram:ExemptionReason>`)
-  if (amounts) parts.push(`<ram:BasisAmount>${centsToDecimal(amounts.basisCents)}</ram:BasisAmount>`)
+  if (amounts && rule.note && category !== 'S')
+    parts.push(`<ram:ExemptionReason>${escapeXml(rule.note)}</ram:ExemptionReason>`)
+  if (amounts)
+    parts.push(`<ram:BasisAmount>${centsToDecimal(amounts.basisCents)}</ram:BasisAmount>`)
   parts.push(`<ram:CategoryCode>${category}</ram:CategoryCode>`)
-  if (amounts && rule.exemptionCode && category !== 'S') parts.push(`<ram:ExemptionReasonCode>${rule.exemptionCode}</ram:ExemptionReasonCode>`)
-  if (category !== 'O') parts.push(`<ram:RateApplicablePercent>${percent(rateBp)}</ram:RateApplicablePercent>`)
+  if (amounts && rule.exemptionCode && category !== 'S')
+    parts.push(`<ram:ExemptionReasonCode>${rule.exemptionCode}</ram:ExemptionReasonCode>`)
+  if (category !== 'O')
+    parts.push(`<ram:RateApplicablePercent>${percent(rateBp)}</ram:RateApplicablePercent>`)
   return `<ram:ApplicableTradeTax>${parts.join('')}</ram:ApplicableTradeTax>`
 }
 
-export function buildCiiXml(invoice: CiiInvoice, seller: InvoicingConfig['seller'], guideline: Guideline): string {
+export function buildCiiXml(
+  invoice: CiiInvoice,
+  seller: InvoicingConfig['seller'],
+  guideline: Guideline
+): string {
   const rule = VAT_RULES[invoice.vatTreatment]
   const lines = invoice.lines.map((line) => {
     // BR-27: the item price is never negative; a cancelled line bills -1 unit
@@ -106,7 +132,11 @@ export function buildCiiXml(invoice: CiiInvoice, seller: InvoicingConfig['seller
   const address = (postal: string, street: string, city: string, country: string) =>
     `<ram:PostalTradeAddress><ram:PostcodeCode>${escapeXml(postal)}</ram:PostcodeCode><ram:LineOne>${escapeXml(street)}</ram:LineOne><ram:CityName>${escapeXml(city)}</ram:CityName><ram:CountryID>${escapeXml(country)}</ram:CountryID></ram:PostalTradeAddress>`
 
-  const notes = invoice.notes.map((note) => `<ram:IncludedNote><ram:Content>${escapeXml(note)}</ram:Content></ram:IncludedNote>`).join('')
+  const notes = invoice.notes
+    .map(
+      (note) => `<ram:IncludedNote><ram:Content>${escapeXml(note)}</ram:Content></ram:IncludedNote>`
+    )
+    .join('')
   const preceding = invoice.precedingInvoice
     ? `<ram:InvoiceReferencedDocument><ram:IssuerAssignedID>${escapeXml(invoice.precedingInvoice.number)}</ram:IssuerAssignedID><ram:FormattedIssueDateTime><qdt:DateTimeString format="102">${date102(invoice.precedingInvoice.issueDate)}</qdt:DateTimeString></ram:FormattedIssueDateTime></ram:InvoiceReferencedDocument>`
     : ''
@@ -145,7 +175,9 @@ export function buildCiiXml(invoice: CiiInvoice, seller: InvoicingConfig['seller
     `<ram:ID>${escapeXml(invoice.buyerId)}</ram:ID>`,
     `<ram:Name>${escapeXml(invoice.buyerName)}</ram:Name>`,
     address(invoice.buyerPostalCode, invoice.buyerStreet, invoice.buyerCity, invoice.buyerCountry),
-    invoice.buyerEmail ? `<ram:URIUniversalCommunication><ram:URIID schemeID="EM">${escapeXml(invoice.buyerEmail)}</ram:URIID></ram:URIUniversalCommunication>` : '',
+    invoice.buyerEmail
+      ? `<ram:URIUniversalCommunication><ram:URIID schemeID="EM">${escapeXml(invoice.buyerEmail)}</ram:URIID></ram:URIUniversalCommunication>`
+      : '',
     buyerVat,
     '</ram:BuyerTradeParty>',
     '</ram:ApplicableHeaderTradeAgreement>',
@@ -155,7 +187,9 @@ export function buildCiiXml(invoice: CiiInvoice, seller: InvoicingConfig['seller
     `<ram:InvoiceCurrencyCode>${invoice.currency}</ram:InvoiceCurrencyCode>`,
     // 58: SEPA credit transfer to our account (BG-16/BG-17)
     `<ram:SpecifiedTradeSettlementPaymentMeans><ram:TypeCode>58</ram:TypeCode><ram:PayeePartyCreditorFinancialAccount><ram:IBANID>${escapeXml(seller.iban)}</ram:IBANID></ram:PayeePartyCreditorFinancialAccount></ram:SpecifiedTradeSettlementPaymentMeans>`,
-    ...invoice.breakdown.map((group) => tradeTax(group.category, group.rateBp, invoice.vatTreatment, group)),
+    ...invoice.breakdown.map((group) =>
+      tradeTax(group.category, group.rateBp, invoice.vatTreatment, group)
+    ),
     // BG-14 invoicing period (Leistungszeitraum, § 14(4) Nr. 6 UStG)
     `<ram:BillingSpecifiedPeriod><ram:StartDateTime><udt:DateTimeString format="102">${date102(invoice.periodStart)}</udt:DateTimeString></ram:StartDateTime><ram:EndDateTime><udt:DateTimeString format="102">${date102(invoice.periodEnd)}</udt:DateTimeString></ram:EndDateTime></ram:BillingSpecifiedPeriod>`,
     paymentTerms,

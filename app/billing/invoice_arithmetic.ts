@@ -56,11 +56,19 @@ export function priceLines(drafts: DraftLine[], rule: VatRule): InvoiceTotals {
   const groups = new Map<string, VatBreakdown>()
   for (const line of lines) {
     const key = `${line.vatCategory}:${line.vatRateBp}`
-    const group = groups.get(key) ?? { category: line.vatCategory, rateBp: line.vatRateBp, basisCents: 0, vatCents: 0 }
+    const group = groups.get(key) ?? {
+      category: line.vatCategory,
+      rateBp: line.vatRateBp,
+      basisCents: 0,
+      vatCents: 0,
+    }
     group.basisCents += line.netCents
     groups.set(key, group)
   }
-  const breakdown = [...groups.values()].map((group) => ({ ...group, vatCents: vatAmount(group.basisCents, group.rateBp) }))
+  const breakdown = [...groups.values()].map((group) => ({
+    ...group,
+    vatCents: vatAmount(group.basisCents, group.rateBp),
+  }))
   const netCents = lines.reduce((sum, line) => sum + line.netCents, 0)
   const vatCents = breakdown.reduce((sum, group) => sum + group.vatCents, 0)
   return { lines, breakdown, netCents, vatCents, grossCents: netCents + vatCents }

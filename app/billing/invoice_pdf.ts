@@ -1,4 +1,13 @@
-import { AFRelationship, PDFDocument, PDFName, PDFString, StandardFonts, rgb, type PDFFont, type PDFPage } from 'pdf-lib'
+import {
+  AFRelationship,
+  PDFDocument,
+  PDFName,
+  PDFString,
+  StandardFonts,
+  rgb,
+  type PDFFont,
+  type PDFPage,
+} from 'pdf-lib'
 import type { InvoicingConfig } from '#config/invoicing'
 import type { CiiInvoice } from '#billing/cii_invoice_xml'
 import { escapeXml } from '#billing/cii_invoice_xml'
@@ -92,16 +101,27 @@ class Writer {
   }
 }
 
-export async function renderInvoicePdf(invoice: PdfInvoice, xml: string, seller: InvoicingConfig['seller']): Promise<Uint8Array> {
+export async function renderInvoicePdf(
+  invoice: PdfInvoice,
+  xml: string,
+  seller: InvoicingConfig['seller']
+): Promise<Uint8Array> {
   const pdf = await PDFDocument.create({ updateMetadata: false })
   const page = pdf.addPage([595.28, 841.89])
   const font = await pdf.embedFont(StandardFonts.Helvetica)
   const bold = await pdf.embedFont(StandardFonts.HelveticaBold)
   const write = new Writer(page, font, bold)
 
-  write.text(`${seller.name} · ${seller.street} · ${seller.postalCode} ${seller.city}`, 50, { size: 7 })
+  write.text(`${seller.name} · ${seller.street} · ${seller.postalCode} ${seller.city}`, 50, {
+    size: 7,
+  })
   write.line(20)
-  for (const row of [invoice.buyerName, invoice.buyerStreet, `${invoice.buyerPostalCode} ${invoice.buyerCity}`, invoice.buyerCountry]) {
+  for (const row of [
+    invoice.buyerName,
+    invoice.buyerStreet,
+    `${invoice.buyerPostalCode} ${invoice.buyerCity}`,
+    invoice.buyerCountry,
+  ]) {
     write.text(row, 50, { size: 10 })
     write.line()
   }
@@ -116,7 +136,11 @@ export async function renderInvoicePdf(invoice: PdfInvoice, xml: string, seller:
   ]
   if (invoice.buyerVatId) facts.push(['USt-IdNr. Leistungsempfänger', invoice.buyerVatId])
   facts.push(['USt-IdNr. Leistender', seller.vatId])
-  if (invoice.precedingInvoice) facts.push(['Bezieht sich auf Rechnung', `${invoice.precedingInvoice.number} vom ${germanDate(invoice.precedingInvoice.issueDate)}`])
+  if (invoice.precedingInvoice)
+    facts.push([
+      'Bezieht sich auf Rechnung',
+      `${invoice.precedingInvoice.number} vom ${germanDate(invoice.precedingInvoice.issueDate)}`,
+    ])
   for (const [label, value] of facts) {
     write.text(label, 50)
     write.text(value, 220)
@@ -142,7 +166,10 @@ export async function renderInvoicePdf(invoice: PdfInvoice, xml: string, seller:
   write.text(euro(invoice.netCents), 545, { right: true })
   write.line()
   for (const group of invoice.breakdown) {
-    const label = group.category === 'S' ? `Umsatzsteuer ${percent(group.rateBp)} auf ${euro(group.basisCents)}` : `Umsatzsteuer (${group.category}) auf ${euro(group.basisCents)}`
+    const label =
+      group.category === 'S'
+        ? `Umsatzsteuer ${percent(group.rateBp)} auf ${euro(group.basisCents)}`
+        : `Umsatzsteuer (${group.category}) auf ${euro(group.basisCents)}`
     write.text(label, 330)
     write.text(euro(group.vatCents), 545, { right: true })
     write.line()
@@ -155,11 +182,19 @@ export async function renderInvoicePdf(invoice: PdfInvoice, xml: string, seller:
     write.line(11)
   }
   if (invoice.grossCents > 0) {
-    write.text(`Zahlbar ohne Abzug bis ${germanDate(invoice.dueDate)} auf IBAN ${seller.iban}, Verwendungszweck ${invoice.number}.`, 50, { size: 8 })
+    write.text(
+      `Zahlbar ohne Abzug bis ${germanDate(invoice.dueDate)} auf IBAN ${seller.iban}, Verwendungszweck ${invoice.number}.`,
+      50,
+      { size: 8 }
+    )
     write.line(11)
   }
   write.y = 40
-  write.text(`${seller.name} · ${seller.registerEntry} · USt-IdNr. ${seller.vatId} · ${seller.email}`, 50, { size: 7 })
+  write.text(
+    `${seller.name} · ${seller.registerEntry} · USt-IdNr. ${seller.vatId} · ${seller.email}`,
+    50,
+    { size: 7 }
+  )
 
   pdf.setTitle(`${invoice.title} ${invoice.number}`)
   pdf.setAuthor(seller.name)

@@ -24,7 +24,12 @@ export function monthBounds({ year, month }: BillingMonth, zone = FEE_TIME_ZONE)
 }
 
 /** Days of the month on which an item active from `from` until `until` (null: still active) existed. */
-export function chargedDays(month: BillingMonth, from: DateTime, until: DateTime | null, zone = FEE_TIME_ZONE): number {
+export function chargedDays(
+  month: BillingMonth,
+  from: DateTime,
+  until: DateTime | null,
+  zone = FEE_TIME_ZONE
+): number {
   const { start, end, days } = monthBounds(month, zone)
   if (until && until < from) return 0
   if (from >= end || (until && until < start)) return 0
@@ -34,7 +39,13 @@ export function chargedDays(month: BillingMonth, from: DateTime, until: DateTime
 }
 
 /** fee × charged days / days of the month, half up to 1/10,000 cent; exact integer arithmetic. */
-export function proRataFee(feePerMonth: number, month: BillingMonth, from: DateTime, until: DateTime | null, zone = FEE_TIME_ZONE): number {
+export function proRataFee(
+  feePerMonth: number,
+  month: BillingMonth,
+  from: DateTime,
+  until: DateTime | null,
+  zone = FEE_TIME_ZONE
+): number {
   const { days } = monthBounds(month, zone)
   const charged = chargedDays(month, from, until, zone)
   if (charged === 0) return 0
@@ -50,10 +61,19 @@ export interface FeeItem {
 }
 
 /** The month's fees for a company's items: one line per kind, each a sum of exact pro-rata amounts. */
-export function monthlyFees(month: BillingMonth, fees: { seat: number; number: number }, items: FeeItem[]) {
+export function monthlyFees(
+  month: BillingMonth,
+  fees: { seat: number; number: number },
+  items: FeeItem[]
+) {
   const totals = { seat: { count: 0, amount: 0 }, number: { count: 0, amount: 0 } }
   for (const item of items) {
-    const amount = proRataFee(item.kind === 'seat' ? fees.seat : fees.number, month, item.from, item.until)
+    const amount = proRataFee(
+      item.kind === 'seat' ? fees.seat : fees.number,
+      month,
+      item.from,
+      item.until
+    )
     if (amount === 0 && chargedDays(month, item.from, item.until) === 0) continue
     totals[item.kind].count += 1
     totals[item.kind].amount += amount

@@ -18,7 +18,8 @@ const declaration: PersonalDataDeclaration = {
       },
       purpose: 'billing of calls (TDDDG §§ 9-10)',
       legalBasis: 'contract',
-      retention: 'with the call detail record: 6 months after the call started (CallDataRetentionJob)',
+      retention:
+        'with the call detail record: 6 months after the call started (CallDataRetentionJob)',
     },
     {
       table: 'invoices',
@@ -34,12 +35,15 @@ const declaration: PersonalDataDeclaration = {
       },
       purpose: 'invoicing (§ 14 UStG) and bookkeeping (HGB, AO)',
       legalBasis: 'legal_obligation',
-      retention: '8 years from the end of the calendar year of issue (HGB § 257(4), AO § 147(3), UStG § 14b(1)); survives the account',
+      retention:
+        '8 years from the end of the calendar year of issue (HGB § 257(4), AO § 147(3), UStG § 14b(1)); survives the account',
     },
     {
       table: 'invoice_documents',
       subject: 'company_contact',
-      columns: { content: 'the issued XML and PDF bytes, holding the buyer data above (no call numbers)' },
+      columns: {
+        content: 'the issued XML and PDF bytes, holding the buyer data above (no call numbers)',
+      },
       purpose: 'invoicing (§ 14 UStG), GoBD: the issued document kept unchanged',
       legalBasis: 'legal_obligation',
       retention: '8 years from the end of the calendar year of issue, with its invoice',
@@ -49,10 +53,12 @@ const declaration: PersonalDataDeclaration = {
     'invoices.number': 'the invoice number, not a phone number',
     'invoice_lines.description': 'destination category or fee, never a called number',
     'invoice_number_sequences.series': 'name of a number series',
-    'companies.buyer_reference': 'the business customer\'s buyer reference (BT-10), accounts declares the company',
+    'companies.buyer_reference':
+      "the business customer's buyer reference (BT-10), accounts declares the company",
     'price_lists.name': 'name of a price list ("Standard", a company override), not of a person',
     'carrier_purchase_prices.carrier_name': 'the carrier (a company, not a person)',
-    'price_list_versions.number_fee_per_month': 'monthly price of a phone number in a price list, names no number',
+    'price_list_versions.number_fee_per_month':
+      'monthly price of a phone number in a price list, names no number',
   },
 }
 

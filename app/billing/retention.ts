@@ -20,7 +20,10 @@ export const RETENTION_ZONE = 'Europe/Berlin'
 /** The first moment a document made at `madeAt` may be deleted: 1 January after the period's last year. */
 export function retainedUntil(kind: RetentionKind, madeAt: DateTime): DateTime {
   const year = madeAt.setZone(RETENTION_ZONE).year
-  return DateTime.fromObject({ year: year + RETENTION_PERIODS[kind].years + 1, month: 1, day: 1 }, { zone: RETENTION_ZONE })
+  return DateTime.fromObject(
+    { year: year + RETENTION_PERIODS[kind].years + 1, month: 1, day: 1 },
+    { zone: RETENTION_ZONE }
+  )
 }
 
 /** The latest calendar year of issue whose documents of `kind` may be deleted at `now`. */

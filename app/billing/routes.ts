@@ -12,22 +12,43 @@ router
     router.get('/price-lists', [PriceListsController, 'index']).as('price_lists.index')
     router.post('/price-lists', [PriceListsController, 'store']).as('price_lists.store')
     router.get('/price-lists/:id', [PriceListsController, 'show']).as('price_lists.show')
-    router.post('/price-lists/:id/versions', [PriceListsController, 'storeVersion']).as('price_lists.versions.store')
-    router.post('/price-lists/:id/versions/:versionId/rates', [PriceListsController, 'storeRate']).as('price_lists.rates.store')
-    router.put('/price-lists/:id/versions/:versionId/fees', [PriceListsController, 'updateFees']).as('price_lists.fees')
-    router.delete('/price-lists/:id/versions/:versionId/rates/:rateId', [PriceListsController, 'destroyRate']).as('price_lists.rates.destroy')
-    router.get('/price-lists/:id/versions/:versionId/export', [PriceListsController, 'export']).as('price_lists.export')
-    router.post('/price-lists/:id/versions/:versionId/import', [PriceListsController, 'import']).as('price_lists.import')
+    router
+      .post('/price-lists/:id/versions', [PriceListsController, 'storeVersion'])
+      .as('price_lists.versions.store')
+    router
+      .post('/price-lists/:id/versions/:versionId/rates', [PriceListsController, 'storeRate'])
+      .as('price_lists.rates.store')
+    router
+      .put('/price-lists/:id/versions/:versionId/fees', [PriceListsController, 'updateFees'])
+      .as('price_lists.fees')
+    router
+      .delete('/price-lists/:id/versions/:versionId/rates/:rateId', [
+        PriceListsController,
+        'destroyRate',
+      ])
+      .as('price_lists.rates.destroy')
+    router
+      .get('/price-lists/:id/versions/:versionId/export', [PriceListsController, 'export'])
+      .as('price_lists.export')
+    router
+      .post('/price-lists/:id/versions/:versionId/import', [PriceListsController, 'import'])
+      .as('price_lists.import')
 
     router.get('/purchase-prices', [PurchasePricesController, 'index']).as('purchase_prices.index')
     router.post('/purchase-prices', [PurchasePricesController, 'store']).as('purchase_prices.store')
-    router.delete('/purchase-prices/:id', [PurchasePricesController, 'destroy']).as('purchase_prices.destroy')
+    router
+      .delete('/purchase-prices/:id', [PurchasePricesController, 'destroy'])
+      .as('purchase_prices.destroy')
 
     router.get('/invoice-runs', [InvoiceRunsController, 'index']).as('invoice_runs.index')
     router.post('/invoice-runs', [InvoiceRunsController, 'store']).as('invoice_runs.store')
     router.get('/invoice-runs/:id', [InvoiceRunsController, 'show']).as('invoice_runs.show')
-    router.post('/invoices/:id/correction', [InvoiceRunsController, 'correct']).as('invoices.correct')
-    router.get('/recapitulative-statement.csv', [InvoiceRunsController, 'recapitulativeStatement']).as('recapitulative_statement')
+    router
+      .post('/invoices/:id/correction', [InvoiceRunsController, 'correct'])
+      .as('invoices.correct')
+    router
+      .get('/recapitulative-statement.csv', [InvoiceRunsController, 'recapitulativeStatement'])
+      .as('recapitulative_statement')
   })
   .where('id', router.matchers.number())
   .where('versionId', router.matchers.number())
@@ -50,14 +71,17 @@ router
   .prefix('/app')
   .as('customer')
   .use([middleware.auth(), middleware.customer()])
-const PaymentDetailsController = () => import('#billing/payments/controllers/payment_details_controller')
+const PaymentDetailsController = () =>
+  import('#billing/payments/controllers/payment_details_controller')
 
 // Customer area: the company's payment details (owner and admins, billing.payment.manage)
 router
   .group(() => {
     router.get('/payment', [PaymentDetailsController, 'show']).as('payments.details')
     router.put('/payment/mandate', [PaymentDetailsController, 'saveMandate']).as('payments.mandate')
-    router.put('/payment/transfer', [PaymentDetailsController, 'chooseTransfer']).as('payments.transfer')
+    router
+      .put('/payment/transfer', [PaymentDetailsController, 'chooseTransfer'])
+      .as('payments.transfer')
   })
   .prefix('/app/billing')
   .as('customer')

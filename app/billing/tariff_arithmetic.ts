@@ -24,7 +24,9 @@ export function parseIncrement(increment: BillingIncrement): { first: number; ne
 
 export function formatIncrement(first: number, next: number): BillingIncrement | null {
   const value = `${first}/${next}`
-  return (BILLING_INCREMENTS as readonly string[]).includes(value) ? (value as BillingIncrement) : null
+  return (BILLING_INCREMENTS as readonly string[]).includes(value)
+    ? (value as BillingIncrement)
+    : null
 }
 
 /**
@@ -64,7 +66,10 @@ export function e164Digits(number: string | null | undefined): string | null {
 }
 
 /** The entry with the longest prefix of `digits` ("" matches everything), or null. */
-export function longestPrefixMatch<T extends { prefix: string }>(digits: string, entries: readonly T[]): T | null {
+export function longestPrefixMatch<T extends { prefix: string }>(
+  digits: string,
+  entries: readonly T[]
+): T | null {
   let best: T | null = null
   for (const entry of entries) {
     if (!digits.startsWith(entry.prefix)) continue
@@ -74,7 +79,10 @@ export function longestPrefixMatch<T extends { prefix: string }>(digits: string,
 }
 
 /** The version valid at `at`: the latest valid_from at or before it. */
-export function versionValidAt<T extends { validFrom: { toMillis(): number } }>(at: { toMillis(): number }, versions: readonly T[]): T | null {
+export function versionValidAt<T extends { validFrom: { toMillis(): number } }>(
+  at: { toMillis(): number },
+  versions: readonly T[]
+): T | null {
   let best: T | null = null
   for (const version of versions) {
     if (version.validFrom.toMillis() > at.toMillis()) continue

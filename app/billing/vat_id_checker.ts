@@ -23,7 +23,10 @@ export class ApprovedFormatVatIdChecker implements VatIdChecker {
   constructor(private approved: (vatId: string) => boolean) {}
 
   async check(vatId: string, country: string): Promise<VatIdCheck> {
-    return { valid: isValidVatId(vatId, country) && this.approved(normalizeVatId(vatId)), source: 'staff_approval' }
+    return {
+      valid: isValidVatId(vatId, country) && this.approved(normalizeVatId(vatId)),
+      source: 'staff_approval',
+    }
   }
 }
 
@@ -35,6 +38,9 @@ export class FakeVatIdChecker implements VatIdChecker {
   async check(vatId: string): Promise<VatIdCheck> {
     const normalized = normalizeVatId(vatId)
     this.asked.push(normalized)
-    return { valid: new Set([...this.validIds].map(normalizeVatId)).has(normalized), source: 'fake' }
+    return {
+      valid: new Set([...this.validIds].map(normalizeVatId)).has(normalized),
+      source: 'fake',
+    }
   }
 }

@@ -7,8 +7,19 @@ import { ApprovedFormatVatIdChecker, type VatIdChecker } from '#billing/vat_id_c
  * fake). Until a VIES/BZSt client is configured, a number counts when staff approved its company.
  */
 export async function vatIdChecker(): Promise<VatIdChecker> {
-  if (app.container.hasBinding('billing.vat_ids')) return app.container.make('billing.vat_ids') as Promise<VatIdChecker>
-  const approved = await db.from('companies').whereNotNull('approved_at').whereNotNull('vat_id').select('vat_id')
-  const ids = new Set(approved.map((row) => String(row.vat_id).replace(/[\s.\-]/g, '').toUpperCase()))
+  if (app.container.hasBinding('billing.vat_ids'))
+    return app.container.make('billing.vat_ids') as Promise<VatIdChecker>
+  const approved = await db
+    .from('companies')
+    .whereNotNull('approved_at')
+    .whereNotNull('vat_id')
+    .select('vat_id')
+  const ids = new Set(
+    approved.map((row) =>
+      String(row.vat_id)
+        .replace(/[\s.\-]/g, '')
+        .toUpperCase()
+    )
+  )
   return new ApprovedFormatVatIdChecker((vatId) => ids.has(vatId))
 }

@@ -25,7 +25,15 @@ export interface VatRule {
 
 export const VAT_RULES: Record<VatTreatment, VatRule> = {
   // § 12(1) UStG
-  domestic: { treatment: 'domestic', category: 'S', rateBp: 1900, note: null, exemptionCode: null, showsBuyerVatId: true, showsSellerVatId: true },
+  domestic: {
+    treatment: 'domestic',
+    category: 'S',
+    rateBp: 1900,
+    note: null,
+    exemptionCode: null,
+    showsBuyerVatId: true,
+    showsSellerVatId: true,
+  },
   // § 13b(1), (5) UStG and Art. 196 VAT Directive; § 14a(1), (5) UStG: both VAT IDs and this wording
   reverse_charge: {
     treatment: 'reverse_charge',
@@ -62,6 +70,7 @@ export interface VatCustomer {
 export function vatTreatmentFor(customer: VatCustomer, vatIdValid: boolean): VatRule {
   const country = customer.country.toUpperCase()
   if (country === 'DE') return VAT_RULES.domestic
-  if (EU_COUNTRIES.includes(country)) return customer.vatId && vatIdValid ? VAT_RULES.reverse_charge : VAT_RULES.domestic
+  if (EU_COUNTRIES.includes(country))
+    return customer.vatId && vatIdValid ? VAT_RULES.reverse_charge : VAT_RULES.domestic
   return VAT_RULES.not_taxable
 }

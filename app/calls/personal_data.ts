@@ -32,7 +32,8 @@ const declaration: PersonalDataDeclaration = {
         ha1_md5: 'digest HA1 (MD5), encrypted',
         ha1_sha256: 'digest HA1 (SHA-256), encrypted',
         session_digest: 'hash of the web session that obtained it',
-        issued_address: 'IP address the login was issued to (passes a brute-force lock on that address)',
+        issued_address:
+          'IP address the login was issued to (passes a brute-force lock on that address)',
         last_registered_at: 'when the web phone last registered',
       },
       purpose: 'the web phone’s SIP login, valid 12 hours, revoked on logout',
@@ -47,7 +48,8 @@ const declaration: PersonalDataDeclaration = {
         first_registered_at: 'first successful registration from the address',
         last_registered_at: 'last successful registration from the address',
       },
-      purpose: 'brute-force protection: the right password from a known address passes a lock on a shared (office) address',
+      purpose:
+        'brute-force protection: the right password from a known address passes a lock on a shared (office) address',
       legalBasis: 'legitimate_interest',
       retention: `${DEVICE_ADDRESS_RETENTION_DAYS} days after the last registration from the address (CallDataRetentionJob), at most 10 per device; deleted when the device is revoked`,
     },
@@ -58,7 +60,8 @@ const declaration: PersonalDataDeclaration = {
         clir_default: 'phone setting: withhold the own number by default',
         reject_anonymous: 'phone setting: refuse callers without a number',
       },
-      purpose: 'caller-ID choices of the user (TKG: CLIR permanently and per call, anonymous call rejection)',
+      purpose:
+        'caller-ID choices of the user (TKG: CLIR permanently and per call, anonymous call rejection)',
       legalBasis: 'contract',
       retention: 'with the user account',
     },

@@ -10,11 +10,21 @@ router
   .group(() => {
     router.get('/carriers', [CarriersController, 'index']).as('carriers.index')
     router.get('/carriers/:name', [CarriersController, 'show']).as('carriers.show')
-    router.put('/carriers/:name/credentials', [CarriersController, 'updateCredentials']).as('carriers.credentials')
-    router.put('/carriers/:name/enabled', [CarriersController, 'updateEnabled']).as('carriers.enabled')
-    router.post('/carriers/:name/announce', [CarriersController, 'announce']).as('carriers.announce')
-    router.post('/carriers/:name/activate', [CarriersController, 'activate']).as('carriers.activate')
-    router.post('/carriers/:name/withdraw', [CarriersController, 'withdraw']).as('carriers.withdraw')
+    router
+      .put('/carriers/:name/credentials', [CarriersController, 'updateCredentials'])
+      .as('carriers.credentials')
+    router
+      .put('/carriers/:name/enabled', [CarriersController, 'updateEnabled'])
+      .as('carriers.enabled')
+    router
+      .post('/carriers/:name/announce', [CarriersController, 'announce'])
+      .as('carriers.announce')
+    router
+      .post('/carriers/:name/activate', [CarriersController, 'activate'])
+      .as('carriers.activate')
+    router
+      .post('/carriers/:name/withdraw', [CarriersController, 'withdraw'])
+      .as('carriers.withdraw')
   })
   .prefix('/admin')
   .as('admin')
@@ -30,7 +40,9 @@ router
 router
   .group(() => {
     router.get('/sub-processors', [SubProcessorsController, 'index']).as('sub_processors')
-    router.post('/sub-processors/:name/objection', [SubProcessorsController, 'object']).as('sub_processors.object')
+    router
+      .post('/sub-processors/:name/objection', [SubProcessorsController, 'object'])
+      .as('sub_processors.object')
   })
   .prefix('/app')
   .as('customer')

@@ -10,8 +10,24 @@ const SEPARATORS = /[\s\-/().]/g
 
 /** Country calling codes for the countries our customers dial from (national numbers need it). */
 const CALLING_CODES: Record<string, string> = {
-  DE: '49', AT: '43', CH: '41', FR: '33', NL: '31', BE: '32', LU: '352', IT: '39', ES: '34',
-  PL: '48', CZ: '420', DK: '45', SE: '46', FI: '358', IE: '353', PT: '351', NO: '47', GB: '44',
+  DE: '49',
+  AT: '43',
+  CH: '41',
+  FR: '33',
+  NL: '31',
+  BE: '32',
+  LU: '352',
+  IT: '39',
+  ES: '34',
+  PL: '48',
+  CZ: '420',
+  DK: '45',
+  SE: '46',
+  FI: '358',
+  IE: '353',
+  PT: '351',
+  NO: '47',
+  GB: '44',
 }
 
 export function callingCodeOf(country: string): string | null {
@@ -32,7 +48,10 @@ export interface E164Options {
  * "+49 30 1234567", "0049 30 1234567", with `country` "030 1234567", with `bareIsInternational`
  * "49301234567": the E.164 digits without "+" ("49301234567"). Null when it is no such number.
  */
-export function e164Digits(text: string | null | undefined, options: E164Options = {}): string | null {
+export function e164Digits(
+  text: string | null | undefined,
+  options: E164Options = {}
+): string | null {
   if (!text) return null
   const compact = text.trim().replace(SEPARATORS, '')
   let digits: string | null

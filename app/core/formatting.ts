@@ -11,7 +11,11 @@ export function countryName(code: string | null | undefined, locale: string): st
   if (!code) return ''
   if (!/^[A-Za-z]{2}$/.test(code)) return code
   try {
-    return new Intl.DisplayNames([locale], { type: 'region', fallback: 'code' }).of(code.toUpperCase()) ?? code
+    return (
+      new Intl.DisplayNames([locale], { type: 'region', fallback: 'code' }).of(
+        code.toUpperCase()
+      ) ?? code
+    )
   } catch {
     return code
   }

@@ -18,7 +18,10 @@ const AlertsController = () => import('#core/controllers/admin/alerts_controller
 router
   .group(() => {
     router.get('/alerts', [AlertsController, 'index']).as('alerts.index')
-    router.get('/alerts/:id', [AlertsController, 'show']).as('alerts.show').where('id', router.matchers.number())
+    router
+      .get('/alerts/:id', [AlertsController, 'show'])
+      .as('alerts.show')
+      .where('id', router.matchers.number())
   })
   .prefix('/admin')
   .as('admin')

@@ -19,7 +19,8 @@ const declaration: PersonalDataDeclaration = {
       table: 'fraud_user_policies',
       subject: 'user',
       columns: {
-        outbound_suspension: 'whether the user may not call out (all calls, or international and premium ranges)',
+        outbound_suspension:
+          'whether the user may not call out (all calls, or international and premium ranges)',
       },
       purpose: 'toll-fraud prevention: a user whose calls are suspended',
       legalBasis: 'legitimate_interest',
@@ -35,14 +36,16 @@ const declaration: PersonalDataDeclaration = {
       },
       purpose: 'toll-fraud prevention: concurrent calls per company, user and device',
       legalBasis: 'legitimate_interest',
-      retention: 'deleted when the call ends (call:ended); leftovers after 6 hours (CallLeases.rebuild, every minute)',
+      retention:
+        'deleted when the call ends (call:ended); leftovers after 6 hours (CallLeases.rebuild, every minute)',
     },
     {
       table: 'fraud_signals',
       subject: 'user',
       columns: {
         user_id: 'the user whose calls or logins triggered the signal',
-        facts: 'the figures that triggered it: numbers called or calling, countries, counts, durations',
+        facts:
+          'the figures that triggered it: numbers called or calling, countries, counts, durations',
         created_at: 'when the signal fired',
       },
       purpose: 'toll-fraud prevention: alerts and the evidence of review cases',
@@ -65,7 +68,8 @@ const declaration: PersonalDataDeclaration = {
       table: 'fraud_flagged_numbers',
       subject: 'caller',
       columns: {
-        number: 'the number of a caller behind short inbound calls from an unusual country (Wangiri)',
+        number:
+          'the number of a caller behind short inbound calls from an unusual country (Wangiri)',
         flagged_until: 'until when calling it back is refused',
       },
       purpose: 'toll-fraud prevention: call-backs to Wangiri numbers',

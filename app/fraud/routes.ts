@@ -9,16 +9,34 @@ const FraudReviewsController = () => import('#fraud/controllers/admin/fraud_revi
 router
   .group(() => {
     router.get('/fraud/companies/:id', [FraudPoliciesController, 'show']).as('fraud.company')
-    router.put('/fraud/companies/:id', [FraudPoliciesController, 'update']).as('fraud.company.update')
+    router
+      .put('/fraud/companies/:id', [FraudPoliciesController, 'update'])
+      .as('fraud.company.update')
     router.get('/fraud/prefixes', [FraudPoliciesController, 'prefixes']).as('fraud.prefixes')
-    router.get('/fraud/prefixes.csv', [FraudPoliciesController, 'exportPrefixes']).as('fraud.prefixes.export')
-    router.post('/fraud/prefixes', [FraudPoliciesController, 'importPrefixes']).as('fraud.prefixes.import')
+    router
+      .get('/fraud/prefixes.csv', [FraudPoliciesController, 'exportPrefixes'])
+      .as('fraud.prefixes.export')
+    router
+      .post('/fraud/prefixes', [FraudPoliciesController, 'importPrefixes'])
+      .as('fraud.prefixes.import')
     // the review queue (fraud.review)
     router.get('/fraud/reviews', [FraudReviewsController, 'index']).as('fraud.reviews')
-    router.get('/fraud/reviews/:id', [FraudReviewsController, 'show']).as('fraud.reviews.show').where('id', router.matchers.number())
-    router.post('/fraud/reviews/:id/clear', [FraudReviewsController, 'clear']).as('fraud.reviews.clear').where('id', router.matchers.number())
-    router.post('/fraud/reviews/:id/confirm', [FraudReviewsController, 'confirm']).as('fraud.reviews.confirm').where('id', router.matchers.number())
-    router.post('/fraud/reviews/:id/limits', [FraudReviewsController, 'limits']).as('fraud.reviews.limits').where('id', router.matchers.number())
+    router
+      .get('/fraud/reviews/:id', [FraudReviewsController, 'show'])
+      .as('fraud.reviews.show')
+      .where('id', router.matchers.number())
+    router
+      .post('/fraud/reviews/:id/clear', [FraudReviewsController, 'clear'])
+      .as('fraud.reviews.clear')
+      .where('id', router.matchers.number())
+    router
+      .post('/fraud/reviews/:id/confirm', [FraudReviewsController, 'confirm'])
+      .as('fraud.reviews.confirm')
+      .where('id', router.matchers.number())
+    router
+      .post('/fraud/reviews/:id/limits', [FraudReviewsController, 'limits'])
+      .as('fraud.reviews.limits')
+      .where('id', router.matchers.number())
   })
   .prefix('/admin')
   .as('admin')

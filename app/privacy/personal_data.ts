@@ -29,7 +29,8 @@ const declaration: PersonalDataDeclaration = {
       },
       purpose: 'proof of the data processing agreement (Art. 28(3), (9) GDPR) and its version',
       legalBasis: 'legal_obligation',
-      retention: 'for the business relationship as proof of the agreement; deleted with the company (ON DELETE CASCADE) when its account ends (account end: issue 15, not built yet)',
+      retention:
+        'for the business relationship as proof of the agreement; deleted with the company (ON DELETE CASCADE) when its account ends (account end: issue 15, not built yet)',
     },
     {
       table: 'processing_restrictions',
@@ -37,11 +38,12 @@ const declaration: PersonalDataDeclaration = {
       columns: {
         user_id: 'the user whose processing is restricted (Art. 18 GDPR)',
         ground: 'the ground of Art. 18(1) GDPR',
-        note: 'the company admin\'s free-text note',
+        note: "the company admin's free-text note",
       },
       purpose: 'honouring and proving restrictions of processing (Art. 18 GDPR)',
       legalBasis: 'legal_obligation',
-      retention: 'while the user exists (deleted with the user, ON DELETE CASCADE); lifted restrictions stay as proof until then',
+      retention:
+        'while the user exists (deleted with the user, ON DELETE CASCADE); lifted restrictions stay as proof until then',
     },
   ],
 }

@@ -9,4 +9,13 @@ import fraud from '#fraud/personal_data'
 import core from '#core/alerts/personal_data'
 
 /** Every module's personal-data declaration. A module that stores personal data adds itself here. */
-export const personalDataDeclarations: PersonalDataDeclaration[] = [accounts, billing, payments, calls, carriers, fraud, privacy, core]
+export const personalDataDeclarations: PersonalDataDeclaration[] = [
+  accounts,
+  billing,
+  payments,
+  calls,
+  carriers,
+  fraud,
+  privacy,
+  core,
+]

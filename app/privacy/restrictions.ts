@@ -6,19 +6,32 @@ import db from '@adonisjs/lucid/services/db'
  * of anomaly baselines; the privacy call gate refuses the user's calls). One indexed query.
  */
 export async function isRestricted(userId: number): Promise<boolean> {
-  const row = await db.from('processing_restrictions').where('user_id', userId).whereNull('lifted_at').select('id').first()
+  const row = await db
+    .from('processing_restrictions')
+    .where('user_id', userId)
+    .whereNull('lifted_at')
+    .select('id')
+    .first()
   return Boolean(row)
 }
 
 /** The restricted ones among `userIds` (for baselines over many users at once). */
 export async function restrictedUserIds(userIds: number[]): Promise<Set<number>> {
   if (!userIds.length) return new Set()
-  const rows = await db.from('processing_restrictions').whereIn('user_id', userIds).whereNull('lifted_at').select('user_id')
+  const rows = await db
+    .from('processing_restrictions')
+    .whereIn('user_id', userIds)
+    .whereNull('lifted_at')
+    .select('user_id')
   return new Set(rows.map((row) => Number(row.user_id)))
 }
 
 /** The users of a company under a restriction now: what the core seam asks (fraud baselines leave them out). */
 export async function restrictedUsersOfCompany(companyId: number): Promise<Set<number>> {
-  const rows = await db.from('processing_restrictions').where('company_id', companyId).whereNull('lifted_at').select('user_id')
+  const rows = await db
+    .from('processing_restrictions')
+    .where('company_id', companyId)
+    .whereNull('lifted_at')
+    .select('user_id')
   return new Set(rows.map((row) => Number(row.user_id)))
 }

@@ -2,10 +2,12 @@ import router from '@adonisjs/core/services/router'
 import { middleware } from '#start/kernel'
 
 const TransparencyController = () => import('#privacy/controllers/transparency_controller')
-const InformationRequestController = () => import('#privacy/controllers/information_request_controller')
+const InformationRequestController = () =>
+  import('#privacy/controllers/information_request_controller')
 const DpaController = () => import('#privacy/controllers/dpa_controller')
 const UserPrivacyController = () => import('#privacy/controllers/user_privacy_controller')
-const InformationRequestsController = () => import('#privacy/controllers/admin/information_requests_controller')
+const InformationRequestsController = () =>
+  import('#privacy/controllers/admin/information_requests_controller')
 
 // Public transparency pages: no login
 router.get('/privacy', [TransparencyController, 'privacy']).as('privacy.statement')
@@ -29,8 +31,12 @@ router
 // Admin: the information-request queue (privacy role)
 router
   .group(() => {
-    router.get('/privacy/requests', [InformationRequestsController, 'index']).as('privacy.requests.index')
-    router.put('/privacy/requests/:id/answered', [InformationRequestsController, 'answer']).as('privacy.requests.answer')
+    router
+      .get('/privacy/requests', [InformationRequestsController, 'index'])
+      .as('privacy.requests.index')
+    router
+      .put('/privacy/requests/:id/answered', [InformationRequestsController, 'answer'])
+      .as('privacy.requests.answer')
   })
   .prefix('/admin')
   .as('admin')
@@ -41,11 +47,23 @@ router
   .group(() => {
     router.get('/dpa', [DpaController, 'show']).as('dpa')
     router.post('/dpa/accept', [DpaController, 'accept']).as('dpa.accept')
-    router.get('/dpa/acceptances/:id/pdf', [DpaController, 'download']).as('dpa.download').where('id', router.matchers.number())
+    router
+      .get('/dpa/acceptances/:id/pdf', [DpaController, 'download'])
+      .as('dpa.download')
+      .where('id', router.matchers.number())
     // The admins' tools for one user's data (the company is controller, FluffyCall its processor)
-    router.get('/privacy/users/:id', [UserPrivacyController, 'show']).as('privacy.user').where('id', router.matchers.number())
-    router.post('/privacy/users/:id/restriction', [UserPrivacyController, 'restrict']).as('privacy.user.restrict').where('id', router.matchers.number())
-    router.delete('/privacy/users/:id/restriction', [UserPrivacyController, 'lift']).as('privacy.user.lift').where('id', router.matchers.number())
+    router
+      .get('/privacy/users/:id', [UserPrivacyController, 'show'])
+      .as('privacy.user')
+      .where('id', router.matchers.number())
+    router
+      .post('/privacy/users/:id/restriction', [UserPrivacyController, 'restrict'])
+      .as('privacy.user.restrict')
+      .where('id', router.matchers.number())
+    router
+      .delete('/privacy/users/:id/restriction', [UserPrivacyController, 'lift'])
+      .as('privacy.user.lift')
+      .where('id', router.matchers.number())
   })
   .prefix('/app')
   .as('customer')

@@ -12,5 +12,8 @@ export const TOM_SECTIONS = [
 ] as const
 
 export function tomItemKeys(section: (typeof TOM_SECTIONS)[number]) {
-  return Array.from({ length: section.items }, (_, index) => `transparency.toms.${section.key}.${index}`)
+  return Array.from(
+    { length: section.items },
+    (_, index) => `transparency.toms.${section.key}.${index}`
+  )
 }

@@ -14,7 +14,12 @@ export default class extends BaseSchema {
     })
     this.schema.createTable('role_permissions', (table) => {
       table.integer('role_id').unsigned().notNullable().references('roles.id').onDelete('CASCADE')
-      table.integer('permission_id').unsigned().notNullable().references('permissions.id').onDelete('CASCADE')
+      table
+        .integer('permission_id')
+        .unsigned()
+        .notNullable()
+        .references('permissions.id')
+        .onDelete('CASCADE')
       table.primary(['role_id', 'permission_id'])
     })
   }

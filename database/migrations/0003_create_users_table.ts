@@ -6,7 +6,13 @@ export default class extends BaseSchema {
   async up() {
     this.schema.createTable(this.tableName, (table) => {
       table.increments('id')
-      table.integer('company_id').unsigned().nullable().references('companies.id').onDelete('CASCADE').index()
+      table
+        .integer('company_id')
+        .unsigned()
+        .nullable()
+        .references('companies.id')
+        .onDelete('CASCADE')
+        .index()
       table.integer('role_id').unsigned().notNullable().references('roles.id')
       table.boolean('is_staff').notNullable().defaultTo(false)
       table.string('full_name', 200).notNullable()

@@ -6,9 +6,19 @@ export default class extends BaseSchema {
   async up() {
     this.schema.createTable(this.tableName, (table) => {
       table.increments('id')
-      table.integer('company_id').unsigned().notNullable().references('companies.id').onDelete('CASCADE')
+      table
+        .integer('company_id')
+        .unsigned()
+        .notNullable()
+        .references('companies.id')
+        .onDelete('CASCADE')
       table.integer('role_id').unsigned().notNullable().references('roles.id')
-      table.integer('invited_by_id').unsigned().nullable().references('users.id').onDelete('SET NULL')
+      table
+        .integer('invited_by_id')
+        .unsigned()
+        .nullable()
+        .references('users.id')
+        .onDelete('SET NULL')
       table.string('email', 254).notNullable()
       table.string('token_hash', 64).notNullable().unique()
       table.timestamp('expires_at', { useTz: true }).notNullable()

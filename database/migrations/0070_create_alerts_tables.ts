@@ -18,7 +18,13 @@ export default class extends BaseSchema {
       table.string('severity', 16).notNullable()
       // open | cleared
       table.string('status', 16).notNullable()
-      table.integer('company_id').unsigned().nullable().references('companies.id').onDelete('CASCADE').index()
+      table
+        .integer('company_id')
+        .unsigned()
+        .nullable()
+        .references('companies.id')
+        .onDelete('CASCADE')
+        .index()
       // Whether the company's owners and admins hear of it too (fraud alerts about their account)
       table.boolean('notify_company').notNullable().defaultTo(false)
       // The figures that triggered it, as of the last raise (JSON)
@@ -28,11 +34,19 @@ export default class extends BaseSchema {
       table.timestamp('last_raised_at', { useTz: true }).notNullable()
       table.timestamp('cleared_at', { useTz: true }).nullable().index()
     })
-    this.schema.raw(`create unique index alerts_one_open_per_key on alerts (key) where status = 'open'`)
+    this.schema.raw(
+      `create unique index alerts_one_open_per_key on alerts (key) where status = 'open'`
+    )
 
     this.schema.createTable('alert_events', (table) => {
       table.increments('id')
-      table.integer('alert_id').unsigned().notNullable().references('alerts.id').onDelete('CASCADE').index()
+      table
+        .integer('alert_id')
+        .unsigned()
+        .notNullable()
+        .references('alerts.id')
+        .onDelete('CASCADE')
+        .index()
       // raised | escalated | cleared
       table.string('event', 16).notNullable()
       table.string('severity', 16).notNullable()

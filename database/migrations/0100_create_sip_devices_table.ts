@@ -10,8 +10,20 @@ export default class extends BaseSchema {
   async up() {
     this.schema.createTable(this.tableName, (table) => {
       table.increments('id')
-      table.integer('company_id').unsigned().notNullable().references('companies.id').onDelete('CASCADE').index()
-      table.integer('user_id').unsigned().notNullable().references('users.id').onDelete('CASCADE').index()
+      table
+        .integer('company_id')
+        .unsigned()
+        .notNullable()
+        .references('companies.id')
+        .onDelete('CASCADE')
+        .index()
+      table
+        .integer('user_id')
+        .unsigned()
+        .notNullable()
+        .references('users.id')
+        .onDelete('CASCADE')
+        .index()
       table.string('label', 100).notNullable()
       table.string('sip_username', 64).notNullable().unique()
       // HA1 is H(username:realm:password): a realm change invalidates it, so the realm is kept beside it.

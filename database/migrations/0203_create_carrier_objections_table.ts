@@ -7,9 +7,19 @@ export default class extends BaseSchema {
   async up() {
     this.schema.createTable(this.tableName, (table) => {
       table.increments('id')
-      table.integer('company_id').unsigned().notNullable().references('companies.id').onDelete('CASCADE')
+      table
+        .integer('company_id')
+        .unsigned()
+        .notNullable()
+        .references('companies.id')
+        .onDelete('CASCADE')
       table.string('carrier_name', 40).notNullable()
-      table.integer('objected_by_id').unsigned().nullable().references('users.id').onDelete('SET NULL')
+      table
+        .integer('objected_by_id')
+        .unsigned()
+        .nullable()
+        .references('users.id')
+        .onDelete('SET NULL')
       table.timestamp('created_at', { useTz: true }).notNullable()
       table.unique(['company_id', 'carrier_name'])
     })

@@ -7,7 +7,13 @@ export default class extends BaseSchema {
   async up() {
     this.schema.createTable(this.tableName, (table) => {
       table.increments('id')
-      table.integer('company_id').unsigned().notNullable().references('companies.id').onDelete('CASCADE').index()
+      table
+        .integer('company_id')
+        .unsigned()
+        .notNullable()
+        .references('companies.id')
+        .onDelete('CASCADE')
+        .index()
       table.string('kind', 40).notNullable()
       table.string('carrier_name', 40).nullable()
       table.timestamp('effective_at', { useTz: true }).nullable()

@@ -14,7 +14,12 @@ export default class extends BaseSchema {
       table.text('message').notNullable()
       table.string('locale', 5).notNullable()
       table.string('status', 16).notNullable().defaultTo('open').index()
-      table.integer('handled_by_id').unsigned().nullable().references('users.id').onDelete('SET NULL')
+      table
+        .integer('handled_by_id')
+        .unsigned()
+        .nullable()
+        .references('users.id')
+        .onDelete('SET NULL')
       table.timestamp('handled_at', { useTz: true }).nullable()
       table.timestamp('created_at', { useTz: true }).notNullable()
       table.timestamp('updated_at', { useTz: true }).notNullable()

@@ -10,8 +10,20 @@ export default class extends BaseSchema {
   async up() {
     this.schema.createTable(this.tableName, (table) => {
       table.increments('id')
-      table.integer('user_id').unsigned().notNullable().unique().references('users.id').onDelete('CASCADE')
-      table.integer('phone_number_id').unsigned().notNullable().references('phone_numbers.id').onDelete('CASCADE').index()
+      table
+        .integer('user_id')
+        .unsigned()
+        .notNullable()
+        .unique()
+        .references('users.id')
+        .onDelete('CASCADE')
+      table
+        .integer('phone_number_id')
+        .unsigned()
+        .notNullable()
+        .references('phone_numbers.id')
+        .onDelete('CASCADE')
+        .index()
       table.timestamp('created_at', { useTz: true }).notNullable()
       table.timestamp('updated_at', { useTz: true }).notNullable()
     })

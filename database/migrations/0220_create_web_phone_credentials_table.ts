@@ -12,8 +12,20 @@ export default class extends BaseSchema {
   async up() {
     this.schema.createTable(this.tableName, (table) => {
       table.increments('id')
-      table.integer('company_id').unsigned().notNullable().references('companies.id').onDelete('CASCADE').index()
-      table.integer('user_id').unsigned().notNullable().references('users.id').onDelete('CASCADE').index()
+      table
+        .integer('company_id')
+        .unsigned()
+        .notNullable()
+        .references('companies.id')
+        .onDelete('CASCADE')
+        .index()
+      table
+        .integer('user_id')
+        .unsigned()
+        .notNullable()
+        .references('users.id')
+        .onDelete('CASCADE')
+        .index()
       table.string('sip_username', 64).notNullable().unique()
       table.string('realm', 253).notNullable()
       table.text('ha1_md5').notNullable()

@@ -12,8 +12,20 @@ export default class extends BaseSchema {
       table.increments('id')
       // Public handle (live calls admin, the web phone's history) that reveals no row count.
       table.string('uuid', 36).notNullable().unique()
-      table.integer('company_id').unsigned().nullable().references('companies.id').onDelete('CASCADE').index()
-      table.integer('user_id').unsigned().nullable().references('users.id').onDelete('SET NULL').index()
+      table
+        .integer('company_id')
+        .unsigned()
+        .nullable()
+        .references('companies.id')
+        .onDelete('CASCADE')
+        .index()
+      table
+        .integer('user_id')
+        .unsigned()
+        .nullable()
+        .references('users.id')
+        .onDelete('SET NULL')
+        .index()
       // outbound | inbound | echo_test
       table.string('direction', 16).notNullable()
       table.boolean('emergency').notNullable().defaultTo(false)

@@ -11,7 +11,13 @@ export default class extends BaseSchema {
   async up() {
     this.schema.createTable(this.tableName, (table) => {
       table.increments('id')
-      table.integer('call_record_id').unsigned().notNullable().references('call_records.id').onDelete('CASCADE').unique()
+      table
+        .integer('call_record_id')
+        .unsigned()
+        .notNullable()
+        .references('call_records.id')
+        .onDelete('CASCADE')
+        .unique()
       table.string('node_id', 64).notNullable().index()
       table.string('call_id', 255).notNullable()
       table.string('local_tag', 128).notNullable()

@@ -7,9 +7,19 @@ export default class extends BaseSchema {
   async up() {
     this.schema.createTable(this.tableName, (table) => {
       table.increments('id')
-      table.integer('company_id').unsigned().notNullable().references('companies.id').onDelete('CASCADE')
+      table
+        .integer('company_id')
+        .unsigned()
+        .notNullable()
+        .references('companies.id')
+        .onDelete('CASCADE')
       table.integer('user_id').unsigned().notNullable().references('users.id').onDelete('CASCADE')
-      table.integer('offered_by_id').unsigned().nullable().references('users.id').onDelete('SET NULL')
+      table
+        .integer('offered_by_id')
+        .unsigned()
+        .nullable()
+        .references('users.id')
+        .onDelete('SET NULL')
       table.timestamp('expires_at', { useTz: true }).notNullable()
       table.timestamp('accepted_at', { useTz: true }).nullable()
       table.timestamp('created_at', { useTz: true }).notNullable()

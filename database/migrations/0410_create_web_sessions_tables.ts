@@ -18,7 +18,13 @@ export default class extends BaseSchema {
 
     this.schema.createTable('web_sessions', (table) => {
       table.increments('id')
-      table.integer('user_id').unsigned().notNullable().references('users.id').onDelete('CASCADE').index()
+      table
+        .integer('user_id')
+        .unsigned()
+        .notNullable()
+        .references('users.id')
+        .onDelete('CASCADE')
+        .index()
       table.string('session_digest', 64).notNullable().unique()
       table.text('sealed_session_id').notNullable()
       table.string('user_agent', 512).nullable()

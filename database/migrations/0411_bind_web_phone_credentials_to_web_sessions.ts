@@ -8,7 +8,13 @@ import { BaseSchema } from '@adonisjs/lucid/schema'
 export default class extends BaseSchema {
   async up() {
     this.schema.alterTable('web_phone_credentials', (table) => {
-      table.integer('web_session_id').unsigned().nullable().references('web_sessions.id').onDelete('SET NULL').index()
+      table
+        .integer('web_session_id')
+        .unsigned()
+        .nullable()
+        .references('web_sessions.id')
+        .onDelete('SET NULL')
+        .index()
     })
   }
 

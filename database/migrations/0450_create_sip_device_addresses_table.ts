@@ -12,7 +12,12 @@ export default class extends BaseSchema {
   async up() {
     this.schema.createTable(this.tableName, (table) => {
       table.increments('id')
-      table.integer('sip_device_id').unsigned().notNullable().references('sip_devices.id').onDelete('CASCADE')
+      table
+        .integer('sip_device_id')
+        .unsigned()
+        .notNullable()
+        .references('sip_devices.id')
+        .onDelete('CASCADE')
       // IPv6 without brackets, at most 45 characters.
       table.string('address', 45).notNullable()
       table.timestamp('first_registered_at', { useTz: true }).notNullable()

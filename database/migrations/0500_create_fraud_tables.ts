@@ -25,7 +25,11 @@ export const SEEDED_RISK_PREFIXES: Array<{ prefix: string; riskClass: string; la
   { prefix: '688', riskClass: 'high_risk', label: 'Tuvalu' },
   { prefix: '690', riskClass: 'high_risk', label: 'Tokelau' },
   { prefix: '49900', riskClass: 'premium_rate', label: 'Germany 0900 premium rate' },
-  { prefix: '49137', riskClass: 'special_service', label: 'Germany 0137 mass traffic (televoting)' },
+  {
+    prefix: '49137',
+    riskClass: 'special_service',
+    label: 'Germany 0137 mass traffic (televoting)',
+  },
   { prefix: '49138', riskClass: 'special_service', label: 'Germany 0138 mass traffic' },
   { prefix: '49118', riskClass: 'special_service', label: 'Germany 118xx directory enquiries' },
   { prefix: '49180', riskClass: 'shared_cost', label: 'Germany 0180 service numbers' },
@@ -37,7 +41,13 @@ export default class extends BaseSchema {
     // A company's destination permissions, risk-class enables, suspension and limit overrides.
     this.schema.createTable('fraud_company_policies', (table) => {
       table.increments('id')
-      table.integer('company_id').unsigned().notNullable().references('companies.id').onDelete('CASCADE').unique()
+      table
+        .integer('company_id')
+        .unsigned()
+        .notNullable()
+        .references('companies.id')
+        .onDelete('CASCADE')
+        .unique()
       // JSON array of ISO 3166 alpha-2 codes
       table.text('allowed_countries').notNullable()
       // JSON array of risk classes (app/fraud/services/number_risk.ts)
@@ -53,7 +63,13 @@ export default class extends BaseSchema {
     // A user's outbound suspension (the company's limits per user apply to everyone).
     this.schema.createTable('fraud_user_policies', (table) => {
       table.increments('id')
-      table.integer('user_id').unsigned().notNullable().references('users.id').onDelete('CASCADE').unique()
+      table
+        .integer('user_id')
+        .unsigned()
+        .notNullable()
+        .references('users.id')
+        .onDelete('CASCADE')
+        .unique()
       table.string('outbound_suspension', 24).notNullable().defaultTo('none')
       table.timestamp('created_at', { useTz: true }).notNullable()
       table.timestamp('updated_at', { useTz: true }).notNullable()
@@ -73,7 +89,13 @@ export default class extends BaseSchema {
     this.schema.createTable('fraud_call_leases', (table) => {
       table.increments('id')
       table.string('call_uuid', 36).notNullable().unique()
-      table.integer('company_id').unsigned().notNullable().references('companies.id').onDelete('CASCADE').index()
+      table
+        .integer('company_id')
+        .unsigned()
+        .notNullable()
+        .references('companies.id')
+        .onDelete('CASCADE')
+        .index()
       table.integer('user_id').unsigned().nullable().references('users.id').onDelete('CASCADE')
       // No foreign key: devices belong to calls; the lease goes with its call anyway.
       table.integer('sip_device_id').unsigned().nullable()

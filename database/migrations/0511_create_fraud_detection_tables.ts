@@ -9,7 +9,13 @@ export default class extends BaseSchema {
     // One row per signal that fired: why (the figures), at which level; evidence for the review.
     this.schema.createTable('fraud_signals', (table) => {
       table.bigIncrements('id')
-      table.integer('company_id').unsigned().nullable().references('companies.id').onDelete('CASCADE').index()
+      table
+        .integer('company_id')
+        .unsigned()
+        .nullable()
+        .references('companies.id')
+        .onDelete('CASCADE')
+        .index()
       table.integer('user_id').unsigned().nullable().references('users.id').onDelete('SET NULL')
       table.string('signal', 40).notNullable()
       // warning | critical
@@ -24,13 +30,29 @@ export default class extends BaseSchema {
     // A company queued for staff review after a critical signal suspended it.
     this.schema.createTable('fraud_review_cases', (table) => {
       table.increments('id')
-      table.integer('company_id').unsigned().notNullable().references('companies.id').onDelete('CASCADE').index()
+      table
+        .integer('company_id')
+        .unsigned()
+        .notNullable()
+        .references('companies.id')
+        .onDelete('CASCADE')
+        .index()
       // open | cleared | confirmed
       table.string('status', 12).notNullable().defaultTo('open')
-      table.bigInteger('signal_id').unsigned().nullable().references('fraud_signals.id').onDelete('SET NULL')
+      table
+        .bigInteger('signal_id')
+        .unsigned()
+        .nullable()
+        .references('fraud_signals.id')
+        .onDelete('SET NULL')
       // the suspension before the automatic one, restored when the case is cleared
       table.string('previous_suspension', 24).notNullable().defaultTo('none')
-      table.integer('decided_by_id').unsigned().nullable().references('users.id').onDelete('SET NULL')
+      table
+        .integer('decided_by_id')
+        .unsigned()
+        .nullable()
+        .references('users.id')
+        .onDelete('SET NULL')
       table.text('decision_reason').nullable()
       table.timestamp('decided_at', { useTz: true }).nullable()
       table.timestamp('created_at', { useTz: true }).notNullable()
@@ -40,7 +62,12 @@ export default class extends BaseSchema {
     // Caller numbers of short inbound calls from unusual countries: calling them back is refused.
     this.schema.createTable('fraud_flagged_numbers', (table) => {
       table.increments('id')
-      table.integer('company_id').unsigned().notNullable().references('companies.id').onDelete('CASCADE')
+      table
+        .integer('company_id')
+        .unsigned()
+        .notNullable()
+        .references('companies.id')
+        .onDelete('CASCADE')
       table.string('number', 32).notNullable()
       table.string('reason', 40).notNullable()
       table.timestamp('flagged_until', { useTz: true }).notNullable().index()

@@ -11,13 +11,24 @@ export default class extends BaseSchema {
       table.increments('id')
       table.string('name', 80).notNullable()
       // null: the default list; otherwise the company's override (at most one per company)
-      table.integer('company_id').unsigned().nullable().unique().references('companies.id').onDelete('CASCADE')
+      table
+        .integer('company_id')
+        .unsigned()
+        .nullable()
+        .unique()
+        .references('companies.id')
+        .onDelete('CASCADE')
       table.timestamp('created_at', { useTz: true }).notNullable()
       table.timestamp('updated_at', { useTz: true }).notNullable()
     })
     this.schema.createTable('price_list_versions', (table) => {
       table.increments('id')
-      table.integer('price_list_id').unsigned().notNullable().references('price_lists.id').onDelete('CASCADE')
+      table
+        .integer('price_list_id')
+        .unsigned()
+        .notNullable()
+        .references('price_lists.id')
+        .onDelete('CASCADE')
       // A call is rated by the version with the latest valid_from at or before its start
       table.timestamp('valid_from', { useTz: true }).notNullable()
       table.timestamp('created_at', { useTz: true }).notNullable()
@@ -25,7 +36,12 @@ export default class extends BaseSchema {
     })
     this.schema.createTable('price_list_rates', (table) => {
       table.increments('id')
-      table.integer('price_list_version_id').unsigned().notNullable().references('price_list_versions.id').onDelete('CASCADE')
+      table
+        .integer('price_list_version_id')
+        .unsigned()
+        .notNullable()
+        .references('price_list_versions.id')
+        .onDelete('CASCADE')
       // E.164 digits without "+"; the longest matching prefix wins
       table.string('prefix', 15).notNullable()
       table.string('destination', 80).notNullable()

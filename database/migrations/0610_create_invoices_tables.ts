@@ -24,7 +24,12 @@ export default class extends BaseSchema {
       table.integer('period_year').notNullable()
       table.integer('period_month').notNullable()
       // null: the scheduler started it
-      table.integer('started_by_id').unsigned().nullable().references('users.id').onDelete('SET NULL')
+      table
+        .integer('started_by_id')
+        .unsigned()
+        .nullable()
+        .references('users.id')
+        .onDelete('SET NULL')
       table.string('status', 16).notNullable()
       table.integer('issued_count').notNullable().defaultTo(0)
       table.integer('skipped_count').notNullable().defaultTo(0)
@@ -46,7 +51,12 @@ export default class extends BaseSchema {
       // "<company>:<yyyy-mm>" for the month's invoice, so a second run cannot issue it twice
       table.string('run_key', 48).notNullable().unique()
       table.integer('preceding_invoice_id').unsigned().nullable().references('invoices.id')
-      table.integer('invoice_run_id').unsigned().nullable().references('invoice_runs.id').onDelete('SET NULL')
+      table
+        .integer('invoice_run_id')
+        .unsigned()
+        .nullable()
+        .references('invoice_runs.id')
+        .onDelete('SET NULL')
       // Calendar dates in Europe/Berlin, YYYY-MM-DD (a string: drivers turn SQL dates into local-time objects)
       table.string('issue_date', 10).notNullable()
       table.string('due_date', 10).notNullable()

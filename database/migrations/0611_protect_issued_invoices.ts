@@ -29,7 +29,9 @@ export default class extends BaseSchema {
       $$ language plpgsql
     `)
     for (const table of ['invoices', 'invoice_lines', 'invoice_documents']) {
-      this.schema.raw(`create trigger ${table}_immutable before update or delete on ${table} for each row execute function fluffycall_protect_invoice()`)
+      this.schema.raw(
+        `create trigger ${table}_immutable before update or delete on ${table} for each row execute function fluffycall_protect_invoice()`
+      )
     }
   }
 

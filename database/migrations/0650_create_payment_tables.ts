@@ -10,7 +10,13 @@ export default class extends BaseSchema {
   async up() {
     this.schema.createTable('payment_methods', (table) => {
       table.increments('id')
-      table.integer('company_id').unsigned().notNullable().unique().references('companies.id').onDelete('CASCADE')
+      table
+        .integer('company_id')
+        .unsigned()
+        .notNullable()
+        .unique()
+        .references('companies.id')
+        .onDelete('CASCADE')
       // sepa_debit | bank_transfer
       table.string('method', 20).notNullable()
       // Account holder, IBAN and BIC as one value encrypted with the app key (encryption service)
@@ -26,7 +32,12 @@ export default class extends BaseSchema {
     this.schema.createTable('payment_payables', (table) => {
       table.increments('id')
       table.string('invoice_number', 40).notNullable().unique()
-      table.integer('company_id').unsigned().notNullable().references('companies.id').onDelete('CASCADE')
+      table
+        .integer('company_id')
+        .unsigned()
+        .notNullable()
+        .references('companies.id')
+        .onDelete('CASCADE')
       table.bigInteger('gross_cents').notNullable()
       table.string('currency', 3).notNullable()
       table.date('issued_on').notNullable()
@@ -43,7 +54,12 @@ export default class extends BaseSchema {
     })
     this.schema.createTable('sepa_debits', (table) => {
       table.increments('id')
-      table.integer('payable_id').unsigned().notNullable().references('payment_payables.id').onDelete('CASCADE')
+      table
+        .integer('payable_id')
+        .unsigned()
+        .notNullable()
+        .references('payment_payables.id')
+        .onDelete('CASCADE')
       // The pain.008 message (GrpHdr MsgId) the debit was sent in; one file per message
       table.string('message_id', 35).notNullable().index()
       table.string('mandate_reference', 35).notNullable()
@@ -63,8 +79,18 @@ export default class extends BaseSchema {
     })
     this.schema.createTable('payment_suspensions', (table) => {
       table.increments('id')
-      table.integer('company_id').unsigned().notNullable().references('companies.id').onDelete('CASCADE')
-      table.integer('payable_id').unsigned().notNullable().references('payment_payables.id').onDelete('CASCADE')
+      table
+        .integer('company_id')
+        .unsigned()
+        .notNullable()
+        .references('companies.id')
+        .onDelete('CASCADE')
+      table
+        .integer('payable_id')
+        .unsigned()
+        .notNullable()
+        .references('payment_payables.id')
+        .onDelete('CASCADE')
       table.timestamp('suspended_at', { useTz: true }).notNullable()
       table.timestamp('lifted_at', { useTz: true }).nullable()
       table.index(['company_id', 'lifted_at'])

@@ -10,10 +10,20 @@ export default class extends BaseSchema {
   async up() {
     this.schema.createTable(this.tableName, (table) => {
       table.increments('id')
-      table.integer('company_id').unsigned().notNullable().references('companies.id').onDelete('CASCADE')
+      table
+        .integer('company_id')
+        .unsigned()
+        .notNullable()
+        .references('companies.id')
+        .onDelete('CASCADE')
       table.string('version', 20).notNullable()
       table.string('locale', 2).notNullable()
-      table.integer('accepted_by_user_id').unsigned().nullable().references('users.id').onDelete('SET NULL')
+      table
+        .integer('accepted_by_user_id')
+        .unsigned()
+        .nullable()
+        .references('users.id')
+        .onDelete('SET NULL')
       table.string('accepted_by_name', 200).notNullable()
       table.string('accepted_by_email', 254).notNullable()
       table.string('ip', 45).nullable()

@@ -14,9 +14,24 @@ import PriceListRate from '#billing/models/price_list_rate'
 
 export const DEMO_PASSWORD = 'FluffyDemo2026!'
 export const DEMO_LOGINS = [
-  { email: 'owner@demo.fluffycall.test', role: 'owner', name: 'Olga Owner', note: 'customer, owner of Demo GmbH' },
-  { email: 'member@demo.fluffycall.test', role: 'member', name: 'Max Member', note: 'customer, member of Demo GmbH' },
-  { email: 'admin@fluffycall.test', role: 'superadmin', name: 'Ada Admin', note: 'staff superadmin, sets up 2FA at first login' },
+  {
+    email: 'owner@demo.fluffycall.test',
+    role: 'owner',
+    name: 'Olga Owner',
+    note: 'customer, owner of Demo GmbH',
+  },
+  {
+    email: 'member@demo.fluffycall.test',
+    role: 'member',
+    name: 'Max Member',
+    note: 'customer, member of Demo GmbH',
+  },
+  {
+    email: 'admin@fluffycall.test',
+    role: 'superadmin',
+    name: 'Ada Admin',
+    note: 'staff superadmin, sets up 2FA at first login',
+  },
 ] as const
 
 /** Demo data for a newcomer's first start; never in production. Safe to run twice. */
@@ -64,7 +79,9 @@ export default class DemoSeeder extends BaseSeeder {
     const width = Math.max(...DEMO_LOGINS.map((login) => login.email.length))
     console.info(`Demo logins (password ${DEMO_PASSWORD}):`)
     for (const login of DEMO_LOGINS) console.info(`  ${login.email.padEnd(width)}  ${login.note}`)
-    console.info('Web phone: dial *43 for the echo test (answered by FluffyCall itself, no carrier needed).')
+    console.info(
+      'Web phone: dial *43 for the echo test (answered by FluffyCall itself, no carrier needed).'
+    )
   }
 
   /** The owner has accepted the current DPA (recorded like an acceptance in the customer area). */
@@ -90,7 +107,10 @@ export default class DemoSeeder extends BaseSeeder {
       { priority: 1, weight: 100 }
     )
     const member = await User.findByOrFail('email', 'member@demo.fluffycall.test')
-    for (const [number, userId] of [['+4930901820', null], ['+4930901821', member.id]] as const) {
+    for (const [number, userId] of [
+      ['+4930901820', null],
+      ['+4930901821', member.id],
+    ] as const) {
       await PhoneNumber.firstOrCreate(
         { number },
         { carrierName: 'local', companyId: company.id, userId, assignedAt: DateTime.utc() }
@@ -102,7 +122,10 @@ export default class DemoSeeder extends BaseSeeder {
   async #prices() {
     const list = await PriceList.firstOrCreate({ companyId: null }, { name: 'Standard' })
     const version =
-      (await PriceListVersion.query().where('price_list_id', list.id).orderBy('valid_from').first()) ??
+      (await PriceListVersion.query()
+        .where('price_list_id', list.id)
+        .orderBy('valid_from')
+        .first()) ??
       (await PriceListVersion.create({
         priceListId: list.id,
         validFrom: DateTime.fromISO('2026-01-01T00:00:00', { zone: 'Europe/Berlin' }).toUTC(),
@@ -110,11 +133,46 @@ export default class DemoSeeder extends BaseSeeder {
         numberFeePerMonth: 1_000_000,
       }))
     const rates = [
-      { prefix: '', destination: 'Alle übrigen Ziele', pricePerMinute: 290_000, connectionFee: 0, firstInterval: 60, nextInterval: 60 },
-      { prefix: '49', destination: 'Deutschland Festnetz', pricePerMinute: 8_900, connectionFee: 0, firstInterval: 60, nextInterval: 1 },
-      { prefix: '4915', destination: 'Deutschland Mobilfunk', pricePerMinute: 99_000, connectionFee: 0, firstInterval: 60, nextInterval: 1 },
-      { prefix: '4916', destination: 'Deutschland Mobilfunk', pricePerMinute: 99_000, connectionFee: 0, firstInterval: 60, nextInterval: 1 },
-      { prefix: '4917', destination: 'Deutschland Mobilfunk', pricePerMinute: 99_000, connectionFee: 0, firstInterval: 60, nextInterval: 1 },
+      {
+        prefix: '',
+        destination: 'Alle übrigen Ziele',
+        pricePerMinute: 290_000,
+        connectionFee: 0,
+        firstInterval: 60,
+        nextInterval: 60,
+      },
+      {
+        prefix: '49',
+        destination: 'Deutschland Festnetz',
+        pricePerMinute: 8_900,
+        connectionFee: 0,
+        firstInterval: 60,
+        nextInterval: 1,
+      },
+      {
+        prefix: '4915',
+        destination: 'Deutschland Mobilfunk',
+        pricePerMinute: 99_000,
+        connectionFee: 0,
+        firstInterval: 60,
+        nextInterval: 1,
+      },
+      {
+        prefix: '4916',
+        destination: 'Deutschland Mobilfunk',
+        pricePerMinute: 99_000,
+        connectionFee: 0,
+        firstInterval: 60,
+        nextInterval: 1,
+      },
+      {
+        prefix: '4917',
+        destination: 'Deutschland Mobilfunk',
+        pricePerMinute: 99_000,
+        connectionFee: 0,
+        firstInterval: 60,
+        nextInterval: 1,
+      },
     ]
     for (const { prefix, ...values } of rates) {
       await PriceListRate.firstOrCreate({ priceListVersionId: version.id, prefix }, values)

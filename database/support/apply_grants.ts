@@ -17,15 +17,25 @@ export interface AddedGrant {
 export async function applyGrants(db: QueryClientContract, grants: readonly AddedGrant[]) {
   for (const grant of grants) {
     let permission = await db.from('permissions').where('name', grant.permission).first()
-    const roles = await db.from('roles').whereIn('name', [...grant.roles]).select('id')
+    const roles = await db
+      .from('roles')
+      .whereIn('name', [...grant.roles])
+      .select('id')
     if (!roles.length) continue
     if (!permission) {
       await db.table('permissions').insert({ name: grant.permission, scope: grant.scope })
       permission = await db.from('permissions').where('name', grant.permission).firstOrFail()
     }
     for (const role of roles) {
-      const held = await db.from('role_permissions').where('role_id', role.id).where('permission_id', permission.id).first()
-      if (!held) await db.table('role_permissions').insert({ role_id: role.id, permission_id: permission.id })
+      const held = await db
+        .from('role_permissions')
+        .where('role_id', role.id)
+        .where('permission_id', permission.id)
+        .first()
+      if (!held)
+        await db
+          .table('role_permissions')
+          .insert({ role_id: role.id, permission_id: permission.id })
     }
   }
 }

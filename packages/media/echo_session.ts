@@ -1,4 +1,4 @@
-import { PacketKind } from '#media/rtp_header'
+import { type PacketKind } from '#media/rtp_header'
 import type { RelayLeg } from '#media/relay_leg'
 
 interface DelayedPacket {
@@ -21,7 +21,11 @@ export default class EchoSession {
   #closed = false
   echoed = 0
 
-  constructor(leg: RelayLeg, delayMs = 200, readonly onClosed?: () => void) {
+  constructor(
+    leg: RelayLeg,
+    delayMs = 200,
+    readonly onClosed?: () => void
+  ) {
     this.#leg = leg
     this.#delayMs = delayMs
     leg.setReceiver(this.#receive)
@@ -43,7 +47,8 @@ export default class EchoSession {
     const queue = this.#queue
     while (this.#head < queue.length && queue[this.#head].due <= now) {
       const packet = queue[this.#head++]
-      if (this.#leg.sendRelayed(packet.data, packet.data.length, packet.payloadOffset, packet.kind)) this.echoed++
+      if (this.#leg.sendRelayed(packet.data, packet.data.length, packet.payloadOffset, packet.kind))
+        this.echoed++
     }
     if (this.#head > 256 && this.#head * 2 > queue.length) {
       this.#queue = queue.slice(this.#head)

@@ -25,7 +25,8 @@ export default class MediaRelayBridge implements MediaBridge {
 
   constructor(a: RelayLeg, b: RelayLeg, options: BridgeOptions, now: () => number = Date.now) {
     if (a === b) throw new TypeError('A bridge needs two different legs')
-    if (!(options.mediaTimeoutSeconds > 0)) throw new RangeError('mediaTimeoutSeconds must be positive')
+    if (!(options.mediaTimeoutSeconds > 0))
+      throw new RangeError('mediaTimeoutSeconds must be positive')
     this.#a = a
     this.#b = b
     this.#now = now
@@ -37,7 +38,10 @@ export default class MediaRelayBridge implements MediaBridge {
     b.setReceiver(this.#fromB)
     b.restartOutboundSource()
     a.restartOutboundSource()
-    this.#timer = setInterval(() => this.#checkMedia(), Math.min(1000, Math.max(50, this.#timeoutMs / 4)))
+    this.#timer = setInterval(
+      () => this.#checkMedia(),
+      Math.min(1000, Math.max(50, this.#timeoutMs / 4))
+    )
     this.#timer.unref()
   }
 
@@ -74,7 +78,8 @@ export default class MediaRelayBridge implements MediaBridge {
   replace(old: MediaLeg, next: MediaLeg) {
     if (this.#closed) throw new Error('The bridge is closed')
     const replacement = next as RelayLeg
-    if (typeof replacement.sendRelayed !== 'function') throw new TypeError('This media leg was not created by the media engine')
+    if (typeof replacement.sendRelayed !== 'function')
+      throw new TypeError('This media leg was not created by the media engine')
     if (old === this.#a) {
       this.#a.setReceiver(null)
       this.#a = replacement

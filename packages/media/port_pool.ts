@@ -9,13 +9,24 @@ export default class PortPool {
   #cursor: number
   #inUse = new Set<number>()
 
-  constructor(range: [number, number], readonly blockSize: number) {
+  constructor(
+    range: [number, number],
+    readonly blockSize: number
+  ) {
     const [first, last] = range
-    if (!Number.isInteger(first) || !Number.isInteger(last) || first < 1024 || last > 65535 || first > last) {
+    if (
+      !Number.isInteger(first) ||
+      !Number.isInteger(last) ||
+      first < 1024 ||
+      last > 65535 ||
+      first > last
+    ) {
       throw new RangeError(`Invalid port range ${first}-${last}: use 1024-65535, first <= last`)
     }
     if (last - first + 1 < blockSize) {
-      throw new RangeError(`Port range ${first}-${last} is smaller than one block of ${blockSize} ports`)
+      throw new RangeError(
+        `Port range ${first}-${last} is smaller than one block of ${blockSize} ports`
+      )
     }
     // Blocks start at multiples of blockSize from the first port (even ports for RTP when 2)
     this.first = first

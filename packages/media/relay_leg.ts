@@ -7,7 +7,12 @@ import type { MediaLeg } from '#media/types'
  */
 
 /** Takes a leg's inbound plain RTP; `packet` may be modified in place and sent on. */
-export type PacketReceiver = (packet: Buffer, length: number, payloadOffset: number, kind: PacketKind) => void
+export type PacketReceiver = (
+  packet: Buffer,
+  length: number,
+  payloadOffset: number,
+  kind: PacketKind
+) => void
 
 export interface RelayLeg extends MediaLeg {
   /** The one consumer of this leg's inbound packets (a bridge or an echo); null detaches. */

@@ -93,8 +93,11 @@ export default class RtpSocketLeg implements RtpLeg, RelayLeg {
   #outbound = new OutboundRtpStream()
   #sessionId = String(randomInt(1, 2 ** 47))
   #version = 0
-  #pendingOffer: { audio: { codec: AudioCodecName; payloadType: number }[]; dtmf: boolean; direction: MediaDirection } | null =
-    null
+  #pendingOffer: {
+    audio: { codec: AudioCodecName; payloadType: number }[]
+    dtmf: boolean
+    direction: MediaDirection
+  } | null = null
 
   private constructor(socket: dgram.Socket, options: RtpSocketLegOptions) {
     this.#socket = socket
@@ -214,7 +217,9 @@ export default class RtpSocketLeg implements RtpLeg, RelayLeg {
     const offer = this.#readPeerSdp(offerSdp)
     const chosen = chooseAudioCodec(offer, options.codecs)
     if (!chosen) {
-      throw new MediaNegotiationError(`No common audio codec (offered ${offer.payloadTypes.join(' ')}, allowed ${options.codecs.join(', ')})`)
+      throw new MediaNegotiationError(
+        `No common audio codec (offered ${offer.payloadTypes.join(' ')}, allowed ${options.codecs.join(', ')})`
+      )
     }
     const dtmfPt = options.dtmf === false ? null : telephoneEvent8000(offer)
     const direction = ourDirection(offer, options.direction)
@@ -237,7 +242,8 @@ export default class RtpSocketLeg implements RtpLeg, RelayLeg {
 
   async createOffer(options: OfferOptions) {
     this.#assertOpen()
-    if (options.codecs.length === 0) throw new MediaNegotiationError('An offer needs at least one audio codec')
+    if (options.codecs.length === 0)
+      throw new MediaNegotiationError('An offer needs at least one audio codec')
     const audio = options.codecs.map((codec) => ({ codec, payloadType: STATIC_PT[codec] }))
     const dtmf = options.dtmf !== false
     const direction = options.direction ?? 'sendrecv'
@@ -259,15 +265,26 @@ export default class RtpSocketLeg implements RtpLeg, RelayLeg {
     const offer = this.#pendingOffer
     if (!offer) throw new MediaNegotiationError('No offer of ours is waiting for an answer')
     const answer = this.#readPeerSdp(answerSdp)
-    const chosen = chooseAudioCodec(answer, offer.audio.map((entry) => entry.codec))
-    if (!chosen) throw new MediaNegotiationError('The answer has none of the audio codecs we offered')
+    const chosen = chooseAudioCodec(
+      answer,
+      offer.audio.map((entry) => entry.codec)
+    )
+    if (!chosen)
+      throw new MediaNegotiationError('The answer has none of the audio codecs we offered')
     const ours = offer.audio.find((entry) => entry.codec === chosen.codec)!
     const dtmfPt = offer.dtmf ? telephoneEvent8000(answer) : null
     const direction = ourDirection(answer, offer.direction)
     const commitSdes = this.#sdes?.applyAnswer(answer)
     this.#pendingOffer = null
     commitSdes?.()
-    return this.#apply(answer, chosen, ours.payloadType, dtmfPt, dtmfPt === null ? null : DTMF_PT, direction)
+    return this.#apply(
+      answer,
+      chosen,
+      ours.payloadType,
+      dtmfPt,
+      dtmfPt === null ? null : DTMF_PT,
+      direction
+    )
   }
 
   async ready() {}
@@ -288,7 +305,8 @@ export default class RtpSocketLeg implements RtpLeg, RelayLeg {
 
   #readPeerSdp(sdp: string): AudioDescription {
     const description = parseAudioSdp(sdp)
-    if (description.port === 0) throw new MediaNegotiationError('The audio stream was rejected (port 0)')
+    if (description.port === 0)
+      throw new MediaNegotiationError('The audio stream was rejected (port 0)')
     const wanted = this.#sdes ? 'RTP/SAVP' : 'RTP/AVP'
     if (description.protocol !== wanted) {
       throw new MediaNegotiationError(
@@ -300,7 +318,9 @@ export default class RtpSocketLeg implements RtpLeg, RelayLeg {
       )
     }
     if (!isIP(description.address)) {
-      throw new MediaNegotiationError(`The connection address must be an IP address, got "${description.address}"`)
+      throw new MediaNegotiationError(
+        `The connection address must be an IP address, got "${description.address}"`
+      )
     }
     return description
   }

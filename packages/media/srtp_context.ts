@@ -143,7 +143,15 @@ class AesCmHmacSha1Context implements SrtpContext {
   }
 
   /** XORs the AES-CM keystream for (ssrc, roc, seq) over `data[from..to)` into `out`. */
-  #crypt(src: Buffer, out: Buffer, from: number, to: number, ssrc: number, roc: number, seq: number) {
+  #crypt(
+    src: Buffer,
+    out: Buffer,
+    from: number,
+    to: number,
+    ssrc: number,
+    roc: number,
+    seq: number
+  ) {
     const blocks = Math.ceil((to - from) / BLOCK)
     if (blocks === 0) return
     const counters = this.#counters
@@ -177,7 +185,11 @@ class AesCmHmacSha1Context implements SrtpContext {
     const inner = this.#inner
     packet.copy(inner, 64, 0, authenticatedLength)
     inner.writeUInt32BE(roc, 64 + authenticatedLength)
-    const innerDigest = hash('sha1', inner.subarray(0, 64 + authenticatedLength + 4), 'buffer') as unknown as Buffer
+    const innerDigest = hash(
+      'sha1',
+      inner.subarray(0, 64 + authenticatedLength + 4),
+      'buffer'
+    ) as unknown as Buffer
     innerDigest.copy(this.#outer, 64)
     return hash('sha1', this.#outer, 'buffer') as unknown as Buffer
   }

@@ -42,7 +42,11 @@ export class MediaNegotiationError extends Error {}
 
 /** Thrown when a port range is used up: no new leg until calls end (→ 503 with Retry-After). */
 export class MediaCapacityError extends Error {
-  constructor(readonly resource: 'rtp_ports' | 'webrtc_ports', message: string, options?: ErrorOptions) {
+  constructor(
+    readonly resource: 'rtp_ports' | 'webrtc_ports',
+    message: string,
+    options?: ErrorOptions
+  ) {
     super(message, options)
   }
 }

@@ -24,20 +24,31 @@ const BIND_ATTEMPTS = 8
 
 /** Checks the config once, with messages that name the setting (fails at boot, not mid-call). */
 export function validateMediaConfig(config: MediaEngineConfig) {
-  if (config.announcedIps.length === 0) throw new Error('MEDIA_ANNOUNCED_IPS: at least one IP address is needed')
+  if (config.announcedIps.length === 0)
+    throw new Error('MEDIA_ANNOUNCED_IPS: at least one IP address is needed')
   for (const ip of config.announcedIps) {
     if (!isIP(ip)) throw new Error(`MEDIA_ANNOUNCED_IPS: "${ip}" is not an IP address`)
   }
-  for (const [name, range] of [['MEDIA_WEBRTC_PORTS', config.webrtcPorts], ['MEDIA_RTP_PORTS', config.rtpPorts]] as const) {
+  for (const [name, range] of [
+    ['MEDIA_WEBRTC_PORTS', config.webrtcPorts],
+    ['MEDIA_RTP_PORTS', config.rtpPorts],
+  ] as const) {
     const [first, last] = range
-    if (!Number.isInteger(first) || !Number.isInteger(last) || first < 1024 || last > 65535 || first >= last) {
+    if (
+      !Number.isInteger(first) ||
+      !Number.isInteger(last) ||
+      first < 1024 ||
+      last > 65535 ||
+      first >= last
+    ) {
       throw new Error(`${name}: "${first}-${last}" is not a port range within 1024-65535`)
     }
   }
   if (config.webrtcPorts[0] <= config.rtpPorts[1] && config.rtpPorts[0] <= config.webrtcPorts[1]) {
     throw new Error('MEDIA_WEBRTC_PORTS and MEDIA_RTP_PORTS overlap')
   }
-  if (!(config.mediaTimeoutSeconds > 0)) throw new Error('MEDIA_TIMEOUT_SECONDS must be a positive number')
+  if (!(config.mediaTimeoutSeconds > 0))
+    throw new Error('MEDIA_TIMEOUT_SECONDS must be a positive number')
 }
 
 function localAddresses(): Set<string> {
@@ -68,11 +79,21 @@ export default class WeriftMediaEngine implements MediaEngine {
     this.#rtpPorts = new PortPool(config.rtpPorts, 2)
     // werift opens one ICE socket per host address; one block holds them all (plus one, as
     // werift refuses a range of one port)
-    const hosts = new Set([...getHostAddresses(true, config.announcedIps.some((ip) => isIP(ip) === 6)), ...config.announcedIps])
+    const hosts = new Set([
+      ...getHostAddresses(
+        true,
+        config.announcedIps.some((ip) => isIP(ip) === 6)
+      ),
+      ...config.announcedIps,
+    ])
     this.#webrtcPorts = new PortPool(config.webrtcPorts, hosts.size + 1)
     // An announced address may be a NAT's public one that is not on this machine
     const primary = config.announcedIps[0]
-    this.#rtpBindAddress = localAddresses().has(primary) ? primary : isIP(primary) === 6 ? '::' : '0.0.0.0'
+    this.#rtpBindAddress = localAddresses().has(primary)
+      ? primary
+      : isIP(primary) === 6
+        ? '::'
+        : '0.0.0.0'
   }
 
   get openLegs() {
@@ -81,7 +102,11 @@ export default class WeriftMediaEngine implements MediaEngine {
 
   async createWebRtcLeg(): Promise<WebRtcLeg> {
     const start = this.#webrtcPorts.acquire()
-    if (start === null) throw new MediaCapacityError('webrtc_ports', 'No free WebRTC ports (MEDIA_WEBRTC_PORTS is exhausted)')
+    if (start === null)
+      throw new MediaCapacityError(
+        'webrtc_ports',
+        'No free WebRTC ports (MEDIA_WEBRTC_PORTS is exhausted)'
+      )
     const leg: WeriftWebRtcLeg = new WeriftWebRtcLeg({
       announcedIps: this.config.announcedIps,
       portRange: [start, start + this.#webrtcPorts.blockSize - 1],
@@ -119,7 +144,9 @@ export default class WeriftMediaEngine implements MediaEngine {
         lastError = error
       }
     }
-    throw new MediaCapacityError('rtp_ports', 'No free RTP port (MEDIA_RTP_PORTS is exhausted)', { cause: lastError })
+    throw new MediaCapacityError('rtp_ports', 'No free RTP port (MEDIA_RTP_PORTS is exhausted)', {
+      cause: lastError,
+    })
   }
 
   bridge(a: MediaLeg, b: MediaLeg, options: Partial<BridgeOptions> = {}): MediaBridge {
@@ -137,7 +164,9 @@ export default class WeriftMediaEngine implements MediaEngine {
   }
 
   echo(leg: MediaLeg): { close(): void } {
-    const session: EchoSession = new EchoSession(asRelayLeg(leg), 200, () => this.#echoes.delete(session))
+    const session: EchoSession = new EchoSession(asRelayLeg(leg), 200, () =>
+      this.#echoes.delete(session)
+    )
     this.#echoes.add(session)
     return session
   }

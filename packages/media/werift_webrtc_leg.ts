@@ -34,10 +34,27 @@ import {
 
 /** Our codecs with the payload types we offer; werift needs static PTs preset (its docs). */
 const CODECS: Record<AudioCodecName | 'telephone-event', () => RTCRtpCodecParameters> = {
-  'PCMU': () => new RTCRtpCodecParameters({ mimeType: 'audio/PCMU', clockRate: 8000, channels: 1, payloadType: 0 }),
-  'PCMA': () => new RTCRtpCodecParameters({ mimeType: 'audio/PCMA', clockRate: 8000, channels: 1, payloadType: 8 }),
+  'PCMU': () =>
+    new RTCRtpCodecParameters({
+      mimeType: 'audio/PCMU',
+      clockRate: 8000,
+      channels: 1,
+      payloadType: 0,
+    }),
+  'PCMA': () =>
+    new RTCRtpCodecParameters({
+      mimeType: 'audio/PCMA',
+      clockRate: 8000,
+      channels: 1,
+      payloadType: 8,
+    }),
   'telephone-event': () =>
-    new RTCRtpCodecParameters({ mimeType: 'audio/telephone-event', clockRate: 8000, channels: 1, payloadType: 101 }),
+    new RTCRtpCodecParameters({
+      mimeType: 'audio/telephone-event',
+      clockRate: 8000,
+      channels: 1,
+      payloadType: 101,
+    }),
 }
 
 /** werift's DTLS-SRTP profile ids; AES-CM first: our transform runs it ~2x faster than GCM. */
@@ -65,7 +82,12 @@ interface IceConnection {
   protocols: IceSocketProtocol[]
 }
 type SrtpConfig = {
-  keys: { localMasterKey: Buffer; localMasterSalt: Buffer; remoteMasterKey: Buffer; remoteMasterSalt: Buffer }
+  keys: {
+    localMasterKey: Buffer
+    localMasterSalt: Buffer
+    remoteMasterKey: Buffer
+    remoteMasterSalt: Buffer
+  }
   profile: number
 }
 
@@ -87,7 +109,8 @@ export default class WeriftWebRtcLeg implements WebRtcLeg, RelayLeg {
   #closeListeners: (() => void)[] = []
   #closed = false
   #transceiver: RTCRtpTransceiver | null = null
-  #pendingOffer: { codecs: AudioCodecName[]; dtmf: boolean; direction: MediaDirection } | null = null
+  #pendingOffer: { codecs: AudioCodecName[]; dtmf: boolean; direction: MediaDirection } | null =
+    null
 
   #ready: Promise<void>
   #srtpIn: SrtpContext | null = null
@@ -178,14 +201,19 @@ export default class WeriftWebRtcLeg implements WebRtcLeg, RelayLeg {
     const offer = this.#readBrowserSdp(offerSdp)
     const chosen = chooseAudioCodec(offer, options.codecs)
     if (!chosen) {
-      throw new MediaNegotiationError(`No common audio codec (allowed ${options.codecs.join(', ')})`)
+      throw new MediaNegotiationError(
+        `No common audio codec (allowed ${options.codecs.join(', ')})`
+      )
     }
     const dtmfPt = options.dtmf === false ? null : telephoneEvent8000(offer)
     const keep = new Set([chosen.payloadType])
     if (dtmfPt !== null) keep.add(dtmfPt)
     const direction = ourDirection(offer, options.direction)
 
-    await this.#pc.setRemoteDescription({ type: 'offer', sdp: restrictAudioPayloads(offerSdp, keep) })
+    await this.#pc.setRemoteDescription({
+      type: 'offer',
+      sdp: restrictAudioPayloads(offerSdp, keep),
+    })
     this.#preferAesCm()
     const transceiver = this.#audioTransceiver()
     transceiver.setDirection(direction)
@@ -197,10 +225,12 @@ export default class WeriftWebRtcLeg implements WebRtcLeg, RelayLeg {
 
   async createOffer(options: OfferOptions) {
     this.#assertOpen()
-    if (options.codecs.length === 0) throw new MediaNegotiationError('An offer needs at least one audio codec')
+    if (options.codecs.length === 0)
+      throw new MediaNegotiationError('An offer needs at least one audio codec')
     const direction = options.direction ?? 'sendrecv'
     const dtmf = options.dtmf !== false
-    let transceiver = this.#transceiver ?? this.#pc.getTransceivers().find((t) => t.kind === 'audio') ?? null
+    let transceiver =
+      this.#transceiver ?? this.#pc.getTransceivers().find((t) => t.kind === 'audio') ?? null
     if (!transceiver) {
       transceiver = this.#pc.addTransceiver('audio', { direction })
       this.#transceiver = transceiver
@@ -221,11 +251,15 @@ export default class WeriftWebRtcLeg implements WebRtcLeg, RelayLeg {
     if (!offer) throw new MediaNegotiationError('No offer of ours is waiting for an answer')
     const answer = this.#readBrowserSdp(answerSdp)
     const chosen = chooseAudioCodec(answer, offer.codecs)
-    if (!chosen) throw new MediaNegotiationError('The answer has none of the audio codecs we offered')
+    if (!chosen)
+      throw new MediaNegotiationError('The answer has none of the audio codecs we offered')
     const dtmfPt = offer.dtmf ? telephoneEvent8000(answer) : null
     const keep = new Set([chosen.payloadType])
     if (dtmfPt !== null) keep.add(dtmfPt)
-    await this.#pc.setRemoteDescription({ type: 'answer', sdp: restrictAudioPayloads(answerSdp, keep) })
+    await this.#pc.setRemoteDescription({
+      type: 'answer',
+      sdp: restrictAudioPayloads(answerSdp, keep),
+    })
     this.#pendingOffer = null
     return this.#apply(chosen, dtmfPt, ourDirection(answer, offer.direction), peerHolds(answer))
   }
@@ -251,7 +285,8 @@ export default class WeriftWebRtcLeg implements WebRtcLeg, RelayLeg {
   /** Browser SDP: c= is meaningless under ICE (often 0.0.0.0), so it never means hold here. */
   #readBrowserSdp(sdp: string): AudioDescription {
     const description = parseAudioSdp(sdp)
-    if (description.port === 0) throw new MediaNegotiationError('The audio stream was rejected (port 0)')
+    if (description.port === 0)
+      throw new MediaNegotiationError('The audio stream was rejected (port 0)')
     if (!description.protocol.includes('SAVP')) {
       throw new MediaNegotiationError(`A browser leg needs DTLS-SRTP, got ${description.protocol}`)
     }
@@ -286,14 +321,19 @@ export default class WeriftWebRtcLeg implements WebRtcLeg, RelayLeg {
       return transport.toLowerCase() === 'udp' && this.#announcedIps.has(address)
     })
     if (!lines.some((line) => line.startsWith('a=candidate:'))) {
-      throw new Error(`No ICE candidate on the announced addresses ${[...this.#announcedIps].join(', ')}`)
+      throw new Error(
+        `No ICE candidate on the announced addresses ${[...this.#announcedIps].join(', ')}`
+      )
     }
     return lines.join('\r\n') + '\r\n'
   }
 
   /** Our SRTP transform is fastest with AES-CM; werift prefers GCM. Set before the handshake. */
   #preferAesCm() {
-    for (const transport of this.#pc.dtlsTransports as unknown as { state: string; srtpProfiles: number[] }[]) {
+    for (const transport of this.#pc.dtlsTransports as unknown as {
+      state: string
+      srtpProfiles: number[]
+    }[]) {
       if (transport.state === 'new') transport.srtpProfiles = this.#srtpProfiles
     }
   }
@@ -310,7 +350,11 @@ export default class WeriftWebRtcLeg implements WebRtcLeg, RelayLeg {
     this.#sendAllowed = canSend(direction) && this.#srtpOut !== null
     this.#receiveExpected = canReceive(direction)
     this.#direction = direction
-    this.negotiated = { audio: { ...chosen }, dtmf: dtmfPt === null ? null : { payloadType: dtmfPt }, direction }
+    this.negotiated = {
+      audio: { ...chosen },
+      dtmf: dtmfPt === null ? null : { payloadType: dtmfPt },
+      direction,
+    }
     return this.negotiated
   }
 
@@ -321,19 +365,35 @@ export default class WeriftWebRtcLeg implements WebRtcLeg, RelayLeg {
     const config = dtls?.srtp?.config
     const profile = config && SRTP_PROFILE_IDS[config.profile]
     if (!config || !profile) throw new Error('DTLS-SRTP keys are not available')
-    this.#srtpIn = createSrtpContext(profile, config.keys.remoteMasterKey, config.keys.remoteMasterSalt)
-    this.#srtpOut = createSrtpContext(profile, config.keys.localMasterKey, config.keys.localMasterSalt)
+    this.#srtpIn = createSrtpContext(
+      profile,
+      config.keys.remoteMasterKey,
+      config.keys.remoteMasterSalt
+    )
+    this.#srtpOut = createSrtpContext(
+      profile,
+      config.keys.localMasterKey,
+      config.keys.localMasterSalt
+    )
     this.#outbound = new OutboundRtpStream(this.#transceiver?.sender.ssrc)
     const ice = (dtls.iceTransport as unknown as { connection: IceConnection }).connection
     this.#ice = ice
     for (const protocol of ice.protocols) {
       const socket = protocol.transport?.socket
       if (!socket) continue
-      const weriftListeners = socket.listeners('message') as ((data: Buffer, rinfo: dgram.RemoteInfo) => void)[]
+      const weriftListeners = socket.listeners('message') as ((
+        data: Buffer,
+        rinfo: dgram.RemoteInfo
+      ) => void)[]
       socket.removeAllListeners('message')
       socket.on('message', (data: Buffer, rinfo: dgram.RemoteInfo) => {
         // RTP (not RTCP) is ours; STUN, DTLS and RTCP go on to werift (RFC 7983 demultiplexing)
-        if (data.length >= 12 && data[0] >= 128 && data[0] <= 191 && (data[1] < 192 || data[1] > 223)) {
+        if (
+          data.length >= 12 &&
+          data[0] >= 128 &&
+          data[0] <= 191 &&
+          (data[1] < 192 || data[1] > 223)
+        ) {
           this.#onSrtp(data)
           return
         }

@@ -201,7 +201,10 @@ export default class SipStack {
     try {
       const removed = await this.registrar.bindings.removeByConnection(connectionId)
       if (removed.length > 0) {
-        this.logger.info({ connectionId, bindings: removed.length }, 'bindings of a closed connection removed')
+        this.logger.info(
+          { connectionId, bindings: removed.length },
+          'bindings of a closed connection removed'
+        )
       }
     } catch (error) {
       this.logger.error({ err: error, connectionId }, 'bindings of a closed connection not removed')

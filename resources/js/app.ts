@@ -4,7 +4,8 @@
  */
 document.addEventListener('submit', (event) => {
   const form = event.target as HTMLFormElement
-  if (form.dataset.confirm !== undefined && !window.confirm(form.dataset.confirm ?? '')) event.preventDefault()
+  if (form.dataset.confirm !== undefined && !window.confirm(form.dataset.confirm ?? ''))
+    event.preventDefault()
 })
 
 // Phones: the menu folds behind its button (html.js, set in the layout's head); without JavaScript it stays open.
@@ -21,7 +22,9 @@ document.addEventListener('click', (event) => {
 // pages loaded in place (the shell announces each with fluffycall:page-load).
 function showCopyButtons() {
   if (!navigator.clipboard) return
-  document.querySelectorAll<HTMLButtonElement>('button.copy[data-copy]').forEach((button) => (button.hidden = false))
+  document
+    .querySelectorAll<HTMLButtonElement>('button.copy[data-copy]')
+    .forEach((button) => (button.hidden = false))
 }
 showCopyButtons()
 document.addEventListener('fluffycall:page-load', showCopyButtons)

@@ -14,10 +14,20 @@ export interface RateFixture {
 }
 
 /** A price list (the default one when companyId is null) with versions valid from the given dates. */
-export async function makePriceList(companyId: number | null, versions: Array<{ validFrom: string; rates: RateFixture[] }>, name?: string) {
-  const list = await PriceList.create({ name: name ?? (companyId === null ? 'Standard' : `Firma ${companyId}`), companyId })
+export async function makePriceList(
+  companyId: number | null,
+  versions: Array<{ validFrom: string; rates: RateFixture[] }>,
+  name?: string
+) {
+  const list = await PriceList.create({
+    name: name ?? (companyId === null ? 'Standard' : `Firma ${companyId}`),
+    companyId,
+  })
   for (const entry of versions) {
-    const version = await PriceListVersion.create({ priceListId: list.id, validFrom: DateTime.fromISO(entry.validFrom, { zone: 'utc' }) })
+    const version = await PriceListVersion.create({
+      priceListId: list.id,
+      validFrom: DateTime.fromISO(entry.validFrom, { zone: 'utc' }),
+    })
     for (const rate of entry.rates) {
       const { first, next } = parseIncrement(rate.increment ?? '60/1')
       await PriceListRate.create({

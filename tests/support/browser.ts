@@ -3,7 +3,7 @@ import { DateTime } from 'luxon'
 import { generate, generateSecret } from 'otplib'
 import db from '@adonisjs/lucid/services/db'
 import type { Page } from 'playwright-core'
-import Company from '#accounts/models/company'
+import type Company from '#accounts/models/company'
 import Role from '#accounts/models/role'
 import User from '#accounts/models/user'
 import TwoFactorService from '#accounts/services/two_factor_service'
@@ -52,34 +52,69 @@ export class Created {
     // Audit entries stay (append-only); their actor/company references are cleared first so the
     // deletes work whether or not SQLite enforces the foreign keys.
     if (this.userIds.size) {
-      await db.from('audit_entries').whereIn('actor_id', [...this.userIds]).update({ actor_id: null })
-      await db.from('invitations').whereIn('invited_by_id', [...this.userIds]).update({ invited_by_id: null })
-      await db.from('password_reset_tokens').whereIn('user_id', [...this.userIds]).delete()
-      await db.from('users').whereIn('id', [...this.userIds]).delete()
+      await db
+        .from('audit_entries')
+        .whereIn('actor_id', [...this.userIds])
+        .update({ actor_id: null })
+      await db
+        .from('invitations')
+        .whereIn('invited_by_id', [...this.userIds])
+        .update({ invited_by_id: null })
+      await db
+        .from('password_reset_tokens')
+        .whereIn('user_id', [...this.userIds])
+        .delete()
+      await db
+        .from('users')
+        .whereIn('id', [...this.userIds])
+        .delete()
     }
     if (this.companyIds.size) {
-      await db.from('audit_entries').whereIn('company_id', [...this.companyIds]).update({ company_id: null })
-      await db.from('invitations').whereIn('company_id', [...this.companyIds]).delete()
-      await db.from('companies').whereIn('id', [...this.companyIds]).delete()
+      await db
+        .from('audit_entries')
+        .whereIn('company_id', [...this.companyIds])
+        .update({ company_id: null })
+      await db
+        .from('invitations')
+        .whereIn('company_id', [...this.companyIds])
+        .delete()
+      await db
+        .from('companies')
+        .whereIn('id', [...this.companyIds])
+        .delete()
     }
   }
 }
 
 /** A company with a unique name and VAT ID (leftovers of other runs never collide). */
-export async function uniqueCompany(created: Created, status: Company['status'] = 'active', options: { dpaAccepted?: boolean } = {}) {
+export async function uniqueCompany(
+  created: Created,
+  status: Company['status'] = 'active',
+  options: { dpaAccepted?: boolean } = {}
+) {
   const tag = uniqueTag()
-  const digits = String(parseInt(randomBytes(4).toString('hex'), 16) % 1_000_000_000).padStart(9, '0')
+  const digits = String(
+    Number.parseInt(randomBytes(4).toString('hex'), 16) % 1_000_000_000
+  ).padStart(9, '0')
   return created.company(
-    await makeCompany(status, {
-      legalName: `Browser ${tag}`,
-      vatId: `DE${digits}`,
-      privacyContactEmail: `privacy-${tag}@example.test`,
-    }, options)
+    await makeCompany(
+      status,
+      {
+        legalName: `Browser ${tag}`,
+        vatId: `DE${digits}`,
+        privacyContactEmail: `privacy-${tag}@example.test`,
+      },
+      options
+    )
   )
 }
 
 /** A user with a unique email address. */
-export async function uniqueUser(created: Created, role: CompanyRoleName | StaffRoleName, company?: Company | null) {
+export async function uniqueUser(
+  created: Created,
+  role: CompanyRoleName | StaffRoleName,
+  company?: Company | null
+) {
   const roleRow = await Role.findByOrFail('name', role)
   const staff = roleRow.scope === 'staff'
   const tag = uniqueTag()
@@ -110,7 +145,10 @@ export async function loginThroughForm(page: Page, email: string, password = TES
   await page.goto('/login')
   await page.fill('#field-email', email)
   await page.fill('#field-password', password)
-  await Promise.all([page.waitForURL((url) => url.pathname !== '/login'), page.click('#login-form button[type="submit"]')])
+  await Promise.all([
+    page.waitForURL((url) => url.pathname !== '/login'),
+    page.click('#login-form button[type="submit"]'),
+  ])
 }
 
 /**

@@ -47,7 +47,8 @@ export class BrowserSession {
   async page(path: string): Promise<{ status: number; location: string | null; html: string }> {
     const response = await this.request(path)
     const html = await response.text()
-    const token = /name='_csrf' value='([^']+)'/.exec(html)?.[1] ?? /data-csrf-token="([^"]+)"/.exec(html)?.[1]
+    const token =
+      /name='_csrf' value='([^']+)'/.exec(html)?.[1] ?? /data-csrf-token="([^"]+)"/.exec(html)?.[1]
     if (token) this.csrfToken = token
     return { status: response.status, location: response.headers.get('location'), html }
   }
@@ -62,21 +63,32 @@ export class BrowserSession {
     if (!csrf) throw new Error('no CSRF field on the login page')
     const login = await this.request('/login', {
       method: 'POST',
-      body: new URLSearchParams({ email: user.email, password: options.password ?? TEST_PASSWORD, _csrf: csrf }),
+      body: new URLSearchParams({
+        email: user.email,
+        password: options.password ?? TEST_PASSWORD,
+        _csrf: csrf,
+      }),
     })
     let location = login.headers.get('location')
     if (location === '/login/2fa' && options.totpSecret) {
       const challenge = await this.page('/login/2fa')
       if (challenge.status !== 200) throw new Error(`no 2FA challenge: ${challenge.status}`)
-      const verify = await this.post('/login/2fa', { code: await generate({ secret: options.totpSecret }) })
+      const verify = await this.post('/login/2fa', {
+        code: await generate({ secret: options.totpSecret }),
+      })
       location = verify.headers.get('location')
     }
-    if (location !== '/app' && location !== '/admin') throw new Error(`login failed: ${login.status} ${location}`)
+    if (location !== '/app' && location !== '/admin')
+      throw new Error(`login failed: ${login.status} ${location}`)
     await this.page(location === '/app' ? '/app/phone' : '/account/security')
     return this
   }
 
-  async post(path: string, form: Record<string, string> = {}, method: 'POST' | 'PUT' | 'DELETE' = 'POST'): Promise<Response> {
+  async post(
+    path: string,
+    form: Record<string, string> = {},
+    method: 'POST' | 'PUT' | 'DELETE' = 'POST'
+  ): Promise<Response> {
     const query = method === 'POST' ? '' : `${path.includes('?') ? '&' : '?'}_method=${method}`
     return this.request(path + query, {
       method: 'POST',

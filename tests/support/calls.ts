@@ -21,7 +21,9 @@ export async function loopbackCarriers(ports: Record<string, number>) {
       announcementNoticeDays: 30,
       regions: {
         eu: {
-          carriers: Object.fromEntries(names.map((name) => [name, carriers.local({ port: ports[name] })])),
+          carriers: Object.fromEntries(
+            names.map((name) => [name, carriers.local({ port: ports[name] })])
+          ),
           emergencyCarriers: names.slice(0, 1),
         },
       },
@@ -31,15 +33,37 @@ export async function loopbackCarriers(ports: Record<string, number>) {
   await CarrierRoute.query().delete()
   await CarrierState.query().delete()
   for (const [index, name] of names.entries()) {
-    await CarrierState.create({ carrierName: name, enabled: true, lifecycle: 'active', activatedAt: DateTime.utc() })
-    await CarrierRoute.create({ region: 'eu', prefix: '', carrierName: name, priority: index + 1, weight: 100 })
+    await CarrierState.create({
+      carrierName: name,
+      enabled: true,
+      lifecycle: 'active',
+      activatedAt: DateTime.utc(),
+    })
+    await CarrierRoute.create({
+      region: 'eu',
+      prefix: '',
+      carrierName: name,
+      priority: index + 1,
+      weight: 100,
+    })
   }
   return restore
 }
 
 /** A number of ours, held at `carrier`, assigned to the company (and a user). */
-export async function ourNumber(number: string, carrier: string, company: Company, userId: number | null = null) {
-  return PhoneNumber.create({ number, carrierName: carrier, companyId: company.id, userId, assignedAt: DateTime.utc() })
+export async function ourNumber(
+  number: string,
+  carrier: string,
+  company: Company,
+  userId: number | null = null
+) {
+  return PhoneNumber.create({
+    number,
+    carrierName: carrier,
+    companyId: company.id,
+    userId,
+    assignedAt: DateTime.utc(),
+  })
 }
 
 /** The B2BUA of the test process, taking INVITEs (the SIP stack tests install their own handlers). */
@@ -55,7 +79,10 @@ export async function completedCdr(ms = 10_000): Promise<CallRecord> {
   for (;;) {
     const record = await CallRecord.query().orderBy('id', 'desc').first()
     if (record?.endedAt) return record
-    if (Date.now() > deadline) throw new Error(`no completed CDR within ${ms} ms (newest: ${JSON.stringify(record?.serialize())})`)
+    if (Date.now() > deadline)
+      throw new Error(
+        `no completed CDR within ${ms} ms (newest: ${JSON.stringify(record?.serialize())})`
+      )
     await new Promise((resolve) => setTimeout(resolve, 100))
   }
 }
@@ -67,7 +94,8 @@ export async function completedCdr(ms = 10_000): Promise<CallRecord> {
 export async function forgetPhoneUsers(userIds: number[]) {
   const stack = await app.container.make('sip.stack')
   for (const userId of userIds.splice(0)) {
-    for (const binding of await stack.registrar.registrar.lookupUser(userId)) await stack.registrar.bindings.remove(binding)
+    for (const binding of await stack.registrar.registrar.lookupUser(userId))
+      await stack.registrar.bindings.remove(binding)
     await db.from('web_phone_credentials').where('user_id', userId).delete()
     await db.from('phone_numbers').where('user_id', userId).delete()
     await db.from('call_records').where('user_id', userId).delete()

@@ -9,7 +9,12 @@ export function euCarrierProfile(overrides: Partial<TrunkProfile> = {}): TrunkPr
     hosts: ['sip.eu-carrier.example'],
     port: 5061,
     transport: 'tls',
-    auth: { method: 'registration', username: 'trunk-user', password: 'trunk-pass', expiresSeconds: 600 },
+    auth: {
+      method: 'registration',
+      username: 'trunk-user',
+      password: 'trunk-pass',
+      expiresSeconds: 600,
+    },
     codecs: ['PCMA', 'PCMU', 'telephone-event'],
     srtp: 'sdes',
     numberFormat: 'e164_plus',
@@ -22,7 +27,10 @@ export function euCarrierProfile(overrides: Partial<TrunkProfile> = {}): TrunkPr
 
 export function euSubProcessor(name = 'EU Carrier GmbH'): SubProcessorMetadata {
   return {
-    legalEntity: { name, address: { street: 'Hauptstraße 1', postalCode: '10115', city: 'Berlin', country: 'DE' } },
+    legalEntity: {
+      name,
+      address: { street: 'Hauptstraße 1', postalCode: '10115', city: 'Berlin', country: 'DE' },
+    },
     entityCountry: 'DE',
     processing: {
       signalling: [{ country: 'DE', dataCentre: 'Frankfurt (DE)' }],
@@ -40,7 +48,15 @@ export function euSubProcessor(name = 'EU Carrier GmbH'): SubProcessorMetadata {
 
 export function usSubProcessor(name = 'US Carrier Inc.'): SubProcessorMetadata {
   return {
-    legalEntity: { name, address: { street: '1 Main St', postalCode: '94105', city: 'San Francisco, CA', country: 'US' } },
+    legalEntity: {
+      name,
+      address: {
+        street: '1 Main St',
+        postalCode: '94105',
+        city: 'San Francisco, CA',
+        country: 'US',
+      },
+    },
     entityCountry: 'US',
     processing: {
       signalling: [{ country: 'DE', dataCentre: 'Frankfurt edge (DE)' }],
@@ -64,7 +80,11 @@ export function testCarriersConfig(): CarriersConfig {
       eu: {
         carriers: {
           local: carriers.local({ port: 5070 }),
-          eu_alpha: carriers.generic({ label: 'EU Alpha', profile: euCarrierProfile(), subProcessor: euSubProcessor('EU Alpha GmbH') }),
+          eu_alpha: carriers.generic({
+            label: 'EU Alpha',
+            profile: euCarrierProfile(),
+            subProcessor: euSubProcessor('EU Alpha GmbH'),
+          }),
           eu_beta: carriers.generic({
             label: 'EU Beta',
             profile: euCarrierProfile({ hosts: ['sip.beta.example'] }),
@@ -72,7 +92,10 @@ export function testCarriersConfig(): CarriersConfig {
           }),
           us_gamma: carriers.generic({
             label: 'US Gamma',
-            profile: euCarrierProfile({ hosts: ['sip.gamma.example'], auth: { method: 'ip', sourceAddresses: ['192.0.2.1'] } }),
+            profile: euCarrierProfile({
+              hosts: ['sip.gamma.example'],
+              auth: { method: 'ip', sourceAddresses: ['192.0.2.1'] },
+            }),
             subProcessor: usSubProcessor('US Gamma Inc.'),
           }),
         },

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { DateTime } from 'luxon'
+import { type DateTime } from 'luxon'
 import db from '@adonisjs/lucid/services/db'
 import { sqlTime } from '#core/sql_time'
 
@@ -36,7 +36,8 @@ export interface CdrSpec {
 
 function row(spec: CdrSpec) {
   const direction = spec.direction ?? 'outbound'
-  const answered = spec.answeredSeconds !== null && spec.answeredSeconds !== undefined && !spec.refused
+  const answered =
+    spec.answeredSeconds !== null && spec.answeredSeconds !== undefined && !spec.refused
   const seconds = answered ? spec.answeredSeconds! : 0
   return {
     uuid: randomUUID(),
@@ -64,7 +65,13 @@ export async function writeCdrs(specs: CdrSpec[]): Promise<number[]> {
   for (let start = 0; start < specs.length; start += 200) {
     const rows = specs.slice(start, start + 200).map(row)
     await db.table('call_records').multiInsert(rows)
-    const written = await db.from('call_records').whereIn('uuid', rows.map((entry) => entry.uuid)).select('id', 'uuid')
+    const written = await db
+      .from('call_records')
+      .whereIn(
+        'uuid',
+        rows.map((entry) => entry.uuid)
+      )
+      .select('id', 'uuid')
     const byUuid = new Map(written.map((entry) => [entry.uuid, Number(entry.id)]))
     ids.push(...rows.map((entry) => byUuid.get(entry.uuid)!))
   }
@@ -105,7 +112,11 @@ export function businessHistory(options: HistoryOptions): CdrSpec[] {
   ]
   const today = options.now.setZone(zone).startOf('day')
   const specs: CdrSpec[] = []
-  for (let day = today.minus({ weeks: options.weeks ?? 4 }); day < today; day = day.plus({ days: 1 })) {
+  for (
+    let day = today.minus({ weeks: options.weeks ?? 4 });
+    day < today;
+    day = day.plus({ days: 1 })
+  ) {
     if (day.weekday >= 6) continue
     for (let index = 0; index < (options.callsPerDay ?? 20); index++) {
       let pick = random()

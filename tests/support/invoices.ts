@@ -19,16 +19,29 @@ export async function defaultTariff() {
       validFrom: '2026-01-01T00:00:00Z',
       rates: [
         { prefix: '49', destination: 'Deutschland Festnetz', price: 8_900, increment: '60/1' },
-        { prefix: '4915', destination: 'Deutschland Mobil', price: 99_000, fee: 15_000, increment: '60/60' },
+        {
+          prefix: '4915',
+          destination: 'Deutschland Mobil',
+          price: 99_000,
+          fee: 15_000,
+          increment: '60/60',
+        },
       ],
     },
   ])
-  await PriceListVersion.query().where('price_list_id', list.id).update({ seat_fee_per_month: 4_990_000, number_fee_per_month: 1_000_000 })
+  await PriceListVersion.query()
+    .where('price_list_id', list.id)
+    .update({ seat_fee_per_month: 4_990_000, number_fee_per_month: 1_000_000 })
   return list
 }
 
 /** An answered outbound call of the user, rated like call:ended does. */
-export async function ratedCall(user: User, calleeNumber: string, durationSeconds: number, startedAt = DateTime.fromISO('2026-06-15T10:00:00Z')) {
+export async function ratedCall(
+  user: User,
+  calleeNumber: string,
+  durationSeconds: number,
+  startedAt = DateTime.fromISO('2026-06-15T10:00:00Z')
+) {
   const record = await CallRecord.create({
     uuid: randomUUID(),
     companyId: user.companyId,
@@ -51,14 +64,28 @@ export async function ratedCall(user: User, calleeNumber: string, durationSecond
 }
 
 /** A seat from `since` and a number assigned from `numberSince`. */
-export async function seatAndNumber(user: User, company: Company, since: string, numberSince: string) {
-  await db.from('users').where('id', user.id).update({ created_at: DateTime.fromISO(since).toUTC().toFormat(db.connection().dialect.dateTimeFormat) })
+export async function seatAndNumber(
+  user: User,
+  company: Company,
+  since: string,
+  numberSince: string
+) {
+  await db
+    .from('users')
+    .where('id', user.id)
+    .update({
+      created_at: DateTime.fromISO(since).toUTC().toFormat(db.connection().dialect.dateTimeFormat),
+    })
   const now = DateTime.utc().toFormat(db.connection().dialect.dateTimeFormat)
   await db.table('phone_numbers').insert({
-    number: `+4930${String(company.id).padStart(4, '0')}${Math.floor(Math.random() * 1e5).toString().padStart(5, '0')}`,
+    number: `+4930${String(company.id).padStart(4, '0')}${Math.floor(Math.random() * 1e5)
+      .toString()
+      .padStart(5, '0')}`,
     carrier_name: 'test',
     company_id: company.id,
-    assigned_at: DateTime.fromISO(numberSince).toUTC().toFormat(db.connection().dialect.dateTimeFormat),
+    assigned_at: DateTime.fromISO(numberSince)
+      .toUTC()
+      .toFormat(db.connection().dialect.dateTimeFormat),
     created_at: now,
     updated_at: now,
   })
@@ -71,8 +98,11 @@ export async function seatAndNumber(user: User, company: Company, since: string,
  */
 export async function purgeInvoicesOf(companyIds: number[]) {
   await db.transaction(async (trx) => {
-    if (trx.dialect.name === 'postgres') await trx.rawQuery("set local fluffycall.invoice_purge = 'on'")
-    const ids = (await trx.from('invoices').whereIn('company_id', companyIds).select('id')).map((row) => row.id)
+    if (trx.dialect.name === 'postgres')
+      await trx.rawQuery("set local fluffycall.invoice_purge = 'on'")
+    const ids = (await trx.from('invoices').whereIn('company_id', companyIds).select('id')).map(
+      (row) => row.id
+    )
     await trx.from('invoice_documents').whereIn('invoice_id', ids).delete()
     await trx.from('invoice_lines').whereIn('invoice_id', ids).delete()
     // cancellations first: they refer to the invoice they cancel

@@ -8,7 +8,9 @@ export async function sentMails(): Promise<Array<{ to: string; subject: string; 
   return Promise.all(
     files.map(async (file) => {
       const message = JSON.parse(await readFile(`${folder}/${file}`, 'utf8'))
-      const to = Array.isArray(message.to) ? message.to.map((a: any) => a.address ?? a).join(',') : String(message.to?.address ?? message.to)
+      const to = Array.isArray(message.to)
+        ? message.to.map((a: any) => a.address ?? a).join(',')
+        : String(message.to?.address ?? message.to)
       return { to, subject: message.subject, html: message.html }
     })
   )

@@ -17,7 +17,15 @@ import CarrierRoute from '#calls/models/carrier_route'
 import PhoneNumber from '#calls/models/phone_number'
 import SipDeviceService from '#calls/services/sip_device_service'
 import InformationRequest from '#privacy/models/information_request'
-import { Created, loginThroughForm, passTwoFactor, staffWithTwoFactor, uniqueCompany, uniqueTag, uniqueUser } from '#tests/support/browser'
+import {
+  Created,
+  loginThroughForm,
+  passTwoFactor,
+  staffWithTwoFactor,
+  uniqueCompany,
+  uniqueTag,
+  uniqueUser,
+} from '#tests/support/browser'
 import { fakeCarriers } from '#tests/support/carriers'
 import { forgetPhoneUsers } from '#tests/support/calls'
 import { lastMailTo } from '#tests/support/mail'
@@ -30,7 +38,16 @@ export const LANGUAGES = ['de', 'en'] as const
 export type Language = (typeof LANGUAGES)[number]
 
 /** What a visible page must never show: missing translations and template syntax. */
-export const RAW_MARKERS = ['translation missing', '@include', '@!', '@if', '@each', '@end', '{{', '}}'] as const
+export const RAW_MARKERS = [
+  'translation missing',
+  '@include',
+  '@!',
+  '@if',
+  '@each',
+  '@end',
+  '{{',
+  '}}',
+] as const
 
 /** GET routes that are no pages (feeds, JSON, files, redirects, health). */
 const NOT_PAGES = new Set([
@@ -117,7 +134,11 @@ export class PageTour {
 
     const baseURL = `http://${process.env.HOST}:${process.env.PORT}`
     for (const who of ['visitor', 'owner', 'member', 'staff', 'staff_at_2fa'] as const) {
-      const context = await browser.newContext({ baseURL, locale: 'de-DE', viewport: { width: 1280, height: 800 } })
+      const context = await browser.newContext({
+        baseURL,
+        locale: 'de-DE',
+        viewport: { width: 1280, height: 800 },
+      })
       this.contexts.set(who, context)
       this.pages.set(who, await context.newPage())
     }
@@ -137,132 +158,371 @@ export class PageTour {
     const visitor = this.pages.get('visitor')!
     await visitor.goto('/password/forgot')
     await visitor.fill('#field-email', this.#member.email)
-    await Promise.all([visitor.waitForURL('**/login'), visitor.click('main form button[type="submit"]')])
+    await Promise.all([
+      visitor.waitForURL('**/login'),
+      visitor.click('main form button[type="submit"]'),
+    ])
     await drainJobs()
-    const resetLink = new URL(/href="([^"]+)"/.exec((await lastMailTo(this.#member.email))!.html)![1])
+    const resetLink = new URL(
+      /href="([^"]+)"/.exec((await lastMailTo(this.#member.email))!.html)![1]
+    )
     const routeId = this.#routeIds[0]
     const priceListId = this.#priceListIds[0]
     const reviewCaseId = this.#reviewCaseIds[0]
     const alertId = this.#alertIds[0]
     // The tables the layout test is about must have rows
-    for (const [page, path, rows] of [[visitor, '/transparency/sub-processors', '#sub-processors tbody tr'], [this.pages.get('staff')!, '/admin/audit', '#audit-entries tbody tr']] as const) {
+    for (const [page, path, rows] of [
+      [visitor, '/transparency/sub-processors', '#sub-processors tbody tr'],
+      [this.pages.get('staff')!, '/admin/audit', '#audit-entries tbody tr'],
+    ] as const) {
       await page.goto(path)
-      if ((await page.locator(rows).count()) < 2) throw new Error(`the tour's data is missing on ${path}`)
+      if ((await page.locator(rows).count()) < 2)
+        throw new Error(`the tour's data is missing on ${path}`)
     }
 
     this.stops = [
-      ...['/', '/login', '/signup', '/password/forgot', '/privacy', '/transparency', '/transparency/sub-processors',
-        '/transparency/toms', '/transparency/transfers', '/transparency/sccs', '/transparency/history', '/transparency/request',
-        '/does-not-exist'].map((path) => ({ who: 'visitor' as const, path })),
+      ...[
+        '/',
+        '/login',
+        '/signup',
+        '/password/forgot',
+        '/privacy',
+        '/transparency',
+        '/transparency/sub-processors',
+        '/transparency/toms',
+        '/transparency/transfers',
+        '/transparency/sccs',
+        '/transparency/history',
+        '/transparency/request',
+        '/does-not-exist',
+      ].map((path) => ({ who: 'visitor' as const, path })),
       { who: 'visitor', path: resetLink.pathname, pattern: '/password/reset/:token' },
       { who: 'visitor', path: invitationLink.pathname, pattern: '/invitations/:token' },
       { who: 'staff_at_2fa', path: '/login/2fa' },
-      ...['/app', '/app/team', '/app/audit', '/app/phone', '/app/phone/settings', '/app/devices', '/app/calls',
-        '/app/calls?scope=company', '/app/numbers', '/app/sub-processors', '/app/dpa', '/app/invoices', '/app/billing/payment', '/app/spend', '/account/security', '/account/2fa', '/']
-        .map((path) => ({ who: 'owner' as const, path })),
-      { who: 'owner', path: '/app/devices', pattern: '/app/devices (new device)', open: (page) => this.#addDevice(page) },
-      { who: 'owner', path: `/app/privacy/users/${this.#member.id}`, pattern: '/app/privacy/users/:id' },
-      ...['/app', '/app/phone', '/app/calls', '/app/devices', '/app/phone/settings', '/app/sub-processors', '/app/dpa', '/app/spend', '/account/security',
-        '/account/2fa', '/app/team'].map((path) => ({ who: 'member' as const, path })),
-      { who: 'member', path: '/account/2fa', pattern: '/account/2fa (recovery codes)', open: (page) => this.#recoveryCodes(page) },
-      ...['/admin', '/admin/companies', '/admin/companies?status=pending', `/admin/companies/${company.id}`,
-        `/admin/companies/${pending.id}`, '/admin/roles', '/admin/audit', '/admin/staff', '/admin/calls/live', '/admin/sip-locks',
-        '/admin/alerts', `/admin/alerts/${alertId}`,
-        `/admin/fraud/companies/${company.id}`, '/admin/fraud/prefixes', '/admin/fraud/reviews', `/admin/fraud/reviews/${reviewCaseId}`,
-        '/admin/carriers', '/admin/carriers/eu_alpha', '/admin/carriers/us_gamma', '/admin/carriers/local',
-        '/admin/numbers', '/admin/numbers/import', '/admin/numbers/assign', '/admin/numbers/block', '/admin/routes/eu',
-        `/admin/routes/eu/${routeId}/edit`, '/admin/privacy/requests', '/admin/billing/price-lists',
-        `/admin/billing/price-lists/${priceListId}`, '/admin/billing/purchase-prices', '/admin/billing/invoice-runs',
-        `/admin/billing/invoice-runs/${this.#invoiceRunIds[0]}`, '/admin/billing/payments/debits', '/admin/billing/payments/overdue', '/account/security', '/account/2fa']
-        .map((path) => ({ who: 'staff' as const, path })),
+      ...[
+        '/app',
+        '/app/team',
+        '/app/audit',
+        '/app/phone',
+        '/app/phone/settings',
+        '/app/devices',
+        '/app/calls',
+        '/app/calls?scope=company',
+        '/app/numbers',
+        '/app/sub-processors',
+        '/app/dpa',
+        '/app/invoices',
+        '/app/billing/payment',
+        '/app/spend',
+        '/account/security',
+        '/account/2fa',
+        '/',
+      ].map((path) => ({ who: 'owner' as const, path })),
+      {
+        who: 'owner',
+        path: '/app/devices',
+        pattern: '/app/devices (new device)',
+        open: (page) => this.#addDevice(page),
+      },
+      {
+        who: 'owner',
+        path: `/app/privacy/users/${this.#member.id}`,
+        pattern: '/app/privacy/users/:id',
+      },
+      ...[
+        '/app',
+        '/app/phone',
+        '/app/calls',
+        '/app/devices',
+        '/app/phone/settings',
+        '/app/sub-processors',
+        '/app/dpa',
+        '/app/spend',
+        '/account/security',
+        '/account/2fa',
+        '/app/team',
+      ].map((path) => ({ who: 'member' as const, path })),
+      {
+        who: 'member',
+        path: '/account/2fa',
+        pattern: '/account/2fa (recovery codes)',
+        open: (page) => this.#recoveryCodes(page),
+      },
+      ...[
+        '/admin',
+        '/admin/companies',
+        '/admin/companies?status=pending',
+        `/admin/companies/${company.id}`,
+        `/admin/companies/${pending.id}`,
+        '/admin/roles',
+        '/admin/audit',
+        '/admin/staff',
+        '/admin/calls/live',
+        '/admin/sip-locks',
+        '/admin/alerts',
+        `/admin/alerts/${alertId}`,
+        `/admin/fraud/companies/${company.id}`,
+        '/admin/fraud/prefixes',
+        '/admin/fraud/reviews',
+        `/admin/fraud/reviews/${reviewCaseId}`,
+        '/admin/carriers',
+        '/admin/carriers/eu_alpha',
+        '/admin/carriers/us_gamma',
+        '/admin/carriers/local',
+        '/admin/numbers',
+        '/admin/numbers/import',
+        '/admin/numbers/assign',
+        '/admin/numbers/block',
+        '/admin/routes/eu',
+        `/admin/routes/eu/${routeId}/edit`,
+        '/admin/privacy/requests',
+        '/admin/billing/price-lists',
+        `/admin/billing/price-lists/${priceListId}`,
+        '/admin/billing/purchase-prices',
+        '/admin/billing/invoice-runs',
+        `/admin/billing/invoice-runs/${this.#invoiceRunIds[0]}`,
+        '/admin/billing/payments/debits',
+        '/admin/billing/payments/overdue',
+        '/account/security',
+        '/account/2fa',
+      ].map((path) => ({ who: 'staff' as const, path })),
     ]
-    this.stops.find((stop) => stop.path === `/admin/companies/${company.id}`)!.pattern = '/admin/companies/:id'
-    this.stops.find((stop) => stop.path === '/admin/carriers/eu_alpha')!.pattern = '/admin/carriers/:name'
-    this.stops.find((stop) => stop.path === `/admin/fraud/companies/${company.id}`)!.pattern = '/admin/fraud/companies/:id'
-    this.stops.find((stop) => stop.path === `/admin/fraud/reviews/${reviewCaseId}`)!.pattern = '/admin/fraud/reviews/:id'
+    this.stops.find((stop) => stop.path === `/admin/companies/${company.id}`)!.pattern =
+      '/admin/companies/:id'
+    this.stops.find((stop) => stop.path === '/admin/carriers/eu_alpha')!.pattern =
+      '/admin/carriers/:name'
+    this.stops.find((stop) => stop.path === `/admin/fraud/companies/${company.id}`)!.pattern =
+      '/admin/fraud/companies/:id'
+    this.stops.find((stop) => stop.path === `/admin/fraud/reviews/${reviewCaseId}`)!.pattern =
+      '/admin/fraud/reviews/:id'
     this.stops.find((stop) => stop.path === '/admin/routes/eu')!.pattern = '/admin/routes/:region'
-    this.stops.find((stop) => stop.path.endsWith('/edit'))!.pattern = '/admin/routes/:region/:id/edit'
-    this.stops.find((stop) => stop.path === `/admin/billing/price-lists/${priceListId}`)!.pattern = '/admin/billing/price-lists/:id'
-    this.stops.find((stop) => stop.path === `/admin/alerts/${alertId}`)!.pattern = '/admin/alerts/:id'
-    this.stops.find((stop) => stop.path === `/admin/billing/invoice-runs/${this.#invoiceRunIds[0]}`)!.pattern = '/admin/billing/invoice-runs/:id'
+    this.stops.find((stop) => stop.path.endsWith('/edit'))!.pattern =
+      '/admin/routes/:region/:id/edit'
+    this.stops.find((stop) => stop.path === `/admin/billing/price-lists/${priceListId}`)!.pattern =
+      '/admin/billing/price-lists/:id'
+    this.stops.find((stop) => stop.path === `/admin/alerts/${alertId}`)!.pattern =
+      '/admin/alerts/:id'
+    this.stops.find(
+      (stop) => stop.path === `/admin/billing/invoice-runs/${this.#invoiceRunIds[0]}`
+    )!.pattern = '/admin/billing/invoice-runs/:id'
   }
 
   async #data(company: Company, owner: User, member: User) {
     const tag = uniqueTag()
     // An active EU carrier and an announced one with transfers to the USA: the sub-processor tables have rows
-    await CarrierState.updateOrCreate({ carrierName: 'eu_alpha' }, { enabled: true, lifecycle: 'active', activatedAt: DateTime.utc() })
+    await CarrierState.updateOrCreate(
+      { carrierName: 'eu_alpha' },
+      { enabled: true, lifecycle: 'active', activatedAt: DateTime.utc() }
+    )
     await CarrierState.updateOrCreate(
       { carrierName: 'us_gamma' },
-      { enabled: true, lifecycle: 'announced', announcedAt: DateTime.utc(), effectiveAt: DateTime.utc().plus({ days: 30 }) }
+      {
+        enabled: true,
+        lifecycle: 'announced',
+        announcedAt: DateTime.utc(),
+        effectiveAt: DateTime.utc().plus({ days: 30 }),
+      }
     )
     this.#prefix = `+4930${String(Math.floor(Math.random() * 9_000_000) + 1_000_000)}`
-    await PhoneNumber.create({ number: `${this.#prefix}0`, carrierName: 'eu_alpha', companyId: company.id, userId: member.id, assignedAt: DateTime.utc() })
-    await PhoneNumber.create({ number: `${this.#prefix}1`, carrierName: 'eu_alpha', companyId: company.id, userId: null, assignedAt: DateTime.utc() })
-    await PhoneNumber.create({ number: `${this.#prefix}2`, carrierName: 'eu_beta', companyId: null, userId: null, assignedAt: null })
+    await PhoneNumber.create({
+      number: `${this.#prefix}0`,
+      carrierName: 'eu_alpha',
+      companyId: company.id,
+      userId: member.id,
+      assignedAt: DateTime.utc(),
+    })
+    await PhoneNumber.create({
+      number: `${this.#prefix}1`,
+      carrierName: 'eu_alpha',
+      companyId: company.id,
+      userId: null,
+      assignedAt: DateTime.utc(),
+    })
+    await PhoneNumber.create({
+      number: `${this.#prefix}2`,
+      carrierName: 'eu_beta',
+      companyId: null,
+      userId: null,
+      assignedAt: null,
+    })
     const started = DateTime.utc().minus({ hours: 2 })
     for (const [index, user] of [owner, member].entries()) {
       await CallRecord.create({
-        uuid: `tour-${tag}-${index}`, companyId: company.id, userId: user.id, direction: 'outbound', emergency: false,
-        callerNumber: `${this.#prefix}0`, calleeNumber: '+4989123456789', callerWithheld: false, carrierName: 'eu_alpha',
-        region: 'eu', startedAt: started, answeredAt: started.plus({ seconds: 5 }), endedAt: started.plus({ seconds: 125 }),
-        durationSeconds: 120, sipStatus: 200, disconnectCause: 'answered_normal', hungUpBy: 'caller',
+        uuid: `tour-${tag}-${index}`,
+        companyId: company.id,
+        userId: user.id,
+        direction: 'outbound',
+        emergency: false,
+        callerNumber: `${this.#prefix}0`,
+        calleeNumber: '+4989123456789',
+        callerWithheld: false,
+        carrierName: 'eu_alpha',
+        region: 'eu',
+        startedAt: started,
+        answeredAt: started.plus({ seconds: 5 }),
+        endedAt: started.plus({ seconds: 125 }),
+        durationSeconds: 120,
+        sipStatus: 200,
+        disconnectCause: 'answered_normal',
+        hungUpBy: 'caller',
       } as Partial<CallRecord>)
     }
     await new SipDeviceService().create(member, 'Yealink T54W Empfang')
-    const route = await CarrierRoute.create({ region: 'eu', prefix: `49${tag.slice(0, 6).replace(/\D/g, '1')}`, carrierName: 'eu_alpha', priority: 1, weight: 100 })
+    const route = await CarrierRoute.create({
+      region: 'eu',
+      prefix: `49${tag.slice(0, 6).replace(/\D/g, '1')}`,
+      carrierName: 'eu_alpha',
+      priority: 1,
+      weight: 100,
+    })
     this.#routeIds.push(route.id)
     // Company prices valid from tomorrow (still editable: every form shows) with long destination names, and a purchase price
-    const tomorrow = DateTime.now().setZone('Europe/Berlin').plus({ days: 1 }).startOf('day').toUTC().toISO()!
-    const priceList = await makePriceList(company.id, [{ validFrom: tomorrow, rates: [
-      { prefix: '49', destination: 'Deutschland Festnetz und Ortsnetze', price: 8_900 },
-      { prefix: '4915', destination: 'Deutschland Mobilfunk (Telekom, Vodafone, Telefónica)', price: 99_000, fee: 15_000, increment: '60/60' },
-    ] }], `Tour ${tag}`)
+    const tomorrow = DateTime.now()
+      .setZone('Europe/Berlin')
+      .plus({ days: 1 })
+      .startOf('day')
+      .toUTC()
+      .toISO()!
+    const priceList = await makePriceList(
+      company.id,
+      [
+        {
+          validFrom: tomorrow,
+          rates: [
+            { prefix: '49', destination: 'Deutschland Festnetz und Ortsnetze', price: 8_900 },
+            {
+              prefix: '4915',
+              destination: 'Deutschland Mobilfunk (Telekom, Vodafone, Telefónica)',
+              price: 99_000,
+              fee: 15_000,
+              increment: '60/60',
+            },
+          ],
+        },
+      ],
+      `Tour ${tag}`
+    )
     this.#priceListIds.push(priceList.id)
-    const purchase = await CarrierPurchasePrice.create({ carrierName: 'eu_alpha', prefix: `49${tag.slice(0, 6).replace(/\D/g, '1')}`, pricePerMinute: 5_000 })
+    const purchase = await CarrierPurchasePrice.create({
+      carrierName: 'eu_alpha',
+      prefix: `49${tag.slice(0, 6).replace(/\D/g, '1')}`,
+      pricePerMinute: 5_000,
+    })
     this.#purchasePriceIds.push(purchase.id)
     // A company in the fraud review queue, its evidence with long figures
     const signal = await FraudSignal.create({
-      companyId: company.id, userId: member.id, signal: 'wangiri', level: 'critical', alertKey: `fraud:wangiri:company:${company.id}:inbound`,
-      facts: { calls: 12, numbers: '+23276123450, +23276123451, +23276123452, +23276123453, +23276123454', countries: 'SL, CU', withinMinutes: 60 },
+      companyId: company.id,
+      userId: member.id,
+      signal: 'wangiri',
+      level: 'critical',
+      alertKey: `fraud:wangiri:company:${company.id}:inbound`,
+      facts: {
+        calls: 12,
+        numbers: '+23276123450, +23276123451, +23276123452, +23276123453, +23276123454',
+        countries: 'SL, CU',
+        withinMinutes: 60,
+      },
       createdAt: DateTime.utc(),
     })
-    const reviewCase = await FraudReviewCase.create({ companyId: company.id, status: 'open', signalId: signal.id, previousSuspension: 'none' })
+    const reviewCase = await FraudReviewCase.create({
+      companyId: company.id,
+      status: 'open',
+      signalId: signal.id,
+      previousSuspension: 'none',
+    })
     this.#reviewCaseIds.push(reviewCase.id)
     // An invoice run with one result of each kind (no invoice is issued: those cannot be deleted)
     const run = await InvoiceRun.create({
-      periodYear: 2026, periodMonth: 6, startedById: null, status: 'finished', issuedCount: 1, skippedCount: 1, failedCount: 1,
+      periodYear: 2026,
+      periodMonth: 6,
+      startedById: null,
+      status: 'finished',
+      issuedCount: 1,
+      skippedCount: 1,
+      failedCount: 1,
       results: [
-        { companyId: company.id, company: company.displayName, outcome: 'issued', detail: 'RE-2026-000001' },
-        { companyId: company.id, company: company.displayName, outcome: 'skipped', detail: 'nothing_to_bill' },
-        { companyId: company.id, company: company.displayName, outcome: 'failed', detail: 'carrier database unreachable' },
+        {
+          companyId: company.id,
+          company: company.displayName,
+          outcome: 'issued',
+          detail: 'RE-2026-000001',
+        },
+        {
+          companyId: company.id,
+          company: company.displayName,
+          outcome: 'skipped',
+          detail: 'nothing_to_bill',
+        },
+        {
+          companyId: company.id,
+          company: company.displayName,
+          outcome: 'failed',
+          detail: 'carrier database unreachable',
+        },
       ],
-      startedAt: DateTime.utc(), finishedAt: DateTime.utc(),
+      startedAt: DateTime.utc(),
+      finishedAt: DateTime.utc(),
     })
     this.#invoiceRunIds.push(run.id)
     const request = await InformationRequest.create({
-      requesterName: `Tour ${tag}`, requesterEmail: `tour-${tag}@example.test`, organisation: 'Beispiel AG', topic: 'sub_processors',
-      message: 'Bitte senden Sie uns die Liste der Unterauftragsverarbeiter mit allen Standorten und den Standardvertragsklauseln.',
-      locale: 'de', status: 'open',
+      requesterName: `Tour ${tag}`,
+      requesterEmail: `tour-${tag}@example.test`,
+      organisation: 'Beispiel AG',
+      topic: 'sub_processors',
+      message:
+        'Bitte senden Sie uns die Liste der Unterauftragsverarbeiter mit allen Standorten und den Standardvertragsklauseln.',
+      locale: 'de',
+      status: 'open',
     } as Partial<InformationRequest>)
     this.#requestIds.push(request.id)
     // An open alert with long figures about the company, and a cleared one: both alert tables have rows
     const alerts = await app.container.make('alerts')
-    const alert = await alerts.raise(`tour.fraud:${tag}`, 'critical', {
-      destination: 'Sierra Leone (+232), Mobilfunk, Hochrisikobereich', callsInTenMinutes: 48, baselineCallsPerWeek: 0,
-      firstCall: '2026-12-01 03:12 Europe/Berlin', reason: 'Anrufserie in ein selten angerufenes Land außerhalb der Geschäftszeiten',
-    }, { companyId: company.id, kind: 'tour' })
-    await alerts.raise(`tour.ops:${tag}`, 'warning', { carrier: 'eu_alpha', failedOptionsChecks: 3 }, { kind: 'tour' })
+    const alert = await alerts.raise(
+      `tour.fraud:${tag}`,
+      'critical',
+      {
+        destination: 'Sierra Leone (+232), Mobilfunk, Hochrisikobereich',
+        callsInTenMinutes: 48,
+        baselineCallsPerWeek: 0,
+        firstCall: '2026-12-01 03:12 Europe/Berlin',
+        reason: 'Anrufserie in ein selten angerufenes Land außerhalb der Geschäftszeiten',
+      },
+      { companyId: company.id, kind: 'tour' }
+    )
+    await alerts.raise(
+      `tour.ops:${tag}`,
+      'warning',
+      { carrier: 'eu_alpha', failedOptionsChecks: 3 },
+      { kind: 'tour' }
+    )
     await alerts.clear(`tour.ops:${tag}`)
-    this.#alertIds.push(alert.id, (await db.from('alerts').where('key', `tour.ops:${tag}`).firstOrFail()).id)
+    this.#alertIds.push(
+      alert.id,
+      (await db.from('alerts').where('key', `tour.ops:${tag}`).firstOrFail()).id
+    )
     // Audit entries with long details: the audit table must still fit
     await AuditLog.record({
-      action: 'company.status.changed', actor: owner, companyId: company.id, target: { type: 'company', id: company.id },
-      details: { from: 'pending', to: 'active', reason: 'Handelsregistereintrag HRB 123456 geprüft, Umsatzsteuer-ID bestätigt, alles in Ordnung' },
+      action: 'company.status.changed',
+      actor: owner,
+      companyId: company.id,
+      target: { type: 'company', id: company.id },
+      details: {
+        from: 'pending',
+        to: 'active',
+        reason:
+          'Handelsregistereintrag HRB 123456 geprüft, Umsatzsteuer-ID bestätigt, alles in Ordnung',
+      },
       ip: '2001:db8:85a3:0000:0000:8a2e:0370:7334',
     })
     await AuditLog.record({
-      action: 'role.permissions.changed', actor: owner, companyId: company.id, target: { type: 'role', id: 'admin' },
-      details: { granted: ['company.users.manage', 'company.audit.view', 'numbers.assign'], revoked: ['calls.history.company'] },
+      action: 'role.permissions.changed',
+      actor: owner,
+      companyId: company.id,
+      target: { type: 'role', id: 'admin' },
+      details: {
+        granted: ['company.users.manage', 'company.audit.view', 'numbers.assign'],
+        revoked: ['calls.history.company'],
+      },
       ip: '127.0.0.1',
     })
   }
@@ -270,7 +530,10 @@ export class PageTour {
   async #addDevice(page: Page) {
     await page.goto('/app/devices')
     await page.fill('#field-label', 'Snom D785 Büro')
-    await Promise.all([page.waitForLoadState('load'), page.click('#device-form button[type="submit"]')])
+    await Promise.all([
+      page.waitForLoadState('load'),
+      page.click('#device-form button[type="submit"]'),
+    ])
     await page.waitForSelector('#device-created')
   }
 
@@ -279,10 +542,16 @@ export class PageTour {
     await page.goto('/account/2fa')
     const secret = (await page.textContent('#totp-secret'))!.trim()
     await page.fill('#field-code', await generate({ secret }))
-    await Promise.all([page.waitForLoadState('load'), page.click('#two-factor-setup-form button[type="submit"]')])
+    await Promise.all([
+      page.waitForLoadState('load'),
+      page.click('#two-factor-setup-form button[type="submit"]'),
+    ])
     await page.waitForSelector('#recovery-codes')
     // The next visit must find 2FA off again (for the other language)
-    await db.from('users').where('id', this.#member.id).update({ totp_secret: null, totp_enabled_at: null })
+    await db
+      .from('users')
+      .where('id', this.#member.id)
+      .update({ totp_secret: null, totp_enabled_at: null })
   }
 
   #walk: Promise<{ words: string[]; layout: string[] }> | null = null
@@ -311,18 +580,28 @@ export class PageTour {
         const text = await page.innerText('body')
         for (const marker of RAW_MARKERS) {
           const at = text.indexOf(marker)
-          if (at >= 0) words.push(`${where}: "${text.slice(Math.max(0, at - 40), at + 60).replace(/\s+/g, ' ')}"`)
+          if (at >= 0)
+            words.push(
+              `${where}: "${text.slice(Math.max(0, at - 40), at + 60).replace(/\s+/g, ' ')}"`
+            )
         }
         for (const width of WIDTHS) {
           await page.setViewportSize({ width, height: 800 })
           const found = await page.evaluate(measureOverflow, width)
           // On a laptop even the wide tables fit (on a phone they may scroll inside their box)
           if (width === WIDTHS[0] && found.scrollingTables.length) {
-            layout.push(`${where} at ${width}px: tables scroll sideways: ${found.scrollingTables.join(', ')}`)
+            layout.push(
+              `${where} at ${width}px: tables scroll sideways: ${found.scrollingTables.join(', ')}`
+            )
           }
           if (found.scrollWidth > width || found.spills.length) {
-            const shot = await this.screenshot(page, `layout-${stop.who}-${stop.path}-${language}-${width}`)
-            layout.push(`${where} at ${width}px: page ${found.scrollWidth}px wide; out of the screen: ${found.wide.join(', ')}; out of the card: ${found.spills.join(', ')} (${shot})`)
+            const shot = await this.screenshot(
+              page,
+              `layout-${stop.who}-${stop.path}-${language}-${width}`
+            )
+            layout.push(
+              `${where} at ${width}px: page ${found.scrollWidth}px wide; out of the screen: ${found.wide.join(', ')}; out of the card: ${found.spills.join(', ')} (${shot})`
+            )
           }
         }
         await page.setViewportSize({ width: WIDTHS[0], height: 800 })
@@ -352,7 +631,9 @@ export class PageTour {
       .flat()
       .filter((route) => route.methods.includes('GET'))
       .map((route) => route.pattern)
-    return patterns.filter((pattern) => !covered.has(pattern) && !NOT_PAGES.has(pattern) && !pattern.startsWith('/__'))
+    return patterns.filter(
+      (pattern) => !covered.has(pattern) && !NOT_PAGES.has(pattern) && !pattern.startsWith('/__')
+    )
   }
 
   async screenshot(page: Page, name: string) {
@@ -365,8 +646,14 @@ export class PageTour {
   async close() {
     for (const context of this.contexts.values()) await context.close()
     await db.from('phone_numbers').where('number', 'like', `${this.#prefix}%`).delete()
-    await db.from('call_records').whereIn('user_id', [...this.created.userIds]).delete()
-    await db.from('sip_devices').whereIn('user_id', [...this.created.userIds]).delete()
+    await db
+      .from('call_records')
+      .whereIn('user_id', [...this.created.userIds])
+      .delete()
+    await db
+      .from('sip_devices')
+      .whereIn('user_id', [...this.created.userIds])
+      .delete()
     // The phone page registered the web phone of owner and member
     await forgetPhoneUsers([...this.created.userIds])
     await db.from('carrier_routes').whereIn('id', this.#routeIds).delete()
@@ -374,13 +661,20 @@ export class PageTour {
     await db.from('information_requests').whereIn('id', this.#requestIds).delete()
     await db.from('alert_events').whereIn('alert_id', this.#alertIds).delete()
     await db.from('alerts').whereIn('id', this.#alertIds).delete()
-    const versionIds = db.from('price_list_versions').whereIn('price_list_id', this.#priceListIds).select('id')
+    const versionIds = db
+      .from('price_list_versions')
+      .whereIn('price_list_id', this.#priceListIds)
+      .select('id')
     await db.from('price_list_rates').whereIn('price_list_version_id', versionIds).delete()
     await db.from('price_list_versions').whereIn('price_list_id', this.#priceListIds).delete()
     await db.from('price_lists').whereIn('id', this.#priceListIds).delete()
     await db.from('carrier_purchase_prices').whereIn('id', this.#purchasePriceIds).delete()
     await db.from('fraud_review_cases').whereIn('id', this.#reviewCaseIds).delete()
-    await db.from('fraud_signals').where('alert_key', 'like', 'fraud:wangiri:company:%').whereIn('user_id', [...this.created.userIds]).delete()
+    await db
+      .from('fraud_signals')
+      .where('alert_key', 'like', 'fraud:wangiri:company:%')
+      .whereIn('user_id', [...this.created.userIds])
+      .delete()
     await db.from('invoice_runs').whereIn('id', this.#invoiceRunIds).delete()
     await this.created.cleanup()
     this.#restoreCarriers?.()
@@ -395,7 +689,10 @@ function measureOverflow(width: number) {
   const all: any[] = [...document.querySelectorAll('body *')]
   const wide = all
     .filter((element) => element.getBoundingClientRect().right > width + 1)
-    .filter((element) => !(element.parentElement && element.parentElement.getBoundingClientRect().right > width + 1))
+    .filter(
+      (element) =>
+        !(element.parentElement && element.parentElement.getBoundingClientRect().right > width + 1)
+    )
     .slice(0, 3)
     .map(describe)
   const spills: string[] = []
@@ -410,6 +707,14 @@ function measureOverflow(width: number) {
   }
   const scrollingTables = [...document.querySelectorAll('.table-scroll')]
     .filter((box: any) => box.scrollWidth > box.clientWidth + 1)
-    .map((box: any) => `${describe(box.firstElementChild)} ${box.scrollWidth}px in ${box.clientWidth}px`)
-  return { scrollWidth: document.documentElement.scrollWidth as number, wide, spills: spills.slice(0, 3), scrollingTables: scrollingTables as string[] }
+    .map(
+      (box: any) =>
+        `${describe(box.firstElementChild)} ${box.scrollWidth}px in ${box.clientWidth}px`
+    )
+  return {
+    scrollWidth: document.documentElement.scrollWidth as number,
+    wide,
+    spills: spills.slice(0, 3),
+    scrollingTables: scrollingTables as string[],
+  }
 }

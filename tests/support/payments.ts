@@ -12,7 +12,13 @@ import PaymentDetailsService from '#billing/payments/services/payment_details_se
 let sequence = 0
 
 /** A payable as the invoice model will register it (tests create them directly). */
-export async function makePayable(company: Company, grossCents: number, issuedOn: string, dueOn?: string, invoiceNumber?: string) {
+export async function makePayable(
+  company: Company,
+  grossCents: number,
+  issuedOn: string,
+  dueOn?: string,
+  invoiceNumber?: string
+) {
   sequence += 1
   return new PayableLedger().register({
     invoiceNumber: invoiceNumber ?? `T-${Date.now().toString(36)}-${sequence}`,
@@ -25,7 +31,12 @@ export async function makePayable(company: Company, grossCents: number, issuedOn
 }
 
 /** A signed mandate stored as the customer form stores it. */
-export async function giveMandate(company: Company, iban: string, scheme: MandateScheme = 'CORE', bic: string | null = null) {
+export async function giveMandate(
+  company: Company,
+  iban: string,
+  scheme: MandateScheme = 'CORE',
+  bic: string | null = null
+) {
   const details = new PaymentDetailsService()
   return PaymentMethod.updateOrCreate(
     { companyId: company.id },
@@ -45,12 +56,17 @@ export async function giveMandate(company: Company, iban: string, scheme: Mandat
  */
 export function validateWithXsd(xml: string, xsd: string) {
   const which = spawnSync('xmllint', ['--version'])
-  if (which.error) throw new Error('xmllint is missing: apt-get install libxml2-utils (bin/lib.sh ensure_test_tools does it)')
+  if (which.error)
+    throw new Error(
+      'xmllint is missing: apt-get install libxml2-utils (bin/lib.sh ensure_test_tools does it)'
+    )
   const dir = mkdtempSync(join(tmpdir(), 'pain008-'))
   try {
     const file = join(dir, 'document.xml')
     writeFileSync(file, xml)
-    const result = spawnSync('xmllint', ['--noout', '--schema', app.makePath(xsd), file], { encoding: 'utf8' })
+    const result = spawnSync('xmllint', ['--noout', '--schema', app.makePath(xsd), file], {
+      encoding: 'utf8',
+    })
     return { valid: result.status === 0, output: `${result.stdout}${result.stderr}` }
   } finally {
     rmSync(dir, { recursive: true, force: true })

@@ -21,7 +21,8 @@ export function pdfText(bytes: Uint8Array): string {
     } catch {
       content = source.slice(start, end)
     }
-    for (const text of content.matchAll(/<([0-9A-Fa-f]*)>\s*Tj/g)) lines.push(Buffer.from(text[1], 'hex').toString('latin1'))
+    for (const text of content.matchAll(/<([0-9A-Fa-f]*)>\s*Tj/g))
+      lines.push(Buffer.from(text[1], 'hex').toString('latin1'))
     stream.lastIndex = end + 'endstream'.length
   }
   return lines.join(' ')

@@ -17,7 +17,12 @@ export function redisConnectionOptions() {
  */
 export async function connectRedis() {
   const options = redisConnectionOptions()
-  const redis = new Redis({ ...options, lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null })
+  const redis = new Redis({
+    ...options,
+    lazyConnect: true,
+    maxRetriesPerRequest: 1,
+    retryStrategy: () => null,
+  })
   try {
     await redis.connect()
     await redis.ping()

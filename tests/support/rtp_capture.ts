@@ -27,12 +27,19 @@ export async function captureRtp(port: number): Promise<RtpCapture> {
   requireTool('tshark', 'tshark')
   const directory = mkdtempSync(join(tmpdir(), 'fluffycall-rtp-'))
   const file = join(directory, 'capture.pcap')
-  const child: ChildProcess = spawn('tshark', ['-i', 'lo', '-f', `udp port ${port}`, '-w', file, '-q'], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  })
+  const child: ChildProcess = spawn(
+    'tshark',
+    ['-i', 'lo', '-f', `udp port ${port}`, '-w', file, '-q'],
+    {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    }
+  )
   let stderr = ''
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`tshark did not start capturing: ${stderr}`)), 10_000)
+    const timer = setTimeout(
+      () => reject(new Error(`tshark did not start capturing: ${stderr}`)),
+      10_000
+    )
     child.stderr!.on('data', (chunk) => {
       stderr += chunk
       if (stderr.includes('Capturing on')) {
@@ -52,21 +59,52 @@ export async function captureRtp(port: number): Promise<RtpCapture> {
       const exited = new Promise((resolve) => child.once('exit', resolve))
       child.kill('SIGINT')
       await exited
-      const fields = ['frame.time_epoch', 'udp.srcport', 'udp.dstport', 'rtp.p_type', 'rtpevent.event_id', 'rtpevent.end_of_event', 'rtpevent.duration']
+      const fields = [
+        'frame.time_epoch',
+        'udp.srcport',
+        'udp.dstport',
+        'rtp.p_type',
+        'rtpevent.event_id',
+        'rtpevent.end_of_event',
+        'rtpevent.duration',
+      ]
       const decoded = spawnSync(
         'tshark',
-        ['-r', file, '-d', `udp.port==${port},rtp`, '-Y', 'rtp', '-T', 'fields', '-E', 'separator=,', ...fields.flatMap((field) => ['-e', field])],
+        [
+          '-r',
+          file,
+          '-d',
+          `udp.port==${port},rtp`,
+          '-Y',
+          'rtp',
+          '-T',
+          'fields',
+          '-E',
+          'separator=,',
+          ...fields.flatMap((field) => ['-e', field]),
+        ],
         { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 }
       )
       rmSync(directory, { recursive: true, force: true })
-      if (decoded.status !== 0) throw new Error(`tshark could not read the capture: ${decoded.stderr}`)
+      if (decoded.status !== 0)
+        throw new Error(`tshark could not read the capture: ${decoded.stderr}`)
       return decoded.stdout
         .split('\n')
         .filter(Boolean)
         .map((line) => {
           const [time, from, to, type, eventId, end, duration] = line.split(',')
-          const packet: RtpPacket = { time: Number(time), fromPort: Number(from), toPort: Number(to), payloadType: Number(type) }
-          if (eventId !== '') packet.event = { id: Number(eventId), end: end === '1' || end === 'True', duration: Number(duration) }
+          const packet: RtpPacket = {
+            time: Number(time),
+            fromPort: Number(from),
+            toPort: Number(to),
+            payloadType: Number(type),
+          }
+          if (eventId !== '')
+            packet.event = {
+              id: Number(eventId),
+              end: end === '1' || end === 'True',
+              duration: Number(duration),
+            }
           return packet
         })
     },
@@ -77,7 +115,9 @@ export async function captureRtp(port: number): Promise<RtpCapture> {
 export function packetRate(packets: RtpPacket[], skipSeconds = 1, windowSeconds = 3) {
   if (!packets.length) return 0
   const start = packets[0].time + skipSeconds
-  const inWindow = packets.filter((packet) => packet.time >= start && packet.time < start + windowSeconds)
+  const inWindow = packets.filter(
+    (packet) => packet.time >= start && packet.time < start + windowSeconds
+  )
   return inWindow.length / windowSeconds
 }
 

@@ -34,7 +34,9 @@ export async function startServer(env: NodeJS.ProcessEnv, sipPort: number): Prom
     if (child.exitCode !== null) throw new Error(`the server exited ${child.exitCode}: ${stderr}`)
     if (Date.now() > deadline) {
       child.kill('SIGKILL')
-      throw new Error(`the server was not ready (SIP UDP ${sipPort}, /readyz) within 30 s: ${stderr}`)
+      throw new Error(
+        `the server was not ready (SIP UDP ${sipPort}, /readyz) within 30 s: ${stderr}`
+      )
     }
     await new Promise((resolve) => setTimeout(resolve, 100))
   }
@@ -51,7 +53,11 @@ export async function serverReady(port: string) {
 }
 
 /** Polls `probe` every 100 ms until it returns something truthy; fails after `ms`. */
-export async function until<T>(what: string, ms: number, probe: () => Promise<T | null | undefined>): Promise<T> {
+export async function until<T>(
+  what: string,
+  ms: number,
+  probe: () => Promise<T | null | undefined>
+): Promise<T> {
   const deadline = Date.now() + ms
   for (;;) {
     const value = await probe()
@@ -72,7 +78,11 @@ export interface SipAnswer {
  * Sends one INVITE (with a PCMA offer, no credentials) over UDP and resolves with the final
  * response, which it ACKs; null when nothing final came within `ms`.
  */
-export async function probeInvite(sipPort: number, callee: string, ms = 3000): Promise<SipAnswer | null> {
+export async function probeInvite(
+  sipPort: number,
+  callee: string,
+  ms = 3000
+): Promise<SipAnswer | null> {
   const socket = dgram.createSocket('udp4')
   await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', () => resolve()))
   const localPort = socket.address().port

@@ -115,7 +115,8 @@ async function trySipp(options: SippOptions): Promise<SippProcess | undefined> {
   const localIp = options.localIp ?? '127.0.0.1'
   const port = options.port ?? (await freePort(protocol, localIp))
   const directory = mkdtempSync(join(tmpdir(), 'fluffycall-sipp-'))
-  for (const [name, content] of Object.entries(options.files ?? {})) writeFileSync(join(directory, name), content)
+  for (const [name, content] of Object.entries(options.files ?? {}))
+    writeFileSync(join(directory, name), content)
   const messagesFile = join(directory, 'messages.log')
   const statsFile = join(directory, 'stats.csv')
   const errorsFile = join(directory, 'errors.log')

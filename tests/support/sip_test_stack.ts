@@ -236,7 +236,8 @@ export async function registeredBindings(stack: SipStack, userId: number, phone:
     // Registered means the phone has its 200 too (when it traces messages): the binding is stored
     // a moment before the 200 leaves, and an INVITE in that moment would overtake it.
     const log = phone.messages()
-    const answered = !log.includes('REGISTER') || /message received[^\n]*\n\s*SIP\/2\.0 200/.test(log)
+    const answered =
+      !log.includes('REGISTER') || /message received[^\n]*\n\s*SIP\/2\.0 200/.test(log)
     if (bindings.length > 0 && answered) return bindings
     if (exited) throw new Error(`no binding; ${phone.describe(exited)}\n${phone.messages()}`)
     if (Date.now() > deadline) {
@@ -251,7 +252,11 @@ export async function registeredBindings(stack: SipStack, userId: number, phone:
  * Polls until the user has no binding left; returns the milliseconds it took, or throws after
  * `timeoutMs` with what is still bound.
  */
-export async function bindingsGone(stack: SipStack, userId: number, timeoutMs = 5000): Promise<number> {
+export async function bindingsGone(
+  stack: SipStack,
+  userId: number,
+  timeoutMs = 5000
+): Promise<number> {
   const started = Date.now()
   for (;;) {
     const bindings = await stack.registrar.registrar.lookupUser(userId)

@@ -14,9 +14,14 @@ export function summaryReporter(): NamedReporterContract {
         const failed = aggregates.failed + (hasError && aggregates.failed === 0 ? 1 : 0)
         const file = process.env.TEST_SUMMARY_FILE
         if (file) {
-          writeFileSync(file, JSON.stringify({ passed: aggregates.passed, failed, skipped: aggregates.skipped }))
+          writeFileSync(
+            file,
+            JSON.stringify({ passed: aggregates.passed, failed, skipped: aggregates.skipped })
+          )
         }
-        process.stdout.write(`\n${aggregates.passed} passed, ${failed} failed, ${aggregates.skipped} skipped\n`)
+        process.stdout.write(
+          `\n${aggregates.passed} passed, ${failed} failed, ${aggregates.skipped} skipped\n`
+        )
       })
     },
   }

@@ -38,13 +38,25 @@ export default class AccountController {
   }
 
   async revokeSession({ params, request, response, auth, session, i18n, webSession }: HttpContext) {
-    const revoked = await this.webSessions.revoke(auth.getUserOrFail(), Number(params.id), webSession, request.ip())
-    session.flash(revoked ? 'notice' : 'error', i18n.t(revoked ? 'ui.sessions.revoked' : 'ui.sessions.not_found'))
+    const revoked = await this.webSessions.revoke(
+      auth.getUserOrFail(),
+      Number(params.id),
+      webSession,
+      request.ip()
+    )
+    session.flash(
+      revoked ? 'notice' : 'error',
+      i18n.t(revoked ? 'ui.sessions.revoked' : 'ui.sessions.not_found')
+    )
     return response.redirect().toRoute('account.security')
   }
 
   async revokeOtherSessions({ request, response, auth, session, i18n, webSession }: HttpContext) {
-    const count = await this.webSessions.revokeOthers(auth.getUserOrFail(), webSession, request.ip())
+    const count = await this.webSessions.revokeOthers(
+      auth.getUserOrFail(),
+      webSession,
+      request.ip()
+    )
     session.flash('notice', i18n.t('ui.sessions.revoked_others', { count }))
     return response.redirect().toRoute('account.security')
   }
@@ -61,7 +73,8 @@ export default class AccountController {
   async changePassword(ctx: HttpContext) {
     const { request, response, auth, session, i18n } = ctx
     const user = auth.getUserOrFail()
-    const { current_password: current, password } = await request.validateUsing(changePasswordValidator)
+    const { current_password: current, password } =
+      await request.validateUsing(changePasswordValidator)
     if (!(await this.passwords.change(user, current, password, request.ip()))) {
       session.flashErrors({ current_password: i18n.t('ui.password.current_wrong') })
       return response.redirect().back()
@@ -74,10 +87,13 @@ export default class AccountController {
 
   async showTwoFactor({ view, auth, session }: HttpContext) {
     const user = auth.getUserOrFail()
-    if (user.twoFactorEnabled) return view.render('pages/account/two_factor', { user, enabled: true })
+    if (user.twoFactorEnabled)
+      return view.render('pages/account/two_factor', { user, enabled: true })
     const sealed = session.get(SETUP_SECRET)
     const secret = sealed ? this.twoFactor.openSecret(sealed) : null
-    const setup = secret ? { secret, uri: this.twoFactor.uriFor(user, secret) } : this.twoFactor.newSecret(user)
+    const setup = secret
+      ? { secret, uri: this.twoFactor.uriFor(user, secret) }
+      : this.twoFactor.newSecret(user)
     const qrCode = await this.twoFactor.qrCodeFor(setup.uri)
     session.put(SETUP_SECRET, this.twoFactor.sealSecret(setup.secret))
     return view.render('pages/account/two_factor', { user, enabled: false, setup, qrCode })
@@ -89,7 +105,9 @@ export default class AccountController {
     const { code } = await request.validateUsing(twoFactorChallengeValidator)
     const sealed = session.get(SETUP_SECRET)
     const secret = sealed ? this.twoFactor.openSecret(sealed) : null
-    const recoveryCodes = secret ? await this.twoFactor.enable(user, secret, code, request.ip()) : null
+    const recoveryCodes = secret
+      ? await this.twoFactor.enable(user, secret, code, request.ip())
+      : null
     if (!recoveryCodes) {
       session.flashErrors({ code: i18n.t('ui.auth.invalid_code') })
       return response.redirect().back()
@@ -107,7 +125,8 @@ export default class AccountController {
       session.flash('error', i18n.t('auth.staff_needs_2fa'))
       return response.redirect().toRoute('account.two_factor.show')
     }
-    const { current_password: password, code } = await request.validateUsing(disableTwoFactorValidator)
+    const { current_password: password, code } =
+      await request.validateUsing(disableTwoFactorValidator)
     const result = await this.logins.reauthenticate(
       user,
       async () =>

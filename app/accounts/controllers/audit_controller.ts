@@ -8,8 +8,16 @@ const filterValidator = vine.create({
   action: vine.string().trim().maxLength(60).optional(),
   actor: vine.string().trim().maxLength(254).optional(),
   company_id: vine.number().positive().optional(),
-  from: vine.string().trim().regex(/^\d{4}-\d{2}-\d{2}$/).optional(),
-  to: vine.string().trim().regex(/^\d{4}-\d{2}-\d{2}$/).optional(),
+  from: vine
+    .string()
+    .trim()
+    .regex(/^\d{4}-\d{2}-\d{2}$/)
+    .optional(),
+  to: vine
+    .string()
+    .trim()
+    .regex(/^\d{4}-\d{2}-\d{2}$/)
+    .optional(),
   page: vine.number().positive().optional(),
 })
 
@@ -21,11 +29,19 @@ export default class AuditController {
   async admin({ request, view, bouncer, i18n }: HttpContext) {
     await bouncer.with('AuditPolicy').authorize('viewAll')
     const filters = await filterValidator.validate(request.qs())
-    const entries = await this.audit.search({ ...filters, companyId: filters.company_id, page: filters.page })
+    const entries = await this.audit.search({
+      ...filters,
+      companyId: filters.company_id,
+      page: filters.page,
+    })
     entries.baseUrl('/admin/audit')
     entries.queryString(request.qs())
     const presenter = new AuditPresenter(i18n)
-    return view.render('pages/admin/audit', { entries, lines: await presenter.presentAll(entries.all()), filters })
+    return view.render('pages/admin/audit', {
+      entries,
+      lines: await presenter.presentAll(entries.all()),
+      filters,
+    })
   }
 
   /** Customer admins: only their company's entries. */
@@ -33,10 +49,18 @@ export default class AuditController {
     await bouncer.with('AuditPolicy').authorize('viewCompany')
     const filters = await filterValidator.validate(request.qs())
     const user = auth.getUserOrFail()
-    const entries = await this.audit.search({ ...filters, companyId: user.companyId!, page: filters.page })
+    const entries = await this.audit.search({
+      ...filters,
+      companyId: user.companyId!,
+      page: filters.page,
+    })
     entries.baseUrl('/app/audit')
     entries.queryString(request.qs())
     const presenter = new AuditPresenter(i18n)
-    return view.render('pages/customer/audit', { entries, lines: await presenter.presentAll(entries.all()), filters })
+    return view.render('pages/customer/audit', {
+      entries,
+      lines: await presenter.presentAll(entries.all()),
+      filters,
+    })
   }
 }

@@ -18,7 +18,11 @@ export default class InvitationController {
   }
 
   async accept({ request, response, session, auth, i18n }: HttpContext) {
-    const { token, full_name: fullName, password } = await request.validateUsing(acceptInvitationValidator)
+    const {
+      token,
+      full_name: fullName,
+      password,
+    } = await request.validateUsing(acceptInvitationValidator)
     try {
       const user = await this.invitations.accept(token, fullName, password, request.ip())
       await auth.use('web').login(user)

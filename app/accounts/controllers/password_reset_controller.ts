@@ -1,7 +1,10 @@
 import { inject } from '@adonisjs/core'
 import type { HttpContext } from '@adonisjs/core/http'
 import PasswordService from '#accounts/services/password_service'
-import { forgotPasswordValidator, resetPasswordValidator } from '#accounts/validators/auth_validators'
+import {
+  forgotPasswordValidator,
+  resetPasswordValidator,
+} from '#accounts/validators/auth_validators'
 
 @inject()
 export default class PasswordResetController {

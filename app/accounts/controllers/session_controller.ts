@@ -15,7 +15,9 @@ const KNOWN_DEVICE_ACCOUNTS = 5
 /** The accounts (as key parts of their emails) that logged in on this browser before. */
 function knownAccounts(request: HttpContext['request']): string[] {
   const value = request.encryptedCookie(KNOWN_DEVICE_COOKIE)
-  return Array.isArray(value) ? value.filter((entry): entry is string => typeof entry === 'string') : []
+  return Array.isArray(value)
+    ? value.filter((entry): entry is string => typeof entry === 'string')
+    : []
 }
 
 function isKnownDevice(request: HttpContext['request'], email: string) {
@@ -24,7 +26,10 @@ function isKnownDevice(request: HttpContext['request'], email: string) {
 
 /** Remembers after a complete login that this browser belongs to the account (for the lockout exemption). */
 function rememberDevice({ request, response }: HttpContext, email: string) {
-  const accounts = [keyPart(email), ...knownAccounts(request).filter((entry) => entry !== keyPart(email))]
+  const accounts = [
+    keyPart(email),
+    ...knownAccounts(request).filter((entry) => entry !== keyPart(email)),
+  ]
   response.encryptedCookie(KNOWN_DEVICE_COOKIE, accounts.slice(0, KNOWN_DEVICE_ACCOUNTS), {
     maxAge: '180d',
     httpOnly: true,
@@ -56,7 +61,12 @@ export default class SessionController {
   async store(ctx: HttpContext) {
     const { request, response, session, i18n } = ctx
     const { email, password } = await request.validateUsing(loginValidator)
-    const result = await this.logins.attempt(email, password, request.ip(), isKnownDevice(request, email))
+    const result = await this.logins.attempt(
+      email,
+      password,
+      request.ip(),
+      isKnownDevice(request, email)
+    )
 
     if (result.kind === 'locked') {
       session.flashExcept(['password'])
@@ -67,7 +77,11 @@ export default class SessionController {
     }
     if (result.kind === 'invalid' || result.kind === 'ended') {
       session.flashExcept(['password'])
-      session.flashErrors({ email: i18n.t(result.kind === 'ended' ? 'ui.auth.account_ended' : 'ui.auth.invalid_credentials') })
+      session.flashErrors({
+        email: i18n.t(
+          result.kind === 'ended' ? 'ui.auth.account_ended' : 'ui.auth.invalid_credentials'
+        ),
+      })
       return response.redirect().back()
     }
 
@@ -76,7 +90,9 @@ export default class SessionController {
       return response.redirect().toRoute('session.two_factor.show')
     }
     await this.#logIn(ctx, result.user)
-    return response.redirect().toRoute(result.user.isStaff ? 'admin.dashboard' : 'customer.dashboard')
+    return response
+      .redirect()
+      .toRoute(result.user.isStaff ? 'admin.dashboard' : 'customer.dashboard')
   }
 
   async showTwoFactor({ view, session, response }: HttpContext) {
@@ -118,7 +134,12 @@ export default class SessionController {
     // The old id is destroyed in the store when the response commits the session.
     session.regenerate()
     if (user) {
-      await AuditLog.record({ action: 'auth.logout', actor: user, target: { type: 'user', id: user.id }, ip: request.ip() })
+      await AuditLog.record({
+        action: 'auth.logout',
+        actor: user,
+        target: { type: 'user', id: user.id },
+        ip: request.ip(),
+      })
       if (!(await this.webSessions.endCurrent(sessionId))) {
         await emitter.emit('user:logged_out', { userId: user.id, sessionId })
       }

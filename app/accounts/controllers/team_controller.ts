@@ -27,7 +27,10 @@ export default class TeamController {
 
   async index(ctx: HttpContext) {
     const { user, company } = await this.companyOf(ctx)
-    const members = await User.query().where('company_id', company.id).preload('role').orderBy('full_name')
+    const members = await User.query()
+      .where('company_id', company.id)
+      .preload('role')
+      .orderBy('full_name')
     const invitations = await Invitation.query()
       .where('company_id', company.id)
       .whereNull('accepted_at')
@@ -42,7 +45,13 @@ export default class TeamController {
     const { user, company } = await this.companyOf(ctx)
     const { email, role } = await ctx.request.validateUsing(inviteValidator)
     try {
-      await this.invitations.invite(company, email, role as 'admin' | 'member', user, ctx.request.ip())
+      await this.invitations.invite(
+        company,
+        email,
+        role as 'admin' | 'member',
+        user,
+        ctx.request.ip()
+      )
     } catch (error) {
       if (error instanceof InvitationError) {
         ctx.session.flashAll()
@@ -57,18 +66,33 @@ export default class TeamController {
 
   async revoke(ctx: HttpContext) {
     const { user, company } = await this.companyOf(ctx)
-    const invitation = await Invitation.query().where('company_id', company.id).where('id', ctx.params.id).firstOrFail()
+    const invitation = await Invitation.query()
+      .where('company_id', company.id)
+      .where('id', ctx.params.id)
+      .firstOrFail()
     await this.invitations.revoke(invitation, user, ctx.request.ip())
     return ctx.response.redirect().toRoute('customer.team')
   }
 
   async changeRole(ctx: HttpContext) {
     const { user, company } = await this.companyOf(ctx)
-    const member = await User.query().where('company_id', company.id).where('id', ctx.params.id).firstOrFail()
+    const member = await User.query()
+      .where('company_id', company.id)
+      .where('id', ctx.params.id)
+      .firstOrFail()
     const { role } = await ctx.request.validateUsing(roleValidator)
     try {
-      const outcome = await this.roles.change(member, role as CompanyRoleName, user, ctx.request.ip())
-      if (outcome === 'offered') ctx.session.flash('notice', ctx.i18n.t('ui.team.ownership_offered', { name: member.fullName }))
+      const outcome = await this.roles.change(
+        member,
+        role as CompanyRoleName,
+        user,
+        ctx.request.ip()
+      )
+      if (outcome === 'offered')
+        ctx.session.flash(
+          'notice',
+          ctx.i18n.t('ui.team.ownership_offered', { name: member.fullName })
+        )
     } catch (error) {
       if (!(error instanceof RoleChangeError)) throw error
       ctx.session.flash('error', ctx.i18n.t(`ui.team.${error.code}`))

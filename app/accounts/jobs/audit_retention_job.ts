@@ -29,7 +29,10 @@ export function shortenEmail(email: string, key: string = env.get('APP_KEY').rel
   const normalised = email.trim().toLowerCase()
   const at = normalised.lastIndexOf('@')
   const domain = at === -1 ? null : normalised.slice(at + 1)
-  const hash = createHmac('sha256', key).update(`audit-email:${normalised}`).digest('hex').slice(0, 16)
+  const hash = createHmac('sha256', key)
+    .update(`audit-email:${normalised}`)
+    .digest('hex')
+    .slice(0, 16)
   return { emailDomain: domain, emailHash: hash }
 }
 
@@ -55,7 +58,10 @@ export default class AuditRetentionJob implements Job<{}> {
       .where('created_at', '<', sqlTime(now.minus({ days: AUDIT_IP_FULL_DAYS })))
       .select('id', 'ip')
     for (const row of due) {
-      await db.from('audit_entries').where('id', row.id).update({ ip: shortenIp(row.ip), ip_shortened: true })
+      await db
+        .from('audit_entries')
+        .where('id', row.id)
+        .update({ ip: shortenIp(row.ip), ip_shortened: true })
     }
 
     // Failed logins for unknown accounts keep the typed address in `details.email` (LoginService).

@@ -33,7 +33,9 @@ export default class CompanyStatusMailJob implements Job<CompanyStatusMailPayloa
       .whereNull('disabled_at')
       .whereHas('role', (role) => role.where('name', 'owner'))
     for (const owner of owners) {
-      const i18n = i18nManager.locale(i18nManager.getSupportedLocaleFor(owner.locale) ?? i18nManager.defaultLocale)
+      const i18n = i18nManager.locale(
+        i18nManager.getSupportedLocaleFor(owner.locale) ?? i18nManager.defaultLocale
+      )
       const t = (key: string) => i18n.t(`mail.company_status.${kind}.${key}`)
       await mail.send((message) => {
         message

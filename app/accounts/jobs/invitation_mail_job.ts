@@ -36,7 +36,12 @@ export default class InvitationMailJob implements Job<InvitationMail> {
       message
         .to(invitation.email)
         .subject('Einladung zu FluffyCall / Invitation to FluffyCall')
-        .htmlView('emails/invitation', { company: invitation.company, inviter, link, days: INVITATION_DAYS })
+        .htmlView('emails/invitation', {
+          company: invitation.company,
+          inviter,
+          link,
+          days: INVITATION_DAYS,
+        })
     })
   }
 }

@@ -19,7 +19,10 @@ export default class RoleChangedMailJob implements Job<RoleChangedMail> {
     const member = await User.find(userId)
     if (!member) return
     const owner = await Role.findByOrFail('name', 'owner')
-    const owners = await User.query().where('company_id', companyId).where('role_id', owner.id).whereNull('disabled_at')
+    const owners = await User.query()
+      .where('company_id', companyId)
+      .where('role_id', owner.id)
+      .whereNull('disabled_at')
     const labels = (locale: string) => ({
       from: i18nManager.locale(locale).t(`ui.roles.${from}`),
       to: i18nManager.locale(locale).t(`ui.roles.${to}`),

@@ -24,17 +24,26 @@ export default class SignupMailJob implements Job<SignupMail> {
     const subject = 'Ihre Registrierung bei FluffyCall / Your FluffyCall sign-up'
     if (!user.awaitingConfirmation) {
       await mail.send((message) => {
-        message.to(email).subject(subject).htmlView('emails/signup_existing_account', {
-          loginUrl: `${appUrl}/login`,
-          resetUrl: `${appUrl}/password/forgot`,
-        })
+        message
+          .to(email)
+          .subject(subject)
+          .htmlView('emails/signup_existing_account', {
+            loginUrl: `${appUrl}/login`,
+            resetUrl: `${appUrl}/password/forgot`,
+          })
       })
       return
     }
     const passwords = await app.container.make(PasswordService)
-    const link = (await passwords.issueLink(user, { hours: SIGNUP_CONFIRM_HOURS })).replace('/password/reset/', '/signup/confirm/')
+    const link = (await passwords.issueLink(user, { hours: SIGNUP_CONFIRM_HOURS })).replace(
+      '/password/reset/',
+      '/signup/confirm/'
+    )
     await mail.send((message) => {
-      message.to(email).subject(subject).htmlView('emails/signup_confirm', { user, link, hours: SIGNUP_CONFIRM_HOURS })
+      message
+        .to(email)
+        .subject(subject)
+        .htmlView('emails/signup_confirm', { user, link, hours: SIGNUP_CONFIRM_HOURS })
     })
   }
 }

@@ -13,7 +13,11 @@ export default class WebSessionMiddleware {
   async handle(ctx: HttpContext, next: NextFn) {
     const user = ctx.auth.user
     if (user) {
-      const live = await new WebSessionService().verify(user, ctx.session.sessionId, clientFacts(ctx.request))
+      const live = await new WebSessionService().verify(
+        user,
+        ctx.session.sessionId,
+        clientFacts(ctx.request)
+      )
       if (live) {
         ctx.webSession = live
       } else {

@@ -94,7 +94,11 @@ export default class Company extends BaseModel {
     const name = this.legalName.trim()
     const form = (this.legalForm ?? '').trim()
     if (!form) return name
-    const normalise = (text: string) => text.toLowerCase().replace(/[\s.]+/g, ' ').trim()
+    const normalise = (text: string) =>
+      text
+        .toLowerCase()
+        .replace(/[\s.]+/g, ' ')
+        .trim()
     return ` ${normalise(name)}`.endsWith(` ${normalise(form)}`) ? name : `${name} ${form}`
   }
 

@@ -61,7 +61,10 @@ export default class User extends compose(BaseModel, AuthFinder) {
   declare totpEnabledAt: DateTime | null
 
   /** Last accepted TOTP time step: a code is accepted only once. (PostgreSQL returns bigint as a string.) */
-  @column({ serializeAs: null, consume: (value) => (value === null || value === undefined ? null : Number(value)) })
+  @column({
+    serializeAs: null,
+    consume: (value) => (value === null || value === undefined ? null : Number(value)),
+  })
   declare totpLastStep: number | null
 
   /** JSON array of scrypt hashes of unused recovery codes. */

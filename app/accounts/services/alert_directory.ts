@@ -9,7 +9,9 @@ export default class AccountsAlertDirectory implements AlertDirectory {
       .where('is_staff', true)
       .whereNull('disabled_at')
       .where('awaiting_confirmation', false)
-      .whereHas('role', (role) => role.whereHas('permissions', (permission) => permission.where('name', 'alerts.view')))
+      .whereHas('role', (role) =>
+        role.whereHas('permissions', (permission) => permission.where('name', 'alerts.view'))
+      )
     return users.map((user) => ({ email: user.email, locale: user.locale }))
   }
 
@@ -24,7 +26,9 @@ export default class AccountsAlertDirectory implements AlertDirectory {
 
   async companyNames(companyIds: number[]) {
     if (!companyIds.length) return new Map<number, string>()
-    const companies = await Company.query().whereIn('id', [...new Set(companyIds)]).select('id', 'legal_name')
+    const companies = await Company.query()
+      .whereIn('id', [...new Set(companyIds)])
+      .select('id', 'legal_name')
     return new Map(companies.map((company) => [company.id, company.legalName]))
   }
 }

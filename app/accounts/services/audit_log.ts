@@ -42,16 +42,20 @@ export interface AuditRecord {
 export default class AuditLog {
   /** Pass `client` when recording inside a transaction (SQLite has a single connection). */
   static async record(entry: AuditRecord, options: { client?: TransactionClientContract } = {}) {
-    return AuditEntry.create({
-      action: entry.action,
-      actorId: entry.actor?.id ?? null,
-      actorEmail: entry.actor?.email ?? null,
-      companyId: entry.companyId !== undefined ? entry.companyId : (entry.actor?.companyId ?? null),
-      targetType: entry.target?.type ?? null,
-      targetId: entry.target ? String(entry.target.id) : null,
-      details: entry.details ?? null,
-      ip: entry.ip ?? null,
-      ipShortened: false,
-    }, options.client ? { client: options.client } : undefined)
+    return AuditEntry.create(
+      {
+        action: entry.action,
+        actorId: entry.actor?.id ?? null,
+        actorEmail: entry.actor?.email ?? null,
+        companyId:
+          entry.companyId !== undefined ? entry.companyId : (entry.actor?.companyId ?? null),
+        targetType: entry.target?.type ?? null,
+        targetId: entry.target ? String(entry.target.id) : null,
+        details: entry.details ?? null,
+        ip: entry.ip ?? null,
+        ipShortened: false,
+      },
+      options.client ? { client: options.client } : undefined
+    )
   }
 }

@@ -29,7 +29,9 @@ export default class AuditPresenter {
 
   /** The lines of one page of entries, with the names of the companies they concern. */
   async presentAll(entries: AuditEntry[]): Promise<AuditLine[]> {
-    const ids = [...new Set(entries.map((entry) => entry.companyId).filter((id): id is number => id !== null))]
+    const ids = [
+      ...new Set(entries.map((entry) => entry.companyId).filter((id): id is number => id !== null)),
+    ]
     const companies = ids.length ? await Company.query().whereIn('id', ids) : []
     const names = new Map(companies.map((company) => [company.id, company.displayName]))
     return entries.map((entry) => this.present(entry, names))
@@ -38,7 +40,10 @@ export default class AuditPresenter {
   present(entry: AuditEntry, companyNames = new Map<number, string>()): AuditLine {
     return {
       entry,
-      company: entry.companyId === null ? '' : (companyNames.get(entry.companyId) ?? `#${entry.companyId}`),
+      company:
+        entry.companyId === null
+          ? ''
+          : (companyNames.get(entry.companyId) ?? `#${entry.companyId}`),
       action: this.#label(`audit.actions.${entry.action}`, entry.action),
       target: entry.targetType
         ? `${this.#label(`audit.targets.${entry.targetType}`, entry.targetType)} ${this.#value(entry.targetType === 'phone_number' ? 'number' : 'id', entry.targetId)}`
@@ -57,23 +62,35 @@ export default class AuditPresenter {
   #value(key: string, value: unknown): string {
     if (value === null || value === undefined || value === '') return '–'
     if (typeof value === 'boolean') return this.i18n.t(`audit.values.${value ? 'yes' : 'no'}`)
-    if (Array.isArray(value)) return value.length ? value.map((item) => this.#value(key, item)).join(', ') : '–'
+    if (Array.isArray(value))
+      return value.length ? value.map((item) => this.#value(key, item)).join(', ') : '–'
     if (typeof value === 'object') {
       return Object.entries(value as Record<string, unknown>)
-        .map(([inner, innerValue]) => `${this.#label(`audit.details.${inner}`, inner)}: ${this.#value(inner, innerValue)}`)
+        .map(
+          ([inner, innerValue]) =>
+            `${this.#label(`audit.details.${inner}`, inner)}: ${this.#value(inner, innerValue)}`
+        )
         .join(', ')
     }
     const text = String(value)
-    if ((COMPANY_STATUSES as readonly string[]).includes(text) && (key === 'from' || key === 'to')) return this.i18n.t(`ui.status.${text}`)
+    if ((COMPANY_STATUSES as readonly string[]).includes(text) && (key === 'from' || key === 'to'))
+      return this.i18n.t(`ui.status.${text}`)
     if (this.i18n.hasMessage(`permissions.${text}`)) return this.i18n.t(`permissions.${text}`)
-    if (this.i18n.hasMessage(`ui.roles.${text}`) && (key === 'role' || key === 'to')) return this.i18n.t(`ui.roles.${text}`)
+    if (this.i18n.hasMessage(`ui.roles.${text}`) && (key === 'role' || key === 'to'))
+      return this.i18n.t(`ui.roles.${text}`)
     if (this.i18n.hasMessage(`audit.values.${text}`)) return this.i18n.t(`audit.values.${text}`)
-    if (/^\+\d{6,}/.test(text)) return text.split('..').map((part) => phoneNumber(part)).join(' – ')
+    if (/^\+\d{6,}/.test(text))
+      return text
+        .split('..')
+        .map((part) => phoneNumber(part))
+        .join(' – ')
     if (/^\d{4}-\d\d-\d\dT/.test(text)) {
       const time = DateTime.fromISO(text, { zone: 'utc' })
-      if (time.isValid) return `${time.setLocale(this.i18n.locale).toLocaleString({ dateStyle: 'medium', timeStyle: 'short' })} UTC`
+      if (time.isValid)
+        return `${time.setLocale(this.i18n.locale).toLocaleString({ dateStyle: 'medium', timeStyle: 'short' })} UTC`
     }
-    if (/^\d{4}-\d\d-\d\d$/.test(text)) return formatDate(DateTime.fromISO(text, { zone: 'utc' }), this.i18n.locale)
+    if (/^\d{4}-\d\d-\d\d$/.test(text))
+      return formatDate(DateTime.fromISO(text, { zone: 'utc' }), this.i18n.locale)
     return text
   }
 }

@@ -3,7 +3,7 @@ import db from '@adonisjs/lucid/services/db'
 import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
 import OwnershipOffer from '#accounts/models/ownership_offer'
 import Role from '#accounts/models/role'
-import User from '#accounts/models/user'
+import type User from '#accounts/models/user'
 import AuditLog from '#accounts/services/audit_log'
 import RoleChangedMailJob from '#accounts/jobs/role_changed_mail_job'
 import queue from '#core/services/queue'
@@ -12,7 +12,9 @@ import type { CompanyRoleName } from '#accounts/permissions'
 export const OWNERSHIP_OFFER_DAYS = 7
 
 export class RoleChangeError extends Error {
-  constructor(public code: 'own_role' | 'owners_only' | 'last_owner' | 'no_offer' | 'not_company_role') {
+  constructor(
+    public code: 'own_role' | 'owners_only' | 'last_owner' | 'no_offer' | 'not_company_role'
+  ) {
     super(code)
   }
 }
@@ -28,7 +30,11 @@ export class RoleChangeError extends Error {
  */
 export default class CompanyRoleService {
   async #roleName(user: User, client?: TransactionClientContract) {
-    return (await Role.query(client ? { client } : {}).where('id', user.roleId).firstOrFail()).name
+    return (
+      await Role.query(client ? { client } : {})
+        .where('id', user.roleId)
+        .firstOrFail()
+    ).name
   }
 
   async #activeOwnerIds(companyId: number, client: TransactionClientContract) {
@@ -46,7 +52,12 @@ export default class CompanyRoleService {
    * Changes a colleague's role. Making someone owner only records an offer (returns 'offered');
    * the colleague accepts it with `acceptOwnership`.
    */
-  async change(member: User, to: CompanyRoleName, actor: User, ip: string): Promise<'changed' | 'offered' | 'unchanged'> {
+  async change(
+    member: User,
+    to: CompanyRoleName,
+    actor: User,
+    ip: string
+  ): Promise<'changed' | 'offered' | 'unchanged'> {
     if (member.id === actor.id) throw new RoleChangeError('own_role')
     if (member.isStaff || member.companyId === null || member.companyId !== actor.companyId) {
       throw new RoleChangeError('not_company_role')
@@ -54,7 +65,8 @@ export default class CompanyRoleService {
     const actorIsOwner = (await this.#roleName(actor)) === 'owner'
     const from = await this.#roleName(member)
     if (from === to) return 'unchanged'
-    if ((from === 'owner' || to === 'owner') && !actorIsOwner) throw new RoleChangeError('owners_only')
+    if ((from === 'owner' || to === 'owner') && !actorIsOwner)
+      throw new RoleChangeError('owners_only')
     if (to === 'owner') {
       await this.#offer(member, actor, ip)
       return 'offered'
@@ -106,7 +118,8 @@ export default class CompanyRoleService {
 
   /** An owner hands back ownership and stays admin, while another active owner remains. */
   async stepDown(owner: User, ip: string) {
-    if (owner.companyId === null || (await this.#roleName(owner)) !== 'owner') throw new RoleChangeError('owners_only')
+    if (owner.companyId === null || (await this.#roleName(owner)) !== 'owner')
+      throw new RoleChangeError('owners_only')
     await this.#assign(owner, 'owner', 'admin', owner, ip)
   }
 
@@ -123,29 +136,36 @@ export default class CompanyRoleService {
     alsoInTransaction?: (trx: TransactionClientContract) => Promise<void>
   ) {
     const role = await Role.findByOrFail('name', to)
-    await db.transaction(async (trx) => {
-      member.useTransaction(trx)
-      member.roleId = role.id
-      await member.save()
-      if (from === 'owner' && (await this.#activeOwnerIds(member.companyId!, trx)).length === 0) {
-        throw new RoleChangeError('last_owner')
-      }
-      await alsoInTransaction?.(trx)
-      await AuditLog.record(
-        {
-          action: 'user.role.changed',
-          actor,
-          companyId: member.companyId,
-          target: { type: 'user', id: member.id },
-          details: { from, to },
-          ip,
-        },
-        { client: trx }
-      )
-    }).catch(async (error) => {
-      await member.refresh()
-      throw error
+    await db
+      .transaction(async (trx) => {
+        member.useTransaction(trx)
+        member.roleId = role.id
+        await member.save()
+        if (from === 'owner' && (await this.#activeOwnerIds(member.companyId!, trx)).length === 0) {
+          throw new RoleChangeError('last_owner')
+        }
+        await alsoInTransaction?.(trx)
+        await AuditLog.record(
+          {
+            action: 'user.role.changed',
+            actor,
+            companyId: member.companyId,
+            target: { type: 'user', id: member.id },
+            details: { from, to },
+            ip,
+          },
+          { client: trx }
+        )
+      })
+      .catch(async (error) => {
+        await member.refresh()
+        throw error
+      })
+    await queue.dispatch(new RoleChangedMailJob(), {
+      companyId: member.companyId!,
+      userId: member.id,
+      from,
+      to,
     })
-    await queue.dispatch(new RoleChangedMailJob(), { companyId: member.companyId!, userId: member.id, from, to })
   }
 }

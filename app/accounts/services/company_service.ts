@@ -10,7 +10,9 @@ import queue from '#core/services/queue'
 import counters from '#core/services/counters'
 import { keyPart, withinLimits } from '#core/rate_limit'
 import hash from '@adonisjs/core/services/hash'
-import CompanyStatusMailJob, { type CompanyStatusMail } from '#accounts/jobs/company_status_mail_job'
+import CompanyStatusMailJob, {
+  type CompanyStatusMail,
+} from '#accounts/jobs/company_status_mail_job'
 
 export interface SignupData {
   legal_name: string
@@ -60,7 +62,11 @@ export default class CompanyService {
    */
   async signUp(data: SignupData, ip: string, locale = 'de') {
     const allowed = await withinLimits(counters, [
-      { key: `signup:address:${keyPart(data.email)}`, max: SIGNUP_MAILS_PER_ADDRESS, windowSeconds: 24 * 60 * 60 },
+      {
+        key: `signup:address:${keyPart(data.email)}`,
+        max: SIGNUP_MAILS_PER_ADDRESS,
+        windowSeconds: 24 * 60 * 60,
+      },
       { key: `signup:ip:${ip}`, max: SIGNUPS_PER_IP, windowSeconds: 60 * 60 },
     ])
     if (!allowed || (await User.findBy('email', data.email))) {
@@ -71,7 +77,7 @@ export default class CompanyService {
     }
     const ownerRole = await RoleService.findByName('owner')
     const { company, owner } = await db.transaction(async (trx) => {
-      const company = await Company.create(
+      const created = await Company.create(
         {
           legalName: data.legal_name,
           legalForm: data.legal_form,
@@ -90,9 +96,9 @@ export default class CompanyService {
         },
         { client: trx }
       )
-      const owner = await User.create(
+      const createdOwner = await User.create(
         {
-          companyId: company.id,
+          companyId: created.id,
           roleId: ownerRole.id,
           isStaff: false,
           fullName: data.full_name,
@@ -103,7 +109,7 @@ export default class CompanyService {
         },
         { client: trx }
       )
-      return { company, owner }
+      return { company: created, owner: createdOwner }
     })
     await AuditLog.record({
       action: 'company.signed_up',
@@ -120,7 +126,13 @@ export default class CompanyService {
     return TRANSITIONS[company.status]
   }
 
-  async changeStatus(company: Company, status: CompanyStatus, actor: User, ip: string, reason?: string) {
+  async changeStatus(
+    company: Company,
+    status: CompanyStatus,
+    actor: User,
+    ip: string,
+    reason?: string
+  ) {
     if (!TRANSITIONS[company.status].includes(status)) {
       throw new InvalidStatusTransition(`${company.status} -> ${status}`)
     }

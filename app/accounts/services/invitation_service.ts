@@ -1,6 +1,6 @@
 import { DateTime } from 'luxon'
 import db from '@adonisjs/lucid/services/db'
-import Company from '#accounts/models/company'
+import type Company from '#accounts/models/company'
 import Invitation from '#accounts/models/invitation'
 import User from '#accounts/models/user'
 import RoleService from '#accounts/services/role_service'
@@ -37,10 +37,20 @@ export default class InvitationService {
    * to mail. Only active companies invite (sign-up alone must not be a way to send mail), within
    * daily limits per company and per address.
    */
-  async invite(company: Company, email: string, roleName: 'admin' | 'member', inviter: User, ip: string) {
+  async invite(
+    company: Company,
+    email: string,
+    roleName: 'admin' | 'member',
+    inviter: User,
+    ip: string
+  ) {
     if (company.status !== 'active') throw new InvitationError('company_pending')
     const allowed = await withinLimits(counters, [
-      { key: invitationLimitKeys.company(company.id), max: INVITES_MAX_PER_COMPANY, windowSeconds: DAY },
+      {
+        key: invitationLimitKeys.company(company.id),
+        max: INVITES_MAX_PER_COMPANY,
+        windowSeconds: DAY,
+      },
       { key: invitationLimitKeys.address(email), max: INVITES_MAX_PER_ADDRESS, windowSeconds: DAY },
     ])
     if (!allowed) throw new InvitationError('too_many')

@@ -13,7 +13,11 @@ export const LOGIN_MAX_FAILURES_PER_IP = 20
 /** Encrypted cookie naming the accounts that logged in on this device (exempt from their account's lock). */
 export const KNOWN_DEVICE_COOKIE = 'known_device'
 
-const passwordThrottle = new LoginThrottle('password', LOGIN_MAX_FAILURES, LOGIN_MAX_FAILURES_PER_IP)
+const passwordThrottle = new LoginThrottle(
+  'password',
+  LOGIN_MAX_FAILURES,
+  LOGIN_MAX_FAILURES_PER_IP
+)
 const secondFactorThrottle = new LoginThrottle('2fa', LOGIN_MAX_FAILURES, LOGIN_MAX_FAILURES_PER_IP)
 
 export type LoginResult =
@@ -28,7 +32,12 @@ export default class LoginService {
    * same hashing time as known ones and count alike. `knownDevice`: this browser logged into this
    * account before.
    */
-  async attempt(email: string, password: string, ip: string, knownDevice = false): Promise<LoginResult> {
+  async attempt(
+    email: string,
+    password: string,
+    ip: string,
+    knownDevice = false
+  ): Promise<LoginResult> {
     const lock = await passwordThrottle.lockFor(email, ip, knownDevice)
     if (lock) {
       loginMetrics.locked('password', lock.by)
@@ -75,7 +84,12 @@ export default class LoginService {
   }
 
   /** The second step: a TOTP or recovery code, under the same per-account and per-IP locks; locks are audited. */
-  async attemptSecondFactor(user: User, verify: () => Promise<boolean>, ip: string, knownDevice = false): Promise<LoginResult> {
+  async attemptSecondFactor(
+    user: User,
+    verify: () => Promise<boolean>,
+    ip: string,
+    knownDevice = false
+  ): Promise<LoginResult> {
     const lock = await secondFactorThrottle.lockFor(user.email, ip, knownDevice)
     if (lock) {
       loginMetrics.locked('2fa', lock.by)
@@ -107,6 +121,11 @@ export default class LoginService {
   }
 
   async recordSuccess(user: User, ip: string) {
-    await AuditLog.record({ action: 'auth.login.succeeded', actor: user, target: { type: 'user', id: user.id }, ip })
+    await AuditLog.record({
+      action: 'auth.login.succeeded',
+      actor: user,
+      target: { type: 'user', id: user.id },
+      ip,
+    })
   }
 }

@@ -27,12 +27,20 @@ export default class LoginThrottle {
       {
         by: 'ip' as const,
         key: `login:${this.scope}:ip:${ip}`,
-        limiter: limiter.use({ requests: this.maxPerIp, duration: this.window, blockDuration: this.blockFor }),
+        limiter: limiter.use({
+          requests: this.maxPerIp,
+          duration: this.window,
+          blockDuration: this.blockFor,
+        }),
       },
       {
         by: 'account' as const,
         key: `login:${this.scope}:account:${keyPart(account)}`,
-        limiter: limiter.use({ requests: this.maxPerAccount, duration: this.window, blockDuration: this.blockFor }),
+        limiter: limiter.use({
+          requests: this.maxPerAccount,
+          duration: this.window,
+          blockDuration: this.blockFor,
+        }),
       },
     ]
   }

@@ -29,7 +29,11 @@ export default class PasswordService {
    */
   async requestReset(email: string, ip: string, locale: string) {
     const allowed = await withinLimits(counters, [
-      { key: `password_reset:address:${keyPart(email)}`, max: RESET_MAX_PER_ADDRESS, windowSeconds: HOUR },
+      {
+        key: `password_reset:address:${keyPart(email)}`,
+        max: RESET_MAX_PER_ADDRESS,
+        windowSeconds: HOUR,
+      },
       { key: `password_reset:ip:${ip}`, max: RESET_MAX_PER_IP, windowSeconds: HOUR },
     ])
     if (!allowed) return
@@ -44,10 +48,17 @@ export default class PasswordService {
     await mail.send((message) => {
       message
         .to(user.email)
-        .subject(locale === 'en' ? 'Reset your FluffyCall password' : 'FluffyCall-Passwort zurücksetzen')
+        .subject(
+          locale === 'en' ? 'Reset your FluffyCall password' : 'FluffyCall-Passwort zurücksetzen'
+        )
         .htmlView('emails/password_reset', { user, link, minutes: RESET_LINK_MINUTES, locale })
     })
-    await AuditLog.record({ action: 'auth.password.reset_requested', actor: user, target: { type: 'user', id: user.id }, ip })
+    await AuditLog.record({
+      action: 'auth.password.reset_requested',
+      actor: user,
+      target: { type: 'user', id: user.id },
+      ip,
+    })
   }
 
   /**
@@ -62,7 +73,10 @@ export default class PasswordService {
         .where('user_id', user.id)
         .whereNull('used_at')
         .update({ used_at: sqlTime(DateTime.utc()) })
-      await PasswordResetToken.create({ userId: user.id, tokenHash, expiresAt: DateTime.utc().plus(validFor) }, { client: trx })
+      await PasswordResetToken.create(
+        { userId: user.id, tokenHash, expiresAt: DateTime.utc().plus(validFor) },
+        { client: trx }
+      )
     })
     return `${appUrl}/password/reset/${token}`
   }
@@ -91,7 +105,12 @@ export default class PasswordService {
         .whereNull('used_at')
         .update({ used_at: sqlTime(DateTime.utc()) })
     })
-    await AuditLog.record({ action: 'auth.password.reset', actor: user, target: { type: 'user', id: user.id }, ip })
+    await AuditLog.record({
+      action: 'auth.password.reset',
+      actor: user,
+      target: { type: 'user', id: user.id },
+      ip,
+    })
     await emitter.emit('user:password_changed', { userId: user.id })
     return user
   }
@@ -118,9 +137,18 @@ export default class PasswordService {
       record.usedAt = DateTime.utc()
       await record.save()
     })
-    await AuditLog.record({ action: 'auth.signup.confirmed', actor: user, target: { type: 'user', id: user.id }, ip })
+    await AuditLog.record({
+      action: 'auth.signup.confirmed',
+      actor: user,
+      target: { type: 'user', id: user.id },
+      ip,
+    })
     // The sign-up counts as received once a person has proved the address: then the owners hear of it.
-    if (user.companyId) await queue.dispatch(new CompanyStatusMailJob(), { companyId: user.companyId, mail: 'received' })
+    if (user.companyId)
+      await queue.dispatch(new CompanyStatusMailJob(), {
+        companyId: user.companyId,
+        mail: 'received',
+      })
     return user
   }
 
@@ -129,7 +157,12 @@ export default class PasswordService {
     user.password = password
     user.passwordChangedAt = DateTime.utc()
     await user.save()
-    await AuditLog.record({ action: 'auth.password.changed', actor: user, target: { type: 'user', id: user.id }, ip })
+    await AuditLog.record({
+      action: 'auth.password.changed',
+      actor: user,
+      target: { type: 'user', id: user.id },
+      ip,
+    })
     await emitter.emit('user:password_changed', { userId: user.id })
     return true
   }

@@ -32,7 +32,10 @@ export async function installRbacDefaults() {
       const grants = DEFAULT_ROLE_PERMISSIONS[role.name as keyof typeof DEFAULT_ROLE_PERMISSIONS]
       if (grants.length) {
         await trx.table('role_permissions').multiInsert(
-          grants.map((permission: PermissionName) => ({ role_id: roleId, permission_id: permissionIds.get(permission) }))
+          grants.map((permission: PermissionName) => ({
+            role_id: roleId,
+            permission_id: permissionIds.get(permission),
+          }))
         )
       }
     }

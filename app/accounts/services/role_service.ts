@@ -13,7 +13,8 @@ export default class RoleService {
   /** Gives a user another role of the same scope; audited with the company the user belongs to. */
   async assign(member: User, roleName: StaffRoleName | CompanyRoleName, actor: User, ip: string) {
     const role = await RoleService.findByName(roleName)
-    if (role.scope !== (member.isStaff ? 'staff' : 'company')) throw new Error(`role ${roleName} does not fit user ${member.id}`)
+    if (role.scope !== (member.isStaff ? 'staff' : 'company'))
+      throw new Error(`role ${roleName} does not fit user ${member.id}`)
     const before = member.roleId
     member.roleId = role.id
     await member.save()
@@ -58,17 +59,20 @@ export default class RoleService {
 
         role.useTransaction(trx)
         await role.related('permissions').sync(after.map((name) => byName.get(name)!.id))
-        await AuditLog.record({
-          action: 'role.permissions.changed',
-          actor,
-          companyId: null,
-          target: { type: 'role', id: role.name },
-          details: {
-            added: after.filter((name) => !before.includes(name)),
-            removed: before.filter((name) => !after.includes(name)),
+        await AuditLog.record(
+          {
+            action: 'role.permissions.changed',
+            actor,
+            companyId: null,
+            target: { type: 'role', id: role.name },
+            details: {
+              added: after.filter((name) => !before.includes(name)),
+              removed: before.filter((name) => !after.includes(name)),
+            },
+            ip,
           },
-          ip,
-        }, { client: trx })
+          { client: trx }
+        )
       }
     })
   }

@@ -61,7 +61,6 @@ export default class StaffService {
     await this.roles.assign(member, roleName, actor, ip)
   }
 
-
   async setDisabled(member: User, disabled: boolean, actor: User, ip: string) {
     if (member.id === actor.id) throw new StaffError('own_account')
     member.disabledAt = disabled ? DateTime.utc() : null

@@ -57,14 +57,21 @@ export default class TwoFactorService {
     const check = await this.codeMatches(secret, code)
     if (!check.valid) return null
     const recoveryCodes = Array.from({ length: RECOVERY_CODE_COUNT }, () =>
-      randomBytes(5).toString('hex').replace(/(.{5})/, '$1-')
+      randomBytes(5)
+        .toString('hex')
+        .replace(/(.{5})/, '$1-')
     )
     user.totpSecret = this.sealSecret(secret)
     user.totpEnabledAt = DateTime.utc()
     user.totpLastStep = check.timeStep
     user.recoveryCodes = JSON.stringify(await Promise.all(recoveryCodes.map((c) => hash.make(c))))
     await user.save()
-    await AuditLog.record({ action: 'auth.2fa.enabled', actor: user, target: { type: 'user', id: user.id }, ip })
+    await AuditLog.record({
+      action: 'auth.2fa.enabled',
+      actor: user,
+      target: { type: 'user', id: user.id },
+      ip,
+    })
     return recoveryCodes
   }
 
@@ -74,7 +81,12 @@ export default class TwoFactorService {
     user.totpLastStep = null
     user.recoveryCodes = null
     await user.save()
-    await AuditLog.record({ action: 'auth.2fa.disabled', actor: user, target: { type: 'user', id: user.id }, ip })
+    await AuditLog.record({
+      action: 'auth.2fa.disabled',
+      actor: user,
+      target: { type: 'user', id: user.id },
+      ip,
+    })
   }
 
   /** Checks a login code: a current TOTP (each used once) or an unused recovery code (then spent). */
@@ -103,7 +115,12 @@ export default class TwoFactorService {
         return true
       }
     }
-    await AuditLog.record({ action: 'auth.2fa.failed', actor: user, target: { type: 'user', id: user.id }, ip })
+    await AuditLog.record({
+      action: 'auth.2fa.failed',
+      actor: user,
+      target: { type: 'user', id: user.id },
+      ip,
+    })
     return false
   }
 }

@@ -114,22 +114,44 @@ export default class WebSessionService {
 
   /** Logout of this browser. */
   async endCurrent(sessionId: string, reason: WebSessionEndReason = 'logout'): Promise<boolean> {
-    const row = await WebSession.query().where('session_digest', digest(sessionId)).whereNull('ended_at').first()
+    const row = await WebSession.query()
+      .where('session_digest', digest(sessionId))
+      .whereNull('ended_at')
+      .first()
     if (row) await this.#end([row], reason)
     return Boolean(row)
   }
 
   /** The user ends one of their other sessions from the security page; false when it is not theirs or over. */
-  async revoke(user: User, id: number, current: WebSession | undefined, ip: string | null): Promise<boolean> {
-    const row = await WebSession.query().where('id', id).where('user_id', user.id).whereNull('ended_at').first()
+  async revoke(
+    user: User,
+    id: number,
+    current: WebSession | undefined,
+    ip: string | null
+  ): Promise<boolean> {
+    const row = await WebSession.query()
+      .where('id', id)
+      .where('user_id', user.id)
+      .whereNull('ended_at')
+      .first()
     if (!row || row.id === current?.id) return false
     await this.#end([row], 'revoked')
-    await AuditLog.record({ action: 'auth.sessions.revoked', actor: user, target: { type: 'user', id: user.id }, details: { count: 1 }, ip })
+    await AuditLog.record({
+      action: 'auth.sessions.revoked',
+      actor: user,
+      target: { type: 'user', id: user.id },
+      details: { count: 1 },
+      ip,
+    })
     return true
   }
 
   /** "Log out everywhere else". */
-  async revokeOthers(user: User, current: WebSession | undefined, ip: string | null): Promise<number> {
+  async revokeOthers(
+    user: User,
+    current: WebSession | undefined,
+    ip: string | null
+  ): Promise<number> {
     const query = WebSession.query().where('user_id', user.id).whereNull('ended_at')
     if (current) query.whereNot('id', current.id)
     const rows = await query

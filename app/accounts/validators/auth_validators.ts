@@ -44,9 +44,26 @@ export const acceptInvitationValidator = vine.create({
 /** A user's own emergency location; all empty means "use the company's address". */
 export const emergencyLocationValidator = vine.create({
   emergency_street: vine.string().trim().minLength(3).maxLength(200).optional(),
-  emergency_postal_code: vine.string().trim().regex(/^[A-Z0-9 -]{3,10}$/i).optional().requiredIfExists('emergency_street'),
-  emergency_city: vine.string().trim().minLength(2).maxLength(120).optional().requiredIfExists('emergency_street'),
-  emergency_country: vine.string().trim().toUpperCase().fixedLength(2).optional().requiredIfExists('emergency_street'),
+  emergency_postal_code: vine
+    .string()
+    .trim()
+    .regex(/^[A-Z0-9 -]{3,10}$/i)
+    .optional()
+    .requiredIfExists('emergency_street'),
+  emergency_city: vine
+    .string()
+    .trim()
+    .minLength(2)
+    .maxLength(120)
+    .optional()
+    .requiredIfExists('emergency_street'),
+  emergency_country: vine
+    .string()
+    .trim()
+    .toUpperCase()
+    .fixedLength(2)
+    .optional()
+    .requiredIfExists('emergency_street'),
 })
 
 export const staffValidator = vine.create({

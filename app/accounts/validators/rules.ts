@@ -20,7 +20,11 @@ export const vatIdRule = vine.createRule((value, _options, field) => {
   if (typeof value !== 'string' || value === '') return
   const country = field.parent.country
   if (typeof country !== 'string' || !isValidVatId(value, country.toUpperCase())) {
-    field.report('The {{ field }} does not match the format for the chosen country', 'vat_id', field)
+    field.report(
+      'The {{ field }} does not match the format for the chosen country',
+      'vat_id',
+      field
+    )
     return
   }
   field.mutate(normalizeVatId(value), field)

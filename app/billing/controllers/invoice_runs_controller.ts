@@ -10,9 +10,13 @@ import { previousMonth } from '#billing/services/invoice_run_service'
 import { vatIdChecker } from '#billing/vat_id_checker_binding'
 import { InvoiceCorrectionError } from '#billing/invoice_errors'
 import AuditLog from '#accounts/services/audit_log'
-import RecapitulativeStatement, { parseReportingPeriod } from '#billing/services/recapitulative_statement'
+import RecapitulativeStatement, {
+  parseReportingPeriod,
+} from '#billing/services/recapitulative_statement'
 
-const runValidator = vine.compile(vine.object({ month: vine.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/) }))
+const runValidator = vine.compile(
+  vine.object({ month: vine.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/) })
+)
 
 /** Staff with billing.manage: the monthly runs, their results, and corrections of an invoice. */
 export default class InvoiceRunsController {
@@ -21,7 +25,11 @@ export default class InvoiceRunsController {
     const runs = await InvoiceRun.query().orderBy('id', 'desc').limit(24)
     const invoices = await Invoice.query().orderBy('id', 'desc').limit(50)
     const last = previousMonth(DateTime.utc())
-    return view.render('pages/admin/billing/invoice_runs', { runs, invoices, defaultMonth: `${last.year}-${String(last.month).padStart(2, '0')}` })
+    return view.render('pages/admin/billing/invoice_runs', {
+      runs,
+      invoices,
+      defaultMonth: `${last.year}-${String(last.month).padStart(2, '0')}`,
+    })
   }
 
   async show({ params, view, bouncer, response }: HttpContext) {
@@ -39,7 +47,12 @@ export default class InvoiceRunsController {
     const user = auth.getUserOrFail()
     const queue = await app.container.make('jobs.queue')
     await queue.dispatch(new MonthlyInvoiceRunJob(), { year, month: number, startedById: user.id })
-    await AuditLog.record({ action: 'billing.invoice_run.started', actor: user, ip: request.ip(), details: { month } })
+    await AuditLog.record({
+      action: 'billing.invoice_run.started',
+      actor: user,
+      ip: request.ip(),
+      details: { month },
+    })
     session.flash('notice', i18n.t('billing.invoices.run_started'))
     return response.redirect().toRoute('admin.billing.invoice_runs.index')
   }
@@ -50,12 +63,18 @@ export default class InvoiceRunsController {
     const invoice = await Invoice.find(Number(params.id))
     if (!invoice) return response.notFound()
     try {
-      const { cancellation, correction } = await new InvoiceIssuer(await vatIdChecker()).correct(invoice)
+      const { cancellation, correction } = await new InvoiceIssuer(await vatIdChecker()).correct(
+        invoice
+      )
       await AuditLog.record({
         action: 'billing.invoice.corrected',
         actor: auth.getUserOrFail(),
         ip: request.ip(),
-        details: { invoice: invoice.number, cancellation: cancellation.number, correction: correction?.number ?? null },
+        details: {
+          invoice: invoice.number,
+          cancellation: cancellation.number,
+          correction: correction?.number ?? null,
+        },
       })
       session.flash('notice', i18n.t('billing.invoices.corrected', { number: cancellation.number }))
     } catch (error) {
@@ -73,7 +92,12 @@ export default class InvoiceRunsController {
     if (!period) return response.badRequest('period must be YYYY-MM or YYYY-Qn')
     const statement = new RecapitulativeStatement()
     const csv = statement.csv(await statement.rows(period))
-    await AuditLog.record({ action: 'billing.recapitulative_statement.exported', actor: auth.getUserOrFail(), ip: request.ip(), details: { period: value } })
+    await AuditLog.record({
+      action: 'billing.recapitulative_statement.exported',
+      actor: auth.getUserOrFail(),
+      ip: request.ip(),
+      details: { period: value },
+    })
     response.header('content-type', 'text/csv; charset=utf-8')
     response.header('content-disposition', `attachment; filename="zm-${value}.csv"`)
     return response.send(csv)

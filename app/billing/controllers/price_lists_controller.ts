@@ -3,7 +3,10 @@ import { readFile } from 'node:fs/promises'
 import { DateTime } from 'luxon'
 import type { HttpContext } from '@adonisjs/core/http'
 import { parseCents } from '#billing/amounts'
-import PriceListService, { BILLING_TIME_ZONE, PriceListError } from '#billing/services/price_list_service'
+import PriceListService, {
+  BILLING_TIME_ZONE,
+  PriceListError,
+} from '#billing/services/price_list_service'
 import { versionValidAt } from '#billing/tariff_arithmetic'
 import {
   billingMessages,
@@ -40,13 +43,16 @@ export default class PriceListsController {
     if (!list) return response.notFound()
     const now = DateTime.utc()
     const current = versionValidAt(now, list.versions)
-    const selected = versionId ? list.versions.find((entry) => entry.id === versionId) : (current ?? list.versions[0])
+    const selected = versionId
+      ? list.versions.find((entry) => entry.id === versionId)
+      : (current ?? list.versions[0])
     if (versionId && !selected) return response.notFound()
     return view.render('pages/admin/billing/price_list', {
       list,
       versions: list.versions.map((version) => ({
         version,
-        status: version.id === current?.id ? 'current' : version.validFrom > now ? 'upcoming' : 'past',
+        status:
+          version.id === current?.id ? 'current' : version.validFrom > now ? 'upcoming' : 'past',
       })),
       selected: selected ?? null,
       editable: selected ? selected.validFrom > now : false,
@@ -58,9 +64,14 @@ export default class PriceListsController {
 
   async store(ctx: HttpContext) {
     await ctx.bouncer.with('BillingPolicy').authorize('manage')
-    const input = await ctx.request.validateUsing(priceListValidator, { messagesProvider: billingMessages(ctx.i18n) })
+    const input = await ctx.request.validateUsing(priceListValidator, {
+      messagesProvider: billingMessages(ctx.i18n),
+    })
     return this.#run(ctx, null, async () => {
-      const list = await this.prices.create({ name: input.name, companyId: input.company_id ?? null }, this.#actor(ctx))
+      const list = await this.prices.create(
+        { name: input.name, companyId: input.company_id ?? null },
+        this.#actor(ctx)
+      )
       return ctx.response.redirect().toRoute('admin.billing.price_lists.show', { id: list.id })
     })
   }
@@ -69,7 +80,9 @@ export default class PriceListsController {
     await ctx.bouncer.with('BillingPolicy').authorize('manage')
     const list = await this.#list(ctx.params.id)
     if (!list) return ctx.response.notFound()
-    const input = await ctx.request.validateUsing(versionValidator, { messagesProvider: billingMessages(ctx.i18n) })
+    const input = await ctx.request.validateUsing(versionValidator, {
+      messagesProvider: billingMessages(ctx.i18n),
+    })
     return this.#run(ctx, list.id, async () => {
       const version = await this.prices.addVersion(list, input.valid_from, this.#actor(ctx))
       return this.#back(ctx, list.id, version.id)
@@ -80,7 +93,9 @@ export default class PriceListsController {
     await ctx.bouncer.with('BillingPolicy').authorize('manage')
     const list = await this.#list(ctx.params.id)
     if (!list) return ctx.response.notFound()
-    const input = await ctx.request.validateUsing(rateValidator, { messagesProvider: billingMessages(ctx.i18n) })
+    const input = await ctx.request.validateUsing(rateValidator, {
+      messagesProvider: billingMessages(ctx.i18n),
+    })
     return this.#run(ctx, list.id, async () => {
       const version = this.prices.version(list, Number(ctx.params.versionId))
       await this.prices.saveRate(
@@ -103,10 +118,15 @@ export default class PriceListsController {
     await ctx.bouncer.with('BillingPolicy').authorize('manage')
     const list = await this.#list(ctx.params.id)
     if (!list) return ctx.response.notFound()
-    const input = await ctx.request.validateUsing(feesValidator, { messagesProvider: billingMessages(ctx.i18n) })
+    const input = await ctx.request.validateUsing(feesValidator, {
+      messagesProvider: billingMessages(ctx.i18n),
+    })
     return this.#run(ctx, list.id, async () => {
       const version = this.prices.version(list, Number(ctx.params.versionId))
-      const fees = { seat: input.seat_fee ? parseCents(input.seat_fee) : null, number: input.number_fee ? parseCents(input.number_fee) : null }
+      const fees = {
+        seat: input.seat_fee ? parseCents(input.seat_fee) : null,
+        number: input.number_fee ? parseCents(input.number_fee) : null,
+      }
       await this.prices.saveFees(list, version, fees, this.#actor(ctx))
       return this.#back(ctx, list.id, version.id)
     })
@@ -145,7 +165,12 @@ export default class PriceListsController {
         ctx.session.flashErrors({ file: ctx.i18n.t('billing.csv.errors.file') })
         return this.#back(ctx, list.id, version.id)
       }
-      const count = await this.prices.importCsv(list, version, await readFile(file.tmpPath, 'utf8'), this.#actor(ctx))
+      const count = await this.prices.importCsv(
+        list,
+        version,
+        await readFile(file.tmpPath, 'utf8'),
+        this.#actor(ctx)
+      )
       return this.#back(ctx, list.id, version.id, ctx.i18n.t('billing.csv.imported', { count }))
     })
   }
@@ -163,13 +188,25 @@ export default class PriceListsController {
     return { actor: ctx.auth.getUserOrFail(), ip: ctx.request.ip() }
   }
 
-  #back({ response, session, i18n }: HttpContext, id: number, versionId: number, notice = i18n.t('billing.saved')) {
+  #back(
+    { response, session, i18n }: HttpContext,
+    id: number,
+    versionId: number,
+    notice = i18n.t('billing.saved')
+  ) {
     session.flash('notice', notice)
-    return response.redirect().withQs({ version: versionId }).toRoute('admin.billing.price_lists.show', { id })
+    return response
+      .redirect()
+      .withQs({ version: versionId })
+      .toRoute('admin.billing.price_lists.show', { id })
   }
 
   /** Runs a change; a broken rule goes back to the page with the message next to its field. */
-  async #run({ response, session, i18n, params, request }: HttpContext, listId: number | null, change: () => Promise<unknown>) {
+  async #run(
+    { response, session, i18n, params, request }: HttpContext,
+    listId: number | null,
+    change: () => Promise<unknown>
+  ) {
     try {
       return await change()
     } catch (error) {
@@ -178,12 +215,19 @@ export default class PriceListsController {
       session.flashAll()
       const message =
         error.code === 'csv'
-          ? error.problems.map((problem) => i18n.t(`billing.csv.errors.${problem.code}`, { line: problem.line })).join(' ')
+          ? error.problems
+              .map((problem) =>
+                i18n.t(`billing.csv.errors.${problem.code}`, { line: problem.line })
+              )
+              .join(' ')
           : i18n.t(`billing.errors.${error.code}`)
       session.flashErrors({ [error.field ?? 'prefix']: message })
       if (listId === null) return response.redirect().toRoute('admin.billing.price_lists.index')
       const versionId = params.versionId ?? request.qs().version
-      return response.redirect().withQs(versionId ? { version: versionId } : {}).toRoute('admin.billing.price_lists.show', { id: listId })
+      return response
+        .redirect()
+        .withQs(versionId ? { version: versionId } : {})
+        .toRoute('admin.billing.price_lists.show', { id: listId })
     }
   }
 }

@@ -11,14 +11,22 @@ export default class PurchasePricesController {
 
   async index({ view, bouncer }: HttpContext) {
     await bouncer.with('BillingPolicy').authorize('manage')
-    return view.render('pages/admin/billing/purchase_prices', { prices: await this.prices.purchasePrices() })
+    return view.render('pages/admin/billing/purchase_prices', {
+      prices: await this.prices.purchasePrices(),
+    })
   }
 
   async store(ctx: HttpContext) {
     await ctx.bouncer.with('BillingPolicy').authorize('manage')
-    const input = await ctx.request.validateUsing(purchasePriceValidator, { messagesProvider: billingMessages(ctx.i18n) })
+    const input = await ctx.request.validateUsing(purchasePriceValidator, {
+      messagesProvider: billingMessages(ctx.i18n),
+    })
     await this.prices.savePurchasePrice(
-      { carrierName: input.carrier_name, prefix: input.prefix ?? '', pricePerMinute: parseCents(input.price)! },
+      {
+        carrierName: input.carrier_name,
+        prefix: input.prefix ?? '',
+        pricePerMinute: parseCents(input.price)!,
+      },
       { actor: ctx.auth.getUserOrFail(), ip: ctx.request.ip() }
     )
     ctx.session.flash('notice', ctx.i18n.t('billing.saved'))
@@ -28,7 +36,10 @@ export default class PurchasePricesController {
   async destroy({ params, bouncer, auth, request, response, session, i18n }: HttpContext) {
     await bouncer.with('BillingPolicy').authorize('manage')
     try {
-      await this.prices.deletePurchasePrice(Number(params.id), { actor: auth.getUserOrFail(), ip: request.ip() })
+      await this.prices.deletePurchasePrice(Number(params.id), {
+        actor: auth.getUserOrFail(),
+        ip: request.ip(),
+      })
     } catch (error) {
       if (error instanceof PriceListError) return response.notFound()
       throw error

@@ -22,9 +22,18 @@ export default class InvoiceRetentionJob implements Job<InvoiceRetentionPayload>
     const now = payload.now ? DateTime.fromISO(payload.now) : DateTime.utc()
     const cutoff = `${lastExpiredYear('invoices', now)}-12-31`
     const deleted = await db.transaction(async (trx) => {
-      if (trx.dialect.name === 'postgres') await trx.rawQuery("set local fluffycall.invoice_purge = 'on'")
-      const expired = new Set((await trx.from('invoices').where('issue_date', '<=', cutoff).select('id')).map((row) => Number(row.id)))
-      const keptByYounger = await trx.from('invoices').where('issue_date', '>', cutoff).whereNotNull('preceding_invoice_id').select('preceding_invoice_id')
+      if (trx.dialect.name === 'postgres')
+        await trx.rawQuery("set local fluffycall.invoice_purge = 'on'")
+      const expired = new Set(
+        (await trx.from('invoices').where('issue_date', '<=', cutoff).select('id')).map((row) =>
+          Number(row.id)
+        )
+      )
+      const keptByYounger = await trx
+        .from('invoices')
+        .where('issue_date', '>', cutoff)
+        .whereNotNull('preceding_invoice_id')
+        .select('preceding_invoice_id')
       for (const row of keptByYounger) expired.delete(Number(row.preceding_invoice_id))
       const ids = [...expired]
       if (!ids.length) return 0

@@ -25,13 +25,21 @@ export default class MonthlyInvoiceRunJob implements Job<InvoiceRunPayload> {
     const now = payload.now ? DateTime.fromISO(payload.now) : DateTime.utc()
     const service = new InvoiceRunService(await vatIdChecker())
     if (payload.year && payload.month) {
-      await service.run({ year: payload.year, month: payload.month }, { startedById: payload.startedById ?? null, now })
+      await service.run(
+        { year: payload.year, month: payload.month },
+        { startedById: payload.startedById ?? null, now }
+      )
       return
     }
     const local = now.setZone(FEE_TIME_ZONE)
     if (local.day === 1 && local.hour < invoicingConfig.runHour) return
     const month = previousMonth(now)
-    const done = await InvoiceRun.query().where('period_year', month.year).where('period_month', month.month).where('status', 'finished').whereNull('started_by_id').first()
+    const done = await InvoiceRun.query()
+      .where('period_year', month.year)
+      .where('period_month', month.month)
+      .where('status', 'finished')
+      .whereNull('started_by_id')
+      .first()
     if (done) return
     await service.run(month, { now })
   }

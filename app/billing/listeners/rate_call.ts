@@ -21,7 +21,8 @@ export default class RateCall {
   /** The cost just written, for the spend counters (fraud listens to billing:call_rated). */
   async #announce(record: EventsList['call:ended']['record']) {
     const row = await db.from('call_records').where('id', record.id).select('cost_micro').first()
-    const costMicro = row?.cost_micro === null || row?.cost_micro === undefined ? 0 : Number(row.cost_micro)
+    const costMicro =
+      row?.cost_micro === null || row?.cost_micro === undefined ? 0 : Number(row.cost_micro)
     if (costMicro <= 0) return
     await emitter.emit('billing:call_rated', {
       callId: record.id,

@@ -1,5 +1,12 @@
 import { DateTime } from 'luxon'
-import { BaseModel, beforeDelete, beforeUpdate, belongsTo, column, hasMany } from '@adonisjs/lucid/orm'
+import {
+  BaseModel,
+  beforeDelete,
+  beforeUpdate,
+  belongsTo,
+  column,
+  hasMany,
+} from '@adonisjs/lucid/orm'
 import type { BelongsTo, HasMany } from '@adonisjs/lucid/types/relations'
 import Company from '#accounts/models/company'
 import InvoiceLine from '#billing/models/invoice_line'
@@ -135,7 +142,8 @@ export default class Invoice extends BaseModel {
   @beforeUpdate()
   static refuseChange(invoice: Invoice) {
     const changed = Object.keys(invoice.$dirty).filter((key) => !MUTABLE_INVOICE_COLUMNS.has(key))
-    if (changed.length) throw new ImmutableInvoiceError(`invoice ${invoice.number}: ${changed.join(', ')}`)
+    if (changed.length)
+      throw new ImmutableInvoiceError(`invoice ${invoice.number}: ${changed.join(', ')}`)
   }
 
   @beforeDelete()

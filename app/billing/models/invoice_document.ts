@@ -13,7 +13,10 @@ export default class InvoiceDocument extends BaseModel {
   @column()
   declare kind: 'xml' | 'pdf'
 
-  @column({ consume: (value: unknown) => (Buffer.isBuffer(value) ? value : Buffer.from(value as Uint8Array)) })
+  @column({
+    consume: (value: unknown) =>
+      Buffer.isBuffer(value) ? value : Buffer.from(value as Uint8Array),
+  })
   declare content: Buffer
 
   @column({ columnName: 'sha256' })

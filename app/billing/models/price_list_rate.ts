@@ -34,6 +34,9 @@ export default class PriceListRate extends BaseModel {
   declare version: BelongsTo<typeof PriceListVersion>
 
   get increment() {
-    return formatIncrement(this.firstInterval, this.nextInterval) ?? `${this.firstInterval}/${this.nextInterval}`
+    return (
+      formatIncrement(this.firstInterval, this.nextInterval) ??
+      `${this.firstInterval}/${this.nextInterval}`
+    )
   }
 }

@@ -33,7 +33,9 @@ export function isTargetBusinessDay(date: DateTime) {
   if (['01-01', '05-01', '12-25', '12-26'].includes(md)) return false
   const easter = easterSunday(date.year)
   const iso = date.toISODate()
-  return iso !== easter.minus({ days: 2 }).toISODate() && iso !== easter.plus({ days: 1 }).toISODate()
+  return (
+    iso !== easter.minus({ days: 2 }).toISODate() && iso !== easter.plus({ days: 1 }).toISODate()
+  )
 }
 
 export function nextBusinessDay(date: DateTime) {

@@ -1,4 +1,10 @@
-import { electronicFormatIBAN, isSEPACountry, isValidBIC, validateIBAN, ValidationErrorsIBAN } from 'ibantools'
+import {
+  electronicFormatIBAN,
+  isSEPACountry,
+  isValidBIC,
+  validateIBAN,
+  ValidationErrorsIBAN,
+} from 'ibantools'
 
 /**
  * IBAN and BIC checks with ibantools (ISO 13616 structure per country and the ISO 7064 mod 97-10
@@ -7,8 +13,36 @@ import { electronicFormatIBAN, isSEPACountry, isValidBIC, validateIBAN, Validati
 
 /** EU member states plus Iceland, Liechtenstein and Norway. */
 const EEA = new Set([
-  'AT', 'BE', 'BG', 'HR', 'CY', 'CZ', 'DK', 'EE', 'FI', 'FR', 'DE', 'GR', 'HU', 'IE', 'IT', 'LV', 'LT', 'LU',
-  'MT', 'NL', 'PL', 'PT', 'RO', 'SK', 'SI', 'ES', 'SE', 'IS', 'LI', 'NO',
+  'AT',
+  'BE',
+  'BG',
+  'HR',
+  'CY',
+  'CZ',
+  'DK',
+  'EE',
+  'FI',
+  'FR',
+  'DE',
+  'GR',
+  'HU',
+  'IE',
+  'IT',
+  'LV',
+  'LT',
+  'LU',
+  'MT',
+  'NL',
+  'PL',
+  'PT',
+  'RO',
+  'SK',
+  'SI',
+  'ES',
+  'SE',
+  'IS',
+  'LI',
+  'NO',
 ])
 
 export type IbanProblem = 'format' | 'checksum' | 'country' | 'not_sepa'
@@ -25,7 +59,11 @@ export function ibanProblem(input: string): IbanProblem | null {
   if (!result.valid) {
     const errors = new Set(result.errorCodes)
     if (errors.has(ValidationErrorsIBAN.NoIBANCountry)) return 'country'
-    const malformed = [ValidationErrorsIBAN.NoIBANProvided, ValidationErrorsIBAN.WrongBBANLength, ValidationErrorsIBAN.WrongBBANFormat]
+    const malformed = [
+      ValidationErrorsIBAN.NoIBANProvided,
+      ValidationErrorsIBAN.WrongBBANLength,
+      ValidationErrorsIBAN.WrongBBANFormat,
+    ]
     return malformed.some((code) => errors.has(code)) ? 'format' : 'checksum'
   }
   if (!isSEPACountry(iban.slice(0, 2))) return 'not_sepa'

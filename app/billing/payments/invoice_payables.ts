@@ -35,12 +35,16 @@ export async function syncIssuedInvoices() {
     .whereNotIn('number', db.from('payment_payables').select('invoice_number'))
   for (const invoice of fresh) await ledger.register(invoicePayable(invoice))
   const cancelled = db.from('invoices').where('status', 'cancelled').select('number')
-  await PaymentPayable.query().whereIn('invoice_number', cancelled).whereIn('status', ['open', 'returned']).update({ status: 'cancelled' })
+  await PaymentPayable.query()
+    .whereIn('invoice_number', cancelled)
+    .whereIn('status', ['open', 'returned'])
+    .update({ status: 'cancelled' })
   return fresh.length
 }
 
 /** Mirrors a payment status onto the invoice (its one mutable column), when the payable is an invoice. */
 export async function mirrorOnInvoice(invoiceNumber: string, status: 'open' | 'paid') {
   const invoice = await Invoice.findBy('number', invoiceNumber)
-  if (invoice && invoice.status !== status && invoice.status !== 'cancelled') await invoice.markStatus(status)
+  if (invoice && invoice.status !== status && invoice.status !== 'cancelled')
+    await invoice.markStatus(status)
 }

@@ -3,7 +3,8 @@
  * integer cents and written by integer arithmetic; floats never decide a digit.
  */
 export function centsToDecimal(cents: number) {
-  if (!Number.isSafeInteger(cents) || cents < 0) throw new RangeError(`not a whole, non-negative number of cents: ${cents}`)
+  if (!Number.isSafeInteger(cents) || cents < 0)
+    throw new RangeError(`not a whole, non-negative number of cents: ${cents}`)
   return `${Math.floor(cents / 100)}.${String(cents % 100).padStart(2, '0')}`
 }
 

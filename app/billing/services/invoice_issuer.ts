@@ -17,15 +17,26 @@ import { monthBounds, FEE_TIME_ZONE, type BillingMonth } from '#billing/monthly_
 import { InvoiceCorrectionError } from '#billing/invoice_errors'
 import PayableLedger from '#billing/payments/services/payable_ledger'
 
-export type IssueOutcome = { outcome: 'issued'; invoice: Invoice } | { outcome: 'skipped'; reason: 'already_issued' | 'nothing_to_bill' }
+export type IssueOutcome =
+  | { outcome: 'issued'; invoice: Invoice }
+  | { outcome: 'skipped'; reason: 'already_issued' | 'nothing_to_bill' }
 
-export const TITLES: Record<InvoiceType, string> = { invoice: 'Rechnung', cancellation: 'Stornorechnung', correction: 'Rechnungskorrektur' }
+export const TITLES: Record<InvoiceType, string> = {
+  invoice: 'Rechnung',
+  cancellation: 'Stornorechnung',
+  correction: 'Rechnungskorrektur',
+}
 
-export const monthKey = ({ year, month }: BillingMonth) => `${year}-${String(month).padStart(2, '0')}`
+export const monthKey = ({ year, month }: BillingMonth) =>
+  `${year}-${String(month).padStart(2, '0')}`
 
 function isUniqueViolation(error: unknown) {
   const code = (error as { code?: string }).code
-  return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || /UNIQUE constraint failed/.test(String(error))
+  return (
+    code === '23505' ||
+    code === 'SQLITE_CONSTRAINT_UNIQUE' ||
+    /UNIQUE constraint failed/.test(String(error))
+  )
 }
 
 /**
@@ -39,18 +50,34 @@ export default class InvoiceIssuer {
     private collector = new InvoiceLineCollector()
   ) {}
 
-  async issueMonthly(company: Company, month: BillingMonth, options: { runId?: number | null; now?: DateTime } = {}): Promise<IssueOutcome> {
+  async issueMonthly(
+    company: Company,
+    month: BillingMonth,
+    options: { runId?: number | null; now?: DateTime } = {}
+  ): Promise<IssueOutcome> {
     const runKey = `${company.id}:${monthKey(month)}`
-    if (await Invoice.findBy('runKey', runKey)) return { outcome: 'skipped', reason: 'already_issued' }
+    if (await Invoice.findBy('runKey', runKey))
+      return { outcome: 'skipped', reason: 'already_issued' }
     const { lines } = await this.collector.collect(company.id, month)
     if (!lines.length) return { outcome: 'skipped', reason: 'nothing_to_bill' }
     const rule = await this.vatRuleFor(company)
     const totals = priceLines(lines, rule)
     try {
-      const invoice = await this.issue({ type: 'invoice', company, month, runKey, rule, totals, runId: options.runId ?? null, now: options.now, preceding: null })
+      const invoice = await this.issue({
+        type: 'invoice',
+        company,
+        month,
+        runKey,
+        rule,
+        totals,
+        runId: options.runId ?? null,
+        now: options.now,
+        preceding: null,
+      })
       return { outcome: 'issued', invoice }
     } catch (error) {
-      if (isUniqueViolation(error) && (await Invoice.findBy('runKey', runKey))) return { outcome: 'skipped', reason: 'already_issued' }
+      if (isUniqueViolation(error) && (await Invoice.findBy('runKey', runKey)))
+        return { outcome: 'skipped', reason: 'already_issued' }
       throw error
     }
   }
@@ -66,7 +93,12 @@ export default class InvoiceIssuer {
     await original.load('company')
     const rule = VAT_RULES[original.vatTreatment]
     const totals = priceLines(
-      original.lines.map((line) => ({ kind: line.kind, description: line.description, quantity: -line.quantity, netMicro: -line.netMicro })),
+      original.lines.map((line) => ({
+        kind: line.kind,
+        description: line.description,
+        quantity: -line.quantity,
+        netMicro: -line.netMicro,
+      })),
       rule
     )
     return this.issue({
@@ -83,14 +115,22 @@ export default class InvoiceIssuer {
   }
 
   /** Rechnungskorrektur: cancels the original and issues the month again from today's data. */
-  async correct(original: Invoice, now = DateTime.utc()): Promise<{ cancellation: Invoice; correction: Invoice | null }> {
+  async correct(
+    original: Invoice,
+    now = DateTime.utc()
+  ): Promise<{ cancellation: Invoice; correction: Invoice | null }> {
     const cancellation = await this.cancel(original, now)
     const company = original.company
     const month = { year: original.periodYear, month: original.periodMonth }
     const { lines } = await this.collector.collect(company.id, month)
     if (!lines.length) return { cancellation, correction: null }
     const rule = await this.vatRuleFor(company)
-    const corrections = await Invoice.query().where('company_id', company.id).where('type', 'correction').where('period_year', month.year).where('period_month', month.month).count('* as total')
+    const corrections = await Invoice.query()
+      .where('company_id', company.id)
+      .where('type', 'correction')
+      .where('period_year', month.year)
+      .where('period_month', month.month)
+      .count('* as total')
     const correction = await this.issue({
       type: 'correction',
       company,
@@ -130,7 +170,7 @@ export default class InvoiceIssuer {
     const { company, totals, rule } = input
     const { start, end } = monthBounds(input.month)
 
-    const invoice = await db.transaction(async (trx) => {
+    const issued = await db.transaction(async (trx) => {
       const number = await this.nextNumber(trx, issueDay.year)
       const invoice = new Invoice().useTransaction(trx)
       invoice.merge({
@@ -201,17 +241,42 @@ export default class InvoiceIssuer {
         netCents: totals.netCents,
         vatCents: totals.vatCents,
         grossCents: totals.grossCents,
-        notes: [...(rule.note ? [rule.note] : []), ...(input.preceding ? [`${TITLES[input.type]} zur Rechnung ${input.preceding.number}`] : [])],
-        precedingInvoice: input.preceding ? { number: input.preceding.number, issueDate: input.preceding.issueDate } : null,
+        notes: [
+          ...(rule.note ? [rule.note] : []),
+          ...(input.preceding
+            ? [`${TITLES[input.type]} zur Rechnung ${input.preceding.number}`]
+            : []),
+        ],
+        precedingInvoice: input.preceding
+          ? { number: input.preceding.number, issueDate: input.preceding.issueDate }
+          : null,
       }
       const xml = buildCiiXml(cii, invoicingConfig.seller, 'xrechnung')
       const pdf = await renderInvoicePdf(
-        { ...cii, title: TITLES[input.type], issuedAt: now.toJSDate(), quantities: Object.fromEntries(totals.lines.map((line) => [line.position, line.quantity])) },
+        {
+          ...cii,
+          title: TITLES[input.type],
+          issuedAt: now.toJSDate(),
+          quantities: Object.fromEntries(
+            totals.lines.map((line) => [line.position, line.quantity])
+          ),
+        },
         buildCiiXml(cii, invoicingConfig.seller, 'facturx'),
         invoicingConfig.seller
       )
-      for (const [kind, bytes] of [['xml', Buffer.from(xml, 'utf8')], ['pdf', Buffer.from(pdf)]] as const) {
-        await InvoiceDocument.create({ invoiceId: invoice.id, kind, content: bytes, sha256: createHash('sha256').update(bytes).digest('hex') }, { client: trx })
+      for (const [kind, bytes] of [
+        ['xml', Buffer.from(xml, 'utf8')],
+        ['pdf', Buffer.from(pdf)],
+      ] as const) {
+        await InvoiceDocument.create(
+          {
+            invoiceId: invoice.id,
+            kind,
+            content: bytes,
+            sha256: createHash('sha256').update(bytes).digest('hex'),
+          },
+          { client: trx }
+        )
       }
       if (input.preceding && input.type === 'cancellation') {
         input.preceding.useTransaction(trx)
@@ -220,23 +285,27 @@ export default class InvoiceIssuer {
       return invoice
     })
     // Payments collect what is owed (app/billing/payments/payable.ts); registering again is harmless
-    if (invoice.type !== 'cancellation' && invoice.grossCents > 0) {
+    if (issued.type !== 'cancellation' && issued.grossCents > 0) {
       await new PayableLedger().register({
-        invoiceNumber: invoice.number,
-        companyId: invoice.companyId,
-        grossCents: invoice.grossCents,
+        invoiceNumber: issued.number,
+        companyId: issued.companyId,
+        grossCents: issued.grossCents,
         currency: 'EUR',
-        issuedOn: DateTime.fromISO(invoice.issueDate, { zone: FEE_TIME_ZONE }),
-        dueOn: DateTime.fromISO(invoice.dueDate, { zone: FEE_TIME_ZONE }),
+        issuedOn: DateTime.fromISO(issued.issueDate, { zone: FEE_TIME_ZONE }),
+        dueOn: DateTime.fromISO(issued.dueDate, { zone: FEE_TIME_ZONE }),
       })
     }
-    return invoice
+    return issued
   }
 
   /** The next number of the year's series; the row lock of the increment serializes issuers. */
   private async nextNumber(trx: TransactionClientContract, year: number) {
     const series = `${invoicingConfig.numberPrefix}-${year}`
-    await trx.table('invoice_number_sequences').insert({ series, last_value: 0 }).onConflict('series').ignore()
+    await trx
+      .table('invoice_number_sequences')
+      .insert({ series, last_value: 0 })
+      .onConflict('series')
+      .ignore()
     await trx.from('invoice_number_sequences').where('series', series).increment('last_value', 1)
     const row = await trx.from('invoice_number_sequences').where('series', series).firstOrFail()
     return `${series}-${String(row.last_value).padStart(6, '0')}`

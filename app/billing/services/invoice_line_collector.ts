@@ -15,9 +15,15 @@ import type { DraftLine } from '#billing/invoice_arithmetic'
 export default class InvoiceLineCollector {
   constructor(private rating = new RatingService()) {}
 
-  async collect(companyId: number, month: BillingMonth): Promise<{ lines: DraftLine[]; unpriced: number }> {
+  async collect(
+    companyId: number,
+    month: BillingMonth
+  ): Promise<{ lines: DraftLine[]; unpriced: number }> {
     const calls = await this.callLines(companyId, month)
-    return { lines: [...calls.lines, ...(await this.feeLines(companyId, month))], unpriced: calls.unpriced }
+    return {
+      lines: [...calls.lines, ...(await this.feeLines(companyId, month))],
+      unpriced: calls.unpriced,
+    }
   }
 
   private async callLines(companyId: number, month: BillingMonth) {
@@ -39,11 +45,18 @@ export default class InvoiceLineCollector {
         continue
       }
       const digits = e164Digits(record.callee_number) ?? ''
-      const startedAt = record.started_at instanceof Date ? DateTime.fromJSDate(record.started_at) : DateTime.fromSQL(String(record.started_at), { zone: 'utc' })
+      const startedAt =
+        record.started_at instanceof Date
+          ? DateTime.fromJSDate(record.started_at)
+          : DateTime.fromSQL(String(record.started_at), { zone: 'utc' })
       const cacheKey = `${digits}@${startedAt.toISODate()}`
       let destination = destinations.get(cacheKey)
       if (destination === undefined) {
-        const rate = await this.rating.rateFor(companyId, digits, startedAt.isValid ? startedAt : DateTime.fromISO(String(record.started_at)))
+        const rate = await this.rating.rateFor(
+          companyId,
+          digits,
+          startedAt.isValid ? startedAt : DateTime.fromISO(String(record.started_at))
+        )
         destination = rate?.destination ?? 'Sonstige Ziele'
         destinations.set(cacheKey, destination)
       }
@@ -57,7 +70,11 @@ export default class InvoiceLineCollector {
       .sort(([a], [b]) => a.localeCompare(b, 'de'))
       .map(([destination, category]) => ({
         kind: 'calls',
-        description: `Verbindungen ${destination}: ${category.count} Gespräche, ${Math.ceil(category.seconds / 60)} Min.`.slice(0, 200),
+        description:
+          `Verbindungen ${destination}: ${category.count} Gespräche, ${Math.ceil(category.seconds / 60)} Min.`.slice(
+            0,
+            200
+          ),
         quantity: category.count,
         netMicro: category.micro,
       }))
@@ -67,7 +84,9 @@ export default class InvoiceLineCollector {
   /** The fee valid on the month's first day: the company's override where it sets one, else the default. */
   async feesFor(companyId: number, month: BillingMonth) {
     const { start } = monthBounds(month)
-    const lists = await PriceList.query().where((query) => query.whereNull('company_id').orWhere('company_id', companyId)).preload('versions')
+    const lists = await PriceList.query()
+      .where((query) => query.whereNull('company_id').orWhere('company_id', companyId))
+      .preload('versions')
     const fees = { seat: 0, number: 0 }
     for (const list of [...lists].sort((a, b) => Number(b.isDefault) - Number(a.isDefault))) {
       const version = versionValidAt(start, list.versions)
@@ -80,17 +99,48 @@ export default class InvoiceLineCollector {
 
   private async feeLines(companyId: number, month: BillingMonth): Promise<DraftLine[]> {
     const toTime = (value: unknown) =>
-      value === null || value === undefined ? null : value instanceof Date ? DateTime.fromJSDate(value) : DateTime.fromSQL(String(value), { zone: 'utc' })
-    const users = await db.from('users').where('company_id', companyId).where('is_staff', false).select('created_at', 'disabled_at')
-    const numbers = await db.from('phone_numbers').where('company_id', companyId).select('assigned_at', 'created_at')
+      value === null || value === undefined
+        ? null
+        : value instanceof Date
+          ? DateTime.fromJSDate(value)
+          : DateTime.fromSQL(String(value), { zone: 'utc' })
+    const users = await db
+      .from('users')
+      .where('company_id', companyId)
+      .where('is_staff', false)
+      .select('created_at', 'disabled_at')
+    const numbers = await db
+      .from('phone_numbers')
+      .where('company_id', companyId)
+      .select('assigned_at', 'created_at')
     const items: FeeItem[] = [
-      ...users.map((user) => ({ kind: 'seat' as const, from: toTime(user.created_at)!, until: toTime(user.disabled_at) })),
-      ...numbers.map((number) => ({ kind: 'number' as const, from: toTime(number.assigned_at ?? number.created_at)!, until: null })),
+      ...users.map((user) => ({
+        kind: 'seat' as const,
+        from: toTime(user.created_at)!,
+        until: toTime(user.disabled_at),
+      })),
+      ...numbers.map((number) => ({
+        kind: 'number' as const,
+        from: toTime(number.assigned_at ?? number.created_at)!,
+        until: null,
+      })),
     ]
     const totals = monthlyFees(month, await this.feesFor(companyId, month), items)
     const lines: DraftLine[] = []
-    if (totals.seat.count) lines.push({ kind: 'seats', description: `Nutzerplätze: ${totals.seat.count} (anteilig nach Tagen)`, quantity: totals.seat.count, netMicro: totals.seat.amount })
-    if (totals.number.count) lines.push({ kind: 'numbers', description: `Rufnummern: ${totals.number.count} (anteilig nach Tagen)`, quantity: totals.number.count, netMicro: totals.number.amount })
+    if (totals.seat.count)
+      lines.push({
+        kind: 'seats',
+        description: `Nutzerplätze: ${totals.seat.count} (anteilig nach Tagen)`,
+        quantity: totals.seat.count,
+        netMicro: totals.seat.amount,
+      })
+    if (totals.number.count)
+      lines.push({
+        kind: 'numbers',
+        description: `Rufnummern: ${totals.number.count} (anteilig nach Tagen)`,
+        quantity: totals.number.count,
+        netMicro: totals.number.amount,
+      })
     return lines
   }
 }

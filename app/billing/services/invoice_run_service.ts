@@ -38,7 +38,9 @@ export default class InvoiceRunService {
     const companies = await Company.query()
       .whereNotNull('approved_at')
       .where('approved_at', '<', sqlTime(end))
-      .where((query) => query.whereNull('terminated_at').orWhere('terminated_at', '>=', sqlTime(start)))
+      .where((query) =>
+        query.whereNull('terminated_at').orWhere('terminated_at', '>=', sqlTime(start))
+      )
       .orderBy('id')
     const issuer = new InvoiceIssuer(this.vatIds)
     const results: InvoiceRunResult[] = []
@@ -47,12 +49,27 @@ export default class InvoiceRunService {
         const outcome = await issuer.issueMonthly(company, month, { runId: run.id, now })
         results.push(
           outcome.outcome === 'issued'
-            ? { companyId: company.id, company: company.displayName, outcome: 'issued', detail: outcome.invoice.number }
-            : { companyId: company.id, company: company.displayName, outcome: 'skipped', detail: outcome.reason }
+            ? {
+                companyId: company.id,
+                company: company.displayName,
+                outcome: 'issued',
+                detail: outcome.invoice.number,
+              }
+            : {
+                companyId: company.id,
+                company: company.displayName,
+                outcome: 'skipped',
+                detail: outcome.reason,
+              }
         )
       } catch (error) {
         logger.error({ err: error, company: company.id }, 'billing: issuing an invoice failed')
-        results.push({ companyId: company.id, company: company.displayName, outcome: 'failed', detail: (error as Error).message.slice(0, 300) })
+        results.push({
+          companyId: company.id,
+          company: company.displayName,
+          outcome: 'failed',
+          detail: (error as Error).message.slice(0, 300),
+        })
       }
     }
     run.merge({

@@ -46,7 +46,10 @@ export default class ItemisedList {
       .map((row) => {
         const number = String(row.callee_number ?? '')
         return {
-          startedAt: row.started_at instanceof Date ? DateTime.fromJSDate(row.started_at) : DateTime.fromSQL(String(row.started_at), { zone: 'utc' }),
+          startedAt:
+            row.started_at instanceof Date
+              ? DateTime.fromJSDate(row.started_at)
+              : DateTime.fromSQL(String(row.started_at), { zone: 'utc' }),
           number: company.itemisedNumbers === 'full' ? number : shortenDigits(number),
           durationSeconds: Number(row.duration_seconds ?? 0),
           costMicro: Number(row.cost_micro ?? 0),
@@ -60,19 +63,39 @@ export default class ItemisedList {
     const bold = await pdf.embedFont(StandardFonts.HelveticaBold)
     let page = pdf.addPage([595.28, 841.89])
     let y = 800
-    const text = (value: string, x: number, options: { bold?: boolean; right?: boolean; size?: number } = {}) => {
+    const text = (
+      value: string,
+      x: number,
+      options: { bold?: boolean; right?: boolean; size?: number } = {}
+    ) => {
       const size = options.size ?? 9
       const face = options.bold ? bold : font
-      page.drawText(value, { x: options.right ? x - face.widthOfTextAtSize(value, size) : x, y, size, font: face, color: rgb(0.1, 0.1, 0.1) })
+      page.drawText(value, {
+        x: options.right ? x - face.widthOfTextAtSize(value, size) : x,
+        y,
+        size,
+        font: face,
+        color: rgb(0.1, 0.1, 0.1),
+      })
     }
     const period = `${String(month.month).padStart(2, '0')}/${month.year}`
     text(`Einzelverbindungsnachweis ${period}`, 50, { bold: true, size: 14 })
     y -= 18
     text(`${company.displayName} · ${invoicingConfig.seller.name}`, 50)
     y -= 13
-    text(company.itemisedNumbers === 'full' ? 'Zielrufnummern vollständig' : 'Zielrufnummern um die letzten drei Ziffern gekürzt', 50, { size: 8 })
+    text(
+      company.itemisedNumbers === 'full'
+        ? 'Zielrufnummern vollständig'
+        : 'Zielrufnummern um die letzten drei Ziffern gekürzt',
+      50,
+      { size: 8 }
+    )
     y -= 11
-    text('Verbindungen zu Beratungsstellen (§ 11 Abs. 2 TDDDG) werden nicht aufgeführt. Kein Bestandteil der Rechnung.', 50, { size: 8 })
+    text(
+      'Verbindungen zu Beratungsstellen (§ 11 Abs. 2 TDDDG) werden nicht aufgeführt. Kein Bestandteil der Rechnung.',
+      50,
+      { size: 8 }
+    )
     y -= 20
     const header = () => {
       text('Beginn', 50, { bold: true })
@@ -91,7 +114,9 @@ export default class ItemisedList {
       const seconds = call.durationSeconds
       text(call.startedAt.setZone(FEE_TIME_ZONE).toFormat('dd.LL.yyyy HH:mm:ss'), 50)
       text(call.number, 170)
-      text(`${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, '0')}`, 400, { right: true })
+      text(`${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, '0')}`, 400, {
+        right: true,
+      })
       text(formatCents(call.costMicro, 'de'), 545, { right: true })
       y -= 12
     }

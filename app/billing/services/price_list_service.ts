@@ -8,12 +8,23 @@ import PriceListVersion from '#billing/models/price_list_version'
 import PriceListRate from '#billing/models/price_list_rate'
 import CarrierPurchasePrice from '#billing/models/carrier_purchase_price'
 import { parseCsv, toCsv, type CsvProblem, type CsvRate } from '#billing/price_list_csv'
-import { longestPrefixMatch, parseIncrement, type BillingIncrement } from '#billing/tariff_arithmetic'
+import {
+  longestPrefixMatch,
+  parseIncrement,
+  type BillingIncrement,
+} from '#billing/tariff_arithmetic'
 
 /** Dates staff type are days in the company's (and our) time zone. */
 export const BILLING_TIME_ZONE = 'Europe/Berlin'
 
-export type PriceListErrorCode = 'not_found' | 'company_has_list' | 'default_exists' | 'valid_from_past' | 'version_exists' | 'version_valid' | 'csv'
+export type PriceListErrorCode =
+  | 'not_found'
+  | 'company_has_list'
+  | 'default_exists'
+  | 'valid_from_past'
+  | 'version_exists'
+  | 'version_valid'
+  | 'csv'
 
 export class PriceListError extends Error {
   constructor(
@@ -51,8 +62,12 @@ export interface RateWithMargin {
  */
 export default class PriceListService {
   async lists() {
-    const lists = await PriceList.query().preload('company').preload('versions', (query) => query.orderBy('valid_from', 'desc'))
-    return lists.sort((a, b) => Number(b.isDefault) - Number(a.isDefault) || a.name.localeCompare(b.name))
+    const lists = await PriceList.query()
+      .preload('company')
+      .preload('versions', (query) => query.orderBy('valid_from', 'desc'))
+    return lists.sort(
+      (a, b) => Number(b.isDefault) - Number(a.isDefault) || a.name.localeCompare(b.name)
+    )
   }
 
   async find(id: number) {
@@ -77,16 +92,31 @@ export default class PriceListService {
     const clash = PriceList.query()
     if (input.companyId === null) clash.whereNull('company_id')
     else clash.where('company_id', input.companyId)
-    if (await clash.first()) throw new PriceListError(input.companyId === null ? 'default_exists' : 'company_has_list', 'company_id')
+    if (await clash.first())
+      throw new PriceListError(
+        input.companyId === null ? 'default_exists' : 'company_has_list',
+        'company_id'
+      )
     const list = await PriceList.create(input)
-    await this.#audit('price_list.created', list, { actor, ip }, { name: list.name, company: list.companyId })
+    await this.#audit(
+      'price_list.created',
+      list,
+      { actor, ip },
+      { name: list.name, company: list.companyId }
+    )
     return list
   }
 
   /** A new version valid from a future day (00:00 Berlin time), starting with the latest version's rates. */
-  async addVersion(list: PriceList, validFromDay: string, { actor, ip }: Actor, now = DateTime.utc()) {
+  async addVersion(
+    list: PriceList,
+    validFromDay: string,
+    { actor, ip }: Actor,
+    now = DateTime.utc()
+  ) {
     const validFrom = DateTime.fromISO(validFromDay, { zone: BILLING_TIME_ZONE }).startOf('day')
-    if (!validFrom.isValid || validFrom <= now) throw new PriceListError('valid_from_past', 'valid_from')
+    if (!validFrom.isValid || validFrom <= now)
+      throw new PriceListError('valid_from_past', 'valid_from')
     if (list.versions.some((version) => version.validFrom.toMillis() === validFrom.toMillis())) {
       throw new PriceListError('version_exists', 'valid_from')
     }
@@ -102,14 +132,25 @@ export default class PriceListService {
         { client: trx }
       )
       if (latest) {
-        const rates = await PriceListRate.query({ client: trx }).where('price_list_version_id', latest.id)
+        const rates = await PriceListRate.query({ client: trx }).where(
+          'price_list_version_id',
+          latest.id
+        )
         for (const rate of rates) {
-          await PriceListRate.create({ ...ratePayload(rate), priceListVersionId: created.id }, { client: trx })
+          await PriceListRate.create(
+            { ...ratePayload(rate), priceListVersionId: created.id },
+            { client: trx }
+          )
         }
       }
       return created
     })
-    await this.#audit('price_list.version_created', list, { actor, ip }, { validFrom: validFrom.toISODate(), copiedFrom: latest?.validFrom.toISO() ?? null })
+    await this.#audit(
+      'price_list.version_created',
+      list,
+      { actor, ip },
+      { validFrom: validFrom.toISODate(), copiedFrom: latest?.validFrom.toISO() ?? null }
+    )
     return version
   }
 
@@ -129,7 +170,13 @@ export default class PriceListService {
   }
 
   /** Adds a destination or replaces the one with the same prefix. */
-  async saveRate(list: PriceList, version: PriceListVersion, input: RateInput, { actor, ip }: Actor, now = DateTime.utc()) {
+  async saveRate(
+    list: PriceList,
+    version: PriceListVersion,
+    input: RateInput,
+    { actor, ip }: Actor,
+    now = DateTime.utc()
+  ) {
     this.#editable(version, now)
     const { first, next } = parseIncrement(input.increment)
     const values = {
@@ -139,26 +186,59 @@ export default class PriceListService {
       firstInterval: first,
       nextInterval: next,
     }
-    const rate = await PriceListRate.updateOrCreate({ priceListVersionId: version.id, prefix: input.prefix }, values)
-    await this.#audit('price_list.rate_saved', list, { actor, ip }, { validFrom: version.validFrom.toISO(), prefix: input.prefix, ...values })
+    const rate = await PriceListRate.updateOrCreate(
+      { priceListVersionId: version.id, prefix: input.prefix },
+      values
+    )
+    await this.#audit(
+      'price_list.rate_saved',
+      list,
+      { actor, ip },
+      { validFrom: version.validFrom.toISO(), prefix: input.prefix, ...values }
+    )
     return rate
   }
 
-  async deleteRate(list: PriceList, version: PriceListVersion, rateId: number, { actor, ip }: Actor, now = DateTime.utc()) {
+  async deleteRate(
+    list: PriceList,
+    version: PriceListVersion,
+    rateId: number,
+    { actor, ip }: Actor,
+    now = DateTime.utc()
+  ) {
     this.#editable(version, now)
-    const rate = await PriceListRate.query().where('price_list_version_id', version.id).where('id', rateId).first()
+    const rate = await PriceListRate.query()
+      .where('price_list_version_id', version.id)
+      .where('id', rateId)
+      .first()
     if (!rate) throw new PriceListError('not_found', null)
     await rate.delete()
-    await this.#audit('price_list.rate_deleted', list, { actor, ip }, { validFrom: version.validFrom.toISO(), prefix: rate.prefix })
+    await this.#audit(
+      'price_list.rate_deleted',
+      list,
+      { actor, ip },
+      { validFrom: version.validFrom.toISO(), prefix: rate.prefix }
+    )
   }
 
   /** The monthly fees of a not yet valid version; null clears one (an override then takes the default's). */
-  async saveFees(list: PriceList, version: PriceListVersion, fees: { seat: number | null; number: number | null }, { actor, ip }: Actor, now = DateTime.utc()) {
+  async saveFees(
+    list: PriceList,
+    version: PriceListVersion,
+    fees: { seat: number | null; number: number | null },
+    { actor, ip }: Actor,
+    now = DateTime.utc()
+  ) {
     this.#editable(version, now, 'seat_fee')
     version.seatFeePerMonth = fees.seat
     version.numberFeePerMonth = fees.number
     await version.save()
-    await this.#audit('price_list.fees_saved', list, { actor, ip }, { validFrom: version.validFrom.toISO(), ...fees })
+    await this.#audit(
+      'price_list.fees_saved',
+      list,
+      { actor, ip },
+      { validFrom: version.validFrom.toISO(), ...fees }
+    )
   }
 
   async exportCsv(version: PriceListVersion) {
@@ -166,15 +246,27 @@ export default class PriceListService {
   }
 
   /** Replaces all rates of a not yet valid version with the file's; a file with any bad line changes nothing. */
-  async importCsv(list: PriceList, version: PriceListVersion, text: string, { actor, ip }: Actor, now = DateTime.utc()) {
+  async importCsv(
+    list: PriceList,
+    version: PriceListVersion,
+    text: string,
+    { actor, ip }: Actor,
+    now = DateTime.utc()
+  ) {
     this.#editable(version, now, 'file')
     const { rates, problems } = parseCsv(text)
     if (problems.length) throw new PriceListError('csv', 'file', problems)
     await db.transaction(async (trx) => {
       await PriceListRate.query({ client: trx }).where('price_list_version_id', version.id).delete()
-      for (const rate of rates) await PriceListRate.create({ ...rate, priceListVersionId: version.id }, { client: trx })
+      for (const rate of rates)
+        await PriceListRate.create({ ...rate, priceListVersionId: version.id }, { client: trx })
     })
-    await this.#audit('price_list.imported', list, { actor, ip }, { validFrom: version.validFrom.toISO(), rates: rates.length })
+    await this.#audit(
+      'price_list.imported',
+      list,
+      { actor, ip },
+      { validFrom: version.validFrom.toISO(), rates: rates.length }
+    )
     return rates.length
   }
 
@@ -185,10 +277,18 @@ export default class PriceListService {
     return rates.map((rate) => {
       let dearest: RateWithMargin['purchase'] = null
       for (const carrierName of carriers) {
-        const match = longestPrefixMatch(rate.prefix, purchases.filter((entry) => entry.carrierName === carrierName))
-        if (match && (!dearest || match.pricePerMinute > dearest.pricePerMinute)) dearest = { carrierName, pricePerMinute: match.pricePerMinute }
+        const match = longestPrefixMatch(
+          rate.prefix,
+          purchases.filter((entry) => entry.carrierName === carrierName)
+        )
+        if (match && (!dearest || match.pricePerMinute > dearest.pricePerMinute))
+          dearest = { carrierName, pricePerMinute: match.pricePerMinute }
       }
-      return { rate, purchase: dearest, margin: dearest ? rate.pricePerMinute - dearest.pricePerMinute : null }
+      return {
+        rate,
+        purchase: dearest,
+        margin: dearest ? rate.pricePerMinute - dearest.pricePerMinute : null,
+      }
     })
   }
 
@@ -196,12 +296,22 @@ export default class PriceListService {
     return CarrierPurchasePrice.query().orderBy('carrier_name').orderBy('prefix')
   }
 
-  async savePurchasePrice(input: { carrierName: string; prefix: string; pricePerMinute: number }, { actor, ip }: Actor) {
+  async savePurchasePrice(
+    input: { carrierName: string; prefix: string; pricePerMinute: number },
+    { actor, ip }: Actor
+  ) {
     const price = await CarrierPurchasePrice.updateOrCreate(
       { carrierName: input.carrierName, prefix: input.prefix },
       { pricePerMinute: input.pricePerMinute }
     )
-    await AuditLog.record({ action: 'purchase_price.saved', actor, companyId: null, target: { type: 'purchase_price', id: price.id }, details: input, ip })
+    await AuditLog.record({
+      action: 'purchase_price.saved',
+      actor,
+      companyId: null,
+      target: { type: 'purchase_price', id: price.id },
+      details: input,
+      ip,
+    })
     return price
   }
 
@@ -219,8 +329,20 @@ export default class PriceListService {
     })
   }
 
-  async #audit(action: string, list: PriceList, { actor, ip }: Actor, details: Record<string, unknown>) {
-    await AuditLog.record({ action, actor, companyId: list.companyId, target: { type: 'price_list', id: list.id }, details, ip })
+  async #audit(
+    action: string,
+    list: PriceList,
+    { actor, ip }: Actor,
+    details: Record<string, unknown>
+  ) {
+    await AuditLog.record({
+      action,
+      actor,
+      companyId: list.companyId,
+      target: { type: 'price_list', id: list.id },
+      details,
+      ip,
+    })
   }
 }
 

@@ -4,7 +4,13 @@ import logger from '@adonisjs/core/services/logger'
 import { sqlTime } from '#core/sql_time'
 import PriceList from '#billing/models/price_list'
 import PriceListRate from '#billing/models/price_list_rate'
-import { answeredCallCost, e164Digits, longestPrefixMatch, microToCents, versionValidAt } from '#billing/tariff_arithmetic'
+import {
+  answeredCallCost,
+  e164Digits,
+  longestPrefixMatch,
+  microToCents,
+  versionValidAt,
+} from '#billing/tariff_arithmetic'
 
 /**
  * The facts of a CDR that rating reads, as the `call:ended` payload carries them. Billing does not
@@ -38,7 +44,8 @@ export interface Quote {
 /** Rates a CDR once: the price list valid when the call started, longest prefix, exact amounts. */
 export default class RatingService {
   async quote(call: RatableCall): Promise<Quote> {
-    if (call.emergency || call.direction !== 'outbound' || !call.answeredAt) return { rating: 'free', costMicro: 0, rate: null }
+    if (call.emergency || call.direction !== 'outbound' || !call.answeredAt)
+      return { rating: 'free', costMicro: 0, rate: null }
     const digits = e164Digits(call.calleeNumber)
     const rate = digits === null ? null : await this.rateFor(call.companyId, digits, call.startedAt)
     if (!rate) return { rating: 'unpriced', costMicro: null, rate: null }
@@ -49,7 +56,11 @@ export default class RatingService {
    * The company's override list is asked first (its longest matching prefix); when it has no
    * prefix for the number, the default list prices the call. Each list by its version valid at `at`.
    */
-  async rateFor(companyId: number | null, digits: string, at: DateTime): Promise<PriceListRate | null> {
+  async rateFor(
+    companyId: number | null,
+    digits: string,
+    at: DateTime
+  ): Promise<PriceListRate | null> {
     const lists = await PriceList.query()
       .where((query) => {
         query.whereNull('company_id')
@@ -61,8 +72,12 @@ export default class RatingService {
       const version = versionValidAt(at, list.versions)
       if (!version) continue
       // Only the candidates: every leading part of the number, "" included (16 at most)
-      const candidates = Array.from({ length: digits.length + 1 }, (_, length) => digits.slice(0, length))
-      const rates = await PriceListRate.query().where('price_list_version_id', version.id).whereIn('prefix', candidates)
+      const candidates = Array.from({ length: digits.length + 1 }, (_, length) =>
+        digits.slice(0, length)
+      )
+      const rates = await PriceListRate.query()
+        .where('price_list_version_id', version.id)
+        .whereIn('prefix', candidates)
       const match = longestPrefixMatch(digits, rates)
       if (match) return match
     }
@@ -86,7 +101,11 @@ export default class RatingService {
         rated_at: sqlTime(now),
       })
     const count = Array.isArray(updated) ? updated.length : Number(updated)
-    if (quote.rating === 'unpriced') logger.warn({ cdr: call.id }, 'billing: no price list covers the destination of an answered call')
+    if (quote.rating === 'unpriced')
+      logger.warn(
+        { cdr: call.id },
+        'billing: no price list covers the destination of an answered call'
+      )
     return count > 0
   }
 }

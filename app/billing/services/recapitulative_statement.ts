@@ -47,7 +47,12 @@ export default class RecapitulativeStatement {
         const vatId = String(row.buyer_vat_id)
         const cents = Number(row.cents)
         const sign = cents < 0 ? -1 : 1
-        return { countryCode: vatId.slice(0, 2), vatNumber: vatId.slice(2), amountEuros: sign * Math.floor((Math.abs(cents) + 50) / 100), kind: 'S' as const }
+        return {
+          countryCode: vatId.slice(0, 2),
+          vatNumber: vatId.slice(2),
+          amountEuros: sign * Math.floor((Math.abs(cents) + 50) / 100),
+          kind: 'S' as const,
+        }
       })
       .filter((row) => row.amountEuros !== 0)
   }
@@ -55,7 +60,8 @@ export default class RecapitulativeStatement {
   /** The BZSt CSV layout: country code, VAT number without it, amount in whole euros, kind of supply. */
   csv(rows: RecapitulativeRow[]): string {
     const lines = ['Laenderkennzeichen,USt-IdNr.,Betrag(EUR),Art der Leistung']
-    for (const row of rows) lines.push([row.countryCode, row.vatNumber, String(row.amountEuros), row.kind].join(','))
+    for (const row of rows)
+      lines.push([row.countryCode, row.vatNumber, String(row.amountEuros), row.kind].join(','))
     return `${lines.join('\r\n')}\r\n`
   }
 }

@@ -10,12 +10,19 @@ export const priceListValidator = vine.create({
 })
 
 export const versionValidator = vine.create({
-  valid_from: vine.string().trim().regex(/^\d{4}-\d{2}-\d{2}$/),
+  valid_from: vine
+    .string()
+    .trim()
+    .regex(/^\d{4}-\d{2}-\d{2}$/),
 })
 
 /** Amounts in cents, with a comma or a dot and up to four decimals ("0,89"). */
 export const rateValidator = vine.create({
-  prefix: vine.string().trim().regex(/^\d{0,15}$/).optional(),
+  prefix: vine
+    .string()
+    .trim()
+    .regex(/^\d{0,15}$/)
+    .optional(),
   destination: vine.string().trim().minLength(1).maxLength(80),
   price: vine.string().trim().regex(CENT_AMOUNT),
   connection_fee: vine.string().trim().regex(CENT_AMOUNT),
@@ -29,8 +36,15 @@ export const feesValidator = vine.create({
 })
 
 export const purchasePriceValidator = vine.create({
-  carrier_name: vine.string().trim().regex(/^[a-z0-9_]{1,40}$/),
-  prefix: vine.string().trim().regex(/^\d{0,15}$/).optional(),
+  carrier_name: vine
+    .string()
+    .trim()
+    .regex(/^[a-z0-9_]{1,40}$/),
+  prefix: vine
+    .string()
+    .trim()
+    .regex(/^\d{0,15}$/)
+    .optional(),
   price: vine.string().trim().regex(CENT_AMOUNT),
 })
 

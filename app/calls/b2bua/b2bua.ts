@@ -119,7 +119,9 @@ export default class B2bua {
       retryAfterSeconds: deps.config.retryAfterSeconds,
       outboundRingLimitMs: deps.config.outboundRingLimitSeconds * 1000,
     }
-    this.#sources = new CarrierSources(deps.carriers, (entries) => deps.stack.setTrustedSources(entries))
+    this.#sources = new CarrierSources(deps.carriers, (entries) =>
+      deps.stack.setTrustedSources(entries)
+    )
   }
 
   /** Outbound calls ring this long at most (config outboundRingLimitSeconds; tests shorten it). */
@@ -142,7 +144,9 @@ export default class B2bua {
   start() {
     this.#deps.stack.core.setInviteHandler((invite) => this.#receive(invite))
     // Carriers' signalling sources get their flood budget before their first call arrives.
-    this.#sources.refresh().catch((error) => this.#deps.logger.warn({ err: error }, 'carrier sources not resolved'))
+    this.#sources
+      .refresh()
+      .catch((error) => this.#deps.logger.warn({ err: error }, 'carrier sources not resolved'))
     B2bua.started = this
   }
 
@@ -164,7 +168,9 @@ export default class B2bua {
 
   /** A terminated company's calls end at once (BYE on both legs); emergency calls run on. */
   async endCompanyCalls(companyId: number): Promise<number> {
-    const calls = this.calls.filter((call) => call.record.companyId === companyId && !call.record.emergency)
+    const calls = this.calls.filter(
+      (call) => call.record.companyId === companyId && !call.record.emergency
+    )
     await Promise.all(calls.map((call) => call.session.hangUp('company_terminated')))
     return calls.length
   }
@@ -196,7 +202,11 @@ export default class B2bua {
       await new Promise((resolve) => setTimeout(resolve, 100))
     }
     const remaining = this.calls
-    if (remaining.length) this.#deps.logger.info({ calls: remaining.length }, 'drain time over: ending the running calls')
+    if (remaining.length)
+      this.#deps.logger.info(
+        { calls: remaining.length },
+        'drain time over: ending the running calls'
+      )
     await Promise.allSettled(remaining.map((call) => call.session.hangUp('system_shutdown')))
     // The BYEs and CANCELs just sent get a short while for their answers; a peer that is gone
     // must not hold the shutdown for the 32 s of the transaction timers.
@@ -282,14 +292,20 @@ export default class B2bua {
         return
       }
       this.#reject(invite, status, resource ? 'Out of capacity' : undefined)
-      if (record) await this.#deps.cdr.end(record, { cause: resource ? 'no_capacity' : 'failed', sipStatus: status, hungUpBy: 'system' })
+      if (record)
+        await this.#deps.cdr.end(record, {
+          cause: resource ? 'no_capacity' : 'failed',
+          sipStatus: status,
+          hungUpBy: 'system',
+        })
     } catch (closing) {
       this.#deps.logger.error({ err: closing }, 'could not close the CDR of a failed call')
     }
   }
 
   #reject(invite: IncomingInvite, status: number, reason?: string) {
-    const headers: Array<[string, string]> = status === 503 ? [['Retry-After', String(this.#deps.config.retryAfterSeconds)]] : []
+    const headers: Array<[string, string]> =
+      status === 503 ? [['Retry-After', String(this.#deps.config.retryAfterSeconds)]] : []
     invite.reject(status, { headers, reason })
   }
 
@@ -302,7 +318,8 @@ export default class B2bua {
   #overloaded(): CapacityResource | null {
     if (this.#calls.size >= this.#deps.config.maxConcurrentCalls) return 'calls'
     const heap = getHeapStatistics()
-    if (heap.used_heap_size > (heap.heap_size_limit * this.#deps.config.maxHeapPercent) / 100) return 'memory'
+    if (heap.used_heap_size > (heap.heap_size_limit * this.#deps.config.maxHeapPercent) / 100)
+      return 'memory'
     return null
   }
 
@@ -315,7 +332,8 @@ export default class B2bua {
       invite.reject(488, { reason: 'An SDP offer is required' })
       return
     }
-    const authorised = request.headers.has('authorization') || request.headers.has('proxy-authorization')
+    const authorised =
+      request.headers.has('authorization') || request.headers.has('proxy-authorization')
     if (!authorised && !WEBSOCKET.has(source.protocol)) {
       const carrier = await this.#carrierAt(source.host)
       const number = carrier ? await this.#ourNumber(attempt.dialled) : null
@@ -333,7 +351,12 @@ export default class B2bua {
 
   /* ------------------------------------------------------------------ outbound */
 
-  async #outbound(invite: IncomingInvite, credential: SipCredential, offer: string, attempt: CallAttemptState) {
+  async #outbound(
+    invite: IncomingInvite,
+    credential: SipCredential,
+    offer: string,
+    attempt: CallAttemptState
+  ) {
     const user = await User.find(credential.userId)
     const company = user?.companyId ? await Company.find(user.companyId) : null
     if (!user || !company || user.companyId !== credential.companyId) {
@@ -361,8 +384,21 @@ export default class B2bua {
     const route = await this.#deps.routing.resolve(company, dialled)
     const emergency = route.emergency
     const party = await this.#callingParty(invite, user, company, emergency)
-    const callee = route.destination === null ? dialled.slice(0, 32) : emergency ? route.destination : `+${route.destination}`
-    const record = await this.#record(company, user, 'outbound', emergency, party.number, callee, party.withheld)
+    const callee =
+      route.destination === null
+        ? dialled.slice(0, 32)
+        : emergency
+          ? route.destination
+          : `+${route.destination}`
+    const record = await this.#record(
+      company,
+      user,
+      'outbound',
+      emergency,
+      party.number,
+      callee,
+      party.withheld
+    )
     attempt.record = record
     // Every refusal is a CDR too (fraud counts refused attempts), closed at once.
     const refuse = async (status: number, reason: string) => {
@@ -397,7 +433,8 @@ export default class B2bua {
     if (maxDurationSeconds !== undefined) session.limitDuration(maxDurationSeconds, durationCause)
     const carriers = this.#withoutDownCarriers(route.carriers)
     const targets: CallTarget[] = []
-    for (const name of carriers) targets.push(...(await this.#carrierTargets(name, route.destination, party, record)))
+    for (const name of carriers)
+      targets.push(...(await this.#carrierTargets(name, route.destination, party, record)))
     await session.connectSequential(targets)
   }
 
@@ -408,7 +445,12 @@ export default class B2bua {
     return [...names.filter((name) => !down(name)), ...names.filter((name) => down(name))]
   }
 
-  async #carrierTargets(name: string, destination: string, party: CallingParty, record: CallRecord) {
+  async #carrierTargets(
+    name: string,
+    destination: string,
+    party: CallingParty,
+    record: CallRecord
+  ) {
     const plugin = await this.#deps.carriers.use(name)
     const profile = plugin.profile
     const credentials =
@@ -421,20 +463,30 @@ export default class B2bua {
       const destinations = await this.#deps.stack
         .resolveTargets({ host, port: profile.port, transport: profile.transport })
         .catch(() => [])
-      if (!destinations.length) this.#deps.logger.warn({ carrier: name }, 'carrier host did not resolve')
+      if (!destinations.length)
+        this.#deps.logger.warn({ carrier: name }, 'carrier host did not resolve')
       for (const next of destinations) {
         targets.push({
           label: `${name}@${next.host}:${next.port}`,
           carrierName: name,
           carrier: true,
-          codecs: profile.codecs.filter((codec): codec is 'PCMU' | 'PCMA' => codec === 'PCMU' || codec === 'PCMA'),
+          codecs: profile.codecs.filter(
+            (codec): codec is 'PCMU' | 'PCMA' => codec === 'PCMU' || codec === 'PCMA'
+          ),
           createLeg: async () => {
             await this.#deps.cdr.carrier(record, name)
             return this.#deps.media.createRtpLeg({ latching: false, srtp: profile.srtp === 'sdes' })
           },
           inviteOptions: (offer) => {
             const ourHost = this.#deps.stack.localHost(profile.transport) ?? '127.0.0.1'
-            const parts = carrierInvite(profile, { host, port: profile.port }, destination, party, sdp(offer), ourHost)
+            const parts = carrierInvite(
+              profile,
+              { host, port: profile.port },
+              destination,
+              party,
+              sdp(offer),
+              ourHost
+            )
             return {
               uri: parts.uri,
               to: parts.to,
@@ -452,7 +504,12 @@ export default class B2bua {
   }
 
   /** Which number the call shows, decided here: the browser may only choose among the company's. */
-  async #callingParty(invite: IncomingInvite, user: User, company: Company, emergency: boolean): Promise<CallingParty> {
+  async #callingParty(
+    invite: IncomingInvite,
+    user: User,
+    company: Company,
+    emergency: boolean
+  ): Promise<CallingParty> {
     // The browser may choose, but only among the numbers this user may present.
     const presentable = await this.#deps.numbers.callerIdsFor(user)
     const requested = invite.request.headers.get('x-fluffycall-caller-id')?.trim()
@@ -460,8 +517,12 @@ export default class B2bua {
       (requested && presentable.includes(requested) ? requested : null) ??
       (await this.#deps.numbers.defaultCallerId(user))
     // Privacy: id withholds this call's number, Privacy: none shows it; without one the user's default applies.
-    const privacy = (invite.request.headers.get('privacy') ?? '').toLowerCase().split(';').map((value) => value.trim())
-    const withheld = privacy.includes('id') || (!privacy.includes('none') && Boolean(user.clirDefault))
+    const privacy = (invite.request.headers.get('privacy') ?? '')
+      .toLowerCase()
+      .split(';')
+      .map((value) => value.trim())
+    const withheld =
+      privacy.includes('id') || (!privacy.includes('none') && Boolean(user.clirDefault))
     return {
       number,
       withheld: withheld && !emergency,
@@ -479,7 +540,13 @@ export default class B2bua {
 
   /* ------------------------------------------------------------------ inbound */
 
-  async #inbound(invite: IncomingInvite, carrierName: string, number: NumberOwner, offer: string, attempt: CallAttemptState) {
+  async #inbound(
+    invite: IncomingInvite,
+    carrierName: string,
+    number: NumberOwner,
+    offer: string,
+    attempt: CallAttemptState
+  ) {
     const company = number.companyId ? await Company.find(number.companyId) : null
     if (!company || company.status !== 'active') {
       invite.reject(480)
@@ -495,14 +562,27 @@ export default class B2bua {
       callerUser.toLowerCase() === 'anonymous' ||
       (invite.request.headers.get('privacy') ?? '').toLowerCase().includes('id')
     const callerNumber = anonymous ? null : this.#e164(callerUser!)
-    const record = await this.#record(company, users[0] ?? null, 'inbound', false, callerNumber, number.number, anonymous, carrierName)
+    const record = await this.#record(
+      company,
+      users[0] ?? null,
+      'inbound',
+      false,
+      callerNumber,
+      number.number,
+      anonymous,
+      carrierName
+    )
     attempt.record = record
     // Refusals before anything rings are CDRs too, closed at once.
     const refuse = async (status: number, reason: string, cause: 'failed' | 'rejected') => {
       invite.reject(status, { reason })
       await this.#deps.cdr.end(record, { cause, sipStatus: status, hungUpBy: 'system' })
     }
-    const gate = await this.#deps.gates.checkInbound({ company, number: number.number, callUuid: record.uuid })
+    const gate = await this.#deps.gates.checkInbound({
+      company,
+      number: number.number,
+      callUuid: record.uuid,
+    })
     if (!gate.allow) return refuse(gate.status ?? 403, gate.phrase ?? gate.reason, 'rejected')
     const facts = sdpFacts(offer)
     if (facts.problem) return refuse(488, facts.problem, 'failed')
@@ -531,12 +611,17 @@ export default class B2bua {
       carrier: false,
       connectionId: destination.connectionId,
       createLeg: () =>
-        webrtc ? this.#deps.media.createWebRtcLeg() : this.#deps.media.createRtpLeg({ latching: true }),
+        webrtc
+          ? this.#deps.media.createWebRtcLeg()
+          : this.#deps.media.createRtpLeg({ latching: true }),
       inviteOptions: (offer) => {
         const ourHost = this.#deps.stack.localHost(destination.protocol) ?? 'fluffycall.invalid'
         const from = callerNumber
           ? new NameAddress(new SipUri({ user: callerNumber, host: ourHost }))
-          : new NameAddress(new SipUri({ user: 'anonymous', host: 'anonymous.invalid' }), 'Anonymous')
+          : new NameAddress(
+              new SipUri({ user: 'anonymous', host: 'anonymous.invalid' }),
+              'Anonymous'
+            )
         return {
           uri: SipUri.parse(binding.contactUri),
           to: NameAddress.parse(`<${binding.aor}>`),
@@ -564,7 +649,9 @@ export default class B2bua {
 
   #legFor(webrtc: boolean): Promise<MediaLeg> {
     // Registered phones sit behind NAT: latch onto their signalled IP's actual source port.
-    return webrtc ? this.#deps.media.createWebRtcLeg() : this.#deps.media.createRtpLeg({ latching: true })
+    return webrtc
+      ? this.#deps.media.createWebRtcLeg()
+      : this.#deps.media.createRtpLeg({ latching: true })
   }
 
   #record(
@@ -626,8 +713,16 @@ interface CallAttemptState {
 /** The resource an error says ran out, or null when it is some other failure. */
 export function resourceOf(error: unknown): CapacityResource | null {
   if (error instanceof MediaCapacityError) return error.resource
-  const text = error instanceof Error ? `${error.name} ${error.message} ${(error as { code?: string }).code ?? ''}` : ''
+  const text =
+    error instanceof Error
+      ? `${error.name} ${error.message} ${(error as { code?: string }).code ?? ''}`
+      : ''
   // knex's pool (PostgreSQL) and SQLite's lock: the database cannot take more work right now.
-  if (/KnexTimeoutError|Timeout acquiring a connection|SQLITE_BUSY|too many clients|ECONNREFUSED/i.test(text)) return 'database'
+  if (
+    /KnexTimeoutError|Timeout acquiring a connection|SQLITE_BUSY|too many clients|ECONNREFUSED/i.test(
+      text
+    )
+  )
+    return 'database'
   return null
 }

@@ -16,7 +16,10 @@ import mediaConfig from '#config/media'
  * another media engine (a tiny port range) or other limits.
  */
 export async function buildB2bua(
-  resolver: { make<K extends keyof ContainerBindings>(binding: K): Promise<ContainerBindings[K]>; make<T>(binding: abstract new (...args: any[]) => T): Promise<T> },
+  resolver: {
+    make<K extends keyof ContainerBindings>(binding: K): Promise<ContainerBindings[K]>
+    make<T>(binding: abstract new (...args: any[]) => T): Promise<T>
+  },
   overrides: { media?: MediaEngine; config?: Partial<CallsConfig> } = {}
 ) {
   const health = await resolver.make(CarrierHealthService)

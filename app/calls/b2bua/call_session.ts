@@ -62,7 +62,11 @@ export interface CallSessionServices {
   /** The session's timers (trying, ring limits, maximum duration) run on it; FakeClock in tests. */
   clock: SipClock
   cdr: CdrWriter
-  log: (level: 'info' | 'warn' | 'error', message: string, details?: Record<string, unknown>) => void
+  log: (
+    level: 'info' | 'warn' | 'error',
+    message: string,
+    details?: Record<string, unknown>
+  ) => void
   tryingTimeoutMs: number
   mediaTimeoutSeconds: number
   /** The carrier dialog was confirmed: kept (active call legs) so crash recovery can end it. */
@@ -243,7 +247,10 @@ export default class CallSession {
 
   #armDurationLimit() {
     if (this.#maxDurationMs === undefined) return
-    this.#durationTimer = this.#setTimer(() => void this.#end(this.#durationCause, 'system', null), this.#maxDurationMs)
+    this.#durationTimer = this.#setTimer(
+      () => void this.#end(this.#durationCause, 'system', null),
+      this.#maxDurationMs
+    )
   }
 
   /** Outbound: try the targets one after another until one answers or a final answer comes. */
@@ -251,7 +258,10 @@ export default class CallSession {
     let last: AttemptOutcome = { kind: 'response', status: 503 }
     // Ringing is bounded: a carrier that rings and vanishes (with a caller that vanished too)
     // must not keep the call, its CDR and its ports open for good.
-    this.#ringTimer = this.#setTimer(() => void this.#outboundRingLimit(), this.#services.outboundRingLimitMs)
+    this.#ringTimer = this.#setTimer(
+      () => void this.#outboundRingLimit(),
+      this.#services.outboundRingLimitMs
+    )
     for (const target of targets) {
       if (this.ended) return
       const attempt = await this.#start(target)
@@ -309,11 +319,13 @@ export default class CallSession {
         }
         this.#attempts.delete(attempt)
         await attempt.leg?.close()
-        if (result.kind === 'failed' && result.outcome.kind === 'response') statuses.push(result.outcome.status)
+        if (result.kind === 'failed' && result.outcome.kind === 'response')
+          statuses.push(result.outcome.status)
       })
     )
     this.#clearTimer(this.#ringTimer)
-    if (!this.#winner && !this.ended && this.#outOfCapacity && !statuses.length) return this.#fail(503, 'no_capacity')
+    if (!this.#winner && !this.ended && this.#outOfCapacity && !statuses.length)
+      return this.#fail(503, 'no_capacity')
     if (!this.#winner && !this.ended) {
       const status = statuses.includes(486) ? 486 : statuses.includes(603) ? 603 : 480
       await this.#fail(status, status === 480 ? 'missed' : undefined)
@@ -344,7 +356,8 @@ export default class CallSession {
    * web phone that reconnected moved its dialog to the new connection.
    */
   sideOn(connectionId: string): Exclude<HungUpBy, 'system'> | null {
-    const a = this.#aDialog?.flowConnectionId ?? this.#invite.incoming.transaction.destination.connectionId
+    const a =
+      this.#aDialog?.flowConnectionId ?? this.#invite.incoming.transaction.destination.connectionId
     const b = this.#bDialog?.flowConnectionId ?? this.#winner?.target.connectionId
     const side = a === connectionId ? 'a' : b === connectionId ? 'b' : null
     if (!side) return null
@@ -364,7 +377,9 @@ export default class CallSession {
     const attempt = new Attempt(target, this.#services.clock)
     try {
       attempt.leg = await target.createLeg()
-      const codecs = this.#aCodecs.filter((codec) => !target.codecs || target.codecs.includes(codec))
+      const codecs = this.#aCodecs.filter(
+        (codec) => !target.codecs || target.codecs.includes(codec)
+      )
       if (!codecs.length) throw new Error(`no common codec with ${target.label}`)
       const offer = await attempt.leg.createOffer({ codecs })
       attempt.offeredCodecs = codecs
@@ -395,7 +410,10 @@ export default class CallSession {
         this.#outOfCapacity = true
         this.#services.outOfCapacity(error.resource)
       } else {
-        this.#services.log('warn', 'could not start a call leg', { target: target.label, err: error })
+        this.#services.log('warn', 'could not start a call leg', {
+          target: target.label,
+          err: error,
+        })
       }
       this.#attempts.delete(attempt)
       await attempt.leg?.close().catch(() => {})
@@ -409,7 +427,10 @@ export default class CallSession {
     if (response.status < 180 || this.ended || this.#winner) return
     attempt.ringing = true
     this.#enter(CallPhase.Ringing)
-    const early = sdpOf({ body: response.body, contentType: response.contentType ?? 'application/sdp' })
+    const early = sdpOf({
+      body: response.body,
+      contentType: response.contentType ?? 'application/sdp',
+    })
     if (early && response.body.length > 0) {
       attempt.earlyDialog = dialog
       void this.#serialised(() => this.#earlyMedia(attempt, early))
@@ -436,7 +457,8 @@ export default class CallSession {
    * for a later fork's answer it is re-armed with the same offer (same port, codecs and keys).
    */
   async #applyAnswer(attempt: Attempt, answer: string) {
-    if (attempt.earlySdp !== undefined) await attempt.leg.createOffer({ codecs: attempt.offeredCodecs })
+    if (attempt.earlySdp !== undefined)
+      await attempt.leg.createOffer({ codecs: attempt.offeredCodecs })
     const negotiated = await attempt.leg.applyAnswer(answer)
     attempt.earlySdp = answer
     return negotiated
@@ -450,7 +472,10 @@ export default class CallSession {
         dialog.bye()
         return
       }
-      const answer = sdpOf({ body: response.body, contentType: response.contentType ?? 'application/sdp' })
+      const answer = sdpOf({
+        body: response.body,
+        contentType: response.contentType ?? 'application/sdp',
+      })
       if (!answer || !response.body.length) {
         dialog.bye()
         await this.#end('failed', 'system', 488)
@@ -502,7 +527,10 @@ export default class CallSession {
     if (!dialog) return
     const offer = await this.#aLeg.createOffer({ codecs: [codec] })
     const response = await dialog.reinvite({ description: sdp(offer) })
-    const answer = sdpOf({ body: response.body, contentType: response.contentType ?? 'application/sdp' })
+    const answer = sdpOf({
+      body: response.body,
+      contentType: response.contentType ?? 'application/sdp',
+    })
     if (response.isSuccess && answer) {
       await this.#aLeg.applyAnswer(answer)
       this.#aCodec = codec
@@ -517,7 +545,8 @@ export default class CallSession {
 
   #connectMedia(attempt: Attempt) {
     if (this.#bridge) {
-      if (this.#mediaAttempt && this.#mediaAttempt !== attempt) this.#bridge.replace(this.#mediaAttempt.leg, attempt.leg)
+      if (this.#mediaAttempt && this.#mediaAttempt !== attempt)
+        this.#bridge.replace(this.#mediaAttempt.leg, attempt.leg)
       else this.#bridge.refresh()
     } else {
       this.#bridge = this.#services.media.bridge(this.#aLeg, attempt.leg, {
@@ -540,7 +569,11 @@ export default class CallSession {
       onTerminated: (reason) => {
         if (this.ended) return
         const byPeer = reason === DialogEndReason.ByeReceived
-        const hungUpBy: HungUpBy = !byPeer ? 'system' : side === this.#callerSide ? 'caller' : 'callee'
+        const hungUpBy: HungUpBy = !byPeer
+          ? 'system'
+          : side === this.#callerSide
+            ? 'caller'
+            : 'callee'
         const cause: DisconnectCause = byPeer ? 'answered_normal' : 'failed'
         void this.#end(cause, hungUpBy, null)
       },
@@ -552,21 +585,31 @@ export default class CallSession {
     const leg = side === 'a' ? this.#aLeg : this.#winner?.leg
     const other = side === 'a' ? this.#bDialog : this.#aDialog
     const otherLeg = side === 'a' ? this.#winner?.leg : this.#aLeg
-    const offer = sdpOf({ body: incoming.request.body, contentType: incoming.request.contentType ?? 'application/sdp' })
+    const offer = sdpOf({
+      body: incoming.request.body,
+      contentType: incoming.request.contentType ?? 'application/sdp',
+    })
     if (!leg || this.ended) {
       incoming.respond(481)
       return
     }
     if (!offer || !incoming.request.body.length) {
       // Offerless re-INVITE (RFC 3261 14.2): our current session is the offer; the ACK answers.
-      incoming.respond(200, { description: sdp(await leg.createOffer({ codecs: [leg.negotiated!.audio.codec] })) })
+      incoming.respond(200, {
+        description: sdp(await leg.createOffer({ codecs: [leg.negotiated!.audio.codec] })),
+      })
       return
     }
     const facts = sdpFacts(offer)
     const codec = leg.negotiated?.audio.codec
     let answer: string
     try {
-      answer = (await leg.answer(offer, { codecs: codec ? [codec] : facts.codecs, direction: mirror(facts.direction) })).sdp
+      answer = (
+        await leg.answer(offer, {
+          codecs: codec ? [codec] : facts.codecs,
+          direction: mirror(facts.direction),
+        })
+      ).sdp
     } catch {
       incoming.respond(488)
       return
@@ -585,7 +628,10 @@ export default class CallSession {
       direction: held ? (facts.direction === 'inactive' ? 'inactive' : 'sendonly') : 'sendrecv',
     })
     const response = await other.reinvite({ description: sdp(reoffer) })
-    const otherAnswer = sdpOf({ body: response.body, contentType: response.contentType ?? 'application/sdp' })
+    const otherAnswer = sdpOf({
+      body: response.body,
+      contentType: response.contentType ?? 'application/sdp',
+    })
     if (response.isSuccess && otherAnswer && response.body.length) {
       await otherLeg.applyAnswer(otherAnswer)
       this.#bridge?.refresh()
@@ -594,7 +640,9 @@ export default class CallSession {
 
   async #outboundRingLimit() {
     if (this.#winner || this.ended) return
-    this.#services.log('info', 'outbound ring limit reached', { limitMs: this.#services.outboundRingLimitMs })
+    this.#services.log('info', 'outbound ring limit reached', {
+      limitMs: this.#services.outboundRingLimitMs,
+    })
     for (const attempt of this.#attempts) {
       attempt.cancel()
       // A carrier that is gone never answers the CANCEL: the loop must not wait for it.
@@ -611,16 +659,28 @@ export default class CallSession {
 
   async #canceledByA() {
     for (const attempt of this.#attempts) attempt.cancel()
-    await this.#end(this.#callerSide === 'a' && this.record.direction === 'inbound' ? 'missed' : 'cancelled', 'caller', 487)
+    await this.#end(
+      this.#callerSide === 'a' && this.record.direction === 'inbound' ? 'missed' : 'cancelled',
+      'caller',
+      487
+    )
   }
 
   async #fail(status: number, cause?: DisconnectCause, hungUpBy?: HungUpBy) {
     if (status === 503) {
-      this.#invite.reject(503, { headers: [['Retry-After', String(this.#services.retryAfterSeconds)]] })
+      this.#invite.reject(503, {
+        headers: [['Retry-After', String(this.#services.retryAfterSeconds)]],
+      })
     } else {
       this.#invite.reject(status)
     }
-    const by = hungUpBy ?? (cause === 'no_capacity' || cause === 'failed' ? 'system' : status === 487 ? 'caller' : 'callee')
+    const by =
+      hungUpBy ??
+      (cause === 'no_capacity' || cause === 'failed'
+        ? 'system'
+        : status === 487
+          ? 'caller'
+          : 'callee')
     await this.#end(cause ?? causeOfStatus(status), by, status)
   }
 
@@ -640,7 +700,10 @@ export default class CallSession {
     await Promise.allSettled(legs.map((leg) => leg.close()))
     try {
       await this.#services.cdr.end(this.record, {
-        cause: this.answered && cause !== 'media_timeout' && hungUpBy !== 'system' ? 'answered_normal' : cause,
+        cause:
+          this.answered && cause !== 'media_timeout' && hungUpBy !== 'system'
+            ? 'answered_normal'
+            : cause,
         sipStatus: status ?? (this.answered ? 200 : null),
         hungUpBy,
       })

@@ -47,9 +47,16 @@ export default class CallSweeper {
 
   async heartbeat(now: DateTime = DateTime.utc()) {
     const at = sqlTime(now)
-    const updated = await db.from('call_nodes').where('node_id', this.options.nodeId).update({ last_seen_at: at })
+    const updated = await db
+      .from('call_nodes')
+      .where('node_id', this.options.nodeId)
+      .update({ last_seen_at: at })
     if (Number(Array.isArray(updated) ? updated[0] : updated) > 0) return
-    await db.table('call_nodes').insert({ node_id: this.options.nodeId, last_seen_at: at }).onConflict('node_id').merge()
+    await db
+      .table('call_nodes')
+      .insert({ node_id: this.options.nodeId, last_seen_at: at })
+      .onConflict('node_id')
+      .merge()
   }
 
   async #closeOwnLostCalls(now: DateTime) {
@@ -87,11 +94,19 @@ export default class CallSweeper {
         .onConflict('node_id')
         .ignore()
     }
-    const silent = await db.from('call_nodes').whereNot('node_id', this.options.nodeId).where('last_seen_at', '<', cutoff).select('node_id')
+    const silent = await db
+      .from('call_nodes')
+      .whereNot('node_id', this.options.nodeId)
+      .where('last_seen_at', '<', cutoff)
+      .select('node_id')
     const swept: string[] = []
     for (const { node_id: nodeId } of silent) {
       // Claimed by deleting its note: of several nodes sweeping at once, exactly one wins.
-      const claimed = await db.from('call_nodes').where('node_id', nodeId).where('last_seen_at', '<', cutoff).delete()
+      const claimed = await db
+        .from('call_nodes')
+        .where('node_id', nodeId)
+        .where('last_seen_at', '<', cutoff)
+        .delete()
       if (Number(Array.isArray(claimed) ? claimed[0] : claimed) !== 1) continue
       await this.node.endCallsOfNode(nodeId, 'node_lost')
       swept.push(nodeId)

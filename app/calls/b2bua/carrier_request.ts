@@ -112,7 +112,11 @@ function xml(text: string) {
 }
 
 /** multipart/mixed with the SDP first and a PIDF-LO civic address (RFC 4119, RFC 5139). */
-function withLocation(offer: SessionDescription, cid: string, party: CallingParty): SessionDescription {
+function withLocation(
+  offer: SessionDescription,
+  cid: string,
+  party: CallingParty
+): SessionDescription {
   const location = party.location!
   const boundary = `fc${randomBytes(8).toString('hex')}`
   const entity = party.number ? `sip:${party.number}` : 'sip:anonymous@anonymous.invalid'

@@ -43,18 +43,25 @@ export default class CarrierSources {
     const all: string[] = []
     for (const entry of this.carriers.entries()) {
       if (!entry.configEnabled) continue
-      const profile = (await this.carriers.use(entry.name)).profile
+      const { profile } = await this.carriers.use(entry.name)
       const sources: string[] = [...(profile.signallingSources ?? [])]
       for (const host of profile.hosts) {
         if (isIP(host)) sources.push(host)
-        else sources.push(...(await lookup(host, { all: true }).then((found) => found.map((one) => one.address)).catch(() => [])))
+        else
+          sources.push(
+            ...(await lookup(host, { all: true })
+              .then((found) => found.map((one) => one.address))
+              .catch(() => []))
+          )
       }
       byCarrier.push({ name: entry.name, sources: new SourceList(sources) })
       all.push(...sources)
     }
     this.#byCarrier = byCarrier
     this.#at = this.now()
-    const changed = all.length !== this.#entries.length || all.some((entry, index) => entry !== this.#entries[index])
+    const changed =
+      all.length !== this.#entries.length ||
+      all.some((entry, index) => entry !== this.#entries[index])
     this.#entries = all
     if (changed) this.onChange(all)
   }

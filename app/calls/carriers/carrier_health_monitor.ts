@@ -112,7 +112,10 @@ export default class CarrierHealthMonitor {
       consecutiveFailures: failures,
       lastStatus: alive ?? answers.find((status) => status !== null) ?? null,
     })
-    this.#timer = this.#options.clock.setTimeout(() => void this.#round(), profile.healthCheck.intervalSeconds * 1000)
+    this.#timer = this.#options.clock.setTimeout(
+      () => void this.#round(),
+      profile.healthCheck.intervalSeconds * 1000
+    )
   }
 
   #register(): void {
@@ -146,7 +149,9 @@ export default class CarrierHealthMonitor {
     this.#update({
       registration: registered ? 'registered' : 'failed',
       registrationStatus: update.status,
-      registeredUntil: registered ? new Date(this.#now().getTime() + update.expiresSeconds * 1000) : null,
+      registeredUntil: registered
+        ? new Date(this.#now().getTime() + update.expiresSeconds * 1000)
+        : null,
     })
   }
 

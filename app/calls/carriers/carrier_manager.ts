@@ -1,7 +1,15 @@
 import CarrierConfigError from '#calls/carriers/carrier_config_error'
-import { validateCarrierPlugin, validateNonCarrierSubProcessor } from '#calls/carriers/carrier_validator'
+import {
+  validateCarrierPlugin,
+  validateNonCarrierSubProcessor,
+} from '#calls/carriers/carrier_validator'
 import type { CarriersConfig } from '#calls/carriers/define_config'
-import type { CarrierFactory, CarrierPlugin, CredentialOverride, NonCarrierSubProcessor } from '#calls/carriers/types'
+import type {
+  CarrierFactory,
+  CarrierPlugin,
+  CredentialOverride,
+  NonCarrierSubProcessor,
+} from '#calls/carriers/types'
 
 /** A configured carrier as the rest of the app sees it, before any plugin is loaded. */
 export interface CarrierEntry {
@@ -93,16 +101,28 @@ export default class CarrierManager {
     for (const [region, regionConfig] of Object.entries(this.#config.regions)) {
       for (const name of Object.keys(regionConfig.carriers)) {
         if (!/^[a-z][a-z0-9_]{0,39}$/.test(name)) {
-          throw new CarrierConfigError(name, `regions.${region}.carriers`, 'names are lower-case snake_case, at most 40 characters')
+          throw new CarrierConfigError(
+            name,
+            `regions.${region}.carriers`,
+            'names are lower-case snake_case, at most 40 characters'
+          )
         }
         if (seen.has(name)) {
-          throw new CarrierConfigError(name, `regions.${region}.carriers`, `the name is already used in region "${seen.get(name)}"`)
+          throw new CarrierConfigError(
+            name,
+            `regions.${region}.carriers`,
+            `the name is already used in region "${seen.get(name)}"`
+          )
         }
         seen.set(name, region)
       }
       for (const name of regionConfig.emergencyCarriers ?? []) {
         if (!(name in regionConfig.carriers)) {
-          throw new CarrierConfigError(name, `regions.${region}.emergencyCarriers`, 'is not a carrier of this region')
+          throw new CarrierConfigError(
+            name,
+            `regions.${region}.emergencyCarriers`,
+            'is not a carrier of this region'
+          )
         }
       }
     }

@@ -12,19 +12,24 @@ import {
   type SubProcessorMetadata,
 } from '#calls/carriers/types'
 
-const country = () => vine.string().regex(/^[A-Z]{2}$/)
+const countryCode = () => vine.string().regex(/^[A-Z]{2}$/)
 const isoDate = () => vine.string().regex(/^\d{4}-\d{2}-\d{2}$/)
 const text = () => vine.string().trim().minLength(1)
 const host = () => vine.string().regex(/^[A-Za-z0-9.:-]+$/)
 
-const location = vine.object({ country: country(), dataCentre: text() })
+const location = vine.object({ country: countryCode(), dataCentre: text() })
 
 const subProcessorSchema = vine.object({
   legalEntity: vine.object({
     name: text(),
-    address: vine.object({ street: text(), postalCode: text(), city: text(), country: country() }),
+    address: vine.object({
+      street: text(),
+      postalCode: text(),
+      city: text(),
+      country: countryCode(),
+    }),
   }),
-  entityCountry: country(),
+  entityCountry: countryCode(),
   processing: vine.object({
     signalling: vine.array(location).minLength(1),
     media: vine.array(location).minLength(1),
@@ -34,7 +39,7 @@ const subProcessorSchema = vine.object({
   dataCategories: vine.array(vine.enum(DATA_CATEGORIES)).minLength(1),
   transfers: vine.array(
     vine.object({
-      country: country(),
+      country: countryCode(),
       mechanism: vine.enum(['adequacy', 'scc'] as const),
       module: vine.number().in([1, 2, 3, 4]).optional().requiredWhen('mechanism', '=', 'scc'),
       reference: text(),
@@ -57,14 +62,25 @@ const profileSchema = vine.object({
     password: vine.string().optional(),
     realm: text().optional(),
     registrar: host().optional(),
-    expiresSeconds: vine.number().range([60, 86400]).optional().requiredWhen('method', '=', 'registration'),
+    expiresSeconds: vine
+      .number()
+      .range([60, 86400])
+      .optional()
+      .requiredWhen('method', '=', 'registration'),
     sourceAddresses: vine.array(host()).minLength(1).optional().requiredWhen('method', '=', 'ip'),
   }),
   codecs: vine.array(vine.enum(CODECS)).minLength(1),
   srtp: vine.enum(['none', 'sdes'] as const),
   numberFormat: vine.enum(NUMBER_FORMATS),
-  nationalCountryCode: vine.string().regex(/^\d{1,3}$/).optional().requiredWhen('numberFormat', '=', 'national'),
-  nationalTrunkPrefix: vine.string().regex(/^\d{0,2}$/).optional(),
+  nationalCountryCode: vine
+    .string()
+    .regex(/^\d{1,3}$/)
+    .optional()
+    .requiredWhen('numberFormat', '=', 'national'),
+  nationalTrunkPrefix: vine
+    .string()
+    .regex(/^\d{0,2}$/)
+    .optional(),
   callerId: vine.object({
     identity: vine.enum(['from', 'pai'] as const),
     clir: vine.enum(['privacy_header', 'anonymous_from'] as const),
@@ -123,36 +139,76 @@ export interface ValidationContext {
   requireCredentials: boolean
 }
 
-export async function validateCarrierPlugin(name: string, plugin: CarrierPlugin, context: ValidationContext) {
-  await validateWith(name, '', () => pluginSchema.validate({ profile: plugin.profile, subProcessor: plugin.subProcessor }))
+export async function validateCarrierPlugin(
+  name: string,
+  plugin: CarrierPlugin,
+  context: ValidationContext
+) {
+  await validateWith(name, '', () =>
+    pluginSchema.validate({ profile: plugin.profile, subProcessor: plugin.subProcessor })
+  )
   const { profile, subProcessor } = plugin
   if (profile.srtp === 'sdes' && profile.transport !== 'tls') {
-    throw new CarrierConfigError(name, 'profile.srtp', 'SDES-SRTP puts media keys in the SDP and is allowed only with transport "tls"')
+    throw new CarrierConfigError(
+      name,
+      'profile.srtp',
+      'SDES-SRTP puts media keys in the SDP and is allowed only with transport "tls"'
+    )
   }
   if (plugin.developmentOnly && context.production) {
-    throw new CarrierConfigError(name, 'kind', `the "${plugin.kind}" carrier is for development and tests and is refused in production`)
+    throw new CarrierConfigError(
+      name,
+      'kind',
+      `the "${plugin.kind}" carrier is for development and tests and is refused in production`
+    )
   }
   if (subProcessor === null && !plugin.developmentOnly) {
-    throw new CarrierConfigError(name, 'subProcessor', 'a carrier that reaches the public network must declare its sub-processor metadata')
+    throw new CarrierConfigError(
+      name,
+      'subProcessor',
+      'a carrier that reaches the public network must declare its sub-processor metadata'
+    )
   }
-  if (plugin.developmentOnly && !profile.hosts.every((entry) => entry === '127.0.0.1' || entry === '::1')) {
-    throw new CarrierConfigError(name, 'profile.hosts', 'a development carrier may only point at loopback')
+  if (
+    plugin.developmentOnly &&
+    !profile.hosts.every((entry) => entry === '127.0.0.1' || entry === '::1')
+  ) {
+    throw new CarrierConfigError(
+      name,
+      'profile.hosts',
+      'a development carrier may only point at loopback'
+    )
   }
-  if (plugin.developmentOnly && !(profile.signallingSources ?? []).every((entry) => entry.startsWith('127.') || entry === '::1')) {
-    throw new CarrierConfigError(name, 'profile.signallingSources', 'a development carrier may only signal from loopback')
+  if (
+    plugin.developmentOnly &&
+    !(profile.signallingSources ?? []).every((entry) => entry.startsWith('127.') || entry === '::1')
+  ) {
+    throw new CarrierConfigError(
+      name,
+      'profile.signallingSources',
+      'a development carrier may only signal from loopback'
+    )
   }
   for (const [index, entry] of (profile.signallingSources ?? []).entries()) {
     try {
       SourceList.validate(entry)
     } catch (error) {
-      throw new CarrierConfigError(name, `profile.signallingSources.${index}`, (error as Error).message)
+      throw new CarrierConfigError(
+        name,
+        `profile.signallingSources.${index}`,
+        (error as Error).message
+      )
     }
   }
   if (subProcessor) checkTransfers(name, 'subProcessor.', subProcessor)
   if (context.requireCredentials && profile.auth.method === 'registration') {
     for (const field of ['username', 'password'] as const) {
       if (!profile.auth[field]) {
-        throw new CarrierConfigError(name, `profile.auth.${field}`, 'is missing: set it in the environment or store it in the carrier admin')
+        throw new CarrierConfigError(
+          name,
+          `profile.auth.${field}`,
+          'is missing: set it in the environment or store it in the carrier admin'
+        )
       }
     }
   }

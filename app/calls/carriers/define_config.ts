@@ -1,4 +1,8 @@
-import type { CarrierEntryOptions, CarrierFactory, NonCarrierSubProcessor } from '#calls/carriers/types'
+import type {
+  CarrierEntryOptions,
+  CarrierFactory,
+  NonCarrierSubProcessor,
+} from '#calls/carriers/types'
 import type { GenericTrunkConfig } from '#plugins/carriers/generic/types'
 import type { LocalCarrierConfig } from '#plugins/carriers/local/types'
 import type { SipgateTrunkingConfig } from '#plugins/carriers/sipgate_trunking/types'
@@ -19,7 +23,9 @@ export interface CarriersConfig {
   announcementNoticeDays: number
 }
 
-export function defineConfig(config: Partial<CarriersConfig> & Pick<CarriersConfig, 'regions'>): CarriersConfig {
+export function defineConfig(
+  config: Partial<CarriersConfig> & Pick<CarriersConfig, 'regions'>
+): CarriersConfig {
   return {
     nonCarrierSubProcessors: [],
     announcementNoticeDays: 30,

@@ -14,7 +14,8 @@ const declaration: PersonalDataDeclaration = {
       },
       purpose: 'inbound calls and caller ID',
       legalBasis: 'contract',
-      retention: 'while assigned; releasing a number clears company_id, user_id and assigned_at and the default caller IDs pointing at it (NumberService.release)',
+      retention:
+        'while assigned; releasing a number clears company_id, user_id and assigned_at and the default caller IDs pointing at it (NumberService.release)',
     },
     {
       table: 'default_caller_ids',
@@ -25,7 +26,8 @@ const declaration: PersonalDataDeclaration = {
       },
       purpose: 'caller ID chosen by the company admin',
       legalBasis: 'contract',
-      retention: 'until changed, the number is released or deleted, or the user is deleted (foreign keys cascade)',
+      retention:
+        'until changed, the number is released or deleted, or the user is deleted (foreign keys cascade)',
     },
   ],
   notPersonal: {

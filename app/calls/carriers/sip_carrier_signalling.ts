@@ -40,7 +40,9 @@ export interface SipCarrierSignallingOptions {
 
 /** The Request-URI for a carrier: its host and port, with ;transport for TCP and TLS. */
 export function carrierUri(target: { host: string; port: number; transport: string }): SipUri {
-  const params = new Map<string, string | null>(target.transport === 'udp' ? [] : [['transport', target.transport]])
+  const params = new Map<string, string | null>(
+    target.transport === 'udp' ? [] : [['transport', target.transport]]
+  )
   return new SipUri({ host: target.host, port: target.port, params })
 }
 
@@ -78,7 +80,10 @@ export default class SipCarrierSignalling implements CarrierSignalling {
     return this.#registrations.size
   }
 
-  async sendOptions(target: SignallingTarget, options: { timeoutMs?: number } = {}): Promise<{ status: number }> {
+  async sendOptions(
+    target: SignallingTarget,
+    options: { timeoutMs?: number } = {}
+  ): Promise<{ status: number }> {
     const destination = await this.#firstDestination(target)
     const { core, clock } = this.#options
     const timeoutMs = options.timeoutMs ?? this.#options.defaultTimeoutMs ?? 2000
@@ -182,7 +187,10 @@ export default class SipCarrierSignalling implements CarrierSignalling {
       client.onChange((status) => {
         let update: RegistrationUpdate
         if (status.state === RegistrationState.Registered) {
-          const left = Math.max(0, Math.round(((status.expiresAt ?? clock.now()) - clock.now()) / 1000))
+          const left = Math.max(
+            0,
+            Math.round(((status.expiresAt ?? clock.now()) - clock.now()) / 1000)
+          )
           update = { state: 'registered', status: 200, expiresSeconds: left }
         } else if (status.state === RegistrationState.Failed) {
           update = { state: 'failed', status: status.lastError?.status ?? 0, expiresSeconds: 0 }
@@ -228,7 +236,10 @@ export default class SipCarrierSignalling implements CarrierSignalling {
   async #firstDestination(target: SignallingTarget): Promise<SipDestination> {
     const [destination] = await this.#options.resolve(target)
     if (!destination) {
-      throw new CarrierSignallingError('unresolved', `no address for the carrier host ${target.host}`)
+      throw new CarrierSignallingError(
+        'unresolved',
+        `no address for the carrier host ${target.host}`
+      )
     }
     return destination
   }

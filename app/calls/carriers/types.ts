@@ -223,7 +223,10 @@ export interface CarrierSignalling {
    * Rejects when no answer came within `timeoutMs` or the request could not be sent; the error's
    * `code` is 'timeout', 'transport' or 'unresolved' (DNS gave no address).
    */
-  sendOptions(target: SignallingTarget, options?: { timeoutMs?: number }): Promise<{ status: number }>
+  sendOptions(
+    target: SignallingTarget,
+    options?: { timeoutMs?: number }
+  ): Promise<{ status: number }>
   /**
    * Starts keeping a registration at the carrier (refreshed before expiry, retried with backoff)
    * and resolves with the first outcome; `onUpdate` hears every later one.

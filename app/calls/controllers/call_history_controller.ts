@@ -25,6 +25,11 @@ export default class CallHistoryController {
       itemised: company.itemisedNumbers,
     })
     paginator.baseUrl(request.url()).queryString({ scope })
-    return view.render('pages/customer/calls', { paginator, entries, scope, itemised: company.itemisedNumbers })
+    return view.render('pages/customer/calls', {
+      paginator,
+      entries,
+      scope,
+      itemised: company.itemisedNumbers,
+    })
   }
 }

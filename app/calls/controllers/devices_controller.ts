@@ -50,8 +50,14 @@ export default class DevicesController {
     await bouncer.authorize('permission', 'company.users.manage')
     const user = auth.getUserOrFail()
     const { scope, subject } = await request.validateUsing(lockValidator)
-    const lifted = await this.locks.liftForCompany(user.companyId!, scope, subject, { actor: user, ip: request.ip() })
-    session.flash(lifted ? 'notice' : 'error', i18n.t(lifted ? 'phone.devices.locks.lifted' : 'phone.devices.locks.not_found'))
+    const lifted = await this.locks.liftForCompany(user.companyId!, scope, subject, {
+      actor: user,
+      ip: request.ip(),
+    })
+    session.flash(
+      lifted ? 'notice' : 'error',
+      i18n.t(lifted ? 'phone.devices.locks.lifted' : 'phone.devices.locks.not_found')
+    )
     return response.redirect().toRoute('customer.devices')
   }
 
@@ -74,7 +80,10 @@ export default class DevicesController {
   async destroy({ bouncer, auth, request, response, params, session, i18n }: HttpContext) {
     await bouncer.authorize('permission', 'calls.place')
     const user = auth.getUserOrFail()
-    const device = await SipDevice.query().where('user_id', user.id).where('id', params.id).firstOrFail()
+    const device = await SipDevice.query()
+      .where('user_id', user.id)
+      .where('id', params.id)
+      .firstOrFail()
     await this.devices.revoke(device, { actor: user, ip: request.ip() })
     session.flash('notice', i18n.t('phone.devices.revoked', { label: device.label }))
     return response.redirect().toRoute('customer.devices')

@@ -1,7 +1,11 @@
 import { inject } from '@adonisjs/core'
 import type { HttpContext } from '@adonisjs/core/http'
 import NumberService, { NumberError } from '#calls/services/number_service'
-import { assignUserValidator, defaultCallerIdValidator, numberMessages } from '#calls/validators/number_validators'
+import {
+  assignUserValidator,
+  defaultCallerIdValidator,
+  numberMessages,
+} from '#calls/validators/number_validators'
 
 /** Company owners and admins (numbers.assign): the company's numbers, who holds them, default caller IDs. */
 @inject()
@@ -23,15 +27,28 @@ export default class NumbersController {
 
   async assignUser(ctx: HttpContext) {
     const { user, company } = await this.companyOf(ctx)
-    const { user_id: userId } = await ctx.request.validateUsing(assignUserValidator, { messagesProvider: numberMessages(ctx.i18n) })
-    return this.#run(ctx, () => this.numbers.assignUser(company, Number(ctx.params.id), userId, { actor: user, ip: ctx.request.ip() }))
+    const { user_id: userId } = await ctx.request.validateUsing(assignUserValidator, {
+      messagesProvider: numberMessages(ctx.i18n),
+    })
+    return this.#run(ctx, () =>
+      this.numbers.assignUser(company, Number(ctx.params.id), userId, {
+        actor: user,
+        ip: ctx.request.ip(),
+      })
+    )
   }
 
   async setDefault(ctx: HttpContext) {
     const { user, company } = await this.companyOf(ctx)
-    const { phone_number_id: numberId } = await ctx.request.validateUsing(defaultCallerIdValidator, { messagesProvider: numberMessages(ctx.i18n) })
+    const { phone_number_id: numberId } = await ctx.request.validateUsing(
+      defaultCallerIdValidator,
+      { messagesProvider: numberMessages(ctx.i18n) }
+    )
     return this.#run(ctx, () =>
-      this.numbers.setDefaultCallerId(company, Number(ctx.params.userId), numberId, { actor: user, ip: ctx.request.ip() })
+      this.numbers.setDefaultCallerId(company, Number(ctx.params.userId), numberId, {
+        actor: user,
+        ip: ctx.request.ip(),
+      })
     )
   }
 

@@ -15,7 +15,10 @@ export default class SubProcessorsController {
   async index({ auth, view }: HttpContext) {
     const user = auth.getUserOrFail()
     const company = await user.related('company').query().firstOrFail()
-    const notices = await CompanyNotice.query().where('company_id', company.id).orderBy('created_at', 'desc').limit(20)
+    const notices = await CompanyNotice.query()
+      .where('company_id', company.id)
+      .orderBy('created_at', 'desc')
+      .limit(20)
     return view.render('pages/customer/sub_processors', {
       carriers: await this.directory.published(),
       objected: await this.objections.objectionsOf(company),
@@ -27,7 +30,9 @@ export default class SubProcessorsController {
     const user = auth.getUserOrFail()
     const company = await user.related('company').query().firstOrFail()
     await bouncer.with('CarrierPolicy').authorize('object', company)
-    const carrier = (await this.directory.published()).find((view) => view.entry.name === params.name)
+    const carrier = (await this.directory.published()).find(
+      (view) => view.entry.name === params.name
+    )
     if (!carrier) return response.notFound()
     await this.objections.object(company, carrier.entry.name, user, request.ip())
     session.flash('notice', i18n.t('carriers.objected', { name: carrier.entry.label }))

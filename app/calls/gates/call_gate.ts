@@ -61,8 +61,12 @@ export class CallGateRegistry {
   /** A gate of the same name is replaced; `before` puts the gate ahead of the named one. */
   register(gate: CallGate, options: { before?: string } = {}) {
     const others = this.#gates.filter((existing) => existing.name !== gate.name)
-    const at = options.before === undefined ? -1 : others.findIndex((existing) => existing.name === options.before)
-    this.#gates = at === -1 ? [...others, gate] : [...others.slice(0, at), gate, ...others.slice(at)]
+    const at =
+      options.before === undefined
+        ? -1
+        : others.findIndex((existing) => existing.name === options.before)
+    this.#gates =
+      at === -1 ? [...others, gate] : [...others.slice(0, at), gate, ...others.slice(at)]
   }
 
   unregister(name: string) {
@@ -79,19 +83,26 @@ export class CallGateRegistry {
     for (const gate of this.#gates) {
       const decision = await gate.check(attempt)
       if (!decision.allow) return { ...decision, gate: gate.name }
-      if (decision.maxDurationSeconds !== undefined && decision.maxDurationSeconds < (maxDurationSeconds ?? Infinity)) {
+      if (
+        decision.maxDurationSeconds !== undefined &&
+        decision.maxDurationSeconds < (maxDurationSeconds ?? Infinity)
+      ) {
         maxDurationSeconds = decision.maxDurationSeconds
         durationCause = decision.durationCause
       }
     }
     if (maxDurationSeconds === undefined) return { allow: true }
-    return durationCause ? { allow: true, maxDurationSeconds, durationCause } : { allow: true, maxDurationSeconds }
+    return durationCause
+      ? { allow: true, maxDurationSeconds, durationCause }
+      : { allow: true, maxDurationSeconds }
   }
 
   /** The inbound checks of the gates that have one; the first refusal wins. */
   async checkInbound(attempt: InboundCallAttempt): Promise<GateDecision & { gate?: string }> {
     for (const gate of this.#gates) {
-      const decision = gate.checkInbound ? await gate.checkInbound(attempt) : { allow: true as const }
+      const decision = gate.checkInbound
+        ? await gate.checkInbound(attempt)
+        : { allow: true as const }
       if (!decision.allow) return { ...decision, gate: gate.name }
     }
     return { allow: true }

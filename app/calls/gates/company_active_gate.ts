@@ -6,6 +6,11 @@ export default class CompanyActiveGate implements CallGate {
 
   async check({ company }: CallAttempt): Promise<GateDecision> {
     if (company.status === 'active') return { allow: true }
-    return { allow: false, reason: `company_${company.status}`, status: 403, phrase: 'Account not active' }
+    return {
+      allow: false,
+      reason: `company_${company.status}`,
+      status: 403,
+      phrase: 'Account not active',
+    }
   }
 }

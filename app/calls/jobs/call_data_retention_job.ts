@@ -24,20 +24,28 @@ export default class CallDataRetentionJob implements Job<{}> {
 
   async handle() {
     const now = DateTime.utc()
-    await this.#deleteInBatches(
-      'call_records',
-      (query) => query.where('started_at', '<', sqlTime(now.minus({ months: CALL_RECORD_RETENTION_MONTHS })))
+    await this.#deleteInBatches('call_records', (query) =>
+      query.where('started_at', '<', sqlTime(now.minus({ months: CALL_RECORD_RETENTION_MONTHS })))
     )
     const graceEnd = sqlTime(now.minus({ hours: WEB_PHONE_CREDENTIAL_GRACE_HOURS }))
     await this.#deleteInBatches('web_phone_credentials', (query) =>
-      query.where((expired) => expired.where('expires_at', '<', graceEnd).orWhere('revoked_at', '<', graceEnd))
+      query.where((expired) =>
+        expired.where('expires_at', '<', graceEnd).orWhere('revoked_at', '<', graceEnd)
+      )
     )
     await this.#deleteInBatches('sip_device_addresses', (query) =>
-      query.where('last_registered_at', '<', sqlTime(now.minus({ days: DEVICE_ADDRESS_RETENTION_DAYS })))
+      query.where(
+        'last_registered_at',
+        '<',
+        sqlTime(now.minus({ days: DEVICE_ADDRESS_RETENTION_DAYS }))
+      )
     )
   }
 
-  async #deleteInBatches(table: string, due: (query: DatabaseQueryBuilderContract) => DatabaseQueryBuilderContract) {
+  async #deleteInBatches(
+    table: string,
+    due: (query: DatabaseQueryBuilderContract) => DatabaseQueryBuilderContract
+  ) {
     for (;;) {
       const rows = await due(db.from(table).select('id').limit(BATCH))
       const ids: number[] = rows.map((row) => row.id)

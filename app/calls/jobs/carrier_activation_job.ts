@@ -2,7 +2,9 @@ import app from '@adonisjs/core/services/app'
 import logger from '@adonisjs/core/services/logger'
 import { DateTime } from 'luxon'
 import CarrierState from '#calls/models/carrier_state'
-import CarrierLifecycleService, { CarrierLifecycleError } from '#calls/services/carrier_lifecycle_service'
+import CarrierLifecycleService, {
+  CarrierLifecycleError,
+} from '#calls/services/carrier_lifecycle_service'
 import type { Job } from '#core/queue/types'
 import { sqlTime } from '#core/sql_time'
 
@@ -26,7 +28,10 @@ export default class CarrierActivationJob implements Job<{}> {
         await lifecycle.activate(state.carrierName, null, null)
       } catch (error) {
         if (!(error instanceof CarrierLifecycleError)) throw error
-        logger.warn({ carrier: state.carrierName, reason: error.code }, 'announced carrier not activated at its effective date')
+        logger.warn(
+          { carrier: state.carrierName, reason: error.code },
+          'announced carrier not activated at its effective date'
+        )
       }
     }
   }

@@ -31,7 +31,9 @@ export default class CarrierAnnouncementMailJob implements Job<CarrierAnnounceme
     await mail.send((message) => {
       message
         .to(company.privacyContactEmail)
-        .subject(`Neuer Unterauftragsverarbeiter / New sub-processor: ${subProcessor.legalEntity.name}`)
+        .subject(
+          `Neuer Unterauftragsverarbeiter / New sub-processor: ${subProcessor.legalEntity.name}`
+        )
         .htmlView('emails/carrier_announced', {
           company,
           carrier: view.entry,

@@ -6,7 +6,9 @@ import WebPhoneCredentialService from '#calls/services/web_phone_credential_serv
  * or an account ended. Registered in start/events.ts.
  */
 export default class RevokeWebPhoneAccess {
-  constructor(private readonly credentials: WebPhoneCredentialService = new WebPhoneCredentialService()) {}
+  constructor(
+    private readonly credentials: WebPhoneCredentialService = new WebPhoneCredentialService()
+  ) {}
 
   async loggedOut({ userId, sessionId }: EventsList['user:logged_out']) {
     await this.credentials.revokeForSession(userId, sessionId)
@@ -31,6 +33,7 @@ export default class RevokeWebPhoneAccess {
    */
   async companyStatusChanged({ companyId, to }: EventsList['company:status_changed']) {
     if (to === 'suspended') await this.credentials.revokeForCompany(companyId, 'company_suspended')
-    if (to === 'terminated') await this.credentials.revokeForCompany(companyId, 'company_terminated')
+    if (to === 'terminated')
+      await this.credentials.revokeForCompany(companyId, 'company_terminated')
   }
 }

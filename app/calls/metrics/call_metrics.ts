@@ -56,7 +56,11 @@ export default class CallMetrics {
   }
 
   ended({ record }: { record: CallRecord }) {
-    ended.inc({ direction: record.direction, carrier: carrierLabel(record), cause: record.disconnectCause ?? 'unknown' })
+    ended.inc({
+      direction: record.direction,
+      carrier: carrierLabel(record),
+      cause: record.disconnectCause ?? 'unknown',
+    })
   }
 }
 
@@ -82,7 +86,8 @@ new Gauge({
     this.reset()
     if (!liveCalls) return
     const counts: Record<string, number> = { outbound: 0, inbound: 0, echo_test: 0 }
-    for (const call of liveCalls()) counts[call.record.direction] = (counts[call.record.direction] ?? 0) + 1
+    for (const call of liveCalls())
+      counts[call.record.direction] = (counts[call.record.direction] ?? 0) + 1
     for (const [direction, count] of Object.entries(counts)) this.set({ direction }, count)
   },
 })
@@ -98,7 +103,8 @@ new Gauge({
   collect() {
     this.reset()
     for (const [carrier, health] of Object.entries(carrierHealth?.() ?? {})) {
-      for (const state of OPTIONS_STATES) this.set({ carrier, state }, health.options === state ? 1 : 0)
+      for (const state of OPTIONS_STATES)
+        this.set({ carrier, state }, health.options === state ? 1 : 0)
     }
   },
 })
@@ -111,7 +117,8 @@ new Gauge({
   collect() {
     this.reset()
     for (const [carrier, health] of Object.entries(carrierHealth?.() ?? {})) {
-      for (const state of REGISTRATION_STATES) this.set({ carrier, state }, health.registration === state ? 1 : 0)
+      for (const state of REGISTRATION_STATES)
+        this.set({ carrier, state }, health.registration === state ? 1 : 0)
     }
   },
 })

@@ -12,7 +12,8 @@ export default class CarrierPolicy extends BasePolicy {
     return (
       user.companyId === company.id &&
       company.status !== 'terminated' &&
-      ((await user.hasPermission('company.settings.manage')) || (await user.hasPermission('company.users.manage')))
+      ((await user.hasPermission('company.settings.manage')) ||
+        (await user.hasPermission('company.users.manage')))
     )
   }
 }

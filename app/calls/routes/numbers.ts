@@ -9,21 +9,42 @@ const NumbersController = () => import('#calls/controllers/numbers_controller')
 router
   .group(() => {
     router.get('/numbers', [AdminNumbersController, 'index']).as('numbers.index')
-    router.get('/numbers/import', [AdminNumbersController, 'createImport']).as('numbers.import.create')
+    router
+      .get('/numbers/import', [AdminNumbersController, 'createImport'])
+      .as('numbers.import.create')
     router.post('/numbers/import', [AdminNumbersController, 'import']).as('numbers.import')
-    router.get('/numbers/assign', [AdminNumbersController, 'createAssignment']).as('numbers.assign.create')
+    router
+      .get('/numbers/assign', [AdminNumbersController, 'createAssignment'])
+      .as('numbers.assign.create')
     router.post('/numbers/assign', [AdminNumbersController, 'assign']).as('numbers.assign')
-    router.get('/numbers/block', [AdminNumbersController, 'createBlockAction']).as('numbers.block.create')
+    router
+      .get('/numbers/block', [AdminNumbersController, 'createBlockAction'])
+      .as('numbers.block.create')
     router.post('/numbers/block', [AdminNumbersController, 'blockAction']).as('numbers.block')
-    router.post('/numbers/:id/release', [AdminNumbersController, 'release']).as('numbers.release').where('id', router.matchers.number())
-    router.delete('/numbers/:id', [AdminNumbersController, 'destroy']).as('numbers.destroy').where('id', router.matchers.number())
+    router
+      .post('/numbers/:id/release', [AdminNumbersController, 'release'])
+      .as('numbers.release')
+      .where('id', router.matchers.number())
+    router
+      .delete('/numbers/:id', [AdminNumbersController, 'destroy'])
+      .as('numbers.destroy')
+      .where('id', router.matchers.number())
 
     router.get('/routes', [RoutesController, 'home']).as('routes.home')
     router.get('/routes/:region', [RoutesController, 'index']).as('routes.index')
     router.post('/routes/:region', [RoutesController, 'store']).as('routes.store')
-    router.get('/routes/:region/:id/edit', [RoutesController, 'edit']).as('routes.edit').where('id', router.matchers.number())
-    router.put('/routes/:region/:id', [RoutesController, 'update']).as('routes.update').where('id', router.matchers.number())
-    router.delete('/routes/:region/:id', [RoutesController, 'destroy']).as('routes.destroy').where('id', router.matchers.number())
+    router
+      .get('/routes/:region/:id/edit', [RoutesController, 'edit'])
+      .as('routes.edit')
+      .where('id', router.matchers.number())
+    router
+      .put('/routes/:region/:id', [RoutesController, 'update'])
+      .as('routes.update')
+      .where('id', router.matchers.number())
+    router
+      .delete('/routes/:region/:id', [RoutesController, 'destroy'])
+      .as('routes.destroy')
+      .where('id', router.matchers.number())
   })
   .prefix('/admin')
   .as('admin')
@@ -33,8 +54,14 @@ router
 router
   .group(() => {
     router.get('/numbers', [NumbersController, 'index']).as('numbers')
-    router.put('/numbers/:id/user', [NumbersController, 'assignUser']).as('numbers.user').where('id', router.matchers.number())
-    router.put('/caller-ids/:userId', [NumbersController, 'setDefault']).as('numbers.default').where('userId', router.matchers.number())
+    router
+      .put('/numbers/:id/user', [NumbersController, 'assignUser'])
+      .as('numbers.user')
+      .where('id', router.matchers.number())
+    router
+      .put('/caller-ids/:userId', [NumbersController, 'setDefault'])
+      .as('numbers.default')
+      .where('userId', router.matchers.number())
   })
   .prefix('/app')
   .as('customer')

@@ -13,10 +13,15 @@ router
     router.post('/phone/credential', [PhoneController, 'credential']).as('phone.credential')
     router.get('/phone/settings', [PhoneSettingsController, 'show']).as('phone_settings')
     router.put('/phone/settings', [PhoneSettingsController, 'update']).as('phone_settings.update')
-    router.put('/phone/settings/company', [PhoneSettingsController, 'updateCompany']).as('phone_settings.company')
+    router
+      .put('/phone/settings/company', [PhoneSettingsController, 'updateCompany'])
+      .as('phone_settings.company')
     router.get('/devices', [DevicesController, 'index']).as('devices')
     router.post('/devices', [DevicesController, 'store']).as('devices.store')
-    router.delete('/devices/:id', [DevicesController, 'destroy']).as('devices.destroy').where('id', router.matchers.number())
+    router
+      .delete('/devices/:id', [DevicesController, 'destroy'])
+      .as('devices.destroy')
+      .where('id', router.matchers.number())
     router.post('/devices/locks/lift', [DevicesController, 'liftLock']).as('devices.locks.lift')
     router.get('/calls', [CallHistoryController, 'index']).as('calls')
   })

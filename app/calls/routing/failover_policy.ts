@@ -19,7 +19,8 @@ const RETRYABLE_STATUSES = new Set([408, 500, 502, 503, 504])
  * every 6xx are the callee's answer and final.
  */
 export function decideFailover(outcome: AttemptOutcome, ringingSeen = false): FailoverDecision {
-  if (outcome.kind === 'response' && outcome.status >= 200 && outcome.status < 300) return 'connected'
+  if (outcome.kind === 'response' && outcome.status >= 200 && outcome.status < 300)
+    return 'connected'
   if (ringingSeen) return 'final'
   switch (outcome.kind) {
     case 'transport_error':

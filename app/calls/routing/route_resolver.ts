@@ -49,7 +49,13 @@ export type RefusalReason =
   | 'eu_only_no_carrier'
 
 export type RouteResolution =
-  | { outcome: 'route'; emergency: boolean; destination: string; prefix: string | null; carriers: string[] }
+  | {
+      outcome: 'route'
+      emergency: boolean
+      destination: string
+      prefix: string | null
+      carriers: string[]
+    }
   | { outcome: 'refused'; emergency: boolean; reason: RefusalReason; destination: string | null }
 
 /**
@@ -59,7 +65,9 @@ export type RouteResolution =
  */
 export function resolveRoute(request: RouteRequest): RouteResolution {
   const random = request.random ?? Math.random
-  const regionCarriers = request.carriers.filter((carrier) => carrier.region === request.company.region)
+  const regionCarriers = request.carriers.filter(
+    (carrier) => carrier.region === request.company.region
+  )
 
   const emergency = emergencyNumberOf(request.dialled)
   if (emergency) {
@@ -68,22 +76,38 @@ export function resolveRoute(request: RouteRequest): RouteResolution {
       .filter((carrier) => carrier.active && carrier.emergencyNumbers.includes(emergency))
       .sort(
         (a, b) =>
-          (a.emergencyRank ?? Number.MAX_SAFE_INTEGER) - (b.emergencyRank ?? Number.MAX_SAFE_INTEGER) ||
-          a.name.localeCompare(b.name)
+          (a.emergencyRank ?? Number.MAX_SAFE_INTEGER) -
+            (b.emergencyRank ?? Number.MAX_SAFE_INTEGER) || a.name.localeCompare(b.name)
       )
-    if (!candidates.length) return { outcome: 'refused', emergency: true, reason: 'no_active_carrier', destination: emergency }
-    return { outcome: 'route', emergency: true, destination: emergency, prefix: null, carriers: candidates.map((c) => c.name) }
+    if (!candidates.length)
+      return {
+        outcome: 'refused',
+        emergency: true,
+        reason: 'no_active_carrier',
+        destination: emergency,
+      }
+    return {
+      outcome: 'route',
+      emergency: true,
+      destination: emergency,
+      prefix: null,
+      carriers: candidates.map((c) => c.name),
+    }
   }
 
   const destination = toE164Digits(request.dialled, request.company.country)
-  if (!destination) return { outcome: 'refused', emergency: false, reason: 'invalid_number', destination: null }
+  if (!destination)
+    return { outcome: 'refused', emergency: false, reason: 'invalid_number', destination: null }
 
   const byName = new Map(regionCarriers.map((carrier) => [carrier.name, carrier]))
   const matching = request.routes.filter(
     (route) => route.region === request.company.region && destination.startsWith(route.prefix)
   )
-  const prefixes = [...new Set(matching.map((route) => route.prefix))].sort((a, b) => b.length - a.length)
-  if (!prefixes.length) return { outcome: 'refused', emergency: false, reason: 'no_route', destination }
+  const prefixes = [...new Set(matching.map((route) => route.prefix))].sort(
+    (a, b) => b.length - a.length
+  )
+  if (!prefixes.length)
+    return { outcome: 'refused', emergency: false, reason: 'no_route', destination }
 
   const objected = new Set(request.company.objections)
   let firstRefusal: RefusalReason | null = null
@@ -97,9 +121,19 @@ export function resolveRoute(request: RouteRequest): RouteResolution {
         ? allowed.filter((route) => !byName.get(route.carrierName)!.outsideEea)
         : allowed
     if (resident.length) {
-      return { outcome: 'route', emergency: false, destination, prefix, carriers: failoverOrder(resident, random) }
+      return {
+        outcome: 'route',
+        emergency: false,
+        destination,
+        prefix,
+        carriers: failoverOrder(resident, random),
+      }
     }
-    firstRefusal ??= !active.length ? 'no_active_carrier' : !allowed.length ? 'all_carriers_objected' : 'eu_only_no_carrier'
+    firstRefusal ??= !active.length
+      ? 'no_active_carrier'
+      : !allowed.length
+        ? 'all_carriers_objected'
+        : 'eu_only_no_carrier'
   }
   return { outcome: 'refused', emergency: false, reason: firstRefusal ?? 'no_route', destination }
 }

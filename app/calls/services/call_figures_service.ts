@@ -40,7 +40,12 @@ export interface CallFigures {
   hours: HourFigures[]
   failuresByCause: Array<{ cause: DisconnectCause; count: number }>
   setup: { p50: number | null; p95: number | null; answered: number }
-  carriers: Array<{ name: string; label: string; options: 'up' | 'down' | 'unknown'; registration: string }>
+  carriers: Array<{
+    name: string
+    label: string
+    options: 'up' | 'down' | 'unknown'
+    registration: string
+  }>
 }
 
 /** Nearest-rank percentile of sorted values. */
@@ -63,11 +68,15 @@ export default class CallFiguresService {
 
   async figures(now: DateTime = DateTime.utc(), zone = 'Europe/Berlin'): Promise<CallFigures> {
     const since = now.minus({ hours: 23 }).setZone(zone).startOf('hour')
-    const rows: Array<{ started_at: unknown; answered_at: unknown; disconnect_cause: DisconnectCause | null; ended_at: unknown }> =
-      await db
-        .from('call_records')
-        .where('started_at', '>=', sqlTime(since))
-        .select('started_at', 'answered_at', 'ended_at', 'disconnect_cause')
+    const rows: Array<{
+      started_at: unknown
+      answered_at: unknown
+      disconnect_cause: DisconnectCause | null
+      ended_at: unknown
+    }> = await db
+      .from('call_records')
+      .where('started_at', '>=', sqlTime(since))
+      .select('started_at', 'answered_at', 'ended_at', 'disconnect_cause')
     const open = await db
       .from('call_records')
       .whereNull('ended_at')
@@ -121,10 +130,19 @@ export default class CallFiguresService {
         calls: hour.calls,
         answered: hour.answered,
         failed: hour.failed,
-        setupP95: percentile(hour.setups.sort((a, b) => a - b), 0.95),
+        setupP95: percentile(
+          hour.setups.sort((a, b) => a - b),
+          0.95
+        ),
       })),
-      failuresByCause: [...causes].map(([cause, count]) => ({ cause, count })).sort((a, b) => b.count - a.count),
-      setup: { p50: percentile(setups, 0.5), p95: percentile(setups, 0.95), answered: setups.length },
+      failuresByCause: [...causes]
+        .map(([cause, count]) => ({ cause, count }))
+        .sort((a, b) => b.count - a.count),
+      setup: {
+        p50: percentile(setups, 0.5),
+        p95: percentile(setups, 0.95),
+        answered: setups.length,
+      },
       carriers,
     }
   }

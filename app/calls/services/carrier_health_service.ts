@@ -61,7 +61,9 @@ export default class CarrierHealthService {
 
   /** Every watched carrier's health, for the admin list. */
   all(): Record<string, CarrierHealth> {
-    return Object.fromEntries([...this.#watched].map(([name, watched]) => [name, watched.monitor.health()]))
+    return Object.fromEntries(
+      [...this.#watched].map(([name, watched]) => [name, watched.monitor.health()])
+    )
   }
 
   /** Failed its OPTIONS checks `failuresBeforeDown` times in a row. */
@@ -95,7 +97,9 @@ export default class CarrierHealthService {
   async #sync(): Promise<void> {
     try {
       const views = await this.#options.directory.all()
-      const wanted = new Map(views.filter((view) => view.active).map((view) => [view.entry.name, view.plugin]))
+      const wanted = new Map(
+        views.filter((view) => view.active).map((view) => [view.entry.name, view.plugin])
+      )
       for (const [name, watched] of [...this.#watched]) {
         if (wanted.get(name) !== watched.plugin) {
           this.#watched.delete(name)
@@ -150,7 +154,12 @@ export default class CarrierHealthService {
     if (this.#lastLogged.get(name) === summary) return
     this.#lastLogged.set(name, summary)
     this.#options.logger.info(
-      { carrier: name, options: health.options, registration: health.registration, status: health.lastStatus },
+      {
+        carrier: name,
+        options: health.options,
+        registration: health.registration,
+        status: health.lastStatus,
+      },
       'carrier health changed'
     )
   }

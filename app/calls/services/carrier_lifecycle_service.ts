@@ -15,7 +15,10 @@ import queue from '#core/services/queue'
 import logger from '@adonisjs/core/services/logger'
 
 export class CarrierLifecycleError extends Error {
-  constructor(public code: 'unknown' | 'not_allowed' | 'not_yet_effective' | 'date_in_past' | 'disabled_in_config') {
+  constructor(
+    public code:
+      'unknown' | 'not_allowed' | 'not_yet_effective' | 'date_in_past' | 'disabled_in_config'
+  ) {
     super(code)
   }
 }
@@ -39,13 +42,21 @@ export default class CarrierLifecycleService {
   async announce(name: string, actor: User, ip: string, effectiveDate?: DateTime) {
     const view = await this.#view(name)
     if (!view.entry.configEnabled) throw new CarrierLifecycleError('disabled_in_config')
-    if (view.plugin.developmentOnly || !view.plugin.subProcessor) throw new CarrierLifecycleError('not_allowed')
-    if (view.lifecycle === 'announced' || view.lifecycle === 'active') throw new CarrierLifecycleError('not_allowed')
+    if (view.plugin.developmentOnly || !view.plugin.subProcessor)
+      throw new CarrierLifecycleError('not_allowed')
+    if (view.lifecycle === 'announced' || view.lifecycle === 'active')
+      throw new CarrierLifecycleError('not_allowed')
     const effectiveAt = (effectiveDate ?? this.defaultEffectiveDate()).toUTC().startOf('day')
     if (effectiveAt < DateTime.utc().startOf('day')) throw new CarrierLifecycleError('date_in_past')
 
     const state = await this.#state(name)
-    state.merge({ lifecycle: 'announced', announcedAt: DateTime.utc(), effectiveAt, activatedAt: null, withdrawnAt: null })
+    state.merge({
+      lifecycle: 'announced',
+      announcedAt: DateTime.utc(),
+      effectiveAt,
+      activatedAt: null,
+      withdrawnAt: null,
+    })
     await state.save()
     await SubProcessorChange.create({ carrierName: name, change: 'announced', effectiveAt })
     const notified = await this.#notifyCompanies(view, effectiveAt)
@@ -67,13 +78,18 @@ export default class CarrierLifecycleService {
     // The loopback peer has no sub-processor, so there is nobody to announce it to.
     const direct = view.plugin.developmentOnly && view.lifecycle !== 'active'
     if (!direct && view.lifecycle !== 'announced') throw new CarrierLifecycleError('not_allowed')
-    if (!direct && view.effectiveAt && view.effectiveAt > DateTime.utc()) throw new CarrierLifecycleError('not_yet_effective')
+    if (!direct && view.effectiveAt && view.effectiveAt > DateTime.utc())
+      throw new CarrierLifecycleError('not_yet_effective')
 
     const state = await this.#state(name)
     state.merge({ lifecycle: 'active', activatedAt: DateTime.utc(), withdrawnAt: null })
     await state.save()
     if (!view.plugin.developmentOnly) {
-      await SubProcessorChange.create({ carrierName: name, change: 'activated', effectiveAt: state.activatedAt! })
+      await SubProcessorChange.create({
+        carrierName: name,
+        change: 'activated',
+        effectiveAt: state.activatedAt!,
+      })
     }
     await AuditLog.record({
       action: 'carrier.activated',
@@ -88,12 +104,17 @@ export default class CarrierLifecycleService {
 
   async withdraw(name: string, actor: User, ip: string) {
     const view = await this.#view(name)
-    if (view.lifecycle !== 'announced' && view.lifecycle !== 'active') throw new CarrierLifecycleError('not_allowed')
+    if (view.lifecycle !== 'announced' && view.lifecycle !== 'active')
+      throw new CarrierLifecycleError('not_allowed')
     const state = await this.#state(name)
     state.merge({ lifecycle: 'withdrawn', withdrawnAt: DateTime.utc() })
     await state.save()
     if (!view.plugin.developmentOnly) {
-      await SubProcessorChange.create({ carrierName: name, change: 'withdrawn', effectiveAt: state.withdrawnAt! })
+      await SubProcessorChange.create({
+        carrierName: name,
+        change: 'withdrawn',
+        effectiveAt: state.withdrawnAt!,
+      })
     }
     await AuditLog.record({
       action: 'carrier.withdrawn',
@@ -154,7 +175,10 @@ export default class CarrierLifecycleService {
   }
 
   async #state(name: string) {
-    return (await CarrierState.findBy('carrier_name', name)) ?? new CarrierState().merge({ carrierName: name, enabled: true, lifecycle: null })
+    return (
+      (await CarrierState.findBy('carrier_name', name)) ??
+      new CarrierState().merge({ carrierName: name, enabled: true, lifecycle: null })
+    )
   }
 
   /** In-app notice now; the email per company goes through the job queue (CarrierAnnouncementMailJob). */
@@ -162,8 +186,17 @@ export default class CarrierLifecycleService {
     const companies = await Company.query().whereNot('status', 'terminated')
     const effectiveDate = effectiveAt.toISODate()!
     for (const company of companies) {
-      await CompanyNotice.create({ companyId: company.id, kind: 'carrier_announced', carrierName: view.entry.name, effectiveAt })
-      await queue.dispatch(new CarrierAnnouncementMailJob(), { companyId: company.id, carrierName: view.entry.name, effectiveDate })
+      await CompanyNotice.create({
+        companyId: company.id,
+        kind: 'carrier_announced',
+        carrierName: view.entry.name,
+        effectiveAt,
+      })
+      await queue.dispatch(new CarrierAnnouncementMailJob(), {
+        companyId: company.id,
+        carrierName: view.entry.name,
+        effectiveDate,
+      })
     }
     return companies.length
   }

@@ -29,7 +29,9 @@ export default class CarrierSubProcessorSource implements SubProcessorSource {
       label: view.entry.label,
       kind: 'carrier',
       status: view.lifecycle === 'active' ? 'active' : 'announced',
-      effectiveDate: (view.effectiveAt ?? view.state?.activatedAt)?.toISODate() ?? view.plugin.subProcessor!.since,
+      effectiveDate:
+        (view.effectiveAt ?? view.state?.activatedAt)?.toISODate() ??
+        view.plugin.subProcessor!.since,
       region: view.entry.region,
       service: null,
       metadata: view.plugin.subProcessor!,
@@ -56,9 +58,13 @@ export default class CarrierSubProcessorSource implements SubProcessorSource {
     for (const entry of this.manager.entries()) {
       if ((await this.manager.use(entry.name)).developmentOnly) developmentOnly.add(entry.name)
     }
-    const changes = await SubProcessorChange.query().orderBy('created_at', 'desc').orderBy('id', 'desc')
+    const changes = await SubProcessorChange.query()
+      .orderBy('created_at', 'desc')
+      .orderBy('id', 'desc')
     const carrierEntries: SubProcessorHistoryEntry[] = changes
-      .filter((change) => labels.has(change.carrierName) && !developmentOnly.has(change.carrierName))
+      .filter(
+        (change) => labels.has(change.carrierName) && !developmentOnly.has(change.carrierName)
+      )
       .map((change) => ({
         id: `change-${change.id}`,
         key: change.carrierName,
@@ -67,14 +73,16 @@ export default class CarrierSubProcessorSource implements SubProcessorSource {
         effectiveDate: change.effectiveAt.toISODate()!,
         recordedAt: change.createdAt,
       }))
-    const serviceEntries: SubProcessorHistoryEntry[] = this.manager.nonCarrierSubProcessors.map((entry) => ({
-      id: `service-${entry.key}`,
-      key: entry.key,
-      label: entry.legalEntity.name,
-      change: 'activated',
-      effectiveDate: entry.since,
-      recordedAt: DateTime.fromISO(entry.since, { zone: 'utc' }),
-    }))
+    const serviceEntries: SubProcessorHistoryEntry[] = this.manager.nonCarrierSubProcessors.map(
+      (entry) => ({
+        id: `service-${entry.key}`,
+        key: entry.key,
+        label: entry.legalEntity.name,
+        change: 'activated',
+        effectiveDate: entry.since,
+        recordedAt: DateTime.fromISO(entry.since, { zone: 'utc' }),
+      })
+    )
     return [...carrierEntries, ...serviceEntries]
   }
 }

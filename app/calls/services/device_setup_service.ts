@@ -17,11 +17,16 @@ export interface DeskPhoneSetup {
 export default class DeviceSetupService {
   async describe(): Promise<DeskPhoneSetup> {
     const config = app.config.get<SipTransportConfig>('sip')
-    const layer = app.container.hasBinding('sip.transport') ? await app.container.make('sip.transport') : null
+    const layer = app.container.hasBinding('sip.transport')
+      ? await app.container.make('sip.transport')
+      : null
     const domain = configuredRealm()
     const transports = (['tls', 'udp', 'tcp'] as const)
       .filter((protocol) => config[protocol].enabled)
-      .map((protocol) => ({ protocol, port: layer?.localAddress(protocol)?.port ?? config[protocol].port }))
+      .map((protocol) => ({
+        protocol,
+        port: layer?.localAddress(protocol)?.port ?? config[protocol].port,
+      }))
       .filter((transport) => transport.port > 0)
     return { server: config.publicHost ?? domain, domain, transports }
   }

@@ -26,16 +26,30 @@ export interface LiveCallRow {
  * enough to read who called whom.
  */
 export default class LiveCallService {
-  async list(): Promise<{ draining: boolean; refused: Array<{ resource: string; count: number }>; calls: LiveCallRow[] }> {
+  async list(): Promise<{
+    draining: boolean
+    refused: Array<{ resource: string; count: number }>
+    calls: LiveCallRow[]
+  }> {
     const b2bua = await app.container.make('calls.b2bua')
     const calls = b2bua.calls
-    const companyIds = [...new Set(calls.map((call) => call.record.companyId).filter((id): id is number => id !== null))]
+    const companyIds = [
+      ...new Set(
+        calls.map((call) => call.record.companyId).filter((id): id is number => id !== null)
+      ),
+    ]
     const names = new Map(
-      (companyIds.length ? await Company.query().whereIn('id', companyIds) : []).map((company) => [company.id, company.legalName])
+      (companyIds.length ? await Company.query().whereIn('id', companyIds) : []).map((company) => [
+        company.id,
+        company.legalName,
+      ])
     )
     return {
       draining: b2bua.draining,
-      refused: Object.entries(b2bua.refusedForCapacity).map(([resource, count]) => ({ resource, count })),
+      refused: Object.entries(b2bua.refusedForCapacity).map(([resource, count]) => ({
+        resource,
+        count,
+      })),
       calls: calls.map(({ uuid, record, session }) => ({
         uuid,
         company: record.companyId ? (names.get(record.companyId) ?? null) : null,

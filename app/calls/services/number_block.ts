@@ -3,7 +3,6 @@ import { toE164 } from '#core/e164'
 /** At most this many numbers per import or assignment, so one form post stays one short transaction. */
 export const MAX_BLOCK_SIZE = 1000
 
-
 export type NumberBlockProblem =
   | 'invalid_number'
   | 'invalid_range_end'
@@ -57,7 +56,8 @@ export function expandNumberBlock(input: { numbers: string; count?: number | nul
   const start = normaliseE164(text)
   if (!start) throw new NumberBlockError('invalid_number', 'numbers')
   const count = input.count ?? 1
-  if (!Number.isInteger(count) || count < 1 || count > MAX_BLOCK_SIZE) throw new NumberBlockError('block_too_large', 'count')
+  if (!Number.isInteger(count) || count < 1 || count > MAX_BLOCK_SIZE)
+    throw new NumberBlockError('block_too_large', 'count')
   const last = `+${BigInt(start.slice(1)) + BigInt(count - 1)}`
   if (last.length !== start.length) throw new NumberBlockError('block_crosses_length', 'count')
   return sequence(start, count)

@@ -73,7 +73,11 @@ export default class NumberService {
 
   async list(filters: NumberFilters, perPage = 50) {
     const query = PhoneNumber.query()
-      .select('phone_numbers.*', 'companies.legal_name as company_name', 'users.full_name as user_name')
+      .select(
+        'phone_numbers.*',
+        'companies.legal_name as company_name',
+        'users.full_name as user_name'
+      )
       .leftJoin('companies', 'companies.id', 'phone_numbers.company_id')
       .leftJoin('users', 'users.id', 'phone_numbers.user_id')
       .orderBy('phone_numbers.number')
@@ -85,20 +89,42 @@ export default class NumberService {
 
   /** Companies that may receive numbers (the assign form and the list filter). */
   async assignableCompanies() {
-    return Company.query().whereNot('status', 'terminated').orderBy('legal_name').select('id', 'legal_name')
+    return Company.query()
+      .whereNot('status', 'terminated')
+      .orderBy('legal_name')
+      .select('id', 'legal_name')
   }
 
   /** Adds a block of numbers at a carrier; all or nothing when one of them exists already. */
   async import(carrierName: string, numbers: string[], { actor, ip }: Actor) {
     if (!this.manager.has(carrierName)) throw new NumberError('unknown_carrier', 'carrier')
     await db.transaction(async (trx) => {
-      const existing = await trx.from('phone_numbers').whereIn('number', numbers).orderBy('number').select('number')
-      if (existing.length) throw new NumberError('already_exists', 'numbers', existing.map((row) => row.number))
+      const existing = await trx
+        .from('phone_numbers')
+        .whereIn('number', numbers)
+        .orderBy('number')
+        .select('number')
+      if (existing.length)
+        throw new NumberError(
+          'already_exists',
+          'numbers',
+          existing.map((row) => row.number)
+        )
       const now = sqlTime(DateTime.utc())
       await trx.table('phone_numbers').multiInsert(
-        numbers.map((number) => ({ number, carrier_name: carrierName, created_at: now, updated_at: now }))
+        numbers.map((number) => ({
+          number,
+          carrier_name: carrierName,
+          created_at: now,
+          updated_at: now,
+        }))
       )
-      await this.#audit(trx, 'number.imported', numbers, { actor, ip, companyId: null, details: { carrier: carrierName } })
+      await this.#audit(trx, 'number.imported', numbers, {
+        actor,
+        ip,
+        companyId: null,
+        details: { carrier: carrierName },
+      })
     })
     return numbers.length
   }
@@ -112,18 +138,34 @@ export default class NumberService {
       const rows = await this.#rows(trx, numbers)
       const taken = rows.filter((row) => row.company_id !== null).map((row) => row.number)
       if (taken.length) throw new NumberError('assigned', 'numbers', taken)
-      const foreign = rows.filter((row) => this.manager.entry(row.carrier_name)?.region !== company.region)
-      if (foreign.length) throw new NumberError('region_mismatch', 'company_id', foreign.map((row) => row.number))
+      const foreign = rows.filter(
+        (row) => this.manager.entry(row.carrier_name)?.region !== company.region
+      )
+      if (foreign.length)
+        throw new NumberError(
+          'region_mismatch',
+          'company_id',
+          foreign.map((row) => row.number)
+        )
 
       const now = sqlTime(DateTime.utc())
       // The condition makes a concurrent assignment of the same rows lose instead of overwrite.
       const updated = await trx
         .from('phone_numbers')
-        .whereIn('id', rows.map((row) => row.id))
+        .whereIn(
+          'id',
+          rows.map((row) => row.id)
+        )
         .whereNull('company_id')
         .update({ company_id: company.id, user_id: null, assigned_at: now, updated_at: now })
-      if (affected(updated) !== rows.length) throw new NumberError('assigned', 'numbers', numbers.slice(0, SAMPLE))
-      await this.#audit(trx, 'number.assigned', numbers, { actor, ip, companyId: company.id, details: { company: company.id } })
+      if (affected(updated) !== rows.length)
+        throw new NumberError('assigned', 'numbers', numbers.slice(0, SAMPLE))
+      await this.#audit(trx, 'number.assigned', numbers, {
+        actor,
+        ip,
+        companyId: company.id,
+        details: { company: company.id },
+      })
     })
   }
 
@@ -140,10 +182,20 @@ export default class NumberService {
       await trx
         .from('phone_numbers')
         .whereIn('id', ids)
-        .update({ company_id: null, user_id: null, assigned_at: null, updated_at: sqlTime(DateTime.utc()) })
+        .update({
+          company_id: null,
+          user_id: null,
+          assigned_at: null,
+          updated_at: sqlTime(DateTime.utc()),
+        })
       for (const companyId of new Set(rows.map((row) => row.company_id as number))) {
         const released = rows.filter((row) => row.company_id === companyId).map((row) => row.number)
-        await this.#audit(trx, 'number.released', released, { actor, ip, companyId, details: { company: companyId } })
+        await this.#audit(trx, 'number.released', released, {
+          actor,
+          ip,
+          companyId,
+          details: { company: companyId },
+        })
       }
     })
   }
@@ -156,7 +208,10 @@ export default class NumberService {
       if (taken.length) throw new NumberError('assigned', 'numbers', taken)
       await trx
         .from('phone_numbers')
-        .whereIn('id', rows.map((row) => row.id))
+        .whereIn(
+          'id',
+          rows.map((row) => row.id)
+        )
         .whereNull('company_id')
         .delete()
       await this.#audit(trx, 'number.deleted', numbers, { actor, ip, companyId: null })
@@ -170,8 +225,16 @@ export default class NumberService {
   }
 
   /** Gives one of the company's numbers to one of its users (or back to the company with null). */
-  async assignUser(company: Company, numberId: number, userId: number | null, { actor, ip }: Actor) {
-    const number = await PhoneNumber.query().where('id', numberId).where('company_id', company.id).first()
+  async assignUser(
+    company: Company,
+    numberId: number,
+    userId: number | null,
+    { actor, ip }: Actor
+  ) {
+    const number = await PhoneNumber.query()
+      .where('id', numberId)
+      .where('company_id', company.id)
+      .first()
     if (!number) throw new NumberError('not_found', 'number_id')
     const user = userId === null ? null : await this.#companyUser(company, userId)
     await db.transaction(async (trx) => {
@@ -180,7 +243,11 @@ export default class NumberService {
       await number.save()
       if (user) {
         // Held by one user now: colleagues may no longer present it, so their default goes.
-        await trx.from('default_caller_ids').where('phone_number_id', number.id).whereNot('user_id', user.id).delete()
+        await trx
+          .from('default_caller_ids')
+          .where('phone_number_id', number.id)
+          .whereNot('user_id', user.id)
+          .delete()
       }
       await AuditLog.record(
         {
@@ -197,18 +264,27 @@ export default class NumberService {
   }
 
   /** Chooses a user's default caller ID among the numbers that user may present; null clears it. */
-  async setDefaultCallerId(company: Company, userId: number, numberId: number | null, { actor, ip }: Actor) {
+  async setDefaultCallerId(
+    company: Company,
+    userId: number,
+    numberId: number | null,
+    { actor, ip }: Actor
+  ) {
     const user = await this.#companyUser(company, userId)
     let number: PhoneNumber | null = null
     if (numberId !== null) {
       number = await PhoneNumber.find(numberId)
-      if (!number || !(await this.#presentable(user)).some((candidate) => candidate.id === number!.id)) {
+      if (
+        !number ||
+        !(await this.#presentable(user)).some((candidate) => candidate.id === number!.id)
+      ) {
         throw new NumberError('not_a_caller_id', 'phone_number_id')
       }
     }
     await db.transaction(async (trx) => {
       await trx.from('default_caller_ids').where('user_id', user.id).delete()
-      if (number) await DefaultCallerId.create({ userId: user.id, phoneNumberId: number.id }, { client: trx })
+      if (number)
+        await DefaultCallerId.create({ userId: user.id, phoneNumberId: number.id }, { client: trx })
       await AuditLog.record(
         {
           action: 'number.default_caller_id.changed',
@@ -229,12 +305,23 @@ export default class NumberService {
    */
   async companyOverview(company: Company) {
     const numbers = await this.companyNumbers(company)
-    const users = await User.query().where('company_id', company.id).whereNull('disabled_at').orderBy('full_name')
-    const choices = await DefaultCallerId.query().whereIn('user_id', users.map((user) => user.id))
+    const users = await User.query()
+      .where('company_id', company.id)
+      .whereNull('disabled_at')
+      .orderBy('full_name')
+    const choices = await DefaultCallerId.query().whereIn(
+      'user_id',
+      users.map((user) => user.id)
+    )
     const chosen = new Map(choices.map((choice) => [choice.userId, choice.phoneNumberId]))
     const callerIds = users.map((user) => {
       const options = presentableOf(user, numbers)
-      return { user, options, chosenId: chosen.get(user.id) ?? null, automatic: options[0]?.number ?? null }
+      return {
+        user,
+        options,
+        chosenId: chosen.get(user.id) ?? null,
+        automatic: options[0]?.number ?? null,
+      }
     })
     return { numbers, users, callerIds }
   }
@@ -247,7 +334,12 @@ export default class NumberService {
     if (!number) return null
     const row = await PhoneNumber.findBy('number', number)
     if (!row) return null
-    return { number: row.number, companyId: row.companyId, userId: row.userId, carrierName: row.carrierName }
+    return {
+      number: row.number,
+      companyId: row.companyId,
+      userId: row.userId,
+      carrierName: row.carrierName,
+    }
   }
 
   /**
@@ -276,20 +368,33 @@ export default class NumberService {
   }
 
   async #companyUser(company: Company, userId: number) {
-    const user = await User.query().where('id', userId).where('company_id', company.id).where('is_staff', false).first()
+    const user = await User.query()
+      .where('id', userId)
+      .where('company_id', company.id)
+      .where('is_staff', false)
+      .first()
     if (!user) throw new NumberError('user_not_in_company', 'user_id')
     return user
   }
 
   /** The rows of a block; every number must exist. */
   async #rows(trx: TransactionClientContract, numbers: string[]) {
-    const rows: Array<{ id: number; number: string; carrier_name: string; company_id: number | null }> = await trx
+    const rows: Array<{
+      id: number
+      number: string
+      carrier_name: string
+      company_id: number | null
+    }> = await trx
       .from('phone_numbers')
       .whereIn('number', numbers)
       .select('id', 'number', 'carrier_name', 'company_id')
     if (rows.length !== numbers.length) {
       const found = new Set(rows.map((row) => row.number))
-      throw new NumberError('not_found', 'numbers', numbers.filter((number) => !found.has(number)))
+      throw new NumberError(
+        'not_found',
+        'numbers',
+        numbers.filter((number) => !found.has(number))
+      )
     }
     return rows
   }
@@ -307,7 +412,10 @@ export default class NumberService {
         action,
         actor: entry.actor,
         companyId: entry.companyId,
-        target: { type: 'phone_number', id: sorted.length > 1 ? `${sorted[0]}..${sorted.at(-1)}` : sorted[0] },
+        target: {
+          type: 'phone_number',
+          id: sorted.length > 1 ? `${sorted[0]}..${sorted.at(-1)}` : sorted[0],
+        },
         details: { count: numbers.length, first: sorted[0], last: sorted.at(-1), ...entry.details },
         ip: entry.ip,
       },

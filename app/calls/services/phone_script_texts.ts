@@ -61,10 +61,17 @@ const SCRIPT_TEXTS = [
 
 /** The script fills these placeholders itself; ICU must leave them in the text. */
 const SCRIPT_PLACEHOLDERS = Object.fromEntries(
-  ['reason', 'caller', 'mos', 'loss', 'jitter', 'rtt', 'status', 'number'].map((name) => [name, `{${name}}`])
+  ['reason', 'caller', 'mos', 'loss', 'jitter', 'rtt', 'status', 'number'].map((name) => [
+    name,
+    `{${name}}`,
+  ])
 )
 
 /** The phone's script texts in the request's language, as JSON for a data attribute. */
 export function phoneScriptTexts(i18n: I18n): string {
-  return JSON.stringify(Object.fromEntries(SCRIPT_TEXTS.map((key) => [key, i18n.t(`phone.script.${key}`, SCRIPT_PLACEHOLDERS)])))
+  return JSON.stringify(
+    Object.fromEntries(
+      SCRIPT_TEXTS.map((key) => [key, i18n.t(`phone.script.${key}`, SCRIPT_PLACEHOLDERS)])
+    )
+  )
 }

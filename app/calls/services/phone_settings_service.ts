@@ -15,7 +15,10 @@ export interface UserPhoneSettings {
  */
 export default class PhoneSettingsService {
   async updateUser(user: User, settings: UserPhoneSettings, ip: string | null): Promise<void> {
-    const before = { clirDefault: Boolean(user.clirDefault), rejectAnonymous: Boolean(user.rejectAnonymous) }
+    const before = {
+      clirDefault: Boolean(user.clirDefault),
+      rejectAnonymous: Boolean(user.rejectAnonymous),
+    }
     user.merge(settings)
     await user.save()
     await AuditLog.record({
@@ -27,7 +30,12 @@ export default class PhoneSettingsService {
     })
   }
 
-  async updateCompany(company: Company, itemised: ItemisedNumbers, actor: User, ip: string | null): Promise<void> {
+  async updateCompany(
+    company: Company,
+    itemised: ItemisedNumbers,
+    actor: User,
+    ip: string | null
+  ): Promise<void> {
     const before = company.itemisedNumbers
     company.itemisedNumbers = itemised
     await company.save()

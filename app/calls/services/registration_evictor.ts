@@ -31,7 +31,10 @@ export default class RegistrationEvictor {
   }
 
   /** Evicts a user's bindings, all of them or those `which` picks. */
-  async evictUser(userId: number, which: (binding: Binding) => boolean = () => true): Promise<number> {
+  async evictUser(
+    userId: number,
+    which: (binding: Binding) => boolean = () => true
+  ): Promise<number> {
     const stack = await this.resolveStack()
     if (!stack) return 0
     return this.#evict(stack, (await stack.bindingsOfUser(userId)).filter(which))

@@ -48,7 +48,11 @@ export default class RouteService {
 
   async list(region: string) {
     this.#region(region)
-    return CarrierRoute.query().where('region', region).orderBy('prefix').orderBy('priority').orderBy('carrier_name')
+    return CarrierRoute.query()
+      .where('region', region)
+      .orderBy('prefix')
+      .orderBy('priority')
+      .orderBy('carrier_name')
   }
 
   async find(region: string, id: number) {
@@ -99,7 +103,12 @@ export default class RouteService {
     return { prefix, carrierName: input.carrier, priority: input.priority, weight: input.weight }
   }
 
-  async #audit(action: string, route: CarrierRoute, { actor, ip }: Actor, details: Record<string, unknown>) {
+  async #audit(
+    action: string,
+    route: CarrierRoute,
+    { actor, ip }: Actor,
+    details: Record<string, unknown>
+  ) {
     await AuditLog.record({
       action,
       actor,
@@ -112,5 +121,10 @@ export default class RouteService {
 }
 
 function snapshot(route: CarrierRoute) {
-  return { prefix: route.prefix, carrier: route.carrierName, priority: route.priority, weight: route.weight }
+  return {
+    prefix: route.prefix,
+    carrier: route.carrierName,
+    priority: route.priority,
+    weight: route.weight,
+  }
 }

@@ -32,5 +32,7 @@ export function openHa1(sealed: SealedHa1): SipCredential['ha1'] {
 
 /** A random SIP user name: the prefix tells devices ("fc") from web phone logins ("wp") apart. */
 export function randomSipUsername(prefix: string, length: number): string {
-  return prefix + Array.from({ length }, () => NAME_ALPHABET[randomInt(NAME_ALPHABET.length)]).join('')
+  return (
+    prefix + Array.from({ length }, () => NAME_ALPHABET[randomInt(NAME_ALPHABET.length)]).join('')
+  )
 }

@@ -81,7 +81,10 @@ export default class SipDeviceService implements SipCredentialStore {
    * WebSocket client's connection closed), its next request fails digest. The row stays for the
    * audit trail.
    */
-  async revoke(device: SipDevice, context: { actor?: User; ip?: string | null } = {}): Promise<void> {
+  async revoke(
+    device: SipDevice,
+    context: { actor?: User; ip?: string | null } = {}
+  ): Promise<void> {
     if (device.isRevoked) {
       return
     }
@@ -123,7 +126,9 @@ export default class SipDeviceService implements SipCredentialStore {
     if (!device) {
       return this.webPhones.findByUsername(username)
     }
-    const addresses = await SipDeviceAddress.query().where('sip_device_id', device.id).select('address')
+    const addresses = await SipDeviceAddress.query()
+      .where('sip_device_id', device.id)
+      .select('address')
     return {
       username: device.sipUsername,
       realm: device.realm,
@@ -138,7 +143,9 @@ export default class SipDeviceService implements SipCredentialStore {
   /** The addresses a device registered from, most recent first. */
   knownAddresses(deviceIds: number[]): Promise<SipDeviceAddress[]> {
     if (deviceIds.length === 0) return Promise.resolve([])
-    return SipDeviceAddress.query().whereIn('sip_device_id', deviceIds).orderBy('last_registered_at', 'desc')
+    return SipDeviceAddress.query()
+      .whereIn('sip_device_id', deviceIds)
+      .orderBy('last_registered_at', 'desc')
   }
 
   async noteRegistered(credential: SipCredential, at: Date, source: SipDestination): Promise<void> {
@@ -150,7 +157,9 @@ export default class SipDeviceService implements SipCredentialStore {
     }
     const when = DateTime.fromJSDate(at)
     await this.#rememberAddress(credential.deviceId, source.host, when)
-    await SipDevice.query().where('id', credential.deviceId).update({ last_registered_at: sqlTime(when) })
+    await SipDevice.query()
+      .where('id', credential.deviceId)
+      .update({ last_registered_at: sqlTime(when) })
   }
 
   async #rememberAddress(deviceId: number, address: string, at: DateTime): Promise<void> {
@@ -160,10 +169,18 @@ export default class SipDeviceService implements SipCredentialStore {
       .update({ last_registered_at: sqlTime(at) })
     if (Number(Array.isArray(updated) ? updated[0] : updated) > 0) return
     try {
-      await SipDeviceAddress.create({ sipDeviceId: deviceId, address, firstRegisteredAt: at, lastRegisteredAt: at })
+      await SipDeviceAddress.create({
+        sipDeviceId: deviceId,
+        address,
+        firstRegisteredAt: at,
+        lastRegisteredAt: at,
+      })
     } catch (error) {
       // Two REGISTERs from the same new address at once: the other one stored it.
-      const stored = await SipDeviceAddress.query().where('sip_device_id', deviceId).where('address', address).first()
+      const stored = await SipDeviceAddress.query()
+        .where('sip_device_id', deviceId)
+        .where('address', address)
+        .first()
       if (!stored) throw error
       return
     }

@@ -46,7 +46,10 @@ export default class SipLockService {
   /** Locks that keep out one of the company's live phones; `userId` narrows to one user's phones. */
   async forCompany(companyId: number, userId?: number): Promise<DeviceLock[]> {
     const limiter = await this.#limiterInstance()
-    const query = SipDevice.query().where('company_id', companyId).whereNull('revoked_at').orderBy('id')
+    const query = SipDevice.query()
+      .where('company_id', companyId)
+      .whereNull('revoked_at')
+      .orderBy('id')
     if (userId !== undefined) query.where('user_id', userId)
     const devices = await query
     const locks = new Map<string, DeviceLock>()
@@ -59,17 +62,26 @@ export default class SipLockService {
       locks.set(key, lock)
     }
     for (const device of devices) {
-      if (await limiter.isScopeLocked('username', device.sipUsername)) add('username', device.sipUsername, device)
+      if (await limiter.isScopeLocked('username', device.sipUsername))
+        add('username', device.sipUsername, device)
     }
     const addresses = devices.length
-      ? await SipDeviceAddress.query().whereIn('sip_device_id', devices.map((device) => device.id))
+      ? await SipDeviceAddress.query().whereIn(
+          'sip_device_id',
+          devices.map((device) => device.id)
+        )
       : []
     const lockedAddresses = new Map<string, boolean>()
     for (const row of addresses) {
       if (!lockedAddresses.has(row.address)) {
         lockedAddresses.set(row.address, await limiter.isScopeLocked('source', row.address))
       }
-      if (lockedAddresses.get(row.address)) add('source', row.address, devices.find((device) => device.id === row.sipDeviceId)!)
+      if (lockedAddresses.get(row.address))
+        add(
+          'source',
+          row.address,
+          devices.find((device) => device.id === row.sipDeviceId)!
+        )
     }
     return [...locks.values()]
   }
@@ -78,10 +90,23 @@ export default class SipLockService {
    * A company admin lifts a lock that keeps out one of the company's phones; false (nothing
    * lifted) when the lock concerns none of them or is not active.
    */
-  async liftForCompany(companyId: number, scope: LockScope, subject: string, context: LiftContext): Promise<boolean> {
-    const lock = (await this.forCompany(companyId)).find((found) => found.scope === scope && found.subject === subject)
+  async liftForCompany(
+    companyId: number,
+    scope: LockScope,
+    subject: string,
+    context: LiftContext
+  ): Promise<boolean> {
+    const lock = (await this.forCompany(companyId)).find(
+      (found) => found.scope === scope && found.subject === subject
+    )
     if (!lock) return false
-    await this.#lift(lock.scope, lock.subject, companyId, context, lock.devices.length === 1 ? lock.devices[0].id : undefined)
+    await this.#lift(
+      lock.scope,
+      lock.subject,
+      companyId,
+      context,
+      lock.devices.length === 1 ? lock.devices[0].id : undefined
+    )
     return true
   }
 
@@ -98,7 +123,8 @@ export default class SipLockService {
     const locks = new Map<string, ActiveLock>()
     for (const entry of entries) {
       const scope = entry.details?.scope as LockScope | undefined
-      const subject = scope === 'username' ? String(entry.details?.username ?? '') : (entry.ip ?? '')
+      const subject =
+        scope === 'username' ? String(entry.details?.username ?? '') : (entry.ip ?? '')
       if ((scope !== 'username' && scope !== 'source') || !subject) continue
       const key = `${scope}:${subject}`
       if (locks.has(key) || !(await limiter.isScopeLocked(scope, subject))) continue
@@ -111,7 +137,9 @@ export default class SipLockService {
         lockedUntil: entry.createdAt.plus({ seconds: lockSeconds }),
       })
     }
-    const companyIds = [...new Set([...locks.values()].flatMap((lock) => (lock.companyId ? [lock.companyId] : [])))]
+    const companyIds = [
+      ...new Set([...locks.values()].flatMap((lock) => (lock.companyId ? [lock.companyId] : []))),
+    ]
     const companies = companyIds.length ? await Company.query().whereIn('id', companyIds) : []
     for (const lock of locks.values()) {
       const company = companies.find((candidate) => candidate.id === lock.companyId)
@@ -124,12 +152,20 @@ export default class SipLockService {
   async lift(scope: LockScope, subject: string, context: LiftContext): Promise<boolean> {
     const limiter = await this.#limiterInstance()
     if (!(await limiter.isScopeLocked(scope, subject))) return false
-    const lock = (await this.active()).find((found) => found.scope === scope && found.subject === subject)
+    const lock = (await this.active()).find(
+      (found) => found.scope === scope && found.subject === subject
+    )
     await this.#lift(scope, subject, lock?.companyId ?? null, context)
     return true
   }
 
-  async #lift(scope: LockScope, subject: string, companyId: number | null, context: LiftContext, deviceId?: number) {
+  async #lift(
+    scope: LockScope,
+    subject: string,
+    companyId: number | null,
+    context: LiftContext,
+    deviceId?: number
+  ) {
     await (await this.#limiterInstance()).lift(scope, subject)
     await AuditLog.record({
       action: 'sip.auth.unlocked',
@@ -142,7 +178,10 @@ export default class SipLockService {
   }
 
   async #limiterInstance(): Promise<AuthFailureLimiter> {
-    this.#limiter ??= new AuthFailureLimiter(await app.container.make('counters'), registrarSettings().lockout)
+    this.#limiter ??= new AuthFailureLimiter(
+      await app.container.make('counters'),
+      registrarSettings().lockout
+    )
     return this.#limiter
   }
 }

@@ -125,7 +125,9 @@ export default class WebPhoneCredentialService {
       .join('users', 'users.id', 'web_phone_credentials.user_id')
       .join('companies', 'companies.id', 'web_phone_credentials.company_id')
       .leftJoin('web_sessions', 'web_sessions.id', 'web_phone_credentials.web_session_id')
-      .where((query) => query.whereNull('web_phone_credentials.web_session_id').orWhereNull('web_sessions.ended_at'))
+      .where((query) =>
+        query.whereNull('web_phone_credentials.web_session_id').orWhereNull('web_sessions.ended_at')
+      )
       .where('web_phone_credentials.sip_username', username)
       .whereNull('web_phone_credentials.revoked_at')
       .where('web_phone_credentials.expires_at', '>', sqlTime(this.now()))
@@ -199,7 +201,9 @@ export default class WebPhoneCredentialService {
         credentials.map((credential) => credential.id)
       )
       .update({ revoked_at: sqlTime(this.now()) })
-    await this.evictor.evictAors(credentials.map((credential) => Registrar.aorFor(credential.sipUsername, credential.realm)))
+    await this.evictor.evictAors(
+      credentials.map((credential) => Registrar.aorFor(credential.sipUsername, credential.realm))
+    )
     const byUser = Map.groupBy(credentials, (credential) => credential.userId)
     for (const [userId, ofUser] of byUser) {
       await AuditLog.record({

@@ -65,7 +65,10 @@ export default class RegistrarFactory {
       await import('#sip')
     if (redisEnabled) {
       const redis = (await app.container.make('redis')).connection('main').ioConnection
-      return { bindings: new RedisBindingStore(redis), nonceCounts: new RedisNonceCountStore(redis) }
+      return {
+        bindings: new RedisBindingStore(redis),
+        nonceCounts: new RedisNonceCountStore(redis),
+      }
     }
     return { bindings: new MemoryBindingStore(), nonceCounts: new MemoryNonceCountStore() }
   }

@@ -18,7 +18,6 @@ export const assignNumbersValidator = vine.create({
   ...block,
 })
 
-
 export const numberFiltersValidator = vine.create({
   carrier: vine.string().trim().maxLength(40).optional(),
   company_id: vine.number().withoutDecimals().positive().optional(),

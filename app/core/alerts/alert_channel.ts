@@ -23,7 +23,12 @@ export default class AlertChannel {
     private clock: () => DateTime = () => DateTime.utc()
   ) {}
 
-  async raise(key: string, severity: AlertSeverity, facts: AlertFacts, options: RaiseOptions = {}): Promise<Alert> {
+  async raise(
+    key: string,
+    severity: AlertSeverity,
+    facts: AlertFacts,
+    options: RaiseOptions = {}
+  ): Promise<Alert> {
     if (!(severity in RANK)) throw new Error(`unknown alert severity '${severity}'`)
     const now = this.clock()
     const open = await this.open(key)
@@ -64,7 +69,13 @@ export default class AlertChannel {
     return Alert.query().where('key', key).where('status', 'open').first()
   }
 
-  async #create(key: string, severity: AlertSeverity, facts: AlertFacts, options: RaiseOptions, now: DateTime) {
+  async #create(
+    key: string,
+    severity: AlertSeverity,
+    facts: AlertFacts,
+    options: RaiseOptions,
+    now: DateTime
+  ) {
     try {
       return await Alert.create({
         key,

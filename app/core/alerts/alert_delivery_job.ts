@@ -39,11 +39,18 @@ export default class AlertDeliveryJob implements Job<AlertDeliveryPayload> {
   async #mail(event: AlertEvent) {
     const alert = event.alert
     const recipients = new Map<string, AlertRecipient & { staff: boolean }>()
-    for (const address of this.settings.mailTo) recipients.set(address.toLowerCase(), { email: address, locale: i18nManager.defaultLocale, staff: true })
-    for (const person of await this.directory.staff()) recipients.set(person.email.toLowerCase(), { ...person, staff: true })
+    for (const address of this.settings.mailTo)
+      recipients.set(address.toLowerCase(), {
+        email: address,
+        locale: i18nManager.defaultLocale,
+        staff: true,
+      })
+    for (const person of await this.directory.staff())
+      recipients.set(person.email.toLowerCase(), { ...person, staff: true })
     if (alert.companyId !== null && alert.notifyCompany) {
       for (const person of await this.directory.companyAdmins(alert.companyId)) {
-        if (!recipients.has(person.email.toLowerCase())) recipients.set(person.email.toLowerCase(), { ...person, staff: false })
+        if (!recipients.has(person.email.toLowerCase()))
+          recipients.set(person.email.toLowerCase(), { ...person, staff: false })
       }
     }
     for (const recipient of recipients.values()) {
@@ -58,7 +65,9 @@ export default class AlertDeliveryJob implements Job<AlertDeliveryPayload> {
             lines: [words.headline, words.when],
             facts: words.facts,
             factsIntro: words.factsIntro,
-            link: recipient.staff ? `${this.settings.appUrl}/admin/alerts/${alert.id}` : `${this.settings.appUrl}/app`,
+            link: recipient.staff
+              ? `${this.settings.appUrl}/admin/alerts/${alert.id}`
+              : `${this.settings.appUrl}/app`,
             linkText: words.linkText,
             signature: words.signature,
           })
@@ -81,7 +90,12 @@ export default class AlertDeliveryJob implements Job<AlertDeliveryPayload> {
     })
     const attempts = event.webhookAttempts + 1
     if (result.ok) {
-      event.merge({ webhookStatus: 'delivered', webhookAttempts: attempts, webhookNextAttemptAt: null, webhookError: null })
+      event.merge({
+        webhookStatus: 'delivered',
+        webhookAttempts: attempts,
+        webhookNextAttemptAt: null,
+        webhookError: null,
+      })
     } else {
       const wait = WEBHOOK_RETRY_MINUTES[attempts - 1]
       event.merge({
@@ -90,7 +104,10 @@ export default class AlertDeliveryJob implements Job<AlertDeliveryPayload> {
         webhookNextAttemptAt: wait === undefined ? null : this.clock().plus({ minutes: wait }),
         webhookError: result.error ?? 'error',
       })
-      this.logger.warn({ alertEvent: event.id, attempts, error: result.error }, 'alert webhook not delivered')
+      this.logger.warn(
+        { alertEvent: event.id, attempts, error: result.error },
+        'alert webhook not delivered'
+      )
     }
     await event.save()
   }
@@ -116,15 +133,24 @@ export function webhookPayload(alert: Alert, event: AlertEvent) {
 }
 
 /** Title and figures of an alert in one language (mails and admin pages). */
-export function alertWords(locale: string, alert: Pick<Alert, 'kind' | 'facts'>, event?: Pick<AlertEvent, 'event' | 'severity' | 'at'>) {
-  const i18n = i18nManager.locale(i18nManager.getSupportedLocaleFor(locale) ?? i18nManager.defaultLocale)
+export function alertWords(
+  locale: string,
+  alert: Pick<Alert, 'kind' | 'facts'>,
+  event?: Pick<AlertEvent, 'event' | 'severity' | 'at'>
+) {
+  const i18n = i18nManager.locale(
+    i18nManager.getSupportedLocaleFor(locale) ?? i18nManager.defaultLocale
+  )
   const title = alertTitle(i18n, alert)
   const facts = Object.entries(alert.facts).map(([name, value]) => ({
     label: i18n.hasMessage(`alerts.facts.${name}`) ? i18n.t(`alerts.facts.${name}`) : name,
     value: factValue(i18n.locale, value),
   }))
   const severity = event ? i18n.t(`alerts.severity.${event.severity}`) : ''
-  const subject = event?.event === 'cleared' ? i18n.t('alerts.mail.subject_cleared', { title }) : i18n.t('alerts.mail.subject', { severity, title })
+  const subject =
+    event?.event === 'cleared'
+      ? i18n.t('alerts.mail.subject_cleared', { title })
+      : i18n.t('alerts.mail.subject', { severity, title })
   return {
     locale: i18n.locale,
     title,
@@ -132,14 +158,24 @@ export function alertWords(locale: string, alert: Pick<Alert, 'kind' | 'facts'>,
     subject,
     greeting: i18n.t('mail.greeting'),
     headline: event ? i18n.t(`alerts.mail.${event.event}`, { title, severity }) : title,
-    when: event ? i18n.t('alerts.mail.when', { at: event.at.setZone('Europe/Berlin').setLocale(i18n.locale).toLocaleString(DateTime.DATETIME_MED) }) : '',
+    when: event
+      ? i18n.t('alerts.mail.when', {
+          at: event.at
+            .setZone('Europe/Berlin')
+            .setLocale(i18n.locale)
+            .toLocaleString(DateTime.DATETIME_MED),
+        })
+      : '',
     factsIntro: i18n.t('alerts.mail.facts'),
     linkText: i18n.t('alerts.mail.link'),
     signature: i18n.t('mail.signature'),
   }
 }
 
-export function alertTitle(i18n: { hasMessage(key: string): boolean; t(key: string, data?: Record<string, any>): string }, alert: Pick<Alert, 'kind' | 'facts'>) {
+export function alertTitle(
+  i18n: { hasMessage(key: string): boolean; t(key: string, data?: Record<string, any>): string },
+  alert: Pick<Alert, 'kind' | 'facts'>
+) {
   const key = `alerts.kinds.${alert.kind}`
   return i18n.hasMessage(key) ? i18n.t(key, alert.facts as Record<string, any>) : alert.kind
 }

@@ -22,7 +22,11 @@ export default class AlertRedeliveryJob implements Job<Record<string, never>> {
     const due = await AlertEvent.query()
       .where((query) => {
         query
-          .where((webhook) => webhook.where('webhook_status', 'pending').where('webhook_next_attempt_at', '<=', sqlTime(now)))
+          .where((webhook) =>
+            webhook
+              .where('webhook_status', 'pending')
+              .where('webhook_next_attempt_at', '<=', sqlTime(now))
+          )
           .orWhere((unmailed) =>
             unmailed
               .whereNull('mailed_at')

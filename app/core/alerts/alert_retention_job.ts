@@ -14,8 +14,16 @@ export default class AlertRetentionJob implements Job<Record<string, never>> {
 
   async handle() {
     const cutoff = this.clock().minus({ months: this.retentionMonths })
-    const expired = await Alert.query().where('status', 'cleared').where('cleared_at', '<', sqlTime(cutoff)).select('id')
+    const expired = await Alert.query()
+      .where('status', 'cleared')
+      .where('cleared_at', '<', sqlTime(cutoff))
+      .select('id')
     if (!expired.length) return
-    await Alert.query().whereIn('id', expired.map((row) => row.id)).delete()
+    await Alert.query()
+      .whereIn(
+        'id',
+        expired.map((row) => row.id)
+      )
+      .delete()
   }
 }

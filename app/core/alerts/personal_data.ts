@@ -12,7 +12,8 @@ const declaration: PersonalDataDeclaration = {
       table: 'alerts',
       subject: 'user',
       columns: {
-        facts: 'the figures that triggered the alert (may include a user, a called number, a source address)',
+        facts:
+          'the figures that triggered the alert (may include a user, a called number, a source address)',
       },
       purpose: 'security and toll-fraud prevention, operations: alerting staff and the company',
       legalBasis: 'legitimate_interest',
@@ -24,7 +25,8 @@ const declaration: PersonalDataDeclaration = {
       columns: {
         facts: 'the figures at each raise, escalation and clearing',
       },
-      purpose: 'security and toll-fraud prevention, operations: the history of an alert and its delivery',
+      purpose:
+        'security and toll-fraud prevention, operations: the history of an alert and its delivery',
       legalBasis: 'legitimate_interest',
       retention: 'deleted with its alert (6 months after clearing)',
     },

@@ -31,7 +31,10 @@ export function pgTarget(): PgTarget {
   }
 }
 
-export function databaseBackup(config: BackupConfig = app.config.get<BackupConfig>('backup'), now?: () => Date) {
+export function databaseBackup(
+  config: BackupConfig = app.config.get<BackupConfig>('backup'),
+  now?: () => Date
+) {
   return new DatabaseBackup({ dir: config.dir ?? '', keepDays: config.keepDays, now })
 }
 
@@ -39,7 +42,8 @@ export function databaseBackup(config: BackupConfig = app.config.get<BackupConfi
 export async function backupStatus(now?: () => Date): Promise<BackupStatus> {
   const config = app.config.get<BackupConfig>('backup')
   const base = { keepDays: config.keepDays, intervalHours: config.intervalHours }
-  if (!backupsConfigured(config)) return { configured: false, ...base, latest: null, ageSeconds: null, files: 0 }
+  if (!backupsConfigured(config))
+    return { configured: false, ...base, latest: null, ageSeconds: null, files: 0 }
   const backup = databaseBackup(config, now)
   const files = await backup.list()
   return {

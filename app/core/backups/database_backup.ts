@@ -30,12 +30,17 @@ const DAY_MS = 24 * 60 * 60 * 1000
 
 /** 20261201T103500Z, sortable and safe in file names. */
 function stamp(date: Date) {
-  return date.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z')
+  return date
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}Z$/, 'Z')
 }
 
 function parseStamp(value: string) {
   const match = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(value)
-  return match ? new Date(Date.UTC(+match[1], +match[2] - 1, +match[3], +match[4], +match[5], +match[6])) : null
+  return match
+    ? new Date(Date.UTC(+match[1], +match[2] - 1, +match[3], +match[4], +match[5], +match[6]))
+    : null
 }
 
 /** Runs a PostgreSQL client tool with the password in its environment (never on the command line). */
@@ -47,14 +52,25 @@ function runTool(command: string, args: string[], target: PgTarget): Promise<voi
     })
     let stderr = ''
     child.stderr.on('data', (chunk) => (stderr = (stderr + chunk).slice(-2000)))
-    child.once('error', (error) => reject(new BackupFailed(`${command} could not run: ${error.message}`)))
+    child.once('error', (error) =>
+      reject(new BackupFailed(`${command} could not run: ${error.message}`))
+    )
     child.once('exit', (code) =>
-      code === 0 ? resolve() : reject(new BackupFailed(`${command} exited ${code}: ${stderr.trim()}`))
+      code === 0
+        ? resolve()
+        : reject(new BackupFailed(`${command} exited ${code}: ${stderr.trim()}`))
     )
   })
 }
 
-const connectionArgs = (target: PgTarget) => ['--host', target.host, '--port', String(target.port), '--username', target.user]
+const connectionArgs = (target: PgTarget) => [
+  '--host',
+  target.host,
+  '--port',
+  String(target.port),
+  '--username',
+  target.user,
+]
 
 /**
  * pg_dump in PostgreSQL's custom format (compressed, restorable table by table with pg_restore)
@@ -79,7 +95,14 @@ export default class DatabaseBackup {
     try {
       await runTool(
         'pg_dump',
-        [...connectionArgs(target), '--format=custom', '--no-owner', '--no-privileges', `--file=${partial}`, target.database],
+        [
+          ...connectionArgs(target),
+          '--format=custom',
+          '--no-owner',
+          '--no-privileges',
+          `--file=${partial}`,
+          target.database,
+        ],
         target
       )
       await chmod(partial, 0o600)
@@ -117,7 +140,9 @@ export default class DatabaseBackup {
   /** Seconds since the newest dump was taken; null when there is none. */
   async ageSeconds(): Promise<number | null> {
     const latest = await this.latest()
-    return latest ? Math.max(0, Math.round((this.#now().getTime() - latest.takenAt.getTime()) / 1000)) : null
+    return latest
+      ? Math.max(0, Math.round((this.#now().getTime() - latest.takenAt.getTime()) / 1000))
+      : null
   }
 
   /** Deletes dumps older than keepDays; the newest stays whatever its age (the last good copy). */
@@ -133,7 +158,14 @@ export default class DatabaseBackup {
   static async restore(file: string, target: PgTarget): Promise<void> {
     await runTool(
       'pg_restore',
-      [...connectionArgs(target), '--no-owner', '--no-privileges', '--exit-on-error', `--dbname=${target.database}`, file],
+      [
+        ...connectionArgs(target),
+        '--no-owner',
+        '--no-privileges',
+        '--exit-on-error',
+        `--dbname=${target.database}`,
+        file,
+      ],
       target
     )
   }

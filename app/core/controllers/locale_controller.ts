@@ -16,7 +16,12 @@ export default class LocaleController {
   /** Remembers the chosen language for a year and returns to the page the visitor was on. */
   async update({ params, response, request }: HttpContext) {
     if (i18nManager.supportedLocales().includes(params.locale)) {
-      response.plainCookie(LOCALE_COOKIE, params.locale, { maxAge: '1y', encode: false, httpOnly: true, sameSite: 'lax' })
+      response.plainCookie(LOCALE_COOKIE, params.locale, {
+        maxAge: '1y',
+        encode: false,
+        httpOnly: true,
+        sameSite: 'lax',
+      })
     }
     return response.redirect(ownPath(request.header('referer'), request.host() ?? ''))
   }

@@ -15,7 +15,9 @@ export default class MetricsController {
     })
     if (access === 'disabled') return response.notFound('Not found')
     if (access === 'unauthorized') {
-      return response.header('WWW-Authenticate', 'Bearer realm="metrics"').unauthorized('Unauthorized')
+      return response
+        .header('WWW-Authenticate', 'Bearer realm="metrics"')
+        .unauthorized('Unauthorized')
     }
     response.header('Content-Type', metrics.contentType)
     response.header('Cache-Control', 'no-store')

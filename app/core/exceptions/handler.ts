@@ -6,7 +6,13 @@ import { ReadOnlyValuesStore } from '@adonisjs/session'
 import DetectLocaleMiddleware from '#core/middleware/detect_locale_middleware'
 
 /** Request headers whose values are credentials: the development error page shows their names only. */
-const SECRET_HEADERS = new Set(['cookie', 'authorization', 'proxy-authorization', 'x-csrf-token', 'x-xsrf-token'])
+const SECRET_HEADERS = new Set([
+  'cookie',
+  'authorization',
+  'proxy-authorization',
+  'x-csrf-token',
+  'x-xsrf-token',
+])
 
 /** The request as the development error page may show it: no cookie, session or credential values. */
 export function redactedRequest(ctx: HttpContext) {
@@ -46,16 +52,22 @@ export default class HttpExceptionHandler extends ExceptionHandler {
 
   async handle(error: unknown, ctx: HttpContext) {
     await this.prepareView(ctx)
-    if (error instanceof bouncerErrors.E_AUTHORIZATION_FAILURE && ctx.request.accepts(['html', 'json']) === 'html') {
+    if (
+      error instanceof bouncerErrors.E_AUTHORIZATION_FAILURE &&
+      ctx.request.accepts(['html', 'json']) === 'html'
+    ) {
       // The handler's return value is not the response body: send the page explicitly
-      return ctx.response.status(403).send(await ctx.view.render('pages/errors/forbidden', { error }))
+      return ctx.response
+        .status(403)
+        .send(await ctx.view.render('pages/errors/forbidden', { error }))
     }
     return super.handle(error, ctx)
   }
 
   /** Youch's debug page, given the redacted request instead of the raw one. */
   async renderErrorAsHTML(error: any, ctx: HttpContext) {
-    if (this.renderStatusPages || !this.isDebuggingEnabled(ctx)) return super.renderErrorAsHTML(error, ctx)
+    if (this.renderStatusPages || !this.isDebuggingEnabled(ctx))
+      return super.renderErrorAsHTML(error, ctx)
     const { Youch } = await import('youch')
     const html = await new Youch().toHTML(error, {
       request: redactedRequest(ctx),

@@ -22,6 +22,9 @@ export default class DatabaseBackupJob implements Job<{ force?: boolean }> {
     // A minute of slack: an hourly check must not miss a daily dump by the seconds a dump takes.
     if (!payload.force && age !== null && age < config.intervalHours * 3600 - 60) return
     const result = await backup.run(pgTarget())
-    logger.info({ file: result.file, bytes: result.bytes, deleted: result.deleted.length }, 'database backup written')
+    logger.info(
+      { file: result.file, bytes: result.bytes, deleted: result.deleted.length },
+      'database backup written'
+    )
   }
 }

@@ -8,6 +8,10 @@ const HOUR = 60 * 60 * 1000
 /** The database backup check every hour (the job dumps when the newest dump is due), where backups are configured. */
 export async function registerCoreJobs(queue: JobQueue, config: BackupConfig) {
   if (backupsConfigured(config)) {
-    await queue.schedule(new DatabaseBackupJob(), {}, { everyMs: Math.min(HOUR, config.intervalHours * HOUR) })
+    await queue.schedule(
+      new DatabaseBackupJob(),
+      {},
+      { everyMs: Math.min(HOUR, config.intervalHours * HOUR) }
+    )
   }
 }

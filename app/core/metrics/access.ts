@@ -26,7 +26,9 @@ export function metricsAccess(options: MetricsAccessOptions): MetricsAccess {
     if (!match) return 'unauthorized'
     const given = Buffer.from(match[1])
     const expected = Buffer.from(token)
-    return given.length === expected.length && timingSafeEqual(given, expected) ? 'allowed' : 'unauthorized'
+    return given.length === expected.length && timingSafeEqual(given, expected)
+      ? 'allowed'
+      : 'unauthorized'
   }
   if (options.production) return 'disabled'
   return LOOPBACK.has(options.remoteAddress ?? '') ? 'allowed' : 'disabled'

@@ -17,7 +17,18 @@ const queryErrors = new Counter({
   registers: [metrics],
 })
 
-const METHODS = new Set(['select', 'insert', 'update', 'del', 'delete', 'raw', 'first', 'pluck', 'count', 'truncate'])
+const METHODS = new Set([
+  'select',
+  'insert',
+  'update',
+  'del',
+  'delete',
+  'raw',
+  'first',
+  'pluck',
+  'count',
+  'truncate',
+])
 
 /** One observation per query; the SQL and its bindings never reach a label. */
 export function observeQuery(query: DbQueryEventNode & { error?: unknown }) {

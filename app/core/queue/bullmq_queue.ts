@@ -38,7 +38,11 @@ export default class BullMqQueue implements JobQueue {
 
   async schedule<P>(job: Job<P>, payload: P, options: ScheduleOptions) {
     this.register(job)
-    await this.#queue.upsertJobScheduler(job.name, { every: options.everyMs }, { name: job.name, data: payload })
+    await this.#queue.upsertJobScheduler(
+      job.name,
+      { every: options.everyMs },
+      { name: job.name, data: payload }
+    )
   }
 
   async start() {

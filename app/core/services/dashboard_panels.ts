@@ -17,7 +17,15 @@ export default class DashboardPanels {
     this.#panels = [...this.#panels.filter((known) => known.key !== panel.key), panel]
   }
 
-  async render(): Promise<Array<{ key: string; component: string; data: Record<string, unknown> }>> {
-    return Promise.all(this.#panels.map(async (panel) => ({ key: panel.key, component: panel.component, data: await panel.data() })))
+  async render(): Promise<
+    Array<{ key: string; component: string; data: Record<string, unknown> }>
+  > {
+    return Promise.all(
+      this.#panels.map(async (panel) => ({
+        key: panel.key,
+        component: panel.component,
+        data: await panel.data(),
+      }))
+    )
   }
 }

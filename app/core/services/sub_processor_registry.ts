@@ -40,7 +40,11 @@ export interface PublishedMetadata {
     address: { street: string; postalCode: string; city: string; country: string }
   }
   entityCountry: string
-  processing: { signalling: PublishedLocation[]; media: PublishedLocation[]; metadata: PublishedLocation[] }
+  processing: {
+    signalling: PublishedLocation[]
+    media: PublishedLocation[]
+    metadata: PublishedLocation[]
+  }
   purpose: PublishedText
   dataCategories: readonly string[]
   transfers: PublishedTransfer[]
@@ -91,7 +95,9 @@ export default class SubProcessorRegistry {
   }
 
   async published() {
-    const lists = await Promise.all(this.#sources.map(async (source) => (await source()).published()))
+    const lists = await Promise.all(
+      this.#sources.map(async (source) => (await source()).published())
+    )
     return lists.flat()
   }
 

@@ -15,7 +15,9 @@ export function hourOfWeek(at: number, timeZone: string) {
 
 /** "Sunday 03:00" style label of an hour of the week (English; facts are data, pages translate). */
 export function hourOfWeekLabel(hour: number) {
-  const day = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'][Math.floor(hour / 24)]
+  const day = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'][
+    Math.floor(hour / 24)
+  ]
   return `${day} ${String(hour % 24).padStart(2, '0')}:00`
 }
 

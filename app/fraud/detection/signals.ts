@@ -38,7 +38,13 @@ function soleUser(calls: CallFact[]) {
 }
 
 /** Bursts of calls (refused attempts included) to a country the baseline hardly knows. */
-export function rareCountryBurst({ config, homeCountry, baseline, recent, now }: SignalContext): SignalHit[] {
+export function rareCountryBurst({
+  config,
+  homeCountry,
+  baseline,
+  recent,
+  now,
+}: SignalContext): SignalHit[] {
   const byCountry = new Map<string, CallFact[]>()
   for (const call of outbound(within(recent, now, config.burstMinutes))) {
     const country = call.country ?? NO_COUNTRY
@@ -74,7 +80,9 @@ export function rareCountryBurst({ config, homeCountry, baseline, recent, now }:
 export function offHours(at: number, timeZone: string, night: DetectionConfig['night']) {
   const local = DateTime.fromMillis(at, { zone: timeZone })
   if (local.weekday >= 6) return true
-  return night.from > night.to ? local.hour >= night.from || local.hour < night.to : local.hour >= night.from && local.hour < night.to
+  return night.from > night.to
+    ? local.hour >= night.from || local.hour < night.to
+    : local.hour >= night.from && local.hour < night.to
 }
 
 /** Calls in the last hour at night or on the weekend, far above what this hour of the week usually sees. */
@@ -106,7 +114,10 @@ export function offHoursCalls({ config, baseline, recent, now }: SignalContext):
 }
 
 /** An answered international call that lasted long (the CDR of the call that just ended). */
-export function longInternational({ config, homeCountry }: SignalContext, call: CallFact): SignalHit[] {
+export function longInternational(
+  { config, homeCountry }: SignalContext,
+  call: CallFact
+): SignalHit[] {
   if (call.direction !== 'outbound' || call.emergency || !call.answered) return []
   if (call.country === homeCountry) return []
   const minutes = Math.floor(call.durationSeconds / 60)
@@ -153,14 +164,21 @@ export function shortCalls({ config, recent, now }: SignalContext): SignalHit[] 
 
 /** The longest run of numbers of one length, each one higher than the one before. */
 export function longestSequentialRun(numbers: Iterable<string>) {
-  const distinct = [...new Set([...numbers].map((number) => number.replace(/^\+/, '')).filter((d) => /^\d+$/.test(d)))]
-  distinct.sort((a, b) => a.length - b.length || (BigInt(a) < BigInt(b) ? -1 : BigInt(a) > BigInt(b) ? 1 : 0))
+  const distinct = [
+    ...new Set(
+      [...numbers].map((number) => number.replace(/^\+/, '')).filter((d) => /^\d+$/.test(d))
+    ),
+  ]
+  distinct.sort(
+    (a, b) => a.length - b.length || (BigInt(a) < BigInt(b) ? -1 : BigInt(a) > BigInt(b) ? 1 : 0)
+  )
   let best = { length: 0, from: '', to: '' }
   let start = 0
   for (let index = 0; index < distinct.length; index++) {
     const previous = distinct[index - 1]
     const current = distinct[index]
-    const continues = index > 0 && previous.length === current.length && BigInt(current) - BigInt(previous) === 1n
+    const continues =
+      index > 0 && previous.length === current.length && BigInt(current) - BigInt(previous) === 1n
     if (!continues) start = index
     const length = index - start + 1
     if (length > best.length) best = { length, from: `+${distinct[start]}`, to: `+${current}` }
@@ -170,7 +188,9 @@ export function longestSequentialRun(numbers: Iterable<string>) {
 
 /** Dialling through a number range (+4930123400, ...401, ...402): hunting for a live or paid number. */
 export function sequentialNumbers({ config, recent, now }: SignalContext): SignalHit[] {
-  const calls = outbound(within(recent, now, config.sequentialMinutes)).filter((call) => call.number !== null)
+  const calls = outbound(within(recent, now, config.sequentialMinutes)).filter(
+    (call) => call.number !== null
+  )
   const run = longestSequentialRun(calls.map((call) => call.number!))
   const level = levelOf(run.length, config.sequentialNumbers)
   if (!level) return []
@@ -207,7 +227,12 @@ export function oneNumber({ config, recent, now }: SignalContext): SignalHit[] {
       level,
       subject: number,
       userId: soleUser(calls),
-      facts: { number, calls: calls.length, withinHours: config.oneNumberHours, threshold: config.oneNumber[level] },
+      facts: {
+        number,
+        calls: calls.length,
+        withinHours: config.oneNumberHours,
+        threshold: config.oneNumber[level],
+      },
     })
   }
   return hits
@@ -218,7 +243,13 @@ export function oneNumber({ config, recent, now }: SignalContext): SignalHit[] {
  * company rarely hears from, meant to make people call back a premium number. Their numbers are
  * flagged so that a call-back is refused for some days.
  */
-export function wangiri({ config, homeCountry, baseline, recent, now }: SignalContext): SignalHit[] {
+export function wangiri({
+  config,
+  homeCountry,
+  baseline,
+  recent,
+  now,
+}: SignalContext): SignalHit[] {
   const calls = within(recent, now, config.wangiriMinutes).filter(
     (call) =>
       call.direction === 'inbound' &&

@@ -42,15 +42,30 @@ export default class FraudGate implements CallGate {
   async #moneyRules(attempt: CallAttempt, policy: EffectivePolicy) {
     const limits = policy.spend
     const none = { price: null, maxDurationSeconds: null }
-    if (!this.money || (limits.maxPricePerMinuteMicro === null && limits.dailyCapMicro === null && limits.monthlyCapMicro === null)) {
+    if (
+      !this.money ||
+      (limits.maxPricePerMinuteMicro === null &&
+        limits.dailyCapMicro === null &&
+        limits.monthlyCapMicro === null)
+    ) {
       return none
     }
     const price = await this.money.prices.perMinuteMicro(policy.companyId, attempt.destination)
     const tooExpensive = priceRule(price, limits.maxPricePerMinuteMicro)
     if (tooExpensive) return { refusal: tooExpensive }
-    if (limits.dailyCapMicro === null && limits.monthlyCapMicro === null) return { price, maxDurationSeconds: null }
-    const spent = await this.money.spend.spent(`company:${policy.companyId}`, policy.timeZone, this.now())
-    const capped = spendCapRule(limits, spent, this.money.spend.accrued(policy.companyId, this.now()), price)
+    if (limits.dailyCapMicro === null && limits.monthlyCapMicro === null)
+      return { price, maxDurationSeconds: null }
+    const spent = await this.money.spend.spent(
+      `company:${policy.companyId}`,
+      policy.timeZone,
+      this.now()
+    )
+    const capped = spendCapRule(
+      limits,
+      spent,
+      this.money.spend.accrued(policy.companyId, this.now()),
+      price
+    )
     if ('refusal' in capped) return capped
     return { price, maxDurationSeconds: capped.maxDurationSeconds }
   }
@@ -72,11 +87,17 @@ export default class FraudGate implements CallGate {
     const subjects: LimitSubject[] = [
       { key: `company:${policy.companyId}`, limits: policy.limits.company },
       { key: `user:${attempt.user.id}`, limits: policy.limits.user },
-      ...(attempt.deviceId !== null ? [{ key: `device:${attempt.deviceId}`, limits: policy.limits.device }] : []),
+      ...(attempt.deviceId !== null
+        ? [{ key: `device:${attempt.deviceId}`, limits: policy.limits.device }]
+        : []),
     ]
     const admitted = await this.limiter.admit(
       subjects,
-      { companyId: policy.companyId, destination: attempt.destination, perHour: policy.callsToOneNumberPerHour },
+      {
+        companyId: policy.companyId,
+        destination: attempt.destination,
+        perHour: policy.callsToOneNumberPerHour,
+      },
       policy.timeZone
     )
     if ('refusal' in admitted) return refusal(admitted.refusal)
@@ -86,13 +107,22 @@ export default class FraudGate implements CallGate {
       admitted.leaseKeys
     )
     if (money.price !== null) {
-      this.money?.spend.running(attempt.callUuid, { companyId: policy.companyId, userId: attempt.user.id, pricePerMinuteMicro: money.price })
+      this.money?.spend.running(attempt.callUuid, {
+        companyId: policy.companyId,
+        userId: attempt.user.id,
+        pricePerMinuteMicro: money.price,
+      })
     }
     const budget = money.maxDurationSeconds
-    if (budget !== null && (policy.maxDurationSeconds === null || budget < policy.maxDurationSeconds)) {
+    if (
+      budget !== null &&
+      (policy.maxDurationSeconds === null || budget < policy.maxDurationSeconds)
+    ) {
       return { allow: true, maxDurationSeconds: budget, durationCause: 'spend_cap' }
     }
-    return policy.maxDurationSeconds === null ? { allow: true } : { allow: true, maxDurationSeconds: policy.maxDurationSeconds }
+    return policy.maxDurationSeconds === null
+      ? { allow: true }
+      : { allow: true, maxDurationSeconds: policy.maxDurationSeconds }
   }
 }
 

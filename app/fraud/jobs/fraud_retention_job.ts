@@ -21,7 +21,10 @@ export default class FraudRetentionJob implements Job<{}> {
     await db
       .from('fraud_signals')
       .where('created_at', '<', sqlTime(now.minus({ months: FRAUD_SIGNAL_RETENTION_MONTHS })))
-      .whereNotIn('company_id', db.from('fraud_review_cases').where('status', 'open').select('company_id'))
+      .whereNotIn(
+        'company_id',
+        db.from('fraud_review_cases').where('status', 'open').select('company_id')
+      )
       .delete()
     // Signals of no company (failed logins of unknown accounts) are never part of a case.
     await db

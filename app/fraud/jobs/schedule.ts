@@ -9,6 +9,10 @@ const HOUR = 60 * 60 * 1000
 export async function registerFraudJobs(queue: JobQueue, config: FraudConfig) {
   // Any node's worker may take an analysis another node dispatched (BullMQ)
   queue.register(new AnalyseCallJob())
-  await queue.schedule(new AuthFailureScanJob(), {}, { everyMs: config.detection.authScanIntervalSeconds * 1000 })
+  await queue.schedule(
+    new AuthFailureScanJob(),
+    {},
+    { everyMs: config.detection.authScanIntervalSeconds * 1000 }
+  )
   await queue.schedule(new FraudRetentionJob(), {}, { everyMs: 6 * HOUR })
 }

@@ -9,7 +9,12 @@ export default class CountSpend {
     const company = await Company.find(rated.companyId)
     const spend = await app.container.make('fraud.spend')
     await spend.add(
-      { companyId: rated.companyId, userId: rated.userId, costMicro: rated.costMicro, startedAt: rated.startedAt.toMillis() },
+      {
+        companyId: rated.companyId,
+        userId: rated.userId,
+        costMicro: rated.costMicro,
+        startedAt: rated.startedAt.toMillis(),
+      },
       company?.timeZone ?? fraudConfig.timeZone
     )
   }

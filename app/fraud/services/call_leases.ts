@@ -71,7 +71,11 @@ export default class CallLeases {
     if (!row) return
     const deleted = await db.from('fraud_call_leases').where('call_uuid', callUuid).delete()
     if (Number(Array.isArray(deleted) ? deleted[0] : deleted) < 1) return
-    const subjects = leaseSubjects({ companyId: row.company_id, userId: row.user_id, deviceId: row.sip_device_id })
+    const subjects = leaseSubjects({
+      companyId: row.company_id,
+      userId: row.user_id,
+      deviceId: row.sip_device_id,
+    })
     await this.limiter.release(subjects.map((subject) => FraudLimiter.leaseKey(subject)))
   }
 
@@ -87,7 +91,11 @@ export default class CallLeases {
     const rows = await db.from('fraud_call_leases').select('company_id', 'user_id', 'sip_device_id')
     const running = new Map<string, number>()
     for (const row of rows) {
-      for (const subject of leaseSubjects({ companyId: row.company_id, userId: row.user_id, deviceId: row.sip_device_id })) {
+      for (const subject of leaseSubjects({
+        companyId: row.company_id,
+        userId: row.user_id,
+        deviceId: row.sip_device_id,
+      })) {
         running.set(subject, (running.get(subject) ?? 0) + 1)
       }
     }

@@ -19,7 +19,11 @@ export default class DestinationPrices {
     const cached = this.#cache.get(key)
     const at = this.now()
     if (cached && at - cached.loadedAt < this.cacheSeconds * 1000) return cached.price
-    const price = await this.lookup.pricePerMinuteMicro(companyId, destination, DateTime.fromMillis(at, { zone: 'utc' }))
+    const price = await this.lookup.pricePerMinuteMicro(
+      companyId,
+      destination,
+      DateTime.fromMillis(at, { zone: 'utc' })
+    )
     if (this.#cache.size >= 50_000) this.#cache.clear()
     this.#cache.set(key, { price, loadedAt: at })
     return price

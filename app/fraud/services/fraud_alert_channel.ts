@@ -6,7 +6,12 @@ import type { SignalFacts, SignalLevel } from '#fraud/detection/types'
  * Bound in providers/fraud_provider.ts; tests swap in a recording double.
  */
 export interface FraudAlertChannel {
-  raise(key: string, severity: SignalLevel, facts: SignalFacts, options: { companyId: number | null; kind: string }): Promise<unknown>
+  raise(
+    key: string,
+    severity: SignalLevel,
+    facts: SignalFacts,
+    options: { companyId: number | null; kind: string }
+  ): Promise<unknown>
   clear(key: string): Promise<unknown>
 }
 

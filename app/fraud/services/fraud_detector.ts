@@ -114,7 +114,11 @@ export default class FraudDetector {
   }
 
   /** After a call ended: the company's recent calls against its baseline. */
-  async analyseCall(companyId: number, callId: number | null, now = Date.now()): Promise<SignalHit[]> {
+  async analyseCall(
+    companyId: number,
+    callId: number | null,
+    now = Date.now()
+  ): Promise<SignalHit[]> {
     const company = await Company.find(companyId)
     if (!company) return []
     const risk = await this.policies.numberRisk()
@@ -130,12 +134,18 @@ export default class FraudDetector {
   }
 
   /** Failed web logins and SIP authentications per company (and of unknown accounts) in the audit log. */
-  async analyseAuthFailures(now = Date.now()): Promise<Array<{ companyId: number | null; hits: SignalHit[] }>> {
+  async analyseAuthFailures(
+    now = Date.now()
+  ): Promise<Array<{ companyId: number | null; hits: SignalHit[] }>> {
     const detection = this.config.detection
     const rows = await db
       .from('audit_entries')
       .whereIn('action', ['auth.login.failed', 'sip.auth.failed'])
-      .where('created_at', '>', sqlTime(DateTime.fromMillis(now - detection.authFailureMinutes * 60_000)))
+      .where(
+        'created_at',
+        '>',
+        sqlTime(DateTime.fromMillis(now - detection.authFailureMinutes * 60_000))
+      )
       .where('created_at', '<=', sqlTime(DateTime.fromMillis(now)))
       .select('company_id', 'action')
       .count('* as failures')

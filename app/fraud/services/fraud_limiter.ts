@@ -33,7 +33,12 @@ export default class FraudLimiter {
   day(timeZone: string, at: number) {
     let format = this.#days.get(timeZone)
     if (!format) {
-      format = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' })
+      format = new Intl.DateTimeFormat('en-CA', {
+        timeZone,
+        year: 'numeric',
+        month: '2-digit',
+        day: '2-digit',
+      })
       this.#days.set(timeZone, format)
     }
     return format.format(at)
@@ -74,27 +79,37 @@ export default class FraudLimiter {
       window: 7200,
       limit: number.perHour,
     }
-    const counts = await Promise.all([...rates, toNumber].map((rate) => this.counters.get(rate.key)))
+    const counts = await Promise.all(
+      [...rates, toNumber].map((rate) => this.counters.get(rate.key))
+    )
     if (counts.slice(0, rates.length).some((count, index) => count >= rates[index].limit)) {
       return { refusal: { reason: 'rate_limit', phrase: 'Call limit reached' } }
     }
     if (counts[rates.length] >= toNumber.limit) {
-      return { refusal: { reason: 'number_rate_limit', phrase: 'Call limit reached for this number' } }
+      return {
+        refusal: { reason: 'number_rate_limit', phrase: 'Call limit reached for this number' },
+      }
     }
 
     // Increment first, then look: two nodes admitting at once cannot both take the last place.
     const leaseKeys = subjects.map((subject) => FraudLimiter.leaseKey(subject.key))
-    const held = await Promise.all(leaseKeys.map((key) => this.counters.increment(key, this.options.leaseSeconds)))
+    const held = await Promise.all(
+      leaseKeys.map((key) => this.counters.increment(key, this.options.leaseSeconds))
+    )
     if (held.some((count, index) => count > subjects[index].limits.concurrent)) {
       await this.release(leaseKeys)
       return { refusal: { reason: 'concurrent_limit', phrase: 'Too many concurrent calls' } }
     }
-    await Promise.all([...rates, toNumber].map((rate) => this.counters.increment(rate.key, rate.window)))
+    await Promise.all(
+      [...rates, toNumber].map((rate) => this.counters.increment(rate.key, rate.window))
+    )
     return { leaseKeys }
   }
 
   async release(leaseKeys: string[]) {
-    await Promise.all(leaseKeys.map((key) => this.counters.increment(key, this.options.leaseSeconds, -1)))
+    await Promise.all(
+      leaseKeys.map((key) => this.counters.increment(key, this.options.leaseSeconds, -1))
+    )
   }
 
   /** Sets a lease counter to the number of running calls (rebuild from the lease table). */

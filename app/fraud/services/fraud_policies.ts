@@ -39,7 +39,10 @@ export default class FraudPolicies {
     flaggedNumbers: ReadonlyMap<string, number> = new Map()
   ): EffectivePolicy {
     const overrides = row?.limits ?? {}
-    const merge = (base: FraudLimits, own: Partial<FraudLimits> | undefined) => ({ ...base, ...own })
+    const merge = (base: FraudLimits, own: Partial<FraudLimits> | undefined) => ({
+      ...base,
+      ...own,
+    })
     return {
       companyId: company.id,
       homeCountry: company.country,
@@ -51,21 +54,30 @@ export default class FraudPolicies {
         user: merge(this.config.limits.user, overrides.user),
         device: merge(this.config.limits.device, overrides.device),
       },
-      callsToOneNumberPerHour: overrides.callsToOneNumberPerHour ?? this.config.callsToOneNumberPerHour,
+      callsToOneNumberPerHour:
+        overrides.callsToOneNumberPerHour ?? this.config.callsToOneNumberPerHour,
       maxDurationSeconds:
-        overrides.maxDurationSeconds === undefined ? this.config.maxDurationSeconds : overrides.maxDurationSeconds,
+        overrides.maxDurationSeconds === undefined
+          ? this.config.maxDurationSeconds
+          : overrides.maxDurationSeconds,
       timeZone: company.timeZone ?? this.config.timeZone,
       flaggedNumbers,
       spend: { ...this.config.spend, ...overrides.spend },
     }
   }
 
-  async company(company: Pick<Company, 'id' | 'country'> & { timeZone?: string | null }): Promise<EffectivePolicy> {
+  async company(
+    company: Pick<Company, 'id' | 'country'> & { timeZone?: string | null }
+  ): Promise<EffectivePolicy> {
     const cached = this.#companies.get(company.id)
     if (cached && this.#fresh(cached.loadedAt)) return cached.value
     const row = await FraudCompanyPolicy.findBy('companyId', company.id)
-    const flagged = await FraudFlaggedNumber.query().where('company_id', company.id).select('number', 'flagged_until')
-    const flaggedNumbers = new Map(flagged.map((entry) => [entry.number, entry.flaggedUntil.toMillis()]))
+    const flagged = await FraudFlaggedNumber.query()
+      .where('company_id', company.id)
+      .select('number', 'flagged_until')
+    const flaggedNumbers = new Map(
+      flagged.map((entry) => [entry.number, entry.flaggedUntil.toMillis()])
+    )
     const value = this.effective(company, row, flaggedNumbers)
     this.#companies.set(company.id, { value, loadedAt: this.now() })
     return value
@@ -87,7 +99,9 @@ export default class FraudPolicies {
     this.#reloadingRisk ??= FraudRiskPrefix.query()
       .select('prefix', 'riskClass')
       .then((rows) => {
-        const risk = new NumberRisk(rows.map((row) => ({ prefix: row.prefix, riskClass: row.riskClass })))
+        const risk = new NumberRisk(
+          rows.map((row) => ({ prefix: row.prefix, riskClass: row.riskClass }))
+        )
         this.#risk = { value: risk, loadedAt: this.now() }
         return risk
       })

@@ -5,7 +5,10 @@ import type Company from '#accounts/models/company'
 import type User from '#accounts/models/user'
 import AuditLog from '#accounts/services/audit_log'
 import type { FraudLimits } from '#config/fraud'
-import FraudCompanyPolicy, { type FraudLimitOverrides, type OutboundSuspension } from '#fraud/models/fraud_company_policy'
+import FraudCompanyPolicy, {
+  type FraudLimitOverrides,
+  type OutboundSuspension,
+} from '#fraud/models/fraud_company_policy'
 import FraudRiskPrefix from '#fraud/models/fraud_risk_prefix'
 import { RISK_CLASSES } from '#fraud/services/number_risk'
 
@@ -49,7 +52,8 @@ export default class FraudPolicyService {
   }
 
   async update(company: Company, input: CompanyPolicyInput, { actor, ip }: Actor) {
-    const row = (await FraudCompanyPolicy.findBy('companyId', company.id)) ?? new FraudCompanyPolicy()
+    const row =
+      (await FraudCompanyPolicy.findBy('companyId', company.id)) ?? new FraudCompanyPolicy()
     const before = row.$isPersisted ? describe(row) : null
     row.merge({ companyId: company.id, ...input })
     await row.save()
@@ -87,7 +91,12 @@ export default class FraudPolicyService {
 
   async exportCsv() {
     const rows = await this.prefixes()
-    return [CSV_HEADER, ...rows.map((row) => [row.prefix, row.riskClass, csvField(row.label)].join(','))].join('\n') + '\n'
+    return (
+      [
+        CSV_HEADER,
+        ...rows.map((row) => [row.prefix, row.riskClass, csvField(row.label)].join(',')),
+      ].join('\n') + '\n'
+    )
   }
 
   /** Replaces the whole table with the CSV (header optional); nothing changes if a line is wrong. */
@@ -115,10 +124,13 @@ function describe(row: FraudCompanyPolicy) {
   const limits: string[] = []
   for (const subject of LIMIT_SUBJECTS) {
     const own: Partial<FraudLimits> = row.limits[subject] ?? {}
-    for (const field of LIMIT_FIELDS) if (own[field] !== undefined) limits.push(`${subject}.${field}=${own[field]}`)
+    for (const field of LIMIT_FIELDS)
+      if (own[field] !== undefined) limits.push(`${subject}.${field}=${own[field]}`)
   }
-  if (row.limits.callsToOneNumberPerHour !== undefined) limits.push(`callsToOneNumberPerHour=${row.limits.callsToOneNumberPerHour}`)
-  if (row.limits.maxDurationSeconds !== undefined) limits.push(`maxDurationSeconds=${row.limits.maxDurationSeconds ?? '-'}`)
+  if (row.limits.callsToOneNumberPerHour !== undefined)
+    limits.push(`callsToOneNumberPerHour=${row.limits.callsToOneNumberPerHour}`)
+  if (row.limits.maxDurationSeconds !== undefined)
+    limits.push(`maxDurationSeconds=${row.limits.maxDurationSeconds ?? '-'}`)
   return {
     countries: row.allowedCountries.join(', '),
     riskClasses: row.enabledRiskClasses.join(', ') || '-',
@@ -167,7 +179,8 @@ export function parsePrefixCsv(text: string) {
     const [prefix, riskClass, label] = fields
     const digits = prefix.replace(/^\+/, '')
     if (!/^[1-9]\d{0,14}$/.test(digits)) throw new PrefixImportError(line, 'prefix')
-    if (!(RISK_CLASSES as readonly string[]).includes(riskClass)) throw new PrefixImportError(line, 'risk_class')
+    if (!(RISK_CLASSES as readonly string[]).includes(riskClass))
+      throw new PrefixImportError(line, 'risk_class')
     if (label.length === 0 || label.length > 120) throw new PrefixImportError(line, 'label')
     if (seen.has(digits)) throw new PrefixImportError(line, 'duplicate')
     seen.add(digits)

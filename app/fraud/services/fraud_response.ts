@@ -31,7 +31,11 @@ export default class FraudResponse {
     private policies: FraudPolicies
   ) {}
 
-  async handle(companyId: number | null, hits: SignalHit[], now: DateTime = DateTime.utc()): Promise<FraudSignal[]> {
+  async handle(
+    companyId: number | null,
+    hits: SignalHit[],
+    now: DateTime = DateTime.utc()
+  ): Promise<FraudSignal[]> {
     const recorded: FraudSignal[] = []
     for (const hit of hits) {
       const key = alertKey(companyId, hit)
@@ -52,7 +56,8 @@ export default class FraudResponse {
       })
       recorded.push(signal)
       await this.alerts.raise(key, hit.level, hit.facts, { companyId, kind: `fraud_${hit.signal}` })
-      if (companyId !== null && hit.flagNumbers?.length) await this.#flag(companyId, hit.flagNumbers, now)
+      if (companyId !== null && hit.flagNumbers?.length)
+        await this.#flag(companyId, hit.flagNumbers, now)
       if (companyId !== null && hit.level === 'critical') await this.#suspend(companyId, signal)
     }
     return recorded
@@ -62,7 +67,11 @@ export default class FraudResponse {
   async #flag(companyId: number, numbers: string[], now: DateTime) {
     const until = now.plus({ days: this.config.detection.wangiriFlagDays })
     for (const number of numbers) {
-      const row = (await FraudFlaggedNumber.query().where('company_id', companyId).where('number', number).first()) ?? new FraudFlaggedNumber()
+      const row =
+        (await FraudFlaggedNumber.query()
+          .where('company_id', companyId)
+          .where('number', number)
+          .first()) ?? new FraudFlaggedNumber()
       row.merge({ companyId, number, reason: 'wangiri', flaggedUntil: until })
       if (!row.$isPersisted) row.createdAt = now
       await row.save()
@@ -91,7 +100,10 @@ export default class FraudResponse {
         row.outboundSuspension = 'international_premium'
         await row.save()
       }
-      const open = await FraudReviewCase.query({ client: trx }).where('company_id', companyId).where('status', 'open').first()
+      const open = await FraudReviewCase.query({ client: trx })
+        .where('company_id', companyId)
+        .where('status', 'open')
+        .first()
       if (!open) {
         await FraudReviewCase.create(
           { companyId, status: 'open', signalId: signal.id, previousSuspension: previous },
@@ -104,7 +116,13 @@ export default class FraudResponse {
           actor: null,
           companyId,
           target: { type: 'company', id: companyId },
-          details: { signal: signal.signal, level: signal.level, alertKey: signal.alertKey, before: previous, after: row.outboundSuspension },
+          details: {
+            signal: signal.signal,
+            level: signal.level,
+            alertKey: signal.alertKey,
+            before: previous,
+            after: row.outboundSuspension,
+          },
         },
         { client: trx }
       )

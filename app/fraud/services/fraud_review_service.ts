@@ -33,7 +33,11 @@ const EVIDENCE_HOURS_BEFORE = 24
  */
 export default class FraudReviewService {
   open() {
-    return FraudReviewCase.query().where('status', 'open').preload('company').preload('signal').orderBy('created_at', 'asc')
+    return FraudReviewCase.query()
+      .where('status', 'open')
+      .preload('company')
+      .preload('signal')
+      .orderBy('created_at', 'asc')
   }
 
   async find(id: number) {
@@ -46,7 +50,11 @@ export default class FraudReviewService {
   evidence(reviewCase: FraudReviewCase) {
     const query = FraudSignal.query()
       .where('company_id', reviewCase.companyId)
-      .where('created_at', '>=', sqlTime(reviewCase.createdAt.minus({ hours: EVIDENCE_HOURS_BEFORE })))
+      .where(
+        'created_at',
+        '>=',
+        sqlTime(reviewCase.createdAt.minus({ hours: EVIDENCE_HOURS_BEFORE }))
+      )
       .orderBy('id', 'desc')
       .limit(100)
     if (reviewCase.decidedAt) query.where('created_at', '<=', sqlTime(reviewCase.decidedAt))
@@ -61,9 +69,19 @@ export default class FraudReviewService {
     if (reviewCase.status !== 'open') throw new CaseDecidedError(reviewCase)
   }
 
-  async #decide(reviewCase: FraudReviewCase, status: 'cleared' | 'confirmed', decision: Decision, trx: any) {
+  async #decide(
+    reviewCase: FraudReviewCase,
+    status: 'cleared' | 'confirmed',
+    decision: Decision,
+    trx: any
+  ) {
     reviewCase.useTransaction(trx)
-    reviewCase.merge({ status, decidedById: decision.actor.id, decisionReason: decision.reason, decidedAt: DateTime.utc() })
+    reviewCase.merge({
+      status,
+      decidedById: decision.actor.id,
+      decisionReason: decision.reason,
+      decidedAt: DateTime.utc(),
+    })
     await reviewCase.save()
   }
 
@@ -73,7 +91,9 @@ export default class FraudReviewService {
     const keys = (await this.evidence(reviewCase)).map((signal) => signal.alertKey)
     let before = 'none'
     await db.transaction(async (trx) => {
-      const policy = await FraudCompanyPolicy.query({ client: trx }).where('company_id', reviewCase.companyId).first()
+      const policy = await FraudCompanyPolicy.query({ client: trx })
+        .where('company_id', reviewCase.companyId)
+        .first()
       if (policy) {
         before = policy.outboundSuspension
         policy.useTransaction(trx)
@@ -103,7 +123,9 @@ export default class FraudReviewService {
     this.#ensureOpen(reviewCase)
     await db.transaction(async (trx) => {
       await this.#decide(reviewCase, 'confirmed', decision, trx)
-      const policy = await FraudCompanyPolicy.query({ client: trx }).where('company_id', reviewCase.companyId).first()
+      const policy = await FraudCompanyPolicy.query({ client: trx })
+        .where('company_id', reviewCase.companyId)
+        .first()
       await AuditLog.record(
         {
           action: 'fraud.review.confirmed',
@@ -123,7 +145,9 @@ export default class FraudReviewService {
     this.#ensureOpen(reviewCase)
     await db.transaction(async (trx) => {
       const policy =
-        (await FraudCompanyPolicy.query({ client: trx }).where('company_id', reviewCase.companyId).first()) ??
+        (await FraudCompanyPolicy.query({ client: trx })
+          .where('company_id', reviewCase.companyId)
+          .first()) ??
         new FraudCompanyPolicy().merge({
           companyId: reviewCase.companyId,
           allowedCountries: fraudConfig.allowedCountries,

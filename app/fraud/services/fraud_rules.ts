@@ -34,12 +34,16 @@ export function suspensionRule(
 ): FraudRefusal | null {
   if (suspension === 'none') return null
   const risky = facts.country !== homeCountry || facts.riskClasses.length > 0
-  if (suspension === 'all' || risky) return { reason: 'outbound_suspended', phrase: 'Outbound calls suspended' }
+  if (suspension === 'all' || risky)
+    return { reason: 'outbound_suspended', phrase: 'Outbound calls suspended' }
   return null
 }
 
 /** Premium, shared-cost, personal, special and high-risk (IRSF) numbers only when enabled. */
-export function riskClassRule(facts: NumberFacts, enabled: ReadonlySet<string>): FraudRefusal | null {
+export function riskClassRule(
+  facts: NumberFacts,
+  enabled: ReadonlySet<string>
+): FraudRefusal | null {
   const blocked = facts.riskClasses.find((riskClass) => !enabled.has(riskClass))
   if (!blocked) return null
   return { reason: `risk_class_${blocked}`, phrase: `Destination blocked: ${blocked}` }
@@ -52,15 +56,23 @@ export function countryRule(facts: NumberFacts, allowed: ReadonlySet<string>): F
 }
 
 /** A call-back to a number a Wangiri signal flagged, within its days. */
-export function flaggedNumberRule(destination: string, flagged: ReadonlyMap<string, number>, now: number): FraudRefusal | null {
+export function flaggedNumberRule(
+  destination: string,
+  flagged: ReadonlyMap<string, number>,
+  now: number
+): FraudRefusal | null {
   const until = flagged.get(destination)
   if (until === undefined || until <= now) return null
   return { reason: 'flagged_number', phrase: 'Number flagged as fraudulent (Wangiri)' }
 }
 
 /** A destination priced above the company's maximum per minute (an unpriced one is not refused here). */
-export function priceRule(pricePerMinuteMicro: number | null, maximum: number | null): FraudRefusal | null {
-  if (maximum === null || pricePerMinuteMicro === null || pricePerMinuteMicro <= maximum) return null
+export function priceRule(
+  pricePerMinuteMicro: number | null,
+  maximum: number | null
+): FraudRefusal | null {
+  if (maximum === null || pricePerMinuteMicro === null || pricePerMinuteMicro <= maximum)
+    return null
   return { reason: 'price_above_maximum', phrase: 'Destination too expensive' }
 }
 
@@ -75,11 +87,16 @@ export function spendCapRule(
   pricePerMinuteMicro: number | null
 ): { refusal: FraudRefusal } | { maxDurationSeconds: number | null } {
   const left = [
-    limits.dailyCapMicro === null ? null : { cap: 'daily', left: limits.dailyCapMicro - spent.day - accrued },
-    limits.monthlyCapMicro === null ? null : { cap: 'monthly', left: limits.monthlyCapMicro - spent.month - accrued },
+    limits.dailyCapMicro === null
+      ? null
+      : { cap: 'daily', left: limits.dailyCapMicro - spent.day - accrued },
+    limits.monthlyCapMicro === null
+      ? null
+      : { cap: 'monthly', left: limits.monthlyCapMicro - spent.month - accrued },
   ].filter((entry) => entry !== null)
   const exhausted = left.find((entry) => entry.left <= 0)
-  if (exhausted) return { refusal: { reason: `${exhausted.cap}_spend_cap`, phrase: 'Spend limit reached' } }
+  if (exhausted)
+    return { refusal: { reason: `${exhausted.cap}_spend_cap`, phrase: 'Spend limit reached' } }
   if (!left.length || !pricePerMinuteMicro) return { maxDurationSeconds: null }
   const budget = Math.min(...left.map((entry) => entry.left))
   return { maxDurationSeconds: Math.max(1, Math.floor((budget * 60) / pricePerMinuteMicro)) }

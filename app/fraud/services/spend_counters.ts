@@ -36,7 +36,12 @@ export default class SpendCounters {
   #localDay(timeZone: string, at: number) {
     let format = this.#formats.get(timeZone)
     if (!format) {
-      format = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' })
+      format = new Intl.DateTimeFormat('en-CA', {
+        timeZone,
+        year: 'numeric',
+        month: '2-digit',
+        day: '2-digit',
+      })
       this.#formats.set(timeZone, format)
     }
     return format.format(at)
@@ -48,8 +53,14 @@ export default class SpendCounters {
   }
 
   /** A rated call's cost counts for its company and user on the day (and month) it started. */
-  async add(call: { companyId: number; userId: number | null; costMicro: number; startedAt: number }, timeZone: string) {
-    const subjects = [`company:${call.companyId}`, ...(call.userId !== null ? [`user:${call.userId}`] : [])]
+  async add(
+    call: { companyId: number; userId: number | null; costMicro: number; startedAt: number },
+    timeZone: string
+  ) {
+    const subjects = [
+      `company:${call.companyId}`,
+      ...(call.userId !== null ? [`user:${call.userId}`] : []),
+    ]
     for (const subject of subjects) {
       const keys = this.keys(subject, timeZone, call.startedAt)
       await this.counters.increment(keys.day, 2 * 86_400, call.costMicro)
@@ -59,7 +70,10 @@ export default class SpendCounters {
 
   async spent(subject: string, timeZone: string, at = this.now()): Promise<Spend> {
     const keys = this.keys(subject, timeZone, at)
-    const [day, month] = await Promise.all([this.counters.get(keys.day), this.counters.get(keys.month)])
+    const [day, month] = await Promise.all([
+      this.counters.get(keys.day),
+      this.counters.get(keys.month),
+    ])
     return { day, month }
   }
 
@@ -109,13 +123,21 @@ export default class SpendCounters {
     }
     for (const row of rows) {
       const timeZone = timeZoneOf(Number(row.company_id))
-      const startedAt = row.started_at instanceof Date ? row.started_at.getTime() : DateTime.fromSQL(row.started_at, { zone: 'utc' }).toMillis()
+      const startedAt =
+        row.started_at instanceof Date
+          ? row.started_at.getTime()
+          : DateTime.fromSQL(row.started_at, { zone: 'utc' }).toMillis()
       const current = this.keys('x', timeZone, at)
-      const subjects = [`company:${row.company_id}`, ...(row.user_id !== null ? [`user:${row.user_id}`] : [])]
+      const subjects = [
+        `company:${row.company_id}`,
+        ...(row.user_id !== null ? [`user:${row.user_id}`] : []),
+      ]
       for (const subject of subjects) {
         const keys = this.keys(subject, timeZone, startedAt)
-        if (keys.month.endsWith(current.month.slice(-7))) count(keys.month, 40 * 86_400, Number(row.cost_micro))
-        if (keys.day.endsWith(current.day.slice(-10))) count(keys.day, 2 * 86_400, Number(row.cost_micro))
+        if (keys.month.endsWith(current.month.slice(-7)))
+          count(keys.month, 40 * 86_400, Number(row.cost_micro))
+        if (keys.day.endsWith(current.day.slice(-10)))
+          count(keys.day, 2 * 86_400, Number(row.cost_micro))
       }
     }
     for (const [key, { window, value }] of totals) {

@@ -10,7 +10,11 @@ const TIME_ZONES = Intl.supportedValuesOf('timeZone')
 /** A company's fraud policy as the admin form sends it; empty limits take the defaults. */
 export const companyPolicyValidator = vine.create({
   time_zone: vine.enum([...TIME_ZONES, 'UTC']).optional(),
-  allowed_countries: vine.string().trim().toUpperCase().regex(/^[A-Z]{2}([\s,;]+[A-Z]{2})*$/),
+  allowed_countries: vine
+    .string()
+    .trim()
+    .toUpperCase()
+    .regex(/^[A-Z]{2}([\s,;]+[A-Z]{2})*$/),
   risk_classes: vine.array(vine.enum(RISK_CLASSES)).optional(),
   outbound_suspension: vine.enum(OUTBOUND_SUSPENSIONS),
   company_concurrent: limit(),

@@ -27,12 +27,19 @@ export default class DpaController {
     const status = await this.dpa.status(company)
     const locale = dpaLocale(i18n.locale)
     const catalogue = this.dpa.versions
-    const changes = status.state === 'accepted' ? [] : catalogue.changesBetween(status.latest?.version ?? null, status.current)
-    const acceptances = await DpaAcceptance.query().where('company_id', company.id).orderBy('accepted_at', 'desc')
+    const changes =
+      status.state === 'accepted'
+        ? []
+        : catalogue.changesBetween(status.latest?.version ?? null, status.current)
+    const acceptances = await DpaAcceptance.query()
+      .where('company_id', company.id)
+      .orderBy('accepted_at', 'desc')
     return view.render('pages/customer/dpa', {
       status,
       blocks: dpaBlocks(await catalogue.text(status.current, locale)),
-      changes: changes.filter((version) => version.changes[locale].length).map((version) => ({ version: version.version, items: version.changes[locale] })),
+      changes: changes
+        .filter((version) => version.changes[locale].length)
+        .map((version) => ({ version: version.version, items: version.changes[locale] })),
       acceptances,
       isOwner: await this.dpa.isOwner(user, company),
       mayDownload: await this.#mayDownload(user, company),
@@ -43,10 +50,15 @@ export default class DpaController {
     const user = auth.getUserOrFail()
     const company = await user.related('company').query().firstOrFail()
     // Only the owner: refused before the form is even read.
-    if (!(await this.dpa.isOwner(user, company))) return response.forbidden(i18n.t('privacy.dpa.owner_only'))
+    if (!(await this.dpa.isOwner(user, company)))
+      return response.forbidden(i18n.t('privacy.dpa.owner_only'))
     const data = await request.validateUsing(acceptValidator)
     try {
-      await this.dpa.accept(company, user, { ip: request.ip(), locale: dpaLocale(i18n.locale), version: data.version })
+      await this.dpa.accept(company, user, {
+        ip: request.ip(),
+        locale: dpaLocale(i18n.locale),
+        version: data.version,
+      })
       session.flash('notice', i18n.t('privacy.dpa.accepted_notice', { version: data.version }))
     } catch (error) {
       if (!(error instanceof DpaAcceptanceError)) throw error
@@ -59,16 +71,27 @@ export default class DpaController {
   async download({ params, response, auth, i18n }: HttpContext) {
     const user = auth.getUserOrFail()
     const company = await user.related('company').query().firstOrFail()
-    if (!(await this.#mayDownload(user, company))) return response.forbidden(i18n.t('ui.errors.forbidden'))
-    const acceptance = await DpaAcceptance.query().where('id', params.id).where('company_id', company.id).first()
+    if (!(await this.#mayDownload(user, company)))
+      return response.forbidden(i18n.t('ui.errors.forbidden'))
+    const acceptance = await DpaAcceptance.query()
+      .where('id', params.id)
+      .where('company_id', company.id)
+      .first()
     if (!acceptance) return response.notFound()
     const snapshot = openSnapshot(acceptance)
-    const t = (key: string, values?: Record<string, unknown>) => i18n.t(`privacy.dpa.pdf.${key}`, values)
+    const t = (key: string, values?: Record<string, unknown>) =>
+      i18n.t(`privacy.dpa.pdf.${key}`, values)
     const when = acceptance.acceptedAt.setZone('Europe/Berlin').toFormat('yyyy-MM-dd HH:mm')
     const bytes = await renderDpaPdf(
       snapshot,
       {
-        line: t('accepted_line', { version: acceptance.version, name: acceptance.acceptedByName, email: acceptance.acceptedByEmail, when, ip: acceptance.ip ?? '-' }),
+        line: t('accepted_line', {
+          version: acceptance.version,
+          name: acceptance.acceptedByName,
+          email: acceptance.acceptedByEmail,
+          when,
+          ip: acceptance.ip ?? '-',
+        }),
         sha256: acceptance.snapshotHash,
       },
       {
@@ -82,12 +105,20 @@ export default class DpaController {
       }
     )
     response.header('content-type', 'application/pdf')
-    response.header('content-disposition', `attachment; filename="fluffycall-dpa-${acceptance.version}-${acceptance.acceptedAt.toISODate()}.pdf"`)
+    response.header(
+      'content-disposition',
+      `attachment; filename="fluffycall-dpa-${acceptance.version}-${acceptance.acceptedAt.toISODate()}.pdf"`
+    )
     return Buffer.from(bytes)
   }
 
   /** The owner and the company's admins keep the agreement for their records. */
-  async #mayDownload(user: Parameters<DpaService['isOwner']>[0], company: Parameters<DpaService['isOwner']>[1]) {
-    return (await this.dpa.isOwner(user, company)) || (await user.hasPermission('company.users.manage'))
+  async #mayDownload(
+    user: Parameters<DpaService['isOwner']>[0],
+    company: Parameters<DpaService['isOwner']>[1]
+  ) {
+    return (
+      (await this.dpa.isOwner(user, company)) || (await user.hasPermission('company.users.manage'))
+    )
   }
 }

@@ -18,37 +18,60 @@ export default class TransparencyController {
   }
 
   async privacy({ view }: HttpContext) {
-    return view.render('pages/public/transparency/privacy', { authority: supervisoryAuthority, contact: operator.contact })
+    return view.render('pages/public/transparency/privacy', {
+      authority: supervisoryAuthority,
+      contact: operator.contact,
+    })
   }
 
   async subProcessors({ view }: HttpContext) {
-    return view.render('pages/public/transparency/sub_processors', { subProcessors: await this.transparency.subProcessors() })
+    return view.render('pages/public/transparency/sub_processors', {
+      subProcessors: await this.transparency.subProcessors(),
+    })
   }
 
   async toms({ view }: HttpContext) {
-    const sections = TOM_SECTIONS.map((section) => ({ key: section.key, items: tomItemKeys(section) }))
+    const sections = TOM_SECTIONS.map((section) => ({
+      key: section.key,
+      items: tomItemKeys(section),
+    }))
     return view.render('pages/public/transparency/toms', { sections })
   }
 
   async transfers({ view }: HttpContext) {
-    return view.render('pages/public/transparency/transfers', { transfers: await this.transparency.transfers() })
+    return view.render('pages/public/transparency/transfers', {
+      transfers: await this.transparency.transfers(),
+    })
   }
 
   async sccs({ view }: HttpContext) {
-    return view.render('pages/public/transparency/sccs', { items: await this.transparency.sccCarriers() })
+    return view.render('pages/public/transparency/sccs', {
+      items: await this.transparency.sccCarriers(),
+    })
   }
 
   async annex({ params, response, i18n }: HttpContext) {
     const item = await this.transparency.sccFor(params.key)
     if (!item) return response.notFound()
-    const text = buildSccAnnex(item.entry, item.sccs, await this.transparency.subProcessors(), i18n, DateTime.utc().toISODate()!)
+    const text = buildSccAnnex(
+      item.entry,
+      item.sccs,
+      await this.transparency.subProcessors(),
+      i18n,
+      DateTime.utc().toISODate()!
+    )
     response.header('content-type', 'text/plain; charset=utf-8')
-    response.header('content-disposition', `attachment; filename="scc-annexes-${item.entry.key}-${i18n.locale}.txt"`)
+    response.header(
+      'content-disposition',
+      `attachment; filename="scc-annexes-${item.entry.key}-${i18n.locale}.txt"`
+    )
     return text
   }
 
   async history({ view }: HttpContext) {
-    return view.render('pages/public/transparency/history', { entries: await this.transparency.history() })
+    return view.render('pages/public/transparency/history', {
+      entries: await this.transparency.history(),
+    })
   }
 
   async feed({ response, i18n }: HttpContext) {
@@ -57,7 +80,11 @@ export default class TransparencyController {
     return buildAtomFeed(entries, {
       baseUrl: appUrl,
       title: `FluffyCall – ${i18n.t('transparency.history.title')}`,
-      describe: (entry) => i18n.t(`transparency.history.${entry.change}`, { name: entry.label, date: entry.effectiveDate }),
+      describe: (entry) =>
+        i18n.t(`transparency.history.${entry.change}`, {
+          name: entry.label,
+          date: entry.effectiveDate,
+        }),
     })
   }
 

@@ -24,14 +24,19 @@ export default class UserPrivacyController {
     const actor = ctx.auth.getUserOrFail()
     const company = await actor.related('company').query().firstOrFail()
     await ctx.bouncer.with('CompanyPolicy').authorize('manageUsers', company)
-    const user = await User.query().where('id', ctx.params.id).where('company_id', company.id).first()
+    const user = await User.query()
+      .where('id', ctx.params.id)
+      .where('company_id', company.id)
+      .first()
     return { actor, company, user }
   }
 
   async show(ctx: HttpContext) {
     const { user } = await this.subject(ctx)
     if (!user) return ctx.response.notFound()
-    const history = await ProcessingRestriction.query().where('user_id', user.id).orderBy('restricted_at', 'desc')
+    const history = await ProcessingRestriction.query()
+      .where('user_id', user.id)
+      .orderBy('restricted_at', 'desc')
     return ctx.view.render('pages/customer/user_privacy', {
       subject: user,
       active: history.find((row) => row.liftedAt === null) ?? null,
@@ -45,7 +50,11 @@ export default class UserPrivacyController {
     if (!user) return ctx.response.notFound()
     const data = await ctx.request.validateUsing(restrictValidator)
     try {
-      await this.restrictions.restrict(actor, user, { ground: data.ground as (typeof RESTRICTION_GROUNDS)[number], note: data.note ?? null, ip: ctx.request.ip() })
+      await this.restrictions.restrict(actor, user, {
+        ground: data.ground as (typeof RESTRICTION_GROUNDS)[number],
+        note: data.note ?? null,
+        ip: ctx.request.ip(),
+      })
       ctx.session.flash('notice', ctx.i18n.t('privacy.restriction.set_notice'))
     } catch (error) {
       if (!(error instanceof RestrictionError)) throw error

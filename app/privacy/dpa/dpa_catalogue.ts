@@ -68,7 +68,9 @@ export default class DpaCatalogue {
 
   /** The day the grace period for `version` ends (exclusive), at midnight Europe/Berlin. */
   graceEnd(version: DpaVersion): DateTime {
-    return DateTime.fromISO(version.publishedOn, { zone: 'Europe/Berlin' }).plus({ days: version.graceDays })
+    return DateTime.fromISO(version.publishedOn, { zone: 'Europe/Berlin' }).plus({
+      days: version.graceDays,
+    })
   }
 
   async text(version: DpaVersion, locale: DpaLocale): Promise<string> {
@@ -76,7 +78,11 @@ export default class DpaCatalogue {
     let text = this.#texts.get(key)
     if (text === undefined) {
       // Versions published by tests reuse the first version's text.
-      const folder = this.find(version.version) && DPA_VERSIONS.some((entry) => entry.version === version.version) ? version.version : DPA_VERSIONS[0].version
+      const folder =
+        this.find(version.version) &&
+        DPA_VERSIONS.some((entry) => entry.version === version.version)
+          ? version.version
+          : DPA_VERSIONS[0].version
       text = await readFile(app.makePath('resources', 'dpa', folder, `${locale}.md`), 'utf8')
       this.#texts.set(key, text)
     }

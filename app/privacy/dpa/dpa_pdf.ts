@@ -20,7 +20,11 @@ const MARGIN = 56
  * Renders an accepted DPA with its annexes as they stood at acceptance (the stored snapshot).
  * Standard PDF fonts cover Latin-1 (German included); any other character is printed as "?".
  */
-export async function renderDpaPdf(snapshot: DpaSnapshot, acceptance: { line: string; sha256: string }, labels: DpaPdfLabels) {
+export async function renderDpaPdf(
+  snapshot: DpaSnapshot,
+  acceptance: { line: string; sha256: string },
+  labels: DpaPdfLabels
+) {
   const pdf = await PDFDocument.create()
   pdf.setTitle(`FluffyCall DPA ${snapshot.version}`)
   pdf.setLanguage(snapshot.locale)

@@ -47,14 +47,19 @@ export default class DpaService {
   }
 
   async latestAcceptance(companyId: number) {
-    return DpaAcceptance.query().where('company_id', companyId).orderBy('accepted_at', 'desc').orderBy('id', 'desc').first()
+    return DpaAcceptance.query()
+      .where('company_id', companyId)
+      .orderBy('accepted_at', 'desc')
+      .orderBy('id', 'desc')
+      .first()
   }
 
   async status(company: Pick<Company, 'id' | 'createdAt'>): Promise<DpaStatus> {
     const now = this.now()
     const current = this.catalogue.current(now)
     const latest = await this.latestAcceptance(company.id)
-    if (latest?.version === current.version) return { state: 'accepted', current, latest, graceUntil: null }
+    if (latest?.version === current.version)
+      return { state: 'accepted', current, latest, graceUntil: null }
     const first = this.catalogue.versions[0]
     const firstPublished = DateTime.fromISO(first.publishedOn, { zone: 'Europe/Berlin' })
     const wasCustomer = latest !== null || company.createdAt < firstPublished
@@ -72,7 +77,9 @@ export default class DpaService {
   async sealedSnapshot(version: DpaVersion, locale: DpaLocale) {
     const text = await this.catalogue.text(version, locale)
     const today = this.now().setZone('Europe/Berlin').toISODate()!
-    return sealSnapshot(await takeDpaSnapshot(version, text, i18nManager.locale(locale), this.transparency, today))
+    return sealSnapshot(
+      await takeDpaSnapshot(version, text, i18nManager.locale(locale), this.transparency, today)
+    )
   }
 
   async isOwner(user: User, company: Company) {
@@ -85,7 +92,11 @@ export default class DpaService {
    * The owner accepts the current version: the acceptance (who, when, version, IP) and the
    * snapshot of the text and annexes are stored, and the audit log records it.
    */
-  async accept(company: Company, user: User, facts: { ip: string | null; locale: DpaLocale; version: string }) {
+  async accept(
+    company: Company,
+    user: User,
+    facts: { ip: string | null; locale: DpaLocale; version: string }
+  ) {
     if (!(await this.isOwner(user, company))) throw new DpaAcceptanceError('not_owner')
     if (company.status === 'terminated') throw new DpaAcceptanceError('company_inactive')
     const now = this.now()

@@ -19,7 +19,13 @@ export interface DpaSnapshot {
   text: string
   changes: string[]
   toms: Array<{ title: string; items: string[] }>
-  subProcessors: Array<{ name: string; address: string; purpose: string; status: string; outsideEea: string[] }>
+  subProcessors: Array<{
+    name: string
+    address: string
+    purpose: string
+    status: string
+    outsideEea: string[]
+  }>
   sccAnnexes: Array<{ key: string; name: string; text: string }>
 }
 
@@ -75,7 +81,11 @@ export class DpaSnapshotTamperedError extends Error {
 }
 
 /** Reads a stored snapshot back, refusing one whose bytes no longer match the hash. */
-export function openSnapshot(acceptance: { id: number; snapshot: string; snapshotHash: string }): DpaSnapshot {
+export function openSnapshot(acceptance: {
+  id: number
+  snapshot: string
+  snapshotHash: string
+}): DpaSnapshot {
   const sha256 = createHash('sha256').update(acceptance.snapshot, 'utf8').digest('hex')
   if (sha256 !== acceptance.snapshotHash) throw new DpaSnapshotTamperedError(acceptance.id)
   return JSON.parse(acceptance.snapshot) as DpaSnapshot

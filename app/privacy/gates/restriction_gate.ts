@@ -16,6 +16,11 @@ export default class RestrictionGate {
 
   async check({ user }: { user: Pick<User, 'id'> }): Promise<Decision> {
     if (!(await isRestricted(user.id))) return { allow: true }
-    return { allow: false, reason: 'processing_restricted', status: 403, phrase: RESTRICTION_REFUSAL_PHRASE }
+    return {
+      allow: false,
+      reason: 'processing_restricted',
+      status: 403,
+      phrase: RESTRICTION_REFUSAL_PHRASE,
+    }
   }
 }

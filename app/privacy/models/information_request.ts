@@ -1,7 +1,13 @@
 import { DateTime } from 'luxon'
 import { BaseModel, column } from '@adonisjs/lucid/orm'
 
-export const INFORMATION_TOPICS = ['sub_processors', 'toms', 'scc_copy', 'transfers', 'other'] as const
+export const INFORMATION_TOPICS = [
+  'sub_processors',
+  'toms',
+  'scc_copy',
+  'transfers',
+  'other',
+] as const
 export type InformationTopic = (typeof INFORMATION_TOPICS)[number]
 
 /** A request for further information sent from the public transparency pages. */

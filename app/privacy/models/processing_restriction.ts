@@ -2,7 +2,12 @@ import type { DateTime } from 'luxon'
 import { BaseModel, column } from '@adonisjs/lucid/orm'
 
 /** The grounds of Art. 18(1) GDPR (a) to (d). */
-export const RESTRICTION_GROUNDS = ['accuracy_contested', 'unlawful_no_erasure', 'legal_claims', 'objection_pending'] as const
+export const RESTRICTION_GROUNDS = [
+  'accuracy_contested',
+  'unlawful_no_erasure',
+  'legal_claims',
+  'objection_pending',
+] as const
 export type RestrictionGround = (typeof RESTRICTION_GROUNDS)[number]
 
 /** One restriction of processing for one user; active while `liftedAt` is null. */

@@ -1,7 +1,12 @@
 import type { HistoryEntry } from '#privacy/services/transparency_service'
 
 function escapeXml(value: string) {
-  return value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;')
+  return value
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&apos;')
 }
 
 export interface AtomFeedOptions {
@@ -13,7 +18,11 @@ export interface AtomFeedOptions {
 
 /** An Atom 1.0 (RFC 4287) feed of sub-processor changes; ids are stable tag URIs, times in whole UTC seconds. */
 export function buildAtomFeed(entries: HistoryEntry[], options: AtomFeedOptions) {
-  const updated = (entries[0]?.recordedAt ?? null)?.toUTC().startOf('second').toISO({ suppressMilliseconds: true }) ?? '2025-01-01T00:00:00Z'
+  const updated =
+    (entries[0]?.recordedAt ?? null)
+      ?.toUTC()
+      .startOf('second')
+      .toISO({ suppressMilliseconds: true }) ?? '2025-01-01T00:00:00Z'
   const items = entries
     .map((entry) => {
       const text = escapeXml(options.describe(entry))

@@ -26,7 +26,9 @@ export default class InformationRequestService {
   }
 
   async queue() {
-    return InformationRequest.query().orderByRaw("case when status = 'open' then 0 else 1 end").orderBy('created_at', 'desc')
+    return InformationRequest.query()
+      .orderByRaw("case when status = 'open' then 0 else 1 end")
+      .orderBy('created_at', 'desc')
   }
 
   async markAnswered(request: InformationRequest, actor: User, ip: string) {

@@ -2,7 +2,9 @@ import { DateTime } from 'luxon'
 import db from '@adonisjs/lucid/services/db'
 import type User from '#accounts/models/user'
 import AuditLog from '#accounts/services/audit_log'
-import ProcessingRestriction, { type RestrictionGround } from '#privacy/models/processing_restriction'
+import ProcessingRestriction, {
+  type RestrictionGround,
+} from '#privacy/models/processing_restriction'
 
 export class RestrictionError extends Error {
   constructor(readonly reason: 'already_restricted' | 'not_restricted') {
@@ -21,9 +23,17 @@ export default class RestrictionService {
     return ProcessingRestriction.query().where('user_id', userId).whereNull('lifted_at').first()
   }
 
-  async restrict(actor: User, user: User, facts: { ground: RestrictionGround; note: string | null; ip: string | null }) {
+  async restrict(
+    actor: User,
+    user: User,
+    facts: { ground: RestrictionGround; note: string | null; ip: string | null }
+  ) {
     return db.transaction(async (trx) => {
-      const open = await ProcessingRestriction.query({ client: trx }).where('user_id', user.id).whereNull('lifted_at').forUpdate().first()
+      const open = await ProcessingRestriction.query({ client: trx })
+        .where('user_id', user.id)
+        .whereNull('lifted_at')
+        .forUpdate()
+        .first()
       if (open) throw new RestrictionError('already_restricted')
       const restriction = await ProcessingRestriction.create(
         {
@@ -39,7 +49,14 @@ export default class RestrictionService {
         { client: trx }
       )
       await AuditLog.record(
-        { action: 'privacy.restriction.set', actor, companyId: user.companyId, target: { type: 'user', id: user.id }, details: { ground: facts.ground }, ip: facts.ip },
+        {
+          action: 'privacy.restriction.set',
+          actor,
+          companyId: user.companyId,
+          target: { type: 'user', id: user.id },
+          details: { ground: facts.ground },
+          ip: facts.ip,
+        },
         { client: trx }
       )
       return restriction
@@ -48,14 +65,25 @@ export default class RestrictionService {
 
   async lift(actor: User, user: User, facts: { ip: string | null }) {
     return db.transaction(async (trx) => {
-      const open = await ProcessingRestriction.query({ client: trx }).where('user_id', user.id).whereNull('lifted_at').forUpdate().first()
+      const open = await ProcessingRestriction.query({ client: trx })
+        .where('user_id', user.id)
+        .whereNull('lifted_at')
+        .forUpdate()
+        .first()
       if (!open) throw new RestrictionError('not_restricted')
       open.useTransaction(trx)
       open.liftedAt = this.now()
       open.liftedById = actor.id
       await open.save()
       await AuditLog.record(
-        { action: 'privacy.restriction.lifted', actor, companyId: user.companyId, target: { type: 'user', id: user.id }, details: { ground: open.ground }, ip: facts.ip },
+        {
+          action: 'privacy.restriction.lifted',
+          actor,
+          companyId: user.companyId,
+          target: { type: 'user', id: user.id },
+          details: { ground: open.ground },
+          ip: facts.ip,
+        },
         { client: trx }
       )
       return open

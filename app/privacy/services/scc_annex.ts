@@ -7,7 +7,8 @@ import { operator } from '#config/privacy'
 function locations(entry: PublishedSubProcessor, i18n: I18n) {
   const { processing } = entry.metadata
   return (['signalling', 'media', 'metadata'] as const).map(
-    (kind) => `  - ${i18n.t(`transparency.list.${kind}`)}: ${processing[kind].map((l) => `${l.dataCentre}`).join(', ')}`
+    (kind) =>
+      `  - ${i18n.t(`transparency.list.${kind}`)}: ${processing[kind].map((l) => `${l.dataCentre}`).join(', ')}`
   )
 }
 
@@ -16,13 +17,22 @@ function locations(entry: PublishedSubProcessor, i18n: I18n) {
  * transfer), Annex II (our TOMs, from the same texts as the TOMs page), Annex III (our current
  * sub-processors). Built from the running configuration, like the pages.
  */
-export function buildSccAnnex(entry: PublishedSubProcessor, sccs: PublishedSccTransfer[], all: PublishedSubProcessor[], i18n: I18n, today: string) {
+export function buildSccAnnex(
+  entry: PublishedSubProcessor,
+  sccs: PublishedSccTransfer[],
+  all: PublishedSubProcessor[],
+  i18n: I18n,
+  today: string
+) {
   const meta = entry.metadata
   const address = meta.legalEntity.address
   const lines = [
     i18n.t('transparency.annex.title', { name: meta.legalEntity.name }),
     i18n.t('transparency.annex.as_of', { date: today }),
-    ...sccs.map((scc) => `${i18n.t('transparency.sccs.module', { module: scc.module })} · ${scc.country} · ${scc.reference}`),
+    ...sccs.map(
+      (scc) =>
+        `${i18n.t('transparency.sccs.module', { module: scc.module })} · ${scc.country} · ${scc.reference}`
+    ),
     ...(meta.confirmed ? [] : [`(${i18n.t('transparency.list.unconfirmed')})`]),
     '',
     i18n.t('transparency.annex.annex1'),
@@ -48,7 +58,10 @@ export function buildSccAnnex(entry: PublishedSubProcessor, sccs: PublishedSccTr
     ]),
     '',
     i18n.t('transparency.annex.annex3'),
-    ...all.map((other) => `- ${other.metadata.legalEntity.name} (${other.metadata.legalEntity.address.city}, ${other.metadata.legalEntity.address.country}): ${other.metadata.purpose[i18n.locale === 'en' ? 'en' : 'de']}`),
+    ...all.map(
+      (other) =>
+        `- ${other.metadata.legalEntity.name} (${other.metadata.legalEntity.address.city}, ${other.metadata.legalEntity.address.country}): ${other.metadata.purpose[i18n.locale === 'en' ? 'en' : 'de']}`
+    ),
     `- ${i18n.t('transparency.annex.importer_subs')}: ${meta.dpaUrl}`,
     '',
   ]

@@ -30,7 +30,9 @@ export default class TransparencyService {
         entry,
         countries: entry.outsideEea.map((country) => ({
           country,
-          mechanism: entry.metadata.transfers.find((transfer) => transfer.country.toUpperCase() === country)!,
+          mechanism: entry.metadata.transfers.find(
+            (transfer) => transfer.country.toUpperCase() === country
+          )!,
         })),
       }))
   }
@@ -41,7 +43,9 @@ export default class TransparencyService {
     return list
       .map((entry) => ({
         entry,
-        sccs: entry.metadata.transfers.filter((transfer): transfer is PublishedSccTransfer => transfer.mechanism === 'scc'),
+        sccs: entry.metadata.transfers.filter(
+          (transfer): transfer is PublishedSccTransfer => transfer.mechanism === 'scc'
+        ),
       }))
       .filter((item) => item.sccs.length)
   }

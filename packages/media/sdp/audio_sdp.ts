@@ -4,11 +4,7 @@ import {
   type SdesCrypto,
   type SdesRejection,
 } from '#media/sdp/sdes_crypto'
-import {
-  MediaNegotiationError,
-  type AudioCodecName,
-  type MediaDirection,
-} from '#media/types'
+import { MediaNegotiationError, type AudioCodecName, type MediaDirection } from '#media/types'
 
 /**
  * The one place where SDP from peers is read (RFC 4566/3264, audio only). Bounded: an SDP that is
@@ -16,7 +12,12 @@ import {
  * (→ 488), never an uncaught exception.
  */
 
-export const SDP_LIMITS = { maxBytes: 16_384, maxLines: 256, maxLineLength: 1_024, maxPayloadTypes: 32 }
+export const SDP_LIMITS = {
+  maxBytes: 16_384,
+  maxLines: 256,
+  maxLineLength: 1_024,
+  maxPayloadTypes: 32,
+}
 
 export interface RtpMap {
   name: string
@@ -66,7 +67,8 @@ export function sdpLines(sdp: string): string[] {
   const lines = sdp.split(/\r?\n/).filter((line) => line.length > 0)
   if (lines.length > SDP_LIMITS.maxLines) fail(`more than ${SDP_LIMITS.maxLines} lines`)
   for (const line of lines) {
-    if (line.length > SDP_LIMITS.maxLineLength) fail(`a line longer than ${SDP_LIMITS.maxLineLength}`)
+    if (line.length > SDP_LIMITS.maxLineLength)
+      fail(`a line longer than ${SDP_LIMITS.maxLineLength}`)
   }
   if (!lines[0]?.startsWith('v=0')) fail('does not start with v=0')
   return lines
@@ -170,7 +172,8 @@ export function parseAudioSdp(sdp: string): AudioDescription {
   audio.address = address
   audio.holdAddress = address === '0.0.0.0' || address === '::'
   for (const pt of audio.payloadTypes) {
-    if (!audio.rtpmaps.has(pt) && STATIC_PAYLOAD_TYPES[pt]) audio.rtpmaps.set(pt, STATIC_PAYLOAD_TYPES[pt])
+    if (!audio.rtpmaps.has(pt) && STATIC_PAYLOAD_TYPES[pt])
+      audio.rtpmaps.set(pt, STATIC_PAYLOAD_TYPES[pt])
   }
   return audio
 }
@@ -199,7 +202,12 @@ export function chooseAudioCodec(
 
 const SEND = 1
 const RECV = 2
-const BITS: Record<MediaDirection, number> = { inactive: 0, sendonly: SEND, recvonly: RECV, sendrecv: SEND | RECV }
+const BITS: Record<MediaDirection, number> = {
+  inactive: 0,
+  sendonly: SEND,
+  recvonly: RECV,
+  sendrecv: SEND | RECV,
+}
 const FROM_BITS: MediaDirection[] = ['inactive', 'sendonly', 'recvonly', 'sendrecv']
 
 export function canSend(direction: MediaDirection) {
@@ -237,7 +245,10 @@ export function effectiveDirection(peer: AudioDescription): MediaDirection {
  * Our direction towards a peer, given what the peer wrote (its view) and what we want:
  * we may send only if the peer receives, receive only if it sends (RFC 3264 §6.1).
  */
-export function ourDirection(peer: AudioDescription, wanted: MediaDirection = 'sendrecv'): MediaDirection {
+export function ourDirection(
+  peer: AudioDescription,
+  wanted: MediaDirection = 'sendrecv'
+): MediaDirection {
   let peerBits = BITS[peer.direction]
   if (peer.holdAddress) peerBits &= ~RECV
   const mirrored = ((peerBits & SEND) !== 0 ? RECV : 0) | ((peerBits & RECV) !== 0 ? SEND : 0)
@@ -308,7 +319,10 @@ export function buildAudioSdp(input: AudioSdpInput): string {
     ...input.audio.map((entry) => `a=rtpmap:${entry.payloadType} ${entry.codec}/8000`),
   ]
   if (input.dtmfPayloadType !== null) {
-    lines.push(`a=rtpmap:${input.dtmfPayloadType} telephone-event/8000`, `a=fmtp:${input.dtmfPayloadType} 0-16`)
+    lines.push(
+      `a=rtpmap:${input.dtmfPayloadType} telephone-event/8000`,
+      `a=fmtp:${input.dtmfPayloadType} 0-16`
+    )
   }
   lines.push('a=ptime:20', `a=${input.direction}`)
   for (const attribute of input.crypto ?? []) lines.push(`a=${attribute}`)

@@ -19,8 +19,14 @@ export const SDES_SUITES: Record<SdesSuite, { keyLength: number; saltLength: num
 }
 
 /** Suites named in RFC 4568 and its successors that we know but do not run (a clearer reason). */
-const KNOWN_UNSUPPORTED = new Set(['F8_128_HMAC_SHA1_80', 'AES_192_CM_HMAC_SHA1_80', 'AES_192_CM_HMAC_SHA1_32',
-  'AES_256_CM_HMAC_SHA1_80', 'AES_256_CM_HMAC_SHA1_32', 'AEAD_AES_256_GCM'])
+const KNOWN_UNSUPPORTED = new Set([
+  'F8_128_HMAC_SHA1_80',
+  'AES_192_CM_HMAC_SHA1_80',
+  'AES_192_CM_HMAC_SHA1_32',
+  'AES_256_CM_HMAC_SHA1_80',
+  'AES_256_CM_HMAC_SHA1_32',
+  'AEAD_AES_256_GCM',
+])
 
 /** Session parameters we can honour: WSH is a hint (RFC 4568 §6.3.6); we send no SRTCP at all. */
 const HARMLESS_SESSION_PARAMS = /^(WSH=\d{1,10}|UNENCRYPTED_SRTCP)$/
@@ -43,7 +49,9 @@ export class SdesKey {
   constructor(suite: SdesSuite, key: Buffer, salt: Buffer) {
     const lengths = SDES_SUITES[suite]
     if (key.length !== lengths.keyLength || salt.length !== lengths.saltLength) {
-      throw new RangeError(`${suite} needs a ${lengths.keyLength}-byte key and a ${lengths.saltLength}-byte salt`)
+      throw new RangeError(
+        `${suite} needs a ${lengths.keyLength}-byte key and a ${lengths.saltLength}-byte salt`
+      )
     }
     this.suite = suite
     this.#key = key
@@ -54,7 +62,11 @@ export class SdesKey {
   static generate(suite: SdesSuite, random: (size: number) => Buffer = randomBytes): SdesKey {
     const { keyLength, saltLength } = SDES_SUITES[suite]
     const material = random(keyLength + saltLength)
-    return new SdesKey(suite, Buffer.from(material.subarray(0, keyLength)), Buffer.from(material.subarray(keyLength)))
+    return new SdesKey(
+      suite,
+      Buffer.from(material.subarray(0, keyLength)),
+      Buffer.from(material.subarray(keyLength))
+    )
   }
 
   get masterKey(): Buffer {
@@ -71,7 +83,9 @@ export class SdesKey {
   }
 
   equals(other: SdesKey): boolean {
-    return this.suite === other.suite && this.#key.equals(other.#key) && this.#salt.equals(other.#salt)
+    return (
+      this.suite === other.suite && this.#key.equals(other.#key) && this.#salt.equals(other.#salt)
+    )
   }
 
   toJSON() {
@@ -100,9 +114,13 @@ export interface SdesRejection {
   reason: string
 }
 
-export type CryptoLineResult = { ok: true; crypto: SdesCrypto } | { ok: false; rejection: SdesRejection }
+export type CryptoLineResult =
+  { ok: true; crypto: SdesCrypto } | { ok: false; rejection: SdesRejection }
 
-const reject = (tag: number | null, reason: string): CryptoLineResult => ({ ok: false, rejection: { tag, reason } })
+const reject = (tag: number | null, reason: string): CryptoLineResult => ({
+  ok: false,
+  rejection: { tag, reason },
+})
 
 function isSupportedSuite(suite: string): suite is SdesSuite {
   return Object.hasOwn(SDES_SUITES, suite)
@@ -111,7 +129,11 @@ function isSupportedSuite(suite: string): suite is SdesSuite {
 /** `2^n` or a decimal packet count, at most 2^48. */
 function parseLifetime(value: string): number | null {
   const power = /^2\^(\d{1,2})$/.exec(value)
-  const lifetime = power ? 2 ** Number(power[1]) : /^\d{1,15}$/.test(value) ? Number(value) : Number.NaN
+  const lifetime = power
+    ? 2 ** Number(power[1])
+    : /^\d{1,15}$/.test(value)
+      ? Number(value)
+      : Number.NaN
   return lifetime >= 1 && lifetime <= MAX_LIFETIME ? lifetime : null
 }
 
@@ -152,10 +174,16 @@ export function parseCryptoAttribute(value: string): CryptoLineResult {
   const suite = fields[1]
   if (!/^[A-Za-z0-9_]{1,64}$/.test(suite)) return reject(tag, 'the crypto suite name is malformed')
   if (!isSupportedSuite(suite)) {
-    return reject(tag, KNOWN_UNSUPPORTED.has(suite) ? `crypto suite ${suite} is not supported` : `unknown crypto suite ${suite}`)
+    return reject(
+      tag,
+      KNOWN_UNSUPPORTED.has(suite)
+        ? `crypto suite ${suite} is not supported`
+        : `unknown crypto suite ${suite}`
+    )
   }
   const keyParams = fields[2].split(';')
-  if (keyParams.length > 1) return reject(tag, 'several master keys (MKI key selection) are not supported')
+  if (keyParams.length > 1)
+    return reject(tag, 'several master keys (MKI key selection) are not supported')
   const param = keyParams[0]
   if (!param.startsWith('inline:')) return reject(tag, 'only the inline key method is supported')
   const [keySalt, ...extras] = param.slice('inline:'.length).split('|')
@@ -163,7 +191,10 @@ export function parseCryptoAttribute(value: string): CryptoLineResult {
   const { keyLength, saltLength } = SDES_SUITES[suite]
   if (!decoded) return reject(tag, 'the inline key is not valid base64')
   if (decoded.length !== keyLength + saltLength) {
-    return reject(tag, `the inline key has ${decoded.length} bytes, ${suite} needs ${keyLength + saltLength}`)
+    return reject(
+      tag,
+      `the inline key has ${decoded.length} bytes, ${suite} needs ${keyLength + saltLength}`
+    )
   }
   // key||salt, then an optional lifetime, then an optional MKI, in that order
   if (extras.length > 2) return reject(tag, 'too many "|" fields after the inline key')
@@ -176,12 +207,17 @@ export function parseCryptoAttribute(value: string): CryptoLineResult {
     return reject(tag, 'after the inline key come the lifetime, then the MKI')
   }
   const lifetime = lifetimeText === null ? null : parseLifetime(lifetimeText)
-  if (lifetimeText !== null && lifetime === null) return reject(tag, 'the key lifetime is malformed or above 2^48')
+  if (lifetimeText !== null && lifetime === null)
+    return reject(tag, 'the key lifetime is malformed or above 2^48')
   const mki = mkiText === null ? null : parseMki(mkiText)
-  if (mkiText !== null && mki === null) return reject(tag, 'the MKI is malformed (value:length, length 1 to 128 bytes)')
+  if (mkiText !== null && mki === null)
+    return reject(tag, 'the MKI is malformed (value:length, length 1 to 128 bytes)')
   for (const sessionParam of fields.slice(3)) {
     if (!HARMLESS_SESSION_PARAMS.test(sessionParam)) {
-      return reject(tag, `session parameter ${sessionParam.split('=')[0].slice(0, 32)} is not supported`)
+      return reject(
+        tag,
+        `session parameter ${sessionParam.split('=')[0].slice(0, 32)} is not supported`
+      )
     }
   }
   const key = new SdesKey(suite, decoded.subarray(0, keyLength), decoded.subarray(keyLength))

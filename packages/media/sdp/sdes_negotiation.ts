@@ -1,7 +1,13 @@
 import { randomBytes } from 'node:crypto'
 import { rtpPayloadOffset } from '#media/rtp_header'
 import type { AudioDescription } from '#media/sdp/audio_sdp'
-import { cryptoAttribute, SdesKey, type SdesCrypto, type SdesRejection, type SdesSuite } from '#media/sdp/sdes_crypto'
+import {
+  cryptoAttribute,
+  SdesKey,
+  type SdesCrypto,
+  type SdesRejection,
+  type SdesSuite,
+} from '#media/sdp/sdes_crypto'
 import { createSrtpContext, type SrtpContext } from '#media/srtp_context'
 import { MediaNegotiationError } from '#media/types'
 
@@ -49,13 +55,18 @@ export class SdesReceiver {
   /** Same key, salt and MKI: a re-offer that keeps the peer's key keeps our rollover state. */
   sameAs(peer: SdesCrypto): boolean {
     const mki = peer.mki
-    return this.key.equals(peer.key) && (mki === null ? this.mki === null : this.mki !== null && mki.equals(this.mki))
+    return (
+      this.key.equals(peer.key) &&
+      (mki === null ? this.mki === null : this.mki !== null && mki.equals(this.mki))
+    )
   }
 }
 
 function describeRejections(rejected: SdesRejection[]): string {
   if (rejected.length === 0) return 'there is no a=crypto line'
-  return rejected.map((entry) => `${entry.tag === null ? 'a line' : `tag ${entry.tag}`}: ${entry.reason}`).join('; ')
+  return rejected
+    .map((entry) => `${entry.tag === null ? 'a line' : `tag ${entry.tag}`}: ${entry.reason}`)
+    .join('; ')
 }
 
 /**
@@ -118,9 +129,15 @@ export default class SdesNegotiation {
       chosen = crypto
       break
     }
-    if (!chosen) throw new MediaNegotiationError(`No usable SDES crypto line in the offer (${describeRejections(rejected)})`)
+    if (!chosen)
+      throw new MediaNegotiationError(
+        `No usable SDES crypto line in the offer (${describeRejections(rejected)})`
+      )
     const peer = chosen
-    return { attribute: cryptoAttribute(peer.tag, this.#ownKey(peer.suite)), commit: () => this.#use(peer) }
+    return {
+      attribute: cryptoAttribute(peer.tag, this.#ownKey(peer.suite)),
+      commit: () => this.#use(peer),
+    }
   }
 
   /** Checks the peer's answer against our last offer: one line, a tag and suite we offered. */
@@ -131,11 +148,17 @@ export default class SdesNegotiation {
       throw new MediaNegotiationError('The answer must carry exactly one a=crypto line')
     }
     const peer = answer.crypto[0]
-    if (!peer) throw new MediaNegotiationError(`No usable SDES crypto line in the answer (${describeRejections(answer.cryptoRejected)})`)
+    if (!peer)
+      throw new MediaNegotiationError(
+        `No usable SDES crypto line in the answer (${describeRejections(answer.cryptoRejected)})`
+      )
     if (offered.get(peer.tag) !== peer.suite) {
-      throw new MediaNegotiationError(`The answer's crypto tag ${peer.tag} (${peer.suite}) is not one we offered`)
+      throw new MediaNegotiationError(
+        `The answer's crypto tag ${peer.tag} (${peer.suite}) is not one we offered`
+      )
     }
-    if (this.#ownKey(peer.suite).equals(peer.key)) throw new MediaNegotiationError("The answer's key is our own")
+    if (this.#ownKey(peer.suite).equals(peer.key))
+      throw new MediaNegotiationError("The answer's key is our own")
     return () => {
       this.#offered = null
       this.#use(peer)
@@ -148,6 +171,7 @@ export default class SdesNegotiation {
       this.#outbound = createSrtpContext(peer.suite, own.masterKey, own.masterSalt)
       this.#suite = peer.suite
     }
-    if (this.#inbound === null || !this.#inbound.sameAs(peer)) this.#inbound = new SdesReceiver(peer)
+    if (this.#inbound === null || !this.#inbound.sameAs(peer))
+      this.#inbound = new SdesReceiver(peer)
   }
 }

@@ -22,7 +22,11 @@ export interface SdpFacts {
 /** The reader's reasons as the 488 phrases the caller sees. */
 function problemOfFailure(reason: string): string {
   if (reason.includes('no audio stream')) return 'An audio stream is required'
-  if (reason.includes('m=audio') || reason.includes('payload type') || reason.includes('invalid port')) {
+  if (
+    reason.includes('m=audio') ||
+    reason.includes('payload type') ||
+    reason.includes('invalid port')
+  ) {
     return 'Malformed audio stream'
   }
   if (reason.includes('connection address') || reason.includes('c= line')) {
@@ -37,7 +41,12 @@ export function sdpFacts(sdp: string): SdpFacts {
     audio = parseAudioSdp(sdp)
   } catch (error) {
     if (!(error instanceof MediaNegotiationError)) throw error
-    return { codecs: [], direction: 'sendrecv', webrtc: false, problem: problemOfFailure(error.message) }
+    return {
+      codecs: [],
+      direction: 'sendrecv',
+      webrtc: false,
+      problem: problemOfFailure(error.message),
+    }
   }
   const codecs: AudioCodecName[] = []
   for (const pt of audio.payloadTypes) {
@@ -51,7 +60,11 @@ export function sdpFacts(sdp: string): SdpFacts {
   return { codecs, direction, webrtc, problem: problemOf(audio, codecs, webrtc) }
 }
 
-function problemOf(audio: AudioDescription, codecs: AudioCodecName[], webrtc: boolean): string | null {
+function problemOf(
+  audio: AudioDescription,
+  codecs: AudioCodecName[],
+  webrtc: boolean
+): string | null {
   if (audio.port === 0) return 'The audio stream is disabled (port 0)'
   if (!codecs.length) return 'PCMU or PCMA required'
   // WebRTC finds its addresses by ICE; plain RTP goes where c= says, so that must be an address.

@@ -42,7 +42,11 @@ export interface DialogServices {
     options: OutgoingRequestOptions
   ): OutgoingRequest
   /** A message outside any transaction: the ACK for a 2xx, 2xx retransmissions. */
-  sendDirect(message: SipMessage, transport: TransactionTransport, destination: SipDestination): void
+  sendDirect(
+    message: SipMessage,
+    transport: TransactionTransport,
+    destination: SipDestination
+  ): void
   /** Lets a CANCEL find the handler of the INVITE it cancels. */
   registerCancelTarget(transaction: InviteServerTransaction, cancel: () => void): void
   dialogTerminated(dialog: SipDialog): void

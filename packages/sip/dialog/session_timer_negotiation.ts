@@ -1,8 +1,5 @@
 import type SipRequest from '#sip/message/sip_request'
-import SessionExpiresHeader, {
-  Refresher,
-  hasOptionTag,
-} from '#sip/dialog/session_expires_header'
+import SessionExpiresHeader, { Refresher, hasOptionTag } from '#sip/dialog/session_expires_header'
 import type { SessionTimerConfig } from '#sip/dialog/session_timer_config'
 
 /** True when the request asks for an interval below our Min-SE: it gets 422 (RFC 4028 8.1). */
@@ -27,6 +24,7 @@ export function answerSessionExpires(
   if (!asked) {
     return new SessionExpiresHeader(config.sessionExpires, Refresher.Uas)
   }
-  const refresher = asked.refresher ?? (hasOptionTag(request, 'timer') ? Refresher.Uac : Refresher.Uas)
+  const refresher =
+    asked.refresher ?? (hasOptionTag(request, 'timer') ? Refresher.Uac : Refresher.Uas)
   return new SessionExpiresHeader(asked.seconds, refresher)
 }

@@ -315,7 +315,10 @@ export default class SipDialog {
       default:
         if (this.delegate.onRequest) {
           this.delegate.onRequest(incoming)
-        } else if (request.method === 'OPTIONS' || (request.method === 'INFO' && request.body.length === 0)) {
+        } else if (
+          request.method === 'OPTIONS' ||
+          (request.method === 'INFO' && request.body.length === 0)
+        ) {
           // OPTIONS and an empty INFO (a keep-alive; a reconnected web phone moving its call) need no application.
           incoming.respond(200)
         } else {
@@ -678,11 +681,11 @@ export default class SipDialog {
     // Every re-INVITE or UPDATE refreshes the session (RFC 4028 7.4); the refresher stays put.
     const header =
       timer.state !== SessionTimerState.Stopped
-      ? new SessionExpiresHeader(
-          timer.intervalSeconds,
-          timer.state === SessionTimerState.Refreshing ? Refresher.Uac : Refresher.Uas
-        )
-      : new SessionExpiresHeader(config.sessionExpires)
+        ? new SessionExpiresHeader(
+            timer.intervalSeconds,
+            timer.state === SessionTimerState.Refreshing ? Refresher.Uac : Refresher.Uas
+          )
+        : new SessionExpiresHeader(config.sessionExpires)
     return [
       ['Session-Expires', header.toString()],
       ['Min-SE', String(config.minSE)],
@@ -752,7 +755,11 @@ export default class SipDialog {
     }
   }
 
-  #sendAck(invite: SipRequest, response: SipResponse, answer: SessionDescription | undefined): void {
+  #sendAck(
+    invite: SipRequest,
+    response: SipResponse,
+    answer: SessionDescription | undefined
+  ): void {
     const { request: ack, destination } = this.#newRequest('ACK', {
       cseq: invite.cseq.sequence,
       description: answer,
@@ -820,8 +827,10 @@ export default class SipDialog {
    */
   #followFlow(source: SipDestination): void {
     const flow = this.#flow
-    if (!flow?.connectionId || !source.connectionId || source.connectionId === flow.connectionId) return
-    if ((flow.protocol === 'ws' || flow.protocol === 'wss') && source.protocol === flow.protocol) this.#flow = source
+    if (!flow?.connectionId || !source.connectionId || source.connectionId === flow.connectionId)
+      return
+    if ((flow.protocol === 'ws' || flow.protocol === 'wss') && source.protocol === flow.protocol)
+      this.#flow = source
   }
 
   /**

@@ -25,6 +25,7 @@ export function unquote(text: string): string {
  * 25.1); CR and LF cannot be escaped and become spaces, so a value never breaks the header line.
  */
 export function quote(text: string): string {
+  // eslint-disable-next-line no-control-regex -- control characters are what this escapes (RFC 3261 quoted-pair)
   return `"${text.replace(/[\r\n]/g, ' ').replace(/(["\\\x00-\x08\x0b\x0c\x0e-\x1f\x7f])/g, '\\$1')}"`
 }
 
@@ -126,8 +127,7 @@ export default class HeaderScanner {
       let value: string | null = null
       if (this.accept('=')) {
         this.skipWhitespace()
-        value =
-          this.peek() === '"' ? this.readQuotedString() : this.readWhile(PARAM_VALUE_CHAR)
+        value = this.peek() === '"' ? this.readQuotedString() : this.readWhile(PARAM_VALUE_CHAR)
         if (value.length === 0) {
           this.fail('empty parameter value')
         }

@@ -1,8 +1,4 @@
-import HeaderScanner, {
-  formatParameters,
-  quote,
-  unquote,
-} from '#sip/message/header_scanner'
+import HeaderScanner, { formatParameters, quote, unquote } from '#sip/message/header_scanner'
 import SipParseError from '#sip/message/sip_parse_error'
 import SipUri from '#sip/message/sip_uri'
 import AbsoluteUri from '#sip/message/absolute_uri'

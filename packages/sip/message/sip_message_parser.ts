@@ -11,13 +11,13 @@ import { ParseFailure } from '#sip/message/parse_failure'
 import { DEFAULT_PARSE_LIMITS, type ParseLimits } from '#sip/message/parse_limits'
 
 export type SipParseResult =
-  | { ok: true; message: SipRequest | SipResponse }
-  | { ok: false; error: SipParseError }
+  { ok: true; message: SipRequest | SipResponse } | { ok: false; error: SipParseError }
 
 const CRLF_CRLF = Buffer.from('\r\n\r\n')
 const CR = 0x0d
 const LF = 0x0a
 /** Control characters other than HT; CR and LF are legal only as the CRLF that ends a line. */
+// eslint-disable-next-line no-control-regex -- the parser must find control characters in a peer's bytes
 const CONTROL_CHARACTER = /[\x00-\x08\x0a-\x1f\x7f]/
 
 /**

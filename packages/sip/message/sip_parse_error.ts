@@ -1,4 +1,4 @@
-import { ParseFailure, statusForFailure } from '#sip/message/parse_failure'
+import { type ParseFailure, statusForFailure } from '#sip/message/parse_failure'
 import type NameAddress from '#sip/message/name_address'
 
 /**

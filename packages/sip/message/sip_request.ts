@@ -1,5 +1,5 @@
 import SipMessage, { SIP_VERSION } from '#sip/message/sip_message'
-import SipHeaders from '#sip/message/sip_headers'
+import type SipHeaders from '#sip/message/sip_headers'
 import type SipUri from '#sip/message/sip_uri'
 
 /** A SIP request: method, Request-URI, headers, body (RFC 3261 7.1). */

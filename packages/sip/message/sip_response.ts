@@ -1,5 +1,5 @@
 import SipMessage, { SIP_VERSION } from '#sip/message/sip_message'
-import SipHeaders from '#sip/message/sip_headers'
+import type SipHeaders from '#sip/message/sip_headers'
 import { reasonPhraseFor } from '#sip/message/reason_phrases'
 
 /** A SIP response: status code, reason phrase, headers, body (RFC 3261 7.2). */

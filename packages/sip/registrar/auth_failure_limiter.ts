@@ -22,7 +22,10 @@ export default class AuthFailureLimiter {
 
   /** Which of the two is locked now. */
   async locks(ip: string, username: string): Promise<LockScope[]> {
-    const [source, user] = await Promise.all([this.#locked('source', ip), this.#locked('username', username)])
+    const [source, user] = await Promise.all([
+      this.#locked('source', ip),
+      this.#locked('username', username),
+    ])
     return [...(source ? (['source'] as const) : []), ...(user ? (['username'] as const) : [])]
   }
 

@@ -133,7 +133,8 @@ export default class DigestAuthenticator {
       qop !== undefined &&
       this.#uriMatches(given.get('uri'), request.uri)
     // A web phone login is for the browser: over any other transport it is a wrong password.
-    const transportAllowed = !credential?.transports || credential.transports.includes(source.protocol)
+    const transportAllowed =
+      !credential?.transports || credential.transports.includes(source.protocol)
     // The right password from an address the owner proved it from before passes a lock: a lock on
     // a shared office address must not shut out the phones that work there.
     const knownAddress = credential?.knownAddresses?.includes(source.host) ?? false

@@ -93,7 +93,11 @@ export default class Registrar {
     if (response.status === 200 && request.contacts.length > 0) {
       // Not awaited: the binding is live from here on, and an INVITE to it must not overtake
       // the 200 while a slow database records when the phone last registered (informational).
-      const noted = this.#options.credentials?.noteRegistered?.(credential, new Date(this.#now()), source)
+      const noted = this.#options.credentials?.noteRegistered?.(
+        credential,
+        new Date(this.#now()),
+        source
+      )
       noted?.catch((error) => this.#options.onError?.(error))
     }
     return response

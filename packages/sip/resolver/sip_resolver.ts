@@ -48,7 +48,12 @@ export default class SipResolver {
       // RFC 3263 4.1/4.2: a numeric host is used as is, on the URI's port or the default.
       const transport = transports[0]
       return [
-        { transport, address: uri.host, port: uri.port ?? DEFAULT_PORT[transport], hostname: uri.host },
+        {
+          transport,
+          address: uri.host,
+          port: uri.port ?? DEFAULT_PORT[transport],
+          hostname: uri.host,
+        },
       ]
     }
     if (uri.port !== undefined) {
@@ -119,7 +124,11 @@ export default class SipResolver {
     return this.#transports
   }
 
-  async #addresses(hostname: string, port: number, transport: SipTargetTransport): Promise<SipTarget[]> {
+  async #addresses(
+    hostname: string,
+    port: number,
+    transport: SipTargetTransport
+  ): Promise<SipTarget[]> {
     if (isIP(hostname)) {
       return [{ transport, address: hostname, port, hostname }]
     }

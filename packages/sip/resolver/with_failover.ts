@@ -6,7 +6,10 @@ export class FailoverExhaustedError extends AggregateError {
     errors: unknown[],
     readonly targets: SipTarget[]
   ) {
-    super(errors, targets.length === 0 ? 'no targets to try' : `all ${targets.length} targets failed`)
+    super(
+      errors,
+      targets.length === 0 ? 'no targets to try' : `all ${targets.length} targets failed`
+    )
   }
 }
 

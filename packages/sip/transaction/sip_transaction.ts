@@ -2,10 +2,7 @@ import type SipMessage from '#sip/message/sip_message'
 import type SipRequest from '#sip/message/sip_request'
 import type { SipClock, TimerHandle } from '#sip/clock/sip_clock'
 import type { TimerConfig } from '#sip/transaction/timer_config'
-import type {
-  SipDestination,
-  TransactionTransport,
-} from '#sip/transaction/transaction_transport'
+import type { SipDestination, TransactionTransport } from '#sip/transaction/transaction_transport'
 
 export interface TransactionContext {
   request: SipRequest

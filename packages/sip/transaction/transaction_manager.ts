@@ -8,10 +8,7 @@ import NonInviteClientTransaction from '#sip/transaction/non_invite_client_trans
 import InviteServerTransaction from '#sip/transaction/invite_server_transaction'
 import NonInviteServerTransaction from '#sip/transaction/non_invite_server_transaction'
 import { resolveTimers, type TimerConfig } from '#sip/transaction/timer_config'
-import type {
-  SipDestination,
-  TransactionTransport,
-} from '#sip/transaction/transaction_transport'
+import type { SipDestination, TransactionTransport } from '#sip/transaction/transaction_transport'
 import type { ClientTransactionUser } from '#sip/transaction/transaction_user'
 
 export type ClientTransaction = InviteClientTransaction | NonInviteClientTransaction

@@ -22,5 +22,9 @@ export interface SipDestination {
  */
 export interface TransactionTransport {
   readonly reliable: boolean
-  send(message: SipMessage, destination: SipDestination, onLateError?: (error: unknown) => void): void
+  send(
+    message: SipMessage,
+    destination: SipDestination,
+    onLateError?: (error: unknown) => void
+  ): void
 }

@@ -68,7 +68,11 @@ export default class ConnectionRegistry<T extends StreamConnection = StreamConne
    * connection if still open, else one to host:port, dialled when allowed). A connection that
    * cannot be established reports to `onLateError`, since `send` has returned by then.
    */
-  send(message: SipMessage, destination: SipDestination, onLateError?: (error: unknown) => void): void {
+  send(
+    message: SipMessage,
+    destination: SipDestination,
+    onLateError?: (error: unknown) => void
+  ): void {
     const connection = this.#connectionFor(destination)
     connection.write(message.toBuffer())
     if (onLateError) {
@@ -108,7 +112,9 @@ export default class ConnectionRegistry<T extends StreamConnection = StreamConne
       return existing
     }
     if (!this.#options.dial) {
-      throw new Error(`no open connection to ${destination.protocol} ${destination.host}:${destination.port}`)
+      throw new Error(
+        `no open connection to ${destination.protocol} ${destination.host}:${destination.port}`
+      )
     }
     return this.#options.dial(destination)
   }

@@ -9,5 +9,10 @@ export function webPhoneOrigins(appUrl: string, production: boolean): string[] {
   const url = new URL(appUrl)
   if (production || !LOOPBACK_HOSTS.includes(url.hostname)) return [url.origin]
   const port = url.port ? `:${url.port}` : ''
-  return [url.origin, ...LOOPBACK_HOSTS.map((host) => `${url.protocol}//${host}${port}`).filter((origin) => origin !== url.origin)]
+  return [
+    url.origin,
+    ...LOOPBACK_HOSTS.map((host) => `${url.protocol}//${host}${port}`).filter(
+      (origin) => origin !== url.origin
+    ),
+  ]
 }

@@ -65,7 +65,9 @@ export default class SipTrafficLogger {
   }
 
   failure(context: string, error: unknown, peer?: TrafficPeer): void {
-    const detail = escapeControls(error instanceof Error ? `${error.name}: ${error.message}` : String(error))
+    const detail = escapeControls(
+      error instanceof Error ? `${error.name}: ${error.message}` : String(error)
+    )
     this.#logger.warn({ context, error: detail, ...(peer ? peerFields(peer) : {}) }, 'sip failure')
   }
 
@@ -101,5 +103,9 @@ function peerFields(peer: TrafficPeer): Record<string, unknown> {
 
 /** Control characters as \xNN: a peer's bytes never reach a terminal or log viewer as controls. */
 export function escapeControls(text: string): string {
-  return text.replace(/[\x00-\x1f\x7f]/g, (char) => `\\x${char.charCodeAt(0).toString(16).padStart(2, '0')}`)
+  return text.replace(
+    // eslint-disable-next-line no-control-regex -- control characters are what this escapes
+    /[\x00-\x1f\x7f]/g,
+    (char) => `\\x${char.charCodeAt(0).toString(16).padStart(2, '0')}`
+  )
 }

@@ -5,10 +5,7 @@ import SipRequest from '#sip/message/sip_request'
 import type SipMessage from '#sip/message/sip_message'
 import { createParseErrorResponse } from '#sip/message/create_response'
 import type { SipClock } from '#sip/clock/sip_clock'
-import type {
-  SipDestination,
-  SipTransportProtocol,
-} from '#sip/transaction/transaction_transport'
+import type { SipDestination, SipTransportProtocol } from '#sip/transaction/transaction_transport'
 import type {
   PacketOrigin,
   SipTransport,
@@ -112,9 +109,10 @@ export default class SipTransportLayer {
       ? new TokenBucketRateLimiter(options.clock, config.rateLimit)
       : undefined
     const trusted = config.rateLimit.trusted
-    this.#trustedLimiter = config.rateLimit.enabled && trusted
-      ? new TokenBucketRateLimiter(options.clock, { ...trusted, maxSources: 10_000 })
-      : undefined
+    this.#trustedLimiter =
+      config.rateLimit.enabled && trusted
+        ? new TokenBucketRateLimiter(options.clock, { ...trusted, maxSources: 10_000 })
+        : undefined
     this.#trustedSources = new SourceList(trusted?.sources ?? [])
 
     const common = { host: config.host, receiver: this.#receiver, traffic: this.#traffic }
@@ -235,7 +233,11 @@ export default class SipTransportLayer {
    * is still open, else reuse or open a connection to host:port; WebSocket needs a live
    * connection. Throws when the message cannot be sent, as TransactionTransport allows.
    */
-  send(message: SipMessage, destination: SipDestination, onLateError?: (error: unknown) => void): void {
+  send(
+    message: SipMessage,
+    destination: SipDestination,
+    onLateError?: (error: unknown) => void
+  ): void {
     this.transportFor(destination.protocol).send(message, destination, onLateError)
   }
 
@@ -362,7 +364,10 @@ export default class SipTransportLayer {
    * address or CIDR, naming it.
    */
   setTrustedSources(sources: string[]): void {
-    this.#trustedSources = new SourceList([...(this.config.rateLimit.trusted?.sources ?? []), ...sources])
+    this.#trustedSources = new SourceList([
+      ...(this.config.rateLimit.trusted?.sources ?? []),
+      ...sources,
+    ])
   }
 
   isTrustedSource(address: string): boolean {
@@ -418,5 +423,8 @@ const STATUS_LINE_START = Buffer.from('SIP/2.0 ')
 
 /** A response starts with its status line; anything else is a request, a keep-alive or garbage. */
 function isResponse(bytes: Buffer): boolean {
-  return bytes.length > STATUS_LINE_START.length && bytes.subarray(0, STATUS_LINE_START.length).equals(STATUS_LINE_START)
+  return (
+    bytes.length > STATUS_LINE_START.length &&
+    bytes.subarray(0, STATUS_LINE_START.length).equals(STATUS_LINE_START)
+  )
 }

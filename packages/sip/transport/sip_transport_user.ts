@@ -1,9 +1,6 @@
 import type SipRequest from '#sip/message/sip_request'
 import type SipResponse from '#sip/message/sip_response'
-import type {
-  SipDestination,
-  SipTransportProtocol,
-} from '#sip/transaction/transaction_transport'
+import type { SipDestination, SipTransportProtocol } from '#sip/transaction/transaction_transport'
 import type { SipTransport } from '#sip/transport/sip_transport'
 
 /**

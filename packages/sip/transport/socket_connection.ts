@@ -99,7 +99,8 @@ export default class SocketConnection implements StreamConnection {
     const failed = this.#connectFailureListeners
     this.#connectFailureListeners = undefined
     this.#close.fire()
-    const error = this.#lastError ?? new Error(`connection ${this.id} closed before it was established`)
+    const error =
+      this.#lastError ?? new Error(`connection ${this.id} closed before it was established`)
     for (const listener of failed ?? []) {
       try {
         listener(error)

@@ -20,7 +20,8 @@ export default class SourceList {
 
   has(address: string): boolean {
     if (this.size === 0) return false
-    const plain = address.startsWith('::ffff:') && isIP(address.slice(7)) === 4 ? address.slice(7) : address
+    const plain =
+      address.startsWith('::ffff:') && isIP(address.slice(7)) === 4 ? address.slice(7) : address
     const family = isIP(plain)
     if (family === 0) return false
     return this.#list.check(plain, family === 4 ? 'ipv4' : 'ipv6')
@@ -31,7 +32,14 @@ export default class SourceList {
     const family = isIP(address)
     const max = family === 4 ? 32 : 128
     const prefix = prefixText === undefined ? max : Number(prefixText)
-    if (family === 0 || rest.length || !Number.isInteger(prefix) || prefix < 0 || prefix > max || prefixText === '') {
+    if (
+      family === 0 ||
+      rest.length ||
+      !Number.isInteger(prefix) ||
+      prefix < 0 ||
+      prefix > max ||
+      prefixText === ''
+    ) {
       throw new RangeError(`"${entry}" is not an IP address or CIDR`)
     }
     if (prefix === max) list.addAddress(address, family === 4 ? 'ipv4' : 'ipv6')

@@ -1,10 +1,7 @@
 import type net from 'node:net'
 import type SipMessage from '#sip/message/sip_message'
 import type SipMessageParser from '#sip/message/sip_message_parser'
-import type {
-  SipDestination,
-  SipTransportProtocol,
-} from '#sip/transaction/transaction_transport'
+import type { SipDestination, SipTransportProtocol } from '#sip/transaction/transaction_transport'
 import type {
   SipTransport,
   TransportAddress,
@@ -45,7 +42,8 @@ export default abstract class StreamTransport implements SipTransport {
     this.options = options
     this.#connections = new ConnectionRegistry<SocketConnection>({
       traffic: options.traffic,
-      dial: (destination) => this.#connect(destination.host, destination.port, destination.hostname),
+      dial: (destination) =>
+        this.#connect(destination.host, destination.port, destination.hostname),
       onClosed: options.onConnectionClosed,
     })
   }
@@ -92,7 +90,11 @@ export default abstract class StreamTransport implements SipTransport {
     this.server = server
   }
 
-  send(message: SipMessage, destination: SipDestination, onLateError?: (error: unknown) => void): void {
+  send(
+    message: SipMessage,
+    destination: SipDestination,
+    onLateError?: (error: unknown) => void
+  ): void {
     this.#connections.send(message, destination, onLateError)
   }
 

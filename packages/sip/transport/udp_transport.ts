@@ -1,10 +1,7 @@
 import dgram from 'node:dgram'
 import { isIPv6 } from 'node:net'
 import type SipMessage from '#sip/message/sip_message'
-import type {
-  SipDestination,
-  SipTransportProtocol,
-} from '#sip/transaction/transaction_transport'
+import type { SipDestination, SipTransportProtocol } from '#sip/transaction/transaction_transport'
 import type {
   SipTransport,
   TransportAddress,
@@ -53,12 +50,20 @@ export default class UdpTransport implements SipTransport {
     })
   }
 
-  send(message: SipMessage, destination: SipDestination, onLateError?: (error: unknown) => void): void {
+  send(
+    message: SipMessage,
+    destination: SipDestination,
+    onLateError?: (error: unknown) => void
+  ): void {
     this.sendBytes(message.toBuffer(), destination, onLateError)
     this.#options.traffic.sent(message, { ...destination, address: destination.host })
   }
 
-  sendBytes(bytes: Buffer, destination: SipDestination, onLateError?: (error: unknown) => void): void {
+  sendBytes(
+    bytes: Buffer,
+    destination: SipDestination,
+    onLateError?: (error: unknown) => void
+  ): void {
     if (!this.#socket) {
       throw new Error('the UDP transport is not listening')
     }

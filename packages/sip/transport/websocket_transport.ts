@@ -3,10 +3,7 @@ import type { Server as HttpsServer } from 'node:https'
 import type { Duplex } from 'node:stream'
 import { WebSocketServer } from 'ws'
 import type SipMessage from '#sip/message/sip_message'
-import type {
-  SipDestination,
-  SipTransportProtocol,
-} from '#sip/transaction/transaction_transport'
+import type { SipDestination, SipTransportProtocol } from '#sip/transaction/transaction_transport'
 import type {
   SipTransport,
   TransportAddress,
@@ -209,5 +206,4 @@ export default class WebSocketTransport implements SipTransport {
     }
     this.#connections.add(connection)
   }
-
 }

@@ -127,7 +127,10 @@ export default class IncomingInvite {
     const headers: Array<[string, string]> = this.request.headers
       .getAll('record-route')
       .map((value) => ['Record-Route', value])
-    headers.push(['Contact', this.#context.services.contact(this.#context.flow.protocol).toString()])
+    headers.push([
+      'Contact',
+      this.#context.services.contact(this.#context.flow.protocol).toString(),
+    ])
     return { ...options, headers: [...headers, ...(options.headers ?? [])] }
   }
 

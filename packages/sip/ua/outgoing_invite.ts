@@ -108,7 +108,10 @@ export default class OutgoingInvite {
 
   /** Cancels the call unless it is already answered; false when it is too late. */
   cancel(): boolean {
-    if (this.#state !== OutgoingInviteState.Calling && this.#state !== OutgoingInviteState.Proceeding) {
+    if (
+      this.#state !== OutgoingInviteState.Calling &&
+      this.#state !== OutgoingInviteState.Proceeding
+    ) {
       return false
     }
     this.#cancelRequested = true
@@ -209,7 +212,12 @@ export default class OutgoingInvite {
     if (known) {
       return known
     }
-    const dialog = SipDialog.forUac(this.#context.services, this.request, response, this.#destination)
+    const dialog = SipDialog.forUac(
+      this.#context.services,
+      this.request,
+      response,
+      this.#destination
+    )
     this.#dialogs.set(tag, dialog)
     this.#context.registerDialog(dialog)
     return dialog
@@ -244,12 +252,16 @@ export default class OutgoingInvite {
     this.#cancelGuard = clock.setTimeout(() => this.#giveUp(), 64 * timers.t1)
     // Ended otherwise (the stack closes at shutdown): the guard must not keep the process alive.
     const transaction = this.#outgoing.transaction
-    if (transaction && !transaction.isTerminated) transaction.onTerminated(() => this.#clearCancelGuard())
+    if (transaction && !transaction.isTerminated)
+      transaction.onTerminated(() => this.#clearCancelGuard())
   }
 
   #giveUp(): void {
     this.#cancelGuard = undefined
-    if (this.#state !== OutgoingInviteState.Calling && this.#state !== OutgoingInviteState.Proceeding) {
+    if (
+      this.#state !== OutgoingInviteState.Calling &&
+      this.#state !== OutgoingInviteState.Proceeding
+    ) {
       return
     }
     this.#outgoing.transaction?.terminate()

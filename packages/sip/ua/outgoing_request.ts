@@ -5,10 +5,7 @@ import { renumberRequest } from '#sip/message/create_request'
 import type { DigestCredentials } from '#sip/auth/digest'
 import type TransactionManager from '#sip/transaction/transaction_manager'
 import type { ClientTransaction } from '#sip/transaction/transaction_manager'
-import type {
-  SipDestination,
-  TransactionTransport,
-} from '#sip/transaction/transaction_transport'
+import type { SipDestination, TransactionTransport } from '#sip/transaction/transaction_transport'
 import type ClientAuthenticator from '#sip/ua/client_authenticator'
 
 export enum OutgoingRequestState {

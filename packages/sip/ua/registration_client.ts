@@ -249,7 +249,7 @@ export default class RegistrationClient {
   #grantedSeconds(response: SipResponse): number {
     const { contact, core, destination } = this.#options
     const ours = (contact ?? core.contact(destination?.protocol)).uri.toString()
-    const binding = response.contacts.find((contact) => contact.uri.toString() === ours)
+    const binding = response.contacts.find((granted) => granted.uri.toString() === ours)
     const fromContact = Number(binding?.param('expires'))
     if (Number.isFinite(fromContact) && fromContact > 0) {
       return fromContact

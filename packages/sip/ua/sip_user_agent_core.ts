@@ -23,10 +23,7 @@ import type SipDialog from '#sip/dialog/sip_dialog'
 import { dialogKey } from '#sip/dialog/dialog_key'
 import { DialogEndReason } from '#sip/dialog/dialog_state'
 import type { SessionDescription } from '#sip/dialog/session_description'
-import {
-  DEFAULT_SESSION_TIMER,
-  type SessionTimerConfig,
-} from '#sip/dialog/session_timer_config'
+import { DEFAULT_SESSION_TIMER, type SessionTimerConfig } from '#sip/dialog/session_timer_config'
 import { sessionIntervalTooSmall } from '#sip/dialog/session_timer_negotiation'
 import ClientAuthenticator, { type SipCredentialsProvider } from '#sip/ua/client_authenticator'
 import IncomingRequest from '#sip/ua/incoming_request'
@@ -141,7 +138,9 @@ export default class SipUserAgentCore {
     this.authenticator = new ClientAuthenticator(options.credentials, this.#tokens)
     this.sessionTimer = Object.freeze({ ...DEFAULT_SESSION_TIMER, ...options.sessionTimer })
     this.#contactUser = options.contactUser ?? 'fluffycall'
-    const placeholder = this.#tokens().toLowerCase().replace(/[^a-z0-9]/g, 'x')
+    const placeholder = this.#tokens()
+      .toLowerCase()
+      .replace(/[^a-z0-9]/g, 'x')
     this.#viaHost = options.viaHost ?? `${placeholder}.invalid`
     this.#productName = options.productName
     this.#supported = [
@@ -243,7 +242,11 @@ export default class SipUserAgentCore {
     }
     // A 2xx retransmitted after its transaction ended (RFC 6026): the dialog sends the ACK again.
     if (response.isSuccess && response.cseq.method === 'INVITE') {
-      const dialog = this.findDialog(response.callId, response.from.tag ?? '', response.to.tag ?? '')
+      const dialog = this.findDialog(
+        response.callId,
+        response.from.tag ?? '',
+        response.to.tag ?? ''
+      )
       dialog?.receiveSuccessRetransmission(response)
     }
   }

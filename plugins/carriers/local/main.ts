@@ -24,7 +24,13 @@ export default class LocalCarrier extends SignalledCarrierPlugin {
       numberFormat: 'e164_plus',
       callerId: { identity: 'pai', clir: 'privacy_header' },
       emergency: { location: 'pidf_lo', numbers: ['110', '112'] },
-      healthCheck: { enabled: true, intervalSeconds: 30, timeoutMs: 2000, failuresBeforeDown: 3, ...config.healthCheck },
+      healthCheck: {
+        enabled: true,
+        intervalSeconds: 30,
+        timeoutMs: 2000,
+        failuresBeforeDown: 3,
+        ...config.healthCheck,
+      },
     }
   }
 }

@@ -19,7 +19,12 @@ export default class SipgateTrunking extends SignalledCarrierPlugin {
   readonly subProcessor: SubProcessorMetadata = {
     legalEntity: {
       name: 'sipgate GmbH',
-      address: { street: 'Gladbacher Straße 74', postalCode: '40219', city: 'Düsseldorf', country: 'DE' },
+      address: {
+        street: 'Gladbacher Straße 74',
+        postalCode: '40219',
+        city: 'Düsseldorf',
+        country: 'DE',
+      },
     },
     entityCountry: 'DE',
     processing: {
@@ -31,7 +36,13 @@ export default class SipgateTrunking extends SignalledCarrierPlugin {
       de: 'Vermittlung von Anrufen in das und aus dem öffentlichen Telefonnetz, Rufnummern',
       en: 'Connecting calls to and from the public telephone network, phone numbers',
     },
-    dataCategories: ['phone_numbers', 'call_metadata', 'call_content_in_transit', 'emergency_location', 'ip_addresses'],
+    dataCategories: [
+      'phone_numbers',
+      'call_metadata',
+      'call_content_in_transit',
+      'emergency_location',
+      'ip_addresses',
+    ],
     transfers: [],
     since: '2025-01-01',
     dpaUrl: 'https://www.sipgate.de/agb',

@@ -1,4 +1,8 @@
-import { SignalledCarrierPlugin, type SubProcessorMetadata, type TrunkProfile } from '#calls/carriers/types'
+import {
+  SignalledCarrierPlugin,
+  type SubProcessorMetadata,
+  type TrunkProfile,
+} from '#calls/carriers/types'
 import type { TwilioElasticConfig } from '#plugins/carriers/twilio_elastic/types'
 
 /**
@@ -27,12 +31,21 @@ export default class TwilioElastic extends SignalledCarrierPlugin {
       emergency: { location: 'carrier_registered', numbers: ['112'] },
       healthCheck: { enabled: true, intervalSeconds: 30, timeoutMs: 2000, failuresBeforeDown: 3 },
     }
-    const edgeSite = { frankfurt: ['DE', 'Frankfurt (DE)'], dublin: ['IE', 'Dublin (IE)'], ashburn: ['US', 'Ashburn, VA (US)'] }[config.edge]
+    const edgeSite = {
+      frankfurt: ['DE', 'Frankfurt (DE)'],
+      dublin: ['IE', 'Dublin (IE)'],
+      ashburn: ['US', 'Ashburn, VA (US)'],
+    }[config.edge]
     const edge = { country: edgeSite[0], dataCentre: `Twilio edge ${edgeSite[1]}` }
     this.subProcessor = {
       legalEntity: {
         name: 'Twilio Inc.',
-        address: { street: '101 Spear Street, Fifth Floor', postalCode: '94105', city: 'San Francisco, CA', country: 'US' },
+        address: {
+          street: '101 Spear Street, Fifth Floor',
+          postalCode: '94105',
+          city: 'San Francisco, CA',
+          country: 'US',
+        },
       },
       entityCountry: 'US',
       processing: {
@@ -50,7 +63,8 @@ export default class TwilioElastic extends SignalledCarrierPlugin {
           country: 'US',
           mechanism: 'scc',
           module: 3,
-          reference: 'Twilio Data Protection Addendum, SCCs 2021/914 module 3 (to be confirmed against the signed copy)',
+          reference:
+            'Twilio Data Protection Addendum, SCCs 2021/914 module 3 (to be confirmed against the signed copy)',
         },
       ],
       since: '2025-01-01',

@@ -16,12 +16,29 @@ import {
   Tooltip,
 } from 'chart.js'
 
-Chart.register(BarController, BarElement, CategoryScale, LinearScale, LineController, LineElement, PointElement, Legend, Tooltip)
+Chart.register(
+  BarController,
+  BarElement,
+  CategoryScale,
+  LinearScale,
+  LineController,
+  LineElement,
+  PointElement,
+  Legend,
+  Tooltip
+)
 
 interface Figures {
   callsNow: number
   totals: { calls: number; answered: number; failed: number }
-  hours: Array<{ hour: string; label: string; calls: number; answered: number; failed: number; setupP95: number | null }>
+  hours: Array<{
+    hour: string
+    label: string
+    calls: number
+    answered: number
+    failed: number
+    setupP95: number | null
+  }>
   failuresByCause: Array<{ cause: string; count: number }>
   setup: { p50: number | null; p95: number | null }
   carriers: Array<{ name: string; options: string; registration: string }>
@@ -34,13 +51,21 @@ function start(root: HTMLElement) {
   const locale = root.dataset.locale ?? 'de'
   const number = new Intl.NumberFormat(locale)
   const labels = (selector: string) =>
-    new Map([...root.querySelectorAll<HTMLDataElement>(selector)].map((item) => [item.value, item.textContent ?? '']))
+    new Map(
+      [...root.querySelectorAll<HTMLDataElement>(selector)].map((item) => [
+        item.value,
+        item.textContent ?? '',
+      ])
+    )
   const causeLabels = labels('[data-cause-label]')
   const stateLabels = labels('[data-state-label]')
   const registrationLabels = labels('[data-registration-label]')
   const seconds = (value: number | null) =>
-    value === null ? (root.dataset.labelNone ?? '–') : (root.dataset.labelSeconds ?? '{value} s').replace('{value}', number.format(value))
-  const hourLabel = (iso: string) => new Date(iso).toLocaleTimeString(locale, { hour: '2-digit', minute: '2-digit' })
+    value === null
+      ? (root.dataset.labelNone ?? '–')
+      : (root.dataset.labelSeconds ?? '{value} s').replace('{value}', number.format(value))
+  const hourLabel = (iso: string) =>
+    new Date(iso).toLocaleTimeString(locale, { hour: '2-digit', minute: '2-digit' })
 
   const canvas = (id: string) => root.querySelector<HTMLCanvasElement>(`#${id}`)!
   const common = { responsive: true, maintainAspectRatio: false, animation: false as const }
@@ -54,17 +79,47 @@ function start(root: HTMLElement) {
         { label: root.dataset.labelOther ?? '', data: [], backgroundColor: COLORS.other },
       ],
     },
-    options: { ...common, scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true, ticks: { precision: 0 } } } },
+    options: {
+      ...common,
+      scales: {
+        x: { stacked: true },
+        y: { stacked: true, beginAtZero: true, ticks: { precision: 0 } },
+      },
+    },
   })
   const setup = new Chart<'line', Array<number | null>, string>(canvas('chart-setup-per-hour'), {
     type: 'line',
-    data: { labels: [], datasets: [{ label: root.dataset.labelSetup ?? '', data: [], borderColor: COLORS.setup, spanGaps: true }] },
-    options: { ...common, plugins: { legend: { display: false } }, scales: { y: { beginAtZero: true } } },
+    data: {
+      labels: [],
+      datasets: [
+        {
+          label: root.dataset.labelSetup ?? '',
+          data: [],
+          borderColor: COLORS.setup,
+          spanGaps: true,
+        },
+      ],
+    },
+    options: {
+      ...common,
+      plugins: { legend: { display: false } },
+      scales: { y: { beginAtZero: true } },
+    },
   })
   const failures = new Chart<'bar', number[], string>(canvas('chart-failures'), {
     type: 'bar',
-    data: { labels: [], datasets: [{ label: root.dataset.labelFailed ?? '', data: [], backgroundColor: COLORS.failed }] },
-    options: { ...common, indexAxis: 'y', plugins: { legend: { display: false } }, scales: { x: { beginAtZero: true, ticks: { precision: 0 } } } },
+    data: {
+      labels: [],
+      datasets: [
+        { label: root.dataset.labelFailed ?? '', data: [], backgroundColor: COLORS.failed },
+      ],
+    },
+    options: {
+      ...common,
+      indexAxis: 'y',
+      plugins: { legend: { display: false } },
+      scales: { x: { beginAtZero: true, ticks: { precision: 0 } } },
+    },
   })
 
   const show = (figures: Figures) => {
@@ -80,18 +135,27 @@ function start(root: HTMLElement) {
     set('setupP95', seconds(figures.setup.p95))
     const up = figures.carriers.filter((carrier) => carrier.options === 'up').length
     const down = figures.carriers.filter((carrier) => carrier.options === 'down').length
-    set('carriersUpDown', (root.dataset.labelUpDown ?? '{up} / {down}').replace('{up}', String(up)).replace('{down}', String(down)))
+    set(
+      'carriersUpDown',
+      (root.dataset.labelUpDown ?? '{up} / {down}')
+        .replace('{up}', String(up))
+        .replace('{down}', String(down))
+    )
 
     const hours = figures.hours.map((hour) => hourLabel(hour.hour))
     perHour.data.labels = hours
     perHour.data.datasets[0].data = figures.hours.map((hour) => hour.answered)
     perHour.data.datasets[1].data = figures.hours.map((hour) => hour.failed)
-    perHour.data.datasets[2].data = figures.hours.map((hour) => hour.calls - hour.answered - hour.failed)
+    perHour.data.datasets[2].data = figures.hours.map(
+      (hour) => hour.calls - hour.answered - hour.failed
+    )
     perHour.update()
     setup.data.labels = hours
     setup.data.datasets[0].data = figures.hours.map((hour) => hour.setupP95)
     setup.update()
-    failures.data.labels = figures.failuresByCause.map((entry) => causeLabels.get(entry.cause) ?? entry.cause)
+    failures.data.labels = figures.failuresByCause.map(
+      (entry) => causeLabels.get(entry.cause) ?? entry.cause
+    )
     failures.data.datasets[0].data = figures.failuresByCause.map((entry) => entry.count)
     failures.update()
 
@@ -100,7 +164,10 @@ function start(root: HTMLElement) {
       table.replaceChildren(
         ...figures.failuresByCause.map((entry) => {
           const row = document.createElement('tr')
-          for (const text of [causeLabels.get(entry.cause) ?? entry.cause, number.format(entry.count)]) {
+          for (const text of [
+            causeLabels.get(entry.cause) ?? entry.cause,
+            number.format(entry.count),
+          ]) {
             const cell = document.createElement('td')
             cell.textContent = text
             row.append(cell)
@@ -119,14 +186,19 @@ function start(root: HTMLElement) {
         state.className = `carrier-state carrier-${carrier.options}`
       }
       const registration = row?.querySelector('[data-carrier-registration]')
-      if (registration) registration.textContent = registrationLabels.get(carrier.registration) ?? carrier.registration
+      if (registration)
+        registration.textContent =
+          registrationLabels.get(carrier.registration) ?? carrier.registration
     }
     root.dataset.refreshedAt = new Date().toISOString()
   }
 
   const refresh = async () => {
     try {
-      const response = await fetch(root.dataset.url!, { headers: { accept: 'application/json' }, credentials: 'same-origin' })
+      const response = await fetch(root.dataset.url!, {
+        headers: { accept: 'application/json' },
+        credentials: 'same-origin',
+      })
       if (response.ok) show((await response.json()) as Figures)
     } catch {
       // Offline for a moment: the next round tries again.

@@ -44,19 +44,29 @@ export class AudioDevices {
     const devices = navigator.mediaDevices ? await navigator.mediaDevices.enumerateDevices() : []
     const choices = (kind: MediaDeviceKind) =>
       devices
-        .filter((device) => device.kind === kind && device.deviceId !== 'default' && device.deviceId !== '')
+        .filter(
+          (device) =>
+            device.kind === kind && device.deviceId !== 'default' && device.deviceId !== ''
+        )
         .map((device, index) => ({ id: device.deviceId, label: device.label || `${index + 1}` }))
-    return { microphones: choices('audioinput'), speakers: this.canChooseSpeaker ? choices('audiooutput') : [] }
+    return {
+      microphones: choices('audioinput'),
+      speakers: this.canChooseSpeaker ? choices('audiooutput') : [],
+    }
   }
 
   constraints(): MediaStreamConstraints {
-    return { audio: this.microphoneId ? { deviceId: { exact: this.microphoneId } } : true, video: false }
+    return {
+      audio: this.microphoneId ? { deviceId: { exact: this.microphoneId } } : true,
+      video: false,
+    }
   }
 
   /** sip.js asks this for the microphone of each call; the chosen device wins over sip.js's constraints. */
   mediaStreamFactory(): Web.MediaStreamFactory {
     return () => {
-      if (!navigator.mediaDevices?.getUserMedia) return Promise.reject(new Error('getUserMedia is not available'))
+      if (!navigator.mediaDevices?.getUserMedia)
+        return Promise.reject(new Error('getUserMedia is not available'))
       return navigator.mediaDevices.getUserMedia(this.constraints())
     }
   }
@@ -64,7 +74,9 @@ export class AudioDevices {
   async chooseMicrophone(id: string, peerConnection: RTCPeerConnection | undefined): Promise<void> {
     this.microphoneId = id
     store(MICROPHONE_KEY, id)
-    const sender = peerConnection?.getSenders().find((candidate) => candidate.track?.kind === 'audio')
+    const sender = peerConnection
+      ?.getSenders()
+      .find((candidate) => candidate.track?.kind === 'audio')
     if (!sender) return
     const stream = await navigator.mediaDevices.getUserMedia(this.constraints())
     const [track] = stream.getAudioTracks()

@@ -38,16 +38,28 @@ export interface StatsEntry {
 }
 
 /** Reads the audio receive counters and round trip out of a getStats() report. */
-export function readSample(report: { forEach(callback: (entry: StatsEntry) => void): void }): StatsSample {
-  const sample: StatsSample = { packetsReceived: 0, packetsLost: 0, jitter: null, roundTripTime: null }
+export function readSample(report: {
+  forEach(callback: (entry: StatsEntry) => void): void
+}): StatsSample {
+  const sample: StatsSample = {
+    packetsReceived: 0,
+    packetsLost: 0,
+    jitter: null,
+    roundTripTime: null,
+  }
   let pairRtt: number | null = null
   report.forEach((entry) => {
     const audio = (entry.kind ?? entry.mediaType) === 'audio'
     if (entry.type === 'inbound-rtp' && audio) {
       sample.packetsReceived += entry.packetsReceived ?? 0
       sample.packetsLost += Math.max(0, entry.packetsLost ?? 0)
-      if (typeof entry.jitter === 'number') sample.jitter = Math.max(sample.jitter ?? 0, entry.jitter)
-    } else if (entry.type === 'remote-inbound-rtp' && audio && typeof entry.roundTripTime === 'number') {
+      if (typeof entry.jitter === 'number')
+        sample.jitter = Math.max(sample.jitter ?? 0, entry.jitter)
+    } else if (
+      entry.type === 'remote-inbound-rtp' &&
+      audio &&
+      typeof entry.roundTripTime === 'number'
+    ) {
       sample.roundTripTime = entry.roundTripTime
     } else if (entry.type === 'candidate-pair' && entry.nominated && entry.state === 'succeeded') {
       if (typeof entry.currentRoundTripTime === 'number') pairRtt = entry.currentRoundTripTime
@@ -63,7 +75,8 @@ export function readSample(report: { forEach(callback: (entry: StatsEntry) => vo
  */
 export function estimateMos(lossPercent: number, jitterMs: number, rttMs: number): number {
   const effectiveLatency = rttMs / 2 + jitterMs * 2 + 10
-  const latencyPenalty = effectiveLatency < 160 ? effectiveLatency / 40 : (effectiveLatency - 120) / 10
+  const latencyPenalty =
+    effectiveLatency < 160 ? effectiveLatency / 40 : (effectiveLatency - 120) / 10
   const r = Math.min(100, Math.max(0, 93.2 - latencyPenalty - 2.5 * lossPercent))
   const mos = 1 + 0.035 * r + 0.000007 * r * (r - 60) * (100 - r)
   return Math.round(Math.min(4.5, Math.max(1, mos)) * 100) / 100

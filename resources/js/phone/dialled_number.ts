@@ -14,10 +14,15 @@ const SEPARATORS = /[\s\-./()]/g
  * Turns what the user typed into what the INVITE carries: E.164 (+4930...) for phone numbers,
  * national ones read in the company's country; 110, 112 and the echo-test code unchanged.
  */
-export function normaliseDialled(input: string, defaultCountry: string, serviceCodes: readonly string[] = []): DialledNumber {
+export function normaliseDialled(
+  input: string,
+  defaultCountry: string,
+  serviceCodes: readonly string[] = []
+): DialledNumber {
   const compact = input.replace(SEPARATORS, '')
   if (compact === '') return { ok: false, reason: 'empty' }
-  if ((EMERGENCY_NUMBERS as readonly string[]).includes(compact)) return { ok: true, number: compact, kind: 'emergency' }
+  if ((EMERGENCY_NUMBERS as readonly string[]).includes(compact))
+    return { ok: true, number: compact, kind: 'emergency' }
   if (serviceCodes.includes(compact)) return { ok: true, number: compact, kind: 'service' }
   if (!/^(\+|00)?\d{3,17}$/.test(compact)) return { ok: false, reason: 'invalid' }
   const parsed = parsePhoneNumberFromString(compact, asCountry(defaultCountry))

@@ -7,14 +7,18 @@ import { G711_CODECS, isG711Codec, restrictSdpToG711 } from './sdp_codecs.js'
 
 /** The receiver's G.711 and 8 kHz telephone-event codecs, in our order of preference; empty when unknown. */
 export function g711Capabilities(): RTCRtpCodec[] {
-  const capabilities = typeof RTCRtpReceiver !== 'undefined' ? RTCRtpReceiver.getCapabilities?.('audio') : null
+  const capabilities =
+    typeof RTCRtpReceiver !== 'undefined' ? RTCRtpReceiver.getCapabilities?.('audio') : null
   if (!capabilities) return []
-  const order = (codec: RTCRtpCodec) => G711_CODECS.findIndex((entry) => entry.mimeType === codec.mimeType.toLowerCase())
+  const order = (codec: RTCRtpCodec) =>
+    G711_CODECS.findIndex((entry) => entry.mimeType === codec.mimeType.toLowerCase())
   return capabilities.codecs.filter(isG711Codec).sort((a, b) => order(a) - order(b))
 }
 
 /** sip.js modifier form of restrictSdpToG711. */
-export async function g711Modifier(description: RTCSessionDescriptionInit): Promise<RTCSessionDescriptionInit> {
+export async function g711Modifier(
+  description: RTCSessionDescriptionInit
+): Promise<RTCSessionDescriptionInit> {
   return description.sdp ? { ...description, sdp: restrictSdpToG711(description.sdp) } : description
 }
 
@@ -23,13 +27,20 @@ export async function g711Modifier(description: RTCSessionDescriptionInit): Prom
  * offer and answer, so the browser itself never negotiates anything else.
  */
 export class G711SessionDescriptionHandler extends Web.SessionDescriptionHandler {
-  protected override async updateDirection(options?: Web.SessionDescriptionHandlerOptions): Promise<void> {
+  protected override async updateDirection(
+    options?: Web.SessionDescriptionHandlerOptions
+  ): Promise<void> {
     await super.updateDirection(options)
     const codecs = g711Capabilities()
     if (codecs.length === 0) return
     for (const transceiver of this.peerConnection?.getTransceivers() ?? []) {
-      if (transceiver.receiver.track?.kind !== 'audio' || transceiver.currentDirection === 'stopped') continue
-      if (typeof transceiver.setCodecPreferences === 'function') transceiver.setCodecPreferences(codecs)
+      if (
+        transceiver.receiver.track?.kind !== 'audio' ||
+        transceiver.currentDirection === 'stopped'
+      )
+        continue
+      if (typeof transceiver.setCodecPreferences === 'function')
+        transceiver.setCodecPreferences(codecs)
     }
   }
 }

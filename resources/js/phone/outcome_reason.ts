@@ -70,8 +70,12 @@ export function isEmergency(dialled: string | null): boolean {
  */
 export function outcomeReason(call: FailedCall): { reason: ReasonText; emergency: string | null } {
   const phrase = call.phrase?.trim() ?? ''
-  const known = call.status !== null ? SERVER_PHRASES.find(([pattern]) => pattern.test(phrase))?.[1] : undefined
+  const known =
+    call.status !== null ? SERVER_PHRASES.find(([pattern]) => pattern.test(phrase))?.[1] : undefined
   const key = known ?? byStatus(call.status, call.outcome)
-  const reason = { key, values: { status: call.status === null ? '' : String(call.status), reason: phrase } }
+  const reason = {
+    key,
+    values: { status: call.status === null ? '' : String(call.status), reason: phrase },
+  }
   return { reason, emergency: isEmergency(call.dialled) ? call.dialled : null }
 }

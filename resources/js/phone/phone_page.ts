@@ -18,7 +18,9 @@ function required<T extends Element>(root: ParentNode, selector: string): T {
 }
 
 function format(template: string, values: Record<string, string | number>): string {
-  return template.replace(/\{(\w+)\}/g, (match, name: string) => (name in values ? String(values[name]) : match))
+  return template.replace(/\{(\w+)\}/g, (match, name: string) =>
+    name in values ? String(values[name]) : match
+  )
 }
 
 function clock(milliseconds: number): string {
@@ -99,7 +101,8 @@ export class PhonePage implements PhoneListener {
     if (!snapshot.call && (previous?.call || lateOutcome)) this.#showOutcome(snapshot)
     if (snapshot.call && !previous?.call) this.#hideOutcome()
     this.#render()
-    if (snapshot.call === 'incoming' && previous?.call !== 'incoming') this.#notifyIncoming(snapshot)
+    if (snapshot.call === 'incoming' && previous?.call !== 'incoming')
+      this.#notifyIncoming(snapshot)
     if (snapshot.call !== 'incoming') this.#closeNotification()
     // Device names are readable once the microphone was granted, i.e. from the first call on.
     if (snapshot.call === 'in-call' && previous?.call !== 'in-call') void this.#fillDeviceLists()
@@ -117,7 +120,8 @@ export class PhonePage implements PhoneListener {
       select.append(new Option(select.dataset.emptyLabel ?? '', ''))
       select.disabled = true
     } else {
-      for (const number of login.callerIds) select.append(new Option(number, number, false, number === chosen))
+      for (const number of login.callerIds)
+        select.append(new Option(number, number, false, number === chosen))
       select.disabled = false
     }
     required<HTMLInputElement>(this.#root, '#phone-withhold').checked = login.clirDefault
@@ -135,7 +139,9 @@ export class PhonePage implements PhoneListener {
     if (!quality) return
     box.dataset.grade = quality.grade
     box.dataset.mos = String(quality.mos)
-    required<HTMLElement>(box, '#phone-quality-grade').textContent = this.t(`quality.${quality.grade}`)
+    required<HTMLElement>(box, '#phone-quality-grade').textContent = this.t(
+      `quality.${quality.grade}`
+    )
     required<HTMLElement>(box, '#phone-quality-details').textContent = this.t('quality.summary', {
       mos: quality.mos.toFixed(1),
       loss: quality.lossPercent,
@@ -166,14 +172,19 @@ export class PhonePage implements PhoneListener {
     const status = required<HTMLElement>(root, '#phone-status')
     status.textContent =
       state === 'refused'
-        ? this.t('state.refused', { reason: snapshot.lastReason ?? String(snapshot.lastStatus ?? '') })
+        ? this.t('state.refused', {
+            reason: snapshot.lastReason ?? String(snapshot.lastStatus ?? ''),
+          })
         : this.t(`state.${state.replaceAll('-', '_')}`)
 
     const inCall = snapshot.call === 'in-call' || snapshot.call === 'on-hold'
     const busy = snapshot.call !== null
-    required<HTMLButtonElement>(root, '#phone-call').disabled = busy || snapshot.registration !== 'registered'
-    required<HTMLButtonElement>(root, '#phone-hangup').hidden = !busy || snapshot.call === 'incoming'
-    for (const id of ['#phone-mute', '#phone-hold']) required<HTMLButtonElement>(root, id).hidden = !inCall
+    required<HTMLButtonElement>(root, '#phone-call').disabled =
+      busy || snapshot.registration !== 'registered'
+    required<HTMLButtonElement>(root, '#phone-hangup').hidden =
+      !busy || snapshot.call === 'incoming'
+    for (const id of ['#phone-mute', '#phone-hold'])
+      required<HTMLButtonElement>(root, id).hidden = !inCall
     const mute = required<HTMLButtonElement>(root, '#phone-mute')
     mute.setAttribute('aria-pressed', String(snapshot.muted))
     mute.textContent = this.t(snapshot.muted ? 'unmute' : 'mute')
@@ -184,7 +195,8 @@ export class PhonePage implements PhoneListener {
     const incoming = required<HTMLElement>(root, '#phone-incoming')
     incoming.hidden = snapshot.call !== 'incoming'
     if (snapshot.call === 'incoming') {
-      required<HTMLElement>(incoming, '#phone-incoming-caller').textContent = this.#callerLabel(snapshot)
+      required<HTMLElement>(incoming, '#phone-incoming-caller').textContent =
+        this.#callerLabel(snapshot)
     }
     this.#renderTimer(snapshot)
   }
@@ -227,7 +239,9 @@ export class PhonePage implements PhoneListener {
       dialled: snapshot.direction === 'outbound' ? (snapshot.remote?.number ?? null) : null,
     }
     const { reason, emergency } = outcomeReason(failed)
-    const words = this.t(reason.key, reason.values).replace(/\(\s*\)/, '').replace(/\s+\)/, ')')
+    const words = this.t(reason.key, reason.values)
+      .replace(/\(\s*\)/, '')
+      .replace(/\s+\)/, ')')
     const box = required<HTMLElement>(this.#root, '#phone-outcome')
     box.dataset.reason = reason.key
     box.dataset.emergency = String(emergency !== null)
@@ -264,7 +278,8 @@ export class PhonePage implements PhoneListener {
     })
     number.addEventListener('input', () => this.#showNumberError(null))
     required<HTMLElement>(root, '#phone-dialpad').addEventListener('click', (event) => {
-      const key = (event.target as HTMLElement).closest<HTMLButtonElement>('button[data-key]')?.dataset.key
+      const key = (event.target as HTMLElement).closest<HTMLButtonElement>('button[data-key]')
+        ?.dataset.key
       if (!key) return
       if (this.#snapshot?.call === 'in-call') {
         this.#controls?.sendDtmf(key)
@@ -273,23 +288,41 @@ export class PhonePage implements PhoneListener {
         number.focus()
       }
     })
-    required<HTMLButtonElement>(root, '#phone-hangup').addEventListener('click', () => void this.#controls?.hangUp())
-    required<HTMLButtonElement>(root, '#phone-accept').addEventListener('click', () => void this.#controls?.accept())
-    required<HTMLButtonElement>(root, '#phone-reject').addEventListener('click', () => void this.#controls?.reject())
+    required<HTMLButtonElement>(root, '#phone-hangup').addEventListener(
+      'click',
+      () => void this.#controls?.hangUp()
+    )
+    required<HTMLButtonElement>(root, '#phone-accept').addEventListener(
+      'click',
+      () => void this.#controls?.accept()
+    )
+    required<HTMLButtonElement>(root, '#phone-reject').addEventListener(
+      'click',
+      () => void this.#controls?.reject()
+    )
     required<HTMLButtonElement>(root, '#phone-mute').addEventListener('click', () =>
       this.#controls?.setMuted(!this.#snapshot?.muted)
     )
-    required<HTMLButtonElement>(root, '#phone-hold').addEventListener('click', () => void this.#controls?.setHeld(!this.#snapshot?.held))
-    required<HTMLButtonElement>(root, '#phone-outcome-dismiss').addEventListener('click', () => this.#dismissOutcome())
+    required<HTMLButtonElement>(root, '#phone-hold').addEventListener(
+      'click',
+      () => void this.#controls?.setHeld(!this.#snapshot?.held)
+    )
+    required<HTMLButtonElement>(root, '#phone-outcome-dismiss').addEventListener('click', () =>
+      this.#dismissOutcome()
+    )
     required<HTMLSelectElement>(root, '#phone-microphone').addEventListener('change', (event) => {
-      void this.#devices.chooseMicrophone((event.target as HTMLSelectElement).value, this.#controls?.peerConnection)
+      void this.#devices.chooseMicrophone(
+        (event.target as HTMLSelectElement).value,
+        this.#controls?.peerConnection
+      )
     })
     required<HTMLSelectElement>(root, '#phone-speaker').addEventListener('change', (event) => {
       const id = (event.target as HTMLSelectElement).value
       void this.#devices.chooseSpeaker(id, [this.#audio]).then(() => this.#tones.setSink(id))
     })
     const notifications = required<HTMLButtonElement>(root, '#phone-notifications')
-    notifications.hidden = typeof Notification === 'undefined' || Notification.permission !== 'default'
+    notifications.hidden =
+      typeof Notification === 'undefined' || Notification.permission !== 'default'
     notifications.addEventListener('click', () => {
       void Notification.requestPermission().then(() => (notifications.hidden = true))
     })
@@ -314,17 +347,31 @@ export class PhonePage implements PhoneListener {
     error.hidden = message === null
     error.textContent = message ?? ''
     input.setAttribute('aria-invalid', String(message !== null))
-    required<HTMLElement>(this.#root, '#phone-number-field').classList.toggle('has-error', message !== null)
+    required<HTMLElement>(this.#root, '#phone-number-field').classList.toggle(
+      'has-error',
+      message !== null
+    )
   }
 
   async #fillDeviceLists(): Promise<void> {
-    const { microphones, speakers } = await this.#devices.list().catch(() => ({ microphones: [], speakers: [] }))
-    const fill = (select: HTMLSelectElement, choices: Array<{ id: string; label: string }>, chosen: string) => {
+    const { microphones, speakers } = await this.#devices
+      .list()
+      .catch(() => ({ microphones: [], speakers: [] }))
+    const fill = (
+      select: HTMLSelectElement,
+      choices: Array<{ id: string; label: string }>,
+      chosen: string
+    ) => {
       select.replaceChildren(new Option(this.t('device.default'), ''))
-      for (const choice of choices) select.append(new Option(choice.label, choice.id, false, choice.id === chosen))
+      for (const choice of choices)
+        select.append(new Option(choice.label, choice.id, false, choice.id === chosen))
       select.value = choices.some((choice) => choice.id === chosen) ? chosen : ''
     }
-    fill(required<HTMLSelectElement>(this.#root, '#phone-microphone'), microphones, this.#devices.microphoneId)
+    fill(
+      required<HTMLSelectElement>(this.#root, '#phone-microphone'),
+      microphones,
+      this.#devices.microphoneId
+    )
     const speaker = required<HTMLSelectElement>(this.#root, '#phone-speaker')
     fill(speaker, speakers, this.#devices.speakerId)
     speaker.disabled = !this.#devices.canChooseSpeaker

@@ -1,6 +1,13 @@
 import type { CallQuality } from './call_quality.js'
 import type { PhonePage } from './phone_page.js'
-import type { PhoneControls, PhoneListener, PhoneSnapshot, PlaceCallOptions, PublicLogin, WebPhone } from './web_phone.js'
+import type {
+  PhoneControls,
+  PhoneListener,
+  PhoneSnapshot,
+  PlaceCallOptions,
+  PublicLogin,
+  WebPhone,
+} from './web_phone.js'
 
 /** One phone per browser (per origin and profile): the tab holding this lock registers. */
 const LOCK_NAME = 'fluffycall-web-phone'
@@ -9,7 +16,12 @@ const CHANNEL_NAME = 'fluffycall-web-phone'
 type Command = 'call' | 'hangUp' | 'accept' | 'reject' | 'setMuted' | 'setHeld' | 'sendDtmf'
 
 type TabMessage =
-  | { kind: 'state'; snapshot: PhoneSnapshot; login: PublicLogin | null; quality: CallQuality | null }
+  | {
+      kind: 'state'
+      snapshot: PhoneSnapshot
+      login: PublicLogin | null
+      quality: CallQuality | null
+    }
   | { kind: 'hello' }
   | { kind: 'command'; name: Command; args: unknown[] }
 
@@ -66,8 +78,11 @@ export class PhoneTabs {
 
   constructor(options: PhoneTabsOptions) {
     this.#options = options
-    this.#channel = typeof BroadcastChannel === 'undefined' ? null : new BroadcastChannel(CHANNEL_NAME)
-    this.#channel?.addEventListener('message', (event: MessageEvent<TabMessage>) => this.#receive(event.data))
+    this.#channel =
+      typeof BroadcastChannel === 'undefined' ? null : new BroadcastChannel(CHANNEL_NAME)
+    this.#channel?.addEventListener('message', (event: MessageEvent<TabMessage>) =>
+      this.#receive(event.data)
+    )
   }
 
   get phone(): WebPhone | null {
@@ -117,7 +132,12 @@ export class PhoneTabs {
   #broadcast(): void {
     const phone = this.#phone
     if (!phone || !this.#channel) return
-    const message: TabMessage = { kind: 'state', snapshot: phone.snapshot, login: phone.login, quality: this.#quality }
+    const message: TabMessage = {
+      kind: 'state',
+      snapshot: phone.snapshot,
+      login: phone.login,
+      quality: this.#quality,
+    }
     this.#channel.postMessage(message)
   }
 

@@ -10,7 +10,10 @@ export const G711_CODECS = [
 ] as const
 
 export function isG711Codec(codec: { mimeType: string; clockRate: number }): boolean {
-  return G711_CODECS.some((entry) => entry.mimeType === codec.mimeType.toLowerCase() && entry.clockRate === codec.clockRate)
+  return G711_CODECS.some(
+    (entry) =>
+      entry.mimeType === codec.mimeType.toLowerCase() && entry.clockRate === codec.clockRate
+  )
 }
 
 /**
@@ -34,7 +37,8 @@ function restrictSection(section: string[]): string[] {
   const kept = new Set<string>()
   for (const line of attributes) {
     const rtpmap = /^a=rtpmap:(\d+) ([^/]+)\/(\d+)/.exec(line)
-    if (rtpmap && isG711Codec({ mimeType: `audio/${rtpmap[2]}`, clockRate: Number(rtpmap[3]) })) kept.add(rtpmap[1])
+    if (rtpmap && isG711Codec({ mimeType: `audio/${rtpmap[2]}`, clockRate: Number(rtpmap[3]) }))
+      kept.add(rtpmap[1])
   }
   // Static payload types 0 (PCMU) and 8 (PCMA) need no rtpmap line.
   const [, port, proto, ...formats] = mLine.split(' ')

@@ -9,7 +9,14 @@ export interface ToneSpec {
 }
 
 /** Our own ringtone: two short bursts of a 440/480 Hz pair, then a pause. */
-export const RINGTONE: ToneSpec = { frequencies: [440, 480], cadence: [[400, 200], [400, 2000]], gain: 0.15 }
+export const RINGTONE: ToneSpec = {
+  frequencies: [440, 480],
+  cadence: [
+    [400, 200],
+    [400, 2000],
+  ],
+  gain: 0.15,
+}
 /** German ringback (Freiton), heard while the other side rings: 425 Hz, 1 s on, 4 s off. */
 export const RINGBACK: ToneSpec = { frequencies: [425], cadence: [[1000, 4000]], gain: 0.1 }
 
@@ -27,7 +34,9 @@ export class TonePlayer {
 
   /** Browsers start audio only after a user gesture; call this from one (any click on the page). */
   unlock(): void {
-    void this.#audio()?.resume().catch(() => {})
+    void this.#audio()
+      ?.resume()
+      .catch(() => {})
   }
 
   /** Plays on the chosen speaker where the browser allows choosing one for Web Audio. */

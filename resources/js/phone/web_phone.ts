@@ -35,11 +35,13 @@ export interface WebPhoneLogin {
 export type PublicLogin = Omit<WebPhoneLogin, 'password'>
 
 /** The phone's registration with our SIP server. */
-export type Registration = 'idle' | 'connecting' | 'registered' | 'unregistered' | 'disconnected' | 'logged-out'
+export type Registration =
+  'idle' | 'connecting' | 'registered' | 'unregistered' | 'disconnected' | 'logged-out'
 /** A call in progress. */
 export type CallState = 'calling' | 'ringing' | 'incoming' | 'in-call' | 'on-hold'
 /** How the last call ended, shown until the next one. */
-export type CallOutcome = 'ended' | 'busy' | 'unreachable' | 'refused' | 'failed' | 'connection-lost' | 'no-microphone'
+export type CallOutcome =
+  'ended' | 'busy' | 'unreachable' | 'refused' | 'failed' | 'connection-lost' | 'no-microphone'
 
 export interface PhoneSnapshot {
   registration: Registration
@@ -161,7 +163,8 @@ export class WebPhone implements PhoneControls {
 
   /** The running call's peer connection (tests read getStats() from it). */
   get peerConnection(): RTCPeerConnection | undefined {
-    return (this.#session?.sessionDescriptionHandler as Web.SessionDescriptionHandler | undefined)?.peerConnection
+    return (this.#session?.sessionDescriptionHandler as Web.SessionDescriptionHandler | undefined)
+      ?.peerConnection
   }
 
   /** Logs in and registers; reconnects by itself when the connection drops. */
@@ -180,7 +183,8 @@ export class WebPhone implements PhoneControls {
   async call(target: string, options: PlaceCallOptions): Promise<void> {
     const userAgent = this.#userAgent
     const login = this.#login
-    if (!userAgent || !login || this.#session || this.#snapshot.registration !== 'registered') return
+    if (!userAgent || !login || this.#session || this.#snapshot.registration !== 'registered')
+      return
     const uri = UserAgent.makeURI(`sip:${target}@${login.realm}`)
     if (!uri) throw new Error(`not a SIP target: ${target}`)
     const extraHeaders = [options.withhold ? 'Privacy: id' : 'Privacy: none']
@@ -228,7 +232,9 @@ export class WebPhone implements PhoneControls {
     if (!(session instanceof Invitation) || session.state !== SessionState.Initial) return
     this.#options.tones.stop()
     try {
-      await session.accept({ sessionDescriptionHandlerOptions: { constraints: { audio: true, video: false } } })
+      await session.accept({
+        sessionDescriptionHandlerOptions: { constraints: { audio: true, video: false } },
+      })
     } catch (error) {
       this.#failed(error)
     }
@@ -250,7 +256,8 @@ export class WebPhone implements PhoneControls {
   /** Hold and resume by re-INVITE; sip.js's `hold` option makes the offer sendonly. */
   async setHeld(held: boolean): Promise<void> {
     const session = this.#session
-    if (!session || session.state !== SessionState.Established || this.#snapshot.held === held) return
+    if (!session || session.state !== SessionState.Established || this.#snapshot.held === held)
+      return
     session.sessionDescriptionHandlerOptionsReInvite = {
       ...(session.sessionDescriptionHandlerOptionsReInvite as Web.SessionDescriptionHandlerOptions),
       hold: held,
@@ -296,7 +303,9 @@ export class WebPhone implements PhoneControls {
       authorizationUsername: login.username,
       authorizationPassword: login.password,
       transportOptions: { server: `${secure ? 'wss' : 'ws'}://${location.host}${login.wsPath}` },
-      sessionDescriptionHandlerFactory: g711SessionDescriptionHandlerFactory(this.#options.devices.mediaStreamFactory()),
+      sessionDescriptionHandlerFactory: g711SessionDescriptionHandlerFactory(
+        this.#options.devices.mediaStreamFactory()
+      ),
       userAgentString: 'FluffyCall web phone',
       // Reconnecting needs a fresh login (the old one may be revoked): done here, not by sip.js.
       reconnectionAttempts: 0,
@@ -322,7 +331,10 @@ export class WebPhone implements PhoneControls {
       if (state === RegistererState.Registered) {
         this.#reconnectAttempt = 0
         this.#update({ registration: 'registered' })
-      } else if (state === RegistererState.Unregistered && this.#snapshot.registration === 'registered') {
+      } else if (
+        state === RegistererState.Unregistered &&
+        this.#snapshot.registration === 'registered'
+      ) {
         this.#update({ registration: 'unregistered' })
       }
     })
@@ -387,7 +399,12 @@ export class WebPhone implements PhoneControls {
       // The registerer still counts itself registered, so its state does not change: listen here.
       await new Promise<void>((resolve, reject) => {
         registerer
-          .register({ requestDelegate: { onAccept: () => resolve(), onReject: () => reject(new Error('REGISTER refused')) } })
+          .register({
+            requestDelegate: {
+              onAccept: () => resolve(),
+              onReject: () => reject(new Error('REGISTER refused')),
+            },
+          })
           .catch(reject)
       })
       reconnected = true
@@ -396,7 +413,9 @@ export class WebPhone implements PhoneControls {
       // media alone. 481: the server ended the call meanwhile (its socket was closed, not dropped).
       const moved = await new Promise<boolean>((resolve, reject) => {
         session
-          .info({ requestDelegate: { onAccept: () => resolve(true), onReject: () => resolve(false) } })
+          .info({
+            requestDelegate: { onAccept: () => resolve(true), onReject: () => resolve(false) },
+          })
           .catch(reject)
       })
       if (!moved) this.#endCallLocally()
@@ -413,7 +432,8 @@ export class WebPhone implements PhoneControls {
   #scheduleReconnect(): void {
     if (this.#stopped || this.#reconnectTimer) return
     this.#update({ registration: 'disconnected' })
-    const delay = RECONNECT_DELAYS_MS[Math.min(this.#reconnectAttempt, RECONNECT_DELAYS_MS.length - 1)]
+    const delay =
+      RECONNECT_DELAYS_MS[Math.min(this.#reconnectAttempt, RECONNECT_DELAYS_MS.length - 1)]
     this.#reconnectAttempt += 1
     this.#reconnectTimer = setTimeout(() => {
       this.#reconnectTimer = null
@@ -467,7 +487,11 @@ export class WebPhone implements PhoneControls {
   }
 
   /** Follows a session from creation to its end. */
-  #track(session: Session, direction: 'outbound' | 'inbound', remote: PhoneSnapshot['remote']): void {
+  #track(
+    session: Session,
+    direction: 'outbound' | 'inbound',
+    remote: PhoneSnapshot['remote']
+  ): void {
     this.#session = session
     this.#update({
       direction,
@@ -508,12 +532,17 @@ export class WebPhone implements PhoneControls {
   #rejected(response: Core.IncomingResponse): void {
     const statusCode = response.message.statusCode ?? 0
     const reasonPhrase = response.message.reasonPhrase ?? null
-    this.#update({ outcome: outcomeOf(statusCode), lastStatus: statusCode, lastReason: reasonPhrase })
+    this.#update({
+      outcome: outcomeOf(statusCode),
+      lastStatus: statusCode,
+      lastReason: reasonPhrase,
+    })
   }
 
   #failed(error: unknown): void {
     const name = error instanceof Error ? error.name : ''
-    const noMicrophone = name === 'NotAllowedError' || name === 'NotFoundError' || name === 'NotReadableError'
+    const noMicrophone =
+      name === 'NotAllowedError' || name === 'NotFoundError' || name === 'NotReadableError'
     this.#update({ outcome: noMicrophone ? 'no-microphone' : 'failed' })
     const session = this.#session
     if (session && session.state !== SessionState.Terminated) session.dispose().catch(() => {})
@@ -525,7 +554,13 @@ export class WebPhone implements PhoneControls {
     const handler = session.sessionDescriptionHandler as Web.SessionDescriptionHandler | undefined
     for (const sender of handler?.peerConnection?.getSenders() ?? []) sender.track?.stop()
     this.#session = null
-    this.#update({ call: null, outcome: this.#snapshot.outcome ?? 'ended', muted: false, held: false, answeredAt: null })
+    this.#update({
+      call: null,
+      outcome: this.#snapshot.outcome ?? 'ended',
+      muted: false,
+      held: false,
+      answeredAt: null,
+    })
     this.#options.listener.quality(null)
   }
 
@@ -538,7 +573,8 @@ export class WebPhone implements PhoneControls {
   }
 
   #applySenderTracks(): void {
-    const handler = this.#session?.sessionDescriptionHandler as Web.SessionDescriptionHandler | undefined
+    const handler = this.#session?.sessionDescriptionHandler as
+      Web.SessionDescriptionHandler | undefined
     if (!handler?.peerConnection) return
     handler.enableSenderTracks(!this.#snapshot.muted && !this.#snapshot.held)
   }

@@ -34,12 +34,21 @@ export class InPlaceNavigation {
     document.addEventListener('click', (event) => this.#click(event))
     document.addEventListener('submit', (event) => this.#submit(event))
     window.addEventListener('popstate', (event) => {
-      if ((event.state as { inPlace?: boolean } | null)?.inPlace) void this.#go(new URL(location.href), {}, false)
+      if ((event.state as { inPlace?: boolean } | null)?.inPlace)
+        void this.#go(new URL(location.href), {}, false)
     })
   }
 
   #click(event: MouseEvent): void {
-    if (event.defaultPrevented || event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return
+    if (
+      event.defaultPrevented ||
+      event.button !== 0 ||
+      event.metaKey ||
+      event.ctrlKey ||
+      event.shiftKey ||
+      event.altKey
+    )
+      return
     const link = (event.target as Element | null)?.closest?.('a[href]') as HTMLAnchorElement | null
     if (!link || !link.closest(`${MAIN}, .topnav`)) return
     if ((link.target && link.target !== '_self') || link.hasAttribute('download')) return
@@ -56,7 +65,11 @@ export class InPlaceNavigation {
     const form = event.target as HTMLFormElement
     if (!form.closest(MAIN) || form.target) return
     const submitter = event.submitter as HTMLButtonElement | HTMLInputElement | null
-    const method = (submitter?.getAttribute('formmethod') ?? form.getAttribute('method') ?? 'get').toLowerCase()
+    const method = (
+      submitter?.getAttribute('formmethod') ??
+      form.getAttribute('method') ??
+      'get'
+    ).toLowerCase()
     const url = new URL(submitter?.getAttribute('formaction') ? submitter.formAction : form.action)
     if (!sameOrigin(url) || (method !== 'get' && method !== 'post')) return
     event.preventDefault()
@@ -74,7 +87,12 @@ export class InPlaceNavigation {
     })
   }
 
-  async #go(url: URL, init: RequestInit, push: boolean, fallback = () => location.assign(url.href)): Promise<void> {
+  async #go(
+    url: URL,
+    init: RequestInit,
+    push: boolean,
+    fallback = () => location.assign(url.href)
+  ): Promise<void> {
     this.#pending?.abort()
     const pending = new AbortController()
     this.#pending = pending

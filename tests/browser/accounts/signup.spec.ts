@@ -8,7 +8,10 @@ import { drainJobs } from '#tests/support/jobs'
 import { lastMailTo } from '#tests/support/mail'
 
 /** Fills every field of the sign-up form; `vatId` lets a test type a wrong one. */
-async function fillSignupForm(page: Page, data: { legalName: string; email: string; vatId: string }) {
+async function fillSignupForm(
+  page: Page,
+  data: { legalName: string; email: string; vatId: string }
+) {
   await page.fill('#field-legal_name', data.legalName)
   await page.fill('#field-legal_form', 'GmbH')
   await page.selectOption('#field-country', 'DE')
@@ -30,7 +33,10 @@ test.group('Sign-up in the browser', (group) => {
   const created = new Created()
   group.each.teardown(() => created.cleanup())
 
-  test('a company signs up, confirms the address by the mailed link and lands in the customer area as pending', async ({ visit, assert }) => {
+  test('a company signs up, confirms the address by the mailed link and lands in the customer area as pending', async ({
+    visit,
+    assert,
+  }) => {
     const tag = uniqueTag()
     const email = `owner-${tag}@example.test`
     const legalName = `Signup ${tag}`
@@ -39,11 +45,16 @@ test.group('Sign-up in the browser', (group) => {
     const page = await visit('/signup')
     await page.assertTextContains('.b2b-notice', 'Verbraucher können FluffyCall nicht nutzen')
     await fillSignupForm(page, { legalName, email, vatId: 'DE 123 456 789' })
-    await Promise.all([page.waitForURL('**/login'), page.click('#signup-form button[type="submit"]')])
+    await Promise.all([
+      page.waitForURL('**/login'),
+      page.click('#signup-form button[type="submit"]'),
+    ])
     await page.assertTextContains('main', 'Bitte bestätigen Sie Ihre Adresse')
 
     await drainJobs()
-    const link = (await lastMailTo(email))?.html.match(/https?:\/\/[^"]+\/signup\/confirm\/[A-Za-z0-9_-]+/)?.[0]
+    const link = (await lastMailTo(email))?.html.match(
+      /https?:\/\/[^"]+\/signup\/confirm\/[A-Za-z0-9_-]+/
+    )?.[0]
     assert.isString(link, 'the confirmation mail holds the link')
     await Promise.all([page.waitForURL('**/app'), page.goto(new URL(link!).pathname)])
 
@@ -59,7 +70,10 @@ test.group('Sign-up in the browser', (group) => {
     assert.equal(company.privacyContactName, 'Dana Datenschutz')
   })
 
-  test('an invalid VAT ID is shown next to that field and the typed values stay', async ({ visit, assert }) => {
+  test('an invalid VAT ID is shown next to that field and the typed values stay', async ({
+    visit,
+    assert,
+  }) => {
     const tag = uniqueTag()
     const email = `owner-${tag}@example.test`
     const legalName = `Signup ${tag}`
@@ -67,12 +81,17 @@ test.group('Sign-up in the browser', (group) => {
 
     const page = await visit('/signup')
     await fillSignupForm(page, { legalName, email, vatId: 'DE12345' })
-    await Promise.all([page.waitForURL('**/signup'), page.click('#signup-form button[type="submit"]')])
+    await Promise.all([
+      page.waitForURL('**/signup'),
+      page.click('#signup-form button[type="submit"]'),
+    ])
 
     await page.assertPath('/signup')
     await page.assertVisible('[data-error-for="vat_id"]')
     // the message sits inside the VAT ID field's own block, right after its input
-    const errorField = await page.locator('[data-error-for="vat_id"]').evaluate((el) => el.closest('.field')?.querySelector('input')?.name)
+    const errorField = await page
+      .locator('[data-error-for="vat_id"]')
+      .evaluate((el) => el.closest('.field')?.querySelector('input')?.name)
     assert.equal(errorField, 'vat_id')
     await page.assertNotExists('[data-error-for="legal_name"]')
     await page.assertNotExists('[data-error-for="email"]')

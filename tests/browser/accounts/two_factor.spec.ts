@@ -7,7 +7,10 @@ test.group('Two-factor authentication in the browser', (group) => {
   const created = new Created()
   group.each.teardown(() => created.cleanup())
 
-  test('a customer turns on 2FA, gets recovery codes, and then needs a code to log in', async ({ visit, assert }) => {
+  test('a customer turns on 2FA, gets recovery codes, and then needs a code to log in', async ({
+    visit,
+    assert,
+  }) => {
     const user = await uniqueUser(created, 'member')
 
     const page = await visit('/login')
@@ -27,7 +30,10 @@ test.group('Two-factor authentication in the browser', (group) => {
     assert.isTrue(user.twoFactorEnabled)
 
     // Log out, log in again: password alone is no longer enough
-    await Promise.all([page.waitForURL('**/login'), page.click('form.logout button[type="submit"]')])
+    await Promise.all([
+      page.waitForURL('**/login'),
+      page.click('form.logout button[type="submit"]'),
+    ])
     await loginThroughForm(page, user.email)
     await page.assertPath('/login/2fa')
     await page.assertExists('#two-factor-form #field-code')
@@ -38,7 +44,10 @@ test.group('Two-factor authentication in the browser', (group) => {
     await page.goto('/login')
     await loginThroughForm(page, user.email)
     await page.fill('#field-code', '000000')
-    await Promise.all([page.waitForURL('**/login/2fa'), page.click('#two-factor-form button[type="submit"]')])
+    await Promise.all([
+      page.waitForURL('**/login/2fa'),
+      page.click('#two-factor-form button[type="submit"]'),
+    ])
     await page.assertVisible('[data-error-for="code"]')
 
     // The code of the next 30 s window (the current one was spent on enabling) logs in

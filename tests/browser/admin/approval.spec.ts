@@ -1,12 +1,22 @@
 import { test } from '@japa/runner'
 import AuditEntry from '#accounts/models/audit_entry'
-import { Created, loginThroughForm, passTwoFactor, staffWithTwoFactor, uniqueCompany, uniqueUser } from '#tests/support/browser'
+import {
+  Created,
+  loginThroughForm,
+  passTwoFactor,
+  staffWithTwoFactor,
+  uniqueCompany,
+  uniqueUser,
+} from '#tests/support/browser'
 
 test.group('Company approval in the browser', (group) => {
   const created = new Created()
   group.each.teardown(() => created.cleanup())
 
-  test('a superadmin approves a pending company from the pending list', async ({ visit, assert }) => {
+  test('a superadmin approves a pending company from the pending list', async ({
+    visit,
+    assert,
+  }) => {
     const company = await uniqueCompany(created, 'pending')
     await uniqueUser(created, 'owner', company)
     const { user: superadmin, secret } = await staffWithTwoFactor(created)
@@ -33,7 +43,10 @@ test.group('Company approval in the browser', (group) => {
     await company.refresh()
     assert.equal(company.status, 'active')
     assert.isNotNull(company.approvedAt)
-    const entry = await AuditEntry.query().where('action', 'like', 'company.status%').where('target_id', String(company.id)).first()
+    const entry = await AuditEntry.query()
+      .where('action', 'like', 'company.status%')
+      .where('target_id', String(company.id))
+      .first()
     assert.isNotNull(entry)
 
     // The pending list no longer shows it

@@ -2,7 +2,12 @@ import { randomUUID } from 'node:crypto'
 import { test } from '@japa/runner'
 import { DateTime } from 'luxon'
 import CallRecord from '#calls/models/call_record'
-import { Created, loginThroughForm, passTwoFactor, staffWithTwoFactor } from '#tests/support/browser'
+import {
+  Created,
+  loginThroughForm,
+  passTwoFactor,
+  staffWithTwoFactor,
+} from '#tests/support/browser'
 
 /**
  * The dashboard's call figures in Chromium: Chart.js (bundled by Vite) draws the three charts, and
@@ -17,7 +22,10 @@ test.group('Admin dashboard: call figures', (group) => {
     await created.cleanup()
   })
 
-  test('charts drawn, refreshed with a new failure, readable at 1280 and 390 px in de and en', async ({ visit, assert }) => {
+  test('charts drawn, refreshed with a new failure, readable at 1280 and 390 px in de and en', async ({
+    visit,
+    assert,
+  }) => {
     const { user, secret } = await staffWithTwoFactor(created, 'support')
     const page = await visit('/login')
     await page.clock.install()
@@ -27,17 +35,21 @@ test.group('Admin dashboard: call figures', (group) => {
     await page.waitForSelector('#call-figures[data-refreshed-at]')
 
     const drawn = await page.evaluate(() =>
-      [...(globalThis as any).document.querySelectorAll('#call-figures canvas')].map((canvas: any) => {
-        const document = (globalThis as any).document
-        const blank = document.createElement('canvas')
-        blank.width = canvas.width
-        blank.height = canvas.height
-        return canvas.width > 0 && canvas.height > 0 && canvas.toDataURL() !== blank.toDataURL()
-      })
+      [...(globalThis as any).document.querySelectorAll('#call-figures canvas')].map(
+        (canvas: any) => {
+          const document = (globalThis as any).document
+          const blank = document.createElement('canvas')
+          blank.width = canvas.width
+          blank.height = canvas.height
+          return canvas.width > 0 && canvas.height > 0 && canvas.toDataURL() !== blank.toDataURL()
+        }
+      )
     )
     assert.deepEqual(drawn, [true, true, true], 'every chart has drawn something (axes at least)')
 
-    const failedBefore = Number((await page.textContent('[data-figure="failed"]'))!.replace(/\D/g, ''))
+    const failedBefore = Number(
+      (await page.textContent('[data-figure="failed"]'))!.replace(/\D/g, '')
+    )
     const startedAt = DateTime.utc().minus({ minutes: 1 })
     const record = await CallRecord.create({
       uuid: randomUUID(),
@@ -60,22 +72,38 @@ test.group('Admin dashboard: call figures', (group) => {
     const refreshed = await page.getAttribute('#call-figures', 'data-refreshed-at')
     await page.clock.runFor(15_000)
     await page.waitForFunction(
-      (before) => (globalThis as any).document.querySelector('#call-figures')?.getAttribute('data-refreshed-at') !== before,
+      (before) =>
+        (globalThis as any).document
+          .querySelector('#call-figures')
+          ?.getAttribute('data-refreshed-at') !== before,
       refreshed
     )
-    assert.equal(Number((await page.textContent('[data-figure="failed"]'))!.replace(/\D/g, '')), failedBefore + 1)
+    assert.equal(
+      Number((await page.textContent('[data-figure="failed"]'))!.replace(/\D/g, '')),
+      failedBefore + 1
+    )
     await page.assertTextContains('[data-figure="failuresByCause"]', 'nicht erreichbar')
 
     for (const width of [1280, 390]) {
       await page.setViewportSize({ width, height: 900 })
       // Chart.js resizes on the next animation frame, which runs on the page's (fake) clock.
       await page.clock.runFor(500)
-      const overflow: number = await page.evaluate((screen) => (globalThis as any).document.documentElement.scrollWidth - screen, width)
+      const overflow: number = await page.evaluate(
+        (screen) => (globalThis as any).document.documentElement.scrollWidth - screen,
+        width
+      )
       assert.isAtMost(overflow, 0, `no sideways scrolling at ${width} px`)
       const chartWidth: number = await page.evaluate(
-        () => (globalThis as any).document.querySelector('#chart-calls-per-hour').getBoundingClientRect().width
+        () =>
+          (globalThis as any).document
+            .querySelector('#chart-calls-per-hour')
+            .getBoundingClientRect().width
       )
-      assert.isAbove(chartWidth, width === 390 ? 250 : 300, `the chart uses the width at ${width} px`)
+      assert.isAbove(
+        chartWidth,
+        width === 390 ? 250 : 300,
+        `the chart uses the width at ${width} px`
+      )
     }
 
     await page.goto('/locale/en')

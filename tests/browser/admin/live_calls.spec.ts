@@ -4,7 +4,14 @@ import app from '@adonisjs/core/services/app'
 import db from '@adonisjs/lucid/services/db'
 import SipDeviceService from '#calls/services/sip_device_service'
 import { configuredRealm } from '#calls/signalling/registrar_settings'
-import { Created, loginThroughForm, passTwoFactor, staffWithTwoFactor, uniqueCompany, uniqueUser } from '#tests/support/browser'
+import {
+  Created,
+  loginThroughForm,
+  passTwoFactor,
+  staffWithTwoFactor,
+  uniqueCompany,
+  uniqueUser,
+} from '#tests/support/browser'
 import { auditMark, auditSince } from '#tests/support/audit'
 import { forgetPhoneUsers, loopbackCarriers, ourNumber, startB2bua } from '#tests/support/calls'
 import { freePort, startSipp, type SippProcess } from '#tests/support/sip_peers'
@@ -38,7 +45,10 @@ test.group('Live calls in the browser', (group) => {
     await created.cleanup()
   })
 
-  test('staff see the running call with shortened numbers and end it with the button', async ({ visit, assert }) => {
+  test('staff see the running call with shortened numbers and end it with the button', async ({
+    visit,
+    assert,
+  }) => {
     const company = await uniqueCompany(created)
     const member = await uniqueUser(created, 'member', company)
     userIds.push(member.id)
@@ -64,11 +74,24 @@ test.group('Live calls in the browser', (group) => {
       timeoutSeconds: 90,
       traceMessages: true,
       keys: { domain: configuredRealm(), callee },
-      extraArgs: ['-auth_uri', `${callee}@127.0.0.1:${sipPort}`, '-s', device.sipUsername, '-au', device.sipUsername, '-ap', password, '-mp', String(await freePort('udp', '127.0.0.2'))],
+      extraArgs: [
+        '-auth_uri',
+        `${callee}@127.0.0.1:${sipPort}`,
+        '-s',
+        device.sipUsername,
+        '-au',
+        device.sipUsername,
+        '-ap',
+        password,
+        '-mp',
+        String(await freePort('udp', '127.0.0.2')),
+      ],
     })
     cleanups.push(phone.stop)
     const b2bua = await app.container.make('calls.b2bua')
-    cleanups.push(() => Promise.allSettled(b2bua.calls.map((call) => call.session.hangUp('system_shutdown'))))
+    cleanups.push(() =>
+      Promise.allSettled(b2bua.calls.map((call) => call.session.hangUp('system_shutdown')))
+    )
 
     const { user: admin, secret } = await staffWithTwoFactor(created)
     const page = await visit('/login')
@@ -77,9 +100,14 @@ test.group('Live calls in the browser', (group) => {
 
     // The call is answered while the staff member logs in; the page is reloaded until it shows.
     let uuid: string | undefined
-    for (const deadline = Date.now() + 20_000; !uuid && Date.now() < deadline; ) {
+    for (const deadline = Date.now() + 20_000; !uuid && Date.now() < deadline;) {
       await page.goto('/admin/calls/live')
-      uuid = (await page.locator('#live-calls tbody tr', { hasText: company.legalName }).first().getAttribute('data-call', { timeout: 500 }).catch(() => null)) ?? undefined
+      uuid =
+        (await page
+          .locator('#live-calls tbody tr', { hasText: company.legalName })
+          .first()
+          .getAttribute('data-call', { timeout: 500 })
+          .catch(() => null)) ?? undefined
     }
     assert.isDefined(uuid, `no live call shown\nphone: ${phone.messages().slice(-2000)}`)
     const row = page.locator(`tr[data-call="${uuid}"]`)

@@ -1,6 +1,12 @@
 import { test } from '@japa/runner'
 import db from '@adonisjs/lucid/services/db'
-import { Created, loginThroughForm, passTwoFactor, staffWithTwoFactor, uniqueCompany } from '#tests/support/browser'
+import {
+  Created,
+  loginThroughForm,
+  passTwoFactor,
+  staffWithTwoFactor,
+  uniqueCompany,
+} from '#tests/support/browser'
 import { fakeCarriers } from '#tests/support/carriers'
 
 /** A number block of this run only (browser tests run outside a transaction). */
@@ -20,7 +26,9 @@ test.group('Numbers admin in the browser', (group) => {
     await created.cleanup()
   })
 
-  test('staff import a block, see a format error next to the field, assign the block and release a number', async ({ visit }) => {
+  test('staff import a block, see a format error next to the field, assign the block and release a number', async ({
+    visit,
+  }) => {
     const company = await uniqueCompany(created)
     const { user, secret } = await staffWithTwoFactor(created)
     const page = await visit('/login')
@@ -34,19 +42,28 @@ test.group('Numbers admin in the browser', (group) => {
     // A national number is refused next to the field, the input stays
     await page.selectOption('#field-carrier', 'eu_alpha')
     await page.fill('#field-numbers', '030 1234567')
-    await Promise.all([page.waitForURL('**/admin/numbers/import'), page.click('#import-form button[type="submit"]')])
+    await Promise.all([
+      page.waitForURL('**/admin/numbers/import'),
+      page.click('#import-form button[type="submit"]'),
+    ])
     await page.assertTextContains('[data-error-for="numbers"]', 'E.164')
     await page.assertInputValue('#field-numbers', '030 1234567')
 
     await page.fill('#field-numbers', `${prefix}0`)
     await page.fill('#field-count', '5')
-    await Promise.all([page.waitForURL('**/admin/numbers'), page.click('#import-form button[type="submit"]')])
+    await Promise.all([
+      page.waitForURL('**/admin/numbers'),
+      page.click('#import-form button[type="submit"]'),
+    ])
     await page.assertTextContains('.flash.notice', '5 Rufnummern importiert.')
 
     await page.click('#assign-link')
     await page.selectOption('#field-company_id', String(company.id))
     await page.fill('#field-numbers', `${prefix}0-${prefix}2`)
-    await Promise.all([page.waitForURL('**/admin/numbers'), page.click('#assign-form button[type="submit"]')])
+    await Promise.all([
+      page.waitForURL('**/admin/numbers'),
+      page.click('#assign-form button[type="submit"]'),
+    ])
     await page.assertTextContains('.flash.notice', '3 Rufnummern zugewiesen.')
 
     await page.goto(`/admin/numbers?company_id=${company.id}`)
@@ -54,7 +71,10 @@ test.group('Numbers admin in the browser', (group) => {
     await page.assertTextContains(`tr[data-number="${prefix}1"] .company`, company.legalName)
     await page.screenshot({ path: 'tmp/screens/admin_numbers.png', fullPage: true })
 
-    await Promise.all([page.waitForURL('**/admin/numbers'), page.click(`tr[data-number="${prefix}1"] .release-form button`)])
+    await Promise.all([
+      page.waitForURL('**/admin/numbers'),
+      page.click(`tr[data-number="${prefix}1"] .release-form button`),
+    ])
     await page.assertTextContains('.flash.notice', 'Freigegeben')
     await page.goto(`/admin/numbers?free=1&carrier=eu_alpha`)
     await page.assertTextContains(`tr[data-number="${prefix}1"] .company`, 'frei')

@@ -17,8 +17,12 @@ const CHECKBOX = 'input[data-role="admin"][data-permission="company.users.manage
 async function restoreAdminGrant() {
   const role = await Role.findByOrFail('name', 'admin')
   const permission = await Permission.findByOrFail('name', 'company.users.manage')
-  const row = await db.from('role_permissions').where({ role_id: role.id, permission_id: permission.id }).first()
-  if (!row) await db.table('role_permissions').insert({ role_id: role.id, permission_id: permission.id })
+  const row = await db
+    .from('role_permissions')
+    .where({ role_id: role.id, permission_id: permission.id })
+    .first()
+  if (!row)
+    await db.table('role_permissions').insert({ role_id: role.id, permission_id: permission.id })
 }
 
 test.group('Role-permission matrix in the browser', (group) => {
@@ -37,7 +41,10 @@ test.group('Role-permission matrix in the browser', (group) => {
     // A company admin who can manage users before the change
     const company = await uniqueCompany(created)
     const companyAdmin = await uniqueUser(created, 'admin', company)
-    const adminContext = await browser.newContext({ baseURL: `http://${process.env.HOST}:${process.env.PORT}`, locale: 'de-DE' })
+    const adminContext = await browser.newContext({
+      baseURL: `http://${process.env.HOST}:${process.env.PORT}`,
+      locale: 'de-DE',
+    })
     const customerPage = await adminContext.newPage()
     await loginThroughForm(customerPage, companyAdmin.email)
     await customerPage.goto('/app/team')
@@ -55,7 +62,10 @@ test.group('Role-permission matrix in the browser', (group) => {
     await page.assertChecked(CHECKBOX)
     await page.screenshot({ path: 'tmp/screens/admin_roles.png', fullPage: true })
     await page.uncheck(CHECKBOX)
-    await Promise.all([page.waitForURL('**/admin/roles'), page.click('#roles-form button[type="submit"]')])
+    await Promise.all([
+      page.waitForURL('**/admin/roles'),
+      page.click('#roles-form button[type="submit"]'),
+    ])
     await page.assertTextContains('.flash.notice', 'Die Rechte wurden gespeichert.')
     await page.assertNotChecked(CHECKBOX)
     // Other grants of the role are untouched
@@ -63,7 +73,10 @@ test.group('Role-permission matrix in the browser', (group) => {
     await page.assertChecked('input[data-role="owner"][data-permission="company.users.manage"]')
 
     // The company admin (a fresh login in a fresh browser context) is now refused
-    const freshContext = await browser.newContext({ baseURL: `http://${process.env.HOST}:${process.env.PORT}`, locale: 'de-DE' })
+    const freshContext = await browser.newContext({
+      baseURL: `http://${process.env.HOST}:${process.env.PORT}`,
+      locale: 'de-DE',
+    })
     const freshPage = await freshContext.newPage()
     await loginThroughForm(freshPage, companyAdmin.email)
     const response = await freshPage.goto('/app/team')

@@ -32,7 +32,12 @@ test.group('Web phone in the browser', (group) => {
     const user = await uniqueUser(created, 'member', company)
     userIds.push(user.id)
     const number = `+4930${String(Date.now()).slice(-8)}`
-    await PhoneNumber.create({ number, carrierName: 'local', companyId: company.id, userId: user.id })
+    await PhoneNumber.create({
+      number,
+      carrierName: 'local',
+      companyId: company.id,
+      userId: user.id,
+    })
 
     const page = await visit('/login')
     await loginThroughForm(page, user.email)
@@ -40,9 +45,21 @@ test.group('Web phone in the browser', (group) => {
     await page.waitForSelector(REGISTERED, { timeout: 30_000 })
     await page.assertTextContains('#phone-status', 'Bereit')
     await page.assertTextContains('#phone-never-recorded', 'nie aufgezeichnet')
-    assert.isFalse(await page.locator('#phone-call').isDisabled(), 'the call button is enabled once registered')
-    for (const inCallOnly of ['#phone-hangup', '#phone-mute', '#phone-hold', '#phone-incoming', '#phone-timer']) {
-      assert.isFalse(await page.locator(inCallOnly).isVisible(), `${inCallOnly} shows only during a call`)
+    assert.isFalse(
+      await page.locator('#phone-call').isDisabled(),
+      'the call button is enabled once registered'
+    )
+    for (const inCallOnly of [
+      '#phone-hangup',
+      '#phone-mute',
+      '#phone-hold',
+      '#phone-incoming',
+      '#phone-timer',
+    ]) {
+      assert.isFalse(
+        await page.locator(inCallOnly).isVisible(),
+        `${inCallOnly} shows only during a call`
+      )
     }
 
     const stack = await app.container.make('sip.stack')
@@ -65,15 +82,26 @@ test.group('Web phone in the browser', (group) => {
     await page.click('#phone-call')
     await page.assertVisible('#phone-number-error')
     await page.assertTextContains('#phone-number-error', 'ungültig')
-    assert.equal(await page.getAttribute('#web-phone', 'data-phone-state'), 'registered', 'nothing was dialled')
+    assert.equal(
+      await page.getAttribute('#web-phone', 'data-phone-state'),
+      'registered',
+      'nothing was dialled'
+    )
 
     await page.screenshot({ path: 'tmp/screens/web_phone_registered.png', fullPage: true })
     await Promise.all([page.waitForURL('**/login'), page.click('form.logout button')])
     const deadline = Date.now() + 5000
-    while ((await stack.registrar.registrar.lookupUser(user.id)).length > 0 && Date.now() < deadline) {
+    while (
+      (await stack.registrar.registrar.lookupUser(user.id)).length > 0 &&
+      Date.now() < deadline
+    ) {
       await new Promise((resolve) => setTimeout(resolve, 50))
     }
-    assert.lengthOf(await stack.registrar.registrar.lookupUser(user.id), 0, 'logout ended the registration')
+    assert.lengthOf(
+      await stack.registrar.registrar.lookupUser(user.id),
+      0,
+      'logout ended the registration'
+    )
   }).timeout(90_000)
 
   test('opening the phone page again and again and leaving it writes nothing into the company’s security log', async ({
@@ -95,7 +123,10 @@ test.group('Web phone in the browser', (group) => {
     await page.goto('/app/devices')
     const stack = await app.container.make('sip.stack')
     const deadline = Date.now() + 5000
-    while ((await stack.registrar.registrar.lookupUser(user.id)).length > 0 && Date.now() < deadline) {
+    while (
+      (await stack.registrar.registrar.lookupUser(user.id)).length > 0 &&
+      Date.now() < deadline
+    ) {
       await new Promise((resolve) => setTimeout(resolve, 50))
     }
     assert.lengthOf(await stack.registrar.registrar.lookupUser(user.id), 0)
@@ -120,7 +151,10 @@ test.group('Web phone in the browser', (group) => {
     const page = await visit(`http://127.0.0.1:${port}/login`)
     await page.fill('#field-email', user.email)
     await page.fill('#field-password', TEST_PASSWORD)
-    await Promise.all([page.waitForURL((url) => url.pathname !== '/login'), page.click('#login-form button[type="submit"]')])
+    await Promise.all([
+      page.waitForURL((url) => url.pathname !== '/login'),
+      page.click('#login-form button[type="submit"]'),
+    ])
     await page.goto(`http://127.0.0.1:${port}/app/devices`)
     await page.waitForSelector(REGISTERED, { timeout: 30_000 })
     assert.isFalse(await page.locator('#phone-origin-refused').isVisible())
@@ -130,11 +164,16 @@ test.group('Web phone in the browser', (group) => {
     edge.global('sipAllowedOrigins', [own])
     try {
       await page.goto(`http://127.0.0.1:${port}/app/calls`)
-      await page.waitForSelector('#web-phone[data-phone-state="origin_refused"]', { timeout: 10_000 })
+      await page.waitForSelector('#web-phone[data-phone-state="origin_refused"]', {
+        timeout: 10_000,
+      })
       await page.assertTextContains('#phone-origin-refused', 'nicht mit FluffyCall verbinden')
       assert.equal(await page.getAttribute('#phone-origin-refused a', 'href'), `${own}/app`)
     } finally {
-      edge.global('sipAllowedOrigins', (app.config.get('sip') as { ws: { allowedOrigins: string[] } }).ws.allowedOrigins)
+      edge.global(
+        'sipAllowedOrigins',
+        (app.config.get('sip') as { ws: { allowedOrigins: string[] } }).ws.allowedOrigins
+      )
     }
   }).timeout(90_000)
 })

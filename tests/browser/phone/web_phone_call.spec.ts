@@ -36,7 +36,12 @@ test.group('Web phone in the browser: placing calls', (group) => {
     const user = await uniqueUser(created, 'member', company)
     userIds.push(user.id)
     const number = `+4930${String(Date.now()).slice(-8)}`
-    await PhoneNumber.create({ number, carrierName: 'local', companyId: company.id, userId: user.id })
+    await PhoneNumber.create({
+      number,
+      carrierName: 'local',
+      companyId: company.id,
+      userId: user.id,
+    })
 
     const stack = await app.container.make('sip.stack')
     const invites: IncomingInvite[] = []
@@ -63,7 +68,10 @@ test.group('Web phone in the browser: placing calls', (group) => {
     await page.waitForSelector('#web-phone[data-phone-state="busy"]', { timeout: 15_000 })
     assert.equal(await page.getAttribute('#web-phone', 'data-phone-last-status'), '486')
     assert.equal((await page.textContent('#phone-status'))?.trim(), 'Besetzt')
-    assert.equal(await page.textContent('#phone-outcome-text'), 'Die Gegenstelle ist besetzt. Versuchen Sie es später noch einmal.')
+    assert.equal(
+      await page.textContent('#phone-outcome-text'),
+      'Die Gegenstelle ist besetzt. Versuchen Sie es später noch einmal.'
+    )
     // The reason stays until dismissed (it used to vanish after 4 s).
     await new Promise((resolve) => setTimeout(resolve, 4500))
     assert.isTrue(await page.locator('#phone-outcome').isVisible(), 'the reason is still shown')
@@ -79,7 +87,9 @@ test.group('Web phone in the browser: placing calls', (group) => {
     const offer = invites[0].offer?.body.toString() ?? ''
     const audio = /^m=audio \d+ \S+ ([\d ]+)$/m.exec(offer)
     assert.isNotNull(audio, offer)
-    const codecs = audio![1].split(' ').map((pt) => new RegExp(`^a=rtpmap:${pt} (\\S+)$`, 'm').exec(offer)?.[1] ?? pt)
+    const codecs = audio![1]
+      .split(' ')
+      .map((pt) => new RegExp(`^a=rtpmap:${pt} (\\S+)$`, 'm').exec(offer)?.[1] ?? pt)
     assert.sameMembers(codecs, ['PCMU/8000', 'PCMA/8000', 'telephone-event/8000'])
 
     // The server's own reason phrase is shown for a refusal; without CLIR the number is shown.
@@ -89,14 +99,24 @@ test.group('Web phone in the browser: placing calls', (group) => {
     await page.click('#phone-call')
     await page.waitForSelector('#web-phone[data-phone-state="refused"]', { timeout: 15_000 })
     assert.include(await page.textContent('#phone-status'), 'Company suspended')
-    assert.equal(await page.textContent('#phone-outcome-text'), 'Der Anruf wurde abgelehnt (403 Company suspended).')
+    assert.equal(
+      await page.textContent('#phone-outcome-text'),
+      'Der Anruf wurde abgelehnt (403 Company suspended).'
+    )
     assert.equal(invites[1].request.headers.get('Privacy'), 'none')
 
     // A new call clears the last reason by itself; the B2BUA's own phrases are put in words.
-    answer = (invite) => invite.reject(403, { reason: 'No EU carrier serves this number (EU-only data residency)' })
+    answer = (invite) =>
+      invite.reject(403, { reason: 'No EU carrier serves this number (EU-only data residency)' })
     await page.click('#phone-call')
-    await page.waitForSelector('#web-phone[data-phone-outcome="refused"][data-phone-last-status="403"] #phone-outcome[data-reason="reason.eu_only"]', { timeout: 15_000 })
-    assert.include(await page.textContent('#phone-outcome-text'), 'Kein Netzbetreiber in der EU bedient diese Nummer')
+    await page.waitForSelector(
+      '#web-phone[data-phone-outcome="refused"][data-phone-last-status="403"] #phone-outcome[data-reason="reason.eu_only"]',
+      { timeout: 15_000 }
+    )
+    assert.include(
+      await page.textContent('#phone-outcome-text'),
+      'Kein Netzbetreiber in der EU bedient diese Nummer'
+    )
     await page.click('#phone-outcome-dismiss')
 
     answer = (invite) => invite.reject(480)
@@ -104,14 +124,20 @@ test.group('Web phone in the browser: placing calls', (group) => {
     await page.click('#phone-call')
     await page.waitForSelector('#web-phone[data-phone-state="unreachable"]', { timeout: 15_000 })
     assert.equal((await page.textContent('#phone-status'))?.trim(), 'Nicht erreichbar')
-    assert.equal(await page.textContent('#phone-outcome-text'), 'Niemand hat abgenommen, oder die Gegenstelle ist gerade nicht erreichbar.')
+    assert.equal(
+      await page.textContent('#phone-outcome-text'),
+      'Niemand hat abgenommen, oder die Gegenstelle ist gerade nicht erreichbar.'
+    )
     await page.click('#phone-outcome-dismiss')
 
     // A failed emergency call says so and what to do instead.
     answer = (invite) => invite.reject(503, { reason: 'No carrier available' })
     await page.fill('#phone-number', '112')
     await page.click('#phone-call')
-    await page.waitForSelector('#web-phone[data-phone-state="unreachable"] #phone-outcome[data-emergency="true"]', { timeout: 15_000 })
+    await page.waitForSelector(
+      '#web-phone[data-phone-state="unreachable"] #phone-outcome[data-emergency="true"]',
+      { timeout: 15_000 }
+    )
     assert.equal(
       await page.textContent('#phone-outcome-text'),
       'Der Notruf 112 konnte nicht verbunden werden: Kein Netzbetreiber hat den Anruf angenommen. Bitte versuchen Sie es in einigen Minuten noch einmal. Rufen Sie sofort über ein anderes Telefon (zum Beispiel ein Mobiltelefon) die 112 an.'

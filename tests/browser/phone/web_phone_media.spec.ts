@@ -52,14 +52,20 @@ async function rtpCounters(page: Page) {
     let received = 0
     let sent = 0
     ;(await connection.getStats()).forEach((report: any) => {
-      if (report.type === 'inbound-rtp' && report.kind === 'audio') received = report.packetsReceived
+      if (report.type === 'inbound-rtp' && report.kind === 'audio')
+        received = report.packetsReceived
       if (report.type === 'outbound-rtp' && report.kind === 'audio') sent = report.packetsSent
     })
     return { received, sent }
   })
 }
 
-async function carrier(scenario: string, mediaPort: number, keys: Record<string, string> = {}, target?: string): Promise<SippProcess> {
+async function carrier(
+  scenario: string,
+  mediaPort: number,
+  keys: Record<string, string> = {},
+  target?: string
+): Promise<SippProcess> {
   const sipp = await startSipp({
     scenario,
     transport: 'u1',
@@ -91,12 +97,19 @@ test.group('Web phone calls through the B2BUA (Chromium, werift, sipp)', (group)
     await created.cleanup()
   })
 
-  test('outbound: audio both ways, DTMF at 8 kHz, hold re-INVITE, hang-up ends both legs, CDR complete', async ({ assert }) => {
+  test('outbound: audio both ways, DTMF at 8 kHz, hold re-INVITE, hang-up ends both legs, CDR complete', async ({
+    assert,
+  }) => {
     const company = await uniqueCompany(created)
     const user = await uniqueUser(created, 'member', company)
     userIds.push(user.id)
     const own = `+4930${String(Date.now()).slice(-8)}`
-    await PhoneNumber.create({ number: own, carrierName: 'loop', companyId: company.id, userId: user.id })
+    await PhoneNumber.create({
+      number: own,
+      carrierName: 'loop',
+      companyId: company.id,
+      userId: user.id,
+    })
 
     const mediaPort = await freePort('udp')
     const capture = await captureRtp(mediaPort)
@@ -116,7 +129,11 @@ test.group('Web phone calls through the B2BUA (Chromium, werift, sipp)', (group)
     const early = await rtpCounters(page)
     await sleep(2000)
     const later = await rtpCounters(page)
-    assert.isAtLeast(later.received - early.received, 90, `browser received ${JSON.stringify({ early, later })}`)
+    assert.isAtLeast(
+      later.received - early.received,
+      90,
+      `browser received ${JSON.stringify({ early, later })}`
+    )
 
     for (const key of ['1', '5', '#']) {
       await page.click(`#phone-dialpad button[data-key="${key}"]`)
@@ -128,7 +145,11 @@ test.group('Web phone calls through the B2BUA (Chromium, werift, sipp)', (group)
     const stopped = await rtpCounters(page)
     await sleep(1500)
     const stillStopped = await rtpCounters(page)
-    assert.isAtMost(stillStopped.received - stopped.received, 2, 'nothing arrives after sipp stopped sending')
+    assert.isAtMost(
+      stillStopped.received - stopped.received,
+      2,
+      'nothing arrives after sipp stopped sending'
+    )
     assert.isAbove(stillStopped.sent - stopped.sent, 50, 'the microphone keeps sending')
 
     await page.click('#phone-hold')
@@ -148,10 +169,24 @@ test.group('Web phone calls through the B2BUA (Chromium, werift, sipp)', (group)
     const fromSipp = packets.filter((packet) => packet.fromPort === mediaPort)
     // Every RTP packet counts: while a digit is pressed the browser sends events instead of audio.
     assert.isAtLeast(packetRate(toSipp), 45, 'packets per second from the browser at sipp')
-    assert.isAtLeast(packetRate(audio(toSipp), 0.5, 2), 45, 'audio packets per second before the digits')
-    assert.isAtLeast(packetRate(audio(fromSipp)), 45, 'packets per second from sipp towards the browser')
-    const afterResume = toSipp.filter((packet) => packet.time >= resumedAt + 0.5 && packet.time < resumedAt + 2)
-    assert.isAtLeast(afterResume.length / 1.5, 45, 'packets per second from the browser at sipp after hold and resume')
+    assert.isAtLeast(
+      packetRate(audio(toSipp), 0.5, 2),
+      45,
+      'audio packets per second before the digits'
+    )
+    assert.isAtLeast(
+      packetRate(audio(fromSipp)),
+      45,
+      'packets per second from sipp towards the browser'
+    )
+    const afterResume = toSipp.filter(
+      (packet) => packet.time >= resumedAt + 0.5 && packet.time < resumedAt + 2
+    )
+    assert.isAtLeast(
+      afterResume.length / 1.5,
+      45,
+      'packets per second from the browser at sipp after hold and resume'
+    )
 
     // RFC 4733 at 8 kHz: a 100 ms tone lasts 800 timestamp units (4800 at 48 kHz).
     const ends = toSipp.filter((packet) => packet.event?.end)
@@ -163,7 +198,10 @@ test.group('Web phone calls through the B2BUA (Chromium, werift, sipp)', (group)
 
     const messages = sipp.messages()
     assert.match(messages, /INVITE sip:\+49301234567@[\s\S]*a=sendonly/)
-    const record = await CallRecord.query().where('user_id', user.id).orderBy('id', 'desc').firstOrFail()
+    const record = await CallRecord.query()
+      .where('user_id', user.id)
+      .orderBy('id', 'desc')
+      .firstOrFail()
     assert.equal(record.direction, 'outbound')
     assert.equal(record.calleeNumber, '+49301234567')
     assert.equal(record.callerNumber, own)
@@ -177,12 +215,19 @@ test.group('Web phone calls through the B2BUA (Chromium, werift, sipp)', (group)
     assert.lengthOf(b2bua.calls, 0)
   }).timeout(120_000)
 
-  test('inbound: both browsers of the user ring, the first answer wins, audio flows, the carrier hangs up', async ({ assert }) => {
+  test('inbound: both browsers of the user ring, the first answer wins, audio flows, the carrier hangs up', async ({
+    assert,
+  }) => {
     const company = await uniqueCompany(created)
     const user = await uniqueUser(created, 'member', company)
     userIds.push(user.id)
     const ours = `+4930${String(Date.now()).slice(-8)}`
-    await PhoneNumber.create({ number: ours, carrierName: 'loop', companyId: company.id, userId: user.id })
+    await PhoneNumber.create({
+      number: ours,
+      carrierName: 'loop',
+      companyId: company.id,
+      userId: user.id,
+    })
 
     const browser = await launchPhoneBrowser()
     cleanups.push(() => browser.close())
@@ -196,7 +241,12 @@ test.group('Web phone calls through the B2BUA (Chromium, werift, sipp)', (group)
     cleanups.push(await loopbackCarriers({ loop: await freePort('udp') }))
     const mediaPort = await freePort('udp')
     const capture = await captureRtp(mediaPort)
-    const sipp = await carrier('carrier_calls_in.xml', mediaPort, { callee: ours }, `127.0.0.1:${sipPort}`)
+    const sipp = await carrier(
+      'carrier_calls_in.xml',
+      mediaPort,
+      { callee: ours },
+      `127.0.0.1:${sipPort}`
+    )
     cleanups.push(sipp.stop)
 
     await inState(first, 'incoming')
@@ -213,9 +263,16 @@ test.group('Web phone calls through the B2BUA (Chromium, werift, sipp)', (group)
     const outcome = await sipp.done
     assert.equal(outcome.code, 0, `${sipp.describe(outcome)}\n${sipp.messages().slice(-5000)}`)
     const packets = await capture.stop()
-    assert.isAtLeast(packetRate(audio(packets.filter((packet) => packet.toPort === mediaPort))), 45, 'browser audio at the carrier')
+    assert.isAtLeast(
+      packetRate(audio(packets.filter((packet) => packet.toPort === mediaPort))),
+      45,
+      'browser audio at the carrier'
+    )
 
-    const record = await CallRecord.query().where('callee_number', ours).orderBy('id', 'desc').firstOrFail()
+    const record = await CallRecord.query()
+      .where('callee_number', ours)
+      .orderBy('id', 'desc')
+      .firstOrFail()
     assert.equal(record.direction, 'inbound')
     assert.equal(record.callerNumber, '+4989123456')
     assert.equal(record.hungUpBy, 'caller')
@@ -223,7 +280,9 @@ test.group('Web phone calls through the B2BUA (Chromium, werift, sipp)', (group)
     assert.isNotNull(record.endedAt)
   }).timeout(120_000)
 
-  test('echo test: *43 is answered by our own server, the browser hears itself, no carrier involved', async ({ assert }) => {
+  test('echo test: *43 is answered by our own server, the browser hears itself, no carrier involved', async ({
+    assert,
+  }) => {
     const company = await uniqueCompany(created)
     const user = await uniqueUser(created, 'member', company)
     userIds.push(user.id)
@@ -240,11 +299,18 @@ test.group('Web phone calls through the B2BUA (Chromium, werift, sipp)', (group)
     const early = await rtpCounters(page)
     await sleep(2000)
     const later = await rtpCounters(page)
-    assert.isAtLeast(later.received - early.received, 90, `browser received ${JSON.stringify({ early, later })}`)
+    assert.isAtLeast(
+      later.received - early.received,
+      90,
+      `browser received ${JSON.stringify({ early, later })}`
+    )
     await page.click('#phone-hangup')
     await page.waitForSelector(`${PHONE}:not([data-phone-state="in-call"])`, { timeout: 10_000 })
 
-    const record = await CallRecord.query().where('user_id', user.id).orderBy('id', 'desc').firstOrFail()
+    const record = await CallRecord.query()
+      .where('user_id', user.id)
+      .orderBy('id', 'desc')
+      .firstOrFail()
     assert.equal(record.direction, 'echo_test')
     assert.equal(record.calleeNumber, '*43')
     assert.isNull(record.carrierName)

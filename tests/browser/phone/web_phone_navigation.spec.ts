@@ -26,7 +26,11 @@ async function phoneContext(browser: Browser) {
   })
 }
 
-async function openPhone(context: BrowserContext, email: string, path = '/app/phone'): Promise<Page> {
+async function openPhone(
+  context: BrowserContext,
+  email: string,
+  path = '/app/phone'
+): Promise<Page> {
   const page = await context.newPage()
   await loginThroughForm(page, email)
   await page.goto(path)
@@ -40,7 +44,11 @@ async function inState(page: Page, state: string, timeout = 15_000) {
   } catch (error) {
     const seen = await page.evaluate(() => {
       const root = (globalThis as any).document.querySelector('#web-phone')
-      return JSON.stringify({ ...root?.dataset, texts: undefined, url: (globalThis as any).location.href })
+      return JSON.stringify({
+        ...root?.dataset,
+        texts: undefined,
+        url: (globalThis as any).location.href,
+      })
     })
     throw new Error(`the phone did not reach "${state}": ${seen}`, { cause: error })
   }
@@ -50,13 +58,20 @@ async function inState(page: Page, state: string, timeout = 15_000) {
 async function navigate(page: Page, path: string, heading: string) {
   await page.click(`.topnav a[href="${path}"]`)
   await page.waitForFunction(
-    ([expected, text]) => (globalThis as any).location.pathname === expected && (globalThis as any).document.querySelector('#page-main h1')?.textContent?.includes(text),
+    ([expected, text]) =>
+      (globalThis as any).location.pathname === expected &&
+      (globalThis as any).document.querySelector('#page-main h1')?.textContent?.includes(text),
     [path, heading] as const,
     { timeout: 10_000 }
   )
 }
 
-async function carrier(scenario: string, mediaPort: number, keys: Record<string, string> = {}, target?: string): Promise<SippProcess> {
+async function carrier(
+  scenario: string,
+  mediaPort: number,
+  keys: Record<string, string> = {},
+  target?: string
+): Promise<SippProcess> {
   return startSipp({
     scenario,
     transport: 'u1',
@@ -108,12 +123,19 @@ test.group('Web phone survives navigation (Chromium, werift, sipp)', (group) => 
     await created.cleanup()
   })
 
-  test('a call goes on with audio both ways while the user opens five other pages, sends a form and goes back; closing the tab ends it at once', async ({ assert }) => {
+  test('a call goes on with audio both ways while the user opens five other pages, sends a form and goes back; closing the tab ends it at once', async ({
+    assert,
+  }) => {
     const company = await uniqueCompany(created)
     const user = await uniqueUser(created, 'member', company)
     userIds.push(user.id)
     const own = `+4930${String(Date.now()).slice(-8)}`
-    await PhoneNumber.create({ number: own, carrierName: 'loop', companyId: company.id, userId: user.id })
+    await PhoneNumber.create({
+      number: own,
+      carrierName: 'loop',
+      companyId: company.id,
+      userId: user.id,
+    })
 
     const mediaPort = await freePort('udp')
     const sipp = await carrier('carrier_until_bye.xml', mediaPort)
@@ -135,7 +157,10 @@ test.group('Web phone survives navigation (Chromium, werift, sipp)', (group) => 
     // The account's security page has a layout of its own but is in the customer area: in place too.
     await navigate(page, '/account/security', 'Sicherheit')
     await inState(page, 'in-call', 2000)
-    assert.isTrue(await page.locator('#web-phone').isVisible(), 'the phone stays beside the security page')
+    assert.isTrue(
+      await page.locator('#web-phone').isVisible(),
+      'the phone stays beside the security page'
+    )
     await navigate(page, '/app', user.fullName)
     await inState(page, 'in-call', 2000)
     await navigate(page, '/app/phone/settings', 'Telefon-Einstellungen')
@@ -150,11 +175,18 @@ test.group('Web phone survives navigation (Chromium, werift, sipp)', (group) => 
     await page.goBack()
     await page.goBack()
     await page.waitForFunction(
-      () => (globalThis as any).location.pathname === '/app' && (globalThis as any).document.querySelector('#page-main h1')?.textContent?.includes('Person '),
+      () =>
+        (globalThis as any).location.pathname === '/app' &&
+        (globalThis as any).document
+          .querySelector('#page-main h1')
+          ?.textContent?.includes('Person '),
       undefined,
       { timeout: 10_000 }
     )
-    assert.isTrue(await page.evaluate(() => (globalThis as any).__sameDocument === true), 'no page was loaded in full')
+    assert.isTrue(
+      await page.evaluate(() => (globalThis as any).__sameDocument === true),
+      'no page was loaded in full'
+    )
     await inState(page, 'in-call', 2000)
 
     // After the navigation: audio both ways, counted at sipp's media port.
@@ -163,18 +195,33 @@ test.group('Web phone survives navigation (Chromium, werift, sipp)', (group) => 
     const packets = await capture.stop()
     const toSipp = audio(packets.filter((packet) => packet.toPort === mediaPort))
     const fromSipp = audio(packets.filter((packet) => packet.fromPort === mediaPort))
-    assert.isAtLeast(packetRate(toSipp, 0.5, 2), 45, 'audio packets per second from the browser at sipp')
-    assert.isAtLeast(packetRate(fromSipp, 0.5, 2), 45, 'audio packets per second from sipp towards the browser')
+    assert.isAtLeast(
+      packetRate(toSipp, 0.5, 2),
+      45,
+      'audio packets per second from the browser at sipp'
+    )
+    assert.isAtLeast(
+      packetRate(fromSipp, 0.5, 2),
+      45,
+      'audio packets per second from sipp towards the browser'
+    )
     const b2bua = await app.container.make('calls.b2bua')
     assert.lengthOf(b2bua.calls, 1)
-    assert.isAbove(b2bua.calls[0].session.relayed.bToA, 100, 'the carrier is relayed to the browser')
+    assert.isAbove(
+      b2bua.calls[0].session.relayed.bToA,
+      100,
+      'the carrier is relayed to the browser'
+    )
 
     // Closing the tab ends the call at once: the carrier gets BYE well before any grace period.
     await page.close()
     const outcome = await doneWithin(sipp, 4000)
     assert.isNotNull(outcome, 'the carrier got no BYE within 4 s of the tab closing')
     assert.equal(outcome!.code, 0, `${sipp.describe(outcome!)}\n${sipp.messages().slice(-3000)}`)
-    const record = await CallRecord.query().where('user_id', user.id).orderBy('id', 'desc').firstOrFail()
+    const record = await CallRecord.query()
+      .where('user_id', user.id)
+      .orderBy('id', 'desc')
+      .firstOrFail()
     const deadline = Date.now() + 5000
     while (!record.endedAt && Date.now() < deadline) {
       await sleep(100)
@@ -188,12 +235,19 @@ test.group('Web phone survives navigation (Chromium, werift, sipp)', (group) => 
     assert.lengthOf(b2bua.calls, 0)
   }).timeout(120_000)
 
-  test('an incoming call rings on the call history page and is answered there', async ({ assert }) => {
+  test('an incoming call rings on the call history page and is answered there', async ({
+    assert,
+  }) => {
     const company = await uniqueCompany(created)
     const user = await uniqueUser(created, 'owner', company)
     userIds.push(user.id)
     const ours = `+4930${String(Date.now()).slice(-8)}`
-    await PhoneNumber.create({ number: ours, carrierName: 'loop', companyId: company.id, userId: user.id })
+    await PhoneNumber.create({
+      number: ours,
+      carrierName: 'loop',
+      companyId: company.id,
+      userId: user.id,
+    })
 
     const browser = await launchPhoneBrowser()
     cleanups.push(() => browser.close())
@@ -204,7 +258,12 @@ test.group('Web phone survives navigation (Chromium, werift, sipp)', (group) => 
     const sipPort = stack.layer.localAddress('udp')!.port
     cleanups.push(await loopbackCarriers({ loop: await freePort('udp') }))
     const mediaPort = await freePort('udp')
-    const sipp = await carrier('carrier_calls_in.xml', mediaPort, { callee: ours }, `127.0.0.1:${sipPort}`)
+    const sipp = await carrier(
+      'carrier_calls_in.xml',
+      mediaPort,
+      { callee: ours },
+      `127.0.0.1:${sipPort}`
+    )
     cleanups.push(sipp.stop)
 
     await inState(page, 'incoming')
@@ -216,17 +275,27 @@ test.group('Web phone survives navigation (Chromium, werift, sipp)', (group) => 
     await page.waitForSelector(`${PHONE}:not([data-phone-state="in-call"])`, { timeout: 15_000 })
     const outcome = await sipp.done
     assert.equal(outcome.code, 0, `${sipp.describe(outcome)}\n${sipp.messages().slice(-3000)}`)
-    const record = await CallRecord.query().where('callee_number', ours).orderBy('id', 'desc').firstOrFail()
+    const record = await CallRecord.query()
+      .where('callee_number', ours)
+      .orderBy('id', 'desc')
+      .firstOrFail()
     assert.equal(record.direction, 'inbound')
     assert.isNotNull(record.answeredAt)
   }).timeout(120_000)
 
-  test('several tabs, one phone: one registration, the call rings in every tab, is answered in another tab, survives closing that tab; the holder hands over', async ({ assert }) => {
+  test('several tabs, one phone: one registration, the call rings in every tab, is answered in another tab, survives closing that tab; the holder hands over', async ({
+    assert,
+  }) => {
     const company = await uniqueCompany(created)
     const user = await uniqueUser(created, 'member', company)
     userIds.push(user.id)
     const ours = `+4930${String(Date.now()).slice(-8)}`
-    await PhoneNumber.create({ number: ours, carrierName: 'loop', companyId: company.id, userId: user.id })
+    await PhoneNumber.create({
+      number: ours,
+      carrierName: 'loop',
+      companyId: company.id,
+      userId: user.id,
+    })
 
     const browser = await launchPhoneBrowser()
     cleanups.push(() => browser.close())
@@ -234,7 +303,9 @@ test.group('Web phone survives navigation (Chromium, werift, sipp)', (group) => 
     const holder = await openPhone(context, user.email)
     const other = await context.newPage()
     await other.goto('/app/calls')
-    await other.waitForSelector(`${PHONE}[data-phone-registration="registered"]`, { timeout: 15_000 })
+    await other.waitForSelector(`${PHONE}[data-phone-registration="registered"]`, {
+      timeout: 15_000,
+    })
     assert.equal(await holder.getAttribute(PHONE, 'data-phone-role'), 'holder')
     assert.equal(await other.getAttribute(PHONE, 'data-phone-role'), 'follower')
     assert.isTrue(await other.locator('#phone-other-tab').isVisible())
@@ -243,7 +314,12 @@ test.group('Web phone survives navigation (Chromium, werift, sipp)', (group) => 
     const stack = await app.container.make('sip.stack')
     const sipPort = stack.layer.localAddress('udp')!.port
     cleanups.push(await loopbackCarriers({ loop: await freePort('udp') }))
-    const sipp = await carrier('carrier_calls_in_until_bye.xml', await freePort('udp'), { callee: ours }, `127.0.0.1:${sipPort}`)
+    const sipp = await carrier(
+      'carrier_calls_in_until_bye.xml',
+      await freePort('udp'),
+      { callee: ours },
+      `127.0.0.1:${sipPort}`
+    )
     cleanups.push(sipp.stop)
 
     await inState(holder, 'incoming')
@@ -263,10 +339,12 @@ test.group('Web phone survives navigation (Chromium, werift, sipp)', (group) => 
     assert.isNull(await doneWithin(sipp, 0))
 
     // Closing the holding tab asks first; staying keeps the call.
-    const asked = new Promise<string>((resolve) => holder.once('dialog', (dialog) => {
-      resolve(dialog.type())
-      void dialog.dismiss()
-    }))
+    const asked = new Promise<string>((resolve) =>
+      holder.once('dialog', (dialog) => {
+        resolve(dialog.type())
+        void dialog.dismiss()
+      })
+    )
     await holder.close({ runBeforeUnload: true })
     assert.equal(await asked, 'beforeunload')
     await inState(holder, 'in-call', 2000)
@@ -279,17 +357,25 @@ test.group('Web phone survives navigation (Chromium, werift, sipp)', (group) => 
     const outcome = await doneWithin(sipp, 4000)
     assert.isNotNull(outcome, 'the carrier got no BYE within 4 s of the tab closing')
     assert.equal(outcome!.code, 0, `${sipp.describe(outcome!)}\n${sipp.messages().slice(-3000)}`)
-    await next.waitForSelector(`${PHONE}[data-phone-role="holder"][data-phone-registration="registered"]`, { timeout: 15_000 })
+    await next.waitForSelector(
+      `${PHONE}[data-phone-role="holder"][data-phone-registration="registered"]`,
+      { timeout: 15_000 }
+    )
     const bindings = await bindingsOf(user.id)
     assert.lengthOf(bindings, 1, 'the new holder registered, the old registration is gone')
-    const record = await CallRecord.query().where('callee_number', ours).orderBy('id', 'desc').firstOrFail()
+    const record = await CallRecord.query()
+      .where('callee_number', ours)
+      .orderBy('id', 'desc')
+      .firstOrFail()
     assert.equal(record.direction, 'inbound')
     assert.isNotNull(record.answeredAt)
     assert.isNotNull(record.endedAt)
     assert.equal(record.hungUpBy, 'callee')
   }).timeout(120_000)
 
-  test('the server ends a call at once when its web phone socket closes cleanly, an echo call too', async ({ assert }) => {
+  test('the server ends a call at once when its web phone socket closes cleanly, an echo call too', async ({
+    assert,
+  }) => {
     const company = await uniqueCompany(created)
     const user = await uniqueUser(created, 'member', company)
     userIds.push(user.id)
@@ -304,32 +390,46 @@ test.group('Web phone survives navigation (Chromium, werift, sipp)', (group) => 
     await page.fill('#phone-number', '+49 30 1234567')
     await page.click('#phone-call')
     await inState(page, 'in-call')
-    await page.evaluate(() => (globalThis as any).__phone.userAgent.transport.ws.close(1000, 'closed'))
+    await page.evaluate(() =>
+      (globalThis as any).__phone.userAgent.transport.ws.close(1000, 'closed')
+    )
     const closed = await doneWithin(sipp, 4000)
     assert.isNotNull(closed, 'the carrier got no BYE within 4 s of the clean close')
     assert.equal(closed!.code, 0, `${sipp.describe(closed!)}\n${sipp.messages().slice(-3000)}`)
-    const record = await CallRecord.query().where('user_id', user.id).orderBy('id', 'desc').firstOrFail()
+    const record = await CallRecord.query()
+      .where('user_id', user.id)
+      .orderBy('id', 'desc')
+      .firstOrFail()
     assert.equal(record.disconnectCause, 'answered_normal')
     assert.equal(record.hungUpBy, 'caller')
 
     // The echo test has no carrier: its call used to stay "connected" on the live calls page.
-    await page.waitForSelector(`${PHONE}[data-phone-registration="registered"]`, { timeout: 15_000 })
+    await page.waitForSelector(`${PHONE}[data-phone-registration="registered"]`, {
+      timeout: 15_000,
+    })
     await page.click('#phone-outcome-dismiss').catch(() => {})
     await page.fill('#phone-number', '*43')
     await page.click('#phone-call')
     await inState(page, 'in-call')
     assert.lengthOf(b2bua.calls, 1)
-    await page.evaluate(() => (globalThis as any).__phone.userAgent.transport.ws.close(1000, 'closed'))
+    await page.evaluate(() =>
+      (globalThis as any).__phone.userAgent.transport.ws.close(1000, 'closed')
+    )
     const echoEnded = Date.now() + 4000
     while (b2bua.calls.length > 0 && Date.now() < echoEnded) await sleep(50)
     assert.lengthOf(b2bua.calls, 0, 'the echo call ended with its socket')
-    const echoRecord = await CallRecord.query().where('user_id', user.id).orderBy('id', 'desc').firstOrFail()
+    const echoRecord = await CallRecord.query()
+      .where('user_id', user.id)
+      .orderBy('id', 'desc')
+      .firstOrFail()
     assert.equal(echoRecord.direction, 'echo_test')
     assert.isNotNull(echoRecord.endedAt)
     assert.equal(echoRecord.hungUpBy, 'caller')
   }).timeout(120_000)
 
-  test('a dropped web phone socket: the phone comes back within the grace period and the call goes on; one that cannot come back is ended after it', async ({ assert }) => {
+  test('a dropped web phone socket: the phone comes back within the grace period and the call goes on; one that cannot come back is ended after it', async ({
+    assert,
+  }) => {
     const company = await uniqueCompany(created)
     const user = await uniqueUser(created, 'member', company)
     userIds.push(user.id)
@@ -353,7 +453,9 @@ test.group('Web phone survives navigation (Chromium, werift, sipp)', (group) => 
     await inState(page, 'in-call')
     const before = await drop()
     // The phone reconnects, registers again and moves the call over with an empty in-dialog INFO.
-    await page.waitForSelector(`${PHONE}[data-phone-registration="registered"]`, { timeout: 10_000 })
+    await page.waitForSelector(`${PHONE}[data-phone-registration="registered"]`, {
+      timeout: 10_000,
+    })
     const [again] = await bindingsOf(user.id)
     assert.notEqual(again.source.connectionId, before)
     await sleep(6000)
@@ -367,8 +469,15 @@ test.group('Web phone survives navigation (Chromium, werift, sipp)', (group) => 
     assert.isAbove(later.bToA - relayed.bToA, 30, 'carrier audio still reaches the browser')
     await page.click('#phone-hangup')
     const hungUp = await doneWithin(first, 4000)
-    assert.equal(hungUp?.code, 0, hungUp ? `${first.describe(hungUp)}\n${first.messages().slice(-3000)}` : 'no BYE')
-    const resumed = await CallRecord.query().where('user_id', user.id).orderBy('id', 'desc').firstOrFail()
+    assert.equal(
+      hungUp?.code,
+      0,
+      hungUp ? `${first.describe(hungUp)}\n${first.messages().slice(-3000)}` : 'no BYE'
+    )
+    const resumed = await CallRecord.query()
+      .where('user_id', user.id)
+      .orderBy('id', 'desc')
+      .firstOrFail()
     assert.equal(resumed.disconnectCause, 'answered_normal')
     assert.equal(resumed.hungUpBy, 'caller')
 
@@ -378,19 +487,32 @@ test.group('Web phone survives navigation (Chromium, werift, sipp)', (group) => 
     cleanups.push(second.stop, await loopbackCarriers({ loop: second.port }))
     await page.click('#phone-call')
     await inState(page, 'in-call')
-    await context.routeWebSocket((url) => url.pathname === '/sip', (socket) => socket.close({ code: 1011 }))
+    await context.routeWebSocket(
+      (url) => url.pathname === '/sip',
+      (socket) => socket.close({ code: 1011 })
+    )
     await drop()
     assert.isNull(await doneWithin(second, 1500), 'the call waits for the grace period')
     assert.lengthOf(b2bua.calls, 1)
     const dropped = await doneWithin(second, 10_000)
     assert.isNotNull(dropped, 'the carrier got no BYE after the grace period')
-    assert.equal(dropped!.code, 0, `${second.describe(dropped!)}\n${second.messages().slice(-3000)}`)
-    const lost = await CallRecord.query().where('user_id', user.id).orderBy('id', 'desc').firstOrFail()
+    assert.equal(
+      dropped!.code,
+      0,
+      `${second.describe(dropped!)}\n${second.messages().slice(-3000)}`
+    )
+    const lost = await CallRecord.query()
+      .where('user_id', user.id)
+      .orderBy('id', 'desc')
+      .firstOrFail()
     assert.equal(lost.disconnectCause, 'phone_disconnected')
     assert.equal(lost.hungUpBy, 'system')
     assert.lengthOf(b2bua.calls, 0)
     // The page says why the call ended, until dismissed.
-    await page.waitForSelector(`${PHONE}[data-phone-state="connection-lost"] #phone-outcome[data-reason="reason.connection_lost"]`, { timeout: 5000 })
+    await page.waitForSelector(
+      `${PHONE}[data-phone-state="connection-lost"] #phone-outcome[data-reason="reason.connection_lost"]`,
+      { timeout: 5000 }
+    )
     assert.equal(
       await page.textContent('#phone-outcome-text'),
       'Die Verbindung zum Telefonserver ist abgebrochen; das Gespräch wurde dabei beendet.'

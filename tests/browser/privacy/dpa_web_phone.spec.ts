@@ -25,8 +25,15 @@ test.group('DPA gate: the web phone', (group) => {
     await created.cleanup()
   })
 
-  test('refused with the reason in words until the owner accepts on the DPA page; then the call reaches the carrier', async ({ assert }) => {
-    const carrier = await startSipp({ scenario: 'carrier_486.xml', transport: 'u1', timeoutSeconds: 60, traceMessages: true })
+  test('refused with the reason in words until the owner accepts on the DPA page; then the call reaches the carrier', async ({
+    assert,
+  }) => {
+    const carrier = await startSipp({
+      scenario: 'carrier_486.xml',
+      transport: 'u1',
+      timeoutSeconds: 60,
+      traceMessages: true,
+    })
     cleanups.push(carrier.stop, await loopbackCarriers({ first: carrier.port }))
     const company = await uniqueCompany(created, 'active', { dpaAccepted: false })
     const owner = await uniqueUser(created, 'owner', company)
@@ -47,15 +54,24 @@ test.group('DPA gate: the web phone', (group) => {
 
     await page.fill('#phone-number', '030 1234 5678')
     await page.click('#phone-call')
-    await page.waitForSelector('#web-phone[data-phone-last-status="403"] #phone-outcome[data-reason="reason.dpa_missing"]', { timeout: 15_000 })
-    assert.include(await page.textContent('#phone-outcome-text'), 'Vertrag über die Auftragsverarbeitung (AVV) noch nicht angenommen')
+    await page.waitForSelector(
+      '#web-phone[data-phone-last-status="403"] #phone-outcome[data-reason="reason.dpa_missing"]',
+      { timeout: 15_000 }
+    )
+    assert.include(
+      await page.textContent('#phone-outcome-text'),
+      'Vertrag über die Auftragsverarbeitung (AVV) noch nicht angenommen'
+    )
     assert.notMatch(carrier.messages(), /INVITE sip:/, 'the carrier got no INVITE')
     await page.click('#phone-outcome-dismiss')
 
     await page.click('#dpa-banner a')
     await page.waitForSelector('#dpa-accept-form')
     await page.check('#dpa-accept-form input[name="confirm"]')
-    await Promise.all([page.waitForSelector('#dpa-state[data-state="accepted"]'), page.click('#dpa-accept-form button[type="submit"]')])
+    await Promise.all([
+      page.waitForSelector('#dpa-state[data-state="accepted"]'),
+      page.click('#dpa-accept-form button[type="submit"]'),
+    ])
     assert.equal(await page.locator('#dpa-banner').count(), 0)
     const acceptance = await DpaAcceptance.findByOrFail('company_id', company.id)
     assert.equal(acceptance.acceptedByUserId, owner.id)

@@ -12,14 +12,20 @@ test.group('Every page', (group) => {
     await tour?.close()
   })
 
-  test('every page, in German and English, shows words: no missing translation and no template syntax', async ({ browser, assert }) => {
+  test('every page, in German and English, shows words: no missing translation and no template syntax', async ({
+    browser,
+    assert,
+  }) => {
     tour ??= await PageTour.start(browser)
     assert.deepEqual(tour.uncovered(), [], 'pages the tour does not visit yet')
     const { words } = await tour.walk()
     assert.deepEqual(words, [])
   }).timeout(10 * 60_000) // a ceiling for a shared, loaded machine; the walk takes about a minute alone
 
-  test('every page fits a 1,280 px and a 390 px wide screen in both languages (no sideways scrolling, nothing sticks out of its card, at 1,280 px no table scrolls)', async ({ browser, assert }) => {
+  test('every page fits a 1,280 px and a 390 px wide screen in both languages (no sideways scrolling, nothing sticks out of its card, at 1,280 px no table scrolls)', async ({
+    browser,
+    assert,
+  }) => {
     tour ??= await PageTour.start(browser)
     const { layout } = await tour.walk()
     assert.deepEqual(layout, [])

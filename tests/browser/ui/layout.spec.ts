@@ -5,7 +5,9 @@ test.group('Layout', () => {
     const page = await visit('/')
     await page.assertExists('header .brand img.logo[src="/logo.svg"]')
     // Loaded and drawn, not a broken image
-    const drawn = await page.locator('header .brand img.logo').evaluate((image: any) => image.complete && image.naturalWidth > 0)
+    const drawn = await page
+      .locator('header .brand img.logo')
+      .evaluate((image: any) => image.complete && image.naturalWidth > 0)
     assert.isTrue(drawn)
     assert.equal(await page.getAttribute('link[rel="icon"]', 'href'), '/favicon.svg')
     const favicon = await page.request.get('/favicon.svg')
@@ -14,7 +16,10 @@ test.group('Layout', () => {
     assert.include(await favicon.text(), '<svg')
   })
 
-  test('on a phone the menu folds behind a button that opens it; on a laptop it is open', async ({ visit, assert }) => {
+  test('on a phone the menu folds behind a button that opens it; on a laptop it is open', async ({
+    visit,
+    assert,
+  }) => {
     const page = await visit('/')
     await page.setViewportSize({ width: 390, height: 800 })
     await page.assertVisible('#menu-toggle')

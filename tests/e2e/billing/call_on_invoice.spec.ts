@@ -12,7 +12,12 @@ import { loopbackCarriers, startB2bua } from '#tests/support/calls'
 import { purgeInvoicesOf } from '#tests/support/invoices'
 import { until } from '#tests/support/server_process'
 import { validateCii } from '#tests/support/einvoice_validation'
-import { expectExit, phoneFor, sippCarrier, sippPhoneCall } from '#tests/e2e/calls/b2bua_races_peers'
+import {
+  expectExit,
+  phoneFor,
+  sippCarrier,
+  sippPhoneCall,
+} from '#tests/e2e/calls/b2bua_races_peers'
 
 /**
  * The end-to-end proof of billing: a SIP phone (sipp) calls a German number through FluffyCall to
@@ -34,7 +39,12 @@ test.group('Billing: a real call on the next invoice', (group) => {
     // A destination of its own, so no other test's prices match first
     const prefix = `49305${String(Math.floor(Math.random() * 90_000) + 10_000)}`
     const list = await makePriceList(null, [
-      { validFrom: '2026-01-01T00:00:00Z', rates: [{ prefix, destination: 'Testziel Berlin', price: 123_400, fee: 5_000, increment: '1/1' }] },
+      {
+        validFrom: '2026-01-01T00:00:00Z',
+        rates: [
+          { prefix, destination: 'Testziel Berlin', price: 123_400, fee: 5_000, increment: '1/1' },
+        ],
+      },
     ])
     cleanups.push(() => db.from('price_lists').where('id', list.id).delete())
     const carrier = await sippCarrier('carrier_answer_echo.xml', { echo: true, timeoutSeconds: 30 })
@@ -44,31 +54,55 @@ test.group('Billing: a real call on the next invoice', (group) => {
     cleanups.push(() => purgeInvoicesOf([phone.company.id]))
 
     const callee = `+${prefix}77`
-    const call = await sippPhoneCall(phone, callee, 'phone_call_out.xml', { pauseMs: 2000, timeoutSeconds: 30 })
+    const call = await sippPhoneCall(phone, callee, 'phone_call_out.xml', {
+      pauseMs: 2000,
+      timeoutSeconds: 30,
+    })
     cleanups.push(call.stop)
     await expectExit(call, 0, assert)
 
     const record = await until('the rated CDR', 15_000, async () => {
-      const row = await CallRecord.query().where('company_id', phone.company.id).where('callee_number', callee).whereNotNull('answered_at').first()
-      const rated = row ? await db.from('call_records').where('id', row.id).whereNotNull('rated_at').first() : null
-      return rated ? { row: row!, costMicro: Number(rated.cost_micro), rating: rated.rating as string } : null
+      const row = await CallRecord.query()
+        .where('company_id', phone.company.id)
+        .where('callee_number', callee)
+        .whereNotNull('answered_at')
+        .first()
+      const rated = row
+        ? await db.from('call_records').where('id', row.id).whereNotNull('rated_at').first()
+        : null
+      return rated
+        ? { row: row!, costMicro: Number(rated.cost_micro), rating: rated.rating as string }
+        : null
     })
     assert.equal(record.rating, 'priced')
     // 1/1 increment: connection fee + 12.34 ct/min × seconds / 60, rounded up to 1/10,000 cent
-    const expected = answeredCallCost(record.row.durationSeconds ?? 0, { pricePerMinute: 123_400, connectionFee: 5_000, firstInterval: 1, nextInterval: 1 })
+    const expected = answeredCallCost(record.row.durationSeconds ?? 0, {
+      pricePerMinute: 123_400,
+      connectionFee: 5_000,
+      firstInterval: 1,
+      nextInterval: 1,
+    })
     assert.equal(record.costMicro, expected)
     assert.isAtLeast(record.row.durationSeconds ?? 0, 1)
 
     const started = record.row.startedAt.setZone(FEE_TIME_ZONE)
-    const outcome = await new InvoiceIssuer(new FakeVatIdChecker([])).issueMonthly(phone.company, { year: started.year, month: started.month })
+    const outcome = await new InvoiceIssuer(new FakeVatIdChecker([])).issueMonthly(phone.company, {
+      year: started.year,
+      month: started.month,
+    })
     assert.equal(outcome.outcome, 'issued')
     if (outcome.outcome !== 'issued') return
     await outcome.invoice.load('lines')
     const line = outcome.invoice.lines.find((entry) => entry.kind === 'calls')!
     assert.match(line.description, /^Verbindungen Testziel Berlin: 1 Gespräche/)
-    assert.deepEqual([line.quantity, line.netMicro, line.netCents], [1, expected, microToCents(expected)])
+    assert.deepEqual(
+      [line.quantity, line.netMicro, line.netCents],
+      [1, expected, microToCents(expected)]
+    )
     await outcome.invoice.load('documents')
-    const xml = outcome.invoice.documents.find((document) => document.kind === 'xml')!.content.toString('utf8')
+    const xml = outcome.invoice.documents
+      .find((document) => document.kind === 'xml')!
+      .content.toString('utf8')
     assert.include(xml, 'Verbindungen Testziel Berlin')
     assert.deepEqual((await validateCii(xml)).failed, [])
   }).timeout(90_000)

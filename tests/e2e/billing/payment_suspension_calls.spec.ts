@@ -7,7 +7,12 @@ import PaymentStatusService from '#billing/payments/services/payment_status_serv
 import { loopbackCarriers, startB2bua } from '#tests/support/calls'
 import { makePayable } from '#tests/support/payments'
 import { until } from '#tests/support/server_process'
-import { expectExit, phoneFor, sippCarrier, sippPhoneCall } from '#tests/e2e/calls/b2bua_races_peers'
+import {
+  expectExit,
+  phoneFor,
+  sippCarrier,
+  sippPhoneCall,
+} from '#tests/e2e/calls/b2bua_races_peers'
 
 /**
  * A company suspended for an overdue invoice, against real sipp peers: an ordinary call is refused
@@ -29,7 +34,11 @@ test.group('Payments: outbound calls of an overdue company', (group) => {
     const phone = await phoneFor()
     const payable = await makePayable(phone.company, 11_900, '2026-10-01', '2026-10-15')
     const now = DateTime.fromISO('2026-11-20T09:00:00Z', { zone: 'utc' })
-    const result = await (await app.container.make(PaymentStatusService)).use({ now: () => now, queue: { dispatch: async () => {} } as any }).run()
+    const result = await (
+      await app.container.make(PaymentStatusService)
+    )
+      .use({ now: () => now, queue: { dispatch: async () => {} } as any })
+      .run()
     assert.deepEqual(result.suspended, [phone.company.id])
     cleanups.push(() => payable.delete())
 
@@ -37,12 +46,23 @@ test.group('Payments: outbound calls of an overdue company', (group) => {
     cleanups.push(refused.stop)
     await expectExit(refused, 0, assert)
     assert.match(refused.messages(), /SIP\/2\.0 403 Payment overdue: outbound calls suspended/)
-    assert.notMatch(carrier.messages(), /INVITE sip:\+4930500200/, 'the carrier got no INVITE for it')
+    assert.notMatch(
+      carrier.messages(),
+      /INVITE sip:\+4930500200/,
+      'the carrier got no INVITE for it'
+    )
 
-    const emergency = await sippPhoneCall(phone, '112', 'phone_call_until_bye.xml', { timeoutSeconds: 40 })
+    const emergency = await sippPhoneCall(phone, '112', 'phone_call_until_bye.xml', {
+      timeoutSeconds: 40,
+    })
     cleanups.push(emergency.stop)
     const call = await until('the emergency call answered', 15_000, async () =>
-      CallRecord.query().where('company_id', phone.company.id).where('callee_number', '112').whereNotNull('answered_at').whereNull('ended_at').first()
+      CallRecord.query()
+        .where('company_id', phone.company.id)
+        .where('callee_number', '112')
+        .whereNotNull('answered_at')
+        .whereNull('ended_at')
+        .first()
     )
     assert.isTrue(call.emergency)
     await b2bua.end(call.uuid)

@@ -11,7 +11,16 @@ import { sipUdpPort } from '#tests/e2e/calls/b2bua_races_peers'
  * once, over a real UDP socket; before, decoding it threw inside the INVITE handler (500).
  */
 
-const SDP = ['v=0', 'o=- 1 1 IN IP4 127.0.0.1', 's=-', 'c=IN IP4 127.0.0.1', 't=0 0', 'm=audio 40000 RTP/AVP 8', 'a=rtpmap:8 PCMA/8000', ''].join('\r\n')
+const SDP = [
+  'v=0',
+  'o=- 1 1 IN IP4 127.0.0.1',
+  's=-',
+  'c=IN IP4 127.0.0.1',
+  't=0 0',
+  'm=audio 40000 RTP/AVP 8',
+  'a=rtpmap:8 PCMA/8000',
+  '',
+].join('\r\n')
 
 function invite(user: string, port: number, sipPort: number) {
   const branch = `z9hG4bK${randomBytes(6).toString('hex')}`
@@ -38,7 +47,10 @@ async function finalAnswer(user: string): Promise<string> {
   await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', () => resolve()))
   try {
     const answered = new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no final answer to INVITE sip:${user}`)), 5000)
+      const timer = setTimeout(
+        () => reject(new Error(`no final answer to INVITE sip:${user}`)),
+        5000
+      )
       socket.on('message', (message) => {
         const statusLine = message.toString('utf8').split('\r\n')[0]
         if (/^SIP\/2\.0 [2-6]\d\d /.test(statusLine)) {
@@ -65,7 +77,11 @@ test.group('B2BUA: unreadable Request-URI user parts', (group) => {
     const before = await CallRecord.query().count('* as total').first()
     assert.match(await finalAnswer('%FF%FE4930123'), /^SIP\/2\.0 400 /)
     assert.match(await finalAnswer('%C3'), /^SIP\/2\.0 400 /)
-    assert.match(await finalAnswer('%2B4930123'), /^SIP\/2\.0 401 /, 'a readable escape goes on to authentication')
+    assert.match(
+      await finalAnswer('%2B4930123'),
+      /^SIP\/2\.0 401 /,
+      'a readable escape goes on to authentication'
+    )
     const after = await CallRecord.query().count('* as total').first()
     assert.equal(after?.$extras.total, before?.$extras.total)
   }).timeout(20_000)

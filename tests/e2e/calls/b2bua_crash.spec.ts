@@ -34,14 +34,28 @@ function serverEnv(sipPort: number, httpPort: number, carrierPort: number) {
 }
 
 test.group('B2BUA: crash safety', () => {
-  test('after SIGKILL mid-call the restarted server sends BYE to the carrier and closes the CDR', async ({ assert, cleanup }) => {
+  test('after SIGKILL mid-call the restarted server sends BYE to the carrier and closes the CDR', async ({
+    assert,
+    cleanup,
+  }) => {
     const company = await makeCompany('active')
     const user = await makeUser('member', company)
     const { device, password } = await new SipDeviceService().create(user, 'Desk phone')
     await CarrierRoute.query().delete()
     await CarrierState.query().where('carrier_name', 'local').delete()
-    await CarrierState.create({ carrierName: 'local', enabled: true, lifecycle: 'active', activatedAt: DateTime.utc() })
-    await CarrierRoute.create({ region: 'eu', prefix: '', carrierName: 'local', priority: 1, weight: 100 })
+    await CarrierState.create({
+      carrierName: 'local',
+      enabled: true,
+      lifecycle: 'active',
+      activatedAt: DateTime.utc(),
+    })
+    await CarrierRoute.create({
+      region: 'eu',
+      prefix: '',
+      carrierName: 'local',
+      priority: 1,
+      weight: 100,
+    })
 
     const carrier = await startSipp({
       scenario: 'carrier_answer_echo.xml',
@@ -67,15 +81,35 @@ test.group('B2BUA: crash safety', () => {
       timeoutSeconds: 60,
       traceMessages: true,
       keys: { domain: configuredRealm(), callee: '+4930555000' },
-      extraArgs: ['-auth_uri', `+4930555000@127.0.0.1:${sipPort}`, '-d', '50000', '-s', device.sipUsername, '-au', device.sipUsername, '-ap', password, '-mp', String(await freePort('udp', '127.0.0.2'))],
+      extraArgs: [
+        '-auth_uri',
+        `+4930555000@127.0.0.1:${sipPort}`,
+        '-d',
+        '50000',
+        '-s',
+        device.sipUsername,
+        '-au',
+        device.sipUsername,
+        '-ap',
+        password,
+        '-mp',
+        String(await freePort('udp', '127.0.0.2')),
+      ],
     })
     cleanup(() => phone.stop())
 
     const record = await until('the answered call', 20_000, async () => {
-      const answered = await CallRecord.query().where('node_id', NODE_ID).whereNotNull('answered_at').first()
-      return answered && (await ActiveCallLeg.findBy('call_record_id', answered.id)) ? answered : null
+      const answered = await CallRecord.query()
+        .where('node_id', NODE_ID)
+        .whereNotNull('answered_at')
+        .first()
+      return answered && (await ActiveCallLeg.findBy('call_record_id', answered.id))
+        ? answered
+        : null
     }).catch((error) => {
-      throw new Error(`${error.message}\nserver: ${server.stderr()}\ncarrier: ${carrier.messages().slice(-3000)}\nphone: ${phone.messages().slice(-3000)}`)
+      throw new Error(
+        `${error.message}\nserver: ${server.stderr()}\ncarrier: ${carrier.messages().slice(-3000)}\nphone: ${phone.messages().slice(-3000)}`
+      )
     })
     assert.isNull(record.endedAt)
 
@@ -84,7 +118,11 @@ test.group('B2BUA: crash safety', () => {
     server = await startServer(env, sipPort)
 
     const outcome = await carrier.done
-    assert.equal(outcome.code, 0, `${carrier.describe(outcome)}\n${carrier.messages().slice(-3000)}`)
+    assert.equal(
+      outcome.code,
+      0,
+      `${carrier.describe(outcome)}\n${carrier.messages().slice(-3000)}`
+    )
     assert.include(carrier.messages(), 'BYE sip:')
     const closed = await until('the closed CDR', 10_000, async () => {
       await record.refresh()

@@ -52,7 +52,20 @@ async function phoneCall(
     traceMessages: true,
     keys: { domain: configuredRealm(), callee },
     // sipp's digest uri is its target address unless told: ours must be the Request-URI.
-    extraArgs: ['-auth_uri', `${callee}@127.0.0.1:${port}`, '-d', '1500', '-s', phone.username, '-au', phone.username, '-ap', phone.password, '-mp', String(await freePort('udp', '127.0.0.2'))],
+    extraArgs: [
+      '-auth_uri',
+      `${callee}@127.0.0.1:${port}`,
+      '-d',
+      '1500',
+      '-s',
+      phone.username,
+      '-au',
+      phone.username,
+      '-ap',
+      phone.password,
+      '-mp',
+      String(await freePort('udp', '127.0.0.2')),
+    ],
   })
 }
 
@@ -74,7 +87,11 @@ test.group('B2BUA: outbound calls and carrier failover', (group) => {
     const phone = await phoneFor()
     const first = await carrier('carrier_503.xml')
     const second = await carrier('carrier_answer_echo.xml')
-    cleanups.push(first.stop, second.stop, await loopbackCarriers({ first: first.port, second: second.port }))
+    cleanups.push(
+      first.stop,
+      second.stop,
+      await loopbackCarriers({ first: first.port, second: second.port })
+    )
 
     const call = await phoneCall(phone, '+4930123456')
     await expectExit(call, 0, assert)
@@ -111,7 +128,11 @@ test.group('B2BUA: outbound calls and carrier failover', (group) => {
     const phone = await phoneFor()
     const first = await carrier('carrier_486.xml')
     const second = await carrier('carrier_answer_echo.xml', 8)
-    cleanups.push(first.stop, second.stop, await loopbackCarriers({ first: first.port, second: second.port }))
+    cleanups.push(
+      first.stop,
+      second.stop,
+      await loopbackCarriers({ first: first.port, second: second.port })
+    )
 
     const call = await phoneCall(phone, '+4930123458', 'phone_call_busy.xml')
     await expectExit(call, 0, assert)
@@ -128,7 +149,9 @@ test.group('B2BUA: outbound calls and carrier failover', (group) => {
     assert.isNull(record.answeredAt)
   }).timeout(60_000)
 
-  test('110 from a user of a suspended company connects; other numbers are refused', async ({ assert }) => {
+  test('110 from a user of a suspended company connects; other numbers are refused', async ({
+    assert,
+  }) => {
     const phone = await phoneFor('suspended')
     const emergency = await carrier('carrier_answer_echo.xml')
     cleanups.push(emergency.stop, await loopbackCarriers({ emergency: emergency.port }))

@@ -8,7 +8,13 @@ import mediaConfig from '#config/media'
 import { completedCdr, loopbackCarriers } from '#tests/support/calls'
 import { freePort, startSipp } from '#tests/support/sip_peers'
 import { until } from '#tests/support/server_process'
-import { expectExit, leftBehind, phoneFor, sippCarrier, sippPhoneCall } from '#tests/e2e/calls/b2bua_races_peers'
+import {
+  expectExit,
+  leftBehind,
+  phoneFor,
+  sippCarrier,
+  sippPhoneCall,
+} from '#tests/e2e/calls/b2bua_races_peers'
 
 /**
  * Calls under faults, against real sipp peers: a node out of media ports or at its call limit
@@ -18,8 +24,14 @@ import { expectExit, leftBehind, phoneFor, sippCarrier, sippPhoneCall } from '#t
  */
 
 /** A B2BUA of its own on the test's SIP stack: `start()` makes it take the INVITEs. */
-async function b2buaWith(options: { rtpPorts?: [number, number]; maxConcurrentCalls?: number; maxHeapPercent?: number }) {
-  const media = options.rtpPorts ? new WeriftMediaEngine({ ...mediaConfig, rtpPorts: options.rtpPorts }) : undefined
+async function b2buaWith(options: {
+  rtpPorts?: [number, number]
+  maxConcurrentCalls?: number
+  maxHeapPercent?: number
+}) {
+  const media = options.rtpPorts
+    ? new WeriftMediaEngine({ ...mediaConfig, rtpPorts: options.rtpPorts })
+    : undefined
   const { rtpPorts, ...limits } = options
   const b2bua = await buildB2bua(app.container, { media, config: limits })
   b2bua.start()
@@ -44,21 +56,32 @@ test.group('B2BUA faults: out of capacity', (group) => {
     ;(await app.container.make('calls.b2bua')).start()
   })
 
-  test('RTP ports used up (a range of four): the next call gets 503 with Retry-After and a closed CDR', async ({ assert }) => {
+  test('RTP ports used up (a range of four): the next call gets 503 with Retry-After and a closed CDR', async ({
+    assert,
+  }) => {
     // Four ports are two RTP pairs: the running call's phone leg and carrier leg.
     const { b2bua, media } = await b2buaWith({ rtpPorts: [39_000, 39_003] })
     cleanups.push(() => media.close())
     const carrier = await sippCarrier('carrier_answer_echo.xml', { echo: true, timeoutSeconds: 40 })
     cleanups.push(carrier.stop, await loopbackCarriers({ first: carrier.port }))
 
-    const first = await sippPhoneCall(await phoneFor(), '+4930400001', 'phone_call_until_bye.xml', { timeoutSeconds: 40 })
+    const first = await sippPhoneCall(await phoneFor(), '+4930400001', 'phone_call_until_bye.xml', {
+      timeoutSeconds: 40,
+    })
     cleanups.push(first.stop)
     const running = await answeredCdr()
 
-    const second = await sippPhoneCall(await phoneFor(), '+4930400002', 'phone_call_unavailable.xml')
+    const second = await sippPhoneCall(
+      await phoneFor(),
+      '+4930400002',
+      'phone_call_unavailable.xml'
+    )
     cleanups.push(second.stop)
     await expectExit(second, 0, assert)
-    assert.match(second.messages(), /SIP\/2\.0 503 [^\r\n]*\r?\n(?:[^\r\n]+\r?\n)*?Retry-After: \d+/i)
+    assert.match(
+      second.messages(),
+      /SIP\/2\.0 503 [^\r\n]*\r?\n(?:[^\r\n]+\r?\n)*?Retry-After: \d+/i
+    )
     const refused = await completedCdr()
     assert.notEqual(refused.id, running.id)
     assert.equal(refused.disconnectCause, 'no_capacity')
@@ -75,7 +98,9 @@ test.group('B2BUA faults: out of capacity', (group) => {
     await until('the ports released', 5000, async () => media.openLegs === 0)
   }).timeout(90_000)
 
-  test('no port left for the carrier leg: 503 with Retry-After at once, no carrier tried, CDR closed', async ({ assert }) => {
+  test('no port left for the carrier leg: 503 with Retry-After at once, no carrier tried, CDR closed', async ({
+    assert,
+  }) => {
     // One RTP pair: the phone's leg takes it, the carrier leg finds none.
     const { b2bua, media } = await b2buaWith({ rtpPorts: [39_010, 39_011] })
     cleanups.push(() => media.close())
@@ -105,20 +130,32 @@ test.group('B2BUA faults: out of capacity', (group) => {
     })
     cleanups.push(carrier.stop, await loopbackCarriers({ first: carrier.port }))
 
-    const first = await sippPhoneCall(await phoneFor(), '+4930400004', 'phone_call_until_bye.xml', { timeoutSeconds: 40 })
+    const first = await sippPhoneCall(await phoneFor(), '+4930400004', 'phone_call_until_bye.xml', {
+      timeoutSeconds: 40,
+    })
     cleanups.push(first.stop)
     const running = await answeredCdr()
 
-    const refused = await sippPhoneCall(await phoneFor(), '+4930400005', 'phone_call_unavailable.xml')
+    const refused = await sippPhoneCall(
+      await phoneFor(),
+      '+4930400005',
+      'phone_call_unavailable.xml'
+    )
     cleanups.push(refused.stop)
     await expectExit(refused, 0, assert)
     assert.equal((await completedCdr()).disconnectCause, 'no_capacity')
     assert.equal(b2bua.refusedForCapacity.calls, 1)
 
-    const emergency = await sippPhoneCall(await phoneFor(), '112', 'phone_call_until_bye.xml', { timeoutSeconds: 40 })
+    const emergency = await sippPhoneCall(await phoneFor(), '112', 'phone_call_until_bye.xml', {
+      timeoutSeconds: 40,
+    })
     cleanups.push(emergency.stop)
     const emergencyCall = await until('the emergency call answered', 15_000, async () =>
-      CallRecord.query().where('callee_number', '112').whereNotNull('answered_at').whereNull('ended_at').first()
+      CallRecord.query()
+        .where('callee_number', '112')
+        .whereNotNull('answered_at')
+        .whereNull('ended_at')
+        .first()
     )
     assert.isTrue(emergencyCall.emergency)
 
@@ -128,22 +165,34 @@ test.group('B2BUA faults: out of capacity', (group) => {
     await expectExit(carrier, 0, assert)
   }).timeout(90_000)
 
-  test('with the heap over its limit a call gets 503 while 110 still connects', async ({ assert }) => {
+  test('with the heap over its limit a call gets 503 while 110 still connects', async ({
+    assert,
+  }) => {
     // Any heap is over 0 %: the memory check refuses every call it may refuse.
     const { b2bua } = await b2buaWith({ maxHeapPercent: 0 })
     const carrier = await sippCarrier('carrier_answer_echo.xml', { echo: true, timeoutSeconds: 40 })
     cleanups.push(carrier.stop, await loopbackCarriers({ first: carrier.port }))
 
-    const refused = await sippPhoneCall(await phoneFor(), '+4930400007', 'phone_call_unavailable.xml')
+    const refused = await sippPhoneCall(
+      await phoneFor(),
+      '+4930400007',
+      'phone_call_unavailable.xml'
+    )
     cleanups.push(refused.stop)
     await expectExit(refused, 0, assert)
     assert.equal((await completedCdr()).disconnectCause, 'no_capacity')
     assert.equal(b2bua.refusedForCapacity.memory, 1)
 
-    const emergency = await sippPhoneCall(await phoneFor(), '110', 'phone_call_until_bye.xml', { timeoutSeconds: 40 })
+    const emergency = await sippPhoneCall(await phoneFor(), '110', 'phone_call_until_bye.xml', {
+      timeoutSeconds: 40,
+    })
     cleanups.push(emergency.stop)
     const call = await until('the emergency call answered', 15_000, async () =>
-      CallRecord.query().where('callee_number', '110').whereNotNull('answered_at').whereNull('ended_at').first()
+      CallRecord.query()
+        .where('callee_number', '110')
+        .whereNotNull('answered_at')
+        .whereNull('ended_at')
+        .first()
     )
     await b2bua.end(call.uuid)
     await expectExit(emergency, 0, assert)
@@ -163,7 +212,9 @@ test.group('B2BUA faults: peers that vanish', (group) => {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
   })
 
-  test('a carrier that rings and vanishes, with a caller gone without CANCEL: ended at the ring limit, CDR closed', async ({ assert }) => {
+  test('a carrier that rings and vanishes, with a caller gone without CANCEL: ended at the ring limit, CDR closed', async ({
+    assert,
+  }) => {
     b2bua.setOutboundRingLimit(3)
     const carrier = await sippCarrier('carrier_ring_then_vanish.xml')
     cleanups.push(carrier.stop, await loopbackCarriers({ first: carrier.port }))
@@ -180,6 +231,10 @@ test.group('B2BUA faults: peers that vanish', (group) => {
     const media = await app.container.make('media.engine')
     await until('the media legs closed', 5000, async () => media.openLegs === 0)
     // The carrier's early dialog and our CANCEL go when the INVITE transaction gives up (64*T1).
-    assert.deepEqual(await leftBehind({ transactions: true, ms: 40_000 }), { dialogs: 0, transactions: 0, mediaLegs: 0 })
+    assert.deepEqual(await leftBehind({ transactions: true, ms: 40_000 }), {
+      dialogs: 0,
+      transactions: 0,
+      mediaLegs: 0,
+    })
   }).timeout(90_000)
 })

@@ -19,7 +19,11 @@ import { probeInvite, startServer, until, type SipAnswer } from '#tests/support/
  * config/carriers.ts points at the sipp carrier (LOCAL_CARRIER_PORT).
  */
 
-function serverEnv(nodeId: string, ports: { sip: number; http: number; carrier: number }, drainSeconds: number) {
+function serverEnv(
+  nodeId: string,
+  ports: { sip: number; http: number; carrier: number },
+  drainSeconds: number
+) {
   return {
     ...process.env,
     NODE_ENV: 'test',
@@ -38,8 +42,19 @@ function serverEnv(nodeId: string, ports: { sip: number; http: number; carrier: 
 async function localCarrierRoute() {
   await CarrierRoute.query().delete()
   await CarrierState.query().where('carrier_name', 'local').delete()
-  await CarrierState.create({ carrierName: 'local', enabled: true, lifecycle: 'active', activatedAt: DateTime.utc() })
-  await CarrierRoute.create({ region: 'eu', prefix: '', carrierName: 'local', priority: 1, weight: 100 })
+  await CarrierState.create({
+    carrierName: 'local',
+    enabled: true,
+    lifecycle: 'active',
+    activatedAt: DateTime.utc(),
+  })
+  await CarrierRoute.create({
+    region: 'eu',
+    prefix: '',
+    carrierName: 'local',
+    priority: 1,
+    weight: 100,
+  })
 }
 
 async function deskPhone() {
@@ -59,7 +74,13 @@ async function carrierPeer() {
   })
 }
 
-async function phonePeer(scenario: string, sipPort: number, phone: { username: string; password: string }, callee: string, pauseMs = 0) {
+async function phonePeer(
+  scenario: string,
+  sipPort: number,
+  phone: { username: string; password: string },
+  callee: string,
+  pauseMs = 0
+) {
   return startSipp({
     scenario,
     transport: 'u1',
@@ -69,10 +90,18 @@ async function phonePeer(scenario: string, sipPort: number, phone: { username: s
     traceMessages: true,
     keys: { domain: configuredRealm(), callee },
     extraArgs: [
-      '-auth_uri', `${callee}@127.0.0.1:${sipPort}`,
-      '-d', String(pauseMs),
-      '-s', phone.username, '-au', phone.username, '-ap', phone.password,
-      '-mp', String(await freePort('udp', '127.0.0.2')),
+      '-auth_uri',
+      `${callee}@127.0.0.1:${sipPort}`,
+      '-d',
+      String(pauseMs),
+      '-s',
+      phone.username,
+      '-au',
+      phone.username,
+      '-ap',
+      phone.password,
+      '-mp',
+      String(await freePort('udp', '127.0.0.2')),
     ],
   })
 }
@@ -80,10 +109,15 @@ async function phonePeer(scenario: string, sipPort: number, phone: { username: s
 /** The answered call of this node, once its carrier leg is persisted. */
 function answeredCall(nodeId: string, peers: Record<string, SippProcess>, stderr: () => string) {
   return until('the answered call', 20_000, async () => {
-    const answered = await CallRecord.query().where('node_id', nodeId).whereNotNull('answered_at').first()
+    const answered = await CallRecord.query()
+      .where('node_id', nodeId)
+      .whereNotNull('answered_at')
+      .first()
     return answered && (await ActiveCallLeg.findBy('call_record_id', answered.id)) ? answered : null
   }).catch((error) => {
-    const logs = Object.entries(peers).map(([name, peer]) => `${name}: ${peer.messages().slice(-2000)}`)
+    const logs = Object.entries(peers).map(
+      ([name, peer]) => `${name}: ${peer.messages().slice(-2000)}`
+    )
     throw new Error([error.message, `server: ${stderr()}`, ...logs].join('\n'))
   })
 }
@@ -94,7 +128,10 @@ async function expectExit(sipp: SippProcess, assert: { equal: Function }) {
 }
 
 test.group('B2BUA: SIGTERM drain', () => {
-  test('new INVITEs get 503, the running call is ended with BYE on both legs after CALL_DRAIN_SECONDS, the process exits 0', async ({ assert, cleanup }) => {
+  test('new INVITEs get 503, the running call is ended with BYE on both legs after CALL_DRAIN_SECONDS, the process exits 0', async ({
+    assert,
+    cleanup,
+  }) => {
     const nodeId = 'ops-drain-node'
     const drainSeconds = 3
     await localCarrierRoute()
@@ -111,9 +148,13 @@ test.group('B2BUA: SIGTERM drain', () => {
     const record = await answeredCall(nodeId, { carrier, caller }, server.stderr)
 
     // A web phone's SIP WebSocket: open sockets must neither stop the drain nor keep the process alive.
-    const webPhone = new WebSocket(`ws://127.0.0.1:${ports.http}/sip`, ['sip'], { origin: `http://127.0.0.1:${ports.http}` })
+    const webPhone = new WebSocket(`ws://127.0.0.1:${ports.http}/sip`, ['sip'], {
+      origin: `http://127.0.0.1:${ports.http}`,
+    })
     await new Promise((resolve, reject) => webPhone.once('open', resolve).once('error', reject))
-    const webPhoneClosed = new Promise<number>((resolve) => webPhone.once('close', (code) => resolve(code)))
+    const webPhoneClosed = new Promise<number>((resolve) =>
+      webPhone.once('close', (code) => resolve(code))
+    )
 
     const signalledAt = DateTime.utc()
     server.child.kill('SIGTERM')
@@ -146,14 +187,22 @@ test.group('B2BUA: SIGTERM drain', () => {
     assert.isNull(await ActiveCallLeg.findBy('call_record_id', record.id))
   }).timeout(120_000)
 
-  test('SIGTERM with a ringing call whose peers have vanished: exit within CALL_DRAIN_SECONDS + 5 s, CDR closed', async ({ assert, cleanup }) => {
+  test('SIGTERM with a ringing call whose peers have vanished: exit within CALL_DRAIN_SECONDS + 5 s, CDR closed', async ({
+    assert,
+    cleanup,
+  }) => {
     const nodeId = 'ops-drain-vanished-node'
     const drainSeconds = 2
     await localCarrierRoute()
     const phone = await deskPhone()
     // The carrier rings and exits; the phone exits after the 180 without CANCEL: nobody answers
     // our CANCEL, our 503 or their retransmissions any more.
-    const carrier = await startSipp({ scenario: 'carrier_ring_then_vanish.xml', transport: 'u1', timeoutSeconds: 30, traceMessages: true })
+    const carrier = await startSipp({
+      scenario: 'carrier_ring_then_vanish.xml',
+      transport: 'u1',
+      timeoutSeconds: 30,
+      traceMessages: true,
+    })
     cleanup(() => carrier.stop())
     const ports = { sip: await freePort('udp'), http: await freePort('tcp'), carrier: carrier.port }
     const server = await startServer(serverEnv(nodeId, ports, drainSeconds), ports.sip)
@@ -164,14 +213,18 @@ test.group('B2BUA: SIGTERM drain', () => {
     cleanup(() => caller.stop())
     await expectExit(carrier, assert)
     await expectExit(caller, assert)
-    const record = await until('the ringing call', 10_000, async () => CallRecord.query().where('node_id', nodeId).first())
+    const record = await until('the ringing call', 10_000, async () =>
+      CallRecord.query().where('node_id', nodeId).first()
+    )
 
     const signalledAt = Date.now()
     server.child.kill('SIGTERM')
     const deadline = (drainSeconds + 5) * 1000
     const exit = await Promise.race([
       server.exited,
-      new Promise<'still running'>((resolve) => setTimeout(() => resolve('still running'), deadline + 30_000)),
+      new Promise<'still running'>((resolve) =>
+        setTimeout(() => resolve('still running'), deadline + 30_000)
+      ),
     ])
     const tookMs = Date.now() - signalledAt
     assert.deepEqual(exit, { code: 0, signal: null }, server.stderr())
@@ -182,7 +235,10 @@ test.group('B2BUA: SIGTERM drain', () => {
     assert.isNotNull(record.endedAt)
   }).timeout(120_000)
 
-  test('a call that ends by itself during the drain lets the process exit at once', async ({ assert, cleanup }) => {
+  test('a call that ends by itself during the drain lets the process exit at once', async ({
+    assert,
+    cleanup,
+  }) => {
     const nodeId = 'ops-drain-short-node'
     // Far longer than the test may take: the process must not wait for this deadline.
     const drainSeconds = 600
@@ -213,7 +269,11 @@ test.group('B2BUA: SIGTERM drain', () => {
       server.exited,
       new Promise<'still running'>((resolve) => setTimeout(() => resolve('still running'), 20_000)),
     ])
-    assert.deepEqual(exit, { code: 0, signal: null }, `20 s after the last call ended: ${server.stderr()}`)
+    assert.deepEqual(
+      exit,
+      { code: 0, signal: null },
+      `20 s after the last call ended: ${server.stderr()}`
+    )
 
     await record.refresh()
     assert.equal(record.disconnectCause, 'answered_normal')

@@ -36,7 +36,9 @@ test.group('B2BUA races: CANCEL', (group) => {
     for (const cleanup of cleanups.splice(0)) await cleanup()
   })
 
-  test('CANCEL before any answer: the carrier is canceled, the caller gets 487, nothing is left', async ({ assert }) => {
+  test('CANCEL before any answer: the carrier is canceled, the caller gets 487, nothing is left', async ({
+    assert,
+  }) => {
     const phone = await phoneFor()
     const carrier = await sippCarrier('uas_cancel.xml')
     cleanups.push(carrier.stop, await loopbackCarriers({ first: carrier.port }))
@@ -58,7 +60,9 @@ test.group('B2BUA races: CANCEL', (group) => {
     })
   }).timeout(90_000)
 
-  test('CANCEL crossing the carrier 200: the carrier leg gets ACK and BYE, the caller 487', async ({ assert }) => {
+  test('CANCEL crossing the carrier 200: the carrier leg gets ACK and BYE, the caller 487', async ({
+    assert,
+  }) => {
     const phone = await phoneFor()
     // Answers 200 only after it has our CANCEL: the two cross exactly as on the wire.
     const carrier = await sippCarrier('uas_cancel_crossing.xml')
@@ -86,7 +90,9 @@ test.group('B2BUA races: CANCEL', (group) => {
     })
   }).timeout(90_000)
 
-  test('a CANCEL after our 200 changes nothing: the caller ACKs and BYEs, the carrier gets BYE', async ({ assert }) => {
+  test('a CANCEL after our 200 changes nothing: the caller ACKs and BYEs, the carrier gets BYE', async ({
+    assert,
+  }) => {
     const phone = await phoneFor()
     const carrier = await sippCarrier('carrier_answer_echo.xml', { echo: true })
     cleanups.push(carrier.stop, await loopbackCarriers({ first: carrier.port }))
@@ -114,7 +120,8 @@ async function offeredPort(carrier: { directory: string; messages(): string }, m
   for (;;) {
     const port = existsSync(file) ? Number(readFileSync(file, 'utf8').trim()) : 0
     if (port > 0) return port
-    if (Date.now() > deadline) throw new Error(`no INVITE at the carrier within ${ms} ms:\n${carrier.messages()}`)
+    if (Date.now() > deadline)
+      throw new Error(`no INVITE at the carrier within ${ms} ms:\n${carrier.messages()}`)
     await sleep(20)
   }
 }
@@ -127,7 +134,10 @@ function assertContinuous(assert: any, packets: ReceivedRtp[]) {
     const current = packets[index]
     assert.equal((current.seq - previous.seq) & 0xffff, 1, `sequence continues at packet ${index}`)
     const step = (current.timestamp - previous.timestamp) >>> 0
-    assert.isTrue(step >= 160 && step < 0x80000000, `timestamp moves forward at packet ${index} (step ${step})`)
+    assert.isTrue(
+      step >= 160 && step < 0x80000000,
+      `timestamp moves forward at packet ${index} (step ${step})`
+    )
   }
 }
 
@@ -144,12 +154,19 @@ test.group('B2BUA races: early media from two forks', (group) => {
     for (const cleanup of cleanups.splice(0)) await cleanup()
   })
 
-  async function forkedCall(codecs: { a: [string, string]; b: [string, string] }, scenario: string) {
+  async function forkedCall(
+    codecs: { a: [string, string]; b: [string, string] },
+    scenario: string
+  ) {
     const phone = await phoneFor()
     const caller = await new RtpEndpoint('127.0.0.2').open()
     const forkA = await new RtpEndpoint('127.0.0.1').open()
     const forkB = await new RtpEndpoint('127.0.0.1').open()
-    cleanups.push(() => caller.close(), () => forkA.close(), () => forkB.close())
+    cleanups.push(
+      () => caller.close(),
+      () => forkA.close(),
+      () => forkB.close()
+    )
     const carrier = await sippCarrier('race_carrier_early_forks.xml', {
       keys: {
         forka: String(forkA.port),
@@ -172,8 +189,13 @@ test.group('B2BUA races: early media from two forks', (group) => {
     return { call, carrier, caller }
   }
 
-  test('media follows the answering fork; towards the caller SSRC and sequence continue', async ({ assert }) => {
-    const { call, carrier, caller } = await forkedCall({ a: ['8', 'PCMA'], b: ['8', 'PCMA'] }, 'race_phone_early_media.xml')
+  test('media follows the answering fork; towards the caller SSRC and sequence continue', async ({
+    assert,
+  }) => {
+    const { call, carrier, caller } = await forkedCall(
+      { a: ['8', 'PCMA'], b: ['8', 'PCMA'] },
+      'race_phone_early_media.xml'
+    )
     await expectExit(call, 0, assert)
     await expectExit(carrier, 0, assert)
 
@@ -184,18 +206,33 @@ test.group('B2BUA races: early media from two forks', (group) => {
     assert.isAbove(fromA.length, 40, 'the caller heard the first fork')
     assert.isAbove(fromB.length, 100, 'the caller heard the second fork')
     const firstB = packets.indexOf(fromB[0])
-    assert.isTrue(packets.slice(firstB).every((packet) => packet.tag === FORK_B), 'nothing of fork A after fork B took over')
-    assert.isTrue(packets.every((packet) => packet.payloadType === 8), 'PCMA throughout')
+    assert.isTrue(
+      packets.slice(firstB).every((packet) => packet.tag === FORK_B),
+      'nothing of fork A after fork B took over'
+    )
+    assert.isTrue(
+      packets.every((packet) => packet.payloadType === 8),
+      'PCMA throughout'
+    )
     assertContinuous(assert, packets)
 
     const record = await completedCdr()
     assert.equal(record.disconnectCause, 'answered_normal')
     // The losing fork's early dialog lives as long as the INVITE transaction (RFC 3261 13.2.2.4).
-    assert.deepEqual(await leftBehind({ transactions: true, ms: TRANSACTIONS_GONE_MS }), { dialogs: 0, transactions: 0, mediaLegs: 0 })
+    assert.deepEqual(await leftBehind({ transactions: true, ms: TRANSACTIONS_GONE_MS }), {
+      dialogs: 0,
+      transactions: 0,
+      mediaLegs: 0,
+    })
   }).timeout(90_000)
 
-  test('an answer with another codec than the early media re-offers the caller that codec', async ({ assert }) => {
-    const { call, carrier, caller } = await forkedCall({ a: ['8', 'PCMA'], b: ['0', 'PCMU'] }, 'race_phone_early_reoffer.xml')
+  test('an answer with another codec than the early media re-offers the caller that codec', async ({
+    assert,
+  }) => {
+    const { call, carrier, caller } = await forkedCall(
+      { a: ['8', 'PCMA'], b: ['0', 'PCMU'] },
+      'race_phone_early_reoffer.xml'
+    )
     await expectExit(call, 0, assert)
     await expectExit(carrier, 0, assert)
 
@@ -205,8 +242,14 @@ test.group('B2BUA races: early media from two forks', (group) => {
     assert.isAbove(fromA.length, 40, 'the caller heard the first fork')
     assert.isAbove(fromB.length, 40, 'the caller hears the answering fork after the re-offer')
     // Never a transcoder, never audio under the wrong payload type.
-    assert.isTrue(fromA.every((packet) => packet.payloadType === 8), 'fork A: PCMA as answered')
-    assert.isTrue(fromB.every((packet) => packet.payloadType === 0), 'fork B: PCMU only after the re-offer')
+    assert.isTrue(
+      fromA.every((packet) => packet.payloadType === 8),
+      'fork A: PCMA as answered'
+    )
+    assert.isTrue(
+      fromB.every((packet) => packet.payloadType === 0),
+      'fork B: PCMU only after the re-offer'
+    )
     const reinvite = call.messages().lastIndexOf('INVITE sip:')
     assert.isAbove(reinvite, 0, 'the caller got a re-INVITE')
     assert.match(call.messages().slice(reinvite), /m=audio \d+ RTP\/AVP 0 101\r?\n/)
@@ -215,7 +258,11 @@ test.group('B2BUA races: early media from two forks', (group) => {
     const record = await completedCdr()
     assert.equal(record.disconnectCause, 'answered_normal')
     // The losing fork's early dialog lives as long as the INVITE transaction (RFC 3261 13.2.2.4).
-    assert.deepEqual(await leftBehind({ transactions: true, ms: TRANSACTIONS_GONE_MS }), { dialogs: 0, transactions: 0, mediaLegs: 0 })
+    assert.deepEqual(await leftBehind({ transactions: true, ms: TRANSACTIONS_GONE_MS }), {
+      dialogs: 0,
+      transactions: 0,
+      mediaLegs: 0,
+    })
   }).timeout(90_000)
 })
 
@@ -243,24 +290,42 @@ test.group('B2BUA races: hang-up, hold and the media timeout', (group) => {
     const record = await completedCdr()
     assert.equal(record.disconnectCause, 'answered_normal')
     assert.equal(record.hungUpBy, 'callee')
-    assert.deepEqual(await leftBehind({ transactions: false, ms: 5000 }), { dialogs: 0, transactions: 0, mediaLegs: 0 })
+    assert.deepEqual(await leftBehind({ transactions: false, ms: 5000 }), {
+      dialogs: 0,
+      transactions: 0,
+      mediaLegs: 0,
+    })
   }).timeout(60_000)
 
-  test('carrier hold is a direction change for the caller; silence on hold is no timeout, after it is', async ({ assert }) => {
+  test('carrier hold is a direction change for the caller; silence on hold is no timeout, after it is', async ({
+    assert,
+  }) => {
     const b2bua = await startB2bua()
     b2bua.setMediaTimeout(2)
     const phone = await phoneFor()
-    const carrier = await sippCarrier('race_carrier_hold_timeout.xml', { tone: true, timeoutSeconds: 30 })
+    const carrier = await sippCarrier('race_carrier_hold_timeout.xml', {
+      tone: true,
+      timeoutSeconds: 30,
+    })
     cleanups.push(carrier.stop, await loopbackCarriers({ first: carrier.port }))
 
-    const call = await sippPhoneCall(phone, '+4930200021', 'race_phone_held.xml', { tone: true, timeoutSeconds: 30 })
+    const call = await sippPhoneCall(phone, '+4930200021', 'race_phone_held.xml', {
+      tone: true,
+      timeoutSeconds: 30,
+    })
     await expectExit(carrier, 0, assert)
     await expectExit(call, 0, assert)
 
     // The caller's re-INVITEs keep its answer's port and codec; only the direction changes.
     const messages = call.messages()
-    const answered = sdpPort(messages.slice(0, messages.indexOf('INVITE sip:', messages.indexOf('SIP/2.0 200'))), 'SIP/2.0 200')
-    const reinvites = messages.split(/(?=INVITE sip:)/).filter((part) => part.startsWith('INVITE sip:')).slice(2)
+    const answered = sdpPort(
+      messages.slice(0, messages.indexOf('INVITE sip:', messages.indexOf('SIP/2.0 200'))),
+      'SIP/2.0 200'
+    )
+    const reinvites = messages
+      .split(/(?=INVITE sip:)/)
+      .filter((part) => part.startsWith('INVITE sip:'))
+      .slice(2)
     assert.lengthOf(reinvites, 2, 'hold and resume reached the caller')
     assert.include(reinvites[0], 'a=sendonly')
     assert.include(reinvites[1], 'a=sendrecv')
@@ -272,7 +337,11 @@ test.group('B2BUA races: hang-up, hold and the media timeout', (group) => {
     assert.equal(record.hungUpBy, 'system')
     // Answered, 1 s of audio, 4 s of silent hold (twice the timeout), resumed, 2 s to the timeout.
     assert.isAtLeast(record.durationSeconds!, 6)
-    assert.deepEqual(await leftBehind({ transactions: false, ms: 5000 }), { dialogs: 0, transactions: 0, mediaLegs: 0 })
+    assert.deepEqual(await leftBehind({ transactions: false, ms: 5000 }), {
+      dialogs: 0,
+      transactions: 0,
+      mediaLegs: 0,
+    })
   }).timeout(60_000)
 })
 
@@ -286,11 +355,36 @@ test.group('B2BUA races: offers we cannot use', (group) => {
   })
 
   const offers = {
-    'garbage': { v: 'banana', c: 'IN IP4 not-an-address', m: 'audio many RTP/AVP ??', a: 'rtpmap:x y' },
-    'no audio stream': { v: '0', c: 'IN IP4 127.0.0.2', m: 'video 5004 RTP/AVP 96', a: 'rtpmap:96 H264/90000' },
-    'only G.722': { v: '0', c: 'IN IP4 127.0.0.2', m: 'audio 5004 RTP/AVP 9', a: 'rtpmap:9 G722/8000' },
-    'PCMA at a host name': { v: '0', c: 'IN IP4 phone.example', m: 'audio 5004 RTP/AVP 8', a: 'rtpmap:8 PCMA/8000' },
-    'PCMA on port 0': { v: '0', c: 'IN IP4 127.0.0.2', m: 'audio 0 RTP/AVP 8', a: 'rtpmap:8 PCMA/8000' },
+    'garbage': {
+      v: 'banana',
+      c: 'IN IP4 not-an-address',
+      m: 'audio many RTP/AVP ??',
+      a: 'rtpmap:x y',
+    },
+    'no audio stream': {
+      v: '0',
+      c: 'IN IP4 127.0.0.2',
+      m: 'video 5004 RTP/AVP 96',
+      a: 'rtpmap:96 H264/90000',
+    },
+    'only G.722': {
+      v: '0',
+      c: 'IN IP4 127.0.0.2',
+      m: 'audio 5004 RTP/AVP 9',
+      a: 'rtpmap:9 G722/8000',
+    },
+    'PCMA at a host name': {
+      v: '0',
+      c: 'IN IP4 phone.example',
+      m: 'audio 5004 RTP/AVP 8',
+      a: 'rtpmap:8 PCMA/8000',
+    },
+    'PCMA on port 0': {
+      v: '0',
+      c: 'IN IP4 127.0.0.2',
+      m: 'audio 0 RTP/AVP 8',
+      a: 'rtpmap:8 PCMA/8000',
+    },
   }
 
   test('{$self} from a phone is refused 488 before any carrier hears of it')
@@ -301,7 +395,9 @@ test.group('B2BUA races: offers we cannot use', (group) => {
       cleanups.push(carrier.stop, await loopbackCarriers({ first: carrier.port }))
       const before = await CallRecord.query().count('* as total')
 
-      const call = await sippPhoneCall(phone, '+4930200030', 'race_phone_bad_offer.xml', { keys: offers[name] })
+      const call = await sippPhoneCall(phone, '+4930200030', 'race_phone_bad_offer.xml', {
+        keys: offers[name],
+      })
       await expectExit(call, 0, assert)
       assert.include(call.messages(), 'SIP/2.0 488')
       const idle = await carrier.done
@@ -310,8 +406,11 @@ test.group('B2BUA races: offers we cannot use', (group) => {
       // Refused before a call attempt exists: no CDR, nothing open.
       const after = await CallRecord.query().count('* as total')
       assert.equal(after[0].$extras.total, before[0].$extras.total)
-      assert.deepEqual(await leftBehind({ transactions: false, ms: 5000 }), { dialogs: 0, transactions: 0, mediaLegs: 0 })
+      assert.deepEqual(await leftBehind({ transactions: false, ms: 5000 }), {
+        dialogs: 0,
+        transactions: 0,
+        mediaLegs: 0,
+      })
     })
     .timeout(30_000)
 })
-

@@ -83,7 +83,10 @@ test.group('B2BUA races: inbound calls', (group) => {
     const carrier = await carrierCalls(number, 'race_carrier_call_refused.xml')
     cleanups.push(carrier.stop)
     await expectExit(carrier, 0, assert)
-    assert.deepEqual(receivedStatuses(carrier.messages(), 'INVITE').filter((status) => status >= 200), [480])
+    assert.deepEqual(
+      receivedStatuses(carrier.messages(), 'INVITE').filter((status) => status >= 200),
+      [480]
+    )
 
     const record = await completedCdr()
     assert.equal(record.direction, 'inbound')
@@ -91,10 +94,16 @@ test.group('B2BUA races: inbound calls', (group) => {
     assert.equal(record.callerNumber, '+4989123456')
     assert.equal(record.disconnectCause, 'missed')
     assert.equal(record.sipStatus, 480)
-    assert.deepEqual(await leftBehind({ transactions: false, ms: 5000 }), { dialogs: 0, transactions: 0, mediaLegs: 0 })
+    assert.deepEqual(await leftBehind({ transactions: false, ms: 5000 }), {
+      dialogs: 0,
+      transactions: 0,
+      mediaLegs: 0,
+    })
   }).timeout(60_000)
 
-  test('ring timeout: the ringing phone gets CANCEL, the carrier 480, the CDR says missed', async ({ assert }) => {
+  test('ring timeout: the ringing phone gets CANCEL, the carrier 480, the CDR says missed', async ({
+    assert,
+  }) => {
     const b2bua = await startB2bua()
     b2bua.setRingTimeout(2)
     const { phone, number } = await calledUser()
@@ -115,19 +124,30 @@ test.group('B2BUA races: inbound calls', (group) => {
     assert.equal(record.disconnectCause, 'missed')
     assert.equal(record.sipStatus, 480)
     assert.isNull(record.answeredAt)
-    assert.deepEqual(await leftBehind({ transactions: false, ms: 5000 }), { dialogs: 0, transactions: 0, mediaLegs: 0 })
+    assert.deepEqual(await leftBehind({ transactions: false, ms: 5000 }), {
+      dialogs: 0,
+      transactions: 0,
+      mediaLegs: 0,
+    })
   }).timeout(60_000)
 
-  test('an anonymous caller to a user who rejects anonymous calls gets 433; the phone never rings', async ({ assert }) => {
+  test('an anonymous caller to a user who rejects anonymous calls gets 433; the phone never rings', async ({
+    assert,
+  }) => {
     const { phone, number } = await calledUser({ rejectAnonymous: true })
     // Registered and willing to answer: only the user's choice may keep it silent.
     const device = await registeredDevice(phone, 'race_device_answer.xml', 6)
     cleanups.push(device.sipp.stop, device.unregister)
 
-    const carrier = await carrierCalls(number, 'race_carrier_call_refused.xml', { caller: 'anonymous' })
+    const carrier = await carrierCalls(number, 'race_carrier_call_refused.xml', {
+      caller: 'anonymous',
+    })
     cleanups.push(carrier.stop)
     await expectExit(carrier, 0, assert)
-    assert.deepEqual(receivedStatuses(carrier.messages(), 'INVITE').filter((status) => status >= 200), [433])
+    assert.deepEqual(
+      receivedStatuses(carrier.messages(), 'INVITE').filter((status) => status >= 200),
+      [433]
+    )
     const idle = await device.sipp.done
     assert.notEqual(idle.code, 0)
     assert.notInclude(device.sipp.messages(), 'INVITE sip:')
@@ -157,10 +177,16 @@ test.group('B2BUA races: inbound calls', (group) => {
     assert.isNotNull(record.answeredAt)
     assert.equal(record.disconnectCause, 'answered_normal')
     assert.equal(record.hungUpBy, 'caller')
-    assert.deepEqual(await leftBehind({ transactions: false, ms: 5000 }), { dialogs: 0, transactions: 0, mediaLegs: 0 })
+    assert.deepEqual(await leftBehind({ transactions: false, ms: 5000 }), {
+      dialogs: 0,
+      transactions: 0,
+      mediaLegs: 0,
+    })
   }).timeout(60_000)
 
-  test('the second phone answering too late (its 200 crosses our CANCEL) gets ACK and BYE', async ({ assert }) => {
+  test('the second phone answering too late (its 200 crosses our CANCEL) gets ACK and BYE', async ({
+    assert,
+  }) => {
     const { phone, number } = await calledUser()
     const other = await secondDevice(phone)
     const first = await registeredDevice(phone, 'race_device_answer.xml')
@@ -175,15 +201,27 @@ test.group('B2BUA races: inbound calls', (group) => {
     await expectExit(late.sipp, 0, assert)
     assert.include(late.sipp.messages(), 'BYE sip:')
     // The carrier got exactly one answer.
-    assert.lengthOf(receivedStatuses(carrier.messages(), 'INVITE').filter((status) => status === 200), 1)
+    assert.lengthOf(
+      receivedStatuses(carrier.messages(), 'INVITE').filter((status) => status === 200),
+      1
+    )
 
     const record = await completedCdr()
     assert.equal(record.disconnectCause, 'answered_normal')
-    assert.deepEqual(await leftBehind({ transactions: false, ms: 5000 }), { dialogs: 0, transactions: 0, mediaLegs: 0 })
+    assert.deepEqual(await leftBehind({ transactions: false, ms: 5000 }), {
+      dialogs: 0,
+      transactions: 0,
+      mediaLegs: 0,
+    })
   }).timeout(60_000)
 
   const offers = {
-    'garbage': { v: 'banana', c: 'IN IP4 not-an-address', m: 'audio many RTP/AVP ??', a: 'rtpmap:x y' },
+    'garbage': {
+      v: 'banana',
+      c: 'IN IP4 not-an-address',
+      m: 'audio many RTP/AVP ??',
+      a: 'rtpmap:x y',
+    },
     'no audio stream': { m: 'video 5004 RTP/AVP 96', a: 'rtpmap:96 H264/90000' },
     'only G.722': { m: 'audio 5004 RTP/AVP 9', a: 'rtpmap:9 G722/8000' },
     'PCMA at a host name': { c: 'IN IP4 carrier.example' },
@@ -199,7 +237,10 @@ test.group('B2BUA races: inbound calls', (group) => {
       const carrier = await carrierCalls(number, 'race_carrier_call_refused.xml', offers[name])
       cleanups.push(carrier.stop)
       await expectExit(carrier, 0, assert)
-      assert.deepEqual(receivedStatuses(carrier.messages(), 'INVITE').filter((status) => status >= 200), [488])
+      assert.deepEqual(
+        receivedStatuses(carrier.messages(), 'INVITE').filter((status) => status >= 200),
+        [488]
+      )
       const idle = await device.sipp.done
       assert.notEqual(idle.code, 0)
       assert.notInclude(device.sipp.messages(), 'INVITE sip:')
@@ -209,7 +250,11 @@ test.group('B2BUA races: inbound calls', (group) => {
       assert.equal(record.sipStatus, 488)
       assert.equal(record.disconnectCause, 'failed')
       assert.isNotNull(record.endedAt)
-      assert.deepEqual(await leftBehind({ transactions: false, ms: 5000 }), { dialogs: 0, transactions: 0, mediaLegs: 0 })
+      assert.deepEqual(await leftBehind({ transactions: false, ms: 5000 }), {
+        dialogs: 0,
+        transactions: 0,
+        mediaLegs: 0,
+      })
     })
     .timeout(60_000)
 })

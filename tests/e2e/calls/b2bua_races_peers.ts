@@ -38,7 +38,12 @@ export type Phone = Awaited<ReturnType<typeof phoneFor>>
 /** A sipp carrier (UAS) on 127.0.0.1; keys and files as the scenario needs them. */
 export async function sippCarrier(
   scenario: string,
-  options: { timeoutSeconds?: number; keys?: Record<string, string>; tone?: boolean; echo?: boolean } = {}
+  options: {
+    timeoutSeconds?: number
+    keys?: Record<string, string>
+    tone?: boolean
+    echo?: boolean
+  } = {}
 ): Promise<SippProcess> {
   return startSipp({
     scenario,
@@ -56,7 +61,12 @@ export async function sippPhoneCall(
   phone: { username: string; password: string },
   callee: string,
   scenario: string,
-  options: { keys?: Record<string, string>; pauseMs?: number; tone?: boolean; timeoutSeconds?: number } = {}
+  options: {
+    keys?: Record<string, string>
+    pauseMs?: number
+    tone?: boolean
+    timeoutSeconds?: number
+  } = {}
 ): Promise<SippProcess> {
   const port = await sipUdpPort()
   return startSipp({
@@ -70,9 +80,16 @@ export async function sippPhoneCall(
     files: options.tone ? { 'tone.wav': alawToneWav(2) } : undefined,
     // sipp's digest uri is its target address unless told: ours must be the Request-URI.
     extraArgs: [
-      '-auth_uri', `${callee}@127.0.0.1:${port}`,
-      '-d', String(options.pauseMs ?? 1000),
-      '-s', phone.username, '-au', phone.username, '-ap', phone.password,
+      '-auth_uri',
+      `${callee}@127.0.0.1:${port}`,
+      '-d',
+      String(options.pauseMs ?? 1000),
+      '-s',
+      phone.username,
+      '-au',
+      phone.username,
+      '-ap',
+      phone.password,
     ],
   })
 }
@@ -98,10 +115,12 @@ export async function registeredDevice(phone: Phone, scenario: string, timeoutSe
   })
   const registered = await registration.done
   registration.stop()
-  if (registered.code !== 0) throw new Error(`the phone did not register: ${registration.describe(registered)}`)
+  if (registered.code !== 0)
+    throw new Error(`the phone did not register: ${registration.describe(registered)}`)
   const bindings = await stack.registrar.registrar.lookupUser(phone.user.id)
   const binding = bindings.find((candidate) => candidate.deviceId === phone.deviceId)
-  if (!binding) throw new Error(`no binding for device ${phone.deviceId}: ${JSON.stringify(bindings)}`)
+  if (!binding)
+    throw new Error(`no binding for device ${phone.deviceId}: ${JSON.stringify(bindings)}`)
   const sipp = await startSipp({
     scenario,
     transport: 'u1',
@@ -147,7 +166,10 @@ export function receivedStatuses(messages: string, method: string): number[] {
   return messages
     .split(/^-{10,}.*$/m)
     .filter((part) => /message received/.test(part))
-    .map((part) => ({ status: /^SIP\/2\.0 (\d{3})/m.exec(part), cseq: /^CSeq:\s*\d+\s+(\S+)/im.exec(part) }))
+    .map((part) => ({
+      status: /^SIP\/2\.0 (\d{3})/m.exec(part),
+      cseq: /^CSeq:\s*\d+\s+(\S+)/im.exec(part),
+    }))
     .filter((found) => found.status && found.cseq?.[1].toUpperCase() === method)
     .map((found) => Number(found.status![1]))
 }

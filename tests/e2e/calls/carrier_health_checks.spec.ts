@@ -44,7 +44,9 @@ async function healthUntil(
     if (exited) throw new Error(`sipp ended first: ${exited}`)
     if (Date.now() > deadline) {
       const peer = sipp ? `\n${sipp.messages().slice(-3000)}` : ''
-      throw new Error(`carrier ${name}: health still ${JSON.stringify(health)} after ${timeoutMs} ms${peer}`)
+      throw new Error(
+        `carrier ${name}: health still ${JSON.stringify(health)} after ${timeoutMs} ms${peer}`
+      )
     }
     await sleep(50)
   }
@@ -57,7 +59,11 @@ async function activeState(name: string) {
 }
 
 /** A fake carrier config, the state rows and the health service; all undone by `cleanup`. */
-async function monitored(config: ReturnType<typeof defineConfig>, names: string[], cleanup: (fn: () => Promise<void>) => void) {
+async function monitored(
+  config: ReturnType<typeof defineConfig>,
+  names: string[],
+  cleanup: (fn: () => Promise<void>) => void
+) {
   const restore = await fakeCarriers(config)
   for (const name of names) await activeState(name)
   const service = await app.container.make(CarrierHealthService)
@@ -78,7 +84,13 @@ test.group('Carrier health: OPTIONS checks', () => {
     cleanup,
   }) => {
     await sipStack()
-    const sipp = await startSipp({ scenario: 'uas_options.xml', transport: 'u1', calls: 1000, timeoutSeconds: 60, traceMessages: true })
+    const sipp = await startSipp({
+      scenario: 'uas_options.xml',
+      transport: 'u1',
+      calls: 1000,
+      timeoutSeconds: 60,
+      traceMessages: true,
+    })
     cleanup(() => sipp.stop())
     const config = defineConfig({
       regions: {
@@ -112,14 +124,21 @@ test.group('Carrier health: OPTIONS checks', () => {
     assert.match(list.text(), /data-carrier="local"[\s\S]*?data-options="up"/)
     const detail = await client.get('/admin/carriers/local').loginAs(admin)
     detail.assertStatus(200)
-    assert.match(detail.text(), /id="carrier-health-checked">\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC · SIP 200/)
+    assert.match(
+      detail.text(),
+      /id="carrier-health-checked">\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC · SIP 200/
+    )
 
     sipp.kill()
     const down = await healthUntil(service, 'local', (health) => health.options === 'down', 8000)
     assert.isAtLeast(down.consecutiveFailures ?? 0, 2)
     assert.isNull(down.lastStatus, 'nothing answered')
     assert.isTrue(service.isDown('local'))
-    assert.deepEqual(service.preferAvailable(['local']), ['local'], 'with no other carrier the down one is still tried')
+    assert.deepEqual(
+      service.preferAvailable(['local']),
+      ['local'],
+      'with no other carrier the down one is still tried'
+    )
     const page = await client.get('/admin/carriers').loginAs(admin)
     assert.match(page.text(), /data-carrier="local"[\s\S]*?data-options="down"/)
   }).timeout(40_000)
@@ -134,10 +153,17 @@ test.group('Carrier health: OPTIONS checks', () => {
     const signalling = await app.container.make('sip.carriers')
     const error = await signalling
       .sendOptions({ host: '127.0.0.1', port, transport: 'tcp' }, { timeoutMs: 10_000 })
-      .then(() => null, (failure: unknown) => failure)
+      .then(
+        () => null,
+        (failure: unknown) => failure
+      )
     assert.instanceOf(error, CarrierSignallingError)
     assert.equal((error as CarrierSignallingError).code, 'transport')
-    assert.isBelow(Date.now() - started, 5000, 'the refused connection ended the transaction, not its timer')
+    assert.isBelow(
+      Date.now() - started,
+      5000,
+      'the refused connection ended the transaction, not its timer'
+    )
 
     const config = defineConfig({
       regions: {
@@ -157,7 +183,11 @@ test.group('Carrier health: OPTIONS checks', () => {
     const service = await monitored(config, ['local', 'local_spare'], cleanup)
     await healthUntil(service, 'local', (health) => health.options === 'down', 8000)
     assert.deepEqual(service.preferAvailable(['local', 'local_spare']), ['local_spare'])
-    assert.equal(service.health('local_spare')?.options, 'unknown', 'checks switched off: never judged')
+    assert.equal(
+      service.health('local_spare')?.options,
+      'unknown',
+      'checks switched off: never judged'
+    )
   }).timeout(30_000)
 })
 
@@ -180,15 +210,30 @@ test.group('Carrier health: registration', () => {
       port: sipp.port,
       transport: 'udp',
       srtp: 'none',
-      auth: { method: 'registration', username: 'trunk-e2e', password: 'reg-secret-e2e', expiresSeconds: 300 },
+      auth: {
+        method: 'registration',
+        username: 'trunk-e2e',
+        password: 'reg-secret-e2e',
+        expiresSeconds: 300,
+      },
       healthCheck: { enabled: false, intervalSeconds: 30, timeoutMs: 2000, failuresBeforeDown: 3 },
     })
     const config = defineConfig({
-      regions: { eu: { carriers: { reg_carrier: carriers.generic({ profile, subProcessor: euSubProcessor() }) } } },
+      regions: {
+        eu: {
+          carriers: { reg_carrier: carriers.generic({ profile, subProcessor: euSubProcessor() }) },
+        },
+      },
     })
     const service = await monitored(config, ['reg_carrier'], cleanup)
 
-    const registered = await healthUntil(service, 'reg_carrier', (health) => health.registration !== 'unknown', 10_000, sipp)
+    const registered = await healthUntil(
+      service,
+      'reg_carrier',
+      (health) => health.registration !== 'unknown',
+      10_000,
+      sipp
+    )
     assert.equal(registered.registration, 'registered', sipp.messages().slice(-3000))
     assert.equal(registered.registrationStatus, 200)
     const left = (registered.registeredUntil!.getTime() - Date.now()) / 1000
@@ -201,7 +246,9 @@ test.group('Carrier health: registration', () => {
     assert.notInclude(log, 'reg-secret-e2e', 'the password itself never goes on the wire')
 
     // Withdrawn: the next sync stops the monitor, which sends REGISTER with Expires: 0.
-    await CarrierState.query().where('carrierName', 'reg_carrier').update({ lifecycle: 'withdrawn' })
+    await CarrierState.query()
+      .where('carrierName', 'reg_carrier')
+      .update({ lifecycle: 'withdrawn' })
     await service.sync()
     assert.isNull(service.health('reg_carrier'))
     assert.equal(signalling.registrationCount, 0)

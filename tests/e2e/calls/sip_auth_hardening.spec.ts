@@ -10,7 +10,14 @@ import { configuredRealm, registrarSettings } from '#calls/signalling/registrar_
 import { makeUser } from '#tests/support/accounts'
 import { auditMark, auditSince } from '#tests/support/audit'
 import { startSipp } from '#tests/support/sip_peers'
-import { localPort, removeBindings, sipStack, sleep, userWithDevice, within } from '#tests/support/sip_test_stack'
+import {
+  localPort,
+  removeBindings,
+  sipStack,
+  sleep,
+  userWithDevice,
+  within,
+} from '#tests/support/sip_test_stack'
 
 /**
  * SIP authentication hardening on the wire: sipp as SIP phones over UDP (an office behind one
@@ -35,7 +42,15 @@ async function sippRegister(
     localIp,
     calls: options.calls,
     keys: { domain: configuredRealm() },
-    extraArgs: ['-s', who.username, '-au', who.username, '-ap', who.password, ...(options.calls ? ['-l', '1'] : [])],
+    extraArgs: [
+      '-s',
+      who.username,
+      '-au',
+      who.username,
+      '-ap',
+      who.password,
+      ...(options.calls ? ['-l', '1'] : []),
+    ],
     timeoutSeconds: 20,
   })
   const outcome = await phone.done
@@ -77,7 +92,10 @@ test.group('SIP authentication: locks and the phones behind one office address',
 
     // One phone in the office with an old password retries until the office address is locked.
     const wrong = { username: misconfigured.username, password: `${misconfigured.password}-old` }
-    const guessing = await sippRegister(stack, wrong, office, { refused: true, calls: lockout.sourceMaxFailures })
+    const guessing = await sippRegister(stack, wrong, office, {
+      refused: true,
+      calls: lockout.sourceMaxFailures,
+    })
     assert.equal(guessing.code, 0, guessing.describe)
     const locks = await auditSince(mark).where('action', 'sip.auth.locked').orderBy('id')
     assert.sameMembers(
@@ -92,10 +110,18 @@ test.group('SIP authentication: locks and the phones behind one office address',
     assert.lengthOf(await auditSince(afterLock), 0, 'passing the lock is no event')
 
     const waiting = await sippRegister(stack, newcomer, office, { refused: true })
-    assert.equal(waiting.code, 0, `a phone new to the office is refused during the lock: ${waiting.describe}`)
+    assert.equal(
+      waiting.code,
+      0,
+      `a phone new to the office is refused during the lock: ${waiting.describe}`
+    )
     assert.lengthOf(await stack.registrar.registrar.lookupUser(newcomer.user.id), 0)
     assert.deepEqual(
-      (await auditSince(afterLock).orderBy('id')).map((entry) => [entry.action, entry.details?.reason, entry.ip]),
+      (await auditSince(afterLock).orderBy('id')).map((entry) => [
+        entry.action,
+        entry.details?.reason,
+        entry.ip,
+      ]),
       [['sip.auth.failed', 'locked', office]]
     )
   }).timeout(60_000)
@@ -110,7 +136,10 @@ test.group('SIP authentication: the web phone login is for the WebSocket only', 
     const deadline = Date.now() + 5000
     while (!stack.layer.webSocket?.attached && Date.now() < deadline) await sleep(20)
     const user = await makeUser('member')
-    const login = await new WebPhoneCredentialService().issue(user, { sessionId: `e2e-${user.id}`, ip: '127.0.0.1' })
+    const login = await new WebPhoneCredentialService().issue(user, {
+      sessionId: `e2e-${user.id}`,
+      ip: '127.0.0.1',
+    })
     const mark = await auditMark()
 
     const stolen = await sippRegister(stack, login, '127.0.0.10', { refused: true })
@@ -118,7 +147,13 @@ test.group('SIP authentication: the web phone login is for the WebSocket only', 
     assert.lengthOf(await stack.registrar.registrar.lookupUser(user.id), 0)
     const entries = await auditSince(mark).orderBy('id')
     assert.deepEqual(
-      entries.map((entry) => [entry.action, entry.details?.reason, entry.details?.transport, entry.ip, entry.targetType]),
+      entries.map((entry) => [
+        entry.action,
+        entry.details?.reason,
+        entry.details?.transport,
+        entry.ip,
+        entry.targetType,
+      ]),
       [['sip.auth.failed', 'transport_not_allowed', 'udp', '127.0.0.10', 'web_phone_credential']]
     )
 
@@ -153,7 +188,8 @@ test.group('SIP authentication: the web phone login is for the WebSocket only', 
           .register({
             requestDelegate: {
               onAccept: () => resolve(),
-              onReject: (response) => reject(new Error(`REGISTER refused: ${response.message.statusCode}`)),
+              onReject: (response) =>
+                reject(new Error(`REGISTER refused: ${response.message.statusCode}`)),
             },
           })
           .catch(reject)

@@ -3,12 +3,7 @@ import { test } from '@japa/runner'
 import { DialogEndReason } from '#sip/dialog/dialog_state'
 import { OutgoingInviteState } from '#sip/ua/outgoing_invite'
 import type IncomingInvite from '#sip/ua/incoming_invite'
-import {
-  LossyUdpRelay,
-  startSipp,
-  type SippProcess,
-  type Stunnel,
-} from '#tests/support/sip_peers'
+import { LossyUdpRelay, startSipp, type SippProcess, type Stunnel } from '#tests/support/sip_peers'
 import {
   callOut,
   diagnosed,
@@ -56,7 +51,9 @@ test.group('SIP calls: CANCEL leaves nothing behind', () => {
   // Timer M (64*T1 = 32 s, RFC 6026) after a 2xx, Timer K (T4 = 5 s) after CANCEL and BYE.
   const DRAIN_MS = 64 * 500 + 6000
 
-  test('CANCEL before the answer over {$self}: 200 to the CANCEL, 487, ACK; then no dialog or transaction')
+  test(
+    'CANCEL before the answer over {$self}: 200 to the CANCEL, 487, ACK; then no dialog or transaction'
+  )
     .with(['udp', 'tcp', 'tls'] as const)
     .run(async ({ assert }, protocol) => {
       const stack = await sipStack()
@@ -277,10 +274,14 @@ test.group('SIP calls: lossy path', () => {
     assert,
   }) => {
     const stack = await sipStack()
-    const relay = new LossyUdpRelay('127.0.0.3', { address: '127.0.0.1', port: 0 }, {
-      invites: 1,
-      inviteOks: 1,
-    })
+    const relay = new LossyUdpRelay(
+      '127.0.0.3',
+      { address: '127.0.0.1', port: 0 },
+      {
+        invites: 1,
+        inviteOks: 1,
+      }
+    )
     await relay.start()
     let sipp: SippProcess | undefined
     try {

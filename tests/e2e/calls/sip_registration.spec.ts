@@ -13,7 +13,7 @@ import {
   type SessionDescriptionHandler,
 } from 'sip.js'
 import type IncomingInvite from '#sip/ua/incoming_invite'
-import SipUri from '#sip/message/sip_uri'
+import type SipUri from '#sip/message/sip_uri'
 import type SipStack from '#sip/sip_stack'
 import type { SessionDescription } from '#sip/dialog/session_description'
 import { DialogEndReason } from '#sip/dialog/dialog_state'
@@ -87,7 +87,10 @@ test.group('SIP registration: a SIP phone (sipp) registers and is found', () => 
       let bindings: Binding[] = []
       try {
         phone = await startSipp({
-          scenario: protocol === 'tls' ? 'uac_tls_phone_register_then_answer.xml' : 'uac_register_then_answer.xml',
+          scenario:
+            protocol === 'tls'
+              ? 'uac_tls_phone_register_then_answer.xml'
+              : 'uac_register_then_answer.xml',
           transport: protocol === 'udp' ? 'u1' : 't1',
           target,
           localIp: phoneIp,
@@ -112,17 +115,25 @@ test.group('SIP registration: a SIP phone (sipp) registers and is found', () => 
         }
         const tlsConnections = protocol === 'tls' ? streamConnections(stack, 'tls') : 0
 
-        const dialog = await within(callBinding(stack, binding, OFFER, binding.callId), 10_000, 'answer').catch(
-          (error) => {
-            throw new Error(`${error.message}; the phone's messages:\n${phone?.messages().slice(-6000)}`)
-          }
-        )
+        const dialog = await within(
+          callBinding(stack, binding, OFFER, binding.callId),
+          10_000,
+          'answer'
+        ).catch((error) => {
+          throw new Error(
+            `${error.message}; the phone's messages:\n${phone?.messages().slice(-6000)}`
+          )
+        })
         if (protocol === 'tcp') {
           // The INVITE (and the ACK) went over the connection the phone registered on: no new one.
           assert.equal(phoneConnections(phoneIp), 1)
         }
         if (protocol === 'tls') {
-          assert.equal(streamConnections(stack, 'tls'), tlsConnections, 'no new TLS connection for the INVITE')
+          assert.equal(
+            streamConnections(stack, 'tls'),
+            tlsConnections,
+            'no new TLS connection for the INVITE'
+          )
         }
         const ended = new Promise<DialogEndReason>((resolve) => {
           dialog.delegate = { onTerminated: resolve }
@@ -156,7 +167,12 @@ test.group('SIP registration: a SIP phone (sipp) registers and is found', () => 
     const realm = configuredRealm()
     const tcpPhone = await userWithDevice()
     const udpPhone = await userWithDevice()
-    const register = (who: typeof tcpPhone, transport: 'u1' | 't1', localIp: string, scenario: string) =>
+    const registerRaw = (
+      who: typeof tcpPhone,
+      transport: 'u1' | 't1',
+      localIp: string,
+      scenario: string
+    ) =>
       startSipp({
         scenario,
         transport,
@@ -167,12 +183,12 @@ test.group('SIP registration: a SIP phone (sipp) registers and is found', () => 
         timeoutSeconds: 20,
         traceMessages: true,
       })
-    const udp = await register(udpPhone, 'u1', '127.0.0.1', 'uac_register.xml')
+    const udp = await registerRaw(udpPhone, 'u1', '127.0.0.1', 'uac_register.xml')
     const udpOutcome = await udp.done
     assert.equal(udpOutcome.code, 0, udp.describe(udpOutcome))
     const udpBindings = await stack.registrar.registrar.lookupUser(udpPhone.user.id)
     // It registers, then waits for a call that does not come: it is killed while still connected.
-    const tcp = await register(tcpPhone, 't1', '127.0.0.6', 'uac_register_then_answer.xml')
+    const tcp = await registerRaw(tcpPhone, 't1', '127.0.0.6', 'uac_register_then_answer.xml')
     try {
       assert.lengthOf(udpBindings, 1)
       const [binding] = await registeredBindings(stack, tcpPhone.user.id, tcp)
@@ -369,7 +385,9 @@ function register(registerer: Registerer): Promise<void> {
           onAccept: () => resolve(),
           onReject: (response) =>
             reject(
-              new Error(`REGISTER refused: ${response.message.statusCode} ${response.message.reasonPhrase}`)
+              new Error(
+                `REGISTER refused: ${response.message.statusCode} ${response.message.reasonPhrase}`
+              )
             ),
         },
       })
@@ -381,7 +399,8 @@ function sessionReaches(session: Session, wanted: SessionState): Promise<void> {
   return new Promise((resolve, reject) => {
     const check = (state: SessionState) => {
       if (state === wanted) resolve()
-      else if (state === SessionState.Terminated) reject(new Error(`session ended before ${wanted}`))
+      else if (state === SessionState.Terminated)
+        reject(new Error(`session ended before ${wanted}`))
     }
     if (session.state === wanted) resolve()
     session.stateChange.addListener(check)
@@ -453,7 +472,10 @@ test.group('SIP registration: sip.js over WebSocket', () => {
     stack.core.setInviteHandler((invite) => {
       invites.push(invite)
       const dialog = invite.accept({
-        description: { body: Buffer.from(sdpOf('fluffycall', 42000)), contentType: 'application/sdp' },
+        description: {
+          body: Buffer.from(sdpOf('fluffycall', 42000)),
+          contentType: 'application/sdp',
+        },
       })
       if (dialog) dialog.delegate = { onTerminated: calleeEnded }
     })
@@ -496,7 +518,10 @@ test.group('SIP registration: sip.js over WebSocket', () => {
       await within(register(registerer), 5000, `refresh ${refresh + 1}`)
     }
     assert.deepEqual(
-      (await auditSince(mark).where('action', 'like', 'sip.auth.%')).map((entry) => [entry.action, entry.details?.reason]),
+      (await auditSince(mark).where('action', 'like', 'sip.auth.%')).map((entry) => [
+        entry.action,
+        entry.details?.reason,
+      ]),
       []
     )
     const neighbour = await userWithDevice()
@@ -566,6 +591,10 @@ test.group('SIP registration: sip.js over WebSocket', () => {
     const goneAfter = await bindingsGone(stack, tab.user.id, 3000)
     assert.isBelow(goneAfter, 3000)
     assert.isFalse(stack.layer.hasConnection({ protocol: 'ws', connectionId }))
-    assert.deepEqual(await stack.registrar.bindings.removeByConnection(connectionId), [], 'nothing left to remove')
+    assert.deepEqual(
+      await stack.registrar.bindings.removeByConnection(connectionId),
+      [],
+      'nothing left to remove'
+    )
   }).timeout(20_000)
 })

@@ -4,12 +4,21 @@ import type Company from '#accounts/models/company'
 import CallRecord from '#calls/models/call_record'
 import type B2bua from '#calls/b2bua/b2bua'
 import { configuredRealm } from '#calls/signalling/registrar_settings'
-import FraudCompanyPolicy, { type FraudLimitOverrides, type OutboundSuspension } from '#fraud/models/fraud_company_policy'
+import FraudCompanyPolicy, {
+  type FraudLimitOverrides,
+  type OutboundSuspension,
+} from '#fraud/models/fraud_company_policy'
 import fraudConfig from '#config/fraud'
 import { completedCdr, loopbackCarriers, startB2bua } from '#tests/support/calls'
 import { startSipp } from '#tests/support/sip_peers'
 import { until } from '#tests/support/server_process'
-import { expectExit, phoneFor, sipUdpPort, sippCarrier, sippPhoneCall } from '#tests/e2e/calls/b2bua_races_peers'
+import {
+  expectExit,
+  phoneFor,
+  sipUdpPort,
+  sippCarrier,
+  sippPhoneCall,
+} from '#tests/e2e/calls/b2bua_races_peers'
 
 /**
  * The fraud gate against real sipp phones and carriers: a premium number refused with its reason
@@ -17,7 +26,10 @@ import { expectExit, phoneFor, sipUdpPort, sippCarrier, sippPhoneCall } from '#t
  * 112 while the company is suspended for outbound calls, and a call ended at its maximum duration.
  */
 
-async function policyFor(company: Company, values: { suspension?: OutboundSuspension; limits?: FraudLimitOverrides }) {
+async function policyFor(
+  company: Company,
+  values: { suspension?: OutboundSuspension; limits?: FraudLimitOverrides }
+) {
   await FraudCompanyPolicy.create({
     companyId: company.id,
     allowedCountries: fraudConfig.allowedCountries,
@@ -38,7 +50,9 @@ test.group('Fraud gate: calls from SIP phones', (group) => {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
   })
 
-  test('a call to a German 0900 number is refused 403 with its reason and never reaches the carrier', async ({ assert }) => {
+  test('a call to a German 0900 number is refused 403 with its reason and never reaches the carrier', async ({
+    assert,
+  }) => {
     const carrier = await sippCarrier('carrier_answer_echo.xml', { echo: true, timeoutSeconds: 20 })
     cleanups.push(carrier.stop, await loopbackCarriers({ first: carrier.port }))
     const phone = await phoneFor()
@@ -56,7 +70,9 @@ test.group('Fraud gate: calls from SIP phones', (group) => {
     assert.notMatch(carrier.messages(), /INVITE sip:/, 'the carrier got no INVITE')
   }).timeout(60_000)
 
-  test('twelve calls at once from one device: two (the device limit) connect, ten are refused', async ({ assert }) => {
+  test('twelve calls at once from one device: two (the device limit) connect, ten are refused', async ({
+    assert,
+  }) => {
     const carrier = await startSipp({
       scenario: 'carrier_answer_echo.xml',
       transport: 'u1',
@@ -80,23 +96,39 @@ test.group('Fraud gate: calls from SIP phones', (group) => {
       traceMessages: true,
       keys: { domain: configuredRealm(), callee: '+4930500100' },
       extraArgs: [
-        '-auth_uri', `+4930500100@127.0.0.1:${port}`,
-        '-r', '12', '-l', '12',
-        '-s', phone.username, '-au', phone.username, '-ap', phone.password,
+        '-auth_uri',
+        `+4930500100@127.0.0.1:${port}`,
+        '-r',
+        '12',
+        '-l',
+        '12',
+        '-s',
+        phone.username,
+        '-au',
+        phone.username,
+        '-ap',
+        phone.password,
       ],
     })
     cleanups.push(calls.stop)
 
     const refused = await until('ten refused calls', 20_000, async () => {
-      const rows = await CallRecord.query().where('company_id', phone.company.id).where('disconnect_cause', 'refused')
+      const rows = await CallRecord.query()
+        .where('company_id', phone.company.id)
+        .where('disconnect_cause', 'refused')
       return rows.length >= 10 ? rows : null
     })
     const running = await until('two answered calls', 20_000, async () => {
-      const rows = await CallRecord.query().where('company_id', phone.company.id).whereNotNull('answered_at').whereNull('ended_at')
+      const rows = await CallRecord.query()
+        .where('company_id', phone.company.id)
+        .whereNotNull('answered_at')
+        .whereNull('ended_at')
       return rows.length >= 2 ? rows : null
     })
     assert.lengthOf(refused, 10)
-    assert.isTrue(refused.every((record) => record.sipStatus === 403 && record.carrierName === null))
+    assert.isTrue(
+      refused.every((record) => record.sipStatus === 403 && record.carrierName === null)
+    )
     assert.lengthOf(running, 2)
     // The phones' trace holds retransmissions too: the CDRs count the calls, the trace the phrase.
     assert.match(calls.messages(), /SIP\/2\.0 403 Too many concurrent calls/)
@@ -106,7 +138,11 @@ test.group('Fraud gate: calls from SIP phones', (group) => {
     await expectExit(calls, 0, assert)
     await expectExit(carrier, 0, assert)
     assert.lengthOf(await CallRecord.query().where('company_id', phone.company.id), 12)
-    assert.equal((carrier.messages().match(/^INVITE sip:/gm) ?? []).length, 2, 'two INVITEs reached the carrier')
+    assert.equal(
+      (carrier.messages().match(/^INVITE sip:/gm) ?? []).length,
+      2,
+      'two INVITEs reached the carrier'
+    )
   }).timeout(90_000)
 
   test('112 connects while the company is suspended for all outbound calls', async ({ assert }) => {
@@ -120,10 +156,17 @@ test.group('Fraud gate: calls from SIP phones', (group) => {
     await expectExit(refused, 0, assert)
     assert.match(refused.messages(), /SIP\/2\.0 403 Outbound calls suspended/)
 
-    const emergency = await sippPhoneCall(phone, '112', 'phone_call_until_bye.xml', { timeoutSeconds: 40 })
+    const emergency = await sippPhoneCall(phone, '112', 'phone_call_until_bye.xml', {
+      timeoutSeconds: 40,
+    })
     cleanups.push(emergency.stop)
     const call = await until('the emergency call answered', 15_000, async () =>
-      CallRecord.query().where('company_id', phone.company.id).where('callee_number', '112').whereNotNull('answered_at').whereNull('ended_at').first()
+      CallRecord.query()
+        .where('company_id', phone.company.id)
+        .where('callee_number', '112')
+        .whereNotNull('answered_at')
+        .whereNull('ended_at')
+        .first()
     )
     assert.isTrue(call.emergency)
     await b2bua.end(call.uuid)
@@ -131,14 +174,18 @@ test.group('Fraud gate: calls from SIP phones', (group) => {
     await expectExit(carrier, 0, assert)
   }).timeout(90_000)
 
-  test('a call is ended by FluffyCall at the maximum duration; the CDR says max_duration', async ({ assert }) => {
+  test('a call is ended by FluffyCall at the maximum duration; the CDR says max_duration', async ({
+    assert,
+  }) => {
     const carrier = await sippCarrier('carrier_answer_echo.xml', { echo: true, timeoutSeconds: 30 })
     cleanups.push(carrier.stop, await loopbackCarriers({ first: carrier.port }))
     const phone = await phoneFor()
     await policyFor(phone.company, { limits: { maxDurationSeconds: 2 } })
 
     // The phone never hangs up: only our BYE ends its scenario.
-    const call = await sippPhoneCall(phone, '+4930500300', 'phone_call_until_bye.xml', { timeoutSeconds: 30 })
+    const call = await sippPhoneCall(phone, '+4930500300', 'phone_call_until_bye.xml', {
+      timeoutSeconds: 30,
+    })
     cleanups.push(call.stop)
     await expectExit(call, 0, assert)
     await expectExit(carrier, 0, assert)

@@ -1,8 +1,21 @@
 import { test } from '@japa/runner'
 import dgram from 'node:dgram'
 import WeriftMediaEngine from '#media/werift_media_engine'
-import { MediaNegotiationError, type MediaBridge, type MediaLeg, type RtpLeg, type WebRtcLeg } from '#media/types'
-import { BROWSER_PT, FakeBrowser, FakeCarrier, dtmfPayload, sleep, waitFor } from '#tests/e2e/media/media_peers'
+import {
+  MediaNegotiationError,
+  type MediaBridge,
+  type MediaLeg,
+  type RtpLeg,
+  type WebRtcLeg,
+} from '#media/types'
+import {
+  BROWSER_PT,
+  FakeBrowser,
+  FakeCarrier,
+  dtmfPayload,
+  sleep,
+  waitFor,
+} from '#tests/e2e/media/media_peers'
 
 /*
  * The media engine against in-process peers on 127.0.0.1: a werift peer connection as the browser
@@ -40,7 +53,9 @@ async function outboundCall(options: { timeout?: number } = {}): Promise<Outboun
   const browserOffer = await browser.offer()
   carrier.useSdp(await rtp.createOffer({ codecs: ['PCMA', 'PCMU'] }))
   const carrierMedia = await rtp.applyAnswer(carrier.sdp())
-  const { sdp: answerSdp } = await webrtc.answer(browserOffer, { codecs: [carrierMedia.audio.codec] })
+  const { sdp: answerSdp } = await webrtc.answer(browserOffer, {
+    codecs: [carrierMedia.audio.codec],
+  })
   await browser.acceptAnswer(answerSdp)
   await Promise.all([webrtc.ready(), browser.connected()])
   const bridge = engine.bridge(webrtc, rtp, { mediaTimeoutSeconds: options.timeout ?? 5 })
@@ -55,7 +70,10 @@ async function hangUp(call: Partial<OutboundCall> & { engine: WeriftMediaEngine 
 }
 
 test.group('Media engine: WebRTC leg negotiation', () => {
-  test('answers a browser offer with only the allowed codec and telephone-event/8000', async ({ assert, cleanup }) => {
+  test('answers a browser offer with only the allowed codec and telephone-event/8000', async ({
+    assert,
+    cleanup,
+  }) => {
     const engine = newEngine()
     const browser = new FakeBrowser()
     cleanup(() => hangUp({ engine, browser }))
@@ -85,20 +103,38 @@ test.group('Media engine: WebRTC leg negotiation', () => {
     assert.deepEqual(leg.negotiated, media)
   })
 
-  test('refuses an offer without an allowed codec (488) and bad SDP with a negotiation error', async ({ assert, cleanup }) => {
+  test('refuses an offer without an allowed codec (488) and bad SDP with a negotiation error', async ({
+    assert,
+    cleanup,
+  }) => {
     const engine = newEngine()
     cleanup(() => engine.close())
     const leg = await engine.createWebRtcLeg()
     const opusOnly = [
-      'v=0', 'o=- 1 1 IN IP4 0.0.0.0', 's=-', 't=0 0', 'm=audio 9 UDP/TLS/RTP/SAVPF 111', 'c=IN IP4 0.0.0.0',
-      'a=rtpmap:111 opus/48000/2', '',
+      'v=0',
+      'o=- 1 1 IN IP4 0.0.0.0',
+      's=-',
+      't=0 0',
+      'm=audio 9 UDP/TLS/RTP/SAVPF 111',
+      'c=IN IP4 0.0.0.0',
+      'a=rtpmap:111 opus/48000/2',
+      '',
     ].join('\r\n')
-    await assert.rejects(() => leg.answer(opusOnly, { codecs: ['PCMU', 'PCMA'] }), MediaNegotiationError)
+    await assert.rejects(
+      () => leg.answer(opusOnly, { codecs: ['PCMU', 'PCMA'] }),
+      MediaNegotiationError
+    )
     await assert.rejects(() => leg.answer('hello', { codecs: ['PCMU'] }), MediaNegotiationError)
-    await assert.rejects(() => leg.answer('v=0\r\n' + 'a=x\r\n'.repeat(400), { codecs: ['PCMU'] }), MediaNegotiationError)
+    await assert.rejects(
+      () => leg.answer('v=0\r\n' + 'a=x\r\n'.repeat(400), { codecs: ['PCMU'] }),
+      MediaNegotiationError
+    )
   })
 
-  test('re-offers on the same connection: browser hold (sendonly) and resume', async ({ assert, cleanup }) => {
+  test('re-offers on the same connection: browser hold (sendonly) and resume', async ({
+    assert,
+    cleanup,
+  }) => {
     const call = await outboundCall()
     cleanup(() => hangUp(call))
     const fingerprint = /a=fingerprint:\S+ (\S+)/.exec(call.answerSdp)![1]
@@ -115,11 +151,17 @@ test.group('Media engine: WebRTC leg negotiation', () => {
     const before = call.browser.received.length
     call.carrier.send(8, AUDIO)
     await call.browser.send(BROWSER_PT.PCMA, AUDIO)
-    await waitFor(() => call.carrier.received.length > 0, 3000, 'browser audio at the carrier while held')
+    await waitFor(
+      () => call.carrier.received.length > 0,
+      3000,
+      'browser audio at the carrier while held'
+    )
     await sleep(150)
     assert.equal(call.browser.received.length, before)
 
-    const resume = await call.webrtc.answer(await call.browser.offer('sendrecv'), { codecs: ['PCMA'] })
+    const resume = await call.webrtc.answer(await call.browser.offer('sendrecv'), {
+      codecs: ['PCMA'],
+    })
     await call.browser.acceptAnswer(resume.sdp)
     assert.equal(resume.media.direction, 'sendrecv')
     call.bridge.refresh()
@@ -135,7 +177,9 @@ test.group('Media engine: WebRTC leg negotiation', () => {
     const rtp = await engine.createRtpLeg()
     const webrtc = await engine.createWebRtcLeg()
     // The carrier calls in with PCMU only
-    const carrierAnswer = await rtp.answer(carrier.sdp({ codecs: ['0'] }), { codecs: ['PCMA', 'PCMU'] })
+    const carrierAnswer = await rtp.answer(carrier.sdp({ codecs: ['0'] }), {
+      codecs: ['PCMA', 'PCMU'],
+    })
     carrier.useSdp(carrierAnswer.sdp)
     assert.equal(carrierAnswer.media.audio.codec, 'PCMU')
 
@@ -153,14 +197,21 @@ test.group('Media engine: WebRTC leg negotiation', () => {
     cleanup(() => bridge.close())
     carrier.send(0, AUDIO)
     await browser.send(0, AUDIO)
-    await waitFor(() => browser.received.length > 0 && carrier.received.length > 0, 3000, 'audio both ways')
+    await waitFor(
+      () => browser.received.length > 0 && carrier.received.length > 0,
+      3000,
+      'audio both ways'
+    )
     assert.equal(browser.received[0].payloadType, 0)
     assert.equal(carrier.received[0].payloadType, 0)
   })
 })
 
 test.group('Media engine: bridge', () => {
-  test('relays audio both ways with each leg\'s payload types, over DTLS-SRTP', async ({ assert, cleanup }) => {
+  test("relays audio both ways with each leg's payload types, over DTLS-SRTP", async ({
+    assert,
+    cleanup,
+  }) => {
     const call = await outboundCall()
     cleanup(() => hangUp(call))
     assert.oneOf(call.browser.srtpProfile, [1, 7])
@@ -169,29 +220,56 @@ test.group('Media engine: bridge', () => {
       await call.browser.send(BROWSER_PT.PCMA, Buffer.alloc(160, 0x40 + i))
       await sleep(20)
     }
-    await waitFor(() => call.browser.received.length === 5 && call.carrier.received.length === 5, 3000, '5 packets each way')
-    assert.deepEqual(call.browser.received.map((p) => p.payloadType), [8, 8, 8, 8, 8])
-    assert.deepEqual(call.browser.received.map((p) => p.payload[0]), [0, 1, 2, 3, 4])
-    assert.deepEqual(call.carrier.received.map((p) => p.payload[0]), [0x40, 0x41, 0x42, 0x43, 0x44])
+    await waitFor(
+      () => call.browser.received.length === 5 && call.carrier.received.length === 5,
+      3000,
+      '5 packets each way'
+    )
+    assert.deepEqual(
+      call.browser.received.map((p) => p.payloadType),
+      [8, 8, 8, 8, 8]
+    )
+    assert.deepEqual(
+      call.browser.received.map((p) => p.payload[0]),
+      [0, 1, 2, 3, 4]
+    )
+    assert.deepEqual(
+      call.carrier.received.map((p) => p.payload[0]),
+      [0x40, 0x41, 0x42, 0x43, 0x44]
+    )
     assert.deepEqual(call.bridge.relayed, { aToB: 5, bToA: 5 })
     // Towards the browser: the SSRC werift announced in the answer
     const announcedSsrc = Number(/a=ssrc:(\d+)/.exec(call.answerSdp)![1])
     assert.isTrue(call.browser.received.every((p) => p.ssrc === announcedSsrc))
     const seqs = call.browser.received.map((p) => p.sequenceNumber)
-    assert.deepEqual(seqs, seqs.map((_, i) => (seqs[0] + i) & 0xffff))
+    assert.deepEqual(
+      seqs,
+      seqs.map((_, i) => (seqs[0] + i) & 0xffff)
+    )
     assert.equal(call.webrtc.stats.packetsReceived, 5)
     assert.equal(call.rtp.stats.packetsSent, 5)
   })
 
-  test('DTMF from the carrier reaches the browser as telephone-event/8000 with the browser\'s payload type, and back', async ({ assert, cleanup }) => {
+  test("DTMF from the carrier reaches the browser as telephone-event/8000 with the browser's payload type, and back", async ({
+    assert,
+    cleanup,
+  }) => {
     const call = await outboundCall()
     cleanup(() => hangUp(call))
     // Digit 5: three updates and the end, one event timestamp (RFC 4733 §2.5); the carrier sends
     // with the payload type of our offer (101), the browser's is 126
     const eventTs = 80_000
     call.carrier.send(8, AUDIO, { timestamp: eventTs - 160 })
-    for (const [duration, end] of [[160, false], [320, false], [480, false], [640, true]] as const) {
-      call.carrier.send(101, dtmfPayload(5, end, duration), { timestamp: eventTs, marker: duration === 160 })
+    for (const [duration, end] of [
+      [160, false],
+      [320, false],
+      [480, false],
+      [640, true],
+    ] as const) {
+      call.carrier.send(101, dtmfPayload(5, end, duration), {
+        timestamp: eventTs,
+        marker: duration === 160,
+      })
     }
     await waitFor(() => call.browser.received.length === 5, 3000, 'audio and 4 event packets')
     const events = call.browser.received.filter((p) => p.payloadType === BROWSER_PT.dtmf8k)
@@ -201,7 +279,10 @@ test.group('Media engine: bridge', () => {
     assert.equal(new Set(events.map((p) => p.timestamp)).size, 1)
     // 8 kHz: the event starts 160 samples after the audio packet before it
     assert.equal((events[0].timestamp - call.browser.received[0].timestamp) >>> 0, 160)
-    assert.deepEqual(events.map((p) => p.payload.readUInt16BE(2)), [160, 320, 480, 640])
+    assert.deepEqual(
+      events.map((p) => p.payload.readUInt16BE(2)),
+      [160, 320, 480, 640]
+    )
     assert.isTrue((events[3].payload[1] & 0x80) !== 0)
 
     // The browser's digits go to the carrier with the carrier's payload type (96 in its answer)
@@ -211,7 +292,10 @@ test.group('Media engine: bridge', () => {
     assert.equal(call.carrier.received[0].payload[0], 9)
   })
 
-  test('rejects packets from an address other than the signalled one', async ({ assert, cleanup }) => {
+  test('rejects packets from an address other than the signalled one', async ({
+    assert,
+    cleanup,
+  }) => {
     const call = await outboundCall()
     const intruder = dgram.createSocket('udp4')
     cleanup(() => {
@@ -220,15 +304,23 @@ test.group('Media engine: bridge', () => {
     })
     await new Promise<void>((resolve) => intruder.bind(0, '127.0.0.1', () => resolve()))
     const target = call.carrier.target!
-    for (let i = 0; i < 3; i++) intruder.send(call.carrier.packet(8, AUDIO), target.port, target.address)
+    for (let i = 0; i < 3; i++)
+      intruder.send(call.carrier.packet(8, AUDIO), target.port, target.address)
     call.carrier.send(8, AUDIO)
-    await waitFor(() => call.rtp.stats.packetsRejected === 3 && call.browser.received.length === 1, 3000, 'rejections')
+    await waitFor(
+      () => call.rtp.stats.packetsRejected === 3 && call.browser.received.length === 1,
+      3000,
+      'rejections'
+    )
     await sleep(100)
     assert.equal(call.browser.received.length, 1)
     assert.equal(call.rtp.stats.packetsReceived, 1)
   })
 
-  test('latching: accepts the signalled IP on any port and answers to where packets come from', async ({ assert, cleanup }) => {
+  test('latching: accepts the signalled IP on any port and answers to where packets come from', async ({
+    assert,
+    cleanup,
+  }) => {
     const engine = newEngine()
     const carrier = await FakeCarrier.open()
     const phone = await FakeCarrier.open()
@@ -253,7 +345,10 @@ test.group('Media engine: bridge', () => {
     assert.equal(latching.stats.packetsRejected, 0)
   })
 
-  test('hold stops forwarding and suspends the media timeout; without RTP the timeout ends the bridge', async ({ assert, cleanup }) => {
+  test('hold stops forwarding and suspends the media timeout; without RTP the timeout ends the bridge', async ({
+    assert,
+    cleanup,
+  }) => {
     const call = await outboundCall({ timeout: 0.4 })
     cleanup(() => hangUp(call))
     const ended: string[] = []
@@ -278,7 +373,10 @@ test.group('Media engine: bridge', () => {
     assert.equal(call.browser.received.length, 1)
   })
 
-  test('a carrier re-offer with sendonly or c=0.0.0.0 holds: nothing is sent to it, no timeout for its silence', async ({ assert, cleanup }) => {
+  test('a carrier re-offer with sendonly or c=0.0.0.0 holds: nothing is sent to it, no timeout for its silence', async ({
+    assert,
+    cleanup,
+  }) => {
     const engine = newEngine()
     const carrier = await FakeCarrier.open()
     const phone = await FakeCarrier.open()
@@ -319,7 +417,10 @@ test.group('Media engine: bridge', () => {
     await waitFor(() => ended.length === 1, 2000, 'media timeout after resume')
   })
 
-  test('replace() keeps SSRC, sequence numbers and timestamps continuous towards the browser', async ({ assert, cleanup }) => {
+  test('replace() keeps SSRC, sequence numbers and timestamps continuous towards the browser', async ({
+    assert,
+    cleanup,
+  }) => {
     const call = await outboundCall()
     const second = await FakeCarrier.open()
     cleanup(() => {
@@ -345,7 +446,8 @@ test.group('Media engine: bridge', () => {
     await waitFor(() => call.browser.received.length === 6, 3000, 'second fork audio')
     const got = call.browser.received
     assert.equal(new Set(got.map((p) => p.ssrc)).size, 1)
-    for (let i = 1; i < 6; i++) assert.equal(got[i].sequenceNumber, (got[i - 1].sequenceNumber + 1) & 0xffff)
+    for (let i = 1; i < 6; i++)
+      assert.equal(got[i].sequenceNumber, (got[i - 1].sequenceNumber + 1) & 0xffff)
     const jump = (got[3].timestamp - got[2].timestamp) >>> 0
     assert.isAtLeast(jump, 160)
     assert.isBelow(jump, 8 * 2000, 'timestamp advances by about the elapsed time')
@@ -358,7 +460,10 @@ test.group('Media engine: bridge', () => {
 })
 
 test.group('Media engine: echo, ports, options', () => {
-  test('echo sends an RTP leg\'s audio and DTMF back after about 200 ms', async ({ assert, cleanup }) => {
+  test("echo sends an RTP leg's audio and DTMF back after about 200 ms", async ({
+    assert,
+    cleanup,
+  }) => {
     const engine = newEngine()
     const phone = await FakeCarrier.open()
     cleanup(async () => {
@@ -374,7 +479,10 @@ test.group('Media engine: echo, ports, options', () => {
     phone.send(96, dtmfPayload(1, true, 800))
     await waitFor(() => phone.received.length === 2, 3000, 'echo')
     assert.isAtLeast(Date.now() - sentAt, 180)
-    assert.deepEqual(phone.received.map((p) => p.payloadType), [8, 96])
+    assert.deepEqual(
+      phone.received.map((p) => p.payloadType),
+      [8, 96]
+    )
     assert.equal(phone.received[0].payload[0], 0x33)
   })
 
@@ -383,7 +491,9 @@ test.group('Media engine: echo, ports, options', () => {
     const browser = new FakeBrowser()
     cleanup(() => hangUp({ engine, browser }))
     const leg = await engine.createWebRtcLeg()
-    await browser.acceptAnswer((await leg.answer(await browser.offer(), { codecs: ['PCMU', 'PCMA'] })).sdp)
+    await browser.acceptAnswer(
+      (await leg.answer(await browser.offer(), { codecs: ['PCMU', 'PCMA'] })).sdp
+    )
     await Promise.all([leg.ready(), browser.connected()])
     engine.echo(leg)
     await browser.send(0, Buffer.alloc(160, 0x21))
@@ -392,7 +502,10 @@ test.group('Media engine: echo, ports, options', () => {
     assert.equal(browser.received[0].payload[0], 0x21)
   })
 
-  test('ports come from the configured ranges and go back on close, also for SDES-SRTP legs', async ({ assert, cleanup }) => {
+  test('ports come from the configured ranges and go back on close, also for SDES-SRTP legs', async ({
+    assert,
+    cleanup,
+  }) => {
     const engine = new WeriftMediaEngine({
       announcedIps: ['127.0.0.1'],
       webrtcPorts: [52400, 52419],
@@ -414,11 +527,23 @@ test.group('Media engine: echo, ports, options', () => {
     assert.equal(secure.localPort, again.localPort)
     assert.match(await secure.createOffer({ codecs: ['PCMA'] }), /m=audio \d+ RTP\/SAVP /)
     assert.throws(
-      () => new WeriftMediaEngine({ announcedIps: ['127.0.0.1'], webrtcPorts: [40000, 41000], rtpPorts: [41000, 42000], mediaTimeoutSeconds: 5 }),
+      () =>
+        new WeriftMediaEngine({
+          announcedIps: ['127.0.0.1'],
+          webrtcPorts: [40000, 41000],
+          rtpPorts: [41000, 42000],
+          mediaTimeoutSeconds: 5,
+        }),
       /overlap/
     )
     assert.throws(
-      () => new WeriftMediaEngine({ announcedIps: ['media.example'], webrtcPorts: [40000, 41000], rtpPorts: [42000, 43000], mediaTimeoutSeconds: 5 }),
+      () =>
+        new WeriftMediaEngine({
+          announcedIps: ['media.example'],
+          webrtcPorts: [40000, 41000],
+          rtpPorts: [42000, 43000],
+          mediaTimeoutSeconds: 5,
+        }),
       /MEDIA_ANNOUNCED_IPS/
     )
   })

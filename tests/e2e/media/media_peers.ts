@@ -190,7 +190,11 @@ export class FakeCarrier {
     ].join('\r\n')
   }
 
-  packet(payloadType: number, payload: Buffer, options: { timestamp?: number; marker?: boolean; ssrc?: number } = {}) {
+  packet(
+    payloadType: number,
+    payload: Buffer,
+    options: { timestamp?: number; marker?: boolean; ssrc?: number } = {}
+  ) {
     const header = new RtpHeader({
       payloadType,
       sequenceNumber: this.seq++ & 0xffff,
@@ -201,9 +205,17 @@ export class FakeCarrier {
     return new RtpPacket(header, payload).serialize()
   }
 
-  send(payloadType: number, payload: Buffer, options: { timestamp?: number; marker?: boolean; ssrc?: number } = {}) {
+  send(
+    payloadType: number,
+    payload: Buffer,
+    options: { timestamp?: number; marker?: boolean; ssrc?: number } = {}
+  ) {
     if (!this.target) throw new Error('FakeCarrier: no target (set it from our SDP)')
-    this.socket.send(this.packet(payloadType, payload, options), this.target.port, this.target.address)
+    this.socket.send(
+      this.packet(payloadType, payload, options),
+      this.target.port,
+      this.target.address
+    )
   }
 
   /** Points the carrier at the port in our SDP. */

@@ -32,7 +32,12 @@ async function udpSocket() {
 }
 
 const withPort = (sdp: string, port: number) => sdp.replace(/^m=audio \d+ /m, `m=audio ${port} `)
-const inlineKeys = (sdp: string) => [...sdp.matchAll(/a=crypto:(\d+) (\S+) inline:(\S+)/g)].map((m) => ({ tag: m[1], suite: m[2], inline: m[3] }))
+const inlineKeys = (sdp: string) =>
+  [...sdp.matchAll(/a=crypto:(\d+) (\S+) inline:(\S+)/g)].map((m) => ({
+    tag: m[1],
+    suite: m[2],
+    inline: m[3],
+  }))
 
 /** werift's SRTP (an independent implementation) with a key read from the SDP. */
 function weriftDecryptor(inline: string) {
@@ -40,7 +45,12 @@ function weriftDecryptor(inline: string) {
   const key = material.subarray(0, 16)
   const salt = material.subarray(16)
   return new SrtpSession({
-    keys: { localMasterKey: key, localMasterSalt: salt, remoteMasterKey: key, remoteMasterSalt: salt },
+    keys: {
+      localMasterKey: key,
+      localMasterSalt: salt,
+      remoteMasterKey: key,
+      remoteMasterSalt: salt,
+    },
     profile: 1,
   })
 }
@@ -110,7 +120,9 @@ interface SecuredHop {
  * carrierA ─RTP─ plainA ⇄ secureA ═SRTP═ tap ═SRTP═ secureB ⇄ plainB ─RTP─ carrierB.
  * `tamperAnswer` changes B's answer on its way to A (a wrong key, for instance).
  */
-async function securedHop(tamperAnswer: (sdp: string) => string = (sdp) => sdp): Promise<SecuredHop> {
+async function securedHop(
+  tamperAnswer: (sdp: string) => string = (sdp) => sdp
+): Promise<SecuredHop> {
   const engine = newEngine()
   const carrierA = await FakeCarrier.open()
   const carrierB = await FakeCarrier.open()
@@ -194,12 +206,21 @@ class SdesCarrier {
 
   sdp(options: { tag?: number; direction?: string; suite?: string; protocol?: string } = {}) {
     const port = this.#socket.address().port
-    const mki = this.#mki ? `|2^31|${this.#mki.readUIntBE(0, this.#mki.length)}:${this.#mki.length}` : ''
+    const mki = this.#mki
+      ? `|2^31|${this.#mki.readUIntBE(0, this.#mki.length)}:${this.#mki.length}`
+      : ''
     return [
-      'v=0', 'o=sdes-carrier 7 7 IN IP4 127.0.0.1', 's=-', 'c=IN IP4 127.0.0.1', 't=0 0',
-      `m=audio ${port} ${options.protocol ?? 'RTP/SAVP'} 8 96`, 'a=rtpmap:8 PCMA/8000', 'a=rtpmap:96 telephone-event/8000',
+      'v=0',
+      'o=sdes-carrier 7 7 IN IP4 127.0.0.1',
+      's=-',
+      'c=IN IP4 127.0.0.1',
+      't=0 0',
+      `m=audio ${port} ${options.protocol ?? 'RTP/SAVP'} 8 96`,
+      'a=rtpmap:8 PCMA/8000',
+      'a=rtpmap:96 telephone-event/8000',
       `a=${options.direction ?? 'sendrecv'}`,
-      `a=crypto:${options.tag ?? 1} ${options.suite ?? this.suite} inline:${this.inline}${mki}`, '',
+      `a=crypto:${options.tag ?? 1} ${options.suite ?? this.suite} inline:${this.inline}${mki}`,
+      '',
     ].join('\r\n')
   }
 
@@ -213,11 +234,18 @@ class SdesCarrier {
   /** Sends one SRTP packet, optionally with another key than the announced one. */
   send(payload: Buffer, context: SrtpContext = this.#out) {
     const plain = new RtpPacket(
-      new RtpHeader({ payloadType: 8, sequenceNumber: this.seq++ & 0xffff, timestamp: this.seq * 160, ssrc: 0x5d5d5d5d, marker: false }),
+      new RtpHeader({
+        payloadType: 8,
+        sequenceNumber: this.seq++ & 0xffff,
+        timestamp: this.seq * 160,
+        ssrc: 0x5d5d5d5d,
+        marker: false,
+      }),
       payload
     ).serialize()
     let wire = context.protect(plain, plain.length, 12)
-    if (this.#mki) wire = Buffer.concat([wire.subarray(0, plain.length), this.#mki, wire.subarray(plain.length)])
+    if (this.#mki)
+      wire = Buffer.concat([wire.subarray(0, plain.length), this.#mki, wire.subarray(plain.length)])
     this.#socket.send(wire, this.#target, '127.0.0.1')
   }
 
@@ -231,16 +259,32 @@ class SdesCarrier {
 }
 
 test.group('SDES-SRTP: two legs over loopback', () => {
-  test('offer and answer carry fresh keys; audio both ways is encrypted on the wire and arrives intact', async ({ assert, cleanup }) => {
+  test('offer and answer carry fresh keys; audio both ways is encrypted on the wire and arrives intact', async ({
+    assert,
+    cleanup,
+  }) => {
     const hop = await securedHop()
     cleanup(() => tearDown(hop))
     assert.match(hop.offer, /^m=audio \d+ RTP\/SAVP 8 0 101\r$/m)
     const offered = inlineKeys(hop.offer)
-    assert.deepEqual(offered.map((entry) => [entry.tag, entry.suite]), [['1', 'AES_CM_128_HMAC_SHA1_80'], ['2', 'AES_CM_128_HMAC_SHA1_32']])
+    assert.deepEqual(
+      offered.map((entry) => [entry.tag, entry.suite]),
+      [
+        ['1', 'AES_CM_128_HMAC_SHA1_80'],
+        ['2', 'AES_CM_128_HMAC_SHA1_32'],
+      ]
+    )
     assert.match(hop.answer, /^m=audio \d+ RTP\/SAVP 8 101\r$/m)
     const answered = inlineKeys(hop.answer)
-    assert.deepEqual(answered.map((entry) => [entry.tag, entry.suite]), [['1', 'AES_CM_128_HMAC_SHA1_80']])
-    assert.lengthOf(new Set([offered[0].inline, offered[1].inline, answered[0].inline]), 3, 'a key per leg and suite')
+    assert.deepEqual(
+      answered.map((entry) => [entry.tag, entry.suite]),
+      [['1', 'AES_CM_128_HMAC_SHA1_80']]
+    )
+    assert.lengthOf(
+      new Set([offered[0].inline, offered[1].inline, answered[0].inline]),
+      3,
+      'a key per leg and suite'
+    )
     assert.equal(hop.secureA.srtpSuite, 'AES_CM_128_HMAC_SHA1_80')
     assert.equal(hop.secureB.srtpSuite, 'AES_CM_128_HMAC_SHA1_80')
 
@@ -251,14 +295,27 @@ test.group('SDES-SRTP: two legs over loopback', () => {
       hop.carrierB.send(8, fromB[i])
       await sleep(5)
     }
-    await waitFor(() => hop.carrierB.received.length === 5 && hop.carrierA.received.length === 5, 3000, '5 packets each way')
-    assert.deepEqual(hop.carrierB.received.map((packet) => packet.payload), fromA)
-    assert.deepEqual(hop.carrierA.received.map((packet) => packet.payload), fromB)
+    await waitFor(
+      () => hop.carrierB.received.length === 5 && hop.carrierA.received.length === 5,
+      3000,
+      '5 packets each way'
+    )
+    assert.deepEqual(
+      hop.carrierB.received.map((packet) => packet.payload),
+      fromA
+    )
+    assert.deepEqual(
+      hop.carrierA.received.map((packet) => packet.payload),
+      fromB
+    )
 
     // On the wire: 12-byte header, ciphertext, 10-byte tag; never the plaintext
     assert.lengthOf(hop.tap.aToB, 5)
     assert.lengthOf(hop.tap.bToA, 5)
-    for (const [wire, plain] of [...hop.tap.aToB.map((w, i) => [w, fromA[i]]), ...hop.tap.bToA.map((w, i) => [w, fromB[i]])]) {
+    for (const [wire, plain] of [
+      ...hop.tap.aToB.map((w, i) => [w, fromA[i]]),
+      ...hop.tap.bToA.map((w, i) => [w, fromB[i]]),
+    ]) {
       assert.equal(wire.length, 12 + 160 + 10)
       assert.isFalse(wire.subarray(12, 172).equals(plain))
       assert.equal(wire.indexOf(plain.subarray(0, 8)), -1, 'no run of plaintext bytes on the wire')
@@ -271,43 +328,83 @@ test.group('SDES-SRTP: two legs over loopback', () => {
     assert.equal(hop.secureA.authenticationFailures + hop.secureB.authenticationFailures, 0)
   })
 
-  test('telephone-event crosses the SRTP hop both ways with each side\'s payload type', async ({ assert, cleanup }) => {
+  test("telephone-event crosses the SRTP hop both ways with each side's payload type", async ({
+    assert,
+    cleanup,
+  }) => {
     const hop = await securedHop()
     cleanup(() => tearDown(hop))
     // Each carrier answered our plain offer: it sends with our payload type (101), receives with its own (96)
-    for (const [duration, end] of [[160, false], [320, false], [480, true]] as const) {
-      hop.carrierA.send(101, dtmfPayload(7, end, duration), { timestamp: 16_000, marker: duration === 160 })
-      hop.carrierB.send(101, dtmfPayload(3, end, duration), { timestamp: 24_000, marker: duration === 160 })
+    for (const [duration, end] of [
+      [160, false],
+      [320, false],
+      [480, true],
+    ] as const) {
+      hop.carrierA.send(101, dtmfPayload(7, end, duration), {
+        timestamp: 16_000,
+        marker: duration === 160,
+      })
+      hop.carrierB.send(101, dtmfPayload(3, end, duration), {
+        timestamp: 24_000,
+        marker: duration === 160,
+      })
     }
-    await waitFor(() => hop.carrierB.received.length === 3 && hop.carrierA.received.length === 3, 3000, 'DTMF each way')
+    await waitFor(
+      () => hop.carrierB.received.length === 3 && hop.carrierA.received.length === 3,
+      3000,
+      'DTMF each way'
+    )
     // Between our legs the event goes with payload type 101 (our offer), inside SRTP
     const wirePts = hop.tap.aToB.map((packet) => packet[1] & 0x7f)
     assert.deepEqual(wirePts, [101, 101, 101])
-    for (const [received, digit] of [[hop.carrierB.received, 7], [hop.carrierA.received, 3]] as const) {
-      assert.deepEqual(received.map((packet) => packet.payloadType), [96, 96, 96])
+    for (const [received, digit] of [
+      [hop.carrierB.received, 7],
+      [hop.carrierA.received, 3],
+    ] as const) {
+      assert.deepEqual(
+        received.map((packet) => packet.payloadType),
+        [96, 96, 96]
+      )
       assert.isTrue(received.every((packet) => packet.payload[0] === digit))
-      assert.deepEqual(received.map((packet) => packet.payload.readUInt16BE(2)), [160, 320, 480])
+      assert.deepEqual(
+        received.map((packet) => packet.payload.readUInt16BE(2)),
+        [160, 320, 480]
+      )
       assert.isTrue((received[2].payload[1] & 0x80) !== 0, 'end bit')
     }
-    for (const wire of hop.tap.aToB) assert.notEqual(wire[12], 7, 'the digit is not readable on the wire')
+    for (const wire of hop.tap.aToB)
+      assert.notEqual(wire[12], 7, 'the digit is not readable on the wire')
   })
 
-  test('a tampered packet is dropped and counted; the stream goes on', async ({ assert, cleanup }) => {
+  test('a tampered packet is dropped and counted; the stream goes on', async ({
+    assert,
+    cleanup,
+  }) => {
     const hop = await securedHop()
     cleanup(() => tearDown(hop))
     hop.carrierA.send(8, Buffer.alloc(160, 1))
     await waitFor(() => hop.carrierB.received.length === 1, 3000, 'first packet')
     hop.tap.tamperNext = true
     hop.carrierA.send(8, Buffer.alloc(160, 2))
-    await waitFor(() => hop.secureB.authenticationFailures === 1, 3000, 'the tampered packet refused')
+    await waitFor(
+      () => hop.secureB.authenticationFailures === 1,
+      3000,
+      'the tampered packet refused'
+    )
     hop.carrierA.send(8, Buffer.alloc(160, 3))
     await waitFor(() => hop.carrierB.received.length === 2, 3000, 'the next packet')
-    assert.deepEqual(hop.carrierB.received.map((packet) => packet.payload[0]), [1, 3])
+    assert.deepEqual(
+      hop.carrierB.received.map((packet) => packet.payload[0]),
+      [1, 3]
+    )
     assert.equal(hop.secureB.stats.packetsRejected, 1)
     assert.equal(hop.secureB.stats.packetsReceived, 2)
   })
 
-  test('a wrong key fails authentication: nothing from that side gets through', async ({ assert, cleanup }) => {
+  test('a wrong key fails authentication: nothing from that side gets through', async ({
+    assert,
+    cleanup,
+  }) => {
     const wrongKey = randomBytes(30).toString('base64')
     const hop = await securedHop((sdp) => sdp.replace(/inline:\S+/, `inline:${wrongKey}`))
     cleanup(() => tearDown(hop))
@@ -315,7 +412,7 @@ test.group('SDES-SRTP: two legs over loopback', () => {
       hop.carrierB.send(8, Buffer.alloc(160, i))
       hop.carrierA.send(8, Buffer.alloc(160, 0x40 + i))
     }
-    await waitFor(() => hop.secureA.authenticationFailures === 3, 3000, 'B\'s packets refused at A')
+    await waitFor(() => hop.secureA.authenticationFailures === 3, 3000, "B's packets refused at A")
     await waitFor(() => hop.carrierB.received.length === 3, 3000, 'A to B unaffected')
     await sleep(50)
     assert.lengthOf(hop.carrierA.received, 0)
@@ -323,27 +420,39 @@ test.group('SDES-SRTP: two legs over loopback', () => {
     assert.equal(hop.tap.bToA.length, 3, 'the packets did arrive at A')
   })
 
-  test('hold and resume re-offers keep both keys and the stream keeps decrypting', async ({ assert, cleanup }) => {
+  test('hold and resume re-offers keep both keys and the stream keeps decrypting', async ({
+    assert,
+    cleanup,
+  }) => {
     const hop = await securedHop()
     cleanup(() => tearDown(hop))
     const keysOf = (sdp: string) => inlineKeys(sdp).map((entry) => entry.inline)
     for (const direction of ['sendonly', 'sendrecv'] as const) {
       const reOffer = await hop.secureA.createOffer({ codecs: ['PCMA', 'PCMU'], direction })
       assert.deepEqual(keysOf(reOffer), keysOf(hop.offer))
-      const { sdp: reAnswer, media } = await hop.secureB.answer(hop.tap.forB(reOffer), { codecs: ['PCMA'] })
+      const { sdp: reAnswer, media } = await hop.secureB.answer(hop.tap.forB(reOffer), {
+        codecs: ['PCMA'],
+      })
       assert.equal(media.direction, direction === 'sendonly' ? 'recvonly' : 'sendrecv')
       assert.deepEqual(keysOf(reAnswer), keysOf(hop.answer))
       await hop.secureA.applyAnswer(hop.tap.forA(reAnswer))
     }
     hop.carrierA.send(8, Buffer.alloc(160, 9))
     hop.carrierB.send(8, Buffer.alloc(160, 8))
-    await waitFor(() => hop.carrierB.received.length === 1 && hop.carrierA.received.length === 1, 3000, 'media after resume')
+    await waitFor(
+      () => hop.carrierB.received.length === 1 && hop.carrierA.received.length === 1,
+      3000,
+      'media after resume'
+    )
     assert.equal(hop.secureA.authenticationFailures + hop.secureB.authenticationFailures, 0)
   })
 })
 
 test.group('SDES-SRTP: a leg against an SDES carrier', () => {
-  test('the carrier\'s offer is answered with our own key; a re-offer with a new key replaces only its key', async ({ assert, cleanup }) => {
+  test("the carrier's offer is answered with our own key; a re-offer with a new key replaces only its key", async ({
+    assert,
+    cleanup,
+  }) => {
     const engine = newEngine()
     const carrier = await SdesCarrier.open()
     const plain = await FakeCarrier.open()
@@ -364,12 +473,18 @@ test.group('SDES-SRTP: a leg against an SDES carrier', () => {
 
     carrier.send(Buffer.alloc(160, 0x11))
     plain.send(8, Buffer.alloc(160, 0x22))
-    await waitFor(() => plain.received.length === 1 && carrier.received.length === 1, 3000, 'audio both ways')
+    await waitFor(
+      () => plain.received.length === 1 && carrier.received.length === 1,
+      3000,
+      'audio both ways'
+    )
     assert.equal(plain.received[0].payload[0], 0x11)
     assert.isTrue(carrier.received[0].equals(Buffer.alloc(160, 0x22)))
 
     // Hold with the same key: our answer keeps our key
-    const held = await leg.answer(carrier.sdp({ tag: 4, direction: 'sendonly' }), { codecs: ['PCMA'] })
+    const held = await leg.answer(carrier.sdp({ tag: 4, direction: 'sendonly' }), {
+      codecs: ['PCMA'],
+    })
     assert.equal(inlineKeys(held.sdp)[0].inline, ourInline)
     assert.equal(held.media.direction, 'recvonly')
 
@@ -407,7 +522,10 @@ test.group('SDES-SRTP: a leg against an SDES carrier', () => {
     assert.equal(leg.authenticationFailures, 0)
   })
 
-  test('our offer to an SDES carrier that picks the 32-bit suite: both directions use it', async ({ assert, cleanup }) => {
+  test('our offer to an SDES carrier that picks the 32-bit suite: both directions use it', async ({
+    assert,
+    cleanup,
+  }) => {
     const engine = newEngine()
     const carrier = await SdesCarrier.open('AES_CM_128_HMAC_SHA1_32')
     const plain = await FakeCarrier.open()
@@ -433,7 +551,11 @@ test.group('SDES-SRTP: a leg against an SDES carrier', () => {
 
     carrier.send(Buffer.alloc(160, 0x66))
     plain.send(8, Buffer.alloc(160, 0x67))
-    await waitFor(() => plain.received.length === 1 && carrier.received.length === 1, 3000, 'audio both ways')
+    await waitFor(
+      () => plain.received.length === 1 && carrier.received.length === 1,
+      3000,
+      'audio both ways'
+    )
     assert.isTrue(plain.received[0].payload.equals(Buffer.alloc(160, 0x66)))
     assert.isTrue(carrier.received[0].equals(Buffer.alloc(160, 0x67)))
     assert.equal(carrier.wire[0].length, 12 + 160 + 4, 'a 4-byte tag')
@@ -442,7 +564,10 @@ test.group('SDES-SRTP: a leg against an SDES carrier', () => {
 })
 
 test.group('SDES-SRTP: what is refused', () => {
-  test('an SRTP leg refuses plain RTP and offers without a usable crypto line (MediaNegotiationError → 488)', async ({ assert, cleanup }) => {
+  test('an SRTP leg refuses plain RTP and offers without a usable crypto line (MediaNegotiationError → 488)', async ({
+    assert,
+    cleanup,
+  }) => {
     const engine = newEngine()
     const carrier = await SdesCarrier.open()
     const plain = await FakeCarrier.open()
@@ -452,13 +577,27 @@ test.group('SDES-SRTP: what is refused', () => {
       await engine.close()
     })
     const leg = (await engine.createRtpLeg({ srtp: true })) as RtpSocketLeg
-    await assert.rejects(() => leg.answer(plain.sdp(), { codecs: ['PCMA'] }), /requires SDES-SRTP .* sent RTP\/AVP/)
-    await assert.rejects(() => leg.answer(carrier.sdp({ protocol: 'RTP/AVP' }), { codecs: ['PCMA'] }), MediaNegotiationError)
+    await assert.rejects(
+      () => leg.answer(plain.sdp(), { codecs: ['PCMA'] }),
+      /requires SDES-SRTP .* sent RTP\/AVP/
+    )
+    await assert.rejects(
+      () => leg.answer(carrier.sdp({ protocol: 'RTP/AVP' }), { codecs: ['PCMA'] }),
+      MediaNegotiationError
+    )
     const unknown = carrier.sdp({ suite: 'SUPER_CIPHER_256' })
-    await assert.rejects(() => leg.answer(unknown, { codecs: ['PCMA'] }), /No usable SDES crypto line in the offer \(tag 1: unknown crypto suite SUPER_CIPHER_256\)/)
+    await assert.rejects(
+      () => leg.answer(unknown, { codecs: ['PCMA'] }),
+      /No usable SDES crypto line in the offer \(tag 1: unknown crypto suite SUPER_CIPHER_256\)/
+    )
     const noCrypto = unknown.replace(/a=crypto:.*\r\n/, '')
-    await assert.rejects(() => leg.answer(noCrypto, { codecs: ['PCMA'] }), /there is no a=crypto line/)
-    const error = await leg.answer(carrier.sdp().replace(/inline:(\S{10})/, 'inline:$1$'), { codecs: ['PCMA'] }).catch((caught) => caught)
+    await assert.rejects(
+      () => leg.answer(noCrypto, { codecs: ['PCMA'] }),
+      /there is no a=crypto line/
+    )
+    const error = await leg
+      .answer(carrier.sdp().replace(/inline:(\S{10})/, 'inline:$1$'), { codecs: ['PCMA'] })
+      .catch((caught) => caught)
     assert.instanceOf(error, MediaNegotiationError)
     assert.notInclude(error.message, carrier.inline.slice(0, 10), 'no key material in the reason')
     assert.isNull(leg.negotiated)
@@ -469,7 +608,10 @@ test.group('SDES-SRTP: what is refused', () => {
     assert.isNull(leg.negotiated)
   })
 
-  test('a plain leg refuses RTP/SAVP and never uses crypto lines of a plain RTP/AVP offer', async ({ assert, cleanup }) => {
+  test('a plain leg refuses RTP/SAVP and never uses crypto lines of a plain RTP/AVP offer', async ({
+    assert,
+    cleanup,
+  }) => {
     const engine = newEngine()
     const sdesCarrier = await SdesCarrier.open()
     const carrier = await FakeCarrier.open()
@@ -481,7 +623,10 @@ test.group('SDES-SRTP: what is refused', () => {
       await engine.close()
     })
     const leg = (await engine.createRtpLeg()) as RtpSocketLeg
-    await assert.rejects(() => leg.answer(sdesCarrier.sdp(), { codecs: ['PCMA'] }), /Secure RTP \(RTP\/SAVP\) is not enabled/)
+    await assert.rejects(
+      () => leg.answer(sdesCarrier.sdp(), { codecs: ['PCMA'] }),
+      /Secure RTP \(RTP\/SAVP\) is not enabled/
+    )
     const offer = await leg.createOffer({ codecs: ['PCMA'] })
     assert.match(offer, /^m=audio \d+ RTP\/AVP /m)
     assert.notInclude(offer, 'a=crypto')
@@ -489,7 +634,12 @@ test.group('SDES-SRTP: what is refused', () => {
     assert.isNull(leg.negotiated)
 
     // RTP/AVP with crypto lines (best-effort SRTP): answered plain, and plain packets flow both ways
-    const bestEffort = carrier.sdp().replace('a=sendrecv\r\n', `a=sendrecv\r\na=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:${sdesCarrier.inline}\r\n`)
+    const bestEffort = carrier
+      .sdp()
+      .replace(
+        'a=sendrecv\r\n',
+        `a=sendrecv\r\na=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:${sdesCarrier.inline}\r\n`
+      )
     assert.include(bestEffort, 'a=crypto:1')
     const { sdp } = await leg.answer(bestEffort, { codecs: ['PCMA'] })
     assert.match(sdp, /^m=audio \d+ RTP\/AVP /m)
@@ -502,8 +652,15 @@ test.group('SDES-SRTP: what is refused', () => {
     cleanup(() => bridge.close())
     carrier.send(8, Buffer.alloc(160, 0x77))
     phone.send(8, Buffer.alloc(160, 0x78))
-    await waitFor(() => phone.received.length === 1 && carrier.received.length === 1, 3000, 'plain audio both ways')
-    assert.isTrue(carrier.received[0].payload.equals(Buffer.alloc(160, 0x78)), 'unencrypted towards the carrier')
+    await waitFor(
+      () => phone.received.length === 1 && carrier.received.length === 1,
+      3000,
+      'plain audio both ways'
+    )
+    assert.isTrue(
+      carrier.received[0].payload.equals(Buffer.alloc(160, 0x78)),
+      'unencrypted towards the carrier'
+    )
     assert.isTrue(phone.received[0].payload.equals(Buffer.alloc(160, 0x77)))
   })
 })

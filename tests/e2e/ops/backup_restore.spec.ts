@@ -21,7 +21,10 @@ import { startServer } from '#tests/support/server_process'
 const postgres = process.env.DB_CONNECTION === 'pg'
 
 test.group('Backups: pg_dump, retention, restore', () => {
-  test('the job dumps, keeps BACKUP_KEEP_DAYS, and the dump restores into a database the server runs on', async ({ assert, cleanup }) => {
+  test('the job dumps, keeps BACKUP_KEEP_DAYS, and the dump restores into a database the server runs on', async ({
+    assert,
+    cleanup,
+  }) => {
     const dir = await mkdtemp(join(tmpdir(), 'fluffycall-backups-'))
     cleanup(() => rm(dir, { recursive: true, force: true }))
     const saved = app.config.get('backup')
@@ -39,8 +42,16 @@ test.group('Backups: pg_dump, retention, restore', () => {
     const names = (await readdir(dir)).sort()
     const target = pgTarget()
     const dump = `fluffycall-${target.database}-20261201T030000Z.dump`
-    assert.deepEqual(names, [dump, 'fluffycall-old-20261121T030000Z.dump'].sort(), 'the 20-day-old dump is gone')
-    assert.equal((await stat(join(dir, dump))).mode & 0o777, 0o600, 'only the service user reads a dump')
+    assert.deepEqual(
+      names,
+      [dump, 'fluffycall-old-20261121T030000Z.dump'].sort(),
+      'the 20-day-old dump is gone'
+    )
+    assert.equal(
+      (await stat(join(dir, dump))).mode & 0o777,
+      0o600,
+      'only the service user reads a dump'
+    )
 
     // An hour later the newest dump is fresh: the hourly check takes none.
     await new DatabaseBackupJob(() => new Date(now.getTime() + 3600_000)).handle({})
@@ -55,7 +66,10 @@ test.group('Backups: pg_dump, retention, restore', () => {
     await DatabaseBackup.restore(join(dir, dump), { ...target, database: scratch })
 
     const restored = `restored_${process.pid}`
-    db.manager.add(restored, { ...app.config.get<any>('database.connections.pg'), connection: { ...target, database: scratch } })
+    db.manager.add(restored, {
+      ...app.config.get<any>('database.connections.pg'),
+      connection: { ...target, database: scratch },
+    })
     const rows = await db
       .connection(restored)
       .from('companies')
@@ -83,12 +97,18 @@ test.group('Backups: pg_dump, retention, restore', () => {
     cleanup(() => {
       server.child.kill('SIGKILL')
     })
-    const ready = (await (await fetch(`http://127.0.0.1:${ports.http}/readyz`)).json()) as { status: string; checks: Record<string, string> }
+    const ready = (await (await fetch(`http://127.0.0.1:${ports.http}/readyz`)).json()) as {
+      status: string
+      checks: Record<string, string>
+    }
     assert.deepInclude(ready, { status: 'ready' })
     assert.equal(ready.checks.database, 'ok')
     server.child.kill('SIGTERM')
     assert.deepEqual(await server.exited, { code: 0, signal: null }, server.stderr())
   })
-    .skip(!postgres, 'PostgreSQL only: run with bin/test --services (pg_dump has nothing to dump on SQLite)')
+    .skip(
+      !postgres,
+      'PostgreSQL only: run with bin/test --services (pg_dump has nothing to dump on SQLite)'
+    )
     .timeout(120_000)
 })

@@ -43,7 +43,11 @@ async function scrape(port: number, token: string | null = TOKEN) {
   const response = await fetch(`http://127.0.0.1:${port}/metrics`, {
     headers: token ? { authorization: `Bearer ${token}` } : {},
   })
-  return { status: response.status, text: await response.text(), type: response.headers.get('content-type') }
+  return {
+    status: response.status,
+    text: await response.text(),
+    type: response.headers.get('content-type'),
+  }
 }
 
 /** Sum of the samples of `name` whose labels include every `key=value` given. */
@@ -52,18 +56,33 @@ function sum(samples: Samples, name: string, labels: Record<string, string> = {}
   for (const [key, value] of samples) {
     if (!key.startsWith(`${name}{`)) continue
     const inner = key.slice(name.length + 1, -1).split(',')
-    if (Object.entries(labels).every(([label, wanted]) => inner.includes(`${label}=${wanted}`))) total += value
+    if (Object.entries(labels).every(([label, wanted]) => inner.includes(`${label}=${wanted}`)))
+      total += value
   }
   return total
 }
 
 test.group('Metrics: one call through sipp, scraped at /metrics', () => {
-  test('the call counters move by exactly one call; token required; NODE_ID on every series', async ({ assert, cleanup }) => {
+  test('the call counters move by exactly one call; token required; NODE_ID on every series', async ({
+    assert,
+    cleanup,
+  }) => {
     const nodeId = 'ops-metrics-node'
     await CarrierRoute.query().delete()
     await CarrierState.query().where('carrier_name', 'local').delete()
-    await CarrierState.create({ carrierName: 'local', enabled: true, lifecycle: 'active', activatedAt: DateTime.utc() })
-    await CarrierRoute.create({ region: 'eu', prefix: '', carrierName: 'local', priority: 1, weight: 100 })
+    await CarrierState.create({
+      carrierName: 'local',
+      enabled: true,
+      lifecycle: 'active',
+      activatedAt: DateTime.utc(),
+    })
+    await CarrierRoute.create({
+      region: 'eu',
+      prefix: '',
+      carrierName: 'local',
+      priority: 1,
+      weight: 100,
+    })
     const company = await makeCompany('active')
     const user = await makeUser('member', company)
     const { device, password } = await new SipDeviceService().create(user, 'Desk phone')
@@ -114,15 +133,27 @@ test.group('Metrics: one call through sipp, scraped at /metrics', () => {
       traceMessages: true,
       keys: { domain: configuredRealm(), callee },
       extraArgs: [
-        '-auth_uri', `${callee}@127.0.0.1:${ports.sip}`,
-        '-d', '500',
-        '-s', device.sipUsername, '-au', device.sipUsername, '-ap', password,
-        '-mp', String(await freePort('udp', '127.0.0.2')),
+        '-auth_uri',
+        `${callee}@127.0.0.1:${ports.sip}`,
+        '-d',
+        '500',
+        '-s',
+        device.sipUsername,
+        '-au',
+        device.sipUsername,
+        '-ap',
+        password,
+        '-mp',
+        String(await freePort('udp', '127.0.0.2')),
       ],
     })
     cleanup(() => caller.stop())
     const outcome = await caller.done
-    assert.equal(outcome.code, 0, `${caller.describe(outcome)}\n${caller.messages().slice(-3000)}\n${server.stderr()}`)
+    assert.equal(
+      outcome.code,
+      0,
+      `${caller.describe(outcome)}\n${caller.messages().slice(-3000)}\n${server.stderr()}`
+    )
     const record = await until('the closed CDR', 10_000, () =>
       CallRecord.query().where('node_id', nodeId).whereNotNull('ended_at').first()
     )
@@ -132,31 +163,58 @@ test.group('Metrics: one call through sipp, scraped at /metrics', () => {
     let after: Samples = before
     await until('the ended call in /metrics', 5000, async () => {
       after = parseSamples((await scrape(ports.http)).text)
-      return sum(after, 'fluffycall_calls_ended_total') > sum(before, 'fluffycall_calls_ended_total')
+      return (
+        sum(after, 'fluffycall_calls_ended_total') > sum(before, 'fluffycall_calls_ended_total')
+      )
     })
-    const moved = (name: string, labels: Record<string, string> = {}) => sum(after, name, labels) - sum(before, name, labels)
+    const moved = (name: string, labels: Record<string, string> = {}) =>
+      sum(after, name, labels) - sum(before, name, labels)
 
     assert.equal(moved('fluffycall_call_attempts_total', { direction: 'outbound' }), 1)
     assert.equal(moved('fluffycall_call_attempts_total'), 1)
-    assert.equal(moved('fluffycall_calls_answered_total', { direction: 'outbound', carrier: 'local' }), 1)
-    assert.equal(moved('fluffycall_calls_ended_total', { direction: 'outbound', carrier: 'local', cause: 'answered_normal' }), 1)
+    assert.equal(
+      moved('fluffycall_calls_answered_total', { direction: 'outbound', carrier: 'local' }),
+      1
+    )
+    assert.equal(
+      moved('fluffycall_calls_ended_total', {
+        direction: 'outbound',
+        carrier: 'local',
+        cause: 'answered_normal',
+      }),
+      1
+    )
     assert.equal(moved('fluffycall_calls_ended_total'), 1)
     assert.equal(moved('fluffycall_call_setup_seconds_count', { carrier: 'local' }), 1)
     assert.isAbove(moved('fluffycall_call_setup_seconds_sum', { carrier: 'local' }), 0)
     assert.equal(sum(after, 'fluffycall_calls_active'), 0)
-    assert.isAbove(moved('fluffycall_db_query_duration_seconds_count', { method: 'insert' }), 0, 'the CDR insert was timed')
+    assert.isAbove(
+      moved('fluffycall_db_query_duration_seconds_count', { method: 'insert' }),
+      0,
+      'the CDR insert was timed'
+    )
     assert.isAbove(moved('fluffycall_http_requests_total', { route: 'metrics', status: '200' }), 0)
-    assert.equal(sum(after, 'fluffycall_http_requests_total', { route: 'metrics', status: '401' }), 2)
+    assert.equal(
+      sum(after, 'fluffycall_http_requests_total', { route: 'metrics', status: '401' }),
+      2
+    )
 
     // Process figures, each series labelled with this node.
-    for (const name of ['nodejs_eventloop_lag_seconds', 'nodejs_heap_size_used_bytes', 'nodejs_gc_duration_seconds_count']) {
-      assert.isTrue([...after.keys()].some((key) => key.startsWith(`${name}{`)), `${name} is exported`)
+    for (const name of [
+      'nodejs_eventloop_lag_seconds',
+      'nodejs_heap_size_used_bytes',
+      'nodejs_gc_duration_seconds_count',
+    ]) {
+      assert.isTrue(
+        [...after.keys()].some((key) => key.startsWith(`${name}{`)),
+        `${name} is exported`
+      )
     }
     const unlabelled = [...after.keys()].filter((key) => !key.includes(`node=${nodeId}`))
     assert.deepEqual(unlabelled, [], 'every series carries node=NODE_ID')
 
     // Nothing personal in any label: neither the numbers nor the SIP username.
-    const text = (await scrape(ports.http)).text
+    const { text } = await scrape(ports.http)
     for (const secret of [callee, callee.slice(1), device.sipUsername, '127.0.0.2']) {
       assert.notInclude(text, secret)
     }
@@ -170,14 +228,23 @@ test.group('Metrics: one call through sipp, scraped at /metrics', () => {
       timeoutSeconds: 60,
       keys: { domain: configuredRealm(), callee },
       extraArgs: [
-        '-auth_uri', `${callee}@127.0.0.1:${ports.sip}`,
-        '-s', device.sipUsername, '-au', device.sipUsername, '-ap', password,
-        '-mp', String(await freePort('udp', '127.0.0.2')),
+        '-auth_uri',
+        `${callee}@127.0.0.1:${ports.sip}`,
+        '-s',
+        device.sipUsername,
+        '-au',
+        device.sipUsername,
+        '-ap',
+        password,
+        '-mp',
+        String(await freePort('udp', '127.0.0.2')),
       ],
     })
     cleanup(() => second.stop())
     await until('the second call answered', 20_000, async () =>
-      sum(parseSamples((await scrape(ports.http)).text), 'fluffycall_calls_active') === 1 ? true : null
+      sum(parseSamples((await scrape(ports.http)).text), 'fluffycall_calls_active') === 1
+        ? true
+        : null
     )
     server.child.kill('SIGTERM')
     assert.deepEqual(await server.exited, { code: 0, signal: null }, server.stderr())
@@ -186,8 +253,17 @@ test.group('Metrics: one call through sipp, scraped at /metrics', () => {
       .filter(Boolean)
       .map((line) => JSON.parse(line))
     const started = lines.find((line) => line.msg === 'FluffyCall started')
-    assert.include(started, { node: nodeId, environment: 'test', database: process.env.DB_CONNECTION ?? 'sqlite' })
+    assert.include(started, {
+      node: nodeId,
+      environment: 'test',
+      database: process.env.DB_CONNECTION ?? 'sqlite',
+    })
     const stopped = lines.at(-1)
-    assert.include(stopped, { signal: 'SIGTERM', calls_ended: 1, calls_ended_at_deadline: 1, msg: 'FluffyCall stopped: 1 call ended' })
+    assert.include(stopped, {
+      signal: 'SIGTERM',
+      calls_ended: 1,
+      calls_ended_at_deadline: 1,
+      msg: 'FluffyCall stopped: 1 call ended',
+    })
   }).timeout(120_000)
 })

@@ -33,7 +33,9 @@ test.group('DPA gate: calls from SIP phones and carriers', (group) => {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
   })
 
-  test('refused 403 until the owner accepts, 112 always; then the call connects', async ({ assert }) => {
+  test('refused 403 until the owner accepts, 112 always; then the call connects', async ({
+    assert,
+  }) => {
     const carrier = await startSipp({
       scenario: 'carrier_answer_echo.xml',
       transport: 'u1',
@@ -51,35 +53,63 @@ test.group('DPA gate: calls from SIP phones and carriers', (group) => {
     assert.match(refused.messages(), /SIP\/2\.0 403 Data processing agreement not accepted/)
     assert.notMatch(carrier.messages(), /INVITE sip:/, 'the carrier got no INVITE')
     const record = await until('the refused CDR', 5000, () =>
-      CallRecord.query().where('company_id', phone.company.id).where('callee_number', '+4930500200').whereNotNull('ended_at').first()
+      CallRecord.query()
+        .where('company_id', phone.company.id)
+        .where('callee_number', '+4930500200')
+        .whereNotNull('ended_at')
+        .first()
     )
     assert.equal(record.disconnectCause, 'refused')
     assert.equal(record.sipStatus, 403)
 
-    const emergency = await sippPhoneCall(phone, '112', 'phone_call_until_bye.xml', { timeoutSeconds: 40 })
+    const emergency = await sippPhoneCall(phone, '112', 'phone_call_until_bye.xml', {
+      timeoutSeconds: 40,
+    })
     cleanups.push(emergency.stop)
     const call = await until('the emergency call answered', 15_000, async () =>
-      CallRecord.query().where('company_id', phone.company.id).where('callee_number', '112').whereNotNull('answered_at').whereNull('ended_at').first()
+      CallRecord.query()
+        .where('company_id', phone.company.id)
+        .where('callee_number', '112')
+        .whereNotNull('answered_at')
+        .whereNull('ended_at')
+        .first()
     )
     await b2bua.end(call.uuid)
     await expectExit(emergency, 0, assert)
 
     const dpa = await app.container.make(DpaService)
-    await dpa.accept(phone.company, phone.owner, { ip: '127.0.0.1', locale: 'de', version: dpa.versions.current(dpa.now()).version })
+    await dpa.accept(phone.company, phone.owner, {
+      ip: '127.0.0.1',
+      locale: 'de',
+      version: dpa.versions.current(dpa.now()).version,
+    })
 
-    const allowed = await sippPhoneCall(phone, '+4930500201', 'phone_call_until_bye.xml', { timeoutSeconds: 40 })
+    const allowed = await sippPhoneCall(phone, '+4930500201', 'phone_call_until_bye.xml', {
+      timeoutSeconds: 40,
+    })
     cleanups.push(allowed.stop)
     const connected = await until('the call answered after acceptance', 15_000, async () =>
-      CallRecord.query().where('company_id', phone.company.id).where('callee_number', '+4930500201').whereNotNull('answered_at').whereNull('ended_at').first()
+      CallRecord.query()
+        .where('company_id', phone.company.id)
+        .where('callee_number', '+4930500201')
+        .whereNotNull('answered_at')
+        .whereNull('ended_at')
+        .first()
     )
     assert.equal(connected.carrierName, 'first')
     await b2bua.end(connected.uuid)
     await expectExit(allowed, 0, assert)
     await expectExit(carrier, 0, assert)
-    assert.equal((carrier.messages().match(/^INVITE sip:/gm) ?? []).length, 2, '112 and the call after acceptance reached the carrier')
+    assert.equal(
+      (carrier.messages().match(/^INVITE sip:/gm) ?? []).length,
+      2,
+      '112 and the call after acceptance reached the carrier'
+    )
   }).timeout(90_000)
 
-  test('a carrier calling the number of a company without DPA gets 403; nothing rings', async ({ assert }) => {
+  test('a carrier calling the number of a company without DPA gets 403; nothing rings', async ({
+    assert,
+  }) => {
     cleanups.push(await loopbackCarriers({ trunk: await freePort('udp') }))
     const phone = await companyWithoutDpa()
     await ourNumber('+4930300991', 'trunk', phone.company, phone.user.id)
@@ -101,10 +131,17 @@ test.group('DPA gate: calls from SIP phones and carriers', (group) => {
     })
     cleanups.push(carrier.stop)
     await expectExit(carrier, 0, assert)
-    assert.deepEqual(receivedStatuses(carrier.messages(), 'INVITE').filter((status) => status >= 200), [403])
+    assert.deepEqual(
+      receivedStatuses(carrier.messages(), 'INVITE').filter((status) => status >= 200),
+      [403]
+    )
     assert.match(carrier.messages(), /SIP\/2\.0 403 Data processing agreement not accepted/)
     const record = await until('the refused inbound CDR', 5000, () =>
-      CallRecord.query().where('company_id', phone.company.id).where('direction', 'inbound').whereNotNull('ended_at').first()
+      CallRecord.query()
+        .where('company_id', phone.company.id)
+        .where('direction', 'inbound')
+        .whereNotNull('ended_at')
+        .first()
     )
     assert.equal(record.sipStatus, 403)
     assert.equal(record.disconnectCause, 'rejected')

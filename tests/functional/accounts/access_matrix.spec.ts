@@ -6,7 +6,15 @@ import type User from '#accounts/models/user'
 import { makeCompany, makeUser } from '#tests/support/accounts'
 import { enableTwoFactor } from '#tests/support/two_factor'
 
-type Subject = 'guest' | 'member' | 'admin' | 'owner' | 'superadmin' | 'support' | 'fraud_analyst' | 'privacy_officer'
+type Subject =
+  | 'guest'
+  | 'member'
+  | 'admin'
+  | 'owner'
+  | 'superadmin'
+  | 'support'
+  | 'fraud_analyst'
+  | 'privacy_officer'
 
 const CUSTOMERS: Subject[] = ['member', 'admin', 'owner']
 const STAFF: Subject[] = ['superadmin', 'support', 'fraud_analyst', 'privacy_officer']
@@ -210,7 +218,8 @@ function refused(subject: Subject, response: any) {
 async function makeSubjects() {
   const company = await makeCompany('active')
   const users: Partial<Record<Subject, User>> = {}
-  for (const role of ['member', 'admin', 'owner'] as const) users[role] = await makeUser(role, company)
+  for (const role of ['member', 'admin', 'owner'] as const)
+    users[role] = await makeUser(role, company)
   for (const role of ['superadmin', 'support', 'fraud_analyst', 'privacy_officer'] as const) {
     users[role] = await makeUser(role)
     await enableTwoFactor(users[role]!)
@@ -225,9 +234,15 @@ function allRoutes() {
     .flatMap((route) =>
       route.methods
         .filter((method) => method !== 'HEAD')
-        .map((method) => ({ method, pattern: route.pattern, name: route.name ?? `${method} ${route.pattern}` }))
+        .map((method) => ({
+          method,
+          pattern: route.pattern,
+          name: route.name ?? `${method} ${route.pattern}`,
+        }))
     )
-    .sort((a, b) => Number(a.name === 'admin.roles.update') - Number(b.name === 'admin.roles.update'))
+    .sort(
+      (a, b) => Number(a.name === 'admin.roles.update') - Number(b.name === 'admin.roles.update')
+    )
 }
 
 test.group('Access matrix: every route x every role', (group) => {
@@ -237,14 +252,21 @@ test.group('Access matrix: every route x every role', (group) => {
   test('each route admits exactly the expected roles', async ({ client, assert }) => {
     const users = await makeSubjects()
     const routes = allRoutes()
-    assert.sameMembers(routes.map((route) => route.name), Object.keys(EXPECTED), 'every route is in the matrix, and only routes')
+    assert.sameMembers(
+      routes.map((route) => route.name),
+      Object.keys(EXPECTED),
+      'every route is in the matrix, and only routes'
+    )
 
     const actual: Record<string, Subject[]> = {}
     for (const route of routes) {
       const url = route.pattern.replace(/:(\w+)/g, (_, name: string) => PARAMS[name] ?? 'x')
       actual[route.name] = []
       for (const subject of EVERYONE) {
-        let request = client.request(url, route.method as any).redirects(0).withCsrfToken()
+        let request = client
+          .request(url, route.method as any)
+          .redirects(0)
+          .withCsrfToken()
         if (subject !== 'guest') request = request.loginAs(users[subject]!)
         if (!refused(subject, await request)) actual[route.name].push(subject)
       }

@@ -18,7 +18,9 @@ function adminRoutes(): AdminRoute[] {
   for (const domainRoutes of Object.values(router.toJSON())) {
     for (const route of domainRoutes) {
       if (route.pattern !== '/admin' && !route.pattern.startsWith('/admin/')) continue
-      const url = route.pattern.replace(/:([^/]+)/g, (_, name: string) => PLACEHOLDERS[name] ?? '1').replace(/\*/g, '1')
+      const url = route.pattern
+        .replace(/:([^/]+)/g, (_, name: string) => PLACEHOLDERS[name] ?? '1')
+        .replace(/\*/g, '1')
       for (const method of route.methods) {
         if (method === 'HEAD') continue
         routes.push({ method, url })
@@ -40,10 +42,18 @@ test.group('Admin routes are closed to customers and visitors', (group) => {
     const routes = adminRoutes()
     assert.isAbove(routes.length, 0)
     const keys = routes.map((route) => `${route.method} ${route.url}`)
-    assert.includeMembers(keys, ['GET /admin', 'GET /admin/companies/1', 'PUT /admin/companies/1/status', 'PUT /admin/roles'])
+    assert.includeMembers(keys, [
+      'GET /admin',
+      'GET /admin/companies/1',
+      'PUT /admin/companies/1/status',
+      'PUT /admin/roles',
+    ])
   })
 
-  test('a logged-in customer owner (even with 2FA) gets 403 on every admin route', async ({ client, assert }) => {
+  test('a logged-in customer owner (even with 2FA) gets 403 on every admin route', async ({
+    client,
+    assert,
+  }) => {
     const routes = adminRoutes()
     assert.isNotEmpty(routes)
     const owner = await makeUser('owner', await makeCompany('active'))
@@ -52,12 +62,16 @@ test.group('Admin routes are closed to customers and visitors', (group) => {
     const wrong: string[] = []
     for (const route of routes) {
       const response = await request(client, route).loginAs(owner)
-      if (response.status() !== 403) wrong.push(`${route.method} ${route.url} -> ${response.status()}`)
+      if (response.status() !== 403)
+        wrong.push(`${route.method} ${route.url} -> ${response.status()}`)
     }
     assert.deepEqual(wrong, [], 'admin routes that did not answer 403 to a customer')
   })
 
-  test('an anonymous visitor is sent to the login on every admin route', async ({ client, assert }) => {
+  test('an anonymous visitor is sent to the login on every admin route', async ({
+    client,
+    assert,
+  }) => {
     const routes = adminRoutes()
     assert.isNotEmpty(routes)
 

@@ -44,7 +44,11 @@ test.group('Staff approval of companies', (group) => {
       .firstOrFail()
     assert.equal(entry.actorId, staff.id)
     assert.equal(entry.companyId, company.id)
-    assert.deepEqual(entry.details, { from: 'pending', to: 'active', reason: 'Register entry checked' })
+    assert.deepEqual(entry.details, {
+      from: 'pending',
+      to: 'active',
+      reason: 'Register entry checked',
+    })
   })
 
   test('support staff (without companies.manage) get 403 and the company stays pending', async ({
@@ -67,11 +71,16 @@ test.group('Staff approval of companies', (group) => {
     await company.refresh()
     assert.equal(company.status, 'pending')
     assert.isNull(company.approvedAt)
-    const entries = await auditSince(mark).where('action', 'company.status.changed').where('company_id', company.id)
+    const entries = await auditSince(mark)
+      .where('action', 'company.status.changed')
+      .where('company_id', company.id)
     assert.lengthOf(entries, 0)
   })
 
-  test('staff without 2FA are sent to the 2FA set-up and change nothing', async ({ client, assert }) => {
+  test('staff without 2FA are sent to the 2FA set-up and change nothing', async ({
+    client,
+    assert,
+  }) => {
     const staff = await makeUser('superadmin')
     const company = await makeCompany('pending')
 
@@ -106,7 +115,9 @@ test.group('Staff approval of companies', (group) => {
     const reloaded = await Company.findOrFail(company.id)
     assert.equal(reloaded.status, 'terminated')
     assert.isNull(reloaded.approvedAt)
-    const entries = await auditSince(mark).where('action', 'company.status.changed').where('company_id', company.id)
+    const entries = await auditSince(mark)
+      .where('action', 'company.status.changed')
+      .where('company_id', company.id)
     assert.lengthOf(entries, 0)
   })
 })

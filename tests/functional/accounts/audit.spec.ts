@@ -21,9 +21,22 @@ test.group('Audit log pages', (group) => {
     const stranger = await makeUser('owner', other)
     const ownMarker = `own-${randomUUID()}`
     const otherMarker = `other-${randomUUID()}`
-    await AuditLog.record({ action: 'test.own_company', actor: admin, details: { marker: ownMarker }, ip: '192.0.2.1' })
-    await AuditLog.record({ action: 'test.other_company', actor: stranger, details: { marker: otherMarker } })
-    await AuditLog.record({ action: 'test.staff_only', companyId: null, details: { marker: 'staff-only' } })
+    await AuditLog.record({
+      action: 'test.own_company',
+      actor: admin,
+      details: { marker: ownMarker },
+      ip: '192.0.2.1',
+    })
+    await AuditLog.record({
+      action: 'test.other_company',
+      actor: stranger,
+      details: { marker: otherMarker },
+    })
+    await AuditLog.record({
+      action: 'test.staff_only',
+      companyId: null,
+      details: { marker: 'staff-only' },
+    })
 
     const response = await client.get('/app/audit').loginAs(admin).redirects(0)
     response.assertStatus(200)
@@ -37,7 +50,9 @@ test.group('Audit log pages', (group) => {
     assert.notInclude(actions, 'test.staff_only')
   })
 
-  test('a member without company.audit.view gets 403 on the company audit page', async ({ client }) => {
+  test('a member without company.audit.view gets 403 on the company audit page', async ({
+    client,
+  }) => {
     const member = await makeUser('member', await makeCompany('active'))
     const response = await client.get('/app/audit').loginAs(member).redirects(0)
     response.assertStatus(403)
@@ -54,14 +69,26 @@ test.group('Audit log pages', (group) => {
     await AuditLog.record({ action: `test.alpha.${tag}`, companyId: second.id, details: { n: 2 } })
     await AuditLog.record({ action: `test.beta.${tag}`, companyId: first.id })
 
-    const all = await client.get('/admin/audit').qs({ action: 'test.' }).loginAs(support).redirects(0)
+    const all = await client
+      .get('/admin/audit')
+      .qs({ action: 'test.' })
+      .loginAs(support)
+      .redirects(0)
     all.assertStatus(200)
     assert.includeMembers(rowActions(all.text()), [`test.alpha.${tag}`, `test.beta.${tag}`])
 
-    const filtered = await client.get('/admin/audit').qs({ action: `test.alpha.${tag}` }).loginAs(support).redirects(0)
+    const filtered = await client
+      .get('/admin/audit')
+      .qs({ action: `test.alpha.${tag}` })
+      .loginAs(support)
+      .redirects(0)
     filtered.assertStatus(200)
     const actions = rowActions(filtered.text())
-    assert.deepEqual(actions, [`test.alpha.${tag}`, `test.alpha.${tag}`], 'both companies, only the filtered action')
+    assert.deepEqual(
+      actions,
+      [`test.alpha.${tag}`, `test.alpha.${tag}`],
+      'both companies, only the filtered action'
+    )
 
     const byCompany = await client
       .get('/admin/audit')
@@ -85,7 +112,11 @@ test.group('Audit log is append-only', (group) => {
   group.each.setup(() => testUtils.db().withGlobalTransaction())
 
   test('the AuditEntry model refuses updates and deletes', async ({ assert }) => {
-    const entry = await AuditLog.record({ action: 'test.append_only', details: { original: true }, ip: '192.0.2.7' })
+    const entry = await AuditLog.record({
+      action: 'test.append_only',
+      details: { original: true },
+      ip: '192.0.2.7',
+    })
 
     entry.action = 'test.rewritten'
     entry.ip = null

@@ -41,7 +41,11 @@ async function superadmin() {
 test.group('Company status mails', (group) => {
   group.each.setup(() => testUtils.db().withGlobalTransaction())
 
-  test('a confirmed sign-up queues a "received" mail; the owner gets it in the language the sign-up was made in, with fixed subject and text', async ({ client, assert, cleanup }) => {
+  test('a confirmed sign-up queues a "received" mail; the owner gets it in the language the sign-up was made in, with fixed subject and text', async ({
+    client,
+    assert,
+    cleanup,
+  }) => {
     const dispatched = await recordDispatches(cleanup)
     for (const [language, subject, text] of [
       ['de', 'FluffyCall: Ihre Registrierung ist eingegangen', 'prüfen sie jetzt'],
@@ -49,12 +53,20 @@ test.group('Company status mails', (group) => {
     ] as const) {
       const tag = randomUUID().slice(0, 8)
       const form = signupForm(tag)
-      const response = await client.post('/signup').header('Accept-Language', language).form(form).withCsrfToken().redirects(0)
+      const response = await client
+        .post('/signup')
+        .header('Accept-Language', language)
+        .form(form)
+        .withCsrfToken()
+        .redirects(0)
       response.assertStatus(302)
       const owner = await User.findByOrFail('email', form.email)
       assert.equal(owner.locale, language)
       // Received once the address is proved (the sign-up answer reveals nothing, see signup_leak.spec.ts).
-      const mine = () => dispatched.find((entry) => entry.name === JOB && (entry.payload as any).companyId === owner.companyId)
+      const mine = () =>
+        dispatched.find(
+          (entry) => entry.name === JOB && (entry.payload as any).companyId === owner.companyId
+        )
       assert.isUndefined(mine())
       await runDispatched(dispatched)
       const link = (await lastMailTo(form.email))!.html.match(/\/signup\/confirm\/([A-Za-z0-9_-]+)/)
@@ -72,7 +84,11 @@ test.group('Company status mails', (group) => {
     }
   })
 
-  test('approval (pending → active) and rejection (pending → terminated) queue mails to the owners; suspension does not', async ({ client, assert, cleanup }) => {
+  test('approval (pending → active) and rejection (pending → terminated) queue mails to the owners; suspension does not', async ({
+    client,
+    assert,
+    cleanup,
+  }) => {
     const dispatched = await recordDispatches(cleanup)
     const staff = await superadmin()
     const approved = await makeCompany('pending')
@@ -85,8 +101,17 @@ test.group('Company status mails', (group) => {
     const active = await makeCompany('active')
     await makeUser('owner', active)
 
-    for (const [company, status] of [[approved, 'active'], [rejected, 'terminated'], [active, 'suspended']] as const) {
-      const response = await client.put(`/admin/companies/${company.id}/status`).form({ status }).withCsrfToken().loginAs(staff).redirects(0)
+    for (const [company, status] of [
+      [approved, 'active'],
+      [rejected, 'terminated'],
+      [active, 'suspended'],
+    ] as const) {
+      const response = await client
+        .put(`/admin/companies/${company.id}/status`)
+        .form({ status })
+        .withCsrfToken()
+        .loginAs(staff)
+        .redirects(0)
       response.assertStatus(302)
       response.assertFlashMessage('notice')
     }

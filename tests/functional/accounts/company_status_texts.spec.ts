@@ -11,7 +11,10 @@ function emergencyNotice(html: string) {
 test.group('Company status in words', (group) => {
   group.each.setup(() => testUtils.db().withGlobalTransaction())
 
-  test('a company under review is told so on the phone page, not that it is suspended (de and en)', async ({ client, assert }) => {
+  test('a company under review is told so on the phone page, not that it is suspended (de and en)', async ({
+    client,
+    assert,
+  }) => {
     const member = await makeUser('member', await makeCompany('pending'))
     const german = await client.get('/app/phone').loginAs(member)
     german.assertStatus(200)
@@ -22,7 +25,10 @@ test.group('Company status in words', (group) => {
     assert.notInclude(emergencyNotice(english.text()), 'suspended')
   })
 
-  test('a suspended company gets its own words on the phone page and the dashboard; a terminated one is sent to the login', async ({ client, assert }) => {
+  test('a suspended company gets its own words on the phone page and the dashboard; a terminated one is sent to the login', async ({
+    client,
+    assert,
+  }) => {
     const suspended = await makeUser('member', await makeCompany('suspended'))
     const phone = await client.get('/app/phone').loginAs(suspended)
     assert.include(emergencyNotice(phone.text()), 'gesperrt')
@@ -36,12 +42,18 @@ test.group('Company status in words', (group) => {
     ended.assertHeader('location', '/login')
   })
 
-  test('the admin company list and page show "Demo GmbH" once, and add a legal form the name lacks', async ({ client, assert }) => {
+  test('the admin company list and page show "Demo GmbH" once, and add a legal form the name lacks', async ({
+    client,
+    assert,
+  }) => {
     const staff = await makeUser('superadmin')
     await enableTwoFactor(staff)
     const demo = await makeCompany('active', { legalName: 'Demo GmbH', legalForm: 'GmbH' })
     const plain = await makeCompany('active', { legalName: 'Beispiel Handel', legalForm: 'AG' })
-    const dotted = await makeCompany('active', { legalName: 'Muster UG (haftungsbeschränkt)', legalForm: 'UG (haftungsbeschränkt)' })
+    const dotted = await makeCompany('active', {
+      legalName: 'Muster UG (haftungsbeschränkt)',
+      legalForm: 'UG (haftungsbeschränkt)',
+    })
 
     const list = (await client.get('/admin/companies').loginAs(staff)).text()
     assert.include(list, '>Demo GmbH</a>')
@@ -51,7 +63,13 @@ test.group('Company status in words', (group) => {
     const page = (await client.get(`/admin/companies/${demo.id}`).loginAs(staff)).text()
     assert.include(page, '<h1>Demo GmbH</h1>')
     assert.notInclude(page, 'Demo GmbH GmbH')
-    assert.include((await client.get(`/admin/companies/${plain.id}`).loginAs(staff)).text(), '<h1>Beispiel Handel AG</h1>')
-    assert.include((await client.get(`/admin/companies/${dotted.id}`).loginAs(staff)).text(), '<h1>Muster UG (haftungsbeschränkt)</h1>')
+    assert.include(
+      (await client.get(`/admin/companies/${plain.id}`).loginAs(staff)).text(),
+      '<h1>Beispiel Handel AG</h1>'
+    )
+    assert.include(
+      (await client.get(`/admin/companies/${dotted.id}`).loginAs(staff)).text(),
+      '<h1>Muster UG (haftungsbeschränkt)</h1>'
+    )
   })
 })

@@ -48,7 +48,11 @@ test.group('Invitations', (group) => {
     const match = mail!.html.match(/\/invitations\/([A-Za-z0-9_-]+)/)
     assert.isNotNull(match, 'the mail contains the invitation link')
     const token = match![1]
-    assert.notEqual(token, invitation.tokenHash, 'the link carries the token, the database only its hash')
+    assert.notEqual(
+      token,
+      invitation.tokenHash,
+      'the link carries the token, the database only its hash'
+    )
 
     const opened = await client.get(`/invitations/${token}`).redirects(0)
     opened.assertStatus(200)
@@ -56,7 +60,12 @@ test.group('Invitations', (group) => {
 
     const accepted = await client
       .post('/invitations')
-      .form({ token, full_name: 'Ida Invitee', password: 'Invited-Passw0rd', password_confirmation: 'Invited-Passw0rd' })
+      .form({
+        token,
+        full_name: 'Ida Invitee',
+        password: 'Invited-Passw0rd',
+        password_confirmation: 'Invited-Passw0rd',
+      })
       .withCsrfToken()
       .redirects(0)
     accepted.assertStatus(302)
@@ -116,7 +125,12 @@ test.group('Invitations', (group) => {
 
     const accepted = await client
       .post('/invitations')
-      .form({ token, full_name: 'Late Larry', password: 'Invited-Passw0rd', password_confirmation: 'Invited-Passw0rd' })
+      .form({
+        token,
+        full_name: 'Late Larry',
+        password: 'Invited-Passw0rd',
+        password_confirmation: 'Invited-Passw0rd',
+      })
       .withCsrfToken()
       .redirects(0)
     accepted.assertStatus(302)

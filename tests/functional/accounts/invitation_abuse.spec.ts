@@ -15,7 +15,12 @@ import { recordDispatches, runDispatched } from '#tests/support/jobs'
 import { lastMailTo } from '#tests/support/mail'
 
 function invite(client: any, owner: User, email: string) {
-  return client.post('/app/team/invitations').form({ email, role: 'member' }).withCsrfToken().loginAs(owner).redirects(0)
+  return client
+    .post('/app/team/invitations')
+    .form({ email, role: 'member' })
+    .withCsrfToken()
+    .loginAs(owner)
+    .redirects(0)
 }
 
 function freshAddress(tag = 'invitee') {
@@ -64,7 +69,7 @@ test.group('Invitations: abuse and leaks', (group) => {
     fake.messages.assertNoneSent()
   })
 
-  test('an address of another company\'s user gets the same answer as a new one; no mail work in the request', async ({
+  test("an address of another company's user gets the same answer as a new one; no mail work in the request", async ({
     client,
     assert,
     cleanup,
@@ -81,7 +86,10 @@ test.group('Invitations: abuse and leaks', (group) => {
     assert.deepEqual(observable(known, elsewhere.email), observable(unknown, fresh))
     assert.equal(known.header('location'), '/app/team')
     fake.messages.assertNoneSent()
-    assert.deepEqual(dispatched.map((entry) => entry.name), ['accounts.invitation_mail', 'accounts.invitation_mail'])
+    assert.deepEqual(
+      dispatched.map((entry) => entry.name),
+      ['accounts.invitation_mail', 'accounts.invitation_mail']
+    )
 
     // The team page lists both alike
     const page = await client.get('/app/team').loginAs(owner)
@@ -89,7 +97,11 @@ test.group('Invitations: abuse and leaks', (group) => {
     assert.include(page.text(), fresh)
   })
 
-  test('the mail subject is fixed text, never the company name someone typed', async ({ client, assert, cleanup }) => {
+  test('the mail subject is fixed text, never the company name someone typed', async ({
+    client,
+    assert,
+    cleanup,
+  }) => {
     const dispatched = await recordDispatches(cleanup)
     const company = await makeCompany('active', { legalName: 'Cheap pills at spam.example GmbH' })
     const owner = await makeUser('owner', company)
@@ -103,7 +115,11 @@ test.group('Invitations: abuse and leaks', (group) => {
     assert.match(sent!.html, /\/invitations\/[A-Za-z0-9_-]+/)
   })
 
-  test('the owner of an existing address gets no invitation link', async ({ client, assert, cleanup }) => {
+  test('the owner of an existing address gets no invitation link', async ({
+    client,
+    assert,
+    cleanup,
+  }) => {
     const dispatched = await recordDispatches(cleanup)
     const owner = await makeUser('owner', await makeCompany('active'))
     const elsewhere = await makeUser('member', await makeCompany('active'))
@@ -114,7 +130,11 @@ test.group('Invitations: abuse and leaks', (group) => {
     if (sent) assert.notMatch(sent.html, /\/invitations\//)
   })
 
-  test('invitations are limited per company and per address', async ({ client, assert, cleanup }) => {
+  test('invitations are limited per company and per address', async ({
+    client,
+    assert,
+    cleanup,
+  }) => {
     const dispatched = await recordDispatches(cleanup)
     const owner = await makeUser('owner', await makeCompany('active'))
 

@@ -57,12 +57,19 @@ test.group('Login lockout', (group) => {
     assert.match(message, /Zu viele fehlgeschlagene Anmeldungen/)
     assert.match(message, /\b15 Minuten\b/, 'the message names the minutes left')
 
-    const locked = await auditSince(mark).where('action', 'auth.login.locked').where('actor_id', user.id).firstOrFail()
+    const locked = await auditSince(mark)
+      .where('action', 'auth.login.locked')
+      .where('actor_id', user.id)
+      .firstOrFail()
     assert.equal(locked.ip, IP_A)
-    const failures = await auditSince(mark).where('action', 'auth.login.failed').where('actor_id', user.id)
+    const failures = await auditSince(mark)
+      .where('action', 'auth.login.failed')
+      .where('actor_id', user.id)
     assert.lengthOf(failures, LOGIN_MAX_FAILURES)
     assert.isTrue(failures.every((entry) => entry.ip === IP_A))
-    const successes = await auditSince(mark).where('action', 'auth.login.succeeded').where('actor_id', user.id)
+    const successes = await auditSince(mark)
+      .where('action', 'auth.login.succeeded')
+      .where('actor_id', user.id)
     assert.lengthOf(successes, 0)
   })
 
@@ -76,7 +83,10 @@ test.group('Login lockout', (group) => {
     response.assertHeader('location', '/app')
   })
 
-  test('the locked account is refused from another IP too (failures count per account; see lockout_scopes for known devices)', async ({ client, assert }) => {
+  test('the locked account is refused from another IP too (failures count per account; see lockout_scopes for known devices)', async ({
+    client,
+    assert,
+  }) => {
     const user = await makeUser('owner')
     await failFiveTimes(client, user.email, IP_A)
 
@@ -84,7 +94,10 @@ test.group('Login lockout', (group) => {
     response.assertStatus(302)
     assert.match(response.flashMessage('errorsBag.email'), /Zu viele/)
     assert.notProperty(response.session(), 'auth_web')
-    const locked = await auditSince(mark).where('action', 'auth.login.locked').where('actor_id', user.id).firstOrFail()
+    const locked = await auditSince(mark)
+      .where('action', 'auth.login.locked')
+      .where('actor_id', user.id)
+      .firstOrFail()
     assert.equal(locked.ip, IP_B)
     assert.deepEqual(locked.details, { by: 'account' })
   })

@@ -2,7 +2,11 @@ import { randomInt } from 'node:crypto'
 import { test } from '@japa/runner'
 import { generate } from 'otplib'
 import testUtils from '@adonisjs/core/services/test_utils'
-import { LOGIN_MAX_FAILURES, LOGIN_MAX_FAILURES_PER_IP, KNOWN_DEVICE_COOKIE } from '#accounts/services/login_service'
+import {
+  LOGIN_MAX_FAILURES,
+  LOGIN_MAX_FAILURES_PER_IP,
+  KNOWN_DEVICE_COOKIE,
+} from '#accounts/services/login_service'
 import type User from '#accounts/models/user'
 import { makeUser, TEST_PASSWORD } from '#tests/support/accounts'
 import { enableTwoFactor } from '#tests/support/two_factor'
@@ -14,7 +18,12 @@ function freshIp() {
 }
 
 function login(client: any, email: string, password: string, ip: string, device?: string) {
-  const request = client.post('/login').header('X-Forwarded-For', ip).form({ email, password }).withCsrfToken().redirects(0)
+  const request = client
+    .post('/login')
+    .header('X-Forwarded-For', ip)
+    .form({ email, password })
+    .withCsrfToken()
+    .redirects(0)
   return device ? request.withEncryptedCookie(KNOWN_DEVICE_COOKIE, device) : request
 }
 
@@ -51,11 +60,21 @@ test.group('Login lockout per account and per IP', (group) => {
     assert.notProperty(refused.session(), 'auth_web')
   })
 
-  test('failures for many accounts from one IP lock the IP, not the accounts', async ({ client, assert }) => {
+  test('failures for many accounts from one IP lock the IP, not the accounts', async ({
+    client,
+    assert,
+  }) => {
     assert.equal(LOGIN_MAX_FAILURES_PER_IP, 20)
     const ip = freshIp()
     for (let attempt = 0; attempt < LOGIN_MAX_FAILURES_PER_IP; attempt++) {
-      ;(await login(client, `spray-${attempt}-${randomInt(1e9)}@example.test`, 'wrong-password-1', ip)).assertStatus(302)
+      ;(
+        await login(
+          client,
+          `spray-${attempt}-${randomInt(1e9)}@example.test`,
+          'wrong-password-1',
+          ip
+        )
+      ).assertStatus(302)
     }
     const user = await makeUser('member')
     const refused = await login(client, user.email, TEST_PASSWORD, ip)
@@ -65,11 +84,17 @@ test.group('Login lockout per account and per IP', (group) => {
     elsewhere.assertHeader('location', '/app')
   })
 
-  test('a known device logs in while the account is locked, but not from a locked IP', async ({ client, assert }) => {
+  test('a known device logs in while the account is locked, but not from a locked IP', async ({
+    client,
+    assert,
+  }) => {
     const user = await makeUser('owner')
     const device = await knownDeviceOf(client, user)
     await lockAccount(client, user)
-    assert.match((await login(client, user.email, TEST_PASSWORD, freshIp())).flashMessage('errorsBag.email'), LOCKED)
+    assert.match(
+      (await login(client, user.email, TEST_PASSWORD, freshIp())).flashMessage('errorsBag.email'),
+      LOCKED
+    )
 
     const known = await login(client, user.email, TEST_PASSWORD, freshIp(), device)
     known.assertHeader('location', '/app')
@@ -79,17 +104,28 @@ test.group('Login lockout per account and per IP', (group) => {
     const other = await makeUser('member')
     const otherDevice = await knownDeviceOf(client, other)
     await lockAccount(client, user)
-    assert.match((await login(client, user.email, TEST_PASSWORD, freshIp(), otherDevice)).flashMessage('errorsBag.email'), LOCKED)
+    assert.match(
+      (await login(client, user.email, TEST_PASSWORD, freshIp(), otherDevice)).flashMessage(
+        'errorsBag.email'
+      ),
+      LOCKED
+    )
 
     // An IP's lock holds for known devices too
     const ip = freshIp()
     for (let attempt = 0; attempt < LOGIN_MAX_FAILURES_PER_IP; attempt++) {
       await login(client, `spray-${attempt}-${randomInt(1e9)}@example.test`, 'wrong-password-1', ip)
     }
-    assert.match((await login(client, user.email, TEST_PASSWORD, ip, device)).flashMessage('errorsBag.email'), LOCKED)
+    assert.match(
+      (await login(client, user.email, TEST_PASSWORD, ip, device)).flashMessage('errorsBag.email'),
+      LOCKED
+    )
   })
 
-  test('wrong 2FA codes lock the account\'s second step from any IP, audited', async ({ client, assert }) => {
+  test("wrong 2FA codes lock the account's second step from any IP, audited", async ({
+    client,
+    assert,
+  }) => {
     const user = await makeUser('member')
     const secret = await enableTwoFactor(user)
     const mark = await auditMark()
@@ -100,7 +136,13 @@ test.group('Login lockout per account and per IP', (group) => {
       return response.session()
     }
     const codeStep = (session: any, code: string, ip: string) =>
-      client.post('/login/2fa').header('X-Forwarded-For', ip).withSession(session).form({ code }).withCsrfToken().redirects(0)
+      client
+        .post('/login/2fa')
+        .header('X-Forwarded-For', ip)
+        .withSession(session)
+        .form({ code })
+        .withCsrfToken()
+        .redirects(0)
 
     for (let attempt = 0; attempt < LOGIN_MAX_FAILURES; attempt++) {
       const ip = freshIp()
@@ -110,7 +152,10 @@ test.group('Login lockout per account and per IP', (group) => {
     const refused = await codeStep(await passwordStep(ip), await generate({ secret }), ip)
     assert.match(refused.flashMessage('errorsBag.code') as unknown as string, LOCKED)
     assert.notProperty(refused.session(), 'auth_web')
-    const locked = await auditSince(mark).where('action', 'auth.2fa.locked').where('actor_id', user.id).first()
+    const locked = await auditSince(mark)
+      .where('action', 'auth.2fa.locked')
+      .where('actor_id', user.id)
+      .first()
     assert.isNotNull(locked, 'the 2FA lock is audited')
   })
 })

@@ -18,20 +18,38 @@ test.group('Menus', (group) => {
       const response = await client.get(path).loginAs(owner)
       response.assertStatus(200)
       const links = menuLinks(response.text())
-      for (const expected of ['/app', '/app/phone', '/app/calls', '/app/devices', '/app/team', '/app/audit', '/account/security']) {
+      for (const expected of [
+        '/app',
+        '/app/phone',
+        '/app/calls',
+        '/app/devices',
+        '/app/team',
+        '/app/audit',
+        '/account/security',
+      ]) {
         assert.include(links, expected, `${path} links to ${expected}`)
       }
     }
   })
 
-  test('the admin menu stays on the security and 2FA pages and links to the routes', async ({ client, assert }) => {
+  test('the admin menu stays on the security and 2FA pages and links to the routes', async ({
+    client,
+    assert,
+  }) => {
     const staff = await makeUser('superadmin')
     await enableTwoFactor(staff)
     for (const path of ['/admin', '/account/security', '/account/2fa']) {
       const response = await client.get(path).loginAs(staff)
       response.assertStatus(200)
       const links = menuLinks(response.text())
-      for (const expected of ['/admin', '/admin/companies', '/admin/carriers', '/admin/routes', '/admin/audit', '/account/security']) {
+      for (const expected of [
+        '/admin',
+        '/admin/companies',
+        '/admin/carriers',
+        '/admin/routes',
+        '/admin/audit',
+        '/account/security',
+      ]) {
         assert.include(links, expected, `${path} links to ${expected}`)
       }
       assert.notInclude(links, '/app/phone')

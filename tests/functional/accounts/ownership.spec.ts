@@ -12,7 +12,12 @@ import { lastMailTo } from '#tests/support/mail'
 const ROLE_MAIL_SUBJECT = 'Rollenänderung bei FluffyCall / Role change at FluffyCall'
 
 function setRole(client: any, actor: User, member: User, role: string) {
-  return client.put(`/app/team/users/${member.id}/role`).form({ role }).withCsrfToken().loginAs(actor).redirects(0)
+  return client
+    .put(`/app/team/users/${member.id}/role`)
+    .form({ role })
+    .withCsrfToken()
+    .loginAs(actor)
+    .redirects(0)
 }
 
 async function roleOf(user: User) {
@@ -68,7 +73,10 @@ test.group('Company ownership', (group) => {
     const offered = await setRole(client, owner, member, 'owner')
     offered.assertStatus(302)
     assert.equal(await roleOf(member), 'member', 'an offer, not yet a change')
-    await auditSince(mark).where('action', 'company.ownership.offered').where('target_id', String(member.id)).firstOrFail()
+    await auditSince(mark)
+      .where('action', 'company.ownership.offered')
+      .where('target_id', String(member.id))
+      .firstOrFail()
 
     const dashboard = await client.get('/app').loginAs(member)
     assert.include(dashboard.text(), 'Inhaberschaft annehmen')
@@ -78,15 +86,25 @@ test.group('Company ownership', (group) => {
     await client.post('/app/ownership/accept').withCsrfToken().loginAs(stranger).redirects(0)
     assert.equal(await roleOf(stranger), 'member')
 
-    const accepted = await client.post('/app/ownership/accept').withCsrfToken().loginAs(member).redirects(0)
+    const accepted = await client
+      .post('/app/ownership/accept')
+      .withCsrfToken()
+      .loginAs(member)
+      .redirects(0)
     accepted.assertStatus(302)
     assert.equal(await roleOf(member), 'owner')
-    const change = await auditSince(mark).where('action', 'user.role.changed').where('target_id', String(member.id)).firstOrFail()
+    const change = await auditSince(mark)
+      .where('action', 'user.role.changed')
+      .where('target_id', String(member.id))
+      .firstOrFail()
     assert.equal(change.actorId, member.id)
     assert.deepInclude(change.details as object, { to: 'owner' })
 
     // Mailed to every owner through the queue, with a fixed subject
-    assert.deepEqual(dispatched.map((entry) => entry.name), ['accounts.role_changed_mail'])
+    assert.deepEqual(
+      dispatched.map((entry) => entry.name),
+      ['accounts.role_changed_mail']
+    )
     await runDispatched(dispatched)
     for (const address of [owner.email, member.email]) {
       const sent = await lastMailTo(address)
@@ -98,12 +116,19 @@ test.group('Company ownership', (group) => {
     assert.lengthOf(await auditSince(mark).where('action', 'user.role.changed'), 1)
   })
 
-  test('an owner steps down only while another active owner remains', async ({ client, assert }) => {
+  test('an owner steps down only while another active owner remains', async ({
+    client,
+    assert,
+  }) => {
     const { company, owner } = await team()
     const page = await client.get('/app/team').loginAs(owner)
     assert.include(page.text(), 'Als Inhaber zurücktreten')
 
-    const alone = await client.post('/app/team/step-down').withCsrfToken().loginAs(owner).redirects(0)
+    const alone = await client
+      .post('/app/team/step-down')
+      .withCsrfToken()
+      .loginAs(owner)
+      .redirects(0)
     alone.assertStatus(302)
     assert.equal(await roleOf(owner), 'owner', 'the only owner stays')
 
@@ -114,13 +139,21 @@ test.group('Company ownership', (group) => {
     assert.equal(await roleOf(owner), 'owner', 'a disabled owner does not count')
 
     const second = await makeUser('owner', company)
-    const done = await client.post('/app/team/step-down').withCsrfToken().loginAs(owner).redirects(0)
+    const done = await client
+      .post('/app/team/step-down')
+      .withCsrfToken()
+      .loginAs(owner)
+      .redirects(0)
     done.assertStatus(302)
     assert.equal(await roleOf(owner), 'admin')
     assert.equal(await roleOf(second), 'owner')
   })
 
-  test('an owner unmakes another owner, audited and mailed', async ({ client, assert, cleanup }) => {
+  test('an owner unmakes another owner, audited and mailed', async ({
+    client,
+    assert,
+    cleanup,
+  }) => {
     const dispatched = await recordDispatches(cleanup)
     const { company, owner } = await team()
     const other = await makeUser('owner', company)
@@ -128,8 +161,14 @@ test.group('Company ownership', (group) => {
 
     await setRole(client, owner, other, 'admin')
     assert.equal(await roleOf(other), 'admin')
-    const change = await auditSince(mark).where('action', 'user.role.changed').where('target_id', String(other.id)).firstOrFail()
+    const change = await auditSince(mark)
+      .where('action', 'user.role.changed')
+      .where('target_id', String(other.id))
+      .firstOrFail()
     assert.equal(change.actorId, owner.id)
-    assert.deepEqual(dispatched.map((entry) => entry.name), ['accounts.role_changed_mail'])
+    assert.deepEqual(
+      dispatched.map((entry) => entry.name),
+      ['accounts.role_changed_mail']
+    )
   })
 })

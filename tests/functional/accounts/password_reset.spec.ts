@@ -33,11 +33,20 @@ test.group('Password reset', (group) => {
     reset.assertHeader('location', '/login')
     await user.refresh()
     assert.isTrue(await hash.verify(user.password, NEW_PASSWORD))
-    assert.exists(await AuditEntry.query().where('action', 'auth.password.reset').where('actor_id', user.id).first())
+    assert.exists(
+      await AuditEntry.query()
+        .where('action', 'auth.password.reset')
+        .where('actor_id', user.id)
+        .first()
+    )
 
     const again = await client
       .post('/password/reset')
-      .form({ token, password: 'Yet-another-pass-99', password_confirmation: 'Yet-another-pass-99' })
+      .form({
+        token,
+        password: 'Yet-another-pass-99',
+        password_confirmation: 'Yet-another-pass-99',
+      })
       .withCsrfToken()
       .redirects(0)
     again.assertHeader('location', '/password/forgot')
@@ -52,7 +61,10 @@ test.group('Password reset', (group) => {
       .withCsrfToken()
       .redirects(0)
     response.assertHeader('location', '/login')
-    response.assertFlashMessage('notice', 'Wenn die Adresse zu einem Konto gehört, haben wir einen Link gesendet.')
+    response.assertFlashMessage(
+      'notice',
+      'Wenn die Adresse zu einem Konto gehört, haben wir einen Link gesendet.'
+    )
     await drainJobs()
     assert.isNull(await lastMailTo('nobody-here@example.test'))
   })
@@ -61,7 +73,9 @@ test.group('Password reset', (group) => {
     const user = await makeUser('member')
     await client.post('/password/forgot').form({ email: user.email }).withCsrfToken().redirects(0)
     await drainJobs()
-    const token = (await lastMailTo(user.email))!.html.match(/\/password\/reset\/([A-Za-z0-9_-]+)/)![1]
+    const token = (await lastMailTo(user.email))!.html.match(
+      /\/password\/reset\/([A-Za-z0-9_-]+)/
+    )![1]
     const response = await client
       .post('/password/reset')
       .form({ token, password: 'short', password_confirmation: 'short' })

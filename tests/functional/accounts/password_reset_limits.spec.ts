@@ -14,7 +14,12 @@ function freshIp() {
 }
 
 function forgot(client: any, email: string, ip: string) {
-  return client.post('/password/forgot').header('X-Forwarded-For', ip).form({ email }).withCsrfToken().redirects(0)
+  return client
+    .post('/password/forgot')
+    .header('X-Forwarded-For', ip)
+    .form({ email })
+    .withCsrfToken()
+    .redirects(0)
 }
 
 /** What a visitor can observe of the answer. */
@@ -50,13 +55,20 @@ test.group('Password reset: no leaks, limits, newest link only', (group) => {
 
     assert.deepEqual(observable(known), observable(unknown))
     fake.messages.assertNoneSent()
-    assert.lengthOf(await PasswordResetToken.query().where('user_id', user.id), 0, 'no link made in the request')
+    assert.lengthOf(
+      await PasswordResetToken.query().where('user_id', user.id),
+      0,
+      'no link made in the request'
+    )
     assert.deepEqual(
       dispatched.map((entry) => entry.name),
       ['accounts.password_reset_mail', 'accounts.password_reset_mail'],
       'both handed to the queue alike'
     )
-    assert.deepEqual(Object.keys(dispatched[0].payload).sort(), Object.keys(dispatched[1].payload).sort())
+    assert.deepEqual(
+      Object.keys(dispatched[0].payload).sort(),
+      Object.keys(dispatched[1].payload).sort()
+    )
   })
 
   test('only the newest link works', async ({ client, assert, cleanup }) => {
@@ -96,13 +108,19 @@ test.group('Password reset: no leaks, limits, newest link only', (group) => {
     for (const answer of answers) assert.deepEqual(answer, answers[0])
   })
 
-  test('at most so many requests per IP an hour, whatever the addresses', async ({ client, assert, cleanup }) => {
+  test('at most so many requests per IP an hour, whatever the addresses', async ({
+    client,
+    assert,
+    cleanup,
+  }) => {
     assert.equal(RESET_MAX_PER_IP, 10)
     const dispatched = await recordDispatches(cleanup)
     const ip = freshIp()
 
     for (let attempt = 0; attempt < RESET_MAX_PER_IP + 2; attempt++) {
-      ;(await forgot(client, `spray-${attempt}-${randomInt(1e9)}@example.test`, ip)).assertStatus(302)
+      ;(await forgot(client, `spray-${attempt}-${randomInt(1e9)}@example.test`, ip)).assertStatus(
+        302
+      )
     }
     assert.lengthOf(dispatched, RESET_MAX_PER_IP)
     // Another IP is not affected

@@ -9,10 +9,9 @@ import { auditMark, auditSince } from '#tests/support/audit'
 /** The role-permission matrix as it is stored now: role name -> permission names. */
 async function currentMatrix() {
   const roles = await Role.query().preload('permissions')
-  return Object.fromEntries(roles.map((role) => [role.name, role.permissions.map((p) => p.name)])) as Record<
-    string,
-    string[]
-  >
+  return Object.fromEntries(
+    roles.map((role) => [role.name, role.permissions.map((p) => p.name)])
+  ) as Record<string, string[]>
 }
 
 /** The form body the roles page posts: grants[role][]=permission for every ticked box. */
@@ -90,11 +89,16 @@ test.group('Role editing', (group) => {
     assert.deepEqual(entries[0].details, { added: [], removed: ['company.users.manage'] })
   })
 
-  test('a superadmin cannot take the matrix rights away from their own role', async ({ client, assert }) => {
+  test('a superadmin cannot take the matrix rights away from their own role', async ({
+    client,
+    assert,
+  }) => {
     const superadmin = await makeUser('superadmin')
     await enableTwoFactor(superadmin)
     const matrix = await currentMatrix()
-    matrix.superadmin = matrix.superadmin.filter((name) => !['roles.manage', 'admin.access', 'staff.manage'].includes(name))
+    matrix.superadmin = matrix.superadmin.filter(
+      (name) => !['roles.manage', 'admin.access', 'staff.manage'].includes(name)
+    )
 
     await client
       .put('/admin/roles')
@@ -105,7 +109,11 @@ test.group('Role editing', (group) => {
 
     const kept = await grantsOf('superadmin')
     assert.includeMembers(kept, ['roles.manage', 'admin.access'])
-    assert.notInclude(kept, 'staff.manage', 'other permissions of the own role can still be removed')
+    assert.notInclude(
+      kept,
+      'staff.manage',
+      'other permissions of the own role can still be removed'
+    )
     const page = await client.get('/admin/roles').loginAs(superadmin)
     page.assertStatus(200)
   })
@@ -134,7 +142,10 @@ test.group('Role editing', (group) => {
     assert.lengthOf(entries, 0, 'no role changed, nothing audited')
   })
 
-  test('a permission granted through the matrix takes effect and is audited as added', async ({ client, assert }) => {
+  test('a permission granted through the matrix takes effect and is audited as added', async ({
+    client,
+    assert,
+  }) => {
     const superadmin = await makeUser('superadmin')
     await enableTwoFactor(superadmin)
     const company = await makeCompany('active')
@@ -154,7 +165,10 @@ test.group('Role editing', (group) => {
 
     const after = await client.get('/app/team').loginAs(member).redirects(0)
     after.assertStatus(200)
-    const entry = await auditSince(mark).where('action', 'role.permissions.changed').where('target_id', 'member').firstOrFail()
+    const entry = await auditSince(mark)
+      .where('action', 'role.permissions.changed')
+      .where('target_id', 'member')
+      .firstOrFail()
     assert.deepEqual(entry.details, { added: ['company.users.manage'], removed: [] })
   })
 

@@ -25,7 +25,10 @@ const COOKIE = 'fluffycall-session'
 
 /** The session id inside the browser's signed session cookie. */
 function sessionIdOf(browser: BrowserSession): string {
-  return new CookieClient(encryption.use()).parse(COOKIE, decodeURIComponent(browser.cookie(COOKIE)!))
+  return new CookieClient(encryption.use()).parse(
+    COOKIE,
+    decodeURIComponent(browser.cookie(COOKIE)!)
+  )
 }
 
 async function storeData(sessionId: string) {
@@ -39,7 +42,10 @@ for (const store of ['database', 'redis'] as const) {
   test.group(`Session store: ${store}`, (group) => {
     group.each.setup(() => testUtils.db().withGlobalTransaction())
     group.each.setup(async () => {
-      const resolved = await configProvider.resolve<ResolvedSessionConfig>(app, app.config.get('session'))
+      const resolved = await configProvider.resolve<ResolvedSessionConfig>(
+        app,
+        app.config.get('session')
+      )
       const config = { ...resolved!, store }
       app.container.swap(SessionMiddleware, () => new SessionMiddleware(config, emitter))
       app.container.swap(SessionCollection, () => new SessionCollection(config))
@@ -49,7 +55,9 @@ for (const store of ['database', 'redis'] as const) {
       }
     })
 
-    test('the cookie carries only the id; the data lives in the store and logout removes it', async ({ assert }) => {
+    test('the cookie carries only the id; the data lives in the store and logout removes it', async ({
+      assert,
+    }) => {
       const user = await makeUser('member')
       const browser = await new BrowserSession().logIn(user)
       const stolen = browser.copy()
@@ -57,7 +65,8 @@ for (const store of ['database', 'redis'] as const) {
       assert.match(sessionId, /^[0-9a-f-]{36}$/, 'the cookie holds a random id, no session data')
       assert.isBelow(browser.cookie(COOKIE)!.length, 200)
       assert.isNotNull(await storeData(sessionId), 'the session data is in the store')
-      if (store === 'database') assert.exists(await db.from('sessions').where('id', sessionId).first())
+      if (store === 'database')
+        assert.exists(await db.from('sessions').where('id', sessionId).first())
       assert.equal((await stolen.page('/app')).status, 200)
 
       await browser.post('/logout')
@@ -66,7 +75,9 @@ for (const store of ['database', 'redis'] as const) {
       assert.equal(`${again.status} ${again.location}`, '302 /login')
     }).skip(skip, reason)
 
-    test('a session revoked from another browser loses its store data at once', async ({ assert }) => {
+    test('a session revoked from another browser loses its store data at once', async ({
+      assert,
+    }) => {
       const user = await makeUser('member')
       const mine = await new BrowserSession().logIn(user)
       const other = await new BrowserSession().logIn(user)
@@ -83,7 +94,9 @@ for (const store of ['database', 'redis'] as const) {
 }
 
 test.group('Session store: configuration', () => {
-  test('.env.example sets no store, so bin/start runs on the database store', async ({ assert }) => {
+  test('.env.example sets no store, so bin/start runs on the database store', async ({
+    assert,
+  }) => {
     const { readFile } = await import('node:fs/promises')
     const example = await readFile(app.makePath('.env.example'), 'utf8')
     assert.notMatch(example, /^SESSION_DRIVER=/m)

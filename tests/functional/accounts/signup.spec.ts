@@ -32,7 +32,9 @@ function signupForm(overrides: Record<string, string | undefined> = {}) {
     business_confirmation: 'on',
     ...overrides,
   }
-  return Object.fromEntries(Object.entries(form).filter(([, value]) => value !== undefined)) as Record<string, string>
+  return Object.fromEntries(
+    Object.entries(form).filter(([, value]) => value !== undefined)
+  ) as Record<string, string>
 }
 
 async function countRows() {
@@ -55,11 +57,20 @@ test.group('Company sign-up', (group) => {
     assert,
   }) => {
     const form = signupForm({ vat_id: 'DE 123.456.789' })
-    const response = await client.post('/signup').header('X-Forwarded-For', freshIp()).form(form).withCsrfToken().redirects(0)
+    const response = await client
+      .post('/signup')
+      .header('X-Forwarded-For', freshIp())
+      .form(form)
+      .withCsrfToken()
+      .redirects(0)
 
     response.assertStatus(302)
     response.assertHeader('location', '/login')
-    assert.notProperty(response.session(), 'auth_web', 'logged in only through the mailed link (signup_leak.spec.ts)')
+    assert.notProperty(
+      response.session(),
+      'auth_web',
+      'logged in only through the mailed link (signup_leak.spec.ts)'
+    )
 
     const owner = await User.findByOrFail('email', form.email)
     const company = await Company.findOrFail(owner.companyId!)
@@ -132,7 +143,12 @@ test.group('Company sign-up', (group) => {
   test('a VAT ID in the wrong format for the country is refused', async ({ client, assert }) => {
     const before = await countRows()
     const form = signupForm({ vat_id: 'DE12345' })
-    const response = await client.post('/signup').header('X-Forwarded-For', freshIp()).form(form).withCsrfToken().redirects(0)
+    const response = await client
+      .post('/signup')
+      .header('X-Forwarded-For', freshIp())
+      .form(form)
+      .withCsrfToken()
+      .redirects(0)
 
     response.assertStatus(302)
     assert.notEqual(response.header('location'), '/app')
@@ -144,7 +160,12 @@ test.group('Company sign-up', (group) => {
 
   test('a VAT ID of another country than the chosen one is refused', async ({ client, assert }) => {
     const form = signupForm({ country: 'AT', vat_id: 'DE123456789' })
-    const response = await client.post('/signup').header('X-Forwarded-For', freshIp()).form(form).withCsrfToken().redirects(0)
+    const response = await client
+      .post('/signup')
+      .header('X-Forwarded-For', freshIp())
+      .form(form)
+      .withCsrfToken()
+      .redirects(0)
     response.assertStatus(302)
     assert.property(response.flashMessage('inputErrorsBag'), 'vat_id')
     assert.isNull(await User.findBy('email', form.email))
@@ -152,7 +173,12 @@ test.group('Company sign-up', (group) => {
 
   test('a valid VAT ID for the country passes', async ({ client, assert }) => {
     const form = signupForm({ vat_id: 'DE123456789' })
-    const response = await client.post('/signup').header('X-Forwarded-For', freshIp()).form(form).withCsrfToken().redirects(0)
+    const response = await client
+      .post('/signup')
+      .header('X-Forwarded-For', freshIp())
+      .form(form)
+      .withCsrfToken()
+      .redirects(0)
     response.assertStatus(302)
     response.assertHeader('location', '/login')
     assert.isUndefined(response.flashMessage('inputErrorsBag'))
@@ -163,7 +189,12 @@ test.group('Company sign-up', (group) => {
 
   test('the confirmation of acting for a business is required', async ({ client, assert }) => {
     const form = signupForm({ business_confirmation: undefined })
-    const response = await client.post('/signup').header('X-Forwarded-For', freshIp()).form(form).withCsrfToken().redirects(0)
+    const response = await client
+      .post('/signup')
+      .header('X-Forwarded-For', freshIp())
+      .form(form)
+      .withCsrfToken()
+      .redirects(0)
     response.assertStatus(302)
     const errors = response.flashMessage('inputErrorsBag') as Record<string, string[]>
     assert.deepEqual(Object.keys(errors), ['business_confirmation'])
@@ -172,13 +203,26 @@ test.group('Company sign-up', (group) => {
 
   test('either a VAT ID or a commercial register entry is required', async ({ client, assert }) => {
     const neither = signupForm({ vat_id: '', register_entry: '' })
-    const refused = await client.post('/signup').header('X-Forwarded-For', freshIp()).form(neither).withCsrfToken().redirects(0)
+    const refused = await client
+      .post('/signup')
+      .header('X-Forwarded-For', freshIp())
+      .form(neither)
+      .withCsrfToken()
+      .redirects(0)
     refused.assertStatus(302)
     assert.property(refused.flashMessage('inputErrorsBag'), 'vat_id')
     assert.isNull(await User.findBy('email', neither.email))
 
-    const registerOnly = signupForm({ vat_id: '', register_entry: 'HRB 12345 B, Amtsgericht Charlottenburg' })
-    const accepted = await client.post('/signup').header('X-Forwarded-For', freshIp()).form(registerOnly).withCsrfToken().redirects(0)
+    const registerOnly = signupForm({
+      vat_id: '',
+      register_entry: 'HRB 12345 B, Amtsgericht Charlottenburg',
+    })
+    const accepted = await client
+      .post('/signup')
+      .header('X-Forwarded-For', freshIp())
+      .form(registerOnly)
+      .withCsrfToken()
+      .redirects(0)
     accepted.assertStatus(302)
     accepted.assertHeader('location', '/login')
     const owner = await User.findByOrFail('email', registerOnly.email)

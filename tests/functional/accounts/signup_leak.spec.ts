@@ -38,7 +38,12 @@ function freshIp() {
 }
 
 function signUp(client: any, email: string, ip = freshIp()) {
-  return client.post('/signup').header('X-Forwarded-For', ip).form(signupForm(email)).withCsrfToken().redirects(0)
+  return client
+    .post('/signup')
+    .header('X-Forwarded-For', ip)
+    .form(signupForm(email))
+    .withCsrfToken()
+    .redirects(0)
 }
 
 function observable(response: any) {
@@ -72,11 +77,21 @@ test.group('Sign-up does not reveal accounts', (group) => {
     assert.deepEqual(observable(taken), observable(free))
     assert.isFalse(observable(free).loggedIn)
     fake.messages.assertNoneSent()
-    assert.deepEqual(dispatched.map((entry) => entry.name), ['accounts.signup_mail', 'accounts.signup_mail'])
-    assert.deepEqual(Object.keys(dispatched[0].payload).sort(), Object.keys(dispatched[1].payload).sort())
+    assert.deepEqual(
+      dispatched.map((entry) => entry.name),
+      ['accounts.signup_mail', 'accounts.signup_mail']
+    )
+    assert.deepEqual(
+      Object.keys(dispatched[0].payload).sort(),
+      Object.keys(dispatched[1].payload).sort()
+    )
   })
 
-  test('a new owner confirms the address through the mailed link, then is logged in', async ({ client, assert, cleanup }) => {
+  test('a new owner confirms the address through the mailed link, then is logged in', async ({
+    client,
+    assert,
+    cleanup,
+  }) => {
     const dispatched = await recordDispatches(cleanup)
     const email = `owner-${randomUUID().slice(0, 8)}@example.test`
     ;(await signUp(client, email)).assertStatus(302)
@@ -84,7 +99,11 @@ test.group('Sign-up does not reveal accounts', (group) => {
     assert.equal((await Company.findOrFail(owner.companyId!)).status, 'pending')
 
     // Before the confirmation the password alone does not log in
-    const early = await client.post('/login').form({ email, password: 'Sign-up-Passw0rd' }).withCsrfToken().redirects(0)
+    const early = await client
+      .post('/login')
+      .form({ email, password: 'Sign-up-Passw0rd' })
+      .withCsrfToken()
+      .redirects(0)
     assert.notProperty(early.session(), 'auth_web')
 
     await runDispatched(dispatched)
@@ -98,7 +117,11 @@ test.group('Sign-up does not reveal accounts', (group) => {
     confirmed.assertHeader('location', '/app')
     confirmed.assertSession('auth_web', owner.id)
 
-    const later = await client.post('/login').form({ email, password: 'Sign-up-Passw0rd' }).withCsrfToken().redirects(0)
+    const later = await client
+      .post('/login')
+      .form({ email, password: 'Sign-up-Passw0rd' })
+      .withCsrfToken()
+      .redirects(0)
     later.assertHeader('location', '/app')
   })
 
@@ -117,12 +140,19 @@ test.group('Sign-up does not reveal accounts', (group) => {
     const sent = await lastMailTo(existing.email)
     assert.equal(sent?.subject, SIGNUP_SUBJECT)
     assert.notMatch(sent!.html, /\/signup\/confirm\//)
-    assert.equal(Number((await Company.query().count('* as total').first())!.$extras.total), companies)
+    assert.equal(
+      Number((await Company.query().count('* as total').first())!.$extras.total),
+      companies
+    )
     const unchanged = await User.findOrFail(existing.id)
     assert.isTrue(await hash.verify(unchanged.password, TEST_PASSWORD))
   })
 
-  test('sign-up mails are limited per address and per IP; the answer stays the same', async ({ client, assert, cleanup }) => {
+  test('sign-up mails are limited per address and per IP; the answer stays the same', async ({
+    client,
+    assert,
+    cleanup,
+  }) => {
     assert.equal(SIGNUP_MAILS_PER_ADDRESS, 3)
     assert.equal(SIGNUPS_PER_IP, 10)
     const dispatched = await recordDispatches(cleanup)
@@ -132,7 +162,11 @@ test.group('Sign-up does not reveal accounts', (group) => {
     for (let attempt = 0; attempt < SIGNUP_MAILS_PER_ADDRESS + 2; attempt++) {
       answers.push(observable(await signUp(client, existing.email)))
     }
-    assert.lengthOf(dispatched, SIGNUP_MAILS_PER_ADDRESS, 'the holder of the address gets at most 3 notes')
+    assert.lengthOf(
+      dispatched,
+      SIGNUP_MAILS_PER_ADDRESS,
+      'the holder of the address gets at most 3 notes'
+    )
     for (const answer of answers) assert.deepEqual(answer, answers[0])
 
     dispatched.splice(0)

@@ -19,17 +19,27 @@ async function staffWith2fa(role: 'superadmin' | 'support') {
 test.group('Staff accounts', (group) => {
   group.each.setup(() => testUtils.db().withGlobalTransaction())
 
-  test('a superadmin creates a staff account; the colleague gets a link to choose a password', async ({ client, assert }) => {
+  test('a superadmin creates a staff account; the colleague gets a link to choose a password', async ({
+    client,
+    assert,
+  }) => {
     const admin = await staffWith2fa('superadmin')
     const response = await client
       .post('/admin/staff')
-      .form({ email: 'new.colleague@fluffycall.test', full_name: 'New Colleague', role: 'fraud_analyst' })
+      .form({
+        email: 'new.colleague@fluffycall.test',
+        full_name: 'New Colleague',
+        role: 'fraud_analyst',
+      })
       .withCsrfToken()
       .loginAs(admin)
       .redirects(0)
     response.assertHeader('location', '/admin/staff')
 
-    const created = await User.query().where('email', 'new.colleague@fluffycall.test').preload('role').firstOrFail()
+    const created = await User.query()
+      .where('email', 'new.colleague@fluffycall.test')
+      .preload('role')
+      .firstOrFail()
     assert.isTrue(created.isStaff)
     assert.isNull(created.companyId)
     assert.equal(created.role.name, 'fraud_analyst')
@@ -37,7 +47,12 @@ test.group('Staff accounts', (group) => {
     assert.isFalse(await created.hasPermission('roles.manage'))
     const mail = await lastMailTo('new.colleague@fluffycall.test')
     assert.match(mail!.html, /\/password\/reset\/[A-Za-z0-9_-]+/)
-    assert.exists(await AuditEntry.query().where('action', 'staff.created').where('target_id', String(created.id)).first())
+    assert.exists(
+      await AuditEntry.query()
+        .where('action', 'staff.created')
+        .where('target_id', String(created.id))
+        .first()
+    )
   })
 
   test('support staff cannot manage staff accounts', async ({ client }) => {
@@ -99,34 +114,72 @@ test.group('Company status and what users may do', (group) => {
 test.group('Changing roles', (group) => {
   group.each.setup(() => testUtils.db().withGlobalTransaction())
 
-  test('a company owner makes a member an admin; the change is audited for the company', async ({ client, assert }) => {
+  test('a company owner makes a member an admin; the change is audited for the company', async ({
+    client,
+    assert,
+  }) => {
     const company = await makeCompany('active')
     const owner = await makeUser('owner', company)
     const member = await makeUser('member', company)
     assert.isFalse(await member.hasPermission('company.users.manage'))
 
-    await client.put(`/app/team/users/${member.id}/role`).form({ role: 'admin' }).withCsrfToken().loginAs(owner).redirects(0)
+    await client
+      .put(`/app/team/users/${member.id}/role`)
+      .form({ role: 'admin' })
+      .withCsrfToken()
+      .loginAs(owner)
+      .redirects(0)
 
     const reloaded = await User.query().where('id', member.id).preload('role').firstOrFail()
     assert.equal(reloaded.role.name, 'admin')
     assert.isTrue(await reloaded.hasPermission('company.users.manage'))
-    const entry = await AuditEntry.query().where('action', 'user.role.changed').where('target_id', String(member.id)).firstOrFail()
+    const entry = await AuditEntry.query()
+      .where('action', 'user.role.changed')
+      .where('target_id', String(member.id))
+      .firstOrFail()
     assert.equal(entry.companyId, company.id)
   })
 
-  test('a company owner cannot hand out a staff role, and a superadmin changes a colleague but not themselves', async ({ client, assert }) => {
+  test('a company owner cannot hand out a staff role, and a superadmin changes a colleague but not themselves', async ({
+    client,
+    assert,
+  }) => {
     const company = await makeCompany('active')
     const owner = await makeUser('owner', company)
     const member = await makeUser('member', company)
-    const refused = await client.put(`/app/team/users/${member.id}/role`).form({ role: 'superadmin' }).withCsrfToken().loginAs(owner).redirects(0)
+    const refused = await client
+      .put(`/app/team/users/${member.id}/role`)
+      .form({ role: 'superadmin' })
+      .withCsrfToken()
+      .loginAs(owner)
+      .redirects(0)
     refused.assertStatus(302)
-    assert.equal((await User.query().where('id', member.id).preload('role').firstOrFail()).role.name, 'member')
+    assert.equal(
+      (await User.query().where('id', member.id).preload('role').firstOrFail()).role.name,
+      'member'
+    )
 
     const admin = await staffWith2fa('superadmin')
     const colleague = await staffWith2fa('support')
-    await client.put(`/admin/staff/${colleague.id}/role`).form({ role: 'privacy_officer' }).withCsrfToken().loginAs(admin).redirects(0)
-    assert.equal((await User.query().where('id', colleague.id).preload('role').firstOrFail()).role.name, 'privacy_officer')
-    await client.put(`/admin/staff/${admin.id}/role`).form({ role: 'support' }).withCsrfToken().loginAs(admin).redirects(0)
-    assert.equal((await User.query().where('id', admin.id).preload('role').firstOrFail()).role.name, 'superadmin')
+    await client
+      .put(`/admin/staff/${colleague.id}/role`)
+      .form({ role: 'privacy_officer' })
+      .withCsrfToken()
+      .loginAs(admin)
+      .redirects(0)
+    assert.equal(
+      (await User.query().where('id', colleague.id).preload('role').firstOrFail()).role.name,
+      'privacy_officer'
+    )
+    await client
+      .put(`/admin/staff/${admin.id}/role`)
+      .form({ role: 'support' })
+      .withCsrfToken()
+      .loginAs(admin)
+      .redirects(0)
+    assert.equal(
+      (await User.query().where('id', admin.id).preload('role').firstOrFail()).role.name,
+      'superadmin'
+    )
   })
 })

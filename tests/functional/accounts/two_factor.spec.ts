@@ -3,7 +3,7 @@ import QRCode from 'qrcode'
 import { generate } from 'otplib'
 import hash from '@adonisjs/core/services/hash'
 import testUtils from '@adonisjs/core/services/test_utils'
-import User from '#accounts/models/user'
+import type User from '#accounts/models/user'
 import TwoFactorService from '#accounts/services/two_factor_service'
 import { makeUser, TEST_PASSWORD } from '#tests/support/accounts'
 import { enableTwoFactor } from '#tests/support/two_factor'
@@ -31,7 +31,9 @@ function codeStep(client: any, session: Record<string, unknown>, code: string) {
 async function wrongCodeFor(secret: string) {
   const now = Math.floor(Date.now() / 1000)
   const valid = new Set(
-    await Promise.all([-60, -30, 0, 30, 60].map((offset) => generate({ secret, epoch: now + offset })))
+    await Promise.all(
+      [-60, -30, 0, 30, 60].map((offset) => generate({ secret, epoch: now + offset }))
+    )
   )
   let candidate = 123456
   while (valid.has(String(candidate).padStart(6, '0'))) candidate += 1
@@ -47,7 +49,10 @@ test.group('Two-factor login', (group) => {
     mark = await auditMark()
   })
 
-  test('the password step of a 2FA user leads to the code page without logging in', async ({ client, assert }) => {
+  test('the password step of a 2FA user leads to the code page without logging in', async ({
+    client,
+    assert,
+  }) => {
     const user = await makeUser('owner')
     await enableTwoFactor(user)
 
@@ -63,7 +68,10 @@ test.group('Two-factor login', (group) => {
     area.assertHeader('location', '/login')
   })
 
-  test('a valid TOTP logs in; the same code a second time is refused (no replay)', async ({ client, assert }) => {
+  test('a valid TOTP logs in; the same code a second time is refused (no replay)', async ({
+    client,
+    assert,
+  }) => {
     const user = await makeUser('owner')
     const secret = await enableTwoFactor(user)
     const code = await generate({ secret })
@@ -77,7 +85,10 @@ test.group('Two-factor login', (group) => {
     const area = await client.get('/app').withSession(loggedIn.session()).redirects(0)
     area.assertStatus(200)
     assert.isNotNull(
-      await auditSince(mark).where('action', 'auth.login.succeeded').where('actor_id', user.id).first()
+      await auditSince(mark)
+        .where('action', 'auth.login.succeeded')
+        .where('actor_id', user.id)
+        .first()
     )
 
     const second = await passwordStep(client, user)
@@ -97,11 +108,19 @@ test.group('Two-factor login', (group) => {
     response.assertStatus(302)
     assert.notProperty(response.session(), 'auth_web')
     response.assertFlashMessage('errorsBag', { code: INVALID_CODE })
-    assert.isNotNull(await auditSince(mark).where('action', 'auth.2fa.failed').where('actor_id', user.id).first())
+    assert.isNotNull(
+      await auditSince(mark).where('action', 'auth.2fa.failed').where('actor_id', user.id).first()
+    )
   })
 
-  test('a code page request without the password step is sent back to the login', async ({ client }) => {
-    const response = await client.post('/login/2fa').form({ code: '123456' }).withCsrfToken().redirects(0)
+  test('a code page request without the password step is sent back to the login', async ({
+    client,
+  }) => {
+    const response = await client
+      .post('/login/2fa')
+      .form({ code: '123456' })
+      .withCsrfToken()
+      .redirects(0)
     response.assertStatus(302)
     response.assertHeader('location', '/login')
   })
@@ -141,7 +160,10 @@ test.group('Two-factor set-up', (group) => {
     mark = await auditMark()
   })
 
-  test('a user enables 2FA with a code for the secret shown on the set-up page', async ({ client, assert }) => {
+  test('a user enables 2FA with a code for the secret shown on the set-up page', async ({
+    client,
+    assert,
+  }) => {
     const user = await makeUser('owner')
     assert.isFalse(user.twoFactorEnabled)
 
@@ -150,7 +172,9 @@ test.group('Two-factor set-up', (group) => {
     const secret = page.text().match(/id="totp-secret">([A-Z2-7]+)</)?.[1]
     assert.isString(secret, 'the set-up page shows the secret in #totp-secret')
     // The QR code encodes exactly the otpauth URI of that secret.
-    const qr = page.text().match(/id="totp-qr" src="data:image\/svg\+xml;base64,([A-Za-z0-9+/=]+)"/)?.[1]
+    const qr = page
+      .text()
+      .match(/id="totp-qr" src="data:image\/svg\+xml;base64,([A-Za-z0-9+/=]+)"/)?.[1]
     assert.isString(qr, 'the set-up page shows a QR code')
     const expected = await QRCode.toString(new TwoFactorService().uriFor(user, secret!), {
       type: 'svg',
@@ -188,7 +212,10 @@ test.group('Two-factor set-up', (group) => {
     assert.isTrue(user.twoFactorEnabled)
     assert.equal(new TwoFactorService().openSecret(user.totpSecret!), secret)
     assert.isFalse(user.recoveryCodes!.includes(codes[0]!), 'recovery codes are stored hashed')
-    const entry = await auditSince(mark).where('action', 'auth.2fa.enabled').where('actor_id', user.id).first()
+    const entry = await auditSince(mark)
+      .where('action', 'auth.2fa.enabled')
+      .where('actor_id', user.id)
+      .first()
     assert.isNotNull(entry)
   })
 })

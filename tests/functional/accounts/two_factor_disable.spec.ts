@@ -2,7 +2,7 @@ import { randomInt } from 'node:crypto'
 import { test } from '@japa/runner'
 import { generate } from 'otplib'
 import testUtils from '@adonisjs/core/services/test_utils'
-import User from '#accounts/models/user'
+import type User from '#accounts/models/user'
 import { makeUser, TEST_PASSWORD } from '#tests/support/accounts'
 import { enableTwoFactor } from '#tests/support/two_factor'
 import { auditMark, auditSince } from '#tests/support/audit'
@@ -12,7 +12,13 @@ import { LOGIN_MAX_FAILURES } from '#accounts/services/login_service'
 let ip = ''
 
 function disable(client: any, user: User, form: Record<string, string>) {
-  return client.delete('/account/2fa').header('X-Forwarded-For', ip).form(form).withCsrfToken().loginAs(user).redirects(0)
+  return client
+    .delete('/account/2fa')
+    .header('X-Forwarded-For', ip)
+    .form(form)
+    .withCsrfToken()
+    .loginAs(user)
+    .redirects(0)
 }
 
 /** A stolen session alone must not be enough to remove the second factor. */
@@ -27,7 +33,11 @@ test.group('Turning two-factor login off', (group) => {
     await enableTwoFactor(user)
     const mark = await auditMark()
 
-    const forms: Array<Record<string, string>> = [{}, { current_password: 'not-the-password-1' }, { code: '000000' }]
+    const forms: Array<Record<string, string>> = [
+      {},
+      { current_password: 'not-the-password-1' },
+      { code: '000000' },
+    ]
     for (const form of forms) {
       const response = await disable(client, user, form)
       response.assertStatus(302)
@@ -54,7 +64,10 @@ test.group('Turning two-factor login off', (group) => {
     response.assertHeader('location', '/account/security')
     await user.refresh()
     assert.isFalse(user.twoFactorEnabled)
-    await auditSince(mark).where('action', 'auth.2fa.disabled').where('actor_id', user.id).firstOrFail()
+    await auditSince(mark)
+      .where('action', 'auth.2fa.disabled')
+      .where('actor_id', user.id)
+      .firstOrFail()
   })
 
   test('a current code turns it off', async ({ client, assert }) => {
@@ -68,11 +81,15 @@ test.group('Turning two-factor login off', (group) => {
     assert.isFalse(user.twoFactorEnabled)
   })
 
-  test('guessing is locked like the login: after 5 wrong proofs even the right password is refused', async ({ client, assert }) => {
+  test('guessing is locked like the login: after 5 wrong proofs even the right password is refused', async ({
+    client,
+    assert,
+  }) => {
     const user = await makeUser('member')
     const secret = await enableTwoFactor(user)
     for (let attempt = 0; attempt < LOGIN_MAX_FAILURES; attempt++) {
-      const form: Record<string, string> = attempt % 2 ? { code: '000000' } : { current_password: 'not-the-password-1' }
+      const form: Record<string, string> =
+        attempt % 2 ? { code: '000000' } : { current_password: 'not-the-password-1' }
       ;(await disable(client, user, form)).assertStatus(302)
     }
     await disable(client, user, { code: await generate({ secret }) })

@@ -23,10 +23,14 @@ async function superadmin() {
 test.group('Words instead of raw values', (group) => {
   group.each.setup(() => testUtils.db().withGlobalTransaction())
 
-  test('every permission has a German and an English label; the roles page shows them, not the keys', async ({ client, assert }) => {
+  test('every permission has a German and an English label; the roles page shows them, not the keys', async ({
+    client,
+    assert,
+  }) => {
     for (const locale of ['de', 'en']) {
       const i18n = i18nManager.locale(locale)
-      for (const name of Object.keys(PERMISSIONS)) assert.isTrue(i18n.hasMessage(`permissions.${name}`), `${locale}: permissions.${name}`)
+      for (const name of Object.keys(PERMISSIONS))
+        assert.isTrue(i18n.hasMessage(`permissions.${name}`), `${locale}: permissions.${name}`)
     }
     const staff = await superadmin()
     const german = (await client.get('/admin/roles').loginAs(staff)).text()
@@ -34,69 +38,120 @@ test.group('Words instead of raw values', (group) => {
     assert.include(german, '>Rollen und Rechte bearbeiten</th>')
     assert.notInclude(german, '<code>calls.place</code>')
     assert.notMatch(german, /<th[^>]*>\s*calls\.place\s*</)
-    const english = (await client.get('/admin/roles').header('Accept-Language', 'en').loginAs(staff)).text()
+    const english = (
+      await client.get('/admin/roles').header('Accept-Language', 'en').loginAs(staff)
+    ).text()
     assert.include(english, '>Make calls</th>')
   })
 
-  test('the audit log names actions and details in words, without JSON', async ({ client, assert }) => {
+  test('the audit log names actions and details in words, without JSON', async ({
+    client,
+    assert,
+  }) => {
     const company = await makeCompany('active')
     const owner = await makeUser('owner', company)
     const staff = await superadmin()
     await AuditLog.record({
-      action: 'company.status.changed', actor: staff, companyId: company.id, target: { type: 'company', id: company.id },
+      action: 'company.status.changed',
+      actor: staff,
+      companyId: company.id,
+      target: { type: 'company', id: company.id },
       details: { from: 'pending', to: 'active', reason: 'Register geprüft' },
     })
     await AuditLog.record({
-      action: 'role.permissions.changed', actor: staff, companyId: company.id, target: { type: 'role', id: 'admin' },
+      action: 'role.permissions.changed',
+      actor: staff,
+      companyId: company.id,
+      target: { type: 'role', id: 'admin' },
       details: { added: ['calls.place'], removed: [] },
     })
     await AuditLog.record({
-      action: 'web_phone.credentials.revoked', actor: null, companyId: company.id, target: { type: 'user', id: owner.id },
+      action: 'web_phone.credentials.revoked',
+      actor: null,
+      companyId: company.id,
+      target: { type: 'user', id: owner.id },
       details: { reason: 'company_suspended', expiresAt: '2026-12-01T17:17:01.243Z' },
     })
-    const german = compact((await client.get('/admin/audit').qs({ company_id: company.id }).loginAs(staff)).text())
+    const german = compact(
+      (await client.get('/admin/audit').qs({ company_id: company.id }).loginAs(staff)).text()
+    )
     assert.include(german, '>Firmenstatus geändert</td>')
-    assert.include(german, '<dt>von</dt><dd>in Prüfung</dd><dt>auf</dt><dd>aktiv</dd><dt>Grund</dt><dd>Register geprüft</dd>')
+    assert.include(
+      german,
+      '<dt>von</dt><dd>in Prüfung</dd><dt>auf</dt><dd>aktiv</dd><dt>Grund</dt><dd>Register geprüft</dd>'
+    )
     assert.include(german, '<dt>hinzugefügt</dt><dd>Telefonieren</dd>')
-    assert.include(german, '<dt>Grund</dt><dd>Firma gesperrt</dd><dt>gültig bis</dt><dd>01.12.2026, 17:17 UTC</dd>')
+    assert.include(
+      german,
+      '<dt>Grund</dt><dd>Firma gesperrt</dd><dt>gültig bis</dt><dd>01.12.2026, 17:17 UTC</dd>'
+    )
     assert.include(german, 'Firma ' + company.id)
     assert.include(german, `<td data-company-id="${company.id}">${company.displayName}</td>`)
     assert.notInclude(german, '&quot;from&quot;')
     assert.notMatch(german, />\s*company\.status\.changed\s*</)
 
-    const english = compact((await client.get('/app/audit').header('Accept-Language', 'en').loginAs(owner)).text())
+    const english = compact(
+      (await client.get('/app/audit').header('Accept-Language', 'en').loginAs(owner)).text()
+    )
     assert.include(english, '>Company status changed</td>')
     assert.include(english, '<dt>from</dt><dd>under review</dd><dt>to</dt><dd>active</dd>')
   })
 
-  test('countries, data residency and phone numbers read as words and grouped numbers', async ({ client, assert }) => {
-    const company = await makeCompany('active', { country: 'AT', billingCountry: 'AT', dataResidency: 'eu_only' })
+  test('countries, data residency and phone numbers read as words and grouped numbers', async ({
+    client,
+    assert,
+  }) => {
+    const company = await makeCompany('active', {
+      country: 'AT',
+      billingCountry: 'AT',
+      dataResidency: 'eu_only',
+    })
     const owner = await makeUser('owner', company)
-    await PhoneNumber.create({ number: '+4930123456789', carrierName: 'local', companyId: company.id, userId: null, assignedAt: DateTime.utc() })
+    await PhoneNumber.create({
+      number: '+4930123456789',
+      carrierName: 'local',
+      companyId: company.id,
+      userId: null,
+      assignedAt: DateTime.utc(),
+    })
     const staff = await superadmin()
 
     const page = (await client.get(`/admin/companies/${company.id}`).loginAs(staff)).text()
     assert.include(page, '(Österreich)')
     assert.include(page, '>Nur in der EU/im EWR</dd>')
     assert.notInclude(page, 'eu_only<')
-    const list = (await client.get('/admin/companies').header('Accept-Language', 'en').loginAs(staff)).text()
+    const list = (
+      await client.get('/admin/companies').header('Accept-Language', 'en').loginAs(staff)
+    ).text()
     assert.include(list, '<td>Austria</td>')
     // Dates as people write them, not ISO
-    assert.include(list, `<td>${company.createdAt.setLocale('en').toLocaleString({ dateStyle: 'medium' })}</td>`)
+    assert.include(
+      list,
+      `<td>${company.createdAt.setLocale('en').toLocaleString({ dateStyle: 'medium' })}</td>`
+    )
     assert.notInclude(list, `<td>${company.createdAt.toISODate()}</td>`)
 
     const signup = (await client.get('/signup')).text()
     assert.include(signup, '<option value="DE" selected>Deutschland</option>')
-    assert.include((await client.get('/signup').header('Accept-Language', 'en')).text(), '>Germany</option>')
+    assert.include(
+      (await client.get('/signup').header('Accept-Language', 'en')).text(),
+      '>Germany</option>'
+    )
 
     const numbers = (await client.get('/app/numbers').loginAs(owner)).text()
     assert.include(numbers, '+49 30 123456789')
     assert.notInclude(numbers, '>+4930123456789<')
-    const admin = (await client.get('/admin/numbers').qs({ company_id: company.id }).loginAs(staff)).text()
+    const admin = (
+      await client.get('/admin/numbers').qs({ company_id: company.id }).loginAs(staff)
+    ).text()
     assert.include(admin, '+49 30 123456789')
   })
 
-  test('regions read as their short names (EU), not as config keys', async ({ client, assert, cleanup }) => {
+  test('regions read as their short names (EU), not as config keys', async ({
+    client,
+    assert,
+    cleanup,
+  }) => {
     cleanup(await fakeCarriers())
     const staff = await superadmin()
     const carriers = (await client.get('/admin/carriers').loginAs(staff)).text()
@@ -107,17 +162,24 @@ test.group('Words instead of raw values', (group) => {
 })
 
 test.group('Audit action labels', () => {
-  test('every audit action the code records has a German and an English label', async ({ assert }) => {
+  test('every audit action the code records has a German and an English label', async ({
+    assert,
+  }) => {
     const { readdir, readFile } = await import('node:fs/promises')
     const app = (await import('@adonisjs/core/services/app')).default
-    const files = (await readdir(app.makePath('app'), { recursive: true })).filter((file) => file.endsWith('.ts'))
+    const files = (await readdir(app.makePath('app'), { recursive: true })).filter((file) =>
+      file.endsWith('.ts')
+    )
     const actions = new Set<string>()
     for (const file of files) {
       const source = await readFile(app.makePath('app', file), 'utf8')
       // `action: 'x.y'`, `#audit(trx, 'x.y'`, `? 'user.disabled' : 'user.enabled'` and the AuditAction union
-      for (const match of source.matchAll(/action: '([a-z0-9_]+(?:\.[a-z0-9_]+)+)'/g)) actions.add(match[1])
-      for (const match of source.matchAll(/#audit\((?:trx, )?'([a-z0-9_.]+)'/g)) actions.add(match[1])
-      for (const match of source.matchAll(/\? '(user\.[a-z]+)' : '(user\.[a-z]+)'/g)) actions.add(match[1]).add(match[2])
+      for (const match of source.matchAll(/action: '([a-z0-9_]+(?:\.[a-z0-9_]+)+)'/g))
+        actions.add(match[1])
+      for (const match of source.matchAll(/#audit\((?:trx, )?'([a-z0-9_.]+)'/g))
+        actions.add(match[1])
+      for (const match of source.matchAll(/\? '(user\.[a-z]+)' : '(user\.[a-z]+)'/g))
+        actions.add(match[1]).add(match[2])
       const union = /export type AuditAction =([\s\S]*?)\(string & \{\}\)/.exec(source)?.[1] ?? ''
       for (const match of union.matchAll(/\| '([a-z0-9_.]+)'/g)) actions.add(match[1])
     }

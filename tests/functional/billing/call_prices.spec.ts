@@ -14,10 +14,22 @@ import '#calls/events'
 async function call(user: User, fields: Partial<CallRecord>) {
   const startedAt = DateTime.utc().minus({ minutes: 10 })
   return CallRecord.create({
-    uuid: randomUUID(), companyId: user.companyId, userId: user.id, direction: 'outbound', emergency: false,
-    callerNumber: '+493011110000', calleeNumber: '+4930123456', callerWithheld: false, startedAt,
-    answeredAt: startedAt.plus({ seconds: 3 }), endedAt: startedAt.plus({ seconds: 64 }), durationSeconds: 61,
-    sipStatus: 200, disconnectCause: 'answered_normal', hungUpBy: 'caller', ...fields,
+    uuid: randomUUID(),
+    companyId: user.companyId,
+    userId: user.id,
+    direction: 'outbound',
+    emergency: false,
+    callerNumber: '+493011110000',
+    calleeNumber: '+4930123456',
+    callerWithheld: false,
+    startedAt,
+    answeredAt: startedAt.plus({ seconds: 3 }),
+    endedAt: startedAt.plus({ seconds: 64 }),
+    durationSeconds: 61,
+    sipStatus: 200,
+    disconnectCause: 'answered_normal',
+    hungUpBy: 'caller',
+    ...fields,
   })
 }
 
@@ -29,8 +41,16 @@ function priceCell(html: string, uuid: string) {
 test.group('Call prices in the call history', (group) => {
   group.each.setup(() => testUtils.db().withGlobalTransaction())
 
-  test('a rated call shows its exact price in the page’s language; an unrated one says so', async ({ client, assert }) => {
-    await makePriceList(null, [{ validFrom: '2026-01-01T00:00:00Z', rates: [{ prefix: '49', price: 8_900, increment: '60/1' }] }])
+  test('a rated call shows its exact price in the page’s language; an unrated one says so', async ({
+    client,
+    assert,
+  }) => {
+    await makePriceList(null, [
+      {
+        validFrom: '2026-01-01T00:00:00Z',
+        rates: [{ prefix: '49', price: 8_900, increment: '60/1' }],
+      },
+    ])
     const member = await makeUser('member', await makeCompany('active'))
     const rated = await call(member, {})
     const emergency = await call(member, { emergency: true, calleeNumber: '112' })
@@ -46,7 +66,9 @@ test.group('Call prices in the call history', (group) => {
 
     member.locale = 'en'
     await member.save()
-    const english = (await client.get('/app/calls').loginAs(member).header('accept-language', 'en')).text()
+    const english = (
+      await client.get('/app/calls').loginAs(member).header('accept-language', 'en')
+    ).text()
     assert.deepEqual(priceCell(english, rated.uuid), ['9049', '0.9049 ct'])
     assert.deepEqual(priceCell(english, pending.uuid), ['', 'pending'])
   })

@@ -3,7 +3,14 @@ import { test } from '@japa/runner'
 import testUtils from '@adonisjs/core/services/test_utils'
 import db from '@adonisjs/lucid/services/db'
 import { DateTime } from 'luxon'
-import { PDFDocument, PDFName, PDFDict, PDFArray, PDFRawStream, decodePDFRawStream } from 'pdf-lib'
+import {
+  PDFDocument,
+  PDFName,
+  PDFDict,
+  PDFArray,
+  type PDFRawStream,
+  decodePDFRawStream,
+} from 'pdf-lib'
 import { extractText, getDocumentProxy } from 'unpdf'
 import { makeCompany, makeUser } from '#tests/support/accounts'
 import { JUNE, RUN_TIME, defaultTariff, ratedCall, seatAndNumber } from '#tests/support/invoices'
@@ -14,7 +21,10 @@ import { FakeVatIdChecker } from '#billing/vat_id_checker'
 import { ImmutableInvoiceError } from '#billing/invoice_errors'
 
 async function companyWithJune(overrides: Parameters<typeof makeCompany>[1] = {}) {
-  const company = await makeCompany('active', { approvedAt: DateTime.fromISO('2026-01-05T09:00:00Z'), ...overrides })
+  const company = await makeCompany('active', {
+    approvedAt: DateTime.fromISO('2026-01-05T09:00:00Z'),
+    ...overrides,
+  })
   const user = await makeUser('owner', company)
   await seatAndNumber(user, company, '2026-06-16T08:00:00+02:00', '2026-05-01T08:00:00+02:00')
   await ratedCall(user, '+4930123456', 61)
@@ -33,7 +43,9 @@ async function documents(invoice: Invoice) {
 test.group('Invoices: the monthly invoice of a company', (group) => {
   group.each.setup(() => testUtils.db().withGlobalTransaction())
 
-  test('lines per destination category and pro-rata fees, rounded once per line, 19 % on the sum', async ({ assert }) => {
+  test('lines per destination category and pro-rata fees, rounded once per line, 19 % on the sum', async ({
+    assert,
+  }) => {
     await defaultTariff()
     const company = await companyWithJune({ buyerReference: '04011000-12345-67' })
     const issuer = new InvoiceIssuer(new FakeVatIdChecker([]))
@@ -56,10 +68,19 @@ test.group('Invoices: the monthly invoice of a company', (group) => {
     assert.deepEqual([invoice.netCents, invoice.vatCents, invoice.grossCents], [373, 71, 444])
     assert.equal(invoice.vatTreatment, 'domestic')
     assert.match(invoice.number, /^RE-2026-\d{6}$/)
-    assert.deepEqual([invoice.issueDate, invoice.dueDate, invoice.buyerReference], ['2026-07-01', '2026-07-15', '04011000-12345-67'])
+    assert.deepEqual(
+      [invoice.issueDate, invoice.dueDate, invoice.buyerReference],
+      ['2026-07-01', '2026-07-15', '04011000-12345-67']
+    )
     // Handed to payments once, with the gross amount and the due date
-    const payable = await db.from('payment_payables').where('invoice_number', invoice.number).firstOrFail()
-    assert.deepEqual([payable.company_id, Number(payable.gross_cents), payable.status], [company.id, 444, 'open'])
+    const payable = await db
+      .from('payment_payables')
+      .where('invoice_number', invoice.number)
+      .firstOrFail()
+    assert.deepEqual(
+      [payable.company_id, Number(payable.gross_cents), payable.status],
+      [company.id, 444, 'open']
+    )
 
     const { xml, pdf } = await documents(invoice)
     assert.equal(xml.sha256, createHash('sha256').update(xml.content).digest('hex'))
@@ -70,52 +91,88 @@ test.group('Invoices: the monthly invoice of a company', (group) => {
     assert.deepEqual((await validateCii(text)).failed, [])
 
     // The PDF: its text holds the totals; XMP declares PDF/A-3 and Factur-X; the XML is attached
-    const { text: pages } = await extractText(await getDocumentProxy(new Uint8Array(pdf.content)), { mergePages: true })
+    const { text: pages } = await extractText(await getDocumentProxy(new Uint8Array(pdf.content)), {
+      mergePages: true,
+    })
     assert.include(pages, `Rechnung ${invoice.number}`)
     assert.include(pages, '3,73 EUR')
     assert.include(pages, 'Umsatzsteuer 19 % auf 3,73 EUR')
     assert.include(pages, '0,71 EUR')
     assert.include(pages, '4,44 EUR')
     const document = await PDFDocument.load(pdf.content)
-    const metadata = document.context.lookup(document.catalog.get(PDFName.of('Metadata'))) as PDFRawStream
+    const metadata = document.context.lookup(
+      document.catalog.get(PDFName.of('Metadata'))
+    ) as PDFRawStream
     const xmp = Buffer.from(metadata.getContents()).toString('utf8')
     assert.include(xmp, '<pdfaid:part>3</pdfaid:part>')
     assert.include(xmp, '<fx:DocumentFileName>factur-x.xml</fx:DocumentFileName>')
     assert.include(xmp, '<fx:ConformanceLevel>EN 16931</fx:ConformanceLevel>')
-    const [fileSpec] = document.catalog.lookup(PDFName.of('AF'), PDFArray).asArray().map((ref) => document.context.lookup(ref, PDFDict))
+    const [fileSpec] = document.catalog
+      .lookup(PDFName.of('AF'), PDFArray)
+      .asArray()
+      .map((ref) => document.context.lookup(ref, PDFDict))
     assert.equal(fileSpec.get(PDFName.of('AFRelationship'))?.toString(), '/Alternative')
-    const embedded = document.context.lookup(fileSpec.lookup(PDFName.of('EF'), PDFDict).get(PDFName.of('F'))) as PDFRawStream
+    const embedded = document.context.lookup(
+      fileSpec.lookup(PDFName.of('EF'), PDFDict).get(PDFName.of('F'))
+    ) as PDFRawStream
     const attached = Buffer.from(decodePDFRawStream(embedded).decode()).toString('utf8')
     assert.include(attached, '<ram:ID>urn:cen.eu:en16931:2017</ram:ID>')
     assert.include(attached, `<ram:ID>${invoice.number}</ram:ID>`)
     assert.deepEqual((await validateCii(attached)).failed, [])
   }).timeout(60_000)
 
-  test('a second run for the same month issues nothing and leaves the stored bytes alone', async ({ assert }) => {
+  test('a second run for the same month issues nothing and leaves the stored bytes alone', async ({
+    assert,
+  }) => {
     await defaultTariff()
     const company = await companyWithJune()
     const issuer = new InvoiceIssuer(new FakeVatIdChecker([]))
     const first = await issuer.issueMonthly(company, JUNE, { now: RUN_TIME })
     const again = await issuer.issueMonthly(company, JUNE, { now: RUN_TIME.plus({ hours: 1 }) })
     assert.deepEqual(again, { outcome: 'skipped', reason: 'already_issued' })
-    assert.equal(await Invoice.query().where('company_id', company.id).count('* as total').then((rows) => Number(rows[0].$extras.total)), 1)
+    assert.equal(
+      await Invoice.query()
+        .where('company_id', company.id)
+        .count('* as total')
+        .then((rows) => Number(rows[0].$extras.total)),
+      1
+    )
     assert.equal(first.outcome, 'issued')
   }).timeout(60_000)
 
-  test('VAT cases: EU with a valid VAT ID reverse charge, EU without one 19 %, outside the EU not taxable', async ({ assert }) => {
+  test('VAT cases: EU with a valid VAT ID reverse charge, EU without one 19 %, outside the EU not taxable', async ({
+    assert,
+  }) => {
     await defaultTariff()
     const checker = new FakeVatIdChecker(['ATU12345678'])
     const issuer = new InvoiceIssuer(checker)
-    const austria = await companyWithJune({ country: 'AT', billingCountry: 'AT', vatId: 'ATU12345678' })
-    const austriaUnchecked = await companyWithJune({ country: 'AT', billingCountry: 'AT', vatId: 'ATU87654321' })
-    const swiss = await companyWithJune({ country: 'CH', billingCountry: 'CH', vatId: null, billingPostalCode: '8001', billingCity: 'Zürich' })
+    const austria = await companyWithJune({
+      country: 'AT',
+      billingCountry: 'AT',
+      vatId: 'ATU12345678',
+    })
+    const austriaUnchecked = await companyWithJune({
+      country: 'AT',
+      billingCountry: 'AT',
+      vatId: 'ATU87654321',
+    })
+    const swiss = await companyWithJune({
+      country: 'CH',
+      billingCountry: 'CH',
+      vatId: null,
+      billingPostalCode: '8001',
+      billingCity: 'Zürich',
+    })
 
     const issued = async (company: typeof austria) => {
       const outcome = await issuer.issueMonthly(company, JUNE, { now: RUN_TIME })
       return outcome.outcome === 'issued' ? outcome.invoice : assert.fail('not issued')
     }
     const reverse = await issued(austria)
-    assert.deepEqual([reverse.vatTreatment, reverse.netCents, reverse.vatCents, reverse.grossCents], ['reverse_charge', 373, 0, 373])
+    assert.deepEqual(
+      [reverse.vatTreatment, reverse.netCents, reverse.vatCents, reverse.grossCents],
+      ['reverse_charge', 373, 0, 373]
+    )
     const reverseXml = (await documents(reverse)).xml.content.toString('utf8')
     assert.include(reverseXml, '<ram:ID schemeID="VA">ATU12345678</ram:ID>')
     assert.include(reverseXml, '<ram:ID schemeID="VA">DE123456789</ram:ID>')
@@ -127,7 +184,10 @@ test.group('Invoices: the monthly invoice of a company', (group) => {
     assert.deepEqual([unchecked.vatTreatment, unchecked.vatCents], ['domestic', 71])
 
     const abroad = await issued(swiss)
-    assert.deepEqual([abroad.vatTreatment, abroad.vatCents, abroad.grossCents], ['not_taxable', 0, 373])
+    assert.deepEqual(
+      [abroad.vatTreatment, abroad.vatCents, abroad.grossCents],
+      ['not_taxable', 0, 373]
+    )
     assert.include(abroad.vatNote!, '§ 3a Abs. 2 UStG')
     const abroadXml = (await documents(abroad)).xml.content.toString('utf8')
     assert.include(abroadXml, '<ram:CategoryCode>O</ram:CategoryCode>')
@@ -136,10 +196,14 @@ test.group('Invoices: the monthly invoice of a company', (group) => {
     assert.deepEqual(checker.asked, ['ATU12345678', 'ATU87654321'])
   }).timeout(60_000)
 
-  test('an issued invoice is immutable in the model; only its status changes', async ({ assert }) => {
+  test('an issued invoice is immutable in the model; only its status changes', async ({
+    assert,
+  }) => {
     await defaultTariff()
     const company = await companyWithJune()
-    const outcome = await new InvoiceIssuer(new FakeVatIdChecker([])).issueMonthly(company, JUNE, { now: RUN_TIME })
+    const outcome = await new InvoiceIssuer(new FakeVatIdChecker([])).issueMonthly(company, JUNE, {
+      now: RUN_TIME,
+    })
     const invoice = outcome.outcome === 'issued' ? outcome.invoice : assert.fail('not issued')
 
     invoice.grossCents = 1
@@ -158,7 +222,9 @@ test.group('Invoices: the monthly invoice of a company', (group) => {
     assert.deepEqual([reloaded.status, reloaded.grossCents], ['paid', 444])
   }).timeout(60_000)
 
-  test('a Stornorechnung takes the next number, negates every line and cancels the original', async ({ assert }) => {
+  test('a Stornorechnung takes the next number, negates every line and cancels the original', async ({
+    assert,
+  }) => {
     await defaultTariff()
     const company = await companyWithJune()
     const issuer = new InvoiceIssuer(new FakeVatIdChecker([]))
@@ -169,7 +235,10 @@ test.group('Invoices: the monthly invoice of a company', (group) => {
     const sequence = (number: string) => Number(number.split('-').pop())
     assert.equal(sequence(cancellation.number), sequence(original.number) + 1)
     assert.equal(cancellation.type, 'cancellation')
-    assert.deepEqual([cancellation.netCents, cancellation.vatCents, cancellation.grossCents], [-373, -71, -444])
+    assert.deepEqual(
+      [cancellation.netCents, cancellation.vatCents, cancellation.grossCents],
+      [-373, -71, -444]
+    )
     assert.equal(cancellation.precedingInvoiceId, original.id)
     assert.equal((await Invoice.findOrFail(original.id)).status, 'cancelled')
     const stornoXml = (await documents(cancellation)).xml.content.toString('utf8')
@@ -177,7 +246,10 @@ test.group('Invoices: the monthly invoice of a company', (group) => {
     assert.include(stornoXml, `<ram:IssuerAssignedID>${original.number}</ram:IssuerAssignedID>`)
     assert.notInclude(stornoXml, 'Gutschrift')
     assert.deepEqual((await validateCii(stornoXml)).failed, [])
-    const { text } = await extractText(await getDocumentProxy(new Uint8Array((await documents(cancellation)).pdf.content)), { mergePages: true })
+    const { text } = await extractText(
+      await getDocumentProxy(new Uint8Array((await documents(cancellation)).pdf.content)),
+      { mergePages: true }
+    )
     assert.include(text, `Stornorechnung ${cancellation.number}`)
 
     assert.equal(correction!.type, 'correction')

@@ -46,15 +46,20 @@ async function stored(record: CallRecord) {
   }
 }
 
-const GERMANY = { validFrom: '2026-01-01T00:00:00Z', rates: [
-  { prefix: '49', price: 8_900, increment: '60/1' as const },
-  { prefix: '4915', price: 99_000, fee: 15_000, increment: '60/60' as const },
-] }
+const GERMANY = {
+  validFrom: '2026-01-01T00:00:00Z',
+  rates: [
+    { prefix: '49', price: 8_900, increment: '60/1' as const },
+    { prefix: '4915', price: 99_000, fee: 15_000, increment: '60/60' as const },
+  ],
+}
 
 test.group('Rating on call:ended', (group) => {
   group.each.setup(() => testUtils.db().withGlobalTransaction())
 
-  test('an answered outbound call gets its exact cost and whole cents by the rounding rule', async ({ assert }) => {
+  test('an answered outbound call gets its exact cost and whole cents by the rounding rule', async ({
+    assert,
+  }) => {
     await makePriceList(null, [GERMANY])
     const user = await makeUser('member')
     const landline = await endedCall(user)
@@ -63,12 +68,24 @@ test.group('Rating on call:ended', (group) => {
     await emitter.emit('call:ended', { record: mobile })
 
     // 0.89 ct/min, 61 s at 60/1: 8,900 × 61 / 60 = 9,048.33 → 9,049; 0.9049 ct → 1 ct
-    assert.deepEqual(await stored(landline), { costMicro: 9_049, costCents: 1, rating: 'priced', rated: true })
+    assert.deepEqual(await stored(landline), {
+      costMicro: 9_049,
+      costCents: 1,
+      rating: 'priced',
+      rated: true,
+    })
     // longest prefix 4915: 1.5 ct fee + 2 minutes at 9.9 ct (60/60) = 213,000 → 21 ct
-    assert.deepEqual(await stored(mobile), { costMicro: 213_000, costCents: 21, rating: 'priced', rated: true })
+    assert.deepEqual(await stored(mobile), {
+      costMicro: 213_000,
+      costCents: 21,
+      rating: 'priced',
+      rated: true,
+    })
   })
 
-  test('a repeated call:ended does not rate twice, even when prices changed in between', async ({ assert }) => {
+  test('a repeated call:ended does not rate twice, even when prices changed in between', async ({
+    assert,
+  }) => {
     await makePriceList(null, [GERMANY])
     const user = await makeUser('member')
     const call = await endedCall(user, { durationSeconds: 120 })
@@ -78,7 +95,10 @@ test.group('Rating on call:ended', (group) => {
 
     await PriceListRate.query().where('prefix', '49').update({ price_per_minute: 50_000 })
     await emitter.emit('call:ended', { record: call })
-    await Promise.all([emitter.emit('call:ended', { record: call }), emitter.emit('call:ended', { record: call })])
+    await Promise.all([
+      emitter.emit('call:ended', { record: call }),
+      emitter.emit('call:ended', { record: call }),
+    ])
     const again = await db.from('call_records').where('id', call.id).firstOrFail()
     assert.equal(Number(again.cost_micro), 17_800)
     assert.equal(String(again.rated_at), String(first.rated_at))
@@ -87,28 +107,54 @@ test.group('Rating on call:ended', (group) => {
   test('a call is rated at the prices of the version valid when it started', async ({ assert }) => {
     await makePriceList(null, [
       GERMANY,
-      { validFrom: '2026-07-01T00:00:00Z', rates: [{ prefix: '49', price: 6_000, increment: '60/1' }] },
+      {
+        validFrom: '2026-07-01T00:00:00Z',
+        rates: [{ prefix: '49', price: 6_000, increment: '60/1' }],
+      },
     ])
     const user = await makeUser('member')
-    const june = await endedCall(user, { durationSeconds: 60, startedAt: DateTime.fromISO('2026-06-30T23:59:59Z') })
-    const july = await endedCall(user, { durationSeconds: 60, startedAt: DateTime.fromISO('2026-07-01T00:00:00Z') })
-    const before = await endedCall(user, { durationSeconds: 60, startedAt: DateTime.fromISO('2025-12-31T12:00:00Z') })
+    const june = await endedCall(user, {
+      durationSeconds: 60,
+      startedAt: DateTime.fromISO('2026-06-30T23:59:59Z'),
+    })
+    const july = await endedCall(user, {
+      durationSeconds: 60,
+      startedAt: DateTime.fromISO('2026-07-01T00:00:00Z'),
+    })
+    const before = await endedCall(user, {
+      durationSeconds: 60,
+      startedAt: DateTime.fromISO('2025-12-31T12:00:00Z'),
+    })
     for (const record of [june, july, before]) await emitter.emit('call:ended', { record })
     assert.equal((await stored(june)).costMicro, 8_900)
     assert.equal((await stored(july)).costMicro, 6_000)
     // No version valid yet: not priced, left for staff to see
-    assert.deepEqual(await stored(before), { costMicro: null, costCents: null, rating: 'unpriced', rated: true })
+    assert.deepEqual(await stored(before), {
+      costMicro: null,
+      costCents: null,
+      rating: 'unpriced',
+      rated: true,
+    })
   })
 
-  test('a company override prices its prefixes; other destinations fall back to the default list', async ({ assert }) => {
-    await makePriceList(null, [{ validFrom: '2026-01-01T00:00:00Z', rates: [
-      { prefix: '49', price: 8_900 },
-      { prefix: '43', price: 20_000 },
-    ] }])
+  test('a company override prices its prefixes; other destinations fall back to the default list', async ({
+    assert,
+  }) => {
+    await makePriceList(null, [
+      {
+        validFrom: '2026-01-01T00:00:00Z',
+        rates: [
+          { prefix: '49', price: 8_900 },
+          { prefix: '43', price: 20_000 },
+        ],
+      },
+    ])
     const company = await makeCompany()
     const other = await makeUser('member')
     const user = await makeUser('member', company)
-    await makePriceList(company.id, [{ validFrom: '2026-01-01T00:00:00Z', rates: [{ prefix: '49', price: 5_000 }] }])
+    await makePriceList(company.id, [
+      { validFrom: '2026-01-01T00:00:00Z', rates: [{ prefix: '49', price: 5_000 }] },
+    ])
 
     const own = await endedCall(user, { durationSeconds: 60 })
     const austria = await endedCall(user, { durationSeconds: 60, calleeNumber: '+43123456' })
@@ -119,21 +165,42 @@ test.group('Rating on call:ended', (group) => {
     assert.equal((await stored(otherCompany)).costMicro, 8_900)
   })
 
-  test('emergency, inbound, echo-test and unanswered calls are free; an unknown destination is unpriced', async ({ assert }) => {
-    await makePriceList(null, [{ validFrom: '2026-01-01T00:00:00Z', rates: [{ prefix: '', price: 8_900 }] }])
+  test('emergency, inbound, echo-test and unanswered calls are free; an unknown destination is unpriced', async ({
+    assert,
+  }) => {
+    await makePriceList(null, [
+      { validFrom: '2026-01-01T00:00:00Z', rates: [{ prefix: '', price: 8_900 }] },
+    ])
     const user = await makeUser('member')
     const calls = {
       emergency: await endedCall(user, { emergency: true, calleeNumber: '112' }),
-      inbound: await endedCall(user, { direction: 'inbound', callerNumber: '+4930999', calleeNumber: '+493011110000' }),
+      inbound: await endedCall(user, {
+        direction: 'inbound',
+        callerNumber: '+4930999',
+        calleeNumber: '+493011110000',
+      }),
       echo: await endedCall(user, { direction: 'echo_test', calleeNumber: '*43' }),
-      unanswered: await endedCall(user, { answeredAt: null, durationSeconds: 0, disconnectCause: 'no_answer' }),
+      unanswered: await endedCall(user, {
+        answeredAt: null,
+        durationSeconds: 0,
+        disconnectCause: 'no_answer',
+      }),
       shortCode: await endedCall(user, { calleeNumber: '118' }),
     }
     for (const record of Object.values(calls)) await emitter.emit('call:ended', { record })
     for (const name of ['emergency', 'inbound', 'echo', 'unanswered'] as const) {
-      assert.deepEqual(await stored(calls[name]), { costMicro: 0, costCents: 0, rating: 'free', rated: true }, name)
+      assert.deepEqual(
+        await stored(calls[name]),
+        { costMicro: 0, costCents: 0, rating: 'free', rated: true },
+        name
+      )
     }
     // A short code answered outbound is not E.164: no prefix can price it
-    assert.deepEqual(await stored(calls.shortCode), { costMicro: null, costCents: null, rating: 'unpriced', rated: true })
+    assert.deepEqual(await stored(calls.shortCode), {
+      costMicro: null,
+      costCents: null,
+      rating: 'unpriced',
+      rated: true,
+    })
   })
 })

@@ -11,7 +11,10 @@ import { enableTwoFactor } from '#tests/support/two_factor'
 /** Far from any CDR other tests leave behind: the 24-hour window holds only this test's calls. */
 const NOW = DateTime.fromISO('2031-03-04T12:20:00Z', { zone: 'utc' })
 
-async function cdr(startedMinutesAgo: number, outcome: { answeredAfter?: number; cause?: DisconnectCause; open?: boolean }) {
+async function cdr(
+  startedMinutesAgo: number,
+  outcome: { answeredAfter?: number; cause?: DisconnectCause; open?: boolean }
+) {
   const startedAt = NOW.minus({ minutes: startedMinutesAgo })
   return CallRecord.create({
     uuid: randomUUID(),
@@ -26,7 +29,10 @@ async function cdr(startedMinutesAgo: number, outcome: { answeredAfter?: number;
     region: 'eu',
     nodeId: 'figures-node',
     startedAt,
-    answeredAt: outcome.answeredAfter === undefined ? null : startedAt.plus({ seconds: outcome.answeredAfter }),
+    answeredAt:
+      outcome.answeredAfter === undefined
+        ? null
+        : startedAt.plus({ seconds: outcome.answeredAfter }),
     endedAt: outcome.open ? null : startedAt.plus({ minutes: 1 }),
     disconnectCause: outcome.open ? null : (outcome.cause ?? 'answered_normal'),
   })
@@ -35,7 +41,9 @@ async function cdr(startedMinutesAgo: number, outcome: { answeredAfter?: number;
 test.group('Call figures (admin dashboard)', (group) => {
   group.each.setup(() => testUtils.db().withGlobalTransaction())
 
-  test('the last 24 hours by hour: calls, answers, failures by cause, setup time, calls now', async ({ assert }) => {
+  test('the last 24 hours by hour: calls, answers, failures by cause, setup time, calls now', async ({
+    assert,
+  }) => {
     await cdr(120, { answeredAfter: 2 })
     await cdr(118, { answeredAfter: 8 })
     await cdr(121, { cause: 'busy' })
@@ -55,11 +63,18 @@ test.group('Call figures (admin dashboard)', (group) => {
     assert.deepEqual(figures.setup, { p50: 2, p95: 8, answered: 2 })
 
     assert.lengthOf(figures.hours, 24)
-    assert.equal(figures.hours.reduce((sum, hour) => sum + hour.calls, 0), 7)
+    assert.equal(
+      figures.hours.reduce((sum, hour) => sum + hour.calls, 0),
+      7
+    )
     // 10:20 UTC is 11:20 in Berlin (winter time): the hour from 11:00 holds the two answers and the busy call.
     const eleven = figures.hours.find((hour) => hour.label === '11:00')!
     assert.include(eleven, { calls: 3, answered: 2, failed: 1, setupP95: 8 })
-    assert.equal(figures.hours.at(-1)!.label, '13:00', 'the last bucket is the current hour (13:20 Berlin)')
+    assert.equal(
+      figures.hours.at(-1)!.label,
+      '13:00',
+      'the last bucket is the current hour (13:20 Berlin)'
+    )
     assert.notInclude(JSON.stringify(figures), '+4930', 'no number leaves the service')
   })
 
@@ -68,7 +83,14 @@ test.group('Call figures (admin dashboard)', (group) => {
     await enableTwoFactor(admin)
     const json = await client.get('/admin/calls/figures').loginAs(admin)
     json.assertStatus(200)
-    assert.properties(json.body(), ['callsNow', 'totals', 'hours', 'failuresByCause', 'setup', 'carriers'])
+    assert.properties(json.body(), [
+      'callsNow',
+      'totals',
+      'hours',
+      'failuresByCause',
+      'setup',
+      'carriers',
+    ])
     assert.lengthOf(json.body().hours, 24)
 
     const page = await client.get('/admin').loginAs(admin)

@@ -36,7 +36,9 @@ function record(user: User, fields: Partial<CallRecord>) {
 }
 
 function rows(html: string) {
-  return [...html.matchAll(/<tr data-call="([^"]+)" data-missed="(true|false)"[\s\S]*?<\/tr>/g)].map((match) => ({
+  return [
+    ...html.matchAll(/<tr data-call="([^"]+)" data-missed="(true|false)"[\s\S]*?<\/tr>/g),
+  ].map((match) => ({
     uuid: match[1],
     missed: match[2] === 'true',
     html: match[0],
@@ -51,13 +53,18 @@ async function setItemised(company: Company, itemised: 'full' | 'shortened') {
 test.group('Call history', (group) => {
   group.each.setup(() => testUtils.db().withGlobalTransaction())
 
-  test('shortening hides the last three digits of E.164 numbers and leaves short codes alone', ({ assert }) => {
+  test('shortening hides the last three digits of E.164 numbers and leaves short codes alone', ({
+    assert,
+  }) => {
     assert.equal(shortenNumber('+493012345678'), '+493012345xxx')
     assert.equal(shortenNumber('110'), '110')
     assert.equal(shortenNumber('*43'), '*43')
   })
 
-  test('a member sees only own calls, destination numbers shortened by default, missed calls marked', async ({ client, assert }) => {
+  test('a member sees only own calls, destination numbers shortened by default, missed calls marked', async ({
+    client,
+    assert,
+  }) => {
     const company = await makeCompany()
     const user = await makeUser('member', company)
     const colleague = await makeUser('member', company)
@@ -71,7 +78,11 @@ test.group('Call history', (group) => {
       disconnectCause: 'missed',
       sipStatus: 480,
     })
-    const withheld = await record(user, { direction: 'inbound', callerNumber: null, callerWithheld: true })
+    const withheld = await record(user, {
+      direction: 'inbound',
+      callerNumber: null,
+      callerWithheld: true,
+    })
     const emergency = await record(user, { calleeNumber: '112', emergency: true })
     const theirs = await record(colleague, { calleeNumber: '+493099999999' })
 
@@ -87,7 +98,11 @@ test.group('Call history', (group) => {
     const byUuid = new Map(shown.map((row) => [row.uuid, row]))
     assert.include(byUuid.get(outbound.uuid)!.html, '+49 30 12345xxx')
     assert.notInclude(page.text(), '+49 30 12345678')
-    assert.include(byUuid.get(missed.uuid)!.html, '+49 1511 2345678', 'a caller’s number stays whole: it is for calling back')
+    assert.include(
+      byUuid.get(missed.uuid)!.html,
+      '+49 1511 2345678',
+      'a caller’s number stays whole: it is for calling back'
+    )
     assert.isTrue(byUuid.get(missed.uuid)!.missed)
     assert.include(byUuid.get(missed.uuid)!.html, 'Verpasst')
     assert.isFalse(byUuid.get(outbound.uuid)!.missed)
@@ -100,7 +115,10 @@ test.group('Call history', (group) => {
     assert.include(full.text(), '+49 30 12345678')
   })
 
-  test('admins see the whole company’s calls, never another company’s; members may not', async ({ client, assert }) => {
+  test('admins see the whole company’s calls, never another company’s; members may not', async ({
+    client,
+    assert,
+  }) => {
     const company = await makeCompany()
     const admin = await makeUser('admin', company)
     const member = await makeUser('member', company)
@@ -120,7 +138,10 @@ test.group('Call history', (group) => {
     refused.assertStatus(403)
   })
 
-  test('25 calls per page; the next page has the rest; a bad page number is refused, not a crash', async ({ client, assert }) => {
+  test('25 calls per page; the next page has the rest; a bad page number is refused, not a crash', async ({
+    client,
+    assert,
+  }) => {
     const user = await makeUser('member')
     for (let index = 0; index < CALL_HISTORY_PAGE_SIZE + 5; index++) await record(user, {})
     const first = await client.get('/app/calls').loginAs(user)

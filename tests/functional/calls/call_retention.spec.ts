@@ -61,7 +61,9 @@ async function credential(user: User, expiresAt: DateTime, revokedAt: DateTime |
 test.group('CallDataRetentionJob', (group) => {
   group.each.setup(() => testUtils.db().withGlobalTransaction())
 
-  test('deletes CDRs that started more than 6 months ago, keeps younger ones', async ({ assert }) => {
+  test('deletes CDRs that started more than 6 months ago, keeps younger ones', async ({
+    assert,
+  }) => {
     assert.equal(CALL_RECORD_RETENTION_MONTHS, 6)
     const company = await makeCompany()
     const user = await makeUser('member', company)
@@ -96,7 +98,9 @@ test.group('CallDataRetentionJob', (group) => {
     assert.isNotNull(await CallRecord.find(today.id))
   })
 
-  test('deletes web phone logins a day after expiry or revocation, keeps valid and recent ones', async ({ assert }) => {
+  test('deletes web phone logins a day after expiry or revocation, keeps valid and recent ones', async ({
+    assert,
+  }) => {
     assert.equal(WEB_PHONE_CREDENTIAL_GRACE_HOURS, 24)
     const user = await makeUser('member')
     const now = DateTime.utc()
@@ -115,13 +119,20 @@ test.group('CallDataRetentionJob', (group) => {
     assert.isNotNull(await WebPhoneCredential.find(valid.id))
   })
 
-  test('deletes a SIP phone’s registration address 90 days after its last registration from there', async ({ assert }) => {
+  test('deletes a SIP phone’s registration address 90 days after its last registration from there', async ({
+    assert,
+  }) => {
     assert.equal(DEVICE_ADDRESS_RETENTION_DAYS, 90)
     const user = await makeUser('member')
     const { device } = await new SipDeviceService('fluffycall.test').create(user, 'Desk phone')
     const now = DateTime.utc()
     const address = (ip: string, lastRegisteredAt: DateTime) =>
-      SipDeviceAddress.create({ sipDeviceId: device.id, address: ip, firstRegisteredAt: lastRegisteredAt, lastRegisteredAt })
+      SipDeviceAddress.create({
+        sipDeviceId: device.id,
+        address: ip,
+        firstRegisteredAt: lastRegisteredAt,
+        lastRegisteredAt,
+      })
     const old = await address('192.0.2.1', now.minus({ days: 91 }))
     const recent = await address('192.0.2.2', now.minus({ days: 89 }))
 
@@ -154,7 +165,9 @@ test.group('CallDataRetentionJob', (group) => {
     assert.equal(Number(left[0].$extras.total), 0)
   })
 
-  test('is scheduled on the queue and named in the declared retention of what it deletes', async ({ assert }) => {
+  test('is scheduled on the queue and named in the declared retention of what it deletes', async ({
+    assert,
+  }) => {
     const scheduled: string[] = []
     const queue: JobQueue = {
       driver: 'in_process',
@@ -172,7 +185,8 @@ test.group('CallDataRetentionJob', (group) => {
     await registerCallJobs(queue)
     assert.include(scheduled, new CallDataRetentionJob().name)
 
-    const retention = (table: string) => callsPersonalData.tables.find((entry) => entry.table === table)?.retention
+    const retention = (table: string) =>
+      callsPersonalData.tables.find((entry) => entry.table === table)?.retention
     assert.include(retention('call_records'), 'CallDataRetentionJob')
     assert.include(retention('call_records'), '6 months')
     assert.include(retention('web_phone_credentials'), 'CallDataRetentionJob')

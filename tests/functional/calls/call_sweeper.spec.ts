@@ -43,13 +43,19 @@ async function noted(nodeId: string, at: DateTime) {
 }
 
 function sweeperOf(node: SweptNode, nodeId = 'sweep-self') {
-  return new CallSweeper(node, new CdrService(), { nodeId, nodeLostAfterSeconds: 300, setupGraceSeconds: 120 })
+  return new CallSweeper(node, new CdrService(), {
+    nodeId,
+    nodeLostAfterSeconds: 300,
+    setupGraceSeconds: 120,
+  })
 }
 
 test.group('Call sweeper', (group) => {
   group.each.setup(() => testUtils.db().withGlobalTransaction())
 
-  test('closes the open CDRs of its own calls that no longer run, never a live or a young one', async ({ assert }) => {
+  test('closes the open CDRs of its own calls that no longer run, never a live or a young one', async ({
+    assert,
+  }) => {
     const company = await makeCompany('active')
     const gone = await openCdr(company, 'sweep-self', NOW.minus({ minutes: 10 }))
     const live = await openCdr(company, 'sweep-self', NOW.minus({ minutes: 10 }))
@@ -68,7 +74,9 @@ test.group('Call sweeper', (group) => {
     assert.exists(note, 'the node noted that it lives')
   })
 
-  test('a node silent for longer than the limit is lost: its CDRs closed as node_lost, its carrier legs get BYE, by one node only', async ({ assert }) => {
+  test('a node silent for longer than the limit is lost: its CDRs closed as node_lost, its carrier legs get BYE, by one node only', async ({
+    assert,
+  }) => {
     const company = await makeCompany('active')
     const b2bua = await app.container.make('calls.b2bua')
     // The lost node's carrier: a plain socket that records the BYE.
@@ -99,8 +107,14 @@ test.group('Call sweeper', (group) => {
       })
 
       // Two nodes sweep at the same time: exactly one takes the lost node.
-      const node: SweptNode = { isLive: () => false, endCallsOfNode: (id, cause) => b2bua.endCallsOfNode(id, cause) }
-      const [first, second] = await Promise.all([sweeperOf(node, 'sweep-self').sweep(NOW), sweeperOf(node, 'sweep-peer').sweep(NOW)])
+      const node: SweptNode = {
+        isLive: () => false,
+        endCallsOfNode: (id, cause) => b2bua.endCallsOfNode(id, cause),
+      }
+      const [first, second] = await Promise.all([
+        sweeperOf(node, 'sweep-self').sweep(NOW),
+        sweeperOf(node, 'sweep-peer').sweep(NOW),
+      ])
       assert.deepEqual([...first.lostNodes, ...second.lostNodes], ['sweep-lost'])
 
       await Promise.all([answered.refresh(), ringing.refresh(), other.refresh()])
@@ -109,17 +123,27 @@ test.group('Call sweeper', (group) => {
       assert.isNull(other.endedAt, 'a node that spoke a minute ago is not lost')
       assert.isNull(await ActiveCallLeg.findBy('call_record_id', answered.id))
       const deadline = Date.now() + 3000
-      while (!received.some((text) => text.startsWith('BYE ')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20))
-      assert.match(received.find((text) => text.startsWith('BYE ')) ?? '', /Call-ID: lost-call@fluffycall/)
+      while (!received.some((text) => text.startsWith('BYE ')) && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 20))
+      assert.match(
+        received.find((text) => text.startsWith('BYE ')) ?? '',
+        /Call-ID: lost-call@fluffycall/
+      )
     } finally {
       carrier.close()
     }
   })
 
-  test('open CDRs of a node that never noted itself are judged by their age', async ({ assert }) => {
+  test('open CDRs of a node that never noted itself are judged by their age', async ({
+    assert,
+  }) => {
     const company = await makeCompany('active')
     const old = await openCdr(company, 'sweep-legacy', NOW.minus({ minutes: 30 }))
-    const node: SweptNode = { isLive: () => false, endCallsOfNode: (id, cause) => app.container.make('calls.b2bua').then((b) => b.endCallsOfNode(id, cause)) }
+    const node: SweptNode = {
+      isLive: () => false,
+      endCallsOfNode: (id, cause) =>
+        app.container.make('calls.b2bua').then((b) => b.endCallsOfNode(id, cause)),
+    }
     const sweeper = sweeperOf(node)
     await sweeper.sweep(NOW)
     await old.refresh()

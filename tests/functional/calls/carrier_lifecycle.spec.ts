@@ -31,17 +31,27 @@ async function activate(name: string) {
 async function publishedKeys(client: any) {
   const response = await client.get('/transparency/sub-processors.json')
   response.assertStatus(200)
-  return (response.body().subProcessors as Array<{ key: string; kind: string }>).filter((e) => e.kind === 'carrier').map((e) => e.key).sort()
+  return (response.body().subProcessors as Array<{ key: string; kind: string }>)
+    .filter((e) => e.kind === 'carrier')
+    .map((e) => e.key)
+    .sort()
 }
 
 test.group('Carrier lifecycle and the public pages', (group) => {
   group.each.setup(() => testUtils.db().withGlobalTransaction())
   group.each.setup(() => fakeCarriers())
 
-  test('only active and announced carriers appear; announce shows the date, withdraw removes it', async ({ client, assert }) => {
+  test('only active and announced carriers appear; announce shows the date, withdraw removes it', async ({
+    client,
+    assert,
+  }) => {
     const admin = await superadmin()
     await activate('eu_alpha')
-    assert.deepEqual(await publishedKeys(client), ['eu_alpha'], 'configured but unannounced carriers and the local peer stay hidden')
+    assert.deepEqual(
+      await publishedKeys(client),
+      ['eu_alpha'],
+      'configured but unannounced carriers and the local peer stay hidden'
+    )
 
     const date = DateTime.utc().plus({ days: 30 }).toISODate()!
     const announced = await client
@@ -62,10 +72,18 @@ test.group('Carrier lifecycle and the public pages', (group) => {
     assert.notInclude(page.text(), '127.0.0.1')
     assert.notMatch(page.text(), /data-key="local"/)
 
-    const early = await client.post('/admin/carriers/eu_beta/activate').withCsrfToken().loginAs(admin).redirects(0)
+    const early = await client
+      .post('/admin/carriers/eu_beta/activate')
+      .withCsrfToken()
+      .loginAs(admin)
+      .redirects(0)
     early.assertFlashMessage('error', 'Das angekündigte Datum ist noch nicht erreicht.')
 
-    const withdrawn = await client.post('/admin/carriers/eu_beta/withdraw').withCsrfToken().loginAs(admin).redirects(0)
+    const withdrawn = await client
+      .post('/admin/carriers/eu_beta/withdraw')
+      .withCsrfToken()
+      .loginAs(admin)
+      .redirects(0)
     withdrawn.assertStatus(302)
     assert.deepEqual(await publishedKeys(client), ['eu_alpha'])
     const after = await client.get('/transparency/sub-processors')
@@ -76,25 +94,43 @@ test.group('Carrier lifecycle and the public pages', (group) => {
     assert.match(history.text(), /EU Beta nicht mehr genutzt seit/)
   })
 
-  test('announcing notifies every customer company: in-app notice and email to the privacy contact', async ({ client, assert }) => {
+  test('announcing notifies every customer company: in-app notice and email to the privacy contact', async ({
+    client,
+    assert,
+  }) => {
     const mark = await auditMark()
     const admin = await superadmin()
     const first = await makeCompany('active')
     const second = await makeCompany('pending')
     const ended = await makeCompany('terminated')
-    await client.post('/admin/carriers/us_gamma/announce').form({}).withCsrfToken().loginAs(admin).redirects(0)
+    await client
+      .post('/admin/carriers/us_gamma/announce')
+      .form({})
+      .withCsrfToken()
+      .loginAs(admin)
+      .redirects(0)
     // The mails go out through the job queue
     await (await app.container.make('jobs.queue')).drain()
 
     for (const company of [first, second]) {
-      const notice = await CompanyNotice.query().where('company_id', company.id).where('carrier_name', 'us_gamma').firstOrFail()
-      assert.equal(notice.effectiveAt!.toISODate(), DateTime.utc().plus({ days: 30 }).toISODate(), 'default notice period: 30 days')
+      const notice = await CompanyNotice.query()
+        .where('company_id', company.id)
+        .where('carrier_name', 'us_gamma')
+        .firstOrFail()
+      assert.equal(
+        notice.effectiveAt!.toISODate(),
+        DateTime.utc().plus({ days: 30 }).toISODate(),
+        'default notice period: 30 days'
+      )
       const mail = await lastMailTo(company.privacyContactEmail)
       assert.isNotNull(mail)
       assert.include(mail!.subject, 'US Gamma Inc.')
     }
     assert.isNull(await CompanyNotice.query().where('company_id', ended.id).first())
-    const entry = await auditSince(mark).where('action', 'carrier.announced').where('target_id', 'us_gamma').firstOrFail()
+    const entry = await auditSince(mark)
+      .where('action', 'carrier.announced')
+      .where('target_id', 'us_gamma')
+      .firstOrFail()
     assert.equal(entry.actorId, admin.id)
 
     const sccs = await client.get('/transparency/sccs')
@@ -102,18 +138,33 @@ test.group('Carrier lifecycle and the public pages', (group) => {
     const annex = await client.get('/transparency/sccs/us_gamma/annexes.txt')
     annex.assertStatus(200)
     assert.include(annex.header('content-disposition'), 'attachment')
-    for (const part of ['ANHANG I', 'Datenexporteur: FluffyCall', 'Datenimporteur: US Gamma Inc., 1 Main St', 'ANHANG II', 'ANHANG III', 'Modul 3']) {
+    for (const part of [
+      'ANHANG I',
+      'Datenexporteur: FluffyCall',
+      'Datenimporteur: US Gamma Inc., 1 Main St',
+      'ANHANG II',
+      'ANHANG III',
+      'Modul 3',
+    ]) {
       assert.include(annex.text(), part)
     }
     const transfers = await client.get('/transparency/transfers')
-    assert.match(transfers.text(), /US Gamma Inc\.[\s\S]*Vereinigte Staaten[\s\S]*Standardvertragsklauseln, Modul 3/)
+    assert.match(
+      transfers.text(),
+      /US Gamma Inc\.[\s\S]*Vereinigte Staaten[\s\S]*Standardvertragsklauseln, Modul 3/
+    )
     ;(await client.get('/transparency/sccs/eu_alpha/annexes.txt')).assertStatus(404)
   })
 
   test('a support user without carriers.manage cannot announce', async ({ client }) => {
     const support = await makeUser('support')
     await enableTwoFactor(support)
-    const response = await client.post('/admin/carriers/eu_beta/announce').form({}).withCsrfToken().loginAs(support).redirects(0)
+    const response = await client
+      .post('/admin/carriers/eu_beta/announce')
+      .form({})
+      .withCsrfToken()
+      .loginAs(support)
+      .redirects(0)
     response.assertStatus(403)
   })
 
@@ -125,7 +176,10 @@ test.group('Carrier lifecycle and the public pages', (group) => {
     const xml = response.text()
     // A real XML parser: a malformed document is an error here, not a regex mismatch.
     assert.isTrue(XMLValidator.validate(xml) === true, JSON.stringify(XMLValidator.validate(xml)))
-    const parsed = new XMLParser({ ignoreAttributes: false, isArray: (name) => name === 'entry' }).parse(xml)
+    const parsed = new XMLParser({
+      ignoreAttributes: false,
+      isArray: (name) => name === 'entry',
+    }).parse(xml)
     assert.equal(parsed.feed['@_xmlns'], 'http://www.w3.org/2005/Atom')
     assert.isString(parsed.feed.id)
     assert.match(parsed.feed.updated, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/)
@@ -153,32 +207,51 @@ test.group('Routing over the database state', (group) => {
     const company = await makeCompany('active')
     const owner = await makeUser('owner', company)
     const routing = await app.container.make(RoutingService)
-    assert.deepInclude(await routing.resolve(company, '030 1234567'), { carriers: ['eu_alpha', 'eu_beta'] })
+    assert.deepInclude(await routing.resolve(company, '030 1234567'), {
+      carriers: ['eu_alpha', 'eu_beta'],
+    })
 
     const customerPage = await client.get('/app/sub-processors').loginAs(owner)
     customerPage.assertStatus(200)
     assert.include(customerPage.text(), 'EU Alpha GmbH')
 
-    const objected = await client.post('/app/sub-processors/eu_alpha/objection').withCsrfToken().loginAs(owner).redirects(0)
+    const objected = await client
+      .post('/app/sub-processors/eu_alpha/objection')
+      .withCsrfToken()
+      .loginAs(owner)
+      .redirects(0)
     objected.assertStatus(302)
-    assert.isNotNull(await CarrierObjection.query().where('company_id', company.id).where('carrier_name', 'eu_alpha').first())
+    assert.isNotNull(
+      await CarrierObjection.query()
+        .where('company_id', company.id)
+        .where('carrier_name', 'eu_alpha')
+        .first()
+    )
     for (let i = 0; i < 20; i++) {
       const result = await routing.resolve(company, '+49 30 1234567', Math.random)
       assert.deepInclude(result, { outcome: 'route', carriers: ['eu_beta'] })
     }
     // Other companies keep the carrier
     const other = await makeCompany('active')
-    assert.deepInclude(await routing.resolve(other, '030 1234567'), { carriers: ['eu_alpha', 'eu_beta'] })
+    assert.deepInclude(await routing.resolve(other, '030 1234567'), {
+      carriers: ['eu_alpha', 'eu_beta'],
+    })
   })
 
   test('a member cannot object for the company', async ({ client }) => {
     await activate('eu_alpha')
     const member = await makeUser('member', await makeCompany('active'))
-    const response = await client.post('/app/sub-processors/eu_alpha/objection').withCsrfToken().loginAs(member).redirects(0)
+    const response = await client
+      .post('/app/sub-processors/eu_alpha/objection')
+      .withCsrfToken()
+      .loginAs(member)
+      .redirects(0)
     response.assertStatus(403)
   })
 
-  test('EU-only never picks a non-EU carrier; with only non-EU carriers it is refused', async ({ assert }) => {
+  test('EU-only never picks a non-EU carrier; with only non-EU carriers it is refused', async ({
+    assert,
+  }) => {
     await activate('us_gamma')
     await activate('eu_alpha')
     await CarrierRoute.createMany([
@@ -190,14 +263,26 @@ test.group('Routing over the database state', (group) => {
     const any = await makeCompany('active', { dataResidency: 'any_with_safeguards' })
     const routing = await app.container.make(RoutingService)
     assert.deepInclude(await routing.resolve(euOnly, '+49 30 1234567'), { carriers: ['eu_alpha'] })
-    assert.deepInclude(await routing.resolve(any, '+49 30 1234567'), { carriers: ['us_gamma', 'eu_alpha'] })
+    assert.deepInclude(await routing.resolve(any, '+49 30 1234567'), {
+      carriers: ['us_gamma', 'eu_alpha'],
+    })
     // +1: the longest prefix has only the US carrier; the default route still serves EU-only over EU Alpha
-    assert.deepInclude(await routing.resolve(euOnly, '+1 212 5550100'), { prefix: '', carriers: ['eu_alpha'] })
+    assert.deepInclude(await routing.resolve(euOnly, '+1 212 5550100'), {
+      prefix: '',
+      carriers: ['eu_alpha'],
+    })
 
     const lifecycle = await app.container.make(CarrierLifecycleService)
     await lifecycle.withdraw('eu_alpha', await superadmin(), '127.0.0.1')
-    assert.deepInclude(await routing.resolve(euOnly, '+49 30 1234567'), { outcome: 'refused', reason: 'eu_only_no_carrier' })
+    assert.deepInclude(await routing.resolve(euOnly, '+49 30 1234567'), {
+      outcome: 'refused',
+      reason: 'eu_only_no_carrier',
+    })
     // 112 still goes out, over whatever is active
-    assert.deepInclude(await routing.resolve(euOnly, '112'), { outcome: 'route', emergency: true, carriers: ['us_gamma'] })
+    assert.deepInclude(await routing.resolve(euOnly, '112'), {
+      outcome: 'route',
+      emergency: true,
+      carriers: ['us_gamma'],
+    })
   })
 })

@@ -50,7 +50,10 @@ test.group('Carrier credentials stay secret', (group) => {
   group.each.setup(() => testUtils.db().withGlobalTransaction())
   group.each.setup(() => fakeCarriers())
 
-  test('a canary password is used by the plugin but absent from pages, JSON, audit, log lines and the raw database', async ({ client, assert }) => {
+  test('a canary password is used by the plugin but absent from pages, JSON, audit, log lines and the raw database', async ({
+    client,
+    assert,
+  }) => {
     const canary = `canary-${randomBytes(8).toString('hex')}`
     const canaryUser = `user-${randomBytes(6).toString('hex')}`
     const mark = await auditMark()
@@ -70,7 +73,10 @@ test.group('Carrier credentials stay secret', (group) => {
 
     // The plugin really got it: it came out of the encrypted store.
     const plugin = await (await app.container.make(CarrierManager)).use('eu_alpha')
-    assert.equal(plugin.profile.auth.method === 'registration' && plugin.profile.auth.password, canary)
+    assert.equal(
+      plugin.profile.auth.method === 'registration' && plugin.profile.auth.password,
+      canary
+    )
 
     const pages = [
       ['/admin/carriers', admin],

@@ -32,10 +32,16 @@ function config() {
 test.group('Carrier signalling sources', (group) => {
   group.each.setup(() => fakeCarriers(config()))
 
-  test('a source is its carrier by host address or declared range, else nobody', async ({ assert }) => {
+  test('a source is its carrier by host address or declared range, else nobody', async ({
+    assert,
+  }) => {
     const sources = new CarrierSources(await app.container.make(CarrierManager))
     assert.equal(await sources.carrierAt('127.0.0.21'), 'first')
-    assert.equal(await sources.carrierAt('127.0.0.1'), 'first', 'both loopback carriers: the first listed wins')
+    assert.equal(
+      await sources.carrierAt('127.0.0.1'),
+      'first',
+      'both loopback carriers: the first listed wins'
+    )
     assert.isNull(await sources.carrierAt('127.0.0.24'))
     assert.includeMembers([...sources.entries], ['127.0.0.20/30', '127.0.0.1'])
   })
@@ -47,13 +53,16 @@ test.group('Carrier signalling sources', (group) => {
     const b2bua = await buildB2bua(app.container)
     b2bua.start()
     const deadline = Date.now() + 5000
-    while (!stack.layer.isTrustedSource('127.0.0.22') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20))
+    while (!stack.layer.isTrustedSource('127.0.0.22') && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 20))
     assert.isTrue(stack.layer.isTrustedSource('127.0.0.22'))
     assert.isFalse(stack.layer.isTrustedSource('127.0.0.30'))
     ;(await app.container.make('calls.b2bua')).start()
   })
 
-  test('a declared source that is no address or CIDR stops the boot, naming the field', async ({ assert }) => {
+  test('a declared source that is no address or CIDR stops the boot, naming the field', async ({
+    assert,
+  }) => {
     const plugin = new GenericTrunk({
       profile: euCarrierProfile({ signallingSources: ['192.0.2.0/24', '192.0.2.300'] }),
       subProcessor: euSubProcessor(),
@@ -62,7 +71,10 @@ test.group('Carrier signalling sources', (group) => {
       () => validateCarrierPlugin('acme', plugin, { production: true, requireCredentials: false }),
       /profile\.signallingSources\.1/
     )
-    const ok = new GenericTrunk({ profile: euCarrierProfile({ signallingSources: ['192.0.2.0/24', '2001:db8::/32'] }), subProcessor: euSubProcessor() })
+    const ok = new GenericTrunk({
+      profile: euCarrierProfile({ signallingSources: ['192.0.2.0/24', '2001:db8::/32'] }),
+      subProcessor: euSubProcessor(),
+    })
     await validateCarrierPlugin('acme', ok, { production: true, requireCredentials: false })
   })
 })

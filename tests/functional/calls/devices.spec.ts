@@ -12,9 +12,16 @@ import { registerWithPassword } from '#tests/unit/calls/sip/registrar/registrar_
 test.group('Devices page', (group) => {
   group.each.setup(() => testUtils.db().withGlobalTransaction())
 
-  test('adding a device shows its username and password once; the list never shows the password again', async ({ client, assert }) => {
+  test('adding a device shows its username and password once; the list never shows the password again', async ({
+    client,
+    assert,
+  }) => {
     const user = await makeUser('member')
-    const created = await client.post('/app/devices').form({ label: 'Empfang' }).withCsrfToken().loginAs(user)
+    const created = await client
+      .post('/app/devices')
+      .form({ label: 'Empfang' })
+      .withCsrfToken()
+      .loginAs(user)
     created.assertStatus(200)
     const device = await SipDevice.query().where('user_id', user.id).firstOrFail()
     assert.equal(device.label, 'Empfang')
@@ -24,7 +31,11 @@ test.group('Devices page', (group) => {
     assert.isAtLeast(password!.length, 20)
     assert.include(html, `id="device-username">${device.sipUsername}<`)
     const credential = await new SipDeviceService().findByUsername(device.sipUsername)
-    assert.equal(credential?.deviceId, device.id, 'the shown password is the one the digest server knows')
+    assert.equal(
+      credential?.deviceId,
+      device.id,
+      'the shown password is the one the digest server knows'
+    )
 
     const list = await client.get('/app/devices').loginAs(user)
     assert.include(list.text(), device.sipUsername)
@@ -36,14 +47,22 @@ test.group('Devices page', (group) => {
   test('an empty or overlong name is refused next to the field', async ({ client, assert }) => {
     const user = await makeUser('member')
     for (const label of ['   ', 'x'.repeat(101)]) {
-      const response = await client.post('/app/devices').form({ label }).withCsrfToken().loginAs(user).redirects(0)
+      const response = await client
+        .post('/app/devices')
+        .form({ label })
+        .withCsrfToken()
+        .loginAs(user)
+        .redirects(0)
       response.assertStatus(302)
       assert.property(response.flashMessages().inputErrorsBag, 'label')
     }
     assert.lengthOf(await SipDevice.query().where('user_id', user.id), 0)
   })
 
-  test('users see and revoke only their own devices; revoking ends the device’s registration at once', async ({ client, assert }) => {
+  test('users see and revoke only their own devices; revoking ends the device’s registration at once', async ({
+    client,
+    assert,
+  }) => {
     const company = await makeCompany()
     const user = await makeUser('member', company)
     const colleague = await makeUser('admin', company)
@@ -52,22 +71,41 @@ test.group('Devices page', (group) => {
     const theirs = await service.create(colleague, 'Colleague phone')
 
     const stack = await app.container.make('sip.stack')
-    const source = { protocol: 'udp' as const, host: `198.18.${randomInt(256)}.${randomInt(1, 255)}`, port: 5062 }
-    const registered = await registerWithPassword(stack.registrar.registrar, { username: device.sipUsername, password, source })
+    const source = {
+      protocol: 'udp' as const,
+      host: `198.18.${randomInt(256)}.${randomInt(1, 255)}`,
+      port: 5062,
+    }
+    const registered = await registerWithPassword(stack.registrar.registrar, {
+      username: device.sipUsername,
+      password,
+      source,
+    })
     assert.equal(registered.final.status, 200)
 
     const list = await client.get('/app/devices').loginAs(user)
     assert.include(list.text(), device.sipUsername)
     assert.notInclude(list.text(), theirs.device.sipUsername)
 
-    const foreign = await client.delete(`/app/devices/${theirs.device.id}`).withCsrfToken().loginAs(user)
+    const foreign = await client
+      .delete(`/app/devices/${theirs.device.id}`)
+      .withCsrfToken()
+      .loginAs(user)
     foreign.assertStatus(404)
     assert.isNull((await SipDevice.findOrFail(theirs.device.id)).revokedAt)
 
-    const revoked = await client.delete(`/app/devices/${device.id}`).withCsrfToken().loginAs(user).redirects(0)
+    const revoked = await client
+      .delete(`/app/devices/${device.id}`)
+      .withCsrfToken()
+      .loginAs(user)
+      .redirects(0)
     revoked.assertHeader('location', '/app/devices')
     assert.isNotNull((await SipDevice.findOrFail(device.id)).revokedAt)
-    assert.lengthOf(await stack.registrar.registrar.lookupUser(user.id), 0, 'the binding is gone, not left to expire')
+    assert.lengthOf(
+      await stack.registrar.registrar.lookupUser(user.id),
+      0,
+      'the binding is gone, not left to expire'
+    )
     assert.isUndefined(await service.findByUsername(device.sipUsername))
     const after = await client.get('/app/devices').loginAs(user)
     assert.include(after.text(), 'widerrufen')

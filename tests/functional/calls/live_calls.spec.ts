@@ -63,7 +63,18 @@ async function runningCall(cleanup: TestContext['cleanup']) {
     timeoutSeconds: 40,
     traceMessages: true,
     keys: { domain: configuredRealm(), callee: CALLEE },
-    extraArgs: ['-auth_uri', `${CALLEE}@127.0.0.1:${port}`, '-s', device.sipUsername, '-au', device.sipUsername, '-ap', password, '-mp', String(await freePort('udp', '127.0.0.2'))],
+    extraArgs: [
+      '-auth_uri',
+      `${CALLEE}@127.0.0.1:${port}`,
+      '-s',
+      device.sipUsername,
+      '-au',
+      device.sipUsername,
+      '-ap',
+      password,
+      '-mp',
+      String(await freePort('udp', '127.0.0.2')),
+    ],
   })
   cleanup(phone.stop)
   const b2bua = await app.container.make('calls.b2bua')
@@ -74,10 +85,14 @@ async function runningCall(cleanup: TestContext['cleanup']) {
 
   const deadline = Date.now() + 15_000
   for (;;) {
-    const live = b2bua.calls.find((call) => call.record.companyId === company.id && call.session.answered)
+    const live = b2bua.calls.find(
+      (call) => call.record.companyId === company.id && call.session.answered
+    )
     if (live) return { company, record: live.record, phone, carrier }
     if (Date.now() > deadline) {
-      throw new Error(`no answered call within 15 s\ncarrier: ${carrier.messages().slice(-2000)}\nphone: ${phone.messages().slice(-2000)}`)
+      throw new Error(
+        `no answered call within 15 s\ncarrier: ${carrier.messages().slice(-2000)}\nphone: ${phone.messages().slice(-2000)}`
+      )
     }
     await new Promise((resolve) => setTimeout(resolve, 100))
   }
@@ -94,7 +109,11 @@ test.group('Live calls (admin)', (group) => {
   })
   group.each.setup(() => testUtils.db().withGlobalTransaction())
 
-  test('staff with calls.live.manage see the running call with shortened numbers and end it', async ({ client, assert, cleanup }) => {
+  test('staff with calls.live.manage see the running call with shortened numbers and end it', async ({
+    client,
+    assert,
+    cleanup,
+  }) => {
     const admin = await staff('superadmin')
     const { company, record, phone, carrier } = await runningCall(cleanup)
     assert.equal(record.callerNumber, CALLER)
@@ -112,7 +131,11 @@ test.group('Live calls (admin)', (group) => {
     assert.include(html, 'live_carrier')
 
     const mark = await auditMark()
-    const ended = await client.delete(`/admin/calls/live/${record.uuid}`).withCsrfToken().loginAs(admin).redirects(0)
+    const ended = await client
+      .delete(`/admin/calls/live/${record.uuid}`)
+      .withCsrfToken()
+      .loginAs(admin)
+      .redirects(0)
     ended.assertStatus(302)
     ended.assertHeader('location', '/admin/calls/live')
     ended.assertFlashMessage('notice', 'Das Gespräch wurde beendet.')
@@ -131,7 +154,11 @@ test.group('Live calls (admin)', (group) => {
     const entries = await auditSince(mark).where('action', 'calls.ended_by_staff')
     assert.lengthOf(entries, 1)
     assert.equal(entries[0].actorId, admin.id)
-    assert.equal(entries[0].companyId, company.id, 'the customer’s admins see it in their audit log')
+    assert.equal(
+      entries[0].companyId,
+      company.id,
+      'the customer’s admins see it in their audit log'
+    )
     assert.equal(entries[0].targetType, 'call')
     assert.equal(entries[0].targetId, record.uuid)
 
@@ -140,7 +167,11 @@ test.group('Live calls (admin)', (group) => {
     assert.include(after.text(), 'id="no-live-calls"')
   }).timeout(60_000)
 
-  test('staff without calls.live.manage and customers get 403 and cannot end a call', async ({ client, assert, cleanup }) => {
+  test('staff without calls.live.manage and customers get 403 and cannot end a call', async ({
+    client,
+    assert,
+    cleanup,
+  }) => {
     const support = await staff('support')
     const { company, record } = await runningCall(cleanup)
     const customerAdmin = await makeUser('owner', company)
@@ -150,17 +181,27 @@ test.group('Live calls (admin)', (group) => {
       const page = await client.get('/admin/calls/live').loginAs(user)
       page.assertStatus(403)
       assert.notInclude(page.text(), record.uuid)
-      const end = await client.delete(`/admin/calls/live/${record.uuid}`).withCsrfToken().loginAs(user).redirects(0)
+      const end = await client
+        .delete(`/admin/calls/live/${record.uuid}`)
+        .withCsrfToken()
+        .loginAs(user)
+        .redirects(0)
       end.assertStatus(403)
     }
 
     const b2bua = await app.container.make('calls.b2bua')
-    assert.isTrue(b2bua.calls.some((call) => call.uuid === record.uuid), 'the call is still running')
+    assert.isTrue(
+      b2bua.calls.some((call) => call.uuid === record.uuid),
+      'the call is still running'
+    )
     assert.isNull((await CallRecord.findOrFail(record.id)).endedAt)
     assert.lengthOf(await auditSince(mark).where('action', 'calls.ended_by_staff'), 0)
   }).timeout(60_000)
 
-  test('calls refused for capacity since the start are shown, in words and per resource', async ({ client, assert }) => {
+  test('calls refused for capacity since the start are shown, in words and per resource', async ({
+    client,
+    assert,
+  }) => {
     const admin = await staff('superadmin')
     const b2bua = await app.container.make('calls.b2bua')
     const before = { ...b2bua.refusedForCapacity }
@@ -197,7 +238,10 @@ test.group('Live calls (admin)', (group) => {
     assert.isFalse(b2bua.calls.some((call) => call.record.companyId === company.id))
   }).timeout(60_000)
 
-  test('ending a call that no longer runs says so and audits nothing', async ({ client, assert }) => {
+  test('ending a call that no longer runs says so and audits nothing', async ({
+    client,
+    assert,
+  }) => {
     const admin = await staff('superadmin')
     const mark = await auditMark()
     const response = await client

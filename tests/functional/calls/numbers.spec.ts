@@ -3,7 +3,7 @@ import app from '@adonisjs/core/services/app'
 import db from '@adonisjs/lucid/services/db'
 import testUtils from '@adonisjs/core/services/test_utils'
 import type Company from '#accounts/models/company'
-import User from '#accounts/models/user'
+import type User from '#accounts/models/user'
 import { carriers, defineConfig } from '#calls/carriers/define_config'
 import DefaultCallerId from '#calls/models/default_caller_id'
 import PhoneNumber from '#calls/models/phone_number'
@@ -11,7 +11,12 @@ import NumberService from '#calls/services/number_service'
 import { expandNumberBlock, NumberBlockError } from '#calls/services/number_block'
 import { makeCompany, makeUser } from '#tests/support/accounts'
 import { auditMark, auditSince } from '#tests/support/audit'
-import { euCarrierProfile, euSubProcessor, fakeCarriers, testCarriersConfig } from '#tests/support/carriers'
+import {
+  euCarrierProfile,
+  euSubProcessor,
+  fakeCarriers,
+  testCarriersConfig,
+} from '#tests/support/carriers'
 import { enableTwoFactor } from '#tests/support/two_factor'
 
 async function staff(role: 'superadmin' | 'support' | 'fraud_analyst' = 'superadmin') {
@@ -31,17 +36,29 @@ async function numbersOf(prefix: string) {
 
 async function importBlock(admin: User, start: string, count: number, carrier = 'eu_alpha') {
   const service = await app.container.make(NumberService)
-  await service.import(carrier, expandNumberBlock({ numbers: start, count }), { actor: admin, ip: '127.0.0.1' })
+  await service.import(carrier, expandNumberBlock({ numbers: start, count }), {
+    actor: admin,
+    ip: '127.0.0.1',
+  })
 }
 
 async function assignBlock(admin: User, start: string, count: number, company: Company) {
   const service = await app.container.make(NumberService)
-  await service.assignToCompany(expandNumberBlock({ numbers: start, count }), company.id, { actor: admin, ip: '127.0.0.1' })
+  await service.assignToCompany(expandNumberBlock({ numbers: start, count }), company.id, {
+    actor: admin,
+    ip: '127.0.0.1',
+  })
 }
 
 test.group('Number blocks', () => {
-  test('a start number with a count, a range, and a single number expand to E.164 numbers', ({ assert }) => {
-    assert.deepEqual(expandNumberBlock({ numbers: '+4930123450', count: 3 }), ['+4930123450', '+4930123451', '+4930123452'])
+  test('a start number with a count, a range, and a single number expand to E.164 numbers', ({
+    assert,
+  }) => {
+    assert.deepEqual(expandNumberBlock({ numbers: '+4930123450', count: 3 }), [
+      '+4930123450',
+      '+4930123451',
+      '+4930123452',
+    ])
     assert.deepEqual(expandNumberBlock({ numbers: '+49 30 1234598-+49 30 1234601' }), [
       '+49301234598',
       '+49301234599',
@@ -70,7 +87,10 @@ test.group('Number blocks', () => {
     assert.equal(problem({ numbers: '+4930123450-abc' }), 'numbers:invalid_range_end')
     assert.equal(problem({ numbers: '+4930120000-+4930121000' }), 'numbers:block_too_large')
     assert.equal(problem({ numbers: '+4930120000', count: 1001 }), 'count:block_too_large')
-    assert.equal(problem({ numbers: '+4930120000-+4930120005', count: 3 }), 'count:count_with_range')
+    assert.equal(
+      problem({ numbers: '+4930120000-+4930120005', count: 3 }),
+      'count:count_with_range'
+    )
     assert.equal(problem({ numbers: '+9999999998', count: 3 }), 'count:block_crosses_length')
   })
 })
@@ -79,7 +99,10 @@ test.group('Numbers: staff', (group) => {
   group.each.setup(() => testUtils.db().withGlobalTransaction())
   group.each.setup(() => fakeCarriers())
 
-  test('importing a block creates every number once and writes one audit entry', async ({ client, assert }) => {
+  test('importing a block creates every number once and writes one audit entry', async ({
+    client,
+    assert,
+  }) => {
     const admin = await staff()
     const start = base() + '0'
     const mark = await auditMark()
@@ -97,10 +120,17 @@ test.group('Numbers: staff', (group) => {
     const entries = await auditSince(mark).where('action', 'number.imported')
     assert.lengthOf(entries, 1)
     assert.equal(entries[0].actorId, admin.id)
-    assert.deepInclude(entries[0].details as object, { count: 10, first: start, carrier: 'eu_alpha' })
+    assert.deepInclude(entries[0].details as object, {
+      count: 10,
+      first: start,
+      carrier: 'eu_alpha',
+    })
   })
 
-  test('an import that overlaps existing numbers is refused as a whole, with the numbers named', async ({ client, assert }) => {
+  test('an import that overlaps existing numbers is refused as a whole, with the numbers named', async ({
+    client,
+    assert,
+  }) => {
     const admin = await staff()
     const prefix = base()
     await importBlock(admin, `${prefix}5`, 2)
@@ -116,11 +146,17 @@ test.group('Numbers: staff', (group) => {
     assert.include(message, `${prefix}5, ${prefix}6`)
     assert.lengthOf(await numbersOf(prefix), 2, 'nothing of the overlapping block was imported')
 
-    const form = await client.get('/admin/numbers/import').withFlashMessages(response.flashMessages()).loginAs(admin)
+    const form = await client
+      .get('/admin/numbers/import')
+      .withFlashMessages(response.flashMessages())
+      .loginAs(admin)
     assert.match(form.text(), /data-error-for="numbers"/)
   })
 
-  test('bad input comes back next to its field: format, block size, unknown carrier', async ({ client, assert }) => {
+  test('bad input comes back next to its field: format, block size, unknown carrier', async ({
+    client,
+    assert,
+  }) => {
     const admin = await staff()
     const post = (form: Record<string, string>) =>
       client.post('/admin/numbers/import').form(form).withCsrfToken().loginAs(admin).redirects(0)
@@ -132,17 +168,28 @@ test.group('Numbers: staff', (group) => {
     assert.properties(tooMany.flashMessages().inputErrorsBag, ['count'])
 
     const hugeRange = await post({ carrier: 'eu_alpha', numbers: '+4930120000-+4930129999' })
-    assert.equal(hugeRange.flashMessage('errorsBag.numbers'), 'Höchstens 1.000 Rufnummern auf einmal.')
+    assert.equal(
+      hugeRange.flashMessage('errorsBag.numbers'),
+      'Höchstens 1.000 Rufnummern auf einmal.'
+    )
 
     const carrier = await post({ carrier: 'no_such_carrier', numbers: '+4930120000' })
-    assert.equal(carrier.flashMessage('errorsBag.carrier'), 'Bitte einen konfigurierten Carrier wählen.')
+    assert.equal(
+      carrier.flashMessage('errorsBag.carrier'),
+      'Bitte einen konfigurierten Carrier wählen.'
+    )
 
     const empty = await post({ carrier: 'eu_alpha', numbers: '' })
-    assert.deepEqual((empty.flashMessages().inputErrorsBag as Record<string, string[]>).numbers, ['Bitte ausfüllen.'])
+    assert.deepEqual((empty.flashMessages().inputErrorsBag as Record<string, string[]>).numbers, [
+      'Bitte ausfüllen.',
+    ])
     assert.isNull(await PhoneNumber.findBy('number', '+4930120000'))
   })
 
-  test('a number belongs to at most one company: the second assignment fails and changes nothing', async ({ client, assert }) => {
+  test('a number belongs to at most one company: the second assignment fails and changes nothing', async ({
+    client,
+    assert,
+  }) => {
     const admin = await staff()
     const prefix = base()
     await importBlock(admin, `${prefix}0`, 5)
@@ -178,11 +225,19 @@ test.group('Numbers: staff', (group) => {
 
     // The database refuses a second row for the same number
     await assert.rejects(() =>
-      db.table('phone_numbers').insert({ number: `${prefix}0`, carrier_name: 'eu_beta', created_at: new Date(), updated_at: new Date() })
+      db.table('phone_numbers').insert({
+        number: `${prefix}0`,
+        carrier_name: 'eu_beta',
+        created_at: new Date(),
+        updated_at: new Date(),
+      })
     )
   })
 
-  test('assigning needs an existing, not terminated company in the carrier’s region', async ({ client, assert }) => {
+  test('assigning needs an existing, not terminated company in the carrier’s region', async ({
+    client,
+    assert,
+  }) => {
     const admin = await staff()
     const prefix = base()
     await importBlock(admin, `${prefix}0`, 1)
@@ -195,9 +250,18 @@ test.group('Numbers: staff', (group) => {
         .withCsrfToken()
         .loginAs(admin)
         .redirects(0)
-    assert.equal((await post(terminated.id)).flashMessage('errorsBag.company_id'), 'Der Vertrag dieser Firma ist beendet.')
-    assert.include(String((await post(elsewhere.id)).flashMessage('errorsBag.company_id')), 'nicht bei einem Carrier der Region')
-    assert.equal((await post(999999)).flashMessage('errorsBag.company_id'), 'Bitte eine Firma wählen.')
+    assert.equal(
+      (await post(terminated.id)).flashMessage('errorsBag.company_id'),
+      'Der Vertrag dieser Firma ist beendet.'
+    )
+    assert.include(
+      String((await post(elsewhere.id)).flashMessage('errorsBag.company_id')),
+      'nicht bei einem Carrier der Region'
+    )
+    assert.equal(
+      (await post(999999)).flashMessage('errorsBag.company_id'),
+      'Bitte eine Firma wählen.'
+    )
     const missing = await client
       .post('/admin/numbers/assign')
       .form({ company_id: String((await makeCompany('active')).id), numbers: `${prefix}9` })
@@ -208,7 +272,10 @@ test.group('Numbers: staff', (group) => {
     assert.isNull((await PhoneNumber.findByOrFail('number', `${prefix}0`)).companyId)
   })
 
-  test('releasing clears company, user, assignment time and the default caller ID; nothing personal stays', async ({ client, assert }) => {
+  test('releasing clears company, user, assignment time and the default caller ID; nothing personal stays', async ({
+    client,
+    assert,
+  }) => {
     const admin = await staff()
     const prefix = base()
     await importBlock(admin, `${prefix}0`, 2)
@@ -220,17 +287,30 @@ test.group('Numbers: staff', (group) => {
     const [held, shared] = await numbersOf(prefix)
     await service.assignUser(company, held.id, member.id, { actor: owner, ip: '127.0.0.1' })
     await service.setDefaultCallerId(company, member.id, held.id, { actor: owner, ip: '127.0.0.1' })
-    await service.setDefaultCallerId(company, owner.id, shared.id, { actor: owner, ip: '127.0.0.1' })
+    await service.setDefaultCallerId(company, owner.id, shared.id, {
+      actor: owner,
+      ip: '127.0.0.1',
+    })
     const mark = await auditMark()
 
-    const response = await client.post(`/admin/numbers/${held.id}/release`).withCsrfToken().loginAs(admin).redirects(0)
-    response.assertFlashMessage('notice', 'Freigegeben; keine Firma und kein Nutzer bleibt verknüpft.')
+    const response = await client
+      .post(`/admin/numbers/${held.id}/release`)
+      .withCsrfToken()
+      .loginAs(admin)
+      .redirects(0)
+    response.assertFlashMessage(
+      'notice',
+      'Freigegeben; keine Firma und kein Nutzer bleibt verknüpft.'
+    )
     const row = await db.from('phone_numbers').where('id', held.id).firstOrFail()
     assert.isNull(row.company_id)
     assert.isNull(row.user_id)
     assert.isNull(row.assigned_at)
     assert.isNull(await DefaultCallerId.findBy('phone_number_id', held.id))
-    assert.isNotNull(await DefaultCallerId.findBy('phone_number_id', shared.id), 'other numbers keep their defaults')
+    assert.isNotNull(
+      await DefaultCallerId.findBy('phone_number_id', shared.id),
+      'other numbers keep their defaults'
+    )
     assert.deepEqual(await service.callerIdsFor(member), [shared.number])
     const entry = await auditSince(mark).where('action', 'number.released').firstOrFail()
     assert.equal(entry.companyId, company.id)
@@ -243,7 +323,10 @@ test.group('Numbers: staff', (group) => {
       .loginAs(admin)
       .redirects(0)
     block.assertFlashMessage('notice', 'Freigegeben; keine Firma und kein Nutzer bleibt verknüpft.')
-    assert.deepEqual((await numbersOf(prefix)).map((number) => number.companyId), [null, null])
+    assert.deepEqual(
+      (await numbersOf(prefix)).map((number) => number.companyId),
+      [null, null]
+    )
     assert.isNull(await DefaultCallerId.findBy('phone_number_id', shared.id))
   })
 
@@ -255,7 +338,11 @@ test.group('Numbers: staff', (group) => {
     const [taken, free] = await numbersOf(prefix)
     const mark = await auditMark()
 
-    const refused = await client.delete(`/admin/numbers/${taken.id}`).withCsrfToken().loginAs(admin).redirects(0)
+    const refused = await client
+      .delete(`/admin/numbers/${taken.id}`)
+      .withCsrfToken()
+      .loginAs(admin)
+      .redirects(0)
     assert.include(String(refused.flashMessage('error')), 'schon einer Firma')
     assert.isNotNull(await PhoneNumber.find(taken.id))
 
@@ -268,7 +355,11 @@ test.group('Numbers: staff', (group) => {
     assert.isString(blockRefused.flashMessage('errorsBag.numbers'))
     assert.lengthOf(await numbersOf(prefix), 3)
 
-    const deleted = await client.delete(`/admin/numbers/${free.id}`).withCsrfToken().loginAs(admin).redirects(0)
+    const deleted = await client
+      .delete(`/admin/numbers/${free.id}`)
+      .withCsrfToken()
+      .loginAs(admin)
+      .redirects(0)
     deleted.assertFlashMessage('notice', 'Gelöscht.')
     assert.isNull(await PhoneNumber.find(free.id))
     assert.lengthOf(await auditSince(mark).where('action', 'number.deleted'), 1)
@@ -282,7 +373,8 @@ test.group('Numbers: staff', (group) => {
     const company = await makeCompany('active')
     await assignBlock(admin, `${prefix}0`, 1, company)
 
-    const page = async (qs: string) => (await client.get(`/admin/numbers?${qs}`).loginAs(admin)).text()
+    const page = async (qs: string) =>
+      (await client.get(`/admin/numbers?${qs}`).loginAs(admin)).text()
     const byCompany = await page(`company_id=${company.id}`)
     assert.include(byCompany, `data-number="${prefix}0"`)
     assert.notInclude(byCompany, `data-number="${prefix}1"`)
@@ -296,7 +388,9 @@ test.group('Numbers: staff', (group) => {
     }
   })
 
-  test('staff without numbers.manage get 403; support (with it) may; customers never', async ({ client }) => {
+  test('staff without numbers.manage get 403; support (with it) may; customers never', async ({
+    client,
+  }) => {
     const analyst = await staff('fraud_analyst')
     ;(await client.get('/admin/numbers').loginAs(analyst)).assertStatus(403)
     const post = await client
@@ -325,7 +419,10 @@ test.group('Numbers: company admins and the B2BUA API', (group) => {
     return { company, prefix, rows: await numbersOf(prefix) }
   }
 
-  test('an admin gives a number to a user, audited; callerIdsFor: own numbers first, then shared ones', async ({ client, assert }) => {
+  test('an admin gives a number to a user, audited; callerIdsFor: own numbers first, then shared ones', async ({
+    client,
+    assert,
+  }) => {
     const { company, rows } = await companyWithNumbers(3)
     const admin = await makeUser('admin', company)
     const alice = await makeUser('member', company)
@@ -344,9 +441,21 @@ test.group('Numbers: company admins and the B2BUA API', (group) => {
     assert.equal(entry.companyId, company.id)
 
     const service = await app.container.make(NumberService)
-    assert.deepEqual(await service.callerIdsFor(alice), [rows[2].number, rows[0].number, rows[1].number])
-    assert.deepEqual(await service.callerIdsFor(bob), [rows[0].number, rows[1].number], 'never a colleague’s number')
-    assert.equal(await service.defaultCallerId(alice), rows[2].number, 'without a choice: the first own number')
+    assert.deepEqual(await service.callerIdsFor(alice), [
+      rows[2].number,
+      rows[0].number,
+      rows[1].number,
+    ])
+    assert.deepEqual(
+      await service.callerIdsFor(bob),
+      [rows[0].number, rows[1].number],
+      'never a colleague’s number'
+    )
+    assert.equal(
+      await service.defaultCallerId(alice),
+      rows[2].number,
+      'without a choice: the first own number'
+    )
     assert.equal(await service.defaultCallerId(bob), rows[0].number)
 
     const page = await client.get('/app/numbers').loginAs(admin)
@@ -355,11 +464,19 @@ test.group('Numbers: company admins and the B2BUA API', (group) => {
     assert.include(page.text(), alice.fullName)
 
     // Back to shared
-    await client.put(`/app/numbers/${rows[2].id}/user`).form({ user_id: '' }).withCsrfToken().loginAs(admin).redirects(0)
+    await client
+      .put(`/app/numbers/${rows[2].id}/user`)
+      .form({ user_id: '' })
+      .withCsrfToken()
+      .loginAs(admin)
+      .redirects(0)
     assert.isNull((await PhoneNumber.findOrFail(rows[2].id)).userId)
   })
 
-  test('the default caller ID is one the user may present; giving it to a colleague drops the choice', async ({ client, assert }) => {
+  test('the default caller ID is one the user may present; giving it to a colleague drops the choice', async ({
+    client,
+    assert,
+  }) => {
     const { company, rows } = await companyWithNumbers(2)
     const owner = await makeUser('owner', company)
     const alice = await makeUser('member', company)
@@ -386,12 +503,18 @@ test.group('Numbers: company admins and the B2BUA API', (group) => {
     assert.equal(await service.defaultCallerId(alice), rows[1].number)
 
     await service.assignUser(company, rows[1].id, bob.id, { actor: owner, ip: '127.0.0.1' })
-    assert.isNull(await DefaultCallerId.findBy('user_id', alice.id), 'alice may no longer present it')
+    assert.isNull(
+      await DefaultCallerId.findBy('user_id', alice.id),
+      'alice may no longer present it'
+    )
     assert.isNull(await service.defaultCallerId(alice))
     assert.deepEqual(await service.callerIdsFor(alice), [])
   })
 
-  test('a member cannot assign; admins touch only their own company’s numbers and users', async ({ client, assert }) => {
+  test('a member cannot assign; admins touch only their own company’s numbers and users', async ({
+    client,
+    assert,
+  }) => {
     const { company, rows } = await companyWithNumbers(1)
     const member = await makeUser('member', company)
     ;(await client.get('/app/numbers').loginAs(member)).assertStatus(403)
@@ -436,7 +559,12 @@ test.group('Numbers: company admins and the B2BUA API', (group) => {
     const user = await makeUser('member', company)
     const service = await app.container.make(NumberService)
     await service.assignUser(company, rows[0].id, user.id, { actor: user, ip: '127.0.0.1' })
-    const expected = { number: rows[0].number, companyId: company.id, userId: user.id, carrierName: 'eu_alpha' }
+    const expected = {
+      number: rows[0].number,
+      companyId: company.id,
+      userId: user.id,
+      carrierName: 'eu_alpha',
+    }
     assert.deepEqual(await service.findByNumber(rows[0].number), expected)
     assert.deepEqual(await service.findByNumber(rows[0].number.slice(1)), expected)
     assert.isNull(await service.findByNumber('+4930000000000'))
@@ -453,7 +581,11 @@ test.group('Numbers: company admins and the B2BUA API', (group) => {
           ...base2.regions,
           us: {
             carriers: {
-              us_delta: carriers.generic({ label: 'US Delta', profile: euCarrierProfile({ hosts: ['sip.delta.example'] }), subProcessor: euSubProcessor('Delta GmbH') }),
+              us_delta: carriers.generic({
+                label: 'US Delta',
+                profile: euCarrierProfile({ hosts: ['sip.delta.example'] }),
+                subProcessor: euSubProcessor('Delta GmbH'),
+              }),
             },
           },
         },

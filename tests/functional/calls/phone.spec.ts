@@ -13,7 +13,10 @@ import { auditMark, auditSince } from '#tests/support/audit'
 test.group('Web phone page', (group) => {
   group.each.setup(() => testUtils.db().withGlobalTransaction())
 
-  test('the page carries the hooks its script needs and says that calls are never recorded (de, en)', async ({ client, assert }) => {
+  test('the page carries the hooks its script needs and says that calls are never recorded (de, en)', async ({
+    client,
+    assert,
+  }) => {
     const company = await makeCompany('active', { country: 'AT' })
     const user = await makeUser('member', company)
     const page = await client.get('/app/phone').loginAs(user)
@@ -26,12 +29,31 @@ test.group('Web phone page', (group) => {
     assert.include(html, 'data-echo-number="*43"')
     assert.include(html, 'Gespräche werden nie aufgezeichnet')
     assert.include(html, 'resources/js/phone/main.ts')
-    for (const id of ['phone-number', 'phone-call', 'phone-hangup', 'phone-mute', 'phone-hold', 'phone-dialpad', 'phone-caller-id', 'phone-withhold', 'phone-accept', 'phone-reject', 'phone-microphone', 'phone-speaker', 'phone-quality', 'phone-remote-audio']) {
+    for (const id of [
+      'phone-number',
+      'phone-call',
+      'phone-hangup',
+      'phone-mute',
+      'phone-hold',
+      'phone-dialpad',
+      'phone-caller-id',
+      'phone-withhold',
+      'phone-accept',
+      'phone-reject',
+      'phone-microphone',
+      'phone-speaker',
+      'phone-quality',
+      'phone-remote-audio',
+    ]) {
       assert.include(html, `id="${id}"`)
     }
     // The script's texts travel as JSON in a data attribute, placeholders left for the script.
     const texts = JSON.parse(
-      /data-texts="([^"]+)"/.exec(html)![1].replaceAll('&quot;', '"').replaceAll('&amp;', '&').replaceAll('&#39;', "'")
+      /data-texts="([^"]+)"/
+        .exec(html)![1]
+        .replaceAll('&quot;', '"')
+        .replaceAll('&amp;', '&')
+        .replaceAll('&#39;', "'")
     )
     assert.equal(texts['state.registered'], 'Bereit')
     assert.equal(texts['state.refused'], 'Abgelehnt: {reason}')
@@ -40,30 +62,52 @@ test.group('Web phone page', (group) => {
     assert.include(english.text(), 'Calls are never recorded')
   })
 
-  test('the page needs calls.place; the navigation links it only then', async ({ client, assert }) => {
+  test('the page needs calls.place; the navigation links it only then', async ({
+    client,
+    assert,
+  }) => {
     const user = await makeUser('member')
     const dashboard = await client.get('/app').loginAs(user)
     assert.include(dashboard.text(), 'href="/app/phone"')
     const role = await Role.findByOrFail('name', 'member')
     const permission = await Permission.findByOrFail('name', 'calls.place')
-    await db.from('role_permissions').where({ role_id: role.id, permission_id: permission.id }).delete()
+    await db
+      .from('role_permissions')
+      .where({ role_id: role.id, permission_id: permission.id })
+      .delete()
     const page = await client.get('/app/phone').loginAs(user)
     page.assertStatus(403)
     assert.notInclude((await client.get('/app').loginAs(user)).text(), 'href="/app/phone"')
   })
 
-  test('the phone is docked beside every customer page, outside the swapped <main>; not without calls.place', async ({ client, assert }) => {
+  test('the phone is docked beside every customer page, outside the swapped <main>; not without calls.place', async ({
+    client,
+    assert,
+  }) => {
     const user = await makeUser('member')
-    for (const path of ['/app', '/app/calls', '/app/devices', '/app/phone/settings', '/app/sub-processors']) {
+    for (const path of [
+      '/app',
+      '/app/calls',
+      '/app/devices',
+      '/app/phone/settings',
+      '/app/sub-processors',
+    ]) {
       const html = (await client.get(path).loginAs(user)).text()
       assert.match(html, /<body class="area-customer has-phone-dock">/, path)
-      assert.match(html, /<\/main>\s*<link[^>]+phone\.css[\s\S]*<aside class="card phone phone-dock" id="web-phone"/, path)
+      assert.match(
+        html,
+        /<\/main>\s*<link[^>]+phone\.css[\s\S]*<aside class="card phone phone-dock" id="web-phone"/,
+        path
+      )
       assert.include(html, 'resources/js/phone/main.ts', path)
       assert.include(html, 'id="phone-outcome-dismiss"', path)
     }
     const role = await Role.findByOrFail('name', 'member')
     const permission = await Permission.findByOrFail('name', 'calls.place')
-    await db.from('role_permissions').where({ role_id: role.id, permission_id: permission.id }).delete()
+    await db
+      .from('role_permissions')
+      .where({ role_id: role.id, permission_id: permission.id })
+      .delete()
     const html = (await client.get('/app/calls').loginAs(user)).text()
     assert.notInclude(html, 'id="web-phone"')
     assert.notInclude(html, 'has-phone-dock')
@@ -74,7 +118,9 @@ test.group('Web phone page', (group) => {
 test.group('Phone settings', (group) => {
   group.each.setup(() => testUtils.db().withGlobalTransaction())
 
-  test('a new company shows destination numbers shortened; users start with CLIR off and anonymous calls allowed', async ({ assert }) => {
+  test('a new company shows destination numbers shortened; users start with CLIR off and anonymous calls allowed', async ({
+    assert,
+  }) => {
     const company = await makeCompany()
     const user = await makeUser('member', company)
     const companyRow = await Company.findOrFail(company.id)
@@ -84,7 +130,10 @@ test.group('Phone settings', (group) => {
     assert.isFalse(userRow.rejectAnonymous)
   })
 
-  test('a user sets CLIR by default and rejects anonymous callers; unticking turns them off again', async ({ client, assert }) => {
+  test('a user sets CLIR by default and rejects anonymous callers; unticking turns them off again', async ({
+    client,
+    assert,
+  }) => {
     const user = await makeUser('member')
     const mark = await auditMark()
     const saved = await client
@@ -133,19 +182,30 @@ test.group('Phone settings', (group) => {
       .loginAs(owner)
       .redirects(0)
     wrong.assertStatus(302)
-    assert.deepEqual((wrong.flashMessages().inputErrorsBag as Record<string, string[]>).itemised_numbers, [
-      'Bitte einen gültigen Wert wählen.',
-    ])
+    assert.deepEqual(
+      (wrong.flashMessages().inputErrorsBag as Record<string, string[]>).itemised_numbers,
+      ['Bitte einen gültigen Wert wählen.']
+    )
     assert.equal((await Company.findOrFail(company.id)).itemisedNumbers, 'shortened')
 
     const mark = await auditMark()
-    await client.put('/app/phone/settings/company').form({ itemised_numbers: 'full' }).withCsrfToken().loginAs(owner).redirects(0)
+    await client
+      .put('/app/phone/settings/company')
+      .form({ itemised_numbers: 'full' })
+      .withCsrfToken()
+      .loginAs(owner)
+      .redirects(0)
     assert.equal((await Company.findOrFail(company.id)).itemisedNumbers, 'full')
-    const entry = await auditSince(mark).where('action', 'company.itemised_numbers.changed').firstOrFail()
+    const entry = await auditSince(mark)
+      .where('action', 'company.itemised_numbers.changed')
+      .firstOrFail()
     assert.deepEqual(entry.details, { from: 'shortened', to: 'full' })
   })
 
-  test('a suspended company cannot change its itemised-number choice', async ({ client, assert }) => {
+  test('a suspended company cannot change its itemised-number choice', async ({
+    client,
+    assert,
+  }) => {
     const company = await makeCompany('suspended')
     const owner = await makeUser('owner', company)
     const response = await client

@@ -16,7 +16,10 @@ import RegistrarFactory, { type RegistrarParts } from '#calls/signalling/registr
 import type { SipDestination } from '#sip/transaction/transaction_transport'
 import { makeCompany, makeUser } from '#tests/support/accounts'
 import { auditMark, auditSince } from '#tests/support/audit'
-import { challengeShape, registerWithPassword } from '#tests/unit/calls/sip/registrar/registrar_fixtures'
+import {
+  challengeShape,
+  registerWithPassword,
+} from '#tests/unit/calls/sip/registrar/registrar_fixtures'
 
 const REALM = 'sip.fluffycall.test'
 
@@ -76,7 +79,12 @@ test.group('SIP devices', (group) => {
       realm: REALM,
       ha1: {
         [DigestAlgorithm.Md5]: computeHa1(DigestAlgorithm.Md5, device.sipUsername, REALM, password),
-        [DigestAlgorithm.Sha256]: computeHa1(DigestAlgorithm.Sha256, device.sipUsername, REALM, password),
+        [DigestAlgorithm.Sha256]: computeHa1(
+          DigestAlgorithm.Sha256,
+          device.sipUsername,
+          REALM,
+          password
+        ),
       },
       userId: user.id,
       companyId: user.companyId!,
@@ -88,15 +96,23 @@ test.group('SIP devices', (group) => {
     await service.revoke(device, { actor: user, ip: '192.0.2.1' })
     assert.isUndefined(await service.findByUsername(device.sipUsername))
     assert.isNotNull((await SipDevice.findOrFail(device.id)).revokedAt)
-    assert.equal((await auditSince(mark).where('action', 'sip.device.revoked').firstOrFail()).targetId, String(device.id))
+    assert.equal(
+      (await auditSince(mark).where('action', 'sip.device.revoked').firstOrFail()).targetId,
+      String(device.id)
+    )
 
     const other = await service.create(user, 'Second')
     user.disabledAt = DateTime.utc()
     await user.save()
-    assert.isUndefined(await service.findByUsername(other.device.sipUsername), 'a disabled user has no SIP login')
+    assert.isUndefined(
+      await service.findByUsername(other.device.sipUsername),
+      'a disabled user has no SIP login'
+    )
   })
 
-  test('the right password registers: 200, a binding for the device, last_registered_at set', async ({ assert }) => {
+  test('the right password registers: 200, a binding for the device, last_registered_at set', async ({
+    assert,
+  }) => {
     const user = await makeUser('member')
     const { device, password } = await new SipDeviceService(REALM).create(user, 'Desk phone')
     const source = freshSource()
@@ -110,7 +126,11 @@ test.group('SIP devices', (group) => {
     assert.equal(final.status, 200)
     const bindings = await parts.registrar.lookup(Registrar.aorFor(device.sipUsername, REALM))
     assert.lengthOf(bindings, 1)
-    assert.deepInclude(bindings[0], { userId: user.id, companyId: user.companyId!, deviceId: device.id })
+    assert.deepInclude(bindings[0], {
+      userId: user.id,
+      companyId: user.companyId!,
+      deviceId: device.id,
+    })
     assert.deepEqual(bindings[0].source, source)
     assert.lengthOf(await parts.registrar.lookupUser(user.id), 1)
     // Noted after the 200 went out (the registrar does not wait for it).
@@ -121,25 +141,36 @@ test.group('SIP devices', (group) => {
     assert.isNotNull(device.lastRegisteredAt)
     assert.lengthOf(await auditSince(mark).where('action', 'like', 'sip.auth.%'), 0)
     // The address counts as known from now on (it passes a lock with the right password).
-    assert.deepEqual((await new SipDeviceService(REALM).findByUsername(device.sipUsername))?.knownAddresses, [source.host])
+    assert.deepEqual(
+      (await new SipDeviceService(REALM).findByUsername(device.sipUsername))?.knownAddresses,
+      [source.host]
+    )
   })
 
-  test('a terminated company\'s phone is refused at its next REGISTER (the eviction itself: web_phone_credential.spec)', async ({
+  test("a terminated company's phone is refused at its next REGISTER (the eviction itself: web_phone_credential.spec)", async ({
     assert,
   }) => {
     const company = await makeCompany('active')
     const user = await makeUser('member', company)
     const { device, password } = await new SipDeviceService(REALM).create(user, 'Desk phone')
     const register = async () =>
-      (await registerWithPassword(parts.registrar, { username: device.sipUsername, password, source: freshSource(), expires: 600 })).final
-        .status
+      (
+        await registerWithPassword(parts.registrar, {
+          username: device.sipUsername,
+          password,
+          source: freshSource(),
+          expires: 600,
+        })
+      ).final.status
     assert.equal(await register(), 200)
     company.status = 'terminated'
     await company.save()
     assert.equal(await register(), 401)
   })
 
-  test('a wrong password gets 401 and an audit entry with the source IP and no credentials', async ({ assert }) => {
+  test('a wrong password gets 401 and an audit entry with the source IP and no credentials', async ({
+    assert,
+  }) => {
     const user = await makeUser('owner')
     const { device, password } = await new SipDeviceService(REALM).create(user, 'Desk phone')
     const source = freshSource()
@@ -154,7 +185,10 @@ test.group('SIP devices', (group) => {
     assert.equal(entries[0].ip, source.host)
     assert.equal(entries[0].companyId, user.companyId)
     assert.equal(entries[0].targetType, 'sip_device')
-    assert.deepInclude(entries[0].details!, { username: device.sipUsername, reason: 'wrong_credentials' })
+    assert.deepInclude(entries[0].details!, {
+      username: device.sipUsername,
+      reason: 'wrong_credentials',
+    })
     const stored = JSON.stringify(entries[0].serialize())
     assert.notInclude(stored, 'Wrong-Password-1')
     assert.notInclude(stored, password)
@@ -229,16 +263,31 @@ test.group('SIP devices', (group) => {
     const service = new SipDeviceService(REALM)
     const { device, password } = await service.create(user, 'Desk phone')
     const office = freshSource()
-    const registered = await registerWithPassword(parts.registrar, { username: device.sipUsername, password, source: office })
+    const registered = await registerWithPassword(parts.registrar, {
+      username: device.sipUsername,
+      password,
+      source: office,
+    })
     assert.equal(registered.final.status, 200)
     await knownAddressesOf(service, device.sipUsername, [office.host])
 
-    const limiter = new AuthFailureLimiter(await app.container.make('counters'), registrarSettings().lockout)
+    const limiter = new AuthFailureLimiter(
+      await app.container.make('counters'),
+      registrarSettings().lockout
+    )
     for (let attempt = 0; attempt < 5; attempt++) {
-      await registerWithPassword(parts.registrar, { username: device.sipUsername, password: `guess-${attempt}`, source: freshSource() })
+      await registerWithPassword(parts.registrar, {
+        username: device.sipUsername,
+        password: `guess-${attempt}`,
+        source: freshSource(),
+      })
     }
     for (let attempt = 0; attempt < 10; attempt++) {
-      await registerWithPassword(parts.registrar, { username: `fcmistyped${attempt}`, password: 'guess', source: office })
+      await registerWithPassword(parts.registrar, {
+        username: `fcmistyped${attempt}`,
+        password: 'guess',
+        source: office,
+      })
     }
     assert.sameMembers(await limiter.locks(office.host, device.sipUsername), ['source', 'username'])
     const before = (await auditSince(mark)).length
@@ -252,7 +301,11 @@ test.group('SIP devices', (group) => {
     })
     assert.equal(fromOffice.final.status, 200)
     assert.lengthOf(await auditSince(mark), before, 'no event')
-    const fromElsewhere = await registerWithPassword(parts.registrar, { username: device.sipUsername, password, source: freshSource() })
+    const fromElsewhere = await registerWithPassword(parts.registrar, {
+      username: device.sipUsername,
+      password,
+      source: freshSource(),
+    })
     assert.equal(fromElsewhere.final.status, 401)
 
     for (let index = 0; index < 11; index++) {
@@ -262,10 +315,16 @@ test.group('SIP devices', (group) => {
         { ...office, host: `203.0.113.${index + 1}` }
       )
     }
-    const kept = await SipDeviceAddress.query().where('sip_device_id', device.id).orderBy('last_registered_at', 'desc')
+    const kept = await SipDeviceAddress.query()
+      .where('sip_device_id', device.id)
+      .orderBy('last_registered_at', 'desc')
     assert.lengthOf(kept, 10)
     assert.equal(kept[0].address, '203.0.113.11')
-    assert.notInclude(kept.map((row) => row.address), office.host, 'the oldest went')
+    assert.notInclude(
+      kept.map((row) => row.address),
+      office.host,
+      'the oldest went'
+    )
 
     await service.revoke(device, { actor: user })
     assert.lengthOf(await SipDeviceAddress.query().where('sip_device_id', device.id), 0)
@@ -282,6 +341,8 @@ async function knownAddressesOf(service: SipDeviceService, username: string, exp
     await new Promise((resolve) => setTimeout(resolve, 20))
   }
   if (JSON.stringify(known) !== JSON.stringify(expected)) {
-    throw new Error(`known addresses ${JSON.stringify(known)}, expected ${JSON.stringify(expected)}`)
+    throw new Error(
+      `known addresses ${JSON.stringify(known)}, expected ${JSON.stringify(expected)}`
+    )
   }
 }

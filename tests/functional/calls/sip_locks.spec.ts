@@ -36,14 +36,22 @@ async function limiter() {
 /** Locks a username with wrong passwords from several sources. */
 async function lockUsername(username: string) {
   for (let attempt = 0; attempt < registrarSettings().lockout.usernameMaxFailures; attempt++) {
-    await registerWithPassword(await registrar(), { username, password: `guess-${attempt}`, source: freshSource() })
+    await registerWithPassword(await registrar(), {
+      username,
+      password: `guess-${attempt}`,
+      source: freshSource(),
+    })
   }
 }
 
 /** Locks a source address with wrong passwords for names that do not exist. */
 async function lockSource(source: SipDestination) {
   for (let attempt = 0; attempt < registrarSettings().lockout.sourceMaxFailures; attempt++) {
-    await registerWithPassword(await registrar(), { username: `fcnobody${randomInt(1e9)}`, password: 'guess', source })
+    await registerWithPassword(await registrar(), {
+      username: `fcnobody${randomInt(1e9)}`,
+      password: 'guess',
+      source,
+    })
   }
 }
 
@@ -67,14 +75,31 @@ test.group('SIP locks: the devices page and the admin area', (group) => {
     const { device, password } = await service.create(member, 'Empfang')
     const other = await service.create(await makeUser('member', await makeCompany()), 'Fremd')
     const office = freshSource()
-    assert.equal((await registerWithPassword(await registrar(), { username: device.sipUsername, password, source: office })).final.status, 200)
-    for (let tries = 0; tries < 50 && !(await service.findByUsername(device.sipUsername))?.knownAddresses?.length; tries++) {
+    assert.equal(
+      (
+        await registerWithPassword(await registrar(), {
+          username: device.sipUsername,
+          password,
+          source: office,
+        })
+      ).final.status,
+      200
+    )
+    for (
+      let tries = 0;
+      tries < 50 && !(await service.findByUsername(device.sipUsername))?.knownAddresses?.length;
+      tries++
+    ) {
       await new Promise((resolve) => setTimeout(resolve, 20))
     }
     await lockUsername(device.sipUsername)
     await lockSource(office)
     await lockUsername(other.device.sipUsername)
-    lifts.push(['username', device.sipUsername], ['source', office.host], ['username', other.device.sipUsername])
+    lifts.push(
+      ['username', device.sipUsername],
+      ['source', office.host],
+      ['username', other.device.sipUsername]
+    )
 
     const adminPage = (await client.get('/app/devices').loginAs(admin)).text()
     assert.include(adminPage, `data-lock="username:${device.sipUsername}"`)
@@ -103,19 +128,48 @@ test.group('SIP locks: the devices page and the admin area', (group) => {
       .loginAs(admin)
       .redirects(0)
     foreign.assertHeader('location', '/app/devices')
-    assert.isTrue(await (await limiter()).isScopeLocked('username', other.device.sipUsername), 'not theirs to lift')
+    assert.isTrue(
+      await (await limiter()).isScopeLocked('username', other.device.sipUsername),
+      'not theirs to lift'
+    )
 
-    for (const [scope, subject] of [['username', device.sipUsername], ['source', office.host]] as const) {
-      const lifted = await client.post('/app/devices/locks/lift').form({ scope, subject }).withCsrfToken().loginAs(admin).redirects(0)
+    for (const [scope, subject] of [
+      ['username', device.sipUsername],
+      ['source', office.host],
+    ] as const) {
+      const lifted = await client
+        .post('/app/devices/locks/lift')
+        .form({ scope, subject })
+        .withCsrfToken()
+        .loginAs(admin)
+        .redirects(0)
       lifted.assertHeader('location', '/app/devices')
       assert.isFalse(await (await limiter()).isScopeLocked(scope, subject), `${scope} lifted`)
     }
     const entries = await auditSince(mark).where('action', 'sip.auth.unlocked').orderBy('id')
     assert.deepEqual(
-      entries.map((entry) => [entry.actorId, entry.companyId, entry.targetType, entry.targetId, entry.details]),
+      entries.map((entry) => [
+        entry.actorId,
+        entry.companyId,
+        entry.targetType,
+        entry.targetId,
+        entry.details,
+      ]),
       [
-        [admin.id, company.id, 'sip_device', String(device.id), { scope: 'username', username: device.sipUsername }],
-        [admin.id, company.id, 'sip_device', String(device.id), { scope: 'source', address: office.host }],
+        [
+          admin.id,
+          company.id,
+          'sip_device',
+          String(device.id),
+          { scope: 'username', username: device.sipUsername },
+        ],
+        [
+          admin.id,
+          company.id,
+          'sip_device',
+          String(device.id),
+          { scope: 'source', address: office.host },
+        ],
       ]
     )
     const after = await registerWithPassword(await registrar(), {
@@ -133,7 +187,10 @@ test.group('SIP locks: the devices page and the admin area', (group) => {
     assert,
   }) => {
     const company = await makeCompany()
-    const { device } = await new SipDeviceService().create(await makeUser('member', company), 'Empfang')
+    const { device } = await new SipDeviceService().create(
+      await makeUser('member', company),
+      'Empfang'
+    )
     const scanner = freshSource()
     await lockUsername(device.sipUsername)
     await lockSource(scanner)
@@ -146,7 +203,11 @@ test.group('SIP locks: the devices page and the admin area', (group) => {
     assert.include(page.text(), `data-lock="username:${device.sipUsername}"`)
     assert.include(page.text(), `data-lock="source:${scanner.host}"`)
     assert.include(page.text(), company.legalName)
-    assert.include(page.text(), 'unbekannt (kein Telefon eines Kunden)', 'a scanner guessing names that do not exist')
+    assert.include(
+      page.text(),
+      'unbekannt (kein Telefon eines Kunden)',
+      'a scanner guessing names that do not exist'
+    )
     assert.notInclude(page.text(), 'phone.devices.locks', 'no raw translation keys')
 
     const mark = await auditMark()
@@ -161,14 +222,20 @@ test.group('SIP locks: the devices page and the admin area', (group) => {
     const [entry] = await auditSince(mark).where('action', 'sip.auth.unlocked')
     assert.equal(entry.actorId, support.id)
     assert.deepEqual(entry.details, { scope: 'source', address: scanner.host })
-    assert.notInclude((await client.get('/admin/sip-locks').loginAs(support)).text(), `source:${scanner.host}`)
+    assert.notInclude(
+      (await client.get('/admin/sip-locks').loginAs(support)).text(),
+      `source:${scanner.host}`
+    )
 
     const analyst = await makeUser('fraud_analyst')
     await enableTwoFactor(analyst)
     ;(await client.get('/admin/sip-locks').loginAs(analyst)).assertStatus(403)
     const role = await Role.findByOrFail('name', 'support')
     const permission = await Permission.findByOrFail('name', 'sip.locks.lift')
-    await db.from('role_permissions').where({ role_id: role.id, permission_id: permission.id }).delete()
+    await db
+      .from('role_permissions')
+      .where({ role_id: role.id, permission_id: permission.id })
+      .delete()
     const withoutGrant = await client
       .post('/admin/sip-locks/lift')
       .form({ scope: 'username', subject: device.sipUsername })

@@ -17,7 +17,9 @@ import WebPhoneCredential from '#calls/models/web_phone_credential'
 import SipDeviceService from '#calls/services/sip_device_service'
 import AuthFailureLimiter from '#sip/registrar/auth_failure_limiter'
 import { registrarSettings } from '#calls/signalling/registrar_settings'
-import WebPhoneCredentialService, { type WebPhoneLogin } from '#calls/services/web_phone_credential_service'
+import WebPhoneCredentialService, {
+  type WebPhoneLogin,
+} from '#calls/services/web_phone_credential_service'
 import { DigestAlgorithm, computeHa1 } from '#sip/auth/digest'
 import type SipStack from '#sip/sip_stack'
 import type { SipDestination } from '#sip/transaction/transaction_transport'
@@ -94,7 +96,8 @@ async function registerOverWebSocket(login: WebPhoneLogin, opened: WS[]): Promis
         .register({
           requestDelegate: {
             onAccept: () => resolve(),
-            onReject: (response) => reject(new Error(`REGISTER refused: ${response.message.statusCode}`)),
+            onReject: (response) =>
+              reject(new Error(`REGISTER refused: ${response.message.statusCode}`)),
           },
         })
         .catch(reject)
@@ -114,7 +117,10 @@ function isOpen(socket: WS) {
 async function revokeGrant(roleName: string, permissionName: string) {
   const role = await Role.findByOrFail('name', roleName)
   const permission = await Permission.findByOrFail('name', permissionName)
-  await db.from('role_permissions').where({ role_id: role.id, permission_id: permission.id }).delete()
+  await db
+    .from('role_permissions')
+    .where({ role_id: role.id, permission_id: permission.id })
+    .delete()
 }
 
 let mark = 0
@@ -131,7 +137,8 @@ async function member(company?: Company) {
 async function forgetRegistrations() {
   const stack = await sipStack()
   for (const userId of registeredUsers) {
-    for (const binding of await stack.registrar.registrar.lookupUser(userId)) await stack.registrar.bindings.remove(binding)
+    for (const binding of await stack.registrar.registrar.lookupUser(userId))
+      await stack.registrar.bindings.remove(binding)
   }
   registeredUsers.clear()
 }
@@ -163,7 +170,10 @@ test.group('Web phone login: POST /app/phone/credential', (group) => {
     const hoursLeft = DateTime.fromISO(login.expiresAt).diffNow('hours').hours
     assert.closeTo(hoursLeft, 12, 0.05)
 
-    const row = await db.from('web_phone_credentials').where('sip_username', login.username).firstOrFail()
+    const row = await db
+      .from('web_phone_credentials')
+      .where('sip_username', login.username)
+      .firstOrFail()
     assert.equal(row.user_id, user.id)
     assert.equal(row.company_id, user.companyId)
     const md5 = computeHa1(DigestAlgorithm.Md5, login.username, login.realm, login.password)
@@ -191,7 +201,12 @@ test.group('Web phone login: POST /app/phone/credential', (group) => {
     const colleague = await member(company)
     const other = await makeCompany()
     await PhoneNumber.createMany([
-      { number: '+493012345001', carrierName: 'local', companyId: company.id, userId: colleague.id },
+      {
+        number: '+493012345001',
+        carrierName: 'local',
+        companyId: company.id,
+        userId: colleague.id,
+      },
       { number: '+493012345002', carrierName: 'local', companyId: company.id, userId: null },
       { number: '+493012345009', carrierName: 'local', companyId: company.id, userId: user.id },
       { number: '+493012345100', carrierName: 'local', companyId: other.id, userId: null },
@@ -201,7 +216,11 @@ test.group('Web phone login: POST /app/phone/credential', (group) => {
 
     const session = await new BrowserSession().logIn(user)
     const login = await session.webPhoneLogin()
-    assert.deepEqual(login.callerIds, ['+493012345009', '+493012345002'], 'not a colleague’s or another company’s number')
+    assert.deepEqual(
+      login.callerIds,
+      ['+493012345009', '+493012345002'],
+      'not a colleague’s or another company’s number'
+    )
     assert.equal(login.defaultCallerId, '+493012345009')
     assert.isTrue(login.clirDefault)
 
@@ -211,11 +230,17 @@ test.group('Web phone login: POST /app/phone/credential', (group) => {
     assert.isTrue(suspended.emergencyOnly, 'a suspended company still phones 110/112')
   })
 
-  test('the endpoint needs the web session, the CSRF token and calls.place', async ({ client, assert }) => {
+  test('the endpoint needs the web session, the CSRF token and calls.place', async ({
+    client,
+    assert,
+  }) => {
     const user = await member()
     const before = await WebPhoneCredential.query().count('* as total')
 
-    const anonymous = await client.post('/app/phone/credential').header('accept', 'application/json').withCsrfToken()
+    const anonymous = await client
+      .post('/app/phone/credential')
+      .header('accept', 'application/json')
+      .withCsrfToken()
     anonymous.assertStatus(401)
 
     const withoutCsrf = await client
@@ -226,7 +251,11 @@ test.group('Web phone login: POST /app/phone/credential', (group) => {
     withoutCsrf.assertStatus(302)
 
     const staff = await makeUser('support')
-    const staffResponse = await client.post('/app/phone/credential').withCsrfToken().loginAs(staff).redirects(0)
+    const staffResponse = await client
+      .post('/app/phone/credential')
+      .withCsrfToken()
+      .loginAs(staff)
+      .redirects(0)
     staffResponse.assertStatus(302)
 
     await revokeGrant('member', 'calls.place')
@@ -240,7 +269,11 @@ test.group('Web phone login: POST /app/phone/credential', (group) => {
     page.assertStatus(403)
 
     const after = await WebPhoneCredential.query().count('* as total')
-    assert.equal(Number(after[0].$extras.total), Number(before[0].$extras.total), 'no login was issued')
+    assert.equal(
+      Number(after[0].$extras.total),
+      Number(before[0].$extras.total),
+      'no login was issued'
+    )
   })
 
   test('a live login registers (binding without deviceId); expired, revoked, disabled-user and terminated-company logins are refused', async ({
@@ -254,8 +287,19 @@ test.group('Web phone login: POST /app/phone/credential', (group) => {
     let attempt = 0
     const register = async (login: WebPhoneLogin) => {
       attempt += 1
-      const options = { username: login.username, password: login.password, source: freshSource('ws'), expires: 120 }
-      return (await registerWithPassword(registrar, { ...options, callId: `web-phone-${attempt}@test`, cseq: attempt * 2 })).final.status
+      const options = {
+        username: login.username,
+        password: login.password,
+        source: freshSource('ws'),
+        expires: 120,
+      }
+      return (
+        await registerWithPassword(registrar, {
+          ...options,
+          callId: `web-phone-${attempt}@test`,
+          cseq: attempt * 2,
+        })
+      ).final.status
     }
 
     const live = await service.issue(user, { sessionId: 'session-a' })
@@ -278,13 +322,28 @@ test.group('Web phone login: POST /app/phone/credential', (group) => {
     // A login for the browser: over UDP, TCP or TLS the right password is a wrong one, audited once each.
     for (const protocol of ['udp', 'tcp', 'tls'] as const) {
       const source = freshSource(protocol)
-      const refused = await registerWithPassword(registrar, { username: live.username, password: live.password, source, callId: `web-phone-${protocol}@test` })
+      const refused = await registerWithPassword(registrar, {
+        username: live.username,
+        password: live.password,
+        source,
+        callId: `web-phone-${protocol}@test`,
+      })
       assert.equal(refused.final.status, 401, protocol)
     }
     const refusals = await auditSince(mark).where('action', 'like', 'sip.auth.%').orderBy('id')
     assert.deepEqual(
-      refusals.map((entry) => [entry.action, entry.details?.reason, entry.details?.transport, entry.targetType]),
-      ['udp', 'tcp', 'tls'].map((protocol) => ['sip.auth.failed', 'transport_not_allowed', protocol, 'web_phone_credential'])
+      refusals.map((entry) => [
+        entry.action,
+        entry.details?.reason,
+        entry.details?.transport,
+        entry.targetType,
+      ]),
+      ['udp', 'tcp', 'tls'].map((protocol) => [
+        'sip.auth.failed',
+        'transport_not_allowed',
+        protocol,
+        'web_phone_credential',
+      ])
     )
 
     const expired = await service.issue(user, { sessionId: 'session-b' })
@@ -312,7 +371,8 @@ test.group('Web phone login: POST /app/phone/credential', (group) => {
     await company.save()
     assert.equal(await register(live), 401)
     await db.from('web_phone_credentials').where('user_id', user.id).delete()
-    for (const binding of await registrar.lookupUser(user.id)) await stack.registrar.bindings.remove(binding)
+    for (const binding of await registrar.lookupUser(user.id))
+      await stack.registrar.bindings.remove(binding)
   })
 
   test('a login passes a source lock on the address it was issued to (the office), not on another locked address', async ({
@@ -323,19 +383,43 @@ test.group('Web phone login: POST /app/phone/credential', (group) => {
     const user = await member()
     const office = freshSource('ws')
     const elsewhere = freshSource('ws')
-    const limiter = new AuthFailureLimiter(await app.container.make('counters'), registrarSettings().lockout)
+    const limiter = new AuthFailureLimiter(
+      await app.container.make('counters'),
+      registrarSettings().lockout
+    )
     try {
       for (const source of [office, elsewhere]) {
         for (let attempt = 0; attempt < registrarSettings().lockout.sourceMaxFailures; attempt++) {
-          await registerWithPassword(registrar, { username: `wpnobody${attempt}`, password: 'guess', source: { ...source, protocol: 'udp' } })
+          await registerWithPassword(registrar, {
+            username: `wpnobody${attempt}`,
+            password: 'guess',
+            source: { ...source, protocol: 'udp' },
+          })
         }
         assert.isTrue(await limiter.isScopeLocked('source', source.host))
       }
-      const login = await new WebPhoneCredentialService().issue(user, { sessionId: 'office-tab', ip: `::ffff:${office.host}` })
-      const fromElsewhere = await registerWithPassword(registrar, { username: login.username, password: login.password, source: elsewhere, callId: 'elsewhere@test' })
+      const login = await new WebPhoneCredentialService().issue(user, {
+        sessionId: 'office-tab',
+        ip: `::ffff:${office.host}`,
+      })
+      const fromElsewhere = await registerWithPassword(registrar, {
+        username: login.username,
+        password: login.password,
+        source: elsewhere,
+        callId: 'elsewhere@test',
+      })
       assert.equal(fromElsewhere.final.status, 401)
-      const fromOffice = await registerWithPassword(registrar, { username: login.username, password: login.password, source: office, callId: 'office@test' })
-      assert.equal(fromOffice.final.status, 200, 'the tab in the office registers despite the office lock')
+      const fromOffice = await registerWithPassword(registrar, {
+        username: login.username,
+        password: login.password,
+        source: office,
+        callId: 'office@test',
+      })
+      assert.equal(
+        fromOffice.final.status,
+        200,
+        'the tab in the office registers despite the office lock'
+      )
     } finally {
       await limiter.lift('source', office.host)
       await limiter.lift('source', elsewhere.host)
@@ -346,8 +430,12 @@ test.group('Web phone login: POST /app/phone/credential', (group) => {
     const user = await member()
     const service = new WebPhoneCredentialService()
     const logins: WebPhoneLogin[] = []
-    for (let tab = 0; tab < 12; tab++) logins.push(await service.issue(user, { sessionId: 'one-session' }))
-    const live = await WebPhoneCredential.query().where('user_id', user.id).whereNull('revoked_at').orderBy('id')
+    for (let tab = 0; tab < 12; tab++)
+      logins.push(await service.issue(user, { sessionId: 'one-session' }))
+    const live = await WebPhoneCredential.query()
+      .where('user_id', user.id)
+      .whereNull('revoked_at')
+      .orderBy('id')
     assert.deepEqual(
       live.map((row) => row.sipUsername),
       logins.slice(2).map((login) => login.username)
@@ -371,7 +459,9 @@ test.group('Web phone login: revoked with its WebSocket closed', (group) => {
     for (const socket of sockets.splice(0)) socket.terminate()
   })
 
-  test('logout revokes the logins of that browser session only and closes their WebSocket', async ({ assert }) => {
+  test('logout revokes the logins of that browser session only and closes their WebSocket', async ({
+    assert,
+  }) => {
     const stack = await sipStack()
     const user = await member()
     const first = await new BrowserSession().logIn(user)
@@ -392,7 +482,9 @@ test.group('Web phone login: revoked with its WebSocket closed', (group) => {
       'only the other browser stays reachable'
     )
     assert.isTrue(isOpen(secondPhone.socket))
-    const revoked = await auditSince(mark).where('action', 'web_phone.credentials.revoked').firstOrFail()
+    const revoked = await auditSince(mark)
+      .where('action', 'web_phone.credentials.revoked')
+      .firstOrFail()
     assert.deepInclude(revoked.details!, { reason: 'logout', count: 1 })
 
     assert.equal((await first.credential()).status, 401, 'a logged-out browser gets no new login')
@@ -400,12 +492,16 @@ test.group('Web phone login: revoked with its WebSocket closed', (group) => {
     await stack.registrar.bindings.remove(left[0])
   })
 
-  test('a password change revokes every login of the user and closes their sockets', async ({ assert }) => {
+  test('a password change revokes every login of the user and closes their sockets', async ({
+    assert,
+  }) => {
     const stack = await sipStack()
     const user = await member()
     const session = await new BrowserSession().logIn(user)
     const phone = await registerOverWebSocket(await session.webPhoneLogin(), sockets)
-    const otherLogin = await new WebPhoneCredentialService().issue(user, { sessionId: 'another-browser' })
+    const otherLogin = await new WebPhoneCredentialService().issue(user, {
+      sessionId: 'another-browser',
+    })
 
     const changed = await session.post('/account/password', {
       current_password: TEST_PASSWORD,
@@ -418,7 +514,9 @@ test.group('Web phone login: revoked with its WebSocket closed', (group) => {
     const live = await WebPhoneCredential.query().where('user_id', user.id).whereNull('revoked_at')
     assert.lengthOf(live, 0)
     assert.isUndefined(await new SipDeviceService().findByUsername(otherLogin.username))
-    const revoked = await auditSince(mark).where('action', 'web_phone.credentials.revoked').firstOrFail()
+    const revoked = await auditSince(mark)
+      .where('action', 'web_phone.credentials.revoked')
+      .firstOrFail()
     assert.deepInclude(revoked.details!, { reason: 'password_changed', count: 2 })
   })
 
@@ -431,7 +529,11 @@ test.group('Web phone login: revoked with its WebSocket closed', (group) => {
     const user = await member(company)
     const staff = await makeUser('superadmin')
     const { device, password } = await new SipDeviceService().create(user, 'Desk phone')
-    const deskPhone = await registerWithPassword(registrar, { username: device.sipUsername, password, source: freshSource() })
+    const deskPhone = await registerWithPassword(registrar, {
+      username: device.sipUsername,
+      password,
+      source: freshSource(),
+    })
     assert.equal(deskPhone.final.status, 200)
     const session = await new BrowserSession().logIn(user)
     const phone = await registerOverWebSocket(await session.webPhoneLogin(), sockets)
@@ -451,13 +553,15 @@ test.group('Web phone login: revoked with its WebSocket closed', (group) => {
     await new CompanyService().changeStatus(company, 'terminated', staff, '192.0.2.1')
     await within(again.closed, 3000, 'WebSocket closed after the termination')
     assert.lengthOf(await registrar.lookupUser(user.id), 0)
-    const reasons = (await auditSince(mark).where('action', 'web_phone.credentials.revoked').orderBy('id')).map(
-      (entry) => entry.details?.reason
-    )
+    const reasons = (
+      await auditSince(mark).where('action', 'web_phone.credentials.revoked').orderBy('id')
+    ).map((entry) => entry.details?.reason)
     assert.deepEqual(reasons, ['company_suspended', 'company_terminated'])
   })
 
-  test('a disabled or removed user loses the web phone and every registration', async ({ assert }) => {
+  test('a disabled or removed user loses the web phone and every registration', async ({
+    assert,
+  }) => {
     const stack = await sipStack()
     const registrar = stack.registrar.registrar
     const company = await makeCompany()
@@ -465,11 +569,23 @@ test.group('Web phone login: revoked with its WebSocket closed', (group) => {
     const removed = await member(company)
     const { device, password } = await new SipDeviceService().create(disabled, 'Desk phone')
     assert.equal(
-      (await registerWithPassword(registrar, { username: device.sipUsername, password, source: freshSource() })).final.status,
+      (
+        await registerWithPassword(registrar, {
+          username: device.sipUsername,
+          password,
+          source: freshSource(),
+        })
+      ).final.status,
       200
     )
-    const disabledPhone = await registerOverWebSocket(await new WebPhoneCredentialService().issue(disabled, { sessionId: 'd' }), sockets)
-    const removedPhone = await registerOverWebSocket(await new WebPhoneCredentialService().issue(removed, { sessionId: 'r' }), sockets)
+    const disabledPhone = await registerOverWebSocket(
+      await new WebPhoneCredentialService().issue(disabled, { sessionId: 'd' }),
+      sockets
+    )
+    const removedPhone = await registerOverWebSocket(
+      await new WebPhoneCredentialService().issue(removed, { sessionId: 'r' }),
+      sockets
+    )
 
     disabled.disabledAt = DateTime.utc()
     await disabled.save()

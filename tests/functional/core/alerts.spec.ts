@@ -33,63 +33,134 @@ async function receiver(statuses: number[]) {
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks/fluffycall`
-  return { url, received, close: () => new Promise<void>((resolve) => server.close(() => resolve())) }
+  return {
+    url,
+    received,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  }
 }
 
 async function channel(settings: Partial<AlertSettings>, clock: { now: DateTime }) {
-  const full: AlertSettings = { webhookUrl: null, webhookSecret: null, mailTo: [], retentionMonths: 6, appUrl: 'http://localhost:3333', ...settings }
-  const delivery = new AlertDeliveryJob(await app.container.make('alerts.directory'), full, await app.container.make('logger'), () => clock.now)
-  const alerts = new AlertChannel(await app.container.make('jobs.queue'), delivery, full, () => clock.now)
+  const full: AlertSettings = {
+    webhookUrl: null,
+    webhookSecret: null,
+    mailTo: [],
+    retentionMonths: 6,
+    appUrl: 'http://localhost:3333',
+    ...settings,
+  }
+  const delivery = new AlertDeliveryJob(
+    await app.container.make('alerts.directory'),
+    full,
+    await app.container.make('logger'),
+    () => clock.now
+  )
+  const alerts = new AlertChannel(
+    await app.container.make('jobs.queue'),
+    delivery,
+    full,
+    () => clock.now
+  )
   return { alerts, delivery, redelivery: new AlertRedeliveryJob(delivery, () => clock.now) }
 }
 
 test.group('Alert channel', (group) => {
   group.each.setup(() => testUtils.db().withGlobalTransaction())
 
-  test('raising is deduplicated per key, escalates once, clears, and opens anew after clearing', async ({ assert, cleanup }) => {
+  test('raising is deduplicated per key, escalates once, clears, and opens anew after clearing', async ({
+    assert,
+    cleanup,
+  }) => {
     const dispatched = await recordDispatches(cleanup)
     const clock = { now: DateTime.utc().startOf('second') }
     const { alerts } = await channel({}, clock)
 
-    const first = await alerts.raise('carrier_down:eu_alpha', 'warning', { carrier: 'eu_alpha', failedChecks: 3 })
+    const first = await alerts.raise('carrier_down:eu_alpha', 'warning', {
+      carrier: 'eu_alpha',
+      failedChecks: 3,
+    })
     clock.now = clock.now.plus({ minutes: 1 })
-    const again = await alerts.raise('carrier_down:eu_alpha', 'warning', { carrier: 'eu_alpha', failedChecks: 5 })
+    const again = await alerts.raise('carrier_down:eu_alpha', 'warning', {
+      carrier: 'eu_alpha',
+      failedChecks: 5,
+    })
     assert.equal(again.id, first.id)
     assert.equal(again.raiseCount, 2)
     assert.deepEqual(again.facts, { carrier: 'eu_alpha', failedChecks: 5 })
     assert.lengthOf(dispatched, 1, 'a repeated raise sends nothing')
 
     clock.now = clock.now.plus({ minutes: 1 })
-    const worse = await alerts.raise('carrier_down:eu_alpha', 'critical', { carrier: 'eu_alpha', failedChecks: 9 })
+    const worse = await alerts.raise('carrier_down:eu_alpha', 'critical', {
+      carrier: 'eu_alpha',
+      failedChecks: 9,
+    })
     assert.equal(worse.severity, 'critical')
     await alerts.raise('carrier_down:eu_alpha', 'warning', { carrier: 'eu_alpha', failedChecks: 2 })
-    assert.equal((await Alert.findOrFail(first.id)).severity, 'critical', 'an open alert keeps its highest severity')
+    assert.equal(
+      (await Alert.findOrFail(first.id)).severity,
+      'critical',
+      'an open alert keeps its highest severity'
+    )
 
     assert.isTrue(await alerts.clear('carrier_down:eu_alpha'))
     assert.isFalse(await alerts.clear('carrier_down:eu_alpha'), 'nothing open to clear')
     const events = await AlertEvent.query().where('alert_id', first.id).orderBy('id')
-    assert.deepEqual(events.map((event) => [event.event, event.severity]), [['raised', 'warning'], ['escalated', 'critical'], ['cleared', 'critical']])
-    assert.deepEqual(dispatched.map((entry) => entry.payload.eventId), events.map((event) => event.id))
+    assert.deepEqual(
+      events.map((event) => [event.event, event.severity]),
+      [
+        ['raised', 'warning'],
+        ['escalated', 'critical'],
+        ['cleared', 'critical'],
+      ]
+    )
+    assert.deepEqual(
+      dispatched.map((entry) => entry.payload.eventId),
+      events.map((event) => event.id)
+    )
 
-    const reopened = await alerts.raise('carrier_down:eu_alpha', 'warning', { carrier: 'eu_alpha', failedChecks: 3 })
+    const reopened = await alerts.raise('carrier_down:eu_alpha', 'warning', {
+      carrier: 'eu_alpha',
+      failedChecks: 3,
+    })
     assert.notEqual(reopened.id, first.id)
     assert.equal(reopened.kind, 'carrier_down')
-    assert.equal((await Alert.query().where('key', 'carrier_down:eu_alpha').where('status', 'open')).length, 1)
+    assert.equal(
+      (await Alert.query().where('key', 'carrier_down:eu_alpha').where('status', 'open')).length,
+      1
+    )
   })
 
   test('the database holds at most one open alert per key', async ({ assert }) => {
     const now = DateTime.utc()
-    const row = { key: 'dup:1', kind: 'dup', severity: 'warning' as const, status: 'open' as const, companyId: null, notifyCompany: false, facts: {}, raiseCount: 1, raisedAt: now, lastRaisedAt: now, clearedAt: null }
+    const row = {
+      key: 'dup:1',
+      kind: 'dup',
+      severity: 'warning' as const,
+      status: 'open' as const,
+      companyId: null,
+      notifyCompany: false,
+      facts: {},
+      raiseCount: 1,
+      raisedAt: now,
+      lastRaisedAt: now,
+      clearedAt: null,
+    }
     await Alert.create(row)
     await assert.rejects(() => Alert.create(row))
   })
 
-  test('delivery mails staff and, when asked, the company’s owners and admins in their language; the webhook is signed', async ({ assert, cleanup }) => {
+  test('delivery mails staff and, when asked, the company’s owners and admins in their language; the webhook is signed', async ({
+    assert,
+    cleanup,
+  }) => {
     const hook = await receiver([200])
     cleanup(() => hook.close())
     const dispatched = await recordDispatches(cleanup)
     const clock = { now: DateTime.utc().startOf('second') }
-    const { alerts, delivery } = await channel({ webhookUrl: hook.url, webhookSecret: SECRET, mailTo: ['oncall@fluffycall.test'] }, clock)
+    const { alerts, delivery } = await channel(
+      { webhookUrl: hook.url, webhookSecret: SECRET, mailTo: ['oncall@fluffycall.test'] },
+      clock
+    )
     const company = await makeCompany('active')
     const owner = await makeUser('owner', company)
     owner.locale = 'en'
@@ -99,10 +170,16 @@ test.group('Alert channel', (group) => {
     const analyst = await makeUser('fraud_analyst')
     const privacyOfficer = await makeUser('privacy_officer')
 
-    const alert = await alerts.raise(`fraud.test:${company.id}`, 'critical', { calls: 12, country: 'SL' }, { companyId: company.id, notifyCompany: true })
+    const alert = await alerts.raise(
+      `fraud.test:${company.id}`,
+      'critical',
+      { calls: 12, country: 'SL' },
+      { companyId: company.id, notifyCompany: true }
+    )
     for (const entry of dispatched.splice(0)) await delivery.handle(entry.payload)
 
-    for (const person of [owner, admin, analyst]) assert.isNotNull(await lastMailTo(person.email), `${person.email} got the alert`)
+    for (const person of [owner, admin, analyst])
+      assert.isNotNull(await lastMailTo(person.email), `${person.email} got the alert`)
     assert.isNotNull(await lastMailTo('oncall@fluffycall.test'))
     assert.isNull(await lastMailTo(member.email), 'members are not told')
     assert.isNull(await lastMailTo(privacyOfficer.email), 'staff without alerts.view are not told')
@@ -115,8 +192,22 @@ test.group('Alert channel', (group) => {
 
     assert.lengthOf(hook.received, 1)
     const [{ body, headers }] = hook.received
-    assert.isTrue(verifyWebhook(SECRET, Number(headers['x-fluffycall-timestamp']), body, String(headers['x-fluffycall-signature'])))
-    assert.isFalse(verifyWebhook('another-secret-of-at-least-32-characters', Number(headers['x-fluffycall-timestamp']), body, String(headers['x-fluffycall-signature'])))
+    assert.isTrue(
+      verifyWebhook(
+        SECRET,
+        Number(headers['x-fluffycall-timestamp']),
+        body,
+        String(headers['x-fluffycall-signature'])
+      )
+    )
+    assert.isFalse(
+      verifyWebhook(
+        'another-secret-of-at-least-32-characters',
+        Number(headers['x-fluffycall-timestamp']),
+        body,
+        String(headers['x-fluffycall-signature'])
+      )
+    )
     const payload = JSON.parse(body)
     assert.equal(payload.event, 'raised')
     assert.equal(payload.alert.key, `fraud.test:${company.id}`)
@@ -131,12 +222,18 @@ test.group('Alert channel', (group) => {
     assert.lengthOf(hook.received, 1)
   })
 
-  test('a webhook receiver that fails is retried on schedule, then given up', async ({ assert, cleanup }) => {
+  test('a webhook receiver that fails is retried on schedule, then given up', async ({
+    assert,
+    cleanup,
+  }) => {
     const hook = await receiver([500, 503, 200])
     cleanup(() => hook.close())
     const dispatched = await recordDispatches(cleanup)
     const clock = { now: DateTime.utc().startOf('second') }
-    const { alerts, delivery, redelivery } = await channel({ webhookUrl: hook.url, webhookSecret: SECRET }, clock)
+    const { alerts, delivery, redelivery } = await channel(
+      { webhookUrl: hook.url, webhookSecret: SECRET },
+      clock
+    )
     const alert = await alerts.raise('disk_full:node-a', 'warning', { freePercent: 4 })
     for (const entry of dispatched.splice(0)) await delivery.handle(entry.payload)
     let event = await AlertEvent.findByOrFail('alert_id', alert.id)
@@ -171,7 +268,10 @@ test.group('Alert channel', (group) => {
     assert.lengthOf(dead.received, 6)
   })
 
-  test('cleared alerts are deleted after the declared retention; open ones never', async ({ assert, cleanup }) => {
+  test('cleared alerts are deleted after the declared retention; open ones never', async ({
+    assert,
+    cleanup,
+  }) => {
     await recordDispatches(cleanup)
     const clock = { now: DateTime.utc().minus({ months: 8 }) }
     const { alerts } = await channel({}, clock)
@@ -189,24 +289,40 @@ test.group('Alert channel', (group) => {
     assert.isNotNull(await Alert.find(recent.id))
   })
 
-  test('staff with alerts.view see open alerts critical first with their figures in words', async ({ client, assert, cleanup }) => {
+  test('staff with alerts.view see open alerts critical first with their figures in words', async ({
+    client,
+    assert,
+    cleanup,
+  }) => {
     await recordDispatches(cleanup)
     const clock = { now: DateTime.utc() }
     const { alerts } = await channel({}, clock)
     const company = await makeCompany('active')
     await alerts.raise('carrier_down:eu_alpha', 'warning', { carrier: 'eu_alpha' })
-    const critical = await alerts.raise(`fraud.test:${company.id}`, 'critical', { calls: 1234 }, { companyId: company.id })
+    const critical = await alerts.raise(
+      `fraud.test:${company.id}`,
+      'critical',
+      { calls: 1234 },
+      { companyId: company.id }
+    )
     const support = await makeUser('support')
     await enableTwoFactor(support)
 
     const page = await client.get('/admin/alerts').loginAs(support)
     page.assertStatus(200)
     const html = page.text()
-    assert.isBelow(html.indexOf(`fraud.test:${company.id}`), html.indexOf('carrier_down:eu_alpha'), 'critical first')
+    assert.isBelow(
+      html.indexOf(`fraud.test:${company.id}`),
+      html.indexOf('carrier_down:eu_alpha'),
+      'critical first'
+    )
     assert.include(html, 'Kritisch')
     assert.include(html, company.legalName)
 
-    const detail = await client.get(`/admin/alerts/${critical.id}`).header('Accept-Language', 'en').loginAs(support)
+    const detail = await client
+      .get(`/admin/alerts/${critical.id}`)
+      .header('Accept-Language', 'en')
+      .loginAs(support)
     detail.assertStatus(200)
     assert.include(detail.text(), '1,234')
     assert.include(detail.text(), 'Critical')

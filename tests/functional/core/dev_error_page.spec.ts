@@ -13,7 +13,9 @@ class DevelopmentHandler extends HttpExceptionHandler {
 const secret = () => randomBytes(9).toString('hex')
 
 test.group('Development error page', () => {
-  test('shows the error but never the cookie, session or authorization values of the request', async ({ assert }) => {
+  test('shows the error but never the cookie, session or authorization values of the request', async ({
+    assert,
+  }) => {
     const [sessionId, remember, basic, xsrf] = [secret(), secret(), secret(), secret()]
     const ctx = await testUtils.createHttpContext()
     ctx.request.request.headers.accept = 'text/html'

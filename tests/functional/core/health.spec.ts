@@ -7,7 +7,9 @@ test.group('Health endpoints', () => {
     response.assertBody({ status: 'ok' })
   })
 
-  test('/readyz answers 200 with the database reachable (and Redis, when configured)', async ({ client }) => {
+  test('/readyz answers 200 with the database reachable (and Redis, when configured)', async ({
+    client,
+  }) => {
     const response = await client.get('/readyz')
     response.assertStatus(200)
     response.assertBodyContains({

@@ -35,7 +35,10 @@ test.group('Trusted proxies', (group) => {
   test('HTTP and the SIP WebSocket follow the same list', ({ assert }) => {
     const configured = parseTrustedProxies(env.get('TRUSTED_PROXIES'))
     assert.deepEqual(app.config.get<string[]>('sip.ws.trustedProxies'), configured)
-    const httpTrust = app.config.get<any>('app.http').trustProxy as (address: string, hop: number) => boolean
+    const httpTrust = app.config.get<any>('app.http').trustProxy as (
+      address: string,
+      hop: number
+    ) => boolean
     const wsTrust = compileProxyTrust(app.config.get<string[]>('sip.ws.trustedProxies'))
     for (const address of [...LOOPBACK, '10.0.0.2', '203.0.113.1']) {
       assert.equal(httpTrust(address, 0), wsTrust(address, 0), address)
@@ -63,7 +66,10 @@ test.group('Trusted proxies', (group) => {
       .withCsrfToken()
       .redirects(0)
     response.assertStatus(302)
-    const failed = await auditSince(mark).where('action', 'auth.login.failed').where('actor_id', user.id).firstOrFail()
+    const failed = await auditSince(mark)
+      .where('action', 'auth.login.failed')
+      .where('actor_id', user.id)
+      .firstOrFail()
     assert.include(LOOPBACK, failed.ip ?? '')
   })
 })

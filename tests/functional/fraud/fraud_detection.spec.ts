@@ -25,9 +25,20 @@ import { burst, businessHistory, writeCdrs } from '#tests/support/fraud_traffic'
 
 /** An alert channel that records what it was told (the real one delivers by mail and webhook). */
 class RecordingAlerts implements FraudAlertChannel {
-  raised: Array<{ key: string; severity: string; facts: Record<string, unknown>; companyId: number | null; kind: string }> = []
+  raised: Array<{
+    key: string
+    severity: string
+    facts: Record<string, unknown>
+    companyId: number | null
+    kind: string
+  }> = []
   cleared: string[] = []
-  async raise(key: string, severity: string, facts: Record<string, unknown>, options: { companyId: number | null; kind: string }) {
+  async raise(
+    key: string,
+    severity: string,
+    facts: Record<string, unknown>,
+    options: { companyId: number | null; kind: string }
+  ) {
     this.raised.push({ key, severity, facts, companyId: options.companyId, kind: options.kind })
   }
   async clear(key: string) {
@@ -44,7 +55,12 @@ async function detection(restricted: Record<number, number[]> = {}) {
   const restrictions: ProcessingRestrictionSource = {
     restrictedUserIds: async (companyId) => new Set(restricted[companyId] ?? []),
   }
-  const detector = new FraudDetector(fraudConfig, policies, new FraudResponse(fraudConfig, alerts, policies), restrictions)
+  const detector = new FraudDetector(
+    fraudConfig,
+    policies,
+    new FraudResponse(fraudConfig, alerts, policies),
+    restrictions
+  )
   return { alerts, detector }
 }
 
@@ -69,30 +85,63 @@ test.group('Fraud detection on CDRs', (group) => {
   })
   group.each.teardown(async () => (await app.container.make('fraud.leases')).written())
 
-  test('a burst to a rarely called country at critical level suspends international calling and queues a review', async ({ assert }) => {
+  test('a burst to a rarely called country at critical level suspends international calling and queues a review', async ({
+    assert,
+  }) => {
     const company = await makeCompany('active')
     const user = await makeUser('member', company)
     await writeCdrs(businessHistory({ companyId: company.id, userIds: [user.id], now }))
     const ids = await writeCdrs(
-      burst(fraudConfig.detection.rareCountryBurst.critical, now, 45, () => ({ companyId: company.id, userId: user.id, number: '+23276123456', answeredSeconds: 40 }))
+      burst(fraudConfig.detection.rareCountryBurst.critical, now, 45, () => ({
+        companyId: company.id,
+        userId: user.id,
+        number: '+23276123456',
+        answeredSeconds: 40,
+      }))
     )
     const { alerts, detector } = await detection()
 
     const hits = await detector.analyseCall(company.id, ids.at(-1)!, now.toMillis())
-    assert.deepEqual(hits.map((hit) => `${hit.signal}:${hit.level}`), ['rare_country_burst:critical'])
+    assert.deepEqual(
+      hits.map((hit) => `${hit.signal}:${hit.level}`),
+      ['rare_country_burst:critical']
+    )
     const signal = await FraudSignal.findByOrFail('companyId', company.id)
     assert.deepInclude(signal.facts, { country: 'SL', calls: 10, baselineCalls: 0, threshold: 10 })
-    assert.deepEqual(alerts.raised.map((alert) => [alert.key, alert.severity, alert.companyId, alert.kind]), [
-      [`fraud:rare_country_burst:company:${company.id}:SL`, 'critical', company.id, 'fraud_rare_country_burst'],
-    ])
-    assert.equal((await FraudCompanyPolicy.findByOrFail('companyId', company.id)).outboundSuspension, 'international_premium')
+    assert.deepEqual(
+      alerts.raised.map((alert) => [alert.key, alert.severity, alert.companyId, alert.kind]),
+      [
+        [
+          `fraud:rare_country_burst:company:${company.id}:SL`,
+          'critical',
+          company.id,
+          'fraud_rare_country_burst',
+        ],
+      ]
+    )
+    assert.equal(
+      (await FraudCompanyPolicy.findByOrFail('companyId', company.id)).outboundSuspension,
+      'international_premium'
+    )
     const reviewCase = await FraudReviewCase.findByOrFail('companyId', company.id)
-    assert.deepInclude(reviewCase.serialize(), { status: 'open', signalId: signal.id, previousSuspension: 'none' })
-    assert.exists(await AuditEntry.query().where('action', 'fraud.suspended.automatically').where('company_id', company.id).first())
+    assert.deepInclude(reviewCase.serialize(), {
+      status: 'open',
+      signalId: signal.id,
+      previousSuspension: 'none',
+    })
+    assert.exists(
+      await AuditEntry.query()
+        .where('action', 'fraud.suspended.automatically')
+        .where('company_id', company.id)
+        .first()
+    )
 
     // the gate now refuses international calls, Germany still passes
     const gates = await app.container.make('calls.gates')
-    assert.deepInclude(await gates.check(attempt(company, user, '+431234567')), { allow: false, reason: 'outbound_suspended' })
+    assert.deepInclude(await gates.check(attempt(company, user, '+431234567')), {
+      allow: false,
+      reason: 'outbound_suspended',
+    })
     assert.isTrue((await gates.check(attempt(company, user, '+4930123456'))).allow)
 
     // the condition lasts: the next call's analysis records and raises nothing new
@@ -101,38 +150,83 @@ test.group('Fraud detection on CDRs', (group) => {
     assert.lengthOf(alerts.raised, 1)
   })
 
-  test('a warning raises an alert and suspends nothing; one call fewer is no signal', async ({ assert }) => {
+  test('a warning raises an alert and suspends nothing; one call fewer is no signal', async ({
+    assert,
+  }) => {
     const company = await makeCompany('active')
     const user = await makeUser('member', company)
     await writeCdrs(businessHistory({ companyId: company.id, userIds: [user.id], now }))
     const { warning } = fraudConfig.detection.rareCountryBurst
-    const ids = await writeCdrs(burst(warning - 1, now, 60, () => ({ companyId: company.id, userId: user.id, number: '+5351234567', refused: true })))
+    const ids = await writeCdrs(
+      burst(warning - 1, now, 60, () => ({
+        companyId: company.id,
+        userId: user.id,
+        number: '+5351234567',
+        refused: true,
+      }))
+    )
     const { alerts, detector } = await detection()
     assert.deepEqual(await detector.analyseCall(company.id, ids.at(-1)!, now.toMillis()), [])
 
-    const [last] = await writeCdrs([{ companyId: company.id, userId: user.id, number: '+5351234567', refused: true, startedAt: now.plus({ seconds: 30 }) }])
+    const [last] = await writeCdrs([
+      {
+        companyId: company.id,
+        userId: user.id,
+        number: '+5351234567',
+        refused: true,
+        startedAt: now.plus({ seconds: 30 }),
+      },
+    ])
     const hits = await detector.analyseCall(company.id, last, now.plus({ seconds: 30 }).toMillis())
-    assert.deepEqual(hits.map((hit) => `${hit.signal}:${hit.level}`), ['rare_country_burst:warning'])
+    assert.deepEqual(
+      hits.map((hit) => `${hit.signal}:${hit.level}`),
+      ['rare_country_burst:warning']
+    )
     assert.equal(alerts.raised[0].severity, 'warning')
     assert.isNull(await FraudCompanyPolicy.findBy('companyId', company.id))
     assert.isNull(await FraudReviewCase.findBy('companyId', company.id))
   })
 
-  test('users under a restriction of processing are left out of the baseline', async ({ assert }) => {
+  test('users under a restriction of processing are left out of the baseline', async ({
+    assert,
+  }) => {
     const company = await makeCompany('active')
-    const [usual, restricted] = [await makeUser('member', company), await makeUser('member', company)]
+    const [usual, restricted] = [
+      await makeUser('member', company),
+      await makeUser('member', company),
+    ]
     // only the restricted user ever called Cuba: without them Cuba is a rarely called country
-    await writeCdrs(businessHistory({ companyId: company.id, userIds: [restricted.id], now, callsPerDay: 4, destinations: [{ prefix: '+537', share: 1 }] }))
-    const ids = await writeCdrs(burst(6, now, 60, () => ({ companyId: company.id, userId: usual.id, number: '+5371234567', answeredSeconds: 30 })))
+    await writeCdrs(
+      businessHistory({
+        companyId: company.id,
+        userIds: [restricted.id],
+        now,
+        callsPerDay: 4,
+        destinations: [{ prefix: '+537', share: 1 }],
+      })
+    )
+    const ids = await writeCdrs(
+      burst(6, now, 60, () => ({
+        companyId: company.id,
+        userId: usual.id,
+        number: '+5371234567',
+        answeredSeconds: 30,
+      }))
+    )
 
     const plain = await detection()
     assert.deepEqual(await plain.detector.analyseCall(company.id, ids.at(-1)!, now.toMillis()), [])
     const honoured = await detection({ [company.id]: [restricted.id] })
     const hits = await honoured.detector.analyseCall(company.id, ids.at(-1)!, now.toMillis())
-    assert.deepEqual(hits.map((hit) => `${hit.signal}:${hit.level}:${hit.facts.baselineCalls}`), ['rare_country_burst:warning:0'])
+    assert.deepEqual(
+      hits.map((hit) => `${hit.signal}:${hit.level}:${hit.facts.baselineCalls}`),
+      ['rare_country_burst:warning:0']
+    )
   })
 
-  test('Wangiri: short inbound calls from an unusual country; calling one back is refused by the gate', async ({ assert }) => {
+  test('Wangiri: short inbound calls from an unusual country; calling one back is refused by the gate', async ({
+    assert,
+  }) => {
     const company = await makeCompany('active', { country: 'DE' })
     const user = await makeUser('member', company)
     await FraudCompanyPolicy.create({
@@ -152,36 +246,75 @@ test.group('Fraud detection on CDRs', (group) => {
     )
     const { detector } = await detection()
     const hits = await detector.analyseCall(company.id, ids.at(-1)!, now.toMillis())
-    assert.deepEqual(hits.map((hit) => `${hit.signal}:${hit.level}`), ['wangiri:warning'])
-    const flagged = await FraudFlaggedNumber.query().where('company_id', company.id).orderBy('number')
-    assert.deepEqual(flagged.map((row) => row.number), ['+23276123450', '+23276123451', '+23276123452'])
-    assert.equal(flagged[0].flaggedUntil.toMillis(), now.plus({ days: fraudConfig.detection.wangiriFlagDays }).toMillis())
+    assert.deepEqual(
+      hits.map((hit) => `${hit.signal}:${hit.level}`),
+      ['wangiri:warning']
+    )
+    const flagged = await FraudFlaggedNumber.query()
+      .where('company_id', company.id)
+      .orderBy('number')
+    assert.deepEqual(
+      flagged.map((row) => row.number),
+      ['+23276123450', '+23276123451', '+23276123452']
+    )
+    assert.equal(
+      flagged[0].flaggedUntil.toMillis(),
+      now.plus({ days: fraudConfig.detection.wangiriFlagDays }).toMillis()
+    )
 
     // the flag lasts from the signal's time, which is the test's clock, not today: move it into the future
-    await FraudFlaggedNumber.query().where('company_id', company.id).update({ flagged_until: DateTime.utc().plus({ days: 7 }).toSQL({ includeOffset: false }) })
+    await FraudFlaggedNumber.query()
+      .where('company_id', company.id)
+      .update({ flagged_until: DateTime.utc().plus({ days: 7 }).toSQL({ includeOffset: false }) })
     ;(await app.container.make('fraud.policies')).forgetCompany(company.id)
     const gates = await app.container.make('calls.gates')
-    assert.deepInclude(await gates.check(attempt(company, user, '+23276123451')), { allow: false, reason: 'flagged_number' })
-    assert.isTrue((await gates.check(attempt(company, user, '+23276999999'))).allow, 'another Sierra Leone number the company may call')
+    assert.deepInclude(await gates.check(attempt(company, user, '+23276123451')), {
+      allow: false,
+      reason: 'flagged_number',
+    })
+    assert.isTrue(
+      (await gates.check(attempt(company, user, '+23276999999'))).allow,
+      'another Sierra Leone number the company may call'
+    )
   })
 
-  test('bursts of failed web logins and SIP authentications from the audit log', async ({ assert }) => {
+  test('bursts of failed web logins and SIP authentications from the audit log', async ({
+    assert,
+  }) => {
     const company = await makeCompany('active')
     const user = await makeUser('member', company)
     const { warning } = fraudConfig.detection.authFailures
     for (let index = 0; index < warning - 1; index++) {
-      await AuditLog.record({ action: index % 2 ? 'auth.login.failed' : 'sip.auth.failed', actor: user, companyId: company.id, ip: '192.0.2.7' })
+      await AuditLog.record({
+        action: index % 2 ? 'auth.login.failed' : 'sip.auth.failed',
+        actor: user,
+        companyId: company.id,
+        ip: '192.0.2.7',
+      })
     }
     const { detector } = await detection()
     const at = Date.now() + 1000
-    assert.deepEqual((await detector.analyseAuthFailures(at)).filter((entry) => entry.companyId === company.id), [])
-    await AuditLog.record({ action: 'sip.auth.failed', actor: user, companyId: company.id, ip: '192.0.2.7' })
-    const [found] = (await detector.analyseAuthFailures(at)).filter((entry) => entry.companyId === company.id)
+    assert.deepEqual(
+      (await detector.analyseAuthFailures(at)).filter((entry) => entry.companyId === company.id),
+      []
+    )
+    await AuditLog.record({
+      action: 'sip.auth.failed',
+      actor: user,
+      companyId: company.id,
+      ip: '192.0.2.7',
+    })
+    const [found] = (await detector.analyseAuthFailures(at)).filter(
+      (entry) => entry.companyId === company.id
+    )
     assert.deepInclude(found.hits[0], { signal: 'auth_failures', level: 'warning' })
     assert.deepInclude(found.hits[0].facts, { failures: 10, webLogins: 4, sipAuthentications: 6 })
     // the window moves on: fifteen minutes later they are history
     const later = at + fraudConfig.detection.authFailureMinutes * 60_000 + 1000
-    assert.deepEqual((await detector.analyseAuthFailures(later)).filter((entry) => entry.companyId === company.id), [])
+    assert.deepEqual(
+      (await detector.analyseAuthFailures(later)).filter((entry) => entry.companyId === company.id),
+      []
+    )
   })
 
   test('every ended call is analysed in a background job', async ({ assert, cleanup }) => {
@@ -215,6 +348,9 @@ test.group('Fraud detection on CDRs', (group) => {
     } as Partial<CallRecord>)
     await emitter.emit('call:ended', { record: emergency })
     const analyses = dispatched.filter((entry) => entry.name === 'fraud.analyse_call')
-    assert.deepEqual(analyses.map((entry) => entry.payload), [{ companyId: company.id, callId: record.id }])
+    assert.deepEqual(
+      analyses.map((entry) => entry.payload),
+      [{ companyId: company.id, callId: record.id }]
+    )
   })
 })

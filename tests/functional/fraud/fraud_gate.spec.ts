@@ -21,7 +21,12 @@ import { makeCompany, makeUser } from '#tests/support/accounts'
  * the company's policy, and concurrent-call leases are released by call:ended and rebuilt from
  * the lease table.
  */
-function attempt(company: Company, user: User, destination: string, deviceId: number | null = null): CallAttempt {
+function attempt(
+  company: Company,
+  user: User,
+  destination: string,
+  deviceId: number | null = null
+): CallAttempt {
   return {
     company,
     user,
@@ -81,23 +86,39 @@ test.group('Fraud gate in the call path', (group) => {
     const user = await makeUser('member', company)
     const gates = await app.container.make('calls.gates')
     const decision = await gates.check(attempt(company, user, '+499001234567'))
-    assert.deepInclude(decision, { allow: false, reason: 'risk_class_premium_rate', status: 403, phrase: 'Destination blocked: premium_rate', gate: 'fraud' })
+    assert.deepInclude(decision, {
+      allow: false,
+      reason: 'risk_class_premium_rate',
+      status: 403,
+      phrase: 'Destination blocked: premium_rate',
+      gate: 'fraud',
+    })
   })
 
   test('{self} is refused for a new company')
     .with([
-      { self: '+882 (international networks)', number: '+882123456789', reason: 'risk_class_high_risk' },
+      {
+        self: '+882 (international networks)',
+        number: '+882123456789',
+        reason: 'risk_class_high_risk',
+      },
       { self: '+881 (satellite)', number: '+881612345678', reason: 'risk_class_high_risk' },
       { self: 'Sierra Leone', number: '+23276123456', reason: 'risk_class_high_risk' },
       { self: 'Cuba', number: '+5351234567', reason: 'risk_class_high_risk' },
       { self: 'Vanuatu', number: '+6785512345', reason: 'risk_class_high_risk' },
       { self: 'German 118xx', number: '+4911833', reason: 'risk_class_special_service' },
-      { self: 'a US number (country not allowed)', number: '+12125550100', reason: 'country_not_allowed' },
+      {
+        self: 'a US number (country not allowed)',
+        number: '+12125550100',
+        reason: 'country_not_allowed',
+      },
     ])
     .run(async ({ assert }, row) => {
       const company = await makeCompany('active')
       const user = await makeUser('member', company)
-      const decision = await (await app.container.make('calls.gates')).check(attempt(company, user, row.number))
+      const decision = await (
+        await app.container.make('calls.gates')
+      ).check(attempt(company, user, row.number))
       assert.isFalse(decision.allow)
       assert.equal(!decision.allow && decision.reason, row.reason)
     })
@@ -105,11 +126,15 @@ test.group('Fraud gate in the call path', (group) => {
   test('a Berlin number passes and carries the maximum duration', async ({ assert }) => {
     const company = await makeCompany('active')
     const user = await makeUser('member', company)
-    const decision = await (await app.container.make('calls.gates')).check(attempt(company, user, '+4930123456'))
+    const decision = await (
+      await app.container.make('calls.gates')
+    ).check(attempt(company, user, '+4930123456'))
     assert.deepEqual(decision, { allow: true, maxDurationSeconds: fraudConfig.maxDurationSeconds! })
   })
 
-  test('staff widen a company: premium rate enabled, the US allowed, a shorter maximum duration', async ({ assert }) => {
+  test('staff widen a company: premium rate enabled, the US allowed, a shorter maximum duration', async ({
+    assert,
+  }) => {
     const company = await makeCompany('active')
     const user = await makeUser('member', company)
     await policyFor(company, {
@@ -118,26 +143,42 @@ test.group('Fraud gate in the call path', (group) => {
       limits: { maxDurationSeconds: 60 },
     })
     const gates = await app.container.make('calls.gates')
-    assert.deepEqual(await gates.check(attempt(company, user, '+499001234567')), { allow: true, maxDurationSeconds: 60 })
+    assert.deepEqual(await gates.check(attempt(company, user, '+499001234567')), {
+      allow: true,
+      maxDurationSeconds: 60,
+    })
     assert.isTrue((await gates.check(attempt(company, user, '+12125550100'))).allow)
-    assert.isFalse((await gates.check(attempt(company, user, '+431234567'))).allow, 'Austria is no longer in the list')
+    assert.isFalse(
+      (await gates.check(attempt(company, user, '+431234567'))).allow,
+      'Austria is no longer in the list'
+    )
   })
 
-  test('a company suspended for international and premium calls still calls Germany; a suspended user nothing', async ({ assert }) => {
+  test('a company suspended for international and premium calls still calls Germany; a suspended user nothing', async ({
+    assert,
+  }) => {
     const company = await makeCompany('active')
     const user = await makeUser('member', company)
     const other = await makeUser('member', company)
     await policyFor(company, { outboundSuspension: 'international_premium' })
     const gates = await app.container.make('calls.gates')
     assert.isTrue((await gates.check(attempt(company, user, '+4930123456'))).allow)
-    assert.deepInclude(await gates.check(attempt(company, user, '+431234567')), { allow: false, phrase: 'Outbound calls suspended' })
+    assert.deepInclude(await gates.check(attempt(company, user, '+431234567')), {
+      allow: false,
+      phrase: 'Outbound calls suspended',
+    })
 
     await FraudUserPolicy.create({ userId: other.id, outboundSuspension: 'all' })
     ;(await app.container.make('fraud.policies')).forgetUser(other.id)
-    assert.deepInclude(await gates.check(attempt(company, other, '+4930123456')), { allow: false, reason: 'outbound_suspended' })
+    assert.deepInclude(await gates.check(attempt(company, other, '+4930123456')), {
+      allow: false,
+      reason: 'outbound_suspended',
+    })
   })
 
-  test('a device at its concurrent-call limit is refused until call:ended releases a lease', async ({ assert }) => {
+  test('a device at its concurrent-call limit is refused until call:ended releases a lease', async ({
+    assert,
+  }) => {
     const company = await makeCompany('active')
     const user = await makeUser('member', company)
     await policyFor(company, { limits: { device: { concurrent: 2 } } })
@@ -145,12 +186,22 @@ test.group('Fraud gate in the call path', (group) => {
     const calls = [1, 2, 3].map((n) => attempt(company, user, `+49304000${n}0`, 4242))
     assert.isTrue((await gates.check(calls[0])).allow)
     assert.isTrue((await gates.check(calls[1])).allow)
-    assert.deepInclude(await gates.check(calls[2]), { allow: false, reason: 'concurrent_limit', phrase: 'Too many concurrent calls' })
+    assert.deepInclude(await gates.check(calls[2]), {
+      allow: false,
+      reason: 'concurrent_limit',
+      phrase: 'Too many concurrent calls',
+    })
 
     await endCall(calls[0])
     assert.isTrue((await gates.check(attempt(company, user, '+4930400040', 4242))).allow)
-    const leases = await db.from('fraud_call_leases').where('sip_device_id', 4242).select('call_uuid')
-    assert.notInclude(leases.map((row) => row.call_uuid), calls[0].callUuid)
+    const leases = await db
+      .from('fraud_call_leases')
+      .where('sip_device_id', 4242)
+      .select('call_uuid')
+    assert.notInclude(
+      leases.map((row) => row.call_uuid),
+      calls[0].callUuid
+    )
     assert.lengthOf(leases, 2)
   })
 
@@ -159,14 +210,22 @@ test.group('Fraud gate in the call path', (group) => {
     const user = await makeUser('member', company)
     const counters = await app.container.make('counters')
     const callUuid = randomUUID()
-    await db.table('fraud_call_leases').insert({ call_uuid: callUuid, company_id: company.id, user_id: user.id, sip_device_id: null, created_at: sqlTime(DateTime.utc()) })
+    await db.table('fraud_call_leases').insert({
+      call_uuid: callUuid,
+      company_id: company.id,
+      user_id: user.id,
+      sip_device_id: null,
+      created_at: sqlTime(DateTime.utc()),
+    })
     await counters.increment(FraudLimiter.leaseKey(`company:${company.id}`), 3600)
     await endCall({ ...attempt(company, user, '+4930123456'), callUuid })
     assert.equal(await counters.get(FraudLimiter.leaseKey(`company:${company.id}`)), 0)
     assert.isNull(await db.from('fraud_call_leases').where('call_uuid', callUuid).first())
   })
 
-  test('the rebuild sets the concurrent-call counters to the running calls (a crashed node blocks nobody)', async ({ assert }) => {
+  test('the rebuild sets the concurrent-call counters to the running calls (a crashed node blocks nobody)', async ({
+    assert,
+  }) => {
     const company = await makeCompany('active')
     const user = await makeUser('member', company)
     const counters = await app.container.make('counters')
@@ -174,7 +233,13 @@ test.group('Fraud gate in the call path', (group) => {
     const key = FraudLimiter.leaseKey(`company:${company.id}`)
     // A crashed node's counter says 5; one of its calls still runs.
     await counters.increment(key, 3600, 5)
-    await db.table('fraud_call_leases').insert({ call_uuid: randomUUID(), company_id: company.id, user_id: user.id, sip_device_id: 7, created_at: sqlTime(DateTime.utc()) })
+    await db.table('fraud_call_leases').insert({
+      call_uuid: randomUUID(),
+      company_id: company.id,
+      user_id: user.id,
+      sip_device_id: 7,
+      created_at: sqlTime(DateTime.utc()),
+    })
     await leases.rebuild(fraudConfig.leaseSeconds)
     assert.equal(await counters.get(key), 1)
     assert.equal(await counters.get(FraudLimiter.leaseKey('device:7')), 1)

@@ -23,7 +23,17 @@ import { enableTwoFactor } from '#tests/support/two_factor'
  */
 
 function attempt(company: Company, user: User, destination: string): CallAttempt {
-  return { company, user, destination, carrierNames: ['first'], callUuid: randomUUID(), deviceId: null, sourceAddress: '127.0.0.2', kind: 'direct', pricePerMinuteCents: null }
+  return {
+    company,
+    user,
+    destination,
+    carrierNames: ['first'],
+    callUuid: randomUUID(),
+    deviceId: null,
+    sourceAddress: '127.0.0.2',
+    kind: 'direct',
+    pricePerMinuteCents: null,
+  }
 }
 
 /** One call through the gates; allowed or refused, its CDR ends and call:ended fires (as the B2BUA does). */
@@ -101,22 +111,41 @@ test.group('Fraud response and review queue', (group) => {
     await (await app.container.make('fraud.leases')).written()
   })
 
-  test('a burst to a high-risk country suspends the company and queues it; clearing lets calls through again', async ({ client, assert, cleanup }) => {
+  test('a burst to a high-risk country suspends the company and queues it; clearing lets calls through again', async ({
+    client,
+    assert,
+    cleanup,
+  }) => {
     const { company, member, raised, cleared } = await scene(cleanup)
-    assert.isTrue((await call(company, member, '+23276999000')).allow, 'Sierra Leone is allowed before the burst')
+    assert.isTrue(
+      (await call(company, member, '+23276999000')).allow,
+      'Sierra Leone is allowed before the burst'
+    )
     await drainJobs()
     await burstToSierraLeone(company, member)
 
-    assert.deepInclude(raised, { key: `fraud:rare_country_burst:company:${company.id}:SL`, severity: 'critical' })
-    assert.deepInclude(await call(company, member, '+23276999001'), { allow: false, reason: 'outbound_suspended' })
-    assert.deepInclude(await call(company, member, '+431234567'), { allow: false, reason: 'outbound_suspended' })
+    assert.deepInclude(raised, {
+      key: `fraud:rare_country_burst:company:${company.id}:SL`,
+      severity: 'critical',
+    })
+    assert.deepInclude(await call(company, member, '+23276999001'), {
+      allow: false,
+      reason: 'outbound_suspended',
+    })
+    assert.deepInclude(await call(company, member, '+431234567'), {
+      allow: false,
+      reason: 'outbound_suspended',
+    })
     assert.isTrue((await call(company, member, '+4930123456')).allow, 'calls at home go on')
     await drainJobs()
     const reviewCase = await FraudReviewCase.findByOrFail('companyId', company.id)
     assert.equal(reviewCase.status, 'open')
 
     const staff = await analyst()
-    const queue = await client.get('/admin/fraud/reviews').header('Accept-Language', 'en').loginAs(staff)
+    const queue = await client
+      .get('/admin/fraud/reviews')
+      .header('Accept-Language', 'en')
+      .loginAs(staff)
     queue.assertStatus(200)
     assert.include(queue.text(), company.displayName)
     assert.include(queue.text(), 'Many calls to a rarely called country (Critical)')
@@ -126,7 +155,12 @@ test.group('Fraud response and review queue', (group) => {
     assert.include(page.text(), 'Schwelle: 10')
     assert.notMatch(page.text(), /fraud\.(reviews|signals|facts|levels)\./)
 
-    const noReason = await client.post(`/admin/fraud/reviews/${reviewCase.id}/clear`).form({ reason: '' }).withCsrfToken().redirects(0).loginAs(staff)
+    const noReason = await client
+      .post(`/admin/fraud/reviews/${reviewCase.id}/clear`)
+      .form({ reason: '' })
+      .withCsrfToken()
+      .redirects(0)
+      .loginAs(staff)
     noReason.assertStatus(302)
     await reviewCase.refresh()
     assert.equal(reviewCase.status, 'open', 'no decision without a reason')
@@ -139,19 +173,41 @@ test.group('Fraud response and review queue', (group) => {
       .loginAs(staff)
     cleared302.assertStatus(302)
     await reviewCase.refresh()
-    assert.deepInclude(reviewCase.serialize(), { status: 'cleared', decidedById: staff.id, decisionReason: 'Customer confirmed the calls to their Freetown branch.' })
-    const audit = await AuditEntry.query().where('action', 'fraud.review.cleared').where('company_id', company.id).firstOrFail()
-    assert.deepInclude(audit.details as object, { reason: 'Customer confirmed the calls to their Freetown branch.', before: 'international_premium', after: 'none' })
+    assert.deepInclude(reviewCase.serialize(), {
+      status: 'cleared',
+      decidedById: staff.id,
+      decisionReason: 'Customer confirmed the calls to their Freetown branch.',
+    })
+    const audit = await AuditEntry.query()
+      .where('action', 'fraud.review.cleared')
+      .where('company_id', company.id)
+      .firstOrFail()
+    assert.deepInclude(audit.details as object, {
+      reason: 'Customer confirmed the calls to their Freetown branch.',
+      before: 'international_premium',
+      after: 'none',
+    })
     assert.include(cleared, `fraud:rare_country_burst:company:${company.id}:SL`)
-    assert.isTrue((await call(company, member, '+23276999002')).allow, 'cleared: Sierra Leone again')
+    assert.isTrue(
+      (await call(company, member, '+23276999002')).allow,
+      'cleared: Sierra Leone again'
+    )
 
     // decided once: a second decision is refused
-    await client.post(`/admin/fraud/reviews/${reviewCase.id}/confirm`).form({ reason: 'too late now' }).withCsrfToken().loginAs(staff)
+    await client
+      .post(`/admin/fraud/reviews/${reviewCase.id}/confirm`)
+      .form({ reason: 'too late now' })
+      .withCsrfToken()
+      .loginAs(staff)
     await reviewCase.refresh()
     assert.equal(reviewCase.status, 'cleared')
   })
 
-  test('confirming keeps the suspension; adjusting limits tightens the gate; both audited with their reason', async ({ client, assert, cleanup }) => {
+  test('confirming keeps the suspension; adjusting limits tightens the gate; both audited with their reason', async ({
+    client,
+    assert,
+    cleanup,
+  }) => {
     const { company, member } = await scene(cleanup)
     await burstToSierraLeone(company, member)
     const reviewCase = await FraudReviewCase.findByOrFail('companyId', company.id)
@@ -159,26 +215,65 @@ test.group('Fraud response and review queue', (group) => {
 
     await client
       .post(`/admin/fraud/reviews/${reviewCase.id}/limits`)
-      .form({ reason: 'Only two lines at once until clarified.', company_concurrent: 2, user_per_hour: 50 })
+      .form({
+        reason: 'Only two lines at once until clarified.',
+        company_concurrent: 2,
+        user_per_hour: 50,
+      })
       .withCsrfToken()
       .loginAs(staff)
     const policy = await FraudCompanyPolicy.findByOrFail('companyId', company.id)
     assert.deepInclude(policy.limits.company!, { concurrent: 2 })
-    assert.deepInclude(policy.limits.user!, { perMinute: 100, perHour: 50 }, 'earlier overrides stay')
+    assert.deepInclude(
+      policy.limits.user!,
+      { perMinute: 100, perHour: 50 },
+      'earlier overrides stay'
+    )
     assert.equal(policy.outboundSuspension, 'international_premium')
-    assert.exists(await AuditEntry.query().where('action', 'fraud.review.limits_adjusted').where('company_id', company.id).first())
+    assert.exists(
+      await AuditEntry.query()
+        .where('action', 'fraud.review.limits_adjusted')
+        .where('company_id', company.id)
+        .first()
+    )
     const gates = await app.container.make('calls.gates')
-    const held = [attempt(company, member, '+4930123001'), attempt(company, member, '+4930123002'), attempt(company, member, '+4930123003')]
-    const decisions = [await gates.check(held[0]), await gates.check(held[1]), await gates.check(held[2])]
-    assert.deepEqual(decisions.map((decision) => decision.allow), [true, true, false], 'the third call at once is over the new company limit')
-    for (const placed of held.slice(0, 2)) await (await app.container.make('fraud.leases')).release(placed.callUuid)
+    const held = [
+      attempt(company, member, '+4930123001'),
+      attempt(company, member, '+4930123002'),
+      attempt(company, member, '+4930123003'),
+    ]
+    const decisions = [
+      await gates.check(held[0]),
+      await gates.check(held[1]),
+      await gates.check(held[2]),
+    ]
+    assert.deepEqual(
+      decisions.map((decision) => decision.allow),
+      [true, true, false],
+      'the third call at once is over the new company limit'
+    )
+    for (const placed of held.slice(0, 2))
+      await (await app.container.make('fraud.leases')).release(placed.callUuid)
 
-    await client.post(`/admin/fraud/reviews/${reviewCase.id}/confirm`).form({ reason: 'Calls to numbers of a known IRSF range.' }).withCsrfToken().loginAs(staff)
+    await client
+      .post(`/admin/fraud/reviews/${reviewCase.id}/confirm`)
+      .form({ reason: 'Calls to numbers of a known IRSF range.' })
+      .withCsrfToken()
+      .loginAs(staff)
     await reviewCase.refresh()
     assert.equal(reviewCase.status, 'confirmed')
-    assert.equal((await FraudCompanyPolicy.findByOrFail('companyId', company.id)).outboundSuspension, 'international_premium')
-    const audit = await AuditEntry.query().where('action', 'fraud.review.confirmed').where('company_id', company.id).firstOrFail()
-    assert.deepInclude(audit.details as object, { reason: 'Calls to numbers of a known IRSF range.', suspension: 'international_premium' })
+    assert.equal(
+      (await FraudCompanyPolicy.findByOrFail('companyId', company.id)).outboundSuspension,
+      'international_premium'
+    )
+    const audit = await AuditEntry.query()
+      .where('action', 'fraud.review.confirmed')
+      .where('company_id', company.id)
+      .firstOrFail()
+    assert.deepInclude(audit.details as object, {
+      reason: 'Calls to numbers of a known IRSF range.',
+      suspension: 'international_premium',
+    })
     const queue = await client.get('/admin/fraud/reviews').loginAs(staff)
     assert.notInclude(queue.text(), company.displayName, 'decided cases leave the queue')
   })

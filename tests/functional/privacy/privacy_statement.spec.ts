@@ -20,19 +20,45 @@ function paragraph(html: string, id: string) {
 }
 
 const RIGHTS = {
-  de: ['Auskunft (Art. 15)', 'Berichtigung (Art. 16)', 'Löschung (Art. 17)', 'Einschränkung der Verarbeitung (Art. 18)', 'Datenübertragbarkeit (Art. 20)', 'Widerspruch (Art. 21)', 'Beschwerde bei einer Aufsichtsbehörde (Art. 77 DSGVO)'],
-  en: ['access (Art. 15)', 'rectification (Art. 16)', 'erasure (Art. 17)', 'restriction of processing (Art. 18)', 'data portability (Art. 20)', 'objection (Art. 21)', 'complaint with a supervisory authority (Art. 77 GDPR)'],
+  de: [
+    'Auskunft (Art. 15)',
+    'Berichtigung (Art. 16)',
+    'Löschung (Art. 17)',
+    'Einschränkung der Verarbeitung (Art. 18)',
+    'Datenübertragbarkeit (Art. 20)',
+    'Widerspruch (Art. 21)',
+    'Beschwerde bei einer Aufsichtsbehörde (Art. 77 DSGVO)',
+  ],
+  en: [
+    'access (Art. 15)',
+    'rectification (Art. 16)',
+    'erasure (Art. 17)',
+    'restriction of processing (Art. 18)',
+    'data portability (Art. 20)',
+    'objection (Art. 21)',
+    'complaint with a supervisory authority (Art. 77 GDPR)',
+  ],
 }
 
 const ROLES = {
-  de: ['Auftragsverarbeiter (Art. 28 DSGVO)', 'an die Verwaltung ihrer Firma', 'selbst verantwortlich'],
+  de: [
+    'Auftragsverarbeiter (Art. 28 DSGVO)',
+    'an die Verwaltung ihrer Firma',
+    'selbst verantwortlich',
+  ],
   en: ['processor (Art. 28 GDPR)', "to their company's administrators", 'the controller itself'],
 }
 
-test.group('Privacy statement: data subjects\' rights, roles, authority, contact', () => {
+test.group("Privacy statement: data subjects' rights, roles, authority, contact", () => {
   for (const locale of ['de', 'en'] as const) {
-    test(`{${locale}} every right, the roles, the authority and the contact address are stated`, async ({ client, assert }) => {
-      const response = await client.get('/privacy').header('accept-language', locale).cookie('locale', locale)
+    test(`{${locale}} every right, the roles, the authority and the contact address are stated`, async ({
+      client,
+      assert,
+    }) => {
+      const response = await client
+        .get('/privacy')
+        .header('accept-language', locale)
+        .cookie('locale', locale)
       response.assertStatus(200)
       const html = response.text()
       const rights = paragraph(html, 'privacy-rights')
@@ -43,7 +69,10 @@ test.group('Privacy statement: data subjects\' rights, roles, authority, contact
       assert.include(authority, supervisoryAuthority.name)
       assert.include(authority, supervisoryAuthority.address)
       assert.include(authority, 'Art. 77')
-      assert.match(html, /<p id="privacy-contact"><a href="mailto:datenschutz@fluffycall\.de">[^<]*datenschutz@fluffycall\.de<\/a><\/p>/)
+      assert.match(
+        html,
+        /<p id="privacy-contact"><a href="mailto:datenschutz@fluffycall\.de">[^<]*datenschutz@fluffycall\.de<\/a><\/p>/
+      )
     })
   }
 })

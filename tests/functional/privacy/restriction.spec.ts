@@ -42,7 +42,10 @@ test.group('Privacy: restriction of processing (Art. 18)', (group) => {
   })
   group.each.teardown(async () => (await app.container.make('fraud.leases')).written())
 
-  test('an admin restricts a user: kept, audited, calls refused, isRestricted true; lifting undoes it', async ({ client, assert }) => {
+  test('an admin restricts a user: kept, audited, calls refused, isRestricted true; lifting undoes it', async ({
+    client,
+    assert,
+  }) => {
     const company = await makeCompany('active')
     const admin = await makeUser('admin', company)
     const member = await makeUser('member', company)
@@ -71,19 +74,42 @@ test.group('Privacy: restriction of processing (Art. 18)', (group) => {
     const row = await ProcessingRestriction.findByOrFail('user_id', member.id)
     assert.equal(row.ground, 'accuracy_contested')
     assert.equal(row.restrictedById, admin.id)
-    assert.lengthOf(await auditSince(mark).where('action', 'privacy.restriction.set').where('target_id', String(member.id)), 1)
+    assert.lengthOf(
+      await auditSince(mark)
+        .where('action', 'privacy.restriction.set')
+        .where('target_id', String(member.id)),
+      1
+    )
 
-    assert.deepInclude(await callOf(company, member), { allow: false, gate: 'privacy_restriction', status: 403, phrase: 'Processing restricted' })
+    assert.deepInclude(await callOf(company, member), {
+      allow: false,
+      gate: 'privacy_restriction',
+      status: 403,
+      phrase: 'Processing restricted',
+    })
     const otherDecision = await callOf(company, other)
     assert.isTrue(otherDecision.allow, `the other users call on: ${JSON.stringify(otherDecision)}`)
     const shown = await client.get(`/app/privacy/users/${member.id}`).loginAs(admin)
     assert.include(shown.text(), 'data-state="restricted"')
 
-    const again = await client.post(`/app/privacy/users/${member.id}/restriction`).form({ ground: 'legal_claims' }).withCsrfToken().loginAs(admin).redirects(0)
+    const again = await client
+      .post(`/app/privacy/users/${member.id}/restriction`)
+      .form({ ground: 'legal_claims' })
+      .withCsrfToken()
+      .loginAs(admin)
+      .redirects(0)
     again.assertStatus(302)
-    assert.lengthOf(await ProcessingRestriction.query().where('user_id', member.id), 1, 'one restriction at a time')
+    assert.lengthOf(
+      await ProcessingRestriction.query().where('user_id', member.id),
+      1,
+      'one restriction at a time'
+    )
 
-    const lifted = await client.delete(`/app/privacy/users/${member.id}/restriction`).withCsrfToken().loginAs(admin).redirects(0)
+    const lifted = await client
+      .delete(`/app/privacy/users/${member.id}/restriction`)
+      .withCsrfToken()
+      .loginAs(admin)
+      .redirects(0)
     lifted.assertStatus(302)
     assert.isFalse(await isRestricted(member.id))
     assert.deepEqual([...(await processingRestrictions.restrictedUserIds(company.id))], [])
@@ -100,8 +126,22 @@ test.group('Privacy: restriction of processing (Art. 18)', (group) => {
     const colleague = await makeUser('member', company)
     const stranger = await makeUser('admin', await makeCompany('active'))
 
-    ;(await client.post(`/app/privacy/users/${colleague.id}/restriction`).form({ ground: 'legal_claims' }).withCsrfToken().loginAs(member).redirects(0)).assertStatus(403)
-    ;(await client.post(`/app/privacy/users/${colleague.id}/restriction`).form({ ground: 'legal_claims' }).withCsrfToken().loginAs(stranger).redirects(0)).assertStatus(404)
+    ;(
+      await client
+        .post(`/app/privacy/users/${colleague.id}/restriction`)
+        .form({ ground: 'legal_claims' })
+        .withCsrfToken()
+        .loginAs(member)
+        .redirects(0)
+    ).assertStatus(403)
+    ;(
+      await client
+        .post(`/app/privacy/users/${colleague.id}/restriction`)
+        .form({ ground: 'legal_claims' })
+        .withCsrfToken()
+        .loginAs(stranger)
+        .redirects(0)
+    ).assertStatus(404)
     ;(await client.get(`/app/privacy/users/${colleague.id}`).loginAs(stranger)).assertStatus(404)
     assert.isFalse(await isRestricted(colleague.id))
   })

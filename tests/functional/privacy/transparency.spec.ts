@@ -9,8 +9,17 @@ test.group('Transparency pages and information requests', (group) => {
   group.each.setup(() => testUtils.db().withGlobalTransaction())
   group.each.setup(() => fakeCarriers())
 
-  test('the public pages need no login and speak German and English', async ({ client, assert }) => {
-    for (const url of ['/privacy', '/transparency', '/transparency/toms', '/transparency/sub-processors', '/transparency/request']) {
+  test('the public pages need no login and speak German and English', async ({
+    client,
+    assert,
+  }) => {
+    for (const url of [
+      '/privacy',
+      '/transparency',
+      '/transparency/toms',
+      '/transparency/sub-processors',
+      '/transparency/request',
+    ]) {
       const response = await client.get(url).redirects(0)
       response.assertStatus(200)
     }
@@ -18,17 +27,28 @@ test.group('Transparency pages and information requests', (group) => {
     assert.include(de.text(), 'Rollenbasierte Berechtigungen (RBAC)')
     assert.include(de.text(), 'nur anfügbares Audit-Log')
     assert.notInclude(de.text(), 'transparency.toms', 'every TOM item has a translation')
-    const en = await client.get('/transparency/toms').cookie('locale', 'en').header('accept-language', 'en')
+    const en = await client
+      .get('/transparency/toms')
+      .cookie('locale', 'en')
+      .header('accept-language', 'en')
     assert.include(en.text(), 'Role-based access control (RBAC)')
     const privacy = await client.get('/privacy')
     assert.include(privacy.text(), 'nach 6 Monaten')
     assert.include(privacy.text(), 'Art. 77 DSGVO')
   })
 
-  test('an incomplete request shows the errors beside the fields and stores nothing', async ({ client, assert }) => {
+  test('an incomplete request shows the errors beside the fields and stores nothing', async ({
+    client,
+    assert,
+  }) => {
     const response = await client
       .post('/transparency/request')
-      .form({ requester_name: '', requester_email: 'not-an-email', topic: 'toms', message: 'short' })
+      .form({
+        requester_name: '',
+        requester_email: 'not-an-email',
+        topic: 'toms',
+        message: 'short',
+      })
       .withCsrfToken()
       .redirects(0)
     response.assertStatus(302)
@@ -37,11 +57,16 @@ test.group('Transparency pages and information requests', (group) => {
     assert.notProperty(errors, 'topic')
     assert.isNull(await InformationRequest.query().where('requester_email', 'not-an-email').first())
 
-    const form = await client.get('/transparency/request').withFlashMessages(response.flashMessages())
+    const form = await client
+      .get('/transparency/request')
+      .withFlashMessages(response.flashMessages())
     assert.match(form.text(), /data-error-for="requester_email"/)
   })
 
-  test('a valid request lands in the queue that only the privacy role sees', async ({ client, assert }) => {
+  test('a valid request lands in the queue that only the privacy role sees', async ({
+    client,
+    assert,
+  }) => {
     const sent = await client
       .post('/transparency/request')
       .form({
@@ -54,7 +79,10 @@ test.group('Transparency pages and information requests', (group) => {
       .withCsrfToken()
       .redirects(0)
     sent.assertStatus(302)
-    sent.assertFlashMessage('notice', 'Danke, Ihre Anfrage ist eingegangen. Wir melden uns per E-Mail.')
+    sent.assertFlashMessage(
+      'notice',
+      'Danke, Ihre Anfrage ist eingegangen. Wir melden uns per E-Mail.'
+    )
     const stored = await InformationRequest.findByOrFail('requester_email', 'erika@example.test')
     assert.equal(stored.status, 'open')
     assert.equal(stored.topic, 'scc_copy')
@@ -69,7 +97,11 @@ test.group('Transparency pages and information requests', (group) => {
     await enableTwoFactor(support)
     ;(await client.get('/admin/privacy/requests').loginAs(support)).assertStatus(403)
 
-    const answered = await client.put(`/admin/privacy/requests/${stored.id}/answered`).withCsrfToken().loginAs(officer).redirects(0)
+    const answered = await client
+      .put(`/admin/privacy/requests/${stored.id}/answered`)
+      .withCsrfToken()
+      .loginAs(officer)
+      .redirects(0)
     answered.assertStatus(302)
     await stored.refresh()
     assert.equal(stored.status, 'answered')

@@ -89,7 +89,9 @@ test.group('AuditRetentionJob', (group) => {
     assert.isTrue(Boolean(entry.ip_shortened))
   })
 
-  test('the address typed into a failed login is replaced by its domain and a keyed hash after 7 days', async ({ assert }) => {
+  test('the address typed into a failed login is replaced by its domain and a keyed hash after 7 days', async ({
+    assert,
+  }) => {
     const now = DateTime.utc()
     const typed = (email: string, days: number, action = 'auth.login.failed') =>
       db.table('audit_entries').insert({
@@ -105,7 +107,11 @@ test.group('AuditRetentionJob', (group) => {
 
     await new AuditRetentionJob().handle()
 
-    const old = await db.from('audit_entries').where('action', 'auth.login.failed').where('details', 'like', '%example.test%').orderBy('id')
+    const old = await db
+      .from('audit_entries')
+      .where('action', 'auth.login.failed')
+      .where('details', 'like', '%example.test%')
+      .orderBy('id')
     const details = old.map((entry) => JSON.parse(entry.details))
     const shortened = details.find((entry) => entry.emailHash)
     assert.exists(shortened, 'the 8-day-old entry is shortened')
@@ -114,14 +120,33 @@ test.group('AuditRetentionJob', (group) => {
     assert.equal(shortened.emailHash, shortenEmail('mistyped.person@example.test').emailHash)
     assert.match(shortened.emailHash, /^[0-9a-f]{16}$/)
     assert.equal(shortened.attempt, 'password', 'the rest of the details stays')
-    assert.deepInclude(details, { email: 'fresh-typo@example.test', attempt: 'password' }, 'younger than 7 days: kept')
+    assert.deepInclude(
+      details,
+      { email: 'fresh-typo@example.test', attempt: 'password' },
+      'younger than 7 days: kept'
+    )
     const all = await db.from('audit_entries').select('details')
-    assert.isFalse(all.some((entry) => String(entry.details ?? '').toLowerCase().includes('mistyped.person')), 'no trace of the old address')
+    assert.isFalse(
+      all.some((entry) =>
+        String(entry.details ?? '')
+          .toLowerCase()
+          .includes('mistyped.person')
+      ),
+      'no trace of the old address'
+    )
   })
 
-  test('shortenEmail: one address gives one hash whatever its case; another gives another', ({ assert }) => {
+  test('shortenEmail: one address gives one hash whatever its case; another gives another', ({
+    assert,
+  }) => {
     assert.deepEqual(shortenEmail('A@B.test', 'k'), shortenEmail(' a@b.test ', 'k'))
-    assert.notEqual(shortenEmail('a@b.test', 'k').emailHash, shortenEmail('c@b.test', 'k').emailHash)
-    assert.notEqual(shortenEmail('a@b.test', 'k').emailHash, shortenEmail('a@b.test', 'other key').emailHash)
+    assert.notEqual(
+      shortenEmail('a@b.test', 'k').emailHash,
+      shortenEmail('c@b.test', 'k').emailHash
+    )
+    assert.notEqual(
+      shortenEmail('a@b.test', 'k').emailHash,
+      shortenEmail('a@b.test', 'other key').emailHash
+    )
   })
 })

@@ -41,7 +41,10 @@ const PERSONAL_WORDS = [
 ]
 
 export function looksPersonal(column: string) {
-  const words = column.toLowerCase().split(/[^a-z0-9]+/).filter(Boolean)
+  const words = column
+    .toLowerCase()
+    .split(/[^a-z0-9]+/)
+    .filter(Boolean)
   // Plurals count too: codes, emails, addresses.
   const forms = (word: string) => [word, word.replace(/s$/, ''), word.replace(/es$/, '')]
   return words.some((word) => forms(word).some((form) => PERSONAL_WORDS.includes(form)))
@@ -54,7 +57,10 @@ export interface SchemaReport {
   missing: string[]
 }
 
-export function compareWithDeclarations(schema: SchemaColumn[], declarations: PersonalDataDeclaration[]): SchemaReport {
+export function compareWithDeclarations(
+  schema: SchemaColumn[],
+  declarations: PersonalDataDeclaration[]
+): SchemaReport {
   const existingTables = new Set(schema.map((entry) => entry.table))
   const existingColumns = new Set(schema.map((entry) => `${entry.table}.${entry.column}`))
   const declared = new Set<string>()
@@ -62,11 +68,13 @@ export function compareWithDeclarations(schema: SchemaColumn[], declarations: Pe
 
   for (const declaration of declarations) {
     for (const table of declaration.tables) {
-      if (!existingTables.has(table.table)) missing.push(`${declaration.module}: table ${table.table}`)
+      if (!existingTables.has(table.table))
+        missing.push(`${declaration.module}: table ${table.table}`)
       for (const column of Object.keys(table.columns)) {
         const key = `${table.table}.${column}`
         declared.add(key)
-        if (existingTables.has(table.table) && !existingColumns.has(key)) missing.push(`${declaration.module}: ${key}`)
+        if (existingTables.has(table.table) && !existingColumns.has(key))
+          missing.push(`${declaration.module}: ${key}`)
       }
     }
     for (const key of Object.keys(declaration.notPersonal ?? {})) {
@@ -126,7 +134,11 @@ async function liveSchema(): Promise<SchemaColumn[]> {
         ORDER BY c.table_name, c.ordinal_position`
     )
     for (const row of result.rows) {
-      columns.push({ table: row.table_name, column: row.column_name, foreignKey: Boolean(row.foreign_key) })
+      columns.push({
+        table: row.table_name,
+        column: row.column_name,
+        foreignKey: Boolean(row.foreign_key),
+      })
     }
     return columns
   }
@@ -164,7 +176,10 @@ test.group('Personal data declarations match the database schema', () => {
     ]
     const report = compareWithDeclarations(schema, declarations)
     assert.deepEqual(report.undeclared, ['contacts.phone_number'])
-    assert.deepEqual(report.missing, ['synthetic: contacts.birth_date', 'synthetic: notPersonal contacts.zip_code_hint'])
+    assert.deepEqual(report.missing, [
+      'synthetic: contacts.birth_date',
+      'synthetic: notPersonal contacts.zip_code_hint',
+    ])
 
     // Declaring it (or listing it as not personal) clears it.
     declarations[0].tables[0].columns.phone_number = 'phone number'
@@ -172,10 +187,31 @@ test.group('Personal data declarations match the database schema', () => {
   })
 
   test('the detector recognises personal-looking names by their words', ({ assert }) => {
-    for (const name of ['phone_number', 'email', 'contact_email', 'legal_name', 'ip', 'client_ip', 'recovery_codes', 'iban', 'date_of_birth', 'billing_street', 'token_hash', 'emails']) {
+    for (const name of [
+      'phone_number',
+      'email',
+      'contact_email',
+      'legal_name',
+      'ip',
+      'client_ip',
+      'recovery_codes',
+      'iban',
+      'date_of_birth',
+      'billing_street',
+      'token_hash',
+      'emails',
+    ]) {
       assert.isTrue(looksPersonal(name), name)
     }
-    for (const name of ['id', 'status', 'created_at', 'description', 'zipped', 'recipient_count', 'shipping']) {
+    for (const name of [
+      'id',
+      'status',
+      'created_at',
+      'description',
+      'zipped',
+      'recipient_count',
+      'shipping',
+    ]) {
       assert.isFalse(looksPersonal(name), name)
     }
   })
@@ -199,8 +235,12 @@ test.group('Personal data declarations match the database schema', () => {
     assert.deepEqual(
       report.undeclared,
       [],
-      'columns that look personal: declare them in the module\'s personal_data.ts (or list them in notPersonal with a reason)'
+      "columns that look personal: declare them in the module's personal_data.ts (or list them in notPersonal with a reason)"
     )
-    assert.deepEqual(report.missing, [], 'declared tables or columns that the database does not have')
+    assert.deepEqual(
+      report.missing,
+      [],
+      'declared tables or columns that the database does not have'
+    )
   })
 })

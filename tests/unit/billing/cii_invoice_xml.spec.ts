@@ -8,7 +8,12 @@ import { validateCii } from '#tests/support/einvoice_validation'
 function invoice(treatment: VatTreatment, overrides: Partial<CiiInvoice> = {}): CiiInvoice {
   const totals = priceLines(
     [
-      { kind: 'calls', description: 'Verbindungen Deutschland Festnetz & Mobil <Inland>', quantity: 3, netMicro: 1_234_567 },
+      {
+        kind: 'calls',
+        description: 'Verbindungen Deutschland Festnetz & Mobil <Inland>',
+        quantity: 3,
+        netMicro: 1_234_567,
+      },
       { kind: 'seats', description: 'Nutzerplätze (anteilig)', quantity: 2, netMicro: 7_145_161 },
       { kind: 'numbers', description: 'Rufnummern', quantity: 1, netMicro: 1_000_000 },
     ],
@@ -29,7 +34,12 @@ function invoice(treatment: VatTreatment, overrides: Partial<CiiInvoice> = {}): 
     buyerPostalCode: treatment === 'not_taxable' ? '8001' : '10115',
     buyerCity: 'Berlin',
     buyerCountry: treatment === 'domestic' ? 'DE' : treatment === 'reverse_charge' ? 'AT' : 'CH',
-    buyerVatId: treatment === 'domestic' ? 'DE999999999' : treatment === 'reverse_charge' ? 'ATU12345678' : null,
+    buyerVatId:
+      treatment === 'domestic'
+        ? 'DE999999999'
+        : treatment === 'reverse_charge'
+          ? 'ATU12345678'
+          : null,
     buyerEmail: 'rechnung@kaeufer.example',
     vatTreatment: treatment,
     lines: totals.lines,
@@ -53,26 +63,43 @@ test.group('EN 16931 CII XML (official Schematron)', () => {
     }).timeout(120_000)
   }
 
-  test('the Factur-X guideline and a Stornorechnung (384, negative, preceding invoice) pass too', async ({ assert }) => {
+  test('the Factur-X guideline and a Stornorechnung (384, negative, preceding invoice) pass too', async ({
+    assert,
+  }) => {
     const original = invoice('domestic')
     const negate = (cents: number) => -cents
     const storno = invoice('domestic', {
       number: 'RE-2026-000002',
       typeCode: '384',
       lines: original.lines.map((line) => ({ ...line, netCents: negate(line.netCents) })),
-      breakdown: original.breakdown.map((group) => ({ ...group, basisCents: -group.basisCents, vatCents: -group.vatCents })),
+      breakdown: original.breakdown.map((group) => ({
+        ...group,
+        basisCents: -group.basisCents,
+        vatCents: -group.vatCents,
+      })),
       netCents: -original.netCents,
       vatCents: -original.vatCents,
       grossCents: -original.grossCents,
       precedingInvoice: { number: 'RE-2026-000001', issueDate: '2026-07-01' },
     })
-    assert.deepEqual((await validateCii(buildCiiXml(original, invoicingConfig.seller, 'facturx'))).failed, [])
-    assert.deepEqual((await validateCii(buildCiiXml(storno, invoicingConfig.seller, 'xrechnung'))).failed, [])
+    assert.deepEqual(
+      (await validateCii(buildCiiXml(original, invoicingConfig.seller, 'facturx'))).failed,
+      []
+    )
+    assert.deepEqual(
+      (await validateCii(buildCiiXml(storno, invoicingConfig.seller, 'xrechnung'))).failed,
+      []
+    )
   }).timeout(120_000)
 
   test('a wrong grand total fails BR-CO-15', async ({ assert }) => {
     const data = invoice('domestic')
-    const report = await validateCii(buildCiiXml({ ...data, grossCents: data.grossCents + 1 }, invoicingConfig.seller, 'xrechnung'))
-    assert.include(report.failed.map((failure) => failure.id), 'BR-CO-15')
+    const report = await validateCii(
+      buildCiiXml({ ...data, grossCents: data.grossCents + 1 }, invoicingConfig.seller, 'xrechnung')
+    )
+    assert.include(
+      report.failed.map((failure) => failure.id),
+      'BR-CO-15'
+    )
   }).timeout(120_000)
 })

@@ -7,11 +7,19 @@ const FEBRUARY = { year: 2026, month: 2 } // 28 days
 const MARCH = { year: 2026, month: 3 } // 31 days, summer time starts on the 29th
 
 test.group('Monthly fees pro rata', () => {
-  test('a whole month costs exactly the fee; items outside the month cost nothing', ({ assert }) => {
+  test('a whole month costs exactly the fee; items outside the month cost nothing', ({
+    assert,
+  }) => {
     assert.equal(proRataFee(4_990_000, MARCH, berlin('2026-01-15T10:00'), null), 4_990_000)
-    assert.equal(proRataFee(4_990_000, MARCH, berlin('2026-03-01T00:00'), berlin('2026-03-31T23:59')), 4_990_000)
+    assert.equal(
+      proRataFee(4_990_000, MARCH, berlin('2026-03-01T00:00'), berlin('2026-03-31T23:59')),
+      4_990_000
+    )
     assert.equal(proRataFee(4_990_000, MARCH, berlin('2026-04-01T00:00'), null), 0)
-    assert.equal(proRataFee(4_990_000, MARCH, berlin('2026-01-01T00:00'), berlin('2026-02-28T23:59')), 0)
+    assert.equal(
+      proRataFee(4_990_000, MARCH, berlin('2026-01-01T00:00'), berlin('2026-02-28T23:59')),
+      0
+    )
   })
 
   test('the first and the last day both count, in Berlin time', ({ assert }) => {

@@ -2,13 +2,36 @@ import { test } from '@japa/runner'
 import { parseCsv, toCsv } from '#billing/price_list_csv'
 
 const rates = [
-  { prefix: '49', destination: 'Deutschland Festnetz', pricePerMinute: 8_900, connectionFee: 0, firstInterval: 60, nextInterval: 1 },
-  { prefix: '4915', destination: 'Mobil, "D1"', pricePerMinute: 99_000, connectionFee: 15_000, firstInterval: 60, nextInterval: 60 },
-  { prefix: '', destination: '=HYPERLINK("http://x")', pricePerMinute: 12_345, connectionFee: 1, firstInterval: 1, nextInterval: 1 },
+  {
+    prefix: '49',
+    destination: 'Deutschland Festnetz',
+    pricePerMinute: 8_900,
+    connectionFee: 0,
+    firstInterval: 60,
+    nextInterval: 1,
+  },
+  {
+    prefix: '4915',
+    destination: 'Mobil, "D1"',
+    pricePerMinute: 99_000,
+    connectionFee: 15_000,
+    firstInterval: 60,
+    nextInterval: 60,
+  },
+  {
+    prefix: '',
+    destination: '=HYPERLINK("http://x")',
+    pricePerMinute: 12_345,
+    connectionFee: 1,
+    firstInterval: 1,
+    nextInterval: 1,
+  },
 ]
 
 test.group('Price list CSV', () => {
-  test('export writes cents with a dot and escapes formula cells; import reads the same rates back', ({ assert }) => {
+  test('export writes cents with a dot and escapes formula cells; import reads the same rates back', ({
+    assert,
+  }) => {
     const csv = toCsv(rates)
     const lines = csv.split('\r\n')
     assert.equal(lines[0], 'prefix,destination,price_ct_per_minute,connection_fee_ct,increment')
@@ -19,7 +42,11 @@ test.group('Price list CSV', () => {
   })
 
   test('cells starting with + - @ are escaped too', ({ assert }) => {
-    const csv = toCsv([{ ...rates[0], destination: '+1 cmd' }, { ...rates[0], prefix: '1', destination: '-2' }, { ...rates[0], prefix: '2', destination: '@SUM(A1)' }])
+    const csv = toCsv([
+      { ...rates[0], destination: '+1 cmd' },
+      { ...rates[0], prefix: '1', destination: '-2' },
+      { ...rates[0], prefix: '2', destination: '@SUM(A1)' },
+    ])
     assert.include(csv, "'+1 cmd")
     assert.include(csv, "'-2")
     assert.include(csv, "'@SUM(A1)")
@@ -29,7 +56,10 @@ test.group('Price list CSV', () => {
     assert.deepEqual(parseCsv('a,b\r\n49,x,1,0,60/60').problems, [{ line: 1, code: 'header' }])
     const header = 'prefix,destination,price_ct_per_minute,connection_fee_ct,increment\n'
     assert.deepEqual(
-      parseCsv(header + '49,DE,0.89,0,60/1\n+49,DE,1,0,60/1\n43,AT,1;5,0,60/1\n44,UK,1,0,30/30\n49,DE again,1,0,60/1\n45,DK,1\n46,,1,0,1/1\n').problems,
+      parseCsv(
+        header +
+          '49,DE,0.89,0,60/1\n+49,DE,1,0,60/1\n43,AT,1;5,0,60/1\n44,UK,1,0,30/30\n49,DE again,1,0,60/1\n45,DK,1\n46,,1,0,1/1\n'
+      ).problems,
       [
         { line: 3, code: 'prefix' },
         { line: 4, code: 'price' },
@@ -40,6 +70,9 @@ test.group('Price list CSV', () => {
       ]
     )
     assert.deepEqual(parseCsv(header + '49,"open,1,0,60/1').problems, [{ line: 0, code: 'quote' }])
-    assert.deepEqual(parseCsv('\uFEFF' + header + '49,DE,"0,89",0,60/1\n').rates[0].pricePerMinute, 8_900)
+    assert.deepEqual(
+      parseCsv('\uFEFF' + header + '49,DE,"0,89",0,60/1\n').rates[0].pricePerMinute,
+      8_900
+    )
   })
 })

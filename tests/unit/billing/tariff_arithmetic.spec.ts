@@ -40,7 +40,9 @@ test.group('Billing increments', () => {
 })
 
 test.group('Cost of an answered call', () => {
-  test('0.89 ct/min over 61 s: one minute plus one second at 60/1, two minutes at 60/60', ({ assert }) => {
+  test('0.89 ct/min over 61 s: one minute plus one second at 60/1, two minutes at 60/60', ({
+    assert,
+  }) => {
     // 8,900 × 61 / 60 = 9,048.33… → rounded up to 9,049 (1/10,000 cent)
     assert.equal(answeredCallCost(61, rate('60/1', 8_900)), 9_049)
     assert.equal(answeredCallCost(61, rate('60/60', 8_900)), 17_800)
@@ -81,7 +83,13 @@ test.group('Rounding rule: whole cents half up', () => {
 })
 
 test.group('Destinations by longest prefix', () => {
-  const entries = [{ prefix: '' }, { prefix: '49' }, { prefix: '4915' }, { prefix: '49151' }, { prefix: '43' }]
+  const entries = [
+    { prefix: '' },
+    { prefix: '49' },
+    { prefix: '4915' },
+    { prefix: '49151' },
+    { prefix: '43' },
+  ]
 
   test('the longest matching prefix wins; "" is the fallback', ({ assert }) => {
     assert.equal(longestPrefixMatch('4915112345', entries)?.prefix, '49151')

@@ -19,14 +19,24 @@ function recordingQueue(scheduled: Array<{ name: string; everyMs: number }>): Jo
 }
 
 test.group('Backup schedule', () => {
-  test('checked hourly where BACKUP_DIR is set on PostgreSQL, never otherwise', async ({ assert }) => {
+  test('checked hourly where BACKUP_DIR is set on PostgreSQL, never otherwise', async ({
+    assert,
+  }) => {
     const off: Array<{ name: string; everyMs: number }> = []
     await registerCoreJobs(recordingQueue(off), { dir: null, keepDays: 14, intervalHours: 24 })
     assert.deepEqual(off, [])
 
     const on: Array<{ name: string; everyMs: number }> = []
-    await registerCoreJobs(recordingQueue(on), { dir: '/var/backups/fluffycall', keepDays: 14, intervalHours: 24 })
+    await registerCoreJobs(recordingQueue(on), {
+      dir: '/var/backups/fluffycall',
+      keepDays: 14,
+      intervalHours: 24,
+    })
     const postgres = app.config.get('database.connection') === 'pg'
-    assert.deepEqual(on, postgres ? [{ name: 'core.database_backup', everyMs: 3_600_000 }] : [], 'SQLite has no pg_dump')
+    assert.deepEqual(
+      on,
+      postgres ? [{ name: 'core.database_backup', everyMs: 3_600_000 }] : [],
+      'SQLite has no pg_dump'
+    )
   })
 })

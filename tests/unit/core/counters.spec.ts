@@ -53,9 +53,14 @@ function counterContract(name: string, driver: () => ContractDriver, setup?: (gr
 
     test('concurrent increments are not lost', async ({ assert }) => {
       const store = await driver().make()
-      const results = await Promise.all(Array.from({ length: 25 }, () => store.increment('busy', 60)))
+      const results = await Promise.all(
+        Array.from({ length: 25 }, () => store.increment('busy', 60))
+      )
       assert.equal(await store.get('busy'), 25)
-      assert.sameMembers(results, Array.from({ length: 25 }, (_, index) => index + 1))
+      assert.sameMembers(
+        results,
+        Array.from({ length: 25 }, (_, index) => index + 1)
+      )
     })
 
     test('the count ends with its window and starts again at 1', async ({ assert }) => {

@@ -5,12 +5,17 @@ import { normaliseE164 } from '#calls/services/number_block'
 import { e164Digits as ratingDigits } from '#billing/tariff_arithmetic'
 
 test.group('E.164: one reading of numbers', () => {
-  test('international prefixes, separators, national numbers with a country, bare digits only when asked', ({ assert }) => {
+  test('international prefixes, separators, national numbers with a country, bare digits only when asked', ({
+    assert,
+  }) => {
     assert.equal(e164Digits('+49 (30) 123-4567'), '49301234567')
     assert.equal(e164Digits('0049 30 1234567'), '49301234567')
     assert.isNull(e164Digits('030 1234567'), 'national without a country')
     assert.equal(e164Digits('030 1234567', { country: 'de' }), '49301234567')
-    assert.isNull(e164Digits('030 1234567', { country: 'US' }), 'a country we have no calling code for')
+    assert.isNull(
+      e164Digits('030 1234567', { country: 'US' }),
+      'a country we have no calling code for'
+    )
     assert.isNull(e164Digits('49301234567'))
     assert.equal(toE164('49301234567', { bareIsInternational: true }), '+49301234567')
     assert.isNull(e164Digits(null))

@@ -3,7 +3,9 @@ import { DateTime } from 'luxon'
 import { countryName, formatCount, formatDate, phoneNumber } from '#core/formatting'
 
 test.group('Formatting for people', () => {
-  test('phone numbers in international format; hidden digits stay hidden; short codes stay', ({ assert }) => {
+  test('phone numbers in international format; hidden digits stay hidden; short codes stay', ({
+    assert,
+  }) => {
     assert.equal(phoneNumber('+4930123456789'), '+49 30 123456789')
     assert.equal(phoneNumber('+4915112345678'), '+49 1511 2345678')
     assert.equal(phoneNumber('+12025550123'), '+1 202 555 0123')

@@ -13,14 +13,24 @@ test.group('Metrics access', () => {
     assert.equal(ask('Bearer s3cret-tokeN'), 'unauthorized')
     assert.equal(ask('Bearer s3cret'), 'unauthorized')
     assert.equal(ask('Basic czNjcmV0LXRva2Vu'), 'unauthorized')
-    assert.equal(ask(undefined, '127.0.0.1'), 'unauthorized', 'loopback needs the token too once one is set')
+    assert.equal(
+      ask(undefined, '127.0.0.1'),
+      'unauthorized',
+      'loopback needs the token too once one is set'
+    )
   })
 
   test('without a token: off in production, loopback only elsewhere', ({ assert }) => {
     assert.equal(metricsAccess({ ...base, token: undefined, production: true }), 'disabled')
     assert.equal(metricsAccess({ ...base, token: '  ', production: true }), 'disabled')
     assert.equal(metricsAccess({ ...base, token: undefined, production: false }), 'allowed')
-    assert.equal(metricsAccess({ ...base, token: undefined, production: false, remoteAddress: '::1' }), 'allowed')
-    assert.equal(metricsAccess({ ...base, token: undefined, production: false, remoteAddress: '10.0.0.5' }), 'disabled')
+    assert.equal(
+      metricsAccess({ ...base, token: undefined, production: false, remoteAddress: '::1' }),
+      'allowed'
+    )
+    assert.equal(
+      metricsAccess({ ...base, token: undefined, production: false, remoteAddress: '10.0.0.5' }),
+      'disabled'
+    )
   })
 })

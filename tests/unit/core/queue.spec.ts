@@ -5,7 +5,12 @@ import type { Logger } from '@adonisjs/core/logger'
 import type { Job } from '#core/queue/types'
 import InProcessQueue from '#core/queue/in_process_queue'
 import BullMqQueue from '#core/queue/bullmq_queue'
-import { connectRedis, deleteKeys, redisConfigured, redisConnectionOptions } from '#tests/support/redis'
+import {
+  connectRedis,
+  deleteKeys,
+  redisConfigured,
+  redisConnectionOptions,
+} from '#tests/support/redis'
 
 /** A logger that records what the queue logs as errors. */
 function recordingLogger() {

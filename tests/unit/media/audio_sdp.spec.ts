@@ -44,7 +44,9 @@ const BROWSER = [
 ].join('\r\n')
 
 test.group('Audio SDP', () => {
-  test('reads address, port, payload types (static ones without rtpmap) and direction', ({ assert }) => {
+  test('reads address, port, payload types (static ones without rtpmap) and direction', ({
+    assert,
+  }) => {
     const sdp = parseAudioSdp(CARRIER)
     assert.equal(sdp.address, '192.0.2.10')
     assert.equal(sdp.port, 30000)
@@ -54,7 +56,9 @@ test.group('Audio SDP', () => {
     assert.equal(sdp.direction, 'sendonly')
     assert.equal(telephoneEvent8000(sdp), 96)
     assert.deepEqual(chooseAudioCodec(sdp, ['PCMU', 'PCMA']), { codec: 'PCMU', payloadType: 0 })
-    assert.isNull(chooseAudioCodec(parseAudioSdp(CARRIER.replace(' 8 0 96', ' 96')), ['PCMU', 'PCMA']))
+    assert.isNull(
+      chooseAudioCodec(parseAudioSdp(CARRIER.replace(' 8 0 96', ' 96')), ['PCMU', 'PCMA'])
+    )
   })
 
   test('picks telephone-event at 8000 Hz, never the 48000 Hz one', ({ assert }) => {
@@ -62,9 +66,14 @@ test.group('Audio SDP', () => {
     assert.isNull(telephoneEvent8000(parseAudioSdp(BROWSER.replace(' 110 126', ' 110'))))
   })
 
-  test('directions: the peer\'s hold forms and what we may do', ({ assert }) => {
+  test("directions: the peer's hold forms and what we may do", ({ assert }) => {
     const peer = (direction: string, address = '192.0.2.10') =>
-      parseAudioSdp(CARRIER.replace('a=sendonly', `a=${direction}`).replace('c=IN IP4 192.0.2.10', `c=IN IP4 ${address}`))
+      parseAudioSdp(
+        CARRIER.replace('a=sendonly', `a=${direction}`).replace(
+          'c=IN IP4 192.0.2.10',
+          `c=IN IP4 ${address}`
+        )
+      )
     assert.equal(ourDirection(peer('sendrecv')), 'sendrecv')
     assert.equal(ourDirection(peer('sendonly')), 'recvonly')
     assert.equal(ourDirection(peer('recvonly')), 'sendonly')
@@ -80,7 +89,18 @@ test.group('Audio SDP', () => {
   })
 
   test('session-level c= and direction apply when the media section has none', ({ assert }) => {
-    const sdp = parseAudioSdp(['v=0', 'o=- 1 1 IN IP4 192.0.2.1', 's=-', 'c=IN IP4 192.0.2.1', 't=0 0', 'a=inactive', 'm=audio 4000 RTP/AVP 0', ''].join('\r\n'))
+    const sdp = parseAudioSdp(
+      [
+        'v=0',
+        'o=- 1 1 IN IP4 192.0.2.1',
+        's=-',
+        'c=IN IP4 192.0.2.1',
+        't=0 0',
+        'a=inactive',
+        'm=audio 4000 RTP/AVP 0',
+        '',
+      ].join('\r\n')
+    )
     assert.equal(sdp.address, '192.0.2.1')
     assert.equal(sdp.direction, 'inactive')
   })
@@ -97,12 +117,16 @@ test.group('Audio SDP', () => {
       'v=0\r\n' + 'a=x\r\n'.repeat(300),
       'v=0\r\na=' + 'x'.repeat(2000) + '\r\n',
       'v=0\r\n' + 'x'.repeat(20_000),
-      'v=0\r\nc=IN IP4 192.0.2.1\r\nm=audio 9 RTP/AVP ' + Array.from({ length: 40 }, (_, i) => i).join(' ') + '\r\n',
+      'v=0\r\nc=IN IP4 192.0.2.1\r\nm=audio 9 RTP/AVP ' +
+        Array.from({ length: 40 }, (_, i) => i).join(' ') +
+        '\r\n',
     ]
     for (const sdp of cases) assert.throws(() => parseAudioSdp(sdp), MediaNegotiationError)
   })
 
-  test('restricts a browser offer to the kept payload types with their attribute lines', ({ assert }) => {
+  test('restricts a browser offer to the kept payload types with their attribute lines', ({
+    assert,
+  }) => {
     const restricted = restrictAudioPayloads(BROWSER, new Set([8, 126]))
     assert.include(restricted, 'm=audio 9 UDP/TLS/RTP/SAVPF 8 126\r\n')
     assert.notInclude(restricted, 'opus')
@@ -120,16 +144,29 @@ test.group('Audio SDP', () => {
       version: 3,
       address: '198.51.100.7',
       port: 45002,
-      audio: [{ codec: 'PCMA', payloadType: 8 }, { codec: 'PCMU', payloadType: 0 }],
+      audio: [
+        { codec: 'PCMA', payloadType: 8 },
+        { codec: 'PCMU', payloadType: 0 },
+      ],
       dtmfPayloadType: 101,
       direction: 'sendonly',
     })
     assert.equal(
       sdp,
       [
-        'v=0', 'o=- 42 3 IN IP4 198.51.100.7', 's=-', 'c=IN IP4 198.51.100.7', 't=0 0',
-        'm=audio 45002 RTP/AVP 8 0 101', 'a=rtpmap:8 PCMA/8000', 'a=rtpmap:0 PCMU/8000',
-        'a=rtpmap:101 telephone-event/8000', 'a=fmtp:101 0-16', 'a=ptime:20', 'a=sendonly', '',
+        'v=0',
+        'o=- 42 3 IN IP4 198.51.100.7',
+        's=-',
+        'c=IN IP4 198.51.100.7',
+        't=0 0',
+        'm=audio 45002 RTP/AVP 8 0 101',
+        'a=rtpmap:8 PCMA/8000',
+        'a=rtpmap:0 PCMU/8000',
+        'a=rtpmap:101 telephone-event/8000',
+        'a=fmtp:101 0-16',
+        'a=ptime:20',
+        'a=sendonly',
+        '',
       ].join('\r\n')
     )
     const parsed = parseAudioSdp(sdp)

@@ -21,7 +21,9 @@ const header = (buf: Buffer) => ({
 })
 
 test.group('OutboundRtpStream', () => {
-  test('keeps its SSRC and continues sequence and timestamps across a source change', ({ assert }) => {
+  test('keeps its SSRC and continues sequence and timestamps across a source change', ({
+    assert,
+  }) => {
     let now = 1_000
     const stream = new OutboundRtpStream(0xabcdef01, () => now)
     const out = []
@@ -47,7 +49,9 @@ test.group('OutboundRtpStream', () => {
     assert.isFalse(out[4].marker)
   })
 
-  test('restart() rebases even when the SSRC stays; DTMF packets of one event keep one timestamp', ({ assert }) => {
+  test('restart() rebases even when the SSRC stays; DTMF packets of one event keep one timestamp', ({
+    assert,
+  }) => {
     const now = 0
     const stream = new OutboundRtpStream(7, () => now)
     const a = packet(1, 100, 5000)
@@ -64,7 +68,9 @@ test.group('OutboundRtpStream', () => {
     assert.isFalse(header(first).marker)
   })
 
-  test('reads the payload offset with CSRCs and a header extension, and refuses what is not RTP', ({ assert }) => {
+  test('reads the payload offset with CSRCs and a header extension, and refuses what is not RTP', ({
+    assert,
+  }) => {
     const p = Buffer.alloc(40)
     p[0] = 0x80 | 0x10 | 2 // extension, two CSRCs
     p.writeUInt16BE(1, 12 + 8 + 2) // one 32-bit word of extension
@@ -82,7 +88,10 @@ test.group('PortPool', () => {
   test('hands out non-overlapping blocks round-robin and takes them back', ({ assert }) => {
     const pool = new PortPool([40000, 40009], 3)
     assert.equal(pool.capacity, 3)
-    assert.deepEqual([pool.acquire(), pool.acquire(), pool.acquire(), pool.acquire()], [40000, 40003, 40006, null])
+    assert.deepEqual(
+      [pool.acquire(), pool.acquire(), pool.acquire(), pool.acquire()],
+      [40000, 40003, 40006, null]
+    )
     pool.release(40003)
     assert.equal(pool.acquire(), 40003)
     assert.throws(() => new PortPool([50000, 40000], 2))

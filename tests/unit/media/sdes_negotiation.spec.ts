@@ -11,15 +11,27 @@ import { MediaNegotiationError } from '#media/types'
 function description(attributes: string[]): AudioDescription {
   return parseAudioSdp(
     [
-      'v=0', 'o=- 1 1 IN IP4 192.0.2.10', 's=-', 'c=IN IP4 192.0.2.10', 't=0 0', 'm=audio 30000 RTP/SAVP 8',
-      ...attributes.map((attribute) => `a=${attribute}`), '',
+      'v=0',
+      'o=- 1 1 IN IP4 192.0.2.10',
+      's=-',
+      'c=IN IP4 192.0.2.10',
+      't=0 0',
+      'm=audio 30000 RTP/SAVP 8',
+      ...attributes.map((attribute) => `a=${attribute}`),
+      '',
     ].join('\r\n')
   )
 }
 
 function rtp(seq: number, payload = randomBytes(160)) {
   return new RtpPacket(
-    new RtpHeader({ payloadType: 8, sequenceNumber: seq, timestamp: seq * 160, ssrc: 0x01020304, marker: false }),
+    new RtpHeader({
+      payloadType: 8,
+      sequenceNumber: seq,
+      timestamp: seq * 160,
+      ssrc: 0x01020304,
+      marker: false,
+    }),
     payload
   ).serialize()
 }
@@ -53,7 +65,9 @@ function negotiationError(action: () => unknown): string {
 }
 
 test.group('SDES offer/answer', () => {
-  test('offers the 80-bit tag first and the 32-bit one second, each with its own fresh key, kept on re-offers', ({ assert }) => {
+  test('offers the 80-bit tag first and the 32-bit one second, each with its own fresh key, kept on re-offers', ({
+    assert,
+  }) => {
     const leg = new SdesNegotiation()
     const offer = leg.offer()
     assert.lengthOf(offer, 2)
@@ -78,12 +92,18 @@ test.group('SDES offer/answer', () => {
     assert.lengthOf(draws, 2, 'a re-offer draws no new keys')
   })
 
-  test('two sides agree on the first suite and protect both directions with their own keys', ({ assert }) => {
+  test('two sides agree on the first suite and protect both directions with their own keys', ({
+    assert,
+  }) => {
     const a = new SdesNegotiation()
     const b = new SdesNegotiation()
     const { offer, answer } = negotiate(a, b)
     assert.match(answer, /^crypto:1 AES_CM_128_HMAC_SHA1_80 inline:/)
-    assert.notEqual(answer.split('inline:')[1], offer[0].split('inline:')[1], 'the answerer adds its own key')
+    assert.notEqual(
+      answer.split('inline:')[1],
+      offer[0].split('inline:')[1],
+      'the answerer adds its own key'
+    )
     assert.equal(a.suite, 'AES_CM_128_HMAC_SHA1_80')
     assert.equal(b.suite, 'AES_CM_128_HMAC_SHA1_80')
     assert.equal(roundTrip(a.outbound!, b), 172)
@@ -92,7 +112,7 @@ test.group('SDES offer/answer', () => {
     assert.equal(roundTrip(a.outbound!, a, 2), AUTH_FAILED)
   })
 
-  test('the answerer follows the offerer\'s preference among the lines it can use', ({ assert }) => {
+  test("the answerer follows the offerer's preference among the lines it can use", ({ assert }) => {
     const peerKey = randomBytes(30).toString('base64')
     const result = new SdesNegotiation().answer(
       description([
@@ -105,15 +125,28 @@ test.group('SDES offer/answer', () => {
     assert.notInclude(result.attribute, peerKey)
   })
 
-  test('an offer without a usable line is refused with the reasons, and nothing changes', ({ assert }) => {
+  test('an offer without a usable line is refused with the reasons, and nothing changes', ({
+    assert,
+  }) => {
     const key = randomBytes(30).toString('base64')
     const leg = new SdesNegotiation()
     const message = negotiationError(() =>
-      leg.answer(description([`crypto:1 AES_CM_128_HMAC_SHA1_80 inline:${key.slice(0, 20)}`, `crypto:2 NULL inline:${key}`]))
+      leg.answer(
+        description([
+          `crypto:1 AES_CM_128_HMAC_SHA1_80 inline:${key.slice(0, 20)}`,
+          `crypto:2 NULL inline:${key}`,
+        ])
+      )
     )
-    assert.match(message, /No usable SDES crypto line in the offer \(tag 1: .*bytes.*; tag 2: unknown crypto suite NULL\)/)
+    assert.match(
+      message,
+      /No usable SDES crypto line in the offer \(tag 1: .*bytes.*; tag 2: unknown crypto suite NULL\)/
+    )
     assert.notInclude(message, key.slice(0, 12))
-    assert.match(negotiationError(() => leg.answer(description([]))), /there is no a=crypto line/)
+    assert.match(
+      negotiationError(() => leg.answer(description([]))),
+      /there is no a=crypto line/
+    )
     assert.isNull(leg.suite)
     assert.isNull(leg.inbound)
     assert.isNull(leg.outbound)
@@ -122,29 +155,58 @@ test.group('SDES offer/answer', () => {
   test('a peer that reflects our own key is refused', ({ assert }) => {
     const leg = new SdesNegotiation()
     const ours = leg.offer()
-    assert.match(negotiationError(() => leg.answer(description([ours[0]]))), /tag 1: the key is our own/)
+    assert.match(
+      negotiationError(() => leg.answer(description([ours[0]]))),
+      /tag 1: the key is our own/
+    )
     leg.offer()
-    assert.match(negotiationError(() => leg.applyAnswer(description([ours[0]]))), /key is our own/)
+    assert.match(
+      negotiationError(() => leg.applyAnswer(description([ours[0]]))),
+      /key is our own/
+    )
   })
 
   test('an answer must carry one line with a tag and suite from our offer', ({ assert }) => {
     const leg = new SdesNegotiation()
     const peerKey = randomBytes(30).toString('base64')
-    assert.match(negotiationError(() => leg.applyAnswer(description([`crypto:1 AES_CM_128_HMAC_SHA1_80 inline:${peerKey}`]))), /No SDES offer/)
+    assert.match(
+      negotiationError(() =>
+        leg.applyAnswer(description([`crypto:1 AES_CM_128_HMAC_SHA1_80 inline:${peerKey}`]))
+      ),
+      /No SDES offer/
+    )
     leg.offer()
     const cases: [string[], RegExp][] = [
       [[], /no a=crypto line/],
       [[`crypto:3 AES_CM_128_HMAC_SHA1_80 inline:${peerKey}`], /tag 3 .* is not one we offered/],
-      [[`crypto:1 AES_CM_128_HMAC_SHA1_32 inline:${peerKey}`], /tag 1 \(AES_CM_128_HMAC_SHA1_32\) is not one we offered/],
-      [[`crypto:1 AES_CM_128_HMAC_SHA1_80 inline:${peerKey}`, `crypto:2 AES_CM_128_HMAC_SHA1_32 inline:${peerKey}`], /exactly one/],
+      [
+        [`crypto:1 AES_CM_128_HMAC_SHA1_32 inline:${peerKey}`],
+        /tag 1 \(AES_CM_128_HMAC_SHA1_32\) is not one we offered/,
+      ],
+      [
+        [
+          `crypto:1 AES_CM_128_HMAC_SHA1_80 inline:${peerKey}`,
+          `crypto:2 AES_CM_128_HMAC_SHA1_32 inline:${peerKey}`,
+        ],
+        /exactly one/,
+      ],
       [[`crypto:1 AES_CM_128_HMAC_SHA1_80 inline:${peerKey.slice(1)}`], /tag 1: the inline key/],
     ]
-    for (const [lines, expected] of cases) assert.match(negotiationError(() => leg.applyAnswer(description(lines))), expected)
+    for (const [lines, expected] of cases)
+      assert.match(
+        negotiationError(() => leg.applyAnswer(description(lines))),
+        expected
+      )
     assert.isNull(leg.suite, 'a refused answer changes nothing')
     leg.applyAnswer(description([`crypto:2 AES_CM_128_HMAC_SHA1_32 inline:${peerKey}`]))()
     assert.equal(leg.suite, 'AES_CM_128_HMAC_SHA1_32')
     assert.equal(leg.outbound!.overhead, 4)
-    assert.match(negotiationError(() => leg.applyAnswer(description([`crypto:2 AES_CM_128_HMAC_SHA1_32 inline:${peerKey}`]))), /No SDES offer/)
+    assert.match(
+      negotiationError(() =>
+        leg.applyAnswer(description([`crypto:2 AES_CM_128_HMAC_SHA1_32 inline:${peerKey}`]))
+      ),
+      /No SDES offer/
+    )
   })
 
   test('a wrong key fails authentication', ({ assert }) => {
@@ -152,7 +214,9 @@ test.group('SDES offer/answer', () => {
     const b = new SdesNegotiation()
     const offer = a.offer()
     // B is told another key than the one A sends with
-    const wrong = offer.map((line) => line.replace(/inline:\S+/, `inline:${randomBytes(30).toString('base64')}`))
+    const wrong = offer.map((line) =>
+      line.replace(/inline:\S+/, `inline:${randomBytes(30).toString('base64')}`)
+    )
     const answer = b.answer(description(wrong))
     answer.commit()
     a.applyAnswer(description([answer.attribute]))()
@@ -160,7 +224,9 @@ test.group('SDES offer/answer', () => {
     assert.equal(roundTrip(b.outbound!, a), 172, 'the other direction is unaffected')
   })
 
-  test('a re-offer with the same key keeps the contexts (and the rollover counter); a new key replaces them', ({ assert }) => {
+  test('a re-offer with the same key keeps the contexts (and the rollover counter); a new key replaces them', ({
+    assert,
+  }) => {
     const a = new SdesNegotiation()
     const b = new SdesNegotiation()
     negotiate(a, b)
@@ -178,24 +244,45 @@ test.group('SDES offer/answer', () => {
     const aKey = ownKeyOf(a)
     const oldKey = createSrtpContext('AES_CM_128_HMAC_SHA1_80', aKey.masterKey, aKey.masterSalt)
     const fresh = randomBytes(30)
-    const reOffer = b.answer(description([`crypto:1 AES_CM_128_HMAC_SHA1_80 inline:${fresh.toString('base64')}`]))
+    const reOffer = b.answer(
+      description([`crypto:1 AES_CM_128_HMAC_SHA1_80 inline:${fresh.toString('base64')}`])
+    )
     reOffer.commit()
     assert.notStrictEqual(b.inbound, inbound)
     assert.strictEqual(b.outbound, outbound, 'our own key stays')
-    const sender = createSrtpContext('AES_CM_128_HMAC_SHA1_80', fresh.subarray(0, 16), fresh.subarray(16))
+    const sender = createSrtpContext(
+      'AES_CM_128_HMAC_SHA1_80',
+      fresh.subarray(0, 16),
+      fresh.subarray(16)
+    )
     assert.equal(roundTrip(sender, b, 10), 172)
     assert.equal(roundTrip(oldKey, b, 11), AUTH_FAILED)
   })
 
-  test('the peer\'s MKI sits between payload and tag: checked and stripped; RTCP is not RTP', ({ assert }) => {
+  test("the peer's MKI sits between payload and tag: checked and stripped; RTCP is not RTP", ({
+    assert,
+  }) => {
     const material = randomBytes(30)
     const leg = new SdesNegotiation()
-    leg.answer(description([`crypto:1 AES_CM_128_HMAC_SHA1_80 inline:${material.toString('base64')}|2^31|258:2`])).commit()
-    const sender = createSrtpContext('AES_CM_128_HMAC_SHA1_80', material.subarray(0, 16), material.subarray(16))
+    leg
+      .answer(
+        description([
+          `crypto:1 AES_CM_128_HMAC_SHA1_80 inline:${material.toString('base64')}|2^31|258:2`,
+        ])
+      )
+      .commit()
+    const sender = createSrtpContext(
+      'AES_CM_128_HMAC_SHA1_80',
+      material.subarray(0, 16),
+      material.subarray(16)
+    )
     const withMki = (mki: Buffer, seq: number) => {
       const plain = rtp(seq)
       const wire = sender.protect(plain, plain.length, 12)
-      return { plain, wire: Buffer.concat([wire.subarray(0, plain.length), mki, wire.subarray(plain.length)]) }
+      return {
+        plain,
+        wire: Buffer.concat([wire.subarray(0, plain.length), mki, wire.subarray(plain.length)]),
+      }
     }
     const good = withMki(Buffer.from([1, 2]), 1)
     assert.equal(leg.inbound!.unprotect(good.wire, good.wire.length), good.plain.length)

@@ -6,11 +6,20 @@ import { rtpPayloadOffset } from '#media/rtp_header'
 
 /** The profiles werift implements (it has no 32-bit tag; see srtp_context_sha1_32.spec.ts). */
 type WeriftProfile = Exclude<SrtpProfile, 'AES_CM_128_HMAC_SHA1_32'>
-const PROFILE_IDS: Record<WeriftProfile, number> = { AES_CM_128_HMAC_SHA1_80: 1, AEAD_AES_128_GCM: 7 }
+const PROFILE_IDS: Record<WeriftProfile, number> = {
+  AES_CM_128_HMAC_SHA1_80: 1,
+  AEAD_AES_128_GCM: 7,
+}
 
 function rtp(seq: number, payload = randomBytes(160), ssrc = 0x11223344) {
   return new RtpPacket(
-    new RtpHeader({ payloadType: 0, sequenceNumber: seq, timestamp: seq * 160, ssrc, marker: false }),
+    new RtpHeader({
+      payloadType: 0,
+      sequenceNumber: seq,
+      timestamp: seq * 160,
+      ssrc,
+      marker: false,
+    }),
     payload
   )
 }
@@ -20,7 +29,12 @@ function weriftPair(profile: WeriftProfile) {
   const key = randomBytes(16)
   const salt = randomBytes(profile === 'AEAD_AES_128_GCM' ? 12 : 14)
   const session = new SrtpSession({
-    keys: { localMasterKey: key, localMasterSalt: salt, remoteMasterKey: key, remoteMasterSalt: salt },
+    keys: {
+      localMasterKey: key,
+      localMasterSalt: salt,
+      remoteMasterKey: key,
+      remoteMasterSalt: salt,
+    },
     profile: PROFILE_IDS[profile] as 1 | 7,
   })
   return { key, salt, session }
@@ -30,8 +44,14 @@ test.group('SRTP context', () => {
   test('derives the session keys of RFC 3711 appendix B.3', ({ assert }) => {
     const masterKey = Buffer.from('E1F97A0D3E018BE0D64FA32C06DE4139', 'hex')
     const masterSalt = Buffer.from('0EC675AD498AFEEBB6960B3AABE6', 'hex')
-    assert.equal(deriveSessionKey(masterKey, masterSalt, 0, 16).toString('hex').toUpperCase(), 'C61E7A93744F39EE10734AFE3FF7A087')
-    assert.equal(deriveSessionKey(masterKey, masterSalt, 2, 14).toString('hex').toUpperCase(), '30CBBC08863D8C85D49DB34A9AE1')
+    assert.equal(
+      deriveSessionKey(masterKey, masterSalt, 0, 16).toString('hex').toUpperCase(),
+      'C61E7A93744F39EE10734AFE3FF7A087'
+    )
+    assert.equal(
+      deriveSessionKey(masterKey, masterSalt, 2, 14).toString('hex').toUpperCase(),
+      '30CBBC08863D8C85D49DB34A9AE1'
+    )
     assert.equal(
       deriveSessionKey(masterKey, masterSalt, 1, 20).toString('hex').toUpperCase(),
       'CEBE321F6FF7716B6FD4AB49AF256A156D38BAA4'
@@ -39,7 +59,9 @@ test.group('SRTP context', () => {
   })
 
   for (const profile of ['AES_CM_128_HMAC_SHA1_80', 'AEAD_AES_128_GCM'] as const) {
-    test(`${profile}: decrypts werift's packets and werift decrypts ours, across a sequence wrap`, ({ assert }) => {
+    test(`${profile}: decrypts werift's packets and werift decrypts ours, across a sequence wrap`, ({
+      assert,
+    }) => {
       const { key, salt, session } = weriftPair(profile)
       const ours = createSrtpContext(profile, key, salt)
       const theirs = createSrtpContext(profile, key, salt)
@@ -48,7 +70,11 @@ test.group('SRTP context', () => {
         const plain = packet.serialize()
 
         const fromWerift = session.encrypt(packet.payload, packet.header)
-        const length = ours.unprotect(fromWerift, fromWerift.length, rtpPayloadOffset(fromWerift, fromWerift.length))
+        const length = ours.unprotect(
+          fromWerift,
+          fromWerift.length,
+          rtpPayloadOffset(fromWerift, fromWerift.length)
+        )
         assert.equal(length, plain.length)
         assert.isTrue(fromWerift.subarray(0, length).equals(plain), `seq ${seq} decrypts`)
 
@@ -58,7 +84,9 @@ test.group('SRTP context', () => {
       }
     })
 
-    test(`${profile}: a tampered packet fails authentication and is left for the caller to count`, ({ assert }) => {
+    test(`${profile}: a tampered packet fails authentication and is left for the caller to count`, ({
+      assert,
+    }) => {
       const { key, salt } = weriftPair(profile)
       const sender = createSrtpContext(profile, key, salt)
       const receiver = createSrtpContext(profile, key, salt)

@@ -10,17 +10,30 @@ import { createSrtpContext } from '#media/srtp_context'
 
 function rtp(seq: number) {
   return new RtpPacket(
-    new RtpHeader({ payloadType: 8, sequenceNumber: seq, timestamp: seq * 160, ssrc: 0x55667788, marker: false }),
+    new RtpHeader({
+      payloadType: 8,
+      sequenceNumber: seq,
+      timestamp: seq * 160,
+      ssrc: 0x55667788,
+      marker: false,
+    }),
     randomBytes(160)
   ).serialize()
 }
 
 test.group('SRTP context: AES_CM_128_HMAC_SHA1_32', () => {
-  test('equals werift AES-CM-80 with the tag cut to 4 bytes, both ways, across a sequence wrap', ({ assert }) => {
+  test('equals werift AES-CM-80 with the tag cut to 4 bytes, both ways, across a sequence wrap', ({
+    assert,
+  }) => {
     const key = randomBytes(16)
     const salt = randomBytes(14)
     const werift = new SrtpSession({
-      keys: { localMasterKey: key, localMasterSalt: salt, remoteMasterKey: key, remoteMasterSalt: salt },
+      keys: {
+        localMasterKey: key,
+        localMasterSalt: salt,
+        remoteMasterKey: key,
+        remoteMasterSalt: salt,
+      },
       profile: 1,
     })
     const sender = createSrtpContext('AES_CM_128_HMAC_SHA1_32', key, salt)
@@ -32,7 +45,10 @@ test.group('SRTP context: AES_CM_128_HMAC_SHA1_32', () => {
       const ours = sender.protect(plain, plain.length, 12)
       const reference = werift.encrypt(plain.subarray(12), RtpPacket.deSerialize(plain).header)
       assert.equal(ours.length, plain.length + 4)
-      assert.isTrue(ours.equals(reference.subarray(0, plain.length + 4)), `seq ${seq}: werift's packet with a 32-bit tag`)
+      assert.isTrue(
+        ours.equals(reference.subarray(0, plain.length + 4)),
+        `seq ${seq}: werift's packet with a 32-bit tag`
+      )
 
       const incoming = Buffer.from(reference.subarray(0, plain.length + 4))
       assert.equal(receiver.unprotect(incoming, incoming.length, 12), plain.length)

@@ -17,7 +17,9 @@ async function files(folder: string): Promise<string[]> {
   const entries = await readdir(folder, { withFileTypes: true }).catch(() => [])
   const nested = await Promise.all(
     entries.map((entry) =>
-      entry.isDirectory() ? files(join(folder, entry.name)) : Promise.resolve([join(folder, entry.name)])
+      entry.isDirectory()
+        ? files(join(folder, entry.name))
+        : Promise.resolve([join(folder, entry.name)])
     )
   )
   return nested.flat().filter((file) => file.endsWith('.ts'))
@@ -30,7 +32,10 @@ function specifiers(text: string): Array<{ specifier: string; line: string }> {
   for (const match of text.matchAll(pattern)) {
     const start = text.lastIndexOf('\n', match.index) + 1
     const end = text.indexOf('\n', match.index + match[0].length)
-    found.push({ specifier: match[1], line: text.slice(start, end === -1 ? undefined : end).trim() })
+    found.push({
+      specifier: match[1],
+      line: text.slice(start, end === -1 ? undefined : end).trim(),
+    })
   }
   return found
 }
@@ -53,7 +58,8 @@ export function packageImportProblem(pkg: string, specifier: string): string | n
 /** Why an application file may not import `specifier`, or null when it may. */
 export function applicationImportProblem(specifier: string): string | null {
   if (/^#(sip|media)\//.test(specifier)) return 'a file inside a package instead of its index'
-  if (specifier === 'werift' || specifier.startsWith('werift/')) return 'werift outside packages/media'
+  if (specifier === 'werift' || specifier.startsWith('werift/'))
+    return 'werift outside packages/media'
   return null
 }
 
@@ -62,20 +68,26 @@ test.group('Package boundaries', () => {
     assert.isNull(packageImportProblem('sip', '#sip/message/sip_uri'))
     assert.isNull(packageImportProblem('sip', 'node:crypto'))
     assert.isNull(packageImportProblem('media', 'werift'))
-    assert.equal(packageImportProblem('sip', '#calls/services/sip_device_service'), 'application alias')
+    assert.equal(
+      packageImportProblem('sip', '#calls/services/sip_device_service'),
+      'application alias'
+    )
     assert.equal(packageImportProblem('sip', '#start/env'), 'application alias')
     assert.equal(packageImportProblem('sip', '#media/types'), 'application alias')
     assert.equal(packageImportProblem('sip', '@adonisjs/core/services/app'), 'framework')
     assert.equal(packageImportProblem('sip', 'werift'), 'werift outside packages/media')
-    assert.equal(packageImportProblem('sip', '../../app/core/proxy_trust.js'), 'relative import that leaves the package')
+    assert.equal(
+      packageImportProblem('sip', '../../app/core/proxy_trust.js'),
+      'relative import that leaves the package'
+    )
     assert.isNull(applicationImportProblem('#sip'))
     assert.isNotNull(applicationImportProblem('#sip/sip_stack'))
     assert.isNotNull(applicationImportProblem('#media/werift_media_engine'))
     assert.isNotNull(applicationImportProblem('werift'))
     assert.deepEqual(
-      specifiers("import a from '#a/b'\nexport { c } from './c.js'\nconst d = await import('#d')\nimport 'e'\n").map(
-        (found) => found.specifier
-      ),
+      specifiers(
+        "import a from '#a/b'\nexport { c } from './c.js'\nconst d = await import('#d')\nimport 'e'\n"
+      ).map((found) => found.specifier),
       ['#a/b', './c.js', '#d', 'e']
     )
   })
@@ -88,7 +100,10 @@ test.group('Package boundaries', () => {
     for (const pkg of PACKAGES) {
       const sources = await files(app.makePath('packages', pkg))
       assert.isAbove(sources.length, pkg === 'sip' ? 50 : 8, `found the sources of packages/${pkg}`)
-      assert.include(sources.map((file) => relative(root, file)), join('packages', pkg, 'index.ts'))
+      assert.include(
+        sources.map((file) => relative(root, file)),
+        join('packages', pkg, 'index.ts')
+      )
       for (const file of sources) {
         for (const { specifier, line } of specifiers(await readFile(file, 'utf8'))) {
           const problem = packageImportProblem(pkg, specifier)
@@ -99,9 +114,13 @@ test.group('Package boundaries', () => {
     assert.deepEqual(offenders, [])
   })
 
-  test('the application imports the packages only through their index, and never werift', async ({ assert }) => {
+  test('the application imports the packages only through their index, and never werift', async ({
+    assert,
+  }) => {
     const root = app.makePath()
-    const sources = (await Promise.all(APPLICATION.map((folder) => files(app.makePath(folder))))).flat()
+    const sources = (
+      await Promise.all(APPLICATION.map((folder) => files(app.makePath(folder))))
+    ).flat()
     assert.isAbove(sources.length, 100, 'found the application sources')
     const offenders: string[] = []
     for (const file of sources) {

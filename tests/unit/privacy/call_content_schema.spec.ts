@@ -14,12 +14,15 @@ interface TypedColumn {
 }
 
 const BINARY_TYPES = /blob|bytea|binary|varbinary|image|oid/i
-const CONTENT_WORDS = /(^|_)(audio|recording|recordings|voice|sound|wav|pcm|payload|media_file|file|files|filename|path|attachment|attachments|blob|content|bytes)($|_)/i
+const CONTENT_WORDS =
+  /(^|_)(audio|recording|recordings|voice|sound|wav|pcm|payload|media_file|file|files|filename|path|attachment|attachments|blob|content|bytes)($|_)/i
 
 /** "table.column": why it is no call content. */
 export const ALLOWED: Record<string, string> = {
-  'dpa_acceptances.snapshot': 'the accepted DPA text and its annexes as JSON (a contract document, no call content)',
-  'invoice_documents.content': 'the issued invoice as CII XML and PDF/A-3 bytes (GoBD: kept as issued; no call content)',
+  'dpa_acceptances.snapshot':
+    'the accepted DPA text and its annexes as JSON (a contract document, no call content)',
+  'invoice_documents.content':
+    'the issued invoice as CII XML and PDF/A-3 bytes (GoBD: kept as issued; no call content)',
 }
 
 const SKIPPED_TABLES = new Set(['adonis_schema', 'adonis_schema_versions'])
@@ -37,11 +40,19 @@ async function typedSchema(): Promise<TypedColumn[]> {
   const connection = db.connection()
   const dialect = connection.dialect.name
   if (dialect === 'better-sqlite3' || dialect === 'sqlite3') {
-    const tables = await connection.from('sqlite_master').where('type', 'table').whereNot('name', 'like', 'sqlite_%').select('name')
+    const tables = await connection
+      .from('sqlite_master')
+      .where('type', 'table')
+      .whereNot('name', 'like', 'sqlite_%')
+      .select('name')
     const columns: TypedColumn[] = []
     for (const { name: table } of tables) {
-      const info = (await connection.rawQuery(`PRAGMA table_info("${table}")`)) as Array<{ name: string; type: string }>
-      for (const column of info) columns.push({ table, column: column.name, type: column.type || 'blob' })
+      const info = (await connection.rawQuery(`PRAGMA table_info("${table}")`)) as Array<{
+        name: string
+        type: string
+      }>
+      for (const column of info)
+        columns.push({ table, column: column.name, type: column.type || 'blob' })
     }
     return columns
   }
@@ -53,17 +64,21 @@ async function typedSchema(): Promise<TypedColumn[]> {
            ON tb.table_schema = c.table_schema AND tb.table_name = c.table_name AND tb.table_type = 'BASE TABLE'
         WHERE c.table_schema = current_schema()`
     )
-    return result.rows.map((row: { table_name: string; column_name: string; data_type: string }) => ({
-      table: row.table_name,
-      column: row.column_name,
-      type: row.data_type,
-    }))
+    return result.rows.map(
+      (row: { table_name: string; column_name: string; data_type: string }) => ({
+        table: row.table_name,
+        column: row.column_name,
+        type: row.data_type,
+      })
+    )
   }
   throw new Error(`call-content schema check: no schema reader for the "${dialect}" dialect`)
 }
 
 test.group('Call content is never stored: the database schema', () => {
-  test('the detector flags binary columns and recording/file/path names, and honours the allow-list', ({ assert }) => {
+  test('the detector flags binary columns and recording/file/path names, and honours the allow-list', ({
+    assert,
+  }) => {
     const columns: TypedColumn[] = [
       { table: 'calls', column: 'recording_path', type: 'varchar' },
       { table: 'calls', column: 'audio', type: 'bytea' },
@@ -78,11 +93,17 @@ test.group('Call content is never stored: the database schema', () => {
     ])
   })
 
-  test('no table of the live database has a column that could hold audio or files outside the allow-list', async ({ assert }) => {
+  test('no table of the live database has a column that could hold audio or files outside the allow-list', async ({
+    assert,
+  }) => {
     const columns = await typedSchema()
     assert.isAbove(columns.length, 50, 'read the schema')
     assert.deepEqual(suspicious(columns), [])
     const existing = new Set(columns.map((entry) => `${entry.table}.${entry.column}`))
-    assert.deepEqual(Object.keys(ALLOWED).filter((key) => !existing.has(key)), [], 'allow-list entries that no longer exist')
+    assert.deepEqual(
+      Object.keys(ALLOWED).filter((key) => !existing.has(key)),
+      [],
+      'allow-list entries that no longer exist'
+    )
   })
 })

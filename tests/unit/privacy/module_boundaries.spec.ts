@@ -13,7 +13,11 @@ const FORBIDDEN = /from\s+['"]#(calls|billing|fraud)\//
 async function files(folder: string): Promise<string[]> {
   const entries = await readdir(folder, { withFileTypes: true })
   const nested = await Promise.all(
-    entries.map((entry) => (entry.isDirectory() ? files(join(folder, entry.name)) : Promise.resolve([join(folder, entry.name)])))
+    entries.map((entry) =>
+      entry.isDirectory()
+        ? files(join(folder, entry.name))
+        : Promise.resolve([join(folder, entry.name)])
+    )
   )
   return nested.flat().filter((file) => file.endsWith('.ts'))
 }
@@ -28,7 +32,8 @@ test.group('Module boundaries', () => {
       const path = relative(root, file)
       if (ALLOWED.has(path)) continue
       const text = await readFile(file, 'utf8')
-      for (const line of text.split('\n')) if (FORBIDDEN.test(line)) offenders.push(`${path}: ${line.trim()}`)
+      for (const line of text.split('\n'))
+        if (FORBIDDEN.test(line)) offenders.push(`${path}: ${line.trim()}`)
     }
     assert.deepEqual(offenders, [])
   })

@@ -10,7 +10,10 @@ const statusValidator = vine.create({
 })
 
 const listValidator = vine.create({
-  status: vine.string().in(COMPANY_STATUSES as unknown as string[]).optional(),
+  status: vine
+    .string()
+    .in(COMPANY_STATUSES as unknown as string[])
+    .optional(),
 })
 
 /** Staff: the customer companies, approval of new ones, suspension and termination. */
@@ -28,7 +31,10 @@ export default class CompaniesController {
 
   async show({ params, view, bouncer }: HttpContext) {
     await bouncer.with('CompanyPolicy').authorize('viewAny')
-    const company = await Company.query().where('id', params.id).preload('users', (q) => q.preload('role')).firstOrFail()
+    const company = await Company.query()
+      .where('id', params.id)
+      .preload('users', (q) => q.preload('role'))
+      .firstOrFail()
     return view.render('pages/admin/companies/show', {
       company,
       transitions: this.companies.allowedTransitions(company),
@@ -40,7 +46,13 @@ export default class CompaniesController {
     const company = await Company.findOrFail(params.id)
     const { status, reason } = await request.validateUsing(statusValidator)
     try {
-      await this.companies.changeStatus(company, status as Company['status'], auth.getUserOrFail(), request.ip(), reason)
+      await this.companies.changeStatus(
+        company,
+        status as Company['status'],
+        auth.getUserOrFail(),
+        request.ip(),
+        reason
+      )
       session.flash('notice', i18n.t('ui.admin.status_changed'))
     } catch (error) {
       if (!(error instanceof InvalidStatusTransition)) throw error

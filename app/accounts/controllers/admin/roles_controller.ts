@@ -10,7 +10,9 @@ export default class RolesController {
   async index({ view, bouncer }: HttpContext) {
     await bouncer.with('RolePolicy').authorize('manage')
     const { roles, permissions } = await this.roles.matrix()
-    const granted = new Set(roles.flatMap((role) => role.permissions.map((p) => `${role.name}:${p.name}`)))
+    const granted = new Set(
+      roles.flatMap((role) => role.permissions.map((p) => `${role.name}:${p.name}`))
+    )
     return view.render('pages/admin/roles', { roles, permissions, granted })
   }
 
@@ -21,7 +23,9 @@ export default class RolesController {
     const grants: Record<string, string[]> = {}
     if (raw && typeof raw === 'object') {
       for (const [role, names] of Object.entries(raw)) {
-        grants[role] = (Array.isArray(names) ? names : [names]).filter((n): n is string => typeof n === 'string')
+        grants[role] = (Array.isArray(names) ? names : [names]).filter(
+          (n): n is string => typeof n === 'string'
+        )
       }
     }
     await this.roles.updateMatrix(grants, auth.getUserOrFail(), request.ip())

@@ -24,7 +24,13 @@ export default class StaffController {
     await bouncer.with('StaffPolicy').authorize('manage')
     const data = await request.validateUsing(staffValidator)
     try {
-      await this.staff.create(data.email, data.full_name, data.role as StaffRoleName, auth.getUserOrFail(), request.ip())
+      await this.staff.create(
+        data.email,
+        data.full_name,
+        data.role as StaffRoleName,
+        auth.getUserOrFail(),
+        request.ip()
+      )
     } catch (error) {
       if (!(error instanceof StaffError)) throw error
       session.flashAll()
@@ -51,7 +57,10 @@ export default class StaffController {
 
   async #change(ctx: HttpContext, apply: (member: User, actor: User) => Promise<void>) {
     await ctx.bouncer.with('StaffPolicy').authorize('manage')
-    const member = await User.query().where('is_staff', true).where('id', ctx.params.id).firstOrFail()
+    const member = await User.query()
+      .where('is_staff', true)
+      .where('id', ctx.params.id)
+      .firstOrFail()
     try {
       await apply(member, ctx.auth.getUserOrFail())
       ctx.session.flash('notice', ctx.i18n.t('ui.actions.saved'))

@@ -4,13 +4,18 @@ import vine from '@vinejs/vine'
 import { DateTime } from 'luxon'
 import { formatEuro } from '#billing/payments/money'
 import { RETURN_REASONS, type ReturnReason } from '#billing/payments/return_reasons'
-import PaymentStatusService, { PaymentStatusError } from '#billing/payments/services/payment_status_service'
+import PaymentStatusService, {
+  PaymentStatusError,
+} from '#billing/payments/services/payment_status_service'
 import { paymentMessages, returnValidator } from '#billing/payments/validators/payment_validators'
 import paymentsConfig from '#config/payments'
 
 const paidValidator = vine.create({
   invoice_number: vine.string().trim().minLength(1).maxLength(40),
-  paid_on: vine.string().trim().regex(/^\d{4}-\d{2}-\d{2}$/),
+  paid_on: vine
+    .string()
+    .trim()
+    .regex(/^\d{4}-\d{2}-\d{2}$/),
 })
 
 /** Staff with billing.manage: overdue invoices, marking paid, returned debits, suspensions. */
@@ -32,10 +37,15 @@ export default class OverdueController {
   async markPaid(ctx: HttpContext) {
     const { bouncer, request, response, session, i18n, auth } = ctx
     await bouncer.with('BillingPolicy').authorize('manage')
-    const input = await request.validateUsing(paidValidator, { messagesProvider: paymentMessages(i18n) })
+    const input = await request.validateUsing(paidValidator, {
+      messagesProvider: paymentMessages(i18n),
+    })
     const paidOn = DateTime.fromISO(input.paid_on, { zone: 'utc' })
     return this.#answer(ctx, async () => {
-      await this.status.markPaid(input.invoice_number, paidOn, { actor: auth.getUserOrFail(), ip: request.ip() })
+      await this.status.markPaid(input.invoice_number, paidOn, {
+        actor: auth.getUserOrFail(),
+        ip: request.ip(),
+      })
       session.flash('notice', i18n.t('payments.overdue.paid', { invoice: input.invoice_number }))
       return response.redirect().toRoute('admin.billing.payments.overdue.index')
     })
@@ -44,10 +54,18 @@ export default class OverdueController {
   async recordReturn(ctx: HttpContext) {
     const { bouncer, request, response, session, i18n, auth } = ctx
     await bouncer.with('BillingPolicy').authorize('manage')
-    const input = await request.validateUsing(returnValidator, { messagesProvider: paymentMessages(i18n) })
+    const input = await request.validateUsing(returnValidator, {
+      messagesProvider: paymentMessages(i18n),
+    })
     return this.#answer(ctx, async () => {
-      await this.status.recordReturn(input.invoice_number, input.reason as ReturnReason, { actor: auth.getUserOrFail(), ip: request.ip() })
-      session.flash('notice', i18n.t('payments.overdue.returned', { invoice: input.invoice_number }))
+      await this.status.recordReturn(input.invoice_number, input.reason as ReturnReason, {
+        actor: auth.getUserOrFail(),
+        ip: request.ip(),
+      })
+      session.flash(
+        'notice',
+        i18n.t('payments.overdue.returned', { invoice: input.invoice_number })
+      )
       return response.redirect().toRoute('admin.billing.payments.overdue.index')
     })
   }

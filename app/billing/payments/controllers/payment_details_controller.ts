@@ -25,7 +25,9 @@ export default class PaymentDetailsController {
     await bouncer.authorize('permission', 'billing.payment.manage')
     const user = auth.getUserOrFail()
     const company = await user.related('company').query().firstOrFail()
-    const input = await request.validateUsing(mandateValidator, { messagesProvider: paymentMessages(i18n) })
+    const input = await request.validateUsing(mandateValidator, {
+      messagesProvider: paymentMessages(i18n),
+    })
     await this.details.saveMandate(
       company,
       {

@@ -8,10 +8,17 @@ import PaymentStatusService from '#billing/payments/services/payment_status_serv
 export default class PaymentGate {
   readonly name = 'payment_overdue'
 
-  constructor(private isSuspended: (companyId: number) => Promise<boolean> = PaymentStatusService.isSuspended) {}
+  constructor(
+    private isSuspended: (companyId: number) => Promise<boolean> = PaymentStatusService.isSuspended
+  ) {}
 
   async check(attempt: { company: { id: number } }) {
     if (!(await this.isSuspended(attempt.company.id))) return { allow: true as const }
-    return { allow: false as const, reason: 'payment_overdue', status: 403, phrase: 'Payment overdue: outbound calls suspended' }
+    return {
+      allow: false as const,
+      reason: 'payment_overdue',
+      status: 403,
+      phrase: 'Payment overdue: outbound calls suspended',
+    }
   }
 }

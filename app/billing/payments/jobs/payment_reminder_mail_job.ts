@@ -28,7 +28,9 @@ export default class PaymentReminderMailJob implements Job<PaymentReminderMailPa
       .whereNull('disabled_at')
       .whereHas('role', (role) => role.whereIn('name', ['owner', 'admin']))
     for (const user of recipients) {
-      const i18n = i18nManager.locale(i18nManager.getSupportedLocaleFor(user.locale) ?? i18nManager.defaultLocale)
+      const i18n = i18nManager.locale(
+        i18nManager.getSupportedLocaleFor(user.locale) ?? i18nManager.defaultLocale
+      )
       const values = {
         invoice: payable.invoiceNumber,
         amount: formatEuro(payable.grossCents, i18n.locale),

@@ -96,7 +96,10 @@ export default class DebitFileService {
         .where('issued_on', '<', to)
         .where('status', 'open')
         .whereNotExists((query) =>
-          query.from('sepa_debits').whereColumn('sepa_debits.payable_id', 'payment_payables.id').where('sepa_debits.status', 'submitted')
+          query
+            .from('sepa_debits')
+            .whereColumn('sepa_debits.payable_id', 'payment_payables.id')
+            .where('sepa_debits.status', 'submitted')
         )
         .orderBy('issued_on', 'asc')
         .orderBy('invoice_number', 'asc')
@@ -106,8 +109,14 @@ export default class DebitFileService {
         .where('method', 'sepa_debit')) {
         methods.set(method.companyId, method)
       }
-      const due = payables.filter((payable) => methods.has(payable.companyId) && payable.grossCents > 0)
-      if (!due.length) throw new DebitFileError('nothing_to_collect', `no open payables with a mandate in ${month}`)
+      const due = payables.filter(
+        (payable) => methods.has(payable.companyId) && payable.grossCents > 0
+      )
+      if (!due.length)
+        throw new DebitFileError(
+          'nothing_to_collect',
+          `no open payables with a mandate in ${month}`
+        )
 
       const messageId = `FC-DD-${month.replace('-', '')}-${now.toFormat('yyyyMMddHHmmssSSS')}`
       const collected = new Set<string>()
@@ -115,10 +124,15 @@ export default class DebitFileService {
       for (const payable of due) {
         const method = methods.get(payable.companyId)!
         const reference = method.mandateReference!
-        const earlier = await SepaDebit.query({ client: trx }).where('mandate_reference', reference).where('status', 'submitted').first()
+        const earlier = await SepaDebit.query({ client: trx })
+          .where('mandate_reference', reference)
+          .where('status', 'submitted')
+          .first()
         const sequenceType: SequenceType = earlier || collected.has(reference) ? 'RCUR' : 'FRST'
         collected.add(reference)
-        const attempts = await SepaDebit.query({ client: trx }).where('payable_id', payable.id).count('* as total')
+        const attempts = await SepaDebit.query({ client: trx })
+          .where('payable_id', payable.id)
+          .count('* as total')
         const attempt = Number(attempts[0].$extras.total) + 1
         await SepaDebit.create(
           {
@@ -128,7 +142,10 @@ export default class DebitFileService {
             scheme: method.mandateScheme!,
             sequenceType,
             amountCents: payable.grossCents,
-            collectionOn: collectionDate(payable, { preNotificationDays: this.config.preNotificationDays, today }),
+            collectionOn: collectionDate(payable, {
+              preNotificationDays: this.config.preNotificationDays,
+              today,
+            }),
             endToEndId: `${payable.invoiceNumber.slice(0, 31)}-${attempt}`,
             status: 'submitted',
           },
@@ -153,10 +170,16 @@ export default class DebitFileService {
 
   /** The pain.008.001.08 document of one message, checked against our own integer sums. */
   async xml(messageId: string) {
-    const debits = await SepaDebit.query().where('message_id', messageId).preload('payable').orderBy('id', 'asc')
+    const debits = await SepaDebit.query()
+      .where('message_id', messageId)
+      .preload('payable')
+      .orderBy('id', 'asc')
     if (!debits.length) throw new DebitFileError('not_found', `no debits in message ${messageId}`)
     const methods = new Map<number, PaymentMethod>()
-    for (const method of await PaymentMethod.query().whereIn('company_id', debits.map((debit) => debit.payable.companyId))) {
+    for (const method of await PaymentMethod.query().whereIn(
+      'company_id',
+      debits.map((debit) => debit.payable.companyId)
+    )) {
       methods.set(method.companyId, method)
     }
 
@@ -179,7 +202,10 @@ export default class DebitFileService {
       for (const debit of group.debits) {
         const method = methods.get(debit.payable.companyId)
         if (!method?.mandateSealed || method.mandateReference !== debit.mandateReference) {
-          throw new DebitFileError('mandate_changed', `the mandate ${debit.mandateReference} of ${debit.payable.invoiceNumber} has ended`)
+          throw new DebitFileError(
+            'mandate_changed',
+            `the mandate ${debit.mandateReference} of ${debit.payable.invoiceNumber} has ended`
+          )
         }
         const bank = this.details.open(method.mandateSealed)
         const tx = info.createTransaction()
@@ -198,7 +224,11 @@ export default class DebitFileService {
     }
     const xml = doc.toString()
     checkSums(xml, debits)
-    return { xml, fileName: `${messageId}.xml`, digest: createHash('sha256').update(xml).digest('hex') }
+    return {
+      xml,
+      fileName: `${messageId}.xml`,
+      digest: createHash('sha256').update(xml).digest('hex'),
+    }
   }
 }
 
@@ -207,11 +237,15 @@ export default class DebitFileService {
  * of the debits: a file whose sums a float bent is never handed out.
  */
 export function checkSums(xml: string, debits: Array<{ amountCents: number }>) {
-  const amountsIn = (text: string) => [...text.matchAll(/<InstdAmt Ccy="EUR">([^<]+)<\/InstdAmt>/g)].map((match) => decimalToCents(match[1]))
+  const amountsIn = (text: string) =>
+    [...text.matchAll(/<InstdAmt Ccy="EUR">([^<]+)<\/InstdAmt>/g)].map((match) =>
+      decimalToCents(match[1])
+    )
   const header = /<GrpHdr>([\s\S]*?)<\/GrpHdr>/.exec(xml)?.[1] ?? ''
   const headerOk = (text: string, amounts: number[]) =>
     Number(/<NbOfTxs>(\d+)<\/NbOfTxs>/.exec(text)?.[1]) === amounts.length &&
-    decimalToCents(/<CtrlSum>([^<]+)<\/CtrlSum>/.exec(text)?.[1] ?? 'x') === amounts.reduce((sum, amount) => sum + amount, 0)
+    decimalToCents(/<CtrlSum>([^<]+)<\/CtrlSum>/.exec(text)?.[1] ?? 'x') ===
+      amounts.reduce((sum, amount) => sum + amount, 0)
   const written = amountsIn(xml).sort((a, b) => a - b)
   const expected = debits.map((debit) => debit.amountCents).sort((a, b) => a - b)
   const blocks = [...xml.matchAll(/<PmtInf>([\s\S]*?)<\/PmtInf>/g)].map((match) => match[1])
@@ -219,8 +253,14 @@ export function checkSums(xml: string, debits: Array<{ amountCents: number }>) {
     written.length === expected.length &&
     written.every((amount, index) => amount === expected[index]) &&
     headerOk(header, expected) &&
-    blocks.every((block) => headerOk(block.slice(0, block.indexOf('<DrctDbtTxInf>')), amountsIn(block)))
-  if (!ok) throw new DebitFileError('sums_differ', 'the pain.008 amounts or control sums differ from the integer cents')
+    blocks.every((block) =>
+      headerOk(block.slice(0, block.indexOf('<DrctDbtTxInf>')), amountsIn(block))
+    )
+  if (!ok)
+    throw new DebitFileError(
+      'sums_differ',
+      'the pain.008 amounts or control sums differ from the integer cents'
+    )
 }
 
 function groups(debits: SepaDebit[]): Group[] {
@@ -228,11 +268,19 @@ function groups(debits: SepaDebit[]): Group[] {
   for (const debit of debits) {
     const collectionOn = debit.collectionOn.toISODate()!
     const key = `${debit.scheme}|${debit.sequenceType}|${collectionOn}`
-    if (!byKey.has(key)) byKey.set(key, { scheme: debit.scheme, sequenceType: debit.sequenceType, collectionOn, debits: [] })
+    if (!byKey.has(key))
+      byKey.set(key, {
+        scheme: debit.scheme,
+        sequenceType: debit.sequenceType,
+        collectionOn,
+        debits: [],
+      })
     byKey.get(key)!.debits.push(debit)
   }
   return [...byKey.values()].sort((a, b) =>
-    a.collectionOn === b.collectionOn ? `${a.scheme}${a.sequenceType}`.localeCompare(`${b.scheme}${b.sequenceType}`) : a.collectionOn.localeCompare(b.collectionOn)
+    a.collectionOn === b.collectionOn
+      ? `${a.scheme}${a.sequenceType}`.localeCompare(`${b.scheme}${b.sequenceType}`)
+      : a.collectionOn.localeCompare(b.collectionOn)
   )
 }
 

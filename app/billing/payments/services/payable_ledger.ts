@@ -8,9 +8,12 @@ import type { Payable } from '#billing/payments/payable'
 export default class PayableLedger {
   async register(payable: Payable) {
     if (!Number.isSafeInteger(payable.grossCents) || payable.grossCents < 0) {
-      throw new RangeError(`gross amount of ${payable.invoiceNumber} is not whole cents: ${payable.grossCents}`)
+      throw new RangeError(
+        `gross amount of ${payable.invoiceNumber} is not whole cents: ${payable.grossCents}`
+      )
     }
-    if (payable.currency !== 'EUR') throw new RangeError(`${payable.invoiceNumber}: only EUR is collected`)
+    if (payable.currency !== 'EUR')
+      throw new RangeError(`${payable.invoiceNumber}: only EUR is collected`)
     const existing = await PaymentPayable.findBy('invoice_number', payable.invoiceNumber)
     if (existing) return existing
     return PaymentPayable.create({

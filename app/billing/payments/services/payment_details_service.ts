@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { DateTime } from 'luxon'
+import { type DateTime } from 'luxon'
 import encryption from '@adonisjs/core/services/encryption'
 import db from '@adonisjs/lucid/services/db'
 import type Company from '#accounts/models/company'
@@ -46,7 +46,8 @@ export default class PaymentDetailsService {
 
   open(sealed: string) {
     const details = encryption.decrypt<BankDetails>(sealed, PURPOSE)
-    if (!details) throw new Error('A sealed SEPA mandate could not be opened (was APP_KEY changed?)')
+    if (!details)
+      throw new Error('A sealed SEPA mandate could not be opened (was APP_KEY changed?)')
     return details
   }
 
@@ -72,12 +73,18 @@ export default class PaymentDetailsService {
   async saveMandate(company: Company, input: MandateInput, actor: User, ip: string) {
     const reference = await this.newReference(company.id)
     const method = await db.transaction(async (trx) => {
-      const row = (await PaymentMethod.query({ client: trx }).where('company_id', company.id).first()) ?? new PaymentMethod()
+      const row =
+        (await PaymentMethod.query({ client: trx }).where('company_id', company.id).first()) ??
+        new PaymentMethod()
       row.useTransaction(trx)
       row.merge({
         companyId: company.id,
         method: 'sepa_debit',
-        mandateSealed: this.seal({ accountHolder: input.accountHolder, iban: input.iban, bic: input.bic }),
+        mandateSealed: this.seal({
+          accountHolder: input.accountHolder,
+          iban: input.iban,
+          bic: input.bic,
+        }),
         mandateReference: reference,
         mandateSignedOn: input.signedOn,
         mandateScheme: input.scheme,
@@ -89,7 +96,12 @@ export default class PaymentDetailsService {
           actor,
           companyId: company.id,
           target: { type: 'company', id: company.id },
-          details: { reference, scheme: input.scheme, iban: maskIban(input.iban), signedOn: input.signedOn.toISODate() },
+          details: {
+            reference,
+            scheme: input.scheme,
+            iban: maskIban(input.iban),
+            signedOn: input.signedOn.toISODate(),
+          },
           ip,
         },
         { client: trx }
@@ -102,7 +114,9 @@ export default class PaymentDetailsService {
   /** Bank transfer instead: the mandate's details are deleted, its reference ends. */
   async chooseBankTransfer(company: Company, actor: User, ip: string) {
     await db.transaction(async (trx) => {
-      const row = (await PaymentMethod.query({ client: trx }).where('company_id', company.id).first()) ?? new PaymentMethod()
+      const row =
+        (await PaymentMethod.query({ client: trx }).where('company_id', company.id).first()) ??
+        new PaymentMethod()
       const endedReference = row.mandateReference ?? null
       row.useTransaction(trx)
       row.merge({
@@ -134,7 +148,9 @@ export default class PaymentDetailsService {
    */
   async newReference(companyId: number) {
     for (let attempt = 0; attempt < 5; attempt++) {
-      const random = [...randomBytes(8)].map((byte) => REFERENCE_ALPHABET[byte % REFERENCE_ALPHABET.length]).join('')
+      const random = [...randomBytes(8)]
+        .map((byte) => REFERENCE_ALPHABET[byte % REFERENCE_ALPHABET.length])
+        .join('')
       const reference = `FC-${companyId}-${random}`
       if (!(await PaymentMethod.findBy('mandate_reference', reference))) return reference
     }

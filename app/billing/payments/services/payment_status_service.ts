@@ -76,7 +76,8 @@ export default class PaymentStatusService {
   /** A transfer arrived (or a debit was booked): paid on that day; a suspension it caused ends. */
   async markPaid(invoiceNumber: string, paidOn: DateTime, { actor, ip }: Actor) {
     const payable = await this.find(invoiceNumber)
-    if (payable.status === 'paid' || payable.status === 'cancelled') throw new PaymentStatusError('already_paid', `${invoiceNumber} is settled already`)
+    if (payable.status === 'paid' || payable.status === 'cancelled')
+      throw new PaymentStatusError('already_paid', `${invoiceNumber} is settled already`)
     payable.merge({ status: 'paid', paidOn })
     await payable.save()
     await mirrorOnInvoice(payable.invoiceNumber, 'paid')
@@ -95,8 +96,16 @@ export default class PaymentStatusService {
   /** The bank returned the payable's last debit (R-transaction with an ISO reason code): unpaid again. */
   async recordReturn(invoiceNumber: string, reason: ReturnReason, { actor, ip }: Actor) {
     const payable = await this.find(invoiceNumber)
-    const debit = await SepaDebit.query().where('payable_id', payable.id).where('status', 'submitted').orderBy('id', 'desc').first()
-    if (!debit) throw new PaymentStatusError('no_debit', `${invoiceNumber} has no debit that could be returned`)
+    const debit = await SepaDebit.query()
+      .where('payable_id', payable.id)
+      .where('status', 'submitted')
+      .orderBy('id', 'desc')
+      .first()
+    if (!debit)
+      throw new PaymentStatusError(
+        'no_debit',
+        `${invoiceNumber} has no debit that could be returned`
+      )
     await db.transaction(async (trx) => {
       debit.useTransaction(trx)
       debit.merge({ status: 'returned', returnReason: reason, returnedAt: this.now() })
@@ -129,25 +138,45 @@ export default class PaymentStatusService {
       .whereIn('status', ['open', 'returned'])
       .where('due_on', '<', this.today().toISODate()!)
       .whereNotExists((query) =>
-        query.from('sepa_debits').whereColumn('sepa_debits.payable_id', 'payment_payables.id').where('sepa_debits.status', 'submitted')
+        query
+          .from('sepa_debits')
+          .whereColumn('sepa_debits.payable_id', 'payment_payables.id')
+          .where('sepa_debits.status', 'submitted')
       )
   }
 
   async overdue(): Promise<OverdueLine[]> {
-    const payables = await this.overdueQuery().orderBy('due_on', 'asc').orderBy('invoice_number', 'asc')
+    const payables = await this.overdueQuery()
+      .orderBy('due_on', 'asc')
+      .orderBy('invoice_number', 'asc')
     const companyIds = [...new Set(payables.map((payable) => payable.companyId))]
-    const companies = new Map((await Company.query().whereIn('id', companyIds)).map((company) => [company.id, company]))
+    const companies = new Map(
+      (await Company.query().whereIn('id', companyIds)).map((company) => [company.id, company])
+    )
     const suspended = new Set(
-      (await PaymentSuspension.query().whereIn('company_id', companyIds).whereNull('lifted_at')).map((row) => row.companyId)
+      (
+        await PaymentSuspension.query().whereIn('company_id', companyIds).whereNull('lifted_at')
+      ).map((row) => row.companyId)
     )
     const returns = new Map<number, string | null>()
-    for (const debit of await SepaDebit.query().whereIn('payable_id', payables.map((payable) => payable.id)).where('status', 'returned').orderBy('id', 'asc')) {
+    for (const debit of await SepaDebit.query()
+      .whereIn(
+        'payable_id',
+        payables.map((payable) => payable.id)
+      )
+      .where('status', 'returned')
+      .orderBy('id', 'asc')) {
       returns.set(debit.payableId, debit.returnReason)
     }
     return payables.map((payable) => ({
       payable,
       company: companies.get(payable.companyId) ?? null,
-      daysOverdue: Math.floor(this.today().diff(payable.dueOn.setZone('utc', { keepLocalTime: true }).startOf('day'), 'days').days),
+      daysOverdue: Math.floor(
+        this.today().diff(
+          payable.dueOn.setZone('utc', { keepLocalTime: true }).startOf('day'),
+          'days'
+        ).days
+      ),
       returnReason: returns.get(payable.id) ?? null,
       suspended: suspended.has(payable.companyId),
     }))
@@ -163,7 +192,9 @@ export default class PaymentStatusService {
       if (level > payable.remindersSent) {
         payable.merge({ remindersSent: level, lastRemindedAt: this.now() })
         await payable.save()
-        await (await this.jobs()).dispatch(new PaymentReminderMailJob(), { payableId: payable.id, level })
+        await (
+          await this.jobs()
+        ).dispatch(new PaymentReminderMailJob(), { payableId: payable.id, level })
         await AuditLog.record({
           action: 'billing.payment.reminder_sent',
           actor: null,
@@ -173,8 +204,17 @@ export default class PaymentStatusService {
         })
         result.reminded.push(payable.invoiceNumber)
       }
-      if (daysOverdue >= this.config.suspendAfterDays && !line.suspended && !result.suspended.includes(payable.companyId)) {
-        await PaymentSuspension.create({ companyId: payable.companyId, payableId: payable.id, suspendedAt: this.now(), liftedAt: null })
+      if (
+        daysOverdue >= this.config.suspendAfterDays &&
+        !line.suspended &&
+        !result.suspended.includes(payable.companyId)
+      ) {
+        await PaymentSuspension.create({
+          companyId: payable.companyId,
+          payableId: payable.id,
+          suspendedAt: this.now(),
+          liftedAt: null,
+        })
         await AuditLog.record({
           action: 'billing.payment.calls_suspended',
           actor: null,
@@ -190,10 +230,15 @@ export default class PaymentStatusService {
 
   /** Ends the company's suspension once none of its payables is overdue beyond the limit any more. */
   async liftIfSettled(companyId: number, { actor, ip }: Actor) {
-    const active = await PaymentSuspension.query().where('company_id', companyId).whereNull('lifted_at')
+    const active = await PaymentSuspension.query()
+      .where('company_id', companyId)
+      .whereNull('lifted_at')
     if (!active.length) return false
     const limit = this.today().minus({ days: this.config.suspendAfterDays }).toISODate()!
-    const stillOverdue = await this.overdueQuery().where('company_id', companyId).where('due_on', '<=', limit).first()
+    const stillOverdue = await this.overdueQuery()
+      .where('company_id', companyId)
+      .where('due_on', '<=', limit)
+      .first()
     if (stillOverdue) return false
     for (const suspension of active) {
       suspension.liftedAt = this.now()
@@ -211,6 +256,8 @@ export default class PaymentStatusService {
 
   /** For the call gate: is the company suspended for late payment? */
   static async isSuspended(companyId: number) {
-    return Boolean(await PaymentSuspension.query().where('company_id', companyId).whereNull('lifted_at').first())
+    return Boolean(
+      await PaymentSuspension.query().where('company_id', companyId).whereNull('lifted_at').first()
+    )
   }
 }

@@ -35,12 +35,18 @@ export default class PaymentTermsService {
 
   constructor(protected details: PaymentDetailsService) {}
 
-  async termsFor(payable: Payable, today: DateTime = DateTime.now().setZone(paymentsConfig.timeZone)): Promise<PaymentTerms> {
+  async termsFor(
+    payable: Payable,
+    today: DateTime = DateTime.now().setZone(paymentsConfig.timeZone)
+  ): Promise<PaymentTerms> {
     const method = await this.details.methodOf(payable.companyId)
     if (method?.method === 'sepa_debit' && method.mandateSealed && method.mandateReference) {
       return {
         kind: 'sepa_debit',
-        collectionOn: collectionDate(payable, { preNotificationDays: this.config.preNotificationDays, today: payable.issuedOn > today ? payable.issuedOn : today }),
+        collectionOn: collectionDate(payable, {
+          preNotificationDays: this.config.preNotificationDays,
+          today: payable.issuedOn > today ? payable.issuedOn : today,
+        }),
         mandateReference: method.mandateReference,
         creditorId: this.config.creditor.id,
         maskedIban: maskIban(this.details.open(method.mandateSealed).iban),

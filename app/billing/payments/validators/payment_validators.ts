@@ -1,7 +1,13 @@
 import vine from '@vinejs/vine'
 import type { I18n } from '@adonisjs/i18n'
 import { DateTime } from 'luxon'
-import { bicRequired, ibanProblem, isValidBic, normalizeBic, normalizeIban } from '#billing/payments/iban'
+import {
+  bicRequired,
+  ibanProblem,
+  isValidBic,
+  normalizeBic,
+  normalizeIban,
+} from '#billing/payments/iban'
 import { MANDATE_SCHEMES, PAYMENT_METHODS } from '#billing/payments/models/payment_method'
 import { RETURN_REASONS } from '#billing/payments/return_reasons'
 
@@ -30,7 +36,10 @@ const bicRule = vine.createRule((value, _options, field) => {
 const signedOnRule = vine.createRule((value, _options, field) => {
   if (typeof value !== 'string') return
   const date = DateTime.fromISO(value, { zone: 'Europe/Berlin' })
-  if (!date.isValid || date.startOf('day') > DateTime.now().setZone('Europe/Berlin').startOf('day')) {
+  if (
+    !date.isValid ||
+    date.startOf('day') > DateTime.now().setZone('Europe/Berlin').startOf('day')
+  ) {
     field.report('The date is not valid', 'signed_on', field)
   }
 })
@@ -50,8 +59,14 @@ export const mandateValidator = vine.create({
     .maxLength(14)
     .use(bicRule())
     .optional()
-    .requiredWhen((field) => typeof field.parent.iban === 'string' && bicRequired(field.parent.iban)),
-  signed_on: vine.string().trim().regex(/^\d{4}-\d{2}-\d{2}$/).use(signedOnRule()),
+    .requiredWhen(
+      (field) => typeof field.parent.iban === 'string' && bicRequired(field.parent.iban)
+    ),
+  signed_on: vine
+    .string()
+    .trim()
+    .regex(/^\d{4}-\d{2}-\d{2}$/)
+    .use(signedOnRule()),
   scheme: vine.enum(MANDATE_SCHEMES),
   confirm: vine.accepted(),
 })
@@ -62,7 +77,11 @@ export const returnValidator = vine.create({
 })
 
 export const debitMonthValidator = vine.create({
-  month: vine.string().trim().regex(/^\d{4}-\d{2}$/).optional(),
+  month: vine
+    .string()
+    .trim()
+    .regex(/^\d{4}-\d{2}$/)
+    .optional(),
 })
 
 export function paymentMessages(i18n: I18n) {

@@ -3,8 +3,14 @@ import type { HttpContext } from '@adonisjs/core/http'
 import { DateTime } from 'luxon'
 import CarrierDirectory from '#calls/services/carrier_directory'
 import CarrierHealthService from '#calls/services/carrier_health_service'
-import CarrierLifecycleService, { CarrierLifecycleError } from '#calls/services/carrier_lifecycle_service'
-import { announceValidator, credentialsValidator, enabledValidator } from '#calls/validators/carrier_validators'
+import CarrierLifecycleService, {
+  CarrierLifecycleError,
+} from '#calls/services/carrier_lifecycle_service'
+import {
+  announceValidator,
+  credentialsValidator,
+  enabledValidator,
+} from '#calls/validators/carrier_validators'
 
 /** Staff with carriers.manage: carrier list, credentials, lifecycle and the database switch. */
 @inject()
@@ -38,30 +44,55 @@ export default class CarriersController {
   async updateCredentials(ctx: HttpContext) {
     await ctx.bouncer.with('CarrierPolicy').authorize('manage')
     const credentials = await ctx.request.validateUsing(credentialsValidator)
-    return this.#run(ctx, () => this.lifecycle.updateCredentials(ctx.params.name, credentials, ctx.auth.getUserOrFail(), ctx.request.ip()))
+    return this.#run(ctx, () =>
+      this.lifecycle.updateCredentials(
+        ctx.params.name,
+        credentials,
+        ctx.auth.getUserOrFail(),
+        ctx.request.ip()
+      )
+    )
   }
 
   async announce(ctx: HttpContext) {
     await ctx.bouncer.with('CarrierPolicy').authorize('manage')
     const { effective_date: date } = await ctx.request.validateUsing(announceValidator)
     const effective = date ? DateTime.fromJSDate(date, { zone: 'utc' }) : undefined
-    return this.#run(ctx, () => this.lifecycle.announce(ctx.params.name, ctx.auth.getUserOrFail(), ctx.request.ip(), effective))
+    return this.#run(ctx, () =>
+      this.lifecycle.announce(
+        ctx.params.name,
+        ctx.auth.getUserOrFail(),
+        ctx.request.ip(),
+        effective
+      )
+    )
   }
 
   async activate(ctx: HttpContext) {
     await ctx.bouncer.with('CarrierPolicy').authorize('manage')
-    return this.#run(ctx, () => this.lifecycle.activate(ctx.params.name, ctx.auth.getUserOrFail(), ctx.request.ip()))
+    return this.#run(ctx, () =>
+      this.lifecycle.activate(ctx.params.name, ctx.auth.getUserOrFail(), ctx.request.ip())
+    )
   }
 
   async withdraw(ctx: HttpContext) {
     await ctx.bouncer.with('CarrierPolicy').authorize('manage')
-    return this.#run(ctx, () => this.lifecycle.withdraw(ctx.params.name, ctx.auth.getUserOrFail(), ctx.request.ip()))
+    return this.#run(ctx, () =>
+      this.lifecycle.withdraw(ctx.params.name, ctx.auth.getUserOrFail(), ctx.request.ip())
+    )
   }
 
   async updateEnabled(ctx: HttpContext) {
     await ctx.bouncer.with('CarrierPolicy').authorize('manage')
     const { enabled } = await ctx.request.validateUsing(enabledValidator)
-    return this.#run(ctx, () => this.lifecycle.setEnabled(ctx.params.name, enabled, ctx.auth.getUserOrFail(), ctx.request.ip()))
+    return this.#run(ctx, () =>
+      this.lifecycle.setEnabled(
+        ctx.params.name,
+        enabled,
+        ctx.auth.getUserOrFail(),
+        ctx.request.ip()
+      )
+    )
   }
 
   /** Runs a change, flashes its outcome and returns to the carrier page. */

@@ -15,7 +15,10 @@ export default class LiveCallsController {
   async destroy({ params, bouncer, response, session, auth, request, i18n }: HttpContext) {
     await bouncer.with('LiveCallPolicy').authorize('manage')
     const ended = await this.liveCalls.end(String(params.uuid), auth.getUserOrFail(), request.ip())
-    session.flash(ended ? 'notice' : 'error', i18n.t(ended ? 'calls.live_ended' : 'calls.live_not_found'))
+    session.flash(
+      ended ? 'notice' : 'error',
+      i18n.t(ended ? 'calls.live_ended' : 'calls.live_not_found')
+    )
     return response.redirect().toRoute('admin.calls.live')
   }
 }

@@ -14,7 +14,11 @@ import {
 } from '#calls/validators/number_validators'
 
 /** Where a refused change goes back to: its form, or the list for row actions. */
-type FormRoute = 'admin.numbers.import.create' | 'admin.numbers.assign.create' | 'admin.numbers.block.create' | 'admin.numbers.index'
+type FormRoute =
+  | 'admin.numbers.import.create'
+  | 'admin.numbers.assign.create'
+  | 'admin.numbers.block.create'
+  | 'admin.numbers.index'
 
 type Change = (actor: { actor: User; ip: string }) => Promise<Record<string, unknown>>
 
@@ -50,12 +54,17 @@ export default class NumbersController {
 
   async createImport({ view, bouncer }: HttpContext) {
     await bouncer.with('NumberPolicy').authorize('manage')
-    return view.render('pages/admin/numbers/import', { carriers: this.manager.entries(), maxBlock: MAX_BLOCK_SIZE })
+    return view.render('pages/admin/numbers/import', {
+      carriers: this.manager.entries(),
+      maxBlock: MAX_BLOCK_SIZE,
+    })
   }
 
   async import(ctx: HttpContext) {
     await ctx.bouncer.with('NumberPolicy').authorize('manage')
-    const input = await ctx.request.validateUsing(importNumbersValidator, { messagesProvider: numberMessages(ctx.i18n) })
+    const input = await ctx.request.validateUsing(importNumbersValidator, {
+      messagesProvider: numberMessages(ctx.i18n),
+    })
     return this.#run(ctx, 'imported', 'admin.numbers.import.create', async (actor) => ({
       count: await this.numbers.import(input.carrier, expandNumberBlock(input), actor),
     }))
@@ -63,12 +72,17 @@ export default class NumbersController {
 
   async createAssignment({ view, bouncer }: HttpContext) {
     await bouncer.with('NumberPolicy').authorize('manage')
-    return view.render('pages/admin/numbers/assign', { companies: await this.numbers.assignableCompanies(), maxBlock: MAX_BLOCK_SIZE })
+    return view.render('pages/admin/numbers/assign', {
+      companies: await this.numbers.assignableCompanies(),
+      maxBlock: MAX_BLOCK_SIZE,
+    })
   }
 
   async assign(ctx: HttpContext) {
     await ctx.bouncer.with('NumberPolicy').authorize('manage')
-    const input = await ctx.request.validateUsing(assignNumbersValidator, { messagesProvider: numberMessages(ctx.i18n) })
+    const input = await ctx.request.validateUsing(assignNumbersValidator, {
+      messagesProvider: numberMessages(ctx.i18n),
+    })
     return this.#run(ctx, 'assigned', 'admin.numbers.assign.create', async (actor) => {
       const block = expandNumberBlock(input)
       await this.numbers.assignToCompany(block, input.company_id, actor)
@@ -84,7 +98,9 @@ export default class NumbersController {
   /** Release or delete a whole block. */
   async blockAction(ctx: HttpContext) {
     await ctx.bouncer.with('NumberPolicy').authorize('manage')
-    const input = await ctx.request.validateUsing(numberBlockActionValidator, { messagesProvider: numberMessages(ctx.i18n) })
+    const input = await ctx.request.validateUsing(numberBlockActionValidator, {
+      messagesProvider: numberMessages(ctx.i18n),
+    })
     const outcome = input.action === 'release' ? 'released' : 'deleted'
     return this.#run(ctx, outcome, 'admin.numbers.block.create', async (actor) => {
       const block = expandNumberBlock(input)
@@ -117,7 +133,12 @@ export default class NumbersController {
    * Runs a change and goes to the list; a broken rule goes back to the form (`formRoute`) with
    * the message next to its field and the input kept.
    */
-  async #run({ auth, request, response, session, i18n }: HttpContext, outcome: string, formRoute: FormRoute, change: Change) {
+  async #run(
+    { auth, request, response, session, i18n }: HttpContext,
+    outcome: string,
+    formRoute: FormRoute,
+    change: Change
+  ) {
     try {
       const values = await change({ actor: auth.getUserOrFail(), ip: request.ip() })
       session.flash('notice', i18n.t(`numbers.flash.${outcome}`, values as Record<string, number>))

@@ -30,24 +30,34 @@ export default class RoutesController {
     await bouncer.with('CarrierPolicy').authorize('manage')
     const entry = await this.routes.find(params.region, Number(params.id))
     if (!entry) return response.notFound()
-    return view.render('pages/admin/routes/edit', { region: params.region, entry, carriers: this.routes.carriersOf(params.region) })
+    return view.render('pages/admin/routes/edit', {
+      region: params.region,
+      entry,
+      carriers: this.routes.carriersOf(params.region),
+    })
   }
 
   async store(ctx: HttpContext) {
     await ctx.bouncer.with('CarrierPolicy').authorize('manage')
     const input = await this.#input(ctx)
-    return this.#run(ctx, 'admin.routes.index', () => this.routes.create(ctx.params.region, input, this.#actor(ctx)))
+    return this.#run(ctx, 'admin.routes.index', () =>
+      this.routes.create(ctx.params.region, input, this.#actor(ctx))
+    )
   }
 
   async update(ctx: HttpContext) {
     await ctx.bouncer.with('CarrierPolicy').authorize('manage')
     const input = await this.#input(ctx)
-    return this.#run(ctx, 'admin.routes.edit', () => this.routes.update(ctx.params.region, Number(ctx.params.id), input, this.#actor(ctx)))
+    return this.#run(ctx, 'admin.routes.edit', () =>
+      this.routes.update(ctx.params.region, Number(ctx.params.id), input, this.#actor(ctx))
+    )
   }
 
   async destroy(ctx: HttpContext) {
     await ctx.bouncer.with('CarrierPolicy').authorize('manage')
-    return this.#run(ctx, 'admin.routes.index', () => this.routes.delete(ctx.params.region, Number(ctx.params.id), this.#actor(ctx)))
+    return this.#run(ctx, 'admin.routes.index', () =>
+      this.routes.delete(ctx.params.region, Number(ctx.params.id), this.#actor(ctx))
+    )
   }
 
   async #input(ctx: HttpContext): Promise<RouteInput> {
@@ -59,7 +69,11 @@ export default class RoutesController {
   }
 
   /** Saves and returns to the region's table; a broken rule goes back to the form, next to its field. */
-  async #run({ params, response, session, i18n }: HttpContext, formRoute: 'admin.routes.index' | 'admin.routes.edit', change: () => Promise<unknown>) {
+  async #run(
+    { params, response, session, i18n }: HttpContext,
+    formRoute: 'admin.routes.index' | 'admin.routes.edit',
+    change: () => Promise<unknown>
+  ) {
     try {
       await change()
       session.flash('notice', i18n.t('numbers.routes.saved'))
@@ -67,7 +81,9 @@ export default class RoutesController {
       if (!(error instanceof RouteError)) throw error
       if (error.code === 'unknown_region' || error.code === 'not_found') return response.notFound()
       session.flashAll()
-      session.flashErrors({ [error.field ?? 'prefix']: i18n.t(`numbers.routes.errors.${error.code}`) })
+      session.flashErrors({
+        [error.field ?? 'prefix']: i18n.t(`numbers.routes.errors.${error.code}`),
+      })
       return response.redirect().toRoute(formRoute, { region: params.region, id: params.id })
     }
     return response.redirect().toRoute('admin.routes.index', { region: params.region })

@@ -20,8 +20,14 @@ export default class SipLocksController {
   async lift({ bouncer, auth, request, response, session, i18n }: HttpContext) {
     await bouncer.authorize('permission', 'sip.locks.lift')
     const { scope, subject } = await request.validateUsing(lockValidator)
-    const lifted = await this.locks.lift(scope, subject, { actor: auth.getUserOrFail(), ip: request.ip() })
-    session.flash(lifted ? 'notice' : 'error', i18n.t(lifted ? 'phone.devices.locks.lifted' : 'phone.devices.locks.not_found'))
+    const lifted = await this.locks.lift(scope, subject, {
+      actor: auth.getUserOrFail(),
+      ip: request.ip(),
+    })
+    session.flash(
+      lifted ? 'notice' : 'error',
+      i18n.t(lifted ? 'phone.devices.locks.lifted' : 'phone.devices.locks.not_found')
+    )
     return response.redirect().toRoute('admin.sip_locks')
   }
 }

@@ -62,7 +62,11 @@ export default class FraudReviewsController {
     const reviewCase = await this.service.find(ctx.params.id)
     const { reason } = await ctx.request.validateUsing(reviewDecisionValidator)
     const actor = { actor: ctx.auth.getUserOrFail(), ip: ctx.request.ip(), reason }
-    return this.#decided(() => this.service.confirm(reviewCase, actor), ctx, 'fraud.reviews.confirmed')
+    return this.#decided(
+      () => this.service.confirm(reviewCase, actor),
+      ctx,
+      'fraud.reviews.confirmed'
+    )
   }
 
   async limits(ctx: HttpContext) {
@@ -72,10 +76,16 @@ export default class FraudReviewsController {
     const limits: FraudLimitOverrides = {}
     for (const [subject, field, name] of LIMIT_INPUTS) {
       const value = input[name]
-      if (value !== null && value !== undefined) limits[subject] = { ...limits[subject], [field]: value }
+      if (value !== null && value !== undefined)
+        limits[subject] = { ...limits[subject], [field]: value }
     }
-    if (input.calls_to_one_number_per_hour != null) limits.callsToOneNumberPerHour = input.calls_to_one_number_per_hour
+    if (input.calls_to_one_number_per_hour != null)
+      limits.callsToOneNumberPerHour = input.calls_to_one_number_per_hour
     const actor = { actor: ctx.auth.getUserOrFail(), ip: ctx.request.ip(), reason: input.reason }
-    return this.#decided(() => this.service.adjustLimits(reviewCase, limits, actor), ctx, 'fraud.reviews.limits_adjusted')
+    return this.#decided(
+      () => this.service.adjustLimits(reviewCase, limits, actor),
+      ctx,
+      'fraud.reviews.limits_adjusted'
+    )
   }
 }

@@ -10,7 +10,9 @@ export default class InformationRequestsController {
 
   async index({ view, bouncer }: HttpContext) {
     await bouncer.with('InformationRequestPolicy').authorize('handle')
-    return view.render('pages/admin/privacy/information_requests', { requests: await this.requests.queue() })
+    return view.render('pages/admin/privacy/information_requests', {
+      requests: await this.requests.queue(),
+    })
   }
 
   async answer({ params, request, response, bouncer, auth }: HttpContext) {

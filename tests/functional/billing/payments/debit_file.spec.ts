@@ -19,12 +19,15 @@ async function service() {
   return (await app.container.make(DebitFileService)).use({ now: () => NOW })
 }
 
-const all = (xml: string, tag: string) => [...xml.matchAll(new RegExp(`<${tag}>([^<]*)</${tag}>`, 'g'))].map((match) => match[1])
+const all = (xml: string, tag: string) =>
+  [...xml.matchAll(new RegExp(`<${tag}>([^<]*)</${tag}>`, 'g'))].map((match) => match[1])
 
-test.group('Payments: the month\'s SEPA direct debits as pain.008.001.08', (group) => {
+test.group("Payments: the month's SEPA direct debits as pain.008.001.08", (group) => {
   group.each.setup(() => testUtils.db().withGlobalTransaction())
 
-  test('debits grouped by scheme, sequence type and date; valid against the XSD; NbOfTxs and CtrlSum exact from cents', async ({ assert }) => {
+  test('debits grouped by scheme, sequence type and date; valid against the XSD; NbOfTxs and CtrlSum exact from cents', async ({
+    assert,
+  }) => {
     const core = await makeCompany('active')
     const b2b = await makeCompany('active')
     const known = await makeCompany('active')
@@ -47,8 +50,15 @@ test.group('Payments: the month\'s SEPA direct debits as pain.008.001.08', (grou
     // The known mandate was collected before (October): its debits are RCUR from now on
     const october = await makePayable(known, 100, '2026-10-02')
     await SepaDebit.create({
-      payableId: october.id, messageId: 'FC-DD-202610-1', mandateReference: knownMandate.mandateReference!, scheme: 'CORE',
-      sequenceType: 'FRST', amountCents: 100, collectionOn: DateTime.fromISO('2026-10-16'), endToEndId: `${october.invoiceNumber}-1`, status: 'submitted',
+      payableId: october.id,
+      messageId: 'FC-DD-202610-1',
+      mandateReference: knownMandate.mandateReference!,
+      scheme: 'CORE',
+      sequenceType: 'FRST',
+      amountCents: 100,
+      collectionOn: DateTime.fromISO('2026-10-16'),
+      endToEndId: `${october.invoiceNumber}-1`,
+      status: 'submitted',
     })
 
     const mark = await auditMark()
@@ -59,7 +69,9 @@ test.group('Payments: the month\'s SEPA direct debits as pain.008.001.08', (grou
     const validation = validateWithXsd(xml, XSD)
     assert.isTrue(validation.valid, validation.output)
     // The schema check can fail: an unknown sequence type is refused
-    assert.isFalse(validateWithXsd(xml.replace('<SeqTp>FRST</SeqTp>', '<SeqTp>ONCE</SeqTp>'), XSD).valid)
+    assert.isFalse(
+      validateWithXsd(xml.replace('<SeqTp>FRST</SeqTp>', '<SeqTp>ONCE</SeqTp>'), XSD).valid
+    )
     assert.include(xml, 'xmlns="urn:iso:std:iso:20022:tech:xsd:pain.008.001.08"')
 
     const header = /<GrpHdr>[\s\S]*<\/GrpHdr>/.exec(xml)![0]
@@ -78,11 +90,39 @@ test.group('Payments: the month\'s SEPA direct debits as pain.008.001.08', (grou
     }))
     assert.sameDeepMembers(summary, [
       // 14 days after 30 November, later than the due date
-      { scheme: 'CORE', sequence: 'FRST', date: '2026-12-14', count: '1', sum: '0.10', ends: [`${a.invoiceNumber}-1`] },
-      { scheme: 'CORE', sequence: 'RCUR', date: '2026-12-14', count: '1', sum: '0.20', ends: [`${b.invoiceNumber}-1`] },
-      { scheme: 'B2B', sequence: 'FRST', date: '2026-12-14', count: '1', sum: '4.35', ends: [`${c.invoiceNumber}-1`] },
+      {
+        scheme: 'CORE',
+        sequence: 'FRST',
+        date: '2026-12-14',
+        count: '1',
+        sum: '0.10',
+        ends: [`${a.invoiceNumber}-1`],
+      },
+      {
+        scheme: 'CORE',
+        sequence: 'RCUR',
+        date: '2026-12-14',
+        count: '1',
+        sum: '0.20',
+        ends: [`${b.invoiceNumber}-1`],
+      },
+      {
+        scheme: 'B2B',
+        sequence: 'FRST',
+        date: '2026-12-14',
+        count: '1',
+        sum: '4.35',
+        ends: [`${c.invoiceNumber}-1`],
+      },
       // due later than the pre-notification period
-      { scheme: 'CORE', sequence: 'RCUR', date: '2026-12-21', count: '1', sum: '19999.99', ends: [`${d.invoiceNumber}-1`] },
+      {
+        scheme: 'CORE',
+        sequence: 'RCUR',
+        date: '2026-12-21',
+        count: '1',
+        sum: '19999.99',
+        ends: [`${d.invoiceNumber}-1`],
+      },
     ])
     assert.include(xml, '<IBAN>DE89370400440532013000</IBAN>')
     assert.include(xml, '<BICFI>UBSWCHZH80A</BICFI>')
@@ -99,7 +139,10 @@ test.group('Payments: the month\'s SEPA direct debits as pain.008.001.08', (grou
     await assert.rejects(() => debits.collect('2026-11', null, null), DebitFileError)
   })
 
-  test('staff with billing.manage create and download the file; others are refused', async ({ client, assert }) => {
+  test('staff with billing.manage create and download the file; others are refused', async ({
+    client,
+    assert,
+  }) => {
     const company = await makeCompany('active')
     await giveMandate(company, 'DE89370400440532013000', 'CORE')
     await makePayable(company, 11_900, '2026-11-30')
@@ -108,43 +151,78 @@ test.group('Payments: the month\'s SEPA direct debits as pain.008.001.08', (grou
     const support = await makeUser('support')
     await enableTwoFactor(support)
 
-    ;(await client.get('/admin/billing/payments/debits?month=2026-11').loginAs(support)).assertStatus(403)
-    ;(await client.post('/admin/billing/payments/debits').form({ month: '2026-11' }).withCsrfToken().loginAs(support)).assertStatus(403)
-    const created = await client.post('/admin/billing/payments/debits').form({ month: '2026-11' }).withCsrfToken().loginAs(admin).redirects(0)
+    ;(
+      await client.get('/admin/billing/payments/debits?month=2026-11').loginAs(support)
+    ).assertStatus(403)
+    ;(
+      await client
+        .post('/admin/billing/payments/debits')
+        .form({ month: '2026-11' })
+        .withCsrfToken()
+        .loginAs(support)
+    ).assertStatus(403)
+    const created = await client
+      .post('/admin/billing/payments/debits')
+      .form({ month: '2026-11' })
+      .withCsrfToken()
+      .loginAs(admin)
+      .redirects(0)
     created.assertStatus(302)
-    const debit = await SepaDebit.query().whereHas('payable', (payable) => payable.where('company_id', company.id)).firstOrFail()
+    const debit = await SepaDebit.query()
+      .whereHas('payable', (payable) => payable.where('company_id', company.id))
+      .firstOrFail()
 
     const page = await client.get('/admin/billing/payments/debits?month=2026-11').loginAs(admin)
     page.assertStatus(200)
     assert.include(page.text(), debit.messageId)
     assert.include(page.text(), '119,00 €')
 
-    const file = await client.get(`/admin/billing/payments/debits/${debit.messageId}`).loginAs(admin)
+    const file = await client
+      .get(`/admin/billing/payments/debits/${debit.messageId}`)
+      .loginAs(admin)
     assert.equal(file.status(), 200, file.text().slice(0, 3000))
     assert.include(file.header('content-type'), 'application/xml')
     assert.include(file.header('content-disposition'), `${debit.messageId}.xml`)
     assert.include(file.text(), '<InstdAmt Ccy="EUR">119.00</InstdAmt>')
-    ;(await client.get(`/admin/billing/payments/debits/${debit.messageId}`).loginAs(support)).assertStatus(403)
+    ;(
+      await client.get(`/admin/billing/payments/debits/${debit.messageId}`).loginAs(support)
+    ).assertStatus(403)
 
     // The mandate replaced since: the old file cannot be made again with other bank details
     await giveMandate(company, 'AT611904300234573201', 'CORE')
-    const refused = await client.get(`/admin/billing/payments/debits/${debit.messageId}`).loginAs(admin).redirects(0)
+    const refused = await client
+      .get(`/admin/billing/payments/debits/${debit.messageId}`)
+      .loginAs(admin)
+      .redirects(0)
     refused.assertStatus(302)
   })
 
-  test('the invoice’s payment terms: the pre-notification under a mandate, otherwise a GiroCode for the transfer', async ({ assert }) => {
+  test('the invoice’s payment terms: the pre-notification under a mandate, otherwise a GiroCode for the transfer', async ({
+    assert,
+  }) => {
     const debtor = await makeCompany('active')
     const payer = await makeCompany('active')
     const mandate = await giveMandate(debtor, 'DE89370400440532013000', 'B2B')
     const terms = await app.container.make(PaymentTermsService)
-    const debit = await terms.termsFor(await makePayable(debtor, 11_900, '2026-11-30', '2026-12-07'), DateTime.fromISO('2026-11-30'))
-    assert.deepInclude(debit, { kind: 'sepa_debit', mandateReference: mandate.mandateReference, creditorId: 'DE98ZZZ09999999999', maskedIban: 'DE89 **** **** **** **30 00' })
+    const debit = await terms.termsFor(
+      await makePayable(debtor, 11_900, '2026-11-30', '2026-12-07'),
+      DateTime.fromISO('2026-11-30')
+    )
+    assert.deepInclude(debit, {
+      kind: 'sepa_debit',
+      mandateReference: mandate.mandateReference,
+      creditorId: 'DE98ZZZ09999999999',
+      maskedIban: 'DE89 **** **** **** **30 00',
+    })
     assert.equal(debit.kind === 'sepa_debit' && debit.collectionOn.toISODate(), '2026-12-14')
 
     const invoice = await makePayable(payer, 11_900, '2026-11-30')
     const transfer = await terms.termsFor(invoice)
     assert.equal(transfer.kind, 'bank_transfer')
     assert.match(transfer.kind === 'bank_transfer' ? transfer.giroCodeSvg : '', /^<svg/)
-    assert.deepInclude(transfer, { remittance: `Rechnung ${invoice.invoiceNumber}`, creditorIban: 'DE87123456781234567890' })
+    assert.deepInclude(transfer, {
+      remittance: `Rechnung ${invoice.invoiceNumber}`,
+      creditorIban: 'DE87123456781234567890',
+    })
   })
 })

@@ -4,7 +4,11 @@ import jsQRModule from 'jsqr'
 import { giroCodePayload, giroCodeSvg, parseGiroCode } from '#billing/payments/girocode'
 
 /** jsqr is CommonJS whose module object is the decoder function; its types describe an ES default export. */
-const jsQR = jsQRModule as unknown as (data: Uint8ClampedArray, width: number, height: number) => { data: string } | null
+const jsQR = jsQRModule as unknown as (
+  data: Uint8ClampedArray,
+  width: number,
+  height: number
+) => { data: string } | null
 
 const creditor = { name: 'FluffyCall GmbH', iban: 'DE87 1234 5678 1234 5678 90', bic: null }
 const payable = { invoiceNumber: 'RE-2026-000042', grossCents: 11_900, currency: 'EUR' as const }
@@ -31,7 +35,9 @@ function scan(payload: string) {
 }
 
 test.group('Payments: SEPA payment QR code (EPC069-12 GiroCode)', () => {
-  test('the payload carries the EPC069-12 fields; a scanned code gives them back', async ({ assert }) => {
+  test('the payload carries the EPC069-12 fields; a scanned code gives them back', async ({
+    assert,
+  }) => {
     const { payload, svg } = await giroCodeSvg(payable, creditor)
     assert.match(svg, /^<svg[\s\S]*<\/svg>\s*$/)
     const scanned = scan(payload)
@@ -52,14 +58,36 @@ test.group('Payments: SEPA payment QR code (EPC069-12 GiroCode)', () => {
     })
   })
 
-  test('amounts from integer cents, the BIC when given, and the limits of the format', ({ assert }) => {
-    assert.equal(parseGiroCode(giroCodePayload({ ...payable, grossCents: 435 }, creditor)).amount, 'EUR4.35')
-    assert.equal(parseGiroCode(giroCodePayload({ ...payable, grossCents: 1 }, creditor)).amount, 'EUR0.01')
-    assert.equal(parseGiroCode(giroCodePayload(payable, { ...creditor, bic: 'XMPLDEM0XXX' })).bic, 'XMPLDEM0XXX')
+  test('amounts from integer cents, the BIC when given, and the limits of the format', ({
+    assert,
+  }) => {
+    assert.equal(
+      parseGiroCode(giroCodePayload({ ...payable, grossCents: 435 }, creditor)).amount,
+      'EUR4.35'
+    )
+    assert.equal(
+      parseGiroCode(giroCodePayload({ ...payable, grossCents: 1 }, creditor)).amount,
+      'EUR0.01'
+    )
+    assert.equal(
+      parseGiroCode(giroCodePayload(payable, { ...creditor, bic: 'XMPLDEM0XXX' })).bic,
+      'XMPLDEM0XXX'
+    )
     assert.throws(() => giroCodePayload({ ...payable, grossCents: 0 }, creditor))
     assert.throws(() => giroCodePayload({ ...payable, grossCents: 100_000_000_000 }, creditor))
     // A line break in a name cannot shift the fields
-    assert.equal(parseGiroCode(giroCodePayload(payable, { ...creditor, name: 'Fluffy\nCall' })).iban, 'DE87123456781234567890')
-    assert.isAtMost(Buffer.byteLength(giroCodePayload({ ...payable, invoiceNumber: 'X'.repeat(200) }, { ...creditor, name: 'Ä'.repeat(100) })), 331)
+    assert.equal(
+      parseGiroCode(giroCodePayload(payable, { ...creditor, name: 'Fluffy\nCall' })).iban,
+      'DE87123456781234567890'
+    )
+    assert.isAtMost(
+      Buffer.byteLength(
+        giroCodePayload(
+          { ...payable, invoiceNumber: 'X'.repeat(200) },
+          { ...creditor, name: 'Ä'.repeat(100) }
+        )
+      ),
+      331
+    )
   })
 })

@@ -1,10 +1,19 @@
 import { test } from '@japa/runner'
-import { bicRequired, ibanProblem, isValidBic, isValidIban, maskIban, normalizeIban } from '#billing/payments/iban'
+import {
+  bicRequired,
+  ibanProblem,
+  isValidBic,
+  isValidIban,
+  maskIban,
+  normalizeIban,
+} from '#billing/payments/iban'
 import { isValidCreditorId } from '#billing/payments/creditor_id'
 import paymentsConfig, { parseDayList, validatePaymentsConfig } from '#config/payments'
 
 test.group('Payments: IBAN, BIC and creditor identifier', () => {
-  test('valid IBANs of SEPA countries pass, with or without spaces and in any case', ({ assert }) => {
+  test('valid IBANs of SEPA countries pass, with or without spaces and in any case', ({
+    assert,
+  }) => {
     for (const iban of [
       'DE89 3704 0044 0532 0130 00',
       'de89370400440532013000',
@@ -19,7 +28,9 @@ test.group('Payments: IBAN, BIC and creditor identifier', () => {
     assert.equal(normalizeIban(' de89 3704 0044 0532 0130 00 '), 'DE89370400440532013000')
   })
 
-  test('invalid IBANs fail with the reason: check digits, length, country, non-SEPA', ({ assert }) => {
+  test('invalid IBANs fail with the reason: check digits, length, country, non-SEPA', ({
+    assert,
+  }) => {
     assert.equal(ibanProblem('DE88 3704 0044 0532 0130 00'), 'checksum')
     assert.equal(ibanProblem('DE89 3704 0044 0532 0130 01'), 'checksum')
     assert.equal(ibanProblem('DE89 3704 0044 0532 0130'), 'format')
@@ -30,7 +41,9 @@ test.group('Payments: IBAN, BIC and creditor identifier', () => {
     assert.isFalse(isValidIban('DE89 3704 0044 0532 0130 0O'))
   })
 
-  test('the BIC is needed only outside the EEA (Switzerland, United Kingdom), and checked when given', ({ assert }) => {
+  test('the BIC is needed only outside the EEA (Switzerland, United Kingdom), and checked when given', ({
+    assert,
+  }) => {
     assert.isFalse(bicRequired('DE89370400440532013000'))
     assert.isFalse(bicRequired('NO9386011117947'))
     assert.isTrue(bicRequired('CH9300762011623852957'))
@@ -47,7 +60,9 @@ test.group('Payments: IBAN, BIC and creditor identifier', () => {
     assert.notInclude(maskIban('DE89370400440532013000'), '3704')
   })
 
-  test('the creditor identifier: format and ISO 7064 check digits over the national part', ({ assert }) => {
+  test('the creditor identifier: format and ISO 7064 check digits over the national part', ({
+    assert,
+  }) => {
     assert.isTrue(isValidCreditorId('DE98ZZZ09999999999'))
     assert.isTrue(isValidCreditorId('de98 zzz 0999 9999 999'))
     // The business code does not enter the check digits
@@ -58,13 +73,24 @@ test.group('Payments: IBAN, BIC and creditor identifier', () => {
     assert.isFalse(isValidCreditorId('98ZZZ09999999999'))
   })
 
-  test('the creditor settings refuse to boot with a wrong creditor ID, IBAN or pre-notification period', ({ assert }) => {
+  test('the creditor settings refuse to boot with a wrong creditor ID, IBAN or pre-notification period', ({
+    assert,
+  }) => {
     assert.doesNotThrow(() => validatePaymentsConfig(paymentsConfig))
-    const wrongId = { ...paymentsConfig, creditor: { ...paymentsConfig.creditor, id: 'DE97ZZZ09999999999' } }
+    const wrongId = {
+      ...paymentsConfig,
+      creditor: { ...paymentsConfig.creditor, id: 'DE97ZZZ09999999999' },
+    }
     assert.throws(() => validatePaymentsConfig(wrongId), /SEPA_CREDITOR_ID/)
-    const wrongIban = { ...paymentsConfig, creditor: { ...paymentsConfig.creditor, iban: 'DE00123456781234567890' } }
+    const wrongIban = {
+      ...paymentsConfig,
+      creditor: { ...paymentsConfig.creditor, iban: 'DE00123456781234567890' },
+    }
     assert.throws(() => validatePaymentsConfig(wrongIban), /SEPA_CREDITOR_IBAN/)
-    assert.throws(() => validatePaymentsConfig({ ...paymentsConfig, preNotificationDays: 15 }), /SEPA_PRE_NOTIFICATION_DAYS/)
+    assert.throws(
+      () => validatePaymentsConfig({ ...paymentsConfig, preNotificationDays: 15 }),
+      /SEPA_PRE_NOTIFICATION_DAYS/
+    )
     assert.deepEqual(parseDayList('14, 7', []), [7, 14])
     assert.throws(() => parseDayList('7,x', []))
   })

@@ -1,7 +1,12 @@
 import { test } from '@japa/runner'
 import { SipUri, type IncomingInvite, type SipDialog, type SipRequest } from '#sip'
 import FakeClock from '#sip/clock/fake_clock'
-import CallSession, { CallPhase, type CallSessionServices, type CallTarget, type CdrWriter } from '#calls/b2bua/call_session'
+import CallSession, {
+  CallPhase,
+  type CallSessionServices,
+  type CallTarget,
+  type CdrWriter,
+} from '#calls/b2bua/call_session'
 import { sdp } from '#calls/b2bua/carrier_request'
 import type { CdrEnd } from '#calls/b2bua/cdr_service'
 import type CallRecord from '#calls/models/call_record'
@@ -62,7 +67,10 @@ function callSetup() {
   }
 
   /** A carrier that rings at once; `answerAfterMs` null never answers, a number ≥ 300 rejects with it. */
-  function carrier(host: string, behaviour: { answerAfterMs?: number | null; rejectWith?: number } = {}): Carrier {
+  function carrier(
+    host: string,
+    behaviour: { answerAfterMs?: number | null; rejectWith?: number } = {}
+  ): Carrier {
     const state: Carrier = { invites: [] }
     const core = createCore(network, host, `carrier${host.at(-1)}`).core
     core.setInviteHandler((invite) => {
@@ -89,7 +97,10 @@ function callSetup() {
       carrier: true,
       codecs: ['PCMA', 'PCMU'],
       createLeg: async () => media.leg(),
-      inviteOptions: (offer) => ({ uri: SipUri.parse(`sip:+4930123456@${host}`), description: sdp(offer) }),
+      inviteOptions: (offer) => ({
+        uri: SipUri.parse(`sip:+4930123456@${host}`),
+        description: sdp(offer),
+      }),
     }
   }
 
@@ -135,7 +146,10 @@ function callSetup() {
     network.events
       .filter((event) => !event.dropped && event.to.startsWith(`${host}:`))
       .map((event) => event.message)
-      .filter((message): message is SipRequest => 'method' in message && (message as SipRequest).method === method)
+      .filter(
+        (message): message is SipRequest =>
+          'method' in message && (message as SipRequest).method === method
+      )
 
   return {
     clock,
@@ -154,7 +168,9 @@ function callSetup() {
 }
 
 test.group('B2BUA call phases (CallSession, in-memory network, fake clock)', () => {
-  test('answer: 180 and 200 reach the phone, the carrier dialog is kept, the phone BYE ends both sides', async ({ assert }) => {
+  test('answer: 180 and 200 reach the phone, the carrier dialog is kept, the phone BYE ends both sides', async ({
+    assert,
+  }) => {
     const setup = callSetup()
     const carrier = setup.carrier(CARRIER)
     setup.route(CARRIER)
@@ -163,18 +179,31 @@ test.group('B2BUA call phases (CallSession, in-memory network, fake clock)', () 
     assert.deepEqual(phone.heard, [180, 200], setup.network.trace())
     assert.equal(setup.session().phase, CallPhase.Answered)
     assert.equal(setup.cdr.answered, 1)
-    assert.deepEqual(setup.persisted, [carrier.dialog!.callId], 'the carrier dialog, for crash recovery')
+    assert.deepEqual(
+      setup.persisted,
+      [carrier.dialog!.callId],
+      'the carrier dialog, for crash recovery'
+    )
     assert.lengthOf(setup.media.bridges, 1)
 
     phone.dialog!.bye()
     await setup.pass(200)
     assert.lengthOf(setup.requestsTo(CARRIER, 'BYE'), 1)
-    assert.deepEqual(setup.phases, [CallPhase.Setup, CallPhase.Ringing, CallPhase.Answered, CallPhase.Ended])
-    assert.deepEqual(setup.cdr.ends, [{ cause: 'answered_normal', sipStatus: 200, hungUpBy: 'caller' }])
+    assert.deepEqual(setup.phases, [
+      CallPhase.Setup,
+      CallPhase.Ringing,
+      CallPhase.Answered,
+      CallPhase.Ended,
+    ])
+    assert.deepEqual(setup.cdr.ends, [
+      { cause: 'answered_normal', sipStatus: 200, hungUpBy: 'caller' },
+    ])
     assert.equal(setup.media.openLegs, 0, 'both legs closed')
   })
 
-  test('CANCEL while the carrier rings: CANCEL to the carrier, 487 to the phone, CDR cancelled', async ({ assert }) => {
+  test('CANCEL while the carrier rings: CANCEL to the carrier, 487 to the phone, CDR cancelled', async ({
+    assert,
+  }) => {
     const setup = callSetup()
     setup.carrier(CARRIER, { answerAfterMs: null })
     setup.route(CARRIER)
@@ -190,7 +219,9 @@ test.group('B2BUA call phases (CallSession, in-memory network, fake clock)', () 
     assert.equal(setup.session().phase, CallPhase.Ended)
   })
 
-  test('CANCEL crossing the carrier 200: the carrier leg gets ACK and BYE, the phone 487', async ({ assert }) => {
+  test('CANCEL crossing the carrier 200: the carrier leg gets ACK and BYE, the phone 487', async ({
+    assert,
+  }) => {
     const setup = callSetup()
     const carrier = setup.carrier(CARRIER, { answerAfterMs: null })
     setup.route(CARRIER)
@@ -210,7 +241,9 @@ test.group('B2BUA call phases (CallSession, in-memory network, fake clock)', () 
     assert.equal(setup.cdr.ends[0].cause, 'cancelled')
   })
 
-  test('failover: the first carrier answers 503, the second one takes the call', async ({ assert }) => {
+  test('failover: the first carrier answers 503, the second one takes the call', async ({
+    assert,
+  }) => {
     const setup = callSetup()
     setup.carrier(CARRIER, { rejectWith: 503 })
     const second = setup.carrier(SECOND_CARRIER)
@@ -221,7 +254,11 @@ test.group('B2BUA call phases (CallSession, in-memory network, fake clock)', () 
     assert.lengthOf(setup.requestsTo(SECOND_CARRIER, 'INVITE'), 1)
     assert.deepEqual(phone.heard, [180, 200])
     assert.deepEqual(setup.persisted, [second.dialog!.callId])
-    assert.equal(setup.media.legs.filter((leg) => leg.closed).length, 1, 'the first carrier leg was closed')
+    assert.equal(
+      setup.media.legs.filter((leg) => leg.closed).length,
+      1,
+      'the first carrier leg was closed'
+    )
   })
 
   test('hold and resume from the phone: the carrier is re-offered sendonly, then sendrecv; nothing is relayed meanwhile', async ({
@@ -234,7 +271,9 @@ test.group('B2BUA call phases (CallSession, in-memory network, fake clock)', () 
     await setup.pass(1500)
     const bridge = setup.media.bridges[0]
 
-    const hold = phone.dialog!.reinvite({ description: sdp(audioSdp(30_000, ['PCMA'], 'sendonly')) })
+    const hold = phone.dialog!.reinvite({
+      description: sdp(audioSdp(30_000, ['PCMA'], 'sendonly')),
+    })
     await setup.pass(200)
     assert.equal((await hold).status, 200)
     assert.match((await hold).body.toString(), /a=recvonly/, 'the phone is answered recvonly')
@@ -243,7 +282,9 @@ test.group('B2BUA call phases (CallSession, in-memory network, fake clock)', () 
     assert.match(reoffers[0].body.toString(), /a=sendonly/)
     assert.isTrue(bridge.held.at(-1))
 
-    const resume = phone.dialog!.reinvite({ description: sdp(audioSdp(30_000, ['PCMA'], 'sendrecv')) })
+    const resume = phone.dialog!.reinvite({
+      description: sdp(audioSdp(30_000, ['PCMA'], 'sendrecv')),
+    })
     await setup.pass(200)
     assert.equal((await resume).status, 200)
     const again = setup.requestsTo(CARRIER, 'INVITE').slice(1)
@@ -263,11 +304,15 @@ test.group('B2BUA call phases (CallSession, in-memory network, fake clock)', () 
     await setup.pass(100)
     assert.lengthOf(setup.requestsTo(CARRIER, 'BYE'), 1)
     assert.lengthOf(setup.requestsTo(PHONE, 'BYE'), 1)
-    assert.deepEqual(setup.cdr.ends, [{ cause: 'media_timeout', sipStatus: 200, hungUpBy: 'system' }])
+    assert.deepEqual(setup.cdr.ends, [
+      { cause: 'media_timeout', sipStatus: 200, hungUpBy: 'system' },
+    ])
     assert.isTrue(setup.media.bridges[0].closed)
   })
 
-  test('a carrier that rings for ever is cancelled at the outbound ring limit, on the fake clock', async ({ assert }) => {
+  test('a carrier that rings for ever is cancelled at the outbound ring limit, on the fake clock', async ({
+    assert,
+  }) => {
     const setup = callSetup()
     setup.carrier(CARRIER, { answerAfterMs: null })
     setup.route(CARRIER)

@@ -1,5 +1,11 @@
 import { test } from '@japa/runner'
-import { carrierInvite, carrierNumber, sdp, sdpOf, type CallingParty } from '#calls/b2bua/carrier_request'
+import {
+  carrierInvite,
+  carrierNumber,
+  sdp,
+  sdpOf,
+  type CallingParty,
+} from '#calls/b2bua/carrier_request'
 import type { TrunkProfile } from '#calls/carriers/types'
 import { euCarrierProfile } from '#tests/support/carriers'
 
@@ -11,36 +17,72 @@ function party(overrides: Partial<CallingParty> = {}): CallingParty {
 }
 
 function profile(overrides: Partial<TrunkProfile> = {}) {
-  return euCarrierProfile({ transport: 'udp', auth: { method: 'ip', sourceAddresses: ['192.0.2.1'] }, ...overrides })
+  return euCarrierProfile({
+    transport: 'udp',
+    auth: { method: 'ip', sourceAddresses: ['192.0.2.1'] },
+    ...overrides,
+  })
 }
 
 test.group('Carrier INVITE: number format', () => {
-  test('E.164 with and without +, national with the trunk prefix, foreign numbers with 00', ({ assert }) => {
-    assert.equal(carrierNumber(profile({ numberFormat: 'e164_plus' }), '4930123', false), '+4930123')
+  test('E.164 with and without +, national with the trunk prefix, foreign numbers with 00', ({
+    assert,
+  }) => {
+    assert.equal(
+      carrierNumber(profile({ numberFormat: 'e164_plus' }), '4930123', false),
+      '+4930123'
+    )
     assert.equal(carrierNumber(profile({ numberFormat: 'e164' }), '4930123', false), '4930123')
-    const national = profile({ numberFormat: 'national', nationalCountryCode: '49', nationalTrunkPrefix: '0' })
+    const national = profile({
+      numberFormat: 'national',
+      nationalCountryCode: '49',
+      nationalTrunkPrefix: '0',
+    })
     assert.equal(carrierNumber(national, '4930123', false), '030123')
     assert.equal(carrierNumber(national, '33140000', false), '0033140000')
   })
 
   test('emergency short codes go out as dialled whatever the format', ({ assert }) => {
     assert.equal(carrierNumber(profile({ numberFormat: 'e164_plus' }), '112', true), '112')
-    const parts = carrierInvite(profile(), TARGET, '110', party({ emergency: true }), OFFER, '198.51.100.1')
+    const parts = carrierInvite(
+      profile(),
+      TARGET,
+      '110',
+      party({ emergency: true }),
+      OFFER,
+      '198.51.100.1'
+    )
     assert.equal(parts.uri.user, '110')
   })
 })
 
 test.group('Carrier INVITE: caller ID and CLIR', () => {
   test('PAI identity: the number in P-Asserted-Identity, no Privacy', ({ assert }) => {
-    const parts = carrierInvite(profile({ callerId: { identity: 'pai', clir: 'privacy_header' } }), TARGET, '4989', party(), OFFER, '198.51.100.1')
+    const parts = carrierInvite(
+      profile({ callerId: { identity: 'pai', clir: 'privacy_header' } }),
+      TARGET,
+      '4989',
+      party(),
+      OFFER,
+      '198.51.100.1'
+    )
     const headers = Object.fromEntries(parts.headers)
     assert.equal(headers['P-Asserted-Identity'], '<sip:+4930123456@198.51.100.1>')
     assert.notProperty(headers, 'Privacy')
     assert.equal(parts.from.uri.toString(), 'sip:+4930123456@198.51.100.1')
   })
 
-  test('CLIR with a Privacy header: anonymous From, real number in PAI, Privacy: id', ({ assert }) => {
-    const parts = carrierInvite(profile({ callerId: { identity: 'pai', clir: 'privacy_header' } }), TARGET, '4989', party({ withheld: true }), OFFER, 'h')
+  test('CLIR with a Privacy header: anonymous From, real number in PAI, Privacy: id', ({
+    assert,
+  }) => {
+    const parts = carrierInvite(
+      profile({ callerId: { identity: 'pai', clir: 'privacy_header' } }),
+      TARGET,
+      '4989',
+      party({ withheld: true }),
+      OFFER,
+      'h'
+    )
     const headers = Object.fromEntries(parts.headers)
     assert.equal(parts.from.uri.toString(), 'sip:anonymous@anonymous.invalid')
     assert.equal(headers['Privacy'], 'id')
@@ -48,14 +90,33 @@ test.group('Carrier INVITE: caller ID and CLIR', () => {
   })
 
   test('CLIR by anonymous From only: the number appears nowhere', ({ assert }) => {
-    const parts = carrierInvite(profile({ callerId: { identity: 'from', clir: 'anonymous_from' } }), TARGET, '4989', party({ withheld: true }), OFFER, 'h')
+    const parts = carrierInvite(
+      profile({ callerId: { identity: 'from', clir: 'anonymous_from' } }),
+      TARGET,
+      '4989',
+      party({ withheld: true }),
+      OFFER,
+      'h'
+    )
     assert.equal(parts.from.uri.toString(), 'sip:anonymous@anonymous.invalid')
     assert.notInclude(JSON.stringify(parts.headers), '4930123456')
   })
 
   test('emergency calls ignore CLIR and carry the location as PIDF-LO', ({ assert }) => {
-    const location = { street: 'Musterstraße 1', postalCode: '10115', city: 'Berlin', country: 'DE' }
-    const parts = carrierInvite(profile({ callerId: { identity: 'pai', clir: 'anonymous_from' } }), TARGET, '112', party({ emergency: true, withheld: true, location }), OFFER, 'h')
+    const location = {
+      street: 'Musterstraße 1',
+      postalCode: '10115',
+      city: 'Berlin',
+      country: 'DE',
+    }
+    const parts = carrierInvite(
+      profile({ callerId: { identity: 'pai', clir: 'anonymous_from' } }),
+      TARGET,
+      '112',
+      party({ emergency: true, withheld: true, location }),
+      OFFER,
+      'h'
+    )
     const headers = Object.fromEntries(parts.headers)
     assert.equal(parts.from.uri.toString(), 'sip:+4930123456@h')
     assert.match(headers['Geolocation'], /^<cid:[0-9a-f]+@h>$/)
@@ -72,7 +133,10 @@ test.group('Carrier INVITE: caller ID and CLIR', () => {
       profile({ emergency: { location: 'carrier_registered', numbers: ['110', '112'] } }),
       TARGET,
       '112',
-      party({ emergency: true, location: { street: 'a', postalCode: 'b', city: 'c', country: 'DE' } }),
+      party({
+        emergency: true,
+        location: { street: 'a', postalCode: 'b', city: 'c', country: 'DE' },
+      }),
       OFFER,
       'h'
     )

@@ -4,7 +4,11 @@ import { test } from '@japa/runner'
 import WebSocket from 'ws'
 import FakeClock from '#sip/clock/fake_clock'
 import WebPhoneDisconnects from '#calls/b2bua/web_phone_disconnects'
-import { TEST_ORIGIN, startLayer, waitFor } from '#tests/unit/calls/sip/transport/transport_fixtures'
+import {
+  TEST_ORIGIN,
+  startLayer,
+  waitFor,
+} from '#tests/unit/calls/sip/transport/transport_fixtures'
 
 /**
  * The real SIP WebSocket transport on an HTTP server and a real WebSocket client: a close frame
@@ -12,7 +16,11 @@ import { TEST_ORIGIN, startLayer, waitFor } from '#tests/unit/calls/sip/transpor
  * The B2BUA's side (BYE, CDR) is proven in tests/browser/phone/web_phone_navigation.spec.ts.
  */
 async function setup(graceSeconds = 5) {
-  const { layer } = await startLayer({ udp: { enabled: false }, tcp: { enabled: false }, ws: { enabled: true } })
+  const { layer } = await startLayer({
+    udp: { enabled: false },
+    tcp: { enabled: false },
+    ws: { enabled: true },
+  })
   const server = http.createServer((_request, response) => response.end('app'))
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()))
   layer.attachHttpServer(server)
@@ -64,7 +72,9 @@ test.group('Web phone disconnects (SIP WebSocket closed or dropped)', () => {
     }
   })
 
-  test('a dropped socket (no close frame) gets the grace period, then its calls end', async ({ assert }) => {
+  test('a dropped socket (no close frame) gets the grace period, then its calls end', async ({
+    assert,
+  }) => {
     const { connect, ended, disconnects, clock, close } = await setup(5)
     try {
       const client = await connect()
@@ -82,7 +92,9 @@ test.group('Web phone disconnects (SIP WebSocket closed or dropped)', () => {
     }
   })
 
-  test('a connection we close ourselves (revoked login, idle) counts as dropped', async ({ assert }) => {
+  test('a connection we close ourselves (revoked login, idle) counts as dropped', async ({
+    assert,
+  }) => {
     const { connect, layer, ended, disconnects, clock, close } = await setup(2)
     try {
       await connect()

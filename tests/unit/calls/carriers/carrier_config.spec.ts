@@ -4,9 +4,18 @@ import CarrierManager from '#calls/carriers/carrier_manager'
 import { carriers, defineConfig } from '#calls/carriers/define_config'
 import { validateCarrierPlugin } from '#calls/carriers/carrier_validator'
 import type { CarrierPlugin, SubProcessorMetadata, TrunkProfile } from '#calls/carriers/types'
-import { euCarrierProfile, euSubProcessor, testCarriersConfig, usSubProcessor } from '#tests/support/carriers'
+import {
+  euCarrierProfile,
+  euSubProcessor,
+  testCarriersConfig,
+  usSubProcessor,
+} from '#tests/support/carriers'
 
-function plugin(profile: TrunkProfile, subProcessor: SubProcessorMetadata | null, developmentOnly = false): CarrierPlugin {
+function plugin(
+  profile: TrunkProfile,
+  subProcessor: SubProcessorMetadata | null,
+  developmentOnly = false
+): CarrierPlugin {
   return {
     kind: 'test',
     profile,
@@ -17,11 +26,15 @@ function plugin(profile: TrunkProfile, subProcessor: SubProcessorMetadata | null
   }
 }
 
-async function problemOf(candidate: CarrierPlugin, context = { production: false, requireCredentials: true }) {
+async function problemOf(
+  candidate: CarrierPlugin,
+  context = { production: false, requireCredentials: true }
+) {
   try {
     await validateCarrierPlugin('acme', candidate, context)
   } catch (error) {
-    if (error instanceof CarrierConfigError) return { carrier: error.carrier, field: error.field, message: error.message }
+    if (error instanceof CarrierConfigError)
+      return { carrier: error.carrier, field: error.field, message: error.message }
     throw error
   }
   return null
@@ -34,54 +47,102 @@ test.group('Carrier config validation', () => {
   })
 
   test('a missing or wrong field is named with the carrier', async ({ assert }) => {
-    const { port: _port, ...noPort } = euCarrierProfile()
-    assert.deepInclude(await problemOf(plugin(noPort as TrunkProfile, euSubProcessor())), { carrier: 'acme', field: 'profile.port' })
-    assert.deepInclude(await problemOf(plugin(euCarrierProfile({ transport: 'sctp' as any }), euSubProcessor())), {
-      field: 'profile.transport',
+    const noPort: Partial<TrunkProfile> = euCarrierProfile()
+    delete noPort.port
+    assert.deepInclude(await problemOf(plugin(noPort as TrunkProfile, euSubProcessor())), {
+      carrier: 'acme',
+      field: 'profile.port',
     })
-    assert.deepInclude(await problemOf(plugin(euCarrierProfile({ codecs: ['G729' as any] }), euSubProcessor())), {
-      field: 'profile.codecs.0',
-    })
+    assert.deepInclude(
+      await problemOf(plugin(euCarrierProfile({ transport: 'sctp' as any }), euSubProcessor())),
+      {
+        field: 'profile.transport',
+      }
+    )
+    assert.deepInclude(
+      await problemOf(plugin(euCarrierProfile({ codecs: ['G729' as any] }), euSubProcessor())),
+      {
+        field: 'profile.codecs.0',
+      }
+    )
     const badUrl = { ...euSubProcessor(), dpaUrl: 'http://insecure.example/dpa' }
-    assert.deepInclude(await problemOf(plugin(euCarrierProfile(), badUrl)), { field: 'subProcessor.dpaUrl' })
-    const noModule = { ...usSubProcessor(), transfers: [{ country: 'US', mechanism: 'scc', reference: 'x' }] } as any
-    assert.deepInclude(await problemOf(plugin(euCarrierProfile(), noModule)), { field: 'subProcessor.transfers.0.module' })
+    assert.deepInclude(await problemOf(plugin(euCarrierProfile(), badUrl)), {
+      field: 'subProcessor.dpaUrl',
+    })
+    const noModule = {
+      ...usSubProcessor(),
+      transfers: [{ country: 'US', mechanism: 'scc', reference: 'x' }],
+    } as any
+    assert.deepInclude(await problemOf(plugin(euCarrierProfile(), noModule)), {
+      field: 'subProcessor.transfers.0.module',
+    })
     const problem = await problemOf(plugin(noPort as TrunkProfile, euSubProcessor()))
     assert.match(problem!.message, /Carrier "acme".*profile\.port/)
   })
 
-  test('processing outside the EU/EEA without a mechanism for that country does not load', async ({ assert }) => {
+  test('processing outside the EU/EEA without a mechanism for that country does not load', async ({
+    assert,
+  }) => {
     const undeclared = { ...usSubProcessor(), transfers: [] }
     const problem = await problemOf(plugin(euCarrierProfile(), undeclared))
     assert.deepInclude(problem, { field: 'subProcessor.transfers' })
     assert.match(problem!.message, /US \(outside the EU\/EEA\)/)
-    const wrongCountry = { ...usSubProcessor(), transfers: [{ country: 'GB', mechanism: 'adequacy' as const, reference: '2021/1772' }] }
-    assert.deepInclude(await problemOf(plugin(euCarrierProfile(), wrongCountry)), { field: 'subProcessor.transfers' })
+    const wrongCountry = {
+      ...usSubProcessor(),
+      transfers: [{ country: 'GB', mechanism: 'adequacy' as const, reference: '2021/1772' }],
+    }
+    assert.deepInclude(await problemOf(plugin(euCarrierProfile(), wrongCountry)), {
+      field: 'subProcessor.transfers',
+    })
   })
 
   test('SDES-SRTP only over TLS', async ({ assert }) => {
-    const problem = await problemOf(plugin(euCarrierProfile({ transport: 'udp', srtp: 'sdes' }), euSubProcessor()))
+    const problem = await problemOf(
+      plugin(euCarrierProfile({ transport: 'udp', srtp: 'sdes' }), euSubProcessor())
+    )
     assert.deepInclude(problem, { field: 'profile.srtp' })
-    assert.isNull(await problemOf(plugin(euCarrierProfile({ transport: 'udp', srtp: 'none' }), euSubProcessor())))
+    assert.isNull(
+      await problemOf(
+        plugin(euCarrierProfile({ transport: 'udp', srtp: 'none' }), euSubProcessor())
+      )
+    )
   })
 
   test('registration credentials are required only for enabled carriers', async ({ assert }) => {
-    const noPassword = euCarrierProfile({ auth: { method: 'registration', username: 'u', password: '', expiresSeconds: 600 } })
-    assert.deepInclude(await problemOf(plugin(noPassword, euSubProcessor())), { field: 'profile.auth.password' })
-    assert.isNull(await problemOf(plugin(noPassword, euSubProcessor()), { production: false, requireCredentials: false }))
+    const noPassword = euCarrierProfile({
+      auth: { method: 'registration', username: 'u', password: '', expiresSeconds: 600 },
+    })
+    assert.deepInclude(await problemOf(plugin(noPassword, euSubProcessor())), {
+      field: 'profile.auth.password',
+    })
+    assert.isNull(
+      await problemOf(plugin(noPassword, euSubProcessor()), {
+        production: false,
+        requireCredentials: false,
+      })
+    )
   })
 
-  test('a development carrier is refused in production, and a real one must declare its sub-processor', async ({ assert }) => {
+  test('a development carrier is refused in production, and a real one must declare its sub-processor', async ({
+    assert,
+  }) => {
     const local = plugin(euCarrierProfile({ hosts: ['127.0.0.1'] }), null, true)
     assert.isNull(await problemOf(local))
-    assert.deepInclude(await problemOf(local, { production: true, requireCredentials: true }), { field: 'kind' })
+    assert.deepInclude(await problemOf(local, { production: true, requireCredentials: true }), {
+      field: 'kind',
+    })
     assert.deepInclude(await problemOf(plugin(euCarrierProfile(), null)), { field: 'subProcessor' })
-    assert.deepInclude(await problemOf(plugin(euCarrierProfile({ hosts: ['10.0.0.1'] }), null, true)), { field: 'profile.hosts' })
+    assert.deepInclude(
+      await problemOf(plugin(euCarrierProfile({ hosts: ['10.0.0.1'] }), null, true)),
+      { field: 'profile.hosts' }
+    )
   })
 })
 
 test.group('Carrier manager', () => {
-  test('validates the whole test config, caches one instance per name, fake() and restore() swap it', async ({ assert }) => {
+  test('validates the whole test config, caches one instance per name, fake() and restore() swap it', async ({
+    assert,
+  }) => {
     const manager = new CarrierManager(testCarriersConfig(), { production: false })
     await manager.validateAll()
     assert.deepEqual(
@@ -91,8 +152,24 @@ test.group('Carrier manager', () => {
     assert.strictEqual(await manager.use('eu_alpha'), await manager.use('eu_alpha'))
     assert.equal((await manager.use('local')).kind, 'local')
 
-    manager.fake(defineConfig({ regions: { eu: { carriers: { only: carriers.generic({ profile: euCarrierProfile(), subProcessor: euSubProcessor() }) } } } }))
-    assert.deepEqual(manager.entries().map((entry) => entry.name), ['only'])
+    manager.fake(
+      defineConfig({
+        regions: {
+          eu: {
+            carriers: {
+              only: carriers.generic({
+                profile: euCarrierProfile(),
+                subProcessor: euSubProcessor(),
+              }),
+            },
+          },
+        },
+      })
+    )
+    assert.deepEqual(
+      manager.entries().map((entry) => entry.name),
+      ['only']
+    )
     manager.restore()
     assert.lengthOf(manager.entries(), 4)
   })
@@ -103,20 +180,42 @@ test.group('Carrier manager', () => {
       credentials: async (name) => (name === 'eu_alpha' ? { password: 'from-the-vault' } : {}),
     })
     const alpha = await manager.use('eu_alpha')
-    assert.equal(alpha.profile.auth.method === 'registration' && alpha.profile.auth.password, 'from-the-vault')
+    assert.equal(
+      alpha.profile.auth.method === 'registration' && alpha.profile.auth.password,
+      'from-the-vault'
+    )
     const beta = await manager.use('eu_beta')
-    assert.equal(beta.profile.auth.method === 'registration' && beta.profile.auth.password, 'trunk-pass')
+    assert.equal(
+      beta.profile.auth.method === 'registration' && beta.profile.auth.password,
+      'trunk-pass'
+    )
   })
 
-  test('the local carrier is refused in production; names are unique across regions', async ({ assert }) => {
+  test('the local carrier is refused in production; names are unique across regions', async ({
+    assert,
+  }) => {
     const production = new CarrierManager(testCarriersConfig(), { production: true })
     await assert.rejects(() => production.validateAll(), /Carrier "local" is misconfigured: kind/)
 
     const twice = new CarrierManager(
       defineConfig({
         regions: {
-          eu: { carriers: { same: carriers.generic({ profile: euCarrierProfile(), subProcessor: euSubProcessor() }) } },
-          us: { carriers: { same: carriers.generic({ profile: euCarrierProfile(), subProcessor: usSubProcessor() }) } },
+          eu: {
+            carriers: {
+              same: carriers.generic({
+                profile: euCarrierProfile(),
+                subProcessor: euSubProcessor(),
+              }),
+            },
+          },
+          us: {
+            carriers: {
+              same: carriers.generic({
+                profile: euCarrierProfile(),
+                subProcessor: usSubProcessor(),
+              }),
+            },
+          },
         },
       }),
       { production: false }
@@ -124,7 +223,9 @@ test.group('Carrier manager', () => {
     await assert.rejects(() => twice.validateAll(), /Carrier "same".*already used in region "eu"/)
   })
 
-  test('the shipped config/carriers.ts validates, with both real-world carriers disabled and unconfirmed', async ({ assert }) => {
+  test('the shipped config/carriers.ts validates, with both real-world carriers disabled and unconfirmed', async ({
+    assert,
+  }) => {
     const { default: shipped } = await import('#config/carriers')
     const manager = new CarrierManager(shipped, { production: false })
     await manager.validateAll()
@@ -137,7 +238,11 @@ test.group('Carrier manager', () => {
     assert.isFalse(sipgatePlugin.subProcessor!.confirmed)
     assert.isFalse(twilioPlugin.subProcessor!.confirmed)
     assert.deepEqual(sipgatePlugin.subProcessor!.transfers, [])
-    assert.deepInclude(twilioPlugin.subProcessor!.transfers[0], { country: 'US', mechanism: 'scc', module: 3 })
+    assert.deepInclude(twilioPlugin.subProcessor!.transfers[0], {
+      country: 'US',
+      mechanism: 'scc',
+      module: 3,
+    })
     assert.equal((await manager.use('local')).profile.hosts[0], '127.0.0.1')
     assert.isNull((await manager.use('local')).subProcessor)
   })

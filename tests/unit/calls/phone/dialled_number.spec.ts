@@ -13,15 +13,31 @@ test.group('Web phone: dialled numbers', () => {
       ['01 5123456', 'AT', '+4315123456'],
     ]
     for (const [typed, country, expected] of cases) {
-      assert.deepEqual(normaliseDialled(typed, country), { ok: true, number: expected, kind: 'e164' }, typed)
+      assert.deepEqual(
+        normaliseDialled(typed, country),
+        { ok: true, number: expected, kind: 'e164' },
+        typed
+      )
     }
   })
 
   test('110, 112 and the echo-test code are kept as typed', ({ assert }) => {
     assert.deepEqual(normaliseDialled('110', 'DE'), { ok: true, number: '110', kind: 'emergency' })
-    assert.deepEqual(normaliseDialled(' 112 ', 'AT'), { ok: true, number: '112', kind: 'emergency' })
-    assert.deepEqual(normaliseDialled('*43', 'DE', ['*43']), { ok: true, number: '*43', kind: 'service' })
-    assert.deepEqual(normaliseDialled('*43', 'DE'), { ok: false, reason: 'invalid' }, 'only announced service codes')
+    assert.deepEqual(normaliseDialled(' 112 ', 'AT'), {
+      ok: true,
+      number: '112',
+      kind: 'emergency',
+    })
+    assert.deepEqual(normaliseDialled('*43', 'DE', ['*43']), {
+      ok: true,
+      number: '*43',
+      kind: 'service',
+    })
+    assert.deepEqual(
+      normaliseDialled('*43', 'DE'),
+      { ok: false, reason: 'invalid' },
+      'only announced service codes'
+    )
   })
 
   test('empty, letters, impossible numbers and an unknown country are refused', ({ assert }) => {
@@ -29,7 +45,15 @@ test.group('Web phone: dialled numbers', () => {
     for (const typed of ['hello', '12', '+49 30', '030-1234567890123456789', '0900#1']) {
       assert.deepEqual(normaliseDialled(typed, 'DE'), { ok: false, reason: 'invalid' }, typed)
     }
-    assert.deepEqual(normaliseDialled('030 12345678', 'xx'), { ok: false, reason: 'invalid' }, 'no country to read a national number in')
-    assert.deepEqual(normaliseDialled('+49 30 12345678', 'xx'), { ok: true, number: '+493012345678', kind: 'e164' })
+    assert.deepEqual(
+      normaliseDialled('030 12345678', 'xx'),
+      { ok: false, reason: 'invalid' },
+      'no country to read a national number in'
+    )
+    assert.deepEqual(normaliseDialled('+49 30 12345678', 'xx'), {
+      ok: true,
+      number: '+493012345678',
+      kind: 'e164',
+    })
   })
 })

@@ -33,17 +33,43 @@ test.group('Web phone: G.711 only', () => {
     const sdp = restrictSdpToG711(CHROMIUM_OFFER)
     const lines = sdp.split('\r\n')
     assert.include(lines, 'm=audio 9 UDP/TLS/RTP/SAVPF 0 8 126')
-    assert.includeMembers(lines, ['a=rtpmap:0 PCMU/8000', 'a=rtpmap:8 PCMA/8000', 'a=rtpmap:126 telephone-event/8000', 'a=fmtp:126 0-15'])
-    for (const gone of ['opus', 'red/', 'G722', 'CN/8000', 'telephone-event/48000', 'a=fmtp:111', 'a=rtcp-fb:111']) {
+    assert.includeMembers(lines, [
+      'a=rtpmap:0 PCMU/8000',
+      'a=rtpmap:8 PCMA/8000',
+      'a=rtpmap:126 telephone-event/8000',
+      'a=fmtp:126 0-15',
+    ])
+    for (const gone of [
+      'opus',
+      'red/',
+      'G722',
+      'CN/8000',
+      'telephone-event/48000',
+      'a=fmtp:111',
+      'a=rtcp-fb:111',
+    ]) {
       assert.notInclude(sdp, gone)
     }
-    assert.includeMembers(lines, ['a=mid:0', 'a=sendrecv', 'c=IN IP4 0.0.0.0', 'a=group:BUNDLE 0'], 'the rest stays')
+    assert.includeMembers(
+      lines,
+      ['a=mid:0', 'a=sendrecv', 'c=IN IP4 0.0.0.0', 'a=group:BUNDLE 0'],
+      'the rest stays'
+    )
     assert.isTrue(sdp.endsWith('\r\n'))
   })
 
-  test('static payload types without rtpmap lines are kept; video sections are left alone', ({ assert }) => {
+  test('static payload types without rtpmap lines are kept; video sections are left alone', ({
+    assert,
+  }) => {
     const sdp = restrictSdpToG711(
-      ['v=0', 'm=audio 4000 RTP/AVP 0 8 18', 'a=rtpmap:18 G729/8000', 'm=video 4002 RTP/AVP 96', 'a=rtpmap:96 VP8/90000', ''].join('\r\n')
+      [
+        'v=0',
+        'm=audio 4000 RTP/AVP 0 8 18',
+        'a=rtpmap:18 G729/8000',
+        'm=video 4002 RTP/AVP 96',
+        'a=rtpmap:96 VP8/90000',
+        '',
+      ].join('\r\n')
     )
     assert.include(sdp, 'm=audio 4000 RTP/AVP 0 8\r\n')
     assert.notInclude(sdp, 'G729')

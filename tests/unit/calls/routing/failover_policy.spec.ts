@@ -7,7 +7,10 @@ test.group('Failover policy', () => {
       assert.equal(decideFailover({ kind: 'response', status }), 'next_carrier', String(status))
     }
     assert.equal(decideFailover({ kind: 'no_trying' }), 'next_carrier')
-    assert.equal(decideFailover({ kind: 'transport_error', message: 'ECONNREFUSED' }), 'next_carrier')
+    assert.equal(
+      decideFailover({ kind: 'transport_error', message: 'ECONNREFUSED' }),
+      'next_carrier'
+    )
     assert.equal(TRYING_TIMEOUT_MS, 2000)
   })
 

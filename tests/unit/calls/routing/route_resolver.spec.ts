@@ -1,9 +1,23 @@
 import { test } from '@japa/runner'
-import { failoverOrder, resolveRoute, type RoutableCarrier, type RouteEntry, type RoutingCompany } from '#calls/routing/route_resolver'
+import {
+  failoverOrder,
+  resolveRoute,
+  type RoutableCarrier,
+  type RouteEntry,
+  type RoutingCompany,
+} from '#calls/routing/route_resolver'
 import { toE164Digits } from '#calls/routing/dialled_number'
 
 function carrier(name: string, overrides: Partial<RoutableCarrier> = {}): RoutableCarrier {
-  return { name, region: 'eu', active: true, outsideEea: false, emergencyRank: null, emergencyNumbers: ['110', '112'], ...overrides }
+  return {
+    name,
+    region: 'eu',
+    active: true,
+    outsideEea: false,
+    emergencyRank: null,
+    emergencyNumbers: ['110', '112'],
+    ...overrides,
+  }
 }
 
 function route(prefix: string, carrierName: string, priority = 1, weight = 100): RouteEntry {
@@ -37,7 +51,13 @@ test.group('Route resolver: numbers and longest prefix', () => {
     const routes = [route('', 'a'), route('49', 'b'), route('4930', 'c'), route('4940', 'd')]
     const carriers = ['a', 'b', 'c', 'd'].map((name) => carrier(name))
     const berlin = resolveRoute({ dialled: '+49 30 1234567', company: company(), routes, carriers })
-    assert.deepEqual(berlin, { outcome: 'route', emergency: false, destination: '49301234567', prefix: '4930', carriers: ['c'] })
+    assert.deepEqual(berlin, {
+      outcome: 'route',
+      emergency: false,
+      destination: '49301234567',
+      prefix: '4930',
+      carriers: ['c'],
+    })
     const munich = resolveRoute({ dialled: '089 1234567', company: company(), routes, carriers })
     assert.include(munich, { outcome: 'route', prefix: '49' })
     const france = resolveRoute({ dialled: '+33 1 23456789', company: company(), routes, carriers })
@@ -46,14 +66,25 @@ test.group('Route resolver: numbers and longest prefix', () => {
 
   test('no matching route and an invalid number are refused with their reason', ({ assert }) => {
     const carriers = [carrier('a')]
-    assert.deepInclude(resolveRoute({ dialled: '+33123456789', company: company(), routes: [route('49', 'a')], carriers }), {
-      outcome: 'refused',
-      reason: 'no_route',
-    })
-    assert.deepInclude(resolveRoute({ dialled: 'hello', company: company(), routes: [route('', 'a')], carriers }), {
-      outcome: 'refused',
-      reason: 'invalid_number',
-    })
+    assert.deepInclude(
+      resolveRoute({
+        dialled: '+33123456789',
+        company: company(),
+        routes: [route('49', 'a')],
+        carriers,
+      }),
+      {
+        outcome: 'refused',
+        reason: 'no_route',
+      }
+    )
+    assert.deepInclude(
+      resolveRoute({ dialled: 'hello', company: company(), routes: [route('', 'a')], carriers }),
+      {
+        outcome: 'refused',
+        reason: 'invalid_number',
+      }
+    )
   })
 
   test('routes of another region are ignored', ({ assert }) => {
@@ -73,16 +104,26 @@ test.group('Route resolver: failover order and weights', () => {
   })
 
   test('within one priority the weight decides who goes first', ({ assert }) => {
-    const entries = [route('49', 'heavy', 1, 90), route('49', 'light', 1, 10), route('49', 'backup', 2)]
+    const entries = [
+      route('49', 'heavy', 1, 90),
+      route('49', 'light', 1, 10),
+      route('49', 'backup', 2),
+    ]
     // random 0.5 * 100 = 50 falls in heavy's [0, 90); 0.95 * 100 = 95 falls in light's [90, 100)
     assert.deepEqual(failoverOrder(entries, sequence(0.5)), ['heavy', 'light', 'backup'])
     assert.deepEqual(failoverOrder(entries, sequence(0.95, 0.1)), ['light', 'heavy', 'backup'])
   })
 
-  test('weights approximate the split over many calls and weight 0 is only a fallback', ({ assert }) => {
-    const entries = [route('49', 'a', 1, 75), route('49', 'b', 1, 25), route('49', 'never_first', 1, 0)]
+  test('weights approximate the split over many calls and weight 0 is only a fallback', ({
+    assert,
+  }) => {
+    const entries = [
+      route('49', 'a', 1, 75),
+      route('49', 'b', 1, 25),
+      route('49', 'never_first', 1, 0),
+    ]
     let seed = 42
-    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31)
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31
     const firsts: Record<string, number> = { a: 0, b: 0, never_first: 0 }
     for (let i = 0; i < 4000; i++) firsts[failoverOrder(entries, random)[0]]++
     assert.closeTo(firsts.a / 4000, 0.75, 0.04)
@@ -94,9 +135,17 @@ test.group('Route resolver: failover order and weights', () => {
   test('inactive carriers are left out of the list', ({ assert }) => {
     const routes = [route('49', 'a', 1), route('49', 'b', 2)]
     const carriers = [carrier('a', { active: false }), carrier('b')]
-    assert.deepInclude(resolveRoute({ dialled: '+49301234567', company: company(), routes, carriers }), { carriers: ['b'] })
     assert.deepInclude(
-      resolveRoute({ dialled: '+49301234567', company: company(), routes, carriers: [carrier('a', { active: false })] }),
+      resolveRoute({ dialled: '+49301234567', company: company(), routes, carriers }),
+      { carriers: ['b'] }
+    )
+    assert.deepInclude(
+      resolveRoute({
+        dialled: '+49301234567',
+        company: company(),
+        routes,
+        carriers: [carrier('a', { active: false })],
+      }),
       { outcome: 'refused', reason: 'no_active_carrier' }
     )
   })
@@ -107,20 +156,32 @@ test.group('Route resolver: residency and objections', () => {
   const carriers = [carrier('us', { outsideEea: true }), carrier('eu')]
 
   test('EU-only never gets a carrier processing outside the EU/EEA', ({ assert }) => {
-    const result = resolveRoute({ dialled: '+49301234567', company: company({ dataResidency: 'eu_only' }), routes, carriers })
+    const result = resolveRoute({
+      dialled: '+49301234567',
+      company: company({ dataResidency: 'eu_only' }),
+      routes,
+      carriers,
+    })
     assert.deepInclude(result, { outcome: 'route', carriers: ['eu'] })
     const other = resolveRoute({ dialled: '+49301234567', company: company(), routes, carriers })
     assert.deepInclude(other, { carriers: ['us', 'eu'] }, 'without the preference both are used')
   })
 
-  test('EU-only with only non-EU carriers is refused with a clear reason, never leaked', ({ assert }) => {
+  test('EU-only with only non-EU carriers is refused with a clear reason, never leaked', ({
+    assert,
+  }) => {
     const result = resolveRoute({
       dialled: '+49301234567',
       company: company({ dataResidency: 'eu_only' }),
       routes: [route('49', 'us'), route('', 'us')],
       carriers,
     })
-    assert.deepEqual(result, { outcome: 'refused', emergency: false, reason: 'eu_only_no_carrier', destination: '49301234567' })
+    assert.deepEqual(result, {
+      outcome: 'refused',
+      emergency: false,
+      reason: 'eu_only_no_carrier',
+      destination: '49301234567',
+    })
   })
 
   test('a shorter prefix serves when the longest one has no usable carrier', ({ assert }) => {
@@ -133,10 +194,22 @@ test.group('Route resolver: residency and objections', () => {
     assert.deepInclude(result, { outcome: 'route', prefix: '', carriers: ['eu'] })
   })
 
-  test('a carrier the company objected to is excluded, and objecting to all is refused', ({ assert }) => {
-    const result = resolveRoute({ dialled: '+49301234567', company: company({ objections: ['us'] }), routes, carriers })
+  test('a carrier the company objected to is excluded, and objecting to all is refused', ({
+    assert,
+  }) => {
+    const result = resolveRoute({
+      dialled: '+49301234567',
+      company: company({ objections: ['us'] }),
+      routes,
+      carriers,
+    })
     assert.deepInclude(result, { carriers: ['eu'] })
-    const none = resolveRoute({ dialled: '+49301234567', company: company({ objections: ['us', 'eu'] }), routes, carriers })
+    const none = resolveRoute({
+      dialled: '+49301234567',
+      company: company({ objections: ['us', 'eu'] }),
+      routes,
+      carriers,
+    })
     assert.deepInclude(none, { outcome: 'refused', reason: 'all_carriers_objected' })
   })
 })
@@ -149,13 +222,19 @@ test.group('Route resolver: emergency numbers', () => {
     carrier('down', { active: false, emergencyRank: 0 }),
   ]
 
-  test('110 and 112 are recognised as dialled, before normalisation, with no route configured', ({ assert }) => {
+  test('110 and 112 are recognised as dialled, before normalisation, with no route configured', ({
+    assert,
+  }) => {
     for (const dialled of ['112', ' 110 ']) {
       const result = resolveRoute({ dialled, company: company(), routes: [], carriers })
       assert.equal(result.outcome, 'route')
       assert.isTrue(result.emergency)
       assert.equal(result.destination, dialled.trim())
-      assert.deepEqual(result.outcome === 'route' && result.carriers, ['eu_first', 'eu_second', 'us'])
+      assert.deepEqual(result.outcome === 'route' && result.carriers, [
+        'eu_first',
+        'eu_second',
+        'us',
+      ])
     }
   })
 
@@ -166,11 +245,20 @@ test.group('Route resolver: emergency numbers', () => {
       routes: [],
       carriers,
     })
-    assert.deepInclude(result, { outcome: 'route', emergency: true, carriers: ['eu_first', 'eu_second', 'us'] })
+    assert.deepInclude(result, {
+      outcome: 'route',
+      emergency: true,
+      carriers: ['eu_first', 'eu_second', 'us'],
+    })
   })
 
   test('a number that only normalises to 112 is not an emergency call', ({ assert }) => {
-    const result = resolveRoute({ dialled: '0112', company: company(), routes: [route('', 'eu_first')], carriers })
+    const result = resolveRoute({
+      dialled: '0112',
+      company: company(),
+      routes: [route('', 'eu_first')],
+      carriers,
+    })
     assert.isFalse(result.emergency)
   })
 

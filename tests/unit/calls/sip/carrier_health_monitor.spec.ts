@@ -26,7 +26,11 @@ class ScriptedSignalling implements CarrierSignalling {
     return { status: answer }
   }
 
-  async register(_target: SignallingTarget, auth: RegistrationAuth, onUpdate?: (update: RegistrationUpdate) => void) {
+  async register(
+    _target: SignallingTarget,
+    auth: RegistrationAuth,
+    onUpdate?: (update: RegistrationUpdate) => void
+  ) {
     this.registered.push(auth)
     this.#onUpdate = onUpdate
     const first = { state: 'registered' as const, status: 200, expiresSeconds: 120 }
@@ -54,7 +58,12 @@ async function tick(clock: FakeClock, ms: number) {
 function monitorFor(profile: TrunkProfile) {
   const clock = new FakeClock()
   const signalling = new ScriptedSignalling()
-  const monitor = new CarrierHealthMonitor({ profile, signalling, clock, now: () => new Date(1_700_000_000_000 + clock.now()) })
+  const monitor = new CarrierHealthMonitor({
+    profile,
+    signalling,
+    clock,
+    now: () => new Date(1_700_000_000_000 + clock.now()),
+  })
   return { clock, signalling, monitor }
 }
 
@@ -116,7 +125,9 @@ test.group('CarrierHealthMonitor', () => {
     await monitor.stop()
   })
 
-  test('registration: registered with its expiry, failed on a later 403, unregistered on stop', async ({ assert }) => {
+  test('registration: registered with its expiry, failed on a later 403, unregistered on stop', async ({
+    assert,
+  }) => {
     const profile = euCarrierProfile({
       healthCheck: { enabled: false, intervalSeconds: 10, timeoutMs: 1000, failuresBeforeDown: 3 },
     })
@@ -137,7 +148,9 @@ test.group('CarrierHealthMonitor', () => {
     assert.isNull(monitor.health().registeredUntil)
 
     await monitor.stop()
-    assert.deepEqual(signalling.unregistered, [{ host: 'sip.eu-carrier.example', port: 5061, transport: 'tls' }])
+    assert.deepEqual(signalling.unregistered, [
+      { host: 'sip.eu-carrier.example', port: 5061, transport: 'tls' },
+    ])
     await tick(clock, 60_000)
     assert.equal(clock.pending, 0)
   })

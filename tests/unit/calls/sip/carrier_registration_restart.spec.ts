@@ -38,7 +38,11 @@ function carrier() {
   const pair = createPhonePair()
   const bindings = new Map<string, string>()
   const seen: RegisterSeen[] = []
-  const challenge = createChallenge({ realm: REALM, nonce: 'reg-nonce', algorithm: DigestAlgorithm.Md5 })
+  const challenge = createChallenge({
+    realm: REALM,
+    nonce: 'reg-nonce',
+    algorithm: DigestAlgorithm.Md5,
+  })
   pair.bob.setHandler('REGISTER', (incoming: IncomingRequest) => {
     const request = incoming.request
     const credentials = request.authorization[0]
@@ -63,7 +67,9 @@ function carrier() {
       return
     }
     bindings.set(contact.uri.toString(), request.callId)
-    incoming.respond(200, { headers: [['Contact', contact.withParam('expires', String(expires)).toString()]] })
+    incoming.respond(200, {
+      headers: [['Contact', contact.withParam('expires', String(expires)).toString()]],
+    })
   })
 
   // DNS that answers only when the test says so: the window in which a restart races.
@@ -89,7 +95,12 @@ function carrier() {
   async function refreshersDuring(ms: number) {
     const from = seen.length
     for (let elapsed = 0; elapsed < ms; elapsed += 1000) await run(pair.clock, 1000)
-    return new Set(seen.slice(from).filter((entry) => entry.authorized && entry.expires > 0).map((entry) => entry.callId))
+    return new Set(
+      seen
+        .slice(from)
+        .filter((entry) => entry.authorized && entry.expires > 0)
+        .map((entry) => entry.callId)
+    )
   }
 
   return { ...pair, bindings, seen, signalling, settle, refreshersDuring }
@@ -122,7 +133,9 @@ test.group('Carrier registration restarted while the old one is being set up', (
     assert.equal(bindings.size, 0, 'close removes the binding')
   })
 
-  test("a restarted monitor's registration survives the old monitor's late first answer", async ({ assert }) => {
+  test("a restarted monitor's registration survives the old monitor's late first answer", async ({
+    assert,
+  }) => {
     const { clock, bindings, seen, signalling, settle, refreshersDuring } = carrier()
     const profile = euCarrierProfile({
       hosts: [BOB_HOST],

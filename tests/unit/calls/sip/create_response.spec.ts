@@ -31,7 +31,12 @@ test.group('createResponse', () => {
   })
 
   test('keeps an existing To tag and generates one when none is given', ({ assert }) => {
-    const request = parseRequest(invite().replace('To: Bob <sip:bob@biloxi.example.com>', 'To: Bob <sip:bob@biloxi.example.com>;tag=dialog'))
+    const request = parseRequest(
+      invite().replace(
+        'To: Bob <sip:bob@biloxi.example.com>',
+        'To: Bob <sip:bob@biloxi.example.com>;tag=dialog'
+      )
+    )
     assert.equal(createResponse(request, 200, { toTag: 'other' }).to.tag, 'dialog')
     const fresh = createResponse(parseRequest(invite()), 486)
     assert.match(fresh.to.tag ?? '', /^[A-Za-z0-9_-]{8,}$/)

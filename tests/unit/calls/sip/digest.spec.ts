@@ -89,10 +89,16 @@ test.group('Digest / published test vectors', () => {
     )
     assert.isDefined(challenge)
     const header = client.credentialsFor(challenge!, RFC7616.method, RFC7616.uri)
-    assert.equal(header.get('response'), '753927fa0e85d155564e2e272a28d1802ca10daf4496794697cf8db5856cb6c1')
+    assert.equal(
+      header.get('response'),
+      '753927fa0e85d155564e2e272a28d1802ca10daf4496794697cf8db5856cb6c1'
+    )
     assert.equal(header.get('nc'), '00000001')
     assert.equal(header.get('opaque'), 'FQhe/qaU925kfnzjCev0ciny7QMkPqMAFRtzCUYo5tdS')
-    assert.include(header.toString(), 'qop=auth, nc=00000001, cnonce="f2/wE4q74E6zIJEtWaHKaf5wv/H5QzzpXusqGemxURZJ"')
+    assert.include(
+      header.toString(),
+      'qop=auth, nc=00000001, cnonce="f2/wE4q74E6zIJEtWaHKaf5wv/H5QzzpXusqGemxURZJ"'
+    )
   })
 })
 
@@ -100,9 +106,15 @@ test.group('Digest / SIP client', () => {
   test('answers a 401 with Authorization and a 407 with Proxy-Authorization', ({ assert }) => {
     const request = parseRequest(options())
     const client = new DigestClient({ username: 'alice', password: 'secret' }, () => 'cn')
-    const www = client.authorize(challengeResponse(401, 'Digest realm="sip.example", nonce="n1", qop="auth"'), request)
+    const www = client.authorize(
+      challengeResponse(401, 'Digest realm="sip.example", nonce="n1", qop="auth"'),
+      request
+    )
     assert.equal(www?.name, 'Authorization')
-    const proxy = client.authorize(challengeResponse(407, 'Digest realm="sip.example", nonce="n2"'), request)
+    const proxy = client.authorize(
+      challengeResponse(407, 'Digest realm="sip.example", nonce="n2"'),
+      request
+    )
     assert.equal(proxy?.name, 'Proxy-Authorization')
     const parsed = AuthHeader.parse(proxy!.value)
     assert.isUndefined(parsed.get('qop'))
@@ -114,8 +126,8 @@ test.group('Digest / SIP client', () => {
     const request = parseRequest(options())
     const client = new DigestClient({ username: 'alice', password: 'secret' })
     const first = challengeResponse(401, 'Digest realm="r", nonce="same", qop="auth"')
-    const counts = [1, 2, 3].map(
-      () => AuthHeader.parse(client.authorize(first, request)!.value).get('nc')
+    const counts = [1, 2, 3].map(() =>
+      AuthHeader.parse(client.authorize(first, request)!.value).get('nc')
     )
     assert.deepEqual(counts, ['00000001', '00000002', '00000003'])
     const fresh = challengeResponse(401, 'Digest realm="r", nonce="other", qop="auth"')
@@ -143,7 +155,11 @@ test.group('Digest / SIP client', () => {
 })
 
 test.group('Digest / server verification', () => {
-  for (const algorithm of [DigestAlgorithm.Md5, DigestAlgorithm.Sha256, DigestAlgorithm.Sha256Sess]) {
+  for (const algorithm of [
+    DigestAlgorithm.Md5,
+    DigestAlgorithm.Sha256,
+    DigestAlgorithm.Sha256Sess,
+  ]) {
     test(`accepts the right password and refuses a wrong one (${algorithm})`, ({ assert }) => {
       const request = parseRequest(options())
       const realm = 'customers.fluffycall.example'

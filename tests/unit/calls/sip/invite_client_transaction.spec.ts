@@ -69,11 +69,16 @@ test.group('InviteClientTransaction', () => {
     clock.advance(120_000)
     assert.deepEqual(transport.times(), [0, 500])
     assert.equal(user.timeouts, 0)
-    assert.deepEqual(user.responses.map((response) => response.status), [180])
+    assert.deepEqual(
+      user.responses.map((response) => response.status),
+      [180]
+    )
     assert.equal(transaction.state, InviteClientState.Proceeding)
   })
 
-  test('acknowledges a non-2xx final response and absorbs its retransmissions until Timer D', ({ assert }) => {
+  test('acknowledges a non-2xx final response and absorbs its retransmissions until Timer D', ({
+    assert,
+  }) => {
     const { clock, transport, user, request, transaction } = setup()
     clock.advance(100)
     transaction.receiveResponse(responseTo(request, 180))
@@ -95,7 +100,10 @@ test.group('InviteClientTransaction', () => {
     clock.advance(1000)
     transaction.receiveResponse(busy)
     assert.lengthOf(transport.requests('ACK'), 2)
-    assert.deepEqual(user.responses.map((response) => response.status), [180, 486])
+    assert.deepEqual(
+      user.responses.map((response) => response.status),
+      [180, 486]
+    )
 
     clock.advance(30_999)
     assert.equal(transaction.state, InviteClientState.Completed)
@@ -104,7 +112,9 @@ test.group('InviteClientTransaction', () => {
     assert.equal(user.timeouts, 0)
   })
 
-  test('passes 2xx and its retransmissions up without an ACK, then ends after Timer M', ({ assert }) => {
+  test('passes 2xx and its retransmissions up without an ACK, then ends after Timer M', ({
+    assert,
+  }) => {
     const { clock, transport, user, request, transaction } = setup()
     clock.advance(1600)
     const ok = responseTo(request, 200)
@@ -113,7 +123,10 @@ test.group('InviteClientTransaction', () => {
     clock.advance(500)
     transaction.receiveResponse(ok)
     transaction.receiveResponse(responseTo(request, 486))
-    assert.deepEqual(user.responses.map((response) => response.status), [200, 200])
+    assert.deepEqual(
+      user.responses.map((response) => response.status),
+      [200, 200]
+    )
     assert.lengthOf(transport.requests('ACK'), 0)
     assert.deepEqual(transport.times(), [0, 500, 1500])
 
@@ -154,7 +167,10 @@ test.group('InviteClientTransaction', () => {
     const { transport, user, request, transaction } = setup()
     transport.failNext = true
     transaction.receiveResponse(responseTo(request, 486, 'busy-tag'))
-    assert.deepEqual(user.responses.map((response) => response.status), [486])
+    assert.deepEqual(
+      user.responses.map((response) => response.status),
+      [486]
+    )
     assert.lengthOf(user.transportErrors, 1)
     assert.equal(transaction.state, InviteClientState.Terminated)
   })
@@ -173,7 +189,13 @@ test.group('InviteClientTransaction', () => {
     const transport = new RecordingTransport(false, () => clock.now())
     const user = new RecordingUser()
     const transaction = new InviteClientTransaction(
-      { request: parseRequest(invite()), transport, destination: PEER, clock, timers: resolveTimers({ t1: 100 }) },
+      {
+        request: parseRequest(invite()),
+        transport,
+        destination: PEER,
+        clock,
+        timers: resolveTimers({ t1: 100 }),
+      },
       user
     )
     transaction.start()

@@ -22,7 +22,10 @@ function setup(reliable = false) {
     invite({ body: '' })
       .replace('INVITE sip', 'ACK sip')
       .replace('314159 INVITE', '314159 ACK')
-      .replace('To: Bob <sip:bob@biloxi.example.com>', 'To: Bob <sip:bob@biloxi.example.com>;tag=uas')
+      .replace(
+        'To: Bob <sip:bob@biloxi.example.com>',
+        'To: Bob <sip:bob@biloxi.example.com>;tag=uas'
+      )
   )
   return { clock, transport, request, transaction, ack, acks, timeouts: () => timeouts }
 }
@@ -40,13 +43,18 @@ test.group('InviteServerTransaction', () => {
     assert.equal(transaction.state, InviteServerState.Proceeding)
   })
 
-  test('sends no 100 Trying when the user answers first; resends the last provisional', ({ assert }) => {
+  test('sends no 100 Trying when the user answers first; resends the last provisional', ({
+    assert,
+  }) => {
     const { clock, transport, request, transaction } = setup()
     clock.advance(50)
     transaction.respond(createResponse(request, 180, { toTag: 'uas' }))
     clock.advance(1000)
     transaction.receiveRequest(request)
-    assert.deepEqual(transport.responses().map((response) => response.status), [180, 180])
+    assert.deepEqual(
+      transport.responses().map((response) => response.status),
+      [180, 180]
+    )
   })
 
   test('retransmits a non-2xx final with T1 doubling capped at T2 until Timer H', ({ assert }) => {
@@ -88,7 +96,9 @@ test.group('InviteServerTransaction', () => {
     assert.equal(transaction.state, InviteServerState.Terminated)
   })
 
-  test('after a 2xx: Accepted, absorbs INVITE retransmissions, passes 2xx retransmissions, ends after Timer L', ({ assert }) => {
+  test('after a 2xx: Accepted, absorbs INVITE retransmissions, passes 2xx retransmissions, ends after Timer L', ({
+    assert,
+  }) => {
     const { clock, transport, request, transaction, ack, acks } = setup()
     const ok = createResponse(request, 200, { toTag: 'uas' })
     transaction.respond(ok)

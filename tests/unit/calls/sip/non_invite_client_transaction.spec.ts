@@ -49,7 +49,10 @@ test.group('NonInviteClientTransaction', () => {
     assert.equal(transaction.state, NonInviteClientState.Proceeding)
     clock.advance(9800)
     assert.deepEqual(transport.times(), [0, 500, 1500, 5500, 9500])
-    assert.deepEqual(responses.map((response) => response.status), [100])
+    assert.deepEqual(
+      responses.map((response) => response.status),
+      [100]
+    )
   })
 
   test('a final response completes it; Timer K absorbs retransmitted responses', ({ assert }) => {
@@ -61,7 +64,10 @@ test.group('NonInviteClientTransaction', () => {
     clock.advance(1000)
     transaction.receiveResponse(ok)
     transaction.receiveResponse(responseTo(request, 100))
-    assert.deepEqual(responses.map((response) => response.status), [200])
+    assert.deepEqual(
+      responses.map((response) => response.status),
+      [200]
+    )
     assert.deepEqual(transport.times(), [0, 500])
 
     clock.advance(3999)

@@ -35,7 +35,10 @@ test.group('NonInviteServerTransaction', () => {
     transaction.respond(createResponse(request, 100))
     assert.equal(transaction.state, NonInviteServerState.Proceeding)
     transaction.receiveRequest(request)
-    assert.deepEqual(transport.responses().map((response) => response.status), [100, 100])
+    assert.deepEqual(
+      transport.responses().map((response) => response.status),
+      [100, 100]
+    )
   })
 
   test('resends the final response to retransmissions until Timer J', ({ assert }) => {

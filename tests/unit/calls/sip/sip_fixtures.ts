@@ -2,10 +2,7 @@ import SipMessageParser from '#sip/message/sip_message_parser'
 import SipRequest from '#sip/message/sip_request'
 import SipResponse from '#sip/message/sip_response'
 import type SipMessage from '#sip/message/sip_message'
-import type {
-  SipDestination,
-  TransactionTransport,
-} from '#sip/transaction/transaction_transport'
+import type { SipDestination, TransactionTransport } from '#sip/transaction/transaction_transport'
 
 export const SDP = [
   'v=0',
@@ -19,11 +16,11 @@ export const SDP = [
   '',
 ].join('\r\n')
 
-export function invite(options: { branch?: string; body?: string; extra?: string[] } = {}): string {
-  const body = options.body ?? SDP
+export function invite(parts: { branch?: string; body?: string; extra?: string[] } = {}): string {
+  const body = parts.body ?? SDP
   return [
     'INVITE sip:bob@biloxi.example.com SIP/2.0',
-    `Via: SIP/2.0/UDP pc33.atlanta.example.com:5060;branch=${options.branch ?? 'z9hG4bK776asdhds'}`,
+    `Via: SIP/2.0/UDP pc33.atlanta.example.com:5060;branch=${parts.branch ?? 'z9hG4bK776asdhds'}`,
     'Max-Forwards: 70',
     'To: Bob <sip:bob@biloxi.example.com>',
     'From: "Alice A." <sip:alice@atlanta.example.com>;tag=1928301774',
@@ -31,7 +28,7 @@ export function invite(options: { branch?: string; body?: string; extra?: string
     'CSeq: 314159 INVITE',
     'Contact: <sip:alice@pc33.atlanta.example.com>',
     'Content-Type: application/sdp',
-    ...(options.extra ?? []),
+    ...(parts.extra ?? []),
     `Content-Length: ${Buffer.byteLength(body)}`,
     '',
     body,
@@ -107,7 +104,10 @@ export class RecordingTransport implements TransactionTransport {
   requests(method: string): SipRequest[] {
     return this.sent
       .map((entry) => entry.message)
-      .filter((message): message is SipRequest => message instanceof SipRequest && message.method === method)
+      .filter(
+        (message): message is SipRequest =>
+          message instanceof SipRequest && message.method === method
+      )
   }
 
   responses(status?: number): SipResponse[] {

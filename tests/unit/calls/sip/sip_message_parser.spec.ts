@@ -7,7 +7,13 @@ import SipUri from '#sip/message/sip_uri'
 import AbsoluteUri from '#sip/message/absolute_uri'
 import { ParseFailure } from '#sip/message/parse_failure'
 import { createParseErrorResponse } from '#sip/message/create_response'
-import { SDP, invite, options, parseRequest, parseResponse } from '#tests/unit/calls/sip/sip_fixtures'
+import {
+  SDP,
+  invite,
+  options,
+  parseRequest,
+  parseResponse,
+} from '#tests/unit/calls/sip/sip_fixtures'
 
 const parser = new SipMessageParser()
 
@@ -167,7 +173,9 @@ test.group('SipMessageParser / valid messages', () => {
   })
 
   test('parses SIP URIs with user, password, parameters and headers', ({ assert }) => {
-    const uri = SipUri.parse('sips:alice;day=tuesday:secret@Atlanta.example.com:5061;transport=TLS;lr?subject=x&priority=urgent')
+    const uri = SipUri.parse(
+      'sips:alice;day=tuesday:secret@Atlanta.example.com:5061;transport=TLS;lr?subject=x&priority=urgent'
+    )
     assert.equal(uri.scheme, 'sips')
     assert.equal(uri.user, 'alice;day=tuesday')
     assert.equal(uri.password, 'secret')
@@ -185,7 +193,10 @@ test.group('SipMessageParser / valid messages', () => {
   test('reads name-addr and addr-spec forms and tel URIs in From', ({ assert }) => {
     const request = parseRequest(
       invite({ extra: [] })
-        .replace('From: "Alice A." <sip:alice@atlanta.example.com>;tag=1928301774', 'From: tel:+15551234567;tag=t1')
+        .replace(
+          'From: "Alice A." <sip:alice@atlanta.example.com>;tag=1928301774',
+          'From: tel:+15551234567;tag=t1'
+        )
         .replace('To: Bob <sip:bob@biloxi.example.com>', 'To: sip:bob@biloxi.example.com;tag=x1')
     )
     assert.instanceOf(request.from.uri, AbsoluteUri)
@@ -199,13 +210,21 @@ test.group('SipMessageParser / valid messages', () => {
 
   test('unfolds continuation lines and ignores CRLFs before the start line', ({ assert }) => {
     const request = parseRequest(
-      '\r\n\r\n' + invite().replace('Subject', 'x').replace('Max-Forwards: 70', 'Subject: a long\r\n  folded\r\n\tsubject\r\nMax-Forwards: 70')
+      '\r\n\r\n' +
+        invite()
+          .replace('Subject', 'x')
+          .replace(
+            'Max-Forwards: 70',
+            'Subject: a long\r\n  folded\r\n\tsubject\r\nMax-Forwards: 70'
+          )
     )
     assert.equal(request.headers.get('subject'), 'a long folded subject')
   })
 
   test('discards bytes beyond Content-Length and reads to the end without it', ({ assert }) => {
-    const extra = parseRequest(options().replace('Content-Length: 0', 'Content-Length: 3') + 'abcdef')
+    const extra = parseRequest(
+      options().replace('Content-Length: 0', 'Content-Length: 3') + 'abcdef'
+    )
     assert.equal(extra.body.toString(), 'abc')
     const withoutLength = parseRequest(options().replace('Content-Length: 0\r\n', '') + 'body')
     assert.equal(withoutLength.body.toString(), 'body')
@@ -252,7 +271,9 @@ test.group('SipMessageParser / malformed messages', () => {
       'SIP/2.0 99 Too Low',
       'GET / HTTP/1.1',
     ]) {
-      const error = parseFailure(invite().replace('INVITE sip:bob@biloxi.example.com SIP/2.0', line))
+      const error = parseFailure(
+        invite().replace('INVITE sip:bob@biloxi.example.com SIP/2.0', line)
+      )
       assert.equal(error.reason, ParseFailure.BadStartLine, line)
     }
   })
@@ -264,7 +285,9 @@ test.group('SipMessageParser / malformed messages', () => {
   })
 
   test('answers an unsupported Request-URI scheme with 416', ({ assert }) => {
-    const error = parseFailure(invite().replace('INVITE sip:bob@biloxi.example.com', 'INVITE tel:+15551234567'))
+    const error = parseFailure(
+      invite().replace('INVITE sip:bob@biloxi.example.com', 'INVITE tel:+15551234567')
+    )
     assert.equal(error.reason, ParseFailure.UnsupportedUriScheme)
     assert.equal(createParseErrorResponse(error)?.status, 416)
   })
@@ -300,7 +323,9 @@ test.group('SipMessageParser / malformed messages', () => {
       const error = parseFailure(options().replace('Content-Length: 0', `Content-Length: ${value}`))
       assert.equal(error.reason, ParseFailure.BadContentLength, value)
     }
-    const conflicting = parseFailure(options().replace('Content-Length: 0', 'Content-Length: 0\r\nl: 4') + 'abcd')
+    const conflicting = parseFailure(
+      options().replace('Content-Length: 0', 'Content-Length: 0\r\nl: 4') + 'abcd'
+    )
     assert.equal(conflicting.reason, ParseFailure.BadContentLength)
   })
 
@@ -342,11 +367,19 @@ test.group('SipMessageParser / malformed messages', () => {
       Buffer.from('\r\n\r\n'),
     ])
     assert.equal(parseFailure(badUtf8).reason, ParseFailure.BadEncoding)
-    assert.equal(parseFailure(options().replace('Max-Forwards: 70', 'Max-Forwards: 7\x000')).reason, ParseFailure.BadHeaderLine)
-    assert.equal(parseFailure(options().replace('Max-Forwards: 70', 'Max-Forwards: 70\nX: y')).reason, ParseFailure.BadHeaderLine)
+    assert.equal(
+      parseFailure(options().replace('Max-Forwards: 70', 'Max-Forwards: 7\x000')).reason,
+      ParseFailure.BadHeaderLine
+    )
+    assert.equal(
+      parseFailure(options().replace('Max-Forwards: 70', 'Max-Forwards: 70\nX: y')).reason,
+      ParseFailure.BadHeaderLine
+    )
   })
 
-  test('accepts quoted-pair escapes of control characters inside quoted strings (RFC 4475 3.1.1.2)', ({ assert }) => {
+  test('accepts quoted-pair escapes of control characters inside quoted strings (RFC 4475 3.1.1.2)', ({
+    assert,
+  }) => {
     // The "intmeth" torture message: BEL, NUL and DEL escaped in the To display name.
     const message = [
       "!interesting-Method0123456789_*+`.%indeed'~ sip:1_unusual.URI~(to-be!sure)&isn't+it$/crazy?,/;;*:&it+has=1,weird!*pas$wo~d_too.(doesn't-it)@example.com SIP/2.0",
@@ -365,7 +398,10 @@ test.group('SipMessageParser / malformed messages', () => {
     assert.equal(request.method, "!interesting-Method0123456789_*+`.%indeed'~")
     assert.equal(request.to.displayName, 'BEL:\x07 NUL:\x00 DEL:\x7F')
     // Outside a quoted string, or escaping nothing, a control character is still refused.
-    assert.equal(parseFailure(options().replace('Max-Forwards: 70', 'Max-Forwards: 70\x07')).reason, ParseFailure.BadHeaderLine)
+    assert.equal(
+      parseFailure(options().replace('Max-Forwards: 70', 'Max-Forwards: 70\x07')).reason,
+      ParseFailure.BadHeaderLine
+    )
     assert.equal(
       parseFailure(options().replace('Max-Forwards: 70', 'Subject: "a\x07b"')).reason,
       ParseFailure.BadHeaderLine
@@ -377,11 +413,31 @@ test.group('SipMessageParser / malformed messages', () => {
       ['CSeq: 7 OPTIONS', 'CSeq: seven OPTIONS', ParseFailure.BadCSeq],
       ['CSeq: 7 OPTIONS', 'CSeq: 4294967296 OPTIONS', ParseFailure.BadCSeq],
       ['CSeq: 7 OPTIONS', 'CSeq: 7 INVITE', ParseFailure.CSeqMethodMismatch],
-      ['Via: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bKopt1;rport', 'Via: SIP/2.0/UDP', ParseFailure.BadVia],
-      ['Via: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bKopt1;rport', 'Via: SIP/2.0/UDP 192.0.2.1:99999', ParseFailure.BadVia],
-      ['From: <sip:ping@fluffycall.example>;tag=abc', 'From: "unterminated <sip:a@b>', ParseFailure.BadNameAddress],
-      ['From: <sip:ping@fluffycall.example>;tag=abc', 'From: <sip:ping@>;tag=abc', ParseFailure.BadNameAddress],
-      ['To: <sip:carrier.example.net>', 'To: <sip:a@b>\r\nTo: <sip:c@d>', ParseFailure.DuplicateHeader],
+      [
+        'Via: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bKopt1;rport',
+        'Via: SIP/2.0/UDP',
+        ParseFailure.BadVia,
+      ],
+      [
+        'Via: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bKopt1;rport',
+        'Via: SIP/2.0/UDP 192.0.2.1:99999',
+        ParseFailure.BadVia,
+      ],
+      [
+        'From: <sip:ping@fluffycall.example>;tag=abc',
+        'From: "unterminated <sip:a@b>',
+        ParseFailure.BadNameAddress,
+      ],
+      [
+        'From: <sip:ping@fluffycall.example>;tag=abc',
+        'From: <sip:ping@>;tag=abc',
+        ParseFailure.BadNameAddress,
+      ],
+      [
+        'To: <sip:carrier.example.net>',
+        'To: <sip:a@b>\r\nTo: <sip:c@d>',
+        ParseFailure.DuplicateHeader,
+      ],
       ['Max-Forwards: 70', 'Max-Forwards: many', ParseFailure.BadNumber],
       ['Max-Forwards: 70', 'Max-Forwards 70', ParseFailure.BadHeaderLine],
       ['Call-ID: opt-1@192.0.2.1', 'Call-ID: has space', ParseFailure.BadCallId],
@@ -446,7 +502,9 @@ test.group('SipMessageParser / fuzz', () => {
   test('random mutations yield a message or a SipParseError, nothing else', ({ assert }) => {
     const random = mulberry32(20240611)
     const seeds = [
-      Buffer.from(invite({ extra: ['Route: <sip:p1.example.com;lr>, <sip:[2001:db8::1]:5070;lr>'] })),
+      Buffer.from(
+        invite({ extra: ['Route: <sip:p1.example.com;lr>, <sip:[2001:db8::1]:5070;lr>'] })
+      ),
       Buffer.from(options()),
       Buffer.from(
         'SIP/2.0 401 Unauthorized\r\nVia: SIP/2.0/UDP h:5060;branch=z9hG4bK1;rport=5060;received=192.0.2.1\r\n' +
@@ -464,13 +522,17 @@ test.group('SipMessageParser / fuzz', () => {
         // What we accept, we must be able to write and read back.
         const again = parser.tryParse(result.message.toBuffer())
         if (!again.ok) {
-          assert.fail(`re-parse failed (${again.error.reason}) for ${JSON.stringify(input.toString('latin1'))}`)
+          assert.fail(
+            `re-parse failed (${again.error.reason}) for ${JSON.stringify(input.toString('latin1'))}`
+          )
         }
       } else {
         rejected++
         assert.instanceOf(result.error, SipParseError)
         if (result.error.reason === ParseFailure.Internal) {
-          assert.fail(`internal error ${String(result.error.cause)} for ${JSON.stringify(input.toString('latin1'))}`)
+          assert.fail(
+            `internal error ${String(result.error.cause)} for ${JSON.stringify(input.toString('latin1'))}`
+          )
         }
       }
       try {

@@ -38,7 +38,9 @@ test.group('SipStreamFramer', () => {
     assert.deepEqual(messages(framer.push(Buffer.from(text.slice(split)))), [text])
   })
 
-  test('answers a CRLFCRLF ping with a single CRLF pong and reports it as a keep-alive', ({ assert }) => {
+  test('answers a CRLFCRLF ping with a single CRLF pong and reports it as a keep-alive', ({
+    assert,
+  }) => {
     const framer = new SipStreamFramer()
     const events = framer.push(Buffer.from('\r\n\r\n'))
     assert.lengthOf(events, 1)
@@ -50,7 +52,9 @@ test.group('SipStreamFramer', () => {
 
   test('handles keep-alives between messages', ({ assert }) => {
     const framer = new SipStreamFramer()
-    const events = framer.push(Buffer.from(`\r\n\r\n${options()}\r\n\r\n\r\n${options('z9hG4bK2')}`))
+    const events = framer.push(
+      Buffer.from(`\r\n\r\n${options()}\r\n\r\n\r\n${options('z9hG4bK2')}`)
+    )
     assert.deepEqual(
       events.map((event) => event.type),
       ['keep-alive-ping', 'message', 'keep-alive-ping', 'keep-alive-pong', 'message']
@@ -64,7 +68,9 @@ test.group('SipStreamFramer', () => {
 
   test('fails the stream on a bad Content-Length and stays failed', ({ assert }) => {
     const framer = new SipStreamFramer()
-    const events = framer.push(Buffer.from(options().replace('Content-Length: 0', 'Content-Length: x')))
+    const events = framer.push(
+      Buffer.from(options().replace('Content-Length: 0', 'Content-Length: x'))
+    )
     assert.lengthOf(events, 1)
     assert.equal(events[0].type, 'error')
     if (events[0].type === 'error') {
@@ -77,8 +83,13 @@ test.group('SipStreamFramer', () => {
 
   test('fails the stream when a message would exceed the size limit', ({ assert }) => {
     const framer = new SipStreamFramer(new SipMessageParser({ maxMessageSize: 1024 }))
-    const announced = framer.push(Buffer.from(options().replace('Content-Length: 0', 'Content-Length: 5000')))
-    assert.equal(announced[0].type === 'error' && announced[0].error.reason, ParseFailure.MessageTooLarge)
+    const announced = framer.push(
+      Buffer.from(options().replace('Content-Length: 0', 'Content-Length: 5000'))
+    )
+    assert.equal(
+      announced[0].type === 'error' && announced[0].error.reason,
+      ParseFailure.MessageTooLarge
+    )
 
     const endless = new SipStreamFramer(new SipMessageParser({ maxMessageSize: 1024 }))
     const events = endless.push(Buffer.from(`OPTIONS sip:a@b SIP/2.0\r\nX: ${'y'.repeat(2000)}`))
@@ -94,7 +105,11 @@ test.group('SipStreamFramer', () => {
     for (let round = 0; round < 200; round++) {
       const framer = new SipStreamFramer(new SipMessageParser({ maxMessageSize: 4096 }))
       for (let chunk = 0; chunk < 20; chunk++) {
-        const bytes = Buffer.from(Array.from({ length: Math.floor(random() * 300) }, () => (random() < 0.1 ? 0x0d : Math.floor(random() * 256))))
+        const bytes = Buffer.from(
+          Array.from({ length: Math.floor(random() * 300) }, () =>
+            random() < 0.1 ? 0x0d : Math.floor(random() * 256)
+          )
+        )
         const events = framer.push(bytes)
         for (const event of events) {
           assert.oneOf(event.type, ['message', 'keep-alive-ping', 'keep-alive-pong', 'error'])

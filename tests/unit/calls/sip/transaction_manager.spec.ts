@@ -38,7 +38,10 @@ test.group('TransactionManager / client side', () => {
   test('creates branches with the RFC 3261 magic cookie', ({ assert }) => {
     const { manager } = setup()
     assert.equal(manager.newBranch(), 'z9hG4bKt1')
-    assert.notEqual(new TransactionManager({ clock: new FakeClock() }).newBranch(), manager.newBranch())
+    assert.notEqual(
+      new TransactionManager({ clock: new FakeClock() }).newBranch(),
+      manager.newBranch()
+    )
   })
 
   test('matches responses by branch and CSeq method', ({ assert }) => {
@@ -58,7 +61,10 @@ test.group('TransactionManager / client side', () => {
     assert.isFalse(manager.receiveResponse(stray))
 
     assert.isTrue(manager.receiveResponse(responseTo(request, 486)))
-    assert.deepEqual(received.map((response) => response.status), [486])
+    assert.deepEqual(
+      received.map((response) => response.status),
+      [486]
+    )
     clock.advance(32_000)
     assert.equal(manager.clientCount, 0)
     assert.isFalse(manager.receiveResponse(responseTo(request, 486)))
@@ -75,7 +81,9 @@ test.group('TransactionManager / client side', () => {
 })
 
 test.group('TransactionManager / server side', () => {
-  test('a new request creates a server transaction; its retransmission is absorbed', ({ assert }) => {
+  test('a new request creates a server transaction; its retransmission is absorbed', ({
+    assert,
+  }) => {
     const { manager, source, transport } = setup()
     const request = parseRequest(options())
     const first = manager.receiveRequest(request, source)
@@ -91,7 +99,9 @@ test.group('TransactionManager / server side', () => {
     assert.equal(manager.serverCount, 1)
   })
 
-  test('a request with the same branch from another sent-by is another transaction', ({ assert }) => {
+  test('a request with the same branch from another sent-by is another transaction', ({
+    assert,
+  }) => {
     const { manager, source } = setup()
     manager.receiveRequest(parseRequest(options()), source)
     const other = options().replace('192.0.2.1:5060', '192.0.2.99:5060')
@@ -116,7 +126,9 @@ test.group('TransactionManager / server side', () => {
     assert.equal(transaction.state, InviteServerState.Confirmed)
 
     const ackFor2xx = parseRequest(
-      invite({ branch: 'z9hG4bKack2xx', body: '' }).replace('INVITE sip', 'ACK sip').replace('314159 INVITE', '314159 ACK')
+      invite({ branch: 'z9hG4bKack2xx', body: '' })
+        .replace('INVITE sip', 'ACK sip')
+        .replace('314159 INVITE', '314159 ACK')
     )
     const upward = manager.receiveRequest(ackFor2xx, source)
     assert.equal(upward.type, 'ack')
@@ -140,7 +152,9 @@ test.group('TransactionManager / server side', () => {
     }
     assert.instanceOf(outcome.transaction, NonInviteServerTransaction)
     assert.equal(manager.serverCount, 2)
-    assert.isUndefined(manager.findCancelTarget(parseRequest(cancelFor(invite({ branch: 'z9hG4bKnone' })))))
+    assert.isUndefined(
+      manager.findCancelTarget(parseRequest(cancelFor(invite({ branch: 'z9hG4bKnone' }))))
+    )
   })
 
   test('matches retransmissions from RFC 2543 peers without a magic cookie', ({ assert }) => {

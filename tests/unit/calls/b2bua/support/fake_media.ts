@@ -14,7 +14,11 @@ import {
 const PAYLOAD_TYPES: Record<AudioCodecName, number> = { PCMU: 0, PCMA: 8 }
 
 /** A plain RTP SDP as a leg at `port` would write it. */
-export function audioSdp(port: number, codecs: AudioCodecName[], direction: MediaDirection = 'sendrecv') {
+export function audioSdp(
+  port: number,
+  codecs: AudioCodecName[],
+  direction: MediaDirection = 'sendrecv'
+) {
   const types = codecs.map((codec) => PAYLOAD_TYPES[codec])
   return [
     'v=0',
@@ -49,7 +53,10 @@ export class FakeLeg implements RtpLeg {
     const codec = options.codecs.find((candidate) => offered.includes(candidate))
     if (!codec) throw new Error('no common codec')
     const direction = options.direction ?? 'sendrecv'
-    return { sdp: audioSdp(this.localPort, [codec], direction), media: this.#negotiate(codec, direction) }
+    return {
+      sdp: audioSdp(this.localPort, [codec], direction),
+      media: this.#negotiate(codec, direction),
+    }
   }
 
   async createOffer(options: { codecs: AudioCodecName[]; direction?: MediaDirection }) {

@@ -75,7 +75,10 @@ test.group('Dialogs / a full call', () => {
     assert.equal(reinviteRequest.to.tag, bobSide.dialog?.localTag)
     assert.lengthOf(network.requests('ACK', aliceAddress), 2)
     assert.lengthOf(bobSide.acks, 2)
-    assert.equal(bobSide.dialog?.remoteDescription?.body.toString(), sdp('alice', 2).body.toString())
+    assert.equal(
+      bobSide.dialog?.remoteDescription?.body.toString(),
+      sdp('alice', 2).body.toString()
+    )
 
     assert.isTrue(aliceDialog!.bye())
     clock.advance(100)
@@ -149,7 +152,10 @@ test.group('Dialogs / a full call', () => {
     const response = await update
     assert.equal(response.status, 200)
     assert.equal(aliceDialog?.remoteDescription?.body.toString(), sdp('bob', 4).body.toString())
-    assert.equal(bobSide.dialog?.remoteDescription?.body.toString(), sdp('alice', 4).body.toString())
+    assert.equal(
+      bobSide.dialog?.remoteDescription?.body.toString(),
+      sdp('alice', 4).body.toString()
+    )
     assert.include(response.headers.get('contact') ?? '', 'sip:bob@192.0.2.2')
   })
 
@@ -161,7 +167,10 @@ test.group('Dialogs / a full call', () => {
     const call = alice.invite({ uri: pair.bobUri, description: sdp('alice') })
     clock.advance(2000)
     assert.equal(call.state, OutgoingInviteState.Accepted, network.trace())
-    assert.deepEqual(network.times((message) => isInvite(message)), [0, 500])
+    assert.deepEqual(
+      network.times((message) => isInvite(message)),
+      [0, 500]
+    )
     assert.lengthOf(network.requests('ACK', aliceAddress), 1)
   })
 
@@ -191,7 +200,11 @@ test.group('Dialogs / a full call', () => {
     network.drop((message) => (message as SipRequest).method === 'ACK', Infinity)
     alice.invite({ uri: pair.bobUri, description: sdp('alice') })
     clock.advance(40_000)
-    const okTimes = network.times((message) => (message as { status?: number }).status === 200 && (message as SipRequest).cseq.method === 'INVITE')
+    const okTimes = network.times(
+      (message) =>
+        (message as { status?: number }).status === 200 &&
+        (message as SipRequest).cseq.method === 'INVITE'
+    )
     assert.deepEqual(okTimes.slice(0, 5), [10, 510, 1510, 3510, 7510])
     assert.equal(bobSide.dialog?.endReason, DialogEndReason.AckTimeout)
     assert.lengthOf(network.requests('BYE', bobAddress), 1)

@@ -39,7 +39,10 @@ test.group('Dialogs / CANCEL', () => {
     assert.lengthOf(network.responses(487, 'INVITE', bobAddress), 1)
     assert.lengthOf(network.requests('ACK', aliceAddress), 1, 'the 487 is acknowledged')
     assert.equal(call.state, OutgoingInviteState.Canceled)
-    assert.deepEqual(canceled.map((response) => response.status), [487])
+    assert.deepEqual(
+      canceled.map((response) => response.status),
+      [487]
+    )
     assert.equal(incoming?.state, IncomingInviteState.Canceled)
     assert.equal(bobCanceled, 1)
     assert.isUndefined(incoming?.accept({ description: sdp('bob') }), 'too late to answer')
@@ -50,7 +53,9 @@ test.group('Dialogs / CANCEL', () => {
     assert.equal(clock.pending, 0)
   })
 
-  test('a CANCEL nobody answers leaves no timer once the core closes (shutdown with a vanished peer)', ({ assert }) => {
+  test('a CANCEL nobody answers leaves no timer once the core closes (shutdown with a vanished peer)', ({
+    assert,
+  }) => {
     const { clock, network, alice, bob, bobUri } = createPhonePair()
     bob.setInviteHandler((invite) => invite.progress(180))
     const call = alice.invite({ uri: bobUri, description: sdp('alice') })
@@ -77,10 +82,15 @@ test.group('Dialogs / CANCEL', () => {
     assert.lengthOf(network.requests('CANCEL', aliceAddress), 1, 'sent after the 100 Trying')
     clock.runAll()
     assert.equal(incoming?.state, IncomingInviteState.Canceled)
-    assert.equal(alice.transactionCount + bob.transactionCount + alice.dialogCount + bob.dialogCount, 0)
+    assert.equal(
+      alice.transactionCount + bob.transactionCount + alice.dialogCount + bob.dialogCount,
+      0
+    )
   })
 
-  test('CANCEL crossing a 200: the late 200 gets ACK then BYE, nothing left behind', ({ assert }) => {
+  test('CANCEL crossing a 200: the late 200 gets ACK then BYE, nothing left behind', ({
+    assert,
+  }) => {
     const { clock, network, alice, bob, aliceAddress, bobAddress, bobUri } = createPhonePair()
     const bobEnds: DialogEndReason[] = []
     bob.setInviteHandler((invite) => {
@@ -103,13 +113,20 @@ test.group('Dialogs / CANCEL', () => {
 
     assert.lengthOf(network.requests('CANCEL', aliceAddress), 1)
     assert.lengthOf(network.responses(200, 'CANCEL', bobAddress), 1)
-    assert.lengthOf(network.responses(487, 'INVITE', bobAddress), 0, 'the INVITE was answered already')
+    assert.lengthOf(
+      network.responses(487, 'INVITE', bobAddress),
+      0,
+      'the INVITE was answered already'
+    )
     const sequence: string[] = network.events
       .filter((event) => event.from === aliceAddress)
       .map((event) => (event.message as SipRequest).method)
     assert.deepEqual(sequence, ['INVITE', 'CANCEL', 'ACK', 'BYE'])
     assert.equal(call.state, OutgoingInviteState.Canceled)
-    assert.deepEqual(canceled.map((response) => response.status), [200])
+    assert.deepEqual(
+      canceled.map((response) => response.status),
+      [200]
+    )
     assert.deepEqual(bobEnds, [DialogEndReason.ByeReceived])
 
     clock.runAll()

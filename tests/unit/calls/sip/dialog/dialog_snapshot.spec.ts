@@ -5,7 +5,9 @@ import { byeFor, snapshotOf, type DialogSnapshot } from '#sip/dialog/dialog_snap
 import { createCore, createPhonePair, run, sdp } from '#tests/unit/calls/sip/support/phone_pair'
 
 test.group('Dialogs / snapshot for crash recovery', () => {
-  test('a confirmed dialog, stored as JSON, is ended by another core with a BYE the peer accepts', async ({ assert }) => {
+  test('a confirmed dialog, stored as JSON, is ended by another core with a BYE the peer accepts', async ({
+    assert,
+  }) => {
     const pair = createPhonePair()
     const { clock, network, alice, bob } = pair
     let bobDialog: SipDialog | undefined
@@ -15,12 +17,20 @@ test.group('Dialogs / snapshot for crash recovery', () => {
       bobDialog!.delegate.onTerminated = (reason) => (bobEnded = reason)
     })
     let aliceDialog: SipDialog | undefined
-    alice.invite({ uri: pair.bobUri, description: sdp('alice'), delegate: { onAccepted: (dialog) => (aliceDialog = dialog) } })
+    alice.invite({
+      uri: pair.bobUri,
+      description: sdp('alice'),
+      delegate: { onAccepted: (dialog) => (aliceDialog = dialog) },
+    })
     await run(clock, 100)
     assert.exists(aliceDialog, network.trace())
 
     const stored: DialogSnapshot = JSON.parse(JSON.stringify(snapshotOf(aliceDialog!)))
-    assert.include(stored, { callId: aliceDialog!.callId, localTag: aliceDialog!.localTag, remoteTag: aliceDialog!.remoteTag })
+    assert.include(stored, {
+      callId: aliceDialog!.callId,
+      localTag: aliceDialog!.localTag,
+      remoteTag: aliceDialog!.remoteTag,
+    })
     assert.include(stored, { protocol: 'udp', host: '192.0.2.2', port: 5060 })
 
     // The process that held the call is gone; its successor sends the BYE.

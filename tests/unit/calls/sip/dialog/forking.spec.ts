@@ -24,13 +24,22 @@ test.group('Dialogs / forking', () => {
       },
     })
     clock.advance(20)
-    const forkA = { toTag: 'fork-a', headers: [['Contact', '<sip:bob@192.0.2.31>']] as Array<[string, string]> }
-    const forkB = { toTag: 'fork-b', headers: [['Contact', '<sip:bob@192.0.2.32>']] as Array<[string, string]> }
+    const forkA = {
+      toTag: 'fork-a',
+      headers: [['Contact', '<sip:bob@192.0.2.31>']] as Array<[string, string]>,
+    }
+    const forkB = {
+      toTag: 'fork-b',
+      headers: [['Contact', '<sip:bob@192.0.2.32>']] as Array<[string, string]>,
+    }
     proxy.respond('INVITE', 180, forkA)
     proxy.respond('INVITE', 183, forkB)
     clock.advance(20)
     assert.lengthOf(early, 2)
-    assert.deepEqual(early.map((dialog) => dialog.remoteTag), ['fork-a', 'fork-b'])
+    assert.deepEqual(
+      early.map((dialog) => dialog.remoteTag),
+      ['fork-a', 'fork-b']
+    )
     assert.equal(alice.dialogCount, 2)
     assert.lengthOf(call.earlyDialogs, 2)
 
@@ -44,10 +53,19 @@ test.group('Dialogs / forking', () => {
     proxy.respond('INVITE', 200, { ...forkA, body: sdp('a').body, contentType: 'application/sdp' })
     clock.advance(20)
     const acks = network.requests('ACK', aliceAddress)
-    assert.deepEqual(acks.map((ack) => ack.to.tag), ['fork-b', 'fork-a'])
-    assert.deepEqual(acks.map((ack) => ack.uri.host), ['192.0.2.32', '192.0.2.31'])
+    assert.deepEqual(
+      acks.map((ack) => ack.to.tag),
+      ['fork-b', 'fork-a']
+    )
+    assert.deepEqual(
+      acks.map((ack) => ack.uri.host),
+      ['192.0.2.32', '192.0.2.31']
+    )
     const byes = network.requests('BYE', aliceAddress)
-    assert.deepEqual(byes.map((bye) => bye.to.tag), ['fork-a'])
+    assert.deepEqual(
+      byes.map((bye) => bye.to.tag),
+      ['fork-a']
+    )
     assert.equal(early[0].endReason, DialogEndReason.ByeSent)
     assert.equal(early[1].state, DialogState.Confirmed)
     assert.equal(alice.dialogCount, 1)
@@ -64,11 +82,20 @@ test.group('Dialogs / forking', () => {
     const proxy = new ScriptedPeer(network.endpoint('192.0.2.9'))
     alice.invite({ uri: SipUri.parse('sip:bob@192.0.2.9'), description: sdp('alice') })
     clock.advance(20)
-    proxy.respond('INVITE', 180, { toTag: 'fork-a', headers: [['Contact', '<sip:bob@192.0.2.31>']] })
-    proxy.respond('INVITE', 180, { toTag: 'fork-b', headers: [['Contact', '<sip:bob@192.0.2.32>']] })
+    proxy.respond('INVITE', 180, {
+      toTag: 'fork-a',
+      headers: [['Contact', '<sip:bob@192.0.2.31>']],
+    })
+    proxy.respond('INVITE', 180, {
+      toTag: 'fork-b',
+      headers: [['Contact', '<sip:bob@192.0.2.32>']],
+    })
     clock.advance(20)
     assert.equal(alice.dialogCount, 2)
-    proxy.respond('INVITE', 200, { toTag: 'fork-b', headers: [['Contact', '<sip:bob@192.0.2.32>']] })
+    proxy.respond('INVITE', 200, {
+      toTag: 'fork-b',
+      headers: [['Contact', '<sip:bob@192.0.2.32>']],
+    })
     clock.advance(20)
     assert.equal(alice.dialogCount, 2)
     clock.advance(32_000)

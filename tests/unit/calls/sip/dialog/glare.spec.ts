@@ -26,10 +26,22 @@ test.group('Dialogs / glare (RFC 3261 14.1)', () => {
   test('the owner of the Call-ID waits 2.1-4 s, the other side 0-2 s, in 10 ms steps', ({
     assert,
   }) => {
-    assert.equal(glareRetryDelay(true, () => 0), 2100)
-    assert.equal(glareRetryDelay(true, () => 0.999999), 4000)
-    assert.equal(glareRetryDelay(false, () => 0), 0)
-    assert.equal(glareRetryDelay(false, () => 0.999999), 2000)
+    assert.equal(
+      glareRetryDelay(true, () => 0),
+      2100
+    )
+    assert.equal(
+      glareRetryDelay(true, () => 0.999999),
+      4000
+    )
+    assert.equal(
+      glareRetryDelay(false, () => 0),
+      0
+    )
+    assert.equal(
+      glareRetryDelay(false, () => 0.999999),
+      2000
+    )
     assert.equal(glareRetryDelay(true, () => 0.5) % 10, 0)
   })
 
@@ -48,7 +60,9 @@ test.group('Dialogs / glare (RFC 3261 14.1)', () => {
     assert.lengthOf(network.responses(491, 'INVITE', bobAddress), 1)
     const reinviteTimes = (address: string) =>
       network.events
-        .filter((event) => event.from === address && (event.message as SipRequest).method === 'INVITE')
+        .filter(
+          (event) => event.from === address && (event.message as SipRequest).method === 'INVITE'
+        )
         .map((event) => event.at - start)
         .filter((at) => at >= 0)
     // 491 arrives after 20 ms; random 0.5 gives 1000 ms (Bob) and 3050 ms (Alice, the caller).

@@ -46,12 +46,12 @@ test.group('Dialogs / session timers (RFC 4028)', () => {
     assert,
   }) => {
     const { clock, network, sides, alice, bob, bobAddress } = timedCall(90)
-    const answeredAt = network.times((message) => (message as { status?: number }).status === 200)[0]
+    const answeredAt = network.times(
+      (message) => (message as { status?: number }).status === 200
+    )[0]
     network.drop((message) => (message as SipRequest).method === 'UPDATE', Infinity)
     clock.advance(120_000)
-    const byes = network.events.filter(
-      (event) => (event.message as SipRequest).method === 'BYE'
-    )
+    const byes = network.events.filter((event) => (event.message as SipRequest).method === 'BYE')
     assert.lengthOf(byes, 1, network.trace())
     assert.equal(byes[0].from, bobAddress)
     // 90 s minus min(32 s, 90/3 s) = 60 s after the 2xx.

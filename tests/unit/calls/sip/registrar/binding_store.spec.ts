@@ -8,7 +8,12 @@ import RedisBindingStore from '#sip/registrar/redis_binding_store'
 import type { NonceCountStore } from '#sip/registrar/nonce_count_store'
 import MemoryNonceCountStore from '#sip/registrar/memory_nonce_count_store'
 import RedisNonceCountStore from '#sip/registrar/redis_nonce_count_store'
-import { connectRedis, deleteKeys, redisConfigured, redisConnectionOptions } from '#tests/support/redis'
+import {
+  connectRedis,
+  deleteKeys,
+  redisConfigured,
+  redisConnectionOptions,
+} from '#tests/support/redis'
 
 interface ContractDriver {
   /** Fresh, empty stores on a clock that `advance` moves. */
@@ -47,7 +52,9 @@ function bindingContract(name: string, driver: () => ContractDriver, setup?: (gr
       assert.deepEqual(await store.listForUser(999), [])
     })
 
-    test('save then list returns the binding as saved, connection id included', async ({ assert }) => {
+    test('save then list returns the binding as saved, connection id included', async ({
+      assert,
+    }) => {
       const clock = driver()
       const store = await clock.bindings()
       const saved = binding(clock.now(), {
@@ -63,7 +70,13 @@ function bindingContract(name: string, driver: () => ContractDriver, setup?: (gr
       const store = await clock.bindings()
       await store.save(binding(clock.now(), { contactUri: 'sip:a@192.0.2.1' }))
       await store.save(binding(clock.now(), { contactUri: 'sip:b@192.0.2.2' }))
-      await store.save(binding(clock.now(), { contactUri: 'sip:a@192.0.2.1', cseq: 2, expiresAt: clock.now() + 120_000 }))
+      await store.save(
+        binding(clock.now(), {
+          contactUri: 'sip:a@192.0.2.1',
+          cseq: 2,
+          expiresAt: clock.now() + 120_000,
+        })
+      )
       const listed = await store.list('sip:fcdevice1@sip.fluffycall.test')
       assert.deepEqual(
         listed.map((entry) => [entry.contactUri, entry.cseq]),
@@ -79,7 +92,9 @@ function bindingContract(name: string, driver: () => ContractDriver, setup?: (gr
       const clock = driver()
       const store = await clock.bindings()
       await store.save(binding(clock.now(), { aor: 'sip:desk@r', userId: 5 }))
-      await store.save(binding(clock.now(), { aor: 'sip:soft@r', userId: 5, contactUri: 'sip:s@192.0.2.9' }))
+      await store.save(
+        binding(clock.now(), { aor: 'sip:soft@r', userId: 5, contactUri: 'sip:s@192.0.2.9' })
+      )
       await store.save(binding(clock.now(), { aor: 'sip:other@r', userId: 6 }))
       assert.lengthOf(await store.list('sip:desk@r'), 1)
       assert.sameMembers(
@@ -95,15 +110,25 @@ function bindingContract(name: string, driver: () => ContractDriver, setup?: (gr
       await store.save(first)
       await store.save(binding(clock.now(), { contactUri: 'sip:b@192.0.2.2' }))
       await store.remove(first)
-      assert.deepEqual((await store.list(first.aor)).map((entry) => entry.contactUri), ['sip:b@192.0.2.2'])
-      assert.deepEqual((await store.listForUser(1)).map((entry) => entry.contactUri), ['sip:b@192.0.2.2'])
+      assert.deepEqual(
+        (await store.list(first.aor)).map((entry) => entry.contactUri),
+        ['sip:b@192.0.2.2']
+      )
+      assert.deepEqual(
+        (await store.listForUser(1)).map((entry) => entry.contactUri),
+        ['sip:b@192.0.2.2']
+      )
     })
 
     test('a binding is gone once its expiry passes on the store clock', async ({ assert }) => {
       const clock = driver()
       const store = await clock.bindings()
-      await store.save(binding(clock.now(), { contactUri: 'sip:short@192.0.2.1', expiresAt: clock.now() + 1_000 }))
-      await store.save(binding(clock.now(), { contactUri: 'sip:long@192.0.2.2', expiresAt: clock.now() + 5_000 }))
+      await store.save(
+        binding(clock.now(), { contactUri: 'sip:short@192.0.2.1', expiresAt: clock.now() + 1_000 })
+      )
+      await store.save(
+        binding(clock.now(), { contactUri: 'sip:long@192.0.2.2', expiresAt: clock.now() + 5_000 })
+      )
       clock.advance(999)
       assert.lengthOf(await store.list('sip:fcdevice1@sip.fluffycall.test'), 2)
       clock.advance(1)
@@ -126,14 +151,20 @@ function bindingContract(name: string, driver: () => ContractDriver, setup?: (gr
         port: 50000,
         connectionId,
       })
-      const tab = binding(clock.now(), { contactUri: 'sip:tab@a.invalid;transport=ws', source: over('ws-1') })
+      const tab = binding(clock.now(), {
+        contactUri: 'sip:tab@a.invalid;transport=ws',
+        source: over('ws-1'),
+      })
       const otherAor = binding(clock.now(), {
         aor: 'sip:fcdevice2@sip.fluffycall.test',
         userId: 7,
         contactUri: 'sip:tab2@b.invalid;transport=ws',
         source: over('ws-1'),
       })
-      const otherTab = binding(clock.now(), { contactUri: 'sip:other@c.invalid;transport=ws', source: over('ws-2') })
+      const otherTab = binding(clock.now(), {
+        contactUri: 'sip:other@c.invalid;transport=ws',
+        source: over('ws-2'),
+      })
       const udpPhone = binding(clock.now(), { contactUri: 'sip:desk@192.0.2.50:5062' })
       for (const entry of [tab, otherAor, otherTab, udpPhone]) await store.save(entry)
 
@@ -142,7 +173,10 @@ function bindingContract(name: string, driver: () => ContractDriver, setup?: (gr
         removed.map((entry) => entry.contactUri),
         [tab.contactUri, otherAor.contactUri]
       )
-      assert.deepEqual(removed.find((entry) => entry.contactUri === tab.contactUri), tab)
+      assert.deepEqual(
+        removed.find((entry) => entry.contactUri === tab.contactUri),
+        tab
+      )
       assert.sameMembers(
         (await store.list(tab.aor)).map((entry) => entry.contactUri),
         [otherTab.contactUri, udpPhone.contactUri]
@@ -152,7 +186,9 @@ function bindingContract(name: string, driver: () => ContractDriver, setup?: (gr
       assert.deepEqual(await store.removeByConnection('never-seen'), [])
     })
 
-    test('removeByConnection keeps a binding refreshed over a new connection since', async ({ assert }) => {
+    test('removeByConnection keeps a binding refreshed over a new connection since', async ({
+      assert,
+    }) => {
       const clock = driver()
       const store = await clock.bindings()
       const source = { protocol: 'tcp' as const, host: '192.0.2.60', port: 5060 }
@@ -167,7 +203,9 @@ function bindingContract(name: string, driver: () => ContractDriver, setup?: (gr
       assert.deepEqual(await store.list(first.aor), [])
     })
 
-    test('removeByConnection after a plain remove finds nothing left to remove', async ({ assert }) => {
+    test('removeByConnection after a plain remove finds nothing left to remove', async ({
+      assert,
+    }) => {
       const clock = driver()
       const store = await clock.bindings()
       const tab = binding(clock.now(), {
@@ -193,7 +231,9 @@ function bindingContract(name: string, driver: () => ContractDriver, setup?: (gr
     test('concurrent uses of one count: exactly one is accepted', async ({ assert }) => {
       const store = await driver().nonceCounts()
       const nonce = randomUUID()
-      const results = await Promise.all(Array.from({ length: 10 }, () => store.advance(nonce, 1, 60)))
+      const results = await Promise.all(
+        Array.from({ length: 10 }, () => store.advance(nonce, 1, 60))
+      )
       assert.equal(results.filter(Boolean).length, 1)
     })
   })
@@ -217,7 +257,8 @@ if (redisConfigured) {
   bindingContract(
     'redis',
     () => ({
-      bindings: async () => new RedisBindingStore(redis, `${prefix}${randomUUID()}:`, () => redisTime),
+      bindings: async () =>
+        new RedisBindingStore(redis, `${prefix}${randomUUID()}:`, () => redisTime),
       nonceCounts: async () => new RedisNonceCountStore(redis, `${prefix}${randomUUID()}:nc:`),
       advance: (ms) => {
         redisTime += ms
@@ -245,7 +286,9 @@ if (redisConfigured) {
       }
     })
 
-    test('bindings carry a Redis TTL, so a crashed node leaves nothing behind', async ({ assert }) => {
+    test('bindings carry a Redis TTL, so a crashed node leaves nothing behind', async ({
+      assert,
+    }) => {
       const own = `${prefix}${randomUUID()}:`
       const store = new RedisBindingStore(connection, own)
       await store.save(binding(Date.now(), { expiresAt: Date.now() + 30_000 }))
@@ -258,7 +301,9 @@ if (redisConfigured) {
       }
     })
 
-    test('removeByConnection works under an ioredis keyPrefix (REDIS_PREFIX)', async ({ assert }) => {
+    test('removeByConnection works under an ioredis keyPrefix (REDIS_PREFIX)', async ({
+      assert,
+    }) => {
       const prefixed = new Redis({ ...redisConnectionOptions(), keyPrefix: `${prefix}pfx:` })
       try {
         const store = new RedisBindingStore(prefixed, 'sip:')
@@ -274,7 +319,9 @@ if (redisConfigured) {
       }
     })
 
-    test('a stream binding is indexed under its connection with the same TTL', async ({ assert }) => {
+    test('a stream binding is indexed under its connection with the same TTL', async ({
+      assert,
+    }) => {
       const own = `${prefix}${randomUUID()}:`
       const store = new RedisBindingStore(connection, own)
       await store.save(

@@ -51,7 +51,10 @@ test.group('DigestAuthenticator: challenges and verification', () => {
     assert,
   }) => {
     const harness = makeHarness()
-    const outcome = await harness.authenticator.authenticate(register({ username: 'x' }), udpSource())
+    const outcome = await harness.authenticator.authenticate(
+      register({ username: 'x' }),
+      udpSource()
+    )
     assert.equal(outcome.kind, 'challenge')
     if (outcome.kind !== 'challenge') return
     const parsed = outcome.challenges.map(readChallenge)
@@ -68,11 +71,19 @@ test.group('DigestAuthenticator: challenges and verification', () => {
     assert.lengthOf(harness.audit, 0)
   })
 
-  test('right password with SHA-256 and with MD5 authenticates and names the device', async ({ assert }) => {
+  test('right password with SHA-256 and with MD5 authenticates and names the device', async ({
+    assert,
+  }) => {
     const device = makeDevice()
     const harness = makeHarness([device])
     for (const algorithm of [DigestAlgorithm.Sha256, DigestAlgorithm.Md5]) {
-      const outcome = await attempt(harness, device.username, device.password, udpSource(), algorithm)
+      const outcome = await attempt(
+        harness,
+        device.username,
+        device.password,
+        udpSource(),
+        algorithm
+      )
       assert.equal(outcome.kind, 'authenticated', algorithm)
       if (outcome.kind === 'authenticated') {
         assert.equal(outcome.credential.deviceId, device.credential.deviceId)
@@ -86,7 +97,12 @@ test.group('DigestAuthenticator: challenges and verification', () => {
   }) => {
     const device = makeDevice()
     const harness = makeHarness([device])
-    const outcome = await attempt(harness, device.username, 'wrong-password', udpSource('203.0.113.9'))
+    const outcome = await attempt(
+      harness,
+      device.username,
+      'wrong-password',
+      udpSource('203.0.113.9')
+    )
     assert.equal(outcome.kind, 'challenge')
     assert.lengthOf(harness.audit, 1)
     const [entry] = harness.audit
@@ -94,7 +110,10 @@ test.group('DigestAuthenticator: challenges and verification', () => {
     assert.equal(entry.ip, '203.0.113.9')
     assert.equal(entry.companyId, device.credential.companyId)
     assert.deepEqual(entry.target, { type: 'sip_device', id: device.credential.deviceId })
-    assert.deepInclude(entry.details as object, { username: device.username, reason: 'wrong_credentials' })
+    assert.deepInclude(entry.details as object, {
+      username: device.username,
+      reason: 'wrong_credentials',
+    })
     const logged = JSON.stringify(entry)
     assert.notInclude(logged, 'wrong-password')
     assert.notInclude(logged, 'response')
@@ -210,10 +229,20 @@ test.group('DigestAuthenticator: nonces', () => {
     const challenges = harness.authenticator.challenge()
     const client = new DigestClient(device)
     const bare = register({ username: device.username })
-    const first = answer(challenges, bare, device.username, device.password, DigestAlgorithm.Sha256, client)
+    const first = answer(
+      challenges,
+      bare,
+      device.username,
+      device.password,
+      DigestAlgorithm.Sha256,
+      client
+    )
     const request = () => register({ username: device.username, authorization: first })
 
-    assert.equal((await harness.authenticator.authenticate(request(), udpSource())).kind, 'authenticated')
+    assert.equal(
+      (await harness.authenticator.authenticate(request(), udpSource())).kind,
+      'authenticated'
+    )
     const replayed = await harness.authenticator.authenticate(request(), udpSource())
     assert.equal(replayed.kind, 'challenge')
     if (replayed.kind !== 'challenge') return
@@ -222,7 +251,14 @@ test.group('DigestAuthenticator: nonces', () => {
     assert.lengthOf(harness.audit, 0)
 
     // The same client reuses the nonce with nc=00000002.
-    const second = answer(challenges, bare, device.username, device.password, DigestAlgorithm.Sha256, client)
+    const second = answer(
+      challenges,
+      bare,
+      device.username,
+      device.password,
+      DigestAlgorithm.Sha256,
+      client
+    )
     assert.include(second, 'nc=00000002')
     const outcome = await harness.authenticator.authenticate(
       register({ username: device.username, authorization: second }),
@@ -243,13 +279,19 @@ test.group('DigestAuthenticator: brute force', () => {
     const sources = ['203.0.113.1', '203.0.113.2', '203.0.113.3', '203.0.113.4', '203.0.113.5']
     for (const host of sources) {
       // Different sources: the username lock, not the source lock, is what stops this.
-      assert.equal((await attempt(harness, device.username, 'guess', udpSource(host))).kind, 'challenge')
+      assert.equal(
+        (await attempt(harness, device.username, 'guess', udpSource(host))).kind,
+        'challenge'
+      )
     }
     assert.deepEqual(
       harness.audit.map((entry) => entry.action),
       [...Array(5).fill('sip.auth.failed'), 'sip.auth.locked']
     )
-    assert.deepInclude(harness.audit[5].details as object, { scope: 'username', username: device.username })
+    assert.deepInclude(harness.audit[5].details as object, {
+      scope: 'username',
+      username: device.username,
+    })
 
     const wrongWhileLocked = await registerWithPassword(harness.registrar, {
       username: device.username,
@@ -274,7 +316,9 @@ test.group('DigestAuthenticator: brute force', () => {
     assert.equal(other.final.status, 200)
   })
 
-  test('the lock ends after its time, and right passwords during it do not prolong it', async ({ assert }) => {
+  test('the lock ends after its time, and right passwords during it do not prolong it', async ({
+    assert,
+  }) => {
     const device = makeDevice()
     const harness = makeHarness([device])
     for (let index = 0; index < 5; index++) {
@@ -303,7 +347,10 @@ test.group('DigestAuthenticator: brute force', () => {
     assert.deepInclude(locks[0].details as object, { scope: 'source' })
     assert.equal(locks[0].ip, '192.0.2.66')
 
-    assert.equal((await attempt(harness, device.username, device.password, scanner)).kind, 'challenge')
+    assert.equal(
+      (await attempt(harness, device.username, device.password, scanner)).kind,
+      'challenge'
+    )
     assert.equal(
       (await attempt(harness, device.username, device.password, udpSource('198.51.100.20'))).kind,
       'authenticated'
@@ -319,7 +366,10 @@ test.group('DigestAuthenticator: brute force', () => {
       if (index % 4 === 3) harness.clock.advance(15 * 60_000 + 1)
     }
     assert.equal((await attempt(harness, device.username, device.password)).kind, 'authenticated')
-    assert.notInclude(harness.audit.map((entry) => entry.action), 'sip.auth.locked')
+    assert.notInclude(
+      harness.audit.map((entry) => entry.action),
+      'sip.auth.locked'
+    )
   })
 })
 
@@ -331,29 +381,49 @@ test.group('DigestAuthenticator: web phone logins only over the WebSocket', () =
       const login = makeWebPhoneLogin()
       const harness = makeHarness([login])
       const source = { ...udpSource('203.0.113.77'), protocol }
-      const right = await registerWithPassword(harness.registrar, { username: login.username, password: login.password, source })
-      const wrong = await registerWithPassword(harness.registrar, { username: login.username, password: 'not-it', source })
+      const right = await registerWithPassword(harness.registrar, {
+        username: login.username,
+        password: login.password,
+        source,
+      })
+      const wrong = await registerWithPassword(harness.registrar, {
+        username: login.username,
+        password: 'not-it',
+        source,
+      })
       assert.equal(right.final.status, 401, protocol)
       assert.deepEqual(challengeShape(right.final), challengeShape(wrong.final), protocol)
       assert.deepEqual(
-        harness.audit.map((entry) => [entry.action, (entry.details as any).reason, (entry.details as any).transport]),
+        harness.audit.map((entry) => [
+          entry.action,
+          (entry.details as any).reason,
+          (entry.details as any).transport,
+        ]),
         [
           ['sip.auth.failed', 'transport_not_allowed', protocol],
           ['sip.auth.failed', 'wrong_credentials', protocol],
         ]
       )
-      assert.deepEqual(harness.audit[0].target, { type: 'web_phone_credential', id: login.credential.webPhoneCredentialId })
+      assert.deepEqual(harness.audit[0].target, {
+        type: 'web_phone_credential',
+        id: login.credential.webPhoneCredentialId,
+      })
       assert.lengthOf(await harness.registrar.lookupUser(login.credential.userId), 0)
     }
   })
 
-  test('refusals over the wrong transport count towards the lock like wrong passwords', async ({ assert }) => {
+  test('refusals over the wrong transport count towards the lock like wrong passwords', async ({
+    assert,
+  }) => {
     const login = makeWebPhoneLogin()
     const harness = makeHarness([login])
     for (let index = 0; index < DEFAULT_LOCKOUT.usernameMaxFailures; index++) {
       await attempt(harness, login.username, login.password, udpSource(`203.0.113.${80 + index}`))
     }
-    assert.include(harness.audit.map((entry) => entry.action), 'sip.auth.locked')
+    assert.include(
+      harness.audit.map((entry) => entry.action),
+      'sip.auth.locked'
+    )
   })
 
   test('the same login over the WebSocket authenticates', async ({ assert }) => {
@@ -377,7 +447,10 @@ test.group('DigestAuthenticator: locks and the phones behind them', () => {
     const colleague = makeDevice(2)
     const harness = makeHarness([device, colleague])
     const office = udpSource('192.0.2.10')
-    assert.equal((await registerWithPassword(harness.registrar, { ...device, source: office })).final.status, 200)
+    assert.equal(
+      (await registerWithPassword(harness.registrar, { ...device, source: office })).final.status,
+      200
+    )
 
     // Someone guesses the device's password from elsewhere (username lock), and a misconfigured
     // phone in the same office fails often enough to lock the office address too.
@@ -388,21 +461,46 @@ test.group('DigestAuthenticator: locks and the phones behind them', () => {
       await attempt(harness, `fcmistyped${index}`, 'guess', office)
     }
     assert.sameMembers(
-      harness.audit.filter((entry) => entry.action === 'sip.auth.locked').map((entry) => (entry.details as any).scope),
+      harness.audit
+        .filter((entry) => entry.action === 'sip.auth.locked')
+        .map((entry) => (entry.details as any).scope),
       ['username', 'source']
     )
     const before = harness.audit.length
 
-    const again = await registerWithPassword(harness.registrar, { ...device, source: office, callId: 'again@office', cseq: 10 })
-    assert.equal(again.final.status, 200, 'the right password from its own office address passes both locks')
+    const again = await registerWithPassword(harness.registrar, {
+      ...device,
+      source: office,
+      callId: 'again@office',
+      cseq: 10,
+    })
+    assert.equal(
+      again.final.status,
+      200,
+      'the right password from its own office address passes both locks'
+    )
     assert.lengthOf(harness.audit, before, 'no event')
 
-    const elsewhere = await registerWithPassword(harness.registrar, { ...device, source: udpSource('198.51.100.50') })
+    const elsewhere = await registerWithPassword(harness.registrar, {
+      ...device,
+      source: udpSource('198.51.100.50'),
+    })
     assert.equal(elsewhere.final.status, 401, 'a new address stays locked out')
-    const wrongInOffice = await registerWithPassword(harness.registrar, { ...device, password: 'guess', source: office })
+    const wrongInOffice = await registerWithPassword(harness.registrar, {
+      ...device,
+      password: 'guess',
+      source: office,
+    })
     assert.equal(wrongInOffice.final.status, 401)
-    const newInOffice = await registerWithPassword(harness.registrar, { ...colleague, source: office })
-    assert.equal(newInOffice.final.status, 401, 'a phone that never registered from the office waits for the lock')
+    const newInOffice = await registerWithPassword(harness.registrar, {
+      ...colleague,
+      source: office,
+    })
+    assert.equal(
+      newInOffice.final.status,
+      401,
+      'a phone that never registered from the office waits for the lock'
+    )
     assert.deepEqual(
       harness.audit.slice(before).map((entry) => [entry.ip, (entry.details as any).reason]),
       [
@@ -423,22 +521,34 @@ test.group('DigestAuthenticator: locks and the phones behind them', () => {
     const challenges = harness.authenticator.challenge()
     const bare = register({ username: device.username })
     const old = answer(challenges, bare, device.username, device.password)
-    const refresh = () => harness.authenticator.authenticate(register({ username: device.username, authorization: old }), office)
+    const refresh = () =>
+      harness.authenticator.authenticate(
+        register({ username: device.username, authorization: old }),
+        office
+      )
     assert.equal((await refresh()).kind, 'authenticated')
     const rounds = DEFAULT_LOCKOUT.sourceMaxFailures + DEFAULT_LOCKOUT.usernameMaxFailures
     for (let index = 0; index < rounds; index++) {
       const replayed = await refresh()
       assert.equal(replayed.kind, 'challenge')
-      if (replayed.kind === 'challenge') assert.isTrue(readChallenge(replayed.challenges[0])?.stale, 'replayed: stale')
+      if (replayed.kind === 'challenge')
+        assert.isTrue(readChallenge(replayed.challenges[0])?.stale, 'replayed: stale')
     }
     harness.clock.advance(300_001)
     for (let index = 0; index < rounds; index++) {
       const stale = await refresh()
-      if (stale.kind === 'challenge') assert.isTrue(readChallenge(stale.challenges[0])?.stale, 'stale: stale')
+      if (stale.kind === 'challenge')
+        assert.isTrue(readChallenge(stale.challenges[0])?.stale, 'stale: stale')
     }
     assert.lengthOf(harness.audit, 0)
-    assert.equal((await attempt(harness, device.username, device.password, office)).kind, 'authenticated')
-    assert.equal((await attempt(harness, neighbour.username, neighbour.password, office)).kind, 'authenticated')
+    assert.equal(
+      (await attempt(harness, device.username, device.password, office)).kind,
+      'authenticated'
+    )
+    assert.equal(
+      (await attempt(harness, neighbour.username, neighbour.password, office)).kind,
+      'authenticated'
+    )
   })
 
   test('during a lock, an old nonce with the right password from an unknown address gets no stale hint (no oracle for the right password)', async ({
@@ -447,16 +557,29 @@ test.group('DigestAuthenticator: locks and the phones behind them', () => {
     const device = makeDevice(1)
     const harness = makeHarness([device])
     const challenges = harness.authenticator.challenge()
-    const old = answer(challenges, register({ username: device.username }), device.username, device.password)
+    const old = answer(
+      challenges,
+      register({ username: device.username }),
+      device.username,
+      device.password
+    )
     const source = udpSource('198.51.100.61')
     assert.equal(
-      (await harness.authenticator.authenticate(register({ username: device.username, authorization: old }), source)).kind,
+      (
+        await harness.authenticator.authenticate(
+          register({ username: device.username, authorization: old }),
+          source
+        )
+      ).kind,
       'authenticated'
     )
     for (let index = 0; index < DEFAULT_LOCKOUT.usernameMaxFailures; index++) {
       await attempt(harness, device.username, 'guess', udpSource(`203.0.113.${20 + index}`))
     }
-    const replayed = await harness.authenticator.authenticate(register({ username: device.username, authorization: old }), source)
+    const replayed = await harness.authenticator.authenticate(
+      register({ username: device.username, authorization: old }),
+      source
+    )
     assert.equal(replayed.kind, 'challenge')
     if (replayed.kind !== 'challenge') return
     assert.isFalse(readChallenge(replayed.challenges[0])?.stale)
@@ -487,6 +610,9 @@ test.group('DigestAuthenticator: locks and the phones behind them', () => {
     }
     assert.deepEqual(await harness.limiter.locks(scanner, device.username), ['source'])
     await harness.limiter.lift('source', scanner)
-    assert.equal((await attempt(harness, device.username, device.password, udpSource(scanner))).kind, 'authenticated')
+    assert.equal(
+      (await attempt(harness, device.username, device.password, udpSource(scanner))).kind,
+      'authenticated'
+    )
   })
 })

@@ -43,13 +43,19 @@ test.group('Registrar', () => {
     assert.deepEqual(binding.source, udpSource())
     assert.equal(binding.userId, device.credential.userId)
     assert.equal(binding.deviceId, device.credential.deviceId)
-    assert.deepEqual(credentials.registered.map((entry) => entry.username), [device.username])
+    assert.deepEqual(
+      credentials.registered.map((entry) => entry.username),
+      [device.username]
+    )
   })
 
   test('a wrong password gets 401 and leaves no binding', async ({ assert }) => {
     const device = makeDevice()
     const { registrar, audit } = makeHarness([device])
-    const { final } = await registerWithPassword(registrar, { username: device.username, password: 'nope' })
+    const { final } = await registerWithPassword(registrar, {
+      username: device.username,
+      password: 'nope',
+    })
     assert.equal(final.status, 401)
     assert.lengthOf(final.wwwAuthenticate, 2)
     assert.lengthOf(await registrar.lookup(Registrar.aorFor(device.username, REALM)), 0)
@@ -100,7 +106,11 @@ test.group('Registrar', () => {
     const all = await registrar.lookupUser(7)
     assert.sameMembers(
       all.map((binding) => binding.contactUri),
-      ['sip:desk@192.0.2.50:5062', 'sip:desk-line2@192.0.2.51:5062', 'sip:soft@192.0.2.60:5070;transport=tcp']
+      [
+        'sip:desk@192.0.2.50:5062',
+        'sip:desk-line2@192.0.2.51:5062',
+        'sip:soft@192.0.2.60:5070;transport=tcp',
+      ]
     )
   })
 
@@ -108,7 +118,11 @@ test.group('Registrar', () => {
     const device = makeDevice()
     const { registrar, clock } = makeHarness([device])
     const aor = Registrar.aorFor(device.username, REALM)
-    await registerWithPassword(registrar, { username: device.username, password: device.password, expires: 300 })
+    await registerWithPassword(registrar, {
+      username: device.username,
+      password: device.password,
+      expires: 300,
+    })
     clock.advance(299_000)
     assert.lengthOf(await registrar.lookup(aor), 1)
     // The phone refreshes with the same Call-ID and a higher CSeq.
@@ -132,7 +146,10 @@ test.group('Registrar', () => {
     const { registrar } = makeHarness([device])
     const aor = Registrar.aorFor(device.username, REALM)
     const auth = { username: device.username, password: device.password }
-    await registerWithPassword(registrar, { ...auth, contacts: ['<sip:a@192.0.2.1>', '<sip:b@192.0.2.2>', '<sip:c@192.0.2.3>'] })
+    await registerWithPassword(registrar, {
+      ...auth,
+      contacts: ['<sip:a@192.0.2.1>', '<sip:b@192.0.2.2>', '<sip:c@192.0.2.3>'],
+    })
     const { final: removedOne } = await registerWithPassword(registrar, {
       ...auth,
       cseq: 3,
@@ -150,7 +167,12 @@ test.group('Registrar', () => {
     assert.equal(wildcardWithoutZero.status, 400)
     assert.lengthOf(await registrar.lookup(aor), 2)
 
-    const { final: removedAll } = await registerWithPassword(registrar, { ...auth, cseq: 7, contacts: ['*'], expires: 0 })
+    const { final: removedAll } = await registerWithPassword(registrar, {
+      ...auth,
+      cseq: 7,
+      contacts: ['*'],
+      expires: 0,
+    })
     assert.equal(removedAll.status, 200)
     assert.lengthOf(removedAll.contacts, 0)
     assert.lengthOf(await registrar.lookup(aor), 0)
@@ -172,7 +194,11 @@ test.group('Registrar', () => {
     assert.equal(brief.headers.get('Min-Expires'), '60')
     assert.lengthOf(await registrar.lookup(aor), 0)
 
-    const { final: long } = await registerWithPassword(registrar, { ...auth, cseq: 3, expires: 86_400 })
+    const { final: long } = await registerWithPassword(registrar, {
+      ...auth,
+      cseq: 3,
+      expires: 86_400,
+    })
     assert.equal(long.status, 200)
     assert.deepEqual(Object.values(contactsOf(long)), [3600])
   })
@@ -187,10 +213,17 @@ test.group('Registrar', () => {
     assert.lengthOf(await registrar.lookup(Registrar.aorFor(device.username, REALM)), 1)
   })
 
-  test('a WebSocket client with a *.invalid Contact is reached over its stored connection', async ({ assert }) => {
+  test('a WebSocket client with a *.invalid Contact is reached over its stored connection', async ({
+    assert,
+  }) => {
     const device = makeDevice()
     const { registrar } = makeHarness([device])
-    const source = { protocol: 'wss' as const, host: '203.0.113.80', port: 50123, connectionId: 'ws-42' }
+    const source = {
+      protocol: 'wss' as const,
+      host: '203.0.113.80',
+      port: 50123,
+      connectionId: 'ws-42',
+    }
     const { final } = await registerWithPassword(registrar, {
       username: device.username,
       password: device.password,
@@ -203,7 +236,9 @@ test.group('Registrar', () => {
     assert.deepEqual(destinationOf(binding), source)
   })
 
-  test('a REGISTER without Contact is a query: 200 with the current bindings', async ({ assert }) => {
+  test('a REGISTER without Contact is a query: 200 with the current bindings', async ({
+    assert,
+  }) => {
     const device = makeDevice()
     const { registrar } = makeHarness([device])
     const auth = { username: device.username, password: device.password }
@@ -216,7 +251,10 @@ test.group('Registrar', () => {
   test('more contacts than an AOR may hold are refused', async ({ assert }) => {
     const device = makeDevice()
     const { registrar } = makeHarness([device])
-    const contacts = Array.from({ length: 11 }, (_, index) => `<sip:c${index}@192.0.2.${index + 1}>`)
+    const contacts = Array.from(
+      { length: 11 },
+      (_, index) => `<sip:c${index}@192.0.2.${index + 1}>`
+    )
     const { final } = await registerWithPassword(registrar, {
       username: device.username,
       password: device.password,

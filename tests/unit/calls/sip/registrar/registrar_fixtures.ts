@@ -112,7 +112,9 @@ export function register(options: RegisterOptions): SipRequest {
     `To: <sip:${toUser}@${REALM}>`,
     `Call-ID: ${options.callId ?? 'reg-call-1@192.0.2.50'}`,
     `CSeq: ${options.cseq ?? 1} REGISTER`,
-    ...(options.contacts ?? ['<sip:phone@192.0.2.50:5062>']).map((contact) => `Contact: ${contact}`),
+    ...(options.contacts ?? ['<sip:phone@192.0.2.50:5062>']).map(
+      (contact) => `Contact: ${contact}`
+    ),
     ...(options.expires !== undefined ? [`Expires: ${options.expires}`] : []),
     ...(options.authorization ? [`Authorization: ${options.authorization}`] : []),
     'Content-Length: 0',
@@ -157,7 +159,13 @@ export function makeHarness(devices: Device[] = []): Harness {
   })
   const bindings = new MemoryBindingStore(clock.now)
   const registrar = new Registrar({
-    settings: { realm: REALM, minExpires: 60, maxExpires: 3600, defaultExpires: 3600, maxBindingsPerAor: 10 },
+    settings: {
+      realm: REALM,
+      minExpires: 60,
+      maxExpires: 3600,
+      defaultExpires: 3600,
+      maxBindingsPerAor: 10,
+    },
     authenticator,
     bindings,
     credentials,

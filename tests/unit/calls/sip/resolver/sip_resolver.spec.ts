@@ -9,19 +9,27 @@ const brief = (targets: SipTarget[]) =>
   targets.map((target) => `${target.transport} ${target.address}:${target.port}`)
 
 test.group('SipResolver', () => {
-  test('numeric addresses are used directly, on the URI port or the default, without DNS', async ({ assert }) => {
+  test('numeric addresses are used directly, on the URI port or the default, without DNS', async ({
+    assert,
+  }) => {
     const dns = new FakeDns()
     const resolver = new SipResolver(dns)
     assert.deepEqual(brief(await resolver.resolve(uri('sip:192.0.2.10'))), ['udp 192.0.2.10:5060'])
-    assert.deepEqual(brief(await resolver.resolve(uri('sip:[2001:db8::1]:5080'))), ['udp 2001:db8::1:5080'])
+    assert.deepEqual(brief(await resolver.resolve(uri('sip:[2001:db8::1]:5080'))), [
+      'udp 2001:db8::1:5080',
+    ])
     assert.deepEqual(brief(await resolver.resolve(uri('sips:192.0.2.10'))), ['tls 192.0.2.10:5061'])
-    assert.deepEqual(brief(await resolver.resolve(uri('sip:192.0.2.10;transport=tcp'))), ['tcp 192.0.2.10:5060'])
+    assert.deepEqual(brief(await resolver.resolve(uri('sip:192.0.2.10;transport=tcp'))), [
+      'tcp 192.0.2.10:5060',
+    ])
     assert.deepEqual(dns.queries, [])
   })
 
   test('an explicit port skips SRV and resolves A and AAAA', async ({ assert }) => {
     const dns = new FakeDns()
-    dns.srv.set('_sip._udp.carrier.example', [{ name: 'wrong.example', port: 9999, priority: 0, weight: 0 }])
+    dns.srv.set('_sip._udp.carrier.example', [
+      { name: 'wrong.example', port: 9999, priority: 0, weight: 0 },
+    ])
     dns.a.set('carrier.example', ['192.0.2.1'])
     dns.aaaa.set('carrier.example', ['2001:db8::5'])
     const targets = await new SipResolver(dns).resolve(uri('sip:carrier.example:5070'))
@@ -30,7 +38,9 @@ test.group('SipResolver', () => {
     assert.isFalse(dns.queries.some((query) => query.startsWith('SRV')))
   })
 
-  test('SRV records go by priority first; each target is resolved to its addresses', async ({ assert }) => {
+  test('SRV records go by priority first; each target is resolved to its addresses', async ({
+    assert,
+  }) => {
     const dns = new FakeDns()
     dns.srv.set('_sip._udp.carrier.example', [
       { name: 'backup.carrier.example', port: 5062, priority: 20, weight: 0 },
@@ -39,11 +49,19 @@ test.group('SipResolver', () => {
     dns.a.set('main.carrier.example', ['192.0.2.1'])
     dns.a.set('backup.carrier.example', ['192.0.2.2'])
     dns.aaaa.set('backup.carrier.example', ['2001:db8::2'])
-    const targets = await new SipResolver(dns, { transports: ['udp'] }).resolve(uri('sip:carrier.example'))
-    assert.deepEqual(brief(targets), ['udp 192.0.2.1:5060', 'udp 192.0.2.2:5062', 'udp 2001:db8::2:5062'])
+    const targets = await new SipResolver(dns, { transports: ['udp'] }).resolve(
+      uri('sip:carrier.example')
+    )
+    assert.deepEqual(brief(targets), [
+      'udp 192.0.2.1:5060',
+      'udp 192.0.2.2:5062',
+      'udp 2001:db8::2:5062',
+    ])
   })
 
-  test('within a priority the order is drawn by weight (RFC 2782 running sums)', async ({ assert }) => {
+  test('within a priority the order is drawn by weight (RFC 2782 running sums)', async ({
+    assert,
+  }) => {
     const dns = new FakeDns()
     dns.srv.set('_sip._udp.carrier.example', [
       { name: 'a.example', port: 5060, priority: 10, weight: 60 },
@@ -52,13 +70,19 @@ test.group('SipResolver', () => {
     dns.a.set('a.example', ['192.0.2.1'])
     dns.a.set('b.example', ['192.0.2.2'])
     const order = async (random: () => number) =>
-      brief(await new SipResolver(dns, { transports: ['udp'], random }).resolve(uri('sip:carrier.example')))
+      brief(
+        await new SipResolver(dns, { transports: ['udp'], random }).resolve(
+          uri('sip:carrier.example')
+        )
+      )
     // Sum 100: a draw of 0..60 lands on a (running sum 60), 61..100 on b.
     assert.deepEqual(await order(sequence(0.5, 0)), ['udp 192.0.2.1:5060', 'udp 192.0.2.2:5060'])
     assert.deepEqual(await order(sequence(0.61, 0)), ['udp 192.0.2.2:5060', 'udp 192.0.2.1:5060'])
   })
 
-  test('over many draws each target comes first in proportion to its weight; weight 0 rarely', async ({ assert }) => {
+  test('over many draws each target comes first in proportion to its weight; weight 0 rarely', async ({
+    assert,
+  }) => {
     const dns = new FakeDns()
     dns.srv.set('_sip._udp.carrier.example', [
       { name: 'heavy.example', port: 5060, priority: 1, weight: 75 },
@@ -86,11 +110,19 @@ test.group('SipResolver', () => {
     assert.isBelow((first['192.0.2.3'] ?? 0) / runs, 0.03)
   })
 
-  test('without a transport parameter SRV is asked for UDP, TCP and TLS, in that order', async ({ assert }) => {
+  test('without a transport parameter SRV is asked for UDP, TCP and TLS, in that order', async ({
+    assert,
+  }) => {
     const dns = new FakeDns()
-    dns.srv.set('_sip._udp.carrier.example', [{ name: 'udp.example', port: 5060, priority: 1, weight: 0 }])
-    dns.srv.set('_sip._tcp.carrier.example', [{ name: 'tcp.example', port: 5060, priority: 1, weight: 0 }])
-    dns.srv.set('_sips._tcp.carrier.example', [{ name: 'tls.example', port: 5061, priority: 1, weight: 0 }])
+    dns.srv.set('_sip._udp.carrier.example', [
+      { name: 'udp.example', port: 5060, priority: 1, weight: 0 },
+    ])
+    dns.srv.set('_sip._tcp.carrier.example', [
+      { name: 'tcp.example', port: 5060, priority: 1, weight: 0 },
+    ])
+    dns.srv.set('_sips._tcp.carrier.example', [
+      { name: 'tls.example', port: 5061, priority: 1, weight: 0 },
+    ])
     dns.a.set('udp.example', ['192.0.2.1'])
     dns.a.set('tcp.example', ['192.0.2.2'])
     dns.a.set('tls.example', ['192.0.2.3'])
@@ -100,18 +132,28 @@ test.group('SipResolver', () => {
       'tcp 192.0.2.2:5060',
       'tls 192.0.2.3:5061',
     ])
-    assert.deepEqual(brief(await resolver.resolve(uri('sip:carrier.example;transport=tcp'))), ['tcp 192.0.2.2:5060'])
-    assert.deepEqual(brief(await resolver.resolve(uri('sips:carrier.example'))), ['tls 192.0.2.3:5061'])
+    assert.deepEqual(brief(await resolver.resolve(uri('sip:carrier.example;transport=tcp'))), [
+      'tcp 192.0.2.2:5060',
+    ])
+    assert.deepEqual(brief(await resolver.resolve(uri('sips:carrier.example'))), [
+      'tls 192.0.2.3:5061',
+    ])
   })
 
   test('without SRV records the host itself is used on the default port', async ({ assert }) => {
     const dns = new FakeDns()
     dns.a.set('pbx.example', ['192.0.2.7'])
-    assert.deepEqual(brief(await new SipResolver(dns).resolve(uri('sip:pbx.example'))), ['udp 192.0.2.7:5060'])
-    assert.deepEqual(brief(await new SipResolver(dns).resolve(uri('sips:pbx.example'))), ['tls 192.0.2.7:5061'])
+    assert.deepEqual(brief(await new SipResolver(dns).resolve(uri('sip:pbx.example'))), [
+      'udp 192.0.2.7:5060',
+    ])
+    assert.deepEqual(brief(await new SipResolver(dns).resolve(uri('sips:pbx.example'))), [
+      'tls 192.0.2.7:5061',
+    ])
   })
 
-  test('a "." SRV target means no service; an unknown name gives no targets', async ({ assert }) => {
+  test('a "." SRV target means no service; an unknown name gives no targets', async ({
+    assert,
+  }) => {
     const dns = new FakeDns()
     dns.srv.set('_sip._udp.closed.example', [{ name: '.', port: 0, priority: 0, weight: 0 }])
     dns.a.set('closed.example', ['192.0.2.8'])
@@ -120,7 +162,9 @@ test.group('SipResolver', () => {
     assert.deepEqual(await resolver.resolve(uri('sip:nowhere.example')), [])
   })
 
-  test('a failing DNS query for one transport or target does not hide the others', async ({ assert }) => {
+  test('a failing DNS query for one transport or target does not hide the others', async ({
+    assert,
+  }) => {
     const dns = new FakeDns()
     dns.failing.add('_sip._udp.carrier.example')
     dns.failing.add('broken.example')
@@ -129,7 +173,9 @@ test.group('SipResolver', () => {
       { name: 'fine.example', port: 5060, priority: 2, weight: 0 },
     ])
     dns.a.set('fine.example', ['192.0.2.9'])
-    const targets = await new SipResolver(dns, { transports: ['udp', 'tcp'] }).resolve(uri('sip:carrier.example'))
+    const targets = await new SipResolver(dns, { transports: ['udp', 'tcp'] }).resolve(
+      uri('sip:carrier.example')
+    )
     assert.deepEqual(brief(targets), ['tcp 192.0.2.9:5060'])
   })
 

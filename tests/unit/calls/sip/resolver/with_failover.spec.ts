@@ -10,13 +10,18 @@ function target(address: string): SipTarget {
 }
 
 test.group('withFailover', () => {
-  test('tries targets in order and returns the first success; later ones are not tried', async ({ assert }) => {
+  test('tries targets in order and returns the first success; later ones are not tried', async ({
+    assert,
+  }) => {
     const tried: string[] = []
-    const result = await withFailover([target('192.0.2.1'), target('192.0.2.2'), target('192.0.2.3')], async (next) => {
-      tried.push(next.address)
-      if (next.address === '192.0.2.1') throw new Error('timeout')
-      return `answered by ${next.address}`
-    })
+    const result = await withFailover(
+      [target('192.0.2.1'), target('192.0.2.2'), target('192.0.2.3')],
+      async (next) => {
+        tried.push(next.address)
+        if (next.address === '192.0.2.1') throw new Error('timeout')
+        return `answered by ${next.address}`
+      }
+    )
     assert.equal(result, 'answered by 192.0.2.2')
     assert.deepEqual(tried, ['192.0.2.1', '192.0.2.2'])
   })
@@ -43,7 +48,9 @@ test.group('withFailover', () => {
     await assert.rejects(() => withFailover([], async () => 'never'), 'no targets to try')
   })
 
-  test('with the resolver: the backup SRV target takes over when the primary does not answer', async ({ assert }) => {
+  test('with the resolver: the backup SRV target takes over when the primary does not answer', async ({
+    assert,
+  }) => {
     const dns = new FakeDns()
     dns.srv.set('_sip._udp.carrier.example', [
       { name: 'primary.example', port: 5060, priority: 10, weight: 0 },
@@ -51,11 +58,18 @@ test.group('withFailover', () => {
     ])
     dns.a.set('primary.example', ['192.0.2.1'])
     dns.a.set('backup.example', ['192.0.2.2'])
-    const targets = await new SipResolver(dns, { transports: ['udp'] }).resolve(SipUri.parse('sip:carrier.example'))
+    const targets = await new SipResolver(dns, { transports: ['udp'] }).resolve(
+      SipUri.parse('sip:carrier.example')
+    )
     const reached = await withFailover(targets, async (next) => {
       if (next.hostname === 'primary.example') throw new Error('Timer B fired')
       return next
     })
-    assert.deepEqual(reached, { transport: 'udp', address: '192.0.2.2', port: 5080, hostname: 'backup.example' })
+    assert.deepEqual(reached, {
+      transport: 'udp',
+      address: '192.0.2.2',
+      port: 5080,
+      hostname: 'backup.example',
+    })
   })
 })

@@ -90,7 +90,8 @@ export default class LoopbackNetwork {
       .filter((event) => from === undefined || event.from === from)
       .map((event) => event.message)
       .filter(
-        (message): message is SipRequest => message instanceof SipRequest && message.method === method
+        (message): message is SipRequest =>
+          message instanceof SipRequest && message.method === method
       )
   }
 

@@ -35,7 +35,10 @@ test.group('Client address behind proxies', () => {
   test('X-Forwarded-For is ignored from an untrusted peer', ({ assert }) => {
     const trust = compileProxyTrust([])
     const client = resolveClient(
-      upgradeRequest('198.51.100.4', { 'x-forwarded-for': '203.0.113.1', 'x-forwarded-proto': 'https' }),
+      upgradeRequest('198.51.100.4', {
+        'x-forwarded-for': '203.0.113.1',
+        'x-forwarded-proto': 'https',
+      }),
       trust
     )
     assert.deepEqual(client, { address: '198.51.100.4', secure: false })
@@ -44,7 +47,10 @@ test.group('Client address behind proxies', () => {
   test('X-Forwarded-For and -Proto are believed from a trusted proxy', ({ assert }) => {
     const trust = compileProxyTrust(['10.0.0.2'])
     const client = resolveClient(
-      upgradeRequest('10.0.0.2', { 'x-forwarded-for': '203.0.113.1', 'x-forwarded-proto': 'https' }),
+      upgradeRequest('10.0.0.2', {
+        'x-forwarded-for': '203.0.113.1',
+        'x-forwarded-proto': 'https',
+      }),
       trust
     )
     assert.deepEqual(client, { address: '203.0.113.1', secure: true })

@@ -22,7 +22,9 @@ const parser = new SipMessageParser()
 function responses(received: Buffer[]): SipResponse[] {
   return received
     .map((bytes) => parser.tryParse(bytes))
-    .flatMap((result) => (result.ok && result.message instanceof SipResponse ? [result.message] : []))
+    .flatMap((result) =>
+      result.ok && result.message instanceof SipResponse ? [result.message] : []
+    )
 }
 
 test.group('SipTransportLayer / UDP', () => {
@@ -32,7 +34,10 @@ test.group('SipTransportLayer / UDP', () => {
     const { layer } = await startLayer()
     const peer = await udpPeer()
     try {
-      await peer.send(optionsRequest({ viaHost: '10.9.9.9', viaPort: 5999 }), layer.localAddress('udp')!.port)
+      await peer.send(
+        optionsRequest({ viaHost: '10.9.9.9', viaPort: 5999 }),
+        layer.localAddress('udp')!.port
+      )
       await waitFor(() => peer.received.length > 0)
       const [response] = responses(peer.received)
       assert.equal(response.status, 200)
@@ -64,7 +69,10 @@ test.group('SipTransportLayer / UDP', () => {
       await waitFor(() => peer.received.length === 2)
       assert.equal(responses(peer.received)[1].status, 505)
 
-      await peer.send(optionsRequest().replace('sip:fluffycall@127.0.0.1 SIP', 'tel:+4930123 SIP'), port)
+      await peer.send(
+        optionsRequest().replace('sip:fluffycall@127.0.0.1 SIP', 'tel:+4930123 SIP'),
+        port
+      )
       await waitFor(() => peer.received.length === 3)
       assert.equal(responses(peer.received)[2].status, 416)
 
@@ -83,7 +91,10 @@ test.group('SipTransportLayer / UDP', () => {
     const { layer } = await startLayer({ limits: { maxMessageSize: 2000 } })
     const peer = await udpPeer()
     try {
-      const big = optionsRequest().replace('Content-Length: 0\r\n\r\n', `Content-Type: text/plain\r\nContent-Length: 3000\r\n\r\n${'x'.repeat(3000)}`)
+      const big = optionsRequest().replace(
+        'Content-Length: 0\r\n\r\n',
+        `Content-Type: text/plain\r\nContent-Length: 3000\r\n\r\n${'x'.repeat(3000)}`
+      )
       await peer.send(big, layer.localAddress('udp')!.port)
       await waitFor(() => peer.received.length === 1)
       assert.equal(responses(peer.received)[0].status, 513)
@@ -121,9 +132,15 @@ test.group('SipTransportLayer / UDP', () => {
     try {
       // The neighbour sends while the flood runs, a few times as a UDP client retransmits.
       for (let i = 0; i < 500; i++) {
-        await flooder.send(optionsRequest({ branch: `z9hG4bKflood${i}`, viaHost: '127.0.0.2' }), port)
+        await flooder.send(
+          optionsRequest({ branch: `z9hG4bKflood${i}`, viaHost: '127.0.0.2' }),
+          port
+        )
         if (i % 100 === 50) {
-          await neighbour.send(optionsRequest({ branch: 'z9hG4bKcalm', viaHost: '127.0.0.1' }), port)
+          await neighbour.send(
+            optionsRequest({ branch: 'z9hG4bKcalm', viaHost: '127.0.0.1' }),
+            port
+          )
           await sleep(5)
         }
       }
@@ -150,7 +167,15 @@ test.group('SipTransportLayer / UDP', () => {
     assert,
   }) => {
     const { layer } = await startLayer(
-      { rateLimit: { enabled: true, burst: 20, perSecond: 10, maxSources: 100, trusted: { burst: 600, perSecond: 500 } } },
+      {
+        rateLimit: {
+          enabled: true,
+          burst: 20,
+          perSecond: 10,
+          maxSources: 100,
+          trusted: { burst: 600, perSecond: 500 },
+        },
+      },
       new FakeClock()
     )
     // A carrier that signals from a range other than its host names' addresses.
@@ -161,13 +186,19 @@ test.group('SipTransportLayer / UDP', () => {
     try {
       for (let batch = 0; batch < 10; batch++) {
         for (let i = 0; i < 50; i++) {
-          await carrier.send(optionsRequest({ branch: `z9hG4bKcarrier${batch}x${i}`, viaHost: '127.0.0.9' }), port)
+          await carrier.send(
+            optionsRequest({ branch: `z9hG4bKcarrier${batch}x${i}`, viaHost: '127.0.0.9' }),
+            port
+          )
         }
         // In batches, so that the kernel's socket buffers never drop what the test counts.
         await waitFor(() => carrier.received.length === (batch + 1) * 50)
       }
       for (let i = 0; i < 100; i++) {
-        await unknown.send(optionsRequest({ branch: `z9hG4bKunknown${i}`, viaHost: '127.0.0.2' }), port)
+        await unknown.send(
+          optionsRequest({ branch: `z9hG4bKunknown${i}`, viaHost: '127.0.0.2' }),
+          port
+        )
         if (i % 20 === 19) await sleep(20)
       }
       await waitFor(() => unknown.received.length >= 20)
@@ -177,7 +208,10 @@ test.group('SipTransportLayer / UDP', () => {
       assert.equal(layer.stats.rateLimited, 80)
       assert.isTrue(layer.isTrustedSource('127.0.0.11'))
       assert.isFalse(layer.isTrustedSource('127.0.0.12'))
-      assert.isTrue(layer.isTrustedSource('::ffff:127.0.0.9'), 'an IPv4-mapped source is its IPv4 address')
+      assert.isTrue(
+        layer.isTrustedSource('::ffff:127.0.0.9'),
+        'an IPv4-mapped source is its IPv4 address'
+      )
       assert.throws(() => layer.setTrustedSources(['127.0.0.1/33']), /not an IP address or CIDR/)
     } finally {
       await carrier.close()
@@ -189,10 +223,16 @@ test.group('SipTransportLayer / UDP', () => {
   test('responses to our own transactions are not dropped ahead of new requests from the same source', async ({
     assert,
   }) => {
-    const { layer } = await startLayer({ rateLimit: { enabled: true, burst: 20, perSecond: 10, maxSources: 100 } }, new FakeClock())
-    const responses: SipResponse[] = []
+    const { layer } = await startLayer(
+      { rateLimit: { enabled: true, burst: 20, perSecond: 10, maxSources: 100 } },
+      new FakeClock()
+    )
+    const answers: SipResponse[] = []
     let requests = 0
-    layer.attach({ onRequest: () => requests++, onResponse: (response) => responses.push(response) })
+    layer.attach({
+      onRequest: () => requests++,
+      onResponse: (response) => answers.push(response),
+    })
     const peer = await udpPeer('127.0.0.2')
     const port = layer.localAddress('udp')!.port
     try {
@@ -213,8 +253,8 @@ test.group('SipTransportLayer / UDP', () => {
         '',
       ].join('\r\n')
       await peer.send(response, port)
-      await waitFor(() => responses.length === 1)
-      assert.equal(responses[0].status, 180)
+      await waitFor(() => answers.length === 1)
+      assert.equal(answers[0].status, 180)
       assert.equal(requests, 20)
     } finally {
       await peer.close()
@@ -222,11 +262,16 @@ test.group('SipTransportLayer / UDP', () => {
     }
   })
 
-  test('a request with quoted-pair escapes of control characters is answered, not dropped', async ({ assert }) => {
+  test('a request with quoted-pair escapes of control characters is answered, not dropped', async ({
+    assert,
+  }) => {
     const { layer } = await startLayer()
     const peer = await udpPeer()
     try {
-      const request = optionsRequest().replace('To: <sip:fluffycall@127.0.0.1>', 'To: "BEL:\\\x07 NUL:\\\x00 DEL:\\\x7F" <sip:fluffycall@127.0.0.1>')
+      const request = optionsRequest().replace(
+        'To: <sip:fluffycall@127.0.0.1>',
+        'To: "BEL:\\\x07 NUL:\\\x00 DEL:\\\x7F" <sip:fluffycall@127.0.0.1>'
+      )
       assert.include(request, '\\\x07')
       await peer.send(request, layer.localAddress('udp')!.port)
       await waitFor(() => peer.received.length === 1)
@@ -257,7 +302,11 @@ test.group('SipTransportLayer / UDP', () => {
       await peer.send(optionsRequest({ callId: 'fine' }), port)
       await waitFor(() => seen.length === 2)
       assert.equal(seen[1].protocol, 'udp')
-      assert.deepEqual(seen[1].responseDestination, { protocol: 'udp', host: '127.0.0.1', port: peer.port })
+      assert.deepEqual(seen[1].responseDestination, {
+        protocol: 'udp',
+        host: '127.0.0.1',
+        port: peer.port,
+      })
       assert.isTrue(seen[1].transport === layer.transportFor('udp'))
       assert.lengthOf(peer.received, 0, 'the default handler is no longer answering')
       layer.detach()
@@ -273,7 +322,10 @@ test.group('SipTransportLayer / UDP', () => {
     const { layer, logger } = await startLayer()
     const peer = await udpPeer()
     try {
-      await peer.send(optionsRequest({ callId: 'secret-call-id@host' }), layer.localAddress('udp')!.port)
+      await peer.send(
+        optionsRequest({ callId: 'secret-call-id@host' }),
+        layer.localAddress('udp')!.port
+      )
       await waitFor(() => peer.received.length === 1)
       const traffic = logger.lines.filter((line) => line.message.startsWith('sip message'))
       assert.lengthOf(traffic, 2)
@@ -309,14 +361,18 @@ test.group('SipTransportLayer / TCP and TLS', () => {
     }
   })
 
-  test('TCP: a bad Content-Length closes the connection, the process lives on', async ({ assert }) => {
+  test('TCP: a bad Content-Length closes the connection, the process lives on', async ({
+    assert,
+  }) => {
     const { layer } = await startLayer({ udp: { enabled: false } })
     const socket = net.connect(layer.localAddress('tcp')!.port, '127.0.0.1')
     let closed = false
     socket.on('close', () => (closed = true))
     socket.on('error', () => {})
     try {
-      socket.write(optionsRequest({ transport: 'TCP' }).replace('Content-Length: 0', 'Content-Length: abc'))
+      socket.write(
+        optionsRequest({ transport: 'TCP' }).replace('Content-Length: 0', 'Content-Length: abc')
+      )
       await waitFor(() => closed)
       assert.isTrue(closed)
     } finally {
@@ -324,7 +380,9 @@ test.group('SipTransportLayer / TCP and TLS', () => {
     }
   })
 
-  test('TCP: a closed connection is announced once with its id; hasConnection follows it', async ({ assert }) => {
+  test('TCP: a closed connection is announced once with its id; hasConnection follows it', async ({
+    assert,
+  }) => {
     const { layer } = await startLayer({ udp: { enabled: false } })
     const closed: Array<{ protocol: string; connectionId: string; address: string }> = []
     const requests: SipMessageSource[] = []
@@ -369,7 +427,9 @@ test.group('SipTransportLayer / TCP and TLS', () => {
     }
   })
 
-  test('send() opens one outbound TCP connection per host:port and reuses it', async ({ assert }) => {
+  test('send() opens one outbound TCP connection per host:port and reuses it', async ({
+    assert,
+  }) => {
     const { layer } = await startLayer({ udp: { enabled: false } })
     const accepted: net.Socket[] = []
     let data = ''
@@ -393,7 +453,9 @@ test.group('SipTransportLayer / TCP and TLS', () => {
       }
       await waitFor(() => (data.match(/OPTIONS sip:b@127.0.0.1/g) ?? []).length === 2)
       assert.lengthOf(accepted, 1)
-      assert.throws(() => layer.send(new SipResponse(200), { protocol: 'ws', host: 'x.invalid', port: 0 }))
+      assert.throws(() =>
+        layer.send(new SipResponse(200), { protocol: 'ws', host: 'x.invalid', port: 0 })
+      )
     } finally {
       for (const socket of accepted) socket.destroy()
       await layer.close()

@@ -59,7 +59,10 @@ export class MemoryLogger implements SipLogger {
   }
 }
 
-export async function startLayer(overrides: ConfigOverrides = {}, clock: SipClock = new SystemClock()) {
+export async function startLayer(
+  overrides: ConfigOverrides = {},
+  clock: SipClock = new SystemClock()
+) {
   const logger = new MemoryLogger()
   const layer = new SipTransportLayer({
     config: testConfig(overrides),
@@ -76,7 +79,13 @@ export async function startLayer(overrides: ConfigOverrides = {}, clock: SipCloc
 }
 
 export function optionsRequest(
-  options: { branch?: string; viaHost?: string; viaPort?: number; transport?: string; callId?: string } = {}
+  options: {
+    branch?: string
+    viaHost?: string
+    viaPort?: number
+    transport?: string
+    callId?: string
+  } = {}
 ): string {
   const transport = options.transport ?? 'UDP'
   return [

@@ -9,7 +9,10 @@ const transport = {} as SipTransport
 
 function request(via: string) {
   return parseRequest(
-    optionsRequest().replace(/^Via: .*$/m, `Via: ${via}\r\nVia: SIP/2.0/UDP proxy.example:5060;branch=z9hG4bKp`)
+    optionsRequest().replace(
+      /^Via: .*$/m,
+      `Via: ${via}\r\nVia: SIP/2.0/UDP proxy.example:5060;branch=z9hG4bKp`
+    )
   )
 }
 
@@ -23,12 +26,17 @@ test.group('Via stamping (RFC 3261 18.2.1, RFC 3581)', () => {
     const top = stampReceived(message, '198.51.100.7', 5060)
     assert.equal(top.received, '198.51.100.7')
     assert.equal(message.topVia.received, '198.51.100.7')
-    assert.match(message.toString(), /Via: SIP\/2.0\/UDP pc33.example.com:5060;branch=z9hG4bK1;received=198.51.100.7\r\n/)
+    assert.match(
+      message.toString(),
+      /Via: SIP\/2.0\/UDP pc33.example.com:5060;branch=z9hG4bK1;received=198.51.100.7\r\n/
+    )
     assert.lengthOf(message.via, 2, 'the other Via values are kept')
     assert.equal(message.via[1].host, 'proxy.example')
   })
 
-  test('leaves the Via alone when the host is the source and rport was not asked for', ({ assert }) => {
+  test('leaves the Via alone when the host is the source and rport was not asked for', ({
+    assert,
+  }) => {
     const message = request('SIP/2.0/UDP 198.51.100.7:5060;branch=z9hG4bK1')
     const before = message.headers.getAll('via')
     stampReceived(message, '198.51.100.7', 5060)

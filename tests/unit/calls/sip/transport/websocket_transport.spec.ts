@@ -37,7 +37,12 @@ async function setup(ws: Record<string, unknown> = {}) {
 
 function open(
   port: number,
-  options: { origin?: string; protocols?: string[]; path?: string; headers?: Record<string, string> } = {}
+  options: {
+    origin?: string
+    protocols?: string[]
+    path?: string
+    headers?: Record<string, string>
+  } = {}
 ) {
   const client = new WebSocket(
     `ws://127.0.0.1:${port}${options.path ?? '/sip'}`,
@@ -144,7 +149,11 @@ test.group('WebSocket transport (RFC 7118)', () => {
         ['Call-ID', 'to-browser'],
         ['CSeq', '1 OPTIONS'],
       ])
-      const request = new SipRequest('OPTIONS', SipUri.parse('sip:alice@df7jal23ls0d.invalid;transport=ws'), headers)
+      const request = new SipRequest(
+        'OPTIONS',
+        SipUri.parse('sip:alice@df7jal23ls0d.invalid;transport=ws'),
+        headers
+      )
       layer.send(request, {
         protocol: 'wss',
         host: 'df7jal23ls0d.invalid',
@@ -157,7 +166,12 @@ test.group('WebSocket transport (RFC 7118)', () => {
       client.terminate()
       await waitFor(() => !layer.transportFor('ws').hasConnection(source.connectionId!))
       assert.throws(() =>
-        layer.send(request, { protocol: 'ws', host: 'x.invalid', port: 0, connectionId: source.connectionId })
+        layer.send(request, {
+          protocol: 'ws',
+          host: 'x.invalid',
+          port: 0,
+          connectionId: source.connectionId,
+        })
       )
       await waitFor(() => layer.connectionLimiter.total === 0)
     } finally {

@@ -1,11 +1,6 @@
 import { test } from '@japa/runner'
 import type SipRequest from '#sip/message/sip_request'
-import {
-  DigestAlgorithm,
-  computeHa1,
-  createChallenge,
-  verifyCredentials,
-} from '#sip/auth/digest'
+import { DigestAlgorithm, computeHa1, createChallenge, verifyCredentials } from '#sip/auth/digest'
 import type IncomingRequest from '#sip/ua/incoming_request'
 import type IncomingInvite from '#sip/ua/incoming_invite'
 import { OutgoingInviteState } from '#sip/ua/outgoing_invite'
@@ -20,7 +15,8 @@ function authorized(request: SipRequest, header: string, algorithm: DigestAlgori
   if (!value) {
     return false
   }
-  const credentials = header === 'authorization' ? request.authorization[0] : request.proxyAuthorization[0]
+  const credentials =
+    header === 'authorization' ? request.authorization[0] : request.proxyAuthorization[0]
   return verifyCredentials(credentials, {
     ha1: computeHa1(algorithm, CREDENTIALS.username, REALM, CREDENTIALS.password),
     algorithm,
@@ -59,7 +55,11 @@ test.group('Client digest authentication', () => {
         status,
         algorithm
       )
-      const call = alice.invite({ uri: bobUri, description: sdp('alice'), credentials: CREDENTIALS })
+      const call = alice.invite({
+        uri: bobUri,
+        description: sdp('alice'),
+        credentials: CREDENTIALS,
+      })
       clock.advance(500)
       assert.equal(call.state, OutgoingInviteState.Accepted, network.trace())
       const invites = network.requests('INVITE', aliceAddress)
@@ -67,7 +67,10 @@ test.group('Client digest authentication', () => {
       assert.equal(invites[1].cseq.sequence, invites[0].cseq.sequence + 1)
       assert.equal(invites[1].callId, invites[0].callId)
       assert.notEqual(invites[1].topVia.branch, invites[0].topVia.branch)
-      const credentials = authHeader === 'authorization' ? invites[1].authorization[0] : invites[1].proxyAuthorization[0]
+      const credentials =
+        authHeader === 'authorization'
+          ? invites[1].authorization[0]
+          : invites[1].proxyAuthorization[0]
       assert.equal(credentials.get('algorithm'), algorithm)
       assert.equal(credentials.get('qop'), 'auth')
       assert.equal(credentials.get('nc'), '00000001')
@@ -82,7 +85,10 @@ test.group('Client digest authentication', () => {
   }
 
   test('wrong credentials: the second challenge is final, not retried again', ({ assert }) => {
-    const { clock, network, alice, aliceAddress, bobUri } = challengingCarrier(401, DigestAlgorithm.Md5)
+    const { clock, network, alice, aliceAddress, bobUri } = challengingCarrier(
+      401,
+      DigestAlgorithm.Md5
+    )
     const rejected: number[] = []
     alice.invite({
       uri: bobUri,
@@ -105,7 +111,11 @@ test.group('Client digest authentication', () => {
         },
       },
     })
-    const challenge = createChallenge({ realm: REALM, nonce: 'same-nonce', algorithm: DigestAlgorithm.Sha256 })
+    const challenge = createChallenge({
+      realm: REALM,
+      nonce: 'same-nonce',
+      algorithm: DigestAlgorithm.Sha256,
+    })
     const counts: string[] = []
     pair.bob.setHandler('MESSAGE', (request: IncomingRequest) => {
       const credentials = request.request.authorization[0]

@@ -1,12 +1,7 @@
 import { test } from '@japa/runner'
 import type SipRequest from '#sip/message/sip_request'
 import SipUri from '#sip/message/sip_uri'
-import {
-  DigestAlgorithm,
-  computeHa1,
-  createChallenge,
-  verifyCredentials,
-} from '#sip/auth/digest'
+import { DigestAlgorithm, computeHa1, createChallenge, verifyCredentials } from '#sip/auth/digest'
 import type IncomingRequest from '#sip/ua/incoming_request'
 import RegistrationClient from '#sip/ua/registration_client'
 import { RegistrationState } from '#sip/ua/registration_state'
@@ -19,7 +14,11 @@ const CREDENTIALS = { username: 'trunk7', password: 's3cret' }
 function carrierRegistrar() {
   const pair = createPhonePair()
   const registrar = { failWith: 0, grant: 60, challenges: 0, seen: [] as SipRequest[] }
-  const challenge = createChallenge({ realm: REALM, nonce: 'reg-nonce', algorithm: DigestAlgorithm.Md5 })
+  const challenge = createChallenge({
+    realm: REALM,
+    nonce: 'reg-nonce',
+    algorithm: DigestAlgorithm.Md5,
+  })
   pair.bob.setHandler('REGISTER', (incoming: IncomingRequest) => {
     const request = incoming.request
     registrar.seen.push(request)
@@ -42,7 +41,10 @@ function carrierRegistrar() {
       return
     }
     const expires = request.expires ?? 0
-    const contact = request.contacts[0].withParam('expires', String(Math.min(expires, registrar.grant)))
+    const contact = request.contacts[0].withParam(
+      'expires',
+      String(Math.min(expires, registrar.grant))
+    )
     incoming.respond(200, { headers: [['Contact', contact.toString()]] })
   })
   const client = new RegistrationClient({
@@ -83,7 +85,10 @@ test.group('Registration client', () => {
       registrar.seen.map((request) => request.callId),
       ['reg-call-1', 'reg-call-1', 'reg-call-1']
     )
-    assert.deepEqual(registrar.seen.map((request) => request.cseq.sequence), [1, 2, 3])
+    assert.deepEqual(
+      registrar.seen.map((request) => request.cseq.sequence),
+      [1, 2, 3]
+    )
     assert.equal(client.state, RegistrationState.Registered)
 
     const stopped = client.stop()
@@ -115,7 +120,11 @@ test.group('Registration client', () => {
     clock.advance(200)
     await stopped
     assert.deepEqual(
-      registrar.seen.map((request) => [request.cseq.sequence, request.expires, request.authorization.length > 0]),
+      registrar.seen.map((request) => [
+        request.cseq.sequence,
+        request.expires,
+        request.authorization.length > 0,
+      ]),
       [
         [1, 3600, false],
         [2, 3600, true],
@@ -166,7 +175,11 @@ test.group('Registration client', () => {
     clock.advance(20_000)
     assert.equal(client.snapshot().nextAttemptAt! - client.snapshot().lastError!.at, 40_000)
     clock.advance(40_000)
-    assert.equal(client.snapshot().nextAttemptAt! - client.snapshot().lastError!.at, 40_000, 'capped')
+    assert.equal(
+      client.snapshot().nextAttemptAt! - client.snapshot().lastError!.at,
+      40_000,
+      'capped'
+    )
     assert.lengthOf(registrar.seen, 4)
 
     registrar.failWith = 0

@@ -55,7 +55,14 @@ test.group('User agent core / built-in answers', () => {
     send('OPTIONS')
     const response = answer()
     assert.equal(response.status, 200)
-    assert.includeMembers(response.headers.getAll('allow'), ['INVITE', 'ACK', 'CANCEL', 'BYE', 'OPTIONS', 'UPDATE'])
+    assert.includeMembers(response.headers.getAll('allow'), [
+      'INVITE',
+      'ACK',
+      'CANCEL',
+      'BYE',
+      'OPTIONS',
+      'UPDATE',
+    ])
     assert.equal(response.headers.get('accept'), 'application/sdp')
     assert.deepEqual(response.headers.getAll('supported'), ['timer'])
   })
@@ -79,7 +86,10 @@ test.group('User agent core / built-in answers', () => {
     const { send, peer } = setup()
     send('BYE', { toTag: 'nobody' })
     send('BYE')
-    assert.deepEqual(peer.responses.map((response) => response.status), [481, 481])
+    assert.deepEqual(
+      peer.responses.map((response) => response.status),
+      [481, 481]
+    )
   })
 
   test('Max-Forwards 0 gets 483, except OPTIONS which is answered', ({ assert }) => {
@@ -87,7 +97,10 @@ test.group('User agent core / built-in answers', () => {
     bob.setInviteHandler(() => assert.fail('the INVITE must not reach the application'))
     send('INVITE', { maxForwards: 0 })
     send('OPTIONS', { maxForwards: 0 })
-    assert.deepEqual(peer.responses.map((response) => response.status), [483, 200])
+    assert.deepEqual(
+      peer.responses.map((response) => response.status),
+      [483, 200]
+    )
   })
 
   test('a request merged by a forking proxy gets 482 on its second path', ({ assert }) => {
@@ -95,7 +108,10 @@ test.group('User agent core / built-in answers', () => {
     bob.setHandler('MESSAGE', () => {})
     send('MESSAGE', { callId: 'merged', branch: 'z9hG4bKpath1' })
     send('MESSAGE', { callId: 'merged', branch: 'z9hG4bKpath2' })
-    assert.deepEqual(peer.responses.map((response) => response.status), [482])
+    assert.deepEqual(
+      peer.responses.map((response) => response.status),
+      [482]
+    )
   })
 
   test('a registered handler gets its method, which becomes allowed', ({ assert }) => {
@@ -107,7 +123,9 @@ test.group('User agent core / built-in answers', () => {
     assert.include(peer.responses[1].headers.getAll('allow'), 'MESSAGE')
   })
 
-  test('a retransmitted request is absorbed by its transaction and answered again', ({ assert }) => {
+  test('a retransmitted request is absorbed by its transaction and answered again', ({
+    assert,
+  }) => {
     const { send, peer, bob } = setup()
     let calls = 0
     bob.setHandler('MESSAGE', (request) => {
@@ -117,7 +135,10 @@ test.group('User agent core / built-in answers', () => {
     send('MESSAGE', { callId: 'again', branch: 'z9hG4bKsame' })
     send('MESSAGE', { callId: 'again', branch: 'z9hG4bKsame' })
     assert.equal(calls, 1)
-    assert.deepEqual(peer.responses.map((response) => response.status), [200, 200])
+    assert.deepEqual(
+      peer.responses.map((response) => response.status),
+      [200, 200]
+    )
   })
 })
 

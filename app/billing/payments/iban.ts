@@ -6,44 +6,12 @@ import {
   ValidationErrorsIBAN,
 } from 'ibantools'
 
+import { isInEea } from '#core/eea'
+
 /**
  * IBAN and BIC checks with ibantools (ISO 13616 structure per country and the ISO 7064 mod 97-10
  * check digits), and the SEPA rule on when a BIC is still needed.
  */
-
-/** EU member states plus Iceland, Liechtenstein and Norway. */
-const EEA = new Set([
-  'AT',
-  'BE',
-  'BG',
-  'HR',
-  'CY',
-  'CZ',
-  'DK',
-  'EE',
-  'FI',
-  'FR',
-  'DE',
-  'GR',
-  'HU',
-  'IE',
-  'IT',
-  'LV',
-  'LT',
-  'LU',
-  'MT',
-  'NL',
-  'PL',
-  'PT',
-  'RO',
-  'SK',
-  'SI',
-  'ES',
-  'SE',
-  'IS',
-  'LI',
-  'NO',
-])
 
 export type IbanProblem = 'format' | 'checksum' | 'country' | 'not_sepa'
 
@@ -81,7 +49,7 @@ export function isValidIban(input: string) {
  */
 export function bicRequired(input: string) {
   const country = normalizeIban(input).slice(0, 2)
-  return isSEPACountry(country) && !EEA.has(country)
+  return isSEPACountry(country) && !isInEea(country)
 }
 
 export function normalizeBic(input: string) {

@@ -1,42 +1,7 @@
 import type { CountryCode, SubProcessorMetadata } from '#calls/carriers/types'
+import { isInEea } from '#core/eea'
 
-/** EU member states plus Iceland, Liechtenstein and Norway: no transfer mechanism needed inside. */
-export const EEA_COUNTRIES: ReadonlySet<CountryCode> = new Set([
-  'AT',
-  'BE',
-  'BG',
-  'HR',
-  'CY',
-  'CZ',
-  'DK',
-  'EE',
-  'FI',
-  'FR',
-  'DE',
-  'GR',
-  'HU',
-  'IE',
-  'IT',
-  'LV',
-  'LT',
-  'LU',
-  'MT',
-  'NL',
-  'PL',
-  'PT',
-  'RO',
-  'SK',
-  'SI',
-  'ES',
-  'SE',
-  'IS',
-  'LI',
-  'NO',
-])
-
-export function isInEea(country: CountryCode) {
-  return EEA_COUNTRIES.has(country.toUpperCase())
-}
+export { EEA_COUNTRIES, isInEea } from '#core/eea'
 
 /** Every country where signalling, media or metadata of this sub-processor is processed. */
 export function processingCountries(metadata: SubProcessorMetadata): CountryCode[] {

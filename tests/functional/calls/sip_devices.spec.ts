@@ -20,6 +20,7 @@ import {
   challengeShape,
   registerWithPassword,
 } from '#tests/unit/calls/sip/registrar/registrar_fixtures'
+import { userSubject } from '#calls/signalling/sip_subject'
 
 const REALM = 'sip.fluffycall.test'
 
@@ -132,7 +133,7 @@ test.group('SIP devices', (group) => {
       deviceId: device.id,
     })
     assert.deepEqual(bindings[0].source, source)
-    assert.lengthOf(await parts.registrar.lookupUser(user.id), 1)
+    assert.lengthOf(await parts.registrar.lookupSubject(userSubject(user.id)), 1)
     // Noted after the 200 went out (the registrar does not wait for it).
     for (let tries = 0; tries < 50 && !device.lastRegisteredAt; tries++) {
       await new Promise((resolve) => setTimeout(resolve, 20))

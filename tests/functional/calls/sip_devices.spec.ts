@@ -20,7 +20,7 @@ import {
   challengeShape,
   registerWithPassword,
 } from '#tests/unit/calls/sip/registrar/registrar_fixtures'
-import { userSubject } from '#calls/signalling/sip_subject'
+import { sipSubject, sipSubjectParts, userSubject } from '#calls/signalling/sip_subject'
 
 const REALM = 'sip.fluffycall.test'
 
@@ -87,9 +87,7 @@ test.group('SIP devices', (group) => {
           password
         ),
       },
-      userId: user.id,
-      companyId: user.companyId!,
-      deviceId: device.id,
+      subject: sipSubject({ userId: user.id, companyId: user.companyId!, deviceId: device.id }),
       knownAddresses: [],
     })
     assert.isUndefined(await service.findByUsername('fcnosuchname'))
@@ -127,7 +125,7 @@ test.group('SIP devices', (group) => {
     assert.equal(final.status, 200)
     const bindings = await parts.registrar.lookup(Registrar.aorFor(device.sipUsername, REALM))
     assert.lengthOf(bindings, 1)
-    assert.deepInclude(bindings[0], {
+    assert.deepEqual(sipSubjectParts(bindings[0].subject), {
       userId: user.id,
       companyId: user.companyId!,
       deviceId: device.id,

@@ -31,6 +31,7 @@ import type { RefusalReason } from '#calls/routing/route_resolver'
 import { emergencyNumberOf } from '#calls/routing/dialled_number'
 import { toE164 } from '#core/e164'
 import CarrierSources from '#calls/b2bua/carrier_sources'
+import { sipSubjectParts, userSubject } from '#calls/signalling/sip_subject'
 
 export interface B2buaLogger {
   info(details: Record<string, unknown>, message: string): void
@@ -357,9 +358,10 @@ export default class B2bua {
     offer: string,
     attempt: CallAttemptState
   ) {
-    const user = await User.find(credential.userId)
+    const owner = sipSubjectParts(credential.subject)
+    const user = owner ? await User.find(owner.userId) : null
     const company = user?.companyId ? await Company.find(user.companyId) : null
-    if (!user || !company || user.companyId !== credential.companyId) {
+    if (!owner || !user || !company || user.companyId !== owner.companyId) {
       invite.reject(403)
       return
     }
@@ -416,7 +418,7 @@ export default class B2bua {
         destination: callee,
         carrierNames: route.carriers,
         callUuid: record.uuid,
-        deviceId: credential.deviceId ?? null,
+        deviceId: owner.deviceId ?? null,
         sourceAddress: invite.incoming.transaction.destination.host,
         kind: 'direct',
         pricePerMinuteCents: null,
@@ -594,7 +596,7 @@ export default class B2bua {
 
     const targets: CallTarget[] = []
     for (const user of willing) {
-      for (const binding of await this.#deps.stack.bindingsOfUser(user.id)) {
+      for (const binding of await this.#deps.stack.bindingsOfSubject(userSubject(user.id))) {
         targets.push(this.#bindingTarget(binding, callerNumber))
       }
     }

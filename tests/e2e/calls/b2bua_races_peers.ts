@@ -66,6 +66,8 @@ export async function sippPhoneCall(
     pauseMs?: number
     tone?: boolean
     timeoutSeconds?: number
+    /** The phone's RTP port (a free one unless given, e.g. to capture it). */
+    mediaPort?: number
   } = {}
 ): Promise<SippProcess> {
   const port = await sipUdpPort()
@@ -90,6 +92,7 @@ export async function sippPhoneCall(
       phone.username,
       '-ap',
       phone.password,
+      ...(options.mediaPort ? ['-mp', String(options.mediaPort)] : []),
     ],
   })
 }

@@ -119,6 +119,7 @@ export default class B2bua {
       outOfCapacity: (resource) => this.#countCapacity(resource),
       retryAfterSeconds: deps.config.retryAfterSeconds,
       outboundRingLimitMs: deps.config.outboundRingLimitSeconds * 1000,
+      durationWarningMs: deps.config.durationWarningSeconds * 1000,
     }
     this.#sources = new CarrierSources(deps.carriers, (entries) =>
       deps.stack.setTrustedSources(entries)
@@ -165,6 +166,22 @@ export default class B2bua {
     if (!call) return false
     await call.session.hangUp('ended_by_staff')
     return true
+  }
+
+  /**
+   * The fraud spend watch: a running call ends within `ms` (a cap is reached), with `cause` in its
+   * CDR. False when the call does not run on this node.
+   */
+  endCallWithin(uuid: string, ms: number, cause: DurationCause) {
+    const call = this.#calls.get(uuid)
+    if (!call) return false
+    call.session.endWithin(ms, cause)
+    return true
+  }
+
+  /** Tests: the timers of calls started from now on run on `clock` (FakeClock). */
+  useClock(clock: SipClock) {
+    this.#services.clock = clock
   }
 
   /** A terminated company's calls end at once (BYE on both legs); emergency calls run on. */

@@ -123,6 +123,7 @@ const EXPECTED: Record<string, Subject[]> = {
   'admin.fraud.reviews.limits': ['superadmin', 'fraud_analyst'],
   'customer.calls': CUSTOMERS,
   'customer.spend': CUSTOMERS,
+  'customer.spend.user_caps': COMPANY_ADMINS,
   'admin.carriers.index': SUPERADMIN,
   'admin.carriers.show': SUPERADMIN,
   'admin.carriers.credentials': SUPERADMIN,

@@ -90,6 +90,10 @@ test.group('EN 16931 CII XML (official Schematron)', () => {
       (await validateCii(buildCiiXml(storno, invoicingConfig.seller, 'xrechnung'))).failed,
       []
     )
+    assert.deepEqual(
+      (await validateXRechnung(buildCiiXml(storno, invoicingConfig.seller, 'xrechnung'))).failed,
+      []
+    )
   }).timeout(120_000)
 
   test('a wrong grand total fails BR-CO-15', async ({ assert }) => {

@@ -183,6 +183,7 @@ const EXPECTED: Record<string, Subject[]> = {
   'admin.billing.payments.overdue.index': SUPERADMIN,
   'admin.billing.payments.overdue.paid': SUPERADMIN,
   'admin.billing.payments.overdue.returns': SUPERADMIN,
+  'admin.billing.payments.overdue.return_file': SUPERADMIN,
   'admin.roles.update': SUPERADMIN,
 }
 

@@ -19,3 +19,7 @@ export const personalDataDeclarations: PersonalDataDeclaration[] = [
   privacy,
   core,
 ]
+
+/** The retention facts other modules own that the privacy tools explain (export, erasure). */
+export { CALL_RECORD_RETENTION_MONTHS } from '#calls/personal_data'
+export { AUDIT_RETENTION_MONTHS } from '#accounts/personal_data'

@@ -36,7 +36,7 @@ const declaration: PersonalDataDeclaration = {
       purpose: 'proof of the data processing agreement (Art. 28(3), (9) GDPR) and its version',
       legalBasis: 'legal_obligation',
       retention:
-        'for the business relationship as proof of the agreement; deleted with the company (ON DELETE CASCADE) when its account ends (account end: issue 15, not built yet)',
+        'for the business relationship as proof of the agreement; deleted at the account end (AccountEndJob), as the DPA says',
     },
     {
       table: 'processing_restrictions',

@@ -8,6 +8,8 @@ const DpaController = () => import('#privacy/controllers/dpa_controller')
 const UserPrivacyController = () => import('#privacy/controllers/user_privacy_controller')
 const InformationRequestsController = () =>
   import('#privacy/controllers/admin/information_requests_controller')
+const ProcessingRecordController = () =>
+  import('#privacy/controllers/admin/processing_record_controller')
 const MyPrivacyController = () => import('#privacy/controllers/my_privacy_controller')
 const DataSubjectRequestsController = () =>
   import('#privacy/controllers/admin/data_subject_requests_controller')
@@ -44,6 +46,11 @@ router
     router
       .put('/privacy/requests/:id/answered', [InformationRequestsController, 'answer'])
       .as('privacy.requests.answer')
+    // The record of processing activities (Art. 30 GDPR), generated from the registry
+    router.get('/privacy/record', [ProcessingRecordController, 'show']).as('privacy.record')
+    router
+      .get('/privacy/record.json', [ProcessingRecordController, 'json'])
+      .as('privacy.record.json')
     // Data-subject requests (Art. 15-21 GDPR) with the Art. 12(3) deadline
     router
       .get('/privacy/data-requests', [DataSubjectRequestsController, 'index'])

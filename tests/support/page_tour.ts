@@ -74,6 +74,8 @@ const NOT_PAGES = new Set([
   '/admin/billing/payments/debits/:messageId',
   // The zip of a user's data (Art. 15, 20), sent as a download
   '/app/privacy/exports/:id',
+  // The record of processing as JSON
+  '/admin/privacy/record.json',
   // The link mailed to a new e-mail address answers with a redirect
   '/account/email/confirm/:token',
 ])
@@ -285,6 +287,7 @@ export class PageTour {
         `/admin/routes/eu/${routeId}/edit`,
         '/admin/privacy/requests',
         '/admin/privacy/data-requests',
+        '/admin/privacy/record',
         `/admin/privacy/data-requests/${this.#dataRequestIds[0]}`,
         '/admin/billing/price-lists',
         `/admin/billing/price-lists/${priceListId}`,

@@ -161,6 +161,8 @@ const EXPECTED: Record<string, Subject[]> = {
   'admin.privacy.requests.index': ['superadmin', 'privacy_officer'],
   'admin.privacy.requests.answer': ['superadmin', 'privacy_officer'],
   'admin.privacy.data_requests.index': ['superadmin', 'privacy_officer'],
+  'admin.privacy.record': ['superadmin', 'privacy_officer'],
+  'admin.privacy.record.json': ['superadmin', 'privacy_officer'],
   'admin.privacy.data_requests.store': ['superadmin', 'privacy_officer'],
   'admin.privacy.data_requests.show': ['superadmin', 'privacy_officer'],
   'admin.privacy.data_requests.extend': ['superadmin', 'privacy_officer'],

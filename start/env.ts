@@ -82,6 +82,8 @@ export default await Env.create(new URL('../', import.meta.url), {
   NODE_ID: Env.schema.string.optional(),
   /* Operations: the bearer token for /metrics (unset: off in production, loopback only elsewhere) */
   METRICS_TOKEN: Env.schema.string.optional(),
+  // Seconds between the web server's runs of the operations alert rules (0: off)
+  MONITORING_INTERVAL_SECONDS: Env.schema.number.optional(),
   /* Backups (config/backup.ts): pg_dump folder, days kept, hours between dumps */
   BACKUP_DIR: Env.schema.string.optional(),
   BACKUP_KEEP_DAYS: Env.schema.number.optional(),

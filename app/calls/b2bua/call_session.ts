@@ -38,6 +38,8 @@ export interface CallTarget {
   codecs?: AudioCodecName[]
   /** The client connection (a web phone's SIP WebSocket) the target is reached over. */
   connectionId?: string
+  /** The user whose device this is (inbound and internal calls). */
+  userId?: number
   createLeg(): Promise<MediaLeg>
   inviteOptions(offer: string): InviteOptions
 }
@@ -210,6 +212,11 @@ export default class CallSession {
 
   get answered() {
     return this.answeredAt !== null
+  }
+
+  /** The user whose device answered (inbound and internal calls); null before or for carriers. */
+  get answeredUserId(): number | null {
+    return this.answered ? (this.#winner?.target.userId ?? null) : null
   }
 
   get ended() {

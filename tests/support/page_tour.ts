@@ -71,6 +71,8 @@ const NOT_PAGES = new Set([
   '/admin/billing/recapitulative-statement.csv',
   // A pain.008 file of a debit run (payments), sent as a download
   '/admin/billing/payments/debits/:messageId',
+  // The web phone reads its line state (extension, do not disturb) as JSON
+  '/app/phone/line',
 ])
 
 /** Phones (iPhone 12-15 class) and a common laptop. */

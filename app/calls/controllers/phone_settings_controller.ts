@@ -2,6 +2,7 @@ import { inject } from '@adonisjs/core'
 import vine from '@vinejs/vine'
 import type { HttpContext } from '@adonisjs/core/http'
 import { ITEMISED_NUMBERS, type ItemisedNumbers } from '#accounts/models/company'
+import InternalDirectory from '#calls/internal/internal_directory'
 import PhoneSettingsService from '#calls/services/phone_settings_service'
 
 const userSettingsValidator = vine.create({
@@ -22,7 +23,8 @@ export default class PhoneSettingsController {
     await bouncer.authorize('permission', 'calls.place')
     const user = auth.getUserOrFail()
     const company = await user.related('company').query().firstOrFail()
-    return view.render('pages/customer/phone_settings', { user, company })
+    const line = await new InternalDirectory().settingsOf(user.id)
+    return view.render('pages/customer/phone_settings', { user, company, line })
   }
 
   async update({ auth, bouncer, request, response, session, i18n }: HttpContext) {

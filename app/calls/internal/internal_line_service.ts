@@ -100,7 +100,9 @@ export default class InternalLineService {
         callWaiting: true,
       })
     const before = { doNotDisturb: line.doNotDisturb, callWaiting: line.callWaiting }
-    line.merge(settings)
+    // Only the settings given change (the web phone sends do not disturb alone).
+    if (settings.doNotDisturb !== undefined) line.doNotDisturb = settings.doNotDisturb
+    if (settings.callWaiting !== undefined) line.callWaiting = settings.callWaiting
     const after = { doNotDisturb: line.doNotDisturb, callWaiting: line.callWaiting }
     if (
       line.$isPersisted &&

@@ -126,6 +126,44 @@ export class PhonePage implements PhoneListener {
     }
     required<HTMLInputElement>(this.#root, '#phone-withhold').checked = login.clirDefault
     required<HTMLElement>(this.#root, '#phone-emergency-only').hidden = !login.emergencyOnly
+    const extension = required<HTMLElement>(this.#root, '#phone-extension')
+    extension.hidden = !login.extension
+    extension.textContent = login.extension
+      ? this.t('line.extension', { number: login.extension })
+      : ''
+    this.#showDoNotDisturb(Boolean(login.doNotDisturb))
+  }
+
+  /** Do not disturb as the server has it: the box, the notice, and data-do-not-disturb. */
+  #showDoNotDisturb(on: boolean) {
+    required<HTMLInputElement>(this.#root, '#phone-dnd').checked = on
+    required<HTMLElement>(this.#root, '#phone-dnd-on').hidden = !on
+    this.#root.dataset.doNotDisturb = on ? 'on' : 'off'
+  }
+
+  /** The box changes the setting on the server (PUT /app/phone/line); on failure it flips back. */
+  async #toggleDoNotDisturb(box: HTMLInputElement) {
+    const wanted = box.checked
+    const error = required<HTMLElement>(this.#root, '#phone-dnd-error')
+    error.hidden = true
+    try {
+      const response = await fetch(box.dataset.url ?? '', {
+        method: 'PUT',
+        credentials: 'same-origin',
+        headers: {
+          'Accept': 'application/json',
+          'Content-Type': 'application/json',
+          'X-CSRF-TOKEN': this.#root.dataset.csrfToken ?? '',
+        },
+        body: JSON.stringify({ do_not_disturb: wanted }),
+      })
+      if (!response.ok) throw new Error(`status ${response.status}`)
+      const line = (await response.json()) as { doNotDisturb: boolean }
+      this.#showDoNotDisturb(line.doNotDisturb)
+    } catch {
+      this.#showDoNotDisturb(!wanted)
+      error.hidden = false
+    }
   }
 
   remoteStream(stream: MediaStream): void {
@@ -271,6 +309,8 @@ export class PhonePage implements PhoneListener {
     const number = required<HTMLInputElement>(root, '#phone-number')
     // Browsers play audio only after a user gesture: the first click unlocks the ringtone.
     root.ownerDocument.addEventListener('click', () => this.#tones.unlock(), { once: true })
+    const dnd = required<HTMLInputElement>(root, '#phone-dnd')
+    dnd.addEventListener('change', () => void this.#toggleDoNotDisturb(dnd))
 
     form.addEventListener('submit', (event) => {
       event.preventDefault()

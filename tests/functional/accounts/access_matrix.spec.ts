@@ -103,6 +103,8 @@ const EXPECTED: Record<string, Subject[]> = {
   'customer.phone.credential': CUSTOMERS,
   'customer.phone_settings': CUSTOMERS,
   'customer.phone_settings.update': CUSTOMERS,
+  'customer.phone_line': CUSTOMERS,
+  'customer.phone_line.update': CUSTOMERS,
   'customer.phone_settings.company': ['owner'],
   'customer.devices': CUSTOMERS,
   'customer.devices.store': CUSTOMERS,

@@ -1,8 +1,11 @@
+import { randomUUID } from 'node:crypto'
 import { test } from '@japa/runner'
+import { DateTime } from 'luxon'
 import app from '@adonisjs/core/services/app'
 import testUtils from '@adonisjs/core/services/test_utils'
 import type Company from '#accounts/models/company'
 import User from '#accounts/models/user'
+import CallRecord from '#calls/models/call_record'
 import InternalLine from '#calls/models/internal_line'
 import InternalDirectory from '#calls/internal/internal_directory'
 import InternalLineService from '#calls/internal/internal_line_service'
@@ -273,5 +276,121 @@ test.group('Extensions: who a dialled string or a company number reaches', (grou
     await setExtension(company, bob.id, '25')
     assert.equal(await numbers.defaultCallerId(bob), own.number, 'an assigned number comes first')
     assert.isNull(await new InternalDirectory().directDialNumber(carol))
+  })
+})
+
+test.group('Extensions: the user’s own line settings and call history', (group) => {
+  group.each.setup(() => testUtils.db().withGlobalTransaction())
+
+  test('the web phone toggles do not disturb (JSON), the settings form sets both; each change audited', async ({
+    client,
+    assert,
+  }) => {
+    const company = await makeCompany('active')
+    const alice = await makeUser('member', company)
+    await setExtension(company, alice.id, '23')
+    const mark = await auditMark()
+
+    const initial = await client.get('/app/phone/line').loginAs(alice)
+    initial.assertBody({ extension: '23', doNotDisturb: false, callWaiting: true })
+
+    const on = await client
+      .put('/app/phone/line')
+      .json({ do_not_disturb: true })
+      .header('accept', 'application/json')
+      .withCsrfToken()
+      .loginAs(alice)
+    on.assertBody({ extension: '23', doNotDisturb: true, callWaiting: true })
+    const line = await new InternalDirectory().settingsOf(alice.id)
+    assert.isTrue(line.doNotDisturb)
+
+    // The settings form: an unticked box is absent and means off.
+    const form = await client
+      .put('/app/phone/line')
+      .form({ form: '1', do_not_disturb: '1' })
+      .withCsrfToken()
+      .loginAs(alice)
+      .redirects(0)
+    form.assertFlashMessage('notice', 'Die Einstellungen wurden gespeichert.')
+    assert.deepInclude(await new InternalDirectory().settingsOf(alice.id), {
+      doNotDisturb: true,
+      callWaiting: false,
+    })
+
+    const entries = await auditSince(mark).where('action', 'phone.settings.changed').orderBy('id')
+    assert.deepEqual(
+      entries.map((entry) => entry.details),
+      [
+        {
+          before: { doNotDisturb: false, callWaiting: true },
+          after: { doNotDisturb: true, callWaiting: true },
+        },
+        {
+          before: { doNotDisturb: true, callWaiting: true },
+          after: { doNotDisturb: true, callWaiting: false },
+        },
+      ]
+    )
+
+    const page = await client.get('/app/phone/settings').loginAs(alice)
+    assert.include(page.text(), 'Ihre Durchwahl: 23')
+    assert.match(page.text(), /id="field-do_not_disturb" value="1" checked/)
+    assert.notMatch(page.text(), /id="field-call_waiting" value="1" checked/)
+  })
+
+  test('the web phone login carries the extension and do not disturb', async ({
+    client,
+    assert,
+  }) => {
+    const company = await makeCompany('active')
+    const alice = await makeUser('member', company)
+    await setExtension(company, alice.id, '23')
+    await new InternalLineService().updateSettings(alice, { doNotDisturb: true }, null)
+    const login = await client
+      .post('/app/phone/credential')
+      .header('accept', 'application/json')
+      .withCsrfToken()
+      .loginAs(alice)
+    login.assertStatus(200)
+    assert.equal(login.body().extension, '23')
+    assert.isTrue(login.body().doNotDisturb)
+  })
+
+  test('an internal call shows in both colleagues’ histories, the other one as the party, in full', async ({
+    client,
+    assert,
+  }) => {
+    const company = await makeCompany('active')
+    const alice = await makeUser('member', company)
+    const bob = await makeUser('member', company)
+    const carol = await makeUser('member', company)
+    const startedAt = DateTime.utc().minus({ minutes: 5 })
+    await CallRecord.create({
+      uuid: randomUUID(),
+      companyId: company.id,
+      userId: alice.id,
+      calleeUserId: bob.id,
+      direction: 'internal',
+      emergency: false,
+      callerNumber: '22',
+      calleeNumber: '+493012345623',
+      callerWithheld: false,
+      startedAt,
+      answeredAt: startedAt.plus({ seconds: 3 }),
+      endedAt: startedAt.plus({ seconds: 63 }),
+      durationSeconds: 60,
+      sipStatus: 200,
+      disconnectCause: 'answered_normal',
+      hungUpBy: 'caller',
+    })
+    const callerView = (await client.get('/app/calls').loginAs(alice)).text()
+    assert.include(callerView, '>intern<')
+    assert.match(callerView, /\+49 30 12345623|\+493012345623/)
+    assert.notInclude(callerView, '12345xxx')
+    const calleeView = (await client.get('/app/calls').loginAs(bob)).text()
+    assert.include(calleeView, '>intern<')
+    assert.match(calleeView, /<span class="number">22<\/span>/)
+    const otherView = (await client.get('/app/calls').loginAs(carol)).text()
+    assert.notInclude(otherView, '>intern<')
   })
 })

@@ -24,8 +24,8 @@ export function normaliseDialled(
   if ((EMERGENCY_NUMBERS as readonly string[]).includes(compact))
     return { ok: true, number: compact, kind: 'emergency' }
   if (serviceCodes.includes(compact)) return { ok: true, number: compact, kind: 'service' }
-  // A colleague's extension (2-4 digits): the server knows the company's extensions.
-  if (/^\d{2,4}$/.test(compact)) return { ok: true, number: compact, kind: 'extension' }
+  // A colleague's extension (2-4 digits, never a leading 0): the server knows the company's.
+  if (/^[1-9]\d{1,3}$/.test(compact)) return { ok: true, number: compact, kind: 'extension' }
   if (!/^(\+|00)?\d{3,17}$/.test(compact)) return { ok: false, reason: 'invalid' }
   const parsed = parsePhoneNumberFromString(compact, asCountry(defaultCountry))
   if (!parsed || !parsed.isValid()) return { ok: false, reason: 'invalid' }

@@ -52,6 +52,7 @@ test.group('Web phone: dialled numbers', () => {
       { ok: true, number: '110', kind: 'emergency' },
       'emergency first'
     )
+    assert.deepEqual(normaliseDialled('030', 'DE'), { ok: false, reason: 'invalid' }, 'a leading 0')
   })
 
   test('empty, letters, impossible numbers and an unknown country are refused', ({ assert }) => {

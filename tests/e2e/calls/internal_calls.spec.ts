@@ -7,6 +7,7 @@ import SipDeviceService from '#calls/services/sip_device_service'
 import InternalLineService from '#calls/internal/internal_line_service'
 import { configuredRealm } from '#calls/signalling/registrar_settings'
 import { makeCompany, makeUser } from '#tests/support/accounts'
+import B2bua from '#calls/b2bua/b2bua'
 import { completedCdr, loopbackCarriers, ourNumber, startB2bua } from '#tests/support/calls'
 import { freePort, startSipp, type SippProcess } from '#tests/support/sip_peers'
 import { captureRtp, type RtpPacket } from '#tests/support/rtp_capture'
@@ -38,7 +39,7 @@ async function desk(company: Company): Promise<Desk> {
 }
 
 /** Registers the colleague's phone from 127.0.0.3 (REGISTER with digest), then answers there. */
-async function registeredDesk(phone: Desk, scenario: string, mediaPort: number) {
+async function registeredDesk(phone: Desk, scenario: string, mediaPort: number, calls = 1) {
   const stack = await app.container.make('sip.stack')
   const registration = await startSipp({
     scenario: 'uac_register.xml',
@@ -63,13 +64,20 @@ async function registeredDesk(phone: Desk, scenario: string, mediaPort: number) 
     port: binding.source.port,
     timeoutSeconds: 25,
     traceMessages: true,
+    calls,
     extraArgs: ['-mp', String(mediaPort)],
   })
   return { sipp, unregister: () => stack.registrar.bindings.remove(binding) }
 }
 
 /** The caller's phone (127.0.0.2) dials `callee` with digest; talks for `talkMs`, then BYE. */
-async function dial(phone: Desk, callee: string, scenario: string, mediaPort: number) {
+async function dial(
+  phone: Desk,
+  callee: string,
+  scenario: string,
+  mediaPort: number,
+  talkMs = 1500
+) {
   const port = await sipUdpPort()
   return startSipp({
     scenario,
@@ -83,7 +91,7 @@ async function dial(phone: Desk, callee: string, scenario: string, mediaPort: nu
       '-auth_uri',
       `${callee}@127.0.0.1:${port}`,
       '-d',
-      '1500',
+      String(talkMs),
       '-s',
       phone.username,
       '-au',
@@ -235,4 +243,89 @@ test.group('Internal calls between two SIP phones', (group) => {
     assert.equal(record.disconnectCause, 'busy')
     assert.equal(record.sipStatus, 486)
   }).timeout(60_000)
+
+  /** Waits until the colleague has answered a call (the B2BUA's live calls). */
+  async function answeredBy(userId: number) {
+    const deadline = Date.now() + 10_000
+    while (!B2bua.started?.calls.some((call) => call.session.answeredUserId === userId)) {
+      if (Date.now() > deadline) throw new Error(`user ${userId} answered no call`)
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    }
+  }
+
+  /** INVITEs a sipp phone received (its message log). */
+  function invitesAt(sipp: SippProcess) {
+    return (sipp.messages().match(/^INVITE sip:/gm) ?? []).length
+  }
+
+  test('call waiting off: a second caller gets 486 while the colleague talks; on: the second call rings and is answered', async ({
+    assert,
+  }) => {
+    const { company, caller, callee } = await colleagues()
+    const third = await desk(company)
+    const lines = new InternalLineService()
+
+    // Off: the first call is answered, the second is refused before the phone sees it.
+    await lines.updateSettings(callee.user, { callWaiting: false }, null)
+    const device = await registeredDesk(
+      callee,
+      'internal_device_answer.xml',
+      await freePort('udp', '127.0.0.3')
+    )
+    cleanups.push(device.sipp.stop, device.unregister)
+    const first = await dial(
+      caller,
+      '23',
+      'phone_call_out.xml',
+      await freePort('udp', '127.0.0.2'),
+      4000
+    )
+    cleanups.push(first.stop)
+    await answeredBy(callee.user.id)
+    const second = await dial(
+      third,
+      '23',
+      'phone_call_busy.xml',
+      await freePort('udp', '127.0.0.2')
+    )
+    cleanups.push(second.stop)
+    await expectExit(second, 0, assert)
+    assert.include(second.messages(), 'SIP/2.0 486 Busy Here')
+    await expectExit(first, 0, assert)
+    await expectExit(device.sipp, 0, assert)
+    assert.equal(invitesAt(device.sipp), 1, 'only the first call reached the phone')
+    device.sipp.stop()
+    await device.unregister()
+
+    // On (the default): the second call signals at the phone while the first goes on.
+    await lines.updateSettings(callee.user, { callWaiting: true }, null)
+    const waiting = await registeredDesk(
+      callee,
+      'internal_device_answer.xml',
+      await freePort('udp', '127.0.0.3'),
+      2
+    )
+    cleanups.push(waiting.sipp.stop, waiting.unregister)
+    const again = await dial(
+      caller,
+      '23',
+      'phone_call_out.xml',
+      await freePort('udp', '127.0.0.2'),
+      4000
+    )
+    cleanups.push(again.stop)
+    await answeredBy(callee.user.id)
+    const knocking = await dial(
+      third,
+      '23',
+      'phone_call_out.xml',
+      await freePort('udp', '127.0.0.2')
+    )
+    cleanups.push(knocking.stop)
+    await expectExit(knocking, 0, assert)
+    await expectExit(again, 0, assert)
+    await expectExit(waiting.sipp, 0, assert)
+    assert.equal(invitesAt(waiting.sipp), 2, 'the second call rang during the first')
+    assert.notInclude(carrier.messages(), 'INVITE')
+  }).timeout(90_000)
 })

@@ -73,6 +73,7 @@ const NOT_PAGES = new Set([
   '/admin/billing/payments/debits/:messageId',
   // The web phone reads its line state (extension, do not disturb) as JSON
   '/app/phone/line',
+  '/app/phone/colleagues',
 ])
 
 /** Phones (iPhone 12-15 class) and a common laptop. */

@@ -705,6 +705,18 @@ export default class B2bua {
     return false
   }
 
+  /** What the user is doing in this node's calls, for presence: talking or calling, ringing, or nothing. */
+  callStateOf(userId: number): 'on_call' | 'ringing' | null {
+    let ringing = false
+    for (const { session, record } of this.#calls.values()) {
+      if (session.ended) continue
+      if (record.userId === userId && record.direction !== 'inbound') return 'on_call'
+      if (session.answeredUserId === userId) return 'on_call'
+      if (session.ringingUserIds.includes(userId)) ringing = true
+    }
+    return ringing ? 'ringing' : null
+  }
+
   /** Every registered device (web phones and SIP phones) of these users, to ring at once. */
   async #userTargets(users: User[], caller: ShownCaller): Promise<CallTarget[]> {
     const targets: CallTarget[] = []

@@ -214,6 +214,14 @@ export default class CallSession {
     return this.answeredAt !== null
   }
 
+  /** Users whose devices ring for this call right now (before the answer). */
+  get ringingUserIds(): number[] {
+    if (this.answered || this.ended) return []
+    return [...this.#attempts]
+      .filter((attempt) => !attempt.done && attempt.target.userId !== undefined)
+      .map((attempt) => attempt.target.userId!)
+  }
+
   /** The user whose device answered (inbound and internal calls); null before or for carriers. */
   get answeredUserId(): number | null {
     return this.answered ? (this.#winner?.target.userId ?? null) : null

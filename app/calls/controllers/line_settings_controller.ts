@@ -3,6 +3,7 @@ import vine from '@vinejs/vine'
 import type { HttpContext } from '@adonisjs/core/http'
 import InternalDirectory from '#calls/internal/internal_directory'
 import InternalLineService from '#calls/internal/internal_line_service'
+import PresenceService from '#calls/internal/presence_service'
 
 /** Only the settings sent change: the web phone toggles do not disturb alone. */
 const lineSettingsValidator = vine.create({
@@ -17,8 +18,16 @@ const lineSettingsValidator = vine.create({
 export default class LineSettingsController {
   constructor(
     protected lines: InternalLineService,
-    protected directory: InternalDirectory
+    protected directory: InternalDirectory,
+    protected presence: PresenceService
   ) {}
+
+  /** The colleague list of the web phone: name, extension and presence right now (never stored). */
+  async colleagues({ auth, bouncer, response }: HttpContext) {
+    await bouncer.authorize('permission', 'calls.place')
+    response.header('Cache-Control', 'no-store')
+    return this.presence.colleagues(auth.getUserOrFail())
+  }
 
   /** The web phone reads its state on start: extension and do not disturb. */
   async show({ auth, bouncer, response }: HttpContext) {

@@ -19,6 +19,7 @@ router
       .as('phone_settings.company')
     router.get('/phone/line', [LineSettingsController, 'show']).as('phone_line')
     router.put('/phone/line', [LineSettingsController, 'update']).as('phone_line.update')
+    router.get('/phone/colleagues', [LineSettingsController, 'colleagues']).as('phone_colleagues')
     router.get('/devices', [DevicesController, 'index']).as('devices')
     router.post('/devices', [DevicesController, 'store']).as('devices.store')
     router

@@ -37,6 +37,17 @@ export interface PhonePageOptions {
   tones: TonePlayer
 }
 
+/** A colleague as GET /app/phone/colleagues lists them (PresenceService). */
+interface Colleague {
+  id: number
+  name: string
+  extension: string | null
+  state: 'available' | 'on_call' | 'ringing' | 'do_not_disturb' | 'offline'
+}
+
+/** How often the colleague list asks for presence while the page is visible. */
+const COLLEAGUE_REFRESH_MS = 3000
+
 /**
  * The docked phone: binds the DOM of components/phone_dock.edge to the phone's controls. The
  * state is mirrored into data attributes of #web-phone (data-phone-state, -registration, -outcome,
@@ -81,6 +92,7 @@ export class PhonePage implements PhoneListener {
   }
 
   async start(): Promise<void> {
+    this.#watchColleagues()
     void this.#fillDeviceLists()
     this.#devices.onChange(() => void this.#fillDeviceLists())
     await this.#devices.applySpeaker(this.#audio)
@@ -132,6 +144,63 @@ export class PhonePage implements PhoneListener {
       ? this.t('line.extension', { number: login.extension })
       : ''
     this.#showDoNotDisturb(Boolean(login.doNotDisturb))
+  }
+
+  /**
+   * The colleague list: presence as the server sees it right now, asked again every few seconds
+   * while the page is visible (the server keeps no presence history).
+   */
+  #watchColleagues() {
+    const box = this.#root.querySelector<HTMLElement>('#phone-colleagues')
+    if (!box?.dataset.url) return
+    const refresh = async () => {
+      if (document.visibilityState !== 'visible') return
+      try {
+        const response = await fetch(box.dataset.url!, {
+          credentials: 'same-origin',
+          headers: { Accept: 'application/json' },
+        })
+        if (response.ok) this.#showColleagues((await response.json()) as Colleague[])
+      } catch {
+        // Offline for a moment: the list stays as it was until the next round.
+      }
+    }
+    void refresh()
+    setInterval(() => void refresh(), COLLEAGUE_REFRESH_MS)
+    document.addEventListener('visibilitychange', () => void refresh())
+  }
+
+  #showColleagues(colleagues: Colleague[]) {
+    const list = required<HTMLElement>(this.#root, '#phone-colleague-list')
+    required<HTMLElement>(this.#root, '#phone-colleagues-empty').hidden = colleagues.length > 0
+    list.replaceChildren(
+      ...colleagues.map((colleague) => {
+        const item = document.createElement('li')
+        item.dataset.user = String(colleague.id)
+        item.dataset.presence = colleague.state
+        const name = document.createElement('span')
+        name.className = 'colleague-name'
+        name.textContent = colleague.extension
+          ? `${colleague.name} (${colleague.extension})`
+          : colleague.name
+        const state = document.createElement('small')
+        state.className = `presence presence-${colleague.state}`
+        state.textContent = this.t(`presence.${colleague.state}`)
+        item.append(name, ' ', state)
+        if (colleague.extension) {
+          const dial = document.createElement('button')
+          dial.type = 'button'
+          dial.className = 'secondary small'
+          dial.textContent = this.t('presence.call', { name: colleague.name })
+          dial.addEventListener('click', () => {
+            required<HTMLInputElement>(this.#root, '#phone-number').value = colleague.extension!
+            required<HTMLFormElement>(this.#root, '#phone-dial-form').requestSubmit()
+          })
+          item.append(' ', dial)
+        }
+        return item
+      })
+    )
   }
 
   /** Do not disturb as the server has it: the box, the notice, and data-do-not-disturb. */

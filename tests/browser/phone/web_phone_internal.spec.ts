@@ -99,14 +99,29 @@ test.group('Web phone: calls inside the company (two Chromium phones)', (group) 
     const alicePage = await openPhone(browser, alice.email)
     const bobPage = await openPhone(browser, bob.email)
     assert.include(await alicePage.textContent('#phone-extension'), '22')
+    // Presence in Alice's colleague list follows Bob live (the list asks every 3 s).
+    const bobInAlicesList = (state: string) =>
+      alicePage.waitForSelector(
+        `#phone-colleague-list li[data-user="${bob.id}"][data-presence="${state}"]`,
+        {
+          timeout: 10_000,
+        }
+      )
+    await bobInAlicesList('available')
 
     await alicePage.fill('#phone-number', '23')
     await alicePage.click('#phone-call')
     await inState(bobPage, 'incoming')
+    await bobInAlicesList('ringing')
     assert.include(await bobPage.textContent('#phone-incoming-caller'), '22')
     await bobPage.click('#phone-accept')
     await inState(bobPage, 'in-call')
     await inState(alicePage, 'in-call')
+    await bobInAlicesList('on_call')
+    await bobPage.waitForSelector(
+      `#phone-colleague-list li[data-user="${alice.id}"][data-presence="on_call"]`,
+      { timeout: 10_000 }
+    )
 
     await sleep(1000)
     const early = { alice: await rtp(alicePage), bob: await rtp(bobPage) }
@@ -139,6 +154,7 @@ test.group('Web phone: calls inside the company (two Chromium phones)', (group) 
     await bobPage.click('#phone-dnd')
     await bobPage.waitForSelector(`${PHONE}[data-do-not-disturb="on"]`, { timeout: 10_000 })
     assert.isTrue(await bobPage.isVisible('#phone-dnd-on'))
+    await bobInAlicesList('do_not_disturb')
     // Every state Bob's phone passes through from now on.
     await bobPage.evaluate(() => {
       const root = (globalThis as any).document.querySelector('#web-phone')
@@ -148,8 +164,8 @@ test.group('Web phone: calls inside the company (two Chromium phones)', (group) 
         { attributes: true, attributeFilter: ['data-phone-state'] }
       )
     })
-    await alicePage.fill('#phone-number', '23')
-    await alicePage.click('#phone-call')
+    // Alice calls from her colleague list this time.
+    await alicePage.click(`#phone-colleague-list li[data-user="${bob.id}"] button`)
     await alicePage.waitForSelector('#phone-outcome:not([hidden])', { timeout: 15_000 })
     assert.equal(
       await alicePage.getAttribute('#phone-outcome', 'data-reason'),

@@ -105,6 +105,7 @@ const EXPECTED: Record<string, Subject[]> = {
   'customer.phone_settings.update': CUSTOMERS,
   'customer.phone_line': CUSTOMERS,
   'customer.phone_line.update': CUSTOMERS,
+  'customer.phone_colleagues': CUSTOMERS,
   'customer.phone_settings.company': ['owner'],
   'customer.devices': CUSTOMERS,
   'customer.devices.store': CUSTOMERS,

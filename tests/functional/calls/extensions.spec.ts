@@ -394,3 +394,37 @@ test.group('Extensions: the user’s own line settings and call history', (group
     assert.notInclude(otherView, '>intern<')
   })
 })
+
+test.group('Extensions: the colleague list of the web phone', (group) => {
+  group.each.setup(() => testUtils.db().withGlobalTransaction())
+
+  test('lists the company’s other users with extension and presence; nothing about other companies', async ({
+    client,
+    assert,
+  }) => {
+    const company = await makeCompany('active')
+    const alice = await makeUser('member', company)
+    const bob = await makeUser('member', company)
+    await setExtension(company, bob.id, '23')
+    await makeUser('member', await makeCompany('active'))
+
+    const response = await client.get('/app/phone/colleagues').loginAs(alice)
+    response.assertStatus(200)
+    const list = response.body() as Array<{ id: number; extension: string | null; state: string }>
+    assert.notInclude(
+      list.map((entry) => entry.id),
+      alice.id,
+      'not oneself'
+    )
+    const entry = list.find((colleague) => colleague.id === bob.id)
+    // Nobody registered a phone in this test: offline, whatever do not disturb says.
+    assert.deepInclude(entry, { extension: '23', state: 'offline' })
+    assert.isTrue(list.every((colleague) => colleague.state === 'offline'))
+    assert.sameMembers(
+      list.map((colleague) => colleague.id),
+      (await User.query().where('company_id', company.id).whereNot('id', alice.id)).map(
+        (user) => user.id
+      )
+    )
+  })
+})

@@ -78,6 +78,9 @@ const NOT_PAGES = new Set([
   '/admin/privacy/record.json',
   // The link mailed to a new e-mail address answers with a redirect
   '/account/email/confirm/:token',
+  // The web phone reads its line state (extension, do not disturb) as JSON
+  '/app/phone/line',
+  '/app/phone/colleagues',
 ])
 
 /** Phones (iPhone 12-15 class) and a common laptop. */

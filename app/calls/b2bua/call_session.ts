@@ -38,6 +38,8 @@ export interface CallTarget {
   codecs?: AudioCodecName[]
   /** The client connection (a web phone's SIP WebSocket) the target is reached over. */
   connectionId?: string
+  /** The user whose device this is (inbound and internal calls). */
+  userId?: number
   createLeg(): Promise<MediaLeg>
   inviteOptions(offer: string): InviteOptions
 }
@@ -219,6 +221,19 @@ export default class CallSession {
 
   get answered() {
     return this.answeredAt !== null
+  }
+
+  /** Users whose devices ring for this call right now (before the answer). */
+  get ringingUserIds(): number[] {
+    if (this.answered || this.ended) return []
+    return [...this.#attempts]
+      .filter((attempt) => !attempt.done && attempt.target.userId !== undefined)
+      .map((attempt) => attempt.target.userId!)
+  }
+
+  /** The user whose device answered (inbound and internal calls); null before or for carriers. */
+  get answeredUserId(): number | null {
+    return this.answered ? (this.#winner?.target.userId ?? null) : null
   }
 
   get ended() {

@@ -3,6 +3,7 @@ import vine from '@vinejs/vine'
 import type { HttpContext } from '@adonisjs/core/http'
 import User from '#accounts/models/user'
 import { ITEMISED_NUMBERS, type ItemisedNumbers } from '#accounts/models/company'
+import InternalDirectory from '#calls/internal/internal_directory'
 import PhoneSettingsService, {
   FullNumbersDeclarationError,
 } from '#calls/services/phone_settings_service'
@@ -29,7 +30,8 @@ export default class PhoneSettingsController {
     const declaredBy = company.fullNumbersDeclaredBy
       ? await User.find(company.fullNumbersDeclaredBy)
       : null
-    return view.render('pages/customer/phone_settings', { user, company, declaredBy })
+    const line = await new InternalDirectory().settingsOf(user.id)
+    return view.render('pages/customer/phone_settings', { user, company, declaredBy, line })
   }
 
   async update({ auth, bouncer, request, response, session, i18n }: HttpContext) {

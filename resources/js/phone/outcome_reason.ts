@@ -29,6 +29,10 @@ const SERVER_PHRASES: Array<[RegExp, string]> = [
   [/^(Shutting down|Starting)$/i, 'reason.unavailable'],
   [/^Invalid number/i, 'reason.invalid_number'],
   [/^No route to this number/i, 'reason.not_found'],
+  // Calls inside the company (app/calls/b2bua/b2bua.ts, internal calls)
+  [/^Do not disturb/i, 'reason.do_not_disturb'],
+  [/^No such extension/i, 'reason.no_extension'],
+  [/^Your own line/i, 'reason.own_line'],
   // The fraud gate (app/fraud/services/fraud_rules.ts, fraud_limiter.ts)
   [/^Outbound calls suspended/i, 'reason.fraud_suspended'],
   [/^Destination blocked/i, 'reason.fraud_blocked_number'],

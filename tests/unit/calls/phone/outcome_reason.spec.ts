@@ -15,6 +15,9 @@ test.group('Web phone: why a call failed', () => {
       ]
     > = [
       [486, 'Busy Here', 'busy', 'reason.busy'],
+      [486, 'Do not disturb', 'busy', 'reason.do_not_disturb'],
+      [486, 'Your own line', 'busy', 'reason.own_line'],
+      [404, 'No such extension', 'unreachable', 'reason.no_extension'],
       [480, 'Temporarily Unavailable', 'unreachable', 'reason.no_answer'],
       [404, 'No route to this number', 'unreachable', 'reason.not_found'],
       [503, 'No carrier available', 'unreachable', 'reason.no_carrier'],

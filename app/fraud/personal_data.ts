@@ -21,8 +21,10 @@ const declaration: PersonalDataDeclaration = {
       columns: {
         outbound_suspension:
           'whether the user may not call out (all calls, or international and premium ranges)',
+        daily_cap_micro: "the user's own daily spend cap, set by the company's admins",
+        monthly_cap_micro: "the user's own monthly spend cap, set by the company's admins",
       },
-      purpose: 'toll-fraud prevention: a user whose calls are suspended',
+      purpose: 'toll-fraud prevention and cost control: a user whose calls are suspended or capped',
       legalBasis: 'legitimate_interest',
       retention: 'until lifted or the user is deleted',
     },

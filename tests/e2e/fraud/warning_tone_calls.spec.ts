@@ -60,6 +60,10 @@ test.group('Fraud: the warning tone before the maximum duration (sipp phone)', (
       )
     )
 
+    // The carrier's echo of the phone's audio reaches the phone before the tone holds it back
+    await until('echoed audio relayed to the phone', 10_000, async () =>
+      live.session.relayed.bToA > 5 ? true : null
+    )
     clock.advance(29_900)
     assert.isUndefined(live.session.warningTone, 'no tone before 30 s ahead of the end')
     clock.advance(200)

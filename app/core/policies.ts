@@ -11,4 +11,5 @@ export const policies = {
   BillingPolicy: () => import('#billing/policies/billing_policy'),
   InvoicePolicy: () => import('#billing/policies/invoice_policy'),
   InformationRequestPolicy: () => import('#privacy/policies/information_request_policy'),
+  DataBreachPolicy: () => import('#privacy/policies/data_breach_policy'),
 }

@@ -6,6 +6,7 @@ import DataSubjectRequestMailJob from '#privacy/jobs/data_subject_request_mail_j
 import EmailChangeMailJob from '#privacy/jobs/email_change_mail_job'
 import AccountEndMailJob from '#privacy/jobs/account_end_mail_job'
 import AccountEndJob from '#privacy/jobs/account_end_job'
+import BreachNoticeMailJob from '#privacy/jobs/breach_notice_mail_job'
 
 const HOUR = 60 * 60 * 1000
 
@@ -15,6 +16,7 @@ export async function registerPrivacyJobs(queue: JobQueue) {
   queue.register(new DataSubjectRequestMailJob())
   queue.register(new EmailChangeMailJob())
   queue.register(new AccountEndMailJob())
+  queue.register(new BreachNoticeMailJob())
   await queue.schedule(new InformationRequestRetentionJob(), {}, { everyMs: 6 * HOUR })
   await queue.schedule(new DataSubjectRequestRetentionJob(), {}, { everyMs: 6 * HOUR })
   await queue.schedule(new AccountEndJob(), {}, { everyMs: 6 * HOUR })

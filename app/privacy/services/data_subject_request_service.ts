@@ -147,8 +147,9 @@ export default class DataSubjectRequestService {
       channel: facts.channel,
       details: facts.details,
       status: 'open',
-      receivedAt: facts.receivedAt,
-      dueAt: this.dueFrom(facts.receivedAt),
+      // Stored as UTC: the SQLite driver writes a time as it reads in its own zone
+      receivedAt: facts.receivedAt.toUTC(),
+      dueAt: this.dueFrom(facts.receivedAt).toUTC(),
     })
     // The requester's name and address stay out of the audit log: the queue row is the record.
     await AuditLog.record({

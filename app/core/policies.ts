@@ -12,4 +12,5 @@ export const policies = {
   InvoicePolicy: () => import('#billing/policies/invoice_policy'),
   InformationRequestPolicy: () => import('#privacy/policies/information_request_policy'),
   DataBreachPolicy: () => import('#privacy/policies/data_breach_policy'),
+  CallRecordHoldPolicy: () => import('#privacy/policies/call_record_hold_policy'),
 }

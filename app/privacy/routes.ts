@@ -11,6 +11,8 @@ const InformationRequestsController = () =>
 const ProcessingRecordController = () =>
   import('#privacy/controllers/admin/processing_record_controller')
 const DataBreachesController = () => import('#privacy/controllers/admin/data_breaches_controller')
+const CallRecordHoldsController = () =>
+  import('#privacy/controllers/admin/call_record_holds_controller')
 const MyPrivacyController = () => import('#privacy/controllers/my_privacy_controller')
 const DataSubjectRequestsController = () =>
   import('#privacy/controllers/admin/data_subject_requests_controller')
@@ -70,6 +72,13 @@ router
     router
       .put('/privacy/breaches/:id/close', [DataBreachesController, 'close'])
       .as('privacy.breaches.close')
+      .where('id', router.matchers.number())
+    // Call records held for billing disputes (TDDDG § 10)
+    router.get('/privacy/holds', [CallRecordHoldsController, 'index']).as('privacy.holds.index')
+    router.post('/privacy/holds', [CallRecordHoldsController, 'store']).as('privacy.holds.store')
+    router
+      .put('/privacy/holds/:id/release', [CallRecordHoldsController, 'release'])
+      .as('privacy.holds.release')
       .where('id', router.matchers.number())
     // Data-subject requests (Art. 15-21 GDPR) with the Art. 12(3) deadline
     router

@@ -291,6 +291,7 @@ export class PageTour {
         '/admin/privacy/data-requests',
         '/admin/privacy/record',
         '/admin/privacy/breaches',
+        '/admin/privacy/holds',
         `/admin/privacy/breaches/${this.#breachIds[0]}`,
         `/admin/privacy/data-requests/${this.#dataRequestIds[0]}`,
         '/admin/billing/price-lists',

@@ -163,6 +163,10 @@ const EXPECTED: Record<string, Subject[]> = {
   'admin.privacy.data_requests.index': ['superadmin', 'privacy_officer'],
   'admin.privacy.record': ['superadmin', 'privacy_officer'],
   'admin.privacy.breaches.index': ['superadmin', 'privacy_officer'],
+  // billing.manage or privacy.requests.handle
+  'admin.privacy.holds.index': ['superadmin', 'privacy_officer'],
+  'admin.privacy.holds.store': ['superadmin', 'privacy_officer'],
+  'admin.privacy.holds.release': ['superadmin', 'privacy_officer'],
   'admin.privacy.breaches.store': ['superadmin', 'privacy_officer'],
   'admin.privacy.breaches.show': ['superadmin', 'privacy_officer'],
   'admin.privacy.breaches.notify': ['superadmin', 'privacy_officer'],

@@ -170,12 +170,14 @@ test.group('Privacy: data-subject requests', (group) => {
     // A new personal-data table about users fails here until the export finds its rows (a user_id
     // column or an entry in LINKS), or it is named here with the reason it cannot be linked:
     // running calls' dialog URIs (no user column, gone when the call ends), external callers'
-    // Wangiri numbers, and alert figures (free-form facts per company, not per user).
+    // Wangiri numbers, alert figures (free-form facts per company, not per user) and breach records
+    // (free text about many people, not per user).
     assert.sameMembers(unlinked, [
       'active_call_legs',
       'fraud_flagged_numbers',
       'alerts',
       'alert_events',
+      'data_breaches',
     ])
   })
 

@@ -4,6 +4,7 @@ import app from '@adonisjs/core/services/app'
 import testUtils from '@adonisjs/core/services/test_utils'
 import DataBreach from '#privacy/models/data_breach'
 import DataBreachService, { BreachError } from '#privacy/services/data_breach_service'
+import BreachDeadlineJob from '#privacy/jobs/breach_deadline_job'
 import { makeCompany, makeUser } from '#tests/support/accounts'
 import { auditMark, auditSince } from '#tests/support/audit'
 import { drainJobs } from '#tests/support/jobs'
@@ -129,5 +130,52 @@ test.group('Privacy: personal-data breaches', (group) => {
     assert.include((await lastMailTo(owner.email))!.html, 'Falsch konfigurierter Export')
     const after = await client.get(`/admin/privacy/breaches/${breach.id}`).loginAs(officer)
     assert.include(after.text(), 'id="breach-notices"')
+  })
+})
+
+test.group('Privacy: breach deadline alerts', (group) => {
+  group.each.setup(() => testUtils.db().withGlobalTransaction())
+
+  test('a warning a day before the 72 hours end, critical after, cleared once the report is noted', async ({
+    assert,
+  }) => {
+    const officer = await makeUser('privacy_officer')
+    const breaches = await app.container.make(DataBreachService)
+    const aware = DateTime.fromISO('2026-11-02T08:00:00Z')
+    const breach = await breaches.record(
+      officer,
+      {
+        title: 'Geheimer Titel',
+        nature: 'x',
+        dataConcerned: 'y',
+        consequences: 'z',
+        measures: 'w',
+        role: 'controller',
+        becameAwareAt: aware,
+      },
+      null
+    )
+    const job = new BreachDeadlineJob()
+    const channel = await app.container.make('alerts')
+    const key = `privacy_breach_deadline:${breach.id}`
+
+    await job.handle({ now: aware.plus({ hours: 40 }).toISO()! })
+    assert.isNull(await channel.open(key), 'more than a day left')
+    await job.handle({ now: aware.plus({ hours: 50 }).toISO()! })
+    assert.equal((await channel.open(key))!.severity, 'warning')
+    await job.handle({ now: aware.plus({ hours: 73 }).toISO()! })
+    const alert = (await channel.open(key))!
+    assert.equal(alert.severity, 'critical')
+    assert.notInclude(JSON.stringify(alert.facts), 'Geheimer Titel', 'no breach text in the alert')
+
+    breaches.now = () => aware.plus({ hours: 74 })
+    await breaches.authorityNotified(
+      officer,
+      breach,
+      { reference: 'LDI-2', delayReason: 'Umfang erst spät bekannt' },
+      null
+    )
+    await job.handle({ now: aware.plus({ hours: 75 }).toISO()! })
+    assert.isNull(await channel.open(key), 'cleared once reported')
   })
 })

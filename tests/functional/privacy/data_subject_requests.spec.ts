@@ -428,6 +428,37 @@ test.group('Privacy: data-subject requests', (group) => {
     assert.isNotNull(await User.find(owner.id))
   })
 
+  test('an objection filed by a member reaches the staff queue and the company owners, and shows on the admin page', async ({
+    client,
+    assert,
+  }) => {
+    const company = await makeCompany('active')
+    const owner = await makeUser('owner', company)
+    const member = await distinctUser('member', company)
+    const filed = await client
+      .post('/app/privacy/requests')
+      .form({ kind: 'objection', details: 'Ich telefoniere beruflich viel ins Ausland.' })
+      .withCsrfToken()
+      .loginAs(member)
+      .redirects(0)
+    filed.assertStatus(302)
+    const request = await DataSubjectRequest.findByOrFail('user_id', member.id)
+    assert.equal(request.kind, 'objection')
+    assert.equal(request.channel, 'self_service')
+    await drainJobs()
+    assert.isTrue(await mailed(member.email, 'Art. 21'), 'the receipt to the member')
+    assert.isTrue(
+      await mailed(owner.email, `/app/privacy/users/${member.id}`),
+      'the owner hears of it with the link'
+    )
+    assert.isFalse(
+      await mailed(owner.email, 'beruflich viel ins Ausland'),
+      "the member's reasons stay out of the company mail"
+    )
+    const page = await client.get(`/app/privacy/users/${member.id}`).loginAs(owner)
+    assert.include(page.text(), `data-id="${request.id}" data-kind="objection"`)
+  })
+
   test('retention: archives after 7 days, closed requests after 3 years; open ones stay', async ({
     assert,
   }) => {

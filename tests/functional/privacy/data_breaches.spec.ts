@@ -7,7 +7,7 @@ import DataBreachService, { BreachError } from '#privacy/services/data_breach_se
 import BreachDeadlineJob from '#privacy/jobs/breach_deadline_job'
 import { makeCompany, makeUser } from '#tests/support/accounts'
 import { auditMark, auditSince } from '#tests/support/audit'
-import { drainJobs } from '#tests/support/jobs'
+import { drainJobs, recordDispatches } from '#tests/support/jobs'
 import { lastMailTo } from '#tests/support/mail'
 import { enableTwoFactor } from '#tests/support/two_factor'
 
@@ -138,7 +138,10 @@ test.group('Privacy: breach deadline alerts', (group) => {
 
   test('a warning a day before the 72 hours end, critical after, cleared once the report is noted', async ({
     assert,
+    cleanup,
   }) => {
+    // The alert channel's deliveries are recorded, not run (they would outlive the rolled-back test)
+    await recordDispatches(cleanup)
     const officer = await makeUser('privacy_officer')
     const breaches = await app.container.make(DataBreachService)
     const aware = DateTime.fromISO('2026-11-02T08:00:00Z')

@@ -88,11 +88,13 @@ export default class AppProvider {
   /** Edge helpers that turn stored values into words and formatted numbers (app/core/formatting.ts). */
   async boot() {
     const { default: edge } = await import('edge.js')
-    const { countryName, phoneNumber, formatCount, formatDate } = await import('#core/formatting')
+    const { countryName, phoneNumber, formatCount, formatDate, formatDateTime } =
+      await import('#core/formatting')
     edge.global('countryName', countryName)
     edge.global('phoneNumber', phoneNumber)
     edge.global('formatCount', formatCount)
     edge.global('formatDate', formatDate)
+    edge.global('formatDateTime', formatDateTime)
     const { formatCents, formatEuros } = await import('#billing/amounts')
     edge.global('formatCents', formatCents)
     edge.global('formatEuros', formatEuros)

@@ -27,6 +27,11 @@ export default class PrivacyProvider {
     const { default: processingRestrictions } = await import('#core/processing_restrictions')
     const { restrictedUsersOfCompany } = await import('#privacy/restrictions')
     processingRestrictions.use({ restrictedUserIds: restrictedUsersOfCompany })
+    // TDDDG § 10: call records under a billing dispute outlive the six months until released
+    const { default: callRecordHolds } = await import('#core/call_record_holds')
+    const { default: CallRecordHoldService } =
+      await import('#privacy/services/call_record_hold_service')
+    callRecordHolds.use({ openHolds: () => CallRecordHoldService.openHolds() })
     const { default: edge } = await import('edge.js')
     const { default: DpaService } = await import('#privacy/dpa/dpa_service')
     // The customer layout asks on every page: null once the current version is accepted.

@@ -17,6 +17,8 @@ export const PERMISSIONS = {
   // A company's destination permissions, risk classes, limits and suspension; the risk prefix table
   'fraud.manage': 'staff',
   'privacy.requests.handle': 'staff',
+  // Personal-data breaches (Art. 33, 34 GDPR): record, notify the affected customers, the authority
+  'privacy.breaches.manage': 'staff',
   'roles.manage': 'staff',
   'audit.view': 'staff',
   'staff.manage': 'staff',
@@ -70,7 +72,13 @@ export const DEFAULT_ROLE_PERMISSIONS: Record<StaffRoleName | CompanyRoleName, P
     'fraud.manage',
     'alerts.view',
   ],
-  privacy_officer: ['admin.access', 'companies.view', 'privacy.requests.handle', 'audit.view'],
+  privacy_officer: [
+    'admin.access',
+    'companies.view',
+    'privacy.requests.handle',
+    'privacy.breaches.manage',
+    'audit.view',
+  ],
   owner: [
     'calls.place',
     'calls.history.view',

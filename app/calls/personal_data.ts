@@ -95,7 +95,7 @@ const declaration: PersonalDataDeclaration = {
       },
       purpose: 'call detail records: call history, billing, fraud prevention (TDDDG §§ 9-10)',
       legalBasis: 'legal_obligation',
-      retention: `${CALL_RECORD_RETENTION_MONTHS} months after the call started, then deleted (CallDataRetentionJob)`,
+      retention: `${CALL_RECORD_RETENTION_MONTHS} months after the call started, then deleted (CallDataRetentionJob); longer while a billing dispute holds them (call_record_holds, TDDDG § 10)`,
     },
     {
       table: 'internal_lines',

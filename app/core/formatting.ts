@@ -52,3 +52,13 @@ export function formatCount(value: number | string | null | undefined, locale: s
 export function formatDate(value: DateTime | null | undefined, locale: string): string {
   return value ? value.setLocale(locale).toLocaleString({ dateStyle: 'medium' }) : ''
 }
+
+/** A moment as people write it, in German time: "01.12.2026, 14:30" / "Dec 1, 2026, 2:30 PM". */
+export function formatDateTime(value: DateTime | null | undefined, locale: string): string {
+  return value
+    ? value
+        .setZone('Europe/Berlin')
+        .setLocale(locale)
+        .toLocaleString({ dateStyle: 'medium', timeStyle: 'short' })
+    : ''
+}

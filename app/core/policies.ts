@@ -11,4 +11,6 @@ export const policies = {
   BillingPolicy: () => import('#billing/policies/billing_policy'),
   InvoicePolicy: () => import('#billing/policies/invoice_policy'),
   InformationRequestPolicy: () => import('#privacy/policies/information_request_policy'),
+  DataBreachPolicy: () => import('#privacy/policies/data_breach_policy'),
+  CallRecordHoldPolicy: () => import('#privacy/policies/call_record_hold_policy'),
 }

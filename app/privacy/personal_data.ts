@@ -88,6 +88,19 @@ const declaration: PersonalDataDeclaration = {
       legalBasis: 'contract',
       retention: `deleted one day after the link expired (${EMAIL_CHANGE_LINK_HOURS} hours) or was used (DataSubjectRequestRetentionJob), or with the user`,
     },
+    {
+      table: 'data_breaches',
+      subject: 'user',
+      columns: {
+        nature: 'what happened (free text; may name people concerned)',
+        data_concerned: 'the data and people concerned (free text)',
+        recorded_by_id: 'the staff member who recorded the breach',
+      },
+      purpose: 'documenting personal-data breaches and their notification (Art. 33(5) GDPR)',
+      legalBasis: 'legal_obligation',
+      retention:
+        'kept as the documentation the authority may inspect (Art. 33(5)); no automatic deletion yet (to be decided)',
+    },
   ],
   notPersonal: {
     'data_export_archives.sha256': 'checksum of the archive',

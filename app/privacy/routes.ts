@@ -10,6 +10,9 @@ const InformationRequestsController = () =>
   import('#privacy/controllers/admin/information_requests_controller')
 const ProcessingRecordController = () =>
   import('#privacy/controllers/admin/processing_record_controller')
+const DataBreachesController = () => import('#privacy/controllers/admin/data_breaches_controller')
+const CallRecordHoldsController = () =>
+  import('#privacy/controllers/admin/call_record_holds_controller')
 const MyPrivacyController = () => import('#privacy/controllers/my_privacy_controller')
 const DataSubjectRequestsController = () =>
   import('#privacy/controllers/admin/data_subject_requests_controller')
@@ -51,6 +54,32 @@ router
     router
       .get('/privacy/record.json', [ProcessingRecordController, 'json'])
       .as('privacy.record.json')
+    // Personal-data breaches (Art. 33, 34 GDPR): record, notify customers, the authority in 72 h
+    router.get('/privacy/breaches', [DataBreachesController, 'index']).as('privacy.breaches.index')
+    router.post('/privacy/breaches', [DataBreachesController, 'store']).as('privacy.breaches.store')
+    router
+      .get('/privacy/breaches/:id', [DataBreachesController, 'show'])
+      .as('privacy.breaches.show')
+      .where('id', router.matchers.number())
+    router
+      .post('/privacy/breaches/:id/notices', [DataBreachesController, 'notify'])
+      .as('privacy.breaches.notify')
+      .where('id', router.matchers.number())
+    router
+      .put('/privacy/breaches/:id/authority', [DataBreachesController, 'authority'])
+      .as('privacy.breaches.authority')
+      .where('id', router.matchers.number())
+    router
+      .put('/privacy/breaches/:id/close', [DataBreachesController, 'close'])
+      .as('privacy.breaches.close')
+      .where('id', router.matchers.number())
+    // Call records held for billing disputes (TDDDG § 10)
+    router.get('/privacy/holds', [CallRecordHoldsController, 'index']).as('privacy.holds.index')
+    router.post('/privacy/holds', [CallRecordHoldsController, 'store']).as('privacy.holds.store')
+    router
+      .put('/privacy/holds/:id/release', [CallRecordHoldsController, 'release'])
+      .as('privacy.holds.release')
+      .where('id', router.matchers.number())
     // Data-subject requests (Art. 15-21 GDPR) with the Art. 12(3) deadline
     router
       .get('/privacy/data-requests', [DataSubjectRequestsController, 'index'])

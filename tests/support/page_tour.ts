@@ -18,6 +18,7 @@ import PhoneNumber from '#calls/models/phone_number'
 import SipDeviceService from '#calls/services/sip_device_service'
 import InformationRequest from '#privacy/models/information_request'
 import DataSubjectRequest from '#privacy/models/data_subject_request'
+import DataBreach from '#privacy/models/data_breach'
 import {
   Created,
   loginThroughForm,
@@ -116,6 +117,7 @@ export class PageTour {
   #purchasePriceIds: number[] = []
   #reviewCaseIds: number[] = []
   #dataRequestIds: number[] = []
+  #breachIds: number[] = []
   #prefix = ''
   #member!: User
 
@@ -291,6 +293,9 @@ export class PageTour {
         '/admin/privacy/requests',
         '/admin/privacy/data-requests',
         '/admin/privacy/record',
+        '/admin/privacy/breaches',
+        '/admin/privacy/holds',
+        `/admin/privacy/breaches/${this.#breachIds[0]}`,
         `/admin/privacy/data-requests/${this.#dataRequestIds[0]}`,
         '/admin/billing/price-lists',
         `/admin/billing/price-lists/${priceListId}`,
@@ -319,6 +324,9 @@ export class PageTour {
     this.stops.find(
       (stop) => stop.path === `/admin/privacy/data-requests/${this.#dataRequestIds[0]}`
     )!.pattern = '/admin/privacy/data-requests/:id'
+    this.stops.find(
+      (stop) => stop.path === `/admin/privacy/breaches/${this.#breachIds[0]}`
+    )!.pattern = '/admin/privacy/breaches/:id'
     this.stops.find((stop) => stop.path === `/admin/alerts/${alertId}`)!.pattern =
       '/admin/alerts/:id'
     this.stops.find(
@@ -509,6 +517,25 @@ export class PageTour {
       dueAt: DateTime.utc().plus({ months: 1 }),
     })
     this.#dataRequestIds.push(objection.id)
+    const breach = await DataBreach.create({
+      title: `Tour ${tag}: Fehlversand einer Rechnungsübersicht`,
+      nature:
+        'Eine Rechnungsübersicht mit Rufnummern wurde an die falsche Firmenadresse gesendet und dort gelesen.',
+      dataConcerned: 'Rufnummern und Verbindungszeiten von etwa 12 Benutzern einer Firma',
+      consequences: 'Geringes Risiko: Empfänger zur Löschung verpflichtet.',
+      measures: 'Empfänger hat die Löschung bestätigt; Versandprüfung ergänzt.',
+      role: 'both',
+      becameAwareAt: DateTime.utc().minus({ hours: 5 }),
+      authorityDueAt: DateTime.utc().plus({ hours: 67 }),
+      authorityNotifiedAt: null,
+      authorityReference: null,
+      delayReason: null,
+      status: 'open',
+      recordedById: null,
+      createdAt: DateTime.utc(),
+      closedAt: null,
+    })
+    this.#breachIds.push(breach.id)
     // An open alert with long figures about the company, and a cleared one: both alert tables have rows
     const alerts = await app.container.make('alerts')
     const alert = await alerts.raise(
@@ -693,6 +720,7 @@ export class PageTour {
     await db.from('carrier_routes').whereIn('id', this.#routeIds).delete()
     await db.from('carrier_states').whereIn('carrier_name', ['eu_alpha', 'us_gamma']).delete()
     await db.from('information_requests').whereIn('id', this.#requestIds).delete()
+    await db.from('data_breaches').whereIn('id', this.#breachIds).delete()
     await db.from('alert_events').whereIn('alert_id', this.#alertIds).delete()
     await db.from('alerts').whereIn('id', this.#alertIds).delete()
     const versionIds = db

@@ -4,6 +4,7 @@ import type { DatabaseQueryBuilderContract } from '@adonisjs/lucid/types/querybu
 import type { Job } from '#core/queue/types'
 import { sqlTime } from '#core/sql_time'
 import { retentionDeleted } from '#core/metrics/job_metrics'
+import callRecordHolds from '#core/call_record_holds'
 import {
   CALL_RECORD_RETENTION_MONTHS,
   DEVICE_ADDRESS_RETENTION_DAYS,
@@ -14,7 +15,8 @@ import {
 const BATCH = 1000
 
 /**
- * Deletes call metadata after the retention we promise (CDRs six months after the call started)
+ * Deletes call metadata after the retention we promise (CDRs six months after the call started,
+ * later while a billing dispute holds them)
  * and web phone logins a day after they expired or were revoked (kept that long so a support
  * question about a failed login can still be answered), and the addresses SIP phones registered
  * from 90 days after the last registration from there.
@@ -24,9 +26,18 @@ export default class CallDataRetentionJob implements Job<{}> {
 
   async handle() {
     const now = DateTime.utc()
-    await this.#deleteInBatches('call_records', (query) =>
+    // Records under a billing dispute stay until the hold is released (TDDDG § 10)
+    const holds = await callRecordHolds.openHolds()
+    await this.#deleteInBatches('call_records', (query) => {
       query.where('started_at', '<', sqlTime(now.minus({ months: CALL_RECORD_RETENTION_MONTHS })))
-    )
+      for (const hold of holds)
+        query.whereNot((held) =>
+          held
+            .where('company_id', hold.companyId)
+            .whereBetween('started_at', [sqlTime(hold.from), sqlTime(hold.until)])
+        )
+      return query
+    })
     const graceEnd = sqlTime(now.minus({ hours: WEB_PHONE_CREDENTIAL_GRACE_HOURS }))
     await this.#deleteInBatches('web_phone_credentials', (query) =>
       query.where((expired) =>

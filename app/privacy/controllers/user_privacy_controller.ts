@@ -6,6 +6,7 @@ import ProcessingRestriction, { RESTRICTION_GROUNDS } from '#privacy/models/proc
 import RestrictionService, { RestrictionError } from '#privacy/services/restriction_service'
 import ErasureService, { ErasureError, describeKept } from '#privacy/services/erasure_service'
 import DataSubjectRequestService from '#privacy/services/data_subject_request_service'
+import { REQUEST_ARTICLES } from '#privacy/models/data_subject_request'
 
 const restrictValidator = vine.create({
   ground: vine.string().in([...RESTRICTION_GROUNDS]),
@@ -49,6 +50,8 @@ export default class UserPrivacyController {
       history,
       grounds: RESTRICTION_GROUNDS,
       holds: await this.erasure.holds(user),
+      requests: await this.requests.forUser(user.id),
+      articles: REQUEST_ARTICLES,
     })
   }
 

@@ -6,6 +6,9 @@ import DataSubjectRequestMailJob from '#privacy/jobs/data_subject_request_mail_j
 import EmailChangeMailJob from '#privacy/jobs/email_change_mail_job'
 import AccountEndMailJob from '#privacy/jobs/account_end_mail_job'
 import AccountEndJob from '#privacy/jobs/account_end_job'
+import BreachNoticeMailJob from '#privacy/jobs/breach_notice_mail_job'
+import BreachDeadlineJob from '#privacy/jobs/breach_deadline_job'
+import CompanyPrivacyRequestMailJob from '#privacy/jobs/company_privacy_request_mail_job'
 
 const HOUR = 60 * 60 * 1000
 
@@ -15,7 +18,11 @@ export async function registerPrivacyJobs(queue: JobQueue) {
   queue.register(new DataSubjectRequestMailJob())
   queue.register(new EmailChangeMailJob())
   queue.register(new AccountEndMailJob())
+  queue.register(new BreachNoticeMailJob())
+  queue.register(new CompanyPrivacyRequestMailJob())
   await queue.schedule(new InformationRequestRetentionJob(), {}, { everyMs: 6 * HOUR })
   await queue.schedule(new DataSubjectRequestRetentionJob(), {}, { everyMs: 6 * HOUR })
   await queue.schedule(new AccountEndJob(), {}, { everyMs: 6 * HOUR })
+  // The 72 hours of Art. 33(1): checked every quarter of an hour
+  await queue.schedule(new BreachDeadlineJob(), {}, { everyMs: HOUR / 4 })
 }

@@ -10,6 +10,7 @@ import DataExportArchive from '#privacy/models/data_export_archive'
 import DataExportService from '#privacy/services/data_export_service'
 import DataExportJob from '#privacy/jobs/data_export_job'
 import DataSubjectRequestMailJob from '#privacy/jobs/data_subject_request_mail_job'
+import CompanyPrivacyRequestMailJob from '#privacy/jobs/company_privacy_request_mail_job'
 import { EXPORT_ARCHIVE_DAYS } from '#privacy/personal_data'
 
 /** Art. 12(3) GDPR: one month from receipt, extendable once by two further months with a reason. */
@@ -70,12 +71,17 @@ export default class DataSubjectRequestService {
       actor: user,
       ip,
     })
-    if (kind === 'access') await queue.dispatch(new DataExportJob(), { requestId: request.id })
-    else
-      await queue.dispatch(new DataSubjectRequestMailJob(), {
-        requestId: request.id,
-        event: 'received',
-      })
+    if (kind === 'access') {
+      await queue.dispatch(new DataExportJob(), { requestId: request.id })
+      return request
+    }
+    await queue.dispatch(new DataSubjectRequestMailJob(), {
+      requestId: request.id,
+      event: 'received',
+    })
+    // The company decides about its users' data: its owners and admins hear of it
+    if (kind === 'erasure' || kind === 'objection')
+      await queue.dispatch(new CompanyPrivacyRequestMailJob(), { requestId: request.id })
     return request
   }
 
@@ -147,8 +153,9 @@ export default class DataSubjectRequestService {
       channel: facts.channel,
       details: facts.details,
       status: 'open',
-      receivedAt: facts.receivedAt,
-      dueAt: this.dueFrom(facts.receivedAt),
+      // Stored as UTC: the SQLite driver writes a time as it reads in its own zone
+      receivedAt: facts.receivedAt.toUTC(),
+      dueAt: this.dueFrom(facts.receivedAt).toUTC(),
     })
     // The requester's name and address stay out of the audit log: the queue row is the record.
     await AuditLog.record({

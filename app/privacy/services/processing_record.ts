@@ -42,6 +42,7 @@ export const ROLES: Record<string, ProcessingRole> = {
   'privacy.data_subject_requests': 'controller',
   'privacy.data_export_archives': 'processor',
   'privacy.email_change_tokens': 'processor',
+  'privacy.data_breaches': 'controller',
 }
 
 export interface ProcessingActivity {

@@ -14,6 +14,7 @@ import GrantFraudManagePermission, {
 import { ADDED_GRANTS as BILLING_GRANTS } from '#database/migrations/0602_grant_billing_manage_permission'
 import { ADDED_GRANTS as ALERT_GRANTS } from '#database/migrations/0071_grant_alerts_view_permission'
 import { ADDED_GRANTS as PAYMENT_GRANTS } from '#database/migrations/0651_grant_payment_details_permission'
+import { ADDED_GRANTS as BREACH_GRANTS } from '#database/migrations/0713_grant_breach_permission'
 
 /**
  * The default grants of the first release (commit 38640ba). Together with the grants that
@@ -94,6 +95,7 @@ test.group(
         ...BILLING_GRANTS,
         ...ALERT_GRANTS,
         ...PAYMENT_GRANTS,
+        ...BREACH_GRANTS,
       ]
       for (const [role, defaults] of Object.entries(DEFAULT_ROLE_PERMISSIONS)) {
         const migrated = allMigrated

@@ -20,9 +20,12 @@ import { liveColumns } from '#privacy/services/schema_reader'
 import { makeCompany, makeUser } from '#tests/support/accounts'
 import { auditMark, auditSince } from '#tests/support/audit'
 import { drainJobs } from '#tests/support/jobs'
-import { lastMailTo } from '#tests/support/mail'
+import { lastMailTo, sentMails } from '#tests/support/mail'
 import { enableTwoFactor } from '#tests/support/two_factor'
 import { binary } from '#tests/support/binary'
+import SipDeviceService from '#calls/services/sip_device_service'
+import RestrictionService from '#privacy/services/restriction_service'
+import EmailChangeService from '#privacy/services/email_change_service'
 
 /**
  * Data-subject requests (Art. 15-21 GDPR): the user's own archive (Art. 15, 20) prepared as a job;
@@ -51,6 +54,11 @@ async function cdr(company: Company, user: User, startedAt: DateTime) {
     costCents: null,
     nodeId: 'dsr-test',
   })
+}
+
+/** Whether any mail to `address` says `text` (mails of one request may finish in any order). */
+async function mailed(address: string, text: string) {
+  return (await sentMails()).some((mail) => mail.to.includes(address) && mail.html.includes(text))
 }
 
 /** A user with a name and address found nowhere else in the database. */
@@ -83,6 +91,14 @@ test.group('Privacy: data-subject requests', (group) => {
     const old = await cdr(company, member, DateTime.utc().minus({ months: 7 }))
     await cdr(company, other, DateTime.utc().minus({ days: 2 }))
     await AuditLog.record({ action: 'auth.login.succeeded', actor: member, ip: '192.0.2.7' })
+    // Rows in further registered tables, each to be found in the archive
+    await new SipDeviceService().create(member, 'Tischtelefon Empfang')
+    await new RestrictionService().restrict(await makeUser('admin', company), member, {
+      ground: 'accuracy_contested',
+      note: null,
+      ip: null,
+    })
+    await new EmailChangeService().requestChange(member, 'erika-neu@example.test', null)
 
     const filed = await client
       .post('/app/privacy/export')
@@ -121,6 +137,23 @@ test.group('Privacy: data-subject requests', (group) => {
     const audit = JSON.parse(files.get('audit_entries.json')!.toString())
     assert.isTrue(audit.some((row: any) => row.action === 'auth.login.succeeded'))
     assert.isTrue(files.has('data_subject_requests.json'))
+    const device = JSON.parse(files.get('sip_devices.json')!.toString())
+    assert.equal(device[0].label, 'Tischtelefon Empfang')
+    assert.equal(device[0].ha1_md5, '[withheld]', 'digest secrets are withheld')
+    assert.equal(
+      JSON.parse(files.get('processing_restrictions.json')!.toString())[0].ground,
+      'accuracy_contested'
+    )
+    assert.equal(
+      JSON.parse(files.get('email_change_tokens.json')!.toString())[0].new_email,
+      'erika-neu@example.test'
+    )
+    assert.equal(
+      JSON.parse(files.get('email_change_tokens.json')!.toString())[0].token_hash,
+      '[withheld]'
+    )
+    for (const entry of manifest.tables.filter((table: any) => table.rows > 0))
+      assert.isTrue(files.has(`${entry.table}.json`), `${entry.table} counted and included`)
 
     // Nobody else gets it, and a second archive is refused while one is being prepared
     const foreign = await client.get(`/app/privacy/exports/${request.id}`).loginAs(other)
@@ -137,12 +170,14 @@ test.group('Privacy: data-subject requests', (group) => {
     // A new personal-data table about users fails here until the export finds its rows (a user_id
     // column or an entry in LINKS), or it is named here with the reason it cannot be linked:
     // running calls' dialog URIs (no user column, gone when the call ends), external callers'
-    // Wangiri numbers, and alert figures (free-form facts per company, not per user).
+    // Wangiri numbers, alert figures (free-form facts per company, not per user) and breach records
+    // (free text about many people, not per user).
     assert.sameMembers(unlinked, [
       'active_call_legs',
       'fraud_flagged_numbers',
       'alerts',
       'alert_events',
+      'data_breaches',
     ])
   })
 
@@ -168,14 +203,15 @@ test.group('Privacy: data-subject requests', (group) => {
       },
       '127.0.0.1'
     )
-    assert.equal(entry.dueAt.toISO(), received.plus({ months: 1 }).toISO())
+    assert.equal(entry.dueAt.toMillis(), received.plus({ months: 1 }).toMillis())
     assert.equal(entry.channel, 'mail')
 
     now = received.plus({ days: 29 })
     await requests.extend(officer, entry, 'Viele Anträge nach einer Pressemeldung', '127.0.0.1')
-    assert.equal(entry.dueAt.toISO(), received.plus({ months: 3 }).toISO())
+    assert.equal(entry.dueAt.toMillis(), received.plus({ months: 3 }).toMillis())
     await drainJobs()
-    assert.include((await lastMailTo('max-dsr@example.test'))!.html, 'Viele Anträge')
+    assert.isTrue(await mailed('max-dsr@example.test', 'Viele Anträge'), 'the reason is mailed')
+    assert.isTrue(await mailed('max-dsr@example.test', 'eingegangen'), 'the receipt is mailed')
     await assert.rejects(
       () => requests.extend(officer, entry, 'noch einmal verlängern', null),
       RequestError
@@ -213,7 +249,7 @@ test.group('Privacy: data-subject requests', (group) => {
       ip: null,
     })
     await drainJobs()
-    assert.include((await lastMailTo('max-dsr@example.test'))!.html, 'rejected')
+    assert.isTrue(await mailed('max-dsr@example.test', 'rejected'))
     const actions = (await auditSince(mark)).map((row: any) => row.action)
     assert.includeMembers(actions, [
       'privacy.request.received',
@@ -390,6 +426,37 @@ test.group('Privacy: data-subject requests', (group) => {
     // An owner is not erased (the company needs one)
     await client.post(`/app/privacy/users/${owner.id}/erase`).withCsrfToken().loginAs(admin)
     assert.isNotNull(await User.find(owner.id))
+  })
+
+  test('an objection filed by a member reaches the staff queue and the company owners, and shows on the admin page', async ({
+    client,
+    assert,
+  }) => {
+    const company = await makeCompany('active')
+    const owner = await makeUser('owner', company)
+    const member = await distinctUser('member', company)
+    const filed = await client
+      .post('/app/privacy/requests')
+      .form({ kind: 'objection', details: 'Ich telefoniere beruflich viel ins Ausland.' })
+      .withCsrfToken()
+      .loginAs(member)
+      .redirects(0)
+    filed.assertStatus(302)
+    const request = await DataSubjectRequest.findByOrFail('user_id', member.id)
+    assert.equal(request.kind, 'objection')
+    assert.equal(request.channel, 'self_service')
+    await drainJobs()
+    assert.isTrue(await mailed(member.email, 'Art. 21'), 'the receipt to the member')
+    assert.isTrue(
+      await mailed(owner.email, `/app/privacy/users/${member.id}`),
+      'the owner hears of it with the link'
+    )
+    assert.isFalse(
+      await mailed(owner.email, 'beruflich viel ins Ausland'),
+      "the member's reasons stay out of the company mail"
+    )
+    const page = await client.get(`/app/privacy/users/${member.id}`).loginAs(owner)
+    assert.include(page.text(), `data-id="${request.id}" data-kind="objection"`)
   })
 
   test('retention: archives after 7 days, closed requests after 3 years; open ones stay', async ({

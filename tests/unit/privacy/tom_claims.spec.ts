@@ -114,6 +114,10 @@ const PROOFS: Record<string, Array<[file: string, title: string]>> = {
       'deletes CDRs that started more than 6 months ago, keeps younger ones',
     ],
     ['tests/unit/privacy/call_content_schema.spec.ts', ''],
+    [
+      'tests/functional/privacy/call_record_holds.spec.ts',
+      'the retention job keeps the held period of that company until the hold is released',
+    ],
   ],
   'retention.1': [
     [

@@ -65,6 +65,35 @@ export default class MonitoringProvider {
     monitoring.register(new CarrierHealthCheck(() => this.app.container.make(CarrierHealthService)))
     monitoring.register(new CallOutcomesCheck())
     monitoring.register(new CallSetupTimeCheck())
+
+    // The live proofs of the TOMs page, one probe per measure, from the module that owns it
+    const { default: TomChecks } = await import('#core/monitoring/tom_checks')
+    const { tlsCertificateProbe, backupAgeProbe } = await import('#core/monitoring/core_tom_probes')
+    const { cdrRetentionProbe, encryptedLegsProbe, subProcessorsProbe } =
+      await import('#calls/monitoring/tom_probes')
+    const { auditAppendOnlyProbe, loginLockoutProbe } =
+      await import('#accounts/monitoring/tom_probes')
+    const { default: CarrierDirectory } = await import('#calls/services/carrier_directory')
+    const { default: SubProcessorRegistry } = await import('#core/services/sub_processor_registry')
+    const toms = new TomChecks()
+    toms.register(
+      tlsCertificateProbe(() => {
+        const tls = this.app.config.get<any>('sip.tls')
+        return tls?.enabled && tls.certPath ? tls.certPath : null
+      })
+    )
+    toms.register(encryptedLegsProbe())
+    toms.register(cdrRetentionProbe())
+    toms.register(auditAppendOnlyProbe())
+    toms.register(loginLockoutProbe())
+    toms.register(
+      subProcessorsProbe(
+        () => this.app.container.make(CarrierDirectory),
+        () => this.app.container.make(SubProcessorRegistry)
+      )
+    )
+    toms.register(backupAgeProbe(() => backupStatus()))
+    monitoring.register(toms)
   }
 
   /** The web server judges every MONITORING_INTERVAL_SECONDS (tests run it by hand). */

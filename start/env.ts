@@ -73,6 +73,7 @@ export default await Env.create(new URL('../', import.meta.url), {
   CALL_RING_TIMEOUT_SECONDS: Env.schema.number.optional(),
   CALL_DRAIN_SECONDS: Env.schema.number.optional(),
   CALL_OUTBOUND_RING_LIMIT_SECONDS: Env.schema.number.optional(),
+  CALL_DURATION_WARNING_SECONDS: Env.schema.number.optional(),
   CALL_MAX_CONCURRENT: Env.schema.number.optional(),
   CALL_MAX_HEAP_PERCENT: Env.schema.number.optional(),
   CALL_NODE_LOST_AFTER_SECONDS: Env.schema.number.optional(),

@@ -285,4 +285,30 @@ test.group('Alert rules: thresholds, hold times, stale checks', (group) => {
       .loginAs(support)
     assert.include(english.text(), 'Disk space used')
   })
+
+  test('the admin dashboard shows the operations panel: open alerts, rules failing, TOM checks, media', async ({
+    assert,
+    client,
+  }) => {
+    const now = DateTime.utc()
+    await MonitorReading.create({
+      checkName: 'disk_space',
+      subject: 'node-full',
+      value: 97,
+      facts: {},
+      observedAt: now,
+      readAt: now,
+      intervalSeconds: 300,
+      error: null,
+    })
+    const admin = await makeUser('support')
+    await enableTwoFactor(admin)
+    const page = await client.get('/admin').loginAs(admin)
+    page.assertStatus(200)
+    const html = page.text()
+    assert.include(html, 'id="operations-panel"')
+    assert.match(html, /data-figure="rulesFailing">1 von 10</)
+    assert.match(html, /data-figure="mediaLegs">0 Verbindungen, 0 Brücken</)
+    assert.match(html, /data-figure="tomChecks"><a href="\/transparency\/toms">0 bestanden, 7 rot</)
+  })
 })

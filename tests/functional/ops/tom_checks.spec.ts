@@ -135,6 +135,17 @@ test.group('TOM checks on the public TOMs page', (group) => {
     assert.equal(cdrCheck.checkedAt, clock.now.toISO({ suppressMilliseconds: true }))
   })
 
+  test('the hourly job on the queue runs the checks and stores their results', async ({
+    assert,
+  }) => {
+    const { appMonitoring } = await setup()
+    const { default: TomChecksJob } = await import('#core/monitoring/tom_checks_job')
+    await new TomChecksJob().handle()
+    const results = await tomResults(appMonitoring)
+    assert.equal(results.find((check) => check.key === 'login_lockout')?.status, 'passed')
+    assert.equal(results.find((check) => check.key === 'encrypted_legs')?.status, 'not_applicable')
+  })
+
   test('a check not run for two intervals is shown as not run (red); English page', async ({
     assert,
     client,

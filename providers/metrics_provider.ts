@@ -1,4 +1,5 @@
 import type { ApplicationService } from '@adonisjs/core/types'
+import type { MediaEngineStats } from '#media'
 
 /**
  * Wires the Prometheus metrics (/metrics): process figures labelled by NODE_ID, the database
@@ -26,6 +27,15 @@ export default class MetricsProvider {
     this.app.container.resolving(CarrierHealthService, (service) =>
       watchCarrierHealth(() => service.all())
     )
+
+    // The SIP stack's and the media engine's own counters
+    const { watchSipTraffic, watchMedia } = await import('#calls/metrics/signalling_metrics')
+    this.app.container.resolving('sip.transport', (layer) => watchSipTraffic(() => layer.traffic))
+    this.app.container.resolving('media.engine', (engine) => {
+      // The werift engine counts; another MediaEngine (a test double) may not
+      const counters = (engine as { counters?: MediaEngineStats }).counters
+      if (counters) watchMedia(() => counters)
+    })
 
     // The call figures on the admin dashboard (Chart.js, refreshed from admin.calls.figures).
     const { default: DashboardPanels } = await import('#core/services/dashboard_panels')

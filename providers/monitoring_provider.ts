@@ -65,6 +65,80 @@ export default class MonitoringProvider {
     monitoring.register(new CarrierHealthCheck(() => this.app.container.make(CarrierHealthService)))
     monitoring.register(new CallOutcomesCheck())
     monitoring.register(new CallSetupTimeCheck())
+
+    // The live proofs of the TOMs page, one probe per measure, from the module that owns it
+    const { default: TomChecks } = await import('#core/monitoring/tom_checks')
+    const { tlsCertificateProbe, backupAgeProbe } = await import('#core/monitoring/core_tom_probes')
+    const { cdrRetentionProbe, encryptedLegsProbe, subProcessorsProbe } =
+      await import('#calls/monitoring/tom_probes')
+    const { auditAppendOnlyProbe, loginLockoutProbe } =
+      await import('#accounts/monitoring/tom_probes')
+    const { default: CarrierDirectory } = await import('#calls/services/carrier_directory')
+    const { default: SubProcessorRegistry } = await import('#core/services/sub_processor_registry')
+    const toms = new TomChecks()
+    toms.register(
+      tlsCertificateProbe(() => {
+        const tls = this.app.config.get<any>('sip.tls')
+        return tls?.enabled && tls.certPath ? tls.certPath : null
+      })
+    )
+    toms.register(encryptedLegsProbe())
+    toms.register(cdrRetentionProbe())
+    toms.register(auditAppendOnlyProbe())
+    toms.register(loginLockoutProbe())
+    toms.register(
+      subProcessorsProbe(
+        () => this.app.container.make(CarrierDirectory),
+        () => this.app.container.make(SubProcessorRegistry)
+      )
+    )
+    toms.register(backupAgeProbe(() => backupStatus()))
+    monitoring.register(toms)
+  }
+
+  /** The operations panel on the admin dashboard: open alerts, rules failing, TOM checks, media quality. */
+  async boot() {
+    const { default: DashboardPanels } = await import('#core/services/dashboard_panels')
+    const panels = await this.app.container.make(DashboardPanels)
+    panels.register({
+      key: 'operations',
+      component: 'components/operations_panel',
+      data: async () => {
+        const { default: Alert } = await import('#core/alerts/alert')
+        const { tomResults } = await import('#core/monitoring/tom_results')
+        const monitoring = await this.app.container.make('monitoring')
+        const open = await Alert.query().where('status', 'open').select('severity')
+        const verdicts = await monitoring.verdicts()
+        const toms = await tomResults(monitoring)
+        const engine = (await this.app.container.make('media.engine')) as {
+          counters?: import('#media').MediaEngineStats
+        }
+        const media = engine.counters?.figures() ?? null
+        return {
+          alerts: {
+            open: open.length,
+            critical: open.filter((alert) => alert.severity === 'critical').length,
+          },
+          rules: {
+            total: monitoring.ruleList.length,
+            failing: new Set(verdicts.filter((v) => v.failing).map((v) => v.rule.name)).size,
+          },
+          toms: {
+            passed: toms.filter((check) => check.status === 'passed').length,
+            red: toms.filter((check) => ['failed', 'not_run'].includes(check.status)).length,
+          },
+          media: media && {
+            legs: media.legs.rtp + media.legs.webrtc,
+            bridges: media.bridges,
+            lossPercent:
+              media.packetsExpected > 0
+                ? Math.round((media.packetsLost / media.packetsExpected) * 1000) / 10
+                : null,
+            jitterMs: media.jitterMs.length ? Math.round(Math.max(...media.jitterMs)) : null,
+          },
+        }
+      },
+    })
   }
 
   /** The web server judges every MONITORING_INTERVAL_SECONDS (tests run it by hand). */

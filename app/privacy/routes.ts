@@ -29,6 +29,7 @@ router
     router.get('/sub-processors', [TransparencyController, 'subProcessors']).as('sub_processors')
     router.get('/sub-processors.json', [TransparencyController, 'json']).as('json')
     router.get('/toms', [TransparencyController, 'toms']).as('toms')
+    router.get('/toms.json', [TransparencyController, 'tomsJson']).as('toms_json')
     router.get('/transfers', [TransparencyController, 'transfers']).as('transfers')
     router.get('/sccs', [TransparencyController, 'sccs']).as('sccs')
     router.get('/sccs/:key/annexes.txt', [TransparencyController, 'annex']).as('annex')

@@ -8,6 +8,9 @@ export * from './types.js'
 export { default as WeriftMediaEngine, validateMediaConfig } from './werift_media_engine.js'
 export { default as WeriftWebRtcLeg, type WeriftWebRtcLegOptions } from './werift_webrtc_leg.js'
 export { createSrtpContext, type SrtpContext, type SrtpProfile } from './srtp_context.js'
+// Counters for the app's metrics: legs, bridges, packets, loss and jitter
+export { default as MediaEngineStats, type MediaEngineFigures } from './media_engine_stats.js'
+export { default as ReceptionStats } from './reception_stats.js'
 
 // SDP from peers: one bounded reader (SDP_LIMITS) and one idea of hold
 export { sdpFacts, isHold, type SdpFacts } from './sdp/sdp_facts.js'

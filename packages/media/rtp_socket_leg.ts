@@ -2,6 +2,7 @@ import dgram from 'node:dgram'
 import { isIP } from 'node:net'
 import { randomInt } from 'node:crypto'
 import OutboundRtpStream from '#media/outbound_rtp_stream'
+import ReceptionStats from '#media/reception_stats'
 import { PacketKind, rtpPayloadOffset } from '#media/rtp_header'
 import type { PacketReceiver, RelayLeg } from '#media/relay_leg'
 import SdesNegotiation, { AUTH_FAILED } from '#media/sdp/sdes_negotiation'
@@ -72,6 +73,8 @@ export default class RtpSocketLeg implements RtpLeg, RelayLeg {
   #closeListeners: (() => void)[] = []
   #closed = false
   #sdes: SdesNegotiation | null
+  /** Loss and jitter of the RTP we accept (the engine's counters read it). */
+  readonly reception = new ReceptionStats()
   /** SRTP packets from the signalled address that failed authentication (also in packetsRejected). */
   authenticationFailures = 0
 
@@ -175,6 +178,7 @@ export default class RtpSocketLeg implements RtpLeg, RelayLeg {
     const offset = rtpPayloadOffset(packet, length)
     if (offset < 0) return
     this.stats.packetsReceived++
+    this.reception.packet(packet)
     const pt = packet[1] & 0x7f
     const receiver = this.#receiver
     if (receiver === null) return

@@ -3,6 +3,7 @@ import { networkInterfaces } from 'node:os'
 import { getHostAddresses } from 'werift'
 import EchoSession from '#media/echo_session'
 import MediaRelayBridge from '#media/media_relay_bridge'
+import MediaEngineStats from '#media/media_engine_stats'
 import PortPool from '#media/port_pool'
 import { asRelayLeg, type RelayLeg } from '#media/relay_leg'
 import RtpSocketLeg from '#media/rtp_socket_leg'
@@ -71,6 +72,8 @@ export default class WeriftMediaEngine implements MediaEngine {
   #legs = new Set<RelayLeg>()
   #bridges = new Set<MediaBridge>()
   #echoes = new Set<EchoSession>()
+  /** Legs, bridges, packets, loss and jitter of this engine (plain counters, for metrics). */
+  readonly counters = new MediaEngineStats()
 
   constructor(config: MediaEngineConfig) {
     validateMediaConfig(config)
@@ -113,9 +116,11 @@ export default class WeriftMediaEngine implements MediaEngine {
       onClosed: () => {
         this.#webrtcPorts.release(start)
         this.#legs.delete(leg)
+        this.counters.closed(leg)
       },
     })
     this.#legs.add(leg)
+    this.counters.opened(leg)
     return leg
   }
 
@@ -134,9 +139,11 @@ export default class WeriftMediaEngine implements MediaEngine {
           onClosed: () => {
             this.#rtpPorts.release(port)
             this.#legs.delete(leg)
+            this.counters.closed(leg)
           },
         })
         this.#legs.add(leg)
+        this.counters.opened(leg)
         return leg
       } catch (error) {
         // Taken by another process: the pool's cursor moves on, so the next try gets another pair
@@ -154,12 +161,17 @@ export default class WeriftMediaEngine implements MediaEngine {
       mediaTimeoutSeconds: options.mediaTimeoutSeconds ?? this.config.mediaTimeoutSeconds,
     })
     this.#bridges.add(bridge)
+    this.counters.bridges = this.#bridges.size
     const close = bridge.close.bind(bridge)
     bridge.close = () => {
       this.#bridges.delete(bridge)
+      this.counters.bridges = this.#bridges.size
       close()
     }
-    bridge.onEnded(() => this.#bridges.delete(bridge))
+    bridge.onEnded(() => {
+      this.#bridges.delete(bridge)
+      this.counters.bridges = this.#bridges.size
+    })
     return bridge
   }
 

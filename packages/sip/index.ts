@@ -19,6 +19,12 @@ export { silentLogger, type SipLogger } from './transport/sip_traffic_logger.js'
 export { normalizeAddress } from './transport/peer_address.js'
 export { webPhoneOrigins } from './transport/loopback_origins.js'
 export { default as SourceList } from './transport/source_list.js'
+export {
+  default as SipTrafficStats,
+  COUNTED_METHODS,
+  type CountedMethod,
+  type StatusClass,
+} from './transport/sip_traffic_stats.js'
 export type { SipDestination, SipTransportProtocol } from './transaction/transaction_transport.js'
 
 // Clock

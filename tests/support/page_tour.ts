@@ -59,6 +59,7 @@ const NOT_PAGES = new Set([
   '/admin/calls/figures',
   '/locale/:locale',
   '/transparency/sub-processors.json',
+  '/transparency/toms.json',
   '/transparency/feed.atom',
   '/transparency/sccs/:key/annexes.txt',
   '/admin/routes',

@@ -2,6 +2,7 @@ import { createHmac } from 'node:crypto'
 import { DateTime } from 'luxon'
 import env from '#start/env'
 import db from '@adonisjs/lucid/services/db'
+import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
 import type { Job } from '#core/queue/types'
 import { sqlTime } from '#core/sql_time'
 import { retentionDeleted } from '#core/metrics/job_metrics'
@@ -44,28 +45,37 @@ export default class AuditRetentionJob implements Job<{}> {
   readonly name = 'accounts.audit_retention'
 
   async handle() {
+    // On PostgreSQL the audit log refuses changes (migration 0851) unless this job declares itself
+    await db.transaction(async (trx) => {
+      if (trx.dialect.name === 'postgres')
+        await trx.rawQuery(`set local fluffycall.audit_retention = 'on'`)
+      await this.#run(trx)
+    })
+  }
+
+  async #run(trx: TransactionClientContract) {
     const now = DateTime.utc()
-    const deleted = await db
+    const deleted = await trx
       .from('audit_entries')
       .where('created_at', '<', sqlTime(now.minus({ months: AUDIT_RETENTION_MONTHS })))
       .delete()
     retentionDeleted('audit_entries', Number(deleted) || 0)
 
-    const due = await db
+    const due = await trx
       .from('audit_entries')
       .where('ip_shortened', false)
       .whereNotNull('ip')
       .where('created_at', '<', sqlTime(now.minus({ days: AUDIT_IP_FULL_DAYS })))
       .select('id', 'ip')
     for (const row of due) {
-      await db
+      await trx
         .from('audit_entries')
         .where('id', row.id)
         .update({ ip: shortenIp(row.ip), ip_shortened: true })
     }
 
     // Failed logins for unknown accounts keep the typed address in `details.email` (LoginService).
-    const typed = await db
+    const typed = await trx
       .from('audit_entries')
       .where('action', 'auth.login.failed')
       .where('details', 'like', '%"email"%')
@@ -75,7 +85,7 @@ export default class AuditRetentionJob implements Job<{}> {
       const details = JSON.parse(row.details) as Record<string, unknown>
       if (typeof details.email !== 'string') continue
       const { email, ...rest } = details
-      await db
+      await trx
         .from('audit_entries')
         .where('id', row.id)
         .update({ details: JSON.stringify({ ...rest, ...shortenEmail(email as string) }) })

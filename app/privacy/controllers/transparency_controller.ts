@@ -4,7 +4,9 @@ import { DateTime } from 'luxon'
 import TransparencyService from '#privacy/services/transparency_service'
 import { buildAtomFeed } from '#privacy/services/atom_feed'
 import { buildSccAnnex } from '#privacy/services/scc_annex'
+import app from '@adonisjs/core/services/app'
 import { TOM_SECTIONS, tomItemKeys } from '#privacy/technical_measures'
+import { tomResults } from '#core/monitoring/tom_results'
 import { appUrl } from '#config/app'
 import { operator, supervisoryAuthority } from '#config/privacy'
 
@@ -35,7 +37,14 @@ export default class TransparencyController {
       key: section.key,
       items: tomItemKeys(section),
     }))
-    return view.render('pages/public/transparency/toms', { sections })
+    const checks = await tomResults(await app.container.make('monitoring'))
+    return view.render('pages/public/transparency/toms', { sections, checks })
+  }
+
+  /** The TOM checks' last results as JSON (the same as the page shows). */
+  async tomsJson({ response }: HttpContext) {
+    const checks = await tomResults(await app.container.make('monitoring'))
+    return response.json({ generatedAt: DateTime.utc().toISO(), checks })
   }
 
   async transfers({ view }: HttpContext) {

@@ -4,6 +4,7 @@ import type SipResponse from '#sip/message/sip_response'
 import type SipMessage from '#sip/message/sip_message'
 import type SipParseError from '#sip/message/sip_parse_error'
 import type { SipTransportProtocol } from '#sip/transaction/transaction_transport'
+import SipTrafficStats from '#sip/transport/sip_traffic_stats'
 
 /** The subset of a pino-style logger the SIP layer writes to (the Adonis app logger fits). */
 export interface SipLogger {
@@ -36,28 +37,39 @@ export const silentLogger: SipLogger = {
  */
 export default class SipTrafficLogger {
   readonly #logger: SipLogger
+  /** Every message in and out passes here, so the traffic counters live here too. */
+  readonly stats = new SipTrafficStats()
 
   constructor(logger: SipLogger) {
     this.#logger = logger
   }
 
   received(message: SipMessage, peer: TrafficPeer): void {
+    this.stats.count(message, 'in')
     this.#logger.debug({ ...this.#describe(message), ...peerFields(peer) }, 'sip message received')
   }
 
   sent(message: SipMessage, peer: TrafficPeer): void {
+    this.stats.count(message, 'out')
     this.#logger.debug({ ...this.#describe(message), ...peerFields(peer) }, 'sip message sent')
   }
 
   parseFailed(error: SipParseError, peer: TrafficPeer, answered: number | undefined): void {
+    this.stats.parseFailures++
     this.#logger.debug(
       { reason: error.reason, detail: error.detail, answered, ...peerFields(peer) },
       'sip message rejected by the parser'
     )
   }
 
+  /** A source went over its rate limit (logged once per flood; each dropped message is `dropped()`). */
   rateLimited(peer: TrafficPeer): void {
+    this.stats.floodLimitedSources++
     this.#logger.warn(peerFields(peer), 'sip source over its rate limit, messages dropped')
+  }
+
+  dropped(): void {
+    this.stats.rateLimitedMessages++
   }
 
   connectionRefused(peer: TrafficPeer, reason: string): void {

@@ -17,6 +17,7 @@ import type { SipTransportConfig } from '#sip/transport/sip_transport_config'
 import type { StreamConnection } from '#sip/transport/stream_connection'
 import type { TlsCredentials } from '#sip/transport/tls_credentials'
 import SipTrafficLogger, { type SipLogger } from '#sip/transport/sip_traffic_logger'
+import type SipTrafficStats from '#sip/transport/sip_traffic_stats'
 import TokenBucketRateLimiter from '#sip/transport/token_bucket_rate_limiter'
 import SourceList from '#sip/transport/source_list'
 import ConnectionLimiter from '#sip/transport/connection_limiter'
@@ -159,6 +160,11 @@ export default class SipTransportLayer {
         })
       )
     }
+  }
+
+  /** Messages in and out, parse failures and flood-limited sources (plain counters, for metrics). */
+  get traffic(): SipTrafficStats {
+    return this.#traffic.stats
   }
 
   get started(): boolean {
@@ -388,6 +394,7 @@ export default class SipTransportLayer {
       return true
     }
     this.stats.rateLimited += 1
+    this.#traffic.dropped()
     if (!this.#limitedSources.has(origin.address)) {
       if (this.#limitedSources.size >= MAX_LIMITED_SOURCES_LOGGED) {
         this.#limitedSources.clear()

@@ -96,6 +96,7 @@ export default abstract class StreamTransport implements SipTransport {
     onLateError?: (error: unknown) => void
   ): void {
     this.#connections.send(message, destination, onLateError)
+    this.options.traffic.sent(message, { ...destination, address: destination.host })
   }
 
   sendBytes(bytes: Buffer, destination: SipDestination): void {

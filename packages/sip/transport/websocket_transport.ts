@@ -149,6 +149,7 @@ export default class WebSocketTransport implements SipTransport {
 
   send(message: SipMessage, destination: SipDestination): void {
     this.#connections.send(message, destination)
+    this.#options.traffic.sent(message, { ...destination, address: destination.host })
   }
 
   sendBytes(bytes: Buffer, destination: SipDestination): void {

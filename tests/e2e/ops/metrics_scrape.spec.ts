@@ -123,6 +123,20 @@ test.group('Metrics: one call through sipp, scraped at /metrics', () => {
     assert.match(first.type ?? '', /^text\/plain; version=0\.0\.4/)
     const before = parseSamples(first.text)
 
+    // The desk phone registers first (REGISTER, 401, REGISTER with digest, 200)
+    const registration = await startSipp({
+      scenario: 'uac_register.xml',
+      transport: 'u1',
+      target: `127.0.0.1:${ports.sip}`,
+      localIp: '127.0.0.2',
+      timeoutSeconds: 20,
+      keys: { domain: configuredRealm() },
+      extraArgs: ['-s', device.sipUsername, '-au', device.sipUsername, '-ap', password],
+    })
+    cleanup(() => registration.stop())
+    const registered = await registration.done
+    assert.equal(registered.code, 0, registration.describe(registered))
+
     const callee = '+4930555199'
     const caller = await startSipp({
       scenario: 'phone_call_out.xml',
@@ -188,6 +202,44 @@ test.group('Metrics: one call through sipp, scraped at /metrics', () => {
     assert.equal(moved('fluffycall_call_setup_seconds_count', { carrier: 'local' }), 1)
     assert.isAbove(moved('fluffycall_call_setup_seconds_sum', { carrier: 'local' }), 0)
     assert.equal(sum(after, 'fluffycall_calls_active'), 0)
+
+    // packages/sip's counters: the registration and the call's messages, in and out
+    const sip = (labels: Record<string, string>) => moved('fluffycall_sip_messages_total', labels)
+    assert.equal(sip({ direction: 'in', kind: 'request', method: 'REGISTER' }), 2)
+    assert.equal(moved('fluffycall_sip_registrations_total', { outcome: 'challenged' }), 1)
+    assert.equal(moved('fluffycall_sip_registrations_total', { outcome: 'accepted' }), 1)
+    assert.equal(moved('fluffycall_sip_registrations_total', { outcome: 'refused' }), 0)
+    // The phone's INVITE, challenged, then with digest (UDP retransmissions may add some)
+    assert.isAtLeast(sip({ direction: 'in', kind: 'request', method: 'INVITE' }), 2)
+    assert.isAtLeast(sip({ direction: 'out', kind: 'request', method: 'INVITE' }), 1)
+    assert.isAtLeast(
+      sip({ direction: 'out', kind: 'response', method: 'INVITE', status_class: '4xx' }),
+      1
+    )
+    assert.isAtLeast(
+      sip({ direction: 'out', kind: 'response', method: 'INVITE', status_class: '2xx' }),
+      1
+    )
+    assert.isAtLeast(
+      sip({ direction: 'in', kind: 'response', method: 'INVITE', status_class: '2xx' }),
+      1
+    )
+    assert.isAtLeast(sip({ direction: 'in', kind: 'request', method: 'BYE' }), 1)
+    assert.isAtLeast(sip({ direction: 'out', kind: 'request', method: 'BYE' }), 1)
+    assert.equal(moved('fluffycall_sip_parse_failures_total'), 0)
+
+    // packages/media's counters: the phone's audio relayed to the carrier and echoed back
+    assert.isAbove(moved('fluffycall_media_packets_total', { outcome: 'received' }), 10)
+    assert.isAbove(moved('fluffycall_media_packets_total', { outcome: 'sent' }), 10)
+    assert.isAbove(moved('fluffycall_media_packets_expected_total'), 10)
+    assert.isAtMost(
+      moved('fluffycall_media_packets_lost_total'),
+      moved('fluffycall_media_packets_expected_total') / 10,
+      'loopback loses (almost) nothing'
+    )
+    assert.equal(moved('fluffycall_media_leg_jitter_ms_count'), 2, 'two RTP legs closed')
+    assert.equal(sum(after, 'fluffycall_media_legs'), 0)
+    assert.equal(sum(after, 'fluffycall_media_bridges'), 0)
     assert.isAbove(
       moved('fluffycall_db_query_duration_seconds_count', { method: 'insert' }),
       0,

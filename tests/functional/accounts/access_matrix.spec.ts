@@ -155,6 +155,7 @@ const EXPECTED: Record<string, Subject[]> = {
   'transparency.index': EVERYONE,
   'transparency.sub_processors': EVERYONE,
   'transparency.json': EVERYONE,
+  'transparency.toms_json': EVERYONE,
   'transparency.toms': EVERYONE,
   'transparency.transfers': EVERYONE,
   'transparency.sccs': EVERYONE,

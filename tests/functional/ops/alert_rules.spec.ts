@@ -8,6 +8,8 @@ import MonitorReading from '#core/monitoring/monitor_reading'
 import type { AlertRule, CheckReading, MonitorCheck } from '#core/monitoring/types'
 import type { AlertFacts, AlertSeverity } from '#core/alerts/types'
 import alertRules from '#config/alert_rules'
+import { makeUser } from '#tests/support/accounts'
+import { enableTwoFactor } from '#tests/support/two_factor'
 
 /**
  * The operations alert rules on an injected clock: thresholds with their hold times, a reading
@@ -250,5 +252,63 @@ test.group('Alert rules: thresholds, hold times, stale checks', (group) => {
       for (const fact of ['subject', 'value', 'above', 'below', 'notObservedSeconds', 'checkError'])
         assert.property(words.facts, fact, `${locale}: ${fact}`)
     }
+  })
+
+  test('staff see the rules in words on /admin/alerts, with the subjects failing now', async ({
+    assert,
+    client,
+  }) => {
+    const now = DateTime.utc()
+    await MonitorReading.create({
+      checkName: 'disk_space',
+      subject: 'node-full',
+      value: 97,
+      facts: {},
+      observedAt: now,
+      readAt: now,
+      intervalSeconds: 300,
+      error: null,
+    })
+    const support = await makeUser('support')
+    await enableTwoFactor(support)
+    const page = await client.get('/admin/alerts').loginAs(support)
+    page.assertStatus(200)
+    const html = page.text()
+    assert.match(
+      html,
+      /data-rule="disk_space" data-failing="true">[\s\S]*?Belegter Speicherplatz[\s\S]*?über 90 %[\s\S]*?300 s[\s\S]*?fehlerhaft: node-full/
+    )
+    assert.match(html, /data-rule="carrier_down" data-failing="false">[\s\S]*?sobald es eintritt/)
+    const english = await client
+      .get('/admin/alerts')
+      .header('Accept-Language', 'en')
+      .loginAs(support)
+    assert.include(english.text(), 'Disk space used')
+  })
+
+  test('the admin dashboard shows the operations panel: open alerts, rules failing, TOM checks, media', async ({
+    assert,
+    client,
+  }) => {
+    const now = DateTime.utc()
+    await MonitorReading.create({
+      checkName: 'disk_space',
+      subject: 'node-full',
+      value: 97,
+      facts: {},
+      observedAt: now,
+      readAt: now,
+      intervalSeconds: 300,
+      error: null,
+    })
+    const admin = await makeUser('support')
+    await enableTwoFactor(admin)
+    const page = await client.get('/admin').loginAs(admin)
+    page.assertStatus(200)
+    const html = page.text()
+    assert.include(html, 'id="operations-panel"')
+    assert.match(html, /data-figure="rulesFailing">1 von 10</)
+    assert.match(html, /data-figure="mediaLegs">0 Verbindungen, 0 Brücken</)
+    assert.match(html, /data-figure="tomChecks"><a href="\/transparency\/toms">0 bestanden, 7 rot</)
   })
 })

@@ -36,6 +36,7 @@ export default class AlertsController {
     return view.render('pages/admin/alerts/index', {
       open: open.map(row),
       cleared: cleared.map(row),
+      rules: await ruleRows(i18n),
     })
   }
 
@@ -66,4 +67,37 @@ export default class AlertsController {
       facts,
     })
   }
+}
+
+/** The operations alert rules in words, with what they judge now (config/alert_rules.ts). */
+async function ruleRows(i18n: HttpContext['i18n']) {
+  const monitoring = await app.container.make('monitoring')
+  const verdicts = await monitoring.verdicts()
+  const format = (value: number) => new Intl.NumberFormat(i18n.locale).format(value)
+  return monitoring.ruleList.map((rule) => {
+    const comparison = rule.above !== undefined ? 'above' : 'below'
+    const limit =
+      rule.unit === 'flag'
+        ? ''
+        : i18n.t(`alerts.rule_list.units.${rule.unit}`, {
+            value: format((rule.above ?? rule.below)!),
+          })
+    const mine = verdicts.filter((verdict) => verdict.rule.name === rule.name)
+    const failing = mine.filter((verdict) => verdict.failing).map((v) => v.subject || '–')
+    return {
+      name: rule.name,
+      description: i18n.t(`alerts.rule_list.rules.${rule.name}`),
+      severity: rule.severity,
+      threshold:
+        rule.unit === 'flag'
+          ? i18n.t('alerts.rule_list.when_flag')
+          : i18n.t(`alerts.rule_list.comparison.${comparison}`, { limit }),
+      raiseAfter: i18n.t('alerts.rule_list.seconds', { count: format(rule.forSeconds) }),
+      clearAfter: i18n.t('alerts.rule_list.seconds', { count: format(rule.clearAfterSeconds) }),
+      now: failing.length
+        ? i18n.t('alerts.rule_list.failing', { subjects: failing.join(', ') })
+        : i18n.t(mine.length ? 'alerts.rule_list.all_passing' : 'alerts.rule_list.no_readings'),
+      failing: failing.length > 0,
+    }
+  })
 }

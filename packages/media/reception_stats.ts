@@ -1,0 +1,81 @@
+/**
+ * What an RTP receiver sees of one leg's incoming stream (RFC 3550 §6.4.1, A.3 and A.8): packets
+ * expected from the sequence numbers, packets lost, and the interarrival jitter. Plain arithmetic
+ * on the packet path: no allocation, no timer, no logger. A new SSRC (another fork, a restarted
+ * phone) starts a new stream; what the old one counted is kept in the totals.
+ */
+export default class ReceptionStats {
+  /** Packets the sequence numbers of earlier streams said were sent, and how many were missing. */
+  #doneExpected = 0
+  #doneLost = 0
+  #ssrc = -1
+  #baseSeq = 0
+  #maxSeq = 0
+  #cycles = 0
+  #received = 0
+  #lastTransit = 0
+  /** Interarrival jitter in timestamp units, scaled by 16 as in RFC 3550 A.8. */
+  #jitter16 = 0
+  #clockRate: number
+  #now: () => number
+
+  constructor(clockRate = 8000, now: () => number = performance.now.bind(performance)) {
+    this.#clockRate = clockRate
+    this.#now = now
+  }
+
+  /** Reads SSRC, sequence number and timestamp from an RTP packet's fixed header. */
+  packet(packet: Buffer) {
+    const ssrc = packet.readUInt32BE(8)
+    const seq = packet.readUInt16BE(2)
+    const timestamp = packet.readUInt32BE(4)
+    const arrival = Math.round((this.#now() * this.#clockRate) / 1000)
+    if (ssrc !== this.#ssrc) {
+      this.#fold()
+      this.#ssrc = ssrc
+      this.#baseSeq = seq
+      this.#maxSeq = seq
+      this.#cycles = 0
+      this.#received = 1
+      this.#lastTransit = arrival - timestamp
+      this.#jitter16 = 0
+      return
+    }
+    this.#received++
+    const delta = (seq - this.#maxSeq + 0x10000) % 0x10000
+    // In order (or a small gap): advance; a wrap adds a cycle. Late or duplicate: nothing moves.
+    if (delta > 0 && delta < 0x8000) {
+      if (seq < this.#maxSeq) this.#cycles += 0x10000
+      this.#maxSeq = seq
+    }
+    const transit = arrival - timestamp
+    const d = Math.abs(transit - this.#lastTransit)
+    this.#lastTransit = transit
+    this.#jitter16 += d - ((this.#jitter16 + 8) >> 4)
+  }
+
+  /** Packets expected over every stream so far. */
+  get expected() {
+    return this.#doneExpected + this.#currentExpected()
+  }
+
+  /** Packets lost over every stream so far (never negative: duplicates do not count as found). */
+  get lost() {
+    return this.#doneLost + Math.max(0, this.#currentExpected() - this.#received)
+  }
+
+  /** The current stream's interarrival jitter in milliseconds. */
+  get jitterMs() {
+    return (this.#jitter16 / 16 / this.#clockRate) * 1000
+  }
+
+  #currentExpected() {
+    if (this.#ssrc < 0) return 0
+    return this.#cycles + this.#maxSeq - this.#baseSeq + 1
+  }
+
+  #fold() {
+    this.#doneExpected += this.#currentExpected()
+    this.#doneLost += this.#ssrc < 0 ? 0 : Math.max(0, this.#currentExpected() - this.#received)
+  }
+}

@@ -46,6 +46,17 @@ const LINKS: Record<string, (user: User, now: DateTime) => Promise<Row[]>> = {
     db
       .from('sip_device_addresses')
       .whereIn('sip_device_id', db.from('sip_devices').select('id').where('user_id', user.id)),
+  // The declaration an owner made for full numbers on the itemised bill (TDDDG § 11(1)).
+  companies: async (user) =>
+    db
+      .from('companies')
+      .where('full_numbers_declared_by', user.id)
+      .select(
+        'id',
+        'full_numbers_declared_by',
+        'full_numbers_declared_at',
+        'full_numbers_declaration'
+      ),
   fraud_review_cases: async (user) =>
     db.from('fraud_review_cases').where('decided_by_id', user.id).orderBy('id'),
   sessions: async (user) => db.from('sessions').where('user_id', String(user.id)),
@@ -95,9 +106,10 @@ export default class DataExportService {
   async linkOf(table: string, schema?: Map<string, Set<string>>) {
     if (LINKS[table]) return LINKS[table]
     const columns = (schema ?? (await liveColumns())).get(table)
-    if (columns?.has('user_id'))
-      return async (user: User) => db.from(table).where('user_id', user.id).orderBy('id')
-    return null
+    if (!columns?.has('user_id')) return null
+    // A table keyed by the user itself (internal_lines) has no id column to order by.
+    const order = columns.has('id') ? 'id' : 'user_id'
+    return async (user: User) => db.from(table).where('user_id', user.id).orderBy(order)
   }
 
   async collect(user: User) {

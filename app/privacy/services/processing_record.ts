@@ -25,6 +25,9 @@ export const ROLES: Record<string, ProcessingRole> = {
   'calls.carriers.phone_numbers': 'processor',
   'calls.carriers.default_caller_ids': 'processor',
   'calls.sip_device_addresses': 'controller',
+  'calls.internal_lines': 'processor',
+  // The owner's declaration for full numbers on the itemised bill: our own legal obligation.
+  'calls.companies': 'controller',
   'billing.call_records': 'controller',
   'billing.invoices': 'controller',
   'billing.invoice_documents': 'controller',

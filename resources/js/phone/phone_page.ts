@@ -191,7 +191,8 @@ export class PhonePage implements PhoneListener {
           const dial = document.createElement('button')
           dial.type = 'button'
           dial.className = 'secondary small'
-          dial.textContent = this.t('presence.call', { name: colleague.name })
+          dial.textContent = this.t('presence.dial')
+          dial.setAttribute('aria-label', this.t('presence.call', { name: colleague.name }))
           dial.addEventListener('click', () => {
             required<HTMLInputElement>(this.#root, '#phone-number').value = colleague.extension!
             required<HTMLFormElement>(this.#root, '#phone-dial-form').requestSubmit()

@@ -306,6 +306,22 @@ export class PhonePage implements PhoneListener {
       required<HTMLElement>(incoming, '#phone-incoming-caller').textContent =
         this.#callerLabel(snapshot)
     }
+    const waiting = required<HTMLElement>(root, '#phone-waiting')
+    waiting.hidden = !snapshot.waiting
+    if (snapshot.waiting)
+      required<HTMLElement>(waiting, '#phone-waiting-caller').textContent = this.#callerLabel({
+        ...snapshot,
+        remote: snapshot.waiting,
+      })
+    const parked = required<HTMLElement>(root, '#phone-parked')
+    parked.hidden = !snapshot.parked
+    if (snapshot.parked)
+      required<HTMLElement>(parked, '#phone-parked-caller').textContent = this.#callerLabel({
+        ...snapshot,
+        remote: snapshot.parked,
+      })
+    root.dataset.phoneWaiting = snapshot.waiting ? 'knocking' : ''
+    root.dataset.phoneParked = snapshot.parked ? 'held' : ''
     this.#renderTimer(snapshot)
   }
 
@@ -401,6 +417,18 @@ export class PhonePage implements PhoneListener {
     required<HTMLButtonElement>(root, '#phone-hangup').addEventListener(
       'click',
       () => void this.#controls?.hangUp()
+    )
+    required<HTMLButtonElement>(root, '#phone-waiting-accept').addEventListener(
+      'click',
+      () => void this.#controls?.acceptWaiting()
+    )
+    required<HTMLButtonElement>(root, '#phone-waiting-reject').addEventListener(
+      'click',
+      () => void this.#controls?.rejectWaiting()
+    )
+    required<HTMLButtonElement>(root, '#phone-switch').addEventListener(
+      'click',
+      () => void this.#controls?.switchCalls()
     )
     required<HTMLButtonElement>(root, '#phone-accept').addEventListener(
       'click',

@@ -14,11 +14,13 @@
  *   node --import @poppinss/ts-exec bench/sip_calls.ts [--calls 500] [--max-calls 2000]
  *     [--rates 100,200,400,max] [--limit]
  */
-import SipTransportLayer from '#sip/transport/sip_transport_layer'
-import SipUserAgentCore from '#sip/ua/sip_user_agent_core'
-import SystemClock from '#sip/clock/system_clock'
-import { silentLogger } from '#sip/transport/sip_traffic_logger'
-import { defineConfig } from '#sip/transport/sip_transport_config'
+import {
+  SipTransportLayer,
+  SipUserAgentCore,
+  SystemClock,
+  silentLogger,
+  type SipTransportConfig,
+} from '#sip'
 import { startSipp } from '#tests/support/sip_peers'
 
 const RUNS = 5
@@ -55,7 +57,7 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)]
 }
 
-const config = defineConfig({
+const config: SipTransportConfig = {
   host: '127.0.0.1',
   udp: { enabled: true, port: 0 },
   tcp: { enabled: false, port: 0 },
@@ -68,7 +70,7 @@ const config = defineConfig({
     idleTimeoutMs: 15 * 60 * 1000,
   },
   rateLimit: { enabled: LIMITED, burst: 400, perSecond: 300, maxSources: 50_000 },
-})
+}
 
 const clock = new SystemClock()
 const layer = new SipTransportLayer({ config, clock, logger: silentLogger })

@@ -6,7 +6,7 @@
  *   node --import @poppinss/ts-exec bench/sip_parse.ts
  */
 import { Core } from 'sip.js'
-import SipMessageParser from '#sip/message/sip_message_parser'
+import { SipMessageParser } from '#sip'
 
 const SDP = [
   'v=0',

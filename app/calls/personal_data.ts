@@ -66,6 +66,21 @@ const declaration: PersonalDataDeclaration = {
       retention: 'with the user account',
     },
     {
+      table: 'companies',
+      subject: 'user',
+      columns: {
+        full_numbers_declared_by:
+          'the owner who declared that co-users are informed (TDDDG § 11(1))',
+        full_numbers_declared_at: 'when the declaration was made',
+        full_numbers_declaration: 'the words the owner confirmed',
+      },
+      purpose:
+        'proof of the declaration that full destination numbers on the itemised list need (TDDDG § 11(1))',
+      legalBasis: 'legal_obligation',
+      retention:
+        'while the company has full numbers; cleared when it leaves them (the audit log keeps the change)',
+    },
+    {
       table: 'call_records',
       subject: 'caller',
       columns: {

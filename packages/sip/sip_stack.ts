@@ -71,9 +71,9 @@ export default class SipStack {
     return this.registrar.registrar.lookup(aor)
   }
 
-  /** The live bindings of every device of one user (inbound calls ring them all). */
-  bindingsOfUser(userId: number): Promise<Binding[]> {
-    return this.registrar.registrar.lookupUser(userId)
+  /** The live bindings of a subject and every subject under it (inbound calls ring them all). */
+  bindingsOfSubject(subject: string): Promise<Binding[]> {
+    return this.registrar.registrar.lookupSubject(subject)
   }
 
   /**

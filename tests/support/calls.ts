@@ -8,6 +8,7 @@ import PhoneNumber from '#calls/models/phone_number'
 import CallRecord from '#calls/models/call_record'
 import type Company from '#accounts/models/company'
 import { fakeCarriers } from '#tests/support/carriers'
+import { userSubject } from '#calls/signalling/sip_subject'
 
 /**
  * Loopback carriers for call tests: each name becomes a `local` carrier on 127.0.0.1 at its
@@ -94,7 +95,7 @@ export async function completedCdr(ms = 10_000): Promise<CallRecord> {
 export async function forgetPhoneUsers(userIds: number[]) {
   const stack = await app.container.make('sip.stack')
   for (const userId of userIds.splice(0)) {
-    for (const binding of await stack.registrar.registrar.lookupUser(userId))
+    for (const binding of await stack.registrar.registrar.lookupSubject(userSubject(userId)))
       await stack.registrar.bindings.remove(binding)
     await db.from('web_phone_credentials').where('user_id', userId).delete()
     await db.from('phone_numbers').where('user_id', userId).delete()

@@ -16,6 +16,7 @@ import {
   type SippProcess,
   type Stunnel,
 } from '#tests/support/sip_peers'
+import { userSubject } from '#calls/signalling/sip_subject'
 
 /**
  * The app's running SIP stack in e2e tests, and what the SIP call and registration tests do
@@ -232,7 +233,7 @@ export async function registeredBindings(stack: SipStack, userId: number, phone:
   void phone.done.then((outcome) => (exited = outcome))
   const deadline = Date.now() + 10_000
   for (;;) {
-    const bindings = await stack.registrar.registrar.lookupUser(userId)
+    const bindings = await stack.registrar.registrar.lookupSubject(userSubject(userId))
     // Registered means the phone has its 200 too (when it traces messages): the binding is stored
     // a moment before the 200 leaves, and an INVITE in that moment would overtake it.
     const log = phone.messages()
@@ -259,7 +260,7 @@ export async function bindingsGone(
 ): Promise<number> {
   const started = Date.now()
   for (;;) {
-    const bindings = await stack.registrar.registrar.lookupUser(userId)
+    const bindings = await stack.registrar.registrar.lookupSubject(userSubject(userId))
     if (bindings.length === 0) return Date.now() - started
     if (Date.now() - started > timeoutMs) {
       throw new Error(

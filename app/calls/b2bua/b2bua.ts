@@ -31,6 +31,7 @@ import type { RefusalReason } from '#calls/routing/route_resolver'
 import { emergencyNumberOf } from '#calls/routing/dialled_number'
 import { toE164 } from '#core/e164'
 import CarrierSources from '#calls/b2bua/carrier_sources'
+import { sipSubjectParts, userSubject } from '#calls/signalling/sip_subject'
 import type { DisconnectCause } from '#calls/models/call_record'
 import InternalDirectory, { type InternalDestination } from '#calls/internal/internal_directory'
 
@@ -130,6 +131,7 @@ export default class B2bua {
       outOfCapacity: (resource) => this.#countCapacity(resource),
       retryAfterSeconds: deps.config.retryAfterSeconds,
       outboundRingLimitMs: deps.config.outboundRingLimitSeconds * 1000,
+      durationWarningMs: deps.config.durationWarningSeconds * 1000,
     }
     this.#sources = new CarrierSources(deps.carriers, (entries) =>
       deps.stack.setTrustedSources(entries)
@@ -176,6 +178,22 @@ export default class B2bua {
     if (!call) return false
     await call.session.hangUp('ended_by_staff')
     return true
+  }
+
+  /**
+   * The fraud spend watch: a running call ends within `ms` (a cap is reached), with `cause` in its
+   * CDR. False when the call does not run on this node.
+   */
+  endCallWithin(uuid: string, ms: number, cause: DurationCause) {
+    const call = this.#calls.get(uuid)
+    if (!call) return false
+    call.session.endWithin(ms, cause)
+    return true
+  }
+
+  /** Tests: the timers of calls started from now on run on `clock` (FakeClock). */
+  useClock(clock: SipClock) {
+    this.#services.clock = clock
   }
 
   /** A terminated company's calls end at once (BYE on both legs); emergency calls run on. */
@@ -369,9 +387,10 @@ export default class B2bua {
     offer: string,
     attempt: CallAttemptState
   ) {
-    const user = await User.find(credential.userId)
+    const owner = sipSubjectParts(credential.subject)
+    const user = owner ? await User.find(owner.userId) : null
     const company = user?.companyId ? await Company.find(user.companyId) : null
-    if (!user || !company || user.companyId !== credential.companyId) {
+    if (!owner || !user || !company || user.companyId !== owner.companyId) {
       invite.reject(403)
       return
     }
@@ -433,7 +452,7 @@ export default class B2bua {
         destination: callee,
         carrierNames: route.carriers,
         callUuid: record.uuid,
-        deviceId: credential.deviceId ?? null,
+        deviceId: owner.deviceId ?? null,
         sourceAddress: invite.incoming.transaction.destination.host,
         kind: 'direct',
         pricePerMinuteCents: null,
@@ -721,7 +740,7 @@ export default class B2bua {
   async #userTargets(users: User[], caller: ShownCaller): Promise<CallTarget[]> {
     const targets: CallTarget[] = []
     for (const user of users) {
-      for (const binding of await this.#deps.stack.bindingsOfUser(user.id)) {
+      for (const binding of await this.#deps.stack.bindingsOfSubject(userSubject(user.id))) {
         targets.push(this.#bindingTarget(binding, caller, user.id))
       }
     }

@@ -2,6 +2,7 @@ import app from '@adonisjs/core/services/app'
 import User from '#accounts/models/user'
 import B2bua from '#calls/b2bua/b2bua'
 import InternalLine from '#calls/models/internal_line'
+import { userSubject } from '#calls/signalling/sip_subject'
 
 export type PresenceState = 'available' | 'on_call' | 'ringing' | 'do_not_disturb' | 'offline'
 
@@ -36,7 +37,7 @@ export default class PresenceService {
     for (const user of users) {
       const line = byUser.get(user.id)
       const call = B2bua.started?.callStateOf(user.id) ?? null
-      const registered = (await stack.bindingsOfUser(user.id)).length > 0
+      const registered = (await stack.bindingsOfSubject(userSubject(user.id))).length > 0
       const state: PresenceState =
         call ?? (!registered ? 'offline' : line?.doNotDisturb ? 'do_not_disturb' : 'available')
       colleagues.push({

@@ -1,5 +1,6 @@
 import app from '@adonisjs/core/services/app'
 import type { SipStack, Binding } from '#sip'
+import { userSubject } from '#calls/signalling/sip_subject'
 
 /** Where the evictor finds the running SIP stack; undefined where none runs (ace commands). */
 export type SipStackResolver = () => Promise<SipStack | undefined>
@@ -37,7 +38,7 @@ export default class RegistrationEvictor {
   ): Promise<number> {
     const stack = await this.resolveStack()
     if (!stack) return 0
-    return this.#evict(stack, (await stack.bindingsOfUser(userId)).filter(which))
+    return this.#evict(stack, (await stack.bindingsOfSubject(userSubject(userId))).filter(which))
   }
 
   async #evict(stack: SipStack, bindings: Binding[]): Promise<number> {

@@ -10,6 +10,7 @@ import WebPhoneCredentialService from '#calls/services/web_phone_credential_serv
 import { Registrar, type SipCredential, type SipCredentialStore, type SipDestination } from '#sip'
 import { openHa1, randomSipUsername, sealHa1 } from '#calls/services/sealed_ha1'
 import { configuredRealm } from '#calls/signalling/registrar_settings'
+import { sipSubject, sipSubjectParts } from '#calls/signalling/sip_subject'
 
 /** Letters and digits that cannot be mistaken for each other when typed into a phone's keypad UI. */
 const PASSWORD_ALPHABET = 'abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789'
@@ -133,9 +134,11 @@ export default class SipDeviceService implements SipCredentialStore {
       username: device.sipUsername,
       realm: device.realm,
       ha1: openHa1(device),
-      userId: device.userId,
-      companyId: device.companyId,
-      deviceId: device.id,
+      subject: sipSubject({
+        userId: device.userId,
+        companyId: device.companyId,
+        deviceId: device.id,
+      }),
       knownAddresses: addresses.map((row) => row.address),
     }
   }
@@ -149,16 +152,17 @@ export default class SipDeviceService implements SipCredentialStore {
   }
 
   async noteRegistered(credential: SipCredential, at: Date, source: SipDestination): Promise<void> {
-    if (credential.webPhoneCredentialId !== undefined) {
-      return this.webPhones.noteRegistered(credential.webPhoneCredentialId, at)
+    const { deviceId, webPhoneCredentialId } = sipSubjectParts(credential.subject) ?? {}
+    if (webPhoneCredentialId !== undefined) {
+      return this.webPhones.noteRegistered(webPhoneCredentialId, at)
     }
-    if (credential.deviceId === undefined) {
+    if (deviceId === undefined) {
       return
     }
     const when = DateTime.fromJSDate(at)
-    await this.#rememberAddress(credential.deviceId, source.host, when)
+    await this.#rememberAddress(deviceId, source.host, when)
     await SipDevice.query()
-      .where('id', credential.deviceId)
+      .where('id', deviceId)
       .update({ last_registered_at: sqlTime(when) })
   }
 

@@ -12,6 +12,7 @@ import RegistrationEvictor from '#calls/services/registration_evictor'
 import { openHa1, randomSipUsername, sealHa1 } from '#calls/services/sealed_ha1'
 import { Registrar, type SipCredential, type SipTransportProtocol, normalizeAddress } from '#sip'
 import { configuredRealm } from '#calls/signalling/registrar_settings'
+import { sipSubject } from '#calls/signalling/sip_subject'
 
 /** How long a web phone login lives: a working day; the page fetches a new one when it reconnects. */
 export const WEB_PHONE_CREDENTIAL_HOURS = 12
@@ -147,9 +148,11 @@ export default class WebPhoneCredentialService {
       username: credential.sipUsername,
       realm: credential.realm,
       ha1: openHa1(credential),
-      userId: credential.userId,
-      companyId: credential.companyId,
-      webPhoneCredentialId: credential.id,
+      subject: sipSubject({
+        userId: credential.userId,
+        companyId: credential.companyId,
+        webPhoneCredentialId: credential.id,
+      }),
       transports: WEB_PHONE_TRANSPORTS,
       knownAddresses: credential.issuedAddress ? [credential.issuedAddress] : [],
     }

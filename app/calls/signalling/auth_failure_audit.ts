@@ -1,5 +1,6 @@
 import type { AuditRecord } from '#accounts/services/audit_log'
 import type { AuthFailure, SipCredential } from '#sip'
+import { sipSubjectParts } from '#calls/signalling/sip_subject'
 
 /**
  * The audit entries of one refused SIP authentication (the stack reports it through its
@@ -9,7 +10,7 @@ import type { AuthFailure, SipCredential } from '#sip'
 export function authFailureAuditEntries(failure: AuthFailure): AuditRecord[] {
   const { credential, source, username } = failure
   const base = {
-    companyId: credential?.companyId ?? null,
+    companyId: (credential && sipSubjectParts(credential.subject)?.companyId) ?? null,
     target: credential ? auditTargetOf(credential) : undefined,
     ip: source.host,
   }
@@ -29,9 +30,10 @@ export function authFailureAuditEntries(failure: AuthFailure): AuditRecord[] {
 
 /** The audit target of a credential: a SIP phone, or a web phone login. */
 function auditTargetOf(credential: SipCredential): { type: string; id: number } | undefined {
-  if (credential.deviceId !== undefined) return { type: 'sip_device', id: credential.deviceId }
-  if (credential.webPhoneCredentialId !== undefined) {
-    return { type: 'web_phone_credential', id: credential.webPhoneCredentialId }
+  const { deviceId, webPhoneCredentialId } = sipSubjectParts(credential.subject) ?? {}
+  if (deviceId !== undefined) return { type: 'sip_device', id: deviceId }
+  if (webPhoneCredentialId !== undefined) {
+    return { type: 'web_phone_credential', id: webPhoneCredentialId }
   }
   return undefined
 }

@@ -15,6 +15,7 @@ import {
   type RegistrarSettingsInput,
 } from '#calls/signalling/registrar_settings'
 import { authFailureAuditEntries } from '#calls/signalling/auth_failure_audit'
+import { legacySipSubject } from '#calls/signalling/sip_subject'
 
 export type { RegistrarParts }
 
@@ -65,10 +66,14 @@ export default class RegistrarFactory {
       await import('#sip')
     if (redisEnabled) {
       const redis = (await app.container.make('redis')).connection('main').ioConnection
-      return {
-        bindings: new RedisBindingStore(redis),
-        nonceCounts: new RedisNonceCountStore(redis),
+      const bindings = new RedisBindingStore(redis, undefined, undefined, legacySipSubject)
+      // Registrations made before bindings carried a subject keep ringing after the upgrade.
+      const upgraded = await bindings.upgradeLegacy()
+      if (upgraded > 0) {
+        const logger = await app.container.make('logger')
+        logger.info({ upgraded }, 'SIP bindings of the first format moved to subject indexes')
       }
+      return { bindings, nonceCounts: new RedisNonceCountStore(redis) }
     }
     return { bindings: new MemoryBindingStore(), nonceCounts: new MemoryNonceCountStore() }
   }

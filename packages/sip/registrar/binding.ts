@@ -21,10 +21,23 @@ export interface Binding {
    * connection: their Contact host is often `*.invalid` (RFC 7118) and only that connection reaches them.
    */
   source: SipDestination
-  userId: number
-  companyId: number
-  /** The SIP device whose credentials registered it; absent for the web phone. */
-  deviceId?: number
+  /**
+   * Whose credentials registered it, in the owner's words (SipCredential.subject); the stack
+   * never reads it. A path of `/`-separated levels, most general first: the stores index every
+   * level, so `listForSubject('a')` finds the bindings of `a/b` and `a/c` too.
+   */
+  subject: string
+}
+
+/** The levels a subject is listed under: `a/b/c` -> `a`, `a/b`, `a/b/c`. */
+export function subjectLevels(subject: string): string[] {
+  const parts = subject.split('/')
+  return parts.map((_, index) => parts.slice(0, index + 1).join('/'))
+}
+
+/** Whether `subject` is `level` or lies under it (whole levels only: `a/b` is not under `a/` nor `a/bc`). */
+export function isUnder(subject: string, level: string): boolean {
+  return subject === level || subject.startsWith(`${level}/`)
 }
 
 /**

@@ -8,11 +8,14 @@ import type { Binding } from '#sip/registrar/binding'
 export interface BindingStore {
   /** Live bindings of an address-of-record, soonest expiry first. */
   list(aor: string): Promise<Binding[]>
-  /** Live bindings of every address-of-record of a user (desk phone, softphone, web phone). */
-  listForUser(userId: number): Promise<Binding[]>
+  /**
+   * Live bindings whose subject is `subject` or lies under it, over every address-of-record (the
+   * owner names one party's desk phone, softphone and web phone `party/...`).
+   */
+  listForSubject(subject: string): Promise<Binding[]>
   /** Adds or replaces the binding of `binding.aor` for `binding.contactUri`. */
   save(binding: Binding): Promise<void>
-  remove(binding: Pick<Binding, 'aor' | 'contactUri' | 'userId'>): Promise<void>
+  remove(binding: Pick<Binding, 'aor' | 'contactUri' | 'subject'>): Promise<void>
   /**
    * Removes every binding registered over a stream connection that has closed, and returns them:
    * such a client (a browser tab, a TCP phone) can be reached over no other way, and ringing it

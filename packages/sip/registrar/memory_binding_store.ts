@@ -1,11 +1,11 @@
-import type { Binding } from '#sip/registrar/binding'
+import { isUnder, subjectLevels, type Binding } from '#sip/registrar/binding'
 import type { BindingStore } from '#sip/registrar/binding_store'
 
 export default class MemoryBindingStore implements BindingStore {
   /** aor → contact URI → binding */
   #byAor = new Map<string, Map<string, Binding>>()
-  /** user id → their addresses-of-record */
-  #aorsByUser = new Map<number, Set<string>>()
+  /** subject level → the addresses-of-record registered under it */
+  #aorsBySubject = new Map<string, Set<string>>()
   /** stream connection id → the [aor, contact URI] pairs registered over it */
   #byConnection = new Map<string, Map<string, [string, string]>>()
 
@@ -15,11 +15,10 @@ export default class MemoryBindingStore implements BindingStore {
     return this.#live(aor)
   }
 
-  async listForUser(userId: number): Promise<Binding[]> {
+  async listForSubject(subject: string): Promise<Binding[]> {
     const live: Binding[] = []
-    for (const aor of [...(this.#aorsByUser.get(userId) ?? [])]) {
-      live.push(...this.#live(aor))
-      this.#forgetIfEmpty(aor, userId)
+    for (const aor of [...(this.#aorsBySubject.get(subject) ?? [])]) {
+      live.push(...this.#live(aor).filter((binding) => isUnder(binding.subject, subject)))
     }
     return live.sort(byExpiry)
   }
@@ -32,9 +31,11 @@ export default class MemoryBindingStore implements BindingStore {
     }
     contacts.set(binding.contactUri, structuredClone(binding))
     this.#byAor.set(binding.aor, contacts)
-    const aors = this.#aorsByUser.get(binding.userId) ?? new Set<string>()
-    aors.add(binding.aor)
-    this.#aorsByUser.set(binding.userId, aors)
+    for (const level of subjectLevels(binding.subject)) {
+      const aors = this.#aorsBySubject.get(level) ?? new Set<string>()
+      aors.add(binding.aor)
+      this.#aorsBySubject.set(level, aors)
+    }
     const connectionId = binding.source.connectionId
     if (connectionId !== undefined) {
       const pairs = this.#byConnection.get(connectionId) ?? new Map<string, [string, string]>()
@@ -43,14 +44,14 @@ export default class MemoryBindingStore implements BindingStore {
     }
   }
 
-  async remove(binding: Pick<Binding, 'aor' | 'contactUri' | 'userId'>): Promise<void> {
+  async remove(binding: Pick<Binding, 'aor' | 'contactUri' | 'subject'>): Promise<void> {
     const contacts = this.#byAor.get(binding.aor)
     const existing = contacts?.get(binding.contactUri)
     if (existing) {
       this.#unindexConnection(existing)
     }
     contacts?.delete(binding.contactUri)
-    this.#forgetIfEmpty(binding.aor, binding.userId)
+    this.#forgetIfEmpty(binding.aor, binding.subject)
   }
 
   async removeByConnection(connectionId: string): Promise<Binding[]> {
@@ -64,7 +65,7 @@ export default class MemoryBindingStore implements BindingStore {
         continue
       }
       contacts!.delete(contactUri)
-      this.#forgetIfEmpty(aor, binding.userId)
+      this.#forgetIfEmpty(aor, binding.subject)
       removed.push(binding)
     }
     return removed.sort(byExpiry)
@@ -72,7 +73,7 @@ export default class MemoryBindingStore implements BindingStore {
 
   async close(): Promise<void> {
     this.#byAor.clear()
-    this.#aorsByUser.clear()
+    this.#aorsBySubject.clear()
     this.#byConnection.clear()
   }
 
@@ -90,10 +91,8 @@ export default class MemoryBindingStore implements BindingStore {
       } else {
         contacts.delete(contactUri)
         this.#unindexConnection(binding)
+        this.#forgetIfEmpty(aor, binding.subject)
       }
-    }
-    if (contacts.size === 0) {
-      this.#byAor.delete(aor)
     }
     return live.sort(byExpiry)
   }
@@ -110,15 +109,18 @@ export default class MemoryBindingStore implements BindingStore {
     }
   }
 
-  #forgetIfEmpty(aor: string, userId: number) {
+  /** Once an AOR has no bindings left, it leaves the index of every level of `subject`. */
+  #forgetIfEmpty(aor: string, subject: string) {
     if ((this.#byAor.get(aor)?.size ?? 0) > 0) {
       return
     }
     this.#byAor.delete(aor)
-    const aors = this.#aorsByUser.get(userId)
-    aors?.delete(aor)
-    if (aors?.size === 0) {
-      this.#aorsByUser.delete(userId)
+    for (const level of subjectLevels(subject)) {
+      const aors = this.#aorsBySubject.get(level)
+      aors?.delete(aor)
+      if (aors?.size === 0) {
+        this.#aorsBySubject.delete(level)
+      }
     }
   }
 }

@@ -1,10 +1,24 @@
 import { createHash } from 'node:crypto'
 import type { Redis } from 'ioredis'
-import type { Binding } from '#sip/registrar/binding'
+import { subjectLevels, type Binding } from '#sip/registrar/binding'
 import type { BindingStore } from '#sip/registrar/binding_store'
+import { readStoredBinding, type LegacySubject } from '#sip/registrar/stored_binding'
+
+/** Lua: the levels of a subject (`a/b` -> `a`, `a/b`), as subjectLevels gives them. */
+const LEVELS = `
+local function levels(subject)
+  local found, at = {}, 0
+  while true do
+    at = string.find(subject, '/', at + 1, true)
+    if not at then break end
+    table.insert(found, string.sub(subject, 1, at - 1))
+  end
+  table.insert(found, subject)
+  return found
+end`
 
 /**
- * Writes the binding with its TTL and indexes it under its AOR, its user and (for stream clients)
+ * Writes the binding with its TTL and indexes it under its AOR, each level of its subject and (for stream clients)
  * its connection in one step. The indexes are sorted sets scored by expiry and live as long as
  * their longest binding.
  */
@@ -20,10 +34,11 @@ return 1`
 
 /**
  * Removes the bindings indexed under a closed connection that still name it (one refreshed over
- * another connection since stays), with their AOR and user index entries; returns them as JSON.
- * Atomic, so a REGISTER arriving meanwhile over a new connection is never lost.
+ * another connection since stays), with their AOR and subject index entries (the user index for
+ * one of the first format); returns them as JSON. Atomic, so a REGISTER arriving meanwhile over a
+ * new connection is never lost.
  */
-const REMOVE_BY_CONNECTION = `
+const REMOVE_BY_CONNECTION = `${LEVELS}
 local removed = {}
 for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
   local key = ARGV[2] .. 'binding:' .. id
@@ -33,7 +48,13 @@ for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
     if type(binding.source) == 'table' and binding.source.connectionId == ARGV[1] then
       redis.call('DEL', key)
       redis.call('ZREM', ARGV[2] .. 'aor:' .. binding.aor, id)
-      redis.call('ZREM', ARGV[2] .. 'user:' .. string.format('%d', binding.userId), id)
+      if type(binding.subject) == 'string' then
+        for _, level in ipairs(levels(binding.subject)) do
+          redis.call('ZREM', ARGV[2] .. 'subject:' .. level, id)
+        end
+      elseif type(binding.userId) == 'number' then
+        redis.call('ZREM', ARGV[2] .. 'user:' .. string.format('%d', binding.userId), id)
+      end
       table.insert(removed, value)
     end
   end
@@ -42,24 +63,52 @@ redis.call('DEL', KEYS[1])
 return removed`
 
 /**
+ * Gives a binding of the first format (indexed under `user:<id>`) its subject and moves it to the
+ * subject indexes, keeping its TTL; only if it is still what was read (a REGISTER meanwhile wins).
+ * KEYS: the binding. ARGV: what was read, the new JSON, the binding id, the full prefix, the
+ * expiry, then the subject's levels.
+ */
+const UPGRADE = `
+local value = redis.call('GET', KEYS[1])
+local ttl = redis.call('PTTL', KEYS[1])
+if value ~= ARGV[1] or ttl <= 0 then
+  return 0
+end
+redis.call('SET', KEYS[1], ARGV[2], 'PX', ttl)
+for index = 6, #ARGV do
+  local key = ARGV[4] .. 'subject:' .. ARGV[index]
+  redis.call('ZADD', key, ARGV[5], ARGV[3])
+  if redis.call('PTTL', key) < ttl then
+    redis.call('PEXPIRE', key, ttl)
+  end
+end
+local old = cjson.decode(value)
+redis.call('ZREM', ARGV[4] .. 'user:' .. string.format('%d', old.userId), ARGV[3])
+return 1`
+
+/**
  * Bindings in Redis, shared by every node: `<prefix>binding:<id>` holds one binding as JSON and
- * expires with it; `<prefix>aor:<aor>`, `<prefix>user:<id>` and, for stream clients,
- * `<prefix>connection:<connection id>` index them. Connection ids are random per connection, so
- * a node only ever removes the bindings of its own closed connections.
+ * expires with it; `<prefix>aor:<aor>`, `<prefix>subject:<level>` (one per level of its subject)
+ * and, for stream clients, `<prefix>connection:<connection id>` index them. Connection ids are
+ * random per connection, so a node only ever removes the bindings of its own closed connections.
+ *
+ * Bindings of the first format (user, company and device ids, indexed under `<prefix>user:<id>`)
+ * are read with the owner's `legacySubject`; `upgradeLegacy` moves them to the subject indexes.
  */
 export default class RedisBindingStore implements BindingStore {
   constructor(
     private readonly redis: Redis,
     private readonly prefix = 'fluffycall:sip:bindings:',
-    private readonly now: () => number = Date.now
+    private readonly now: () => number = Date.now,
+    private readonly legacySubject?: LegacySubject
   ) {}
 
   async list(aor: string): Promise<Binding[]> {
     return this.#liveIn(this.#aorKey(aor))
   }
 
-  async listForUser(userId: number): Promise<Binding[]> {
-    return this.#liveIn(this.#userKey(userId))
+  async listForSubject(subject: string): Promise<Binding[]> {
+    return this.#liveIn(this.#subjectKey(subject))
   }
 
   async save(binding: Binding): Promise<void> {
@@ -68,7 +117,7 @@ export default class RedisBindingStore implements BindingStore {
     const keys = [
       this.#bindingKey(bindingId(binding)),
       this.#aorKey(binding.aor),
-      this.#userKey(binding.userId),
+      ...subjectLevels(binding.subject).map((level) => this.#subjectKey(level)),
       ...(connectionId !== undefined ? [this.#connectionKey(connectionId)] : []),
     ]
     await this.redis.eval(
@@ -82,14 +131,13 @@ export default class RedisBindingStore implements BindingStore {
     )
   }
 
-  async remove(binding: Pick<Binding, 'aor' | 'contactUri' | 'userId'>): Promise<void> {
+  async remove(binding: Pick<Binding, 'aor' | 'contactUri' | 'subject'>): Promise<void> {
     const id = bindingId(binding)
-    await this.redis
-      .multi()
-      .del(this.#bindingKey(id))
-      .zrem(this.#aorKey(binding.aor), id)
-      .zrem(this.#userKey(binding.userId), id)
-      .exec()
+    const removal = this.redis.multi().del(this.#bindingKey(id)).zrem(this.#aorKey(binding.aor), id)
+    for (const level of subjectLevels(binding.subject)) {
+      removal.zrem(this.#subjectKey(level), id)
+    }
+    await removal.exec()
   }
 
   async removeByConnection(connectionId: string): Promise<Binding[]> {
@@ -101,7 +149,56 @@ export default class RedisBindingStore implements BindingStore {
       // The script names keys itself: ioredis's own keyPrefix is added to KEYS only.
       `${this.redis.options.keyPrefix ?? ''}${this.prefix}`
     )) as string[]
-    return removed.map((value) => JSON.parse(value) as Binding).sort(byExpiry)
+    return this.#read(removed).sort(byExpiry)
+  }
+
+  /**
+   * Moves the bindings of the first format to the subject indexes (once, at boot after an
+   * upgrade: until then only their AOR finds them); returns how many it moved.
+   */
+  async upgradeLegacy(): Promise<number> {
+    if (!this.legacySubject) {
+      return 0
+    }
+    // SCAN and the script take whole key names: ioredis's keyPrefix is added to KEYS only.
+    const keyPrefix = this.redis.options.keyPrefix ?? ''
+    const full = `${keyPrefix}${this.prefix}`
+    let upgraded = 0
+    let cursor = '0'
+    do {
+      const [next, keys] = await this.redis.scan(
+        cursor,
+        'MATCH',
+        `${full.replace(/[*?[\]\\]/g, '\\$&')}binding:*`,
+        'COUNT',
+        500
+      )
+      cursor = next
+      const values = keys.length
+        ? await this.redis.mget(keys.map((key) => key.slice(keyPrefix.length)))
+        : []
+      for (const [index, value] of values.entries()) {
+        const binding =
+          value === null || isCurrent(value)
+            ? undefined
+            : readStoredBinding(value, this.legacySubject)
+        if (!binding) {
+          continue
+        }
+        upgraded += (await this.redis.eval(
+          UPGRADE,
+          1,
+          keys[index].slice(keyPrefix.length),
+          value!,
+          JSON.stringify(binding),
+          bindingId(binding),
+          full,
+          binding.expiresAt,
+          ...subjectLevels(binding.subject)
+        )) as number
+      }
+    } while (cursor !== '0')
+    return upgraded
   }
 
   async close(): Promise<void> {}
@@ -123,11 +220,15 @@ export default class RedisBindingStore implements BindingStore {
       return []
     }
     const values = await this.redis.mget(ids.map((id) => this.#bindingKey(id)))
-    return values
-      .filter((value): value is string => value !== null)
-      .map((value) => JSON.parse(value) as Binding)
+    return this.#read(values.filter((value): value is string => value !== null))
       .filter((binding) => binding.expiresAt > now)
       .sort(byExpiry)
+  }
+
+  #read(values: string[]): Binding[] {
+    return values
+      .map((value) => readStoredBinding(value, this.legacySubject))
+      .filter((binding): binding is Binding => binding !== undefined)
   }
 
   #bindingKey(id: string) {
@@ -138,8 +239,9 @@ export default class RedisBindingStore implements BindingStore {
     return `${this.prefix}aor:${aor}`
   }
 
-  #userKey(userId: number) {
-    return `${this.prefix}user:${userId}`
+  /** Subjects are the owner's words, not the network's: used as they are. */
+  #subjectKey(level: string) {
+    return `${this.prefix}subject:${level}`
   }
 
   /** Connection ids are our own random tokens, safe as a key part. */
@@ -151,6 +253,11 @@ export default class RedisBindingStore implements BindingStore {
 /** AORs and contact URIs come from the network: hashed into a fixed-size key part. */
 function bindingId(binding: Pick<Binding, 'aor' | 'contactUri'>): string {
   return createHash('sha256').update(`${binding.aor}\n${binding.contactUri}`).digest('base64url')
+}
+
+/** A binding JSON of the current format (has a subject): nothing to upgrade. */
+function isCurrent(value: string): boolean {
+  return typeof (JSON.parse(value) as { subject?: unknown }).subject === 'string'
 }
 
 function byExpiry(a: Binding, b: Binding) {

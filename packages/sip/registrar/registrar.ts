@@ -15,9 +15,8 @@ interface RegistrationIdentity {
   aor: string
   /** The user part the REGISTER's To URI must carry. */
   username: string
-  userId: number
-  companyId: number
-  deviceId?: number
+  /** The credential's subject, in the owner's words; the bindings carry it. */
+  subject: string
 }
 
 export interface RegistrarOptions {
@@ -45,7 +44,7 @@ interface ContactChange {
 
 /**
  * The REGISTER side of RFC 3261 10.3. `handle` returns the response instead of sending it, so
- * whoever wires it to a server transaction just sends what it gets; `lookup` and `lookupUser`
+ * whoever wires it to a server transaction just sends what it gets; `lookup` and `lookupSubject`
  * give the live bindings for inbound calls.
  */
 export default class Registrar {
@@ -77,9 +76,7 @@ export default class Registrar {
     const who: RegistrationIdentity = {
       aor: Registrar.aorFor(credential.username, this.#options.settings.realm),
       username: credential.username,
-      userId: credential.userId,
-      companyId: credential.companyId,
-      deviceId: credential.deviceId,
+      subject: credential.subject,
     }
     // RFC 3261 10.3 step 6: credentials for one device may change only that device's bindings.
     const to = request.to.uri
@@ -108,9 +105,12 @@ export default class Registrar {
     return this.#options.bindings.list(aor)
   }
 
-  /** Live bindings of all of a user's devices and web phones: the targets of an inbound call. */
-  lookupUser(userId: number): Promise<Binding[]> {
-    return this.#options.bindings.listForUser(userId)
+  /**
+   * Live bindings whose subject is `subject` or lies under it: all of one party's phones, the
+   * targets of an inbound call (the owner chooses the subjects, see Binding.subject).
+   */
+  lookupSubject(subject: string): Promise<Binding[]> {
+    return this.#options.bindings.listForSubject(subject)
   }
 
   async #update(
@@ -160,7 +160,11 @@ export default class Registrar {
     const now = this.#now()
     for (const change of changes) {
       if (change.expires === 0) {
-        await bindings.remove({ aor: who.aor, contactUri: change.contactUri, userId: who.userId })
+        await bindings.remove({
+          aor: who.aor,
+          contactUri: change.contactUri,
+          subject: who.subject,
+        })
         continue
       }
       await bindings.save({
@@ -172,9 +176,7 @@ export default class Registrar {
         callId: request.callId,
         cseq: request.cseq.sequence,
         source: { ...source },
-        userId: who.userId,
-        companyId: who.companyId,
-        ...(who.deviceId !== undefined ? { deviceId: who.deviceId } : {}),
+        subject: who.subject,
       })
     }
     return this.#ok(request, who)

@@ -8,12 +8,11 @@ export interface SipCredential {
   realm: string
   /** H(username:realm:password) per algorithm, in clear (opened from storage for this check only). */
   ha1: Partial<Record<DigestAlgorithm, string>>
-  userId: number
-  companyId: number
-  /** The SIP phone these credentials belong to; absent for a web phone login. */
-  deviceId?: number
-  /** The web phone login (web_phone_credentials) these credentials belong to; absent for a SIP phone. */
-  webPhoneCredentialId?: number
+  /**
+   * Whom the credentials belong to, in the owner's words: the stack copies it onto the bindings
+   * they register and hands the credential back in its hooks, and never reads it otherwise.
+   */
+  subject: string
   /** The only transports these credentials are accepted over; any transport when absent. */
   transports?: readonly SipTransportProtocol[]
   /**
@@ -25,7 +24,7 @@ export interface SipCredential {
 }
 
 /**
- * Where the digest server finds credentials. SipDeviceService implements it on the database;
+ * Where the digest server finds credentials: the owner implements it on its database;
  * unit tests give a map.
  */
 export interface SipCredentialStore {

@@ -43,6 +43,7 @@ const SERVER_PHRASES: Array<[RegExp, string]> = [
   [/^Payment overdue/i, 'reason.payment_overdue'],
   [/^Destination too expensive/i, 'reason.fraud_price'],
   [/^Spend limit reached/i, 'reason.fraud_spend_cap'],
+  [/^Personal spend limit reached/i, 'reason.fraud_user_spend_cap'],
   [/^Number flagged as fraudulent/i, 'reason.fraud_flagged'],
   // The DPA gate (app/privacy/gates/dpa_gate.ts)
   [/^Data processing agreement not accepted/i, 'reason.dpa_missing'],

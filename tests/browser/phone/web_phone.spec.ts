@@ -7,6 +7,7 @@ import { forgetPhoneUsers } from '#tests/support/calls'
 import { Created, loginThroughForm, uniqueCompany, uniqueUser } from '#tests/support/browser'
 import { TEST_PASSWORD } from '#tests/support/accounts'
 import { auditMark, auditSince } from '#tests/support/audit'
+import { userSubject } from '#calls/signalling/sip_subject'
 
 /**
  * The web phone in Debian's Chromium: the page fetches its SIP login, sip.js connects to our SIP
@@ -63,7 +64,7 @@ test.group('Web phone in the browser', (group) => {
     }
 
     const stack = await app.container.make('sip.stack')
-    const bindings = await stack.registrar.registrar.lookupUser(user.id)
+    const bindings = await stack.registrar.registrar.lookupSubject(userSubject(user.id))
     assert.lengthOf(bindings, 1)
     assert.equal(bindings[0].source.protocol, 'ws')
     // What the page's script exposes as window.__phone (resources/js/phone/main.ts).
@@ -92,13 +93,13 @@ test.group('Web phone in the browser', (group) => {
     await Promise.all([page.waitForURL('**/login'), page.click('form.logout button')])
     const deadline = Date.now() + 5000
     while (
-      (await stack.registrar.registrar.lookupUser(user.id)).length > 0 &&
+      (await stack.registrar.registrar.lookupSubject(userSubject(user.id))).length > 0 &&
       Date.now() < deadline
     ) {
       await new Promise((resolve) => setTimeout(resolve, 50))
     }
     assert.lengthOf(
-      await stack.registrar.registrar.lookupUser(user.id),
+      await stack.registrar.registrar.lookupSubject(userSubject(user.id)),
       0,
       'logout ended the registration'
     )
@@ -124,12 +125,12 @@ test.group('Web phone in the browser', (group) => {
     const stack = await app.container.make('sip.stack')
     const deadline = Date.now() + 5000
     while (
-      (await stack.registrar.registrar.lookupUser(user.id)).length > 0 &&
+      (await stack.registrar.registrar.lookupSubject(userSubject(user.id))).length > 0 &&
       Date.now() < deadline
     ) {
       await new Promise((resolve) => setTimeout(resolve, 50))
     }
-    assert.lengthOf(await stack.registrar.registrar.lookupUser(user.id), 0)
+    assert.lengthOf(await stack.registrar.registrar.lookupSubject(userSubject(user.id)), 0)
     await new Promise((resolve) => setTimeout(resolve, 300))
     const entries = await auditSince(mark).where('company_id', company.id).orderBy('id')
     assert.deepEqual(

@@ -8,6 +8,7 @@ import { Created, loginThroughForm, uniqueCompany, uniqueUser } from '#tests/sup
 import { freePort, startSipp, type SippProcess } from '#tests/support/sip_peers'
 import { forgetPhoneUsers, loopbackCarriers, startB2bua } from '#tests/support/calls'
 import { alawToneWav, captureRtp, packetRate, type RtpPacket } from '#tests/support/rtp_capture'
+import { userSubject } from '#calls/signalling/sip_subject'
 
 /**
  * The web phone end to end: Debian's Chromium with a fake microphone, our B2BUA and werift media
@@ -234,7 +235,7 @@ test.group('Web phone calls through the B2BUA (Chromium, werift, sipp)', (group)
     const first = await openPhone(browser, user.email)
     const second = await openPhone(browser, user.email)
     const stack = await app.container.make('sip.stack')
-    assert.lengthOf(await stack.registrar.registrar.lookupUser(user.id), 2)
+    assert.lengthOf(await stack.registrar.registrar.lookupSubject(userSubject(user.id)), 2)
 
     const sipPort = stack.layer.localAddress('udp')!.port
     // Inbound carriers are recognised by their address (127.0.0.1), not their port.

@@ -8,6 +8,7 @@ import { Created, loginThroughForm, uniqueCompany, uniqueUser } from '#tests/sup
 import { freePort, startSipp, type SippProcess } from '#tests/support/sip_peers'
 import { forgetPhoneUsers, loopbackCarriers, startB2bua } from '#tests/support/calls'
 import { alawToneWav, captureRtp, packetRate, type RtpPacket } from '#tests/support/rtp_capture'
+import { userSubject } from '#calls/signalling/sip_subject'
 
 /**
  * The docked phone survives navigation: it sits beside every customer page, which load in place
@@ -98,7 +99,7 @@ async function received(page: Page) {
 
 async function bindingsOf(userId: number) {
   const stack = await app.container.make('sip.stack')
-  return stack.registrar.registrar.lookupUser(userId)
+  return stack.registrar.registrar.lookupSubject(userSubject(userId))
 }
 
 function audio(packets: RtpPacket[]) {

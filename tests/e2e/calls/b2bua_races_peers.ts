@@ -6,6 +6,7 @@ import { configuredRealm } from '#calls/signalling/registrar_settings'
 import { makeCompany, makeUser } from '#tests/support/accounts'
 import { freePort, startSipp, type SippProcess } from '#tests/support/sip_peers'
 import { alawToneWav } from '#tests/support/rtp_capture'
+import { sipSubjectParts, userSubject } from '#calls/signalling/sip_subject'
 
 /**
  * Peers for the B2BUA race tests (b2bua_races*.spec.ts): sipp phones and carriers, registered
@@ -66,6 +67,8 @@ export async function sippPhoneCall(
     pauseMs?: number
     tone?: boolean
     timeoutSeconds?: number
+    /** The phone's RTP port (a free one unless given, e.g. to capture it). */
+    mediaPort?: number
   } = {}
 ): Promise<SippProcess> {
   const port = await sipUdpPort()
@@ -90,6 +93,7 @@ export async function sippPhoneCall(
       phone.username,
       '-ap',
       phone.password,
+      ...(options.mediaPort ? ['-mp', String(options.mediaPort)] : []),
     ],
   })
 }
@@ -117,8 +121,10 @@ export async function registeredDevice(phone: Phone, scenario: string, timeoutSe
   registration.stop()
   if (registered.code !== 0)
     throw new Error(`the phone did not register: ${registration.describe(registered)}`)
-  const bindings = await stack.registrar.registrar.lookupUser(phone.user.id)
-  const binding = bindings.find((candidate) => candidate.deviceId === phone.deviceId)
+  const bindings = await stack.registrar.registrar.lookupSubject(userSubject(phone.user.id))
+  const binding = bindings.find(
+    (candidate) => sipSubjectParts(candidate.subject)?.deviceId === phone.deviceId
+  )
   if (!binding)
     throw new Error(`no binding for device ${phone.deviceId}: ${JSON.stringify(bindings)}`)
   const sipp = await startSipp({

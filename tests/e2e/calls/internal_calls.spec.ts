@@ -6,6 +6,7 @@ import type User from '#accounts/models/user'
 import SipDeviceService from '#calls/services/sip_device_service'
 import InternalLineService from '#calls/internal/internal_line_service'
 import { configuredRealm } from '#calls/signalling/registrar_settings'
+import { sipSubjectParts, userSubject } from '#calls/signalling/sip_subject'
 import { makeCompany, makeUser } from '#tests/support/accounts'
 import B2bua from '#calls/b2bua/b2bua'
 import { completedCdr, loopbackCarriers, ourNumber, startB2bua } from '#tests/support/calls'
@@ -53,8 +54,8 @@ async function registeredDesk(phone: Desk, scenario: string, mediaPort: number, 
   registration.stop()
   if (registered.code !== 0)
     throw new Error(`the phone did not register: ${registration.describe(registered)}`)
-  const binding = (await stack.bindingsOfUser(phone.user.id)).find(
-    (candidate) => candidate.deviceId === phone.deviceId
+  const binding = (await stack.bindingsOfSubject(userSubject(phone.user.id))).find(
+    (candidate) => sipSubjectParts(candidate.subject)?.deviceId === phone.deviceId
   )
   if (!binding) throw new Error(`no binding for device ${phone.deviceId}`)
   const sipp = await startSipp({

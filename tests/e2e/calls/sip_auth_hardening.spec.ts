@@ -18,6 +18,7 @@ import {
   userWithDevice,
   within,
 } from '#tests/support/sip_test_stack'
+import { userSubject } from '#calls/signalling/sip_subject'
 
 /**
  * SIP authentication hardening on the wire: sipp as SIP phones over UDP (an office behind one
@@ -81,7 +82,10 @@ test.group('SIP authentication: locks and the phones behind one office address',
     cleanup(async () => {
       await (await limiter()).lift('source', office)
       for (const who of [deskPhone, newcomer]) {
-        await removeBindings(stack, await stack.registrar.registrar.lookupUser(who.user.id))
+        await removeBindings(
+          stack,
+          await stack.registrar.registrar.lookupSubject(userSubject(who.user.id))
+        )
       }
     })
 
@@ -115,7 +119,7 @@ test.group('SIP authentication: locks and the phones behind one office address',
       0,
       `a phone new to the office is refused during the lock: ${waiting.describe}`
     )
-    assert.lengthOf(await stack.registrar.registrar.lookupUser(newcomer.user.id), 0)
+    assert.lengthOf(await stack.registrar.registrar.lookupSubject(userSubject(newcomer.user.id)), 0)
     assert.deepEqual(
       (await auditSince(afterLock).orderBy('id')).map((entry) => [
         entry.action,
@@ -144,7 +148,7 @@ test.group('SIP authentication: the web phone login is for the WebSocket only', 
 
     const stolen = await sippRegister(stack, login, '127.0.0.10', { refused: true })
     assert.equal(stolen.code, 0, stolen.describe)
-    assert.lengthOf(await stack.registrar.registrar.lookupUser(user.id), 0)
+    assert.lengthOf(await stack.registrar.registrar.lookupSubject(userSubject(user.id)), 0)
     const entries = await auditSince(mark).orderBy('id')
     assert.deepEqual(
       entries.map((entry) => [
@@ -178,7 +182,10 @@ test.group('SIP authentication: the web phone login is for the WebSocket only', 
     cleanup(async () => {
       globalThis.WebSocket = original
       for (const socket of sockets) socket.terminate()
-      await removeBindings(stack, await stack.registrar.registrar.lookupUser(user.id))
+      await removeBindings(
+        stack,
+        await stack.registrar.registrar.lookupSubject(userSubject(user.id))
+      )
     })
     await within(userAgent.start(), 5000, 'WebSocket connect')
     const registerer = new Registerer(userAgent, { expires: 300 })
@@ -198,7 +205,7 @@ test.group('SIP authentication: the web phone login is for the WebSocket only', 
       'sip.js registered'
     )
     assert.equal(registerer.state, RegistererState.Registered)
-    const [binding] = await stack.registrar.registrar.lookupUser(user.id)
+    const [binding] = await stack.registrar.registrar.lookupSubject(userSubject(user.id))
     assert.equal(binding?.source.protocol, 'ws')
     assert.lengthOf(await auditSince(mark), 1, 'still only the one refusal')
   }).timeout(30_000)

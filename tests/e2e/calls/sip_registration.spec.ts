@@ -34,6 +34,7 @@ import {
   userWithDevice,
   within,
 } from '#tests/support/sip_test_stack'
+import { sipSubjectParts, userSubject } from '#calls/signalling/sip_subject'
 
 /**
  * Registration against real peers: sipp as a customer's SIP phone (digest REGISTER over UDP,
@@ -103,7 +104,7 @@ test.group('SIP registration: a SIP phone (sipp) registers and is found', () => 
         assert.lengthOf(bindings, 1)
         const [binding] = bindings
         assert.equal(binding.aor, `sip:${username}@${realm}`)
-        assert.equal(binding.deviceId, device.id)
+        assert.equal(sipSubjectParts(binding.subject)?.deviceId, device.id)
         assert.equal(binding.contactUri.split(';')[0], `sip:${username}@${phoneIp}:${phone.port}`)
         assert.equal(binding.source.protocol, protocol)
         assert.equal(binding.source.host, phoneIp)
@@ -148,7 +149,7 @@ test.group('SIP registration: a SIP phone (sipp) registers and is found', () => 
         // a UDP phone has no connection to lose and stays bound until its expiry.
         if (protocol === 'udp') {
           await sleep(500)
-          assert.lengthOf(await stack.registrar.registrar.lookupUser(user.id), 1)
+          assert.lengthOf(await stack.registrar.registrar.lookupSubject(userSubject(user.id)), 1)
         } else {
           assert.isBelow(await bindingsGone(stack, user.id, 3000), 3000)
         }
@@ -186,7 +187,7 @@ test.group('SIP registration: a SIP phone (sipp) registers and is found', () => 
     const udp = await registerRaw(udpPhone, 'u1', '127.0.0.1', 'uac_register.xml')
     const udpOutcome = await udp.done
     assert.equal(udpOutcome.code, 0, udp.describe(udpOutcome))
-    const udpBindings = await stack.registrar.registrar.lookupUser(udpPhone.user.id)
+    const udpBindings = await stack.registrar.registrar.lookupSubject(userSubject(udpPhone.user.id))
     // It registers, then waits for a call that does not come: it is killed while still connected.
     const tcp = await registerRaw(tcpPhone, 't1', '127.0.0.6', 'uac_register_then_answer.xml')
     try {
@@ -200,7 +201,7 @@ test.group('SIP registration: a SIP phone (sipp) registers and is found', () => 
       assert.isBelow(goneAfter, 3000, 'gone with the connection, not at its expiry (300 s)')
       assert.equal(phoneConnections('127.0.0.6'), 0)
       assert.deepEqual(
-        await stack.registrar.registrar.lookupUser(udpPhone.user.id),
+        await stack.registrar.registrar.lookupSubject(userSubject(udpPhone.user.id)),
         udpBindings,
         'the UDP phone is untouched'
       )
@@ -294,7 +295,7 @@ test.group('SIP registration: lockout after repeated wrong passwords', () => {
     })
     const refused = await owner.done
     assert.equal(refused.code, 0, owner.describe(refused))
-    assert.lengthOf(await stack.registrar.registrar.lookupUser(victim.user.id), 0)
+    assert.lengthOf(await stack.registrar.registrar.lookupSubject(userSubject(victim.user.id)), 0)
     const ownerEntries = await auditSince(mark).where('ip', '127.0.0.4').orderBy('id')
     assert.deepEqual(
       ownerEntries.map((entry) => [entry.action, entry.details?.reason]),
@@ -312,7 +313,7 @@ test.group('SIP registration: lockout after repeated wrong passwords', () => {
     })
     const registered = await phone.done
     assert.equal(registered.code, 0, phone.describe(registered))
-    const bindings = await stack.registrar.registrar.lookupUser(other.user.id)
+    const bindings = await stack.registrar.registrar.lookupSubject(userSubject(other.user.id))
     try {
       assert.lengthOf(bindings, 1)
       assert.equal(bindings[0].source.host, '127.0.0.2')
@@ -456,11 +457,11 @@ test.group('SIP registration: sip.js over WebSocket', () => {
     await within(userAgent.start(), 5000, 'WebSocket connect')
     await within(register(registerer), 5000, 'sip.js registered')
     assert.equal(registerer.state, RegistererState.Registered)
-    bindings = await stack.registrar.registrar.lookupUser(user.id)
+    bindings = await stack.registrar.registrar.lookupSubject(userSubject(user.id))
     assert.lengthOf(bindings, 1)
     const [binding] = bindings
     assert.equal(binding.aor, `sip:${username}@${realm}`)
-    assert.equal(binding.deviceId, device.id)
+    assert.equal(sipSubjectParts(binding.subject)?.deviceId, device.id)
     assert.equal(binding.source.protocol, 'ws')
     assert.isString(binding.source.connectionId)
     assert.match(binding.contactUri, /^sip:[^@]+@[a-z0-9]+\.invalid;transport=ws$/)
@@ -534,7 +535,10 @@ test.group('SIP registration: sip.js over WebSocket', () => {
     })
     const neighbourOutcome = await phone.done
     assert.equal(neighbourOutcome.code, 0, phone.describe(neighbourOutcome))
-    await removeBindings(stack, await stack.registrar.registrar.lookupUser(neighbour.user.id))
+    await removeBindings(
+      stack,
+      await stack.registrar.registrar.lookupSubject(userSubject(neighbour.user.id))
+    )
 
     // Unregistering removes the binding.
     const unregistered = new Promise<void>((resolve) =>
@@ -544,7 +548,7 @@ test.group('SIP registration: sip.js over WebSocket', () => {
     )
     await registerer.unregister()
     await within(unregistered, 5000, 'unregistered')
-    assert.lengthOf(await stack.registrar.registrar.lookupUser(user.id), 0)
+    assert.lengthOf(await stack.registrar.registrar.lookupSubject(userSubject(user.id)), 0)
     // Leaving the page (the un-REGISTER re-sends the old nonce too) is no event either.
     assert.lengthOf(await auditSince(mark).where('action', 'like', 'sip.auth.%'), 0)
   }).timeout(30_000)
@@ -574,12 +578,15 @@ test.group('SIP registration: sip.js over WebSocket', () => {
     cleanup(async () => {
       globalThis.WebSocket = original
       for (const socket of sockets) socket.terminate()
-      await removeBindings(stack, await stack.registrar.registrar.lookupUser(tab.user.id))
+      await removeBindings(
+        stack,
+        await stack.registrar.registrar.lookupSubject(userSubject(tab.user.id))
+      )
     })
 
     await within(userAgent.start(), 5000, 'WebSocket connect')
     await within(register(new Registerer(userAgent, { expires: 600 })), 5000, 'sip.js registered')
-    const [binding] = await stack.registrar.registrar.lookupUser(tab.user.id)
+    const [binding] = await stack.registrar.registrar.lookupSubject(userSubject(tab.user.id))
     assert.equal(binding?.source.protocol, 'ws')
     const connectionId = binding.source.connectionId!
     assert.isTrue(stack.layer.hasConnection(binding.source))

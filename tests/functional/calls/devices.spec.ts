@@ -6,6 +6,7 @@ import SipDevice from '#calls/models/sip_device'
 import SipDeviceService from '#calls/services/sip_device_service'
 import { makeCompany, makeUser } from '#tests/support/accounts'
 import { registerWithPassword } from '#tests/unit/calls/sip/registrar/registrar_fixtures'
+import { sipSubjectParts, userSubject } from '#calls/signalling/sip_subject'
 
 /** The devices page: users add their own SIP phones (password shown once), see them, revoke them. */
 
@@ -32,7 +33,7 @@ test.group('Devices page', (group) => {
     assert.include(html, `id="device-username">${device.sipUsername}<`)
     const credential = await new SipDeviceService().findByUsername(device.sipUsername)
     assert.equal(
-      credential?.deviceId,
+      credential && sipSubjectParts(credential.subject)?.deviceId,
       device.id,
       'the shown password is the one the digest server knows'
     )
@@ -102,7 +103,7 @@ test.group('Devices page', (group) => {
     revoked.assertHeader('location', '/app/devices')
     assert.isNotNull((await SipDevice.findOrFail(device.id)).revokedAt)
     assert.lengthOf(
-      await stack.registrar.registrar.lookupUser(user.id),
+      await stack.registrar.registrar.lookupSubject(userSubject(user.id)),
       0,
       'the binding is gone, not left to expire'
     )

@@ -20,6 +20,7 @@ import {
   challengeShape,
   registerWithPassword,
 } from '#tests/unit/calls/sip/registrar/registrar_fixtures'
+import { sipSubject, sipSubjectParts, userSubject } from '#calls/signalling/sip_subject'
 
 const REALM = 'sip.fluffycall.test'
 
@@ -86,9 +87,7 @@ test.group('SIP devices', (group) => {
           password
         ),
       },
-      userId: user.id,
-      companyId: user.companyId!,
-      deviceId: device.id,
+      subject: sipSubject({ userId: user.id, companyId: user.companyId!, deviceId: device.id }),
       knownAddresses: [],
     })
     assert.isUndefined(await service.findByUsername('fcnosuchname'))
@@ -126,13 +125,13 @@ test.group('SIP devices', (group) => {
     assert.equal(final.status, 200)
     const bindings = await parts.registrar.lookup(Registrar.aorFor(device.sipUsername, REALM))
     assert.lengthOf(bindings, 1)
-    assert.deepInclude(bindings[0], {
+    assert.deepEqual(sipSubjectParts(bindings[0].subject), {
       userId: user.id,
       companyId: user.companyId!,
       deviceId: device.id,
     })
     assert.deepEqual(bindings[0].source, source)
-    assert.lengthOf(await parts.registrar.lookupUser(user.id), 1)
+    assert.lengthOf(await parts.registrar.lookupSubject(userSubject(user.id)), 1)
     // Noted after the 200 went out (the registrar does not wait for it).
     for (let tries = 0; tries < 50 && !device.lastRegisteredAt; tries++) {
       await new Promise((resolve) => setTimeout(resolve, 20))

@@ -27,6 +27,7 @@ import { makeCompany, makeUser, TEST_PASSWORD } from '#tests/support/accounts'
 import { auditMark, auditSince } from '#tests/support/audit'
 import { BrowserSession } from '#tests/support/browser_session'
 import { registerWithPassword } from '#tests/unit/calls/sip/registrar/registrar_fixtures'
+import { sipSubjectParts, userSubject } from '#calls/signalling/sip_subject'
 
 /**
  * The web phone's SIP login: POST /app/phone/credential, what the digest server accepts, and its
@@ -137,7 +138,7 @@ async function member(company?: Company) {
 async function forgetRegistrations() {
   const stack = await sipStack()
   for (const userId of registeredUsers) {
-    for (const binding of await stack.registrar.registrar.lookupUser(userId))
+    for (const binding of await stack.registrar.registrar.lookupSubject(userSubject(userId)))
       await stack.registrar.bindings.remove(binding)
   }
   registeredUsers.clear()
@@ -306,8 +307,9 @@ test.group('Web phone login: POST /app/phone/credential', (group) => {
     assert.equal(await register(live), 200)
     const bindings = await registrar.lookup(live.aor)
     assert.lengthOf(bindings, 1)
-    assert.equal(bindings[0].userId, user.id)
-    assert.notProperty(bindings[0], 'deviceId', 'a web phone binding names no SIP device')
+    const owner = sipSubjectParts(bindings[0].subject)
+    assert.equal(owner?.userId, user.id)
+    assert.notProperty(owner, 'deviceId', 'a web phone binding names no SIP device')
     const row = await WebPhoneCredential.findByOrFail('sipUsername', live.username)
     // Noted after the 200 went out (the registrar does not wait for it).
     for (let tries = 0; tries < 50 && !row.lastRegisteredAt; tries++) {
@@ -316,8 +318,8 @@ test.group('Web phone login: POST /app/phone/credential', (group) => {
     }
     assert.isNotNull(row.lastRegisteredAt)
     const credential = await new SipDeviceService().findByUsername(live.username)
-    assert.equal(credential?.webPhoneCredentialId, row.id)
-    assert.isUndefined(credential?.deviceId)
+    assert.equal(credential && sipSubjectParts(credential.subject)?.webPhoneCredentialId, row.id)
+    assert.isUndefined(credential && sipSubjectParts(credential.subject)?.deviceId)
 
     // A login for the browser: over UDP, TCP or TLS the right password is a wrong one, audited once each.
     for (const protocol of ['udp', 'tcp', 'tls'] as const) {
@@ -371,7 +373,7 @@ test.group('Web phone login: POST /app/phone/credential', (group) => {
     await company.save()
     assert.equal(await register(live), 401)
     await db.from('web_phone_credentials').where('user_id', user.id).delete()
-    for (const binding of await registrar.lookupUser(user.id))
+    for (const binding of await registrar.lookupSubject(userSubject(user.id)))
       await stack.registrar.bindings.remove(binding)
   })
 
@@ -469,13 +471,13 @@ test.group('Web phone login: revoked with its WebSocket closed', (group) => {
     const firstPhone = await registerOverWebSocket(await first.webPhoneLogin(), sockets)
     const secondLogin = await second.webPhoneLogin()
     const secondPhone = await registerOverWebSocket(secondLogin, sockets)
-    assert.lengthOf(await stack.registrar.registrar.lookupUser(user.id), 2)
+    assert.lengthOf(await stack.registrar.registrar.lookupSubject(userSubject(user.id)), 2)
 
     const logout = await first.post('/logout')
     assert.equal(logout.headers.get('location'), '/login')
     await within(firstPhone.closed, 3000, 'the logged-out session’s WebSocket closed')
 
-    const left = await stack.registrar.registrar.lookupUser(user.id)
+    const left = await stack.registrar.registrar.lookupSubject(userSubject(user.id))
     assert.deepEqual(
       left.map((binding) => binding.aor),
       [secondLogin.aor],
@@ -510,7 +512,7 @@ test.group('Web phone login: revoked with its WebSocket closed', (group) => {
     })
     assert.equal(changed.headers.get('location'), '/account/security')
     await within(phone.closed, 3000, 'WebSocket closed after the password change')
-    assert.lengthOf(await stack.registrar.registrar.lookupUser(user.id), 0)
+    assert.lengthOf(await stack.registrar.registrar.lookupSubject(userSubject(user.id)), 0)
     const live = await WebPhoneCredential.query().where('user_id', user.id).whereNull('revoked_at')
     assert.lengthOf(live, 0)
     assert.isUndefined(await new SipDeviceService().findByUsername(otherLogin.username))
@@ -540,9 +542,9 @@ test.group('Web phone login: revoked with its WebSocket closed', (group) => {
 
     await new CompanyService().changeStatus(company, 'suspended', staff, '192.0.2.1')
     await within(phone.closed, 3000, 'WebSocket closed after the suspension')
-    const left = await registrar.lookupUser(user.id)
+    const left = await registrar.lookupSubject(userSubject(user.id))
     assert.deepEqual(
-      left.map((binding) => binding.deviceId),
+      left.map((binding) => sipSubjectParts(binding.subject)?.deviceId),
       [device.id],
       'the desk phone stays registered (110/112)'
     )
@@ -552,7 +554,7 @@ test.group('Web phone login: revoked with its WebSocket closed', (group) => {
 
     await new CompanyService().changeStatus(company, 'terminated', staff, '192.0.2.1')
     await within(again.closed, 3000, 'WebSocket closed after the termination')
-    assert.lengthOf(await registrar.lookupUser(user.id), 0)
+    assert.lengthOf(await registrar.lookupSubject(userSubject(user.id)), 0)
     const reasons = (
       await auditSince(mark).where('action', 'web_phone.credentials.revoked').orderBy('id')
     ).map((entry) => entry.details?.reason)
@@ -592,11 +594,15 @@ test.group('Web phone login: revoked with its WebSocket closed', (group) => {
     const { default: emitter } = await import('@adonisjs/core/services/emitter')
     await emitter.emit('user:disabled', { userId: disabled.id })
     await within(disabledPhone.closed, 3000, 'WebSocket of the disabled user closed')
-    assert.lengthOf(await registrar.lookupUser(disabled.id), 0, 'the desk phone is evicted too')
+    assert.lengthOf(
+      await registrar.lookupSubject(userSubject(disabled.id)),
+      0,
+      'the desk phone is evicted too'
+    )
 
     await removed.delete()
     await within(removedPhone.closed, 3000, 'WebSocket of the removed user closed')
-    assert.lengthOf(await registrar.lookupUser(removed.id), 0)
+    assert.lengthOf(await registrar.lookupSubject(userSubject(removed.id)), 0)
     assert.isUndefined(await new SipDeviceService().findByUsername(device.sipUsername))
   })
 })

@@ -11,7 +11,11 @@ import app from '@adonisjs/core/services/app'
  * inside (and use werift as a reference peer).
  */
 const PACKAGES = ['sip', 'media'] as const
-const APPLICATION = ['app', 'providers', 'config', 'start', 'database']
+const APPLICATION = ['app', 'providers', 'config', 'start', 'database', 'plugins', 'bin']
+
+/** process.env, process['env'] or a destructured `{ env } = process`. */
+const ENV_READ =
+  /\bprocess\s*(?:\.\s*env\b|\[\s*['"]env['"]\s*\])|\{[^}]*\benv\b[^}]*\}\s*=\s*process\b/
 
 async function files(folder: string): Promise<string[]> {
   const entries = await readdir(folder, { withFileTypes: true }).catch(() => [])
@@ -80,6 +84,9 @@ test.group('Package boundaries', () => {
       packageImportProblem('sip', '../../app/core/proxy_trust.js'),
       'relative import that leaves the package'
     )
+    assert.isTrue(ENV_READ.test('const port = process.env.SIP_PORT'))
+    assert.isTrue(ENV_READ.test('const { env } = process'))
+    assert.isFalse(ENV_READ.test('const environment = options.env'))
     assert.isNull(applicationImportProblem('#sip'))
     assert.isNotNull(applicationImportProblem('#sip/sip_stack'))
     assert.isNotNull(applicationImportProblem('#media/werift_media_engine'))
@@ -105,9 +112,14 @@ test.group('Package boundaries', () => {
         join('packages', pkg, 'index.ts')
       )
       for (const file of sources) {
-        for (const { specifier, line } of specifiers(await readFile(file, 'utf8'))) {
+        const text = await readFile(file, 'utf8')
+        for (const { specifier, line } of specifiers(text)) {
           const problem = packageImportProblem(pkg, specifier)
           if (problem) offenders.push(`${relative(root, file)} (${problem}): ${line}`)
+        }
+        // Settings come in from whoever assembles the library, never from the environment.
+        for (const line of text.split('\n').filter((candidate) => ENV_READ.test(candidate))) {
+          offenders.push(`${relative(root, file)} (reads the environment): ${line.trim()}`)
         }
       }
     }

@@ -70,6 +70,7 @@ test.group('Web phone: why a call failed', () => {
       ['Too many concurrent calls', 'reason.fraud_concurrent'],
       ['Destination too expensive', 'reason.fraud_price'],
       ['Spend limit reached', 'reason.fraud_spend_cap'],
+      ['Personal spend limit reached', 'reason.fraud_user_spend_cap'],
       ['Number flagged as fraudulent (Wangiri)', 'reason.fraud_flagged'],
     ]
     for (const [phrase, key] of cases) {

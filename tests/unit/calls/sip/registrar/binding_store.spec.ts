@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto'
+import { createHash, randomUUID } from 'node:crypto'
 import { test } from '@japa/runner'
 import { Redis } from 'ioredis'
 import type { Binding } from '#sip/registrar/binding'
@@ -8,6 +8,7 @@ import RedisBindingStore from '#sip/registrar/redis_binding_store'
 import type { NonceCountStore } from '#sip/registrar/nonce_count_store'
 import MemoryNonceCountStore from '#sip/registrar/memory_nonce_count_store'
 import RedisNonceCountStore from '#sip/registrar/redis_nonce_count_store'
+import type { LegacyBindingOwner, LegacySubject } from '#sip/registrar/stored_binding'
 import {
   connectRedis,
   deleteKeys,
@@ -34,9 +35,7 @@ function binding(now: number, overrides: Partial<Binding> = {}): Binding {
     callId: 'call-1',
     cseq: 1,
     source: { protocol: 'udp', host: '192.0.2.50', port: 5062 },
-    userId: 1,
-    companyId: 2,
-    deviceId: 3,
+    subject: 'party-1/phone-3',
     ...overrides,
   }
 }
@@ -46,10 +45,10 @@ function bindingContract(name: string, driver: () => ContractDriver, setup?: (gr
   test.group(`BindingStore contract: ${name}`, (group) => {
     setup?.(group)
 
-    test('an unknown AOR and user have no bindings', async ({ assert }) => {
+    test('an unknown AOR and subject have no bindings', async ({ assert }) => {
       const store = await driver().bindings()
       assert.deepEqual(await store.list('sip:nobody@x'), [])
-      assert.deepEqual(await store.listForUser(999), [])
+      assert.deepEqual(await store.listForSubject('party-999'), [])
     })
 
     test('save then list returns the binding as saved, connection id included', async ({
@@ -62,7 +61,8 @@ function bindingContract(name: string, driver: () => ContractDriver, setup?: (gr
       })
       await store.save(saved)
       assert.deepEqual(await store.list(saved.aor), [saved])
-      assert.deepEqual(await store.listForUser(1), [saved])
+      assert.deepEqual(await store.listForSubject('party-1'), [saved])
+      assert.deepEqual(await store.listForSubject('party-1/phone-3'), [saved])
     })
 
     test('saving the same contact again replaces it; other contacts stay', async ({ assert }) => {
@@ -88,22 +88,34 @@ function bindingContract(name: string, driver: () => ContractDriver, setup?: (gr
       )
     })
 
-    test('AORs are separate; listForUser gathers all AORs of a user', async ({ assert }) => {
+    test('AORs are separate; listForSubject gathers all AORs under a subject, by whole levels', async ({
+      assert,
+    }) => {
       const clock = driver()
       const store = await clock.bindings()
-      await store.save(binding(clock.now(), { aor: 'sip:desk@r', userId: 5 }))
+      await store.save(binding(clock.now(), { aor: 'sip:desk@r', subject: 'party-5/desk' }))
       await store.save(
-        binding(clock.now(), { aor: 'sip:soft@r', userId: 5, contactUri: 'sip:s@192.0.2.9' })
+        binding(clock.now(), {
+          aor: 'sip:soft@r',
+          subject: 'party-5/soft',
+          contactUri: 'sip:s@192.0.2.9',
+        })
       )
-      await store.save(binding(clock.now(), { aor: 'sip:other@r', userId: 6 }))
+      await store.save(binding(clock.now(), { aor: 'sip:other@r', subject: 'party-50/desk' }))
       assert.lengthOf(await store.list('sip:desk@r'), 1)
       assert.sameMembers(
-        (await store.listForUser(5)).map((entry) => entry.aor),
-        ['sip:desk@r', 'sip:soft@r']
+        (await store.listForSubject('party-5')).map((entry) => entry.aor),
+        ['sip:desk@r', 'sip:soft@r'],
+        'party-50 is not under party-5'
       )
+      assert.deepEqual(
+        (await store.listForSubject('party-5/soft')).map((entry) => entry.aor),
+        ['sip:soft@r']
+      )
+      assert.deepEqual(await store.listForSubject('party-5/des'), [])
     })
 
-    test('remove deletes one binding from its AOR and its user', async ({ assert }) => {
+    test('remove deletes one binding from its AOR and its subject', async ({ assert }) => {
       const clock = driver()
       const store = await clock.bindings()
       const first = binding(clock.now(), { contactUri: 'sip:a@192.0.2.1' })
@@ -115,7 +127,7 @@ function bindingContract(name: string, driver: () => ContractDriver, setup?: (gr
         ['sip:b@192.0.2.2']
       )
       assert.deepEqual(
-        (await store.listForUser(1)).map((entry) => entry.contactUri),
+        (await store.listForSubject('party-1')).map((entry) => entry.contactUri),
         ['sip:b@192.0.2.2']
       )
     })
@@ -137,7 +149,7 @@ function bindingContract(name: string, driver: () => ContractDriver, setup?: (gr
         ['sip:long@192.0.2.2']
       )
       clock.advance(4_000)
-      assert.deepEqual(await store.listForUser(1), [])
+      assert.deepEqual(await store.listForSubject('party-1'), [])
     })
 
     test('removeByConnection removes and returns the bindings made over that connection only', async ({
@@ -157,7 +169,7 @@ function bindingContract(name: string, driver: () => ContractDriver, setup?: (gr
       })
       const otherAor = binding(clock.now(), {
         aor: 'sip:fcdevice2@sip.fluffycall.test',
-        userId: 7,
+        subject: 'party-7/tab',
         contactUri: 'sip:tab2@b.invalid;transport=ws',
         source: over('ws-1'),
       })
@@ -181,7 +193,7 @@ function bindingContract(name: string, driver: () => ContractDriver, setup?: (gr
         (await store.list(tab.aor)).map((entry) => entry.contactUri),
         [otherTab.contactUri, udpPhone.contactUri]
       )
-      assert.deepEqual(await store.listForUser(7), [], 'gone from the user index too')
+      assert.deepEqual(await store.listForSubject('party-7'), [], 'gone from the subject index too')
       assert.deepEqual(await store.removeByConnection('ws-1'), [], 'a second close finds nothing')
       assert.deepEqual(await store.removeByConnection('never-seen'), [])
     })
@@ -293,7 +305,7 @@ if (redisConfigured) {
       const store = new RedisBindingStore(connection, own)
       await store.save(binding(Date.now(), { expiresAt: Date.now() + 30_000 }))
       const keys = await connection.keys(`${own}*`)
-      assert.lengthOf(keys, 3, 'the binding and its two indexes')
+      assert.lengthOf(keys, 4, 'the binding, its AOR index and one index per level of its subject')
       for (const key of keys) {
         const ttl = await connection.pttl(key)
         assert.isAbove(ttl, 25_000, key)
@@ -337,5 +349,133 @@ if (redisConfigured) {
       assert.equal(await connection.exists(index), 0, 'the index goes with its connection')
       assert.deepEqual(await connection.keys(`${own}*`), [], 'nothing left behind')
     })
+
+    test('a binding of the first format is read with the owner subject, then moved to the subject indexes', async ({
+      assert,
+    }) => {
+      const own = `${prefix}${randomUUID()}:`
+      const now = Date.now()
+      const old = firstFormat(binding(now, { expiresAt: now + 30_000 }), {
+        userId: 1,
+        companyId: 2,
+        deviceId: 3,
+      })
+      await saveFirstFormat(connection, own, old, now)
+      const store = new RedisBindingStore(connection, own, () => now, legacySubject)
+      const expected = binding(now, {
+        expiresAt: now + 30_000,
+        subject: 'user-1/company-2/device-3',
+      })
+
+      assert.deepEqual(await store.list(old.aor), [expected], 'found by its AOR at once')
+      assert.deepEqual(await store.listForSubject('user-1'), [], 'not yet in the subject index')
+      assert.deepEqual(
+        await new RedisBindingStore(connection, own, () => now).list(old.aor),
+        [],
+        'a store without the owner mapping leaves it out'
+      )
+
+      assert.equal(await store.upgradeLegacy(), 1)
+      assert.deepEqual(await store.listForSubject('user-1'), [expected])
+      assert.deepEqual(await store.listForSubject('user-1/company-2/device-3'), [expected])
+      assert.deepEqual(await store.list(old.aor), [expected])
+      const id = storedId(old)
+      assert.deepEqual(
+        JSON.parse((await connection.get(`${own}binding:${id}`))!),
+        expected,
+        'rewritten in the new format'
+      )
+      const ttl = await connection.pttl(`${own}binding:${id}`)
+      assert.isAbove(ttl, 25_000, 'its TTL kept')
+      assert.isAtMost(ttl, 30_000)
+      assert.equal(
+        await connection.zcard(`${own}user:1`),
+        0,
+        'gone from the first-format user index'
+      )
+      assert.equal(await store.upgradeLegacy(), 0, 'a second run finds nothing to move')
+
+      await store.remove(expected)
+      assert.deepEqual(await connection.keys(`${own}*`), [], 'nothing left behind')
+    })
+
+    test('first-format bindings: a web phone without device, a closed connection, under an ioredis keyPrefix', async ({
+      assert,
+    }) => {
+      const keyPrefix = `${prefix}${randomUUID()}:`
+      const prefixed = new Redis({ ...redisConnectionOptions(), keyPrefix })
+      try {
+        const now = Date.now()
+        const tab = firstFormat(
+          binding(now, {
+            aor: 'sip:web1@r',
+            contactUri: 'sip:tab@a.invalid;transport=ws',
+            source: { protocol: 'wss', host: '203.0.113.5', port: 443, connectionId: 'ws-old' },
+          }),
+          { userId: 7, companyId: 8 }
+        )
+        const desk = firstFormat(binding(now, { aor: 'sip:desk7@r' }), {
+          userId: 7,
+          companyId: 8,
+          deviceId: 9,
+        })
+        await saveFirstFormat(connection, `${keyPrefix}sip:`, tab, now)
+        await saveFirstFormat(connection, `${keyPrefix}sip:`, desk, now)
+        const store = new RedisBindingStore(prefixed, 'sip:', () => now, legacySubject)
+
+        const [closed] = await store.removeByConnection('ws-old')
+        assert.equal(closed.subject, 'user-7/company-8', 'a web phone binding had no device')
+        assert.notProperty(closed, 'userId')
+        assert.equal(
+          await connection.zcard(`${keyPrefix}sip:user:7`),
+          1,
+          'only the desk phone is left in the user index'
+        )
+
+        assert.equal(await store.upgradeLegacy(), 1)
+        assert.deepEqual(
+          (await store.listForSubject('user-7')).map((entry) => entry.aor),
+          ['sip:desk7@r']
+        )
+        await store.remove((await store.listForSubject('user-7'))[0])
+        assert.deepEqual(await connection.keys(`${keyPrefix}*`), [], 'nothing left behind')
+      } finally {
+        prefixed.disconnect()
+      }
+    })
   })
+}
+
+/** The owner's mapping of the first format, as the calls module gives one. */
+const legacySubject: LegacySubject = ({ userId, companyId, deviceId }) =>
+  `user-${userId}/company-${companyId}${deviceId !== undefined ? `/device-${deviceId}` : ''}`
+
+/** A binding as the first format stored it: user, company and device ids instead of a subject. */
+function firstFormat(current: Binding, owner: LegacyBindingOwner) {
+  const stored: Omit<Binding, 'subject'> & Partial<Binding> = { ...current }
+  delete stored.subject
+  return { ...stored, ...owner }
+}
+
+function storedId(entry: Pick<Binding, 'aor' | 'contactUri'>) {
+  return createHash('sha256').update(`${entry.aor}\n${entry.contactUri}`).digest('base64url')
+}
+
+/** Writes a binding the way the first format's store did (its keys, indexes and TTLs). */
+async function saveFirstFormat(
+  redis: Redis,
+  prefix: string,
+  entry: ReturnType<typeof firstFormat>,
+  now: number
+) {
+  const id = storedId(entry)
+  const ttl = entry.expiresAt - now
+  const indexes = [
+    `${prefix}aor:${entry.aor}`,
+    `${prefix}user:${entry.userId}`,
+    ...(entry.source.connectionId ? [`${prefix}connection:${entry.source.connectionId}`] : []),
+  ]
+  const write = redis.multi().set(`${prefix}binding:${id}`, JSON.stringify(entry), 'PX', ttl)
+  for (const index of indexes) write.zadd(index, entry.expiresAt, id).pexpire(index, ttl)
+  await write.exec()
 }

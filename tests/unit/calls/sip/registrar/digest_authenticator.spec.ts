@@ -15,6 +15,7 @@ import {
   wsSource,
   type Harness,
 } from '#tests/unit/calls/sip/registrar/registrar_fixtures'
+import { sipSubjectParts, userSubject } from '#calls/signalling/sip_subject'
 
 /** Credentials for `request` answering the challenge of the given algorithm among `challenges`. */
 function answer(
@@ -86,7 +87,7 @@ test.group('DigestAuthenticator: challenges and verification', () => {
       )
       assert.equal(outcome.kind, 'authenticated', algorithm)
       if (outcome.kind === 'authenticated') {
-        assert.equal(outcome.credential.deviceId, device.credential.deviceId)
+        assert.equal(sipSubjectParts(outcome.credential.subject)?.deviceId, device.owner.deviceId)
       }
     }
     assert.lengthOf(harness.audit, 0)
@@ -108,8 +109,8 @@ test.group('DigestAuthenticator: challenges and verification', () => {
     const [entry] = harness.audit
     assert.equal(entry.action, 'sip.auth.failed')
     assert.equal(entry.ip, '203.0.113.9')
-    assert.equal(entry.companyId, device.credential.companyId)
-    assert.deepEqual(entry.target, { type: 'sip_device', id: device.credential.deviceId })
+    assert.equal(entry.companyId, device.owner.companyId)
+    assert.deepEqual(entry.target, { type: 'sip_device', id: device.owner.deviceId })
     assert.deepInclude(entry.details as object, {
       username: device.username,
       reason: 'wrong_credentials',
@@ -406,9 +407,9 @@ test.group('DigestAuthenticator: web phone logins only over the WebSocket', () =
       )
       assert.deepEqual(harness.audit[0].target, {
         type: 'web_phone_credential',
-        id: login.credential.webPhoneCredentialId,
+        id: login.owner.webPhoneCredentialId,
       })
-      assert.lengthOf(await harness.registrar.lookupUser(login.credential.userId), 0)
+      assert.lengthOf(await harness.registrar.lookupSubject(userSubject(login.owner.userId)), 0)
     }
   })
 

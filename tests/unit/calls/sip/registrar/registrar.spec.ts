@@ -9,6 +9,7 @@ import {
   registerWithPassword,
   udpSource,
 } from '#tests/unit/calls/sip/registrar/registrar_fixtures'
+import { sipSubjectParts, userSubject } from '#calls/signalling/sip_subject'
 
 /** Contact URI → expires of a 200. */
 function contactsOf(response: SipResponse): Record<string, number> {
@@ -41,8 +42,8 @@ test.group('Registrar', () => {
     assert.equal(binding.contactUri, 'sip:phone@192.0.2.50:5062')
     assert.equal(binding.expiresAt, clock.time + 600_000)
     assert.deepEqual(binding.source, udpSource())
-    assert.equal(binding.userId, device.credential.userId)
-    assert.equal(binding.deviceId, device.credential.deviceId)
+    assert.equal(sipSubjectParts(binding.subject)?.userId, device.owner.userId)
+    assert.equal(sipSubjectParts(binding.subject)?.deviceId, device.owner.deviceId)
     assert.deepEqual(
       credentials.registered.map((entry) => entry.username),
       [device.username]
@@ -75,7 +76,7 @@ test.group('Registrar', () => {
     assert.lengthOf(await registrar.lookup(Registrar.aorFor(victim.username, REALM)), 0)
   })
 
-  test('several bindings per AOR; the 200 lists all with what each has left; lookupUser spans devices', async ({
+  test('several bindings per AOR; the 200 lists all with what each has left; lookupSubject spans devices', async ({
     assert,
   }) => {
     const desk = makeDevice(7)
@@ -103,7 +104,7 @@ test.group('Registrar', () => {
       password: soft.password,
       contacts: ['<sip:soft@192.0.2.60:5070;transport=tcp>'],
     })
-    const all = await registrar.lookupUser(7)
+    const all = await registrar.lookupSubject(userSubject(7))
     assert.sameMembers(
       all.map((binding) => binding.contactUri),
       [

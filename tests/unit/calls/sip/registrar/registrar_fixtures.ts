@@ -13,6 +13,7 @@ import Registrar from '#sip/registrar/registrar'
 import { DEFAULT_LOCKOUT } from '#sip/registrar/registrar_settings'
 import { authFailureAuditEntries } from '#calls/signalling/auth_failure_audit'
 import type { SipCredential, SipCredentialStore } from '#sip/registrar/sip_credential'
+import { sipSubject, type SipSubjectParts } from '#calls/signalling/sip_subject'
 import { parseRequest } from '#tests/unit/calls/sip/sip_fixtures'
 
 export const REALM = 'sip.fluffycall.test'
@@ -26,6 +27,8 @@ export interface Device {
   username: string
   password: string
   credential: SipCredential
+  /** Whom the credential's subject names, as the calls module reads it. */
+  owner: SipSubjectParts
 }
 
 let deviceSequence = 0
@@ -34,9 +37,11 @@ let deviceSequence = 0
 export function makeDevice(userId = 1, password = 'pa55-Word-correct'): Device {
   deviceSequence += 1
   const username = `fctest${deviceSequence}`
+  const owner = { userId, companyId: 100 + userId, deviceId: deviceSequence }
   return {
     username,
     password,
+    owner,
     credential: {
       username,
       realm: REALM,
@@ -44,9 +49,7 @@ export function makeDevice(userId = 1, password = 'pa55-Word-correct'): Device {
         [DigestAlgorithm.Md5]: computeHa1(DigestAlgorithm.Md5, username, REALM, password),
         [DigestAlgorithm.Sha256]: computeHa1(DigestAlgorithm.Sha256, username, REALM, password),
       },
-      userId,
-      companyId: 100 + userId,
-      deviceId: deviceSequence,
+      subject: sipSubject(owner),
     },
   }
 }
@@ -54,10 +57,16 @@ export function makeDevice(userId = 1, password = 'pa55-Word-correct'): Device {
 /** A web phone login as WebPhoneCredentialService gives it: WebSocket only. */
 export function makeWebPhoneLogin(userId = 1, password = 'web-phone-pa55word-long'): Device {
   const device = makeDevice(userId, password)
-  const { deviceId, ...credential } = device.credential
+  const owner = {
+    ...device.owner,
+    webPhoneCredentialId: device.owner.deviceId,
+    deviceId: undefined,
+  }
+  delete owner.deviceId
   return {
     ...device,
-    credential: { ...credential, webPhoneCredentialId: deviceId, transports: ['ws', 'wss'] },
+    owner,
+    credential: { ...device.credential, subject: sipSubject(owner), transports: ['ws', 'wss'] },
   }
 }
 

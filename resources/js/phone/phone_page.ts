@@ -42,7 +42,7 @@ interface Colleague {
   id: number
   name: string
   extension: string | null
-  state: 'available' | 'on_call' | 'ringing' | 'do_not_disturb' | 'offline'
+  state: 'available' | 'on_call' | 'ringing' | 'do_not_disturb' | 'offline' | 'hidden'
 }
 
 /** How often the colleague list asks for presence while the page is visible. */
@@ -183,10 +183,13 @@ export class PhonePage implements PhoneListener {
         name.textContent = colleague.extension
           ? `${colleague.name} (${colleague.extension})`
           : colleague.name
-        const state = document.createElement('small')
-        state.className = `presence presence-${colleague.state}`
-        state.textContent = this.t(`presence.${colleague.state}`)
-        item.append(name, ' ', state)
+        item.append(name)
+        if (colleague.state !== 'hidden') {
+          const state = document.createElement('small')
+          state.className = `presence presence-${colleague.state}`
+          state.textContent = this.t(`presence.${colleague.state}`)
+          item.append(' ', state)
+        }
         if (colleague.extension) {
           const dial = document.createElement('button')
           dial.type = 'button'

@@ -86,6 +86,7 @@ test.group('Web phone: calls inside the company (two Chromium phones)', (group) 
     const lines = new InternalLineService()
     await lines.setExtension(company, alice.id, '22', { actor: admin, ip: null })
     await lines.setExtension(company, bob.id, '23', { actor: admin, ip: null })
+    await lines.setPresence(company, true, { actor: admin, ip: null })
     const carrier = await startSipp({
       scenario: 'carrier_until_bye.xml',
       transport: 'u1',

@@ -104,6 +104,7 @@ const declaration: PersonalDataDeclaration = {
         extension: 'internal extension (2-4 digits) chosen by the company’s admins',
         do_not_disturb: 'phone setting: callers get busy',
         call_waiting: 'phone setting: a second call may signal during a call',
+        share_presence: 'phone setting: colleagues may see whether the user is on a call',
       },
       purpose: 'calls inside the company: reaching a colleague by extension or direct dial',
       legalBasis: 'contract',

@@ -9,9 +9,12 @@ import PresenceService from '#calls/internal/presence_service'
 const lineSettingsValidator = vine.create({
   do_not_disturb: vine.boolean().optional(),
   call_waiting: vine.boolean().optional(),
+  share_presence: vine.boolean().optional(),
   /** The settings form sends every box; an unticked one is absent. */
   form: vine.boolean().optional(),
 })
+
+const presenceValidator = vine.create({ presence_enabled: vine.boolean().optional() })
 
 /** The user's own line: do not disturb and call waiting (phone settings page and web phone). */
 @inject()
@@ -45,6 +48,7 @@ export default class LineSettingsController {
       {
         doNotDisturb: fromForm ? (data.do_not_disturb ?? false) : data.do_not_disturb,
         callWaiting: fromForm ? (data.call_waiting ?? false) : data.call_waiting,
+        sharePresence: fromForm ? (data.share_presence ?? false) : data.share_presence,
       },
       request.ip()
     )
@@ -53,7 +57,23 @@ export default class LineSettingsController {
         extension: line.extension,
         doNotDisturb: line.doNotDisturb,
         callWaiting: line.callWaiting,
+        sharePresence: line.sharePresence,
       }
+    session.flash('notice', i18n.t('phone.settings.saved'))
+    return response.redirect().toRoute('customer.phone_settings')
+  }
+
+  /** Owners (company.settings.manage) turn presence in the colleague list on or off. */
+  async updatePresence({ auth, bouncer, request, response, session, i18n }: HttpContext) {
+    await bouncer.authorize('permission', 'company.settings.manage')
+    const actor = auth.getUserOrFail()
+    const company = await actor.related('company').query().firstOrFail()
+    if (company.status === 'suspended') {
+      session.flash('error', i18n.t('phone.settings.company_suspended'))
+      return response.redirect().toRoute('customer.phone_settings')
+    }
+    const { presence_enabled: enabled } = await request.validateUsing(presenceValidator)
+    await this.lines.setPresence(company, enabled ?? false, { actor, ip: request.ip() })
     session.flash('notice', i18n.t('phone.settings.saved'))
     return response.redirect().toRoute('customer.phone_settings')
   }

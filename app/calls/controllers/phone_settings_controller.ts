@@ -4,6 +4,7 @@ import type { HttpContext } from '@adonisjs/core/http'
 import User from '#accounts/models/user'
 import { ITEMISED_NUMBERS, type ItemisedNumbers } from '#accounts/models/company'
 import InternalDirectory from '#calls/internal/internal_directory'
+import InternalSetting from '#calls/models/internal_setting'
 import PhoneSettingsService, {
   FullNumbersDeclarationError,
 } from '#calls/services/phone_settings_service'
@@ -31,7 +32,14 @@ export default class PhoneSettingsController {
       ? await User.find(company.fullNumbersDeclaredBy)
       : null
     const line = await new InternalDirectory().settingsOf(user.id)
-    return view.render('pages/customer/phone_settings', { user, company, declaredBy, line })
+    const presenceEnabled = (await InternalSetting.find(company.id))?.presenceEnabled ?? false
+    return view.render('pages/customer/phone_settings', {
+      user,
+      company,
+      declaredBy,
+      line,
+      presenceEnabled,
+    })
   }
 
   async update({ auth, bouncer, request, response, session, i18n }: HttpContext) {

@@ -22,6 +22,7 @@ export interface LineSettings {
   extension: string | null
   doNotDisturb: boolean
   callWaiting: boolean
+  sharePresence: boolean
 }
 
 /**
@@ -127,6 +128,7 @@ export default class InternalDirectory {
       extension: line?.extension ?? null,
       doNotDisturb: line?.doNotDisturb ?? false,
       callWaiting: line?.callWaiting ?? true,
+      sharePresence: line?.sharePresence ?? true,
     }
   }
 

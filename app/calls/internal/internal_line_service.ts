@@ -3,6 +3,7 @@ import User from '#accounts/models/user'
 import type Company from '#accounts/models/company'
 import AuditLog from '#accounts/services/audit_log'
 import InternalLine from '#calls/models/internal_line'
+import InternalSetting from '#calls/models/internal_setting'
 import { extensionProblem, type ExtensionProblem } from '#calls/internal/extension_rules'
 
 export class ExtensionError extends Error {
@@ -54,7 +55,12 @@ export default class InternalLineService {
       }
       const line =
         (await InternalLine.find(user.id, { client: trx })) ??
-        new InternalLine().merge({ userId: user.id, doNotDisturb: false, callWaiting: true })
+        new InternalLine().merge({
+          userId: user.id,
+          doNotDisturb: false,
+          callWaiting: true,
+          sharePresence: true,
+        })
       line.useTransaction(trx)
       const before = line.$isPersisted ? line.extension : null
       line.companyId = company.id
@@ -86,7 +92,7 @@ export default class InternalLineService {
   /** The user's own settings (web phone, phone settings page); audited like the other phone settings. */
   async updateSettings(
     user: User,
-    settings: { doNotDisturb?: boolean; callWaiting?: boolean },
+    settings: { doNotDisturb?: boolean; callWaiting?: boolean; sharePresence?: boolean },
     ip: string | null
   ): Promise<InternalLine> {
     if (user.companyId === null) throw new ExtensionError('user_not_in_company')
@@ -98,18 +104,23 @@ export default class InternalLineService {
         extension: null,
         doNotDisturb: false,
         callWaiting: true,
+        sharePresence: true,
       })
-    const before = { doNotDisturb: line.doNotDisturb, callWaiting: line.callWaiting }
+    const before = {
+      doNotDisturb: line.doNotDisturb,
+      callWaiting: line.callWaiting,
+      sharePresence: line.sharePresence,
+    }
     // Only the settings given change (the web phone sends do not disturb alone).
     if (settings.doNotDisturb !== undefined) line.doNotDisturb = settings.doNotDisturb
     if (settings.callWaiting !== undefined) line.callWaiting = settings.callWaiting
-    const after = { doNotDisturb: line.doNotDisturb, callWaiting: line.callWaiting }
-    if (
-      line.$isPersisted &&
-      before.doNotDisturb === after.doNotDisturb &&
-      before.callWaiting === after.callWaiting
-    )
-      return line
+    if (settings.sharePresence !== undefined) line.sharePresence = settings.sharePresence
+    const after = {
+      doNotDisturb: line.doNotDisturb,
+      callWaiting: line.callWaiting,
+      sharePresence: line.sharePresence,
+    }
+    if (line.$isPersisted && JSON.stringify(before) === JSON.stringify(after)) return line
     await line.save()
     await AuditLog.record({
       action: 'phone.settings.changed',
@@ -119,5 +130,25 @@ export default class InternalLineService {
       ip,
     })
     return line
+  }
+
+  /** The company's owners turn presence in the colleague list on or off; audited. */
+  async setPresence(company: Company, enabled: boolean, { actor, ip }: Actor) {
+    const setting =
+      (await InternalSetting.find(company.id)) ??
+      new InternalSetting().merge({ companyId: company.id, presenceEnabled: false })
+    const before = setting.$isPersisted ? setting.presenceEnabled : false
+    setting.presenceEnabled = enabled
+    await setting.save()
+    if (before !== enabled)
+      await AuditLog.record({
+        action: 'company.presence.changed',
+        actor,
+        companyId: company.id,
+        target: { type: 'company', id: company.id },
+        details: { from: before, to: enabled },
+        ip,
+      })
+    return setting
   }
 }

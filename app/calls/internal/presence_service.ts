@@ -2,9 +2,12 @@ import app from '@adonisjs/core/services/app'
 import User from '#accounts/models/user'
 import B2bua from '#calls/b2bua/b2bua'
 import InternalLine from '#calls/models/internal_line'
+import InternalSetting from '#calls/models/internal_setting'
 import { userSubject } from '#calls/signalling/sip_subject'
 
-export type PresenceState = 'available' | 'on_call' | 'ringing' | 'do_not_disturb' | 'offline'
+/** `hidden`: the company has presence off, or the colleague keeps theirs to themselves. */
+export type PresenceState =
+  'available' | 'on_call' | 'ringing' | 'do_not_disturb' | 'offline' | 'hidden'
 
 export interface Colleague {
   id: number
@@ -16,7 +19,8 @@ export interface Colleague {
 /**
  * Colleagues' presence for the web phone, computed when asked from what is live right now (the
  * registrar's bindings, the B2BUA's running calls, do not disturb) and never stored: a presence
- * history could be used to monitor staff (§ 87(1) Nr. 6 BetrVG).
+ * history could be used to monitor staff (§ 87(1) Nr. 6 BetrVG). Only where the company turned
+ * presence on, and never for a user who keeps theirs hidden.
  */
 export default class PresenceService {
   async colleagues(viewer: User): Promise<Colleague[]> {
@@ -32,10 +36,21 @@ export default class PresenceService {
       users.map((user) => user.id)
     )
     const byUser = new Map(lines.map((line) => [line.userId, line]))
+    const enabled = (await InternalSetting.find(viewer.companyId))?.presenceEnabled ?? false
     const stack = await app.container.make('sip.stack')
     const colleagues: Colleague[] = []
     for (const user of users) {
       const line = byUser.get(user.id)
+      if (!enabled || line?.sharePresence === false) {
+        // Nothing about what they are doing is even looked at.
+        colleagues.push({
+          id: user.id,
+          name: user.fullName,
+          extension: line?.extension ?? null,
+          state: 'hidden',
+        })
+        continue
+      }
       const call = B2bua.started?.callStateOf(user.id) ?? null
       const registered = (await stack.bindingsOfSubject(userSubject(user.id))).length > 0
       const state: PresenceState =

@@ -21,6 +21,10 @@ export default class InternalLine extends BaseModel {
   @column({ consume: Boolean })
   declare callWaiting: boolean
 
+  /** The user lets colleagues see their presence (where the company turned presence on). */
+  @column({ consume: Boolean })
+  declare sharePresence: boolean
+
   @column.dateTime({ autoCreate: true })
   declare createdAt: DateTime
 

@@ -20,6 +20,9 @@ router
     router.get('/phone/line', [LineSettingsController, 'show']).as('phone_line')
     router.put('/phone/line', [LineSettingsController, 'update']).as('phone_line.update')
     router.get('/phone/colleagues', [LineSettingsController, 'colleagues']).as('phone_colleagues')
+    router
+      .put('/phone/settings/presence', [LineSettingsController, 'updatePresence'])
+      .as('phone_settings.presence')
     router.get('/devices', [DevicesController, 'index']).as('devices')
     router.post('/devices', [DevicesController, 'store']).as('devices.store')
     router

@@ -52,6 +52,7 @@ const SCRIPT_TEXTS = [
   'presence.do_not_disturb',
   'presence.offline',
   'presence.call',
+  'presence.dial',
   'reason.emergency',
   'error.invalid_number',
   'error.credential',

@@ -42,7 +42,7 @@ interface Colleague {
   id: number
   name: string
   extension: string | null
-  state: 'available' | 'on_call' | 'ringing' | 'do_not_disturb' | 'offline'
+  state: 'available' | 'on_call' | 'ringing' | 'do_not_disturb' | 'offline' | 'hidden'
 }
 
 /** How often the colleague list asks for presence while the page is visible. */
@@ -183,15 +183,19 @@ export class PhonePage implements PhoneListener {
         name.textContent = colleague.extension
           ? `${colleague.name} (${colleague.extension})`
           : colleague.name
-        const state = document.createElement('small')
-        state.className = `presence presence-${colleague.state}`
-        state.textContent = this.t(`presence.${colleague.state}`)
-        item.append(name, ' ', state)
+        item.append(name)
+        if (colleague.state !== 'hidden') {
+          const state = document.createElement('small')
+          state.className = `presence presence-${colleague.state}`
+          state.textContent = this.t(`presence.${colleague.state}`)
+          item.append(' ', state)
+        }
         if (colleague.extension) {
           const dial = document.createElement('button')
           dial.type = 'button'
           dial.className = 'secondary small'
-          dial.textContent = this.t('presence.call', { name: colleague.name })
+          dial.textContent = this.t('presence.dial')
+          dial.setAttribute('aria-label', this.t('presence.call', { name: colleague.name }))
           dial.addEventListener('click', () => {
             required<HTMLInputElement>(this.#root, '#phone-number').value = colleague.extension!
             required<HTMLFormElement>(this.#root, '#phone-dial-form').requestSubmit()
@@ -305,6 +309,22 @@ export class PhonePage implements PhoneListener {
       required<HTMLElement>(incoming, '#phone-incoming-caller').textContent =
         this.#callerLabel(snapshot)
     }
+    const waiting = required<HTMLElement>(root, '#phone-waiting')
+    waiting.hidden = !snapshot.waiting
+    if (snapshot.waiting)
+      required<HTMLElement>(waiting, '#phone-waiting-caller').textContent = this.#callerLabel({
+        ...snapshot,
+        remote: snapshot.waiting,
+      })
+    const parked = required<HTMLElement>(root, '#phone-parked')
+    parked.hidden = !snapshot.parked
+    if (snapshot.parked)
+      required<HTMLElement>(parked, '#phone-parked-caller').textContent = this.#callerLabel({
+        ...snapshot,
+        remote: snapshot.parked,
+      })
+    root.dataset.phoneWaiting = snapshot.waiting ? 'knocking' : ''
+    root.dataset.phoneParked = snapshot.parked ? 'held' : ''
     this.#renderTimer(snapshot)
   }
 
@@ -400,6 +420,18 @@ export class PhonePage implements PhoneListener {
     required<HTMLButtonElement>(root, '#phone-hangup').addEventListener(
       'click',
       () => void this.#controls?.hangUp()
+    )
+    required<HTMLButtonElement>(root, '#phone-waiting-accept').addEventListener(
+      'click',
+      () => void this.#controls?.acceptWaiting()
+    )
+    required<HTMLButtonElement>(root, '#phone-waiting-reject').addEventListener(
+      'click',
+      () => void this.#controls?.rejectWaiting()
+    )
+    required<HTMLButtonElement>(root, '#phone-switch').addEventListener(
+      'click',
+      () => void this.#controls?.switchCalls()
     )
     required<HTMLButtonElement>(root, '#phone-accept').addEventListener(
       'click',

@@ -13,7 +13,17 @@ import type {
 const LOCK_NAME = 'fluffycall-web-phone'
 const CHANNEL_NAME = 'fluffycall-web-phone'
 
-type Command = 'call' | 'hangUp' | 'accept' | 'reject' | 'setMuted' | 'setHeld' | 'sendDtmf'
+type Command =
+  | 'call'
+  | 'hangUp'
+  | 'accept'
+  | 'reject'
+  | 'setMuted'
+  | 'setHeld'
+  | 'sendDtmf'
+  | 'acceptWaiting'
+  | 'rejectWaiting'
+  | 'switchCalls'
 
 type TabMessage =
   | {
@@ -53,6 +63,15 @@ class RemotePhone implements PhoneControls {
   sendDtmf(tone: string) {
     this.#send('sendDtmf', tone)
     return true
+  }
+  async acceptWaiting() {
+    this.#send('acceptWaiting')
+  }
+  async rejectWaiting() {
+    this.#send('rejectWaiting')
+  }
+  async switchCalls() {
+    this.#send('switchCalls')
   }
 }
 
@@ -163,5 +182,8 @@ export class PhoneTabs {
     else if (name === 'setMuted') phone.setMuted(Boolean(args[0]))
     else if (name === 'setHeld') void phone.setHeld(Boolean(args[0]))
     else if (name === 'sendDtmf') phone.sendDtmf(String(args[0]))
+    else if (name === 'acceptWaiting') void phone.acceptWaiting()
+    else if (name === 'rejectWaiting') void phone.rejectWaiting()
+    else if (name === 'switchCalls') void phone.switchCalls()
   }
 }

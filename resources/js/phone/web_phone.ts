@@ -59,6 +59,18 @@ export interface PhoneSnapshot {
   answeredAt: number | null
   direction: 'outbound' | 'inbound' | null
   remote: { number: string | null; displayName: string | null } | null
+  /** Call waiting: a second caller knocking during the call (the server decides whether it may). */
+  waiting?: { number: string | null; displayName: string | null } | null
+  /** The other call, on hold, while the user talks on this one. */
+  parked?: { number: string | null; displayName: string | null } | null
+}
+
+/** A call put aside on hold while the user talks on another one. */
+interface ParkedCall {
+  session: Session
+  direction: 'outbound' | 'inbound' | null
+  remote: PhoneSnapshot['remote']
+  answeredAt: number | null
 }
 
 export interface PhoneListener {
@@ -84,6 +96,9 @@ export interface PhoneControls {
   setMuted(muted: boolean): void
   setHeld(held: boolean): Promise<void>
   sendDtmf(tone: string): boolean
+  acceptWaiting(): Promise<void>
+  rejectWaiting(): Promise<void>
+  switchCalls(): Promise<void>
   readonly peerConnection: RTCPeerConnection | undefined
 }
 
@@ -123,6 +138,8 @@ export class WebPhone implements PhoneControls {
   #userAgent: UserAgent | null = null
   #registerer: Registerer | null = null
   #session: Session | null = null
+  #waiting: Invitation | null = null
+  #parked: ParkedCall | null = null
   #snapshot: PhoneSnapshot = {
     registration: 'idle',
     call: null,
@@ -269,6 +286,12 @@ export class WebPhone implements PhoneControls {
       sessionDescriptionHandlerModifiers: [g711Modifier],
       requestDelegate: {
         onAccept: () => {
+          // A call parked meanwhile (call waiting) only keeps its microphone off.
+          if (session !== this.#session) {
+            const handler = session.sessionDescriptionHandler as Web.SessionDescriptionHandler
+            handler?.enableSenderTracks(!held)
+            return
+          }
           this.#update({ held, call: held ? 'on-hold' : 'in-call' })
           this.#applySenderTracks()
         },
@@ -476,6 +499,11 @@ export class WebPhone implements PhoneControls {
 
   #incoming(invitation: Invitation): void {
     if (this.#session) {
+      // Call waiting: one second call may knock while the user talks (and none is parked yet).
+      if (this.#session.state === SessionState.Established && !this.#waiting && !this.#parked) {
+        this.#knock(invitation)
+        return
+      }
       void invitation.reject({ statusCode: 486 }).catch(() => {})
       return
     }
@@ -487,6 +515,96 @@ export class WebPhone implements PhoneControls {
     })
     this.#update({ call: 'incoming' })
     this.#options.tones.play(RINGTONE)
+  }
+
+  #remoteOf(invitation: Invitation): PhoneSnapshot['remote'] {
+    const identity = invitation.remoteIdentity
+    const anonymous = identity.uri.user === 'anonymous' || identity.uri.host === 'anonymous.invalid'
+    return {
+      number: anonymous ? null : (identity.uri.user ?? null),
+      displayName: identity.displayName || null,
+    }
+  }
+
+  /** A second call knocks: shown beside the running call until taken, declined or cancelled. */
+  #knock(invitation: Invitation): void {
+    this.#waiting = invitation
+    invitation.stateChange.addListener((state) => {
+      if (state === SessionState.Terminated && this.#waiting === invitation) {
+        this.#waiting = null
+        this.#update({ waiting: null })
+      }
+    })
+    this.#update({ waiting: this.#remoteOf(invitation) })
+  }
+
+  /** Takes the knocking call; the running one goes on hold and is parked. */
+  async acceptWaiting(): Promise<void> {
+    const waiting = this.#waiting
+    if (!waiting || waiting.state !== SessionState.Initial || !this.#session) return
+    await this.#park()
+    this.#waiting = null
+    this.#track(waiting, 'inbound', this.#remoteOf(waiting))
+    this.#update({ waiting: null })
+    await this.accept()
+  }
+
+  async rejectWaiting(): Promise<void> {
+    const waiting = this.#waiting
+    if (!waiting) return
+    this.#waiting = null
+    this.#update({ waiting: null })
+    await waiting.reject({ statusCode: 486 }).catch(() => {})
+  }
+
+  /** Swaps the running call and the parked one: this one goes on hold, the other resumes. */
+  async switchCalls(): Promise<void> {
+    const parked = this.#parked
+    if (!parked || !this.#session || this.#session.state !== SessionState.Established) return
+    this.#parked = null
+    await this.#park()
+    await this.#resume(parked)
+  }
+
+  /** Holds the running call and sets it aside; its end while parked clears it. */
+  async #park(): Promise<void> {
+    const session = this.#session
+    if (!session) return
+    await this.setHeld(true)
+    const parked: ParkedCall = {
+      session,
+      direction: this.#snapshot.direction,
+      remote: this.#snapshot.remote,
+      answeredAt: this.#snapshot.answeredAt,
+    }
+    this.#parked = parked
+    this.#session = null
+    this.#stopStats()
+    session.stateChange.addListener((state) => {
+      if (state === SessionState.Terminated && this.#parked === parked) {
+        this.#parked = null
+        this.#update({ parked: null })
+      }
+    })
+    this.#update({ parked: parked.remote })
+  }
+
+  /** Makes a parked call the running one again and takes it off hold. */
+  async #resume(parked: ParkedCall): Promise<void> {
+    const other = this.#parked
+    this.#session = parked.session
+    this.#update({
+      direction: parked.direction,
+      remote: parked.remote,
+      answeredAt: parked.answeredAt,
+      held: true,
+      call: 'on-hold',
+      parked: other?.remote ?? null,
+    })
+    const handler = parked.session.sessionDescriptionHandler as Web.SessionDescriptionHandler
+    if (handler) this.#options.listener.remoteStream(handler.remoteMediaStream)
+    this.#startStats()
+    await this.setHeld(false)
   }
 
   /** Follows a session from creation to its end. */
@@ -565,6 +683,32 @@ export class WebPhone implements PhoneControls {
       answeredAt: null,
     })
     this.#options.listener.quality(null)
+    // The parked call comes back, still on hold: the user resumes it.
+    const parked = this.#parked
+    if (parked && parked.session.state === SessionState.Established) {
+      this.#parked = null
+      this.#session = parked.session
+      this.#update({
+        direction: parked.direction,
+        remote: parked.remote,
+        answeredAt: parked.answeredAt,
+        held: true,
+        call: 'on-hold',
+        parked: null,
+        outcome: null,
+      })
+      const handler = parked.session.sessionDescriptionHandler as Web.SessionDescriptionHandler
+      if (handler) this.#options.listener.remoteStream(handler.remoteMediaStream)
+    }
+    // A call knocking at a call that just ended now rings as usual.
+    const waiting = this.#waiting
+    if (!this.#session && waiting && waiting.state === SessionState.Initial) {
+      this.#waiting = null
+      this.#update({ waiting: null })
+      this.#track(waiting, 'inbound', this.#remoteOf(waiting))
+      this.#update({ call: 'incoming' })
+      this.#options.tones.play(RINGTONE)
+    }
   }
 
   /** The connection is gone: the call cannot continue (its signalling rode on it). */

@@ -86,6 +86,7 @@ test.group('Web phone: calls inside the company (two Chromium phones)', (group) 
     const lines = new InternalLineService()
     await lines.setExtension(company, alice.id, '22', { actor: admin, ip: null })
     await lines.setExtension(company, bob.id, '23', { actor: admin, ip: null })
+    await lines.setPresence(company, true, { actor: admin, ip: null })
     const carrier = await startSipp({
       scenario: 'carrier_until_bye.xml',
       transport: 'u1',
@@ -184,5 +185,89 @@ test.group('Web phone: calls inside the company (two Chromium phones)', (group) 
     )
 
     assert.notInclude(carrier.messages(), 'INVITE', 'the carrier saw nothing')
+  }).timeout(120_000)
+
+  test('call waiting in the web phone: a second colleague knocks during a call, is answered, the first waits on hold; switching back and forth; the first comes back when the second ends', async ({
+    assert,
+  }) => {
+    const company = await uniqueCompany(created)
+    const admin = await uniqueUser(created, 'admin', company)
+    const alice = await uniqueUser(created, 'member', company)
+    const bob = await uniqueUser(created, 'member', company)
+    const carol = await uniqueUser(created, 'member', company)
+    userIds.push(alice.id, bob.id, carol.id)
+    const lines = new InternalLineService()
+    await lines.setExtension(company, alice.id, '22', { actor: admin, ip: null })
+    await lines.setExtension(company, bob.id, '23', { actor: admin, ip: null })
+    await lines.setExtension(company, carol.id, '24', { actor: admin, ip: null })
+    cleanups.push(await loopbackCarriers({}))
+
+    const browser = await launchPhoneBrowser()
+    cleanups.push(() => browser.close())
+    const alicePage = await openPhone(browser, alice.email)
+    const bobPage = await openPhone(browser, bob.email)
+    const carolPage = await openPhone(browser, carol.email)
+
+    await alicePage.fill('#phone-number', '23')
+    await alicePage.click('#phone-call')
+    await inState(bobPage, 'incoming')
+    await bobPage.click('#phone-accept')
+    await inState(bobPage, 'in-call')
+
+    // Carol calls Bob during his call: it knocks instead of being refused.
+    await carolPage.fill('#phone-number', '23')
+    await carolPage.click('#phone-call')
+    await bobPage.waitForSelector(`${PHONE}[data-phone-waiting="knocking"]`, { timeout: 10_000 })
+    assert.include(await bobPage.textContent('#phone-waiting-caller'), '24')
+    assert.equal(await bobPage.getAttribute(PHONE, 'data-phone-state'), 'in-call')
+    await bobPage.click('#phone-waiting-accept')
+    await inState(carolPage, 'in-call')
+    await bobPage.waitForSelector(`${PHONE}[data-phone-parked="held"]`, { timeout: 10_000 })
+    assert.include(await bobPage.textContent('#phone-parked-caller'), '22')
+    await inState(bobPage, 'in-call')
+    // Bob now talks to Carol: packets flow on Carol's call in both browsers.
+    const before = { bob: await rtp(bobPage), carol: await rtp(carolPage) }
+    await sleep(1500)
+    const after = { bob: await rtp(bobPage), carol: await rtp(carolPage) }
+    const seen = JSON.stringify({ before, after })
+    assert.isAtLeast(after.bob.received - before.bob.received, 50, seen)
+    assert.isAtLeast(after.carol.received - before.carol.received, 50, seen)
+
+    // Switch: Carol waits on hold, Bob is back with Alice.
+    await bobPage.click('#phone-switch')
+    await bobPage.waitForFunction(
+      () =>
+        (globalThis as any).document
+          .querySelector('#phone-parked-caller')
+          ?.textContent?.includes('24'),
+      undefined,
+      { timeout: 10_000 }
+    )
+    await inState(bobPage, 'in-call')
+    const back1 = await rtp(alicePage)
+    await sleep(1500)
+    const back2 = await rtp(alicePage)
+    assert.isAtLeast(back2.received - back1.received, 50, JSON.stringify({ back1, back2 }))
+
+    // Alice hangs up: Carol's call comes back on hold; Bob resumes it.
+    await alicePage.click('#phone-hangup')
+    await inState(bobPage, 'on-hold')
+    assert.equal(await bobPage.getAttribute(PHONE, 'data-phone-parked'), '')
+    await bobPage.click('#phone-hold')
+    await inState(bobPage, 'in-call')
+    await bobPage.click('#phone-hangup')
+    await inState(carolPage, 'ended')
+
+    const records = await CallRecord.query()
+      .where('company_id', company.id)
+      .where('direction', 'internal')
+      .orderBy('id')
+    assert.deepEqual(
+      records.map((record) => [record.userId, record.calleeUserId, record.answeredAt !== null]),
+      [
+        [alice.id, bob.id, true],
+        [carol.id, bob.id, true],
+      ]
+    )
   }).timeout(120_000)
 })

@@ -107,6 +107,7 @@ const EXPECTED: Record<string, Subject[]> = {
   'customer.phone_line.update': CUSTOMERS,
   'customer.phone_colleagues': CUSTOMERS,
   'customer.phone_settings.company': ['owner'],
+  'customer.phone_settings.presence': ['owner'],
   'customer.devices': CUSTOMERS,
   'customer.devices.store': CUSTOMERS,
   'customer.devices.destroy': CUSTOMERS,

@@ -292,7 +292,12 @@ test.group('Extensions: the user’s own line settings and call history', (group
     const mark = await auditMark()
 
     const initial = await client.get('/app/phone/line').loginAs(alice)
-    initial.assertBody({ extension: '23', doNotDisturb: false, callWaiting: true })
+    initial.assertBody({
+      extension: '23',
+      doNotDisturb: false,
+      callWaiting: true,
+      sharePresence: true,
+    })
 
     const on = await client
       .put('/app/phone/line')
@@ -300,7 +305,7 @@ test.group('Extensions: the user’s own line settings and call history', (group
       .header('accept', 'application/json')
       .withCsrfToken()
       .loginAs(alice)
-    on.assertBody({ extension: '23', doNotDisturb: true, callWaiting: true })
+    on.assertBody({ extension: '23', doNotDisturb: true, callWaiting: true, sharePresence: true })
     const line = await new InternalDirectory().settingsOf(alice.id)
     assert.isTrue(line.doNotDisturb)
 
@@ -315,6 +320,7 @@ test.group('Extensions: the user’s own line settings and call history', (group
     assert.deepInclude(await new InternalDirectory().settingsOf(alice.id), {
       doNotDisturb: true,
       callWaiting: false,
+      sharePresence: false,
     })
 
     const entries = await auditSince(mark).where('action', 'phone.settings.changed').orderBy('id')
@@ -322,12 +328,12 @@ test.group('Extensions: the user’s own line settings and call history', (group
       entries.map((entry) => entry.details),
       [
         {
-          before: { doNotDisturb: false, callWaiting: true },
-          after: { doNotDisturb: true, callWaiting: true },
+          before: { doNotDisturb: false, callWaiting: true, sharePresence: true },
+          after: { doNotDisturb: true, callWaiting: true, sharePresence: true },
         },
         {
-          before: { doNotDisturb: true, callWaiting: true },
-          after: { doNotDisturb: true, callWaiting: false },
+          before: { doNotDisturb: true, callWaiting: true, sharePresence: true },
+          after: { doNotDisturb: true, callWaiting: false, sharePresence: false },
         },
       ]
     )
@@ -398,33 +404,60 @@ test.group('Extensions: the user’s own line settings and call history', (group
 test.group('Extensions: the colleague list of the web phone', (group) => {
   group.each.setup(() => testUtils.db().withGlobalTransaction())
 
-  test('lists the company’s other users with extension and presence; nothing about other companies', async ({
+  test('lists the company’s other users with extension; presence only where the company turned it on and the user shares it; audited', async ({
     client,
     assert,
   }) => {
     const company = await makeCompany('active')
+    const owner = await makeUser('owner', company)
     const alice = await makeUser('member', company)
     const bob = await makeUser('member', company)
+    const carol = await makeUser('member', company)
     await setExtension(company, bob.id, '23')
     await makeUser('member', await makeCompany('active'))
+    const stateOf = async (viewer: User) => {
+      const response = await client.get('/app/phone/colleagues').loginAs(viewer)
+      response.assertStatus(200)
+      const list = response.body() as Array<{ id: number; extension: string | null; state: string }>
+      return new Map(list.map((entry) => [entry.id, entry]))
+    }
 
-    const response = await client.get('/app/phone/colleagues').loginAs(alice)
-    response.assertStatus(200)
-    const list = response.body() as Array<{ id: number; extension: string | null; state: string }>
-    assert.notInclude(
-      list.map((entry) => entry.id),
-      alice.id,
-      'not oneself'
-    )
-    const entry = list.find((colleague) => colleague.id === bob.id)
-    // Nobody registered a phone in this test: offline, whatever do not disturb says.
-    assert.deepInclude(entry, { extension: '23', state: 'offline' })
-    assert.isTrue(list.every((colleague) => colleague.state === 'offline'))
+    // Off by default (privacy by default): names and extensions, no presence.
+    const off = await stateOf(alice)
+    assert.isFalse(off.has(alice.id), 'not oneself')
+    assert.deepInclude(off.get(bob.id), { extension: '23', state: 'hidden' })
     assert.sameMembers(
-      list.map((colleague) => colleague.id),
+      [...off.keys()],
       (await User.query().where('company_id', company.id).whereNot('id', alice.id)).map(
         (user) => user.id
       )
     )
+
+    // A member may not turn it on; the owner may, audited.
+    ;(
+      await client
+        .put('/app/phone/settings/presence')
+        .form({ presence_enabled: '1' })
+        .withCsrfToken()
+        .loginAs(alice)
+        .redirects(0)
+    ).assertStatus(403)
+    const mark = await auditMark()
+    await client
+      .put('/app/phone/settings/presence')
+      .form({ presence_enabled: '1' })
+      .withCsrfToken()
+      .loginAs(owner)
+      .redirects(0)
+    const entry = await auditSince(mark).where('action', 'company.presence.changed').firstOrFail()
+    assert.deepEqual(entry.details, { from: false, to: true })
+    // Nobody registered a phone in this test: offline.
+    assert.equal((await stateOf(alice)).get(bob.id)?.state, 'offline')
+
+    // Carol keeps hers to herself.
+    await new InternalLineService().updateSettings(carol, { sharePresence: false }, null)
+    const shared = await stateOf(alice)
+    assert.equal(shared.get(carol.id)?.state, 'hidden')
+    assert.equal(shared.get(bob.id)?.state, 'offline')
   })
 })

@@ -1,3 +1,4 @@
+import logger from '@adonisjs/core/services/logger'
 import { InvoiceService, type Invoice } from '@e-invoice-eu/core'
 import { readFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
@@ -294,11 +295,11 @@ export function toEInvoiceJson(invoice: CiiInvoice, seller: InvoicingConfig['sel
   return { 'ubl:Invoice': data }
 }
 
-/** The library logs through this; its warnings are worth seeing, its chatter is not. */
-const logger = {
+/** The library's log: its warnings and errors (e.g. which JSON field it refused) go to ours. */
+const libraryLogger = {
   log: () => {},
-  warn: (message: string) => console.warn(`e-invoice-eu: ${message}`),
-  error: (message: string) => console.error(`e-invoice-eu: ${message}`),
+  warn: (message: string) => logger.warn(`e-invoice-eu: ${message}`),
+  error: (message: string) => logger.error(`e-invoice-eu: ${message}`),
 }
 
 /**
@@ -331,6 +332,10 @@ function completeXml(xml: string, invoice: CiiInvoice) {
   return result
 }
 
+/** Character data as xmlbuilder2 (the library's XML writer) escapes it. */
+const escapeText = (text: string) =>
+  text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
+
 function escapeXml(text: string) {
   return text
     .replace(/&/g, '&amp;')
@@ -345,7 +350,7 @@ export async function buildXRechnungXml(
   invoice: CiiInvoice,
   seller: InvoicingConfig['seller']
 ): Promise<string> {
-  const xml = await new InvoiceService(logger).generate(toEInvoiceJson(invoice, seller), {
+  const xml = await new InvoiceService(libraryLogger).generate(toEInvoiceJson(invoice, seller), {
     format: 'XRECHNUNG-CII',
     lang: 'de-de',
     noWarnings: true,
@@ -362,7 +367,7 @@ export async function buildFacturXPdf(
   seller: InvoicingConfig['seller'],
   renderedPdf: Uint8Array
 ): Promise<Uint8Array> {
-  const pdf = await new InvoiceService(logger).generate(toEInvoiceJson(invoice, seller), {
+  const pdf = await new InvoiceService(libraryLogger).generate(toEInvoiceJson(invoice, seller), {
     format: 'Factur-X-EN16931',
     lang: 'de-de',
     noWarnings: true,
@@ -455,8 +460,8 @@ async function finishPdfA(
     Array.from(text, (char) => String.fromCharCode(char.charCodeAt(0) & 0xff)).join('')
   const xmp = written
     .replace(/<\?xpacket begin="[^"]*"/, '<?xpacket begin="\uFEFF"')
-    .split(escapeXml(asWritten(sellerName)))
-    .join(escapeXml(sellerName))
+    .split(escapeText(asWritten(sellerName)))
+    .join(escapeText(sellerName))
   const xmpStream = pdf.context.stream(new TextEncoder().encode(xmp), {
     Type: 'Metadata',
     Subtype: 'XML',

@@ -2,9 +2,7 @@ import { readFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import {
-  AFRelationship,
   PDFDocument,
-  PDFName,
   PDFString,
   concatTransformationMatrix,
   drawObject,
@@ -17,20 +15,17 @@ import {
 import fontkit from '@pdf-lib/fontkit'
 import QRCode from 'qrcode'
 import type { InvoicingConfig } from '#config/invoicing'
-import type { CiiInvoice } from '#billing/cii_invoice_xml'
-import { escapeXml } from '#billing/cii_invoice_xml'
+import type { CiiInvoice } from '#billing/einvoice'
 
 /**
- * The human-readable invoice as ZUGFeRD 2 / Factur-X profile EN 16931: a PDF/A-3 whose XMP declares
- * pdfaid:part 3 and the Factur-X extension schema, with the CII XML attached as factur-x.xml
- * (AFRelationship Alternative, listed in the catalog's /AF). PDF/A-3 also asks for embedded fonts
- * (DejaVu Sans from the npm package dejavu-fonts-ttf, subset, through @pdf-lib/fontkit) and an
- * output intent with an ICC profile for the colours used (the ICC's sRGB2014 v2 profile that the npm
- * package pdfkit ships for its own PDF/A output). Dates inside the PDF are the issue time and font
- * names are fixed, so the same input renders the same bytes; the bytes are stored once and never
- * re-rendered. Long invoices continue on further pages; every page has the footer and "Seite n von m".
+ * The human-readable invoice, rendered by us with pdf-lib and handed to @e-invoice-eu/core
+ * (einvoice.ts), which makes it the ZUGFeRD/Factur-X PDF/A-3 (XML attached, XMP, output intent).
+ * What PDF/A-3 asks of the page content is done here: embedded fonts (DejaVu Sans from the npm
+ * package dejavu-fonts-ttf, subset, through @pdf-lib/fontkit), colours in DeviceRGB/DeviceGray for
+ * the sRGB output intent. Dates inside the PDF are the issue time and font names are fixed, so the
+ * same input renders the same bytes. Long invoices continue on further pages; every page has the
+ * footer and "Seite n von m".
  */
-export const FACTURX_FILENAME = 'factur-x.xml'
 
 /** How the invoice says it is paid (from payments' PaymentTermsService, dates as ISO days). */
 export type PdfPaymentTerms =
@@ -64,18 +59,15 @@ export interface PdfInvoice extends CiiInvoice {
 const require = createRequire(import.meta.url)
 
 /** The embedded fonts' and the output intent's bytes, read once per process. */
-let assets: Promise<{ regular: Buffer; bold: Buffer; srgb: Buffer }> | null = null
+let assets: Promise<{ regular: Buffer; bold: Buffer }> | null = null
 function pdfAssets() {
   assets ??= (async () => {
     const fonts = join(dirname(require.resolve('dejavu-fonts-ttf/package.json')), 'ttf')
-    // pdfkit exports no package.json; its entry point lies in js/ beside data/
-    const pdfkit = dirname(require.resolve('pdfkit'))
-    const [regular, bold, srgb] = await Promise.all([
+    const [regular, bold] = await Promise.all([
       readFile(join(fonts, 'DejaVuSans.ttf')),
       readFile(join(fonts, 'DejaVuSans-Bold.ttf')),
-      readFile(join(pdfkit, 'data', 'sRGB_IEC61966_2_1.icc')),
     ])
-    return { regular, bold, srgb }
+    return { regular, bold }
   })()
   return assets
 }
@@ -90,51 +82,6 @@ const euro = (cents: number) => {
 }
 const germanDate = (isoDate: string) => isoDate.split('-').reverse().join('.')
 const percent = (rateBp: number) => `${(rateBp / 100).toLocaleString('de-DE')} %`
-
-function xmp(invoice: PdfInvoice, seller: InvoicingConfig['seller']) {
-  const iso = invoice.issuedAt.toISOString()
-  return `<?xpacket begin="\uFEFF" id="W5M0MpCehiHzreSzNTczkc9d"?>
-<x:xmpmeta xmlns:x="adobe:ns:meta/">
-<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">
-<rdf:Description rdf:about="" xmlns:pdfaid="http://www.aiim.org/pdfa/ns/id/">
-<pdfaid:part>3</pdfaid:part>
-<pdfaid:conformance>B</pdfaid:conformance>
-</rdf:Description>
-<rdf:Description rdf:about="" xmlns:dc="http://purl.org/dc/elements/1.1/">
-<dc:title><rdf:Alt><rdf:li xml:lang="x-default">${escapeXml(`${invoice.title} ${invoice.number}`)}</rdf:li></rdf:Alt></dc:title>
-<dc:creator><rdf:Seq><rdf:li>${escapeXml(seller.name)}</rdf:li></rdf:Seq></dc:creator>
-</rdf:Description>
-<rdf:Description rdf:about="" xmlns:pdf="http://ns.adobe.com/pdf/1.3/">
-<pdf:Producer>FluffyCall</pdf:Producer>
-</rdf:Description>
-<rdf:Description rdf:about="" xmlns:xmp="http://ns.adobe.com/xap/1.0/">
-<xmp:CreateDate>${iso}</xmp:CreateDate>
-<xmp:ModifyDate>${iso}</xmp:ModifyDate>
-<xmp:CreatorTool>FluffyCall billing</xmp:CreatorTool>
-</rdf:Description>
-<rdf:Description rdf:about="" xmlns:fx="urn:factur-x:pdfa:CrossIndustryDocument:invoice:1p0#">
-<fx:DocumentType>INVOICE</fx:DocumentType>
-<fx:DocumentFileName>${FACTURX_FILENAME}</fx:DocumentFileName>
-<fx:Version>1.0</fx:Version>
-<fx:ConformanceLevel>EN 16931</fx:ConformanceLevel>
-</rdf:Description>
-<rdf:Description rdf:about="" xmlns:pdfaExtension="http://www.aiim.org/pdfa/ns/extension/" xmlns:pdfaSchema="http://www.aiim.org/pdfa/ns/schema#" xmlns:pdfaProperty="http://www.aiim.org/pdfa/ns/property#">
-<pdfaExtension:schemas><rdf:Bag><rdf:li rdf:parseType="Resource">
-<pdfaSchema:schema>Factur-X PDFA Extension Schema</pdfaSchema:schema>
-<pdfaSchema:namespaceURI>urn:factur-x:pdfa:CrossIndustryDocument:invoice:1p0#</pdfaSchema:namespaceURI>
-<pdfaSchema:prefix>fx</pdfaSchema:prefix>
-<pdfaSchema:property><rdf:Seq>
-<rdf:li rdf:parseType="Resource"><pdfaProperty:name>DocumentFileName</pdfaProperty:name><pdfaProperty:valueType>Text</pdfaProperty:valueType><pdfaProperty:category>external</pdfaProperty:category><pdfaProperty:description>name of the embedded XML invoice file</pdfaProperty:description></rdf:li>
-<rdf:li rdf:parseType="Resource"><pdfaProperty:name>DocumentType</pdfaProperty:name><pdfaProperty:valueType>Text</pdfaProperty:valueType><pdfaProperty:category>external</pdfaProperty:category><pdfaProperty:description>INVOICE</pdfaProperty:description></rdf:li>
-<rdf:li rdf:parseType="Resource"><pdfaProperty:name>Version</pdfaProperty:name><pdfaProperty:valueType>Text</pdfaProperty:valueType><pdfaProperty:category>external</pdfaProperty:category><pdfaProperty:description>version of the Factur-X XML schema</pdfaProperty:description></rdf:li>
-<rdf:li rdf:parseType="Resource"><pdfaProperty:name>ConformanceLevel</pdfaProperty:name><pdfaProperty:valueType>Text</pdfaProperty:valueType><pdfaProperty:category>external</pdfaProperty:category><pdfaProperty:description>profile of the embedded XML</pdfaProperty:description></rdf:li>
-</rdf:Seq></pdfaSchema:property>
-</rdf:li></rdf:Bag></pdfaExtension:schemas>
-</rdf:Description>
-</rdf:RDF>
-</x:xmpmeta>
-<?xpacket end="w"?>`
-}
 
 class Writer {
   y: number = PAGE.top
@@ -282,10 +229,9 @@ function writePaymentTerms(
 
 export async function renderInvoicePdf(
   invoice: PdfInvoice,
-  xml: string,
   seller: InvoicingConfig['seller']
 ): Promise<Uint8Array> {
-  const { regular, bold: boldBytes, srgb } = await pdfAssets()
+  const { regular, bold: boldBytes } = await pdfAssets()
   const pdf = await PDFDocument.create({ updateMetadata: false })
   pdf.registerFontkit(fontkit)
   // Fixed subset names (not pdf-lib's random suffix): the same invoice renders the same bytes
@@ -404,32 +350,12 @@ export async function renderInvoicePdf(
   })
 
   pdf.setTitle(`${invoice.title} ${invoice.number}`)
+  pdf.setLanguage('de-DE')
   pdf.setAuthor(seller.name)
   pdf.setProducer('FluffyCall')
   pdf.setCreator('FluffyCall billing')
   pdf.setCreationDate(invoice.issuedAt)
   pdf.setModificationDate(invoice.issuedAt)
-  await pdf.attach(new TextEncoder().encode(xml), FACTURX_FILENAME, {
-    mimeType: 'text/xml',
-    description: 'Factur-X/ZUGFeRD invoice (EN 16931)',
-    creationDate: invoice.issuedAt,
-    modificationDate: invoice.issuedAt,
-    afRelationship: AFRelationship.Alternative,
-  })
-  const metadata = pdf.context.stream(xmp(invoice, seller), { Type: 'Metadata', Subtype: 'XML' })
-  pdf.catalog.set(PDFName.of('Metadata'), pdf.context.register(metadata))
-  pdf.catalog.set(PDFName.of('Lang'), PDFString.of('de-DE'))
-  // PDF/A output intent: the colours (DeviceRGB text, DeviceGray QR code) are sRGB
-  const profile = pdf.context.flateStream(srgb, { N: 3 })
-  const intent = pdf.context.obj({
-    Type: 'OutputIntent',
-    S: 'GTS_PDFA1',
-    OutputConditionIdentifier: PDFString.of('sRGB IEC61966-2.1'),
-    Info: PDFString.of('sRGB IEC61966-2.1'),
-    RegistryName: PDFString.of('http://www.color.org'),
-    DestOutputProfile: pdf.context.register(profile),
-  })
-  pdf.catalog.set(PDFName.of('OutputIntents'), pdf.context.obj([pdf.context.register(intent)]))
   // A fixed file identifier derived from the number keeps rendering deterministic
   const id = PDFString.of(invoice.number)
   pdf.context.trailerInfo.ID = pdf.context.obj([id, id])

@@ -1,5 +1,6 @@
 import jsQRModule from 'jsqr'
 import {
+  PDFArray,
   PDFDocument,
   PDFDict,
   PDFName,
@@ -79,4 +80,21 @@ export async function scanPdfQrCodes(bytes: Uint8Array) {
     }
   }
   return found
+}
+
+/** The XML attached to a Factur-X PDF (the catalog's first /AF file specification) and its relationship. */
+export async function attachedXml(bytes: Uint8Array) {
+  const document = await PDFDocument.load(bytes)
+  const [fileSpec] = document.catalog
+    .lookup(PDFName.of('AF'), PDFArray)
+    .asArray()
+    .map((ref) => document.context.lookup(ref, PDFDict))
+  const embedded = document.context.lookup(
+    fileSpec.lookup(PDFName.of('EF'), PDFDict).get(PDFName.of('F'))
+  ) as PDFRawStream
+  return {
+    name: fileSpec.lookup(PDFName.of('UF'))?.toString() ?? '',
+    relationship: fileSpec.get(PDFName.of('AFRelationship'))?.toString(),
+    xml: Buffer.from(decodePDFRawStream(embedded).decode()).toString('utf8'),
+  }
 }

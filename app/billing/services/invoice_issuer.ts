@@ -11,7 +11,12 @@ import InvoiceLineCollector from '#billing/services/invoice_line_collector'
 import { priceLines, type InvoiceTotals } from '#billing/invoice_arithmetic'
 import { VAT_RULES, vatTreatmentFor, type VatRule } from '#billing/vat_rules'
 import type { VatIdChecker } from '#billing/vat_id_checker'
-import { buildCiiXml, type CiiInvoice, type CiiPayment } from '#billing/cii_invoice_xml'
+import {
+  buildFacturXPdf,
+  buildXRechnungXml,
+  type CiiInvoice,
+  type CiiPayment,
+} from '#billing/einvoice'
 import { renderInvoicePdf, type PdfPaymentTerms } from '#billing/invoice_pdf'
 import { monthBounds, FEE_TIME_ZONE, type BillingMonth } from '#billing/monthly_fees'
 import { InvoiceCorrectionError } from '#billing/invoice_errors'
@@ -320,8 +325,10 @@ export default class InvoiceIssuer {
           : null,
         payment: terms?.cii ?? null,
       }
-      const xml = buildCiiXml(cii, invoicingConfig.seller, 'xrechnung')
-      const pdf = await renderInvoicePdf(
+      // Both e-invoices are made by @e-invoice-eu/core (einvoice.ts): the XRechnung CII XML, and
+      // the Factur-X PDF/A-3 from our rendered PDF
+      const xml = await buildXRechnungXml(cii, invoicingConfig.seller)
+      const rendered = await renderInvoicePdf(
         {
           ...cii,
           title: TITLES[input.type],
@@ -331,9 +338,9 @@ export default class InvoiceIssuer {
             totals.lines.map((line) => [line.position, line.quantity])
           ),
         },
-        buildCiiXml(cii, invoicingConfig.seller, 'facturx'),
         invoicingConfig.seller
       )
+      const pdf = await buildFacturXPdf(cii, invoicingConfig.seller, rendered)
       for (const [kind, bytes] of [
         ['xml', Buffer.from(xml, 'utf8')],
         ['pdf', Buffer.from(pdf)],

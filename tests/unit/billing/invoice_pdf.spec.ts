@@ -4,11 +4,13 @@ import {
   PDFDict,
   PDFDocument,
   PDFName,
-  type PDFRawStream,
+  PDFHexString,
+  PDFRawStream,
+  PDFString,
   decodePDFRawStream,
 } from 'pdf-lib'
 import invoicingConfig from '#config/invoicing'
-import { buildCiiXml, type CiiInvoice } from '#billing/cii_invoice_xml'
+import { buildFacturXPdf, type CiiInvoice } from '#billing/einvoice'
 import { priceLines } from '#billing/invoice_arithmetic'
 import { PAGE, renderInvoicePdf, type PdfInvoice } from '#billing/invoice_pdf'
 import { giroCodePayload, parseGiroCode } from '#billing/payments/girocode'
@@ -60,12 +62,15 @@ function invoice(lineCount: number, overrides: Partial<PdfInvoice> = {}): PdfInv
   }
 }
 
-const render = (data: PdfInvoice) =>
-  renderInvoicePdf(
-    data,
-    buildCiiXml(data, invoicingConfig.seller, 'facturx'),
-    invoicingConfig.seller
-  )
+const render = (data: PdfInvoice) => renderInvoicePdf(data, invoicingConfig.seller)
+
+/** A document information entry as text (pdf-lib writes them as UTF-16 hex strings). */
+function xmpValue(info: PDFDict, key: string) {
+  const value = info.get(PDFName.of(key))
+  return value instanceof PDFHexString || value instanceof PDFString
+    ? value.decodeText()
+    : undefined
+}
 
 test.group('Invoice PDF', () => {
   test('a long invoice continues on further pages and never writes into the footer', async ({
@@ -100,13 +105,16 @@ test.group('Invoice PDF', () => {
     assert.include(last, 'Gesamtbetrag')
   }).timeout(30_000)
 
-  test('PDF/A-3: fonts embedded (no standard 14 font), an sRGB output intent, the same bytes twice', async ({
+  test('PDF/A-3 after @e-invoice-eu/core: fonts embedded (no standard 14 font), one sRGB output intent, Info as the XMP; our rendering the same bytes twice', async ({
     assert,
   }) => {
     const data = invoice(3)
-    const bytes = await render(data)
-    assert.deepEqual(bytes, await render(data))
-    const document = await PDFDocument.load(bytes)
+    const rendered = await render(data)
+    assert.deepEqual(rendered, await render(data))
+    // A seller name beyond ASCII: the XMP must still be UTF-8 (the library writes it byte-wise)
+    const seller = { ...invoicingConfig.seller, name: 'Flüßig & Söhne Telefonie GmbH' }
+    const bytes = await buildFacturXPdf(data, seller, rendered)
+    const document = await PDFDocument.load(bytes, { updateMetadata: false })
     const fonts = document.context
       .enumerateIndirectObjects()
       .map(([, object]) => object)
@@ -136,6 +144,41 @@ test.group('Invoice PDF', () => {
     assert.equal(icc.subarray(36, 40).toString('latin1'), 'acsp')
     assert.equal(icc.subarray(16, 20).toString('latin1'), 'RGB ')
     assert.include(icc.toString('latin1'), 'IEC 61966-2-1 Default RGB Colour Space - sRGB')
+    // The library's own profile (without /N) is gone: one ICC profile in the file
+    const profiles = document.context
+      .enumerateIndirectObjects()
+      .filter(
+        ([, object]) =>
+          object instanceof PDFRawStream &&
+          Buffer.from(decodePDFRawStream(object).decode()).subarray(36, 40).toString('latin1') ===
+            'acsp'
+      )
+    assert.lengthOf(profiles, 1)
+
+    // PDF/A: the document information equals its XMP analogues
+    const metadata = document.catalog.lookup(PDFName.of('Metadata')) as PDFRawStream
+    assert.isUndefined(metadata.dict.get(PDFName.of('Filter')))
+    const xmp = new TextDecoder('utf-8', { fatal: true }).decode(
+      decodePDFRawStream(metadata).decode()
+    )
+    assert.match(xmp, /^<\?xpacket begin="\uFEFF"/)
+    assert.include(xmp, '<pdf:Producer>Flüßig &amp; Söhne Telefonie GmbH</pdf:Producer>')
+    assert.include(xmp, '<pdfaid:part>3</pdfaid:part>')
+    assert.include(xmp, '<fx:ConformanceLevel>EN 16931</fx:ConformanceLevel>')
+    const infoValue = (key: string) =>
+      xmpValue(document.context.lookup(document.context.trailerInfo.Info, PDFDict), key)
+    const between = (open: string) =>
+      new RegExp(`<${open}>(?:\\s*<rdf:(?:Alt|Seq)>\\s*<rdf:li[^>]*>)?([^<]*)<`)
+        .exec(xmp)?.[1]
+        .replace(/&lt;/g, '<')
+        .replace(/&gt;/g, '>')
+        .replace(/&amp;/g, '&')
+    assert.equal(infoValue('Title'), between('dc:title'))
+    assert.equal(infoValue('Author'), between('dc:creator'))
+    assert.equal(infoValue('Creator'), between('xmp:CreatorTool'))
+    assert.equal(infoValue('Producer'), between('pdf:Producer'))
+    assert.equal(infoValue('Author'), 'Flüßig & Söhne Telefonie GmbH')
+    assert.isUndefined(infoValue('Keywords'))
   }).timeout(30_000)
 
   test('bank transfer terms: the text names account and remittance; the drawn GiroCode scans to the payload', async ({

@@ -1,9 +1,11 @@
 import { test } from '@japa/runner'
 import invoicingConfig from '#config/invoicing'
-import { buildCiiXml, type CiiInvoice } from '#billing/cii_invoice_xml'
+import { buildFacturXPdf, buildXRechnungXml, type CiiInvoice } from '#billing/einvoice'
+import { renderInvoicePdf } from '#billing/invoice_pdf'
 import { priceLines } from '#billing/invoice_arithmetic'
 import { VAT_RULES, type VatTreatment } from '#billing/vat_rules'
 import { validateCii, validateXRechnung } from '#tests/support/einvoice_validation'
+import { attachedXml } from '#tests/support/invoice_pdf'
 
 function invoice(treatment: VatTreatment, overrides: Partial<CiiInvoice> = {}): CiiInvoice {
   const totals = priceLines(
@@ -57,7 +59,7 @@ test.group('EN 16931 CII XML (official Schematron)', () => {
   for (const treatment of ['domestic', 'reverse_charge', 'not_taxable'] as const) {
     test(`a ${treatment} invoice passes every EN 16931 rule`, async ({ assert }) => {
       const data = invoice(treatment)
-      const report = await validateCii(buildCiiXml(data, invoicingConfig.seller, 'xrechnung'))
+      const report = await validateCii(await buildXRechnungXml(data, invoicingConfig.seller))
       assert.deepEqual(report.failed, [])
       assert.isAbove(report.fired, 10)
     }).timeout(120_000)
@@ -82,16 +84,31 @@ test.group('EN 16931 CII XML (official Schematron)', () => {
       grossCents: -original.grossCents,
       precedingInvoice: { number: 'RE-2026-000001', issueDate: '2026-07-01' },
     })
+    // Factur-X: the library attaches its CII XML (guideline EN 16931) to our rendered PDF
+    const rendered = await renderInvoicePdf(
+      {
+        ...original,
+        title: 'Rechnung',
+        issuedAt: new Date('2026-07-01T05:00:00Z'),
+        quantities: {},
+      },
+      invoicingConfig.seller
+    )
+    const attached = await attachedXml(
+      await buildFacturXPdf(original, invoicingConfig.seller, rendered)
+    )
+    assert.equal(attached.relationship, '/Alternative')
+    assert.match(
+      attached.xml,
+      /<ram:GuidelineSpecifiedDocumentContextParameter>\s*<ram:ID>urn:cen\.eu:en16931:2017<\/ram:ID>/
+    )
+    assert.deepEqual((await validateCii(attached.xml)).failed, [])
     assert.deepEqual(
-      (await validateCii(buildCiiXml(original, invoicingConfig.seller, 'facturx'))).failed,
+      (await validateCii(await buildXRechnungXml(storno, invoicingConfig.seller))).failed,
       []
     )
     assert.deepEqual(
-      (await validateCii(buildCiiXml(storno, invoicingConfig.seller, 'xrechnung'))).failed,
-      []
-    )
-    assert.deepEqual(
-      (await validateXRechnung(buildCiiXml(storno, invoicingConfig.seller, 'xrechnung'))).failed,
+      (await validateXRechnung(await buildXRechnungXml(storno, invoicingConfig.seller))).failed,
       []
     )
   }).timeout(120_000)
@@ -99,7 +116,7 @@ test.group('EN 16931 CII XML (official Schematron)', () => {
   test('a wrong grand total fails BR-CO-15', async ({ assert }) => {
     const data = invoice('domestic')
     const report = await validateCii(
-      buildCiiXml({ ...data, grossCents: data.grossCents + 1 }, invoicingConfig.seller, 'xrechnung')
+      await buildXRechnungXml({ ...data, grossCents: data.grossCents + 1 }, invoicingConfig.seller)
     )
     assert.include(
       report.failed.map((failure) => failure.id),
@@ -120,7 +137,7 @@ test.group('XRechnung CIUS (German rules BR-DE, KoSIT Schematron)', () => {
     test(`a ${treatment} invoice passes every BR-DE rule and EN 16931 still`, async ({
       assert,
     }) => {
-      const xml = buildCiiXml(invoice(treatment), invoicingConfig.seller, 'xrechnung')
+      const xml = await buildXRechnungXml(invoice(treatment), invoicingConfig.seller)
       const report = await validateXRechnung(xml)
       assert.deepEqual(report.failed, [])
       assert.isAbove(report.fired, 10)
@@ -131,10 +148,9 @@ test.group('XRechnung CIUS (German rules BR-DE, KoSIT Schematron)', () => {
   test('SEPA direct debit (59): mandate, creditor ID and debited account; buyer address by Leitweg-ID or e-mail', async ({
     assert,
   }) => {
-    const withLeitweg = buildCiiXml(
+    const withLeitweg = await buildXRechnungXml(
       invoice('domestic', { payment: sepa }),
-      invoicingConfig.seller,
-      'xrechnung'
+      invoicingConfig.seller
     )
     assert.include(withLeitweg, '<ram:TypeCode>59</ram:TypeCode>')
     assert.include(
@@ -146,27 +162,52 @@ test.group('XRechnung CIUS (German rules BR-DE, KoSIT Schematron)', () => {
       '<ram:CreditorReferenceID>DE98ZZZ09999999999</ram:CreditorReferenceID>'
     )
     assert.include(withLeitweg, '<ram:URIID schemeID="0204">04011000-12345-67</ram:URIID>')
+    // BT-90 without the library's payee party (a payee equal to the seller breaks BR-17)
+    assert.notInclude(withLeitweg, 'PayeeTradeParty')
     assert.deepEqual((await validateXRechnung(withLeitweg)).failed, [])
     assert.deepEqual((await validateCii(withLeitweg)).failed, [])
 
-    const withEmail = buildCiiXml(
+    const withEmail = await buildXRechnungXml(
       invoice('domestic', { buyerReference: 'K-42', payment: sepa }),
-      invoicingConfig.seller,
-      'xrechnung'
+      invoicingConfig.seller
     )
     assert.include(withEmail, '<ram:URIID schemeID="EM">rechnung@kaeufer.example</ram:URIID>')
     assert.deepEqual((await validateXRechnung(withEmail)).failed, [])
     assert.deepEqual((await validateCii(withEmail)).failed, [])
+
+    // The same in the XML the library attaches to the Factur-X PDF
+    const debit = invoice('domestic', { payment: sepa })
+    const rendered = await renderInvoicePdf(
+      { ...debit, title: 'Rechnung', issuedAt: new Date('2026-07-01T05:00:00Z'), quantities: {} },
+      invoicingConfig.seller
+    )
+    const attached = await attachedXml(
+      await buildFacturXPdf(debit, invoicingConfig.seller, rendered)
+    )
+    assert.include(
+      attached.xml,
+      '<ram:CreditorReferenceID>DE98ZZZ09999999999</ram:CreditorReferenceID>'
+    )
+    assert.notInclude(attached.xml, 'PayeeTradeParty')
+    assert.deepEqual((await validateCii(attached.xml)).failed, [])
   }).timeout(120_000)
 
   test('the rules can fail: no buyer reference, no seller phone, a debit without creditor ID', async ({
     assert,
   }) => {
-    const data = invoice('domestic', { buyerReference: ' ', payment: { ...sepa, creditorId: '' } })
-    const xml = buildCiiXml(data, { ...invoicingConfig.seller, phone: '' }, 'xrechnung').replace(
-      /<ram:CreditorReferenceID>[^<]*<\/ram:CreditorReferenceID>/,
-      ''
+    // The library refuses empty values, so the elements are taken out of its valid output
+    const valid = await buildXRechnungXml(
+      invoice('domestic', { payment: sepa }),
+      invoicingConfig.seller
     )
+    assert.deepEqual((await validateXRechnung(valid)).failed, [])
+    const xml = valid
+      .replace(/<ram:BuyerReference>[^<]*<\/ram:BuyerReference>/, '')
+      .replace(
+        /<ram:TelephoneUniversalCommunication>[\s\S]*?<\/ram:TelephoneUniversalCommunication>/,
+        ''
+      )
+      .replace(/<ram:CreditorReferenceID>[^<]*<\/ram:CreditorReferenceID>/, '')
     const ids = (await validateXRechnung(xml)).failed.map((failure) => failure.id)
     for (const rule of ['BR-DE-15', 'BR-DE-6', 'BR-DE-30']) assert.include(ids, rule)
   }).timeout(120_000)

@@ -40,6 +40,7 @@ export default defineConfig({
     { file: () => import('#providers/payments_provider'), environment: ['web', 'test'] },
     { file: () => import('#providers/fraud_provider'), environment: ['web', 'test'] },
     { file: () => import('#providers/metrics_provider'), environment: ['web', 'test'] },
+    { file: () => import('#providers/monitoring_provider'), environment: ['web', 'test'] },
     () => import('#providers/privacy_provider'),
   ],
 

@@ -40,6 +40,11 @@ function percentile(values: number[], p: number) {
 }
 const median = (values: number[]) => percentile(values, 0.5)
 
+const NO_USER_LIMITS = {
+  suspension: 'none' as const,
+  spend: { dailyCapMicro: null, monthlyCapMicro: null },
+}
+
 /** The gate's policies with every company and user warm (what the cache serves between reloads). */
 function warmPolicies() {
   const real = new FraudPolicies(fraudConfig)
@@ -51,8 +56,8 @@ function warmPolicies() {
       if (!policy) companies.set(company.id, (policy = real.effective(company, null)))
       return policy
     },
-    async userSuspension() {
-      return 'none' as const
+    async user() {
+      return NO_USER_LIMITS
     },
     async numberRisk() {
       return risk

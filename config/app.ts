@@ -2,8 +2,10 @@ import env from '#start/env'
 import app from '@adonisjs/core/services/app'
 import { defineConfig } from '@adonisjs/core/http'
 import { compileProxyTrust, parseTrustedProxies } from '#core/proxy_trust'
+import { assertSecureAppUrl } from '#core/secure_app_url'
 
 export const appUrl = env.get('APP_URL')
+assertSecureAppUrl(appUrl, app.inProduction)
 
 const trustedProxies = parseTrustedProxies(env.get('TRUSTED_PROXIES'))
 

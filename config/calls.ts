@@ -29,6 +29,8 @@ export interface CallsConfig {
   shutdownGraceMs: number
   /** A web phone's SIP WebSocket dropped without a close frame: its calls end after this long. */
   webPhoneReconnectGraceSeconds: number
+  /** A call with a maximum duration (or a spend cap) plays the caller a warning tone this long before it ends. */
+  durationWarningSeconds: number
 }
 
 const callsConfig: CallsConfig = {
@@ -45,6 +47,7 @@ const callsConfig: CallsConfig = {
   nodeLostAfterSeconds: env.get('CALL_NODE_LOST_AFTER_SECONDS') ?? 300,
   shutdownGraceMs: 2000,
   webPhoneReconnectGraceSeconds: env.get('WEBPHONE_RECONNECT_GRACE_SECONDS') ?? 5,
+  durationWarningSeconds: env.get('CALL_DURATION_WARNING_SECONDS') ?? 30,
 }
 
 export default callsConfig

@@ -86,6 +86,8 @@ export interface FraudConfig {
   detection: DetectionConfig
   /** Companies have no money limits until staff set them (prices differ too much for one default). */
   spend: SpendLimits
+  /** How often the running calls are checked against the spend caps (SpendWatch). */
+  spendCheckSeconds: number
 }
 
 const fraudConfig: FraudConfig = {
@@ -103,6 +105,7 @@ const fraudConfig: FraudConfig = {
   rebuildIntervalSeconds: 60,
   policyCacheSeconds: 10,
   spend: { maxPricePerMinuteMicro: null, dailyCapMicro: null, monthlyCapMicro: null },
+  spendCheckSeconds: 5,
   detection: {
     baselineWeeks: 4,
     rareCountryCalls: 3,

@@ -1,11 +1,13 @@
 import env from '#start/env'
 import { isValidCreditorId, normalizeCreditorId } from '#billing/payments/creditor_id'
+import { TEST_CREDITOR_ID } from '#billing/payments/test_creditor'
 import { isValidBic, isValidIban, normalizeBic, normalizeIban } from '#billing/payments/iban'
 
 /**
  * Payments (app/billing/payments): who collects the SEPA direct debits, when, and what happens to
  * unpaid invoices. Values come from the environment; the defaults are the Bundesbank's test
- * creditor ID and a test account, fit for development only.
+ * creditor ID and a test account, fit for development only: a production start with them warns and
+ * raises an alert, and debit files are refused (app/billing/payments/test_creditor.ts).
  */
 export interface PaymentsConfig {
   creditor: {
@@ -65,7 +67,7 @@ export function validatePaymentsConfig(config: PaymentsConfig) {
 const paymentsConfig: PaymentsConfig = validatePaymentsConfig({
   creditor: {
     name: env.get('SEPA_CREDITOR_NAME') || 'FluffyCall GmbH',
-    id: normalizeCreditorId(env.get('SEPA_CREDITOR_ID') || 'DE98ZZZ09999999999'),
+    id: normalizeCreditorId(env.get('SEPA_CREDITOR_ID') || TEST_CREDITOR_ID),
     iban: normalizeIban(env.get('SEPA_CREDITOR_IBAN') || 'DE87123456781234567890'),
     bic: normalizeBic(env.get('SEPA_CREDITOR_BIC') || 'XMPLDEM0XXX'),
   },

@@ -17,7 +17,8 @@ export default class AppProvider {
   register() {
     this.app.container.singleton('jobs.queue', async (resolver) => {
       const { default: MeteredJobQueue } = await import('#core/metrics/job_metrics')
-      return new MeteredJobQueue(await this.#queue(resolver))
+      const { default: DatabaseJobRunLog } = await import('#core/monitoring/job_run_log')
+      return new MeteredJobQueue(await this.#queue(resolver), { runs: new DatabaseJobRunLog() })
     })
 
     // The one alert channel (app/core/alerts); accounts says who hears of alerts

@@ -18,6 +18,9 @@ export default class CallsProvider {
   #media: MediaEngine | undefined
   #drained: Promise<void> | undefined
   #sweeper: NodeJS.Timeout | undefined
+  /** The sweep under way: shutdown waits for it, so it never asks the closing pool for a connection. */
+  #sweeping: Promise<void> | null = null
+  #stopping = false
   #disconnects: WebPhoneDisconnects | undefined
 
   constructor(protected app: ApplicationService) {}
@@ -115,15 +118,24 @@ export default class CallsProvider {
         nodeLostAfterSeconds: config.nodeLostAfterSeconds,
         setupGraceSeconds: 120,
       })
-      const run = () =>
-        sweeper.sweep().then(
-          (result) => {
-            if (result.lost || result.lostNodes.length)
-              logger.warn(result, 'closed the CDRs of calls that no longer exist')
-          },
-          (error) => logger.error({ err: error }, 'call sweep failed')
-        )
+      const run = () => {
+        // A sweep still running when SIGTERM came would query after the database pool closed and
+        // hold the process for the pool's acquire timeout (60 s): none starts once stopping
+        if (this.#stopping || this.#sweeping) return this.#sweeping ?? Promise.resolve()
+        this.#sweeping = sweeper
+          .sweep()
+          .then(
+            (result) => {
+              if (result.lost || result.lostNodes.length)
+                logger.warn(result, 'closed the CDRs of calls that no longer exist')
+            },
+            (error) => logger.error({ err: error }, 'call sweep failed')
+          )
+          .finally(() => (this.#sweeping = null))
+        return this.#sweeping
+      }
       await run()
+      if (this.#stopping) return
       this.#sweeper = setInterval(run, config.sweepIntervalSeconds * 1000)
       this.#sweeper.unref()
     })()
@@ -148,8 +160,10 @@ export default class CallsProvider {
   }
 
   async shutdown() {
+    this.#stopping = true
     this.#disconnects?.stop()
     clearInterval(this.#sweeper)
+    await this.#sweeping
     await this.#drain()
     await this.#media?.close()
   }

@@ -4,6 +4,7 @@ import type FraudPolicies from '#fraud/services/fraud_policies'
 import type FraudLimiter from '#fraud/services/fraud_limiter'
 import type FraudDetector from '#fraud/services/fraud_detector'
 import type SpendCounters from '#fraud/services/spend_counters'
+import type SpendWatch from '#fraud/services/spend_watch'
 import type DestinationPrices from '#fraud/services/destination_prices'
 import type FraudResponse from '#fraud/services/fraud_response'
 import type { FraudAlertChannel } from '#fraud/services/fraud_alert_channel'
@@ -15,6 +16,7 @@ import { CallGateRegistry } from '#calls/gates/call_gate'
  */
 export default class FraudProvider {
   #rebuild: NodeJS.Timeout | undefined
+  #stopWatch: (() => void) | undefined
 
   constructor(protected app: ApplicationService) {}
 
@@ -41,6 +43,22 @@ export default class FraudProvider {
     this.app.container.singleton('fraud.spend', async (resolver) => {
       const { default: SpendCountersClass } = await import('#fraud/services/spend_counters')
       return new SpendCountersClass(await resolver.make('counters'))
+    })
+    this.app.container.singleton('fraud.spend_watch', async (resolver) => {
+      const { default: SpendWatchClass } = await import('#fraud/services/spend_watch')
+      const { default: fraudConfig } = await import('#config/fraud')
+      const { default: Company } = await import('#accounts/models/company')
+      const { default: B2bua } = await import('#calls/b2bua/b2bua')
+      const logger = await resolver.make('logger')
+      return new SpendWatchClass(
+        await resolver.make('fraud.spend'),
+        await resolver.make('fraud.policies'),
+        (companyId) => Company.find(companyId),
+        () => B2bua.started,
+        fraudConfig.spendCheckSeconds,
+        Date.now,
+        (error) => logger.error({ err: error }, 'spend caps not checked')
+      )
     })
     this.app.container.singleton('fraud.prices', async () => {
       const { default: DestinationPricesClass } = await import('#fraud/services/destination_prices')
@@ -115,6 +133,9 @@ export default class FraudProvider {
     )
     this.#rebuild = setInterval(run, fraudConfig.rebuildIntervalSeconds * 1000)
     this.#rebuild.unref()
+    // Running calls against the spend caps, on the system clock (tests drive it on a FakeClock)
+    const { SystemClock } = await import('#sip')
+    this.#stopWatch = (await this.app.container.make('fraud.spend_watch')).start(new SystemClock())
   }
 
   /** This month's spend from the rated CDRs, per company in its own time zone. */
@@ -129,6 +150,7 @@ export default class FraudProvider {
 
   async shutdown() {
     clearInterval(this.#rebuild)
+    this.#stopWatch?.()
   }
 }
 
@@ -141,6 +163,7 @@ declare module '@adonisjs/core/types' {
     'fraud.response': FraudResponse
     'fraud.detector': FraudDetector
     'fraud.spend': SpendCounters
+    'fraud.spend_watch': SpendWatch
     'fraud.prices': DestinationPrices
   }
 }

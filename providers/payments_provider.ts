@@ -26,5 +26,18 @@ export default class PaymentsProvider {
     queue.register(new PaymentReminderMailJob())
     if (this.app.getEnvironment() === 'web')
       await queue.schedule(new PaymentOverdueJob(), {}, { everyMs: HOUR })
+    if (this.app.inProduction && this.app.getEnvironment() === 'web') {
+      const logger = await this.app.container.make('logger')
+      const { warnAboutTestCreditor } = await import('#billing/payments/test_creditor')
+      const { default: paymentsConfig } = await import('#config/payments')
+      try {
+        await warnAboutTestCreditor(paymentsConfig, {
+          logger,
+          alerts: await this.app.container.make('alerts'),
+        })
+      } catch (error) {
+        logger.error({ err: error }, 'the SEPA creditor check could not raise its alert')
+      }
+    }
   }
 }

@@ -73,6 +73,7 @@ export default await Env.create(new URL('../', import.meta.url), {
   CALL_RING_TIMEOUT_SECONDS: Env.schema.number.optional(),
   CALL_DRAIN_SECONDS: Env.schema.number.optional(),
   CALL_OUTBOUND_RING_LIMIT_SECONDS: Env.schema.number.optional(),
+  CALL_DURATION_WARNING_SECONDS: Env.schema.number.optional(),
   CALL_MAX_CONCURRENT: Env.schema.number.optional(),
   CALL_MAX_HEAP_PERCENT: Env.schema.number.optional(),
   CALL_NODE_LOST_AFTER_SECONDS: Env.schema.number.optional(),
@@ -81,6 +82,8 @@ export default await Env.create(new URL('../', import.meta.url), {
   NODE_ID: Env.schema.string.optional(),
   /* Operations: the bearer token for /metrics (unset: off in production, loopback only elsewhere) */
   METRICS_TOKEN: Env.schema.string.optional(),
+  // Seconds between the web server's runs of the operations alert rules (0: off)
+  MONITORING_INTERVAL_SECONDS: Env.schema.number.optional(),
   /* Backups (config/backup.ts): pg_dump folder, days kept, hours between dumps */
   BACKUP_DIR: Env.schema.string.optional(),
   BACKUP_KEEP_DAYS: Env.schema.number.optional(),

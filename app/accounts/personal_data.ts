@@ -27,7 +27,8 @@ const declaration: PersonalDataDeclaration = {
       },
       purpose: 'customer and staff accounts, login, emergency calls',
       legalBasis: 'contract',
-      retention: 'for the business relationship; deleted when the account ends (privacy module)',
+      retention:
+        'for the business relationship; deleted with the company 30 days after termination once the final invoice is issued (AccountEndJob, privacy), or earlier by erasure (Art. 17)',
     },
     {
       table: 'companies',
@@ -42,7 +43,8 @@ const declaration: PersonalDataDeclaration = {
       },
       purpose: 'contract, invoicing, privacy contact',
       legalBasis: 'contract',
-      retention: 'business relationship; invoicing data kept 10 years under HGB § 257 / AO § 147',
+      retention:
+        'business relationship; at the account end (AccountEndJob, privacy) the names, addresses and privacy contact are blanked; the anonymised row stays while invoices refer to it (8 years, HGB § 257(4), AO § 147(3)) and is deleted with the last one',
     },
     {
       table: 'invitations',

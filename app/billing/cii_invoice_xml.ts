@@ -23,6 +23,18 @@ export interface CiiLine {
   vatRateBp: number
 }
 
+/**
+ * BG-16 payment instructions. A SEPA direct debit (code 59) names the mandate (BT-89), our creditor
+ * ID (BT-90) and the debited account (BT-91, the full IBAN: BR-DE-20 checks it);
+ * a credit transfer (code 58) names the account to pay to (BT-84, BR-DE-19 checks the IBAN).
+ */
+export type CiiPayment =
+  | { kind: 'sepa_debit'; mandateReference: string; creditorId: string; debtorIban: string }
+  | { kind: 'bank_transfer'; iban: string; bic: string | null; accountName: string }
+
+/** A Leitweg-ID (XRechnung buyer reference of German public bodies), e.g. 04011000-12345-67. */
+export const LEITWEG_ID = /^\d{2,12}(-[A-Za-z0-9]{1,30})?-\d{2}$/
+
 export interface CiiInvoice {
   number: string
   typeCode: '380' | '384'
@@ -40,6 +52,10 @@ export interface CiiInvoice {
   buyerCity: string
   buyerCountry: string
   buyerVatId: string | null
+  /**
+   * BT-49 (XRechnung requires the buyer's electronic address): a Leitweg-ID buyer reference is
+   * sent as scheme 0204, otherwise this e-mail address (scheme EM).
+   */
   buyerEmail: string | null
   vatTreatment: VatTreatment
   lines: CiiLine[]
@@ -54,6 +70,8 @@ export interface CiiInvoice {
   grossCents: number
   notes: string[]
   precedingInvoice: { number: string; issueDate: string } | null
+  /** Absent: a credit transfer to the seller's account of the invoicing settings. */
+  payment?: CiiPayment | null
 }
 
 export function escapeXml(text: string) {
@@ -94,8 +112,10 @@ function tradeTax(
   parts.push(`<ram:CategoryCode>${category}</ram:CategoryCode>`)
   if (amounts && rule.exemptionCode && category !== 'S')
     parts.push(`<ram:ExemptionReasonCode>${rule.exemptionCode}</ram:ExemptionReasonCode>`)
+  // BR-O-05: a line of category O has no rate; BR-DE-14: every VAT breakdown has one (0 for O)
   if (category !== 'O')
     parts.push(`<ram:RateApplicablePercent>${percent(rateBp)}</ram:RateApplicablePercent>`)
+  else if (amounts) parts.push('<ram:RateApplicablePercent>0.00</ram:RateApplicablePercent>')
   return `<ram:ApplicableTradeTax>${parts.join('')}</ram:ApplicableTradeTax>`
 }
 
@@ -140,9 +160,37 @@ export function buildCiiXml(
   const preceding = invoice.precedingInvoice
     ? `<ram:InvoiceReferencedDocument><ram:IssuerAssignedID>${escapeXml(invoice.precedingInvoice.number)}</ram:IssuerAssignedID><ram:FormattedIssueDateTime><qdt:DateTimeString format="102">${date102(invoice.precedingInvoice.issueDate)}</qdt:DateTimeString></ram:FormattedIssueDateTime></ram:InvoiceReferencedDocument>`
     : ''
+  const payment: CiiPayment = invoice.payment ?? {
+    kind: 'bank_transfer',
+    iban: seller.iban,
+    bic: null,
+    accountName: seller.name,
+  }
+  const debit = payment.kind === 'sepa_debit' ? payment : null
+  const germanDue = invoice.dueDate.split('-').reverse().join('.')
   const paymentTerms =
     invoice.grossCents > 0
-      ? `<ram:SpecifiedTradePaymentTerms><ram:Description>Zahlbar ohne Abzug bis ${invoice.dueDate.split('-').reverse().join('.')}</ram:Description><ram:DueDateDateTime><udt:DateTimeString format="102">${date102(invoice.dueDate)}</udt:DateTimeString></ram:DueDateDateTime></ram:SpecifiedTradePaymentTerms>`
+      ? [
+          '<ram:SpecifiedTradePaymentTerms>',
+          `<ram:Description>${debit ? `Wird per SEPA-Lastschrift eingezogen (Mandat ${escapeXml(debit.mandateReference)})` : `Zahlbar ohne Abzug bis ${germanDue}`}</ram:Description>`,
+          `<ram:DueDateDateTime><udt:DateTimeString format="102">${date102(invoice.dueDate)}</udt:DateTimeString></ram:DueDateDateTime>`,
+          debit
+            ? `<ram:DirectDebitMandateID>${escapeXml(debit.mandateReference)}</ram:DirectDebitMandateID>`
+            : '',
+          '</ram:SpecifiedTradePaymentTerms>',
+        ].join('')
+      : ''
+  const paymentMeans = debit
+    ? // 59: SEPA direct debit (BG-19)
+      `<ram:SpecifiedTradeSettlementPaymentMeans><ram:TypeCode>59</ram:TypeCode><ram:PayerPartyDebtorFinancialAccount><ram:IBANID>${escapeXml(debit.debtorIban.replace(/\s+/g, ''))}</ram:IBANID></ram:PayerPartyDebtorFinancialAccount></ram:SpecifiedTradeSettlementPaymentMeans>`
+    : payment.kind === 'bank_transfer'
+      ? // 58: SEPA credit transfer (BG-17)
+        `<ram:SpecifiedTradeSettlementPaymentMeans><ram:TypeCode>58</ram:TypeCode><ram:PayeePartyCreditorFinancialAccount><ram:IBANID>${escapeXml(payment.iban.replace(/\s+/g, ''))}</ram:IBANID><ram:AccountName>${escapeXml(payment.accountName)}</ram:AccountName></ram:PayeePartyCreditorFinancialAccount>${payment.bic ? `<ram:PayeeSpecifiedCreditorFinancialInstitution><ram:BICID>${escapeXml(payment.bic)}</ram:BICID></ram:PayeeSpecifiedCreditorFinancialInstitution>` : ''}</ram:SpecifiedTradeSettlementPaymentMeans>`
+      : ''
+  const buyerEndpoint = LEITWEG_ID.test(invoice.buyerReference)
+    ? `<ram:URIUniversalCommunication><ram:URIID schemeID="0204">${escapeXml(invoice.buyerReference)}</ram:URIID></ram:URIUniversalCommunication>`
+    : invoice.buyerEmail
+      ? `<ram:URIUniversalCommunication><ram:URIID schemeID="EM">${escapeXml(invoice.buyerEmail)}</ram:URIID></ram:URIUniversalCommunication>`
       : ''
 
   return [
@@ -175,18 +223,18 @@ export function buildCiiXml(
     `<ram:ID>${escapeXml(invoice.buyerId)}</ram:ID>`,
     `<ram:Name>${escapeXml(invoice.buyerName)}</ram:Name>`,
     address(invoice.buyerPostalCode, invoice.buyerStreet, invoice.buyerCity, invoice.buyerCountry),
-    invoice.buyerEmail
-      ? `<ram:URIUniversalCommunication><ram:URIID schemeID="EM">${escapeXml(invoice.buyerEmail)}</ram:URIID></ram:URIUniversalCommunication>`
-      : '',
+    buyerEndpoint,
     buyerVat,
     '</ram:BuyerTradeParty>',
     '</ram:ApplicableHeaderTradeAgreement>',
     '<ram:ApplicableHeaderTradeDelivery/>',
     '<ram:ApplicableHeaderTradeSettlement>',
+    debit
+      ? `<ram:CreditorReferenceID>${escapeXml(debit.creditorId)}</ram:CreditorReferenceID>`
+      : '',
     `<ram:PaymentReference>${escapeXml(invoice.number)}</ram:PaymentReference>`,
     `<ram:InvoiceCurrencyCode>${invoice.currency}</ram:InvoiceCurrencyCode>`,
-    // 58: SEPA credit transfer to our account (BG-16/BG-17)
-    `<ram:SpecifiedTradeSettlementPaymentMeans><ram:TypeCode>58</ram:TypeCode><ram:PayeePartyCreditorFinancialAccount><ram:IBANID>${escapeXml(seller.iban)}</ram:IBANID></ram:PayeePartyCreditorFinancialAccount></ram:SpecifiedTradeSettlementPaymentMeans>`,
+    paymentMeans,
     ...invoice.breakdown.map((group) =>
       tradeTax(group.category, group.rateBp, invoice.vatTreatment, group)
     ),

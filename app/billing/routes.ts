@@ -99,6 +99,7 @@ router
     router.get('/overdue', [OverdueController, 'index']).as('overdue.index')
     router.post('/overdue/paid', [OverdueController, 'markPaid']).as('overdue.paid')
     router.post('/overdue/returns', [OverdueController, 'recordReturn']).as('overdue.returns')
+    router.post('/overdue/return-file', [OverdueController, 'returnFile']).as('overdue.return_file')
   })
   .where('messageId', { match: /^FC-DD-[0-9-]+$/ })
   .prefix('/admin/billing/payments')

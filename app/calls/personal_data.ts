@@ -66,10 +66,26 @@ const declaration: PersonalDataDeclaration = {
       retention: 'with the user account',
     },
     {
+      table: 'companies',
+      subject: 'user',
+      columns: {
+        full_numbers_declared_by:
+          'the owner who declared that co-users are informed (TDDDG § 11(1))',
+        full_numbers_declared_at: 'when the declaration was made',
+        full_numbers_declaration: 'the words the owner confirmed',
+      },
+      purpose:
+        'proof of the declaration that full destination numbers on the itemised list need (TDDDG § 11(1))',
+      legalBasis: 'legal_obligation',
+      retention:
+        'while the company has full numbers; cleared when it leaves them (the audit log keeps the change)',
+    },
+    {
       table: 'call_records',
       subject: 'caller',
       columns: {
         user_id: 'the calling or called user',
+        callee_user_id: 'the called colleague of an internal call',
         caller_number: 'calling number (E.164), null when withheld by an external caller',
         callee_number: 'called number (E.164 or a short code)',
         started_at: 'when the call attempt started',
@@ -80,6 +96,18 @@ const declaration: PersonalDataDeclaration = {
       purpose: 'call detail records: call history, billing, fraud prevention (TDDDG §§ 9-10)',
       legalBasis: 'legal_obligation',
       retention: `${CALL_RECORD_RETENTION_MONTHS} months after the call started, then deleted (CallDataRetentionJob)`,
+    },
+    {
+      table: 'internal_lines',
+      subject: 'user',
+      columns: {
+        extension: 'internal extension (2-4 digits) chosen by the company’s admins',
+        do_not_disturb: 'phone setting: callers get busy',
+        call_waiting: 'phone setting: a second call may signal during a call',
+      },
+      purpose: 'calls inside the company: reaching a colleague by extension or direct dial',
+      legalBasis: 'contract',
+      retention: 'with the user account (deleted with the user)',
     },
     {
       table: 'active_call_legs',

@@ -47,3 +47,9 @@ router
   .get('/app/spend', [SpendController, 'show'])
   .as('customer.spend')
   .use([middleware.auth(), middleware.customer()])
+// Company admins: a member's own spend caps
+router
+  .put('/app/spend/users/:id', [SpendController, 'updateUserCaps'])
+  .as('customer.spend.user_caps')
+  .where('id', router.matchers.number())
+  .use([middleware.auth(), middleware.customer()])

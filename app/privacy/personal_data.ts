@@ -2,6 +2,12 @@ import type { PersonalDataDeclaration } from '#core/personal_data'
 
 /** Answered information requests are kept this long after the answer, then deleted. */
 export const INFORMATION_REQUEST_RETENTION_MONTHS = 12
+/** Closed data-subject requests stay as proof of the answer (Art. 5(2) GDPR) for the limitation period. */
+export const DATA_SUBJECT_REQUEST_RETENTION_YEARS = 3
+/** An export archive can be downloaded this many days, then it is deleted. */
+export const EXPORT_ARCHIVE_DAYS = 7
+/** A link confirming a new e-mail address works this many hours. */
+export const EMAIL_CHANGE_LINK_HOURS = 24
 
 const declaration: PersonalDataDeclaration = {
   module: 'privacy',
@@ -30,7 +36,7 @@ const declaration: PersonalDataDeclaration = {
       purpose: 'proof of the data processing agreement (Art. 28(3), (9) GDPR) and its version',
       legalBasis: 'legal_obligation',
       retention:
-        'for the business relationship as proof of the agreement; deleted with the company (ON DELETE CASCADE) when its account ends (account end: issue 15, not built yet)',
+        'for the business relationship as proof of the agreement; deleted at the account end (AccountEndJob), as the DPA says',
     },
     {
       table: 'processing_restrictions',
@@ -45,7 +51,49 @@ const declaration: PersonalDataDeclaration = {
       retention:
         'while the user exists (deleted with the user, ON DELETE CASCADE); lifted restrictions stay as proof until then',
     },
+    {
+      table: 'data_subject_requests',
+      subject: 'user',
+      columns: {
+        user_id: 'the user the request is about, when they have an account',
+        subject_name: 'name of the person asking',
+        subject_email: 'email address for the answer',
+        details: 'what the person asks for, e.g. the reason of an objection',
+        outcome: 'the answer given',
+        extension_reason: 'why the deadline was extended (Art. 12(3) GDPR)',
+      },
+      purpose: 'answering data-subject requests (Art. 12, 15-21 GDPR) and proving the answer',
+      legalBasis: 'legal_obligation',
+      retention: `${DATA_SUBJECT_REQUEST_RETENTION_YEARS} years after the request was closed (DataSubjectRequestRetentionJob); open requests stay until answered`,
+    },
+    {
+      table: 'data_export_archives',
+      subject: 'user',
+      columns: {
+        user_id: 'whose data the archive holds',
+        archive: 'the copy of the personal data (zip of JSON and CSV files)',
+      },
+      purpose: 'the copy of the personal data a user asked for (Art. 15, 20 GDPR)',
+      legalBasis: 'legal_obligation',
+      retention: `${EXPORT_ARCHIVE_DAYS} days after it was made (DataSubjectRequestRetentionJob), or with the user`,
+    },
+    {
+      table: 'email_change_tokens',
+      subject: 'user',
+      columns: {
+        user_id: 'who asked to change the address',
+        new_email: 'the new address, until it is confirmed',
+      },
+      purpose: 'rectification of the e-mail address, confirmed at the new address (Art. 16 GDPR)',
+      legalBasis: 'contract',
+      retention: `deleted one day after the link expired (${EMAIL_CHANGE_LINK_HOURS} hours) or was used (DataSubjectRequestRetentionJob), or with the user`,
+    },
   ],
+  notPersonal: {
+    'data_export_archives.sha256': 'checksum of the archive',
+    'email_change_tokens.token_hash':
+      'SHA-256 of the random link token; says nothing about the person',
+  },
 }
 
 export default declaration

@@ -19,3 +19,9 @@ export const personalDataDeclarations: PersonalDataDeclaration[] = [
   privacy,
   core,
 ]
+
+/** The retention facts other modules own that the privacy tools explain (export, erasure). */
+export { CALL_RECORD_RETENTION_MONTHS } from '#calls/personal_data'
+export { AUDIT_RETENTION_MONTHS } from '#accounts/personal_data'
+/** Commercial retention (HGB, AO) of the billing module, which account end honours. */
+export { retainedUntil } from '#billing/retention'

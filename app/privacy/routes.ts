@@ -8,9 +8,18 @@ const DpaController = () => import('#privacy/controllers/dpa_controller')
 const UserPrivacyController = () => import('#privacy/controllers/user_privacy_controller')
 const InformationRequestsController = () =>
   import('#privacy/controllers/admin/information_requests_controller')
+const ProcessingRecordController = () =>
+  import('#privacy/controllers/admin/processing_record_controller')
+const MyPrivacyController = () => import('#privacy/controllers/my_privacy_controller')
+const DataSubjectRequestsController = () =>
+  import('#privacy/controllers/admin/data_subject_requests_controller')
 
 // Public transparency pages: no login
 router.get('/privacy', [TransparencyController, 'privacy']).as('privacy.statement')
+// The link mailed to a new e-mail address (Art. 16): the token is the proof, no login needed
+router
+  .get('/account/email/confirm/:token', [MyPrivacyController, 'confirmEmail'])
+  .as('account.email.confirm')
 router
   .group(() => {
     router.get('/', [TransparencyController, 'index']).as('index')
@@ -37,6 +46,34 @@ router
     router
       .put('/privacy/requests/:id/answered', [InformationRequestsController, 'answer'])
       .as('privacy.requests.answer')
+    // The record of processing activities (Art. 30 GDPR), generated from the registry
+    router.get('/privacy/record', [ProcessingRecordController, 'show']).as('privacy.record')
+    router
+      .get('/privacy/record.json', [ProcessingRecordController, 'json'])
+      .as('privacy.record.json')
+    // Data-subject requests (Art. 15-21 GDPR) with the Art. 12(3) deadline
+    router
+      .get('/privacy/data-requests', [DataSubjectRequestsController, 'index'])
+      .as('privacy.data_requests.index')
+    router
+      .post('/privacy/data-requests', [DataSubjectRequestsController, 'store'])
+      .as('privacy.data_requests.store')
+    router
+      .get('/privacy/data-requests/:id', [DataSubjectRequestsController, 'show'])
+      .as('privacy.data_requests.show')
+      .where('id', router.matchers.number())
+    router
+      .put('/privacy/data-requests/:id/extend', [DataSubjectRequestsController, 'extend'])
+      .as('privacy.data_requests.extend')
+      .where('id', router.matchers.number())
+    router
+      .put('/privacy/data-requests/:id/close', [DataSubjectRequestsController, 'close'])
+      .as('privacy.data_requests.close')
+      .where('id', router.matchers.number())
+    router
+      .post('/privacy/data-requests/:id/erase', [DataSubjectRequestsController, 'erase'])
+      .as('privacy.data_requests.erase')
+      .where('id', router.matchers.number())
   })
   .prefix('/admin')
   .as('admin')
@@ -64,6 +101,19 @@ router
       .delete('/privacy/users/:id/restriction', [UserPrivacyController, 'lift'])
       .as('privacy.user.lift')
       .where('id', router.matchers.number())
+    router
+      .post('/privacy/users/:id/erase', [UserPrivacyController, 'erase'])
+      .as('privacy.user.erase')
+      .where('id', router.matchers.number())
+    // The user's own rights: export, rectification, erasure and objection requests
+    router.get('/privacy', [MyPrivacyController, 'show']).as('privacy.mine')
+    router.post('/privacy/export', [MyPrivacyController, 'requestExport']).as('privacy.export')
+    router
+      .get('/privacy/exports/:id', [MyPrivacyController, 'download'])
+      .as('privacy.export.download')
+      .where('id', router.matchers.number())
+    router.post('/privacy/requests', [MyPrivacyController, 'fileRequest']).as('privacy.request')
+    router.post('/privacy/profile', [MyPrivacyController, 'updateProfile']).as('privacy.profile')
   })
   .prefix('/app')
   .as('customer')

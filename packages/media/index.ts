@@ -13,3 +13,15 @@ export { createSrtpContext, type SrtpContext, type SrtpProfile } from './srtp_co
 export { sdpFacts, isHold, type SdpFacts } from './sdp/sdp_facts.js'
 export { sdpOf, type SdpBody } from './sdp/sdp_body.js'
 export { SDP_LIMITS, peerHolds, effectiveDirection } from './sdp/audio_sdp.js'
+
+// Tones the server plays itself (the warning before a call's maximum duration), as G.711 frames
+export {
+  WARNING_TONE,
+  toneFrames,
+  toneShare,
+  linearToAlaw,
+  linearToMulaw,
+  alawToLinear,
+  mulawToLinear,
+  type TonePattern,
+} from './tone.js'

@@ -1,6 +1,8 @@
 import type { PacketKind } from '#media/rtp_header'
 import type { RelayLeg } from '#media/relay_leg'
 import type { BridgeEndReason, BridgeOptions, MediaBridge, MediaLeg } from '#media/types'
+import { WARNING_TONE, type TonePattern } from '#media/tone'
+import TonePlayer from '#media/tone_player'
 
 /**
  * Relays RTP between two legs without transcoding: each leg maps payload types to its own
@@ -22,6 +24,8 @@ export default class MediaRelayBridge implements MediaBridge {
   /** Per side (a, b): packets received at the last check and when that count last moved. */
   #seenPackets = [0, 0]
   #quietSince: number[]
+  /** A tone playing towards a (index 0) or b (1): the other side's audio waits meanwhile. */
+  #tones: [TonePlayer | null, TonePlayer | null] = [null, null]
 
   constructor(a: RelayLeg, b: RelayLeg, options: BridgeOptions, now: () => number = Date.now) {
     if (a === b) throw new TypeError('A bridge needs two different legs')
@@ -54,12 +58,12 @@ export default class MediaRelayBridge implements MediaBridge {
   }
 
   #fromA = (packet: Buffer, length: number, payloadOffset: number, kind: PacketKind) => {
-    if (this.#held) return
+    if (this.#held || this.#tones[1]?.playing) return
     if (this.#b.sendRelayed(packet, length, payloadOffset, kind)) this.relayed.aToB++
   }
 
   #fromB = (packet: Buffer, length: number, payloadOffset: number, kind: PacketKind) => {
-    if (this.#held) return
+    if (this.#held || this.#tones[0]?.playing) return
     if (this.#a.sendRelayed(packet, length, payloadOffset, kind)) this.relayed.bToA++
   }
 
@@ -99,6 +103,19 @@ export default class MediaRelayBridge implements MediaBridge {
     this.#resetQuiet()
   }
 
+  playTone(toward: MediaLeg, pattern: TonePattern = WARNING_TONE): Promise<number> {
+    if (toward !== this.#a && toward !== this.#b)
+      throw new Error('The leg is not part of this bridge')
+    const side = toward === this.#a ? 0 : 1
+    if (this.#closed) return Promise.resolve(0)
+    this.#tones[side]?.stop()
+    const player = new TonePlayer(side === 0 ? this.#a : this.#b, pattern)
+    this.#tones[side] = player
+    return player.done.finally(() => {
+      if (this.#tones[side] === player) this.#tones[side] = null
+    })
+  }
+
   onEnded(listener: (reason: BridgeEndReason) => void) {
     this.#listeners.push(listener)
   }
@@ -107,6 +124,8 @@ export default class MediaRelayBridge implements MediaBridge {
     if (this.#closed) return
     this.#closed = true
     clearInterval(this.#timer)
+    this.#tones[0]?.stop()
+    this.#tones[1]?.stop()
     this.#a.setReceiver(null)
     this.#b.setReceiver(null)
   }

@@ -9,6 +9,8 @@
  * Both speak G.711 (PCMU, PCMA) and telephone-event/8000 only: never a transcoder.
  */
 
+import type { TonePattern } from '#media/tone'
+
 export type AudioCodecName = 'PCMU' | 'PCMA'
 
 /** What one leg negotiated: payload types are the leg's own, the bridge maps between them. */
@@ -120,6 +122,11 @@ export interface MediaBridge {
   replace(old: MediaLeg, next: MediaLeg): void
   /** Packets relayed each way since the bridge started: a → b and b → a. */
   readonly relayed: { aToB: number; bToA: number }
+  /**
+   * Plays a tone (by default WARNING_TONE) to one leg's peer in that leg's codec; meanwhile the
+   * other side's audio is not relayed to it. Resolves with the frames sent, once it is over.
+   */
+  playTone(toward: MediaLeg, pattern?: TonePattern): Promise<number>
   onEnded(listener: (reason: BridgeEndReason) => void): void
   /** Stops relaying; does not close the legs. */
   close(): void

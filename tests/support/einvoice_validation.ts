@@ -28,17 +28,56 @@ export async function en16931Stylesheet() {
   return sef
 }
 
+/**
+ * The German CIUS rules (BR-DE-*, XRechnung CII Schematron, ../shared/validation/xrechnung-cii).
+ * Schematron source: compiled to XSLT by tests/support/schematron_to_xslt.xsl (run by xslt3), then
+ * to SEF like the EN 16931 rules; both land in tmp/ and are reused while the sources are unchanged.
+ */
+const XRECHNUNG_SCH =
+  process.env.XRECHNUNG_CII_SCH ??
+  '/work/shared/validation/xrechnung-cii/XRechnung-CII-validation.sch'
+
+export async function xrechnungStylesheet() {
+  if (!existsSync(XRECHNUNG_SCH))
+    throw new Error(`XRechnung CII rules not found at ${XRECHNUNG_SCH} (set XRECHNUNG_CII_SCH)`)
+  const compiler = app.makePath('tests', 'support', 'schematron_to_xslt.xsl')
+  const xsl = app.makePath('tmp', 'xrechnung-cii.xsl')
+  const sef = app.makePath('tmp', 'xrechnung-cii.sef.json')
+  const newest = Math.max(statSync(XRECHNUNG_SCH).mtimeMs, statSync(compiler).mtimeMs)
+  if (existsSync(sef) && statSync(sef).mtimeMs >= newest) return sef
+  await mkdir(app.makePath('tmp'), { recursive: true })
+  const xslt3 = app.makePath('node_modules', 'xslt3', 'xslt3.js')
+  const run = (args: string[]) =>
+    promisify(execFile)(process.execPath, [xslt3, ...args], { timeout: 120_000 })
+  await run([`-xsl:${compiler}`, `-s:${XRECHNUNG_SCH}`, `-o:${xsl}`])
+  await run([`-xsl:${xsl}`, `-export:${sef}`, '-nogo', '-relocate:on'])
+  return sef
+}
+
 export interface SchematronReport {
   failed: Array<{ id: string; text: string }>
   fired: number
 }
 
 let compiled: Promise<unknown> | null = null
+let compiledXRechnung: Promise<unknown> | null = null
 
 export async function validateCii(xml: string): Promise<SchematronReport> {
   compiled ??= en16931Stylesheet().then(async (sef) => JSON.parse(await readFile(sef, 'utf8')))
+  return report(await compiled, xml)
+}
+
+/** The XRechnung CIUS rules (BR-DE-*); run them in addition to validateCii. */
+export async function validateXRechnung(xml: string): Promise<SchematronReport> {
+  compiledXRechnung ??= xrechnungStylesheet().then(async (sef) =>
+    JSON.parse(await readFile(sef, 'utf8'))
+  )
+  return report(await compiledXRechnung, xml)
+}
+
+function report(stylesheet: unknown, xml: string): SchematronReport {
   const result = SaxonJS.transform(
-    { stylesheetInternal: await compiled, sourceText: xml, destination: 'serialized' },
+    { stylesheetInternal: stylesheet, sourceText: xml, destination: 'serialized' },
     'sync'
   )
   const svrl: string = result.principalResult

@@ -17,6 +17,7 @@ import CarrierRoute from '#calls/models/carrier_route'
 import PhoneNumber from '#calls/models/phone_number'
 import SipDeviceService from '#calls/services/sip_device_service'
 import InformationRequest from '#privacy/models/information_request'
+import DataSubjectRequest from '#privacy/models/data_subject_request'
 import {
   Created,
   loginThroughForm,
@@ -71,6 +72,15 @@ const NOT_PAGES = new Set([
   '/admin/billing/recapitulative-statement.csv',
   // A pain.008 file of a debit run (payments), sent as a download
   '/admin/billing/payments/debits/:messageId',
+  // The zip of a user's data (Art. 15, 20), sent as a download
+  '/app/privacy/exports/:id',
+  // The record of processing as JSON
+  '/admin/privacy/record.json',
+  // The link mailed to a new e-mail address answers with a redirect
+  '/account/email/confirm/:token',
+  // The web phone reads its line state (extension, do not disturb) as JSON
+  '/app/phone/line',
+  '/app/phone/colleagues',
 ])
 
 /** Phones (iPhone 12-15 class) and a common laptop. */
@@ -105,6 +115,7 @@ export class PageTour {
   #invoiceRunIds: number[] = []
   #purchasePriceIds: number[] = []
   #reviewCaseIds: number[] = []
+  #dataRequestIds: number[] = []
   #prefix = ''
   #member!: User
 
@@ -211,6 +222,7 @@ export class PageTour {
         '/app/numbers',
         '/app/sub-processors',
         '/app/dpa',
+        '/app/privacy',
         '/app/invoices',
         '/app/billing/payment',
         '/app/spend',
@@ -237,6 +249,7 @@ export class PageTour {
         '/app/phone/settings',
         '/app/sub-processors',
         '/app/dpa',
+        '/app/privacy',
         '/app/spend',
         '/account/security',
         '/account/2fa',
@@ -276,6 +289,9 @@ export class PageTour {
         '/admin/routes/eu',
         `/admin/routes/eu/${routeId}/edit`,
         '/admin/privacy/requests',
+        '/admin/privacy/data-requests',
+        '/admin/privacy/record',
+        `/admin/privacy/data-requests/${this.#dataRequestIds[0]}`,
         '/admin/billing/price-lists',
         `/admin/billing/price-lists/${priceListId}`,
         '/admin/billing/purchase-prices',
@@ -300,6 +316,9 @@ export class PageTour {
       '/admin/routes/:region/:id/edit'
     this.stops.find((stop) => stop.path === `/admin/billing/price-lists/${priceListId}`)!.pattern =
       '/admin/billing/price-lists/:id'
+    this.stops.find(
+      (stop) => stop.path === `/admin/privacy/data-requests/${this.#dataRequestIds[0]}`
+    )!.pattern = '/admin/privacy/data-requests/:id'
     this.stops.find((stop) => stop.path === `/admin/alerts/${alertId}`)!.pattern =
       '/admin/alerts/:id'
     this.stops.find(
@@ -475,6 +494,21 @@ export class PageTour {
       status: 'open',
     } as Partial<InformationRequest>)
     this.#requestIds.push(request.id)
+    // An objection of the member in the data-subject queue (deleted with the company)
+    const objection = await DataSubjectRequest.create({
+      companyId: company.id,
+      userId: member.id,
+      subjectName: member.fullName,
+      subjectEmail: member.email,
+      kind: 'objection',
+      channel: 'self_service',
+      details:
+        'Ich widerspreche der Auswertung meiner Anrufe für die Betrugserkennung, weil ich beruflich regelmäßig ins Ausland telefoniere.',
+      status: 'open',
+      receivedAt: DateTime.utc(),
+      dueAt: DateTime.utc().plus({ months: 1 }),
+    })
+    this.#dataRequestIds.push(objection.id)
     // An open alert with long figures about the company, and a cleared one: both alert tables have rows
     const alerts = await app.container.make('alerts')
     const alert = await alerts.raise(

@@ -16,6 +16,8 @@ export interface RtpPacket {
   payloadType: number
   /** RFC 4733 fields for telephone-event packets. */
   event?: { id: number; end: boolean; duration: number }
+  /** The RTP payload (audio bytes, or the event). */
+  payload: Buffer
 }
 
 export interface RtpCapture {
@@ -67,6 +69,7 @@ export async function captureRtp(port: number): Promise<RtpCapture> {
         'rtpevent.event_id',
         'rtpevent.end_of_event',
         'rtpevent.duration',
+        'rtp.payload',
       ]
       const decoded = spawnSync(
         'tshark',
@@ -92,12 +95,13 @@ export async function captureRtp(port: number): Promise<RtpCapture> {
         .split('\n')
         .filter(Boolean)
         .map((line) => {
-          const [time, from, to, type, eventId, end, duration] = line.split(',')
+          const [time, from, to, type, eventId, end, duration, payload] = line.split(',')
           const packet: RtpPacket = {
             time: Number(time),
             fromPort: Number(from),
             toPort: Number(to),
             payloadType: Number(type),
+            payload: Buffer.from((payload ?? '').replaceAll(':', ''), 'hex'),
           }
           if (eventId !== '')
             packet.event = {

@@ -67,6 +67,19 @@ export default class Company extends BaseModel {
   @column()
   declare itemisedNumbers: ItemisedNumbers
 
+  /**
+   * TDDDG § 11(1): `full` numbers need the subscriber's declaration in text form that co-users are
+   * informed; who gave it (an owner), when, and the words confirmed. Null unless `full`.
+   */
+  @column()
+  declare fullNumbersDeclaredBy: number | null
+
+  @column.dateTime()
+  declare fullNumbersDeclaredAt: DateTime | null
+
+  @column()
+  declare fullNumbersDeclaration: string | null
+
   /** IANA time zone: daily limits reset at its midnight, fraud baselines count its hours (Europe/Berlin by default). */
   @column()
   declare timeZone: string

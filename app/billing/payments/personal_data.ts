@@ -17,7 +17,7 @@ const declaration: PersonalDataDeclaration = {
       purpose: 'collecting invoices by SEPA direct debit (the mandate)',
       legalBasis: 'contract',
       retention:
-        'deleted when the company switches to bank transfer or gives a new mandate, and with the company (cascade) at the account end',
+        'deleted when the company switches to bank transfer or gives a new mandate, and at the account end (AccountEndJob, privacy)',
     },
   ],
   notPersonal: {

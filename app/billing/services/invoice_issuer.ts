@@ -11,11 +11,53 @@ import InvoiceLineCollector from '#billing/services/invoice_line_collector'
 import { priceLines, type InvoiceTotals } from '#billing/invoice_arithmetic'
 import { VAT_RULES, vatTreatmentFor, type VatRule } from '#billing/vat_rules'
 import type { VatIdChecker } from '#billing/vat_id_checker'
-import { buildCiiXml, type CiiInvoice } from '#billing/cii_invoice_xml'
-import { renderInvoicePdf } from '#billing/invoice_pdf'
+import { buildCiiXml, type CiiInvoice, type CiiPayment } from '#billing/cii_invoice_xml'
+import { renderInvoicePdf, type PdfPaymentTerms } from '#billing/invoice_pdf'
 import { monthBounds, FEE_TIME_ZONE, type BillingMonth } from '#billing/monthly_fees'
 import { InvoiceCorrectionError } from '#billing/invoice_errors'
 import PayableLedger from '#billing/payments/services/payable_ledger'
+import PaymentDetailsService from '#billing/payments/services/payment_details_service'
+import PaymentTermsService, {
+  type PaymentTerms,
+} from '#billing/payments/services/payment_terms_service'
+import User from '#accounts/models/user'
+import type { Payable } from '#billing/payments/payable'
+
+/** The payment terms as the PDF prints them and the e-invoice states them (BG-16). */
+function termsForDocuments(terms: PaymentTerms): { pdf: PdfPaymentTerms; cii: CiiPayment } {
+  if (terms.kind === 'sepa_debit')
+    return {
+      pdf: {
+        kind: 'sepa_debit',
+        collectionOn: terms.collectionOn.toISODate()!,
+        mandateReference: terms.mandateReference,
+        creditorId: terms.creditorId,
+        maskedIban: terms.maskedIban,
+      },
+      cii: {
+        kind: 'sepa_debit',
+        mandateReference: terms.mandateReference,
+        creditorId: terms.creditorId,
+        debtorIban: terms.debtorIban,
+      },
+    }
+  return {
+    pdf: {
+      kind: 'bank_transfer',
+      creditorName: terms.creditorName,
+      creditorIban: terms.creditorIban,
+      creditorBic: terms.creditorBic,
+      remittance: terms.remittance,
+      giroCodePayload: terms.giroCodePayload,
+    },
+    cii: {
+      kind: 'bank_transfer',
+      iban: terms.creditorIban,
+      bic: terms.creditorBic || null,
+      accountName: terms.creditorName,
+    },
+  }
+}
 
 export type IssueOutcome =
   | { outcome: 'issued'; invoice: Invoice }
@@ -169,6 +211,20 @@ export default class InvoiceIssuer {
     const dueDate = issueDay.plus({ days: invoicingConfig.paymentDays }).toISODate()!
     const { company, totals, rule } = input
     const { start, end } = monthBounds(input.month)
+    // Read before the transaction (on SQLite a read outside it would wait for it): how the company
+    // pays, and the owner's e-mail address as the buyer's electronic address (BT-49)
+    const resolveTerms =
+      input.type === 'cancellation'
+        ? null
+        : await new PaymentTermsService(new PaymentDetailsService()).resolverFor(
+            company.id,
+            issueDay.startOf('day')
+          )
+    const owner = await User.query()
+      .where('company_id', company.id)
+      .whereHas('role', (role) => role.where('name', 'owner'))
+      .orderBy('id')
+      .first()
 
     const issued = await db.transaction(async (trx) => {
       const number = await this.nextNumber(trx, issueDay.year)
@@ -218,6 +274,18 @@ export default class InvoiceIssuer {
         )
       }
 
+      const payable: Payable = {
+        invoiceNumber: number,
+        companyId: company.id,
+        grossCents: totals.grossCents,
+        currency: 'EUR',
+        issuedOn: DateTime.fromISO(issueDate, { zone: FEE_TIME_ZONE }),
+        dueOn: DateTime.fromISO(dueDate, { zone: FEE_TIME_ZONE }),
+      }
+      const terms =
+        resolveTerms && totals.grossCents > 0
+          ? termsForDocuments(await resolveTerms(payable))
+          : null
       const cii: CiiInvoice = {
         number,
         typeCode: invoice.typeCode as CiiInvoice['typeCode'],
@@ -234,7 +302,7 @@ export default class InvoiceIssuer {
         buyerCity: invoice.buyerCity,
         buyerCountry: invoice.buyerCountry,
         buyerVatId: invoice.buyerVatId,
-        buyerEmail: null,
+        buyerEmail: owner?.email ?? null,
         vatTreatment: rule.treatment,
         lines: totals.lines,
         breakdown: totals.breakdown,
@@ -250,6 +318,7 @@ export default class InvoiceIssuer {
         precedingInvoice: input.preceding
           ? { number: input.preceding.number, issueDate: input.preceding.issueDate }
           : null,
+        payment: terms?.cii ?? null,
       }
       const xml = buildCiiXml(cii, invoicingConfig.seller, 'xrechnung')
       const pdf = await renderInvoicePdf(
@@ -257,6 +326,7 @@ export default class InvoiceIssuer {
           ...cii,
           title: TITLES[input.type],
           issuedAt: now.toJSDate(),
+          paymentTerms: terms?.pdf ?? null,
           quantities: Object.fromEntries(
             totals.lines.map((line) => [line.position, line.quantity])
           ),

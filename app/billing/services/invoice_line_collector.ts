@@ -88,7 +88,10 @@ export default class InvoiceLineCollector {
       .where((query) => query.whereNull('company_id').orWhere('company_id', companyId))
       .preload('versions')
     const fees = { seat: 0, number: 0 }
-    for (const list of [...lists].sort((a, b) => Number(b.isDefault) - Number(a.isDefault))) {
+    const ordered = [...lists].sort(
+      (a, b) => Number(b.isDefault) - Number(a.isDefault) || a.id - b.id
+    )
+    for (const list of ordered) {
       const version = versionValidAt(start, list.versions)
       if (!version) continue
       if (version.seatFeePerMonth !== null) fees.seat = version.seatFeePerMonth

@@ -97,7 +97,20 @@ export default class PriceListService {
         input.companyId === null ? 'default_exists' : 'company_has_list',
         'company_id'
       )
-    const list = await PriceList.create(input)
+    let list: PriceList
+    try {
+      list = await PriceList.create(input)
+    } catch (error) {
+      // Two staff members at the same moment: the database's single-default index (0621) decides
+      if (
+        input.companyId === null &&
+        /price_lists_single_default|UNIQUE|23505/i.test(
+          `${error} ${(error as { code?: string }).code}`
+        )
+      )
+        throw new PriceListError('default_exists', 'company_id')
+      throw error
+    }
     await this.#audit(
       'price_list.created',
       list,

@@ -67,7 +67,10 @@ export default class RatingService {
         if (companyId !== null) query.orWhere('company_id', companyId)
       })
       .preload('versions')
-    const ordered = [...lists].sort((a, b) => Number(a.isDefault) - Number(b.isDefault))
+    // The company's list first, then the default (one at most, migration 0621); by id otherwise
+    const ordered = [...lists].sort(
+      (a, b) => Number(a.isDefault) - Number(b.isDefault) || a.id - b.id
+    )
     for (const list of ordered) {
       const version = versionValidAt(at, list.versions)
       if (!version) continue

@@ -32,6 +32,8 @@ import { emergencyNumberOf } from '#calls/routing/dialled_number'
 import { toE164 } from '#core/e164'
 import CarrierSources from '#calls/b2bua/carrier_sources'
 import { sipSubjectParts, userSubject } from '#calls/signalling/sip_subject'
+import type { DisconnectCause } from '#calls/models/call_record'
+import InternalDirectory, { type InternalDestination } from '#calls/internal/internal_directory'
 
 export interface B2buaLogger {
   info(details: Record<string, unknown>, message: string): void
@@ -55,6 +57,14 @@ export interface B2buaDependencies {
   clock?: SipClock
   /** Carriers the OPTIONS health check reports down; they are tried after the others. */
   isCarrierDown?: (name: string) => boolean
+  /** Extensions, direct dial and the users' line settings; the database by default. */
+  internal?: InternalDirectory
+}
+
+/** Who is calling, as a colleague's phone shows it. */
+interface ShownCaller {
+  number: string | null
+  name?: string
 }
 
 /** What ran out when a call was refused with 503: counted per resource, logged as a warning. */
@@ -92,6 +102,7 @@ export default class B2bua {
   #ringTimeoutSeconds: number
   #draining = false
   readonly #sources: CarrierSources
+  readonly #internal: InternalDirectory
   /** Calls refused for capacity since start, per resource (the operations metrics read it). */
   readonly refusedForCapacity: Record<CapacityResource, number> = {
     rtp_ports: 0,
@@ -104,6 +115,7 @@ export default class B2bua {
   constructor(deps: B2buaDependencies) {
     this.#deps = deps
     this.#legs = deps.legs ?? new DatabaseActiveCallLegs()
+    this.#internal = deps.internal ?? new InternalDirectory()
     this.#ringTimeoutSeconds = deps.config.ringTimeoutSeconds
     this.#services = {
       core: deps.stack.core,
@@ -119,6 +131,7 @@ export default class B2bua {
       outOfCapacity: (resource) => this.#countCapacity(resource),
       retryAfterSeconds: deps.config.retryAfterSeconds,
       outboundRingLimitMs: deps.config.outboundRingLimitSeconds * 1000,
+      durationWarningMs: deps.config.durationWarningSeconds * 1000,
     }
     this.#sources = new CarrierSources(deps.carriers, (entries) =>
       deps.stack.setTrustedSources(entries)
@@ -165,6 +178,22 @@ export default class B2bua {
     if (!call) return false
     await call.session.hangUp('ended_by_staff')
     return true
+  }
+
+  /**
+   * The fraud spend watch: a running call ends within `ms` (a cap is reached), with `cause` in its
+   * CDR. False when the call does not run on this node.
+   */
+  endCallWithin(uuid: string, ms: number, cause: DurationCause) {
+    const call = this.#calls.get(uuid)
+    if (!call) return false
+    call.session.endWithin(ms, cause)
+    return true
+  }
+
+  /** Tests: the timers of calls started from now on run on `clock` (FakeClock). */
+  useClock(clock: SipClock) {
+    this.#services.clock = clock
   }
 
   /** A terminated company's calls end at once (BYE on both legs); emergency calls run on. */
@@ -382,6 +411,11 @@ export default class B2bua {
       return
     }
 
+    // An extension or a number of the company stays inside: no gate, no carrier, no cost.
+    // 110/112 and service codes are never internal (InternalDirectory.resolve).
+    const internal = await this.#internal.resolve(company, dialled)
+    if (internal) return this.#internalCall(invite, user, company, internal, facts.webrtc, attempt)
+
     // Emergency numbers are decided before any gate: routing recognises them on the raw string.
     const route = await this.#deps.routing.resolve(company, dialled)
     const emergency = route.emergency
@@ -554,9 +588,8 @@ export default class B2bua {
       invite.reject(480)
       return
     }
-    const users = number.userId
-      ? await User.query().where('id', number.userId).whereNull('disabled_at')
-      : await User.query().where('company_id', company.id).whereNull('disabled_at')
+    // The assigned user, the colleague reached by direct dial, or everyone of the company.
+    const users = await this.#internal.usersOfNumber(number)
     const from = invite.request.from.uri
     const callerUser = from instanceof SipUri ? from.user : undefined
     const anonymous =
@@ -576,7 +609,7 @@ export default class B2bua {
     )
     attempt.record = record
     // Refusals before anything rings are CDRs too, closed at once.
-    const refuse = async (status: number, reason: string, cause: 'failed' | 'rejected') => {
+    const refuse = async (status: number, reason: string, cause: DisconnectCause) => {
       invite.reject(status, { reason })
       await this.#deps.cdr.end(record, { cause, sipStatus: status, hungUpBy: 'system' })
     }
@@ -591,26 +624,137 @@ export default class B2bua {
     // Only when every user the number rings refuses anonymous calls; otherwise the others ring.
     const willing = anonymous ? users.filter((user) => !user.rejectAnonymous) : users
     if (users.length && !willing.length) return refuse(433, 'Anonymity Disallowed', 'rejected')
+    const { reachable, reason } = await this.#reachable(willing)
+    if (willing.length && !reachable.length) return refuse(486, reason, 'busy')
     const overloaded = this.#overloaded()
     if (overloaded) return this.#outOfCapacity(invite, record, overloaded)
 
-    const targets: CallTarget[] = []
-    for (const user of willing) {
-      for (const binding of await this.#deps.stack.bindingsOfSubject(userSubject(user.id))) {
-        targets.push(this.#bindingTarget(binding, callerNumber))
-      }
-    }
+    const targets = await this.#userTargets(reachable, { number: callerNumber })
     const aLeg = await this.#deps.media.createRtpLeg({ latching: false })
     const session = this.#session(invite, aLeg, record, true)
     await session.connectParallel(targets, this.#ringTimeoutSeconds * 1000)
   }
 
-  #bindingTarget(binding: Binding, callerNumber: string | null): CallTarget {
+  /* ------------------------------------------------------------------ internal */
+
+  /**
+   * A user called a colleague (extension, or a number of the company): the colleague's registered
+   * devices ring, exactly as for an inbound carrier call, but no gate, route or carrier is asked:
+   * the call never leaves FluffyCall and billing rates direction 'internal' as free.
+   */
+  async #internalCall(
+    invite: IncomingInvite,
+    caller: User,
+    company: Company,
+    destination: InternalDestination,
+    webrtc: boolean,
+    attempt: CallAttemptState
+  ) {
+    const line = await this.#internal.settingsOf(caller.id)
+    const shown: ShownCaller = {
+      number: line.extension ?? (await this.#deps.numbers.defaultCallerId(caller)),
+      name: caller.fullName ?? undefined,
+    }
+    const others = destination.users.filter((colleague) => colleague.id !== caller.id)
+    const record = await this.#deps.cdr.start({
+      companyId: company.id,
+      userId: caller.id,
+      calleeUserId: others.length === 1 ? others[0].id : null,
+      direction: 'internal',
+      emergency: false,
+      callerNumber: shown.number,
+      calleeNumber: destination.calleeNumber,
+      callerWithheld: false,
+      region: company.region,
+      nodeId: this.#deps.config.nodeId,
+    })
+    attempt.record = record
+    const refuse = async (status: number, reason: string, cause: DisconnectCause) => {
+      invite.reject(status, { reason })
+      await this.#deps.cdr.end(record, { cause, sipStatus: status, hungUpBy: 'system' })
+    }
+    if (caller.disabledAt) return refuse(403, 'User disabled', 'refused')
+    if (company.status !== 'active') return refuse(403, 'Account not active', 'refused')
+    if (!destination.users.length)
+      return refuse(
+        404,
+        destination.via === 'extension' ? 'No such extension' : 'Nobody to reach',
+        'unreachable'
+      )
+    if (!others.length) return refuse(486, 'Your own line', 'busy')
+    const { reachable, reason } = await this.#reachable(others)
+    if (!reachable.length) return refuse(486, reason, 'busy')
+    const overloaded = this.#overloaded()
+    if (overloaded) return this.#outOfCapacity(invite, record, overloaded)
+
+    const targets = await this.#userTargets(reachable, shown)
+    const session = this.#session(invite, await this.#legFor(webrtc), record)
+    await session.connectParallel(targets, this.#ringTimeoutSeconds * 1000)
+  }
+
+  /**
+   * The users a call may ring: not those on do not disturb, nor those already on a call who
+   * turned call waiting off. The reason phrase of the 486 when nobody is left.
+   */
+  async #reachable(users: User[]) {
+    const reachable: User[] = []
+    let reason = 'Busy Here'
+    for (const user of users) {
+      const settings = await this.#internal.settingsOf(user.id)
+      if (settings.doNotDisturb) {
+        reason = 'Do not disturb'
+        continue
+      }
+      if (!settings.callWaiting && this.isOnCall(user.id)) continue
+      reachable.push(user)
+    }
+    return { reachable, reason }
+  }
+
+  /**
+   * Is the user in a call on this node: calling out (from dialling on) or having answered one.
+   * Other nodes' calls are not seen (call waiting is per node until presence is shared).
+   */
+  isOnCall(userId: number) {
+    for (const { session, record } of this.#calls.values()) {
+      if (session.ended) continue
+      if (record.userId === userId && record.direction !== 'inbound') return true
+      if (session.answeredUserId === userId) return true
+    }
+    return false
+  }
+
+  /** What the user is doing in this node's calls, for presence: talking or calling, ringing, or nothing. */
+  callStateOf(userId: number): 'on_call' | 'ringing' | null {
+    let ringing = false
+    for (const { session, record } of this.#calls.values()) {
+      if (session.ended) continue
+      if (record.userId === userId && record.direction !== 'inbound') return 'on_call'
+      if (session.answeredUserId === userId) return 'on_call'
+      if (session.ringingUserIds.includes(userId)) ringing = true
+    }
+    return ringing ? 'ringing' : null
+  }
+
+  /** Every registered device (web phones and SIP phones) of these users, to ring at once. */
+  async #userTargets(users: User[], caller: ShownCaller): Promise<CallTarget[]> {
+    const targets: CallTarget[] = []
+    for (const user of users) {
+      for (const binding of await this.#deps.stack.bindingsOfSubject(userSubject(user.id))) {
+        targets.push(this.#bindingTarget(binding, caller, user.id))
+      }
+    }
+    return targets
+  }
+
+  #bindingTarget(binding: Binding, caller: ShownCaller, userId: number): CallTarget {
     const destination = destinationOf(binding)
     const webrtc = WEBSOCKET.has(destination.protocol)
+    const callerNumber = caller.number
     return {
       label: binding.contactUri,
       carrier: false,
+      userId,
       connectionId: destination.connectionId,
       createLeg: () =>
         webrtc
@@ -619,7 +763,7 @@ export default class B2bua {
       inviteOptions: (offer) => {
         const ourHost = this.#deps.stack.localHost(destination.protocol) ?? 'fluffycall.invalid'
         const from = callerNumber
-          ? new NameAddress(new SipUri({ user: callerNumber, host: ourHost }))
+          ? new NameAddress(new SipUri({ user: callerNumber, host: ourHost }), caller.name)
           : new NameAddress(
               new SipUri({ user: 'anonymous', host: 'anonymous.invalid' }),
               'Anonymous'

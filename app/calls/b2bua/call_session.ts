@@ -38,6 +38,8 @@ export interface CallTarget {
   codecs?: AudioCodecName[]
   /** The client connection (a web phone's SIP WebSocket) the target is reached over. */
   connectionId?: string
+  /** The user whose device this is (inbound and internal calls). */
+  userId?: number
   createLeg(): Promise<MediaLeg>
   inviteOptions(offer: string): InviteOptions
 }
@@ -80,6 +82,8 @@ export interface CallSessionServices {
   retryAfterSeconds: number
   /** Outbound: the carrier may ring this long; then CANCEL, 480 to the caller, CDR no_answer. */
   outboundRingLimitMs: number
+  /** A call with a maximum duration: the caller hears the warning tone this long before the end. */
+  durationWarningMs: number
 }
 
 type AttemptResult =
@@ -186,6 +190,13 @@ export default class CallSession {
   #maxDurationMs: number | undefined
   #durationCause: DurationCause = 'max_duration'
   #durationTimer: TimerHandle | undefined
+  #warningTimer: TimerHandle | undefined
+  /** A spend cap's end (clock time), set while the call runs; the earlier of it and the maximum wins. */
+  #capDeadline: { at: number; cause: DurationCause } | undefined
+  /** The clock's time of the answer (the maximum duration counts from it). */
+  #answeredOnClock = 0
+  /** The warning tone, once it started: resolves with the frames sent (tests wait for it). */
+  warningTone: Promise<number> | undefined
   /** A B leg could not get media ports: no other target will fare better. */
   #outOfCapacity = false
   #echo: { close(): void } | undefined
@@ -210,6 +221,19 @@ export default class CallSession {
 
   get answered() {
     return this.answeredAt !== null
+  }
+
+  /** Users whose devices ring for this call right now (before the answer). */
+  get ringingUserIds(): number[] {
+    if (this.answered || this.ended) return []
+    return [...this.#attempts]
+      .filter((attempt) => !attempt.done && attempt.target.userId !== undefined)
+      .map((attempt) => attempt.target.userId!)
+  }
+
+  /** The user whose device answered (inbound and internal calls); null before or for carriers. */
+  get answeredUserId(): number | null {
+    return this.answered ? (this.#winner?.target.userId ?? null) : null
   }
 
   get ended() {
@@ -245,12 +269,52 @@ export default class CallSession {
     this.#durationCause = cause
   }
 
+  /**
+   * Spend caps re-evaluated while the call runs (fraud): it ends `ms` from now with `cause`,
+   * unless it ends sooner anyway. Before the answer the deadline waits for it; never extended.
+   */
+  endWithin(ms: number, cause: DurationCause) {
+    if (this.ended) return
+    const at = this.#services.clock.now() + Math.max(0, ms)
+    if (this.#capDeadline && this.#capDeadline.at <= at) return
+    this.#capDeadline = { at, cause }
+    if (this.answered) this.#armDurationLimit()
+  }
+
+  /** The earliest of the maximum duration (from the answer) and a spend cap's deadline. */
   #armDurationLimit() {
-    if (this.#maxDurationMs === undefined) return
-    this.#durationTimer = this.#setTimer(
-      () => void this.#end(this.#durationCause, 'system', null),
-      this.#maxDurationMs
-    )
+    const clock = this.#services.clock
+    let end =
+      this.#maxDurationMs === undefined
+        ? undefined
+        : { at: this.#answeredOnClock + this.#maxDurationMs, cause: this.#durationCause }
+    if (this.#capDeadline && (!end || this.#capDeadline.at < end.at)) end = this.#capDeadline
+    if (!end) return
+    this.#clearTimer(this.#durationTimer)
+    this.#clearTimer(this.#warningTimer)
+    const { at, cause } = end
+    const now = clock.now()
+    if (at <= now) {
+      void this.#end(cause, 'system', null)
+      return
+    }
+    this.#durationTimer = this.#setTimer(() => void this.#end(cause, 'system', null), at - now)
+    if (this.warningTone) return
+    // Less time left than the warning's lead: the tone comes halfway through what is left
+    const warnAt = Math.max(at - this.#services.durationWarningMs, now + (at - now) / 2)
+    this.#warningTimer = this.#setTimer(() => this.#warn(), Math.max(0, warnAt - now))
+  }
+
+  /** The warning tone to the caller's leg: the call ends soon (maximum duration or spend cap). */
+  #warn() {
+    const bridge = this.#bridge
+    if (this.ended || !bridge || this.warningTone) return
+    const callerLeg = this.#callerSide === 'a' ? this.#aLeg : this.#mediaAttempt?.leg
+    if (!callerLeg) return
+    this.warningTone = bridge.playTone(callerLeg).catch((error) => {
+      this.#services.log('warn', 'warning tone failed', { err: error })
+      return 0
+    })
   }
 
   /** Outbound: try the targets one after another until one answers or a final answer comes. */
@@ -495,6 +559,7 @@ export default class CallSession {
       this.#codecPending = this.#aCodec !== codec
       this.#connectMedia(attempt)
       this.answeredAt = new Date()
+      this.#answeredOnClock = this.#services.clock.now()
       this.#enter(CallPhase.Answered)
       this.#armDurationLimit()
       this.#watchDialog(aDialog, 'a')
@@ -689,6 +754,7 @@ export default class CallSession {
     this.#enter(CallPhase.Ended)
     this.#clearTimer(this.#ringTimer)
     this.#clearTimer(this.#durationTimer)
+    this.#clearTimer(this.#warningTimer)
     // A must never be left without a final answer (a no-op when it has one).
     if (!this.answered) this.#invite.reject(status !== null && status >= 300 ? status : 500)
     this.#echo?.close()

@@ -11,6 +11,8 @@ import '#calls/events'
 export interface CdrStart {
   companyId: number | null
   userId: number | null
+  /** The called colleague of an internal call. */
+  calleeUserId?: number | null
   direction: CallDirection
   emergency: boolean
   callerNumber: string | null

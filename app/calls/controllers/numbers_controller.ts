@@ -1,5 +1,6 @@
 import { inject } from '@adonisjs/core'
 import type { HttpContext } from '@adonisjs/core/http'
+import InternalDirectory from '#calls/internal/internal_directory'
 import NumberService, { NumberError } from '#calls/services/number_service'
 import {
   assignUserValidator,
@@ -22,7 +23,13 @@ export default class NumbersController {
   async index(ctx: HttpContext) {
     const { company } = await this.companyOf(ctx)
     const { numbers, users, callerIds } = await this.numbers.companyOverview(company)
-    return ctx.view.render('pages/customer/numbers', { numbers, users, callerIds })
+    const extensions = await new InternalDirectory().extensionsOf(users.map((user) => user.id))
+    return ctx.view.render('pages/customer/numbers', {
+      numbers,
+      users,
+      callerIds,
+      extensions: Object.fromEntries(extensions),
+    })
   }
 
   async assignUser(ctx: HttpContext) {

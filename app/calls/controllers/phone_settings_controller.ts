@@ -1,8 +1,12 @@
 import { inject } from '@adonisjs/core'
 import vine from '@vinejs/vine'
 import type { HttpContext } from '@adonisjs/core/http'
+import User from '#accounts/models/user'
 import { ITEMISED_NUMBERS, type ItemisedNumbers } from '#accounts/models/company'
-import PhoneSettingsService from '#calls/services/phone_settings_service'
+import InternalDirectory from '#calls/internal/internal_directory'
+import PhoneSettingsService, {
+  FullNumbersDeclarationError,
+} from '#calls/services/phone_settings_service'
 
 const userSettingsValidator = vine.create({
   clir_default: vine.boolean().optional(),
@@ -11,6 +15,7 @@ const userSettingsValidator = vine.create({
 
 const companySettingsValidator = vine.create({
   itemised_numbers: vine.string().in([...ITEMISED_NUMBERS]),
+  full_numbers_declaration: vine.boolean().optional(),
 })
 
 /** Phone settings: the user's caller-ID choices, and the company's itemised-number choice (owners). */
@@ -22,7 +27,11 @@ export default class PhoneSettingsController {
     await bouncer.authorize('permission', 'calls.place')
     const user = auth.getUserOrFail()
     const company = await user.related('company').query().firstOrFail()
-    return view.render('pages/customer/phone_settings', { user, company })
+    const declaredBy = company.fullNumbersDeclaredBy
+      ? await User.find(company.fullNumbersDeclaredBy)
+      : null
+    const line = await new InternalDirectory().settingsOf(user.id)
+    return view.render('pages/customer/phone_settings', { user, company, declaredBy, line })
   }
 
   async update({ auth, bouncer, request, response, session, i18n }: HttpContext) {
@@ -46,8 +55,29 @@ export default class PhoneSettingsController {
       session.flash('error', i18n.t('phone.settings.company_suspended'))
       return response.redirect().toRoute('customer.phone_settings')
     }
-    const { itemised_numbers: itemised } = await request.validateUsing(companySettingsValidator)
-    await this.settings.updateCompany(company, itemised as ItemisedNumbers, user, request.ip())
+    const data = await request.validateUsing(companySettingsValidator)
+    const isOwner = (await user.related('role').query().first())?.name === 'owner'
+    try {
+      await this.settings.updateCompany(
+        company,
+        data.itemised_numbers as ItemisedNumbers,
+        user,
+        request.ip(),
+        // The words the owner saw and confirmed, in their language
+        {
+          confirmed: data.full_numbers_declaration === true,
+          text: i18n.t('phone.settings.full_declaration'),
+        },
+        isOwner
+      )
+    } catch (error) {
+      if (!(error instanceof FullNumbersDeclarationError)) throw error
+      session.flashAll()
+      session.flashErrors({
+        full_numbers_declaration: i18n.t(`phone.settings.full_declaration_${error.code}`),
+      })
+      return response.redirect().toRoute('customer.phone_settings')
+    }
     session.flash('notice', i18n.t('phone.settings.saved'))
     return response.redirect().toRoute('customer.phone_settings')
   }

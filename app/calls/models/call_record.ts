@@ -4,7 +4,8 @@ import type { BelongsTo } from '@adonisjs/lucid/types/relations'
 import Company from '#accounts/models/company'
 import User from '#accounts/models/user'
 
-export type CallDirection = 'outbound' | 'inbound' | 'echo_test'
+/** `internal`: both ends are users of one company (extension or own number); no carrier, no cost. */
+export type CallDirection = 'outbound' | 'inbound' | 'echo_test' | 'internal'
 
 export type DisconnectCause =
   | 'answered_normal'
@@ -45,6 +46,10 @@ export default class CallRecord extends BaseModel {
 
   @column()
   declare userId: number | null
+
+  /** The called colleague of an internal call; null otherwise. */
+  @column()
+  declare calleeUserId: number | null
 
   @column()
   declare direction: CallDirection

@@ -4,6 +4,7 @@ import { middleware } from '#start/kernel'
 const AdminNumbersController = () => import('#calls/controllers/admin/numbers_controller')
 const RoutesController = () => import('#calls/controllers/admin/routes_controller')
 const NumbersController = () => import('#calls/controllers/numbers_controller')
+const ExtensionsController = () => import('#calls/controllers/extensions_controller')
 
 // Admin: phone numbers (numbers.manage) and the routing table (carriers.manage)
 router
@@ -61,6 +62,10 @@ router
     router
       .put('/caller-ids/:userId', [NumbersController, 'setDefault'])
       .as('numbers.default')
+      .where('userId', router.matchers.number())
+    router
+      .put('/extensions/:userId', [ExtensionsController, 'update'])
+      .as('extensions.update')
       .where('userId', router.matchers.number())
   })
   .prefix('/app')

@@ -5,6 +5,7 @@ const PhoneController = () => import('#calls/controllers/phone_controller')
 const DevicesController = () => import('#calls/controllers/devices_controller')
 const CallHistoryController = () => import('#calls/controllers/call_history_controller')
 const PhoneSettingsController = () => import('#calls/controllers/phone_settings_controller')
+const LineSettingsController = () => import('#calls/controllers/line_settings_controller')
 
 // Customer: the web phone, its SIP login, phone settings, own SIP phones, call history
 router
@@ -16,6 +17,9 @@ router
     router
       .put('/phone/settings/company', [PhoneSettingsController, 'updateCompany'])
       .as('phone_settings.company')
+    router.get('/phone/line', [LineSettingsController, 'show']).as('phone_line')
+    router.put('/phone/line', [LineSettingsController, 'update']).as('phone_line.update')
+    router.get('/phone/colleagues', [LineSettingsController, 'colleagues']).as('phone_colleagues')
     router.get('/devices', [DevicesController, 'index']).as('devices')
     router.post('/devices', [DevicesController, 'store']).as('devices.store')
     router

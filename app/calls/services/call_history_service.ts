@@ -49,17 +49,25 @@ export default class CallHistoryService {
       .preload('user')
       .orderBy('started_at', 'desc')
       .orderBy('id', 'desc')
-    if (options.scope === 'own') query.where('user_id', viewer.id)
+    // Internal calls belong to both colleagues: the caller (user_id) and the called (callee_user_id).
+    if (options.scope === 'own')
+      query.where((own) => own.where('user_id', viewer.id).orWhere('callee_user_id', viewer.id))
     const paginator = await query.paginate(options.page, CALL_HISTORY_PAGE_SIZE)
-    const entries = paginator.all().map((record) => this.present(record, options.itemised))
+    const entries = paginator
+      .all()
+      .map((record) => this.present(record, options.itemised, viewer.id))
     return { paginator, entries }
   }
 
-  present(record: CallRecord, itemised: ItemisedNumbers): CallHistoryEntry {
-    const inbound = record.direction === 'inbound'
+  /** `viewerId`: for an internal call, the called colleague sees the caller as the other party. */
+  present(record: CallRecord, itemised: ItemisedNumbers, viewerId?: number): CallHistoryEntry {
+    const called = record.direction === 'internal' && record.calleeUserId === viewerId
+    const inbound = record.direction === 'inbound' || called
     const raw = inbound ? (record.callerWithheld ? null : record.callerNumber) : record.calleeNumber
-    // Without an itemised list (none) the call history stays shortened like the default
-    const shorten = !inbound && itemised !== 'full' && raw !== null
+    // Without an itemised list (none) the call history stays shortened like the default; calls
+    // inside the company reach colleagues, not outside parties, and are shown in full.
+    const shorten =
+      !inbound && record.direction !== 'internal' && itemised !== 'full' && raw !== null
     return {
       uuid: record.uuid,
       direction: record.direction,

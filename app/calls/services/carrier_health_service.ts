@@ -66,6 +66,11 @@ export default class CarrierHealthService {
     )
   }
 
+  /** Seconds between a watched carrier's OPTIONS rounds; null when not watched. */
+  checkIntervalSeconds(name: string): number | null {
+    return this.#watched.get(name)?.plugin.profile.healthCheck.intervalSeconds ?? null
+  }
+
   /** Failed its OPTIONS checks `failuresBeforeDown` times in a row. */
   isDown(name: string): boolean {
     return this.health(name)?.options === 'down'

@@ -6,6 +6,7 @@ import Company from '#accounts/models/company'
 import User from '#accounts/models/user'
 import AuditLog from '#accounts/services/audit_log'
 import CarrierManager from '#calls/carriers/carrier_manager'
+import InternalDirectory from '#calls/internal/internal_directory'
 import DefaultCallerId from '#calls/models/default_caller_id'
 import PhoneNumber from '#calls/models/phone_number'
 import { normaliseE164 } from '#calls/services/number_block'
@@ -350,12 +351,19 @@ export default class NumberService {
     return (await this.#presentable(user)).map((row) => row.number)
   }
 
-  /** The chosen default when the user may still present it, else the first number they may present. */
+  /**
+   * The chosen default when the user may still present it; else the user's own number (assigned
+   * to them, or their direct-dial number in the company's block); else the first shared one.
+   */
   async defaultCallerId(user: User): Promise<string | null> {
     const presentable = await this.#presentable(user)
     const choice = await DefaultCallerId.findBy('user_id', user.id)
     const chosen = choice ? presentable.find((row) => row.id === choice.phoneNumberId) : undefined
-    return (chosen ?? presentable[0])?.number ?? null
+    if (chosen) return chosen.number
+    if (presentable[0]?.userId === user.id) return presentable[0].number
+    const direct = await new InternalDirectory().directDialNumber(user)
+    if (direct && presentable.some((row) => row.number === direct)) return direct
+    return presentable[0]?.number ?? null
   }
 
   async #presentable(user: User) {

@@ -42,6 +42,16 @@ const SCRIPT_TEXTS = [
   'reason.connection_lost',
   'reason.no_microphone',
   'reason.other',
+  'reason.do_not_disturb',
+  'reason.no_extension',
+  'reason.own_line',
+  'line.extension',
+  'presence.available',
+  'presence.on_call',
+  'presence.ringing',
+  'presence.do_not_disturb',
+  'presence.offline',
+  'presence.call',
   'reason.emergency',
   'error.invalid_number',
   'error.credential',
@@ -61,7 +71,7 @@ const SCRIPT_TEXTS = [
 
 /** The script fills these placeholders itself; ICU must leave them in the text. */
 const SCRIPT_PLACEHOLDERS = Object.fromEntries(
-  ['reason', 'caller', 'mos', 'loss', 'jitter', 'rtt', 'status', 'number'].map((name) => [
+  ['reason', 'caller', 'mos', 'loss', 'jitter', 'rtt', 'status', 'number', 'name'].map((name) => [
     name,
     `{${name}}`,
   ])

@@ -6,6 +6,7 @@ import type User from '#accounts/models/user'
 import AuditLog from '#accounts/services/audit_log'
 import { sqlTime } from '#core/sql_time'
 import WebPhoneCredential from '#calls/models/web_phone_credential'
+import InternalDirectory from '#calls/internal/internal_directory'
 import NumberService from '#calls/services/number_service'
 import RegistrationEvictor from '#calls/services/registration_evictor'
 import { openHa1, randomSipUsername, sealHa1 } from '#calls/services/sealed_ha1'
@@ -51,6 +52,9 @@ export interface WebPhoneLogin {
   echoNumber: string
   /** The company is suspended: only 110/112 go through (the B2BUA decides; the page says so). */
   emergencyOnly: boolean
+  /** The user's internal extension, and whether do not disturb is on (the dock shows both). */
+  extension: string | null
+  doNotDisturb: boolean
 }
 
 function sessionDigest(sessionId: string): string {
@@ -100,6 +104,7 @@ export default class WebPhoneCredentialService {
     const numbers = await app.container.make(NumberService)
     const callerIds = await numbers.callerIdsFor(user)
     const defaultCallerId = await numbers.defaultCallerId(user)
+    const line = await new InternalDirectory().settingsOf(user.id)
     return {
       username,
       password,
@@ -113,6 +118,8 @@ export default class WebPhoneCredentialService {
       clirDefault: Boolean(user.clirDefault),
       echoNumber: ECHO_TEST_NUMBER,
       emergencyOnly: user.company.status !== 'active',
+      extension: line.extension,
+      doNotDisturb: line.doNotDisturb,
     }
   }
 

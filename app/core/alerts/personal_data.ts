@@ -31,6 +31,10 @@ const declaration: PersonalDataDeclaration = {
       retention: 'deleted with its alert (6 months after clearing)',
     },
   ],
+  notPersonal: {
+    'monitor_readings.check_name':
+      'name of an operations check (app/core/monitoring), its subjects are carriers, nodes and jobs',
+  },
 }
 
 export default declaration

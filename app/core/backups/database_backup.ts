@@ -15,6 +15,8 @@ export interface DatabaseBackupOptions {
   dir: string
   keepDays: number
   now?: () => Date
+  /** Longest run of pg_dump before it is killed (an hour unless set). */
+  toolLimitMs?: number
 }
 
 export interface BackupFile {
@@ -43,23 +45,51 @@ function parseStamp(value: string) {
     : null
 }
 
-/** Runs a PostgreSQL client tool with the password in its environment (never on the command line). */
-function runTool(command: string, args: string[], target: PgTarget): Promise<void> {
+/**
+ * How long a dump may wait for a table lock (a migration or a TRUNCATE holding one) before it
+ * gives up with an error instead of waiting for ever; the next hourly check tries again.
+ */
+export const LOCK_WAIT_TIMEOUT = '60s'
+
+/** A run of pg_dump or pg_restore that takes longer than this is killed and reported. */
+export const DEFAULT_TOOL_LIMIT_MS = 60 * 60 * 1000
+
+/**
+ * Runs a PostgreSQL client tool with the password in its environment (never on the command line),
+ * killed after `limitMs` so a hung tool ends as a failure the job reports.
+ */
+function runTool(
+  command: string,
+  args: string[],
+  target: PgTarget,
+  limitMs = DEFAULT_TOOL_LIMIT_MS
+): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, {
       env: { ...process.env, PGPASSWORD: target.password ?? '', PGCONNECT_TIMEOUT: '10' },
       stdio: ['ignore', 'ignore', 'pipe'],
     })
     let stderr = ''
+    let killed = false
+    const limit = setTimeout(() => {
+      killed = true
+      child.kill('SIGKILL')
+    }, limitMs)
     child.stderr.on('data', (chunk) => (stderr = (stderr + chunk).slice(-2000)))
-    child.once('error', (error) =>
+    child.once('error', (error) => {
+      clearTimeout(limit)
       reject(new BackupFailed(`${command} could not run: ${error.message}`))
-    )
-    child.once('exit', (code) =>
-      code === 0
-        ? resolve()
-        : reject(new BackupFailed(`${command} exited ${code}: ${stderr.trim()}`))
-    )
+    })
+    child.once('exit', (code) => {
+      clearTimeout(limit)
+      if (killed) {
+        reject(new BackupFailed(`${command} did not finish within ${limitMs} ms: ${stderr.trim()}`))
+      } else if (code === 0) {
+        resolve()
+      } else {
+        reject(new BackupFailed(`${command} exited ${code}: ${stderr.trim()}`))
+      }
+    })
   })
 }
 
@@ -100,10 +130,12 @@ export default class DatabaseBackup {
           '--format=custom',
           '--no-owner',
           '--no-privileges',
+          `--lock-wait-timeout=${LOCK_WAIT_TIMEOUT}`,
           `--file=${partial}`,
           target.database,
         ],
-        target
+        target,
+        this.#options.toolLimitMs
       )
       await chmod(partial, 0o600)
       await rename(partial, file)
@@ -155,7 +187,11 @@ export default class DatabaseBackup {
   }
 
   /** Restores a dump into an existing, empty database (the README's restore, and the restore test). */
-  static async restore(file: string, target: PgTarget): Promise<void> {
+  static async restore(
+    file: string,
+    target: PgTarget,
+    limitMs = DEFAULT_TOOL_LIMIT_MS
+  ): Promise<void> {
     await runTool(
       'pg_restore',
       [
@@ -166,7 +202,8 @@ export default class DatabaseBackup {
         `--dbname=${target.database}`,
         file,
       ],
-      target
+      target,
+      limitMs
     )
   }
 }

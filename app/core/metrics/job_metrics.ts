@@ -1,6 +1,7 @@
 import { Counter, Gauge, Histogram } from 'prom-client'
 import metrics from '#core/services/metrics'
 import type { Job, JobQueue, QueueCounts, ScheduleOptions } from '#core/queue/types'
+import type { JobRunLog } from '#core/monitoring/job_run_log'
 
 const jobRuns = new Counter({
   name: 'fluffycall_jobs_total',
@@ -69,13 +70,17 @@ export default class MeteredJobQueue implements JobQueue {
   readonly #inner: JobQueue
   readonly #wrapped = new WeakMap<Job<any>, Job<any>>()
 
-  constructor(inner: JobQueue, options: { now?: () => number } = {}) {
+  constructor(inner: JobQueue, options: { now?: () => number; runs?: JobRunLog } = {}) {
     this.#inner = inner
     this.#now = options.now ?? Date.now
+    this.#runs = options.runs
     countsOf = () => this.counts()
   }
 
   readonly #now: () => number
+  /** Scheduled jobs' last success and failure, for the monitoring (retention missed, queue stuck). */
+  readonly #runs: JobRunLog | undefined
+  readonly #scheduled = new Set<string>()
 
   get driver() {
     return this.#inner.driver
@@ -89,7 +94,9 @@ export default class MeteredJobQueue implements JobQueue {
     return this.#inner.dispatch(this.#wrap(job), payload)
   }
 
-  schedule<P>(job: Job<P>, payload: P, options: ScheduleOptions) {
+  async schedule<P>(job: Job<P>, payload: P, options: ScheduleOptions) {
+    this.#scheduled.add(job.name)
+    await this.#runs?.scheduled(job.name, options.everyMs)
     return this.#inner.schedule(this.#wrap(job), payload, options)
   }
 
@@ -113,6 +120,8 @@ export default class MeteredJobQueue implements JobQueue {
     const known = this.#wrapped.get(job)
     if (known) return known
     const now = this.#now
+    const runs = this.#runs
+    const scheduled = this.#scheduled
     const wrapped: Job<P> = {
       name: job.name,
       async handle(payload: P) {
@@ -124,9 +133,11 @@ export default class MeteredJobQueue implements JobQueue {
             retentionRuns.inc({ job: job.name, outcome: 'completed' })
             retentionLastSuccess.set({ job: job.name }, now() / 1000)
           }
+          if (runs && scheduled.has(job.name)) await runs.succeeded(job.name).catch(() => {})
         } catch (error) {
           jobRuns.inc({ job: job.name, outcome: 'failed' })
           if (isRetention(job.name)) retentionRuns.inc({ job: job.name, outcome: 'failed' })
+          if (runs && scheduled.has(job.name)) await runs.failed(job.name, error).catch(() => {})
           throw error
         } finally {
           stopTimer()

@@ -63,14 +63,17 @@ export default class BullMqQueue implements JobQueue {
   }
 
   async drain() {
-    const ids = [...this.#dispatched]
-    this.#dispatched.clear()
-    await Promise.allSettled(
-      ids.map(async (id) => {
-        const queued = await this.#queue.getJob(id)
-        if (queued) await queued.waitUntilFinished(this.#events, 30_000)
-      })
-    )
+    // Until no job dispatches another: a job's follow-up (e.g. its mail) counts as well
+    while (this.#dispatched.size) {
+      const ids = [...this.#dispatched]
+      this.#dispatched.clear()
+      await Promise.allSettled(
+        ids.map(async (id) => {
+          const queued = await this.#queue.getJob(id)
+          if (queued) await queued.waitUntilFinished(this.#events, 30_000)
+        })
+      )
+    }
   }
 
   async counts(): Promise<QueueCounts> {

@@ -1,6 +1,7 @@
 import type { CallAttempt, CallGate, GateDecision } from '#calls/gates/call_gate'
 import type { FraudConfig } from '#config/fraud'
 import type FraudPolicies from '#fraud/services/fraud_policies'
+import type { UserPolicy } from '#fraud/services/fraud_policies'
 import type FraudLimiter from '#fraud/services/fraud_limiter'
 import type { LimitSubject } from '#fraud/services/fraud_limiter'
 import type CallLeases from '#fraud/services/call_leases'
@@ -11,6 +12,8 @@ import {
   flaggedNumberRule,
   priceRule,
   spendCapRule,
+  userSpendCapRule,
+  hasSpendCap,
   type EffectivePolicy,
   type FraudRefusal,
 } from '#fraud/services/fraud_rules'
@@ -38,50 +41,64 @@ export default class FraudGate implements CallGate {
     private money: MoneyRules | null = null
   ) {}
 
-  /** Maximum price per minute and spend caps; only companies with a money limit pay for the lookups. */
-  async #moneyRules(attempt: CallAttempt, policy: EffectivePolicy) {
+  /**
+   * Maximum price per minute and spend caps (the company's and the user's own); only companies
+   * and users with a money limit pay for the lookups.
+   */
+  async #moneyRules(attempt: CallAttempt, policy: EffectivePolicy, user: UserPolicy) {
     const limits = policy.spend
     const none = { price: null, maxDurationSeconds: null }
-    if (
-      !this.money ||
-      (limits.maxPricePerMinuteMicro === null &&
-        limits.dailyCapMicro === null &&
-        limits.monthlyCapMicro === null)
-    ) {
+    const companyCaps = hasSpendCap(limits)
+    const userCaps = hasSpendCap(user.spend)
+    if (!this.money || (limits.maxPricePerMinuteMicro === null && !companyCaps && !userCaps)) {
       return none
     }
     const price = await this.money.prices.perMinuteMicro(policy.companyId, attempt.destination)
     const tooExpensive = priceRule(price, limits.maxPricePerMinuteMicro)
     if (tooExpensive) return { refusal: tooExpensive }
-    if (limits.dailyCapMicro === null && limits.monthlyCapMicro === null)
-      return { price, maxDurationSeconds: null }
-    const spent = await this.money.spend.spent(
-      `company:${policy.companyId}`,
-      policy.timeZone,
-      this.now()
-    )
-    const capped = spendCapRule(
-      limits,
-      spent,
-      this.money.spend.accrued(policy.companyId, this.now()),
-      price
-    )
-    if ('refusal' in capped) return capped
-    return { price, maxDurationSeconds: capped.maxDurationSeconds }
+    const now = this.now()
+    const budgets: number[] = []
+    if (companyCaps) {
+      const spent = await this.money.spend.spent(
+        `company:${policy.companyId}`,
+        policy.timeZone,
+        now
+      )
+      const capped = spendCapRule(
+        limits,
+        spent,
+        this.money.spend.accrued(policy.companyId, now),
+        price
+      )
+      if ('refusal' in capped) return capped
+      if (capped.maxDurationSeconds !== null) budgets.push(capped.maxDurationSeconds)
+    }
+    if (userCaps) {
+      const spent = await this.money.spend.spent(`user:${attempt.user.id}`, policy.timeZone, now)
+      const capped = userSpendCapRule(
+        user.spend,
+        spent,
+        this.money.spend.accrued(policy.companyId, now, attempt.user.id),
+        price
+      )
+      if ('refusal' in capped) return capped
+      if (capped.maxDurationSeconds !== null) budgets.push(capped.maxDurationSeconds)
+    }
+    return { price, maxDurationSeconds: budgets.length ? Math.min(...budgets) : null }
   }
 
   async check(attempt: CallAttempt): Promise<GateDecision> {
-    const [policy, userSuspension, risk] = await Promise.all([
+    const [policy, user, risk] = await Promise.all([
       this.policies.company(attempt.company),
-      this.policies.userSuspension(attempt.user.id),
+      this.policies.user(attempt.user.id),
       this.policies.numberRisk(),
     ])
     const facts = risk.classify(attempt.destination)
     const refused =
-      destinationRules(policy, userSuspension, facts) ??
+      destinationRules(policy, user.suspension, facts) ??
       flaggedNumberRule(attempt.destination, policy.flaggedNumbers, this.now())
     if (refused) return refusal(refused)
-    const money = await this.#moneyRules(attempt, policy)
+    const money = await this.#moneyRules(attempt, policy, user)
     if ('refusal' in money) return refusal(money.refusal)
 
     const subjects: LimitSubject[] = [

@@ -3,7 +3,10 @@ import type { EventsList } from '@adonisjs/core/types'
 import Company from '#accounts/models/company'
 import fraudConfig from '#config/fraud'
 
-/** billing:call_rated: the call's cost joins its company's and user's spend of the day and month. */
+/**
+ * billing:call_rated: the call's cost joins its company's and user's spend of the day and month,
+ * and the company's calls still running are checked against the caps at once.
+ */
 export default class CountSpend {
   async handle(rated: EventsList['billing:call_rated']) {
     const company = await Company.find(rated.companyId)
@@ -17,5 +20,6 @@ export default class CountSpend {
       },
       company?.timeZone ?? fraudConfig.timeZone
     )
+    await (await app.container.make('fraud.spend_watch')).check(rated.companyId)
   }
 }

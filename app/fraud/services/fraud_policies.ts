@@ -1,11 +1,17 @@
 import type Company from '#accounts/models/company'
-import type { FraudConfig, FraudLimits } from '#config/fraud'
+import type { FraudConfig, FraudLimits, SpendLimits } from '#config/fraud'
 import FraudCompanyPolicy, { type OutboundSuspension } from '#fraud/models/fraud_company_policy'
 import FraudUserPolicy from '#fraud/models/fraud_user_policy'
 import FraudRiskPrefix from '#fraud/models/fraud_risk_prefix'
 import FraudFlaggedNumber from '#fraud/models/fraud_flagged_number'
 import NumberRisk from '#fraud/services/number_risk'
 import type { EffectivePolicy } from '#fraud/services/fraud_rules'
+
+/** What the gate knows about a user: their own suspension and spend caps. */
+export interface UserPolicy {
+  suspension: OutboundSuspension
+  spend: Pick<SpendLimits, 'dailyCapMicro' | 'monthlyCapMicro'>
+}
 
 interface Cached<T> {
   value: T
@@ -19,7 +25,7 @@ interface Cached<T> {
  */
 export default class FraudPolicies {
   #companies = new Map<number, Cached<EffectivePolicy>>()
-  #users = new Map<number, Cached<OutboundSuspension>>()
+  #users = new Map<number, Cached<UserPolicy>>()
   #risk: Cached<NumberRisk> | undefined
   #reloadingRisk: Promise<NumberRisk> | undefined
 
@@ -83,11 +89,17 @@ export default class FraudPolicies {
     return value
   }
 
-  async userSuspension(userId: number): Promise<OutboundSuspension> {
+  async user(userId: number): Promise<UserPolicy> {
     const cached = this.#users.get(userId)
     if (cached && this.#fresh(cached.loadedAt)) return cached.value
     const row = await FraudUserPolicy.findBy('userId', userId)
-    const value = row?.outboundSuspension ?? 'none'
+    const value: UserPolicy = {
+      suspension: row?.outboundSuspension ?? 'none',
+      spend: {
+        dailyCapMicro: row?.dailyCapMicro ?? null,
+        monthlyCapMicro: row?.monthlyCapMicro ?? null,
+      },
+    }
     this.#users.set(userId, { value, loadedAt: this.now() })
     return value
   }

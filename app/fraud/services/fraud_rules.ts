@@ -81,7 +81,7 @@ export function priceRule(
  * run until the remaining budget is used at its price (the B2BUA ends it then).
  */
 export function spendCapRule(
-  limits: SpendLimits,
+  limits: Pick<SpendLimits, 'dailyCapMicro' | 'monthlyCapMicro'>,
   spent: { day: number; month: number },
   accrued: number,
   pricePerMinuteMicro: number | null
@@ -100,6 +100,25 @@ export function spendCapRule(
   if (!left.length || !pricePerMinuteMicro) return { maxDurationSeconds: null }
   const budget = Math.min(...left.map((entry) => entry.left))
   return { maxDurationSeconds: Math.max(1, Math.floor((budget * 60) / pricePerMinuteMicro)) }
+}
+
+/** A user's own caps (set by the company's admins): the same rule, its own reason and phrase. */
+export function userSpendCapRule(
+  limits: Pick<SpendLimits, 'dailyCapMicro' | 'monthlyCapMicro'>,
+  spent: { day: number; month: number },
+  accrued: number,
+  pricePerMinuteMicro: number | null
+): { refusal: FraudRefusal } | { maxDurationSeconds: number | null } {
+  const capped = spendCapRule(limits, spent, accrued, pricePerMinuteMicro)
+  if (!('refusal' in capped)) return capped
+  return {
+    refusal: { reason: `user_${capped.refusal.reason}`, phrase: 'Personal spend limit reached' },
+  }
+}
+
+/** True when either cap is set. */
+export function hasSpendCap(limits: Pick<SpendLimits, 'dailyCapMicro' | 'monthlyCapMicro'>) {
+  return limits.dailyCapMicro !== null || limits.monthlyCapMicro !== null
 }
 
 /** The first of the rules that refuses, in the order of the issue. */

@@ -9,7 +9,7 @@ export interface Spend {
   month: number
 }
 
-interface RunningCall {
+export interface RunningCall {
   companyId: number
   userId: number
   /** 1/10,000 cent per minute. */
@@ -91,14 +91,28 @@ export default class SpendCounters {
     this.#running.clear()
   }
 
-  /** What the company's calls running on this node have cost so far (rounded up to the micro). */
-  accrued(companyId: number, at = this.now()) {
+  /**
+   * What the company's calls running on this node have cost so far (rounded up to the micro); with
+   * `userId`, only that user's calls.
+   */
+  accrued(companyId: number, at = this.now(), userId?: number) {
     let total = 0
     for (const call of this.#running.values()) {
       if (call.companyId !== companyId) continue
+      if (userId !== undefined && call.userId !== userId) continue
       total += Math.ceil((call.pricePerMinuteMicro * Math.max(0, at - call.startedAt)) / 60_000)
     }
     return total
+  }
+
+  /** The company's priced calls running on this node, by call UUID. */
+  runningOf(companyId: number): Array<[string, RunningCall]> {
+    return [...this.#running].filter(([, call]) => call.companyId === companyId)
+  }
+
+  /** Companies with priced calls running on this node. */
+  companiesRunning(): Set<number> {
+    return new Set([...this.#running.values()].map((call) => call.companyId))
   }
 
   /**

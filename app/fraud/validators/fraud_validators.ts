@@ -55,3 +55,9 @@ export const reviewLimitsValidator = vine.create({
   user_per_day: limit(),
   calls_to_one_number_per_hour: limit(),
 })
+
+/** A user's own spend caps, set by the company's admins (euro; empty: none). */
+export const userCapsValidator = vine.create({
+  daily_cap_euro: vine.number().decimal([0, 2]).range([0, 10_000_000]).nullable().optional(),
+  monthly_cap_euro: vine.number().decimal([0, 2]).range([0, 10_000_000]).nullable().optional(),
+})

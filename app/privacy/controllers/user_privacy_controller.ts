@@ -4,6 +4,8 @@ import vine from '@vinejs/vine'
 import User from '#accounts/models/user'
 import ProcessingRestriction, { RESTRICTION_GROUNDS } from '#privacy/models/processing_restriction'
 import RestrictionService, { RestrictionError } from '#privacy/services/restriction_service'
+import ErasureService, { ErasureError, describeKept } from '#privacy/services/erasure_service'
+import DataSubjectRequestService from '#privacy/services/data_subject_request_service'
 
 const restrictValidator = vine.create({
   ground: vine.string().in([...RESTRICTION_GROUNDS]),
@@ -17,7 +19,11 @@ const restrictValidator = vine.create({
  */
 @inject()
 export default class UserPrivacyController {
-  constructor(protected restrictions: RestrictionService) {}
+  constructor(
+    protected restrictions: RestrictionService,
+    protected erasure: ErasureService,
+    protected requests: DataSubjectRequestService
+  ) {}
 
   /** The admin's company, and the user of it named in the URL (404 for anyone else's). */
   protected async subject(ctx: HttpContext) {
@@ -42,6 +48,7 @@ export default class UserPrivacyController {
       active: history.find((row) => row.liftedAt === null) ?? null,
       history,
       grounds: RESTRICTION_GROUNDS,
+      holds: await this.erasure.holds(user),
     })
   }
 
@@ -74,5 +81,32 @@ export default class UserPrivacyController {
       ctx.session.flash('error', ctx.i18n.t(`privacy.restriction.${error.reason}`))
     }
     return ctx.response.redirect().toRoute('customer.privacy.user', { id: user.id })
+  }
+
+  /**
+   * Erases the user on the company's decision (Art. 17 GDPR); the record of the request keeps what
+   * was kept, why and until when, and the admin reads it at once.
+   */
+  async erase(ctx: HttpContext) {
+    const { actor, user } = await this.subject(ctx)
+    if (!user) return ctx.response.notFound()
+    const ip = ctx.request.ip()
+    try {
+      const subject = {
+        id: user.id,
+        fullName: user.fullName,
+        email: user.email,
+        companyId: user.companyId,
+      }
+      const kept = await this.erasure.erase(actor, user, ip)
+      const outcome = describeKept(kept, (key, data) => ctx.i18n.t(key, data), ctx.i18n.locale)
+      await this.requests.recordAdminAction(actor, subject, 'erasure', outcome, ip)
+      ctx.session.flash('notice', outcome)
+      return ctx.response.redirect().toRoute('customer.team')
+    } catch (error) {
+      if (!(error instanceof ErasureError)) throw error
+      ctx.session.flash('error', ctx.i18n.t(`privacy.erasure.errors.${error.reason}`))
+      return ctx.response.redirect().toRoute('customer.privacy.user', { id: user.id })
+    }
   }
 }

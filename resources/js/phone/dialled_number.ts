@@ -4,7 +4,7 @@ import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js'
 export const EMERGENCY_NUMBERS = ['110', '112'] as const
 
 export type DialledNumber =
-  | { ok: true; number: string; kind: 'e164' | 'emergency' | 'service' }
+  | { ok: true; number: string; kind: 'e164' | 'emergency' | 'service' | 'extension' }
   | { ok: false; reason: 'empty' | 'invalid' }
 
 /** What people type between digits: spaces, dashes, dots, slashes, brackets. */
@@ -12,7 +12,7 @@ const SEPARATORS = /[\s\-./()]/g
 
 /**
  * Turns what the user typed into what the INVITE carries: E.164 (+4930...) for phone numbers,
- * national ones read in the company's country; 110, 112 and the echo-test code unchanged.
+ * national ones read in the company's country; 110, 112, the echo-test code and extensions unchanged.
  */
 export function normaliseDialled(
   input: string,
@@ -24,6 +24,8 @@ export function normaliseDialled(
   if ((EMERGENCY_NUMBERS as readonly string[]).includes(compact))
     return { ok: true, number: compact, kind: 'emergency' }
   if (serviceCodes.includes(compact)) return { ok: true, number: compact, kind: 'service' }
+  // A colleague's extension (2-4 digits, never a leading 0): the server knows the company's.
+  if (/^[1-9]\d{1,3}$/.test(compact)) return { ok: true, number: compact, kind: 'extension' }
   if (!/^(\+|00)?\d{3,17}$/.test(compact)) return { ok: false, reason: 'invalid' }
   const parsed = parsePhoneNumberFromString(compact, asCountry(defaultCountry))
   if (!parsed || !parsed.isValid()) return { ok: false, reason: 'invalid' }

@@ -29,6 +29,10 @@ const SERVER_PHRASES: Array<[RegExp, string]> = [
   [/^(Shutting down|Starting)$/i, 'reason.unavailable'],
   [/^Invalid number/i, 'reason.invalid_number'],
   [/^No route to this number/i, 'reason.not_found'],
+  // Calls inside the company (app/calls/b2bua/b2bua.ts, internal calls)
+  [/^Do not disturb/i, 'reason.do_not_disturb'],
+  [/^No such extension/i, 'reason.no_extension'],
+  [/^Your own line/i, 'reason.own_line'],
   // The fraud gate (app/fraud/services/fraud_rules.ts, fraud_limiter.ts)
   [/^Outbound calls suspended/i, 'reason.fraud_suspended'],
   [/^Destination blocked/i, 'reason.fraud_blocked_number'],
@@ -39,6 +43,7 @@ const SERVER_PHRASES: Array<[RegExp, string]> = [
   [/^Payment overdue/i, 'reason.payment_overdue'],
   [/^Destination too expensive/i, 'reason.fraud_price'],
   [/^Spend limit reached/i, 'reason.fraud_spend_cap'],
+  [/^Personal spend limit reached/i, 'reason.fraud_user_spend_cap'],
   [/^Number flagged as fraudulent/i, 'reason.fraud_flagged'],
   // The DPA gate (app/privacy/gates/dpa_gate.ts)
   [/^Data processing agreement not accepted/i, 'reason.dpa_missing'],

@@ -37,6 +37,17 @@ export interface PhonePageOptions {
   tones: TonePlayer
 }
 
+/** A colleague as GET /app/phone/colleagues lists them (PresenceService). */
+interface Colleague {
+  id: number
+  name: string
+  extension: string | null
+  state: 'available' | 'on_call' | 'ringing' | 'do_not_disturb' | 'offline'
+}
+
+/** How often the colleague list asks for presence while the page is visible. */
+const COLLEAGUE_REFRESH_MS = 3000
+
 /**
  * The docked phone: binds the DOM of components/phone_dock.edge to the phone's controls. The
  * state is mirrored into data attributes of #web-phone (data-phone-state, -registration, -outcome,
@@ -81,6 +92,7 @@ export class PhonePage implements PhoneListener {
   }
 
   async start(): Promise<void> {
+    this.#watchColleagues()
     void this.#fillDeviceLists()
     this.#devices.onChange(() => void this.#fillDeviceLists())
     await this.#devices.applySpeaker(this.#audio)
@@ -126,6 +138,101 @@ export class PhonePage implements PhoneListener {
     }
     required<HTMLInputElement>(this.#root, '#phone-withhold').checked = login.clirDefault
     required<HTMLElement>(this.#root, '#phone-emergency-only').hidden = !login.emergencyOnly
+    const extension = required<HTMLElement>(this.#root, '#phone-extension')
+    extension.hidden = !login.extension
+    extension.textContent = login.extension
+      ? this.t('line.extension', { number: login.extension })
+      : ''
+    this.#showDoNotDisturb(Boolean(login.doNotDisturb))
+  }
+
+  /**
+   * The colleague list: presence as the server sees it right now, asked again every few seconds
+   * while the page is visible (the server keeps no presence history).
+   */
+  #watchColleagues() {
+    const box = this.#root.querySelector<HTMLElement>('#phone-colleagues')
+    if (!box?.dataset.url) return
+    const refresh = async () => {
+      if (document.visibilityState !== 'visible') return
+      try {
+        const response = await fetch(box.dataset.url!, {
+          credentials: 'same-origin',
+          headers: { Accept: 'application/json' },
+        })
+        if (response.ok) this.#showColleagues((await response.json()) as Colleague[])
+      } catch {
+        // Offline for a moment: the list stays as it was until the next round.
+      }
+    }
+    void refresh()
+    setInterval(() => void refresh(), COLLEAGUE_REFRESH_MS)
+    document.addEventListener('visibilitychange', () => void refresh())
+  }
+
+  #showColleagues(colleagues: Colleague[]) {
+    const list = required<HTMLElement>(this.#root, '#phone-colleague-list')
+    required<HTMLElement>(this.#root, '#phone-colleagues-empty').hidden = colleagues.length > 0
+    list.replaceChildren(
+      ...colleagues.map((colleague) => {
+        const item = document.createElement('li')
+        item.dataset.user = String(colleague.id)
+        item.dataset.presence = colleague.state
+        const name = document.createElement('span')
+        name.className = 'colleague-name'
+        name.textContent = colleague.extension
+          ? `${colleague.name} (${colleague.extension})`
+          : colleague.name
+        const state = document.createElement('small')
+        state.className = `presence presence-${colleague.state}`
+        state.textContent = this.t(`presence.${colleague.state}`)
+        item.append(name, ' ', state)
+        if (colleague.extension) {
+          const dial = document.createElement('button')
+          dial.type = 'button'
+          dial.className = 'secondary small'
+          dial.textContent = this.t('presence.call', { name: colleague.name })
+          dial.addEventListener('click', () => {
+            required<HTMLInputElement>(this.#root, '#phone-number').value = colleague.extension!
+            required<HTMLFormElement>(this.#root, '#phone-dial-form').requestSubmit()
+          })
+          item.append(' ', dial)
+        }
+        return item
+      })
+    )
+  }
+
+  /** Do not disturb as the server has it: the box, the notice, and data-do-not-disturb. */
+  #showDoNotDisturb(on: boolean) {
+    required<HTMLInputElement>(this.#root, '#phone-dnd').checked = on
+    required<HTMLElement>(this.#root, '#phone-dnd-on').hidden = !on
+    this.#root.dataset.doNotDisturb = on ? 'on' : 'off'
+  }
+
+  /** The box changes the setting on the server (PUT /app/phone/line); on failure it flips back. */
+  async #toggleDoNotDisturb(box: HTMLInputElement) {
+    const wanted = box.checked
+    const error = required<HTMLElement>(this.#root, '#phone-dnd-error')
+    error.hidden = true
+    try {
+      const response = await fetch(box.dataset.url ?? '', {
+        method: 'PUT',
+        credentials: 'same-origin',
+        headers: {
+          'Accept': 'application/json',
+          'Content-Type': 'application/json',
+          'X-CSRF-TOKEN': this.#root.dataset.csrfToken ?? '',
+        },
+        body: JSON.stringify({ do_not_disturb: wanted }),
+      })
+      if (!response.ok) throw new Error(`status ${response.status}`)
+      const line = (await response.json()) as { doNotDisturb: boolean }
+      this.#showDoNotDisturb(line.doNotDisturb)
+    } catch {
+      this.#showDoNotDisturb(!wanted)
+      error.hidden = false
+    }
   }
 
   remoteStream(stream: MediaStream): void {
@@ -271,6 +378,8 @@ export class PhonePage implements PhoneListener {
     const number = required<HTMLInputElement>(root, '#phone-number')
     // Browsers play audio only after a user gesture: the first click unlocks the ringtone.
     root.ownerDocument.addEventListener('click', () => this.#tones.unlock(), { once: true })
+    const dnd = required<HTMLInputElement>(root, '#phone-dnd')
+    dnd.addEventListener('change', () => void this.#toggleDoNotDisturb(dnd))
 
     form.addEventListener('submit', (event) => {
       event.preventDefault()

@@ -29,6 +29,9 @@ export interface WebPhoneLogin {
   clirDefault: boolean
   echoNumber: string
   emergencyOnly: boolean
+  /** The user's internal extension (chosen by the company's admins), null without one. */
+  extension: string | null
+  doNotDisturb: boolean
 }
 
 /** The login without its password: what the page shows and what other tabs may hear. */

@@ -67,6 +67,8 @@ export async function sippPhoneCall(
     pauseMs?: number
     tone?: boolean
     timeoutSeconds?: number
+    /** The phone's RTP port (a free one unless given, e.g. to capture it). */
+    mediaPort?: number
   } = {}
 ): Promise<SippProcess> {
   const port = await sipUdpPort()
@@ -91,6 +93,7 @@ export async function sippPhoneCall(
       phone.username,
       '-ap',
       phone.password,
+      ...(options.mediaPort ? ['-mp', String(options.mediaPort)] : []),
     ],
   })
 }

@@ -20,6 +20,32 @@ import { startServer } from '#tests/support/server_process'
 
 const postgres = process.env.DB_CONNECTION === 'pg'
 
+/**
+ * Runs one step with a limit well inside the test's: a step that hangs fails naming itself and
+ * what PostgreSQL's sessions were waiting on (a lock, a client), instead of the whole test timing
+ * out without a word.
+ */
+async function step<T>(name: string, ms: number, work: () => Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const limit = new Promise<never>((_, reject) => {
+    timer = setTimeout(async () => {
+      const waiting = await db
+        .rawQuery(
+          `select datname, state, wait_event_type, wait_event, left(query, 120) as query
+             from pg_stat_activity where pid <> pg_backend_pid() and datname is not null`
+        )
+        .then((result) => JSON.stringify(result.rows))
+        .catch((error) => `pg_stat_activity unreadable: ${error.message}`)
+      reject(new Error(`${name}: not done within ${ms} ms; sessions: ${waiting}`))
+    }, ms)
+  })
+  try {
+    return await Promise.race([work(), limit])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
 test.group('Backups: pg_dump, retention, restore', () => {
   test('the job dumps, keeps BACKUP_KEEP_DAYS, and the dump restores into a database the server runs on', async ({
     assert,
@@ -38,7 +64,7 @@ test.group('Backups: pg_dump, retention, restore', () => {
     const company = await makeCompany('active')
 
     const job = new DatabaseBackupJob(() => now)
-    await job.handle({})
+    await step('pg_dump', 30_000, () => job.handle({}))
     const names = (await readdir(dir)).sort()
     const target = pgTarget()
     const dump = `fluffycall-${target.database}-20261201T030000Z.dump`
@@ -61,9 +87,11 @@ test.group('Backups: pg_dump, retention, restore', () => {
     assert.isAbove(status.latest!.bytes, 1000)
 
     const scratch = `${target.database}_restore_${process.pid}`
-    await db.rawQuery(`create database ${scratch}`)
+    await step('create database', 15_000, () => db.rawQuery(`create database ${scratch}`))
     cleanup(() => db.rawQuery(`drop database if exists ${scratch} with (force)`))
-    await DatabaseBackup.restore(join(dir, dump), { ...target, database: scratch })
+    await step('pg_restore', 30_000, () =>
+      DatabaseBackup.restore(join(dir, dump), { ...target, database: scratch })
+    )
 
     const restored = `restored_${process.pid}`
     db.manager.add(restored, {
@@ -97,14 +125,22 @@ test.group('Backups: pg_dump, retention, restore', () => {
     cleanup(() => {
       server.child.kill('SIGKILL')
     })
-    const ready = (await (await fetch(`http://127.0.0.1:${ports.http}/readyz`)).json()) as {
+    const ready = (await (
+      await fetch(`http://127.0.0.1:${ports.http}/readyz`, { signal: AbortSignal.timeout(10_000) })
+    ).json()) as {
       status: string
       checks: Record<string, string>
     }
     assert.deepInclude(ready, { status: 'ready' })
     assert.equal(ready.checks.database, 'ok')
     server.child.kill('SIGTERM')
-    assert.deepEqual(await server.exited, { code: 0, signal: null }, server.stderr())
+    assert.deepEqual(
+      await step('server stop after SIGTERM', 15_000, () => server.exited).catch((error) => {
+        throw new Error(`${error.message}; server stderr: ${server.stderr()}`)
+      }),
+      { code: 0, signal: null },
+      server.stderr()
+    )
   })
     .skip(
       !postgres,

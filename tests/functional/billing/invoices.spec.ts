@@ -14,7 +14,10 @@ import {
 import { extractText, getDocumentProxy } from 'unpdf'
 import { makeCompany, makeUser } from '#tests/support/accounts'
 import { JUNE, RUN_TIME, defaultTariff, ratedCall, seatAndNumber } from '#tests/support/invoices'
-import { validateCii } from '#tests/support/einvoice_validation'
+import { validateCii, validateXRechnung } from '#tests/support/einvoice_validation'
+import { pdfText, scanPdfQrCodes } from '#tests/support/invoice_pdf'
+import { giveMandate } from '#tests/support/payments'
+import { parseGiroCode } from '#billing/payments/girocode'
 import Invoice from '#billing/models/invoice'
 import InvoiceIssuer from '#billing/services/invoice_issuer'
 import { FakeVatIdChecker } from '#billing/vat_id_checker'
@@ -119,6 +122,70 @@ test.group('Invoices: the monthly invoice of a company', (group) => {
     assert.include(attached, '<ram:ID>urn:cen.eu:en16931:2017</ram:ID>')
     assert.include(attached, `<ram:ID>${invoice.number}</ram:ID>`)
     assert.deepEqual((await validateCii(attached)).failed, [])
+  }).timeout(60_000)
+
+  test('payment terms on the PDF: a GiroCode for a bank transfer, the SEPA pre-notification under a mandate; both XMLs pass BR-DE', async ({
+    assert,
+  }) => {
+    await defaultTariff()
+    const issuer = new InvoiceIssuer(new FakeVatIdChecker([]))
+
+    const payer = await companyWithJune()
+    const transfer = await issuer.issueMonthly(payer, JUNE, { now: RUN_TIME })
+    const invoice = transfer.outcome === 'issued' ? transfer.invoice : null!
+    const { xml, pdf } = await documents(invoice)
+    const text = await pdfText(new Uint8Array(pdf.content))
+    assert.include(text, 'Zahlung per Überweisung')
+    assert.include(text, 'Zahlbar ohne Abzug bis 15.07.2026')
+    assert.include(text, 'IBAN: DE87 1234 5678 1234 5678 90')
+    assert.include(text, `Verwendungszweck: Rechnung ${invoice.number}`)
+    const [scanned] = await scanPdfQrCodes(new Uint8Array(pdf.content))
+    assert.include(parseGiroCode(scanned), {
+      serviceTag: 'BCD',
+      iban: 'DE87123456781234567890',
+      amount: 'EUR4.44',
+      remittance: `Rechnung ${invoice.number}`,
+    })
+    const owner = await db
+      .from('users')
+      .where('company_id', payer.id)
+      .orderBy('id')
+      .select('email')
+      .firstOrFail()
+    const transferXml = xml.content.toString('utf8')
+    assert.include(transferXml, '<ram:TypeCode>58</ram:TypeCode>')
+    assert.include(transferXml, `<ram:URIID schemeID="EM">${owner.email}</ram:URIID>`)
+    assert.deepEqual((await validateXRechnung(transferXml)).failed, [])
+
+    const debtor = await companyWithJune({ buyerReference: '04011000-12345-67' })
+    const mandate = await giveMandate(debtor, 'DE89370400440532013000', 'CORE')
+    const debit = await issuer.issueMonthly(debtor, JUNE, { now: RUN_TIME })
+    const debited = debit.outcome === 'issued' ? debit.invoice : null!
+    const debitDocuments = await documents(debited)
+    // Wrapped lines joined again
+    const debitText = (await pdfText(new Uint8Array(debitDocuments.pdf.content))).replace(
+      /\s+/g,
+      ' '
+    )
+    assert.include(debitText, 'Zahlung per SEPA-Lastschrift')
+    // 14 days of pre-notification from 1 July: 15 July (a Wednesday, a TARGET2 business day)
+    assert.include(
+      debitText,
+      'am 15.07.2026 per SEPA-Lastschrift von Ihrem Konto DE89 **** **** **** **30 00'
+    )
+    assert.include(debitText, `Mandatsreferenz: ${mandate.mandateReference}`)
+    assert.include(debitText, 'Gläubiger-Identifikationsnummer: DE98ZZZ09999999999')
+    assert.notInclude(debitText, 'DE89370400440532013000')
+    assert.deepEqual(await scanPdfQrCodes(new Uint8Array(debitDocuments.pdf.content)), [])
+    const debitXml = debitDocuments.xml.content.toString('utf8')
+    assert.include(debitXml, '<ram:TypeCode>59</ram:TypeCode>')
+    assert.include(
+      debitXml,
+      `<ram:DirectDebitMandateID>${mandate.mandateReference}</ram:DirectDebitMandateID>`
+    )
+    assert.include(debitXml, '<ram:URIID schemeID="0204">04011000-12345-67</ram:URIID>')
+    assert.deepEqual((await validateXRechnung(debitXml)).failed, [])
+    assert.deepEqual((await validateCii(debitXml)).failed, [])
   }).timeout(60_000)
 
   test('a second run for the same month issues nothing and leaves the stored bytes alone', async ({

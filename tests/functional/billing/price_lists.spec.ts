@@ -1,6 +1,7 @@
 import { test } from '@japa/runner'
 import testUtils from '@adonisjs/core/services/test_utils'
 import { DateTime } from 'luxon'
+import db from '@adonisjs/lucid/services/db'
 import PriceList from '#billing/models/price_list'
 import PriceListRate from '#billing/models/price_list_rate'
 import PriceListVersion from '#billing/models/price_list_version'
@@ -142,6 +143,38 @@ test.group('Billing admin: price lists', (group) => {
       'price_list.version_created',
       'price_list.rate_saved',
     ])
+  })
+
+  test('one default list only: a second is refused next to the field, and the database refuses one written past the service', async ({
+    client,
+    assert,
+  }) => {
+    const admin = await staff()
+    await makePriceList(null, [])
+    const second = await client
+      .post('/admin/billing/price-lists')
+      .form({ name: 'Noch ein Standard' })
+      .withCsrfToken()
+      .loginAs(admin)
+      .redirects(0)
+    second.assertStatus(302)
+    assert.equal(
+      second.flashMessage('errorsBag.company_id'),
+      'Es gibt schon eine Standardpreisliste.'
+    )
+    assert.lengthOf(await PriceList.query().whereNull('company_id'), 1)
+    // Past the service (two staff members at once, a script): the single-default index holds
+    // (in a savepoint: PostgreSQL aborts the surrounding test transaction on a failed insert)
+    await assert.rejects(() =>
+      db.transaction((trx) =>
+        PriceList.create({ name: 'Zweiter Standard', companyId: null }, { client: trx })
+      )
+    )
+    assert.lengthOf(await PriceList.query().whereNull('company_id'), 1)
+    // Company overrides are untouched by the index
+    await makePriceList((await makeCompany('active')).id, [])
+    await makePriceList((await makeCompany('active')).id, [])
+    assert.lengthOf(await PriceList.query().whereNotNull('company_id'), 2)
   })
 
   test('bad input comes back next to its field', async ({ client, assert }) => {

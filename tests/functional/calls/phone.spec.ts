@@ -7,6 +7,7 @@ import Role from '#accounts/models/role'
 import User from '#accounts/models/user'
 import { makeCompany, makeUser } from '#tests/support/accounts'
 import { auditMark, auditSince } from '#tests/support/audit'
+import PhoneSettingsService from '#calls/services/phone_settings_service'
 
 /** The web phone page and the phone settings (CLIR default, anonymous callers, itemised numbers). */
 
@@ -191,7 +192,7 @@ test.group('Phone settings', (group) => {
     const mark = await auditMark()
     await client
       .put('/app/phone/settings/company')
-      .form({ itemised_numbers: 'full' })
+      .form({ itemised_numbers: 'full', full_numbers_declaration: '1' })
       .withCsrfToken()
       .loginAs(owner)
       .redirects(0)
@@ -199,7 +200,107 @@ test.group('Phone settings', (group) => {
     const entry = await auditSince(mark)
       .where('action', 'company.itemised_numbers.changed')
       .firstOrFail()
-    assert.deepEqual(entry.details, { from: 'shortened', to: 'full' })
+    assert.include(entry.details, { from: 'shortened', to: 'full' })
+  })
+
+  test('full numbers need the owner’s declaration (TDDDG § 11(1)): refused without it or from an admin; stored with who and when, audited, cleared on leaving full', async ({
+    client,
+    assert,
+  }) => {
+    const company = await makeCompany()
+    const owner = await makeUser('owner', company)
+    const admin = await makeUser('admin', company)
+    const page = await client.get('/app/phone/settings').loginAs(owner)
+    assert.match(
+      page.text(),
+      /name="full_numbers_declaration"[^>]*type|type="checkbox" name="full_numbers_declaration"/
+    )
+    assert.include(page.text(), 'dass alle Mitbenutzer (Beschäftigte) informiert sind')
+
+    const mark = await auditMark()
+    const missing = await client
+      .put('/app/phone/settings/company')
+      .form({ itemised_numbers: 'full' })
+      .withCsrfToken()
+      .loginAs(owner)
+      .redirects(0)
+    missing.assertHeader('location', '/app/phone/settings')
+    assert.equal(
+      missing.flashMessage('errorsBag.full_numbers_declaration'),
+      'Für vollständige Zielnummern bitte die Erklärung bestätigen.'
+    )
+    const shown = await client
+      .get('/app/phone/settings')
+      .withFlashMessages(missing.flashMessages())
+      .loginAs(owner)
+    assert.match(shown.text(), /data-error-for="full_numbers_declaration"><span>Für vollständige/)
+    const fromAdmin = await client
+      .put('/app/phone/settings/company')
+      .form({ itemised_numbers: 'full', full_numbers_declaration: '1' })
+      .withCsrfToken()
+      .loginAs(admin)
+      .redirects(0)
+    fromAdmin.assertStatus(403)
+    // Should staff grant an admin the company settings, the service still takes only an owner's word
+    await assert.rejects(
+      () =>
+        new PhoneSettingsService().updateCompany(
+          company,
+          'full',
+          admin,
+          null,
+          { confirmed: true, text: 'declared' },
+          false
+        ),
+      /owners_only/
+    )
+    let row = await Company.findOrFail(company.id)
+    assert.equal(row.itemisedNumbers, 'shortened')
+    assert.isNull(row.fullNumbersDeclaredAt)
+    assert.lengthOf(await auditSince(mark).where('action', 'company.itemised_numbers.changed'), 0)
+
+    await client
+      .put('/app/phone/settings/company')
+      .header('accept-language', 'en')
+      .form({ itemised_numbers: 'full', full_numbers_declaration: '1' })
+      .withCsrfToken()
+      .loginAs(owner)
+      .redirects(0)
+    row = await Company.findOrFail(company.id)
+    assert.equal(row.itemisedNumbers, 'full')
+    assert.equal(row.fullNumbersDeclaredBy, owner.id)
+    assert.isNotNull(row.fullNumbersDeclaredAt)
+    assert.include(row.fullNumbersDeclaration!, 'TDDDG § 11')
+    const entry = await auditSince(mark)
+      .where('action', 'company.itemised_numbers.changed')
+      .firstOrFail()
+    assert.deepEqual(entry.details, {
+      from: 'shortened',
+      to: 'full',
+      declaration: row.fullNumbersDeclaration,
+    })
+    const declared = await client.get('/app/phone/settings').loginAs(owner)
+    assert.match(declared.text(), /id="full-numbers-declared"[^>]*>[^<]*/)
+    assert.include(declared.text(), owner.fullName)
+
+    // Keeping full needs no second declaration; leaving it clears the declaration
+    await client
+      .put('/app/phone/settings/company')
+      .form({ itemised_numbers: 'full' })
+      .withCsrfToken()
+      .loginAs(owner)
+      .redirects(0)
+    assert.equal((await Company.findOrFail(company.id)).fullNumbersDeclaredBy, owner.id)
+    await client
+      .put('/app/phone/settings/company')
+      .form({ itemised_numbers: 'shortened' })
+      .withCsrfToken()
+      .loginAs(owner)
+      .redirects(0)
+    row = await Company.findOrFail(company.id)
+    assert.equal(row.itemisedNumbers, 'shortened')
+    assert.isNull(row.fullNumbersDeclaredBy)
+    assert.isNull(row.fullNumbersDeclaration)
   })
 
   test('a suspended company cannot change its itemised-number choice', async ({

@@ -13,6 +13,10 @@ import MemoryCounterStore from '#core/counters/memory_counter_store'
 import fraudConfig from '#config/fraud'
 import FraudCompanyPolicy, { type FraudLimitOverrides } from '#fraud/models/fraud_company_policy'
 import SpendCounters from '#fraud/services/spend_counters'
+import SpendWatch from '#fraud/services/spend_watch'
+import FraudUserPolicy from '#fraud/models/fraud_user_policy'
+import CompanyModel from '#accounts/models/company'
+import { FakeClock } from '#sip'
 import { makeCompany, makeUser } from '#tests/support/accounts'
 import { makePriceList } from '#tests/support/billing'
 import { enableTwoFactor } from '#tests/support/two_factor'
@@ -250,6 +254,169 @@ test.group('Fraud spend: counters, maximum price, caps', (group) => {
     )
     await running.rebuild(() => 'Europe/Berlin')
     assert.equal((await running.spent(`company:${company.id}`, 'Europe/Berlin')).month, 7)
+  })
+  test('running calls: two calls together reach the cap sooner; the watch ends both then (FakeClock), not before', async ({
+    assert,
+    cleanup,
+  }) => {
+    // cap 1.00 €, Vienna at 0.20 €/min: either call alone could run 5 minutes (its admission budget)
+    const { company, member, owner } = await scene({ dailyCapMicro: 1_000_000 })
+    const start = Date.parse('2026-12-01T09:00:00Z')
+    const clock = new FakeClock(start)
+    const spend = new SpendCounters(new MemoryCounterStore(), () => clock.now())
+    const ends: Array<{ uuid: string; ms: number; at: number }> = []
+    const calls = {
+      endCallWithin(uuid: string, ms: number) {
+        ends.push({ uuid, ms, at: clock.now() })
+        return true
+      },
+    }
+    const watch = new SpendWatch(
+      spend,
+      await app.container.make('fraud.policies'),
+      (id) => CompanyModel.find(id),
+      () => calls,
+      5,
+      () => clock.now()
+    )
+    const stop = watch.start(clock)
+    cleanup(stop)
+    spend.running('a', { companyId: company.id, userId: member.id, pricePerMinuteMicro: VIENNA })
+    clock.advance(60_000)
+    spend.running('b', { companyId: company.id, userId: owner.id, pricePerMinuteMicro: VIENNA })
+    // From 1:00 both burn 0.40 €/min: the 0.80 € left last 2 minutes, the cap is reached at 3:00
+    const settle = async (ms: number) => {
+      for (let passed = 0; passed < ms; passed += 5000) {
+        clock.advance(5000)
+        await watch.lastCheck
+      }
+    }
+    await settle(105_000) // 2:45: 15 s left, beyond the horizon of two checks
+    assert.deepEqual(ends, [])
+    await settle(5000) // 2:50
+    assert.sameMembers(
+      ends.map((end) => end.uuid),
+      ['a', 'b']
+    )
+    for (const end of ends) {
+      // both end at 3:00, when 1.00 € is spent (the accrual rounds up to the micro-unit)
+      assert.closeTo(end.at + end.ms, start + 180_000, 2)
+    }
+    stop()
+  })
+
+  test('running calls: a cap already reached (a rated call pushed it over) ends them at once', async ({
+    assert,
+  }) => {
+    const { company, member } = await scene({ dailyCapMicro: 1_000_000 })
+    const spend = await app.container.make('fraud.spend')
+    spend.running('c', { companyId: company.id, userId: member.id, pricePerMinuteMicro: BERLIN })
+    const ended: Array<[string, number]> = []
+    const watch = new SpendWatch(
+      spend,
+      await app.container.make('fraud.policies'),
+      (id) => CompanyModel.find(id),
+      () => ({ endCallWithin: (uuid: string, ms: number) => ended.push([uuid, ms]) > 0 }),
+      5
+    )
+    assert.deepEqual([...(await watch.check(company.id))], [], '1.00 € left at 0.02 €/min')
+    await answeredCall(company, member, '+431234567', 300) // 1.00 € rated
+    assert.deepEqual([...(await watch.check(company.id))], [['c', 0]])
+    assert.deepEqual(ended, [['c', 0]])
+  })
+
+  test('caps per user: set by the company admins (audited), refused with their own phrase, shown on /app/spend', async ({
+    client,
+    assert,
+  }) => {
+    const { company, owner, member } = await scene()
+    const other = await makeUser('member', await makeCompany('active'))
+    const refused = await client
+      .put(`/app/spend/users/${owner.id}`)
+      .form({ daily_cap_euro: '1' })
+      .withCsrfToken()
+      .loginAs(member)
+    refused.assertStatus(403)
+    const foreign = await client
+      .put(`/app/spend/users/${other.id}`)
+      .form({ daily_cap_euro: '1' })
+      .withCsrfToken()
+      .loginAs(owner)
+    foreign.assertStatus(404)
+    await client
+      .put(`/app/spend/users/${member.id}`)
+      .form({ daily_cap_euro: '0.30', monthly_cap_euro: '' })
+      .withCsrfToken()
+      .loginAs(owner)
+    const row = await FraudUserPolicy.findByOrFail('userId', member.id)
+    assert.equal(row.dailyCapMicro, 300_000)
+    assert.isNull(row.monthlyCapMicro)
+    assert.equal(row.outboundSuspension, 'none')
+    const audit = await AuditEntry.query()
+      .where('company_id', company.id)
+      .where('action', 'fraud.user_caps.changed')
+      .firstOrFail()
+    assert.deepInclude(audit.details as object, {
+      after: { daily: 300_000, monthly: null },
+    })
+
+    // 0.30 € a day at Vienna's 0.20 €/min: 90 s for the member; the owner has no cap of their own
+    const gates = await app.container.make('calls.gates')
+    assert.deepEqual(await gates.check(attempt(company, member, '+431234567')), {
+      allow: true,
+      maxDurationSeconds: 90,
+      durationCause: 'spend_cap',
+    })
+    ;(await app.container.make('fraud.spend')).forgetAll()
+    await answeredCall(company, member, '+431234567', 90)
+    assert.deepInclude(await gates.check(attempt(company, member, '+4930123456')), {
+      allow: false,
+      reason: 'user_daily_spend_cap',
+      phrase: 'Personal spend limit reached',
+    })
+    assert.isTrue((await gates.check(attempt(company, owner, '+431234567'))).allow)
+
+    const own = await client.get('/app/spend').header('Accept-Language', 'en').loginAs(member)
+    assert.include(own.text(), 'Your own limits')
+    assert.notInclude(own.text(), 'Limits per person', 'members do not see the others')
+    const admin = await client.get('/app/spend').header('Accept-Language', 'en').loginAs(owner)
+    assert.include(admin.text(), 'Limits per person')
+    assert.match(admin.text(), new RegExp(`data-user="${member.id}"[\\s\\S]*?value="0.3"`))
+  })
+
+  test("caps per user over running calls: only that user's calls end when their cap is reached", async ({
+    assert,
+  }) => {
+    const { company, owner, member } = await scene()
+    await FraudUserPolicy.create({
+      userId: member.id,
+      outboundSuspension: 'none',
+      dailyCapMicro: 200_000,
+      monthlyCapMicro: null,
+    })
+    let now = Date.parse('2026-12-01T09:00:00Z')
+    const spend = new SpendCounters(new MemoryCounterStore(), () => now)
+    const ended = new Map<string, number>()
+    const watch = new SpendWatch(
+      spend,
+      await app.container.make('fraud.policies'),
+      (id) => CompanyModel.find(id),
+      () => ({ endCallWithin: (uuid: string, ms: number) => ended.set(uuid, ms).size > 0 }),
+      5,
+      () => now
+    )
+    spend.running('m1', { companyId: company.id, userId: member.id, pricePerMinuteMicro: VIENNA })
+    spend.running('m2', { companyId: company.id, userId: member.id, pricePerMinuteMicro: VIENNA })
+    spend.running('o1', { companyId: company.id, userId: owner.id, pricePerMinuteMicro: VIENNA })
+    now += 24_000 // 0.16 € of the member's 0.20 € used: 0.04 € left at 0.40 €/min = 6 s
+    await watch.check(company.id)
+    assert.deepEqual(
+      [...ended],
+      [
+        ['m1', 6000],
+        ['m2', 6000],
+      ]
+    )
   })
 })
 

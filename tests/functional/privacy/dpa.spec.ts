@@ -14,6 +14,7 @@ import { makeCompany, makeUser } from '#tests/support/accounts'
 import { auditMark, auditSince } from '#tests/support/audit'
 import { fakeCarriers } from '#tests/support/carriers'
 import { pdfText } from '#tests/support/pdf'
+import { binary } from '#tests/support/binary'
 
 /**
  * The DPA (AVV, Art. 28 GDPR) in the product: the call gates refuse a company whose owner has not
@@ -33,20 +34,6 @@ function attempt(company: Company, user: User): CallAttempt {
     kind: 'direct',
     pricePerMinuteCents: null,
   }
-}
-
-/** The response body as bytes (a PDF), not as text. */
-function binary<
-  T extends { request: { buffer(on: boolean): { parse(parser: unknown): unknown } } },
->(request: T): T {
-  request.request
-    .buffer(true)
-    .parse((res: NodeJS.ReadableStream, done: (error: Error | null, body: Buffer) => void) => {
-      const chunks: Buffer[] = []
-      res.on('data', (chunk: Buffer) => chunks.push(chunk))
-      res.on('end', () => done(null, Buffer.concat(chunks)))
-    })
-  return request
 }
 
 async function gates() {

@@ -3,7 +3,7 @@ import invoicingConfig from '#config/invoicing'
 import { buildCiiXml, type CiiInvoice } from '#billing/cii_invoice_xml'
 import { priceLines } from '#billing/invoice_arithmetic'
 import { VAT_RULES, type VatTreatment } from '#billing/vat_rules'
-import { validateCii } from '#tests/support/einvoice_validation'
+import { validateCii, validateXRechnung } from '#tests/support/einvoice_validation'
 
 function invoice(treatment: VatTreatment, overrides: Partial<CiiInvoice> = {}): CiiInvoice {
   const totals = priceLines(
@@ -90,6 +90,10 @@ test.group('EN 16931 CII XML (official Schematron)', () => {
       (await validateCii(buildCiiXml(storno, invoicingConfig.seller, 'xrechnung'))).failed,
       []
     )
+    assert.deepEqual(
+      (await validateXRechnung(buildCiiXml(storno, invoicingConfig.seller, 'xrechnung'))).failed,
+      []
+    )
   }).timeout(120_000)
 
   test('a wrong grand total fails BR-CO-15', async ({ assert }) => {
@@ -101,5 +105,69 @@ test.group('EN 16931 CII XML (official Schematron)', () => {
       report.failed.map((failure) => failure.id),
       'BR-CO-15'
     )
+  }).timeout(120_000)
+})
+
+test.group('XRechnung CIUS (German rules BR-DE, KoSIT Schematron)', () => {
+  const sepa = {
+    kind: 'sepa_debit' as const,
+    mandateReference: 'FC-K42-ABCD2345',
+    creditorId: 'DE98ZZZ09999999999',
+    debtorIban: 'DE89370400440532013000',
+  }
+
+  for (const treatment of ['domestic', 'reverse_charge', 'not_taxable'] as const) {
+    test(`a ${treatment} invoice passes every BR-DE rule and EN 16931 still`, async ({
+      assert,
+    }) => {
+      const xml = buildCiiXml(invoice(treatment), invoicingConfig.seller, 'xrechnung')
+      const report = await validateXRechnung(xml)
+      assert.deepEqual(report.failed, [])
+      assert.isAbove(report.fired, 10)
+      assert.deepEqual((await validateCii(xml)).failed, [])
+    }).timeout(120_000)
+  }
+
+  test('SEPA direct debit (59): mandate, creditor ID and debited account; buyer address by Leitweg-ID or e-mail', async ({
+    assert,
+  }) => {
+    const withLeitweg = buildCiiXml(
+      invoice('domestic', { payment: sepa }),
+      invoicingConfig.seller,
+      'xrechnung'
+    )
+    assert.include(withLeitweg, '<ram:TypeCode>59</ram:TypeCode>')
+    assert.include(
+      withLeitweg,
+      '<ram:DirectDebitMandateID>FC-K42-ABCD2345</ram:DirectDebitMandateID>'
+    )
+    assert.include(
+      withLeitweg,
+      '<ram:CreditorReferenceID>DE98ZZZ09999999999</ram:CreditorReferenceID>'
+    )
+    assert.include(withLeitweg, '<ram:URIID schemeID="0204">04011000-12345-67</ram:URIID>')
+    assert.deepEqual((await validateXRechnung(withLeitweg)).failed, [])
+    assert.deepEqual((await validateCii(withLeitweg)).failed, [])
+
+    const withEmail = buildCiiXml(
+      invoice('domestic', { buyerReference: 'K-42', payment: sepa }),
+      invoicingConfig.seller,
+      'xrechnung'
+    )
+    assert.include(withEmail, '<ram:URIID schemeID="EM">rechnung@kaeufer.example</ram:URIID>')
+    assert.deepEqual((await validateXRechnung(withEmail)).failed, [])
+    assert.deepEqual((await validateCii(withEmail)).failed, [])
+  }).timeout(120_000)
+
+  test('the rules can fail: no buyer reference, no seller phone, a debit without creditor ID', async ({
+    assert,
+  }) => {
+    const data = invoice('domestic', { buyerReference: ' ', payment: { ...sepa, creditorId: '' } })
+    const xml = buildCiiXml(data, { ...invoicingConfig.seller, phone: '' }, 'xrechnung').replace(
+      /<ram:CreditorReferenceID>[^<]*<\/ram:CreditorReferenceID>/,
+      ''
+    )
+    const ids = (await validateXRechnung(xml)).failed.map((failure) => failure.id)
+    for (const rule of ['BR-DE-15', 'BR-DE-6', 'BR-DE-30']) assert.include(ids, rule)
   }).timeout(120_000)
 })

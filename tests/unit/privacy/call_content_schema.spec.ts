@@ -21,6 +21,9 @@ const CONTENT_WORDS =
 export const ALLOWED: Record<string, string> = {
   'dpa_acceptances.snapshot':
     'the accepted DPA text and its annexes as JSON (a contract document, no call content)',
+  'data_export_archives.archive':
+    "a user's copy of their personal data (zip of JSON and CSV, Art. 15, 20 GDPR): metadata, no call content",
+  'data_export_archives.size_bytes': 'the size of that archive, a number',
   'invoice_documents.content':
     'the issued invoice as CII XML and PDF/A-3 bytes (GoBD: kept as issued; no call content)',
 }

@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises'
 import { inject } from '@adonisjs/core'
 import type { HttpContext } from '@adonisjs/core/http'
 import vine from '@vinejs/vine'
@@ -9,6 +10,7 @@ import PaymentStatusService, {
 } from '#billing/payments/services/payment_status_service'
 import { paymentMessages, returnValidator } from '#billing/payments/validators/payment_validators'
 import paymentsConfig from '#config/payments'
+import { ReturnFileError } from '#billing/payments/bank_return_file'
 
 const paidValidator = vine.create({
   invoice_number: vine.string().trim().minLength(1).maxLength(40),
@@ -68,6 +70,41 @@ export default class OverdueController {
       )
       return response.redirect().toRoute('admin.billing.payments.overdue.index')
     })
+  }
+
+  /** A bank's pain.002 or camt.054 file: its returned debits are recorded; a summary says what happened. */
+  async returnFile({ bouncer, request, response, session, i18n, auth }: HttpContext) {
+    await bouncer.with('BillingPolicy').authorize('manage')
+    const back = () => response.redirect().toRoute('admin.billing.payments.overdue.index')
+    // No extname check: the type sniffed from a short XML file without declaration is not 'xml'; the parser decides
+    const file = request.file('file', { size: '5mb' })
+    if (!file || !file.isValid || !file.tmpPath) {
+      session.flashErrors({ file: i18n.t('payments.return_file.errors.file') })
+      return back()
+    }
+    try {
+      const outcome = await this.status.applyReturnFile(await readFile(file.tmpPath, 'utf8'), {
+        actor: auth.getUserOrFail(),
+        ip: request.ip(),
+      })
+      const skipped = outcome.skipped
+        .map(
+          (entry) => `${entry.endToEndId}: ${i18n.t(`payments.return_file.skipped.${entry.why}`)}`
+        )
+        .join('; ')
+      session.flash(
+        'notice',
+        i18n.t('payments.return_file.applied', {
+          format: outcome.format,
+          applied: outcome.applied.length,
+          invoices: outcome.applied.map((entry) => entry.invoice).join(', ') || '–',
+        }) + (skipped ? ` ${i18n.t('payments.return_file.skipped_list', { skipped })}` : '')
+      )
+    } catch (error) {
+      if (!(error instanceof ReturnFileError)) throw error
+      session.flashErrors({ file: i18n.t(`payments.return_file.errors.${error.code}`) })
+    }
+    return back()
   }
 
   async #answer({ session, response, i18n }: HttpContext, action: () => Promise<unknown>) {

@@ -5,7 +5,9 @@ import db from '@adonisjs/lucid/services/db'
 import SEPA from 'sepa'
 import type User from '#accounts/models/user'
 import AuditLog from '#accounts/services/audit_log'
+import app from '@adonisjs/core/services/app'
 import { collectionDate } from '#billing/payments/collection_date'
+import { usesTestCreditor } from '#billing/payments/test_creditor'
 import { syncIssuedInvoices } from '#billing/payments/invoice_payables'
 import PaymentMethod, { type MandateScheme } from '#billing/payments/models/payment_method'
 import PaymentPayable from '#billing/payments/models/payment_payable'
@@ -19,7 +21,8 @@ export const PAIN_FORMAT = 'pain.008.001.08'
 
 export class DebitFileError extends Error {
   constructor(
-    public code: 'nothing_to_collect' | 'mandate_changed' | 'not_found' | 'sums_differ',
+    public code:
+      'nothing_to_collect' | 'mandate_changed' | 'not_found' | 'sums_differ' | 'test_creditor',
     message: string
   ) {
     super(message)
@@ -52,11 +55,13 @@ interface Group {
 export default class DebitFileService {
   protected config: PaymentsConfig = paymentsConfig
   protected now: () => DateTime = () => DateTime.utc()
+  protected production = app.inProduction
 
   constructor(protected details: PaymentDetailsService) {}
 
   /** Tests: a fixed clock and settings. */
-  use(options: { now?: () => DateTime; config?: PaymentsConfig }) {
+  use(options: { now?: () => DateTime; config?: PaymentsConfig; production?: boolean }) {
+    if (options.production !== undefined) this.production = options.production
     if (options.now) this.now = options.now
     if (options.config) this.config = options.config
     return this
@@ -86,6 +91,12 @@ export default class DebitFileService {
 
   /** Records the debits of the month's open payables not collected yet; returns the new message id. */
   async collect(month: string, actor: User | null, ip: string | null) {
+    // A bank rejects debits under the test creditor ID: in production none are recorded with it
+    if (this.production && usesTestCreditor(this.config))
+      throw new DebitFileError(
+        'test_creditor',
+        'SEPA_CREDITOR_ID is not set: the test creditor ID cannot collect'
+      )
     const { from, to } = monthRange(month)
     const now = this.now()
     const today = now.setZone(this.config.timeZone)

@@ -8,6 +8,7 @@ import PaymentPayable from '#billing/payments/models/payment_payable'
 import PaymentSuspension from '#billing/payments/models/payment_suspension'
 import SepaDebit from '#billing/payments/models/sepa_debit'
 import type { ReturnReason } from '#billing/payments/return_reasons'
+import { parseReturnFile, type ReturnFile } from '#billing/payments/bank_return_file'
 import PaymentReminderMailJob from '#billing/payments/jobs/payment_reminder_mail_job'
 import { mirrorOnInvoice, syncIssuedInvoices } from '#billing/payments/invoice_payables'
 import { centsToDecimal } from '#billing/payments/sepa_amount'
@@ -23,6 +24,16 @@ export class PaymentStatusError extends Error {
   ) {
     super(message)
   }
+}
+
+/** What a bank's return file changed: per end-to-end id, applied or why not. */
+export interface ReturnFileOutcome {
+  format: ReturnFile['format']
+  applied: Array<{ endToEndId: string; invoice: string; reason: ReturnReason }>
+  skipped: Array<{
+    endToEndId: string
+    why: 'unknown_debit' | 'already_returned' | 'amount_differs'
+  }>
 }
 
 export interface OverdueLine {
@@ -127,6 +138,37 @@ export default class PaymentStatusService {
     })
     await mirrorOnInvoice(payable.invoiceNumber, 'open')
     return payable
+  }
+
+  /**
+   * A bank's pain.002 or camt.054 file: each returned debit it names (by our end-to-end id) is
+   * recorded as returned like recordReturn does, once; a debit already returned, one we do not know,
+   * or one whose amount differs from the file's is left alone and reported.
+   */
+  async applyReturnFile(xml: string, who: Actor): Promise<ReturnFileOutcome> {
+    const file = parseReturnFile(xml)
+    const outcome: ReturnFileOutcome = { format: file.format, applied: [], skipped: [] }
+    for (const entry of file.returns) {
+      const debit = await SepaDebit.query()
+        .where('end_to_end_id', entry.endToEndId)
+        .preload('payable')
+        .first()
+      if (!debit) {
+        outcome.skipped.push({ endToEndId: entry.endToEndId, why: 'unknown_debit' })
+      } else if (debit.status !== 'submitted') {
+        outcome.skipped.push({ endToEndId: entry.endToEndId, why: 'already_returned' })
+      } else if (entry.amountCents !== null && entry.amountCents !== debit.amountCents) {
+        outcome.skipped.push({ endToEndId: entry.endToEndId, why: 'amount_differs' })
+      } else {
+        await this.recordReturn(debit.payable.invoiceNumber, entry.reason, who)
+        outcome.applied.push({
+          endToEndId: entry.endToEndId,
+          invoice: debit.payable.invoiceNumber,
+          reason: entry.reason,
+        })
+      }
+    }
+    return outcome
   }
 
   /**

@@ -2,6 +2,7 @@ import { inject } from '@adonisjs/core'
 import { DateTime } from 'luxon'
 import { collectionDate } from '#billing/payments/collection_date'
 import { giroCodeSvg } from '#billing/payments/girocode'
+import type PaymentMethod from '#billing/payments/models/payment_method'
 import { maskIban } from '#billing/payments/iban'
 import type { Payable } from '#billing/payments/payable'
 import PaymentDetailsService from '#billing/payments/services/payment_details_service'
@@ -17,6 +18,8 @@ export type PaymentTerms =
       mandateReference: string
       creditorId: string
       maskedIban: string
+      /** The full IBAN, for the e-invoice's BT-91 only (BR-DE-20); printed masked. */
+      debtorIban: string
     }
   | {
       kind: 'bank_transfer'
@@ -24,7 +27,8 @@ export type PaymentTerms =
       creditorIban: string
       creditorBic: string
       remittance: string
-      /** SVG markup of the EPC069-12 QR code. */
+      /** The EPC069-12 payload (what the QR code carries) and its SVG markup. */
+      giroCodePayload: string
       giroCodeSvg: string
     }
 
@@ -39,7 +43,27 @@ export default class PaymentTermsService {
     payable: Payable,
     today: DateTime = DateTime.now().setZone(paymentsConfig.timeZone)
   ): Promise<PaymentTerms> {
-    const method = await this.details.methodOf(payable.companyId)
+    return (await this.resolverFor(payable.companyId, today))(payable)
+  }
+
+  /**
+   * Reads the company's payment method now and returns what turns a payable into its terms without
+   * touching the database: the invoice issuer reads first and renders inside its transaction (on
+   * SQLite a read outside the open write transaction would wait for it).
+   */
+  async resolverFor(
+    companyId: number,
+    today: DateTime = DateTime.now().setZone(paymentsConfig.timeZone)
+  ): Promise<(payable: Payable) => Promise<PaymentTerms>> {
+    const method = await this.details.methodOf(companyId)
+    return (payable) => this.terms(method, payable, today)
+  }
+
+  private async terms(
+    method: PaymentMethod | null,
+    payable: Payable,
+    today: DateTime
+  ): Promise<PaymentTerms> {
     if (method?.method === 'sepa_debit' && method.mandateSealed && method.mandateReference) {
       return {
         kind: 'sepa_debit',
@@ -49,16 +73,19 @@ export default class PaymentTermsService {
         }),
         mandateReference: method.mandateReference,
         creditorId: this.config.creditor.id,
-        maskedIban: maskIban(this.details.open(method.mandateSealed).iban),
+        ...(({ iban }) => ({ maskedIban: maskIban(iban), debtorIban: iban }))(
+          this.details.open(method.mandateSealed)
+        ),
       }
     }
-    const { svg } = await giroCodeSvg(payable, this.config.creditor)
+    const { payload, svg } = await giroCodeSvg(payable, this.config.creditor)
     return {
       kind: 'bank_transfer',
       creditorName: this.config.creditor.name,
       creditorIban: this.config.creditor.iban,
       creditorBic: this.config.creditor.bic,
       remittance: `Rechnung ${payable.invoiceNumber}`,
+      giroCodePayload: payload,
       giroCodeSvg: svg,
     }
   }

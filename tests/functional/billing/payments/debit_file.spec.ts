@@ -197,6 +197,24 @@ test.group("Payments: the month's SEPA direct debits as pain.008.001.08", (group
     refused.assertStatus(302)
   })
 
+  test('in production no debits are recorded under the Bundesbank test creditor ID (SEPA_* left empty)', async ({
+    assert,
+  }) => {
+    const company = await makeCompany('active')
+    await giveMandate(company, 'DE89370400440532013000', 'CORE')
+    await makePayable(company, 11_900, '2026-11-30', '2026-12-07')
+    const production = (await service()).use({ production: true })
+    await assert.rejects(() => production.collect('2026-11', null, null), /test creditor ID/)
+    assert.lengthOf(await SepaDebit.all(), 0)
+    // Outside production (development, these tests) the test creditor collects as before
+    const messageId = await (
+      await service()
+    )
+      .use({ production: false })
+      .collect('2026-11', null, null)
+    assert.isString(messageId)
+  })
+
   test('the invoice’s payment terms: the pre-notification under a mandate, otherwise a GiroCode for the transfer', async ({
     assert,
   }) => {

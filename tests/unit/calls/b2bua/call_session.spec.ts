@@ -64,6 +64,7 @@ function callSetup() {
     outOfCapacity: () => {},
     retryAfterSeconds: 30,
     outboundRingLimitMs: OUTBOUND_RING_LIMIT_MS,
+    durationWarningMs: 30_000,
   }
 
   /** A carrier that rings at once; `answerAfterMs` null never answers, a number ≥ 300 rejects with it. */
@@ -104,11 +105,18 @@ function callSetup() {
     }
   }
 
+  let configure: ((created: CallSession) => void) | undefined
+  /** Each new session is handed here first (a gate's maximum duration). */
+  function onSession(callback: (created: CallSession) => void) {
+    configure = callback
+  }
+
   /** The B2BUA takes the phone's INVITE towards these carriers, one after another. */
   function route(...hosts: string[]) {
     b2bua.setInviteHandler((invite) => {
       const record = { id: 1, uuid: 'call-1', direction: 'outbound' } as unknown as CallRecord
       session = new CallSession(services, invite, media.leg(), record)
+      configure?.(session)
       void session.connectSequential(hosts.map(target))
     })
   }
@@ -160,6 +168,7 @@ function callSetup() {
     phases,
     carrier,
     route,
+    onSession,
     call,
     pass,
     requestsTo,
@@ -323,5 +332,67 @@ test.group('B2BUA call phases (CallSession, in-memory network, fake clock)', () 
     assert.deepEqual(phone.heard, [180, 480])
     assert.lengthOf(setup.requestsTo(CARRIER, 'CANCEL'), 1)
     assert.deepEqual(setup.cdr.ends, [{ cause: 'no_answer', sipStatus: 480, hungUpBy: 'system' }])
+  })
+
+  test('maximum duration: the caller hears the warning tone 30 s before, then BYE to both sides, on the fake clock', async ({
+    assert,
+  }) => {
+    const setup = callSetup()
+    setup.carrier(CARRIER)
+    setup.onSession((created) => created.limitDuration(60, 'max_duration'))
+    setup.route(CARRIER)
+    setup.call()
+    await setup.pass(1500) // answered after 1 s
+    const bridge = setup.media.bridges[0]
+    await setup.pass(29_400)
+    assert.deepEqual(bridge.tones, [], 'no tone until 30 s before the end')
+    await setup.pass(200)
+    assert.deepEqual(bridge.tones, [bridge.a], 'the tone goes to the caller (A) leg only')
+    assert.isDefined(setup.session().warningTone)
+    await setup.pass(29_800)
+    assert.lengthOf(setup.requestsTo(CARRIER, 'BYE'), 0, 'still running just before 60 s')
+    await setup.pass(200)
+    assert.lengthOf(setup.requestsTo(CARRIER, 'BYE'), 1)
+    assert.lengthOf(setup.requestsTo(PHONE, 'BYE'), 1)
+    assert.deepEqual(bridge.tones, [bridge.a], 'one tone')
+    assert.deepEqual(setup.cdr.ends, [
+      { cause: 'max_duration', sipStatus: 200, hungUpBy: 'system' },
+    ])
+  })
+
+  test('a spend cap reached while the call runs ends it sooner (never later), warning first; CDR spend_cap', async ({
+    assert,
+  }) => {
+    const setup = callSetup()
+    setup.carrier(CARRIER)
+    setup.onSession((created) => created.limitDuration(600, 'max_duration'))
+    setup.route(CARRIER)
+    setup.call()
+    await setup.pass(1500)
+    const bridge = setup.media.bridges[0]
+    await setup.pass(9500)
+    setup.session().endWithin(8000, 'spend_cap')
+    setup.session().endWithin(20_000, 'spend_cap') // a later deadline changes nothing
+    await setup.pass(3900)
+    assert.deepEqual(bridge.tones, [], 'a deadline shorter than the warning: tone halfway')
+    await setup.pass(200)
+    assert.deepEqual(bridge.tones, [bridge.a])
+    await setup.pass(3800)
+    assert.lengthOf(setup.requestsTo(CARRIER, 'BYE'), 0)
+    await setup.pass(200)
+    assert.lengthOf(setup.requestsTo(CARRIER, 'BYE'), 1)
+    assert.deepEqual(setup.cdr.ends, [{ cause: 'spend_cap', sipStatus: 200, hungUpBy: 'system' }])
+  })
+
+  test('a spend cap already reached ends a running call at once', async ({ assert }) => {
+    const setup = callSetup()
+    setup.carrier(CARRIER)
+    setup.route(CARRIER)
+    setup.call()
+    await setup.pass(1500)
+    setup.session().endWithin(0, 'spend_cap')
+    await setup.pass(50)
+    assert.lengthOf(setup.requestsTo(CARRIER, 'BYE'), 1)
+    assert.deepEqual(setup.cdr.ends, [{ cause: 'spend_cap', sipStatus: 200, hungUpBy: 'system' }])
   })
 })

@@ -40,9 +40,24 @@ test.group('Web phone: dialled numbers', () => {
     )
   })
 
+  test('2-4 digits are a colleague’s extension, sent as typed', ({ assert }) => {
+    for (const typed of ['23', '1 00', '9999'])
+      assert.deepEqual(
+        normaliseDialled(typed, 'DE'),
+        { ok: true, number: typed.replace(' ', ''), kind: 'extension' },
+        typed
+      )
+    assert.deepEqual(
+      normaliseDialled('110', 'DE'),
+      { ok: true, number: '110', kind: 'emergency' },
+      'emergency first'
+    )
+    assert.deepEqual(normaliseDialled('030', 'DE'), { ok: false, reason: 'invalid' }, 'a leading 0')
+  })
+
   test('empty, letters, impossible numbers and an unknown country are refused', ({ assert }) => {
     assert.deepEqual(normaliseDialled('  ', 'DE'), { ok: false, reason: 'empty' })
-    for (const typed of ['hello', '12', '+49 30', '030-1234567890123456789', '0900#1']) {
+    for (const typed of ['hello', '1', '+49 30', '030-1234567890123456789', '0900#1']) {
       assert.deepEqual(normaliseDialled(typed, 'DE'), { ok: false, reason: 'invalid' }, typed)
     }
     assert.deepEqual(

@@ -15,6 +15,9 @@ test.group('Web phone: why a call failed', () => {
       ]
     > = [
       [486, 'Busy Here', 'busy', 'reason.busy'],
+      [486, 'Do not disturb', 'busy', 'reason.do_not_disturb'],
+      [486, 'Your own line', 'busy', 'reason.own_line'],
+      [404, 'No such extension', 'unreachable', 'reason.no_extension'],
       [480, 'Temporarily Unavailable', 'unreachable', 'reason.no_answer'],
       [404, 'No route to this number', 'unreachable', 'reason.not_found'],
       [503, 'No carrier available', 'unreachable', 'reason.no_carrier'],
@@ -67,6 +70,7 @@ test.group('Web phone: why a call failed', () => {
       ['Too many concurrent calls', 'reason.fraud_concurrent'],
       ['Destination too expensive', 'reason.fraud_price'],
       ['Spend limit reached', 'reason.fraud_spend_cap'],
+      ['Personal spend limit reached', 'reason.fraud_user_spend_cap'],
       ['Number flagged as fraudulent (Wangiri)', 'reason.fraud_flagged'],
     ]
     for (const [phrase, key] of cases) {

@@ -81,6 +81,8 @@ export class FakeBridge implements MediaBridge {
   readonly relayed = { aToB: 0, bToA: 0 }
   held: boolean[] = []
   closed = false
+  /** The legs a tone was played to, in order. */
+  tones: MediaLeg[] = []
   #listeners: Array<(reason: BridgeEndReason) => void> = []
 
   constructor(
@@ -95,6 +97,10 @@ export class FakeBridge implements MediaBridge {
   replace(old: MediaLeg, next: MediaLeg) {
     if (this.a === old) this.a = next
     else this.b = next
+  }
+  async playTone(toward: MediaLeg) {
+    this.tones.push(toward)
+    return 0
   }
   onEnded(listener: (reason: BridgeEndReason) => void) {
     this.#listeners.push(listener)

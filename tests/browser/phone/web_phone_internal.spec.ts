@@ -1,0 +1,188 @@
+import { test } from '@japa/runner'
+import type { Browser, Page } from 'playwright-core'
+import CallRecord from '#calls/models/call_record'
+import InternalLineService from '#calls/internal/internal_line_service'
+import { launchPhoneBrowser } from '#tests/support/chromium'
+import { Created, loginThroughForm, uniqueCompany, uniqueUser } from '#tests/support/browser'
+import { startSipp } from '#tests/support/sip_peers'
+import { forgetPhoneUsers, loopbackCarriers, startB2bua } from '#tests/support/calls'
+
+/**
+ * Two colleagues' web phones (Chromium with a fake microphone each) call each other by
+ * extension through our B2BUA and media relay: no carrier is contacted (a sipp carrier stands by
+ * and must see nothing). Then one of them turns on do not disturb in the docked phone: the
+ * other's call is refused as busy and the page says why.
+ */
+
+const PHONE = '#web-phone'
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+async function openPhone(browser: Browser, email: string): Promise<Page> {
+  const context = await browser.newContext({
+    baseURL: `http://${process.env.HOST}:${process.env.PORT}`,
+    locale: 'de-DE',
+    permissions: ['microphone'],
+  })
+  const page = await context.newPage()
+  await loginThroughForm(page, email)
+  await page.goto('/app/phone')
+  await page.waitForSelector(`${PHONE}[data-phone-registration="registered"]`, { timeout: 15_000 })
+  return page
+}
+
+async function inState(page: Page, state: string, timeout = 15_000) {
+  try {
+    await page.waitForSelector(`${PHONE}[data-phone-state="${state}"]`, { timeout })
+  } catch (error) {
+    const seen = await page.evaluate(() => {
+      const root = (globalThis as any).document.querySelector('#web-phone')
+      return JSON.stringify({ ...root?.dataset, texts: undefined })
+    })
+    throw new Error(`the phone did not reach "${state}": ${seen}`, { cause: error })
+  }
+}
+
+/** The browser's own RTP counters and codec (getStats on the web phone's RTCPeerConnection). */
+async function rtp(page: Page) {
+  return page.evaluate(async () => {
+    const connection = (globalThis as any).__phone?.peerConnection
+    if (!connection) return { received: -1, sent: -1, codec: '' }
+    let received = 0
+    let sent = 0
+    let codec = ''
+    const stats = await connection.getStats()
+    stats.forEach((report: any) => {
+      if (report.type === 'inbound-rtp' && report.kind === 'audio') {
+        received = report.packetsReceived
+        codec = stats.get(report.codecId)?.mimeType ?? ''
+      }
+      if (report.type === 'outbound-rtp' && report.kind === 'audio') sent = report.packetsSent
+    })
+    return { received, sent, codec }
+  })
+}
+
+test.group('Web phone: calls inside the company (two Chromium phones)', (group) => {
+  const created = new Created()
+  const cleanups: Array<() => unknown> = []
+  const userIds: number[] = []
+  group.setup(async () => {
+    await startB2bua()
+  })
+  group.each.teardown(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
+    await forgetPhoneUsers(userIds)
+    await created.cleanup()
+  })
+
+  test('dialling a colleague’s extension: their web phone rings, audio both ways, no carrier; do not disturb gives busy', async ({
+    assert,
+  }) => {
+    const company = await uniqueCompany(created)
+    const admin = await uniqueUser(created, 'admin', company)
+    const alice = await uniqueUser(created, 'member', company)
+    const bob = await uniqueUser(created, 'member', company)
+    userIds.push(alice.id, bob.id)
+    const lines = new InternalLineService()
+    await lines.setExtension(company, alice.id, '22', { actor: admin, ip: null })
+    await lines.setExtension(company, bob.id, '23', { actor: admin, ip: null })
+    const carrier = await startSipp({
+      scenario: 'carrier_until_bye.xml',
+      transport: 'u1',
+      timeoutSeconds: 120,
+      traceMessages: true,
+    })
+    cleanups.push(carrier.stop, await loopbackCarriers({ trunk: carrier.port }))
+
+    const browser = await launchPhoneBrowser()
+    cleanups.push(() => browser.close())
+    const alicePage = await openPhone(browser, alice.email)
+    const bobPage = await openPhone(browser, bob.email)
+    assert.include(await alicePage.textContent('#phone-extension'), '22')
+    // Presence in Alice's colleague list follows Bob live (the list asks every 3 s).
+    const bobInAlicesList = (state: string) =>
+      alicePage.waitForSelector(
+        `#phone-colleague-list li[data-user="${bob.id}"][data-presence="${state}"]`,
+        {
+          timeout: 10_000,
+        }
+      )
+    await bobInAlicesList('available')
+
+    await alicePage.fill('#phone-number', '23')
+    await alicePage.click('#phone-call')
+    await inState(bobPage, 'incoming')
+    await bobInAlicesList('ringing')
+    assert.include(await bobPage.textContent('#phone-incoming-caller'), '22')
+    await bobPage.click('#phone-accept')
+    await inState(bobPage, 'in-call')
+    await inState(alicePage, 'in-call')
+    await bobInAlicesList('on_call')
+    await bobPage.waitForSelector(
+      `#phone-colleague-list li[data-user="${alice.id}"][data-presence="on_call"]`,
+      { timeout: 10_000 }
+    )
+
+    await sleep(1000)
+    const early = { alice: await rtp(alicePage), bob: await rtp(bobPage) }
+    await sleep(2000)
+    const later = { alice: await rtp(alicePage), bob: await rtp(bobPage) }
+    const seen = JSON.stringify({ early, later })
+    // 50 packets per second each way: 2 s give about 100.
+    assert.isAtLeast(later.alice.received - early.alice.received, 80, seen)
+    assert.isAtLeast(later.bob.received - early.bob.received, 80, seen)
+    assert.isAtLeast(later.alice.sent - early.alice.sent, 80, seen)
+    assert.isAtLeast(later.bob.sent - early.bob.sent, 80, seen)
+    // G.711 today: the media engine (packages/media) offers PCMU/PCMA only, so the browsers do too.
+    assert.match(later.alice.codec, /^audio\/PCM[UA]$/, seen)
+
+    await alicePage.click('#phone-hangup')
+    await bobPage.waitForSelector(`${PHONE}:not([data-phone-state="in-call"])`, {
+      timeout: 10_000,
+    })
+    const record = await CallRecord.query()
+      .where('user_id', alice.id)
+      .orderBy('id', 'desc')
+      .firstOrFail()
+    assert.equal(record.direction, 'internal')
+    assert.equal(record.calleeUserId, bob.id)
+    assert.equal(record.calleeNumber, '23')
+    assert.isNull(record.carrierName)
+    assert.isNotNull(record.answeredAt)
+
+    // Bob turns on do not disturb in his docked phone: the page says so, Alice hears busy.
+    await bobPage.click('#phone-dnd')
+    await bobPage.waitForSelector(`${PHONE}[data-do-not-disturb="on"]`, { timeout: 10_000 })
+    assert.isTrue(await bobPage.isVisible('#phone-dnd-on'))
+    await bobInAlicesList('do_not_disturb')
+    // Every state Bob's phone passes through from now on.
+    await bobPage.evaluate(() => {
+      const root = (globalThis as any).document.querySelector('#web-phone')
+      const states: string[] = ((globalThis as any).__states = [])
+      new (globalThis as any).MutationObserver(() => states.push(root.dataset.phoneState)).observe(
+        root,
+        { attributes: true, attributeFilter: ['data-phone-state'] }
+      )
+    })
+    // Alice calls from her colleague list this time.
+    await alicePage.click(`#phone-colleague-list li[data-user="${bob.id}"] button`)
+    await alicePage.waitForSelector('#phone-outcome:not([hidden])', { timeout: 15_000 })
+    assert.equal(
+      await alicePage.getAttribute('#phone-outcome', 'data-reason'),
+      'reason.do_not_disturb'
+    )
+    const refused = await CallRecord.query()
+      .where('user_id', alice.id)
+      .orderBy('id', 'desc')
+      .firstOrFail()
+    assert.equal(refused.sipStatus, 486)
+    assert.equal(refused.disconnectCause, 'busy')
+    assert.notInclude(
+      await bobPage.evaluate(() => (globalThis as any).__states as string[]),
+      'incoming',
+      'Bob’s phone never rang'
+    )
+
+    assert.notInclude(carrier.messages(), 'INVITE', 'the carrier saw nothing')
+  }).timeout(120_000)
+})

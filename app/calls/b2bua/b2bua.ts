@@ -1,12 +1,9 @@
 import { getHeapStatistics } from 'node:v8'
 import {
-  NameAddress,
   SipUri,
   type SipStack,
   type IncomingInvite,
   type SipTransportProtocol,
-  destinationOf,
-  type Binding,
   type SipCredential,
   type SipDialog,
   snapshotOf,
@@ -24,14 +21,16 @@ import type { NumberOwner } from '#calls/services/number_service'
 import CallRecord from '#calls/models/call_record'
 import { DatabaseActiveCallLegs, type ActiveCallLegStore } from '#calls/b2bua/active_call_legs'
 import type CdrService from '#calls/b2bua/cdr_service'
-import CallSession, { type CallSessionServices, type CallTarget } from '#calls/b2bua/call_session'
-import { carrierInvite, sdp, sdpOf, type CallingParty } from '#calls/b2bua/carrier_request'
+import CallSession, { type CallSessionServices } from '#calls/b2bua/call_session'
+import { sdpOf } from '#calls/b2bua/carrier_request'
 import type { CallsConfig } from '#config/calls'
 import type { RefusalReason } from '#calls/routing/route_resolver'
 import { emergencyNumberOf } from '#calls/routing/dialled_number'
 import { toE164 } from '#core/e164'
 import CarrierSources from '#calls/b2bua/carrier_sources'
-import { sipSubjectParts, userSubject } from '#calls/signalling/sip_subject'
+import CallTargets, { type ShownCaller } from '#calls/b2bua/call_targets'
+import { callingPartyOf } from '#calls/b2bua/calling_party'
+import { sipSubjectParts } from '#calls/signalling/sip_subject'
 import type { DisconnectCause } from '#calls/models/call_record'
 import InternalDirectory, { type InternalDestination } from '#calls/internal/internal_directory'
 
@@ -59,12 +58,6 @@ export interface B2buaDependencies {
   isCarrierDown?: (name: string) => boolean
   /** Extensions, direct dial and the users' line settings; the database by default. */
   internal?: InternalDirectory
-}
-
-/** Who is calling, as a colleague's phone shows it. */
-interface ShownCaller {
-  number: string | null
-  name?: string
 }
 
 /** What ran out when a call was refused with 503: counted per resource, logged as a warning. */
@@ -102,6 +95,7 @@ export default class B2bua {
   #ringTimeoutSeconds: number
   #draining = false
   readonly #sources: CarrierSources
+  readonly #targets: CallTargets
   readonly #internal: InternalDirectory
   /** Calls refused for capacity since start, per resource (the operations metrics read it). */
   readonly refusedForCapacity: Record<CapacityResource, number> = {
@@ -133,6 +127,7 @@ export default class B2bua {
       outboundRingLimitMs: deps.config.outboundRingLimitSeconds * 1000,
       durationWarningMs: deps.config.durationWarningSeconds * 1000,
     }
+    this.#targets = new CallTargets(deps)
     this.#sources = new CarrierSources(deps.carriers, (entries) =>
       deps.stack.setTrustedSources(entries)
     )
@@ -419,7 +414,7 @@ export default class B2bua {
     // Emergency numbers are decided before any gate: routing recognises them on the raw string.
     const route = await this.#deps.routing.resolve(company, dialled)
     const emergency = route.emergency
-    const party = await this.#callingParty(invite, user, company, emergency)
+    const party = await callingPartyOf(this.#deps.numbers, invite, user, company, emergency)
     const callee =
       route.destination === null
         ? dialled.slice(0, 32)
@@ -467,111 +462,9 @@ export default class B2bua {
 
     const session = this.#session(invite, await this.#legFor(facts.webrtc), record)
     if (maxDurationSeconds !== undefined) session.limitDuration(maxDurationSeconds, durationCause)
-    const carriers = this.#withoutDownCarriers(route.carriers)
-    const targets: CallTarget[] = []
-    for (const name of carriers)
-      targets.push(...(await this.#carrierTargets(name, route.destination, party, record)))
-    await session.connectSequential(targets)
-  }
-
-  /** Carriers the health check reports down go last, so a healthy one is tried first. */
-  #withoutDownCarriers(names: string[]) {
-    const down = this.#deps.isCarrierDown
-    if (!down) return names
-    return [...names.filter((name) => !down(name)), ...names.filter((name) => down(name))]
-  }
-
-  async #carrierTargets(
-    name: string,
-    destination: string,
-    party: CallingParty,
-    record: CallRecord
-  ) {
-    const plugin = await this.#deps.carriers.use(name)
-    const profile = plugin.profile
-    const credentials =
-      profile.auth.method === 'registration'
-        ? { username: profile.auth.username, password: profile.auth.password }
-        : undefined
-    const targets: CallTarget[] = []
-    for (const host of profile.hosts) {
-      // RFC 3263: a host name may stand for several servers (SRV, A/AAAA); each is a target.
-      const destinations = await this.#deps.stack
-        .resolveTargets({ host, port: profile.port, transport: profile.transport })
-        .catch(() => [])
-      if (!destinations.length)
-        this.#deps.logger.warn({ carrier: name }, 'carrier host did not resolve')
-      for (const next of destinations) {
-        targets.push({
-          label: `${name}@${next.host}:${next.port}`,
-          carrierName: name,
-          carrier: true,
-          codecs: profile.codecs.filter(
-            (codec): codec is 'PCMU' | 'PCMA' => codec === 'PCMU' || codec === 'PCMA'
-          ),
-          createLeg: async () => {
-            await this.#deps.cdr.carrier(record, name)
-            return this.#deps.media.createRtpLeg({ latching: false, srtp: profile.srtp === 'sdes' })
-          },
-          inviteOptions: (offer) => {
-            const ourHost = this.#deps.stack.localHost(profile.transport) ?? '127.0.0.1'
-            const parts = carrierInvite(
-              profile,
-              { host, port: profile.port },
-              destination,
-              party,
-              sdp(offer),
-              ourHost
-            )
-            return {
-              uri: parts.uri,
-              to: parts.to,
-              from: parts.from,
-              headers: parts.headers,
-              description: parts.description,
-              destination: next,
-              credentials,
-            }
-          },
-        })
-      }
-    }
-    return targets
-  }
-
-  /** Which number the call shows, decided here: the browser may only choose among the company's. */
-  async #callingParty(
-    invite: IncomingInvite,
-    user: User,
-    company: Company,
-    emergency: boolean
-  ): Promise<CallingParty> {
-    // The browser may choose, but only among the numbers this user may present.
-    const presentable = await this.#deps.numbers.callerIdsFor(user)
-    const requested = invite.request.headers.get('x-fluffycall-caller-id')?.trim()
-    const number =
-      (requested && presentable.includes(requested) ? requested : null) ??
-      (await this.#deps.numbers.defaultCallerId(user))
-    // Privacy: id withholds this call's number, Privacy: none shows it; without one the user's default applies.
-    const privacy = (invite.request.headers.get('privacy') ?? '')
-      .toLowerCase()
-      .split(';')
-      .map((value) => value.trim())
-    const withheld =
-      privacy.includes('id') || (!privacy.includes('none') && Boolean(user.clirDefault))
-    return {
-      number,
-      withheld: withheld && !emergency,
-      emergency,
-      location: emergency
-        ? {
-            street: user.emergencyStreet ?? company.billingStreet,
-            postalCode: user.emergencyPostalCode ?? company.billingPostalCode,
-            city: user.emergencyCity ?? company.billingCity,
-            country: user.emergencyCountry ?? company.billingCountry,
-          }
-        : null,
-    }
+    await session.connectSequential(
+      await this.#targets.carriers(route.carriers, route.destination, party, record)
+    )
   }
 
   /* ------------------------------------------------------------------ inbound */
@@ -629,7 +522,7 @@ export default class B2bua {
     const overloaded = this.#overloaded()
     if (overloaded) return this.#outOfCapacity(invite, record, overloaded)
 
-    const targets = await this.#userTargets(reachable, { number: callerNumber })
+    const targets = await this.#targets.phones(reachable, { number: callerNumber })
     const aLeg = await this.#deps.media.createRtpLeg({ latching: false })
     const session = this.#session(invite, aLeg, record, true)
     await session.connectParallel(targets, this.#ringTimeoutSeconds * 1000)
@@ -687,7 +580,7 @@ export default class B2bua {
     const overloaded = this.#overloaded()
     if (overloaded) return this.#outOfCapacity(invite, record, overloaded)
 
-    const targets = await this.#userTargets(reachable, shown)
+    const targets = await this.#targets.phones(reachable, shown)
     const session = this.#session(invite, await this.#legFor(webrtc), record)
     await session.connectParallel(targets, this.#ringTimeoutSeconds * 1000)
   }
@@ -734,49 +627,6 @@ export default class B2bua {
       if (session.ringingUserIds.includes(userId)) ringing = true
     }
     return ringing ? 'ringing' : null
-  }
-
-  /** Every registered device (web phones and SIP phones) of these users, to ring at once. */
-  async #userTargets(users: User[], caller: ShownCaller): Promise<CallTarget[]> {
-    const targets: CallTarget[] = []
-    for (const user of users) {
-      for (const binding of await this.#deps.stack.bindingsOfSubject(userSubject(user.id))) {
-        targets.push(this.#bindingTarget(binding, caller, user.id))
-      }
-    }
-    return targets
-  }
-
-  #bindingTarget(binding: Binding, caller: ShownCaller, userId: number): CallTarget {
-    const destination = destinationOf(binding)
-    const webrtc = WEBSOCKET.has(destination.protocol)
-    const callerNumber = caller.number
-    return {
-      label: binding.contactUri,
-      carrier: false,
-      userId,
-      connectionId: destination.connectionId,
-      createLeg: () =>
-        webrtc
-          ? this.#deps.media.createWebRtcLeg()
-          : this.#deps.media.createRtpLeg({ latching: true }),
-      inviteOptions: (offer) => {
-        const ourHost = this.#deps.stack.localHost(destination.protocol) ?? 'fluffycall.invalid'
-        const from = callerNumber
-          ? new NameAddress(new SipUri({ user: callerNumber, host: ourHost }), caller.name)
-          : new NameAddress(
-              new SipUri({ user: 'anonymous', host: 'anonymous.invalid' }),
-              'Anonymous'
-            )
-        return {
-          uri: SipUri.parse(binding.contactUri),
-          to: NameAddress.parse(`<${binding.aor}>`),
-          from,
-          description: sdp(offer),
-          destination,
-        }
-      },
-    }
   }
 
   /* ------------------------------------------------------------------ helpers */

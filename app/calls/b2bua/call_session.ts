@@ -4,8 +4,6 @@ import {
   DialogEndReason,
   type IncomingInvite,
   type IncomingRequest,
-  type OutgoingInvite,
-  type InviteOptions,
   type SipUserAgentCore,
   type SipClock,
   type TimerHandle,
@@ -27,22 +25,10 @@ import type CallRecord from '#calls/models/call_record'
 import type { DisconnectCause, HungUpBy } from '#calls/models/call_record'
 import type CdrService from '#calls/b2bua/cdr_service'
 import { sdp, sdpOf } from '#calls/b2bua/carrier_request'
+import CallAttempt, { causeOfStatus, type CallTarget } from '#calls/b2bua/call_attempt'
 
-/** One place a call can go: a carrier (outbound) or a registered browser or phone (inbound). */
-export interface CallTarget {
-  label: string
-  carrierName?: string
-  /** The leg is the carrier (its dialog is persisted for crash recovery). */
-  carrier: boolean
-  /** The audio codecs the target supports (a carrier's profile); all when absent. */
-  codecs?: AudioCodecName[]
-  /** The client connection (a web phone's SIP WebSocket) the target is reached over. */
-  connectionId?: string
-  /** The user whose device this is (inbound and internal calls). */
-  userId?: number
-  createLeg(): Promise<MediaLeg>
-  inviteOptions(offer: string): InviteOptions
-}
+/** Where a call can go; the B2BUA builds them (CallTargets), the session tries them. */
+export type { CallTarget }
 
 /** Where a session writes its CDR: the answer and the end (CdrService; a list in unit tests). */
 export type CdrWriter = Pick<CdrService, 'answered' | 'end'>
@@ -86,69 +72,10 @@ export interface CallSessionServices {
   durationWarningMs: number
 }
 
-type AttemptResult =
-  | { kind: 'accepted'; dialog: SipDialog; response: SipResponse }
-  | { kind: 'failed'; outcome: AttemptOutcome; ringing: boolean }
-  | { kind: 'canceled' }
-
-/** One INVITE towards one target, with its own media leg. */
-class Attempt {
-  leg!: MediaLeg
-  outgoing!: OutgoingInvite
-  provisional = false
-  ringing = false
-  earlyDialog: SipDialog | undefined
-  /** The last answer (183 or 200) applied to the leg, and the codecs our offer listed. */
-  earlySdp: string | undefined
-  offeredCodecs: AudioCodecName[] = []
-  done = false
-  result!: Promise<AttemptResult>
-  #settle!: (result: AttemptResult) => void
-  #tryingTimer: TimerHandle | undefined
-
-  constructor(
-    readonly target: CallTarget,
-    private readonly clock: SipClock
-  ) {
-    this.result = new Promise((resolve) => (this.#settle = resolve))
-  }
-
-  settle(result: AttemptResult) {
-    if (this.done) return
-    this.done = true
-    if (this.#tryingTimer) this.clock.clearTimeout(this.#tryingTimer)
-    this.#settle(result)
-  }
-
-  armTryingTimer(ms: number) {
-    this.#tryingTimer = this.clock.setTimeout(() => {
-      if (this.provisional || this.done) return
-      // Silence: give up on this target; a late answer is ACKed and ended with BYE by cancel().
-      this.outgoing.cancel()
-      this.settle({ kind: 'failed', outcome: { kind: 'no_trying' }, ringing: false })
-    }, ms)
-  }
-
-  cancel() {
-    if (this.#tryingTimer) this.clock.clearTimeout(this.#tryingTimer)
-    if (!this.done) this.outgoing.cancel()
-  }
-}
-
 function mirror(direction: MediaDirection): MediaDirection {
   if (direction === 'sendonly') return 'recvonly'
   if (direction === 'recvonly') return 'sendonly'
   return direction
-}
-
-/** How a failed final status reads in the CDR. */
-export function causeOfStatus(status: number): DisconnectCause {
-  if (status === 486 || status === 600) return 'busy'
-  if (status === 480 || status === 408) return 'no_answer'
-  if (status === 487) return 'cancelled'
-  if (status === 403 || status === 603) return 'rejected'
-  if (status === 404 || status === 484 || status === 604 || status === 410) return 'unreachable'
-  return 'failed'
 }
 
 /**
@@ -171,9 +98,9 @@ export default class CallSession {
   readonly #aCodecs: AudioCodecName[]
   readonly #callerSide: 'a' | 'b'
   readonly #aIsCarrier: boolean
-  #attempts = new Set<Attempt>()
-  #mediaAttempt: Attempt | undefined
-  #winner: Attempt | undefined
+  #attempts = new Set<CallAttempt>()
+  #mediaAttempt: CallAttempt | undefined
+  #winner: CallAttempt | undefined
   #aAnswerSdp: string | undefined
   #aCodec: AudioCodecName | undefined
   #aDialog: SipDialog | undefined
@@ -357,7 +284,7 @@ export default class CallSession {
   async connectParallel(targets: CallTarget[], ringTimeoutMs: number) {
     this.#ringTimer = this.#setTimer(() => void this.#ringTimeout(), ringTimeoutMs)
     const attempts = (await Promise.all(targets.map((target) => this.#start(target)))).filter(
-      (attempt): attempt is Attempt => attempt !== undefined
+      (attempt): attempt is CallAttempt => attempt !== undefined
     )
     if (!attempts.length) {
       this.#clearTimer(this.#ringTimer)
@@ -437,8 +364,8 @@ export default class CallSession {
     return this.#end(cause, hungUpBy, null)
   }
 
-  async #start(target: CallTarget): Promise<Attempt | undefined> {
-    const attempt = new Attempt(target, this.#services.clock)
+  async #start(target: CallTarget): Promise<CallAttempt | undefined> {
+    const attempt = new CallAttempt(target, this.#services.clock)
     try {
       attempt.leg = await target.createLeg()
       const codecs = this.#aCodecs.filter(
@@ -486,7 +413,7 @@ export default class CallSession {
     }
   }
 
-  #progress(attempt: Attempt, response: SipResponse, dialog: SipDialog | undefined) {
+  #progress(attempt: CallAttempt, response: SipResponse, dialog: SipDialog | undefined) {
     attempt.provisional = true
     if (response.status < 180 || this.ended || this.#winner) return
     attempt.ringing = true
@@ -508,7 +435,7 @@ export default class CallSession {
    * A 183 can only repeat A's first early answer, so a fork with another codec stays mute
    * until its 200 lets us re-offer A (never a transcoder).
    */
-  async #earlyMedia(attempt: Attempt, answer: string) {
+  async #earlyMedia(attempt: CallAttempt, answer: string) {
     if (this.ended || this.#winner || attempt.earlySdp === answer) return
     const negotiated = await this.#applyAnswer(attempt, answer)
     await this.#answerA(negotiated.audio.codec, 'early')
@@ -520,7 +447,7 @@ export default class CallSession {
    * RFC 3264 with forking: each fork answers our one offer. A leg takes one answer per offer, so
    * for a later fork's answer it is re-armed with the same offer (same port, codecs and keys).
    */
-  async #applyAnswer(attempt: Attempt, answer: string) {
+  async #applyAnswer(attempt: CallAttempt, answer: string) {
     if (attempt.earlySdp !== undefined)
       await attempt.leg.createOffer({ codecs: attempt.offeredCodecs })
     const negotiated = await attempt.leg.applyAnswer(answer)
@@ -528,7 +455,7 @@ export default class CallSession {
     return negotiated
   }
 
-  async #accepted(attempt: Attempt, dialog: SipDialog, response: SipResponse) {
+  async #accepted(attempt: CallAttempt, dialog: SipDialog, response: SipResponse) {
     this.#winner = attempt
     this.#bDialog = dialog
     await this.#serialised(async () => {
@@ -608,7 +535,7 @@ export default class CallSession {
     }
   }
 
-  #connectMedia(attempt: Attempt) {
+  #connectMedia(attempt: CallAttempt) {
     if (this.#bridge) {
       if (this.#mediaAttempt && this.#mediaAttempt !== attempt)
         this.#bridge.replace(this.#mediaAttempt.leg, attempt.leg)

@@ -1,0 +1,165 @@
+import {
+  NameAddress,
+  SipUri,
+  destinationOf,
+  type Binding,
+  type SipStack,
+  type SipTransportProtocol,
+} from '#sip'
+import type { MediaEngine } from '#media'
+import type User from '#accounts/models/user'
+import type CarrierManager from '#calls/carriers/carrier_manager'
+import type CallRecord from '#calls/models/call_record'
+import type CdrService from '#calls/b2bua/cdr_service'
+import type { CallTarget } from '#calls/b2bua/call_attempt'
+import { carrierInvite, sdp, type CallingParty } from '#calls/b2bua/carrier_request'
+import { userSubject } from '#calls/signalling/sip_subject'
+
+export interface CallTargetDependencies {
+  stack: SipStack
+  media: MediaEngine
+  carriers: CarrierManager
+  cdr: Pick<CdrService, 'carrier'>
+  logger: { warn(details: Record<string, unknown>, message: string): void }
+  /** Carriers the OPTIONS health check reports down; they are tried after the others. */
+  isCarrierDown?: (name: string) => boolean
+}
+
+/** Who is calling, as a colleague's phone shows it. */
+export interface ShownCaller {
+  number: string | null
+  name?: string
+}
+
+const WEBSOCKET: ReadonlySet<SipTransportProtocol> = new Set(['ws', 'wss'])
+
+/**
+ * Where a call is sent, and how each target is reached: the carriers of a route (every server of
+ * each host, RFC 3263) with the INVITE their profile asks for, and every registered phone and
+ * browser of the called users. The B2BUA decides whether a call goes out; CallSession tries them.
+ */
+export default class CallTargets {
+  readonly #deps: CallTargetDependencies
+
+  constructor(deps: CallTargetDependencies) {
+    this.#deps = deps
+  }
+
+  /** The targets of a route's carriers, in failover order. */
+  async carriers(
+    names: string[],
+    destination: string,
+    party: CallingParty,
+    record: CallRecord
+  ): Promise<CallTarget[]> {
+    const targets: CallTarget[] = []
+    for (const name of this.#healthyFirst(names)) {
+      targets.push(...(await this.#carrier(name, destination, party, record)))
+    }
+    return targets
+  }
+
+  /** Every registered device (web phones and SIP phones) of these users, to ring at once. */
+  async phones(users: Array<Pick<User, 'id'>>, caller: ShownCaller): Promise<CallTarget[]> {
+    const targets: CallTarget[] = []
+    for (const user of users) {
+      for (const binding of await this.#deps.stack.bindingsOfSubject(userSubject(user.id))) {
+        targets.push(this.#phone(binding, caller, user.id))
+      }
+    }
+    return targets
+  }
+
+  /** One registered phone or browser, reached over the flow it registered on. */
+  #phone(binding: Binding, caller: ShownCaller, userId: number): CallTarget {
+    const destination = destinationOf(binding)
+    const webrtc = WEBSOCKET.has(destination.protocol)
+    const callerNumber = caller.number
+    return {
+      label: binding.contactUri,
+      carrier: false,
+      userId,
+      connectionId: destination.connectionId,
+      createLeg: () =>
+        webrtc
+          ? this.#deps.media.createWebRtcLeg()
+          : this.#deps.media.createRtpLeg({ latching: true }),
+      inviteOptions: (offer) => {
+        const ourHost = this.#deps.stack.localHost(destination.protocol) ?? 'fluffycall.invalid'
+        const from = callerNumber
+          ? new NameAddress(new SipUri({ user: callerNumber, host: ourHost }), caller.name)
+          : new NameAddress(
+              new SipUri({ user: 'anonymous', host: 'anonymous.invalid' }),
+              'Anonymous'
+            )
+        return {
+          uri: SipUri.parse(binding.contactUri),
+          to: NameAddress.parse(`<${binding.aor}>`),
+          from,
+          description: sdp(offer),
+          destination,
+        }
+      },
+    }
+  }
+
+  /** Carriers the health check reports down go last, so a healthy one is tried first. */
+  #healthyFirst(names: string[]) {
+    const down = this.#deps.isCarrierDown
+    if (!down) return names
+    return [...names.filter((name) => !down(name)), ...names.filter((name) => down(name))]
+  }
+
+  async #carrier(name: string, destination: string, party: CallingParty, record: CallRecord) {
+    const plugin = await this.#deps.carriers.use(name)
+    const profile = plugin.profile
+    const credentials =
+      profile.auth.method === 'registration'
+        ? { username: profile.auth.username, password: profile.auth.password }
+        : undefined
+    const targets: CallTarget[] = []
+    for (const host of profile.hosts) {
+      // RFC 3263: a host name may stand for several servers (SRV, A/AAAA); each is a target.
+      const destinations = await this.#deps.stack
+        .resolveTargets({ host, port: profile.port, transport: profile.transport })
+        .catch(() => [])
+      if (!destinations.length)
+        this.#deps.logger.warn({ carrier: name }, 'carrier host did not resolve')
+      for (const next of destinations) {
+        targets.push({
+          label: `${name}@${next.host}:${next.port}`,
+          carrierName: name,
+          carrier: true,
+          codecs: profile.codecs.filter(
+            (codec): codec is 'PCMU' | 'PCMA' => codec === 'PCMU' || codec === 'PCMA'
+          ),
+          createLeg: async () => {
+            await this.#deps.cdr.carrier(record, name)
+            return this.#deps.media.createRtpLeg({ latching: false, srtp: profile.srtp === 'sdes' })
+          },
+          inviteOptions: (offer) => {
+            const ourHost = this.#deps.stack.localHost(profile.transport) ?? '127.0.0.1'
+            const parts = carrierInvite(
+              profile,
+              { host, port: profile.port },
+              destination,
+              party,
+              sdp(offer),
+              ourHost
+            )
+            return {
+              uri: parts.uri,
+              to: parts.to,
+              from: parts.from,
+              headers: parts.headers,
+              description: parts.description,
+              destination: next,
+              credentials,
+            }
+          },
+        })
+      }
+    }
+    return targets
+  }
+}

@@ -1,7 +1,8 @@
 /*
  * The fraud decision's latency in the call path (app/fraud/gates/fraud_gate.ts, the issue's target:
  * p99 < 1 ms): the destination rules on cached policies, the number classification and the
- * counting limits (rates and concurrent-call leases) on the counter store, with counters in memory
+ * counting limits (spend caps, rates and concurrent-call leases) in one atomic step on the counter
+ * store (CounterStore.take: one EVALSHA in Redis), with counters in memory
  * and in Redis (127.0.0.1:6379, REDIS_HOST/REDIS_PORT). Policies come from the gate's cache, so
  * no database is involved: FraudPolicies answers a warm company from a Map, which is what this
  * process serves between reloads; the lease rows are written after the decision, off the call path.

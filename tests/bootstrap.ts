@@ -15,6 +15,7 @@ import { spec } from '@japa/runner/reporters'
 import { installRbacDefaults } from '#accounts/services/rbac_defaults'
 import { summaryReporter } from '#tests/support/summary_reporter'
 import { CHROMIUM, CHROMIUM_ARGS } from '#tests/support/chromium'
+import { resetCounters } from '#tests/support/counters'
 
 export const plugins: Config['plugins'] = [
   assert(),
@@ -52,6 +53,8 @@ export const runnerHooks: Required<Pick<Config, 'setup' | 'teardown'>> = {
       const fresh = await ace.exec('migration:fresh', ['--force'])
       if (fresh.exitCode !== 0) throw fresh.error ?? new Error('migration:fresh failed')
       await installRbacDefaults()
+      // Counters (Redis: this run's REDIS_PREFIX only) would outlive the schema while ids repeat.
+      await resetCounters()
     },
   ],
   teardown: [],

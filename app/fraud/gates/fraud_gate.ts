@@ -3,7 +3,7 @@ import type { FraudConfig } from '#config/fraud'
 import type FraudPolicies from '#fraud/services/fraud_policies'
 import type { UserPolicy } from '#fraud/services/fraud_policies'
 import type FraudLimiter from '#fraud/services/fraud_limiter'
-import type { LimitSubject } from '#fraud/services/fraud_limiter'
+import type { CounterCheck, LimitSubject } from '#fraud/services/fraud_limiter'
 import type CallLeases from '#fraud/services/call_leases'
 import type DestinationPrices from '#fraud/services/destination_prices'
 import type SpendCounters from '#fraud/services/spend_counters'
@@ -43,48 +43,93 @@ export default class FraudGate implements CallGate {
 
   /**
    * Maximum price per minute and spend caps (the company's and the user's own); only companies
-   * and users with a money limit pay for the lookups.
+   * and users with a money limit pay for the lookups. The caps become checks on the spend
+   * counters, taken with the counting limits in one step; `budget` turns the spend they read
+   * into the call's maximum duration.
    */
-  async #moneyRules(attempt: CallAttempt, policy: EffectivePolicy, user: UserPolicy) {
+  async #moneyRules(
+    attempt: CallAttempt,
+    policy: EffectivePolicy,
+    user: UserPolicy
+  ): Promise<
+    | { refusal: FraudRefusal }
+    | { price: number | null; checks: CounterCheck[]; budget(values: number[]): number | null }
+  > {
     const limits = policy.spend
-    const none = { price: null, maxDurationSeconds: null }
+    const none = { price: null, checks: [], budget: () => null }
     const companyCaps = hasSpendCap(limits)
     const userCaps = hasSpendCap(user.spend)
     if (!this.money || (limits.maxPricePerMinuteMicro === null && !companyCaps && !userCaps)) {
       return none
     }
+    const spend = this.money.spend
     const price = await this.money.prices.perMinuteMicro(policy.companyId, attempt.destination)
     const tooExpensive = priceRule(price, limits.maxPricePerMinuteMicro)
     if (tooExpensive) return { refusal: tooExpensive }
     const now = this.now()
-    const budgets: number[] = []
-    if (companyCaps) {
-      const spent = await this.money.spend.spent(
-        `company:${policy.companyId}`,
-        policy.timeZone,
-        now
-      )
-      const capped = spendCapRule(
-        limits,
-        spent,
-        this.money.spend.accrued(policy.companyId, now),
-        price
-      )
-      if ('refusal' in capped) return capped
-      if (capped.maxDurationSeconds !== null) budgets.push(capped.maxDurationSeconds)
+    const caps = [
+      ...(companyCaps
+        ? [
+            {
+              subject: `company:${policy.companyId}`,
+              limits,
+              accrued: spend.accrued(policy.companyId, now),
+              rule: spendCapRule,
+              phrase: 'Spend limit reached',
+              prefix: '',
+            },
+          ]
+        : []),
+      ...(userCaps
+        ? [
+            {
+              subject: `user:${attempt.user.id}`,
+              limits: user.spend,
+              accrued: spend.accrued(policy.companyId, now, attempt.user.id),
+              rule: userSpendCapRule,
+              phrase: 'Personal spend limit reached',
+              prefix: 'user_',
+            },
+          ]
+        : []),
+    ]
+    // spendCapRule refuses when cap - spent - accrued <= 0: the spent counter must stay below
+    // cap - accrued (daily before monthly, the company before the user, as the rules order them).
+    const checks: CounterCheck[] = []
+    const read: Array<{ cap: number; period: 'day' | 'month' }> = []
+    for (const cap of caps) {
+      const keys = spend.keys(cap.subject, policy.timeZone, now)
+      for (const [period, capMicro] of [
+        ['day', cap.limits.dailyCapMicro],
+        ['month', cap.limits.monthlyCapMicro],
+      ] as const) {
+        if (capMicro === null) continue
+        checks.push({
+          key: keys[period],
+          below: capMicro - cap.accrued,
+          refusal: {
+            reason: `${cap.prefix}${period === 'day' ? 'daily' : 'monthly'}_spend_cap`,
+            phrase: cap.phrase,
+          },
+        })
+        read.push({ cap: caps.indexOf(cap), period })
+      }
     }
-    if (userCaps) {
-      const spent = await this.money.spend.spent(`user:${attempt.user.id}`, policy.timeZone, now)
-      const capped = userSpendCapRule(
-        user.spend,
-        spent,
-        this.money.spend.accrued(policy.companyId, now, attempt.user.id),
-        price
-      )
-      if ('refusal' in capped) return capped
-      if (capped.maxDurationSeconds !== null) budgets.push(capped.maxDurationSeconds)
+    return {
+      price,
+      checks,
+      budget(values) {
+        const spent = caps.map(() => ({ day: 0, month: 0 }))
+        read.forEach((entry, index) => (spent[entry.cap][entry.period] = values[index]))
+        const budgets: number[] = []
+        caps.forEach((cap, index) => {
+          const capped = cap.rule(cap.limits, spent[index], cap.accrued, price)
+          if (!('refusal' in capped) && capped.maxDurationSeconds !== null)
+            budgets.push(capped.maxDurationSeconds)
+        })
+        return budgets.length ? Math.min(...budgets) : null
+      },
     }
-    return { price, maxDurationSeconds: budgets.length ? Math.min(...budgets) : null }
   }
 
   async check(attempt: CallAttempt): Promise<GateDecision> {
@@ -115,7 +160,8 @@ export default class FraudGate implements CallGate {
         destination: attempt.destination,
         perHour: policy.callsToOneNumberPerHour,
       },
-      policy.timeZone
+      policy.timeZone,
+      money.checks
     )
     if ('refusal' in admitted) return refusal(admitted.refusal)
     this.leases.taken(
@@ -130,7 +176,7 @@ export default class FraudGate implements CallGate {
         pricePerMinuteMicro: money.price,
       })
     }
-    const budget = money.maxDurationSeconds
+    const budget = money.budget(admitted.values)
     if (
       budget !== null &&
       (policy.maxDurationSeconds === null || budget < policy.maxDurationSeconds)

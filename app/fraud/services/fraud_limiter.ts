@@ -8,6 +8,23 @@ export interface LimitSubject {
   limits: FraudLimits
 }
 
+/** A counter that must be below a limit for the call to pass, and the refusal when it is not. */
+export interface CounterCheck {
+  key: string
+  below: number
+  refusal: FraudRefusal
+}
+
+const RATE_LIMIT: FraudRefusal = { reason: 'rate_limit', phrase: 'Call limit reached' }
+const NUMBER_RATE_LIMIT: FraudRefusal = {
+  reason: 'number_rate_limit',
+  phrase: 'Call limit reached for this number',
+}
+const CONCURRENT_LIMIT: FraudRefusal = {
+  reason: 'concurrent_limit',
+  phrase: 'Too many concurrent calls',
+}
+
 const MINUTE = 60_000
 const HOUR = 3_600_000
 
@@ -57,14 +74,18 @@ export default class FraudLimiter {
   }
 
   /**
-   * Checks the rates, then takes a concurrent-call lease on every subject. Allowed: the rates are
-   * counted and the lease keys returned (release them when the call ends).
+   * Checks the rates (and the caller's own checks first, e.g. spend caps), then takes a
+   * concurrent-call lease on every subject and counts the rates: all in one atomic step on the
+   * counters (one Redis round trip), so a refusal takes nothing and two nodes admitting at once
+   * cannot both take the last place. Allowed: the lease keys (release them when the call ends)
+   * and the values the caller's checks read.
    */
   async admit(
     subjects: LimitSubject[],
     number: { companyId: number; destination: string; perHour: number },
-    timeZone: string
-  ): Promise<{ refusal: FraudRefusal } | { leaseKeys: string[] }> {
+    timeZone: string,
+    before: CounterCheck[] = []
+  ): Promise<{ refusal: FraudRefusal } | { leaseKeys: string[]; values: number[] }> {
     const at = this.#now()
     const rates = subjects.flatMap((subject) => {
       const keys = this.#rateKeys(subject.key, at, timeZone)
@@ -79,31 +100,27 @@ export default class FraudLimiter {
       window: 7200,
       limit: number.perHour,
     }
-    const counts = await Promise.all(
-      [...rates, toNumber].map((rate) => this.counters.get(rate.key))
-    )
-    if (counts.slice(0, rates.length).some((count, index) => count >= rates[index].limit)) {
-      return { refusal: { reason: 'rate_limit', phrase: 'Call limit reached' } }
-    }
-    if (counts[rates.length] >= toNumber.limit) {
-      return {
-        refusal: { reason: 'number_rate_limit', phrase: 'Call limit reached for this number' },
-      }
-    }
-
-    // Increment first, then look: two nodes admitting at once cannot both take the last place.
     const leaseKeys = subjects.map((subject) => FraudLimiter.leaseKey(subject.key))
-    const held = await Promise.all(
-      leaseKeys.map((key) => this.counters.increment(key, this.options.leaseSeconds))
-    )
-    if (held.some((count, index) => count > subjects[index].limits.concurrent)) {
-      await this.release(leaseKeys)
-      return { refusal: { reason: 'concurrent_limit', phrase: 'Too many concurrent calls' } }
+    const checks = [
+      ...before.map((check) => ({ key: check.key, below: check.below, refusal: check.refusal })),
+      ...rates.map((rate) => ({ key: rate.key, below: rate.limit, refusal: RATE_LIMIT })),
+      { key: toNumber.key, below: toNumber.limit, refusal: NUMBER_RATE_LIMIT },
+    ]
+    const taken = await this.counters.take({
+      checks,
+      leases: subjects.map((subject, index) => ({
+        key: leaseKeys[index],
+        limit: subject.limits.concurrent,
+        windowSeconds: this.options.leaseSeconds,
+      })),
+      counts: [...rates, toNumber].map((rate) => ({ key: rate.key, windowSeconds: rate.window })),
+    })
+    if (!taken.taken) {
+      return 'check' in taken.refused
+        ? { refusal: checks[taken.refused.check].refusal }
+        : { refusal: CONCURRENT_LIMIT }
     }
-    await Promise.all(
-      [...rates, toNumber].map((rate) => this.counters.increment(rate.key, rate.window))
-    )
-    return { leaseKeys }
+    return { leaseKeys, values: taken.values.slice(0, before.length) }
   }
 
   async release(leaseKeys: string[]) {

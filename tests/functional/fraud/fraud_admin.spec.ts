@@ -8,6 +8,7 @@ import FraudRiskPrefix from '#fraud/models/fraud_risk_prefix'
 import { SEEDED_RISK_PREFIXES } from '#database/migrations/0500_create_fraud_tables'
 import { makeCompany, makeUser } from '#tests/support/accounts'
 import { enableTwoFactor } from '#tests/support/two_factor'
+import { resetCounters } from '#tests/support/counters'
 
 /**
  * The fraud admin pages: staff with fraud.manage see and change a company's destinations, kinds
@@ -36,8 +37,7 @@ function attempt(company: any, user: any, destination: string) {
 
 test.group('Fraud admin', (group) => {
   group.each.setup(async () => {
-    const counters = await app.container.make('counters')
-    if (counters.driver === 'memory') await counters.close()
+    await resetCounters()
     ;(await app.container.make('fraud.policies')).forgetAll()
     return testUtils.db().withGlobalTransaction()
   })

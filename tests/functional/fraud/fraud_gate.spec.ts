@@ -15,6 +15,7 @@ import FraudLimiter from '#fraud/services/fraud_limiter'
 import fraudConfig from '#config/fraud'
 import { sqlTime } from '#core/sql_time'
 import { makeCompany, makeUser } from '#tests/support/accounts'
+import { resetCounters } from '#tests/support/counters'
 
 /**
  * The fraud decision in the call path: the container's call gates (what the B2BUA runs) refuse by
@@ -74,8 +75,7 @@ async function endCall(call: CallAttempt) {
 test.group('Fraud gate in the call path', (group) => {
   group.each.setup(async () => {
     // Rolled-back ids come again (SQLite): counts of an earlier test must not carry over.
-    const counters = await app.container.make('counters')
-    if (counters.driver === 'memory') await counters.close()
+    await resetCounters()
     ;(await app.container.make('fraud.policies')).forgetAll()
     return testUtils.db().withGlobalTransaction()
   })

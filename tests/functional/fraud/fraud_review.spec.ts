@@ -15,6 +15,7 @@ import FraudReviewCase from '#fraud/models/fraud_review_case'
 import { makeCompany, makeUser } from '#tests/support/accounts'
 import { drainJobs } from '#tests/support/jobs'
 import { enableTwoFactor } from '#tests/support/two_factor'
+import { resetCounters } from '#tests/support/counters'
 
 /**
  * The response to a critical signal, end to end in process: call attempts through the call gates
@@ -100,8 +101,7 @@ async function analyst() {
 
 test.group('Fraud response and review queue', (group) => {
   group.each.setup(async () => {
-    const counters = await app.container.make('counters')
-    if (counters.driver === 'memory') await counters.close()
+    await resetCounters()
     ;(await app.container.make('fraud.policies')).forgetAll()
     ;(await app.container.make('fraud.detector')).forgetAll()
     return testUtils.db().withGlobalTransaction()

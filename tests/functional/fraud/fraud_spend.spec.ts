@@ -20,6 +20,7 @@ import { FakeClock } from '#sip'
 import { makeCompany, makeUser } from '#tests/support/accounts'
 import { makePriceList } from '#tests/support/billing'
 import { enableTwoFactor } from '#tests/support/two_factor'
+import { resetCounters } from '#tests/support/counters'
 
 /**
  * Spend: billing rates each CDR, the cost joins the company's and user's counters, the gate refuses
@@ -95,8 +96,7 @@ async function answeredCall(company: Company, user: User, destination: string, s
 
 test.group('Fraud spend: counters, maximum price, caps', (group) => {
   group.each.setup(async () => {
-    const counters = await app.container.make('counters')
-    if (counters.driver === 'memory') await counters.close()
+    await resetCounters()
     ;(await app.container.make('fraud.policies')).forgetAll()
     ;(await app.container.make('fraud.prices')).forgetAll()
     ;(await app.container.make('fraud.spend')).forgetAll()

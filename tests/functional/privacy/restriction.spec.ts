@@ -10,6 +10,7 @@ import { isRestricted, restrictedUserIds } from '#privacy/restrictions'
 import processingRestrictions from '#core/processing_restrictions'
 import { makeCompany, makeUser } from '#tests/support/accounts'
 import { auditMark, auditSince } from '#tests/support/audit'
+import { resetCounters } from '#tests/support/counters'
 
 /**
  * Restriction of processing (Art. 18 GDPR) for one user, by the company's admins: recorded and
@@ -35,8 +36,7 @@ test.group('Privacy: restriction of processing (Art. 18)', (group) => {
   group.each.setup(async () => {
     // Company ids come round again after each rolled-back test: start from empty call counters
     // (other files' concurrent-call leases would otherwise count against this company)
-    const counters = await app.container.make('counters')
-    if (counters.driver === 'memory') await counters.close()
+    await resetCounters()
     ;(await app.container.make('fraud.policies')).forgetAll()
     return testUtils.db().withGlobalTransaction()
   })

@@ -63,6 +63,77 @@ function counterContract(name: string, driver: () => ContractDriver, setup?: (gr
       )
     })
 
+    test('take: checks read, leases and counts added in one step', async ({ assert }) => {
+      const store = await driver().make()
+      await store.increment('spent', 60, 40)
+      const taken = await store.take({
+        checks: [
+          { key: 'spent', below: 50 },
+          { key: 'rate', below: 3 },
+        ],
+        leases: [{ key: 'lease', limit: 2, windowSeconds: 60 }],
+        counts: [
+          { key: 'rate', windowSeconds: 60 },
+          { key: 'other', windowSeconds: 60, by: 5 },
+        ],
+      })
+      assert.deepEqual(taken, { taken: true, values: [40, 0] })
+      assert.equal(await store.get('lease'), 1)
+      assert.equal(await store.get('rate'), 1)
+      assert.equal(await store.get('other'), 5)
+      assert.equal(await store.get('spent'), 40)
+    })
+
+    test('take: a refusal (check or full lease) takes nothing', async ({ assert }) => {
+      const store = await driver().make()
+      await store.increment('rate', 60, 3)
+      await store.increment('full', 60, 2)
+      const request = (below: number) => ({
+        checks: [{ key: 'rate', below }],
+        leases: [
+          { key: 'free', limit: 5, windowSeconds: 60 },
+          { key: 'full', limit: 2, windowSeconds: 60 },
+        ],
+        counts: [{ key: 'rate', windowSeconds: 60 }],
+      })
+      assert.deepEqual(await store.take(request(3)), {
+        taken: false,
+        refused: { check: 0 },
+        values: [3],
+      })
+      assert.deepEqual(await store.take(request(4)), {
+        taken: false,
+        refused: { lease: 1 },
+        values: [3],
+      })
+      assert.equal(await store.get('free'), 0)
+      assert.equal(await store.get('full'), 2)
+      assert.equal(await store.get('rate'), 3)
+      // Unlimited checks and leases (Infinity) pass.
+      const open = await store.take({
+        checks: [{ key: 'rate', below: Infinity }],
+        leases: [{ key: 'full', limit: Infinity, windowSeconds: 60 }],
+      })
+      assert.deepEqual(open, { taken: true, values: [3] })
+      assert.equal(await store.get('full'), 3)
+    })
+
+    test('take: 20 at once on a lease of 12 take exactly 12', async ({ assert }) => {
+      const store = await driver().make()
+      const results = await Promise.all(
+        Array.from({ length: 20 }, () =>
+          store.take({
+            checks: [{ key: 'per-minute', below: 100 }],
+            leases: [{ key: 'lease', limit: 12, windowSeconds: 60 }],
+            counts: [{ key: 'per-minute', windowSeconds: 60 }],
+          })
+        )
+      )
+      assert.equal(results.filter((result) => result.taken).length, 12)
+      assert.equal(await store.get('lease'), 12)
+      assert.equal(await store.get('per-minute'), 12)
+    })
+
     test('the count ends with its window and starts again at 1', async ({ assert }) => {
       const { make, advance } = driver()
       const store = await make()

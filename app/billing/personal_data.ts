@@ -50,6 +50,10 @@ const declaration: PersonalDataDeclaration = {
     },
   ],
   notPersonal: {
+    'counselling_lines.number':
+      "a counselling service's number from the Federal Network Agency's list (TDDDG § 11(2)), kept to hide calls to it; no customer's or caller's data",
+    'counselling_lines.name':
+      "name of the counselling service on that list (organisations and authorities; where the agency lists a person, it is the agency's published entry, used only to leave calls off itemised lists)",
     'invoices.number': 'the invoice number, not a phone number',
     'invoice_lines.description': 'destination category or fee, never a called number',
     'invoice_number_sequences.series': 'name of a number series',

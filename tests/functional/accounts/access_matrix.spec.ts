@@ -194,6 +194,8 @@ const EXPECTED: Record<string, Subject[]> = {
   'admin.billing.price_lists.fees': SUPERADMIN,
   'admin.billing.price_lists.export': SUPERADMIN,
   'admin.billing.price_lists.import': SUPERADMIN,
+  'admin.billing.counselling_lines.index': SUPERADMIN,
+  'admin.billing.counselling_lines.import': SUPERADMIN,
   'admin.billing.purchase_prices.index': SUPERADMIN,
   'admin.billing.purchase_prices.store': SUPERADMIN,
   'admin.billing.purchase_prices.destroy': SUPERADMIN,

@@ -22,6 +22,19 @@ const declaration: PersonalDataDeclaration = {
         'with the call detail record: 6 months after the call started (CallDataRetentionJob)',
     },
     {
+      table: 'companies',
+      // A shared address (rechnungen@…) is asked for; a sole trader may give their own
+      subject: 'company_contact',
+      columns: {
+        invoice_email:
+          "the company's invoice e-mail address: buyer's electronic address of its e-invoices (BT-49) without a Leitweg-ID, and where payment reminders go",
+      },
+      purpose: 'invoicing (§ 14 UStG, XRechnung BR-DE) and payment reminders',
+      legalBasis: 'contract',
+      retention:
+        'business relationship; blanked at the account end (AccountEndJob, privacy); in issued e-invoices 8 years with them',
+    },
+    {
       table: 'invoices',
       // The buyer is a business; a sole trader's name and address are personal data
       subject: 'company_contact',

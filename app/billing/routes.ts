@@ -88,6 +88,9 @@ router
     router.get('/payment', [PaymentDetailsController, 'show']).as('payments.details')
     router.put('/payment/mandate', [PaymentDetailsController, 'saveMandate']).as('payments.mandate')
     router
+      .put('/payment/invoice-email', [PaymentDetailsController, 'saveInvoiceEmail'])
+      .as('payments.invoice_email')
+    router
       .put('/payment/transfer', [PaymentDetailsController, 'chooseTransfer'])
       .as('payments.transfer')
   })

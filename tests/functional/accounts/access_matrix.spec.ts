@@ -211,6 +211,7 @@ const EXPECTED: Record<string, Subject[]> = {
   'customer.payments.details': COMPANY_ADMINS,
   'customer.payments.mandate': COMPANY_ADMINS,
   'customer.payments.transfer': COMPANY_ADMINS,
+  'customer.payments.invoice_email': COMPANY_ADMINS,
   'admin.billing.payments.debits.index': SUPERADMIN,
   'admin.billing.payments.debits.store': SUPERADMIN,
   'admin.billing.payments.debits.download': SUPERADMIN,

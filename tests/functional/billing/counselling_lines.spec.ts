@@ -5,6 +5,7 @@ import db from '@adonisjs/lucid/services/db'
 import { makeCompany, makeUser } from '#tests/support/accounts'
 import { enableTwoFactor } from '#tests/support/two_factor'
 import { defaultTariff, ratedCall } from '#tests/support/invoices'
+import { auditMark, auditSince } from '#tests/support/audit'
 import { forgetCounsellingNumbers } from '#billing/counselling_lines'
 
 async function staff(role: 'superadmin' | 'support' = 'superadmin') {
@@ -74,6 +75,7 @@ test.group('Billing admin: counselling lines (TDDDG § 11(2))', (group) => {
     assert.include(before, '+49301234500')
     assert.notInclude(before, '+498001110333')
 
+    const mark = await auditMark()
     const imported = await client
       .post('/admin/billing/counselling-lines')
       .file('file', Buffer.from(GOOD), { filename: 'beratungsstellen.csv' })
@@ -89,11 +91,10 @@ test.group('Billing admin: counselling lines (TDDDG § 11(2))', (group) => {
     const row = await db.from('counselling_lines').where('number', '49301234500').first()
     assert.equal(row.name, 'Beratungsstelle "Wegweiser"')
     assert.equal(row.source, 'Bundesnetzagentur, Liste vom 1. November 2026')
-    const audit = await db
-      .from('audit_entries')
+    const audit = await auditSince(mark)
       .where('action', 'billing.counselling_lines.imported')
       .firstOrFail()
-    assert.equal(audit.actor_id, admin.id)
+    assert.equal(audit.actorId, admin.id)
 
     // Read from the table after the import: the new number is gone, the dropped one shows again
     const after = await itemised()
@@ -111,6 +112,7 @@ test.group('Billing admin: counselling lines (TDDDG § 11(2))', (group) => {
     assert,
   }) => {
     const admin = await staff()
+    const mark = await auditMark()
     const send = (csv: string, source = 'BNetzA') =>
       client
         .post('/admin/billing/counselling-lines')
@@ -155,7 +157,7 @@ test.group('Billing admin: counselling lines (TDDDG § 11(2))', (group) => {
     assert.exists(noSource.flashMessage('errorsBag.source'))
     assert.deepEqual(await numbers(), EXCERPT)
     assert.isNull(
-      await db.from('audit_entries').where('action', 'billing.counselling_lines.imported').first()
+      await auditSince(mark).where('action', 'billing.counselling_lines.imported').first()
     )
 
     const support = await staff('support')

@@ -1,7 +1,8 @@
 import env from '#start/env'
 import { isValidCreditorId, normalizeCreditorId } from '#billing/payments/creditor_id'
 import { TEST_CREDITOR_ID } from '#billing/payments/test_creditor'
-import { isValidBic, isValidIban, normalizeBic, normalizeIban } from '#billing/payments/iban'
+import invoicingConfig from '#config/invoicing'
+import { isValidBic, isValidIban, normalizeBic } from '#billing/payments/iban'
 
 /**
  * Payments (app/billing/payments): who collects the SEPA direct debits, when, and what happens to
@@ -68,7 +69,8 @@ const paymentsConfig: PaymentsConfig = validatePaymentsConfig({
   creditor: {
     name: env.get('SEPA_CREDITOR_NAME') || 'FluffyCall GmbH',
     id: normalizeCreditorId(env.get('SEPA_CREDITOR_ID') || TEST_CREDITOR_ID),
-    iban: normalizeIban(env.get('SEPA_CREDITOR_IBAN') || 'DE87123456781234567890'),
+    // One account for invoices and debits: SEPA_CREDITOR_IBAN, resolved in config/invoicing.ts
+    iban: invoicingConfig.seller.iban,
     bic: normalizeBic(env.get('SEPA_CREDITOR_BIC') || 'XMPLDEM0XXX'),
   },
   preNotificationDays: env.get('SEPA_PRE_NOTIFICATION_DAYS') ?? 14,

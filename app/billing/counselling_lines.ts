@@ -1,20 +1,31 @@
+import db from '@adonisjs/lucid/services/db'
+
 /**
  * Numbers of counselling lines that never appear on an itemised list (TDDDG § 11(2)): the Federal
- * Network Agency keeps the binding list of such lines (persons, authorities and organisations in
- * social or church counselling with a duty of confidentiality). This excerpt holds well-known
- * nationwide lines; keep it in sync with the agency's list (E.164 digits without "+").
+ * Network Agency keeps the binding list (persons, authorities and organisations in social or church
+ * counselling with a duty of confidentiality) and gives it to providers; staff import it on
+ * /admin/billing/counselling-lines (table counselling_lines, E.164 digits without "+").
+ *
+ * Held in memory: an import forgets it on this node, other nodes read the table again within
+ * RELOAD_MS.
  */
-export const COUNSELLING_LINES: readonly string[] = [
-  '498001110111', // TelefonSeelsorge
-  '498001110222', // TelefonSeelsorge
-  '49116123', // TelefonSeelsorge
-  '49116111', // Nummer gegen Kummer (Kinder- und Jugendtelefon)
-  '498001110333', // Nummer gegen Kummer
-  '498001110550', // Nummer gegen Kummer (Elterntelefon)
-  '49116016', // Hilfetelefon Gewalt gegen Frauen
-  '498000116016', // Hilfetelefon Gewalt gegen Frauen
-]
+const RELOAD_MS = 5 * 60_000
 
-export function isCounsellingLine(digits: string | null): boolean {
-  return digits !== null && COUNSELLING_LINES.includes(digits)
+let cached: { numbers: Set<string>; loadedAt: number } | null = null
+
+export async function counsellingNumbers(now = Date.now()): Promise<Set<string>> {
+  if (!cached || now - cached.loadedAt > RELOAD_MS) {
+    const rows = await db.from('counselling_lines').select('number')
+    cached = { numbers: new Set(rows.map((row) => String(row.number))), loadedAt: now }
+  }
+  return cached.numbers
+}
+
+/** After an import (and in tests after a rolled-back one): the next itemised list reads the table. */
+export function forgetCounsellingNumbers() {
+  cached = null
+}
+
+export async function isCounsellingLine(digits: string | null): Promise<boolean> {
+  return digits !== null && (await counsellingNumbers()).has(digits)
 }

@@ -22,6 +22,19 @@ const declaration: PersonalDataDeclaration = {
         'with the call detail record: 6 months after the call started (CallDataRetentionJob)',
     },
     {
+      table: 'companies',
+      // A shared address (rechnungen@…) is asked for; a sole trader may give their own
+      subject: 'company_contact',
+      columns: {
+        invoice_email:
+          "the company's invoice e-mail address: buyer's electronic address of its e-invoices (BT-49) without a Leitweg-ID, and where payment reminders go",
+      },
+      purpose: 'invoicing (§ 14 UStG, XRechnung BR-DE) and payment reminders',
+      legalBasis: 'contract',
+      retention:
+        'business relationship; blanked at the account end (AccountEndJob, privacy); in issued e-invoices 8 years with them',
+    },
+    {
       table: 'invoices',
       // The buyer is a business; a sole trader's name and address are personal data
       subject: 'company_contact',
@@ -50,6 +63,10 @@ const declaration: PersonalDataDeclaration = {
     },
   ],
   notPersonal: {
+    'counselling_lines.number':
+      "a counselling service's number from the Federal Network Agency's list (TDDDG § 11(2)), kept to hide calls to it; no customer's or caller's data",
+    'counselling_lines.name':
+      "name of the counselling service on that list (organisations and authorities; where the agency lists a person, it is the agency's published entry, used only to leave calls off itemised lists)",
     'invoices.number': 'the invoice number, not a phone number',
     'invoice_lines.description': 'destination category or fee, never a called number',
     'invoice_number_sequences.series': 'name of a number series',

@@ -68,7 +68,7 @@ export function toCsv(rates: CsvRate[]): string {
 }
 
 /** Splits RFC 4180 text into records of cells; null when a quote is left open. */
-function records(text: string): string[][] | null {
+export function records(text: string, delimiter = ','): string[][] | null {
   const rows: string[][] = []
   let row: string[] = []
   let value = ''
@@ -80,7 +80,7 @@ function records(text: string): string[][] | null {
       else if (char === '"') quoted = false
       else value += char
     } else if (char === '"' && value === '') quoted = true
-    else if (char === ',') (row.push(value), (value = ''))
+    else if (char === delimiter) (row.push(value), (value = ''))
     else if (char === '\n' || char === '\r') {
       if (char === '\r' && text[index + 1] === '\n') index++
       ;(row.push(value), rows.push(row), (row = []), (value = ''))

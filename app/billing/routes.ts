@@ -5,6 +5,7 @@ const PriceListsController = () => import('#billing/controllers/price_lists_cont
 const PurchasePricesController = () => import('#billing/controllers/purchase_prices_controller')
 const InvoicesController = () => import('#billing/controllers/invoices_controller')
 const InvoiceRunsController = () => import('#billing/controllers/invoice_runs_controller')
+const CounsellingLinesController = () => import('#billing/controllers/counselling_lines_controller')
 
 // Admin: price lists, company overrides, purchase prices and margins (billing.manage)
 router
@@ -33,6 +34,13 @@ router
     router
       .post('/price-lists/:id/versions/:versionId/import', [PriceListsController, 'import'])
       .as('price_lists.import')
+
+    router
+      .get('/counselling-lines', [CounsellingLinesController, 'index'])
+      .as('counselling_lines.index')
+    router
+      .post('/counselling-lines', [CounsellingLinesController, 'import'])
+      .as('counselling_lines.import')
 
     router.get('/purchase-prices', [PurchasePricesController, 'index']).as('purchase_prices.index')
     router.post('/purchase-prices', [PurchasePricesController, 'store']).as('purchase_prices.store')
@@ -79,6 +87,9 @@ router
   .group(() => {
     router.get('/payment', [PaymentDetailsController, 'show']).as('payments.details')
     router.put('/payment/mandate', [PaymentDetailsController, 'saveMandate']).as('payments.mandate')
+    router
+      .put('/payment/invoice-email', [PaymentDetailsController, 'saveInvoiceEmail'])
+      .as('payments.invoice_email')
     router
       .put('/payment/transfer', [PaymentDetailsController, 'chooseTransfer'])
       .as('payments.transfer')

@@ -301,6 +301,7 @@ export class PageTour {
         '/admin/billing/price-lists',
         `/admin/billing/price-lists/${priceListId}`,
         '/admin/billing/purchase-prices',
+        '/admin/billing/counselling-lines',
         '/admin/billing/invoice-runs',
         `/admin/billing/invoice-runs/${this.#invoiceRunIds[0]}`,
         '/admin/billing/payments/debits',

@@ -34,6 +34,10 @@ export default class Company extends BaseModel {
   @column()
   declare buyerReference: string | null
 
+  /** Where invoices are addressed electronically (BT-49 unless a Leitweg-ID) and reminders go. */
+  @column()
+  declare invoiceEmail: string | null
+
   @column()
   declare country: string
 

@@ -217,7 +217,8 @@ export default class InvoiceIssuer {
     const { company, totals, rule } = input
     const { start, end } = monthBounds(input.month)
     // Read before the transaction (on SQLite a read outside it would wait for it): how the company
-    // pays, and the owner's e-mail address as the buyer's electronic address (BT-49)
+    // pays, and the owner's e-mail address as the last resort for the buyer's electronic address
+    // (BT-49: a Leitweg-ID first, then the company's invoice address, as buyer_address.ts says)
     const resolveTerms =
       input.type === 'cancellation'
         ? null
@@ -307,7 +308,7 @@ export default class InvoiceIssuer {
         buyerCity: invoice.buyerCity,
         buyerCountry: invoice.buyerCountry,
         buyerVatId: invoice.buyerVatId,
-        buyerEmail: owner?.email ?? null,
+        buyerEmail: company.invoiceEmail || owner?.email || null,
         vatTreatment: rule.treatment,
         lines: totals.lines,
         breakdown: totals.breakdown,

@@ -5,7 +5,7 @@ import { sqlTime } from '#core/sql_time'
 import type Company from '#accounts/models/company'
 import invoicingConfig from '#config/invoicing'
 import { e164Digits } from '#billing/tariff_arithmetic'
-import { isCounsellingLine } from '#billing/counselling_lines'
+import { counsellingNumbers } from '#billing/counselling_lines'
 import { monthBounds, FEE_TIME_ZONE, type BillingMonth } from '#billing/monthly_fees'
 import { formatCents } from '#billing/amounts'
 
@@ -41,8 +41,12 @@ export default class ItemisedList {
       .where('started_at', '<', sqlTime(end))
       .select('started_at', 'callee_number', 'duration_seconds', 'cost_micro')
       .orderBy('started_at')
+    const counselling = await counsellingNumbers()
     return rows
-      .filter((row) => !isCounsellingLine(e164Digits(row.callee_number)))
+      .filter((row) => {
+        const digits = e164Digits(row.callee_number)
+        return digits === null || !counselling.has(digits)
+      })
       .map((row) => {
         const number = String(row.callee_number ?? '')
         return {

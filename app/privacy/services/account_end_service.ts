@@ -114,6 +114,7 @@ export default class AccountEndService {
           vat_id: null,
           register_entry: null,
           buyer_reference: null,
+          invoice_email: null,
           billing_street: '',
           billing_postal_code: '',
           billing_city: '',

@@ -2,7 +2,14 @@ import { inject } from '@adonisjs/core'
 import type { HttpContext } from '@adonisjs/core/http'
 import { DateTime } from 'luxon'
 import PaymentDetailsService from '#billing/payments/services/payment_details_service'
-import { mandateValidator, paymentMessages } from '#billing/payments/validators/payment_validators'
+import {
+  invoiceEmailValidator,
+  mandateValidator,
+  paymentMessages,
+} from '#billing/payments/validators/payment_validators'
+import User from '#accounts/models/user'
+import Company from '#accounts/models/company'
+import { buyerElectronicAddress } from '#billing/buyer_address'
 import paymentsConfig from '#config/payments'
 
 /** Customer area: the company's payment details (owner and admins: billing.payment.manage). */
@@ -13,8 +20,16 @@ export default class PaymentDetailsController {
   async show({ view, auth, bouncer }: HttpContext) {
     await bouncer.authorize('permission', 'billing.payment.manage')
     const user = auth.getUserOrFail()
+    const company = await Company.findOrFail(user.companyId)
+    const owner = await User.query()
+      .where('company_id', company.id)
+      .whereHas('role', (role) => role.where('name', 'owner'))
+      .orderBy('id')
+      .first()
     return view.render('pages/customer/payments/details', {
       details: await this.details.view(user.companyId!),
+      company,
+      buyerAddress: buyerElectronicAddress(company, owner?.email ?? null),
       creditor: { name: paymentsConfig.creditor.name, id: paymentsConfig.creditor.id },
       today: DateTime.now().setZone(paymentsConfig.timeZone).toISODate(),
     })
@@ -41,6 +56,19 @@ export default class PaymentDetailsController {
       request.ip()
     )
     session.flash('notice', i18n.t('payments.details.mandate_saved'))
+    return response.redirect().toRoute('customer.payments.details')
+  }
+
+  /** The invoice e-mail address (BT-49 unless a Leitweg-ID; reminders go there too), audited. */
+  async saveInvoiceEmail({ auth, bouncer, request, response, session, i18n }: HttpContext) {
+    await bouncer.authorize('permission', 'billing.payment.manage')
+    const user = auth.getUserOrFail()
+    const company = await user.related('company').query().firstOrFail()
+    const input = await request.validateUsing(invoiceEmailValidator, {
+      messagesProvider: paymentMessages(i18n),
+    })
+    await this.details.saveInvoiceEmail(company, input.invoice_email || null, user, request.ip())
+    session.flash('notice', i18n.t('payments.details.invoice_email_saved'))
     return response.redirect().toRoute('customer.payments.details')
   }
 

@@ -112,6 +112,28 @@ export default class PaymentDetailsService {
   }
 
   /** Bank transfer instead: the mandate's details are deleted, its reference ends. */
+  /**
+   * The company's invoice e-mail address. The audit says whether it was set, changed or removed
+   * and its domain, not the address (it may name a person).
+   */
+  async saveInvoiceEmail(company: Company, email: string | null, actor: User, ip: string) {
+    const before = company.invoiceEmail
+    if ((before ?? null) === email) return
+    company.invoiceEmail = email
+    await company.save()
+    await AuditLog.record({
+      action: 'billing.invoice_email.changed',
+      actor,
+      companyId: company.id,
+      target: { type: 'company', id: company.id },
+      details: {
+        change: email === null ? 'removed' : before ? 'changed' : 'set',
+        ...(email ? { domain: email.split('@').pop() } : {}),
+      },
+      ip,
+    })
+  }
+
   async chooseBankTransfer(company: Company, actor: User, ip: string) {
     await db.transaction(async (trx) => {
       const row =

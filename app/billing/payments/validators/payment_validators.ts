@@ -87,3 +87,10 @@ export const debitMonthValidator = vine.create({
 export function paymentMessages(i18n: I18n) {
   return i18n.createMessagesProvider('payments.validator')
 }
+
+/** The company's invoice e-mail address; empty removes it. */
+export const invoiceEmailValidator = vine.compile(
+  vine.object({
+    invoice_email: vine.string().trim().maxLength(254).email().optional(),
+  })
+)

@@ -107,6 +107,18 @@ const declaration: PersonalDataDeclaration = {
       legalBasis: 'legal_obligation',
       retention: `${DATA_BREACH_RETENTION_YEARS} years after the record was closed, with its notices (DataSubjectRequestRetentionJob): the Art. 33(5) documentation for the limitation period of § 195 BGB; open records stay`,
     },
+    {
+      table: 'account_terminations',
+      subject: 'user',
+      columns: {
+        requested_by_id: 'the owner who terminated the account',
+        withdrawn_by_id: 'the owner who withdrew the termination',
+      },
+      purpose: 'ending the contract at the date the owner chose, and proving who did it',
+      legalBasis: 'contract',
+      retention:
+        "with the company row (account end); the owners' references go with the users at account end",
+    },
   ],
   notPersonal: {
     'data_export_archives.sha256': 'checksum of the archive',

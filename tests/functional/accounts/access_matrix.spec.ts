@@ -87,6 +87,8 @@ const EXPECTED: Record<string, Subject[]> = {
   'admin.numbers.block': ['superadmin', 'support'],
   'admin.numbers.release': ['superadmin', 'support'],
   'admin.numbers.destroy': ['superadmin', 'support'],
+  'admin.numbers.port_out': ['superadmin', 'support'],
+  'admin.numbers.port_out.complete': ['superadmin', 'support'],
   'admin.routes.home': SUPERADMIN,
   'admin.routes.index': SUPERADMIN,
   'admin.routes.store': SUPERADMIN,

@@ -77,6 +77,8 @@ test.group('Numbers: quarantine and port-out', (group) => {
       .loginAs(admin)
       .redirects(0)
     refused.assertStatus(302)
+    assert.include(String(refused.flashMessage('errorsBag.numbers')), 'Sperrfrist')
+    assert.include(String(refused.flashMessage('errorsBag.numbers')), number)
     const list = await client.get(`/admin/numbers?free=1`).loginAs(admin)
     assert.match(list.text(), new RegExp(`data-number="\\${number}"[\\s\\S]*?Sperrfrist bis`))
     assert.isNull((await PhoneNumber.findByOrFail('number', number)).companyId)

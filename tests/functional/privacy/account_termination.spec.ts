@@ -87,6 +87,11 @@ test.group('Privacy: account termination', (group) => {
       assert.include((await lastMailTo(each.email))!.html, 'Ablauf des 2026-11-30')
     assert.isNull(await lastMailTo(member.email), 'owners only')
 
+    // Every user sees the end date on every page
+    const banner = await client.get('/app/privacy').loginAs(member)
+    assert.include(banner.text(), 'id="termination-banner"')
+    assert.include(banner.text(), 'endet mit Ablauf des 30.11.2026')
+
     // Staff see it on the company page
     const staff = await makeUser('support')
     await enableTwoFactor(staff)

@@ -5,6 +5,7 @@ import testUtils from '@adonisjs/core/services/test_utils'
 import db from '@adonisjs/lucid/services/db'
 import LoginService from '#accounts/services/login_service'
 import AccountEndJob from '#privacy/jobs/account_end_job'
+import DataExportService from '#privacy/services/data_export_service'
 import AccountTermination from '#privacy/models/account_termination'
 import AccountTerminationService, {
   TerminationError,
@@ -118,6 +119,10 @@ test.group('Privacy: account termination', (group) => {
     assert.equal(company.terminatedAt!.toMillis(), Date.parse('2026-11-30T23:00:00Z'))
     now = DateTime.fromISO('2026-11-30T23:30:00Z')
     await assert.rejects(() => terminations.withdraw(owner, company, null), TerminationError)
+
+    // The owner's own export names the terminations they gave or withdrew
+    const { manifest } = await new DataExportService().collect(owner)
+    assert.equal(manifest.find((entry) => entry.table === 'account_terminations')?.rows, 2)
 
     const actions = (await auditSince(mark)).map((row: any) => row.action)
     assert.includeMembers(actions, [

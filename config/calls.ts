@@ -33,6 +33,12 @@ export interface CallsConfig {
   durationWarningSeconds: number
 }
 
+/**
+ * A released number rests this many months before it can be assigned again, so calls meant for
+ * its former holder (a terminated customer's callers, its old business cards) do not reach a new one.
+ */
+export const NUMBER_QUARANTINE_MONTHS = env.get('NUMBER_QUARANTINE_MONTHS') ?? 6
+
 const callsConfig: CallsConfig = {
   ringTimeoutSeconds: env.get('CALL_RING_TIMEOUT_SECONDS') ?? 30,
   drainSeconds: env.get('CALL_DRAIN_SECONDS') ?? 20,

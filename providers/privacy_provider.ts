@@ -40,5 +40,11 @@ export default class PrivacyProvider {
       const status = await (await this.app.container.make(DpaService)).status(company)
       return status.state === 'accepted' ? null : status
     })
+    // The staff's company page: an owner's pending termination (end date), null otherwise
+    const { default: AccountTerminationService } =
+      await import('#privacy/services/account_termination_service')
+    edge.global('pendingTermination', async (companyId: number) =>
+      new AccountTerminationService().pending(companyId)
+    )
   }
 }

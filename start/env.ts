@@ -71,6 +71,8 @@ export default await Env.create(new URL('../', import.meta.url), {
   TWILIO_SOURCE_ADDRESSES: Env.schema.string.optional(),
   /* Calls (config/calls.ts): ringing, shutdown drain, crash recovery identity */
   CALL_RING_TIMEOUT_SECONDS: Env.schema.number.optional(),
+  // A released number rests this many months before it can be assigned again (default 6)
+  NUMBER_QUARANTINE_MONTHS: Env.schema.number.optional(),
   CALL_DRAIN_SECONDS: Env.schema.number.optional(),
   CALL_OUTBOUND_RING_LIMIT_SECONDS: Env.schema.number.optional(),
   CALL_DURATION_WARNING_SECONDS: Env.schema.number.optional(),

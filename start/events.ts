@@ -6,6 +6,7 @@ import emitter from '@adonisjs/core/services/emitter'
 const RevokeWebPhoneAccess = () => import('#calls/listeners/revoke_web_phone_access')
 const EndWebSessions = () => import('#accounts/listeners/end_web_sessions')
 const EndCompanyCalls = () => import('#calls/listeners/end_company_calls')
+const ReleaseCompanyNumbers = () => import('#calls/listeners/release_company_numbers')
 const ReleaseCallLease = () => import('#fraud/listeners/release_call_lease')
 const AnalyseCall = () => import('#fraud/listeners/analyse_call')
 const CountSpend = () => import('#fraud/listeners/count_spend')
@@ -24,6 +25,8 @@ emitter.on('user:disabled', [RevokeWebPhoneAccess, 'userDisabled'])
 emitter.on('user:removed', [RevokeWebPhoneAccess, 'userRemoved'])
 emitter.on('company:status_changed', [RevokeWebPhoneAccess, 'companyStatusChanged'])
 emitter.on('company:status_changed', [EndCompanyCalls, 'companyStatusChanged'])
+// privacy → calls: at account end the company's numbers go back, into quarantine
+emitter.on('company:account_ended', [ReleaseCompanyNumbers, 'accountEnded'])
 
 // calls → fraud: an ended call releases its concurrent-call lease
 emitter.on('call:ended', [ReleaseCallLease, 'handle'])

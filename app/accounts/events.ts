@@ -12,5 +12,7 @@ declare module '@adonisjs/core/types' {
     'user:disabled': { userId: number }
     'user:removed': { userId: number; companyId: number | null }
     'company:status_changed': { companyId: number; from: CompanyStatus; to: CompanyStatus }
+    /** Account end (privacy): the terminated company's personal data is deleted; its numbers go back. */
+    'company:account_ended': { companyId: number; at: string }
   }
 }

@@ -8,6 +8,13 @@ export const DATA_SUBJECT_REQUEST_RETENTION_YEARS = 3
 export const EXPORT_ARCHIVE_DAYS = 7
 /** A link confirming a new e-mail address works this many hours. */
 export const EMAIL_CHANGE_LINK_HOURS = 24
+/**
+ * A closed breach record stays as the documentation of Art. 33(5) GDPR the authority may inspect.
+ * The GDPR names no period; 3 years after closing cover the regular limitation period (§ 195 BGB,
+ * claims under Art. 82) and the authority's look-back in practice, then the record goes with its
+ * notices. Open records stay.
+ */
+export const DATA_BREACH_RETENTION_YEARS = 3
 
 const declaration: PersonalDataDeclaration = {
   module: 'privacy',
@@ -98,8 +105,19 @@ const declaration: PersonalDataDeclaration = {
       },
       purpose: 'documenting personal-data breaches and their notification (Art. 33(5) GDPR)',
       legalBasis: 'legal_obligation',
+      retention: `${DATA_BREACH_RETENTION_YEARS} years after the record was closed, with its notices (DataSubjectRequestRetentionJob): the Art. 33(5) documentation for the limitation period of § 195 BGB; open records stay`,
+    },
+    {
+      table: 'account_terminations',
+      subject: 'user',
+      columns: {
+        requested_by_id: 'the owner who terminated the account',
+        withdrawn_by_id: 'the owner who withdrew the termination',
+      },
+      purpose: 'ending the contract at the date the owner chose, and proving who did it',
+      legalBasis: 'contract',
       retention:
-        'kept as the documentation the authority may inspect (Art. 33(5)); no automatic deletion yet (to be decided)',
+        "with the company row (account end); the owners' references go with the users at account end",
     },
   ],
   notPersonal: {

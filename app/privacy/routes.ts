@@ -14,6 +14,8 @@ const DataBreachesController = () => import('#privacy/controllers/admin/data_bre
 const CallRecordHoldsController = () =>
   import('#privacy/controllers/admin/call_record_holds_controller')
 const MyPrivacyController = () => import('#privacy/controllers/my_privacy_controller')
+const AccountTerminationController = () =>
+  import('#privacy/controllers/account_termination_controller')
 const DataSubjectRequestsController = () =>
   import('#privacy/controllers/admin/data_subject_requests_controller')
 
@@ -144,6 +146,12 @@ router
       .where('id', router.matchers.number())
     router.post('/privacy/requests', [MyPrivacyController, 'fileRequest']).as('privacy.request')
     router.post('/privacy/profile', [MyPrivacyController, 'updateProfile']).as('privacy.profile')
+    // The owner ends the company's account (end of the month), withdrawable until then
+    router.get('/account/end', [AccountTerminationController, 'show']).as('account.end')
+    router.post('/account/end', [AccountTerminationController, 'store']).as('account.end.store')
+    router
+      .post('/account/end/withdraw', [AccountTerminationController, 'withdraw'])
+      .as('account.end.withdraw')
   })
   .prefix('/app')
   .as('customer')

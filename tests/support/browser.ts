@@ -79,6 +79,10 @@ export class Created {
         .whereIn('company_id', [...this.companyIds])
         .delete()
       await db
+        .from('account_terminations')
+        .whereIn('company_id', [...this.companyIds])
+        .delete()
+      await db
         .from('companies')
         .whereIn('id', [...this.companyIds])
         .delete()

@@ -226,6 +226,7 @@ export class PageTour {
         '/app/sub-processors',
         '/app/dpa',
         '/app/privacy',
+        '/app/account/end',
         '/app/invoices',
         '/app/billing/payment',
         '/app/spend',

@@ -94,6 +94,10 @@ export default class Company extends BaseModel {
   @column.dateTime()
   declare terminatedAt: DateTime | null
 
+  /** Account end: when the personal data of the terminated company was deleted (privacy). */
+  @column.dateTime()
+  declare accountDataDeletedAt: DateTime | null
+
   @column.dateTime({ autoCreate: true })
   declare createdAt: DateTime
 

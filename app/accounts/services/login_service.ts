@@ -1,5 +1,6 @@
 import User from '#accounts/models/user'
 import Company from '#accounts/models/company'
+import { keepsReadAccess } from '#accounts/ended_account'
 import AuditLog from '#accounts/services/audit_log'
 import LoginThrottle from '#accounts/services/login_throttle'
 import { loginMetrics } from '#accounts/metrics/login_metrics'
@@ -63,9 +64,12 @@ export default class LoginService {
       // Not yet confirmed: answered like a wrong password, so sign-up plus login reveals nothing either.
       if (user.disabledAt || user.awaitingConfirmation) return { kind: 'invalid' }
       if (user.companyId !== null) {
-        // Users of a suspended company still log in (limited, 110/112 stay possible); a terminated one is over.
+        // Users of a suspended company still log in (limited, 110/112 stay possible); a terminated one
+        // is over, except for its owners' read access to invoices and the export until the data goes.
         const company = await Company.find(user.companyId)
-        if (!company || company.status === 'terminated') return { kind: 'ended' }
+        if (!company) return { kind: 'ended' }
+        if (company.status === 'terminated' && !(await keepsReadAccess(user, company)))
+          return { kind: 'ended' }
       }
       return { kind: 'ok', user }
     }

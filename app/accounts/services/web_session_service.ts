@@ -1,3 +1,4 @@
+import { keepsReadAccess } from '#accounts/ended_account'
 import { createHash } from 'node:crypto'
 import { DateTime } from 'luxon'
 import app from '@adonisjs/core/services/app'
@@ -186,7 +187,9 @@ export default class WebSessionService {
     if (user.disabledAt) return 'user_disabled'
     if (user.companyId !== null) {
       const company = await Company.find(user.companyId)
-      if (!company || company.status === 'terminated') return 'company_terminated'
+      if (!company) return 'company_terminated'
+      if (company.status === 'terminated' && !(await keepsReadAccess(user, company)))
+        return 'company_terminated'
     }
     return null
   }

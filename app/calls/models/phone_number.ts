@@ -21,6 +21,14 @@ export default class PhoneNumber extends BaseModel {
   @column.dateTime()
   declare assignedAt: DateTime | null
 
+  /** Released: not to be assigned again before this time. */
+  @column.dateTime()
+  declare quarantinedUntil: DateTime | null
+
+  /** The holder ports the number out to another provider (staff workflow). */
+  @column.dateTime()
+  declare portOutRequestedAt: DateTime | null
+
   @column.dateTime({ autoCreate: true })
   declare createdAt: DateTime
 

@@ -26,6 +26,15 @@ router
       .post('/numbers/:id/release', [AdminNumbersController, 'release'])
       .as('numbers.release')
       .where('id', router.matchers.number())
+    // Port-out to another provider: requested, then completed (the number leaves the inventory)
+    router
+      .post('/numbers/:id/port-out', [AdminNumbersController, 'requestPortOut'])
+      .as('numbers.port_out')
+      .where('id', router.matchers.number())
+    router
+      .post('/numbers/:id/port-out/complete', [AdminNumbersController, 'completePortOut'])
+      .as('numbers.port_out.complete')
+      .where('id', router.matchers.number())
     router
       .delete('/numbers/:id', [AdminNumbersController, 'destroy'])
       .as('numbers.destroy')

@@ -11,6 +11,7 @@ import DefaultCallerId from '#calls/models/default_caller_id'
 import PhoneNumber from '#calls/models/phone_number'
 import { normaliseE164 } from '#calls/services/number_block'
 import { sqlTime } from '#core/sql_time'
+import { NUMBER_QUARANTINE_MONTHS } from '#config/calls'
 
 export type NumberErrorCode =
   | 'unknown_carrier'
@@ -23,6 +24,9 @@ export type NumberErrorCode =
   | 'region_mismatch'
   | 'user_not_in_company'
   | 'not_a_caller_id'
+  | 'quarantined'
+  | 'port_out_not_requested'
+  | 'port_out_requested'
 
 /** A rule a number change broke; `numbers` names (some of) the numbers concerned for the message. */
 export class NumberError extends Error {
@@ -51,8 +55,8 @@ export interface NumberOwner {
 }
 
 interface Actor {
-  actor: User
-  ip: string
+  actor: User | null
+  ip: string | null
 }
 
 const SAMPLE = 5
@@ -69,6 +73,9 @@ const SAMPLE = 5
 @inject()
 export default class NumberService {
   constructor(protected manager: CarrierManager) {}
+
+  /** The clock (tests inject one). */
+  now: () => DateTime = () => DateTime.utc()
 
   /* ------------------------------------------------------------------ staff */
 
@@ -139,6 +146,10 @@ export default class NumberService {
       const rows = await this.#rows(trx, numbers)
       const taken = rows.filter((row) => row.company_id !== null).map((row) => row.number)
       if (taken.length) throw new NumberError('assigned', 'numbers', taken)
+      const resting = rows
+        .filter((row) => row.quarantined_until && toTime(row.quarantined_until) > this.now())
+        .map((row) => row.number)
+      if (resting.length) throw new NumberError('quarantined', 'numbers', resting)
       const foreign = rows.filter(
         (row) => this.manager.entry(row.carrier_name)?.region !== company.region
       )
@@ -149,7 +160,7 @@ export default class NumberService {
           foreign.map((row) => row.number)
         )
 
-      const now = sqlTime(DateTime.utc())
+      const now = sqlTime(this.now())
       // The condition makes a concurrent assignment of the same rows lose instead of overwrite.
       const updated = await trx
         .from('phone_numbers')
@@ -158,7 +169,13 @@ export default class NumberService {
           rows.map((row) => row.id)
         )
         .whereNull('company_id')
-        .update({ company_id: company.id, user_id: null, assigned_at: now, updated_at: now })
+        .update({
+          company_id: company.id,
+          user_id: null,
+          assigned_at: now,
+          quarantined_until: null,
+          updated_at: now,
+        })
       if (affected(updated) !== rows.length)
         throw new NumberError('assigned', 'numbers', numbers.slice(0, SAMPLE))
       await this.#audit(trx, 'number.assigned', numbers, {
@@ -172,32 +189,99 @@ export default class NumberService {
 
   /**
    * Takes numbers back from their company: company, user, assignment time and every default
-   * caller ID that points at them go. Numbers already free in the block are left as they are.
+   * caller ID that points at them go, and the number rests in quarantine for
+   * NUMBER_QUARANTINE_MONTHS before it can be assigned again. Numbers already free in the block
+   * are left as they are.
    */
-  async release(numbers: string[], { actor, ip }: Actor) {
+  async release(numbers: string[], actor: Actor) {
     await db.transaction(async (trx) => {
       const rows = (await this.#rows(trx, numbers)).filter((row) => row.company_id !== null)
       if (!rows.length) throw new NumberError('not_assigned', 'numbers', numbers.slice(0, SAMPLE))
-      const ids = rows.map((row) => row.id)
-      await trx.from('default_caller_ids').whereIn('phone_number_id', ids).delete()
+      await this.#release(trx, rows, actor)
+    })
+  }
+
+  /** A terminated company's numbers go back into the inventory, into quarantine (account end). */
+  async releaseForCompany(companyId: number, actor: Actor) {
+    return db.transaction(async (trx) => {
+      const rows = await trx
+        .from('phone_numbers')
+        .where('company_id', companyId)
+        .select('id', 'number', 'carrier_name', 'company_id')
+      if (rows.length) await this.#release(trx, rows, actor)
+      return rows.length
+    })
+  }
+
+  async #release(
+    trx: TransactionClientContract,
+    rows: Array<{ id: number; number: string; company_id: number | null }>,
+    { actor, ip }: Actor
+  ) {
+    const ids = rows.map((row) => row.id)
+    const now = this.now()
+    const until = now.plus({ months: NUMBER_QUARANTINE_MONTHS })
+    await trx.from('default_caller_ids').whereIn('phone_number_id', ids).delete()
+    await trx
+      .from('phone_numbers')
+      .whereIn('id', ids)
+      .update({
+        company_id: null,
+        user_id: null,
+        assigned_at: null,
+        quarantined_until: sqlTime(until),
+        updated_at: sqlTime(now),
+      })
+    for (const companyId of new Set(rows.map((row) => row.company_id as number))) {
+      const released = rows.filter((row) => row.company_id === companyId).map((row) => row.number)
+      await this.#audit(trx, 'number.released', released, {
+        actor,
+        ip,
+        companyId,
+        details: { company: companyId, quarantinedUntil: until.toISODate() },
+      })
+    }
+  }
+
+  /**
+   * Port-out (staff workflow): the holder moves the number to another provider. Requested: marked
+   * (the number stays where it is, and a release keeps it in quarantine so nobody else gets it
+   * meanwhile); completed: the number has left us, so it leaves the inventory with its caller IDs,
+   * without quarantine. Both audited.
+   */
+  async requestPortOut(number: string, { actor, ip }: Actor) {
+    await db.transaction(async (trx) => {
+      const [row] = await this.#rows(trx, [number])
+      const full = await trx.from('phone_numbers').where('id', row.id).first()
+      if (full.port_out_requested_at)
+        throw new NumberError('port_out_requested', 'numbers', [number])
       await trx
         .from('phone_numbers')
-        .whereIn('id', ids)
-        .update({
-          company_id: null,
-          user_id: null,
-          assigned_at: null,
-          updated_at: sqlTime(DateTime.utc()),
-        })
-      for (const companyId of new Set(rows.map((row) => row.company_id as number))) {
-        const released = rows.filter((row) => row.company_id === companyId).map((row) => row.number)
-        await this.#audit(trx, 'number.released', released, {
-          actor,
-          ip,
-          companyId,
-          details: { company: companyId },
-        })
-      }
+        .where('id', row.id)
+        .update({ port_out_requested_at: sqlTime(this.now()), updated_at: sqlTime(this.now()) })
+      await this.#audit(trx, 'number.port_out_requested', [number], {
+        actor,
+        ip,
+        companyId: row.company_id,
+        details: row.company_id ? { company: row.company_id } : undefined,
+      })
+    })
+  }
+
+  async completePortOut(number: string, { actor, ip }: Actor) {
+    await db.transaction(async (trx) => {
+      const [row] = await this.#rows(trx, [number])
+      const full = await trx.from('phone_numbers').where('id', row.id).first()
+      if (!full.port_out_requested_at)
+        throw new NumberError('port_out_not_requested', 'numbers', [number])
+      await trx.from('default_caller_ids').where('phone_number_id', row.id).delete()
+      await trx.from('phone_numbers').where('id', row.id).delete()
+      await this.#audit(trx, 'number.port_out_completed', [number], {
+        actor,
+        ip,
+        companyId: row.company_id,
+        details: row.company_id ? { company: row.company_id } : undefined,
+      })
     })
   }
 
@@ -392,10 +476,11 @@ export default class NumberService {
       number: string
       carrier_name: string
       company_id: number | null
+      quarantined_until: unknown
     }> = await trx
       .from('phone_numbers')
       .whereIn('number', numbers)
-      .select('id', 'number', 'carrier_name', 'company_id')
+      .select('id', 'number', 'carrier_name', 'company_id', 'quarantined_until')
     if (rows.length !== numbers.length) {
       const found = new Set(rows.map((row) => row.number))
       throw new NumberError(
@@ -443,4 +528,12 @@ function presentableOf(user: User, companyNumbers: PhoneNumber[]) {
 /** Affected rows of an update: a number on SQLite and PostgreSQL, an array on some drivers. */
 function affected(result: unknown) {
   return Array.isArray(result) ? Number(result[0]) : Number(result)
+}
+
+/** A timestamp as the driver returns it (Date on PostgreSQL, text on SQLite). */
+function toTime(value: unknown): DateTime {
+  if (value instanceof Date) return DateTime.fromJSDate(value, { zone: 'utc' })
+  const text = String(value)
+  const sql = DateTime.fromSQL(text, { zone: 'utc' })
+  return sql.isValid ? sql : DateTime.fromISO(text, { zone: 'utc' })
 }

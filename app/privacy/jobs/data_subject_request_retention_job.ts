@@ -3,11 +3,15 @@ import db from '@adonisjs/lucid/services/db'
 import type { Job } from '#core/queue/types'
 import { sqlTime } from '#core/sql_time'
 import { retentionDeleted } from '#core/metrics/job_metrics'
-import { DATA_SUBJECT_REQUEST_RETENTION_YEARS } from '#privacy/personal_data'
+import {
+  DATA_BREACH_RETENTION_YEARS,
+  DATA_SUBJECT_REQUEST_RETENTION_YEARS,
+} from '#privacy/personal_data'
 
 /**
  * Deletes expired export archives, spent or expired e-mail change links (a day later), and closed
- * data-subject requests after the declared years. Open requests stay: they are still owed an answer.
+ * data-subject requests and closed breach records (their notices cascade) after the declared years.
+ * Open requests and records stay: they are still owed an answer or a report.
  */
 export default class DataSubjectRequestRetentionJob implements Job<{ now?: string }> {
   readonly name = 'privacy.data_subject_request_retention'
@@ -31,5 +35,11 @@ export default class DataSubjectRequestRetentionJob implements Job<{ now?: strin
       .where('closed_at', '<', sqlTime(now.minus({ years: DATA_SUBJECT_REQUEST_RETENTION_YEARS })))
       .delete()
     retentionDeleted('data_subject_requests', Number(requests) || 0)
+    const breaches = await db
+      .from('data_breaches')
+      .whereNotNull('closed_at')
+      .where('closed_at', '<', sqlTime(now.minus({ years: DATA_BREACH_RETENTION_YEARS })))
+      .delete()
+    retentionDeleted('data_breaches', Number(breaches) || 0)
   }
 }

@@ -1,5 +1,6 @@
 import { DateTime } from 'luxon'
 import db from '@adonisjs/lucid/services/db'
+import emitter from '@adonisjs/core/services/emitter'
 import AuditLog from '#accounts/services/audit_log'
 import { sqlTime } from '#core/sql_time'
 import queue from '#core/services/queue'
@@ -140,6 +141,8 @@ export default class AccountEndService {
       )
       return { users: Number(userIds.length), acceptances: Number(acceptances) || 0 }
     })
+    // calls: its numbers go back into the inventory, into quarantine (or were ported out before)
+    await emitter.emit('company:account_ended', { companyId, at: now.toISO()! })
     for (const owner of owners)
       await queue.dispatch(new AccountEndMailJob(), {
         to: owner.email,

@@ -62,6 +62,13 @@ const LINKS: Record<string, (user: User, now: DateTime) => Promise<Row[]>> = {
   sessions: async (user) => db.from('sessions').where('user_id', String(user.id)),
   data_subject_requests: async (user) =>
     db.from('data_subject_requests').where('user_id', user.id).orderBy('id'),
+  // The owner who terminated the account or withdrew the termination
+  account_terminations: async (user) =>
+    db
+      .from('account_terminations')
+      .where('requested_by_id', user.id)
+      .orWhere('withdrawn_by_id', user.id)
+      .orderBy('id'),
 }
 
 export interface ExportedTable {

@@ -46,6 +46,8 @@ export const ROLES: Record<string, ProcessingRole> = {
   'privacy.data_export_archives': 'processor',
   'privacy.email_change_tokens': 'processor',
   'privacy.data_breaches': 'controller',
+  // The contract's end is FluffyCall's own business with its customer
+  'privacy.account_terminations': 'controller',
 }
 
 export interface ProcessingActivity {

@@ -50,3 +50,8 @@ export const authorityNoticeValidator = vine.create({
   reference: vine.string().trim().minLength(2).maxLength(120),
   delay_reason: vine.string().trim().maxLength(2000).optional(),
 })
+
+/** The owner confirms the termination by typing the company's name. */
+export const terminationValidator = vine.create({
+  company_name: vine.string().trim().maxLength(300),
+})

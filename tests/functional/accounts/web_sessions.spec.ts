@@ -378,7 +378,9 @@ test.group('Web sessions: a terminated company', (group) => {
     assert,
   }) => {
     const company = await makeCompany('active')
-    const owner = await makeUser('owner', company)
+    // An admin: the owners of a terminated company keep read access to invoices and the export
+    // (privacy/account_termination.spec.ts); everyone else is out.
+    const owner = await makeUser('admin', company)
     /** A browser logged in while the company was active, then the company terminated behind the application's back (no event). */
     const openedBeforeTermination = async () => {
       company.status = 'active'

@@ -300,7 +300,7 @@ test.group('Numbers: staff', (group) => {
       .redirects(0)
     response.assertFlashMessage(
       'notice',
-      'Freigegeben; keine Firma und kein Nutzer bleibt verknüpft.'
+      'Freigegeben; keine Firma und kein Nutzer bleibt verknüpft. Die Rufnummer ruht jetzt in der Sperrfrist.'
     )
     const row = await db.from('phone_numbers').where('id', held.id).firstOrFail()
     assert.isNull(row.company_id)
@@ -322,7 +322,10 @@ test.group('Numbers: staff', (group) => {
       .withCsrfToken()
       .loginAs(admin)
       .redirects(0)
-    block.assertFlashMessage('notice', 'Freigegeben; keine Firma und kein Nutzer bleibt verknüpft.')
+    block.assertFlashMessage(
+      'notice',
+      'Freigegeben; keine Firma und kein Nutzer bleibt verknüpft. Die Rufnummer ruht jetzt in der Sperrfrist.'
+    )
     assert.deepEqual(
       (await numbersOf(prefix)).map((number) => number.companyId),
       [null, null]

@@ -5,6 +5,8 @@ import testUtils from '@adonisjs/core/services/test_utils'
 import DataBreach from '#privacy/models/data_breach'
 import DataBreachService, { BreachError } from '#privacy/services/data_breach_service'
 import BreachDeadlineJob from '#privacy/jobs/breach_deadline_job'
+import DataSubjectRequestRetentionJob from '#privacy/jobs/data_subject_request_retention_job'
+import { DATA_BREACH_RETENTION_YEARS } from '#privacy/personal_data'
 import { makeCompany, makeUser } from '#tests/support/accounts'
 import { auditMark, auditSince } from '#tests/support/audit'
 import { drainJobs, recordDispatches } from '#tests/support/jobs'
@@ -18,6 +20,39 @@ import { enableTwoFactor } from '#tests/support/two_factor'
  */
 test.group('Privacy: personal-data breaches', (group) => {
   group.each.setup(() => testUtils.db().withGlobalTransaction())
+
+  test('retention: a closed record goes with its notices 3 years after closing; an open one stays', async ({
+    assert,
+  }) => {
+    assert.equal(DATA_BREACH_RETENTION_YEARS, 3)
+    const officer = await makeUser('privacy_officer')
+    const company = await makeCompany('active')
+    await makeUser('owner', company)
+    const breaches = await app.container.make(DataBreachService)
+    const aware = DateTime.fromISO('2026-11-02T08:00:00Z')
+    breaches.now = () => aware.plus({ hours: 1 })
+    const facts = {
+      nature: 'Fehlversand',
+      dataConcerned: 'Rufnummern',
+      consequences: 'gering',
+      measures: 'Löschung bestätigt',
+      role: 'processor' as const,
+      becameAwareAt: aware,
+    }
+    const closed = await breaches.record(officer, { ...facts, title: 'geschlossen' }, null)
+    const open = await breaches.record(officer, { ...facts, title: 'offen' }, null)
+    await breaches.notifyOwners(officer, closed, [company.id], null)
+    await breaches.close(officer, closed, null)
+    await drainJobs()
+    const closedAt = (await DataBreach.findOrFail(closed.id)).closedAt!
+    const retention = new DataSubjectRequestRetentionJob()
+
+    await retention.handle({ now: closedAt.plus({ years: 3, days: -1 }).toISO()! })
+    assert.isNotNull(await DataBreach.find(closed.id), 'still within the 3 years')
+    await retention.handle({ now: closedAt.plus({ years: 3, days: 1 }).toISO()! })
+    assert.isNull(await DataBreach.find(closed.id))
+    assert.isNotNull(await DataBreach.find(open.id), 'an open record stays')
+  })
 
   test('72 hours from awareness; owners notified once from the template; a late report needs its reason', async ({
     assert,

@@ -49,6 +49,7 @@ export default class NumbersController {
       filters,
       companies: await this.numbers.assignableCompanies(),
       carriers: this.manager.entries(),
+      now: this.numbers.now(),
     })
   }
 
@@ -116,6 +117,25 @@ export default class NumbersController {
     const row = await PhoneNumber.findOrFail(ctx.params.id)
     return this.#run(ctx, 'released', 'admin.numbers.index', async (actor) => {
       await this.numbers.release([row.number], actor)
+      return { count: 1 }
+    })
+  }
+
+  /** Port-out (staff workflow): the holder moves the number to another provider. */
+  async requestPortOut(ctx: HttpContext) {
+    await ctx.bouncer.with('NumberPolicy').authorize('manage')
+    const row = await PhoneNumber.findOrFail(ctx.params.id)
+    return this.#run(ctx, 'port_out_requested', 'admin.numbers.index', async (actor) => {
+      await this.numbers.requestPortOut(row.number, actor)
+      return { count: 1 }
+    })
+  }
+
+  async completePortOut(ctx: HttpContext) {
+    await ctx.bouncer.with('NumberPolicy').authorize('manage')
+    const row = await PhoneNumber.findOrFail(ctx.params.id)
+    return this.#run(ctx, 'port_out_completed', 'admin.numbers.index', async (actor) => {
+      await this.numbers.completePortOut(row.number, actor)
       return { count: 1 }
     })
   }

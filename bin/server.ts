@@ -37,7 +37,10 @@ new Ignitor(APP_ROOT, { importer: IMPORTER })
   })
   .httpServer()
   .start()
-  .catch((error) => {
+  .catch(async (error) => {
     process.exitCode = 1
-    prettyPrintError(error)
+    await prettyPrintError(error)
+    // A failed boot ends the process even when providers that started before the failure hold
+    // connections open (Redis, the database pool): nothing runs yet that would need draining.
+    process.exit(1)
   })

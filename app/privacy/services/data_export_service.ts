@@ -39,7 +39,8 @@ const LINKS: Record<string, (user: User, now: DateTime) => Promise<Row[]>> = {
   call_records: async (user, now) =>
     db
       .from('call_records')
-      .where('user_id', user.id)
+      // Internal calls name the called colleague too (callee_user_id): theirs as much as the caller's.
+      .where((query) => query.where('user_id', user.id).orWhere('callee_user_id', user.id))
       .where('started_at', '>=', sqlTime(now.minus({ months: CALL_RECORD_RETENTION_MONTHS })))
       .orderBy('started_at'),
   sip_device_addresses: async (user) =>

@@ -29,6 +29,8 @@ export const ROLES: Record<string, ProcessingRole> = {
   // The owner's declaration for full numbers on the itemised bill: our own legal obligation.
   'calls.companies': 'controller',
   'billing.call_records': 'controller',
+  // The company's invoice address (BT-49): our own billing.
+  'billing.companies': 'controller',
   'billing.invoices': 'controller',
   'billing.invoice_documents': 'controller',
   'billing.payments.payment_methods': 'controller',

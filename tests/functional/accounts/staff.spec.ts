@@ -97,12 +97,13 @@ test.group('Company status and what users may do', (group) => {
     team.assertStatus(403)
   })
 
-  test('users of a terminated company cannot log in', async ({ client }) => {
+  // Owners keep read access to invoices and the export until the data goes (account_end specs).
+  test('users of a terminated company other than its owners cannot log in', async ({ client }) => {
     const company = await makeCompany('terminated')
-    const owner = await makeUser('owner', company)
+    const member = await makeUser('member', company)
     const login = await client
       .post('/login')
-      .form({ email: owner.email, password: TEST_PASSWORD })
+      .form({ email: member.email, password: TEST_PASSWORD })
       .withCsrfToken()
       .redirects(0)
     login.assertFlashMessage('errorsBag', {

@@ -90,6 +90,10 @@ test.group('Privacy: data-subject requests', (group) => {
     const recent = await cdr(company, member, DateTime.utc().minus({ months: 1 }))
     const old = await cdr(company, member, DateTime.utc().minus({ months: 7 }))
     await cdr(company, other, DateTime.utc().minus({ days: 2 }))
+    // A colleague's internal call to the member is the member's too (callee_user_id).
+    const received = await cdr(company, other, DateTime.utc().minus({ days: 3 }))
+    received.merge({ direction: 'internal', calleeUserId: member.id, calleeNumber: '23' })
+    await received.save()
     await AuditLog.record({ action: 'auth.login.succeeded', actor: member, ip: '192.0.2.7' })
     // Rows in further registered tables, each to be found in the archive
     await new SipDeviceService().create(member, 'Tischtelefon Empfang')
@@ -128,10 +132,10 @@ test.group('Privacy: data-subject requests', (group) => {
     assert.equal(users[0].password, '[withheld]', 'the password hash is not handed out')
     assert.include(files.get('users.csv')!.toString(), member.email)
     const calls = JSON.parse(files.get('call_records.json')!.toString())
-    assert.deepEqual(
+    assert.sameMembers(
       calls.map((row: any) => row.uuid),
-      [recent.uuid],
-      'the calls of the last 6 months, only the own'
+      [recent.uuid, received.uuid],
+      'the calls of the last 6 months, only the own (made or received from a colleague)'
     )
     assert.notEqual(old.uuid, recent.uuid)
     const audit = JSON.parse(files.get('audit_entries.json')!.toString())

@@ -93,6 +93,22 @@ export default class FraudProvider {
   }
 
   async boot() {
+    // Open review cases on the admin dashboard: suspended companies waiting for an analyst.
+    const { default: DashboardPanels } = await import('#core/services/dashboard_panels')
+    const panels = await this.app.container.make(DashboardPanels)
+    panels.register({
+      key: 'fraud_reviews',
+      component: 'components/fraud_reviews_panel',
+      data: async () => {
+        const { default: FraudReviewCase } = await import('#fraud/models/fraud_review_case')
+        const open = await FraudReviewCase.query()
+          .where('status', 'open')
+          .orderBy('created_at', 'asc')
+          .select('created_at')
+        return { open: open.length, oldest: open[0]?.createdAt ?? null }
+      },
+    })
+
     this.app.container.resolving(CallGateRegistry, async (gates) => {
       const { default: FraudGate } = await import('#fraud/gates/fraud_gate')
       const { default: fraudConfig } = await import('#config/fraud')

@@ -277,4 +277,32 @@ test.group('Fraud response and review queue', (group) => {
     const queue = await client.get('/admin/fraud/reviews').loginAs(staff)
     assert.notInclude(queue.text(), company.displayName, 'decided cases leave the queue')
   })
+
+  test('the admin dashboard shows the open review cases and since when the oldest waits', async ({
+    assert,
+    client,
+  }) => {
+    const staff = await analyst()
+    const empty = await client.get('/admin').loginAs(staff)
+    empty.assertStatus(200)
+    assert.include(empty.text(), 'data-figure="openReviews"><a href="/admin/fraud/reviews">keine<')
+
+    const company = await makeCompany('active')
+    for (const [status, createdAt] of [
+      ['open', '2026-11-30T08:15:00Z'],
+      ['open', '2026-11-30T12:00:00Z'],
+      ['cleared', '2026-11-29T08:00:00Z'],
+    ] as const) {
+      await FraudReviewCase.create({
+        companyId: company.id,
+        status,
+        signalId: null,
+        previousSuspension: 'none',
+        createdAt: DateTime.fromISO(createdAt),
+      })
+    }
+    const html = (await client.get('/admin').loginAs(staff)).text()
+    assert.include(html, 'data-figure="openReviews"><a href="/admin/fraud/reviews">2 Fälle<')
+    assert.include(html, 'data-figure="oldestReview">30.11.2026, 09:15<', 'German time')
+  })
 })

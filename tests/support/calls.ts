@@ -102,3 +102,24 @@ export async function forgetPhoneUsers(userIds: number[]) {
     await db.from('call_records').where('user_id', userId).delete()
   }
 }
+
+/**
+ * Waits until the caller's audio of a running call reaches the B2BUA. A sipp phone starts its
+ * audio in the step after its ACK; a BYE sent before that step is "unexpected" to sipp, so tests
+ * that end an answered call wait for this first.
+ */
+export async function callerAudioArrived(
+  uuid: string,
+  b2bua?: { calls: Array<{ uuid: string; session: { callerPacketsReceived: number } }> },
+  ms = 10_000
+) {
+  b2bua ??= await app.container.make('calls.b2bua')
+  const deadline = Date.now() + ms
+  for (;;) {
+    const live = b2bua!.calls.find((call) => call.uuid === uuid)
+    if (live && live.session.callerPacketsReceived > 0) return
+    if (Date.now() > deadline)
+      throw new Error(`no audio from the caller of ${uuid} within ${ms} ms`)
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+}

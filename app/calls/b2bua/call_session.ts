@@ -232,6 +232,12 @@ export default class CallSession {
     this.#warningTimer = this.#setTimer(() => this.#warn(), Math.max(0, warnAt - now))
   }
 
+  /** Packets the caller's media leg has received: whether the caller's audio reaches us. */
+  get callerPacketsReceived(): number {
+    const callerLeg = this.#callerSide === 'a' ? this.#aLeg : this.#mediaAttempt?.leg
+    return callerLeg?.stats.packetsReceived ?? 0
+  }
+
   /** The warning tone to the caller's leg: the call ends soon (maximum duration or spend cap). */
   #warn() {
     const bridge = this.#bridge

@@ -10,7 +10,12 @@ import FraudReviewCase from '#fraud/models/fraud_review_case'
 import FraudReviewService from '#fraud/services/fraud_review_service'
 import { makeUser } from '#tests/support/accounts'
 import { makePriceList } from '#tests/support/billing'
-import { completedCdr, loopbackCarriers, startB2bua } from '#tests/support/calls'
+import {
+  callerAudioArrived,
+  completedCdr,
+  loopbackCarriers,
+  startB2bua,
+} from '#tests/support/calls'
 import { startSipp } from '#tests/support/sip_peers'
 import { until } from '#tests/support/server_process'
 import {
@@ -120,6 +125,7 @@ test.group('Fraud response: a burst from a SIP phone', (group) => {
         .whereNull('ended_at')
         .first()
     )
+    await callerAudioArrived(emergencyCall.uuid)
     await b2bua.end(emergencyCall.uuid)
     await expectExit(emergency, 0, assert)
 

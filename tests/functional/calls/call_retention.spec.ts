@@ -7,8 +7,10 @@ import type Company from '#accounts/models/company'
 import type User from '#accounts/models/user'
 import CallDataRetentionJob from '#calls/jobs/call_data_retention_job'
 import {
+  MAX_BATCH,
   nextBatchSize,
   PURGE_BATCH_BUDGET_MS,
+  REST_FACTOR,
   type PurgeTimer,
 } from '#calls/services/purge_batches'
 import CallRecordHold from '#privacy/models/call_record_hold'
@@ -206,6 +208,7 @@ test.group('CallDataRetentionJob', (group) => {
     // slower); the timer reports that instead of wall time, so no real-time assertion is involved.
     const batches: { rows: number; ms: number }[] = []
     const steps: string[] = []
+    const rests: number[] = []
     let deleted = 0
     const timer: PurgeTimer = {
       async measure(batch) {
@@ -216,8 +219,9 @@ test.group('CallDataRetentionJob', (group) => {
         steps.push('batch')
         return { rows: count, ms: count * perRow }
       },
-      async pause() {
+      async pause(lastMs) {
         steps.push('pause')
+        rests.push(lastMs)
       },
     }
     await new CallDataRetentionJob(timer).handle()
@@ -236,6 +240,8 @@ test.group('CallDataRetentionJob', (group) => {
     // every other batch is followed by a turn of the event loop
     assert.equal(steps.filter((step) => step === 'pause').length, batches.length - 3)
     assert.notInclude(steps.join(' '), 'pause pause')
+    // each rest is told how long the batch before it took (the real timer rests REST_FACTOR x that)
+    assert.deepEqual(rests, [20, 25, 25, 50, 25, 25, 25])
     assert.equal(steps[0], 'batch')
   })
 
@@ -249,6 +255,9 @@ test.group('CallDataRetentionJob', (group) => {
     assert.equal(nextBatchSize(300, 300, 120), 62)
     assert.equal(nextBatchSize(300, 300, 60), 125)
     assert.isAtLeast(nextBatchSize(10, 10, 5000), 10)
+    // never above MAX_BATCH, however cheap the rows
+    assert.equal(nextBatchSize(MAX_BATCH, MAX_BATCH, 0.5), MAX_BATCH)
+    assert.equal(REST_FACTOR, 3)
   })
 
   test('is scheduled on the queue and named in the declared retention of what it deletes', async ({

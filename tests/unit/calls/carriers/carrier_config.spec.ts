@@ -346,6 +346,17 @@ test.group('Carrier manager', () => {
       () => new CarrierManager(withoutLocal, { production: true }).validateAll(),
       /"hosting" is misconfigured: confirmed/
     )
+    // ... and starts once HOSTING_METADATA_CONFIRMED=true (what bin/production-check sets)
+    await new CarrierManager(
+      {
+        ...withoutLocal,
+        nonCarrierSubProcessors: shipped.nonCarrierSubProcessors.map((entry) => ({
+          ...entry,
+          confirmed: true,
+        })),
+      },
+      { production: true }
+    ).validateAll()
   })
 
   test('MAIL_MAILER=smtp makes the mail provider a sub-processor, validated like the others', async ({

@@ -1,6 +1,7 @@
 import app from '@adonisjs/core/services/app'
 import env from '#start/env'
 import { carriers, defineConfig, type CarriersConfig } from '#calls/carriers/define_config'
+import { mailProviderSubProcessor } from '#calls/carriers/mail_provider'
 
 /**
  * The trunks we may route over, per region. The database holds their state (enabled, lifecycle,
@@ -69,8 +70,24 @@ const production = defineConfig({
       transfers: [],
       since: '2025-01-01',
       dpaUrl: 'https://www.hetzner.com/legal/privacy-policy',
-      confirmed: false,
+      // Production refuses to boot with unconfirmed metadata: the operator checks it against the
+      // signed contract and sets HOSTING_METADATA_CONFIRMED=true
+      confirmed: env.get('HOSTING_METADATA_CONFIRMED', false),
     },
+    // With MAIL_MAILER=smtp the mail provider is a sub-processor too
+    ...[
+      mailProviderSubProcessor({
+        mailer: env.get('MAIL_MAILER'),
+        name: env.get('MAIL_PROVIDER_NAME'),
+        country: env.get('MAIL_PROVIDER_COUNTRY'),
+        address: env.get('MAIL_PROVIDER_ADDRESS'),
+        processingCountry: env.get('MAIL_PROVIDER_PROCESSING_COUNTRY'),
+        dpaUrl: env.get('MAIL_PROVIDER_DPA_URL'),
+        since: env.get('MAIL_PROVIDER_SINCE'),
+        sccReference: env.get('MAIL_PROVIDER_SCC_REFERENCE'),
+        confirmed: env.get('MAIL_PROVIDER_CONFIRMED', false),
+      }),
+    ].filter((entry) => entry !== null),
   ],
 })
 

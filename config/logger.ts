@@ -9,6 +9,13 @@ import { defineConfig, targets } from '@adonisjs/core/logger'
 export const TEST_LOG_FILE = app.inTest ? app.tmpPath('logs', `test-${process.pid}.log`) : undefined
 
 /**
+ * Days the application logs are kept in production (journald's MaxRetentionSec in
+ * deploy/journald/fluffycall.conf, the README's production set-up, the TOMs page): they can hold
+ * IP addresses of SIP peers and phone numbers. tom_claims.spec checks that all of these agree.
+ */
+export const APPLICATION_LOG_RETENTION_DAYS = 14
+
+/**
  * Where the lines go: production writes one JSON object per line to stdout (journald or the
  * collector keeps them, see the README's log retention); development gets readable coloured lines
  * (pino-pretty, a development dependency only); tests a file of their own.

@@ -57,6 +57,17 @@ export default await Env.create(new URL('../', import.meta.url), {
   SMTP_PORT: Env.schema.number.optional(),
   SMTP_USERNAME: Env.schema.string.optional(),
   SMTP_PASSWORD: Env.schema.string.optional(),
+  /* With smtp the mail provider is a sub-processor, named on the public pages (app/calls/carriers/mail_provider.ts) */
+  MAIL_PROVIDER_NAME: Env.schema.string.optional(),
+  MAIL_PROVIDER_COUNTRY: Env.schema.string.optional(),
+  MAIL_PROVIDER_ADDRESS: Env.schema.string.optional(),
+  MAIL_PROVIDER_PROCESSING_COUNTRY: Env.schema.string.optional(),
+  MAIL_PROVIDER_DPA_URL: Env.schema.string.optional(),
+  MAIL_PROVIDER_SINCE: Env.schema.string.optional(),
+  MAIL_PROVIDER_SCC_REFERENCE: Env.schema.string.optional(),
+  MAIL_PROVIDER_CONFIRMED: Env.schema.boolean.optional(),
+  /* The hosting contract's metadata (config/carriers.ts) checked by the operator: production needs it */
+  HOSTING_METADATA_CONFIRMED: Env.schema.boolean.optional(),
 
   /* Alerts (config/alerts.ts): a signed webhook and extra staff mailboxes for the one alert channel */
   ALERT_WEBHOOK_URL: Env.schema.string.optional({ format: 'url', tld: false }),

@@ -5,7 +5,7 @@
 export const TOM_SECTIONS = [
   { key: 'encryption', items: 3 },
   { key: 'access', items: 3 },
-  { key: 'logging', items: 2 },
+  { key: 'logging', items: 3 },
   { key: 'fraud', items: 2 },
   { key: 'residency', items: 2 },
   { key: 'retention', items: 2 },

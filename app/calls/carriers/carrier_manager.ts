@@ -45,6 +45,11 @@ export default class CarrierManager {
     return this.#config
   }
 
+  /** Production rules apply (development carriers refused, only confirmed legal metadata goes live). */
+  get production() {
+    return this.options.production
+  }
+
   get announcementNoticeDays() {
     return this.#config.announcementNoticeDays
   }
@@ -134,7 +139,7 @@ export default class CarrierManager {
       })
     }
     for (const subProcessor of this.#config.nonCarrierSubProcessors) {
-      await validateNonCarrierSubProcessor(subProcessor)
+      await validateNonCarrierSubProcessor(subProcessor, { production: this.options.production })
     }
   }
 

@@ -1,7 +1,7 @@
 import vine, { errors } from '@vinejs/vine'
 import CarrierConfigError from '#calls/carriers/carrier_config_error'
 import { SourceList } from '#sip'
-import { countriesOutsideEea } from '#calls/carriers/eea_countries'
+import { countriesOutsideEea, isInEea } from '#calls/carriers/eea_countries'
 import {
   CODECS,
   DATA_CATEGORIES,
@@ -119,7 +119,15 @@ async function validateWith(name: string, prefix: string, validate: () => Promis
   }
 }
 
-/** Rules a schema cannot express: transfers outside the EU/EEA, SRTP only over TLS, loopback only in development. */
+/**
+ * Rules a schema cannot express about transfers outside the EU/EEA:
+ * - every country outside it where the sub-processor processes needs a declared mechanism
+ *   (adequacy decision or SCCs);
+ * - a company that sits outside the EU/EEA needs SCCs for its country even when it processes
+ *   only inside: its staff's remote access from there is a transfer. An adequacy decision
+ *   (Art. 45 GDPR) would suffice legally, but our privacy statement promises SCCs (Art. 46), so
+ *   requiring them is a product rule, and the message says so.
+ */
 function checkTransfers(name: string, prefix: string, metadata: SubProcessorMetadata) {
   const declared = new Set(metadata.transfers.map((transfer) => transfer.country.toUpperCase()))
   for (const country of countriesOutsideEea(metadata)) {
@@ -130,6 +138,34 @@ function checkTransfers(name: string, prefix: string, metadata: SubProcessorMeta
         `processes in ${country} (outside the EU/EEA) without a declared transfer mechanism (adequacy decision or SCCs)`
       )
     }
+  }
+  for (const country of new Set(
+    [metadata.entityCountry, metadata.legalEntity.address.country].map((entry) =>
+      entry.toUpperCase()
+    )
+  )) {
+    if (isInEea(country)) continue
+    const sccs = metadata.transfers.some(
+      (transfer) => transfer.country.toUpperCase() === country && transfer.mechanism === 'scc'
+    )
+    if (!sccs) {
+      throw new CarrierConfigError(
+        name,
+        `${prefix}transfers`,
+        `the company sits in ${country} (outside the EU/EEA): access from there is a transfer even when it processes inside the EU/EEA, so SCCs (Art. 46 GDPR) must be declared for ${country}. An adequacy decision (Art. 45) would suffice legally, but our privacy statement promises SCCs: this is a product rule`
+      )
+    }
+  }
+}
+
+/** In production only confirmed legal metadata may go live (an operator checked it against the signed contract). */
+function checkConfirmed(name: string, prefix: string, metadata: SubProcessorMetadata) {
+  if (!metadata.confirmed) {
+    throw new CarrierConfigError(
+      name,
+      `${prefix}confirmed`,
+      'the sub-processor’s legal metadata is unconfirmed: in production it cannot be enabled until an operator has checked it against the signed contract and set confirmed: true'
+    )
   }
 }
 
@@ -201,6 +237,9 @@ export async function validateCarrierPlugin(
     }
   }
   if (subProcessor) checkTransfers(name, 'subProcessor.', subProcessor)
+  // A disabled carrier may wait for its confirmation; an enabled one routes calls
+  if (subProcessor && context.production && context.requireCredentials)
+    checkConfirmed(name, 'subProcessor.', subProcessor)
   if (context.requireCredentials && profile.auth.method === 'registration') {
     for (const field of ['username', 'password'] as const) {
       if (!profile.auth[field]) {
@@ -214,8 +253,17 @@ export async function validateCarrierPlugin(
   }
 }
 
-export async function validateNonCarrierSubProcessor(entry: NonCarrierSubProcessor) {
+export async function validateNonCarrierSubProcessor(
+  entry: NonCarrierSubProcessor,
+  context: { production: boolean } = { production: false }
+) {
   const name = entry.key || '(non-carrier sub-processor without key)'
   await validateWith(name, '', () => subProcessorValidator.validate(entry))
   checkTransfers(name, '', entry)
+  if (context.production) checkConfirmed(name, '', entry)
+}
+
+/** Activation of a carrier (lifecycle): in production only with confirmed legal metadata. */
+export function mayActivate(plugin: CarrierPlugin, production: boolean) {
+  return !production || plugin.developmentOnly || plugin.subProcessor?.confirmed === true
 }

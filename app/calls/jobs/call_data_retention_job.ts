@@ -5,14 +5,12 @@ import type { Job } from '#core/queue/types'
 import { sqlTime } from '#core/sql_time'
 import { retentionDeleted } from '#core/metrics/job_metrics'
 import callRecordHolds from '#core/call_record_holds'
+import { purgeInBatches, realPurgeTimer, type PurgeTimer } from '#calls/services/purge_batches'
 import {
   CALL_RECORD_RETENTION_MONTHS,
   DEVICE_ADDRESS_RETENTION_DAYS,
   WEB_PHONE_CREDENTIAL_GRACE_HOURS,
 } from '#calls/personal_data'
-
-/** Rows per delete: a busy node has millions of CDRs; short statements keep locks short. */
-const BATCH = 1000
 
 /**
  * Deletes call metadata after the retention we promise (CDRs six months after the call started,
@@ -20,9 +18,15 @@ const BATCH = 1000
  * and web phone logins a day after they expired or were revoked (kept that long so a support
  * question about a failed login can still be answered), and the addresses SIP phones registered
  * from 90 days after the last registration from there.
+ *
+ * A busy node has millions of CDRs: the rows go in batches sized by their measured time, so no
+ * batch holds the event loop (SQLite) for more than PURGE_BATCH_BUDGET_MS, with a turn of the event
+ * loop between batches (app/calls/services/purge_batches.ts; bench/cdr_purge.ts for PostgreSQL).
  */
 export default class CallDataRetentionJob implements Job<{}> {
   readonly name = 'calls.call_data_retention'
+
+  constructor(private timer: PurgeTimer = realPurgeTimer) {}
 
   async handle() {
     const now = DateTime.utc()
@@ -57,13 +61,18 @@ export default class CallDataRetentionJob implements Job<{}> {
     table: string,
     due: (query: DatabaseQueryBuilderContract) => DatabaseQueryBuilderContract
   ) {
-    for (;;) {
-      const rows = await due(db.from(table).select('id').limit(BATCH))
-      const ids: number[] = rows.map((row) => row.id)
-      if (!ids.length) return
-      await db.from(table).whereIn('id', ids).delete()
-      retentionDeleted(table, ids.length)
-      if (ids.length < BATCH) return
-    }
+    await purgeInBatches(
+      async (limit) =>
+        Number(
+          await db
+            .from(table)
+            .whereIn('id', due(db.from(table).select('id').limit(limit)))
+            .delete()
+        ),
+      this.timer,
+      (rows) => {
+        if (rows) retentionDeleted(table, rows)
+      }
+    )
   }
 }

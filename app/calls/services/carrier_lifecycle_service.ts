@@ -4,6 +4,7 @@ import Company from '#accounts/models/company'
 import type User from '#accounts/models/user'
 import AuditLog from '#accounts/services/audit_log'
 import CarrierManager from '#calls/carriers/carrier_manager'
+import { mayActivate } from '#calls/carriers/carrier_validator'
 import CredentialVault from '#calls/carriers/credential_vault'
 import type { CredentialOverride } from '#calls/carriers/types'
 import CarrierState from '#calls/models/carrier_state'
@@ -17,7 +18,12 @@ import logger from '@adonisjs/core/services/logger'
 export class CarrierLifecycleError extends Error {
   constructor(
     public code:
-      'unknown' | 'not_allowed' | 'not_yet_effective' | 'date_in_past' | 'disabled_in_config'
+      | 'unknown'
+      | 'not_allowed'
+      | 'not_yet_effective'
+      | 'date_in_past'
+      | 'disabled_in_config'
+      | 'unconfirmed_metadata'
   ) {
     super(code)
   }
@@ -75,6 +81,8 @@ export default class CarrierLifecycleService {
   async activate(name: string, actor: User | null, ip: string | null) {
     const view = await this.#view(name)
     if (!view.entry.configEnabled) throw new CarrierLifecycleError('disabled_in_config')
+    if (!mayActivate(view.plugin, this.manager.production))
+      throw new CarrierLifecycleError('unconfirmed_metadata')
     // The loopback peer has no sub-processor, so there is nobody to announce it to.
     const direct = view.plugin.developmentOnly && view.lifecycle !== 'active'
     if (!direct && view.lifecycle !== 'announced') throw new CarrierLifecycleError('not_allowed')

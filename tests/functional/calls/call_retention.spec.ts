@@ -6,6 +6,14 @@ import testUtils from '@adonisjs/core/services/test_utils'
 import type Company from '#accounts/models/company'
 import type User from '#accounts/models/user'
 import CallDataRetentionJob from '#calls/jobs/call_data_retention_job'
+import {
+  MAX_BATCH,
+  nextBatchSize,
+  PURGE_BATCH_BUDGET_MS,
+  REST_FACTOR,
+  type PurgeTimer,
+} from '#calls/services/purge_batches'
+import CallRecordHold from '#privacy/models/call_record_hold'
 import CallRecord from '#calls/models/call_record'
 import ActiveCallLeg from '#calls/models/active_call_leg'
 import WebPhoneCredential from '#calls/models/web_phone_credential'
@@ -163,6 +171,93 @@ test.group('CallDataRetentionJob', (group) => {
 
     const left = await CallRecord.query().where('company_id', company.id).count('* as total')
     assert.equal(Number(left[0].$extras.total), 0)
+  })
+
+  test('purges in batches of at most 50 ms, sized by measured time, with a turn of the event loop between them; held CDRs stay', async ({
+    assert,
+  }) => {
+    assert.equal(PURGE_BATCH_BUDGET_MS, 50)
+    const company = await makeCompany()
+    const user = await makeUser('member', company)
+    const startedAt = DateTime.utc().minus({ months: 8 })
+    const rows = Array.from({ length: 1500 }, (_, index) => ({
+      uuid: `${randomBytes(8).toString('hex')}-${index}`,
+      company_id: company.id,
+      user_id: user.id,
+      direction: 'outbound',
+      emergency: false,
+      caller_withheld: false,
+      started_at: sqlTime(startedAt.plus({ minutes: index })),
+    }))
+    for (let index = 0; index < rows.length; index += 300) {
+      await db.table('call_records').multiInsert(rows.slice(index, index + 300))
+    }
+    // A dispute holds the first 100 minutes of that day (100 records)
+    await CallRecordHold.create({
+      companyId: company.id,
+      fromAt: startedAt,
+      untilAt: startedAt.plus({ minutes: 99, seconds: 30 }),
+      reason: 'Beanstandung',
+      placedById: null,
+      placedAt: DateTime.utc(),
+      releasedById: null,
+      releasedAt: null,
+    })
+
+    // Simulated cost: 0.1 ms per deleted row, twice that once 600 rows are gone (the disk gets
+    // slower); the timer reports that instead of wall time, so no real-time assertion is involved.
+    const batches: { rows: number; ms: number }[] = []
+    const steps: string[] = []
+    const rests: number[] = []
+    let deleted = 0
+    const timer: PurgeTimer = {
+      async measure(batch) {
+        const perRow = deleted >= 600 ? 0.2 : 0.1
+        const count = await batch()
+        deleted += count
+        batches.push({ rows: count, ms: count * perRow })
+        steps.push('batch')
+        return { rows: count, ms: count * perRow }
+      },
+      async pause(lastMs) {
+        steps.push('pause')
+        rests.push(lastMs)
+      },
+    }
+    await new CallDataRetentionJob(timer).handle()
+
+    const left = await db.from('call_records').where('company_id', company.id).count('* as total')
+    assert.equal(Number(left[0].total), 100, 'the held 100 are kept, the other 1,400 deleted')
+    // The CDR purge comes first: its batches are the ones up to the first partial one
+    // The CDR purge comes first, then the (here empty) purges of web phone logins and addresses
+    assert.deepEqual(
+      batches.map((batch) => batch.rows),
+      [200, 250, 250, 250, 125, 125, 125, 75, 0, 0],
+      'sized by time: 25 ms aimed at, halved when rows got dearer'
+    )
+    for (const batch of batches) assert.isAtMost(batch.ms, PURGE_BATCH_BUDGET_MS)
+    // Three purges (CDRs, web phone logins, device addresses), each ends with one partial batch;
+    // every other batch is followed by a turn of the event loop
+    assert.equal(steps.filter((step) => step === 'pause').length, batches.length - 3)
+    assert.notInclude(steps.join(' '), 'pause pause')
+    // each rest is told how long the batch before it took (the real timer rests REST_FACTOR x that)
+    assert.deepEqual(rests, [20, 25, 25, 50, 25, 25, 25])
+    assert.equal(steps[0], 'batch')
+  })
+
+  test('the batch size follows the measured time and halves after a batch over budget', ({
+    assert,
+  }) => {
+    // 0.1 ms per row: aims at 25 ms, i.e. 250 rows, but never more than doubles at once
+    assert.equal(nextBatchSize(200, 200, 20), 250)
+    assert.equal(nextBatchSize(100, 100, 1), 200)
+    // a stall: 300 rows took 120 ms -> at most half
+    assert.equal(nextBatchSize(300, 300, 120), 62)
+    assert.equal(nextBatchSize(300, 300, 60), 125)
+    assert.isAtLeast(nextBatchSize(10, 10, 5000), 10)
+    // never above MAX_BATCH, however cheap the rows
+    assert.equal(nextBatchSize(MAX_BATCH, MAX_BATCH, 0.5), MAX_BATCH)
+    assert.equal(REST_FACTOR, 3)
   })
 
   test('is scheduled on the queue and named in the declared retention of what it deletes', async ({

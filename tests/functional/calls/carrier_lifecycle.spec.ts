@@ -7,10 +7,14 @@ import CarrierRoute from '#calls/models/carrier_route'
 import CompanyNotice from '#calls/models/company_notice'
 import CarrierObjection from '#calls/models/carrier_objection'
 import RoutingService from '#calls/services/routing_service'
-import CarrierLifecycleService from '#calls/services/carrier_lifecycle_service'
+import CarrierLifecycleService, {
+  CarrierLifecycleError,
+} from '#calls/services/carrier_lifecycle_service'
+import CarrierManager from '#calls/carriers/carrier_manager'
+import CarrierDirectory from '#calls/services/carrier_directory'
 import { makeCompany, makeUser } from '#tests/support/accounts'
 import { enableTwoFactor } from '#tests/support/two_factor'
-import { fakeCarriers } from '#tests/support/carriers'
+import { fakeCarriers, testCarriersConfig } from '#tests/support/carriers'
 import { lastMailTo } from '#tests/support/mail'
 import { auditMark, auditSince } from '#tests/support/audit'
 
@@ -284,5 +288,21 @@ test.group('Routing over the database state', (group) => {
       emergency: true,
       carriers: ['us_gamma'],
     })
+  })
+
+  test('in production a carrier with unconfirmed legal metadata is announced but cannot be activated', async ({
+    assert,
+  }) => {
+    const manager = new CarrierManager(testCarriersConfig(), { production: true })
+    const lifecycle = new CarrierLifecycleService(manager, new CarrierDirectory(manager))
+    const actor = await superadmin()
+    // us_gamma's metadata is unconfirmed, eu_alpha's confirmed
+    await lifecycle.announce('us_gamma', actor, '127.0.0.1', DateTime.utc())
+    await lifecycle.announce('eu_alpha', actor, '127.0.0.1', DateTime.utc())
+    const refused = await lifecycle.activate('us_gamma', actor, '127.0.0.1').catch((error) => error)
+    assert.instanceOf(refused, CarrierLifecycleError)
+    assert.equal(refused.code, 'unconfirmed_metadata')
+    const state = await lifecycle.activate('eu_alpha', actor, '127.0.0.1')
+    assert.equal(state.lifecycle, 'active')
   })
 })

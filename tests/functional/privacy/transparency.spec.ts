@@ -3,7 +3,8 @@ import testUtils from '@adonisjs/core/services/test_utils'
 import InformationRequest from '#privacy/models/information_request'
 import { makeUser } from '#tests/support/accounts'
 import { enableTwoFactor } from '#tests/support/two_factor'
-import { fakeCarriers } from '#tests/support/carriers'
+import { fakeCarriers, testCarriersConfig } from '#tests/support/carriers'
+import { mailProviderSubProcessor } from '#calls/carriers/mail_provider'
 
 test.group('Transparency pages and information requests', (group) => {
   group.each.setup(() => testUtils.db().withGlobalTransaction())
@@ -35,6 +36,35 @@ test.group('Transparency pages and information requests', (group) => {
     const privacy = await client.get('/privacy')
     assert.include(privacy.text(), 'nach 6 Monaten')
     assert.include(privacy.text(), 'Art. 77 DSGVO')
+  })
+
+  test('with MAIL_MAILER=smtp the mail provider is listed on the public sub-processor pages', async ({
+    client,
+    assert,
+  }) => {
+    const settings = {
+      name: 'Mailversand Beispiel GmbH',
+      country: 'DE',
+      address: 'Musterweg 5, 10115 Berlin',
+      dpaUrl: 'https://mail.example/avv',
+      confirmed: true,
+    }
+    const listed = async () => {
+      const page = await client.get('/transparency/sub-processors')
+      const json = await client.get('/transparency/sub-processors.json')
+      return page.text() + JSON.stringify(json.body())
+    }
+    // The file mailer (development) sends nothing to anybody: no mail provider listed
+    assert.isNull(mailProviderSubProcessor({ mailer: 'file', ...settings }))
+    assert.notInclude(await listed(), 'Mailversand Beispiel GmbH')
+
+    const config = testCarriersConfig()
+    config.nonCarrierSubProcessors = [mailProviderSubProcessor({ mailer: 'smtp', ...settings })!]
+    await fakeCarriers(config)
+    const text = await listed()
+    assert.include(text, 'Mailversand Beispiel GmbH')
+    assert.include(text, 'E-Mail-Versand (SMTP)')
+    assert.include(text, 'Musterweg 5')
   })
 
   test('an incomplete request shows the errors beside the fields and stores nothing', async ({

@@ -7,6 +7,7 @@ import { assertSecureAppUrl } from '#core/secure_app_url'
 import { LOGIN_MAX_FAILURES, LOGIN_MAX_FAILURES_PER_IP } from '#accounts/services/login_service'
 import { ACCOUNT_END_GRACE_DAYS } from '#privacy/services/account_end_service'
 import { RETENTION_PERIODS } from '#billing/retention'
+import { APPLICATION_LOG_RETENTION_DAYS } from '#config/logger'
 
 /**
  * Every statement of the TOMs page (and SCC Annex II) names the tests that fail when it stops being
@@ -61,6 +62,16 @@ const PROOFS: Record<string, Array<[file: string, title: string]>> = {
     [
       'tests/unit/accounts/audit_retention.spec.ts',
       'shortens IPs older than 7 days, deletes entries older than 12 months, leaves recent ones',
+    ],
+  ],
+  'logging.2': [
+    [
+      'tests/unit/privacy/tom_claims.spec.ts',
+      'the application logs’ retention: statement, README and journald config agree',
+    ],
+    [
+      'tests/unit/core/log_targets.spec.ts',
+      'production: JSON lines to stdout; development: pino-pretty; tests: their own file',
     ],
   ],
   'fraud.0': [
@@ -159,5 +170,31 @@ test.group('TOMs: every statement is proved by a test', () => {
     assert.throws(() => assertSecureAppUrl('http://phone.example.com', true), /https/)
     assert.doesNotThrow(() => assertSecureAppUrl('https://phone.example.com', true))
     assert.doesNotThrow(() => assertSecureAppUrl('http://localhost:3333', false))
+  })
+
+  test('the application logs’ retention: statement, README and journald config agree', async ({
+    assert,
+  }) => {
+    const days = APPLICATION_LOG_RETENTION_DAYS
+    for (const locale of ['de', 'en']) {
+      const statement = i18nManager.locale(locale).t('transparency.toms.logging.2')
+      assert.match(statement, new RegExp(`\\b${days} (Tage|days)\\b`), locale)
+    }
+    // journald deletes after that long (the file the README installs) ...
+    const journald = await readFile(app.makePath('deploy/journald/fluffycall.conf'), 'utf8')
+    const settings = journald.split('\n').filter((line) => line.trim() && !line.startsWith('#'))
+    assert.deepEqual(settings, ['[Journal]', `MaxRetentionSec=${days}day`])
+    // ... the service logs into it ...
+    const unit = await readFile(app.makePath('deploy/systemd/fluffycall.service'), 'utf8')
+    assert.match(unit, /^StandardOutput=journal$/m)
+    // ... and the README's production set-up installs it and says the same
+    const readme = await readFile(app.makePath('README.md'), 'utf8')
+    const step = readme.slice(readme.indexOf('7. **Logs**'), readme.indexOf('## Backups'))
+    assert.include(
+      step,
+      'install -D -m 0644 deploy/journald/fluffycall.conf /etc/systemd/journald.conf.d/fluffycall.conf'
+    )
+    assert.include(step, `MaxRetentionSec=${days}day`)
+    assert.include(step, `${days} days`)
   })
 })

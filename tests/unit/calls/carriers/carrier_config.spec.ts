@@ -2,7 +2,12 @@ import { test } from '@japa/runner'
 import CarrierConfigError from '#calls/carriers/carrier_config_error'
 import CarrierManager from '#calls/carriers/carrier_manager'
 import { carriers, defineConfig } from '#calls/carriers/define_config'
-import { validateCarrierPlugin } from '#calls/carriers/carrier_validator'
+import {
+  mayActivate,
+  validateCarrierPlugin,
+  validateNonCarrierSubProcessor,
+} from '#calls/carriers/carrier_validator'
+import { mailProviderSubProcessor } from '#calls/carriers/mail_provider'
 import type { CarrierPlugin, SubProcessorMetadata, TrunkProfile } from '#calls/carriers/types'
 import {
   euCarrierProfile,
@@ -245,5 +250,163 @@ test.group('Carrier manager', () => {
     })
     assert.equal((await manager.use('local')).profile.hosts[0], '127.0.0.1')
     assert.isNull((await manager.use('local')).subProcessor)
+  })
+
+  test('a company outside the EU/EEA needs SCCs even when it processes inside: a product rule, and the message says so', async ({
+    assert,
+  }) => {
+    const insideOnly = {
+      ...usSubProcessor(),
+      processing: {
+        signalling: [{ country: 'DE', dataCentre: 'Frankfurt (DE)' }],
+        media: [{ country: 'DE', dataCentre: 'Frankfurt (DE)' }],
+        metadata: [{ country: 'IE', dataCentre: 'Dublin (IE)' }],
+      },
+    }
+    // With SCCs for its country it passes
+    assert.isNull(await problemOf(plugin(euCarrierProfile(), insideOnly)))
+    // Without any mechanism, or with an adequacy decision only, it does not
+    for (const transfers of [
+      [],
+      [{ country: 'US', mechanism: 'adequacy' as const, reference: 'EU-US DPF 2023/1795' }],
+    ]) {
+      const problem = await problemOf(plugin(euCarrierProfile(), { ...insideOnly, transfers }))
+      assert.deepInclude(problem, { field: 'subProcessor.transfers' })
+      assert.match(problem!.message, /sits in US \(outside the EU\/EEA\)/)
+      assert.match(problem!.message, /SCCs \(Art\. 46 GDPR\) must be declared for US/)
+      assert.match(problem!.message, /adequacy decision \(Art\. 45\) would suffice legally/)
+      assert.match(problem!.message, /product rule/)
+    }
+    // The same for a non-carrier sub-processor whose registered address is outside (CH)
+    const swiss = {
+      ...euSubProcessor('Mail AG'),
+      key: 'mail',
+      service: { de: 'E-Mail', en: 'E-mail' },
+      legalEntity: {
+        name: 'Mail AG',
+        address: { street: 'Bahnhofstr. 1', postalCode: '8001', city: 'Zürich', country: 'CH' },
+      },
+      entityCountry: 'CH',
+      transfers: [{ country: 'CH', mechanism: 'adequacy' as const, reference: '2000/518/EC' }],
+    }
+    await assert.rejects(
+      () => validateNonCarrierSubProcessor(swiss),
+      /Carrier "mail".*sits in CH.*product rule/
+    )
+    await validateNonCarrierSubProcessor({
+      ...swiss,
+      transfers: [{ country: 'CH', mechanism: 'scc', module: 3, reference: 'DPA Annex' }],
+    })
+  })
+
+  test('production: an enabled carrier or a sub-processor with unconfirmed legal metadata is refused, and cannot be activated', async ({
+    assert,
+  }) => {
+    const unconfirmed = plugin(euCarrierProfile(), { ...euSubProcessor(), confirmed: false })
+    const production = { production: true, requireCredentials: true }
+    const problem = await problemOf(unconfirmed, production)
+    assert.deepInclude(problem, { field: 'subProcessor.confirmed' })
+    assert.match(problem!.message, /legal metadata is unconfirmed: in production/)
+    // Confirmed passes; outside production and while disabled in config it may wait
+    assert.isNull(await problemOf(plugin(euCarrierProfile(), euSubProcessor()), production))
+    assert.isNull(await problemOf(unconfirmed))
+    assert.isNull(await problemOf(unconfirmed, { production: true, requireCredentials: false }))
+    // Activation (lifecycle)
+    assert.isFalse(mayActivate(unconfirmed, true))
+    assert.isTrue(mayActivate(unconfirmed, false))
+    assert.isTrue(mayActivate(plugin(euCarrierProfile(), euSubProcessor()), true))
+
+    const hosting = {
+      ...euSubProcessor('Hosting GmbH'),
+      key: 'hosting',
+      service: { de: 'Hosting', en: 'Hosting' },
+      confirmed: false,
+    }
+    await validateNonCarrierSubProcessor(hosting)
+    await assert.rejects(
+      () => validateNonCarrierSubProcessor(hosting, { production: true }),
+      /Carrier "hosting" is misconfigured: confirmed.*unconfirmed/
+    )
+    await validateNonCarrierSubProcessor({ ...hosting, confirmed: true }, { production: true })
+
+    // The shipped config: its hosting entry stops a production boot until the operator confirms it
+    const { default: shipped } = await import('#config/carriers')
+    const withoutLocal = {
+      ...shipped,
+      regions: {
+        eu: {
+          ...shipped.regions.eu,
+          carriers: Object.fromEntries(
+            Object.entries(shipped.regions.eu.carriers).filter(([name]) => name !== 'local')
+          ),
+        },
+      },
+    }
+    await assert.rejects(
+      () => new CarrierManager(withoutLocal, { production: true }).validateAll(),
+      /"hosting" is misconfigured: confirmed/
+    )
+    // ... and starts once HOSTING_METADATA_CONFIRMED=true (what bin/production-check sets)
+    await new CarrierManager(
+      {
+        ...withoutLocal,
+        nonCarrierSubProcessors: shipped.nonCarrierSubProcessors.map((entry) => ({
+          ...entry,
+          confirmed: true,
+        })),
+      },
+      { production: true }
+    ).validateAll()
+  })
+
+  test('MAIL_MAILER=smtp makes the mail provider a sub-processor, validated like the others', async ({
+    assert,
+  }) => {
+    assert.isNull(mailProviderSubProcessor({ mailer: 'file', name: 'Ignored' }))
+    assert.isNull(mailProviderSubProcessor({ mailer: undefined }))
+    assert.throws(
+      () => mailProviderSubProcessor({ mailer: 'smtp', country: 'DE' }),
+      /MAIL_PROVIDER_NAME.*MAIL_MAILER=smtp sends every mail through a sub-processor/
+    )
+    const eu = mailProviderSubProcessor({
+      mailer: 'smtp',
+      name: 'Mailversand GmbH',
+      country: 'de',
+      address: 'Musterweg 5, 10115 Berlin',
+      dpaUrl: 'https://mail.example/avv',
+      confirmed: true,
+    })!
+    assert.deepInclude(eu, { key: 'mail', entityCountry: 'DE', confirmed: true, transfers: [] })
+    assert.deepEqual(eu.legalEntity.address, {
+      street: 'Musterweg 5',
+      postalCode: '10115',
+      city: 'Berlin',
+      country: 'DE',
+    })
+    await validateNonCarrierSubProcessor(eu, { production: true })
+
+    const us = {
+      mailer: 'smtp' as const,
+      name: 'Mail Inc.',
+      country: 'US',
+      address: '1 Market St, 94105 San Francisco',
+      processingCountry: 'DE',
+      dpaUrl: 'https://mail.example/dpa',
+    }
+    // A US provider sending from Germany: SCCs needed (product rule)
+    await assert.rejects(
+      () => validateNonCarrierSubProcessor(mailProviderSubProcessor(us)!),
+      /"mail".*sits in US.*product rule/
+    )
+    const withSccs = mailProviderSubProcessor({ ...us, sccReference: 'DPA 2025, SCCs module 3' })!
+    assert.deepEqual(withSccs.transfers, [
+      { country: 'US', mechanism: 'scc', module: 3, reference: 'DPA 2025, SCCs module 3' },
+    ])
+    await validateNonCarrierSubProcessor(withSccs)
+    // Unconfirmed (the default): refused in production
+    await assert.rejects(
+      () => validateNonCarrierSubProcessor(withSccs, { production: true }),
+      /"mail" is misconfigured: confirmed/
+    )
   })
 })

@@ -30,7 +30,10 @@ new Ignitor(APP_ROOT, { importer: IMPORTER })
         return
       }
       lifecycle.signal = signal
-      void app.terminate()
+      // Once every provider has shut down (calls drained, pools and Redis closed) the process
+      // ends even if something still holds the event loop (a query waiting on a closed pool, a
+      // connection a library left open): two seconds for the last log lines to go out.
+      void app.terminate().finally(() => setTimeout(() => process.exit(), 2000).unref())
     }
     app.listen('SIGTERM', () => stop('SIGTERM'))
     app.listen('SIGINT', () => stop('SIGINT'))

@@ -84,3 +84,17 @@ export {
   type LockoutSettings,
   type RegistrarSettings,
 } from './registrar/registrar_settings.js'
+
+// Subscriptions (RFC 6665) for the dialog event package (RFC 4235)
+export {
+  default as DialogEventNotifier,
+  DIALOG_INFO_TYPE,
+  type DialogEventNotifierOptions,
+  type SubscriptionAuthorizer,
+  type SubscriptionDecision,
+} from './subscription/dialog_event_notifier.js'
+export {
+  dialogInfoXml,
+  type DialogActivity,
+  type DialogInfoEntry,
+} from './subscription/dialog_info.js'

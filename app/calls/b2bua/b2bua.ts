@@ -31,6 +31,7 @@ import CarrierSources from '#calls/b2bua/carrier_sources'
 import CallTargets, { type ShownCaller } from '#calls/b2bua/call_targets'
 import { callingPartyOf } from '#calls/b2bua/calling_party'
 import { sipSubjectParts } from '#calls/signalling/sip_subject'
+import BusyLamps from '#calls/internal/busy_lamps'
 import type { DisconnectCause } from '#calls/models/call_record'
 import InternalDirectory, { type InternalDestination } from '#calls/internal/internal_directory'
 
@@ -106,6 +107,9 @@ export default class B2bua {
     database: 0,
   }
 
+  /** Busy-lamp subscriptions of desk phones (SUBSCRIBE, dialog event package). */
+  readonly lamps: BusyLamps
+
   constructor(deps: B2buaDependencies) {
     this.#deps = deps
     this.#legs = deps.legs ?? new DatabaseActiveCallLegs()
@@ -122,11 +126,15 @@ export default class B2bua {
       persist: (record, dialog) => this.#persist(record, dialog),
       forget: (record) => this.#legs.forget(record.id),
       ended: (session) => this.#calls.delete(session.record.uuid),
+      changed: (session) => this.lamps.sessionChanged(session),
       outOfCapacity: (resource) => this.#countCapacity(resource),
       retryAfterSeconds: deps.config.retryAfterSeconds,
       outboundRingLimitMs: deps.config.outboundRingLimitSeconds * 1000,
       durationWarningMs: deps.config.durationWarningSeconds * 1000,
     }
+    this.lamps = new BusyLamps(deps.stack, this.#services.clock, (error) =>
+      deps.logger.error({ err: error }, 'SUBSCRIBE failed')
+    )
     this.#targets = new CallTargets(deps)
     this.#sources = new CarrierSources(deps.carriers, (entries) =>
       deps.stack.setTrustedSources(entries)
@@ -152,6 +160,7 @@ export default class B2bua {
 
   start() {
     this.#deps.stack.core.setInviteHandler((invite) => this.#receive(invite))
+    this.lamps.attach()
     // Carriers' signalling sources get their flood budget before their first call arrives.
     this.#sources
       .refresh()

@@ -4,6 +4,8 @@ import type Company from '#accounts/models/company'
 import AuditLog from '#accounts/services/audit_log'
 import InternalLine from '#calls/models/internal_line'
 import InternalSetting from '#calls/models/internal_setting'
+import B2bua from '#calls/b2bua/b2bua'
+import { lampOf } from '#calls/internal/busy_lamps'
 import { extensionProblem, type ExtensionProblem } from '#calls/internal/extension_rules'
 
 export class ExtensionError extends Error {
@@ -122,6 +124,9 @@ export default class InternalLineService {
     }
     if (line.$isPersisted && JSON.stringify(before) === JSON.stringify(after)) return line
     await line.save()
+    // Desk phones watching this line stop seeing it at once (NOTIFY terminated).
+    if (before.sharePresence && !after.sharePresence)
+      B2bua.started?.lamps.notifier.endSubscriptionsOf(lampOf(user.id))
     await AuditLog.record({
       action: 'phone.settings.changed',
       actor: user,
@@ -140,6 +145,12 @@ export default class InternalLineService {
     const before = setting.$isPersisted ? setting.presenceEnabled : false
     setting.presenceEnabled = enabled
     await setting.save()
+    const lamps = B2bua.started?.lamps
+    if (!enabled && lamps) {
+      // Busy-lamp subscriptions on the company's lines end at once (NOTIFY terminated).
+      const lines = await InternalLine.query().where('company_id', company.id).select('user_id')
+      for (const line of lines) lamps.notifier.endSubscriptionsOf(lampOf(line.userId))
+    }
     if (before !== enabled)
       await AuditLog.record({
         action: 'company.presence.changed',

@@ -68,6 +68,8 @@ export interface UserAgentCoreOptions {
 
 export type RequestHandler = (request: IncomingRequest) => void
 export type InviteHandler = (invite: IncomingInvite) => void
+/** A request inside a dialog the core does not hold (a subscription); false when unknown (481). */
+export type InDialogHandler = (request: IncomingRequest) => boolean
 
 interface NewRequestOptions {
   uri: SipUri
@@ -121,6 +123,7 @@ export default class SipUserAgentCore {
   readonly #services: DialogServices
   readonly #dialogs = new Map<string, SipDialog>()
   readonly #handlers = new Map<string, RequestHandler>()
+  readonly #inDialogHandlers = new Map<string, InDialogHandler>()
   readonly #cancelTargets = new WeakMap<InviteServerTransaction, () => void>()
   /** The To tag of our responses to an initial INVITE, for the 200 to its CANCEL. */
   readonly #cancelTags = new WeakMap<InviteServerTransaction, string>()
@@ -171,8 +174,27 @@ export default class SipUserAgentCore {
     }
   }
 
+  /**
+   * Handles requests of `method` that carry a To tag but match no INVITE dialog: the dialogs of
+   * subscriptions (RFC 6665), which their notifier keeps. Unclaimed ones still get 481.
+   */
+  setInDialogHandler(method: string, handler: InDialogHandler | undefined): void {
+    if (handler) {
+      this.#inDialogHandlers.set(method.toUpperCase(), handler)
+    } else {
+      this.#inDialogHandlers.delete(method.toUpperCase())
+    }
+  }
+
   get allowedMethods(): string[] {
-    return [...new Set([...CORE_METHODS, ...this.#inDialogMethods, ...this.#handlers.keys()])]
+    return [
+      ...new Set([
+        ...CORE_METHODS,
+        ...this.#inDialogMethods,
+        ...this.#handlers.keys(),
+        ...this.#inDialogHandlers.keys(),
+      ]),
+    ]
   }
 
   get supportedOptionTags(): readonly string[] {
@@ -314,8 +336,13 @@ export default class SipUserAgentCore {
     }
     if (request.to.tag !== undefined) {
       const dialog = this.#dialogOf(request)
+      const inDialog = this.#inDialogHandlers.get(method)
       if (dialog) {
         dialog.receiveRequest(request, transaction)
+      } else if (inDialog) {
+        this.#runHandler(reply, () => {
+          if (!inDialog(reply)) reply.respond(481)
+        })
       } else {
         reply.respond(481)
       }

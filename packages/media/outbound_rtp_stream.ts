@@ -1,8 +1,7 @@
 import { randomInt } from 'node:crypto'
 
-/** 8 kHz G.711 and telephone-event: samples per millisecond. */
-const SAMPLES_PER_MS = 8
-const PACKET_SAMPLES = 160
+/** 20 ms packets, the shortest gap assumed between two sources. */
+const PACKET_MS = 20
 
 /**
  * One leg's outgoing RTP stream: its own SSRC, and sequence numbers and timestamps that continue
@@ -21,10 +20,17 @@ export default class OutboundRtpStream {
   #lastSeq = 0
   #lastTs = 0
   #lastAt = 0
+  /** The leg's audio clock (8000 for G.711, 48000 for Opus): timestamp units per millisecond. */
+  #samplesPerMs = 8
 
   constructor(ssrc: number = randomInt(1, 0xffffffff), now: () => number = Date.now) {
     this.ssrc = ssrc >>> 0
     this.#now = now
+  }
+
+  /** The negotiated codec's clock rate (Hz); used when a new source continues the timestamps. */
+  setClockRate(clockRate: number) {
+    this.#samplesPerMs = clockRate / 1000
   }
 
   /** The next packet starts a new source even if its SSRC is unchanged. */
@@ -59,7 +65,8 @@ export default class OutboundRtpStream {
     let nextSeq: number
     let nextTs: number
     if (this.#started) {
-      const elapsed = Math.max(PACKET_SAMPLES, Math.round((now - this.#lastAt) * SAMPLES_PER_MS))
+      const perMs = this.#samplesPerMs
+      const elapsed = Math.max(PACKET_MS * perMs, Math.round((now - this.#lastAt) * perMs))
       nextSeq = (this.#lastSeq + 1) & 0xffff
       nextTs = (this.#lastTs + elapsed) >>> 0
     } else {

@@ -19,6 +19,7 @@ import {
   type AudioDescription,
 } from '#media/sdp/audio_sdp'
 import {
+  CODEC_CLOCK_RATES,
   MediaNegotiationError,
   type AnswerOptions,
   type AudioCodecName,
@@ -29,7 +30,8 @@ import {
   type RtpLeg,
 } from '#media/types'
 
-const STATIC_PT: Record<AudioCodecName, number> = { PCMU: 0, PCMA: 8 }
+/** The payload types we offer: G.711 static (RFC 3551), Opus dynamic (the browsers' 111). */
+const OFFER_PT: Record<AudioCodecName, number> = { PCMU: 0, PCMA: 8, opus: 111 }
 const DTMF_PT = 101
 
 export interface RtpSocketLegOptions {
@@ -248,7 +250,7 @@ export default class RtpSocketLeg implements RtpLeg, RelayLeg {
     this.#assertOpen()
     if (options.codecs.length === 0)
       throw new MediaNegotiationError('An offer needs at least one audio codec')
-    const audio = options.codecs.map((codec) => ({ codec, payloadType: STATIC_PT[codec] }))
+    const audio = options.codecs.map((codec) => ({ codec, payloadType: OFFER_PT[codec] }))
     const dtmf = options.dtmf !== false
     const direction = options.direction ?? 'sendrecv'
     this.#pendingOffer = { audio, dtmf, direction }
@@ -348,6 +350,7 @@ export default class RtpSocketLeg implements RtpLeg, RelayLeg {
       }
     }
     this.#sendAudioPt = chosen.payloadType
+    this.#outbound.setClockRate(CODEC_CLOCK_RATES[chosen.codec])
     this.#recvAudioPt = recvAudioPt
     this.#sendDtmfPt = sendDtmfPt ?? -1
     this.#recvDtmfPt = recvDtmfPt ?? -1

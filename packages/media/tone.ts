@@ -1,4 +1,4 @@
-import type { AudioCodecName } from '#media/types'
+import type { G711CodecName } from '#media/types'
 
 /**
  * Tones the server plays into a call itself (the warning before a call's maximum duration): a
@@ -79,16 +79,16 @@ export function alawToLinear(byte: number): number {
   return value & 0x80 ? magnitude : -magnitude
 }
 
-export function g711Encoder(codec: AudioCodecName): (sample: number) => number {
+export function g711Encoder(codec: G711CodecName): (sample: number) => number {
   return codec === 'PCMU' ? linearToMulaw : linearToAlaw
 }
 
-export function g711Decoder(codec: AudioCodecName): (byte: number) => number {
+export function g711Decoder(codec: G711CodecName): (byte: number) => number {
   return codec === 'PCMU' ? mulawToLinear : alawToLinear
 }
 
 /** The pattern's 20 ms frames in `codec`: the beeps with their silences, the last silence too. */
-export function toneFrames(pattern: TonePattern, codec: AudioCodecName): Buffer[] {
+export function toneFrames(pattern: TonePattern, codec: G711CodecName): Buffer[] {
   if (!(pattern.frequencyHz > 0 && pattern.frequencyHz < SAMPLE_RATE / 2))
     throw new RangeError('The tone frequency must be between 0 and 4,000 Hz')
   if (pattern.onMs % FRAME_MS || pattern.offMs % FRAME_MS || pattern.onMs <= 0)
@@ -116,7 +116,7 @@ export function toneFrames(pattern: TonePattern, codec: AudioCodecName): Buffer[
  * The energy of `frequencyHz` in G.711 bytes relative to their whole energy (Goertzel), 0 to 1:
  * near 1 for a beep of that frequency, near 0 for speech, other tones or silence.
  */
-export function toneShare(payload: Buffer, codec: AudioCodecName, frequencyHz: number): number {
+export function toneShare(payload: Buffer, codec: G711CodecName, frequencyHz: number): number {
   const decode = g711Decoder(codec)
   const coefficient = 2 * Math.cos((2 * Math.PI * frequencyHz) / SAMPLE_RATE)
   let previous = 0

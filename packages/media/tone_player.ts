@@ -2,6 +2,7 @@ import { randomInt } from 'node:crypto'
 import { PacketKind, RTP_MIN_HEADER } from '#media/rtp_header'
 import type { RelayLeg } from '#media/relay_leg'
 import { FRAME_SAMPLES, toneFrames, type TonePattern } from '#media/tone'
+import { isG711 } from '#media/types'
 
 const FRAME_MS = 20
 
@@ -28,7 +29,8 @@ export default class TonePlayer {
   constructor(leg: RelayLeg, pattern: TonePattern) {
     this.#leg = leg
     const codec = leg.negotiated?.audio.codec
-    this.#frames = codec ? toneFrames(pattern, codec) : []
+    // Tones are generated as G.711; an Opus leg hears none (no encoder here): it ends at once
+    this.#frames = codec && isG711(codec) ? toneFrames(pattern, codec) : []
     this.done = new Promise((resolve) => (this.#finish = resolve))
     this.#timer = setInterval(() => this.#tick(), FRAME_MS)
     this.#timer.unref()

@@ -6,12 +6,26 @@
  * Legs:
  * - WebRtcLeg: a browser (werift RTCPeerConnection: ICE host candidates, DTLS-SRTP).
  * - RtpLeg: a carrier or a customer's own SIP phone (plain RTP over UDP; SDES-SRTP only over TLS).
- * Both speak G.711 (PCMU, PCMA) and telephone-event/8000 only: never a transcoder.
+ * Both speak G.711 (PCMU, PCMA), Opus (48000/2, RFC 7587) and telephone-event/8000. Opus is
+ * relayed unchanged between two legs that negotiated it. Never a transcoder: two legs without a
+ * common codec cannot be bridged (carriers are offered only their profile's G.711 codecs).
  */
 
 import type { TonePattern } from '#media/tone'
 
-export type AudioCodecName = 'PCMU' | 'PCMA'
+export type G711CodecName = 'PCMU' | 'PCMA'
+export type AudioCodecName = G711CodecName | 'opus'
+
+/** RTP clock rate of each codec (Opus is always 48000 in SDP and RTP, RFC 7587 §4.1). */
+export const CODEC_CLOCK_RATES: Record<AudioCodecName, number> = {
+  PCMU: 8000,
+  PCMA: 8000,
+  opus: 48000,
+}
+
+export function isG711(codec: AudioCodecName): codec is G711CodecName {
+  return codec === 'PCMU' || codec === 'PCMA'
+}
 
 /** What one leg negotiated: payload types are the leg's own, the bridge maps between them. */
 export interface NegotiatedMedia {

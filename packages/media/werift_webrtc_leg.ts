@@ -22,6 +22,7 @@ import {
   type AudioDescription,
 } from '#media/sdp/audio_sdp'
 import {
+  CODEC_CLOCK_RATES,
   MediaNegotiationError,
   type AnswerOptions,
   type AudioCodecName,
@@ -32,8 +33,19 @@ import {
   type WebRtcLeg,
 } from '#media/types'
 
-/** Our codecs with the payload types we offer; werift needs static PTs preset (its docs). */
+/**
+ * Our codecs with the payload types we offer; werift needs static PTs preset (its docs). Opus
+ * (RFC 7587) is always opus/48000/2 in SDP; 111 is what browsers use too.
+ */
 const CODECS: Record<AudioCodecName | 'telephone-event', () => RTCRtpCodecParameters> = {
+  'opus': () =>
+    new RTCRtpCodecParameters({
+      mimeType: 'audio/opus',
+      clockRate: 48000,
+      channels: 2,
+      payloadType: 111,
+      parameters: 'minptime=10;useinbandfec=1',
+    }),
   'PCMU': () =>
     new RTCRtpCodecParameters({
       mimeType: 'audio/PCMU',
@@ -117,6 +129,7 @@ export default class WeriftWebRtcLeg implements WebRtcLeg, RelayLeg {
   #srtpOut: SrtpContext | null = null
   #ice: IceConnection | null = null
   #audioPt = -1
+  #clockRate = 8000
   #dtmfPt = -1
   #direction: MediaDirection = 'inactive'
   #sendAllowed = false
@@ -136,7 +149,9 @@ export default class WeriftWebRtcLeg implements WebRtcLeg, RelayLeg {
       iceUseIpv6: options.announcedIps.some((ip) => ip.includes(':')),
       iceUseTcp: false,
       bundlePolicy: 'max-bundle',
-      codecs: { audio: [CODECS.PCMU(), CODECS.PCMA(), CODECS['telephone-event']()] },
+      codecs: {
+        audio: [CODECS.opus(), CODECS.PCMU(), CODECS.PCMA(), CODECS['telephone-event']()],
+      },
       headerExtensions: { audio: [] },
     })
     this.#ready = new Promise<void>((resolve, reject) => {
@@ -346,6 +361,8 @@ export default class WeriftWebRtcLeg implements WebRtcLeg, RelayLeg {
   ) {
     this.#peerHolds = held
     this.#audioPt = chosen.payloadType
+    this.#clockRate = CODEC_CLOCK_RATES[chosen.codec]
+    this.#outbound?.setClockRate(this.#clockRate)
     this.#dtmfPt = dtmfPt ?? -1
     this.#sendAllowed = canSend(direction) && this.#srtpOut !== null
     this.#receiveExpected = canReceive(direction)
@@ -376,6 +393,7 @@ export default class WeriftWebRtcLeg implements WebRtcLeg, RelayLeg {
       config.keys.localMasterSalt
     )
     this.#outbound = new OutboundRtpStream(this.#transceiver?.sender.ssrc)
+    this.#outbound.setClockRate(this.#clockRate)
     const ice = (dtls.iceTransport as unknown as { connection: IceConnection }).connection
     this.#ice = ice
     for (const protocol of ice.protocols) {

@@ -63,6 +63,8 @@ export interface CallSessionServices {
   forget(record: CallRecord): Promise<void>
   /** The session ended: drop it from the live calls. */
   ended(session: CallSession): void
+  /** Who rings or talks may have changed (busy-lamp subscriptions follow it). */
+  changed?(session: CallSession): void
   /** A leg could not be had: the call is refused with 503 and counted. */
   outOfCapacity(resource: 'rtp_ports' | 'webrtc_ports'): void
   retryAfterSeconds: number
@@ -94,7 +96,7 @@ export default class CallSession {
   readonly #invite: IncomingInvite
   readonly #aLeg: MediaLeg
   readonly #aOffer: string
-  /** G.711 codecs of A's offer, in its order: what every B leg may offer and A's answer may use. */
+  /** A's codecs (G.711, Opus from a browser), in its order: what B legs may offer and A's answer use. */
   readonly #aCodecs: AudioCodecName[]
   readonly #callerSide: 'a' | 'b'
   readonly #aIsCarrier: boolean
@@ -174,7 +176,18 @@ export default class CallSession {
   /** Moves the call forward; never back (a late 180 after the answer changes nothing). */
   #enter(phase: CallPhase) {
     const order = Object.values(CallPhase)
-    if (order.indexOf(phase) > order.indexOf(this.#phase)) this.#phase = phase
+    if (order.indexOf(phase) > order.indexOf(this.#phase)) {
+      this.#phase = phase
+      this.#changed()
+    }
+  }
+
+  #changed() {
+    try {
+      this.#services.changed?.(this)
+    } catch (error) {
+      this.#services.log('warn', 'call state listener failed', { err: error })
+    }
   }
 
   #setTimer(callback: () => void, ms: number): TimerHandle {
@@ -270,6 +283,7 @@ export default class CallSession {
       }
       if (result.kind === 'canceled' || this.ended) return
       this.#attempts.delete(attempt)
+      this.#changed()
       await attempt.leg?.close()
       if (this.#outOfCapacity) return this.#fail(503, 'no_capacity')
       last = result.outcome
@@ -315,6 +329,7 @@ export default class CallSession {
           return
         }
         this.#attempts.delete(attempt)
+        this.#changed()
         await attempt.leg?.close()
         if (result.kind === 'failed' && result.outcome.kind === 'response')
           statuses.push(result.outcome.status)
@@ -374,6 +389,8 @@ export default class CallSession {
     const attempt = new CallAttempt(target, this.#services.clock)
     try {
       attempt.leg = await target.createLeg()
+      // A's codecs in A's order (Opus first from a browser); a carrier only its profile's G.711
+      // codecs (no transcoding: none in common → this target fails, as before)
       const codecs = this.#aCodecs.filter(
         (codec) => !target.codecs || target.codecs.includes(codec)
       )
@@ -386,6 +403,7 @@ export default class CallSession {
       }
       const options = target.inviteOptions(offer)
       this.#attempts.add(attempt)
+      this.#changed()
       attempt.outgoing = this.#services.core.invite({
         ...options,
         delegate: {
@@ -413,6 +431,7 @@ export default class CallSession {
         })
       }
       this.#attempts.delete(attempt)
+      this.#changed()
       await attempt.leg?.close().catch(() => {})
       attempt.settle({ kind: 'failed', outcome: { kind: 'transport_error' }, ringing: false })
       return attempt

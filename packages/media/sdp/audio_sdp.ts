@@ -4,7 +4,12 @@ import {
   type SdesCrypto,
   type SdesRejection,
 } from '#media/sdp/sdes_crypto'
-import { MediaNegotiationError, type AudioCodecName, type MediaDirection } from '#media/types'
+import {
+  CODEC_CLOCK_RATES,
+  MediaNegotiationError,
+  type AudioCodecName,
+  type MediaDirection,
+} from '#media/types'
 
 /**
  * The one place where SDP from peers is read (RFC 4566/3264, audio only). Bounded: an SDP that is
@@ -178,21 +183,25 @@ export function parseAudioSdp(sdp: string): AudioDescription {
   return audio
 }
 
-/** The payload type of `codec` at 8000 Hz in the description, if offered. */
+/**
+ * The payload type of `codec` in the description, if offered: at its own clock rate (Opus 48000),
+ * 8000 Hz for everything else (G.711, telephone-event).
+ */
 export function payloadTypeOf(description: AudioDescription, codec: string): number | null {
   const wanted = codec.toLowerCase()
+  const clockRate = wanted === 'opus' ? CODEC_CLOCK_RATES.opus : 8000
   for (const pt of description.payloadTypes) {
     const map = description.rtpmaps.get(pt)
-    if (map && map.name.toLowerCase() === wanted && map.clockRate === 8000) return pt
+    if (map && map.name.toLowerCase() === wanted && map.clockRate === clockRate) return pt
   }
   return null
 }
 
 /** The first codec of `allowed` (preference order) that the description has. */
-export function chooseAudioCodec(
+export function chooseAudioCodec<Codec extends AudioCodecName>(
   description: AudioDescription,
-  allowed: AudioCodecName[]
-): { codec: AudioCodecName; payloadType: number } | null {
+  allowed: Codec[]
+): { codec: Codec; payloadType: number } | null {
   for (const codec of allowed) {
     const payloadType = payloadTypeOf(description, codec)
     if (payloadType !== null) return { codec, payloadType }
@@ -304,7 +313,7 @@ export interface AudioSdpInput {
   crypto?: string[]
 }
 
-/** RTP/AVP SDP for carriers and SIP phones (RTP/SAVP with SDES keys), 20 ms packets. */
+/** RTP/AVP SDP for carriers and SIP phones (RTP/SAVP with SDES keys), 20 ms packets; Opus per RFC 7587. */
 export function buildAudioSdp(input: AudioSdpInput): string {
   const family = input.address.includes(':') ? 'IP6' : 'IP4'
   const pts = input.audio.map((entry) => entry.payloadType)
@@ -316,7 +325,14 @@ export function buildAudioSdp(input: AudioSdpInput): string {
     `c=IN ${family} ${input.address}`,
     't=0 0',
     `m=audio ${input.port} ${input.crypto?.length ? 'RTP/SAVP' : 'RTP/AVP'} ${pts.join(' ')}`,
-    ...input.audio.map((entry) => `a=rtpmap:${entry.payloadType} ${entry.codec}/8000`),
+    ...input.audio.flatMap((entry) =>
+      entry.codec === 'opus'
+        ? [
+            `a=rtpmap:${entry.payloadType} opus/48000/2`,
+            `a=fmtp:${entry.payloadType} minptime=10;useinbandfec=1`,
+          ]
+        : [`a=rtpmap:${entry.payloadType} ${entry.codec}/8000`]
+    ),
   ]
   if (input.dtmfPayloadType !== null) {
     lines.push(

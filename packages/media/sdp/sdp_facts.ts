@@ -1,11 +1,11 @@
 import { isIP } from 'node:net'
 import type { AudioCodecName, MediaDirection } from '#media/types'
-import { MediaNegotiationError } from '#media/types'
+import { CODEC_CLOCK_RATES, MediaNegotiationError } from '#media/types'
 import { effectiveDirection, parseAudioSdp, type AudioDescription } from '#media/sdp/audio_sdp'
 
 /**
- * What signalling needs to know of an SDP without negotiating it: which G.711 codecs the first
- * audio stream offers (in the offer's order), its direction, whether it is WebRTC, and why it
+ * What signalling needs to know of an SDP without negotiating it: which of our codecs the first
+ * audio stream offers (in the offer's order: PCMU, PCMA, Opus), its direction, whether it is WebRTC, and why it
  * cannot be used at all. Read by the same bounded reader as the media engine (parseAudioSdp,
  * SDP_LIMITS), so the B2BUA answers 488 before any carrier or phone hears of the call exactly when
  * a media leg would refuse the offer too.
@@ -48,13 +48,15 @@ export function sdpFacts(sdp: string): SdpFacts {
       problem: problemOfFailure(error.message),
     }
   }
+  const webrtc = audio.dtls
   const codecs: AudioCodecName[] = []
   for (const pt of audio.payloadTypes) {
     const map = audio.rtpmaps.get(pt)
     const name = map?.clockRate === 8000 ? map.name.toUpperCase() : undefined
     if ((name === 'PCMU' || name === 'PCMA') && !codecs.includes(name)) codecs.push(name)
+    const opus = map?.clockRate === CODEC_CLOCK_RATES.opus && map.name.toLowerCase() === 'opus'
+    if (opus && !codecs.includes('opus')) codecs.push('opus')
   }
-  const webrtc = audio.dtls
   // WebRTC writes 0.0.0.0 with ICE as a matter of course, so it never means hold there.
   const direction = webrtc ? audio.direction : effectiveDirection(audio)
   return { codecs, direction, webrtc, problem: problemOf(audio, codecs, webrtc) }
@@ -66,7 +68,7 @@ function problemOf(
   webrtc: boolean
 ): string | null {
   if (audio.port === 0) return 'The audio stream is disabled (port 0)'
-  if (!codecs.length) return 'PCMU or PCMA required'
+  if (!codecs.length) return 'PCMU, PCMA or Opus required'
   // WebRTC finds its addresses by ICE; plain RTP goes where c= says, so that must be an address.
   if (!webrtc && !isIP(audio.address)) return 'The connection address must be an IP address'
   return null

@@ -1,26 +1,31 @@
 /**
- * The web phone speaks G.711 only (PCMU, PCMA) and RFC 4733 events at 8 kHz: the server relays
- * media without transcoding, and werift would otherwise answer telephone-event/48000 beside
- * PCMU/8000 (docs/telephony-notes.md). Plain string work, no browser API.
+ * The web phone offers Opus first, then G.711 (PCMU, PCMA), and RFC 4733 events at 8 kHz. The
+ * server relays media without transcoding: towards another web phone (or a SIP phone that takes
+ * Opus) Opus passes through; towards a carrier or a G.711-only SIP phone the server answers our
+ * offer with PCMU or PCMA, which is why G.711 stays in every offer (the web phone cannot know
+ * where a call ends up). Nothing else
+ * (G722, RED, CN, telephone-event/48000) is offered: werift would answer telephone-event/48000
+ * beside PCMU/8000 (docs/telephony-notes.md). Plain string work, no browser API.
  */
-export const G711_CODECS = [
+export const PHONE_CODECS = [
+  { mimeType: 'audio/opus', clockRate: 48000 },
   { mimeType: 'audio/pcmu', clockRate: 8000 },
   { mimeType: 'audio/pcma', clockRate: 8000 },
   { mimeType: 'audio/telephone-event', clockRate: 8000 },
 ] as const
 
-export function isG711Codec(codec: { mimeType: string; clockRate: number }): boolean {
-  return G711_CODECS.some(
+export function isPhoneCodec(codec: { mimeType: string; clockRate: number }): boolean {
+  return PHONE_CODECS.some(
     (entry) =>
       entry.mimeType === codec.mimeType.toLowerCase() && entry.clockRate === codec.clockRate
   )
 }
 
 /**
- * Keeps only PCMU, PCMA and telephone-event/8000 in every audio m-line of an SDP: the fallback
- * where setCodecPreferences is missing, and a guard on the offer we send either way.
+ * Keeps only Opus/48000, PCMU, PCMA and telephone-event/8000 in every audio m-line of an SDP: the
+ * fallback where setCodecPreferences is missing, and a guard on the offer we send either way.
  */
-export function restrictSdpToG711(sdp: string): string {
+export function restrictSdpToPhoneCodecs(sdp: string): string {
   const lines = sdp.split(/\r\n|\n/)
   const sections: string[][] = [[]]
   for (const line of lines) {
@@ -37,7 +42,7 @@ function restrictSection(section: string[]): string[] {
   const kept = new Set<string>()
   for (const line of attributes) {
     const rtpmap = /^a=rtpmap:(\d+) ([^/]+)\/(\d+)/.exec(line)
-    if (rtpmap && isG711Codec({ mimeType: `audio/${rtpmap[2]}`, clockRate: Number(rtpmap[3]) }))
+    if (rtpmap && isPhoneCodec({ mimeType: `audio/${rtpmap[2]}`, clockRate: Number(rtpmap[3]) }))
       kept.add(rtpmap[1])
   }
   // Static payload types 0 (PCMU) and 8 (PCMA) need no rtpmap line.

@@ -12,7 +12,7 @@ import {
 } from 'sip.js'
 import type { AudioDevices } from './audio_devices.js'
 import { assessQuality, readSample, type CallQuality, type StatsSample } from './call_quality.js'
-import { g711Modifier, g711SessionDescriptionHandlerFactory } from './g711_codecs.js'
+import { phoneCodecModifier, phoneSessionDescriptionHandlerFactory } from './phone_codecs.js'
 import { RINGBACK, RINGTONE, type TonePlayer } from './tone_player.js'
 
 /** What POST /app/phone/credential returns (WebPhoneCredentialService.issue). */
@@ -213,7 +213,7 @@ export class WebPhone implements PhoneControls {
       extraHeaders,
       earlyMedia: true,
       sessionDescriptionHandlerOptions: { constraints: { audio: true, video: false } },
-      sessionDescriptionHandlerModifiers: [g711Modifier],
+      sessionDescriptionHandlerModifiers: [phoneCodecModifier],
     })
     this.#track(inviter, 'outbound', { number: target, displayName: null })
     this.#update({ call: 'calling' })
@@ -283,7 +283,7 @@ export class WebPhone implements PhoneControls {
       hold: held,
     } as Web.SessionDescriptionHandlerOptions
     await session.invite({
-      sessionDescriptionHandlerModifiers: [g711Modifier],
+      sessionDescriptionHandlerModifiers: [phoneCodecModifier],
       requestDelegate: {
         onAccept: () => {
           // A call parked meanwhile (call waiting) only keeps its microphone off.
@@ -329,7 +329,7 @@ export class WebPhone implements PhoneControls {
       authorizationUsername: login.username,
       authorizationPassword: login.password,
       transportOptions: { server: `${secure ? 'wss' : 'ws'}://${location.host}${login.wsPath}` },
-      sessionDescriptionHandlerFactory: g711SessionDescriptionHandlerFactory(
+      sessionDescriptionHandlerFactory: phoneSessionDescriptionHandlerFactory(
         this.#options.devices.mediaStreamFactory()
       ),
       userAgentString: 'FluffyCall web phone',

@@ -29,7 +29,7 @@ test.group('Web phone in the browser: placing calls', (group) => {
     await created.cleanup()
   })
 
-  test('the INVITE carries the E.164 target, the chosen caller ID, CLIR and a G.711-only offer; busy, unreachable, refusals and a failed emergency call show their reason until dismissed', async ({
+  test('the INVITE carries the E.164 target, the chosen caller ID, CLIR and an offer of Opus, then G.711; busy, unreachable, refusals and a failed emergency call show their reason until dismissed', async ({
     assert,
   }) => {
     const company = await uniqueCompany(created)
@@ -90,7 +90,8 @@ test.group('Web phone in the browser: placing calls', (group) => {
     const codecs = audio![1]
       .split(' ')
       .map((pt) => new RegExp(`^a=rtpmap:${pt} (\\S+)$`, 'm').exec(offer)?.[1] ?? pt)
-    assert.sameMembers(codecs, ['PCMU/8000', 'PCMA/8000', 'telephone-event/8000'])
+    // Opus first, G.711 for carriers and SIP phones, nothing else (no G722, RED, CN, DTMF at 48 kHz)
+    assert.deepEqual(codecs, ['opus/48000/2', 'PCMU/8000', 'PCMA/8000', 'telephone-event/8000'])
 
     // The server's own reason phrase is shown for a refusal; without CLIR the number is shown.
     answer = (invite) => invite.reject(403, { reason: 'Company suspended' })

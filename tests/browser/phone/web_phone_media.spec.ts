@@ -45,19 +45,23 @@ async function inState(page: Page, state: string, timeout = 15_000) {
   }
 }
 
-/** The browser's own RTP counters (getStats on the web phone's RTCPeerConnection). */
+/** The browser's own RTP counters and codec (getStats on the web phone's RTCPeerConnection). */
 async function rtpCounters(page: Page) {
   return page.evaluate(async () => {
     const connection = (globalThis as any).__phone?.peerConnection
-    if (!connection) return { received: -1, sent: -1 }
+    if (!connection) return { received: -1, sent: -1, codec: '' }
     let received = 0
     let sent = 0
-    ;(await connection.getStats()).forEach((report: any) => {
-      if (report.type === 'inbound-rtp' && report.kind === 'audio')
+    let codec = ''
+    const stats = await connection.getStats()
+    stats.forEach((report: any) => {
+      if (report.type === 'inbound-rtp' && report.kind === 'audio') {
         received = report.packetsReceived
+        codec = stats.get(report.codecId)?.mimeType ?? ''
+      }
       if (report.type === 'outbound-rtp' && report.kind === 'audio') sent = report.packetsSent
     })
-    return { received, sent }
+    return { received, sent, codec }
   })
 }
 
@@ -130,6 +134,8 @@ test.group('Web phone calls through the B2BUA (Chromium, werift, sipp)', (group)
     const early = await rtpCounters(page)
     await sleep(2000)
     const later = await rtpCounters(page)
+    // The browser offered Opus first, but the carrier is G.711: the server answered with G.711
+    assert.match(later.codec, /^audio\/PCM[AU]$/i, JSON.stringify(later))
     assert.isAtLeast(
       later.received - early.received,
       90,

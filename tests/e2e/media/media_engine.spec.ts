@@ -459,6 +459,161 @@ test.group('Media engine: bridge', () => {
   })
 })
 
+test.group('Media engine: Opus between two browsers', () => {
+  test('two browser legs that negotiated Opus relay it unchanged, each with its own payload type', async ({
+    assert,
+    cleanup,
+  }) => {
+    const engine = newEngine()
+    // Browser A numbers Opus 109 (as Firefox does); our offer to B numbers it 111
+    const alice = new FakeBrowser({ opusPt: 109 })
+    const bob = new FakeBrowser()
+    cleanup(async () => {
+      await alice.close()
+      await bob.close()
+      await engine.close()
+    })
+    const aLeg = await engine.createWebRtcLeg()
+    const bLeg = await engine.createWebRtcLeg()
+
+    // What the call session does: B is offered A's codecs in A's order, B's answer decides
+    const aliceOffer = await alice.offer()
+    const offerToBob = await bLeg.createOffer({ codecs: ['opus', 'PCMU', 'PCMA'] })
+    assert.include(offerToBob, 'a=rtpmap:111 opus/48000/2')
+    const bMedia = await bLeg.applyAnswer(await bob.answer(offerToBob))
+    assert.deepEqual(bMedia.audio, { codec: 'opus', payloadType: 111 })
+    const { sdp: answerToAlice, media: aMedia } = await aLeg.answer(aliceOffer, {
+      codecs: [bMedia.audio.codec],
+    })
+    assert.deepEqual(aMedia.audio, { codec: 'opus', payloadType: 109 })
+    const mLine = answerToAlice.split('\r\n').find((line) => line.startsWith('m=audio'))!
+    assert.equal(mLine.split(' ').slice(3).join(' '), `109 ${BROWSER_PT.dtmf8k}`)
+    assert.include(answerToAlice, 'a=rtpmap:109 opus/48000/2')
+    await alice.acceptAnswer(answerToAlice)
+    await Promise.all([aLeg.ready(), bLeg.ready(), alice.connected(), bob.connected()])
+    const bridge = engine.bridge(aLeg, bLeg)
+    cleanup(() => bridge.close())
+
+    // Opus frames of varying size (no transcoding may touch them), 20 ms = 960 ticks at 48 kHz
+    const frame = (seed: number) =>
+      Buffer.from(Array.from({ length: 40 + seed * 7 }, (_, i) => (seed * 31 + i * 13) & 0xff))
+    for (let i = 0; i < 5; i++) {
+      await alice.send(109, frame(i), 1_000_000 + i * 960)
+      await bob.send(111, frame(10 + i), 2_000_000 + i * 960)
+      await sleep(20)
+    }
+    await waitFor(
+      () => alice.received.length === 5 && bob.received.length === 5,
+      3000,
+      '5 Opus packets each way'
+    )
+    assert.deepEqual(
+      bob.received.map((p) => p.payloadType),
+      [111, 111, 111, 111, 111]
+    )
+    assert.deepEqual(
+      alice.received.map((p) => p.payloadType),
+      [109, 109, 109, 109, 109]
+    )
+    for (let i = 0; i < 5; i++) {
+      assert.isTrue(bob.received[i].payload.equals(frame(i)), `A→B frame ${i} byte for byte`)
+      assert.isTrue(alice.received[i].payload.equals(frame(10 + i)), `B→A frame ${i} byte for byte`)
+    }
+    // The 48 kHz timestamp spacing passes through
+    for (const got of [alice.received, bob.received]) {
+      for (let i = 1; i < 5; i++) assert.equal((got[i].timestamp - got[i - 1].timestamp) >>> 0, 960)
+    }
+    assert.deepEqual(bridge.relayed, { aToB: 5, bToA: 5 })
+  })
+
+  test('a SIP phone (plain RTP) gets what it offers: Opus relayed unchanged to a browser', async ({
+    assert,
+    cleanup,
+  }) => {
+    const engine = newEngine()
+    const phone = await FakeCarrier.open()
+    const browser = new FakeBrowser()
+    cleanup(async () => {
+      phone.close()
+      await browser.close()
+      await engine.close()
+    })
+    const rtp = await engine.createRtpLeg()
+    // A G.711-only offer (a carrier's profile) never carries Opus
+    assert.notInclude(await rtp.createOffer({ codecs: ['PCMA', 'PCMU'] }), 'opus')
+    const phoneOffer = [
+      'v=0',
+      'o=phone 1 1 IN IP4 127.0.0.1',
+      's=-',
+      'c=IN IP4 127.0.0.1',
+      't=0 0',
+      `m=audio ${phone.port} RTP/AVP 96 8 101`,
+      'a=rtpmap:96 opus/48000/2',
+      'a=rtpmap:8 PCMA/8000',
+      'a=rtpmap:101 telephone-event/8000',
+      '',
+    ].join('\r\n')
+    const phoneAnswer = await rtp.answer(phoneOffer, { codecs: ['opus', 'PCMU', 'PCMA'] })
+    assert.deepEqual(phoneAnswer.media.audio, { codec: 'opus', payloadType: 96 })
+    assert.include(phoneAnswer.sdp, 'a=rtpmap:96 opus/48000/2')
+    assert.match(phoneAnswer.sdp, /^m=audio \d+ RTP\/AVP 96 101$/m)
+    phone.useSdp(phoneAnswer.sdp)
+
+    const webrtc = await engine.createWebRtcLeg()
+    const offer = await webrtc.createOffer({ codecs: ['opus'] })
+    assert.deepEqual((await webrtc.applyAnswer(await browser.answer(offer))).audio, {
+      codec: 'opus',
+      payloadType: 111,
+    })
+    await Promise.all([webrtc.ready(), browser.connected()])
+    const bridge = engine.bridge(rtp, webrtc)
+    cleanup(() => bridge.close())
+    const frame = (seed: number) => Buffer.alloc(30 + seed, seed)
+    for (let i = 0; i < 3; i++) {
+      phone.send(96, frame(i), { timestamp: 9_000 + i * 960 })
+      await browser.send(111, frame(5 + i), 70_000 + i * 960)
+      await sleep(20)
+    }
+    await waitFor(
+      () => browser.received.length === 3 && phone.received.length === 3,
+      3000,
+      '3 Opus packets each way'
+    )
+    assert.deepEqual(
+      browser.received.map((p) => p.payloadType),
+      [111, 111, 111]
+    )
+    assert.deepEqual(
+      phone.received.map((p) => p.payloadType),
+      [96, 96, 96]
+    )
+    for (let i = 0; i < 3; i++) {
+      assert.isTrue(browser.received[i].payload.equals(frame(i)))
+      assert.isTrue(phone.received[i].payload.equals(frame(5 + i)))
+    }
+  })
+
+  test('a browser leg offered Opus and G.711 by a browser that has only G.711 falls back to G.711', async ({
+    assert,
+    cleanup,
+  }) => {
+    const engine = newEngine()
+    cleanup(() => engine.close())
+    const leg = await engine.createWebRtcLeg()
+    const offer = await leg.createOffer({ codecs: ['opus', 'PCMA'] })
+    const mLine = offer.split('\r\n').find((line) => line.startsWith('m=audio'))!
+    assert.equal(mLine.split(' ').slice(3).join(' '), '111 8 101')
+    // A G.711-only answer (what the web phone of a carrier-bound call would never send, but a
+    // browser without Opus would): PCMA is taken
+    const answer = offer
+      .replace(/^m=audio (\d+) (\S+) .*$/m, 'm=audio $1 $2 8 101')
+      .replace(/^a=(rtpmap|fmtp|rtcp-fb):111 .*\r\n/gm, '')
+      .replace(/^a=setup:actpass/m, 'a=setup:active')
+    const media = await leg.applyAnswer(answer)
+    assert.deepEqual(media.audio, { codec: 'PCMA', payloadType: 8 })
+  })
+})
+
 test.group('Media engine: echo, ports, options', () => {
   test("echo sends an RTP leg's audio and DTMF back after about 200 ms", async ({
     assert,

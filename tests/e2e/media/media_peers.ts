@@ -40,25 +40,30 @@ export async function waitFor(condition: () => boolean, timeoutMs = 3000, what =
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 export class FakeBrowser {
-  readonly pc = new RTCPeerConnection({
-    iceServers: [],
-    iceAdditionalHostAddresses: ['127.0.0.1'],
-    iceUseIpv6: false,
-    codecs: {
-      audio: [
-        codec('audio/opus', 48000, BROWSER_PT.opus, 2),
-        codec('audio/PCMU', 8000, BROWSER_PT.PCMU),
-        codec('audio/PCMA', 8000, BROWSER_PT.PCMA),
-        codec('audio/telephone-event', 48000, BROWSER_PT.dtmf48k),
-        codec('audio/telephone-event', 8000, BROWSER_PT.dtmf8k),
-      ],
-    },
-  })
+  readonly pc: RTCPeerConnection
   readonly received: SeenPacket[] = []
   #transceiver: RTCRtpTransceiver | null = null
   #seq = 1000
   #ssrc = 0x0b0b0b0b
   #subscribed = false
+
+  /** `opusPt`: another browser's number for Opus (Firefox writes 109, Chromium 111). */
+  constructor(options: { opusPt?: number } = {}) {
+    this.pc = new RTCPeerConnection({
+      iceServers: [],
+      iceAdditionalHostAddresses: ['127.0.0.1'],
+      iceUseIpv6: false,
+      codecs: {
+        audio: [
+          codec('audio/opus', 48000, options.opusPt ?? BROWSER_PT.opus, 2),
+          codec('audio/PCMU', 8000, BROWSER_PT.PCMU),
+          codec('audio/PCMA', 8000, BROWSER_PT.PCMA),
+          codec('audio/telephone-event', 48000, BROWSER_PT.dtmf48k),
+          codec('audio/telephone-event', 8000, BROWSER_PT.dtmf8k),
+        ],
+      },
+    })
+  }
 
   async #localSdp() {
     if (this.pc.iceGatheringState !== 'complete') {

@@ -1,6 +1,6 @@
 import { test } from '@japa/runner'
 import WeriftMediaEngine from '#media/werift_media_engine'
-import { WARNING_TONE, toneShare, type AudioCodecName } from '#media'
+import { WARNING_TONE, toneShare, type G711CodecName } from '#media'
 import { BROWSER_PT, FakeBrowser, FakeCarrier, sleep, waitFor } from '#tests/e2e/media/media_peers'
 import type { SeenPacket } from '#tests/e2e/media/media_peers'
 
@@ -20,7 +20,7 @@ function newEngine() {
 }
 
 /** Browser ⇄ carrier in `codec`, bridged. */
-async function call(codec: AudioCodecName) {
+async function call(codec: G711CodecName) {
   const engine = newEngine()
   const browser = new FakeBrowser()
   const carrier = await FakeCarrier.open()
@@ -42,7 +42,7 @@ async function call(codec: AudioCodecName) {
   return { engine, browser, carrier, webrtc, rtp, bridge, close }
 }
 
-const isBeep = (codec: AudioCodecName) => (packet: SeenPacket) =>
+const isBeep = (codec: G711CodecName) => (packet: SeenPacket) =>
   toneShare(packet.payload, codec, WARNING_TONE.frequencyHz) > 0.9
 
 /** Sequence numbers one after another, one SSRC: the receiver sees a single stream. */

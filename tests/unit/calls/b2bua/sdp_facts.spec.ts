@@ -18,11 +18,11 @@ const CHROMIUM_OFFER = [
 ].join('\r\n')
 
 test.group('SDP facts', () => {
-  test('a WebRTC offer: PCMU and PCMA in the offer order, sendrecv despite c=0.0.0.0 with ICE', ({
+  test('a WebRTC offer: Opus, PCMU and PCMA in the offer order, sendrecv despite c=0.0.0.0 with ICE', ({
     assert,
   }) => {
     const facts = sdpFacts(CHROMIUM_OFFER)
-    assert.deepEqual(facts.codecs, ['PCMU', 'PCMA'])
+    assert.deepEqual(facts.codecs, ['opus', 'PCMU', 'PCMA'])
     assert.isTrue(facts.webrtc)
     // WebRTC writes 0.0.0.0 with ICE; an explicit a=sendrecv keeps it a live call.
     assert.equal(facts.direction, 'sendrecv')
@@ -83,7 +83,7 @@ test.group('SDP facts: offers no media leg could take', () => {
       {
         name: 'only G.722',
         sdp: rtp(['c=IN IP4 192.0.2.1', 'm=audio 4000 RTP/AVP 9', 'a=rtpmap:9 G722/8000']),
-        problem: 'PCMU or PCMA required',
+        problem: 'PCMU, PCMA or Opus required',
       },
       {
         name: 'a host name for c=',

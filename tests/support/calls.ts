@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import app from '@adonisjs/core/services/app'
 import db from '@adonisjs/lucid/services/db'
 import { DateTime } from 'luxon'
@@ -7,6 +8,7 @@ import CarrierRoute from '#calls/models/carrier_route'
 import PhoneNumber from '#calls/models/phone_number'
 import CallRecord from '#calls/models/call_record'
 import type Company from '#accounts/models/company'
+import type User from '#accounts/models/user'
 import { fakeCarriers } from '#tests/support/carriers'
 import { userSubject } from '#calls/signalling/sip_subject'
 
@@ -122,4 +124,37 @@ export async function callerAudioArrived(
       throw new Error(`no audio from the caller of ${uuid} within ${ms} ms`)
     await new Promise((resolve) => setTimeout(resolve, 50))
   }
+}
+
+/**
+ * A finished, answered outbound CDR of `user` that started at `startedAt` (explicit timestamps,
+ * no clock faking): two minutes long, answered after five seconds. `overrides` set any column.
+ */
+export async function finishedCdr(
+  company: Company,
+  user: User,
+  startedAt: DateTime,
+  overrides: Partial<CallRecord> = {}
+) {
+  return CallRecord.create({
+    uuid: `${randomBytes(8).toString('hex')}-cdr`,
+    companyId: company.id,
+    userId: user.id,
+    direction: 'outbound',
+    emergency: false,
+    callerNumber: '+4930111222',
+    calleeNumber: '+4930333444',
+    callerWithheld: false,
+    region: 'eu',
+    startedAt,
+    answeredAt: startedAt.plus({ seconds: 5 }),
+    endedAt: startedAt.plus({ minutes: 2 }),
+    durationSeconds: 115,
+    sipStatus: 200,
+    disconnectCause: 'answered_normal',
+    hungUpBy: 'caller',
+    costCents: null,
+    nodeId: 'test-node',
+    ...overrides,
+  })
 }

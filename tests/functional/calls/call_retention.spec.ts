@@ -26,31 +26,11 @@ import SipDeviceAddress from '#calls/models/sip_device_address'
 import SipDeviceService from '#calls/services/sip_device_service'
 import type { Job, JobQueue } from '#core/queue/types'
 import { sqlTime } from '#core/sql_time'
+import { finishedCdr } from '#tests/support/calls'
 import { makeCompany, makeUser } from '#tests/support/accounts'
 
-/** A finished CDR that started at `startedAt` (explicit timestamps, no clock faking). */
-async function cdr(company: Company, user: User, startedAt: DateTime) {
-  return CallRecord.create({
-    uuid: `${randomBytes(8).toString('hex')}-retention`,
-    companyId: company.id,
-    userId: user.id,
-    direction: 'outbound',
-    emergency: false,
-    callerNumber: '+4930111222',
-    calleeNumber: '+4930333444',
-    callerWithheld: false,
-    region: 'eu',
-    startedAt,
-    answeredAt: startedAt.plus({ seconds: 5 }),
-    endedAt: startedAt.plus({ minutes: 2 }),
-    durationSeconds: 115,
-    sipStatus: 200,
-    disconnectCause: 'answered_normal',
-    hungUpBy: 'caller',
-    costCents: null,
-    nodeId: 'retention-test',
-  })
-}
+const cdr = (company: Company, user: User, startedAt: DateTime) =>
+  finishedCdr(company, user, startedAt)
 
 async function credential(user: User, expiresAt: DateTime, revokedAt: DateTime | null = null) {
   return WebPhoneCredential.create({

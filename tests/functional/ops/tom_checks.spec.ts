@@ -1,10 +1,8 @@
-import { randomBytes } from 'node:crypto'
 import { test } from '@japa/runner'
 import { DateTime } from 'luxon'
 import app from '@adonisjs/core/services/app'
 import db from '@adonisjs/lucid/services/db'
 import testUtils from '@adonisjs/core/services/test_utils'
-import CallRecord from '#calls/models/call_record'
 import CallDataRetentionJob from '#calls/jobs/call_data_retention_job'
 import JobRun from '#core/monitoring/job_run'
 import Monitoring from '#core/monitoring/monitoring'
@@ -13,6 +11,7 @@ import User from '#accounts/models/user'
 import { LOCKOUT_CHECK_EMAIL } from '#accounts/monitoring/tom_probes'
 import alertRules from '#config/alert_rules'
 import type { AlertFacts, AlertSeverity } from '#core/alerts/types'
+import { finishedCdr } from '#tests/support/calls'
 import { makeCompany, makeUser } from '#tests/support/accounts'
 
 /**
@@ -96,26 +95,7 @@ test.group('TOM checks on the public TOMs page', (group) => {
     const company = await makeCompany('active')
     const user = await makeUser('member', company)
     const startedAt = clock.now.minus({ months: 7 })
-    await CallRecord.create({
-      uuid: `${randomBytes(8).toString('hex')}-tom`,
-      companyId: company.id,
-      userId: user.id,
-      direction: 'outbound',
-      emergency: false,
-      callerNumber: '+4930111222',
-      calleeNumber: '+4930333444',
-      callerWithheld: false,
-      region: 'eu',
-      startedAt,
-      answeredAt: startedAt.plus({ seconds: 5 }),
-      endedAt: startedAt.plus({ minutes: 2 }),
-      durationSeconds: 115,
-      sipStatus: 200,
-      disconnectCause: 'answered_normal',
-      hungUpBy: 'caller',
-      costCents: null,
-      nodeId: 'tom-test',
-    })
+    await finishedCdr(company, user, startedAt)
     clock.now = clock.now.plus({ minutes: 1 })
     await monitoring.run({ force: true })
     const red = (await client.get('/transparency/toms')).text()

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto'
 import { test } from '@japa/runner'
 import { DateTime } from 'luxon'
 import testUtils from '@adonisjs/core/services/test_utils'
@@ -7,32 +6,13 @@ import type User from '#accounts/models/user'
 import CallRecord from '#calls/models/call_record'
 import CallDataRetentionJob from '#calls/jobs/call_data_retention_job'
 import CallRecordHold from '#privacy/models/call_record_hold'
+import { finishedCdr } from '#tests/support/calls'
 import { makeCompany, makeUser } from '#tests/support/accounts'
 import { auditMark, auditSince } from '#tests/support/audit'
 import { enableTwoFactor } from '#tests/support/two_factor'
 
-async function cdr(company: Company, user: User, startedAt: DateTime) {
-  return CallRecord.create({
-    uuid: `${randomBytes(8).toString('hex')}-hold`,
-    companyId: company.id,
-    userId: user.id,
-    direction: 'outbound',
-    emergency: false,
-    callerNumber: '+4930111222',
-    calleeNumber: '+4930333444',
-    callerWithheld: false,
-    region: 'eu',
-    startedAt,
-    answeredAt: startedAt.plus({ seconds: 5 }),
-    endedAt: startedAt.plus({ minutes: 2 }),
-    durationSeconds: 115,
-    sipStatus: 200,
-    disconnectCause: 'answered_normal',
-    hungUpBy: 'caller',
-    costCents: null,
-    nodeId: 'hold-test',
-  })
-}
+const cdr = (company: Company, user: User, startedAt: DateTime) =>
+  finishedCdr(company, user, startedAt)
 
 /**
  * TDDDG § 10: a company's call records of a disputed period outlive the six months while a hold is

@@ -17,6 +17,7 @@ import DataExportService from '#privacy/services/data_export_service'
 import DataSubjectRequestRetentionJob from '#privacy/jobs/data_subject_request_retention_job'
 import { unzipArchive } from '#privacy/services/zip_archive'
 import { liveColumns } from '#privacy/services/schema_reader'
+import { finishedCdr } from '#tests/support/calls'
 import { makeCompany, makeUser } from '#tests/support/accounts'
 import { auditMark, auditSince } from '#tests/support/audit'
 import { drainJobs } from '#tests/support/jobs'
@@ -33,28 +34,10 @@ import EmailChangeService from '#privacy/services/email_change_service'
  * keeps only what a legal hold keeps and says so (Art. 17); the staff queue with the Art. 12(3)
  * deadline on an injected clock, entered from mail, extended with a reason, closed, audited.
  */
-async function cdr(company: Company, user: User, startedAt: DateTime) {
-  return CallRecord.create({
-    uuid: `${randomBytes(8).toString('hex')}-dsr`,
-    companyId: company.id,
-    userId: user.id,
-    direction: 'outbound',
-    emergency: false,
-    callerNumber: '+4930111222',
+const cdr = (company: Company, user: User, startedAt: DateTime) =>
+  finishedCdr(company, user, startedAt, {
     calleeNumber: `+49301${String(startedAt.toMillis()).slice(-6)}`,
-    callerWithheld: false,
-    region: 'eu',
-    startedAt,
-    answeredAt: startedAt.plus({ seconds: 5 }),
-    endedAt: startedAt.plus({ minutes: 2 }),
-    durationSeconds: 115,
-    sipStatus: 200,
-    disconnectCause: 'answered_normal',
-    hungUpBy: 'caller',
-    costCents: null,
-    nodeId: 'dsr-test',
   })
-}
 
 /** Whether any mail to `address` says `text` (mails of one request may finish in any order). */
 async function mailed(address: string, text: string) {

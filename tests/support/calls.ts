@@ -10,6 +10,7 @@ import CallRecord from '#calls/models/call_record'
 import type Company from '#accounts/models/company'
 import type User from '#accounts/models/user'
 import { fakeCarriers } from '#tests/support/carriers'
+import { until } from '#tests/support/server_process'
 import { userSubject } from '#calls/signalling/sip_subject'
 
 /**
@@ -106,24 +107,24 @@ export async function forgetPhoneUsers(userIds: number[]) {
 }
 
 /**
- * Waits until the caller's audio of a running call reaches the B2BUA. A sipp phone starts its
- * audio in the step after its ACK; a BYE sent before that step is "unexpected" to sipp, so tests
- * that end an answered call wait for this first.
+ * Ends a running call once the caller's audio reaches the B2BUA, as staff would. A sipp phone
+ * starts its audio in the step after its ACK; a BYE that arrives before that step is "unexpected"
+ * to sipp (its exit code turns 1), so tests end answered sipp calls through this. Resolves with
+ * what B2bua.end answered.
  */
-export async function callerAudioArrived(
+export async function endOnceTalking(
   uuid: string,
-  b2bua?: { calls: Array<{ uuid: string; session: { callerPacketsReceived: number } }> },
+  b2bua?: {
+    calls: Array<{ uuid: string; session: { callerPacketsReceived: number } }>
+    end(uuid: string): Promise<boolean>
+  },
   ms = 10_000
 ) {
-  b2bua ??= await app.container.make('calls.b2bua')
-  const deadline = Date.now() + ms
-  for (;;) {
-    const live = b2bua!.calls.find((call) => call.uuid === uuid)
-    if (live && live.session.callerPacketsReceived > 0) return
-    if (Date.now() > deadline)
-      throw new Error(`no audio from the caller of ${uuid} within ${ms} ms`)
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
+  const calls = b2bua ?? (await app.container.make('calls.b2bua'))
+  await until(`audio from the caller of ${uuid}`, ms, async () =>
+    calls.calls.some((call) => call.uuid === uuid && call.session.callerPacketsReceived > 0)
+  )
+  return calls.end(uuid)
 }
 
 /**

@@ -4,7 +4,7 @@ import { DateTime } from 'luxon'
 import CallRecord from '#calls/models/call_record'
 import type B2bua from '#calls/b2bua/b2bua'
 import PaymentStatusService from '#billing/payments/services/payment_status_service'
-import { loopbackCarriers, startB2bua } from '#tests/support/calls'
+import { endOnceTalking, loopbackCarriers, startB2bua } from '#tests/support/calls'
 import { makePayable } from '#tests/support/payments'
 import { until } from '#tests/support/server_process'
 import {
@@ -65,7 +65,7 @@ test.group('Payments: outbound calls of an overdue company', (group) => {
         .first()
     )
     assert.isTrue(call.emergency)
-    await b2bua.end(call.uuid)
+    await endOnceTalking(call.uuid, b2bua)
     await expectExit(emergency, 0, assert)
     await expectExit(carrier, 0, assert)
   }).timeout(90_000)

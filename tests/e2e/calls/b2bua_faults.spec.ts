@@ -5,7 +5,7 @@ import WeriftMediaEngine from '#media/werift_media_engine'
 import { buildB2bua } from '#calls/b2bua/b2bua_factory'
 import type B2bua from '#calls/b2bua/b2bua'
 import mediaConfig from '#config/media'
-import { callerAudioArrived, completedCdr, loopbackCarriers } from '#tests/support/calls'
+import { endOnceTalking, completedCdr, loopbackCarriers } from '#tests/support/calls'
 import { freePort, startSipp } from '#tests/support/sip_peers'
 import { until } from '#tests/support/server_process'
 import {
@@ -159,10 +159,7 @@ test.group('B2BUA faults: out of capacity', (group) => {
     )
     assert.isTrue(emergencyCall.emergency)
 
-    for (const record of [running, emergencyCall]) {
-      await callerAudioArrived(record.uuid, b2bua)
-      await b2bua.end(record.uuid)
-    }
+    for (const record of [running, emergencyCall]) await endOnceTalking(record.uuid, b2bua)
     await expectExit(first, 0, assert)
     await expectExit(emergency, 0, assert)
     await expectExit(carrier, 0, assert)
@@ -197,8 +194,7 @@ test.group('B2BUA faults: out of capacity', (group) => {
         .whereNull('ended_at')
         .first()
     )
-    await callerAudioArrived(call.uuid, b2bua)
-    await b2bua.end(call.uuid)
+    await endOnceTalking(call.uuid, b2bua)
     await expectExit(emergency, 0, assert)
     await expectExit(carrier, 0, assert)
   }).timeout(90_000)

@@ -9,12 +9,7 @@ import FraudCompanyPolicy, {
   type OutboundSuspension,
 } from '#fraud/models/fraud_company_policy'
 import fraudConfig from '#config/fraud'
-import {
-  callerAudioArrived,
-  completedCdr,
-  loopbackCarriers,
-  startB2bua,
-} from '#tests/support/calls'
+import { endOnceTalking, completedCdr, loopbackCarriers, startB2bua } from '#tests/support/calls'
 import { startSipp } from '#tests/support/sip_peers'
 import { until } from '#tests/support/server_process'
 import {
@@ -174,8 +169,7 @@ test.group('Fraud gate: calls from SIP phones', (group) => {
         .first()
     )
     assert.isTrue(call.emergency)
-    await callerAudioArrived(call.uuid)
-    await b2bua.end(call.uuid)
+    await endOnceTalking(call.uuid, b2bua)
     await expectExit(emergency, 0, assert)
     await expectExit(carrier, 0, assert)
   }).timeout(90_000)

@@ -10,12 +10,7 @@ import FraudReviewCase from '#fraud/models/fraud_review_case'
 import FraudReviewService from '#fraud/services/fraud_review_service'
 import { makeUser } from '#tests/support/accounts'
 import { makePriceList } from '#tests/support/billing'
-import {
-  callerAudioArrived,
-  completedCdr,
-  loopbackCarriers,
-  startB2bua,
-} from '#tests/support/calls'
+import { endOnceTalking, completedCdr, loopbackCarriers, startB2bua } from '#tests/support/calls'
 import { startSipp } from '#tests/support/sip_peers'
 import { until } from '#tests/support/server_process'
 import {
@@ -125,8 +120,7 @@ test.group('Fraud response: a burst from a SIP phone', (group) => {
         .whereNull('ended_at')
         .first()
     )
-    await callerAudioArrived(emergencyCall.uuid)
-    await b2bua.end(emergencyCall.uuid)
+    await endOnceTalking(emergencyCall.uuid, b2bua)
     await expectExit(emergency, 0, assert)
 
     const analyst = await makeUser('fraud_analyst')
@@ -148,7 +142,7 @@ test.group('Fraud response: a burst from a SIP phone', (group) => {
         .whereNull('ended_at')
         .first()
     )
-    await b2bua.end(viennaCall.uuid)
+    await endOnceTalking(viennaCall.uuid, b2bua)
     await expectExit(vienna, 0, assert)
     await expectExit(carrier, 0, assert)
     assert.equal(

@@ -4,7 +4,7 @@ import CallRecord from '#calls/models/call_record'
 import SipDeviceService from '#calls/services/sip_device_service'
 import DpaService from '#privacy/dpa/dpa_service'
 import { makeCompany, makeUser } from '#tests/support/accounts'
-import { loopbackCarriers, ourNumber, startB2bua } from '#tests/support/calls'
+import { endOnceTalking, loopbackCarriers, ourNumber, startB2bua } from '#tests/support/calls'
 import { freePort, startSipp } from '#tests/support/sip_peers'
 import { until } from '#tests/support/server_process'
 import { expectExit, receivedStatuses, sippPhoneCall } from '#tests/e2e/calls/b2bua_races_peers'
@@ -74,7 +74,7 @@ test.group('DPA gate: calls from SIP phones and carriers', (group) => {
         .whereNull('ended_at')
         .first()
     )
-    await b2bua.end(call.uuid)
+    await endOnceTalking(call.uuid, b2bua)
     await expectExit(emergency, 0, assert)
 
     const dpa = await app.container.make(DpaService)
@@ -97,7 +97,7 @@ test.group('DPA gate: calls from SIP phones and carriers', (group) => {
         .first()
     )
     assert.equal(connected.carrierName, 'first')
-    await b2bua.end(connected.uuid)
+    await endOnceTalking(connected.uuid, b2bua)
     await expectExit(allowed, 0, assert)
     await expectExit(carrier, 0, assert)
     assert.equal(

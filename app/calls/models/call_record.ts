@@ -103,6 +103,18 @@ export default class CallRecord extends BaseModel {
   @column()
   declare nodeId: string | null
 
+  /** The call was forwarded: the colleague's extension or the external number it went to. */
+  @column()
+  declare forwardedTo: string | null
+
+  /** Why it was forwarded (always, busy, no_answer, unreachable). */
+  @column()
+  declare forwardReason: string | null
+
+  /** On the outbound call an external forwarding placed: the uuid of the call it continues. */
+  @column()
+  declare forwardedFromUuid: string | null
+
   @belongsTo(() => Company)
   declare company: BelongsTo<typeof Company>
 

@@ -22,7 +22,7 @@ import CallRecord from '#calls/models/call_record'
 import { DatabaseActiveCallLegs, type ActiveCallLegStore } from '#calls/b2bua/active_call_legs'
 import type CdrService from '#calls/b2bua/cdr_service'
 import CallSession, { type CallSessionServices } from '#calls/b2bua/call_session'
-import { sdpOf } from '#calls/b2bua/carrier_request'
+import { sdpOf, type CallingParty } from '#calls/b2bua/carrier_request'
 import type { CallsConfig } from '#config/calls'
 import type { RefusalReason } from '#calls/routing/route_resolver'
 import { emergencyNumberOf } from '#calls/routing/dialled_number'
@@ -33,7 +33,11 @@ import { callingPartyOf } from '#calls/b2bua/calling_party'
 import { sipSubjectParts } from '#calls/signalling/sip_subject'
 import BusyLamps from '#calls/internal/busy_lamps'
 import type { DisconnectCause } from '#calls/models/call_record'
-import InternalDirectory, { type InternalDestination } from '#calls/internal/internal_directory'
+import InternalDirectory, {
+  type ForwardRule,
+  type InternalDestination,
+} from '#calls/internal/internal_directory'
+import type { ForwardCondition } from '#calls/models/call_forwarding'
 
 export interface B2buaLogger {
   info(details: Record<string, unknown>, message: string): void
@@ -526,15 +530,20 @@ export default class B2bua {
     // Only when every user the number rings refuses anonymous calls; otherwise the others ring.
     const willing = anonymous ? users.filter((user) => !user.rejectAnonymous) : users
     if (users.length && !willing.length) return refuse(433, 'Anonymity Disallowed', 'rejected')
-    const { reachable, reason } = await this.#reachable(willing)
-    if (willing.length && !reachable.length) return refuse(486, reason, 'busy')
-    const overloaded = this.#overloaded()
-    if (overloaded) return this.#outOfCapacity(invite, record, overloaded)
-
-    const targets = await this.#targets.phones(reachable, { number: callerNumber })
-    const aLeg = await this.#deps.media.createRtpLeg({ latching: false })
-    const session = this.#session(invite, aLeg, record, true)
-    await session.connectParallel(targets, this.#ringTimeoutSeconds * 1000)
+    const delivery: Delivery = {
+      invite,
+      record,
+      company,
+      shown: { number: callerNumber },
+      aIsCarrier: true,
+      webrtc: false,
+      calledNumber: number.number,
+      originalCaller: callerNumber,
+      priorDiversions: diversionsOf(invite),
+    }
+    // A number of one user follows that user's forwarding; a number that rings everyone does not.
+    if (willing.length === 1) return this.#ringUser(delivery, willing[0], new Set())
+    return this.#ringAll(delivery, willing)
   }
 
   /* ------------------------------------------------------------------ internal */
@@ -584,14 +593,210 @@ export default class B2bua {
         'unreachable'
       )
     if (!others.length) return refuse(486, 'Your own line', 'busy')
-    const { reachable, reason } = await this.#reachable(others)
-    if (!reachable.length) return refuse(486, reason, 'busy')
-    const overloaded = this.#overloaded()
-    if (overloaded) return this.#outOfCapacity(invite, record, overloaded)
+    const delivery: Delivery = {
+      invite,
+      record,
+      company,
+      shown,
+      aIsCarrier: false,
+      webrtc,
+      calledNumber: null,
+      originalCaller: null,
+      priorDiversions: 0,
+    }
+    // A forwarding back to the caller counts as a loop: it is not followed.
+    if (others.length === 1) return this.#ringUser(delivery, others[0], new Set([caller.id]))
+    return this.#ringAll(delivery, others)
+  }
 
-    const targets = await this.#targets.phones(reachable, shown)
-    const session = this.#session(invite, await this.#legFor(webrtc), record)
-    await session.connectParallel(targets, this.#ringTimeoutSeconds * 1000)
+  /* ------------------------------------------------------------------ delivery and forwarding */
+
+  /** Rings every reachable device of several users at once (a number that rings the whole company). */
+  async #ringAll(delivery: Delivery, users: User[]) {
+    const { reachable, reason } = await this.#reachable(users)
+    if (users.length && !reachable.length) return this.#undelivered(delivery, 486, reason, 'busy')
+    const session = await this.#sessionOf(delivery)
+    if (!session) return
+    await session.connectParallel(
+      await this.#targets.phones(reachable, delivery.shown),
+      this.#ringTimeoutSeconds * 1000
+    )
+  }
+
+  /**
+   * Rings one user's devices and follows their forwarding: always (before anything rings), when
+   * busy (do not disturb, on a call without call waiting, or every device busy or declining),
+   * when no device is registered, and after the rule's seconds without an answer. A forwarding
+   * to a user the call already reached, or beyond MAX_FORWARD_HOPS, is not followed (a loop).
+   */
+  async #ringUser(delivery: Delivery, user: User, visited: Set<number>) {
+    visited.add(user.id)
+    const rules = await this.#internal.forwardingOf(user.id)
+    const forward = (condition: ForwardCondition) =>
+      this.#forward(delivery, user, rules.get(condition), visited)
+    if (await forward('always')) return
+    const settings = await this.#internal.settingsOf(user.id)
+    if (settings.doNotDisturb || (!settings.callWaiting && this.isOnCall(user.id))) {
+      if (await forward('busy')) return
+      const reason = settings.doNotDisturb ? 'Do not disturb' : 'Busy Here'
+      return this.#undelivered(delivery, 486, reason, 'busy')
+    }
+    const targets = await this.#targets.phones([user], delivery.shown)
+    if (!targets.length && ((await forward('unreachable')) || (await forward('no_answer')))) return
+    const session = await this.#sessionOf(delivery)
+    if (!session) return
+    const noAnswer = rules.get('no_answer')
+    const outcome = await session.ring(
+      targets,
+      (noAnswer?.ringSeconds ?? this.#ringTimeoutSeconds) * 1000
+    )
+    if (outcome.kind !== 'unanswered') return
+    if ((outcome.status === 486 || outcome.status === 603) && (await forward('busy'))) return
+    if (outcome.status === 480 && (await forward('no_answer'))) return
+    if (!session.ended) await session.abort(outcome.status, outcome.cause)
+  }
+
+  /** Follows one forwarding rule; false when there is none or following it would loop. */
+  async #forward(
+    delivery: Delivery,
+    user: User,
+    rule: ForwardRule | undefined,
+    visited: Set<number>
+  ): Promise<boolean> {
+    if (!rule) return false
+    // The caller hung up while the first devices rang: there is nothing left to forward.
+    if (delivery.session?.ended) return true
+    const loop = (why: string) => {
+      this.#deps.logger.warn(
+        { callUuid: delivery.record.uuid, condition: rule.condition, why },
+        'call forwarding not followed: loop'
+      )
+      return false
+    }
+    if (visited.size > MAX_FORWARD_HOPS || delivery.priorDiversions >= MAX_FORWARD_HOPS)
+      return loop('too many forwardings')
+    if (rule.target.kind === 'colleague') {
+      if (visited.has(rule.target.userId)) return loop('a colleague the call reached already')
+      const colleague = await this.#internal.colleague(delivery.company.id, rule.target.userId)
+      if (!colleague) return false
+      const line = await this.#internal.settingsOf(colleague.id)
+      const shownAs = line.extension ?? (await this.#deps.numbers.defaultCallerId(colleague))
+      await this.#deps.cdr.forwarded(delivery.record, shownAs, rule.condition)
+      await this.#ringUser(delivery, colleague, visited)
+      return true
+    }
+    const number = rule.target.number
+    // One of the company's own numbers stays inside: its user rings (and their forwarding counts).
+    const inside = await this.#internal.resolve(delivery.company, number)
+    if (inside) {
+      const next = inside.users
+      if (next.length === 1 && visited.has(next[0].id))
+        return loop('a number of a colleague the call reached already')
+      await this.#deps.cdr.forwarded(delivery.record, number, rule.condition)
+      if (next.length === 1) await this.#ringUser(delivery, next[0], visited)
+      else await this.#ringAll(delivery, next)
+      return true
+    }
+    return this.#forwardOut(delivery, user, rule, number)
+  }
+
+  /**
+   * A forwarding to a number outside: an outbound call of the company, placed for `user` with its
+   * own CDR (rated and billed like any call, linked to the forwarded one), through every call
+   * gate with kind 'forward' and the route's carriers. The carrier sees the company's number (or
+   * the original caller where its profile allows it) and Diversion or History-Info.
+   */
+  async #forwardOut(delivery: Delivery, user: User, rule: ForwardRule, number: string) {
+    const { company, invite } = delivery
+    const route = await this.#deps.routing.resolve(company, number)
+    // Never forwarded to an emergency number (the settings refuse it too).
+    if (route.emergency) return false
+    await this.#deps.cdr.forwarded(delivery.record, number, rule.condition)
+    const presented = delivery.calledNumber ?? (await this.#deps.numbers.defaultCallerId(user))
+    const callee = route.destination === null ? number : `+${route.destination}`
+    const out = await this.#deps.cdr.start({
+      companyId: company.id,
+      userId: user.id,
+      direction: 'outbound',
+      emergency: false,
+      callerNumber: presented,
+      calleeNumber: callee,
+      callerWithheld: false,
+      region: company.region,
+      nodeId: this.#deps.config.nodeId,
+      forwardedFromUuid: delivery.record.uuid,
+    })
+    const refuse = async (status: number, reason: string, cause: DisconnectCause = 'refused') => {
+      await this.#deps.cdr.end(out, { cause, sipStatus: status, hungUpBy: 'system' })
+      await this.#undelivered(delivery, status, reason, cause)
+      return true
+    }
+    if (route.outcome === 'refused') return refuse(...REFUSALS[route.reason])
+    const decision = await this.#deps.gates.check({
+      company,
+      user,
+      destination: callee,
+      carrierNames: route.carriers,
+      callUuid: out.uuid,
+      deviceId: null,
+      sourceAddress: invite.incoming.transaction.destination.host,
+      kind: 'forward',
+      pricePerMinuteCents: null,
+    })
+    if (!decision.allow) return refuse(decision.status ?? 403, decision.phrase ?? decision.reason)
+    const session = await this.#sessionOf(delivery)
+    if (!session || session.ended) {
+      await this.#deps.cdr.end(out, {
+        cause: session ? 'cancelled' : 'no_capacity',
+        sipStatus: session ? 487 : 503,
+        hungUpBy: session ? 'caller' : 'system',
+      })
+      return true
+    }
+    session.follow(out)
+    if (decision.maxDurationSeconds !== undefined)
+      session.limitDuration(decision.maxDurationSeconds, decision.durationCause)
+    const party: CallingParty = {
+      number: presented,
+      withheld: false,
+      emergency: false,
+      location: null,
+      forwarding: {
+        diverter: presented ?? number,
+        reason: rule.condition,
+        originalCaller: delivery.originalCaller,
+      },
+    }
+    await session.connectSequential(
+      await this.#targets.carriers(route.carriers, route.destination!, party, out)
+    )
+    return true
+  }
+
+  /** The call's session, made when something first rings (the node's limits are checked first). */
+  async #sessionOf(delivery: Delivery): Promise<CallSession | null> {
+    if (delivery.session) return delivery.session
+    const overloaded = this.#overloaded()
+    if (overloaded) {
+      await this.#outOfCapacity(delivery.invite, delivery.record, overloaded)
+      return null
+    }
+    const aLeg = delivery.aIsCarrier
+      ? await this.#deps.media.createRtpLeg({ latching: false })
+      : await this.#legFor(delivery.webrtc)
+    delivery.session = this.#session(delivery.invite, aLeg, delivery.record, delivery.aIsCarrier)
+    return delivery.session
+  }
+
+  /** A call nobody took: refused at once, or ended through its session once something rang. */
+  async #undelivered(delivery: Delivery, status: number, reason: string, cause: DisconnectCause) {
+    const session = delivery.session
+    if (session) {
+      if (!session.ended) await session.abort(status, cause, reason)
+      return
+    }
+    delivery.invite.reject(status, { reason })
+    await this.#deps.cdr.end(delivery.record, { cause, sipStatus: status, hungUpBy: 'system' })
   }
 
   /**
@@ -706,6 +911,39 @@ export default class B2bua {
   #e164(user: string): string | null {
     return toE164(user, { bareIsInternational: true })
   }
+}
+
+/** A call on its way to users (inbound or internal), as forwarding carries it on. */
+interface Delivery {
+  invite: IncomingInvite
+  record: CallRecord
+  company: Company
+  /** Who calls, as the users' phones show it. */
+  shown: ShownCaller
+  /** A is a carrier (inbound); else a user's phone or browser (internal). */
+  aIsCarrier: boolean
+  webrtc: boolean
+  /** The company number the call came in on (inbound): the diverting number towards carriers. */
+  calledNumber: string | null
+  /** The caller's E.164 number when known and not withheld (inbound). */
+  originalCaller: string | null
+  /** Forwardings the call went through before it reached us (Diversion, History-Info). */
+  priorDiversions: number
+  /** Made when something first rings. */
+  session?: CallSession
+}
+
+/** At most this many forwardings per call, counting those before it reached us. */
+export const MAX_FORWARD_HOPS = 5
+
+/** Forwardings an INVITE reports: Diversion entries (RFC 5806) or History-Info entries less one (RFC 7044). */
+function diversionsOf(invite: IncomingInvite): number {
+  const count = (name: string) =>
+    invite.request.headers
+      .getAll(name)
+      .flatMap((value) => value.split(','))
+      .filter((entry) => entry.trim()).length
+  return Math.max(count('diversion'), count('history-info') - 1, 0)
 }
 
 /** What one INVITE has produced so far, so that a failure can still close its CDR. */

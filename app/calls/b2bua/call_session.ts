@@ -30,6 +30,12 @@ import CallAttempt, { causeOfStatus, type CallTarget } from '#calls/b2bua/call_a
 /** Where a call can go; the B2BUA builds them (CallTargets), the session tries them. */
 export type { CallTarget }
 
+/** How ringing a set of targets ended (CallSession.ring). */
+export type RingOutcome =
+  | { kind: 'answered' }
+  | { kind: 'ended' }
+  | { kind: 'unanswered'; status: number; cause?: DisconnectCause }
+
 /** Where a session writes its CDR: the answer and the end (CdrService; a list in unit tests). */
 export type CdrWriter = Pick<CdrService, 'answered' | 'end'>
 
@@ -129,6 +135,8 @@ export default class CallSession {
   /** A B leg could not get media ports: no other target will fare better. */
   #outOfCapacity = false
   #echo: { close(): void } | undefined
+  /** CDRs answered and closed with this call's own (follow()). */
+  readonly #followers: CallRecord[] = []
 
   constructor(
     services: CallSessionServices,
@@ -302,14 +310,32 @@ export default class CallSession {
 
   /** Inbound: ring every target at once; the first answer wins; a timeout gives 480. */
   async connectParallel(targets: CallTarget[], ringTimeoutMs: number) {
-    this.#ringTimer = this.#setTimer(() => void this.#ringTimeout(), ringTimeoutMs)
+    const outcome = await this.ring(targets, ringTimeoutMs)
+    if (outcome.kind === 'unanswered') await this.#fail(outcome.status, outcome.cause)
+  }
+
+  /**
+   * Rings every target at once for at most `ringTimeoutMs`; the first answer wins. Unanswered
+   * (nobody reachable, busy, declined, the time ran out) leaves the caller waiting, so that a
+   * forwarding can take the call on; connectParallel gives the caller the status instead.
+   */
+  async ring(targets: CallTarget[], ringTimeoutMs: number): Promise<RingOutcome> {
+    let expired = false
+    this.#ringTimer = this.#setTimer(() => {
+      if (this.#winner || this.ended) return
+      expired = true
+      for (const attempt of this.#attempts) {
+        attempt.cancel()
+        // A device that is gone never answers the CANCEL: the stage must not wait for it.
+        attempt.settle({ kind: 'canceled' })
+      }
+    }, ringTimeoutMs)
     const attempts = (await Promise.all(targets.map((target) => this.#start(target)))).filter(
       (attempt): attempt is CallAttempt => attempt !== undefined
     )
     if (!attempts.length) {
       this.#clearTimer(this.#ringTimer)
-      if (!this.ended) await this.#fail(480, 'missed')
-      return
+      return this.ended ? { kind: 'ended' } : { kind: 'unanswered', status: 480, cause: 'missed' }
     }
     if (!this.ended) this.#invite.progress(180)
     const statuses: number[] = []
@@ -336,12 +362,21 @@ export default class CallSession {
       })
     )
     this.#clearTimer(this.#ringTimer)
-    if (!this.#winner && !this.ended && this.#outOfCapacity && !statuses.length)
-      return this.#fail(503, 'no_capacity')
-    if (!this.#winner && !this.ended) {
-      const status = statuses.includes(486) ? 486 : statuses.includes(603) ? 603 : 480
-      await this.#fail(status, status === 480 ? 'missed' : undefined)
-    }
+    if (this.#winner) return { kind: 'answered' }
+    if (this.ended) return { kind: 'ended' }
+    if (this.#outOfCapacity && !statuses.length)
+      return { kind: 'unanswered', status: 503, cause: 'no_capacity' }
+    if (expired) return { kind: 'unanswered', status: 480, cause: 'missed' }
+    const status = statuses.includes(486) ? 486 : statuses.includes(603) ? 603 : 480
+    return { kind: 'unanswered', status, cause: status === 480 ? 'missed' : undefined }
+  }
+
+  /**
+   * Another CDR that lives and dies with this call: the outbound call a forwarding placed (billed
+   * to the company). It is answered with the call and closed with the same cause.
+   */
+  follow(record: CallRecord) {
+    this.#followers.push(record)
   }
 
   /** The echo-test number: answered here, the caller hears itself; no carrier involved. */
@@ -359,8 +394,8 @@ export default class CallSession {
   }
 
   /** Handling the call failed (a resource ran out, a bug): final answer to A, legs closed, CDR closed. */
-  abort(status: number, cause: DisconnectCause) {
-    return this.#fail(status, cause)
+  abort(status: number, cause?: DisconnectCause, reason?: string) {
+    return this.#fail(status, cause, undefined, reason)
   }
 
   /**
@@ -517,6 +552,7 @@ export default class CallSession {
       this.#watchDialog(aDialog, 'a')
       this.#watchDialog(dialog, 'b')
       await this.#services.cdr.answered(this.record)
+      for (const follower of this.#followers) await this.#services.cdr.answered(follower)
       if (attempt.target.carrier) await this.#services.persist(this.record, dialog)
       else if (this.#aIsCarrier) await this.#services.persist(this.record, aDialog)
       if (this.#aCodec !== codec) await this.#reofferA(codec)
@@ -668,12 +704,6 @@ export default class CallSession {
     await this.#fail(480, 'no_answer', 'system')
   }
 
-  async #ringTimeout() {
-    if (this.#winner || this.ended) return
-    for (const attempt of this.#attempts) attempt.cancel()
-    await this.#fail(480, 'missed')
-  }
-
   async #canceledByA() {
     for (const attempt of this.#attempts) attempt.cancel()
     await this.#end(
@@ -683,13 +713,14 @@ export default class CallSession {
     )
   }
 
-  async #fail(status: number, cause?: DisconnectCause, hungUpBy?: HungUpBy) {
+  async #fail(status: number, cause?: DisconnectCause, hungUpBy?: HungUpBy, reason?: string) {
     if (status === 503) {
       this.#invite.reject(503, {
         headers: [['Retry-After', String(this.#services.retryAfterSeconds)]],
+        reason,
       })
     } else {
-      this.#invite.reject(status)
+      this.#invite.reject(status, { reason })
     }
     const by =
       hungUpBy ??
@@ -717,14 +748,16 @@ export default class CallSession {
     const legs = [this.#aLeg, ...[...this.#attempts].map((attempt) => attempt.leg)].filter(Boolean)
     await Promise.allSettled(legs.map((leg) => leg.close()))
     try {
-      await this.#services.cdr.end(this.record, {
+      const end = {
         cause:
           this.answered && cause !== 'media_timeout' && hungUpBy !== 'system'
             ? 'answered_normal'
             : cause,
         sipStatus: status ?? (this.answered ? 200 : null),
         hungUpBy,
-      })
+      }
+      await this.#services.cdr.end(this.record, end)
+      for (const follower of this.#followers) await this.#services.cdr.end(follower, end)
       await this.#services.forget(this.record)
     } catch (error) {
       this.#services.log('error', 'could not complete the CDR', { err: error })

@@ -12,6 +12,25 @@ export interface CallingParty {
   emergency: boolean
   /** The user's registered emergency address, for carriers that take PIDF-LO. */
   location: EmergencyLocation | null
+  /** The call is forwarded out: who forwarded it, why, and who originally called. */
+  forwarding?: Forwarded
+}
+
+/** A forwarded call as the carrier learns of it (Diversion or History-Info, as its profile asks). */
+export interface Forwarded {
+  /** The number the call was forwarded from (E.164 with "+"). */
+  diverter: string
+  reason: 'always' | 'busy' | 'no_answer' | 'unreachable'
+  /** The original caller (E.164 with "+"), null when withheld or unknown. */
+  originalCaller: string | null
+}
+
+/** RFC 5806 reason values and the RFC 4458 cause codes of History-Info, per forwarding condition. */
+const DIVERSION_REASONS: Record<Forwarded['reason'], { reason: string; cause: number }> = {
+  always: { reason: 'unconditional', cause: 302 },
+  busy: { reason: 'user-busy', cause: 486 },
+  no_answer: { reason: 'no-answer', cause: 408 },
+  unreachable: { reason: 'unavailable', cause: 503 },
 }
 
 export interface EmergencyLocation {
@@ -76,11 +95,22 @@ export function carrierInvite(
   const uri = new SipUri({ user: number, host: target.host, port: target.port, params })
   const to = new NameAddress(new SipUri({ user: number, host: target.host }))
   const username = profile.auth.method === 'registration' ? profile.auth.username : undefined
-  const identity = party.number
-    ? new NameAddress(new SipUri({ user: party.number, host: ourHost }))
-    : undefined
+  const forwarding = profile.callerId.forwarding ?? {
+    header: 'diversion',
+    presentOriginalCaller: false,
+  }
+  // A forwarded call shows the company's number unless the carrier lets us present the caller's.
+  const shown =
+    party.forwarding?.originalCaller && forwarding.presentOriginalCaller
+      ? party.forwarding.originalCaller
+      : party.number
+  const identity = shown ? new NameAddress(new SipUri({ user: shown, host: ourHost })) : undefined
   const withheld = party.withheld && !party.emergency
   const headers: Array<[string, string]> = []
+  if (party.forwarding)
+    headers.push(
+      ...diversionHeaders(forwarding.header, party.forwarding, number, target.host, ourHost)
+    )
 
   let from: NameAddress
   if (!identity) {
@@ -105,6 +135,28 @@ export function carrierInvite(
     description = withLocation(offer, cid, party)
   }
   return { uri, from, to, headers, description }
+}
+
+/** Diversion (RFC 5806) or History-Info (RFC 7044 with RFC 4458 cause) for a forwarded call. */
+function diversionHeaders(
+  header: 'diversion' | 'history_info' | 'none',
+  forwarded: Forwarded,
+  number: string,
+  carrierHost: string,
+  ourHost: string
+): Array<[string, string]> {
+  const diverter = new SipUri({ user: forwarded.diverter, host: ourHost })
+  const { reason, cause } = DIVERSION_REASONS[forwarded.reason]
+  if (header === 'diversion') return [['Diversion', `<${diverter}>;reason=${reason};counter=1`]]
+  if (header === 'history_info') {
+    const target = new SipUri({
+      user: number,
+      host: carrierHost,
+      params: new Map([['cause', String(cause)]]),
+    })
+    return [['History-Info', `<${diverter}>;index=1, <${target}>;index=1.1;mp=1`]]
+  }
+  return []
 }
 
 function xml(text: string) {

@@ -20,6 +20,8 @@ export interface CdrStart {
   callerWithheld: boolean
   region: string | null
   nodeId: string
+  /** The outbound call of an external forwarding: the uuid of the call it continues. */
+  forwardedFromUuid?: string | null
 }
 
 export interface CdrEnd {
@@ -60,6 +62,14 @@ export default class CdrService {
   async carrier(record: CallRecord, carrierName: string) {
     if (record.carrierName === carrierName) return
     record.carrierName = carrierName
+    await record.save()
+  }
+
+  /** The call was forwarded (the first forwarding is what its history shows). */
+  async forwarded(record: CallRecord, to: string | null, reason: string) {
+    if (record.forwardReason) return
+    record.forwardedTo = to
+    record.forwardReason = reason
     await record.save()
   }
 

@@ -84,6 +84,12 @@ const profileSchema = vine.object({
   callerId: vine.object({
     identity: vine.enum(['from', 'pai'] as const),
     clir: vine.enum(['privacy_header', 'anonymous_from'] as const),
+    forwarding: vine
+      .object({
+        header: vine.enum(['diversion', 'history_info', 'none'] as const),
+        presentOriginalCaller: vine.boolean({ strict: true }),
+      })
+      .optional(),
   }),
   emergency: vine.object({
     location: vine.enum(['pidf_lo', 'carrier_registered'] as const),

@@ -58,6 +58,16 @@ export interface CallerIdSignalling {
   identity: 'from' | 'pai'
   /** CLIR: `Privacy: id` (RFC 3325) with the real number in PAI, or an anonymous From only. */
   clir: 'privacy_header' | 'anonymous_from'
+  /**
+   * A call forwarded out to this carrier (RFC 5806 Diversion, RFC 7044 History-Info, or neither):
+   * how the diverting number is signalled, and whether the carrier lets us present the original
+   * caller's number (many accept only numbers of the account; the company's number otherwise).
+   * Diversion and the company's number when absent.
+   */
+  forwarding?: {
+    header: 'diversion' | 'history_info' | 'none'
+    presentOriginalCaller: boolean
+  }
 }
 
 /** How an emergency caller's location reaches the PSAP. */

@@ -2,6 +2,10 @@ import User from '#accounts/models/user'
 import type Company from '#accounts/models/company'
 import PhoneNumber from '#calls/models/phone_number'
 import InternalLine from '#calls/models/internal_line'
+import CallForwarding, {
+  DEFAULT_FORWARD_RING_SECONDS,
+  type ForwardCondition,
+} from '#calls/models/call_forwarding'
 import { emergencyNumberOf, toE164Digits } from '#calls/routing/dialled_number'
 import { extensionProblem, isExtensionShaped } from '#calls/internal/extension_rules'
 
@@ -23,6 +27,18 @@ export interface LineSettings {
   doNotDisturb: boolean
   callWaiting: boolean
   sharePresence: boolean
+}
+
+/** Where a forwarding sends a call: a colleague, or a number outside (E.164 with "+"). */
+export type ForwardTarget =
+  { kind: 'colleague'; userId: number } | { kind: 'external'; number: string }
+
+/** One forwarding rule of a user, as calls apply it. */
+export interface ForwardRule {
+  condition: ForwardCondition
+  target: ForwardTarget
+  /** no_answer: how long the user's devices ring first. */
+  ringSeconds: number
 }
 
 /**
@@ -130,6 +146,32 @@ export default class InternalDirectory {
       callWaiting: line?.callWaiting ?? true,
       sharePresence: line?.sharePresence ?? true,
     }
+  }
+
+  /** The user's forwarding rules by condition (none: an empty map). */
+  async forwardingOf(userId: number): Promise<Map<ForwardCondition, ForwardRule>> {
+    const rows = await CallForwarding.query().where('user_id', userId)
+    const rules = new Map<ForwardCondition, ForwardRule>()
+    for (const row of rows) {
+      const target: ForwardTarget | null =
+        row.targetUserId !== null
+          ? { kind: 'colleague', userId: row.targetUserId }
+          : row.targetNumber
+            ? { kind: 'external', number: row.targetNumber }
+            : null
+      if (!target) continue
+      rules.set(row.condition, {
+        condition: row.condition,
+        target,
+        ringSeconds: row.ringSeconds ?? DEFAULT_FORWARD_RING_SECONDS,
+      })
+    }
+    return rules
+  }
+
+  /** An active user of the company (a forwarding's colleague), or null. */
+  colleague(companyId: number, userId: number): Promise<User | null> {
+    return this.#activeUser(companyId, userId)
   }
 
   /** The extensions of several users at once (the company page, the colleague list). */

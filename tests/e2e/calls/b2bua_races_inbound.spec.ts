@@ -1,10 +1,10 @@
 import { test } from '@japa/runner'
-import app from '@adonisjs/core/services/app'
 import SipDeviceService from '#calls/services/sip_device_service'
 import CallRecord from '#calls/models/call_record'
 import callsConfig from '#config/calls'
 import { completedCdr, loopbackCarriers, ourNumber, startB2bua } from '#tests/support/calls'
 import {
+  carrierCalls,
   expectExit,
   freePort,
   leftBehind,
@@ -13,7 +13,6 @@ import {
   registeredDevice,
   type Phone,
 } from '#tests/e2e/calls/b2bua_races_peers'
-import { startSipp } from '#tests/support/sip_peers'
 
 /**
  * Inbound edge cases: sipp as a carrier calls one of our numbers, sipp phones registered for
@@ -32,29 +31,6 @@ async function calledUser(options: { rejectAnonymous?: boolean } = {}) {
   const number = `${NUMBER.slice(0, -2)}${String(numbers).padStart(2, '0')}`
   await ourNumber(number, 'trunk', phone.company, phone.user.id)
   return { phone, number }
-}
-
-/** The carrier calling `number`; keys fill the caller and the SDP lines of the refused scenario. */
-async function carrierCalls(number: string, scenario: string, keys: Record<string, string> = {}) {
-  const stack = await app.container.make('sip.stack')
-  const port = stack.layer.localAddress('udp')!.port
-  const mediaPort = String(await freePort('udp'))
-  return startSipp({
-    scenario,
-    transport: 'u1',
-    target: `127.0.0.1:${port}`,
-    timeoutSeconds: 25,
-    traceMessages: true,
-    keys: {
-      callee: number,
-      caller: '+4989123456',
-      v: '0',
-      c: 'IN IP4 127.0.0.1',
-      m: `audio ${mediaPort} RTP/AVP 8 101`,
-      a: 'rtpmap:8 PCMA/8000',
-      ...keys,
-    },
-  })
 }
 
 async function secondDevice(phone: Phone) {

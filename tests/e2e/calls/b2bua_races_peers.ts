@@ -249,3 +249,30 @@ export class RtpEndpoint {
 
 /** A port for an endpoint the SDP of a sipp scenario names before the endpoint exists. */
 export { freePort }
+
+/** The carrier calling `number`; keys fill the caller and the SDP lines of the refused scenario. */
+export async function carrierCalls(
+  number: string,
+  scenario: string,
+  keys: Record<string, string> = {}
+) {
+  const stack = await app.container.make('sip.stack')
+  const port = stack.layer.localAddress('udp')!.port
+  const mediaPort = String(await freePort('udp'))
+  return startSipp({
+    scenario,
+    transport: 'u1',
+    target: `127.0.0.1:${port}`,
+    timeoutSeconds: 25,
+    traceMessages: true,
+    keys: {
+      callee: number,
+      caller: '+4989123456',
+      v: '0',
+      c: 'IN IP4 127.0.0.1',
+      m: `audio ${mediaPort} RTP/AVP 8 101`,
+      a: 'rtpmap:8 PCMA/8000',
+      ...keys,
+    },
+  })
+}

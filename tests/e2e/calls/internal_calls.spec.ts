@@ -1,23 +1,13 @@
 import { test } from '@japa/runner'
-import app from '@adonisjs/core/services/app'
 import db from '@adonisjs/lucid/services/db'
-import type Company from '#accounts/models/company'
-import type User from '#accounts/models/user'
-import SipDeviceService from '#calls/services/sip_device_service'
 import InternalLineService from '#calls/internal/internal_line_service'
-import { configuredRealm } from '#calls/signalling/registrar_settings'
-import { sipSubjectParts, userSubject } from '#calls/signalling/sip_subject'
 import { makeCompany, makeUser } from '#tests/support/accounts'
 import B2bua from '#calls/b2bua/b2bua'
 import { completedCdr, loopbackCarriers, ourNumber, startB2bua } from '#tests/support/calls'
 import { freePort, startSipp, type SippProcess } from '#tests/support/sip_peers'
 import { captureRtp, type RtpPacket } from '#tests/support/rtp_capture'
-import {
-  expectExit,
-  leftBehind,
-  receivedStatuses,
-  sipUdpPort,
-} from '#tests/e2e/calls/b2bua_races_peers'
+import { desk, dial, registeredDesk } from '#tests/e2e/calls/desk_phones'
+import { expectExit, leftBehind, receivedStatuses } from '#tests/e2e/calls/b2bua_races_peers'
 
 /**
  * Calls inside a company between two real SIP phones (sipp with digest, the callee registered
@@ -25,85 +15,6 @@ import {
  * audio both ways captured on the phones' media ports, and a sipp carrier that must see nothing.
  * Do not disturb: the caller gets 486 and the colleague's phone never rings.
  */
-
-interface Desk {
-  user: User
-  username: string
-  password: string
-  deviceId: number
-}
-
-async function desk(company: Company): Promise<Desk> {
-  const user = await makeUser('member', company)
-  const { device, password } = await new SipDeviceService().create(user, 'Desk phone')
-  return { user, username: device.sipUsername, password, deviceId: device.id }
-}
-
-/** Registers the colleague's phone from 127.0.0.3 (REGISTER with digest), then answers there. */
-async function registeredDesk(phone: Desk, scenario: string, mediaPort: number, calls = 1) {
-  const stack = await app.container.make('sip.stack')
-  const registration = await startSipp({
-    scenario: 'uac_register.xml',
-    transport: 'u1',
-    target: `127.0.0.1:${await sipUdpPort()}`,
-    localIp: '127.0.0.3',
-    keys: { domain: configuredRealm() },
-    extraArgs: ['-s', phone.username, '-au', phone.username, '-ap', phone.password],
-  })
-  const registered = await registration.done
-  registration.stop()
-  if (registered.code !== 0)
-    throw new Error(`the phone did not register: ${registration.describe(registered)}`)
-  const binding = (await stack.bindingsOfSubject(userSubject(phone.user.id))).find(
-    (candidate) => sipSubjectParts(candidate.subject)?.deviceId === phone.deviceId
-  )
-  if (!binding) throw new Error(`no binding for device ${phone.deviceId}`)
-  const sipp = await startSipp({
-    scenario,
-    transport: 'u1',
-    localIp: '127.0.0.3',
-    port: binding.source.port,
-    timeoutSeconds: 25,
-    traceMessages: true,
-    calls,
-    extraArgs: ['-mp', String(mediaPort)],
-  })
-  return { sipp, unregister: () => stack.registrar.bindings.remove(binding) }
-}
-
-/** The caller's phone (127.0.0.2) dials `callee` with digest; talks for `talkMs`, then BYE. */
-async function dial(
-  phone: Desk,
-  callee: string,
-  scenario: string,
-  mediaPort: number,
-  talkMs = 1500
-) {
-  const port = await sipUdpPort()
-  return startSipp({
-    scenario,
-    transport: 'u1',
-    target: `127.0.0.1:${port}`,
-    localIp: '127.0.0.2',
-    timeoutSeconds: 25,
-    traceMessages: true,
-    keys: { domain: configuredRealm(), callee },
-    extraArgs: [
-      '-auth_uri',
-      `${callee}@127.0.0.1:${port}`,
-      '-d',
-      String(talkMs),
-      '-s',
-      phone.username,
-      '-au',
-      phone.username,
-      '-ap',
-      phone.password,
-      '-mp',
-      String(mediaPort),
-    ],
-  })
-}
 
 /** RTP packets that reached `port` (sent to the phone) and left it (sent by the phone). */
 function directions(packets: RtpPacket[], port: number) {

@@ -144,3 +144,79 @@ test.group('Carrier INVITE: caller ID and CLIR', () => {
     assert.notInclude(JSON.stringify(parts.headers), 'Geolocation')
   })
 })
+
+test.group('Carrier INVITE: a forwarded call', () => {
+  const forwarded = party({
+    number: '+4930555100',
+    forwarding: { diverter: '+4930555100', reason: 'busy', originalCaller: '+4989777000' },
+  })
+
+  test('Diversion by default (RFC 5806): the diverting number, the reason, the company number shown', ({
+    assert,
+  }) => {
+    const parts = carrierInvite(
+      profile({ callerId: { identity: 'from', clir: 'privacy_header' } }),
+      TARGET,
+      '4940123',
+      forwarded,
+      OFFER,
+      '198.51.100.1'
+    )
+    const headers = new Map(parts.headers)
+    assert.equal(
+      headers.get('Diversion'),
+      '<sip:+4930555100@198.51.100.1>;reason=user-busy;counter=1'
+    )
+    assert.isFalse(headers.has('History-Info'))
+    assert.equal(parts.from.uri.toString(), 'sip:+4930555100@198.51.100.1')
+  })
+
+  test('History-Info (RFC 7044) with the cause, and the original caller where the profile allows it', ({
+    assert,
+  }) => {
+    const parts = carrierInvite(
+      profile({
+        callerId: {
+          identity: 'from',
+          clir: 'privacy_header',
+          forwarding: { header: 'history_info', presentOriginalCaller: true },
+        },
+      }),
+      TARGET,
+      '4940123',
+      { ...forwarded, forwarding: { ...forwarded.forwarding!, reason: 'no_answer' } },
+      OFFER,
+      '198.51.100.1'
+    )
+    const headers = new Map(parts.headers)
+    assert.isFalse(headers.has('Diversion'))
+    assert.equal(
+      headers.get('History-Info'),
+      '<sip:+4930555100@198.51.100.1>;index=1, <sip:+4940123@192.0.2.5;cause=408>;index=1.1;mp=1'
+    )
+    assert.equal(parts.from.uri.toString(), 'sip:+4989777000@198.51.100.1')
+  })
+
+  test('a call that is not forwarded has neither header; none when the profile says so', ({
+    assert,
+  }) => {
+    const plain = carrierInvite(profile(), TARGET, '4940123', party(), OFFER, '198.51.100.1')
+    assert.isFalse(plain.headers.some(([name]) => name === 'Diversion' || name === 'History-Info'))
+    const none = carrierInvite(
+      profile({
+        callerId: {
+          identity: 'pai',
+          clir: 'privacy_header',
+          forwarding: { header: 'none', presentOriginalCaller: false },
+        },
+      }),
+      TARGET,
+      '4940123',
+      forwarded,
+      OFFER,
+      '198.51.100.1'
+    )
+    assert.isFalse(none.headers.some(([name]) => name === 'Diversion' || name === 'History-Info'))
+    assert.include(new Map(none.headers).get('P-Asserted-Identity'), '+4930555100')
+  })
+})

@@ -202,6 +202,21 @@ test.group('Call forwarding', (group) => {
     assert.equal(record.disconnectCause, 'answered_normal')
   }).timeout(60_000)
 
+  test('not reachable (no phone registered): the call goes to the colleague at once', async ({
+    assert,
+  }) => {
+    const phones = await office()
+    await forward(phones.company, phones.forwarding, 'unreachable', {
+      colleague: phones.colleague,
+    })
+    const { answering } = await callReachesColleague(assert, phones)
+    assert.equal(invitesAt(answering), 1)
+    const record = await completedCdr()
+    assert.equal(record.forwardedTo, '24')
+    assert.equal(record.forwardReason, 'unreachable')
+    assert.equal(record.disconnectCause, 'answered_normal')
+  }).timeout(60_000)
+
   test('a loop (23 → 24 → 23, both always) is not followed: the call stops at 24, whose phone answers', async ({
     assert,
   }) => {

@@ -45,7 +45,7 @@ export default class SipProvider {
         timers: config.timers,
         productName: 'FluffyCall',
         // A web phone that reconnected sends an empty INFO so its call follows it to the new socket.
-        inDialogMethods: ['INFO'],
+        inDialogMethods: ['INFO', 'REFER'],
         onHandlerError: (error) => logger.error({ err: error }, 'SIP request handler failed'),
       })
       return new Stack(layer, core, await RegistrarFactory.create(), logger)

@@ -98,3 +98,12 @@ export {
   type DialogActivity,
   type DialogInfoEntry,
 } from './subscription/dialog_info.js'
+
+// Transfer (REFER, RFC 3515; Referred-By, RFC 3892; Replaces, RFC 3891)
+export {
+  parseRefer,
+  parseReplaces,
+  notifyReferProgress,
+  type ReferRequest,
+  type Replaces,
+} from './refer/refer.js'

@@ -21,7 +21,11 @@ import type { NumberOwner } from '#calls/services/number_service'
 import CallRecord from '#calls/models/call_record'
 import { DatabaseActiveCallLegs, type ActiveCallLegStore } from '#calls/b2bua/active_call_legs'
 import type CdrService from '#calls/b2bua/cdr_service'
-import CallSession, { type CallSessionServices } from '#calls/b2bua/call_session'
+import CallSession, {
+  type CallSessionServices,
+  type TransferPlan,
+  type TransferRequest,
+} from '#calls/b2bua/call_session'
 import { sdpOf, type CallingParty } from '#calls/b2bua/carrier_request'
 import type { CallsConfig } from '#config/calls'
 import type { RefusalReason } from '#calls/routing/route_resolver'
@@ -135,6 +139,7 @@ export default class B2bua {
       retryAfterSeconds: deps.config.retryAfterSeconds,
       outboundRingLimitMs: deps.config.outboundRingLimitSeconds * 1000,
       durationWarningMs: deps.config.durationWarningSeconds * 1000,
+      transfer: (request) => this.#transferPlan(request),
     }
     this.lamps = new BusyLamps(deps.stack, this.#services.clock, (error) =>
       deps.logger.error({ err: error }, 'SUBSCRIBE failed')
@@ -771,6 +776,91 @@ export default class B2bua {
       await this.#targets.carriers(route.carriers, route.destination!, party, out)
     )
     return true
+  }
+
+  /**
+   * Where a user's phone may transfer its party (REFER): a colleague by extension or company number
+   * (their devices ring; busy and do not disturb refuse it), or a number outside as the company's
+   * outbound call for the transferring user, through every call gate (kind 'transfer'), with its
+   * own CDR. Emergency numbers are never a transfer target.
+   */
+  async #transferPlan(request: TransferRequest): Promise<TransferPlan> {
+    const { session, dialled } = request
+    const record = session.record
+    const refused = (status: number, reason: string): TransferPlan => ({
+      kind: 'refused',
+      status,
+      reason,
+    })
+    const company = record.companyId ? await Company.find(record.companyId) : null
+    const user = request.transferorUserId ? await User.find(request.transferorUserId) : null
+    if (!company || !user || user.companyId !== company.id || company.status !== 'active')
+      return refused(403, 'Transfer not allowed')
+    if (!dialled || emergencyNumberOf(dialled)) return refused(403, 'Not a transfer target')
+    const shown: ShownCaller = { number: record.callerWithheld ? null : record.callerNumber }
+    const inside = await this.#internal.resolve(company, dialled)
+    if (inside) {
+      const colleagues = inside.users.filter((colleague) => colleague.id !== user.id)
+      if (!colleagues.length) return refused(404, 'No such extension')
+      const { reachable, reason } = await this.#reachable(colleagues)
+      if (!reachable.length) return refused(486, reason)
+      return {
+        kind: 'targets',
+        targets: await this.#targets.phones(reachable, shown),
+        parallel: true,
+        ringMs: this.#ringTimeoutSeconds * 1000,
+        shownAs: inside.calleeNumber,
+      }
+    }
+    const route = await this.#deps.routing.resolve(company, dialled)
+    if (route.emergency) return refused(403, 'Not a transfer target')
+    if (route.outcome === 'refused') return refused(...REFUSALS[route.reason])
+    const callee = `+${route.destination}`
+    const presented = await this.#deps.numbers.defaultCallerId(user)
+    const out = await this.#deps.cdr.start({
+      companyId: company.id,
+      userId: user.id,
+      direction: 'outbound',
+      emergency: false,
+      callerNumber: presented,
+      calleeNumber: callee,
+      callerWithheld: false,
+      region: company.region,
+      nodeId: this.#deps.config.nodeId,
+      forwardedFromUuid: record.uuid,
+    })
+    const decision = await this.#deps.gates.check({
+      company,
+      user,
+      destination: callee,
+      carrierNames: route.carriers,
+      callUuid: out.uuid,
+      deviceId: null,
+      sourceAddress: request.sourceAddress,
+      kind: 'transfer',
+      pricePerMinuteCents: null,
+    })
+    if (!decision.allow) {
+      const status = decision.status ?? 403
+      await this.#deps.cdr.end(out, { cause: 'refused', sipStatus: status, hungUpBy: 'system' })
+      return refused(status, decision.phrase ?? decision.reason)
+    }
+    const party: CallingParty = {
+      number: presented,
+      withheld: false,
+      emergency: false,
+      location: null,
+    }
+    return {
+      kind: 'targets',
+      targets: await this.#targets.carriers(route.carriers, route.destination!, party, out),
+      parallel: false,
+      ringMs: this.#deps.config.outboundRingLimitSeconds * 1000,
+      shownAs: callee,
+      follower: out,
+      maxDurationSeconds: decision.maxDurationSeconds,
+      durationCause: decision.durationCause,
+    }
   }
 
   /** The call's session, made when something first rings (the node's limits are checked first). */

@@ -7,6 +7,8 @@ import {
   type SipUserAgentCore,
   type SipClock,
   type TimerHandle,
+  notifyReferProgress,
+  parseRefer,
 } from '#sip'
 import {
   MediaCapacityError,
@@ -37,7 +39,7 @@ export type RingOutcome =
   | { kind: 'unanswered'; status: number; cause?: DisconnectCause }
 
 /** Where a session writes its CDR: the answer and the end (CdrService; a list in unit tests). */
-export type CdrWriter = Pick<CdrService, 'answered' | 'end'>
+export type CdrWriter = Pick<CdrService, 'answered' | 'end' | 'forwarded'>
 
 /**
  * The phases of a call, in order; a call only ever moves forward. `ringing` once a target rings
@@ -78,7 +80,41 @@ export interface CallSessionServices {
   outboundRingLimitMs: number
   /** A call with a maximum duration: the caller hears the warning tone this long before the end. */
   durationWarningMs: number
+  /**
+   * A user's phone asked to transfer its party (REFER) to `dialled`: where the call may go, or
+   * why not. Without it, REFER is declined.
+   */
+  transfer?(request: TransferRequest): Promise<TransferPlan>
 }
+
+/** A REFER from the user's side of a call, as the B2BUA decides on it. */
+export interface TransferRequest {
+  session: CallSession
+  /** Refer-To's user part: an extension, a company number or a number outside. */
+  dialled: string
+  /** The user whose phone sent the REFER. */
+  transferorUserId: number | null
+  /** Where the REFER came from (the call gates see it). */
+  sourceAddress: string
+}
+
+/** Where a transferred call goes, or why it may not (the REFER is answered with the status). */
+export type TransferPlan =
+  | { kind: 'refused'; status: number; reason: string }
+  | {
+      kind: 'targets'
+      targets: CallTarget[]
+      /** Colleagues' devices ring at once; carriers one after another with failover. */
+      parallel: boolean
+      ringMs: number
+      /** What the CDR names as the new party (extension or number). */
+      shownAs: string
+      /** The outbound call a transfer outside places (billed to the company), answered with it. */
+      follower?: CallRecord
+      /** A gate limits the transferred call: it ends this long after the transfer, with this cause. */
+      maxDurationSeconds?: number
+      durationCause?: DurationCause
+    }
 
 function mirror(direction: MediaDirection): MediaDirection {
   if (direction === 'sendonly') return 'recvonly'
@@ -135,6 +171,8 @@ export default class CallSession {
   /** A B leg could not get media ports: no other target will fare better. */
   #outOfCapacity = false
   #echo: { close(): void } | undefined
+  /** A transfer (REFER) is under way; the transferor may hang up meanwhile. */
+  #transfer: { transferorGone: boolean } | undefined
   /** CDRs answered and closed with this call's own (follow()). */
   readonly #followers: CallRecord[] = []
 
@@ -420,15 +458,16 @@ export default class CallSession {
     return this.#end(cause, hungUpBy, null)
   }
 
-  async #start(target: CallTarget): Promise<CallAttempt | undefined> {
+  async #start(
+    target: CallTarget,
+    offered: AudioCodecName[] = this.#aCodecs
+  ): Promise<CallAttempt | undefined> {
     const attempt = new CallAttempt(target, this.#services.clock)
     try {
       attempt.leg = await target.createLeg()
       // A's codecs in A's order (Opus first from a browser); a carrier only its profile's G.711
       // codecs (no transcoding: none in common → this target fails, as before)
-      const codecs = this.#aCodecs.filter(
-        (codec) => !target.codecs || target.codecs.includes(codec)
-      )
+      const codecs = offered.filter((codec) => !target.codecs || target.codecs.includes(codec))
       if (!codecs.length) throw new Error(`no common codec with ${target.label}`)
       const offer = await attempt.leg.createOffer({ codecs })
       attempt.offeredCodecs = codecs
@@ -619,8 +658,14 @@ export default class CallSession {
   #watchDialog(dialog: SipDialog, side: 'a' | 'b') {
     dialog.delegate = {
       onReinvite: (incoming) => void this.#serialised(() => this.#reinvite(side, incoming)),
+      onRequest: (incoming) => this.#inDialog(side, dialog, incoming),
       onTerminated: (reason) => {
         if (this.ended) return
+        if (this.#transfer && side === 'b' && dialog === this.#bDialog) {
+          // A blind transferor often hangs up right after the 202: the transfer goes on.
+          this.#transfer.transferorGone = true
+          return
+        }
         const byPeer = reason === DialogEndReason.ByeReceived
         const hungUpBy: HungUpBy = !byPeer
           ? 'system'
@@ -689,6 +734,222 @@ export default class CallSession {
       await otherLeg.applyAnswer(otherAnswer)
       this.#bridge?.refresh()
     }
+  }
+
+  /** Requests inside an answered call besides re-INVITE and BYE: REFER (transfer), keep-alives. */
+  #inDialog(side: 'a' | 'b', dialog: SipDialog, incoming: IncomingRequest) {
+    const request = incoming.request
+    if (request.method === 'REFER') {
+      this.#refer(side, dialog, incoming).catch(async (error) => {
+        this.#services.log('error', 'transfer failed', { err: error })
+        incoming.respond(500)
+        await this.#transferFailed(dialog, 500)
+      })
+      return
+    }
+    // OPTIONS and an empty INFO (a keep-alive; a reconnected web phone moving its call).
+    if (request.method === 'OPTIONS' || (request.method === 'INFO' && request.body.length === 0))
+      incoming.respond(200)
+    else incoming.respond(405)
+  }
+
+  /**
+   * Blind transfer (RFC 3515 with Referred-By, RFC 3892): the callee's phone or browser refers its
+   * party to a colleague or a number outside. The B2BUA decides (call gates for numbers outside)
+   * and rings the new target offering the party's codec; on the answer the party's media moves to
+   * the new leg, the transferor gets NOTIFY 200 and BYE. A carrier never sees the REFER; a failed
+   * transfer leaves the call as it was (NOTIFY with the status), or ends it when the transferor
+   * has hung up meanwhile.
+   */
+  async #refer(side: 'a' | 'b', dialog: SipDialog, incoming: IncomingRequest) {
+    const refer = parseRefer(incoming.request)
+    if (!refer) return incoming.respond(400, { reason: 'Bad Refer-To' })
+    const carrierSide = side === 'a' ? this.#aIsCarrier : this.#winner?.target.carrier
+    if (carrierSide) return incoming.respond(403, { reason: 'Transfer not offered' })
+    if (side === 'a')
+      return incoming.respond(501, { reason: 'Transfer by the calling side is not supported yet' })
+    if (refer.replaces)
+      return incoming.respond(501, { reason: 'Attended transfer is not supported yet' })
+    if (!this.answered || this.ended || this.#transfer || dialog !== this.#bDialog)
+      return incoming.respond(491, { reason: 'Request Pending' })
+    if (!this.#services.transfer) return incoming.respond(403, { reason: 'Transfer not offered' })
+    this.#transfer = { transferorGone: false }
+    const plan = await this.#services.transfer({
+      session: this,
+      dialled: refer.target.userText() ?? '',
+      transferorUserId: this.#winner?.target.userId ?? null,
+      sourceAddress: incoming.transaction.destination.host,
+    })
+    if (plan.kind === 'refused' || this.ended) {
+      this.#transfer = undefined
+      if (plan.kind === 'refused') incoming.respond(plan.status, { reason: plan.reason })
+      else incoming.respond(481)
+      if (plan.kind === 'targets' && plan.follower)
+        await this.#services.cdr.end(plan.follower, {
+          cause: 'cancelled',
+          sipStatus: 487,
+          hungUpBy: 'caller',
+        })
+      return
+    }
+    incoming.respond(202)
+    notifyReferProgress(dialog, 100, 'Trying')
+    const codec = this.#aLeg.negotiated?.audio.codec ?? this.#aCodec
+    const result = codec
+      ? await this.#ringTransfer(plan.targets, plan.parallel, [codec], plan.ringMs)
+      : { status: 488 }
+    if ('status' in result) {
+      if (plan.follower)
+        await this.#services.cdr.end(plan.follower, {
+          cause: causeOfStatus(result.status),
+          sipStatus: result.status,
+          hungUpBy: 'system',
+        })
+      return this.#transferFailed(dialog, result.status)
+    }
+    await this.#serialised(() => this.#transferred(dialog, result, codec!, plan))
+  }
+
+  /** Rings the transfer's targets (at once, or one after another) offering only the party's codec. */
+  async #ringTransfer(
+    targets: CallTarget[],
+    parallel: boolean,
+    codecs: AudioCodecName[],
+    ringMs: number
+  ): Promise<
+    { attempt: CallAttempt; dialog: SipDialog; response: SipResponse } | { status: number }
+  > {
+    const tried: CallAttempt[] = []
+    const timer = this.#setTimer(() => {
+      for (const attempt of tried) {
+        attempt.cancel()
+        attempt.settle({ kind: 'canceled' })
+      }
+    }, ringMs)
+    const failed = async (attempt: CallAttempt) => {
+      this.#attempts.delete(attempt)
+      this.#changed()
+      await attempt.leg?.close()
+    }
+    try {
+      if (!parallel) {
+        let last = 503
+        for (const target of targets) {
+          if (this.ended) return { status: 487 }
+          const attempt = await this.#start(target, codecs)
+          if (!attempt) return { status: 487 }
+          tried.push(attempt)
+          const result = await attempt.result
+          if (result.kind === 'accepted') return { attempt, ...result }
+          await failed(attempt)
+          if (result.kind === 'canceled') return { status: 480 }
+          last = result.outcome.kind === 'response' ? result.outcome.status : 503
+          if (decideFailover(result.outcome, result.ringing) === 'final') break
+        }
+        return { status: last }
+      }
+      const attempts = (
+        await Promise.all(targets.map((target) => this.#start(target, codecs)))
+      ).filter((attempt): attempt is CallAttempt => attempt !== undefined)
+      tried.push(...attempts)
+      if (!attempts.length) return { status: 480 }
+      return await new Promise((resolve) => {
+        let pending = attempts.length
+        let won = false
+        const statuses: number[] = []
+        for (const attempt of attempts) {
+          void attempt.result.then(async (result) => {
+            if (result.kind === 'accepted') {
+              if (won) {
+                result.dialog.bye()
+                await failed(attempt)
+                return
+              }
+              won = true
+              for (const other of attempts) if (other !== attempt) other.cancel()
+              resolve({ attempt, dialog: result.dialog, response: result.response })
+              return
+            }
+            await failed(attempt)
+            if (result.kind === 'failed' && result.outcome.kind === 'response')
+              statuses.push(result.outcome.status)
+            pending -= 1
+            if (pending === 0 && !won)
+              resolve({ status: statuses.includes(486) ? 486 : statuses.includes(603) ? 603 : 480 })
+          })
+        }
+      })
+    } finally {
+      this.#clearTimer(timer)
+    }
+  }
+
+  /** The new party answered: the party's media moves to its leg, the transferor is let go. */
+  async #transferred(
+    transferorDialog: SipDialog,
+    won: { attempt: CallAttempt; dialog: SipDialog; response: SipResponse },
+    codec: AudioCodecName,
+    plan: Extract<TransferPlan, { kind: 'targets' }>
+  ) {
+    const { attempt, dialog, response } = won
+    const answer = sdpOf({
+      body: response.body,
+      contentType: response.contentType ?? 'application/sdp',
+    })
+    const negotiated = this.ended || !answer ? null : await this.#applyAnswer(attempt, answer)
+    if (!negotiated || negotiated.audio.codec !== codec) {
+      dialog.bye()
+      this.#attempts.delete(attempt)
+      await attempt.leg.close()
+      if (plan.follower)
+        await this.#services.cdr.end(plan.follower, {
+          cause: 'failed',
+          sipStatus: 488,
+          hungUpBy: 'system',
+        })
+      return this.#transferFailed(transferorDialog, 488)
+    }
+    const previous = this.#winner!
+    notifyReferProgress(transferorDialog, 200, 'OK')
+    transferorDialog.delegate = {}
+    if (!this.#transfer?.transferorGone) transferorDialog.bye()
+    this.#attempts.delete(previous)
+    this.#winner = attempt
+    this.#bDialog = dialog
+    this.#connectMedia(attempt)
+    await previous.leg.close()
+    this.#watchDialog(dialog, 'b')
+    this.#transfer = undefined
+    this.#changed()
+    await this.#services.cdr.forwarded(this.record, plan.shownAs, 'transfer')
+    if (plan.follower) {
+      this.follow(plan.follower)
+      await this.#services.cdr.answered(plan.follower)
+      if (attempt.target.carrier) await this.#services.persist(plan.follower, dialog)
+    }
+    if (plan.maxDurationSeconds !== undefined)
+      this.endWithin(plan.maxDurationSeconds * 1000, plan.durationCause ?? 'max_duration')
+    // The transferor had put the party on hold before referring it: the new party talks now.
+    if (this.#heldByB) {
+      this.#heldByB = false
+      this.#updateHold()
+      const reoffer = await this.#aLeg.createOffer({ codecs: [codec], direction: 'sendrecv' })
+      const reply = await this.#aDialog?.reinvite({ description: sdp(reoffer) })
+      const reanswer =
+        reply && sdpOf({ body: reply.body, contentType: reply.contentType ?? 'application/sdp' })
+      if (reply?.isSuccess && reanswer && reply.body.length) {
+        await this.#aLeg.applyAnswer(reanswer)
+        this.#bridge?.refresh()
+      }
+    }
+  }
+
+  /** The transfer did not happen: the transferor hears why; a transferor who left ends the call. */
+  async #transferFailed(transferorDialog: SipDialog, status: number) {
+    const gone = this.#transfer?.transferorGone ?? false
+    this.#transfer = undefined
+    if (gone) return this.#end(causeOfStatus(status), 'system', null)
+    notifyReferProgress(transferorDialog, status)
   }
 
   async #outboundRingLimit() {

@@ -65,9 +65,12 @@ export default class CdrService {
     await record.save()
   }
 
-  /** The call was forwarded (the first forwarding is what its history shows). */
+  /**
+   * The call was forwarded (the first forwarding is what its history shows) or transferred
+   * (reason 'transfer': the last transfer wins).
+   */
   async forwarded(record: CallRecord, to: string | null, reason: string) {
-    if (record.forwardReason) return
+    if (record.forwardReason && reason !== 'transfer') return
     record.forwardedTo = to
     record.forwardReason = reason
     await record.save()

@@ -27,7 +27,13 @@ export async function desk(company: Company): Promise<Desk> {
 }
 
 /** Registers the colleague's phone from 127.0.0.3 (REGISTER with digest), then answers there. */
-export async function registeredDesk(phone: Desk, scenario: string, mediaPort: number, calls = 1) {
+export async function registeredDesk(
+  phone: Desk,
+  scenario: string,
+  mediaPort: number,
+  calls = 1,
+  keys: Record<string, string> = {}
+) {
   const stack = await app.container.make('sip.stack')
   const registration = await startSipp({
     scenario: 'uac_register.xml',
@@ -53,6 +59,7 @@ export async function registeredDesk(phone: Desk, scenario: string, mediaPort: n
     timeoutSeconds: 25,
     traceMessages: true,
     calls,
+    keys,
     extraArgs: ['-mp', String(mediaPort)],
   })
   return { sipp, unregister: () => stack.registrar.bindings.remove(binding) }

@@ -44,6 +44,7 @@ function callSetup() {
     answered: async () => {
       cdr.answered += 1
     },
+    forwarded: async () => {},
     end: async (_record: CallRecord, end: CdrEnd) => {
       cdr.ends.push(end)
     },

@@ -794,10 +794,12 @@ export default class CallSession {
     }
     incoming.respond(202)
     notifyReferProgress(dialog, 100, 'Trying')
-    const codec = this.#aLeg.negotiated?.audio.codec ?? this.#aCodec
-    const result = codec
-      ? await this.#ringTransfer(plan.targets, plan.parallel, [codec], plan.ringMs)
-      : { status: 488 }
+    // The party's codec first; another of its offer means re-offering the party on the answer.
+    const current = this.#aLeg.negotiated?.audio.codec ?? this.#aCodec
+    const codecs = current
+      ? [current, ...this.#aCodecs.filter((codec) => codec !== current)]
+      : this.#aCodecs
+    const result = await this.#ringTransfer(plan.targets, plan.parallel, codecs, plan.ringMs)
     if ('status' in result) {
       if (plan.follower)
         await this.#services.cdr.end(plan.follower, {
@@ -807,7 +809,7 @@ export default class CallSession {
         })
       return this.#transferFailed(dialog, result.status)
     }
-    await this.#serialised(() => this.#transferred(dialog, result, codec!, plan))
+    await this.#serialised(() => this.#transferred(dialog, result, plan))
   }
 
   /** Rings the transfer's targets (at once, or one after another) offering only the party's codec. */
@@ -888,7 +890,6 @@ export default class CallSession {
   async #transferred(
     transferorDialog: SipDialog,
     won: { attempt: CallAttempt; dialog: SipDialog; response: SipResponse },
-    codec: AudioCodecName,
     plan: Extract<TransferPlan, { kind: 'targets' }>
   ) {
     const { attempt, dialog, response } = won
@@ -897,7 +898,7 @@ export default class CallSession {
       contentType: response.contentType ?? 'application/sdp',
     })
     const negotiated = this.ended || !answer ? null : await this.#applyAnswer(attempt, answer)
-    if (!negotiated || negotiated.audio.codec !== codec) {
+    if (!negotiated) {
       dialog.bye()
       this.#attempts.delete(attempt)
       await attempt.leg.close()
@@ -909,6 +910,7 @@ export default class CallSession {
         })
       return this.#transferFailed(transferorDialog, 488)
     }
+    const codec = negotiated.audio.codec
     const previous = this.#winner!
     notifyReferProgress(transferorDialog, 200, 'OK')
     transferorDialog.delegate = {}
@@ -916,6 +918,9 @@ export default class CallSession {
     this.#attempts.delete(previous)
     this.#winner = attempt
     this.#bDialog = dialog
+    // Nothing is relayed until the party takes the new party's codec (a web phone on Opus
+    // transferred to a carrier's G.711): re-offered below, never transcoded.
+    this.#codecPending = this.#aCodec !== codec
     this.#connectMedia(attempt)
     await previous.leg.close()
     this.#watchDialog(dialog, 'b')
@@ -930,8 +935,11 @@ export default class CallSession {
     if (plan.maxDurationSeconds !== undefined)
       this.endWithin(plan.maxDurationSeconds * 1000, plan.durationCause ?? 'max_duration')
     // The transferor had put the party on hold before referring it: the new party talks now.
-    if (this.#heldByB) {
-      this.#heldByB = false
+    const held = this.#heldByB
+    this.#heldByB = false
+    if (this.#aCodec !== codec) {
+      await this.#reofferA(codec)
+    } else if (held) {
       this.#updateHold()
       const reoffer = await this.#aLeg.createOffer({ codecs: [codec], direction: 'sendrecv' })
       const reply = await this.#aDialog?.reinvite({ description: sdp(reoffer) })

@@ -68,6 +68,10 @@ const SCRIPT_TEXTS = [
   'resume',
   'mute',
   'unmute',
+  'transfer.pending',
+  'transfer.done',
+  'transfer.failed',
+  'transfer.needs_number',
 ] as const
 
 /** The script fills these placeholders itself; ICU must leave them in the text. */

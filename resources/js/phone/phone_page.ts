@@ -296,6 +296,20 @@ export class PhonePage implements PhoneListener {
       !busy || snapshot.call === 'incoming'
     for (const id of ['#phone-mute', '#phone-hold'])
       required<HTMLButtonElement>(root, id).hidden = !inCall
+    // Answered calls are transferred by the answering side (the server refers the caller on).
+    required<HTMLButtonElement>(root, '#phone-transfer').hidden =
+      !inCall || snapshot.direction !== 'inbound' || snapshot.transfer === 'pending'
+    const transfer = required<HTMLElement>(root, '#phone-transfer-status')
+    const transferState = inCall ? (snapshot.transfer ?? null) : null
+    transfer.hidden = transferState === null
+    transfer.textContent =
+      transferState === 'failed'
+        ? this.t('transfer.failed', {
+            reason: snapshot.lastReason || String(snapshot.lastStatus ?? ''),
+          })
+        : transferState
+          ? this.t(`transfer.${transferState}`)
+          : ''
     const mute = required<HTMLButtonElement>(root, '#phone-mute')
     mute.setAttribute('aria-pressed', String(snapshot.muted))
     mute.textContent = this.t(snapshot.muted ? 'unmute' : 'mute')
@@ -448,6 +462,10 @@ export class PhonePage implements PhoneListener {
       'click',
       () => void this.#controls?.setHeld(!this.#snapshot?.held)
     )
+    required<HTMLButtonElement>(root, '#phone-transfer').addEventListener(
+      'click',
+      () => void this.#transfer()
+    )
     required<HTMLButtonElement>(root, '#phone-outcome-dismiss').addEventListener('click', () =>
       this.#dismissOutcome()
     )
@@ -480,6 +498,24 @@ export class PhonePage implements PhoneListener {
     const callerId = required<HTMLSelectElement>(this.#root, '#phone-caller-id').value || null
     const withhold = required<HTMLInputElement>(this.#root, '#phone-withhold').checked
     await this.#controls?.call(dialled.number, { callerId, withhold })
+  }
+
+  /** Transfers the running call to the number or extension typed into the number field. */
+  async #transfer(): Promise<void> {
+    const input = required<HTMLInputElement>(this.#root, '#phone-number')
+    if (!input.value.trim()) {
+      this.#showNumberError(this.t('transfer.needs_number'))
+      input.focus()
+      return
+    }
+    const dialled = normaliseDialled(input.value, this.#defaultCountry, [])
+    if (!dialled.ok) {
+      this.#showNumberError(this.t('error.invalid_number'))
+      return
+    }
+    input.value = dialled.number
+    this.#showNumberError(null)
+    await this.#controls?.transfer(dialled.number)
   }
 
   #showNumberError(message: string | null): void {

@@ -24,6 +24,7 @@ type Command =
   | 'acceptWaiting'
   | 'rejectWaiting'
   | 'switchCalls'
+  | 'transfer'
 
 type TabMessage =
   | {
@@ -72,6 +73,9 @@ class RemotePhone implements PhoneControls {
   }
   async switchCalls() {
     this.#send('switchCalls')
+  }
+  async transfer(target: string) {
+    this.#send('transfer', target)
   }
 }
 
@@ -185,5 +189,6 @@ export class PhoneTabs {
     else if (name === 'acceptWaiting') void phone.acceptWaiting()
     else if (name === 'rejectWaiting') void phone.rejectWaiting()
     else if (name === 'switchCalls') void phone.switchCalls()
+    else if (name === 'transfer') void phone.transfer(String(args[0]))
   }
 }

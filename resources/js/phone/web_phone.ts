@@ -63,6 +63,8 @@ export interface PhoneSnapshot {
   waiting?: { number: string | null; displayName: string | null } | null
   /** The other call, on hold, while the user talks on this one. */
   parked?: { number: string | null; displayName: string | null } | null
+  /** A blind transfer of this call: asked, the new party answered, or it failed (lastStatus/lastReason say why). */
+  transfer?: 'pending' | 'done' | 'failed' | null
 }
 
 /** A call put aside on hold while the user talks on another one. */
@@ -99,6 +101,7 @@ export interface PhoneControls {
   acceptWaiting(): Promise<void>
   rejectWaiting(): Promise<void>
   switchCalls(): Promise<void>
+  transfer(target: string): Promise<void>
   readonly peerConnection: RTCPeerConnection | undefined
 }
 
@@ -298,6 +301,40 @@ export class WebPhone implements PhoneControls {
         onReject: () => this.#update({ held: this.#snapshot.held }),
       },
     })
+  }
+
+  /**
+   * Blind transfer (REFER with Referred-By): the server rings `target` (an extension or a number)
+   * and ends this call once the new party answers; its NOTIFYs (message/sipfrag) tell how it goes.
+   * A refusal or a failed attempt leaves the call as it was.
+   */
+  async transfer(target: string): Promise<void> {
+    const session = this.#session
+    const login = this.#login
+    if (!session || !login || session.state !== SessionState.Established) return
+    const uri = UserAgent.makeURI(`sip:${target}@${login.realm}`)
+    if (!uri) throw new Error(`not a SIP target: ${target}`)
+    const failed = (status: number, reason: string) => {
+      if (session === this.#session)
+        this.#update({ transfer: 'failed', lastStatus: status, lastReason: reason })
+    }
+    this.#update({ transfer: 'pending', lastStatus: null, lastReason: null })
+    await session
+      .refer(uri, {
+        requestDelegate: {
+          onReject: (response) =>
+            failed(response.message.statusCode ?? 500, response.message.reasonPhrase ?? ''),
+        },
+        onNotify: (notification) => {
+          notification.accept()
+          const line = /^SIP\/2\.0 (\d{3}) ?([^\r\n]*)/m.exec(notification.request.body)
+          if (!line) return
+          const status = Number(line[1])
+          if (status >= 300) failed(status, line[2])
+          else if (status >= 200 && session === this.#session) this.#update({ transfer: 'done' })
+        },
+      })
+      .catch(() => failed(500, ''))
   }
 
   /** RFC 4733 events through the RTCDTMFSender of the call's audio sender. */
@@ -623,6 +660,7 @@ export class WebPhone implements PhoneControls {
       muted: false,
       held: false,
       answeredAt: null,
+      transfer: null,
     })
     session.delegate = {
       onSessionDescriptionHandler: (handler: SessionDescriptionHandler) => {

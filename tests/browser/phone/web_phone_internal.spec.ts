@@ -1,9 +1,10 @@
 import { test } from '@japa/runner'
-import type { Browser, Page } from 'playwright-core'
+import type { Page } from 'playwright-core'
 import CallRecord from '#calls/models/call_record'
 import InternalLineService from '#calls/internal/internal_line_service'
 import { launchPhoneBrowser } from '#tests/support/chromium'
-import { Created, loginThroughForm, uniqueCompany, uniqueUser } from '#tests/support/browser'
+import { PHONE, inState, openPhone, rtp } from '#tests/browser/phone/phone_pages'
+import { Created, uniqueCompany, uniqueUser } from '#tests/support/browser'
 import { startSipp } from '#tests/support/sip_peers'
 import { forgetPhoneUsers, loopbackCarriers, startB2bua } from '#tests/support/calls'
 
@@ -14,35 +15,8 @@ import { forgetPhoneUsers, loopbackCarriers, startB2bua } from '#tests/support/c
  * other's call is refused as busy and the page says why.
  */
 
-const PHONE = '#web-phone'
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
-async function openPhone(browser: Browser, email: string): Promise<Page> {
-  const context = await browser.newContext({
-    baseURL: `http://${process.env.HOST}:${process.env.PORT}`,
-    locale: 'de-DE',
-    permissions: ['microphone'],
-  })
-  const page = await context.newPage()
-  await loginThroughForm(page, email)
-  await page.goto('/app/phone')
-  await page.waitForSelector(`${PHONE}[data-phone-registration="registered"]`, { timeout: 15_000 })
-  return page
-}
-
-async function inState(page: Page, state: string, timeout = 15_000) {
-  try {
-    await page.waitForSelector(`${PHONE}[data-phone-state="${state}"]`, { timeout })
-  } catch (error) {
-    const seen = await page.evaluate(() => {
-      const root = (globalThis as any).document.querySelector('#web-phone')
-      return JSON.stringify({ ...root?.dataset, texts: undefined })
-    })
-    throw new Error(`the phone did not reach "${state}": ${seen}`, { cause: error })
-  }
-}
-
-/** The browser's own RTP counters and codec (getStats on the web phone's RTCPeerConnection). */
 /**
  * Waits until `page`'s colleague list shows the colleague in `state`, asking the server again
  * every 200 ms the way the page does when it becomes visible (not waiting for its 3 s rounds).
@@ -62,25 +36,6 @@ async function presenceShown(page: Page, userId: number, state: string, timeout 
     await page.evaluate("document.dispatchEvent(new Event('visibilitychange'))")
     await sleep(200)
   }
-}
-
-async function rtp(page: Page) {
-  return page.evaluate(async () => {
-    const connection = (globalThis as any).__phone?.peerConnection
-    if (!connection) return { received: -1, sent: -1, codec: '' }
-    let received = 0
-    let sent = 0
-    let codec = ''
-    const stats = await connection.getStats()
-    stats.forEach((report: any) => {
-      if (report.type === 'inbound-rtp' && report.kind === 'audio') {
-        received = report.packetsReceived
-        codec = stats.get(report.codecId)?.mimeType ?? ''
-      }
-      if (report.type === 'outbound-rtp' && report.kind === 'audio') sent = report.packetsSent
-    })
-    return { received, sent, codec }
-  })
 }
 
 test.group('Web phone: calls inside the company (two Chromium phones)', (group) => {

@@ -83,8 +83,7 @@ test.group('Call transfer (blind, REFER from a desk phone)', (group) => {
       phones.transferor,
       'desk_transfers_call.xml',
       await freePort('udp', '127.0.0.3'),
-      1,
-      { target: '24', domain: configuredRealm() }
+      { keys: { target: '24', domain: configuredRealm() } }
     )
     cleanups.push(transferor.sipp.stop, transferor.unregister)
     const colleague = await registeredDesk(
@@ -135,8 +134,7 @@ test.group('Call transfer (blind, REFER from a desk phone)', (group) => {
       phones.transferor,
       'desk_transfers_call.xml',
       await freePort('udp', '127.0.0.3'),
-      1,
-      { target: '+4940123456', domain: configuredRealm() }
+      { keys: { target: '+4940123456', domain: configuredRealm() } }
     )
     cleanups.push(transferor.sipp.stop, transferor.unregister)
     const call = await dial(
@@ -182,8 +180,7 @@ test.group('Call transfer (blind, REFER from a desk phone)', (group) => {
       phones.transferor,
       'desk_transfer_refused.xml',
       await freePort('udp', '127.0.0.3'),
-      1,
-      { target: '+4940123456', domain: configuredRealm() }
+      { keys: { target: '+4940123456', domain: configuredRealm() } }
     )
     cleanups.push(transferor.sipp.stop, transferor.unregister)
     const call = await dial(

@@ -31,8 +31,7 @@ export async function registeredDesk(
   phone: Desk,
   scenario: string,
   mediaPort: number,
-  calls = 1,
-  keys: Record<string, string> = {}
+  options: { calls?: number; keys?: Record<string, string>; timeoutSeconds?: number } = {}
 ) {
   const stack = await app.container.make('sip.stack')
   const registration = await startSipp({
@@ -56,10 +55,10 @@ export async function registeredDesk(
     transport: 'u1',
     localIp: '127.0.0.3',
     port: binding.source.port,
-    timeoutSeconds: 25,
+    timeoutSeconds: options.timeoutSeconds ?? 25,
     traceMessages: true,
-    calls,
-    keys,
+    calls: options.calls ?? 1,
+    keys: options.keys ?? {},
     extraArgs: ['-mp', String(mediaPort)],
   })
   return { sipp, unregister: () => stack.registrar.bindings.remove(binding) }

@@ -215,7 +215,7 @@ test.group('Internal calls between two SIP phones', (group) => {
       callee,
       'internal_device_answer.xml',
       await freePort('udp', '127.0.0.3'),
-      2
+      { calls: 2 }
     )
     cleanups.push(waiting.sipp.stop, waiting.unregister)
     const again = await dial(

@@ -83,6 +83,8 @@ const NOT_PAGES = new Set([
   // The web phone reads its line state (extension, do not disturb) as JSON
   '/app/phone/line',
   '/app/phone/colleagues',
+  // The user's call forwarding as JSON (the web phone may show that it is on)
+  '/app/phone/forwarding',
 ])
 
 /** Phones (iPhone 12-15 class) and a common laptop. */

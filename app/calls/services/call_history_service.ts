@@ -25,6 +25,12 @@ export interface CallHistoryEntry {
   userName: string | null
   /** The price in 1/10,000 cent once billing rated the call; null while pending or unpriced. */
   costMicro: number | null
+  /** Where the call was forwarded: a colleague's extension or an external number (shortened like destinations). */
+  forwardedTo: string | null
+  /** Why: always, busy, no_answer, unreachable. */
+  forwardReason: string | null
+  /** The outbound call an external forwarding placed: not a call the user dialled. */
+  forwardedCall: boolean
 }
 
 /**
@@ -80,6 +86,13 @@ export default class CallHistoryService {
       sipStatus: record.sipStatus,
       userName: record.user?.fullName ?? null,
       costMicro: record.costMicro,
+      // An external forwarding target is a destination number of the company: shortened the same way.
+      forwardedTo:
+        record.forwardedTo && itemised !== 'full'
+          ? shortenNumber(record.forwardedTo)
+          : record.forwardedTo,
+      forwardReason: record.forwardedTo ? record.forwardReason : null,
+      forwardedCall: record.forwardedFromUuid !== null && record.forwardedFromUuid !== undefined,
     }
   }
 }

@@ -8,6 +8,7 @@ import InternalLineService from '#calls/internal/internal_line_service'
 import CallForwardingService from '#calls/internal/call_forwarding_service'
 import { makeCompany, makeUser } from '#tests/support/accounts'
 import { auditMark, auditSince } from '#tests/support/audit'
+import { finishedCdr } from '#tests/support/calls'
 
 /** Every condition's fields as the form sends them: all off unless given. */
 function form(fields: Record<string, string> = {}) {
@@ -405,3 +406,80 @@ test.group('Call forwarding: the user sets it on the phone settings page', (grou
 function escape(text: string) {
   return text.trim().replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
 }
+
+test.group('Call forwarding in the call history', (group) => {
+  group.each.setup(() => testUtils.db().withGlobalTransaction())
+
+  test('a forwarded call says where it went and why; the outbound call of an external forwarding is a “forwarded call”', async ({
+    client,
+    assert,
+  }) => {
+    const company = await makeCompany('active', { itemisedNumbers: 'full' })
+    const alice = await makeUser('member', company)
+    const started = DateTime.utc().minus({ hours: 1 })
+    const forwarded = await finishedCdr(company, alice, started, {
+      direction: 'inbound',
+      callerNumber: '+4940555666',
+      calleeNumber: '+4930111222',
+      forwardedTo: '+491712345678',
+      forwardReason: 'busy',
+    })
+    const leg = await finishedCdr(company, alice, started.plus({ seconds: 1 }), {
+      direction: 'outbound',
+      callerNumber: '+4930111222',
+      calleeNumber: '+491712345678',
+      forwardedFromUuid: forwarded.uuid,
+    })
+    const internal = await finishedCdr(company, alice, started.minus({ minutes: 5 }), {
+      direction: 'inbound',
+      callerNumber: '+4940555777',
+      forwardedTo: '23',
+      forwardReason: 'no_answer',
+    })
+
+    const german = await client.get('/app/calls').loginAs(alice)
+    german.assertStatus(200)
+    const de = german.text()
+    assert.match(
+      de,
+      new RegExp(
+        `data-call="${forwarded.uuid}"[\\s\\S]*?Umgeleitet auf \\+49 171 2345678 \\(besetzt\\)`
+      )
+    )
+    assert.match(
+      de,
+      new RegExp(`data-call="${internal.uuid}"[\\s\\S]*?Umgeleitet auf 23 \\(keine Annahme\\)`)
+    )
+    assert.match(
+      de,
+      new RegExp(
+        `data-call="${leg.uuid}"[^>]*data-forwarded-call="true"[\\s\\S]*?Umgeleiteter Anruf`
+      )
+    )
+
+    const english = await client.get('/app/calls').header('accept-language', 'en').loginAs(alice)
+    const en = english.text()
+    assert.match(en, /Forwarded to \+49 171 2345678 \(busy\)/)
+    assert.match(en, /Forwarded to 23 \(no answer\)/)
+    assert.match(en, new RegExp(`data-call="${leg.uuid}"[\\s\\S]*?Forwarded call`))
+    // The forwarding leg is not shown as a call Alice dialled.
+    assert.notMatch(
+      en,
+      new RegExp(`data-call="${leg.uuid}"[^>]*>\\s*<td>[^<]*</td>\\s*<td>outgoing`)
+    )
+  })
+
+  test('shortened numbers stay shortened in the forwarding note', async ({ client, assert }) => {
+    const company = await makeCompany('active', { itemisedNumbers: 'shortened' })
+    const alice = await makeUser('member', company)
+    await finishedCdr(company, alice, DateTime.utc().minus({ hours: 1 }), {
+      direction: 'inbound',
+      callerNumber: '+4940555666',
+      forwardedTo: '+491712345678',
+      forwardReason: 'always',
+    })
+    const page = await client.get('/app/calls').header('accept-language', 'en').loginAs(alice)
+    assert.include(page.text(), '(always)')
+    assert.notInclude(page.text(), '2345678')
+  })
+})

@@ -9,6 +9,8 @@ import CallForwardingService from '#calls/internal/call_forwarding_service'
 import { makeCompany, makeUser } from '#tests/support/accounts'
 import { auditMark, auditSince } from '#tests/support/audit'
 import { finishedCdr } from '#tests/support/calls'
+import DataExportService from '#privacy/services/data_export_service'
+import { processingRecord } from '#privacy/services/processing_record'
 
 /** Every condition's fields as the form sends them: all off unless given. */
 function form(fields: Record<string, string> = {}) {
@@ -481,5 +483,51 @@ test.group('Call forwarding in the call history', (group) => {
     const page = await client.get('/app/calls').header('accept-language', 'en').loginAs(alice)
     assert.include(page.text(), '(always)')
     assert.notInclude(page.text(), '2345678')
+  })
+})
+
+test.group('Call forwarding: personal data', (group) => {
+  group.each.setup(() => testUtils.db().withGlobalTransaction())
+
+  test('the rules are in the record of processing and in the data export of the user and of the colleague they name', async ({
+    assert,
+  }) => {
+    const record = processingRecord()
+    assert.include(
+      record.processor.map((activity) => activity.key),
+      'calls.call_forwardings'
+    )
+    const company = await makeCompany('active')
+    const alice = await makeUser('member', company)
+    const bob = await makeUser('member', company)
+    const carol = await makeUser('member', company)
+    await new CallForwardingService().update(
+      alice,
+      company,
+      {
+        busy: { target: { kind: 'colleague', userId: bob.id } },
+        always: { target: { kind: 'external', number: '030 1234567' } },
+      },
+      { actor: alice, ip: null }
+    )
+    const exported = async (user: User) => {
+      const { files } = await new DataExportService().collect(user)
+      return (files.get('call_forwardings') ?? []).map((row) => [
+        row.user_id,
+        row.condition,
+        row.target_user_id,
+        row.target_number,
+      ])
+    }
+    assert.sameDeepMembers(await exported(alice), [
+      [alice.id, 'busy', bob.id, null],
+      [alice.id, 'always', null, '+49301234567'],
+    ])
+    assert.deepEqual(await exported(bob), [[alice.id, 'busy', bob.id, null]])
+    assert.deepEqual(await exported(carol), [])
+
+    // Deleted with the colleague they name (and with the user: both foreign keys cascade).
+    await bob.delete()
+    assert.deepEqual(await rulesOf(alice), { always: [null, '+49301234567', null] })
   })
 })

@@ -248,14 +248,18 @@ export function forwardNumberOf(
   if (emergencyNumberOf(trimmed) || startsWithAny(compact, EMERGENCY_PREFIXES))
     return { problem: 'number_emergency' }
   if (startsWithAny(compact, SERVICE_PREFIXES)) return { problem: 'number_service' }
-  const digits = toE164Digits(trimmed, country)
-  if (!digits) return { problem: 'number_invalid' }
+  // Behind the own country code ("+49 112", "0116 116"), checked before the length of a number.
   const code = callingCodeOf(country)
-  if (code && digits.startsWith(code)) {
-    const national = digits.slice(code.length)
+  const international =
+    /^(?:\+|00)(\d+)$/.exec(compact)?.[1] ??
+    (code && /^0\d+$/.test(compact) ? code + compact.slice(1) : null)
+  if (code && international?.startsWith(code)) {
+    const national = international.slice(code.length)
     if (startsWithAny(national, EMERGENCY_PREFIXES)) return { problem: 'number_emergency' }
     if (startsWithAny(national, SERVICE_PREFIXES)) return { problem: 'number_service' }
   }
+  const digits = toE164Digits(trimmed, country)
+  if (!digits) return { problem: 'number_invalid' }
   return { number: `+${digits}` }
 }
 

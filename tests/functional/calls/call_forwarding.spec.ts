@@ -8,7 +8,7 @@ import InternalLineService from '#calls/internal/internal_line_service'
 import CallForwardingService from '#calls/internal/call_forwarding_service'
 import { makeCompany, makeUser } from '#tests/support/accounts'
 import { auditMark, auditSince } from '#tests/support/audit'
-import { finishedCdr } from '#tests/support/calls'
+import { finishedCdr, ourNumber } from '#tests/support/calls'
 import DataExportService from '#privacy/services/data_export_service'
 import { processingRecord } from '#privacy/services/processing_record'
 
@@ -209,6 +209,14 @@ test.group('Call forwarding: the user sets it on the phone settings page', (grou
       ['116116', 'always_number', '116116', 'Servicenummern', 'service numbers'],
       ['+49 116116', 'always_number', '+49 116116', 'Servicenummern', 'service numbers'],
       ['11833', 'always_number', '11833', 'Servicenummern', 'service numbers'],
+      [
+        '+49 112',
+        'always_number',
+        '+49 112',
+        'Notrufnummern (110, 112)',
+        'emergency numbers (110, 112)',
+      ],
+      ['0116 116', 'always_number', '0116 116', 'Servicenummern', 'service numbers'],
       ['garbage', 'always_number', 'hello', 'keine gültige Rufnummer', 'not a valid phone number'],
       [
         'an empty number',
@@ -318,6 +326,23 @@ test.group('Call forwarding: the user sets it on the phone settings page', (grou
       'Die Rufumleitung wurde nicht gespeichert: Bitte prüfen Sie die markierten Felder.'
     )
     assert.deepEqual(await rulesOf(alice), { busy: [bob.id, null, null] })
+  })
+
+  test('the company’s own number may be a target (better chosen as a colleague, but allowed)', async ({
+    client,
+    assert,
+  }) => {
+    const company = await makeCompany('active')
+    const alice = await makeUser('member', company)
+    await ourNumber('+4930555000111', 'local', company)
+    const saved = await client
+      .put('/app/phone/forwarding')
+      .form(form({ unreachable_target: 'external', unreachable_number: '030 555000111' }))
+      .withCsrfToken()
+      .loginAs(alice)
+      .redirects(0)
+    saved.assertFlashMessage('notice', 'Rufumleitung gespeichert.')
+    assert.deepEqual(await rulesOf(alice), { unreachable: [null, '+4930555000111', null] })
   })
 
   test('GET /app/phone/forwarding: the user’s own rules as JSON, no names', async ({

@@ -480,7 +480,7 @@ test.group('Call forwarding in the call history', (group) => {
     assert.match(
       de,
       new RegExp(
-        `data-call="${leg.uuid}"[^>]*data-forwarded-call="true"[\\s\\S]*?Umgeleiteter Anruf`
+        `data-call="${leg.uuid}"[^>]*data-forwarded-call="forward"[\\s\\S]*?Umgeleiteter Anruf`
       )
     )
 
@@ -494,6 +494,54 @@ test.group('Call forwarding in the call history', (group) => {
       en,
       new RegExp(`data-call="${leg.uuid}"[^>]*>\\s*<td>[^<]*</td>\\s*<td>outgoing`)
     )
+  })
+
+  test('a transferred call says so, and so does the outbound call the transfer placed; a forwarding without a target still names its reason', async ({
+    client,
+    assert,
+  }) => {
+    const company = await makeCompany('active', { itemisedNumbers: 'full' })
+    const alice = await makeUser('member', company)
+    const started = DateTime.utc().minus({ hours: 1 })
+    const transferred = await finishedCdr(company, alice, started, {
+      direction: 'inbound',
+      callerNumber: '+4940555666',
+      forwardedTo: '+4989123456',
+      forwardReason: 'transfer',
+    })
+    const leg = await finishedCdr(company, alice, started.plus({ seconds: 30 }), {
+      direction: 'outbound',
+      calleeNumber: '+4989123456',
+      forwardedFromUuid: transferred.uuid,
+    })
+    const untargeted = await finishedCdr(company, alice, started.minus({ minutes: 5 }), {
+      direction: 'inbound',
+      callerNumber: '+4940555777',
+      forwardedTo: null,
+      forwardReason: 'unreachable',
+    })
+
+    const german = (await client.get('/app/calls').loginAs(alice)).text()
+    assert.match(
+      german,
+      new RegExp(`data-call="${transferred.uuid}"[\\s\\S]*?Weitervermittelt an \\+49 89 123456<`)
+    )
+    assert.match(
+      german,
+      new RegExp(
+        `data-call="${leg.uuid}"[^>]*data-forwarded-call="transfer"[^>]*>\\s*<td>[^<]*</td>\\s*<td>Weitervermittelter Anruf</td>`
+      )
+    )
+    assert.match(
+      german,
+      new RegExp(`data-call="${untargeted.uuid}"[\\s\\S]*?Umgeleitet \\(nicht erreichbar\\)`)
+    )
+    const english = (
+      await client.get('/app/calls').header('accept-language', 'en').loginAs(alice)
+    ).text()
+    assert.include(english, 'Transferred to +49 89 123456<')
+    assert.include(english, '<td>Transferred call</td>')
+    assert.include(english, 'Forwarded (unreachable)')
   })
 
   test('shortened numbers stay shortened in the forwarding note', async ({ client, assert }) => {

@@ -92,6 +92,9 @@ const declaration: PersonalDataDeclaration = {
         answered_at: 'when the call was answered',
         ended_at: 'when the call ended',
         duration_seconds: 'call duration',
+        forwarded_to:
+          'where a forwarded call went: a colleague’s extension or an external (third party’s) number',
+        forward_reason: 'why the call was forwarded (always, busy, no answer, unreachable)',
       },
       purpose: 'call detail records: call history, billing, fraud prevention (TDDDG §§ 9-10)',
       legalBasis: 'legal_obligation',
@@ -111,6 +114,22 @@ const declaration: PersonalDataDeclaration = {
       retention: 'with the user account (deleted with the user)',
     },
     {
+      table: 'call_forwardings',
+      subject: 'user',
+      columns: {
+        user_id: 'the user whose calls are forwarded',
+        condition: 'when: always, busy, after ringing unanswered, when not reachable',
+        target_user_id: 'the colleague calls are forwarded to (their data as much as the user’s)',
+        target_number:
+          'an external number calls are forwarded to (E.164): a third party’s number the user chose',
+        ring_seconds: 'seconds a call rings before a no-answer forwarding',
+      },
+      purpose: 'call forwarding set by the user: where their calls go when they cannot answer',
+      legalBasis: 'contract',
+      retention:
+        'until the user turns the rule off; deleted with the user or with the colleague it names',
+    },
+    {
       table: 'active_call_legs',
       subject: 'caller',
       columns: {
@@ -127,6 +146,8 @@ const declaration: PersonalDataDeclaration = {
     'call_records.carrier_name': 'the carrier that carried the call (a company, not a person)',
     'call_records.uuid': 'random handle of the record',
     'call_records.node_id': 'which server process handled the call',
+    'call_records.forwarded_from_uuid':
+      'random handle of the forwarded call this outbound call continues',
     'sip_devices.realm': 'SIP realm of our service, the same for everyone',
     'web_phone_credentials.realm': 'SIP realm of our service, the same for everyone',
     'companies.itemised_numbers': 'company setting (full or shortened), holds no number',

@@ -16,6 +16,7 @@ import CarrierState from '#calls/models/carrier_state'
 import CarrierRoute from '#calls/models/carrier_route'
 import PhoneNumber from '#calls/models/phone_number'
 import SipDeviceService from '#calls/services/sip_device_service'
+import CallForwardingService from '#calls/internal/call_forwarding_service'
 import InformationRequest from '#privacy/models/information_request'
 import DataSubjectRequest from '#privacy/models/data_subject_request'
 import DataBreach from '#privacy/models/data_breach'
@@ -83,6 +84,8 @@ const NOT_PAGES = new Set([
   // The web phone reads its line state (extension, do not disturb) as JSON
   '/app/phone/line',
   '/app/phone/colleagues',
+  // The user's call forwarding as JSON (the web phone may show that it is on)
+  '/app/phone/forwarding',
 ])
 
 /** Phones (iPhone 12-15 class) and a common laptop. */
@@ -397,6 +400,53 @@ export class PageTour {
         hungUpBy: 'caller',
       } as Partial<CallRecord>)
     }
+    // A forwarded call, the outbound call its external forwarding placed, and the member's rules
+    const forwarded = `tour-${tag}-forwarded`
+    for (const [uuid, direction, from, to, extra] of [
+      [
+        forwarded,
+        'inbound',
+        '+4940555666777',
+        `${this.#prefix}0`,
+        { forwardedTo: '+491712345678', forwardReason: 'no_answer' },
+      ],
+      [
+        `tour-${tag}-forwarding`,
+        'outbound',
+        `${this.#prefix}0`,
+        '+491712345678',
+        { forwardedFromUuid: forwarded },
+      ],
+    ] as const)
+      await CallRecord.create({
+        uuid,
+        companyId: company.id,
+        userId: member.id,
+        direction,
+        emergency: false,
+        callerNumber: from,
+        calleeNumber: to,
+        callerWithheld: false,
+        carrierName: 'eu_alpha',
+        region: 'eu',
+        startedAt: started.plus({ minutes: 5 }),
+        answeredAt: started.plus({ minutes: 5, seconds: 20 }),
+        endedAt: started.plus({ minutes: 7 }),
+        durationSeconds: 100,
+        sipStatus: 200,
+        disconnectCause: 'answered_normal',
+        hungUpBy: 'caller',
+        ...extra,
+      } as Partial<CallRecord>)
+    await new CallForwardingService().update(
+      member,
+      company,
+      {
+        busy: { target: { kind: 'colleague', userId: owner.id } },
+        no_answer: { target: { kind: 'external', number: '+491712345678' }, ringSeconds: 25 },
+      },
+      { actor: member, ip: null }
+    )
     await new SipDeviceService().create(member, 'Yealink T54W Empfang')
     const route = await CarrierRoute.create({
       region: 'eu',
@@ -716,6 +766,10 @@ export class PageTour {
       .delete()
     await db
       .from('sip_devices')
+      .whereIn('user_id', [...this.created.userIds])
+      .delete()
+    await db
+      .from('call_forwardings')
       .whereIn('user_id', [...this.created.userIds])
       .delete()
     // The phone page registered the web phone of owner and member

@@ -4,6 +4,8 @@ import type { HttpContext } from '@adonisjs/core/http'
 import User from '#accounts/models/user'
 import { ITEMISED_NUMBERS, type ItemisedNumbers } from '#accounts/models/company'
 import InternalDirectory from '#calls/internal/internal_directory'
+import CallForwardingService from '#calls/internal/call_forwarding_service'
+import { DEFAULT_FORWARD_RING_SECONDS, FORWARD_CONDITIONS } from '#calls/models/call_forwarding'
 import InternalSetting from '#calls/models/internal_setting'
 import PhoneSettingsService, {
   FullNumbersDeclarationError,
@@ -22,7 +24,10 @@ const companySettingsValidator = vine.create({
 /** Phone settings: the user's caller-ID choices, and the company's itemised-number choice (owners). */
 @inject()
 export default class PhoneSettingsController {
-  constructor(protected settings: PhoneSettingsService) {}
+  constructor(
+    protected settings: PhoneSettingsService,
+    protected forwarding: CallForwardingService
+  ) {}
 
   async show({ view, auth, bouncer }: HttpContext) {
     await bouncer.authorize('permission', 'calls.place')
@@ -33,12 +38,29 @@ export default class PhoneSettingsController {
       : null
     const line = await new InternalDirectory().settingsOf(user.id)
     const presenceEnabled = (await InternalSetting.find(company.id))?.presenceEnabled ?? false
+    const rules = await this.forwarding.rulesOf(user.id)
+    // One row per condition: what the select, the number and the seconds show.
+    const forwarding = FORWARD_CONDITIONS.map((condition) => {
+      const rule = rules.get(condition)
+      return {
+        condition,
+        target: rule
+          ? rule.targetUserId !== null
+            ? String(rule.targetUserId)
+            : 'external'
+          : 'off',
+        number: rule?.targetNumber ?? '',
+        ringSeconds: rule?.ringSeconds ?? DEFAULT_FORWARD_RING_SECONDS,
+      }
+    })
     return view.render('pages/customer/phone_settings', {
       user,
       company,
       declaredBy,
       line,
       presenceEnabled,
+      forwarding,
+      forwardingColleagues: await this.forwarding.colleaguesFor(user),
     })
   }
 

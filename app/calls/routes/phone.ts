@@ -6,8 +6,9 @@ const DevicesController = () => import('#calls/controllers/devices_controller')
 const CallHistoryController = () => import('#calls/controllers/call_history_controller')
 const PhoneSettingsController = () => import('#calls/controllers/phone_settings_controller')
 const LineSettingsController = () => import('#calls/controllers/line_settings_controller')
+const CallForwardingController = () => import('#calls/controllers/call_forwarding_controller')
 
-// Customer: the web phone, its SIP login, phone settings, own SIP phones, call history
+// Customer: the web phone, its SIP login, phone settings, call forwarding, own SIP phones, call history
 router
   .group(() => {
     router.get('/phone', [PhoneController, 'show']).as('phone')
@@ -23,6 +24,10 @@ router
     router
       .put('/phone/settings/presence', [LineSettingsController, 'updatePresence'])
       .as('phone_settings.presence')
+    router.get('/phone/forwarding', [CallForwardingController, 'show']).as('phone_forwarding')
+    router
+      .put('/phone/forwarding', [CallForwardingController, 'update'])
+      .as('phone_forwarding.update')
     router.get('/devices', [DevicesController, 'index']).as('devices')
     router.post('/devices', [DevicesController, 'store']).as('devices.store')
     router

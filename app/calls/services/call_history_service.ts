@@ -3,6 +3,7 @@ import type { ModelPaginatorContract } from '@adonisjs/lucid/types/model'
 import type User from '#accounts/models/user'
 import type { ItemisedNumbers } from '#accounts/models/company'
 import CallRecord, { type CallDirection } from '#calls/models/call_record'
+import { FORWARD_CONDITIONS, type ForwardCondition } from '#calls/models/call_forwarding'
 
 export const CALL_HISTORY_PAGE_SIZE = 25
 
@@ -25,6 +26,31 @@ export interface CallHistoryEntry {
   userName: string | null
   /** The price in 1/10,000 cent once billing rated the call; null while pending or unpriced. */
   costMicro: number | null
+  /** Where the call was forwarded or transferred: an extension or a number (shortened like destinations). */
+  forwardedTo: string | null
+  /** Why: always, busy, no_answer, unreachable, or transfer; null when the call stayed. */
+  forwardReason: ForwardReason | null
+  /** The note under the number: its message key (phone.forwarding.history.*) and what it names. */
+  forwardNote: { key: string; target: string | null; reason: ForwardReason | null } | null
+  /**
+   * The outbound call a forwarding (or a transfer) placed to continue another call: not a call
+   * the user dialled. Null for every other call.
+   */
+  forwardedCall: 'forward' | 'transfer' | null
+}
+
+/** What the CDRs name as the reason a call went elsewhere (the B2BUA's forwardings and transfers). */
+export type ForwardReason = ForwardCondition | 'transfer'
+const FORWARD_REASONS: readonly string[] = [...FORWARD_CONDITIONS, 'transfer']
+
+function forwardNote(
+  target: string | null,
+  reason: ForwardReason | null
+): CallHistoryEntry['forwardNote'] {
+  if (reason === 'transfer')
+    return { key: target ? 'transferred_to' : 'transferred', target, reason }
+  if (target) return { key: reason ? 'forwarded_to' : 'forwarded_to_plain', target, reason }
+  return reason ? { key: 'forwarded', target, reason } : null
 }
 
 /**
@@ -53,14 +79,36 @@ export default class CallHistoryService {
     if (options.scope === 'own')
       query.where((own) => own.where('user_id', viewer.id).orWhere('callee_user_id', viewer.id))
     const paginator = await query.paginate(options.page, CALL_HISTORY_PAGE_SIZE)
+    // A forwarding's or a transfer's outbound call: which of the two the continued call names.
+    const continued = paginator
+      .all()
+      .map((record) => record.forwardedFromUuid)
+      .filter((uuid): uuid is string => Boolean(uuid))
+    const origins = continued.length
+      ? await CallRecord.query()
+          .where('company_id', viewer.companyId!)
+          .whereIn('uuid', continued)
+          .select('uuid', 'forward_reason')
+      : []
+    const transfers = new Set(
+      origins.filter((origin) => origin.forwardReason === 'transfer').map((origin) => origin.uuid)
+    )
     const entries = paginator
       .all()
-      .map((record) => this.present(record, options.itemised, viewer.id))
+      .map((record) => this.present(record, options.itemised, viewer.id, transfers))
     return { paginator, entries }
   }
 
-  /** `viewerId`: for an internal call, the called colleague sees the caller as the other party. */
-  present(record: CallRecord, itemised: ItemisedNumbers, viewerId?: number): CallHistoryEntry {
+  /**
+   * `viewerId`: for an internal call, the called colleague sees the caller as the other party.
+   * `transfers`: uuids of calls that were transferred (their outbound call says "transferred").
+   */
+  present(
+    record: CallRecord,
+    itemised: ItemisedNumbers,
+    viewerId?: number,
+    transfers: Set<string> = new Set()
+  ): CallHistoryEntry {
     const called = record.direction === 'internal' && record.calleeUserId === viewerId
     const inbound = record.direction === 'inbound' || called
     const raw = inbound ? (record.callerWithheld ? null : record.callerNumber) : record.calleeNumber
@@ -68,6 +116,15 @@ export default class CallHistoryService {
     // inside the company reach colleagues, not outside parties, and are shown in full.
     const shorten =
       !inbound && record.direction !== 'internal' && itemised !== 'full' && raw !== null
+    // An external forwarding target is a destination number of the company: shortened the same way.
+    const forwardedTo =
+      record.forwardedTo && itemised !== 'full'
+        ? shortenNumber(record.forwardedTo)
+        : (record.forwardedTo ?? null)
+    const forwardReason =
+      record.forwardReason && FORWARD_REASONS.includes(record.forwardReason)
+        ? (record.forwardReason as ForwardReason)
+        : null
     return {
       uuid: record.uuid,
       direction: record.direction,
@@ -80,6 +137,14 @@ export default class CallHistoryService {
       sipStatus: record.sipStatus,
       userName: record.user?.fullName ?? null,
       costMicro: record.costMicro,
+      forwardedTo,
+      forwardReason,
+      forwardNote: forwardNote(forwardedTo, forwardReason),
+      forwardedCall: record.forwardedFromUuid
+        ? transfers.has(record.forwardedFromUuid)
+          ? 'transfer'
+          : 'forward'
+        : null,
     }
   }
 }

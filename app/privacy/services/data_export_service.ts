@@ -43,6 +43,12 @@ const LINKS: Record<string, (user: User, now: DateTime) => Promise<Row[]>> = {
       .where((query) => query.where('user_id', user.id).orWhere('callee_user_id', user.id))
       .where('started_at', '>=', sqlTime(now.minus({ months: CALL_RECORD_RETENTION_MONTHS })))
       .orderBy('started_at'),
+  // Rules of the user, and colleagues' rules that forward to the user (target_user_id)
+  call_forwardings: async (user) =>
+    db
+      .from('call_forwardings')
+      .where((query) => query.where('user_id', user.id).orWhere('target_user_id', user.id))
+      .orderBy('id'),
   sip_device_addresses: async (user) =>
     db
       .from('sip_device_addresses')

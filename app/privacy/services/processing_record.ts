@@ -26,6 +26,8 @@ export const ROLES: Record<string, ProcessingRole> = {
   'calls.carriers.default_caller_ids': 'processor',
   'calls.sip_device_addresses': 'controller',
   'calls.internal_lines': 'processor',
+  // The user's forwarding rules, kept for the customer's telephony like the line settings
+  'calls.call_forwardings': 'processor',
   // The owner's declaration for full numbers on the itemised bill: our own legal obligation.
   'calls.companies': 'controller',
   'billing.call_records': 'controller',

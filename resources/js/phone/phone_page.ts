@@ -3,6 +3,7 @@ import type { CallQuality } from './call_quality.js'
 import { normaliseDialled } from './dialled_number.js'
 import { outcomeReason, type FailedCall } from './outcome_reason.js'
 import type { TonePlayer } from './tone_player.js'
+import { PAGE_LOAD_EVENT } from '../shell/in_place_navigation.js'
 import type { PhoneControls, PhoneListener, PhoneSnapshot, PublicLogin } from './web_phone.js'
 
 /** Translated texts handed over by the page (PhoneController, phone.script.*). */
@@ -93,6 +94,7 @@ export class PhonePage implements PhoneListener {
 
   async start(): Promise<void> {
     this.#watchColleagues()
+    this.#watchForwarding()
     void this.#fillDeviceLists()
     this.#devices.onChange(() => void this.#fillDeviceLists())
     await this.#devices.applySpeaker(this.#audio)
@@ -168,6 +170,31 @@ export class PhonePage implements PhoneListener {
     void refresh()
     setInterval(() => void refresh(), COLLEAGUE_REFRESH_MS)
     document.addEventListener('visibilitychange', () => void refresh())
+  }
+
+  /**
+   * "Forwarding on", linking to the settings: asked on start, after each page that loads in place
+   * (the settings form is one) and when the tab shows again.
+   */
+  #watchForwarding() {
+    const note = this.#root.querySelector<HTMLElement>('#phone-forwarding-on')
+    if (!note?.dataset.url) return
+    const refresh = async () => {
+      try {
+        const response = await fetch(note.dataset.url!, {
+          credentials: 'same-origin',
+          headers: { Accept: 'application/json' },
+        })
+        if (response.ok) note.hidden = !((await response.json()) as { active: boolean }).active
+      } catch {
+        // Offline for a moment: the note stays as it was until the next page.
+      }
+    }
+    void refresh()
+    document.addEventListener(PAGE_LOAD_EVENT, () => void refresh())
+    document.addEventListener('visibilitychange', () => {
+      if (document.visibilityState === 'visible') void refresh()
+    })
   }
 
   #showColleagues(colleagues: Colleague[]) {

@@ -108,6 +108,8 @@ const EXPECTED: Record<string, Subject[]> = {
   'customer.phone_line': CUSTOMERS,
   'customer.phone_line.update': CUSTOMERS,
   'customer.phone_colleagues': CUSTOMERS,
+  'customer.phone_forwarding': CUSTOMERS,
+  'customer.phone_forwarding.update': CUSTOMERS,
   'customer.phone_settings.company': ['owner'],
   'customer.phone_settings.presence': ['owner'],
   'customer.devices': CUSTOMERS,

@@ -1,4 +1,5 @@
 import { test } from '@japa/runner'
+import { until } from '#tests/support/server_process'
 import app from '@adonisjs/core/services/app'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import PhoneNumber from '#calls/models/phone_number'
@@ -454,11 +455,15 @@ test.group('Web phone survives navigation (Chromium, werift, sipp)', (group) => 
     await inState(page, 'in-call')
     const before = await drop()
     // The phone reconnects, registers again and moves the call over with an empty in-dialog INFO.
+    // (The page may still say "registered" until it notices the drop: the binding on a new
+    // socket is what tells it came back; failed in CI once.)
+    const again = await until('the phone registered again on a new socket', 10_000, async () =>
+      (await bindingsOf(user.id)).find((binding) => binding.source.connectionId !== before)
+    )
+    assert.notEqual(again.source.connectionId, before)
     await page.waitForSelector(`${PHONE}[data-phone-registration="registered"]`, {
       timeout: 10_000,
     })
-    const [again] = await bindingsOf(user.id)
-    assert.notEqual(again.source.connectionId, before)
     await sleep(6000)
     assert.isNull(await doneWithin(first, 0), 'the call outlived the grace period')
     assert.lengthOf(b2bua.calls, 1)

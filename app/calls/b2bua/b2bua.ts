@@ -718,37 +718,23 @@ export default class B2bua {
     if (route.emergency) return false
     await this.#deps.cdr.forwarded(delivery.record, number, rule.condition)
     const presented = delivery.calledNumber ?? (await this.#deps.numbers.defaultCallerId(user))
-    const callee = route.destination === null ? number : `+${route.destination}`
-    const out = await this.#deps.cdr.start({
-      companyId: company.id,
-      userId: user.id,
-      direction: 'outbound',
-      emergency: false,
-      callerNumber: presented,
-      calleeNumber: callee,
-      callerWithheld: false,
-      region: company.region,
-      nodeId: this.#deps.config.nodeId,
-      forwardedFromUuid: delivery.record.uuid,
-    })
-    const refuse = async (status: number, reason: string, cause: DisconnectCause = 'refused') => {
-      await this.#deps.cdr.end(out, { cause, sipStatus: status, hungUpBy: 'system' })
-      await this.#undelivered(delivery, status, reason, cause)
+    if (route.outcome === 'refused') {
+      await this.#undelivered(delivery, ...REFUSALS[route.reason], 'refused')
       return true
     }
-    if (route.outcome === 'refused') return refuse(...REFUSALS[route.reason])
-    const decision = await this.#deps.gates.check({
-      company,
-      user,
-      destination: callee,
-      carrierNames: route.carriers,
-      callUuid: out.uuid,
-      deviceId: null,
-      sourceAddress: invite.incoming.transaction.destination.host,
+    const { out, decision } = await this.#onBehalfOf(company, user, {
+      callee: `+${route.destination}`,
+      presented,
+      carriers: route.carriers,
+      continues: delivery.record,
       kind: 'forward',
-      pricePerMinuteCents: null,
+      sourceAddress: invite.incoming.transaction.destination.host,
     })
-    if (!decision.allow) return refuse(decision.status ?? 403, decision.phrase ?? decision.reason)
+    if (!decision.allow) {
+      const status = decision.status ?? 403
+      await this.#undelivered(delivery, status, decision.phrase ?? decision.reason, 'refused')
+      return true
+    }
     const session = await this.#sessionOf(delivery)
     if (!session || session.ended) {
       await this.#deps.cdr.end(out, {
@@ -815,36 +801,16 @@ export default class B2bua {
     const route = await this.#deps.routing.resolve(company, dialled)
     if (route.emergency) return refused(403, 'Not a transfer target')
     if (route.outcome === 'refused') return refused(...REFUSALS[route.reason])
-    const callee = `+${route.destination}`
     const presented = await this.#deps.numbers.defaultCallerId(user)
-    const out = await this.#deps.cdr.start({
-      companyId: company.id,
-      userId: user.id,
-      direction: 'outbound',
-      emergency: false,
-      callerNumber: presented,
-      calleeNumber: callee,
-      callerWithheld: false,
-      region: company.region,
-      nodeId: this.#deps.config.nodeId,
-      forwardedFromUuid: record.uuid,
-    })
-    const decision = await this.#deps.gates.check({
-      company,
-      user,
-      destination: callee,
-      carrierNames: route.carriers,
-      callUuid: out.uuid,
-      deviceId: null,
-      sourceAddress: request.sourceAddress,
+    const { out, decision } = await this.#onBehalfOf(company, user, {
+      callee: `+${route.destination}`,
+      presented,
+      carriers: route.carriers,
+      continues: record,
       kind: 'transfer',
-      pricePerMinuteCents: null,
+      sourceAddress: request.sourceAddress,
     })
-    if (!decision.allow) {
-      const status = decision.status ?? 403
-      await this.#deps.cdr.end(out, { cause: 'refused', sipStatus: status, hungUpBy: 'system' })
-      return refused(status, decision.phrase ?? decision.reason)
-    }
+    if (!decision.allow) return refused(decision.status ?? 403, decision.phrase ?? decision.reason)
     const party: CallingParty = {
       number: presented,
       withheld: false,
@@ -856,11 +822,59 @@ export default class B2bua {
       targets: await this.#targets.carriers(route.carriers, route.destination!, party, out),
       parallel: false,
       ringMs: this.#deps.config.outboundRingLimitSeconds * 1000,
-      shownAs: callee,
+      shownAs: out.calleeNumber ?? `+${route.destination}`,
       follower: out,
       maxDurationSeconds: decision.maxDurationSeconds,
       durationCause: decision.durationCause,
     }
+  }
+
+  /**
+   * The outbound call a forwarding or transfer places for `user` of `company`: its own CDR, linked
+   * to the call it continues, and the call gates' decision (a refusal closes that CDR at once).
+   */
+  async #onBehalfOf(
+    company: Company,
+    user: User,
+    call: {
+      callee: string
+      presented: string | null
+      carriers: string[]
+      continues: CallRecord
+      kind: 'forward' | 'transfer'
+      sourceAddress: string
+    }
+  ) {
+    const out = await this.#deps.cdr.start({
+      companyId: company.id,
+      userId: user.id,
+      direction: 'outbound',
+      emergency: false,
+      callerNumber: call.presented,
+      calleeNumber: call.callee,
+      callerWithheld: false,
+      region: company.region,
+      nodeId: this.#deps.config.nodeId,
+      forwardedFromUuid: call.continues.uuid,
+    })
+    const decision = await this.#deps.gates.check({
+      company,
+      user,
+      destination: call.callee,
+      carrierNames: call.carriers,
+      callUuid: out.uuid,
+      deviceId: null,
+      sourceAddress: call.sourceAddress,
+      kind: call.kind,
+      pricePerMinuteCents: null,
+    })
+    if (!decision.allow)
+      await this.#deps.cdr.end(out, {
+        cause: 'refused',
+        sipStatus: decision.status ?? 403,
+        hungUpBy: 'system',
+      })
+    return { out, decision }
   }
 
   /** The call's session, made when something first rings (the node's limits are checked first). */

@@ -1,14 +1,12 @@
 import { test } from '@japa/runner'
 import app from '@adonisjs/core/services/app'
 import CallRecord from '#calls/models/call_record'
-import InternalLineService from '#calls/internal/internal_line_service'
 import { configuredRealm } from '#calls/signalling/registrar_settings'
-import { makeCompany, makeUser } from '#tests/support/accounts'
 import { completedCdr, loopbackCarriers, startB2bua } from '#tests/support/calls'
 import { freePort, startSipp, type SippProcess } from '#tests/support/sip_peers'
 import { captureRtp, type RtpPacket } from '#tests/support/rtp_capture'
 import { until } from '#tests/support/server_process'
-import { desk, dial, registeredDesk } from '#tests/e2e/calls/desk_phones'
+import { dial, office, registeredDesk } from '#tests/e2e/calls/desk_phones'
 import { expectExit, leftBehind } from '#tests/e2e/calls/b2bua_races_peers'
 
 /**
@@ -19,19 +17,6 @@ import { expectExit, leftBehind } from '#tests/e2e/calls/b2bua_races_peers'
  * company's outbound call with its own CDR; a call gate that refuses it gets the REFER a 403 and
  * the call goes on.
  */
-
-async function office() {
-  const company = await makeCompany('active')
-  const admin = await makeUser('admin', company)
-  const caller = await desk(company)
-  const transferor = await desk(company)
-  const colleague = await desk(company)
-  const lines = new InternalLineService()
-  await lines.setExtension(company, caller.user.id, '22', { actor: admin, ip: null })
-  await lines.setExtension(company, transferor.user.id, '23', { actor: admin, ip: null })
-  await lines.setExtension(company, colleague.user.id, '24', { actor: admin, ip: null })
-  return { company, caller, transferor, colleague }
-}
 
 /** The call's own CDR (internal), once closed: a transfer outside adds a newer outbound one. */
 function internalCdr(companyId: number) {
@@ -80,7 +65,7 @@ test.group('Call transfer (blind, REFER from a desk phone)', (group) => {
       colleague: await captureRtp(colleagueMedia),
     }
     const transferor = await registeredDesk(
-      phones.transferor,
+      phones.middle,
       'desk_transfers_call.xml',
       await freePort('udp', '127.0.0.3'),
       { keys: { target: '24', domain: configuredRealm() } }
@@ -131,7 +116,7 @@ test.group('Call transfer (blind, REFER from a desk phone)', (group) => {
   }) => {
     const phones = await office()
     const transferor = await registeredDesk(
-      phones.transferor,
+      phones.middle,
       'desk_transfers_call.xml',
       await freePort('udp', '127.0.0.3'),
       { keys: { target: '+4940123456', domain: configuredRealm() } }
@@ -158,7 +143,7 @@ test.group('Call transfer (blind, REFER from a desk phone)', (group) => {
       CallRecord.query().where('forwarded_from_uuid', record.uuid).whereNotNull('ended_at').first()
     )
     assert.equal(out.direction, 'outbound')
-    assert.equal(out.userId, phones.transferor.user.id)
+    assert.equal(out.userId, phones.middle.user.id)
     assert.equal(out.carrierName, 'trunk')
     assert.isNotNull(out.answeredAt)
   }).timeout(60_000)
@@ -177,7 +162,7 @@ test.group('Call transfer (blind, REFER from a desk phone)', (group) => {
     })
     cleanups.push(() => gates.unregister('test_no_transfer'))
     const transferor = await registeredDesk(
-      phones.transferor,
+      phones.middle,
       'desk_transfer_refused.xml',
       await freePort('udp', '127.0.0.3'),
       { keys: { target: '+4940123456', domain: configuredRealm() } }

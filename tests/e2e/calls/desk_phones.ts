@@ -4,7 +4,8 @@ import type User from '#accounts/models/user'
 import SipDeviceService from '#calls/services/sip_device_service'
 import { configuredRealm } from '#calls/signalling/registrar_settings'
 import { sipSubjectParts, userSubject } from '#calls/signalling/sip_subject'
-import { makeUser } from '#tests/support/accounts'
+import { makeCompany, makeUser } from '#tests/support/accounts'
+import InternalLineService from '#calls/internal/internal_line_service'
 import { startSipp } from '#tests/support/sip_peers'
 import { sipUdpPort } from '#tests/e2e/calls/b2bua_races_peers'
 
@@ -96,4 +97,21 @@ export async function dial(
       String(mediaPort),
     ],
   })
+}
+
+/**
+ * A company with three desk phones on extensions 22 (the caller), 23 (the user a call is for:
+ * forwarding, transferring) and 24 (the colleague the call ends up with).
+ */
+export async function office() {
+  const company = await makeCompany('active')
+  const admin = await makeUser('admin', company)
+  const caller = await desk(company)
+  const middle = await desk(company)
+  const colleague = await desk(company)
+  const lines = new InternalLineService()
+  await lines.setExtension(company, caller.user.id, '22', { actor: admin, ip: null })
+  await lines.setExtension(company, middle.user.id, '23', { actor: admin, ip: null })
+  await lines.setExtension(company, colleague.user.id, '24', { actor: admin, ip: null })
+  return { company, caller, middle, colleague }
 }

@@ -785,7 +785,15 @@ export default class B2bua {
     if (!company || !user || user.companyId !== company.id || company.status !== 'active')
       return refused(403, 'Transfer not allowed')
     if (!dialled || emergencyNumberOf(dialled)) return refused(403, 'Not a transfer target')
-    const shown: ShownCaller = { number: record.callerWithheld ? null : record.callerNumber }
+    // The new party sees who it will talk to: the caller, or the callee when the caller transfers.
+    const shown: ShownCaller = {
+      number:
+        request.side === 'a'
+          ? record.calleeNumber
+          : record.callerWithheld
+            ? null
+            : record.callerNumber,
+    }
     const inside = await this.#internal.resolve(company, dialled)
     if (inside) {
       const colleagues = inside.users.filter((colleague) => colleague.id !== user.id)
@@ -841,9 +849,8 @@ export default class B2bua {
     for (const { session: candidate, record } of this.#calls.values()) {
       if (candidate === session || candidate.ended || !candidate.callerDialogIs(replaces)) continue
       const own =
-        record.userId === transferorUserId &&
+        candidate.callingUserId === transferorUserId &&
         record.companyId === session.record.companyId &&
-        record.direction !== 'inbound' &&
         !record.emergency
       return own ? candidate : undefined
     }
@@ -948,9 +955,9 @@ export default class B2bua {
    * Other nodes' calls are not seen (call waiting is per node until presence is shared).
    */
   isOnCall(userId: number) {
-    for (const { session, record } of this.#calls.values()) {
+    for (const { session } of this.#calls.values()) {
       if (session.ended) continue
-      if (record.userId === userId && record.direction !== 'inbound') return true
+      if (session.callingUserId === userId) return true
       if (session.answeredUserId === userId) return true
     }
     return false
@@ -959,9 +966,9 @@ export default class B2bua {
   /** What the user is doing in this node's calls, for presence: talking or calling, ringing, or nothing. */
   callStateOf(userId: number): 'on_call' | 'ringing' | null {
     let ringing = false
-    for (const { session, record } of this.#calls.values()) {
+    for (const { session } of this.#calls.values()) {
       if (session.ended) continue
-      if (record.userId === userId && record.direction !== 'inbound') return 'on_call'
+      if (session.callingUserId === userId) return 'on_call'
       if (session.answeredUserId === userId) return 'on_call'
       if (session.ringingUserIds.includes(userId)) ringing = true
     }

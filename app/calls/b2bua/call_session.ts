@@ -117,6 +117,8 @@ export interface HandedOver {
 /** A REFER from the user's side of a call, as the B2BUA decides on it. */
 export interface TransferRequest {
   session: CallSession
+  /** The transferor's side: its party (the other side) is who the new target talks to. */
+  side: 'a' | 'b'
   /** Refer-To's user part: an extension, a company number or a number outside. */
   dialled: string
   /** The user whose phone sent the REFER. */
@@ -163,12 +165,16 @@ export default class CallSession {
   answeredAt: Date | null = null
   readonly #services: CallSessionServices
   readonly #invite: IncomingInvite
-  readonly #aLeg: MediaLeg
+  #aLeg: MediaLeg
   readonly #aOffer: string
   /** A's codecs (G.711, Opus from a browser), in its order: what B legs may offer and A's answer use. */
-  readonly #aCodecs: AudioCodecName[]
+  #aCodecs: AudioCodecName[]
   readonly #callerSide: 'a' | 'b'
-  readonly #aIsCarrier: boolean
+  #aIsCarrier: boolean
+  /** The user on side A: the caller of an internal or outbound call; after a transfer there, the new party. */
+  #aUserId: number | null
+  /** Side A's client connection (web phone socket); after a transfer there, the new party's. */
+  #aConnectionId: string | undefined
   #attempts = new Set<CallAttempt>()
   #mediaAttempt: CallAttempt | undefined
   #winner: CallAttempt | undefined
@@ -199,7 +205,7 @@ export default class CallSession {
   #outOfCapacity = false
   #echo: { close(): void } | undefined
   /** A transfer (REFER) is under way; the transferor may hang up meanwhile. */
-  #transfer: { transferorGone: boolean } | undefined
+  #transfer: { side: 'a' | 'b'; transferorGone: boolean } | undefined
   /** CDRs answered and closed with this call's own (follow()). */
   readonly #followers: CallRecord[] = []
   /** Attended transfer: this call's CDR went on with the call its far side joined (handOver). */
@@ -220,6 +226,8 @@ export default class CallSession {
     this.#aOffer = sdpOf(invite.offer) ?? ''
     this.#aCodecs = sdpFacts(this.#aOffer).codecs
     this.#callerSide = options.callerSide ?? 'a'
+    this.#aUserId = record.direction !== 'inbound' ? record.userId : null
+    this.#aConnectionId = invite.incoming.transaction.destination.connectionId
     invite.delegate = { onCanceled: () => this.#canceledByA() }
   }
 
@@ -233,6 +241,11 @@ export default class CallSession {
     return [...this.#attempts]
       .filter((attempt) => !attempt.done && attempt.target.userId !== undefined)
       .map((attempt) => attempt.target.userId!)
+  }
+
+  /** The user who placed the call (internal, outbound) while on it; null for carriers' calls. */
+  get callingUserId(): number | null {
+    return this.#aUserId
   }
 
   /** The user whose device answered (inbound and internal calls); null before or for carriers. */
@@ -474,8 +487,7 @@ export default class CallSession {
    * web phone that reconnected moved its dialog to the new connection.
    */
   sideOn(connectionId: string): Exclude<HungUpBy, 'system'> | null {
-    const a =
-      this.#aDialog?.flowConnectionId ?? this.#invite.incoming.transaction.destination.connectionId
+    const a = this.#aDialog?.flowConnectionId ?? this.#aConnectionId
     const b = this.#bDialog?.flowConnectionId ?? this.#winner?.target.connectionId
     const side = a === connectionId ? 'a' : b === connectionId ? 'b' : null
     if (!side) return null
@@ -667,7 +679,7 @@ export default class CallSession {
     codec: AudioCodecName,
     direction: MediaDirection = 'sendrecv'
   ): Promise<boolean> {
-    const dialog = side === 'a' ? this.#aDialog : this.#bDialog
+    const dialog = this.#dialogOf(side)
     const leg = side === 'a' ? this.#aLeg : this.#winner?.leg
     if (!dialog || !leg || this.ended) return false
     const offer = await leg.createOffer({ codecs: [codec], direction })
@@ -705,13 +717,17 @@ export default class CallSession {
     this.#bridge?.setHeld(this.#heldByA || this.#heldByB || this.#codecPending)
   }
 
+  #dialogOf(side: 'a' | 'b'): SipDialog | undefined {
+    return side === 'a' ? this.#aDialog : this.#bDialog
+  }
+
   #watchDialog(dialog: SipDialog, side: 'a' | 'b') {
     dialog.delegate = {
       onReinvite: (incoming) => void this.#serialised(() => this.#reinvite(side, incoming)),
       onRequest: (incoming) => this.#inDialog(side, dialog, incoming),
       onTerminated: (reason) => {
         if (this.ended) return
-        if (this.#transfer && side === 'b' && dialog === this.#bDialog) {
+        if (this.#transfer?.side === side && dialog === this.#dialogOf(side)) {
           // A blind transferor often hangs up right after the 202: the transfer goes on.
           this.#transfer.transferorGone = true
           return
@@ -808,17 +824,24 @@ export default class CallSession {
     if (!refer) return incoming.respond(400, { reason: 'Bad Refer-To' })
     const carrierSide = side === 'a' ? this.#aIsCarrier : this.#winner?.target.carrier
     if (carrierSide) return incoming.respond(403, { reason: 'Transfer not offered' })
-    if (side === 'a')
-      return incoming.respond(501, { reason: 'Transfer by the calling side is not supported yet' })
-    if (!this.answered || this.ended || this.#transfer || dialog !== this.#bDialog)
+    if (
+      !this.answered ||
+      this.ended ||
+      this.#transfer ||
+      !this.#bridge ||
+      dialog !== this.#dialogOf(side)
+    )
       return incoming.respond(491, { reason: 'Request Pending' })
-    if (refer.replaces) return this.#attended(dialog, incoming, refer.replaces)
+    const transferorUserId = side === 'a' ? this.#aUserId : (this.#winner?.target.userId ?? null)
+    if (refer.replaces)
+      return this.#attended(side, dialog, incoming, refer.replaces, transferorUserId)
     if (!this.#services.transfer) return incoming.respond(403, { reason: 'Transfer not offered' })
-    this.#transfer = { transferorGone: false }
+    this.#transfer = { side, transferorGone: false }
     const plan = await this.#services.transfer({
       session: this,
+      side,
       dialled: refer.target.userText() ?? '',
-      transferorUserId: this.#winner?.target.userId ?? null,
+      transferorUserId,
       sourceAddress: incoming.transaction.destination.host,
     })
     if (plan.kind === 'refused' || this.ended) {
@@ -835,11 +858,17 @@ export default class CallSession {
     }
     incoming.respond(202)
     notifyReferProgress(dialog, 100, 'Trying')
-    // The party's codec first; another of its offer means re-offering the party on the answer.
-    const current = this.#aLeg.negotiated?.audio.codec ?? this.#aCodec
-    const codecs = current
-      ? [current, ...this.#aCodecs.filter((codec) => codec !== current)]
-      : this.#aCodecs
+    // The party's codec first; for A another of its offer means re-offering it on the answer.
+    const current =
+      side === 'b'
+        ? (this.#aLeg.negotiated?.audio.codec ?? this.#aCodec)
+        : this.#winner?.leg.negotiated?.audio.codec
+    const codecs =
+      side === 'a' && current
+        ? [current]
+        : current
+          ? [current, ...this.#aCodecs.filter((codec) => codec !== current)]
+          : this.#aCodecs
     const result = await this.#ringTransfer(plan.targets, plan.parallel, codecs, plan.ringMs)
     if ('status' in result) {
       if (plan.follower)
@@ -850,7 +879,7 @@ export default class CallSession {
         })
       return this.#transferFailed(dialog, result.status)
     }
-    await this.#serialised(() => this.#transferred(dialog, result, plan))
+    await this.#serialised(() => this.#transferred(side, dialog, result, plan))
   }
 
   /**
@@ -860,17 +889,19 @@ export default class CallSession {
    * to it, the transferor gets NOTIFY 200 and BYE on both of its calls. The consultation's CDR
    * closes; an outbound one (a carrier) goes on with the joined call, billed to the company.
    */
-  async #attended(dialog: SipDialog, incoming: IncomingRequest, replaces: Replaces) {
-    const consulted = this.#services.consulted?.({
-      session: this,
-      replaces,
-      transferorUserId: this.#winner?.target.userId ?? null,
-    })
+  async #attended(
+    side: 'a' | 'b',
+    dialog: SipDialog,
+    incoming: IncomingRequest,
+    replaces: Replaces,
+    transferorUserId: number | null
+  ) {
+    const consulted = this.#services.consulted?.({ session: this, replaces, transferorUserId })
     if (!consulted || consulted === this)
       return incoming.respond(403, { reason: 'No call of yours to join' })
     const party = consulted.handOver()
     if (!party) return incoming.respond(403, { reason: 'The consulted call is not answered' })
-    this.#transfer = { transferorGone: false }
+    this.#transfer = { side, transferorGone: false }
     incoming.respond(202)
     notifyReferProgress(dialog, 100, 'Trying')
     await this.#serialised(async () => {
@@ -886,7 +917,7 @@ export default class CallSession {
           })
         return
       }
-      await this.#join(dialog, party, false)
+      await this.#join(side, dialog, party, false)
     })
     await consulted.hangUp('answered_normal', 'caller')
   }
@@ -1014,6 +1045,7 @@ export default class CallSession {
 
   /** Blind transfer: the new party answered; the call goes on with it (or the answer was unusable). */
   async #transferred(
+    side: 'a' | 'b',
     transferorDialog: SipDialog,
     won: { attempt: CallAttempt; dialog: SipDialog; response: SipResponse },
     plan: Extract<TransferPlan, { kind: 'targets' }>
@@ -1037,6 +1069,7 @@ export default class CallSession {
       return this.#transferFailed(transferorDialog, 488)
     }
     await this.#join(
+      side,
       transferorDialog,
       {
         attempt,
@@ -1059,22 +1092,42 @@ export default class CallSession {
    * a hold the transferor left on either is lifted, and a codec the party does not share is
    * re-offered (never transcoded).
    */
-  async #join(transferorDialog: SipDialog, party: HandedOver, newCall: boolean) {
+  async #join(side: 'a' | 'b', transferorDialog: SipDialog, party: HandedOver, newCall: boolean) {
     const { attempt, dialog } = party
     const codec = attempt.leg.negotiated!.audio.codec
-    const previous = this.#winner!
     notifyReferProgress(transferorDialog, 200, 'OK')
     transferorDialog.delegate = {}
     if (!this.#transfer?.transferorGone) transferorDialog.bye()
-    this.#attempts.delete(previous)
-    this.#attempts.add(attempt)
-    this.#winner = attempt
-    this.#bDialog = dialog
-    // Nothing is relayed until both legs share one codec (re-offered below).
-    this.#codecPending = this.#aCodec !== codec
-    this.#connectMedia(attempt)
-    await previous.leg.close()
-    this.#watchDialog(dialog, 'b')
+    const partyHeld = side === 'b' ? this.#heldByB : this.#heldByA
+    let previous: MediaLeg
+    if (side === 'b') {
+      previous = this.#winner!.leg
+      this.#attempts.delete(this.#winner!)
+      this.#attempts.add(attempt)
+      this.#winner = attempt
+      this.#bDialog = dialog
+      this.#heldByB = false
+      // Nothing is relayed until both legs share one codec (re-offered below).
+      this.#codecPending = this.#aCodec !== codec
+      this.#connectMedia(attempt)
+    } else {
+      // The caller's side changes hands: the new party is side A from now on.
+      previous = this.#aLeg
+      this.#attempts.delete(attempt)
+      this.#bridge!.replace(previous, attempt.leg)
+      this.#aLeg = attempt.leg
+      this.#aDialog = dialog
+      this.#aCodec = codec
+      this.#aCodecs = [codec]
+      this.#aIsCarrier = Boolean(attempt.target.carrier)
+      this.#aUserId = attempt.target.userId ?? null
+      this.#aConnectionId = attempt.target.connectionId
+      this.#heldByA = false
+      this.#codecPending = this.#winner?.leg.negotiated?.audio.codec !== codec
+      this.#updateHold()
+    }
+    await previous.close()
+    this.#watchDialog(dialog, side)
     this.#transfer = undefined
     this.#changed()
     await this.#services.cdr.forwarded(this.record, party.shownAs, 'transfer')
@@ -1084,25 +1137,26 @@ export default class CallSession {
       if (newCall && attempt.target.carrier) await this.#services.persist(record, dialog)
     }
     if (party.limit) this.endWithin(party.limit.ms, party.limit.cause)
-    const partyHeld = this.#heldByB
-    this.#heldByB = false
+    const partySide = side === 'b' ? 'a' : 'b'
+    const partyCodec = side === 'b' ? this.#aCodec! : this.#winner!.leg.negotiated!.audio.codec
     let shared = codec
     let reoffered: 'a' | 'b' | null = null
-    if (this.#aCodec !== codec) {
+    if (partyCodec !== codec) {
       // The party takes the new party's codec if it offered it; else the new party the party's.
-      if (this.#aCodecs.includes(codec)) {
+      if (side === 'b' && this.#aCodecs.includes(codec)) {
         await this.#reofferA(codec)
         reoffered = 'a'
       } else {
-        shared = this.#aCodec!
-        if (!(await this.#reoffer('b', shared))) return this.#end('failed', 'system', 488)
+        shared = partyCodec
+        if (!(await this.#reoffer(side, shared))) return this.#end('failed', 'system', 488)
+        if (side === 'a') this.#aCodec = shared
         this.#codecPending = false
-        reoffered = 'b'
+        reoffered = side
       }
     }
     this.#updateHold()
-    if (partyHeld && reoffered !== 'a') await this.#reoffer('a', shared)
-    if (party.held && reoffered !== 'b') await this.#reoffer('b', shared)
+    if (partyHeld && reoffered !== partySide) await this.#reoffer(partySide, shared)
+    if (party.held && reoffered !== side) await this.#reoffer(side, shared)
   }
 
   /** The transfer did not happen: the transferor hears why; a transferor who left ends the call. */

@@ -217,6 +217,67 @@ test.group('Call transfer (REFER from a desk phone)', (group) => {
     assert.isNotNull(out.answeredAt)
   }).timeout(60_000)
 
+  test('by the calling side: 23 calls out, then refers the called party to 24; the carrier sees neither REFER nor a new caller', async ({
+    assert,
+  }) => {
+    const phones = await office()
+    const colleagueMedia = await freePort('udp', '127.0.0.3')
+    const capture = await captureRtp(colleagueMedia)
+    const colleague = await registeredDesk(
+      phones.colleague,
+      'internal_device_answer.xml',
+      colleagueMedia
+    )
+    cleanups.push(colleague.sipp.stop, colleague.unregister)
+    const transferor = await dial(
+      phones.middle,
+      '+4940123456',
+      'desk_caller_transfers.xml',
+      await freePort('udp', '127.0.0.2'),
+      0,
+      { target: '24' }
+    )
+    cleanups.push(transferor.stop)
+    await expectExit(transferor, 0, assert)
+    assert.match(transferor.messages(), /^SIP\/2\.0 202 /m)
+    assert.match(transferor.messages(), /SIP\/2\.0 200 OK\r?\n[\s\S]*^BYE /m)
+
+    // The carrier's party and 24 talk through us (24's audio comes back from the carrier's echo).
+    const record = await until('the outbound CDR transferred', 10_000, () =>
+      CallRecord.query()
+        .where('company_id', phones.company.id)
+        .where('forward_reason', 'transfer')
+        .first()
+    )
+    const b2bua = await app.container.make('calls.b2bua')
+    await until('audio both ways on the new pair', 10_000, async () => {
+      const call = b2bua.calls.find((candidate) => candidate.uuid === record.uuid)
+      return call && call.session.relayed.aToB > 50 && call.session.relayed.bToA > 50
+    })
+    assert.isFalse(b2bua.isOnCall(phones.middle.user.id), 'the transferor is free again')
+    assert.isTrue(b2bua.isOnCall(phones.colleague.user.id))
+    await b2bua.end(record.uuid)
+    await expectExit(colleague.sipp, 0, assert)
+    await expectExit(carrier, 0, assert)
+    assert.isAbove(heard(await capture.stop(), colleagueMedia), 50)
+    assert.match(colleague.sipp.messages(), /^From: (?:"[^"]*" )?<sip:\+?4940123456@/m)
+    const toCarrier = carrier.messages()
+    assert.equal(toCarrier.match(/^INVITE /gm)?.length, 1, 'one INVITE, no re-INVITE')
+    assert.notMatch(toCarrier, /^(REFER|UPDATE) /m)
+
+    const done = await CallRecord.findOrFail(record.id)
+    await done.refresh()
+    assert.equal(done.direction, 'outbound')
+    assert.equal(done.userId, phones.middle.user.id)
+    assert.equal(done.forwardedTo, '24')
+    assert.isNotNull(done.endedAt)
+    assert.deepEqual(await leftBehind({ transactions: false, ms: 5000 }), {
+      dialogs: 0,
+      transactions: 0,
+      mediaLegs: 0,
+    })
+  }).timeout(60_000)
+
   test('a call gate that refuses the transfer: REFER gets 403, the call goes on until the caller hangs up', async ({
     assert,
   }) => {

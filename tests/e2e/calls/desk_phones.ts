@@ -85,7 +85,8 @@ export async function dial(
   callee: string,
   scenario: string,
   mediaPort: number,
-  talkMs = 1500
+  talkMs = 1500,
+  keys: Record<string, string> = {}
 ) {
   const port = await sipUdpPort()
   return startSipp({
@@ -95,7 +96,7 @@ export async function dial(
     localIp: '127.0.0.2',
     timeoutSeconds: 25,
     traceMessages: true,
-    keys: { domain: configuredRealm(), callee },
+    keys: { ...keys, domain: configuredRealm(), callee },
     extraArgs: [
       '-auth_uri',
       `${callee}@127.0.0.1:${port}`,

@@ -248,6 +248,15 @@ export default class CallSession {
     return this.#aUserId
   }
 
+  /** A transfer is under way: its new party's phone rings (or not yet); null without a transfer. */
+  get transferState(): 'calling' | 'ringing' | null {
+    if (!this.#transfer) return null
+    const ringing = [...this.#attempts].some(
+      (attempt) => attempt !== this.#winner && attempt.ringing && !attempt.done
+    )
+    return ringing ? 'ringing' : 'calling'
+  }
+
   /** The user whose device answered (inbound and internal calls); null before or for carriers. */
   get answeredUserId(): number | null {
     return this.answered ? (this.#winner?.target.userId ?? null) : null
@@ -559,8 +568,10 @@ export default class CallSession {
 
   #progress(attempt: CallAttempt, response: SipResponse, dialog: SipDialog | undefined) {
     attempt.provisional = true
-    if (response.status < 180 || this.ended || this.#winner) return
+    if (response.status < 180 || this.ended) return
     attempt.ringing = true
+    // A transfer's new party rings: the call itself was answered long ago.
+    if (this.#winner) return
     this.#enter(CallPhase.Ringing)
     const early = sdpOf({
       body: response.body,

@@ -6,6 +6,9 @@ import { completedCdr, loopbackCarriers, startB2bua } from '#tests/support/calls
 import { freePort, startSipp, type SippProcess } from '#tests/support/sip_peers'
 import { captureRtp, type RtpPacket } from '#tests/support/rtp_capture'
 import { until } from '#tests/support/server_process'
+import { FakeClock, SystemClock } from '#sip'
+import type B2bua from '#calls/b2bua/b2bua'
+import callsConfig from '#config/calls'
 import { dial, office, registeredDesk } from '#tests/e2e/calls/desk_phones'
 import { expectExit, leftBehind } from '#tests/e2e/calls/b2bua_races_peers'
 
@@ -314,5 +317,166 @@ test.group('Call transfer (REFER from a desk phone)', (group) => {
     const record = await internalCdr(phones.company.id)
     assert.isNull(record.forwardReason)
     assert.equal(record.disconnectCause, 'answered_normal')
+  }).timeout(60_000)
+})
+
+/**
+ * When a blind transfer goes wrong: the new party never answers, the transferor hangs up at once
+ * (as many phones do after the 202), both at once, or the caller hangs up while the new party
+ * rings. The ring time runs on an injected clock, moved once the colleague's 180 reached us.
+ */
+test.group('Call transfer: the failure paths', (group) => {
+  const cleanups: Array<() => unknown> = []
+  let b2bua: B2bua
+  let clock: FakeClock
+
+  group.setup(async () => {
+    b2bua = await startB2bua()
+  })
+  group.each.setup(() => {
+    clock = new FakeClock(Date.now())
+    b2bua.useClock(clock)
+    cleanups.push(() => b2bua.useClock(new SystemClock()))
+  })
+  group.each.teardown(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
+  })
+
+  /** 23's phone refers its caller to 24 with `scenario`; 24's phone answers with `colleague`. */
+  async function transfer(scenario: string, colleagueScenario: string) {
+    const phones = await office()
+    const colleagueMedia = await freePort('udp', '127.0.0.3')
+    const transferor = await registeredDesk(
+      phones.middle,
+      scenario,
+      await freePort('udp', '127.0.0.3'),
+      { keys: { target: '24', domain: configuredRealm() } }
+    )
+    cleanups.push(transferor.sipp.stop, transferor.unregister)
+    const colleague = await registeredDesk(phones.colleague, colleagueScenario, colleagueMedia)
+    cleanups.push(colleague.sipp.stop, colleague.unregister)
+    return { phones, transferor: transferor.sipp, colleague: colleague.sipp, colleagueMedia }
+  }
+
+  /** 24's phone rings (its 180 reached us): the ring time may run out now. */
+  async function ringing(colleague: SippProcess) {
+    await until('24 rings', 10_000, async () => /^SIP\/2\.0 180 /m.test(colleague.messages()))
+    await until('the 180 reached us', 10_000, async () =>
+      b2bua.calls.some((call) => call.session.transferState === 'ringing')
+    )
+  }
+
+  test('24 never answers: the ring time runs out, NOTIFY 480, the caller stays with 23', async ({
+    assert,
+  }) => {
+    const { phones, transferor, colleague } = await transfer(
+      'desk_transfer_pending.xml',
+      'uas_cancel.xml'
+    )
+    const call = await dial(
+      phones.caller,
+      '23',
+      'phone_call_out.xml',
+      await freePort('udp', '127.0.0.2'),
+      4000
+    )
+    cleanups.push(call.stop)
+    await ringing(colleague)
+    clock.advance(callsConfig.ringTimeoutSeconds * 1000)
+    await expectExit(colleague, 0, assert)
+    await expectExit(transferor, 0, assert)
+    await expectExit(call, 0, assert)
+    assert.match(colleague.messages(), /^CANCEL sip:/m)
+    assert.match(transferor.messages(), /^SIP\/2\.0 480 /m, 'the final NOTIFY says 480')
+    const record = await completedCdr()
+    assert.isNull(record.forwardReason)
+    assert.equal(record.disconnectCause, 'answered_normal')
+    assert.equal(record.hungUpBy, 'caller')
+  }).timeout(60_000)
+
+  test('23 hangs up right after the 202: the transfer goes on, the caller talks with 24', async ({
+    assert,
+  }) => {
+    const { phones, transferor, colleague, colleagueMedia } = await transfer(
+      'desk_transfer_hangs_up.xml',
+      'internal_device_answer.xml'
+    )
+    const capture = await captureRtp(colleagueMedia)
+    const call = await dial(
+      phones.caller,
+      '23',
+      'phone_call_out.xml',
+      await freePort('udp', '127.0.0.2'),
+      4000
+    )
+    cleanups.push(call.stop)
+    await expectExit(transferor, 0, assert)
+    await expectExit(call, 0, assert)
+    await expectExit(colleague, 0, assert)
+    assert.isAbove(heard(await capture.stop(), colleagueMedia), 50)
+    assert.equal(transferor.messages().match(/^NOTIFY /gm)?.length, 1, 'no NOTIFY after its BYE')
+    const record = await completedCdr()
+    assert.equal(record.forwardedTo, '24')
+    assert.equal(record.forwardReason, 'transfer')
+    assert.equal(record.disconnectCause, 'answered_normal')
+  }).timeout(60_000)
+
+  test('23 hung up and 24 never answers: the call ends, the caller gets our BYE, the CDR closes', async ({
+    assert,
+  }) => {
+    const { phones, transferor, colleague } = await transfer(
+      'desk_transfer_hangs_up.xml',
+      'uas_cancel.xml'
+    )
+    const call = await dial(
+      phones.caller,
+      '23',
+      'phone_call_until_bye.xml',
+      await freePort('udp', '127.0.0.2')
+    )
+    cleanups.push(call.stop)
+    await expectExit(transferor, 0, assert)
+    await ringing(colleague)
+    clock.advance(callsConfig.ringTimeoutSeconds * 1000)
+    await expectExit(colleague, 0, assert)
+    await expectExit(call, 0, assert)
+    const record = await completedCdr()
+    assert.isNull(record.forwardReason)
+    assert.equal(record.disconnectCause, 'no_answer')
+    assert.equal(record.hungUpBy, 'system')
+    assert.deepEqual(await leftBehind({ transactions: false, ms: 5000 }), {
+      dialogs: 0,
+      transactions: 0,
+      mediaLegs: 0,
+    })
+  }).timeout(60_000)
+
+  test('the caller hangs up while 24 rings: 24 gets CANCEL, 23 our BYE, nothing is left behind', async ({
+    assert,
+  }) => {
+    const { phones, transferor, colleague } = await transfer(
+      'desk_transfer_pending.xml',
+      'uas_cancel.xml'
+    )
+    const call = await dial(
+      phones.caller,
+      '23',
+      'phone_call_out.xml',
+      await freePort('udp', '127.0.0.2'),
+      2500
+    )
+    cleanups.push(call.stop)
+    await expectExit(call, 0, assert)
+    await expectExit(colleague, 0, assert)
+    await expectExit(transferor, 0, assert)
+    assert.match(colleague.messages(), /^CANCEL sip:/m)
+    const record = await completedCdr()
+    assert.isNull(record.forwardReason)
+    assert.equal(record.hungUpBy, 'caller')
+    assert.deepEqual(await leftBehind({ transactions: false, ms: 5000 }), {
+      dialogs: 0,
+      transactions: 0,
+      mediaLegs: 0,
+    })
   }).timeout(60_000)
 })

@@ -21,6 +21,7 @@ import type { NumberOwner } from '#calls/services/number_service'
 import CallRecord from '#calls/models/call_record'
 import { DatabaseActiveCallLegs, type ActiveCallLegStore } from '#calls/b2bua/active_call_legs'
 import type CdrService from '#calls/b2bua/cdr_service'
+import { configuredRealm } from '#calls/signalling/registrar_settings'
 import CallSession, {
   type CallSessionServices,
   type TransferPlan,
@@ -140,6 +141,7 @@ export default class B2bua {
       retryAfterSeconds: deps.config.retryAfterSeconds,
       outboundRingLimitMs: deps.config.outboundRingLimitSeconds * 1000,
       durationWarningMs: deps.config.durationWarningSeconds * 1000,
+      identityDomain: configuredRealm(),
       transfer: (request) => this.#transferPlan(request),
       consulted: (request) => this.#consulted(request),
     }

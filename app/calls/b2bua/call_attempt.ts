@@ -41,6 +41,8 @@ export default class CallAttempt {
   /** The last answer (183 or 200) applied to the leg, and the codecs our offer listed. */
   earlySdp: string | undefined
   offeredCodecs: AudioCodecName[] = []
+  /** The methods the answering peer allows (its 200's Allow): whether it takes UPDATE. */
+  peerAllows: string | null = null
   done = false
   result!: Promise<AttemptResult>
   #settle!: (result: AttemptResult) => void

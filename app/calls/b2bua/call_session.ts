@@ -81,6 +81,8 @@ export interface CallSessionServices {
   outboundRingLimitMs: number
   /** A call with a maximum duration: the caller hears the warning tone this long before the end. */
   durationWarningMs: number
+  /** The host of the identities our own phones are told after a transfer (our SIP realm). */
+  identityDomain?: string
   /**
    * A user's phone asked to transfer its party (REFER) to `dialled`: where the call may go, or
    * why not. Without it, REFER is declined.
@@ -175,6 +177,10 @@ export default class CallSession {
   #aUserId: number | null
   /** Side A's client connection (web phone socket); after a transfer there, the new party's. */
   #aConnectionId: string | undefined
+  /** The methods side A's peer allows (Allow of its INVITE, or of the 200 after a transfer). */
+  #aAllows: string | null
+  /** Who each side talks to, as number or extension (the other side's identity); null: withheld. */
+  readonly #identity: { a: string | null; b: string | null }
   #attempts = new Set<CallAttempt>()
   #mediaAttempt: CallAttempt | undefined
   #winner: CallAttempt | undefined
@@ -228,6 +234,11 @@ export default class CallSession {
     this.#callerSide = options.callerSide ?? 'a'
     this.#aUserId = record.direction !== 'inbound' ? record.userId : null
     this.#aConnectionId = invite.incoming.transaction.destination.connectionId
+    this.#aAllows = invite.request.headers.getAll('allow').join(', ') || null
+    this.#identity = {
+      a: record.callerWithheld ? null : record.callerNumber,
+      b: record.calleeNumber,
+    }
     invite.delegate = { onCanceled: () => this.#canceledByA() }
   }
 
@@ -536,7 +547,10 @@ export default class CallSession {
         ...options,
         delegate: {
           onProgress: (response, dialog) => this.#progress(attempt, response, dialog),
-          onAccepted: (dialog, response) => attempt.settle({ kind: 'accepted', dialog, response }),
+          onAccepted: (dialog, response) => {
+            attempt.peerAllows = response.headers.getAll('allow').join(', ') || null
+            attempt.settle({ kind: 'accepted', dialog, response })
+          },
           onRejected: (response) =>
             attempt.settle({
               kind: 'failed',
@@ -688,13 +702,14 @@ export default class CallSession {
   async #reoffer(
     side: 'a' | 'b',
     codec: AudioCodecName,
-    direction: MediaDirection = 'sendrecv'
+    direction: MediaDirection = 'sendrecv',
+    headers: Array<[string, string]> = []
   ): Promise<boolean> {
     const dialog = this.#dialogOf(side)
     const leg = side === 'a' ? this.#aLeg : this.#winner?.leg
     if (!dialog || !leg || this.ended) return false
     const offer = await leg.createOffer({ codecs: [codec], direction })
-    const response = await dialog.reinvite({ description: sdp(offer) })
+    const response = await dialog.reinvite({ description: sdp(offer), headers })
     const answer = sdpOf({
       body: response.body,
       contentType: response.contentType ?? 'application/sdp',
@@ -1133,6 +1148,7 @@ export default class CallSession {
       this.#aIsCarrier = Boolean(attempt.target.carrier)
       this.#aUserId = attempt.target.userId ?? null
       this.#aConnectionId = attempt.target.connectionId
+      this.#aAllows = attempt.peerAllows
       this.#heldByA = false
       this.#codecPending = this.#winner?.leg.negotiated?.audio.codec !== codec
       this.#updateHold()
@@ -1141,6 +1157,7 @@ export default class CallSession {
     this.#watchDialog(dialog, side)
     this.#transfer = undefined
     this.#changed()
+    this.#identity[side] = party.shownAs
     await this.#services.cdr.forwarded(this.record, party.shownAs, 'transfer')
     for (const record of party.records) {
       this.follow(record)
@@ -1166,8 +1183,53 @@ export default class CallSession {
       }
     }
     this.#updateHold()
-    if (partyHeld && reoffered !== partySide) await this.#reoffer(partySide, shared)
-    if (party.held && reoffered !== side) await this.#reoffer(side, shared)
+    // Both learn whom they talk to now; a re-offer that lifts a hold carries it to a browser.
+    const told = { a: false, b: false }
+    for (const [which, wasHeld] of [
+      [partySide, partyHeld],
+      [side, party.held],
+    ] as const) {
+      const other = which === 'a' ? 'b' : 'a'
+      if (wasHeld && reoffered !== which) {
+        await this.#reoffer(which, shared, 'sendrecv', this.#identityHeaders(which, other))
+        told[which] = true
+      }
+      await this.#tellIdentity(which, told[which])
+    }
+  }
+
+  /** P-Asserted-Identity (RFC 3325) of the party `side` talks to, as our own phones are told it. */
+  #identityHeaders(side: 'a' | 'b', other: 'a' | 'b' = side === 'a' ? 'b' : 'a') {
+    if (this.#carrierOn(side)) return []
+    const number = this.#identity[other]
+    const domain = this.#services.identityDomain ?? 'localhost'
+    const uri = number ? `sip:${number}@${domain}` : 'sip:anonymous@anonymous.invalid'
+    return [['P-Asserted-Identity', `<${uri}>`]] as Array<[string, string]>
+  }
+
+  #carrierOn(side: 'a' | 'b') {
+    return side === 'a' ? this.#aIsCarrier : Boolean(this.#winner?.target.carrier)
+  }
+
+  /**
+   * After a transfer our own phone or browser on `side` learns whom it talks to now: a browser by
+   * re-INVITE (unless a re-offer told it already), a SIP phone by UPDATE (RFC 3311) where it allows
+   * UPDATE, else not at all. A carrier never: towards it the caller ID does not change mid-call.
+   */
+  async #tellIdentity(side: 'a' | 'b', toldByReoffer: boolean) {
+    const dialog = this.#dialogOf(side)
+    const leg = side === 'a' ? this.#aLeg : this.#winner?.leg
+    if (!dialog || !leg?.negotiated || this.ended || this.#carrierOn(side)) return
+    const headers = this.#identityHeaders(side)
+    if (leg.kind === 'webrtc') {
+      if (!toldByReoffer) await this.#reoffer(side, leg.negotiated.audio.codec, 'sendrecv', headers)
+      return
+    }
+    const allows = side === 'a' ? this.#aAllows : (this.#winner?.peerAllows ?? null)
+    if (!allows || !/\bUPDATE\b/i.test(allows)) return
+    const response = await dialog.update({ headers })
+    if (!response.isSuccess)
+      this.#services.log('info', 'identity update refused', { side, status: response.status })
   }
 
   /** The transfer did not happen: the transferor hears why; a transferor who left ends the call. */

@@ -132,9 +132,10 @@ test.group('Call transfer (REFER from a desk phone)', (group) => {
       { dials: '24', keys: { domain: configuredRealm() } }
     )
     cleanups.push(transferor.sipp.stop, transferor.unregister)
+    // 24's phone allows UPDATE: it learns that it talks with 22 now.
     const colleague = await registeredDesk(
       phones.colleague,
-      'internal_device_answer.xml',
+      'internal_device_answer_updates.xml',
       colleagueMedia
     )
     cleanups.push(colleague.sipp.stop, colleague.unregister)
@@ -153,6 +154,10 @@ test.group('Call transfer (REFER from a desk phone)', (group) => {
     // 24 got one INVITE only (the consultation's): the join needs no new call.
     assert.equal(colleague.sipp.messages().match(/^INVITE /gm)?.length, 1)
     assert.notInclude(carrier.messages(), 'INVITE')
+    assert.match(
+      colleague.sipp.messages(),
+      new RegExp(`^P-Asserted-Identity: <sip:22@${configuredRealm()}>`, 'm')
+    )
 
     // After the join the caller heard 24's pcap, and 24 the caller's.
     const colleagueHeard = heard(await capture.colleague.stop(), colleagueMedia)

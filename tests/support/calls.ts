@@ -1,3 +1,4 @@
+import type { LocalCarrierConfig } from '#plugins/carriers/local/types'
 import { randomBytes } from 'node:crypto'
 import app from '@adonisjs/core/services/app'
 import db from '@adonisjs/lucid/services/db'
@@ -18,7 +19,11 @@ import { userSubject } from '#calls/signalling/sip_subject'
  * port, active, on the region's default route in the given order (priority 1, 2, ...), and the
  * first one carries 110/112. Returns the restore function.
  */
-export async function loopbackCarriers(ports: Record<string, number>) {
+export async function loopbackCarriers(
+  ports: Record<string, number>,
+  /** What every one of them declares besides its port (a profile's caller ID signalling, say). */
+  profile: Omit<LocalCarrierConfig, 'port'> = {}
+) {
   const names = Object.keys(ports)
   const restore = await fakeCarriers(
     defineConfig({
@@ -26,7 +31,7 @@ export async function loopbackCarriers(ports: Record<string, number>) {
       regions: {
         eu: {
           carriers: Object.fromEntries(
-            names.map((name) => [name, carriers.local({ port: ports[name] })])
+            names.map((name) => [name, carriers.local({ ...profile, port: ports[name] })])
           ),
           emergencyCarriers: names.slice(0, 1),
         },

@@ -22,7 +22,7 @@ export default class LocalCarrier extends SignalledCarrierPlugin {
       codecs: ['PCMA', 'PCMU', 'telephone-event'],
       srtp: 'none',
       numberFormat: 'e164_plus',
-      callerId: { identity: 'pai', clir: 'privacy_header' },
+      callerId: { identity: 'pai', clir: 'privacy_header', ...config.callerId },
       emergency: { location: 'pidf_lo', numbers: ['110', '112'] },
       healthCheck: {
         enabled: true,

@@ -1,4 +1,8 @@
-import type { HealthCheckOptions, SipTransportName } from '#calls/carriers/types'
+import type {
+  CallerIdSignalling,
+  HealthCheckOptions,
+  SipTransportName,
+} from '#calls/carriers/types'
 
 /** The loopback peer used in development and tests (sipp or a second FluffyCall instance). */
 export interface LocalCarrierConfig {
@@ -11,4 +15,6 @@ export interface LocalCarrierConfig {
   signallingSources?: string[]
   /** Tests shorten the interval to see a peer go down within seconds. */
   healthCheck?: Partial<HealthCheckOptions>
+  /** Tests of what a carrier's profile asks for (forwarding signalled by History-Info, say). */
+  callerId?: Partial<CallerIdSignalling>
 }

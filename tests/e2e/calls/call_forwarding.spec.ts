@@ -207,10 +207,14 @@ test.group('Call forwarding', (group) => {
     assert.equal(record.forwardReason, 'always')
   }).timeout(60_000)
 
-  test('always, to an external number: a carrier’s call goes out as the company’s call with Diversion; rated on its own CDR', async ({
-    assert,
-  }) => {
-    const phones = await office()
+  /**
+   * A carrier's call to 23's number, forwarded always to a number outside: the outbound INVITE the
+   * carrier gets, and the two CDRs (the forwarded call, the company's outbound call).
+   */
+  async function forwardedOut(
+    assert: { equal: Function },
+    phones: Awaited<ReturnType<typeof office>>
+  ) {
     const number = `+4930301${String(Math.floor(Math.random() * 900) + 100)}`
     await ourNumber(number, 'trunk', phones.company, phones.middle.user.id)
     await forward(phones.company, phones.middle, 'always', { number: '+4940123456' })
@@ -232,15 +236,6 @@ test.group('Call forwarding', (group) => {
       .messages()
       .split(/\r?\n\r?\n/)
       .find((part) => /INVITE sip:/.test(part))!
-    assert.match(invite, /^INVITE sip:\+?4940123456@/m)
-    assert.match(
-      invite,
-      new RegExp(`^Diversion: <sip:\\${number}@[^>]+>;reason=unconditional;counter=1`, 'm')
-    )
-    // The carrier sees the company's number, not the original caller's (the local profile).
-    assert.match(invite, new RegExp(`^P-Asserted-Identity: <sip:\\${number}@`, 'm'))
-    assert.notInclude(invite, '+4989123456')
-
     const inbound = await until('the forwarded CDR closed', 10_000, () =>
       CallRecord.query()
         .where('company_id', phones.company.id)
@@ -248,12 +243,30 @@ test.group('Call forwarding', (group) => {
         .whereNotNull('ended_at')
         .first()
     )
-    assert.equal(inbound.forwardedTo, '+4940123456')
-    assert.equal(inbound.forwardReason, 'always')
-    assert.isNotNull(inbound.answeredAt)
     const out = await until('the outbound CDR closed', 10_000, () =>
       CallRecord.query().where('forwarded_from_uuid', inbound.uuid).whereNotNull('ended_at').first()
     )
+    return { number, invite, inbound, out }
+  }
+
+  test('always, to an external number: a carrier’s call goes out as the company’s call with Diversion; rated on its own CDR', async ({
+    assert,
+  }) => {
+    const phones = await office()
+    const { number, invite, inbound, out } = await forwardedOut(assert, phones)
+    assert.match(invite, /^INVITE sip:\+?4940123456@/m)
+    assert.match(
+      invite,
+      new RegExp(`^Diversion: <sip:\\${number}@[^>]+>;reason=unconditional;counter=1`, 'm')
+    )
+    assert.notMatch(invite, /^History-Info:/m)
+    // The carrier sees the company's number, not the original caller's (the local profile).
+    assert.match(invite, new RegExp(`^P-Asserted-Identity: <sip:\\${number}@`, 'm'))
+    assert.notInclude(invite, '+4989123456')
+
+    assert.equal(inbound.forwardedTo, '+4940123456')
+    assert.equal(inbound.forwardReason, 'always')
+    assert.isNotNull(inbound.answeredAt)
     assert.equal(out.direction, 'outbound')
     assert.equal(out.companyId, phones.company.id)
     assert.equal(out.userId, phones.middle.user.id)
@@ -262,6 +275,33 @@ test.group('Call forwarding', (group) => {
     assert.equal(out.carrierName, 'trunk')
     assert.isNotNull(out.answeredAt)
     assert.equal(out.disconnectCause, 'answered_normal')
+  }).timeout(60_000)
+
+  test('always, to a carrier whose profile asks for History-Info and lets us present the caller: History-Info (RFC 7044), the original caller shown', async ({
+    assert,
+  }) => {
+    cleanups.push(
+      await loopbackCarriers(
+        { trunk: carrier.port },
+        { callerId: { forwarding: { header: 'history_info', presentOriginalCaller: true } } }
+      )
+    )
+    const phones = await office()
+    const { number, invite, out } = await forwardedOut(assert, phones)
+    assert.match(
+      invite,
+      new RegExp(
+        `^History-Info: <sip:\\${number}@[^>]+>;index=1, ` +
+          `<sip:\\+?4940123456@127\\.0\\.0\\.1[^>]*;cause=302>;index=1\\.1;mp=1`,
+        'm'
+      )
+    )
+    assert.notMatch(invite, /^Diversion:/m)
+    assert.match(invite, /^P-Asserted-Identity: <sip:\+4989123456@/m)
+    // Billed as the company's call all the same.
+    assert.equal(out.companyId, phones.company.id)
+    assert.equal(out.carrierName, 'trunk')
+    assert.isNotNull(out.answeredAt)
   }).timeout(60_000)
 
   test('a call gate that refuses forwarded calls stops an external forwarding: the caller gets 403, the carrier nothing', async ({

@@ -25,6 +25,7 @@ import CallSession, {
   type CallSessionServices,
   type TransferPlan,
   type TransferRequest,
+  type ConsultedRequest,
 } from '#calls/b2bua/call_session'
 import { sdpOf, type CallingParty } from '#calls/b2bua/carrier_request'
 import type { CallsConfig } from '#config/calls'
@@ -140,6 +141,7 @@ export default class B2bua {
       outboundRingLimitMs: deps.config.outboundRingLimitSeconds * 1000,
       durationWarningMs: deps.config.durationWarningSeconds * 1000,
       transfer: (request) => this.#transferPlan(request),
+      consulted: (request) => this.#consulted(request),
     }
     this.lamps = new BusyLamps(deps.stack, this.#services.clock, (error) =>
       deps.logger.error({ err: error }, 'SUBSCRIBE failed')
@@ -827,6 +829,25 @@ export default class B2bua {
       maxDurationSeconds: decision.maxDurationSeconds,
       durationCause: decision.durationCause,
     }
+  }
+
+  /**
+   * The call an attended transfer's Replaces names: one the transferor placed (internal or
+   * outbound) in the same company, running on this node. Another user's call is never joined.
+   */
+  #consulted(request: ConsultedRequest): CallSession | undefined {
+    const { session, replaces, transferorUserId } = request
+    if (transferorUserId === null) return undefined
+    for (const { session: candidate, record } of this.#calls.values()) {
+      if (candidate === session || candidate.ended || !candidate.callerDialogIs(replaces)) continue
+      const own =
+        record.userId === transferorUserId &&
+        record.companyId === session.record.companyId &&
+        record.direction !== 'inbound' &&
+        !record.emergency
+      return own ? candidate : undefined
+    }
+    return undefined
   }
 
   /**

@@ -9,6 +9,7 @@ import {
   type TimerHandle,
   notifyReferProgress,
   parseRefer,
+  type Replaces,
 } from '#sip'
 import {
   MediaCapacityError,
@@ -85,6 +86,32 @@ export interface CallSessionServices {
    * why not. Without it, REFER is declined.
    */
   transfer?(request: TransferRequest): Promise<TransferPlan>
+  /**
+   * Attended transfer: the transferor's other call that a Replaces header names (the transferor
+   * called out in it), if it runs on this node. Without it, attended transfer is declined.
+   */
+  consulted?(request: ConsultedRequest): CallSession | undefined
+}
+
+/** A REFER with Replaces: which call of the transferor's its far side should join. */
+export interface ConsultedRequest {
+  session: CallSession
+  replaces: Replaces
+  transferorUserId: number | null
+}
+
+/** What a consulted call hands over to the call it joins (attended transfer). */
+export interface HandedOver {
+  attempt: CallAttempt
+  dialog: SipDialog
+  /** The transferor had put the new party on hold: it is offered sendrecv again. */
+  held: boolean
+  /** The CDRs that go on with the new party (an outbound call through a carrier: billed on). */
+  records: CallRecord[]
+  /** The consulted call's own maximum duration or spend cap, counted on from now. */
+  limit?: { ms: number; cause: DurationCause }
+  /** What the CDR of the joined call names as its new party. */
+  shownAs: string
 }
 
 /** A REFER from the user's side of a call, as the B2BUA decides on it. */
@@ -175,6 +202,8 @@ export default class CallSession {
   #transfer: { transferorGone: boolean } | undefined
   /** CDRs answered and closed with this call's own (follow()). */
   readonly #followers: CallRecord[] = []
+  /** Attended transfer: this call's CDR went on with the call its far side joined (handOver). */
+  #recordHandedOver = false
 
   constructor(
     services: CallSessionServices,
@@ -268,13 +297,17 @@ export default class CallSession {
   }
 
   /** The earliest of the maximum duration (from the answer) and a spend cap's deadline. */
-  #armDurationLimit() {
-    const clock = this.#services.clock
-    let end =
+  #deadline(): { at: number; cause: DurationCause } | undefined {
+    const end =
       this.#maxDurationMs === undefined
         ? undefined
         : { at: this.#answeredOnClock + this.#maxDurationMs, cause: this.#durationCause }
-    if (this.#capDeadline && (!end || this.#capDeadline.at < end.at)) end = this.#capDeadline
+    return this.#capDeadline && (!end || this.#capDeadline.at < end.at) ? this.#capDeadline : end
+  }
+
+  #armDurationLimit() {
+    const clock = this.#services.clock
+    const end = this.#deadline()
     if (!end) return
     this.#clearTimer(this.#durationTimer)
     this.#clearTimer(this.#warningTimer)
@@ -615,24 +648,41 @@ export default class CallSession {
 
   /** A was answered with another codec (early media of a fork that lost): offer it the new one. */
   async #reofferA(codec: AudioCodecName) {
-    const dialog = this.#aDialog
-    if (!dialog) return
-    const offer = await this.#aLeg.createOffer({ codecs: [codec] })
+    if (!this.#aDialog) return
+    if (await this.#reoffer('a', codec)) {
+      this.#aCodec = codec
+      this.#codecPending = false
+      this.#updateHold()
+    } else {
+      await this.#end('failed', 'system', 488)
+    }
+  }
+
+  /**
+   * Offers one side its media anew by re-INVITE: exactly `codec`, in `direction` (a hold passed
+   * on, its end, a codec change). False when that side refused it or is gone.
+   */
+  async #reoffer(
+    side: 'a' | 'b',
+    codec: AudioCodecName,
+    direction: MediaDirection = 'sendrecv'
+  ): Promise<boolean> {
+    const dialog = side === 'a' ? this.#aDialog : this.#bDialog
+    const leg = side === 'a' ? this.#aLeg : this.#winner?.leg
+    if (!dialog || !leg || this.ended) return false
+    const offer = await leg.createOffer({ codecs: [codec], direction })
     const response = await dialog.reinvite({ description: sdp(offer) })
     const answer = sdpOf({
       body: response.body,
       contentType: response.contentType ?? 'application/sdp',
     })
-    if (response.isSuccess && answer) {
-      await this.#aLeg.applyAnswer(answer)
-      this.#aCodec = codec
-      this.#codecPending = false
-      this.#bridge?.refresh()
-      this.#updateHold()
-    } else {
-      this.#services.log('warn', 'codec re-offer refused', { status: response.status })
-      await this.#end('failed', 'system', response.status)
+    if (!response.isSuccess || !answer || !response.body.length) {
+      this.#services.log('warn', 're-offer refused', { side, status: response.status })
+      return false
     }
+    await leg.applyAnswer(answer)
+    this.#bridge?.refresh()
+    return true
   }
 
   #connectMedia(attempt: CallAttempt) {
@@ -721,19 +771,11 @@ export default class CallSession {
     if (side === 'a') this.#heldByA = held
     else this.#heldByB = held
     this.#updateHold()
-    const reoffer = await otherLeg.createOffer({
-      codecs: [otherLeg.negotiated.audio.codec],
-      direction: held ? (facts.direction === 'inactive' ? 'inactive' : 'sendonly') : 'sendrecv',
-    })
-    const response = await other.reinvite({ description: sdp(reoffer) })
-    const otherAnswer = sdpOf({
-      body: response.body,
-      contentType: response.contentType ?? 'application/sdp',
-    })
-    if (response.isSuccess && otherAnswer && response.body.length) {
-      await otherLeg.applyAnswer(otherAnswer)
-      this.#bridge?.refresh()
-    }
+    await this.#reoffer(
+      side === 'a' ? 'b' : 'a',
+      otherLeg.negotiated.audio.codec,
+      held ? (facts.direction === 'inactive' ? 'inactive' : 'sendonly') : 'sendrecv'
+    )
   }
 
   /** Requests inside an answered call besides re-INVITE and BYE: REFER (transfer), keep-alives. */
@@ -768,10 +810,9 @@ export default class CallSession {
     if (carrierSide) return incoming.respond(403, { reason: 'Transfer not offered' })
     if (side === 'a')
       return incoming.respond(501, { reason: 'Transfer by the calling side is not supported yet' })
-    if (refer.replaces)
-      return incoming.respond(501, { reason: 'Attended transfer is not supported yet' })
     if (!this.answered || this.ended || this.#transfer || dialog !== this.#bDialog)
       return incoming.respond(491, { reason: 'Request Pending' })
+    if (refer.replaces) return this.#attended(dialog, incoming, refer.replaces)
     if (!this.#services.transfer) return incoming.respond(403, { reason: 'Transfer not offered' })
     this.#transfer = { transferorGone: false }
     const plan = await this.#services.transfer({
@@ -810,6 +851,91 @@ export default class CallSession {
       return this.#transferFailed(dialog, result.status)
     }
     await this.#serialised(() => this.#transferred(dialog, result, plan))
+  }
+
+  /**
+   * Attended transfer (RFC 3891 Replaces in Refer-To): the transferor talked to the new party in a
+   * call of its own (consultation) and now joins its two far ends. That call hands its answered
+   * far leg over (no new INVITE: the new party already talks through us), the party's media moves
+   * to it, the transferor gets NOTIFY 200 and BYE on both of its calls. The consultation's CDR
+   * closes; an outbound one (a carrier) goes on with the joined call, billed to the company.
+   */
+  async #attended(dialog: SipDialog, incoming: IncomingRequest, replaces: Replaces) {
+    const consulted = this.#services.consulted?.({
+      session: this,
+      replaces,
+      transferorUserId: this.#winner?.target.userId ?? null,
+    })
+    if (!consulted || consulted === this)
+      return incoming.respond(403, { reason: 'No call of yours to join' })
+    const party = consulted.handOver()
+    if (!party) return incoming.respond(403, { reason: 'The consulted call is not answered' })
+    this.#transfer = { transferorGone: false }
+    incoming.respond(202)
+    notifyReferProgress(dialog, 100, 'Trying')
+    await this.#serialised(async () => {
+      if (this.ended) {
+        // The party hung up in the meantime: the consulted call is over too.
+        party.dialog.bye()
+        await party.attempt.leg.close()
+        for (const record of party.records)
+          await this.#services.cdr.end(record, {
+            cause: 'answered_normal',
+            sipStatus: 200,
+            hungUpBy: 'caller',
+          })
+        return
+      }
+      await this.#join(dialog, party, false)
+    })
+    await consulted.hangUp('answered_normal', 'caller')
+  }
+
+  /**
+   * The consulted call of an attended transfer gives its far side (the new party: leg, dialog, the
+   * outbound CDRs) to the call it joins and keeps only the transferor's side, which then ends.
+   * Null when there is nothing to hand over: not answered yet, ending, or itself transferring.
+   */
+  handOver(): HandedOver | null {
+    const attempt = this.#winner
+    const dialog = this.#bDialog
+    if (!this.answered || this.ended || this.#transfer || !attempt || !dialog) return null
+    if (this.#callerSide !== 'a' || this.#codecPending) return null
+    // The bridge lets go of both legs before the other call's bridge takes this one.
+    this.#bridge?.close()
+    this.#bridge = undefined
+    this.#attempts.delete(attempt)
+    this.#winner = undefined
+    this.#mediaAttempt = undefined
+    this.#bDialog = undefined
+    dialog.delegate = {}
+    const carrier = Boolean(attempt.target.carrier)
+    const records = carrier ? [this.record, ...this.#followers.splice(0)] : []
+    this.#recordHandedOver = carrier
+    const deadline = this.#deadline()
+    this.#clearTimer(this.#durationTimer)
+    this.#clearTimer(this.#warningTimer)
+    this.#changed()
+    return {
+      attempt,
+      dialog,
+      held: this.#heldByA,
+      records,
+      limit: deadline && { ms: deadline.at - this.#services.clock.now(), cause: deadline.cause },
+      shownAs: this.record.calleeNumber ?? '',
+    }
+  }
+
+  /** Is this call's caller dialog the one a Replaces header names (RFC 3891: to-tag is ours)? */
+  callerDialogIs(replaces: Replaces): boolean {
+    const dialog = this.#aDialog
+    return (
+      this.#callerSide === 'a' &&
+      dialog !== undefined &&
+      dialog.callId === replaces.callId &&
+      dialog.localTag === replaces.toTag &&
+      dialog.remoteTag === replaces.fromTag
+    )
   }
 
   /** Rings the transfer's targets (at once, or one after another) offering only the party's codec. */
@@ -886,7 +1012,7 @@ export default class CallSession {
     }
   }
 
-  /** The new party answered: the party's media moves to its leg, the transferor is let go. */
+  /** Blind transfer: the new party answered; the call goes on with it (or the answer was unusable). */
   async #transferred(
     transferorDialog: SipDialog,
     won: { attempt: CallAttempt; dialog: SipDialog; response: SipResponse },
@@ -910,46 +1036,73 @@ export default class CallSession {
         })
       return this.#transferFailed(transferorDialog, 488)
     }
-    const codec = negotiated.audio.codec
+    await this.#join(
+      transferorDialog,
+      {
+        attempt,
+        dialog,
+        held: false,
+        records: plan.follower ? [plan.follower] : [],
+        limit:
+          plan.maxDurationSeconds === undefined
+            ? undefined
+            : { ms: plan.maxDurationSeconds * 1000, cause: plan.durationCause ?? 'max_duration' },
+        shownAs: plan.shownAs,
+      },
+      true
+    )
+  }
+
+  /**
+   * The transfer's new party takes the transferor's place: the party's media moves to its leg,
+   * the transferor gets NOTIFY 200 and BYE, the CDR names the new party. Both ends talk at once:
+   * a hold the transferor left on either is lifted, and a codec the party does not share is
+   * re-offered (never transcoded).
+   */
+  async #join(transferorDialog: SipDialog, party: HandedOver, newCall: boolean) {
+    const { attempt, dialog } = party
+    const codec = attempt.leg.negotiated!.audio.codec
     const previous = this.#winner!
     notifyReferProgress(transferorDialog, 200, 'OK')
     transferorDialog.delegate = {}
     if (!this.#transfer?.transferorGone) transferorDialog.bye()
     this.#attempts.delete(previous)
+    this.#attempts.add(attempt)
     this.#winner = attempt
     this.#bDialog = dialog
-    // Nothing is relayed until the party takes the new party's codec (a web phone on Opus
-    // transferred to a carrier's G.711): re-offered below, never transcoded.
+    // Nothing is relayed until both legs share one codec (re-offered below).
     this.#codecPending = this.#aCodec !== codec
     this.#connectMedia(attempt)
     await previous.leg.close()
     this.#watchDialog(dialog, 'b')
     this.#transfer = undefined
     this.#changed()
-    await this.#services.cdr.forwarded(this.record, plan.shownAs, 'transfer')
-    if (plan.follower) {
-      this.follow(plan.follower)
-      await this.#services.cdr.answered(plan.follower)
-      if (attempt.target.carrier) await this.#services.persist(plan.follower, dialog)
+    await this.#services.cdr.forwarded(this.record, party.shownAs, 'transfer')
+    for (const record of party.records) {
+      this.follow(record)
+      await this.#services.cdr.answered(record)
+      if (newCall && attempt.target.carrier) await this.#services.persist(record, dialog)
     }
-    if (plan.maxDurationSeconds !== undefined)
-      this.endWithin(plan.maxDurationSeconds * 1000, plan.durationCause ?? 'max_duration')
-    // The transferor had put the party on hold before referring it: the new party talks now.
-    const held = this.#heldByB
+    if (party.limit) this.endWithin(party.limit.ms, party.limit.cause)
+    const partyHeld = this.#heldByB
     this.#heldByB = false
+    let shared = codec
+    let reoffered: 'a' | 'b' | null = null
     if (this.#aCodec !== codec) {
-      await this.#reofferA(codec)
-    } else if (held) {
-      this.#updateHold()
-      const reoffer = await this.#aLeg.createOffer({ codecs: [codec], direction: 'sendrecv' })
-      const reply = await this.#aDialog?.reinvite({ description: sdp(reoffer) })
-      const reanswer =
-        reply && sdpOf({ body: reply.body, contentType: reply.contentType ?? 'application/sdp' })
-      if (reply?.isSuccess && reanswer && reply.body.length) {
-        await this.#aLeg.applyAnswer(reanswer)
-        this.#bridge?.refresh()
+      // The party takes the new party's codec if it offered it; else the new party the party's.
+      if (this.#aCodecs.includes(codec)) {
+        await this.#reofferA(codec)
+        reoffered = 'a'
+      } else {
+        shared = this.#aCodec!
+        if (!(await this.#reoffer('b', shared))) return this.#end('failed', 'system', 488)
+        this.#codecPending = false
+        reoffered = 'b'
       }
     }
+    this.#updateHold()
+    if (partyHeld && reoffered !== 'a') await this.#reoffer('a', shared)
+    if (party.held && reoffered !== 'b') await this.#reoffer('b', shared)
   }
 
   /** The transfer did not happen: the transferor hears why; a transferor who left ends the call. */
@@ -1025,9 +1178,11 @@ export default class CallSession {
         sipStatus: status ?? (this.answered ? 200 : null),
         hungUpBy,
       }
-      await this.#services.cdr.end(this.record, end)
-      for (const follower of this.#followers) await this.#services.cdr.end(follower, end)
-      await this.#services.forget(this.record)
+      const records = this.#recordHandedOver ? [] : [this.record]
+      for (const record of [...records, ...this.#followers]) {
+        await this.#services.cdr.end(record, end)
+        await this.#services.forget(record)
+      }
     } catch (error) {
       this.#services.log('error', 'could not complete the CDR', { err: error })
     }

@@ -32,13 +32,20 @@ export async function registeredDesk(
   phone: Desk,
   scenario: string,
   mediaPort: number,
-  options: { calls?: number; keys?: Record<string, string>; timeoutSeconds?: number } = {}
+  options: {
+    calls?: number
+    keys?: Record<string, string>
+    timeoutSeconds?: number
+    /** The phone also calls this number (digest for its INVITE; keys `target` and `server`). */
+    dials?: string
+  } = {}
 ) {
   const stack = await app.container.make('sip.stack')
+  const server = `127.0.0.1:${await sipUdpPort()}`
   const registration = await startSipp({
     scenario: 'uac_register.xml',
     transport: 'u1',
-    target: `127.0.0.1:${await sipUdpPort()}`,
+    target: server,
     localIp: '127.0.0.3',
     keys: { domain: configuredRealm() },
     extraArgs: ['-s', phone.username, '-au', phone.username, '-ap', phone.password],
@@ -59,8 +66,15 @@ export async function registeredDesk(
     timeoutSeconds: options.timeoutSeconds ?? 25,
     traceMessages: true,
     calls: options.calls ?? 1,
-    keys: options.keys ?? {},
-    extraArgs: ['-mp', String(mediaPort)],
+    keys: { ...options.keys, ...(options.dials ? { target: options.dials, server } : {}) },
+    extraArgs: [
+      '-mp',
+      String(mediaPort),
+      ...(options.dials
+        ? ['-s', phone.username, '-au', phone.username, '-ap', phone.password]
+        : []),
+      ...(options.dials ? ['-auth_uri', `${options.dials}@${server}`] : []),
+    ],
   })
   return { sipp, unregister: () => stack.registrar.bindings.remove(binding) }
 }

@@ -1,4 +1,5 @@
 import { test } from '@japa/runner'
+import type { Assert } from '@japa/assert'
 import type { Page } from 'playwright-core'
 import type User from '#accounts/models/user'
 import CallRecord from '#calls/models/call_record'
@@ -50,11 +51,10 @@ test.group('Web phone: consultation transfer', (group) => {
   })
 
   /**
-   * Bob (extension 23, with a number of his own at the carrier) in Chromium, Carol's desk phone
-   * (24) registered and answering, the carrier calling Bob's number with `scenario`; Bob answers
-   * and consults Carol.
+   * Bob (extension 23, with a number of his own at the carrier) in Chromium and Carol (24); the
+   * carrier calls Bob's number with `scenario` (sending its tone throughout) and Bob answers.
    */
-  async function consulting(scenario: string) {
+  async function customerCallsBob(scenario: string) {
     const company = await uniqueCompany(created)
     const admin = await uniqueUser(created, 'admin', company)
     const bob = await uniqueUser(created, 'member', company)
@@ -72,8 +72,6 @@ test.group('Web phone: consultation transfer', (group) => {
     cleanups.push(() => browser.close())
     const page = await openPhone(browser, bob.email)
 
-    const colleague = await colleagueDesk(carol)
-    const callerMedia = await freePort('udp')
     const caller = await startSipp({
       scenario,
       transport: 'u1',
@@ -81,7 +79,7 @@ test.group('Web phone: consultation transfer', (group) => {
       timeoutSeconds: 90,
       traceMessages: true,
       keys: { callee: number },
-      extraArgs: ['-mp', String(callerMedia)],
+      extraArgs: ['-mp', String(await freePort('udp'))],
       // sipp loads its audio (rtp_stream) from its working directory when it starts.
       files: { 'tone.wav': alawToneWav() },
     })
@@ -90,23 +88,29 @@ test.group('Web phone: consultation transfer', (group) => {
     await inState(page, 'incoming')
     await page.click('#phone-accept')
     await inState(page, 'in-call')
+    return { number, browser, page, caller, carol }
+  }
 
-    // An empty number field: the consultation asks for a target next to the field.
+  /** Bob types `target` and presses "Rückfrage". */
+  async function consult(page: Page, target: string) {
+    await page.fill('#phone-number', target)
     await page.click('#phone-consult')
-    if (!(await page.isVisible('#phone-number-error')))
-      throw new Error(`no error for an empty number: ${await shown(page)}`)
-    await page.fill('#phone-number', '24')
-    await page.click('#phone-consult')
-    // The customer waits on hold, Bob talks with Carol.
-    await consultationIs(page, 'connected')
-    return { number, page, caller, colleague }
   }
 
   /** Carol's desk phone (sipp) answers once and plays its pcap; her media port is captured. */
   async function colleagueDesk(carol: User) {
     const { device, password } = await new SipDeviceService().create(carol, 'Desk phone')
     const media = await freePort('udp', '127.0.0.3')
-    const audio = await captureRtp(media)
+    const capture = await captureRtp(media)
+    // Stopped by the test, or by the teardown when the test failed before.
+    let running = true
+    const audio = {
+      stop: () => {
+        running = false
+        return capture.stop()
+      },
+    }
+    cleanups.push(() => running && audio.stop())
     const desk = await registeredDesk(
       { user: carol, username: device.sipUsername, password, deviceId: device.id },
       'internal_device_answer.xml',
@@ -129,19 +133,8 @@ test.group('Web phone: consultation transfer', (group) => {
     }
   }
 
-  function callRecord(number: string) {
-    return until('the customer’s CDR closed', 10_000, () =>
-      CallRecord.query().where('callee_number', number).whereNotNull('ended_at').first()
-    )
-  }
-
-  test('Verbinden: the customer is referred to Carol, both of Bob’s calls end, Carol hears the customer, the CDR names the transfer', async ({
-    assert,
-  }) => {
-    const { number, page, caller, colleague } = await consulting('carrier_calls_in_transferred.xml')
-    assert.isTrue(await page.isVisible('#phone-consult-back'))
-    await page.click('#phone-consult-connect')
-
+  /** The server confirmed the transfer (NOTIFY 200) and hung up both of Bob's calls. */
+  async function transferDone(page: Page, assert: Assert) {
     await page.waitForSelector(
       `${PHONE}[data-phone-transfer="done"], ${PHONE}[data-phone-transfer="failed"]`,
       { timeout: 15_000 }
@@ -151,7 +144,6 @@ test.group('Web phone: consultation transfer', (group) => {
       'done',
       `the transfer failed: ${await shown(page)}`
     )
-    // The server hangs up both of Bob's calls: the one with the customer and the one with Carol.
     await page.waitForFunction(
       () => {
         const snapshot = (globalThis as any).__phone?.snapshot
@@ -160,6 +152,56 @@ test.group('Web phone: consultation transfer', (group) => {
       undefined,
       { timeout: 15_000 }
     )
+  }
+
+  /** Bob talks with the customer again: no call parked, no consultation, not on hold. */
+  async function resumed(page: Page, assert: Assert) {
+    try {
+      await page.waitForSelector(
+        `${PHONE}[data-phone-state="in-call"][data-phone-parked=""][data-phone-consultation=""]`,
+        { timeout: 15_000 }
+      )
+    } catch (error) {
+      throw new Error(`the customer was not resumed: ${await shown(page)}`, { cause: error })
+    }
+    assert.equal(await page.getAttribute('#phone-hold', 'aria-pressed'), 'false')
+    assert.isFalse(await page.isVisible('#phone-consult-connect'))
+    assert.isFalse(await page.isVisible('#phone-consult-back'))
+  }
+
+  /** The customer's tone reaches Bob's browser on the first call's connection. */
+  async function customerHeard(page: Page) {
+    const start = await rtp(page)
+    await until('the customer heard again', 15_000, async () =>
+      (await rtp(page)).received >= start.received + 50 ? true : null
+    )
+  }
+
+  function callRecord(number: string) {
+    return until('the customer’s CDR closed', 10_000, () =>
+      CallRecord.query().where('callee_number', number).whereNotNull('ended_at').first()
+    )
+  }
+
+  test('Verbinden: the customer is referred to Carol, both of Bob’s calls end, Carol hears the customer, the CDR names the transfer', async ({
+    assert,
+  }) => {
+    const { number, page, caller, carol } = await customerCallsBob(
+      'carrier_calls_in_transferred.xml'
+    )
+    const colleague = await colleagueDesk(carol)
+    // An empty number field: the consultation asks for a target next to the field.
+    await page.click('#phone-consult')
+    assert.isTrue(await page.isVisible('#phone-number-error'))
+    assert.equal(await page.getAttribute(PHONE, 'data-phone-parked'), '')
+    await consult(page, '24')
+    // The customer waits on hold, Bob talks with Carol.
+    await consultationIs(page, 'connected')
+    assert.isTrue(await page.isVisible('#phone-consult-back'))
+    assert.isFalse(await page.isVisible('#phone-transfer'))
+    await page.click('#phone-consult-connect')
+
+    await transferDone(page, assert)
     const bobGone = Date.now() / 1000
     assert.notEqual(await page.getAttribute(PHONE, 'data-phone-state'), 'in-call')
     assert.include(await page.textContent('#phone-transfer-status'), 'Weitergeleitet')
@@ -183,30 +225,19 @@ test.group('Web phone: consultation transfer', (group) => {
   test('Zurück: the call with Carol ends, the customer is taken off hold and heard again', async ({
     assert,
   }) => {
-    const { number, page, caller, colleague } = await consulting(
+    const { number, page, caller, carol } = await customerCallsBob(
       'carrier_calls_in_held_resumed.xml'
     )
+    const colleague = await colleagueDesk(carol)
+    await consult(page, '24')
+    await consultationIs(page, 'connected')
     assert.isTrue(await page.isVisible('#phone-consult-connect'))
     await page.click('#phone-consult-back')
 
-    try {
-      await page.waitForSelector(
-        `${PHONE}[data-phone-state="in-call"][data-phone-parked=""][data-phone-consultation=""]`,
-        { timeout: 15_000 }
-      )
-    } catch (error) {
-      throw new Error(`the customer was not resumed: ${await shown(page)}`, { cause: error })
-    }
-    assert.equal(await page.getAttribute('#phone-hold', 'aria-pressed'), 'false')
-    assert.isFalse(await page.isVisible('#phone-consult-connect'))
+    await resumed(page, assert)
     // Carol's phone got Bob's BYE.
     await expectExit(colleague.sipp, 0, assert)
-
-    // The customer's tone reaches Bob's browser again on the first call's connection.
-    const resumed = await rtp(page)
-    await until('the customer heard again', 15_000, async () =>
-      (await rtp(page)).received >= resumed.received + 50 ? true : null
-    )
+    await customerHeard(page)
 
     await page.click('#phone-hangup')
     await expectExit(caller, 0, assert)
@@ -214,5 +245,72 @@ test.group('Web phone: consultation transfer', (group) => {
     const record = await callRecord(number)
     assert.isNull(record.forwardReason)
     assert.isNotNull(record.answeredAt)
+  }).timeout(150_000)
+
+  test('a consultation call that fails leaves the customer on hold: Bob consults the next colleague, then goes back', async ({
+    assert,
+  }) => {
+    const { page, caller, carol } = await customerCallsBob('carrier_calls_in_held_resumed.xml')
+    const colleague = await colleagueDesk(carol)
+    // Nobody has extension 29.
+    await consult(page, '29')
+    await consultationIs(page, 'ended')
+    await page.waitForSelector('#phone-outcome', { state: 'visible', timeout: 5000 })
+    const outcome = (await page.getAttribute(PHONE, 'data-phone-outcome')) ?? ''
+    assert.notInclude(['', 'ended'], outcome, 'the failure is shown')
+    assert.equal(await page.getAttribute(PHONE, 'data-phone-parked'), 'held')
+    assert.isFalse(await page.isVisible('#phone-consult-connect'))
+    assert.isTrue(await page.isVisible('#phone-consult-back'))
+
+    await consult(page, '24')
+    await consultationIs(page, 'connected')
+    await page.click('#phone-consult-back')
+    await resumed(page, assert)
+    await expectExit(colleague.sipp, 0, assert)
+    await customerHeard(page)
+    await page.click('#phone-hangup')
+    await expectExit(caller, 0, assert)
+    await colleague.audio.stop()
+  }).timeout(150_000)
+
+  test('switching to the customer during the consultation and connecting from there: Carol’s web phone gets the customer', async ({
+    assert,
+  }) => {
+    const { number, browser, page, caller, carol } = await customerCallsBob(
+      'carrier_calls_in_switched_transferred.xml'
+    )
+    const carolPage = await openPhone(browser, carol.email)
+    await consult(page, '24')
+    await inState(carolPage, 'incoming')
+    await carolPage.click('#phone-accept')
+    await consultationIs(page, 'connected')
+
+    // The customer comes back, Carol waits on hold.
+    await page.click('#phone-switch')
+    await page.waitForFunction(
+      () => {
+        const snapshot = (globalThis as any).__phone?.snapshot
+        return snapshot?.call === 'in-call' && snapshot.parked?.number === '24'
+      },
+      undefined,
+      { timeout: 15_000 }
+    )
+    await consultationIs(page, 'connected')
+    await page.click('#phone-consult-connect')
+
+    await transferDone(page, assert)
+    const before = await rtp(carolPage)
+    await until('Carol hears the customer', 15_000, async () => {
+      const now = await rtp(carolPage)
+      return now.received >= before.received + 50 && /pcm[au]/i.test(now.codec) ? true : null
+    })
+    await expectExit(caller, 0, assert)
+    await carolPage.waitForSelector(`${PHONE}:not([data-phone-state="in-call"])`, {
+      timeout: 15_000,
+    })
+
+    const record = await callRecord(number)
+    assert.equal(record.forwardedTo, '24')
+    assert.equal(record.forwardReason, 'transfer')
   }).timeout(150_000)
 })

@@ -273,6 +273,39 @@ test.group('Web phone: consultation transfer', (group) => {
     await colleague.audio.stop()
   }).timeout(150_000)
 
+  test('the customer hangs up while waiting on hold: the call with Carol goes on, nothing left to connect', async ({
+    assert,
+  }) => {
+    const { number, page, caller, carol } = await customerCallsBob(
+      'carrier_calls_in_hangs_up_held.xml'
+    )
+    const colleague = await colleagueDesk(carol)
+    await consult(page, '24')
+    await expectExit(caller, 0, assert)
+    try {
+      await page.waitForSelector(
+        `${PHONE}[data-phone-state="in-call"][data-phone-parked=""][data-phone-consultation=""]`,
+        { timeout: 15_000 }
+      )
+    } catch (error) {
+      throw new Error(`the call with Carol is not alone: ${await shown(page)}`, { cause: error })
+    }
+    assert.isFalse(await page.isVisible('#phone-consult-connect'))
+    assert.isFalse(await page.isVisible('#phone-consult-back'))
+    assert.isFalse(await page.isVisible('#phone-parked'))
+    assert.equal(
+      await page.evaluate(() => (globalThis as any).__phone?.snapshot.remote?.number),
+      '24'
+    )
+
+    await page.click('#phone-hangup')
+    await expectExit(colleague.sipp, 0, assert)
+    await colleague.audio.stop()
+    const record = await callRecord(number)
+    assert.isNull(record.forwardReason)
+    assert.equal(record.hungUpBy, 'caller')
+  }).timeout(150_000)
+
   test('switching to the customer during the consultation and connecting from there: Carol’s web phone gets the customer', async ({
     assert,
   }) => {

@@ -1,4 +1,5 @@
 import { test } from '@japa/runner'
+import app from '@adonisjs/core/services/app'
 import type { Assert } from '@japa/assert'
 import type { Page } from 'playwright-core'
 import type User from '#accounts/models/user'
@@ -304,6 +305,59 @@ test.group('Web phone: consultation transfer', (group) => {
     const record = await callRecord(number)
     assert.isNull(record.forwardReason)
     assert.equal(record.hungUpBy, 'caller')
+  }).timeout(150_000)
+
+  test('from another tab: Rückfrage and Verbinden are sent to the tab that holds the phone', async ({
+    assert,
+  }) => {
+    const { page, caller, carol } = await customerCallsBob('carrier_calls_in_transferred.xml')
+    const colleague = await colleagueDesk(carol)
+    const other = await page.context().newPage()
+    await other.goto('/app/calls')
+    await other.waitForSelector(
+      `${PHONE}[data-phone-role="follower"][data-phone-state="in-call"]`,
+      {
+        timeout: 15_000,
+      }
+    )
+    await consult(other, '24')
+    await consultationIs(other, 'connected')
+    await consultationIs(page, 'connected')
+    await other.click('#phone-consult-connect')
+    await transferDone(page, assert)
+    await other.waitForSelector(`${PHONE}[data-phone-transfer="done"]`, { timeout: 5000 })
+    await expectExit(caller, 0, assert)
+    await expectExit(colleague.sipp, 0, assert)
+    await colleague.audio.stop()
+  }).timeout(150_000)
+
+  test('closing the tab during a consultation ends both calls; with the customer waiting and no other call it asks first', async ({
+    assert,
+  }) => {
+    const { page, caller, carol } = await customerCallsBob('carrier_calls_in_held_until_bye.xml')
+    const colleague = await colleagueDesk(carol)
+    await consult(page, '29')
+    await consultationIs(page, 'ended')
+    const asked = new Promise<string>((resolve) =>
+      page.once('dialog', (dialog) => {
+        resolve(dialog.type())
+        void dialog.dismiss()
+      })
+    )
+    const closed = page.waitForEvent('close').then(() => 'closed without asking')
+    await page.close({ runBeforeUnload: true })
+    assert.equal(await Promise.race([asked, closed]), 'beforeunload')
+    assert.equal(await page.getAttribute(PHONE, 'data-phone-parked'), 'held')
+
+    await consult(page, '24')
+    await consultationIs(page, 'connected')
+    await page.close()
+    // The server ends the calls of the closed socket: the customer's and Carol's phones get BYE.
+    await expectExit(caller, 0, assert)
+    await expectExit(colleague.sipp, 0, assert)
+    await colleague.audio.stop()
+    const b2bua = await app.container.make('calls.b2bua')
+    await until('no call left', 5000, async () => b2bua.calls.length === 0)
   }).timeout(150_000)
 
   test('switching to the customer during the consultation and connecting from there: Carol’s web phone gets the customer', async ({

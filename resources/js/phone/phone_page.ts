@@ -347,8 +347,12 @@ export class PhonePage implements PhoneListener {
     root.dataset.phoneConsultation = consultation ?? ''
     root.dataset.phoneTransfer = snapshot.transfer ?? ''
     const transfer = required<HTMLElement>(root, '#phone-transfer-status')
-    // A completed transfer ends the call: its result stays beside the outcome.
-    const transferState = inCall || this.#outcomeShown ? (snapshot.transfer ?? null) : null
+    // A completed transfer ends the call: "transferred" stays beside the outcome.
+    const transferState = inCall
+      ? (snapshot.transfer ?? null)
+      : this.#outcomeShown && snapshot.transfer === 'done'
+        ? 'done'
+        : null
     transfer.hidden = transferState === null
     transfer.textContent =
       transferState === 'failed'

@@ -656,9 +656,10 @@ export class WebPhone implements PhoneControls {
   }
 
   #incoming(invitation: Invitation): void {
-    if (this.#session) {
+    // A party waiting on hold after a consultation call counts as a call: busy for a new one.
+    if (this.#session || this.#parked) {
       // Call waiting: one second call may knock while the user talks (and none is parked yet).
-      if (this.#session.state === SessionState.Established && !this.#waiting && !this.#parked) {
+      if (this.#session?.state === SessionState.Established && !this.#waiting && !this.#parked) {
         this.#knock(invitation)
         return
       }

@@ -36,9 +36,10 @@ if (root) {
     onHolder: (phone) => {
       window.__phone = phone
       window.addEventListener('pagehide', () => void phone.stop())
-      // Closing the tab that holds the phone ends its call: the browser asks first.
+      // Closing the tab that holds the phone ends its calls (a party waiting on hold included):
+      // the browser asks first.
       window.addEventListener('beforeunload', (event) => {
-        if (phone.snapshot.call === null) return
+        if (phone.snapshot.call === null && !phone.snapshot.parked) return
         event.preventDefault()
         event.returnValue = ''
       })

@@ -4,7 +4,13 @@ import { normaliseDialled } from './dialled_number.js'
 import { outcomeReason, type FailedCall } from './outcome_reason.js'
 import type { TonePlayer } from './tone_player.js'
 import { PAGE_LOAD_EVENT } from '../shell/in_place_navigation.js'
-import type { PhoneControls, PhoneListener, PhoneSnapshot, PublicLogin } from './web_phone.js'
+import type {
+  PhoneControls,
+  PhoneListener,
+  PhoneSnapshot,
+  PlaceCallOptions,
+  PublicLogin,
+} from './web_phone.js'
 
 /** Translated texts handed over by the page (PhoneController, phone.script.*). */
 type Texts = Record<string, string>
@@ -317,6 +323,8 @@ export class PhonePage implements PhoneListener {
 
     const inCall = snapshot.call === 'in-call' || snapshot.call === 'on-hold'
     const busy = snapshot.call !== null
+    const consultation = snapshot.consultation ?? null
+    const transferring = snapshot.transfer === 'pending'
     required<HTMLButtonElement>(root, '#phone-call').disabled =
       busy || snapshot.registration !== 'registered'
     required<HTMLButtonElement>(root, '#phone-hangup').hidden =
@@ -324,10 +332,27 @@ export class PhonePage implements PhoneListener {
     for (const id of ['#phone-mute', '#phone-hold'])
       required<HTMLButtonElement>(root, id).hidden = !inCall
     // Answered calls are transferred by the answering side (the server refers the caller on).
-    required<HTMLButtonElement>(root, '#phone-transfer').hidden =
-      !inCall || snapshot.direction !== 'inbound' || snapshot.transfer === 'pending'
+    const transferable =
+      inCall && snapshot.direction === 'inbound' && !transferring && !consultation
+    required<HTMLButtonElement>(root, '#phone-transfer').hidden = !transferable
+    // A consultation whose call is over may call the next colleague.
+    required<HTMLButtonElement>(root, '#phone-consult').hidden = !(
+      (transferable && !snapshot.parked && !snapshot.waiting) ||
+      consultation === 'ended'
+    )
+    required<HTMLButtonElement>(root, '#phone-consult-connect').hidden =
+      consultation !== 'connected' || transferring
+    required<HTMLButtonElement>(root, '#phone-consult-back').hidden =
+      consultation === null || transferring
+    root.dataset.phoneConsultation = consultation ?? ''
+    root.dataset.phoneTransfer = snapshot.transfer ?? ''
     const transfer = required<HTMLElement>(root, '#phone-transfer-status')
-    const transferState = inCall ? (snapshot.transfer ?? null) : null
+    // A completed transfer ends the call: "transferred" stays beside the outcome.
+    const transferState = inCall
+      ? (snapshot.transfer ?? null)
+      : this.#outcomeShown && snapshot.transfer === 'done'
+        ? 'done'
+        : null
     transfer.hidden = transferState === null
     transfer.textContent =
       transferState === 'failed'
@@ -359,6 +384,7 @@ export class PhonePage implements PhoneListener {
       })
     const parked = required<HTMLElement>(root, '#phone-parked')
     parked.hidden = !snapshot.parked
+    required<HTMLButtonElement>(parked, '#phone-switch').hidden = !inCall
     if (snapshot.parked)
       required<HTMLElement>(parked, '#phone-parked-caller').textContent = this.#callerLabel({
         ...snapshot,
@@ -493,6 +519,18 @@ export class PhonePage implements PhoneListener {
       'click',
       () => void this.#transfer()
     )
+    required<HTMLButtonElement>(root, '#phone-consult').addEventListener(
+      'click',
+      () => void this.#consult()
+    )
+    required<HTMLButtonElement>(root, '#phone-consult-connect').addEventListener(
+      'click',
+      () => void this.#controls?.connectConsultation()
+    )
+    required<HTMLButtonElement>(root, '#phone-consult-back').addEventListener(
+      'click',
+      () => void this.#controls?.cancelConsultation()
+    )
     required<HTMLButtonElement>(root, '#phone-outcome-dismiss').addEventListener('click', () =>
       this.#dismissOutcome()
     )
@@ -522,27 +560,45 @@ export class PhonePage implements PhoneListener {
       return
     }
     input.value = dialled.number
-    const callerId = required<HTMLSelectElement>(this.#root, '#phone-caller-id').value || null
-    const withhold = required<HTMLInputElement>(this.#root, '#phone-withhold').checked
-    await this.#controls?.call(dialled.number, { callerId, withhold })
+    await this.#controls?.call(dialled.number, this.#callOptions())
+  }
+
+  /** The caller ID and CLIR chosen below the number field. */
+  #callOptions(): PlaceCallOptions {
+    return {
+      callerId: required<HTMLSelectElement>(this.#root, '#phone-caller-id').value || null,
+      withhold: required<HTMLInputElement>(this.#root, '#phone-withhold').checked,
+    }
   }
 
   /** Transfers the running call to the number or extension typed into the number field. */
   async #transfer(): Promise<void> {
+    const target = this.#transferTarget()
+    if (target) await this.#controls?.transfer(target)
+  }
+
+  /** Puts the running call on hold and calls the number or extension typed into the number field. */
+  async #consult(): Promise<void> {
+    const target = this.#transferTarget()
+    if (target) await this.#controls?.consult(target, this.#callOptions())
+  }
+
+  /** The extension or number to hand a call to, from the number field; null after showing why not. */
+  #transferTarget(): string | null {
     const input = required<HTMLInputElement>(this.#root, '#phone-number')
     if (!input.value.trim()) {
       this.#showNumberError(this.t('transfer.needs_number'))
       input.focus()
-      return
+      return null
     }
     const dialled = normaliseDialled(input.value, this.#defaultCountry, [])
     if (!dialled.ok) {
       this.#showNumberError(this.t('error.invalid_number'))
-      return
+      return null
     }
     input.value = dialled.number
     this.#showNumberError(null)
-    await this.#controls?.transfer(dialled.number)
+    return dialled.number
   }
 
   #showNumberError(message: string | null): void {

@@ -25,6 +25,9 @@ type Command =
   | 'rejectWaiting'
   | 'switchCalls'
   | 'transfer'
+  | 'consult'
+  | 'connectConsultation'
+  | 'cancelConsultation'
 
 type TabMessage =
   | {
@@ -76,6 +79,15 @@ class RemotePhone implements PhoneControls {
   }
   async transfer(target: string) {
     this.#send('transfer', target)
+  }
+  async consult(target: string, options: PlaceCallOptions) {
+    this.#send('consult', target, options)
+  }
+  async connectConsultation() {
+    this.#send('connectConsultation')
+  }
+  async cancelConsultation() {
+    this.#send('cancelConsultation')
   }
 }
 
@@ -190,5 +202,8 @@ export class PhoneTabs {
     else if (name === 'rejectWaiting') void phone.rejectWaiting()
     else if (name === 'switchCalls') void phone.switchCalls()
     else if (name === 'transfer') void phone.transfer(String(args[0]))
+    else if (name === 'consult') void phone.consult(String(args[0]), args[1] as PlaceCallOptions)
+    else if (name === 'connectConsultation') void phone.connectConsultation()
+    else if (name === 'cancelConsultation') void phone.cancelConsultation()
   }
 }

@@ -8,6 +8,7 @@ import {
   type Core,
   type Session,
   type SessionDescriptionHandler,
+  type SessionReferOptions,
   type Web,
 } from 'sip.js'
 import type { AudioDevices } from './audio_devices.js'
@@ -65,6 +66,18 @@ export interface PhoneSnapshot {
   parked?: { number: string | null; displayName: string | null } | null
   /** A blind transfer of this call: asked, the new party answered, or it failed (lastStatus/lastReason say why). */
   transfer?: 'pending' | 'done' | 'failed' | null
+  /**
+   * A consultation (attended transfer): the party waits on hold while the user calls a colleague.
+   * 'calling' until the colleague answers, 'connected' while both calls run (the transfer can be
+   * completed), 'ended' when the colleague's call is over and the party still waits.
+   */
+  consultation?: 'calling' | 'connected' | 'ended' | null
+}
+
+/** The party of an answered call and the consultation call placed for it (null until dialled). */
+interface Consultation {
+  party: Session
+  call: Session | null
 }
 
 /** A call put aside on hold while the user talks on another one. */
@@ -102,6 +115,9 @@ export interface PhoneControls {
   rejectWaiting(): Promise<void>
   switchCalls(): Promise<void>
   transfer(target: string): Promise<void>
+  consult(target: string, options: PlaceCallOptions): Promise<void>
+  connectConsultation(): Promise<void>
+  cancelConsultation(): Promise<void>
   readonly peerConnection: RTCPeerConnection | undefined
 }
 
@@ -143,6 +159,7 @@ export class WebPhone implements PhoneControls {
   #session: Session | null = null
   #waiting: Invitation | null = null
   #parked: ParkedCall | null = null
+  #consultation: Consultation | null = null
   #snapshot: PhoneSnapshot = {
     registration: 'idle',
     call: null,
@@ -219,16 +236,34 @@ export class WebPhone implements PhoneControls {
       sessionDescriptionHandlerModifiers: [phoneCodecModifier],
     })
     this.#track(inviter, 'outbound', { number: target, displayName: null })
+    // With the party of a consultation waiting, the next call is the consultation call.
+    const consultation = this.#consultation
+    if (consultation && this.#parked?.session === consultation.party) {
+      consultation.call = inviter
+      inviter.stateChange.addListener((state) => {
+        if (state !== SessionState.Terminated || consultation !== this.#consultation) return
+        // Ended while the user talks with the party again (after a switch): nothing to connect.
+        if (this.#parked?.session !== consultation.party) this.#consultation = null
+        this.#update({})
+      })
+    }
     this.#update({ call: 'calling' })
+    // A consultation call given up for the party (Back) no longer speaks for the phone.
+    const mine = () => !this.#session || this.#session === inviter
     try {
       await inviter.invite({
         requestDelegate: {
-          onProgress: (response) => this.#progress(response),
-          onReject: (response) => this.#rejected(response),
+          onProgress: (response) => {
+            if (mine()) this.#progress(response)
+          },
+          onReject: (response) => {
+            if (mine()) this.#rejected(response)
+          },
         },
       })
     } catch (error) {
-      this.#failed(error)
+      if (mine()) this.#failed(error)
+      else inviter.dispose().catch(() => {})
     }
   }
 
@@ -236,6 +271,10 @@ export class WebPhone implements PhoneControls {
   async hangUp(): Promise<void> {
     const session = this.#session
     if (!session) return
+    await this.#end(session)
+  }
+
+  async #end(session: Session): Promise<void> {
     this.#options.tones.stop()
     try {
       if (session.state === SessionState.Established) {
@@ -314,27 +353,109 @@ export class WebPhone implements PhoneControls {
     if (!session || !login || session.state !== SessionState.Established) return
     const uri = UserAgent.makeURI(`sip:${target}@${login.realm}`)
     if (!uri) throw new Error(`not a SIP target: ${target}`)
-    const failed = (status: number, reason: string) => {
-      if (session === this.#session)
-        this.#update({ transfer: 'failed', lastStatus: status, lastReason: reason })
-    }
     this.#update({ transfer: 'pending', lastStatus: null, lastReason: null })
     await session
-      .refer(uri, {
-        requestDelegate: {
-          onReject: (response) =>
-            failed(response.message.statusCode ?? 500, response.message.reasonPhrase ?? ''),
-        },
-        onNotify: (notification) => {
-          notification.accept()
-          const line = /^SIP\/2\.0 (\d{3}) ?([^\r\n]*)/m.exec(notification.request.body)
-          if (!line) return
-          const status = Number(line[1])
-          if (status >= 300) failed(status, line[2])
-          else if (status >= 200 && session === this.#session) this.#update({ transfer: 'done' })
-        },
+      .refer(
+        uri,
+        this.#referProgress(() => session === this.#session)
+      )
+      .catch(() => this.#transferFailed(() => session === this.#session, 500, ''))
+  }
+
+  /**
+   * Attended transfer, step one: the answered call goes on hold and waits (parked) while the user
+   * calls `target`. From a consultation whose call is over, this calls the next colleague.
+   */
+  async consult(target: string, options: PlaceCallOptions): Promise<void> {
+    if (!this.#consultation) {
+      const party = this.#session
+      if (!party || party.state !== SessionState.Established || this.#parked || this.#waiting)
+        return
+      const consultation: Consultation = { party, call: null }
+      this.#consultation = consultation
+      party.stateChange.addListener((state) => {
+        if (state !== SessionState.Terminated || consultation !== this.#consultation) return
+        this.#consultation = null
+        this.#update({})
       })
-      .catch(() => failed(500, ''))
+      await this.#park()
+    } else if (this.#session) {
+      return
+    }
+    await this.call(target, options)
+  }
+
+  /**
+   * Attended transfer, step two: the party's call refers the party to the consultation call
+   * (REFER with Replaces naming its dialog). The server joins the two and ends both of ours;
+   * its NOTIFYs tell how it goes, a refusal leaves both calls as they are.
+   */
+  async connectConsultation(): Promise<void> {
+    const consultation = this.#consultation
+    const { party, call } = consultation ?? {}
+    if (
+      !party ||
+      !call ||
+      party.state !== SessionState.Established ||
+      call.state !== SessionState.Established
+    )
+      return
+    const current = () => consultation === this.#consultation
+    this.#update({ transfer: 'pending', lastStatus: null, lastReason: null })
+    await party
+      .refer(call, this.#referProgress(current))
+      .catch(() => this.#transferFailed(current, 500, ''))
+  }
+
+  /** Back to the party: the consultation call ends (if it still runs), the party is taken off hold. */
+  async cancelConsultation(): Promise<void> {
+    const consultation = this.#consultation
+    if (!consultation) return
+    this.#consultation = null
+    this.#update({ transfer: null })
+    const { party, call } = consultation
+    const parked = this.#parked
+    if (parked?.session === party) {
+      // The party becomes the running call first: the consultation call's end then leaves it be.
+      this.#parked = null
+      if (call && call.state !== SessionState.Terminated) void this.#end(call)
+      await this.#resume(parked)
+      return
+    }
+    if (party !== this.#session) return
+    // After a switch the consultation call is the parked one.
+    if (parked?.session === call) {
+      this.#parked = null
+      this.#update({ parked: null })
+    }
+    if (call && call.state !== SessionState.Terminated) void this.#end(call)
+    await this.setHeld(false)
+  }
+
+  /** What a REFER reports: the server's answer, then NOTIFYs with the new party's status line. */
+  #referProgress(current: () => boolean): SessionReferOptions {
+    return {
+      requestDelegate: {
+        onReject: (response) =>
+          this.#transferFailed(
+            current,
+            response.message.statusCode ?? 500,
+            response.message.reasonPhrase ?? ''
+          ),
+      },
+      onNotify: (notification) => {
+        notification.accept()
+        const line = /^SIP\/2\.0 (\d{3}) ?([^\r\n]*)/m.exec(notification.request.body)
+        if (!line) return
+        const status = Number(line[1])
+        if (status >= 300) this.#transferFailed(current, status, line[2])
+        else if (status >= 200 && current()) this.#update({ transfer: 'done' })
+      },
+    }
+  }
+
+  #transferFailed(current: () => boolean, status: number, reason: string): void {
+    if (current()) this.#update({ transfer: 'failed', lastStatus: status, lastReason: reason })
   }
 
   /** RFC 4733 events through the RTCDTMFSender of the call's audio sender. */
@@ -514,7 +635,7 @@ export class WebPhone implements PhoneControls {
   async #renew(): Promise<void> {
     this.#renewTimer = null
     if (this.#stopped) return
-    if (this.#session) {
+    if (this.#session || this.#parked) {
       this.#renewTimer = setTimeout(() => this.#renew(), 60_000)
       return
     }
@@ -535,9 +656,10 @@ export class WebPhone implements PhoneControls {
   }
 
   #incoming(invitation: Invitation): void {
-    if (this.#session) {
+    // A party waiting on hold after a consultation call counts as a call: busy for a new one.
+    if (this.#session || this.#parked) {
       // Call waiting: one second call may knock while the user talks (and none is parked yet).
-      if (this.#session.state === SessionState.Established && !this.#waiting && !this.#parked) {
+      if (this.#session?.state === SessionState.Established && !this.#waiting && !this.#parked) {
         this.#knock(invitation)
         return
       }
@@ -721,9 +843,14 @@ export class WebPhone implements PhoneControls {
       answeredAt: null,
     })
     this.#options.listener.quality(null)
-    // The parked call comes back, still on hold: the user resumes it.
+    // The parked call comes back, still on hold: the user resumes it. A consultation's party
+    // keeps waiting: the user goes back to it or calls the next colleague.
     const parked = this.#parked
-    if (parked && parked.session.state === SessionState.Established) {
+    if (
+      parked &&
+      parked.session.state === SessionState.Established &&
+      parked.session !== this.#consultation?.party
+    ) {
       this.#parked = null
       this.#session = parked.session
       this.#update({
@@ -790,7 +917,15 @@ export class WebPhone implements PhoneControls {
   }
 
   #update(change: Partial<PhoneSnapshot>): void {
-    this.#snapshot = { ...this.#snapshot, ...change }
+    this.#snapshot = { ...this.#snapshot, ...change, consultation: this.#consultationState() }
     this.#options.listener.changed(this.snapshot)
+  }
+
+  #consultationState(): PhoneSnapshot['consultation'] {
+    const consultation = this.#consultation
+    if (!consultation || consultation.party.state !== SessionState.Established) return null
+    const call = consultation.call
+    if (!call || call.state === SessionState.Terminated) return 'ended'
+    return call.state === SessionState.Established ? 'connected' : 'calling'
   }
 }

@@ -331,9 +331,8 @@ export class PhonePage implements PhoneListener {
       !busy || snapshot.call === 'incoming'
     for (const id of ['#phone-mute', '#phone-hold'])
       required<HTMLButtonElement>(root, id).hidden = !inCall
-    // Answered calls are transferred by the answering side (the server refers the caller on).
-    const transferable =
-      inCall && snapshot.direction === 'inbound' && !transferring && !consultation
+    // Either side of an answered call may transfer its party (the server refers it on).
+    const transferable = inCall && !transferring && !consultation
     required<HTMLButtonElement>(root, '#phone-transfer').hidden = !transferable
     // A consultation whose call is over may call the next colleague.
     required<HTMLButtonElement>(root, '#phone-consult').hidden = !(
@@ -368,6 +367,12 @@ export class PhonePage implements PhoneListener {
     const hold = required<HTMLButtonElement>(root, '#phone-hold')
     hold.setAttribute('aria-pressed', String(snapshot.held))
     hold.textContent = this.t(snapshot.held ? 'resume' : 'hold')
+
+    // Whom the call is with (after a transfer the server names the new party).
+    const party = required<HTMLElement>(root, '#phone-party-line')
+    party.hidden = !inCall && snapshot.call !== 'calling' && snapshot.call !== 'ringing'
+    if (!party.hidden)
+      required<HTMLElement>(party, '#phone-party').textContent = this.#callerLabel(snapshot)
 
     const incoming = required<HTMLElement>(root, '#phone-incoming')
     incoming.hidden = snapshot.call !== 'incoming'

@@ -136,6 +136,21 @@ const RECONNECT_DELAYS_MS = [1000, 2000, 5000, 10_000, 30_000]
 /** A login is renewed this long before it expires (when no call is running). */
 const RENEW_BEFORE_EXPIRY_MS = 10 * 60 * 1000
 
+/**
+ * The party named by a P-Asserted-Identity (RFC 3325) the server sends after a transfer:
+ * `"Name" <sip:number@host>`; null when it cannot be read.
+ */
+export function assertedParty(value: string): PhoneSnapshot['remote'] {
+  const uri = /<sips?:([^@>;]+)@([^>;]+)[^>]*>/.exec(value)
+  if (!uri) return null
+  const name = /^\s*"((?:[^"\\]|\\.)*)"/.exec(value)
+  const anonymous = uri[1] === 'anonymous' || uri[2] === 'anonymous.invalid'
+  return {
+    number: anonymous ? null : decodeURIComponent(uri[1]),
+    displayName: name ? name[1] || null : null,
+  }
+}
+
 /** SIP final responses and how the page names them. */
 function outcomeOf(status: number): CallOutcome {
   if (status === 486 || status === 600) return 'busy'
@@ -788,6 +803,17 @@ export class WebPhone implements PhoneControls {
       onSessionDescriptionHandler: (handler: SessionDescriptionHandler) => {
         const media = handler as Web.SessionDescriptionHandler
         this.#options.listener.remoteStream(media.remoteMediaStream)
+      },
+      // After a transfer the server's re-INVITE says whom the call is with now.
+      onInvite: (request) => {
+        const identity = request.getHeader('P-Asserted-Identity')
+        const party = identity ? assertedParty(identity) : null
+        if (!party) return
+        if (session === this.#session) this.#update({ remote: party })
+        else if (this.#parked?.session === session) {
+          this.#parked.remote = party
+          this.#update({ parked: party })
+        }
       },
     }
     session.stateChange.addListener((state) => {

@@ -58,6 +58,7 @@ test.group('Web phone: blind transfer', (group) => {
     await bobPage.click('#phone-accept')
     await inState(alicePage, 'in-call')
     await inState(bobPage, 'in-call')
+    assert.equal((await alicePage.textContent('#phone-party'))?.trim(), '23')
     // Two web phones talk Opus (its statistics come with the first packets).
     await until('Alice on Opus', 10_000, async () =>
       (await rtp(alicePage)).codec.toLowerCase() === 'audio/opus' ? true : null
@@ -87,6 +88,10 @@ test.group('Web phone: blind transfer', (group) => {
     })
     await until('Alice re-offered G.711', 10_000, async () =>
       (await rtp(alicePage)).codec.toLowerCase() === 'audio/pcma' ? true : null
+    )
+    // Alice's phone learns whom she talks with now (P-Asserted-Identity in our re-INVITE).
+    await until('Alice sees 24', 10_000, async () =>
+      (await alicePage.textContent('#phone-party'))?.trim() === '24' ? true : null
     )
     const before = await rtp(alicePage)
     await sleep(2000)

@@ -775,8 +775,14 @@ export default class B2bua {
       await this.#finish(delivery, unanswered)
       return true
     }
-    // A shared number whose rules' admin has gone places no outbound call for nobody.
-    if (!user) return false
+    // A shared number whose rules' admin has gone: nobody to place the outbound call for.
+    if (!user) {
+      this.#deps.logger.warn(
+        { callUuid: delivery.record.uuid, condition: rule.condition },
+        'call forwarding not followed: nobody to place the outbound call for'
+      )
+      return false
+    }
     return this.#forwardOut(delivery, user, rule, number)
   }
 

@@ -2,6 +2,7 @@ import { test } from '@japa/runner'
 import app from '@adonisjs/core/services/app'
 import { FakeClock, SystemClock } from '#sip'
 import type Company from '#accounts/models/company'
+import { makeUser } from '#tests/support/accounts'
 import CallRecord from '#calls/models/call_record'
 import CallForwarding, { type ForwardCondition } from '#calls/models/call_forwarding'
 import PhoneNumberForwarding from '#calls/models/phone_number_forwarding'
@@ -394,5 +395,52 @@ test.group('Call forwarding', (group) => {
     assert.equal(record.forwardReason, 'no_answer')
     assert.isNotNull(record.answeredAt)
     assert.equal(record.disconnectCause, 'answered_normal')
+  }).timeout(60_000)
+
+  test('a shared number’s rule: nobody’s phone is registered, the carrier’s call goes out to the external number as the call of the admin who set the rule', async ({
+    assert,
+  }) => {
+    const phones = await office()
+    const admin = await makeUser('admin', phones.company)
+    const number = `+4930303${String(Math.floor(Math.random() * 900) + 100)}`
+    const ours = await ourNumber(number, 'trunk', phones.company)
+    await PhoneNumberForwarding.create({
+      phoneNumberId: ours.id,
+      companyId: phones.company.id,
+      condition: 'unreachable',
+      targetUserId: null,
+      targetNumber: '+4940123457',
+      ringSeconds: null,
+      setByUserId: admin.id,
+    })
+
+    const caller = await carrierCalls(number, 'race_carrier_calls_in.xml')
+    cleanups.push(caller.stop)
+    await expectExit(caller, 0, assert)
+    await expectExit(carrier, 0, assert)
+    const invite = carrier
+      .messages()
+      .split(/\r?\n\r?\n/)
+      .find((part) => /INVITE sip:/.test(part))!
+    assert.match(invite, /^INVITE sip:\+?4940123457@/m)
+    assert.match(invite, /^Diversion: [^\n]*reason=unavailable/m)
+
+    const inbound = await until('the forwarded CDR closed', 10_000, () =>
+      CallRecord.query()
+        .where('company_id', phones.company.id)
+        .where('direction', 'inbound')
+        .whereNotNull('ended_at')
+        .first()
+    )
+    assert.equal(inbound.forwardedTo, '+4940123457')
+    assert.equal(inbound.forwardReason, 'unreachable')
+    assert.isNotNull(inbound.answeredAt)
+    const out = await until('the outbound CDR closed', 10_000, () =>
+      CallRecord.query().where('forwarded_from_uuid', inbound.uuid).whereNotNull('ended_at').first()
+    )
+    assert.equal(out.direction, 'outbound')
+    assert.equal(out.userId, admin.id)
+    assert.equal(out.callerNumber, number)
+    assert.equal(out.disconnectCause, 'answered_normal')
   }).timeout(60_000)
 })

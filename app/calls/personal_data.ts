@@ -130,6 +130,24 @@ const declaration: PersonalDataDeclaration = {
         'until the user turns the rule off; deleted with the user or with the colleague it names',
     },
     {
+      table: 'phone_number_forwardings',
+      subject: 'user',
+      columns: {
+        phone_number_id: 'the company number whose calls are forwarded',
+        condition: 'when: always, busy, after ringing unanswered, when not reachable',
+        target_user_id: 'the colleague calls are forwarded to',
+        target_number:
+          'an external number calls are forwarded to (E.164): a third party’s number the admins chose',
+        ring_seconds: 'seconds a call rings before a no-answer forwarding',
+        set_by_user_id:
+          'the admin who set the rule (an external forwarding of a shared number is their call)',
+      },
+      purpose: 'call forwarding of a company number, set by the company’s admins',
+      legalBasis: 'contract',
+      retention:
+        'until an admin turns the rule off; deleted with the number’s release or port-out and with the colleague it names',
+    },
+    {
       table: 'active_call_legs',
       subject: 'caller',
       columns: {

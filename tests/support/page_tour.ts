@@ -17,6 +17,7 @@ import CarrierRoute from '#calls/models/carrier_route'
 import PhoneNumber from '#calls/models/phone_number'
 import SipDeviceService from '#calls/services/sip_device_service'
 import CallForwardingService from '#calls/internal/call_forwarding_service'
+import NumberForwardingService from '#calls/internal/number_forwarding_service'
 import InformationRequest from '#privacy/models/information_request'
 import DataSubjectRequest from '#privacy/models/data_subject_request'
 import DataBreach from '#privacy/models/data_breach'
@@ -123,6 +124,7 @@ export class PageTour {
   #dataRequestIds: number[] = []
   #breachIds: number[] = []
   #prefix = ''
+  #sharedNumberId = 0
   #member!: User
 
   static async start(browser: Browser) {
@@ -248,6 +250,11 @@ export class PageTour {
         path: `/app/privacy/users/${this.#member.id}`,
         pattern: '/app/privacy/users/:id',
       },
+      {
+        who: 'owner',
+        path: `/app/numbers/${this.#sharedNumberId}/forwarding`,
+        pattern: '/app/numbers/:id/forwarding',
+      },
       ...[
         '/app',
         '/app/phone',
@@ -364,13 +371,24 @@ export class PageTour {
       userId: member.id,
       assignedAt: DateTime.utc(),
     })
-    await PhoneNumber.create({
+    const shared = await PhoneNumber.create({
       number: `${this.#prefix}1`,
       carrierName: 'eu_alpha',
       companyId: company.id,
       userId: null,
       assignedAt: DateTime.utc(),
     })
+    this.#sharedNumberId = shared.id
+    await new NumberForwardingService(new CallForwardingService()).update(
+      company,
+      shared,
+      {
+        always: { target: { kind: 'off' } },
+        no_answer: { target: { kind: 'colleague', userId: member.id }, ringSeconds: 15 },
+        unreachable: { target: { kind: 'external', number: '+491712345679' } },
+      },
+      { actor: owner, ip: null }
+    )
     await PhoneNumber.create({
       number: `${this.#prefix}2`,
       carrierName: 'eu_beta',
@@ -759,6 +777,13 @@ export class PageTour {
 
   async close() {
     for (const context of this.contexts.values()) await context.close()
+    await db
+      .from('phone_number_forwardings')
+      .whereIn(
+        'phone_number_id',
+        db.from('phone_numbers').where('number', 'like', `${this.#prefix}%`).select('id')
+      )
+      .delete()
     await db.from('phone_numbers').where('number', 'like', `${this.#prefix}%`).delete()
     await db
       .from('call_records')

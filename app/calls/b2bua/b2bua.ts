@@ -29,6 +29,7 @@ import CallSession, {
   type ConsultedRequest,
 } from '#calls/b2bua/call_session'
 import { sdpOf, type CallingParty } from '#calls/b2bua/carrier_request'
+import { causeOfStatus } from '#calls/b2bua/call_attempt'
 import type { CallsConfig } from '#config/calls'
 import type { RefusalReason } from '#calls/routing/route_resolver'
 import { emergencyNumberOf } from '#calls/routing/dialled_number'
@@ -550,9 +551,51 @@ export default class B2bua {
       originalCaller: callerNumber,
       priorDiversions: diversionsOf(invite),
     }
+    // The number's own rules come around its users' handling: 'always' before anything rings,
+    // busy, no answer or unreachable once they did not take the call (nor their own forwarding).
     // A number of one user follows that user's forwarding; a number that rings everyone does not.
-    if (willing.length === 1) return this.#ringUser(delivery, willing[0], new Set())
-    return this.#ringAll(delivery, willing)
+    const rules = await this.#internal.numberForwardingOf(number.id)
+    const onBehalfOf = await this.#numberCaller(company, number, rules)
+    const visited = new Set<number>()
+    const forward = (condition: ForwardCondition) =>
+      this.#forward(delivery, onBehalfOf, rules.get(condition), visited)
+    if (await forward('always')) return
+    const ringSeconds = rules.get('no_answer')?.ringSeconds
+    const unanswered =
+      willing.length === 1
+        ? await this.#ringUser(delivery, willing[0], visited, ringSeconds)
+        : await this.#ringAll(delivery, willing, ringSeconds)
+    if (!unanswered) return
+    if (unanswered.condition === 'busy' && (await forward('busy'))) return
+    if (
+      unanswered.condition === 'unreachable' &&
+      ((await forward('unreachable')) || (await forward('no_answer')))
+    )
+      return
+    if (unanswered.condition === 'no_answer' && (await forward('no_answer'))) return
+    return this.#finish(delivery, unanswered)
+  }
+
+  /**
+   * Whose outbound call a number's external forwarding is (gates, limits, the CDR): the user the
+   * number is assigned to, else the admin who set the rules while they are an active member.
+   */
+  async #numberCaller(
+    company: Company,
+    number: NumberOwner,
+    rules: Map<ForwardCondition, ForwardRule>
+  ): Promise<User | null> {
+    if (!rules.size) return null
+    if (number.userId !== null) {
+      const holder = await this.#internal.colleague(company.id, number.userId)
+      if (holder) return holder
+    }
+    for (const rule of rules.values()) {
+      if (rule.setByUserId === null) continue
+      const admin = await this.#internal.colleague(company.id, rule.setByUserId)
+      if (admin) return admin
+    }
+    return null
   }
 
   /* ------------------------------------------------------------------ internal */
@@ -614,22 +657,34 @@ export default class B2bua {
       priorDiversions: 0,
     }
     // A forwarding back to the caller counts as a loop: it is not followed.
-    if (others.length === 1) return this.#ringUser(delivery, others[0], new Set([caller.id]))
-    return this.#ringAll(delivery, others)
+    const unanswered =
+      others.length === 1
+        ? await this.#ringUser(delivery, others[0], new Set([caller.id]))
+        : await this.#ringAll(delivery, others)
+    return this.#finish(delivery, unanswered)
   }
 
   /* ------------------------------------------------------------------ delivery and forwarding */
 
-  /** Rings every reachable device of several users at once (a number that rings the whole company). */
-  async #ringAll(delivery: Delivery, users: User[]) {
+  /**
+   * Rings every reachable device of several users at once (a number that rings the whole
+   * company), for `ringSeconds` (a number's no-answer rule) or the ring timeout. Unanswered: what
+   * the caller would get, for the number's forwarding to take on first (#finish gives it).
+   */
+  async #ringAll(
+    delivery: Delivery,
+    users: User[],
+    ringSeconds?: number
+  ): Promise<Unanswered | null> {
     const { reachable, reason } = await this.#reachable(users)
-    if (users.length && !reachable.length) return this.#undelivered(delivery, 486, reason, 'busy')
+    if (users.length && !reachable.length)
+      return { condition: 'busy', status: 486, reason, cause: 'busy' }
     const session = await this.#sessionOf(delivery)
-    if (!session) return
-    await session.connectParallel(
-      await this.#targets.phones(reachable, delivery.shown),
-      this.#ringTimeoutSeconds * 1000
-    )
+    if (!session) return null
+    const targets = await this.#targets.phones(reachable, delivery.shown)
+    const outcome = await session.ring(targets, (ringSeconds ?? this.#ringTimeoutSeconds) * 1000)
+    if (outcome.kind !== 'unanswered') return null
+    return { condition: conditionOf(outcome.status, targets.length), ...outcome }
   }
 
   /**
@@ -637,38 +692,51 @@ export default class B2bua {
    * busy (do not disturb, on a call without call waiting, or every device busy or declining),
    * when no device is registered, and after the rule's seconds without an answer. A forwarding
    * to a user the call already reached, or beyond MAX_FORWARD_HOPS, is not followed (a loop).
+   * Unanswered and not forwarded: returned for the number's rules to take on first (#finish
+   * gives the caller the status); `ringSeconds` is the number's no-answer time.
    */
-  async #ringUser(delivery: Delivery, user: User, visited: Set<number>) {
+  async #ringUser(
+    delivery: Delivery,
+    user: User,
+    visited: Set<number>,
+    ringSeconds?: number
+  ): Promise<Unanswered | null> {
     visited.add(user.id)
     const rules = await this.#internal.forwardingOf(user.id)
     const forward = (condition: ForwardCondition) =>
       this.#forward(delivery, user, rules.get(condition), visited)
-    if (await forward('always')) return
+    if (await forward('always')) return null
     const settings = await this.#internal.settingsOf(user.id)
     if (settings.doNotDisturb || (!settings.callWaiting && this.isOnCall(user.id))) {
-      if (await forward('busy')) return
+      if (await forward('busy')) return null
       const reason = settings.doNotDisturb ? 'Do not disturb' : 'Busy Here'
-      return this.#undelivered(delivery, 486, reason, 'busy')
+      return { condition: 'busy', status: 486, reason, cause: 'busy' }
     }
     const targets = await this.#targets.phones([user], delivery.shown)
-    if (!targets.length && ((await forward('unreachable')) || (await forward('no_answer')))) return
+    if (!targets.length && ((await forward('unreachable')) || (await forward('no_answer'))))
+      return null
     const session = await this.#sessionOf(delivery)
-    if (!session) return
-    const noAnswer = rules.get('no_answer')
-    const outcome = await session.ring(
-      targets,
-      (noAnswer?.ringSeconds ?? this.#ringTimeoutSeconds) * 1000
-    )
-    if (outcome.kind !== 'unanswered') return
-    if ((outcome.status === 486 || outcome.status === 603) && (await forward('busy'))) return
-    if (outcome.status === 480 && (await forward('no_answer'))) return
-    if (!session.ended) await session.abort(outcome.status, outcome.cause)
+    if (!session) return null
+    // The user's own no-answer time first, else the number's (the caller of #ringUser knows it).
+    const seconds = rules.get('no_answer')?.ringSeconds ?? ringSeconds
+    const outcome = await session.ring(targets, (seconds ?? this.#ringTimeoutSeconds) * 1000)
+    if (outcome.kind !== 'unanswered') return null
+    if ((outcome.status === 486 || outcome.status === 603) && (await forward('busy'))) return null
+    if (outcome.status === 480 && targets.length && (await forward('no_answer'))) return null
+    return { condition: conditionOf(outcome.status, targets.length), ...outcome }
+  }
+
+  /** A call nobody took and no forwarding took on: the caller gets the status. */
+  async #finish(delivery: Delivery, unanswered: Unanswered | null) {
+    if (!unanswered) return
+    const { status, reason, cause } = unanswered
+    await this.#undelivered(delivery, status, reason, cause ?? causeOfStatus(status))
   }
 
   /** Follows one forwarding rule; false when there is none or following it would loop. */
   async #forward(
     delivery: Delivery,
-    user: User,
+    user: User | null,
     rule: ForwardRule | undefined,
     visited: Set<number>
   ): Promise<boolean> {
@@ -691,7 +759,7 @@ export default class B2bua {
       const line = await this.#internal.settingsOf(colleague.id)
       const shownAs = line.extension ?? (await this.#deps.numbers.defaultCallerId(colleague))
       await this.#deps.cdr.forwarded(delivery.record, shownAs, rule.condition)
-      await this.#ringUser(delivery, colleague, visited)
+      await this.#finish(delivery, await this.#ringUser(delivery, colleague, visited))
       return true
     }
     const number = rule.target.number
@@ -702,9 +770,20 @@ export default class B2bua {
       if (next.length === 1 && visited.has(next[0].id))
         return loop('a number of a colleague the call reached already')
       await this.#deps.cdr.forwarded(delivery.record, number, rule.condition)
-      if (next.length === 1) await this.#ringUser(delivery, next[0], visited)
-      else await this.#ringAll(delivery, next)
+      const unanswered =
+        next.length === 1
+          ? await this.#ringUser(delivery, next[0], visited)
+          : await this.#ringAll(delivery, next)
+      await this.#finish(delivery, unanswered)
       return true
+    }
+    // A shared number whose rules' admin has gone: nobody to place the outbound call for.
+    if (!user) {
+      this.#deps.logger.warn(
+        { callUuid: delivery.record.uuid, condition: rule.condition },
+        'call forwarding not followed: nobody to place the outbound call for'
+      )
+      return false
     }
     return this.#forwardOut(delivery, user, rule, number)
   }
@@ -923,7 +1002,12 @@ export default class B2bua {
   }
 
   /** A call nobody took: refused at once, or ended through its session once something rang. */
-  async #undelivered(delivery: Delivery, status: number, reason: string, cause: DisconnectCause) {
+  async #undelivered(
+    delivery: Delivery,
+    status: number,
+    reason: string | undefined,
+    cause: DisconnectCause
+  ) {
     const session = delivery.session
     if (session) {
       if (!session.ended) await session.abort(status, cause, reason)
@@ -1065,6 +1149,24 @@ interface Delivery {
   priorDiversions: number
   /** Made when something first rings. */
   session?: CallSession
+}
+
+/**
+ * Ringing users ended without anyone taking the call: the condition a forwarding may take it on
+ * for (null: none, e.g. out of capacity), and what the caller gets otherwise.
+ */
+interface Unanswered {
+  condition: Exclude<ForwardCondition, 'always'> | null
+  status: number
+  reason?: string
+  cause?: DisconnectCause
+}
+
+/** Busy or declined, nobody reachable, or rung out unanswered (480); null for anything else. */
+function conditionOf(status: number, targets: number): Unanswered['condition'] {
+  if (status === 486 || status === 603) return 'busy'
+  if (status !== 480) return null
+  return targets ? 'no_answer' : 'unreachable'
 }
 
 /** At most this many forwardings per call, counting those before it reached us. */

@@ -2,6 +2,7 @@ import { inject } from '@adonisjs/core'
 import type { HttpContext } from '@adonisjs/core/http'
 import InternalDirectory from '#calls/internal/internal_directory'
 import NumberService, { NumberError } from '#calls/services/number_service'
+import NumberForwardingService from '#calls/internal/number_forwarding_service'
 import {
   assignUserValidator,
   defaultCallerIdValidator,
@@ -11,7 +12,10 @@ import {
 /** Company owners and admins (numbers.assign): the company's numbers, who holds them, default caller IDs. */
 @inject()
 export default class NumbersController {
-  constructor(protected numbers: NumberService) {}
+  constructor(
+    protected numbers: NumberService,
+    protected forwarding: NumberForwardingService
+  ) {}
 
   protected async companyOf(ctx: HttpContext) {
     const user = ctx.auth.getUserOrFail()
@@ -29,6 +33,7 @@ export default class NumbersController {
       users,
       callerIds,
       extensions: Object.fromEntries(extensions),
+      forwardings: await this.forwarding.summariesOf(company),
     })
   }
 

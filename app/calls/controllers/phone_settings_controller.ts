@@ -5,7 +5,7 @@ import User from '#accounts/models/user'
 import { ITEMISED_NUMBERS, type ItemisedNumbers } from '#accounts/models/company'
 import InternalDirectory from '#calls/internal/internal_directory'
 import CallForwardingService from '#calls/internal/call_forwarding_service'
-import { DEFAULT_FORWARD_RING_SECONDS, FORWARD_CONDITIONS } from '#calls/models/call_forwarding'
+import { forwardingRowsOf } from '#calls/validators/forwarding_validators'
 import InternalSetting from '#calls/models/internal_setting'
 import PhoneSettingsService, {
   FullNumbersDeclarationError,
@@ -39,20 +39,7 @@ export default class PhoneSettingsController {
     const line = await new InternalDirectory().settingsOf(user.id)
     const presenceEnabled = (await InternalSetting.find(company.id))?.presenceEnabled ?? false
     const rules = await this.forwarding.rulesOf(user.id)
-    // One row per condition: what the select, the number and the seconds show.
-    const forwarding = FORWARD_CONDITIONS.map((condition) => {
-      const rule = rules.get(condition)
-      return {
-        condition,
-        target: rule
-          ? rule.targetUserId !== null
-            ? String(rule.targetUserId)
-            : 'external'
-          : 'off',
-        number: rule?.targetNumber ?? '',
-        ringSeconds: rule?.ringSeconds ?? DEFAULT_FORWARD_RING_SECONDS,
-      }
-    })
+    const forwarding = forwardingRowsOf(rules)
     return view.render('pages/customer/phone_settings', {
       user,
       company,

@@ -92,7 +92,7 @@ export default class CallForwardingService {
   }
 
   /** The rules as plain data (JSON for the web phone, audit details). */
-  summaryOf(rules: Map<ForwardCondition, CallForwarding>) {
+  summaryOf(rules: Map<ForwardCondition, StoredRule>) {
     const summary: Partial<Record<ForwardCondition, ForwardRuleSummary>> = {}
     for (const condition of FORWARD_CONDITIONS) {
       const rule = rules.get(condition)
@@ -104,9 +104,14 @@ export default class CallForwardingService {
   /** Whom the user may forward to: active colleagues of the company (not staff, not the user). */
   async colleaguesFor(user: User): Promise<ForwardingColleague[]> {
     if (user.companyId === null) return []
+    return this.membersOf(user.companyId, user.id)
+  }
+
+  /** Active members of a company a call may be forwarded to (not staff), but `except`. */
+  async membersOf(companyId: number, except: number | null): Promise<ForwardingColleague[]> {
     const users = await User.query()
-      .where('company_id', user.companyId)
-      .whereNot('id', user.id)
+      .where('company_id', companyId)
+      .if(except !== null, (query) => query.whereNot('id', except!))
       .whereNull('disabled_at')
       .where('is_staff', false)
       .orderBy('full_name')
@@ -139,7 +144,7 @@ export default class CallForwardingService {
     for (const condition of FORWARD_CONDITIONS) {
       const rule = input[condition]
       if (!rule) continue
-      const checked = await this.#check(user, company, condition, rule)
+      const checked = await checkForwardRule(company, condition, rule, user.id)
       if ('problem' in checked) problems.push(checked.problem)
       else wanted.set(condition, checked.rule)
     }
@@ -192,45 +197,50 @@ export default class CallForwardingService {
     const rows = await CallForwarding.query({ client: trx }).where('user_id', userId)
     return new Map(rows.map((row) => [row.condition, row]))
   }
+}
 
-  async #check(
-    user: User,
-    company: Company,
-    condition: ForwardCondition,
-    input: ForwardRuleInput
-  ): Promise<{ rule: ForwardRuleSummary | null } | { problem: ForwardingProblem }> {
-    const target = input.target
-    if (target.kind === 'off') return { rule: null }
+/**
+ * One rule as typed, checked the same for a user's and for a company number's forwarding: the
+ * ring seconds of no_answer, a colleague (active, of the company, not staff, not `self`), or an
+ * external number (forwardNumberOf). Null rule: the condition is turned off.
+ */
+export async function checkForwardRule(
+  company: Company,
+  condition: ForwardCondition,
+  input: ForwardRuleInput,
+  self: number | null
+): Promise<{ rule: ForwardRuleSummary | null } | { problem: ForwardingProblem }> {
+  const target = input.target
+  if (target.kind === 'off') return { rule: null }
 
-    let ringSeconds: number | null = null
-    if (condition === 'no_answer') {
-      ringSeconds = input.ringSeconds ?? DEFAULT_FORWARD_RING_SECONDS
-      if (
-        !Number.isInteger(ringSeconds) ||
-        ringSeconds < MIN_FORWARD_RING_SECONDS ||
-        ringSeconds > MAX_FORWARD_RING_SECONDS
-      )
-        return { problem: { field: `${condition}_ring_seconds`, code: 'ring_seconds_range' } }
-    }
-
-    if (target.kind === 'colleague') {
-      const field = `${condition}_target`
-      if (target.userId === user.id) return { problem: { field, code: 'colleague_self' } }
-      const colleague = await User.query()
-        .where('id', target.userId)
-        .where('company_id', company.id)
-        .where('is_staff', false)
-        .whereNull('disabled_at')
-        .first()
-      if (!colleague) return { problem: { field, code: 'colleague_unknown' } }
-      return { rule: { to: 'colleague', userId: colleague.id, number: null, ringSeconds } }
-    }
-
-    const field = `${condition}_number`
-    const result = forwardNumberOf(target.number, company.country)
-    if ('problem' in result) return { problem: { field, code: result.problem } }
-    return { rule: { to: 'external', userId: null, number: result.number, ringSeconds } }
+  let ringSeconds: number | null = null
+  if (condition === 'no_answer') {
+    ringSeconds = input.ringSeconds ?? DEFAULT_FORWARD_RING_SECONDS
+    if (
+      !Number.isInteger(ringSeconds) ||
+      ringSeconds < MIN_FORWARD_RING_SECONDS ||
+      ringSeconds > MAX_FORWARD_RING_SECONDS
+    )
+      return { problem: { field: `${condition}_ring_seconds`, code: 'ring_seconds_range' } }
   }
+
+  if (target.kind === 'colleague') {
+    const field = `${condition}_target`
+    if (target.userId === self) return { problem: { field, code: 'colleague_self' } }
+    const colleague = await User.query()
+      .where('id', target.userId)
+      .where('company_id', company.id)
+      .where('is_staff', false)
+      .whereNull('disabled_at')
+      .first()
+    if (!colleague) return { problem: { field, code: 'colleague_unknown' } }
+    return { rule: { to: 'colleague', userId: colleague.id, number: null, ringSeconds } }
+  }
+
+  const field = `${condition}_number`
+  const result = forwardNumberOf(target.number, company.country)
+  if ('problem' in result) return { problem: { field, code: result.problem } }
+  return { rule: { to: 'external', userId: null, number: result.number, ringSeconds } }
 }
 
 /**
@@ -267,8 +277,15 @@ function startsWithAny(text: string, prefixes: string[]) {
   return prefixes.some((prefix) => text.startsWith(prefix))
 }
 
+/** The columns a user's and a number's rules share. */
+interface StoredRule {
+  targetUserId: number | null
+  targetNumber: string | null
+  ringSeconds: number | null
+}
+
 /** Per condition one short line for the audit log: "user 12" or "+49301234567", with "20 s" for no_answer. */
-function auditSummary(rules: Map<ForwardCondition, CallForwarding>) {
+export function auditSummary(rules: Map<ForwardCondition, StoredRule>) {
   const summary: Partial<Record<ForwardCondition, string>> = {}
   for (const condition of FORWARD_CONDITIONS) {
     const rule = rules.get(condition)
@@ -279,7 +296,7 @@ function auditSummary(rules: Map<ForwardCondition, CallForwarding>) {
   return summary
 }
 
-function summarise(rule: CallForwarding): ForwardRuleSummary {
+function summarise(rule: StoredRule): ForwardRuleSummary {
   return {
     to: rule.targetUserId !== null ? 'colleague' : 'external',
     userId: rule.targetUserId,

@@ -2,6 +2,7 @@ import User from '#accounts/models/user'
 import type Company from '#accounts/models/company'
 import PhoneNumber from '#calls/models/phone_number'
 import InternalLine from '#calls/models/internal_line'
+import PhoneNumberForwarding from '#calls/models/phone_number_forwarding'
 import CallForwarding, {
   DEFAULT_FORWARD_RING_SECONDS,
   type ForwardCondition,
@@ -39,6 +40,8 @@ export interface ForwardRule {
   target: ForwardTarget
   /** no_answer: how long the user's devices ring first. */
   ringSeconds: number
+  /** A number's rule: the admin who set it (null for a user's own rule). */
+  setByUserId: number | null
 }
 
 /**
@@ -150,23 +153,12 @@ export default class InternalDirectory {
 
   /** The user's forwarding rules by condition (none: an empty map). */
   async forwardingOf(userId: number): Promise<Map<ForwardCondition, ForwardRule>> {
-    const rows = await CallForwarding.query().where('user_id', userId)
-    const rules = new Map<ForwardCondition, ForwardRule>()
-    for (const row of rows) {
-      const target: ForwardTarget | null =
-        row.targetUserId !== null
-          ? { kind: 'colleague', userId: row.targetUserId }
-          : row.targetNumber
-            ? { kind: 'external', number: row.targetNumber }
-            : null
-      if (!target) continue
-      rules.set(row.condition, {
-        condition: row.condition,
-        target,
-        ringSeconds: row.ringSeconds ?? DEFAULT_FORWARD_RING_SECONDS,
-      })
-    }
-    return rules
+    return rulesOf(await CallForwarding.query().where('user_id', userId))
+  }
+
+  /** A company number's forwarding rules by condition (none: an empty map). */
+  async numberForwardingOf(phoneNumberId: number): Promise<Map<ForwardCondition, ForwardRule>> {
+    return rulesOf(await PhoneNumberForwarding.query().where('phone_number_id', phoneNumberId))
   }
 
   /** An active user of the company (a forwarding's colleague), or null. */
@@ -197,4 +189,27 @@ export default class InternalDirectory {
       .whereNull('disabled_at')
       .first()
   }
+}
+
+/** Stored rules (a user's or a number's) as calls apply them; a rule without a target is skipped. */
+function rulesOf(
+  rows: Array<CallForwarding | PhoneNumberForwarding>
+): Map<ForwardCondition, ForwardRule> {
+  const rules = new Map<ForwardCondition, ForwardRule>()
+  for (const row of rows) {
+    const target: ForwardTarget | null =
+      row.targetUserId !== null
+        ? { kind: 'colleague', userId: row.targetUserId }
+        : row.targetNumber
+          ? { kind: 'external', number: row.targetNumber }
+          : null
+    if (!target) continue
+    rules.set(row.condition, {
+      condition: row.condition,
+      target,
+      ringSeconds: row.ringSeconds ?? DEFAULT_FORWARD_RING_SECONDS,
+      setByUserId: row instanceof PhoneNumberForwarding ? row.setByUserId : null,
+    })
+  }
+  return rules
 }

@@ -5,6 +5,7 @@ const AdminNumbersController = () => import('#calls/controllers/admin/numbers_co
 const RoutesController = () => import('#calls/controllers/admin/routes_controller')
 const NumbersController = () => import('#calls/controllers/numbers_controller')
 const ExtensionsController = () => import('#calls/controllers/extensions_controller')
+const NumberForwardingController = () => import('#calls/controllers/number_forwarding_controller')
 
 // Admin: phone numbers (numbers.manage) and the routing table (carriers.manage)
 router
@@ -60,13 +61,21 @@ router
   .as('admin')
   .use([middleware.auth(), middleware.staff()])
 
-// Customer: the company's numbers, their users and default caller IDs (numbers.assign)
+// Customer: the company's numbers, their users, forwarding and default caller IDs (numbers.assign)
 router
   .group(() => {
     router.get('/numbers', [NumbersController, 'index']).as('numbers')
     router
       .put('/numbers/:id/user', [NumbersController, 'assignUser'])
       .as('numbers.user')
+      .where('id', router.matchers.number())
+    router
+      .get('/numbers/:id/forwarding', [NumberForwardingController, 'show'])
+      .as('numbers.forwarding')
+      .where('id', router.matchers.number())
+    router
+      .put('/numbers/:id/forwarding', [NumberForwardingController, 'update'])
+      .as('numbers.forwarding.update')
       .where('id', router.matchers.number())
     router
       .put('/caller-ids/:userId', [NumbersController, 'setDefault'])

@@ -48,6 +48,7 @@ export interface NumberFilters {
 
 /** What inbound routing needs to know about a called number. */
 export interface NumberOwner {
+  id: number
   number: string
   companyId: number | null
   userId: number | null
@@ -188,8 +189,8 @@ export default class NumberService {
   }
 
   /**
-   * Takes numbers back from their company: company, user, assignment time and every default
-   * caller ID that points at them go, and the number rests in quarantine for
+   * Takes numbers back from their company: company, user, assignment time, every default
+   * caller ID that points at them and their forwarding rules go, and the number rests in quarantine for
    * NUMBER_QUARANTINE_MONTHS before it can be assigned again. Numbers already free in the block
    * are left as they are.
    */
@@ -222,6 +223,8 @@ export default class NumberService {
     const now = this.now()
     const until = now.plus({ months: NUMBER_QUARANTINE_MONTHS })
     await trx.from('default_caller_ids').whereIn('phone_number_id', ids).delete()
+    // A released number forwards nowhere: its next holder starts without the company's rules.
+    await trx.from('phone_number_forwardings').whereIn('phone_number_id', ids).delete()
     await trx
       .from('phone_numbers')
       .whereIn('id', ids)
@@ -275,6 +278,7 @@ export default class NumberService {
       if (!full.port_out_requested_at)
         throw new NumberError('port_out_not_requested', 'numbers', [number])
       await trx.from('default_caller_ids').where('phone_number_id', row.id).delete()
+      await trx.from('phone_number_forwardings').where('phone_number_id', row.id).delete()
       await trx.from('phone_numbers').where('id', row.id).delete()
       await this.#audit(trx, 'number.port_out_completed', [number], {
         actor,
@@ -420,6 +424,7 @@ export default class NumberService {
     const row = await PhoneNumber.findBy('number', number)
     if (!row) return null
     return {
+      id: row.id,
       number: row.number,
       companyId: row.companyId,
       userId: row.userId,

@@ -49,6 +49,12 @@ const LINKS: Record<string, (user: User, now: DateTime) => Promise<Row[]>> = {
       .from('call_forwardings')
       .where((query) => query.where('user_id', user.id).orWhere('target_user_id', user.id))
       .orderBy('id'),
+  // Company numbers' rules that forward to the user or that the user set as admin
+  phone_number_forwardings: async (user) =>
+    db
+      .from('phone_number_forwardings')
+      .where((query) => query.where('target_user_id', user.id).orWhere('set_by_user_id', user.id))
+      .orderBy('id'),
   sip_device_addresses: async (user) =>
     db
       .from('sip_device_addresses')

@@ -28,6 +28,8 @@ export const ROLES: Record<string, ProcessingRole> = {
   'calls.internal_lines': 'processor',
   // The user's forwarding rules, kept for the customer's telephony like the line settings
   'calls.call_forwardings': 'processor',
+  // The company numbers' forwarding rules, set by the company's admins
+  'calls.phone_number_forwardings': 'processor',
   // The owner's declaration for full numbers on the itemised bill: our own legal obligation.
   'calls.companies': 'controller',
   'billing.call_records': 'controller',

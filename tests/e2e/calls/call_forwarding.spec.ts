@@ -2,12 +2,14 @@ import { test } from '@japa/runner'
 import app from '@adonisjs/core/services/app'
 import { FakeClock, SystemClock } from '#sip'
 import type Company from '#accounts/models/company'
+import { makeUser } from '#tests/support/accounts'
 import CallRecord from '#calls/models/call_record'
 import CallForwarding, { type ForwardCondition } from '#calls/models/call_forwarding'
+import PhoneNumberForwarding from '#calls/models/phone_number_forwarding'
 import InternalLineService from '#calls/internal/internal_line_service'
 import { completedCdr, loopbackCarriers, ourNumber, startB2bua } from '#tests/support/calls'
 import { freePort, startSipp, type SippProcess } from '#tests/support/sip_peers'
-import { captureRtp, type RtpPacket } from '#tests/support/rtp_capture'
+import { alawToneWav, captureRtp, type RtpPacket } from '#tests/support/rtp_capture'
 import { until } from '#tests/support/server_process'
 import { dial, office, registeredDesk, type Desk } from '#tests/e2e/calls/desk_phones'
 import {
@@ -25,6 +27,7 @@ import type B2bua from '#calls/b2bua/b2bua'
  * carrier's call to the user's number forwarded to an external number goes out through the
  * loopback carrier as the company's outbound call (Diversion, the company's number shown, its own
  * rated CDR); a call gate that refuses forwarding stops it; a forwarding loop is not followed.
+ * A company number's own rule (set by its admins) takes a carrier's call the user let ring out.
  */
 
 async function forward(
@@ -340,5 +343,144 @@ test.group('Call forwarding', (group) => {
     )
     assert.equal(out.disconnectCause, 'refused')
     assert.equal(out.sipStatus, 403)
+  }).timeout(60_000)
+
+  test('a company number’s rule: a carrier’s call the user lets ring for the rule’s 10 s (injected clock) goes to the colleague, audio both ways', async ({
+    assert,
+  }) => {
+    const phones = await office()
+    const number = `+4930302${String(Math.floor(Math.random() * 900) + 100)}`
+    const ours = await ourNumber(number, 'trunk', phones.company, phones.middle.user.id)
+    // The number's rule, not the user's (who has none): its seconds are the ring time.
+    await PhoneNumberForwarding.create({
+      phoneNumberId: ours.id,
+      companyId: phones.company.id,
+      condition: 'no_answer',
+      targetUserId: phones.colleague.user.id,
+      targetNumber: null,
+      ringSeconds: 10,
+      setByUserId: null,
+    })
+    const clock = new FakeClock(Date.now())
+    b2bua.useClock(clock)
+    cleanups.push(() => b2bua.useClock(new SystemClock()))
+
+    const colleagueMedia = await freePort('udp', '127.0.0.3')
+    const carrierMedia = await freePort('udp')
+    const capture = {
+      carrier: await captureRtp(carrierMedia),
+      colleague: await captureRtp(colleagueMedia),
+    }
+    const answering = await registeredDesk(
+      phones.colleague,
+      'internal_device_answer.xml',
+      colleagueMedia
+    )
+    cleanups.push(answering.sipp.stop, answering.unregister)
+    const first = await registeredDesk(
+      phones.middle,
+      'uas_cancel.xml',
+      await freePort('udp', '127.0.0.3')
+    )
+    cleanups.push(first.sipp.stop, first.unregister)
+
+    // The carrier calls the number from 127.0.0.1 (the loopback carrier's host) and sends a tone.
+    const stack = await app.container.make('sip.stack')
+    const caller = await startSipp({
+      scenario: 'carrier_calls_in.xml',
+      transport: 'u1',
+      target: `127.0.0.1:${stack.layer.localAddress('udp')!.port}`,
+      timeoutSeconds: 40,
+      traceMessages: true,
+      keys: { callee: number },
+      extraArgs: ['-mp', String(carrierMedia)],
+      files: { 'tone.wav': alawToneWav() },
+    })
+    cleanups.push(caller.stop)
+
+    await until('the user’s phone rings', 10_000, async () => invitesAt(first.sipp) === 1)
+    await until('the call rings', 10_000, async () =>
+      b2bua.calls.some((call) => call.session.phase === 'ringing')
+    )
+    clock.advance(9_000)
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    assert.notMatch(first.sipp.messages(), /^CANCEL sip:/m, 'still ringing before the 10 s')
+    assert.equal(invitesAt(answering.sipp), 0, 'the colleague does not ring yet')
+    clock.advance(1_000)
+
+    await expectExit(first.sipp, 0, assert)
+    assert.match(first.sipp.messages(), /^CANCEL sip:/m)
+    await expectExit(caller, 0, assert)
+    await expectExit(answering.sipp, 0, assert)
+    assert.equal(invitesAt(answering.sipp), 1)
+    // The colleague's phone shows the carrier's caller.
+    assert.match(answering.sipp.messages(), /^From: [^\n]*<sip:\+4989123456@/m)
+    assert.notInclude(carrier.messages(), 'INVITE', 'the call stayed inside')
+
+    const atCarrier = directions(await capture.carrier.stop(), carrierMedia)
+    const colleague = directions(await capture.colleague.stop(), colleagueMedia)
+    assert.isAbove(atCarrier.heard, 25, `the colleague is heard: ${JSON.stringify(atCarrier)}`)
+    assert.isAbove(atCarrier.spoke, 25, JSON.stringify(atCarrier))
+    assert.isAbove(colleague.heard, 25, `the carrier is heard: ${JSON.stringify(colleague)}`)
+
+    const record = await until('the inbound CDR closed', 10_000, () =>
+      CallRecord.query()
+        .where('company_id', phones.company.id)
+        .where('direction', 'inbound')
+        .whereNotNull('ended_at')
+        .first()
+    )
+    assert.equal(record.calleeNumber, number)
+    assert.equal(record.forwardedTo, '24')
+    assert.equal(record.forwardReason, 'no_answer')
+    assert.isNotNull(record.answeredAt)
+    assert.equal(record.disconnectCause, 'answered_normal')
+  }).timeout(60_000)
+
+  test('a shared number’s rule: nobody’s phone is registered, the carrier’s call goes out to the external number as the call of the admin who set the rule', async ({
+    assert,
+  }) => {
+    const phones = await office()
+    const admin = await makeUser('admin', phones.company)
+    const number = `+4930303${String(Math.floor(Math.random() * 900) + 100)}`
+    const ours = await ourNumber(number, 'trunk', phones.company)
+    await PhoneNumberForwarding.create({
+      phoneNumberId: ours.id,
+      companyId: phones.company.id,
+      condition: 'unreachable',
+      targetUserId: null,
+      targetNumber: '+4940123457',
+      ringSeconds: null,
+      setByUserId: admin.id,
+    })
+
+    const caller = await carrierCalls(number, 'race_carrier_calls_in.xml')
+    cleanups.push(caller.stop)
+    await expectExit(caller, 0, assert)
+    await expectExit(carrier, 0, assert)
+    const invite = carrier
+      .messages()
+      .split(/\r?\n\r?\n/)
+      .find((part) => /INVITE sip:/.test(part))!
+    assert.match(invite, /^INVITE sip:\+?4940123457@/m)
+    assert.match(invite, /^Diversion: [^\n]*reason=unavailable/m)
+
+    const inbound = await until('the forwarded CDR closed', 10_000, () =>
+      CallRecord.query()
+        .where('company_id', phones.company.id)
+        .where('direction', 'inbound')
+        .whereNotNull('ended_at')
+        .first()
+    )
+    assert.equal(inbound.forwardedTo, '+4940123457')
+    assert.equal(inbound.forwardReason, 'unreachable')
+    assert.isNotNull(inbound.answeredAt)
+    const out = await until('the outbound CDR closed', 10_000, () =>
+      CallRecord.query().where('forwarded_from_uuid', inbound.uuid).whereNotNull('ended_at').first()
+    )
+    assert.equal(out.direction, 'outbound')
+    assert.equal(out.userId, admin.id)
+    assert.equal(out.callerNumber, number)
+    assert.equal(out.disconnectCause, 'answered_normal')
   }).timeout(60_000)
 })

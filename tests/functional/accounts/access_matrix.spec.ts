@@ -98,6 +98,8 @@ const EXPECTED: Record<string, Subject[]> = {
   'customer.numbers': COMPANY_ADMINS,
   'customer.numbers.user': COMPANY_ADMINS,
   'customer.numbers.default': COMPANY_ADMINS,
+  'customer.numbers.forwarding': COMPANY_ADMINS,
+  'customer.numbers.forwarding.update': COMPANY_ADMINS,
   'customer.extensions.update': COMPANY_ADMINS,
   'admin.calls.live': SUPERADMIN,
   'admin.calls.end': SUPERADMIN,

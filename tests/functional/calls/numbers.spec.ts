@@ -563,6 +563,7 @@ test.group('Numbers: company admins and the B2BUA API', (group) => {
     const service = await app.container.make(NumberService)
     await service.assignUser(company, rows[0].id, user.id, { actor: user, ip: '127.0.0.1' })
     const expected = {
+      id: rows[0].id,
       number: rows[0].number,
       companyId: company.id,
       userId: user.id,

@@ -70,7 +70,7 @@ export interface ForwardRuleSummary {
   ringSeconds: number | null
 }
 
-interface Actor {
+export interface Actor {
   actor: User
   ip: string | null
 }
@@ -135,61 +135,18 @@ export default class CallForwardingService {
     user: User,
     company: Company,
     input: CallForwardingInput,
-    { actor, ip }: Actor
+    actor: Actor
   ): Promise<Map<ForwardCondition, CallForwarding>> {
     if (user.companyId !== company.id)
       throw new CallForwardingError([{ field: 'user', code: 'colleague_unknown' }])
-    const wanted = new Map<ForwardCondition, ForwardRuleSummary | null>()
-    const problems: ForwardingProblem[] = []
-    for (const condition of FORWARD_CONDITIONS) {
-      const rule = input[condition]
-      if (!rule) continue
-      const checked = await checkForwardRule(company, condition, rule, user.id)
-      if ('problem' in checked) problems.push(checked.problem)
-      else wanted.set(condition, checked.rule)
-    }
-    if (problems.length) throw new CallForwardingError(problems)
-
-    return db.transaction(async (trx) => {
-      const rules = await this.#rulesIn(user.id, trx)
-      const before = auditSummary(rules)
-      for (const [condition, target] of wanted) {
-        const existing = rules.get(condition)
-        if (!target) {
-          if (existing) {
-            existing.useTransaction(trx)
-            await existing.delete()
-            rules.delete(condition)
-          }
-          continue
-        }
-        const rule = existing ?? new CallForwarding()
-        rule.useTransaction(trx)
-        rule.merge({
-          userId: user.id,
-          companyId: company.id,
-          condition,
-          targetUserId: target.userId,
-          targetNumber: target.number,
-          ringSeconds: target.ringSeconds,
-        })
-        await rule.save()
-        rules.set(condition, rule)
-      }
-      const after = auditSummary(rules)
-      if (JSON.stringify(before) !== JSON.stringify(after))
-        await AuditLog.record(
-          {
-            action: 'calls.forwarding.updated',
-            actor,
-            companyId: company.id,
-            target: { type: 'user', id: user.id },
-            details: { before, after },
-            ip,
-          },
-          { client: trx }
-        )
-      return rules
+    return saveForwardRules({
+      company,
+      input,
+      self: user.id,
+      load: (trx) => this.#rulesIn(user.id, trx),
+      row: () => new CallForwarding().merge({ userId: user.id, companyId: company.id }),
+      audit: { action: 'calls.forwarding.updated', target: { type: 'user', id: user.id } },
+      by: actor,
     })
   }
 
@@ -282,6 +239,93 @@ interface StoredRule {
   targetUserId: number | null
   targetNumber: string | null
   ringSeconds: number | null
+}
+
+/** A stored rule row (CallForwarding, PhoneNumberForwarding) as saveForwardRules handles it. */
+interface RuleRow extends StoredRule {
+  condition: ForwardCondition
+  useTransaction(trx: TransactionClientContract): unknown
+  merge(values: Partial<StoredRule> & { condition?: ForwardCondition }): unknown
+  save(): Promise<unknown>
+  delete(): Promise<unknown>
+}
+
+/**
+ * Sets or clears rules of a user or of a number: every input is checked first (refused ones throw
+ * CallForwardingError with all problems at once, and nothing changes); then in one transaction
+ * the rows change (an unchanged rule is left as it is) and what changed is audited with before
+ * and after.
+ */
+export async function saveForwardRules<Row extends RuleRow>(options: {
+  company: Company
+  input: CallForwardingInput
+  /** The user the rules belong to (never their own target); null for a number. */
+  self: number | null
+  load(trx: TransactionClientContract): Promise<Map<ForwardCondition, Row>>
+  /** A new row, owner columns set. */
+  row(): Row
+  /** Stamps a row about to be saved (who set a number's rule). */
+  stamp?(row: Row): void
+  audit: { action: string; target: { type: string; id: number | string } }
+  by: Actor
+}): Promise<Map<ForwardCondition, Row>> {
+  const { company, input, by } = options
+  const wanted = new Map<ForwardCondition, ForwardRuleSummary | null>()
+  const problems: ForwardingProblem[] = []
+  for (const condition of FORWARD_CONDITIONS) {
+    const rule = input[condition]
+    if (!rule) continue
+    const checked = await checkForwardRule(company, condition, rule, options.self)
+    if ('problem' in checked) problems.push(checked.problem)
+    else wanted.set(condition, checked.rule)
+  }
+  if (problems.length) throw new CallForwardingError(problems)
+
+  return db.transaction(async (trx) => {
+    const rules = await options.load(trx)
+    const before = auditSummary(rules)
+    for (const [condition, target] of wanted) {
+      const existing = rules.get(condition)
+      if (!target) {
+        if (existing) {
+          existing.useTransaction(trx)
+          await existing.delete()
+          rules.delete(condition)
+        }
+        continue
+      }
+      const unchanged =
+        existing &&
+        existing.targetUserId === target.userId &&
+        existing.targetNumber === target.number &&
+        existing.ringSeconds === target.ringSeconds
+      if (unchanged) continue
+      const rule = existing ?? options.row()
+      rule.useTransaction(trx)
+      rule.merge({
+        condition,
+        targetUserId: target.userId,
+        targetNumber: target.number,
+        ringSeconds: target.ringSeconds,
+      })
+      options.stamp?.(rule)
+      await rule.save()
+      rules.set(condition, rule)
+    }
+    const after = auditSummary(rules)
+    if (JSON.stringify(before) !== JSON.stringify(after))
+      await AuditLog.record(
+        {
+          ...options.audit,
+          actor: by.actor,
+          companyId: company.id,
+          details: { before, after },
+          ip: by.ip,
+        },
+        { client: trx }
+      )
+    return rules
+  })
 }
 
 /** Per condition one short line for the audit log: "user 12" or "+49301234567", with "20 s" for no_answer. */

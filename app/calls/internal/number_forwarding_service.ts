@@ -1,19 +1,14 @@
 import { inject } from '@adonisjs/core'
-import db from '@adonisjs/lucid/services/db'
 import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
-import type User from '#accounts/models/user'
 import type Company from '#accounts/models/company'
-import AuditLog from '#accounts/services/audit_log'
 import { FORWARD_CONDITIONS, type ForwardCondition } from '#calls/models/call_forwarding'
 import PhoneNumber from '#calls/models/phone_number'
 import PhoneNumberForwarding from '#calls/models/phone_number_forwarding'
 import CallForwardingService, {
   CallForwardingError,
-  auditSummary,
-  checkForwardRule,
+  saveForwardRules,
+  type Actor,
   type CallForwardingInput,
-  type ForwardRuleSummary,
-  type ForwardingProblem,
 } from '#calls/internal/call_forwarding_service'
 
 /** One rule as the numbers page lists it. */
@@ -22,11 +17,6 @@ export interface NumberRuleSummary {
   colleague: string | null
   number: string | null
   ringSeconds: number | null
-}
-
-interface Actor {
-  actor: User
-  ip: string | null
 }
 
 /**
@@ -85,68 +75,24 @@ export default class NumberForwardingService {
     company: Company,
     number: PhoneNumber,
     input: CallForwardingInput,
-    { actor, ip }: Actor
+    actor: Actor
   ): Promise<Map<ForwardCondition, PhoneNumberForwarding>> {
     if (number.companyId !== company.id)
       throw new CallForwardingError([{ field: 'number', code: 'number_invalid' }])
-    const wanted = new Map<ForwardCondition, ForwardRuleSummary | null>()
-    const problems: ForwardingProblem[] = []
-    for (const condition of FORWARD_CONDITIONS) {
-      const rule = input[condition]
-      if (!rule) continue
-      const checked = await checkForwardRule(company, condition, rule, null)
-      if ('problem' in checked) problems.push(checked.problem)
-      else wanted.set(condition, checked.rule)
-    }
-    if (problems.length) throw new CallForwardingError(problems)
-
-    return db.transaction(async (trx) => {
-      const rules = await this.#rulesIn(number.id, trx)
-      const before = auditSummary(rules)
-      for (const [condition, target] of wanted) {
-        const existing = rules.get(condition)
-        if (!target) {
-          if (existing) {
-            existing.useTransaction(trx)
-            await existing.delete()
-            rules.delete(condition)
-          }
-          continue
-        }
-        const unchanged =
-          existing &&
-          existing.targetUserId === target.userId &&
-          existing.targetNumber === target.number &&
-          existing.ringSeconds === target.ringSeconds
-        if (unchanged) continue
-        const rule = existing ?? new PhoneNumberForwarding()
-        rule.useTransaction(trx)
-        rule.merge({
-          phoneNumberId: number.id,
-          companyId: company.id,
-          condition,
-          targetUserId: target.userId,
-          targetNumber: target.number,
-          ringSeconds: target.ringSeconds,
-          setByUserId: actor.id,
-        })
-        await rule.save()
-        rules.set(condition, rule)
-      }
-      const after = auditSummary(rules)
-      if (JSON.stringify(before) !== JSON.stringify(after))
-        await AuditLog.record(
-          {
-            action: 'calls.number_forwarding.updated',
-            actor,
-            companyId: company.id,
-            target: { type: 'phone_number', id: number.number },
-            details: { before, after },
-            ip,
-          },
-          { client: trx }
-        )
-      return rules
+    return saveForwardRules({
+      company,
+      input,
+      self: null,
+      load: (trx) => this.#rulesIn(number.id, trx),
+      row: () =>
+        new PhoneNumberForwarding().merge({ phoneNumberId: number.id, companyId: company.id }),
+      // The admin who last set a rule places its external calls for a shared number (b2bua.ts).
+      stamp: (row) => (row.setByUserId = actor.actor.id),
+      audit: {
+        action: 'calls.number_forwarding.updated',
+        target: { type: 'phone_number', id: number.number },
+      },
+      by: actor,
     })
   }
 

@@ -58,9 +58,17 @@ test.group('Call transfer (REFER from a desk phone)', (group) => {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
   })
 
-  test('to a colleague: the caller talks with 24 afterwards, audio both ways; NOTIFY 100 and 200, then BYE', async ({
-    assert,
-  }) => {
+  /**
+   * 22 calls 23, whose phone runs `transferor` and transfers the call to 24 (whose phone runs
+   * `colleague`); 22 talks `talkMs`, then hangs up. Returns once the three phones are done, with
+   * the packets each of 22 and 24 heard.
+   */
+  async function transferredCall(
+    assert: { equal: Function },
+    transferor: { scenario: string; dials?: string },
+    colleagueScenario: string,
+    talkMs: number
+  ) {
     const phones = await office()
     const callerMedia = await freePort('udp', '127.0.0.2')
     const colleagueMedia = await freePort('udp', '127.0.0.3')
@@ -68,40 +76,59 @@ test.group('Call transfer (REFER from a desk phone)', (group) => {
       caller: await captureRtp(callerMedia),
       colleague: await captureRtp(colleagueMedia),
     }
-    const transferor = await registeredDesk(
+    const middle = await registeredDesk(
       phones.middle,
-      'desk_transfers_call.xml',
+      transferor.scenario,
       await freePort('udp', '127.0.0.3'),
-      { keys: { target: '24', domain: configuredRealm() } }
+      {
+        dials: transferor.dials,
+        keys: { domain: configuredRealm(), ...(transferor.dials ? {} : { target: '24' }) },
+      }
     )
-    cleanups.push(transferor.sipp.stop, transferor.unregister)
-    const colleague = await registeredDesk(
-      phones.colleague,
-      'internal_device_answer.xml',
-      colleagueMedia
-    )
+    cleanups.push(middle.sipp.stop, middle.unregister)
+    const colleague = await registeredDesk(phones.colleague, colleagueScenario, colleagueMedia)
     cleanups.push(colleague.sipp.stop, colleague.unregister)
-
-    // The caller talks 5 s, then hangs up: the transfer happens in its first second.
-    const call = await dial(phones.caller, '23', 'phone_call_out.xml', callerMedia, 5000)
+    const call = await dial(phones.caller, '23', 'phone_call_out.xml', callerMedia, talkMs)
     cleanups.push(call.stop)
-    await expectExit(transferor.sipp, 0, assert)
+    await expectExit(middle.sipp, 0, assert)
     await expectExit(call, 0, assert)
     await expectExit(colleague.sipp, 0, assert)
+    return {
+      phones,
+      transferor: middle.sipp,
+      colleague: colleague.sipp,
+      heard: {
+        colleague: heard(await capture.colleague.stop(), colleagueMedia),
+        caller: heard(await capture.caller.stop(), callerMedia),
+      },
+    }
+  }
 
-    const referrer = transferor.sipp.messages()
+  test('to a colleague: the caller talks with 24 afterwards, audio both ways; NOTIFY 100 and 200, then BYE', async ({
+    assert,
+  }) => {
+    // The caller talks 5 s, then hangs up: the transfer happens in its first second.
+    const {
+      transferor,
+      colleague,
+      heard: packets,
+    } = await transferredCall(
+      assert,
+      { scenario: 'desk_transfers_call.xml' },
+      'internal_device_answer.xml',
+      5000
+    )
+    const referrer = transferor.messages()
     assert.match(referrer, /^SIP\/2\.0 202 /m)
     assert.match(referrer, /^Content-Type: message\/sipfrag/im)
     assert.match(referrer, /^Subscription-State: terminated/im)
-    assert.match(colleague.sipp.messages(), /^From: (?:"[^"]*" )?<sip:22@/m)
+    assert.match(colleague.messages(), /^From: (?:"[^"]*" )?<sip:22@/m)
     assert.notInclude(carrier.messages(), 'INVITE')
     assert.notMatch(carrier.messages(), /^REFER /m)
 
     // The colleague heard the caller, and the caller heard the colleague's pcap after the transfer.
-    const colleagueHeard = heard(await capture.colleague.stop(), colleagueMedia)
-    const callerHeard = heard(await capture.caller.stop(), callerMedia)
-    assert.isAbove(colleagueHeard, 50, `colleague heard ${colleagueHeard}`)
-    assert.isAbove(callerHeard, 50, `caller heard ${callerHeard}`)
+    assert.isAbove(packets.colleague, 50, `colleague heard ${packets.colleague}`)
+    assert.isAbove(packets.caller, 50, `caller heard ${packets.caller}`)
 
     const record = await completedCdr()
     assert.equal(record.direction, 'internal')
@@ -118,52 +145,34 @@ test.group('Call transfer (REFER from a desk phone)', (group) => {
   test('attended, after consulting 24 (REFER with Replaces): the caller talks with 24, both of the transferor’s calls end', async ({
     assert,
   }) => {
-    const phones = await office()
-    const callerMedia = await freePort('udp', '127.0.0.2')
-    const colleagueMedia = await freePort('udp', '127.0.0.3')
-    const capture = {
-      caller: await captureRtp(callerMedia),
-      colleague: await captureRtp(colleagueMedia),
-    }
-    const transferor = await registeredDesk(
-      phones.middle,
-      'desk_attended_transfer.xml',
-      await freePort('udp', '127.0.0.3'),
-      { dials: '24', keys: { domain: configuredRealm() } }
-    )
-    cleanups.push(transferor.sipp.stop, transferor.unregister)
-    // 24's phone allows UPDATE: it learns that it talks with 22 now.
-    const colleague = await registeredDesk(
-      phones.colleague,
+    // 22 talks 6 s, then hangs up; 23 consults 24 and joins them in the first two seconds. 24's
+    // phone allows UPDATE: it learns that it talks with 22 now.
+    const {
+      phones,
+      transferor,
+      colleague,
+      heard: packets,
+    } = await transferredCall(
+      assert,
+      { scenario: 'desk_attended_transfer.xml', dials: '24' },
       'internal_device_answer_updates.xml',
-      colleagueMedia
+      6000
     )
-    cleanups.push(colleague.sipp.stop, colleague.unregister)
-
-    // 22 talks 6 s, then hangs up; 23 consults 24 and joins them in the first two seconds.
-    const call = await dial(phones.caller, '23', 'phone_call_out.xml', callerMedia, 6000)
-    cleanups.push(call.stop)
-    await expectExit(transferor.sipp, 0, assert)
-    await expectExit(call, 0, assert)
-    await expectExit(colleague.sipp, 0, assert)
-
-    const referrer = transferor.sipp.messages()
+    const referrer = transferor.messages()
     assert.match(referrer, /^Refer-To: <sip:24@[^?]+\?Replaces=consult/m)
     assert.match(referrer, /^SIP\/2\.0 202 /m)
     assert.equal(referrer.match(/^BYE /gm)?.length, 2, 'our BYE on both of its calls')
     // 24 got one INVITE only (the consultation's): the join needs no new call.
-    assert.equal(colleague.sipp.messages().match(/^INVITE /gm)?.length, 1)
+    assert.equal(colleague.messages().match(/^INVITE /gm)?.length, 1)
     assert.notInclude(carrier.messages(), 'INVITE')
     assert.match(
-      colleague.sipp.messages(),
+      colleague.messages(),
       new RegExp(`^P-Asserted-Identity: <sip:22@${configuredRealm()}>`, 'm')
     )
 
     // After the join the caller heard 24's pcap, and 24 the caller's.
-    const colleagueHeard = heard(await capture.colleague.stop(), colleagueMedia)
-    const callerHeard = heard(await capture.caller.stop(), callerMedia)
-    assert.isAbove(colleagueHeard, 50, `colleague heard ${colleagueHeard}`)
-    assert.isAbove(callerHeard, 50, `caller heard ${callerHeard}`)
+    assert.isAbove(packets.colleague, 50, `colleague heard ${packets.colleague}`)
+    assert.isAbove(packets.caller, 50, `caller heard ${packets.caller}`)
 
     const records = await until('both CDRs closed', 10_000, async () => {
       const rows = await CallRecord.query()

@@ -54,64 +54,68 @@ export async function captureRtp(port: number): Promise<RtpCapture> {
       reject(new Error(`tshark exited ${code}: ${stderr}`))
     })
   })
-  return {
-    async stop() {
-      // Let the last packets reach the file, then stop tshark cleanly.
-      await new Promise((resolve) => setTimeout(resolve, 300))
+  let stopped: Promise<RtpPacket[]> | undefined
+  // Stopping twice (a test, then its clean-up) gives the first stop's packets.
+  return { stop: () => (stopped ??= stop()) }
+
+  async function stop(): Promise<RtpPacket[]> {
+    // Let the last packets reach the file, then stop tshark cleanly (unless it ended already).
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    if (child.exitCode === null && child.signalCode === null) {
       const exited = new Promise((resolve) => child.once('exit', resolve))
       child.kill('SIGINT')
       await exited
-      const fields = [
-        'frame.time_epoch',
-        'udp.srcport',
-        'udp.dstport',
-        'rtp.p_type',
-        'rtpevent.event_id',
-        'rtpevent.end_of_event',
-        'rtpevent.duration',
-        'rtp.payload',
-      ]
-      const decoded = spawnSync(
-        'tshark',
-        [
-          '-r',
-          file,
-          '-d',
-          `udp.port==${port},rtp`,
-          '-Y',
-          'rtp',
-          '-T',
-          'fields',
-          '-E',
-          'separator=,',
-          ...fields.flatMap((field) => ['-e', field]),
-        ],
-        { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 }
-      )
-      rmSync(directory, { recursive: true, force: true })
-      if (decoded.status !== 0)
-        throw new Error(`tshark could not read the capture: ${decoded.stderr}`)
-      return decoded.stdout
-        .split('\n')
-        .filter(Boolean)
-        .map((line) => {
-          const [time, from, to, type, eventId, end, duration, payload] = line.split(',')
-          const packet: RtpPacket = {
-            time: Number(time),
-            fromPort: Number(from),
-            toPort: Number(to),
-            payloadType: Number(type),
-            payload: Buffer.from((payload ?? '').replaceAll(':', ''), 'hex'),
+    }
+    const fields = [
+      'frame.time_epoch',
+      'udp.srcport',
+      'udp.dstport',
+      'rtp.p_type',
+      'rtpevent.event_id',
+      'rtpevent.end_of_event',
+      'rtpevent.duration',
+      'rtp.payload',
+    ]
+    const decoded = spawnSync(
+      'tshark',
+      [
+        '-r',
+        file,
+        '-d',
+        `udp.port==${port},rtp`,
+        '-Y',
+        'rtp',
+        '-T',
+        'fields',
+        '-E',
+        'separator=,',
+        ...fields.flatMap((field) => ['-e', field]),
+      ],
+      { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 }
+    )
+    rmSync(directory, { recursive: true, force: true })
+    if (decoded.status !== 0)
+      throw new Error(`tshark could not read the capture: ${decoded.stderr}`)
+    return decoded.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => {
+        const [time, from, to, type, eventId, end, duration, payload] = line.split(',')
+        const packet: RtpPacket = {
+          time: Number(time),
+          fromPort: Number(from),
+          toPort: Number(to),
+          payloadType: Number(type),
+          payload: Buffer.from((payload ?? '').replaceAll(':', ''), 'hex'),
+        }
+        if (eventId !== '')
+          packet.event = {
+            id: Number(eventId),
+            end: end === '1' || end === 'True',
+            duration: Number(duration),
           }
-          if (eventId !== '')
-            packet.event = {
-              id: Number(eventId),
-              end: end === '1' || end === 'True',
-              duration: Number(duration),
-            }
-          return packet
-        })
-    },
+        return packet
+      })
   }
 }
 

@@ -76,6 +76,7 @@ test.group('Call transfer (REFER from a desk phone)', (group) => {
       caller: await captureRtp(callerMedia),
       colleague: await captureRtp(colleagueMedia),
     }
+    cleanups.push(capture.caller.stop, capture.colleague.stop)
     const middle = await registeredDesk(
       phones.middle,
       transferor.scenario,
@@ -356,10 +357,19 @@ test.group('Call transfer: the failure paths', (group) => {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
   })
 
-  /** 23's phone refers its caller to 24 with `scenario`; 24's phone answers with `colleague`. */
-  async function transfer(scenario: string, colleagueScenario: string) {
+  /**
+   * 22 calls 23 (`caller` scenario, talking `talkMs`), whose phone refers it to 24 with
+   * `scenario`; 24's phone runs `colleagueScenario`, its RTP captured.
+   */
+  async function transfer(
+    scenario: string,
+    colleagueScenario: string,
+    caller: { scenario: string; talkMs?: number } = { scenario: 'phone_call_out.xml' }
+  ) {
     const phones = await office()
     const colleagueMedia = await freePort('udp', '127.0.0.3')
+    const capture = await captureRtp(colleagueMedia)
+    cleanups.push(() => capture.stop())
     const transferor = await registeredDesk(
       phones.middle,
       scenario,
@@ -369,7 +379,21 @@ test.group('Call transfer: the failure paths', (group) => {
     cleanups.push(transferor.sipp.stop, transferor.unregister)
     const colleague = await registeredDesk(phones.colleague, colleagueScenario, colleagueMedia)
     cleanups.push(colleague.sipp.stop, colleague.unregister)
-    return { phones, transferor: transferor.sipp, colleague: colleague.sipp, colleagueMedia }
+    const call = await dial(
+      phones.caller,
+      '23',
+      caller.scenario,
+      await freePort('udp', '127.0.0.2'),
+      caller.talkMs ?? 4000
+    )
+    cleanups.push(call.stop)
+    return {
+      phones,
+      call,
+      transferor: transferor.sipp,
+      colleague: colleague.sipp,
+      colleagueHeard: async () => heard(await capture.stop(), colleagueMedia),
+    }
   }
 
   /** 24's phone rings (its 180 reached us): the ring time may run out now. */
@@ -383,18 +407,10 @@ test.group('Call transfer: the failure paths', (group) => {
   test('24 never answers: the ring time runs out, NOTIFY 480, the caller stays with 23', async ({
     assert,
   }) => {
-    const { phones, transferor, colleague } = await transfer(
+    const { call, transferor, colleague } = await transfer(
       'desk_transfer_pending.xml',
       'uas_cancel.xml'
     )
-    const call = await dial(
-      phones.caller,
-      '23',
-      'phone_call_out.xml',
-      await freePort('udp', '127.0.0.2'),
-      4000
-    )
-    cleanups.push(call.stop)
     await ringing(colleague)
     clock.advance(callsConfig.ringTimeoutSeconds * 1000)
     await expectExit(colleague, 0, assert)
@@ -411,23 +427,14 @@ test.group('Call transfer: the failure paths', (group) => {
   test('23 hangs up right after the 202: the transfer goes on, the caller talks with 24', async ({
     assert,
   }) => {
-    const { phones, transferor, colleague, colleagueMedia } = await transfer(
+    const { call, transferor, colleague, colleagueHeard } = await transfer(
       'desk_transfer_hangs_up.xml',
       'internal_device_answer.xml'
     )
-    const capture = await captureRtp(colleagueMedia)
-    const call = await dial(
-      phones.caller,
-      '23',
-      'phone_call_out.xml',
-      await freePort('udp', '127.0.0.2'),
-      4000
-    )
-    cleanups.push(call.stop)
     await expectExit(transferor, 0, assert)
     await expectExit(call, 0, assert)
     await expectExit(colleague, 0, assert)
-    assert.isAbove(heard(await capture.stop(), colleagueMedia), 50)
+    assert.isAbove(await colleagueHeard(), 50)
     assert.equal(transferor.messages().match(/^NOTIFY /gm)?.length, 1, 'no NOTIFY after its BYE')
     const record = await completedCdr()
     assert.equal(record.forwardedTo, '24')
@@ -438,17 +445,11 @@ test.group('Call transfer: the failure paths', (group) => {
   test('23 hung up and 24 never answers: the call ends, the caller gets our BYE, the CDR closes', async ({
     assert,
   }) => {
-    const { phones, transferor, colleague } = await transfer(
+    const { call, transferor, colleague } = await transfer(
       'desk_transfer_hangs_up.xml',
-      'uas_cancel.xml'
+      'uas_cancel.xml',
+      { scenario: 'phone_call_until_bye.xml' }
     )
-    const call = await dial(
-      phones.caller,
-      '23',
-      'phone_call_until_bye.xml',
-      await freePort('udp', '127.0.0.2')
-    )
-    cleanups.push(call.stop)
     await expectExit(transferor, 0, assert)
     await ringing(colleague)
     clock.advance(callsConfig.ringTimeoutSeconds * 1000)
@@ -468,18 +469,11 @@ test.group('Call transfer: the failure paths', (group) => {
   test('the caller hangs up while 24 rings: 24 gets CANCEL, 23 our BYE, nothing is left behind', async ({
     assert,
   }) => {
-    const { phones, transferor, colleague } = await transfer(
+    const { call, transferor, colleague } = await transfer(
       'desk_transfer_pending.xml',
-      'uas_cancel.xml'
+      'uas_cancel.xml',
+      { scenario: 'phone_call_out.xml', talkMs: 2500 }
     )
-    const call = await dial(
-      phones.caller,
-      '23',
-      'phone_call_out.xml',
-      await freePort('udp', '127.0.0.2'),
-      2500
-    )
-    cleanups.push(call.stop)
     await expectExit(call, 0, assert)
     await expectExit(colleague, 0, assert)
     await expectExit(transferor, 0, assert)

@@ -27,6 +27,7 @@ import type { DurationCause } from '#calls/gates/call_gate'
 import type CallRecord from '#calls/models/call_record'
 import type { DisconnectCause, HungUpBy } from '#calls/models/call_record'
 import type CdrService from '#calls/b2bua/cdr_service'
+import type { CdrEnd } from '#calls/b2bua/cdr_service'
 import { sdp, sdpOf } from '#calls/b2bua/carrier_request'
 import CallAttempt, { causeOfStatus, type CallTarget } from '#calls/b2bua/call_attempt'
 
@@ -935,12 +936,11 @@ export default class CallSession {
         // The party hung up in the meantime: the consulted call is over too.
         party.dialog.bye()
         await party.attempt.leg.close()
-        for (const record of party.records)
-          await this.#services.cdr.end(record, {
-            cause: 'answered_normal',
-            sipStatus: 200,
-            hungUpBy: 'caller',
-          })
+        await this.#closeRecords(party.records, {
+          cause: 'answered_normal',
+          sipStatus: 200,
+          hungUpBy: 'caller',
+        })
         return
       }
       await this.#join(side, dialog, party, false)
@@ -1296,24 +1296,28 @@ export default class CallSession {
     this.#bDialog?.bye()
     const legs = [this.#aLeg, ...[...this.#attempts].map((attempt) => attempt.leg)].filter(Boolean)
     await Promise.allSettled(legs.map((leg) => leg.close()))
+    const records = this.#recordHandedOver ? [] : [this.record]
+    await this.#closeRecords([...records, ...this.#followers], {
+      cause:
+        this.answered && cause !== 'media_timeout' && hungUpBy !== 'system'
+          ? 'answered_normal'
+          : cause,
+      sipStatus: status ?? (this.answered ? 200 : null),
+      hungUpBy,
+    })
+    this.#services.ended(this)
+  }
+
+  /** Completes CDRs and drops them from the node's list of active legs (the crash sweep's). */
+  async #closeRecords(records: CallRecord[], end: CdrEnd) {
     try {
-      const end = {
-        cause:
-          this.answered && cause !== 'media_timeout' && hungUpBy !== 'system'
-            ? 'answered_normal'
-            : cause,
-        sipStatus: status ?? (this.answered ? 200 : null),
-        hungUpBy,
-      }
-      const records = this.#recordHandedOver ? [] : [this.record]
-      for (const record of [...records, ...this.#followers]) {
+      for (const record of records) {
         await this.#services.cdr.end(record, end)
         await this.#services.forget(record)
       }
     } catch (error) {
       this.#services.log('error', 'could not complete the CDR', { err: error })
     }
-    this.#services.ended(this)
   }
 
   /** Media operations of one call run one after another (a 183 and a 200 may arrive together). */

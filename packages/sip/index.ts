@@ -78,6 +78,7 @@ export type { NonceCountStore } from './registrar/nonce_count_store.js'
 export { default as MemoryNonceCountStore } from './registrar/memory_nonce_count_store.js'
 export { default as RedisNonceCountStore } from './registrar/redis_nonce_count_store.js'
 export type { SipCredential, SipCredentialStore } from './registrar/sip_credential.js'
+export { ENCRYPTED_TRANSPORTS } from './registrar/sip_credential.js'
 export type { RegistrarParts } from './registrar/registrar_parts.js'
 export {
   DEFAULT_LOCKOUT,

@@ -84,6 +84,13 @@ export default class Company extends BaseModel {
   @column()
   declare fullNumbersDeclaration: string | null
 
+  /**
+   * "Encrypted only": the company's SIP phones must register and call over TLS (emergency calls
+   * never refused for it, § 164 TKG). On for companies that sign up; off for those from before.
+   */
+  @column({ consume: Boolean })
+  declare encryptedOnly: boolean
+
   /** IANA time zone: daily limits reset at its midnight, fraud baselines count its hours (Europe/Berlin by default). */
   @column()
   declare timeZone: string

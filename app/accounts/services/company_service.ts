@@ -93,6 +93,8 @@ export default class CompanyService {
           status: 'pending',
           dataResidency: data.data_residency as Company['dataResidency'],
           region: 'eu',
+          // Issue 19: new companies start "encrypted only" (TLS and SRTP for their SIP phones).
+          encryptedOnly: true,
         },
         { client: trx }
       )

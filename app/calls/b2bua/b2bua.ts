@@ -9,8 +9,10 @@ import {
   snapshotOf,
   SystemClock,
   type SipClock,
+  ENCRYPTED_TRANSPORTS,
 } from '#sip'
 import Company from '#accounts/models/company'
+import type { DeviceRefusal } from '#calls/models/sip_device'
 import User from '#accounts/models/user'
 import type CarrierManager from '#calls/carriers/carrier_manager'
 import type RoutingService from '#calls/services/routing_service'
@@ -70,6 +72,8 @@ export interface B2buaDependencies {
   isCarrierDown?: (name: string) => boolean
   /** Extensions, direct dial and the users' line settings; the database by default. */
   internal?: InternalDirectory
+  /** A device with the right password was refused by its company's "encrypted only". */
+  noteRefused?: (credential: SipCredential, reason: DeviceRefusal) => Promise<void>
 }
 
 /** What ran out when a call was refused with 503: counted per resource, logged as a warning. */
@@ -399,6 +403,33 @@ export default class B2bua {
 
   /* ------------------------------------------------------------------ outbound */
 
+  /**
+   * "Encrypted only" (issue 19): a phone of such a company calls over TLS, or is refused with
+   * 403 and the reason (its devices page says so too). 110 and 112 are never refused for it
+   * (§ 164 TKG): they go through and are logged as plain.
+   */
+  #encryptedEnough(
+    invite: IncomingInvite,
+    credential: SipCredential,
+    company: Company,
+    dialled: string
+  ): boolean {
+    const protocol = invite.incoming.transaction.destination.protocol
+    if (!credential.encryptedTransportOnly || ENCRYPTED_TRANSPORTS.has(protocol)) return true
+    if (emergencyNumberOf(dialled) !== null) {
+      this.#deps.logger.warn(
+        { companyId: company.id, protocol },
+        'emergency call over a plain transport from an "encrypted only" company: put through'
+      )
+      return true
+    }
+    this.#deps
+      .noteRefused?.(credential, 'plain_call')
+      .catch((error) => this.#deps.logger.warn({ err: error }, 'could not note a refusal'))
+    invite.reject(403, { reason: 'Encryption required: call over TLS' })
+    return false
+  }
+
   async #outbound(
     invite: IncomingInvite,
     credential: SipCredential,
@@ -418,6 +449,7 @@ export default class B2bua {
       invite.reject(488, { reason: facts.problem })
       return
     }
+    if (!this.#encryptedEnough(invite, credential, company, dialled)) return
 
     if (dialled === this.#deps.config.echoNumber) {
       const record = await this.#record(company, user, 'echo_test', false, null, dialled, false)

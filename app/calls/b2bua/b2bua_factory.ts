@@ -5,6 +5,7 @@ import RoutingService from '#calls/services/routing_service'
 import CarrierManager from '#calls/carriers/carrier_manager'
 import NumberService from '#calls/services/number_service'
 import CarrierHealthService from '#calls/services/carrier_health_service'
+import SipDeviceService from '#calls/services/sip_device_service'
 import { CallGateRegistry } from '#calls/gates/call_gate'
 import type { MediaEngine } from '#media'
 import type { CallsConfig } from '#config/calls'
@@ -23,6 +24,7 @@ export async function buildB2bua(
   overrides: { media?: MediaEngine; config?: Partial<CallsConfig> } = {}
 ) {
   const health = await resolver.make(CarrierHealthService)
+  const devices = await resolver.make(SipDeviceService)
   const b2bua = new B2bua({
     stack: await resolver.make('sip.stack'),
     media: overrides.media ?? (await resolver.make('media.engine')),
@@ -34,6 +36,7 @@ export async function buildB2bua(
     config: { ...callsConfig, ...overrides.config },
     logger: await resolver.make('logger'),
     isCarrierDown: (name) => health.isDown(name),
+    noteRefused: (credential, reason) => devices.refused(credential, reason),
   })
   b2bua.setMediaTimeout(mediaConfig.mediaTimeoutSeconds)
   return b2bua

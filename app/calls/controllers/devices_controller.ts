@@ -11,6 +11,10 @@ const deviceValidator = vine.create({
   label: vine.string().trim().minLength(1).maxLength(100),
 })
 
+const encryptionValidator = vine.create({
+  encrypted_only: vine.boolean().optional(),
+})
+
 export const lockValidator = vine.create({
   scope: vine.enum(['source', 'username'] as const),
   subject: vine.string().trim().minLength(1).maxLength(64),
@@ -45,6 +49,29 @@ export default class DevicesController {
     return this.#render(ctx, devices, created)
   }
 
+  /** Company settings: "encrypted only" for the company's SIP phones (TLS and SRTP); audited. */
+  async updateEncryption({ auth, bouncer, request, response, session, i18n }: HttpContext) {
+    await bouncer.authorize('permission', 'company.settings.manage')
+    const actor = auth.getUserOrFail()
+    const company = await actor.related('company').query().firstOrFail()
+    if (company.status === 'suspended') {
+      session.flash('error', i18n.t('phone.settings.company_suspended'))
+      return response.redirect().toRoute('customer.devices')
+    }
+    const { encrypted_only: on } = await request.validateUsing(encryptionValidator)
+    const evicted = await this.devices.setEncryptedOnly(company, on ?? false, {
+      actor,
+      ip: request.ip(),
+    })
+    session.flash(
+      'notice',
+      evicted > 0
+        ? i18n.t('phone.devices.encryption.saved_evicted', { count: evicted })
+        : i18n.t('phone.settings.saved')
+    )
+    return response.redirect().toRoute('customer.devices')
+  }
+
   /** Company admins: lift a lock that keeps out one of the company's phones (audited). */
   async liftLock({ bouncer, auth, request, response, session, i18n }: HttpContext) {
     await bouncer.authorize('permission', 'company.users.manage')
@@ -66,7 +93,10 @@ export default class DevicesController {
     const user = auth.getUserOrFail()
     const companyWide = await bouncer.allows('permission', 'company.users.manage')
     const locks = await this.locks.forCompany(user.companyId!, companyWide ? undefined : user.id)
+    const company = await user.related('company').query().firstOrFail()
     return view.render('pages/customer/devices', {
+      encryptedOnly: company.encryptedOnly,
+      canChangeEncryption: await bouncer.allows('permission', 'company.settings.manage'),
       devices,
       server: configuredRealm(),
       created,

@@ -4,6 +4,9 @@ import type { BelongsTo } from '@adonisjs/lucid/types/relations'
 import Company from '#accounts/models/company'
 import User from '#accounts/models/user'
 
+/** Why a device was refused although its password was right. */
+export type DeviceRefusal = 'plain_registration' | 'plain_call' | 'plain_media'
+
 /**
  * A customer's own SIP phone with its own digest credentials. The HA1 columns hold ciphertext
  * (SipDeviceService seals and opens them); the password itself is never stored.
@@ -46,11 +49,32 @@ export default class SipDevice extends BaseModel {
   @column.dateTime()
   declare lastRegisteredAt: DateTime | null
 
+  /** The transport of its last successful registration: udp, tcp or tls. */
+  @column()
+  declare lastTransport: string | null
+
+  /** Why its last refused registration or call was refused (a DeviceRefusal code). */
+  @column()
+  declare lastRefusal: DeviceRefusal | null
+
+  @column.dateTime()
+  declare lastRefusedAt: DateTime | null
+
   @belongsTo(() => Company)
   declare company: BelongsTo<typeof Company>
 
   @belongsTo(() => User)
   declare user: BelongsTo<typeof User>
+
+  /** Refused since it last registered (a registration clears it): the devices page says why. */
+  get refusedLately() {
+    return this.lastRefusal != null && this.lastRefusedAt != null
+  }
+
+  /** Its last registration came over TLS: signalling (and so SDES keys) encrypted. */
+  get registeredEncrypted() {
+    return this.lastTransport === 'tls'
+  }
 
   get isRevoked() {
     // `!= null`: a model built in this process (not read back) has undefined, not null, here.

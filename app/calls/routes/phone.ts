@@ -35,6 +35,9 @@ router
       .as('devices.destroy')
       .where('id', router.matchers.number())
     router.post('/devices/locks/lift', [DevicesController, 'liftLock']).as('devices.locks.lift')
+    router
+      .put('/devices/encryption', [DevicesController, 'updateEncryption'])
+      .as('devices.encryption')
     router.get('/calls', [CallHistoryController, 'index']).as('calls')
   })
   .prefix('/app')

@@ -20,13 +20,16 @@ async function containerStack(): Promise<SipStack | undefined> {
 export default class RegistrationEvictor {
   constructor(private readonly resolveStack: SipStackResolver = containerStack) {}
 
-  /** Evicts every binding of these addresses-of-record; returns how many bindings went. */
-  async evictAors(aors: Iterable<string>): Promise<number> {
+  /** Evicts the bindings of these addresses-of-record, all or those `which` picks; returns how many went. */
+  async evictAors(
+    aors: Iterable<string>,
+    which: (binding: Binding) => boolean = () => true
+  ): Promise<number> {
     const stack = await this.resolveStack()
     if (!stack) return 0
     let evicted = 0
     for (const aor of new Set(aors)) {
-      evicted += await this.#evict(stack, await stack.bindingsOf(aor))
+      evicted += await this.#evict(stack, (await stack.bindingsOf(aor)).filter(which))
     }
     return evicted
   }

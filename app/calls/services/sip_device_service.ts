@@ -1,13 +1,20 @@
 import { randomInt } from 'node:crypto'
 import { DateTime } from 'luxon'
 import type User from '#accounts/models/user'
+import type Company from '#accounts/models/company'
 import AuditLog from '#accounts/services/audit_log'
 import { sqlTime } from '#core/sql_time'
-import SipDevice from '#calls/models/sip_device'
+import SipDevice, { type DeviceRefusal } from '#calls/models/sip_device'
 import SipDeviceAddress from '#calls/models/sip_device_address'
 import RegistrationEvictor from '#calls/services/registration_evictor'
 import WebPhoneCredentialService from '#calls/services/web_phone_credential_service'
-import { Registrar, type SipCredential, type SipCredentialStore, type SipDestination } from '#sip'
+import {
+  ENCRYPTED_TRANSPORTS,
+  Registrar,
+  type SipCredential,
+  type SipCredentialStore,
+  type SipDestination,
+} from '#sip'
 import { openHa1, randomSipUsername, sealHa1 } from '#calls/services/sealed_ha1'
 import { configuredRealm } from '#calls/signalling/registrar_settings'
 import { sipSubject, sipSubjectParts } from '#calls/signalling/sip_subject'
@@ -104,6 +111,39 @@ export default class SipDeviceService implements SipCredentialStore {
     })
   }
 
+  /**
+   * The company's owners turn "encrypted only" on or off (audited). Turned on, the phones that
+   * registered in the clear lose their registration at once instead of at its expiry: their next
+   * REGISTER is refused with the reason, so the devices page shows which phones need TLS.
+   */
+  async setEncryptedOnly(
+    company: Company,
+    on: boolean,
+    context: { actor: User; ip?: string | null }
+  ): Promise<number> {
+    const before = company.encryptedOnly
+    if (before === on) return 0
+    company.encryptedOnly = on
+    await company.save()
+    await AuditLog.record({
+      action: 'company.encrypted_only.changed',
+      actor: context.actor,
+      companyId: company.id,
+      target: { type: 'company', id: company.id },
+      details: { from: before, to: on },
+      ip: context.ip ?? null,
+    })
+    if (!on) return 0
+    const devices = await SipDevice.query()
+      .where('company_id', company.id)
+      .whereNull('revoked_at')
+      .select('sip_username', 'realm')
+    return this.evictor.evictAors(
+      devices.map((device) => Registrar.aorFor(device.sipUsername, device.realm)),
+      (binding) => !ENCRYPTED_TRANSPORTS.has(binding.source.protocol)
+    )
+  }
+
   /** A user's devices for the devices page, newest first. */
   listForUser(userId: number): Promise<SipDevice[]> {
     return SipDevice.query().where('user_id', userId).orderBy('id', 'desc')
@@ -122,7 +162,7 @@ export default class SipDeviceService implements SipCredentialStore {
       .whereNull('sip_devices.revoked_at')
       .whereNull('users.disabled_at')
       .whereNot('companies.status', 'terminated')
-      .select('sip_devices.*')
+      .select('sip_devices.*', 'companies.encrypted_only as company_encrypted_only')
       .first()
     if (!device) {
       return this.webPhones.findByUsername(username)
@@ -140,6 +180,8 @@ export default class SipDeviceService implements SipCredentialStore {
         deviceId: device.id,
       }),
       knownAddresses: addresses.map((row) => row.address),
+      // SQLite gives 0/1, PostgreSQL a boolean.
+      encryptedTransportOnly: Boolean(device.$extras.company_encrypted_only),
     }
   }
 
@@ -163,7 +205,35 @@ export default class SipDeviceService implements SipCredentialStore {
     await this.#rememberAddress(deviceId, source.host, when)
     await SipDevice.query()
       .where('id', deviceId)
-      .update({ last_registered_at: sqlTime(when) })
+      .update({
+        last_registered_at: sqlTime(when),
+        last_transport: source.protocol,
+        // Registered as its company wants it now: an earlier refusal is history.
+        last_refusal: null,
+        last_refused_at: null,
+      })
+  }
+
+  /**
+   * A device with the right password was refused by its company's "encrypted only" (a plain
+   * registration, call or media offer): the devices page says so until it registers again.
+   */
+  noteRefused(
+    credential: SipCredential,
+    at: Date,
+    _source: SipDestination,
+    reason: DeviceRefusal
+  ): Promise<void> {
+    return this.refused(credential, reason, at)
+  }
+
+  /** The same for a refused call or media offer (the B2BUA's). */
+  async refused(credential: SipCredential, reason: DeviceRefusal, at = new Date()): Promise<void> {
+    const { deviceId } = sipSubjectParts(credential.subject) ?? {}
+    if (deviceId === undefined) return
+    await SipDevice.query()
+      .where('id', deviceId)
+      .update({ last_refusal: reason, last_refused_at: sqlTime(DateTime.fromJSDate(at)) })
   }
 
   async #rememberAddress(deviceId: number, address: string, at: DateTime): Promise<void> {

@@ -7,7 +7,11 @@ import type { SipDestination } from '#sip/transaction/transaction_transport'
 import type { Binding } from '#sip/registrar/binding'
 import type { BindingStore } from '#sip/registrar/binding_store'
 import type DigestAuthenticator from '#sip/registrar/digest_authenticator'
-import type { SipCredential, SipCredentialStore } from '#sip/registrar/sip_credential'
+import {
+  ENCRYPTED_TRANSPORTS,
+  type SipCredential,
+  type SipCredentialStore,
+} from '#sip/registrar/sip_credential'
 import type { RegistrarSettings } from '#sip/registrar/registrar_settings'
 
 /** Who is registering, once authenticated by digest. */
@@ -82,6 +86,16 @@ export default class Registrar {
     const to = request.to.uri
     if (!(to instanceof SipUri) || to.user !== who.username) {
       return createResponse(request, 403, { reason: 'To does not match the credentials' })
+    }
+    if (credential.encryptedTransportOnly && !ENCRYPTED_TRANSPORTS.has(source.protocol)) {
+      const noted = this.#options.credentials?.noteRefused?.(
+        credential,
+        new Date(this.#now()),
+        source,
+        'plain_registration'
+      )
+      noted?.catch((error) => this.#options.onError?.(error))
+      return createResponse(request, 403, { reason: 'Encryption required: register over TLS' })
     }
 
     const response = request.isWildcardContact

@@ -16,6 +16,12 @@ export interface SipCredential {
   /** The only transports these credentials are accepted over; any transport when absent. */
   transports?: readonly SipTransportProtocol[]
   /**
+   * The owner allows these credentials only over an encrypted transport (TLS, WSS): the registrar
+   * refuses a REGISTER over any other with 403 and a reason, after the password was proven (a
+   * wrong transport is a policy, not a guess: it neither challenges again nor counts to a lock).
+   */
+  encryptedTransportOnly?: boolean
+  /**
    * Addresses the owner proved these credentials from before (a device's earlier registrations,
    * the address a web phone login was issued to): the right password from one of them passes a
    * lock, so a lock on a shared office address does not shut out the phones that work there.
@@ -35,4 +41,14 @@ export interface SipCredentialStore {
    * last registered, and the address counts as known from then on.
    */
   noteRegistered?(credential: SipCredential, at: Date, source: SipDestination): Promise<void>
+  /** Called when a REGISTER with the right password was refused by policy (see `reason`). */
+  noteRefused?(
+    credential: SipCredential,
+    at: Date,
+    source: SipDestination,
+    reason: 'plain_registration'
+  ): Promise<void>
 }
+
+/** Transports whose signalling is encrypted on the wire. */
+export const ENCRYPTED_TRANSPORTS: ReadonlySet<SipTransportProtocol> = new Set(['tls', 'wss'])

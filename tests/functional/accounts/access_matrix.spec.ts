@@ -118,6 +118,7 @@ const EXPECTED: Record<string, Subject[]> = {
   'customer.devices.store': CUSTOMERS,
   'customer.devices.destroy': CUSTOMERS,
   'customer.devices.locks.lift': COMPANY_ADMINS,
+  'customer.devices.encryption': ['owner'],
   'admin.alerts.index': ['superadmin', 'support', 'fraud_analyst'],
   'admin.alerts.show': ['superadmin', 'support', 'fraud_analyst'],
   'admin.sip_locks': ['superadmin', 'support'],

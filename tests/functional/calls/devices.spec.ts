@@ -2,9 +2,13 @@ import { randomInt } from 'node:crypto'
 import { test } from '@japa/runner'
 import app from '@adonisjs/core/services/app'
 import testUtils from '@adonisjs/core/services/test_utils'
+import Company from '#accounts/models/company'
+import AuditEntry from '#accounts/models/audit_entry'
+import CompanyService from '#accounts/services/company_service'
 import SipDevice from '#calls/models/sip_device'
 import SipDeviceService from '#calls/services/sip_device_service'
 import { makeCompany, makeUser } from '#tests/support/accounts'
+import { until } from '#tests/support/server_process'
 import { registerWithPassword } from '#tests/unit/calls/sip/registrar/registrar_fixtures'
 import { sipSubjectParts, userSubject } from '#calls/signalling/sip_subject'
 
@@ -110,6 +114,121 @@ test.group('Devices page', (group) => {
     assert.isUndefined(await service.findByUsername(device.sipUsername))
     const after = await client.get('/app/devices').loginAs(user)
     assert.include(after.text(), 'widerrufen')
+  })
+
+  test('"encrypted only": the owner turns it on, plain registrations end at once and are refused with the reason the page shows; TLS goes on', async ({
+    client,
+    assert,
+  }) => {
+    const company = await makeCompany()
+    const owner = await makeUser('owner', company)
+    const member = await makeUser('member', company)
+    const service = new SipDeviceService()
+    const plain = await service.create(member, 'Altes Telefon')
+    const secure = await service.create(member, 'Neues Telefon')
+    const stack = await app.container.make('sip.stack')
+    const host = `198.18.${randomInt(256)}.${randomInt(1, 255)}`
+    const over = (protocol: 'udp' | 'tls', port: number) =>
+      protocol === 'tls'
+        ? { protocol, host, port, connectionId: `tls-${host}-${port}` }
+        : { protocol, host, port }
+    const registerAs = (created: typeof plain, protocol: 'udp' | 'tls', callId: string) =>
+      registerWithPassword(stack.registrar.registrar, {
+        username: created.device.sipUsername,
+        password: created.password,
+        callId,
+        source: over(protocol, protocol === 'tls' ? 5061 : 5062),
+      })
+    assert.equal((await registerAs(plain, 'udp', 'plain-1')).final.status, 200)
+    assert.equal((await registerAs(secure, 'tls', 'secure-1')).final.status, 200)
+    const noted = (created: typeof plain, check: (device: SipDevice) => boolean) =>
+      until('the device noted', 3000, async () =>
+        check(await SipDevice.findOrFail(created.device.id))
+      )
+    await noted(plain, (device) => device.lastTransport === 'udp')
+    await noted(secure, (device) => device.lastTransport === 'tls')
+    const before = await client.get('/app/devices').loginAs(member)
+    assert.include(before.text(), 'UDP, unverschlüsselt')
+    assert.include(before.text(), 'TLS, verschlüsselt')
+    assert.notInclude(
+      before.text(),
+      'id="encryption-form"',
+      'members see the setting, not the form'
+    )
+
+    const refused = await client
+      .put('/app/devices/encryption')
+      .form({ encrypted_only: '1' })
+      .withCsrfToken()
+      .loginAs(member)
+    refused.assertStatus(403)
+
+    const turnedOn = await client
+      .put('/app/devices/encryption')
+      .form({ encrypted_only: '1' })
+      .withCsrfToken()
+      .loginAs(owner)
+      .redirects(0)
+    turnedOn.assertHeader('location', '/app/devices')
+    assert.include(turnedOn.flashMessages().notice, 'Ein unverschlüsselt angemeldetes Telefon')
+    await company.refresh()
+    assert.isTrue(company.encryptedOnly)
+    const bindings = await stack.registrar.registrar.lookupSubject(userSubject(member.id))
+    assert.deepEqual(
+      bindings.map((binding) => binding.source.protocol),
+      ['tls'],
+      'the plain registration ended at once, the TLS one goes on'
+    )
+    const audit = await AuditEntry.query()
+      .where('company_id', company.id)
+      .where('action', 'company.encrypted_only.changed')
+    assert.deepEqual(
+      audit.map((entry) => entry.details),
+      [{ from: false, to: true }]
+    )
+
+    const again = await registerAs(plain, 'udp', 'plain-2')
+    assert.equal(again.final.status, 403)
+    assert.equal(again.final.reason, 'Encryption required: register over TLS')
+    await noted(plain, (device) => device.lastRefusal === 'plain_registration')
+    const after = await client.get('/app/devices').loginAs(member)
+    assert.include(after.text(), 'data-refusal="plain_registration"')
+    assert.include(after.text(), 'abgewiesen: Anmeldung ohne TLS')
+    assert.include(after.text(), 'Nur verschlüsselte Verbindungen: Ihre Telefone')
+
+    // Switched to TLS, the old phone registers again and the refusal is history.
+    assert.equal((await registerAs(plain, 'tls', 'plain-3')).final.status, 200)
+    // The registrar notes a registration after its 200 (not awaited: see Registrar.handle).
+    await noted(plain, (device) => device.lastTransport === 'tls')
+    const fixed = await client.get('/app/devices').loginAs(member)
+    assert.notInclude(fixed.text(), 'data-refusal=')
+  })
+
+  test('companies that sign up start "encrypted only"; those from before keep their setting', async ({
+    assert,
+  }) => {
+    const existing = await makeCompany()
+    assert.isFalse((await Company.findOrFail(existing.id)).encryptedOnly)
+    const signedUp = await new CompanyService().signUp(
+      {
+        legal_name: 'Neu GmbH',
+        legal_form: 'GmbH',
+        country: 'DE',
+        billing_street: 'Weg 1',
+        billing_postal_code: '10115',
+        billing_city: 'Berlin',
+        privacy_contact_name: 'Frau Daten',
+        privacy_contact_email: `daten-${randomInt(1e9)}@neu.example`,
+        data_residency: 'eu_only',
+        full_name: 'Nina Neu',
+        email: `nina-${randomInt(1e9)}@neu.example`,
+        password: 'a long enough passphrase 42',
+      },
+      `198.18.${randomInt(256)}.${randomInt(1, 255)}`
+    )
+    assert.isNotNull(signedUp)
+    const company = await Company.findOrFail(signedUp!.company.id)
+    assert.isTrue(company.encryptedOnly)
   })
 
   test('the devices page needs a logged-in customer account', async ({ client }) => {

@@ -89,6 +89,7 @@ test.group('SIP devices', (group) => {
       },
       subject: sipSubject({ userId: user.id, companyId: user.companyId!, deviceId: device.id }),
       knownAddresses: [],
+      encryptedTransportOnly: false,
     })
     assert.isUndefined(await service.findByUsername('fcnosuchname'))
 

@@ -63,6 +63,49 @@ test.group('Registrar', () => {
     assert.equal(audit[0].action, 'sip.auth.failed')
   })
 
+  test('"encrypted transport only": the right password over UDP gets 403 with the reason, over TLS a binding', async ({
+    assert,
+  }) => {
+    const device = makeDevice()
+    device.credential.encryptedTransportOnly = true
+    const { registrar, credentials, audit, limiter } = makeHarness([device])
+    const aor = Registrar.aorFor(device.username, REALM)
+    const plain = await registerWithPassword(registrar, {
+      username: device.username,
+      password: device.password,
+    })
+    assert.equal(plain.first.status, 401, 'the password is asked for first: no policy leaks')
+    assert.equal(plain.final.status, 403)
+    assert.equal(plain.final.reason, 'Encryption required: register over TLS')
+    assert.lengthOf(await registrar.lookup(aor), 0)
+    assert.deepEqual(credentials.refused, [
+      { username: device.username, protocol: 'udp', reason: 'plain_registration' },
+    ])
+    assert.lengthOf(credentials.registered, 0)
+    assert.lengthOf(audit, 0, 'a policy refusal is no failed login')
+    assert.isFalse(await limiter.isLocked(udpSource().host, device.username))
+
+    const { final } = await registerWithPassword(registrar, {
+      username: device.username,
+      password: device.password,
+      callId: 'reg-call-2@192.0.2.50',
+      source: { protocol: 'tls', host: '198.51.100.7', port: 5061, connectionId: 'tls-1' },
+    })
+    assert.equal(final.status, 200)
+    assert.lengthOf(await registrar.lookup(aor), 1)
+
+    const wrong = await registerWithPassword(registrar, {
+      username: device.username,
+      password: 'not the password',
+      callId: 'reg-call-3@192.0.2.50',
+    })
+    assert.equal(
+      wrong.final.status,
+      401,
+      'a wrong password over UDP is still just a wrong password'
+    )
+  })
+
   test("credentials of one device cannot register another device's AOR", async ({ assert }) => {
     const device = makeDevice()
     const victim = makeDevice()

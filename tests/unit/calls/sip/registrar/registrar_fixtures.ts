@@ -77,6 +77,7 @@ export function wsSource(host = '198.51.100.7', port = 50_000): SipDestination {
 export class MapCredentialStore implements SipCredentialStore {
   readonly devices = new Map<string, SipCredential>()
   readonly registered: Array<{ username: string; at: Date }> = []
+  readonly refused: Array<{ username: string; protocol: string; reason: string }> = []
 
   add(...devices: Device[]) {
     for (const device of devices) {
@@ -87,6 +88,10 @@ export class MapCredentialStore implements SipCredentialStore {
 
   async findByUsername(username: string) {
     return this.devices.get(username)
+  }
+
+  async noteRefused(credential: SipCredential, _at: Date, source: SipDestination, reason: string) {
+    this.refused.push({ username: credential.username, protocol: source.protocol, reason })
   }
 
   /** Remembers the source as a known address of the credential, as SipDeviceService does. */

@@ -83,6 +83,8 @@ ensure_test_tools() {
   command -v sipp >/dev/null 2>&1 || missing+=(sip-tester)
   command -v stunnel4 >/dev/null 2>&1 || command -v stunnel >/dev/null 2>&1 || missing+=(stunnel4)
   command -v tshark >/dev/null 2>&1 || missing+=(tshark)
+  # baresip is the TLS phone and carrier with SDES-SRTP (sipp has neither TLS nor SRTP)
+  command -v baresip >/dev/null 2>&1 || missing+=(baresip-core)
   # systemd-analyze verify checks the shipped unit file (deploy/systemd); no running systemd needed.
   command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
   # pain.008 files are checked against the ISO 20022 XSD with xmllint

@@ -17,7 +17,8 @@ import {
   toneShare,
   type Baresip,
 } from '#tests/support/baresip'
-import { phoneFor, type Phone } from '#tests/e2e/calls/b2bua_races_peers'
+import { expectExit, phoneFor, sippPhoneCall, type Phone } from '#tests/e2e/calls/b2bua_races_peers'
+import { freePort, startSipp, startStunnel } from '#tests/support/sip_peers'
 
 /**
  * SDES-SRTP end to end with real peers: baresip as a customer's desk phone over TLS with
@@ -237,5 +238,84 @@ test.group('SRTP calls: baresip as a TLS phone and an sdes carrier', (group) => 
     const record = await completedCdr(5000)
     assert.equal(record.sipStatus, 488)
     assert.isNull(record.answeredAt)
+  }).timeout(30_000)
+})
+
+test.group('SRTP offers refused: keys over clear signalling, unusable a=crypto lines', (group) => {
+  const cleanups: Array<() => unknown> = []
+
+  group.setup(async () => {
+    await startB2bua()
+  })
+  group.each.teardown(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
+  })
+
+  /** race_phone_bad_offer.xml's SDP lines: RTP/SAVP with one a=crypto line. */
+  function savpOffer(crypto: string) {
+    return { v: '0', c: 'IN IP4 127.0.0.2', m: 'audio 6000 RTP/SAVP 8', a: `crypto:${crypto}` }
+  }
+
+  test('RTP/SAVP with a key from a phone over UDP: 488 "SRTP keys are accepted over TLS only"', async ({
+    assert,
+  }) => {
+    const phone = await phoneFor()
+    const key = Buffer.alloc(30, 3).toString('base64')
+    const call = await sippPhoneCall(phone, '+4930200040', 'race_phone_bad_offer.xml', {
+      keys: savpOffer(`1 AES_CM_128_HMAC_SHA1_80 inline:${key}`),
+    })
+    cleanups.push(call.stop)
+    await expectExit(call, 0, assert)
+    assert.include(call.messages(), 'SIP/2.0 488 SRTP keys are accepted over TLS only')
+  }).timeout(30_000)
+
+  test('a garbled a=crypto line from a phone over TLS: 488 with the reason, and the node takes the next call', async ({
+    assert,
+  }) => {
+    const phone = await phoneFor()
+    // sipp's TCP to a stunnel4 client, which speaks TLS to us (Debian's sipp has no TLS)
+    const tunnelPort = await freePort('tcp')
+    const stunnel = await startStunnel({
+      mode: 'client',
+      acceptPort: tunnelPort,
+      connectPort: await ourTlsPort(),
+    })
+    cleanups.push(stunnel.stop)
+    const callee = '+4930200041'
+    const call = await startSipp({
+      scenario: 'race_phone_bad_offer.xml',
+      transport: 't1',
+      target: `127.0.0.1:${tunnelPort}`,
+      timeoutSeconds: 20,
+      traceMessages: true,
+      keys: {
+        domain: configuredRealm(),
+        callee,
+        ...savpOffer('1 AES_CM_128_HMAC_SHA1_80 inline:not*base64'),
+      },
+      extraArgs: [
+        '-auth_uri',
+        `${callee}@127.0.0.1:${tunnelPort}`,
+        '-s',
+        phone.username,
+        '-au',
+        phone.username,
+        '-ap',
+        phone.password,
+      ],
+    })
+    cleanups.push(call.stop)
+    await expectExit(call, 0, assert)
+    assert.include(
+      call.messages(),
+      'SIP/2.0 488 No usable a=crypto line (tag 1: the inline key is not valid base64)'
+    )
+    // Nothing crashed: the same phone is answered as usual right after (a plain offer over UDP)
+    const next = await sippPhoneCall(phone, '+4930200042', 'race_phone_bad_offer.xml', {
+      keys: { v: '0', c: 'IN IP4 127.0.0.2', m: 'audio 6000 RTP/AVP 9', a: 'rtpmap:9 G722/8000' },
+    })
+    cleanups.push(next.stop)
+    await expectExit(next, 0, assert)
+    assert.include(next.messages(), 'SIP/2.0 488 PCMU, PCMA or Opus required')
   }).timeout(30_000)
 })

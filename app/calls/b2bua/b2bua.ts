@@ -425,7 +425,8 @@ export default class B2bua {
       return
     }
     const protocol = invite.incoming.transaction.destination.protocol
-    const security = phoneOfferMedia(protocol, facts)
+    // 110/112 take SRTP even over plain transport (§ 164 TKG), see phoneOfferMedia
+    const security = phoneOfferMedia(protocol, facts, emergencyNumberOf(dialled) !== null)
     if ('refuse' in security) {
       invite.reject(488, { reason: security.refuse })
       return

@@ -32,12 +32,18 @@ export function legEncryption(protocol: SipTransportProtocol, media: LegMedia): 
 
 /**
  * A customer's phone or browser calling: a browser is DTLS-SRTP; RTP/SAVP over TLS gets SRTP;
- * plain RTP/AVP stays plain (for now, even over TLS); RTP/SAVP over UDP/TCP is refused.
+ * plain RTP/AVP stays plain (for now, even over TLS); RTP/SAVP over UDP/TCP is refused, except
+ * to 110/112 (§ 164 TKG): the keys went in clear already, and refusing would leave the caller
+ * without help (the CDR shows the signalling was not encrypted).
  */
-export function phoneOfferMedia(protocol: SipTransportProtocol, facts: SdpFacts): MediaDecision {
+export function phoneOfferMedia(
+  protocol: SipTransportProtocol,
+  facts: SdpFacts,
+  emergency = false
+): MediaDecision {
   if (facts.webrtc) return { media: 'webrtc' }
   if (!facts.sdes) return { media: 'rtp' }
-  if (protocol !== 'tls') return { refuse: NOT_OVER_TLS }
+  if (protocol !== 'tls' && !emergency) return { refuse: NOT_OVER_TLS }
   if (facts.cryptoProblem) return { refuse: facts.cryptoProblem }
   return { media: 'srtp' }
 }

@@ -50,6 +50,14 @@ test.group('Media security: a customer phone calling', () => {
       })
   })
 
+  test('110/112 with RTP/SAVP over UDP or TCP still gets its SRTP leg (§ 164 TKG); unusable keys cannot', ({
+    assert,
+  }) => {
+    assert.deepEqual(phoneOfferMedia('udp', SRTP, true), { media: 'srtp' })
+    assert.deepEqual(phoneOfferMedia('tcp', SRTP, true), { media: 'srtp' })
+    assert.property(phoneOfferMedia('udp', offer('RTP/SAVP'), true), 'refuse')
+  })
+
   test('a browser is DTLS-SRTP whatever its socket', ({ assert }) => {
     assert.deepEqual(phoneOfferMedia('ws', WEBRTC), { media: 'webrtc' })
     assert.deepEqual(phoneOfferMedia('wss', WEBRTC), { media: 'webrtc' })

@@ -17,7 +17,13 @@ import {
   toneShare,
   type Baresip,
 } from '#tests/support/baresip'
-import { expectExit, phoneFor, sippPhoneCall, type Phone } from '#tests/e2e/calls/b2bua_races_peers'
+import {
+  expectExit,
+  phoneFor,
+  sippCarrier,
+  sippPhoneCall,
+  type Phone,
+} from '#tests/e2e/calls/b2bua_races_peers'
 import { freePort, startSipp, startStunnel } from '#tests/support/sip_peers'
 
 /**
@@ -241,7 +247,7 @@ test.group('SRTP calls: baresip as a TLS phone and an sdes carrier', (group) => 
   }).timeout(30_000)
 })
 
-test.group('SRTP offers refused: keys over clear signalling, unusable a=crypto lines', (group) => {
+test.group('SRTP offers over plain signalling and unusable a=crypto lines', (group) => {
   const cleanups: Array<() => unknown> = []
 
   group.setup(async () => {
@@ -317,5 +323,28 @@ test.group('SRTP offers refused: keys over clear signalling, unusable a=crypto l
     cleanups.push(next.stop)
     await expectExit(next, 0, assert)
     assert.include(next.messages(), 'SIP/2.0 488 PCMU, PCMA or Opus required')
+  }).timeout(30_000)
+
+  test('112 with RTP/SAVP over UDP is not refused (§ 164 TKG): SRTP answer, connected, CDR flags plain signalling, encrypted media', async ({
+    assert,
+  }) => {
+    const phone = await phoneFor()
+    const carrier = await sippCarrier('carrier_answer_echo.xml', { timeoutSeconds: 20 })
+    cleanups.push(carrier.stop, await loopbackCarriers({ first: carrier.port }))
+    const key = Buffer.alloc(30, 5).toString('base64')
+    const call = await sippPhoneCall(phone, '112', 'phone_srtp_call_out.xml', {
+      keys: { crypto: `1 AES_CM_128_HMAC_SHA1_80 inline:${key}` },
+      pauseMs: 1000,
+    })
+    cleanups.push(call.stop)
+    await expectExit(call, 0, assert)
+    const record = await completedCdr()
+    assert.isTrue(record.emergency)
+    assert.isNotNull(record.answeredAt)
+    assert.isFalse(record.callerSignallingEncrypted)
+    assert.isTrue(record.callerMediaEncrypted)
+    // The loopback carrier is plain UDP and RTP
+    assert.isFalse(record.calleeSignallingEncrypted)
+    assert.isFalse(record.calleeMediaEncrypted)
   }).timeout(30_000)
 })

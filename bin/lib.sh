@@ -85,6 +85,8 @@ ensure_test_tools() {
   command -v tshark >/dev/null 2>&1 || missing+=(tshark)
   # nginx is the TLS proxy of the web phone's production path (deploy/nginx, a browser test)
   command -v nginx >/dev/null 2>&1 || missing+=(nginx-light)
+  # baresip is the TLS phone and carrier with SDES-SRTP (sipp has neither TLS nor SRTP)
+  command -v baresip >/dev/null 2>&1 || missing+=(baresip-core)
   # systemd-analyze verify checks the shipped unit file (deploy/systemd); no running systemd needed.
   command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
   # pain.008 files are checked against the ISO 20022 XSD with xmllint

@@ -95,6 +95,10 @@ const declaration: PersonalDataDeclaration = {
         forwarded_to:
           'where a forwarded call went: a colleague’s extension or an external (third party’s) number',
         forward_reason: 'why the call was forwarded (always, busy, no answer, unreachable)',
+        caller_signalling_encrypted: 'whether the calling side’s signalling was encrypted (TLS)',
+        caller_media_encrypted: 'whether the calling side’s audio was encrypted (SRTP)',
+        callee_signalling_encrypted: 'whether the called side’s signalling was encrypted (TLS)',
+        callee_media_encrypted: 'whether the called side’s audio was encrypted (SRTP)',
       },
       purpose: 'call detail records: call history, billing, fraud prevention (TDDDG §§ 9-10)',
       legalBasis: 'legal_obligation',

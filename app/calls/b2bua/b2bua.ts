@@ -42,6 +42,12 @@ import { callingPartyOf } from '#calls/b2bua/calling_party'
 import { sipSubjectParts } from '#calls/signalling/sip_subject'
 import BusyLamps from '#calls/internal/busy_lamps'
 import type { DisconnectCause } from '#calls/models/call_record'
+import {
+  carrierOfferMedia,
+  legEncryption,
+  phoneOfferMedia,
+  type LegMedia,
+} from '#calls/b2bua/media_security'
 import InternalDirectory, {
   type ForwardRule,
   type InternalDestination,
@@ -404,29 +410,38 @@ export default class B2bua {
   /* ------------------------------------------------------------------ outbound */
 
   /**
-   * "Encrypted only" (issue 19): a phone of such a company calls over TLS, or is refused with
-   * 403 and the reason (its devices page says so too). 110 and 112 are never refused for it
-   * (§ 164 TKG): they go through and are logged as plain.
+   * "Encrypted only" (issue 19): a phone of such a company calls over TLS (else 403) and offers
+   * SRTP (else 488), each refusal with its reason, which its devices page shows too. 110 and 112
+   * are never refused for it (§ 164 TKG): they go through and are logged as plain (the CDR's
+   * encryption flags say which part was).
    */
   #encryptedEnough(
     invite: IncomingInvite,
     credential: SipCredential,
     company: Company,
-    dialled: string
+    emergency: boolean,
+    media: LegMedia | null
   ): boolean {
+    if (!credential.encryptedTransportOnly) return true
     const protocol = invite.incoming.transaction.destination.protocol
-    if (!credential.encryptedTransportOnly || ENCRYPTED_TRANSPORTS.has(protocol)) return true
-    if (emergencyNumberOf(dialled) !== null) {
+    const plain: DeviceRefusal | null = !ENCRYPTED_TRANSPORTS.has(protocol)
+      ? 'plain_call'
+      : media === 'rtp'
+        ? 'plain_media'
+        : null
+    if (plain === null) return true
+    if (emergency) {
       this.#deps.logger.warn(
-        { companyId: company.id, protocol },
-        'emergency call over a plain transport from an "encrypted only" company: put through'
+        { companyId: company.id, protocol, plain },
+        'emergency call in the clear from an "encrypted only" company: put through'
       )
       return true
     }
     this.#deps
-      .noteRefused?.(credential, 'plain_call')
+      .noteRefused?.(credential, plain)
       .catch((error) => this.#deps.logger.warn({ err: error }, 'could not note a refusal'))
-    invite.reject(403, { reason: 'Encryption required: call over TLS' })
+    if (plain === 'plain_call') invite.reject(403, { reason: 'Encryption required: call over TLS' })
+    else invite.reject(488, { reason: 'Encryption required: offer SRTP (RTP/SAVP)' })
     return false
   }
 
@@ -449,14 +464,24 @@ export default class B2bua {
       invite.reject(488, { reason: facts.problem })
       return
     }
-    if (!this.#encryptedEnough(invite, credential, company, dialled)) return
+    const protocol = invite.incoming.transaction.destination.protocol
+    const help = emergencyNumberOf(dialled) !== null
+    // 110/112 take SRTP even over plain transport (§ 164 TKG), see phoneOfferMedia
+    const security = phoneOfferMedia(protocol, facts, help)
+    const offered = 'media' in security ? security.media : null
+    if (!this.#encryptedEnough(invite, credential, company, help, offered)) return
+    if ('refuse' in security) {
+      invite.reject(488, { reason: security.refuse })
+      return
+    }
+    const aMedia = security.media
 
     if (dialled === this.#deps.config.echoNumber) {
       const record = await this.#record(company, user, 'echo_test', false, null, dialled, false)
       attempt.record = record
       const overloaded = this.#overloaded()
       if (overloaded) return this.#outOfCapacity(invite, record, overloaded)
-      const session = this.#session(invite, await this.#legFor(facts.webrtc), record)
+      const session = this.#session(invite, await this.#legFor(aMedia), record, aMedia)
       await session.answerEcho()
       return
     }
@@ -464,7 +489,7 @@ export default class B2bua {
     // An extension or a number of the company stays inside: no gate, no carrier, no cost.
     // 110/112 and service codes are never internal (InternalDirectory.resolve).
     const internal = await this.#internal.resolve(company, dialled)
-    if (internal) return this.#internalCall(invite, user, company, internal, facts.webrtc, attempt)
+    if (internal) return this.#internalCall(invite, user, company, internal, aMedia, attempt)
 
     // Emergency numbers are decided before any gate: routing recognises them on the raw string.
     const route = await this.#deps.routing.resolve(company, dialled)
@@ -515,7 +540,7 @@ export default class B2bua {
       if (overloaded) return this.#outOfCapacity(invite, record, overloaded)
     }
 
-    const session = this.#session(invite, await this.#legFor(facts.webrtc), record)
+    const session = this.#session(invite, await this.#legFor(aMedia), record, aMedia)
     if (maxDurationSeconds !== undefined) session.limitDuration(maxDurationSeconds, durationCause)
     await session.connectSequential(
       await this.#targets.carriers(route.carriers, route.destination, party, record)
@@ -569,6 +594,10 @@ export default class B2bua {
     if (!gate.allow) return refuse(gate.status ?? 403, gate.phrase ?? gate.reason, 'rejected')
     const facts = sdpFacts(offer)
     if (facts.problem) return refuse(488, facts.problem, 'failed')
+    const profile = (await this.#deps.carriers.use(carrierName)).profile
+    const protocol = invite.incoming.transaction.destination.protocol
+    const decision = carrierOfferMedia(profile.srtp, protocol, facts)
+    if ('refuse' in decision) return refuse(488, decision.refuse, 'failed')
     // Only when every user the number rings refuses anonymous calls; otherwise the others ring.
     const willing = anonymous ? users.filter((user) => !user.rejectAnonymous) : users
     if (users.length && !willing.length) return refuse(433, 'Anonymity Disallowed', 'rejected')
@@ -578,7 +607,7 @@ export default class B2bua {
       company,
       shown: { number: callerNumber },
       aIsCarrier: true,
-      webrtc: false,
+      aMedia: decision.media,
       calledNumber: number.number,
       originalCaller: callerNumber,
       priorDiversions: diversionsOf(invite),
@@ -642,7 +671,7 @@ export default class B2bua {
     caller: User,
     company: Company,
     destination: InternalDestination,
-    webrtc: boolean,
+    aMedia: LegMedia,
     attempt: CallAttemptState
   ) {
     const line = await this.#internal.settingsOf(caller.id)
@@ -683,7 +712,7 @@ export default class B2bua {
       company,
       shown,
       aIsCarrier: false,
-      webrtc,
+      aMedia,
       calledNumber: null,
       originalCaller: null,
       priorDiversions: 0,
@@ -1026,10 +1055,20 @@ export default class B2bua {
       await this.#outOfCapacity(delivery.invite, delivery.record, overloaded)
       return null
     }
+    // A carrier's media comes from where it signals (no latching); a phone's is latched (NAT)
     const aLeg = delivery.aIsCarrier
-      ? await this.#deps.media.createRtpLeg({ latching: false })
-      : await this.#legFor(delivery.webrtc)
-    delivery.session = this.#session(delivery.invite, aLeg, delivery.record, delivery.aIsCarrier)
+      ? await this.#deps.media.createRtpLeg({
+          latching: false,
+          srtp: delivery.aMedia === 'srtp',
+        })
+      : await this.#legFor(delivery.aMedia)
+    delivery.session = this.#session(
+      delivery.invite,
+      aLeg,
+      delivery.record,
+      delivery.aMedia,
+      delivery.aIsCarrier
+    )
     return delivery.session
   }
 
@@ -1101,17 +1140,29 @@ export default class B2bua {
     await this.#deps.cdr.end(record, { cause: 'no_capacity', sipStatus: 503, hungUpBy: 'system' })
   }
 
-  #session(invite: IncomingInvite, aLeg: MediaLeg, record: CallRecord, aIsCarrier = false) {
+  #session(
+    invite: IncomingInvite,
+    aLeg: MediaLeg,
+    record: CallRecord,
+    aMedia: LegMedia,
+    aIsCarrier = false
+  ) {
+    // Saved with the record's next write (answer or end), not a write of its own
+    this.#deps.cdr.encryption(
+      record,
+      'caller',
+      legEncryption(invite.incoming.transaction.destination.protocol, aMedia)
+    )
     const session = new CallSession(this.#services, invite, aLeg, record, { aIsCarrier })
     this.#calls.set(record.uuid, { uuid: record.uuid, session, record })
     return session
   }
 
-  #legFor(webrtc: boolean): Promise<MediaLeg> {
+  #legFor(media: LegMedia): Promise<MediaLeg> {
     // Registered phones sit behind NAT: latch onto their signalled IP's actual source port.
-    return webrtc
+    return media === 'webrtc'
       ? this.#deps.media.createWebRtcLeg()
-      : this.#deps.media.createRtpLeg({ latching: true })
+      : this.#deps.media.createRtpLeg({ latching: true, srtp: media === 'srtp' })
   }
 
   #record(
@@ -1172,7 +1223,8 @@ interface Delivery {
   shown: ShownCaller
   /** A is a carrier (inbound); else a user's phone or browser (internal). */
   aIsCarrier: boolean
-  webrtc: boolean
+  /** A's media leg, decided from its offer and transport (media_security.ts). */
+  aMedia: LegMedia
   /** The company number the call came in on (inbound): the diverting number towards carriers. */
   calledNumber: string | null
   /** The caller's E.164 number when known and not withheld (inbound). */

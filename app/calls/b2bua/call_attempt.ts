@@ -9,6 +9,7 @@ import type {
 import type { AudioCodecName, MediaLeg } from '#media'
 import type { AttemptOutcome } from '#calls/routing/failover_policy'
 import type { DisconnectCause } from '#calls/models/call_record'
+import type { LegEncryption } from '#calls/b2bua/media_security'
 
 /** One place a call can go: a carrier (outbound) or a registered browser or phone (inbound). */
 export interface CallTarget {
@@ -22,6 +23,8 @@ export interface CallTarget {
   connectionId?: string
   /** The user whose device this is (inbound and internal calls). */
   userId?: number
+  /** Whether this target's signalling and media are encrypted, for the CDR once it answers. */
+  encryption?: LegEncryption
   createLeg(): Promise<MediaLeg>
   inviteOptions(offer: string): InviteOptions
 }

@@ -41,7 +41,7 @@ export type RingOutcome =
   | { kind: 'unanswered'; status: number; cause?: DisconnectCause }
 
 /** Where a session writes its CDR: the answer and the end (CdrService; a list in unit tests). */
-export type CdrWriter = Pick<CdrService, 'answered' | 'end' | 'forwarded'>
+export type CdrWriter = Pick<CdrService, 'answered' | 'end' | 'forwarded' | 'encryption'>
 
 /**
  * The phases of a call, in order; a call only ever moves forward. `ringing` once a target rings
@@ -661,6 +661,8 @@ export default class CallSession {
       this.#armDurationLimit()
       this.#watchDialog(aDialog, 'a')
       this.#watchDialog(dialog, 'b')
+      const encryption = attempt.target.encryption
+      if (encryption) this.#services.cdr.encryption(this.record, 'callee', encryption)
       await this.#services.cdr.answered(this.record)
       for (const follower of this.#followers) await this.#services.cdr.answered(follower)
       if (attempt.target.carrier) await this.#services.persist(this.record, dialog)

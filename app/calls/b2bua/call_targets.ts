@@ -1,11 +1,4 @@
-import {
-  NameAddress,
-  SipUri,
-  destinationOf,
-  type Binding,
-  type SipStack,
-  type SipTransportProtocol,
-} from '#sip'
+import { NameAddress, SipUri, destinationOf, type Binding, type SipStack } from '#sip'
 import type { MediaEngine } from '#media'
 import type User from '#accounts/models/user'
 import type CarrierManager from '#calls/carriers/carrier_manager'
@@ -14,6 +7,7 @@ import type CdrService from '#calls/b2bua/cdr_service'
 import type { CallTarget } from '#calls/b2bua/call_attempt'
 import { carrierInvite, sdp, type CallingParty } from '#calls/b2bua/carrier_request'
 import { userSubject } from '#calls/signalling/sip_subject'
+import { legEncryption, phoneTargetMedia } from '#calls/b2bua/media_security'
 
 export interface CallTargetDependencies {
   stack: SipStack
@@ -30,8 +24,6 @@ export interface ShownCaller {
   number: string | null
   name?: string
 }
-
-const WEBSOCKET: ReadonlySet<SipTransportProtocol> = new Set(['ws', 'wss'])
 
 /**
  * Where a call is sent, and how each target is reached: the carriers of a route (every server of
@@ -73,17 +65,19 @@ export default class CallTargets {
   /** One registered phone or browser, reached over the flow it registered on. */
   #phone(binding: Binding, caller: ShownCaller, userId: number): CallTarget {
     const destination = destinationOf(binding)
-    const webrtc = WEBSOCKET.has(destination.protocol)
+    // SRTP for a phone registered over TLS: SDES keys go only where signalling is encrypted
+    const media = phoneTargetMedia(destination.protocol)
     const callerNumber = caller.number
     return {
       label: binding.contactUri,
       carrier: false,
       userId,
       connectionId: destination.connectionId,
+      encryption: legEncryption(destination.protocol, media),
       createLeg: () =>
-        webrtc
+        media === 'webrtc'
           ? this.#deps.media.createWebRtcLeg()
-          : this.#deps.media.createRtpLeg({ latching: true }),
+          : this.#deps.media.createRtpLeg({ latching: true, srtp: media === 'srtp' }),
       inviteOptions: (offer) => {
         const ourHost = this.#deps.stack.localHost(destination.protocol) ?? 'fluffycall.invalid'
         const from = callerNumber
@@ -130,6 +124,7 @@ export default class CallTargets {
           label: `${name}@${next.host}:${next.port}`,
           carrierName: name,
           carrier: true,
+          encryption: legEncryption(profile.transport, profile.srtp === 'sdes' ? 'srtp' : 'rtp'),
           codecs: profile.codecs.filter(
             (codec): codec is 'PCMU' | 'PCMA' => codec === 'PCMU' || codec === 'PCMA'
           ),

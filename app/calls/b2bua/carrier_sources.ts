@@ -7,12 +7,14 @@ import type CarrierManager from '#calls/carriers/carrier_manager'
  * Where our carriers signal from: each enabled carrier's host addresses (names resolved) and the
  * addresses or CIDRs its profile declares as signalling sources. The B2BUA recognises a
  * carrier's INVITE by it, and the SIP transport gives these sources the carriers' flood budget.
- * Resolved again after `maxAgeMs`, as DNS answers change.
+ * Resolved again after `maxAgeMs`, as DNS answers change, and at once when the carriers'
+ * configuration is another (a test's fake, its restore): a name from the old one is unknown.
  */
 export default class CarrierSources {
   #byCarrier: Array<{ name: string; sources: SourceList }> = []
   #entries: string[] = []
   #at = -Infinity
+  #loadedFrom: unknown = null
   #refreshing: Promise<void> | undefined
 
   constructor(
@@ -24,7 +26,8 @@ export default class CarrierSources {
 
   /** The carrier a source address belongs to, or null. */
   async carrierAt(address: string): Promise<string | null> {
-    if (this.now() - this.#at > this.maxAgeMs) await this.refresh()
+    if (this.now() - this.#at > this.maxAgeMs || this.carriers.config !== this.#loadedFrom)
+      await this.refresh()
     return this.#byCarrier.find((entry) => entry.sources.has(address))?.name ?? null
   }
 
@@ -39,6 +42,7 @@ export default class CarrierSources {
   }
 
   async #load() {
+    const config = this.carriers.config
     const byCarrier: Array<{ name: string; sources: SourceList }> = []
     const all: string[] = []
     for (const entry of this.carriers.entries()) {
@@ -58,6 +62,7 @@ export default class CarrierSources {
       all.push(...sources)
     }
     this.#byCarrier = byCarrier
+    this.#loadedFrom = config
     this.#at = this.now()
     const changed =
       all.length !== this.#entries.length ||

@@ -6,6 +6,7 @@ import CallRecord, {
   type DisconnectCause,
   type HungUpBy,
 } from '#calls/models/call_record'
+import type { LegEncryption } from '#calls/b2bua/media_security'
 import '#calls/events'
 
 export interface CdrStart {
@@ -74,6 +75,20 @@ export default class CdrService {
     record.forwardedTo = to
     record.forwardReason = reason
     await record.save()
+  }
+
+  /**
+   * Whether a side's signalling and media were encrypted. Set on the record only: the answer or
+   * the end writes it, so a call costs no extra write (a refusal before either leaves it null).
+   */
+  encryption(record: CallRecord, side: 'caller' | 'callee', encryption: LegEncryption) {
+    if (side === 'caller') {
+      record.callerSignallingEncrypted = encryption.signalling
+      record.callerMediaEncrypted = encryption.media
+    } else {
+      record.calleeSignallingEncrypted = encryption.signalling
+      record.calleeMediaEncrypted = encryption.media
+    }
   }
 
   async answered(record: CallRecord) {

@@ -32,6 +32,10 @@ export type DisconnectCause =
 export type HungUpBy = 'caller' | 'callee' | 'system'
 
 /** A call detail record (CDR): one per call attempt, created at start and completed at the end. */
+/** SQLite hands booleans back as 0/1; null stays null (not known). */
+const nullableBoolean = (value: unknown) =>
+  value === null || value === undefined ? null : Boolean(value)
+
 export default class CallRecord extends BaseModel {
   static table = 'call_records'
 
@@ -114,6 +118,19 @@ export default class CallRecord extends BaseModel {
   /** On the outbound call an external forwarding placed: the uuid of the call it continues. */
   @column()
   declare forwardedFromUuid: string | null
+
+  /** Per side: TLS/WSS signalling and SRTP/DTLS-SRTP media; null when not known. */
+  @column({ consume: nullableBoolean })
+  declare callerSignallingEncrypted: boolean | null
+
+  @column({ consume: nullableBoolean })
+  declare callerMediaEncrypted: boolean | null
+
+  @column({ consume: nullableBoolean })
+  declare calleeSignallingEncrypted: boolean | null
+
+  @column({ consume: nullableBoolean })
+  declare calleeMediaEncrypted: boolean | null
 
   @belongsTo(() => Company)
   declare company: BelongsTo<typeof Company>

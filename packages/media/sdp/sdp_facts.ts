@@ -15,8 +15,22 @@ export interface SdpFacts {
   /** The peer's direction, a zero connection address of plain RTP counted as hold (see isHold). */
   direction: MediaDirection
   webrtc: boolean
+  /** RTP/SAVP: the peer offers SDES-SRTP (RFC 4568), usable or not (see cryptoProblem). */
+  sdes: boolean
+  /** For an RTP/SAVP offer, why none of its a=crypto lines is usable (→ 488); never key material. */
+  cryptoProblem: string | null
   /** Why no media leg could take this offer (→ 488); null when it looks usable. */
   problem: string | null
+}
+
+/** The reasons of the unusable crypto lines, as a 488 phrase (the reader never quotes keys). */
+function cryptoProblemOf(audio: AudioDescription): string | null {
+  if (audio.crypto.length) return null
+  if (!audio.cryptoRejected.length) return 'SRTP offered without an a=crypto line'
+  const reasons = audio.cryptoRejected
+    .slice(0, 3)
+    .map((entry) => (entry.tag === null ? entry.reason : `tag ${entry.tag}: ${entry.reason}`))
+  return `No usable a=crypto line (${reasons.join('; ')})`
 }
 
 /** The reader's reasons as the 488 phrases the caller sees. */
@@ -45,6 +59,8 @@ export function sdpFacts(sdp: string): SdpFacts {
       codecs: [],
       direction: 'sendrecv',
       webrtc: false,
+      sdes: false,
+      cryptoProblem: null,
       problem: problemOfFailure(error.message),
     }
   }
@@ -59,7 +75,15 @@ export function sdpFacts(sdp: string): SdpFacts {
   }
   // WebRTC writes 0.0.0.0 with ICE as a matter of course, so it never means hold there.
   const direction = webrtc ? audio.direction : effectiveDirection(audio)
-  return { codecs, direction, webrtc, problem: problemOf(audio, codecs, webrtc) }
+  const sdes = !webrtc && audio.protocol === 'RTP/SAVP'
+  return {
+    codecs,
+    direction,
+    webrtc,
+    sdes,
+    cryptoProblem: sdes ? cryptoProblemOf(audio) : null,
+    problem: problemOf(audio, codecs, webrtc),
+  }
 }
 
 function problemOf(

@@ -20,7 +20,7 @@ export default class LocalCarrier extends SignalledCarrierPlugin {
       transport: config.transport ?? 'udp',
       auth: { method: 'ip', sourceAddresses: ['127.0.0.1'] },
       codecs: ['PCMA', 'PCMU', 'telephone-event'],
-      srtp: 'none',
+      srtp: config.srtp ?? 'none',
       numberFormat: 'e164_plus',
       callerId: { identity: 'pai', clir: 'privacy_header', ...config.callerId },
       emergency: { location: 'pidf_lo', numbers: ['110', '112'] },

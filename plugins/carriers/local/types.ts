@@ -15,6 +15,8 @@ export interface LocalCarrierConfig {
   signallingSources?: string[]
   /** Tests shorten the interval to see a peer go down within seconds. */
   healthCheck?: Partial<HealthCheckOptions>
+  /** SDES-SRTP in both directions (needs transport 'tls'; the boot check refuses it otherwise). */
+  srtp?: 'none' | 'sdes'
   /** Tests of what a carrier's profile asks for (forwarding signalled by History-Info, say). */
   callerId?: Partial<CallerIdSignalling>
 }

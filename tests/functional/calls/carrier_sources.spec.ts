@@ -46,6 +46,26 @@ test.group('Carrier signalling sources', (group) => {
     assert.includeMembers([...sources.entries], ['127.0.0.20/30', '127.0.0.1'])
   })
 
+  test('another carriers configuration (a fake, its restore) is read at once, not after the cache age', async ({
+    assert,
+    cleanup,
+  }) => {
+    const sources = new CarrierSources(await app.container.make(CarrierManager))
+    assert.equal(await sources.carrierAt('127.0.0.1'), 'first')
+    const restore = await fakeCarriers(
+      defineConfig({
+        announcementNoticeDays: 30,
+        regions: {
+          eu: { carriers: { renamed: carriers.local({ port: 5997 }) }, emergencyCarriers: [] },
+        },
+        nonCarrierSubProcessors: [],
+      })
+    )
+    cleanup(restore)
+    // The B2BUA asks the manager for the profile of the name it gets: an old name is unknown
+    assert.equal(await sources.carrierAt('127.0.0.1'), 'renamed')
+  })
+
   test('the B2BUA gives the carriers their flood budget when it starts', async ({ assert }) => {
     const stack = await app.container.make('sip.stack')
     stack.layer.setTrustedSources([])

@@ -65,14 +65,16 @@ function negotiationError(action: () => unknown): string {
 }
 
 test.group('SDES offer/answer', () => {
-  test('offers the 80-bit tag first and the 32-bit one second, each with its own fresh key, kept on re-offers', ({
+  test('offers the 80-bit tag first, the 32-bit one second and AEAD_AES_128_GCM third, each with its own fresh key, kept on re-offers', ({
     assert,
   }) => {
     const leg = new SdesNegotiation()
     const offer = leg.offer()
-    assert.lengthOf(offer, 2)
+    assert.lengthOf(offer, 3)
     assert.match(offer[0], /^crypto:1 AES_CM_128_HMAC_SHA1_80 inline:[A-Za-z0-9+/]{40}$/)
     assert.match(offer[1], /^crypto:2 AES_CM_128_HMAC_SHA1_32 inline:[A-Za-z0-9+/]{40}$/)
+    // RFC 7714 §12: a 16-byte key and a 12-byte salt, 28 bytes, 40 base64 characters with padding
+    assert.match(offer[2], /^crypto:3 AEAD_AES_128_GCM inline:[A-Za-z0-9+/]{38}==$/)
     assert.notEqual(offer[0].split('inline:')[1], offer[1].split('inline:')[1])
     assert.deepEqual(leg.offer(), offer)
     assert.notDeepEqual(new SdesNegotiation().offer(), offer)
@@ -85,11 +87,29 @@ test.group('SDES offer/answer', () => {
       return Buffer.alloc(size, draws.length)
     })
     const offer = leg.offer()
-    assert.deepEqual(draws, [30, 30])
+    assert.deepEqual(draws, [30, 30, 28])
     assert.equal(offer[0].split('inline:')[1], Buffer.alloc(30, 1).toString('base64'))
     assert.equal(offer[1].split('inline:')[1], Buffer.alloc(30, 2).toString('base64'))
+    assert.equal(offer[2].split('inline:')[1], Buffer.alloc(28, 3).toString('base64'))
     leg.offer()
-    assert.lengthOf(draws, 2, 'a re-offer draws no new keys')
+    assert.lengthOf(draws, 3, 'a re-offer draws no new keys')
+  })
+
+  test('a peer that picks our GCM line (tag 3) protects both directions with AEAD_AES_128_GCM', ({
+    assert,
+  }) => {
+    const a = new SdesNegotiation()
+    const b = new SdesNegotiation()
+    // B knows only GCM, as a peer that skips the AES-CM lines would answer
+    const gcmOnly = a.offer().filter((line) => line.includes('AEAD_AES_128_GCM'))
+    const answer = b.answer(description(gcmOnly))
+    answer.commit()
+    assert.match(answer.attribute, /^crypto:3 AEAD_AES_128_GCM inline:/)
+    a.applyAnswer(description([answer.attribute]))()
+    assert.equal(a.suite, 'AEAD_AES_128_GCM')
+    assert.equal(b.suite, 'AEAD_AES_128_GCM')
+    assert.isAbove(roundTrip(a.outbound!, b), 0)
+    assert.isAbove(roundTrip(b.outbound!, a), 0)
   })
 
   test('two sides agree on the first suite and protect both directions with their own keys', ({

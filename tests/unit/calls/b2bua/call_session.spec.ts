@@ -45,6 +45,7 @@ function callSetup() {
       cdr.answered += 1
     },
     forwarded: async () => {},
+    encryption: () => {},
     end: async (_record: CallRecord, end: CdrEnd) => {
       cdr.ends.push(end)
     },

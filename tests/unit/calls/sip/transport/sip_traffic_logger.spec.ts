@@ -1,5 +1,9 @@
 import { test } from '@japa/runner'
+import { inspect } from 'node:util'
+import SipMessageParser from '#sip/message/sip_message_parser'
+import SipParseError from '#sip/message/sip_parse_error'
 import SipTrafficLogger, { escapeControls } from '#sip/transport/sip_traffic_logger'
+import { parseAudioSdp } from '#media/sdp/audio_sdp'
 import { MemoryLogger } from '#tests/unit/calls/sip/transport/transport_fixtures'
 
 test.group('SipTrafficLogger', () => {
@@ -13,5 +17,55 @@ test.group('SipTrafficLogger', () => {
     const line = JSON.stringify(memory.lines)
     assert.notMatch(line, /\\u001b/)
     assert.include((memory.lines[0].bindings as { error: string }).error, 'bad \\x1b[31m peer')
+  })
+
+  test('SDES keys (a=crypto inline:) never reach the logs: not in traffic lines, parse failures or failures', ({
+    assert,
+  }) => {
+    const key = Buffer.alloc(30, 0x5a).toString('base64')
+    const sdp = [
+      'v=0',
+      'o=- 1 1 IN IP4 127.0.0.1',
+      's=-',
+      'c=IN IP4 127.0.0.1',
+      't=0 0',
+      'm=audio 30000 RTP/SAVP 0',
+      `a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:${key}`,
+      '',
+    ].join('\r\n')
+    const invite = [
+      'INVITE sip:+4930123456@127.0.0.1;transport=tls SIP/2.0',
+      'Via: SIP/2.0/TLS 127.0.0.1:5061;branch=z9hG4bK-1',
+      'From: <sip:alice@127.0.0.1>;tag=1',
+      'To: <sip:+4930123456@127.0.0.1>',
+      'Call-ID: srtp-1',
+      'CSeq: 1 INVITE',
+      'Max-Forwards: 70',
+      'Content-Type: application/sdp',
+      `Content-Length: ${Buffer.byteLength(sdp)}`,
+      '',
+      sdp,
+    ].join('\r\n')
+    const memory = new MemoryLogger()
+    const logger = new SipTrafficLogger(memory)
+    const peer = { protocol: 'tls' as const, address: '127.0.0.1', port: 5061 }
+    const message = new SipMessageParser({ maxMessageSize: 65_536 }).parse(Buffer.from(invite))
+    logger.received(message, peer)
+    logger.sent(message, peer)
+    // A message the parser refuses, with the key in it (Content-Length larger than the body)
+    const broken = invite.replace(/Content-Length: \d+/, 'Content-Length: 9999')
+    try {
+      new SipMessageParser({ maxMessageSize: 65_536 }).parse(Buffer.from(broken))
+      assert.fail('expected a parse error')
+    } catch (error) {
+      assert.instanceOf(error, SipParseError)
+      logger.parseFailed(error as SipParseError, peer, 400)
+      logger.failure('sip receive', error, peer)
+    }
+    // A negotiated key logged by mistake shows only its suite
+    logger.failure('media', new Error(inspect(parseAudioSdp(sdp).crypto)))
+    assert.isAbove(memory.lines.length, 3)
+    assert.notInclude(memory.text, key)
+    assert.notInclude(memory.text, key.slice(0, 16))
   })
 })

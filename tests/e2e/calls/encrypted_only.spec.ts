@@ -82,6 +82,48 @@ test.group('"Encrypted only": sipp phones over UDP and TLS', (group) => {
     assert.isNull(device.lastRefusal, 'registered as asked: the refusal is history')
   }).timeout(40_000)
 
+  test('over TLS, a plain RTP offer gets 488 with the reason, noted on the device', async ({
+    assert,
+  }) => {
+    const phone = await encryptedOnlyPhone()
+    const stack = await app.container.make('sip.stack')
+    // sipp's TCP to a stunnel4 client, which speaks TLS to us (Debian's sipp has no TLS)
+    const tunnel = await tlsTunnelTo(stack)
+    cleanups.push(() => tunnel.stunnel.stop())
+    const callee = '+4930500301'
+    const call = await startSipp({
+      scenario: 'race_phone_bad_offer.xml',
+      transport: 't1',
+      target: `127.0.0.1:${tunnel.port}`,
+      timeoutSeconds: 20,
+      traceMessages: true,
+      keys: {
+        domain: configuredRealm(),
+        callee,
+        v: '0',
+        c: 'IN IP4 127.0.0.1',
+        m: 'audio 6000 RTP/AVP 8',
+        a: 'rtpmap:8 PCMA/8000',
+      },
+      extraArgs: [
+        '-auth_uri',
+        `${callee}@127.0.0.1:${tunnel.port}`,
+        '-s',
+        phone.username,
+        '-au',
+        phone.username,
+        '-ap',
+        phone.password,
+      ],
+    })
+    cleanups.push(call.stop)
+    await expectExit(call, 0, assert)
+    assert.include(call.messages(), 'SIP/2.0 488 Encryption required: offer SRTP (RTP/SAVP)')
+    await until('the refusal noted', 5000, async () =>
+      (await SipDevice.findOrFail(phone.device.id)).lastRefusal === 'plain_media' ? true : null
+    )
+  }).timeout(30_000)
+
   test('a plain call is refused 403 and never reaches the carrier; 112 over the same transport connects', async ({
     assert,
   }) => {

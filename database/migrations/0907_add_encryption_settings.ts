@@ -5,8 +5,9 @@ import { BaseSchema } from '@adonisjs/lucid/schema'
  * companies get it at sign-up (CompanyService); companies that exist keep their phones working
  * until an owner turns it on, so the column defaults to off.
  *
- * Per device, how it last registered (udp, tcp, tls) and why it was last refused (a stable code,
- * shown on the devices page in the user's words), so a company sees which phones talk in the clear.
+ * Per device, how it last registered (udp, tcp, tls), whether the media of its last call was
+ * encrypted (SRTP), and why it was last refused (a stable code, shown on the devices page in the
+ * user's words), so a company sees which phones talk in the clear.
  */
 export default class extends BaseSchema {
   async up() {
@@ -15,6 +16,8 @@ export default class extends BaseSchema {
     })
     this.schema.alterTable('sip_devices', (table) => {
       table.string('last_transport', 8).nullable()
+      table.timestamp('last_call_at', { useTz: true }).nullable()
+      table.boolean('last_call_encrypted').nullable()
       table.string('last_refusal', 40).nullable()
       table.timestamp('last_refused_at', { useTz: true }).nullable()
     })
@@ -24,6 +27,8 @@ export default class extends BaseSchema {
     this.schema.alterTable('sip_devices', (table) => {
       table.dropColumn('last_refused_at')
       table.dropColumn('last_refusal')
+      table.dropColumn('last_call_encrypted')
+      table.dropColumn('last_call_at')
       table.dropColumn('last_transport')
     })
     this.schema.alterTable('companies', (table) => {

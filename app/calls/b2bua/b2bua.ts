@@ -78,8 +78,16 @@ export interface B2buaDependencies {
   isCarrierDown?: (name: string) => boolean
   /** Extensions, direct dial and the users' line settings; the database by default. */
   internal?: InternalDirectory
-  /** A device with the right password was refused by its company's "encrypted only". */
-  noteRefused?: (credential: SipCredential, reason: DeviceRefusal) => Promise<void>
+  /** What the devices page tells about a SIP phone; the database by default. */
+  devices?: DeviceNotes
+}
+
+/** Notes on a customer's SIP phone (SipDeviceService keeps them). */
+export interface DeviceNotes {
+  /** The right password, refused by the company's "encrypted only". */
+  refused(credential: SipCredential, reason: DeviceRefusal): Promise<void>
+  /** A call from it was put through, its media encrypted or not. */
+  called(credential: SipCredential, mediaEncrypted: boolean): Promise<void>
 }
 
 /** What ran out when a call was refused with 503: counted per resource, logged as a warning. */
@@ -409,6 +417,15 @@ export default class B2bua {
 
   /* ------------------------------------------------------------------ outbound */
 
+  /** Informational (the devices page): never awaited, never fails a call. */
+  #noteDevice(note: (devices: DeviceNotes) => Promise<void>) {
+    const devices = this.#deps.devices
+    if (!devices) return
+    note(devices).catch((error) =>
+      this.#deps.logger.warn({ err: error }, 'could not note on the device')
+    )
+  }
+
   /**
    * "Encrypted only" (issue 19): a phone of such a company calls over TLS (else 403) and offers
    * SRTP (else 488), each refusal with its reason, which its devices page shows too. 110 and 112
@@ -437,9 +454,7 @@ export default class B2bua {
       )
       return true
     }
-    this.#deps
-      .noteRefused?.(credential, plain)
-      .catch((error) => this.#deps.logger.warn({ err: error }, 'could not note a refusal'))
+    this.#noteDevice((devices) => devices.refused(credential, plain))
     if (plain === 'plain_call') invite.reject(403, { reason: 'Encryption required: call over TLS' })
     else invite.reject(488, { reason: 'Encryption required: offer SRTP (RTP/SAVP)' })
     return false
@@ -475,6 +490,7 @@ export default class B2bua {
       return
     }
     const aMedia = security.media
+    this.#noteDevice((devices) => devices.called(credential, aMedia !== 'rtp'))
 
     if (dialled === this.#deps.config.echoNumber) {
       const record = await this.#record(company, user, 'echo_test', false, null, dialled, false)

@@ -24,7 +24,6 @@ export async function buildB2bua(
   overrides: { media?: MediaEngine; config?: Partial<CallsConfig> } = {}
 ) {
   const health = await resolver.make(CarrierHealthService)
-  const devices = await resolver.make(SipDeviceService)
   const b2bua = new B2bua({
     stack: await resolver.make('sip.stack'),
     media: overrides.media ?? (await resolver.make('media.engine')),
@@ -36,7 +35,7 @@ export async function buildB2bua(
     config: { ...callsConfig, ...overrides.config },
     logger: await resolver.make('logger'),
     isCarrierDown: (name) => health.isDown(name),
-    noteRefused: (credential, reason) => devices.refused(credential, reason),
+    devices: await resolver.make(SipDeviceService),
   })
   b2bua.setMediaTimeout(mediaConfig.mediaTimeoutSeconds)
   return b2bua

@@ -53,6 +53,13 @@ export default class SipDevice extends BaseModel {
   @column()
   declare lastTransport: string | null
 
+  @column.dateTime()
+  declare lastCallAt: DateTime | null
+
+  /** Whether the media of its last call (placed from it) was encrypted (SRTP). */
+  @column({ consume: (value) => (value === null ? null : Boolean(value)) })
+  declare lastCallEncrypted: boolean | null
+
   /** Why its last refused registration or call was refused (a DeviceRefusal code). */
   @column()
   declare lastRefusal: DeviceRefusal | null

@@ -227,6 +227,18 @@ export default class SipDeviceService implements SipCredentialStore {
     return this.refused(credential, reason, at)
   }
 
+  /** A call placed from a device was put through: whether its media is encrypted (SRTP). */
+  async called(credential: SipCredential, mediaEncrypted: boolean, at = new Date()) {
+    const { deviceId } = sipSubjectParts(credential.subject) ?? {}
+    if (deviceId === undefined) return
+    await SipDevice.query()
+      .where('id', deviceId)
+      .update({
+        last_call_at: sqlTime(DateTime.fromJSDate(at)),
+        last_call_encrypted: mediaEncrypted,
+      })
+  }
+
   /** The same for a refused call or media offer (the B2BUA's). */
   async refused(credential: SipCredential, reason: DeviceRefusal, at = new Date()): Promise<void> {
     const { deviceId } = sipSubjectParts(credential.subject) ?? {}

@@ -160,6 +160,11 @@ test.group('"Encrypted only": sipp phones over UDP and TLS', (group) => {
         .first()
     )
     assert.isTrue(call.emergency)
+    const device = await until('the call noted on the device', 5000, async () => {
+      const row = await SipDevice.findOrFail(phone.device.id)
+      return row.lastCallAt ? row : null
+    })
+    assert.isFalse(device.lastCallEncrypted, 'put through in the clear, and the page says so')
     await endOnceTalking(call.uuid, b2bua)
     await expectExit(emergency, 0, assert)
     await expectExit(carrier, 0, assert)

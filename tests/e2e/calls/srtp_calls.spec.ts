@@ -1,4 +1,5 @@
 import { test } from '@japa/runner'
+import SipDevice from '#calls/models/sip_device'
 import app from '@adonisjs/core/services/app'
 import { configuredRealm } from '#calls/signalling/registrar_settings'
 import { sipSubjectParts, userSubject } from '#calls/signalling/sip_subject'
@@ -153,6 +154,12 @@ test.group('SRTP calls: baresip as a TLS phone and an sdes carrier', (group) => 
     assert.isTrue(record.callerMediaEncrypted)
     assert.isTrue(record.calleeSignallingEncrypted)
     assert.isTrue(record.calleeMediaEncrypted)
+    // The devices page tells the same (noted without waiting, so it may come just after)
+    const device = await until('the call noted on the device', 5000, async () => {
+      const row = await SipDevice.findOrFail(phone.deviceId)
+      return row.lastCallAt ? row : null
+    })
+    assert.isTrue(device.lastCallEncrypted)
   }).timeout(60_000)
 
   test('the sdes carrier calls in to the phone registered over TLS: SRTP on both legs, each hears the other, CDR flags set', async ({

@@ -132,6 +132,8 @@ test.group('Devices page', (group) => {
       protocol === 'tls'
         ? { protocol, host, port, connectionId: `tls-${host}-${port}` }
         : { protocol, host, port }
+    const credentialOf = async (created: typeof plain) =>
+      (await service.findByUsername(created.device.sipUsername))!
     const registerAs = (created: typeof plain, protocol: 'udp' | 'tls', callId: string) =>
       registerWithPassword(stack.registrar.registrar, {
         username: created.device.sipUsername,
@@ -155,6 +157,11 @@ test.group('Devices page', (group) => {
       'id="encryption-form"',
       'members see the setting, not the form'
     )
+    await service.called(await credentialOf(secure), true)
+    await service.called(await credentialOf(plain), false)
+    const calls = await client.get('/app/devices').loginAs(member)
+    assert.include(calls.text(), 'Sprache verschlüsselt (SRTP)')
+    assert.include(calls.text(), 'Sprache unverschlüsselt (RTP)')
 
     const refused = await client
       .put('/app/devices/encryption')

@@ -32,17 +32,72 @@ export function cdrRetentionProbe(): TomProbe {
 }
 
 /**
- * Share of encrypted signalling and media legs over 30 days: the CDRs do not record the legs'
- * transport yet (the transport-encryption issue adds it), so there is nothing to judge.
+ * Share of encrypted signalling and media legs over 30 days, from the CDRs' per-leg flags (null
+ * where a leg was never set up: refused calls, CDRs from before the flags). Passes when no leg of
+ * a company's own phones went in the clear while the company asked for "encrypted only" (110/112
+ * excepted: never refused for it); not applicable while no leg was recorded. A carrier's plain
+ * leg lowers the share but is no failure: the carrier profile decides it, not the customer.
  */
 export function encryptedLegsProbe(): TomProbe {
   return {
     key: 'encrypted_legs',
-    async run(): Promise<TomProbeResult> {
-      return { ok: null, facts: { detail: 'legs_not_recorded' } }
+    async run(now): Promise<TomProbeResult> {
+      const until = DateTime.fromJSDate(now)
+      const window = (query: ReturnType<typeof db.from>) =>
+        query
+          .where('call_records.started_at', '>=', sqlTime(until.minus({ days: 30 })))
+          .where('call_records.started_at', '<=', sqlTime(until))
+      // One pass: per flag, how many legs have it set, and how many of those say encrypted.
+      const flags = [
+        'caller_signalling_encrypted',
+        'callee_signalling_encrypted',
+        'caller_media_encrypted',
+        'callee_media_encrypted',
+      ]
+      const [totals] = await window(db.from('call_records')).select(
+        flags.flatMap((flag) => [
+          db.raw(`sum(case when ${flag} is null then 0 else 1 end) as ${flag}_legs`),
+          db.raw(`sum(case when ${flag} then 1 else 0 end) as ${flag}_yes`),
+        ])
+      )
+      const number = (value: unknown) => Number(value ?? 0)
+      const sum = (side: 'signalling' | 'media', what: 'legs' | 'yes') =>
+        number(totals[`caller_${side}_encrypted_${what}`]) +
+        number(totals[`callee_${side}_encrypted_${what}`])
+      const legs = sum('signalling', 'legs')
+      if (legs === 0) return { ok: null, facts: { detail: 'no_legs_recorded' } }
+      const share = (part: number, whole: number) =>
+        whole === 0 ? null : Math.round((part / whole) * 1000) / 10
+      // The company's own legs: the caller's when it calls, the callee's when it is called.
+      const plain = (side: 'caller' | 'callee') => (query: any) =>
+        query
+          .whereIn('call_records.direction', side === 'caller' ? OWN_CALLER : OWN_CALLEE)
+          .where((leg: any) =>
+            leg
+              .where(`call_records.${side}_signalling_encrypted`, false)
+              .orWhere(`call_records.${side}_media_encrypted`, false)
+          )
+      const [{ total: againstPolicy }] = await window(db.from('call_records'))
+        .join('companies', 'companies.id', 'call_records.company_id')
+        .where('companies.encrypted_only', true)
+        .where('call_records.emergency', false)
+        .where((either) => either.where(plain('caller')).orWhere(plain('callee')))
+        .count('* as total')
+      return {
+        ok: number(againstPolicy) === 0,
+        facts: {
+          legsRecorded: legs,
+          signallingEncryptedPercent: share(sum('signalling', 'yes'), legs),
+          mediaEncryptedPercent: share(sum('media', 'yes'), sum('media', 'legs')),
+          plainAgainstPolicy: number(againstPolicy),
+        },
+      }
     },
   }
 }
+
+const OWN_CALLER = ['outbound', 'internal', 'echo_test']
+const OWN_CALLEE = ['inbound', 'internal']
 
 /** Every carrier carrying traffic in the running configuration is on the published sub-processor list. */
 export function subProcessorsProbe(

@@ -9,6 +9,7 @@ import Monitoring from '#core/monitoring/monitoring'
 import { tomResults } from '#core/monitoring/tom_results'
 import User from '#accounts/models/user'
 import { LOCKOUT_CHECK_EMAIL } from '#accounts/monitoring/tom_probes'
+import { encryptedLegsProbe } from '#calls/monitoring/tom_probes'
 import alertRules from '#config/alert_rules'
 import type { AlertFacts, AlertSeverity } from '#core/alerts/types'
 import { finishedCdr } from '#tests/support/calls'
@@ -113,6 +114,58 @@ test.group('TOM checks on the public TOMs page', (group) => {
     assert.equal(cdrCheck.status, 'failed')
     assert.equal(cdrCheck.facts.olderThanSixMonths, 1)
     assert.equal(cdrCheck.checkedAt, clock.now.toISO({ suppressMilliseconds: true }))
+  })
+
+  test('encrypted legs: the shares of the last 30 days; a plain leg of an "encrypted only" company fails it, 112 and carriers do not', async ({
+    assert,
+  }) => {
+    // Ten years ahead: only the CDRs made here are in its window
+    const now = DateTime.utc().plus({ years: 10 }).startOf('second')
+    const probe = encryptedLegsProbe()
+    assert.deepEqual(await probe.run(now.toJSDate()), {
+      ok: null,
+      facts: { detail: 'no_legs_recorded' },
+    })
+    const strict = await makeCompany('active')
+    strict.encryptedOnly = true
+    await strict.save()
+    const relaxed = await makeCompany('active')
+    const strictUser = await makeUser('member', strict)
+    const relaxedUser = await makeUser('member', relaxed)
+    const legs = (caller: boolean, callee: boolean) => ({
+      callerSignallingEncrypted: caller,
+      callerMediaEncrypted: caller,
+      calleeSignallingEncrypted: callee,
+      calleeMediaEncrypted: callee,
+    })
+    const at = now.minus({ days: 1 })
+    // A TLS phone of the strict company out to a plain carrier: its own leg is encrypted
+    await finishedCdr(strict, strictUser, at, legs(true, false))
+    // 112 in the clear from the strict company: put through on purpose
+    await finishedCdr(strict, strictUser, at, { ...legs(false, false), emergency: true })
+    // The relaxed company's plain phone, and an old CDR outside the window
+    await finishedCdr(relaxed, relaxedUser, at, legs(false, false))
+    await finishedCdr(strict, strictUser, now.minus({ days: 40 }), legs(false, false))
+    // A refused call: no legs
+    await finishedCdr(strict, strictUser, at, { answeredAt: null, sipStatus: 403 })
+
+    const passing = await probe.run(now.toJSDate())
+    assert.deepEqual(passing, {
+      ok: true,
+      facts: {
+        legsRecorded: 6,
+        signallingEncryptedPercent: 16.7,
+        mediaEncryptedPercent: 16.7,
+        plainAgainstPolicy: 0,
+      },
+    })
+
+    // A carrier calls the strict company, whose phone took the call in the clear
+    await finishedCdr(strict, strictUser, at, { ...legs(false, false), direction: 'inbound' })
+    const failing = await probe.run(now.toJSDate())
+    assert.isFalse(failing.ok)
+    assert.equal(failing.facts?.plainAgainstPolicy, 1)
+    assert.equal(failing.facts?.legsRecorded, 8)
   })
 
   test('the hourly job on the queue runs the checks and stores their results', async ({

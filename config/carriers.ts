@@ -21,6 +21,8 @@ const production = defineConfig({
           : {
               local: carriers.local({
                 port: env.get('LOCAL_CARRIER_PORT', 5070),
+                transport: env.get('LOCAL_CARRIER_TRANSPORT'),
+                srtp: env.get('LOCAL_CARRIER_SRTP'),
                 label: 'Local SIP peer',
               }),
             }),

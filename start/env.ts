@@ -76,6 +76,9 @@ export default await Env.create(new URL('../', import.meta.url), {
 
   /* Carriers (config/carriers.ts): the loopback peer's port, the shipped carriers' credentials */
   LOCAL_CARRIER_PORT: Env.schema.number.optional(),
+  // How the loopback peer is reached (tests of TLS and SDES-SRTP carriers in a server process)
+  LOCAL_CARRIER_TRANSPORT: Env.schema.enum.optional(['udp', 'tcp', 'tls'] as const),
+  LOCAL_CARRIER_SRTP: Env.schema.enum.optional(['none', 'sdes'] as const),
   SIPGATE_TRUNK_USERNAME: Env.schema.string.optional(),
   SIPGATE_TRUNK_PASSWORD: Env.schema.string.optional(),
   TWILIO_TERMINATION_NAME: Env.schema.string.optional(),

@@ -758,7 +758,9 @@ export default class B2bua {
       return { condition: 'busy', status: 486, reason, cause: 'busy' }
     const session = await this.#sessionOf(delivery)
     if (!session) return null
-    const targets = await this.#targets.phones(reachable, delivery.shown)
+    const targets = await this.#targets.phones(reachable, delivery.shown, {
+      encryptedOnly: delivery.company.encryptedOnly,
+    })
     const outcome = await session.ring(targets, (ringSeconds ?? this.#ringTimeoutSeconds) * 1000)
     if (outcome.kind !== 'unanswered') return null
     return { condition: conditionOf(outcome.status, targets.length), ...outcome }
@@ -789,7 +791,9 @@ export default class B2bua {
       const reason = settings.doNotDisturb ? 'Do not disturb' : 'Busy Here'
       return { condition: 'busy', status: 486, reason, cause: 'busy' }
     }
-    const targets = await this.#targets.phones([user], delivery.shown)
+    const targets = await this.#targets.phones([user], delivery.shown, {
+      encryptedOnly: delivery.company.encryptedOnly,
+    })
     if (!targets.length && ((await forward('unreachable')) || (await forward('no_answer'))))
       return null
     const session = await this.#sessionOf(delivery)
@@ -960,7 +964,9 @@ export default class B2bua {
       if (!reachable.length) return refused(486, reason)
       return {
         kind: 'targets',
-        targets: await this.#targets.phones(reachable, shown),
+        targets: await this.#targets.phones(reachable, shown, {
+          encryptedOnly: company.encryptedOnly,
+        }),
         parallel: true,
         ringMs: this.#ringTimeoutSeconds * 1000,
         shownAs: inside.calleeNumber,

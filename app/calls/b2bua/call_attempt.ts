@@ -25,6 +25,8 @@ export interface CallTarget {
   userId?: number
   /** Whether this target's signalling and media are encrypted, for the CDR once it answers. */
   encryption?: LegEncryption
+  /** Rung instead when this target refuses our offer with 488 (plain RTP for a TLS phone). */
+  plainFallback?: CallTarget
   createLeg(): Promise<MediaLeg>
   inviteOptions(offer: string): InviteOptions
 }

@@ -29,7 +29,11 @@ import type { DisconnectCause, HungUpBy } from '#calls/models/call_record'
 import type CdrService from '#calls/b2bua/cdr_service'
 import type { CdrEnd } from '#calls/b2bua/cdr_service'
 import { sdp, sdpOf } from '#calls/b2bua/carrier_request'
-import CallAttempt, { causeOfStatus, type CallTarget } from '#calls/b2bua/call_attempt'
+import CallAttempt, {
+  causeOfStatus,
+  type AttemptResult,
+  type CallTarget,
+} from '#calls/b2bua/call_attempt'
 
 /** Where a call can go; the B2BUA builds them (CallTargets), the session tries them. */
 export type { CallTarget }
@@ -445,25 +449,38 @@ export default class CallSession {
     if (!this.ended) this.#invite.progress(180)
     const statuses: number[] = []
     await Promise.all(
-      attempts.map(async (attempt) => {
-        const result = await attempt.result
-        if (result.kind === 'accepted') {
-          if (this.#winner || this.ended) {
-            // A second answer after the first: RFC 3261 13.2.2.4 would be ours to end.
-            result.dialog.bye()
-            await attempt.leg.close()
+      attempts.map(async (first) => {
+        let attempt: CallAttempt | undefined = first
+        while (attempt) {
+          const result: AttemptResult = await attempt.result
+          if (result.kind === 'accepted') {
+            if (this.#winner || this.ended) {
+              // A second answer after the first: RFC 3261 13.2.2.4 would be ours to end.
+              result.dialog.bye()
+              await attempt.leg.close()
+              return
+            }
+            this.#clearTimer(this.#ringTimer)
+            for (const other of this.#attempts) if (other !== attempt) other.cancel()
+            await this.#accepted(attempt, result.dialog, result.response)
             return
           }
-          this.#clearTimer(this.#ringTimer)
-          for (const other of this.#attempts) if (other !== attempt) other.cancel()
-          await this.#accepted(attempt, result.dialog, result.response)
+          this.#attempts.delete(attempt)
+          this.#changed()
+          await attempt.leg?.close()
+          const status =
+            result.kind === 'failed' && result.outcome.kind === 'response'
+              ? result.outcome.status
+              : null
+          // A TLS phone set to plain RTP refuses our SRTP offer: it rings again, offered RTP
+          const fallback = attempt.target.plainFallback
+          if (status === 488 && fallback && this.#stillRinging(expired)) {
+            attempt = await this.#start(fallback)
+            continue
+          }
+          if (status !== null) statuses.push(status)
           return
         }
-        this.#attempts.delete(attempt)
-        this.#changed()
-        await attempt.leg?.close()
-        if (result.kind === 'failed' && result.outcome.kind === 'response')
-          statuses.push(result.outcome.status)
       })
     )
     this.#clearTimer(this.#ringTimer)
@@ -474,6 +491,11 @@ export default class CallSession {
     if (expired) return { kind: 'unanswered', status: 480, cause: 'missed' }
     const status = statuses.includes(486) ? 486 : statuses.includes(603) ? 603 : 480
     return { kind: 'unanswered', status, cause: status === 480 ? 'missed' : undefined }
+  }
+
+  /** Nobody answered, the caller is still there and the ring time has not run out. */
+  #stillRinging(expired: boolean) {
+    return !expired && !this.#winner && !this.ended
   }
 
   /**

@@ -7,7 +7,7 @@ import type CdrService from '#calls/b2bua/cdr_service'
 import type { CallTarget } from '#calls/b2bua/call_attempt'
 import { carrierInvite, sdp, type CallingParty } from '#calls/b2bua/carrier_request'
 import { userSubject } from '#calls/signalling/sip_subject'
-import { legEncryption, phoneTargetMedia } from '#calls/b2bua/media_security'
+import { legEncryption, phoneTargetMedia, type LegMedia } from '#calls/b2bua/media_security'
 
 export interface CallTargetDependencies {
   stack: SipStack
@@ -51,22 +51,36 @@ export default class CallTargets {
     return targets
   }
 
-  /** Every registered device (web phones and SIP phones) of these users, to ring at once. */
-  async phones(users: Array<Pick<User, 'id'>>, caller: ShownCaller): Promise<CallTarget[]> {
+  /**
+   * Every registered device (web phones and SIP phones) of these users, to ring at once. A phone
+   * registered over TLS is offered SRTP; unless its company wants "encrypted only", a 488 to
+   * that offer (a TLS phone set to plain RTP) rings it again with plain RTP (plainFallback).
+   */
+  async phones(
+    users: Array<Pick<User, 'id'>>,
+    caller: ShownCaller,
+    options: { encryptedOnly?: boolean } = {}
+  ): Promise<CallTarget[]> {
     const targets: CallTarget[] = []
     for (const user of users) {
       for (const binding of await this.#deps.stack.bindingsOfSubject(userSubject(user.id))) {
-        targets.push(this.#phone(binding, caller, user.id))
+        const protocol = destinationOf(binding).protocol
+        const media = phoneTargetMedia(protocol)
+        const target = this.#phone(binding, caller, user.id, media)
+        if (media === 'srtp' && !options.encryptedOnly)
+          target.plainFallback = this.#phone(binding, caller, user.id, 'rtp')
+        targets.push(target)
       }
     }
     return targets
   }
 
-  /** One registered phone or browser, reached over the flow it registered on. */
-  #phone(binding: Binding, caller: ShownCaller, userId: number): CallTarget {
+  /**
+   * One registered phone or browser, reached over the flow it registered on, with the media leg
+   * `media` (SRTP for a phone registered over TLS: SDES keys go only where signalling is encrypted).
+   */
+  #phone(binding: Binding, caller: ShownCaller, userId: number, media: LegMedia): CallTarget {
     const destination = destinationOf(binding)
-    // SRTP for a phone registered over TLS: SDES keys go only where signalling is encrypted
-    const media = phoneTargetMedia(destination.protocol)
     const callerNumber = caller.number
     return {
       label: binding.contactUri,

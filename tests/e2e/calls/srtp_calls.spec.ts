@@ -46,10 +46,11 @@ async function ourTlsPort() {
   return address.port
 }
 
-/** The phone's account: digest credentials, our TLS port as its outbound proxy, SRTP required. */
-async function phoneAccount(phone: Phone, extra: string) {
+/** The phone's account: digest credentials, our TLS port as its outbound proxy, SRTP required (or none: ''). */
+async function phoneAccount(phone: Phone, extra: string, mediaenc = 'srtp-mand') {
   const proxy = `sip:127.0.0.1:${await ourTlsPort()};transport=tls`
-  return `<sip:${phone.username}@${configuredRealm()};transport=tls>;auth_pass=${phone.password};outbound="${proxy}";mediaenc=srtp-mand;${extra}`
+  const encryption = mediaenc ? `mediaenc=${mediaenc};` : ''
+  return `<sip:${phone.username}@${configuredRealm()};transport=tls>;auth_pass=${phone.password};outbound="${proxy}";${encryption}${extra}`
 }
 
 /** A carrier's account: answers whatever it is sent to `number`, SRTP required. */
@@ -228,6 +229,50 @@ test.group('SRTP calls: baresip as a TLS phone and an sdes carrier', (group) => 
     assert.isTrue(record.callerMediaEncrypted)
     assert.isTrue(record.calleeSignallingEncrypted)
     assert.isTrue(record.calleeMediaEncrypted)
+  }).timeout(60_000)
+
+  test('a TLS phone set to plain RTP refuses our SRTP offer with 488 and is rung again with RTP: the call connects, media flagged plain', async ({
+    assert,
+  }) => {
+    const phone = await phoneFor()
+    const number = `+4930${Math.floor(1_000_000 + Math.random() * 8_999_999)}`
+    await ourNumber(number, 'secure', phone.company, phone.user.id)
+    const device = await startBaresip({
+      account: await phoneAccount(phone, 'regint=600;answermode=auto', ''),
+      seconds: 40,
+      toneHz: PHONE_TONE,
+    })
+    cleanups.push(device.stop)
+    const stack = await app.container.make('sip.stack')
+    const binding = await until('the phone’s registration over TLS', 15_000, async () =>
+      (await stack.bindingsOfSubject(userSubject(phone.user.id))).find(
+        (candidate) => sipSubjectParts(candidate.subject)?.deviceId === phone.deviceId
+      )
+    ).catch((error) => {
+      throw new Error(`${error.message}\n${describe({ device })}`)
+    })
+    cleanups.push(() => stack.registrar.bindings.remove(binding))
+    cleanups.push(
+      await loopbackCarriers({ secure: await ourTlsPort() }, { transport: 'tls', srtp: 'sdes' })
+    )
+    const carrier = await startBaresip({
+      account: carrierAccount('+4930555000'),
+      dial: `sip:${number}@127.0.0.1:${await ourTlsPort()};transport=tls`,
+      seconds: 8,
+      toneHz: CARRIER_TONE,
+    })
+    cleanups.push(carrier.stop)
+    await carrier.done
+    const record = await completedCdr(15_000).catch((error) => {
+      throw new Error(`${error.message}\n${describe({ device, carrier })}`)
+    })
+    const peers = describe({ device, carrier })
+    assert.isNotNull(record.answeredAt, peers)
+    assert.isTrue(record.calleeSignallingEncrypted, peers)
+    assert.isFalse(record.calleeMediaEncrypted, 'the phone talks plain RTP')
+    assert.isTrue(record.callerMediaEncrypted, 'the carrier leg stays SRTP')
+    const heardByPhone = toneShare(device.heard() ?? new Int16Array(), CARRIER_TONE)
+    assert.isAbove(heardByPhone.share, 0.8, `the phone heard the carrier: ${peers}`)
   }).timeout(60_000)
 
   test('a plain RTP offer from the sdes carrier is refused with 488 and its reason', async ({

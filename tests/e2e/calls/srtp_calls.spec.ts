@@ -102,6 +102,51 @@ test.group('SRTP calls: baresip as a TLS phone and an sdes carrier', (group) => 
     assert.isBelow(byteEntropy([alawToneWav(2).subarray(44)]), 7.5)
   }
 
+  /** A desk phone (baresip) registered over TLS for a number of ours, answering by itself. */
+  async function tlsPhoneWithNumber(options: { mediaenc?: string; rtpPort?: number } = {}) {
+    const phone = await phoneFor()
+    const number = `+4930${Math.floor(1_000_000 + Math.random() * 8_999_999)}`
+    await ourNumber(number, 'secure', phone.company, phone.user.id)
+    const device = await startBaresip({
+      account: await phoneAccount(phone, 'regint=600;answermode=auto', options.mediaenc),
+      seconds: 40,
+      toneHz: PHONE_TONE,
+      rtpPort: options.rtpPort,
+    })
+    cleanups.push(device.stop)
+    const stack = await app.container.make('sip.stack')
+    const binding = await until('the phone’s registration over TLS', 15_000, async () =>
+      (await stack.bindingsOfSubject(userSubject(phone.user.id))).find(
+        (candidate) => sipSubjectParts(candidate.subject)?.deviceId === phone.deviceId
+      )
+    ).catch((error) => {
+      throw new Error(`${error.message}\n${describe({ device })}`)
+    })
+    cleanups.push(() => stack.registrar.bindings.remove(binding))
+    return { phone, number, device, binding }
+  }
+
+  /** The sdes carrier calls `number` over TLS for a few seconds; its CDR once completed. */
+  async function carrierCallsIn(number: string, device: Baresip, rtpPort?: number) {
+    // A call in is known by its source address (127.0.0.1); the port is where we would send
+    cleanups.push(
+      await loopbackCarriers({ secure: await ourTlsPort() }, { transport: 'tls', srtp: 'sdes' })
+    )
+    const carrier = await startBaresip({
+      account: carrierAccount('+4930555000'),
+      dial: `sip:${number}@127.0.0.1:${await ourTlsPort()};transport=tls`,
+      seconds: 8,
+      toneHz: CARRIER_TONE,
+      rtpPort,
+    })
+    cleanups.push(carrier.stop)
+    await carrier.done
+    const record = await completedCdr(15_000).catch((error) => {
+      throw new Error(`${error.message}\n${describe({ device, carrier })}`)
+    })
+    return { carrier, record, peers: describe({ device, carrier }) }
+  }
+
   test('the TLS phone calls out through us to the sdes carrier: SRTP on both legs, each hears the other, CDR flags set', async ({
     assert,
   }) => {
@@ -166,50 +211,15 @@ test.group('SRTP calls: baresip as a TLS phone and an sdes carrier', (group) => 
   test('the sdes carrier calls in to the phone registered over TLS: SRTP on both legs, each hears the other, CDR flags set', async ({
     assert,
   }) => {
-    const phone = await phoneFor()
-    const number = `+4930${Math.floor(1_000_000 + Math.random() * 8_999_999)}`
-    await ourNumber(number, 'secure', phone.company, phone.user.id)
     const phoneRtp = await rtpPortPair()
     const phoneLeg = await captureRtp(phoneRtp)
     captures.push(phoneLeg)
-    const device = await startBaresip({
-      account: await phoneAccount(phone, 'regint=600;answermode=auto'),
-      seconds: 40,
-      toneHz: PHONE_TONE,
-      rtpPort: phoneRtp,
-    })
-    cleanups.push(device.stop)
-    const stack = await app.container.make('sip.stack')
-    const binding = await until('the phone’s registration over TLS', 15_000, async () =>
-      (await stack.bindingsOfSubject(userSubject(phone.user.id))).find(
-        (candidate) => sipSubjectParts(candidate.subject)?.deviceId === phone.deviceId
-      )
-    ).catch((error) => {
-      throw new Error(`${error.message}\n${describe({ device })}`)
-    })
-    cleanups.push(() => stack.registrar.bindings.remove(binding))
+    const { number, device, binding } = await tlsPhoneWithNumber({ rtpPort: phoneRtp })
     assert.equal(binding.source.protocol, 'tls')
-
     const carrierRtp = await rtpPortPair()
     const carrierLeg = await captureRtp(carrierRtp)
     captures.push(carrierLeg)
-    // A call in is known by its source address (127.0.0.1); the port is where we would send
-    cleanups.push(
-      await loopbackCarriers({ secure: await ourTlsPort() }, { transport: 'tls', srtp: 'sdes' })
-    )
-    const carrier = await startBaresip({
-      account: carrierAccount('+4930555000'),
-      dial: `sip:${number}@127.0.0.1:${await ourTlsPort()};transport=tls`,
-      seconds: 8,
-      toneHz: CARRIER_TONE,
-      rtpPort: carrierRtp,
-    })
-    cleanups.push(carrier.stop)
-    await carrier.done
-    const record = await completedCdr(15_000).catch((error) => {
-      throw new Error(`${error.message}\n${describe({ device, carrier })}`)
-    })
-    const peers = describe({ device, carrier })
+    const { carrier, record, peers } = await carrierCallsIn(number, device, carrierRtp)
 
     assert.isNotNull(record.answeredAt, peers)
     assert.equal(record.direction, 'inbound')
@@ -234,39 +244,8 @@ test.group('SRTP calls: baresip as a TLS phone and an sdes carrier', (group) => 
   test('a TLS phone set to plain RTP refuses our SRTP offer with 488 and is rung again with RTP: the call connects, media flagged plain', async ({
     assert,
   }) => {
-    const phone = await phoneFor()
-    const number = `+4930${Math.floor(1_000_000 + Math.random() * 8_999_999)}`
-    await ourNumber(number, 'secure', phone.company, phone.user.id)
-    const device = await startBaresip({
-      account: await phoneAccount(phone, 'regint=600;answermode=auto', ''),
-      seconds: 40,
-      toneHz: PHONE_TONE,
-    })
-    cleanups.push(device.stop)
-    const stack = await app.container.make('sip.stack')
-    const binding = await until('the phone’s registration over TLS', 15_000, async () =>
-      (await stack.bindingsOfSubject(userSubject(phone.user.id))).find(
-        (candidate) => sipSubjectParts(candidate.subject)?.deviceId === phone.deviceId
-      )
-    ).catch((error) => {
-      throw new Error(`${error.message}\n${describe({ device })}`)
-    })
-    cleanups.push(() => stack.registrar.bindings.remove(binding))
-    cleanups.push(
-      await loopbackCarriers({ secure: await ourTlsPort() }, { transport: 'tls', srtp: 'sdes' })
-    )
-    const carrier = await startBaresip({
-      account: carrierAccount('+4930555000'),
-      dial: `sip:${number}@127.0.0.1:${await ourTlsPort()};transport=tls`,
-      seconds: 8,
-      toneHz: CARRIER_TONE,
-    })
-    cleanups.push(carrier.stop)
-    await carrier.done
-    const record = await completedCdr(15_000).catch((error) => {
-      throw new Error(`${error.message}\n${describe({ device, carrier })}`)
-    })
-    const peers = describe({ device, carrier })
+    const { number, device } = await tlsPhoneWithNumber({ mediaenc: '' })
+    const { record, peers } = await carrierCallsIn(number, device)
     assert.isNotNull(record.answeredAt, peers)
     assert.isTrue(record.calleeSignallingEncrypted, peers)
     assert.isFalse(record.calleeMediaEncrypted, 'the phone talks plain RTP')

@@ -4,7 +4,8 @@ import app from '@adonisjs/core/services/app'
 import SipDeviceService from '#calls/services/sip_device_service'
 import { configuredRealm } from '#calls/signalling/registrar_settings'
 import { makeCompany, makeUser } from '#tests/support/accounts'
-import { freePort, startSipp, type SippProcess } from '#tests/support/sip_peers'
+import { freePort, startSipp, type SippProcess, type Stunnel } from '#tests/support/sip_peers'
+import { tlsTunnelTo } from '#tests/support/sip_test_stack'
 import { alawToneWav } from '#tests/support/rtp_capture'
 import { sipSubjectParts, userSubject } from '#calls/signalling/sip_subject'
 
@@ -69,14 +70,25 @@ export async function sippPhoneCall(
     timeoutSeconds?: number
     /** The phone's RTP port (a free one unless given, e.g. to capture it). */
     mediaPort?: number
+    /**
+     * Over TLS: sipp's TCP to a stunnel4 client that speaks TLS to us (Debian's sipp has no TLS),
+     * stopped when sipp exits.
+     */
+    tls?: boolean
   } = {}
 ): Promise<SippProcess> {
-  const port = await sipUdpPort()
-  return startSipp({
+  let port = await sipUdpPort()
+  let tunnel: Stunnel | undefined
+  if (options.tls) {
+    const tls = await tlsTunnelTo(await app.container.make('sip.stack'))
+    tunnel = tls.stunnel
+    port = tls.port
+  }
+  const sipp = await startSipp({
     scenario,
-    transport: 'u1',
+    transport: options.tls ? 't1' : 'u1',
     target: `127.0.0.1:${port}`,
-    localIp: '127.0.0.2',
+    localIp: options.tls ? '127.0.0.1' : '127.0.0.2',
     timeoutSeconds: options.timeoutSeconds ?? 25,
     traceMessages: true,
     keys: { domain: configuredRealm(), callee, ...options.keys },
@@ -95,7 +107,12 @@ export async function sippPhoneCall(
       phone.password,
       ...(options.mediaPort ? ['-mp', String(options.mediaPort)] : []),
     ],
+  }).catch(async (error) => {
+    await tunnel?.stop()
+    throw error
   })
+  if (tunnel) void sipp.done.finally(() => tunnel.stop())
+  return sipp
 }
 
 export async function expectExit(sipp: SippProcess, code: number, assert: { equal: Function }) {

@@ -86,35 +86,9 @@ test.group('"Encrypted only": sipp phones over UDP and TLS', (group) => {
     assert,
   }) => {
     const phone = await encryptedOnlyPhone()
-    const stack = await app.container.make('sip.stack')
-    // sipp's TCP to a stunnel4 client, which speaks TLS to us (Debian's sipp has no TLS)
-    const tunnel = await tlsTunnelTo(stack)
-    cleanups.push(() => tunnel.stunnel.stop())
-    const callee = '+4930500301'
-    const call = await startSipp({
-      scenario: 'race_phone_bad_offer.xml',
-      transport: 't1',
-      target: `127.0.0.1:${tunnel.port}`,
-      timeoutSeconds: 20,
-      traceMessages: true,
-      keys: {
-        domain: configuredRealm(),
-        callee,
-        v: '0',
-        c: 'IN IP4 127.0.0.1',
-        m: 'audio 6000 RTP/AVP 8',
-        a: 'rtpmap:8 PCMA/8000',
-      },
-      extraArgs: [
-        '-auth_uri',
-        `${callee}@127.0.0.1:${tunnel.port}`,
-        '-s',
-        phone.username,
-        '-au',
-        phone.username,
-        '-ap',
-        phone.password,
-      ],
+    const call = await sippPhoneCall(phone, '+4930500301', 'race_phone_bad_offer.xml', {
+      tls: true,
+      keys: { v: '0', c: 'IN IP4 127.0.0.1', m: 'audio 6000 RTP/AVP 8', a: 'rtpmap:8 PCMA/8000' },
     })
     cleanups.push(call.stop)
     await expectExit(call, 0, assert)

@@ -25,7 +25,6 @@ import {
   sippPhoneCall,
   type Phone,
 } from '#tests/e2e/calls/b2bua_races_peers'
-import { freePort, startSipp, startStunnel } from '#tests/support/sip_peers'
 
 /**
  * SDES-SRTP end to end with real peers: baresip as a customer's desk phone over TLS with
@@ -310,36 +309,9 @@ test.group('SRTP offers over plain signalling and unusable a=crypto lines', (gro
     assert,
   }) => {
     const phone = await phoneFor()
-    // sipp's TCP to a stunnel4 client, which speaks TLS to us (Debian's sipp has no TLS)
-    const tunnelPort = await freePort('tcp')
-    const stunnel = await startStunnel({
-      mode: 'client',
-      acceptPort: tunnelPort,
-      connectPort: await ourTlsPort(),
-    })
-    cleanups.push(stunnel.stop)
-    const callee = '+4930200041'
-    const call = await startSipp({
-      scenario: 'race_phone_bad_offer.xml',
-      transport: 't1',
-      target: `127.0.0.1:${tunnelPort}`,
-      timeoutSeconds: 20,
-      traceMessages: true,
-      keys: {
-        domain: configuredRealm(),
-        callee,
-        ...savpOffer('1 AES_CM_128_HMAC_SHA1_80 inline:not*base64'),
-      },
-      extraArgs: [
-        '-auth_uri',
-        `${callee}@127.0.0.1:${tunnelPort}`,
-        '-s',
-        phone.username,
-        '-au',
-        phone.username,
-        '-ap',
-        phone.password,
-      ],
+    const call = await sippPhoneCall(phone, '+4930200041', 'race_phone_bad_offer.xml', {
+      tls: true,
+      keys: savpOffer('1 AES_CM_128_HMAC_SHA1_80 inline:not*base64'),
     })
     cleanups.push(call.stop)
     await expectExit(call, 0, assert)

@@ -13,6 +13,7 @@ import {
 } from '#sip'
 import Company from '#accounts/models/company'
 import type { DeviceRefusal } from '#calls/models/sip_device'
+import { noteDevice, type DeviceNotes } from '#calls/b2bua/device_notes'
 import User from '#accounts/models/user'
 import type CarrierManager from '#calls/carriers/carrier_manager'
 import type RoutingService from '#calls/services/routing_service'
@@ -80,14 +81,6 @@ export interface B2buaDependencies {
   internal?: InternalDirectory
   /** What the devices page tells about a SIP phone; the database by default. */
   devices?: DeviceNotes
-}
-
-/** Notes on a customer's SIP phone (SipDeviceService keeps them). */
-export interface DeviceNotes {
-  /** The right password, refused by the company's "encrypted only". */
-  refused(credential: SipCredential, reason: DeviceRefusal): Promise<void>
-  /** A call from it was put through, its media encrypted or not. */
-  called(credential: SipCredential, mediaEncrypted: boolean): Promise<void>
 }
 
 /** What ran out when a call was refused with 503: counted per resource, logged as a warning. */
@@ -419,11 +412,7 @@ export default class B2bua {
 
   /** Informational (the devices page): never awaited, never fails a call. */
   #noteDevice(note: (devices: DeviceNotes) => Promise<void>) {
-    const devices = this.#deps.devices
-    if (!devices) return
-    note(devices).catch((error) =>
-      this.#deps.logger.warn({ err: error }, 'could not note on the device')
-    )
+    noteDevice(this.#deps.devices, this.#deps.logger, note)
   }
 
   /**
@@ -490,7 +479,7 @@ export default class B2bua {
       return
     }
     const aMedia = security.media
-    this.#noteDevice((devices) => devices.called(credential, aMedia !== 'rtp'))
+    this.#noteDevice((devices) => devices.called(credential.subject, aMedia !== 'rtp'))
 
     if (dialled === this.#deps.config.echoNumber) {
       const record = await this.#record(company, user, 'echo_test', false, null, dialled, false)

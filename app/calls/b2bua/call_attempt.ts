@@ -27,6 +27,8 @@ export interface CallTarget {
   encryption?: LegEncryption
   /** Rung instead when this target refuses our offer with 488 (plain RTP for a TLS phone). */
   plainFallback?: CallTarget
+  /** Told when this target answered the call (a desk phone's devices page notes it). */
+  onAnswered?: () => void
   createLeg(): Promise<MediaLeg>
   inviteOptions(offer: string): InviteOptions
 }

@@ -685,6 +685,7 @@ export default class CallSession {
       this.#watchDialog(dialog, 'b')
       const encryption = attempt.target.encryption
       if (encryption) this.#services.cdr.encryption(this.record, 'callee', encryption)
+      attempt.target.onAnswered?.()
       await this.#services.cdr.answered(this.record)
       for (const follower of this.#followers) await this.#services.cdr.answered(follower)
       if (attempt.target.carrier) await this.#services.persist(this.record, dialog)

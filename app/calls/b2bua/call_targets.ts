@@ -8,6 +8,7 @@ import type { CallTarget } from '#calls/b2bua/call_attempt'
 import { carrierInvite, sdp, type CallingParty } from '#calls/b2bua/carrier_request'
 import { userSubject } from '#calls/signalling/sip_subject'
 import { legEncryption, phoneTargetMedia, type LegMedia } from '#calls/b2bua/media_security'
+import { noteDevice, type DeviceNotes } from '#calls/b2bua/device_notes'
 
 export interface CallTargetDependencies {
   stack: SipStack
@@ -17,6 +18,8 @@ export interface CallTargetDependencies {
   logger: { warn(details: Record<string, unknown>, message: string): void }
   /** Carriers the OPTIONS health check reports down; they are tried after the others. */
   isCarrierDown?: (name: string) => boolean
+  /** A desk phone that answered is noted (the devices page: its last call's encryption). */
+  devices?: DeviceNotes
 }
 
 /** Who is calling, as a colleague's phone shows it. */
@@ -88,6 +91,10 @@ export default class CallTargets {
       userId,
       connectionId: destination.connectionId,
       encryption: legEncryption(destination.protocol, media),
+      onAnswered: () =>
+        noteDevice(this.#deps.devices, this.#deps.logger, (devices) =>
+          devices.called(binding.subject, media !== 'rtp')
+        ),
       createLeg: () =>
         media === 'webrtc'
           ? this.#deps.media.createWebRtcLeg()

@@ -227,9 +227,9 @@ export default class SipDeviceService implements SipCredentialStore {
     return this.refused(credential, reason, at)
   }
 
-  /** A call placed from a device was put through: whether its media is encrypted (SRTP). */
-  async called(credential: SipCredential, mediaEncrypted: boolean, at = new Date()) {
-    const { deviceId } = sipSubjectParts(credential.subject) ?? {}
+  /** A call from or to the device with this subject: whether its media is encrypted (SRTP). */
+  async called(subject: string, mediaEncrypted: boolean, at = new Date()) {
+    const { deviceId } = sipSubjectParts(subject) ?? {}
     if (deviceId === undefined) return
     await SipDevice.query()
       .where('id', deviceId)

@@ -1,4 +1,5 @@
 import { test } from '@japa/runner'
+import type B2bua from '#calls/b2bua/b2bua'
 import SipDevice from '#calls/models/sip_device'
 import app from '@adonisjs/core/services/app'
 import { configuredRealm } from '#calls/signalling/registrar_settings'
@@ -58,6 +59,14 @@ function carrierAccount(number: string, mediaenc = 'srtp-mand') {
   return `<sip:${number}@127.0.0.1;transport=tls>;regint=0;answermode=auto${encryption}`
 }
 
+/** The device row once its last call was noted (without waiting, so it may come just after). */
+function lastCallOf(phone: Phone) {
+  return until('the call noted on the device', 5000, async () => {
+    const row = await SipDevice.findOrFail(phone.deviceId)
+    return row.lastCallAt ? row : null
+  })
+}
+
 /** The payloads on one leg, per direction: sent to the peer's port, and sent from it. */
 function payloads(packets: RtpPacket[], port: number) {
   return {
@@ -75,9 +84,10 @@ function describe(peers: Record<string, Baresip>) {
 test.group('SRTP calls: baresip as a TLS phone and an sdes carrier', (group) => {
   const cleanups: Array<() => unknown> = []
   const captures: RtpCapture[] = []
+  let b2bua: B2bua
 
   group.setup(async () => {
-    await startB2bua()
+    b2bua = await startB2bua()
   })
   group.each.teardown(async () => {
     for (const capture of captures.splice(0)) await capture.stop()
@@ -143,7 +153,9 @@ test.group('SRTP calls: baresip as a TLS phone and an sdes carrier', (group) => 
     const record = await completedCdr(15_000).catch((error) => {
       throw new Error(`${error.message}\n${describe({ device, carrier })}`)
     })
-    return { carrier, record, peers: describe({ device, carrier }) }
+    // A 503 says which resource ran out (counted per resource)
+    const refused = `refused for capacity: ${JSON.stringify(b2bua.refusedForCapacity)}`
+    return { carrier, record, peers: `${refused}\n${describe({ device, carrier })}` }
   }
 
   test('the TLS phone calls out through us to the sdes carrier: SRTP on both legs, each hears the other, CDR flags set', async ({
@@ -199,12 +211,7 @@ test.group('SRTP calls: baresip as a TLS phone and an sdes carrier', (group) => 
     assert.isTrue(record.callerMediaEncrypted)
     assert.isTrue(record.calleeSignallingEncrypted)
     assert.isTrue(record.calleeMediaEncrypted)
-    // The devices page tells the same (noted without waiting, so it may come just after)
-    const device = await until('the call noted on the device', 5000, async () => {
-      const row = await SipDevice.findOrFail(phone.deviceId)
-      return row.lastCallAt ? row : null
-    })
-    assert.isTrue(device.lastCallEncrypted)
+    assert.isTrue((await lastCallOf(phone)).lastCallEncrypted, 'the devices page says SRTP')
   }).timeout(60_000)
 
   test('the sdes carrier calls in to the phone registered over TLS: SRTP on both legs, each hears the other, CDR flags set', async ({
@@ -213,7 +220,7 @@ test.group('SRTP calls: baresip as a TLS phone and an sdes carrier', (group) => 
     const phoneRtp = await rtpPortPair()
     const phoneLeg = await captureRtp(phoneRtp)
     captures.push(phoneLeg)
-    const { number, device, binding } = await tlsPhoneWithNumber({ rtpPort: phoneRtp })
+    const { phone, number, device, binding } = await tlsPhoneWithNumber({ rtpPort: phoneRtp })
     assert.equal(binding.source.protocol, 'tls')
     const carrierRtp = await rtpPortPair()
     const carrierLeg = await captureRtp(carrierRtp)
@@ -238,12 +245,13 @@ test.group('SRTP calls: baresip as a TLS phone and an sdes carrier', (group) => 
     assert.isTrue(record.callerMediaEncrypted)
     assert.isTrue(record.calleeSignallingEncrypted)
     assert.isTrue(record.calleeMediaEncrypted)
+    assert.isTrue((await lastCallOf(phone)).lastCallEncrypted, 'the devices page says SRTP')
   }).timeout(60_000)
 
   test('a TLS phone set to plain RTP refuses our SRTP offer with 488 and is rung again with RTP: the call connects, media flagged plain', async ({
     assert,
   }) => {
-    const { number, device } = await tlsPhoneWithNumber({ mediaenc: '' })
+    const { phone, number, device } = await tlsPhoneWithNumber({ mediaenc: '' })
     const { record, peers } = await carrierCallsIn(number, device)
     assert.isNotNull(record.answeredAt, peers)
     assert.isTrue(record.calleeSignallingEncrypted, peers)
@@ -251,6 +259,7 @@ test.group('SRTP calls: baresip as a TLS phone and an sdes carrier', (group) => 
     assert.isTrue(record.callerMediaEncrypted, 'the carrier leg stays SRTP')
     const heardByPhone = toneShare(device.heard() ?? new Int16Array(), CARRIER_TONE)
     assert.isAbove(heardByPhone.share, 0.8, `the phone heard the carrier: ${peers}`)
+    assert.isFalse((await lastCallOf(phone)).lastCallEncrypted, 'the devices page says plain')
   }).timeout(60_000)
 
   test('a plain RTP offer from the sdes carrier is refused with 488 and its reason', async ({

@@ -157,8 +157,8 @@ test.group('Devices page', (group) => {
       'id="encryption-form"',
       'members see the setting, not the form'
     )
-    await service.called(await credentialOf(secure), true)
-    await service.called(await credentialOf(plain), false)
+    await service.called((await credentialOf(secure)).subject, true)
+    await service.called((await credentialOf(plain)).subject, false)
     const calls = await client.get('/app/devices').loginAs(member)
     assert.include(calls.text(), 'Sprache verschlüsselt (SRTP)')
     assert.include(calls.text(), 'Sprache unverschlüsselt (RTP)')

@@ -29,6 +29,7 @@ import type { DisconnectCause, HungUpBy } from '#calls/models/call_record'
 import type CdrService from '#calls/b2bua/cdr_service'
 import type { CdrEnd } from '#calls/b2bua/cdr_service'
 import { sdp, sdpOf } from '#calls/b2bua/carrier_request'
+import { bothEncrypted } from '#calls/b2bua/media_security'
 import CallAttempt, {
   causeOfStatus,
   type AttemptResult,
@@ -1008,6 +1009,19 @@ export default class CallSession {
     }
   }
 
+  /** The CDR's flags for the side a transfer gave a new party: encrypted only if both were. */
+  #recordJoinedEncryption(side: 'a' | 'b', attempt: CallAttempt) {
+    const joined = attempt.target.encryption
+    if (!joined) return
+    const record = this.record
+    const before =
+      side === 'a'
+        ? { signalling: record.callerSignallingEncrypted, media: record.callerMediaEncrypted }
+        : { signalling: record.calleeSignallingEncrypted, media: record.calleeMediaEncrypted }
+    const sideName = side === 'a' ? 'caller' : 'callee'
+    this.#services.cdr.encryption(record, sideName, bothEncrypted(before, joined))
+  }
+
   /** Is this call's caller dialog the one a Replaces header names (RFC 3891: to-tag is ours)? */
   callerDialogIs(replaces: Replaces): boolean {
     const dialog = this.#aDialog
@@ -1179,6 +1193,7 @@ export default class CallSession {
       this.#updateHold()
     }
     await previous.close()
+    this.#recordJoinedEncryption(side, attempt)
     this.#watchDialog(dialog, side)
     this.#transfer = undefined
     this.#changed()

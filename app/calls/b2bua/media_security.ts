@@ -31,6 +31,19 @@ export function legEncryption(protocol: SipTransportProtocol, media: LegMedia): 
 }
 
 /**
+ * A side that changed hands (a transfer) was encrypted only if both of its parties were: false
+ * when either was not, unknown (null) when either is unknown and neither was plain.
+ */
+export function bothEncrypted(before: LegEncryption, after: LegEncryption): LegEncryption {
+  const and = (a: boolean | null, b: boolean | null) =>
+    a === false || b === false ? false : a === null || b === null ? null : true
+  return {
+    signalling: and(before.signalling, after.signalling),
+    media: and(before.media, after.media),
+  }
+}
+
+/**
  * A customer's phone or browser calling: a browser is DTLS-SRTP; RTP/SAVP over TLS gets SRTP;
  * plain RTP/AVP stays plain (for now, even over TLS); RTP/SAVP over UDP/TCP is refused, except
  * to 110/112 (§ 164 TKG): the keys went in clear already, and refusing would leave the caller

@@ -1,6 +1,7 @@
 import { test } from '@japa/runner'
 import { sdpFacts } from '#media/sdp/sdp_facts'
 import {
+  bothEncrypted,
   carrierOfferMedia,
   legEncryption,
   phoneOfferMedia,
@@ -148,5 +149,24 @@ test.group('Media security: calling a registered phone, and the CDR flags', () =
     assert.deepEqual(legEncryption('wss', 'webrtc'), { signalling: true, media: true })
     // A plain ws: socket not vouched for by a trusted proxy's X-Forwarded-Proto
     assert.deepEqual(legEncryption('ws', 'webrtc'), { signalling: false, media: true })
+  })
+})
+
+test.group('Media security: a side that changed hands (transfer)', () => {
+  test('is encrypted only if both parties were; unknown stays unknown unless one was plain', ({
+    assert,
+  }) => {
+    const tls = { signalling: true, media: true }
+    const plain = { signalling: false, media: false }
+    const unknown = { signalling: null, media: null }
+    assert.deepEqual(bothEncrypted(tls, tls), tls)
+    assert.deepEqual(bothEncrypted(tls, plain), plain, 'a TLS phone transferred to a plain carrier')
+    assert.deepEqual(bothEncrypted(plain, tls), plain)
+    assert.deepEqual(bothEncrypted(unknown, tls), unknown)
+    assert.deepEqual(bothEncrypted(unknown, plain), plain)
+    assert.deepEqual(bothEncrypted({ signalling: true, media: false }, tls), {
+      signalling: true,
+      media: false,
+    })
   })
 })

@@ -12,6 +12,24 @@ const schemaGeneration = { enabled: false }
  */
 const debug = true
 
+/**
+ * SQLite runs in WAL mode with synchronous=NORMAL: a commit appends to the log without waiting
+ * for the disk, and readers never wait for the writer. better-sqlite3 is synchronous, so with the
+ * rollback journal every write (a CDR's insert and updates, a lease) held the event loop for a
+ * disk flush. Durability: a commit survives the process being killed (SIGKILL, a crash: the log
+ * is in the OS's page cache); a power loss or kernel crash may lose the last commits before a
+ * checkpoint, never corrupt the database. PostgreSQL is the choice where that matters.
+ */
+function sqliteSession(connection: SqliteConnection, done: Function) {
+  connection.pragma('journal_mode = WAL')
+  connection.pragma('synchronous = NORMAL')
+  done(null, connection)
+}
+
+interface SqliteConnection {
+  pragma(sql: string): unknown
+}
+
 const dbConfig = defineConfig({
   connection: env.get('DB_CONNECTION', 'sqlite'),
   prettyPrintDebugQueries: false,
@@ -22,6 +40,7 @@ const dbConfig = defineConfig({
         filename: env.get('SQLITE_FILE') ?? app.tmpPath(app.inTest ? 'test.sqlite3' : 'db.sqlite3'),
       },
       useNullAsDefault: true,
+      pool: { afterCreate: sqliteSession },
       debug,
       migrations,
       schemaGeneration,

@@ -3,9 +3,49 @@ import Database from 'better-sqlite3'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import dbConfig from '#config/database'
+import dbConfig, { cachePreparedStatements } from '#config/database'
 
 test.group('SQLite session', () => {
+  test('a statement is prepared once per connection and still sees schema changes', ({
+    assert,
+  }) => {
+    const connection = new Database(':memory:')
+    let prepared = 0
+    const prepare = connection.prepare.bind(connection)
+    connection.prepare = ((sql: string) => {
+      prepared += 1
+      return prepare(sql)
+    }) as typeof connection.prepare
+    cachePreparedStatements(connection)
+    connection.prepare('create table lines (id integer primary key, number text)').run()
+    connection.prepare('insert into lines (number) values (?)').run('+4930111')
+    connection.prepare('insert into lines (number) values (?)').run('+4930222')
+    const select = connection.prepare('select * from lines order by id')
+    assert.strictEqual(connection.prepare('select * from lines order by id'), select)
+    assert.equal(prepared, 3)
+
+    connection.prepare('alter table lines add column label text').run()
+    assert.deepEqual(connection.prepare('select * from lines order by id').all()[0], {
+      id: 1,
+      number: '+4930111',
+      label: null,
+    })
+    connection.close()
+  })
+
+  test('at most 500 statements are kept, the least recently used dropped first', ({ assert }) => {
+    const connection = new Database(':memory:')
+    cachePreparedStatements(connection)
+    const first = connection.prepare('select 0')
+    for (let index = 1; index < 500; index++) connection.prepare(`select ${index}`)
+    assert.strictEqual(connection.prepare('select 0'), first)
+    connection.prepare('select 500')
+    connection.prepare('select 501')
+    assert.strictEqual(connection.prepare('select 0'), first)
+    assert.notStrictEqual(connection.prepare('select 1'), connection.prepare('select 2'))
+    connection.close()
+  })
+
   test('the SQLite connection opens in WAL mode with synchronous=NORMAL', async ({
     assert,
     cleanup,

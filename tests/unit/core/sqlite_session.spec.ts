@@ -1,9 +1,24 @@
 import { test } from '@japa/runner'
-import Database from 'better-sqlite3'
 import { mkdtempSync, rmSync } from 'node:fs'
+import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import dbConfig, { cachePreparedStatements } from '#config/database'
+
+interface Statement {
+  run(...values: unknown[]): unknown
+  all(): unknown[]
+  safeIntegers(enabled: boolean): unknown
+}
+interface Connection {
+  prepare(sql: string): Statement
+  pragma(sql: string, options?: { simple: boolean }): unknown
+  close(): void
+}
+// better-sqlite3 ships no types (knex brings its own driver typing only).
+const Database = createRequire(import.meta.url)('better-sqlite3') as new (
+  file: string
+) => Connection
 
 test.group('SQLite session', () => {
   test('a statement is prepared once per connection and still sees schema changes', ({

@@ -87,6 +87,7 @@ export default class CallsProvider {
    */
   async ready() {
     if (this.app.getEnvironment() !== 'web' || this.app.getMode() === 'warmup') return
+    await this.#shareRoutingChanges()
     const b2bua = await this.app.container.make('calls.b2bua')
     const recovered = await b2bua.recover()
     if (recovered > 0) {
@@ -101,6 +102,18 @@ export default class CallsProvider {
     // (registered when it started listening): that one waits for every connection, the web phones'
     // SIP WebSockets included, and the drain would otherwise never begin.
     this.app.terminating(() => this.#drain())
+  }
+
+  /** With Redis, a route or carrier changed on one node reloads the routing tables on all. */
+  async #shareRoutingChanges() {
+    const { redisEnabled, default: redisConfig } = await import('#config/redis')
+    if (!redisEnabled) return
+    const { shareRoutingChanges } = await import('#calls/routing/routing_changes')
+    const stop = shareRoutingChanges(await this.app.container.make('redis'), {
+      prefix: redisConfig.connections.main.keyPrefix ?? '',
+      nodeId: this.app.config.get<CallsConfig>('calls').nodeId,
+    })
+    this.app.terminating(stop)
   }
 
   /**

@@ -10,6 +10,7 @@ import type {
   CredentialOverride,
   NonCarrierSubProcessor,
 } from '#calls/carriers/types'
+import { routingChanged } from '#calls/routing/routing_changes'
 
 /** A configured carrier as the rest of the app sees it, before any plugin is loaded. */
 export interface CarrierEntry {
@@ -148,6 +149,7 @@ export default class CarrierManager {
     if (!this.#original) this.#original = this.#config
     this.#config = config
     this.#instances.clear()
+    routingChanged()
     return this
   }
 
@@ -155,6 +157,7 @@ export default class CarrierManager {
     if (this.#original) this.#config = this.#original
     this.#original = null
     this.#instances.clear()
+    routingChanged()
   }
 
   /** Closes every loaded plugin (provider shutdown). */

@@ -1,5 +1,6 @@
 import { DateTime } from 'luxon'
-import { BaseModel, column } from '@adonisjs/lucid/orm'
+import { BaseModel, afterDelete, afterSave, column } from '@adonisjs/lucid/orm'
+import { routingRowChanged } from '#calls/routing/routing_changes'
 
 /** One carrier of a route: region + destination prefix (E.164 digits, "" = default). */
 export default class CarrierRoute extends BaseModel {
@@ -26,4 +27,15 @@ export default class CarrierRoute extends BaseModel {
 
   @column.dateTime({ autoCreate: true, autoUpdate: true })
   declare updatedAt: DateTime
+
+  /** Routing caches its tables (RoutingService): every change here reloads them. */
+  @afterSave()
+  static saved(row: CarrierRoute) {
+    routingRowChanged(row)
+  }
+
+  @afterDelete()
+  static deleted(row: CarrierRoute) {
+    routingRowChanged(row)
+  }
 }

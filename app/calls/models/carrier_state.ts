@@ -1,5 +1,6 @@
 import { DateTime } from 'luxon'
-import { BaseModel, column } from '@adonisjs/lucid/orm'
+import { BaseModel, afterDelete, afterSave, column } from '@adonisjs/lucid/orm'
+import { routingRowChanged } from '#calls/routing/routing_changes'
 
 export const CARRIER_LIFECYCLES = ['announced', 'active', 'withdrawn'] as const
 export type CarrierLifecycle = (typeof CARRIER_LIFECYCLES)[number]
@@ -43,4 +44,15 @@ export default class CarrierState extends BaseModel {
 
   @column.dateTime({ autoCreate: true, autoUpdate: true })
   declare updatedAt: DateTime
+
+  /** Routing caches its tables (RoutingService): every change here reloads them. */
+  @afterSave()
+  static saved(row: CarrierState) {
+    routingRowChanged(row)
+  }
+
+  @afterDelete()
+  static deleted(row: CarrierState) {
+    routingRowChanged(row)
+  }
 }

@@ -1,0 +1,63 @@
+/*
+ * Loaded into the server process by bench/b2bua_calls.ts (`node --import`): answers the bench
+ * over the IPC channel with this process's CPU time (process.cpuUsage) and its event-loop delay
+ * since the last reset. Nothing of the app imports it; without an IPC channel it does nothing.
+ * With BENCH_SQL_STATS=1 it also counts and times the SQLite statements (better-sqlite3's
+ * run/get/all, by SQL text): where the synchronous database time goes.
+ */
+import { createRequire } from 'node:module'
+import { monitorEventLoopDelay } from 'node:perf_hooks'
+
+const statements = new Map<string, { count: number; micros: number }>()
+
+function countStatements() {
+  const Database = createRequire(import.meta.url)('better-sqlite3')
+  const prepare = Database.prototype.prepare
+  Database.prototype.prepare = function (this: unknown, sql: string, ...rest: unknown[]) {
+    const statement = prepare.call(this, sql, ...rest)
+    for (const method of ['run', 'get', 'all']) {
+      const original = statement[method]
+      statement[method] = function (...args: unknown[]) {
+        const started = process.hrtime.bigint()
+        try {
+          return original.apply(statement, args)
+        } finally {
+          const entry = statements.get(sql) ?? { count: 0, micros: 0 }
+          entry.count += 1
+          entry.micros += Number(process.hrtime.bigint() - started) / 1000
+          statements.set(sql, entry)
+        }
+      }
+    }
+    return statement
+  }
+}
+
+if (process.send) {
+  if (process.env.BENCH_SQL_STATS) countStatements()
+  const delay = monitorEventLoopDelay({ resolution: 10 })
+  delay.enable()
+  process.on('message', (message) => {
+    if (message !== 'bench:reset' && message !== 'bench:read') return
+    if (message === 'bench:reset') {
+      delay.reset()
+      statements.clear()
+    }
+    const cpu = process.cpuUsage()
+    process.send!({
+      benchProbe: true,
+      cpuMicros: cpu.user + cpu.system,
+      loopDelayP99Ms: delay.percentile(99) / 1e6,
+      loopDelayMaxMs: delay.max / 1e6,
+      statements: [...statements.entries()]
+        .map(([sql, entry]) => ({
+          sql: sql.slice(0, 160),
+          ...entry,
+          micros: Math.round(entry.micros),
+        }))
+        .sort((a, b) => b.micros - a.micros),
+    })
+  })
+  // The channel must not keep a draining server alive.
+  process.channel?.unref()
+}

@@ -272,6 +272,7 @@ test.group('SDES-SRTP: two legs over loopback', () => {
       [
         ['1', 'AES_CM_128_HMAC_SHA1_80'],
         ['2', 'AES_CM_128_HMAC_SHA1_32'],
+        ['3', 'AEAD_AES_128_GCM'],
       ]
     )
     assert.match(hop.answer, /^m=audio \d+ RTP\/SAVP 8 101\r$/m)
@@ -281,8 +282,8 @@ test.group('SDES-SRTP: two legs over loopback', () => {
       [['1', 'AES_CM_128_HMAC_SHA1_80']]
     )
     assert.lengthOf(
-      new Set([offered[0].inline, offered[1].inline, answered[0].inline]),
-      3,
+      new Set([offered[0].inline, offered[1].inline, offered[2].inline, answered[0].inline]),
+      4,
       'a key per leg and suite'
     )
     assert.equal(hop.secureA.srtpSuite, 'AES_CM_128_HMAC_SHA1_80')

@@ -39,6 +39,15 @@ export async function loopbackCarriers(
       nonCarrierSubProcessors: [],
     })
   )
+  await routeAllCallsTo(names)
+  return restore
+}
+
+/**
+ * Every EU call goes to these carriers, in this order (priority 1, 2, ...), each active; no other
+ * carrier state or route is left. The carriers themselves come from the configuration.
+ */
+export async function routeAllCallsTo(names: string[]) {
   await CarrierRoute.query().delete()
   await CarrierState.query().delete()
   for (const [index, name] of names.entries()) {
@@ -56,7 +65,6 @@ export async function loopbackCarriers(
       weight: 100,
     })
   }
-  return restore
 }
 
 /** A number of ours, held at `carrier`, assigned to the company (and a user). */

@@ -1,14 +1,12 @@
 import { test } from '@japa/runner'
-import { DateTime } from 'luxon'
 import SipDeviceService from '#calls/services/sip_device_service'
 import { configuredRealm } from '#calls/signalling/registrar_settings'
-import CarrierRoute from '#calls/models/carrier_route'
-import CarrierState from '#calls/models/carrier_state'
 import CallRecord from '#calls/models/call_record'
 import ActiveCallLeg from '#calls/models/active_call_leg'
 import { makeCompany, makeUser } from '#tests/support/accounts'
 import { freePort, startSipp } from '#tests/support/sip_peers'
 import { startServer, until } from '#tests/support/server_process'
+import { routeAllCallsTo } from '#tests/support/calls'
 
 /**
  * Crash safety with the real server process (bin/server.ts) on the test database: a call is
@@ -41,21 +39,7 @@ test.group('B2BUA: crash safety', () => {
     const company = await makeCompany('active')
     const user = await makeUser('member', company)
     const { device, password } = await new SipDeviceService().create(user, 'Desk phone')
-    await CarrierRoute.query().delete()
-    await CarrierState.query().where('carrier_name', 'local').delete()
-    await CarrierState.create({
-      carrierName: 'local',
-      enabled: true,
-      lifecycle: 'active',
-      activatedAt: DateTime.utc(),
-    })
-    await CarrierRoute.create({
-      region: 'eu',
-      prefix: '',
-      carrierName: 'local',
-      priority: 1,
-      weight: 100,
-    })
+    await routeAllCallsTo(['local'])
 
     const carrier = await startSipp({
       scenario: 'carrier_answer_echo.xml',

@@ -3,13 +3,12 @@ import { DateTime } from 'luxon'
 import WebSocket from 'ws'
 import SipDeviceService from '#calls/services/sip_device_service'
 import { configuredRealm } from '#calls/signalling/registrar_settings'
-import CarrierRoute from '#calls/models/carrier_route'
-import CarrierState from '#calls/models/carrier_state'
 import CallRecord from '#calls/models/call_record'
 import ActiveCallLeg from '#calls/models/active_call_leg'
 import { makeCompany, makeUser } from '#tests/support/accounts'
 import { freePort, startSipp, type SippProcess } from '#tests/support/sip_peers'
 import { probeInvite, startServer, until, type SipAnswer } from '#tests/support/server_process'
+import { routeAllCallsTo } from '#tests/support/calls'
 
 /**
  * SIGTERM with the real server process (bin/server.ts) on the test database: new INVITEs get 503
@@ -37,24 +36,6 @@ function serverEnv(
     CALL_DRAIN_SECONDS: String(drainSeconds),
     NO_COLOR: '1',
   }
-}
-
-async function localCarrierRoute() {
-  await CarrierRoute.query().delete()
-  await CarrierState.query().where('carrier_name', 'local').delete()
-  await CarrierState.create({
-    carrierName: 'local',
-    enabled: true,
-    lifecycle: 'active',
-    activatedAt: DateTime.utc(),
-  })
-  await CarrierRoute.create({
-    region: 'eu',
-    prefix: '',
-    carrierName: 'local',
-    priority: 1,
-    weight: 100,
-  })
 }
 
 async function deskPhone() {
@@ -134,7 +115,7 @@ test.group('B2BUA: SIGTERM drain', () => {
   }) => {
     const nodeId = 'ops-drain-node'
     const drainSeconds = 3
-    await localCarrierRoute()
+    await routeAllCallsTo(['local'])
     const phone = await deskPhone()
     const carrier = await carrierPeer()
     cleanup(() => carrier.stop())
@@ -193,7 +174,7 @@ test.group('B2BUA: SIGTERM drain', () => {
   }) => {
     const nodeId = 'ops-drain-vanished-node'
     const drainSeconds = 2
-    await localCarrierRoute()
+    await routeAllCallsTo(['local'])
     const phone = await deskPhone()
     // The carrier rings and exits; the phone exits after the 180 without CANCEL: nobody answers
     // our CANCEL, our 503 or their retransmissions any more.
@@ -242,7 +223,7 @@ test.group('B2BUA: SIGTERM drain', () => {
     const nodeId = 'ops-drain-short-node'
     // Far longer than the test may take: the process must not wait for this deadline.
     const drainSeconds = 600
-    await localCarrierRoute()
+    await routeAllCallsTo(['local'])
     const phone = await deskPhone()
     const carrier = await carrierPeer()
     cleanup(() => carrier.stop())

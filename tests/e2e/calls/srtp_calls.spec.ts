@@ -1,5 +1,6 @@
 import { test } from '@japa/runner'
 import type B2bua from '#calls/b2bua/b2bua'
+import type CallRecord from '#calls/models/call_record'
 import SipDevice from '#calls/models/sip_device'
 import app from '@adonisjs/core/services/app'
 import { configuredRealm } from '#calls/signalling/registrar_settings'
@@ -79,6 +80,34 @@ function describe(peers: Record<string, Baresip>) {
   return Object.entries(peers)
     .map(([name, peer]) => `--- ${name}:\n${peer.output().slice(-3000)}`)
     .join('\n')
+}
+
+/**
+ * A secure call both ways: each side heard the other's tone (decrypted, relayed and encrypted
+ * again by us), the CDR flags both legs' signalling and media encrypted, and the devices page
+ * says SRTP for the phone.
+ */
+async function assertSecureCall(
+  assert: { isAbove: Function; isTrue: Function },
+  call: {
+    phone: Phone
+    record: CallRecord
+    phoneHeard: Int16Array | null
+    carrierHeard: Int16Array | null
+  }
+) {
+  const heardByPhone = toneShare(call.phoneHeard ?? new Int16Array(), CARRIER_TONE)
+  const heardByCarrier = toneShare(call.carrierHeard ?? new Int16Array(), PHONE_TONE)
+  assert.isAbove(heardByPhone.loudBlocks, 20, `the phone heard: ${JSON.stringify(heardByPhone)}`)
+  assert.isAbove(heardByPhone.share, 0.8, 'the phone heard the carrier’s tone')
+  assert.isAbove(heardByCarrier.loudBlocks, 20, JSON.stringify(heardByCarrier))
+  assert.isAbove(heardByCarrier.share, 0.8, 'the carrier heard the phone’s tone')
+
+  assert.isTrue(call.record.callerSignallingEncrypted)
+  assert.isTrue(call.record.callerMediaEncrypted)
+  assert.isTrue(call.record.calleeSignallingEncrypted)
+  assert.isTrue(call.record.calleeMediaEncrypted)
+  assert.isTrue((await lastCallOf(call.phone)).lastCallEncrypted, 'the devices page says SRTP')
 }
 
 test.group('SRTP calls: baresip as a TLS phone and an sdes carrier', (group) => {
@@ -200,18 +229,12 @@ test.group('SRTP calls: baresip as a TLS phone and an sdes carrier', (group) => 
     assertEncrypted(assert, 'carrier leg', await carrierLeg.stop(), carrier.rtpPort)
 
     // Each side recorded the other's tone: decrypted, relayed and encrypted again by us
-    const heardByPhone = toneShare(caller.heard() ?? new Int16Array(), CARRIER_TONE)
-    const heardByCarrier = toneShare(carrier.heard() ?? new Int16Array(), PHONE_TONE)
-    assert.isAbove(heardByPhone.loudBlocks, 20, `the phone heard: ${JSON.stringify(heardByPhone)}`)
-    assert.isAbove(heardByPhone.share, 0.8, 'the phone heard the carrier’s tone')
-    assert.isAbove(heardByCarrier.loudBlocks, 20, JSON.stringify(heardByCarrier))
-    assert.isAbove(heardByCarrier.share, 0.8, 'the carrier heard the phone’s tone')
-
-    assert.isTrue(record.callerSignallingEncrypted)
-    assert.isTrue(record.callerMediaEncrypted)
-    assert.isTrue(record.calleeSignallingEncrypted)
-    assert.isTrue(record.calleeMediaEncrypted)
-    assert.isTrue((await lastCallOf(phone)).lastCallEncrypted, 'the devices page says SRTP')
+    await assertSecureCall(assert, {
+      phone,
+      record,
+      phoneHeard: caller.heard(),
+      carrierHeard: carrier.heard(),
+    })
   }).timeout(60_000)
 
   test('the sdes carrier calls in to the phone registered over TLS: SRTP on both legs, each hears the other, CDR flags set', async ({
@@ -234,18 +257,12 @@ test.group('SRTP calls: baresip as a TLS phone and an sdes carrier', (group) => 
     assertEncrypted(assert, 'carrier leg', await carrierLeg.stop(), carrierRtp)
     assertEncrypted(assert, 'phone leg', await phoneLeg.stop(), phoneRtp)
 
-    const heardByPhone = toneShare(device.heard() ?? new Int16Array(), CARRIER_TONE)
-    const heardByCarrier = toneShare(carrier.heard() ?? new Int16Array(), PHONE_TONE)
-    assert.isAbove(heardByPhone.loudBlocks, 20, `the phone heard: ${JSON.stringify(heardByPhone)}`)
-    assert.isAbove(heardByPhone.share, 0.8, 'the phone heard the carrier’s tone')
-    assert.isAbove(heardByCarrier.loudBlocks, 20, JSON.stringify(heardByCarrier))
-    assert.isAbove(heardByCarrier.share, 0.8, 'the carrier heard the phone’s tone')
-
-    assert.isTrue(record.callerSignallingEncrypted)
-    assert.isTrue(record.callerMediaEncrypted)
-    assert.isTrue(record.calleeSignallingEncrypted)
-    assert.isTrue(record.calleeMediaEncrypted)
-    assert.isTrue((await lastCallOf(phone)).lastCallEncrypted, 'the devices page says SRTP')
+    await assertSecureCall(assert, {
+      phone,
+      record,
+      phoneHeard: device.heard(),
+      carrierHeard: carrier.heard(),
+    })
   }).timeout(60_000)
 
   test('a TLS phone set to plain RTP refuses our SRTP offer with 488 and is rung again with RTP: the call connects, media flagged plain', async ({

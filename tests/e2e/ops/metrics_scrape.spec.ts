@@ -1,15 +1,13 @@
 import { readFile } from 'node:fs/promises'
 import { test } from '@japa/runner'
 import app from '@adonisjs/core/services/app'
-import { DateTime } from 'luxon'
 import SipDeviceService from '#calls/services/sip_device_service'
 import { configuredRealm } from '#calls/signalling/registrar_settings'
-import CarrierRoute from '#calls/models/carrier_route'
-import CarrierState from '#calls/models/carrier_state'
 import CallRecord from '#calls/models/call_record'
 import { makeCompany, makeUser } from '#tests/support/accounts'
 import { freePort, startSipp } from '#tests/support/sip_peers'
 import { startServer, until } from '#tests/support/server_process'
+import { routeAllCallsTo } from '#tests/support/calls'
 
 /**
  * The real server process (bin/server.ts) scraped at /metrics before and after one call from a
@@ -68,21 +66,7 @@ test.group('Metrics: one call through sipp, scraped at /metrics', () => {
     cleanup,
   }) => {
     const nodeId = 'ops-metrics-node'
-    await CarrierRoute.query().delete()
-    await CarrierState.query().where('carrier_name', 'local').delete()
-    await CarrierState.create({
-      carrierName: 'local',
-      enabled: true,
-      lifecycle: 'active',
-      activatedAt: DateTime.utc(),
-    })
-    await CarrierRoute.create({
-      region: 'eu',
-      prefix: '',
-      carrierName: 'local',
-      priority: 1,
-      weight: 100,
-    })
+    await routeAllCallsTo(['local'])
     const company = await makeCompany('active')
     const user = await makeUser('member', company)
     const { device, password } = await new SipDeviceService().create(user, 'Desk phone')

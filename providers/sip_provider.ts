@@ -1,5 +1,5 @@
 import type { ApplicationService } from '@adonisjs/core/types'
-import type { SipTransportLayer, SipStack, SipTransportConfig, SipConfig } from '#sip'
+import type { SipClock, SipTransportLayer, SipStack, SipTransportConfig, SipConfig } from '#sip'
 import type SipCarrierSignalling from '#calls/carriers/sip_carrier_signalling'
 
 /**
@@ -32,13 +32,20 @@ export default class SipProvider {
       })
     })
 
+    // The transactions' and dialogs' time. Tests get the real clock they can move forward
+    // (WarpClock), so a test need not wait out Timer J or L to see a transaction end.
+    this.app.container.singleton('sip.clock', async () => {
+      const { SystemClock, WarpClock } = await import('#sip')
+      return this.app.inTest ? new WarpClock() : new SystemClock()
+    })
+
     this.app.container.singleton('sip.stack', async (resolver) => {
-      const { SipStack: Stack, SipUserAgentCore: UserAgentCore, SystemClock } = await import('#sip')
+      const { SipStack: Stack, SipUserAgentCore: UserAgentCore } = await import('#sip')
       const { default: RegistrarFactory } = await import('#calls/signalling/registrar_factory')
       const layer = await resolver.make('sip.transport')
       const logger = await resolver.make('logger')
       const config = this.app.config.get<SipConfig>('sip')
-      const clock = new SystemClock()
+      const clock = await resolver.make('sip.clock')
       const core = new UserAgentCore({
         transport: layer,
         clock,
@@ -102,6 +109,7 @@ export default class SipProvider {
 declare module '@adonisjs/core/types' {
   export interface ContainerBindings {
     'sip.transport': SipTransportLayer
+    'sip.clock': SipClock & { warp?(ms: number): void }
     'sip.stack': SipStack
     'sip.carriers': SipCarrierSignalling
   }

@@ -31,6 +31,7 @@ export type { SipDestination, SipTransportProtocol } from './transaction/transac
 export type { SipClock, TimerHandle } from './clock/sip_clock.js'
 export { default as SystemClock } from './clock/system_clock.js'
 export { default as FakeClock } from './clock/fake_clock.js'
+export { default as WarpClock } from './clock/warp_clock.js'
 
 // Messages
 export { default as SipUri } from './message/sip_uri.js'

@@ -37,6 +37,17 @@ export async function sipStack(): Promise<SipStack> {
   return stack
 }
 
+/**
+ * Moves the server's SIP time past Timer B, D, F, H, J, L and M (64*T1, RFC 3261 17, RFC 6026),
+ * so that a test sees transactions end by their timers without waiting 32 s (the test
+ * environment's SIP clock is a WarpClock, providers/sip_provider.ts).
+ */
+export async function warpPastTransactionTimers() {
+  const clock = await app.container.make('sip.clock')
+  if (!clock.warp) throw new Error('the SIP clock of this environment cannot be moved forward')
+  clock.warp(64 * app.config.get<number>('sip.timers.t1') + 1000)
+}
+
 export function localPort(stack: SipStack, protocol: SipProtocol): number {
   const address = stack.layer.localAddress(protocol)
   if (!address) throw new Error(`SIP ${protocol} is not listening`)

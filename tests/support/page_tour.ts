@@ -702,44 +702,54 @@ export class PageTour {
   async #walkAll() {
     const words: string[] = []
     const layout: string[] = []
-    for (const language of LANGUAGES) {
-      for (const who of this.contexts.keys()) await this.speak(who, language)
-      for (const stop of this.stops) {
-        const page = await this.open(stop)
-        const where = `${stop.who} ${stop.path} [${language}]`
-        const lang = await page.getAttribute('html', 'lang')
-        if (lang !== language) words.push(`${where}: html lang is ${lang}`)
-        const text = await page.innerText('body')
-        for (const marker of RAW_MARKERS) {
-          const at = text.indexOf(marker)
-          if (at >= 0)
-            words.push(
-              `${where}: "${text.slice(Math.max(0, at - 40), at + 60).replace(/\s+/g, ' ')}"`
-            )
-        }
-        for (const width of WIDTHS) {
-          await page.setViewportSize({ width, height: 800 })
-          const found = await page.evaluate(measureOverflow, width)
-          // On a laptop even the wide tables fit (on a phone they may scroll inside their box)
-          if (width === WIDTHS[0] && found.scrollingTables.length) {
-            layout.push(
-              `${where} at ${width}px: tables scroll sideways: ${found.scrollingTables.join(', ')}`
-            )
-          }
-          if (found.scrollWidth > width || found.spills.length) {
-            const shot = await this.screenshot(
-              page,
-              `layout-${stop.who}-${stop.path}-${language}-${width}`
-            )
-            layout.push(
-              `${where} at ${width}px: page ${found.scrollWidth}px wide; out of the screen: ${found.wide.join(', ')}; out of the card: ${found.spills.join(', ')} (${shot})`
-            )
+    // The people walk at the same time, each in their own context and its one page, their own
+    // stops in order (a stop may leave state for the next one of the same person).
+    const people = [...new Set(this.stops.map((stop) => stop.who))]
+    await Promise.all(
+      people.map(async (who) => {
+        for (const language of LANGUAGES) {
+          await this.speak(who, language)
+          for (const stop of this.stops.filter((candidate) => candidate.who === who)) {
+            await this.#check(stop, language, words, layout)
           }
         }
-        await page.setViewportSize({ width: WIDTHS[0], height: 800 })
+      })
+    )
+    return { words: words.sort(), layout: layout.sort() }
+  }
+
+  /** One stop in one language: its words, and its layout at each width. */
+  async #check(stop: Stop, language: Language, words: string[], layout: string[]) {
+    const page = await this.open(stop)
+    const where = `${stop.who} ${stop.path} [${language}]`
+    const lang = await page.getAttribute('html', 'lang')
+    if (lang !== language) words.push(`${where}: html lang is ${lang}`)
+    const text = await page.innerText('body')
+    for (const marker of RAW_MARKERS) {
+      const at = text.indexOf(marker)
+      if (at >= 0)
+        words.push(`${where}: "${text.slice(Math.max(0, at - 40), at + 60).replace(/\s+/g, ' ')}"`)
+    }
+    for (const width of WIDTHS) {
+      await page.setViewportSize({ width, height: 800 })
+      const found = await page.evaluate(measureOverflow, width)
+      // On a laptop even the wide tables fit (on a phone they may scroll inside their box)
+      if (width === WIDTHS[0] && found.scrollingTables.length) {
+        layout.push(
+          `${where} at ${width}px: tables scroll sideways: ${found.scrollingTables.join(', ')}`
+        )
+      }
+      if (found.scrollWidth > width || found.spills.length) {
+        const shot = await this.screenshot(
+          page,
+          `layout-${stop.who}-${stop.path}-${language}-${width}`
+        )
+        layout.push(
+          `${where} at ${width}px: page ${found.scrollWidth}px wide; out of the screen: ${found.wide.join(', ')}; out of the card: ${found.spills.join(', ')} (${shot})`
+        )
       }
     }
-    return { words, layout }
+    await page.setViewportSize({ width: WIDTHS[0], height: 800 })
   }
 
   /** Switches a context's language the way the DE/EN links do (the cookie). */

@@ -6,6 +6,7 @@ import {
   type RTCRtpTransceiver,
 } from 'werift'
 import OutboundRtpStream from '#media/outbound_rtp_stream'
+import ReceptionStats from '#media/reception_stats'
 import { PacketKind, rtpPayloadOffset } from '#media/rtp_header'
 import type { PacketReceiver, RelayLeg } from '#media/relay_leg'
 import { createSrtpContext, SRTP_PROFILE_IDS, type SrtpContext } from '#media/srtp_context'
@@ -26,6 +27,7 @@ import {
   MediaNegotiationError,
   type AnswerOptions,
   type AudioCodecName,
+  type LegQuality,
   type MediaDirection,
   type MediaLegStats,
   type NegotiatedMedia,
@@ -113,6 +115,8 @@ export default class WeriftWebRtcLeg implements WebRtcLeg, RelayLeg {
   readonly kind = 'webrtc' as const
   readonly stats: MediaLegStats = { packetsReceived: 0, packetsSent: 0, packetsRejected: 0 }
   negotiated: NegotiatedMedia | null = null
+  /** Loss and jitter of the RTP the browser sends us (after SRTP authentication). */
+  readonly reception = new ReceptionStats()
 
   #pc: RTCPeerConnection
   #announcedIps: Set<string>
@@ -173,6 +177,22 @@ export default class WeriftWebRtcLeg implements WebRtcLeg, RelayLeg {
 
   get closed() {
     return this.#closed
+  }
+
+  /**
+   * Loss and jitter of what the browser sends us. RTCP stays with werift here, so no round-trip
+   * time yet (null).
+   */
+  get quality(): LegQuality {
+    return {
+      packetsExpected: this.reception.expected,
+      packetsLost: this.reception.lost,
+      lossFraction: this.reception.lossFraction,
+      jitterMs: this.reception.jitterMs,
+      rttMs: null,
+      rtcpSent: 0,
+      rtcpReceived: 0,
+    }
   }
 
   get expectsMedia() {
@@ -363,6 +383,7 @@ export default class WeriftWebRtcLeg implements WebRtcLeg, RelayLeg {
     this.#audioPt = chosen.payloadType
     this.#clockRate = CODEC_CLOCK_RATES[chosen.codec]
     this.#outbound?.setClockRate(this.#clockRate)
+    this.reception.setClockRate(this.#clockRate)
     this.#dtmfPt = dtmfPt ?? -1
     this.#sendAllowed = canSend(direction) && this.#srtpOut !== null
     this.#receiveExpected = canReceive(direction)
@@ -432,6 +453,7 @@ export default class WeriftWebRtcLeg implements WebRtcLeg, RelayLeg {
       return
     }
     this.stats.packetsReceived++
+    this.reception.packet(packet)
     const receiver = this.#receiver
     if (receiver === null) return
     const pt = packet[1] & 0x7f

@@ -18,6 +18,8 @@ export interface LiveCallRow {
   startedAt: DateTime
   answered: boolean
   relayed: { aToB: number; bToA: number }
+  /** Loss (%) and jitter (ms) of the audio each side sent us so far; null before any arrived. */
+  quality: Record<'caller' | 'callee', { lossPercent: number; jitterMs: number } | null>
 }
 
 /**
@@ -61,6 +63,7 @@ export default class LiveCallService {
         startedAt: DateTime.fromJSDate(session.startedAt, { zone: 'utc' }),
         answered: session.answered,
         relayed: session.relayed,
+        quality: session.liveQuality,
       })),
     }
   }

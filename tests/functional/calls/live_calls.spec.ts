@@ -130,6 +130,23 @@ test.group('Live calls (admin)', (group) => {
     assert.notInclude(html, CALLEE)
     assert.include(html, 'live_carrier')
 
+    // Loss and jitter so far, per side, once audio flows (the phone plays a pcap, the carrier echoes)
+    const liveQuality = (text: string) =>
+      /class="live-quality" data-caller-loss="([^"]*)" data-callee-loss="([^"]*)"[^>]*>([\s\S]*?)<\/small>/.exec(
+        text
+      )
+    let quality = liveQuality(html)
+    assert.exists(quality, 'the row shows the call quality so far')
+    for (let tries = 0; tries < 50 && (!quality?.[1] || !quality?.[2]); tries++) {
+      await new Promise((resolve) => setTimeout(resolve, 100))
+      quality = liveQuality((await client.get('/admin/calls/live').loginAs(admin)).text())
+    }
+    assert.isAtLeast(Number(quality![1]), 0)
+    assert.isAtLeast(Number(quality![2]), 0)
+    assert.notEqual(quality![1], '', 'the caller’s audio is measured')
+    assert.notEqual(quality![2], '', 'the carrier’s audio is measured')
+    assert.match(quality![3].replace(/\s+/g, ' '), /Anrufer: [\d,]+ % Verlust, Jitter [\d,]+ ms/)
+
     const mark = await auditMark()
     const ended = await client
       .delete(`/admin/calls/live/${record.uuid}`)

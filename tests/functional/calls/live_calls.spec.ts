@@ -271,3 +271,67 @@ test.group('Live calls (admin)', (group) => {
     assert.lengthOf(await auditSince(mark).where('action', 'calls.ended_by_staff'), 0)
   })
 })
+
+test.group('Live calls (admin): worst quality first', (group) => {
+  group.each.setup(() => testUtils.db().withGlobalTransaction())
+  let restore = () => {}
+  group.each.teardown(() => restore())
+
+  test('?sort=quality lists the call with the most loss first; the default keeps the start order', async ({
+    client,
+    assert,
+  }) => {
+    const admin = await staff('superadmin')
+    const running = (uuid: string, loss: number | null, jitterMs = 1) => ({
+      uuid,
+      record: {
+        companyId: null,
+        direction: 'outbound',
+        emergency: false,
+        carrierName: 'c',
+        callerNumber: null,
+        calleeNumber: null,
+      },
+      session: {
+        startedAt: new Date(),
+        answered: true,
+        relayed: { aToB: 0, bToA: 0 },
+        liveQuality: {
+          caller: { lossPercent: 0, jitterMs },
+          callee: loss === null ? null : { lossPercent: loss, jitterMs },
+        },
+      },
+    })
+    const calls = [
+      running('call-clean', 0),
+      running('call-lossy', 4.8),
+      running('call-jittery', 0, 30),
+      running('call-quiet', null),
+    ]
+    // The running calls as the B2BUA lists them, with what their legs measured so far
+    const b2bua = await app.container.make('calls.b2bua')
+    Object.defineProperty(b2bua, 'calls', { value: calls, configurable: true })
+    restore = () => {
+      delete (b2bua as { calls?: unknown }).calls
+    }
+    const order = (html: string) => [...html.matchAll(/data-call="([^"]+)"/g)].map((m) => m[1])
+
+    const byStart = await client.get('/admin/calls/live').loginAs(admin)
+    byStart.assertStatus(200)
+    assert.deepEqual(order(byStart.text()), [
+      'call-clean',
+      'call-lossy',
+      'call-jittery',
+      'call-quiet',
+    ])
+    const worst = await client.get('/admin/calls/live?sort=quality').loginAs(admin)
+    assert.deepEqual(order(worst.text()), [
+      'call-lossy',
+      'call-jittery',
+      'call-clean',
+      'call-quiet',
+    ])
+    assert.include(worst.text(), 'Schlechteste Qualität zuerst')
+    assert.include(worst.text(), '4,8 % Verlust')
+  })
+})

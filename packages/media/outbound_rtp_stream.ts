@@ -28,6 +28,15 @@ export default class OutboundRtpStream {
     this.#now = now
   }
 
+  /** RTP timestamp of the newest packet sent, and when (this stream's clock): for RTCP SRs. */
+  get lastTimestamp() {
+    return this.#lastTs
+  }
+
+  get lastSentAt() {
+    return this.#lastAt
+  }
+
   /** The negotiated codec's clock rate (Hz); used when a new source continues the timestamps. */
   setClockRate(clockRate: number) {
     this.#samplesPerMs = clockRate / 1000

@@ -16,8 +16,16 @@ export default class ReceptionStats {
   #lastTransit = 0
   /** Interarrival jitter in timestamp units, scaled by 16 as in RFC 3550 A.8. */
   #jitter16 = 0
+  /** Expected and received at the last report (RFC 3550 A.3 fraction lost). */
+  #expectedPrior = 0
+  #receivedPrior = 0
   #clockRate: number
   #now: () => number
+
+  /** The codec's clock rate changed (a re-negotiation): jitter is counted in its units. */
+  setClockRate(clockRate: number) {
+    this.#clockRate = clockRate
+  }
 
   constructor(clockRate = 8000, now: () => number = performance.now.bind(performance)) {
     this.#clockRate = clockRate
@@ -39,6 +47,8 @@ export default class ReceptionStats {
       this.#received = 1
       this.#lastTransit = arrival - timestamp
       this.#jitter16 = 0
+      this.#expectedPrior = 0
+      this.#receivedPrior = 0
       return
     }
     this.#received++
@@ -62,6 +72,45 @@ export default class ReceptionStats {
   /** Packets lost over every stream so far (never negative: duplicates do not count as found). */
   get lost() {
     return this.#doneLost + Math.max(0, this.#currentExpected() - this.#received)
+  }
+
+  /** SSRC of the current stream; -1 before the first packet. */
+  get ssrc() {
+    return this.#ssrc
+  }
+
+  /** Packets received over every stream so far. */
+  get received() {
+    return this.#doneExpected - this.#doneLost + this.#received
+  }
+
+  /** Lost / expected over every stream so far (0 before anything was expected). */
+  get lossFraction() {
+    const expected = this.expected
+    return expected > 0 ? this.lost / expected : 0
+  }
+
+  /**
+   * A report block's figures of the current stream (RFC 3550 §6.4.1, A.3): the fraction lost since
+   * the last call of this (0-255) moves the interval on, so call it once per report.
+   */
+  takeReport() {
+    const expected = this.#currentExpected()
+    const expectedInterval = expected - this.#expectedPrior
+    const receivedInterval = this.#received - this.#receivedPrior
+    this.#expectedPrior = expected
+    this.#receivedPrior = this.#received
+    const lostInterval = expectedInterval - receivedInterval
+    return {
+      ssrc: this.#ssrc >>> 0,
+      fractionLost:
+        expectedInterval <= 0 || lostInterval <= 0
+          ? 0
+          : Math.floor((lostInterval * 256) / expectedInterval),
+      cumulativeLost: expected - this.#received,
+      extendedHighestSeq: (this.#cycles + this.#maxSeq) >>> 0,
+      jitter: this.#jitter16 >> 4,
+    }
   }
 
   /** The current stream's interarrival jitter in milliseconds. */

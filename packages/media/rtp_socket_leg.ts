@@ -3,7 +3,8 @@ import { isIP } from 'node:net'
 import { randomInt } from 'node:crypto'
 import OutboundRtpStream from '#media/outbound_rtp_stream'
 import ReceptionStats from '#media/reception_stats'
-import { PacketKind, rtpPayloadOffset } from '#media/rtp_header'
+import RtcpSession, { SYSTEM_RTCP_CLOCK, type RtcpClock } from '#media/rtcp_session'
+import { PacketKind, isRtcp, rtpPayloadOffset } from '#media/rtp_header'
 import type { PacketReceiver, RelayLeg } from '#media/relay_leg'
 import SdesNegotiation, { AUTH_FAILED } from '#media/sdp/sdes_negotiation'
 import type { SdesSuite } from '#media/sdp/sdes_crypto'
@@ -23,6 +24,7 @@ import {
   MediaNegotiationError,
   type AnswerOptions,
   type AudioCodecName,
+  type LegQuality,
   type MediaDirection,
   type MediaLegStats,
   type NegotiatedMedia,
@@ -43,6 +45,11 @@ export interface RtpSocketLegOptions {
   srtp?: boolean
   /** Called once when the leg closes (gives the port back to the pool). */
   onClosed?: () => void
+  /**
+   * RTCP reports (RFC 3550) on plain legs, on the odd port above `port` or, with a=rtcp-mux,
+   * on the RTP port: the clock and interval are seams for tests. False: no RTCP at all.
+   */
+  rtcp?: { clock?: RtcpClock; intervalMs?: number } | false
 }
 
 /** dgram resolves even IP literals through dns.lookup on a later tick; our peers are IPs. */
@@ -59,8 +66,10 @@ function literalLookup(
  * the port we receive on), packets accepted only from the address and port the peer signalled,
  * or, with latching, from the signalled IP on any port, after which we send to that port.
  * With `srtp` the leg speaks SDES-SRTP only (RTP/SAVP, our SrtpContext); without it, plain
- * RTP/AVP only, and crypto lines in a peer's SDP are never used. RTCP is not handled (the odd
- * port stays unbound, RTCP on the RTP port is dropped), so there is no SRTCP either.
+ * RTP/AVP only, and crypto lines in a peer's SDP are never used. RTCP (RFC 3550): on plain legs
+ * we send SR/RR + SDES CNAME about every 5 s from the odd port (or the RTP port with a=rtcp-mux)
+ * and read the peer's reports for the round-trip time. SDES-SRTP legs send no RTCP and drop what
+ * they get (SRTCP is not implemented yet), so loss and jitter there come from RTP alone.
  */
 export default class RtpSocketLeg implements RtpLeg, RelayLeg {
   readonly kind = 'rtp' as const
@@ -69,6 +78,12 @@ export default class RtpSocketLeg implements RtpLeg, RelayLeg {
   negotiated: NegotiatedMedia | null = null
 
   #socket: dgram.Socket
+  /** The RTCP socket on port + 1 (plain legs with RTCP; null otherwise). */
+  #rtcpSocket: dgram.Socket | null
+  #rtcp: RtcpSession | null = null
+  #rtcpMux = false
+  #remoteRtcpPort = 0
+  #octetsSent = 0
   #announcedIp: string
   #latching: boolean
   #onClosed?: () => void
@@ -89,13 +104,14 @@ export default class RtpSocketLeg implements RtpLeg, RelayLeg {
   #receiveExpected = false
   #peerHolds = false
   /** Payload types we send with (the peer's numbering) and receive with (ours). */
+  #clockRate = 8000
   #sendAudioPt = -1
   #sendDtmfPt = -1
   #recvAudioPt = -1
   #recvDtmfPt = -1
 
   #receiver: PacketReceiver | null = null
-  #outbound = new OutboundRtpStream()
+  #outbound: OutboundRtpStream
   #sessionId = String(randomInt(1, 2 ** 47))
   #version = 0
   #pendingOffer: {
@@ -104,8 +120,35 @@ export default class RtpSocketLeg implements RtpLeg, RelayLeg {
     direction: MediaDirection
   } | null = null
 
-  private constructor(socket: dgram.Socket, options: RtpSocketLegOptions) {
+  private constructor(
+    socket: dgram.Socket,
+    rtcpSocket: dgram.Socket | null,
+    options: RtpSocketLegOptions
+  ) {
     this.#socket = socket
+    this.#rtcpSocket = rtcpSocket
+    const rtcp = options.rtcp === false ? null : (options.rtcp ?? {})
+    const clock = rtcp?.clock ?? SYSTEM_RTCP_CLOCK
+    this.#outbound = new OutboundRtpStream(undefined, () => clock.now())
+    if (rtcp && !options.srtp) {
+      this.#rtcp = new RtcpSession({
+        cname: `${this.#sessionId}@fluffycall`,
+        reception: this.reception,
+        clock,
+        intervalMs: rtcp.intervalMs,
+        sent: () => ({
+          ssrc: this.#outbound.ssrc,
+          packets: this.stats.packetsSent,
+          octets: this.#octetsSent,
+          lastTimestamp: this.#outbound.lastTimestamp,
+          lastSentAt: this.#outbound.lastSentAt,
+          clockRate: this.#clockRate,
+        }),
+        transmit: (packet) => this.#transmitRtcp(packet),
+      })
+      rtcpSocket?.on('message', this.#onRtcpMessage)
+      rtcpSocket?.on('error', () => {})
+    }
     this.localPort = options.port
     this.#announcedIp = options.announcedIp
     this.#latching = options.latching
@@ -116,21 +159,63 @@ export default class RtpSocketLeg implements RtpLeg, RelayLeg {
     socket.on('error', () => {})
   }
 
-  /** Binds the socket; rejects when the port is taken. */
+  /** Binds the socket (and the RTCP one on port + 1); rejects when a port is taken. */
   static async open(options: RtpSocketLegOptions): Promise<RtpSocketLeg> {
     const family = isIP(options.bindAddress) === 6 ? 'udp6' : 'udp4'
-    const socket = dgram.createSocket({ type: family, lookup: literalLookup as never })
-    await new Promise<void>((resolve, reject) => {
-      socket.once('error', reject)
-      socket.bind(options.port, options.bindAddress, () => {
-        socket.off('error', reject)
-        resolve()
+    const bind = async (port: number) => {
+      const socket = dgram.createSocket({ type: family, lookup: literalLookup as never })
+      await new Promise<void>((resolve, reject) => {
+        socket.once('error', reject)
+        socket.bind(port, options.bindAddress, () => {
+          socket.off('error', reject)
+          resolve()
+        })
+      }).catch((error) => {
+        socket.close()
+        throw error
       })
-    }).catch((error) => {
-      socket.close()
-      throw error
-    })
-    return new RtpSocketLeg(socket, options)
+      return socket
+    }
+    const socket = await bind(options.port)
+    let rtcpSocket: dgram.Socket | null = null
+    if (options.rtcp !== false && !options.srtp) {
+      try {
+        rtcpSocket = await bind(options.port + 1)
+      } catch (error) {
+        socket.close()
+        throw error
+      }
+    }
+    return new RtpSocketLeg(socket, rtcpSocket, options)
+  }
+
+  /** Loss and jitter of what we receive, round-trip time from the peer's reports. */
+  get quality(): LegQuality {
+    return {
+      packetsExpected: this.reception.expected,
+      packetsLost: this.reception.lost,
+      lossFraction: this.reception.lossFraction,
+      jitterMs: this.reception.jitterMs,
+      rttMs: this.#rtcp?.rttMs ?? null,
+      rtcpSent: this.#rtcp?.reportsSent ?? 0,
+      rtcpReceived: this.#rtcp?.reportsReceived ?? 0,
+    }
+  }
+
+  /** Our compound RTCP to the peer: to its RTP port with rtcp-mux, else to its RTCP port. */
+  #transmitRtcp(packet: Buffer): boolean {
+    const ip = this.#acceptIp
+    if (this.#closed || ip === null || this.#remotePort === 0) return false
+    if (this.#rtcpMux) this.#socket.send(packet, this.#remotePort, ip)
+    else if (this.#rtcpSocket) this.#rtcpSocket.send(packet, this.#remoteRtcpPort, ip)
+    else return false
+    return true
+  }
+
+  /** RTCP on port + 1: only from the peer's signalled IP. */
+  #onRtcpMessage = (packet: Buffer, rinfo: dgram.RemoteInfo) => {
+    if (rinfo.address !== this.#acceptIp) return
+    this.#rtcp?.receive(packet)
   }
 
   get closed() {
@@ -178,7 +263,11 @@ export default class RtpSocketLeg implements RtpLeg, RelayLeg {
       this.#latched = true
     }
     const offset = rtpPayloadOffset(packet, length)
-    if (offset < 0) return
+    if (offset < 0) {
+      // RTCP multiplexed on the RTP port (RFC 5761); SRTP legs have no RTCP session
+      if (this.#rtcp && length >= 8 && isRtcp(packet)) this.#rtcp.receive(packet, length)
+      return
+    }
     this.stats.packetsReceived++
     this.reception.packet(packet)
     const pt = packet[1] & 0x7f
@@ -207,6 +296,7 @@ export default class RtpSocketLeg implements RtpLeg, RelayLeg {
       this.#socket.send(packet, 0, length, this.#remotePort, this.#acceptIp!)
     }
     this.stats.packetsSent++
+    this.#octetsSent += length - payloadOffset
     return true
   }
 
@@ -232,7 +322,9 @@ export default class RtpSocketLeg implements RtpLeg, RelayLeg {
     // Last fallible step: a refused offer leaves the leg as it was
     const sdes = this.#sdes?.answer(offer)
     sdes?.commit()
-    const media = this.#apply(offer, chosen, chosen.payloadType, dtmfPt, dtmfPt, direction)
+    // rtcp-mux only where we run RTCP: answering it promises RTCP on the RTP port
+    const mux = offer.rtcpMux && this.#rtcp !== null
+    const media = this.#apply(offer, chosen, chosen.payloadType, dtmfPt, dtmfPt, direction, mux)
     const sdp = buildAudioSdp({
       sessionId: this.#sessionId,
       version: this.#version++,
@@ -242,6 +334,7 @@ export default class RtpSocketLeg implements RtpLeg, RelayLeg {
       dtmfPayloadType: dtmfPt,
       direction,
       crypto: sdes ? [sdes.attribute] : undefined,
+      rtcpMux: mux,
     })
     return { sdp, media }
   }
@@ -289,7 +382,8 @@ export default class RtpSocketLeg implements RtpLeg, RelayLeg {
       ours.payloadType,
       dtmfPt,
       dtmfPt === null ? null : DTMF_PT,
-      direction
+      direction,
+      false
     )
   }
 
@@ -297,9 +391,13 @@ export default class RtpSocketLeg implements RtpLeg, RelayLeg {
 
   async close() {
     if (this.#closed) return
+    // A last report with BYE while the sockets are still open (RFC 3550 §6.6)
+    this.#rtcp?.stop(true)
     this.#closed = true
     this.#receiver = null
     this.#sendAllowed = false
+    const rtcpSocket = this.#rtcpSocket
+    if (rtcpSocket) await new Promise<void>((resolve) => rtcpSocket.close(() => resolve()))
     await new Promise<void>((resolve) => this.#socket.close(() => resolve()))
     this.#onClosed?.()
     for (const listener of this.#closeListeners.splice(0)) listener()
@@ -337,7 +435,8 @@ export default class RtpSocketLeg implements RtpLeg, RelayLeg {
     recvAudioPt: number,
     sendDtmfPt: number | null,
     recvDtmfPt: number | null,
-    direction: MediaDirection
+    direction: MediaDirection,
+    rtcpMux: boolean
   ): NegotiatedMedia {
     if (!peer.holdAddress) {
       // A re-offer to the same address keeps a latched port; a new address starts over
@@ -349,8 +448,12 @@ export default class RtpSocketLeg implements RtpLeg, RelayLeg {
         this.#latched = false
       }
     }
+    this.#rtcpMux = rtcpMux
+    this.#remoteRtcpPort = peer.rtcpPort ?? peer.port + 1
     this.#sendAudioPt = chosen.payloadType
-    this.#outbound.setClockRate(CODEC_CLOCK_RATES[chosen.codec])
+    this.#clockRate = CODEC_CLOCK_RATES[chosen.codec]
+    this.#outbound.setClockRate(this.#clockRate)
+    this.reception.setClockRate(this.#clockRate)
     this.#recvAudioPt = recvAudioPt
     this.#sendDtmfPt = sendDtmfPt ?? -1
     this.#recvDtmfPt = recvDtmfPt ?? -1
@@ -362,6 +465,7 @@ export default class RtpSocketLeg implements RtpLeg, RelayLeg {
       dtmf: sendDtmfPt === null ? null : { payloadType: sendDtmfPt },
       direction,
     }
+    this.#rtcp?.start()
     return this.negotiated
   }
 }

@@ -74,11 +74,31 @@ export interface MediaLegStats {
   packetsRejected: number
 }
 
+/**
+ * How the media we receive on a leg fares (RFC 3550 A.3, A.8 from our own sequence numbers and
+ * timestamps), and the round-trip time where the peer sends RTCP reports about our stream.
+ */
+export interface LegQuality {
+  packetsExpected: number
+  packetsLost: number
+  /** packetsLost / packetsExpected; 0 before anything was expected. */
+  lossFraction: number
+  /** Interarrival jitter of what we receive, ms. */
+  jitterMs: number
+  /** Mean round-trip time from the peer's RTCP reports; null when it sent none (sipp). */
+  rttMs: number | null
+  /** RTCP compound packets we sent to the peer and received from it. */
+  rtcpSent: number
+  rtcpReceived: number
+}
+
 export interface MediaLeg {
   readonly kind: 'webrtc' | 'rtp'
   /** Set after a completed offer/answer. */
   readonly negotiated: NegotiatedMedia | null
   readonly stats: MediaLegStats
+  /** Loss, jitter and round-trip time so far (read when asked: at the call's end, live pages). */
+  readonly quality: LegQuality
   /**
    * The offer in `offer` is answered (a first offer, or a re-offer such as hold from the peer).
    * Resolves with our answer SDP. Re-offers on the same leg keep its ports, keys and SSRC.

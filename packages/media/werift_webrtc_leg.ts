@@ -6,6 +6,7 @@ import {
   type RTCRtpTransceiver,
 } from 'werift'
 import OutboundRtpStream from '#media/outbound_rtp_stream'
+import ReceptionStats from '#media/reception_stats'
 import { PacketKind, rtpPayloadOffset } from '#media/rtp_header'
 import type { PacketReceiver, RelayLeg } from '#media/relay_leg'
 import { createSrtpContext, SRTP_PROFILE_IDS, type SrtpContext } from '#media/srtp_context'
@@ -26,6 +27,7 @@ import {
   MediaNegotiationError,
   type AnswerOptions,
   type AudioCodecName,
+  type LegQuality,
   type MediaDirection,
   type MediaLegStats,
   type NegotiatedMedia,
@@ -93,6 +95,24 @@ interface IceConnection {
   nominated?: IcePair
   protocols: IceSocketProtocol[]
 }
+/**
+ * werift's RTP sender internals we feed so that its RTCP loop sends sender reports for the stream
+ * we send past it (it sends only after its own sendRtp otherwise) and measures the round-trip
+ * time from the browser's receiver reports (LSR/DLSR). Not in its typings.
+ */
+interface WeriftSenderRtcp {
+  ntpTimestamp: bigint
+  rtpTimestamp: number
+  packetCount: number
+  octetCount: number
+  totalRoundTripTime: number
+  roundTripTimeMeasurements: number
+  runRtcp(): Promise<void>
+}
+
+/** NTP seconds between 1900 and 1970 (RFC 3550 §4). */
+const NTP_UNIX_OFFSET = 2_208_988_800n
+
 type SrtpConfig = {
   keys: {
     localMasterKey: Buffer
@@ -113,6 +133,8 @@ export default class WeriftWebRtcLeg implements WebRtcLeg, RelayLeg {
   readonly kind = 'webrtc' as const
   readonly stats: MediaLegStats = { packetsReceived: 0, packetsSent: 0, packetsRejected: 0 }
   negotiated: NegotiatedMedia | null = null
+  /** Loss and jitter of the RTP the browser sends us (after SRTP authentication). */
+  readonly reception = new ReceptionStats()
 
   #pc: RTCPeerConnection
   #announcedIps: Set<string>
@@ -137,6 +159,9 @@ export default class WeriftWebRtcLeg implements WebRtcLeg, RelayLeg {
   #peerHolds = false
   #receiver: PacketReceiver | null = null
   #outbound: OutboundRtpStream | null = null
+  #octetsSent = 0
+  #senderRtcp: WeriftSenderRtcp | null = null
+  #senderRtcpTimer: NodeJS.Timeout | null = null
 
   constructor(options: WeriftWebRtcLegOptions) {
     this.#announcedIps = new Set(options.announcedIps)
@@ -175,6 +200,48 @@ export default class WeriftWebRtcLeg implements WebRtcLeg, RelayLeg {
     return this.#closed
   }
 
+  /**
+   * Loss and jitter of what the browser sends us; the round-trip time from its receiver reports
+   * on our sender reports (werift's RTCP over SRTCP, fed with our figures), null before any.
+   */
+  get quality(): LegQuality {
+    const rtcp = this.#senderRtcp
+    const measured = rtcp?.roundTripTimeMeasurements ?? 0
+    return {
+      packetsExpected: this.reception.expected,
+      packetsLost: this.reception.lost,
+      lossFraction: this.reception.lossFraction,
+      jitterMs: this.reception.jitterMs,
+      rttMs: measured > 0 ? (rtcp!.totalRoundTripTime / measured) * 1000 : null,
+      rtcpSent: 0,
+      rtcpReceived: measured,
+    }
+  }
+
+  /** werift's sender reports carry our stream's figures, refreshed twice a second. */
+  #startSenderReports() {
+    const sender = this.#transceiver?.sender as unknown as WeriftSenderRtcp | undefined
+    if (!sender || typeof sender.runRtcp !== 'function' || this.#senderRtcpTimer) return
+    const refresh = () => {
+      const outbound = this.#outbound
+      if (!outbound) return
+      const now = Date.now()
+      const seconds = BigInt(Math.floor(now / 1000)) + NTP_UNIX_OFFSET
+      const fraction = BigInt(Math.floor(((now % 1000) / 1000) * 0x1_0000_0000))
+      sender.ntpTimestamp = (seconds << 32n) | fraction
+      const elapsed = Math.max(0, now - outbound.lastSentAt)
+      sender.rtpTimestamp =
+        (outbound.lastTimestamp + Math.round((elapsed * this.#clockRate) / 1000)) >>> 0
+      sender.packetCount = this.stats.packetsSent
+      sender.octetCount = this.#octetsSent
+    }
+    refresh()
+    this.#senderRtcp = sender
+    this.#senderRtcpTimer = setInterval(refresh, 500)
+    this.#senderRtcpTimer.unref()
+    void sender.runRtcp().catch(() => {})
+  }
+
   get expectsMedia() {
     return this.#receiveExpected && !this.#closed
   }
@@ -208,6 +275,7 @@ export default class WeriftWebRtcLeg implements WebRtcLeg, RelayLeg {
     const encrypted = srtp.protect(packet, length, payloadOffset)
     socket.send(encrypted, pair.remoteAddr[1], pair.remoteAddr[0])
     this.stats.packetsSent++
+    this.#octetsSent += length - payloadOffset
     return true
   }
 
@@ -288,6 +356,7 @@ export default class WeriftWebRtcLeg implements WebRtcLeg, RelayLeg {
     this.#closed = true
     this.#receiver = null
     this.#sendAllowed = false
+    if (this.#senderRtcpTimer) clearInterval(this.#senderRtcpTimer)
     await this.#pc.close().catch(() => {})
     this.#onClosed?.()
     for (const listener of this.#closeListeners.splice(0)) listener()
@@ -363,6 +432,7 @@ export default class WeriftWebRtcLeg implements WebRtcLeg, RelayLeg {
     this.#audioPt = chosen.payloadType
     this.#clockRate = CODEC_CLOCK_RATES[chosen.codec]
     this.#outbound?.setClockRate(this.#clockRate)
+    this.reception.setClockRate(this.#clockRate)
     this.#dtmfPt = dtmfPt ?? -1
     this.#sendAllowed = canSend(direction) && this.#srtpOut !== null
     this.#receiveExpected = canReceive(direction)
@@ -419,6 +489,7 @@ export default class WeriftWebRtcLeg implements WebRtcLeg, RelayLeg {
       })
     }
     this.#sendAllowed = canSend(this.#direction)
+    this.#startSenderReports()
   }
 
   #onSrtp(packet: Buffer) {
@@ -432,6 +503,7 @@ export default class WeriftWebRtcLeg implements WebRtcLeg, RelayLeg {
       return
     }
     this.stats.packetsReceived++
+    this.reception.packet(packet)
     const receiver = this.#receiver
     if (receiver === null) return
     const pt = packet[1] & 0x7f

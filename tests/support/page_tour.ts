@@ -416,6 +416,8 @@ export class PageTour {
         sipStatus: 200,
         disconnectCause: 'answered_normal',
         hungUpBy: 'caller',
+        // The call history's quality label at its longest (Schlecht) and a good one
+        qualityMos: index === 0 ? 2.14 : 4.38,
       } as Partial<CallRecord>)
     }
     // A forwarded call, the outbound call its external forwarding placed, and the member's rules

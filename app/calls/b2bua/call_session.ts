@@ -24,6 +24,7 @@ import {
 } from '#media'
 import { decideFailover, type AttemptOutcome } from '#calls/routing/failover_policy'
 import type { DurationCause } from '#calls/gates/call_gate'
+import { sideQuality } from '#calls/b2bua/call_quality'
 import type CallRecord from '#calls/models/call_record'
 import type { DisconnectCause, HungUpBy } from '#calls/models/call_record'
 import type CdrService from '#calls/b2bua/cdr_service'
@@ -46,7 +47,10 @@ export type RingOutcome =
   | { kind: 'unanswered'; status: number; cause?: DisconnectCause }
 
 /** Where a session writes its CDR: the answer and the end (CdrService; a list in unit tests). */
-export type CdrWriter = Pick<CdrService, 'answered' | 'end' | 'forwarded' | 'encryption'>
+export type CdrWriter = Pick<
+  CdrService,
+  'answered' | 'end' | 'forwarded' | 'encryption' | 'quality'
+>
 
 /**
  * The phases of a call, in order; a call only ever moves forward. `ringing` once a target rings
@@ -1329,6 +1333,7 @@ export default class CallSession {
     this.#clearTimer(this.#warningTimer)
     // A must never be left without a final answer (a no-op when it has one).
     if (!this.answered) this.#invite.reject(status !== null && status >= 300 ? status : 500)
+    this.#recordQuality()
     this.#echo?.close()
     this.#bridge?.close()
     for (const attempt of this.#attempts) attempt.cancel()
@@ -1346,6 +1351,53 @@ export default class CallSession {
       hungUpBy,
     })
     this.#services.ended(this)
+  }
+
+  /**
+   * Loss and jitter of the audio each side sent us so far (for the live calls page); null for a
+   * side without a leg or audio yet.
+   */
+  get liveQuality(): Record<'caller' | 'callee', { lossPercent: number; jitterMs: number } | null> {
+    const [callerLeg, calleeLeg] =
+      this.#callerSide === 'a' ? [this.#aLeg, this.#winner?.leg] : [this.#winner?.leg, this.#aLeg]
+    const figures = (leg: MediaLeg | undefined) => {
+      const quality = leg?.quality
+      if (!quality || quality.packetsExpected === 0) return null
+      return { lossPercent: quality.lossFraction * 100, jitterMs: quality.jitterMs }
+    }
+    return { caller: figures(callerLeg), callee: figures(calleeLeg) }
+  }
+
+  /**
+   * Puts the call's quality on its CDRs before the legs close (what the legs measured: after a
+   * transfer, the current parties' legs only).
+   */
+  #recordQuality() {
+    const a = this.#aLeg
+    const b = this.#winner?.leg
+    if (!this.answered || !b || this.#recordHandedOver) return
+    const codec = a.negotiated?.audio.codec ?? b.negotiated?.audio.codec
+    if (!codec) return
+    try {
+      const fromA = sideQuality(
+        a.quality,
+        { quality: b.quality, browser: b.kind === 'webrtc' },
+        codec
+      )
+      const fromB = sideQuality(
+        b.quality,
+        { quality: a.quality, browser: a.kind === 'webrtc' },
+        codec
+      )
+      const sides =
+        this.#callerSide === 'a'
+          ? { caller: fromA, callee: fromB }
+          : { caller: fromB, callee: fromA }
+      for (const record of [this.record, ...this.#followers])
+        this.#services.cdr.quality(record, sides)
+    } catch (error) {
+      this.#services.log('warn', 'could not measure the call quality', { err: error })
+    }
   }
 
   /** Completes CDRs and drops them from the node's list of active legs (the crash sweep's). */

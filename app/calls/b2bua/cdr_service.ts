@@ -7,6 +7,7 @@ import CallRecord, {
   type HungUpBy,
 } from '#calls/models/call_record'
 import type { LegEncryption } from '#calls/b2bua/media_security'
+import type { SideQuality } from '#calls/b2bua/call_quality'
 import '#calls/events'
 
 export interface CdrStart {
@@ -89,6 +90,22 @@ export default class CdrService {
       record.calleeSignallingEncrypted = encryption.signalling
       record.calleeMediaEncrypted = encryption.media
     }
+  }
+
+  /**
+   * The call's quality per side (the audio each side sent, as we received it). Set on the record
+   * only: the end writes it, so it costs no extra write.
+   */
+  quality(record: CallRecord, sides: { caller: SideQuality | null; callee: SideQuality | null }) {
+    for (const side of ['caller', 'callee'] as const) {
+      const quality = sides[side]
+      record[`${side}LossPercent`] = quality?.lossPercent ?? null
+      record[`${side}JitterMs`] = quality?.jitterMs ?? null
+      record[`${side}RttMs`] = quality?.rttMs ?? null
+      record[`${side}Mos`] = quality?.mos ?? null
+    }
+    const known = [sides.caller?.mos, sides.callee?.mos].filter((mos) => mos !== undefined)
+    record.qualityMos = known.length ? Math.min(...known) : null
   }
 
   async answered(record: CallRecord) {

@@ -36,6 +36,10 @@ export type HungUpBy = 'caller' | 'callee' | 'system'
 const nullableBoolean = (value: unknown) =>
   value === null || value === undefined ? null : Boolean(value)
 
+/** PostgreSQL may hand floats back as strings; null stays null. */
+const nullableNumber = (value: unknown) =>
+  value === null || value === undefined ? null : Number(value)
+
 export default class CallRecord extends BaseModel {
   static table = 'call_records'
 
@@ -131,6 +135,36 @@ export default class CallRecord extends BaseModel {
 
   @column({ consume: nullableBoolean })
   declare calleeMediaEncrypted: boolean | null
+
+  /** Audio from the caller’s side as we received it: loss %, jitter and round-trip ms, MOS estimate. */
+  @column({ consume: nullableNumber })
+  declare callerLossPercent: number | null
+
+  @column({ consume: nullableNumber })
+  declare callerJitterMs: number | null
+
+  @column({ consume: nullableNumber })
+  declare callerRttMs: number | null
+
+  @column({ consume: nullableNumber })
+  declare callerMos: number | null
+
+  /** Audio from the callee’s side as we received it: loss %, jitter and round-trip ms, MOS estimate. */
+  @column({ consume: nullableNumber })
+  declare calleeLossPercent: number | null
+
+  @column({ consume: nullableNumber })
+  declare calleeJitterMs: number | null
+
+  @column({ consume: nullableNumber })
+  declare calleeRttMs: number | null
+
+  @column({ consume: nullableNumber })
+  declare calleeMos: number | null
+
+  /** The worse side's MOS (null when neither side's audio was measured): staff sort by it. */
+  @column({ consume: nullableNumber })
+  declare qualityMos: number | null
 
   @belongsTo(() => Company)
   declare company: BelongsTo<typeof Company>

@@ -4,6 +4,7 @@ import type User from '#accounts/models/user'
 import type { ItemisedNumbers } from '#accounts/models/company'
 import CallRecord, { type CallDirection } from '#calls/models/call_record'
 import { FORWARD_CONDITIONS, type ForwardCondition } from '#calls/models/call_forwarding'
+import { qualityLabel, type QualityLabel } from '#calls/b2bua/call_quality'
 
 export const CALL_HISTORY_PAGE_SIZE = 25
 
@@ -37,6 +38,8 @@ export interface CallHistoryEntry {
    * the user dialled. Null for every other call.
    */
   forwardedCall: 'forward' | 'transfer' | null
+  /** How the call sounded (the worse side's MOS estimate); null when not measured. */
+  quality: { label: QualityLabel; mos: number } | null
 }
 
 /** What the CDRs name as the reason a call went elsewhere (the B2BUA's forwardings and transfers). */
@@ -145,6 +148,10 @@ export default class CallHistoryService {
           ? 'transfer'
           : 'forward'
         : null,
+      quality:
+        record.qualityMos === null || record.qualityMos === undefined
+          ? null
+          : { label: qualityLabel(record.qualityMos), mos: record.qualityMos },
     }
   }
 }

@@ -18,6 +18,8 @@ export interface LiveCallRow {
   startedAt: DateTime
   answered: boolean
   relayed: { aToB: number; bToA: number }
+  /** Loss (%) and jitter (ms) of the audio each side sent us so far; null before any arrived. */
+  quality: Record<'caller' | 'callee', { lossPercent: number; jitterMs: number } | null>
 }
 
 /**
@@ -26,7 +28,8 @@ export interface LiveCallRow {
  * enough to read who called whom.
  */
 export default class LiveCallService {
-  async list(): Promise<{
+  /** `sort`: in the order they started, or the worst first (most loss, then most jitter so far). */
+  async list(sort: 'started' | 'quality' = 'started'): Promise<{
     draining: boolean
     refused: Array<{ resource: string; count: number }>
     calls: LiveCallRow[]
@@ -44,24 +47,35 @@ export default class LiveCallService {
         company.legalName,
       ])
     )
+    const rows: LiveCallRow[] = calls.map(({ uuid, record, session }) => ({
+      uuid,
+      company: record.companyId ? (names.get(record.companyId) ?? null) : null,
+      direction: record.direction,
+      emergency: record.emergency,
+      carrier: record.carrierName,
+      caller: record.callerNumber ? shortenNumber(record.callerNumber) : null,
+      callee: record.calleeNumber ? shortenNumber(record.calleeNumber) : null,
+      startedAt: DateTime.fromJSDate(session.startedAt, { zone: 'utc' }),
+      answered: session.answered,
+      relayed: session.relayed,
+      quality: session.liveQuality,
+    }))
+    if (sort === 'quality') {
+      const worst = (row: LiveCallRow, key: 'lossPercent' | 'jitterMs') =>
+        Math.max(row.quality.caller?.[key] ?? -1, row.quality.callee?.[key] ?? -1)
+      rows.sort(
+        (a, b) =>
+          worst(b, 'lossPercent') - worst(a, 'lossPercent') ||
+          worst(b, 'jitterMs') - worst(a, 'jitterMs')
+      )
+    }
     return {
       draining: b2bua.draining,
       refused: Object.entries(b2bua.refusedForCapacity).map(([resource, count]) => ({
         resource,
         count,
       })),
-      calls: calls.map(({ uuid, record, session }) => ({
-        uuid,
-        company: record.companyId ? (names.get(record.companyId) ?? null) : null,
-        direction: record.direction,
-        emergency: record.emergency,
-        carrier: record.carrierName,
-        caller: record.callerNumber ? shortenNumber(record.callerNumber) : null,
-        callee: record.calleeNumber ? shortenNumber(record.calleeNumber) : null,
-        startedAt: DateTime.fromJSDate(session.startedAt, { zone: 'utc' }),
-        answered: session.answered,
-        relayed: session.relayed,
-      })),
+      calls: rows,
     }
   }
 

@@ -47,6 +47,10 @@ export interface AudioDescription {
   holdAddress: boolean
   /** a=crypto lines present (SDES-SRTP), usable or not. */
   hasCrypto: boolean
+  /** a=rtcp-mux (RFC 5761): RTCP shares the RTP port. */
+  rtcpMux: boolean
+  /** a=rtcp (RFC 3605): the RTCP port when not RTP port + 1; null when not given. */
+  rtcpPort: number | null
   /** The usable a=crypto lines of the audio stream, in the peer's order of preference. */
   crypto: SdesCrypto[]
   /** The a=crypto lines we cannot use, with the reason (for the 488's explanation). */
@@ -123,6 +127,8 @@ export function parseAudioSdp(sdp: string): AudioDescription {
         dtls: false,
         holdAddress: false,
         hasCrypto: false,
+        rtcpMux: false,
+        rtcpPort: null,
         crypto: [],
         cryptoRejected: [],
       }
@@ -159,6 +165,11 @@ export function parseAudioSdp(sdp: string): AudioDescription {
     if (name === 'rtpmap') {
       const map = parseRtpMap(attribute)
       if (map) audio.rtpmaps.set(map[0], map[1])
+    } else if (name === 'rtcp-mux') {
+      audio.rtcpMux = true
+    } else if (name === 'rtcp') {
+      const port = /^(\d{1,5})(?:\s|$)/.exec(attribute)
+      if (port && Number(port[1]) > 0 && Number(port[1]) <= 65535) audio.rtcpPort = Number(port[1])
     } else if (name === 'crypto') {
       audio.hasCrypto = true
       if (audio.crypto.length + audio.cryptoRejected.length >= MAX_CRYPTO_LINES) continue
@@ -311,6 +322,8 @@ export interface AudioSdpInput {
   direction: MediaDirection
   /** SDES attribute values (`crypto:...`, see sdes_crypto.ts): the stream becomes RTP/SAVP. */
   crypto?: string[]
+  /** a=rtcp-mux: answered when the peer offered it (RFC 5761 §5.1.1). */
+  rtcpMux?: boolean
 }
 
 /** RTP/AVP SDP for carriers and SIP phones (RTP/SAVP with SDES keys), 20 ms packets; Opus per RFC 7587. */
@@ -341,6 +354,7 @@ export function buildAudioSdp(input: AudioSdpInput): string {
     )
   }
   lines.push('a=ptime:20', `a=${input.direction}`)
+  if (input.rtcpMux) lines.push('a=rtcp-mux')
   for (const attribute of input.crypto ?? []) lines.push(`a=${attribute}`)
   return lines.join('\r\n') + '\r\n'
 }

@@ -1,7 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from '@japa/runner'
+import dgram from 'node:dgram'
 import CallRecord from '#calls/models/call_record'
+import { RTCP_RR, RTCP_SR, parseRtcp } from '#media/rtcp_packet'
 import mediaConfig from '#config/media'
 import { completedCdr, loopbackCarriers, startB2bua } from '#tests/support/calls'
 import {
@@ -413,4 +415,90 @@ test.group('B2BUA races: offers we cannot use', (group) => {
       })
     })
     .timeout(30_000)
+})
+
+/** An RTP endpoint on an even port whose odd neighbour (its RTCP port, RFC 3550 §11) is ours too. */
+async function endpointWithRtcp(host: string) {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const port = 20_000 + 2 * Math.floor(Math.random() * 9_000)
+    const rtcp = dgram.createSocket('udp4')
+    const bound = await new Promise<boolean>((resolve) => {
+      rtcp.once('error', () => resolve(false))
+      rtcp.bind(port + 1, host, () => resolve(true))
+    })
+    if (!bound) {
+      rtcp.close()
+      continue
+    }
+    const endpoint = new RtpEndpoint(host)
+    try {
+      await endpoint.open(port)
+    } catch {
+      rtcp.close()
+      continue
+    }
+    const reports: Buffer[] = []
+    rtcp.on('message', (packet) => reports.push(packet))
+    return { endpoint, reports, close: () => new Promise<void>((r) => rtcp.close(() => r())) }
+  }
+  throw new Error('no free RTP/RTCP port pair on ' + host)
+}
+
+test.group('B2BUA: call quality on the CDR', (group) => {
+  const cleanups: Array<() => unknown> = []
+  group.setup(async () => {
+    const b2bua = await startB2bua()
+    b2bua.setMediaTimeout(30)
+  })
+  group.each.teardown(async () => {
+    for (const cleanup of cleanups.splice(0)) await cleanup()
+  })
+
+  test('the carrier loses every 20th packet it sends: about 5 % loss and a lower MOS on its side of the CDR; our RTCP reaches it', async ({
+    assert,
+  }) => {
+    const phone = await phoneFor()
+    const carrierMedia = await endpointWithRtcp('127.0.0.1')
+    cleanups.push(
+      () => carrierMedia.endpoint.close(),
+      () => carrierMedia.close()
+    )
+    const carrier = await sippCarrier('carrier_answer_media_at.xml', {
+      keys: { carriermedia: String(carrierMedia.endpoint.port) },
+    })
+    cleanups.push(carrier.stop, await loopbackCarriers({ first: carrier.port }))
+    // The phone speaks a clean tone for 7 s; the carrier's audio loses every 20th packet
+    const call = await sippPhoneCall(phone, '+4930200099', 'phone_call_out_tone.xml', {
+      tone: true,
+      pauseMs: 7000,
+    })
+    const legPort = await offeredPort(carrier)
+    carrierMedia.endpoint.play(legPort, 8, 0x55, 20)
+    await expectExit(call, 0, assert)
+    await expectExit(carrier, 0, assert)
+
+    const record = await completedCdr()
+    assert.equal(record.disconnectCause, 'answered_normal')
+    assert.isAbove(carrierMedia.endpoint.dropped, 10, 'the carrier left packets out')
+    assert.isNotNull(record.calleeLossPercent, JSON.stringify(record.serialize()))
+    assert.isAtLeast(record.calleeLossPercent!, 3)
+    assert.isAtMost(record.calleeLossPercent!, 7)
+    assert.isNotNull(record.callerLossPercent)
+    assert.isBelow(record.callerLossPercent!, 1, 'the phone’s tone arrived whole')
+    assert.isBelow(record.calleeMos!, record.callerMos!, 'the lossy side sounds worse')
+    assert.isAbove(record.callerMos!, 4)
+    assert.equal(record.qualityMos, record.calleeMos)
+    assert.isNotNull(record.calleeJitterMs)
+    assert.isNull(record.calleeRttMs, 'the carrier sends no RTCP')
+
+    // Our RTCP on the carrier leg went to the carrier's RTCP port (RTP port + 1): SR/RR + SDES
+    assert.isAbove(carrierMedia.reports.length, 0, 'RTCP reached the carrier')
+    const parsed = carrierMedia.reports.map((packet) => parseRtcp(packet))
+    assert.isTrue(parsed.every((report) => report !== null))
+    const kinds = parsed.flatMap((report) => report!.reports.map((entry) => entry.type))
+    assert.isTrue(kinds.every((kind) => kind === RTCP_SR || kind === RTCP_RR))
+    assert.include(kinds, RTCP_SR, 'we relayed the phone’s audio to it: a sender report')
+    const blocks = parsed.flatMap((report) => report!.reports.flatMap((entry) => entry.blocks))
+    assert.isAbove(blocks.at(-1)!.cumulativeLost, 10, 'our receiver report counts its loss')
+  }).timeout(60_000)
 })

@@ -221,6 +221,9 @@ export interface ReceivedRtp {
 /** A plain UDP socket standing in for an RTP endpoint: records what arrives, can play a stream. */
 export class RtpEndpoint {
   readonly received: ReceivedRtp[] = []
+  /** Packets played, and how many of them were left out on purpose. */
+  sent = 0
+  dropped = 0
   readonly #socket = dgram.createSocket('udp4')
   #player: NodeJS.Timeout | undefined
 
@@ -250,8 +253,11 @@ export class RtpEndpoint {
     return this
   }
 
-  /** Sends 20 ms G.711 packets to `port` on 127.0.0.1, every payload byte set to `tag`. */
-  play(port: number, payloadType: number, tag: number) {
+  /**
+   * Sends 20 ms G.711 packets to `port` on 127.0.0.1, every payload byte set to `tag`; with
+   * `dropEvery` n, every n-th packet is left out (its sequence number skipped: lost on the way).
+   */
+  play(port: number, payloadType: number, tag: number, dropEvery = 0) {
     const ssrc = randomInt(1, 0xffffffff)
     let seq = randomInt(0, 0xffff)
     let timestamp = randomInt(0, 0x7fffffff)
@@ -262,7 +268,9 @@ export class RtpEndpoint {
       packet.writeUInt16BE(seq, 2)
       packet.writeUInt32BE(timestamp >>> 0, 4)
       packet.writeUInt32BE(ssrc >>> 0, 8)
-      this.#socket.send(packet, port, '127.0.0.1')
+      this.sent++
+      if (dropEvery > 0 && this.sent % dropEvery === 0) this.dropped++
+      else this.#socket.send(packet, port, '127.0.0.1')
       seq = (seq + 1) & 0xffff
       timestamp = (timestamp + 160) >>> 0
     }, 20)

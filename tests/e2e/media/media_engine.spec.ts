@@ -250,6 +250,28 @@ test.group('Media engine: bridge', () => {
     assert.equal(call.rtp.stats.packetsSent, 5)
   })
 
+  test('the browser leg: loss and jitter of what the browser sends, RTT from its receiver reports on our sender reports', async ({
+    assert,
+    cleanup,
+  }) => {
+    const call = await outboundCall()
+    cleanup(() => hangUp(call))
+    assert.isNull(call.webrtc.quality.rttMs)
+    // Media both ways until the browser (a werift peer) reported on one of our SRs over SRTCP
+    const deadline = Date.now() + 8000
+    for (let i = 0; call.webrtc.quality.rttMs === null && Date.now() < deadline; i++) {
+      call.carrier.send(8, Buffer.alloc(160, i & 0xff))
+      await call.browser.send(BROWSER_PT.PCMA, AUDIO)
+      await sleep(20)
+    }
+    const quality = call.webrtc.quality
+    assert.isNotNull(quality.rttMs, 'a round-trip time from the browser’s reports')
+    assert.isAtLeast(quality.rttMs!, 0)
+    assert.isBelow(quality.rttMs!, 1000, 'loopback')
+    assert.isAbove(quality.packetsExpected, 10)
+    assert.equal(quality.packetsLost, 0)
+  })
+
   test("DTMF from the carrier reaches the browser as telephone-event/8000 with the browser's payload type, and back", async ({
     assert,
     cleanup,

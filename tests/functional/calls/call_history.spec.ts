@@ -115,6 +115,35 @@ test.group('Call history', (group) => {
     assert.include(full.text(), '+49 30 12345678')
   })
 
+  test('each call shows its quality: label and MOS, German first (4,2) and English (4.2); none when not measured', async ({
+    client,
+    assert,
+  }) => {
+    const company = await makeCompany()
+    const user = await makeUser('member', company)
+    const good = await record(user, { qualityMos: 4.21, callerMos: 4.3, calleeMos: 4.21 })
+    const fair = await record(user, { qualityMos: 3.7 })
+    const poor = await record(user, { qualityMos: 2.14, calleeLossPercent: 4.8 })
+    const unknown = await record(user, {})
+
+    const german = new Map(
+      rows((await client.get('/app/calls').loginAs(user)).text()).map((row) => [row.uuid, row.html])
+    )
+    assert.include(german.get(good.uuid)!, 'Qualität: Gut (4,2)')
+    assert.include(german.get(fair.uuid)!, 'Qualität: Mäßig (3,7)')
+    assert.include(german.get(poor.uuid)!, 'Qualität: Schlecht (2,1)')
+    assert.include(german.get(poor.uuid)!, 'data-quality="poor"')
+    assert.notInclude(german.get(unknown.uuid)!, 'data-quality')
+
+    const english = new Map(
+      rows(
+        (await client.get('/app/calls').header('accept-language', 'en').loginAs(user)).text()
+      ).map((row) => [row.uuid, row.html])
+    )
+    assert.include(english.get(good.uuid)!, 'Quality: Good (4.2)')
+    assert.include(english.get(poor.uuid)!, 'Quality: Poor (2.1)')
+  })
+
   test('admins see the whole company’s calls, never another company’s; members may not', async ({
     client,
     assert,

@@ -130,6 +130,23 @@ test.group('Live calls (admin)', (group) => {
     assert.notInclude(html, CALLEE)
     assert.include(html, 'live_carrier')
 
+    // Loss and jitter so far, per side, once audio flows (the phone plays a pcap, the carrier echoes)
+    const liveQuality = (text: string) =>
+      /class="live-quality" data-caller-loss="([^"]*)" data-callee-loss="([^"]*)"[^>]*>([\s\S]*?)<\/small>/.exec(
+        text
+      )
+    let quality = liveQuality(html)
+    assert.exists(quality, 'the row shows the call quality so far')
+    for (let tries = 0; tries < 50 && (!quality?.[1] || !quality?.[2]); tries++) {
+      await new Promise((resolve) => setTimeout(resolve, 100))
+      quality = liveQuality((await client.get('/admin/calls/live').loginAs(admin)).text())
+    }
+    assert.isAtLeast(Number(quality![1]), 0)
+    assert.isAtLeast(Number(quality![2]), 0)
+    assert.notEqual(quality![1], '', 'the caller’s audio is measured')
+    assert.notEqual(quality![2], '', 'the carrier’s audio is measured')
+    assert.match(quality![3].replace(/\s+/g, ' '), /Anrufer: [\d,]+ % Verlust, Jitter [\d,]+ ms/)
+
     const mark = await auditMark()
     const ended = await client
       .delete(`/admin/calls/live/${record.uuid}`)
@@ -252,5 +269,69 @@ test.group('Live calls (admin)', (group) => {
     response.assertStatus(302)
     response.assertFlashMessage('error', 'Dieses Gespräch läuft nicht mehr.')
     assert.lengthOf(await auditSince(mark).where('action', 'calls.ended_by_staff'), 0)
+  })
+})
+
+test.group('Live calls (admin): worst quality first', (group) => {
+  group.each.setup(() => testUtils.db().withGlobalTransaction())
+  let restore = () => {}
+  group.each.teardown(() => restore())
+
+  test('?sort=quality lists the call with the most loss first; the default keeps the start order', async ({
+    client,
+    assert,
+  }) => {
+    const admin = await staff('superadmin')
+    const running = (uuid: string, loss: number | null, jitterMs = 1) => ({
+      uuid,
+      record: {
+        companyId: null,
+        direction: 'outbound',
+        emergency: false,
+        carrierName: 'c',
+        callerNumber: null,
+        calleeNumber: null,
+      },
+      session: {
+        startedAt: new Date(),
+        answered: true,
+        relayed: { aToB: 0, bToA: 0 },
+        liveQuality: {
+          caller: { lossPercent: 0, jitterMs },
+          callee: loss === null ? null : { lossPercent: loss, jitterMs },
+        },
+      },
+    })
+    const calls = [
+      running('call-clean', 0),
+      running('call-lossy', 4.8),
+      running('call-jittery', 0, 30),
+      running('call-quiet', null),
+    ]
+    // The running calls as the B2BUA lists them, with what their legs measured so far
+    const b2bua = await app.container.make('calls.b2bua')
+    Object.defineProperty(b2bua, 'calls', { value: calls, configurable: true })
+    restore = () => {
+      delete (b2bua as { calls?: unknown }).calls
+    }
+    const order = (html: string) => [...html.matchAll(/data-call="([^"]+)"/g)].map((m) => m[1])
+
+    const byStart = await client.get('/admin/calls/live').loginAs(admin)
+    byStart.assertStatus(200)
+    assert.deepEqual(order(byStart.text()), [
+      'call-clean',
+      'call-lossy',
+      'call-jittery',
+      'call-quiet',
+    ])
+    const worst = await client.get('/admin/calls/live?sort=quality').loginAs(admin)
+    assert.deepEqual(order(worst.text()), [
+      'call-lossy',
+      'call-jittery',
+      'call-clean',
+      'call-quiet',
+    ])
+    assert.include(worst.text(), 'Schlechteste Qualität zuerst')
+    assert.include(worst.text(), '4,8 % Verlust')
   })
 })

@@ -168,6 +168,31 @@ test.group('Privacy: data-subject requests', (group) => {
     ])
   })
 
+  test('the export carries every column the calls module declares on call_records, call quality included', async ({
+    assert,
+  }) => {
+    const company = await makeCompany('active')
+    const member = await makeUser('member', company)
+    await finishedCdr(company, member, DateTime.utc().minus({ days: 1 }), {
+      calleeLossPercent: 4.8,
+      calleeJitterMs: 0.7,
+      calleeRttMs: 12.5,
+      calleeMos: 2.14,
+      callerMos: 4.38,
+      qualityMos: 2.14,
+    })
+    const { files } = await new DataExportService().collect(member)
+    const [row] = files.get('call_records') ?? []
+    const { default: calls } = await import('#calls/personal_data')
+    const declared = calls.tables
+      .filter((entry) => entry.table === 'call_records')
+      .flatMap((entry) => Object.keys(entry.columns))
+    for (const column of declared) assert.property(row, column, `${column} is exported`)
+    assert.equal(row.callee_loss_percent, 4.8)
+    assert.equal(row.callee_rtt_ms, 12.5)
+    assert.equal(row.quality_mos, 2.14)
+  })
+
   test('deadlines on an injected clock: one month, extended once by two with a reason, audited and mailed', async ({
     assert,
   }) => {

@@ -1,15 +1,21 @@
 import { inject } from '@adonisjs/core'
+import vine from '@vinejs/vine'
 import type { HttpContext } from '@adonisjs/core/http'
 import LiveCallService from '#calls/services/live_call_service'
+
+const liveQueryValidator = vine.create({
+  sort: vine.enum(['started', 'quality']).optional(),
+})
 
 /** Staff: the calls running on this node, and ending one (calls.live.manage, audited). */
 @inject()
 export default class LiveCallsController {
   constructor(protected liveCalls: LiveCallService) {}
 
-  async index({ view, bouncer }: HttpContext) {
+  async index({ view, bouncer, request }: HttpContext) {
     await bouncer.with('LiveCallPolicy').authorize('manage')
-    return view.render('pages/admin/calls/live', await this.liveCalls.list())
+    const { sort = 'started' } = await liveQueryValidator.validate(request.qs())
+    return view.render('pages/admin/calls/live', { ...(await this.liveCalls.list(sort)), sort })
   }
 
   async destroy({ params, bouncer, response, session, auth, request, i18n }: HttpContext) {

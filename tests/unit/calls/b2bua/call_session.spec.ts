@@ -35,7 +35,11 @@ function callSetup() {
   const phone = createCore(network, PHONE, 'phone').core
   const b2bua = createCore(network, B2BUA, 'b2bua').core
   const media = new FakeMediaEngine()
-  const cdr = { answered: 0, ends: [] as CdrEnd[] }
+  const cdr = {
+    answered: 0,
+    ends: [] as CdrEnd[],
+    qualities: [] as Array<Parameters<CdrWriter['quality']>[1]>,
+  }
   const persisted: string[] = []
   const phases: CallPhase[] = []
   let session: CallSession | undefined
@@ -46,6 +50,9 @@ function callSetup() {
     },
     forwarded: async () => {},
     encryption: () => {},
+    quality: (_record, sides) => {
+      cdr.qualities.push(sides)
+    },
     end: async (_record: CallRecord, end: CdrEnd) => {
       cdr.ends.push(end)
     },
@@ -210,6 +217,38 @@ test.group('B2BUA call phases (CallSession, in-memory network, fake clock)', () 
       { cause: 'answered_normal', sipStatus: 200, hungUpBy: 'caller' },
     ])
     assert.equal(setup.media.openLegs, 0, 'both legs closed')
+  })
+
+  test('the call quality of each side goes on the CDR before it closes: loss, jitter, MOS', async ({
+    assert,
+  }) => {
+    const setup = callSetup()
+    setup.carrier(CARRIER)
+    setup.route(CARRIER)
+    const phone = setup.call()
+    await setup.pass(1500)
+    const [phoneLeg, carrierLeg] = setup.media.legs
+    phoneLeg.quality = { ...phoneLeg.quality, packetsExpected: 500, jitterMs: 2 }
+    carrierLeg.quality = {
+      ...carrierLeg.quality,
+      packetsExpected: 500,
+      packetsLost: 25,
+      lossFraction: 0.05,
+      jitterMs: 4,
+      rttMs: 30,
+    }
+    phone.dialog!.bye()
+    await setup.pass(200)
+    assert.lengthOf(setup.cdr.qualities, 1)
+    const { caller, callee } = setup.cdr.qualities[0]
+    assert.equal(caller!.lossPercent, 0)
+    assert.equal(callee!.lossPercent, 5)
+    assert.equal(callee!.jitterMs, 4)
+    assert.equal(callee!.rttMs, 30)
+    assert.isNull(caller!.rttMs)
+    // A desk phone and a carrier: no packet loss concealment assumed (G.711 Bpl 4.3)
+    assert.isAbove(caller!.mos, 4.3)
+    assert.isBelow(callee!.mos, 2.5)
   })
 
   test('CANCEL while the carrier rings: CANCEL to the carrier, 487 to the phone, CDR cancelled', async ({

@@ -2,6 +2,7 @@ import {
   sdpFacts,
   type AudioCodecName,
   type BridgeEndReason,
+  type LegQuality,
   type MediaBridge,
   type MediaDirection,
   type MediaEngine,
@@ -39,6 +40,16 @@ export class FakeLeg implements RtpLeg {
   readonly kind = 'rtp' as const
   negotiated: NegotiatedMedia | null = null
   readonly stats = { packetsReceived: 0, packetsSent: 0, packetsRejected: 0 }
+  /** What a test says this leg received (loss, jitter, round-trip time). */
+  quality: LegQuality = {
+    packetsExpected: 0,
+    packetsLost: 0,
+    lossFraction: 0,
+    jitterMs: 0,
+    rttMs: null,
+    rtcpSent: 0,
+    rtcpReceived: 0,
+  }
   closed = false
   offers: string[] = []
 

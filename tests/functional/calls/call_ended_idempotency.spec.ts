@@ -50,7 +50,7 @@ async function record(call: Pick<CallAttempt, 'callUuid' | 'destination'>, compa
     callerWithheld: false,
     region: 'eu',
     nodeId: 'idempotency-test',
-    carrierName: `idempotency-${call.callUuid}`,
+    carrierName: `idem-${call.callUuid.slice(0, 30)}`,
     startedAt: DateTime.utc(),
     endedAt: DateTime.utc(),
     disconnectCause: 'answered_normal',

@@ -114,6 +114,13 @@ export default class CallsProvider {
       nodeId: this.app.config.get<CallsConfig>('calls').nodeId,
     })
     this.app.terminating(stop)
+    // The same for the lookups calls keep (devices, users, companies: #core/caching/lookup_changes)
+    const { shareLookupChanges } = await import('#core/caching/lookup_changes')
+    const stopLookups = shareLookupChanges(await this.app.container.make('redis'), {
+      prefix: redisConfig.connections.main.keyPrefix ?? '',
+      nodeId: this.app.config.get<CallsConfig>('calls').nodeId,
+    })
+    this.app.terminating(stopLookups)
   }
 
   /**

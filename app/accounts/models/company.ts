@@ -1,5 +1,6 @@
 import { DateTime } from 'luxon'
-import { BaseModel, column, hasMany } from '@adonisjs/lucid/orm'
+import { BaseModel, afterDelete, afterSave, column, hasMany } from '@adonisjs/lucid/orm'
+import { lookupRowChanged } from '#core/caching/lookup_changes'
 import type { HasMany } from '@adonisjs/lucid/types/relations'
 import User from '#accounts/models/user'
 
@@ -132,5 +133,16 @@ export default class Company extends BaseModel {
 
   get isActive() {
     return this.status === 'active'
+  }
+
+  /** Calls keep this row between calls (#core/caching/lookup_changes): every change drops it. */
+  @afterSave()
+  static lookupSaved(row: Company) {
+    lookupRowChanged(row)
+  }
+
+  @afterDelete()
+  static lookupDeleted(row: Company) {
+    lookupRowChanged(row)
   }
 }

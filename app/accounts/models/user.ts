@@ -1,7 +1,8 @@
 import { DateTime } from 'luxon'
 import hash from '@adonisjs/core/services/hash'
 import { compose } from '@adonisjs/core/helpers'
-import { afterDelete, BaseModel, belongsTo, column } from '@adonisjs/lucid/orm'
+import { afterDelete, afterSave, BaseModel, belongsTo, column } from '@adonisjs/lucid/orm'
+import { lookupRowChanged } from '#core/caching/lookup_changes'
 import emitter from '@adonisjs/core/services/emitter'
 import type { BelongsTo } from '@adonisjs/lucid/types/relations'
 import { withAuthFinder } from '@adonisjs/auth/mixins/lucid'
@@ -150,5 +151,16 @@ export default class User extends compose(BaseModel, AuthFinder) {
       city: company.billingCity,
       country: company.billingCountry,
     }
+  }
+
+  /** Calls keep this row between calls (#core/caching/lookup_changes): every change drops it. */
+  @afterSave()
+  static lookupSaved(row: User) {
+    lookupRowChanged(row)
+  }
+
+  @afterDelete()
+  static lookupDeleted(row: User) {
+    lookupRowChanged(row)
   }
 }

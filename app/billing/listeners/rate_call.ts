@@ -1,7 +1,6 @@
 import type { EventsList } from '@adonisjs/core/types'
 import logger from '@adonisjs/core/services/logger'
 import emitter from '@adonisjs/core/services/emitter'
-import db from '@adonisjs/lucid/services/db'
 import RatingService from '#billing/services/rating_service'
 
 /**
@@ -11,18 +10,15 @@ import RatingService from '#billing/services/rating_service'
 export default class RateCall {
   async handle({ record }: EventsList['call:ended']) {
     try {
-      const rated = await new RatingService().rate(record)
-      if (rated && record.companyId !== null) await this.#announce(record)
+      const { rated, costMicro } = await new RatingService().rateOnce(record)
+      if (rated && record.companyId !== null) await this.#announce(record, costMicro ?? 0)
     } catch (error) {
       logger.error({ err: error, cdr: record.id }, 'billing: rating a call failed')
     }
   }
 
   /** The cost just written, for the spend counters (fraud listens to billing:call_rated). */
-  async #announce(record: EventsList['call:ended']['record']) {
-    const row = await db.from('call_records').where('id', record.id).select('cost_micro').first()
-    const costMicro =
-      row?.cost_micro === null || row?.cost_micro === undefined ? 0 : Number(row.cost_micro)
+  async #announce(record: EventsList['call:ended']['record'], costMicro: number) {
     if (costMicro <= 0) return
     await emitter.emit('billing:call_rated', {
       callId: record.id,

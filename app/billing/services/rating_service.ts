@@ -92,6 +92,14 @@ export default class RatingService {
    * so a repeated call:ended (or two nodes) cannot rate twice. Returns whether this call rated it.
    */
   async rate(call: RatableCall, now = DateTime.utc()): Promise<boolean> {
+    return (await this.rateOnce(call, now)).rated
+  }
+
+  /** The same, with the cost this call wrote (null when it did not rate it, or unpriced). */
+  async rateOnce(
+    call: RatableCall,
+    now = DateTime.utc()
+  ): Promise<{ rated: boolean; costMicro: number | null }> {
     const quote = await this.quote(call)
     const updated = await db
       .from('call_records')
@@ -109,6 +117,6 @@ export default class RatingService {
         { cdr: call.id },
         'billing: no price list covers the destination of an answered call'
       )
-    return count > 0
+    return { rated: count > 0, costMicro: count > 0 ? quote.costMicro : null }
   }
 }

@@ -1,4 +1,5 @@
 import { getHeapStatistics } from 'node:v8'
+import { callLookups } from '#calls/b2bua/call_lookups'
 import {
   SipUri,
   type SipStack,
@@ -11,10 +12,10 @@ import {
   type SipClock,
   ENCRYPTED_TRANSPORTS,
 } from '#sip'
-import Company from '#accounts/models/company'
+import type Company from '#accounts/models/company'
 import type { DeviceRefusal } from '#calls/models/sip_device'
 import { noteDevice, type DeviceNotes } from '#calls/b2bua/device_notes'
-import User from '#accounts/models/user'
+import type User from '#accounts/models/user'
 import type CarrierManager from '#calls/carriers/carrier_manager'
 import type RoutingService from '#calls/services/routing_service'
 import type { CallGateRegistry, DurationCause } from '#calls/gates/call_gate'
@@ -456,8 +457,8 @@ export default class B2bua {
     attempt: CallAttemptState
   ) {
     const owner = sipSubjectParts(credential.subject)
-    const user = owner ? await User.find(owner.userId) : null
-    const company = user?.companyId ? await Company.find(user.companyId) : null
+    const user = owner ? await callLookups.user(owner.userId) : null
+    const company = user?.companyId ? await callLookups.company(user.companyId) : null
     if (!owner || !user || !company || user.companyId !== owner.companyId) {
       invite.reject(403)
       return
@@ -561,7 +562,7 @@ export default class B2bua {
     offer: string,
     attempt: CallAttemptState
   ) {
-    const company = number.companyId ? await Company.find(number.companyId) : null
+    const company = number.companyId ? await callLookups.company(number.companyId) : null
     if (!company || company.status !== 'active') {
       invite.reject(480)
       return
@@ -931,8 +932,8 @@ export default class B2bua {
       status,
       reason,
     })
-    const company = record.companyId ? await Company.find(record.companyId) : null
-    const user = request.transferorUserId ? await User.find(request.transferorUserId) : null
+    const company = record.companyId ? await callLookups.company(record.companyId) : null
+    const user = request.transferorUserId ? await callLookups.user(request.transferorUserId) : null
     if (!company || !user || user.companyId !== company.id || company.status !== 'active')
       return refused(403, 'Transfer not allowed')
     if (!dialled || emergencyNumberOf(dialled)) return refused(403, 'Not a transfer target')

@@ -514,15 +514,41 @@ export default class CallSession {
   /** The echo-test number: answered here, the caller hears itself; no carrier involved. */
   async answerEcho() {
     const { sdp: answer } = await this.#aLeg.answer(this.#aOffer, { codecs: this.#aCodecs })
-    const dialog = this.#invite.accept({ description: sdp(answer) })
-    if (!dialog) return this.#end('cancelled', 'caller', 487)
+    if (!this.#invite.incoming.canRespond) return this.#end('cancelled', 'caller', 487)
+    // Committed before the 200 OK goes out, as every answer (issue 17)
+    await this.#writeAnswer()
+    const dialog = this.ended ? undefined : this.#invite.accept({ description: sdp(answer) })
+    if (!dialog) {
+      this.#unanswer()
+      return this.#end('cancelled', 'caller', 487)
+    }
     this.#aDialog = dialog
     this.answeredAt = new Date()
     this.#enter(CallPhase.Answered)
-    await this.#services.cdr.answered(this.record)
     this.#watchDialog(dialog, 'a')
     await this.#aLeg.ready()
     this.#echo = this.#services.media.echo(this.#aLeg)
+  }
+
+  /** The answer being written before the caller's 200 goes out (an end meanwhile waits for it). */
+  #answerWrite: Promise<void> | undefined
+
+  /** Writes the answer of the call and of its followers (the caller's 200 waits for it). */
+  #writeAnswer() {
+    this.#answerWrite = (async () => {
+      await this.#services.cdr.answered(this.record)
+      for (const follower of this.#followers) await this.#services.cdr.answered(follower)
+    })()
+    return this.#answerWrite
+  }
+
+  /**
+   * The answer was written but the caller's 200 never went out (a CANCEL crossed it): the call
+   * was not put through, so the end writes no answer (nor a duration).
+   */
+  #unanswer() {
+    if (this.answered) return
+    for (const record of [this.record, ...this.#followers]) record.answeredAt = null
   }
 
   /** Handling the call failed (a resource ran out, a bug): final answer to A, legs closed, CDR closed. */
@@ -673,8 +699,20 @@ export default class CallSession {
         attempt.earlySdp === answer && attempt.leg.negotiated
           ? attempt.leg.negotiated.audio.codec
           : (await this.#applyAnswer(attempt, answer)).audio.codec
-      const aDialog = await this.#answerA(codec, 'final')
+      // The CDR's answer is committed before the caller's 200 OK goes out (issue 17): a crash
+      // after the 200 always leaves an answered record to close and bill.
+      if (!this.#invite.incoming.canRespond) {
+        dialog.bye()
+        await this.#end('cancelled', 'caller', 487)
+        return
+      }
+      const encryption = attempt.target.encryption
+      if (encryption) this.#services.cdr.encryption(this.record, 'callee', encryption)
+      await this.#writeAnswer()
+      const aDialog = this.ended ? undefined : await this.#answerA(codec, 'final')
       if (!aDialog) {
+        // The caller cancelled while the answer was written: the call was never put through
+        this.#unanswer()
         dialog.bye()
         await this.#end('cancelled', 'caller', 487)
         return
@@ -688,11 +726,7 @@ export default class CallSession {
       this.#armDurationLimit()
       this.#watchDialog(aDialog, 'a')
       this.#watchDialog(dialog, 'b')
-      const encryption = attempt.target.encryption
-      if (encryption) this.#services.cdr.encryption(this.record, 'callee', encryption)
       attempt.target.onAnswered?.()
-      await this.#services.cdr.answered(this.record)
-      for (const follower of this.#followers) await this.#services.cdr.answered(follower)
       if (attempt.target.carrier) await this.#services.persist(this.record, dialog)
       else if (this.#aIsCarrier) await this.#services.persist(this.record, aDialog)
       if (this.#aCodec !== codec) await this.#reofferA(codec)
@@ -1341,6 +1375,10 @@ export default class CallSession {
     this.#bDialog?.bye()
     const legs = [this.#aLeg, ...[...this.#attempts].map((attempt) => attempt.leg)].filter(Boolean)
     await Promise.allSettled(legs.map((leg) => leg.close()))
+    if (this.#answerWrite && !this.answered) {
+      await this.#answerWrite.catch(() => {})
+      this.#unanswer()
+    }
     const records = this.#recordHandedOver ? [] : [this.record]
     await this.#closeRecords([...records, ...this.#followers], {
       cause:

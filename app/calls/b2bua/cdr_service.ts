@@ -61,10 +61,13 @@ export default class CdrService {
     return record
   }
 
+  /**
+   * The carrier the call goes to (the last one tried). Set on the record only: the answer or the
+   * end writes it with the rest (issue 17: one write fewer per call). A node that dies before
+   * either leaves it to the sweep, which closes the record without it.
+   */
   async carrier(record: CallRecord, carrierName: string) {
-    if (record.carrierName === carrierName) return
     record.carrierName = carrierName
-    await record.save()
   }
 
   /**

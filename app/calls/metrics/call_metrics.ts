@@ -40,6 +40,25 @@ const setupSeconds = new Histogram({
 
 const carrierLabel = (record: CallRecord) => record.carrierName ?? 'none'
 
+/**
+ * The CDRs this process counted as ended lately, oldest first: a repeated call:ended for the
+ * same CDR (a retry, a second close) is counted once. Bounded; a repeat after 10,000 later calls
+ * would count again, far beyond any retry.
+ */
+const RECENT_ENDED = 10_000
+const recentlyEnded = new Set<string>()
+
+/** By uuid: unique across nodes and databases (a test's rolled-back ids come again, uuids never). */
+function firstEnd(record: CallRecord) {
+  const id = record.uuid
+  if (recentlyEnded.has(id)) return false
+  recentlyEnded.add(id)
+  if (recentlyEnded.size > RECENT_ENDED) {
+    recentlyEnded.delete(recentlyEnded.values().next().value!)
+  }
+  return true
+}
+
 /** Listens to `call:attempted`, `call:answered` and `call:ended` (start/events.ts). */
 export default class CallMetrics {
   attempted({ record }: { record: CallRecord }) {
@@ -56,6 +75,7 @@ export default class CallMetrics {
   }
 
   ended({ record }: { record: CallRecord }) {
+    if (!firstEnd(record)) return
     ended.inc({
       direction: record.direction,
       carrier: carrierLabel(record),

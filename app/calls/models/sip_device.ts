@@ -1,5 +1,6 @@
 import { DateTime } from 'luxon'
-import { BaseModel, belongsTo, column } from '@adonisjs/lucid/orm'
+import { BaseModel, afterDelete, afterSave, belongsTo, column } from '@adonisjs/lucid/orm'
+import { lookupRowChanged } from '#core/caching/lookup_changes'
 import type { BelongsTo } from '@adonisjs/lucid/types/relations'
 import Company from '#accounts/models/company'
 import User from '#accounts/models/user'
@@ -86,5 +87,16 @@ export default class SipDevice extends BaseModel {
   get isRevoked() {
     // `!= null`: a model built in this process (not read back) has undefined, not null, here.
     return this.revokedAt != null
+  }
+
+  /** Calls keep this row between calls (#core/caching/lookup_changes): every change drops it. */
+  @afterSave()
+  static lookupSaved(row: SipDevice) {
+    lookupRowChanged(row)
+  }
+
+  @afterDelete()
+  static lookupDeleted(row: SipDevice) {
+    lookupRowChanged(row)
   }
 }

@@ -1,4 +1,5 @@
 import { randomInt } from 'node:crypto'
+import { LookupCache } from '#core/caching/lookup_changes'
 import { DateTime } from 'luxon'
 import type User from '#accounts/models/user'
 import type Company from '#accounts/models/company'
@@ -36,6 +37,9 @@ export interface CreatedSipDevice {
 function randomString(alphabet: string, length: number): string {
   return Array.from({ length }, () => alphabet[randomInt(alphabet.length)]).join('')
 }
+
+/** Live devices by SIP username (null: none), for the digest of REGISTER and INVITE. */
+const liveDevices = new LookupCache<string, SipDevice | null>()
 
 /**
  * Customers' SIP phones and their credentials. The service generates username and password, keeps
@@ -155,15 +159,19 @@ export default class SipDeviceService implements SipCredentialStore {
    * values are opened here and only returned, never logged.
    */
   async findByUsername(username: string): Promise<SipCredential | undefined> {
-    const device = await SipDevice.query()
-      .join('users', 'users.id', 'sip_devices.user_id')
-      .join('companies', 'companies.id', 'sip_devices.company_id')
-      .where('sip_devices.sip_username', username)
-      .whereNull('sip_devices.revoked_at')
-      .whereNull('users.disabled_at')
-      .whereNot('companies.status', 'terminated')
-      .select('sip_devices.*', 'companies.encrypted_only as company_encrypted_only')
-      .first()
+    // Kept between REGISTERs and INVITEs until a device, user or company changes (revoked,
+    // disabled, terminated, encrypted only: #core/caching/lookup_changes)
+    const device = await liveDevices.get(username, () =>
+      SipDevice.query()
+        .join('users', 'users.id', 'sip_devices.user_id')
+        .join('companies', 'companies.id', 'sip_devices.company_id')
+        .where('sip_devices.sip_username', username)
+        .whereNull('sip_devices.revoked_at')
+        .whereNull('users.disabled_at')
+        .whereNot('companies.status', 'terminated')
+        .select('sip_devices.*', 'companies.encrypted_only as company_encrypted_only')
+        .first()
+    )
     if (!device) {
       return this.webPhones.findByUsername(username)
     }

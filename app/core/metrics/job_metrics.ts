@@ -1,6 +1,12 @@
 import { Counter, Gauge, Histogram } from 'prom-client'
 import metrics from '#core/services/metrics'
-import type { Job, JobQueue, QueueCounts, ScheduleOptions } from '#core/queue/types'
+import type {
+  DispatchOptions,
+  Job,
+  JobQueue,
+  QueueCounts,
+  ScheduleOptions,
+} from '#core/queue/types'
 import type { JobRunLog } from '#core/monitoring/job_run_log'
 
 const jobRuns = new Counter({
@@ -90,8 +96,8 @@ export default class MeteredJobQueue implements JobQueue {
     this.#inner.register(this.#wrap(job))
   }
 
-  dispatch<P>(job: Job<P>, payload: P) {
-    return this.#inner.dispatch(this.#wrap(job), payload)
+  dispatch<P>(job: Job<P>, payload: P, options?: DispatchOptions) {
+    return this.#inner.dispatch(this.#wrap(job), payload, options)
   }
 
   async schedule<P>(job: Job<P>, payload: P, options: ScheduleOptions) {

@@ -1,6 +1,12 @@
 import { Queue, Worker, QueueEvents, type ConnectionOptions } from 'bullmq'
 import type { Logger } from '@adonisjs/core/logger'
-import type { Job, JobQueue, QueueCounts, ScheduleOptions } from '#core/queue/types'
+import type {
+  DispatchOptions,
+  Job,
+  JobQueue,
+  QueueCounts,
+  ScheduleOptions,
+} from '#core/queue/types'
 
 /** The scale-out driver: one BullMQ queue on Redis, one worker per process. */
 export default class BullMqQueue implements JobQueue {
@@ -25,9 +31,11 @@ export default class BullMqQueue implements JobQueue {
     this.#jobs.set(job.name, job)
   }
 
-  async dispatch<P>(job: Job<P>, payload: P) {
+  async dispatch<P>(job: Job<P>, payload: P, options: DispatchOptions = {}) {
     this.register(job)
     const added = await this.#queue.add(job.name, payload, {
+      // BullMQ keeps one job per id while it is queued, running or kept (removeOnComplete)
+      ...(options.key !== undefined ? { jobId: options.key.replaceAll(':', '_') } : {}),
       attempts: 3,
       backoff: { type: 'exponential', delay: 1000 },
       removeOnComplete: 1000,

@@ -1,5 +1,14 @@
 import type { Logger } from '@adonisjs/core/logger'
-import type { Job, JobQueue, QueueCounts, ScheduleOptions } from '#core/queue/types'
+import type {
+  DispatchOptions,
+  Job,
+  JobQueue,
+  QueueCounts,
+  ScheduleOptions,
+} from '#core/queue/types'
+
+/** How many dispatch keys are remembered (oldest forgotten first). */
+const RECENT_KEYS = 10_000
 
 /** The embedded driver: jobs run in this process, schedules are timers. Nothing survives a restart. */
 export default class InProcessQueue implements JobQueue {
@@ -9,6 +18,7 @@ export default class InProcessQueue implements JobQueue {
   #timers: NodeJS.Timeout[] = []
   #pendingSchedules: Array<() => void> = []
   #started = false
+  #recentKeys = new Set<string>()
 
   constructor(private logger: Logger) {}
 
@@ -16,8 +26,14 @@ export default class InProcessQueue implements JobQueue {
     this.#jobs.set(job.name, job)
   }
 
-  async dispatch<P>(job: Job<P>, payload: P) {
+  async dispatch<P>(job: Job<P>, payload: P, options: DispatchOptions = {}) {
     this.register(job)
+    if (options.key !== undefined) {
+      if (this.#recentKeys.has(options.key)) return
+      this.#recentKeys.add(options.key)
+      if (this.#recentKeys.size > RECENT_KEYS)
+        this.#recentKeys.delete(this.#recentKeys.values().next().value!)
+    }
     const run = Promise.resolve()
       .then(() => job.handle(payload))
       .catch((error) => this.logger.error({ err: error, job: job.name }, 'job failed'))

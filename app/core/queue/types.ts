@@ -9,6 +9,15 @@ export interface Job<Payload> {
   handle(payload: Payload): Promise<void>
 }
 
+export interface DispatchOptions {
+  /**
+   * Makes the dispatch idempotent: a job with the same key dispatched again while the first is
+   * queued, running or among the recently finished ones is not queued again (e.g. one fraud
+   * analysis per CDR however often call:ended comes).
+   */
+  key?: string
+}
+
 export interface ScheduleOptions {
   /** Run every N milliseconds. */
   everyMs: number
@@ -24,7 +33,7 @@ export interface QueueCounts {
 export interface JobQueue {
   readonly driver: 'in_process' | 'bullmq'
   register<P>(job: Job<P>): void
-  dispatch<P>(job: Job<P>, payload: P): Promise<void>
+  dispatch<P>(job: Job<P>, payload: P, options?: DispatchOptions): Promise<void>
   schedule<P>(job: Job<P>, payload: P, options: ScheduleOptions): Promise<void>
   /** Starts workers and schedules; called once the app is ready. */
   start(): Promise<void>

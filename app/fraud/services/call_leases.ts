@@ -17,6 +17,10 @@ export function leaseSubjects(lease: Lease) {
   ]
 }
 
+function deletedRows(deleted: unknown) {
+  return Number(Array.isArray(deleted) ? deleted[0] : deleted)
+}
+
 /**
  * The concurrent-call leases of running calls. Counted on the shared counters for the decision and
  * written to fraud_call_leases (after the decision, off the call path) so that any node can release
@@ -27,6 +31,8 @@ export default class CallLeases {
   #local = new Map<string, string[]>()
   /** Subjects this process counted since the last rebuild (their counters may need a reset to 0). */
   #touched = new Set<string>()
+  /** Leases taken here whose row could not be written: only the memory entry can release them. */
+  #unwritten = new Set<string>()
   /** Lease rows being written. */
   #writes = new Set<Promise<unknown>>()
 
@@ -47,7 +53,10 @@ export default class CallLeases {
         sip_device_id: lease.deviceId,
         created_at: sqlTime(DateTime.utc()),
       })
-      .catch(this.onError)
+      .catch((error) => {
+        this.#unwritten.add(callUuid)
+        this.onError(error)
+      })
       .finally(() => this.#writes.delete(write))
     this.#writes.add(write)
   }
@@ -57,20 +66,25 @@ export default class CallLeases {
     await Promise.all([...this.#writes])
   }
 
-  /** call:ended, on whichever node: the lease row goes and its counters drop by one. */
+  /**
+   * call:ended, on whichever node: the lease row goes and its counters drop by one. Idempotent per
+   * call: whoever deletes the row (this node or another, a repeated call:ended) releases the
+   * counters, nobody else; a lease whose row was never written is released from memory once.
+   */
   async release(callUuid: string) {
     await this.written()
     const local = this.#local.get(callUuid)
     this.#local.delete(callUuid)
     if (local) {
-      await this.limiter.release(local)
-      await db.from('fraud_call_leases').where('call_uuid', callUuid).delete()
+      const unwritten = this.#unwritten.delete(callUuid)
+      const deleted = await db.from('fraud_call_leases').where('call_uuid', callUuid).delete()
+      if (unwritten || deletedRows(deleted) > 0) await this.limiter.release(local)
       return
     }
     const row = await db.from('fraud_call_leases').where('call_uuid', callUuid).first()
     if (!row) return
     const deleted = await db.from('fraud_call_leases').where('call_uuid', callUuid).delete()
-    if (Number(Array.isArray(deleted) ? deleted[0] : deleted) < 1) return
+    if (deletedRows(deleted) < 1) return
     const subjects = leaseSubjects({
       companyId: row.company_id,
       userId: row.user_id,

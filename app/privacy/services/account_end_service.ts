@@ -1,4 +1,5 @@
 import { DateTime } from 'luxon'
+import { lookupsChanged } from '#core/caching/lookup_changes'
 import db from '@adonisjs/lucid/services/db'
 import emitter from '@adonisjs/core/services/emitter'
 import AuditLog from '#accounts/services/audit_log'
@@ -107,6 +108,8 @@ export default class AccountEndService {
       await trx.from('payment_methods').where('company_id', companyId).delete()
       const acceptances = await trx.from('dpa_acceptances').where('company_id', companyId).delete()
       const users = await trx.from('users').where('company_id', companyId).delete()
+      // Raw deletes: the calls' lookups of these rows go with the commit
+      trx.after('commit', lookupsChanged)
       await trx
         .from('companies')
         .where('id', companyId)
@@ -165,7 +168,10 @@ export default class AccountEndService {
         )
         .select('id')
     ).map((row) => Number(row.id))
-    if (ids.length) await db.from('companies').whereIn('id', ids).delete()
+    if (ids.length) {
+      await db.from('companies').whereIn('id', ids).delete()
+      lookupsChanged()
+    }
     return ids.length
   }
 }

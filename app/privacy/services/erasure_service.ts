@@ -1,4 +1,5 @@
 import { DateTime } from 'luxon'
+import { lookupsChanged } from '#core/caching/lookup_changes'
 import db from '@adonisjs/lucid/services/db'
 import type User from '#accounts/models/user'
 import AuditLog from '#accounts/services/audit_log'
@@ -78,6 +79,7 @@ export default class ErasureService {
       await trx.from('invitations').where('email', user.email).delete()
       await trx.from('sessions').where('user_id', String(user.id)).delete()
       await trx.from('users').where('id', user.id).delete()
+      trx.after('commit', lookupsChanged)
       await AuditLog.record(
         {
           action: 'privacy.user.erased',

@@ -39,13 +39,17 @@ function callSetup() {
     answered: 0,
     ends: [] as CdrEnd[],
     qualities: [] as Array<Parameters<CdrWriter['quality']>[1]>,
+    /** While set, writing the answer waits for it (a slow commit). */
+    hold: undefined as Promise<void> | undefined,
   }
   const persisted: string[] = []
   const phases: CallPhase[] = []
   let session: CallSession | undefined
 
   const writer: CdrWriter = {
-    answered: async () => {
+    answered: async (record: CallRecord) => {
+      record.answeredAt = 'answered' as never
+      await cdr.hold
       cdr.answered += 1
     },
     forwarded: async () => {},
@@ -133,7 +137,12 @@ function callSetup() {
   /** The phone calls out; what it hears is collected. */
   function call() {
     const heard: number[] = []
-    const phoneCall: { dialog?: SipDialog; heard: number[] } = { heard }
+    /** How many answers the CDR store had committed when the phone got its 200. */
+    const cdrAnsweredAt200: number[] = []
+    const phoneCall: { dialog?: SipDialog; heard: number[]; cdrAnsweredAt200: number[] } = {
+      heard,
+      cdrAnsweredAt200,
+    }
     const outgoing = phone.invite({
       uri: SipUri.parse(`sip:+4930123456@${B2BUA}`),
       description: sdp(audioSdp(30_000, ['PCMA', 'PCMU'])),
@@ -141,6 +150,7 @@ function callSetup() {
         onProgress: (response) => heard.push(response.status),
         onAccepted: (dialog, response) => {
           heard.push(response.status)
+          cdrAnsweredAt200.push(cdr.answered)
           phoneCall.dialog = dialog
         },
         onRejected: (response) => heard.push(response.status),
@@ -249,6 +259,45 @@ test.group('B2BUA call phases (CallSession, in-memory network, fake clock)', () 
     // A desk phone and a carrier: no packet loss concealment assumed (G.711 Bpl 4.3)
     assert.isAbove(caller!.mos, 4.3)
     assert.isBelow(callee!.mos, 2.5)
+  })
+
+  test('the phone gets its 200 only once the CDR shows the answer (committed first)', async ({
+    assert,
+  }) => {
+    const setup = callSetup()
+    let commit!: () => void
+    setup.cdr.hold = new Promise((resolve) => (commit = resolve))
+    setup.carrier(CARRIER)
+    setup.route(CARRIER)
+    const phone = setup.call()
+    await setup.pass(1500)
+    assert.deepEqual(phone.heard, [180], 'no 200 while the answer is being written')
+    commit()
+    await setup.pass(100)
+    assert.deepEqual(phone.heard, [180, 200])
+    assert.deepEqual(phone.cdrAnsweredAt200, [1])
+    assert.equal(setup.session().phase, CallPhase.Answered)
+  })
+
+  test('CANCEL while the answer is written: 487 to the phone, BYE to the carrier, the CDR shows no answer', async ({
+    assert,
+  }) => {
+    const setup = callSetup()
+    let commit!: () => void
+    setup.cdr.hold = new Promise((resolve) => (commit = resolve))
+    setup.carrier(CARRIER)
+    setup.route(CARRIER)
+    const phone = setup.call()
+    await setup.pass(1500)
+    phone.cancel()
+    await setup.pass(100)
+    commit()
+    await setup.pass(200)
+    assert.deepEqual(phone.heard, [180, 487])
+    assert.lengthOf(setup.requestsTo(CARRIER, 'BYE'), 1)
+    assert.deepEqual(setup.cdr.ends, [{ cause: 'cancelled', sipStatus: 487, hungUpBy: 'caller' }])
+    assert.isNull(setup.session().record.answeredAt)
+    assert.equal(setup.media.openLegs, 0, 'both legs closed')
   })
 
   test('CANCEL while the carrier rings: CANCEL to the carrier, 487 to the phone, CDR cancelled', async ({

@@ -1,73 +1,39 @@
+import { ChangeVersion, type ChangedRow, type ChangesBus } from '#core/caching/change_version'
+
 /**
  * The lookups every call makes (a device's credential, its user, the company with its status and
  * settings) are kept between calls (LookupCache) and dropped whenever one of those rows changes:
  * the models bump this version on every save and delete (again when their transaction commits or
  * rolls back); with Redis the calls provider also publishes each bump on calls:lookups-changed, so
- * every node drops them. The same pattern as #calls/routing/routing_changes.
+ * every node drops them (ChangeVersion, as the routing tables).
  *
  * Coarse on purpose: any change drops every entry. Admin changes are rare next to calls, and a
  * suspended company, a disabled user or a revoked device must never be served from an old entry.
  * Rows changed by raw SQL are not seen by the hooks: such code calls lookupsChanged() itself (the
  * account end and the erasure do), and entries live at most LOOKUP_TTL_MS as a last resort.
  */
-let version = 0
-let publish: (() => void) | undefined
+const lookups = new ChangeVersion('calls:lookups-changed')
 
-export const LOOKUPS_CHANGED_CHANNEL = 'calls:lookups-changed'
 /** The longest an entry is served, whatever happens. */
 export const LOOKUP_TTL_MS = 60_000
 
 export function lookupsVersion() {
-  return version
+  return lookups.current
 }
 
 /** A looked-up row changed in this process: here and (through Redis, when set) on every node. */
 export function lookupsChanged() {
-  version += 1
-  publish?.()
-}
-
-/** Another node announced a change. */
-export function lookupsChangedElsewhere() {
-  version += 1
-}
-
-export function publishLookupChanges(publisher: (() => void) | undefined) {
-  publish = publisher
-}
-
-export interface LookupChangesBus {
-  subscribe(channel: string, handler: (message: string) => void): void
-  unsubscribe(channel: string): Promise<unknown>
-  publish(channel: string, message: string): Promise<unknown>
-}
-
-/** Every node publishes its changes and drops its entries on the others'. Returns the way back. */
-export function shareLookupChanges(
-  bus: LookupChangesBus,
-  options: { prefix: string; nodeId: string }
-) {
-  const channel = `${options.prefix}${LOOKUPS_CHANGED_CHANNEL}`
-  bus.subscribe(channel, (message) => {
-    if (message !== options.nodeId) lookupsChangedElsewhere()
-  })
-  publishLookupChanges(() => {
-    bus.publish(channel, options.nodeId).catch(() => {})
-  })
-  return async () => {
-    publishLookupChanges(undefined)
-    await bus.unsubscribe(channel)
-  }
+  lookups.changed()
 }
 
 /** A model hook: a looked-up row changed, in a transaction or not. */
-export function lookupRowChanged(row: {
-  $trx?: { after(event: 'commit' | 'rollback', handler: () => void): void }
-}) {
-  lookupsChanged()
-  // Read again before its commit, the old row could be cached again; a rollback brings it back.
-  row.$trx?.after('commit', lookupsChanged)
-  row.$trx?.after('rollback', lookupsChanged)
+export function lookupRowChanged(row: ChangedRow) {
+  lookups.rowChanged(row)
+}
+
+/** Every node publishes its changes and drops its entries on the others'. Returns the way back. */
+export function shareLookupChanges(bus: ChangesBus, options: { prefix: string; nodeId: string }) {
+  return lookups.share(bus, options)
 }
 
 /**

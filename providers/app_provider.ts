@@ -103,6 +103,22 @@ export default class AppProvider {
     const { default: DestinationPriceLookup } =
       await import('#billing/services/destination_price_lookup')
     priceLookup.use(new DestinationPriceLookup())
+    await this.#watchLookupTables()
+  }
+
+  /**
+   * Every database connection's writes to the tables calls keep lookups of drop them
+   * (#core/caching/lookup_changes): the connections open now and those opened later.
+   */
+  async #watchLookupTables() {
+    const { watchLookupTables } = await import('#core/caching/lookup_changes')
+    const db = await this.app.container.make('lucid.db')
+    const emitter = await this.app.container.make('emitter')
+    for (const { connection } of db.manager.connections.values())
+      if (connection?.client) watchLookupTables(connection.client)
+    emitter.on('db:connection:connect', (connection) => {
+      if (connection.client) watchLookupTables(connection.client)
+    })
   }
 
   async ready() {

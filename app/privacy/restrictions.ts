@@ -1,4 +1,8 @@
 import db from '@adonisjs/lucid/services/db'
+import { LookupCache } from '#core/caching/lookup_changes'
+
+/** Asked on every call: kept until a restriction is written (#core/caching/lookup_changes). */
+const restricted = new LookupCache<number, boolean>({ tables: ['processing_restrictions'] })
 
 /**
  * Whether processing of a user's data is restricted (Art. 18 GDPR): the data is kept, but used for
@@ -6,13 +10,15 @@ import db from '@adonisjs/lucid/services/db'
  * of anomaly baselines; the privacy call gate refuses the user's calls). One indexed query.
  */
 export async function isRestricted(userId: number): Promise<boolean> {
-  const row = await db
-    .from('processing_restrictions')
-    .where('user_id', userId)
-    .whereNull('lifted_at')
-    .select('id')
-    .first()
-  return Boolean(row)
+  return restricted.get(userId, async () => {
+    const row = await db
+      .from('processing_restrictions')
+      .where('user_id', userId)
+      .whereNull('lifted_at')
+      .select('id')
+      .first()
+    return Boolean(row)
+  })
 }
 
 /** The restricted ones among `userIds` (for baselines over many users at once). */

@@ -11,6 +11,16 @@ import {
   microToCents,
   versionValidAt,
 } from '#billing/tariff_arithmetic'
+import { LookupCache } from '#core/caching/lookup_changes'
+
+/**
+ * Every answered call is rated: its company's lists with their versions, and the rates of a
+ * destination, are kept until a list, version or rate is written (#core/caching/lookup_changes).
+ * Shared rows: read them, never change them.
+ */
+const priceTables = ['price_lists', 'price_list_versions', 'price_list_rates']
+const priceLists = new LookupCache<number | null, PriceList[]>({ tables: priceTables })
+const candidateRates = new LookupCache<string, PriceListRate[]>({ tables: priceTables })
 
 /**
  * The facts of a CDR that rating reads, as the `call:ended` payload carries them. Billing does not
@@ -61,12 +71,14 @@ export default class RatingService {
     digits: string,
     at: DateTime
   ): Promise<PriceListRate | null> {
-    const lists = await PriceList.query()
-      .where((query) => {
-        query.whereNull('company_id')
-        if (companyId !== null) query.orWhere('company_id', companyId)
-      })
-      .preload('versions')
+    const lists = await priceLists.get(companyId, () =>
+      PriceList.query()
+        .where((query) => {
+          query.whereNull('company_id')
+          if (companyId !== null) query.orWhere('company_id', companyId)
+        })
+        .preload('versions')
+    )
     // The company's list first, then the default (one at most, migration 0621); by id otherwise
     const ordered = [...lists].sort(
       (a, b) => Number(a.isDefault) - Number(b.isDefault) || a.id - b.id
@@ -78,9 +90,11 @@ export default class RatingService {
       const candidates = Array.from({ length: digits.length + 1 }, (_, length) =>
         digits.slice(0, length)
       )
-      const rates = await PriceListRate.query()
-        .where('price_list_version_id', version.id)
-        .whereIn('prefix', candidates)
+      const rates = await candidateRates.get(`${version.id}:${digits}`, () =>
+        PriceListRate.query()
+          .where('price_list_version_id', version.id)
+          .whereIn('prefix', candidates)
+      )
       const match = longestPrefixMatch(digits, rates)
       if (match) return match
     }

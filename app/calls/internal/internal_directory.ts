@@ -9,6 +9,17 @@ import CallForwarding, {
 } from '#calls/models/call_forwarding'
 import { emergencyNumberOf, toE164Digits } from '#calls/routing/dialled_number'
 import { extensionProblem, isExtensionShaped } from '#calls/internal/extension_rules'
+import { LookupCache } from '#core/caching/lookup_changes'
+
+/**
+ * What calls read of lines and numbers here (a user's line, whether a dialled number is the
+ * company's own), kept between calls until any line or number is written (#core/caching/
+ * lookup_changes watches these tables). Shared rows: read them, never change them.
+ */
+const lookupTables = ['internal_lines', 'phone_numbers']
+const userLines = new LookupCache<number, InternalLine | null>({ tables: lookupTables })
+const companyNumbers = new LookupCache<string, PhoneNumber | null>({ tables: lookupTables })
+const lineOf = (userId: number) => userLines.get(userId, () => InternalLine.find(userId))
 
 /** A German number block is allocated as 10, 100 or 1000 numbers: fewer is no block. */
 export const MIN_BLOCK_SIZE = 10
@@ -68,10 +79,9 @@ export default class InternalDirectory {
     }
     const digits = toE164Digits(trimmed, company.country)
     if (!digits) return null
-    const row = await PhoneNumber.query()
-      .where('number', `+${digits}`)
-      .where('company_id', company.id)
-      .first()
+    const row = await companyNumbers.get(`${company.id}:+${digits}`, () =>
+      PhoneNumber.query().where('number', `+${digits}`).where('company_id', company.id).first()
+    )
     if (!row) return null
     return { via: 'number', calleeNumber: row.number, users: await this.usersOfNumber(row) }
   }
@@ -125,7 +135,7 @@ export default class InternalDirectory {
    */
   async directDialNumber(user: User): Promise<string | null> {
     if (user.companyId === null) return null
-    const line = await InternalLine.find(user.id)
+    const line = await lineOf(user.id)
     if (!line?.extension) return null
     const candidates = await PhoneNumber.query()
       .where('company_id', user.companyId)
@@ -142,7 +152,7 @@ export default class InternalDirectory {
   }
 
   async settingsOf(userId: number): Promise<LineSettings> {
-    const line = await InternalLine.find(userId)
+    const line = await lineOf(userId)
     return {
       extension: line?.extension ?? null,
       doNotDisturb: line?.doNotDisturb ?? false,

@@ -11,7 +11,18 @@ import DefaultCallerId from '#calls/models/default_caller_id'
 import PhoneNumber from '#calls/models/phone_number'
 import { normaliseE164 } from '#calls/services/number_block'
 import { sqlTime } from '#core/sql_time'
+import { LookupCache } from '#core/caching/lookup_changes'
 import { NUMBER_QUARANTINE_MONTHS } from '#config/calls'
+
+/**
+ * What every call reads of the numbers (the caller IDs a user may present, the chosen default, who
+ * holds a called number), kept between calls until any number or choice is written
+ * (#core/caching/lookup_changes watches these tables). Shared rows: read them, never change them.
+ */
+const lookupTables = ['phone_numbers', 'default_caller_ids']
+const presentableRows = new LookupCache<string, PhoneNumber[]>({ tables: lookupTables })
+const defaultChoices = new LookupCache<number, DefaultCallerId | null>({ tables: lookupTables })
+const numberRows = new LookupCache<string, PhoneNumber | null>({ tables: lookupTables })
 
 export type NumberErrorCode =
   | 'unknown_carrier'
@@ -421,7 +432,7 @@ export default class NumberService {
   async findByNumber(e164: string): Promise<NumberOwner | null> {
     const number = normaliseE164(e164)
     if (!number) return null
-    const row = await PhoneNumber.findBy('number', number)
+    const row = await numberRows.get(number, () => PhoneNumber.findBy('number', number))
     if (!row) return null
     return {
       id: row.id,
@@ -446,7 +457,9 @@ export default class NumberService {
    */
   async defaultCallerId(user: User): Promise<string | null> {
     const presentable = await this.#presentable(user)
-    const choice = await DefaultCallerId.findBy('user_id', user.id)
+    const choice = await defaultChoices.get(user.id, () =>
+      DefaultCallerId.findBy('user_id', user.id)
+    )
     const chosen = choice ? presentable.find((row) => row.id === choice.phoneNumberId) : undefined
     if (chosen) return chosen.number
     if (presentable[0]?.userId === user.id) return presentable[0].number
@@ -457,10 +470,13 @@ export default class NumberService {
 
   async #presentable(user: User) {
     if (user.companyId === null) return []
-    const rows = await PhoneNumber.query()
-      .where('company_id', user.companyId)
-      .where((query) => query.where('user_id', user.id).orWhereNull('user_id'))
-      .orderBy('number')
+    const companyId = user.companyId
+    const rows = await presentableRows.get(`${companyId}:${user.id}`, () =>
+      PhoneNumber.query()
+        .where('company_id', companyId)
+        .where((query) => query.where('user_id', user.id).orWhereNull('user_id'))
+        .orderBy('number')
+    )
     return presentableOf(user, rows)
   }
 

@@ -2,6 +2,10 @@ import app from '@adonisjs/core/services/app'
 import type { EventsList } from '@adonisjs/core/types'
 import Company from '#accounts/models/company'
 import fraudConfig from '#config/fraud'
+import { LookupCache } from '#core/caching/lookup_changes'
+
+/** The company's time zone (its day and month), kept between calls until a company changes. */
+const timeZones = new LookupCache<number, string | null>()
 
 /**
  * billing:call_rated: the call's cost joins its company's and user's spend of the day and month,
@@ -9,7 +13,10 @@ import fraudConfig from '#config/fraud'
  */
 export default class CountSpend {
   async handle(rated: EventsList['billing:call_rated']) {
-    const company = await Company.find(rated.companyId)
+    const timeZone = await timeZones.get(
+      rated.companyId,
+      async () => (await Company.find(rated.companyId))?.timeZone ?? null
+    )
     const spend = await app.container.make('fraud.spend')
     await spend.add(
       {
@@ -18,7 +25,7 @@ export default class CountSpend {
         costMicro: rated.costMicro,
         startedAt: rated.startedAt.toMillis(),
       },
-      company?.timeZone ?? fraudConfig.timeZone
+      timeZone ?? fraudConfig.timeZone
     )
     await (await app.container.make('fraud.spend_watch')).check(rated.companyId)
   }

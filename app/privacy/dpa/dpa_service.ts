@@ -10,6 +10,12 @@ import DpaAcceptance from '#privacy/models/dpa_acceptance'
 import DpaCatalogue, { type DpaLocale, type DpaVersion } from '#privacy/dpa/dpa_catalogue'
 import { sealSnapshot, takeDpaSnapshot } from '#privacy/dpa/dpa_snapshot'
 import TransparencyService from '#privacy/services/transparency_service'
+import { LookupCache } from '#core/caching/lookup_changes'
+
+/** Shared rows: read them, never change them. */
+const latestAcceptances = new LookupCache<number, DpaAcceptance | null>({
+  tables: ['dpa_acceptances'],
+})
 
 /**
  * Where a company stands with the DPA:
@@ -46,12 +52,15 @@ export default class DpaService {
     return this.catalogue
   }
 
+  /** Read by every call's gate: kept until an acceptance is written (#core/caching/lookup_changes). */
   async latestAcceptance(companyId: number) {
-    return DpaAcceptance.query()
-      .where('company_id', companyId)
-      .orderBy('accepted_at', 'desc')
-      .orderBy('id', 'desc')
-      .first()
+    return latestAcceptances.get(companyId, () =>
+      DpaAcceptance.query()
+        .where('company_id', companyId)
+        .orderBy('accepted_at', 'desc')
+        .orderBy('id', 'desc')
+        .first()
+    )
   }
 
   async status(company: Pick<Company, 'id' | 'createdAt'>): Promise<DpaStatus> {

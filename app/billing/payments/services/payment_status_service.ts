@@ -16,6 +16,10 @@ import type { PaymentsConfig } from '#config/payments'
 import paymentsConfig from '#config/payments'
 import type { JobQueue } from '#core/queue/types'
 import app from '@adonisjs/core/services/app'
+import { LookupCache } from '#core/caching/lookup_changes'
+
+/** The call gate asks on every call: kept until a suspension is written (#core/caching/lookup_changes). */
+const suspensions = new LookupCache<number, boolean>({ tables: ['payment_suspensions'] })
 
 export class PaymentStatusError extends Error {
   constructor(
@@ -298,8 +302,13 @@ export default class PaymentStatusService {
 
   /** For the call gate: is the company suspended for late payment? */
   static async isSuspended(companyId: number) {
-    return Boolean(
-      await PaymentSuspension.query().where('company_id', companyId).whereNull('lifted_at').first()
+    return suspensions.get(companyId, async () =>
+      Boolean(
+        await PaymentSuspension.query()
+          .where('company_id', companyId)
+          .whereNull('lifted_at')
+          .first()
+      )
     )
   }
 }

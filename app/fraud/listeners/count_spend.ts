@@ -1,11 +1,7 @@
 import app from '@adonisjs/core/services/app'
 import type { EventsList } from '@adonisjs/core/types'
-import Company from '#accounts/models/company'
+import { keptRows } from '#accounts/kept_rows'
 import fraudConfig from '#config/fraud'
-import { LookupCache } from '#core/caching/lookup_changes'
-
-/** The company's time zone (its day and month), kept between calls until a company changes. */
-const timeZones = new LookupCache<number, string | null>()
 
 /**
  * billing:call_rated: the call's cost joins its company's and user's spend of the day and month,
@@ -13,10 +9,8 @@ const timeZones = new LookupCache<number, string | null>()
  */
 export default class CountSpend {
   async handle(rated: EventsList['billing:call_rated']) {
-    const timeZone = await timeZones.get(
-      rated.companyId,
-      async () => (await Company.find(rated.companyId))?.timeZone ?? null
-    )
+    // Kept between calls (#accounts/kept_rows)
+    const timeZone = (await keptRows.company(rated.companyId))?.timeZone
     const spend = await app.container.make('fraud.spend')
     await spend.add(
       {

@@ -1,6 +1,7 @@
 import { DateTime } from 'luxon'
 import db from '@adonisjs/lucid/services/db'
-import Company from '#accounts/models/company'
+import type Company from '#accounts/models/company'
+import { keptRows } from '#accounts/kept_rows'
 import type { FraudConfig } from '#config/fraud'
 import type { ProcessingRestrictionSource } from '#core/processing_restrictions'
 import { sqlTime } from '#core/sql_time'
@@ -119,7 +120,7 @@ export default class FraudDetector {
     callId: number | null,
     now = Date.now()
   ): Promise<SignalHit[]> {
-    const company = await Company.find(companyId)
+    const company = await keptRows.company(companyId)
     if (!company) return []
     const risk = await this.policies.numberRisk()
     const baseline = await this.baseline(company, now, risk)

@@ -285,6 +285,7 @@ export class PageTour {
         '/admin/audit',
         '/admin/staff',
         '/admin/calls/live',
+        '/admin/calls/quality',
         '/admin/sip-locks',
         '/admin/alerts',
         `/admin/alerts/${alertId}`,

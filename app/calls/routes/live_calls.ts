@@ -3,10 +3,11 @@ import { middleware } from '#start/kernel'
 
 const LiveCallsController = () => import('#calls/controllers/admin/live_calls_controller')
 
-// Admin: running calls (calls.live.manage)
+// Admin: running calls, and ended calls with bad audio (calls.live.manage)
 router
   .group(() => {
     router.get('/calls/live', [LiveCallsController, 'index']).as('calls.live')
+    router.get('/calls/quality', [LiveCallsController, 'quality']).as('calls.quality')
     router.delete('/calls/live/:uuid', [LiveCallsController, 'destroy']).as('calls.end')
   })
   .prefix('/admin')

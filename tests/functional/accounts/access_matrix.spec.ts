@@ -103,6 +103,7 @@ const EXPECTED: Record<string, Subject[]> = {
   'customer.extensions.update': COMPANY_ADMINS,
   'admin.calls.live': SUPERADMIN,
   'admin.calls.end': SUPERADMIN,
+  'admin.calls.quality': SUPERADMIN,
   'customer.phone': CUSTOMERS,
   'customer.phone.credential': CUSTOMERS,
   'customer.phone_settings': CUSTOMERS,

@@ -11,14 +11,14 @@ let sequence = 0
 async function endedCall(
   companyId: number,
   mos: number | null,
-  options: { endedHoursAgo?: number; withheld?: boolean } = {}
+  options: { endedHoursAgo?: number; withheld?: boolean; internal?: boolean } = {}
 ) {
   sequence += 1
   const ended = DateTime.utc().minus({ hours: options.endedHoursAgo ?? 1 })
   return CallRecord.create({
     uuid: `quality-report-${Date.now()}-${sequence}`,
     companyId,
-    direction: 'outbound',
+    direction: options.internal ? 'internal' : 'outbound',
     emergency: false,
     callerNumber: '+4930111222333',
     calleeNumber: '+4989123456789',
@@ -64,16 +64,24 @@ test.group('Admin: ended calls with poor audio quality', (group) => {
     const good = await endedCall(company.id, 4.38)
     const unmeasured = await endedCall(company.id, null)
     const old = await endedCall(company.id, 1.5, { endedHoursAgo: 8 * 24 })
+    const internal = await endedCall(company.id, 3.95, { internal: true })
 
     const response = await client.get('/admin/calls/quality').loginAs(admin)
     response.assertStatus(200)
     const html = response.text()
     const listed = [...html.matchAll(/data-call-record="(\d+)"/g)].map((match) => Number(match[1]))
-    const ours = listed.filter((id) => [fair, poor, good, unmeasured, old].some((r) => r.id === id))
-    assert.deepEqual(ours, [poor.id, fair.id], 'worst first, only fair and poor of the last 7 days')
+    const ours = listed.filter((id) =>
+      [fair, poor, good, unmeasured, old, internal].some((record) => record.id === id)
+    )
+    assert.deepEqual(
+      ours,
+      [poor.id, fair.id, internal.id],
+      'worst first, only fair and poor of the last 7 days'
+    )
     assert.include(html, 'Qualitäts GmbH')
     assert.include(html, 'Schlecht')
     assert.include(html, 'Mäßig')
+    assert.include(html, '>intern<')
     assert.include(html, 'MOS 2,1')
     assert.include(html, '6,5 % Verlust')
     assert.include(html, 'Laufzeit 48 ms')

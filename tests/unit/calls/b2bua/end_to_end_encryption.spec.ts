@@ -106,15 +106,15 @@ function setup(options: { callerKind?: 'webrtc' | 'rtp' } = {}) {
     }),
   }
 
-  function inDialog(device: Device, dialog: SipDialog) {
-    device.dialog = dialog
+  function inDialog(peer: Device, dialog: SipDialog) {
+    peer.dialog = dialog
     dialog.delegate = {
       onRequest: (incoming: IncomingRequest) => {
-        device.received.push(incoming.request)
+        peer.received.push(incoming.request)
         incoming.respond(200)
       },
       onReinvite: (incoming: IncomingRequest) => {
-        device.received.push(incoming.request)
+        peer.received.push(incoming.request)
         incoming.respond(200, { description: sdp(audioSdp(50_000, ['PCMU'])) })
       },
     }

@@ -864,9 +864,14 @@ export class WebPhone implements PhoneControls {
         : assignment && assignment.role !== 'none'
           ? 'drop'
           : 'passthrough'
-    const encryption = new CallEncryption(session, initial, () => {
-      if (session === this.#session) this.#update({})
-    })
+    const encryption = new CallEncryption(
+      session,
+      initial,
+      () => {
+        if (session === this.#session) this.#update({})
+      },
+      this.#options.testHooks
+    )
     this.#encryptions.set(session, encryption)
     if (session instanceof Invitation) encryption.assign(assignment, { initial: true })
     session.stateChange.addListener((state) => {

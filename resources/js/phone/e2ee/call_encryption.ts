@@ -5,7 +5,7 @@
  * SFrame-encrypts the encoded audio frames. Without the header the frames pass unchanged
  * (transport encryption only). The keys stay in this page and its worker: never sent, never logged.
  */
-import type { Info, Session } from 'sip.js'
+import { SessionState, type Info, type Session } from 'sip.js'
 import type { CallKeys } from './key_agreement.js'
 import {
   E2EE_CONTENT_TYPE,
@@ -29,6 +29,8 @@ export interface EncryptionStatus {
 
 /** How long the exchange may take before the call falls back to transport encryption. */
 export const KEY_EXCHANGE_TIMEOUT_MS = 6000
+/** With the test hooks on, the sender records this many of its first plaintext frames. */
+const TEST_RECORDED_FRAMES = 1000
 
 /** Test hooks: only when the page was served by our test environment (data-test-hooks). */
 export interface EncryptionTestHooks {
@@ -61,11 +63,13 @@ export class CallEncryption {
   constructor(
     session: Session,
     initial: WaitingMode,
-    onChange: (status: EncryptionStatus) => void
+    onChange: (status: EncryptionStatus) => void,
+    testHooks = false
   ) {
     this.#session = session
     this.#mode = initial
     this.#onChange = onChange
+    if (testHooks) this.#testHooks.record = TEST_RECORDED_FRAMES
   }
 
   get status(): EncryptionStatus {
@@ -137,6 +141,8 @@ export class CallEncryption {
       },
     })
     this.#show({ state: 'exchanging', code: null, failure: null })
+    // A 200 OK or re-INVITE comes on an established dialog: start at once.
+    if (this.#session.state === SessionState.Established) void this.#exchange.start()
   }
 
   /** Starts the exchange of the current epoch once the call is answered (INFO needs a dialog). */

@@ -241,6 +241,19 @@ test.group('E2EE key exchange messages (parseKeyMessage)', () => {
   })
 })
 
+test.group('E2EE test hook', () => {
+  test('refused outside the test environment; clearing it always works', ({ assert }) => {
+    const before = process.env.NODE_ENV
+    process.env.NODE_ENV = 'production'
+    try {
+      assert.throws(() => tamperWithKeyExchange(() => undefined), /test environment only/)
+      assert.doesNotThrow(() => tamperWithKeyExchange(undefined))
+    } finally {
+      process.env.NODE_ENV = before
+    }
+  })
+})
+
 test.group(
   'E2EE signalling through the B2BUA (CallSession, in-memory network, fake clock)',
   (group) => {

@@ -33,6 +33,7 @@ import { sdp, sdpOf } from '#calls/b2bua/carrier_request'
 import { bothEncrypted } from '#calls/b2bua/media_security'
 import {
   E2EE_CONTENT_TYPE,
+  E2EE_HEADER,
   keyExchangeTamper,
   parseKeyMessage,
   roleHeader,
@@ -806,7 +807,11 @@ export default class CallSession {
     const leg = side === 'a' ? this.#aLeg : this.#winner?.leg
     if (!dialog || !leg || this.ended) return false
     const offer = await leg.createOffer({ codecs: [codec], direction })
-    const response = await dialog.reinvite({ description: sdp(offer), headers })
+    const roles = headers.some(([name]) => name === E2EE_HEADER) ? [] : this.#roleHeaders(side)
+    const response = await dialog.reinvite({
+      description: sdp(offer),
+      headers: [...headers, ...roles],
+    })
     const answer = sdpOf({
       body: response.body,
       contentType: response.contentType ?? 'application/sdp',
@@ -884,6 +889,7 @@ export default class CallSession {
       // Offerless re-INVITE (RFC 3261 14.2): our current session is the offer; the ACK answers.
       incoming.respond(200, {
         description: sdp(await leg.createOffer({ codecs: [leg.negotiated!.audio.codec] })),
+        headers: this.#roleHeaders(side),
       })
       return
     }
@@ -901,7 +907,7 @@ export default class CallSession {
       incoming.respond(488)
       return
     }
-    incoming.respond(200, { description: sdp(answer) })
+    incoming.respond(200, { description: sdp(answer), headers: this.#roleHeaders(side) })
     this.#bridge?.refresh()
 
     const held = isHold(facts.direction)
@@ -1368,17 +1374,25 @@ export default class CallSession {
     const number = this.#identity[other]
     const domain = this.#services.identityDomain ?? 'localhost'
     const uri = number ? `sip:${number}@${domain}` : 'sip:anonymous@anonymous.invalid'
-    const headers: Array<[string, string]> = [['P-Asserted-Identity', `<${uri}>`]]
     // A browser learns its role in the new pairing, or that its new party is no browser.
-    if (this.#legOf(side)?.kind === 'webrtc') {
-      const role = !this.#bothBrowsers()
-        ? 'none'
-        : side === this.#initiatorSide
-          ? 'initiator'
-          : 'responder'
-      headers.push(roleHeader(role, this.#epoch))
-    }
-    return headers
+    return [['P-Asserted-Identity', `<${uri}>`], ...this.#roleHeaders(side)] as Array<
+      [string, string]
+    >
+  }
+
+  /**
+   * The role header for a browser on `side` in the current pairing (none when its party is no
+   * browser); nothing for a SIP phone or carrier. Every re-INVITE to a browser and every answer to
+   * a browser's re-INVITE carries it, so a hold or codec change never reads as "no browser".
+   */
+  #roleHeaders(side: 'a' | 'b'): Array<[string, string]> {
+    if (this.#legOf(side)?.kind !== 'webrtc') return []
+    const role = !this.#bothBrowsers()
+      ? 'none'
+      : side === this.#initiatorSide
+        ? 'initiator'
+        : 'responder'
+    return [roleHeader(role, this.#epoch)]
   }
 
   #legOf(side: 'a' | 'b'): MediaLeg | undefined {

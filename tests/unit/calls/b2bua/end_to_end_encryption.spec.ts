@@ -241,6 +241,19 @@ test.group('E2EE key exchange messages (parseKeyMessage)', () => {
   })
 })
 
+test.group('E2EE test hook', () => {
+  test('refused outside the test environment; clearing it always works', ({ assert }) => {
+    const before = process.env.NODE_ENV
+    process.env.NODE_ENV = 'production'
+    try {
+      assert.throws(() => tamperWithKeyExchange(() => undefined), /test environment only/)
+      assert.doesNotThrow(() => tamperWithKeyExchange(undefined))
+    } finally {
+      process.env.NODE_ENV = before
+    }
+  })
+})
+
 test.group(
   'E2EE signalling through the B2BUA (CallSession, in-memory network, fake clock)',
   (group) => {
@@ -364,6 +377,41 @@ test.group(
       tamperWithKeyExchange(undefined)
       await call.info(bob.device, keyBody({ epoch: 1, type: 'abort' }))
       assert.equal(call.infosAt(call.caller)[1].body.toString(), '{"epoch":1,"type":"abort"}')
+    })
+
+    test('a hold passed on keeps the pairing: the re-INVITE and the answer to a browser carry the same role', async ({
+      assert,
+    }) => {
+      const call = setup()
+      const bob = call.device('192.0.2.5', 'webrtc')
+      call.route([bob.target])
+      call.call()
+      await call.pass(400)
+      let answer: SipResponse | undefined
+      void bob.device
+        .dialog!.reinvite({ description: sdp(audioSdp(50_000, ['PCMU'], 'sendonly')) })
+        .then((response) => (answer = response))
+      await call.pass(300)
+      assert.equal(answer?.status, 200)
+      assert.equal(e2eeHeader(answer!), 'responder;epoch=1')
+      const hold = call.reinvitesAt(call.caller).at(-1)!
+      assert.include(hold.body.toString(), 'a=sendonly')
+      assert.equal(e2eeHeader(hold), 'initiator;epoch=1')
+    })
+
+    test('a browser talking to a SIP phone: a re-INVITE to the browser says none', async ({
+      assert,
+    }) => {
+      const call = setup()
+      const desk = call.device('192.0.2.6', 'rtp')
+      call.route([desk.target])
+      call.call()
+      await call.pass(400)
+      void desk.device.dialog!.reinvite({
+        description: sdp(audioSdp(50_000, ['PCMU'], 'sendonly')),
+      })
+      await call.pass(300)
+      assert.equal(e2eeHeader(call.reinvitesAt(call.caller).at(-1)!), 'none;epoch=1')
     })
 
     test('an INFO after the call ended gets 481', async ({ assert }) => {

@@ -22,6 +22,7 @@ import { tamperKeyExchange, tapRelayedMedia } from '#tests/support/e2ee'
 import { registeredDesk } from '#tests/e2e/calls/desk_phones'
 import { expectExit } from '#tests/e2e/calls/b2bua_races_peers'
 import { parseHeader, TAG_BYTES } from '../../../resources/js/phone/e2ee/sframe.js'
+import type { RecordedFrame } from '../../../resources/js/phone/e2ee/frame_cipher.js'
 import { base64url, generateKeyPair } from '../../../resources/js/phone/e2ee/key_agreement.js'
 
 /**
@@ -36,13 +37,6 @@ import { base64url, generateKeyPair } from '../../../resources/js/phone/e2ee/key
  */
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
-
-interface RecordedFrame {
-  sha256: string
-  length: number
-  kid: number
-  ctr: number
-}
 
 function recordedFrames(page: Page): Promise<RecordedFrame[]> {
   return page.evaluate(() => (globalThis as any).__phone.encryptionTestHooks.recordedFrames())
@@ -177,6 +171,10 @@ test.group('Web phone: end-to-end encrypted internal calls (issue 22)', (group) 
     assert.include(aliceLock.label, aliceLock.code)
     assert.isTrue(await alicePage.isVisible('#phone-encryption'))
     assert.isFalse(await alicePage.isVisible('#phone-encryption-failed'))
+    // On a phone's screen (390 px) the lock and the code stay within the width.
+    await alicePage.setViewportSize({ width: 390, height: 844 })
+    const lock = await alicePage.locator('#phone-encryption-code').boundingBox()
+    assert.isAtMost(lock!.x + lock!.width, 390, JSON.stringify(lock))
 
     // Each side hears the other's tone: packets and energy rise, nothing concealed to speak of.
     await sleep(1000)

@@ -79,6 +79,19 @@ async function listen(page: Page) {
 }
 
 /**
+ * The clearest of up to three listening windows: a busy machine (2 CPUs, two Chromiums) may stall
+ * a window; the decoder must get through one without concealing anything to speak of.
+ */
+async function listenClearly(page: Page) {
+  let best = await listen(page)
+  for (let round = 1; round < 3 && !(best.concealedShare < 0.02 && best.toneDb > 20); round++) {
+    const next = await listen(page)
+    if (next.concealedShare < best.concealedShare) best = next
+  }
+  return best
+}
+
+/**
  * Checks every relayed audio payload of one direction against the frames a sender recorded:
  * an SFrame header, ciphertext as long as the recorded frame plus the tag, not the frame itself.
  * Returns how many payloads matched a recorded frame (0 when this sender is not the source).
@@ -178,14 +191,13 @@ test.group('Web phone: end-to-end encrypted internal calls (issue 22)', (group) 
 
     // Each side hears the other's tone: packets and energy rise, nothing concealed to speak of.
     await sleep(1000)
-    const atBob = await listen(bobPage)
-    const atAlice = await listen(alicePage)
+    const atBob = await listenClearly(bobPage)
+    const atAlice = await listenClearly(alicePage)
     const heard = JSON.stringify({ atBob, atAlice })
     for (const side of [atBob, atAlice]) {
       assert.isAtLeast(side.packets, 80, heard)
       assert.isAbove(side.energy, 0, heard)
-      // Measured 0 on a quiet machine; the margin is for a busy one (2 CPUs, two Chromiums).
-      assert.isBelow(side.concealedShare, 0.25, heard)
+      assert.isBelow(side.concealedShare, 0.02, heard)
       assert.isAbove(side.toneDb, 20, heard)
     }
 

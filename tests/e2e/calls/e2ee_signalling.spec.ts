@@ -18,7 +18,8 @@ import { makeCompany, makeUser } from '#tests/support/accounts'
 import { completedCdr, startB2bua } from '#tests/support/calls'
 import { tapRelayedMedia } from '#tests/support/e2ee'
 import { sipStack, within } from '#tests/support/sip_test_stack'
-import { desk, type Desk } from '#tests/e2e/calls/desk_phones'
+import { desk, registeredDesk, type Desk } from '#tests/e2e/calls/desk_phones'
+import { freePort } from '#tests/support/sip_peers'
 import { BROWSER_PT, FakeBrowser, waitFor } from '#tests/e2e/media/media_peers'
 
 /**
@@ -244,5 +245,58 @@ test.group('E2EE signalling over the SIP WebSocket (sip.js with werift media, B2
     assert.equal(record.direction, 'internal')
     assert.isTrue(record.endToEndEncrypted)
     assert.deepEqual(alice.infos.length + bob.infos.length, 2, 'confirms are not passed on')
+  }).timeout(40_000)
+
+  test('web phone to a sipp desk phone: no role header either way, a key exchange INFO gets 403', async ({
+    assert,
+    cleanup,
+  }) => {
+    const company = await makeCompany('active')
+    const admin = await makeUser('admin', company)
+    const [aliceDesk, carolDesk] = [await desk(company), await desk(company)]
+    const lines = new InternalLineService()
+    await lines.setExtension(company, aliceDesk.user.id, '41', { actor: admin, ip: null })
+    await lines.setExtension(company, carolDesk.user.id, '43', { actor: admin, ip: null })
+    const carol = await registeredDesk(
+      carolDesk,
+      'internal_device_answer.xml',
+      await freePort('udp', '127.0.0.3')
+    )
+    const original = globalThis.WebSocket
+    const sockets: WS[] = []
+    globalThis.WebSocket = webSocketWithOrigin(new URL(env.get('APP_URL')).origin, sockets) as never
+    const phones: WebPhone[] = []
+    cleanup(async () => {
+      carol.sipp.stop()
+      await carol.unregister()
+      for (const phone of phones) {
+        for (const handler of phone.handlers) handler.close()
+        await within(phone.agent.stop(), 3000, 'sip.js stop').catch(() => {})
+      }
+      globalThis.WebSocket = original
+      for (const socket of sockets) socket.terminate()
+    })
+    const alice = await webPhone(aliceDesk, phones)
+
+    const inviter = new Inviter(alice.agent, UserAgent.makeURI(`sip:43@${configuredRealm()}`)!)
+    listen(alice, inviter)
+    let accepted: string | undefined = 'not answered'
+    await inviter.invite({
+      requestDelegate: {
+        onAccept: (response) => (accepted = response.message.getHeader('X-FluffyCall-E2EE')),
+      },
+    })
+    await within(established(inviter), 10_000, 'call established')
+    assert.isUndefined(accepted)
+    assert.equal(await sendInfo(inviter, { epoch: 1, type: 'commit', hash: 'abc' }), 403)
+    await inviter.bye()
+    const outcome = await carol.sipp.done
+    assert.equal(outcome.code, 0, carol.sipp.describe(outcome))
+    const seenByCarol = carol.sipp.messages()
+    assert.include(seenByCarol, 'INVITE sip:')
+    assert.notInclude(seenByCarol, 'X-FluffyCall-E2EE')
+    assert.notInclude(seenByCarol, 'INFO sip:')
+    const record: CallRecord = await completedCdr()
+    assert.isFalse(record.endToEndEncrypted)
   }).timeout(40_000)
 })

@@ -82,11 +82,19 @@ interface WebPhone {
   invitations: Invitation[]
   /** Key exchange bodies this phone received by INFO. */
   infos: string[]
+  /** The role header of each re-INVITE this phone received. */
+  reinvites: Array<string | undefined>
 }
 
 async function webPhone(phone: Desk, started: WebPhone[]): Promise<WebPhone> {
   const realm = configuredRealm()
-  const state: WebPhone = { agent: undefined as never, handlers: [], invitations: [], infos: [] }
+  const state: WebPhone = {
+    agent: undefined as never,
+    handlers: [],
+    invitations: [],
+    infos: [],
+    reinvites: [],
+  }
   state.agent = new UserAgent({
     uri: UserAgent.makeURI(`sip:${phone.username}@${realm}`),
     transportOptions: { server: `ws://127.0.0.1:${env.get('PORT')}/sip` },
@@ -128,6 +136,9 @@ function listen(phone: WebPhone, session: Session) {
       phone.infos.push(info.request.body)
       void info.accept()
     },
+    onInvite: (request) => phone.reinvites.push(request.getHeader('X-FluffyCall-E2EE')),
+    // The transferor learns how its REFER went; nothing to do with it here.
+    onNotify: (notification) => void notification.accept(),
   }
 }
 
@@ -245,6 +256,72 @@ test.group('E2EE signalling over the SIP WebSocket (sip.js with werift media, B2
     assert.equal(record.direction, 'internal')
     assert.isTrue(record.endToEndEncrypted)
     assert.deepEqual(alice.infos.length + bob.infos.length, 2, 'confirms are not passed on')
+  }).timeout(40_000)
+
+  test('a blind transfer to another web phone: a new pairing in epoch 2, the caller initiates, the key exchange goes to the new party', async ({
+    assert,
+    cleanup,
+  }) => {
+    const company = await makeCompany('active')
+    const admin = await makeUser('admin', company)
+    const desks = [await desk(company), await desk(company), await desk(company)]
+    const lines = new InternalLineService()
+    for (const [index, phone] of desks.entries())
+      await lines.setExtension(company, phone.user.id, String(51 + index), {
+        actor: admin,
+        ip: null,
+      })
+    const original = globalThis.WebSocket
+    const sockets: WS[] = []
+    globalThis.WebSocket = webSocketWithOrigin(new URL(env.get('APP_URL')).origin, sockets) as never
+    const phones: WebPhone[] = []
+    cleanup(async () => {
+      for (const phone of phones) {
+        for (const handler of phone.handlers) handler.close()
+        await within(phone.agent.stop(), 3000, 'sip.js stop').catch(() => {})
+      }
+      globalThis.WebSocket = original
+      for (const socket of sockets) socket.terminate()
+    })
+    const [alice, bob, carol] = [
+      await webPhone(desks[0], phones),
+      await webPhone(desks[1], phones),
+      await webPhone(desks[2], phones),
+    ]
+    const answer = (phone: WebPhone) =>
+      waitFor(() => phone.invitations.length === 1, 10_000, 'INVITE').then(() =>
+        phone.invitations[0].accept()
+      )
+
+    const inviter = new Inviter(alice.agent, UserAgent.makeURI(`sip:52@${configuredRealm()}`)!)
+    listen(alice, inviter)
+    const bobAnswers = answer(bob)
+    await inviter.invite()
+    await bobAnswers
+    await within(established(inviter), 10_000, 'call established')
+
+    // Bob refers Alice to Carol (53); Carol's web phone answers.
+    const carolAnswers = answer(carol)
+    await bob.invitations[0].refer(UserAgent.makeURI(`sip:53@${configuredRealm()}`)!)
+    await carolAnswers
+    assert.equal(carol.invitations[0].request.getHeader('X-FluffyCall-E2EE'), 'responder;epoch=2')
+    await waitFor(
+      () => alice.reinvites.includes('initiator;epoch=2'),
+      10_000,
+      'Alice’s re-INVITE for the new pairing'
+    )
+    assert.isTrue(
+      alice.reinvites.every((header) => header !== undefined),
+      'every re-INVITE to a browser has the header'
+    )
+
+    const commit = { epoch: 2, type: 'commit', hash: 'd'.repeat(43) }
+    assert.equal(await sendInfo(inviter, commit), 200)
+    await waitFor(() => carol.infos.length === 1, 5000, 'the commit at Carol')
+    assert.equal(carol.infos[0], JSON.stringify(commit))
+    assert.lengthOf(bob.infos, 0, 'the transferor hears nothing of it')
+    assert.equal(await sendInfo(inviter, { epoch: 1, type: 'commit', hash: 'e' }), 400)
+    await inviter.bye()
   }).timeout(40_000)
 
   test('web phone to a sipp desk phone: no role header either way, a key exchange INFO gets 403', async ({

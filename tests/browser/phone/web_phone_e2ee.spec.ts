@@ -33,7 +33,8 @@ import { base64url, generateKeyPair } from '../../../resources/js/phone/e2ee/key
  * given (the page's test hook records their SHA-256). Each side still hears the other's tone;
  * with the receiver's decryption switched off it hears noise. Both phones show the same code,
  * and a key substituted in transit (the B2BUA's test hook) makes the codes differ. A transfer to
- * a SIP desk phone (sipp) turns the lock into "transportverschlüsselt".
+ * a third web phone agrees new keys (epoch 2); a transfer on to a SIP desk phone (sipp) turns the
+ * lock into "transportverschlüsselt".
  */
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
@@ -131,7 +132,7 @@ test.group('Web phone: end-to-end encrypted internal calls (issue 22)', (group) 
     await created.cleanup()
   })
 
-  test('two web phones: SFrame ciphertext through the relay, the tone heard, the same code; a substituted key gives different codes; a transfer to a desk phone falls back to transport encryption', async ({
+  test('web phones: SFrame ciphertext through the relay, the tone heard, the same code; a substituted key gives different codes; new keys after a transfer to a web phone, transport encryption after one to a desk phone', async ({
     assert,
   }) => {
     const company = await uniqueCompany(created)
@@ -139,11 +140,13 @@ test.group('Web phone: end-to-end encrypted internal calls (issue 22)', (group) 
     const alice = await uniqueUser(created, 'member', company)
     const bob = await uniqueUser(created, 'member', company)
     const carol = await uniqueUser(created, 'member', company)
-    userIds.push(alice.id, bob.id, carol.id)
+    const dave = await uniqueUser(created, 'member', company)
+    userIds.push(alice.id, bob.id, carol.id, dave.id)
     const lines = new InternalLineService()
     await lines.setExtension(company, alice.id, '22', { actor: admin, ip: null })
     await lines.setExtension(company, bob.id, '23', { actor: admin, ip: null })
     await lines.setExtension(company, carol.id, '24', { actor: admin, ip: null })
+    await lines.setExtension(company, dave.id, '25', { actor: admin, ip: null })
     const browser = await launchPhoneBrowser()
     cleanups.push(() => browser.close())
     const alicePage = await openPhone(browser, alice.email)
@@ -236,29 +239,45 @@ test.group('Web phone: end-to-end encrypted internal calls (issue 22)', (group) 
     await setDecrypt(bobPage, true)
     tap.stop()
 
-    // Bob transfers Alice to Carol's desk phone (sipp): Alice's lock says transport encryption.
-    const { device, password } = await new SipDeviceService().create(carol, 'Desk phone')
-    const carolMedia = await freePort('udp', '127.0.0.3')
+    // Bob transfers Alice to Carol's web phone: a new pairing, new keys (epoch 2), one new code.
+    const carolPage = await openPhone(browser, carol.email)
+    await bobPage.fill('#phone-number', '24')
+    await bobPage.click('#phone-transfer')
+    await inState(carolPage, 'incoming')
+    await carolPage.click('#phone-accept')
+    await until('Alice sees 24', 15_000, async () =>
+      (await alicePage.textContent('#phone-party'))?.trim() === '24' ? true : null
+    )
+    const aliceWithCarol = await encryptionIs(alicePage, 'e2ee')
+    const carolLock = await encryptionIs(carolPage, 'e2ee')
+    assert.equal(aliceWithCarol.code, carolLock.code, 'the new pair shows one code')
+    const atCarol = await listenClearly(carolPage)
+    assert.isAbove(atCarol.toneDb, 20, JSON.stringify(atCarol))
+    assert.isBelow(atCarol.concealedShare, 0.02, JSON.stringify(atCarol))
+
+    // Carol transfers Alice to Dave's desk phone (sipp): Alice's lock says transport encryption.
+    const { device, password } = await new SipDeviceService().create(dave, 'Desk phone')
+    const daveMedia = await freePort('udp', '127.0.0.3')
     const desk = await registeredDesk(
-      { user: carol, username: device.sipUsername, password, deviceId: device.id },
+      { user: dave, username: device.sipUsername, password, deviceId: device.id },
       'internal_device_answer.xml',
-      carolMedia,
+      daveMedia,
       { timeoutSeconds: 60 }
     )
     cleanups.push(desk.sipp.stop, desk.unregister)
-    await bobPage.fill('#phone-number', '24')
-    await bobPage.click('#phone-transfer')
-    await until('Alice sees 24', 15_000, async () =>
-      (await alicePage.textContent('#phone-party'))?.trim() === '24' ? true : null
+    await carolPage.fill('#phone-number', '25')
+    await carolPage.click('#phone-transfer')
+    await until('Alice sees 25', 15_000, async () =>
+      (await alicePage.textContent('#phone-party'))?.trim() === '25' ? true : null
     )
     const afterTransfer = await encryptionIs(alicePage, 'transport')
     assert.include(afterTransfer.label, 'transportverschlüsselt')
     assert.equal(afterTransfer.code, '')
     assert.equal(afterTransfer.failure, '', 'no warning: the new party is simply no browser')
-    // Carol's sipp plays its audio to Alice in clear frames (the browser no longer decrypts).
-    const fromCarol = await listen(alicePage)
-    assert.isAtLeast(fromCarol.packets, 40, JSON.stringify(fromCarol))
-    assert.isBelow(fromCarol.concealedShare, 0.25, JSON.stringify(fromCarol))
+    // Dave's sipp plays its audio to Alice in clear frames (the browser no longer decrypts).
+    const fromDave = await listen(alicePage)
+    assert.isAtLeast(fromDave.packets, 40, JSON.stringify(fromDave))
+    assert.isBelow(fromDave.concealedShare, 0.25, JSON.stringify(fromDave))
 
     await alicePage.click('#phone-hangup')
     await expectExit(desk.sipp, 0, assert)

@@ -61,6 +61,8 @@ export default class CallsProvider {
     const { phoneScriptTexts } = await import('#calls/services/phone_script_texts')
     edge.global('phoneScriptTexts', phoneScriptTexts)
     edge.global('echoTestNumber', this.app.config.get<CallsConfig>('calls').echoNumber)
+    // The web phone's end-to-end encryption test hooks (resources/js/phone/e2ee): tests only.
+    edge.global('phoneTestHooks', this.app.inTest)
     // The origins the SIP WebSocket accepts: the phone explains itself when opened elsewhere.
     edge.global(
       'sipAllowedOrigins',

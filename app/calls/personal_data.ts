@@ -99,6 +99,8 @@ const declaration: PersonalDataDeclaration = {
         caller_media_encrypted: 'whether the calling side’s audio was encrypted (SRTP)',
         callee_signalling_encrypted: 'whether the called side’s signalling was encrypted (TLS)',
         callee_media_encrypted: 'whether the called side’s audio was encrypted (SRTP)',
+        end_to_end_encrypted:
+          'whether the call was end-to-end encrypted between two browsers (true even if only for a part)',
         caller_loss_percent: 'share of the calling side’s audio packets lost on the way to us (%)',
         caller_jitter_ms: 'variation of the calling side’s packet arrival times (ms)',
         caller_rtt_ms: 'round-trip time to the calling side’s device or carrier (ms, from RTCP)',

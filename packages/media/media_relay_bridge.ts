@@ -1,6 +1,6 @@
-import type { PacketKind } from '#media/rtp_header'
+import { PacketKind } from '#media/rtp_header'
 import type { RelayLeg } from '#media/relay_leg'
-import type { BridgeEndReason, BridgeOptions, MediaBridge, MediaLeg } from '#media/types'
+import type { BridgeEndReason, BridgeOptions, MediaBridge, MediaLeg, RelayTap } from '#media/types'
 import { WARNING_TONE, type TonePattern } from '#media/tone'
 import TonePlayer from '#media/tone_player'
 
@@ -26,6 +26,8 @@ export default class MediaRelayBridge implements MediaBridge {
   #quietSince: number[]
   /** A tone playing towards a (index 0) or b (1): the other side's audio waits meanwhile. */
   #tones: [TonePlayer | null, TonePlayer | null] = [null, null]
+  /** Test taps (tap()); null when there are none, so the packet path only checks one field. */
+  #taps: RelayTap[] | null = null
 
   constructor(a: RelayLeg, b: RelayLeg, options: BridgeOptions, now: () => number = Date.now) {
     if (a === b) throw new TypeError('A bridge needs two different legs')
@@ -59,12 +61,47 @@ export default class MediaRelayBridge implements MediaBridge {
 
   #fromA = (packet: Buffer, length: number, payloadOffset: number, kind: PacketKind) => {
     if (this.#held || this.#tones[1]?.playing) return
+    if (this.#taps !== null) this.#tapped('aToB', packet, length, payloadOffset, kind)
     if (this.#b.sendRelayed(packet, length, payloadOffset, kind)) this.relayed.aToB++
   }
 
   #fromB = (packet: Buffer, length: number, payloadOffset: number, kind: PacketKind) => {
     if (this.#held || this.#tones[0]?.playing) return
+    if (this.#taps !== null) this.#tapped('bToA', packet, length, payloadOffset, kind)
     if (this.#a.sendRelayed(packet, length, payloadOffset, kind)) this.relayed.bToA++
+  }
+
+  /**
+   * Tests only: `listener` sees every packet the bridge relays, its payload after SRTP
+   * decryption, before it is sent on. Returns the function that removes the tap.
+   */
+  tap(listener: RelayTap): () => void {
+    this.#taps = [...(this.#taps ?? []), listener]
+    return () => this.untap(listener)
+  }
+
+  untap(listener: RelayTap) {
+    const rest = (this.#taps ?? []).filter((tap) => tap !== listener)
+    this.#taps = rest.length ? rest : null
+  }
+
+  #tapped(
+    direction: 'aToB' | 'bToA',
+    packet: Buffer,
+    length: number,
+    payloadOffset: number,
+    kind: PacketKind
+  ) {
+    const [from, to] = direction === 'aToB' ? [this.#a, this.#b] : [this.#b, this.#a]
+    const seen = {
+      direction,
+      from,
+      to,
+      payloadType: packet[1] & 0x7f,
+      dtmf: kind === PacketKind.Dtmf,
+      payload: Buffer.from(packet.subarray(payloadOffset, length)),
+    }
+    for (const tap of this.#taps ?? []) tap(seen)
   }
 
   refresh() {

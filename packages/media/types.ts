@@ -166,6 +166,25 @@ export interface MediaBridge {
   close(): void
 }
 
+/**
+ * One relayed RTP packet as a test tap sees it: its payload as the relay has it, after SRTP
+ * decryption (a copy the listener may keep). For tests only; a bridge without a tap pays nothing.
+ */
+export interface RelayedPacket {
+  /** a → b or b → a of the bridge (a: the leg it was created with first). */
+  direction: 'aToB' | 'bToA'
+  /** The leg the packet arrived on and the leg it leaves on. */
+  from: MediaLeg
+  to: MediaLeg
+  /** The payload type as it arrived (the sender's numbering). */
+  payloadType: number
+  /** RFC 4733 telephone events apart from audio. */
+  dtmf: boolean
+  payload: Buffer
+}
+
+export type RelayTap = (packet: RelayedPacket) => void
+
 export interface MediaEngineConfig {
   /** Addresses written into SDP and ICE candidates (MEDIA_ANNOUNCED_IPS); 127.0.0.1 in tests. */
   announcedIps: string[]

@@ -15,6 +15,7 @@ import {
   type MediaEngine,
   type MediaEngineConfig,
   type MediaLeg,
+  type RelayTap,
   type RtpLeg,
   type RtpLegOptions,
   type WebRtcLeg,
@@ -70,8 +71,10 @@ export default class WeriftMediaEngine implements MediaEngine {
   #webrtcPorts: PortPool
   #rtpBindAddress: string
   #legs = new Set<RelayLeg>()
-  #bridges = new Set<MediaBridge>()
+  #bridges = new Set<MediaRelayBridge>()
   #echoes = new Set<EchoSession>()
+  /** Test taps on every bridge, open and future (tapRelays). */
+  #taps = new Set<RelayTap>()
   /** Legs, bridges, packets, loss and jitter of this engine (plain counters, for metrics). */
   readonly counters = new MediaEngineStats()
 
@@ -161,6 +164,7 @@ export default class WeriftMediaEngine implements MediaEngine {
       mediaTimeoutSeconds: options.mediaTimeoutSeconds ?? this.config.mediaTimeoutSeconds,
     })
     this.#bridges.add(bridge)
+    for (const tap of this.#taps) bridge.tap(tap)
     this.counters.bridges = this.#bridges.size
     const close = bridge.close.bind(bridge)
     bridge.close = () => {
@@ -173,6 +177,19 @@ export default class WeriftMediaEngine implements MediaEngine {
       this.counters.bridges = this.#bridges.size
     })
     return bridge
+  }
+
+  /**
+   * Tests only: `listener` sees the packets every bridge of this engine relays (open ones and
+   * those created later), payloads after SRTP decryption. Returns the function that removes it.
+   */
+  tapRelays(listener: RelayTap): () => void {
+    this.#taps.add(listener)
+    for (const bridge of this.#bridges) bridge.tap(listener)
+    return () => {
+      this.#taps.delete(listener)
+      for (const bridge of this.#bridges) bridge.untap(listener)
+    }
   }
 
   echo(leg: MediaLeg): { close(): void } {

@@ -31,6 +31,13 @@ import type CdrService from '#calls/b2bua/cdr_service'
 import type { CdrEnd } from '#calls/b2bua/cdr_service'
 import { sdp, sdpOf } from '#calls/b2bua/carrier_request'
 import { bothEncrypted } from '#calls/b2bua/media_security'
+import {
+  E2EE_CONTENT_TYPE,
+  E2EE_HEADER,
+  keyExchangeTamper,
+  parseKeyMessage,
+  roleHeader,
+} from '#calls/b2bua/end_to_end_encryption'
 import CallAttempt, {
   causeOfStatus,
   type AttemptResult,
@@ -49,7 +56,7 @@ export type RingOutcome =
 /** Where a session writes its CDR: the answer and the end (CdrService; a list in unit tests). */
 export type CdrWriter = Pick<
   CdrService,
-  'answered' | 'end' | 'forwarded' | 'encryption' | 'quality'
+  'answered' | 'end' | 'forwarded' | 'encryption' | 'quality' | 'endToEndEncrypted'
 >
 
 /**
@@ -157,6 +164,11 @@ export type TransferPlan =
       durationCause?: DurationCause
     }
 
+/** An INFO of the browsers' key exchange (parameters after the media type are ignored). */
+function isKeyExchange(contentType: string | undefined) {
+  return contentType?.split(';')[0].trim().toLowerCase() === E2EE_CONTENT_TYPE
+}
+
 function mirror(direction: MediaDirection): MediaDirection {
   if (direction === 'sendonly') return 'recvonly'
   if (direction === 'recvonly') return 'sendonly'
@@ -226,6 +238,14 @@ export default class CallSession {
   readonly #followers: CallRecord[] = []
   /** Attended transfer: this call's CDR went on with the call its far side joined (handOver). */
   #recordHandedOver = false
+  /**
+   * The pairing of the two current parties (issue 22): a transfer starts the next epoch. When both
+   * are browsers they exchange keys in it; `confirmed` are the sides whose keys are installed.
+   */
+  #epoch = 1
+  #confirmed = new Set<'a' | 'b'>()
+  /** The side that starts the key exchange: the caller's; after a transfer, the side that stayed. */
+  #initiatorSide: 'a' | 'b' = 'a'
 
   constructor(
     services: CallSessionServices,
@@ -579,7 +599,11 @@ export default class CallSession {
 
   async #start(
     target: CallTarget,
-    offered: AudioCodecName[] = this.#aCodecs
+    offered: AudioCodecName[] = this.#aCodecs,
+    pairing: { partner: MediaLeg | undefined; epoch: number } = {
+      partner: this.#aLeg,
+      epoch: this.#epoch,
+    }
   ): Promise<CallAttempt | undefined> {
     const attempt = new CallAttempt(target, this.#services.clock)
     try {
@@ -595,6 +619,9 @@ export default class CallSession {
         return undefined
       }
       const options = target.inviteOptions(offer)
+      // A browser called by a browser answers the key exchange (the caller's side starts it).
+      if (attempt.leg.kind === 'webrtc' && pairing.partner?.kind === 'webrtc')
+        options.headers = [...(options.headers ?? []), roleHeader('responder', pairing.epoch)]
       this.#attempts.add(attempt)
       this.#changed()
       attempt.outgoing = this.#services.core.invite({
@@ -709,7 +736,9 @@ export default class CallSession {
       const encryption = attempt.target.encryption
       if (encryption) this.#services.cdr.encryption(this.record, 'callee', encryption)
       await this.#writeAnswer()
-      const aDialog = this.ended ? undefined : await this.#answerA(codec, 'final')
+      // A browser answered a browser: the caller's side starts the key exchange.
+      const roles = this.#bothBrowsers(attempt.leg) ? [roleHeader('initiator', this.#epoch)] : []
+      const aDialog = this.ended ? undefined : await this.#answerA(codec, 'final', roles)
       if (!aDialog) {
         // The caller cancelled while the answer was written: the call was never put through
         this.#unanswer()
@@ -734,7 +763,11 @@ export default class CallSession {
   }
 
   /** Answers A (183 early or 200 final) with exactly `codec`, once; later the same SDP again. */
-  async #answerA(codec: AudioCodecName, stage: 'early' | 'final'): Promise<SipDialog | undefined> {
+  async #answerA(
+    codec: AudioCodecName,
+    stage: 'early' | 'final',
+    headers: Array<[string, string]> = []
+  ): Promise<SipDialog | undefined> {
     if (!this.#aAnswerSdp) {
       const { sdp: answer } = await this.#aLeg.answer(this.#aOffer, { codecs: [codec] })
       this.#aAnswerSdp = answer
@@ -745,7 +778,7 @@ export default class CallSession {
       this.#invite.progress(183, { description })
       return undefined
     }
-    return this.#invite.accept({ description })
+    return this.#invite.accept({ description, headers })
   }
 
   /** A was answered with another codec (early media of a fork that lost): offer it the new one. */
@@ -774,7 +807,11 @@ export default class CallSession {
     const leg = side === 'a' ? this.#aLeg : this.#winner?.leg
     if (!dialog || !leg || this.ended) return false
     const offer = await leg.createOffer({ codecs: [codec], direction })
-    const response = await dialog.reinvite({ description: sdp(offer), headers })
+    const roles = headers.some(([name]) => name === E2EE_HEADER) ? [] : this.#roleHeaders(side)
+    const response = await dialog.reinvite({
+      description: sdp(offer),
+      headers: [...headers, ...roles],
+    })
     const answer = sdpOf({
       body: response.body,
       contentType: response.contentType ?? 'application/sdp',
@@ -852,6 +889,7 @@ export default class CallSession {
       // Offerless re-INVITE (RFC 3261 14.2): our current session is the offer; the ACK answers.
       incoming.respond(200, {
         description: sdp(await leg.createOffer({ codecs: [leg.negotiated!.audio.codec] })),
+        headers: this.#roleHeaders(side),
       })
       return
     }
@@ -869,7 +907,7 @@ export default class CallSession {
       incoming.respond(488)
       return
     }
-    incoming.respond(200, { description: sdp(answer) })
+    incoming.respond(200, { description: sdp(answer), headers: this.#roleHeaders(side) })
     this.#bridge?.refresh()
 
     const held = isHold(facts.direction)
@@ -899,7 +937,46 @@ export default class CallSession {
     // OPTIONS and an empty INFO (a keep-alive; a reconnected web phone moving its call).
     if (request.method === 'OPTIONS' || (request.method === 'INFO' && request.body.length === 0))
       incoming.respond(200)
+    else if (request.method === 'INFO' && isKeyExchange(request.contentType))
+      this.#keyExchange(side, dialog, incoming)
     else incoming.respond(405)
+  }
+
+  /**
+   * One step of the browsers' key exchange (issue 22): relayed as it is to the other side's dialog
+   * (commit, dhpart, reveal, abort), or taken here (confirm: that side's keys are installed; both
+   * for the same epoch mark the CDR end-to-end encrypted). The body is never logged.
+   */
+  #keyExchange(side: 'a' | 'b', dialog: SipDialog, incoming: IncomingRequest) {
+    if (this.ended || dialog !== this.#dialogOf(side))
+      return incoming.respond(481, { reason: 'Call Does Not Exist' })
+    if (!this.answered || this.#transfer)
+      return incoming.respond(491, { reason: 'Request Pending' })
+    if (!this.#bothBrowsers()) return incoming.respond(403, { reason: 'Not Browser To Browser' })
+    const parsed = parseKeyMessage(incoming.request.body)
+    if ('status' in parsed) return incoming.respond(parsed.status, { reason: parsed.reason })
+    const { message } = parsed
+    if (message.epoch !== this.#epoch) return incoming.respond(400, { reason: 'Wrong Epoch' })
+    if (message.type === 'confirm') {
+      this.#confirmed.add(side)
+      incoming.respond(200)
+      if (this.#confirmed.size === 2) this.#services.cdr.endToEndEncrypted(this.record)
+      return
+    }
+    const other = this.#dialogOf(side === 'a' ? 'b' : 'a')
+    if (!other) return incoming.respond(481, { reason: 'Call Does Not Exist' })
+    let body = incoming.request.body
+    const rewrite = keyExchangeTamper.rewrite
+    if (rewrite) {
+      const from = side === this.#initiatorSide ? 'initiator' : 'responder'
+      body = rewrite({ message, from, body }) ?? body
+    }
+    try {
+      other.request('INFO', { description: { body, contentType: E2EE_CONTENT_TYPE } })
+    } catch {
+      return incoming.respond(481, { reason: 'Call Does Not Exist' })
+    }
+    incoming.respond(200)
   }
 
   /**
@@ -960,7 +1037,17 @@ export default class CallSession {
         : current
           ? [current, ...this.#aCodecs.filter((codec) => codec !== current)]
           : this.#aCodecs
-    const result = await this.#ringTransfer(plan.targets, plan.parallel, codecs, plan.ringMs)
+    const pairing = {
+      partner: side === 'b' ? this.#aLeg : this.#winner?.leg,
+      epoch: this.#epoch + 1,
+    }
+    const result = await this.#ringTransfer(
+      plan.targets,
+      plan.parallel,
+      codecs,
+      plan.ringMs,
+      pairing
+    )
     if ('status' in result) {
       if (plan.follower)
         await this.#services.cdr.end(plan.follower, {
@@ -1077,7 +1164,8 @@ export default class CallSession {
     targets: CallTarget[],
     parallel: boolean,
     codecs: AudioCodecName[],
-    ringMs: number
+    ringMs: number,
+    pairing: { partner: MediaLeg | undefined; epoch: number }
   ): Promise<
     { attempt: CallAttempt; dialog: SipDialog; response: SipResponse } | { status: number }
   > {
@@ -1098,7 +1186,7 @@ export default class CallSession {
         let last = 503
         for (const target of targets) {
           if (this.ended) return { status: 487 }
-          const attempt = await this.#start(target, codecs)
+          const attempt = await this.#start(target, codecs, pairing)
           if (!attempt) return { status: 487 }
           tried.push(attempt)
           const result = await attempt.result
@@ -1111,7 +1199,7 @@ export default class CallSession {
         return { status: last }
       }
       const attempts = (
-        await Promise.all(targets.map((target) => this.#start(target, codecs)))
+        await Promise.all(targets.map((target) => this.#start(target, codecs, pairing)))
       ).filter((attempt): attempt is CallAttempt => attempt !== undefined)
       tried.push(...attempts)
       if (!attempts.length) return { status: 480 }
@@ -1232,6 +1320,10 @@ export default class CallSession {
     }
     await previous.close()
     this.#recordJoinedEncryption(side, attempt)
+    // A new pairing: a new key exchange, started by the side that kept its dialog.
+    this.#epoch += 1
+    this.#confirmed.clear()
+    this.#initiatorSide = side === 'b' ? 'a' : 'b'
     this.#watchDialog(dialog, side)
     this.#transfer = undefined
     this.#changed()
@@ -1282,7 +1374,34 @@ export default class CallSession {
     const number = this.#identity[other]
     const domain = this.#services.identityDomain ?? 'localhost'
     const uri = number ? `sip:${number}@${domain}` : 'sip:anonymous@anonymous.invalid'
-    return [['P-Asserted-Identity', `<${uri}>`]] as Array<[string, string]>
+    // A browser learns its role in the new pairing, or that its new party is no browser.
+    return [['P-Asserted-Identity', `<${uri}>`], ...this.#roleHeaders(side)] as Array<
+      [string, string]
+    >
+  }
+
+  /**
+   * The role header for a browser on `side` in the current pairing (none when its party is no
+   * browser); nothing for a SIP phone or carrier. Every re-INVITE to a browser and every answer to
+   * a browser's re-INVITE carries it, so a hold or codec change never reads as "no browser".
+   */
+  #roleHeaders(side: 'a' | 'b'): Array<[string, string]> {
+    if (this.#legOf(side)?.kind !== 'webrtc') return []
+    const role = !this.#bothBrowsers()
+      ? 'none'
+      : side === this.#initiatorSide
+        ? 'initiator'
+        : 'responder'
+    return [roleHeader(role, this.#epoch)]
+  }
+
+  #legOf(side: 'a' | 'b'): MediaLeg | undefined {
+    return side === 'a' ? this.#aLeg : this.#winner?.leg
+  }
+
+  /** Both parties are browsers (WebRTC legs): the call can be end-to-end encrypted. */
+  #bothBrowsers(bLeg: MediaLeg | undefined = this.#winner?.leg) {
+    return this.#aLeg.kind === 'webrtc' && bLeg?.kind === 'webrtc'
   }
 
   #carrierOn(side: 'a' | 'b') {

@@ -56,6 +56,7 @@ export default class CdrService {
       answeredAt: null,
       endedAt: null,
       costCents: null,
+      endToEndEncrypted: false,
     })
     this.#announce('call:attempted', record)
     return record
@@ -93,6 +94,15 @@ export default class CdrService {
       record.calleeSignallingEncrypted = encryption.signalling
       record.calleeMediaEncrypted = encryption.media
     }
+  }
+
+  /**
+   * Both browsers confirmed their keys (issue 22). Set on the record only: the end writes it, so it
+   * costs no extra write. Never set back: a call transferred to a SIP phone later was end-to-end
+   * encrypted for a part.
+   */
+  endToEndEncrypted(record: CallRecord) {
+    record.endToEndEncrypted = true
   }
 
   /**

@@ -136,6 +136,13 @@ export default class CallRecord extends BaseModel {
   @column({ consume: nullableBoolean })
   declare calleeMediaEncrypted: boolean | null
 
+  /**
+   * Both browsers confirmed their keys for one pairing (issue 22); stays true when a transfer
+   * later took the call to a SIP phone: it was end-to-end encrypted for a part.
+   */
+  @column({ consume: Boolean })
+  declare endToEndEncrypted: boolean
+
   /** Audio from the caller’s side as we received it: loss %, jitter and round-trip ms, MOS estimate. */
   @column({ consume: nullableNumber })
   declare callerLossPercent: number | null

@@ -54,12 +54,14 @@ export function encryptedLegsProbe(): TomProbe {
         'caller_media_encrypted',
         'callee_media_encrypted',
       ]
-      const [totals] = await window(db.from('call_records')).select(
-        flags.flatMap((flag) => [
+      const [totals] = await window(db.from('call_records')).select([
+        ...flags.flatMap((flag) => [
           db.raw(`sum(case when ${flag} is null then 0 else 1 end) as ${flag}_legs`),
           db.raw(`sum(case when ${flag} then 1 else 0 end) as ${flag}_yes`),
-        ])
-      )
+        ]),
+        // Issue 22: calls in which both browsers confirmed their end-to-end keys
+        db.raw('sum(case when end_to_end_encrypted then 1 else 0 end) as end_to_end'),
+      ])
       const number = (value: unknown) => Number(value ?? 0)
       const sum = (side: 'signalling' | 'media', what: 'legs' | 'yes') =>
         number(totals[`caller_${side}_encrypted_${what}`]) +
@@ -90,6 +92,7 @@ export function encryptedLegsProbe(): TomProbe {
           signallingEncryptedPercent: share(sum('signalling', 'yes'), legs),
           mediaEncryptedPercent: share(sum('media', 'yes'), sum('media', 'legs')),
           plainAgainstPolicy: number(againstPolicy),
+          endToEndEncryptedCalls: number(totals.end_to_end),
         },
       }
     },

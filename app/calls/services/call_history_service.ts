@@ -40,6 +40,8 @@ export interface CallHistoryEntry {
   forwardedCall: 'forward' | 'transfer' | null
   /** How the call sounded (the worse side's MOS estimate); null when not measured. */
   quality: { label: QualityLabel; mos: number } | null
+  /** Both browsers confirmed their keys: the audio was end-to-end encrypted (for a part, at least). */
+  endToEndEncrypted: boolean
 }
 
 /** What the CDRs name as the reason a call went elsewhere (the B2BUA's forwardings and transfers). */
@@ -152,6 +154,7 @@ export default class CallHistoryService {
         record.qualityMos === null || record.qualityMos === undefined
           ? null
           : { label: qualityLabel(record.qualityMos), mos: record.qualityMos },
+      endToEndEncrypted: record.endToEndEncrypted === true,
     }
   }
 }

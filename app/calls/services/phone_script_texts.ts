@@ -72,14 +72,21 @@ const SCRIPT_TEXTS = [
   'transfer.done',
   'transfer.failed',
   'transfer.needs_number',
+  'encryption.e2ee',
+  'encryption.e2ee_hint',
+  'encryption.code',
+  'encryption.exchanging',
+  'encryption.transport',
+  'encryption.transport_hint',
+  'encryption.failed',
+  'encryption.mismatch',
 ] as const
 
 /** The script fills these placeholders itself; ICU must leave them in the text. */
 const SCRIPT_PLACEHOLDERS = Object.fromEntries(
-  ['reason', 'caller', 'mos', 'loss', 'jitter', 'rtt', 'status', 'number', 'name'].map((name) => [
-    name,
-    `{${name}}`,
-  ])
+  ['reason', 'caller', 'mos', 'loss', 'jitter', 'rtt', 'status', 'number', 'name', 'code'].map(
+    (name) => [name, `{${name}}`]
+  )
 )
 
 /** The phone's script texts in the request's language, as JSON for a data attribute. */

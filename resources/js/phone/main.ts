@@ -32,6 +32,8 @@ if (root) {
         devices,
         tones,
         listener,
+        // Served by our test environment only (app.inTest): the E2EE test hooks.
+        testHooks: root.dataset.testHooks === 'on',
       }),
     onHolder: (phone) => {
       window.__phone = phone

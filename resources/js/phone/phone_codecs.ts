@@ -4,7 +4,12 @@
  * sip.js modifier.
  */
 import { Web, type Session, type SessionDescriptionHandlerFactory } from 'sip.js'
-import { PHONE_CODECS, isPhoneCodec, restrictSdpToPhoneCodecs } from './sdp_codecs.js'
+import {
+  AUDIO_LEVEL_URI,
+  PHONE_CODECS,
+  isPhoneCodec,
+  restrictSdpToPhoneCodecs,
+} from './sdp_codecs.js'
 
 /** The receiver's Opus, G.711 and 8 kHz telephone-event codecs, in our order of preference; empty when unknown. */
 export function phoneCodecCapabilities(): RTCRtpCodec[] {
@@ -30,6 +35,14 @@ export async function phoneCodecModifier(
  * first) before every offer and answer, so the browser itself never negotiates anything else.
  */
 export class PhoneCodecSessionDescriptionHandler extends Web.SessionDescriptionHandler {
+  /** Called once the microphone's track is on the connection, before any offer or answer. */
+  onLocalTracks: ((peerConnection: RTCPeerConnection) => void) | null = null
+
+  protected override async setLocalMediaStream(stream: MediaStream): Promise<void> {
+    await super.setLocalMediaStream(stream)
+    if (this.peerConnection) this.onLocalTracks?.(this.peerConnection)
+  }
+
   protected override async updateDirection(
     options?: Web.SessionDescriptionHandlerOptions
   ): Promise<void> {
@@ -44,7 +57,34 @@ export class PhoneCodecSessionDescriptionHandler extends Web.SessionDescriptionH
         continue
       if (typeof transceiver.setCodecPreferences === 'function')
         transceiver.setCodecPreferences(codecs)
+      withoutAudioLevel(transceiver)
     }
+  }
+}
+
+/**
+ * The audio level header extension would tell our relay when someone speaks, beside end-to-end
+ * encrypted frames: the web phone never negotiates it (a caller cannot know whether its call will
+ * be end-to-end encrypted, and our server has no use for it).
+ */
+function withoutAudioLevel(transceiver: RTCRtpTransceiver): void {
+  const negotiable = transceiver as RTCRtpTransceiver & {
+    getHeaderExtensionsToNegotiate?: () => Array<{ uri: string; direction: string }>
+    setHeaderExtensionsToNegotiate?: (extensions: Array<{ uri: string; direction: string }>) => void
+  }
+  if (!negotiable.getHeaderExtensionsToNegotiate || !negotiable.setHeaderExtensionsToNegotiate)
+    return
+  const extensions = negotiable.getHeaderExtensionsToNegotiate()
+  if (!extensions.some((extension) => extension.uri === AUDIO_LEVEL_URI)) return
+  try {
+    negotiable.setHeaderExtensionsToNegotiate(
+      extensions.map((extension) =>
+        extension.uri === AUDIO_LEVEL_URI ? { ...extension, direction: 'stopped' } : extension
+      )
+    )
+  } catch {
+    // Offered by the server and accepted already (it is then "mandatory"): the server's offer
+    // decides; for end-to-end encrypted calls the B2BUA leaves it out.
   }
 }
 
@@ -53,11 +93,12 @@ export class PhoneCodecSessionDescriptionHandler extends Web.SessionDescriptionH
  * STUN server: our server is reachable directly), microphone from `mediaStreamFactory`.
  */
 export function phoneSessionDescriptionHandlerFactory(
-  mediaStreamFactory: Web.MediaStreamFactory
+  mediaStreamFactory: Web.MediaStreamFactory,
+  onLocalTracks?: (session: Session, peerConnection: RTCPeerConnection) => void
 ): SessionDescriptionHandlerFactory {
   return (session: Session, options?: Web.SessionDescriptionHandlerFactoryOptions) => {
     const logger = session.userAgent.getLogger('sip.SessionDescriptionHandler')
-    return new PhoneCodecSessionDescriptionHandler(logger, mediaStreamFactory, {
+    const handler = new PhoneCodecSessionDescriptionHandler(logger, mediaStreamFactory, {
       iceGatheringTimeout: options?.iceGatheringTimeout ?? 2000,
       peerConnectionConfiguration: {
         ...Web.defaultPeerConnectionConfiguration(),
@@ -65,5 +106,7 @@ export function phoneSessionDescriptionHandlerFactory(
         ...options?.peerConnectionConfiguration,
       },
     })
+    if (onLocalTracks) handler.onLocalTracks = (connection) => onLocalTracks(session, connection)
+    return handler
   }
 }

@@ -4,6 +4,7 @@ import { normaliseDialled } from './dialled_number.js'
 import { outcomeReason, type FailedCall } from './outcome_reason.js'
 import type { TonePlayer } from './tone_player.js'
 import { PAGE_LOAD_EVENT } from '../shell/in_place_navigation.js'
+import type { EncryptionStatus } from './e2ee/call_encryption.js'
 import type {
   PhoneControls,
   PhoneListener,
@@ -397,7 +398,43 @@ export class PhonePage implements PhoneListener {
       })
     root.dataset.phoneWaiting = snapshot.waiting ? 'knocking' : ''
     root.dataset.phoneParked = snapshot.parked ? 'held' : ''
+    this.#renderEncryption(inCall ? (snapshot.encryption ?? null) : null)
     this.#renderTimer(snapshot)
+  }
+
+  /**
+   * The lock: "Ende-zu-Ende verschlüsselt" with the code both people compare by voice, the key
+   * exchange under way, or "transportverschlüsselt" (with a warning when E2EE was due and failed).
+   * data-phone-encryption and -code mirror it for the browser tests.
+   */
+  #renderEncryption(encryption: EncryptionStatus | null): void {
+    const root = this.#root
+    const line = required<HTMLElement>(root, '#phone-encryption')
+    const code = required<HTMLElement>(root, '#phone-encryption-code')
+    const failed = required<HTMLElement>(root, '#phone-encryption-failed')
+    root.dataset.phoneEncryption = encryption?.state ?? ''
+    root.dataset.phoneEncryptionCode = encryption?.code ?? ''
+    root.dataset.phoneEncryptionFailure = encryption?.failure ?? ''
+    line.hidden = encryption === null
+    line.dataset.state = encryption?.state ?? ''
+    required<HTMLElement>(line, '#phone-encryption-label').textContent = encryption
+      ? this.t(`encryption.${encryption.state}`)
+      : ''
+    line.title =
+      encryption?.state === 'e2ee'
+        ? this.t('encryption.e2ee_hint')
+        : encryption?.state === 'transport'
+          ? this.t('encryption.transport_hint')
+          : ''
+    code.hidden = !encryption?.code
+    code.textContent = encryption?.code ? this.t('encryption.code', { code: encryption.code }) : ''
+    // A refusal by the server only means the peer is no browser; anything else is worth a word.
+    const warning =
+      encryption?.failure && encryption.failure !== 'refused' ? encryption.failure : null
+    failed.hidden = warning === null
+    failed.textContent = warning
+      ? this.t(warning === 'mismatch' ? 'encryption.mismatch' : 'encryption.failed')
+      : ''
   }
 
   #renderTimer(snapshot: PhoneSnapshot): void {

@@ -14,6 +14,9 @@ export const PHONE_CODECS = [
   { mimeType: 'audio/telephone-event', clockRate: 8000 },
 ] as const
 
+/** RFC 6464 client-to-mixer audio level: never negotiated by the web phone (phone_codecs.ts). */
+export const AUDIO_LEVEL_URI = 'urn:ietf:params:rtp-hdrext:ssrc-audio-level'
+
 export function isPhoneCodec(codec: { mimeType: string; clockRate: number }): boolean {
   return PHONE_CODECS.some(
     (entry) =>
@@ -22,8 +25,9 @@ export function isPhoneCodec(codec: { mimeType: string; clockRate: number }): bo
 }
 
 /**
- * Keeps only Opus/48000, PCMU, PCMA and telephone-event/8000 in every audio m-line of an SDP: the
- * fallback where setCodecPreferences is missing, and a guard on the offer we send either way.
+ * Keeps only Opus/48000, PCMU, PCMA and telephone-event/8000 (and no audio level extension) in
+ * every audio m-line of an SDP: the fallback where setCodecPreferences is missing, and a guard on
+ * the offer we send either way.
  */
 export function restrictSdpToPhoneCodecs(sdp: string): string {
   const lines = sdp.split(/\r\n|\n/)
@@ -53,6 +57,7 @@ function restrictSection(section: string[]): string[] {
   return [
     ['m=audio', port, proto, ...keptFormats].join(' '),
     ...attributes.filter((line) => {
+      if (line.startsWith('a=extmap:') && line.includes(AUDIO_LEVEL_URI)) return false
       const match = payloadLine.exec(line)
       return !match || kept.has(match[2])
     }),

@@ -14,6 +14,8 @@ import {
 import type { AudioDevices } from './audio_devices.js'
 import { assessQuality, readSample, type CallQuality, type StatsSample } from './call_quality.js'
 import { phoneCodecModifier, phoneSessionDescriptionHandlerFactory } from './phone_codecs.js'
+import { CallEncryption, type EncryptionStatus } from './e2ee/call_encryption.js'
+import { E2EE_HEADER, parseRoleHeader } from './e2ee/key_exchange.js'
 import { RINGBACK, RINGTONE, type TonePlayer } from './tone_player.js'
 
 /** What POST /app/phone/credential returns (WebPhoneCredentialService.issue). */
@@ -72,6 +74,8 @@ export interface PhoneSnapshot {
    * completed), 'ended' when the colleague's call is over and the party still waits.
    */
   consultation?: 'calling' | 'connected' | 'ended' | null
+  /** How the running call is encrypted: end to end between two browsers, or transport only. */
+  encryption?: EncryptionStatus | null
 }
 
 /** The party of an answered call and the consultation call placed for it (null until dialled). */
@@ -127,6 +131,8 @@ export interface WebPhoneOptions {
   devices: AudioDevices
   tones: TonePlayer
   listener: PhoneListener
+  /** The page was served by our test environment: the encryption's test hooks may be used. */
+  testHooks?: boolean
 }
 
 /** Seconds between REGISTER refreshes (the registrar allows 60 to 3600). */
@@ -193,6 +199,8 @@ export class WebPhone implements PhoneControls {
   #statsTimer: ReturnType<typeof setInterval> | null = null
   #lastSample: StatsSample | null = null
   #stopped = false
+  /** Each call's end-to-end encryption (its transforms are attached when its media starts). */
+  #encryptions = new WeakMap<Session, CallEncryption>()
 
   constructor(options: WebPhoneOptions) {
     this.#options = options
@@ -268,6 +276,11 @@ export class WebPhone implements PhoneControls {
     try {
       await inviter.invite({
         requestDelegate: {
+          // The answer says whether the callee is a browser too (and this side starts the keys).
+          onAccept: (response) =>
+            this.#encryptions
+              .get(inviter)
+              ?.assign(parseRoleHeader(response.message.getHeader(E2EE_HEADER)), { initial: true }),
           onProgress: (response) => {
             if (mine()) this.#progress(response)
           },
@@ -503,7 +516,8 @@ export class WebPhone implements PhoneControls {
       authorizationPassword: login.password,
       transportOptions: { server: `${secure ? 'wss' : 'ws'}://${location.host}${login.wsPath}` },
       sessionDescriptionHandlerFactory: phoneSessionDescriptionHandlerFactory(
-        this.#options.devices.mediaStreamFactory()
+        this.#options.devices.mediaStreamFactory(),
+        (session, peerConnection) => this.#encryptions.get(session)?.attach(peerConnection)
       ),
       userAgentString: 'FluffyCall web phone',
       // Reconnecting needs a fresh login (the old one may be revoked): done here, not by sip.js.
@@ -788,6 +802,7 @@ export class WebPhone implements PhoneControls {
     remote: PhoneSnapshot['remote']
   ): void {
     this.#session = session
+    this.#encrypt(session, direction)
     this.#update({
       direction,
       remote,
@@ -804,8 +819,12 @@ export class WebPhone implements PhoneControls {
         const media = handler as Web.SessionDescriptionHandler
         this.#options.listener.remoteStream(media.remoteMediaStream)
       },
-      // After a transfer the server's re-INVITE says whom the call is with now.
+      // After a transfer the server's re-INVITE says whom the call is with now, and whether
+      // the new pairing is end-to-end encrypted (a new epoch of keys) or not.
       onInvite: (request) => {
+        this.#encryptions
+          .get(session)
+          ?.assign(parseRoleHeader(request.getHeader(E2EE_HEADER)), { initial: false })
         const identity = request.getHeader('P-Asserted-Identity')
         const party = identity ? assertedParty(identity) : null
         if (!party) return
@@ -814,6 +833,9 @@ export class WebPhone implements PhoneControls {
           this.#parked.remote = party
           this.#update({ parked: party })
         }
+      },
+      onInfo: (info) => {
+        if (!this.#encryptions.get(session)?.onInfo(info)) void info.accept().catch(() => {})
       },
     }
     session.stateChange.addListener((state) => {
@@ -826,6 +848,43 @@ export class WebPhone implements PhoneControls {
         this.#finish(session)
       }
     })
+  }
+
+  /**
+   * The call's end-to-end encryption: a call this phone places waits for the answer (and sends
+   * nothing before it); an incoming one knows from its INVITE whether the caller is a browser.
+   */
+  #encrypt(session: Session, direction: 'outbound' | 'inbound'): void {
+    if (this.#encryptions.has(session)) return
+    const assignment =
+      session instanceof Invitation ? parseRoleHeader(session.request.getHeader(E2EE_HEADER)) : null
+    const initial =
+      direction === 'outbound'
+        ? 'undecided'
+        : assignment && assignment.role !== 'none'
+          ? 'drop'
+          : 'passthrough'
+    const encryption = new CallEncryption(
+      session,
+      initial,
+      () => {
+        if (session === this.#session) this.#update({})
+      },
+      this.#options.testHooks
+    )
+    this.#encryptions.set(session, encryption)
+    if (session instanceof Invitation) encryption.assign(assignment, { initial: true })
+    session.stateChange.addListener((state) => {
+      if (state === SessionState.Established) encryption.established()
+      else if (state === SessionState.Terminated) encryption.close()
+    })
+  }
+
+  /** Test hooks of the running call's encryption (main.ts offers them in the test environment only). */
+  get encryptionTestHooks() {
+    const session = this.#session
+    if (!this.#options.testHooks || !session) return null
+    return this.#encryptions.get(session)?.testHooks ?? null
   }
 
   #progress(response: Core.IncomingResponse): void {
@@ -943,7 +1002,12 @@ export class WebPhone implements PhoneControls {
   }
 
   #update(change: Partial<PhoneSnapshot>): void {
-    this.#snapshot = { ...this.#snapshot, ...change, consultation: this.#consultationState() }
+    this.#snapshot = {
+      ...this.#snapshot,
+      ...change,
+      consultation: this.#consultationState(),
+      encryption: this.#session ? (this.#encryptions.get(this.#session)?.status ?? null) : null,
+    }
     this.#options.listener.changed(this.snapshot)
   }
 

@@ -144,6 +144,29 @@ test.group('Call history', (group) => {
     assert.include(english.get(poor.uuid)!, 'Quality: Poor (2.1)')
   })
 
+  test('an end-to-end encrypted call says so (German and English); other calls do not', async ({
+    client,
+    assert,
+  }) => {
+    const company = await makeCompany()
+    const user = await makeUser('member', company)
+    const sealed = await record(user, { direction: 'internal', endToEndEncrypted: true })
+    const plain = await record(user, { direction: 'internal' })
+
+    const german = new Map(
+      rows((await client.get('/app/calls').loginAs(user)).text()).map((row) => [row.uuid, row.html])
+    )
+    assert.include(german.get(sealed.uuid)!, 'Ende-zu-Ende verschlüsselt')
+    assert.include(german.get(sealed.uuid)!, 'data-end-to-end-encrypted="true"')
+    assert.notInclude(german.get(plain.uuid)!, 'Ende-zu-Ende')
+    const english = new Map(
+      rows(
+        (await client.get('/app/calls').header('accept-language', 'en').loginAs(user)).text()
+      ).map((row) => [row.uuid, row.html])
+    )
+    assert.include(english.get(sealed.uuid)!, 'End-to-end encrypted')
+  })
+
   test('admins see the whole company’s calls, never another company’s; members may not', async ({
     client,
     assert,

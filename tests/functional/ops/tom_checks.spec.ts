@@ -157,15 +157,24 @@ test.group('TOM checks on the public TOMs page', (group) => {
         signallingEncryptedPercent: 16.7,
         mediaEncryptedPercent: 16.7,
         plainAgainstPolicy: 0,
+        endToEndEncryptedCalls: 0,
       },
     })
+
+    // Two web phones that both confirmed their end-to-end keys
+    await finishedCdr(strict, strictUser, at, {
+      ...legs(true, true),
+      direction: 'internal',
+      endToEndEncrypted: true,
+    })
+    assert.equal((await probe.run(now.toJSDate())).facts?.endToEndEncryptedCalls, 1)
 
     // A carrier calls the strict company, whose phone took the call in the clear
     await finishedCdr(strict, strictUser, at, { ...legs(false, false), direction: 'inbound' })
     const failing = await probe.run(now.toJSDate())
     assert.isFalse(failing.ok)
     assert.equal(failing.facts?.plainAgainstPolicy, 1)
-    assert.equal(failing.facts?.legsRecorded, 8)
+    assert.equal(failing.facts?.legsRecorded, 10)
   })
 
   test('the hourly job on the queue runs the checks and stores their results', async ({

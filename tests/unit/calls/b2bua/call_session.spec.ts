@@ -54,6 +54,7 @@ function callSetup() {
     },
     forwarded: async () => {},
     encryption: () => {},
+    endToEndEncrypted: () => {},
     quality: (_record, sides) => {
       cdr.qualities.push(sides)
     },

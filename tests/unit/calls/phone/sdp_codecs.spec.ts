@@ -12,6 +12,8 @@ const CHROMIUM_OFFER = [
   'c=IN IP4 0.0.0.0',
   'a=rtcp:9 IN IP4 0.0.0.0',
   'a=mid:0',
+  'a=extmap:1 urn:ietf:params:rtp-hdrext:ssrc-audio-level',
+  'a=extmap:3 http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01',
   'a=sendrecv',
   'a=rtpmap:111 opus/48000/2',
   'a=rtcp-fb:111 transport-cc',
@@ -43,12 +45,26 @@ test.group('Web phone: Opus, then G.711', () => {
       'a=rtpmap:126 telephone-event/8000',
       'a=fmtp:126 0-15',
     ])
-    for (const gone of ['red/', 'a=fmtp:63', 'G722', 'CN/8000', 'telephone-event/48000']) {
+    // The audio level extension would tell the relay when someone speaks (issue 22).
+    for (const gone of [
+      'red/',
+      'a=fmtp:63',
+      'G722',
+      'CN/8000',
+      'telephone-event/48000',
+      'ssrc-audio-level',
+    ]) {
       assert.notInclude(sdp, gone)
     }
     assert.includeMembers(
       lines,
-      ['a=mid:0', 'a=sendrecv', 'c=IN IP4 0.0.0.0', 'a=group:BUNDLE 0'],
+      [
+        'a=mid:0',
+        'a=sendrecv',
+        'c=IN IP4 0.0.0.0',
+        'a=group:BUNDLE 0',
+        'a=extmap:3 http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01',
+      ],
       'the rest stays'
     )
     assert.isTrue(sdp.endsWith('\r\n'))

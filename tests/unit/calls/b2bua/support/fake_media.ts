@@ -36,8 +36,9 @@ export function audioSdp(
 }
 
 /** A media leg without sockets: offers and answers SDP as a real one would, remembers what it did. */
-export class FakeLeg implements RtpLeg {
-  readonly kind = 'rtp' as const
+export class FakeLeg implements MediaLeg {
+  /** 'webrtc' stands for a browser's leg (the SDP stays plain: the session only reads the kind). */
+  readonly kind: 'rtp' | 'webrtc'
   negotiated: NegotiatedMedia | null = null
   readonly stats = { packetsReceived: 0, packetsSent: 0, packetsRejected: 0 }
   /** What a test says this leg received (loss, jitter, round-trip time). */
@@ -53,7 +54,12 @@ export class FakeLeg implements RtpLeg {
   closed = false
   offers: string[] = []
 
-  constructor(readonly localPort: number) {}
+  constructor(
+    readonly localPort: number,
+    kind: 'rtp' | 'webrtc' = 'rtp'
+  ) {
+    this.kind = kind
+  }
 
   #negotiate(codec: AudioCodecName, direction: MediaDirection): NegotiatedMedia {
     this.negotiated = { audio: { codec, payloadType: PAYLOAD_TYPES[codec] }, dtmf: null, direction }
@@ -132,8 +138,8 @@ export class FakeMediaEngine implements MediaEngine {
   readonly bridges: FakeBridge[] = []
   #nextPort = 40_000
 
-  leg(): FakeLeg {
-    const leg = new FakeLeg((this.#nextPort += 2))
+  leg(kind: 'rtp' | 'webrtc' = 'rtp'): FakeLeg {
+    const leg = new FakeLeg((this.#nextPort += 2), kind)
     this.legs.push(leg)
     return leg
   }
@@ -143,7 +149,7 @@ export class FakeMediaEngine implements MediaEngine {
   }
 
   async createRtpLeg(): Promise<RtpLeg> {
-    return this.leg()
+    return this.leg() as RtpLeg
   }
 
   bridge(a: MediaLeg, b: MediaLeg): MediaBridge {

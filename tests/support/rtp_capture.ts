@@ -38,10 +38,11 @@ export async function captureRtp(port: number): Promise<RtpCapture> {
   )
   let stderr = ''
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`tshark did not start capturing: ${stderr}`)),
-      10_000
-    )
+    // tshark takes several seconds to start on a loaded machine (10 s were too few under CI load)
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL')
+      reject(new Error(`tshark did not start capturing within 30 s: ${stderr}`))
+    }, 30_000)
     child.stderr!.on('data', (chunk) => {
       stderr += chunk
       if (stderr.includes('Capturing on')) {

@@ -46,6 +46,7 @@ export default class CallsProvider {
           ng: choice.ng,
           innerAddress: choice.innerAddress,
           commandTimeoutMs: choice.commandTimeoutMs,
+          mediaTimeoutSeconds: mediaConfig.mediaTimeoutSeconds,
           onError: (err, context) => logger.warn({ err, context }, 'rtpengine command failed'),
         })
       } else {

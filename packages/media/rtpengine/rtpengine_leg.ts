@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import type NgClient from '#media/rtpengine/ng_client'
+import { NgCommandError, type default as NgClient } from '#media/rtpengine/ng_client'
 import type { BencodeDictionary } from '#media/rtpengine/bencode'
 import {
   MediaNegotiationError,
@@ -26,6 +26,10 @@ const NOWHERE = 9
 const STATIC_PT: Partial<Record<AudioCodecName, number>> = { PCMU: 0, PCMA: 8 }
 const DEFAULT_OPUS_PT = 111
 const DEFAULT_DTMF_PT = 101
+
+interface QueriedTag {
+  medias?: Array<{ streams?: Array<{ stats?: { packets?: number } }> }>
+}
 
 /** What we last told rtpengine about the inner side (the B2BUA's end), to say it again elsewhere. */
 interface InnerDescription {
@@ -236,21 +240,37 @@ export default class RtpengineLeg implements MediaLeg {
     this.onClosed(this)
     try {
       const deleted = await this.ng.command('delete', { 'call-id': this.callId })
-      this.#readTotals(deleted)
+      this.#readCounters(deleted)
     } catch (error) {
       // Never negotiated (unknown call-id): nothing to delete
       if (this.#offerer) throw error
     }
   }
 
-  #readTotals(reply: BencodeDictionary) {
-    const totals = reply.totals as { RTP?: { packets?: number } } | undefined
-    const tags = reply.tags as
-      Record<string, { medias?: Array<{ streams?: unknown[] }> }> | undefined
-    if (!totals || !tags) return
-    const outer = tags.outer?.medias?.[0]?.streams?.[0] as
-      { stats?: { packets?: number } } | undefined
-    this.stats = { ...this.stats, packetsReceived: outer?.stats?.packets ?? 0 }
+  /**
+   * The packets rtpengine received from the peer (outer) and from the bridged leg (inner, sent on
+   * to the peer): from `query`. 'gone' when rtpengine no longer knows the call (its own timeout);
+   * null when it did not answer.
+   */
+  async readStats(): Promise<MediaLegStats | 'gone' | null> {
+    if (this.#closed || !this.#offerer) return null
+    try {
+      this.#readCounters(await this.ng.command('query', { 'call-id': this.callId }))
+      return this.stats
+    } catch (error) {
+      return error instanceof NgCommandError ? 'gone' : null
+    }
+  }
+
+  #readCounters(reply: BencodeDictionary) {
+    const tags = reply.tags as Record<string, QueriedTag> | undefined
+    if (!tags) return
+    const packets = (tag: string) => tags[tag]?.medias?.[0]?.streams?.[0]?.stats?.packets ?? 0
+    this.stats = {
+      packetsReceived: packets('outer'),
+      packetsSent: packets('inner'),
+      packetsRejected: 0,
+    }
   }
 
   /** A browser writes c=0.0.0.0 under ICE: that is not a hold (RFC 8839 §4.2.1). */

@@ -19,6 +19,8 @@ export interface RtpengineEngineConfig {
   innerAddress: string
   /** How long one ng command may take (retransmissions included). */
   commandTimeoutMs?: number
+  /** A bridge whose legs receive nothing for this long ends (default 30; BridgeOptions wins). */
+  mediaTimeoutSeconds?: number
   /** Bridge work that failed after the B2BUA went on (a re-pointing rtpengine refused). */
   onError?: (error: unknown, context: string) => void
 }
@@ -66,9 +68,12 @@ export default class RtpengineMediaEngine implements MediaEngine {
     return leg
   }
 
-  bridge(a: MediaLeg, b: MediaLeg, _options?: Partial<BridgeOptions>): MediaBridge {
-    return new RtpengineBridge(legOf(a), legOf(b), (error, context) =>
-      this.config.onError?.(error, context)
+  bridge(a: MediaLeg, b: MediaLeg, options: Partial<BridgeOptions> = {}): MediaBridge {
+    return new RtpengineBridge(
+      legOf(a),
+      legOf(b),
+      options.mediaTimeoutSeconds ?? this.config.mediaTimeoutSeconds ?? 30,
+      (error, context) => this.config.onError?.(error, context)
     )
   }
 
@@ -98,20 +103,55 @@ function legOf(leg: MediaLeg): RtpengineLeg {
 /**
  * Two legs' inner sides pointed at each other. The contract's methods are synchronous: the ng
  * commands run in order behind them and a failure goes to onError (the call's media then stops,
- * and the B2BUA's media timeout or the peer ends it).
+ * and the media timeout or the peer ends it). Every third of the media timeout both legs are
+ * queried: their counters feed `relayed` and the legs' stats, and when neither peer sent anything
+ * for the whole timeout (not on hold), or rtpengine forgot a call, the bridge ends.
  */
 class RtpengineBridge implements MediaBridge {
   relayed = { aToB: 0, bToA: 0 }
   #work: Promise<void> = Promise.resolve()
   #held = false
   #closed = false
+  #listeners: Array<(reason: BridgeEndReason) => void> = []
+  #watch: NodeJS.Timeout
+  #lastReceived = -1
+  #lastChange = Date.now()
+  #ended = false
 
   constructor(
     public a: RtpengineLeg,
     public b: RtpengineLeg,
+    private timeoutSeconds: number,
     private onError: (error: unknown, context: string) => void
   ) {
     this.#connect()
+    this.#watch = setInterval(
+      () => void this.#check(),
+      Math.max(250, (timeoutSeconds * 1000) / 3)
+    ).unref()
+  }
+
+  async #check() {
+    if (this.#closed || this.#ended) return
+    const [a, b] = await Promise.all([this.a.readStats(), this.b.readStats()])
+    if (this.#closed) return
+    if (a === 'gone' || b === 'gone') return this.#end()
+    if (a) this.relayed.aToB = a.packetsReceived
+    if (b) this.relayed.bToA = b.packetsReceived
+    const received = (a?.packetsReceived ?? 0) + (b?.packetsReceived ?? 0)
+    if (received !== this.#lastReceived || this.#held) {
+      this.#lastReceived = received
+      this.#lastChange = Date.now()
+    } else if (Date.now() - this.#lastChange >= this.timeoutSeconds * 1000) {
+      this.#end()
+    }
+  }
+
+  #end() {
+    if (this.#ended) return
+    this.#ended = true
+    clearInterval(this.#watch)
+    for (const listener of this.#listeners) listener('media_timeout')
   }
 
   #queue(context: string, step: () => Promise<unknown>) {
@@ -157,13 +197,14 @@ class RtpengineBridge implements MediaBridge {
     )
   }
 
-  onEnded(_listener: (reason: BridgeEndReason) => void) {
-    // rtpengine ends silent calls itself (its --timeout); the B2BUA's media timeout does not fire
+  onEnded(listener: (reason: BridgeEndReason) => void) {
+    this.#listeners.push(listener)
   }
 
   close() {
     if (this.#closed) return
     this.#closed = true
+    clearInterval(this.#watch)
     this.#connect()
   }
 

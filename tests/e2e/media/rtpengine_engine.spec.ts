@@ -145,6 +145,42 @@ test.group('rtpengine media engine (real rtpengine)', (group) => {
     assert.deepEqual(await openCalls(), [])
   }).timeout(20_000)
 
+  test('counters come from rtpengine; when both peers fall silent the bridge ends (media timeout)', async ({
+    assert,
+    cleanup,
+  }) => {
+    const engine = newEngine()
+    const phone = await FakeCarrier.open()
+    const carrier = await FakeCarrier.open()
+    cleanup(async () => {
+      phone.close()
+      carrier.close()
+      await engine.close()
+    })
+    const a = await engine.createRtpLeg({ latching: true })
+    const { sdp } = await a.answer(phone.sdp(), { codecs: ['PCMA'] })
+    phone.useSdp(sdp)
+    const b = await engine.createRtpLeg({ latching: false })
+    carrier.useSdp(await b.createOffer({ codecs: ['PCMA'] }))
+    await b.applyAnswer(carrier.sdp())
+    const bridge = engine.bridge(a, b, { mediaTimeoutSeconds: 1 })
+    const ended: string[] = []
+    bridge.onEnded((reason) => ended.push(reason))
+    await (bridge as unknown as { settled(): Promise<void> }).settled()
+    for (let i = 0; i < 10; i++) {
+      phone.send(8, AUDIO)
+      carrier.send(8, AUDIO)
+      await sleep(20)
+    }
+    await waitFor(() => carrier.received.length >= 10 && phone.received.length >= 10, 3000, 'relay')
+    // Nothing is sent any more: the bridge's next queries see no change for a whole second
+    await waitFor(() => ended.length > 0, 5000, 'the media timeout')
+    assert.deepEqual(ended, ['media_timeout'])
+    assert.equal(a.stats.packetsReceived, 10)
+    assert.equal(b.stats.packetsReceived, 10)
+    assert.deepEqual(bridge.relayed, { aToB: 10, bToA: 10 })
+  }).timeout(20_000)
+
   test('a leg closed before it negotiated leaves nothing behind', async ({ assert }) => {
     const engine = newEngine()
     const leg = await engine.createWebRtcLeg()

@@ -83,7 +83,12 @@ export default class NgClient {
       send()
     })
     if (reply.result === 'error') {
-      throw new NgCommandError(command, String(reply['error-reason'] ?? 'error'))
+      const reason = String(reply['error-reason'] ?? 'error')
+      // Its port range used up: a capacity refusal (503 with Retry-After) like ours
+      if (/ports/i.test(reason)) {
+        throw new MediaCapacityError('media_engine', `rtpengine ${command}: ${reason}`)
+      }
+      throw new NgCommandError(command, reason)
     }
     return reply
   }

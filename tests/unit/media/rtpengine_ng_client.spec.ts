@@ -115,18 +115,22 @@ test.group('rtpengine ng protocol: client', () => {
     await assert.rejects(() => client.command('ping'), MediaCapacityError)
   })
 
-  test("rtpengine's error result is an NgCommandError with its reason", async ({
+  test("rtpengine's error result is an NgCommandError with its reason; out of ports is a capacity error", async ({
     assert,
     cleanup,
   }) => {
-    const rtpengine = await fakeRtpengine(() => ({
-      'result': 'error',
-      'error-reason': 'Ran out of ports',
-    }))
+    let reason = 'Unknown call-id'
+    const rtpengine = await fakeRtpengine(() => ({ 'result': 'error', 'error-reason': reason }))
     const client = new NgClient({ host: '127.0.0.1', port: rtpengine.port })
     cleanup(() => (client.close(), rtpengine.close()))
-    const error = await client.command('offer').catch((caught) => caught)
+    const error = await client.command('query').catch((caught) => caught)
     assert.instanceOf(error, NgCommandError)
-    assert.equal(error.message, 'rtpengine offer: Ran out of ports')
+    assert.equal(error.message, 'rtpengine query: Unknown call-id')
+
+    reason = 'Ran out of ports'
+    const full = await client.command('offer').catch((caught) => caught)
+    assert.instanceOf(full, MediaCapacityError)
+    assert.equal(full.resource, 'media_engine')
+    assert.equal(full.message, 'rtpengine offer: Ran out of ports')
   })
 })

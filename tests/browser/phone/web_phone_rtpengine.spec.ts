@@ -23,8 +23,27 @@ import { startRtpengine, type RtpengineProcess } from '#tests/support/rtpengine'
 const PHONE = '#web-phone'
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
+async function waitUntil(condition: () => boolean, ms = 5000) {
+  for (const deadline = Date.now() + ms; !condition(); await sleep(50)) {
+    if (Date.now() > deadline) throw new Error('condition not met in time')
+  }
+}
+
 async function inState(page: Page, state: string, timeout = 15_000) {
   await page.waitForSelector(`${PHONE}[data-phone-state="${state}"]`, { timeout })
+}
+
+async function openPhone(browser: Browser, email: string): Promise<Page> {
+  const context = await browser.newContext({
+    baseURL: `http://${process.env.HOST}:${process.env.PORT}`,
+    locale: 'de-DE',
+    permissions: ['microphone'],
+  })
+  const page = await context.newPage()
+  await loginThroughForm(page, email)
+  await page.goto('/app/phone')
+  await page.waitForSelector(`${PHONE}[data-phone-registration="registered"]`, { timeout: 15_000 })
+  return page
 }
 
 async function receivedPackets(page: Page): Promise<number> {
@@ -95,17 +114,7 @@ test.group(
       cleanups.push(sipp.stop, await loopbackCarriers({ loop: sipp.port }))
       const browser: Browser = await launchPhoneBrowser()
       cleanups.push(() => browser.close())
-      const context = await browser.newContext({
-        baseURL: `http://${process.env.HOST}:${process.env.PORT}`,
-        locale: 'de-DE',
-        permissions: ['microphone'],
-      })
-      const page = await context.newPage()
-      await loginThroughForm(page, user.email)
-      await page.goto('/app/phone')
-      await page.waitForSelector(`${PHONE}[data-phone-registration="registered"]`, {
-        timeout: 15_000,
-      })
+      const page = await openPhone(browser, user.email)
 
       await page.fill('#phone-number', '+49 30 1234567')
       await page.click('#phone-call')
@@ -187,5 +196,38 @@ test.group(
       assert.equal(engine.openLegs, 0)
       assert.deepEqual((await rtpengine.control.command('list')).calls, [])
     }).timeout(120_000)
+
+    test('echo test: *43 is answered by our server, rtpengine sends the browser its own audio back, no carrier', async ({
+      assert,
+    }) => {
+      const company = await uniqueCompany(created)
+      const user = await uniqueUser(created, 'member', company)
+      userIds.push(user.id)
+      cleanups.push(await loopbackCarriers({}))
+      const browser = await launchPhoneBrowser()
+      cleanups.push(() => browser.close())
+      const page = await openPhone(browser, user.email)
+
+      await page.fill('#phone-number', '*43')
+      await page.click('#phone-call')
+      await inState(page, 'in-call')
+      assert.lengthOf((await rtpengine.control.command('list')).calls as string[], 1)
+      await sleep(1000)
+      const early = await receivedPackets(page)
+      await sleep(2000)
+      assert.isAtLeast((await receivedPackets(page)) - early, 90, 'the browser hears itself')
+      await page.click('#phone-hangup')
+      await page.waitForSelector(`${PHONE}:not([data-phone-state="in-call"])`, { timeout: 10_000 })
+
+      const record = await CallRecord.query()
+        .where('user_id', user.id)
+        .orderBy('id', 'desc')
+        .firstOrFail()
+      assert.equal(record.direction, 'echo_test')
+      assert.isNotNull(record.answeredAt)
+      assert.isNotNull(record.endedAt)
+      await waitUntil(() => engine.openLegs === 0)
+      assert.deepEqual((await rtpengine.control.command('list')).calls, [])
+    }).timeout(60_000)
   }
 )

@@ -8,25 +8,42 @@
  *   werift      werift 0.25.2 as published: track.onReceiveRtp -> UDP, UDP -> sender.sendRtp
  *   engine      our media engine (WeriftMediaEngine bridge), SRTP AES_CM_128_HMAC_SHA1_80
  *   engine-gcm  the same with AEAD_AES_128_GCM (what Chromium tends to pick as DTLS server)
+ *   rtpengine-direct  rtpengine (user space) with one rtpengine call per browser/carrier pair:
+ *               what rtpengine costs on its own
+ *   rtpengine   our RtpengineMediaEngine (MEDIA_ENGINE=rtpengine): one rtpengine call per leg,
+ *               so each packet crosses rtpengine twice
+ * The two rtpengine modes run when `rtpengine` is installed: the benchmark starts it (user space,
+ * loopback, ng on 127.0.0.1:2249, media 38000-39999) and measures rtpengine's own CPU
+ * (/proc/<pid>/stat, 10 ms ticks) plus ours; their packet counts come from `query` at the window's
+ * edges (a few ms of rtpengine CPU per window, counted in).
  *
  * Per mode: calls set up once, 1 s warm-up, then 5 windows; each window reports the relay's CPU
  * (process.cpuUsage, user + system) per relayed packet, loss and the one-way latency browser ->
  * carrier and back as seen by the load generator (same clock). Medians of the 5 windows.
  * Also an in-process micro figure: SRTP protect + unprotect per packet, werift's vs ours.
  *
- *   node --import @poppinss/ts-exec bench/media_relay.ts [--calls 50] [--window 2] [--modes bare,werift,engine,engine-gcm]
+ *   node --import @poppinss/ts-exec bench/media_relay.ts [--calls 50] [--window 2] [--modes bare,werift,engine,engine-gcm,rtpengine-direct,rtpengine]
  */
-import { fork, type ChildProcess } from 'node:child_process'
+import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import dgram from 'node:dgram'
 import { once } from 'node:events'
 import { randomBytes } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
 import { RTCPeerConnection, RTCRtpCodecParameters, RtpHeader, RtpPacket, SrtpSession } from 'werift'
-import { WeriftMediaEngine, WeriftWebRtcLeg, createSrtpContext, type MediaBridge } from '#media'
+import {
+  NgClient,
+  RtpengineMediaEngine,
+  WeriftMediaEngine,
+  WeriftWebRtcLeg,
+  createSrtpContext,
+  type MediaBridge,
+} from '#media'
+import type RtpengineLeg from '#media/rtpengine/rtpengine_leg'
 // The packet kind of an injected packet is internal to the relay path: the benchmark reaches in.
 import { PacketKind } from '#media/rtp_header'
 
-type Mode = 'bare' | 'werift' | 'engine' | 'engine-gcm'
+type Mode = 'bare' | 'werift' | 'engine' | 'engine-gcm' | 'rtpengine-direct' | 'rtpengine'
 
 function argument(name: string, fallback: string) {
   const index = process.argv.indexOf(`--${name}`)
@@ -36,7 +53,12 @@ function argument(name: string, fallback: string) {
 const CALLS = Number(argument('calls', '50'))
 const WINDOW_S = Number(argument('window', '2'))
 const WINDOWS = 5
-const MODES = argument('modes', 'bare,werift,engine,engine-gcm').split(',') as Mode[]
+const HAS_RTPENGINE = spawnSync('sh', ['-c', 'command -v rtpengine']).status === 0
+const MODES = argument(
+  'modes',
+  `bare,werift,engine,engine-gcm${HAS_RTPENGINE ? ',rtpengine-direct,rtpengine' : ''}`
+).split(',') as Mode[]
+const RTPENGINE_NG = { host: '127.0.0.1', port: 2249 }
 const LOCALHOST = '127.0.0.1'
 
 function median(values: number[]) {
@@ -227,7 +249,9 @@ async function loadGenerator() {
 
 interface RelaySetup {
   answers: CallAnswer[]
-  relayed(): number
+  relayed(): number | Promise<number>
+  /** CPU microseconds of another process doing the relaying (rtpengine), when there is one. */
+  externalCpuUs?(): number
   close(): Promise<void>
   profile(): string
 }
@@ -353,7 +377,7 @@ async function setUpEngine(offers: CallOffer[]): Promise<RelaySetup> {
     offers.map(async (offer, i) => {
       const webrtc = await engine.createWebRtcLeg()
       const rtp = await engine.createRtpLeg()
-      const carrierSdp = [
+      const carrierOffer = [
         'v=0',
         'o=- 1 1 IN IP4 127.0.0.1',
         's=-',
@@ -364,7 +388,7 @@ async function setUpEngine(offers: CallOffer[]): Promise<RelaySetup> {
         'a=sendrecv',
         '',
       ].join('\r\n')
-      const carrier = await rtp.answer(carrierSdp, { codecs: ['PCMU'], dtmf: false })
+      const carrier = await rtp.answer(carrierOffer, { codecs: ['PCMU'], dtmf: false })
       const { sdp } = await webrtc.answer(offer.offer!, { codecs: [carrier.media.audio.codec] })
       bridges.push(engine.bridge(webrtc, rtp))
       answers[i] = { answer: sdp, relayCarrierPort: rtp.localPort }
@@ -376,6 +400,157 @@ async function setUpEngine(offers: CallOffer[]): Promise<RelaySetup> {
       bridges.reduce((sum, bridge) => sum + bridge.relayed.aToB + bridge.relayed.bToA, 0),
     // The load generator offers only the profile under test
     profile: () => 'as offered',
+    close: async () => {
+      for (const bridge of bridges) bridge.close()
+      await engine.close()
+    },
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// rtpengine (started here when installed)
+// ---------------------------------------------------------------------------------------------
+
+let rtpengine: ChildProcess | null = null
+
+async function startRtpengine() {
+  if (rtpengine) return
+  rtpengine = spawn(
+    'rtpengine',
+    [
+      '--config-file=none',
+      '--table=-1',
+      '--interface=127.0.0.1',
+      `--listen-ng=127.0.0.1:${RTPENGINE_NG.port}`,
+      '--port-min=38000',
+      '--port-max=39999',
+      '--delete-delay=0',
+      '--foreground',
+      '--log-stderr',
+      '--log-level=3',
+    ],
+    { stdio: 'ignore' }
+  )
+  const ng = new NgClient({ ...RTPENGINE_NG, timeoutMs: 300 })
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await ng.command('ping')
+      break
+    } catch (error) {
+      if (attempt > 20) throw error
+    }
+  }
+  ng.close()
+}
+
+/** rtpengine's CPU so far (user + system), microseconds. */
+function rtpengineCpuUs() {
+  const fields = readFileSync(`/proc/${rtpengine!.pid}/stat`, 'utf8').split(') ')[1].split(' ')
+  // utime and stime are fields 14 and 15 of stat, in clock ticks (100 per second on Linux)
+  return ((Number(fields[11]) + Number(fields[12])) * 1e6) / 100
+}
+
+function carrierSdp(port: number) {
+  return [
+    'v=0',
+    'o=- 1 1 IN IP4 127.0.0.1',
+    's=-',
+    'c=IN IP4 127.0.0.1',
+    't=0 0',
+    `m=audio ${port} RTP/AVP 0`,
+    'a=rtpmap:0 PCMU/8000',
+    'a=sendrecv',
+    '',
+  ].join('\r\n')
+}
+
+/** One rtpengine call per pair: the browser's offer in, the carrier's answer back. */
+async function setUpRtpengineDirect(offers: CallOffer[]): Promise<RelaySetup> {
+  await startRtpengine()
+  const ng = new NgClient(RTPENGINE_NG)
+  const answers: CallAnswer[] = []
+  const callIds = offers.map((_offer, i) => `bench-direct-${process.pid}-${i}`)
+  await Promise.all(
+    offers.map(async (offer, i) => {
+      const common = { 'call-id': callIds[i], 'from-tag': 'browser' }
+      const toCarrier = await ng.command('offer', {
+        ...common,
+        'sdp': offer.offer!,
+        'transport-protocol': 'RTP/AVP',
+        'ICE': 'remove',
+        'rtcp-mux': ['demux'],
+        'flags': ['full-rtcp-attribute'],
+      })
+      const relayCarrierPort = Number(/m=audio (\d+)/.exec(String(toCarrier.sdp))![1])
+      const toBrowser = await ng.command('answer', {
+        ...common,
+        'to-tag': 'carrier',
+        'sdp': carrierSdp(offer.carrierPort),
+        'flags': ['full-rtcp-attribute'],
+      })
+      answers[i] = { answer: String(toBrowser.sdp), relayCarrierPort }
+    })
+  )
+  const packets = async () => {
+    let sum = 0
+    for (const callId of callIds) {
+      const reply = await ng.command('query', { 'call-id': callId })
+      sum += Number((reply.totals as { RTP?: { packets?: number } })?.RTP?.packets ?? 0)
+    }
+    return sum
+  }
+  return {
+    answers,
+    relayed: packets,
+    externalCpuUs: rtpengineCpuUs,
+    profile: () => 'rtpengine picks',
+    close: async () => {
+      for (const callId of callIds) await ng.command('delete', { 'call-id': callId })
+      ng.close()
+    },
+  }
+}
+
+/** Our RtpengineMediaEngine: each leg its own rtpengine call, bridged through loopback. */
+async function setUpRtpengineEngine(offers: CallOffer[]): Promise<RelaySetup> {
+  await startRtpengine()
+  const engine = new RtpengineMediaEngine({
+    ng: RTPENGINE_NG,
+    innerAddress: LOCALHOST,
+    mediaTimeoutSeconds: 600,
+  })
+  const bridges: MediaBridge[] = []
+  const legs: RtpengineLeg[] = []
+  const answers: CallAnswer[] = []
+  await Promise.all(
+    offers.map(async (offer, i) => {
+      const webrtc = await engine.createWebRtcLeg()
+      const rtp = await engine.createRtpLeg()
+      const carrier = await rtp.answer(carrierSdp(offer.carrierPort), {
+        codecs: ['PCMU'],
+        dtmf: false,
+      })
+      const { sdp } = await webrtc.answer(offer.offer!, { codecs: [carrier.media.audio.codec] })
+      const bridge = engine.bridge(webrtc, rtp)
+      await (bridge as unknown as { settled(): Promise<void> }).settled()
+      bridges.push(bridge)
+      legs.push(webrtc as unknown as RtpengineLeg, rtp as unknown as RtpengineLeg)
+      answers[i] = { answer: sdp, relayCarrierPort: rtp.localPort }
+    })
+  )
+  return {
+    answers,
+    // What entered from the peers, each packet once (it is counted again on the inner side)
+    relayed: async () => {
+      let sum = 0
+      for (const leg of legs) {
+        const stats = await leg.readStats()
+        if (stats && stats !== 'gone') sum += stats.packetsReceived
+      }
+      return sum
+    },
+    externalCpuUs: rtpengineCpuUs,
+    profile: () => 'rtpengine picks',
     close: async () => {
       for (const bridge of bridges) bridge.close()
       await engine.close()
@@ -458,7 +633,11 @@ async function runMode(child: ChildProcess, mode: Mode) {
       ? await setUpBare(offers)
       : mode === 'werift'
         ? await setUpWerift(offers)
-        : await setUpEngine(offers)
+        : mode === 'rtpengine-direct'
+          ? await setUpRtpengineDirect(offers)
+          : mode === 'rtpengine'
+            ? await setUpRtpengineEngine(offers)
+            : await setUpEngine(offers)
   await request(child, { cmd: 'answers', answers: relay.answers }, 'connected')
   const setupMs = Date.now() - setupStart
   await request(child, { cmd: 'start' }, 'started')
@@ -476,15 +655,17 @@ async function runMode(child: ChildProcess, mode: Mode) {
     const end = start + WINDOW_S * 1000
     await request(child, { cmd: 'window', start, end }, 'window-set')
     await sleep(Math.max(0, start - nowMs()))
+    const relayedBefore = await relay.relayed()
+    const externalBefore = relay.externalCpuUs?.() ?? 0
     const cpuBefore = process.cpuUsage()
-    const relayedBefore = relay.relayed()
     await sleep(WINDOW_S * 1000)
     const cpu = process.cpuUsage(cpuBefore)
-    const relayed = relay.relayed() - relayedBefore
+    const external = (relay.externalCpuUs?.() ?? 0) - externalBefore
+    const relayed = (await relay.relayed()) - relayedBefore
     await sleep(150) // packets sent at the end of the window are still in flight
     const report = await request(child, { cmd: 'report' }, 'report')
     windows.push({
-      usPerPacket: (cpu.user + cpu.system) / relayed,
+      usPerPacket: (cpu.user + cpu.system + external) / relayed,
       relayedPerSecond: relayed / WINDOW_S,
       loss: report.sent === 0 ? 1 : 1 - report.received / report.sent,
       latencyMedianMs: report.latencyMedianMs,
@@ -504,7 +685,9 @@ async function runMode(child: ChildProcess, mode: Mode) {
           ? '1 (AES-CM)'
           : mode === 'engine-gcm'
             ? '7 (GCM)'
-            : 'none',
+            : mode.startsWith('rtpengine')
+              ? 'rtpengine picks (AES-CM offered)'
+              : 'none',
     setupMs,
     usPerRelayedPacket: Number(us.toFixed(1)),
     usPerPacketRuns: windows.map((w) => Number(w.usPerPacket.toFixed(1))),
@@ -529,16 +712,24 @@ async function main() {
   const results = []
   for (const mode of MODES) results.push(await runMode(child, mode))
   child.send({ cmd: 'exit' })
+  rtpengine?.kill('SIGTERM')
   const floor = results.find((r) => r.mode === 'bare')?.usPerRelayedPacket
+  const rtpengineAlone = results.find((r) => r.mode === 'rtpengine-direct')?.usPerRelayedPacket
   const output = {
     calls: CALLS,
     packetsPerSecondPerDirection: 50,
     windowSeconds: WINDOW_S,
     windows: WINDOWS,
     node: process.version,
+    rtpengine: HAS_RTPENGINE
+      ? 'installed: user space (--table=-1), its CPU counted'
+      : 'not installed',
     results: results.map((r) => ({
       ...r,
       vsBare: floor ? Number((r.usPerRelayedPacket / floor).toFixed(2)) : null,
+      vsRtpengine: rtpengineAlone
+        ? Number((r.usPerRelayedPacket / rtpengineAlone).toFixed(2))
+        : null,
     })),
     srtpMicroPerPacket: srtpMicro(),
   }

@@ -91,6 +91,9 @@ ensure_test_tools() {
   command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
   # pain.008 files are checked against the ISO 20022 XSD with xmllint
   command -v xmllint >/dev/null 2>&1 || missing+=(libxml2-utils)
+  # rtpengine is the second media engine (MEDIA_ENGINE=rtpengine); its tests run the binary
+  # themselves in user space (--table=-1), never the package's service
+  command -v rtpengine >/dev/null 2>&1 || missing+=(rtpengine-daemon)
   [ ${#missing[@]} = 0 ] && return 0
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     say "installing ${missing[*]} for the tests"

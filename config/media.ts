@@ -27,4 +27,37 @@ const mediaConfig: MediaEngineConfig = {
   mediaTimeoutSeconds: env.get('MEDIA_TIMEOUT_SECONDS') ?? 30,
 }
 
+/** Which engine relays the media: ours (werift + our relay) or an rtpengine over its ng protocol. */
+export type MediaEngineChoice =
+  | { engine: 'builtin' }
+  | {
+      engine: 'rtpengine'
+      ng: { host: string; port: number }
+      /** Where rtpengine's own side of each leg listens (its --interface); the ng host by default. */
+      innerAddress: string
+      commandTimeoutMs: number
+    }
+
+export function hostPort(value: string, name: string): { host: string; port: number } {
+  const match = /^\s*\[?([^\]\s]+?)\]?:(\d{1,5})\s*$/.exec(value)
+  const port = match ? Number(match[2]) : 0
+  if (!match || port < 1 || port > 65535) {
+    throw new Error(`${name}: expected host:port such as 127.0.0.1:2223, got "${value}"`)
+  }
+  return { host: match[1], port }
+}
+
+function engineChoice(): MediaEngineChoice {
+  if ((env.get('MEDIA_ENGINE') ?? 'builtin') === 'builtin') return { engine: 'builtin' }
+  const ng = hostPort(env.get('RTPENGINE_NG') ?? '127.0.0.1:2223', 'RTPENGINE_NG')
+  return {
+    engine: 'rtpengine',
+    ng,
+    innerAddress: ng.host,
+    commandTimeoutMs: env.get('RTPENGINE_TIMEOUT_MS') ?? 3000,
+  }
+}
+
+export const mediaEngineChoice = engineChoice()
+
 export default mediaConfig

@@ -37,9 +37,22 @@ export default class CallsProvider {
     this.app.container.alias('calls.gates', CallGateRegistry)
 
     this.app.container.singleton('media.engine', async () => {
-      const { WeriftMediaEngine } = await import('#media')
-      const { default: mediaConfig } = await import('#config/media')
-      const engine = new WeriftMediaEngine(mediaConfig)
+      const { default: mediaConfig, mediaEngineChoice: choice } = await import('#config/media')
+      let engine: MediaEngine
+      if (choice.engine === 'rtpengine') {
+        const { RtpengineMediaEngine } = await import('#media')
+        const logger = await this.app.container.make('logger')
+        engine = new RtpengineMediaEngine({
+          ng: choice.ng,
+          innerAddress: choice.innerAddress,
+          commandTimeoutMs: choice.commandTimeoutMs,
+          mediaTimeoutSeconds: mediaConfig.mediaTimeoutSeconds,
+          onError: (err, context) => logger.warn({ err, context }, 'rtpengine command failed'),
+        })
+      } else {
+        const { WeriftMediaEngine } = await import('#media')
+        engine = new WeriftMediaEngine(mediaConfig)
+      }
       this.#media = engine
       return engine
     })

@@ -34,6 +34,10 @@ export default await Env.create(new URL('../', import.meta.url), {
   MEDIA_WEBRTC_PORTS: Env.schema.string.optional(),
   MEDIA_RTP_PORTS: Env.schema.string.optional(),
   MEDIA_TIMEOUT_SECONDS: Env.schema.number.optional(),
+  MEDIA_ENGINE: Env.schema.enum.optional(['builtin', 'rtpengine'] as const),
+  // host:port of rtpengine's ng control socket (UDP), checked in config/media.ts
+  RTPENGINE_NG: Env.schema.string.optional(),
+  RTPENGINE_TIMEOUT_MS: Env.schema.number.optional(),
 
   /* Database: SQLite (embedded default) or PostgreSQL */
   DB_CONNECTION: Env.schema.enum.optional(['sqlite', 'pg'] as const),

@@ -7,6 +7,12 @@
 export * from './types.js'
 export { default as WeriftMediaEngine, validateMediaConfig } from './werift_media_engine.js'
 export { default as WeriftWebRtcLeg, type WeriftWebRtcLegOptions } from './werift_webrtc_leg.js'
+// The same contract over rtpengine's ng protocol (rtpengine relays, we signal)
+export {
+  default as RtpengineMediaEngine,
+  type RtpengineEngineConfig,
+} from './rtpengine/rtpengine_media_engine.js'
+export { default as NgClient, NgCommandError } from './rtpengine/ng_client.js'
 export { createSrtpContext, type SrtpContext, type SrtpProfile } from './srtp_context.js'
 // Counters for the app's metrics: legs, bridges, packets, loss and jitter
 export { default as MediaEngineStats, type MediaEngineFigures } from './media_engine_stats.js'

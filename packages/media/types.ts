@@ -44,6 +44,12 @@ export interface OfferOptions {
   /** Offer telephone-event/8000 too (default true). */
   dtmf?: boolean
   direction?: MediaDirection
+  /**
+   * The other side's SDP, whose dynamic payload type numbers (Opus, telephone-event) the offer
+   * reuses where it can. An engine that relays payload types unchanged (rtpengine) needs it; one
+   * that maps them per leg (ours) may ignore it.
+   */
+  payloadTypesFrom?: string
 }
 
 export interface AnswerOptions {
@@ -56,14 +62,30 @@ export interface AnswerOptions {
 /** Thrown when an offer or answer has nothing we can use (→ 488 Not Acceptable Here). */
 export class MediaNegotiationError extends Error {}
 
-/** Thrown when a port range is used up: no new leg until calls end (→ 503 with Retry-After). */
+/**
+ * Thrown when a port range is used up, or an external media engine (rtpengine) does not answer:
+ * no new leg until that changes (→ 503 with Retry-After).
+ */
 export class MediaCapacityError extends Error {
   constructor(
-    readonly resource: 'rtp_ports' | 'webrtc_ports',
+    readonly resource: 'rtp_ports' | 'webrtc_ports' | 'media_engine',
     message: string,
     options?: ErrorOptions
   ) {
     super(message, options)
+  }
+}
+
+/**
+ * The engine in use cannot do this (rtpengine: the server's own tones). The B2BUA refuses the
+ * feature with this message instead of failing the call.
+ */
+export class MediaFeatureUnavailableError extends Error {
+  constructor(
+    readonly feature: 'echo' | 'tone' | 'srtp',
+    message: string
+  ) {
+    super(message)
   }
 }
 

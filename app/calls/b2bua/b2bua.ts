@@ -85,7 +85,8 @@ export interface B2buaDependencies {
 }
 
 /** What ran out when a call was refused with 503: counted per resource, logged as a warning. */
-export type CapacityResource = 'rtp_ports' | 'webrtc_ports' | 'calls' | 'memory' | 'database'
+export type CapacityResource =
+  'rtp_ports' | 'webrtc_ports' | 'media_engine' | 'calls' | 'memory' | 'database'
 
 /** A running call as the live calls page shows it (no SDP, no media). */
 export interface LiveCall {
@@ -125,6 +126,7 @@ export default class B2bua {
   readonly refusedForCapacity: Record<CapacityResource, number> = {
     rtp_ports: 0,
     webrtc_ports: 0,
+    media_engine: 0,
     calls: 0,
     memory: 0,
     database: 0,

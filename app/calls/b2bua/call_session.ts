@@ -92,7 +92,7 @@ export interface CallSessionServices {
   /** Who rings or talks may have changed (busy-lamp subscriptions follow it). */
   changed?(session: CallSession): void
   /** A leg could not be had: the call is refused with 503 and counted. */
-  outOfCapacity(resource: 'rtp_ports' | 'webrtc_ports'): void
+  outOfCapacity(resource: 'rtp_ports' | 'webrtc_ports' | 'media_engine'): void
   retryAfterSeconds: number
   /** Outbound: the carrier may ring this long; then CANCEL, 480 to the caller, CDR no_answer. */
   outboundRingLimitMs: number
@@ -612,7 +612,7 @@ export default class CallSession {
       // codecs (no transcoding: none in common → this target fails, as before)
       const codecs = offered.filter((codec) => !target.codecs || target.codecs.includes(codec))
       if (!codecs.length) throw new Error(`no common codec with ${target.label}`)
-      const offer = await attempt.leg.createOffer({ codecs })
+      const offer = await attempt.leg.createOffer({ codecs, payloadTypesFrom: this.#aOffer })
       attempt.offeredCodecs = codecs
       if (this.ended) {
         await attempt.leg.close()

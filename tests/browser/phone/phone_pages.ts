@@ -1,5 +1,7 @@
 import type { Browser, Page } from 'playwright-core'
-import { loginThroughForm } from '#tests/support/browser'
+import { Created, loginThroughForm } from '#tests/support/browser'
+import { forgetPhoneUsers, startB2bua } from '#tests/support/calls'
+import type { Group } from '@japa/runner/core'
 
 /** The docked web phone's root element: its data attributes tell the phone's state. */
 export const PHONE = '#web-phone'
@@ -122,4 +124,24 @@ export async function encryptionShown(page: Page) {
       label: (root.querySelector('#phone-encryption') as any)?.innerText?.trim() ?? '',
     }
   })
+}
+
+/**
+ * What every web phone test group shares: the B2BUA of the test process started once; after each
+ * test its cleanups run (last first), its users' phones are forgotten and what it created is
+ * removed.
+ */
+export function webPhoneGroup(group: Group) {
+  const created = new Created()
+  const cleanups: Array<() => unknown> = []
+  const userIds: number[] = []
+  group.setup(async () => {
+    await startB2bua()
+  })
+  group.each.teardown(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
+    await forgetPhoneUsers(userIds)
+    await created.cleanup()
+  })
+  return { created, cleanups, userIds }
 }

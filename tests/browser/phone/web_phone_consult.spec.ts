@@ -7,12 +7,12 @@ import CallRecord from '#calls/models/call_record'
 import InternalLineService from '#calls/internal/internal_line_service'
 import SipDeviceService from '#calls/services/sip_device_service'
 import { launchPhoneBrowser } from '#tests/support/chromium'
-import { PHONE, inState, openPhone, rtp } from '#tests/browser/phone/phone_pages'
-import { Created, uniqueCompany, uniqueUser } from '#tests/support/browser'
+import { PHONE, inState, openPhone, rtp, webPhoneGroup } from '#tests/browser/phone/phone_pages'
+import { uniqueCompany, uniqueUser } from '#tests/support/browser'
 import { freePort, startSipp } from '#tests/support/sip_peers'
 import { alawToneWav, captureRtp } from '#tests/support/rtp_capture'
 import { until } from '#tests/support/server_process'
-import { forgetPhoneUsers, loopbackCarriers, ourNumber, startB2bua } from '#tests/support/calls'
+import { loopbackCarriers, ourNumber } from '#tests/support/calls'
 import { registeredDesk } from '#tests/e2e/calls/desk_phones'
 import { expectExit, sipUdpPort } from '#tests/e2e/calls/b2bua_races_peers'
 
@@ -39,17 +39,7 @@ function shown(page: Page) {
 }
 
 test.group('Web phone: consultation transfer', (group) => {
-  const created = new Created()
-  const cleanups: Array<() => unknown> = []
-  const userIds: number[] = []
-  group.setup(async () => {
-    await startB2bua()
-  })
-  group.each.teardown(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
-    await forgetPhoneUsers(userIds)
-    await created.cleanup()
-  })
+  const { created, cleanups, userIds } = webPhoneGroup(group)
 
   /**
    * Bob (extension 23, with a number of his own at the carrier) in Chromium and Carol (24); the

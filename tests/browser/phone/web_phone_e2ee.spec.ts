@@ -13,11 +13,11 @@ import {
   inState,
   openPhone,
   toneIn,
+  webPhoneGroup,
 } from '#tests/browser/phone/phone_pages'
-import { Created, uniqueCompany, uniqueUser } from '#tests/support/browser'
+import { uniqueCompany, uniqueUser } from '#tests/support/browser'
 import { freePort } from '#tests/support/sip_peers'
 import { until } from '#tests/support/server_process'
-import { forgetPhoneUsers, startB2bua } from '#tests/support/calls'
 import { tamperKeyExchange, tapRelayedMedia } from '#tests/support/e2ee'
 import { registeredDesk } from '#tests/e2e/calls/desk_phones'
 import { expectExit } from '#tests/e2e/calls/b2bua_races_peers'
@@ -120,17 +120,7 @@ function checkCiphertext(payloads: Buffer[], recorded: RecordedFrame[]) {
 }
 
 test.group('Web phone: end-to-end encrypted internal calls (issue 22)', (group) => {
-  const created = new Created()
-  const cleanups: Array<() => unknown> = []
-  const userIds: number[] = []
-  group.setup(async () => {
-    await startB2bua()
-  })
-  group.each.teardown(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
-    await forgetPhoneUsers(userIds)
-    await created.cleanup()
-  })
+  const { created, cleanups, userIds } = webPhoneGroup(group)
 
   test('web phones: SFrame ciphertext through the relay, the tone heard, the same code; a substituted key gives different codes; new keys after a transfer to a web phone, transport encryption after one to a desk phone', async ({
     assert,

@@ -3,10 +3,10 @@ import type { Page } from 'playwright-core'
 import CallRecord from '#calls/models/call_record'
 import InternalLineService from '#calls/internal/internal_line_service'
 import { launchPhoneBrowser } from '#tests/support/chromium'
-import { PHONE, inState, openPhone, rtp } from '#tests/browser/phone/phone_pages'
-import { Created, uniqueCompany, uniqueUser } from '#tests/support/browser'
+import { PHONE, inState, openPhone, rtp, webPhoneGroup } from '#tests/browser/phone/phone_pages'
+import { uniqueCompany, uniqueUser } from '#tests/support/browser'
 import { startSipp } from '#tests/support/sip_peers'
-import { forgetPhoneUsers, loopbackCarriers, startB2bua } from '#tests/support/calls'
+import { loopbackCarriers } from '#tests/support/calls'
 
 /**
  * Two colleagues' web phones (Chromium with a fake microphone each) call each other by
@@ -39,17 +39,7 @@ async function presenceShown(page: Page, userId: number, state: string, timeout 
 }
 
 test.group('Web phone: calls inside the company (two Chromium phones)', (group) => {
-  const created = new Created()
-  const cleanups: Array<() => unknown> = []
-  const userIds: number[] = []
-  group.setup(async () => {
-    await startB2bua()
-  })
-  group.each.teardown(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
-    await forgetPhoneUsers(userIds)
-    await created.cleanup()
-  })
+  const { created, cleanups, userIds } = webPhoneGroup(group)
 
   test('dialling a colleague’s extension: their web phone rings, audio both ways, no carrier; do not disturb gives busy', async ({
     assert,

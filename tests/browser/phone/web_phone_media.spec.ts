@@ -1,12 +1,13 @@
 import { test } from '@japa/runner'
+import { webPhoneGroup } from '#tests/browser/phone/phone_pages'
 import app from '@adonisjs/core/services/app'
 import type { Browser, Page } from 'playwright-core'
 import PhoneNumber from '#calls/models/phone_number'
 import CallRecord from '#calls/models/call_record'
 import { launchPhoneBrowser } from '#tests/support/chromium'
-import { Created, loginThroughForm, uniqueCompany, uniqueUser } from '#tests/support/browser'
+import { loginThroughForm, uniqueCompany, uniqueUser } from '#tests/support/browser'
 import { freePort, startSipp, type SippProcess } from '#tests/support/sip_peers'
-import { forgetPhoneUsers, loopbackCarriers, startB2bua } from '#tests/support/calls'
+import { loopbackCarriers } from '#tests/support/calls'
 import { alawToneWav, captureRtp, packetRate, type RtpPacket } from '#tests/support/rtp_capture'
 import { userSubject } from '#calls/signalling/sip_subject'
 
@@ -90,17 +91,7 @@ function audio(packets: RtpPacket[]) {
 }
 
 test.group('Web phone calls through the B2BUA (Chromium, werift, sipp)', (group) => {
-  const created = new Created()
-  const cleanups: Array<() => unknown> = []
-  const userIds: number[] = []
-  group.setup(async () => {
-    await startB2bua()
-  })
-  group.each.teardown(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
-    await forgetPhoneUsers(userIds)
-    await created.cleanup()
-  })
+  const { created, cleanups, userIds } = webPhoneGroup(group)
 
   test('outbound: audio both ways, DTMF at 8 kHz, hold re-INVITE, hang-up ends both legs, CDR complete', async ({
     assert,

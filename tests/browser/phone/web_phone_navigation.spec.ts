@@ -1,13 +1,14 @@
 import { test } from '@japa/runner'
+import { webPhoneGroup } from '#tests/browser/phone/phone_pages'
 import { until } from '#tests/support/server_process'
 import app from '@adonisjs/core/services/app'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import PhoneNumber from '#calls/models/phone_number'
 import CallRecord from '#calls/models/call_record'
 import { launchPhoneBrowser } from '#tests/support/chromium'
-import { Created, loginThroughForm, uniqueCompany, uniqueUser } from '#tests/support/browser'
+import { loginThroughForm, uniqueCompany, uniqueUser } from '#tests/support/browser'
 import { freePort, startSipp, type SippProcess } from '#tests/support/sip_peers'
-import { forgetPhoneUsers, loopbackCarriers, startB2bua } from '#tests/support/calls'
+import { loopbackCarriers } from '#tests/support/calls'
 import { alawToneWav, captureRtp, packetRate, type RtpPacket } from '#tests/support/rtp_capture'
 import { userSubject } from '#calls/signalling/sip_subject'
 
@@ -113,17 +114,7 @@ function doneWithin(sipp: SippProcess, ms: number) {
 }
 
 test.group('Web phone survives navigation (Chromium, werift, sipp)', (group) => {
-  const created = new Created()
-  const cleanups: Array<() => unknown> = []
-  const userIds: number[] = []
-  group.setup(async () => {
-    await startB2bua()
-  })
-  group.each.teardown(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
-    await forgetPhoneUsers(userIds)
-    await created.cleanup()
-  })
+  const { created, cleanups, userIds } = webPhoneGroup(group)
 
   test('a call goes on with audio both ways while the user opens five other pages, sends a form and goes back; closing the tab ends it at once', async ({
     assert,

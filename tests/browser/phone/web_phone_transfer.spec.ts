@@ -3,12 +3,11 @@ import CallRecord from '#calls/models/call_record'
 import InternalLineService from '#calls/internal/internal_line_service'
 import SipDeviceService from '#calls/services/sip_device_service'
 import { launchPhoneBrowser } from '#tests/support/chromium'
-import { PHONE, inState, openPhone, rtp } from '#tests/browser/phone/phone_pages'
-import { Created, uniqueCompany, uniqueUser } from '#tests/support/browser'
+import { PHONE, inState, openPhone, rtp, webPhoneGroup } from '#tests/browser/phone/phone_pages'
+import { uniqueCompany, uniqueUser } from '#tests/support/browser'
 import { freePort } from '#tests/support/sip_peers'
 import { captureRtp } from '#tests/support/rtp_capture'
 import { until } from '#tests/support/server_process'
-import { forgetPhoneUsers, startB2bua } from '#tests/support/calls'
 import { registeredDesk } from '#tests/e2e/calls/desk_phones'
 import { expectExit } from '#tests/e2e/calls/b2bua_races_peers'
 
@@ -22,17 +21,7 @@ import { expectExit } from '#tests/e2e/calls/b2bua_races_peers'
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 test.group('Web phone: blind transfer', (group) => {
-  const created = new Created()
-  const cleanups: Array<() => unknown> = []
-  const userIds: number[] = []
-  group.setup(async () => {
-    await startB2bua()
-  })
-  group.each.teardown(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
-    await forgetPhoneUsers(userIds)
-    await created.cleanup()
-  })
+  const { created, cleanups, userIds } = webPhoneGroup(group)
 
   test('Bob transfers Alice to Carol’s desk phone: audio on the new pair, Alice re-offered G.711, Bob let go', async ({
     assert,

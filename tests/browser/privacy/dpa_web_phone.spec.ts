@@ -1,8 +1,9 @@
 import { test } from '@japa/runner'
+import { webPhoneGroup } from '#tests/browser/phone/phone_pages'
 import { launchPhoneBrowser } from '#tests/support/chromium'
-import { forgetPhoneUsers, loopbackCarriers, startB2bua } from '#tests/support/calls'
+import { loopbackCarriers } from '#tests/support/calls'
 import { startSipp } from '#tests/support/sip_peers'
-import { Created, loginThroughForm, uniqueCompany, uniqueUser } from '#tests/support/browser'
+import { loginThroughForm, uniqueCompany, uniqueUser } from '#tests/support/browser'
 import DpaAcceptance from '#privacy/models/dpa_acceptance'
 
 /**
@@ -13,17 +14,7 @@ import DpaAcceptance from '#privacy/models/dpa_acceptance'
 const REGISTERED = '#web-phone[data-phone-state="registered"]'
 
 test.group('DPA gate: the web phone', (group) => {
-  const created = new Created()
-  const cleanups: Array<() => unknown> = []
-  const userIds: number[] = []
-  group.setup(async () => {
-    await startB2bua()
-  })
-  group.each.teardown(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
-    await forgetPhoneUsers(userIds)
-    await created.cleanup()
-  })
+  const { created, cleanups, userIds } = webPhoneGroup(group)
 
   test('refused with the reason in words until the owner accepts on the DPA page; then the call reaches the carrier', async ({
     assert,

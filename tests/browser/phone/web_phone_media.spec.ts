@@ -262,7 +262,9 @@ test.group('Web phone calls through the B2BUA (Chromium, werift, sipp)', (group)
     assert.equal(outcome.code, 0, `${sipp.describe(outcome)}\n${sipp.messages().slice(-5000)}`)
     const packets = await capture.stop()
     assert.isAtLeast(
-      packetRate(audio(packets.filter((packet) => packet.toPort === mediaPort))),
+      // The carrier hangs up 5 s after its answer; the browser's first packet may come a second or
+      // two later on a loaded machine (DTLS, the frame transform's worker): a 2 s window after it
+      packetRate(audio(packets.filter((packet) => packet.toPort === mediaPort)), 0.5, 2),
       45,
       'browser audio at the carrier'
     )

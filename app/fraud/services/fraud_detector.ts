@@ -11,6 +11,7 @@ import type { CallFact, SignalHit } from '#fraud/detection/types'
 import type FraudPolicies from '#fraud/services/fraud_policies'
 import type FraudResponse from '#fraud/services/fraud_response'
 import type NumberRisk from '#fraud/services/number_risk'
+import RecentCalls, { CALL_COLUMNS, type CallRow } from '#fraud/services/recent_calls'
 
 /** A timestamp as raw queries return it: a Date (PostgreSQL) or "yyyy-MM-dd HH:mm:ss" in UTC (SQLite). */
 function epoch(value: Date | string | null): number | null {
@@ -20,19 +21,6 @@ function epoch(value: Date | string | null): number | null {
   return parsed.isValid ? parsed.toMillis() : DateTime.fromISO(value, { zone: 'utc' }).toMillis()
 }
 
-const CDR_COLUMNS = [
-  'id',
-  'user_id',
-  'direction',
-  'emergency',
-  'caller_number',
-  'callee_number',
-  'started_at',
-  'answered_at',
-  'duration_seconds',
-  'disconnect_cause',
-]
-
 /**
  * The anomaly detection of issue 14, run as background jobs: after each call (call:ended) the
  * company's recent traffic is held against its baseline; every few minutes the audit log is
@@ -41,13 +29,22 @@ const CDR_COLUMNS = [
 export default class FraudDetector {
   /** Baselines per company and local day (rebuilt once a day, or when the process restarts). */
   #baselines = new Map<number, Baseline>()
+  /** Each company's recent calls, kept between analyses and brought up to date. */
+  #recent: RecentCalls<CallFact>
 
   constructor(
     private config: FraudConfig,
     private policies: FraudPolicies,
     private response: FraudResponse,
     private restrictions: ProcessingRestrictionSource
-  ) {}
+  ) {
+    this.#recent = new RecentCalls({
+      marginMs: 2_000,
+      reloadAfterMs: 5 * 60_000,
+      verifyEveryMs: 30_000,
+      maxCompanies: 10_000,
+    })
+  }
 
   /** How far back the recent-traffic signals look. */
   get #recentMinutes() {
@@ -62,7 +59,8 @@ export default class FraudDetector {
     )
   }
 
-  #fact(row: Record<string, any>, risk: NumberRisk): CallFact {
+  /** What the detection reads of a row; the country comes from the number alone (no risk prefix). */
+  #fact(row: CallRow, risk: NumberRisk): CallFact {
     const direction = row.direction as CallFact['direction']
     const raw: string | null = direction === 'inbound' ? row.caller_number : row.callee_number
     const number = raw && /^\+[1-9]\d{3,14}$/.test(raw) ? raw : null
@@ -81,6 +79,7 @@ export default class FraudDetector {
     }
   }
 
+  /** The baseline's weeks, read whole (once a day per company). */
   async #calls(companyId: number, from: number, to: number, risk: NumberRisk) {
     const rows = await db
       .from('call_records')
@@ -88,7 +87,7 @@ export default class FraudDetector {
       .where('started_at', '>=', sqlTime(DateTime.fromMillis(from)))
       .where('started_at', '<=', sqlTime(DateTime.fromMillis(to)))
       .whereIn('direction', ['outbound', 'inbound'])
-      .select(CDR_COLUMNS)
+      .select(CALL_COLUMNS)
     return rows.map((row) => this.#fact(row, risk)).filter((call) => !call.emergency)
   }
 
@@ -109,9 +108,10 @@ export default class FraudDetector {
     return baseline
   }
 
-  /** Forgets cached baselines (tests, whose rolled-back ids come again). */
+  /** Forgets cached baselines and recent calls (tests, whose rolled-back ids come again). */
   forgetAll() {
     this.#baselines.clear()
+    this.#recent.forgetAll()
   }
 
   /** After a call ended: the company's recent calls against its baseline. */
@@ -124,7 +124,11 @@ export default class FraudDetector {
     if (!company) return []
     const risk = await this.policies.numberRisk()
     const baseline = await this.baseline(company, now, risk)
-    const recent = await this.#calls(company.id, now - this.#recentMinutes * 60_000, now, risk)
+    const recent = (
+      await this.#recent.of(company.id, now - this.#recentMinutes * 60_000, now, (row) =>
+        this.#fact(row, risk)
+      )
+    ).filter((call) => !call.emergency)
     const ended = callId === null ? null : (recent.find((call) => call.id === callId) ?? null)
     const hits = callSignals(
       { config: this.config.detection, homeCountry: company.country, baseline, recent, now },

@@ -2,7 +2,7 @@ import { DateTime } from 'luxon'
 import db from '@adonisjs/lucid/services/db'
 import AuditLog from '#accounts/services/audit_log'
 import type { FraudConfig } from '#config/fraud'
-import { sqlTime } from '#core/sql_time'
+import { LookupCache } from '#core/caching/lookup_changes'
 import type { SignalHit } from '#fraud/detection/types'
 import FraudCompanyPolicy from '#fraud/models/fraud_company_policy'
 import FraudFlaggedNumber from '#fraud/models/fraud_flagged_number'
@@ -13,6 +13,14 @@ import type FraudPolicies from '#fraud/services/fraud_policies'
 
 /** A signal fires again while its condition lasts; the same level within this window is recorded once. */
 const REPEAT_HOURS = 24
+
+/**
+ * The last signal recorded under each alert key. While a condition lasts, every call's analysis
+ * finds the same signals again: the answer is kept, and any write to fraud_signals drops it.
+ */
+const lastSignals = new LookupCache<string, { level: string; at: number } | null>({
+  tables: ['fraud_signals'],
+})
 
 /** The alert key of a signal: one alert per signal, company and subject (a country, a number...). */
 export function alertKey(companyId: number | null, hit: Pick<SignalHit, 'signal' | 'subject'>) {
@@ -39,12 +47,16 @@ export default class FraudResponse {
     const recorded: FraudSignal[] = []
     for (const hit of hits) {
       const key = alertKey(companyId, hit)
-      const last = await FraudSignal.query()
-        .where('alert_key', key)
-        .where('created_at', '>', sqlTime(now.minus({ hours: REPEAT_HOURS })))
-        .orderBy('id', 'desc')
-        .first()
-      if (last && (last.level === 'critical' || last.level === hit.level)) continue
+      const last = await lastSignals.get(key, async () => {
+        const row = await FraudSignal.query()
+          .where('alert_key', key)
+          .orderBy('id', 'desc')
+          .select('level', 'created_at')
+          .first()
+        return row ? { level: row.level, at: row.createdAt.toMillis() } : null
+      })
+      const repeats = last && last.at > now.minus({ hours: REPEAT_HOURS }).toMillis()
+      if (repeats && (last.level === 'critical' || last.level === hit.level)) continue
       const signal = await FraudSignal.create({
         companyId,
         userId: hit.userId,

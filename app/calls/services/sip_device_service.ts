@@ -42,6 +42,14 @@ function randomString(alphabet: string, length: number): string {
 const liveDevices = new LookupCache<string, SipDevice | null>()
 
 /**
+ * The addresses each device registered from, by device id. Not watched by table: every REGISTER
+ * writes sip_device_addresses (its time), which would drop every kept lookup. The set changes
+ * only when an address is new or dropped, and this service forgets the device then; a change on
+ * another node is seen within the lookups' minute (it only matters while the username is locked).
+ */
+const deviceAddresses = new LookupCache<number, string[]>()
+
+/**
  * Customers' SIP phones and their credentials. The service generates username and password, keeps
  * only the HA1 values (encrypted with the app key) and is the digest server's credential store,
  * for SIP phones and for the web phone's short-lived logins alike.
@@ -104,6 +112,7 @@ export default class SipDeviceService implements SipCredentialStore {
     await device.save()
     // Only a live device's addresses serve a purpose (passing a lock).
     await SipDeviceAddress.query().where('sip_device_id', device.id).delete()
+    deviceAddresses.forget(device.id)
     await this.evictor.evictAors([Registrar.aorFor(device.sipUsername, device.realm)])
     await AuditLog.record({
       action: 'sip.device.revoked',
@@ -175,9 +184,11 @@ export default class SipDeviceService implements SipCredentialStore {
     if (!device) {
       return this.webPhones.findByUsername(username)
     }
-    const addresses = await SipDeviceAddress.query()
-      .where('sip_device_id', device.id)
-      .select('address')
+    const addresses = await deviceAddresses.get(device.id, async () =>
+      (await SipDeviceAddress.query().where('sip_device_id', device.id).select('address')).map(
+        (row) => row.address
+      )
+    )
     return {
       username: device.sipUsername,
       realm: device.realm,
@@ -187,7 +198,7 @@ export default class SipDeviceService implements SipCredentialStore {
         companyId: device.companyId,
         deviceId: device.id,
       }),
-      knownAddresses: addresses.map((row) => row.address),
+      knownAddresses: addresses,
       // SQLite gives 0/1, PostgreSQL a boolean.
       encryptedTransportOnly: Boolean(device.$extras.company_encrypted_only),
     }
@@ -262,6 +273,7 @@ export default class SipDeviceService implements SipCredentialStore {
       .where('address', address)
       .update({ last_registered_at: sqlTime(at) })
     if (Number(Array.isArray(updated) ? updated[0] : updated) > 0) return
+    deviceAddresses.forget(deviceId)
     try {
       await SipDeviceAddress.create({
         sipDeviceId: deviceId,
@@ -292,6 +304,7 @@ export default class SipDeviceService implements SipCredentialStore {
         )
         .delete()
     }
+    deviceAddresses.forget(deviceId)
   }
 
   async #unusedUsername(): Promise<string> {

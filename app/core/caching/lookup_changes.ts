@@ -133,6 +133,11 @@ export class LookupCache<K, V> {
     return value
   }
 
+  /** Drops one key (a change this process made and knows the key of). */
+  forget(key: K) {
+    this.#entries.delete(key)
+  }
+
   clear() {
     this.#entries.clear()
   }

@@ -194,7 +194,7 @@ interface Probe {
   cpuMicros: number
   loopDelayP99Ms: number
   loopDelayMaxMs: number
-  statements: Array<{ sql: string; count: number; micros: number }>
+  statements: Array<{ sql: string; count: number; micros: number; rows: number }>
 }
 /** The server's own messages (AdonisJS tells a parent when it is ready) are not the probe's. */
 function probe(message: 'reset' | 'read'): Promise<Probe> {

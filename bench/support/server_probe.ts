@@ -8,7 +8,7 @@
 import { createRequire } from 'node:module'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 
-const statements = new Map<string, { count: number; micros: number }>()
+const statements = new Map<string, { count: number; micros: number; rows: number }>()
 
 function countStatements() {
   const Database = createRequire(import.meta.url)('better-sqlite3')
@@ -19,12 +19,15 @@ function countStatements() {
       const original = statement[method]
       statement[method] = function (...args: unknown[]) {
         const started = process.hrtime.bigint()
+        let result: unknown
         try {
-          return original.apply(statement, args)
+          result = original.apply(statement, args)
+          return result
         } finally {
-          const entry = statements.get(sql) ?? { count: 0, micros: 0 }
+          const entry = statements.get(sql) ?? { count: 0, micros: 0, rows: 0 }
           entry.count += 1
           entry.micros += Number(process.hrtime.bigint() - started) / 1000
+          if (method === 'all' && Array.isArray(result)) entry.rows += result.length
           statements.set(sql, entry)
         }
       }

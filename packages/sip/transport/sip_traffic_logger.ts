@@ -12,6 +12,8 @@ export interface SipLogger {
   info(bindings: object, message: string): void
   warn(bindings: object, message: string): void
   error(bindings: object, message: string): void
+  /** pino's: when it says debug is off, the per-message lines are not even described. */
+  isLevelEnabled?(level: string): boolean
 }
 
 export interface TrafficPeer {
@@ -46,11 +48,13 @@ export default class SipTrafficLogger {
 
   received(message: SipMessage, peer: TrafficPeer): void {
     this.stats.count(message, 'in')
+    if (this.#logger.isLevelEnabled?.('debug') === false) return
     this.#logger.debug({ ...this.#describe(message), ...peerFields(peer) }, 'sip message received')
   }
 
   sent(message: SipMessage, peer: TrafficPeer): void {
     this.stats.count(message, 'out')
+    if (this.#logger.isLevelEnabled?.('debug') === false) return
     this.#logger.debug({ ...this.#describe(message), ...peerFields(peer) }, 'sip message sent')
   }
 

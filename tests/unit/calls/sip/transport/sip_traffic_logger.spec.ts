@@ -69,3 +69,39 @@ test.group('SipTrafficLogger', () => {
     assert.notInclude(memory.text, key.slice(0, 16))
   })
 })
+
+test.group('SipTrafficLogger with debug off', () => {
+  test('per-message lines are neither described nor written; the counters still count', ({
+    assert,
+  }) => {
+    const memory = new MemoryLogger()
+    let asked = 0
+    const quiet = Object.assign(memory, {
+      isLevelEnabled: (level: string) => {
+        asked += 1
+        return level !== 'debug'
+      },
+    })
+    const logger = new SipTrafficLogger(quiet)
+    const options = [
+      'OPTIONS sip:127.0.0.1 SIP/2.0',
+      'Via: SIP/2.0/UDP 127.0.0.1:5062;branch=z9hG4bK-2',
+      'From: <sip:probe@127.0.0.1>;tag=2',
+      'To: <sip:127.0.0.1>',
+      'Call-ID: quiet-1',
+      'CSeq: 1 OPTIONS',
+      'Max-Forwards: 70',
+      'Content-Length: 0',
+      '',
+      '',
+    ].join('\r\n')
+    const message = new SipMessageParser({ maxMessageSize: 65_536 }).parse(Buffer.from(options))
+    const peer = { protocol: 'udp' as const, address: '127.0.0.1', port: 5062 }
+    logger.received(message, peer)
+    logger.sent(message, peer)
+    assert.equal(asked, 2)
+    assert.lengthOf(memory.lines, 0)
+    assert.equal(logger.stats.requests.get('in OPTIONS'), 1)
+    assert.equal(logger.stats.requests.get('out OPTIONS'), 1)
+  })
+})

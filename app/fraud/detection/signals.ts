@@ -49,7 +49,9 @@ export function rareCountryBurst({
   for (const call of outbound(within(recent, now, config.burstMinutes))) {
     const country = call.country ?? NO_COUNTRY
     if (country === homeCountry) continue
-    byCountry.set(country, [...(byCountry.get(country) ?? []), call])
+    const calls = byCountry.get(country)
+    if (calls) calls.push(call)
+    else byCountry.set(country, [call])
   }
   const hits: SignalHit[] = []
   for (const [country, calls] of byCountry) {
@@ -216,7 +218,9 @@ export function oneNumber({ config, recent, now }: SignalContext): SignalHit[] {
   const byNumber = new Map<string, CallFact[]>()
   for (const call of outbound(within(recent, now, config.oneNumberHours * 60))) {
     if (call.number === null) continue
-    byNumber.set(call.number, [...(byNumber.get(call.number) ?? []), call])
+    const calls = byNumber.get(call.number)
+    if (calls) calls.push(call)
+    else byNumber.set(call.number, [call])
   }
   const hits: SignalHit[] = []
   for (const [number, calls] of byNumber) {

@@ -50,6 +50,21 @@ const liveDevices = new LookupCache<string, SipDevice | null>()
 const deviceAddresses = new LookupCache<number, string[]>()
 
 /**
+ * Opened HA1 values of the kept device rows: opening them (two decryptions with the app key) cost
+ * more than the rest of the digest check. They live exactly as long as their kept row.
+ */
+const openedHa1 = new WeakMap<SipDevice, SipCredential['ha1']>()
+
+function ha1Of(device: SipDevice): SipCredential['ha1'] {
+  let opened = openedHa1.get(device)
+  if (!opened) {
+    opened = openHa1(device)
+    openedHa1.set(device, opened)
+  }
+  return opened
+}
+
+/**
  * Customers' SIP phones and their credentials. The service generates username and password, keeps
  * only the HA1 values (encrypted with the app key) and is the digest server's credential store,
  * for SIP phones and for the web phone's short-lived logins alike.
@@ -192,7 +207,7 @@ export default class SipDeviceService implements SipCredentialStore {
     return {
       username: device.sipUsername,
       realm: device.realm,
-      ha1: openHa1(device),
+      ha1: ha1Of(device),
       subject: sipSubject({
         userId: device.userId,
         companyId: device.companyId,

@@ -1,7 +1,22 @@
-import { randomBytes } from 'node:crypto'
+import { randomFillSync } from 'node:crypto'
 
 /** A source of unguessable tokens for tags, branches and cnonces; tests inject their own. */
 export type TokenSource = () => string
 
+const TOKEN_BYTES = 10
+/** Random bytes drawn from the CSPRNG in batches: one call per 256 tokens instead of per token. */
+const pool = Buffer.alloc(TOKEN_BYTES * 256)
+let offset = pool.length
+
 /** 80 random bits, URL-safe: more than RFC 3261 19.3 asks of tags (32 bits) and branches. */
-export const randomToken: TokenSource = () => randomBytes(10).toString('base64url')
+export const randomToken: TokenSource = () => {
+  if (offset + TOKEN_BYTES > pool.length) {
+    randomFillSync(pool)
+    offset = 0
+  }
+  const token = pool.toString('base64url', offset, offset + TOKEN_BYTES)
+  // Each byte serves once: wiped, so a token never reappears from a stale pool.
+  pool.fill(0, offset, offset + TOKEN_BYTES)
+  offset += TOKEN_BYTES
+  return token
+}

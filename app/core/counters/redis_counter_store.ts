@@ -41,6 +41,7 @@ end
 return {1, 0, values}`
 
 type TakeCommand = (...args: Array<string | number>) => Promise<[number, number, number[]]>
+type IncrementCommand = (...args: Array<string | number>) => Promise<number>
 
 /** A limit as Lua reads it (tonumber), unlimited as a number no counter reaches. */
 function limit(value: number) {
@@ -57,10 +58,14 @@ export default class RedisCounterStore implements CounterStore {
     // EVALSHA with the script loaded on first use (ioredis falls back to EVAL once per connection)
     if (!('fluffycallCounterTake' in redis))
       redis.defineCommand('fluffycallCounterTake', { lua: TAKE })
+    if (!('fluffycallCounterIncrement' in redis))
+      redis.defineCommand('fluffycallCounterIncrement', { lua: INCREMENT, numberOfKeys: 1 })
   }
 
   async increment(key: string, windowSeconds: number, by = 1) {
-    const value = await this.redis.eval(INCREMENT, 1, this.prefix + key, by, windowSeconds)
+    const command = (this.redis as unknown as { fluffycallCounterIncrement: IncrementCommand })
+      .fluffycallCounterIncrement
+    const value = await command.call(this.redis, this.prefix + key, by, windowSeconds)
     return Number(value)
   }
 

@@ -365,7 +365,7 @@ export default class SipTransportLayer {
       if (fromFront && !this.#withinRate(origin, client?.host ?? origin.address, false, !client)) {
         return
       }
-      this.#traffic.received(message, origin)
+      this.#traffic.received(message, client ? { ...origin, client: client.flow } : origin)
       const topVia = stampReceived(message, origin.address, origin.port)
       const source = this.#source(origin, responseDestination(topVia, origin))
       this.#deliver(() => this.#user.onRequest(message, source), origin)

@@ -191,6 +191,75 @@ test.group('Behind a SIP front: Path and the real source', (group) => {
   }).timeout(60_000)
 })
 
+test.group('Behind a SIP front: a caller is judged by its own transport', (group) => {
+  const cleanups: Array<() => unknown> = []
+  group.each.teardown(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
+  })
+
+  /** The phone calls out from `from`, naming `client`; resolves with the call's CDR. */
+  async function callOut(phone: Desk, from: string, client: string) {
+    const stack = await sipStack()
+    const server = `127.0.0.1:${localPort(stack, 'udp')}`
+    const callee = '+4940123456'
+    const call = await startSipp({
+      scenario: 'front_phone_call_out.xml',
+      transport: 'u1',
+      target: server,
+      localIp: from,
+      timeoutSeconds: 25,
+      traceMessages: true,
+      keys: { domain: configuredRealm(), callee, client },
+      extraArgs: [
+        '-auth_uri',
+        `${callee}@${server}`,
+        '-d',
+        '500',
+        '-s',
+        phone.username,
+        '-au',
+        phone.username,
+        '-ap',
+        phone.password,
+        '-mp',
+        String(await freePort('udp', from)),
+      ],
+    })
+    cleanups.push(call.stop)
+    return call
+  }
+
+  test('a caller the front names as TLS counts as encrypted signalling in the CDR; the same header from a peer that is no front does not', async ({
+    assert,
+  }) => {
+    await startB2bua()
+    const carrier = await startSipp({
+      scenario: 'carrier_answer_echo.xml',
+      transport: 'u1',
+      timeoutSeconds: 60,
+      calls: 2,
+      extraArgs: ['-rtp_echo'],
+    })
+    cleanups.push(carrier.stop, await loopbackCarriers({ trunk: carrier.port }))
+    const company = await makeCompany('active')
+    const phone = await desk(company)
+
+    const behind = await callOut(phone, FRONT, 'tls:198.51.100.7:5061')
+    await expectExit(behind, 0, assert)
+    const throughFrontRecord = await completedCdr()
+    assert.isTrue(throughFrontRecord.callerSignallingEncrypted, 'the phone spoke TLS to the front')
+
+    const outside = await callOut(phone, NOT_A_FRONT, 'tls:198.51.100.7:5061')
+    await expectExit(outside, 0, assert)
+    const outsideRecord = await completedCdr()
+    assert.notEqual(outsideRecord.uuid, throughFrontRecord.uuid)
+    assert.isFalse(
+      outsideRecord.callerSignallingEncrypted,
+      'plain UDP: the header counts for nothing'
+    )
+  }).timeout(60_000)
+})
+
 test.group('Behind a SIP front: a WebSocket closed at the front (Redis)', (group) => {
   const cleanups: Array<() => unknown> = []
   group.each.teardown(async () => {

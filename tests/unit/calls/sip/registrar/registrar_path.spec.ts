@@ -195,6 +195,11 @@ test.group('Reaching a binding behind a front', () => {
     assert.deepEqual(routeOf(viaUdp), PATH)
     const viaTcp = binding({ path: ['<sip:192.0.2.9:41000;transport=tcp;lr>'] })
     assert.deepEqual(destinationOf(viaTcp), viaTcp.source)
+    // Kamailio's add_path_received(): the flow's address rides in an escaped parameter.
+    const kamailio = binding({
+      path: ['<sip:192.0.2.9:5060;lr;received=sip:198.51.100.7:40123%3Btransport%3Dws>'],
+    })
+    assert.deepEqual(destinationOf(kamailio), { protocol: 'udp', host: '192.0.2.9', port: 5060 })
     const direct = binding({})
     assert.deepEqual(destinationOf(direct), direct.source)
     assert.deepEqual(routeOf(direct), [])

@@ -10,6 +10,8 @@ import FrontFlowClosures from '#calls/b2bua/front_flow_closures'
 import { makeCompany } from '#tests/support/accounts'
 import { completedCdr, loopbackCarriers, ourNumber, startB2bua } from '#tests/support/calls'
 import { freePort, startSipp, type SippProcess } from '#tests/support/sip_peers'
+import { alawToneWav } from '#tests/support/rtp_capture'
+import CallRecord from '#calls/models/call_record'
 import { localPort, removeBindings, sipStack, sleep } from '#tests/support/sip_test_stack'
 import { redisConfigured, redisConnectionOptions } from '#tests/support/redis'
 import { desk, type Desk } from '#tests/e2e/calls/desk_phones'
@@ -135,6 +137,37 @@ test.group('Behind a SIP front: Path and the real source', (group) => {
     const record = await completedCdr()
     assert.equal(record.calleeNumber, number)
     assert.isNotNull(record.answeredAt)
+  }).timeout(60_000)
+
+  test('a browser behind the front (its flow there is wss) is offered WebRTC media, through the Path', async ({
+    assert,
+  }) => {
+    await startB2bua()
+    const stack = await sipStack()
+    cleanups.push(await loopbackCarriers({ trunk: await freePort('udp') }))
+    const company = await makeCompany('active')
+    const browser = await desk(company)
+    const number = `+4930406${String(Math.floor(Math.random() * 900) + 100)}`
+    await ourNumber(number, 'trunk', company, browser.user.id)
+    const relayPort = await freePort('udp', FRONT)
+    const relay = await startSipp({
+      scenario: 'front_device_webrtc_offer.xml',
+      transport: 'u1',
+      localIp: FRONT,
+      port: relayPort,
+      timeoutSeconds: 30,
+      traceMessages: true,
+    })
+    cleanups.push(relay.stop)
+    const registered = await throughFront(browser, 'wss:[2001:db8::9]:40003', {
+      pathPort: relayPort,
+    })
+    assert.equal(registered.code, 0, registered.describe)
+    cleanups.push(async () => removeBindings(stack, await bindingsOf(browser)))
+    const caller = await carrierCalls(number, 'race_carrier_call_refused.xml')
+    cleanups.push(caller.stop)
+    await expectExit(relay, 0, assert)
+    await expectExit(caller, 0, assert)
   }).timeout(60_000)
 
   test('auth lockouts: a header from a peer that is no front is ignored (its own address is locked); behind the front the real source is locked, another client behind it still registers', async ({
@@ -312,6 +345,78 @@ test.group('Behind a SIP front: a WebSocket closed at the front (Redis)', (group
     assert.lengthOf(await bindingsOf(kept), 1, 'another flow at the front keeps its own')
     // Another node hearing it too: removing again is harmless.
     assert.equal(await stack.removeFlow('wss:198.51.100.9:40000'), 0)
+  })
+    .timeout(60_000)
+    .skip(!redisConfigured, 'REDIS_HOST is not set: the front tells the nodes over Redis')
+
+  test("a call answered behind the front ends when the front publishes its flow closed: BYE to the carrier and through the front's route to the device, the CDR says phone_disconnected", async ({
+    assert,
+  }) => {
+    const stack = await sipStack()
+    const b2bua = await startB2bua()
+    const { default: redisConfig } = await import('#config/redis')
+    const prefix = redisConfig.connections.main.keyPrefix ?? ''
+    const closures = new FrontFlowClosures({
+      bus: await app.container.make('redis'),
+      prefix,
+      removeBindings: (flow) => stack.removeFlow(flow),
+      endCallsOn: (flow, how) => b2bua.endCallsOn(flow, how),
+      // No reconnect grace here: the test is about which call ends, not when.
+      graceSeconds: 0,
+      clock: new SystemClock(),
+      onError: (error) => {
+        throw error
+      },
+    })
+    closures.start()
+    cleanups.push(() => closures.stop())
+    cleanups.push(await loopbackCarriers({ trunk: await freePort('udp') }))
+    const company = await makeCompany('active')
+    const browser = await desk(company)
+    const number = `+4930405${String(Math.floor(Math.random() * 900) + 100)}`
+    await ourNumber(number, 'trunk', company, browser.user.id)
+    const relayPort = await freePort('udp', FRONT)
+    const relay = await startSipp({
+      scenario: 'front_device_answer.xml',
+      transport: 'u1',
+      localIp: FRONT,
+      port: relayPort,
+      timeoutSeconds: 30,
+      traceMessages: true,
+      extraArgs: ['-mp', String(await freePort('udp', FRONT))],
+    })
+    cleanups.push(relay.stop)
+    // The node does not care which transport a flow names; sipp answers plain RTP, which only a
+    // client that is no browser gets (a wss flow is offered WebRTC: the test before).
+    const flow = 'tcp:198.51.100.9:40002'
+    const registered = await throughFront(browser, flow, { pathPort: relayPort })
+    assert.equal(registered.code, 0, registered.describe)
+    cleanups.push(async () => removeBindings(stack, await bindingsOf(browser)))
+
+    const stackPort = localPort(stack, 'udp')
+    const caller = await startSipp({
+      scenario: 'carrier_calls_in_until_bye.xml',
+      transport: 'u1',
+      target: `127.0.0.1:${stackPort}`,
+      timeoutSeconds: 30,
+      traceMessages: true,
+      files: { 'tone.wav': alawToneWav() },
+      keys: { callee: number },
+      extraArgs: ['-mp', String(await freePort('udp'))],
+    })
+    cleanups.push(caller.stop)
+    // Answered: the relay has sent its 200 and taken the ACK.
+    for (let tries = 0; tries < 200 && !/^ACK /m.test(relay.messages()); tries++) await sleep(25)
+    assert.match(relay.messages(), /^ACK /m, 'the call was answered behind the front')
+
+    const front = new Redis(redisConnectionOptions())
+    cleanups.push(() => front.quit())
+    assert.isAbove(await front.publish(`${prefix}front:flow-closed`, flow), 0, 'a node subscribed')
+    await expectExit(relay, 0, assert)
+    await expectExit(caller, 0, assert)
+    assert.lengthOf(await bindingsOf(browser), 0)
+    const record = await CallRecord.query().where('callee_number', number).firstOrFail()
+    assert.equal(record.disconnectCause, 'phone_disconnected')
   })
     .timeout(60_000)
     .skip(!redisConfigured, 'REDIS_HOST is not set: the front tells the nodes over Redis')

@@ -39,6 +39,8 @@ const sipConfig = defineConfig({
       : webPhoneOrigins(env.get('APP_URL'), app.inProduction),
     trustedProxies: parseTrustedProxies(env.get('TRUSTED_PROXIES')),
   },
+  // SIP fronts (Kamailio) whose X-FluffyCall-Source names a request's real source; none by default.
+  trustedFronts: list(env.get('SIP_TRUSTED_FRONTS')),
   limits: {
     maxMessageSize: 64 * 1024,
     maxConnectionsPerSource: 100,

@@ -136,6 +136,31 @@ export default class CallsProvider {
       nodeId: this.app.config.get<CallsConfig>('calls').nodeId,
     })
     this.app.terminating(stopLookups)
+    await this.#watchFrontFlows(this.app.config.get<CallsConfig>('calls'))
+  }
+
+  /**
+   * Behind a SIP front, a browser's WebSocket ends there: the front publishes the closed flow on
+   * Redis and every node removes its bindings (and ends this node's calls over it).
+   */
+  async #watchFrontFlows(config: CallsConfig) {
+    const { default: redisConfig } = await import('#config/redis')
+    const { default: FrontFlowClosures } = await import('#calls/b2bua/front_flow_closures')
+    const { SystemClock } = await import('#sip')
+    const stack = await this.app.container.make('sip.stack')
+    const b2bua = await this.app.container.make('calls.b2bua')
+    const logger = await this.app.container.make('logger')
+    const closures = new FrontFlowClosures({
+      bus: await this.app.container.make('redis'),
+      prefix: redisConfig.connections.main.keyPrefix ?? '',
+      removeBindings: (flow) => stack.removeFlow(flow),
+      endCallsOn: (flow, how) => b2bua.endCallsOn(flow, how),
+      graceSeconds: config.webPhoneReconnectGraceSeconds,
+      clock: new SystemClock(),
+      onError: (error) => logger.error({ err: error }, 'could not handle a closed front flow'),
+    })
+    closures.start()
+    this.app.terminating(() => closures.stop())
   }
 
   /**

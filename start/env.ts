@@ -24,6 +24,7 @@ export default await Env.create(new URL('../', import.meta.url), {
   SIP_TLS_CERT_PATH: Env.schema.string.optional(),
   SIP_TLS_KEY_PATH: Env.schema.string.optional(),
   SIP_WS_ALLOWED_ORIGINS: Env.schema.string.optional(),
+  SIP_TRUSTED_FRONTS: Env.schema.string.optional(),
   /* RFC 3261 T1, T2, T4 in ms (config/sip.ts); defaults 500, 4000, 5000 */
   SIP_TIMER_T1: Env.schema.number.optional(),
   SIP_TIMER_T2: Env.schema.number.optional(),

@@ -57,6 +57,15 @@ export { DialogEndReason, DialogState } from './dialog/dialog_state.js'
 export type { SessionDescription } from './dialog/session_description.js'
 export { snapshotOf, byeFor, type DialogSnapshot } from './dialog/dialog_snapshot.js'
 
+// Trusted SIP fronts (a Kamailio naming the real source in X-FluffyCall-Source)
+export {
+  default as TrustedFronts,
+  SOURCE_HEADER,
+  clientOf,
+  parseClientSource,
+  type ClientAddress,
+} from './transport/trusted_fronts.js'
+
 // Registrar and digest authentication
 export { DigestAlgorithm, computeHa1 } from './auth/digest.js'
 export { default as Registrar } from './registrar/registrar.js'
@@ -70,7 +79,14 @@ export {
 export { default as DigestNonceIssuer } from './registrar/digest_nonce_issuer.js'
 export { default as AuthFailureLimiter, type LockScope } from './registrar/auth_failure_limiter.js'
 export type { FailureCounters } from './registrar/failure_counters.js'
-export { destinationOf, isUnder, subjectLevels, type Binding } from './registrar/binding.js'
+export {
+  clientTransportOf,
+  destinationOf,
+  isUnder,
+  routeOf,
+  subjectLevels,
+  type Binding,
+} from './registrar/binding.js'
 export type { LegacyBindingOwner, LegacySubject } from './registrar/stored_binding.js'
 export type { BindingStore } from './registrar/binding_store.js'
 export { default as MemoryBindingStore } from './registrar/memory_binding_store.js'

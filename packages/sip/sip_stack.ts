@@ -89,6 +89,21 @@ export default class SipStack {
     }
   }
 
+  /**
+   * A client's connection at a trusted front closed (the front names its flow, see Binding.flow):
+   * its bindings go, on whichever node hears it. Resolves with how many were removed.
+   */
+  async removeFlow(flow: string): Promise<number> {
+    const removed = await this.registrar.bindings.removeByFlow(flow)
+    if (removed.length > 0) {
+      this.logger.info(
+        { flow, bindings: removed.length },
+        'bindings of a closed front flow removed'
+      )
+    }
+    return removed.length
+  }
+
   /** The host we are reached at over `protocol` (Contact and From of our requests), if it listens. */
   localHost(protocol: SipTransportProtocol): string | undefined {
     return this.layer.localAddress(protocol)?.host

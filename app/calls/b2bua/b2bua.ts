@@ -11,6 +11,7 @@ import {
   SystemClock,
   type SipClock,
   ENCRYPTED_TRANSPORTS,
+  clientOf,
 } from '#sip'
 import type Company from '#accounts/models/company'
 import type { DeviceRefusal } from '#calls/models/sip_device'
@@ -386,7 +387,7 @@ export default class B2bua {
   }
 
   async #classify(invite: IncomingInvite, attempt: CallAttemptState) {
-    const source = invite.incoming.transaction.destination
+    const source = callerSource(invite)
     const request = invite.request
     const offer = sdpOf(invite.offer)
     if (!offer) {
@@ -432,7 +433,7 @@ export default class B2bua {
     media: LegMedia | null
   ): boolean {
     if (!credential.encryptedTransportOnly) return true
-    const protocol = invite.incoming.transaction.destination.protocol
+    const protocol = callerSource(invite).protocol
     const plain: DeviceRefusal | null = !ENCRYPTED_TRANSPORTS.has(protocol)
       ? 'plain_call'
       : media === 'rtp'
@@ -471,7 +472,7 @@ export default class B2bua {
       invite.reject(488, { reason: facts.problem })
       return
     }
-    const protocol = invite.incoming.transaction.destination.protocol
+    const protocol = callerSource(invite).protocol
     const help = emergencyNumberOf(dialled) !== null
     // 110/112 take SRTP even over plain transport (§ 164 TKG), see phoneOfferMedia
     const security = phoneOfferMedia(protocol, facts, help)
@@ -536,7 +537,7 @@ export default class B2bua {
         carrierNames: route.carriers,
         callUuid: record.uuid,
         deviceId: owner.deviceId ?? null,
-        sourceAddress: invite.incoming.transaction.destination.host,
+        sourceAddress: callerSource(invite).host,
         kind: 'direct',
         pricePerMinuteCents: null,
       })
@@ -603,7 +604,7 @@ export default class B2bua {
     const facts = sdpFacts(offer)
     if (facts.problem) return refuse(488, facts.problem, 'failed')
     const profile = (await this.#deps.carriers.use(carrierName)).profile
-    const protocol = invite.incoming.transaction.destination.protocol
+    const protocol = callerSource(invite).protocol
     const decision = carrierOfferMedia(profile.srtp, protocol, facts)
     if ('refuse' in decision) return refuse(488, decision.refuse, 'failed')
     // Only when every user the number rings refuses anonymous calls; otherwise the others ring.
@@ -884,7 +885,7 @@ export default class B2bua {
       carriers: route.carriers,
       continues: delivery.record,
       kind: 'forward',
-      sourceAddress: invite.incoming.transaction.destination.host,
+      sourceAddress: callerSource(invite).host,
     })
     if (!decision.allow) {
       const status = decision.status ?? 403
@@ -1165,7 +1166,7 @@ export default class B2bua {
     this.#deps.cdr.encryption(
       record,
       'caller',
-      legEncryption(invite.incoming.transaction.destination.protocol, aMedia)
+      legEncryption(callerSource(invite).protocol, aMedia)
     )
     const session = new CallSession(this.#services, invite, aLeg, record, { aIsCarrier })
     this.#calls.set(record.uuid, { uuid: record.uuid, session, record })
@@ -1302,4 +1303,12 @@ export function resourceOf(error: unknown): CapacityResource | null {
   )
     return 'database'
   return null
+}
+
+/**
+ * Where the caller really is: behind a trusted SIP front the client it named (its own transport
+ * and address), else the INVITE's source.
+ */
+function callerSource(invite: IncomingInvite) {
+  return clientOf(invite.request, invite.incoming.transaction.destination)
 }

@@ -21,6 +21,8 @@ export interface CallTarget {
   codecs?: AudioCodecName[]
   /** The client connection (a web phone's SIP WebSocket) the target is reached over. */
   connectionId?: string
+  /** The client's flow at a trusted front (Binding.flow): the front says when it closes. */
+  frontFlow?: string
   /** The user whose device this is (inbound and internal calls). */
   userId?: number
   /** Whether this target's signalling and media are encrypted, for the CDR once it answers. */

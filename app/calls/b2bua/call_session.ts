@@ -10,6 +10,7 @@ import {
   notifyReferProgress,
   parseRefer,
   type Replaces,
+  clientOf,
 } from '#sip'
 import {
   MediaCapacityError,
@@ -199,6 +200,8 @@ export default class CallSession {
   #aUserId: number | null
   /** Side A's client connection (web phone socket); after a transfer there, the new party's. */
   #aConnectionId: string | undefined
+  /** The caller's flow at a trusted front (its WebSocket there), when it called through one. */
+  #aFrontFlow: string | undefined
   /** The methods side A's peer allows (Allow of its INVITE, or of the 200 after a transfer). */
   #aAllows: string | null
   /** Who each side talks to, as number or extension (the other side's identity); null: withheld. */
@@ -264,6 +267,7 @@ export default class CallSession {
     this.#callerSide = options.callerSide ?? 'a'
     this.#aUserId = record.direction !== 'inbound' ? record.userId : null
     this.#aConnectionId = invite.incoming.transaction.destination.connectionId
+    this.#aFrontFlow = invite.request.client?.flow
     this.#aAllows = invite.request.headers.getAll('allow').join(', ') || null
     this.#identity = {
       a: record.callerWithheld ? null : record.callerNumber,
@@ -577,13 +581,20 @@ export default class CallSession {
   }
 
   /**
-   * Whether the caller or the callee side runs over this client connection (a SIP WebSocket); a
-   * web phone that reconnected moved its dialog to the new connection.
+   * Whether the caller or the callee side runs over this client connection (a SIP WebSocket, or
+   * its flow at a trusted front); a web phone that reconnected moved its dialog to the new connection.
    */
   sideOn(connectionId: string): Exclude<HungUpBy, 'system'> | null {
     const a = this.#aDialog?.flowConnectionId ?? this.#aConnectionId
     const b = this.#bDialog?.flowConnectionId ?? this.#winner?.target.connectionId
-    const side = a === connectionId ? 'a' : b === connectionId ? 'b' : null
+    const aFront = this.#aFrontFlow
+    const bFront = this.#winner?.target.frontFlow
+    const side =
+      a === connectionId || aFront === connectionId
+        ? 'a'
+        : b === connectionId || bFront === connectionId
+          ? 'b'
+          : null
     if (!side) return null
     return side === this.#callerSide ? 'caller' : 'callee'
   }
@@ -1010,7 +1021,7 @@ export default class CallSession {
       side,
       dialled: refer.target.userText() ?? '',
       transferorUserId,
-      sourceAddress: incoming.transaction.destination.host,
+      sourceAddress: clientOf(incoming.request, incoming.transaction.destination).host,
     })
     if (plan.kind === 'refused' || this.ended) {
       this.#transfer = undefined
@@ -1313,6 +1324,7 @@ export default class CallSession {
       this.#aIsCarrier = Boolean(attempt.target.carrier)
       this.#aUserId = attempt.target.userId ?? null
       this.#aConnectionId = attempt.target.connectionId
+      this.#aFrontFlow = attempt.target.frontFlow
       this.#aAllows = attempt.peerAllows
       this.#heldByA = false
       this.#codecPending = this.#winner?.leg.negotiated?.audio.codec !== codec

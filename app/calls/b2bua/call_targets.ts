@@ -1,4 +1,12 @@
-import { NameAddress, SipUri, destinationOf, type Binding, type SipStack } from '#sip'
+import {
+  NameAddress,
+  SipUri,
+  clientTransportOf,
+  destinationOf,
+  routeOf,
+  type Binding,
+  type SipStack,
+} from '#sip'
 import type { MediaEngine } from '#media'
 import type User from '#accounts/models/user'
 import type CarrierManager from '#calls/carriers/carrier_manager'
@@ -67,8 +75,8 @@ export default class CallTargets {
     const targets: CallTarget[] = []
     for (const user of users) {
       for (const binding of await this.#deps.stack.bindingsOfSubject(userSubject(user.id))) {
-        const protocol = destinationOf(binding).protocol
-        const media = phoneTargetMedia(protocol)
+        // Behind a front the client's own transport decides (a browser's WebSocket there).
+        const media = phoneTargetMedia(clientTransportOf(binding))
         const target = this.#phone(binding, caller, user.id, media)
         if (media === 'srtp' && !options.encryptedOnly)
           target.plainFallback = this.#phone(binding, caller, user.id, 'rtp')
@@ -84,13 +92,15 @@ export default class CallTargets {
    */
   #phone(binding: Binding, caller: ShownCaller, userId: number, media: LegMedia): CallTarget {
     const destination = destinationOf(binding)
+    const route = routeOf(binding)
     const callerNumber = caller.number
     return {
       label: binding.contactUri,
       carrier: false,
       userId,
       connectionId: destination.connectionId,
-      encryption: legEncryption(destination.protocol, media),
+      frontFlow: binding.flow,
+      encryption: legEncryption(clientTransportOf(binding), media),
       onAnswered: () =>
         noteDevice(this.#deps.devices, this.#deps.logger, (devices) =>
           devices.called(binding.subject, media !== 'rtp')
@@ -113,6 +123,10 @@ export default class CallTargets {
           from,
           description: sdp(offer),
           destination,
+          // RFC 3327: through the proxies on the Path, as a pre-loaded Route set.
+          ...(route.length > 0
+            ? { headers: route.map((hop): [string, string] => ['Route', hop]) }
+            : {}),
         }
       },
     }

@@ -12,6 +12,7 @@ import WebPhoneCredentialService from '#calls/services/web_phone_credential_serv
 import {
   ENCRYPTED_TRANSPORTS,
   Registrar,
+  clientTransportOf,
   type SipCredential,
   type SipCredentialStore,
   type SipDestination,
@@ -168,7 +169,8 @@ export default class SipDeviceService implements SipCredentialStore {
       .select('sip_username', 'realm')
     return this.evictor.evictAors(
       devices.map((device) => Registrar.aorFor(device.sipUsername, device.realm)),
-      (binding) => !ENCRYPTED_TRANSPORTS.has(binding.source.protocol)
+      // Behind a SIP front, the client's own transport counts, not the front's.
+      (binding) => !ENCRYPTED_TRANSPORTS.has(clientTransportOf(binding))
     )
   }
 

@@ -23,5 +23,10 @@ export interface BindingStore {
    * connection stays.
    */
   removeByConnection(connectionId: string): Promise<Binding[]>
+  /**
+   * The same for a client behind a trusted front whose connection there closed (`flow` as in
+   * X-FluffyCall-Source). Safe to run twice, and on every node at once.
+   */
+  removeByFlow(flow: string): Promise<Binding[]>
   close(): Promise<void>
 }

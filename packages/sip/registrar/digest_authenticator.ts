@@ -10,6 +10,7 @@ import type SipRequest from '#sip/message/sip_request'
 import SipUri from '#sip/message/sip_uri'
 import SipParseError from '#sip/message/sip_parse_error'
 import type { SipDestination } from '#sip/transaction/transaction_transport'
+import { clientOf } from '#sip/transport/trusted_fronts'
 import type { SipCredential, SipCredentialStore } from '#sip/registrar/sip_credential'
 import type DigestNonceIssuer from '#sip/registrar/digest_nonce_issuer'
 import type { NonceCountStore } from '#sip/registrar/nonce_count_store'
@@ -100,7 +101,12 @@ export default class DigestAuthenticator {
     )
   }
 
-  async authenticate(request: SipRequest, source: SipDestination): Promise<DigestOutcome> {
+  /**
+   * `source` is where the request came from; behind a trusted front the client it names is
+   * judged instead (lockouts, known addresses, transports, the failure report).
+   */
+  async authenticate(request: SipRequest, from: SipDestination): Promise<DigestOutcome> {
+    const source = clientOf(request, from)
     const given = this.#credentialsFor(request)
     if (!given) {
       // The first REGISTER of every phone comes without credentials: not a failure.

@@ -1,4 +1,4 @@
-import { isUnder, subjectLevels, type Binding } from '#sip/registrar/binding'
+import { isUnder, reachKeyOf, subjectLevels, type Binding } from '#sip/registrar/binding'
 import type { BindingStore } from '#sip/registrar/binding_store'
 
 export default class MemoryBindingStore implements BindingStore {
@@ -6,7 +6,7 @@ export default class MemoryBindingStore implements BindingStore {
   #byAor = new Map<string, Map<string, Binding>>()
   /** subject level → the addresses-of-record registered under it */
   #aorsBySubject = new Map<string, Set<string>>()
-  /** stream connection id → the [aor, contact URI] pairs registered over it */
+  /** reach key (reachKeyOf: a stream connection or a front flow) → the [aor, contact URI] pairs */
   #byConnection = new Map<string, Map<string, [string, string]>>()
 
   constructor(private readonly now: () => number = Date.now) {}
@@ -36,11 +36,11 @@ export default class MemoryBindingStore implements BindingStore {
       aors.add(binding.aor)
       this.#aorsBySubject.set(level, aors)
     }
-    const connectionId = binding.source.connectionId
-    if (connectionId !== undefined) {
-      const pairs = this.#byConnection.get(connectionId) ?? new Map<string, [string, string]>()
+    const reach = reachKeyOf(binding)
+    if (reach !== undefined) {
+      const pairs = this.#byConnection.get(reach) ?? new Map<string, [string, string]>()
       pairs.set(pairKey(binding), [binding.aor, binding.contactUri])
-      this.#byConnection.set(connectionId, pairs)
+      this.#byConnection.set(reach, pairs)
     }
   }
 
@@ -55,13 +55,21 @@ export default class MemoryBindingStore implements BindingStore {
   }
 
   async removeByConnection(connectionId: string): Promise<Binding[]> {
-    const pairs = this.#byConnection.get(connectionId)
-    this.#byConnection.delete(connectionId)
+    return this.#removeByReach(`connection:${connectionId}`)
+  }
+
+  async removeByFlow(flow: string): Promise<Binding[]> {
+    return this.#removeByReach(`flow:${flow}`)
+  }
+
+  #removeByReach(reach: string): Binding[] {
+    const pairs = this.#byConnection.get(reach)
+    this.#byConnection.delete(reach)
     const removed: Binding[] = []
     for (const [aor, contactUri] of pairs?.values() ?? []) {
       const contacts = this.#byAor.get(aor)
       const binding = contacts?.get(contactUri)
-      if (!binding || binding.source.connectionId !== connectionId) {
+      if (!binding || reachKeyOf(binding) !== reach) {
         continue
       }
       contacts!.delete(contactUri)
@@ -98,14 +106,14 @@ export default class MemoryBindingStore implements BindingStore {
   }
 
   #unindexConnection(binding: Binding) {
-    const connectionId = binding.source.connectionId
-    if (connectionId === undefined) {
+    const reach = reachKeyOf(binding)
+    if (reach === undefined) {
       return
     }
-    const pairs = this.#byConnection.get(connectionId)
+    const pairs = this.#byConnection.get(reach)
     pairs?.delete(pairKey(binding))
     if (pairs?.size === 0) {
-      this.#byConnection.delete(connectionId)
+      this.#byConnection.delete(reach)
     }
   }
 

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import type { Redis } from 'ioredis'
-import { subjectLevels, type Binding } from '#sip/registrar/binding'
+import { reachKeyOf, subjectLevels, type Binding } from '#sip/registrar/binding'
 import type { BindingStore } from '#sip/registrar/binding_store'
 import { readStoredBinding, type LegacySubject } from '#sip/registrar/stored_binding'
 
@@ -33,8 +33,8 @@ end
 return 1`
 
 /**
- * Removes the bindings indexed under a closed connection that still name it (one refreshed over
- * another connection since stays), with their AOR and subject index entries (the user index for
+ * Removes the bindings indexed under a closed connection or front flow that still name it (one
+ * refreshed over another connection since stays; ARGV[1] is the reach key, see reachKeyOf), with their AOR and subject index entries (the user index for
  * one of the first format); returns them as JSON. Atomic, so a REGISTER arriving meanwhile over a
  * new connection is never lost.
  */
@@ -45,7 +45,13 @@ for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
   local value = redis.call('GET', key)
   if value then
     local binding = cjson.decode(value)
-    if type(binding.source) == 'table' and binding.source.connectionId == ARGV[1] then
+    local reach = nil
+    if type(binding.flow) == 'string' then
+      reach = 'flow:' .. binding.flow
+    elseif type(binding.source) == 'table' and type(binding.source.connectionId) == 'string' then
+      reach = 'connection:' .. binding.source.connectionId
+    end
+    if reach == ARGV[1] then
       redis.call('DEL', key)
       redis.call('ZREM', ARGV[2] .. 'aor:' .. binding.aor, id)
       if type(binding.subject) == 'string' then
@@ -89,8 +95,9 @@ return 1`
 /**
  * Bindings in Redis, shared by every node: `<prefix>binding:<id>` holds one binding as JSON and
  * expires with it; `<prefix>aor:<aor>`, `<prefix>subject:<level>` (one per level of its subject)
- * and, for stream clients, `<prefix>connection:<connection id>` index them. Connection ids are
- * random per connection, so a node only ever removes the bindings of its own closed connections.
+ * and, for stream clients, `<prefix>connection:<connection id>` (or `<prefix>flow:<flow>` behind
+ * a front) index them. Connection ids are random per connection, so a node only ever removes the
+ * bindings of its own closed connections; a front's flows are removed by any node it tells.
  *
  * Bindings of the first format (user, company and device ids, indexed under `<prefix>user:<id>`)
  * are read with the owner's `legacySubject`; `upgradeLegacy` moves them to the subject indexes.
@@ -113,12 +120,12 @@ export default class RedisBindingStore implements BindingStore {
 
   async save(binding: Binding): Promise<void> {
     const ttlMs = Math.max(1, Math.ceil(binding.expiresAt - this.now()))
-    const connectionId = binding.source.connectionId
+    const reach = reachKeyOf(binding)
     const keys = [
       this.#bindingKey(bindingId(binding)),
       this.#aorKey(binding.aor),
       ...subjectLevels(binding.subject).map((level) => this.#subjectKey(level)),
-      ...(connectionId !== undefined ? [this.#connectionKey(connectionId)] : []),
+      ...(reach !== undefined ? [this.#reachKey(reach)] : []),
     ]
     await this.redis.eval(
       SAVE,
@@ -141,11 +148,19 @@ export default class RedisBindingStore implements BindingStore {
   }
 
   async removeByConnection(connectionId: string): Promise<Binding[]> {
+    return this.#removeByReach(`connection:${connectionId}`)
+  }
+
+  async removeByFlow(flow: string): Promise<Binding[]> {
+    return this.#removeByReach(`flow:${flow}`)
+  }
+
+  async #removeByReach(reach: string): Promise<Binding[]> {
     const removed = (await this.redis.eval(
       REMOVE_BY_CONNECTION,
       1,
-      this.#connectionKey(connectionId),
-      connectionId,
+      this.#reachKey(reach),
+      reach,
       // The script names keys itself: ioredis's own keyPrefix is added to KEYS only.
       `${this.redis.options.keyPrefix ?? ''}${this.prefix}`
     )) as string[]
@@ -244,9 +259,12 @@ export default class RedisBindingStore implements BindingStore {
     return `${this.prefix}subject:${level}`
   }
 
-  /** Connection ids are our own random tokens, safe as a key part. */
-  #connectionKey(connectionId: string) {
-    return `${this.prefix}connection:${connectionId}`
+  /**
+   * `connection:<id>` (our own random tokens) or `flow:<proto>:<ip>:<port>` (checked by
+   * parseClientSource before it is stored): both safe as a key part.
+   */
+  #reachKey(reach: string) {
+    return `${this.prefix}${reach}`
   }
 }
 

@@ -13,6 +13,7 @@ import {
   type SipCredentialStore,
 } from '#sip/registrar/sip_credential'
 import type { RegistrarSettings } from '#sip/registrar/registrar_settings'
+import { clientOf } from '#sip/transport/trusted_fronts'
 
 /** Who is registering, once authenticated by digest. */
 interface RegistrationIdentity {
@@ -65,11 +66,16 @@ export default class Registrar {
     return `sip:${username}@${realm}`
   }
 
-  /** Answers a REGISTER from `source`; digest decides who it is (the web phone too). */
+  /**
+   * Answers a REGISTER from `source`; digest decides who it is (the web phone too). Behind a
+   * trusted front the client it names (request.client) is judged, and the binding keeps the
+   * REGISTER's Path and the client's flow there.
+   */
   async handle(request: SipRequest, source: SipDestination): Promise<SipResponse> {
     if (request.method !== 'REGISTER') {
       return createResponse(request, 405, { headers: [['Allow', 'REGISTER']] })
     }
+    const client = clientOf(request, source)
     const outcome = await this.#options.authenticator.authenticate(request, source)
     if (outcome.kind === 'challenge') {
       return createResponse(request, 401, {
@@ -87,11 +93,11 @@ export default class Registrar {
     if (!(to instanceof SipUri) || to.user !== who.username) {
       return createResponse(request, 403, { reason: 'To does not match the credentials' })
     }
-    if (credential.encryptedTransportOnly && !ENCRYPTED_TRANSPORTS.has(source.protocol)) {
+    if (credential.encryptedTransportOnly && !ENCRYPTED_TRANSPORTS.has(client.protocol)) {
       const noted = this.#options.credentials?.noteRefused?.(
         credential,
         new Date(this.#now()),
-        source,
+        client,
         'plain_registration'
       )
       noted?.catch((error) => this.#options.onError?.(error))
@@ -107,7 +113,7 @@ export default class Registrar {
       const noted = this.#options.credentials?.noteRegistered?.(
         credential,
         new Date(this.#now()),
-        source
+        client
       )
       noted?.catch((error) => this.#options.onError?.(error))
     }
@@ -133,6 +139,12 @@ export default class Registrar {
     who: RegistrationIdentity
   ): Promise<SipResponse> {
     const { bindings, settings } = this.#options
+    // Path is believed only from a trusted front (it names the client): anyone else could steer
+    // our requests to a host of their choosing.
+    const path = request.client ? request.headers.getAll('path') : []
+    if (path.some((hop) => !(NameAddress.tryParse(hop)?.uri instanceof SipUri))) {
+      return createResponse(request, 400, { reason: 'Path must list SIP URIs' })
+    }
     const changes: ContactChange[] = []
     for (const contact of request.contacts) {
       if (!(contact.uri instanceof SipUri)) {
@@ -191,9 +203,11 @@ export default class Registrar {
         cseq: request.cseq.sequence,
         source: { ...source },
         subject: who.subject,
+        ...(path.length > 0 ? { path } : {}),
+        ...(request.client ? { flow: request.client.flow } : {}),
       })
     }
-    return this.#ok(request, who)
+    return this.#ok(request, who, path)
   }
 
   /** `Contact: *` with `Expires: 0` removes every binding of the AOR (RFC 3261 10.2.2). */
@@ -212,8 +226,15 @@ export default class Registrar {
     return this.#ok(request, who)
   }
 
-  /** The 200 lists every current binding with the seconds it has left (RFC 3261 10.3 step 8). */
-  async #ok(request: SipRequest, who: RegistrationIdentity): Promise<SipResponse> {
+  /**
+   * The 200 lists every current binding with the seconds it has left (RFC 3261 10.3 step 8), and
+   * the Path it keeps when the client supports Path (RFC 3327 5.3).
+   */
+  async #ok(
+    request: SipRequest,
+    who: RegistrationIdentity,
+    path: string[] = []
+  ): Promise<SipResponse> {
     const now = this.#now()
     const current = await this.#options.bindings.list(who.aor)
     const headers: Array<[string, string]> = current.map((binding) => [
@@ -222,6 +243,10 @@ export default class Registrar {
         .withParam('expires', String(Math.max(1, Math.ceil((binding.expiresAt - now) / 1000))))
         .toString(),
     ])
+    const supported = request.headers.getAll('supported').map((tag) => tag.trim().toLowerCase())
+    if (path.length > 0 && supported.includes('path')) {
+      for (const hop of path) headers.push(['Path', hop])
+    }
     headers.push(['Date', new Date(now).toUTCString()])
     return createResponse(request, 200, { headers })
   }

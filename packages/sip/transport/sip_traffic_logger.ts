@@ -21,6 +21,8 @@ export interface TrafficPeer {
   address: string
   port: number
   connectionId?: string
+  /** The real source a trusted SIP front named (X-FluffyCall-Source), `<proto>:<ip>:<port>`. */
+  client?: string
 }
 
 /** A logger that drops everything, for tests that do not look at logs. */
@@ -114,6 +116,7 @@ function peerFields(peer: TrafficPeer): Record<string, unknown> {
     protocol: peer.protocol,
     peer: `${peer.address}:${peer.port}`,
     ...(peer.connectionId ? { connectionId: peer.connectionId } : {}),
+    ...(peer.client ? { client: peer.client } : {}),
   }
 }
 

@@ -32,6 +32,11 @@ export interface SipTransportConfig {
   tcp: ListenConfig
   tls: TlsConfig
   ws: WebSocketConfig
+  /**
+   * SIP fronts (addresses or CIDRs, e.g. a Kamailio) whose X-FluffyCall-Source header names the
+   * real source of a request; empty or absent believes nobody.
+   */
+  trustedFronts?: string[]
   limits: {
     /** Largest message accepted, in bytes (the parser enforces it; 513 when answerable). */
     maxMessageSize: number

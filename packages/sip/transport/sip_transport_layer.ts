@@ -28,6 +28,7 @@ import TcpTransport from '#sip/transport/tcp_transport'
 import TlsTransport from '#sip/transport/tls_transport'
 import WebSocketTransport from '#sip/transport/websocket_transport'
 import { compileProxyTrust } from '#sip/transport/client_address'
+import TrustedFronts from '#sip/transport/trusted_fronts'
 import { stampReceived } from '#sip/transport/via_stamping'
 import { responseDestination } from '#sip/transport/response_routing'
 
@@ -85,6 +86,7 @@ export default class SipTransportLayer {
   readonly #rateLimiter: TokenBucketRateLimiter | undefined
   readonly #trustedLimiter: TokenBucketRateLimiter | undefined
   #trustedSources = new SourceList([])
+  readonly #fronts: TrustedFronts
   readonly #transports = new Map<SipTransportProtocol, SipTransport>()
   readonly #all: SipTransport[] = []
   readonly #limitedSources = new Set<string>()
@@ -115,6 +117,7 @@ export default class SipTransportLayer {
         ? new TokenBucketRateLimiter(options.clock, { ...trusted, maxSources: 10_000 })
         : undefined
     this.#trustedSources = new SourceList(trusted?.sources ?? [])
+    this.#fronts = new TrustedFronts(config.trustedFronts ?? [])
 
     const common = { host: config.host, receiver: this.#receiver, traffic: this.#traffic }
     const stream = {
@@ -320,7 +323,9 @@ export default class SipTransportLayer {
   }
 
   #handle(bytes: Buffer, origin: PacketOrigin): void {
-    if (!this.#withinRate(origin, bytes)) {
+    // A front forwards many clients: each is limited once its request names it (below).
+    const fromFront = this.#fronts.has(origin.address)
+    if (!fromFront && !this.#withinRate(origin, origin.address, isResponse(bytes))) {
       return
     }
     this.stats.received += 1
@@ -353,15 +358,30 @@ export default class SipTransportLayer {
     }
 
     const message = result.message
-    this.#traffic.received(message, origin)
     if (message instanceof SipRequest) {
+      // Taken off every request: only a trusted front's names the client, and nobody above sees it.
+      const client = this.#fronts.takeClient(message, origin.address)
+      message.client = client
+      if (fromFront && !this.#withinRate(origin, client?.host ?? origin.address, false, !client)) {
+        return
+      }
+      this.#traffic.received(message, client ? { ...origin, client: client.flow } : origin)
       const topVia = stampReceived(message, origin.address, origin.port)
       const source = this.#source(origin, responseDestination(topVia, origin))
       this.#deliver(() => this.#user.onRequest(message, source), origin)
     } else {
+      if (fromFront && !this.#withinRate(origin, origin.address, true, true)) {
+        return
+      }
+      this.#traffic.received(message, origin)
       const source = this.#source(origin, back)
       this.#deliver(() => this.#user.onResponse(message, source), origin)
     }
+  }
+
+  /** Whether `address` is a trusted SIP front (SIP_TRUSTED_FRONTS). */
+  isTrustedFront(address: string): boolean {
+    return this.#fronts.has(address)
   }
 
   /**
@@ -380,27 +400,31 @@ export default class SipTransportLayer {
     return this.#trustedSources.has(address)
   }
 
-  #withinRate(origin: PacketOrigin, bytes: Buffer): boolean {
+  /**
+   * The flood budget of one source: `address` is the packet's source, or the client a trusted
+   * front named; the front's own traffic (`front`) gets the carriers' budget.
+   */
+  #withinRate(origin: PacketOrigin, address: string, response: boolean, front = false): boolean {
     if (!this.#rateLimiter) {
       return true
     }
-    const trusted = this.#trustedLimiter && this.#trustedSources.has(origin.address)
+    const trusted = this.#trustedLimiter && (front || this.#trustedSources.has(address))
     const limiter = trusted ? this.#trustedLimiter! : this.#rateLimiter
     // Responses to our own transactions have a bucket of their own: a flood of new requests from
     // a source never costs us the answers we are waiting for.
-    const key = isResponse(bytes) ? `${origin.address} response` : origin.address
+    const key = response ? `${address} response` : address
     if (limiter.allow(key)) {
-      this.#limitedSources.delete(origin.address)
+      this.#limitedSources.delete(address)
       return true
     }
     this.stats.rateLimited += 1
     this.#traffic.dropped()
-    if (!this.#limitedSources.has(origin.address)) {
+    if (!this.#limitedSources.has(address)) {
       if (this.#limitedSources.size >= MAX_LIMITED_SOURCES_LOGGED) {
         this.#limitedSources.clear()
       }
-      this.#limitedSources.add(origin.address)
-      this.#traffic.rateLimited(origin)
+      this.#limitedSources.add(address)
+      this.#traffic.rateLimited({ ...origin, address })
     }
     return false
   }

@@ -230,6 +230,50 @@ function bindingContract(name: string, driver: () => ContractDriver, setup?: (gr
       assert.deepEqual(await store.removeByConnection('ws-9'), [tab], 'saved again, indexed again')
     })
 
+    test('a binding behind a front keeps its Path and flow; removeByFlow removes it (twice is harmless), its front connection closing does not', async ({
+      assert,
+    }) => {
+      const clock = driver()
+      const store = await clock.bindings()
+      const front = {
+        protocol: 'tcp' as const,
+        host: '192.0.2.9',
+        port: 5060,
+        connectionId: 'front-1',
+      }
+      const browser = binding(clock.now(), {
+        contactUri: 'sip:abc@def.invalid;transport=ws',
+        source: front,
+        path: ['<sip:192.0.2.9:5060;transport=tcp;lr>', '<sip:192.0.2.10;lr>'],
+        flow: 'wss:[2001:db8::7]:50123',
+      })
+      const other = binding(clock.now(), {
+        contactUri: 'sip:xyz@other.invalid;transport=ws',
+        source: front,
+        path: ['<sip:192.0.2.9:5060;transport=tcp;lr>'],
+        flow: 'wss:198.51.100.8:40000',
+      })
+      await store.save(browser)
+      await store.save(other)
+      assert.deepEqual(await store.list(browser.aor), [browser, other])
+      assert.deepEqual(await store.removeByConnection('front-1'), [])
+      assert.deepEqual(await store.removeByFlow('wss:[2001:db8::7]:50123'), [browser])
+      assert.deepEqual(await store.removeByFlow('wss:[2001:db8::7]:50123'), [])
+      assert.deepEqual(await store.list(browser.aor), [other])
+    })
+
+    test('a binding refreshed from another flow stays when its old flow closes', async ({
+      assert,
+    }) => {
+      const clock = driver()
+      const store = await clock.bindings()
+      await store.save(binding(clock.now(), { flow: 'ws:198.51.100.8:40000' }))
+      const refreshed = binding(clock.now(), { flow: 'ws:198.51.100.8:40001', cseq: 2 })
+      await store.save(refreshed)
+      assert.deepEqual(await store.removeByFlow('ws:198.51.100.8:40000'), [])
+      assert.deepEqual(await store.list(refreshed.aor), [refreshed])
+    })
+
     test('nonce counts: only a higher count than any seen is accepted', async ({ assert }) => {
       const store = await driver().nonceCounts()
       const nonce = randomUUID()

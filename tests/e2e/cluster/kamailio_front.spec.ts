@@ -1,0 +1,329 @@
+import { test } from '@japa/runner'
+import { DateTime } from 'luxon'
+import db from '@adonisjs/lucid/services/db'
+import SipDeviceService from '#calls/services/sip_device_service'
+import { configuredRealm } from '#calls/signalling/registrar_settings'
+import CallRecord from '#calls/models/call_record'
+import ActiveCallLeg from '#calls/models/active_call_leg'
+import { sqlTime } from '#core/sql_time'
+import { makeCompany, makeUser } from '#tests/support/accounts'
+import { freePort, startSipp, type SippProcess } from '#tests/support/sip_peers'
+import { startServer, until, type ServerProcess } from '#tests/support/server_process'
+import { routeAllCallsTo } from '#tests/support/calls'
+import { startRtpengine, type RtpengineProcess } from '#tests/support/rtpengine'
+import { checkKamailioConfig, startKamailio, type KamailioProcess } from '#tests/support/kamailio'
+
+/*
+ * Two FluffyCall nodes (real server processes, one PostgreSQL database, one Redis prefix, media on
+ * one rtpengine) behind Kamailio running the SHIPPED deploy/kamailio/kamailio.cfg (only its
+ * defines set: loopback addresses, the node list, Redis, no TLS listeners). sipp phones call a
+ * sipp carrier through the front: calls spread over both nodes, audio echoed at the carrier; a
+ * node killed with SIGKILL mid-call has that call ended by the other node (BYE to the carrier,
+ * CDR node_lost); a drained node gets no new calls while its running call finishes.
+ *
+ * Addresses: Kamailio on 127.0.0.3 (UDP/TCP 5960, WS 5961), nodes on 127.0.0.1 (ephemeral SIP
+ * ports, HTTP 3481/3482), phones on 127.0.0.2, the carrier on 127.0.0.1, rtpengine ng 22241
+ * with media 37000-37999.
+ */
+
+const services = process.env.DB_CONNECTION === 'pg' && Boolean(process.env.REDIS_HOST)
+const SKIP_REASON =
+  'needs PostgreSQL and Redis (DB_CONNECTION=pg, REDIS_HOST): the nodes share both'
+const FRONT = { ip: '127.0.0.3', sip: 5960, ws: 5961 }
+const HTTP_PORTS = [3481, 3482]
+const NODE_IDS = ['cluster-node-a', 'cluster-node-b']
+const CALLEE = '+4930555000'
+
+interface Node {
+  id: string
+  sipPort: number
+  env: NodeJS.ProcessEnv
+  server: ServerProcess
+}
+
+function nodeEnv(id: string, sipPort: number, httpPort: number, carrierPort: number) {
+  return {
+    ...process.env,
+    NODE_ENV: 'test',
+    HOST: '127.0.0.1',
+    PORT: String(httpPort),
+    SIP_TRANSPORTS: 'udp',
+    SIP_HOST: '127.0.0.1',
+    SIP_UDP_PORT: String(sipPort),
+    SIP_TRUSTED_FRONTS: FRONT.ip,
+    LOCAL_CARRIER_PORT: String(carrierPort),
+    NODE_ID: id,
+    MEDIA_ENGINE: 'rtpengine',
+    RTPENGINE_NG: '127.0.0.1:22241',
+    CALL_DRAIN_SECONDS: '30',
+    // The sweeper notes every second that the node lives; the test moves a dead node's note back
+    CALL_SWEEP_INTERVAL_SECONDS: '1',
+    NO_COLOR: '1',
+  }
+}
+
+async function callerCdrs(nodeId: string, since: DateTime) {
+  return CallRecord.query().where('node_id', nodeId).where('started_at', '>=', sqlTime(since))
+}
+
+test.group('Cluster: two nodes behind the shipped Kamailio front', (group) => {
+  let rtpengine: RtpengineProcess | undefined
+  let kamailio: KamailioProcess | undefined
+  let carrier: SippProcess | undefined
+  const nodes: Node[] = []
+  const phones: SippProcess[] = []
+
+  group.each.teardown(async () => {
+    for (const phone of phones.splice(0)) phone.stop()
+    for (const node of nodes.splice(0)) {
+      node.server.child.kill('SIGKILL')
+      await node.server.exited
+    }
+    carrier?.stop()
+    await kamailio?.stop()
+    await rtpengine?.stop()
+  })
+
+  test('the shipped configuration passes kamailio -c with its TLS and WSS listeners', async ({
+    assert,
+  }) => {
+    const { code, output } = await checkKamailioConfig({
+      defines: {
+        FRONT_IP: '127.0.0.3',
+        DISPATCHER_LIST: '{dir}/dispatcher.list',
+        CARRIER_ADDRESSES: '{dir}/carriers.address',
+        TLS_CONFIG: '{dir}/tls.cfg',
+      },
+      files: {
+        'dispatcher.list': '1 sip:127.0.0.1:5060 0 0\n',
+        'carriers.address': '1 192.0.2.10 32 0 carrier\n',
+        'tls.cfg': '[server:default]\nmethod = TLSv1.2+\n',
+      },
+    })
+    assert.equal(code, 0, output)
+    assert.match(output, /tls: 127\.0\.0\.3 \[127\.0\.0\.3\]:5061/)
+    assert.match(output, /tls: 127\.0\.0\.3 \[127\.0\.0\.3\]:8443/)
+  }).timeout(20_000)
+
+  test('calls spread over both nodes with audio; a killed node’s call is ended by the other; a drained node finishes its call and takes no new one', async ({
+    assert,
+  }) => {
+    const company = await makeCompany('active')
+    // Each phone its own user: a user may have 3 calls at once and 10 a minute (config/fraud.ts)
+    const newPhone = async () => {
+      const owner = await makeUser('member', company)
+      return new SipDeviceService().create(owner, 'Desk phone')
+    }
+    await routeAllCallsTo(['local'])
+
+    rtpengine = await startRtpengine({ ngPort: 22241, ports: [37000, 37999] })
+    carrier = await startSipp({
+      scenario: 'carrier_answer_echo.xml',
+      transport: 'u1',
+      calls: 1000,
+      timeoutSeconds: 170,
+      traceMessages: true,
+      extraArgs: ['-aa', '-rtp_echo', '-mp', String(await freePort('udp'))],
+    })
+
+    const sipPorts = [await freePort('udp'), await freePort('udp')]
+    kamailio = await startKamailio({
+      udpPort: FRONT.sip,
+      defines: {
+        WITHOUT_TLS: true,
+        FRONT_IP: FRONT.ip,
+        FRONT_SIP_PORT: FRONT.sip,
+        FRONT_WS_PORT: FRONT.ws,
+        DISPATCHER_LIST: '{dir}/dispatcher.list',
+        CARRIER_ADDRESSES: '{dir}/carriers.address',
+        NODE_PING_INTERVAL: 1,
+        REDIS_SERVER: `name=fc;addr=${process.env.REDIS_HOST};port=${process.env.REDIS_PORT ?? 6379}`,
+        REDIS_PREFIX: process.env.REDIS_PREFIX ?? '',
+        WS_ORIGIN: '^http://127\\.0\\.0\\.1:3481$',
+      },
+      files: {
+        'dispatcher.list': sipPorts.map((port) => `1 sip:127.0.0.1:${port} 0 0\n`).join(''),
+        'carriers.address': `1 127.0.0.4 32 0 test-carrier\n`,
+      },
+    })
+
+    for (const [index, id] of NODE_IDS.entries()) {
+      const env = nodeEnv(id, sipPorts[index], HTTP_PORTS[index], carrier.port)
+      nodes.push({
+        id,
+        sipPort: sipPorts[index],
+        env,
+        server: await startServer(env, sipPorts[index]),
+      })
+    }
+    const diagnose = (what: string) =>
+      [
+        what,
+        ...nodes.map((node) => `${node.id}: ${node.server.stderr().slice(-1500)}`),
+        `kamailio: ${kamailio?.log().slice(-3000)}`,
+        `carrier: ${carrier?.messages().slice(-2000)}`,
+      ].join('\n')
+
+    const phoneCalls = async (calls: number, holdMs: number) => {
+      const { device, password } = await newPhone()
+      const phone = await startSipp({
+        scenario: 'phone_call_out.xml',
+        transport: 'u1',
+        target: `${FRONT.ip}:${FRONT.sip}`,
+        localIp: '127.0.0.2',
+        calls,
+        timeoutSeconds: 90,
+        traceMessages: true,
+        traceStats: true,
+        keys: { domain: configuredRealm(), callee: CALLEE },
+        extraArgs: [
+          '-auth_uri',
+          `${CALLEE}@${FRONT.ip}:${FRONT.sip}`,
+          '-d',
+          String(holdMs),
+          '-r',
+          '10',
+          '-l',
+          String(calls),
+          '-s',
+          device.sipUsername,
+          '-au',
+          device.sipUsername,
+          '-ap',
+          password,
+        ],
+      })
+      phones.push(phone)
+      return phone
+    }
+
+    // 1. Spread: twelve calls from four phones through the front (dispatcher by Call-ID)
+    const spreadSince = DateTime.utc().minus({ seconds: 1 })
+    const spread: SippProcess[] = []
+    // One after the other: makeUser numbers its e-mail addresses after an await
+    for (let phone = 0; phone < 4; phone++) spread.push(await phoneCalls(3, 1500))
+    for (const phone of spread) {
+      const outcome = await phone.done
+      assert.equal(outcome.code, 0, diagnose(phone.describe(outcome)))
+    }
+    const perNode = await Promise.all(
+      NODE_IDS.map(async (id) => (await callerCdrs(id, spreadSince)).length)
+    )
+    assert.equal(perNode[0] + perNode[1], 12, `CDRs per node: ${perNode}`)
+    assert.isAbove(perNode[0], 0, `node a took none of the calls: ${perNode}`)
+    assert.isAbove(perNode[1], 0, `node b took none of the calls: ${perNode}`)
+    const answered = await CallRecord.query()
+      .where('started_at', '>=', sqlTime(spreadSince))
+      .whereNotNull('answered_at')
+    assert.lengthOf(answered, 12)
+
+    // 2. SIGKILL mid-call: the surviving node ends the call (BYE to the carrier, CDR node_lost)
+    const killSince = DateTime.utc().minus({ seconds: 1 })
+    const doomedPhone = await phoneCalls(1, 60_000)
+    const doomed = await until('the answered call', 20_000, async () => {
+      const record = await CallRecord.query()
+        .where('started_at', '>=', sqlTime(killSince))
+        .whereNotNull('answered_at')
+        .first()
+      return record && (await ActiveCallLeg.findBy('call_record_id', record.id)) ? record : null
+    }).catch((error) => {
+      throw new Error(diagnose(error.message))
+    })
+    const victim = nodes.find((node) => node.id === doomed.nodeId)!
+    const byesBefore = countByes(carrier)
+    victim.server.child.kill('SIGKILL')
+    await victim.server.exited
+    // The survivor's clock is not waited for: the dead node's last note is moved an hour back
+    await db
+      .from('call_nodes')
+      .where('node_id', victim.id)
+      .update({ last_seen_at: sqlTime(DateTime.utc().minus({ hours: 1 })) })
+    const lost = await until('the dead node’s CDR closed', 20_000, async () => {
+      await doomed.refresh()
+      return doomed.endedAt ? doomed : null
+    }).catch((error) => {
+      throw new Error(diagnose(error.message))
+    })
+    assert.equal(lost.disconnectCause, 'node_lost')
+    assert.equal(lost.hungUpBy, 'system')
+    await until('the BYE at the carrier', 10_000, async () => countByes(carrier!) > byesBefore)
+    assert.isNull(await ActiveCallLeg.findBy('call_record_id', doomed.id))
+    doomedPhone.kill()
+
+    // The dead node comes back (same NODE_ID): two nodes again
+    victim.server = await startServer(victim.env, victim.sipPort)
+
+    // 3. Drain: the node with the running call answers OPTIONS 503 and gets no new calls; its
+    // call finishes, then it exits 0
+    const drainSince = DateTime.utc().minus({ seconds: 1 })
+    const longPhone = await phoneCalls(1, 8000)
+    const running = await until('the running call', 20_000, async () =>
+      CallRecord.query()
+        .where('started_at', '>=', sqlTime(drainSince))
+        .whereNotNull('answered_at')
+        .first()
+    ).catch((error) => {
+      throw new Error(diagnose(error.message))
+    })
+    // Audio both ways through the shared rtpengine: the phone's pcap and the carrier's echo
+    const streams = await until('audio both ways at rtpengine', 10_000, async () => {
+      const counts = await packetsPerTag(rtpengine!)
+      return counts.length >= 2 && counts.every((count) => count > 20) ? counts : null
+    }).catch((error) => {
+      throw new Error(diagnose(error.message))
+    })
+    assert.isAtLeast(streams.length, 2)
+    const drained = nodes.find((node) => node.id === running.nodeId)!
+    const other = nodes.find((node) => node !== drained)!
+    drained.server.child.kill('SIGTERM')
+    // Kamailio's next health check (every second) sees the 503
+    await new Promise((resolve) => setTimeout(resolve, 2500))
+    const during = await phoneCalls(3, 500)
+    const duringOutcome = await during.done
+    assert.equal(duringOutcome.code, 0, diagnose(during.describe(duringOutcome)))
+    const drainedCdrs = await callerCdrs(drained.id, drainSince)
+    assert.deepEqual(
+      drainedCdrs.map((record) => record.id),
+      [running.id],
+      'the draining node took no new call'
+    )
+    assert.lengthOf(await callerCdrs(other.id, drainSince), 3)
+    const longOutcome = await longPhone.done
+    assert.equal(longOutcome.code, 0, diagnose(longPhone.describe(longOutcome)))
+    assert.deepEqual(
+      await drained.server.exited,
+      { code: 0, signal: null },
+      drained.server.stderr()
+    )
+    await running.refresh()
+    assert.isNotNull(running.endedAt)
+    assert.notEqual(running.disconnectCause, 'system_shutdown')
+  })
+    .skip(!services, SKIP_REASON)
+    .timeout(170_000)
+})
+
+/** Packets rtpengine received from each party (tag) of its open calls. */
+async function packetsPerTag(rtpengine: RtpengineProcess): Promise<number[]> {
+  const { calls } = (await rtpengine.control.command('list')) as { calls: string[] }
+  const counts: number[] = []
+  for (const callId of calls) {
+    const query = (await rtpengine.control.command('query', { 'call-id': callId })) as {
+      tags?: Record<
+        string,
+        { medias?: Array<{ streams?: Array<{ stats?: { packets?: number } }> }> }
+      >
+    }
+    for (const tag of Object.values(query.tags ?? {})) {
+      let packets = 0
+      for (const media of tag.medias ?? [])
+        for (const stream of media.streams ?? []) packets += stream.stats?.packets ?? 0
+      counts.push(packets)
+    }
+  }
+  return counts
+}
+
+function countByes(sipp: SippProcess) {
+  return (sipp.messages().match(/^BYE sip:/gm) ?? []).length
+}

@@ -1,4 +1,6 @@
+import net from 'node:net'
 import { test } from '@japa/runner'
+import { Redis } from 'ioredis'
 import { DateTime } from 'luxon'
 import db from '@adonisjs/lucid/services/db'
 import SipDeviceService from '#calls/services/sip_device_service'
@@ -104,6 +106,58 @@ test.group('Cluster: two nodes behind the shipped Kamailio front', (group) => {
     assert.match(output, /tls: 127\.0\.0\.3 \[127\.0\.0\.3\]:5061/)
     assert.match(output, /tls: 127\.0\.0\.3 \[127\.0\.0\.3\]:8443/)
   }).timeout(20_000)
+
+  test('WebSocket: a foreign Origin is refused; a closed socket is published on Redis as ws:<ip>:<port>', async ({
+    assert,
+  }) => {
+    kamailio = await startKamailio({
+      udpPort: FRONT.sip,
+      defines: {
+        WITHOUT_TLS: true,
+        FRONT_IP: FRONT.ip,
+        FRONT_SIP_PORT: FRONT.sip,
+        FRONT_WS_PORT: FRONT.ws,
+        DISPATCHER_LIST: '{dir}/dispatcher.list',
+        CARRIER_ADDRESSES: '{dir}/carriers.address',
+        REDIS_SERVER: `name=fc;addr=${process.env.REDIS_HOST};port=${process.env.REDIS_PORT ?? 6379}`,
+        REDIS_PREFIX: process.env.REDIS_PREFIX ?? '',
+        WS_ORIGIN: '^http://127\\.0\\.0\\.1:3481$',
+      },
+      files: {
+        'dispatcher.list': `1 sip:127.0.0.1:${await freePort('udp')} 0 0\n`,
+        'carriers.address': `1 127.0.0.4 32 0 test-carrier\n`,
+      },
+    })
+    const subscriber = new Redis({
+      host: process.env.REDIS_HOST,
+      port: Number(process.env.REDIS_PORT ?? 6379),
+    })
+    const closed: string[] = []
+    try {
+      const channel = `${process.env.REDIS_PREFIX ?? ''}front:flow-closed`
+      await subscriber.subscribe(channel)
+      subscriber.on('message', (_channel, message) => closed.push(message))
+
+      const refused = await upgrade('http://evil.example')
+      assert.match(refused.status, /^HTTP\/1\.1 403/)
+      refused.socket.destroy()
+      const accepted = await upgrade('http://127.0.0.1:3481')
+      assert.match(accepted.status, /^HTTP\/1\.1 101/)
+      const flow = `ws:127.0.0.1:${accepted.socket.localPort}`
+      // The page closes its socket: a masked close frame without a body (RFC 6455 5.5.1)
+      accepted.socket.end(Buffer.from([0x88, 0x80, 0, 0, 0, 0]))
+      await until('the flow-closed message', 5000, async () => closed.includes(flow)).catch(
+        (error) => {
+          throw new Error(`${error.message}: ${closed}\n${kamailio?.log().slice(-4000)}`)
+        }
+      )
+      assert.deepEqual(closed, [flow], kamailio.log().slice(-2000))
+    } finally {
+      subscriber.disconnect()
+    }
+  })
+    .skip(!services, SKIP_REASON)
+    .timeout(30_000)
 
   test('calls spread over both nodes with audio; a killed node’s call is ended by the other; a drained node finishes its call and takes no new one', async ({
     assert,
@@ -326,4 +380,36 @@ async function packetsPerTag(rtpengine: RtpengineProcess): Promise<number[]> {
 
 function countByes(sipp: SippProcess) {
   return (sipp.messages().match(/^BYE sip:/gm) ?? []).length
+}
+
+/** Opens a TCP connection to the front's WebSocket port and sends the upgrade with `origin`. */
+async function upgrade(origin: string) {
+  const socket = net.connect({ host: FRONT.ip, port: FRONT.ws, localAddress: '127.0.0.1' })
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect', resolve)
+    socket.once('error', reject)
+  })
+  socket.write(
+    [
+      'GET / HTTP/1.1',
+      `Host: ${FRONT.ip}:${FRONT.ws}`,
+      'Upgrade: websocket',
+      'Connection: Upgrade',
+      'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==',
+      'Sec-WebSocket-Version: 13',
+      'Sec-WebSocket-Protocol: sip',
+      `Origin: ${origin}`,
+      '',
+      '',
+    ].join('\r\n')
+  )
+  const status = await new Promise<string>((resolve) => {
+    let text = ''
+    socket.on('data', (chunk) => {
+      text += chunk.toString('latin1')
+      if (text.includes('\r\n')) resolve(text.split('\r\n')[0])
+    })
+    socket.once('close', () => resolve(text.split('\r\n')[0]))
+  })
+  return { status, socket }
 }

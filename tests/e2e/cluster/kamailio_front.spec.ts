@@ -1,4 +1,6 @@
+import dgram from 'node:dgram'
 import net from 'node:net'
+import { randomBytes } from 'node:crypto'
 import { test } from '@japa/runner'
 import { Redis } from 'ioredis'
 import { DateTime } from 'luxon'
@@ -181,6 +183,16 @@ test.group('Cluster: two nodes behind the shipped Kamailio front', (group) => {
     })
 
     const sipPorts = [await freePort('udp'), await freePort('udp')]
+    // The nodes first: the front's first health checks find them up
+    for (const [index, id] of NODE_IDS.entries()) {
+      const env = nodeEnv(id, sipPorts[index], HTTP_PORTS[index], carrier.port)
+      nodes.push({
+        id,
+        sipPort: sipPorts[index],
+        env,
+        server: await startServer(env, sipPorts[index]),
+      })
+    }
     kamailio = await startKamailio({
       udpPort: FRONT.sip,
       defines: {
@@ -191,6 +203,7 @@ test.group('Cluster: two nodes behind the shipped Kamailio front', (group) => {
         DISPATCHER_LIST: '{dir}/dispatcher.list',
         CARRIER_ADDRESSES: '{dir}/carriers.address',
         NODE_PING_INTERVAL: 1,
+        NON_INVITE_TIMEOUT: 1500,
         REDIS_SERVER: `name=fc;addr=${process.env.REDIS_HOST};port=${process.env.REDIS_PORT ?? 6379}`,
         REDIS_PREFIX: process.env.REDIS_PREFIX ?? '',
         WS_ORIGIN: '^http://127\\.0\\.0\\.1:3481$',
@@ -201,15 +214,6 @@ test.group('Cluster: two nodes behind the shipped Kamailio front', (group) => {
       },
     })
 
-    for (const [index, id] of NODE_IDS.entries()) {
-      const env = nodeEnv(id, sipPorts[index], HTTP_PORTS[index], carrier.port)
-      nodes.push({
-        id,
-        sipPort: sipPorts[index],
-        env,
-        server: await startServer(env, sipPorts[index]),
-      })
-    }
     const diagnose = (what: string) =>
       [
         what,
@@ -284,7 +288,9 @@ test.group('Cluster: two nodes behind the shipped Kamailio front', (group) => {
       throw new Error(diagnose(error.message))
     })
     const victim = nodes.find((node) => node.id === doomed.nodeId)!
-    const byesBefore = countByes(carrier)
+    const survivor = nodes.find((node) => node !== victim)!
+    const byesBefore = byesAt(carrier).length
+    const killLog = kamailio.log().length
     victim.server.child.kill('SIGKILL')
     await victim.server.exited
     // The survivor's clock is not waited for: the dead node's last note is moved an hour back
@@ -300,16 +306,40 @@ test.group('Cluster: two nodes behind the shipped Kamailio front', (group) => {
     })
     assert.equal(lost.disconnectCause, 'node_lost')
     assert.equal(lost.hungUpBy, 'system')
-    await until('the BYE at the carrier', 10_000, async () => countByes(carrier!) > byesBefore)
+    const bye = await until('the BYE at the carrier', 10_000, async () =>
+      byesAt(carrier!)
+        .slice(byesBefore)
+        .find((message) => message.includes(`:${survivor.sipPort};`))
+    ).catch((error) => {
+      throw new Error(diagnose(error.message))
+    })
+    assert.match(bye, new RegExp(`^Via: SIP/2\\.0/UDP 127\\.0\\.0\\.1:${survivor.sipPort};`, 'm'))
     assert.isNull(await ActiveCallLeg.findBy('call_record_id', doomed.id))
     doomedPhone.kill()
+    // Kamailio's health checks took the dead node out of the set
+    await until('the dead node out of the set', 10_000, async () =>
+      kamailio!
+        .log()
+        .slice(killLog)
+        .includes(`dispatcher: node sip:127.0.0.1:${victim.sipPort} down`)
+    )
 
-    // The dead node comes back (same NODE_ID): two nodes again
+    // The dead node comes back (same NODE_ID) and is taken into the set again
+    const logBefore = kamailio.log().length
     victim.server = await startServer(victim.env, victim.sipPort)
+    await until('the restarted node in the set', 10_000, async () =>
+      kamailio!
+        .log()
+        .slice(logBefore)
+        .includes(`dispatcher: node sip:127.0.0.1:${victim.sipPort} up`)
+    ).catch((error) => {
+      throw new Error(diagnose(error.message))
+    })
 
     // 3. Drain: the node with the running call answers OPTIONS 503 and gets no new calls; its
     // call finishes, then it exits 0
     const drainSince = DateTime.utc().minus({ seconds: 1 })
+    const mediaBefore = new Set(Object.keys(await packetsPerTag(rtpengine)))
     const longPhone = await phoneCalls(1, 8000)
     const running = await until('the running call', 20_000, async () =>
       CallRecord.query()
@@ -320,18 +350,35 @@ test.group('Cluster: two nodes behind the shipped Kamailio front', (group) => {
       throw new Error(diagnose(error.message))
     })
     // Audio both ways through the shared rtpengine: the phone's pcap and the carrier's echo
+    let seen: Record<string, number[]> = {}
     const streams = await until('audio both ways at rtpengine', 10_000, async () => {
-      const counts = await packetsPerTag(rtpengine!)
-      return counts.length >= 2 && counts.every((count) => count > 20) ? counts : null
+      seen = await packetsPerTag(rtpengine!)
+      // The call's two legs (phone, carrier): each received audio from its party
+      const legs = Object.entries(seen).filter(([callId]) => !mediaBefore.has(callId))
+      const received = legs.map(([, perTag]) => Math.max(0, ...perTag))
+      return received.length === 2 && received.every((count) => count > 20) ? received : null
     }).catch((error) => {
-      throw new Error(diagnose(error.message))
+      throw new Error(diagnose(`${error.message}: ${JSON.stringify(seen)}`))
     })
-    assert.isAtLeast(streams.length, 2)
+    assert.lengthOf(streams, 2)
     const drained = nodes.find((node) => node.id === running.nodeId)!
     const other = nodes.find((node) => node !== drained)!
+    const drainLog = kamailio.log().length
     drained.server.child.kill('SIGTERM')
-    // Kamailio's next health check (every second) sees the 503
-    await new Promise((resolve) => setTimeout(resolve, 2500))
+    const answer = await until('503 to OPTIONS', 10_000, async () => {
+      const status = await optionsStatus(drained.sipPort)
+      return status === 503 ? status : null
+    })
+    assert.equal(answer, 503)
+    // Kamailio's next health check (every second) takes the draining node out of the set
+    await until('the draining node out of the set', 10_000, async () =>
+      kamailio!
+        .log()
+        .slice(drainLog)
+        .includes(`dispatcher: node sip:127.0.0.1:${drained.sipPort} down`)
+    ).catch((error) => {
+      throw new Error(diagnose(error.message))
+    })
     const during = await phoneCalls(3, 500)
     const duringOutcome = await during.done
     assert.equal(duringOutcome.code, 0, diagnose(during.describe(duringOutcome)))
@@ -342,6 +389,11 @@ test.group('Cluster: two nodes behind the shipped Kamailio front', (group) => {
       'the draining node took no new call'
     )
     assert.lengthOf(await callerCdrs(other.id, drainSince), 3)
+    assert.notInclude(
+      kamailio.log().slice(drainLog),
+      `dispatcher: node sip:127.0.0.1:${drained.sipPort} failed`,
+      'no INVITE was sent to the draining node'
+    )
     const longOutcome = await longPhone.done
     assert.equal(longOutcome.code, 0, diagnose(longPhone.describe(longOutcome)))
     assert.deepEqual(
@@ -357,11 +409,12 @@ test.group('Cluster: two nodes behind the shipped Kamailio front', (group) => {
     .timeout(170_000)
 })
 
-/** Packets rtpengine received from each party (tag) of its open calls. */
-async function packetsPerTag(rtpengine: RtpengineProcess): Promise<number[]> {
+/** Per open rtpengine call (by its call-id): the packets it received from each party (tag). */
+async function packetsPerTag(rtpengine: RtpengineProcess): Promise<Record<string, number[]>> {
   const { calls } = (await rtpengine.control.command('list')) as { calls: string[] }
-  const counts: number[] = []
+  const perCall: Record<string, number[]> = {}
   for (const callId of calls) {
+    const counts: number[] = (perCall[callId] = [])
     const query = (await rtpengine.control.command('query', { 'call-id': callId })) as {
       tags?: Record<
         string,
@@ -375,11 +428,49 @@ async function packetsPerTag(rtpengine: RtpengineProcess): Promise<number[]> {
       counts.push(packets)
     }
   }
-  return counts
+  return perCall
 }
 
-function countByes(sipp: SippProcess) {
-  return (sipp.messages().match(/^BYE sip:/gm) ?? []).length
+/** The BYE requests sipp received, each with its headers. */
+function byesAt(sipp: SippProcess): string[] {
+  return sipp
+    .messages()
+    .split(/^-{10,}.*$/m)
+    .filter((entry) => /received[^\n]*\n+BYE sip:/.test(entry))
+}
+
+/** The status a node answers an OPTIONS with (over UDP, from the test), or null. */
+async function optionsStatus(port: number): Promise<number | null> {
+  const socket = dgram.createSocket('udp4')
+  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', () => resolve()))
+  const local = socket.address().port
+  const token = randomBytes(6).toString('hex')
+  const request = [
+    `OPTIONS sip:127.0.0.1:${port} SIP/2.0`,
+    `Via: SIP/2.0/UDP 127.0.0.1:${local};branch=z9hG4bK${token};rport`,
+    'Max-Forwards: 70',
+    `From: <sip:probe@127.0.0.1>;tag=${token}`,
+    `To: <sip:127.0.0.1:${port}>`,
+    `Call-ID: ${token}@127.0.0.1`,
+    'CSeq: 1 OPTIONS',
+    'Content-Length: 0',
+    '',
+    '',
+  ].join('\r\n')
+  try {
+    return await new Promise<number | null>((resolve) => {
+      const timer = setTimeout(() => resolve(null), 2000)
+      socket.on('message', (bytes) => {
+        const status = /^SIP\/2\.0 (\d{3})/.exec(bytes.toString('latin1'))
+        if (!status || status[1].startsWith('1')) return
+        clearTimeout(timer)
+        resolve(Number(status[1]))
+      })
+      socket.send(request, port, '127.0.0.1')
+    })
+  } finally {
+    socket.close()
+  }
 }
 
 /** Opens a TCP connection to the front's WebSocket port and sends the upgrade with `origin`. */

@@ -25,7 +25,7 @@ import { checkKamailioConfig, startKamailio, type KamailioProcess } from '#tests
  * node killed with SIGKILL mid-call has that call ended by the other node (BYE to the carrier,
  * CDR node_lost); a drained node gets no new calls while its running call finishes.
  *
- * Addresses: Kamailio on 127.0.0.3 (UDP/TCP 5960, WS 5961), nodes on 127.0.0.1 (ephemeral SIP
+ * Addresses: Kamailio on 127.0.0.3 (UDP/TCP 5960, WS 5961), nodes on 127.0.0.5 and .6 (ephemeral SIP
  * ports, HTTP 3481/3482), phones on 127.0.0.2, the carrier on 127.0.0.1, rtpengine ng 22241
  * with media 37000-37999.
  */
@@ -36,23 +36,26 @@ const SKIP_REASON =
 const FRONT = { ip: '127.0.0.3', sip: 5960, ws: 5961 }
 const HTTP_PORTS = [3481, 3482]
 const NODE_IDS = ['cluster-node-a', 'cluster-node-b']
+// Each node an address of its own, as on separate hosts: the front tells nodes by address alone
+const NODE_HOSTS = ['127.0.0.5', '127.0.0.6']
 const CALLEE = '+4930555000'
 
 interface Node {
   id: string
+  host: string
   sipPort: number
   env: NodeJS.ProcessEnv
   server: ServerProcess
 }
 
-function nodeEnv(id: string, sipPort: number, httpPort: number, carrierPort: number) {
+function nodeEnv(id: string, host: string, sipPort: number, httpPort: number, carrierPort: number) {
   return {
     ...process.env,
     NODE_ENV: 'test',
     HOST: '127.0.0.1',
     PORT: String(httpPort),
     SIP_TRANSPORTS: 'udp',
-    SIP_HOST: '127.0.0.1',
+    SIP_HOST: host,
     SIP_UDP_PORT: String(sipPort),
     SIP_TRUSTED_FRONTS: FRONT.ip,
     LOCAL_CARRIER_PORT: String(carrierPort),
@@ -182,12 +185,13 @@ test.group('Cluster: two nodes behind the shipped Kamailio front', (group) => {
       extraArgs: ['-aa', '-rtp_echo', '-mp', String(await freePort('udp'))],
     })
 
-    const sipPorts = [await freePort('udp'), await freePort('udp')]
+    const sipPorts = [await freePort('udp', NODE_HOSTS[0]), await freePort('udp', NODE_HOSTS[1])]
     // The nodes first: the front's first health checks find them up
     for (const [index, id] of NODE_IDS.entries()) {
-      const env = nodeEnv(id, sipPorts[index], HTTP_PORTS[index], carrier.port)
+      const env = nodeEnv(id, NODE_HOSTS[index], sipPorts[index], HTTP_PORTS[index], carrier.port)
       nodes.push({
         id,
+        host: NODE_HOSTS[index],
         sipPort: sipPorts[index],
         env,
         server: await startServer(env, sipPorts[index]),
@@ -209,7 +213,9 @@ test.group('Cluster: two nodes behind the shipped Kamailio front', (group) => {
         WS_ORIGIN: '^http://127\\.0\\.0\\.1:3481$',
       },
       files: {
-        'dispatcher.list': sipPorts.map((port) => `1 sip:127.0.0.1:${port} 0 0\n`).join(''),
+        'dispatcher.list': sipPorts
+          .map((port, index) => `1 sip:${NODE_HOSTS[index]}:${port} 0 0\n`)
+          .join(''),
         'carriers.address': `1 127.0.0.4 32 0 test-carrier\n`,
       },
     })
@@ -309,11 +315,17 @@ test.group('Cluster: two nodes behind the shipped Kamailio front', (group) => {
     const bye = await until('the BYE at the carrier', 10_000, async () =>
       byesAt(carrier!)
         .slice(byesBefore)
-        .find((message) => message.includes(`:${survivor.sipPort};`))
+        .find((message) => message.includes(`${survivor.host}:${survivor.sipPort};`))
     ).catch((error) => {
       throw new Error(diagnose(error.message))
     })
-    assert.match(bye, new RegExp(`^Via: SIP/2\\.0/UDP 127\\.0\\.0\\.1:${survivor.sipPort};`, 'm'))
+    assert.match(
+      bye,
+      new RegExp(
+        `^Via: SIP/2\\.0/UDP ${survivor.host.replaceAll('.', '\\.')}:${survivor.sipPort};`,
+        'm'
+      )
+    )
     assert.isNull(await ActiveCallLeg.findBy('call_record_id', doomed.id))
     doomedPhone.kill()
     // Kamailio's health checks took the dead node out of the set
@@ -321,7 +333,7 @@ test.group('Cluster: two nodes behind the shipped Kamailio front', (group) => {
       kamailio!
         .log()
         .slice(killLog)
-        .includes(`dispatcher: node sip:127.0.0.1:${victim.sipPort} down`)
+        .includes(`dispatcher: node sip:${victim.host}:${victim.sipPort} down`)
     )
 
     // The dead node comes back (same NODE_ID) and is taken into the set again
@@ -331,7 +343,7 @@ test.group('Cluster: two nodes behind the shipped Kamailio front', (group) => {
       kamailio!
         .log()
         .slice(logBefore)
-        .includes(`dispatcher: node sip:127.0.0.1:${victim.sipPort} up`)
+        .includes(`dispatcher: node sip:${victim.host}:${victim.sipPort} up`)
     ).catch((error) => {
       throw new Error(diagnose(error.message))
     })
@@ -366,7 +378,7 @@ test.group('Cluster: two nodes behind the shipped Kamailio front', (group) => {
     const drainLog = kamailio.log().length
     drained.server.child.kill('SIGTERM')
     const answer = await until('503 to OPTIONS', 10_000, async () => {
-      const status = await optionsStatus(drained.sipPort)
+      const status = await optionsStatus(drained.host, drained.sipPort)
       return status === 503 ? status : null
     })
     assert.equal(answer, 503)
@@ -375,7 +387,7 @@ test.group('Cluster: two nodes behind the shipped Kamailio front', (group) => {
       kamailio!
         .log()
         .slice(drainLog)
-        .includes(`dispatcher: node sip:127.0.0.1:${drained.sipPort} down`)
+        .includes(`dispatcher: node sip:${drained.host}:${drained.sipPort} down`)
     ).catch((error) => {
       throw new Error(diagnose(error.message))
     })
@@ -391,7 +403,7 @@ test.group('Cluster: two nodes behind the shipped Kamailio front', (group) => {
     assert.lengthOf(await callerCdrs(other.id, drainSince), 3)
     assert.notInclude(
       kamailio.log().slice(drainLog),
-      `dispatcher: node sip:127.0.0.1:${drained.sipPort} failed`,
+      `dispatcher: node sip:${drained.host}:${drained.sipPort} failed`,
       'no INVITE was sent to the draining node'
     )
     const longOutcome = await longPhone.done
@@ -440,17 +452,17 @@ function byesAt(sipp: SippProcess): string[] {
 }
 
 /** The status a node answers an OPTIONS with (over UDP, from the test), or null. */
-async function optionsStatus(port: number): Promise<number | null> {
+async function optionsStatus(host: string, port: number): Promise<number | null> {
   const socket = dgram.createSocket('udp4')
   await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', () => resolve()))
   const local = socket.address().port
   const token = randomBytes(6).toString('hex')
   const request = [
-    `OPTIONS sip:127.0.0.1:${port} SIP/2.0`,
+    `OPTIONS sip:${host}:${port} SIP/2.0`,
     `Via: SIP/2.0/UDP 127.0.0.1:${local};branch=z9hG4bK${token};rport`,
     'Max-Forwards: 70',
     `From: <sip:probe@127.0.0.1>;tag=${token}`,
-    `To: <sip:127.0.0.1:${port}>`,
+    `To: <sip:${host}:${port}>`,
     `Call-ID: ${token}@127.0.0.1`,
     'CSeq: 1 OPTIONS',
     'Content-Length: 0',
@@ -466,7 +478,7 @@ async function optionsStatus(port: number): Promise<number | null> {
         clearTimeout(timer)
         resolve(Number(status[1]))
       })
-      socket.send(request, port, '127.0.0.1')
+      socket.send(request, port, host)
     })
   } finally {
     socket.close()

@@ -114,9 +114,10 @@ export default class CallsProvider {
     // A front's health check (Kamailio's dispatcher, a load balancer): a draining node answers 503
     // and gets no new calls, while its running calls go on.
     const stack = await this.app.container.make('sip.stack')
+    const retryAfter = String(this.app.config.get<CallsConfig>('calls').retryAfterSeconds)
     stack.core.setHandler('OPTIONS', (request) => {
       if (b2bua.draining) {
-        request.respond(503, { reason: 'Draining', headers: [['Retry-After', '30']] })
+        request.respond(503, { reason: 'Draining', headers: [['Retry-After', retryAfter]] })
       } else {
         request.respond(200)
       }

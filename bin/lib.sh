@@ -94,6 +94,12 @@ ensure_test_tools() {
   # rtpengine is the second media engine (MEDIA_ENGINE=rtpengine); its tests run the binary
   # themselves in user space (--table=-1), never the package's service
   command -v rtpengine >/dev/null 2>&1 || missing+=(rtpengine-daemon)
+  # Kamailio is the SIP front of several nodes (deploy/kamailio, tests/e2e/cluster): the shipped
+  # config needs its WebSocket, TLS and Redis modules
+  command -v kamailio >/dev/null 2>&1 || missing+=(kamailio)
+  compgen -G '/usr/lib/*/kamailio/modules/websocket.so' >/dev/null || missing+=(kamailio-websocket-modules)
+  compgen -G '/usr/lib/*/kamailio/modules/tls.so' >/dev/null || missing+=(kamailio-tls-modules)
+  compgen -G '/usr/lib/*/kamailio/modules/ndb_redis.so' >/dev/null || missing+=(kamailio-redis-modules)
   [ ${#missing[@]} = 0 ] && return 0
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     say "installing ${missing[*]} for the tests"

@@ -49,7 +49,7 @@ const callsConfig: CallsConfig = {
   maxConcurrentCalls: env.get('CALL_MAX_CONCURRENT') ?? 2000,
   maxHeapPercent: env.get('CALL_MAX_HEAP_PERCENT') ?? 90,
   retryAfterSeconds: 30,
-  sweepIntervalSeconds: 30,
+  sweepIntervalSeconds: env.get('CALL_SWEEP_INTERVAL_SECONDS') ?? 30,
   nodeLostAfterSeconds: env.get('CALL_NODE_LOST_AFTER_SECONDS') ?? 300,
   shutdownGraceMs: 2000,
   webPhoneReconnectGraceSeconds: env.get('WEBPHONE_RECONNECT_GRACE_SECONDS') ?? 5,

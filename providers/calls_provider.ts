@@ -111,6 +111,17 @@ export default class CallsProvider {
     }
     b2bua.start()
     this.#b2bua = b2bua
+    // A front's health check (Kamailio's dispatcher, a load balancer): a draining node answers 503
+    // and gets no new calls, while its running calls go on.
+    const stack = await this.app.container.make('sip.stack')
+    const retryAfter = String(this.app.config.get<CallsConfig>('calls').retryAfterSeconds)
+    stack.core.setHandler('OPTIONS', (request) => {
+      if (b2bua.draining) {
+        request.respond(503, { reason: 'Draining', headers: [['Retry-After', retryAfter]] })
+      } else {
+        request.respond(200)
+      }
+    })
     this.#startSweeper(b2bua)
     readiness.ready('calls')
     // Terminating hooks run last-registered first, so this one runs before the HTTP server's own

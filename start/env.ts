@@ -98,6 +98,7 @@ export default await Env.create(new URL('../', import.meta.url), {
   CALL_MAX_CONCURRENT: Env.schema.number.optional(),
   CALL_MAX_HEAP_PERCENT: Env.schema.number.optional(),
   CALL_NODE_LOST_AFTER_SECONDS: Env.schema.number.optional(),
+  CALL_SWEEP_INTERVAL_SECONDS: Env.schema.number.optional(),
   SIP_CARRIER_MESSAGES_PER_SECOND: Env.schema.number.optional(),
   WEBPHONE_RECONNECT_GRACE_SECONDS: Env.schema.number.optional(),
   NODE_ID: Env.schema.string.optional(),

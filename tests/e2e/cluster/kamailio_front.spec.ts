@@ -1,0 +1,518 @@
+import dgram from 'node:dgram'
+import net from 'node:net'
+import { randomBytes } from 'node:crypto'
+import { test } from '@japa/runner'
+import { Redis } from 'ioredis'
+import { DateTime } from 'luxon'
+import db from '@adonisjs/lucid/services/db'
+import SipDeviceService from '#calls/services/sip_device_service'
+import { configuredRealm } from '#calls/signalling/registrar_settings'
+import CallRecord from '#calls/models/call_record'
+import ActiveCallLeg from '#calls/models/active_call_leg'
+import { sqlTime } from '#core/sql_time'
+import { makeCompany, makeUser } from '#tests/support/accounts'
+import { freePort, startSipp, type SippProcess } from '#tests/support/sip_peers'
+import { startServer, until, type ServerProcess } from '#tests/support/server_process'
+import { routeAllCallsTo } from '#tests/support/calls'
+import { startRtpengine, type RtpengineProcess } from '#tests/support/rtpengine'
+import { checkKamailioConfig, startKamailio, type KamailioProcess } from '#tests/support/kamailio'
+
+/*
+ * Two FluffyCall nodes (real server processes, one PostgreSQL database, one Redis prefix, media on
+ * one rtpengine) behind Kamailio running the SHIPPED deploy/kamailio/kamailio.cfg (only its
+ * defines set: loopback addresses, the node list, Redis, no TLS listeners). sipp phones call a
+ * sipp carrier through the front: calls spread over both nodes, audio echoed at the carrier; a
+ * node killed with SIGKILL mid-call has that call ended by the other node (BYE to the carrier,
+ * CDR node_lost); a drained node gets no new calls while its running call finishes.
+ *
+ * Addresses: Kamailio on 127.0.0.3 (UDP/TCP 5960, WS 5961), nodes on 127.0.0.5 and .6 (ephemeral SIP
+ * ports, HTTP 3481/3482), phones on 127.0.0.2, the carrier on 127.0.0.1, rtpengine ng 22241
+ * with media 37000-37999.
+ */
+
+const services = process.env.DB_CONNECTION === 'pg' && Boolean(process.env.REDIS_HOST)
+const SKIP_REASON =
+  'needs PostgreSQL and Redis (DB_CONNECTION=pg, REDIS_HOST): the nodes share both'
+const FRONT = { ip: '127.0.0.3', sip: 5960, ws: 5961 }
+const HTTP_PORTS = [3481, 3482]
+const NODE_IDS = ['cluster-node-a', 'cluster-node-b']
+// Each node an address of its own, as on separate hosts: the front tells nodes by address alone
+const NODE_HOSTS = ['127.0.0.5', '127.0.0.6']
+const CALLEE = '+4930555000'
+
+interface Node {
+  id: string
+  host: string
+  sipPort: number
+  env: NodeJS.ProcessEnv
+  server: ServerProcess
+}
+
+function nodeEnv(id: string, host: string, sipPort: number, httpPort: number, carrierPort: number) {
+  return {
+    ...process.env,
+    NODE_ENV: 'test',
+    HOST: '127.0.0.1',
+    PORT: String(httpPort),
+    SIP_TRANSPORTS: 'udp',
+    SIP_HOST: host,
+    SIP_UDP_PORT: String(sipPort),
+    SIP_TRUSTED_FRONTS: FRONT.ip,
+    LOCAL_CARRIER_PORT: String(carrierPort),
+    NODE_ID: id,
+    MEDIA_ENGINE: 'rtpengine',
+    RTPENGINE_NG: '127.0.0.1:22241',
+    CALL_DRAIN_SECONDS: '30',
+    // The sweeper notes every second that the node lives; the test moves a dead node's note back
+    CALL_SWEEP_INTERVAL_SECONDS: '1',
+    NO_COLOR: '1',
+  }
+}
+
+async function callerCdrs(nodeId: string, since: DateTime) {
+  return CallRecord.query().where('node_id', nodeId).where('started_at', '>=', sqlTime(since))
+}
+
+test.group('Cluster: two nodes behind the shipped Kamailio front', (group) => {
+  let rtpengine: RtpengineProcess | undefined
+  let kamailio: KamailioProcess | undefined
+  let carrier: SippProcess | undefined
+  const nodes: Node[] = []
+  const phones: SippProcess[] = []
+
+  group.each.teardown(async () => {
+    for (const phone of phones.splice(0)) phone.stop()
+    for (const node of nodes.splice(0)) {
+      node.server.child.kill('SIGKILL')
+      await node.server.exited
+    }
+    carrier?.stop()
+    await kamailio?.stop()
+    await rtpengine?.stop()
+  })
+
+  test('the shipped configuration passes kamailio -c with its TLS and WSS listeners', async ({
+    assert,
+  }) => {
+    const { code, output } = await checkKamailioConfig({
+      defines: {
+        FRONT_IP: '127.0.0.3',
+        DISPATCHER_LIST: '{dir}/dispatcher.list',
+        CARRIER_ADDRESSES: '{dir}/carriers.address',
+        TLS_CONFIG: '{dir}/tls.cfg',
+      },
+      files: {
+        'dispatcher.list': '1 sip:127.0.0.1:5060 0 0\n',
+        'carriers.address': '1 192.0.2.10 32 0 carrier\n',
+        'tls.cfg': '[server:default]\nmethod = TLSv1.2+\n',
+      },
+    })
+    assert.equal(code, 0, output)
+    assert.match(output, /tls: 127\.0\.0\.3 \[127\.0\.0\.3\]:5061/)
+    assert.match(output, /tls: 127\.0\.0\.3 \[127\.0\.0\.3\]:8443/)
+  }).timeout(20_000)
+
+  test('WebSocket: a foreign Origin is refused; a closed socket is published on Redis as ws:<ip>:<port>', async ({
+    assert,
+  }) => {
+    kamailio = await startKamailio({
+      udpPort: FRONT.sip,
+      defines: {
+        WITHOUT_TLS: true,
+        FRONT_IP: FRONT.ip,
+        FRONT_SIP_PORT: FRONT.sip,
+        FRONT_WS_PORT: FRONT.ws,
+        DISPATCHER_LIST: '{dir}/dispatcher.list',
+        CARRIER_ADDRESSES: '{dir}/carriers.address',
+        REDIS_SERVER: `name=fc;addr=${process.env.REDIS_HOST};port=${process.env.REDIS_PORT ?? 6379}`,
+        REDIS_PREFIX: process.env.REDIS_PREFIX ?? '',
+        WS_ORIGIN: '^http://127\\.0\\.0\\.1:3481$',
+      },
+      files: {
+        'dispatcher.list': `1 sip:127.0.0.1:${await freePort('udp')} 0 0\n`,
+        'carriers.address': `1 127.0.0.4 32 0 test-carrier\n`,
+      },
+    })
+    const subscriber = new Redis({
+      host: process.env.REDIS_HOST,
+      port: Number(process.env.REDIS_PORT ?? 6379),
+    })
+    const closed: string[] = []
+    try {
+      const channel = `${process.env.REDIS_PREFIX ?? ''}front:flow-closed`
+      await subscriber.subscribe(channel)
+      subscriber.on('message', (_channel, message) => closed.push(message))
+
+      const refused = await upgrade('http://evil.example')
+      assert.match(refused.status, /^HTTP\/1\.1 403/)
+      refused.socket.destroy()
+      const accepted = await upgrade('http://127.0.0.1:3481')
+      assert.match(accepted.status, /^HTTP\/1\.1 101/)
+      const flow = `ws:127.0.0.1:${accepted.socket.localPort}`
+      // The page closes its socket: a masked close frame without a body (RFC 6455 5.5.1)
+      accepted.socket.end(Buffer.from([0x88, 0x80, 0, 0, 0, 0]))
+      await until('the flow-closed message', 5000, async () => closed.includes(flow)).catch(
+        (error) => {
+          throw new Error(`${error.message}: ${closed}\n${kamailio?.log().slice(-4000)}`)
+        }
+      )
+      assert.deepEqual(closed, [flow], kamailio.log().slice(-2000))
+    } finally {
+      subscriber.disconnect()
+    }
+  })
+    .skip(!services, SKIP_REASON)
+    .timeout(30_000)
+
+  test('calls spread over both nodes with audio; a killed node’s call is ended by the other; a drained node finishes its call and takes no new one', async ({
+    assert,
+  }) => {
+    const company = await makeCompany('active')
+    // Each phone its own user: a user may have 3 calls at once and 10 a minute (config/fraud.ts)
+    const newPhone = async () => {
+      const owner = await makeUser('member', company)
+      return new SipDeviceService().create(owner, 'Desk phone')
+    }
+    await routeAllCallsTo(['local'])
+
+    rtpengine = await startRtpengine({ ngPort: 22241, ports: [37000, 37999] })
+    carrier = await startSipp({
+      scenario: 'carrier_answer_echo.xml',
+      transport: 'u1',
+      calls: 1000,
+      timeoutSeconds: 170,
+      traceMessages: true,
+      extraArgs: ['-aa', '-rtp_echo', '-mp', String(await freePort('udp'))],
+    })
+
+    const sipPorts = [await freePort('udp', NODE_HOSTS[0]), await freePort('udp', NODE_HOSTS[1])]
+    // The nodes first: the front's first health checks find them up
+    for (const [index, id] of NODE_IDS.entries()) {
+      const env = nodeEnv(id, NODE_HOSTS[index], sipPorts[index], HTTP_PORTS[index], carrier.port)
+      nodes.push({
+        id,
+        host: NODE_HOSTS[index],
+        sipPort: sipPorts[index],
+        env,
+        server: await startServer(env, sipPorts[index]),
+      })
+    }
+    kamailio = await startKamailio({
+      udpPort: FRONT.sip,
+      defines: {
+        WITHOUT_TLS: true,
+        FRONT_IP: FRONT.ip,
+        FRONT_SIP_PORT: FRONT.sip,
+        FRONT_WS_PORT: FRONT.ws,
+        DISPATCHER_LIST: '{dir}/dispatcher.list',
+        CARRIER_ADDRESSES: '{dir}/carriers.address',
+        NODE_PING_INTERVAL: 1,
+        NON_INVITE_TIMEOUT: 1500,
+        REDIS_SERVER: `name=fc;addr=${process.env.REDIS_HOST};port=${process.env.REDIS_PORT ?? 6379}`,
+        REDIS_PREFIX: process.env.REDIS_PREFIX ?? '',
+        WS_ORIGIN: '^http://127\\.0\\.0\\.1:3481$',
+      },
+      files: {
+        'dispatcher.list': sipPorts
+          .map((port, index) => `1 sip:${NODE_HOSTS[index]}:${port} 0 0\n`)
+          .join(''),
+        'carriers.address': `1 127.0.0.4 32 0 test-carrier\n`,
+      },
+    })
+
+    const diagnose = (what: string) =>
+      [
+        what,
+        ...nodes.map((node) => `${node.id}: ${node.server.stderr().slice(-1500)}`),
+        `kamailio: ${kamailio?.log().slice(-3000)}`,
+        `carrier: ${carrier?.messages().slice(-2000)}`,
+      ].join('\n')
+
+    const phoneCalls = async (calls: number, holdMs: number) => {
+      const { device, password } = await newPhone()
+      const phone = await startSipp({
+        scenario: 'phone_call_out.xml',
+        transport: 'u1',
+        target: `${FRONT.ip}:${FRONT.sip}`,
+        localIp: '127.0.0.2',
+        calls,
+        timeoutSeconds: 90,
+        traceMessages: true,
+        traceStats: true,
+        keys: { domain: configuredRealm(), callee: CALLEE },
+        extraArgs: [
+          '-auth_uri',
+          `${CALLEE}@${FRONT.ip}:${FRONT.sip}`,
+          '-d',
+          String(holdMs),
+          '-r',
+          '10',
+          '-l',
+          String(calls),
+          '-s',
+          device.sipUsername,
+          '-au',
+          device.sipUsername,
+          '-ap',
+          password,
+        ],
+      })
+      phones.push(phone)
+      return phone
+    }
+
+    // 1. Spread: twelve calls from four phones through the front (dispatcher by Call-ID)
+    const spreadSince = DateTime.utc().minus({ seconds: 1 })
+    const spread: SippProcess[] = []
+    // One after the other: makeUser numbers its e-mail addresses after an await
+    for (let phone = 0; phone < 4; phone++) spread.push(await phoneCalls(3, 1500))
+    for (const phone of spread) {
+      const outcome = await phone.done
+      assert.equal(outcome.code, 0, diagnose(phone.describe(outcome)))
+    }
+    const perNode = await Promise.all(
+      NODE_IDS.map(async (id) => (await callerCdrs(id, spreadSince)).length)
+    )
+    assert.equal(perNode[0] + perNode[1], 12, `CDRs per node: ${perNode}`)
+    assert.isAbove(perNode[0], 0, `node a took none of the calls: ${perNode}`)
+    assert.isAbove(perNode[1], 0, `node b took none of the calls: ${perNode}`)
+    const answered = await CallRecord.query()
+      .where('started_at', '>=', sqlTime(spreadSince))
+      .whereNotNull('answered_at')
+    assert.lengthOf(answered, 12)
+
+    // 2. SIGKILL mid-call: the surviving node ends the call (BYE to the carrier, CDR node_lost)
+    const killSince = DateTime.utc().minus({ seconds: 1 })
+    const doomedPhone = await phoneCalls(1, 60_000)
+    const doomed = await until('the answered call', 20_000, async () => {
+      const record = await CallRecord.query()
+        .where('started_at', '>=', sqlTime(killSince))
+        .whereNotNull('answered_at')
+        .first()
+      return record && (await ActiveCallLeg.findBy('call_record_id', record.id)) ? record : null
+    }).catch((error) => {
+      throw new Error(diagnose(error.message))
+    })
+    const victim = nodes.find((node) => node.id === doomed.nodeId)!
+    const survivor = nodes.find((node) => node !== victim)!
+    const byesBefore = byesAt(carrier).length
+    const killLog = kamailio.log().length
+    victim.server.child.kill('SIGKILL')
+    await victim.server.exited
+    // The survivor's clock is not waited for: the dead node's last note is moved an hour back
+    await db
+      .from('call_nodes')
+      .where('node_id', victim.id)
+      .update({ last_seen_at: sqlTime(DateTime.utc().minus({ hours: 1 })) })
+    const lost = await until('the dead node’s CDR closed', 20_000, async () => {
+      await doomed.refresh()
+      return doomed.endedAt ? doomed : null
+    }).catch((error) => {
+      throw new Error(diagnose(error.message))
+    })
+    assert.equal(lost.disconnectCause, 'node_lost')
+    assert.equal(lost.hungUpBy, 'system')
+    const bye = await until('the BYE at the carrier', 10_000, async () =>
+      byesAt(carrier!)
+        .slice(byesBefore)
+        .find((message) => message.includes(`${survivor.host}:${survivor.sipPort};`))
+    ).catch((error) => {
+      throw new Error(diagnose(error.message))
+    })
+    assert.match(
+      bye,
+      new RegExp(
+        `^Via: SIP/2\\.0/UDP ${survivor.host.replaceAll('.', '\\.')}:${survivor.sipPort};`,
+        'm'
+      )
+    )
+    assert.isNull(await ActiveCallLeg.findBy('call_record_id', doomed.id))
+    doomedPhone.kill()
+    // Kamailio's health checks took the dead node out of the set
+    await until('the dead node out of the set', 10_000, async () =>
+      kamailio!
+        .log()
+        .slice(killLog)
+        .includes(`dispatcher: node sip:${victim.host}:${victim.sipPort} down`)
+    )
+
+    // The dead node comes back (same NODE_ID) and is taken into the set again
+    const logBefore = kamailio.log().length
+    victim.server = await startServer(victim.env, victim.sipPort)
+    await until('the restarted node in the set', 10_000, async () =>
+      kamailio!
+        .log()
+        .slice(logBefore)
+        .includes(`dispatcher: node sip:${victim.host}:${victim.sipPort} up`)
+    ).catch((error) => {
+      throw new Error(diagnose(error.message))
+    })
+
+    // 3. Drain: the node with the running call answers OPTIONS 503 and gets no new calls; its
+    // call finishes, then it exits 0
+    const drainSince = DateTime.utc().minus({ seconds: 1 })
+    const mediaBefore = new Set(Object.keys(await packetsPerTag(rtpengine)))
+    const longPhone = await phoneCalls(1, 8000)
+    const running = await until('the running call', 20_000, async () =>
+      CallRecord.query()
+        .where('started_at', '>=', sqlTime(drainSince))
+        .whereNotNull('answered_at')
+        .first()
+    ).catch((error) => {
+      throw new Error(diagnose(error.message))
+    })
+    // Audio both ways through the shared rtpengine: the phone's pcap and the carrier's echo
+    let seen: Record<string, number[]> = {}
+    const streams = await until('audio both ways at rtpengine', 10_000, async () => {
+      seen = await packetsPerTag(rtpengine!)
+      // The call's two legs (phone, carrier): each received audio from its party
+      const legs = Object.entries(seen).filter(([callId]) => !mediaBefore.has(callId))
+      const received = legs.map(([, perTag]) => Math.max(0, ...perTag))
+      return received.length === 2 && received.every((count) => count > 20) ? received : null
+    }).catch((error) => {
+      throw new Error(diagnose(`${error.message}: ${JSON.stringify(seen)}`))
+    })
+    assert.lengthOf(streams, 2)
+    const drained = nodes.find((node) => node.id === running.nodeId)!
+    const other = nodes.find((node) => node !== drained)!
+    const drainLog = kamailio.log().length
+    drained.server.child.kill('SIGTERM')
+    const answer = await until('503 to OPTIONS', 10_000, async () => {
+      const status = await optionsStatus(drained.host, drained.sipPort)
+      return status === 503 ? status : null
+    })
+    assert.equal(answer, 503)
+    // Kamailio's next health check (every second) takes the draining node out of the set
+    await until('the draining node out of the set', 10_000, async () =>
+      kamailio!
+        .log()
+        .slice(drainLog)
+        .includes(`dispatcher: node sip:${drained.host}:${drained.sipPort} down`)
+    ).catch((error) => {
+      throw new Error(diagnose(error.message))
+    })
+    const during = await phoneCalls(3, 500)
+    const duringOutcome = await during.done
+    assert.equal(duringOutcome.code, 0, diagnose(during.describe(duringOutcome)))
+    const drainedCdrs = await callerCdrs(drained.id, drainSince)
+    assert.deepEqual(
+      drainedCdrs.map((record) => record.id),
+      [running.id],
+      'the draining node took no new call'
+    )
+    assert.lengthOf(await callerCdrs(other.id, drainSince), 3)
+    assert.notInclude(
+      kamailio.log().slice(drainLog),
+      `dispatcher: node sip:${drained.host}:${drained.sipPort} failed`,
+      'no INVITE was sent to the draining node'
+    )
+    const longOutcome = await longPhone.done
+    assert.equal(longOutcome.code, 0, diagnose(longPhone.describe(longOutcome)))
+    assert.deepEqual(
+      await drained.server.exited,
+      { code: 0, signal: null },
+      drained.server.stderr()
+    )
+    await running.refresh()
+    assert.isNotNull(running.endedAt)
+    assert.notEqual(running.disconnectCause, 'system_shutdown')
+  })
+    .skip(!services, SKIP_REASON)
+    .timeout(170_000)
+})
+
+/** Per open rtpengine call (by its call-id): the packets it received from each party (tag). */
+async function packetsPerTag(rtpengine: RtpengineProcess): Promise<Record<string, number[]>> {
+  const { calls } = (await rtpengine.control.command('list')) as { calls: string[] }
+  const perCall: Record<string, number[]> = {}
+  for (const callId of calls) {
+    const counts: number[] = (perCall[callId] = [])
+    const query = (await rtpengine.control.command('query', { 'call-id': callId })) as {
+      tags?: Record<
+        string,
+        { medias?: Array<{ streams?: Array<{ stats?: { packets?: number } }> }> }
+      >
+    }
+    for (const tag of Object.values(query.tags ?? {})) {
+      let packets = 0
+      for (const media of tag.medias ?? [])
+        for (const stream of media.streams ?? []) packets += stream.stats?.packets ?? 0
+      counts.push(packets)
+    }
+  }
+  return perCall
+}
+
+/** The BYE requests sipp received, each with its headers. */
+function byesAt(sipp: SippProcess): string[] {
+  return sipp
+    .messages()
+    .split(/^-{10,}.*$/m)
+    .filter((entry) => /received[^\n]*\n+BYE sip:/.test(entry))
+}
+
+/** The status a node answers an OPTIONS with (over UDP, from the test), or null. */
+async function optionsStatus(host: string, port: number): Promise<number | null> {
+  const socket = dgram.createSocket('udp4')
+  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', () => resolve()))
+  const local = socket.address().port
+  const token = randomBytes(6).toString('hex')
+  const request = [
+    `OPTIONS sip:${host}:${port} SIP/2.0`,
+    `Via: SIP/2.0/UDP 127.0.0.1:${local};branch=z9hG4bK${token};rport`,
+    'Max-Forwards: 70',
+    `From: <sip:probe@127.0.0.1>;tag=${token}`,
+    `To: <sip:${host}:${port}>`,
+    `Call-ID: ${token}@127.0.0.1`,
+    'CSeq: 1 OPTIONS',
+    'Content-Length: 0',
+    '',
+    '',
+  ].join('\r\n')
+  try {
+    return await new Promise<number | null>((resolve) => {
+      const timer = setTimeout(() => resolve(null), 2000)
+      socket.on('message', (bytes) => {
+        const status = /^SIP\/2\.0 (\d{3})/.exec(bytes.toString('latin1'))
+        if (!status || status[1].startsWith('1')) return
+        clearTimeout(timer)
+        resolve(Number(status[1]))
+      })
+      socket.send(request, port, host)
+    })
+  } finally {
+    socket.close()
+  }
+}
+
+/** Opens a TCP connection to the front's WebSocket port and sends the upgrade with `origin`. */
+async function upgrade(origin: string) {
+  const socket = net.connect({ host: FRONT.ip, port: FRONT.ws, localAddress: '127.0.0.1' })
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect', resolve)
+    socket.once('error', reject)
+  })
+  socket.write(
+    [
+      'GET / HTTP/1.1',
+      `Host: ${FRONT.ip}:${FRONT.ws}`,
+      'Upgrade: websocket',
+      'Connection: Upgrade',
+      'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==',
+      'Sec-WebSocket-Version: 13',
+      'Sec-WebSocket-Protocol: sip',
+      `Origin: ${origin}`,
+      '',
+      '',
+    ].join('\r\n')
+  )
+  const status = await new Promise<string>((resolve) => {
+    let text = ''
+    socket.on('data', (chunk) => {
+      text += chunk.toString('latin1')
+      if (text.includes('\r\n')) resolve(text.split('\r\n')[0])
+    })
+    socket.once('close', () => resolve(text.split('\r\n')[0]))
+  })
+  return { status, socket }
+}

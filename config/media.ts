@@ -1,4 +1,5 @@
 import env from '#start/env'
+import { availableParallelism } from 'node:os'
 import type { MediaEngineConfig } from '#media'
 
 /**
@@ -29,7 +30,8 @@ const mediaConfig: MediaEngineConfig = {
 
 /** Which engine relays the media: ours (werift + our relay) or an rtpengine over its ng protocol. */
 export type MediaEngineChoice =
-  | { engine: 'builtin' }
+  /** workers: media worker processes; 0 runs the media in the main process. */
+  | { engine: 'builtin'; workers: number }
   | {
       engine: 'rtpengine'
       ng: { host: string; port: number }
@@ -48,7 +50,12 @@ export function hostPort(value: string, name: string): { host: string; port: num
 }
 
 function engineChoice(): MediaEngineChoice {
-  if ((env.get('MEDIA_ENGINE') ?? 'builtin') === 'builtin') return { engine: 'builtin' }
+  if ((env.get('MEDIA_ENGINE') ?? 'builtin') === 'builtin') {
+    const workers = env.get('MEDIA_WORKERS') ?? Math.max(1, availableParallelism() - 1)
+    if (!Number.isInteger(workers) || workers < 0 || workers > 64)
+      throw new Error(`MEDIA_WORKERS: expected a whole number from 0 to 64, got "${workers}"`)
+    return { engine: 'builtin', workers }
+  }
   const ng = hostPort(env.get('RTPENGINE_NG') ?? '127.0.0.1:2223', 'RTPENGINE_NG')
   return {
     engine: 'rtpengine',

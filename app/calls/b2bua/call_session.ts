@@ -607,7 +607,7 @@ export default class CallSession {
   ): Promise<CallAttempt | undefined> {
     const attempt = new CallAttempt(target, this.#services.clock)
     try {
-      attempt.leg = await target.createLeg()
+      attempt.leg = await target.createLeg(this.#aLeg)
       // A's codecs in A's order (Opus first from a browser); a carrier only its profile's G.711
       // codecs (no transcoding: none in common → this target fails, as before)
       const codecs = offered.filter((codec) => !target.codecs || target.codecs.includes(codec))
@@ -834,7 +834,8 @@ export default class CallSession {
       this.#bridge = this.#services.media.bridge(this.#aLeg, attempt.leg, {
         mediaTimeoutSeconds: this.#services.mediaTimeoutSeconds,
       })
-      this.#bridge.onEnded(() => void this.#end('media_timeout', 'system', null))
+      // A lost media worker (media_failed) ends the call like silence does, with its own cause
+      this.#bridge.onEnded((reason) => void this.#end(reason, 'system', null))
     }
     this.#mediaAttempt = attempt
     this.#updateHold()
@@ -1501,7 +1502,10 @@ export default class CallSession {
     const records = this.#recordHandedOver ? [] : [this.record]
     await this.#closeRecords([...records, ...this.#followers], {
       cause:
-        this.answered && cause !== 'media_timeout' && hungUpBy !== 'system'
+        this.answered &&
+        cause !== 'media_timeout' &&
+        cause !== 'media_failed' &&
+        hungUpBy !== 'system'
           ? 'answered_normal'
           : cause,
       sipStatus: status ?? (this.answered ? 200 : null),

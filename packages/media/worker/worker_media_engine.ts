@@ -124,7 +124,7 @@ class MediaWorkerSlot {
 
   constructor(
     readonly index: number,
-    private config: MediaEngineConfig,
+    readonly config: MediaEngineConfig,
     private engine: WorkerMediaEngine
   ) {}
 
@@ -388,6 +388,8 @@ class WorkerBridge implements MediaBridge {
   #ended = false
   #listeners: ((reason: BridgeEndReason) => void)[] = []
   #work: Promise<void> = Promise.resolve()
+  /** Bumped by every (re)build: a hop set up for an older layout is dropped. */
+  #generation = 0
 
   constructor(
     public a: WorkerLeg,
@@ -420,6 +422,7 @@ class WorkerBridge implements MediaBridge {
 
   #build() {
     const { a, b } = this
+    const generation = ++this.#generation
     if (a.worker === b.worker) {
       const part = new BridgePart(a.worker, a, b, this)
       this.#parts = [part]
@@ -427,6 +430,7 @@ class WorkerBridge implements MediaBridge {
       return
     }
     this.#queue('bridge hop', async () => {
+      if (generation !== this.#generation || this.#closed || this.#ended) return
       const hopA = await this.engine.hopLeg(a.worker)
       const hopB = await this.engine.hopLeg(b.worker).catch(async (error) => {
         await hopA.close()
@@ -434,7 +438,12 @@ class WorkerBridge implements MediaBridge {
       })
       this.#hops = [hopA, hopB]
       await this.#negotiateHops()
-      if (this.#closed || this.#ended) return this.#teardown()
+      // Replaced or ended meanwhile: what was built is of no use
+      if (generation !== this.#generation || this.#closed || this.#ended) {
+        await Promise.all([hopA.close(), hopB.close()])
+        if (this.#hops[0] === hopA) this.#hops = []
+        return
+      }
       const partA = new BridgePart(a.worker, a, hopA, this)
       const partB = new BridgePart(b.worker, hopB, b, this)
       this.#parts = [partA, partB]
@@ -454,6 +463,10 @@ class WorkerBridge implements MediaBridge {
     await hopA.applyAnswer(answer.sdp)
   }
 
+  /**
+   * Closes the parts at once (their closeBridge goes out before any later bridge on the same legs,
+   * which the worker would otherwise detach) and the hops after.
+   */
   #teardown() {
     for (const part of this.#parts) part.close()
     this.#parts = []
@@ -493,7 +506,7 @@ class WorkerBridge implements MediaBridge {
       return part?.post({ op: 'replace', bridge: part.id, old: previous.id, next: replacement.id })
     }
     // The layout changes (a hop is needed, or no longer, or moves): the bridge is built anew
-    this.#queue('bridge rebuild', () => this.#teardown())
+    void this.#teardown()
     this.#build()
   }
 
@@ -520,7 +533,7 @@ class WorkerBridge implements MediaBridge {
   close() {
     if (this.#closed) return
     this.#closed = true
-    this.#queue('bridge close', () => this.#teardown())
+    void this.#teardown()
   }
 
   /** Resolves when the bridge's pending worker commands are done (tests). */

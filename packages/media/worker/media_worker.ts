@@ -144,6 +144,8 @@ async function handle(request: WorkerRequest): Promise<unknown> {
       }
       return
     }
+    case 'ping':
+      return
     case 'close':
       clearInterval(statsTimer)
       await media.close()

@@ -37,6 +37,8 @@ export type WorkerRequest =
   | { op: 'echo'; echo: number; leg: number }
   | { op: 'closeEcho'; echo: number }
   | { op: 'tap'; on: boolean }
+  /** Answered once everything sent before it was handled (the channel keeps order). */
+  | { op: 'ping' }
   | { op: 'close' }
 
 export type RequestMessage = WorkerRequest & { id: number }

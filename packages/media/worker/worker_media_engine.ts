@@ -706,6 +706,16 @@ export default class WorkerMediaEngine implements MediaEngine {
     }
   }
 
+  /**
+   * Resolves once every live worker handled what was sent to it so far: a bridge or echo set up
+   * by the synchronous contract methods is in place (tests send single packets right after).
+   */
+  async settled() {
+    await Promise.all(
+      this.workers.filter((worker) => worker.alive).map((worker) => worker.request({ op: 'ping' }))
+    )
+  }
+
   #figures(): MediaEngineFigures {
     const total: MediaEngineFigures = {
       legs: { rtp: 0, webrtc: 0 },

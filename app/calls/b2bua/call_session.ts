@@ -722,8 +722,13 @@ export default class CallSession {
         await this.#end('failed', 'system', 488)
         return
       }
+      // The early media's bridge relays nothing while the answer may change the codec: with the
+      // media in another process (MEDIA_WORKERS) the answering fork's audio would otherwise reach
+      // the caller under the old payload type until the codec hold below (#connectMedia)
+      const renegotiates = attempt.earlySdp !== answer || !attempt.leg.negotiated
+      if (renegotiates && this.#bridge && this.#mediaAttempt === attempt) this.#bridge.setHeld(true)
       const codec =
-        attempt.earlySdp === answer && attempt.leg.negotiated
+        !renegotiates && attempt.leg.negotiated
           ? attempt.leg.negotiated.audio.codec
           : (await this.#applyAnswer(attempt, answer)).audio.codec
       // The CDR's answer is committed before the caller's 200 OK goes out (issue 17): a crash

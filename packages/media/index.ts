@@ -10,7 +10,6 @@ export { default as WeriftWebRtcLeg, type WeriftWebRtcLegOptions } from './werif
 // The same engine in worker processes (MEDIA_WORKERS): the main process only signals
 export {
   default as WorkerMediaEngine,
-  defaultMediaWorkers,
   portSlices,
   type WorkerMediaEngineConfig,
   type WorkerEngineEvent,

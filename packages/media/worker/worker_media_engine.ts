@@ -1,6 +1,5 @@
 import { fork, type ChildProcess } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import { availableParallelism } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import type { MediaEngineFigures } from '#media/media_engine_stats'
 import type { TonePattern } from '#media/tone'
@@ -34,11 +33,6 @@ import type {
   WorkerError,
   WorkerRequest,
 } from '#media/worker/protocol'
-
-/** The default number of media workers: one core stays for signalling, HTTP and the database. */
-export function defaultMediaWorkers() {
-  return Math.max(1, availableParallelism() - 1)
-}
 
 /**
  * Splits a port range into `count` disjoint slices, each starting on an even port (RTP and RTCP

@@ -8,6 +8,11 @@
  *   werift      werift 0.25.2 as published: track.onReceiveRtp -> UDP, UDP -> sender.sendRtp
  *   engine      our media engine (WeriftMediaEngine bridge), SRTP AES_CM_128_HMAC_SHA1_80
  *   engine-gcm  the same with AEAD_AES_128_GCM (what Chromium tends to pick as DTLS server)
+ *   workers-N   our engine in N worker processes (WorkerMediaEngine, MEDIA_WORKERS=N), AES-CM;
+ *               modes added by --workers N[,M...]: CPU is this process's (signalling only) plus
+ *               the workers' own (/proc/<pid>/stat, 10 ms ticks); relayed packets are what the
+ *               load generator received in the window (the workers report their counters only
+ *               every 250 ms)
  *   rtpengine-direct  rtpengine (user space) with one rtpengine call per browser/carrier pair:
  *               what rtpengine costs on its own
  *   rtpengine   our RtpengineMediaEngine (MEDIA_ENGINE=rtpengine): one rtpengine call per leg,
@@ -22,7 +27,7 @@
  * carrier and back as seen by the load generator (same clock). Medians of the 5 windows.
  * Also an in-process micro figure: SRTP protect + unprotect per packet, werift's vs ours.
  *
- *   node --import @poppinss/ts-exec bench/media_relay.ts [--calls 50] [--window 2] [--modes bare,werift,engine,engine-gcm,rtpengine-direct,rtpengine]
+ *   node --import @poppinss/ts-exec bench/media_relay.ts [--calls 50] [--window 2] [--modes bare,werift,engine,engine-gcm,rtpengine-direct,rtpengine] [--workers 1,2]
  */
 import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { readFileSync } from 'node:fs'
@@ -36,6 +41,8 @@ import {
   RtpengineMediaEngine,
   WeriftMediaEngine,
   WeriftWebRtcLeg,
+  WorkerMediaEngine,
+  type MediaEngine,
   createSrtpContext,
   type MediaBridge,
 } from '#media'
@@ -43,7 +50,14 @@ import type RtpengineLeg from '#media/rtpengine/rtpengine_leg'
 // The packet kind of an injected packet is internal to the relay path: the benchmark reaches in.
 import { PacketKind } from '#media/rtp_header'
 
-type Mode = 'bare' | 'werift' | 'engine' | 'engine-gcm' | 'rtpengine-direct' | 'rtpengine'
+type Mode =
+  | 'bare'
+  | 'werift'
+  | 'engine'
+  | 'engine-gcm'
+  | 'rtpengine-direct'
+  | 'rtpengine'
+  | `workers-${number}`
 
 function argument(name: string, fallback: string) {
   const index = process.argv.indexOf(`--${name}`)
@@ -54,10 +68,14 @@ const CALLS = Number(argument('calls', '50'))
 const WINDOW_S = Number(argument('window', '2'))
 const WINDOWS = 5
 const HAS_RTPENGINE = spawnSync('sh', ['-c', 'command -v rtpengine']).status === 0
-const MODES = argument(
-  'modes',
-  `bare,werift,engine,engine-gcm${HAS_RTPENGINE ? ',rtpengine-direct,rtpengine' : ''}`
-).split(',') as Mode[]
+const WORKER_COUNTS = argument('workers', '').split(',').filter(Boolean).map(Number)
+const MODES = [
+  ...argument(
+    'modes',
+    `bare,werift,engine,engine-gcm${HAS_RTPENGINE ? ',rtpengine-direct,rtpengine' : ''}`
+  ).split(','),
+  ...WORKER_COUNTS.map((count) => `workers-${count}`),
+] as Mode[]
 const RTPENGINE_NG = { host: '127.0.0.1', port: 2249 }
 const LOCALHOST = '127.0.0.1'
 
@@ -252,6 +270,8 @@ interface RelaySetup {
   relayed(): number | Promise<number>
   /** CPU microseconds of another process doing the relaying (rtpengine), when there is one. */
   externalCpuUs?(): number
+  /** Relayed packets are what the load generator received in the window (media workers). */
+  relayedFromReport?: boolean
   close(): Promise<void>
   profile(): string
 }
@@ -364,19 +384,29 @@ async function setUpWerift(offers: CallOffer[]): Promise<RelaySetup> {
   }
 }
 
-async function setUpEngine(offers: CallOffer[]): Promise<RelaySetup> {
-  const engine = new WeriftMediaEngine({
+/** CPU of processes of ours other than this one (media workers), microseconds so far. */
+function processCpuUs(pid: number) {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
+  return ((Number(fields[11]) + Number(fields[12])) * 1e6) / 100
+}
+
+async function setUpEngine(offers: CallOffer[], workers = 0): Promise<RelaySetup> {
+  const config = {
     announcedIps: [LOCALHOST],
-    webrtcPorts: [53000, 54999],
-    rtpPorts: [55000, 56999],
+    webrtcPorts: [53000, 54999] as [number, number],
+    rtpPorts: [55000, 56999] as [number, number],
     mediaTimeoutSeconds: 30,
-  })
+  }
+  const engine: MediaEngine =
+    workers > 0 ? new WorkerMediaEngine({ ...config, workers }) : new WeriftMediaEngine(config)
+  const pool = engine instanceof WorkerMediaEngine ? engine : null
+  await pool?.started()
   const bridges: MediaBridge[] = []
   const answers: CallAnswer[] = []
   await Promise.all(
     offers.map(async (offer, i) => {
       const webrtc = await engine.createWebRtcLeg()
-      const rtp = await engine.createRtpLeg()
+      const rtp = await engine.createRtpLeg({ near: webrtc })
       const carrierOffer = [
         'v=0',
         'o=- 1 1 IN IP4 127.0.0.1',
@@ -398,6 +428,10 @@ async function setUpEngine(offers: CallOffer[]): Promise<RelaySetup> {
     answers,
     relayed: () =>
       bridges.reduce((sum, bridge) => sum + bridge.relayed.aToB + bridge.relayed.bToA, 0),
+    externalCpuUs: pool
+      ? () => pool.workers.reduce((sum, worker) => sum + processCpuUs(worker.pid!), 0)
+      : undefined,
+    relayedFromReport: pool !== null,
     // The load generator offers only the profile under test
     profile: () => 'as offered',
     close: async () => {
@@ -637,7 +671,9 @@ async function runMode(child: ChildProcess, mode: Mode) {
           ? await setUpRtpengineDirect(offers)
           : mode === 'rtpengine'
             ? await setUpRtpengineEngine(offers)
-            : await setUpEngine(offers)
+            : mode.startsWith('workers-')
+              ? await setUpEngine(offers, Number(mode.slice('workers-'.length)))
+              : await setUpEngine(offers)
   await request(child, { cmd: 'answers', answers: relay.answers }, 'connected')
   const setupMs = Date.now() - setupStart
   await request(child, { cmd: 'start' }, 'started')
@@ -661,9 +697,10 @@ async function runMode(child: ChildProcess, mode: Mode) {
     await sleep(WINDOW_S * 1000)
     const cpu = process.cpuUsage(cpuBefore)
     const external = (relay.externalCpuUs?.() ?? 0) - externalBefore
-    const relayed = (await relay.relayed()) - relayedBefore
+    const counted = (await relay.relayed()) - relayedBefore
     await sleep(150) // packets sent at the end of the window are still in flight
     const report = await request(child, { cmd: 'report' }, 'report')
+    const relayed = relay.relayedFromReport ? report.received : counted
     windows.push({
       usPerPacket: (cpu.user + cpu.system + external) / relayed,
       relayedPerSecond: relayed / WINDOW_S,
@@ -681,7 +718,7 @@ async function runMode(child: ChildProcess, mode: Mode) {
     srtpProfile:
       mode === 'werift'
         ? profile
-        : mode === 'engine'
+        : mode === 'engine' || mode.startsWith('workers-')
           ? '1 (AES-CM)'
           : mode === 'engine-gcm'
             ? '7 (GCM)'

@@ -49,6 +49,35 @@ export default class CallsProvider {
           mediaTimeoutSeconds: mediaConfig.mediaTimeoutSeconds,
           onError: (err, context) => logger.warn({ err, context }, 'rtpengine command failed'),
         })
+      } else if (choice.workers > 0) {
+        const { WorkerMediaEngine } = await import('#media')
+        const logger = await this.app.container.make('logger')
+        const workers = new WorkerMediaEngine({
+          ...mediaConfig,
+          workers: choice.workers,
+          onEvent: (event) => {
+            if (event.kind === 'started')
+              logger.info({ worker: event.worker, pid: event.pid }, 'media worker started')
+            else if (event.kind === 'exited')
+              logger.error(
+                {
+                  worker: event.worker,
+                  pid: event.pid,
+                  code: event.code,
+                  signal: event.signal,
+                  legs: event.legs,
+                },
+                'media worker ended; its calls end, the worker is restarted'
+              )
+            else
+              logger.warn(
+                { err: event.error, worker: event.worker, context: event.context },
+                'media worker command failed'
+              )
+          },
+        })
+        await workers.started()
+        engine = workers
       } else {
         const { WeriftMediaEngine } = await import('#media')
         engine = new WeriftMediaEngine(mediaConfig)

@@ -36,6 +36,8 @@ export default await Env.create(new URL('../', import.meta.url), {
   MEDIA_RTP_PORTS: Env.schema.string.optional(),
   MEDIA_TIMEOUT_SECONDS: Env.schema.number.optional(),
   MEDIA_ENGINE: Env.schema.enum.optional(['builtin', 'rtpengine'] as const),
+  // builtin engine: media worker processes (default 0: in the main process; -1: max(1, cores - 1))
+  MEDIA_WORKERS: Env.schema.number.optional(),
   // host:port of rtpengine's ng control socket (UDP), checked in config/media.ts
   RTPENGINE_NG: Env.schema.string.optional(),
   RTPENGINE_TIMEOUT_MS: Env.schema.number.optional(),

@@ -7,6 +7,13 @@
 export * from './types.js'
 export { default as WeriftMediaEngine, validateMediaConfig } from './werift_media_engine.js'
 export { default as WeriftWebRtcLeg, type WeriftWebRtcLegOptions } from './werift_webrtc_leg.js'
+// The same engine in worker processes (MEDIA_WORKERS): the main process only signals
+export {
+  default as WorkerMediaEngine,
+  portSlices,
+  type WorkerMediaEngineConfig,
+  type WorkerEngineEvent,
+} from './worker/worker_media_engine.js'
 // The same contract over rtpengine's ng protocol (rtpengine relays, we signal)
 export {
   default as RtpengineMediaEngine,

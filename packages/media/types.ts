@@ -147,6 +147,16 @@ export interface RtpLegOptions {
   latching?: boolean
   /** SDES-SRTP (RFC 4568); only allowed when the signalling runs over TLS. */
   srtp?: boolean
+  /**
+   * Another leg of the same call: an engine that spreads legs over processes (WorkerMediaEngine)
+   * puts the new leg next to it, so their bridge stays in one process. Others ignore it.
+   */
+  near?: MediaLeg
+}
+
+export interface WebRtcLegOptions {
+  /** As RtpLegOptions.near. */
+  near?: MediaLeg
 }
 
 export interface RtpLeg extends MediaLeg {
@@ -160,7 +170,11 @@ export interface BridgeOptions {
   mediaTimeoutSeconds: number
 }
 
-export type BridgeEndReason = 'media_timeout'
+/**
+ * media_timeout: neither peer sent media for the timeout. media_failed: the engine lost the
+ * bridge (a media worker process died).
+ */
+export type BridgeEndReason = 'media_timeout' | 'media_failed'
 
 /**
  * Relays audio and RFC 4733 DTMF between two legs, mapping payload types (each leg's own) and
@@ -218,7 +232,7 @@ export interface MediaEngineConfig {
 }
 
 export interface MediaEngine {
-  createWebRtcLeg(): Promise<WebRtcLeg>
+  createWebRtcLeg(options?: WebRtcLegOptions): Promise<WebRtcLeg>
   createRtpLeg(options?: RtpLegOptions): Promise<RtpLeg>
   bridge(a: MediaLeg, b: MediaLeg, options?: Partial<BridgeOptions>): MediaBridge
   /**

@@ -1,5 +1,5 @@
 import app from '@adonisjs/core/services/app'
-import { WeriftMediaEngine, type RelayedPacket } from '#media'
+import { WeriftMediaEngine, WorkerMediaEngine, type RelayedPacket } from '#media'
 import { tamperWithKeyExchange, type RelayedKeyMessage } from '#calls/b2bua/end_to_end_encryption'
 
 /**
@@ -13,8 +13,9 @@ import { tamperWithKeyExchange, type RelayedKeyMessage } from '#calls/b2bua/end_
  */
 export async function tapRelayedMedia(): Promise<{ packets: RelayedPacket[]; stop(): void }> {
   const engine = await app.container.make('media.engine')
-  if (!(engine instanceof WeriftMediaEngine))
-    throw new Error('the app’s media engine is not the werift engine: nothing to tap')
+  // In worker processes (MEDIA_WORKERS) the packets cross IPC to the tap: slow, but whole
+  if (!(engine instanceof WeriftMediaEngine || engine instanceof WorkerMediaEngine))
+    throw new Error('the app’s media engine is not the built-in engine: nothing to tap')
   const packets: RelayedPacket[] = []
   const stop = engine.tapRelays((packet) => packets.push(packet))
   return { packets, stop }

@@ -31,7 +31,8 @@ export interface CallTarget {
   plainFallback?: CallTarget
   /** Told when this target answered the call (a desk phone's devices page notes it). */
   onAnswered?: () => void
-  createLeg(): Promise<MediaLeg>
+  /** `near`: the call's other leg (an engine with worker processes keeps both in one). */
+  createLeg(near?: MediaLeg): Promise<MediaLeg>
   inviteOptions(offer: string): InviteOptions
 }
 

@@ -618,7 +618,7 @@ export default class CallSession {
   ): Promise<CallAttempt | undefined> {
     const attempt = new CallAttempt(target, this.#services.clock)
     try {
-      attempt.leg = await target.createLeg()
+      attempt.leg = await target.createLeg(this.#aLeg)
       // A's codecs in A's order (Opus first from a browser); a carrier only its profile's G.711
       // codecs (no transcoding: none in common → this target fails, as before)
       const codecs = offered.filter((codec) => !target.codecs || target.codecs.includes(codec))
@@ -733,8 +733,13 @@ export default class CallSession {
         await this.#end('failed', 'system', 488)
         return
       }
+      // The early media's bridge relays nothing while the answer may change the codec: with the
+      // media in another process (MEDIA_WORKERS) the answering fork's audio would otherwise reach
+      // the caller under the old payload type until the codec hold below (#connectMedia)
+      const renegotiates = attempt.earlySdp !== answer || !attempt.leg.negotiated
+      if (renegotiates && this.#bridge && this.#mediaAttempt === attempt) this.#bridge.setHeld(true)
       const codec =
-        attempt.earlySdp === answer && attempt.leg.negotiated
+        !renegotiates && attempt.leg.negotiated
           ? attempt.leg.negotiated.audio.codec
           : (await this.#applyAnswer(attempt, answer)).audio.codec
       // The CDR's answer is committed before the caller's 200 OK goes out (issue 17): a crash
@@ -845,7 +850,8 @@ export default class CallSession {
       this.#bridge = this.#services.media.bridge(this.#aLeg, attempt.leg, {
         mediaTimeoutSeconds: this.#services.mediaTimeoutSeconds,
       })
-      this.#bridge.onEnded(() => void this.#end('media_timeout', 'system', null))
+      // A lost media worker (media_failed) ends the call like silence does, with its own cause
+      this.#bridge.onEnded((reason) => void this.#end(reason, 'system', null))
     }
     this.#mediaAttempt = attempt
     this.#updateHold()
@@ -1513,7 +1519,10 @@ export default class CallSession {
     const records = this.#recordHandedOver ? [] : [this.record]
     await this.#closeRecords([...records, ...this.#followers], {
       cause:
-        this.answered && cause !== 'media_timeout' && hungUpBy !== 'system'
+        this.answered &&
+        cause !== 'media_timeout' &&
+        cause !== 'media_failed' &&
+        hungUpBy !== 'system'
           ? 'answered_normal'
           : cause,
       sipStatus: status ?? (this.answered ? 200 : null),

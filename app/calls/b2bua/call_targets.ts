@@ -105,10 +105,10 @@ export default class CallTargets {
         noteDevice(this.#deps.devices, this.#deps.logger, (devices) =>
           devices.called(binding.subject, media !== 'rtp')
         ),
-      createLeg: () =>
+      createLeg: (near) =>
         media === 'webrtc'
-          ? this.#deps.media.createWebRtcLeg()
-          : this.#deps.media.createRtpLeg({ latching: true, srtp: media === 'srtp' }),
+          ? this.#deps.media.createWebRtcLeg({ near })
+          : this.#deps.media.createRtpLeg({ latching: true, srtp: media === 'srtp', near }),
       inviteOptions: (offer) => {
         const ourHost = this.#deps.stack.localHost(destination.protocol) ?? 'fluffycall.invalid'
         const from = callerNumber
@@ -163,9 +163,13 @@ export default class CallTargets {
           codecs: profile.codecs.filter(
             (codec): codec is 'PCMU' | 'PCMA' => codec === 'PCMU' || codec === 'PCMA'
           ),
-          createLeg: async () => {
+          createLeg: async (near) => {
             await this.#deps.cdr.carrier(record, name)
-            return this.#deps.media.createRtpLeg({ latching: false, srtp: profile.srtp === 'sdes' })
+            return this.#deps.media.createRtpLeg({
+              latching: false,
+              srtp: profile.srtp === 'sdes',
+              near,
+            })
           },
           inviteOptions: (offer) => {
             const ourHost = this.#deps.stack.localHost(profile.transport) ?? '127.0.0.1'

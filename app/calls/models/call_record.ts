@@ -18,6 +18,8 @@ export type DisconnectCause =
   | 'failed'
   | 'missed'
   | 'media_timeout'
+  /** The media engine lost the call's media (a media worker process died). */
+  | 'media_failed'
   | 'phone_disconnected'
   | 'ended_by_staff'
   | 'company_terminated'

@@ -15,6 +15,7 @@ export const FAILURE_CAUSES: ReadonlySet<DisconnectCause> = new Set([
   'refused',
   'failed',
   'media_timeout',
+  'media_failed',
   'phone_disconnected',
   'system_shutdown',
   'crash_recovery',

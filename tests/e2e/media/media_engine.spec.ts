@@ -1,9 +1,12 @@
 import { test } from '@japa/runner'
 import dgram from 'node:dgram'
 import WeriftMediaEngine from '#media/werift_media_engine'
+import WorkerMediaEngine from '#media/worker/worker_media_engine'
+import { mediaEngineChoice } from '#config/media'
 import {
   MediaNegotiationError,
   type MediaBridge,
+  type MediaEngine,
   type MediaLeg,
   type RtpLeg,
   type WebRtcLeg,
@@ -22,19 +25,28 @@ import {
  * (ICE, DTLS-SRTP) and a UDP socket as the carrier. Its own port ranges, away from the defaults.
  */
 
-function newEngine() {
-  return new WeriftMediaEngine({
+/**
+ * The engine the test environment runs (MEDIA_WORKERS): in worker processes or in this one. A
+ * call's second leg is created `near` its first, as the B2BUA does: in one worker, the bridge
+ * relays from its first packet (tests/e2e/media/media_workers.spec.ts covers legs in two).
+ */
+function newEngine(): MediaEngine {
+  const config = {
     announcedIps: ['127.0.0.1'],
-    webrtcPorts: [52000, 52199],
-    rtpPorts: [52200, 52399],
+    webrtcPorts: [52000, 52199] as [number, number],
+    rtpPorts: [52200, 52399] as [number, number],
     mediaTimeoutSeconds: 5,
-  })
+  }
+  const workers = mediaEngineChoice.engine === 'builtin' ? mediaEngineChoice.workers : 0
+  return workers > 0
+    ? new WorkerMediaEngine({ ...config, workers: Math.min(workers, 2) })
+    : new WeriftMediaEngine(config)
 }
 
 const AUDIO = Buffer.alloc(160, 0xd5)
 
 interface OutboundCall {
-  engine: WeriftMediaEngine
+  engine: MediaEngine
   browser: FakeBrowser
   carrier: FakeCarrier
   webrtc: WebRtcLeg
@@ -49,7 +61,7 @@ async function outboundCall(options: { timeout?: number } = {}): Promise<Outboun
   const browser = new FakeBrowser()
   const carrier = await FakeCarrier.open()
   const webrtc = await engine.createWebRtcLeg()
-  const rtp = await engine.createRtpLeg()
+  const rtp = await engine.createRtpLeg({ near: webrtc })
   const browserOffer = await browser.offer()
   carrier.useSdp(await rtp.createOffer({ codecs: ['PCMA', 'PCMU'] }))
   const carrierMedia = await rtp.applyAnswer(carrier.sdp())
@@ -59,10 +71,16 @@ async function outboundCall(options: { timeout?: number } = {}): Promise<Outboun
   await browser.acceptAnswer(answerSdp)
   await Promise.all([webrtc.ready(), browser.connected()])
   const bridge = engine.bridge(webrtc, rtp, { mediaTimeoutSeconds: options.timeout ?? 5 })
+  await settled(engine)
   return { engine, browser, carrier, webrtc, rtp, bridge, answerSdp }
 }
 
-async function hangUp(call: Partial<OutboundCall> & { engine: WeriftMediaEngine }) {
+/** With the media in workers: the bridge or echo just set up is in place before a test's first packet. */
+async function settled(engine: MediaEngine) {
+  if (engine instanceof WorkerMediaEngine) await engine.settled()
+}
+
+async function hangUp(call: Partial<OutboundCall> & { engine: MediaEngine }) {
   call.bridge?.close()
   await call.browser?.close()
   call.carrier?.close()
@@ -175,7 +193,7 @@ test.group('Media engine: WebRTC leg negotiation', () => {
     const carrier = await FakeCarrier.open()
     cleanup(() => hangUp({ engine, browser, carrier }))
     const rtp = await engine.createRtpLeg()
-    const webrtc = await engine.createWebRtcLeg()
+    const webrtc = await engine.createWebRtcLeg({ near: rtp })
     // The carrier calls in with PCMU only
     const carrierAnswer = await rtp.answer(carrier.sdp({ codecs: ['0'] }), {
       codecs: ['PCMA', 'PCMU'],
@@ -194,6 +212,7 @@ test.group('Media engine: WebRTC leg negotiation', () => {
     assert.deepEqual(media.dtmf, { payloadType: 101 })
     await Promise.all([webrtc.ready(), browser.connected()])
     const bridge = engine.bridge(webrtc, rtp)
+    await settled(engine)
     cleanup(() => bridge.close())
     carrier.send(0, AUDIO)
     await browser.send(0, AUDIO)
@@ -236,6 +255,12 @@ test.group('Media engine: bridge', () => {
     assert.deepEqual(
       call.carrier.received.map((p) => p.payload[0]),
       [0x40, 0x41, 0x42, 0x43, 0x44]
+    )
+    // Counted where the packets are: in a worker, the figures come with its next report
+    await waitFor(
+      () => call.bridge.relayed.aToB === 5 && call.bridge.relayed.bToA === 5,
+      1000,
+      'relayed figures'
     )
     assert.deepEqual(call.bridge.relayed, { aToB: 5, bToA: 5 })
     // Towards the browser: the SSRC werift announced in the answer
@@ -352,11 +377,12 @@ test.group('Media engine: bridge', () => {
       await engine.close()
     })
     const latching = await engine.createRtpLeg({ latching: true })
-    const other = await engine.createRtpLeg()
+    const other = await engine.createRtpLeg({ near: latching })
     // The phone signals the carrier's port (behind a NAT it would not know its public port)
     phone.useSdp((await latching.answer(carrier.sdp(), { codecs: ['PCMA'] })).sdp)
     carrier.useSdp((await other.answer(carrier.sdp(), { codecs: ['PCMA'] })).sdp)
     const bridge = engine.bridge(latching, other)
+    await settled(engine)
     cleanup(() => bridge.close())
     phone.send(8, AUDIO)
     await waitFor(() => carrier.received.length === 1, 3000, 'phone audio relayed')
@@ -408,10 +434,11 @@ test.group('Media engine: bridge', () => {
       await engine.close()
     })
     const a = await engine.createRtpLeg()
-    const b = await engine.createRtpLeg()
+    const b = await engine.createRtpLeg({ near: a })
     carrier.useSdp((await a.answer(carrier.sdp(), { codecs: ['PCMA'] })).sdp)
     phone.useSdp((await b.answer(phone.sdp(), { codecs: ['PCMA'] })).sdp)
     const bridge = engine.bridge(a, b, { mediaTimeoutSeconds: 0.4 })
+    await settled(engine)
     cleanup(() => bridge.close())
     const ended: string[] = []
     bridge.onEnded((reason) => ended.push(reason))
@@ -454,7 +481,7 @@ test.group('Media engine: bridge', () => {
       await sleep(20)
     }
     await waitFor(() => call.browser.received.length === 3, 3000, 'first fork audio')
-    const rtp2 = await call.engine.createRtpLeg()
+    const rtp2 = await call.engine.createRtpLeg({ near: call.rtp })
     second.useSdp((await rtp2.answer(second.sdp(), { codecs: ['PCMA'] })).sdp)
     call.bridge.replace(call.rtp, rtp2)
     assert.strictEqual(call.bridge.b, rtp2)
@@ -496,7 +523,7 @@ test.group('Media engine: Opus between two browsers', () => {
       await engine.close()
     })
     const aLeg = await engine.createWebRtcLeg()
-    const bLeg = await engine.createWebRtcLeg()
+    const bLeg = await engine.createWebRtcLeg({ near: aLeg })
 
     // What the call session does: B is offered A's codecs in A's order, B's answer decides
     const aliceOffer = await alice.offer()
@@ -514,6 +541,7 @@ test.group('Media engine: Opus between two browsers', () => {
     await alice.acceptAnswer(answerToAlice)
     await Promise.all([aLeg.ready(), bLeg.ready(), alice.connected(), bob.connected()])
     const bridge = engine.bridge(aLeg, bLeg)
+    await settled(engine)
     cleanup(() => bridge.close())
 
     // Opus frames of varying size (no transcoding may touch them), 20 ms = 960 ticks at 48 kHz
@@ -545,6 +573,11 @@ test.group('Media engine: Opus between two browsers', () => {
     for (const got of [alice.received, bob.received]) {
       for (let i = 1; i < 5; i++) assert.equal((got[i].timestamp - got[i - 1].timestamp) >>> 0, 960)
     }
+    await waitFor(
+      () => bridge.relayed.aToB === 5 && bridge.relayed.bToA === 5,
+      1000,
+      'relayed figures'
+    )
     assert.deepEqual(bridge.relayed, { aToB: 5, bToA: 5 })
   })
 
@@ -581,7 +614,7 @@ test.group('Media engine: Opus between two browsers', () => {
     assert.match(phoneAnswer.sdp, /^m=audio \d+ RTP\/AVP 96 101$/m)
     phone.useSdp(phoneAnswer.sdp)
 
-    const webrtc = await engine.createWebRtcLeg()
+    const webrtc = await engine.createWebRtcLeg({ near: rtp })
     const offer = await webrtc.createOffer({ codecs: ['opus'] })
     assert.deepEqual((await webrtc.applyAnswer(await browser.answer(offer))).audio, {
       codec: 'opus',
@@ -589,6 +622,7 @@ test.group('Media engine: Opus between two browsers', () => {
     })
     await Promise.all([webrtc.ready(), browser.connected()])
     const bridge = engine.bridge(rtp, webrtc)
+    await settled(engine)
     cleanup(() => bridge.close())
     const frame = (seed: number) => Buffer.alloc(30 + seed, seed)
     for (let i = 0; i < 3; i++) {
@@ -650,6 +684,7 @@ test.group('Media engine: echo, ports, options', () => {
     const leg = await engine.createRtpLeg()
     phone.useSdp((await leg.answer(phone.sdp(), { codecs: ['PCMA'] })).sdp)
     const echo = engine.echo(leg)
+    await settled(engine)
     cleanup(() => echo.close())
     const sentAt = Date.now()
     phone.send(8, Buffer.alloc(160, 0x33))
@@ -673,6 +708,7 @@ test.group('Media engine: echo, ports, options', () => {
     )
     await Promise.all([leg.ready(), browser.connected()])
     engine.echo(leg)
+    await settled(engine)
     await browser.send(0, Buffer.alloc(160, 0x21))
     await waitFor(() => browser.received.length === 1, 3000, 'echoed audio')
     assert.equal(browser.received[0].payloadType, 0)

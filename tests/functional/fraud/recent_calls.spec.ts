@@ -28,6 +28,13 @@ function reader() {
   return { read, toFact }
 }
 
+type Fact = ReturnType<ReturnType<typeof reader>['toFact']>
+
+/** A window with a 2 s margin; the other options as the test needs them. */
+function windowOf(options: { reloadAfterMs: number; maxCompanies: number; verifyEveryMs: number }) {
+  return new RecentCalls<Fact>({ marginMs: 2_000, ...options })
+}
+
 function ids(facts: Array<{ id: number }>) {
   return facts.map((fact) => fact.id).sort((a, b) => a - b)
 }
@@ -49,12 +56,7 @@ test.group('Fraud analysis: the recent calls kept between calls', (group) => {
       }))
     )
     await writeCdrs([{ companyId: other.id, number: '+4930123456', startedAt: now }])
-    const window = new RecentCalls<ReturnType<ReturnType<typeof reader>['toFact']>>({
-      marginMs: 2_000,
-      reloadAfterMs: 2 * HOUR,
-      maxCompanies: 10,
-      verifyEveryMs: 0,
-    })
+    const window = windowOf({ reloadAfterMs: 2 * HOUR, maxCompanies: 10, verifyEveryMs: 0 })
     const { read, toFact } = reader()
 
     const first = await window.of(company.id, now.toMillis() - 24 * HOUR, now.toMillis(), toFact)
@@ -115,12 +117,7 @@ test.group('Fraud analysis: the recent calls kept between calls', (group) => {
         startedAt: now.minus({ minutes: 10 + index }),
       }))
     )
-    const window = new RecentCalls<ReturnType<ReturnType<typeof reader>['toFact']>>({
-      marginMs: 2_000,
-      reloadAfterMs: HOUR,
-      maxCompanies: 10,
-      verifyEveryMs: 0,
-    })
+    const window = windowOf({ reloadAfterMs: HOUR, maxCompanies: 10, verifyEveryMs: 0 })
     const { read, toFact } = reader()
     const look = (at: DateTime) =>
       window.of(company.id, at.toMillis() - HOUR, at.toMillis(), toFact)
@@ -159,12 +156,7 @@ test.group('Fraud analysis: the recent calls kept between calls', (group) => {
         startedAt: now.minus({ minutes: 10 + index }),
       }))
     )
-    const window = new RecentCalls<ReturnType<ReturnType<typeof reader>['toFact']>>({
-      marginMs: 2_000,
-      reloadAfterMs: HOUR,
-      maxCompanies: 10,
-      verifyEveryMs: 30_000,
-    })
+    const window = windowOf({ reloadAfterMs: HOUR, maxCompanies: 10, verifyEveryMs: 30_000 })
     const { toFact } = reader()
     const look = (at: DateTime) =>
       window.of(company.id, at.toMillis() - HOUR, at.toMillis(), toFact)
@@ -184,12 +176,7 @@ test.group('Fraud analysis: the recent calls kept between calls', (group) => {
       const startedAt = now.minus({ minutes: 10 })
       await writeCdrs([{ companyId: company.id, number: '+4930123456', startedAt }])
     }
-    const window = new RecentCalls<ReturnType<ReturnType<typeof reader>['toFact']>>({
-      marginMs: 2_000,
-      reloadAfterMs: HOUR,
-      maxCompanies: 2,
-      verifyEveryMs: 0,
-    })
+    const window = windowOf({ reloadAfterMs: HOUR, maxCompanies: 2, verifyEveryMs: 0 })
     const { read, toFact } = reader()
     const look = (companyId: number) =>
       window.of(companyId, now.toMillis() - HOUR, now.toMillis(), toFact)

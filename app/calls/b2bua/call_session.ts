@@ -782,7 +782,7 @@ export default class CallSession {
       this.#watchDialog(dialog, 'b')
       attempt.target.onAnswered?.()
       // Both sides' dialogs in one statement: recovery sends BYE to the user's phone too.
-      await this.#services.persist(this.record, this.#keptLegs())
+      await this.#keepLegs()
       if (this.#aCodec !== codec) await this.#reofferA(codec)
     })
   }
@@ -873,6 +873,15 @@ export default class CallSession {
 
   #dialogOf(side: 'a' | 'b'): SipDialog | undefined {
     return side === 'a' ? this.#aDialog : this.#bDialog
+  }
+
+  /**
+   * Keeps the current parties' dialogs. A call that ended while they were written has dropped its
+   * rows already (or is dropping them): drop them again, so no row outlives its call.
+   */
+  async #keepLegs() {
+    await this.#services.persist(this.record, this.#keptLegs())
+    if (this.ended) await this.#services.forget(this.record)
   }
 
   /** The dialogs of the call's current parties, as crash recovery keeps them. */
@@ -1406,9 +1415,10 @@ export default class CallSession {
    * a transfer may cost a few statements more than a plain call.
    */
   async #keepLegsAfterTransfer(records: CallRecord[]) {
+    if (this.ended) return
     try {
       for (const record of [this.record, ...records]) await this.#services.forget(record)
-      await this.#services.persist(this.record, this.#keptLegs())
+      await this.#keepLegs()
     } catch (error) {
       this.#services.log('warn', 'could not keep the transferred call for crash recovery', {
         err: error,

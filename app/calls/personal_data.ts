@@ -167,11 +167,13 @@ const declaration: PersonalDataDeclaration = {
       table: 'active_call_legs',
       subject: 'caller',
       columns: {
-        local_uri: 'From of the carrier dialog (may hold the caller number)',
-        remote_uri: 'To of the carrier dialog (may hold the callee number)',
-        remote_target: 'carrier contact of the running call',
+        local_uri: 'From of the kept dialog (may hold the caller number)',
+        remote_uri: 'To of the kept dialog (may hold the callee number)',
+        remote_target: "the carrier's or the user's phone's contact in the running call",
+        host: "the next hop of the dialog (a desk phone's address, the SIP front's, a carrier's)",
       },
-      purpose: 'ending calls cleanly after a crash (BYE on the carrier leg, CDR closed)',
+      purpose:
+        "ending calls cleanly after a crash (BYE on the carrier's and the user's legs, CDR closed)",
       legalBasis: 'contract',
       retention: 'deleted when the call ends, or by crash recovery at the next start',
     },

@@ -55,7 +55,12 @@ export { RegistrationState } from './ua/registration_state.js'
 export type { default as SipDialog } from './dialog/sip_dialog.js'
 export { DialogEndReason, DialogState } from './dialog/dialog_state.js'
 export type { SessionDescription } from './dialog/session_description.js'
-export { snapshotOf, byeFor, type DialogSnapshot } from './dialog/dialog_snapshot.js'
+export {
+  snapshotOf,
+  snapshotReachable,
+  byeFor,
+  type DialogSnapshot,
+} from './dialog/dialog_snapshot.js'
 
 // Trusted SIP fronts (a Kamailio naming the real source in X-FluffyCall-Source)
 export {

@@ -6,8 +6,8 @@ import {
   type IncomingInvite,
   type SipTransportProtocol,
   type SipCredential,
-  type SipDialog,
   snapshotOf,
+  snapshotReachable,
   SystemClock,
   type SipClock,
   ENCRYPTED_TRANSPORTS,
@@ -32,6 +32,7 @@ import CallSession, {
   type TransferPlan,
   type TransferRequest,
   type ConsultedRequest,
+  type PersistedLeg,
 } from '#calls/b2bua/call_session'
 import { sdpOf, type CallingParty } from '#calls/b2bua/carrier_request'
 import { causeOfStatus } from '#calls/b2bua/call_attempt'
@@ -149,7 +150,7 @@ export default class B2bua {
       tryingTimeoutMs: deps.config.tryingTimeoutMs,
       mediaTimeoutSeconds: 30,
       log: (level, message, details = {}) => deps.logger[level](details, message),
-      persist: (record, dialog) => this.#persist(record, dialog),
+      persist: (record, legs) => this.#persist(record, legs),
       forget: (record) => this.#legs.forget(record.id),
       ended: (session) => this.#calls.delete(session.record.uuid),
       changed: (session) => this.lamps.sessionChanged(session),
@@ -281,29 +282,35 @@ export default class B2bua {
   }
 
   /**
-   * After a crash: the carrier legs this node had answered get a BYE built from the persisted
-   * dialog, and their CDRs are closed. Runs once at start, before new calls are taken.
+   * After a crash: the legs of the calls this node had answered (carrier, desk phones, browsers
+   * behind a SIP front) get a BYE built from the persisted dialogs, and their CDRs are closed. Runs
+   * once at start, before new calls are taken.
    */
   async recover() {
     return this.endCallsOfNode(this.#deps.config.nodeId, 'crash_recovery')
   }
 
   /**
-   * Ends what a node left behind: BYE to each carrier leg it had answered (built from the
-   * persisted dialog), its CDRs closed with `cause`. At start for this node's own crash; for
-   * another node that has gone silent (node_lost) by the call sweeper.
+   * Ends what a node left behind: BYE on each leg of the calls it had answered (built from the
+   * persisted dialogs: the carrier and the users' phones and fronted browsers), their CDRs closed
+   * with `cause`. At start for this node's own crash; for another node that has gone silent
+   * (node_lost) by the call sweeper. Resolves with the number of calls.
    */
   async endCallsOfNode(nodeId: string, cause: 'crash_recovery' | 'node_lost') {
     const legs = await this.#legs.ofNode(nodeId)
+    const calls = new Set<number>()
     for (const leg of legs) {
       try {
         this.#deps.stack.endDialog(leg.snapshot())
       } catch (error) {
-        this.#deps.logger.warn({ err: error }, 'could not send the recovery BYE')
+        this.#deps.logger.warn({ err: error, party: leg.party }, 'could not send the recovery BYE')
       }
-      const record = await CallRecord.find(leg.callRecordId)
-      if (record) {
-        await this.#deps.cdr.end(record, { cause, sipStatus: null, hungUpBy: 'system' })
+      if (!calls.has(leg.callRecordId)) {
+        calls.add(leg.callRecordId)
+        const record = await CallRecord.find(leg.callRecordId)
+        if (record) {
+          await this.#deps.cdr.end(record, { cause, sipStatus: null, hungUpBy: 'system' })
+        }
       }
       await leg.remove()
     }
@@ -312,7 +319,7 @@ export default class B2bua {
     for (const record of open) {
       await this.#deps.cdr.end(record, { cause, sipStatus: null, hungUpBy: 'system' })
     }
-    return legs.length
+    return calls.size
   }
 
   /** Is a call with this CDR running on this node (the sweeper closes the CDRs of those that are not)? */
@@ -1208,9 +1215,17 @@ export default class B2bua {
       })
   }
 
-  /** The carrier leg's dialog, stored so that crash recovery can end it (`SipStack.endDialog`). */
-  async #persist(record: CallRecord, dialog: SipDialog) {
-    await this.#legs.keep(record.id, this.#deps.config.nodeId, snapshotOf(dialog))
+  /**
+   * The call's dialogs, stored in one statement so that crash recovery can end them
+   * (`SipStack.endDialog`): the carrier's and the users' phones. A browser connected to this node
+   * is left out: only its WebSocket leads to it, which dies with the process (and the browser
+   * notices that itself); one behind a SIP front is kept and reached through the front.
+   */
+  async #persist(record: CallRecord, legs: PersistedLeg[]) {
+    const kept = legs
+      .filter(({ dialog }) => snapshotReachable(dialog))
+      .map(({ dialog, party }) => ({ party, snapshot: snapshotOf(dialog) }))
+    await this.#legs.keep(record.id, this.#deps.config.nodeId, kept)
   }
 
   /** Is this source address one of our carriers (its hosts, or the sources its profile declares)? */

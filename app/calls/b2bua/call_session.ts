@@ -84,9 +84,12 @@ export interface CallSessionServices {
   ) => void
   tryingTimeoutMs: number
   mediaTimeoutSeconds: number
-  /** The carrier dialog was confirmed: kept (active call legs) so crash recovery can end it. */
-  persist(record: CallRecord, dialog: SipDialog): Promise<void>
-  /** The call is over: its kept carrier dialog goes. */
+  /**
+   * The call was answered (or a transfer changed its parties): its dialogs are kept (active call
+   * legs, one statement) so crash recovery can end them, the carrier's and the users' alike.
+   */
+  persist(record: CallRecord, legs: PersistedLeg[]): Promise<void>
+  /** The call is over: its kept dialogs go. */
   forget(record: CallRecord): Promise<void>
   /** The session ended: drop it from the live calls. */
   ended(session: CallSession): void
@@ -111,6 +114,12 @@ export interface CallSessionServices {
    * called out in it), if it runs on this node. Without it, attended transfer is declined.
    */
   consulted?(request: ConsultedRequest): CallSession | undefined
+}
+
+/** A dialog of the call to keep for crash recovery, and who it leads to. */
+export interface PersistedLeg {
+  dialog: SipDialog
+  party: 'carrier' | 'user'
 }
 
 /** A REFER with Replaces: which call of the transferor's its far side should join. */
@@ -772,8 +781,8 @@ export default class CallSession {
       this.#watchDialog(aDialog, 'a')
       this.#watchDialog(dialog, 'b')
       attempt.target.onAnswered?.()
-      if (attempt.target.carrier) await this.#services.persist(this.record, dialog)
-      else if (this.#aIsCarrier) await this.#services.persist(this.record, aDialog)
+      // Both sides' dialogs in one statement: recovery sends BYE to the user's phone too.
+      await this.#keepLegs()
       if (this.#aCodec !== codec) await this.#reofferA(codec)
     })
   }
@@ -864,6 +873,25 @@ export default class CallSession {
 
   #dialogOf(side: 'a' | 'b'): SipDialog | undefined {
     return side === 'a' ? this.#aDialog : this.#bDialog
+  }
+
+  /**
+   * Keeps the current parties' dialogs. A call that ended while they were written has dropped its
+   * rows already (or is dropping them): drop them again, so no row outlives its call.
+   */
+  async #keepLegs() {
+    await this.#services.persist(this.record, this.#keptLegs())
+    if (this.ended) await this.#services.forget(this.record)
+  }
+
+  /** The dialogs of the call's current parties, as crash recovery keeps them. */
+  #keptLegs(): PersistedLeg[] {
+    const legs: PersistedLeg[] = []
+    for (const side of ['b', 'a'] as const) {
+      const dialog = this.#dialogOf(side)
+      if (dialog) legs.push({ dialog, party: this.#carrierOn(side) ? 'carrier' : 'user' })
+    }
+    return legs
   }
 
   #watchDialog(dialog: SipDialog, side: 'a' | 'b') {
@@ -1111,7 +1139,7 @@ export default class CallSession {
         })
         return
       }
-      await this.#join(side, dialog, party, false)
+      await this.#join(side, dialog, party)
     })
     await consulted.hangUp('answered_normal', 'caller')
   }
@@ -1276,22 +1304,17 @@ export default class CallSession {
         })
       return this.#transferFailed(transferorDialog, 488)
     }
-    await this.#join(
-      side,
-      transferorDialog,
-      {
-        attempt,
-        dialog,
-        held: false,
-        records: plan.follower ? [plan.follower] : [],
-        limit:
-          plan.maxDurationSeconds === undefined
-            ? undefined
-            : { ms: plan.maxDurationSeconds * 1000, cause: plan.durationCause ?? 'max_duration' },
-        shownAs: plan.shownAs,
-      },
-      true
-    )
+    await this.#join(side, transferorDialog, {
+      attempt,
+      dialog,
+      held: false,
+      records: plan.follower ? [plan.follower] : [],
+      limit:
+        plan.maxDurationSeconds === undefined
+          ? undefined
+          : { ms: plan.maxDurationSeconds * 1000, cause: plan.durationCause ?? 'max_duration' },
+      shownAs: plan.shownAs,
+    })
   }
 
   /**
@@ -1300,7 +1323,7 @@ export default class CallSession {
    * a hold the transferor left on either is lifted, and a codec the party does not share is
    * re-offered (never transcoded).
    */
-  async #join(side: 'a' | 'b', transferorDialog: SipDialog, party: HandedOver, newCall: boolean) {
+  async #join(side: 'a' | 'b', transferorDialog: SipDialog, party: HandedOver) {
     const { attempt, dialog } = party
     const codec = attempt.leg.negotiated!.audio.codec
     notifyReferProgress(transferorDialog, 200, 'OK')
@@ -1350,8 +1373,8 @@ export default class CallSession {
     for (const record of party.records) {
       this.follow(record)
       await this.#services.cdr.answered(record)
-      if (newCall && attempt.target.carrier) await this.#services.persist(record, dialog)
     }
+    await this.#keepLegsAfterTransfer(party.records)
     if (party.limit) this.endWithin(party.limit.ms, party.limit.cause)
     const partySide = side === 'b' ? 'a' : 'b'
     const partyCodec = side === 'b' ? this.#aCodec! : this.#winner!.leg.negotiated!.audio.codec
@@ -1383,6 +1406,23 @@ export default class CallSession {
         told[which] = true
       }
       await this.#tellIdentity(which, told[which])
+    }
+  }
+
+  /**
+   * The kept dialogs follow the parties: the transferor's goes, the new party's comes, all under
+   * this call's CDR (the CDRs that went on with the new party are closed with it anyway). Rare, so
+   * a transfer may cost a few statements more than a plain call.
+   */
+  async #keepLegsAfterTransfer(records: CallRecord[]) {
+    if (this.ended) return
+    try {
+      for (const record of [this.record, ...records]) await this.#services.forget(record)
+      await this.#keepLegs()
+    } catch (error) {
+      this.#services.log('warn', 'could not keep the transferred call for crash recovery', {
+        err: error,
+      })
     }
   }
 

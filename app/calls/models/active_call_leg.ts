@@ -1,7 +1,10 @@
 import { DateTime } from 'luxon'
 import { BaseModel, column } from '@adonisjs/lucid/orm'
 
-/** The carrier dialog of an answered call, kept until the call ends (crash recovery). */
+/** Who a kept dialog leads to: the carrier, or a user's phone or browser (through a SIP front). */
+export type CallLegParty = 'carrier' | 'user'
+
+/** One dialog of an answered call, kept until the call ends (crash recovery): a row per leg. */
 export default class ActiveCallLeg extends BaseModel {
   static table = 'active_call_legs'
 
@@ -13,6 +16,9 @@ export default class ActiveCallLeg extends BaseModel {
 
   @column()
   declare nodeId: string
+
+  @column()
+  declare party: CallLegParty
 
   @column()
   declare callId: string

@@ -27,6 +27,19 @@ export interface DialogSnapshot {
   port: number
 }
 
+/**
+ * Can another process reach this dialog's peer from a snapshot? Not when the next hop is a
+ * WebSocket (a browser connected to this node directly): only its socket leads there, and that
+ * socket goes with the process. A browser behind a SIP front is reached through the front's
+ * Record-Route (the route set's first hop), which is no WebSocket.
+ */
+export function snapshotReachable(dialog: SipDialog): boolean {
+  const first = dialog.routeSet[0]?.uri
+  const next = first instanceof SipUri ? first : dialog.remoteTarget
+  const transport = next.transport?.toLowerCase()
+  return transport !== 'ws' && transport !== 'wss'
+}
+
 /** The snapshot of a dialog as it is now. */
 export function snapshotOf(dialog: SipDialog): DialogSnapshot {
   const first = dialog.routeSet[0]?.uri

@@ -9,10 +9,11 @@ import { startServer, until } from '#tests/support/server_process'
 import { routeAllCallsTo } from '#tests/support/calls'
 
 /**
- * Crash safety with the real server process (bin/server.ts) on the test database: a call is
- * answered by a sipp carrier, the server is killed with SIGKILL mid-call, and the restarted
- * process sends BYE on the carrier leg it owned (sipp exits 0 only after that BYE) and closes the
- * CDR. The local carrier of config/carriers.ts points at the sipp carrier (LOCAL_CARRIER_PORT).
+ * Crash safety with the real server process (bin/server.ts) on the test database: a desk phone's
+ * call is answered by a sipp carrier, the server is killed with SIGKILL mid-call, and the
+ * restarted process sends BYE on both legs it owned, the carrier's and the phone's (each sipp
+ * exits 0 only after its BYE), and closes the CDR. The local carrier of config/carriers.ts points
+ * at the sipp carrier (LOCAL_CARRIER_PORT).
  */
 
 const NODE_ID = 'crash-test-node'
@@ -32,7 +33,7 @@ function serverEnv(sipPort: number, httpPort: number, carrierPort: number) {
 }
 
 test.group('B2BUA: crash safety', () => {
-  test('after SIGKILL mid-call the restarted server sends BYE to the carrier and closes the CDR', async ({
+  test('after SIGKILL mid-call the restarted server sends BYE to the carrier and the phone and closes the CDR', async ({
     assert,
     cleanup,
   }) => {
@@ -58,7 +59,8 @@ test.group('B2BUA: crash safety', () => {
     })
 
     const phone = await startSipp({
-      scenario: 'phone_call_out.xml',
+      // Never hangs up: exits 0 only after the BYE of the restarted server.
+      scenario: 'phone_call_until_bye.xml',
       transport: 'u1',
       target: `127.0.0.1:${sipPort}`,
       localIp: '127.0.0.2',
@@ -68,8 +70,6 @@ test.group('B2BUA: crash safety', () => {
       extraArgs: [
         '-auth_uri',
         `+4930555000@127.0.0.1:${sipPort}`,
-        '-d',
-        '50000',
         '-s',
         device.sipUsername,
         '-au',
@@ -87,15 +87,24 @@ test.group('B2BUA: crash safety', () => {
         .where('node_id', NODE_ID)
         .whereNotNull('answered_at')
         .first()
-      return answered && (await ActiveCallLeg.findBy('call_record_id', answered.id))
-        ? answered
-        : null
+      if (!answered) return null
+      const kept = await ActiveCallLeg.query().where('call_record_id', answered.id)
+      return kept.length === 2 ? answered : null
     }).catch((error) => {
       throw new Error(
         `${error.message}\nserver: ${server.stderr()}\ncarrier: ${carrier.messages().slice(-3000)}\nphone: ${phone.messages().slice(-3000)}`
       )
     })
     assert.isNull(record.endedAt)
+    const kept = await ActiveCallLeg.query().where('call_record_id', record.id).orderBy('id')
+    assert.deepEqual(
+      kept.map((leg) => [leg.party, leg.host]),
+      [
+        ['carrier', '127.0.0.1'],
+        ['user', '127.0.0.2'],
+      ],
+      'both dialogs kept in one insert: the carrier and the phone'
+    )
 
     server.child.kill('SIGKILL')
     await server.exited
@@ -108,13 +117,20 @@ test.group('B2BUA: crash safety', () => {
       `${carrier.describe(outcome)}\n${carrier.messages().slice(-3000)}`
     )
     assert.include(carrier.messages(), 'BYE sip:')
+    const phoneOutcome = await phone.done
+    assert.equal(
+      phoneOutcome.code,
+      0,
+      `${phone.describe(phoneOutcome)}\n${phone.messages().slice(-3000)}`
+    )
+    assert.include(phone.messages(), `BYE sip:${device.sipUsername}@127.0.0.2`)
     const closed = await until('the closed CDR', 10_000, async () => {
       await record.refresh()
       return record.endedAt ? record : null
     })
     assert.equal(closed.disconnectCause, 'crash_recovery')
     assert.equal(closed.hungUpBy, 'system')
-    assert.isNull(await ActiveCallLeg.findBy('call_record_id', record.id))
+    assert.lengthOf(await ActiveCallLeg.query().where('call_record_id', record.id), 0)
 
     server.child.kill('SIGTERM')
     await server.exited

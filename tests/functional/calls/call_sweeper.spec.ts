@@ -15,7 +15,8 @@ import { makeCompany } from '#tests/support/accounts'
 
 /**
  * Every CDR closes: the sweeper closes the open CDRs of calls that no longer run on its node, and
- * those of nodes that have gone silent, whose carrier legs get their BYE. Time is passed in.
+ * those of nodes that have gone silent, whose calls' legs (carrier and user) get their BYE. Time is
+ * passed in.
  */
 const NOW = DateTime.fromISO('2026-06-01T12:00:00Z', { zone: 'utc' })
 
@@ -74,7 +75,7 @@ test.group('Call sweeper', (group) => {
     assert.exists(note, 'the node noted that it lives')
   })
 
-  test('a node silent for longer than the limit is lost: its CDRs closed as node_lost, its carrier legs get BYE, by one node only', async ({
+  test("a node silent for longer than the limit is lost: its CDRs closed as node_lost, its carrier and user legs get BYE (the user's through the front of its route set), by one node only", async ({
     assert,
   }) => {
     const company = await makeCompany('active')
@@ -84,6 +85,11 @@ test.group('Call sweeper', (group) => {
     const received: string[] = []
     carrier.on('message', (bytes) => received.push(bytes.toString()))
     await new Promise<void>((resolve) => carrier.bind(0, '127.0.0.1', () => resolve()))
+    // The SIP front (Kamailio) that record-routed the user's phone's dialog.
+    const front = dgram.createSocket('udp4')
+    const fronted: string[] = []
+    front.on('message', (bytes) => fronted.push(bytes.toString()))
+    await new Promise<void>((resolve) => front.bind(0, '127.0.0.1', () => resolve()))
     try {
       await noted('sweep-lost', NOW.minus({ minutes: 6 }))
       await noted('sweep-alive', NOW.minus({ minutes: 1 }))
@@ -105,6 +111,22 @@ test.group('Call sweeper', (group) => {
         host: '127.0.0.1',
         port: carrier.address().port,
       })
+      await ActiveCallLeg.create({
+        callRecordId: answered.id,
+        nodeId: 'sweep-lost',
+        party: 'user',
+        callId: 'lost-phone@fluffycall',
+        localTag: 'ours-too',
+        remoteTag: 'phone',
+        localUri: '<sip:+4930333444@fluffycall.test>',
+        remoteUri: '<sip:desk@fluffycall.test>',
+        remoteTarget: 'sip:desk@127.0.0.9:5099',
+        routeSet: JSON.stringify([`<sip:127.0.0.1:${front.address().port};lr>`]),
+        localSeq: 1,
+        protocol: 'udp',
+        host: '127.0.0.1',
+        port: front.address().port,
+      })
 
       // Two nodes sweep at the same time: exactly one takes the lost node.
       const node: SweptNode = {
@@ -121,16 +143,22 @@ test.group('Call sweeper', (group) => {
       assert.equal(answered.disconnectCause, 'node_lost')
       assert.equal(ringing.disconnectCause, 'node_lost')
       assert.isNull(other.endedAt, 'a node that spoke a minute ago is not lost')
-      assert.isNull(await ActiveCallLeg.findBy('call_record_id', answered.id))
+      assert.lengthOf(await ActiveCallLeg.query().where('call_record_id', answered.id), 0)
+      const bye = (texts: string[]) => texts.find((text) => text.startsWith('BYE '))
       const deadline = Date.now() + 3000
-      while (!received.some((text) => text.startsWith('BYE ')) && Date.now() < deadline)
+      while ((!bye(received) || !bye(fronted)) && Date.now() < deadline)
         await new Promise((r) => setTimeout(r, 20))
-      assert.match(
-        received.find((text) => text.startsWith('BYE ')) ?? '',
-        /Call-ID: lost-call@fluffycall/
-      )
+      assert.match(bye(received) ?? '', /Call-ID: lost-call@fluffycall/)
+      // The phone's BYE goes to the front, addressed to the phone, with the front as its Route.
+      const phoneBye = bye(fronted) ?? ''
+      assert.match(phoneBye, /^BYE sip:desk@127\.0\.0\.9:5099 SIP\/2\.0/)
+      assert.match(phoneBye, /Call-ID: lost-phone@fluffycall/)
+      assert.match(phoneBye, new RegExp(`Route: <sip:127\\.0\\.0\\.1:${front.address().port};lr>`))
+      assert.match(phoneBye, /CSeq: 2 BYE/)
+      assert.equal(answered.hungUpBy, 'system')
     } finally {
       carrier.close()
+      front.close()
     }
   })
 

@@ -42,7 +42,9 @@ function callSetup() {
     /** While set, writing the answer waits for it (a slow commit). */
     hold: undefined as Promise<void> | undefined,
   }
+  /** The kept dialogs (the last persist): the carriers' and the users' phones'. */
   const persisted: string[] = []
+  const userLegs: string[] = []
   const phases: CallPhase[] = []
   let session: CallSession | undefined
 
@@ -70,8 +72,13 @@ function callSetup() {
     log: () => {},
     tryingTimeoutMs: 2000,
     mediaTimeoutSeconds: 30,
-    persist: async (_record, dialog) => {
-      persisted.push(dialog.callId)
+    persist: async (_record, legs) => {
+      persisted.length = 0
+      userLegs.length = 0
+      for (const { dialog, party } of legs) {
+        if (party === 'carrier') persisted.push(dialog.callId)
+        else userLegs.push(dialog.callId)
+      }
     },
     forget: async () => {},
     ended: () => {},
@@ -185,6 +192,7 @@ function callSetup() {
     media,
     cdr,
     persisted,
+    userLegs,
     phases,
     carrier,
     route,
@@ -213,6 +221,8 @@ test.group('B2BUA call phases (CallSession, in-memory network, fake clock)', () 
       [carrier.dialog!.callId],
       'the carrier dialog, for crash recovery'
     )
+    assert.lengthOf(setup.userLegs, 1, "the phone's dialog too")
+    assert.notEqual(setup.userLegs[0], carrier.dialog!.callId)
     assert.lengthOf(setup.media.bridges, 1)
 
     phone.dialog!.bye()

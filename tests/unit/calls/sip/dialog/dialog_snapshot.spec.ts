@@ -1,7 +1,14 @@
 import { test } from '@japa/runner'
 import type SipDialog from '#sip/dialog/sip_dialog'
 import { DialogEndReason } from '#sip/dialog/dialog_state'
-import { byeFor, snapshotOf, type DialogSnapshot } from '#sip/dialog/dialog_snapshot'
+import {
+  byeFor,
+  snapshotOf,
+  snapshotReachable,
+  type DialogSnapshot,
+} from '#sip/dialog/dialog_snapshot'
+import NameAddress from '#sip/message/name_address'
+import SipUri from '#sip/message/sip_uri'
 import { createCore, createPhonePair, run, sdp } from '#tests/unit/calls/sip/support/phone_pair'
 
 test.group('Dialogs / snapshot for crash recovery', () => {
@@ -41,5 +48,23 @@ test.group('Dialogs / snapshot for crash recovery', () => {
     await run(clock, 100)
     assert.equal(bobEnded, DialogEndReason.ByeReceived, network.trace())
     assert.lengthOf(network.responses(200, 'BYE', pair.bobAddress), 1)
+  })
+
+  test("a browser on this node's WebSocket cannot be reached from a snapshot; one behind a front and a phone can", ({
+    assert,
+  }) => {
+    const dialog = (target: string, routes: string[] = []) =>
+      ({
+        remoteTarget: SipUri.parse(target),
+        routeSet: routes.map((route) => NameAddress.parse(route)),
+      }) as unknown as SipDialog
+    assert.isFalse(snapshotReachable(dialog('sip:k3v9@d7x1.invalid;transport=ws')))
+    assert.isFalse(snapshotReachable(dialog('sip:k3v9@d7x1.invalid;transport=wss')))
+    assert.isTrue(
+      snapshotReachable(dialog('sip:k3v9@d7x1.invalid;transport=ws', ['<sip:127.0.0.1:5060;lr>'])),
+      'through the front that record-routed it'
+    )
+    assert.isTrue(snapshotReachable(dialog('sip:desk@127.0.0.2:5062')))
+    assert.isTrue(snapshotReachable(dialog('sip:desk@127.0.0.2:5062;transport=tcp')))
   })
 })

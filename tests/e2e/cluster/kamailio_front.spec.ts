@@ -541,8 +541,16 @@ async function packetsPerTag(rtpengine: RtpengineProcess): Promise<Record<string
   const { calls } = (await rtpengine.control.command('list')) as { calls: string[] }
   const perCall: Record<string, number[]> = {}
   for (const callId of calls) {
+    // A call that ended between the list and its query is gone: skipped
+    const answer = await rtpengine.control
+      .command('query', { 'call-id': callId })
+      .catch((error: Error) => {
+        if (/Unknown call-id/i.test(error.message)) return null
+        throw error
+      })
+    if (!answer) continue
     const counts: number[] = (perCall[callId] = [])
-    const query = (await rtpengine.control.command('query', { 'call-id': callId })) as {
+    const query = answer as {
       tags?: Record<
         string,
         { medias?: Array<{ streams?: Array<{ stats?: { packets?: number } }> }> }

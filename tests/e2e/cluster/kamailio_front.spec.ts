@@ -13,7 +13,8 @@ import { sqlTime } from '#core/sql_time'
 import { makeCompany, makeUser } from '#tests/support/accounts'
 import { freePort, startSipp, type SippProcess } from '#tests/support/sip_peers'
 import { startServer, until, type ServerProcess } from '#tests/support/server_process'
-import { routeAllCallsTo } from '#tests/support/calls'
+import { ourNumber, routeAllCallsTo } from '#tests/support/calls'
+import { alawToneWav } from '#tests/support/rtp_capture'
 import { startRtpengine, type RtpengineProcess } from '#tests/support/rtpengine'
 import { checkKamailioConfig, startKamailio, type KamailioProcess } from '#tests/support/kamailio'
 
@@ -22,7 +23,8 @@ import { checkKamailioConfig, startKamailio, type KamailioProcess } from '#tests
  * one rtpengine) behind Kamailio running the SHIPPED deploy/kamailio/kamailio.cfg (only its
  * defines set: loopback addresses, the node list, Redis, no TLS listeners). sipp phones call a
  * sipp carrier through the front: calls spread over both nodes, audio echoed at the carrier; a
- * node killed with SIGKILL mid-call has that call ended by the other node (BYE to the carrier,
+ * phone registered through the front (Path) on one node takes a carrier's call that the front gave
+ * to the other node (its Call-ID chosen for that), audio both ways at rtpengine; a node killed with SIGKILL mid-call has that call ended by the other node (BYE to the carrier,
  * CDR node_lost); a drained node gets no new calls while its running call finishes.
  *
  * Addresses: Kamailio on 127.0.0.3 (UDP/TCP 5960, WS 5961), nodes on 127.0.0.5 and .6 (ephemeral SIP
@@ -174,6 +176,10 @@ test.group('Cluster: two nodes behind the shipped Kamailio front', (group) => {
       return new SipDeviceService().create(owner, 'Desk phone')
     }
     await routeAllCallsTo(['local'])
+    // Before the nodes start: they keep the numbers they looked up
+    const inbound = await newPhone()
+    const number = `+4930405${String(Math.floor(Math.random() * 900) + 100)}`
+    await ourNumber(number, 'local', company, inbound.device.userId)
 
     rtpengine = await startRtpengine({ ngPort: 22241, ports: [37000, 37999] })
     carrier = await startSipp({
@@ -280,6 +286,115 @@ test.group('Cluster: two nodes behind the shipped Kamailio front', (group) => {
       .where('started_at', '>=', sqlTime(spreadSince))
       .whereNotNull('answered_at')
     assert.lengthOf(answered, 12)
+
+    // 2. Inbound across nodes: a phone registers through the front (Path), the carrier's call
+    // for its number reaches the OTHER node and still rings the phone, through the front
+    const phonePort = await freePort('udp', '127.0.0.2')
+    const registerLog = kamailio.log().length
+    const registration = await startSipp({
+      scenario: 'uac_register.xml',
+      transport: 'u1',
+      target: `${FRONT.ip}:${FRONT.sip}`,
+      localIp: '127.0.0.2',
+      port: phonePort,
+      traceMessages: true,
+      keys: { domain: configuredRealm() },
+      extraArgs: [
+        '-s',
+        inbound.device.sipUsername,
+        '-au',
+        inbound.device.sipUsername,
+        '-ap',
+        inbound.password,
+      ],
+    })
+    const registered = await registration.done
+    assert.equal(registered.code, 0, diagnose(registration.describe(registered)))
+    const registrarUri = /REGISTER of \S+ from \S+ to node (sip:\S+)/.exec(
+      kamailio.log().slice(registerLog)
+    )?.[1]
+    const registrar = nodes.find((node) => registrarUri === `sip:${node.host}:${node.sipPort}`)
+    assert.exists(registrar, diagnose(`no node named for the REGISTER: ${registrarUri}`))
+    const callTaker = nodes.find((node) => node !== registrar)!
+    // The carrier's Call-ID is chosen so that the front's dispatcher (alg 0: hash over Call-ID)
+    // picks the other node: no call sent in vain, no node drained
+    const carrierCallId = callIdFor(
+      nodes.map((node) => node.id),
+      callTaker.id
+    )
+    const answering = await startSipp({
+      scenario: 'internal_device_answer.xml',
+      transport: 'u1',
+      localIp: '127.0.0.2',
+      port: phonePort,
+      traceMessages: true,
+      timeoutSeconds: 30,
+      extraArgs: ['-mp', String(await freePort('udp', '127.0.0.2'))],
+    })
+    phones.push(answering)
+    const inboundSince = DateTime.utc().minus({ seconds: 1 })
+    const inboundMedia = new Set(Object.keys(await packetsPerTag(rtpengine)))
+    const caller = await startSipp({
+      scenario: 'carrier_calls_in.xml',
+      transport: 'u1',
+      target: `${FRONT.ip}:${FRONT.sip}`,
+      timeoutSeconds: 30,
+      traceMessages: true,
+      keys: { callee: number },
+      files: { 'tone.wav': alawToneWav() },
+      extraArgs: ['-cid_str', carrierCallId, '-mp', String(await freePort('udp'))],
+    })
+    phones.push(caller)
+    let heard: Record<string, number[]> = {}
+    const inboundStreams = await until('audio both ways at rtpengine', 15_000, async () => {
+      heard = await packetsPerTag(rtpengine!)
+      const legs = Object.entries(heard).filter(([id]) => !inboundMedia.has(id))
+      const received = legs.map(([, perTag]) => Math.max(0, ...perTag))
+      return received.length === 2 && received.every((count) => count > 20) ? received : null
+    }).catch((error) => {
+      throw new Error(
+        diagnose(`${error.message}: ${JSON.stringify(heard)}\nphone: ${answering.messages()}`)
+      )
+    })
+    assert.lengthOf(inboundStreams, 2)
+    const callerOutcome = await caller.done
+    assert.equal(
+      callerOutcome.code,
+      0,
+      diagnose(`${caller.describe(callerOutcome)}\nphone: ${answering.messages().slice(-3000)}`)
+    )
+    const answeredOutcome = await answering.done
+    assert.equal(answeredOutcome.code, 0, diagnose(answering.describe(answeredOutcome)))
+    // The phone was reached through the front: its Via on top, its Record-Route in the INVITE
+    const invite = answering
+      .messages()
+      .split(/^-{10,}.*$/m)
+      .find((entry) => /received[^\n]*\n+INVITE sip:/.test(entry))!
+    assert.match(invite, /^Via: SIP\/2\.0\/UDP 127\.0\.0\.3:5960;/m)
+    assert.match(invite, /^Record-Route: <sip:127\.0\.0\.3:5960;/m)
+    assert.match(
+      invite,
+      new RegExp(
+        `^Via: SIP/2\\.0/UDP ${callTaker.host.replaceAll('.', '\\.')}:${callTaker.sipPort};`,
+        'm'
+      )
+    )
+    const inboundRecord = await until('the inbound CDR', 10_000, async () =>
+      CallRecord.query()
+        .where('started_at', '>=', sqlTime(inboundSince))
+        .where('callee_number', number)
+        .whereNotNull('ended_at')
+        .first()
+    ).catch((error) => {
+      throw new Error(diagnose(error.message))
+    })
+    assert.equal(
+      inboundRecord.nodeId,
+      callTaker.id,
+      `registered at ${registrar!.id}: the call was to reach the other node`
+    )
+    assert.isNotNull(inboundRecord.answeredAt)
+    assert.equal(inboundRecord.hungUpBy, 'caller')
 
     // 2. SIGKILL mid-call: the surviving node ends the call (BYE to the carrier, CDR node_lost)
     const killSince = DateTime.utc().minus({ seconds: 1 })
@@ -426,8 +541,16 @@ async function packetsPerTag(rtpengine: RtpengineProcess): Promise<Record<string
   const { calls } = (await rtpengine.control.command('list')) as { calls: string[] }
   const perCall: Record<string, number[]> = {}
   for (const callId of calls) {
+    // A call that ended between the list and its query is gone: skipped
+    const answer = await rtpengine.control
+      .command('query', { 'call-id': callId })
+      .catch((error: Error) => {
+        if (/Unknown call-id/i.test(error.message)) return null
+        throw error
+      })
+    if (!answer) continue
     const counts: number[] = (perCall[callId] = [])
-    const query = (await rtpengine.control.command('query', { 'call-id': callId })) as {
+    const query = answer as {
       tags?: Record<
         string,
         { medias?: Array<{ streams?: Array<{ stats?: { packets?: number } }> }> }
@@ -441,6 +564,35 @@ async function packetsPerTag(rtpengine: RtpengineProcess): Promise<Record<string
     }
   }
   return perCall
+}
+
+/**
+ * Kamailio's dispatcher hash (ds_get_hash over one string, dispatcher 5.6) and a Call-ID it sends
+ * to `target`: alg 0 takes hash % (number of nodes) as the index into the set, whose nodes Kamailio
+ * keeps in the reverse of the list's order (same priority).
+ */
+function dispatcherHash(text: string): number {
+  const bytes = Buffer.from(text, 'latin1')
+  let hash = 0
+  let at = 0
+  for (; at + 4 <= bytes.length; at += 4) {
+    const word =
+      ((bytes[at] << 24) + (bytes[at + 1] << 16) + (bytes[at + 2] << 8) + bytes[at + 3]) >>> 0
+    hash = (hash + ((word ^ (word >>> 3)) >>> 0)) >>> 0
+  }
+  let tail = 0
+  for (; at < bytes.length; at++) tail = (((tail << 8) >>> 0) + bytes[at]) >>> 0
+  hash = (hash + ((tail ^ (tail >>> 3)) >>> 0)) >>> 0
+  hash = (hash + (hash >>> 11) + ((hash >>> 13) + (hash >>> 23))) >>> 0
+  return hash || 1
+}
+
+function callIdFor(nodeIds: string[], target: string): string {
+  const index = nodeIds.length - 1 - nodeIds.indexOf(target)
+  for (;;) {
+    const callId = `${randomBytes(8).toString('hex')}@127.0.0.1`
+    if (dispatcherHash(callId) % nodeIds.length === index) return callId
+  }
 }
 
 /** The BYE requests sipp received, each with its headers. */

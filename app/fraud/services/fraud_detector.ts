@@ -11,7 +11,7 @@ import type { CallFact, SignalHit } from '#fraud/detection/types'
 import type FraudPolicies from '#fraud/services/fraud_policies'
 import type FraudResponse from '#fraud/services/fraud_response'
 import type NumberRisk from '#fraud/services/number_risk'
-import RecentCalls, { CALL_COLUMNS, type CallRow } from '#fraud/services/recent_calls'
+import RecentCalls, { CALL_COLUMNS, callsStarted, type CallRow } from '#fraud/services/recent_calls'
 
 /** A timestamp as raw queries return it: a Date (PostgreSQL) or "yyyy-MM-dd HH:mm:ss" in UTC (SQLite). */
 function epoch(value: Date | string | null): number | null {
@@ -81,13 +81,7 @@ export default class FraudDetector {
 
   /** The baseline's weeks, read whole (once a day per company). */
   async #calls(companyId: number, from: number, to: number, risk: NumberRisk) {
-    const rows = await db
-      .from('call_records')
-      .where('company_id', companyId)
-      .where('started_at', '>=', sqlTime(DateTime.fromMillis(from)))
-      .where('started_at', '<=', sqlTime(DateTime.fromMillis(to)))
-      .whereIn('direction', ['outbound', 'inbound'])
-      .select(CALL_COLUMNS)
+    const rows = await callsStarted(companyId, from, to).select(CALL_COLUMNS)
     return rows.map((row) => this.#fact(row, risk)).filter((call) => !call.emergency)
   }
 

@@ -18,6 +18,19 @@ export const CALL_COLUMNS = [
   'disconnect_cause',
 ]
 
+/**
+ * A company's calls (outbound and inbound) that started in [from, to]: the query the baseline and
+ * the recent window both read (the index call_records (company_id, started_at, direction) serves it).
+ */
+export function callsStarted(companyId: number, from: number, to: number) {
+  return db
+    .from('call_records')
+    .where('company_id', companyId)
+    .where('started_at', '>=', sqlTime(DateTime.fromMillis(from)))
+    .where('started_at', '<=', sqlTime(DateTime.fromMillis(to)))
+    .whereIn('direction', ['outbound', 'inbound'])
+}
+
 export interface RecentCallsOptions {
   /** A row becomes visible at most this long after its started_at/ended_at (commit, other nodes' clocks). */
   marginMs: number
@@ -77,17 +90,8 @@ export default class RecentCalls<T extends { startedAt: number }> {
     this.#windows.clear()
   }
 
-  #rows(companyId: number, from: number, to: number) {
-    return db
-      .from('call_records')
-      .where('company_id', companyId)
-      .where('started_at', '>=', sqlTime(DateTime.fromMillis(from)))
-      .where('started_at', '<=', sqlTime(DateTime.fromMillis(to)))
-      .whereIn('direction', ['outbound', 'inbound'])
-  }
-
   async #load(companyId: number, from: number, to: number, toFact: (row: CallRow) => T) {
-    const rows = await this.#rows(companyId, from, to).select(CALL_COLUMNS)
+    const rows = await callsStarted(companyId, from, to).select(CALL_COLUMNS)
     const facts = new Map<number, T>()
     for (const row of rows) facts.set(Number(row.id), toFact(row))
     if (!this.#windows.has(companyId) && this.#windows.size >= this.options.maxCompanies) {
@@ -107,10 +111,10 @@ export default class RecentCalls<T extends { startedAt: number }> {
     const since = sqlTime(DateTime.fromMillis(window.syncedAt - this.options.marginMs))
     const verify = to - window.verifiedAt >= this.options.verifyEveryMs
     const [changed, counted] = await Promise.all([
-      this.#rows(companyId, from, to)
+      callsStarted(companyId, from, to)
         .where((query) => query.where('started_at', '>=', since).orWhere('ended_at', '>=', since))
         .select(CALL_COLUMNS),
-      verify ? this.#rows(companyId, from, to).count('* as total').first() : null,
+      verify ? callsStarted(companyId, from, to).count('* as total').first() : null,
     ])
     for (const row of changed) window.facts.set(Number(row.id), toFact(row))
     for (const [id, fact] of window.facts) if (fact.startedAt < from) window.facts.delete(id)

@@ -1,4 +1,5 @@
-import { parseClientSource, type SipClock, type TimerHandle } from '#sip'
+import { parseClientSource, type SipClock } from '#sip'
+import GracePeriodEnds from '#calls/b2bua/grace_period_ends'
 import type { ChangesBus } from '#core/caching/change_version'
 
 /** The channel (after the deployment's Redis prefix) a SIP front publishes closed client flows on. */
@@ -25,11 +26,14 @@ export interface FrontFlowClosuresOptions {
  */
 export default class FrontFlowClosures {
   readonly #options: FrontFlowClosuresOptions
-  readonly #pending = new Map<string, TimerHandle>()
+  readonly #grace: GracePeriodEnds
   #channel: string | undefined
 
   constructor(options: FrontFlowClosuresOptions) {
     this.#options = options
+    this.#grace = new GracePeriodEnds(options.clock, options.graceSeconds, (flow) =>
+      options.endCallsOn(flow, 'lost').catch((error) => options.onError(error))
+    )
   }
 
   get channel(): string {
@@ -38,7 +42,7 @@ export default class FrontFlowClosures {
 
   /** Connections whose grace period is running. */
   get pending(): number {
-    return this.#pending.size
+    return this.#grace.pending
   }
 
   start() {
@@ -48,8 +52,7 @@ export default class FrontFlowClosures {
   }
 
   async stop() {
-    for (const timer of this.#pending.values()) this.#options.clock.clearTimeout(timer)
-    this.#pending.clear()
+    this.#grace.clear()
     const channel = this.#channel
     this.#channel = undefined
     if (channel) await this.#options.bus.unsubscribe(channel)
@@ -60,11 +63,6 @@ export default class FrontFlowClosures {
     const flow = parseClientSource(message)?.flow
     if (!flow) return
     this.#options.removeBindings(flow).catch((error) => this.#options.onError(error))
-    if (this.#pending.has(flow)) return
-    const timer = this.#options.clock.setTimeout(() => {
-      this.#pending.delete(flow)
-      this.#options.endCallsOn(flow, 'lost').catch((error) => this.#options.onError(error))
-    }, this.#options.graceSeconds * 1000)
-    this.#pending.set(flow, timer)
+    this.#grace.start(flow)
   }
 }

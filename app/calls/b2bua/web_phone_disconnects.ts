@@ -1,4 +1,5 @@
-import type { SipClock, TimerHandle, ClosedConnection } from '#sip'
+import type { SipClock, ClosedConnection } from '#sip'
+import GracePeriodEnds from '#calls/b2bua/grace_period_ends'
 
 export interface WebPhoneDisconnectsOptions {
   /** SipTransportLayer.onConnectionClosed: subscribes, returns the unsubscribe function. */
@@ -18,16 +19,19 @@ export interface WebPhoneDisconnectsOptions {
  */
 export default class WebPhoneDisconnects {
   readonly #options: WebPhoneDisconnectsOptions
-  readonly #pending = new Map<string, TimerHandle>()
+  readonly #grace: GracePeriodEnds
   #unsubscribe: (() => void) | undefined
 
   constructor(options: WebPhoneDisconnectsOptions) {
     this.#options = options
+    this.#grace = new GracePeriodEnds(options.clock, options.graceSeconds, (connectionId) =>
+      this.#end(connectionId, 'lost')
+    )
   }
 
   /** Connections whose grace period is running. */
   get pending(): number {
-    return this.#pending.size
+    return this.#grace.pending
   }
 
   start() {
@@ -37,8 +41,7 @@ export default class WebPhoneDisconnects {
   stop() {
     this.#unsubscribe?.()
     this.#unsubscribe = undefined
-    for (const timer of this.#pending.values()) this.#options.clock.clearTimeout(timer)
-    this.#pending.clear()
+    this.#grace.clear()
   }
 
   #closed({ protocol, connectionId, clean }: ClosedConnection) {
@@ -47,11 +50,7 @@ export default class WebPhoneDisconnects {
       this.#end(connectionId, 'closed')
       return
     }
-    const timer = this.#options.clock.setTimeout(() => {
-      this.#pending.delete(connectionId)
-      this.#end(connectionId, 'lost')
-    }, this.#options.graceSeconds * 1000)
-    this.#pending.set(connectionId, timer)
+    this.#grace.start(connectionId)
   }
 
   #end(connectionId: string, how: 'closed' | 'lost') {

@@ -1,4 +1,5 @@
 import { test } from '@japa/runner'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { DateTime } from 'luxon'
 import app from '@adonisjs/core/services/app'
 import db from '@adonisjs/lucid/services/db'
@@ -6,6 +7,7 @@ import testUtils from '@adonisjs/core/services/test_utils'
 import { callLookups } from '#calls/b2bua/call_lookups'
 import SipDeviceService from '#calls/services/sip_device_service'
 import {
+  COMMIT_SETTLE_MS,
   LookupCache,
   lookupRowChanged,
   lookupsChanged,
@@ -21,7 +23,12 @@ import { connectRedis, redisConfigured } from '#tests/support/redis'
  * call at once, a change the models never saw does not (the proof that they are kept).
  */
 test.group('Call lookups kept between calls', (group) => {
-  group.each.setup(() => testUtils.db().withGlobalTransaction())
+  group.each.setup(async () => {
+    // The previous test's rollback drops the lookups once more COMMIT_SETTLE_MS later: let it
+    // pass first, or it lands between a raw update and the read that proves the row was kept.
+    await sleep(COMMIT_SETTLE_MS * 2)
+    return testUtils.db().withGlobalTransaction()
+  })
 
   const REALM = 'lookups.test'
 

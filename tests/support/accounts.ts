@@ -44,15 +44,16 @@ export async function makeCompany(
 }
 
 export async function makeUser(role: CompanyRoleName | StaffRoleName, company?: Company | null) {
-  sequence += 1
+  // Taken before the first await: users made at the same time get numbers of their own
+  const number = ++sequence
   const roleRow = await Role.findByOrFail('name', role)
   const staff = roleRow.scope === 'staff'
   return User.create({
     companyId: staff ? null : (company ?? (await makeCompany())).id,
     roleId: roleRow.id,
     isStaff: staff,
-    fullName: `Person ${sequence}`,
-    email: `${role}${sequence}-${RUN}@example.test`.toLowerCase(),
+    fullName: `Person ${number}`,
+    email: `${role}${number}-${RUN}@example.test`.toLowerCase(),
     password: TEST_PASSWORD,
     locale: 'de',
   })

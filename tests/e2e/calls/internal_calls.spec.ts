@@ -1,5 +1,7 @@
+import { ok } from 'node:assert'
 import { test } from '@japa/runner'
 import db from '@adonisjs/lucid/services/db'
+import PhoneNumber from '#calls/models/phone_number'
 import InternalLineService from '#calls/internal/internal_line_service'
 import { makeCompany, makeUser } from '#tests/support/accounts'
 import B2bua from '#calls/b2bua/b2bua'
@@ -53,8 +55,15 @@ test.group('Internal calls between two SIP phones', (group) => {
     const lines = new InternalLineService()
     await lines.setExtension(company, caller.user.id, '22', { actor: admin, ip: null })
     await lines.setExtension(company, callee.user.id, '23', { actor: admin, ip: null })
-    // A block of ten: +4930 8xxxx5 20 … 29; -23 is the callee's direct dial.
-    const base = `+49308${String(Math.floor(Math.random() * 9000) + 1000)}5`
+    // A block of ten: +4930 8xxxx5 20 … 29; -23 is the callee's direct dial. Numbers are unique
+    // and earlier runs' may still be there: a block with any number taken is not used.
+    let base = ''
+    for (let tries = 0; tries < 50 && !base; tries++) {
+      const candidate = `+49308${String(Math.floor(Math.random() * 9000) + 1000)}5`
+      const block = Array.from({ length: 10 }, (_, index) => `${candidate}${20 + index}`)
+      if (!(await PhoneNumber.query().whereIn('number', block).first())) base = candidate
+    }
+    ok(base, 'no free block of ten numbers found')
     for (let index = 0; index < 10; index++)
       await ourNumber(`${base}${20 + index}`, 'trunk', company)
     return { company, caller, callee, base }

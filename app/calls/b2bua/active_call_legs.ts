@@ -30,6 +30,8 @@ export interface KeptCallLeg {
 export interface ActiveCallLegStore {
   keep(callRecordId: number, nodeId: string, legs: CallLegToKeep[]): Promise<void>
   forget(callRecordId: number): Promise<void>
+  /** A kept dialog sent a request with a newer CSeq (a hold, a session refresh): rare, one update. */
+  advance(callRecordId: number, callId: string, localTag: string, localSeq: number): Promise<void>
   ofNode(nodeId: string): Promise<KeptCallLeg[]>
 }
 
@@ -62,6 +64,15 @@ export class DatabaseActiveCallLegs implements ActiveCallLegStore {
 
   async forget(callRecordId: number) {
     await ActiveCallLeg.query().where('call_record_id', callRecordId).delete()
+  }
+
+  async advance(callRecordId: number, callId: string, localTag: string, localSeq: number) {
+    // Never backwards: two updates may overtake each other.
+    await db
+      .from(ActiveCallLeg.table)
+      .where({ call_record_id: callRecordId, call_id: callId, local_tag: localTag })
+      .where('local_seq', '<', localSeq)
+      .update({ local_seq: localSeq })
   }
 
   async ofNode(nodeId: string): Promise<KeptCallLeg[]> {

@@ -1222,10 +1222,19 @@ export default class B2bua {
    * notices that itself); one behind a SIP front is kept and reached through the front.
    */
   async #persist(record: CallRecord, legs: PersistedLeg[]) {
-    const kept = legs
-      .filter(({ dialog }) => snapshotReachable(dialog))
-      .map(({ dialog, party }) => ({ party, snapshot: snapshotOf(dialog) }))
+    const reachable = legs.filter(({ dialog }) => snapshotReachable(dialog))
+    const kept = reachable.map(({ dialog, party }) => ({ party, snapshot: snapshotOf(dialog) }))
     await this.#legs.keep(record.id, this.#deps.config.nodeId, kept)
+    // Later requests in the dialog (hold, transfer, session refresh) move its CSeq on; the kept
+    // row follows, so a recovered BYE is not refused as out of order.
+    for (const { dialog } of reachable)
+      dialog.onLocalSequence = (sequence) => {
+        this.#legs
+          .advance(record.id, dialog.callId, dialog.localTag, sequence)
+          .catch((error) =>
+            this.#deps.logger.warn({ err: error, callId: dialog.callId }, 'kept dialog CSeq')
+          )
+      }
   }
 
   /** Is this source address one of our carriers (its hosts, or the sources its profile declares)? */

@@ -117,6 +117,12 @@ export default class SipDialog {
   readonly localUri: NameAddress
   readonly remoteUri: NameAddress
   delegate: DialogDelegate = {}
+  /**
+   * Told each new local CSeq of a request that leaves the dialog open (re-INVITE, UPDATE, INFO,
+   * REFER...; not BYE): whoever keeps a snapshot for crash recovery keeps its sequence current,
+   * or the recovered BYE would come in below it and be refused (RFC 3261 12.2.2: 500).
+   */
+  onLocalSequence: ((sequence: number) => void) | undefined
   localDescription: SessionDescription | undefined
   remoteDescription: SessionDescription | undefined
   readonly #services: DialogServices
@@ -357,7 +363,7 @@ export default class SipDialog {
     })
     return this.#services.sendRequest(request, destination, {
       ...options,
-      nextCSeq: () => this.#nextLocalSeq(),
+      nextCSeq: () => this.#nextLocalSeq(method),
       onFinal: (response) => {
         this.#checkPeerGone(method, response)
         options.onFinal?.(response)
@@ -598,7 +604,7 @@ export default class SipDialog {
       resolve(response)
     }
     const outgoing: OutgoingRequest = this.#services.sendRequest(request, destination, {
-      nextCSeq: () => this.#nextLocalSeq(),
+      nextCSeq: () => this.#nextLocalSeq(method),
       onAdditionalSuccess: (response) => this.receiveSuccessRetransmission(response),
       onFinal: (response) => {
         if (method === 'INVITE' && this.#clientInvite === pending) {
@@ -795,7 +801,7 @@ export default class SipDialog {
       from: this.localUri.withTag(this.localTag),
       to: this.remoteTag ? this.remoteUri.withTag(this.remoteTag) : this.remoteUri,
       callId: this.callId,
-      cseq: options.cseq ?? this.#nextLocalSeq(),
+      cseq: options.cseq ?? this.#nextLocalSeq(method),
       routes,
       contact: refresh ? this.#services.contact(destination.protocol) : undefined,
       headers: [...(refresh ? this.#services.capabilityHeaders() : []), ...(options.headers ?? [])],
@@ -855,12 +861,13 @@ export default class SipDialog {
     return this.#services.contact(this.#flow?.protocol ?? 'udp')
   }
 
-  #nextLocalSeq(): number {
+  #nextLocalSeq(method: string): number {
     // RFC 3261 12.1.1: the UAS's local sequence starts empty; any start below 2**31 will do.
     this.#localSeq =
       this.#localSeq === undefined
         ? 1 + Math.floor(this.#services.random() * 10_000)
         : this.#localSeq + 1
+    if (method !== 'BYE') this.onLocalSequence?.(this.#localSeq)
     return this.#localSeq
   }
 

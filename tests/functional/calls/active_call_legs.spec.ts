@@ -1,10 +1,10 @@
 import { test } from '@japa/runner'
 import { DateTime } from 'luxon'
 import testUtils from '@adonisjs/core/services/test_utils'
-import CallRecord from '#calls/models/call_record'
 import { DatabaseActiveCallLegs } from '#calls/b2bua/active_call_legs'
 import type { DialogSnapshot } from '#sip'
-import { makeCompany } from '#tests/support/accounts'
+import { makeCompany, makeUser } from '#tests/support/accounts'
+import { finishedCdr } from '#tests/support/calls'
 
 /** The kept dialogs of answered calls follow their CSeq, so a recovered BYE is never too low. */
 function snapshot(callId: string, localTag: string, localSeq: number): DialogSnapshot {
@@ -28,17 +28,8 @@ test.group('Active call legs', (group) => {
 
   test("a leg's CSeq moves on, never back, and only that leg's", async ({ assert }) => {
     const company = await makeCompany('active')
-    const record = await CallRecord.create({
-      uuid: `legs-${Date.now()}`,
-      companyId: company.id,
-      userId: null,
-      direction: 'outbound',
-      emergency: false,
-      callerNumber: '+4930111222',
-      calleeNumber: '+4930333444',
-      callerWithheld: false,
-      region: 'eu',
-      startedAt: DateTime.utc(),
+    const record = await finishedCdr(company, await makeUser('member', company), DateTime.utc(), {
+      endedAt: null,
       nodeId: 'legs-node',
     })
     const legs = new DatabaseActiveCallLegs()

@@ -11,32 +11,37 @@ import NameAddress from '#sip/message/name_address'
 import SipUri from '#sip/message/sip_uri'
 import { createCore, createPhonePair, run, sdp } from '#tests/unit/calls/sip/support/phone_pair'
 
+/** Alice calls Bob, who answers: the pair, Alice's dialog, and how Bob's dialog ended. */
+async function answeredCall() {
+  const pair = createPhonePair()
+  const ended: { reason?: DialogEndReason } = {}
+  pair.bob.setInviteHandler((invite) => {
+    const dialog = invite.accept({ description: sdp('bob') })
+    dialog!.delegate.onTerminated = (reason) => (ended.reason = reason)
+  })
+  let aliceDialog: SipDialog | undefined
+  pair.alice.invite({
+    uri: pair.bobUri,
+    description: sdp('alice'),
+    delegate: { onAccepted: (dialog) => (aliceDialog = dialog) },
+  })
+  await run(pair.clock, 100)
+  if (!aliceDialog) throw new Error(`not answered:\n${pair.network.trace()}`)
+  return { pair, aliceDialog, ended }
+}
+
 test.group('Dialogs / snapshot for crash recovery', () => {
   test('a confirmed dialog, stored as JSON, is ended by another core with a BYE the peer accepts', async ({
     assert,
   }) => {
-    const pair = createPhonePair()
-    const { clock, network, alice, bob } = pair
-    let bobDialog: SipDialog | undefined
-    let bobEnded: DialogEndReason | undefined
-    bob.setInviteHandler((invite) => {
-      bobDialog = invite.accept({ description: sdp('bob') })
-      bobDialog!.delegate.onTerminated = (reason) => (bobEnded = reason)
-    })
-    let aliceDialog: SipDialog | undefined
-    alice.invite({
-      uri: pair.bobUri,
-      description: sdp('alice'),
-      delegate: { onAccepted: (dialog) => (aliceDialog = dialog) },
-    })
-    await run(clock, 100)
-    assert.exists(aliceDialog, network.trace())
+    const { pair, aliceDialog, ended } = await answeredCall()
+    const { clock, network } = pair
 
-    const stored: DialogSnapshot = JSON.parse(JSON.stringify(snapshotOf(aliceDialog!)))
+    const stored: DialogSnapshot = JSON.parse(JSON.stringify(snapshotOf(aliceDialog)))
     assert.include(stored, {
-      callId: aliceDialog!.callId,
-      localTag: aliceDialog!.localTag,
-      remoteTag: aliceDialog!.remoteTag,
+      callId: aliceDialog.callId,
+      localTag: aliceDialog.localTag,
+      remoteTag: aliceDialog.remoteTag,
     })
     assert.include(stored, { protocol: 'udp', host: '192.0.2.2', port: 5060 })
 
@@ -46,68 +51,48 @@ test.group('Dialogs / snapshot for crash recovery', () => {
     assert.equal(bye.cseq, stored.localSeq + 1)
     successor.request(bye)
     await run(clock, 100)
-    assert.equal(bobEnded, DialogEndReason.ByeReceived, network.trace())
+    assert.equal(ended.reason, DialogEndReason.ByeReceived, network.trace())
     assert.lengthOf(network.responses(200, 'BYE', pair.bobAddress), 1)
   })
 
   test('requests after the snapshot move its CSeq on (not the BYE): a BYE from the stale one is refused, from the followed one accepted', async ({
     assert,
   }) => {
-    const pair = createPhonePair()
-    const { clock, network, alice, bob } = pair
-    let bobEnded: DialogEndReason | undefined
-    bob.setInviteHandler((invite) => {
-      const dialog = invite.accept({ description: sdp('bob') })
-      dialog!.delegate.onTerminated = (reason) => (bobEnded = reason)
-    })
-    let aliceDialog: SipDialog | undefined
-    alice.invite({
-      uri: pair.bobUri,
-      description: sdp('alice'),
-      delegate: { onAccepted: (dialog) => (aliceDialog = dialog) },
-    })
-    await run(clock, 100)
-    const stale: DialogSnapshot = JSON.parse(JSON.stringify(snapshotOf(aliceDialog!)))
+    const { pair, aliceDialog, ended } = await answeredCall()
+    const { clock, network } = pair
+    const stale: DialogSnapshot = JSON.parse(JSON.stringify(snapshotOf(aliceDialog)))
     const followed = { ...stale }
     const told: number[] = []
-    aliceDialog!.onLocalSequence = (sequence) => {
+    aliceDialog.onLocalSequence = (sequence) => {
       told.push(sequence)
       followed.localSeq = sequence
     }
 
     // A hold and a resume after the snapshot: two re-INVITEs, each with the next CSeq
-    void aliceDialog!.reinvite({ description: sdp('alice', 2) })
+    void aliceDialog.reinvite({ description: sdp('alice', 2) })
     await run(clock, 100)
-    void aliceDialog!.reinvite({ description: sdp('alice', 3) })
+    void aliceDialog.reinvite({ description: sdp('alice', 3) })
     await run(clock, 100)
     assert.deepEqual(told, [stale.localSeq + 1, stale.localSeq + 2])
 
     const successor = createCore(network, '192.0.2.9', 'successor').core
     successor.request(byeFor(stale))
     await run(clock, 100)
-    assert.isUndefined(bobEnded, 'a CSeq below the last one is out of order')
+    assert.isUndefined(ended.reason, 'a CSeq below the last one is out of order')
     assert.lengthOf(network.responses(500, 'BYE', pair.bobAddress), 1, network.trace())
 
     successor.request(byeFor(followed))
     await run(clock, 100)
-    assert.equal(bobEnded, DialogEndReason.ByeReceived, network.trace())
+    assert.equal(ended.reason, DialogEndReason.ByeReceived, network.trace())
 
     // The dialog's own BYE ends it: nothing to keep, so nobody is told
     const before = told.length
-    const pair2 = createPhonePair()
-    let second: SipDialog | undefined
-    pair2.bob.setInviteHandler((invite) => invite.accept({ description: sdp('bob') }))
-    pair2.alice.invite({
-      uri: pair2.bobUri,
-      description: sdp('alice'),
-      delegate: { onAccepted: (dialog) => (second = dialog) },
-    })
-    await run(pair2.clock, 100)
-    second!.onLocalSequence = (sequence) => told.push(sequence)
-    second!.bye()
-    await run(pair2.clock, 100)
+    const second = await answeredCall()
+    second.aliceDialog.onLocalSequence = (sequence) => told.push(sequence)
+    second.aliceDialog.bye()
+    await run(second.pair.clock, 100)
     assert.lengthOf(told, before)
-    assert.lengthOf(pair2.network.responses(200, 'BYE', pair2.bobAddress), 1)
+    assert.equal(second.ended.reason, DialogEndReason.ByeReceived)
   })
 
   test("a browser on this node's WebSocket cannot be reached from a snapshot; one behind a front and a phone can", ({

@@ -32,17 +32,19 @@ export const NOT_RTP = -2
 export const AUTH_FAILED = -1
 
 /**
- * Inbound SRTP and SRTCP with the peer's key. Handles the peer's MKI (RFC 3711 §3.1: between the
- * payload and the tag, not authenticated) by checking it and moving the tag over it, in place.
+ * Inbound SRTP and SRTCP with the peer's key. Handles the peer's MKI (not authenticated) by
+ * checking it and cutting it out in place: with AES-CM between the payload (SRTCP: E|index) and
+ * the tag (RFC 3711 §3.1, §3.4); with GCM after the tag, at the very end (RFC 7714 §8, §9).
  */
 export class SdesReceiver {
   readonly key: SdesKey
   readonly mki: Buffer | null
   readonly #context: SrtpContext
   readonly #trailer: number
-  readonly #rtcp: SrtcpContext
-  /** SRTCP bytes after the MKI: the HMAC tag (AES-CM); GCM's tag precedes E|index (RFC 7714 §9). */
+  /** Bytes after the MKI: the HMAC tag (AES-CM, 10 on SRTCP for both tag lengths); none (GCM). */
+  readonly #tagAfterMki: number
   readonly #rtcpTagAfterMki: number
+  readonly #rtcp: SrtcpContext
 
   constructor(peer: SdesCrypto) {
     this.key = peer.key
@@ -50,7 +52,9 @@ export class SdesReceiver {
     this.#context = createSrtpContext(peer.suite, peer.key.masterKey, peer.key.masterSalt)
     this.#trailer = this.#context.overhead + (peer.mki?.length ?? 0)
     this.#rtcp = createSrtcpContext(peer.suite, peer.key.masterKey, peer.key.masterSalt)
-    this.#rtcpTagAfterMki = peer.suite === 'AEAD_AES_128_GCM' ? 0 : 10
+    const aead = peer.suite === 'AEAD_AES_128_GCM'
+    this.#tagAfterMki = aead ? 0 : this.#context.overhead
+    this.#rtcpTagAfterMki = aead ? 0 : 10
   }
 
   /** Authenticates and decrypts one SRTCP packet in place: the RTCP length, or AUTH_FAILED. */
@@ -72,7 +76,7 @@ export class SdesReceiver {
     if (offset < 0) return NOT_RTP
     const mki = this.mki
     if (mki !== null) {
-      const at = length - this.#trailer
+      const at = length - this.#tagAfterMki - mki.length
       if (packet.compare(mki, 0, mki.length, at, at + mki.length) !== 0) return AUTH_FAILED
       packet.copyWithin(at, at + mki.length, length)
       length -= mki.length

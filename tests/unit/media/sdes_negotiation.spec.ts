@@ -316,6 +316,30 @@ test.group('SDES offer/answer', () => {
     assert.equal(leg.inbound!.unprotect(Buffer.alloc(8), 8), NOT_RTP)
   })
 
+  test("GCM: the peer's MKI follows the tag (RFC 7714 §8): checked and stripped", ({ assert }) => {
+    const material = randomBytes(28)
+    const leg = new SdesNegotiation()
+    leg
+      .answer(
+        description([`crypto:1 AEAD_AES_128_GCM inline:${material.toString('base64')}|258:2`])
+      )
+      .commit()
+    const sender = createSrtpContext(
+      'AEAD_AES_128_GCM',
+      material.subarray(0, 16),
+      material.subarray(16)
+    )
+    const withMki = (mki: Buffer, seq: number) => {
+      const plain = rtp(seq)
+      return { plain, wire: Buffer.concat([sender.protect(plain, plain.length, 12), mki]) }
+    }
+    const good = withMki(Buffer.from([1, 2]), 1)
+    assert.equal(leg.inbound!.unprotect(good.wire, good.wire.length), good.plain.length)
+    assert.isTrue(good.wire.subarray(0, good.plain.length).equals(good.plain))
+    const wrongMki = withMki(Buffer.from([1, 3]), 2)
+    assert.equal(leg.inbound!.unprotect(wrongMki.wire, wrongMki.wire.length), AUTH_FAILED)
+  })
+
   test("SRTCP with the peer's MKI: before the tag (AES-CM) or at the end (GCM), checked and stripped", ({
     assert,
   }) => {

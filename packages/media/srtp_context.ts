@@ -470,10 +470,10 @@ class AesGcmSrtcpContext extends SrtcpBase {
   #key: KeyObject
   #salt: Buffer
 
-  constructor(masterKey: Buffer, masterSalt: Buffer) {
+  constructor(sessionKey: Buffer, sessionSalt: Buffer) {
     super()
-    this.#key = createSecretKey(deriveSessionKey(masterKey, masterSalt, 3, 16))
-    this.#salt = deriveSessionKey(masterKey, masterSalt, 5, 12)
+    this.#key = createSecretKey(sessionKey)
+    this.#salt = sessionSalt
   }
 
   /** IV = (00 00 || SSRC || 00 00 || 0 + SRTCP index) XOR salt (RFC 7714 §9.1). */
@@ -541,6 +541,14 @@ export function createSrtcpContext(
   masterSalt: Buffer
 ): SrtcpContext {
   return profile === 'AEAD_AES_128_GCM'
-    ? new AesGcmSrtcpContext(masterKey, masterSalt)
+    ? new AesGcmSrtcpContext(
+        deriveSessionKey(masterKey, masterSalt, 3, 16),
+        deriveSessionKey(masterKey, masterSalt, 5, 12)
+      )
     : new AesCmSrtcpContext(masterKey, masterSalt, profile)
+}
+
+/** GCM SRTCP on given session keys: RFC 7714 §17's test vectors state those, not master keys. */
+export function gcmSrtcpWithSessionKeys(sessionKey: Buffer, sessionSalt: Buffer): SrtcpContext {
+  return new AesGcmSrtcpContext(sessionKey, sessionSalt)
 }

@@ -1,13 +1,14 @@
 import { test } from '@japa/runner'
 import { randomBytes } from 'node:crypto'
 import { SrtcpSession } from 'werift'
-import { createSrtcpContext, type SrtpProfile } from '#media/srtp_context'
+import { createSrtcpContext, gcmSrtcpWithSessionKeys, type SrtpProfile } from '#media/srtp_context'
 import { encodeCompound, parseRtcp } from '#media/rtcp_packet'
 
 /*
  * SRTCP (RFC 3711 §3.4, RFC 7714 §9). RFC 3711 has no SRTCP packet vectors: the reference
- * packets are libsrtp's (test/srtp_driver.c, srtp_validate and srtp_validate_gcm), and werift's
- * SrtcpSession is an independent implementation to interoperate with both ways.
+ * packets are libsrtp's (test/srtp_driver.c, srtp_validate and srtp_validate_gcm, from master
+ * keys) and RFC 7714 §17's (GCM, from session keys); werift's SrtcpSession is an independent
+ * implementation to interoperate with both ways.
  */
 
 const hex = (text: string) => Buffer.from(text.replace(/\s+/g, ''), 'hex')
@@ -79,6 +80,28 @@ test.group('SRTCP context', () => {
     const packet = Buffer.from(expected)
     assert.equal(receiver.unprotect(packet), RTCP_PLAIN.length)
     assert.equal(packet.subarray(0, RTCP_PLAIN.length).toString('hex'), RTCP_PLAIN.toString('hex'))
+  })
+
+  test('AEAD_AES_128_GCM: RFC 7714 §17.1 (encrypted) and §17.3 (E = 0, tag only) decrypt', ({
+    assert,
+  }) => {
+    // Session key and salt ("Quid pro quo"), SSRC "Mars", SRTCP index 0x5d4; the subsections'
+    // packet (the preamble of §17 prints a slightly different one)
+    const key = hex('000102030405060708090a0b0c0d0e0f')
+    const salt = hex('517569642070726f2071756f')
+    const plain = hex(`81c8000d 4d617273 4e545031 4e545032 52545020 0000042a 0000e930 4c756e61
+      deadbeef deadbeef deadbeef deadbeef deadbeef`)
+    const encrypted = hex(`81c8000d 4d617273 63e94885 dcdab67c a727d766 2f6b7e99 7ff5c0f7 6c06f32d
+      c676a5f1 730d6fda 4ce09b46 86303ded 0bb9275b c84aa458 96cf4d2f c5abf872 45d9eade 800005d4`)
+    const tagOnly = Buffer.concat([plain, hex('841dd968 3dd78ec9 2ae58790 125f62b3 000005d4')])
+    for (const packet of [encrypted, tagOnly]) {
+      const receiver = gcmSrtcpWithSessionKeys(key, salt)
+      assert.equal(receiver.unprotect(packet), plain.length)
+      assert.equal(packet.subarray(0, plain.length).toString('hex'), plain.toString('hex'))
+      const tampered = Buffer.from(packet)
+      tampered[tampered.length - 6] ^= 1
+      assert.equal(gcmSrtcpWithSessionKeys(key, salt).unprotect(tampered), -1)
+    }
   })
 
   for (const [profile, id] of [

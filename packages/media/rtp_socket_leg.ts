@@ -6,7 +6,7 @@ import ReceptionStats from '#media/reception_stats'
 import RtcpSession, { SYSTEM_RTCP_CLOCK, type RtcpClock } from '#media/rtcp_session'
 import { PacketKind, isRtcp, rtpPayloadOffset } from '#media/rtp_header'
 import type { PacketReceiver, RelayLeg } from '#media/relay_leg'
-import SdesNegotiation, { AUTH_FAILED } from '#media/sdp/sdes_negotiation'
+import SdesNegotiation, { AUTH_FAILED, NOT_RTP } from '#media/sdp/sdes_negotiation'
 import type { SdesSuite } from '#media/sdp/sdes_crypto'
 import {
   buildAudioSdp,
@@ -46,8 +46,8 @@ export interface RtpSocketLegOptions {
   /** Called once when the leg closes (gives the port back to the pool). */
   onClosed?: () => void
   /**
-   * RTCP reports (RFC 3550) on plain legs, on the odd port above `port` or, with a=rtcp-mux,
-   * on the RTP port: the clock and interval are seams for tests. False: no RTCP at all.
+   * RTCP reports (RFC 3550; SRTCP on SDES legs), on the odd port above `port` or, with
+   * a=rtcp-mux, on the RTP port: the clock and interval are seams for tests. False: no RTCP.
    */
   rtcp?: { clock?: RtcpClock; intervalMs?: number } | false
 }
@@ -66,10 +66,9 @@ function literalLookup(
  * the port we receive on), packets accepted only from the address and port the peer signalled,
  * or, with latching, from the signalled IP on any port, after which we send to that port.
  * With `srtp` the leg speaks SDES-SRTP only (RTP/SAVP, our SrtpContext); without it, plain
- * RTP/AVP only, and crypto lines in a peer's SDP are never used. RTCP (RFC 3550): on plain legs
- * we send SR/RR + SDES CNAME about every 5 s from the odd port (or the RTP port with a=rtcp-mux)
- * and read the peer's reports for the round-trip time. SDES-SRTP legs send no RTCP and drop what
- * they get (SRTCP is not implemented yet), so loss and jitter there come from RTP alone.
+ * RTP/AVP only, and crypto lines in a peer's SDP are never used. RTCP (RFC 3550): we send
+ * SR/RR + SDES CNAME about every 5 s from the odd port (or the RTP port with a=rtcp-mux) and read
+ * the peer's reports for the round-trip time; on SDES-SRTP legs both ways as SRTCP (RFC 3711 §3.4).
  */
 export default class RtpSocketLeg implements RtpLeg, RelayLeg {
   readonly kind = 'rtp' as const
@@ -94,6 +93,8 @@ export default class RtpSocketLeg implements RtpLeg, RelayLeg {
   readonly reception = new ReceptionStats()
   /** SRTP packets from the signalled address that failed authentication (also in packetsRejected). */
   authenticationFailures = 0
+  /** SRTCP packets from the peer's address that failed authentication or were replayed. */
+  rtcpAuthenticationFailures = 0
 
   /** Where packets may come from; stays set during c=0.0.0.0 hold (the peer may still send). */
   #acceptIp: string | null = null
@@ -130,7 +131,7 @@ export default class RtpSocketLeg implements RtpLeg, RelayLeg {
     const rtcp = options.rtcp === false ? null : (options.rtcp ?? {})
     const clock = rtcp?.clock ?? SYSTEM_RTCP_CLOCK
     this.#outbound = new OutboundRtpStream(undefined, () => clock.now())
-    if (rtcp && !options.srtp) {
+    if (rtcp) {
       this.#rtcp = new RtcpSession({
         cname: `${this.#sessionId}@fluffycall`,
         reception: this.reception,
@@ -178,7 +179,7 @@ export default class RtpSocketLeg implements RtpLeg, RelayLeg {
     }
     const socket = await bind(options.port)
     let rtcpSocket: dgram.Socket | null = null
-    if (options.rtcp !== false && !options.srtp) {
+    if (options.rtcp !== false) {
       try {
         rtcpSocket = await bind(options.port + 1)
       } catch (error) {
@@ -203,9 +204,11 @@ export default class RtpSocketLeg implements RtpLeg, RelayLeg {
   }
 
   /** Our compound RTCP to the peer: to its RTP port with rtcp-mux, else to its RTCP port. */
-  #transmitRtcp(packet: Buffer): boolean {
+  #transmitRtcp(compound: Buffer): boolean {
     const ip = this.#acceptIp
     if (this.#closed || ip === null || this.#remotePort === 0) return false
+    const packet = this.#sdes === null ? compound : this.#sdes.protectRtcp(compound)
+    if (packet === null) return false
     if (this.#rtcpMux) this.#socket.send(packet, this.#remotePort, ip)
     else if (this.#rtcpSocket) this.#rtcpSocket.send(packet, this.#remoteRtcpPort, ip)
     else return false
@@ -215,7 +218,17 @@ export default class RtpSocketLeg implements RtpLeg, RelayLeg {
   /** RTCP on port + 1: only from the peer's signalled IP. */
   #onRtcpMessage = (packet: Buffer, rinfo: dgram.RemoteInfo) => {
     if (rinfo.address !== this.#acceptIp) return
-    this.#rtcp?.receive(packet)
+    if (this.#sdes === null) this.#rtcp?.receive(packet)
+    else this.#receiveSrtcp(packet, packet.length)
+  }
+
+  /** SRTCP with the peer's key; a forged or replayed report is counted and dropped. */
+  #receiveSrtcp(packet: Buffer, length: number) {
+    const inbound = this.#sdes?.inbound
+    if (!inbound || !this.#rtcp || length < 8 || !isRtcp(packet)) return
+    const plain = inbound.unprotectRtcp(packet, length)
+    if (plain < 0) this.rtcpAuthenticationFailures++
+    else this.#rtcp.receive(packet, plain)
   }
 
   get closed() {
@@ -251,6 +264,8 @@ export default class RtpSocketLeg implements RtpLeg, RelayLeg {
       const srtp = this.#sdes.inbound
       if (srtp === null) return
       length = srtp.unprotect(packet, length)
+      // SRTCP multiplexed on the RTP port (RFC 5761)
+      if (length === NOT_RTP) return this.#receiveSrtcp(packet, packet.length)
       if (length === AUTH_FAILED) {
         this.authenticationFailures++
         this.stats.packetsRejected++
@@ -264,7 +279,7 @@ export default class RtpSocketLeg implements RtpLeg, RelayLeg {
     }
     const offset = rtpPayloadOffset(packet, length)
     if (offset < 0) {
-      // RTCP multiplexed on the RTP port (RFC 5761); SRTP legs have no RTCP session
+      // RTCP multiplexed on the RTP port (RFC 5761); SRTCP was handled above
       if (this.#rtcp && length >= 8 && isRtcp(packet)) this.#rtcp.receive(packet, length)
       return
     }

@@ -1,8 +1,10 @@
 import {
   createCipheriv,
   createDecipheriv,
+  createHmac,
   createSecretKey,
   hash,
+  timingSafeEqual,
   type Cipheriv,
   type KeyObject,
 } from 'node:crypto'
@@ -296,4 +298,257 @@ export function createSrtpContext(
   return profile === 'AEAD_AES_128_GCM'
     ? new AesGcmContext(masterKey, masterSalt)
     : new AesCmHmacSha1Context(masterKey, masterSalt, profile)
+}
+
+/**
+ * SRTCP (RFC 3711 §3.4, RFC 7714 §9) for one direction: the session keys of labels 3-5, the
+ * E flag and 31-bit SRTCP index after the (encrypted) compound packet, and a replay window per
+ * SSRC. RTCP is a few packets per 5 s, so this favours plain code over the SRTP path's tricks.
+ * With AES_CM_128_HMAC_SHA1_32 the SRTCP tag stays 80 bits (RFC 4568 §6.2.2). No MKI here:
+ * the SDES receiver strips a peer's MKI.
+ */
+export interface SrtcpContext {
+  readonly profile: SrtpProfile
+  /** Bytes an SRTCP packet grows by: E|index and the tag. */
+  readonly overhead: number
+  /** Protects one compound RTCP packet; `encrypt` false sends it authenticated only (E = 0). */
+  protect(packet: Buffer, length?: number, encrypt?: boolean): Buffer
+  /**
+   * Authenticates and decrypts in place; the plain RTCP length, or -1 when too short, forged
+   * or a replay.
+   */
+  unprotect(packet: Buffer, length?: number): number
+}
+
+/** The RTCP header left in clear before the encrypted portion (RFC 3711 §3.4). */
+const RTCP_CLEAR = 8
+const SRTCP_INDEX_MASK = 0x7fffffff
+const REPLAY_WINDOW = 64
+/** SSRCs whose replay state we keep; a peer has one or two. */
+const MAX_REPLAY_SSRCS = 16
+
+/** RFC 3711 §3.3.2 replay list per SSRC: the highest index and a bitmask of the 64 below it. */
+class ReplayWindow {
+  #states = new Map<number, { highest: number; mask: bigint }>()
+
+  fresh(ssrc: number, index: number): boolean {
+    const state = this.#states.get(ssrc)
+    if (!state) return true
+    const delta = state.highest - index
+    if (delta < 0) return true
+    if (delta >= REPLAY_WINDOW) return false
+    return (state.mask & (1n << BigInt(delta))) === 0n
+  }
+
+  accept(ssrc: number, index: number) {
+    let state = this.#states.get(ssrc)
+    if (!state) {
+      if (this.#states.size >= MAX_REPLAY_SSRCS) return
+      state = { highest: index, mask: 1n }
+      this.#states.set(ssrc, state)
+      return
+    }
+    const delta = index - state.highest
+    if (delta > 0) {
+      state.mask =
+        delta >= REPLAY_WINDOW ? 1n : ((state.mask << BigInt(delta)) | 1n) & 0xffffffffffffffffn
+      state.highest = index
+    } else {
+      state.mask |= 1n << BigInt(-delta)
+    }
+  }
+}
+
+abstract class SrtcpBase implements SrtcpContext {
+  abstract readonly profile: SrtpProfile
+  abstract readonly overhead: number
+  /** The first packet has index 1, as libsrtp's. */
+  #nextIndex = 1
+  #replay = new ReplayWindow()
+
+  protected abstract seal(packet: Buffer, length: number, trailer: number, encrypt: boolean): Buffer
+  /** The plain length, or -1; `trailer` is E|index as read. */
+  protected abstract open(packet: Buffer, length: number, trailer: number): number
+
+  protect(packet: Buffer, length = packet.length, encrypt = true): Buffer {
+    if (length < RTCP_CLEAR) throw new RangeError('An RTCP packet has at least 8 bytes')
+    const index = this.#nextIndex
+    this.#nextIndex = (index + 1) & SRTCP_INDEX_MASK
+    return this.seal(packet, length, (encrypt ? 0x80000000 : 0) | index, encrypt)
+  }
+
+  unprotect(packet: Buffer, length = packet.length): number {
+    if (length < RTCP_CLEAR + this.overhead) return -1
+    const ssrc = packet.readUInt32BE(4)
+    const index = this.readTrailer(packet, length) & SRTCP_INDEX_MASK
+    if (!this.#replay.fresh(ssrc, index)) return -1
+    const plain = this.open(packet, length, this.readTrailer(packet, length))
+    if (plain >= 0) this.#replay.accept(ssrc, index)
+    return plain
+  }
+
+  protected abstract readTrailer(packet: Buffer, length: number): number
+}
+
+class AesCmSrtcpContext extends SrtcpBase {
+  readonly profile: 'AES_CM_128_HMAC_SHA1_80' | 'AES_CM_128_HMAC_SHA1_32'
+  readonly overhead = 4 + 10
+  #key: KeyObject
+  #authKey: KeyObject
+  #salt: Buffer
+
+  constructor(
+    masterKey: Buffer,
+    masterSalt: Buffer,
+    profile: 'AES_CM_128_HMAC_SHA1_80' | 'AES_CM_128_HMAC_SHA1_32'
+  ) {
+    super()
+    this.profile = profile
+    this.#key = createSecretKey(deriveSessionKey(masterKey, masterSalt, 3, 16))
+    this.#authKey = createSecretKey(deriveSessionKey(masterKey, masterSalt, 4, 20))
+    this.#salt = deriveSessionKey(masterKey, masterSalt, 5, 14)
+  }
+
+  /** AES-CM over `data` with IV = (salt << 16) XOR (SSRC << 64) XOR (index << 16). */
+  #crypt(data: Buffer, ssrc: number, index: number): Buffer {
+    const iv = Buffer.alloc(BLOCK)
+    this.#salt.copy(iv)
+    iv[4] ^= ssrc >>> 24
+    iv[5] ^= (ssrc >>> 16) & 0xff
+    iv[6] ^= (ssrc >>> 8) & 0xff
+    iv[7] ^= ssrc & 0xff
+    iv[10] ^= index >>> 24
+    iv[11] ^= (index >>> 16) & 0xff
+    iv[12] ^= (index >>> 8) & 0xff
+    iv[13] ^= index & 0xff
+    const cipher = createCipheriv('aes-128-ctr', this.#key, iv)
+    return Buffer.concat([cipher.update(data), cipher.final()])
+  }
+
+  #tag(authenticated: Buffer): Buffer {
+    return createHmac('sha1', this.#authKey).update(authenticated).digest().subarray(0, 10)
+  }
+
+  protected readTrailer(packet: Buffer, length: number): number {
+    return packet.readUInt32BE(length - 14)
+  }
+
+  protected seal(packet: Buffer, length: number, trailer: number, encrypt: boolean): Buffer {
+    const out = Buffer.allocUnsafe(length + this.overhead)
+    packet.copy(out, 0, 0, length)
+    if (encrypt) {
+      const index = trailer & SRTCP_INDEX_MASK
+      this.#crypt(packet.subarray(RTCP_CLEAR, length), packet.readUInt32BE(4), index).copy(
+        out,
+        RTCP_CLEAR
+      )
+    }
+    out.writeUInt32BE(trailer >>> 0, length)
+    this.#tag(out.subarray(0, length + 4)).copy(out, length + 4)
+    return out
+  }
+
+  protected open(packet: Buffer, length: number, trailer: number): number {
+    const plain = length - this.overhead
+    const tag = this.#tag(packet.subarray(0, plain + 4))
+    if (!timingSafeEqual(tag, packet.subarray(plain + 4, length))) return -1
+    if (trailer & 0x80000000) {
+      const index = trailer & SRTCP_INDEX_MASK
+      this.#crypt(packet.subarray(RTCP_CLEAR, plain), packet.readUInt32BE(4), index).copy(
+        packet,
+        RTCP_CLEAR
+      )
+    }
+    return plain
+  }
+}
+
+/** RFC 7714 §9: AEAD_AES_128_GCM SRTCP, the tag right after the ciphertext, E|index after it. */
+class AesGcmSrtcpContext extends SrtcpBase {
+  readonly profile = 'AEAD_AES_128_GCM' as const
+  readonly overhead = 16 + 4
+  #key: KeyObject
+  #salt: Buffer
+
+  constructor(sessionKey: Buffer, sessionSalt: Buffer) {
+    super()
+    this.#key = createSecretKey(sessionKey)
+    this.#salt = sessionSalt
+  }
+
+  /** IV = (00 00 || SSRC || 00 00 || 0 + SRTCP index) XOR salt (RFC 7714 §9.1). */
+  #iv(ssrc: number, index: number): Buffer {
+    const iv = Buffer.alloc(12)
+    iv.writeUInt32BE(ssrc >>> 0, 2)
+    iv.writeUInt32BE(index & SRTCP_INDEX_MASK, 8)
+    for (let i = 0; i < 12; i++) iv[i] ^= this.#salt[i]
+    return iv
+  }
+
+  protected readTrailer(packet: Buffer, length: number): number {
+    return packet.readUInt32BE(length - 4)
+  }
+
+  /** Encrypted: AAD = header || E|index; unencrypted (E = 0): AAD = the whole packet || E|index. */
+  #aad(packet: Buffer, clear: number, trailer: number): Buffer {
+    const aad = Buffer.allocUnsafe(clear + 4)
+    packet.copy(aad, 0, 0, clear)
+    aad.writeUInt32BE(trailer >>> 0, clear)
+    return aad
+  }
+
+  protected seal(packet: Buffer, length: number, trailer: number, encrypt: boolean): Buffer {
+    const clear = encrypt ? RTCP_CLEAR : length
+    const cipher = createCipheriv(
+      'aes-128-gcm',
+      this.#key,
+      this.#iv(packet.readUInt32BE(4), trailer)
+    )
+    cipher.setAAD(this.#aad(packet, clear, trailer))
+    const encrypted = Buffer.concat([cipher.update(packet.subarray(clear, length)), cipher.final()])
+    const out = Buffer.allocUnsafe(length + this.overhead)
+    packet.copy(out, 0, 0, clear)
+    encrypted.copy(out, clear)
+    cipher.getAuthTag().copy(out, length)
+    out.writeUInt32BE(trailer >>> 0, length + 16)
+    return out
+  }
+
+  protected open(packet: Buffer, length: number, trailer: number): number {
+    const plain = length - this.overhead
+    const clear = trailer & 0x80000000 ? RTCP_CLEAR : plain
+    const decipher = createDecipheriv(
+      'aes-128-gcm',
+      this.#key,
+      this.#iv(packet.readUInt32BE(4), trailer)
+    )
+    decipher.setAAD(this.#aad(packet, clear, trailer))
+    decipher.setAuthTag(packet.subarray(plain, plain + 16))
+    const decrypted = decipher.update(packet.subarray(clear, plain))
+    try {
+      decipher.final()
+    } catch {
+      return -1
+    }
+    decrypted.copy(packet, clear)
+    return plain
+  }
+}
+
+export function createSrtcpContext(
+  profile: SrtpProfile,
+  masterKey: Buffer,
+  masterSalt: Buffer
+): SrtcpContext {
+  return profile === 'AEAD_AES_128_GCM'
+    ? new AesGcmSrtcpContext(
+        deriveSessionKey(masterKey, masterSalt, 3, 16),
+        deriveSessionKey(masterKey, masterSalt, 5, 12)
+      )
+    : new AesCmSrtcpContext(masterKey, masterSalt, profile)
+}
+
+/** GCM SRTCP on given session keys: RFC 7714 §17's test vectors state those, not master keys. */
+export function gcmSrtcpWithSessionKeys(sessionKey: Buffer, sessionSalt: Buffer): SrtcpContext {
+  return new AesGcmSrtcpContext(sessionKey, sessionSalt)
 }

@@ -28,7 +28,10 @@ const KNOWN_UNSUPPORTED = new Set([
   'AEAD_AES_256_GCM',
 ])
 
-/** Session parameters we can honour: WSH is a hint (RFC 4568 §6.3.6); we send no SRTCP at all. */
+/**
+ * Session parameters we can honour: WSH is a hint (RFC 4568 §6.3.6); UNENCRYPTED_SRTCP (§6.3.2)
+ * is honoured: we answer it and send our SRTCP authenticated only (E = 0).
+ */
 const HARMLESS_SESSION_PARAMS = /^(WSH=\d{1,10}|UNENCRYPTED_SRTCP)$/
 
 /** RFC 4568 §6.1: at most 2^48 packets for SRTP. */
@@ -106,6 +109,8 @@ export interface SdesCrypto {
   lifetime: number | null
   /** Master key identifier carried in every SRTP packet of this key (RFC 3711 §3.1). */
   mki: Buffer | null
+  /** UNENCRYPTED_SRTCP: SRTCP of this stream is authenticated, not encrypted (RFC 4568 §6.3.2). */
+  unencryptedSrtcp?: boolean
 }
 
 /** A crypto line we cannot use, and why. */
@@ -221,10 +226,16 @@ export function parseCryptoAttribute(value: string): CryptoLineResult {
     }
   }
   const key = new SdesKey(suite, decoded.subarray(0, keyLength), decoded.subarray(keyLength))
-  return { ok: true, crypto: { tag, suite, key, lifetime, mki } }
+  const crypto: SdesCrypto = { tag, suite, key, lifetime, mki }
+  if (fields.slice(3).includes('UNENCRYPTED_SRTCP')) crypto.unencryptedSrtcp = true
+  return { ok: true, crypto }
 }
 
-/** Our attribute value (after `a=`): `crypto:<tag> <suite> inline:<key||salt>`. */
-export function cryptoAttribute(tag: number, key: SdesKey): string {
-  return `crypto:${tag} ${key.suite} inline:${key.toInline()}`
+/**
+ * Our attribute value (after `a=`): `crypto:<tag> <suite> inline:<key||salt>`, with
+ * UNENCRYPTED_SRTCP when we answer a line that has it.
+ */
+export function cryptoAttribute(tag: number, key: SdesKey, unencryptedSrtcp = false): string {
+  const params = unencryptedSrtcp ? ' UNENCRYPTED_SRTCP' : ''
+  return `crypto:${tag} ${key.suite} inline:${key.toInline()}${params}`
 }

@@ -8,7 +8,12 @@ import {
   type SdesRejection,
   type SdesSuite,
 } from '#media/sdp/sdes_crypto'
-import { createSrtpContext, type SrtpContext } from '#media/srtp_context'
+import {
+  createSrtcpContext,
+  createSrtpContext,
+  type SrtcpContext,
+  type SrtpContext,
+} from '#media/srtp_context'
 import { MediaNegotiationError } from '#media/types'
 
 /**
@@ -27,29 +32,51 @@ export const NOT_RTP = -2
 export const AUTH_FAILED = -1
 
 /**
- * Inbound SRTP with the peer's key. Handles the peer's MKI (RFC 3711 §3.1: between the payload
- * and the tag, not authenticated) by checking it and moving the tag over it, in place.
+ * Inbound SRTP and SRTCP with the peer's key. Handles the peer's MKI (not authenticated) by
+ * checking it and cutting it out in place: with AES-CM between the payload (SRTCP: E|index) and
+ * the tag (RFC 3711 §3.1, §3.4); with GCM after the tag, at the very end (RFC 7714 §8, §9).
  */
 export class SdesReceiver {
   readonly key: SdesKey
   readonly mki: Buffer | null
   readonly #context: SrtpContext
   readonly #trailer: number
+  /** Bytes after the MKI: the HMAC tag (AES-CM, 10 on SRTCP for both tag lengths); none (GCM). */
+  readonly #tagAfterMki: number
+  readonly #rtcpTagAfterMki: number
+  readonly #rtcp: SrtcpContext
 
   constructor(peer: SdesCrypto) {
     this.key = peer.key
     this.mki = peer.mki
     this.#context = createSrtpContext(peer.suite, peer.key.masterKey, peer.key.masterSalt)
     this.#trailer = this.#context.overhead + (peer.mki?.length ?? 0)
+    this.#rtcp = createSrtcpContext(peer.suite, peer.key.masterKey, peer.key.masterSalt)
+    const aead = peer.suite === 'AEAD_AES_128_GCM'
+    this.#tagAfterMki = aead ? 0 : this.#context.overhead
+    this.#rtcpTagAfterMki = aead ? 0 : 10
   }
 
-  /** Decrypts in place: the plain RTP length, NOT_RTP (e.g. SRTCP, dropped) or AUTH_FAILED. */
+  /** Authenticates and decrypts one SRTCP packet in place: the RTCP length, or AUTH_FAILED. */
+  unprotectRtcp(packet: Buffer, length: number): number {
+    const mki = this.mki
+    if (mki !== null) {
+      const at = length - this.#rtcpTagAfterMki - mki.length
+      if (at < 8 || packet.compare(mki, 0, mki.length, at, at + mki.length) !== 0)
+        return AUTH_FAILED
+      packet.copyWithin(at, at + mki.length, length)
+      length -= mki.length
+    }
+    return this.#rtcp.unprotect(packet, length) < 0 ? AUTH_FAILED : length - this.#rtcp.overhead
+  }
+
+  /** Decrypts in place: the plain RTP length, NOT_RTP (e.g. SRTCP) or AUTH_FAILED. */
   unprotect(packet: Buffer, length: number): number {
     const offset = rtpPayloadOffset(packet, length - this.#trailer)
     if (offset < 0) return NOT_RTP
     const mki = this.mki
     if (mki !== null) {
-      const at = length - this.#trailer
+      const at = length - this.#tagAfterMki - mki.length
       if (packet.compare(mki, 0, mki.length, at, at + mki.length) !== 0) return AUTH_FAILED
       packet.copyWithin(at, at + mki.length, length)
       length -= mki.length
@@ -87,6 +114,9 @@ export default class SdesNegotiation {
   #offered: Map<number, SdesSuite> | null = null
   #suite: SdesSuite | null = null
   #outbound: SrtpContext | null = null
+  #outboundRtcp: SrtcpContext | null = null
+  /** UNENCRYPTED_SRTCP in the line in use: our SRTCP goes out with E = 0. */
+  #unencryptedSrtcp = false
   #inbound: SdesReceiver | null = null
 
   constructor(random: (size: number) => Buffer = randomBytes) {
@@ -104,6 +134,11 @@ export default class SdesNegotiation {
 
   get inbound(): SdesReceiver | null {
     return this.#inbound
+  }
+
+  /** Our compound RTCP as SRTCP with our key; null before the negotiation. */
+  protectRtcp(packet: Buffer): Buffer | null {
+    return this.#outboundRtcp?.protect(packet, packet.length, !this.#unencryptedSrtcp) ?? null
   }
 
   #ownKey(suite: SdesSuite): SdesKey {
@@ -140,7 +175,7 @@ export default class SdesNegotiation {
       )
     const peer = chosen
     return {
-      attribute: cryptoAttribute(peer.tag, this.#ownKey(peer.suite)),
+      attribute: cryptoAttribute(peer.tag, this.#ownKey(peer.suite), peer.unencryptedSrtcp),
       commit: () => this.#use(peer),
     }
   }
@@ -174,8 +209,10 @@ export default class SdesNegotiation {
     if (this.#suite !== peer.suite || this.#outbound === null) {
       const own = this.#ownKey(peer.suite)
       this.#outbound = createSrtpContext(peer.suite, own.masterKey, own.masterSalt)
+      this.#outboundRtcp = createSrtcpContext(peer.suite, own.masterKey, own.masterSalt)
       this.#suite = peer.suite
     }
+    this.#unencryptedSrtcp = peer.unencryptedSrtcp === true
     if (this.#inbound === null || !this.#inbound.sameAs(peer))
       this.#inbound = new SdesReceiver(peer)
   }

@@ -209,6 +209,8 @@ test.group('Web phone calls through the B2BUA (Chromium, werift, sipp)', (group)
     assert.equal(record.hungUpBy, 'caller')
     assert.equal(record.disconnectCause, 'answered_normal')
     assert.isAtLeast(record.durationSeconds!, 9)
+    // Chromium's receiver reports on our sender reports (SRTCP over DTLS-SRTP) give the RTT
+    assert.isNotNull(record.callerRttMs, JSON.stringify(record.serialize()))
     const b2bua = await app.container.make('calls.b2bua')
     assert.lengthOf(b2bua.calls, 0)
   }).timeout(120_000)

@@ -88,12 +88,14 @@ function describe(peers: Record<string, Baresip>) {
  * says SRTP for the phone.
  */
 async function assertSecureCall(
-  assert: { isAbove: Function; isTrue: Function },
+  assert: { isAbove: Function; isTrue: Function; isNotNull: Function; notMatch: Function },
   call: {
     phone: Phone
     record: CallRecord
     phoneHeard: Int16Array | null
     carrierHeard: Int16Array | null
+    /** Both baresips' output. */
+    output: string
   }
 ) {
   const heardByPhone = toneShare(call.phoneHeard ?? new Int16Array(), CARRIER_TONE)
@@ -102,6 +104,12 @@ async function assertSecureCall(
   assert.isAbove(heardByPhone.share, 0.8, 'the phone heard the carrier’s tone')
   assert.isAbove(heardByCarrier.loudBlocks, 20, JSON.stringify(heardByCarrier))
   assert.isAbove(heardByCarrier.share, 0.8, 'the carrier heard the phone’s tone')
+
+  // Round-trip times from baresip's SRTCP reports: they name our SRTCP SRs (LSR), so both
+  // sides decrypted the other's SRTCP; and baresip logs every SRTCP packet it cannot decrypt
+  assert.isNotNull(call.record.callerRttMs, `the caller leg's RTT from SRTCP\n${call.output}`)
+  assert.isNotNull(call.record.calleeRttMs, `the callee leg's RTT from SRTCP\n${call.output}`)
+  assert.notMatch(call.output, /failed to decrypt RTCP/)
 
   assert.isTrue(call.record.callerSignallingEncrypted)
   assert.isTrue(call.record.callerMediaEncrypted)
@@ -234,6 +242,7 @@ test.group('SRTP calls: baresip as a TLS phone and an sdes carrier', (group) => 
       record,
       phoneHeard: caller.heard(),
       carrierHeard: carrier.heard(),
+      output: caller.output() + carrier.output(),
     })
   }).timeout(60_000)
 
@@ -262,6 +271,7 @@ test.group('SRTP calls: baresip as a TLS phone and an sdes carrier', (group) => 
       record,
       phoneHeard: device.heard(),
       carrierHeard: carrier.heard(),
+      output: device.output() + carrier.output(),
     })
   }).timeout(60_000)
 

@@ -1,5 +1,7 @@
 import dgram from 'node:dgram'
+import { randomBytes } from 'node:crypto'
 import { test } from '@japa/runner'
+import { RtpHeader, SrtcpSession, SrtpSession } from 'werift'
 import ReceptionStats from '#media/reception_stats'
 import {
   RTCP_RR,
@@ -345,6 +347,147 @@ test.group('RTCP on a plain RTP leg', () => {
     assert.equal(leg.quality.packetsExpected, 60)
     assert.equal(leg.quality.packetsLost, 0)
   })
+})
+
+/** An even port whose odd neighbour is free too, bound by the peer's two sockets. */
+async function peerSockets() {
+  const peerRtp = dgram.createSocket('udp4')
+  const peerRtcp = dgram.createSocket('udp4')
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const candidate = 20_000 + 2 * Math.floor(Math.random() * 10_000)
+    try {
+      await new Promise<void>((resolve, reject) => {
+        peerRtp.once('error', reject)
+        peerRtp.bind(candidate, '127.0.0.1', () => resolve())
+      })
+    } catch {
+      continue
+    }
+    await new Promise<void>((resolve, reject) => {
+      peerRtcp.once('error', reject)
+      peerRtcp.bind(candidate + 1, '127.0.0.1', () => resolve())
+    })
+    return { peerRtp, peerRtcp, port: candidate }
+  }
+  throw new Error('no free port pair for the peer')
+}
+
+/** werift's SRTP and SRTCP (an independent implementation) as the peer: its key out, ours in. */
+function weriftPeer(peerMaterial: Buffer, ourInline: string) {
+  const ours = Buffer.from(ourInline, 'base64')
+  const keys = {
+    localMasterKey: peerMaterial.subarray(0, 16),
+    localMasterSalt: peerMaterial.subarray(16),
+    remoteMasterKey: ours.subarray(0, 16),
+    remoteMasterSalt: ours.subarray(16),
+  }
+  return {
+    srtp: new SrtpSession({ keys, profile: 1 }),
+    srtcp: new SrtcpSession({ keys, profile: 1 }),
+  }
+}
+
+test.group('SRTCP on an SDES-SRTP leg', () => {
+  for (const variant of [
+    { name: 'on port + 1', mux: false, unencrypted: false },
+    { name: 'multiplexed on the RTP port (a=rtcp-mux)', mux: true, unencrypted: false },
+    { name: 'with UNENCRYPTED_SRTCP (answered, E = 0)', mux: false, unencrypted: true },
+  ]) {
+    test(`our SRTCP reports decrypt at the peer (werift) and its SRTCP reports give the RTT: ${variant.name}`, async ({
+      assert,
+      cleanup,
+    }) => {
+      const clock = new ManualClock()
+      const { peerRtp, peerRtcp, port } = await peerSockets()
+      cleanup(() => {
+        peerRtp.close()
+        peerRtcp.close()
+      })
+      const legPort = 30_000 + 2 * Math.floor(Math.random() * 5000)
+      const leg = await RtpSocketLeg.open({
+        port: legPort,
+        bindAddress: '127.0.0.1',
+        announcedIp: '127.0.0.1',
+        latching: false,
+        srtp: true,
+        rtcp: { clock },
+      })
+      cleanup(() => leg.close())
+      const peerMaterial = randomBytes(30)
+      const offer = [
+        'v=0',
+        'o=- 1 1 IN IP4 127.0.0.1',
+        's=-',
+        'c=IN IP4 127.0.0.1',
+        't=0 0',
+        `m=audio ${port} RTP/SAVP 8`,
+        'a=rtpmap:8 PCMA/8000',
+        `a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:${peerMaterial.toString('base64')}${variant.unencrypted ? ' UNENCRYPTED_SRTCP' : ''}`,
+        ...(variant.mux ? ['a=rtcp-mux'] : []),
+        '',
+      ].join('\r\n')
+      const { sdp } = await leg.answer(offer, { codecs: ['PCMA'] })
+      assert.equal(sdp.includes('a=rtcp-mux'), variant.mux)
+      assert.equal(sdp.includes('UNENCRYPTED_SRTCP'), variant.unencrypted)
+      const ourInline = /a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:(\S+)/.exec(sdp)![1]
+      const peer = weriftPeer(peerMaterial, ourInline)
+      const peerRtcpIn = variant.mux ? peerRtp : peerRtcp
+      const rtcpToLeg = variant.mux ? legPort : legPort + 1
+      const received: Buffer[] = []
+      peerRtcpIn.on('message', (packet) => {
+        if (packet[1] >= 192 && packet[1] <= 223) received.push(packet)
+      })
+
+      for (let seq = 0; seq < 60; seq++) {
+        const header = new RtpHeader({
+          payloadType: 8,
+          sequenceNumber: seq,
+          timestamp: seq * 160,
+          ssrc: 0x1234,
+        })
+        peerRtp.send(peer.srtp.encrypt(Buffer.alloc(160, 0xd5), header), legPort, '127.0.0.1')
+      }
+      await waitFor(() => leg.stats.packetsReceived === 60)
+      clock.advance(7500)
+      await waitFor(() => received.length >= 1)
+      const wire = received[0]
+      // E flag after the compound (10-byte tag at the end)
+      assert.equal(wire.readUInt32BE(wire.length - 14) >>> 31, variant.unencrypted ? 0 : 1)
+      const report = parseRtcp(peer.srtcp.decrypt(wire))!
+      assert.equal(report.reports[0].type, RTCP_RR)
+      assert.equal(report.reports[0].blocks[0].ssrc, 0x1234)
+      assert.equal(report.reports[0].blocks[0].extendedHighestSeq, 59)
+
+      // A forged report is counted and ignored; then the peer's real RR (40 ms ago, held 10 ms)
+      const ourSsrc = report.reports[0].ssrc
+      const then = ntpTime(clock.ms - 40)
+      const rr = encodeCompound({
+        ssrc: 0x1234,
+        sender: null,
+        blocks: [
+          {
+            ssrc: ourSsrc,
+            fractionLost: 0,
+            cumulativeLost: 0,
+            extendedHighestSeq: 0,
+            jitter: 0,
+            lastSr: ntpMiddle(then.seconds, then.fraction),
+            delaySinceLastSr: Math.round(0.01 * 65536),
+          },
+        ],
+        cname: 'peer',
+      })
+      const forged = peer.srtcp.encrypt(rr)
+      forged[12] ^= 1
+      peerRtcpIn.send(forged, rtcpToLeg, '127.0.0.1')
+      await waitFor(() => leg.rtcpAuthenticationFailures === 1)
+      peerRtcpIn.send(peer.srtcp.encrypt(rr), rtcpToLeg, '127.0.0.1')
+      await waitFor(() => leg.quality.rttMs !== null)
+      assert.closeTo(leg.quality.rttMs!, 30, 0.1)
+      assert.equal(leg.quality.rtcpReceived, 1)
+      assert.equal(leg.quality.packetsLost, 0)
+    })
+  }
 })
 
 async function waitFor(condition: () => boolean, ms = 2000) {

@@ -167,9 +167,14 @@ test.group('SDES crypto attributes (RFC 4568)', () => {
       ok(parseCryptoAttribute(`123456789 AES_CM_128_HMAC_SHA1_80 inline:${INLINE}`)).tag,
       123456789
     )
-    // Session parameters: a hint and one about SRTCP (we send none) are fine; the rest change the transform
+    // Session parameters: a hint and UNENCRYPTED_SRTCP (honoured) are fine; the rest change the transform
     assert.isTrue(
-      parseCryptoAttribute(`1 AES_CM_128_HMAC_SHA1_80 inline:${INLINE} WSH=64 UNENCRYPTED_SRTCP`).ok
+      ok(
+        parseCryptoAttribute(`1 AES_CM_128_HMAC_SHA1_80 inline:${INLINE} WSH=64 UNENCRYPTED_SRTCP`)
+      ).unencryptedSrtcp
+    )
+    assert.isUndefined(
+      ok(parseCryptoAttribute(`1 AES_CM_128_HMAC_SHA1_80 inline:${INLINE} WSH=64`)).unencryptedSrtcp
     )
     for (const param of [
       'KDR=1',

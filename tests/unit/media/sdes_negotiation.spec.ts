@@ -4,7 +4,7 @@ import { RtpHeader, RtpPacket } from 'werift'
 import { parseAudioSdp, type AudioDescription } from '#media/sdp/audio_sdp'
 import { parseCryptoAttribute } from '#media/sdp/sdes_crypto'
 import SdesNegotiation, { AUTH_FAILED, NOT_RTP } from '#media/sdp/sdes_negotiation'
-import { createSrtpContext, type SrtpContext } from '#media/srtp_context'
+import { createSrtcpContext, createSrtpContext, type SrtpContext } from '#media/srtp_context'
 import { MediaNegotiationError } from '#media/types'
 
 /** An RTP/SAVP description carrying the given attribute values (`crypto:...`). */
@@ -314,6 +314,65 @@ test.group('SDES offer/answer', () => {
     rtcp[1] = 200
     assert.equal(leg.inbound!.unprotect(rtcp, rtcp.length), NOT_RTP)
     assert.equal(leg.inbound!.unprotect(Buffer.alloc(8), 8), NOT_RTP)
+  })
+
+  test("GCM: the peer's MKI follows the tag (RFC 7714 §8): checked and stripped", ({ assert }) => {
+    const material = randomBytes(28)
+    const leg = new SdesNegotiation()
+    leg
+      .answer(
+        description([`crypto:1 AEAD_AES_128_GCM inline:${material.toString('base64')}|258:2`])
+      )
+      .commit()
+    const sender = createSrtpContext(
+      'AEAD_AES_128_GCM',
+      material.subarray(0, 16),
+      material.subarray(16)
+    )
+    const withMki = (mki: Buffer, seq: number) => {
+      const plain = rtp(seq)
+      return { plain, wire: Buffer.concat([sender.protect(plain, plain.length, 12), mki]) }
+    }
+    const good = withMki(Buffer.from([1, 2]), 1)
+    assert.equal(leg.inbound!.unprotect(good.wire, good.wire.length), good.plain.length)
+    assert.isTrue(good.wire.subarray(0, good.plain.length).equals(good.plain))
+    const wrongMki = withMki(Buffer.from([1, 3]), 2)
+    assert.equal(leg.inbound!.unprotect(wrongMki.wire, wrongMki.wire.length), AUTH_FAILED)
+  })
+
+  test("SRTCP with the peer's MKI: before the tag (AES-CM) or at the end (GCM), checked and stripped", ({
+    assert,
+  }) => {
+    const rtcp = Buffer.from('81c9000701020304' + 'ab'.repeat(24), 'hex')
+    for (const [suite, length] of [
+      ['AES_CM_128_HMAC_SHA1_80', 30],
+      ['AEAD_AES_128_GCM', 28],
+    ] as const) {
+      const material = randomBytes(length)
+      const leg = new SdesNegotiation()
+      leg
+        .answer(description([`crypto:1 ${suite} inline:${material.toString('base64')}|258:2`]))
+        .commit()
+      const sender = createSrtcpContext(suite, material.subarray(0, 16), material.subarray(16))
+      // AES-CM: E|index, MKI, tag; GCM: tag, E|index, MKI (RFC 7714 §9)
+      const tagAfterMki = suite === 'AEAD_AES_128_GCM' ? 0 : 10
+      const withMki = (mki: Buffer) => {
+        const wire = sender.protect(rtcp)
+        const at = wire.length - tagAfterMki
+        return Buffer.concat([wire.subarray(0, at), mki, wire.subarray(at)])
+      }
+      const good = withMki(Buffer.from([1, 2]))
+      assert.equal(leg.inbound!.unprotectRtcp(good, good.length), rtcp.length, suite)
+      assert.isTrue(good.subarray(0, rtcp.length).equals(rtcp))
+      const wrong = withMki(Buffer.from([1, 3]))
+      assert.equal(leg.inbound!.unprotectRtcp(wrong, wrong.length), AUTH_FAILED)
+      // Our own SRTCP goes out with our key: the peer's key does not open it
+      const ours = leg.protectRtcp(rtcp)!
+      assert.equal(
+        createSrtcpContext(suite, material.subarray(0, 16), material.subarray(16)).unprotect(ours),
+        -1
+      )
+    }
   })
 })
 

@@ -83,7 +83,9 @@ async function handle(request: WorkerRequest): Promise<unknown> {
       if (!leg) return
       legs.delete(request.leg)
       legIds.delete(leg)
-      return leg.close()
+      await leg.close()
+      // The B2BUA closes a call's legs before its CDR: the leg's jitter is counted by then
+      return { closedJitter: media.counters.takeClosedJitter() }
     }
     case 'bridge': {
       const bridge = media.bridge(legOf(request.a), legOf(request.b), {
@@ -164,6 +166,7 @@ function snapshot() {
     })),
     bridges: [...bridges].map(([bridge, open]) => ({ bridge, ...open.relayed })),
     counters: engine.counters.figures(),
+    closedJitter: engine.counters.takeClosedJitter(),
   })
 }
 

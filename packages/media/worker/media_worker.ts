@@ -147,6 +147,8 @@ async function handle(request: WorkerRequest): Promise<unknown> {
       return
     }
     case 'ping':
+      // The figures go out before the answer: who awaited a ping reads fresh counters
+      snapshot()
       return
     case 'close':
       clearInterval(statsTimer)

@@ -38,7 +38,10 @@ export type WorkerRequest =
   | { op: 'echo'; echo: number; leg: number }
   | { op: 'closeEcho'; echo: number }
   | { op: 'tap'; on: boolean }
-  /** Answered once everything sent before it was handled (the channel keeps order). */
+  /**
+   * Answered once everything sent before it was handled (the channel keeps order), after a
+   * stats message: the counters are fresh when the answer arrives.
+   */
   | { op: 'ping' }
   | { op: 'close' }
 

@@ -818,7 +818,8 @@ export default class WorkerMediaEngine implements MediaEngine {
 
   /**
    * Resolves once every live worker handled what was sent to it so far: a bridge or echo set up
-   * by the synchronous contract methods is in place (tests send single packets right after).
+   * by the synchronous contract methods is in place (tests send single packets right after), and
+   * the legs' and bridges' counters are fresh.
    */
   async settled() {
     await Promise.all(

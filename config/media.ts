@@ -30,7 +30,7 @@ const mediaConfig: MediaEngineConfig = {
 
 /** Which engine relays the media: ours (werift + our relay) or an rtpengine over its ng protocol. */
 export type MediaEngineChoice =
-  /** workers: media worker processes; 0 runs the media in the main process (MEDIA_WORKERS=-1: cores - 1). */
+  /** workers: media worker processes (MEDIA_WORKERS, by default -1: max(1, cores - 1)); 0 runs the media in the main process. */
   | { engine: 'builtin'; workers: number }
   | {
       engine: 'rtpengine'
@@ -51,9 +51,8 @@ export function hostPort(value: string, name: string): { host: string; port: num
 
 function engineChoice(): MediaEngineChoice {
   if ((env.get('MEDIA_ENGINE') ?? 'builtin') === 'builtin') {
-    // Opt-in for now (0: in the main process); max(1, cores - 1) is the intended default once
-    // the whole test suite has run with workers (README, "Media in worker processes")
-    const configured = env.get('MEDIA_WORKERS') ?? 0
+    // By default max(1, cores - 1) workers (-1); 0 keeps the media in the main process
+    const configured = env.get('MEDIA_WORKERS') ?? -1
     if (!Number.isInteger(configured) || configured < -1 || configured > 64)
       throw new Error(`MEDIA_WORKERS: expected a whole number from -1 to 64, got "${configured}"`)
     const workers = configured === -1 ? Math.max(1, availableParallelism() - 1) : configured

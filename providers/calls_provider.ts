@@ -58,6 +58,11 @@ export default class CallsProvider {
           onEvent: (event) => {
             if (event.kind === 'started')
               logger.info({ worker: event.worker, pid: event.pid }, 'media worker started')
+            else if (event.kind === 'hung')
+              logger.error(
+                { worker: event.worker, pid: event.pid, silentMs: event.silentMs },
+                'media worker hung (no heartbeat answer); it is killed'
+              )
             else if (event.kind === 'exited')
               logger.error(
                 {

@@ -1,5 +1,5 @@
 import type { ApplicationService } from '@adonisjs/core/types'
-import type { MediaEngineStats } from '#media'
+import type { MediaEngineStats, MediaWorkerFigures } from '#media'
 
 /**
  * Wires the Prometheus metrics (/metrics): process figures labelled by NODE_ID, the database
@@ -29,12 +29,15 @@ export default class MetricsProvider {
     )
 
     // The SIP stack's and the media engine's own counters
-    const { watchSipTraffic, watchMedia } = await import('#calls/metrics/signalling_metrics')
+    const { watchSipTraffic, watchMedia, watchMediaWorkers } =
+      await import('#calls/metrics/signalling_metrics')
     this.app.container.resolving('sip.transport', (layer) => watchSipTraffic(() => layer.traffic))
     this.app.container.resolving('media.engine', (engine) => {
       // The werift engine counts; another MediaEngine (a test double) may not
       const counters = (engine as { counters?: MediaEngineStats }).counters
       if (counters) watchMedia(() => counters)
+      const pool = engine as { workerFigures?: () => MediaWorkerFigures }
+      if (pool.workerFigures) watchMediaWorkers(() => pool.workerFigures!())
     })
 
     // The call figures on the admin dashboard (Chart.js, refreshed from admin.calls.figures).

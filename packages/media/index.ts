@@ -13,7 +13,13 @@ export {
   portSlices,
   type WorkerMediaEngineConfig,
   type WorkerEngineEvent,
+  type MediaWorkerFigures,
 } from './worker/worker_media_engine.js'
+export {
+  default as Heartbeat,
+  type HeartbeatOptions,
+  type HeartbeatTimer,
+} from './worker/heartbeat.js'
 // The same contract over rtpengine's ng protocol (rtpengine relays, we signal)
 export {
   default as RtpengineMediaEngine,

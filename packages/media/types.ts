@@ -240,6 +240,11 @@ export interface MediaEngine {
    * server's own service; no carrier). Ends when the leg closes.
    */
   echo(leg: MediaLeg): { close(): void }
+  /**
+   * An engine that can lose legs on its own (a media worker process died) reports each one,
+   * bridged or not, so the call holding it ends ('media_failed'). Returns the unsubscribe.
+   */
+  onLegLost?(listener: (leg: MediaLeg) => void): () => void
   readonly openLegs: number
   close(): Promise<void>
 }

@@ -190,12 +190,24 @@ export default class B2bua {
 
   start() {
     this.#deps.stack.core.setInviteHandler((invite) => this.#receive(invite))
+    // A media worker that died took legs with it: their calls end, bridged or not
+    this.#unwatchMedia ??= this.#deps.media.onLegLost?.((leg) => this.#legLost(leg))
     this.lamps.attach()
     // Carriers' signalling sources get their flood budget before their first call arrives.
     this.#sources
       .refresh()
       .catch((error) => this.#deps.logger.warn({ err: error }, 'carrier sources not resolved'))
     B2bua.started = this
+  }
+
+  #unwatchMedia: (() => void) | undefined
+
+  #legLost(leg: MediaLeg) {
+    for (const call of this.#calls.values()) {
+      if (!call.session.holdsLeg(leg)) continue
+      this.#deps.logger.warn({ uuid: call.uuid }, 'media leg lost (media worker ended): call ends')
+      void call.session.mediaLost()
+    }
   }
 
   get calls(): LiveCall[] {

@@ -617,6 +617,23 @@ export default class CallSession {
     return this.#end(cause, hungUpBy, null)
   }
 
+  /** Whether `leg` is one of this call's media legs (side A's, a B attempt's, the winner's). */
+  holdsLeg(leg: MediaLeg) {
+    if (leg === this.#aLeg || leg === this.#winner?.leg) return true
+    for (const attempt of this.#attempts) if (attempt.leg === leg) return true
+    return false
+  }
+
+  /**
+   * The media engine lost one of the call's legs (its media worker died), bridged or not (an
+   * echo test, a call still ringing): the call ends with media_failed, 503 to a caller not
+   * answered yet.
+   */
+  mediaLost() {
+    if (this.ended) return
+    return this.#end('media_failed', 'system', this.answered ? null : 503)
+  }
+
   async #start(
     target: CallTarget,
     offered: AudioCodecName[] = this.#aCodecs,

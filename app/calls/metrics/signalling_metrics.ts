@@ -1,7 +1,7 @@
 import { Counter, Gauge, Histogram } from 'prom-client'
 import metrics from '#core/services/metrics'
 import type { SipTrafficStats } from '#sip'
-import type { MediaEngineStats as EngineStats } from '#media'
+import type { MediaEngineStats as EngineStats, MediaWorkerFigures } from '#media'
 
 /*
  * The SIP stack's and the media engine's own counters (packages/sip, packages/media keep them
@@ -18,6 +18,13 @@ export function watchSipTraffic(source: () => SipTrafficStats) {
 
 export function watchMedia(source: () => EngineStats) {
   media = source
+}
+
+let mediaWorkers: (() => MediaWorkerFigures) | undefined
+
+/** The media worker pool (MEDIA_WORKERS); undefined: the media runs in the main process. */
+export function watchMediaWorkers(source: (() => MediaWorkerFigures) | undefined) {
+  mediaWorkers = source
 }
 
 new Counter({
@@ -166,5 +173,31 @@ new Histogram({
   registers: [metrics],
   collect() {
     for (const jitter of media?.().takeClosedJitter() ?? []) this.observe(jitter)
+  },
+})
+
+new Gauge({
+  name: 'fluffycall_media_workers',
+  help: 'Media worker processes: configured (MEDIA_WORKERS) and alive (running now); 0 configured when the media runs in the main process',
+  labelNames: ['state'] as const,
+  registers: [metrics],
+  collect() {
+    this.reset()
+    const figures = mediaWorkers?.()
+    this.set({ state: 'configured' }, figures?.configured ?? 0)
+    this.set({ state: 'alive' }, figures?.alive ?? 0)
+  },
+})
+
+new Counter({
+  name: 'fluffycall_media_worker_restarts_total',
+  help: 'Media worker processes forked again since start, by reason: crashed (exited on its own) or hung (no heartbeat answer, killed)',
+  labelNames: ['reason'] as const,
+  registers: [metrics],
+  collect() {
+    this.reset()
+    const figures = mediaWorkers?.()
+    this.inc({ reason: 'crashed' }, figures?.restarts.crashed ?? 0)
+    this.inc({ reason: 'hung' }, figures?.restarts.hung ?? 0)
   },
 })

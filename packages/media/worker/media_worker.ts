@@ -83,7 +83,9 @@ async function handle(request: WorkerRequest): Promise<unknown> {
       if (!leg) return
       legs.delete(request.leg)
       legIds.delete(leg)
-      return leg.close()
+      await leg.close()
+      // The B2BUA closes a call's legs before its CDR: the leg's jitter is counted by then
+      return { closedJitter: media.counters.takeClosedJitter() }
     }
     case 'bridge': {
       const bridge = media.bridge(legOf(request.a), legOf(request.b), {
@@ -145,6 +147,8 @@ async function handle(request: WorkerRequest): Promise<unknown> {
       return
     }
     case 'ping':
+      // The figures go out before the answer: who awaited a ping reads fresh counters
+      snapshot()
       return
     case 'close':
       clearInterval(statsTimer)
@@ -164,6 +168,7 @@ function snapshot() {
     })),
     bridges: [...bridges].map(([bridge, open]) => ({ bridge, ...open.relayed })),
     counters: engine.counters.figures(),
+    closedJitter: engine.counters.takeClosedJitter(),
   })
 }
 

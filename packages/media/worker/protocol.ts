@@ -27,6 +27,7 @@ export type WorkerRequest =
     }
   | { op: 'applyAnswer'; leg: number; sdp: string }
   | { op: 'ready'; leg: number }
+  /** Answered with the closed legs' jitter not sent yet ({ closedJitter: number[] }). */
   | { op: 'closeLeg'; leg: number }
   | { op: 'bridge'; bridge: number; a: number; b: number; mediaTimeoutSeconds?: number }
   | { op: 'refresh'; bridge: number }
@@ -37,7 +38,10 @@ export type WorkerRequest =
   | { op: 'echo'; echo: number; leg: number }
   | { op: 'closeEcho'; echo: number }
   | { op: 'tap'; on: boolean }
-  /** Answered once everything sent before it was handled (the channel keeps order). */
+  /**
+   * Answered once everything sent before it was handled (the channel keeps order), after a
+   * stats message: the counters are fresh when the answer arrives.
+   */
   | { op: 'ping' }
   | { op: 'close' }
 
@@ -70,6 +74,8 @@ export type EventMessage =
       legs: LegSnapshot[]
       bridges: Array<{ bridge: number; aToB: number; bToA: number }>
       counters: MediaEngineFigures
+      /** Jitter of the RTP legs closed since the last message (ms), for the per-leg histogram. */
+      closedJitter: number[]
     }
   | { type: 'bridgeEnded'; bridge: number; reason: BridgeEndReason }
   /** A leg closed on its own (ICE or DTLS failed for good). */

@@ -33,6 +33,7 @@ import type {
   WorkerError,
   WorkerRequest,
 } from '#media/worker/protocol'
+import Heartbeat, { type HeartbeatOptions } from '#media/worker/heartbeat'
 
 /**
  * Splits a port range into `count` disjoint slices, each starting on an even port (RTP and RTCP
@@ -56,6 +57,19 @@ export interface WorkerMediaEngineConfig extends MediaEngineConfig {
   requestTimeoutMs?: number
   /** Worker starts, crashes and restarts, and bridge commands that failed after the fact. */
   onEvent?: (event: WorkerEngineEvent) => void
+  /**
+   * Each worker is pinged every intervalMs (1 s); one that answers none for `misses` intervals
+   * in a row (5) is hung: it is killed (SIGKILL) and ends like a crashed one.
+   */
+  heartbeat?: HeartbeatOptions
+}
+
+/** The pool at a glance (the operations metrics read it). */
+export interface MediaWorkerFigures {
+  configured: number
+  alive: number
+  /** Workers forked again since start: after a crash (exit) or after a hang (killed). */
+  restarts: { crashed: number; hung: number }
 }
 
 export type WorkerEngineEvent =
@@ -68,6 +82,8 @@ export type WorkerEngineEvent =
       signal: string | null
       legs: number
     }
+  /** No answer to the heartbeat for `silentMs`: the worker is killed and restarted. */
+  | { kind: 'hung'; worker: number; pid: number; silentMs: number }
   | { kind: 'error'; worker: number; error: Error; context: string }
 
 const EMPTY_QUALITY: LegQuality = {
@@ -113,14 +129,24 @@ class MediaWorkerSlot {
   /** Bridge parts living in this worker, by id: told when the worker dies. */
   readonly parts = new Map<number, BridgePart>()
   figures: MediaEngineFigures | null = null
+  readonly restarts = { crashed: 0, hung: 0 }
   #recentCrashes: number[] = []
   #restartTimer: NodeJS.Timeout | undefined
+  readonly #heartbeat: Heartbeat
+  /** The running process was killed by the heartbeat. */
+  #hung = false
 
   constructor(
     readonly index: number,
     readonly config: MediaEngineConfig,
     private engine: WorkerMediaEngine
-  ) {}
+  ) {
+    this.#heartbeat = new Heartbeat(
+      () => this.request({ op: 'ping' }),
+      () => this.#killHung(),
+      engine.heartbeatOptions
+    )
+  }
 
   get pid() {
     return this.child?.pid ?? null
@@ -131,10 +157,12 @@ class MediaWorkerSlot {
     const child = fork(path, [], { execArgv, serialization: 'advanced', stdio: 'inherit' })
     this.child = child
     this.alive = true
+    this.#hung = false
     this.#ready = new Promise<void>((resolve, reject) => {
       const onMessage = (message: EventMessage | ResponseMessage) => {
         if (message.type === 'ready') {
           child.off('exit', onEarlyExit)
+          if (this.child === child) this.#heartbeat.start()
           this.engine.event({ kind: 'started', worker: this.index, pid: message.pid })
           resolve()
         }
@@ -176,6 +204,10 @@ class MediaWorkerSlot {
     })
   }
 
+  closedJitter(jitter: number[]) {
+    this.engine.closedJitter(jitter)
+  }
+
   /** A request whose outcome nobody waits for (the contract's synchronous bridge methods). */
   post(request: WorkerRequest, context: string) {
     this.request(request).catch((error: Error) => {
@@ -201,6 +233,7 @@ class MediaWorkerSlot {
         }
         for (const figures of message.bridges) this.parts.get(figures.bridge)?.relayed(figures)
         this.figures = message.counters
+        this.engine.closedJitter(message.closedJitter)
         return
       case 'bridgeEnded':
         this.parts.get(message.bridge)?.ended(message.reason)
@@ -213,10 +246,28 @@ class MediaWorkerSlot {
     }
   }
 
+  #killHung() {
+    const child = this.child
+    if (!child || !this.alive) return
+    this.#hung = true
+    const { intervalMs, misses } = this.#heartbeat
+    this.engine.event({
+      kind: 'hung',
+      worker: this.index,
+      pid: child.pid ?? 0,
+      silentMs: intervalMs * misses,
+    })
+    // The exit that follows ends its calls and restarts it, as after a crash
+    child.kill('SIGKILL')
+  }
+
   #exited(child: ChildProcess, code: number | null, signal: string | null) {
     if (this.child !== child) return
+    this.#heartbeat.stop()
     this.alive = false
     this.child = null
+    // Its counters so far stay in the totals (the next process counts from 0)
+    if (this.figures) this.engine.retire(this.figures)
     this.figures = null
     const error = new MediaCapacityError('media_engine', 'the media worker ended')
     for (const [id, pending] of this.#pending) {
@@ -234,9 +285,12 @@ class MediaWorkerSlot {
       legs: legs.length,
     })
     for (const leg of legs) leg.gone()
+    // Legs not (yet) in a bridge, such as an echo test's or a ringing call's, end their calls too
+    this.engine.legsLost(legs.filter((leg) => !leg.hop))
     for (const part of [...this.parts.values()]) part.ended('media_failed')
     this.parts.clear()
     if (this.engine.closing) return
+    this.restarts[this.#hung ? 'hung' : 'crashed']++
     // A worker that keeps dying is restarted less and less often (at most every 5 s)
     const now = Date.now()
     this.#recentCrashes = [...this.#recentCrashes.filter((at) => now - at < 60_000), now]
@@ -248,6 +302,7 @@ class MediaWorkerSlot {
 
   async close() {
     clearTimeout(this.#restartTimer)
+    this.#heartbeat.stop()
     const child = this.child
     if (!child || !this.alive) return
     const exited = new Promise((resolve) => child.once('exit', resolve))
@@ -271,7 +326,9 @@ class WorkerLeg implements MediaLeg {
   constructor(
     readonly kind: 'webrtc' | 'rtp',
     readonly worker: MediaWorkerSlot,
-    private onClosed: (leg: WorkerLeg) => void
+    private onClosed: (leg: WorkerLeg) => void,
+    /** A loopback hop between two workers (no call's own leg). */
+    readonly hop = false
   ) {}
 
   update(stats: MediaLegStats, quality: LegQuality) {
@@ -318,8 +375,11 @@ class WorkerLeg implements MediaLeg {
   async close() {
     if (this.closed) return
     this.gone()
-    if (this.worker.alive)
-      await this.worker.request({ op: 'closeLeg', leg: this.id }).catch(() => {})
+    if (!this.worker.alive) return
+    const closed = await this.worker
+      .request<{ closedJitter: number[] }>({ op: 'closeLeg', leg: this.id })
+      .catch(() => null)
+    if (closed) this.worker.closedJitter(closed.closedJitter)
   }
 }
 
@@ -547,15 +607,24 @@ class WorkerBridge implements MediaBridge {
 export default class WorkerMediaEngine implements MediaEngine {
   readonly workers: MediaWorkerSlot[]
   readonly requestTimeoutMs: number
+  readonly heartbeatOptions: HeartbeatOptions | undefined
   closing = false
+  #lost = new Set<(leg: MediaLeg) => void>()
   #legs = new Set<WorkerLeg>()
   #bridges = 0
   #taps = new Set<RelayTap>()
   #started: Promise<void>
   #turn = 0
+  /** Counters of workers that ended (cumulative figures only) and legs' jitter not taken yet. */
+  #retired = { packetsReceived: 0, packetsSent: 0, packetsRejected: 0, expected: 0, lost: 0 }
+  #closedJitter: number[] = []
   readonly counters = {
     figures: (): MediaEngineFigures => this.#figures(),
-    takeClosedJitter: (): number[] => [],
+    takeClosedJitter: (): number[] => {
+      const taken = this.#closedJitter
+      this.#closedJitter = []
+      return taken
+    },
   }
 
   constructor(private config: WorkerMediaEngineConfig) {
@@ -563,6 +632,7 @@ export default class WorkerMediaEngine implements MediaEngine {
     if (!(Number.isInteger(config.workers) && config.workers >= 1))
       throw new Error('MEDIA_WORKERS: at least one worker (0 runs the media in the main process)')
     this.requestTimeoutMs = config.requestTimeoutMs ?? 10_000
+    this.heartbeatOptions = config.heartbeat
     const rtp = portSlices(config.rtpPorts, config.workers)
     const webrtc = portSlices(config.webrtcPorts, config.workers)
     // Only the engine's own settings cross to the workers (onEvent is a function)
@@ -593,6 +663,47 @@ export default class WorkerMediaEngine implements MediaEngine {
     return this.#legs.size
   }
 
+  /**
+   * `listener` hears of every leg whose worker died (crashed or killed as hung), bridged or not:
+   * the B2BUA ends the call that held it. Bridges are also ended ('media_failed').
+   */
+  onLegLost(listener: (leg: MediaLeg) => void): () => void {
+    this.#lost.add(listener)
+    return () => this.#lost.delete(listener)
+  }
+
+  closedJitter(jitter: number[]) {
+    // Bounded like MediaEngineStats: an exporter that never takes them must not grow this forever
+    for (const value of jitter)
+      if (this.#closedJitter.length < 10_000) this.#closedJitter.push(value)
+  }
+
+  retire(figures: MediaEngineFigures) {
+    this.#retired.packetsReceived += figures.packetsReceived
+    this.#retired.packetsSent += figures.packetsSent
+    this.#retired.packetsRejected += figures.packetsRejected
+    this.#retired.expected += figures.packetsExpected
+    this.#retired.lost += figures.packetsLost
+  }
+
+  legsLost(legs: WorkerLeg[]) {
+    for (const leg of legs) for (const listener of this.#lost) listener(leg)
+  }
+
+  /** Configured and running workers, and how often they were forked again. */
+  workerFigures(): MediaWorkerFigures {
+    const restarts = { crashed: 0, hung: 0 }
+    for (const worker of this.workers) {
+      restarts.crashed += worker.restarts.crashed
+      restarts.hung += worker.restarts.hung
+    }
+    return {
+      configured: this.workers.length,
+      alive: this.workers.filter((worker) => worker.alive).length,
+      restarts,
+    }
+  }
+
   legOf(leg: MediaLeg): WorkerLeg {
     if (!(leg instanceof WorkerLeg))
       throw new TypeError('This media leg was not created by the worker media engine')
@@ -611,8 +722,13 @@ export default class WorkerMediaEngine implements MediaEngine {
     return best
   }
 
-  async #create(kind: 'webrtc' | 'rtp', worker: MediaWorkerSlot, options: RtpLegOptions) {
-    const leg = new WorkerLeg(kind, worker, (closed) => this.#legs.delete(closed))
+  async #create(
+    kind: 'webrtc' | 'rtp',
+    worker: MediaWorkerSlot,
+    options: RtpLegOptions,
+    hop = false
+  ) {
+    const leg = new WorkerLeg(kind, worker, (closed) => this.#legs.delete(closed), hop)
     worker.legs.set(leg.id, leg)
     this.#legs.add(leg)
     try {
@@ -641,7 +757,7 @@ export default class WorkerMediaEngine implements MediaEngine {
 
   /** A plain RTP leg for a loopback hop between two workers (not counted as a call's leg). */
   hopLeg(worker: MediaWorkerSlot) {
-    return this.#create('rtp', worker, { latching: false, srtp: false })
+    return this.#create('rtp', worker, { latching: false, srtp: false }, true)
   }
 
   bridge(a: MediaLeg, b: MediaLeg, options: Partial<BridgeOptions> = {}): MediaBridge {
@@ -702,7 +818,8 @@ export default class WorkerMediaEngine implements MediaEngine {
 
   /**
    * Resolves once every live worker handled what was sent to it so far: a bridge or echo set up
-   * by the synchronous contract methods is in place (tests send single packets right after).
+   * by the synchronous contract methods is in place (tests send single packets right after), and
+   * the legs' and bridges' counters are fresh.
    */
   async settled() {
     await Promise.all(
@@ -714,11 +831,11 @@ export default class WorkerMediaEngine implements MediaEngine {
     const total: MediaEngineFigures = {
       legs: { rtp: 0, webrtc: 0 },
       bridges: this.#bridges,
-      packetsReceived: 0,
-      packetsSent: 0,
-      packetsRejected: 0,
-      packetsExpected: 0,
-      packetsLost: 0,
+      packetsReceived: this.#retired.packetsReceived,
+      packetsSent: this.#retired.packetsSent,
+      packetsRejected: this.#retired.packetsRejected,
+      packetsExpected: this.#retired.expected,
+      packetsLost: this.#retired.lost,
       jitterMs: [],
     }
     for (const leg of this.#legs) total.legs[leg.kind]++

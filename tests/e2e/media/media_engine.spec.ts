@@ -1,8 +1,6 @@
 import { test } from '@japa/runner'
 import dgram from 'node:dgram'
 import WeriftMediaEngine from '#media/werift_media_engine'
-import WorkerMediaEngine from '#media/worker/worker_media_engine'
-import { mediaEngineChoice } from '#config/media'
 import {
   MediaNegotiationError,
   type MediaBridge,
@@ -15,7 +13,9 @@ import {
   BROWSER_PT,
   FakeBrowser,
   FakeCarrier,
+  configuredEngine,
   dtmfPayload,
+  settled,
   sleep,
   waitFor,
 } from '#tests/e2e/media/media_peers'
@@ -25,22 +25,14 @@ import {
  * (ICE, DTLS-SRTP) and a UDP socket as the carrier. Its own port ranges, away from the defaults.
  */
 
-/**
- * The engine the test environment runs (MEDIA_WORKERS): in worker processes or in this one. A
- * call's second leg is created `near` its first, as the B2BUA does: in one worker, the bridge
- * relays from its first packet (tests/e2e/media/media_workers.spec.ts covers legs in two).
- */
+/** The engine the test environment runs (MEDIA_WORKERS), on its own port ranges. */
 function newEngine(): MediaEngine {
-  const config = {
+  return configuredEngine({
     announcedIps: ['127.0.0.1'],
-    webrtcPorts: [52000, 52199] as [number, number],
-    rtpPorts: [52200, 52399] as [number, number],
+    webrtcPorts: [52000, 52199],
+    rtpPorts: [52200, 52399],
     mediaTimeoutSeconds: 5,
-  }
-  const workers = mediaEngineChoice.engine === 'builtin' ? mediaEngineChoice.workers : 0
-  return workers > 0
-    ? new WorkerMediaEngine({ ...config, workers: Math.min(workers, 2) })
-    : new WeriftMediaEngine(config)
+  })
 }
 
 const AUDIO = Buffer.alloc(160, 0xd5)
@@ -73,11 +65,6 @@ async function outboundCall(options: { timeout?: number } = {}): Promise<Outboun
   const bridge = engine.bridge(webrtc, rtp, { mediaTimeoutSeconds: options.timeout ?? 5 })
   await settled(engine)
   return { engine, browser, carrier, webrtc, rtp, bridge, answerSdp }
-}
-
-/** With the media in workers: the bridge or echo just set up is in place before a test's first packet. */
-async function settled(engine: MediaEngine) {
-  if (engine instanceof WorkerMediaEngine) await engine.settled()
 }
 
 async function hangUp(call: Partial<OutboundCall> & { engine: MediaEngine }) {

@@ -8,6 +8,10 @@ import {
   type RTCDtlsTransport,
   type RTCRtpTransceiver,
 } from 'werift'
+import WeriftMediaEngine from '#media/werift_media_engine'
+import WorkerMediaEngine from '#media/worker/worker_media_engine'
+import type { MediaEngine, MediaEngineConfig } from '#media/types'
+import { mediaEngineChoice } from '#config/media'
 
 /**
  * Test peers for the media engine, in the test's own process: a werift RTCPeerConnection playing
@@ -26,6 +30,23 @@ export interface SeenPacket {
 
 const codec = (mimeType: string, clockRate: number, payloadType: number, channels = 1) =>
   new RTCRtpCodecParameters({ mimeType, clockRate, payloadType, channels })
+
+/**
+ * The engine the test environment runs (MEDIA_WORKERS): in worker processes (at most 2) or in
+ * this one, on the test's own port ranges. A call's second leg goes `near` its first, as the
+ * B2BUA places it: one worker, one bridge (tests/e2e/media/media_workers.spec.ts covers two).
+ */
+export function configuredEngine(config: MediaEngineConfig): MediaEngine {
+  const workers = mediaEngineChoice.engine === 'builtin' ? mediaEngineChoice.workers : 0
+  return workers > 0
+    ? new WorkerMediaEngine({ ...config, workers: Math.min(workers, 2) })
+    : new WeriftMediaEngine(config)
+}
+
+/** With the media in workers: what was set up (a bridge, an echo, a tap) is in place before a test's next packet. */
+export async function settled(engine: MediaEngine) {
+  if (engine instanceof WorkerMediaEngine) await engine.settled()
+}
 
 export const BROWSER_PT = { opus: 111, PCMU: 0, PCMA: 8, dtmf48k: 110, dtmf8k: 126 }
 

@@ -1,23 +1,32 @@
 import { test } from '@japa/runner'
-import WeriftMediaEngine from '#media/werift_media_engine'
-import type { RelayedPacket } from '#media/types'
-import { FakeBrowser, sleep, waitFor } from '#tests/e2e/media/media_peers'
+import type { MediaEngine, RelayTap, RelayedPacket } from '#media/types'
+import {
+  FakeBrowser,
+  configuredEngine,
+  settled,
+  sleep,
+  waitFor,
+} from '#tests/e2e/media/media_peers'
 
 /*
  * Issue 22 on the relay: the test tap sees what the relay forwards between two browser legs after
  * SRTP decryption (so a browser test can check it is SFrame ciphertext), and our SDP towards
  * browsers never carries the audio-level header extension (it would tell the relay who speaks).
- * Peers: werift peer connections as browsers (ICE, DTLS-SRTP) on 127.0.0.1.
+ * Peers: werift peer connections as browsers (ICE, DTLS-SRTP) on 127.0.0.1. The engine the
+ * product runs (MEDIA_WORKERS): in a worker process each tapped packet crosses the IPC channel.
  */
+
+/** The engine MEDIA_WORKERS selects (both have the test tap). */
+type TappableEngine = MediaEngine & { tapRelays(listener: RelayTap): () => void }
 
 function newEngine() {
   // The top of this worktree's ranges, away from the app engine's (it allocates from the bottom)
-  return new WeriftMediaEngine({
+  return configuredEngine({
     announcedIps: ['127.0.0.1'],
     webrtcPorts: [31800, 31999],
     rtpPorts: [33800, 33999],
     mediaTimeoutSeconds: 5,
-  })
+  }) as TappableEngine
 }
 
 const AUDIO_LEVEL = 'urn:ietf:params:rtp-hdrext:ssrc-audio-level'
@@ -27,11 +36,11 @@ function withAudioLevel(offer: string) {
   return offer.replace(/(a=mid:[^\r\n]*\r\n)/, `$1a=extmap:1 ${AUDIO_LEVEL}\r\n`)
 }
 
-async function browserCall(engine: WeriftMediaEngine) {
+async function browserCall(engine: TappableEngine) {
   const alice = new FakeBrowser()
   const bob = new FakeBrowser()
   const aLeg = await engine.createWebRtcLeg()
-  const bLeg = await engine.createWebRtcLeg()
+  const bLeg = await engine.createWebRtcLeg({ near: aLeg })
   const offerToBob = await bLeg.createOffer({ codecs: ['PCMU'] })
   const bobAnswer = await bob.answer(offerToBob)
   await bLeg.applyAnswer(bobAnswer)
@@ -57,6 +66,7 @@ test.group('Media relay: the test tap and the audio-level extension (issue 22)',
     const seen: RelayedPacket[] = []
     const untap = engine.tapRelays((packet) => seen.push(packet))
     const bridge = engine.bridge(call.aLeg, call.bLeg)
+    await settled(engine)
 
     // Stand-ins for SFrame frames: bytes no G.711 tone has, different each way
     const frame = (seed: number) =>
@@ -83,6 +93,7 @@ test.group('Media relay: the test tap and the audio-level extension (issue 22)',
     assert.isTrue(call.bob.received[3].payload.equals(aToB[3].payload))
 
     untap()
+    await settled(engine)
     await call.alice.send(0, frame(9))
     await waitFor(() => bridge.relayed.aToB === 5, 3000, 'a fifth packet relayed')
     assert.lengthOf(seen, 8)

@@ -1,17 +1,26 @@
 import { test } from '@japa/runner'
-import WeriftMediaEngine from '#media/werift_media_engine'
 import { WARNING_TONE, toneShare, type G711CodecName } from '#media'
-import { BROWSER_PT, FakeBrowser, FakeCarrier, sleep, waitFor } from '#tests/e2e/media/media_peers'
+import {
+  BROWSER_PT,
+  FakeBrowser,
+  FakeCarrier,
+  configuredEngine,
+  settled,
+  sleep,
+  waitFor,
+} from '#tests/e2e/media/media_peers'
 import type { SeenPacket } from '#tests/e2e/media/media_peers'
 
 /*
  * The warning tone through the real media engine: generated G.711 frames played to the browser's
  * WebRTC leg (DTLS-SRTP) and to a carrier's or phone's RTP leg, in the codec each negotiated,
- * as one continuous stream with the relayed audio around it. Own port ranges.
+ * as one continuous stream with the relayed audio around it. Own port ranges; the engine the
+ * product runs (MEDIA_WORKERS: in a worker process, or in this one with 0).
  */
 
+/** The engine MEDIA_WORKERS selects. */
 function newEngine() {
-  return new WeriftMediaEngine({
+  return configuredEngine({
     announcedIps: ['127.0.0.1'],
     webrtcPorts: [52400, 52499],
     rtpPorts: [52500, 52599],
@@ -25,7 +34,7 @@ async function call(codec: G711CodecName) {
   const browser = new FakeBrowser()
   const carrier = await FakeCarrier.open()
   const webrtc = await engine.createWebRtcLeg()
-  const rtp = await engine.createRtpLeg()
+  const rtp = await engine.createRtpLeg({ near: webrtc })
   const offer = await browser.offer()
   carrier.useSdp(await rtp.createOffer({ codecs: ['PCMA', 'PCMU'] }))
   await rtp.applyAnswer(carrier.sdp({ codecs: [codec === 'PCMA' ? '8' : '0'] }))
@@ -33,6 +42,7 @@ async function call(codec: G711CodecName) {
   await browser.acceptAnswer(sdp)
   await Promise.all([webrtc.ready(), browser.connected()])
   const bridge = engine.bridge(webrtc, rtp, { mediaTimeoutSeconds: 5 })
+  await settled(engine)
   const close = async () => {
     bridge.close()
     await browser.close()
@@ -82,6 +92,7 @@ test.group('Media engine: the warning tone', () => {
     assert.isTrue(toneFrames[0].marker, 'the tone opens a talkspurt')
     assert.deepEqual(got[61].payload, speech)
     assertContinuous(assert, got)
+    await settled(c.engine)
     assert.equal(c.bridge.relayed.bToA, 2)
   }).timeout(20_000)
 

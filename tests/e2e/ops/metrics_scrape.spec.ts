@@ -8,6 +8,7 @@ import { makeCompany, makeUser } from '#tests/support/accounts'
 import { freePort, startSipp } from '#tests/support/sip_peers'
 import { startServer, until } from '#tests/support/server_process'
 import { routeAllCallsTo } from '#tests/support/calls'
+import { mediaEngineChoice } from '#config/media'
 
 /**
  * The real server process (bin/server.ts) scraped at /metrics before and after one call from a
@@ -223,6 +224,11 @@ test.group('Metrics: one call through sipp, scraped at /metrics', () => {
     )
     assert.equal(moved('fluffycall_media_leg_jitter_ms_count'), 2, 'two RTP legs closed')
     assert.equal(sum(after, 'fluffycall_media_legs'), 0)
+    // The server's media workers (MEDIA_WORKERS, as this process reads it), all alive, none restarted
+    const workers = mediaEngineChoice.engine === 'builtin' ? mediaEngineChoice.workers : 0
+    assert.equal(sum(after, 'fluffycall_media_workers', { state: 'configured' }), workers)
+    assert.equal(sum(after, 'fluffycall_media_workers', { state: 'alive' }), workers)
+    assert.equal(sum(after, 'fluffycall_media_worker_restarts_total'), 0)
     assert.equal(sum(after, 'fluffycall_media_bridges'), 0)
     assert.isAbove(
       moved('fluffycall_db_query_duration_seconds_count', { method: 'insert' }),

@@ -420,6 +420,30 @@ test.group('B2BUA call phases (CallSession, in-memory network, fake clock)', () 
     assert.isTrue(setup.media.bridges[0].closed)
   })
 
+  test('a ringing call whose carrier leg the engine lost (its media worker died): CANCEL to the carrier, 503 to the phone, CDR media_failed', async ({
+    assert,
+  }) => {
+    const setup = callSetup()
+    setup.carrier(CARRIER, { answerAfterMs: null })
+    setup.route(CARRIER)
+    const phone = setup.call()
+    await setup.pass(500)
+    assert.deepEqual(phone.heard, [180])
+    const [phoneLeg, carrierLeg] = setup.media.legs
+    const session = setup.session()
+    assert.isTrue(session.holdsLeg(phoneLeg))
+    assert.isTrue(session.holdsLeg(carrierLeg))
+    assert.isFalse(session.holdsLeg(setup.media.leg()), 'another call’s leg')
+    void session.mediaLost()
+    await setup.pass(200)
+    assert.deepEqual(phone.heard, [180, 503])
+    assert.lengthOf(setup.requestsTo(CARRIER, 'CANCEL'), 1)
+    assert.deepEqual(setup.cdr.ends, [
+      { cause: 'media_failed', sipStatus: 503, hungUpBy: 'system' },
+    ])
+    assert.isTrue(phoneLeg.closed && carrierLeg.closed, 'the legs are closed')
+  })
+
   test('a carrier that rings for ever is cancelled at the outbound ring limit, on the fake clock', async ({
     assert,
   }) => {

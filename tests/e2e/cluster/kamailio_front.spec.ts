@@ -565,6 +565,12 @@ test.group('Cluster: two nodes behind the shipped Kamailio front', (group) => {
     const survivor = nodes.find((node) => node !== victim)!
     const byesBefore = byesAt(carrier).length
     const killLog = kamailio.log().length
+    // The victim's media sessions in rtpengine carry its node id in their call-ids
+    const victimMedia = async () =>
+      (await rtpengineCalls(rtpengine!)).filter((callId) =>
+        callId.startsWith(`fluffycall/${encodeURIComponent(victim.id)}/`)
+      )
+    assert.isNotEmpty(await victimMedia(), 'the doomed call’s legs in rtpengine')
     victim.server.child.kill('SIGKILL')
     await victim.server.exited
     // The survivor's clock is not waited for: the dead node's last note is moved an hour back
@@ -595,6 +601,13 @@ test.group('Cluster: two nodes behind the shipped Kamailio front', (group) => {
       )
     )
     assert.isNull(await ActiveCallLeg.findBy('call_record_id', doomed.id))
+    // ... and its media: the survivor deleted the dead node's rtpengine calls (no waiting for
+    // rtpengine's own timeout)
+    await until('the dead node’s rtpengine calls deleted', 10_000, async () =>
+      (await victimMedia()).length === 0 ? true : null
+    ).catch(async (error) => {
+      throw new Error(diagnose(`${error.message}: ${await victimMedia()}`))
+    })
     doomedPhone.kill()
     // Kamailio's health checks took the dead node out of the set
     await until('the dead node out of the set', 10_000, async () =>
@@ -752,6 +765,14 @@ async function browserCall(
   ).catch((error) => {
     throw new Error(diagnose(error.message))
   })
+}
+
+/** The call-ids of the calls open in rtpengine. */
+async function rtpengineCalls(rtpengine: RtpengineProcess): Promise<string[]> {
+  const { calls } = (await rtpengine.control.command('list', { limit: 10_000 })) as {
+    calls: string[]
+  }
+  return calls.map(String)
 }
 
 /** Per open rtpengine call (by its call-id): the packets it received from each party (tag). */

@@ -529,7 +529,11 @@ test.group('Cluster: two nodes behind the shipped Kamailio front', (group) => {
     })
     assert.lengthOf(browserStreams, 2)
     // What reached the browser's own receiver: the carrier's tone
-    assert.isAbove((await rtp(page)).received, 20, 'the carrier’s audio reaches the browser')
+    await until('the carrier’s audio in the browser', 10_000, async () =>
+      (await rtp(page)).received > 20 ? true : null
+    ).catch(async (error) => {
+      throw new Error(diagnose(`${error.message}: ${JSON.stringify(await rtp(page))}`))
+    })
     const browserCallerOutcome = await browserCaller.done
     assert.equal(
       browserCallerOutcome.code,

@@ -48,6 +48,8 @@ export default class CallsProvider {
           commandTimeoutMs: choice.commandTimeoutMs,
           mediaTimeoutSeconds: mediaConfig.mediaTimeoutSeconds,
           onError: (err, context) => logger.warn({ err, context }, 'rtpengine command failed'),
+          // Its legs carry the node's id: another node ends them if this one dies
+          owner: this.app.config.get<CallsConfig>('calls').nodeId,
         })
       } else if (choice.workers > 0) {
         const { WorkerMediaEngine } = await import('#media')

@@ -246,5 +246,11 @@ export interface MediaEngine {
    */
   onLegLost?(listener: (leg: MediaLeg) => void): () => void
   readonly openLegs: number
+  /**
+   * Ends the media sessions a dead node (`owner`, its node id) left in an engine shared between
+   * nodes (rtpengine); resolves with how many. Absent where each node's media dies with it (the
+   * built-in engine).
+   */
+  endSessionsOf?(owner: string): Promise<number>
   close(): Promise<void>
 }

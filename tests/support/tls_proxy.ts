@@ -14,18 +14,25 @@ export interface TlsProxy {
   errors(): string
 }
 
+export interface TlsProxyOptions {
+  port: number
+  appPort: number
+  certPath: string
+  keyPath: string
+  /**
+   * Where `/sip` goes instead of the app (`host:port`): Kamailio's plain WebSocket port when
+   * several nodes run behind it (deploy/kamailio/README.md).
+   */
+  sipUpstream?: string
+}
+
 /**
  * nginx as the production TLS proxy in front of the app: the shipped site file
  * deploy/nginx/fluffycall.conf, with only what a test must change (loopback port, certificate,
  * the app's port) replaced, inside a minimal main configuration of its own. Resolves once nginx
  * listens.
  */
-export async function startTlsProxy(options: {
-  port: number
-  appPort: number
-  certPath: string
-  keyPath: string
-}): Promise<TlsProxy> {
+export async function startTlsProxy(options: TlsProxyOptions): Promise<TlsProxy> {
   requireTool('nginx', 'nginx-light')
   const directory = mkdtempSync(join(tmpdir(), 'fluffycall-nginx-'))
   for (const temp of ['body', 'proxy']) mkdirSync(join(directory, temp))
@@ -94,10 +101,7 @@ export async function startTlsProxy(options: {
  * the IPv6 listeners dropped), a test certificate, the app's port. Fails when the file no longer
  * has what it replaces, so the test cannot silently run another configuration.
  */
-export function siteForTest(
-  site: string,
-  options: { port: number; appPort: number; certPath: string; keyPath: string }
-): string {
+export function siteForTest(site: string, options: TlsProxyOptions): string {
   const replacements: Array<[RegExp, string]> = [
     [/server \{\s*listen 80;[\s\S]*?\n\}\n/, ''],
     [/^\s*listen \[::\]:443 ssl http2;\n/m, ''],
@@ -112,5 +116,11 @@ export function siteForTest(
   }
   if (!result.includes('http://127.0.0.1:3333'))
     throw new Error('deploy/nginx/fluffycall.conf: no proxy_pass to 127.0.0.1:3333')
+  if (options.sipUpstream) {
+    const sipBlock = /(location = \/sip \{[^}]*?proxy_pass )http:\/\/127\.0\.0\.1:3333;/
+    if (!sipBlock.test(result))
+      throw new Error('deploy/nginx/fluffycall.conf: no proxy_pass in the location = /sip block')
+    result = result.replace(sipBlock, `$1http://${options.sipUpstream};`)
+  }
   return result.replaceAll('http://127.0.0.1:3333', `http://127.0.0.1:${options.appPort}`)
 }

@@ -331,6 +331,10 @@ export default class B2bua {
     for (const record of open) {
       await this.#deps.cdr.end(record, { cause, sipStatus: null, hungUpBy: 'system' })
     }
+    // Its media in an engine the nodes share (rtpengine), instead of waiting for its timeout
+    await this.#deps.media.endSessionsOf?.(nodeId).catch((error: unknown) => {
+      this.#deps.logger.warn({ err: error, nodeId }, 'could not end the media sessions of the node')
+    })
     return calls.size
   }
 

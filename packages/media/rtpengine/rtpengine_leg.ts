@@ -45,7 +45,8 @@ interface InnerDescription {
  * packet crosses rtpengine twice. rtpengine does ICE, DTLS-SRTP and SDES itself on the outer side.
  */
 export default class RtpengineLeg implements MediaLeg {
-  readonly callId = `fluffycall-${randomUUID()}`
+  /** rtpengine's call-id: `fluffycall-<uuid>`, or `fluffycall/<owner>/<uuid>` for an owner's legs. */
+  readonly callId: string
   negotiated: NegotiatedMedia | null = null
   stats: MediaLegStats = { packetsReceived: 0, packetsSent: 0, packetsRejected: 0 }
   /** rtpengine's loss and jitter are not read back yet: zeros (see README, media engines). */
@@ -74,8 +75,11 @@ export default class RtpengineLeg implements MediaLeg {
     readonly kind: 'webrtc' | 'rtp',
     private ng: NgClient,
     private options: { srtp?: boolean; latching?: boolean; address: string },
-    private onClosed: (leg: RtpengineLeg) => void
-  ) {}
+    private onClosed: (leg: RtpengineLeg) => void,
+    owner?: string
+  ) {
+    this.callId = `${owner === undefined ? 'fluffycall-' : ownerPrefix(owner)}${randomUUID()}`
+  }
 
   get innerPort() {
     return this.#innerPort
@@ -343,4 +347,12 @@ function safeParse(sdp: string) {
   } catch {
     return null
   }
+}
+
+/**
+ * The start of the call-ids of `owner`'s legs (a node's id). The owner is URI-encoded, so one
+ * owner's prefix never starts another's (`node-a` and `node-a/b` differ at the slash).
+ */
+export function ownerPrefix(owner: string): string {
+  return `fluffycall/${encodeURIComponent(owner)}/`
 }

@@ -1,5 +1,5 @@
 import NgClient from '#media/rtpengine/ng_client'
-import RtpengineLeg from '#media/rtpengine/rtpengine_leg'
+import RtpengineLeg, { ownerPrefix } from '#media/rtpengine/rtpengine_leg'
 import {
   MediaFeatureUnavailableError,
   type BridgeEndReason,
@@ -23,7 +23,15 @@ export interface RtpengineEngineConfig {
   mediaTimeoutSeconds?: number
   /** Bridge work that failed after the B2BUA went on (a re-pointing rtpengine refused). */
   onError?: (error: unknown, context: string) => void
+  /**
+   * Who opens the legs (the node's id, NODE_ID): their rtpengine call-ids carry it, so that
+   * another node sharing the rtpengine can end them when this one dies (endSessionsOf).
+   */
+  owner?: string
 }
+
+/** rtpengine's `list` answers at most this many call-ids (its own default is 32). */
+const LIST_LIMIT = 1_000_000
 
 /**
  * The MediaEngine contract over rtpengine's ng protocol: rtpengine relays the packets (in the
@@ -62,7 +70,8 @@ export default class RtpengineMediaEngine implements MediaEngine {
       kind,
       this.ng,
       { ...options, address: this.config.innerAddress },
-      (closed) => this.#legs.delete(closed)
+      (closed) => this.#legs.delete(closed),
+      this.config.owner
     )
     this.#legs.add(leg)
     return leg
@@ -86,6 +95,25 @@ export default class RtpengineMediaEngine implements MediaEngine {
         void done.then(() => own.pointAt(null)).catch(() => {})
       },
     }
+  }
+
+  /**
+   * Deletes the calls a dead node (`owner`) left open in rtpengine, found by their call-ids'
+   * prefix in rtpengine's list; one that ended meanwhile counts as deleted. Resolves with the
+   * number deleted. The node's own open legs are never among them unless it is the owner named.
+   */
+  async endSessionsOf(owner: string): Promise<number> {
+    const prefix = ownerPrefix(owner)
+    const listed = await this.ng.command('list', { limit: LIST_LIMIT })
+    const calls = Array.isArray(listed.calls) ? listed.calls.map(String) : []
+    let deleted = 0
+    for (const callId of calls.filter((id) => id.startsWith(prefix))) {
+      await this.ng.command('delete', { 'call-id': callId }).catch((error: Error) => {
+        if (!/unknown call-id/i.test(error.message)) throw error
+      })
+      deleted += 1
+    }
+    return deleted
   }
 
   /** Deletes every call still open in rtpengine, then closes the control socket. */

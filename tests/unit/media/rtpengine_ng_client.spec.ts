@@ -4,6 +4,7 @@ import { once } from 'node:events'
 import { BencodeError, decode, encode, type BencodeDictionary } from '#media/rtpengine/bencode'
 import NgClient, { NgCommandError } from '#media/rtpengine/ng_client'
 import { MediaCapacityError } from '#media/types'
+import RtpengineMediaEngine from '#media/rtpengine/rtpengine_media_engine'
 
 /** A stand-in for rtpengine's ng socket: records each datagram, answers as `reply` says. */
 async function fakeRtpengine(
@@ -132,5 +133,52 @@ test.group('rtpengine ng protocol: client', () => {
     assert.instanceOf(full, MediaCapacityError)
     assert.equal(full.resource, 'media_engine')
     assert.equal(full.message, 'rtpengine offer: Ran out of ports')
+  })
+})
+
+test.group('rtpengine engine: a dead node’s sessions', () => {
+  test('the legs carry their owner in the call-id; endSessionsOf deletes exactly the calls of that owner', async ({
+    assert,
+    cleanup,
+  }) => {
+    const open = new Set<string>()
+    const rtpengine = await fakeRtpengine((request) => {
+      if (request.command === 'list') return { result: 'ok', calls: [...open] }
+      if (request.command !== 'delete') return { result: 'ok' }
+      const callId = String(request['call-id'])
+      open.delete(callId)
+      // One of them ended between the list and its delete
+      if (callId.endsWith('gone')) return { 'result': 'error', 'error-reason': 'Unknown call-id' }
+      return { result: 'ok' }
+    })
+    const engine = new RtpengineMediaEngine({
+      ng: { host: '127.0.0.1', port: rtpengine.port },
+      innerAddress: '127.0.0.1',
+      owner: 'node-a',
+    })
+    cleanup(() => (engine.ng.close(), rtpengine.close()))
+    const leg = await engine.createRtpLeg()
+    assert.match(
+      (leg as unknown as { callId: string }).callId,
+      /^fluffycall\/node-a\/[0-9a-f-]{36}$/
+    )
+
+    for (const id of [
+      'fluffycall/node-b/1',
+      'fluffycall/node-b/gone',
+      'fluffycall/node-a/2',
+      // Another owner whose name starts like node-b's, and a leg of an engine without owner
+      'fluffycall/node-b%2Fx/3',
+      'fluffycall-4',
+    ])
+      open.add(id)
+    assert.equal(await engine.endSessionsOf('node-b'), 2)
+    assert.sameMembers(
+      [...open],
+      ['fluffycall/node-a/2', 'fluffycall/node-b%2Fx/3', 'fluffycall-4']
+    )
+    const list = rtpengine.seen.find((entry) => entry.request.command === 'list')!
+    assert.isAbove(Number(list.request.limit), 1000, 'more than rtpengine’s default 32 calls')
+    assert.equal(await engine.endSessionsOf('node-c'), 0)
   })
 })

@@ -362,9 +362,13 @@ class ReplayWindow {
 abstract class SrtcpBase implements SrtcpContext {
   abstract readonly profile: SrtpProfile
   abstract readonly overhead: number
-  /** The first packet has index 1, as libsrtp's. */
-  #nextIndex = 1
+  /** The first packet has index 1, as libsrtp's, unless another transform sent before us. */
+  #nextIndex: number
   #replay = new ReplayWindow()
+
+  constructor(firstIndex = 1) {
+    this.#nextIndex = firstIndex & SRTCP_INDEX_MASK
+  }
 
   protected abstract seal(packet: Buffer, length: number, trailer: number, encrypt: boolean): Buffer
   /** The plain length, or -1; `trailer` is E|index as read. */
@@ -400,9 +404,10 @@ class AesCmSrtcpContext extends SrtcpBase {
   constructor(
     masterKey: Buffer,
     masterSalt: Buffer,
-    profile: 'AES_CM_128_HMAC_SHA1_80' | 'AES_CM_128_HMAC_SHA1_32'
+    profile: 'AES_CM_128_HMAC_SHA1_80' | 'AES_CM_128_HMAC_SHA1_32',
+    firstIndex?: number
   ) {
-    super()
+    super(firstIndex)
     this.profile = profile
     this.#key = createSecretKey(deriveSessionKey(masterKey, masterSalt, 3, 16))
     this.#authKey = createSecretKey(deriveSessionKey(masterKey, masterSalt, 4, 20))
@@ -470,8 +475,8 @@ class AesGcmSrtcpContext extends SrtcpBase {
   #key: KeyObject
   #salt: Buffer
 
-  constructor(sessionKey: Buffer, sessionSalt: Buffer) {
-    super()
+  constructor(sessionKey: Buffer, sessionSalt: Buffer, firstIndex?: number) {
+    super(firstIndex)
     this.#key = createSecretKey(sessionKey)
     this.#salt = sessionSalt
   }
@@ -535,17 +540,20 @@ class AesGcmSrtcpContext extends SrtcpBase {
   }
 }
 
+/** `firstIndex`: the SRTCP index of our first packet (above what another transform sent). */
 export function createSrtcpContext(
   profile: SrtpProfile,
   masterKey: Buffer,
-  masterSalt: Buffer
+  masterSalt: Buffer,
+  firstIndex = 1
 ): SrtcpContext {
   return profile === 'AEAD_AES_128_GCM'
     ? new AesGcmSrtcpContext(
         deriveSessionKey(masterKey, masterSalt, 3, 16),
-        deriveSessionKey(masterKey, masterSalt, 5, 12)
+        deriveSessionKey(masterKey, masterSalt, 5, 12),
+        firstIndex
       )
-    : new AesCmSrtcpContext(masterKey, masterSalt, profile)
+    : new AesCmSrtcpContext(masterKey, masterSalt, profile, firstIndex)
 }
 
 /** GCM SRTCP on given session keys: RFC 7714 §17's test vectors state those, not master keys. */

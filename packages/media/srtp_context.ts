@@ -3,18 +3,19 @@ import {
   createDecipheriv,
   createHmac,
   createSecretKey,
-  hash,
   timingSafeEqual,
   type Cipheriv,
   type KeyObject,
 } from 'node:crypto'
+import HmacSha1 from '#media/hmac_sha1'
 
 /**
  * Our own SRTP transform (RFC 3711 AES_CM_128_HMAC_SHA1_80 and _32, RFC 7714 AEAD_AES_128_GCM)
  * on the master keys werift's DTLS handshake exports or SDES (RFC 4568) signals. werift's SRTP creates ciphers from Buffer keys
  * and several object graphs per packet (7x slower on Node 24, see docs/telephony-notes.md). Here
- * the AES-CM keystream comes from one long-lived ECB cipher (no key set-up per packet), HMAC is
- * two one-shot hashes, GCM keys are KeyObjects, packets are decrypted in place, and failures are
+ * the AES-CM keystream comes from one long-lived ECB cipher (no key set-up per packet), made for
+ * up to 16 packets per call, HMAC-SHA1 is plain JavaScript on precomputed key states (no
+ * node:crypto call), GCM keys are KeyObjects, packets are decrypted in place, and failures are
  * return values, not exceptions.
  */
 
@@ -36,7 +37,6 @@ export interface SrtpContext {
   unprotect(packet: Buffer, length: number, payloadOffset: number): number
 }
 
-const MAX_PACKET = 1500
 const BLOCK = 16
 
 /** AES-CM PRF of RFC 3711 §4.3 (key derivation rate 0): `length` bytes for one label. */
@@ -108,20 +108,31 @@ function acceptRoc(state: RocState, roc: number, seq: number) {
   }
 }
 
+/** Keystream bytes one ECB call makes at most: up to 16 consecutive packets of one SSRC. */
+const KEYSTREAM_BYTES = 4096
+const KEYSTREAM_PACKETS = 16
+
 class AesCmHmacSha1Context implements SrtpContext {
   readonly profile: 'AES_CM_128_HMAC_SHA1_80' | 'AES_CM_128_HMAC_SHA1_32'
   /** The HMAC-SHA1 tag truncated to 80 or 32 bits (RFC 3711 §5.2, RFC 4568 §6.2). */
   readonly overhead: number
   #ecb: Cipheriv
-  /** HMAC-SHA1 as two one-shot hashes over (key ^ ipad | message) and (key ^ opad | inner):
-   * createHmac with a KeyObject costs more on Node 24 in KeyObject slot lookups than the hashing. */
-  #inner = Buffer.alloc(64 + MAX_PACKET + 4)
-  #outer = Buffer.alloc(64 + 20)
+  #hmac: HmacSha1
+  #digest = Buffer.alloc(20)
   #salt: Buffer
   #rocs = new RocTable()
-  /** Counter blocks; one view per block count, so no subarray per packet. */
-  #counters = Buffer.alloc(MAX_PACKET)
-  #counterViews: Buffer[] = []
+  /**
+   * Keystream made ahead for consecutive packet indexes (ROC << 16 | SEQ) of one SSRC: a
+   * node:crypto call costs ~1.5 us of overhead whatever its size, so one call serves up to 16
+   * packets. The keystream of an index is the same whenever it is made (no reuse across indexes).
+   */
+  #ksSsrc = -1
+  #ksFirst = 0
+  #ksPackets = 0
+  #ksBlocks = 0
+  #keystream: Buffer = Buffer.alloc(0)
+  #counters = Buffer.alloc(0)
+  #iv = Buffer.alloc(14)
 
   constructor(
     masterKey: Buffer,
@@ -131,20 +142,62 @@ class AesCmHmacSha1Context implements SrtpContext {
     this.profile = profile
     this.overhead = profile === 'AES_CM_128_HMAC_SHA1_32' ? 4 : 10
     const key = deriveSessionKey(masterKey, masterSalt, 0, 16)
-    const authKey = deriveSessionKey(masterKey, masterSalt, 1, 20)
-    for (let i = 0; i < 64; i++) {
-      this.#inner[i] = (authKey[i] ?? 0) ^ 0x36
-      this.#outer[i] = (authKey[i] ?? 0) ^ 0x5c
-    }
+    this.#hmac = new HmacSha1(deriveSessionKey(masterKey, masterSalt, 1, 20))
     this.#salt = deriveSessionKey(masterKey, masterSalt, 2, 14)
     this.#ecb = createCipheriv('aes-128-ecb', createSecretKey(key), null)
     this.#ecb.setAutoPadding(false)
-    for (let n = 0; n * BLOCK <= MAX_PACKET - BLOCK; n++) {
-      this.#counterViews.push(this.#counters.subarray(0, n * BLOCK))
-    }
   }
 
-  /** XORs the AES-CM keystream for (ssrc, roc, seq) over `data[from..to)` into `out`. */
+  /** Offset in #keystream of the keystream for (ssrc, index), `blocks` blocks long. */
+  #keystreamAt(ssrc: number, index: number, blocks: number): number {
+    const k = index - this.#ksFirst
+    if (ssrc === this.#ksSsrc && k >= 0 && k < this.#ksPackets && blocks <= this.#ksBlocks) {
+      return k * this.#ksBlocks * BLOCK
+    }
+    // A longer packet than the batch's widens the next batches of this SSRC
+    const perPacket = ssrc === this.#ksSsrc ? Math.max(blocks, this.#ksBlocks) : blocks
+    const packets = Math.max(
+      1,
+      Math.min(KEYSTREAM_PACKETS, Math.floor(KEYSTREAM_BYTES / (perPacket * BLOCK)))
+    )
+    const size = packets * perPacket * BLOCK
+    if (this.#counters.length < size) this.#counters = Buffer.alloc(size)
+    const counters = this.#counters
+    const salt = this.#salt
+    const iv = this.#iv
+    for (let p = 0, at = 0; p < packets; p++) {
+      // IV = (salt << 16) XOR (SSRC << 64) XOR (index << 16)
+      const packetIndex = index + p
+      const roc = Math.floor(packetIndex / 0x10000) >>> 0
+      const seq = packetIndex & 0xffff
+      for (let i = 0; i < 14; i++) iv[i] = salt[i]
+      iv[4] ^= ssrc >>> 24
+      iv[5] ^= (ssrc >>> 16) & 0xff
+      iv[6] ^= (ssrc >>> 8) & 0xff
+      iv[7] ^= ssrc & 0xff
+      iv[8] ^= roc >>> 24
+      iv[9] ^= (roc >>> 16) & 0xff
+      iv[10] ^= (roc >>> 8) & 0xff
+      iv[11] ^= roc & 0xff
+      iv[12] ^= seq >>> 8
+      iv[13] ^= seq & 0xff
+      for (let b = 0; b < perPacket; b++, at += BLOCK) {
+        for (let i = 0; i < 14; i++) counters[at + i] = iv[i]
+        counters[at + 14] = b >>> 8
+        counters[at + 15] = b & 0xff
+      }
+    }
+    this.#keystream = this.#ecb.update(
+      size === counters.length ? counters : counters.subarray(0, size)
+    )
+    this.#ksSsrc = ssrc
+    this.#ksFirst = index
+    this.#ksPackets = packets
+    this.#ksBlocks = perPacket
+    return 0
+  }
+
+  /** XORs the AES-CM keystream for (ssrc, roc, seq) over `src[from..to)` into `out`. */
   #crypt(
     src: Buffer,
     out: Buffer,
@@ -156,44 +209,9 @@ class AesCmHmacSha1Context implements SrtpContext {
   ) {
     const blocks = Math.ceil((to - from) / BLOCK)
     if (blocks === 0) return
-    const counters = this.#counters
-    const salt = this.#salt
-    // IV = (salt << 16) XOR (SSRC << 64) XOR (index << 16)
-    for (let i = 0; i < 14; i++) counters[i] = salt[i]
-    counters[4] ^= ssrc >>> 24
-    counters[5] ^= (ssrc >>> 16) & 0xff
-    counters[6] ^= (ssrc >>> 8) & 0xff
-    counters[7] ^= ssrc & 0xff
-    counters[8] ^= roc >>> 24
-    counters[9] ^= (roc >>> 16) & 0xff
-    counters[10] ^= (roc >>> 8) & 0xff
-    counters[11] ^= roc & 0xff
-    counters[12] ^= seq >>> 8
-    counters[13] ^= seq & 0xff
-    counters[14] = 0
-    counters[15] = 0
-    for (let b = 1; b < blocks; b++) {
-      const at = b * BLOCK
-      for (let i = 0; i < 14; i++) counters[at + i] = counters[i]
-      counters[at + 14] = b >>> 8
-      counters[at + 15] = b & 0xff
-    }
-    const keystream = this.#ecb.update(this.#counterViews[blocks])
-    for (let i = from, k = 0; i < to; i++, k++) out[i] = src[i] ^ keystream[k]
-  }
-
-  #authTag(packet: Buffer, authenticatedLength: number, roc: number): Buffer {
-    // The ROC is appended to the authenticated portion (RFC 3711 §4.2)
-    const inner = this.#inner
-    packet.copy(inner, 64, 0, authenticatedLength)
-    inner.writeUInt32BE(roc, 64 + authenticatedLength)
-    const innerDigest = hash(
-      'sha1',
-      inner.subarray(0, 64 + authenticatedLength + 4),
-      'buffer'
-    ) as unknown as Buffer
-    innerDigest.copy(this.#outer, 64)
-    return hash('sha1', this.#outer, 'buffer') as unknown as Buffer
+    const at = this.#keystreamAt(ssrc, roc * 0x10000 + seq, blocks)
+    const keystream = this.#keystream
+    for (let i = from, k = at; i < to; i++, k++) out[i] = src[i] ^ keystream[k]
   }
 
   protect(packet: Buffer, length: number, payloadOffset: number): Buffer {
@@ -205,8 +223,8 @@ class AesCmHmacSha1Context implements SrtpContext {
     const out = Buffer.allocUnsafe(length + tagLength)
     packet.copy(out, 0, 0, payloadOffset)
     this.#crypt(packet, out, payloadOffset, length, ssrc, roc, seq)
-    const digest = this.#authTag(out, length, roc)
-    digest.copy(out, length, 0, tagLength)
+    // The ROC is appended to the authenticated portion (RFC 3711 §4.2)
+    this.#hmac.sign(out, length, roc, out, length, tagLength)
     return out
   }
 
@@ -218,7 +236,8 @@ class AesCmHmacSha1Context implements SrtpContext {
     const seq = packet.readUInt16BE(2)
     const state = this.#rocs.get(ssrc, seq)
     const roc = estimateRoc(state, seq)
-    const digest = this.#authTag(packet, plainLength, roc)
+    const digest = this.#digest
+    this.#hmac.sign(packet, plainLength, roc, digest, 0, tagLength)
     let diff = 0
     for (let i = 0; i < tagLength; i++) diff |= digest[i] ^ packet[plainLength + i]
     if (diff !== 0) return -1
@@ -362,9 +381,13 @@ class ReplayWindow {
 abstract class SrtcpBase implements SrtcpContext {
   abstract readonly profile: SrtpProfile
   abstract readonly overhead: number
-  /** The first packet has index 1, as libsrtp's. */
-  #nextIndex = 1
+  /** The first packet has index 1, as libsrtp's, unless another transform sent before us. */
+  #nextIndex: number
   #replay = new ReplayWindow()
+
+  constructor(firstIndex = 1) {
+    this.#nextIndex = firstIndex & SRTCP_INDEX_MASK
+  }
 
   protected abstract seal(packet: Buffer, length: number, trailer: number, encrypt: boolean): Buffer
   /** The plain length, or -1; `trailer` is E|index as read. */
@@ -400,9 +423,10 @@ class AesCmSrtcpContext extends SrtcpBase {
   constructor(
     masterKey: Buffer,
     masterSalt: Buffer,
-    profile: 'AES_CM_128_HMAC_SHA1_80' | 'AES_CM_128_HMAC_SHA1_32'
+    profile: 'AES_CM_128_HMAC_SHA1_80' | 'AES_CM_128_HMAC_SHA1_32',
+    firstIndex?: number
   ) {
-    super()
+    super(firstIndex)
     this.profile = profile
     this.#key = createSecretKey(deriveSessionKey(masterKey, masterSalt, 3, 16))
     this.#authKey = createSecretKey(deriveSessionKey(masterKey, masterSalt, 4, 20))
@@ -470,8 +494,8 @@ class AesGcmSrtcpContext extends SrtcpBase {
   #key: KeyObject
   #salt: Buffer
 
-  constructor(sessionKey: Buffer, sessionSalt: Buffer) {
-    super()
+  constructor(sessionKey: Buffer, sessionSalt: Buffer, firstIndex?: number) {
+    super(firstIndex)
     this.#key = createSecretKey(sessionKey)
     this.#salt = sessionSalt
   }
@@ -535,17 +559,20 @@ class AesGcmSrtcpContext extends SrtcpBase {
   }
 }
 
+/** `firstIndex`: the SRTCP index of our first packet (above what another transform sent). */
 export function createSrtcpContext(
   profile: SrtpProfile,
   masterKey: Buffer,
-  masterSalt: Buffer
+  masterSalt: Buffer,
+  firstIndex = 1
 ): SrtcpContext {
   return profile === 'AEAD_AES_128_GCM'
     ? new AesGcmSrtcpContext(
         deriveSessionKey(masterKey, masterSalt, 3, 16),
-        deriveSessionKey(masterKey, masterSalt, 5, 12)
+        deriveSessionKey(masterKey, masterSalt, 5, 12),
+        firstIndex
       )
-    : new AesCmSrtcpContext(masterKey, masterSalt, profile)
+    : new AesCmSrtcpContext(masterKey, masterSalt, profile, firstIndex)
 }
 
 /** GCM SRTCP on given session keys: RFC 7714 §17's test vectors state those, not master keys. */

@@ -130,6 +130,27 @@ test.group('SRTCP context', () => {
     })
   }
 
+  test('a context that takes over from werift continues above the SRTCP index werift used', ({
+    assert,
+  }) => {
+    const key = randomBytes(16)
+    const salt = randomBytes(14)
+    const theirs = werift(1, key, salt)
+    const peer = createSrtcpContext('AES_CM_128_HMAC_SHA1_80', key, salt)
+    for (let i = 0; i < 3; i++) {
+      const sealed = theirs.encrypt(compound(0x11223344))
+      assert.equal(peer.unprotect(sealed), sealed.length - 14)
+    }
+    const ours = createSrtcpContext('AES_CM_128_HMAC_SHA1_80', key, salt, 4)
+    const sealed = ours.protect(compound(0x11223344))
+    // E flag and index 4 after the compound packet: the peer's replay window takes it
+    assert.equal(sealed.readUInt32BE(sealed.length - 14), 0x80000004)
+    assert.equal(peer.unprotect(sealed), sealed.length - 14)
+    // The same index again is a replay
+    const again = createSrtcpContext('AES_CM_128_HMAC_SHA1_80', key, salt, 4)
+    assert.equal(peer.unprotect(again.protect(compound(0x11223344))), -1)
+  })
+
   test('AES_CM_128_HMAC_SHA1_32: the SRTCP tag stays 80 bits and it reads the _80 packets (RFC 4568 §6.2.2)', ({
     assert,
   }) => {

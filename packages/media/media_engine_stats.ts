@@ -25,13 +25,31 @@ export interface MediaEngineFigures {
 }
 
 /**
+ * The jitter of RTP legs closed since the exporter last took it, in ms (a histogram per call
+ * leg). Bounded: an exporter that never takes them must not grow this forever.
+ */
+export class ClosedJitter {
+  #values: number[] = []
+
+  add(jitterMs: number) {
+    if (this.#values.length < 10_000) this.#values.push(jitterMs)
+  }
+
+  take(): number[] {
+    const taken = this.#values
+    this.#values = []
+    return taken
+  }
+}
+
+/**
  * Counters of the media engine of one process, for whoever exports them (the app's /metrics):
  * the open legs are read when asked, closed legs add what they counted to the totals.
  */
 export default class MediaEngineStats {
   readonly #open = new Set<CountedLeg>()
   #closed = { packetsReceived: 0, packetsSent: 0, packetsRejected: 0, expected: 0, lost: 0 }
-  #closedJitter: number[] = []
+  #closedJitter = new ClosedJitter()
   bridges = 0
 
   opened(leg: CountedLeg) {
@@ -46,17 +64,13 @@ export default class MediaEngineStats {
     if (leg.reception) {
       this.#closed.expected += leg.reception.expected
       this.#closed.lost += leg.reception.lost
-      // Bounded: an exporter that never takes them must not grow this forever
-      if (leg.reception.expected > 0 && this.#closedJitter.length < 10_000)
-        this.#closedJitter.push(leg.reception.jitterMs)
+      if (leg.reception.expected > 0) this.#closedJitter.add(leg.reception.jitterMs)
     }
   }
 
   /** Jitter of the RTP legs closed since the last call, in ms (for a histogram per call leg). */
   takeClosedJitter(): number[] {
-    const taken = this.#closedJitter
-    this.#closedJitter = []
-    return taken
+    return this.#closedJitter.take()
   }
 
   figures(): MediaEngineFigures {

@@ -403,9 +403,10 @@ abstract class SrtcpBase implements SrtcpContext {
   unprotect(packet: Buffer, length = packet.length): number {
     if (length < RTCP_CLEAR + this.overhead) return -1
     const ssrc = packet.readUInt32BE(4)
-    const index = this.readTrailer(packet, length) & SRTCP_INDEX_MASK
+    const trailer = this.readTrailer(packet, length)
+    const index = trailer & SRTCP_INDEX_MASK
     if (!this.#replay.fresh(ssrc, index)) return -1
-    const plain = this.open(packet, length, this.readTrailer(packet, length))
+    const plain = this.open(packet, length, trailer)
     if (plain >= 0) this.#replay.accept(ssrc, index)
     return plain
   }

@@ -1,7 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import type { MediaEngineFigures } from '#media/media_engine_stats'
+import { ClosedJitter, type MediaEngineFigures } from '#media/media_engine_stats'
 import type { TonePattern } from '#media/tone'
 import { validateMediaConfig } from '#media/werift_media_engine'
 import {
@@ -617,14 +617,10 @@ export default class WorkerMediaEngine implements MediaEngine {
   #turn = 0
   /** Counters of workers that ended (cumulative figures only) and legs' jitter not taken yet. */
   #retired = { packetsReceived: 0, packetsSent: 0, packetsRejected: 0, expected: 0, lost: 0 }
-  #closedJitter: number[] = []
+  #closedJitter = new ClosedJitter()
   readonly counters = {
     figures: (): MediaEngineFigures => this.#figures(),
-    takeClosedJitter: (): number[] => {
-      const taken = this.#closedJitter
-      this.#closedJitter = []
-      return taken
-    },
+    takeClosedJitter: (): number[] => this.#closedJitter.take(),
   }
 
   constructor(private config: WorkerMediaEngineConfig) {
@@ -673,9 +669,7 @@ export default class WorkerMediaEngine implements MediaEngine {
   }
 
   closedJitter(jitter: number[]) {
-    // Bounded like MediaEngineStats: an exporter that never takes them must not grow this forever
-    for (const value of jitter)
-      if (this.#closedJitter.length < 10_000) this.#closedJitter.push(value)
+    for (const value of jitter) this.#closedJitter.add(value)
   }
 
   retire(figures: MediaEngineFigures) {

@@ -57,8 +57,26 @@ async function sipPortPair(): Promise<number> {
   throw new Error('no free SIP port pair for baresip')
 }
 
+/**
+ * Starts baresip and waits until it says it is ready. Its SIP ports are picked free but bound
+ * only by baresip itself, so another process may take one in between: baresip then quits at
+ * once with "Address already in use", and it is started again on other ports.
+ */
 export async function startBaresip(options: BaresipOptions): Promise<Baresip> {
   requireTool('baresip', 'baresip-core')
+  for (let attempt = 1; ; attempt++) {
+    const started = await startOnce(options)
+    const ready = await started.ready
+    if (ready) return started.baresip
+    await started.baresip.stop()
+    const output = started.baresip.output()
+    if (!/Address already in use/.test(output) || attempt === 5) {
+      throw new Error(`baresip did not start (attempt ${attempt}):\n${output}`)
+    }
+  }
+}
+
+async function startOnce(options: BaresipOptions) {
   const directory = mkdtempSync(join(tmpdir(), 'fluffycall-baresip-'))
   const sipPort = await sipPortPair()
   const rtpPort = options.rtpPort ?? (await rtpPortPair())
@@ -96,10 +114,22 @@ export async function startBaresip(options: BaresipOptions): Promise<Baresip> {
   if (options.dial) args.push('-e', `/dial ${options.dial}`)
   const child = spawn('baresip', args, { cwd: directory, stdio: ['ignore', 'pipe', 'pipe'] })
   let output = ''
-  child.stdout.on('data', (chunk) => (output += chunk))
-  child.stderr.on('data', (chunk) => (output += chunk))
+  let onOutput = () => {}
+  const collect = (chunk: Buffer) => {
+    output += chunk
+    onOutput()
+  }
+  child.stdout.on('data', collect)
+  child.stderr.on('data', collect)
   const done = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
-  return {
+  // true once it printed "baresip is ready.", false when it quit before
+  const ready = new Promise<boolean>((resolve) => {
+    onOutput = () => {
+      if (output.includes('baresip is ready.')) resolve(true)
+    }
+    void done.then(() => resolve(output.includes('baresip is ready.')))
+  })
+  const baresip: Baresip = {
     sipPort,
     tlsPort: sipPort + 1,
     rtpPort,
@@ -117,6 +147,7 @@ export async function startBaresip(options: BaresipOptions): Promise<Baresip> {
       rmSync(directory, { recursive: true, force: true })
     },
   }
+  return { baresip, ready }
 }
 
 /** baresip's TLS needs a certificate (with its key in the same file) even as a client. */

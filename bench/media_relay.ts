@@ -662,6 +662,7 @@ function request(child: ChildProcess, message: object, reply: string) {
 async function runMode(child: ChildProcess, mode: Mode) {
   const { offers } = await request(child, { cmd: 'prepare', mode }, 'offers')
   const setupStart = Date.now()
+  const setupCpu = process.cpuUsage()
   const relay =
     mode === 'bare'
       ? await setUpBare(offers)
@@ -676,6 +677,12 @@ async function runMode(child: ChildProcess, mode: Mode) {
               : await setUpEngine(offers)
   await request(child, { cmd: 'answers', answers: relay.answers }, 'connected')
   const setupMs = Date.now() - setupStart
+  const setupUsage = process.cpuUsage(setupCpu)
+  // This process's CPU to set up the calls: for the WebRTC side ICE, the DTLS handshake and the
+  // SRTP keys. Only where this process does it all (workers and rtpengine start during set-up).
+  const setupCpuMsPerCall = relay.externalCpuUs
+    ? null
+    : Number(((setupUsage.user + setupUsage.system) / 1000 / offers.length).toFixed(2))
   await request(child, { cmd: 'start' }, 'started')
   await sleep(1000)
   const windows: {
@@ -726,6 +733,7 @@ async function runMode(child: ChildProcess, mode: Mode) {
               ? 'rtpengine picks (AES-CM offered)'
               : 'none',
     setupMs,
+    setupCpuMsPerCall,
     usPerRelayedPacket: Number(us.toFixed(1)),
     usPerPacketRuns: windows.map((w) => Number(w.usPerPacket.toFixed(1))),
     // One call = 100 relayed packets/s (50 each way)

@@ -28,8 +28,8 @@
  *
  * --db pg also sets REDIS_HOST=127.0.0.1 (PostgreSQL + Redis, the production shape; both must
  * answer on 127.0.0.1, see bin/services); the database is fluffycall_bench (PG_BENCH_DB_NAME),
- * Redis keys carry the prefix fluffycall-bench: so a test run beside it is not disturbed. SQLite:
- * tmp/bench-b2bua.sqlite3. Either is migrated fresh at the start.
+ * Redis keys carry the prefix fluffycall-bench: (REDIS_BENCH_PREFIX) so a test run beside it is
+ * not disturbed. SQLite: tmp/bench-b2bua.sqlite3. Either is migrated fresh at the start.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { closeSync, mkdirSync, openSync, rmSync } from 'node:fs'
@@ -59,6 +59,7 @@ const CALLEE = '+4930555000'
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url))
 const PG_DB_NAME = process.env.PG_BENCH_DB_NAME ?? 'fluffycall_bench'
+const REDIS_PREFIX = process.env.REDIS_BENCH_PREFIX ?? 'fluffycall-bench:'
 
 // The bench process (seeding, counting CDRs) and the server share these settings.
 Object.assign(
@@ -79,7 +80,7 @@ Object.assign(
     : {
         PG_DB_NAME,
         REDIS_HOST: '127.0.0.1',
-        REDIS_PREFIX: 'fluffycall-bench:',
+        REDIS_PREFIX: REDIS_PREFIX,
       }
 )
 
@@ -104,7 +105,7 @@ if (DB === 'sqlite') {
     'eval',
     "for _,k in ipairs(redis.call('keys', ARGV[1])) do redis.call('del', k) end",
     '0',
-    'fluffycall-bench:*',
+    `${REDIS_PREFIX}*`,
   ])
 }
 run(process.execPath, ['ace', 'migration:run', '--force'])

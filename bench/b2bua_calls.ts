@@ -14,17 +14,29 @@
  *
  *   node --import @poppinss/ts-exec bench/b2bua_calls.ts --db sqlite|pg [--rates 50,100]
  *     [--calls 600] [--phones 4] [--runs 3] [--pause-ms 1000] [--cpu-prof DIR]
+ *     [--server ts|build|ts,build,...] [--reuse-build] [--media-workers 0]
+ *
+ * --server: how the server runs. `ts` (the default): bin/server.ts from TypeScript through
+ * @poppinss/ts-exec with NODE_ENV=test, as the tests run it. `build`: the production build
+ * (`node ace build`, then `node bin/server.js` in build/ with NODE_ENV=production; see
+ * bench/support/production_build.ts for the loopback carrier it is given). A comma list runs one
+ * server after the other in that order, each with a company and phones of its own on the same
+ * database (so `ts,build,ts,build` alternates them under the same machine load), and prints the
+ * ratio of their medians. --reuse-build skips `node ace build` when build/ holds a bench build.
+ * --media-workers (default 0, media in the server process, as in the tests): MEDIA_WORKERS for
+ * every server; workers' CPU time is counted with the server's.
  *
  * --db pg also sets REDIS_HOST=127.0.0.1 (PostgreSQL + Redis, the production shape; both must
  * answer on 127.0.0.1, see bin/services); the database is fluffycall_bench (PG_BENCH_DB_NAME),
- * Redis keys carry the prefix fluffycall-bench: so a test run beside it is not disturbed. SQLite:
- * tmp/bench-b2bua.sqlite3. Either is migrated fresh at the start.
+ * Redis keys carry the prefix fluffycall-bench: (REDIS_BENCH_PREFIX) so a test run beside it is
+ * not disturbed. SQLite: tmp/bench-b2bua.sqlite3. Either is migrated fresh at the start.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { mkdirSync, rmSync } from 'node:fs'
+import { closeSync, mkdirSync, openSync, rmSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import 'reflect-metadata'
 import { Ignitor } from '@adonisjs/core'
+import { BENCH_CARRIER_NAME, productionBuild } from './support/production_build.ts'
 
 function option(name: string, fallback: string): string {
   const index = process.argv.indexOf(`--${name}`)
@@ -39,10 +51,15 @@ const PHONES = Number(option('phones', '4'))
 const RUNS = Number(option('runs', '3'))
 const PAUSE_MS = Number(option('pause-ms', '1000'))
 const CPU_PROFILE_DIR = option('cpu-prof', '')
+const SERVERS = option('server', 'ts').split(',') as Array<'ts' | 'build'>
+if (!SERVERS.every((kind) => kind === 'ts' || kind === 'build'))
+  throw new Error('--server is ts, build or a comma list of them')
+const MEDIA_WORKERS = option('media-workers', '0')
 const CALLEE = '+4930555000'
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url))
 const PG_DB_NAME = process.env.PG_BENCH_DB_NAME ?? 'fluffycall_bench'
+const REDIS_PREFIX = process.env.REDIS_BENCH_PREFIX ?? 'fluffycall-bench:'
 
 // The bench process (seeding, counting CDRs) and the server share these settings.
 Object.assign(
@@ -63,7 +80,7 @@ Object.assign(
     : {
         PG_DB_NAME,
         REDIS_HOST: '127.0.0.1',
-        REDIS_PREFIX: 'fluffycall-bench:',
+        REDIS_PREFIX: REDIS_PREFIX,
       }
 )
 
@@ -88,7 +105,7 @@ if (DB === 'sqlite') {
     'eval',
     "for _,k in ipairs(redis.call('keys', ARGV[1])) do redis.call('del', k) end",
     '0',
-    'fluffycall-bench:*',
+    `${REDIS_PREFIX}*`,
   ])
 }
 run(process.execPath, ['ace', 'migration:run', '--force'])
@@ -117,35 +134,50 @@ const { makeCompany, makeUser } = await import('#tests/support/accounts')
 const { freePort, isBound, startSipp } = await import('#tests/support/sip_peers')
 const { serverReady } = await import('#tests/support/server_process')
 
-// One company, PHONES users with a desk phone each; limits far above what the bench offers.
-const company = await makeCompany('active')
-const wide = { concurrent: 100_000, perMinute: 1_000_000, perHour: 1_000_000, perDay: 1_000_000 }
-await FraudCompanyPolicy.create({
-  companyId: company.id,
-  allowedCountries: ['DE'],
-  enabledRiskClasses: [],
-  outboundSuspension: 'none',
-  limits: { company: wide, user: wide, device: wide, callsToOneNumberPerHour: 1_000_000 },
-})
-const phones: Array<{ username: string; password: string; ip: string }> = []
-for (let index = 0; index < PHONES; index++) {
-  const user = await makeUser('member', company)
-  const { device, password } = await new SipDeviceService().create(user, `Bench phone ${index}`)
-  phones.push({ username: device.sipUsername, password, ip: `127.0.0.${index + 2}` })
+const { default: Env } = await import('#start/env')
+
+// The production build first (it takes a minute or two), before any server runs.
+const BUILD_DIR = SERVERS.includes('build')
+  ? productionBuild(ROOT, process.argv.includes('--reuse-build'))
+  : null
+
+type Phone = { username: string; password: string; ip: string }
+
+/**
+ * One company, PHONES users with a desk phone each; limits far above what the bench offers. A
+ * company per server, so each server's fraud windows and kept lookups start alike.
+ */
+async function seedPhones(): Promise<Phone[]> {
+  const company = await makeCompany('active')
+  const wide = { concurrent: 100_000, perMinute: 1_000_000, perHour: 1_000_000, perDay: 1_000_000 }
+  await FraudCompanyPolicy.create({
+    companyId: company.id,
+    allowedCountries: ['DE'],
+    enabledRiskClasses: [],
+    outboundSuspension: 'none',
+    limits: { company: wide, user: wide, device: wide, callsToOneNumberPerHour: 1_000_000 },
+  })
+  const phones: Phone[] = []
+  for (let index = 0; index < PHONES; index++) {
+    const user = await makeUser('member', company)
+    const { device, password } = await new SipDeviceService().create(user, `Bench phone ${index}`)
+    phones.push({ username: device.sipUsername, password, ip: `127.0.0.${index + 2}` })
+  }
+  return phones
 }
-await CarrierState.create({
-  carrierName: 'local',
-  enabled: true,
-  lifecycle: 'active',
-  activatedAt: DateTime.utc(),
-})
-await CarrierRoute.create({
-  region: 'eu',
-  prefix: '',
-  carrierName: 'local',
-  priority: 1,
-  weight: 100,
-})
+
+// The loopback carrier: `local` for the TypeScript server (test environment), the bench's generic
+// trunk for the production build (which has no `local`). Each server finds its own carrier active
+// and the other one unconfigured, so the route resolves to its own.
+for (const carrierName of ['local', ...(BUILD_DIR ? [BENCH_CARRIER_NAME] : [])]) {
+  await CarrierState.create({
+    carrierName,
+    enabled: true,
+    lifecycle: 'active',
+    activatedAt: DateTime.utc(),
+  })
+  await CarrierRoute.create({ region: 'eu', prefix: '', carrierName, priority: 1, weight: 100 })
+}
 
 const carrier = await startSipp({
   scenario: 'carrier_answer_echo.xml',
@@ -156,57 +188,107 @@ const carrier = await startSipp({
   extraArgs: ['-aa'],
 })
 
-const sipPort = await freePort('udp')
-const httpPort = await freePort('tcp')
-const server: ChildProcess = spawn(
-  process.execPath,
-  [
-    ...(CPU_PROFILE_DIR ? ['--cpu-prof', '--cpu-prof-dir', CPU_PROFILE_DIR] : []),
-    '--import',
-    '@poppinss/ts-exec',
-    '--import',
-    './bench/support/server_probe.ts',
-    'bin/server.ts',
-  ],
-  {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      PORT: String(httpPort),
-      SIP_TRANSPORTS: 'udp',
-      SIP_UDP_PORT: String(sipPort),
-      LOCAL_CARRIER_PORT: String(carrier.port),
-      NODE_ID: 'bench-node',
-    },
-    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-  }
-)
-let serverErrors = ''
-server.stderr!.on('data', (chunk) => (serverErrors = (serverErrors + chunk).slice(-5000)))
-const deadline = Date.now() + 60_000
-while (!isBound('udp', sipPort) || !(await serverReady(String(httpPort)))) {
-  if (server.exitCode !== null) throw new Error(`the server exited: ${serverErrors}`)
-  if (Date.now() > deadline) throw new Error(`the server was not ready in 60 s: ${serverErrors}`)
-  await new Promise((resolve) => setTimeout(resolve, 200))
-}
-
 interface Probe {
   cpuMicros: number
+  childrenCpuMicros: number
   loopDelayP99Ms: number
   loopDelayMaxMs: number
   statements: Array<{ sql: string; count: number; micros: number; rows: number }>
 }
-/** The server's own messages (AdonisJS tells a parent when it is ready) are not the probe's. */
-function probe(message: 'reset' | 'read'): Promise<Probe> {
-  return new Promise((resolve) => {
-    const answered = (answer: any) => {
-      if (!answer?.benchProbe) return
-      server.off('message', answered)
-      resolve(answer as Probe)
+
+interface Server {
+  kind: 'ts' | 'build'
+  process: ChildProcess
+  sipPort: number
+  probe(message: 'reset' | 'read'): Promise<Probe>
+  stop(): Promise<void>
+}
+
+async function startServer(kind: 'ts' | 'build', index: number): Promise<Server> {
+  const sipPort = await freePort('udp')
+  const httpPort = await freePort('tcp')
+  const profile = CPU_PROFILE_DIR ? ['--cpu-prof', '--cpu-prof-dir', CPU_PROFILE_DIR] : []
+  const common = {
+    PORT: String(httpPort),
+    SIP_TRANSPORTS: 'udp',
+    SIP_UDP_PORT: String(sipPort),
+    LOCAL_CARRIER_PORT: String(carrier.port),
+    NODE_ID: 'bench-node',
+    MEDIA_WORKERS: MEDIA_WORKERS,
+  }
+  // The production server reads no .env (build/ has none): what it needs comes from here. Its
+  // realm is APP_URL's host, which must be the one the phones' credentials were made for.
+  const production = {
+    NODE_ENV: 'production',
+    APP_KEY: Env.get('APP_KEY').release(),
+    HOST: '127.0.0.1',
+    APP_URL: `https://${configuredRealm()}:${httpPort}`,
+    HOSTING_METADATA_CONFIRMED: 'true',
+    MAIL_MAILER: 'file',
+    MEDIA_RTP_PORTS: Env.get('MEDIA_RTP_PORTS') ?? '',
+    MEDIA_WEBRTC_PORTS: Env.get('MEDIA_WEBRTC_PORTS') ?? '',
+    MEDIA_ANNOUNCED_IPS: '127.0.0.1',
+    PG_HOST: Env.get('PG_HOST') ?? '127.0.0.1',
+    PG_USER: Env.get('PG_USER') ?? 'postgres',
+    PG_PASSWORD: Env.get('PG_PASSWORD') ?? '',
+    BENCH_CARRIER_PORT: String(carrier.port),
+  }
+  // Production logs JSON lines to stdout: kept in a file, as the test environment keeps its own
+  // (tmp/logs/test-<pid>.log).
+  const logFile = `${ROOT}tmp/bench-b2bua-${kind}-${index}.log`
+  const log = kind === 'build' ? openSync(logFile, 'w') : 'ignore'
+  const child = spawn(
+    process.execPath,
+    kind === 'ts'
+      ? [
+          ...profile,
+          '--import',
+          '@poppinss/ts-exec',
+          '--import',
+          './bench/support/server_probe.ts',
+          'bin/server.ts',
+        ]
+      : [...profile, '--import', './bench/support/server_probe.js', 'bin/server.js'],
+    {
+      cwd: kind === 'ts' ? ROOT : BUILD_DIR!,
+      env: { ...process.env, ...common, ...(kind === 'build' ? production : {}) },
+      stdio: ['ignore', log, 'pipe', 'ipc'],
     }
-    server.on('message', answered)
-    server.send(`bench:${message}`)
-  })
+  )
+  if (typeof log === 'number') closeSync(log)
+  let serverErrors = ''
+  child.stderr!.on('data', (chunk) => (serverErrors = (serverErrors + chunk).slice(-5000)))
+  const deadline = Date.now() + 60_000
+  while (!isBound('udp', sipPort) || !(await serverReady(String(httpPort)))) {
+    if (child.exitCode !== null)
+      throw new Error(`the ${kind} server exited: ${serverErrors} (log: ${logFile})`)
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL')
+      throw new Error(`the ${kind} server was not ready in 60 s: ${serverErrors}`)
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200))
+  }
+  return {
+    kind,
+    process: child,
+    sipPort,
+    /** The server's own messages (AdonisJS tells a parent when it is ready) are not the probe's. */
+    probe: (message) =>
+      new Promise((resolve) => {
+        const answered = (answer: any) => {
+          if (!answer?.benchProbe) return
+          child.off('message', answered)
+          resolve(answer as Probe)
+        }
+        child.on('message', answered)
+        child.send(`bench:${message}`)
+      }),
+    async stop() {
+      const exited = new Promise((resolve) => child.once('exit', resolve))
+      child.kill('SIGTERM')
+      await exited
+    },
+  }
 }
 
 const median = (values: number[]) =>
@@ -221,20 +303,29 @@ interface RunResult {
   loopDelayP99Ms: number
   loopDelayMaxMs: number
   cdrs: number
+  /** CDRs of the run that were refused (a 503 "No carrier available" shows here). */
+  refused: number
 }
 
-async function measure(rate: number, calls: number): Promise<RunResult> {
+const cpuOf = (probe: Probe) => probe.cpuMicros + probe.childrenCpuMicros
+
+async function measure(
+  server: Server,
+  phones: Phone[],
+  rate: number,
+  calls: number
+): Promise<RunResult> {
   const perPhone = Math.ceil(calls / phones.length)
   const phoneRate = rate / phones.length
-  const cdrsBefore = await CallRecord.query().whereNotNull('ended_at').count('* as total')
-  const before = await probe('reset')
+  const firstId = (await CallRecord.query().orderBy('id', 'desc').first())?.id ?? 0
+  const before = await server.probe('reset')
   const started = performance.now()
   const sipps = await Promise.all(
     phones.map((phone) =>
       startSipp({
         scenario: '../../../bench/sipp/phone_call_out.xml',
         transport: 'u1',
-        target: `127.0.0.1:${sipPort}`,
+        target: `127.0.0.1:${server.sipPort}`,
         localIp: phone.ip,
         calls: perPhone,
         timeoutSeconds: Math.ceil(perPhone / phoneRate) + 60,
@@ -242,7 +333,7 @@ async function measure(rate: number, calls: number): Promise<RunResult> {
         keys: { domain: configuredRealm(), callee: CALLEE },
         extraArgs: [
           '-auth_uri',
-          `${CALLEE}@127.0.0.1:${sipPort}`,
+          `${CALLEE}@127.0.0.1:${server.sipPort}`,
           '-d',
           String(PAUSE_MS),
           '-s',
@@ -263,7 +354,7 @@ async function measure(rate: number, calls: number): Promise<RunResult> {
   const seconds = (performance.now() - started) / 1000
   // The CDR's close and the call:ended listeners trail the phone's last 200 by a little.
   await new Promise((resolve) => setTimeout(resolve, 1000))
-  const after = await probe('read')
+  const after = await server.probe('read')
   let successful = 0
   let failed = 0
   for (const [index, sipp] of sipps.entries()) {
@@ -284,49 +375,95 @@ async function measure(rate: number, calls: number): Promise<RunResult> {
         1
       )
     )
-  const cdrsAfter = await CallRecord.query().whereNotNull('ended_at').count('* as total')
+  const cdrs = await CallRecord.query()
+    .where('id', '>', firstId)
+    .whereNotNull('ended_at')
+    .count('* as total')
+  const refused = await CallRecord.query()
+    .where('id', '>', firstId)
+    .where('disconnect_cause', 'refused')
+    .count('* as total')
   return {
     offered: rate,
     successful,
     failed,
     completedPerSecond: Math.round((successful / seconds) * 10) / 10,
     cpuMsPerCall:
-      Math.round(((after.cpuMicros - before.cpuMicros) / 1000 / Math.max(1, successful)) * 100) /
-      100,
+      Math.round(((cpuOf(after) - cpuOf(before)) / 1000 / Math.max(1, successful)) * 100) / 100,
     loopDelayP99Ms: Math.round(after.loopDelayP99Ms * 10) / 10,
     loopDelayMaxMs: Math.round(after.loopDelayMaxMs * 10) / 10,
-    cdrs: Number(cdrsAfter[0].$extras.total) - Number(cdrsBefore[0].$extras.total),
+    cdrs: Number(cdrs[0].$extras.total),
+    refused: Number(refused[0].$extras.total),
   }
 }
 
-// Warm-up (JIT, caches, pools); not reported.
-await measure(Math.min(...RATES), Math.min(100, CALLS))
+// Whatever fails from here on, the carrier's sipp is stopped (it would run for an hour).
+process.once('exit', () => carrier.stop())
 
-// What the server costs with no call at all (timers, health checks, monitoring): part of every
-// run's CPU, a larger share of it at lower rates.
-const idleBefore = await probe('reset')
-await new Promise((resolve) => setTimeout(resolve, 10_000))
-const idleAfter = await probe('read')
-const idleCpuMsPerSecond = Math.round((idleAfter.cpuMicros - idleBefore.cpuMicros) / 10_000)
+const servers = []
+const runsByKind: Record<string, Record<number, RunResult[]>> = { ts: {}, build: {} }
+for (const [serverIndex, kind] of SERVERS.entries()) {
+  const phones = await seedPhones()
+  const server = await startServer(kind, serverIndex)
+  try {
+    // Warm-up (JIT, caches, pools); not reported.
+    const warmUp = await measure(server, phones, Math.min(...RATES), Math.min(100, CALLS))
+    if (warmUp.successful === 0)
+      throw new Error(
+        `the ${kind} server completed no call in the warm-up: ${JSON.stringify(warmUp)}`
+      )
 
-const results = []
-for (const rate of RATES) {
-  const runs: RunResult[] = []
-  for (let index = 0; index < RUNS; index++) {
-    runs.push(await measure(rate, CALLS))
-    console.error(JSON.stringify(runs.at(-1)))
+    // What the server costs with no call at all (timers, health checks, monitoring): part of
+    // every run's CPU, a larger share of it at lower rates.
+    const idleBefore = await server.probe('reset')
+    await new Promise((resolve) => setTimeout(resolve, 10_000))
+    const idleAfter = await server.probe('read')
+    const idleCpuMsPerSecond = Math.round((cpuOf(idleAfter) - cpuOf(idleBefore)) / 10_000)
+
+    const results = []
+    for (const rate of RATES) {
+      const runs: RunResult[] = []
+      for (let index = 0; index < RUNS; index++) {
+        runs.push(await measure(server, phones, rate, CALLS))
+        console.error(JSON.stringify({ server: kind, ...runs.at(-1) }))
+      }
+      ;(runsByKind[kind][rate] ??= []).push(...runs)
+      results.push({
+        offeredPerSecond: rate,
+        successfulMedian: median(runs.map((entry) => entry.successful)),
+        failedTotal: runs.reduce((sum, entry) => sum + entry.failed, 0),
+        completedPerSecondMedian: median(runs.map((entry) => entry.completedPerSecond)),
+        cpuMsPerCallMedian: median(runs.map((entry) => entry.cpuMsPerCall)),
+        cpuMsPerCallRuns: runs.map((entry) => entry.cpuMsPerCall),
+        loopDelayP99MsMedian: median(runs.map((entry) => entry.loopDelayP99Ms)),
+        cdrsPerRun: runs.map((entry) => entry.cdrs),
+        refusedPerRun: runs.map((entry) => entry.refused),
+      })
+    }
+    servers.push({
+      server: kind === 'ts' ? 'TypeScript (ts-exec), NODE_ENV=test' : 'build/, NODE_ENV=production',
+      idleCpuMsPerSecond,
+      results,
+    })
+  } finally {
+    await server.stop()
   }
-  results.push({
-    offeredPerSecond: rate,
-    successfulMedian: median(runs.map((entry) => entry.successful)),
-    failedTotal: runs.reduce((sum, entry) => sum + entry.failed, 0),
-    completedPerSecondMedian: median(runs.map((entry) => entry.completedPerSecond)),
-    cpuMsPerCallMedian: median(runs.map((entry) => entry.cpuMsPerCall)),
-    cpuMsPerCallRuns: runs.map((entry) => entry.cpuMsPerCall),
-    loopDelayP99MsMedian: median(runs.map((entry) => entry.loopDelayP99Ms)),
-    cdrsPerRun: runs.map((entry) => entry.cdrs),
-  })
 }
+
+// Both kinds measured: the medians over all their runs per rate, and their ratio.
+const comparison =
+  SERVERS.includes('ts') && SERVERS.includes('build')
+    ? RATES.map((rate) => {
+        const ts = median(runsByKind.ts[rate].map((entry) => entry.cpuMsPerCall))
+        const build = median(runsByKind.build[rate].map((entry) => entry.cpuMsPerCall))
+        return {
+          offeredPerSecond: rate,
+          tsCpuMsPerCallMedian: ts,
+          buildCpuMsPerCallMedian: build,
+          tsOverBuild: Math.round((ts / build) * 100) / 100,
+        }
+      })
+    : undefined
 
 console.log(
   JSON.stringify(
@@ -337,9 +474,10 @@ console.log(
       callsPerRun: CALLS,
       runs: RUNS,
       pauseMs: PAUSE_MS,
-      idleCpuMsPerSecond,
+      mediaWorkers: Number(MEDIA_WORKERS),
       node: process.version,
-      results,
+      servers,
+      comparison,
     },
     null,
     2
@@ -347,6 +485,4 @@ console.log(
 )
 
 carrier.stop()
-server.kill('SIGTERM')
-await new Promise((resolve) => server.once('exit', resolve))
 await app.terminate()

@@ -1,10 +1,12 @@
 /*
  * Loaded into the server process by bench/b2bua_calls.ts (`node --import`): answers the bench
- * over the IPC channel with this process's CPU time (process.cpuUsage) and its event-loop delay
+ * over the IPC channel with this process's CPU time (process.cpuUsage), its live child processes'
+ * (media workers, from /proc: clock ticks of user + system time) and its event-loop delay
  * since the last reset. Nothing of the app imports it; without an IPC channel it does nothing.
  * With BENCH_SQL_STATS=1 it also counts and times the SQLite statements (better-sqlite3's
  * run/get/all, by SQL text): where the synchronous database time goes.
  */
+import { readdirSync, readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 
@@ -36,6 +38,29 @@ function countStatements() {
   }
 }
 
+/** CPU time of this process's live children in microseconds (Linux; 0 elsewhere). */
+function childrenCpuMicros(): number {
+  let ticks = 0
+  let entries: string[] = []
+  try {
+    entries = readdirSync('/proc').filter((entry) => /^\d+$/.test(entry))
+  } catch {
+    return 0
+  }
+  for (const pid of entries) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+      // After the command name in brackets: state, ppid, ... utime (14th field), stime (15th)
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      if (Number(fields[1]) === process.pid) ticks += Number(fields[11]) + Number(fields[12])
+    } catch {
+      // gone meanwhile
+    }
+  }
+  // USER_HZ is 100 on Linux
+  return ticks * 10_000
+}
+
 if (process.send) {
   if (process.env.BENCH_SQL_STATS) countStatements()
   const delay = monitorEventLoopDelay({ resolution: 10 })
@@ -50,6 +75,7 @@ if (process.send) {
     process.send!({
       benchProbe: true,
       cpuMicros: cpu.user + cpu.system,
+      childrenCpuMicros: childrenCpuMicros(),
       loopDelayP99Ms: delay.percentile(99) / 1e6,
       loopDelayMaxMs: delay.max / 1e6,
       statements: [...statements.entries()]

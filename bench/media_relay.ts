@@ -28,6 +28,7 @@
  * Also an in-process micro figure: SRTP protect + unprotect per packet, werift's vs ours.
  *
  *   node --import @poppinss/ts-exec bench/media_relay.ts [--calls 50] [--window 2] [--modes bare,werift,engine,engine-gcm,rtpengine-direct,rtpengine] [--workers 1,2]
+ *     [--cpu-prof DIR]   a CPU profile of this process per mode (DIR/<mode>.cpuprofile), windows only
  */
 import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { readFileSync } from 'node:fs'
@@ -35,6 +36,8 @@ import dgram from 'node:dgram'
 import { once } from 'node:events'
 import { randomBytes } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
+import { writeFileSync } from 'node:fs'
+import { Session } from 'node:inspector/promises'
 import { RTCPeerConnection, RTCRtpCodecParameters, RtpHeader, RtpPacket, SrtpSession } from 'werift'
 import {
   NgClient,
@@ -76,6 +79,8 @@ const MODES = [
   ).split(','),
   ...WORKER_COUNTS.map((count) => `workers-${count}`),
 ] as Mode[]
+/** Directory for a CPU profile of this process per mode, its measured windows only. */
+const CPU_PROF_DIR = argument('cpu-prof', '')
 const RTPENGINE_NG = { host: '127.0.0.1', port: 2249 }
 const LOCALHOST = '127.0.0.1'
 
@@ -685,7 +690,14 @@ async function runMode(child: ChildProcess, mode: Mode) {
     latencyMedianMs: number
     latencyP99Ms: number
   }[] = []
+  const inspector = CPU_PROF_DIR ? new Session() : null
   for (let w = 0; w < WINDOWS; w++) {
+    if (inspector && w === 0) {
+      inspector.connect()
+      await inspector.post('Profiler.enable')
+      await inspector.post('Profiler.setSamplingInterval', { interval: 200 })
+      await inspector.post('Profiler.start')
+    }
     // The window opens a little later, once the load generator has reset its counters
     const start = nowMs() + 100
     const end = start + WINDOW_S * 1000
@@ -708,6 +720,11 @@ async function runMode(child: ChildProcess, mode: Mode) {
       latencyMedianMs: report.latencyMedianMs,
       latencyP99Ms: report.latencyP99Ms,
     })
+  }
+  if (inspector) {
+    const { profile: cpuProfile } = await inspector.post('Profiler.stop')
+    inspector.disconnect()
+    writeFileSync(`${CPU_PROF_DIR}/${mode}.cpuprofile`, JSON.stringify(cpuProfile))
   }
   const profile = relay.profile()
   await request(child, { cmd: 'stop' }, 'stopped')

@@ -29,6 +29,8 @@
  *
  *   node --import @poppinss/ts-exec bench/media_relay.ts [--calls 50] [--window 2] [--modes bare,werift,engine,engine-gcm,rtpengine-direct,rtpengine] [--workers 1,2]
  *     [--cpu-prof DIR]   a CPU profile of this process per mode (DIR/<mode>.cpuprofile), windows only
+ *     [--idle 4]         seconds with the calls connected and silent before the media: the relay's
+ *                        CPU per call per second then (idleUsPerCallSecond; 0 skips it)
  */
 import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { readFileSync } from 'node:fs'
@@ -81,6 +83,8 @@ const MODES = [
 ] as Mode[]
 /** Directory for a CPU profile of this process per mode, its measured windows only. */
 const CPU_PROF_DIR = argument('cpu-prof', '')
+/** Seconds of the calls connected but silent before the media starts: the per-call fixed cost. */
+const IDLE_S = Number(argument('idle', '4'))
 const RTPENGINE_NG = { host: '127.0.0.1', port: 2249 }
 const LOCALHOST = '127.0.0.1'
 
@@ -681,6 +685,13 @@ async function runMode(child: ChildProcess, mode: Mode) {
               : await setUpEngine(offers)
   await request(child, { cmd: 'answers', answers: relay.answers }, 'connected')
   const setupMs = Date.now() - setupStart
+  // Connected calls without media: timers, ICE consent, RTCP (what every call pays per second)
+  await sleep(500)
+  const idleExternal = relay.externalCpuUs?.() ?? 0
+  const idleCpu = process.cpuUsage()
+  await sleep(IDLE_S * 1000)
+  const idleUsed = process.cpuUsage(idleCpu)
+  const idleCpuUs = idleUsed.user + idleUsed.system + (relay.externalCpuUs?.() ?? 0) - idleExternal
   await request(child, { cmd: 'start' }, 'started')
   await sleep(1000)
   const windows: {
@@ -743,6 +754,7 @@ async function runMode(child: ChildProcess, mode: Mode) {
               ? 'rtpengine picks (AES-CM offered)'
               : 'none',
     setupMs,
+    idleUsPerCallSecond: IDLE_S > 0 ? Math.round(idleCpuUs / IDLE_S / offers.length) : null,
     usPerRelayedPacket: Number(us.toFixed(1)),
     usPerPacketRuns: windows.map((w) => Number(w.usPerPacket.toFixed(1))),
     // One call = 100 relayed packets/s (50 each way)

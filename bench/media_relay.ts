@@ -28,7 +28,8 @@
  * Also an in-process micro figure: SRTP protect + unprotect per packet, werift's vs ours.
  *
  *   node --import @poppinss/ts-exec bench/media_relay.ts [--calls 50] [--window 2] [--modes bare,werift,engine,engine-gcm,rtpengine-direct,rtpengine] [--workers 1,2]
- *     [--cpu-prof DIR]   a CPU profile of this process per mode (DIR/<mode>.cpuprofile), windows only
+ *     [--cpu-prof DIR]   CPU profiles of this process per mode: DIR/<mode>.cpuprofile (the windows)
+ *                        and DIR/<mode>-idle.cpuprofile (the idle seconds)
  *     [--idle 4]         seconds with the calls connected and silent before the media: the relay's
  *                        CPU per call per second then (idleUsPerCallSecond; 0 skips it)
  */
@@ -687,11 +688,22 @@ async function runMode(child: ChildProcess, mode: Mode) {
   const setupMs = Date.now() - setupStart
   // Connected calls without media: timers, ICE consent, RTCP (what every call pays per second)
   await sleep(500)
+  const idleInspector = CPU_PROF_DIR && IDLE_S > 0 ? new Session() : null
+  if (idleInspector) {
+    idleInspector.connect()
+    await idleInspector.post('Profiler.enable')
+    await idleInspector.post('Profiler.start')
+  }
   const idleExternal = relay.externalCpuUs?.() ?? 0
   const idleCpu = process.cpuUsage()
   await sleep(IDLE_S * 1000)
   const idleUsed = process.cpuUsage(idleCpu)
   const idleCpuUs = idleUsed.user + idleUsed.system + (relay.externalCpuUs?.() ?? 0) - idleExternal
+  if (idleInspector) {
+    const { profile: idleProfile } = await idleInspector.post('Profiler.stop')
+    idleInspector.disconnect()
+    writeFileSync(`${CPU_PROF_DIR}/${mode}-idle.cpuprofile`, JSON.stringify(idleProfile))
+  }
   await request(child, { cmd: 'start' }, 'started')
   await sleep(1000)
   const windows: {

@@ -28,6 +28,10 @@
  * Also an in-process micro figure: SRTP protect + unprotect per packet, werift's vs ours.
  *
  *   node --import @poppinss/ts-exec bench/media_relay.ts [--calls 50] [--window 2] [--modes bare,werift,engine,engine-gcm,rtpengine-direct,rtpengine] [--workers 1,2]
+ *     [--cpu-prof DIR]   CPU profiles of this process per mode: DIR/<mode>.cpuprofile (the windows)
+ *                        and DIR/<mode>-idle.cpuprofile (the idle seconds)
+ *     [--idle 4]         seconds with the calls connected and silent before the media: the relay's
+ *                        CPU per call per second then (idleUsPerCallSecond; 0 skips it)
  */
 import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { readFileSync } from 'node:fs'
@@ -35,6 +39,8 @@ import dgram from 'node:dgram'
 import { once } from 'node:events'
 import { randomBytes } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
+import { writeFileSync } from 'node:fs'
+import { Session } from 'node:inspector/promises'
 import { RTCPeerConnection, RTCRtpCodecParameters, RtpHeader, RtpPacket, SrtpSession } from 'werift'
 import {
   NgClient,
@@ -76,6 +82,10 @@ const MODES = [
   ).split(','),
   ...WORKER_COUNTS.map((count) => `workers-${count}`),
 ] as Mode[]
+/** Directory for a CPU profile of this process per mode, its measured windows only. */
+const CPU_PROF_DIR = argument('cpu-prof', '')
+/** Seconds of the calls connected but silent before the media starts: the per-call fixed cost. */
+const IDLE_S = Number(argument('idle', '4'))
 const RTPENGINE_NG = { host: '127.0.0.1', port: 2249 }
 const LOCALHOST = '127.0.0.1'
 
@@ -683,6 +693,24 @@ async function runMode(child: ChildProcess, mode: Mode) {
   const setupCpuMsPerCall = relay.externalCpuUs
     ? null
     : Number(((setupUsage.user + setupUsage.system) / 1000 / offers.length).toFixed(2))
+  // Connected calls without media: timers, ICE consent, RTCP (what every call pays per second)
+  await sleep(500)
+  const idleInspector = CPU_PROF_DIR && IDLE_S > 0 ? new Session() : null
+  if (idleInspector) {
+    idleInspector.connect()
+    await idleInspector.post('Profiler.enable')
+    await idleInspector.post('Profiler.start')
+  }
+  const idleExternal = relay.externalCpuUs?.() ?? 0
+  const idleCpu = process.cpuUsage()
+  await sleep(IDLE_S * 1000)
+  const idleUsed = process.cpuUsage(idleCpu)
+  const idleCpuUs = idleUsed.user + idleUsed.system + (relay.externalCpuUs?.() ?? 0) - idleExternal
+  if (idleInspector) {
+    const { profile: idleProfile } = await idleInspector.post('Profiler.stop')
+    idleInspector.disconnect()
+    writeFileSync(`${CPU_PROF_DIR}/${mode}-idle.cpuprofile`, JSON.stringify(idleProfile))
+  }
   await request(child, { cmd: 'start' }, 'started')
   await sleep(1000)
   const windows: {
@@ -692,7 +720,14 @@ async function runMode(child: ChildProcess, mode: Mode) {
     latencyMedianMs: number
     latencyP99Ms: number
   }[] = []
+  const inspector = CPU_PROF_DIR ? new Session() : null
   for (let w = 0; w < WINDOWS; w++) {
+    if (inspector && w === 0) {
+      inspector.connect()
+      await inspector.post('Profiler.enable')
+      await inspector.post('Profiler.setSamplingInterval', { interval: 200 })
+      await inspector.post('Profiler.start')
+    }
     // The window opens a little later, once the load generator has reset its counters
     const start = nowMs() + 100
     const end = start + WINDOW_S * 1000
@@ -716,6 +751,11 @@ async function runMode(child: ChildProcess, mode: Mode) {
       latencyP99Ms: report.latencyP99Ms,
     })
   }
+  if (inspector) {
+    const { profile: cpuProfile } = await inspector.post('Profiler.stop')
+    inspector.disconnect()
+    writeFileSync(`${CPU_PROF_DIR}/${mode}.cpuprofile`, JSON.stringify(cpuProfile))
+  }
   const profile = relay.profile()
   await request(child, { cmd: 'stop' }, 'stopped')
   await relay.close()
@@ -734,6 +774,7 @@ async function runMode(child: ChildProcess, mode: Mode) {
               : 'none',
     setupMs,
     setupCpuMsPerCall,
+    idleUsPerCallSecond: IDLE_S > 0 ? Math.round(idleCpuUs / IDLE_S / offers.length) : null,
     usPerRelayedPacket: Number(us.toFixed(1)),
     usPerPacketRuns: windows.map((w) => Number(w.usPerPacket.toFixed(1))),
     // One call = 100 relayed packets/s (50 each way)

@@ -9,11 +9,13 @@ import {
 import OutboundRtpStream from '#media/outbound_rtp_stream'
 import ReceptionStats from '#media/reception_stats'
 import { PacketKind, rtpPayloadOffset } from '#media/rtp_header'
+import RtcpSession from '#media/rtcp_session'
 import type { PacketReceiver, RelayLeg } from '#media/relay_leg'
 import {
   createSrtcpContext,
   createSrtpContext,
   SRTP_PROFILE_IDS,
+  type SrtcpContext,
   type SrtpContext,
   type SrtpProfile,
 } from '#media/srtp_context'
@@ -102,30 +104,12 @@ interface IceConnection {
   nominated?: IcePair
   protocols: IceSocketProtocol[]
 }
-/**
- * werift's RTP sender internals we feed so that its RTCP loop sends sender reports for the stream
- * we send past it (it sends only after its own sendRtp otherwise) and measures the round-trip
- * time from the browser's receiver reports (LSR/DLSR). Not in its typings.
- */
-interface WeriftSenderRtcp {
-  ntpTimestamp: bigint
-  rtpTimestamp: number
-  packetCount: number
-  octetCount: number
-  totalRoundTripTime: number
-  roundTripTimeMeasurements: number
-  runRtcp(): Promise<void>
-}
-
 /** werift's SRTCP session on its DTLS transport (not in its typings): the transform we replace. */
 interface WeriftSrtcpSession {
   localContext?: { srtcpSSRCStates?: Record<string, { srtcpIndex: number }> }
   encrypt(rtcp: Buffer): Buffer
   decrypt(srtcp: Buffer): Buffer
 }
-
-/** NTP seconds between 1900 and 1970 (RFC 3550 §4). */
-const NTP_UNIX_OFFSET = 2_208_988_800n
 
 type SrtpConfig = {
   keys: {
@@ -141,7 +125,9 @@ type SrtpConfig = {
  * A browser leg: werift does ICE (host candidates on the announced addresses) and the DTLS
  * handshake; once connected, RTP bypasses werift's per-packet pipeline (which rewrites payload
  * types and builds several objects per packet): we read the ICE sockets ourselves and run SRTP
- * with our own transform on the DTLS-exported keys. RTCP and STUN stay with werift.
+ * with our own transform on the DTLS-exported keys. RTCP too: our RtcpSession (SR/RR every ~5 s,
+ * the round-trip time from the browser's reports) over our SRTCP, so werift's RTCP loop never
+ * starts and the browser's RTCP never enters werift. STUN (ICE consent) and DTLS stay with werift.
  */
 export default class WeriftWebRtcLeg implements WebRtcLeg, RelayLeg {
   readonly kind = 'webrtc' as const
@@ -174,8 +160,11 @@ export default class WeriftWebRtcLeg implements WebRtcLeg, RelayLeg {
   #receiver: PacketReceiver | null = null
   #outbound: OutboundRtpStream | null = null
   #octetsSent = 0
-  #senderRtcp: WeriftSenderRtcp | null = null
-  #senderRtcpTimer: NodeJS.Timeout | null = null
+  #rtcp: RtcpSession | null = null
+  #srtcpIn: SrtcpContext | null = null
+  #srtcpOut: SrtcpContext | null = null
+  /** SRTCP packets from the browser that failed authentication (forged, replayed, truncated). */
+  rtcpAuthenticationFailures = 0
 
   constructor(options: WeriftWebRtcLegOptions) {
     this.#announcedIps = new Set(options.announcedIps)
@@ -203,6 +192,7 @@ export default class WeriftWebRtcLeg implements WebRtcLeg, RelayLeg {
             reject(error)
           }
         } else if (state === 'failed' || state === 'closed') {
+          this.#rtcp?.stop(false)
           reject(new Error(`WebRTC connection ${state} before media could flow`))
         }
       })
@@ -216,44 +206,18 @@ export default class WeriftWebRtcLeg implements WebRtcLeg, RelayLeg {
 
   /**
    * Loss and jitter of what the browser sends us; the round-trip time from its receiver reports
-   * on our sender reports (werift's RTCP over SRTCP, fed with our figures), null before any.
+   * on our sender reports (RFC 3550 §6.4.1), null before any.
    */
   get quality(): LegQuality {
-    const rtcp = this.#senderRtcp
-    const measured = rtcp?.roundTripTimeMeasurements ?? 0
     return {
       packetsExpected: this.reception.expected,
       packetsLost: this.reception.lost,
       lossFraction: this.reception.lossFraction,
       jitterMs: this.reception.jitterMs,
-      rttMs: measured > 0 ? (rtcp!.totalRoundTripTime / measured) * 1000 : null,
-      rtcpSent: 0,
-      rtcpReceived: measured,
+      rttMs: this.#rtcp?.rttMs ?? null,
+      rtcpSent: this.#rtcp?.reportsSent ?? 0,
+      rtcpReceived: this.#rtcp?.reportsReceived ?? 0,
     }
-  }
-
-  /** werift's sender reports carry our stream's figures, refreshed twice a second. */
-  #startSenderReports() {
-    const sender = this.#transceiver?.sender as unknown as WeriftSenderRtcp | undefined
-    if (!sender || typeof sender.runRtcp !== 'function' || this.#senderRtcpTimer) return
-    const refresh = () => {
-      const outbound = this.#outbound
-      if (!outbound) return
-      const now = Date.now()
-      const seconds = BigInt(Math.floor(now / 1000)) + NTP_UNIX_OFFSET
-      const fraction = BigInt(Math.floor(((now % 1000) / 1000) * 0x1_0000_0000))
-      sender.ntpTimestamp = (seconds << 32n) | fraction
-      const elapsed = Math.max(0, now - outbound.lastSentAt)
-      sender.rtpTimestamp =
-        (outbound.lastTimestamp + Math.round((elapsed * this.#clockRate) / 1000)) >>> 0
-      sender.packetCount = this.stats.packetsSent
-      sender.octetCount = this.#octetsSent
-    }
-    refresh()
-    this.#senderRtcp = sender
-    this.#senderRtcpTimer = setInterval(refresh, 500)
-    this.#senderRtcpTimer.unref()
-    void sender.runRtcp().catch(() => {})
   }
 
   get expectsMedia() {
@@ -370,7 +334,7 @@ export default class WeriftWebRtcLeg implements WebRtcLeg, RelayLeg {
     this.#closed = true
     this.#receiver = null
     this.#sendAllowed = false
-    if (this.#senderRtcpTimer) clearInterval(this.#senderRtcpTimer)
+    this.#rtcp?.stop(true)
     await this.#pc.close().catch(() => {})
     this.#onClosed?.()
     for (const listener of this.#closeListeners.splice(0)) listener()
@@ -477,8 +441,23 @@ export default class WeriftWebRtcLeg implements WebRtcLeg, RelayLeg {
       config.keys.localMasterSalt
     )
     this.#takeOverSrtcp(dtls as unknown as { srtcp?: WeriftSrtcpSession }, profile, config)
-    this.#outbound = new OutboundRtpStream(this.#transceiver?.sender.ssrc)
-    this.#outbound.setClockRate(this.#clockRate)
+    const outbound = new OutboundRtpStream(this.#transceiver?.sender.ssrc)
+    outbound.setClockRate(this.#clockRate)
+    this.#outbound = outbound
+    const cname = (this.#transceiver?.sender as { cname?: string } | undefined)?.cname
+    this.#rtcp = new RtcpSession({
+      cname: cname || `${outbound.ssrc}@fluffycall`,
+      reception: this.reception,
+      sent: () => ({
+        ssrc: outbound.ssrc,
+        packets: this.stats.packetsSent,
+        octets: this.#octetsSent,
+        lastTimestamp: outbound.lastTimestamp,
+        lastSentAt: outbound.lastSentAt,
+        clockRate: this.#clockRate,
+      }),
+      transmit: (compound) => this.#transmitRtcp(compound),
+    })
     const ice = (dtls.iceTransport as unknown as { connection: IceConnection }).connection
     this.#ice = ice
     for (const protocol of ice.protocols) {
@@ -490,35 +469,55 @@ export default class WeriftWebRtcLeg implements WebRtcLeg, RelayLeg {
       ) => void)[]
       socket.removeAllListeners('message')
       socket.on('message', (data: Buffer, rinfo: dgram.RemoteInfo) => {
-        // RTP (not RTCP) is ours; STUN, DTLS and RTCP go on to werift (RFC 7983 demultiplexing)
-        if (
-          data.length >= 12 &&
-          data[0] >= 128 &&
-          data[0] <= 191 &&
-          (data[1] < 192 || data[1] > 223)
-        ) {
-          this.#onSrtp(data)
+        // RTP and RTCP are ours; STUN and DTLS go on to werift (RFC 7983 demultiplexing; RTCP
+        // packet types 192-223 as in RFC 5761 §4)
+        if (data[0] >= 128 && data[0] <= 191) {
+          if (data.length < 8) return
+          if (data[1] < 192 || data[1] > 223) {
+            if (data.length >= 12) this.#onSrtp(data)
+          } else this.#onSrtcp(data)
           return
         }
         for (const listener of weriftListeners) listener.call(socket, data, rinfo)
       })
     }
     this.#sendAllowed = canSend(this.#direction)
-    this.#startSenderReports()
+    this.#rtcp.start()
+  }
+
+  /** Our compound RTCP, SRTCP-protected, to the browser on the nominated pair. */
+  #transmitRtcp(compound: Buffer): boolean {
+    const srtcp = this.#srtcpOut
+    const pair = this.#ice?.nominated
+    const socket = pair?.protocol.transport?.socket
+    if (srtcp === null || !pair || !socket) return false
+    try {
+      socket.send(srtcp.protect(compound), pair.remoteAddr[1], pair.remoteAddr[0])
+    } catch {
+      // werift closed the socket (the connection failed): no report, the leg closes soon
+      return false
+    }
+    return true
+  }
+
+  /** The browser's SRTCP: a forged, replayed or truncated packet is counted and dropped. */
+  #onSrtcp(packet: Buffer) {
+    const srtcp = this.#srtcpIn
+    if (srtcp === null || this.#rtcp === null) return
+    const length = srtcp.unprotect(packet)
+    if (length < 0) this.rtcpAuthenticationFailures++
+    else this.#rtcp.receive(packet, length)
   }
 
   /**
-   * RTCP stays with werift (its reports, the browser's reports for the round-trip time), but its
-   * SRTCP makes a cipher and an HMAC from Buffer keys per packet (Node 24 throws and catches twice
-   * inside each to tell a Buffer from a KeyObject): in bench/media_relay.ts that was about a sixth
-   * of the relay's busy time for a few RTCP packets per second per call. Our SrtcpContext on the
-   * same keys does werift's SRTCP from here on; our index continues above the ones werift used.
+   * Our SrtcpContext on the DTLS keys for our RtcpSession; werift's SRTCP session is replaced by
+   * the same contexts in case werift sends or reads RTCP itself (its SRTCP makes a cipher and an
+   * HMAC from Buffer keys per packet). Our index continues above the ones werift used.
    */
   #takeOverSrtcp(dtls: { srtcp?: WeriftSrtcpSession }, profile: SrtpProfile, config: SrtpConfig) {
     const session = dtls.srtcp
-    if (!session) return
     let sent = 0
-    for (const state of Object.values(session.localContext?.srtcpSSRCStates ?? {})) {
+    for (const state of Object.values(session?.localContext?.srtcpSSRCStates ?? {})) {
       sent = Math.max(sent, state.srtcpIndex)
     }
     const { keys } = config
@@ -529,6 +528,9 @@ export default class WeriftWebRtcLeg implements WebRtcLeg, RelayLeg {
       sent + 1
     )
     const inbound = createSrtcpContext(profile, keys.remoteMasterKey, keys.remoteMasterSalt)
+    this.#srtcpOut = outbound
+    this.#srtcpIn = inbound
+    if (!session) return
     dtls.srtcp = {
       encrypt: (rtcp) => outbound.protect(rtcp),
       decrypt: (packet) => {

@@ -280,6 +280,9 @@ test.group('Media engine: bridge', () => {
     assert.isNotNull(quality.rttMs, 'a round-trip time from the browser’s reports')
     assert.isAtLeast(quality.rttMs!, 0)
     assert.isBelow(quality.rttMs!, 1000, 'loopback')
+    // Our RTCP session's reports out and the browser's in, over our SRTCP
+    assert.isAtLeast(quality.rtcpSent, 1)
+    assert.isAtLeast(quality.rtcpReceived, 1)
     assert.isAbove(quality.packetsExpected, 10)
     assert.equal(quality.packetsLost, 0)
   })

@@ -1,9 +1,15 @@
 import { inject } from '@adonisjs/core'
+import logger from '@adonisjs/core/services/logger'
 import type Company from '#accounts/models/company'
 import CarrierObjection from '#calls/models/carrier_objection'
 import CarrierRoute from '#calls/models/carrier_route'
 import CarrierDirectory from '#calls/services/carrier_directory'
-import { resolveRoute, type RoutableCarrier } from '#calls/routing/route_resolver'
+import {
+  resolveRoute,
+  type RoutableCarrier,
+  type RouteEntry,
+  type RouteResolution,
+} from '#calls/routing/route_resolver'
 import { routingVersion } from '#calls/routing/routing_changes'
 
 /**
@@ -49,7 +55,7 @@ export default class RoutingService {
         )
       ),
     ])
-    return resolveRoute({
+    const resolution = resolveRoute({
       dialled,
       company: {
         region: company.region,
@@ -61,6 +67,62 @@ export default class RoutingService {
       carriers,
       random,
     })
+    if (resolution.outcome === 'refused' && resolution.reason === 'no_active_carrier')
+      this.#warnNoCarrier(company.region, resolution, routes, carriers)
+    return resolution
+  }
+
+  /**
+   * A route whose carriers are all gone or off refuses every call to it with 503; the CDR says
+   * only `refused`. The operator learns here which carriers the routes name and what became of
+   * them (a carrier removed from config/carriers.ts while routes still point at it, say). The
+   * dialled number is not logged: the route's prefix tells where.
+   */
+  #warnNoCarrier(
+    region: string,
+    resolution: Extract<RouteResolution, { outcome: 'refused' }>,
+    routes: readonly RouteEntry[],
+    carriers: readonly RoutableCarrier[]
+  ) {
+    const known = new Map(carriers.map((carrier) => [carrier.name, carrier]))
+    const named = (names: Iterable<string>) =>
+      Object.fromEntries(
+        [...new Set(names)].map((name) => {
+          const carrier = known.get(name)
+          const state = !carrier
+            ? 'not configured'
+            : carrier.region !== region
+              ? `in region ${carrier.region}`
+              : carrier.active
+                ? 'active'
+                : 'not active'
+          return [name, state]
+        })
+      )
+    if (resolution.emergency) {
+      const number = resolution.destination ?? ''
+      const listed = carriers.filter(
+        (carrier) => carrier.region === region && carrier.emergencyNumbers.includes(number)
+      )
+      // § 164 TKG: an emergency call that cannot go out is an operational emergency of its own.
+      logger.error(
+        { region, emergency: number, carriers: named(listed.map((carrier) => carrier.name)) },
+        'emergency call refused: no active carrier of the region takes this number'
+      )
+      return
+    }
+    const destination = resolution.destination ?? ''
+    const matching = routes.filter(
+      (route) => route.region === region && destination.startsWith(route.prefix)
+    )
+    logger.warn(
+      {
+        region,
+        prefixes: [...new Set(matching.map((route) => route.prefix || '(default)'))],
+        carriers: named(matching.map((route) => route.carrierName)),
+      },
+      'call refused: no active carrier for its route'
+    )
   }
 
   /** The tables as of now: dropped when the version moved; a failed load is not kept. */

@@ -1,7 +1,4 @@
 import { randomBytes } from 'node:crypto'
-import { existsSync, readFileSync } from 'node:fs'
-import logger from '@adonisjs/core/services/logger'
-import { TEST_LOG_FILE } from '#config/logger'
 import { test } from '@japa/runner'
 import { DateTime } from 'luxon'
 import app from '@adonisjs/core/services/app'
@@ -13,23 +10,7 @@ import { makeUser } from '#tests/support/accounts'
 import { enableTwoFactor } from '#tests/support/two_factor'
 import { fakeCarriers } from '#tests/support/carriers'
 import { auditMark, auditSince } from '#tests/support/audit'
-
-/**
- * The test process's log file (config/logger.ts) up to a marker written now: the logger writes
- * through a worker thread, so the marker shows when everything before it has reached the file.
- */
-async function logLinesUntilMarker() {
-  if (!TEST_LOG_FILE) throw new Error('tests log into a file (config/logger.ts)')
-  const marker = `log-marker-${randomBytes(6).toString('hex')}`
-  logger.warn({ marker }, 'canary check')
-  const deadline = Date.now() + 10_000
-  for (;;) {
-    const text = existsSync(TEST_LOG_FILE) ? readFileSync(TEST_LOG_FILE, 'utf8') : ''
-    if (text.includes(marker)) return text
-    if (Date.now() > deadline) throw new Error(`the log marker did not reach ${TEST_LOG_FILE}`)
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
-}
+import { logLinesUntilMarker } from '#tests/support/log_file'
 
 /** Every row of every table, as text: where a plain secret would show up if it were stored. */
 async function rawDatabase() {

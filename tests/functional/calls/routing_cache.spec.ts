@@ -10,6 +10,7 @@ import { routingChanged, routingVersion, shareRoutingChanges } from '#calls/rout
 import { makeCompany } from '#tests/support/accounts'
 import { loopbackCarriers } from '#tests/support/calls'
 import { connectRedis, redisConfigured } from '#tests/support/redis'
+import { logsOf } from '#tests/support/log_file'
 
 /**
  * RoutingService keeps the routing tables between calls (a call setup reads none of them): every
@@ -61,6 +62,35 @@ test.group('Routing tables kept between calls', (group) => {
     beta.enabled = false
     await beta.save()
     assert.deepInclude(await routing.resolve(other, dialled), { carriers: ['alpha'] })
+  })
+
+  test('a route whose carriers are gone refuses with a warning naming them, not the number', async ({
+    assert,
+  }) => {
+    const routing = await app.container.make(RoutingService)
+    const company = await makeCompany('active')
+    await CarrierRoute.query().delete()
+    await CarrierRoute.createMany([
+      { region: 'eu', prefix: '4930', carrierName: 'removed', priority: 1, weight: 1 },
+      { region: 'eu', prefix: '4930', carrierName: 'beta', priority: 2, weight: 1 },
+    ])
+    const beta = await CarrierState.findByOrFail('carrierName', 'beta')
+    beta.enabled = false
+    await beta.save()
+
+    let resolution: Awaited<ReturnType<RoutingService['resolve']>> | undefined
+    const logs = await logsOf(async () => (resolution = await routing.resolve(company, dialled)))
+    assert.deepInclude(resolution, { outcome: 'refused', reason: 'no_active_carrier' })
+    const warning = logs.find(
+      (line) => line.msg === 'call refused: no active carrier for its route'
+    )
+    assert.exists(warning, 'the refusal is logged')
+    assert.deepInclude(warning, {
+      region: 'eu',
+      prefixes: ['4930'],
+      carriers: { removed: 'not configured', beta: 'not active' },
+    })
+    assert.notInclude(JSON.stringify(logs), '1234567', 'the dialled number is not logged')
   })
 
   test('a change rolled back is forgotten, not kept', async ({ assert }) => {

@@ -30,8 +30,11 @@ const mediaConfig: MediaEngineConfig = {
 
 /** Which engine relays the media: ours (werift + our relay) or an rtpengine over its ng protocol. */
 export type MediaEngineChoice =
-  /** workers: media worker processes (MEDIA_WORKERS, by default -1: max(1, cores - 1)); 0 runs the media in the main process. */
-  | { engine: 'builtin'; workers: number }
+  /**
+   * workers: media worker processes (MEDIA_WORKERS, by default -1: max(1, cores - 1)); 0 runs the
+   * media in the main process. maxHeapMb: each worker's heap limit (MEDIA_WORKER_MAX_HEAP_MB).
+   */
+  | { engine: 'builtin'; workers: number; maxHeapMb: number | undefined }
   | {
       engine: 'rtpengine'
       ng: { host: string; port: number }
@@ -49,6 +52,8 @@ export function hostPort(value: string, name: string): { host: string; port: num
   return { host: match[1], port }
 }
 
+const DEFAULT_WORKER_HEAP_MB = 1024
+
 function engineChoice(): MediaEngineChoice {
   if ((env.get('MEDIA_ENGINE') ?? 'builtin') === 'builtin') {
     // By default max(1, cores - 1) workers (-1); 0 keeps the media in the main process
@@ -56,7 +61,15 @@ function engineChoice(): MediaEngineChoice {
     if (!Number.isInteger(configured) || configured < -1 || configured > 64)
       throw new Error(`MEDIA_WORKERS: expected a whole number from -1 to 64, got "${configured}"`)
     const workers = configured === -1 ? Math.max(1, availableParallelism() - 1) : configured
-    return { engine: 'builtin', workers }
+    // A worker's heap at 200 idle WebRTC + RTP leg pairs grew by ~90 KB per pair (2026-12-03): the
+    // product's 550 calls per core fit many times into 1 GB, a leaking worker dies long before
+    // the machine swaps or the kernel's OOM killer picks a process (perhaps the main one)
+    const heap = env.get('MEDIA_WORKER_MAX_HEAP_MB') ?? DEFAULT_WORKER_HEAP_MB
+    if (!Number.isInteger(heap) || (heap !== 0 && (heap < 32 || heap > 65536)))
+      throw new Error(
+        `MEDIA_WORKER_MAX_HEAP_MB: expected 0 or a whole number of MB from 32 to 65536, got "${heap}"`
+      )
+    return { engine: 'builtin', workers, maxHeapMb: heap === 0 ? undefined : heap }
   }
   const ng = hostPort(env.get('RTPENGINE_NG') ?? '127.0.0.1:2223', 'RTPENGINE_NG')
   return {

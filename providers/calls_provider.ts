@@ -57,6 +57,7 @@ export default class CallsProvider {
         const workers = new WorkerMediaEngine({
           ...mediaConfig,
           workers: choice.workers,
+          maxHeapMb: choice.maxHeapMb,
           onEvent: (event) => {
             if (event.kind === 'started')
               logger.info({ worker: event.worker, pid: event.pid }, 'media worker started')

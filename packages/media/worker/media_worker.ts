@@ -146,6 +146,12 @@ async function handle(request: WorkerRequest): Promise<unknown> {
       }
       return
     }
+    case 'exhaustMemory': {
+      if (process.env.NODE_ENV !== 'test') throw new Error('exhaustMemory is a test hook')
+      const kept: number[][] = []
+      // Never answers: V8 aborts the process at its heap limit
+      for (;;) kept.push(Array.from({ length: 100_000 }, (_, index) => index))
+    }
     case 'ping':
       // The figures go out before the answer: who awaited a ping reads fresh counters
       snapshot()

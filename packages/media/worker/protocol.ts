@@ -43,6 +43,8 @@ export type WorkerRequest =
    * stats message: the counters are fresh when the answer arrives.
    */
   | { op: 'ping' }
+  /** Tests only (refused unless NODE_ENV=test): allocate until the heap limit kills the worker. */
+  | { op: 'exhaustMemory' }
   | { op: 'close' }
 
 export type RequestMessage = WorkerRequest & { id: number }

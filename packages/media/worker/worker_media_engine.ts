@@ -53,6 +53,11 @@ export function portSlices(range: [number, number], count: number): Array<[numbe
 export interface WorkerMediaEngineConfig extends MediaEngineConfig {
   /** Media worker processes (at least 1); the port ranges are split between them. */
   workers: number
+  /**
+   * Each worker's JavaScript heap limit in MB (V8's --max-old-space-size); unset: V8's own. A
+   * worker that runs out aborts and ends like a crashed one: only its calls end, it restarts.
+   */
+  maxHeapMb?: number
   /** A request the worker does not answer for this long fails (the worker is taken as hung). */
   requestTimeoutMs?: number
   /** Worker starts, crashes and restarts, and bridge commands that failed after the fact. */
@@ -154,6 +159,8 @@ class MediaWorkerSlot {
 
   start(): Promise<void> {
     const { path, execArgv } = workerEntry()
+    const heap = this.engine.maxHeapMb
+    if (heap !== undefined) execArgv.push(`--max-old-space-size=${heap}`)
     const child = fork(path, [], { execArgv, serialization: 'advanced', stdio: 'inherit' })
     this.child = child
     this.alive = true
@@ -608,6 +615,7 @@ export default class WorkerMediaEngine implements MediaEngine {
   readonly workers: MediaWorkerSlot[]
   readonly requestTimeoutMs: number
   readonly heartbeatOptions: HeartbeatOptions | undefined
+  readonly maxHeapMb: number | undefined
   closing = false
   #lost = new Set<(leg: MediaLeg) => void>()
   #legs = new Set<WorkerLeg>()
@@ -629,6 +637,7 @@ export default class WorkerMediaEngine implements MediaEngine {
       throw new Error('MEDIA_WORKERS: at least one worker (0 runs the media in the main process)')
     this.requestTimeoutMs = config.requestTimeoutMs ?? 10_000
     this.heartbeatOptions = config.heartbeat
+    this.maxHeapMb = config.maxHeapMb
     const rtp = portSlices(config.rtpPorts, config.workers)
     const webrtc = portSlices(config.webrtcPorts, config.workers)
     // Only the engine's own settings cross to the workers (onEvent is a function)

@@ -1,26 +1,31 @@
 import { test } from '@japa/runner'
 import dgram from 'node:dgram'
-import WorkerMediaEngine from '#media/worker/worker_media_engine'
+import WorkerMediaEngine, {
+  portSlices,
+  type WorkerEngineEvent,
+  type WorkerMediaEngineConfig,
+} from '#media/worker/worker_media_engine'
 import mediaConfig from '#config/media'
-import { portSlices } from '#media/worker/worker_media_engine'
 import type { BridgeEndReason, MediaBridge, RtpLeg } from '#media/types'
 
 /*
  * WorkerMediaEngine's own behaviour against UDP peers in the test process: port slices, a call's
  * legs in one worker, two legs in different workers joined through a loopback RTP hop (audio and
- * RFC 4733 DTMF both ways, hold, replacing a leg), and a dead worker ending a bridge that crosses.
+ * RFC 4733 DTMF both ways, hold, replacing a leg), a dead worker ending a bridge that crosses, and
+ * a worker that runs out of memory under its heap limit ending only its own bridge.
  */
 
 /** The top 200 ports of this checkout's ranges (fixed ones collided with bench/media_relay.ts runs). */
 const top = (range: [number, number]): [number, number] => [range[1] - 199, range[1]]
 
-function newEngine() {
+function newEngine(extra: Partial<WorkerMediaEngineConfig> = {}) {
   return new WorkerMediaEngine({
     announcedIps: ['127.0.0.1'],
     webrtcPorts: top(mediaConfig.webrtcPorts),
     rtpPorts: top(mediaConfig.rtpPorts),
     mediaTimeoutSeconds: 10,
     workers: 2,
+    ...extra,
   })
 }
 
@@ -239,5 +244,74 @@ test.group('Media workers: the engine', (group) => {
     )
     await a.close()
     await waitFor('the surviving worker’s legs closed', () => engine.openLegs === 0)
+  })
+})
+
+test.group('Media workers: a heap limit', (group) => {
+  let engine: WorkerMediaEngine
+  const events: WorkerEngineEvent[] = []
+  const peers: Peer[] = []
+  group.each.setup(async () => {
+    engine = newEngine({ maxHeapMb: 96, onEvent: (event) => events.push(event) })
+    await engine.started()
+  })
+  group.each.teardown(async () => {
+    for (const open of peers.splice(0)) open.close()
+    await engine.close()
+  })
+
+  async function peer() {
+    const opened: Peer = await new Peer().open()
+    peers.push(opened)
+    return opened
+  }
+
+  test('a worker out of memory ends only its own call with media_failed; the other worker relays on; it comes back', async ({
+    assert,
+  }) => {
+    const [pa, pb, pc, pd] = [await peer(), await peer(), await peer(), await peer()]
+    const a = await legTo(engine, pa)
+    const b = await legTo(engine, pb, a)
+    const c = await legTo(engine, pc)
+    const d = await legTo(engine, pd, c)
+    const workerOf = (leg: RtpLeg) =>
+      engine.workers.find((worker) => worker.legs.has(engine.legOf(leg).id))!
+    const victim = workerOf(a)
+    assert.notEqual(workerOf(c), victim, 'the two calls live in different workers')
+    const doomed = engine.bridge(a, b) as MediaBridge & { settled(): Promise<void> }
+    const other = engine.bridge(c, d) as MediaBridge & { settled(): Promise<void> }
+    const ended: Array<[string, BridgeEndReason]> = []
+    doomed.onEnded((reason) => ended.push(['doomed', reason]))
+    other.onEnded((reason) => ended.push(['other', reason]))
+    await Promise.all([doomed.settled(), other.settled()])
+    pa.play(a.localPort, 0x0a)
+    pc.play(c.localPort, 0x0c)
+    await waitFor('audio in both calls', () => pb.count(0x0a) > 10 && pd.count(0x0c) > 10)
+
+    const pid = victim.pid!
+    const hog = victim.request({ op: 'exhaustMemory' }).catch((error: Error) => error)
+    await waitFor('the doomed call ended', () => ended.length > 0, 20_000)
+    assert.deepEqual(ended, [['doomed', 'media_failed']])
+    assert.instanceOf(await hog, Error, 'the hog never answers: its worker died')
+    const exit = events.find((event) => event.kind === 'exited' && event.pid === pid)
+    assert.exists(exit, 'the worker exited')
+    // V8 aborts at its heap limit (SIGABRT; exit code 134 where a shell stands between)
+    assert.isTrue(
+      exit!.kind === 'exited' && (exit!.signal === 'SIGABRT' || exit!.code === 134),
+      `out of memory, not another death: ${JSON.stringify(exit)}`
+    )
+
+    const before = pd.count(0x0c)
+    await waitFor('the other call still relays', () => pd.count(0x0c) > before + 20)
+    assert.deepEqual(ended, [['doomed', 'media_failed']], 'the other call did not end')
+    await waitFor(
+      'the worker back',
+      () => victim.alive && victim.pid !== pid && victim.figures !== null,
+      20_000
+    )
+    other.close()
+    await other.settled()
+    await Promise.all([a, b, c, d].map((leg) => leg.close()))
+    await waitFor('every leg closed', () => engine.openLegs === 0)
   })
 })

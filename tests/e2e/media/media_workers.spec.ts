@@ -1,4 +1,5 @@
 import { test } from '@japa/runner'
+import type { Group } from '@japa/runner/core'
 import dgram from 'node:dgram'
 import WorkerMediaEngine, {
   portSlices,
@@ -104,6 +105,19 @@ class Peer {
   }
 }
 
+/** Opens the peers of a test; they are closed after it. */
+function peersOf(group: Group) {
+  const peers: Peer[] = []
+  group.each.teardown(() => {
+    for (const open of peers.splice(0)) open.close()
+  })
+  return async function peer() {
+    const opened: Peer = await new Peer().open()
+    peers.push(opened)
+    return opened
+  }
+}
+
 async function waitFor(what: string, condition: () => boolean, ms = 5000) {
   const deadline = Date.now() + ms
   while (!condition()) {
@@ -121,21 +135,12 @@ async function legTo(engine: WorkerMediaEngine, peer: Peer, near?: RtpLeg) {
 
 test.group('Media workers: the engine', (group) => {
   let engine: WorkerMediaEngine
-  const peers: Peer[] = []
+  const peer = peersOf(group)
   group.each.setup(async () => {
     engine = newEngine()
     await engine.started()
   })
-  group.each.teardown(async () => {
-    for (const open of peers.splice(0)) open.close()
-    await engine.close()
-  })
-
-  async function peer() {
-    const opened: Peer = await new Peer().open()
-    peers.push(opened)
-    return opened
-  }
+  group.each.teardown(() => engine.close())
 
   test('port ranges are split into disjoint slices on even ports', ({ assert }) => {
     assert.deepEqual(portSlices([40_000, 44_999], 2), [
@@ -250,21 +255,12 @@ test.group('Media workers: the engine', (group) => {
 test.group('Media workers: a heap limit', (group) => {
   let engine: WorkerMediaEngine
   const events: WorkerEngineEvent[] = []
-  const peers: Peer[] = []
+  const peer = peersOf(group)
   group.each.setup(async () => {
     engine = newEngine({ maxHeapMb: 96, onEvent: (event) => events.push(event) })
     await engine.started()
   })
-  group.each.teardown(async () => {
-    for (const open of peers.splice(0)) open.close()
-    await engine.close()
-  })
-
-  async function peer() {
-    const opened: Peer = await new Peer().open()
-    peers.push(opened)
-    return opened
-  }
+  group.each.teardown(() => engine.close())
 
   test('a worker out of memory ends only its own call with media_failed; the other worker relays on; it comes back', async ({
     assert,

@@ -268,6 +268,8 @@ async function loadGenerator() {
       }
     }
   )
+  // Ends with the relay process, also when that one crashes (its IPC channel closes)
+  process.once('disconnect', () => process.exit(0))
   send({ cmd: 'hello' })
 }
 
@@ -459,6 +461,9 @@ let rtpengine: ChildProcess | null = null
 
 async function startRtpengine() {
   if (rtpengine) return
+  // Not left running when the bench ends early (an exception, Ctrl-C ends without 'exit')
+  process.once('exit', () => rtpengine?.kill('SIGTERM'))
+  process.once('SIGINT', () => process.exit(130))
   rtpengine = spawn(
     'rtpengine',
     [

@@ -1,15 +1,7 @@
 import { test } from '@japa/runner'
 import env from '#start/env'
-import WS from 'ws'
-import {
-  Inviter,
-  Registerer,
-  SessionState,
-  UserAgent,
-  type Invitation,
-  type Session,
-  type SessionDescriptionHandler,
-} from 'sip.js'
+import type WS from 'ws'
+import { Inviter, Registerer, SessionState, UserAgent, type Invitation, type Session } from 'sip.js'
 import type CallRecord from '#calls/models/call_record'
 import InternalLineService from '#calls/internal/internal_line_service'
 import { configuredRealm } from '#calls/signalling/registrar_settings'
@@ -20,7 +12,8 @@ import { tapRelayedMedia } from '#tests/support/e2ee'
 import { sipStack, within } from '#tests/support/sip_test_stack'
 import { desk, registeredDesk, type Desk } from '#tests/e2e/calls/desk_phones'
 import { freePort } from '#tests/support/sip_peers'
-import { BROWSER_PT, FakeBrowser, waitFor } from '#tests/e2e/media/media_peers'
+import { BROWSER_PT, waitFor } from '#tests/e2e/media/media_peers'
+import { WeriftDescriptionHandler, webSocketWithOrigin } from '#tests/support/sipjs_web_phone'
 
 /**
  * Issue 22 over the real path short of Chromium: two sip.js user agents over the SIP WebSocket,
@@ -28,53 +21,6 @@ import { BROWSER_PT, FakeBrowser, waitFor } from '#tests/e2e/media/media_peers'
  * each other through the B2BUA. The role header arrives on the wire, the key exchange INFO is
  * relayed unchanged, both confirms mark the CDR, and the relay tap sees the frames the two sent.
  */
-
-/** sip.js's media: a werift peer connection that offers, or answers an offer, like a browser. */
-class WeriftDescriptionHandler implements SessionDescriptionHandler {
-  readonly browser = new FakeBrowser()
-  #remoteOffer: string | undefined
-  #offered = false
-
-  close(): void {
-    void this.browser.close()
-  }
-
-  async getDescription() {
-    if (this.#remoteOffer) {
-      const answer = await this.browser.answer(this.#remoteOffer)
-      this.#remoteOffer = undefined
-      return { body: answer, contentType: 'application/sdp' }
-    }
-    this.#offered = true
-    return { body: await this.browser.offer(), contentType: 'application/sdp' }
-  }
-
-  hasDescription(contentType: string): boolean {
-    return contentType === 'application/sdp'
-  }
-
-  async setDescription(sdp: string): Promise<void> {
-    if (this.#offered) {
-      this.#offered = false
-      await this.browser.acceptAnswer(sdp)
-    } else {
-      this.#remoteOffer = sdp
-    }
-  }
-
-  sendDtmf(): boolean {
-    return false
-  }
-}
-
-function webSocketWithOrigin(origin: string, opened: WS[]) {
-  return class extends WS {
-    constructor(url: string | URL, protocols?: string | string[]) {
-      super(url, protocols, { origin })
-      opened.push(this)
-    }
-  }
-}
 
 interface WebPhone {
   agent: UserAgent

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { test } from '@japa/runner'
 import env from '#start/env'
-import WS from 'ws'
+import type WS from 'ws'
 import {
   Inviter,
   Registerer,
@@ -21,6 +21,7 @@ import type { Binding } from '#sip/registrar/binding'
 import type StreamTransport from '#sip/transport/stream_transport'
 import { configuredRealm, registrarSettings } from '#calls/signalling/registrar_settings'
 import { auditMark, auditSince } from '#tests/support/audit'
+import { webSocketWithOrigin } from '#tests/support/sipjs_web_phone'
 import { startSipp, type SippProcess, type Stunnel } from '#tests/support/sip_peers'
 import {
   bindingsGone,
@@ -361,19 +362,6 @@ class FakeSessionDescriptionHandler implements SessionDescriptionHandler {
 
   sendDtmf(): boolean {
     return false
-  }
-}
-
-/**
- * The browser's WebSocket for sip.js in Node: ws, with the Origin a browser on our page sends.
- * Every socket is kept, so the test can end them (an open one would keep the HTTP server from closing).
- */
-function webSocketWithOrigin(origin: string, opened: WS[]) {
-  return class extends WS {
-    constructor(url: string | URL, protocols?: string | string[]) {
-      super(url, protocols, { origin })
-      opened.push(this)
-    }
   }
 }
 

@@ -14,7 +14,13 @@
  *
  *   node --import @poppinss/ts-exec bench/b2bua_calls.ts --db sqlite|pg [--rates 50,100]
  *     [--calls 600] [--phones 4] [--runs 3] [--pause-ms 1000] [--cpu-prof DIR]
- *     [--server ts|build|ts,build,...] [--reuse-build] [--media-workers 0]
+ *     [--server ts|build|ts,build,...] [--reuse-build] [--media-workers 0] [--kind sip|web]
+ *
+ * --kind web: the phones are web phones instead of sipp (bench/support/web_phones.ts): sip.js
+ * over the server's SIP WebSocket with a werift peer connection as the browser's media, so each
+ * call also sets up the WebRTC leg (ICE, DTLS handshake, SRTP keys) and relays the browser's
+ * audio while it lasts; a call counts once the peer connection is connected. The phones run in
+ * the bench process (their CPU is not the server's), all from 127.0.0.1.
  *
  * --server: how the server runs. `ts` (the default): bin/server.ts from TypeScript through
  * @poppinss/ts-exec with NODE_ENV=test, as the tests run it. `build`: the production build
@@ -55,6 +61,8 @@ const SERVERS = option('server', 'ts').split(',') as Array<'ts' | 'build'>
 if (!SERVERS.every((kind) => kind === 'ts' || kind === 'build'))
   throw new Error('--server is ts, build or a comma list of them')
 const MEDIA_WORKERS = option('media-workers', '0')
+const KIND = option('kind', 'sip')
+if (KIND !== 'sip' && KIND !== 'web') throw new Error('--kind is sip or web')
 const CALLEE = '+4930555000'
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url))
@@ -133,6 +141,7 @@ const { default: FraudCompanyPolicy } = await import('#fraud/models/fraud_compan
 const { makeCompany, makeUser } = await import('#tests/support/accounts')
 const { freePort, isBound, startSipp } = await import('#tests/support/sip_peers')
 const { serverReady } = await import('#tests/support/server_process')
+const { WebPhones } = await import('./support/web_phones.ts')
 
 const { default: Env } = await import('#start/env')
 
@@ -200,6 +209,9 @@ interface Server {
   kind: 'ts' | 'build'
   process: ChildProcess
   sipPort: number
+  /** The SIP WebSocket, and the Origin of the app's pages (the server allows no other). */
+  webSocketUrl: string
+  origin: string
   probe(message: 'reset' | 'read'): Promise<Probe>
   stop(): Promise<void>
 }
@@ -210,7 +222,7 @@ async function startServer(kind: 'ts' | 'build', index: number): Promise<Server>
   const profile = CPU_PROFILE_DIR ? ['--cpu-prof', '--cpu-prof-dir', CPU_PROFILE_DIR] : []
   const common = {
     PORT: String(httpPort),
-    SIP_TRANSPORTS: 'udp',
+    SIP_TRANSPORTS: KIND === 'web' ? 'udp,ws' : 'udp',
     SIP_UDP_PORT: String(sipPort),
     LOCAL_CARRIER_PORT: String(carrier.port),
     NODE_ID: 'bench-node',
@@ -272,6 +284,8 @@ async function startServer(kind: 'ts' | 'build', index: number): Promise<Server>
     kind,
     process: child,
     sipPort,
+    webSocketUrl: `ws://127.0.0.1:${httpPort}/sip`,
+    origin: new URL(kind === 'build' ? production.APP_URL : Env.get('APP_URL')).origin,
     /** The server's own messages (AdonisJS tells a parent when it is ready) are not the probe's. */
     probe: (message) =>
       new Promise((resolve) => {
@@ -309,17 +323,10 @@ interface RunResult {
 
 const cpuOf = (probe: Probe) => probe.cpuMicros + probe.childrenCpuMicros
 
-async function measure(
-  server: Server,
-  phones: Phone[],
-  rate: number,
-  calls: number
-): Promise<RunResult> {
+/** The calls of a run from sipp phones, one sipp per phone at its share of the rate. */
+async function sippCalls(server: Server, phones: Phone[], rate: number, calls: number) {
   const perPhone = Math.ceil(calls / phones.length)
   const phoneRate = rate / phones.length
-  const firstId = (await CallRecord.query().orderBy('id', 'desc').first())?.id ?? 0
-  const before = await server.probe('reset')
-  const started = performance.now()
   const sipps = await Promise.all(
     phones.map((phone) =>
       startSipp({
@@ -351,10 +358,6 @@ async function measure(
     )
   )
   const outcomes = await Promise.all(sipps.map((sipp) => sipp.done))
-  const seconds = (performance.now() - started) / 1000
-  // The CDR's close and the call:ended listeners trail the phone's last 200 by a little.
-  await new Promise((resolve) => setTimeout(resolve, 1000))
-  const after = await server.probe('read')
   let successful = 0
   let failed = 0
   for (const [index, sipp] of sipps.entries()) {
@@ -364,6 +367,27 @@ async function measure(
     if (outcomes[index].code !== 0 && failed === 0) failed += 1
     sipp.stop()
   }
+  return { successful, failed, errors: [] as string[] }
+}
+
+async function measure(
+  server: Server,
+  phones: Phone[] | Awaited<ReturnType<typeof WebPhones.start>>,
+  rate: number,
+  calls: number
+): Promise<RunResult> {
+  const firstId = (await CallRecord.query().orderBy('id', 'desc').first())?.id ?? 0
+  const before = await server.probe('reset')
+  const started = performance.now()
+  const outcome = Array.isArray(phones)
+    ? await sippCalls(server, phones, rate, calls)
+    : await phones.run(calls, rate, PAUSE_MS)
+  const { successful, failed } = outcome
+  if (outcome.errors.length) console.error(JSON.stringify({ failures: outcome.errors }))
+  const seconds = (performance.now() - started) / 1000
+  // The CDR's close and the call:ended listeners trail the phone's last 200 by a little.
+  await new Promise((resolve) => setTimeout(resolve, 1000))
+  const after = await server.probe('read')
   if (process.env.BENCH_SQL_STATS)
     console.error(
       JSON.stringify(
@@ -403,8 +427,18 @@ process.once('exit', () => carrier.stop())
 const servers = []
 const runsByKind: Record<string, Record<number, RunResult[]>> = { ts: {}, build: {} }
 for (const [serverIndex, kind] of SERVERS.entries()) {
-  const phones = await seedPhones()
+  const devices = await seedPhones()
   const server = await startServer(kind, serverIndex)
+  const phones =
+    KIND === 'web'
+      ? await WebPhones.start({
+          url: server.webSocketUrl,
+          origin: server.origin,
+          realm: configuredRealm(),
+          callee: CALLEE,
+          accounts: devices,
+        })
+      : devices
   try {
     // Warm-up (JIT, caches, pools); not reported.
     const warmUp = await measure(server, phones, Math.min(...RATES), Math.min(100, CALLS))
@@ -446,6 +480,7 @@ for (const [serverIndex, kind] of SERVERS.entries()) {
       results,
     })
   } finally {
+    if (!Array.isArray(phones)) await phones.stop()
     await server.stop()
   }
 }
@@ -468,7 +503,10 @@ const comparison =
 console.log(
   JSON.stringify(
     {
-      bench: 'call setups through the B2BUA: sipp phones (digest) -> server -> sipp carrier, BYE',
+      bench:
+        KIND === 'web'
+          ? 'web phone call setups through the B2BUA: sip.js over WebSocket with werift media (ICE, DTLS-SRTP) -> server -> sipp carrier, BYE'
+          : 'call setups through the B2BUA: sipp phones (digest) -> server -> sipp carrier, BYE',
       database: DB === 'sqlite' ? 'SQLite' : 'PostgreSQL + Redis',
       phones: PHONES,
       callsPerRun: CALLS,

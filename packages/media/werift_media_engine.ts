@@ -4,6 +4,7 @@ import { getHostAddresses } from 'werift'
 import EchoSession from '#media/echo_session'
 import MediaRelayBridge from '#media/media_relay_bridge'
 import MediaEngineStats from '#media/media_engine_stats'
+import { useNativeX25519 } from '#media/native_x25519'
 import PortPool from '#media/port_pool'
 import { asRelayLeg, type RelayLeg } from '#media/relay_leg'
 import RtpSocketLeg from '#media/rtp_socket_leg'
@@ -80,6 +81,8 @@ export default class WeriftMediaEngine implements MediaEngine {
 
   constructor(config: MediaEngineConfig) {
     validateMediaConfig(config)
+    // werift's DTLS key agreement on node:crypto's X25519 instead of tweetnacl's JavaScript
+    useNativeX25519()
     this.config = config
     // RTP and RTCP port pairs (RFC 3550 §11): even ports, the odd one stays reserved
     this.#rtpPorts = new PortPool(config.rtpPorts, 2)

@@ -14,7 +14,7 @@ export default class BullMqQueue implements JobQueue {
   #jobs = new Map<string, Job<any>>()
   #queue: Queue
   /**
-   * Only drain() (tests, shutdown) listens to the queue's events: made then, not at start. A
+   * Only drain() (the tests) listens to the queue's events: made then, not at start. A
    * QueueEvents reads the queue's whole event stream (added, waiting, active, completed... of
    * every job of every node) in a loop of XREADs: several Redis round trips and parses per job,
    * paid by every process for nothing (issue 17).

@@ -13,7 +13,13 @@ export default class BullMqQueue implements JobQueue {
   readonly driver = 'bullmq' as const
   #jobs = new Map<string, Job<any>>()
   #queue: Queue
-  #events: QueueEvents
+  /**
+   * Only drain() (the tests) listens to the queue's events: made then, not at start. A
+   * QueueEvents reads the queue's whole event stream (added, waiting, active, completed... of
+   * every job of every node) in a loop of XREADs: several Redis round trips and parses per job,
+   * paid by every process for nothing (issue 17).
+   */
+  #events?: QueueEvents
   #worker?: Worker
   #dispatched = new Set<string>()
 
@@ -24,7 +30,6 @@ export default class BullMqQueue implements JobQueue {
     private prefix = 'fluffycall'
   ) {
     this.#queue = new Queue(queueName, { connection, prefix })
-    this.#events = new QueueEvents(queueName, { connection, prefix })
   }
 
   register<P>(job: Job<P>) {
@@ -67,18 +72,34 @@ export default class BullMqQueue implements JobQueue {
       this.logger.error({ err: error, job: queued?.name }, 'job failed')
     )
     await this.#worker.waitUntilReady()
+  }
+
+  /**
+   * Made on the first drain and kept. It reads the events from the moment it is ready on; a job
+   * that finished before is seen by waitUntilFinished's own look at the job's state.
+   */
+  async #queueEvents(): Promise<QueueEvents> {
+    if (!this.#events) {
+      this.#events = new QueueEvents(this.queueName, {
+        connection: this.connection,
+        prefix: this.prefix,
+      })
+    }
     await this.#events.waitUntilReady()
+    return this.#events
   }
 
   async drain() {
     // Until no job dispatches another: a job's follow-up (e.g. its mail) counts as well
+    if (this.#dispatched.size === 0) return
+    const events = await this.#queueEvents()
     while (this.#dispatched.size) {
       const ids = [...this.#dispatched]
       this.#dispatched.clear()
       await Promise.allSettled(
         ids.map(async (id) => {
           const queued = await this.#queue.getJob(id)
-          if (queued) await queued.waitUntilFinished(this.#events, 30_000)
+          if (queued) await queued.waitUntilFinished(events, 30_000)
         })
       )
     }
@@ -95,7 +116,7 @@ export default class BullMqQueue implements JobQueue {
 
   async close() {
     await this.#worker?.close()
-    await this.#events.close()
+    await this.#events?.close()
     await this.#queue.close()
   }
 }

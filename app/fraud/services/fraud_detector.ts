@@ -13,6 +13,14 @@ import type FraudResponse from '#fraud/services/fraud_response'
 import type NumberRisk from '#fraud/services/number_risk'
 import RecentCalls, { CALL_COLUMNS, callsStarted, type CallRow } from '#fraud/services/recent_calls'
 
+/** When the local day that starts at `dayStart` (a local midnight) ends: the next local midnight. */
+function dayEndsOf(dayStart: number, timeZone: string): number {
+  return DateTime.fromMillis(dayStart, { zone: timeZone })
+    .plus({ days: 1 })
+    .startOf('day')
+    .toMillis()
+}
+
 /** A timestamp as raw queries return it: a Date (PostgreSQL) or "yyyy-MM-dd HH:mm:ss" in UTC (SQLite). */
 function epoch(value: Date | string | null): number | null {
   if (value === null || value === undefined) return null
@@ -27,8 +35,11 @@ function epoch(value: Date | string | null): number | null {
  * scanned for failed logins and SIP authentications. Hits go to FraudResponse.
  */
 export default class FraudDetector {
-  /** Baselines per company and local day (rebuilt once a day, or when the process restarts). */
-  #baselines = new Map<number, Baseline>()
+  /**
+   * Baselines per company and local day (rebuilt once a day, or when the process restarts), with
+   * the end of that local day.
+   */
+  #baselines = new Map<number, { baseline: Baseline; dayEnds: number }>()
   /** Each company's recent calls, kept between analyses and brought up to date. */
   #recent: RecentCalls<CallFact>
 
@@ -89,8 +100,19 @@ export default class FraudDetector {
   async baseline(company: Company, now: number, risk: NumberRisk): Promise<Baseline> {
     const timeZone = company.timeZone ?? this.config.timeZone
     const weeks = this.config.detection.baselineWeeks
+    const kept = this.#baselines.get(company.id)
+    // The same local day as the kept one's: the same window, without luxon's time zone arithmetic
+    // at every call (issue 17).
+    if (
+      kept &&
+      kept.baseline.timeZone === timeZone &&
+      kept.baseline.weeks === weeks &&
+      now >= kept.baseline.to &&
+      now < kept.dayEnds
+    )
+      return kept.baseline
     const window = baselineWindow(now, timeZone, weeks)
-    const cached = this.#baselines.get(company.id)
+    const cached = kept?.baseline
     if (cached && cached.from === window.from && cached.timeZone === timeZone) return cached
     const [calls, excludedUsers] = await Promise.all([
       this.#calls(company.id, window.from, window.to - 1, risk),
@@ -98,7 +120,7 @@ export default class FraudDetector {
     ])
     const baseline = buildBaseline(calls, { now, timeZone, weeks, excludedUsers })
     if (this.#baselines.size >= 10_000) this.#baselines.clear()
-    this.#baselines.set(company.id, baseline)
+    this.#baselines.set(company.id, { baseline, dayEnds: dayEndsOf(window.to, timeZone) })
     return baseline
   }
 

@@ -1,7 +1,6 @@
 import {
   createCipheriv,
   createDecipheriv,
-  createHmac,
   createSecretKey,
   timingSafeEqual,
   type Cipheriv,
@@ -418,7 +417,8 @@ class AesCmSrtcpContext extends SrtcpBase {
   readonly profile: 'AES_CM_128_HMAC_SHA1_80' | 'AES_CM_128_HMAC_SHA1_32'
   readonly overhead = 4 + 10
   #key: KeyObject
-  #authKey: KeyObject
+  /** The SRTP path's JavaScript HMAC-SHA1 on precomputed key states: no node:crypto HMAC per report. */
+  #auth: HmacSha1
   #salt: Buffer
 
   constructor(
@@ -430,7 +430,7 @@ class AesCmSrtcpContext extends SrtcpBase {
     super(firstIndex)
     this.profile = profile
     this.#key = createSecretKey(deriveSessionKey(masterKey, masterSalt, 3, 16))
-    this.#authKey = createSecretKey(deriveSessionKey(masterKey, masterSalt, 4, 20))
+    this.#auth = new HmacSha1(deriveSessionKey(masterKey, masterSalt, 4, 20))
     this.#salt = deriveSessionKey(masterKey, masterSalt, 5, 14)
   }
 
@@ -450,8 +450,13 @@ class AesCmSrtcpContext extends SrtcpBase {
     return Buffer.concat([cipher.update(data), cipher.final()])
   }
 
+  /** The 80-bit tag of `authenticated` (the packet and E|index: at least 12 bytes). */
   #tag(authenticated: Buffer): Buffer {
-    return createHmac('sha1', this.#authKey).update(authenticated).digest().subarray(0, 10)
+    const tag = Buffer.allocUnsafe(10)
+    const length = authenticated.length
+    // The last 4 bytes (E|index) go in as the suffix the SRTP HMAC appends
+    this.#auth.sign(authenticated, length - 4, authenticated.readUInt32BE(length - 4), tag, 0, 10)
+    return tag
   }
 
   protected readTrailer(packet: Buffer, length: number): number {

@@ -8,6 +8,9 @@ import type {
   ScheduleOptions,
 } from '#core/queue/types'
 
+/** Job ids drain() waits for, at most. */
+const MAX_TRACKED_JOBS = 10_000
+
 /** The scale-out driver: one BullMQ queue on Redis, one worker per process. */
 export default class BullMqQueue implements JobQueue {
   readonly driver = 'bullmq' as const
@@ -46,7 +49,13 @@ export default class BullMqQueue implements JobQueue {
       removeOnComplete: 1000,
       removeOnFail: 5000,
     })
-    if (added.id) this.#dispatched.add(added.id)
+    if (added.id) {
+      this.#dispatched.add(added.id)
+      // Only drain() (the tests) empties it: bounded, or it would keep an id per job for good.
+      // The oldest go first; they finished long ago.
+      if (this.#dispatched.size > MAX_TRACKED_JOBS)
+        this.#dispatched.delete(this.#dispatched.values().next().value!)
+    }
   }
 
   async schedule<P>(job: Job<P>, payload: P, options: ScheduleOptions) {

@@ -147,7 +147,7 @@ async function handle(request: WorkerRequest): Promise<unknown> {
       return
     }
     case 'exhaustMemory': {
-      if (process.env.NODE_ENV !== 'test') throw new Error('exhaustMemory is a test hook')
+      if (!testHooks) throw new Error('exhaustMemory is a test hook')
       const kept: number[][] = []
       // Never answers: V8 aborts the process at its heap limit
       for (;;) kept.push(Array.from({ length: 100_000 }, (_, index) => index))
@@ -179,10 +179,13 @@ function snapshot() {
 }
 
 const statsTimer = setInterval(snapshot, STATS_INTERVAL_MS)
+/** Set by the engine that forked this worker (a test's, never the product's). */
+let testHooks = false
 
 process.on('message', (message: InitMessage | RequestMessage) => {
   if ('type' in message && message.type === 'init') {
     engine = new WeriftMediaEngine(message.config)
+    testHooks = message.testHooks === true
     send({ type: 'ready', pid: process.pid })
     return
   }

@@ -43,7 +43,7 @@ export type WorkerRequest =
    * stats message: the counters are fresh when the answer arrives.
    */
   | { op: 'ping' }
-  /** Tests only (refused unless NODE_ENV=test): allocate until the heap limit kills the worker. */
+  /** Tests only (refused unless the engine was made with testHooks): allocate until the heap limit kills the worker. */
   | { op: 'exhaustMemory' }
   | { op: 'close' }
 
@@ -98,6 +98,8 @@ export type EventMessage =
 export interface InitMessage {
   type: 'init'
   config: MediaEngineConfig
+  /** The tests' requests (exhaustMemory) are answered: set only by a test's engine. */
+  testHooks?: boolean
 }
 
 export const STATS_INTERVAL_MS = 250

@@ -58,6 +58,8 @@ export interface WorkerMediaEngineConfig extends MediaEngineConfig {
    * worker that runs out aborts and ends like a crashed one: only its calls end, it restarts.
    */
   maxHeapMb?: number
+  /** Tests only: the workers answer the tests' requests (exhaustMemory). Never set by the product. */
+  testHooks?: boolean
   /** A request the worker does not answer for this long fails (the worker is taken as hung). */
   requestTimeoutMs?: number
   /** Worker starts, crashes and restarts, and bridge commands that failed after the fact. */
@@ -186,7 +188,11 @@ class MediaWorkerSlot {
       this.engine.event({ kind: 'error', worker: this.index, error, context: 'process' })
     )
     child.once('exit', (code, signal) => this.#exited(child, code, signal))
-    child.send({ type: 'init', config: this.config } satisfies InitMessage)
+    child.send({
+      type: 'init',
+      config: this.config,
+      testHooks: this.engine.testHooks,
+    } satisfies InitMessage)
     return this.#ready
   }
 
@@ -616,6 +622,7 @@ export default class WorkerMediaEngine implements MediaEngine {
   readonly requestTimeoutMs: number
   readonly heartbeatOptions: HeartbeatOptions | undefined
   readonly maxHeapMb: number | undefined
+  readonly testHooks: boolean
   closing = false
   #lost = new Set<(leg: MediaLeg) => void>()
   #legs = new Set<WorkerLeg>()
@@ -638,6 +645,7 @@ export default class WorkerMediaEngine implements MediaEngine {
     this.requestTimeoutMs = config.requestTimeoutMs ?? 10_000
     this.heartbeatOptions = config.heartbeat
     this.maxHeapMb = config.maxHeapMb
+    this.testHooks = config.testHooks === true
     const rtp = portSlices(config.rtpPorts, config.workers)
     const webrtc = portSlices(config.webrtcPorts, config.workers)
     // Only the engine's own settings cross to the workers (onEvent is a function)

@@ -142,6 +142,15 @@ test.group('Media workers: the engine', (group) => {
   })
   group.each.teardown(() => engine.close())
 
+  test("a worker of an engine made without testHooks refuses the tests' memory hog", async ({
+    assert,
+  }) => {
+    const error = await engine.workers[0].request({ op: 'exhaustMemory' }).catch((e: Error) => e)
+    assert.instanceOf(error, Error)
+    assert.match((error as Error).message, /test hook/)
+    assert.isTrue(engine.workers[0].alive)
+  })
+
   test('port ranges are split into disjoint slices on even ports', ({ assert }) => {
     assert.deepEqual(portSlices([40_000, 44_999], 2), [
       [40_000, 42_499],
@@ -257,7 +266,11 @@ test.group('Media workers: a heap limit', (group) => {
   const events: WorkerEngineEvent[] = []
   const peer = peersOf(group)
   group.each.setup(async () => {
-    engine = newEngine({ maxHeapMb: 96, onEvent: (event) => events.push(event) })
+    engine = newEngine({
+      maxHeapMb: 96,
+      testHooks: true,
+      onEvent: (event) => events.push(event),
+    })
     await engine.started()
   })
   group.each.teardown(() => engine.close())

@@ -26,17 +26,20 @@ interface Nacl {
 
 const NATIVE = Symbol.for('fluffycall.native-x25519')
 
-const base64url = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64url')
+/** DER of an X25519 key without its 32 raw bytes (RFC 8410: PKCS #8 private, SPKI public). */
+const PRIVATE_PREFIX = Buffer.from('302e020100300506032b656e04220420', 'hex')
+const PUBLIC_PREFIX = Buffer.from('302a300506032b656e032100', 'hex')
 
 function sharedSecret(secretKey: Uint8Array, publicKey: Uint8Array): Uint8Array {
-  // The private key's "x" is not checked against "d" by node:crypto; the public part is computed
   const privateKey = createPrivateKey({
-    key: { kty: 'OKP', crv: 'X25519', d: base64url(secretKey), x: base64url(publicKey) },
-    format: 'jwk',
+    key: Buffer.concat([PRIVATE_PREFIX, secretKey]),
+    format: 'der',
+    type: 'pkcs8',
   })
   const peer = createPublicKey({
-    key: { kty: 'OKP', crv: 'X25519', x: base64url(publicKey) },
-    format: 'jwk',
+    key: Buffer.concat([PUBLIC_PREFIX, publicKey]),
+    format: 'der',
+    type: 'spki',
   })
   return new Uint8Array(diffieHellman({ privateKey, publicKey: peer }))
 }

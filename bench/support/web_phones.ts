@@ -11,6 +11,7 @@
 import type WS from 'ws'
 import { Inviter, Registerer, SessionState, UserAgent, type Session } from 'sip.js'
 import { WeriftDescriptionHandler, webSocketWithOrigin } from '#tests/support/sipjs_web_phone'
+import { within } from '#tests/support/sip_test_stack'
 
 export interface WebPhoneAccount {
   username: string
@@ -22,14 +23,6 @@ export interface WebPhoneRun {
   failed: number
   /** The first few reasons of failed calls. */
   errors: string[]
-}
-
-function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms)
-  })
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
 }
 
 function ended(session: Session): Promise<void> {

@@ -18,9 +18,9 @@
  *
  * --kind web: the phones are web phones instead of sipp (bench/support/web_phones.ts): sip.js
  * over the server's SIP WebSocket with a werift peer connection as the browser's media, so each
- * call also sets up the WebRTC leg (ICE, DTLS handshake, SRTP keys) and relays the browser's
- * audio while it lasts; a call counts once the peer connection is connected. The phones run in
- * the bench process (their CPU is not the server's), all from 127.0.0.1.
+ * call also sets up the WebRTC leg (ICE, DTLS handshake, SRTP keys); the browser sends no audio,
+ * as the sipp phones send no RTP. A call counts once the peer connection is connected. The phones
+ * run in the bench process (their CPU is not the server's), all from 127.0.0.1.
  *
  * --server: how the server runs. `ts` (the default): bin/server.ts from TypeScript through
  * @poppinss/ts-exec with NODE_ENV=test, as the tests run it. `build`: the production build

@@ -14,7 +14,7 @@ import {
 } from '#tests/support/browser'
 import { auditMark, auditSince } from '#tests/support/audit'
 import { forgetPhoneUsers, loopbackCarriers, ourNumber, startB2bua } from '#tests/support/calls'
-import { freePort, startSipp, type SippProcess } from '#tests/support/sip_peers'
+import { startSipp, type SippProcess } from '#tests/support/sip_peers'
 
 /**
  * Staff end a running call from the live calls page in Chromium: logged in through the form
@@ -61,7 +61,7 @@ test.group('Live calls in the browser', (group) => {
       transport: 'u1',
       timeoutSeconds: 90,
       traceMessages: true,
-      extraArgs: ['-rtp_echo', '-mp', String(await freePort('udp'))],
+      extraArgs: ['-rtp_echo'],
     })
     cleanups.push(carrier.stop, await loopbackCarriers({ live_carrier: carrier.port }))
     await ourNumber(caller, 'live_carrier', company, member.id)
@@ -83,8 +83,6 @@ test.group('Live calls in the browser', (group) => {
         device.sipUsername,
         '-ap',
         password,
-        '-mp',
-        String(await freePort('udp', '127.0.0.2')),
       ],
     })
     cleanups.push(phone.stop)

@@ -70,7 +70,6 @@ test.group('Web phone: consultation transfer', (group) => {
       timeoutSeconds: 90,
       traceMessages: true,
       keys: { callee: number },
-      extraArgs: ['-mp', String(await freePort('udp'))],
       // sipp loads its audio (rtp_stream) from its working directory when it starts.
       files: { 'tone.wav': alawToneWav() },
     })

@@ -48,7 +48,7 @@ test.group('B2BUA: crash safety', () => {
       timeoutSeconds: 60,
       traceMessages: true,
       // -aa: OPTIONS health checks of the restarted server are answered 200 outside the scenario.
-      extraArgs: ['-aa', '-rtp_echo', '-mp', String(await freePort('udp'))],
+      extraArgs: ['-aa', '-rtp_echo'],
     })
     cleanup(() => carrier.stop())
     const sipPort = await freePort('udp')
@@ -76,8 +76,6 @@ test.group('B2BUA: crash safety', () => {
         device.sipUsername,
         '-ap',
         password,
-        '-mp',
-        String(await freePort('udp', '127.0.0.2')),
       ],
     })
     cleanup(() => phone.stop())

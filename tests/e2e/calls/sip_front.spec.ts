@@ -101,7 +101,6 @@ test.group('Behind a SIP front: Path and the real source', (group) => {
       port: relayPort,
       timeoutSeconds: 30,
       traceMessages: true,
-      extraArgs: ['-mp', String(await freePort('udp', FRONT))],
     })
     cleanups.push(relay.stop)
 
@@ -254,8 +253,6 @@ test.group('Behind a SIP front: a caller is judged by its own transport', (group
         phone.username,
         '-ap',
         phone.password,
-        '-mp',
-        String(await freePort('udp', from)),
       ],
     })
     cleanups.push(call.stop)
@@ -383,7 +380,6 @@ test.group('Behind a SIP front: a WebSocket closed at the front (Redis)', (group
       port: relayPort,
       timeoutSeconds: 30,
       traceMessages: true,
-      extraArgs: ['-mp', String(await freePort('udp', FRONT))],
     })
     cleanups.push(relay.stop)
     // The node does not care which transport a flow names; sipp answers plain RTP, which only a
@@ -402,7 +398,6 @@ test.group('Behind a SIP front: a WebSocket closed at the front (Redis)', (group
       traceMessages: true,
       files: { 'tone.wav': alawToneWav() },
       keys: { callee: number },
-      extraArgs: ['-mp', String(await freePort('udp'))],
     })
     cleanups.push(caller.stop)
     // Answered: the relay has sent its 200 and taken the ACK.

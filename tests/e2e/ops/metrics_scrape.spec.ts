@@ -77,7 +77,7 @@ test.group('Metrics: one call through sipp, scraped at /metrics', () => {
       transport: 'u1',
       timeoutSeconds: 60,
       traceMessages: true,
-      extraArgs: ['-aa', '-rtp_echo', '-mp', String(await freePort('udp'))],
+      extraArgs: ['-aa', '-rtp_echo'],
     })
     cleanup(() => carrier.stop())
     const ports = { sip: await freePort('udp'), http: await freePort('tcp') }
@@ -142,8 +142,6 @@ test.group('Metrics: one call through sipp, scraped at /metrics', () => {
         device.sipUsername,
         '-ap',
         password,
-        '-mp',
-        String(await freePort('udp', '127.0.0.2')),
       ],
     })
     cleanup(() => caller.stop())
@@ -278,8 +276,6 @@ test.group('Metrics: one call through sipp, scraped at /metrics', () => {
         device.sipUsername,
         '-ap',
         password,
-        '-mp',
-        String(await freePort('udp', '127.0.0.2')),
       ],
     })
     cleanup(() => second.stop())

@@ -10,7 +10,7 @@ import ActiveCallLeg from '#calls/models/active_call_leg'
 import { makeCompany, makeUser } from '#tests/support/accounts'
 import { auditMark, auditSince } from '#tests/support/audit'
 import { loopbackCarriers, ourNumber, startB2bua } from '#tests/support/calls'
-import { freePort, startSipp, type SippProcess } from '#tests/support/sip_peers'
+import { startSipp, type SippProcess } from '#tests/support/sip_peers'
 import { enableTwoFactor } from '#tests/support/two_factor'
 
 /**
@@ -46,7 +46,7 @@ async function runningCall(cleanup: TestContext['cleanup']) {
     transport: 'u1',
     timeoutSeconds: 40,
     traceMessages: true,
-    extraArgs: ['-rtp_echo', '-mp', String(await freePort('udp'))],
+    extraArgs: ['-rtp_echo'],
   })
   cleanup(carrier.stop)
   const restoreCarriers = await loopbackCarriers({ live_carrier: carrier.port })
@@ -72,8 +72,6 @@ async function runningCall(cleanup: TestContext['cleanup']) {
       device.sipUsername,
       '-ap',
       password,
-      '-mp',
-      String(await freePort('udp', '127.0.0.2')),
     ],
   })
   cleanup(phone.stop)

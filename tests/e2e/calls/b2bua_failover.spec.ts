@@ -33,7 +33,7 @@ async function carrier(scenario: string, timeoutSeconds = 20): Promise<SippProce
     transport: 'u1',
     timeoutSeconds,
     traceMessages: true,
-    extraArgs: ['-rtp_echo', '-mp', String(await freePort('udp'))],
+    extraArgs: ['-rtp_echo'],
   })
 }
 
@@ -63,8 +63,6 @@ async function phoneCall(
       phone.username,
       '-ap',
       phone.password,
-      '-mp',
-      String(await freePort('udp', '127.0.0.2')),
     ],
   })
 }

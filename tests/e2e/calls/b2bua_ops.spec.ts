@@ -51,7 +51,7 @@ async function carrierPeer() {
     transport: 'u1',
     timeoutSeconds: 60,
     traceMessages: true,
-    extraArgs: ['-aa', '-rtp_echo', '-mp', String(await freePort('udp'))],
+    extraArgs: ['-aa', '-rtp_echo'],
   })
 }
 
@@ -81,8 +81,6 @@ async function phonePeer(
       phone.username,
       '-ap',
       phone.password,
-      '-mp',
-      String(await freePort('udp', '127.0.0.2')),
     ],
   })
 }

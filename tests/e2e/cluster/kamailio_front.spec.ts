@@ -227,7 +227,7 @@ test.group('Cluster: two nodes behind the shipped Kamailio front', (group) => {
       calls: 1000,
       timeoutSeconds: 170,
       traceMessages: true,
-      extraArgs: ['-aa', '-rtp_echo', '-mp', String(await freePort('udp'))],
+      extraArgs: ['-aa', '-rtp_echo'],
     })
 
     const sipPorts = [await freePort('udp', NODE_HOSTS[0]), await freePort('udp', NODE_HOSTS[1])]
@@ -427,7 +427,6 @@ test.group('Cluster: two nodes behind the shipped Kamailio front', (group) => {
       port: phonePort,
       traceMessages: true,
       timeoutSeconds: 30,
-      extraArgs: ['-mp', String(await freePort('udp', '127.0.0.2'))],
     })
     phones.push(answering)
     const inboundSince = DateTime.utc().minus({ seconds: 1 })
@@ -440,7 +439,7 @@ test.group('Cluster: two nodes behind the shipped Kamailio front', (group) => {
       traceMessages: true,
       keys: { callee: number },
       files: { 'tone.wav': alawToneWav() },
-      extraArgs: ['-cid_str', carrierCallId, '-mp', String(await freePort('udp'))],
+      extraArgs: ['-cid_str', carrierCallId],
     })
     phones.push(caller)
     let heard: Record<string, number[]> = {}
@@ -511,7 +510,7 @@ test.group('Cluster: two nodes behind the shipped Kamailio front', (group) => {
       traceMessages: true,
       keys: { callee: browserNumber },
       files: { 'tone.wav': alawToneWav() },
-      extraArgs: ['-cid_str', browserCallId, '-mp', String(await freePort('udp'))],
+      extraArgs: ['-cid_str', browserCallId],
     })
     phones.push(browserCaller)
     await inState(page, 'incoming', 15_000).catch((error) => {

@@ -8,7 +8,7 @@ import type {
   ScheduleOptions,
 } from '#core/queue/types'
 
-/** Job ids drain() waits for, at most. */
+/** Job ids drain() waits for, at most (the default). */
 const MAX_TRACKED_JOBS = 10_000
 
 /** The scale-out driver: one BullMQ queue on Redis, one worker per process. */
@@ -30,7 +30,8 @@ export default class BullMqQueue implements JobQueue {
     private connection: ConnectionOptions,
     private logger: Logger,
     private queueName = 'fluffycall',
-    private prefix = 'fluffycall'
+    private prefix = 'fluffycall',
+    private maxTrackedJobs = MAX_TRACKED_JOBS
   ) {
     this.#queue = new Queue(queueName, { connection, prefix })
   }
@@ -53,9 +54,14 @@ export default class BullMqQueue implements JobQueue {
       this.#dispatched.add(added.id)
       // Only drain() (the tests) empties it: bounded, or it would keep an id per job for good.
       // The oldest go first; they finished long ago.
-      if (this.#dispatched.size > MAX_TRACKED_JOBS)
+      if (this.#dispatched.size > this.maxTrackedJobs)
         this.#dispatched.delete(this.#dispatched.values().next().value!)
     }
+  }
+
+  /** How many dispatched jobs drain() would wait for (at most maxTrackedJobs). */
+  get trackedJobs(): number {
+    return this.#dispatched.size
   }
 
   async schedule<P>(job: Job<P>, payload: P, options: ScheduleOptions) {

@@ -113,12 +113,13 @@ if (redisConfigured) {
       }
     })
 
-    function makeQueue(logger: Logger) {
+    function makeQueue(logger: Logger, maxTrackedJobs?: number) {
       return new BullMqQueue(
         { ...redisConnectionOptions(), maxRetriesPerRequest: null },
         logger,
         `test-${randomUUID()}`,
-        prefix
+        prefix,
+        maxTrackedJobs
       )
     }
 
@@ -134,6 +135,24 @@ if (redisConfigured) {
         assert.sameMembers(job.seen, [1, 2])
         assert.lengthOf(errors, 0)
         assert.equal(queue.driver, 'bullmq')
+      } finally {
+        await queue.close()
+      }
+    }).timeout(20_000)
+
+    test('the ids drain() waits for are bounded: the oldest go first', async ({ assert }) => {
+      const { logger, errors } = recordingLogger()
+      const queue = makeQueue(logger, 3)
+      try {
+        const job = new RecordingJob()
+        for (let n = 1; n <= 5; n++) await queue.dispatch(job, { n })
+        assert.equal(queue.trackedJobs, 3)
+        await queue.start()
+        await queue.drain()
+        // The newest three were waited for; the queue runs its jobs in order, so all five ran
+        assert.includeMembers(job.seen, [3, 4, 5])
+        assert.equal(queue.trackedJobs, 0)
+        assert.lengthOf(errors, 0)
       } finally {
         await queue.close()
       }

@@ -410,7 +410,8 @@ async function setUpEngine(offers: CallOffer[], workers = 0): Promise<RelaySetup
     announcedIps: [LOCALHOST],
     webrtcPorts: [53000, 54999] as [number, number],
     rtpPorts: [55000, 56999] as [number, number],
-    mediaTimeoutSeconds: 30,
+    // Past the silent seconds of --idle, or the bridges end for lack of media before the windows
+    mediaTimeoutSeconds: 30 + IDLE_S,
   }
   const engine: MediaEngine =
     workers > 0 ? new WorkerMediaEngine({ ...config, workers }) : new WeriftMediaEngine(config)

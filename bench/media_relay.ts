@@ -30,6 +30,8 @@
  *   node --import @poppinss/ts-exec bench/media_relay.ts [--calls 50] [--window 2] [--modes bare,werift,engine,engine-gcm,rtpengine-direct,rtpengine] [--workers 1,2]
  *     [--cpu-prof DIR]   CPU profiles of this process per mode: DIR/<mode>.cpuprofile (the windows)
  *                        and DIR/<mode>-idle.cpuprofile (the idle seconds)
+ *     [--cpu-prof-interval 200]  the profiles' sampling interval in us (the idle seconds have
+ *                        few samples at the default: ~35 ms of CPU per second at 50 calls)
  *     [--idle 4]         seconds with the calls connected and silent before the media: the relay's
  *                        CPU per call per second then (idleUsPerCallSecond; 0 skips it)
  */
@@ -84,6 +86,7 @@ const MODES = [
 ] as Mode[]
 /** Directory for a CPU profile of this process per mode, its measured windows only. */
 const CPU_PROF_DIR = argument('cpu-prof', '')
+const CPU_PROF_INTERVAL_US = Number(argument('cpu-prof-interval', '200'))
 /** Seconds of the calls connected but silent before the media starts: the per-call fixed cost. */
 const IDLE_S = Number(argument('idle', '4'))
 const RTPENGINE_NG = { host: '127.0.0.1', port: 2249 }
@@ -407,7 +410,8 @@ async function setUpEngine(offers: CallOffer[], workers = 0): Promise<RelaySetup
     announcedIps: [LOCALHOST],
     webrtcPorts: [53000, 54999] as [number, number],
     rtpPorts: [55000, 56999] as [number, number],
-    mediaTimeoutSeconds: 30,
+    // Past the silent seconds of --idle, or the bridges end for lack of media before the windows
+    mediaTimeoutSeconds: 30 + IDLE_S,
   }
   const engine: MediaEngine =
     workers > 0 ? new WorkerMediaEngine({ ...config, workers }) : new WeriftMediaEngine(config)
@@ -704,6 +708,7 @@ async function runMode(child: ChildProcess, mode: Mode) {
   if (idleInspector) {
     idleInspector.connect()
     await idleInspector.post('Profiler.enable')
+    await idleInspector.post('Profiler.setSamplingInterval', { interval: CPU_PROF_INTERVAL_US })
     await idleInspector.post('Profiler.start')
   }
   const idleExternal = relay.externalCpuUs?.() ?? 0
@@ -730,7 +735,7 @@ async function runMode(child: ChildProcess, mode: Mode) {
     if (inspector && w === 0) {
       inspector.connect()
       await inspector.post('Profiler.enable')
-      await inspector.post('Profiler.setSamplingInterval', { interval: 200 })
+      await inspector.post('Profiler.setSamplingInterval', { interval: CPU_PROF_INTERVAL_US })
       await inspector.post('Profiler.start')
     }
     // The window opens a little later, once the load generator has reset its counters

@@ -3,12 +3,15 @@ import type { RelayLeg } from '#media/relay_leg'
 import type { BridgeEndReason, BridgeOptions, MediaBridge, MediaLeg, RelayTap } from '#media/types'
 import { WARNING_TONE, type TonePattern } from '#media/tone'
 import TonePlayer from '#media/tone_player'
+import type CoalescedTimers from '#media/coalesced_timers'
+import { CoalescedTimer, MEDIA_TIMERS } from '#media/coalesced_timers'
 
 /**
  * Relays RTP between two legs without transcoding: each leg maps payload types to its own
  * numbering and keeps its outgoing SSRC, sequence and timestamps continuous (OutboundRtpStream).
  * The per-packet path is two closures and two counters; the media timeout reads the legs'
- * packet counters from a timer instead of stamping every packet.
+ * packet counters from a timer instead of stamping every packet: the engine's shared timer, so the
+ * checks of all bridges due in the same slot run in one wake-up.
  */
 export default class MediaRelayBridge implements MediaBridge {
   readonly relayed = { aToB: 0, bToA: 0 }
@@ -19,7 +22,9 @@ export default class MediaRelayBridge implements MediaBridge {
   #ended = false
   #listeners: ((reason: BridgeEndReason) => void)[] = []
   #timeoutMs: number
-  #timer: NodeJS.Timeout
+  #checkMs: number
+  #timers: CoalescedTimers
+  #timer = new CoalescedTimer(() => this.#checkMedia())
   #now: () => number
   /** Per side (a, b): packets received at the last check and when that count last moved. */
   #seenPackets = [0, 0]
@@ -29,7 +34,13 @@ export default class MediaRelayBridge implements MediaBridge {
   /** Test taps (tap()); null when there are none, so the packet path only checks one field. */
   #taps: RelayTap[] | null = null
 
-  constructor(a: RelayLeg, b: RelayLeg, options: BridgeOptions, now: () => number = Date.now) {
+  constructor(
+    a: RelayLeg,
+    b: RelayLeg,
+    options: BridgeOptions,
+    now: () => number = Date.now,
+    timers: CoalescedTimers = MEDIA_TIMERS
+  ) {
     if (a === b) throw new TypeError('A bridge needs two different legs')
     if (!(options.mediaTimeoutSeconds > 0))
       throw new RangeError('mediaTimeoutSeconds must be positive')
@@ -44,11 +55,9 @@ export default class MediaRelayBridge implements MediaBridge {
     b.setReceiver(this.#fromB)
     b.restartOutboundSource()
     a.restartOutboundSource()
-    this.#timer = setInterval(
-      () => this.#checkMedia(),
-      Math.min(1000, Math.max(50, this.#timeoutMs / 4))
-    )
-    this.#timer.unref()
+    this.#checkMs = Math.min(1000, Math.max(50, this.#timeoutMs / 4))
+    this.#timers = timers
+    timers.schedule(this.#timer, this.#checkMs)
   }
 
   get a(): MediaLeg {
@@ -160,7 +169,7 @@ export default class MediaRelayBridge implements MediaBridge {
   close() {
     if (this.#closed) return
     this.#closed = true
-    clearInterval(this.#timer)
+    this.#timers.clearTimeout(this.#timer)
     this.#tones[0]?.stop()
     this.#tones[1]?.stop()
     this.#a.setReceiver(null)
@@ -177,11 +186,10 @@ export default class MediaRelayBridge implements MediaBridge {
   #checkMedia() {
     if (this.#closed) return
     const now = this.#now()
-    const legs = [this.#a, this.#b]
     // On hold (ours or either peer's) silence is expected from both sides
     const held = this.#held || this.#a.peerHolds || this.#b.peerHolds
     for (let side = 0; side < 2; side++) {
-      const leg = legs[side]
+      const leg = side === 0 ? this.#a : this.#b
       const received = leg.stats.packetsReceived
       if (held || !leg.expectsMedia || received !== this.#seenPackets[side]) {
         this.#seenPackets[side] = received
@@ -191,6 +199,7 @@ export default class MediaRelayBridge implements MediaBridge {
         return
       }
     }
+    this.#timers.schedule(this.#timer, this.#checkMs)
   }
 
   #end(reason: BridgeEndReason) {

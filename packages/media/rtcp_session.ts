@@ -7,6 +7,7 @@ import {
   type ReportBlock,
 } from '#media/rtcp_packet'
 import type ReceptionStats from '#media/reception_stats'
+import { MEDIA_TIMERS, type CoalescedTimer } from '#media/coalesced_timers'
 
 /** RFC 3550 §6.2: 5 s is the recommended minimum interval; ours, randomised by 0.5-1.5. */
 export const RTCP_INTERVAL_MS = 5000
@@ -19,15 +20,14 @@ export interface RtcpClock {
   clearTimeout(handle: unknown): void
 }
 
+/**
+ * The engine's shared timer (unref'd): the reports of all legs due in the same 100 ms slot go out
+ * in one wake-up, at most 100 ms after their randomised time.
+ */
 export const SYSTEM_RTCP_CLOCK: RtcpClock = {
   now: () => Date.now(),
-  setTimeout: (callback, ms) => {
-    const handle = setTimeout(callback, ms)
-    // Reports must never keep a process alive on their own
-    handle.unref()
-    return handle
-  },
-  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
+  setTimeout: (callback, ms) => MEDIA_TIMERS.setTimeout(callback, ms),
+  clearTimeout: (handle) => MEDIA_TIMERS.clearTimeout(handle as CoalescedTimer),
 }
 
 /** What we sent on the leg, for the sender info of an SR. */
@@ -110,12 +110,14 @@ export default class RtcpSession {
 
   #schedule(factor: number) {
     const ms = this.#intervalMs * factor * (0.5 + this.#random())
-    this.#timer = this.#clock.setTimeout(() => {
-      this.#timer = null
-      if (this.#stopped) return
-      this.#send(false)
-      this.#schedule(1)
-    }, ms)
+    this.#timer = this.#clock.setTimeout(this.#due, ms)
+  }
+
+  #due = () => {
+    this.#timer = null
+    if (this.#stopped) return
+    this.#send(false)
+    this.#schedule(1)
   }
 
   /** Our compound report for now. */

@@ -416,7 +416,8 @@ abstract class SrtcpBase implements SrtcpContext {
 class AesCmSrtcpContext extends SrtcpBase {
   readonly profile: 'AES_CM_128_HMAC_SHA1_80' | 'AES_CM_128_HMAC_SHA1_32'
   readonly overhead = 4 + 10
-  #key: KeyObject
+  /** One long-lived ECB cipher makes the keystream: no key set-up per report (as on the SRTP path). */
+  #ecb: Cipheriv
   /** The SRTP path's JavaScript HMAC-SHA1 on precomputed key states: no node:crypto HMAC per report. */
   #auth: HmacSha1
   #salt: Buffer
@@ -429,25 +430,41 @@ class AesCmSrtcpContext extends SrtcpBase {
   ) {
     super(firstIndex)
     this.profile = profile
-    this.#key = createSecretKey(deriveSessionKey(masterKey, masterSalt, 3, 16))
+    this.#ecb = createCipheriv(
+      'aes-128-ecb',
+      createSecretKey(deriveSessionKey(masterKey, masterSalt, 3, 16)),
+      null
+    )
+    this.#ecb.setAutoPadding(false)
     this.#auth = new HmacSha1(deriveSessionKey(masterKey, masterSalt, 4, 20))
     this.#salt = deriveSessionKey(masterKey, masterSalt, 5, 14)
   }
 
-  /** AES-CM over `data` with IV = (salt << 16) XOR (SSRC << 64) XOR (index << 16). */
-  #crypt(data: Buffer, ssrc: number, index: number): Buffer {
-    const iv = Buffer.alloc(BLOCK)
-    this.#salt.copy(iv)
-    iv[4] ^= ssrc >>> 24
-    iv[5] ^= (ssrc >>> 16) & 0xff
-    iv[6] ^= (ssrc >>> 8) & 0xff
-    iv[7] ^= ssrc & 0xff
-    iv[10] ^= index >>> 24
-    iv[11] ^= (index >>> 16) & 0xff
-    iv[12] ^= (index >>> 8) & 0xff
-    iv[13] ^= index & 0xff
-    const cipher = createCipheriv('aes-128-ctr', this.#key, iv)
-    return Buffer.concat([cipher.update(data), cipher.final()])
+  /**
+   * AES-CM of `src[from..to)` into `out` at `from`, IV = (salt << 16) XOR (SSRC << 64) XOR
+   * (index << 16): counter blocks IV + i made here and encrypted with ECB (a compound report
+   * has far fewer than 2^16 blocks, so the counter never carries out of its low 16 bits).
+   */
+  #crypt(src: Buffer, from: number, to: number, out: Buffer, ssrc: number, index: number) {
+    const length = to - from
+    const blocks = Math.ceil(length / BLOCK)
+    const counters = Buffer.alloc(blocks * BLOCK)
+    const salt = this.#salt
+    for (let b = 0, at = 0; b < blocks; b++, at += BLOCK) {
+      for (let i = 0; i < 14; i++) counters[at + i] = salt[i]
+      counters[at + 4] ^= ssrc >>> 24
+      counters[at + 5] ^= (ssrc >>> 16) & 0xff
+      counters[at + 6] ^= (ssrc >>> 8) & 0xff
+      counters[at + 7] ^= ssrc & 0xff
+      counters[at + 10] ^= index >>> 24
+      counters[at + 11] ^= (index >>> 16) & 0xff
+      counters[at + 12] ^= (index >>> 8) & 0xff
+      counters[at + 13] ^= index & 0xff
+      counters[at + 14] = b >>> 8
+      counters[at + 15] = b & 0xff
+    }
+    const keystream = this.#ecb.update(counters)
+    for (let i = 0; i < length; i++) out[from + i] = src[from + i] ^ keystream[i]
   }
 
   /** The 80-bit tag of `authenticated` (the packet and E|index: at least 12 bytes). */
@@ -467,10 +484,13 @@ class AesCmSrtcpContext extends SrtcpBase {
     const out = Buffer.allocUnsafe(length + this.overhead)
     packet.copy(out, 0, 0, length)
     if (encrypt) {
-      const index = trailer & SRTCP_INDEX_MASK
-      this.#crypt(packet.subarray(RTCP_CLEAR, length), packet.readUInt32BE(4), index).copy(
+      this.#crypt(
+        packet,
+        RTCP_CLEAR,
+        length,
         out,
-        RTCP_CLEAR
+        packet.readUInt32BE(4),
+        trailer & SRTCP_INDEX_MASK
       )
     }
     out.writeUInt32BE(trailer >>> 0, length)
@@ -483,10 +503,13 @@ class AesCmSrtcpContext extends SrtcpBase {
     const tag = this.#tag(packet.subarray(0, plain + 4))
     if (!timingSafeEqual(tag, packet.subarray(plain + 4, length))) return -1
     if (trailer & 0x80000000) {
-      const index = trailer & SRTCP_INDEX_MASK
-      this.#crypt(packet.subarray(RTCP_CLEAR, plain), packet.readUInt32BE(4), index).copy(
+      this.#crypt(
         packet,
-        RTCP_CLEAR
+        RTCP_CLEAR,
+        plain,
+        packet,
+        packet.readUInt32BE(4),
+        trailer & SRTCP_INDEX_MASK
       )
     }
     return plain

@@ -171,6 +171,14 @@ class KeystreamBatches {
   }
 }
 
+/** XORs `value` big-endian into `iv[at..at+4)`. */
+function xorUint32(iv: Buffer, at: number, value: number) {
+  iv[at] ^= value >>> 24
+  iv[at + 1] ^= (value >>> 16) & 0xff
+  iv[at + 2] ^= (value >>> 8) & 0xff
+  iv[at + 3] ^= value & 0xff
+}
+
 /** XORs `keystream` from `at` over `src[from..to)` into `out` at the same offsets. */
 function xorKeystream(
   src: Buffer,
@@ -222,14 +230,8 @@ class AesCmHmacSha1Context implements SrtpContext {
     const roc = Math.floor(packetIndex / 0x10000) >>> 0
     const seq = packetIndex & 0xffff
     for (let i = 0; i < 14; i++) iv[i] = salt[i]
-    iv[4] ^= ssrc >>> 24
-    iv[5] ^= (ssrc >>> 16) & 0xff
-    iv[6] ^= (ssrc >>> 8) & 0xff
-    iv[7] ^= ssrc & 0xff
-    iv[8] ^= roc >>> 24
-    iv[9] ^= (roc >>> 16) & 0xff
-    iv[10] ^= (roc >>> 8) & 0xff
-    iv[11] ^= roc & 0xff
+    xorUint32(iv, 4, ssrc)
+    xorUint32(iv, 8, roc)
     iv[12] ^= seq >>> 8
     iv[13] ^= seq & 0xff
     for (let b = 0; b < blocks; b++, at += BLOCK) {
@@ -570,14 +572,8 @@ class AesCmSrtcpContext extends SrtcpBase {
   #crypt(data: Buffer, ssrc: number, index: number): Buffer {
     const iv = Buffer.alloc(BLOCK)
     this.#salt.copy(iv)
-    iv[4] ^= ssrc >>> 24
-    iv[5] ^= (ssrc >>> 16) & 0xff
-    iv[6] ^= (ssrc >>> 8) & 0xff
-    iv[7] ^= ssrc & 0xff
-    iv[10] ^= index >>> 24
-    iv[11] ^= (index >>> 16) & 0xff
-    iv[12] ^= (index >>> 8) & 0xff
-    iv[13] ^= index & 0xff
+    xorUint32(iv, 4, ssrc)
+    xorUint32(iv, 10, index)
     const cipher = createCipheriv('aes-128-ctr', this.#key, iv)
     return Buffer.concat([cipher.update(data), cipher.final()])
   }

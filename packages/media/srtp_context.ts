@@ -1,11 +1,5 @@
-import {
-  createCipheriv,
-  createDecipheriv,
-  createSecretKey,
-  timingSafeEqual,
-  type Cipheriv,
-  type KeyObject,
-} from 'node:crypto'
+import { createCipheriv, createSecretKey, timingSafeEqual, type Cipheriv } from 'node:crypto'
+import Ghash from '#media/ghash'
 import HmacSha1 from '#media/hmac_sha1'
 
 /**
@@ -14,8 +8,9 @@ import HmacSha1 from '#media/hmac_sha1'
  * and several object graphs per packet (7x slower on Node 24, see docs/telephony-notes.md). Here
  * the AES-CM keystream comes from one long-lived ECB cipher (no key set-up per packet), made for
  * up to 16 packets per call, HMAC-SHA1 is plain JavaScript on precomputed key states (no
- * node:crypto call), GCM keys are KeyObjects, packets are decrypted in place, and failures are
- * return values, not exceptions.
+ * node:crypto call), GCM is the same batched counter-mode keystream (its J0 block included, for
+ * the tag) with GHASH in plain JavaScript on a per-key table, packets are decrypted in place, and
+ * failures are return values, not exceptions.
  */
 
 export type SrtpProfile = 'AES_CM_128_HMAC_SHA1_80' | 'AES_CM_128_HMAC_SHA1_32' | 'AEAD_AES_128_GCM'
@@ -111,26 +106,100 @@ function acceptRoc(state: RocState, roc: number, seq: number) {
 const KEYSTREAM_BYTES = 4096
 const KEYSTREAM_PACKETS = 16
 
+/** Writes the `blocks` counter blocks of one packet (SSRC, index ROC << 16 | SEQ) at `at`. */
+type CounterBlocks = (
+  counters: Buffer,
+  at: number,
+  ssrc: number,
+  packetIndex: number,
+  blocks: number
+) => void
+
+/**
+ * Keystream made ahead for consecutive packet indexes (ROC << 16 | SEQ) of one SSRC: a
+ * node:crypto call costs ~1.5 us of overhead whatever its size, so one ECB call serves up to 16
+ * packets. The keystream of an index is the same whenever it is made (no reuse across indexes);
+ * a late packet, a jump or another SSRC makes a new batch.
+ */
+class KeystreamBatches {
+  #ecb: Cipheriv
+  #counterBlocks: CounterBlocks
+  #ssrc = -1
+  #first = 0
+  #packets = 0
+  #blocks = 0
+  #counters = Buffer.alloc(0)
+  keystream: Buffer = Buffer.alloc(0)
+
+  constructor(ecb: Cipheriv, counterBlocks: CounterBlocks) {
+    this.#ecb = ecb
+    this.#counterBlocks = counterBlocks
+  }
+
+  /** Offset in `keystream` of the keystream for (ssrc, index), `blocks` blocks long. */
+  at(ssrc: number, index: number, blocks: number): number {
+    const k = index - this.#first
+    if (ssrc === this.#ssrc && k >= 0 && k < this.#packets && blocks <= this.#blocks) {
+      return k * this.#blocks * BLOCK
+    }
+    // A longer packet than the batch's widens the next batches of this SSRC
+    const perPacket = ssrc === this.#ssrc ? Math.max(blocks, this.#blocks) : blocks
+    const packets = Math.max(
+      1,
+      Math.min(KEYSTREAM_PACKETS, Math.floor(KEYSTREAM_BYTES / (perPacket * BLOCK)))
+    )
+    const size = packets * perPacket * BLOCK
+    if (this.#counters.length < size) this.#counters = Buffer.alloc(size)
+    const counters = this.#counters
+    for (let p = 0; p < packets; p++) {
+      this.#counterBlocks(counters, p * perPacket * BLOCK, ssrc, index + p, perPacket)
+    }
+    this.keystream = this.#ecb.update(
+      size === counters.length ? counters : counters.subarray(0, size)
+    )
+    this.#ssrc = ssrc
+    this.#first = index
+    this.#packets = packets
+    this.#blocks = perPacket
+    return 0
+  }
+}
+
+/** XORs `value` big-endian into `iv[at..at+4)`. */
+function xorUint32(iv: Buffer, at: number, value: number) {
+  iv[at] ^= value >>> 24
+  iv[at + 1] ^= (value >>> 16) & 0xff
+  iv[at + 2] ^= (value >>> 8) & 0xff
+  iv[at + 3] ^= value & 0xff
+}
+
+/** XORs `keystream` from `at` over `src[from..to)` into `out` at the same offsets. */
+function xorKeystream(
+  src: Buffer,
+  out: Buffer,
+  from: number,
+  to: number,
+  keystream: Buffer,
+  at: number
+) {
+  for (let i = from, k = at; i < to; i++, k++) out[i] = src[i] ^ keystream[k]
+}
+
+function newEcb(key: Buffer): Cipheriv {
+  const ecb = createCipheriv('aes-128-ecb', createSecretKey(key), null)
+  ecb.setAutoPadding(false)
+  return ecb
+}
+
 class AesCmHmacSha1Context implements SrtpContext {
   readonly profile: 'AES_CM_128_HMAC_SHA1_80' | 'AES_CM_128_HMAC_SHA1_32'
   /** The HMAC-SHA1 tag truncated to 80 or 32 bits (RFC 3711 §5.2, RFC 4568 §6.2). */
   readonly overhead: number
-  #ecb: Cipheriv
+  #batches: KeystreamBatches
   #hmac: HmacSha1
   #digest = Buffer.alloc(20)
   #salt: Buffer
   #rocs = new RocTable()
-  /**
-   * Keystream made ahead for consecutive packet indexes (ROC << 16 | SEQ) of one SSRC: a
-   * node:crypto call costs ~1.5 us of overhead whatever its size, so one call serves up to 16
-   * packets. The keystream of an index is the same whenever it is made (no reuse across indexes).
-   */
-  #ksSsrc = -1
-  #ksFirst = 0
-  #ksPackets = 0
-  #ksBlocks = 0
-  #keystream: Buffer = Buffer.alloc(0)
-  #counters = Buffer.alloc(0)
   #iv = Buffer.alloc(14)
 
   constructor(
@@ -143,57 +212,27 @@ class AesCmHmacSha1Context implements SrtpContext {
     const key = deriveSessionKey(masterKey, masterSalt, 0, 16)
     this.#hmac = new HmacSha1(deriveSessionKey(masterKey, masterSalt, 1, 20))
     this.#salt = deriveSessionKey(masterKey, masterSalt, 2, 14)
-    this.#ecb = createCipheriv('aes-128-ecb', createSecretKey(key), null)
-    this.#ecb.setAutoPadding(false)
+    this.#batches = new KeystreamBatches(newEcb(key), (counters, at, ssrc, packetIndex, blocks) =>
+      this.#counterBlocks(counters, at, ssrc, packetIndex, blocks)
+    )
   }
 
-  /** Offset in #keystream of the keystream for (ssrc, index), `blocks` blocks long. */
-  #keystreamAt(ssrc: number, index: number, blocks: number): number {
-    const k = index - this.#ksFirst
-    if (ssrc === this.#ksSsrc && k >= 0 && k < this.#ksPackets && blocks <= this.#ksBlocks) {
-      return k * this.#ksBlocks * BLOCK
-    }
-    // A longer packet than the batch's widens the next batches of this SSRC
-    const perPacket = ssrc === this.#ksSsrc ? Math.max(blocks, this.#ksBlocks) : blocks
-    const packets = Math.max(
-      1,
-      Math.min(KEYSTREAM_PACKETS, Math.floor(KEYSTREAM_BYTES / (perPacket * BLOCK)))
-    )
-    const size = packets * perPacket * BLOCK
-    if (this.#counters.length < size) this.#counters = Buffer.alloc(size)
-    const counters = this.#counters
+  /** IV = (salt << 16) XOR (SSRC << 64) XOR (index << 16), then a 16-bit block counter. */
+  #counterBlocks(counters: Buffer, at: number, ssrc: number, packetIndex: number, blocks: number) {
     const salt = this.#salt
     const iv = this.#iv
-    for (let p = 0, at = 0; p < packets; p++) {
-      // IV = (salt << 16) XOR (SSRC << 64) XOR (index << 16)
-      const packetIndex = index + p
-      const roc = Math.floor(packetIndex / 0x10000) >>> 0
-      const seq = packetIndex & 0xffff
-      for (let i = 0; i < 14; i++) iv[i] = salt[i]
-      iv[4] ^= ssrc >>> 24
-      iv[5] ^= (ssrc >>> 16) & 0xff
-      iv[6] ^= (ssrc >>> 8) & 0xff
-      iv[7] ^= ssrc & 0xff
-      iv[8] ^= roc >>> 24
-      iv[9] ^= (roc >>> 16) & 0xff
-      iv[10] ^= (roc >>> 8) & 0xff
-      iv[11] ^= roc & 0xff
-      iv[12] ^= seq >>> 8
-      iv[13] ^= seq & 0xff
-      for (let b = 0; b < perPacket; b++, at += BLOCK) {
-        for (let i = 0; i < 14; i++) counters[at + i] = iv[i]
-        counters[at + 14] = b >>> 8
-        counters[at + 15] = b & 0xff
-      }
+    const roc = Math.floor(packetIndex / 0x10000) >>> 0
+    const seq = packetIndex & 0xffff
+    for (let i = 0; i < 14; i++) iv[i] = salt[i]
+    xorUint32(iv, 4, ssrc)
+    xorUint32(iv, 8, roc)
+    iv[12] ^= seq >>> 8
+    iv[13] ^= seq & 0xff
+    for (let b = 0; b < blocks; b++, at += BLOCK) {
+      for (let i = 0; i < 14; i++) counters[at + i] = iv[i]
+      counters[at + 14] = b >>> 8
+      counters[at + 15] = b & 0xff
     }
-    this.#keystream = this.#ecb.update(
-      size === counters.length ? counters : counters.subarray(0, size)
-    )
-    this.#ksSsrc = ssrc
-    this.#ksFirst = index
-    this.#ksPackets = packets
-    this.#ksBlocks = perPacket
-    return 0
   }
 
   /** XORs the AES-CM keystream for (ssrc, roc, seq) over `src[from..to)` into `out`. */
@@ -208,9 +247,8 @@ class AesCmHmacSha1Context implements SrtpContext {
   ) {
     const blocks = Math.ceil((to - from) / BLOCK)
     if (blocks === 0) return
-    const at = this.#keystreamAt(ssrc, roc * 0x10000 + seq, blocks)
-    const keystream = this.#keystream
-    for (let i = from, k = at; i < to; i++, k++) out[i] = src[i] ^ keystream[k]
+    const at = this.#batches.at(ssrc, roc * 0x10000 + seq, blocks)
+    xorKeystream(src, out, from, to, this.#batches.keystream, at)
   }
 
   protect(packet: Buffer, length: number, payloadOffset: number): Buffer {
@@ -246,28 +284,101 @@ class AesCmHmacSha1Context implements SrtpContext {
   }
 }
 
+/**
+ * GCM (NIST SP 800-38D) with a 96-bit IV, on counter blocks the context's long-lived ECB cipher
+ * encrypts: J0 = IV || 1 first (E(K, J0) masks the tag), then inc32(J0), ... for the data.
+ */
+function gcmCounterBlocks(counters: Buffer, at: number, iv: Buffer, blocks: number) {
+  for (let b = 1; b <= blocks; b++, at += BLOCK) {
+    for (let i = 0; i < 12; i++) counters[at + i] = iv[i]
+    counters[at + 12] = b >>> 24
+    counters[at + 13] = (b >>> 16) & 0xff
+    counters[at + 14] = (b >>> 8) & 0xff
+    counters[at + 15] = b & 0xff
+  }
+}
+
+/** Counter blocks for GCM over `bytes` of data: J0 and one per data block. */
+const gcmBlocks = (bytes: number) => 1 + Math.ceil(bytes / BLOCK)
+
+/** The GCM tag over (AAD, ciphertext) with E(K, J0) from a keystream made elsewhere. */
+class GcmTag {
+  #ghash: Ghash
+  #expected = Buffer.alloc(BLOCK)
+
+  /** `ecb`: the context's AES-128-ECB cipher, H = E(K, 0^128). */
+  constructor(ecb: Cipheriv) {
+    this.#ghash = new Ghash(ecb.update(Buffer.alloc(BLOCK)))
+  }
+
+  write(
+    aad: Buffer,
+    aadFrom: number,
+    aadTo: number,
+    data: Buffer,
+    from: number,
+    to: number,
+    keystream: Buffer,
+    j0At: number,
+    out: Buffer,
+    outAt: number
+  ) {
+    const ghash = this.#ghash
+    ghash.reset()
+    ghash.update(aad, aadFrom, aadTo)
+    ghash.update(data, from, to)
+    ghash.finish(aadTo - aadFrom, to - from, keystream, j0At, out, outAt)
+  }
+
+  /** Whether `tag[tagAt..tagAt+16)` is the tag, compared in constant time. */
+  matches(
+    aad: Buffer,
+    aadFrom: number,
+    aadTo: number,
+    data: Buffer,
+    from: number,
+    to: number,
+    keystream: Buffer,
+    j0At: number,
+    tag: Buffer,
+    tagAt: number
+  ): boolean {
+    const expected = this.#expected
+    this.write(aad, aadFrom, aadTo, data, from, to, keystream, j0At, expected, 0)
+    let diff = 0
+    for (let i = 0; i < BLOCK; i++) diff |= expected[i] ^ tag[tagAt + i]
+    return diff === 0
+  }
+}
+
+/** RFC 7714 AEAD_AES_128_GCM SRTP: AAD = the RTP header, the 16-byte tag after the ciphertext. */
 class AesGcmContext implements SrtpContext {
   readonly profile = 'AEAD_AES_128_GCM' as const
   readonly overhead = 16
-  #key: KeyObject
+  #batches: KeystreamBatches
+  #tag: GcmTag
   #salt: Buffer
   #iv = Buffer.alloc(12)
   #rocs = new RocTable()
 
-  constructor(masterKey: Buffer, masterSalt: Buffer) {
-    this.#key = createSecretKey(deriveSessionKey(masterKey, masterSalt, 0, 16))
-    this.#salt = deriveSessionKey(masterKey, masterSalt, 2, 12)
+  constructor(sessionKey: Buffer, sessionSalt: Buffer) {
+    const ecb = newEcb(sessionKey)
+    this.#tag = new GcmTag(ecb)
+    this.#salt = sessionSalt
+    this.#batches = new KeystreamBatches(ecb, (counters, at, ssrc, packetIndex, blocks) =>
+      this.#counterBlocks(counters, at, ssrc, packetIndex, blocks)
+    )
   }
 
   /** IV = (00 00 || SSRC || ROC || SEQ) XOR salt (RFC 7714 §8.1). */
-  #fillIv(ssrc: number, roc: number, seq: number) {
+  #counterBlocks(counters: Buffer, at: number, ssrc: number, packetIndex: number, blocks: number) {
     const iv = this.#iv
     iv.writeUInt16BE(0, 0)
-    iv.writeUInt32BE(ssrc, 2)
-    iv.writeUInt32BE(roc, 6)
-    iv.writeUInt16BE(seq, 10)
+    iv.writeUInt32BE(ssrc >>> 0, 2)
+    iv.writeUInt32BE(Math.floor(packetIndex / 0x10000) >>> 0, 6)
+    iv.writeUInt16BE(packetIndex & 0xffff, 10)
     for (let i = 0; i < 12; i++) iv[i] ^= this.#salt[i]
-    return iv
+    gcmCounterBlocks(counters, at, iv, blocks)
   }
 
   protect(packet: Buffer, length: number, payloadOffset: number): Buffer {
@@ -275,14 +386,12 @@ class AesGcmContext implements SrtpContext {
     const seq = packet.readUInt16BE(2)
     const state = this.#rocs.get(ssrc, seq)
     const roc = this.#rocs.nextSendRoc(state, seq)
-    const cipher = createCipheriv('aes-128-gcm', this.#key, this.#fillIv(ssrc, roc, seq))
-    cipher.setAAD(packet.subarray(0, payloadOffset))
-    const encrypted = cipher.update(packet.subarray(payloadOffset, length))
-    cipher.final()
+    const at = this.#batches.at(ssrc, roc * 0x10000 + seq, gcmBlocks(length - payloadOffset))
+    const keystream = this.#batches.keystream
     const out = Buffer.allocUnsafe(length + 16)
     packet.copy(out, 0, 0, payloadOffset)
-    encrypted.copy(out, payloadOffset)
-    cipher.getAuthTag().copy(out, length)
+    xorKeystream(packet, out, payloadOffset, length, keystream, at + BLOCK)
+    this.#tag.write(out, 0, payloadOffset, out, payloadOffset, length, keystream, at, out, length)
     return out
   }
 
@@ -293,16 +402,27 @@ class AesGcmContext implements SrtpContext {
     const seq = packet.readUInt16BE(2)
     const state = this.#rocs.get(ssrc, seq)
     const roc = estimateRoc(state, seq)
-    const decipher = createDecipheriv('aes-128-gcm', this.#key, this.#fillIv(ssrc, roc, seq))
-    decipher.setAuthTag(packet.subarray(plainLength, length))
-    decipher.setAAD(packet.subarray(0, payloadOffset))
-    const plain = decipher.update(packet.subarray(payloadOffset, plainLength))
-    try {
-      decipher.final()
-    } catch {
+    const blocks = gcmBlocks(plainLength - payloadOffset)
+    const at = this.#batches.at(ssrc, roc * 0x10000 + seq, blocks)
+    const keystream = this.#batches.keystream
+    const tag = this.#tag
+    if (
+      !tag.matches(
+        packet,
+        0,
+        payloadOffset,
+        packet,
+        payloadOffset,
+        plainLength,
+        keystream,
+        at,
+        packet,
+        plainLength
+      )
+    ) {
       return -1
     }
-    plain.copy(packet, payloadOffset)
+    xorKeystream(packet, packet, payloadOffset, plainLength, keystream, at + BLOCK)
     acceptRoc(state, roc, seq)
     return plainLength
   }
@@ -314,8 +434,16 @@ export function createSrtpContext(
   masterSalt: Buffer
 ): SrtpContext {
   return profile === 'AEAD_AES_128_GCM'
-    ? new AesGcmContext(masterKey, masterSalt)
+    ? new AesGcmContext(
+        deriveSessionKey(masterKey, masterSalt, 0, 16),
+        deriveSessionKey(masterKey, masterSalt, 2, 12)
+      )
     : new AesCmHmacSha1Context(masterKey, masterSalt, profile)
+}
+
+/** GCM SRTP on given session keys: RFC 7714 §16's test vectors state those, not master keys. */
+export function gcmSrtpWithSessionKeys(sessionKey: Buffer, sessionSalt: Buffer): SrtpContext {
+  return new AesGcmContext(sessionKey, sessionSalt)
 }
 
 /**
@@ -430,12 +558,7 @@ class AesCmSrtcpContext extends SrtcpBase {
   ) {
     super(firstIndex)
     this.profile = profile
-    this.#ecb = createCipheriv(
-      'aes-128-ecb',
-      createSecretKey(deriveSessionKey(masterKey, masterSalt, 3, 16)),
-      null
-    )
-    this.#ecb.setAutoPadding(false)
+    this.#ecb = newEcb(deriveSessionKey(masterKey, masterSalt, 3, 16))
     this.#auth = new HmacSha1(deriveSessionKey(masterKey, masterSalt, 4, 20))
     this.#salt = deriveSessionKey(masterKey, masterSalt, 5, 14)
   }
@@ -451,20 +574,13 @@ class AesCmSrtcpContext extends SrtcpBase {
     const counters = Buffer.alloc(blocks * BLOCK)
     const salt = this.#salt
     for (let b = 0, at = 0; b < blocks; b++, at += BLOCK) {
-      for (let i = 0; i < 14; i++) counters[at + i] = salt[i]
-      counters[at + 4] ^= ssrc >>> 24
-      counters[at + 5] ^= (ssrc >>> 16) & 0xff
-      counters[at + 6] ^= (ssrc >>> 8) & 0xff
-      counters[at + 7] ^= ssrc & 0xff
-      counters[at + 10] ^= index >>> 24
-      counters[at + 11] ^= (index >>> 16) & 0xff
-      counters[at + 12] ^= (index >>> 8) & 0xff
-      counters[at + 13] ^= index & 0xff
+      salt.copy(counters, at, 0, 14)
+      xorUint32(counters, at + 4, ssrc)
+      xorUint32(counters, at + 10, index)
       counters[at + 14] = b >>> 8
       counters[at + 15] = b & 0xff
     }
-    const keystream = this.#ecb.update(counters)
-    for (let i = 0; i < length; i++) out[from + i] = src[from + i] ^ keystream[i]
+    xorKeystream(src, out, from, to, this.#ecb.update(counters), 0)
   }
 
   /** The 80-bit tag of `authenticated` (the packet and E|index: at least 12 bytes). */
@@ -520,22 +636,31 @@ class AesCmSrtcpContext extends SrtcpBase {
 class AesGcmSrtcpContext extends SrtcpBase {
   readonly profile = 'AEAD_AES_128_GCM' as const
   readonly overhead = 16 + 4
-  #key: KeyObject
+  #ecb: Cipheriv
+  #tag: GcmTag
   #salt: Buffer
+  #counters = Buffer.alloc(0)
 
   constructor(sessionKey: Buffer, sessionSalt: Buffer, firstIndex?: number) {
     super(firstIndex)
-    this.#key = createSecretKey(sessionKey)
+    this.#ecb = newEcb(sessionKey)
+    this.#tag = new GcmTag(this.#ecb)
     this.#salt = sessionSalt
   }
 
-  /** IV = (00 00 || SSRC || 00 00 || 0 + SRTCP index) XOR salt (RFC 7714 §9.1). */
-  #iv(ssrc: number, index: number): Buffer {
+  /**
+   * E(K, J0) and the keystream for `bytes` of data, one ECB call; IV = (00 00 || SSRC || 00 00 ||
+   * 0 + SRTCP index) XOR salt (RFC 7714 §9.1).
+   */
+  #keystream(ssrc: number, index: number, bytes: number): Buffer {
     const iv = Buffer.alloc(12)
     iv.writeUInt32BE(ssrc >>> 0, 2)
     iv.writeUInt32BE(index & SRTCP_INDEX_MASK, 8)
     for (let i = 0; i < 12; i++) iv[i] ^= this.#salt[i]
-    return iv
+    const blocks = gcmBlocks(bytes)
+    if (this.#counters.length < blocks * BLOCK) this.#counters = Buffer.alloc(blocks * BLOCK)
+    gcmCounterBlocks(this.#counters, 0, iv, blocks)
+    return this.#ecb.update(this.#counters.subarray(0, blocks * BLOCK))
   }
 
   protected readTrailer(packet: Buffer, length: number): number {
@@ -552,17 +677,12 @@ class AesGcmSrtcpContext extends SrtcpBase {
 
   protected seal(packet: Buffer, length: number, trailer: number, encrypt: boolean): Buffer {
     const clear = encrypt ? RTCP_CLEAR : length
-    const cipher = createCipheriv(
-      'aes-128-gcm',
-      this.#key,
-      this.#iv(packet.readUInt32BE(4), trailer)
-    )
-    cipher.setAAD(this.#aad(packet, clear, trailer))
-    const encrypted = Buffer.concat([cipher.update(packet.subarray(clear, length)), cipher.final()])
+    const keystream = this.#keystream(packet.readUInt32BE(4), trailer, length - clear)
     const out = Buffer.allocUnsafe(length + this.overhead)
     packet.copy(out, 0, 0, clear)
-    encrypted.copy(out, clear)
-    cipher.getAuthTag().copy(out, length)
+    xorKeystream(packet, out, clear, length, keystream, BLOCK)
+    const aad = this.#aad(packet, clear, trailer)
+    this.#tag.write(aad, 0, aad.length, out, clear, length, keystream, 0, out, length)
     out.writeUInt32BE(trailer >>> 0, length + 16)
     return out
   }
@@ -570,20 +690,12 @@ class AesGcmSrtcpContext extends SrtcpBase {
   protected open(packet: Buffer, length: number, trailer: number): number {
     const plain = length - this.overhead
     const clear = trailer & 0x80000000 ? RTCP_CLEAR : plain
-    const decipher = createDecipheriv(
-      'aes-128-gcm',
-      this.#key,
-      this.#iv(packet.readUInt32BE(4), trailer)
-    )
-    decipher.setAAD(this.#aad(packet, clear, trailer))
-    decipher.setAuthTag(packet.subarray(plain, plain + 16))
-    const decrypted = decipher.update(packet.subarray(clear, plain))
-    try {
-      decipher.final()
-    } catch {
+    const keystream = this.#keystream(packet.readUInt32BE(4), trailer, plain - clear)
+    const aad = this.#aad(packet, clear, trailer)
+    if (!this.#tag.matches(aad, 0, aad.length, packet, clear, plain, keystream, 0, packet, plain)) {
       return -1
     }
-    decrypted.copy(packet, clear)
+    xorKeystream(packet, packet, clear, plain, keystream, BLOCK)
     return plain
   }
 }
@@ -605,6 +717,10 @@ export function createSrtcpContext(
 }
 
 /** GCM SRTCP on given session keys: RFC 7714 §17's test vectors state those, not master keys. */
-export function gcmSrtcpWithSessionKeys(sessionKey: Buffer, sessionSalt: Buffer): SrtcpContext {
-  return new AesGcmSrtcpContext(sessionKey, sessionSalt)
+export function gcmSrtcpWithSessionKeys(
+  sessionKey: Buffer,
+  sessionSalt: Buffer,
+  firstIndex?: number
+): SrtcpContext {
+  return new AesGcmSrtcpContext(sessionKey, sessionSalt, firstIndex)
 }

@@ -15,18 +15,25 @@ import '#calls/events'
 
 /** Every CDR is rated when call:ended is emitted (start/events.ts → RateCall), once. */
 
+/** The parties of an outbound call from the user's company to a Berlin landline. */
+function outboundOf(user: User) {
+  return {
+    companyId: user.companyId,
+    userId: user.id,
+    direction: 'outbound' as const,
+    emergency: false,
+    callerNumber: '+493011110000',
+    calleeNumber: '+4930123456',
+    callerWithheld: false,
+  }
+}
+
 async function endedCall(user: User, fields: Partial<CallRecord> = {}) {
   const startedAt = DateTime.fromISO('2026-06-15T10:00:00Z')
   const duration = fields.durationSeconds ?? 61
   return CallRecord.create({
     uuid: randomUUID(),
-    companyId: user.companyId,
-    userId: user.id,
-    direction: 'outbound',
-    emergency: false,
-    callerNumber: '+493011110000',
-    calleeNumber: '+4930123456',
-    callerWithheld: false,
+    ...outboundOf(user),
     startedAt,
     answeredAt: startedAt.plus({ seconds: 4 }),
     endedAt: startedAt.plus({ seconds: 4 + duration }),
@@ -214,22 +221,21 @@ test.group('Rating on call:ended', (group) => {
 test.group('Rating with the end write', (group) => {
   group.each.setup(() => testUtils.db().withGlobalTransaction())
 
-  async function answeredCall(user: User) {
+  /** An answered call of 61 s at the German prices, call:ended faked until the test restores it. */
+  async function answeredCall(cleanup: (handler: () => void) => void) {
+    await makePriceList(null, [{ ...GERMANY, validFrom: '2020-01-01T00:00:00Z' }])
+    const user = await makeUser('member')
     const cdr = new CdrService()
     const record = await cdr.start({
-      companyId: user.companyId,
-      userId: user.id,
-      direction: 'outbound',
-      emergency: false,
-      callerNumber: '+493011110000',
-      calleeNumber: '+4930123456',
-      callerWithheld: false,
+      ...outboundOf(user),
       region: 'eu',
       nodeId: 'rating-test',
     })
     await cdr.answered(record)
     // 61 s of call, written with the end
     record.answeredAt = record.answeredAt!.minus({ seconds: 61 })
+    emitter.fake(['call:ended'])
+    cleanup(() => emitter.restore())
     return { cdr, record }
   }
 
@@ -237,11 +243,7 @@ test.group('Rating with the end write', (group) => {
     assert,
     cleanup,
   }) => {
-    await makePriceList(null, [{ ...GERMANY, validFrom: '2020-01-01T00:00:00Z' }])
-    const user = await makeUser('member')
-    const { cdr, record } = await answeredCall(user)
-    emitter.fake(['call:ended'])
-    cleanup(() => emitter.restore())
+    const { cdr, record } = await answeredCall(cleanup)
     await cdr.end(record, { cause: 'answered_normal', sipStatus: 200, hungUpBy: 'caller' })
 
     assert.deepEqual(await stored(record), {
@@ -259,10 +261,7 @@ test.group('Rating with the end write', (group) => {
     assert,
     cleanup,
   }) => {
-    await makePriceList(null, [{ ...GERMANY, validFrom: '2020-01-01T00:00:00Z' }])
-    const user = await makeUser('member')
-    const { cdr, record } = await answeredCall(user)
-    emitter.fake(['call:ended'])
+    const { cdr, record } = await answeredCall(cleanup)
     await cdr.end(record, { cause: 'answered_normal', sipStatus: 200, hungUpBy: 'caller' })
     emitter.restore()
     const announced: number[] = []
@@ -280,15 +279,11 @@ test.group('Rating with the end write', (group) => {
     assert,
     cleanup,
   }) => {
-    await makePriceList(null, [{ ...GERMANY, validFrom: '2020-01-01T00:00:00Z' }])
-    const user = await makeUser('member')
-    const { cdr, record } = await answeredCall(user)
+    const { cdr, record } = await answeredCall(cleanup)
     await db
       .from('call_records')
       .where('id', record.id)
       .update({ cost_micro: 5, cost_cents: 0, rating: 'priced', rated_at: sqlTime(DateTime.utc()) })
-    emitter.fake(['call:ended'])
-    cleanup(() => emitter.restore())
     await cdr.end(record, { cause: 'answered_normal', sipStatus: 200, hungUpBy: 'callee' })
 
     assert.equal((await stored(record)).costMicro, 5)

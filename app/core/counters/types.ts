@@ -7,8 +7,6 @@ export interface CounterStore {
   /** Adds `by` to the counter of `key` in its current window and returns the new value. */
   increment(key: string, windowSeconds: number, by?: number): Promise<number>
   get(key: string): Promise<number>
-  /** Several counters in one read (one MGET in Redis), in the keys' order. */
-  getMany(keys: string[]): Promise<number[]>
   reset(key: string): Promise<void>
   /**
    * Checks and takes several counters at once, atomically (one Redis round trip, one synchronous

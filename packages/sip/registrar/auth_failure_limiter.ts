@@ -22,15 +22,11 @@ export default class AuthFailureLimiter {
 
   /** Which of the two is locked now. */
   async locks(ip: string, username: string): Promise<LockScope[]> {
-    const keys = [this.#lockKey('source', ip), this.#lockKey('username', username)]
-    // Asked at every digest answer: both in one read where the counters can (issue 17)
-    const [source, user] = this.counters.getMany
-      ? await this.counters.getMany(keys)
-      : await Promise.all(keys.map((key) => this.counters.get(key)))
-    return [
-      ...(source > 0 ? (['source'] as const) : []),
-      ...(user > 0 ? (['username'] as const) : []),
-    ]
+    const [source, user] = await Promise.all([
+      this.#locked('source', ip),
+      this.#locked('username', username),
+    ])
+    return [...(source ? (['source'] as const) : []), ...(user ? (['username'] as const) : [])]
   }
 
   /** Whether one source address (or username) is locked now. */

@@ -7,10 +7,5 @@ export interface FailureCounters {
   /** Adds `by` to the counter of `key` in its current window and returns the new value. */
   increment(key: string, windowSeconds: number, by?: number): Promise<number>
   get(key: string): Promise<number>
-  /**
-   * Several counters in one read (one round trip to Redis), in the keys' order. Optional: the
-   * limiter falls back to one `get` per key.
-   */
-  getMany?(keys: string[]): Promise<number[]>
   reset(key: string): Promise<void>
 }

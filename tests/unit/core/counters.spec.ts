@@ -41,16 +41,6 @@ function counterContract(name: string, driver: () => ContractDriver, setup?: (gr
       assert.equal(await store.get('b'), 1)
     })
 
-    test('getMany reads several counters at once, in order, unknown keys as 0', async ({
-      assert,
-    }) => {
-      const store = await driver().make()
-      await store.increment('a', 60, 3)
-      await store.increment('b', 60)
-      assert.deepEqual(await store.getMany(['b', 'nobody', 'a']), [1, 0, 3])
-      assert.deepEqual(await store.getMany([]), [])
-    })
-
     test('reset sets a key back to 0 and leaves others', async ({ assert }) => {
       const store = await driver().make()
       await store.increment('a', 60, 3)

@@ -2,6 +2,7 @@
  * Event listeners across modules are registered here (calls events reach fraud, billing, privacy).
  */
 import emitter from '@adonisjs/core/services/emitter'
+import { contributeToCdrEnd } from '#calls/b2bua/cdr_end_writes'
 
 const RevokeWebPhoneAccess = () => import('#calls/listeners/revoke_web_phone_access')
 const EndWebSessions = () => import('#accounts/listeners/end_web_sessions')
@@ -33,8 +34,13 @@ emitter.on('call:ended', [ReleaseCallLease, 'handle'])
 // calls → fraud: every ended (or refused) call is held against the company's baseline, in a job
 emitter.on('call:ended', [AnalyseCall, 'handle'])
 
-// calls → billing: every CDR is rated once when its call ends
+// calls → billing: every CDR is rated once when its call ends, in the end's own write (issue 17:
+// one statement per call fewer); the listener announces the cost, or rates what the end did not
 emitter.on('call:ended', [RateCall, 'handle'])
+contributeToCdrEnd(async (record) => {
+  const { default: RatingService } = await import('#billing/services/rating_service')
+  return new RatingService().endWrite(record)
+})
 
 // calls → metrics: attempts, answers, setup time and outcomes by cause per carrier (/metrics)
 emitter.on('call:attempted', [CallMetrics, 'attempted'])

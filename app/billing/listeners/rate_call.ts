@@ -1,16 +1,21 @@
 import type { EventsList } from '@adonisjs/core/types'
 import logger from '@adonisjs/core/services/logger'
 import emitter from '@adonisjs/core/services/emitter'
-import RatingService from '#billing/services/rating_service'
+import RatingService, { takeRatedWithEnd } from '#billing/services/rating_service'
 
 /**
- * Rates each CDR when its call ends (registered in start/events.ts). A failure is logged and
- * leaves rated_at null, so the call stays visible as unrated instead of breaking the call path.
+ * Rates each CDR when its call ends (registered in start/events.ts). Usually the end write has
+ * rated it already (RatingService.endWrite, in the same statement): then only the cost is
+ * announced. A failure is logged and leaves rated_at null, so the call stays visible as unrated
+ * instead of breaking the call path.
  */
 export default class RateCall {
   async handle({ record }: EventsList['call:ended']) {
     try {
-      const { rated, costMicro } = await new RatingService().rateOnce(record)
+      const withEnd = takeRatedWithEnd(record)
+      const { rated, costMicro } = withEnd
+        ? { rated: true, costMicro: withEnd.costMicro }
+        : await new RatingService().rateOnce(record)
       if (rated && record.companyId !== null) await this.#announce(record, costMicro ?? 0)
     } catch (error) {
       logger.error({ err: error, cdr: record.id }, 'billing: rating a call failed')

@@ -109,6 +109,23 @@ export default class RatingService {
     return (await this.rateOnce(call, now)).rated
   }
 
+  /**
+   * The rating as columns for the CDR's end write (the calls module's seam, registered in
+   * start/events.ts): the same row, one statement, only while rated_at is null. The cost is kept
+   * with the record object until its `call:ended` listener takes it (`takeRatedWithEnd`).
+   */
+  async endWrite(call: RatableCall, now = DateTime.utc()) {
+    const quote = await this.quote(call)
+    return {
+      columns: this.#ratingColumns(quote, now),
+      onceColumn: 'rated_at',
+      written: () => {
+        ratedWithEnd.set(call, quote.costMicro)
+        this.#warnUnpriced(call, quote)
+      },
+    }
+  }
+
   /** The same, with the cost this call wrote (null when it did not rate it, or unpriced). */
   async rateOnce(
     call: RatableCall,
@@ -119,18 +136,41 @@ export default class RatingService {
       .from('call_records')
       .where('id', call.id)
       .whereNull('rated_at')
-      .update({
-        cost_micro: quote.costMicro,
-        cost_cents: quote.costMicro === null ? null : microToCents(quote.costMicro),
-        rating: quote.rating,
-        rated_at: sqlTime(now),
-      })
+      .update(this.#ratingColumns(quote, now))
     const count = Array.isArray(updated) ? updated.length : Number(updated)
+    this.#warnUnpriced(call, quote)
+    return { rated: count > 0, costMicro: count > 0 ? quote.costMicro : null }
+  }
+
+  #ratingColumns(quote: Quote, now: DateTime) {
+    return {
+      cost_micro: quote.costMicro,
+      cost_cents: quote.costMicro === null ? null : microToCents(quote.costMicro),
+      rating: quote.rating,
+      rated_at: sqlTime(now),
+    }
+  }
+
+  #warnUnpriced(call: RatableCall, quote: Quote) {
     if (quote.rating === 'unpriced')
       logger.warn(
         { cdr: call.id },
         'billing: no price list covers the destination of an answered call'
       )
-    return { rated: count > 0, costMicro: count > 0 ? quote.costMicro : null }
   }
+}
+
+/**
+ * The CDRs (the record objects) their end write rated, with the cost written: the `call:ended`
+ * listener takes each once, so a repeated event for the same object finds nothing and falls back
+ * to `rateOnce`, whose `rated_at IS NULL` writes nothing. Weak: a record nobody announces goes.
+ */
+const ratedWithEnd = new WeakMap<RatableCall, number | null>()
+
+/** Whether the end write rated this record, and its cost (taken once); undefined when it did not. */
+export function takeRatedWithEnd(call: RatableCall): { costMicro: number | null } | undefined {
+  if (!ratedWithEnd.has(call)) return undefined
+  const costMicro = ratedWithEnd.get(call)!
+  ratedWithEnd.delete(call)
+  return { costMicro }
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { DateTime } from 'luxon'
+import db from '@adonisjs/lucid/services/db'
 import emitter from '@adonisjs/core/services/emitter'
 import CallRecord, {
   type CallDirection,
@@ -8,6 +9,7 @@ import CallRecord, {
 } from '#calls/models/call_record'
 import type { LegEncryption } from '#calls/b2bua/media_security'
 import type { SideQuality } from '#calls/b2bua/call_quality'
+import { cdrEndContributor, type CdrEndWrite } from '#calls/b2bua/cdr_end_writes'
 import '#calls/events'
 
 export interface CdrStart {
@@ -139,7 +141,44 @@ export default class CdrService {
     record.durationSeconds = record.answeredAt
       ? Math.max(0, Math.round(endedAt.diff(record.answeredAt).as('seconds')))
       : 0
-    await record.save()
+    const write = await this.#endWrite(record)
+    if (!write || !(await this.#saveWith(record, write))) await record.save()
     this.#announce('call:ended', record)
+  }
+
+  /** What another module writes with the end (the rating); none when it fails: it writes later. */
+  async #endWrite(record: CallRecord): Promise<CdrEndWrite | null> {
+    const contributor = cdrEndContributor()
+    if (!contributor) return null
+    try {
+      return await contributor(record)
+    } catch (error) {
+      const { default: logger } = await import('@adonisjs/core/services/logger')
+      logger.warn({ err: error, callRecordId: record.id }, 'a CDR end contribution failed')
+      return null
+    }
+  }
+
+  /**
+   * The end and the contribution in one UPDATE, only while the contribution's column is null:
+   * false (nothing written) when another writer got there first; the caller then saves the end
+   * alone, as before.
+   */
+  async #saveWith(record: CallRecord, write: CdrEndWrite): Promise<boolean> {
+    // The changed attributes as save() would write them: column names, prepared values
+    const changed: Record<string, unknown> = {}
+    for (const [attribute, value] of Object.entries(record.$dirty)) {
+      const column = CallRecord.$getColumn(attribute)!
+      changed[column.columnName] = column.prepare ? column.prepare(value, attribute, record) : value
+    }
+    const updated = await db
+      .from(CallRecord.table)
+      .where('id', record.id)
+      .whereNull(write.onceColumn)
+      .update({ ...changed, ...write.columns })
+    if (Number(Array.isArray(updated) ? updated.length : updated) === 0) return false
+    record.$hydrateOriginals()
+    write.written()
+    return true
   }
 }

@@ -54,6 +54,10 @@ const deviceAddresses = new LookupCache<number, string[]>()
  * Opened HA1 values of the kept device rows: opening them (two decryptions with the app key) cost
  * more than the rest of the digest check. They live exactly as long as their kept row.
  */
+/** How often a device's last call is written at most (see SipDeviceService#lastCallNotes). */
+const LAST_CALL_NOTE_MS = 5_000
+const LAST_CALL_NOTES_KEPT = 10_000
+
 const openedHa1 = new WeakMap<SipDevice, SipCredential['ha1']>()
 
 function ha1Of(device: SipDevice): SipCredential['ha1'] {
@@ -72,6 +76,14 @@ function ha1Of(device: SipDevice): SipCredential['ha1'] {
  */
 export default class SipDeviceService implements SipCredentialStore {
   private readonly webPhones: WebPhoneCredentialService
+  /**
+   * The last-call note this service wrote per subject (issue 17: one UPDATE per call was a round
+   * trip and a transaction each): a call within LAST_CALL_NOTE_MS of the last written note, with
+   * the same encryption, writes nothing. The devices page's "last call" may so be a few seconds
+   * old, per node (each node keeps its own); a change of encryption is written at once. Kept per
+   * instance, so a service made anew (a test, another node) starts without notes.
+   */
+  readonly #lastCallNotes = new Map<string, { at: number; encrypted: boolean }>()
 
   constructor(
     private readonly realm: string = configuredRealm(),
@@ -267,12 +279,26 @@ export default class SipDeviceService implements SipCredentialStore {
   async called(subject: string, mediaEncrypted: boolean, at = new Date()) {
     const { deviceId } = sipSubjectParts(subject) ?? {}
     if (deviceId === undefined) return
+    if (!this.#noteLastCall(subject, mediaEncrypted, at.getTime())) return
     await SipDevice.query()
       .where('id', deviceId)
       .update({
         last_call_at: sqlTime(DateTime.fromJSDate(at)),
         last_call_encrypted: mediaEncrypted,
       })
+  }
+
+  /** Whether this call's note is to be written (see #lastCallNotes); remembers it if so. */
+  #noteLastCall(subject: string, encrypted: boolean, at: number): boolean {
+    const last = this.#lastCallNotes.get(subject)
+    if (last && last.encrypted === encrypted && at >= last.at && at - last.at < LAST_CALL_NOTE_MS)
+      return false
+    // Bounded: past the limit the notes older than the interval go (they would be written anyway)
+    if (this.#lastCallNotes.size >= LAST_CALL_NOTES_KEPT)
+      for (const [key, note] of this.#lastCallNotes)
+        if (at - note.at >= LAST_CALL_NOTE_MS) this.#lastCallNotes.delete(key)
+    this.#lastCallNotes.set(subject, { at, encrypted })
+    return true
   }
 
   /** The same for a refused call or media offer (the B2BUA's). */

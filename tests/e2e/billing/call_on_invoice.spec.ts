@@ -61,15 +61,15 @@ test.group('Billing: a real call on the next invoice', (group) => {
     cleanups.push(call.stop)
     await expectExit(call, 0, assert)
 
+    // The row once rated: its duration is the end's (read before the end it has none yet)
     const record = await until('the rated CDR', 15_000, async () => {
       const row = await CallRecord.query()
         .where('company_id', phone.company.id)
         .where('callee_number', callee)
         .whereNotNull('answered_at')
+        .whereNotNull('rated_at')
         .first()
-      const rated = row
-        ? await db.from('call_records').where('id', row.id).whereNotNull('rated_at').first()
-        : null
+      const rated = row ? await db.from('call_records').where('id', row.id).first() : null
       return rated
         ? { row: row!, costMicro: Number(rated.cost_micro), rating: rated.rating as string }
         : null

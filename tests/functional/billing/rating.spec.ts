@@ -7,24 +7,33 @@ import { DateTime } from 'luxon'
 import type User from '#accounts/models/user'
 import CallRecord from '#calls/models/call_record'
 import PriceListRate from '#billing/models/price_list_rate'
+import CdrService from '#calls/b2bua/cdr_service'
 import { makeCompany, makeUser } from '#tests/support/accounts'
 import { makePriceList } from '#tests/support/billing'
+import { sqlTime } from '#core/sql_time'
 import '#calls/events'
 
 /** Every CDR is rated when call:ended is emitted (start/events.ts → RateCall), once. */
+
+/** The parties of an outbound call from the user's company to a Berlin landline. */
+function outboundOf(user: User) {
+  return {
+    companyId: user.companyId,
+    userId: user.id,
+    direction: 'outbound' as const,
+    emergency: false,
+    callerNumber: '+493011110000',
+    calleeNumber: '+4930123456',
+    callerWithheld: false,
+  }
+}
 
 async function endedCall(user: User, fields: Partial<CallRecord> = {}) {
   const startedAt = DateTime.fromISO('2026-06-15T10:00:00Z')
   const duration = fields.durationSeconds ?? 61
   return CallRecord.create({
     uuid: randomUUID(),
-    companyId: user.companyId,
-    userId: user.id,
-    direction: 'outbound',
-    emergency: false,
-    callerNumber: '+493011110000',
-    calleeNumber: '+4930123456',
-    callerWithheld: false,
+    ...outboundOf(user),
     startedAt,
     answeredAt: startedAt.plus({ seconds: 4 }),
     endedAt: startedAt.plus({ seconds: 4 + duration }),
@@ -202,5 +211,84 @@ test.group('Rating on call:ended', (group) => {
       rating: 'unpriced',
       rated: true,
     })
+  })
+})
+
+/**
+ * Issue 17: the rating goes into the CDR's end write (one statement), not an update of its own
+ * after call:ended; the listener then only announces the cost, once per CDR.
+ */
+test.group('Rating with the end write', (group) => {
+  group.each.setup(() => testUtils.db().withGlobalTransaction())
+
+  /** An answered call of 61 s at the German prices, call:ended faked until the test restores it. */
+  async function answeredCall(cleanup: (handler: () => void) => void) {
+    await makePriceList(null, [{ ...GERMANY, validFrom: '2020-01-01T00:00:00Z' }])
+    const user = await makeUser('member')
+    const cdr = new CdrService()
+    const record = await cdr.start({
+      ...outboundOf(user),
+      region: 'eu',
+      nodeId: 'rating-test',
+    })
+    await cdr.answered(record)
+    // 61 s of call, written with the end
+    record.answeredAt = record.answeredAt!.minus({ seconds: 61 })
+    emitter.fake(['call:ended'])
+    cleanup(() => emitter.restore())
+    return { cdr, record }
+  }
+
+  test('the row is rated when end() returns, with no call:ended listener run', async ({
+    assert,
+    cleanup,
+  }) => {
+    const { cdr, record } = await answeredCall(cleanup)
+    await cdr.end(record, { cause: 'answered_normal', sipStatus: 200, hungUpBy: 'caller' })
+
+    assert.deepEqual(await stored(record), {
+      costMicro: 9_049,
+      costCents: 1,
+      rating: 'priced',
+      rated: true,
+    })
+    const row = await db.from('call_records').where('id', record.id).firstOrFail()
+    assert.equal(row.duration_seconds, 61)
+    assert.equal(row.disconnect_cause, 'answered_normal')
+  })
+
+  test('the listener announces the cost written with the end once, however often call:ended comes', async ({
+    assert,
+    cleanup,
+  }) => {
+    const { cdr, record } = await answeredCall(cleanup)
+    await cdr.end(record, { cause: 'answered_normal', sipStatus: 200, hungUpBy: 'caller' })
+    emitter.restore()
+    const announced: number[] = []
+    const count = ({ costMicro }: { costMicro: number }) => void announced.push(costMicro)
+    emitter.on('billing:call_rated', count)
+    cleanup(() => emitter.off('billing:call_rated', count))
+
+    await emitter.emit('call:ended', { record })
+    await emitter.emit('call:ended', { record })
+    assert.deepEqual(announced, [9_049])
+    assert.equal((await stored(record)).costMicro, 9_049)
+  })
+
+  test('a row rated already keeps its rating; the end is written all the same', async ({
+    assert,
+    cleanup,
+  }) => {
+    const { cdr, record } = await answeredCall(cleanup)
+    await db
+      .from('call_records')
+      .where('id', record.id)
+      .update({ cost_micro: 5, cost_cents: 0, rating: 'priced', rated_at: sqlTime(DateTime.utc()) })
+    await cdr.end(record, { cause: 'answered_normal', sipStatus: 200, hungUpBy: 'callee' })
+
+    assert.equal((await stored(record)).costMicro, 5)
+    const row = await db.from('call_records').where('id', record.id).firstOrFail()
+    assert.equal(row.hung_up_by, 'callee')
+    assert.isNotNull(row.ended_at)
   })
 })

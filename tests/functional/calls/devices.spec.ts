@@ -238,6 +238,34 @@ test.group('Devices page', (group) => {
     assert.isTrue(company.encryptedOnly)
   })
 
+  test('a device that calls again within 5 s is not written again, unless its encryption changed', async ({
+    assert,
+  }) => {
+    const member = await makeUser('member')
+    const service = new SipDeviceService()
+    const { device } = await service.create(member, 'Desk phone')
+    const subject = (await service.findByUsername(device.sipUsername))!.subject
+    const lastCall = async () => {
+      const row = await SipDevice.findOrFail(device.id)
+      return { at: row.lastCallAt?.toMillis(), encrypted: row.lastCallEncrypted }
+    }
+    // Whole seconds: SQLite keeps no milliseconds
+    const t0 = new Date('2026-12-03T10:00:00.000Z')
+    const at = (ms: number) => new Date(t0.getTime() + ms)
+
+    await service.called(subject, false, t0)
+    assert.deepEqual(await lastCall(), { at: t0.getTime(), encrypted: false })
+    await service.called(subject, false, at(3_000))
+    assert.deepEqual(await lastCall(), { at: t0.getTime(), encrypted: false }, 'within 5 s')
+    await service.called(subject, true, at(4_000))
+    assert.deepEqual(await lastCall(), { at: at(4_000).getTime(), encrypted: true }, 'now SRTP')
+    await service.called(subject, true, at(9_000))
+    assert.deepEqual(await lastCall(), { at: at(9_000).getTime(), encrypted: true }, '5 s later')
+    // Another service (a node of its own) keeps no notes of this one's
+    await new SipDeviceService().called(subject, true, at(10_000))
+    assert.equal((await lastCall()).at, at(10_000).getTime())
+  })
+
   test('the devices page needs a logged-in customer account', async ({ client }) => {
     const staff = await makeUser('support')
     const response = await client.get('/app/devices').loginAs(staff).redirects(0)

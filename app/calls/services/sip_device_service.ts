@@ -50,14 +50,14 @@ const liveDevices = new LookupCache<string, SipDevice | null>()
  */
 const deviceAddresses = new LookupCache<number, string[]>()
 
-/**
- * Opened HA1 values of the kept device rows: opening them (two decryptions with the app key) cost
- * more than the rest of the digest check. They live exactly as long as their kept row.
- */
 /** How often a device's last call is written at most (see SipDeviceService#lastCallNotes). */
 const LAST_CALL_NOTE_MS = 5_000
 const LAST_CALL_NOTES_KEPT = 10_000
 
+/**
+ * Opened HA1 values of the kept device rows: opening them (two decryptions with the app key) cost
+ * more than the rest of the digest check. They live exactly as long as their kept row.
+ */
 const openedHa1 = new WeakMap<SipDevice, SipCredential['ha1']>()
 
 function ha1Of(device: SipDevice): SipCredential['ha1'] {

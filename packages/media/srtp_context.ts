@@ -173,6 +173,32 @@ function xorUint32(iv: Buffer, at: number, value: number) {
   iv[at + 3] ^= value & 0xff
 }
 
+/**
+ * AES-CM counter blocks of one packet (RFC 3711 §4.1.1) at `at`: IV = (salt << 16) XOR
+ * (SSRC << 64) XOR (index << 16), then a 16-bit block counter. SRTP's index is ROC << 16 | SEQ
+ * (48 bits), SRTCP's its 31-bit SRTCP index: the same arithmetic.
+ */
+function aesCmCounterBlocks(
+  salt: Buffer,
+  counters: Buffer,
+  at: number,
+  ssrc: number,
+  index: number,
+  blocks: number
+) {
+  const first = at
+  for (let i = 0; i < 14; i++) counters[first + i] = salt[i]
+  xorUint32(counters, first + 4, ssrc)
+  xorUint32(counters, first + 8, Math.floor(index / 0x10000) >>> 0)
+  counters[first + 12] ^= (index >>> 8) & 0xff
+  counters[first + 13] ^= index & 0xff
+  for (let b = 0; b < blocks; b++, at += BLOCK) {
+    if (b > 0) for (let i = 0; i < 14; i++) counters[at + i] = counters[first + i]
+    counters[at + 14] = b >>> 8
+    counters[at + 15] = b & 0xff
+  }
+}
+
 /** XORs `keystream` from `at` over `src[from..to)` into `out` at the same offsets. */
 function xorKeystream(
   src: Buffer,
@@ -198,9 +224,7 @@ class AesCmHmacSha1Context implements SrtpContext {
   #batches: KeystreamBatches
   #hmac: HmacSha1
   #digest = Buffer.alloc(20)
-  #salt: Buffer
   #rocs = new RocTable()
-  #iv = Buffer.alloc(14)
 
   constructor(
     masterKey: Buffer,
@@ -211,28 +235,10 @@ class AesCmHmacSha1Context implements SrtpContext {
     this.overhead = profile === 'AES_CM_128_HMAC_SHA1_32' ? 4 : 10
     const key = deriveSessionKey(masterKey, masterSalt, 0, 16)
     this.#hmac = new HmacSha1(deriveSessionKey(masterKey, masterSalt, 1, 20))
-    this.#salt = deriveSessionKey(masterKey, masterSalt, 2, 14)
+    const salt = deriveSessionKey(masterKey, masterSalt, 2, 14)
     this.#batches = new KeystreamBatches(newEcb(key), (counters, at, ssrc, packetIndex, blocks) =>
-      this.#counterBlocks(counters, at, ssrc, packetIndex, blocks)
+      aesCmCounterBlocks(salt, counters, at, ssrc, packetIndex, blocks)
     )
-  }
-
-  /** IV = (salt << 16) XOR (SSRC << 64) XOR (index << 16), then a 16-bit block counter. */
-  #counterBlocks(counters: Buffer, at: number, ssrc: number, packetIndex: number, blocks: number) {
-    const salt = this.#salt
-    const iv = this.#iv
-    const roc = Math.floor(packetIndex / 0x10000) >>> 0
-    const seq = packetIndex & 0xffff
-    for (let i = 0; i < 14; i++) iv[i] = salt[i]
-    xorUint32(iv, 4, ssrc)
-    xorUint32(iv, 8, roc)
-    iv[12] ^= seq >>> 8
-    iv[13] ^= seq & 0xff
-    for (let b = 0; b < blocks; b++, at += BLOCK) {
-      for (let i = 0; i < 14; i++) counters[at + i] = iv[i]
-      counters[at + 14] = b >>> 8
-      counters[at + 15] = b & 0xff
-    }
   }
 
   /** XORs the AES-CM keystream for (ssrc, roc, seq) over `src[from..to)` into `out`. */
@@ -572,14 +578,7 @@ class AesCmSrtcpContext extends SrtcpBase {
     const length = to - from
     const blocks = Math.ceil(length / BLOCK)
     const counters = Buffer.alloc(blocks * BLOCK)
-    const salt = this.#salt
-    for (let b = 0, at = 0; b < blocks; b++, at += BLOCK) {
-      salt.copy(counters, at, 0, 14)
-      xorUint32(counters, at + 4, ssrc)
-      xorUint32(counters, at + 10, index)
-      counters[at + 14] = b >>> 8
-      counters[at + 15] = b & 0xff
-    }
+    aesCmCounterBlocks(this.#salt, counters, 0, ssrc, index, blocks)
     xorKeystream(src, out, from, to, this.#ecb.update(counters), 0)
   }
 

@@ -128,7 +128,10 @@ test.group('B2BUA: crash safety', () => {
     })
     assert.equal(closed.disconnectCause, 'crash_recovery')
     assert.equal(closed.hungUpBy, 'system')
-    assert.lengthOf(await ActiveCallLeg.query().where('call_record_id', record.id), 0)
+    // The legs are removed one after another, each after its BYE and the CDR's end
+    await until('the legs removed', 10_000, async () =>
+      (await ActiveCallLeg.query().where('call_record_id', record.id)).length === 0 ? true : null
+    )
 
     server.child.kill('SIGTERM')
     await server.exited

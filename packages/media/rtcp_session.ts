@@ -12,10 +12,21 @@ import { MEDIA_TIMERS, type CoalescedTimer } from '#media/coalesced_timers'
 /** RFC 3550 §6.2: 5 s is the recommended minimum interval; ours, randomised by 0.5-1.5. */
 export const RTCP_INTERVAL_MS = 5000
 
+/** Our SRs remembered for the round-trip time (a peer names its last SR received). */
+const SRS_KEPT = 4
+/** Two units of the DLSR (1/65536 s): a peer may round its delay up. */
+const DLSR_ROUNDING_MS = (2 * 1000) / 65536
+
 /** The timer and wall clock RTCP runs on; tests pass their own. */
 export interface RtcpClock {
   /** Wall-clock ms since the Unix epoch (NTP timestamps in SRs, LSR/DLSR arithmetic). */
   now(): number
+  /**
+   * Monotonic ms with sub-millisecond resolution, for the round-trip time of reports naming one of
+   * our recent SRs; `now()` when absent. On loopback or a LAN the round trip is under a
+   * millisecond: whole-millisecond wall-clock stamps can put it below zero.
+   */
+  elapsed?(): number
   setTimeout(callback: () => void, ms: number): unknown
   clearTimeout(handle: unknown): void
 }
@@ -26,6 +37,7 @@ export interface RtcpClock {
  */
 export const SYSTEM_RTCP_CLOCK: RtcpClock = {
   now: () => Date.now(),
+  elapsed: () => performance.now(),
   setTimeout: (callback, ms) => MEDIA_TIMERS.setTimeout(callback, ms),
   clearTimeout: (handle) => MEDIA_TIMERS.clearTimeout(handle as CoalescedTimer),
 }
@@ -69,6 +81,8 @@ export default class RtcpSession {
   #peerSr: { middle: number; at: number } | null = null
   /** Packets sent at the last two reports (an SR while we sent in either interval). */
   #sentAtReports: [number, number] = [0, 0]
+  /** Our last SRs: their middle NTP bits (what the peer's LSR names) and when they left (elapsed ms). */
+  #srsSent: Array<{ middle: number; at: number }> = []
   #rttSumMs = 0
   #rttSamples = 0
   #lastRttMs: number | null = null
@@ -129,6 +143,7 @@ export default class RtcpSession {
       sent.packets > beforeLast
         ? (() => {
             const ntp = ntpTime(now)
+            this.#noteSr(ntpMiddle(ntp.seconds, ntp.fraction))
             const elapsed = Math.max(0, now - sent.lastSentAt)
             return {
               ntpSeconds: ntp.seconds,
@@ -155,6 +170,34 @@ export default class RtcpSession {
     return encodeCompound({ ssrc: sent.ssrc, sender, blocks, cname: this.#options.cname, bye })
   }
 
+  #noteSr(middle: number) {
+    const sent = this.#srsSent
+    if (sent.length === SRS_KEPT) sent.shift()
+    sent.push({ middle, at: this.#elapsed() })
+  }
+
+  #elapsed(): number {
+    return this.#clock.elapsed ? this.#clock.elapsed() : this.#clock.now()
+  }
+
+  /**
+   * The round-trip time of a report block about our stream: from when the SR it names left
+   * (exact) when it is one of our last few, else from the NTP middle bits (RFC 3550 §6.4.1).
+   */
+  #roundTrip(block: ReportBlock, arrivedAt: number, now: number): number | null {
+    if (block.lastSr !== 0) {
+      const sr = this.#srsSent.find((entry) => entry.middle === block.lastSr)
+      if (sr) {
+        const ms = arrivedAt - sr.at - (block.delaySinceLastSr * 1000) / 65536
+        // The peer's DLSR is in 1/65536 s: a round trip shorter than its rounding reads as 0
+        if (ms >= -DLSR_ROUNDING_MS && ms <= 60_000) return Math.max(0, ms)
+        return null
+      }
+    }
+    const ntp = ntpTime(now)
+    return roundTripMs(ntpMiddle(ntp.seconds, ntp.fraction), block.lastSr, block.delaySinceLastSr)
+  }
+
   #send(bye: boolean) {
     if (this.#options.transmit(this.report(bye))) this.reportsSent++
   }
@@ -168,6 +211,7 @@ export default class RtcpSession {
     }
     this.reportsReceived++
     const now = this.#clock.now()
+    const arrivedAt = this.#elapsed()
     const ourSsrc = this.#options.sent().ssrc >>> 0
     for (const report of parsed.reports) {
       if (report.sender)
@@ -177,12 +221,7 @@ export default class RtcpSession {
         }
       for (const block of report.blocks) {
         if (block.ssrc >>> 0 !== ourSsrc) continue
-        const ntp = ntpTime(now)
-        const rtt = roundTripMs(
-          ntpMiddle(ntp.seconds, ntp.fraction),
-          block.lastSr,
-          block.delaySinceLastSr
-        )
+        const rtt = this.#roundTrip(block, arrivedAt, now)
         if (rtt === null) continue
         this.#lastRttMs = rtt
         this.#rttSumMs += rtt

@@ -251,6 +251,103 @@ test.group('RTCP session (fake clock)', () => {
   })
 })
 
+test.group('RTCP session: sub-millisecond round trips', () => {
+  /** Wall clock in whole ms (as Date.now()), monotonic time in fractions (as performance.now()). */
+  function clocks() {
+    const clock = new ManualClock()
+    const start = clock.ms
+    // Moves the monotonic clock alone (within the wall clock's millisecond)
+    let fraction = 0.25
+    const timed: RtcpClock = {
+      now: () => clock.now(),
+      elapsed: () => clock.ms - start + fraction,
+      setTimeout: (callback, ms) => clock.setTimeout(callback, ms),
+      clearTimeout: (handle) => clock.clearTimeout(handle),
+    }
+    return { clock, timed, wait: (ms: number) => (fraction += ms) }
+  }
+
+  function sessionOn(clock: RtcpClock, out: Buffer[]) {
+    let packets = 0
+    return new RtcpSession({
+      cname: 'x',
+      reception: new ReceptionStats(),
+      clock,
+      random: () => 0.5,
+      sent: () => ({
+        ssrc: 0xabc,
+        // Media goes out all the time: every report is an SR
+        packets: (packets += 10),
+        octets: packets * 160,
+        lastTimestamp: 0,
+        lastSentAt: clock.now(),
+        clockRate: 8000,
+      }),
+      transmit: (packet) => out.push(packet) > 0,
+    })
+  }
+
+  function answer(sr: Buffer, delaySinceLastSr: number) {
+    const sender = parseRtcp(sr)!.reports[0].sender!
+    return encodeCompound({
+      ssrc: 1,
+      sender: null,
+      blocks: [
+        {
+          ssrc: 0xabc,
+          fractionLost: 0,
+          cumulativeLost: 0,
+          extendedHighestSeq: 0,
+          jitter: 0,
+          lastSr: ntpMiddle(sender.ntpSeconds, sender.ntpFraction),
+          delaySinceLastSr,
+        },
+      ],
+      cname: 'p',
+    })
+  }
+
+  test('a report within the same wall-clock millisecond as our SR gives its RTT from the monotonic clock', ({
+    assert,
+  }) => {
+    const { clock, timed, wait } = clocks()
+    const out: Buffer[] = []
+    const session = sessionOn(timed, out)
+    session.start()
+    clock.advance(2500)
+    assert.lengthOf(out, 1)
+    // The peer held our SR 0.3 ms (20 units of 1/65536 s) and its report came 0.5 ms after ours
+    // left, in the same whole millisecond of the wall clock: the NTP arithmetic alone reads -0.3 ms
+    wait(0.5)
+    session.receive(answer(out[0], 20))
+    assert.closeTo(session.rttMs!, 0.5 - (20 * 1000) / 65536, 0.001)
+    // A DLSR rounded up past the round trip reads as 0, not as a discarded sample
+    wait(0.01)
+    session.receive(answer(out[0], 34))
+    assert.equal(session.lastRttMs, 0)
+    session.stop(false)
+  })
+
+  test('reports on SRs we no longer remember use the NTP bits; an impossible one is dropped', ({
+    assert,
+  }) => {
+    const { clock, timed } = clocks()
+    const out: Buffer[] = []
+    const session = sessionOn(timed, out)
+    session.start()
+    clock.advance(2500)
+    for (let i = 0; i < 4; i++) clock.advance(5000)
+    assert.lengthOf(out, 5)
+    // A report naming our last SR with a DLSR longer than the time since it left: dropped
+    session.receive(answer(out[4], 65536 * 10))
+    assert.isNull(session.rttMs)
+    // The first SR is out of the last four: 20 s since it left by the wall clock, 1 s of DLSR
+    session.receive(answer(out[0], 65536))
+    assert.closeTo(session.lastRttMs!, 19_000, 0.1)
+    session.stop(false)
+  })
+})
+
 test.group('RTCP on a plain RTP leg', () => {
   test('SR/RR reach the peer’s RTCP port (port + 1) and the peer’s reports give the RTT', async ({
     assert,

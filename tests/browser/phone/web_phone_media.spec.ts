@@ -166,7 +166,9 @@ test.group('Web phone calls through the B2BUA (Chromium, werift, sipp)', (group)
     const toSipp = packets.filter((packet) => packet.toPort === mediaPort)
     const fromSipp = packets.filter((packet) => packet.fromPort === mediaPort)
     // Every RTP packet counts: while a digit is pressed the browser sends events instead of audio.
-    assert.isAtLeast(packetRate(toSipp), 45, 'packets per second from the browser at sipp')
+    // Over 5 s (before the hold): Chromium's capture thread starved for a moment on a loaded
+    // machine made a 3 s window read 43/s (CI, load 11); a relay losing packets shows in any window
+    assert.isAtLeast(packetRate(toSipp, 1, 5), 45, 'packets per second from the browser at sipp')
     assert.isAtLeast(
       packetRate(audio(toSipp), 0.5, 2),
       45,

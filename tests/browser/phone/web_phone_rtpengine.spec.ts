@@ -155,7 +155,9 @@ test.group(
       const packets = await capture.stop()
       const toSipp = packets.filter((packet) => packet.toPort === mediaPort)
       const fromSipp = packets.filter((packet) => packet.fromPort === mediaPort)
-      assert.isAtLeast(packetRate(toSipp), 45, 'packets per second from the browser at sipp')
+      // Over 5 s (before the hold): Chromium's capture thread starved for a moment on a loaded
+      // machine made a 3 s window read 43/s (CI, load 11); a relay losing packets shows in any window
+      assert.isAtLeast(packetRate(toSipp, 1, 5), 45, 'packets per second from the browser at sipp')
       assert.isAtLeast(
         packetRate(fromSipp.filter((packet) => packet.payloadType === 8)),
         45,

@@ -12,15 +12,17 @@ import CallRecord from '#calls/models/call_record'
 import FraudCompanyPolicy from '#fraud/models/fraud_company_policy'
 import FraudUserPolicy from '#fraud/models/fraud_user_policy'
 import FraudLimiter from '#fraud/services/fraud_limiter'
+import RedisCallLeases from '#fraud/services/redis_call_leases'
 import fraudConfig from '#config/fraud'
 import { sqlTime } from '#core/sql_time'
 import { makeCompany, makeUser } from '#tests/support/accounts'
 import { resetCounters } from '#tests/support/counters'
+import { redisConfigured } from '#tests/support/redis'
 
 /**
  * The fraud decision in the call path: the container's call gates (what the B2BUA runs) refuse by
  * the company's policy, and concurrent-call leases are released by call:ended and rebuilt from
- * the lease table.
+ * the lease table (without Redis) or kept in Redis alone.
  */
 function attempt(
   company: Company,
@@ -194,16 +196,70 @@ test.group('Fraud gate in the call path', (group) => {
 
     await endCall(calls[0])
     assert.isTrue((await gates.check(attempt(company, user, '+4930400040', 4242))).allow)
-    const leases = await db
-      .from('fraud_call_leases')
-      .where('sip_device_id', 4242)
-      .select('call_uuid')
+    const leases = await app.container.make('fraud.leases')
+    assert.equal(await leases.held('device:4242'), 2)
+    assert.equal(await leases.held(`company:${company.id}`), 2)
+    if (leases.kind === 'redis') return
+    const rows = await db.from('fraud_call_leases').where('sip_device_id', 4242).select('call_uuid')
     assert.notInclude(
-      leases.map((row) => row.call_uuid),
+      rows.map((row) => row.call_uuid),
       calls[0].callUuid
     )
-    assert.lengthOf(leases, 2)
+    assert.lengthOf(rows, 2)
   })
+
+  test('with Redis a lease lives there alone and is released by call:ended on any node', async ({
+    assert,
+  }) => {
+    const leases = await app.container.make('fraud.leases')
+    const company = await makeCompany('active')
+    const user = await makeUser('member', company)
+    await policyFor(company, { limits: { company: { concurrent: 1 } } })
+    const gates = await app.container.make('calls.gates')
+    const call = attempt(company, user, '+4930123456', 77)
+    assert.isTrue((await gates.check(call)).allow)
+    assert.isNull(await db.from('fraud_call_leases').where('call_uuid', call.callUuid).first())
+    assert.include(await gates.check(attempt(company, user, '+4930123457')), {
+      reason: 'concurrent_limit',
+    })
+    // Another node (its own store on the same Redis) sees call:ended: the place is free again,
+    // on every subject; a repeated release frees nothing more.
+    const redis = (await app.container.make('redis')).connection('main').ioConnection
+    const otherNode = new RedisCallLeases(redis, { leaseSeconds: fraudConfig.leaseSeconds })
+    await otherNode.release(call.callUuid)
+    await endCall(call)
+    for (const subject of [`company:${company.id}`, `user:${user.id}`, 'device:77'])
+      assert.equal(await leases.held(subject), 0, subject)
+    const next = attempt(company, user, '+4930123458')
+    assert.isTrue((await gates.check(next)).allow)
+    await otherNode.release(call.callUuid)
+    assert.equal(await leases.held(`company:${company.id}`), 1)
+    await endCall(next)
+  }).skip(!redisConfigured, 'Redis only (REDIS_HOST)')
+
+  test('with Redis a lease whose call:ended never comes stops counting after leaseSeconds', async ({
+    assert,
+  }) => {
+    const company = await makeCompany('active')
+    const redis = (await app.container.make('redis')).connection('main').ioConnection
+    let now = Date.now()
+    const store = new RedisCallLeases(redis, { leaseSeconds: 60, now: () => now })
+    const take = (callUuid: string) =>
+      store.take(callUuid, {
+        checks: [],
+        leases: [{ subject: `company:${company.id}`, limit: 2 }],
+        counts: [],
+      })
+    assert.isTrue((await take(randomUUID())).taken)
+    now += 30_000
+    assert.isTrue((await take(randomUUID())).taken)
+    assert.deepInclude(await take(randomUUID()), { taken: false, refused: { lease: 0 } })
+    // The first is 60 s old: a crashed node's lease nobody released.
+    now += 30_000
+    assert.equal(await store.held(`company:${company.id}`), 1)
+    assert.isTrue((await take(randomUUID())).taken)
+    assert.deepInclude(await take(randomUUID()), { taken: false, refused: { lease: 0 } })
+  }).skip(!redisConfigured, 'Redis only (REDIS_HOST)')
 
   test('a lease taken on another node is released through its row', async ({ assert }) => {
     const company = await makeCompany('active')
@@ -221,7 +277,7 @@ test.group('Fraud gate in the call path', (group) => {
     await endCall({ ...attempt(company, user, '+4930123456'), callUuid })
     assert.equal(await counters.get(FraudLimiter.leaseKey(`company:${company.id}`)), 0)
     assert.isNull(await db.from('fraud_call_leases').where('call_uuid', callUuid).first())
-  })
+  }).skip(redisConfigured, 'the lease table: without Redis only')
 
   test('the rebuild sets the concurrent-call counters to the running calls (a crashed node blocks nobody)', async ({
     assert,
@@ -246,5 +302,5 @@ test.group('Fraud gate in the call path', (group) => {
     await db.from('fraud_call_leases').where('company_id', company.id).delete()
     await leases.rebuild(fraudConfig.leaseSeconds)
     assert.equal(await counters.get(key), 0)
-  })
+  }).skip(redisConfigured, 'the lease table: without Redis only')
 })

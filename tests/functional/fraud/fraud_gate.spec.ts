@@ -9,6 +9,8 @@ import type Company from '#accounts/models/company'
 import type User from '#accounts/models/user'
 import type { CallAttempt } from '#calls/gates/call_gate'
 import CallRecord from '#calls/models/call_record'
+import CallSweeper, { type SweptNode } from '#calls/b2bua/call_sweeper'
+import CdrService from '#calls/b2bua/cdr_service'
 import FraudCompanyPolicy from '#fraud/models/fraud_company_policy'
 import FraudUserPolicy from '#fraud/models/fraud_user_policy'
 import FraudLimiter from '#fraud/services/fraud_limiter'
@@ -236,6 +238,62 @@ test.group('Fraud gate in the call path', (group) => {
     assert.equal(await leases.held(`company:${company.id}`), 1)
     await endCall(next)
   }).skip(!redisConfigured, 'Redis only (REDIS_HOST)')
+
+  test("a silent node's calls: the sweeper of another node ends them and their leases go", async ({
+    assert,
+  }) => {
+    const company = await makeCompany('active')
+    const user = await makeUser('member', company)
+    await policyFor(company, { limits: { company: { concurrent: 1 } } })
+    const gates = await app.container.make('calls.gates')
+    const leases = await app.container.make('fraud.leases')
+    // The lost node admitted a call and died mid-call: its CDR open, its lease held.
+    const call = attempt(company, user, '+4930123456')
+    assert.isTrue((await gates.check(call)).allow)
+    await leases.written()
+    await CallRecord.create({
+      uuid: call.callUuid,
+      companyId: company.id,
+      userId: user.id,
+      direction: 'outbound',
+      emergency: false,
+      callerNumber: null,
+      calleeNumber: call.destination,
+      callerWithheld: false,
+      region: 'eu',
+      nodeId: 'fraud-lost-node',
+      startedAt: DateTime.utc().minus({ minutes: 20 }),
+    } as Partial<CallRecord>)
+    await db.table('call_nodes').insert({
+      node_id: 'fraud-lost-node',
+      last_seen_at: sqlTime(DateTime.utc().minus({ minutes: 10 })),
+    })
+    assert.include(await gates.check(attempt(company, user, '+4930123457')), {
+      reason: 'concurrent_limit',
+    })
+
+    // Another node's sweeper ends its calls as the B2BUA does (endCallsOfNode: CDR closed, call:ended).
+    const cdr = new CdrService()
+    const node: SweptNode = {
+      isLive: () => false,
+      async endCallsOfNode(nodeId) {
+        const open = await CallRecord.query().whereNull('ended_at').where('node_id', nodeId)
+        for (const record of open)
+          await cdr.end(record, { cause: 'node_lost', sipStatus: null, hungUpBy: 'system' })
+        return open.length
+      },
+    }
+    const sweeper = new CallSweeper(node, cdr, {
+      nodeId: 'fraud-sweeping-node',
+      nodeLostAfterSeconds: 300,
+      setupGraceSeconds: 120,
+    })
+    assert.deepEqual((await sweeper.sweep()).lostNodes, ['fraud-lost-node'])
+    for (let tries = 0; tries < 100 && (await leases.held(`company:${company.id}`)) > 0; tries++)
+      await new Promise((resolve) => setImmediate(resolve))
+    assert.equal(await leases.held(`company:${company.id}`), 0)
+    assert.isTrue((await gates.check(attempt(company, user, '+4930123458'))).allow)
+  })
 
   test('with Redis a lease whose call:ended never comes stops counting after leaseSeconds', async ({
     assert,

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis'
 import type { CounterTakeResult } from '#core/counters/types'
+import { limit, takeResult } from '#core/counters/redis_counter_store'
 import type { Lease } from '#fraud/services/call_leases'
 
 /**
@@ -57,11 +58,6 @@ return 1`
 
 type AdmitCommand = (...args: Array<string | number>) => Promise<[number, number, number[]]>
 type ReleaseCommand = (key: string, member: string) => Promise<number>
-
-/** A limit as Lua reads it (tonumber), unlimited as a number no count reaches. */
-function limit(value: number) {
-  return Number.isFinite(value) ? value : value > 0 ? '1e308' : '-1e308'
-}
 
 /** What FraudLimiter.admit takes in one step: its checks and counts are counter keys. */
 export interface LeaseTake {
@@ -125,14 +121,7 @@ export default class RedisCallLeases {
     ]
     const admit = (this.redis as unknown as { fluffycallFraudAdmit: AdmitCommand })
       .fluffycallFraudAdmit
-    const [outcome, index, raw] = await admit.call(this.redis, keys.length, ...keys, ...args)
-    const values = raw.map(Number)
-    if (outcome === 1) return { taken: true, values }
-    return {
-      taken: false,
-      refused: outcome === 0 ? { check: index - 1 } : { lease: index - 1 },
-      values,
-    }
+    return takeResult(await admit.call(this.redis, keys.length, ...keys, ...args))
   }
 
   /** Taken with the decision already (FraudGate's hook for the table's row). */

@@ -57,9 +57,9 @@ async function policyFor(company: Company, values: Partial<FraudCompanyPolicy>) 
   ;(await app.container.make('fraud.policies')).forgetCompany(company.id)
 }
 
-/** A CDR for the attempt, ended: what the B2BUA emits when the call is over. */
-async function endCall(call: CallAttempt) {
-  const record = await CallRecord.create({
+/** The attempt's CDR, ended unless told otherwise. */
+function cdrOf(call: CallAttempt, values: Partial<CallRecord> = {}) {
+  return CallRecord.create({
     uuid: call.callUuid,
     companyId: call.company.id,
     userId: call.user.id,
@@ -72,8 +72,13 @@ async function endCall(call: CallAttempt) {
     nodeId: 'fraud-test',
     startedAt: DateTime.utc(),
     endedAt: DateTime.utc(),
+    ...values,
   } as Partial<CallRecord>)
-  await emitter.emit('call:ended', { record })
+}
+
+/** A CDR for the attempt, ended: what the B2BUA emits when the call is over. */
+async function endCall(call: CallAttempt) {
+  await emitter.emit('call:ended', { record: await cdrOf(call) })
 }
 
 test.group('Fraud gate in the call path', (group) => {
@@ -251,19 +256,11 @@ test.group('Fraud gate in the call path', (group) => {
     const call = attempt(company, user, '+4930123456')
     assert.isTrue((await gates.check(call)).allow)
     await leases.written()
-    await CallRecord.create({
-      uuid: call.callUuid,
-      companyId: company.id,
-      userId: user.id,
-      direction: 'outbound',
-      emergency: false,
-      callerNumber: null,
-      calleeNumber: call.destination,
-      callerWithheld: false,
-      region: 'eu',
+    await cdrOf(call, {
       nodeId: 'fraud-lost-node',
       startedAt: DateTime.utc().minus({ minutes: 20 }),
-    } as Partial<CallRecord>)
+      endedAt: null,
+    })
     await db.table('call_nodes').insert({
       node_id: 'fraud-lost-node',
       last_seen_at: sqlTime(DateTime.utc().minus({ minutes: 10 })),

@@ -1,5 +1,6 @@
 import type { ApplicationService } from '@adonisjs/core/types'
-import type CallLeases from '#fraud/services/call_leases'
+import type { ConcurrentCallLeases } from '#fraud/services/call_leases'
+import type RedisCallLeases from '#fraud/services/redis_call_leases'
 import type FraudPolicies from '#fraud/services/fraud_policies'
 import type FraudLimiter from '#fraud/services/fraud_limiter'
 import type FraudDetector from '#fraud/services/fraud_detector'
@@ -29,17 +30,33 @@ export default class FraudProvider {
     this.app.container.singleton('fraud.limiter', async (resolver) => {
       const { default: FraudLimiterClass } = await import('#fraud/services/fraud_limiter')
       const { default: fraudConfig } = await import('#config/fraud')
-      return new FraudLimiterClass(await resolver.make('counters'), {
+      const counters = await resolver.make('counters')
+      const leases = counters.driver === 'redis' ? await resolver.make('fraud.leases') : null
+      return new FraudLimiterClass(counters, {
         leaseSeconds: fraudConfig.leaseSeconds,
+        leaseSets: leases?.kind === 'redis' ? (leases as RedisCallLeases) : undefined,
       })
     })
-    this.app.container.singleton('fraud.leases', async (resolver) => {
-      const { default: CallLeasesClass } = await import('#fraud/services/call_leases')
-      const logger = await resolver.make('logger')
-      return new CallLeasesClass(await resolver.make('fraud.limiter'), (error) =>
-        logger.error({ err: error }, 'could not store a concurrent-call lease')
-      )
-    })
+    // With Redis the leases live there alone (RedisCallLeases); else counters and the lease table.
+    this.app.container.singleton(
+      'fraud.leases',
+      async (resolver): Promise<ConcurrentCallLeases> => {
+        const { default: fraudConfig } = await import('#config/fraud')
+        if ((await resolver.make('counters')).driver === 'redis') {
+          const { default: RedisCallLeasesClass } =
+            await import('#fraud/services/redis_call_leases')
+          const redis = await resolver.make('redis')
+          return new RedisCallLeasesClass(redis.connection('main').ioConnection, {
+            leaseSeconds: fraudConfig.leaseSeconds,
+          })
+        }
+        const { default: CallLeasesClass } = await import('#fraud/services/call_leases')
+        const logger = await resolver.make('logger')
+        return new CallLeasesClass(await resolver.make('fraud.limiter'), (error) =>
+          logger.error({ err: error }, 'could not store a concurrent-call lease')
+        )
+      }
+    )
     this.app.container.singleton('fraud.spend', async (resolver) => {
       const { default: SpendCountersClass } = await import('#fraud/services/spend_counters')
       return new SpendCountersClass(await resolver.make('counters'))
@@ -174,7 +191,7 @@ declare module '@adonisjs/core/types' {
   export interface ContainerBindings {
     'fraud.policies': FraudPolicies
     'fraud.limiter': FraudLimiter
-    'fraud.leases': CallLeases
+    'fraud.leases': ConcurrentCallLeases
     'fraud.alerts': FraudAlertChannel
     'fraud.response': FraudResponse
     'fraud.detector': FraudDetector

@@ -39,7 +39,7 @@ const declaration: PersonalDataDeclaration = {
       purpose: 'toll-fraud prevention: concurrent calls per company, user and device',
       legalBasis: 'legitimate_interest',
       retention:
-        'deleted when the call ends (call:ended); leftovers after 6 hours (CallLeases.rebuild, every minute)',
+        'deleted when the call ends (call:ended); leftovers after 6 hours (CallLeases.rebuild, every minute). With Redis the lease is kept there instead (the call id in a set per company, user and device), gone at call:ended or after 6 hours',
     },
     {
       table: 'fraud_signals',

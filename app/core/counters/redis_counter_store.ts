@@ -44,8 +44,19 @@ type TakeCommand = (...args: Array<string | number>) => Promise<[number, number,
 type IncrementCommand = (...args: Array<string | number>) => Promise<number>
 
 /** A limit as Lua reads it (tonumber), unlimited as a number no counter reaches. */
-function limit(value: number) {
+export function limit(value: number) {
   return Number.isFinite(value) ? value : value > 0 ? '1e308' : '-1e308'
+}
+
+/** A take script's reply ({1, 0, values}, {0, i, values} or {-1, i, values}) as a CounterTakeResult. */
+export function takeResult([outcome, index, raw]: [number, number, number[]]): CounterTakeResult {
+  const values = raw.map(Number)
+  if (outcome === 1) return { taken: true, values }
+  return {
+    taken: false,
+    refused: outcome === 0 ? { check: index - 1 } : { lease: index - 1 },
+    values,
+  }
 }
 
 export default class RedisCounterStore implements CounterStore {
@@ -88,14 +99,7 @@ export default class RedisCounterStore implements CounterStore {
     ]
     const take = (this.redis as unknown as { fluffycallCounterTake: TakeCommand })
       .fluffycallCounterTake
-    const [outcome, index, raw] = await take.call(this.redis, keys.length, ...keys, ...args)
-    const values = raw.map(Number)
-    if (outcome === 1) return { taken: true, values }
-    return {
-      taken: false,
-      refused: outcome === 0 ? { check: index - 1 } : { lease: index - 1 },
-      values,
-    }
+    return takeResult(await take.call(this.redis, keys.length, ...keys, ...args))
   }
 
   async close() {}

@@ -4,7 +4,7 @@ import type FraudPolicies from '#fraud/services/fraud_policies'
 import type { UserPolicy } from '#fraud/services/fraud_policies'
 import type FraudLimiter from '#fraud/services/fraud_limiter'
 import type { CounterCheck, LimitSubject } from '#fraud/services/fraud_limiter'
-import type CallLeases from '#fraud/services/call_leases'
+import type { ConcurrentCallLeases } from '#fraud/services/call_leases'
 import type DestinationPrices from '#fraud/services/destination_prices'
 import type SpendCounters from '#fraud/services/spend_counters'
 import {
@@ -36,7 +36,7 @@ export default class FraudGate implements CallGate {
     _config: FraudConfig,
     private policies: FraudPolicies,
     private limiter: FraudLimiter,
-    private leases: CallLeases,
+    private leases: ConcurrentCallLeases,
     private now: () => number = Date.now,
     private money: MoneyRules | null = null
   ) {}
@@ -161,7 +161,8 @@ export default class FraudGate implements CallGate {
         perHour: policy.callsToOneNumberPerHour,
       },
       policy.timeZone,
-      money.checks
+      money.checks,
+      attempt.callUuid
     )
     if ('refusal' in admitted) return refusal(admitted.refusal)
     this.leases.taken(

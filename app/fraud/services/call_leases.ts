@@ -3,7 +3,7 @@ import db from '@adonisjs/lucid/services/db'
 import { sqlTime } from '#core/sql_time'
 import FraudLimiter from '#fraud/services/fraud_limiter'
 
-interface Lease {
+export interface Lease {
   companyId: number
   userId: number | null
   deviceId: number | null
@@ -21,12 +21,28 @@ function deletedRows(deleted: unknown) {
   return Number(Array.isArray(deleted) ? deleted[0] : deleted)
 }
 
+/** Where the running calls' leases are kept: this table (with counters), or Redis alone. */
+export interface ConcurrentCallLeases {
+  readonly kind: 'table' | 'redis'
+  /** After an allowed decision (the table's row). */
+  taken(callUuid: string, lease: Lease, leaseKeys: string[]): void
+  /** Resolves once the leases taken so far are stored (tests, shutdown). */
+  written(): Promise<void>
+  /** call:ended, on whichever node; idempotent per call. */
+  release(callUuid: string): Promise<void>
+  /** Every minute: the leases of calls whose end was never seen stop counting. */
+  rebuild(leaseSeconds: number): Promise<Map<string, number>>
+  /** Running calls of a subject ("company:4"). */
+  held(subject: string): Promise<number>
+}
+
 /**
- * The concurrent-call leases of running calls. Counted on the shared counters for the decision and
+ * The concurrent-call leases of running calls without Redis. Counted on the shared counters for the decision and
  * written to fraud_call_leases (after the decision, off the call path) so that any node can release
  * a lease at call:ended, and the counters can be rebuilt from the calls still running.
  */
-export default class CallLeases {
+export default class CallLeases implements ConcurrentCallLeases {
+  readonly kind = 'table' as const
   /** Leases taken here whose row may not be written yet: released from memory first. */
   #local = new Map<string, string[]>()
   /** Subjects this process counted since the last rebuild (their counters may need a reset to 0). */
@@ -40,6 +56,10 @@ export default class CallLeases {
     private limiter: FraudLimiter,
     private onError: (error: unknown) => void = () => {}
   ) {}
+
+  held(subject: string) {
+    return this.limiter.held(subject)
+  }
 
   taken(callUuid: string, lease: Lease, leaseKeys: string[]) {
     this.#local.set(callUuid, leaseKeys)

@@ -1,6 +1,7 @@
 import type { CounterStore } from '#core/counters/types'
 import type { FraudLimits } from '#config/fraud'
 import type { FraudRefusal } from '#fraud/services/fraud_rules'
+import type RedisCallLeases from '#fraud/services/redis_call_leases'
 
 /** Who a limit applies to: "company:4", "user:17", "device:3". */
 export interface LimitSubject {
@@ -33,13 +34,15 @@ const HOUR = 3_600_000
  * per minute, hour and day (the day in the company's time zone), calls to one number per hour and
  * concurrent calls as leases. A lease is released at call:ended; its counter also expires after
  * `leaseSeconds` and is rebuilt from the lease table, so a lost release never blocks for good.
+ * With `leaseSets` (Redis) the leases are the calls' ids in a set per subject instead of
+ * counters, taken in the same single step (RedisCallLeases).
  */
 export default class FraudLimiter {
   #days = new Map<string, Intl.DateTimeFormat>()
 
   constructor(
     private counters: CounterStore,
-    private options: { leaseSeconds: number; now?: () => number }
+    private options: { leaseSeconds: number; now?: () => number; leaseSets?: RedisCallLeases }
   ) {}
 
   #now() {
@@ -78,13 +81,15 @@ export default class FraudLimiter {
    * concurrent-call lease on every subject and counts the rates: all in one atomic step on the
    * counters (one Redis round trip), so a refusal takes nothing and two nodes admitting at once
    * cannot both take the last place. Allowed: the lease keys (release them when the call ends)
-   * and the values the caller's checks read.
+   * and the values the caller's checks read. `callUuid`: the call the leases are for (the lease
+   * sets hold it; the counters need it not).
    */
   async admit(
     subjects: LimitSubject[],
     number: { companyId: number; destination: string; perHour: number },
     timeZone: string,
-    before: CounterCheck[] = []
+    before: CounterCheck[] = [],
+    callUuid?: string
   ): Promise<{ refusal: FraudRefusal } | { leaseKeys: string[]; values: number[] }> {
     const at = this.#now()
     const rates = subjects.flatMap((subject) => {
@@ -106,15 +111,30 @@ export default class FraudLimiter {
       ...rates.map((rate) => ({ key: rate.key, below: rate.limit, refusal: RATE_LIMIT })),
       { key: toNumber.key, below: toNumber.limit, refusal: NUMBER_RATE_LIMIT },
     ]
-    const taken = await this.counters.take({
-      checks,
-      leases: subjects.map((subject, index) => ({
-        key: leaseKeys[index],
-        limit: subject.limits.concurrent,
-        windowSeconds: this.options.leaseSeconds,
-      })),
-      counts: [...rates, toNumber].map((rate) => ({ key: rate.key, windowSeconds: rate.window })),
-    })
+    const counts = [...rates, toNumber].map((rate) => ({
+      key: rate.key,
+      windowSeconds: rate.window,
+    }))
+    const sets = this.options.leaseSets
+    const taken =
+      sets && callUuid !== undefined
+        ? await sets.take(callUuid, {
+            checks,
+            leases: subjects.map((subject) => ({
+              subject: subject.key,
+              limit: subject.limits.concurrent,
+            })),
+            counts,
+          })
+        : await this.counters.take({
+            checks,
+            leases: subjects.map((subject, index) => ({
+              key: leaseKeys[index],
+              limit: subject.limits.concurrent,
+              windowSeconds: this.options.leaseSeconds,
+            })),
+            counts,
+          })
     if (!taken.taken) {
       return 'check' in taken.refused
         ? { refusal: checks[taken.refused.check].refusal }
@@ -127,6 +147,11 @@ export default class FraudLimiter {
     await Promise.all(
       leaseKeys.map((key) => this.counters.increment(key, this.options.leaseSeconds, -1))
     )
+  }
+
+  /** The lease counter of a subject: its running calls. */
+  async held(subject: string) {
+    return this.counters.get(FraudLimiter.leaseKey(subject))
   }
 
   /** Sets a lease counter to the number of running calls (rebuild from the lease table). */

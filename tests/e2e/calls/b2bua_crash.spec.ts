@@ -1,4 +1,6 @@
 import { test } from '@japa/runner'
+import app from '@adonisjs/core/services/app'
+import db from '@adonisjs/lucid/services/db'
 import SipDeviceService from '#calls/services/sip_device_service'
 import { configuredRealm } from '#calls/signalling/registrar_settings'
 import CallRecord from '#calls/models/call_record'
@@ -7,6 +9,7 @@ import { makeCompany, makeUser } from '#tests/support/accounts'
 import { freePort, startSipp } from '#tests/support/sip_peers'
 import { startServer, until } from '#tests/support/server_process'
 import { routeAllCallsTo } from '#tests/support/calls'
+import { resetCounters } from '#tests/support/counters'
 
 /**
  * Crash safety with the real server process (bin/server.ts) on the test database: a desk phone's
@@ -17,6 +20,13 @@ import { routeAllCallsTo } from '#tests/support/calls'
  */
 
 const NODE_ID = 'crash-test-node'
+
+/** The call's concurrent-call leases as the server keeps them: Redis, or the lease table. */
+async function leasesOf(callUuid: string, companyId: number) {
+  const leases = await app.container.make('fraud.leases')
+  if (leases.kind === 'redis') return leases.held(`company:${companyId}`)
+  return (await db.from('fraud_call_leases').where('call_uuid', callUuid)).length
+}
 
 function serverEnv(sipPort: number, httpPort: number, carrierPort: number) {
   return {
@@ -37,6 +47,7 @@ test.group('B2BUA: crash safety', () => {
     assert,
     cleanup,
   }) => {
+    await resetCounters()
     const company = await makeCompany('active')
     const user = await makeUser('member', company)
     const { device, password } = await new SipDeviceService().create(user, 'Desk phone')
@@ -104,6 +115,10 @@ test.group('B2BUA: crash safety', () => {
       'both dialogs kept in one insert: the carrier and the phone'
     )
 
+    // The call holds a concurrent-call lease (a row, or its id in Redis), which the dead process
+    // cannot release: the restarted one does, when it closes the CDR.
+    assert.equal(await leasesOf(record.uuid, company.id), 1, 'the lease before the crash')
+
     server.child.kill('SIGKILL')
     await server.exited
     server = await startServer(env, sipPort)
@@ -131,6 +146,9 @@ test.group('B2BUA: crash safety', () => {
     // The legs are removed one after another, each after its BYE and the CDR's end
     await until('the legs removed', 10_000, async () =>
       (await ActiveCallLeg.query().where('call_record_id', record.id)).length === 0 ? true : null
+    )
+    await until('the released lease', 10_000, async () =>
+      (await leasesOf(record.uuid, company.id)) === 0 ? true : null
     )
 
     server.child.kill('SIGTERM')

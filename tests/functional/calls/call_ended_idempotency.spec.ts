@@ -10,8 +10,8 @@ import type User from '#accounts/models/user'
 import type { CallAttempt } from '#calls/gates/call_gate'
 import CallRecord from '#calls/models/call_record'
 import FraudCompanyPolicy from '#fraud/models/fraud_company_policy'
-import FraudLimiter from '#fraud/services/fraud_limiter'
 import CallLeases from '#fraud/services/call_leases'
+import RedisCallLeases from '#fraud/services/redis_call_leases'
 import fraudConfig from '#config/fraud'
 import metrics from '#core/services/metrics'
 import { makeCompany, makeUser } from '#tests/support/accounts'
@@ -58,7 +58,15 @@ async function record(call: Pick<CallAttempt, 'callUuid' | 'destination'>, compa
 }
 
 const leaseOf = async (subject: string) =>
-  Number(await (await app.container.make('counters')).get(FraudLimiter.leaseKey(subject)))
+  Number(await (await app.container.make('fraud.leases')).held(subject))
+
+/** The same leases as another node sees them: its own store on the shared table or Redis. */
+async function otherNodesLeases() {
+  const leases = await app.container.make('fraud.leases')
+  if (leases.kind === 'table') return new CallLeases(await app.container.make('fraud.limiter'))
+  const redis = (await app.container.make('redis')).connection('main').ioConnection
+  return new RedisCallLeases(redis, { leaseSeconds: fraudConfig.leaseSeconds })
+}
 
 test.group('call:ended listeners are idempotent per CDR', (group) => {
   group.each.setup(async () => {
@@ -89,8 +97,8 @@ test.group('call:ended listeners are idempotent per CDR', (group) => {
     assert.equal(await leaseOf('device:4343'), 2)
 
     const ended = await record(calls[0], company)
-    // Another node closes the call first (its lease row), then this node (its memory) ...
-    const otherNode = new CallLeases(await app.container.make('fraud.limiter'))
+    // Another node closes the call first (its lease row or key), then this node (its memory) ...
+    const otherNode = await otherNodesLeases()
     await otherNode.release(calls[0].callUuid)
     // ... then twice at once (a retry racing the first), then once more
     await Promise.all([

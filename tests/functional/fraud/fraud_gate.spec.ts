@@ -9,18 +9,22 @@ import type Company from '#accounts/models/company'
 import type User from '#accounts/models/user'
 import type { CallAttempt } from '#calls/gates/call_gate'
 import CallRecord from '#calls/models/call_record'
+import CallSweeper, { type SweptNode } from '#calls/b2bua/call_sweeper'
+import CdrService from '#calls/b2bua/cdr_service'
 import FraudCompanyPolicy from '#fraud/models/fraud_company_policy'
 import FraudUserPolicy from '#fraud/models/fraud_user_policy'
 import FraudLimiter from '#fraud/services/fraud_limiter'
+import RedisCallLeases from '#fraud/services/redis_call_leases'
 import fraudConfig from '#config/fraud'
 import { sqlTime } from '#core/sql_time'
 import { makeCompany, makeUser } from '#tests/support/accounts'
 import { resetCounters } from '#tests/support/counters'
+import { redisConfigured } from '#tests/support/redis'
 
 /**
  * The fraud decision in the call path: the container's call gates (what the B2BUA runs) refuse by
  * the company's policy, and concurrent-call leases are released by call:ended and rebuilt from
- * the lease table.
+ * the lease table (without Redis) or kept in Redis alone.
  */
 function attempt(
   company: Company,
@@ -53,9 +57,9 @@ async function policyFor(company: Company, values: Partial<FraudCompanyPolicy>) 
   ;(await app.container.make('fraud.policies')).forgetCompany(company.id)
 }
 
-/** A CDR for the attempt, ended: what the B2BUA emits when the call is over. */
-async function endCall(call: CallAttempt) {
-  const record = await CallRecord.create({
+/** The attempt's CDR, ended unless told otherwise. */
+function cdrOf(call: CallAttempt, values: Partial<CallRecord> = {}) {
+  return CallRecord.create({
     uuid: call.callUuid,
     companyId: call.company.id,
     userId: call.user.id,
@@ -68,8 +72,13 @@ async function endCall(call: CallAttempt) {
     nodeId: 'fraud-test',
     startedAt: DateTime.utc(),
     endedAt: DateTime.utc(),
+    ...values,
   } as Partial<CallRecord>)
-  await emitter.emit('call:ended', { record })
+}
+
+/** A CDR for the attempt, ended: what the B2BUA emits when the call is over. */
+async function endCall(call: CallAttempt) {
+  await emitter.emit('call:ended', { record: await cdrOf(call) })
 }
 
 test.group('Fraud gate in the call path', (group) => {
@@ -194,16 +203,118 @@ test.group('Fraud gate in the call path', (group) => {
 
     await endCall(calls[0])
     assert.isTrue((await gates.check(attempt(company, user, '+4930400040', 4242))).allow)
-    const leases = await db
-      .from('fraud_call_leases')
-      .where('sip_device_id', 4242)
-      .select('call_uuid')
+    const leases = await app.container.make('fraud.leases')
+    assert.equal(await leases.held('device:4242'), 2)
+    assert.equal(await leases.held(`company:${company.id}`), 2)
+    if (leases.kind === 'redis') return
+    const rows = await db.from('fraud_call_leases').where('sip_device_id', 4242).select('call_uuid')
     assert.notInclude(
-      leases.map((row) => row.call_uuid),
+      rows.map((row) => row.call_uuid),
       calls[0].callUuid
     )
-    assert.lengthOf(leases, 2)
+    assert.lengthOf(rows, 2)
   })
+
+  test('with Redis a lease lives there alone and is released by call:ended on any node', async ({
+    assert,
+  }) => {
+    const leases = await app.container.make('fraud.leases')
+    const company = await makeCompany('active')
+    const user = await makeUser('member', company)
+    await policyFor(company, { limits: { company: { concurrent: 1 } } })
+    const gates = await app.container.make('calls.gates')
+    const call = attempt(company, user, '+4930123456', 77)
+    assert.isTrue((await gates.check(call)).allow)
+    assert.isNull(await db.from('fraud_call_leases').where('call_uuid', call.callUuid).first())
+    assert.include(await gates.check(attempt(company, user, '+4930123457')), {
+      reason: 'concurrent_limit',
+    })
+    // Another node (its own store on the same Redis) sees call:ended: the place is free again,
+    // on every subject; a repeated release frees nothing more.
+    const redis = (await app.container.make('redis')).connection('main').ioConnection
+    const otherNode = new RedisCallLeases(redis, { leaseSeconds: fraudConfig.leaseSeconds })
+    await otherNode.release(call.callUuid)
+    await endCall(call)
+    for (const subject of [`company:${company.id}`, `user:${user.id}`, 'device:77'])
+      assert.equal(await leases.held(subject), 0, subject)
+    const next = attempt(company, user, '+4930123458')
+    assert.isTrue((await gates.check(next)).allow)
+    await otherNode.release(call.callUuid)
+    assert.equal(await leases.held(`company:${company.id}`), 1)
+    await endCall(next)
+  }).skip(!redisConfigured, 'Redis only (REDIS_HOST)')
+
+  test("a silent node's calls: the sweeper of another node ends them and their leases go", async ({
+    assert,
+  }) => {
+    const company = await makeCompany('active')
+    const user = await makeUser('member', company)
+    await policyFor(company, { limits: { company: { concurrent: 1 } } })
+    const gates = await app.container.make('calls.gates')
+    const leases = await app.container.make('fraud.leases')
+    // The lost node admitted a call and died mid-call: its CDR open, its lease held.
+    const call = attempt(company, user, '+4930123456')
+    assert.isTrue((await gates.check(call)).allow)
+    await leases.written()
+    await cdrOf(call, {
+      nodeId: 'fraud-lost-node',
+      startedAt: DateTime.utc().minus({ minutes: 20 }),
+      endedAt: null,
+    })
+    await db.table('call_nodes').insert({
+      node_id: 'fraud-lost-node',
+      last_seen_at: sqlTime(DateTime.utc().minus({ minutes: 10 })),
+    })
+    assert.include(await gates.check(attempt(company, user, '+4930123457')), {
+      reason: 'concurrent_limit',
+    })
+
+    // Another node's sweeper ends its calls as the B2BUA does (endCallsOfNode: CDR closed, call:ended).
+    const cdr = new CdrService()
+    const node: SweptNode = {
+      isLive: () => false,
+      async endCallsOfNode(nodeId) {
+        const open = await CallRecord.query().whereNull('ended_at').where('node_id', nodeId)
+        for (const record of open)
+          await cdr.end(record, { cause: 'node_lost', sipStatus: null, hungUpBy: 'system' })
+        return open.length
+      },
+    }
+    const sweeper = new CallSweeper(node, cdr, {
+      nodeId: 'fraud-sweeping-node',
+      nodeLostAfterSeconds: 300,
+      setupGraceSeconds: 120,
+    })
+    assert.deepEqual((await sweeper.sweep()).lostNodes, ['fraud-lost-node'])
+    for (let tries = 0; tries < 100 && (await leases.held(`company:${company.id}`)) > 0; tries++)
+      await new Promise((resolve) => setImmediate(resolve))
+    assert.equal(await leases.held(`company:${company.id}`), 0)
+    assert.isTrue((await gates.check(attempt(company, user, '+4930123458'))).allow)
+  })
+
+  test('with Redis a lease whose call:ended never comes stops counting after leaseSeconds', async ({
+    assert,
+  }) => {
+    const company = await makeCompany('active')
+    const redis = (await app.container.make('redis')).connection('main').ioConnection
+    let now = Date.now()
+    const store = new RedisCallLeases(redis, { leaseSeconds: 60, now: () => now })
+    const take = (callUuid: string) =>
+      store.take(callUuid, {
+        checks: [],
+        leases: [{ subject: `company:${company.id}`, limit: 2 }],
+        counts: [],
+      })
+    assert.isTrue((await take(randomUUID())).taken)
+    now += 30_000
+    assert.isTrue((await take(randomUUID())).taken)
+    assert.deepInclude(await take(randomUUID()), { taken: false, refused: { lease: 0 } })
+    // The first is 60 s old: a crashed node's lease nobody released.
+    now += 30_000
+    assert.equal(await store.held(`company:${company.id}`), 1)
+    assert.isTrue((await take(randomUUID())).taken)
+    assert.deepInclude(await take(randomUUID()), { taken: false, refused: { lease: 0 } })
+  }).skip(!redisConfigured, 'Redis only (REDIS_HOST)')
 
   test('a lease taken on another node is released through its row', async ({ assert }) => {
     const company = await makeCompany('active')
@@ -221,7 +332,7 @@ test.group('Fraud gate in the call path', (group) => {
     await endCall({ ...attempt(company, user, '+4930123456'), callUuid })
     assert.equal(await counters.get(FraudLimiter.leaseKey(`company:${company.id}`)), 0)
     assert.isNull(await db.from('fraud_call_leases').where('call_uuid', callUuid).first())
-  })
+  }).skip(redisConfigured, 'the lease table: without Redis only')
 
   test('the rebuild sets the concurrent-call counters to the running calls (a crashed node blocks nobody)', async ({
     assert,
@@ -246,5 +357,5 @@ test.group('Fraud gate in the call path', (group) => {
     await db.from('fraud_call_leases').where('company_id', company.id).delete()
     await leases.rebuild(fraudConfig.leaseSeconds)
     assert.equal(await counters.get(key), 0)
-  })
+  }).skip(redisConfigured, 'the lease table: without Redis only')
 })

@@ -13,7 +13,8 @@ import FraudLimiter from '#fraud/services/fraud_limiter'
 import FraudPolicies from '#fraud/services/fraud_policies'
 import NumberRisk from '#fraud/services/number_risk'
 import SpendCounters from '#fraud/services/spend_counters'
-import type CallLeases from '#fraud/services/call_leases'
+import type { ConcurrentCallLeases } from '#fraud/services/call_leases'
+import RedisCallLeases, { type LeaseTake } from '#fraud/services/redis_call_leases'
 import type DestinationPrices from '#fraud/services/destination_prices'
 import { connectRedis, deleteKeys, redisConfigured } from '#tests/support/redis'
 
@@ -59,12 +60,30 @@ class Recording implements CounterStore {
   }
 }
 
-function decisions(
+function decisionsOn(
   store: CounterStore,
-  policy: { device?: Partial<FraudLimits>; dailyCapMicro?: number }
+  policy: { device?: Partial<FraudLimits>; dailyCapMicro?: number },
+  sets: RedisCallLeases | null
 ) {
   const counters = new Recording(store)
-  const limiter = new FraudLimiter(counters, { leaseSeconds: 3600 })
+  // The lease sets' checks and counts are counters too: recorded for the snapshot.
+  const recordedSets = sets && {
+    take(callUuid: string, request: LeaseTake) {
+      for (const entry of [...request.checks, ...request.counts]) counters.keys.add(entry.key)
+      return sets.take(callUuid, request)
+    },
+  }
+  const limiter = new FraudLimiter(counters, {
+    leaseSeconds: 3600,
+    leaseSets: (recordedSets ?? undefined) as RedisCallLeases | undefined,
+  })
+  /** The allowed calls' leases, oldest first (what call:ended would release). */
+  const held: Array<{ callUuid: string; keys: string[] }> = []
+  const leases = {
+    taken(callUuid: string, _lease: unknown, keys: string[]) {
+      held.push({ callUuid, keys })
+    },
+  } as unknown as ConcurrentCallLeases
   const spend = new SpendCounters(counters)
   const policies = {
     async company(company: { id: number; country: string }) {
@@ -88,14 +107,7 @@ function decisions(
     },
   } as unknown as FraudPolicies
   const prices = { perMinuteMicro: async () => PRICE } as unknown as DestinationPrices
-  const gate = new FraudGate(
-    fraudConfig,
-    policies,
-    limiter,
-    { taken() {} } as unknown as CallLeases,
-    Date.now,
-    { prices, spend }
-  )
+  const gate = new FraudGate(fraudConfig, policies, limiter, leases, Date.now, { prices, spend })
   const attempt = (companyId: number, destination = '+4930123456'): CallAttempt =>
     ({
       company: { id: companyId, country: 'DE' },
@@ -117,7 +129,15 @@ function decisions(
     }
     return values
   }
-  return { gate, attempt, snapshot, spend }
+  /** Running calls of a subject. */
+  const running = async (subject: string) =>
+    sets ? sets.held(subject) : store.get(FraudLimiter.leaseKey(subject))
+  /** The oldest allowed call ends. */
+  const endOne = async () => {
+    const call = held.shift()!
+    await (sets ? sets.release(call.callUuid) : limiter.release(call.keys))
+  }
+  return { gate, attempt, snapshot, spend, running, endOne }
 }
 
 function decisionContract(
@@ -125,15 +145,23 @@ function decisionContract(
   make: () => Promise<CounterStore>,
   setup?: (group: any) => void,
   /** Every key in the store (Redis), to see that a refusal did not create one either. */
-  allKeys?: () => Promise<string[]>
+  allKeys?: () => Promise<string[]>,
+  /** The leases as sets in Redis (RedisCallLeases) instead of counters. */
+  makeSets?: () => RedisCallLeases
 ) {
+  const decisions = (
+    store: CounterStore,
+    policy: { device?: Partial<FraudLimits>; dailyCapMicro?: number }
+  ) => decisionsOn(store, policy, makeSets?.() ?? null)
   test.group(`Fraud decision on the counters: ${name}`, (group) => {
     setup?.(group)
 
     test('20 decisions at once against a device limit of 12 admit exactly 12', async ({
       assert,
     }) => {
-      const { gate, attempt, snapshot } = decisions(await make(), { device: { concurrent: 12 } })
+      const { gate, attempt, snapshot, running } = decisions(await make(), {
+        device: { concurrent: 12 },
+      })
       const results = await Promise.all(
         Array.from({ length: 20 }, (_, index) => gate.check(attempt(7, `+49301234${100 + index}`)))
       )
@@ -144,9 +172,9 @@ function decisionContract(
         ['concurrent_limit']
       )
       const values = await snapshot()
-      assert.equal(values[FraudLimiter.leaseKey('device:700')], 12)
-      assert.equal(values[FraudLimiter.leaseKey('user:70')], 12)
-      assert.equal(values[FraudLimiter.leaseKey('company:7')], 12)
+      assert.equal(await running('device:700'), 12)
+      assert.equal(await running('user:70'), 12)
+      assert.equal(await running('company:7'), 12)
       // The refused eight counted no rate either.
       const minute = Object.entries(values).filter(([key]) => key.startsWith('fraud:m:device:700'))
       assert.deepEqual(
@@ -157,7 +185,7 @@ function decisionContract(
 
     test('a refused decision leaves every counter as it was', async ({ assert }) => {
       const store = await make()
-      const { gate, attempt, snapshot, spend } = decisions(store, {
+      const { gate, attempt, snapshot, spend, endOne } = decisions(store, {
         device: { concurrent: 2, perMinute: 3 },
         dailyCapMicro: 1_000_000,
       })
@@ -171,9 +199,9 @@ function decisionContract(
       assert.deepEqual(await allKeys?.(), keysBefore)
 
       // ...and with a place free again, the per-minute rate (3) refuses the fourth.
-      await store.increment(FraudLimiter.leaseKey('device:800'), 3600, -1)
+      await endOne()
       assert.isTrue((await gate.check(attempt(8, '+4930000004'))).allow)
-      await store.increment(FraudLimiter.leaseKey('device:800'), 3600, -1)
+      await endOne()
       const full = await snapshot()
       const keysFull = await allKeys?.()
       assert.include(await gate.check(attempt(8, '+4930000005')), { reason: 'rate_limit' })
@@ -217,27 +245,33 @@ if (redisConfigured) {
   let redis: Redis
   const prefix = `fluffycall:test:decision:${randomUUID()}:`
   let current = prefix
+  const setup = (group: any) => {
+    group.setup(async () => {
+      redis = await connectRedis()
+      return async () => {
+        await deleteKeys(redis, prefix)
+        await redis.quit()
+      }
+    })
+  }
+  const allKeys = async () => {
+    const keys: string[] = []
+    let cursor = '0'
+    do {
+      const [next, found] = await redis.scan(cursor, 'MATCH', `${current}*`, 'COUNT', 500)
+      keys.push(...found)
+      cursor = next
+    } while (cursor !== '0')
+    return keys.sort()
+  }
+  const store = async () => new RedisCounterStore(redis, (current = `${prefix}${randomUUID()}:`))
+  decisionContract('redis', store, setup, allKeys)
+  // What the app runs with Redis: the leases as sets of the calls' ids, the table unused.
   decisionContract(
-    'redis',
-    async () => new RedisCounterStore(redis, (current = `${prefix}${randomUUID()}:`)),
-    (group) => {
-      group.setup(async () => {
-        redis = await connectRedis()
-        return async () => {
-          await deleteKeys(redis, prefix)
-          await redis.quit()
-        }
-      })
-    },
-    async () => {
-      const keys: string[] = []
-      let cursor = '0'
-      do {
-        const [next, found] = await redis.scan(cursor, 'MATCH', `${current}*`, 'COUNT', 500)
-        keys.push(...found)
-        cursor = next
-      } while (cursor !== '0')
-      return keys.sort()
-    }
+    'redis, leases as sets',
+    store,
+    setup,
+    allKeys,
+    () => new RedisCallLeases(redis, { leaseSeconds: 3600 }, current)
   )
 }

@@ -1,4 +1,7 @@
 import type { Redis } from 'ioredis'
+import { DateTime } from 'luxon'
+import db from '@adonisjs/lucid/services/db'
+import { sqlTime } from '#core/sql_time'
 import type { CounterTakeResult } from '#core/counters/types'
 import { limit, takeResult } from '#core/counters/redis_counter_store'
 import type { Lease } from '#fraud/services/call_leases'
@@ -136,8 +139,16 @@ export default class RedisCallLeases {
     await release.call(this.redis, this.#callKey(callUuid), callUuid)
   }
 
-  /** Nothing to rebuild: a set counts its members, and drops stale ones when it is next taken. */
-  async rebuild(_leaseSeconds: number) {
+  /**
+   * Nothing to rebuild: a set counts its members, and drops stale ones when it is next taken. The
+   * lease table's rows left from before Redis (or by a node without it during an upgrade) go once
+   * they are as old as a lease may be, as the table's own rebuild deletes them.
+   */
+  async rebuild(leaseSeconds: number) {
+    await db
+      .from('fraud_call_leases')
+      .where('created_at', '<', sqlTime(DateTime.fromMillis(this.#now() - leaseSeconds * 1000)))
+      .delete()
     return new Map<string, number>()
   }
 

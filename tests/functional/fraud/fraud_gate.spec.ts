@@ -316,6 +316,30 @@ test.group('Fraud gate in the call path', (group) => {
     assert.deepInclude(await take(randomUUID()), { taken: false, refused: { lease: 0 } })
   }).skip(!redisConfigured, 'Redis only (REDIS_HOST)')
 
+  test('with Redis the lease table’s leftover rows go once they are as old as a lease', async ({
+    assert,
+  }) => {
+    const company = await makeCompany('active')
+    const redis = (await app.container.make('redis')).connection('main').ioConnection
+    const now = Date.now()
+    const store = new RedisCallLeases(redis, { leaseSeconds: 60, now: () => now })
+    const row = (callUuid: string, ageSeconds: number) => ({
+      call_uuid: callUuid,
+      company_id: company.id,
+      user_id: null,
+      sip_device_id: null,
+      created_at: sqlTime(DateTime.fromMillis(now - ageSeconds * 1000, { zone: 'utc' })),
+    })
+    const [old, young] = [randomUUID(), randomUUID()]
+    await db.table('fraud_call_leases').multiInsert([row(old, 61), row(young, 30)])
+    await store.rebuild(60)
+    const left = await db.from('fraud_call_leases').whereIn('call_uuid', [old, young])
+    assert.deepEqual(
+      left.map((entry) => entry.call_uuid),
+      [young]
+    )
+  }).skip(!redisConfigured, 'Redis only (REDIS_HOST)')
+
   test('a lease taken on another node is released through its row', async ({ assert }) => {
     const company = await makeCompany('active')
     const user = await makeUser('member', company)

@@ -138,8 +138,10 @@ export default class CdrService {
     record.sipStatus = end.sipStatus
     record.disconnectCause = end.cause
     record.hungUpBy = end.hungUpBy
+    // (the milliseconds between the two instants, as luxon's diff would give them, without its
+    // Duration and unit normalisation: issue 17, 2 % of the server's CPU per call)
     record.durationSeconds = record.answeredAt
-      ? Math.max(0, Math.round(endedAt.diff(record.answeredAt).as('seconds')))
+      ? Math.max(0, Math.round((endedAt.toMillis() - record.answeredAt.toMillis()) / 1000))
       : 0
     const write = await this.#endWrite(record)
     if (!write || !(await this.#saveWith(record, write))) await record.save()

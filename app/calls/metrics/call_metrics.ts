@@ -69,7 +69,8 @@ export default class CallMetrics {
     const labels = { direction: record.direction, carrier: carrierLabel(record) }
     answered.inc(labels)
     if (record.answeredAt) {
-      const seconds = record.answeredAt.diff(record.startedAt).as('seconds')
+      // (milliseconds apart, as luxon's diff gives them, without its Duration: issue 17)
+      const seconds = (record.answeredAt.toMillis() - record.startedAt.toMillis()) / 1000
       setupSeconds.observe(labels, Math.max(0, seconds))
     }
   }

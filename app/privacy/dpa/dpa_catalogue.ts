@@ -35,6 +35,8 @@ export const DPA_VERSIONS: DpaVersion[] = [
 export default class DpaCatalogue {
   #versions: DpaVersion[] = DPA_VERSIONS
   #texts = new Map<string, string>()
+  /** The last Berlin day asked for, as instants [from, until): every call's gate asks (issue 17). */
+  #day: { from: number; until: number; date: string } | null = null
 
   use(versions: DpaVersion[]) {
     this.#versions = versions
@@ -50,9 +52,21 @@ export default class DpaCatalogue {
 
   /** The newest version published on or before `now`. */
   current(now: DateTime): DpaVersion {
-    const today = now.setZone('Europe/Berlin').toISODate()!
+    const today = this.#berlinDate(now)
     const published = this.#versions.filter((entry) => entry.publishedOn <= today)
     return published.at(-1) ?? this.#versions[0]
+  }
+
+  /** `now`'s date in Europe/Berlin; the zone's offsets are worked out once per day, not per call. */
+  #berlinDate(now: DateTime): string {
+    const instant = now.toMillis()
+    const day = this.#day
+    if (day && instant >= day.from && instant < day.until) return day.date
+    const local = now.setZone('Europe/Berlin')
+    const start = local.startOf('day')
+    const next = { from: start.toMillis(), until: start.plus({ days: 1 }).toMillis() }
+    this.#day = { ...next, date: local.toISODate()! }
+    return this.#day.date
   }
 
   find(version: string) {

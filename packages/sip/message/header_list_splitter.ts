@@ -4,6 +4,11 @@
  * Empty elements are dropped, as RFC 7230's list rule allows.
  */
 export default function splitHeaderList(value: string): string[] {
+  if (!value.includes(',')) {
+    // one element (the usual case): what the loop below would give, without its copies
+    const element = value.trim()
+    return element.length > 0 ? [element] : []
+  }
   const parts: string[] = []
   let inQuotes = false
   let inAngles = false

@@ -58,10 +58,21 @@ const LIST_HEADERS = new Set([
   'error-info',
 ])
 
+/**
+ * Keys of the names seen, so the usual ones are not lower-cased again at every lookup; bounded, as
+ * header names come from the network.
+ */
+const KEYS = new Map<string, string>()
+const KEPT_KEYS = 512
+
 /** The key a header is stored and looked up under: lower case, compact form expanded. */
 export function headerKey(name: string): string {
+  const kept = KEYS.get(name)
+  if (kept !== undefined) return kept
   const lower = name.toLowerCase()
-  return COMPACT_FORMS[lower] ?? lower
+  const key = COMPACT_FORMS[lower] ?? lower
+  if (KEYS.size < KEPT_KEYS) KEYS.set(name, key)
+  return key
 }
 
 /** The name a header is written with: the full form in its usual capitalisation. */

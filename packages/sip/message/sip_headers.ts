@@ -32,8 +32,14 @@ export default class SipHeaders {
   /** Every value in order; list headers split into their elements. */
   getAll(name: string): string[] {
     const key = headerKey(name)
-    const values = this.#entries.filter((entry) => entry.key === key).map((entry) => entry.value)
-    return isListHeader(key) ? values.flatMap(splitHeaderList) : values
+    const list = isListHeader(key)
+    const values: string[] = []
+    for (const entry of this.#entries) {
+      if (entry.key !== key) continue
+      if (list) values.push(...splitHeaderList(entry.value))
+      else values.push(entry.value)
+    }
+    return values
   }
 
   /** Number of header lines with this name, before list splitting. */

@@ -23,17 +23,15 @@ export default class UdpTransport implements SipTransport {
   readonly protocols: readonly SipTransportProtocol[] = ['udp']
   readonly #options: UdpTransportOptions
   #socket: dgram.Socket | undefined
+  /** The bound address, read once at bind: asked for at every message sent (Via, Contact). */
+  #bound: TransportAddress | undefined
 
   constructor(options: UdpTransportOptions) {
     this.#options = options
   }
 
   get localAddress(): TransportAddress | undefined {
-    if (!this.#socket) {
-      return undefined
-    }
-    const { address, port } = this.#socket.address()
-    return { host: address, port }
+    return this.#bound && { ...this.#bound }
   }
 
   listen(): Promise<void> {
@@ -45,6 +43,8 @@ export default class UdpTransport implements SipTransport {
         socket.on('error', (error) => this.#options.traffic.failure('udp socket', error))
         socket.on('message', (bytes, remote) => this.#onDatagram(bytes, remote))
         this.#socket = socket
+        const { address, port } = socket.address()
+        this.#bound = { host: address, port }
         resolve()
       })
     })
@@ -87,6 +87,7 @@ export default class UdpTransport implements SipTransport {
   close(): Promise<void> {
     const socket = this.#socket
     this.#socket = undefined
+    this.#bound = undefined
     if (!socket) {
       return Promise.resolve()
     }

@@ -70,16 +70,16 @@ export function headerKey(name: string): string {
   const kept = KEYS.get(name)
   if (kept !== undefined) return kept
   const lower = name.toLowerCase()
-  const key = COMPACT_FORMS[lower] ?? lower
+  // Own properties only: a header named "constructor" or "__proto__" is an unknown header
+  const key = Object.hasOwn(COMPACT_FORMS, lower) ? COMPACT_FORMS[lower] : lower
   if (KEYS.size < KEPT_KEYS) KEYS.set(name, key)
   return key
 }
 
 /** The name a header is written with: the full form in its usual capitalisation. */
 export function headerDisplayName(key: string): string {
-  const known = DISPLAY_NAMES[key]
-  if (known) {
-    return known
+  if (Object.hasOwn(DISPLAY_NAMES, key)) {
+    return DISPLAY_NAMES[key]
   }
   return key
     .split('-')

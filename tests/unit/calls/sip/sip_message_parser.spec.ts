@@ -116,6 +116,35 @@ test.group('SipMessageParser / valid messages', () => {
     assert.include(request.toString(), 'Call-ID: compact-1\r\n')
   })
 
+  test('headers named like properties of every object are plain unknown headers', ({ assert }) => {
+    const request = parseRequest(
+      [
+        'OPTIONS sip:bob@example.com SIP/2.0',
+        'Via: SIP/2.0/UDP 192.0.2.4;branch=z9hG4bKp1',
+        'From: <sip:alice@example.com>;tag=9',
+        'To: <sip:bob@example.com>',
+        'Call-ID: proto-1',
+        'CSeq: 1 OPTIONS',
+        'constructor: a',
+        '__proto__: b',
+        'toString: c',
+        'hasOwnProperty: d',
+        'Content-Length: 0',
+        '',
+        '',
+      ].join('\r\n')
+    )
+    assert.equal(request.headers.get('constructor'), 'a')
+    assert.equal(request.headers.get('__proto__'), 'b')
+    assert.equal(request.headers.get('tostring'), 'c')
+    // Written back under their own names (this threw: the name was looked up on Object.prototype)
+    const text = request.toString()
+    assert.include(text, '\r\nConstructor: a\r\n')
+    assert.include(text, '\r\n__proto__: b\r\n')
+    assert.include(text, '\r\nTostring: c\r\n')
+    assert.include(text, '\r\nHasownproperty: d\r\n')
+  })
+
   test('splits multi-value headers on commas outside quotes and angle brackets', ({ assert }) => {
     const request = parseRequest(
       invite({

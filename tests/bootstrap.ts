@@ -17,6 +17,10 @@ import { summaryReporter } from '#tests/support/summary_reporter'
 import { CHROMIUM, CHROMIUM_ARGS } from '#tests/support/chromium'
 import { resetCounters } from '#tests/support/counters'
 
+// An unhandled rejection is reported at the end of the run without its test: deep stacks so that
+// its async frames reach our code past knex's and Lucid's (the default 10 stop inside them)
+Error.stackTraceLimit = 40
+
 export const plugins: Config['plugins'] = [
   assert(),
   pluginAdonisJS(app),

@@ -108,7 +108,7 @@ export default class FraudPolicies {
   async numberRisk(): Promise<NumberRisk> {
     const current = this.#risk
     if (current && this.#fresh(current.loadedAt)) return current.value
-    this.#reloadingRisk ??= FraudRiskPrefix.query()
+    const reloading = (this.#reloadingRisk ??= FraudRiskPrefix.query()
       .select('prefix', 'riskClass')
       .then((rows) => {
         const risk = new NumberRisk(
@@ -117,8 +117,12 @@ export default class FraudPolicies {
         this.#risk = { value: risk, loadedAt: this.now() }
         return risk
       })
-      .finally(() => (this.#reloadingRisk = undefined))
-    return current ? current.value : this.#reloadingRisk
+      .finally(() => (this.#reloadingRisk = undefined)))
+    if (!current) return reloading
+    // Nobody waits for a reload behind the stale table: a failed one (the database away) would be
+    // an unhandled rejection, which ends the process. The stale table serves; the next call retries.
+    reloading.catch(() => {})
+    return current.value
   }
 
   forgetCompany(companyId: number) {

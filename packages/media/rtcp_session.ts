@@ -14,8 +14,11 @@ export const RTCP_INTERVAL_MS = 5000
 
 /** Our SRs remembered for the round-trip time (a peer names its last SR received). */
 const SRS_KEPT = 4
-/** Two units of the DLSR (1/65536 s): a peer may round its delay up. */
-const DLSR_ROUNDING_MS = (2 * 1000) / 65536
+/**
+ * How far a peer's DLSR may overstate its delay: it is measured on the peer's clock, which may
+ * tick in whole milliseconds (baresip's does), so a round trip below that reads up to 1 ms less.
+ */
+const PEER_CLOCK_SLACK_MS = 2
 
 /** The timer and wall clock RTCP runs on; tests pass their own. */
 export interface RtcpClock {
@@ -189,8 +192,9 @@ export default class RtcpSession {
       const sr = this.#srsSent.find((entry) => entry.middle === block.lastSr)
       if (sr) {
         const ms = arrivedAt - sr.at - (block.delaySinceLastSr * 1000) / 65536
-        // The peer's DLSR is in 1/65536 s: a round trip shorter than its rounding reads as 0
-        if (ms >= -DLSR_ROUNDING_MS && ms <= 60_000) return Math.max(0, ms)
+        // A round trip below the peer's clock resolution reads as 0; further below is no report
+        // about this SR (stale or forged)
+        if (ms >= -PEER_CLOCK_SLACK_MS && ms <= 60_000) return Math.max(0, ms)
         return null
       }
     }

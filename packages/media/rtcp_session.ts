@@ -134,7 +134,10 @@ export default class RtcpSession {
     this.#timer = null
     if (this.#stopped) return
     this.#send(false)
-    this.#schedule(1)
+    // Until we send media the reports are RRs; the first SR then follows within half an interval
+    // (as the first report did) instead of a whole one: a peer that reports once in a short call
+    // can name it (its LSR), which is what gives the round-trip time
+    this.#schedule(this.#options.sent().packets === 0 ? 0.5 : 1)
   }
 
   /** Our compound report for now. */

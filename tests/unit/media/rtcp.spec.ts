@@ -176,7 +176,7 @@ test.group('RTCP session (fake clock)', () => {
     assert.equal(block.fractionLost, Math.floor((4 * 256) / 99))
     assert.equal(block.lastSr, 0, 'no SR from the peer yet')
 
-    // The peer's SR arrives; 1.5 s later our report names it with DLSR 1.5 s
+    // The peer's SR arrives; our next report names it with the delay since
     const peerNtp = ntpTime(clock.ms)
     session.receive(
       encodeCompound({
@@ -194,22 +194,28 @@ test.group('RTCP session (fake clock)', () => {
     )
     sent.packets = 50
     sent.octets = 8000
-    clock.advance(1500)
-    clock.advance(3500)
-    assert.lengthOf(out, 2, 'then every 5 s')
+    clock.advance(2499)
+    assert.lengthOf(out, 1)
+    clock.advance(1)
+    assert.lengthOf(out, 2, 'no media at the first report: the next one half an interval later')
     const second = parseRtcp(out[1])!
     assert.equal(second.reports[0].type, RTCP_SR, 'we sent media: SR')
     assert.equal(second.reports[0].sender!.packetCount, 50)
     assert.equal(second.reports[0].blocks[0].lastSr, ntpMiddle(peerNtp.seconds, peerNtp.fraction))
-    assert.equal(second.reports[0].blocks[0].delaySinceLastSr, 5000 * 65.536)
+    assert.equal(second.reports[0].blocks[0].delaySinceLastSr, 2500 * 65.536)
     assert.equal(second.reports[0].blocks[0].fractionLost, 0, 'nothing new lost since')
     assert.equal(second.cnames.get(0xabc), 'test@fluffycall')
 
+    clock.advance(4999)
+    assert.lengthOf(out, 2)
+    clock.advance(1)
+    assert.lengthOf(out, 3, 'then every 5 s')
+
     session.stop(true)
-    assert.lengthOf(out, 3)
-    assert.deepEqual(parseRtcp(out[2])!.byes, [0xabc], 'a last report with BYE')
+    assert.lengthOf(out, 4)
+    assert.deepEqual(parseRtcp(out[3])!.byes, [0xabc], 'a last report with BYE')
     clock.advance(20_000)
-    assert.lengthOf(out, 3, 'no report after stop')
+    assert.lengthOf(out, 4, 'no report after stop')
   })
 
   test('the round-trip time comes from the peer’s report blocks about our SSRC', ({ assert }) => {

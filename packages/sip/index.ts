@@ -82,7 +82,11 @@ export {
   type DigestOutcome,
 } from './registrar/digest_authenticator.js'
 export { default as DigestNonceIssuer } from './registrar/digest_nonce_issuer.js'
-export { default as AuthFailureLimiter, type LockScope } from './registrar/auth_failure_limiter.js'
+export {
+  default as AuthFailureLimiter,
+  type AuthAttempt,
+  type LockScope,
+} from './registrar/auth_failure_limiter.js'
 export type { FailureCounters } from './registrar/failure_counters.js'
 export {
   clientTransportOf,

@@ -30,6 +30,10 @@ export default class MemoryCounterStore implements CounterStore {
     return this.#live(key)?.value ?? 0
   }
 
+  async getMany(keys: string[]) {
+    return keys.map((key) => this.#live(key)?.value ?? 0)
+  }
+
   async reset(key: string) {
     this.#entries.delete(key)
   }

@@ -84,6 +84,12 @@ export default class RedisCounterStore implements CounterStore {
     return Number((await this.redis.get(this.prefix + key)) ?? 0)
   }
 
+  async getMany(keys: string[]) {
+    if (keys.length === 0) return []
+    const values = await this.redis.mget(keys.map((key) => this.prefix + key))
+    return values.map((value) => Number(value ?? 0))
+  }
+
   async reset(key: string) {
     await this.redis.del(this.prefix + key)
   }

@@ -4,6 +4,13 @@ import type { LockoutSettings } from '#sip/registrar/registrar_settings'
 
 export type LockScope = 'source' | 'username'
 
+/** The counters as an authentication found them before deciding. */
+export interface AuthAttempt {
+  locked: LockScope[]
+  /** The username's failures in its window (cleared by a success). */
+  usernameFailures: number
+}
+
 /**
  * Counts failed digest authentications per source address and per username in the shared
  * CounterStore, and locks either for a while once it fails too often. A lock is a counter of its
@@ -22,11 +29,25 @@ export default class AuthFailureLimiter {
 
   /** Which of the two is locked now. */
   async locks(ip: string, username: string): Promise<LockScope[]> {
-    const [source, user] = await Promise.all([
-      this.#locked('source', ip),
-      this.#locked('username', username),
+    return (await this.attempt(ip, username)).locked
+  }
+
+  /**
+   * What an authentication needs to know before it decides, in one read of the counters (one
+   * round trip in Redis, issue 17): the locks, and whether the username has failures that a
+   * success clears (most have none, and then the success writes nothing).
+   */
+  async attempt(ip: string, username: string): Promise<AuthAttempt> {
+    const user = this.#subjectKey('username', username)
+    const [sourceLock, userLock, userFailures] = await this.counters.getMany([
+      this.#lockKey('source', ip),
+      this.#lockKey('username', user, true),
+      this.#failureKey('username', user, true),
     ])
-    return [...(source ? (['source'] as const) : []), ...(user ? (['username'] as const) : [])]
+    const locked: LockScope[] = []
+    if (sourceLock > 0) locked.push('source')
+    if (userLock > 0) locked.push('username')
+    return { locked, usernameFailures: userFailures }
   }
 
   /** Whether one source address (or username) is locked now. */
@@ -70,8 +91,13 @@ export default class AuthFailureLimiter {
     return locked
   }
 
-  /** A success clears the username's failures (not the source's: one good device must not hide a scan). */
-  async recordSuccess(username: string): Promise<void> {
+  /**
+   * A success clears the username's failures (not the source's: one good device must not hide a
+   * scan). Given the attempt's read, a username that had none is left alone (no write); failures
+   * counted after that read stay, as they came after the proof.
+   */
+  async recordSuccess(username: string, attempt?: AuthAttempt): Promise<void> {
+    if (attempt && attempt.usernameFailures === 0) return
     await this.counters.reset(this.#failureKey('username', username))
   }
 
@@ -79,12 +105,13 @@ export default class AuthFailureLimiter {
     return (await this.counters.get(this.#lockKey(scope, subject))) > 0
   }
 
-  #failureKey(scope: LockScope, subject: string) {
-    return `sip-auth:failures:${scope}:${this.#subjectKey(scope, subject)}`
+  /** `keyed`: the subject is already what #subjectKey made of it (hashed once per attempt). */
+  #failureKey(scope: LockScope, subject: string, keyed = false) {
+    return `sip-auth:failures:${scope}:${keyed ? subject : this.#subjectKey(scope, subject)}`
   }
 
-  #lockKey(scope: LockScope, subject: string) {
-    return `sip-auth:lock:${scope}:${this.#subjectKey(scope, subject)}`
+  #lockKey(scope: LockScope, subject: string, keyed = false) {
+    return `sip-auth:lock:${scope}:${keyed ? subject : this.#subjectKey(scope, subject)}`
   }
 
   /** Usernames come from the network: hashed, so odd bytes or huge values never reach a key. */

@@ -114,10 +114,11 @@ export default class DigestAuthenticator {
     }
     const { credentials, limiter, nonces, nonceCounts } = this.#options
     const username = given.get('username') ?? ''
-    const [locked, credential] = await Promise.all([
-      limiter.isLocked(source.host, username),
+    const [attempt, credential] = await Promise.all([
+      limiter.attempt(source.host, username),
       credentials.findByUsername(username),
     ])
+    const locked = attempt.locked.length > 0
 
     const algorithm = parseAlgorithm(given.get('algorithm'))
     const offered = algorithm !== undefined && this.#algorithms.includes(algorithm)
@@ -155,7 +156,7 @@ export default class DigestAuthenticator {
       if (nonceState === 'fresh') {
         const count = Number.parseInt(given.get('nc') ?? '0', 16)
         if (await nonceCounts.advance(nonce, count, nonces.lifetimeSeconds)) {
-          await limiter.recordSuccess(username)
+          await limiter.recordSuccess(username, attempt)
           return { kind: 'authenticated', credential: credential! }
         }
         // A refresh that re-sends its old nonce (sip.js, the web phone, answers every later

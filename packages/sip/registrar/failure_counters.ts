@@ -7,5 +7,7 @@ export interface FailureCounters {
   /** Adds `by` to the counter of `key` in its current window and returns the new value. */
   increment(key: string, windowSeconds: number, by?: number): Promise<number>
   get(key: string): Promise<number>
+  /** Several counters in one read (one round trip in Redis), in the order of `keys`. */
+  getMany(keys: string[]): Promise<number[]>
   reset(key: string): Promise<void>
 }

@@ -41,6 +41,14 @@ function counterContract(name: string, driver: () => ContractDriver, setup?: (gr
       assert.equal(await store.get('b'), 1)
     })
 
+    test('getMany reads several keys in their order, unknown ones as 0', async ({ assert }) => {
+      const store = await driver().make()
+      await store.increment('a', 60, 3)
+      await store.increment('c', 60, 5)
+      assert.deepEqual(await store.getMany(['c', 'nobody', 'a', 'c']), [5, 0, 3, 5])
+      assert.deepEqual(await store.getMany([]), [])
+    })
+
     test('reset sets a key back to 0 and leaves others', async ({ assert }) => {
       const store = await driver().make()
       await store.increment('a', 60, 3)
@@ -147,6 +155,7 @@ function counterContract(name: string, driver: () => ContractDriver, setup?: (gr
       // inside it must not have extended it to 1.7 s.
       await advance(600)
       assert.equal(await store.get('window'), 0)
+      assert.deepEqual(await store.getMany(['window']), [0])
       assert.equal(await store.increment('window', 1), 1)
     }).timeout(10_000)
   })

@@ -43,6 +43,9 @@ class Recording implements CounterStore {
   get(key: string) {
     return this.store.get(key)
   }
+  getMany(keys: string[]) {
+    return this.store.getMany(keys)
+  }
   reset(key: string) {
     return this.store.reset(key)
   }

@@ -3,6 +3,8 @@ import { DigestAlgorithm, DigestClient, readChallenge } from '#sip/auth/digest'
 import type AuthHeader from '#sip/message/auth_header'
 import type SipRequest from '#sip/message/sip_request'
 import { DEFAULT_LOCKOUT } from '#sip/registrar/registrar_settings'
+import AuthFailureLimiter from '#sip/registrar/auth_failure_limiter'
+import MemoryCounterStore from '#core/counters/memory_counter_store'
 import {
   REALM,
   challengeShape,
@@ -11,6 +13,7 @@ import {
   makeWebPhoneLogin,
   register,
   registerWithPassword,
+  TestClock,
   udpSource,
   wsSource,
   type Harness,
@@ -315,6 +318,68 @@ test.group('DigestAuthenticator: brute force', () => {
       source: udpSource('198.51.100.99'),
     })
     assert.equal(other.final.status, 200)
+  })
+
+  test('a success clears the username failures before it: four more wrong passwords then lock nothing', async ({
+    assert,
+  }) => {
+    const device = makeDevice()
+    const harness = makeHarness([device])
+    const wrong = async (count: number) => {
+      for (let index = 0; index < count; index++) {
+        await attempt(harness, device.username, 'guess', udpSource(`203.0.113.${20 + index}`))
+      }
+    }
+    await wrong(4)
+    assert.equal(
+      (await harness.limiter.attempt('198.51.100.1', device.username)).usernameFailures,
+      4
+    )
+    assert.equal((await attempt(harness, device.username, device.password)).kind, 'authenticated')
+    assert.equal(
+      (await harness.limiter.attempt('198.51.100.1', device.username)).usernameFailures,
+      0
+    )
+    await wrong(4)
+    assert.deepEqual(await harness.limiter.locks('198.51.100.1', device.username), [])
+    assert.notInclude(
+      harness.audit.map((entry) => entry.action),
+      'sip.auth.locked'
+    )
+  })
+
+  test('a success with no failures before it writes nothing to the counters', async ({
+    assert,
+  }) => {
+    const clock = new TestClock()
+    const store = new MemoryCounterStore(clock.now)
+    const resets: string[] = []
+    const limiter = new AuthFailureLimiter(
+      {
+        increment: (key, windowSeconds, by) => store.increment(key, windowSeconds, by),
+        get: (key) => store.get(key),
+        getMany: (keys) => store.getMany(keys),
+        reset: async (key) => {
+          resets.push(key)
+          await store.reset(key)
+        },
+      },
+      DEFAULT_LOCKOUT
+    )
+    const quiet = await limiter.attempt('203.0.113.1', 'alice')
+    assert.deepEqual(quiet, { locked: [], usernameFailures: 0 })
+    await limiter.recordSuccess('alice', quiet)
+    assert.deepEqual(resets, [])
+
+    await limiter.recordFailure('203.0.113.2', 'alice')
+    const after = await limiter.attempt('203.0.113.1', 'alice')
+    assert.equal(after.usernameFailures, 1)
+    await limiter.recordSuccess('alice', after)
+    assert.lengthOf(resets, 1)
+    assert.equal((await limiter.attempt('203.0.113.1', 'alice')).usernameFailures, 0)
+    // Without the attempt's read (another caller), a success always clears.
+    await limiter.recordSuccess('alice')
+    assert.lengthOf(resets, 2)
   })
 
   test('the lock ends after its time, and right passwords during it do not prolong it', async ({

@@ -84,6 +84,8 @@ export default class DialogEventNotifier {
   readonly #maxExpires: number
   readonly #maxPerSubscriber: number
   readonly #subscriptions = new Map<string, Subscription>()
+  /** The same subscriptions by resource: a call's change looks up only its lamps' watchers. */
+  readonly #byResource = new Map<string, Set<Subscription>>()
   readonly #states = new Map<string, DialogInfoEntry[]>()
 
   constructor(options: DialogEventNotifierOptions) {
@@ -116,11 +118,7 @@ export default class DialogEventNotifier {
 
   /** The subscriptions watching a resource (tests, metrics). */
   subscribersOf(resource: string): number {
-    let count = 0
-    for (const subscription of this.#subscriptions.values()) {
-      if (subscription.resource === resource) count += 1
-    }
-    return count
+    return this.#byResource.get(resource)?.size ?? 0
   }
 
   /**
@@ -129,19 +127,22 @@ export default class DialogEventNotifier {
    */
   publish(resource: string, entries: DialogInfoEntry[]): void {
     const live = entries.filter((entry) => entry.state !== 'terminated')
-    const changed = JSON.stringify(this.#states.get(resource) ?? []) !== JSON.stringify(entries)
+    const watchers = this.#byResource.get(resource)
+    // Nobody watches (most lines, most of the time): the state is kept for a later SUBSCRIBE's
+    // first NOTIFY, without comparing it to the last one (issue 17).
+    const changed =
+      watchers !== undefined &&
+      JSON.stringify(this.#states.get(resource) ?? []) !== JSON.stringify(entries)
     if (live.length > 0) this.#states.set(resource, live)
     else this.#states.delete(resource)
     if (!changed) return
-    for (const subscription of this.#subscriptions.values()) {
-      if (subscription.resource === resource) this.#notify(subscription, entries)
-    }
+    for (const subscription of watchers) this.#notify(subscription, entries)
   }
 
   /** Ends every subscription of a resource (presence turned off): NOTIFY terminated. */
   endSubscriptionsOf(resource: string): void {
-    for (const subscription of [...this.#subscriptions.values()]) {
-      if (subscription.resource === resource) this.#end(subscription, 'deactivated', true)
+    for (const subscription of [...(this.#byResource.get(resource) ?? [])]) {
+      this.#end(subscription, 'deactivated', true)
     }
   }
 
@@ -262,6 +263,9 @@ export default class DialogEventNotifier {
     }
     subscription.key = dialogKey(request.callId, localTag, request.from.tag ?? '')
     this.#subscriptions.set(subscription.key, subscription)
+    const watchers = this.#byResource.get(subscription.resource)
+    if (watchers) watchers.add(subscription)
+    else this.#byResource.set(subscription.resource, new Set([subscription]))
     return subscription
   }
 
@@ -299,6 +303,9 @@ export default class DialogEventNotifier {
     subscription.timer = undefined
     subscription.ended = true
     this.#subscriptions.delete(subscription.key)
+    const watchers = this.#byResource.get(subscription.resource)
+    watchers?.delete(subscription)
+    if (watchers?.size === 0) this.#byResource.delete(subscription.resource)
     if (signal) {
       const state =
         reason === 'unsubscribed'

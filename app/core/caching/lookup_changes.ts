@@ -69,8 +69,24 @@ const watching = new WeakSet<object>()
 
 function watchedTableOf(sql: unknown) {
   if (typeof sql !== 'string') return undefined
-  const table = WRITE.exec(sql)?.[1]?.toLowerCase()
+  const table = writtenTableOf(sql)
   return table && watchedTables.has(table) ? table : undefined
+}
+
+/**
+ * The table a statement writes ('' for none), remembered per SQL text: the call path's
+ * statements are a few texts run again and again (with their values as bindings), and the
+ * pattern ran twice per statement (issue 17). Bounded: texts with inlined values start afresh.
+ */
+const writtenTables = new Map<string, string>()
+function writtenTableOf(sql: string) {
+  let table = writtenTables.get(sql)
+  if (table === undefined) {
+    table = WRITE.exec(sql)?.[1]?.toLowerCase() ?? ''
+    if (writtenTables.size >= 1000) writtenTables.clear()
+    writtenTables.set(sql, table)
+  }
+  return table
 }
 
 /**

@@ -15,6 +15,13 @@
  *   node --import @poppinss/ts-exec bench/b2bua_calls.ts --db sqlite|pg [--rates 50,100]
  *     [--calls 600] [--phones 4] [--runs 3] [--pause-ms 1000] [--cpu-prof DIR]
  *     [--server ts|build|ts,build,...] [--reuse-build] [--media-workers 0] [--kind sip|web]
+ *     [--unpriced]
+ *
+ * The calls are rated as production's are: a standard price list (German fixed network, 0.89 ct
+ * per minute) covers the called number, so every ended call is priced in its CDR's end write and
+ * its cost counted into the company's spend (the `billing:call_rated` listener). Up to the eighth
+ * round of bench/README.md no price list was seeded: every call ended unpriced, logging a warning
+ * and skipping the spend count. --unpriced measures that path again, for comparisons with them.
  *
  * --kind web: the phones are web phones instead of sipp (bench/support/web_phones.ts): sip.js
  * over the server's SIP WebSocket with a werift peer connection as the browser's media, so each
@@ -62,6 +69,7 @@ if (!SERVERS.every((kind) => kind === 'ts' || kind === 'build'))
   throw new Error('--server is ts, build or a comma list of them')
 const MEDIA_WORKERS = option('media-workers', '0')
 const KIND = option('kind', 'sip')
+const UNPRICED = process.argv.includes('--unpriced')
 if (KIND !== 'sip' && KIND !== 'web') throw new Error('--kind is sip or web')
 const CALLEE = '+4930555000'
 
@@ -138,6 +146,9 @@ const { default: CarrierRoute } = await import('#calls/models/carrier_route')
 const { default: CarrierState } = await import('#calls/models/carrier_state')
 const { default: CallRecord } = await import('#calls/models/call_record')
 const { default: FraudCompanyPolicy } = await import('#fraud/models/fraud_company_policy')
+const { default: PriceList } = await import('#billing/models/price_list')
+const { default: PriceListVersion } = await import('#billing/models/price_list_version')
+const { default: PriceListRate } = await import('#billing/models/price_list_rate')
 const { makeCompany, makeUser } = await import('#tests/support/accounts')
 const { freePort, isBound, startSipp } = await import('#tests/support/sip_peers')
 const { serverReady } = await import('#tests/support/server_process')
@@ -186,6 +197,26 @@ for (const carrierName of ['local', ...(BUILD_DIR ? [BENCH_CARRIER_NAME] : [])])
     activatedAt: DateTime.utc(),
   })
   await CarrierRoute.create({ region: 'eu', prefix: '', carrierName, priority: 1, weight: 100 })
+}
+
+// The standard price list (as the demo seeder's): every call to CALLEE is priced.
+if (!UNPRICED) {
+  const list = await PriceList.create({ companyId: null, name: 'Standard' })
+  const version = await PriceListVersion.create({
+    priceListId: list.id,
+    validFrom: DateTime.fromISO('2026-01-01T00:00:00', { zone: 'Europe/Berlin' }).toUTC(),
+    seatFeePerMonth: 4_990_000,
+    numberFeePerMonth: 1_000_000,
+  })
+  await PriceListRate.create({
+    priceListVersionId: version.id,
+    prefix: '49',
+    destination: 'Deutschland Festnetz',
+    pricePerMinute: 8_900,
+    connectionFee: 0,
+    firstInterval: 60,
+    nextInterval: 1,
+  })
 }
 
 const carrier = await startSipp({
@@ -319,6 +350,8 @@ interface RunResult {
   cdrs: number
   /** CDRs of the run that were refused (a 503 "No carrier available" shows here). */
   refused: number
+  /** CDRs of the run with a price (rating 'priced'): all answered calls unless --unpriced. */
+  priced: number
 }
 
 const cpuOf = (probe: Probe) => probe.cpuMicros + probe.childrenCpuMicros
@@ -407,6 +440,10 @@ async function measure(
     .where('id', '>', firstId)
     .where('disconnect_cause', 'refused')
     .count('* as total')
+  const priced = await CallRecord.query()
+    .where('id', '>', firstId)
+    .where('rating', 'priced')
+    .count('* as total')
   return {
     offered: rate,
     successful,
@@ -418,6 +455,7 @@ async function measure(
     loopDelayMaxMs: Math.round(after.loopDelayMaxMs * 10) / 10,
     cdrs: Number(cdrs[0].$extras.total),
     refused: Number(refused[0].$extras.total),
+    priced: Number(priced[0].$extras.total),
   }
 }
 
@@ -472,6 +510,7 @@ for (const [serverIndex, kind] of SERVERS.entries()) {
         loopDelayP99MsMedian: median(runs.map((entry) => entry.loopDelayP99Ms)),
         cdrsPerRun: runs.map((entry) => entry.cdrs),
         refusedPerRun: runs.map((entry) => entry.refused),
+        pricedPerRun: runs.map((entry) => entry.priced),
       })
     }
     servers.push({
@@ -512,6 +551,7 @@ console.log(
       callsPerRun: CALLS,
       runs: RUNS,
       pauseMs: PAUSE_MS,
+      priced: !UNPRICED,
       mediaWorkers: Number(MEDIA_WORKERS),
       node: process.version,
       servers,

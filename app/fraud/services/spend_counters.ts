@@ -61,11 +61,17 @@ export default class SpendCounters {
       `company:${call.companyId}`,
       ...(call.userId !== null ? [`user:${call.userId}`] : []),
     ]
-    for (const subject of subjects) {
-      const keys = this.keys(subject, timeZone, call.startedAt)
-      await this.counters.increment(keys.day, 2 * 86_400, call.costMicro)
-      await this.counters.increment(keys.month, 40 * 86_400, call.costMicro)
-    }
+    // The four counters in one step (one round trip in Redis instead of four per rated call,
+    // issue 17); a take without checks or leases always takes.
+    await this.counters.take({
+      counts: subjects.flatMap((subject) => {
+        const keys = this.keys(subject, timeZone, call.startedAt)
+        return [
+          { key: keys.day, windowSeconds: 2 * 86_400, by: call.costMicro },
+          { key: keys.month, windowSeconds: 40 * 86_400, by: call.costMicro },
+        ]
+      }),
+    })
   }
 
   async spent(subject: string, timeZone: string, at = this.now()): Promise<Spend> {

@@ -45,6 +45,8 @@ export default class BullMqQueue implements JobQueue {
     const added = await this.#queue.add(job.name, payload, {
       // BullMQ keeps one job per id while it is queued, running or kept (removeOnComplete)
       ...(options.key !== undefined ? { jobId: options.key.replaceAll(':', '_') } : {}),
+      // Waits in Redis's delayed set: any node's worker runs it when it is due, should this one die
+      ...(options.delayMs && options.delayMs > 0 ? { delay: options.delayMs } : {}),
       attempts: 3,
       backoff: { type: 'exponential', delay: 1000 },
       removeOnComplete: 1000,
@@ -114,9 +116,24 @@ export default class BullMqQueue implements JobQueue {
       await Promise.allSettled(
         ids.map(async (id) => {
           const queued = await this.#queue.getJob(id)
-          if (queued) await queued.waitUntilFinished(events, 30_000)
+          if (!queued) return
+          // A delayed job runs now: drain() does not wait for its time
+          const early = (await queued.isDelayed()) && (await this.#promote(queued))
+          await queued.waitUntilFinished(events, 30_000)
+          // It ran before its time: a dispatch under its id later in its window queues again
+          if (early) await queued.remove()
         })
       )
+    }
+  }
+
+  /** False when the job left the delayed set meanwhile (it became due, or was promoted elsewhere). */
+  async #promote(queued: { promote(): Promise<void> }) {
+    try {
+      await queued.promote()
+      return true
+    } catch {
+      return false
     }
   }
 

@@ -64,6 +64,14 @@ class ManualTimer implements QueueTimer {
   }
 }
 
+/** A started in-process queue on manual timers, and a job to dispatch. */
+async function delayingQueue() {
+  const timer = new ManualTimer()
+  const queue = new InProcessQueue(recordingLogger().logger, timer)
+  await queue.start()
+  return { timer, queue, job: new InstantJob() }
+}
+
 class FailingJob implements Job<{}> {
   readonly name = `test.failing.${randomUUID()}`
   attempts = 0
@@ -127,10 +135,7 @@ test.group('InProcessQueue', () => {
   test('a delayed job waits for its time; one job per key; another key queues its own', async ({
     assert,
   }) => {
-    const timer = new ManualTimer()
-    const queue = new InProcessQueue(recordingLogger().logger, timer)
-    await queue.start()
-    const job = new InstantJob()
+    const { timer, queue, job } = await delayingQueue()
     await queue.dispatch(job, { n: 1 }, { key: 'window:1', delayMs: 5000 })
     await queue.dispatch(job, { n: 2 }, { key: 'window:1', delayMs: 4000 })
     await queue.dispatch(job, { n: 3 }, { key: 'window:2', delayMs: 9000 })
@@ -157,10 +162,7 @@ test.group('InProcessQueue', () => {
   test('drain runs delayed jobs at once and frees their keys; close runs what is left', async ({
     assert,
   }) => {
-    const timer = new ManualTimer()
-    const queue = new InProcessQueue(recordingLogger().logger, timer)
-    await queue.start()
-    const job = new InstantJob()
+    const { timer, queue, job } = await delayingQueue()
     await queue.dispatch(job, { n: 1 }, { key: 'window:1', delayMs: 60_000 })
     // the timer never fires by itself: drain returns because it ran the job
     await queue.drain()

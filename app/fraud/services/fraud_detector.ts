@@ -36,8 +36,9 @@ function epoch(value: Date | string | null): number | null {
 
 /**
  * The anomaly detection of issue 14, run as background jobs: after calls ended (call:ended, once
- * per company and few seconds) the company's recent traffic is held against its baseline; every few minutes the audit log is
- * scanned for failed logins and SIP authentications. Hits go to FraudResponse.
+ * per company and few seconds) the company's recent traffic is held against its baseline; every
+ * few minutes the audit log is scanned for failed logins and SIP authentications. Hits go to
+ * FraudResponse.
  */
 export default class FraudDetector {
   /**

@@ -1,10 +1,11 @@
 import app from '@adonisjs/core/services/app'
-import type { Job } from '#core/queue/types'
+import type { DispatchOptions, Job } from '#core/queue/types'
 
 export interface DispatchedJob {
   job: Job<any>
   name: string
   payload: any
+  options: DispatchOptions
 }
 
 /** Records what is dispatched on the app's queue instead of running it, until cleanup. */
@@ -12,8 +13,8 @@ export async function recordDispatches(cleanup: (fn: () => void) => void) {
   const queue = await app.container.make('jobs.queue')
   const dispatched: DispatchedJob[] = []
   const original = queue.dispatch
-  queue.dispatch = async <P>(job: Job<P>, payload: P) => {
-    dispatched.push({ job, name: job.name, payload })
+  queue.dispatch = async <P>(job: Job<P>, payload: P, options: DispatchOptions = {}) => {
+    dispatched.push({ job, name: job.name, payload, options })
   }
   cleanup(() => {
     queue.dispatch = original

@@ -10,6 +10,8 @@ import type {
 
 /** Job ids drain() waits for, at most (the default). */
 const MAX_TRACKED_JOBS = 10_000
+/** How many dispatch keys this process remembers (oldest forgotten first). */
+const RECENT_KEYS = 10_000
 
 /** The scale-out driver: one BullMQ queue on Redis, one worker per process. */
 export default class BullMqQueue implements JobQueue {
@@ -25,6 +27,12 @@ export default class BullMqQueue implements JobQueue {
   #events?: QueueEvents
   #worker?: Worker
   #dispatched = new Set<string>()
+  /**
+   * Job ids of the keys this process dispatched lately. Redis would answer a repeat with "exists"
+   * too, but at a round trip and a Lua script per dispatch: the fraud analysis's window key comes
+   * with every call (issue 17).
+   */
+  #recentKeys = new Set<string>()
 
   constructor(
     private connection: ConnectionOptions,
@@ -42,14 +50,23 @@ export default class BullMqQueue implements JobQueue {
 
   async dispatch<P>(job: Job<P>, payload: P, options: DispatchOptions = {}) {
     this.register(job)
+    const jobId = options.key?.replaceAll(':', '_')
+    if (jobId !== undefined && this.#recentKeys.has(jobId)) return
     const added = await this.#queue.add(job.name, payload, {
       // BullMQ keeps one job per id while it is queued, running or kept (removeOnComplete)
-      ...(options.key !== undefined ? { jobId: options.key.replaceAll(':', '_') } : {}),
+      ...(jobId !== undefined ? { jobId } : {}),
+      // Waits in Redis's delayed set: any node's worker runs it when it is due, should this one die
+      ...(options.delayMs && options.delayMs > 0 ? { delay: options.delayMs } : {}),
       attempts: 3,
       backoff: { type: 'exponential', delay: 1000 },
       removeOnComplete: 1000,
       removeOnFail: 5000,
     })
+    if (jobId !== undefined) {
+      this.#recentKeys.add(jobId)
+      if (this.#recentKeys.size > RECENT_KEYS)
+        this.#recentKeys.delete(this.#recentKeys.values().next().value!)
+    }
     if (added.id) {
       this.#dispatched.add(added.id)
       // Only drain() (the tests) empties it: bounded, or it would keep an id per job for good.
@@ -114,9 +131,27 @@ export default class BullMqQueue implements JobQueue {
       await Promise.allSettled(
         ids.map(async (id) => {
           const queued = await this.#queue.getJob(id)
-          if (queued) await queued.waitUntilFinished(events, 30_000)
+          if (!queued) return
+          // A delayed job runs now: drain() does not wait for its time
+          const early = (await queued.isDelayed()) && (await this.#promote(queued))
+          await queued.waitUntilFinished(events, 30_000)
+          // It ran before its time: a dispatch under its id later in its window queues again
+          if (early) {
+            await queued.remove()
+            this.#recentKeys.delete(id)
+          }
         })
       )
+    }
+  }
+
+  /** False when the job left the delayed set meanwhile (it became due, or was promoted elsewhere). */
+  async #promote(queued: { promote(): Promise<void> }) {
+    try {
+      await queued.promote()
+      return true
+    } catch {
+      return false
     }
   }
 

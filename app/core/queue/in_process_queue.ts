@@ -10,7 +10,30 @@ import type {
 /** How many dispatch keys are remembered (oldest forgotten first). */
 const RECENT_KEYS = 10_000
 
-/** The embedded driver: jobs run in this process, schedules are timers. Nothing survives a restart. */
+/** The seam to the timers of delayed jobs (tests pass one they fire themselves). */
+export interface QueueTimer {
+  set(callback: () => void, delayMs: number): unknown
+  clear(handle: unknown): void
+}
+
+const realTimer: QueueTimer = {
+  set(callback, delayMs) {
+    // close() runs what is still delayed: the timer need not keep the process alive
+    return setTimeout(callback, delayMs).unref()
+  },
+  clear: (handle) => clearTimeout(handle as NodeJS.Timeout),
+}
+
+interface DelayedJob {
+  timer: unknown
+  key?: string
+  start(): void
+}
+
+/**
+ * The embedded driver: jobs run in this process, schedules and delayed jobs are timers. Nothing
+ * survives a restart.
+ */
 export default class InProcessQueue implements JobQueue {
   readonly driver = 'in_process' as const
   #jobs = new Map<string, Job<any>>()
@@ -19,8 +42,12 @@ export default class InProcessQueue implements JobQueue {
   #pendingSchedules: Array<() => void> = []
   #started = false
   #recentKeys = new Set<string>()
+  #delayed = new Set<DelayedJob>()
 
-  constructor(private logger: Logger) {}
+  constructor(
+    private logger: Logger,
+    private timer: QueueTimer = realTimer
+  ) {}
 
   register<P>(job: Job<P>) {
     this.#jobs.set(job.name, job)
@@ -34,6 +61,20 @@ export default class InProcessQueue implements JobQueue {
       if (this.#recentKeys.size > RECENT_KEYS)
         this.#recentKeys.delete(this.#recentKeys.values().next().value!)
     }
+    if (!options.delayMs || options.delayMs <= 0) return this.#run(job, payload)
+    const delayed: DelayedJob = {
+      key: options.key,
+      start: () => {
+        this.#delayed.delete(delayed)
+        this.#run(job, payload)
+      },
+      timer: undefined,
+    }
+    delayed.timer = this.timer.set(delayed.start, options.delayMs)
+    this.#delayed.add(delayed)
+  }
+
+  #run<P>(job: Job<P>, payload: P) {
     const run = Promise.resolve()
       .then(() => job.handle(payload))
       .catch((error) => this.logger.error({ err: error, job: job.name }, 'job failed'))
@@ -58,12 +99,20 @@ export default class InProcessQueue implements JobQueue {
   }
 
   async drain() {
-    while (this.#running.size) await Promise.allSettled([...this.#running])
+    while (this.#running.size || this.#delayed.size) {
+      for (const delayed of [...this.#delayed]) {
+        this.timer.clear(delayed.timer)
+        // It ran before its time: a dispatch under its key later in its window queues again
+        if (delayed.key !== undefined) this.#recentKeys.delete(delayed.key)
+        delayed.start()
+      }
+      await Promise.allSettled([...this.#running])
+    }
   }
 
   /** Jobs start at once here: nothing waits; the scheduled ones are timers, not queued jobs. */
   async counts(): Promise<QueueCounts> {
-    return { waiting: 0, active: this.#running.size, delayed: 0 }
+    return { waiting: 0, active: this.#running.size, delayed: this.#delayed.size }
   }
 
   async close() {

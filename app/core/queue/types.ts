@@ -16,6 +16,12 @@ export interface DispatchOptions {
    * analysis per CDR however often call:ended comes).
    */
   key?: string
+  /**
+   * Runs the job this much later (a delayed job: with BullMQ it waits in Redis, so a node that
+   * dies meanwhile loses nothing). With `key`, dispatches under the same key until it runs are
+   * one job: the way to run something at most once per window however often it is asked for.
+   */
+  delayMs?: number
 }
 
 export interface ScheduleOptions {
@@ -37,7 +43,10 @@ export interface JobQueue {
   schedule<P>(job: Job<P>, payload: P, options: ScheduleOptions): Promise<void>
   /** Starts workers and schedules; called once the app is ready. */
   start(): Promise<void>
-  /** Resolves when every dispatched job has finished (used by tests and graceful shutdown). */
+  /**
+   * Resolves when every dispatched job has finished (used by tests and graceful shutdown). Delayed
+   * jobs run now instead of waiting for their time; as they ran early, their keys are free again.
+   */
   drain(): Promise<void>
   close(): Promise<void>
   /** How many jobs wait, run and are delayed now. */

@@ -309,12 +309,15 @@ export function authFailures(
   ]
 }
 
-/** Every call-based signal for the call that just ended (the trigger) against the company's traffic. */
-export function callSignals(context: SignalContext, ended: CallFact | null): SignalHit[] {
+/**
+ * Every call-based signal: the company's traffic, and each call that ended since the last analysis
+ * (the triggers) on its own.
+ */
+export function callSignals(context: SignalContext, ended: CallFact[]): SignalHit[] {
   return [
     ...rareCountryBurst(context),
     ...offHoursCalls(context),
-    ...(ended ? longInternational(context, ended) : []),
+    ...ended.flatMap((call) => longInternational(context, call)),
     ...shortCalls(context),
     ...sequentialNumbers(context),
     ...oneNumber(context),

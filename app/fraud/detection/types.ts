@@ -9,6 +9,8 @@ export interface CallFact {
   /** Its country (ISO 3166 alpha-2), null for non-geographic or unknown numbers. */
   country: string | null
   startedAt: number
+  /** Null while the call runs. */
+  endedAt: number | null
   answered: boolean
   durationSeconds: number
   /** Refused by a gate or routing: an attempt that never reached a carrier. */

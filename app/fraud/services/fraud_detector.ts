@@ -21,18 +21,24 @@ function dayEndsOf(dayStart: number, timeZone: string): number {
     .toMillis()
 }
 
+/** SQLite's stored format, which Date.parse reads as ISO once it has a "T" and a "Z". */
+const SQL_UTC = /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d{1,3})?$/
+
 /** A timestamp as raw queries return it: a Date (PostgreSQL) or "yyyy-MM-dd HH:mm:ss" in UTC (SQLite). */
 function epoch(value: Date | string | null): number | null {
   if (value === null || value === undefined) return null
   if (value instanceof Date) return value.getTime()
+  // (without luxon's parser: two timestamps per row read, issue 17)
+  if (SQL_UTC.test(value)) return Date.parse(`${value.replace(' ', 'T')}Z`)
   const parsed = DateTime.fromSQL(value, { zone: 'utc' })
   return parsed.isValid ? parsed.toMillis() : DateTime.fromISO(value, { zone: 'utc' }).toMillis()
 }
 
 /**
- * The anomaly detection of issue 14, run as background jobs: after each call (call:ended) the
- * company's recent traffic is held against its baseline; every few minutes the audit log is
- * scanned for failed logins and SIP authentications. Hits go to FraudResponse.
+ * The anomaly detection of issue 14, run as background jobs: after calls ended (call:ended, once
+ * per company and few seconds) the company's recent traffic is held against its baseline; every
+ * few minutes the audit log is scanned for failed logins and SIP authentications. Hits go to
+ * FraudResponse.
  */
 export default class FraudDetector {
   /**
@@ -84,6 +90,7 @@ export default class FraudDetector {
       number,
       country: number ? risk.classify(number).country : null,
       startedAt,
+      endedAt: epoch(row.ended_at),
       answered: row.answered_at !== null,
       durationSeconds: Number(row.duration_seconds ?? 0),
       refused: row.disconnect_cause === 'refused',
@@ -130,11 +137,33 @@ export default class FraudDetector {
     this.#recent.forgetAll()
   }
 
-  /** After a call ended: the company's recent calls against its baseline. */
-  async analyseCall(
+  /**
+   * One call's analysis: the company's recent calls against its baseline, and that call on its own.
+   * A call:ended announced late is analysed so, and so were all calls before the windows (jobs an
+   * older node queued).
+   */
+  analyseCall(companyId: number, callId: number | null, now = Date.now()): Promise<SignalHit[]> {
+    return this.#analyse(companyId, now, (recent) => {
+      const ended = callId === null ? undefined : recent.find((call) => call.id === callId)
+      return ended ? [ended] : []
+    })
+  }
+
+  /**
+   * A window's analysis (AnalyseCall's batching): the company's recent calls against its baseline,
+   * and every call that ended since `endedSince` on its own. The windows' margins overlap: a call
+   * analysed twice raises nothing twice (FraudResponse records a signal once per key and level).
+   */
+  analyseCompany(companyId: number, endedSince: number, now = Date.now()): Promise<SignalHit[]> {
+    return this.#analyse(companyId, now, (recent) =>
+      recent.filter((call) => call.endedAt !== null && call.endedAt >= endedSince)
+    )
+  }
+
+  async #analyse(
     companyId: number,
-    callId: number | null,
-    now = Date.now()
+    now: number,
+    endedOf: (recent: CallFact[]) => CallFact[]
   ): Promise<SignalHit[]> {
     const company = await keptRows.company(companyId)
     if (!company) return []
@@ -145,10 +174,9 @@ export default class FraudDetector {
         this.#fact(row, risk)
       )
     ).filter((call) => !call.emergency)
-    const ended = callId === null ? null : (recent.find((call) => call.id === callId) ?? null)
     const hits = callSignals(
       { config: this.config.detection, homeCountry: company.country, baseline, recent, now },
-      ended
+      endedOf(recent)
     )
     await this.response.handle(company.id, hits, DateTime.fromMillis(now, { zone: 'utc' }))
     return hits

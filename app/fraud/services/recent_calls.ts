@@ -14,6 +14,7 @@ export const CALL_COLUMNS = [
   'callee_number',
   'started_at',
   'answered_at',
+  'ended_at',
   'duration_seconds',
   'disconnect_cause',
 ]

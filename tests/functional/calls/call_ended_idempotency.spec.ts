@@ -9,6 +9,7 @@ import type Company from '#accounts/models/company'
 import type User from '#accounts/models/user'
 import type { CallAttempt } from '#calls/gates/call_gate'
 import CallRecord from '#calls/models/call_record'
+import AnalyseCall from '#fraud/listeners/analyse_call'
 import FraudCompanyPolicy from '#fraud/models/fraud_company_policy'
 import CallLeases from '#fraud/services/call_leases'
 import RedisCallLeases from '#fraud/services/redis_call_leases'
@@ -117,27 +118,33 @@ test.group('call:ended listeners are idempotent per CDR', (group) => {
     })
   })
 
-  test('a repeated call:ended analyses the call once', async ({ assert }) => {
+  test('a repeated call:ended analyses the call once', async ({ assert, cleanup }) => {
     const company = await makeCompany('active')
     const detector = await app.container.make('fraud.detector')
-    const analysed: Array<number | null> = []
-    const original = detector.analyseCall
-    detector.analyseCall = async (_companyId, callId) => {
-      analysed.push(callId)
+    const analysed: Array<{ companyId: number; endedSince: number }> = []
+    const original = { analyseCall: detector.analyseCall, analyseCompany: detector.analyseCompany }
+    detector.analyseCall = async () => assert.fail('no call is analysed on its own')
+    detector.analyseCompany = async (companyId, endedSince) => {
+      analysed.push({ companyId, endedSince })
       return []
     }
-    try {
-      const ended = await record({ callUuid: randomUUID(), destination: '+4930123' }, company)
-      await Promise.all([
-        emitter.emit('call:ended', { record: ended }),
-        emitter.emit('call:ended', { record: ended }),
-      ])
-      await emitter.emit('call:ended', { record: ended })
-      await (await app.container.make('jobs.queue')).drain()
-      assert.deepEqual(analysed, [ended.id])
-    } finally {
-      detector.analyseCall = original
-    }
+    cleanup(() => void Object.assign(detector, original))
+    const ended = await record({ callUuid: randomUUID(), destination: '+4930123' }, company)
+    // The listener's clock stands still: the repeats fall into the call's window, not the next
+    const at = ended.endedAt!.toMillis() + 200
+    app.container.swap(AnalyseCall, () => new AnalyseCall(() => at))
+    cleanup(() => app.container.restore(AnalyseCall))
+    await Promise.all([
+      emitter.emit('call:ended', { record: ended }),
+      emitter.emit('call:ended', { record: ended }),
+    ])
+    await emitter.emit('call:ended', { record: ended })
+    await (await app.container.make('jobs.queue')).drain()
+    assert.deepEqual(
+      analysed.map((entry) => entry.companyId),
+      [company.id]
+    )
+    assert.isAtMost(analysed[0].endedSince, ended.endedAt!.toMillis())
   })
 
   test('a repeated call:ended counts the ended call once in the metrics', async ({ assert }) => {

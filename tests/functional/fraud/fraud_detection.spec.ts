@@ -9,6 +9,7 @@ import AuditLog from '#accounts/services/audit_log'
 import CallRecord from '#calls/models/call_record'
 import type { CallAttempt } from '#calls/gates/call_gate'
 import fraudConfig from '#config/fraud'
+import AnalyseCall, { ENDED_MARGIN_MS } from '#fraud/listeners/analyse_call'
 import FraudCompanyPolicy from '#fraud/models/fraud_company_policy'
 import FraudFlaggedNumber from '#fraud/models/fraud_flagged_number'
 import FraudReviewCase from '#fraud/models/fraud_review_case'
@@ -348,9 +349,122 @@ test.group('Fraud detection on CDRs', (group) => {
     } as Partial<CallRecord>)
     await emitter.emit('call:ended', { record: emergency })
     const analyses = dispatched.filter((entry) => entry.name === 'fraud.analyse_call')
+    assert.lengthOf(analyses, 1)
+    assert.equal(analyses[0].payload.companyId, company.id)
+    assert.isAtMost(analyses[0].payload.endedSince, record.endedAt!.toMillis())
+    assert.match(analyses[0].options.key!, new RegExp(`^fraud\\.analyse:${company.id}:\\d+$`))
+    assert.isAbove(analyses[0].options.delayMs!, 0)
+    assert.isAtMost(analyses[0].options.delayMs!, windowMs)
+  })
+})
+
+/** analysisBatchSeconds in ms. */
+const windowMs = fraudConfig.detection.analysisBatchSeconds * 1000
+
+test.group('Fraud detection once per company and window', (group) => {
+  group.each.setup(async () => {
+    ;(await app.container.make('fraud.policies')).forgetAll()
+    ;(await app.container.make('fraud.detector')).forgetAll()
+    return testUtils.db().withGlobalTransaction()
+  })
+  group.each.teardown(async () => (await app.container.make('fraud.leases')).written())
+
+  /** An ended call's CDR as call:ended carries it, ended `endedAt` (ms), answered `seconds`. */
+  async function endedCall(company: Company, number: string, endedAt: number, seconds: number) {
+    const [id] = await writeCdrs([
+      {
+        companyId: company.id,
+        number,
+        answeredSeconds: seconds,
+        startedAt: DateTime.fromMillis(endedAt).minus({ seconds: 5 + seconds }),
+      },
+    ])
+    return CallRecord.findOrFail(id)
+  }
+
+  test('calls ending in one window share one delayed job; the next window gets its own', async ({
+    assert,
+    cleanup,
+  }) => {
+    const company = await makeCompany('active')
+    const dispatched = await recordDispatches(cleanup)
+    const start = Math.floor(now.toMillis() / windowMs) * windowMs
+    const call = await endedCall(company, '+4930123456', start + 2000, 30)
+    await new AnalyseCall(() => start + 2500).handle({ record: call })
+    await new AnalyseCall(() => start + windowMs - 1).handle({ record: call })
+    await new AnalyseCall(() => start + windowMs).handle({ record: call })
     assert.deepEqual(
-      analyses.map((entry) => entry.payload),
-      [{ companyId: company.id, callId: record.id }]
+      dispatched.map((entry) => [entry.name, entry.payload, entry.options]),
+      [
+        [
+          'fraud.analyse_call',
+          { companyId: company.id, endedSince: start - ENDED_MARGIN_MS },
+          { key: `fraud.analyse:${company.id}:${start / windowMs}`, delayMs: windowMs - 2500 },
+        ],
+        [
+          'fraud.analyse_call',
+          { companyId: company.id, endedSince: start - ENDED_MARGIN_MS },
+          { key: `fraud.analyse:${company.id}:${start / windowMs}`, delayMs: 1 },
+        ],
+        [
+          'fraud.analyse_call',
+          { companyId: company.id, endedSince: start + windowMs - ENDED_MARGIN_MS },
+          { key: `fraud.analyse:${company.id}:${start / windowMs + 1}`, delayMs: windowMs },
+        ],
+      ]
+    )
+    // call:ended announced after its window's margin: the window's job may have run, so the
+    // call is analysed on its own, at once
+    await new AnalyseCall(() => start + 2000 + ENDED_MARGIN_MS + windowMs).handle({ record: call })
+    assert.deepEqual(dispatched.at(-1)!.payload, { companyId: company.id, callId: call.id })
+    assert.deepEqual(dispatched.at(-1)!.options, { key: `fraud.analyse_call:${call.uuid}` })
+  })
+
+  test('two calls ending in one window give one analysis, which covers each ended call', async ({
+    assert,
+    cleanup,
+  }) => {
+    const company = await makeCompany('active', { country: 'DE' })
+    const alerts = await app.container.make('fraud.alerts')
+    const { raise, clear } = alerts
+    alerts.raise = async () => {}
+    alerts.clear = async () => {}
+    cleanup(() => void Object.assign(alerts, { raise, clear }))
+    const detector = await app.container.make('fraud.detector')
+    const original = { analyseCall: detector.analyseCall, analyseCompany: detector.analyseCompany }
+    const analyses: number[] = []
+    detector.analyseCall = async () => assert.fail('no call is analysed on its own')
+    detector.analyseCompany = async (companyId, endedSince, at) => {
+      analyses.push(companyId)
+      return original.analyseCompany.call(detector, companyId, endedSince, at)
+    }
+    cleanup(() => void Object.assign(detector, original))
+
+    // The job runs on the real clock (drain runs it now): the calls end just before it
+    const at = Date.now()
+    const calls = [
+      await endedCall(company, '+4930123456', at - 3000, 40),
+      // 65 minutes to New York: long_international, though another call ends after it
+      await endedCall(company, '+12125550100', at - 2000, 65 * 60),
+      await endedCall(company, '+4930123457', at - 1000, 20),
+    ]
+    const queue = await app.container.make('jobs.queue')
+    const delayed = (await queue.counts()).delayed
+    for (const call of calls) await new AnalyseCall(() => at).handle({ record: call })
+    assert.equal((await queue.counts()).delayed, delayed + 1, "one job waits for the window's end")
+    await queue.drain()
+
+    assert.deepEqual(analyses, [company.id])
+    const signals = await FraudSignal.query().where('company_id', company.id)
+    assert.deepEqual(
+      signals.map((signal) => [signal.signal, signal.level, signal.alertKey]),
+      [
+        [
+          'long_international',
+          'warning',
+          `fraud:long_international:company:${company.id}:call:${calls[1].id}`,
+        ],
+      ]
     )
   })
 })

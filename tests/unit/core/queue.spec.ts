@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto'
-import { setTimeout as sleep } from 'node:timers/promises'
+import { setImmediate as setImmediatePromise, setTimeout as sleep } from 'node:timers/promises'
 import { test } from '@japa/runner'
 import type { Logger } from '@adonisjs/core/logger'
 import type { Job } from '#core/queue/types'
-import InProcessQueue from '#core/queue/in_process_queue'
+import InProcessQueue, { type QueueTimer } from '#core/queue/in_process_queue'
 import BullMqQueue from '#core/queue/bullmq_queue'
 import {
   connectRedis,
@@ -34,6 +34,42 @@ class RecordingJob implements Job<{ n: number }> {
     await sleep(30)
     this.seen.push(payload.n)
   }
+}
+
+/** A job that records its payloads at once. */
+class InstantJob implements Job<{ n: number }> {
+  readonly name = `test.instant.${randomUUID()}`
+  seen: number[] = []
+  async handle(payload: { n: number }) {
+    this.seen.push(payload.n)
+  }
+}
+
+/** Timers that fire when the test says so. */
+class ManualTimer implements QueueTimer {
+  pending = new Map<number, { callback: () => void; delayMs: number }>()
+  #next = 0
+  set(callback: () => void, delayMs: number) {
+    this.pending.set(++this.#next, { callback, delayMs })
+    return this.#next
+  }
+  clear(handle: unknown) {
+    this.pending.delete(handle as number)
+  }
+  /** Fires the timer set with this delay. */
+  fire(delayMs: number) {
+    const [id, timer] = [...this.pending].find(([, entry]) => entry.delayMs === delayMs)!
+    this.pending.delete(id)
+    timer.callback()
+  }
+}
+
+/** A started in-process queue on manual timers, and a job to dispatch. */
+async function delayingQueue() {
+  const timer = new ManualTimer()
+  const queue = new InProcessQueue(recordingLogger().logger, timer)
+  await queue.start()
+  return { timer, queue, job: new InstantJob() }
 }
 
 class FailingJob implements Job<{}> {
@@ -96,6 +132,51 @@ test.group('InProcessQueue', () => {
     assert.equal(job.seen.length, runs, 'no runs after close')
   })
 
+  test('a delayed job waits for its time; one job per key; another key queues its own', async ({
+    assert,
+  }) => {
+    const { timer, queue, job } = await delayingQueue()
+    await queue.dispatch(job, { n: 1 }, { key: 'window:1', delayMs: 5000 })
+    await queue.dispatch(job, { n: 2 }, { key: 'window:1', delayMs: 4000 })
+    await queue.dispatch(job, { n: 3 }, { key: 'window:2', delayMs: 9000 })
+    assert.deepEqual(
+      [...timer.pending.values()].map((entry) => entry.delayMs),
+      [5000, 9000]
+    )
+    assert.deepEqual(await queue.counts(), { waiting: 0, active: 0, delayed: 2 })
+    await setImmediatePromise()
+    assert.deepEqual(job.seen, [], 'nothing runs before its time')
+
+    timer.fire(5000)
+    await setImmediatePromise()
+    assert.deepEqual(job.seen, [1])
+    assert.equal((await queue.counts()).delayed, 1)
+    await queue.dispatch(job, { n: 4 }, { key: 'window:1', delayMs: 1000 })
+    assert.equal(timer.pending.size, 1, 'its key stays taken after it ran in its time')
+    timer.fire(9000)
+    await queue.drain()
+    assert.deepEqual(job.seen, [1, 3])
+    await queue.close()
+  })
+
+  test('drain runs delayed jobs at once and frees their keys; close runs what is left', async ({
+    assert,
+  }) => {
+    const { timer, queue, job } = await delayingQueue()
+    await queue.dispatch(job, { n: 1 }, { key: 'window:1', delayMs: 60_000 })
+    // the timer never fires by itself: drain returns because it ran the job
+    await queue.drain()
+    assert.deepEqual(job.seen, [1])
+    assert.equal(timer.pending.size, 0)
+    assert.equal((await queue.counts()).delayed, 0)
+
+    // it ran before its window ended: a later dispatch under its key queues again
+    await queue.dispatch(job, { n: 2 }, { key: 'window:1', delayMs: 60_000 })
+    assert.equal((await queue.counts()).delayed, 1)
+    await queue.close()
+    assert.deepEqual(job.seen, [1, 2])
+  })
+
   test('reports the in-process driver', ({ assert }) => {
     assert.equal(new InProcessQueue(recordingLogger().logger).driver, 'in_process')
   })
@@ -152,6 +233,32 @@ if (redisConfigured) {
         // The newest three were waited for; the queue runs its jobs in order, so all five ran
         assert.includeMembers(job.seen, [3, 4, 5])
         assert.equal(queue.trackedJobs, 0)
+        assert.lengthOf(errors, 0)
+      } finally {
+        await queue.close()
+      }
+    }).timeout(20_000)
+
+    test('a delayed job waits in Redis, one per key; drain promotes it', async ({ assert }) => {
+      const { logger, errors } = recordingLogger()
+      const queue = makeQueue(logger)
+      try {
+        await queue.start()
+        const job = new InstantJob()
+        await queue.dispatch(job, { n: 1 }, { key: 'window:1', delayMs: 60_000 })
+        await queue.dispatch(job, { n: 2 }, { key: 'window:1', delayMs: 60_000 })
+        await queue.dispatch(job, { n: 3 }, { key: 'window:2', delayMs: 60_000 })
+        assert.deepEqual(await queue.counts(), { waiting: 0, active: 0, delayed: 2 })
+        // a minute's delay: the test's timeout fails it unless drain promotes the jobs
+        await queue.drain()
+        assert.sameMembers(job.seen, [1, 3])
+        assert.equal((await queue.counts()).delayed, 0)
+
+        // they ran before their windows ended: a later dispatch under a key queues again
+        await queue.dispatch(job, { n: 4 }, { key: 'window:1', delayMs: 60_000 })
+        assert.equal((await queue.counts()).delayed, 1)
+        await queue.drain()
+        assert.sameMembers(job.seen, [1, 3, 4])
         assert.lengthOf(errors, 0)
       } finally {
         await queue.close()

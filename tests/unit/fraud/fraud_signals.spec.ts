@@ -41,6 +41,9 @@ function facts(specs: CdrSpec[]): CallFact[] {
       number: spec.number,
       country: risk.classify(spec.number).country,
       startedAt: spec.startedAt.toMillis(),
+      endedAt: spec.startedAt
+        .plus({ seconds: 5 + (answered ? spec.answeredSeconds! : 0) })
+        .toMillis(),
       answered,
       durationSeconds: answered ? spec.answeredSeconds! : 0,
       refused: spec.refused ?? false,

@@ -8,6 +8,7 @@ import CallRecord from '#calls/models/call_record'
 import { DatabaseActiveCallLegs, type CallLegToKeep } from '#calls/b2bua/active_call_legs'
 import { cdrEndContributor, contributeToCdrEnd } from '#calls/b2bua/cdr_end_writes'
 import { sqlTime } from '#core/sql_time'
+import { statementsDuring } from '#tests/support/database'
 import { makeCompany } from '#tests/support/accounts'
 import '#calls/events'
 
@@ -96,19 +97,6 @@ function dialog(callId: string): CallLegToKeep {
   }
 }
 
-/** The statements the database ran while `work` ran (the `db:query` events). */
-async function statementsOf(work: () => Promise<unknown>) {
-  const seen: string[] = []
-  const count = (query: { sql: string }) => void seen.push(query.sql)
-  emitter.on('db:query', count)
-  try {
-    await work()
-  } finally {
-    emitter.off('db:query', count)
-  }
-  return seen
-}
-
 const onPostgres = () => db.connection().dialect.name === 'postgres'
 
 /**
@@ -148,7 +136,7 @@ test.group('CdrService: the answer and the end with the kept dialogs', (group) =
     record.carrierName = 'lean-carrier'
     assert.deepEqual(Object.keys(record.$dirty), ['carrierName'])
 
-    const answer = await statementsOf(() =>
+    const answer = await statementsDuring(() =>
       cdr.answered(record, legs.keeping(record.id, 'cdr-lean', [dialog('a@x'), dialog('b@x')])!)
     )
     assert.lengthOf(answer, onPostgres() ? 1 : 2)
@@ -158,7 +146,7 @@ test.group('CdrService: the answer and the end with the kept dialogs', (group) =
     assert.equal(answered.carrierName, 'lean-carrier')
     assert.lengthOf(await legs.ofNode('cdr-lean'), 2)
 
-    const end = await statementsOf(() =>
+    const end = await statementsDuring(() =>
       cdr.end(
         record,
         { cause: 'answered_normal', sipStatus: 200, hungUpBy: 'caller' },
@@ -182,7 +170,7 @@ test.group('CdrService: the answer and the end with the kept dialogs', (group) =
     await cdr.end(record, { cause: 'answered_normal', sipStatus: 200, hungUpBy: 'callee' })
     // A leg kept after the end (a transfer that overlapped it): the next end drops it
     await legs.keep(record.id, 'cdr-lean', [dialog('late@x')])
-    const again = await statementsOf(() =>
+    const again = await statementsDuring(() =>
       cdr.end(
         record,
         { cause: 'lost', sipStatus: null, hungUpBy: 'system' },

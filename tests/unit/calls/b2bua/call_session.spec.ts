@@ -286,41 +286,28 @@ test.group('B2BUA call phases (CallSession, in-memory network, fake clock)', () 
     assert.isBelow(callee!.mos, 2.5)
   })
 
-  test('the phone gets its 200 only once the CDR shows the answer (committed first)', async ({
-    assert,
-  }) => {
-    const setup = callSetup()
-    let commit!: () => void
-    setup.cdr.hold = new Promise((resolve) => (commit = resolve))
-    setup.carrier(CARRIER)
-    setup.route(CARRIER)
-    const phone = setup.call()
-    await setup.pass(1500)
-    assert.deepEqual(phone.heard, [180], 'no 200 while the answer is being written')
-    commit()
-    await setup.pass(100)
-    assert.deepEqual(phone.heard, [180, 200])
-    assert.deepEqual(phone.cdrAnsweredAt200, [1])
-    assert.equal(setup.session().phase, CallPhase.Answered)
-  })
-
-  test("the phone's dialog is kept with the answer, made before its 200 (issue 17)", async ({
-    assert,
-  }) => {
-    const setup = callSetup()
-    let commit!: () => void
-    setup.cdr.legsHold = new Promise((resolve) => (commit = resolve))
-    setup.carrier(CARRIER)
-    setup.route(CARRIER)
-    const phone = setup.call()
-    await setup.pass(1500)
-    assert.deepEqual(phone.heard, [180], 'no 200 while the dialogs are being kept')
-    commit()
-    await setup.pass(100)
-    assert.deepEqual(phone.heard, [180, 200])
-    assert.deepEqual(phone.legsAt200, [2])
-    assert.deepEqual(setup.userLegs, [phone.dialog!.callId])
-  })
+  test('the phone gets its 200 only once the write of {$self} is done')
+    .with(['the answer', 'the kept dialogs'])
+    .run(async ({ assert }, held) => {
+      const setup = callSetup()
+      let commit!: () => void
+      const hold = new Promise<void>((resolve) => (commit = resolve))
+      if (held === 'the answer') setup.cdr.hold = hold
+      else setup.cdr.legsHold = hold
+      setup.carrier(CARRIER)
+      setup.route(CARRIER)
+      const phone = setup.call()
+      await setup.pass(1500)
+      assert.deepEqual(phone.heard, [180], `no 200 while ${held} is being written`)
+      commit()
+      await setup.pass(100)
+      assert.deepEqual(phone.heard, [180, 200])
+      assert.deepEqual(phone.cdrAnsweredAt200, [1])
+      // The phone's dialog went with the answer, made ahead of its 200 (issue 17)
+      assert.deepEqual(phone.legsAt200, [2])
+      assert.deepEqual(setup.userLegs, [phone.dialog!.callId])
+      assert.equal(setup.session().phase, CallPhase.Answered)
+    })
 
   test('CANCEL while the answer is written: 487 to the phone, BYE to the carrier, the CDR shows no answer', async ({
     assert,

@@ -251,7 +251,7 @@ export default class CdrService {
     const write = await this.#endWrite(record)
     const written = await this.#update(record, END_SET, END_ATTRIBUTES, write, companion)
     // Rated by another writer first: the end alone, as before (the companion went with the first)
-    if (!written) await this.#update(record, END_SET, END_ATTRIBUTES, null)
+    if (write && !written) await this.#update(record, END_SET, END_ATTRIBUTES, null)
     else if (write) write.written()
     this.#announce('call:ended', record)
   }

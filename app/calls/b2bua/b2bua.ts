@@ -150,6 +150,8 @@ export default class B2bua {
       tryingTimeoutMs: deps.config.tryingTimeoutMs,
       mediaTimeoutSeconds: 30,
       log: (level, message, details = {}) => deps.logger[level](details, message),
+      answer: (record, legs) => this.#answer(record, legs),
+      close: (record, end) => deps.cdr.end(record, end, this.#legs.forgetting(record.id)),
       persist: (record, legs) => this.#persist(record, legs),
       forget: (record) => this.#legs.forget(record.id),
       ended: (session) => this.#calls.delete(session.record.uuid),
@@ -1239,10 +1241,23 @@ export default class B2bua {
    */
   async #persist(record: CallRecord, legs: PersistedLeg[]) {
     const reachable = legs.filter(({ dialog }) => snapshotReachable(dialog))
-    const kept = reachable.map(({ dialog, party }) => ({ party, snapshot: snapshotOf(dialog) }))
-    await this.#legs.keep(record.id, this.#deps.config.nodeId, kept)
-    // Later requests in the dialog (hold, transfer, session refresh) move its CSeq on; the kept
-    // row follows, so a recovered BYE is not refused as out of order.
+    await this.#legs.keep(record.id, this.#deps.config.nodeId, keptLegs(reachable))
+    this.#follow(record, reachable)
+  }
+
+  /** The answer of the call's CDR and its dialogs kept (as `#persist`), in one write (issue 17). */
+  async #answer(record: CallRecord, legs: PersistedLeg[]) {
+    const reachable = legs.filter(({ dialog }) => snapshotReachable(dialog))
+    const keeping = this.#legs.keeping(record.id, this.#deps.config.nodeId, keptLegs(reachable))
+    await this.#deps.cdr.answered(record, keeping ?? undefined)
+    this.#follow(record, reachable)
+  }
+
+  /**
+   * Later requests in the kept dialogs (hold, transfer, session refresh) move their CSeq on; the
+   * kept row follows, so a recovered BYE is not refused as out of order.
+   */
+  #follow(record: CallRecord, reachable: PersistedLeg[]) {
     for (const { dialog } of reachable)
       dialog.onLocalSequence = (sequence) => {
         this.#legs
@@ -1267,6 +1282,11 @@ export default class B2bua {
   #e164(user: string): string | null {
     return toE164(user, { bareIsInternational: true })
   }
+}
+
+/** Dialogs as the store keeps them. */
+function keptLegs(legs: PersistedLeg[]) {
+  return legs.map(({ dialog, party }) => ({ party, snapshot: snapshotOf(dialog) }))
 }
 
 /** A call on its way to users (inbound or internal), as forwarding carries it on. */

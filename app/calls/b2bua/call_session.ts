@@ -85,11 +85,18 @@ export interface CallSessionServices {
   tryingTimeoutMs: number
   mediaTimeoutSeconds: number
   /**
-   * The call was answered (or a transfer changed its parties): its dialogs are kept (active call
-   * legs, one statement) so crash recovery can end them, the carrier's and the users' alike.
+   * The call is answered: the CDR's answer (`cdr.answered`) and its dialogs kept for crash
+   * recovery (as `persist`), written together before the caller's 200 (issue 17).
+   */
+  answer(record: CallRecord, legs: PersistedLeg[]): Promise<void>
+  /** A CDR of the call is closed (`cdr.end`) and its kept dialogs go (`forget`), together. */
+  close(record: CallRecord, end: CdrEnd): Promise<void>
+  /**
+   * A transfer changed the call's parties: their dialogs are kept (active call legs, one
+   * statement) so crash recovery can end them, the carrier's and the users' alike.
    */
   persist(record: CallRecord, legs: PersistedLeg[]): Promise<void>
-  /** The call is over: its kept dialogs go. */
+  /** The transferred call's kept dialogs go. */
   forget(record: CallRecord): Promise<void>
   /** The session ended: drop it from the live calls. */
   ended(session: CallSession): void
@@ -566,10 +573,13 @@ export default class CallSession {
   /** The answer being written before the caller's 200 goes out (an end meanwhile waits for it). */
   #answerWrite: Promise<void> | undefined
 
-  /** Writes the answer of the call and of its followers (the caller's 200 waits for it). */
-  #writeAnswer() {
+  /**
+   * Writes the answer of the call, with the dialogs to keep, and of its followers (the caller's
+   * 200 waits for it).
+   */
+  #writeAnswer(legs: PersistedLeg[] = []) {
     this.#answerWrite = (async () => {
-      await this.#services.cdr.answered(this.record)
+      await this.#services.answer(this.record, legs)
       for (const follower of this.#followers) await this.#services.cdr.answered(follower)
     })()
     return this.#answerWrite
@@ -777,7 +787,9 @@ export default class CallSession {
       }
       const encryption = attempt.target.encryption
       if (encryption) this.#services.cdr.encryption(this.record, 'callee', encryption)
-      await this.#writeAnswer()
+      // Both sides' dialogs go with the answer (the caller's made ahead of its 200): recovery
+      // sends BYE to the user's phone too.
+      await this.#writeAnswer(this.#keptLegs(this.#invite.prepareDialog()))
       // A browser answered a browser: the caller's side starts the key exchange.
       const roles = this.#bothBrowsers(attempt.leg) ? [roleHeader('initiator', this.#epoch)] : []
       const aDialog = this.ended ? undefined : await this.#answerA(codec, 'final', roles)
@@ -798,8 +810,6 @@ export default class CallSession {
       this.#watchDialog(aDialog, 'a')
       this.#watchDialog(dialog, 'b')
       attempt.target.onAnswered?.()
-      // Both sides' dialogs in one statement: recovery sends BYE to the user's phone too.
-      await this.#keepLegs()
       if (this.#aCodec !== codec) await this.#reofferA(codec)
     })
   }
@@ -901,11 +911,11 @@ export default class CallSession {
     if (this.ended) await this.#services.forget(this.record)
   }
 
-  /** The dialogs of the call's current parties, as crash recovery keeps them. */
-  #keptLegs(): PersistedLeg[] {
+  /** The dialogs of the call's current parties (A's given before it exists), as recovery keeps them. */
+  #keptLegs(aDialog = this.#aDialog): PersistedLeg[] {
     const legs: PersistedLeg[] = []
     for (const side of ['b', 'a'] as const) {
-      const dialog = this.#dialogOf(side)
+      const dialog = side === 'a' ? aDialog : this.#bDialog
       if (dialog) legs.push({ dialog, party: this.#carrierOn(side) ? 'carrier' : 'user' })
     }
     return legs
@@ -1638,10 +1648,7 @@ export default class CallSession {
   /** Completes CDRs and drops them from the node's list of active legs (the crash sweep's). */
   async #closeRecords(records: CallRecord[], end: CdrEnd) {
     try {
-      for (const record of records) {
-        await this.#services.cdr.end(record, end)
-        await this.#services.forget(record)
-      }
+      for (const record of records) await this.#services.close(record, end)
     } catch (error) {
       this.#services.log('error', 'could not complete the CDR', { err: error })
     }

@@ -97,6 +97,16 @@ export default class IncomingInvite {
     return dialog
   }
 
+  /**
+   * The dialog a 2xx will confirm, made now (the early one when a 1xx made it), so that its owner
+   * can store it before it answers (crash recovery: the answer and the dialog in one write);
+   * `accept` then confirms this dialog. Undefined when it is too late to answer; a final non-2xx
+   * ends it, as it ends an early dialog.
+   */
+  prepareDialog(): SipDialog | undefined {
+    return this.incoming.canRespond ? this.#ensureDialog() : undefined
+  }
+
   reject(status = 486, options: RespondOptions = {}): boolean {
     if (status < 300 || !this.incoming.canRespond) {
       return false

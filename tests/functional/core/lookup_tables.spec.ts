@@ -14,20 +14,7 @@ import {
 import { isRestricted } from '#privacy/restrictions'
 import { makeCompany, makeUser } from '#tests/support/accounts'
 import { fakeCarriers } from '#tests/support/carriers'
-
-/** The statements the database is sent while `run` runs (the app's own connection). */
-async function statementsDuring(run: () => Promise<unknown>) {
-  const sent: string[] = []
-  const knex = db.connection().getWriteClient()
-  const listener = (query: { sql: string }) => sent.push(query.sql)
-  knex.on('query', listener)
-  try {
-    await run()
-  } finally {
-    knex.removeListener('query', listener)
-  }
-  return sent
-}
+import { statementsDuring } from '#tests/support/database'
 
 /**
  * Issue 17: what every call reads besides devices, users and companies (caller IDs, the default

@@ -41,6 +41,8 @@ function callSetup() {
     qualities: [] as Array<Parameters<CdrWriter['quality']>[1]>,
     /** While set, writing the answer waits for it (a slow commit). */
     hold: undefined as Promise<void> | undefined,
+    /** While set, keeping the dialogs waits for it. */
+    legsHold: undefined as Promise<void> | undefined,
   }
   /** The kept dialogs (the last persist): the carriers' and the users' phones'. */
   const persisted: string[] = []
@@ -72,7 +74,14 @@ function callSetup() {
     log: () => {},
     tryingTimeoutMs: 2000,
     mediaTimeoutSeconds: 30,
+    // As B2bua: the answer with the dialogs to keep, the end with the kept dialogs' removal
+    answer: async (record, legs) => {
+      await writer.answered(record)
+      await services.persist(record, legs)
+    },
+    close: (record, end) => writer.end(record, end),
     persist: async (_record, legs) => {
+      await cdr.legsHold
       persisted.length = 0
       userLegs.length = 0
       for (const { dialog, party } of legs) {
@@ -147,10 +156,14 @@ function callSetup() {
     const heard: number[] = []
     /** How many answers the CDR store had committed when the phone got its 200. */
     const cdrAnsweredAt200: number[] = []
-    const phoneCall: { dialog?: SipDialog; heard: number[]; cdrAnsweredAt200: number[] } = {
-      heard,
-      cdrAnsweredAt200,
-    }
+    /** How many dialogs were kept for crash recovery when the phone got its 200. */
+    const legsAt200: number[] = []
+    const phoneCall: {
+      dialog?: SipDialog
+      heard: number[]
+      cdrAnsweredAt200: number[]
+      legsAt200: number[]
+    } = { heard, cdrAnsweredAt200, legsAt200 }
     const outgoing = phone.invite({
       uri: SipUri.parse(`sip:+4930123456@${B2BUA}`),
       description: sdp(audioSdp(30_000, ['PCMA', 'PCMU'])),
@@ -159,6 +172,7 @@ function callSetup() {
         onAccepted: (dialog, response) => {
           heard.push(response.status)
           cdrAnsweredAt200.push(cdr.answered)
+          legsAt200.push(persisted.length + userLegs.length)
           phoneCall.dialog = dialog
         },
         onRejected: (response) => heard.push(response.status),
@@ -272,23 +286,28 @@ test.group('B2BUA call phases (CallSession, in-memory network, fake clock)', () 
     assert.isBelow(callee!.mos, 2.5)
   })
 
-  test('the phone gets its 200 only once the CDR shows the answer (committed first)', async ({
-    assert,
-  }) => {
-    const setup = callSetup()
-    let commit!: () => void
-    setup.cdr.hold = new Promise((resolve) => (commit = resolve))
-    setup.carrier(CARRIER)
-    setup.route(CARRIER)
-    const phone = setup.call()
-    await setup.pass(1500)
-    assert.deepEqual(phone.heard, [180], 'no 200 while the answer is being written')
-    commit()
-    await setup.pass(100)
-    assert.deepEqual(phone.heard, [180, 200])
-    assert.deepEqual(phone.cdrAnsweredAt200, [1])
-    assert.equal(setup.session().phase, CallPhase.Answered)
-  })
+  test('the phone gets its 200 only once the write of {$self} is done')
+    .with(['the answer', 'the kept dialogs'])
+    .run(async ({ assert }, held) => {
+      const setup = callSetup()
+      let commit!: () => void
+      const hold = new Promise<void>((resolve) => (commit = resolve))
+      if (held === 'the answer') setup.cdr.hold = hold
+      else setup.cdr.legsHold = hold
+      setup.carrier(CARRIER)
+      setup.route(CARRIER)
+      const phone = setup.call()
+      await setup.pass(1500)
+      assert.deepEqual(phone.heard, [180], `no 200 while ${held} is being written`)
+      commit()
+      await setup.pass(100)
+      assert.deepEqual(phone.heard, [180, 200])
+      assert.deepEqual(phone.cdrAnsweredAt200, [1])
+      // The phone's dialog went with the answer, made ahead of its 200 (issue 17)
+      assert.deepEqual(phone.legsAt200, [2])
+      assert.deepEqual(setup.userLegs, [phone.dialog!.callId])
+      assert.equal(setup.session().phase, CallPhase.Answered)
+    })
 
   test('CANCEL while the answer is written: 487 to the phone, BYE to the carrier, the CDR shows no answer', async ({
     assert,

@@ -89,6 +89,8 @@ function setup(options: { callerKind?: 'webrtc' | 'rtp' } = {}) {
     log: () => {},
     tryingTimeoutMs: 2000,
     mediaTimeoutSeconds: 30,
+    answer: (answered) => writer.answered(answered),
+    close: async () => {},
     persist: async () => {},
     forget: async () => {},
     ended: () => {},

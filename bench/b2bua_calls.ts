@@ -17,8 +17,8 @@
  *     [--server ts|build|ts,build,...] [--reuse-build] [--media-workers 0] [--kind sip|web]
  *     [--unpriced]
  *
- * The calls are rated as production's are: a standard price list (German fixed network, 0.89 ct
- * per minute) covers the called number, so every ended call is priced in its CDR's end write and
+ * The calls are rated as production's are: the demo's standard price list (German fixed network,
+ * 0.89 ct per minute) covers the called number, so every ended call is priced in its CDR's end write and
  * its cost counted into the company's spend (the `billing:call_rated` listener). Up to the eighth
  * round of bench/README.md no price list was seeded: every call ended unpriced, logging a warning
  * and skipping the spend count. --unpriced measures that path again, for comparisons with them.
@@ -146,9 +146,7 @@ const { default: CarrierRoute } = await import('#calls/models/carrier_route')
 const { default: CarrierState } = await import('#calls/models/carrier_state')
 const { default: CallRecord } = await import('#calls/models/call_record')
 const { default: FraudCompanyPolicy } = await import('#fraud/models/fraud_company_policy')
-const { default: PriceList } = await import('#billing/models/price_list')
-const { default: PriceListVersion } = await import('#billing/models/price_list_version')
-const { default: PriceListRate } = await import('#billing/models/price_list_rate')
+const { seedStandardPriceList } = await import('#database/seeders/02_demo_seeder')
 const { makeCompany, makeUser } = await import('#tests/support/accounts')
 const { freePort, isBound, startSipp } = await import('#tests/support/sip_peers')
 const { serverReady } = await import('#tests/support/server_process')
@@ -199,25 +197,8 @@ for (const carrierName of ['local', ...(BUILD_DIR ? [BENCH_CARRIER_NAME] : [])])
   await CarrierRoute.create({ region: 'eu', prefix: '', carrierName, priority: 1, weight: 100 })
 }
 
-// The standard price list (as the demo seeder's): every call to CALLEE is priced.
-if (!UNPRICED) {
-  const list = await PriceList.create({ companyId: null, name: 'Standard' })
-  const version = await PriceListVersion.create({
-    priceListId: list.id,
-    validFrom: DateTime.fromISO('2026-01-01T00:00:00', { zone: 'Europe/Berlin' }).toUTC(),
-    seatFeePerMonth: 4_990_000,
-    numberFeePerMonth: 1_000_000,
-  })
-  await PriceListRate.create({
-    priceListVersionId: version.id,
-    prefix: '49',
-    destination: 'Deutschland Festnetz',
-    pricePerMinute: 8_900,
-    connectionFee: 0,
-    firstInterval: 60,
-    nextInterval: 1,
-  })
-}
+// The standard price list (the demo seeder's): every call to CALLEE is priced.
+if (!UNPRICED) await seedStandardPriceList()
 
 const carrier = await startSipp({
   scenario: 'carrier_answer_echo.xml',

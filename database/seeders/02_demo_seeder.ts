@@ -74,7 +74,7 @@ export default class DemoSeeder extends BaseSeeder {
       )
     }
     await this.#telephony(company)
-    await this.#prices()
+    await seedStandardPriceList()
     await this.#dpa(company)
     const width = Math.max(...DEMO_LOGINS.map((login) => login.email.length))
     console.info(`Demo logins (password ${DEMO_PASSWORD}):`)
@@ -117,65 +117,69 @@ export default class DemoSeeder extends BaseSeeder {
       )
     }
   }
+}
 
-  /** A default price list valid since 1 January 2026, so demo calls show a price (amounts in 1/10,000 cent). */
-  async #prices() {
-    const list = await PriceList.firstOrCreate({ companyId: null }, { name: 'Standard' })
-    const version =
-      (await PriceListVersion.query()
-        .where('price_list_id', list.id)
-        .orderBy('valid_from')
-        .first()) ??
-      (await PriceListVersion.create({
-        priceListId: list.id,
-        validFrom: DateTime.fromISO('2026-01-01T00:00:00', { zone: 'Europe/Berlin' }).toUTC(),
-        seatFeePerMonth: 4_990_000,
-        numberFeePerMonth: 1_000_000,
-      }))
-    const rates = [
-      {
-        prefix: '',
-        destination: 'Alle übrigen Ziele',
-        pricePerMinute: 290_000,
-        connectionFee: 0,
-        firstInterval: 60,
-        nextInterval: 60,
-      },
-      {
-        prefix: '49',
-        destination: 'Deutschland Festnetz',
-        pricePerMinute: 8_900,
-        connectionFee: 0,
-        firstInterval: 60,
-        nextInterval: 1,
-      },
-      {
-        prefix: '4915',
-        destination: 'Deutschland Mobilfunk',
-        pricePerMinute: 99_000,
-        connectionFee: 0,
-        firstInterval: 60,
-        nextInterval: 1,
-      },
-      {
-        prefix: '4916',
-        destination: 'Deutschland Mobilfunk',
-        pricePerMinute: 99_000,
-        connectionFee: 0,
-        firstInterval: 60,
-        nextInterval: 1,
-      },
-      {
-        prefix: '4917',
-        destination: 'Deutschland Mobilfunk',
-        pricePerMinute: 99_000,
-        connectionFee: 0,
-        firstInterval: 60,
-        nextInterval: 1,
-      },
-    ]
-    for (const { prefix, ...values } of rates) {
-      await PriceListRate.firstOrCreate({ priceListVersionId: version.id, prefix }, values)
-    }
+/**
+ * The standard price list (all customers without their own), valid since 1 January 2026, so
+ * demo calls show a price (amounts in 1/10,000 cent). Also the call setup benchmark's: its calls
+ * are priced as production's.
+ */
+export async function seedStandardPriceList() {
+  const list = await PriceList.firstOrCreate({ companyId: null }, { name: 'Standard' })
+  const version =
+    (await PriceListVersion.query()
+      .where('price_list_id', list.id)
+      .orderBy('valid_from')
+      .first()) ??
+    (await PriceListVersion.create({
+      priceListId: list.id,
+      validFrom: DateTime.fromISO('2026-01-01T00:00:00', { zone: 'Europe/Berlin' }).toUTC(),
+      seatFeePerMonth: 4_990_000,
+      numberFeePerMonth: 1_000_000,
+    }))
+  const rates = [
+    {
+      prefix: '',
+      destination: 'Alle übrigen Ziele',
+      pricePerMinute: 290_000,
+      connectionFee: 0,
+      firstInterval: 60,
+      nextInterval: 60,
+    },
+    {
+      prefix: '49',
+      destination: 'Deutschland Festnetz',
+      pricePerMinute: 8_900,
+      connectionFee: 0,
+      firstInterval: 60,
+      nextInterval: 1,
+    },
+    {
+      prefix: '4915',
+      destination: 'Deutschland Mobilfunk',
+      pricePerMinute: 99_000,
+      connectionFee: 0,
+      firstInterval: 60,
+      nextInterval: 1,
+    },
+    {
+      prefix: '4916',
+      destination: 'Deutschland Mobilfunk',
+      pricePerMinute: 99_000,
+      connectionFee: 0,
+      firstInterval: 60,
+      nextInterval: 1,
+    },
+    {
+      prefix: '4917',
+      destination: 'Deutschland Mobilfunk',
+      pricePerMinute: 99_000,
+      connectionFee: 0,
+      firstInterval: 60,
+      nextInterval: 1,
+    },
+  ]
+  for (const { prefix, ...values } of rates) {
+    await PriceListRate.firstOrCreate({ priceListVersionId: version.id, prefix }, values)
   }
 }

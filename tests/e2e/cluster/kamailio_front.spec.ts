@@ -357,8 +357,10 @@ test.group('Cluster: two nodes behind the shipped Kamailio front', (group) => {
       NODE_IDS.map(async (id) => (await callerCdrs(id, spreadSince)).length)
     )
     assert.equal(perNode[0] + perNode[1], 12, `CDRs per node: ${perNode}`)
-    assert.isAbove(perNode[0], 0, `node a took none of the calls: ${perNode}`)
-    assert.isAbove(perNode[1], 0, `node b took none of the calls: ${perNode}`)
+    // (with Kamailio's log: a node whose OPTIONS ping went unanswered once is inactive until
+    // the next, and takes no call meanwhile; all 12 on node a was seen once, under load)
+    assert.isAbove(perNode[0], 0, diagnose(`node a took none of the calls: ${perNode}`))
+    assert.isAbove(perNode[1], 0, diagnose(`node b took none of the calls: ${perNode}`))
     const answered = await CallRecord.query()
       .where('started_at', '>=', sqlTime(spreadSince))
       .whereNotNull('answered_at')

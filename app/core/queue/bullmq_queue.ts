@@ -7,11 +7,10 @@ import type {
   QueueCounts,
   ScheduleOptions,
 } from '#core/queue/types'
+import RecentKeys from '#core/queue/recent_keys'
 
 /** Job ids drain() waits for, at most (the default). */
 const MAX_TRACKED_JOBS = 10_000
-/** How many dispatch keys this process remembers (oldest forgotten first). */
-const RECENT_KEYS = 10_000
 
 /** The scale-out driver: one BullMQ queue on Redis, one worker per process. */
 export default class BullMqQueue implements JobQueue {
@@ -32,7 +31,7 @@ export default class BullMqQueue implements JobQueue {
    * too, but at a round trip and a Lua script per dispatch: the fraud analysis's window key comes
    * with every call (issue 17).
    */
-  #recentKeys = new Set<string>()
+  #recentKeys = new RecentKeys()
 
   constructor(
     private connection: ConnectionOptions,
@@ -62,11 +61,7 @@ export default class BullMqQueue implements JobQueue {
       removeOnComplete: 1000,
       removeOnFail: 5000,
     })
-    if (jobId !== undefined) {
-      this.#recentKeys.add(jobId)
-      if (this.#recentKeys.size > RECENT_KEYS)
-        this.#recentKeys.delete(this.#recentKeys.values().next().value!)
-    }
+    if (jobId !== undefined) this.#recentKeys.add(jobId)
     if (added.id) {
       this.#dispatched.add(added.id)
       // Only drain() (the tests) empties it: bounded, or it would keep an id per job for good.

@@ -6,9 +6,7 @@ import type {
   QueueCounts,
   ScheduleOptions,
 } from '#core/queue/types'
-
-/** How many dispatch keys are remembered (oldest forgotten first). */
-const RECENT_KEYS = 10_000
+import RecentKeys from '#core/queue/recent_keys'
 
 /** The seam to the timers of delayed jobs (tests pass one they fire themselves). */
 export interface QueueTimer {
@@ -41,7 +39,7 @@ export default class InProcessQueue implements JobQueue {
   #timers: NodeJS.Timeout[] = []
   #pendingSchedules: Array<() => void> = []
   #started = false
-  #recentKeys = new Set<string>()
+  #recentKeys = new RecentKeys()
   #delayed = new Set<DelayedJob>()
 
   constructor(
@@ -58,8 +56,6 @@ export default class InProcessQueue implements JobQueue {
     if (options.key !== undefined) {
       if (this.#recentKeys.has(options.key)) return
       this.#recentKeys.add(options.key)
-      if (this.#recentKeys.size > RECENT_KEYS)
-        this.#recentKeys.delete(this.#recentKeys.values().next().value!)
     }
     if (!options.delayMs || options.delayMs <= 0) return this.#run(job, payload)
     const delayed: DelayedJob = {

@@ -186,14 +186,26 @@ export default class WeriftWebRtcLeg implements WebRtcLeg, RelayLeg {
       headerExtensions: { audio: [] },
     })
     this.#ready = new Promise<void>((resolve, reject) => {
+      const takeOver = () => {
+        try {
+          this.#takeOverPacketPath()
+          resolve()
+        } catch (error) {
+          reject(error)
+        }
+      }
       this.#pc.connectionStateChange.subscribe((state) => {
         if (state === 'connected') {
-          try {
-            this.#takeOverPacketPath()
-            resolve()
-          } catch (error) {
-            reject(error)
-          }
+          // werift also says connected when a second negotiation (a re-offer) finds ICE connected
+          // while the first one's DTLS handshake is still under way: the keys come with the DTLS
+          // transport's own connected state (a busy machine, a re-INVITE right after the answer).
+          const dtls = this.#pc.dtlsTransports[0]
+          if (!dtls || dtls.state === 'connected') return takeOver()
+          const { unSubscribe } = dtls.onStateChange.subscribe((dtlsState) => {
+            if (dtlsState === 'connected') takeOver()
+            if (dtlsState === 'connected' || dtlsState === 'failed' || dtlsState === 'closed')
+              unSubscribe()
+          })
         } else if (state === 'failed' || state === 'closed') {
           this.#rtcp?.stop(false)
           reject(new Error(`WebRTC connection ${state} before media could flow`))

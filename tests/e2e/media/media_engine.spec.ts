@@ -211,6 +211,48 @@ test.group('Media engine: WebRTC leg negotiation', () => {
     assert.equal(browser.received[0].payloadType, 0)
     assert.equal(carrier.received[0].payloadType, 0)
   })
+
+  test('a re-offer while the first DTLS handshake is under way: media flows once it is done', async ({
+    assert,
+    cleanup,
+  }) => {
+    const engine = newEngine()
+    const browser = new FakeBrowser()
+    const carrier = await FakeCarrier.open()
+    cleanup(() => hangUp({ engine, browser, carrier }))
+    const rtp = await engine.createRtpLeg()
+    const webrtc = await engine.createWebRtcLeg({ near: rtp })
+    const carrierAnswer = await rtp.answer(carrier.sdp({ codecs: ['0'] }), {
+      codecs: ['PCMA', 'PCMU'],
+    })
+    carrier.useSdp(carrierAnswer.sdp)
+    // The browser's DTLS waits while ICE connects and a re-offer goes through (the B2BUA's
+    // re-INVITE after a transfer on a busy machine): werift then reports the connection connected
+    // before the DTLS keys exist. The old leg tried to take them at that moment, failed, and
+    // relayed nothing for the rest of the call.
+    let releaseDtls!: () => void
+    const dtlsHeld = new Promise<void>((resolve) => (releaseDtls = resolve))
+    const offer = await webrtc.createOffer({ codecs: ['PCMU'] })
+    await webrtc.applyAnswer(await browser.answer(offer, { dtlsAfter: dtlsHeld }))
+    await waitFor(() => browser.pc.iceConnectionState === 'connected', 3000, 'ICE connected')
+    await sleep(100)
+    const reoffer = await webrtc.createOffer({ codecs: ['PCMU'] })
+    await webrtc.applyAnswer(await browser.answer(reoffer))
+    await sleep(100)
+    releaseDtls()
+    await Promise.all([webrtc.ready(), browser.connected()])
+    const bridge = engine.bridge(webrtc, rtp)
+    await settled(engine)
+    cleanup(() => bridge.close())
+    carrier.send(0, AUDIO)
+    await browser.send(0, AUDIO)
+    await waitFor(
+      () => browser.received.length > 0 && carrier.received.length > 0,
+      3000,
+      'audio both ways'
+    )
+    assert.equal(browser.received[0].payloadType, 0)
+  })
 })
 
 test.group('Media engine: bridge', () => {

@@ -107,8 +107,18 @@ export class FakeBrowser {
     this.#listen()
   }
 
-  async answer(offerSdp: string) {
+  /** `dtlsAfter`: the DTLS handshake waits for it (a browser on a busy machine); ICE does not. */
+  async answer(offerSdp: string, options: { dtlsAfter?: Promise<unknown> } = {}) {
     await this.pc.setRemoteDescription({ type: 'offer', sdp: offerSdp })
+    const gate = options.dtlsAfter
+    if (gate) {
+      const dtls = this.#dtls
+      const start = dtls.start.bind(dtls)
+      dtls.start = async () => {
+        await gate
+        return start()
+      }
+    }
     this.#transceiver = this.pc.getTransceivers()[0]
     this.#transceiver.setDirection('sendrecv')
     await this.pc.setLocalDescription(await this.pc.createAnswer())
@@ -116,10 +126,15 @@ export class FakeBrowser {
     return this.#localSdp()
   }
 
+  /** Connected with its DTLS keys (werift's connection state alone may say so before them). */
   async connected() {
-    if (this.pc.connectionState === 'connected') return
+    if (this.pc.connectionState !== 'connected')
+      await new Promise<void>((resolve) =>
+        this.pc.connectionStateChange.subscribe((state) => state === 'connected' && resolve())
+      )
+    if (this.#dtls.state === 'connected') return
     await new Promise<void>((resolve) =>
-      this.pc.connectionStateChange.subscribe((state) => state === 'connected' && resolve())
+      this.#dtls.onStateChange.subscribe((state) => state === 'connected' && resolve())
     )
   }
 

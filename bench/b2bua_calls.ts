@@ -405,7 +405,7 @@ async function measure(
   if (process.env.BENCH_SQL_STATS)
     console.error(
       JSON.stringify(
-        after.statements.slice(0, 40).map((entry) => ({
+        after.statements.slice(0, 80).map((entry) => ({
           ...entry,
           perCall: Math.round((entry.count / Math.max(1, successful)) * 100) / 100,
         })),

@@ -1,9 +1,10 @@
 import type { ApplicationService } from '@adonisjs/core/types'
 import type { MediaEngineStats, MediaWorkerFigures } from '#media'
+import type { QueryEventSource } from '#core/metrics/database_metrics'
 
 /**
  * Wires the Prometheus metrics (/metrics): process figures labelled by NODE_ID, the database
- * query events, and the live sources the modules' gauges read when scraped (the B2BUA's running
+ * statements' times, and the live sources the modules' gauges read when scraped (the B2BUA's running
  * calls, the carrier health service). Counters of events are listened to in start/events.ts.
  */
 export default class MetricsProvider {
@@ -14,9 +15,20 @@ export default class MetricsProvider {
     const { default: env } = await import('#start/env')
     configureMetrics({ nodeId: env.get('NODE_ID') || undefined })
 
-    const { observeQuery } = await import('#core/metrics/database_metrics')
+    // Every database connection's statements are timed: the connections open now and later ones.
+    const { timeQueries } = await import('#core/metrics/database_metrics')
+    const db = await this.app.container.make('lucid.db')
     const emitter = await this.app.container.make('emitter')
-    emitter.on('db:query', observeQuery)
+    const time = (connection: {
+      name: string
+      client?: QueryEventSource
+      readClient?: QueryEventSource
+    }) => {
+      if (connection.client) timeQueries(connection.client, connection.name)
+      if (connection.readClient) timeQueries(connection.readClient, connection.name)
+    }
+    for (const { connection } of db.manager.connections.values()) if (connection) time(connection)
+    emitter.on('db:connection:connect', time)
 
     // The backup age gauges (read from BACKUP_DIR when scraped).
     await import('#core/backups/backup_status')

@@ -4,7 +4,10 @@
  * (media workers, from /proc: clock ticks of user + system time) and its event-loop delay
  * since the last reset. Nothing of the app imports it; without an IPC channel it does nothing.
  * With BENCH_SQL_STATS=1 it also counts and times the SQLite statements (better-sqlite3's
- * run/get/all, by SQL text): where the synchronous database time goes.
+ * run/get/all, by SQL text): where the synchronous database time goes. On PostgreSQL + Redis
+ * it counts instead the statements sent by pg (by SQL text) and the Redis commands sent by
+ * ioredis (BullMQ's included), each by name and the first frame of app/ in its stack: what a
+ * call costs in round trips and who asks for them.
  */
 import { readdirSync, readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
@@ -38,6 +41,45 @@ function countStatements() {
   }
 }
 
+/** The first stack frame in app/ (or, failing that, in a library) above the caller. */
+function caller(): string {
+  const lines = (new Error().stack ?? '').split('\n').slice(3)
+  const ours = lines.find((line) => line.includes('/app/') && !line.includes('node_modules'))
+  const frame = ours ?? lines.find((line) => !line.includes('server_probe')) ?? ''
+  return frame
+    .trim()
+    .replace(/^at /, '')
+    .replace(/\(?file:\/\/[^)]*\/(app|node_modules)\//, '$1/')
+    .replace(/\)$/, '')
+}
+
+function count(key: string) {
+  const entry = statements.get(key) ?? { count: 0, micros: 0, rows: 0 }
+  entry.count += 1
+  statements.set(key, entry)
+}
+
+function countRoundTrips() {
+  const require = createRequire(import.meta.url)
+  const { Client } = require('pg')
+  const query = Client.prototype.query
+  Client.prototype.query = function (this: unknown, config: unknown, ...rest: unknown[]) {
+    const text = typeof config === 'string' ? config : (config as { text?: string })?.text
+    if (text) count(`sql ${text.replace(/\s+/g, ' ')}  <- ${caller()}`)
+    return query.call(this, config, ...rest)
+  }
+  const Redis = require('ioredis')
+  const sendCommand = Redis.prototype.sendCommand
+  Redis.prototype.sendCommand = function (
+    this: unknown,
+    command: { name: string },
+    ...rest: unknown[]
+  ) {
+    count(`redis ${command.name}  <- ${caller()}`)
+    return sendCommand.call(this, command, ...rest)
+  }
+}
+
 /** CPU time of this process's live children in microseconds (Linux; 0 elsewhere). */
 function childrenCpuMicros(): number {
   let ticks = 0
@@ -62,7 +104,8 @@ function childrenCpuMicros(): number {
 }
 
 if (process.send) {
-  if (process.env.BENCH_SQL_STATS) countStatements()
+  if (process.env.BENCH_SQL_STATS)
+    process.env.DB_CONNECTION === 'pg' ? countRoundTrips() : countStatements()
   const delay = monitorEventLoopDelay({ resolution: 10 })
   delay.enable()
   process.on('message', (message) => {
@@ -80,11 +123,11 @@ if (process.send) {
       loopDelayMaxMs: delay.max / 1e6,
       statements: [...statements.entries()]
         .map(([sql, entry]) => ({
-          sql: sql.slice(0, 160),
+          sql: sql.slice(0, 400),
           ...entry,
           micros: Math.round(entry.micros),
         }))
-        .sort((a, b) => b.micros - a.micros),
+        .sort((a, b) => b.micros - a.micros || b.count - a.count),
     })
   })
   // The channel must not keep a draining server alive.

@@ -19,6 +19,12 @@ const LF = 0x0a
 /** Control characters other than HT; CR and LF are legal only as the CRLF that ends a line. */
 // eslint-disable-next-line no-control-regex -- the parser must find control characters in a peer's bytes
 const CONTROL_CHARACTER = /[\x00-\x08\x0a-\x1f\x7f]/
+/**
+ * Over a whole header section: a control character that would be left in a line once the section
+ * is split on CRLF (every CR before an LF is such a split, so only a lone CR or LF is left).
+ */
+// eslint-disable-next-line no-control-regex -- the parser must find control characters in a peer's bytes
+const CONTROL_CHARACTER_IN_LINES = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|\r(?!\n)|(?<!\r)\n/
 
 /**
  * True when a header line holds a control character outside a quoted-pair. RFC 3261 25.1 lets a
@@ -150,10 +156,6 @@ export default class SipMessageParser {
     const lines = this.#readLines(buffer.subarray(start, headerEnd))
     const startLine = this.#parseStartLine(lines[0])
     const { headers, firstError } = this.#collectHeaders(lines.slice(1))
-    const envelope =
-      startLine.kind === 'request' && startLine.method !== 'ACK'
-        ? this.#envelope(startLine.method, headers)
-        : undefined
 
     try {
       if (startLine.kind === 'request' && startLine.versionError) {
@@ -177,6 +179,11 @@ export default class SipMessageParser {
       headers.remove('content-length')
       return message
     } catch (error) {
+      // Read only for a failure: nothing in the try changes the headers before it can throw
+      const envelope =
+        startLine.kind === 'request' && startLine.method !== 'ACK'
+          ? this.#envelope(startLine.method, headers)
+          : undefined
       throw asParseError(error).withEnvelope(envelope)
     }
   }
@@ -189,11 +196,14 @@ export default class SipMessageParser {
       throw new SipParseError(ParseFailure.BadEncoding, 'header section is not UTF-8')
     }
     const lines = text.split('\r\n')
+    // One search over the section instead of one per line; the lines are searched only if it finds one
+    const controls = CONTROL_CHARACTER_IN_LINES.test(text)
+    const { maxLineLength } = this.limits
     for (const [index, line] of lines.entries()) {
-      if (line.length > this.limits.maxLineLength) {
+      if (line.length > maxLineLength) {
         throw new SipParseError(ParseFailure.LineTooLong, 'header line exceeds the length limit')
       }
-      if (hasBareControlCharacter(line)) {
+      if (controls && hasBareControlCharacter(line)) {
         const reason = index === 0 ? ParseFailure.BadStartLine : ParseFailure.BadHeaderLine
         throw new SipParseError(reason, 'control character in the header section')
       }

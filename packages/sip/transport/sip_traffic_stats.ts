@@ -19,6 +19,9 @@ export const COUNTED_METHODS = [
   'MESSAGE',
 ] as const
 
+/** CSeq's method: the word after the first run of white space. */
+const CSEQ_METHOD = /^\S+\s+(\S+)/
+
 export type CountedMethod = (typeof COUNTED_METHODS)[number] | 'other'
 export type StatusClass = '1xx' | '2xx' | '3xx' | '4xx' | '5xx' | '6xx'
 export type TrafficDirection = 'in' | 'out'
@@ -49,7 +52,8 @@ export default class SipTrafficStats {
     }
     const response = message as SipResponse
     const cseq = response.headers.get('cseq') ?? ''
-    const method = countedMethod(cseq.trim().split(/\s+/)[1] ?? '')
+    // The second word, as `trim().split(/\s+/)[1]` gave it, without the array of words
+    const method = countedMethod(CSEQ_METHOD.exec(cseq.trim())?.[1] ?? '')
     const statusClass = `${Math.min(6, Math.max(1, Math.floor(response.status / 100)))}xx`
     const key = `${direction} ${method} ${statusClass}`
     this.responses.set(key, (this.responses.get(key) ?? 0) + 1)

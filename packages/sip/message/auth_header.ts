@@ -1,4 +1,4 @@
-import HeaderScanner, { quote, unquote } from '#sip/message/header_scanner'
+import HeaderScanner, { CharClass, quote, unquote } from '#sip/message/header_scanner'
 import { ParseFailure } from '#sip/message/parse_failure'
 
 export interface AuthParameter {
@@ -9,7 +9,7 @@ export interface AuthParameter {
 
 /** Unquoted auth-param values: tokens, and in practice also base64 nonces with "/" and "=". */
 const TOKEN68 = /^[A-Za-z0-9\-._~+/]+=*$/
-const BARE_VALUE = /[A-Za-z0-9\-.!%*_+`'~/=:]/
+const BARE_VALUE = new CharClass(/[A-Za-z0-9\-.!%*_+`'~/=:]/)
 
 /**
  * WWW-Authenticate, Proxy-Authenticate, Authorization and Proxy-Authorization values:

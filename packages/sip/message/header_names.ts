@@ -76,15 +76,21 @@ export function headerKey(name: string): string {
   return key
 }
 
+/** Display names of the keys seen, as KEYS above: written at every message sent; bounded too. */
+const WRITTEN_NAMES = new Map<string, string>()
+
 /** The name a header is written with: the full form in its usual capitalisation. */
 export function headerDisplayName(key: string): string {
-  if (Object.hasOwn(DISPLAY_NAMES, key)) {
-    return DISPLAY_NAMES[key]
-  }
-  return key
-    .split('-')
-    .map((part) => (part.length > 0 ? part[0].toUpperCase() + part.slice(1) : part))
-    .join('-')
+  const kept = WRITTEN_NAMES.get(key)
+  if (kept !== undefined) return kept
+  const name = Object.hasOwn(DISPLAY_NAMES, key)
+    ? DISPLAY_NAMES[key]
+    : key
+        .split('-')
+        .map((part) => (part.length > 0 ? part[0].toUpperCase() + part.slice(1) : part))
+        .join('-')
+  if (WRITTEN_NAMES.size < KEPT_KEYS) WRITTEN_NAMES.set(key, name)
+  return name
 }
 
 export function isListHeader(key: string): boolean {

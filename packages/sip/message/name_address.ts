@@ -1,4 +1,9 @@
-import HeaderScanner, { formatParameters, quote, unquote } from '#sip/message/header_scanner'
+import HeaderScanner, {
+  CharClass,
+  formatParameters,
+  quote,
+  unquote,
+} from '#sip/message/header_scanner'
 import SipParseError from '#sip/message/sip_parse_error'
 import SipUri from '#sip/message/sip_uri'
 import AbsoluteUri from '#sip/message/absolute_uri'
@@ -6,6 +11,8 @@ import { ParseFailure } from '#sip/message/parse_failure'
 
 /** Characters of a display name written as tokens and spaces instead of a quoted string. */
 const BARE_DISPLAY_NAME = /^[A-Za-z0-9\-.!%*_+`'~ \t]*$/
+/** An addr-spec without angle brackets ends at the first ';' or white space. */
+const ADDR_SPEC_CHAR = new CharClass(/[^;\s]/)
 
 export type AddressUri = SipUri | AbsoluteUri
 
@@ -41,7 +48,7 @@ export default class NameAddress {
       uriText = readAngleUri(scanner)
     } else {
       // Without brackets, everything after the first ';' belongs to the header (RFC 3261 20).
-      uriText = scanner.readWhile(/[^;\s]/)
+      uriText = scanner.readWhile(ADDR_SPEC_CHAR)
       if (uriText.includes('?') || uriText.includes(',')) {
         scanner.fail('an addr-spec with "?" or "," must be in angle brackets')
       }

@@ -31,7 +31,10 @@ export default class SipHeaders {
 
   /** Every value in order; list headers split into their elements. */
   getAll(name: string): string[] {
-    const key = headerKey(name)
+    return this.#valuesOf(headerKey(name))
+  }
+
+  #valuesOf(key: string): string[] {
     const list = isListHeader(key)
     const values: string[] = []
     for (const entry of this.#entries) {
@@ -90,10 +93,11 @@ export default class SipHeaders {
   /** Returns the parsed form of a header, parsing its values only on first use. */
   parsed<T>(name: string, parse: (values: string[]) => T): T {
     const key = headerKey(name)
-    if (this.#parsed.has(key)) {
-      return this.#parsed.get(key) as T
+    const kept = this.#parsed.get(key)
+    if (kept !== undefined || this.#parsed.has(key)) {
+      return kept as T
     }
-    const value = parse(this.getAll(key))
+    const value = parse(this.#valuesOf(key))
     this.#parsed.set(key, value)
     return value
   }

@@ -179,7 +179,12 @@ export default abstract class SipMessage {
       }
     }
     head += `Content-Length: ${this.body.length}\r\n\r\n`
-    return Buffer.concat([Buffer.from(head, 'utf8'), this.body])
+    // One buffer, the head written straight into it (was a buffer of the head, then a copy)
+    const headLength = Buffer.byteLength(head, 'utf8')
+    const bytes = Buffer.allocUnsafe(headLength + this.body.length)
+    bytes.write(head, 0, 'utf8')
+    bytes.set(this.body, headLength)
+    return bytes
   }
 
   toString(): string {

@@ -150,10 +150,6 @@ export default class SipMessageParser {
     const lines = this.#readLines(buffer.subarray(start, headerEnd))
     const startLine = this.#parseStartLine(lines[0])
     const { headers, firstError } = this.#collectHeaders(lines.slice(1))
-    const envelope =
-      startLine.kind === 'request' && startLine.method !== 'ACK'
-        ? this.#envelope(startLine.method, headers)
-        : undefined
 
     try {
       if (startLine.kind === 'request' && startLine.versionError) {
@@ -177,6 +173,11 @@ export default class SipMessageParser {
       headers.remove('content-length')
       return message
     } catch (error) {
+      // Read only for a failure: nothing in the try changes the headers before it can throw
+      const envelope =
+        startLine.kind === 'request' && startLine.method !== 'ACK'
+          ? this.#envelope(startLine.method, headers)
+          : undefined
       throw asParseError(error).withEnvelope(envelope)
     }
   }

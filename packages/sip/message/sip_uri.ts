@@ -27,7 +27,8 @@ function fail(detail: string): never {
 
 /** Validates `host` (IPv6 without brackets) and throws BadUri when it is not a host. */
 export function assertHost(host: string, failure: ParseFailure = ParseFailure.BadUri): void {
-  if (!(isIPv6(host) || isIPv4(host) || HOSTNAME.test(host))) {
+  // The cheap test first: every IPv4 address is also a HOSTNAME, no IPv6 one is
+  if (!(HOSTNAME.test(host) || isIPv4(host) || isIPv6(host))) {
     throw new SipParseError(failure, 'invalid host')
   }
 }
@@ -152,7 +153,7 @@ export default class SipUri {
       const portColon = hostport.indexOf(':')
       host = portColon >= 0 ? hostport.slice(0, portColon) : hostport
       portText = portColon >= 0 ? hostport.slice(portColon + 1) : undefined
-      if (host.includes(':') || !(isIPv4(host) || HOSTNAME.test(host))) {
+      if (host.includes(':') || !(HOSTNAME.test(host) || isIPv4(host))) {
         fail('invalid host')
       }
     }

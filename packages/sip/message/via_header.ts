@@ -1,7 +1,11 @@
 import { isIPv6 } from 'node:net'
-import HeaderScanner, { formatParameters } from '#sip/message/header_scanner'
+import HeaderScanner, { CharClass, formatParameters } from '#sip/message/header_scanner'
 import { assertHost, formatHost, parsePort } from '#sip/message/sip_uri'
 import { ParseFailure } from '#sip/message/parse_failure'
+
+const IPV6_REFERENCE_CHAR = new CharClass(/[0-9A-Fa-f:.]/)
+const HOST_CHAR = new CharClass(/[A-Za-z0-9\-_.]/)
+const DIGIT = new CharClass(/[0-9]/)
 
 /** Branch IDs of RFC 3261 transactions start with this, which enables the 17.2.3 matching. */
 export const BRANCH_MAGIC_COOKIE = 'z9hG4bK'
@@ -63,20 +67,20 @@ export default class ViaHeader {
 
     let host: string
     if (scanner.accept('[')) {
-      host = scanner.readWhile(/[0-9A-Fa-f:.]/)
+      host = scanner.readWhile(IPV6_REFERENCE_CHAR)
       scanner.expect(']', 'unterminated IPv6 reference')
       if (!isIPv6(host)) {
         scanner.fail('invalid IPv6 reference')
       }
     } else {
-      host = scanner.readWhile(/[A-Za-z0-9\-_.]/)
+      host = scanner.readWhile(HOST_CHAR)
       assertHost(host, ParseFailure.BadVia)
     }
     scanner.skipWhitespace()
     let port: number | undefined
     if (scanner.accept(':')) {
       scanner.skipWhitespace()
-      port = parsePort(scanner.readWhile(/[0-9]/), ParseFailure.BadVia)
+      port = parsePort(scanner.readWhile(DIGIT), ParseFailure.BadVia)
     }
     const params = scanner.readParameters()
     scanner.skipWhitespace()

@@ -19,6 +19,9 @@ export const COUNTED_METHODS = [
   'MESSAGE',
 ] as const
 
+/** CSeq's method: the word after the first run of white space. */
+const CSEQ_METHOD = /^\S+\s+(\S+)/
+
 export type CountedMethod = (typeof COUNTED_METHODS)[number] | 'other'
 export type StatusClass = '1xx' | '2xx' | '3xx' | '4xx' | '5xx' | '6xx'
 export type TrafficDirection = 'in' | 'out'
@@ -43,17 +46,19 @@ export default class SipTrafficStats {
 
   count(message: SipMessage, direction: TrafficDirection): void {
     if (message instanceof SipRequest) {
-      const key = `${direction} ${countedMethod(message.method)}`
+      const key = keysOf(message.method)[direction]
       this.requests.set(key, (this.requests.get(key) ?? 0) + 1)
       return
     }
     const response = message as SipResponse
     const cseq = response.headers.get('cseq') ?? ''
-    const method = countedMethod(cseq.trim().split(/\s+/)[1] ?? '')
-    const statusClass = `${Math.min(6, Math.max(1, Math.floor(response.status / 100)))}xx`
-    const key = `${direction} ${method} ${statusClass}`
+    // The second word, as `trim().split(/\s+/)[1]` gave it, without the array of words
+    const keys = keysOf(CSEQ_METHOD.exec(cseq.trim())?.[1] ?? '')
+    const statusClass = Math.min(6, Math.max(1, Math.floor(response.status / 100)))
+    const key =
+      keys.responses[direction][statusClass - 1] ?? `${direction} ${keys.method} ${statusClass}xx`
     this.responses.set(key, (this.responses.get(key) ?? 0) + 1)
-    if (direction === 'out' && method === 'REGISTER')
+    if (direction === 'out' && keys.method === 'REGISTER')
       this.registerAnswers.set(
         response.status,
         (this.registerAnswers.get(response.status) ?? 0) + 1
@@ -84,8 +89,33 @@ export default class SipTrafficStats {
   }
 }
 
-function countedMethod(method: string): CountedMethod {
-  return (COUNTED_METHODS as readonly string[]).includes(method)
-    ? (method as CountedMethod)
-    : 'other'
+/** A counted method's keys, `${direction} ${method}` and `${direction} ${method} ${class}`. */
+interface MethodKeys {
+  method: CountedMethod
+  in: string
+  out: string
+  responses: Record<TrafficDirection, readonly string[]>
+}
+
+function methodKeys(method: CountedMethod): MethodKeys {
+  const classes = ['1xx', '2xx', '3xx', '4xx', '5xx', '6xx']
+  return {
+    method,
+    in: `in ${method}`,
+    out: `out ${method}`,
+    responses: {
+      in: classes.map((statusClass) => `in ${method} ${statusClass}`),
+      out: classes.map((statusClass) => `out ${method} ${statusClass}`),
+    },
+  }
+}
+
+/** The keys made once per method: counting made two template strings per message. */
+const COUNTED_KEYS = new Map<string, MethodKeys>(
+  COUNTED_METHODS.map((method) => [method, methodKeys(method)])
+)
+const OTHER_KEYS = methodKeys('other')
+
+function keysOf(method: string): MethodKeys {
+  return COUNTED_KEYS.get(method) ?? OTHER_KEYS
 }

@@ -454,8 +454,7 @@ const STATUS_LINE_START = Buffer.from('SIP/2.0 ')
 
 /** A response starts with its status line; anything else is a request, a keep-alive or garbage. */
 function isResponse(bytes: Buffer): boolean {
-  return (
-    bytes.length > STATUS_LINE_START.length &&
-    bytes.subarray(0, STATUS_LINE_START.length).equals(STATUS_LINE_START)
-  )
+  const length = STATUS_LINE_START.length
+  // compare() with ranges: no view of the datagram made per message
+  return bytes.length > length && bytes.compare(STATUS_LINE_START, 0, length, 0, length) === 0
 }

@@ -1,5 +1,7 @@
 import { BlockList, isIP } from 'node:net'
 
+const KEPT_ANSWERS = 1024
+
 /**
  * A set of source addresses given as single addresses or CIDRs ("192.0.2.7", "192.0.2.0/28",
  * "2001:db8::/32"). An IPv4-mapped IPv6 source ("::ffff:192.0.2.7") matches its IPv4 entry.
@@ -7,6 +9,11 @@ import { BlockList, isIP } from 'node:net'
 export default class SourceList {
   readonly #list = new BlockList()
   readonly size: number
+  /**
+   * Answers for the addresses asked about lately: asked at every message (the rate limit's trusted
+   * sources), and the list never changes. Bounded, as the addresses come from the network.
+   */
+  readonly #answers = new Map<string, boolean>()
 
   constructor(entries: string[]) {
     for (const entry of entries) SourceList.add(this.#list, entry)
@@ -20,6 +27,15 @@ export default class SourceList {
 
   has(address: string): boolean {
     if (this.size === 0) return false
+    const kept = this.#answers.get(address)
+    if (kept !== undefined) return kept
+    if (this.#answers.size >= KEPT_ANSWERS) this.#answers.clear()
+    const answer = this.#check(address)
+    this.#answers.set(address, answer)
+    return answer
+  }
+
+  #check(address: string): boolean {
     const plain =
       address.startsWith('::ffff:') && isIP(address.slice(7)) === 4 ? address.slice(7) : address
     const family = isIP(plain)

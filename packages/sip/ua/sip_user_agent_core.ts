@@ -129,6 +129,8 @@ export default class SipUserAgentCore {
   readonly #cancelTags = new WeakMap<InviteServerTransaction, string>()
   readonly #pendingRequests = new Map<string, ServerTransaction>()
   #inviteHandler: InviteHandler | undefined
+  /** The allowed methods, made again only when a handler comes or goes: read at every request. */
+  #allowed: { methods: readonly string[]; set: ReadonlySet<string>; text: string } | undefined
 
   constructor(options: UserAgentCoreOptions) {
     this.#transport = options.transport
@@ -172,6 +174,7 @@ export default class SipUserAgentCore {
     } else {
       this.#handlers.delete(method.toUpperCase())
     }
+    this.#allowed = undefined
   }
 
   /**
@@ -184,17 +187,25 @@ export default class SipUserAgentCore {
     } else {
       this.#inDialogHandlers.delete(method.toUpperCase())
     }
+    this.#allowed = undefined
   }
 
   get allowedMethods(): string[] {
-    return [
-      ...new Set([
+    return [...this.#allowedMethods().methods]
+  }
+
+  #allowedMethods(): { methods: readonly string[]; set: ReadonlySet<string>; text: string } {
+    if (!this.#allowed) {
+      const set = new Set([
         ...CORE_METHODS,
         ...this.#inDialogMethods,
         ...this.#handlers.keys(),
         ...this.#inDialogHandlers.keys(),
-      ]),
-    ]
+      ])
+      const methods = [...set]
+      this.#allowed = { methods, set, text: methods.join(', ') }
+    }
+    return this.#allowed
   }
 
   get supportedOptionTags(): readonly string[] {
@@ -318,7 +329,7 @@ export default class SipUserAgentCore {
       reply.respond(483)
       return
     }
-    if (!this.allowedMethods.includes(method)) {
+    if (!this.#allowedMethods().set.has(method)) {
       reply.respond(501)
       return
     }
@@ -500,7 +511,7 @@ export default class SipUserAgentCore {
   }
 
   #capabilityHeaders(): Array<[string, string]> {
-    const headers: Array<[string, string]> = [['Allow', this.allowedMethods.join(', ')]]
+    const headers: Array<[string, string]> = [['Allow', this.#allowedMethods().text]]
     if (this.#supported.length > 0) {
       headers.push(['Supported', this.#supported.join(', ')])
     }
@@ -527,7 +538,7 @@ export default class SipUserAgentCore {
       response.status > 100 && (method === 'INVITE' || method === 'UPDATE' || method === 'OPTIONS')
     const listsMethods = capabilities || response.status === 405 || response.status === 501
     if (listsMethods && !response.headers.has('allow')) {
-      response.headers.set('Allow', this.allowedMethods.join(', '))
+      response.headers.set('Allow', this.#allowedMethods().text)
     }
     if (capabilities && this.#supported.length > 0 && !response.headers.has('supported')) {
       response.headers.set('Supported', this.#supported.join(', '))

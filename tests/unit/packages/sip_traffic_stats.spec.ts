@@ -38,4 +38,25 @@ test.group('SIP traffic stats (packages/sip)', () => {
       ]
     )
   })
+  test('the method of a response is the CSeq word after the number, however spaced', ({
+    assert,
+  }) => {
+    const stats = new SipTrafficStats()
+    stats.count(parse(`SIP/2.0 200 OK\n${headers('1 \t  BYE  ')}`), 'in')
+    stats.count(parse(`SIP/2.0 200 OK\n${headers('\t2\tINVITE')}`), 'in')
+    stats.count(parse(`SIP/2.0 486 Busy Here\n${headers('3 FOO')}`), 'in')
+    // Written by hand, not by the parser: spaces and tabs around and between the words
+    const spaced = parse(`SIP/2.0 200 OK\n${headers('4 BYE')}`)
+    spaced.headers.set('CSeq', ' \t 4 \t  BYE \t')
+    stats.count(spaced, 'in')
+    const bare = parse(`SIP/2.0 200 OK\n${headers('5 BYE')}`)
+    bare.headers.set('CSeq', '5')
+    stats.count(bare, 'in')
+    assert.deepEqual(stats.rows(), [
+      { direction: 'in', method: 'BYE', statusClass: '2xx', count: 2 },
+      { direction: 'in', method: 'INVITE', statusClass: '2xx', count: 1 },
+      { direction: 'in', method: 'other', statusClass: '4xx', count: 1 },
+      { direction: 'in', method: 'other', statusClass: '2xx', count: 1 },
+    ])
+  })
 })

@@ -437,6 +437,97 @@ test.group('SipMessageParser / malformed messages', () => {
     )
   })
 
+  test('control characters: refused in any line wherever the CRLFs fall, accepted only escaped in quotes', ({
+    assert,
+  }) => {
+    const cases: Array<[string, ParseFailure | 'ok']> = [
+      ['Max-Forwards: 70\rX: y', ParseFailure.BadHeaderLine],
+      ['Max-Forwards: 70\r', ParseFailure.BadHeaderLine],
+      ['Max-Forwards: 70\r\r\nX: y', ParseFailure.BadHeaderLine],
+      ['Max-Forwards: 70\n\nX: y', ParseFailure.BadHeaderLine],
+      ['Max-Forwards: 70\r\n\nX: y', ParseFailure.BadHeaderLine],
+      ['Max-Forwards: \x0b70', ParseFailure.BadHeaderLine],
+      ['Max-Forwards: 70\x0c', ParseFailure.BadHeaderLine],
+      ['Max-Forwards: 70\x1f', ParseFailure.BadHeaderLine],
+      ['Max-Forwards: 70\x7f', ParseFailure.BadHeaderLine],
+      ['Max-Forwards: 70\r\nSubject: "a\\\x01b"', 'ok'],
+      // a CR cannot be escaped (RFC 3261 25.1): the line is refused all the same
+      ['Max-Forwards: 70\r\nSubject: "a\\\rb"', ParseFailure.BadHeaderLine],
+      ['Max-Forwards: 70\r\nSubject: a\\\x01b', ParseFailure.BadHeaderLine],
+      ['Max-Forwards: 70\r\nSubject: "a\tb"', 'ok'],
+    ]
+    for (const [header, outcome] of cases) {
+      const input = options().replace('Max-Forwards: 70', header)
+      const result = parser.tryParse(Buffer.from(input))
+      assert.equal(result.ok ? 'ok' : result.error.reason, outcome, JSON.stringify(header))
+    }
+    const startLine = options().replace('OPTIONS sip:', 'OPTIONS\x01 sip:')
+    assert.equal(parseFailure(startLine).reason, ParseFailure.BadStartLine)
+    const loneCr = options().replace('OPTIONS sip:carrier.example.net', 'OPTIONS sip:a\rb')
+    assert.equal(parseFailure(loneCr).reason, ParseFailure.BadStartLine)
+  })
+
+  test('a request refused after its headers were read is answered from its own headers', ({
+    assert,
+  }) => {
+    const input = options().replace('Max-Forwards: 70', 'Max-Forwards: many')
+    const error = parseFailure(input)
+    assert.equal(error.reason, ParseFailure.BadNumber)
+    assert.deepEqual(error.envelope?.via, ['SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bKopt1;rport'])
+    assert.equal(error.envelope?.method, 'OPTIONS')
+    assert.equal(error.envelope?.callId, 'opt-1@192.0.2.1')
+    assert.equal(error.envelope?.cseq, '7 OPTIONS')
+    assert.equal(error.envelope?.toAddress?.uri.toString(), 'sip:carrier.example.net')
+    const response = createParseErrorResponse(error, 'tag1')!
+    assert.equal(response.status, 400)
+    assert.equal(response.headers.get('to'), '<sip:carrier.example.net>;tag=tag1')
+    // A bad line among the headers, or a second Call-ID: answered, or not at all
+    assert.equal(
+      parseFailure(options().replace('Max-Forwards: 70', 'Max-Forwards 70')).envelope?.cseq,
+      '7 OPTIONS'
+    )
+    const twoCallIds = options().replace('Max-Forwards: 70', 'Call-ID: other')
+    assert.isUndefined(parseFailure(twoCallIds).envelope)
+    const badVia = options().replace('Max-Forwards: 70', 'Max-Forwards: many\r\nVia: SIP/2.0/UDP')
+    assert.isUndefined(parseFailure(badVia).envelope)
+  })
+
+  test('writes header names it has seen beyond any bound, and names like object properties, as they were', ({
+    assert,
+  }) => {
+    const names = ['__proto__', 'constructor', 'toString', 'hasOwnProperty']
+    for (let i = 0; i < 600; i++) names.push(`x-seen-${i}`)
+    for (const name of names) {
+      const request = parseRequest(options().replace('Max-Forwards: 70', `${name}: v`))
+      const written = request.toString()
+      const expected =
+        new Map([
+          ['__proto__', '__proto__'],
+          ['constructor', 'Constructor'],
+          ['toString', 'Tostring'],
+          ['hasOwnProperty', 'Hasownproperty'],
+        ]).get(name) ?? `X-Seen-${name.slice(7)}`
+      assert.include(written, `\r\n${expected}: v\r\n`, name)
+      assert.equal(parseRequest(written).headers.get(name), 'v')
+    }
+  })
+
+  test('serializes the head as UTF-8 and the body as its bytes, Content-Length from the body', ({
+    assert,
+  }) => {
+    const body = Buffer.from([0x00, 0xff, 0x0d, 0x0a, 0xc3, 0x28])
+    const request = parseRequest(options().replace('Max-Forwards: 70', 'Subject: Jürgen ☎ 🎉'))
+    request.body = body
+    const written = request.toBuffer()
+    const head = written.subarray(0, written.length - body.length).toString('utf8')
+    assert.isTrue(written.subarray(written.length - body.length).equals(body))
+    assert.include(head, 'Subject: Jürgen ☎ 🎉\r\n')
+    assert.isTrue(head.endsWith(`Content-Length: ${body.length}\r\n\r\n`))
+    assert.equal(Buffer.byteLength(head) + body.length, written.length)
+    const again = parser.parse(written)
+    assert.isTrue(again.body.equals(body))
+  })
+
   test('rejects malformed header values with a reason per header', ({ assert }) => {
     const cases: Array<[string, string, ParseFailure]> = [
       ['CSeq: 7 OPTIONS', 'CSeq: seven OPTIONS', ParseFailure.BadCSeq],

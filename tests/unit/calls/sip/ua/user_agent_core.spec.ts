@@ -123,6 +123,32 @@ test.group('User agent core / built-in answers', () => {
     assert.include(peer.responses[1].headers.getAll('allow'), 'MESSAGE')
   })
 
+  test('the allowed methods follow handlers as they come and go, asked before and after', ({
+    assert,
+  }) => {
+    const { send, peer, bob } = setup()
+    send('MESSAGE')
+    assert.notInclude(bob.allowedMethods, 'MESSAGE')
+    bob.setHandler('MESSAGE', (request) => request.respond(202))
+    bob.setInDialogHandler('NOTIFY', () => false)
+    send('MESSAGE')
+    send('OPTIONS')
+    bob.allowedMethods.push('FROBNICATE')
+    assert.includeMembers(bob.allowedMethods, ['MESSAGE', 'NOTIFY'])
+    bob.setHandler('MESSAGE', undefined)
+    send('MESSAGE')
+    send('FROBNICATE')
+    assert.deepEqual(
+      peer.responses.map((response) => response.status),
+      [501, 202, 200, 501, 501]
+    )
+    assert.include(peer.responses[2].headers.getAll('allow'), 'MESSAGE')
+    assert.include(peer.responses[2].headers.getAll('allow'), 'NOTIFY')
+    assert.notInclude(peer.responses[3].headers.getAll('allow'), 'MESSAGE')
+    assert.include(peer.responses[3].headers.getAll('allow'), 'NOTIFY')
+    assert.notInclude(bob.allowedMethods, 'FROBNICATE')
+  })
+
   test('a retransmitted request is absorbed by its transaction and answered again', ({
     assert,
   }) => {

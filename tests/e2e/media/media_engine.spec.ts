@@ -74,6 +74,40 @@ async function hangUp(call: Partial<OutboundCall> & { engine: MediaEngine }) {
   await call.engine.close()
 }
 
+/** The inbound call path's legs: the carrier calls in with PCMU only, answered by the RTP leg. */
+async function inboundCall(cleanup: (fn: () => void | Promise<void>) => void) {
+  const engine = newEngine()
+  const browser = new FakeBrowser()
+  const carrier = await FakeCarrier.open()
+  cleanup(() => hangUp({ engine, browser, carrier }))
+  const rtp = await engine.createRtpLeg()
+  const webrtc = await engine.createWebRtcLeg({ near: rtp })
+  const carrierAnswer = await rtp.answer(carrier.sdp({ codecs: ['0'] }), {
+    codecs: ['PCMA', 'PCMU'],
+  })
+  carrier.useSdp(carrierAnswer.sdp)
+  return { engine, browser, carrier, rtp, webrtc, carrierAnswer }
+}
+
+/** Once both ends are connected: bridged, and a packet of each side arrives at the other. */
+async function relaysBothWays(
+  call: Awaited<ReturnType<typeof inboundCall>>,
+  cleanup: (fn: () => void | Promise<void>) => void
+) {
+  const { engine, browser, carrier, rtp, webrtc } = call
+  await Promise.all([webrtc.ready(), browser.connected()])
+  const bridge = engine.bridge(webrtc, rtp)
+  await settled(engine)
+  cleanup(() => bridge.close())
+  carrier.send(0, AUDIO)
+  await browser.send(0, AUDIO)
+  await waitFor(
+    () => browser.received.length > 0 && carrier.received.length > 0,
+    3000,
+    'audio both ways'
+  )
+}
+
 test.group('Media engine: WebRTC leg negotiation', () => {
   test('answers a browser offer with only the allowed codec and telephone-event/8000', async ({
     assert,
@@ -175,17 +209,8 @@ test.group('Media engine: WebRTC leg negotiation', () => {
   })
 
   test('offers to a browser (inbound call) and applies its answer', async ({ assert, cleanup }) => {
-    const engine = newEngine()
-    const browser = new FakeBrowser()
-    const carrier = await FakeCarrier.open()
-    cleanup(() => hangUp({ engine, browser, carrier }))
-    const rtp = await engine.createRtpLeg()
-    const webrtc = await engine.createWebRtcLeg({ near: rtp })
-    // The carrier calls in with PCMU only
-    const carrierAnswer = await rtp.answer(carrier.sdp({ codecs: ['0'] }), {
-      codecs: ['PCMA', 'PCMU'],
-    })
-    carrier.useSdp(carrierAnswer.sdp)
+    const call = await inboundCall(cleanup)
+    const { browser, carrier, webrtc, carrierAnswer } = call
     assert.equal(carrierAnswer.media.audio.codec, 'PCMU')
 
     const offer = await webrtc.createOffer({ codecs: [carrierAnswer.media.audio.codec] })
@@ -197,17 +222,7 @@ test.group('Media engine: WebRTC leg negotiation', () => {
     const media = await webrtc.applyAnswer(await browser.answer(offer))
     assert.deepEqual(media.audio, { codec: 'PCMU', payloadType: 0 })
     assert.deepEqual(media.dtmf, { payloadType: 101 })
-    await Promise.all([webrtc.ready(), browser.connected()])
-    const bridge = engine.bridge(webrtc, rtp)
-    await settled(engine)
-    cleanup(() => bridge.close())
-    carrier.send(0, AUDIO)
-    await browser.send(0, AUDIO)
-    await waitFor(
-      () => browser.received.length > 0 && carrier.received.length > 0,
-      3000,
-      'audio both ways'
-    )
+    await relaysBothWays(call, cleanup)
     assert.equal(browser.received[0].payloadType, 0)
     assert.equal(carrier.received[0].payloadType, 0)
   })
@@ -216,16 +231,8 @@ test.group('Media engine: WebRTC leg negotiation', () => {
     assert,
     cleanup,
   }) => {
-    const engine = newEngine()
-    const browser = new FakeBrowser()
-    const carrier = await FakeCarrier.open()
-    cleanup(() => hangUp({ engine, browser, carrier }))
-    const rtp = await engine.createRtpLeg()
-    const webrtc = await engine.createWebRtcLeg({ near: rtp })
-    const carrierAnswer = await rtp.answer(carrier.sdp({ codecs: ['0'] }), {
-      codecs: ['PCMA', 'PCMU'],
-    })
-    carrier.useSdp(carrierAnswer.sdp)
+    const call = await inboundCall(cleanup)
+    const { browser, webrtc } = call
     // The browser's DTLS waits while ICE connects and a re-offer goes through (the B2BUA's
     // re-INVITE after a transfer on a busy machine): werift then reports the connection connected
     // before the DTLS keys exist. The old leg tried to take them at that moment, failed, and
@@ -240,17 +247,7 @@ test.group('Media engine: WebRTC leg negotiation', () => {
     await webrtc.applyAnswer(await browser.answer(reoffer))
     await sleep(100)
     releaseDtls()
-    await Promise.all([webrtc.ready(), browser.connected()])
-    const bridge = engine.bridge(webrtc, rtp)
-    await settled(engine)
-    cleanup(() => bridge.close())
-    carrier.send(0, AUDIO)
-    await browser.send(0, AUDIO)
-    await waitFor(
-      () => browser.received.length > 0 && carrier.received.length > 0,
-      3000,
-      'audio both ways'
-    )
+    await relaysBothWays(call, cleanup)
     assert.equal(browser.received[0].payloadType, 0)
   })
 })

@@ -34,8 +34,12 @@ export interface Baresip {
   /** Its exit code once it quit. */
   done: Promise<number | null>
   output(): string
-  /** The 16-bit mono samples at 8 kHz it recorded from the call (decoder side), or null. */
-  heard(): Int16Array | null
+  /**
+   * The 16-bit mono samples at 8 kHz it recorded from the call (decoder side), or null. Waits (up
+   * to 5 s) for a running baresip to close the recording: its WAV header says how much audio there
+   * is only once the call's audio stopped (read before, a finished call came out empty).
+   */
+  heard(): Promise<Int16Array | null>
   stop(): Promise<void>
 }
 
@@ -135,9 +139,15 @@ async function startOnce(options: BaresipOptions) {
     rtpPort,
     done,
     output: () => output.replace(/\[\d+:\d+:\d+\] audio=\S+ \(bit\/s\)\s*/g, ''),
-    heard: () => {
-      const file = readdirSync(directory).find((name) => name.endsWith('-dec.wav'))
-      return file ? wavSamples(readFileSync(join(directory, file))) : null
+    heard: async () => {
+      const deadline = Date.now() + 5000
+      for (;;) {
+        const file = readdirSync(directory).find((name) => name.endsWith('-dec.wav'))
+        const samples = file ? wavSamples(readFileSync(join(directory, file))) : null
+        const exited = child.exitCode !== null || child.signalCode !== null
+        if (samples?.length || exited || Date.now() > deadline) return samples
+        await new Promise((resolve) => setTimeout(resolve, 100))
+      }
     },
     stop: async () => {
       if (child.exitCode === null && child.signalCode === null) {

@@ -240,8 +240,8 @@ test.group('SRTP calls: baresip as a TLS phone and an sdes carrier', (group) => 
     await assertSecureCall(assert, {
       phone,
       record,
-      phoneHeard: caller.heard(),
-      carrierHeard: carrier.heard(),
+      phoneHeard: await caller.heard(),
+      carrierHeard: await carrier.heard(),
       output: caller.output() + carrier.output(),
     })
   }).timeout(60_000)
@@ -269,8 +269,8 @@ test.group('SRTP calls: baresip as a TLS phone and an sdes carrier', (group) => 
     await assertSecureCall(assert, {
       phone,
       record,
-      phoneHeard: device.heard(),
-      carrierHeard: carrier.heard(),
+      phoneHeard: await device.heard(),
+      carrierHeard: await carrier.heard(),
       output: device.output() + carrier.output(),
     })
   }).timeout(60_000)
@@ -284,8 +284,10 @@ test.group('SRTP calls: baresip as a TLS phone and an sdes carrier', (group) => 
     assert.isTrue(record.calleeSignallingEncrypted, peers)
     assert.isFalse(record.calleeMediaEncrypted, 'the phone talks plain RTP')
     assert.isTrue(record.callerMediaEncrypted, 'the carrier leg stays SRTP')
-    const heardByPhone = toneShare(device.heard() ?? new Int16Array(), CARRIER_TONE)
-    assert.isAbove(heardByPhone.share, 0.8, `the phone heard the carrier: ${peers}`)
+    const heard = (await device.heard()) ?? new Int16Array()
+    const heardByPhone = toneShare(heard, CARRIER_TONE)
+    const what = JSON.stringify({ ...heardByPhone, samples: heard.length })
+    assert.isAbove(heardByPhone.share, 0.8, `the phone heard the carrier (${what}): ${peers}`)
     assert.isFalse((await lastCallOf(phone)).lastCallEncrypted, 'the devices page says plain')
   }).timeout(60_000)
 

@@ -176,6 +176,9 @@ export interface BridgeOptions {
  */
 export type BridgeEndReason = 'media_timeout' | 'media_failed'
 
+/** Why an engine gave up a leg (MediaEngine.onLegLost). */
+export type LegLossReason = 'worker_ended' | 'connection_failed'
+
 /**
  * Relays audio and RFC 4733 DTMF between two legs, mapping payload types (each leg's own) and
  * keeping the SSRC, sequence numbers and timestamps continuous towards a leg when the other side
@@ -241,10 +244,12 @@ export interface MediaEngine {
    */
   echo(leg: MediaLeg): { close(): void }
   /**
-   * An engine that can lose legs on its own (a media worker process died) reports each one,
-   * bridged or not, so the call holding it ends ('media_failed'). Returns the unsubscribe.
+   * Legs the engine can no longer carry media on, bridged or not, each once: its media worker
+   * process died, or a WebRTC leg's connection failed (no working ICE pair, a failed DTLS
+   * handshake, the browser's consent expired). The call holding it ends ('media_failed').
+   * Returns the unsubscribe.
    */
-  onLegLost?(listener: (leg: MediaLeg) => void): () => void
+  onLegLost?(listener: (leg: MediaLeg, reason: LegLossReason) => void): () => void
   readonly openLegs: number
   /**
    * Ends the media sessions a dead node (`owner`, its node id) left in an engine shared between

@@ -12,6 +12,7 @@ import WeriftWebRtcLeg from '#media/werift_webrtc_leg'
 import {
   MediaCapacityError,
   type BridgeOptions,
+  type LegLossReason,
   type MediaBridge,
   type MediaEngine,
   type MediaEngineConfig,
@@ -76,6 +77,7 @@ export default class WeriftMediaEngine implements MediaEngine {
   #echoes = new Set<EchoSession>()
   /** Test taps on every bridge, open and future (tapRelays). */
   #taps = new Set<RelayTap>()
+  #lost = new Set<(leg: MediaLeg, reason: LegLossReason) => void>()
   /** Legs, bridges, packets, loss and jitter of this engine (plain counters, for metrics). */
   readonly counters = new MediaEngineStats()
 
@@ -124,10 +126,23 @@ export default class WeriftMediaEngine implements MediaEngine {
         this.#legs.delete(leg)
         this.counters.closed(leg)
       },
+      onFailed: () => {
+        for (const listener of this.#lost) listener(leg, 'connection_failed')
+      },
     })
     this.#legs.add(leg)
     this.counters.opened(leg)
     return leg
+  }
+
+  /**
+   * `listener` hears of every WebRTC leg whose connection failed while open (see
+   * WeriftWebRtcLegOptions.onFailed): the B2BUA ends the call that held it at once instead of
+   * by the media timeout, and a held call (which has no media timeout) ends too.
+   */
+  onLegLost(listener: (leg: MediaLeg, reason: LegLossReason) => void): () => void {
+    this.#lost.add(listener)
+    return () => this.#lost.delete(listener)
   }
 
   async createRtpLeg(options: RtpLegOptions = {}): Promise<RtpLeg> {

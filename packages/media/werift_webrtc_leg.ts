@@ -91,6 +91,12 @@ export interface WeriftWebRtcLegOptions {
   /** Inclusive UDP port block reserved for this leg's ICE sockets. */
   portRange: [number, number]
   onClosed?: () => void
+  /**
+   * The connection failed while the leg was open: ICE found no working pair, the DTLS handshake
+   * failed, or the browser stopped answering consent checks (RFC 7675, 30 s). Once per leg; a leg
+   * we close ourselves never fails. No media can flow on it again (no ICE restart).
+   */
+  onFailed?: () => void
   /** DTLS-SRTP profiles we offer, preferred first (werift ids); a seam for the benchmark. */
   srtpProfiles?: number[]
 }
@@ -143,6 +149,8 @@ export default class WeriftWebRtcLeg implements WebRtcLeg, RelayLeg {
   #announcedIps: Set<string>
   #srtpProfiles: number[]
   #onClosed?: () => void
+  #onFailed?: () => void
+  #failed = false
   #closeListeners: (() => void)[] = []
   #closed = false
   #transceiver: RTCRtpTransceiver | null = null
@@ -173,6 +181,7 @@ export default class WeriftWebRtcLeg implements WebRtcLeg, RelayLeg {
     this.#announcedIps = new Set(options.announcedIps)
     this.#srtpProfiles = options.srtpProfiles ?? SRTP_PROFILES_PREFERRED
     this.#onClosed = options.onClosed
+    this.#onFailed = options.onFailed
     this.#pc = new RTCPeerConnection({
       iceServers: [],
       icePortRange: options.portRange,
@@ -209,6 +218,8 @@ export default class WeriftWebRtcLeg implements WebRtcLeg, RelayLeg {
         } else if (state === 'failed' || state === 'closed') {
           this.#rtcp?.stop(false)
           reject(new Error(`WebRTC connection ${state} before media could flow`))
+          // Before or after media flowed: werift reports consent expiry as failed too
+          if (state === 'failed') this.#fail()
         }
       })
     })
@@ -353,6 +364,19 @@ export default class WeriftWebRtcLeg implements WebRtcLeg, RelayLeg {
     await this.#pc.close().catch(() => {})
     this.#onClosed?.()
     for (const listener of this.#closeListeners.splice(0)) listener()
+  }
+
+  /** Whether the connection failed (see WeriftWebRtcLegOptions.onFailed). */
+  get failed() {
+    return this.#failed
+  }
+
+  #fail() {
+    if (this.#failed || this.#closed) return
+    this.#failed = true
+    // RFC 7675 §5.1: no more media to a peer whose consent expired
+    this.#sendAllowed = false
+    this.#onFailed?.()
   }
 
   #assertOpen() {

@@ -20,7 +20,13 @@ import type User from '#accounts/models/user'
 import type CarrierManager from '#calls/carriers/carrier_manager'
 import type RoutingService from '#calls/services/routing_service'
 import type { CallGateRegistry, DurationCause } from '#calls/gates/call_gate'
-import { MediaCapacityError, type MediaEngine, type MediaLeg, sdpFacts } from '#media'
+import {
+  MediaCapacityError,
+  type MediaEngine,
+  type LegLossReason,
+  type MediaLeg,
+  sdpFacts,
+} from '#media'
 import type NumberService from '#calls/services/number_service'
 import type { NumberOwner } from '#calls/services/number_service'
 import CallRecord from '#calls/models/call_record'
@@ -192,8 +198,9 @@ export default class B2bua {
 
   start() {
     this.#deps.stack.core.setInviteHandler((invite) => this.#receive(invite))
-    // A media worker that died took legs with it: their calls end, bridged or not
-    this.#unwatchMedia ??= this.#deps.media.onLegLost?.((leg) => this.#legLost(leg))
+    // A media worker that died took legs with it, or a browser's connection failed: their calls
+    // end, bridged or not
+    this.#unwatchMedia ??= this.#deps.media.onLegLost?.((leg, reason) => this.#legLost(leg, reason))
     this.lamps.attach()
     // Carriers' signalling sources get their flood budget before their first call arrives.
     this.#sources
@@ -204,10 +211,12 @@ export default class B2bua {
 
   #unwatchMedia: (() => void) | undefined
 
-  #legLost(leg: MediaLeg) {
+  #legLost(leg: MediaLeg, reason: LegLossReason) {
     for (const call of this.#calls.values()) {
       if (!call.session.holdsLeg(leg)) continue
-      this.#deps.logger.warn({ uuid: call.uuid }, 'media leg lost (media worker ended): call ends')
+      const why =
+        reason === 'worker_ended' ? 'media worker ended' : "the browser's connection failed"
+      this.#deps.logger.warn({ uuid: call.uuid, reason }, `media leg lost (${why}): call ends`)
       void call.session.mediaLost()
     }
   }

@@ -635,9 +635,9 @@ export default class CallSession {
   }
 
   /**
-   * The media engine lost one of the call's legs (its media worker died), bridged or not (an
-   * echo test, a call still ringing): the call ends with media_failed, 503 to a caller not
-   * answered yet.
+   * The media engine lost one of the call's legs (its media worker died, or a browser's WebRTC
+   * connection failed), bridged or not (an echo test, a call still ringing): the call ends with
+   * media_failed, 503 to a caller not answered yet.
    */
   mediaLost() {
     if (this.ended) return

@@ -185,6 +185,10 @@ let testHooks = false
 process.on('message', (message: InitMessage | RequestMessage) => {
   if ('type' in message && message.type === 'init') {
     engine = new WeriftMediaEngine(message.config)
+    engine.onLegLost((leg) => {
+      const id = legIds.get(leg)
+      if (id !== undefined) send({ type: 'legFailed', leg: id })
+    })
     testHooks = message.testHooks === true
     send({ type: 'ready', pid: process.pid })
     return

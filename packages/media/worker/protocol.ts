@@ -82,6 +82,8 @@ export type EventMessage =
   | { type: 'bridgeEnded'; bridge: number; reason: BridgeEndReason }
   /** A leg closed on its own (ICE or DTLS failed for good). */
   | { type: 'legClosed'; leg: number }
+  /** A WebRTC leg's connection failed (no ICE pair, DTLS failed, consent expired). */
+  | { type: 'legFailed'; leg: number }
   /** Tests only (tap on): one relayed packet. */
   | {
       type: 'tapped'

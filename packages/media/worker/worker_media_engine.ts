@@ -11,6 +11,7 @@ import {
   type AnswerOptions,
   type BridgeEndReason,
   type BridgeOptions,
+  type LegLossReason,
   type LegQuality,
   type MediaBridge,
   type MediaEngine,
@@ -254,6 +255,11 @@ class MediaWorkerSlot {
       case 'legClosed':
         this.legs.get(message.leg)?.gone()
         return
+      case 'legFailed': {
+        const leg = this.legs.get(message.leg)
+        if (leg) this.engine.legsLost([leg], 'connection_failed')
+        return
+      }
       case 'tapped':
         this.engine.tapped(this, message)
     }
@@ -299,7 +305,10 @@ class MediaWorkerSlot {
     })
     for (const leg of legs) leg.gone()
     // Legs not (yet) in a bridge, such as an echo test's or a ringing call's, end their calls too
-    this.engine.legsLost(legs.filter((leg) => !leg.hop))
+    this.engine.legsLost(
+      legs.filter((leg) => !leg.hop),
+      'worker_ended'
+    )
     for (const part of [...this.parts.values()]) part.ended('media_failed')
     this.parts.clear()
     if (this.engine.closing) return
@@ -624,7 +633,7 @@ export default class WorkerMediaEngine implements MediaEngine {
   readonly maxHeapMb: number | undefined
   readonly testHooks: boolean
   closing = false
-  #lost = new Set<(leg: MediaLeg) => void>()
+  #lost = new Set<(leg: MediaLeg, reason: LegLossReason) => void>()
   #legs = new Set<WorkerLeg>()
   #bridges = 0
   #taps = new Set<RelayTap>()
@@ -677,10 +686,11 @@ export default class WorkerMediaEngine implements MediaEngine {
   }
 
   /**
-   * `listener` hears of every leg whose worker died (crashed or killed as hung), bridged or not:
-   * the B2BUA ends the call that held it. Bridges are also ended ('media_failed').
+   * `listener` hears of every leg whose worker died (crashed or killed as hung), bridged or not,
+   * and of WebRTC legs whose connection failed in their worker: the B2BUA ends the call that held
+   * it. A dead worker's bridges are also ended ('media_failed').
    */
-  onLegLost(listener: (leg: MediaLeg) => void): () => void {
+  onLegLost(listener: (leg: MediaLeg, reason: LegLossReason) => void): () => void {
     this.#lost.add(listener)
     return () => this.#lost.delete(listener)
   }
@@ -697,8 +707,8 @@ export default class WorkerMediaEngine implements MediaEngine {
     this.#retired.lost += figures.packetsLost
   }
 
-  legsLost(legs: WorkerLeg[]) {
-    for (const leg of legs) for (const listener of this.#lost) listener(leg)
+  legsLost(legs: WorkerLeg[], reason: LegLossReason) {
+    for (const leg of legs) for (const listener of this.#lost) listener(leg, reason)
   }
 
   /** Configured and running workers, and how often they were forked again. */

@@ -1,7 +1,5 @@
 import { test } from '@japa/runner'
-import env from '#start/env'
-import type WS from 'ws'
-import { Inviter, Registerer, SessionState, UserAgent, type Invitation, type Session } from 'sip.js'
+import { Inviter, UserAgent, type Session } from 'sip.js'
 import type CallRecord from '#calls/models/call_record'
 import InternalLineService from '#calls/internal/internal_line_service'
 import { configuredRealm } from '#calls/signalling/registrar_settings'
@@ -10,10 +8,15 @@ import { makeCompany, makeUser } from '#tests/support/accounts'
 import { completedCdr, startB2bua } from '#tests/support/calls'
 import { tapRelayedMedia } from '#tests/support/e2ee'
 import { sipStack, within } from '#tests/support/sip_test_stack'
-import { desk, registeredDesk, type Desk } from '#tests/e2e/calls/desk_phones'
-import { freePort } from '#tests/support/sip_peers'
+import { desk } from '#tests/e2e/calls/desk_phones'
 import { BROWSER_PT, waitFor } from '#tests/e2e/media/media_peers'
-import { WeriftDescriptionHandler, webSocketWithOrigin } from '#tests/support/sipjs_web_phone'
+import {
+  established,
+  listen,
+  webPhoneAndDesk,
+  webPhones,
+  type WebPhone,
+} from '#tests/support/sipjs_web_phone'
 
 /**
  * Issue 22 over the real path short of Chromium: two sip.js user agents over the SIP WebSocket,
@@ -21,72 +24,6 @@ import { WeriftDescriptionHandler, webSocketWithOrigin } from '#tests/support/si
  * each other through the B2BUA. The role header arrives on the wire, the key exchange INFO is
  * relayed unchanged, both confirms mark the CDR, and the relay tap sees the frames the two sent.
  */
-
-interface WebPhone {
-  agent: UserAgent
-  handlers: WeriftDescriptionHandler[]
-  invitations: Invitation[]
-  /** Key exchange bodies this phone received by INFO. */
-  infos: string[]
-  /** The role header of each re-INVITE this phone received. */
-  reinvites: Array<string | undefined>
-}
-
-async function webPhone(phone: Desk, started: WebPhone[]): Promise<WebPhone> {
-  const realm = configuredRealm()
-  const state: WebPhone = {
-    agent: undefined as never,
-    handlers: [],
-    invitations: [],
-    infos: [],
-    reinvites: [],
-  }
-  state.agent = new UserAgent({
-    uri: UserAgent.makeURI(`sip:${phone.username}@${realm}`),
-    transportOptions: { server: `ws://127.0.0.1:${env.get('PORT')}/sip` },
-    authorizationUsername: phone.username,
-    authorizationPassword: phone.password,
-    logLevel: 'error',
-    sessionDescriptionHandlerFactory: () => {
-      const handler = new WeriftDescriptionHandler()
-      state.handlers.push(handler)
-      return handler
-    },
-    delegate: {
-      onInvite: (invitation) => {
-        state.invitations.push(invitation)
-        listen(state, invitation)
-      },
-    },
-  })
-  started.push(state)
-  await within(state.agent.start(), 5000, 'WebSocket connect')
-  await within(
-    new Promise<void>((resolve, reject) => {
-      void new Registerer(state.agent, { expires: 300 }).register({
-        requestDelegate: {
-          onAccept: () => resolve(),
-          onReject: (response) => reject(new Error(`REGISTER ${response.message.statusCode}`)),
-        },
-      })
-    }),
-    5000,
-    'registered'
-  )
-  return state
-}
-
-function listen(phone: WebPhone, session: Session) {
-  session.delegate = {
-    onInfo: (info) => {
-      phone.infos.push(info.request.body)
-      void info.accept()
-    },
-    onInvite: (request) => phone.reinvites.push(request.getHeader('X-FluffyCall-E2EE')),
-    // The transferor learns how its REFER went; nothing to do with it here.
-    onNotify: (notification) => void notification.accept(),
-  }
-}
 
 /** Sends a key exchange INFO in the session; resolves with the status it got. */
 function sendInfo(session: Session, body: Record<string, unknown>): Promise<number> {
@@ -103,16 +40,6 @@ function sendInfo(session: Session, body: Record<string, unknown>): Promise<numb
         onAccept: (response) => resolve(response.message.statusCode ?? 0),
         onReject: (response) => resolve(response.message.statusCode ?? 0),
       },
-    })
-  })
-}
-
-function established(session: Session): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (session.state === SessionState.Established) return resolve()
-    session.stateChange.addListener((state) => {
-      if (state === SessionState.Established) resolve()
-      else if (state === SessionState.Terminated) reject(new Error('session ended'))
     })
   })
 }
@@ -137,22 +64,11 @@ test.group('E2EE signalling over the SIP WebSocket (sip.js with werift media, B2
     await lines.setExtension(company, aliceDesk.user.id, '31', { actor: admin, ip: null })
     await lines.setExtension(company, bobDesk.user.id, '32', { actor: admin, ip: null })
 
-    const original = globalThis.WebSocket
-    const sockets: WS[] = []
-    globalThis.WebSocket = webSocketWithOrigin(new URL(env.get('APP_URL')).origin, sockets) as never
     const tap = await tapRelayedMedia()
-    const phones: WebPhone[] = []
-    cleanup(async () => {
-      tap.stop()
-      for (const phone of phones) {
-        for (const handler of phone.handlers) handler.close()
-        await within(phone.agent.stop(), 3000, 'sip.js stop').catch(() => {})
-      }
-      globalThis.WebSocket = original
-      for (const socket of sockets) socket.terminate()
-    })
-    const alice = await webPhone(aliceDesk, phones)
-    const bob = await webPhone(bobDesk, phones)
+    cleanup(async () => tap.stop())
+    const webPhone = webPhones(cleanup)
+    const alice = await webPhone(aliceDesk)
+    const bob = await webPhone(bobDesk)
 
     const inviter = new Inviter(alice.agent, UserAgent.makeURI(`sip:32@${configuredRealm()}`)!)
     listen(alice, inviter)
@@ -217,22 +133,11 @@ test.group('E2EE signalling over the SIP WebSocket (sip.js with werift media, B2
         actor: admin,
         ip: null,
       })
-    const original = globalThis.WebSocket
-    const sockets: WS[] = []
-    globalThis.WebSocket = webSocketWithOrigin(new URL(env.get('APP_URL')).origin, sockets) as never
-    const phones: WebPhone[] = []
-    cleanup(async () => {
-      for (const phone of phones) {
-        for (const handler of phone.handlers) handler.close()
-        await within(phone.agent.stop(), 3000, 'sip.js stop').catch(() => {})
-      }
-      globalThis.WebSocket = original
-      for (const socket of sockets) socket.terminate()
-    })
+    const webPhone = webPhones(cleanup)
     const [alice, bob, carol] = [
-      await webPhone(desks[0], phones),
-      await webPhone(desks[1], phones),
-      await webPhone(desks[2], phones),
+      await webPhone(desks[0]),
+      await webPhone(desks[1]),
+      await webPhone(desks[2]),
     ]
     const answer = (phone: WebPhone) =>
       waitFor(() => phone.invitations.length === 1, 10_000, 'INVITE').then(() =>
@@ -274,32 +179,7 @@ test.group('E2EE signalling over the SIP WebSocket (sip.js with werift media, B2
     assert,
     cleanup,
   }) => {
-    const company = await makeCompany('active')
-    const admin = await makeUser('admin', company)
-    const [aliceDesk, carolDesk] = [await desk(company), await desk(company)]
-    const lines = new InternalLineService()
-    await lines.setExtension(company, aliceDesk.user.id, '41', { actor: admin, ip: null })
-    await lines.setExtension(company, carolDesk.user.id, '43', { actor: admin, ip: null })
-    const carol = await registeredDesk(
-      carolDesk,
-      'internal_device_answer.xml',
-      await freePort('udp', '127.0.0.3')
-    )
-    const original = globalThis.WebSocket
-    const sockets: WS[] = []
-    globalThis.WebSocket = webSocketWithOrigin(new URL(env.get('APP_URL')).origin, sockets) as never
-    const phones: WebPhone[] = []
-    cleanup(async () => {
-      carol.sipp.stop()
-      await carol.unregister()
-      for (const phone of phones) {
-        for (const handler of phone.handlers) handler.close()
-        await within(phone.agent.stop(), 3000, 'sip.js stop').catch(() => {})
-      }
-      globalThis.WebSocket = original
-      for (const socket of sockets) socket.terminate()
-    })
-    const alice = await webPhone(aliceDesk, phones)
+    const { alice, carol } = await webPhoneAndDesk(cleanup, { alice: '41', carol: '43' })
 
     const inviter = new Inviter(alice.agent, UserAgent.makeURI(`sip:43@${configuredRealm()}`)!)
     listen(alice, inviter)

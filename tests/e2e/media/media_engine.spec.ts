@@ -14,6 +14,7 @@ import {
   FakeBrowser,
   FakeCarrier,
   configuredEngine,
+  forgedFingerprint,
   dtmfPayload,
   settled,
   sleep,
@@ -249,6 +250,39 @@ test.group('Media engine: WebRTC leg negotiation', () => {
     releaseDtls()
     await relaysBothWays(call, cleanup)
     assert.equal(browser.received[0].payloadType, 0)
+  })
+
+  test('a browser whose DTLS certificate does not match its SDP: ready() rejects and the engine reports the leg lost, once; a leg we close is never reported', async ({
+    assert,
+    cleanup,
+  }) => {
+    const engine = newEngine()
+    const [browser, other] = [new FakeBrowser(), new FakeBrowser()]
+    cleanup(async () => {
+      await other.close()
+      await hangUp({ engine, browser })
+    })
+    const lost: Array<[MediaLeg, string]> = []
+    engine.onLegLost!((leg, reason) => lost.push([leg, reason]))
+    // Connected, then closed by us (the call ended): werift's connection is closed, not failed
+    const closedByUs = await engine.createWebRtcLeg()
+    await other.acceptAnswer(
+      (await closedByUs.answer(await other.offer(), { codecs: ['PCMU'] })).sdp
+    )
+    await Promise.all([closedByUs.ready(), other.connected()])
+    await closedByUs.close()
+    const webrtc = await engine.createWebRtcLeg()
+    const { sdp } = await webrtc.answer(forgedFingerprint(await browser.offer()), {
+      codecs: ['PCMU'],
+    })
+    await browser.acceptAnswer(sdp)
+    await assert.rejects(() => webrtc.ready(), /failed/)
+    await waitFor(() => lost.length > 0, 5000, 'the leg reported lost')
+    await sleep(200)
+    assert.deepEqual(
+      lost.map(([leg, reason]) => [leg === webrtc, reason]),
+      [[true, 'connection_failed']]
+    )
   })
 })
 

@@ -60,6 +60,16 @@ export async function waitFor(condition: () => boolean, timeoutMs = 3000, what =
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
+/** The browser's SDP with its certificate fingerprint changed: DTLS cannot be verified. */
+export function forgedFingerprint(sdp: string): string {
+  const forged = sdp.replace(
+    /(a=fingerprint:sha-256 )([0-9A-F]{2})/i,
+    (_, head: string, byte: string) => head + (byte.toUpperCase() === '00' ? '01' : '00')
+  )
+  if (forged === sdp) throw new Error('no sha-256 fingerprint in the browser SDP')
+  return forged
+}
+
 export class FakeBrowser {
   readonly pc: RTCPeerConnection
   readonly received: SeenPacket[] = []

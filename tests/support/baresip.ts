@@ -126,6 +126,7 @@ async function startOnce(options: BaresipOptions) {
   child.stdout.on('data', collect)
   child.stderr.on('data', collect)
   const done = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
+  const exited = () => child.exitCode !== null || child.signalCode !== null
   // true once it printed "baresip is ready.", false when it quit before
   const ready = new Promise<boolean>((resolve) => {
     onOutput = () => {
@@ -144,13 +145,12 @@ async function startOnce(options: BaresipOptions) {
       for (;;) {
         const file = readdirSync(directory).find((name) => name.endsWith('-dec.wav'))
         const samples = file ? wavSamples(readFileSync(join(directory, file))) : null
-        const exited = child.exitCode !== null || child.signalCode !== null
-        if (samples?.length || exited || Date.now() > deadline) return samples
+        if (samples?.length || exited() || Date.now() > deadline) return samples
         await new Promise((resolve) => setTimeout(resolve, 100))
       }
     },
     stop: async () => {
-      if (child.exitCode === null && child.signalCode === null) {
+      if (!exited()) {
         child.kill('SIGTERM')
         await done
       }

@@ -44,6 +44,7 @@ import CallAttempt, {
   type AttemptResult,
   type CallTarget,
 } from '#calls/b2bua/call_attempt'
+import { systemEndReason } from '#calls/b2bua/end_reason'
 
 /** Where a call can go; the B2BUA builds them (CallTargets), the session tries them. */
 export type { CallTarget }
@@ -1575,8 +1576,10 @@ export default class CallSession {
     this.#echo?.close()
     this.#bridge?.close()
     for (const attempt of this.#attempts) attempt.cancel()
-    this.#aDialog?.bye()
-    this.#bDialog?.bye()
+    // Both parties learn why the system ended the call (the web phone says it in words)
+    const reason = hungUpBy === 'system' ? [systemEndReason(cause)] : []
+    this.#aDialog?.bye(reason)
+    this.#bDialog?.bye(reason)
     const legs = [this.#aLeg, ...[...this.#attempts].map((attempt) => attempt.leg)].filter(Boolean)
     await Promise.allSettled(legs.map((leg) => leg.close()))
     if (this.#answerWrite && !this.answered) {

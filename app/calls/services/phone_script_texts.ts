@@ -1,7 +1,7 @@
 import type { I18n } from '@adonisjs/i18n'
 
 /** Texts the docked phone's script shows (states, failure reasons, notification), from phone.script.*. */
-const SCRIPT_TEXTS = [
+export const SCRIPT_TEXTS = [
   'state.connecting',
   'state.registered',
   'state.unregistered',
@@ -19,6 +19,7 @@ const SCRIPT_TEXTS = [
   'state.failed',
   'state.connection_lost',
   'state.no_microphone',
+  'state.cut_off',
   'reason.busy',
   'reason.no_answer',
   'reason.not_found',
@@ -45,6 +46,14 @@ const SCRIPT_TEXTS = [
   'reason.do_not_disturb',
   'reason.no_extension',
   'reason.own_line',
+  // A call the server ended (resources/js/phone/outcome_reason.ts, SERVER_END_CAUSES)
+  'reason.cut_off_media',
+  'reason.cut_off_other_side_lost',
+  'reason.cut_off_max_duration',
+  'reason.cut_off_spend_cap',
+  'reason.cut_off_staff',
+  'reason.cut_off_company',
+  'reason.cut_off_server',
   'line.extension',
   'presence.available',
   'presence.on_call',

@@ -142,7 +142,8 @@ export default class SipDialog {
   #glareRetry: GlareRetry | undefined
   #lastAck: SentAck | undefined
   #awaitedAck: AwaitedAck | undefined
-  #byeAfterAck = false
+  /** The headers of a BYE asked for while our 2xx waited for its ACK. */
+  #byeAfterAck: Array<[string, string]> | null = null
 
   constructor(services: DialogServices, init: DialogInit) {
     this.#services = services
@@ -347,7 +348,7 @@ export default class SipDialog {
     }
     this.delegate.onAck?.(ack)
     if (this.#byeAfterAck && this.#state === DialogState.Confirmed) {
-      this.#sendBye()
+      this.#sendBye(this.#byeAfterAck)
       this.#terminate(DialogEndReason.ByeSent)
     }
   }
@@ -396,8 +397,9 @@ export default class SipDialog {
   /**
    * Ends the dialog with BYE. The callee may not BYE an early dialog (it rejects the INVITE
    * instead) and waits for the ACK of its 2xx first (RFC 3261 15); false when nothing is sent.
+   * `headers` go on the BYE (a Reason, RFC 3326).
    */
-  bye(): boolean {
+  bye(headers: Array<[string, string]> = []): boolean {
     if (this.#state === DialogState.Terminated) {
       return false
     }
@@ -405,10 +407,10 @@ export default class SipDialog {
       return false
     }
     if (this.#awaitedAck) {
-      this.#byeAfterAck = true
+      this.#byeAfterAck = headers
       return true
     }
-    this.#sendBye()
+    this.#sendBye(headers)
     this.#terminate(DialogEndReason.ByeSent)
     return true
   }
@@ -753,9 +755,9 @@ export default class SipDialog {
     }
   }
 
-  #sendBye(): void {
+  #sendBye(headers: Array<[string, string]> = []): void {
     try {
-      this.request('BYE')
+      this.request('BYE', { headers })
     } catch {
       // Ending the dialog must not fail on an unreachable peer: the transaction reports 503.
     }

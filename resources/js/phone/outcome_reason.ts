@@ -5,8 +5,12 @@
 import { EMERGENCY_NUMBERS } from './dialled_number.js'
 
 export interface FailedCall {
-  outcome: 'busy' | 'unreachable' | 'refused' | 'failed' | 'connection-lost' | 'no-microphone'
-  /** The SIP final status and reason phrase, when the server answered. */
+  outcome:
+    'busy' | 'unreachable' | 'refused' | 'failed' | 'connection-lost' | 'no-microphone' | 'cut-off'
+  /**
+   * The SIP final status and reason phrase, when the server answered; for a call the server
+   * ended ('cut-off'), no status and its cause (serverEndCause) as the phrase.
+   */
   status: number | null
   phrase: string | null
   /** The number that was dialled (outbound calls). */
@@ -51,6 +55,33 @@ const SERVER_PHRASES: Array<[RegExp, string]> = [
   [/^Processing restricted/i, 'reason.restricted'],
 ]
 
+/**
+ * Our causes of a call the server ended (app/calls/b2bua/end_reason.ts, the text of its BYE's
+ * Reason header) and the words for each.
+ */
+const SERVER_END_CAUSES = new Map([
+  ['media_failed', 'reason.cut_off_media'],
+  ['media_timeout', 'reason.cut_off_media'],
+  ['phone_disconnected', 'reason.cut_off_other_side_lost'],
+  ['max_duration', 'reason.cut_off_max_duration'],
+  ['spend_cap', 'reason.cut_off_spend_cap'],
+  ['ended_by_staff', 'reason.cut_off_staff'],
+  ['company_terminated', 'reason.cut_off_company'],
+  ['system_shutdown', 'reason.cut_off_server'],
+  ['crash_recovery', 'reason.cut_off_server'],
+  ['node_lost', 'reason.cut_off_server'],
+  ['lost', 'reason.cut_off_server'],
+])
+
+/**
+ * The server's cause from the Reason header (RFC 3326) of the BYE that ended a call, e.g.
+ * `Q.850;cause=41;text="media_failed"`; null for none, another's or one we have no words for.
+ */
+export function serverEndCause(reason: string | undefined): string | null {
+  const text = /;\s*text="([a-z_]+)"/i.exec(reason ?? '')?.[1]
+  return text !== undefined && SERVER_END_CAUSES.has(text) ? text : null
+}
+
 function byStatus(status: number | null, outcome: FailedCall['outcome']): string {
   if (outcome === 'no-microphone') return 'reason.no_microphone'
   if (outcome === 'connection-lost') return 'reason.connection_lost'
@@ -75,6 +106,11 @@ export function isEmergency(dialled: string | null): boolean {
  */
 export function outcomeReason(call: FailedCall): { reason: ReasonText; emergency: string | null } {
   const phrase = call.phrase?.trim() ?? ''
+  // A call that was connected: no advice for a call that could not be
+  if (call.outcome === 'cut-off') {
+    const key = SERVER_END_CAUSES.get(phrase) ?? 'reason.cut_off_server'
+    return { reason: { key, values: { status: '', reason: phrase } }, emergency: null }
+  }
   const known =
     call.status !== null ? SERVER_PHRASES.find(([pattern]) => pattern.test(phrase))?.[1] : undefined
   const key = known ?? byStatus(call.status, call.outcome)

@@ -17,6 +17,7 @@ import { phoneCodecModifier, phoneSessionDescriptionHandlerFactory } from './pho
 import { CallEncryption, type EncryptionStatus } from './e2ee/call_encryption.js'
 import { E2EE_HEADER, parseRoleHeader } from './e2ee/key_exchange.js'
 import { RINGBACK, RINGTONE, type TonePlayer } from './tone_player.js'
+import { serverEndCause } from './outcome_reason.js'
 
 /** What POST /app/phone/credential returns (WebPhoneCredentialService.issue). */
 export interface WebPhoneLogin {
@@ -47,7 +48,15 @@ export type Registration =
 export type CallState = 'calling' | 'ringing' | 'incoming' | 'in-call' | 'on-hold'
 /** How the last call ended, shown until the next one. */
 export type CallOutcome =
-  'ended' | 'busy' | 'unreachable' | 'refused' | 'failed' | 'connection-lost' | 'no-microphone'
+  | 'ended'
+  | 'busy'
+  | 'unreachable'
+  | 'refused'
+  | 'failed'
+  | 'connection-lost'
+  | 'no-microphone'
+  /** The server ended the connected call (its cause in lastReason; see serverEndCause). */
+  | 'cut-off'
 
 export interface PhoneSnapshot {
   registration: Registration
@@ -818,6 +827,13 @@ export class WebPhone implements PhoneControls {
       onSessionDescriptionHandler: (handler: SessionDescriptionHandler) => {
         const media = handler as Web.SessionDescriptionHandler
         this.#options.listener.remoteStream(media.remoteMediaStream)
+      },
+      // The server says why it ended the call (RFC 3326): shown in words once it is over
+      onBye: (bye) => {
+        const cause = serverEndCause(bye.request.getHeader('Reason'))
+        if (cause && session === this.#session)
+          this.#update({ outcome: 'cut-off', lastStatus: null, lastReason: cause })
+        void bye.accept().catch(() => {})
       },
       // After a transfer the server's re-INVITE says whom the call is with now, and whether
       // the new pairing is end-to-end encrypted (a new epoch of keys) or not.

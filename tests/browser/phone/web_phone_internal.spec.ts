@@ -1,4 +1,5 @@
 import { test } from '@japa/runner'
+import app from '@adonisjs/core/services/app'
 import type { Page } from 'playwright-core'
 import CallRecord from '#calls/models/call_record'
 import InternalLineService from '#calls/internal/internal_line_service'
@@ -12,7 +13,8 @@ import { loopbackCarriers } from '#tests/support/calls'
  * Two colleagues' web phones (Chromium with a fake microphone each) call each other by
  * extension through our B2BUA and media relay: no carrier is contacted (a sipp carrier stands by
  * and must see nothing). Then one of them turns on do not disturb in the docked phone: the
- * other's call is refused as busy and the page says why.
+ * other's call is refused as busy and the page says why. A call ended by staff says so on both
+ * phones (the server's BYE names its cause, RFC 3326).
  */
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
@@ -41,7 +43,7 @@ async function presenceShown(page: Page, userId: number, state: string, timeout 
 test.group('Web phone: calls inside the company (two Chromium phones)', (group) => {
   const { created, cleanups, userIds } = webPhoneGroup(group)
 
-  test('dialling a colleague’s extension: their web phone rings, audio both ways, no carrier; do not disturb gives busy', async ({
+  test('dialling a colleague’s extension: their web phone rings, audio both ways, no carrier; staff end the call and both phones say so; do not disturb gives busy', async ({
     assert,
   }) => {
     const company = await uniqueCompany(created)
@@ -96,14 +98,28 @@ test.group('Web phone: calls inside the company (two Chromium phones)', (group) 
     assert.equal(later.alice.codec.toLowerCase(), 'audio/opus', seen)
     assert.equal(later.bob.codec.toLowerCase(), 'audio/opus', seen)
 
-    await alicePage.click('#phone-hangup')
-    await bobPage.waitForSelector(`${PHONE}:not([data-phone-state="in-call"])`, {
-      timeout: 10_000,
-    })
+    // Staff end the call (live calls page): both phones say who ended it, until dismissed
+    const running = await CallRecord.query()
+      .where('user_id', alice.id)
+      .orderBy('id', 'desc')
+      .firstOrFail()
+    const b2bua = await app.container.make('calls.b2bua')
+    assert.isTrue(await b2bua.end(running.uuid))
+    const cutOff = `${PHONE}[data-phone-state="cut-off"] #phone-outcome[data-reason="reason.cut_off_staff"]`
+    await alicePage.waitForSelector(cutOff, { timeout: 10_000 })
+    await bobPage.waitForSelector(cutOff, { timeout: 10_000 })
+    assert.equal(
+      await alicePage.textContent('#phone-outcome-text'),
+      'Das Gespräch wurde von FluffyCall-Mitarbeitenden beendet.'
+    )
+    assert.equal((await bobPage.textContent('#phone-status'))?.trim(), 'Von FluffyCall beendet')
+    await alicePage.click('#phone-outcome-dismiss')
+    await bobPage.click('#phone-outcome-dismiss')
     const record = await CallRecord.query()
       .where('user_id', alice.id)
       .orderBy('id', 'desc')
       .firstOrFail()
+    assert.equal(record.disconnectCause, 'ended_by_staff')
     assert.equal(record.direction, 'internal')
     assert.equal(record.calleeUserId, bob.id)
     assert.equal(record.calleeNumber, '23')

@@ -27,12 +27,24 @@ test.group('Web phone media connection (sip.js with werift media, B2BUA)', (grou
     )
 
     const inviter = new Inviter(alice.agent, UserAgent.makeURI(`sip:63@${configuredRealm()}`)!)
+    let byeReason: string | undefined
+    inviter.delegate = {
+      onBye: (bye) => {
+        byeReason = bye.request.getHeader('Reason')
+        void bye.accept()
+      },
+    }
     await inviter.invite()
-    // Our side of DTLS refuses the certificate: the leg is lost, the call ends with BYE both ways
+    // Our side of DTLS refuses the certificate: the leg is lost, the call ends with BYE both ways,
+    // each saying why (RFC 3326; the web phone puts the text in words)
     const outcome = await carol.sipp.done
     assert.equal(outcome.code, 0, carol.sipp.describe(outcome))
-    assert.include(carol.sipp.messages(), 'BYE sip:')
+    assert.match(
+      carol.sipp.messages(),
+      /^BYE sip:[^]*^Reason: Q\.850;cause=41;text="media_failed"\r?$/m
+    )
     await waitFor(() => inviter.state === SessionState.Terminated, 5000, 'BYE at the web phone')
+    assert.equal(byeReason, 'Q.850;cause=41;text="media_failed"')
     const record = await completedCdr()
     assert.equal(record.direction, 'internal')
     assert.isNotNull(record.answeredAt, 'Carol answered before the media failed')

@@ -1,6 +1,8 @@
 import { test } from '@japa/runner'
 // Browser code (bundled by Vite) has no subpath import; it is plain TypeScript without DOM use here.
-import { outcomeReason } from '../../../../resources/js/phone/outcome_reason.js'
+import { outcomeReason, serverEndCause } from '../../../../resources/js/phone/outcome_reason.js'
+import { SYSTEM_END_CAUSES, systemEndReason } from '#calls/b2bua/end_reason'
+import { SCRIPT_TEXTS } from '#calls/services/phone_script_texts'
 
 test.group('Web phone: why a call failed', () => {
   test('busy, unreachable and refusals get a reason in words, the server’s known phrases first', ({
@@ -114,5 +116,51 @@ test.group('Web phone: why a call failed', () => {
         .key,
       'reason.no_microphone'
     )
+  })
+
+  test('a call the server ended: its cause read from the BYE’s Reason header, in words, no emergency advice', ({
+    assert,
+  }) => {
+    const [name, value] = systemEndReason('media_failed')
+    assert.equal(name, 'Reason')
+    assert.equal(value, 'Q.850;cause=41;text="media_failed"')
+    assert.equal(serverEndCause(value), 'media_failed')
+    assert.equal(serverEndCause(systemEndReason('max_duration')[1]), 'max_duration')
+    assert.equal(serverEndCause('Q.850 ; cause=102 ; text="media_timeout"'), 'media_timeout')
+    // A carrier's own reason, ours without words, none at all: the plain "ended"
+    assert.isNull(serverEndCause('Q.850;cause=16;text="Normal call clearing"'))
+    assert.isNull(serverEndCause('SIP;cause=200;text="answered_normal"'))
+    assert.isNull(serverEndCause(undefined))
+    const cut = (phrase: string, dialled: string | null = '+4930123456') =>
+      outcomeReason({ outcome: 'cut-off', status: null, phrase, dialled })
+    assert.equal(cut('media_failed').reason.key, 'reason.cut_off_media')
+    assert.equal(cut('media_timeout').reason.key, 'reason.cut_off_media')
+    assert.equal(cut('spend_cap').reason.key, 'reason.cut_off_spend_cap')
+    assert.equal(cut('node_lost').reason.key, 'reason.cut_off_server')
+    assert.equal(cut('something_new').reason.key, 'reason.cut_off_server')
+    assert.isNull(cut('media_failed', '112').emergency, 'the call was connected')
+  })
+
+  test('every cause the server may name in a BYE has words in English and German, handed to the page', async ({
+    assert,
+  }) => {
+    const { readFile } = await import('node:fs/promises')
+    assert.isAtLeast(SYSTEM_END_CAUSES.length, 11)
+    for (const lang of ['en', 'de']) {
+      const texts = JSON.parse(await readFile(`resources/lang/${lang}/phone.json`, 'utf8'))
+      for (const cause of SYSTEM_END_CAUSES) {
+        assert.equal(serverEndCause(systemEndReason(cause)[1]), cause)
+        const key = outcomeReason({
+          outcome: 'cut-off',
+          status: null,
+          phrase: cause,
+          dialled: null,
+        }).reason.key
+        assert.isString(texts.script.reason[key.replace('reason.', '')], `${lang}: ${key}`)
+        assert.include(SCRIPT_TEXTS, key, 'handed to the page')
+      }
+      assert.isString(texts.script.state.cut_off, `${lang}: state.cut_off`)
+      assert.include(SCRIPT_TEXTS, 'state.cut_off')
+    }
   })
 })

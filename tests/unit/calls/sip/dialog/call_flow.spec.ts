@@ -191,6 +191,27 @@ test.group('Dialogs / a full call', () => {
     assert.lengthOf(network.responses(200, 'INVITE', bobAddress), 2)
   })
 
+  test('a BYE asked for while the 2xx waits for its ACK goes out after the ACK, with its headers (a Reason)', ({
+    assert,
+  }) => {
+    const pair = createPhonePair()
+    const { clock, network, alice, bob, bobAddress } = pair
+    const bobSide = bobAnswers(pair, 0)
+    network.drop((message) => (message as SipRequest).method === 'ACK')
+    alice.invite({ uri: pair.bobUri, description: sdp('alice') })
+    clock.advance(20)
+    assert.isTrue(bobSide.dialog?.awaitingAck, network.trace())
+    const reason = 'Q.850;cause=41;text="media_failed"'
+    assert.isTrue(bobSide.dialog!.bye([['Reason', reason]]))
+    assert.lengthOf(network.requests('BYE', bobAddress), 0)
+    clock.advance(2000)
+    const byes = network.requests('BYE', bobAddress)
+    assert.lengthOf(byes, 1, network.trace())
+    assert.equal(byes[0].headers.get('Reason'), reason)
+    clock.runAll()
+    assert.equal(alice.dialogCount + bob.dialogCount, 0)
+  })
+
   test('a 2xx never acknowledged is retransmitted for 64*T1, then the callee sends BYE', ({
     assert,
   }) => {

@@ -26,6 +26,12 @@ export {
   type RtpengineEngineConfig,
 } from './rtpengine/rtpengine_media_engine.js'
 export { default as NgClient, NgCommandError } from './rtpengine/ng_client.js'
+export {
+  AnnouncementFileError,
+  readAnnouncement,
+  wavSamples,
+  announcementFrames,
+} from './announcement.js'
 export { createSrtpContext, type SrtpContext, type SrtpProfile } from './srtp_context.js'
 // Counters for the app's metrics: legs, bridges, packets, loss and jitter
 export { default as MediaEngineStats, type MediaEngineFigures } from './media_engine_stats.js'

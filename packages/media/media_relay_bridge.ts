@@ -1,7 +1,17 @@
 import { PacketKind } from '#media/rtp_header'
 import type { RelayLeg } from '#media/relay_leg'
-import type { BridgeEndReason, BridgeOptions, MediaBridge, MediaLeg, RelayTap } from '#media/types'
-import { WARNING_TONE, type TonePattern } from '#media/tone'
+import {
+  MediaFeatureUnavailableError,
+  isG711,
+  type Announcement,
+  type BridgeEndReason,
+  type BridgeOptions,
+  type MediaBridge,
+  type MediaLeg,
+  type RelayTap,
+} from '#media/types'
+import { WARNING_TONE, toneFrames, type TonePattern } from '#media/tone'
+import { announcementFrames, readAnnouncement } from '#media/announcement'
 import TonePlayer from '#media/tone_player'
 import type CoalescedTimers from '#media/coalesced_timers'
 import { CoalescedTimer, MEDIA_TIMERS } from '#media/coalesced_timers'
@@ -150,12 +160,34 @@ export default class MediaRelayBridge implements MediaBridge {
   }
 
   playTone(toward: MediaLeg, pattern: TonePattern = WARNING_TONE): Promise<number> {
-    if (toward !== this.#a && toward !== this.#b)
-      throw new Error('The leg is not part of this bridge')
-    const side = toward === this.#a ? 0 : 1
+    const side = this.#sideOf(toward)
+    const codec = toward.negotiated?.audio.codec
+    // Tones are generated as G.711; an Opus leg hears none (no encoder here): it ends at once
+    return this.#play(side, codec && isG711(codec) ? toneFrames(pattern, codec) : [])
+  }
+
+  async playAnnouncement(toward: MediaLeg, announcement: Announcement): Promise<number> {
+    const side = this.#sideOf(toward)
+    const codec = toward.negotiated?.audio.codec
+    if (!codec || !isG711(codec))
+      throw new MediaFeatureUnavailableError(
+        'announcement',
+        `Announcements are played as G.711; this leg negotiated ${codec ?? 'no codec yet'}`
+      )
+    const frames = announcementFrames(await readAnnouncement(announcement), codec)
+    return this.#play(side, frames)
+  }
+
+  #sideOf(leg: MediaLeg): 0 | 1 {
+    if (leg !== this.#a && leg !== this.#b) throw new Error('The leg is not part of this bridge')
+    return leg === this.#a ? 0 : 1
+  }
+
+  /** Plays `frames` to one side; the other side's audio waits meanwhile. */
+  #play(side: 0 | 1, frames: Buffer[]): Promise<number> {
     if (this.#closed) return Promise.resolve(0)
     this.#tones[side]?.stop()
-    const player = new TonePlayer(side === 0 ? this.#a : this.#b, pattern)
+    const player = new TonePlayer(side === 0 ? this.#a : this.#b, frames)
     this.#tones[side] = player
     return player.done.finally(() => {
       if (this.#tones[side] === player) this.#tones[side] = null

@@ -1,13 +1,13 @@
 import { randomInt } from 'node:crypto'
 import { PacketKind, RTP_MIN_HEADER } from '#media/rtp_header'
 import type { RelayLeg } from '#media/relay_leg'
-import { FRAME_SAMPLES, toneFrames, type TonePattern } from '#media/tone'
-import { isG711 } from '#media/types'
+import { FRAME_SAMPLES } from '#media/tone'
 
 const FRAME_MS = 20
 
 /**
- * Plays generated G.711 frames to one leg, paced at 20 ms, as a source of its own (own SSRC,
+ * Plays G.711 frames (a generated tone, a recorded announcement) to one leg, paced at 20 ms, as a
+ * source of its own (own SSRC,
  * sequence and timestamps): the leg's outbound stream re-bases onto it and back onto the relayed
  * audio afterwards, so the receiver sees one continuous stream. Resolves `done` with the number of
  * frames the leg accepted once the pattern is over or `stop()` was called.
@@ -26,11 +26,10 @@ export default class TonePlayer {
   #finish!: (sent: number) => void
   #stopped = false
 
-  constructor(leg: RelayLeg, pattern: TonePattern) {
+  /** `frames`: 20 ms each, in the leg's codec. */
+  constructor(leg: RelayLeg, frames: Buffer[]) {
     this.#leg = leg
-    const codec = leg.negotiated?.audio.codec
-    // Tones are generated as G.711; an Opus leg hears none (no encoder here): it ends at once
-    this.#frames = codec && isG711(codec) ? toneFrames(pattern, codec) : []
+    this.#frames = frames
     this.done = new Promise((resolve) => (this.#finish = resolve))
     this.#timer = setInterval(() => this.#tick(), FRAME_MS)
     this.#timer.unref()

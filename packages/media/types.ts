@@ -82,7 +82,7 @@ export class MediaCapacityError extends Error {
  */
 export class MediaFeatureUnavailableError extends Error {
   constructor(
-    readonly feature: 'echo' | 'tone' | 'srtp',
+    readonly feature: 'echo' | 'tone' | 'srtp' | 'announcement',
     message: string
   ) {
     super(message)
@@ -165,6 +165,15 @@ export interface RtpLeg extends MediaLeg {
   readonly localPort: number
 }
 
+/**
+ * A recorded announcement ("this number is not in service", a closed-hours message): a WAV file
+ * of 16-bit linear PCM, 8 kHz, mono (`sox in.wav -r 8000 -c 1 -b 16 out.wav`), at most 10 minutes.
+ * The engine reads it where it runs (in a media worker: that process), so the path must be there.
+ */
+export interface Announcement {
+  path: string
+}
+
 export interface BridgeOptions {
   /** No RTP from either leg for this long ends the call (suspended while on hold). */
   mediaTimeoutSeconds: number
@@ -200,6 +209,12 @@ export interface MediaBridge {
    * other side's audio is not relayed to it. Resolves with the frames sent, once it is over.
    */
   playTone(toward: MediaLeg, pattern?: TonePattern): Promise<number>
+  /**
+   * Plays a recorded announcement to one leg's peer as playTone does a tone (the other side's
+   * audio waits meanwhile); G.711 legs only (MediaFeatureUnavailableError for Opus), a file that
+   * is no 16-bit 8 kHz mono WAV gets AnnouncementFileError. Resolves with the frames sent.
+   */
+  playAnnouncement(toward: MediaLeg, announcement: Announcement): Promise<number>
   onEnded(listener: (reason: BridgeEndReason) => void): void
   /** Stops relaying; does not close the legs. */
   close(): void

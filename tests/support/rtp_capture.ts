@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { requireTool } from '#tests/support/sipp_runner'
+import { wavHeader } from '#tests/support/wav'
 
 /**
  * What crossed a UDP port on loopback, as tshark decoded it: packets are counted at the far
@@ -137,20 +138,8 @@ export function alawToneWav(seconds = 2): Buffer {
   for (let index = 0; index < samples; index++) {
     data[index] = linearToAlaw(Math.round(8000 * Math.sin((2 * Math.PI * 440 * index) / 8000)))
   }
-  const header = Buffer.alloc(44)
-  header.write('RIFF', 0)
-  header.writeUInt32LE(36 + data.length, 4)
-  header.write('WAVE', 8)
-  header.write('fmt ', 12)
-  header.writeUInt32LE(16, 16)
-  header.writeUInt16LE(6, 20) // A-law
-  header.writeUInt16LE(1, 22)
-  header.writeUInt32LE(8000, 24)
-  header.writeUInt32LE(8000, 28)
-  header.writeUInt16LE(1, 32)
-  header.writeUInt16LE(8, 34)
-  header.write('data', 36)
-  header.writeUInt32LE(data.length, 40)
+  // A-law (format 6), 8-bit, 8 kHz, mono
+  const header = wavHeader(data.length, { code: 6, bits: 8 })
   return Buffer.concat([header, data])
 }
 

@@ -225,6 +225,15 @@ class RtpengineBridge implements MediaBridge {
     )
   }
 
+  playAnnouncement(): Promise<number> {
+    return Promise.reject(
+      new MediaFeatureUnavailableError(
+        'announcement',
+        'the rtpengine media engine does not play announcements yet (MEDIA_ENGINE=builtin does)'
+      )
+    )
+  }
+
   onEnded(listener: (reason: BridgeEndReason) => void) {
     this.#listeners.push(listener)
   }

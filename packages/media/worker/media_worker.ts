@@ -104,6 +104,11 @@ async function handle(request: WorkerRequest): Promise<unknown> {
       return bridgeOf(request.bridge)?.setHeld(request.held)
     case 'replace':
       return bridgeOf(request.bridge)?.replace(legOf(request.old), legOf(request.next))
+    case 'playAnnouncement': {
+      const bridge = bridgeOf(request.bridge)
+      if (!bridge) return 0
+      return bridge.playAnnouncement(legOf(request.toward), request.announcement)
+    }
     case 'playTone': {
       const bridge = bridgeOf(request.bridge)
       if (!bridge) return 0

@@ -6,6 +6,7 @@
  * keeps order). Everything is structured-clone data: SDP strings, numbers, plain objects.
  */
 import type {
+  Announcement,
   AnswerOptions,
   BridgeEndReason,
   LegQuality,
@@ -34,6 +35,7 @@ export type WorkerRequest =
   | { op: 'setHeld'; bridge: number; held: boolean }
   | { op: 'replace'; bridge: number; old: number; next: number }
   | { op: 'playTone'; bridge: number; toward: number; pattern?: TonePattern }
+  | { op: 'playAnnouncement'; bridge: number; toward: number; announcement: Announcement }
   | { op: 'closeBridge'; bridge: number }
   | { op: 'echo'; echo: number; leg: number }
   | { op: 'closeEcho'; echo: number }
@@ -54,7 +56,7 @@ export interface WorkerError {
   name: string
   message: string
   resource?: 'rtp_ports' | 'webrtc_ports' | 'media_engine'
-  feature?: 'echo' | 'tone' | 'srtp'
+  feature?: 'echo' | 'tone' | 'srtp' | 'announcement'
 }
 
 export type ResponseMessage =

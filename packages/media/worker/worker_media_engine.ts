@@ -3,11 +3,13 @@ import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { ClosedJitter, type MediaEngineFigures } from '#media/media_engine_stats'
 import type { TonePattern } from '#media/tone'
+import { AnnouncementFileError } from '#media/announcement'
 import { validateMediaConfig } from '#media/werift_media_engine'
 import {
   MediaCapacityError,
   MediaFeatureUnavailableError,
   MediaNegotiationError,
+  type Announcement,
   type AnswerOptions,
   type BridgeEndReason,
   type BridgeOptions,
@@ -114,6 +116,7 @@ function rebuildError(error: WorkerError): Error {
   if (error.resource) return new MediaCapacityError(error.resource, error.message)
   if (error.feature) return new MediaFeatureUnavailableError(error.feature, error.message)
   if (error.name === 'MediaNegotiationError') return new MediaNegotiationError(error.message)
+  if (error.name === 'AnnouncementFileError') return new AnnouncementFileError(error.message)
   const rebuilt = new Error(error.message)
   rebuilt.name = error.name
   return rebuilt
@@ -586,13 +589,31 @@ class WorkerBridge implements MediaBridge {
     this.#build()
   }
 
-  async playTone(toward: MediaLeg, pattern?: TonePattern): Promise<number> {
+  playTone(toward: MediaLeg, pattern?: TonePattern): Promise<number> {
+    return this.#playIn(toward, (part, leg) =>
+      part.worker.request<number>({ op: 'playTone', bridge: part.id, toward: leg, pattern })
+    )
+  }
+
+  playAnnouncement(toward: MediaLeg, announcement: Announcement): Promise<number> {
+    return this.#playIn(toward, (part, leg) =>
+      part.worker.request<number>({
+        op: 'playAnnouncement',
+        bridge: part.id,
+        toward: leg,
+        announcement,
+      })
+    )
+  }
+
+  /** Asks the worker holding `toward`'s half of the bridge to play to it. */
+  async #playIn(toward: MediaLeg, request: (part: BridgePart, leg: number) => Promise<number>) {
     const leg = this.engine.legOf(toward)
     if (leg !== this.a && leg !== this.b) throw new Error('The leg is not part of this bridge')
     await this.#work
     const part = this.#parts.find((candidate) => candidate.a === leg || candidate.b === leg)
     if (!part || this.#closed) return 0
-    return part.worker.request<number>({ op: 'playTone', bridge: part.id, toward: leg.id, pattern })
+    return request(part, leg.id)
   }
 
   onEnded(listener: (reason: BridgeEndReason) => void) {

@@ -111,7 +111,7 @@ test.group('rtpengine media engine (real rtpengine)', (group) => {
     assert.deepEqual(await openCalls(), [])
   }).timeout(20_000)
 
-  test('the echo test sends a carrier its own audio back; tones are refused with a clear error', async ({
+  test('the echo test sends a carrier its own audio back; tones and announcements are refused with a clear error', async ({
     assert,
     cleanup,
   }) => {
@@ -140,6 +140,10 @@ test.group('rtpengine media engine (real rtpengine)', (group) => {
     await second.applyAnswer(other.sdp())
     const bridge = engine.bridge(leg, second)
     await assert.rejects(() => bridge.playTone(leg), MediaFeatureUnavailableError)
+    await assert.rejects(
+      () => bridge.playAnnouncement(leg, { path: '/nonexistent.wav' }),
+      MediaFeatureUnavailableError
+    )
     bridge.close()
     await engine.close()
     assert.deepEqual(await openCalls(), [])

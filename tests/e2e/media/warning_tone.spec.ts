@@ -1,5 +1,15 @@
 import { test } from '@japa/runner'
-import { WARNING_TONE, toneShare, type G711CodecName } from '#media'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import {
+  AnnouncementFileError,
+  MediaFeatureUnavailableError,
+  WARNING_TONE,
+  toneShare,
+  type G711CodecName,
+} from '#media'
+import { sineSamples, wavFile } from '#tests/support/wav'
 import {
   BROWSER_PT,
   FakeBrowser,
@@ -14,7 +24,8 @@ import type { SeenPacket } from '#tests/e2e/media/media_peers'
 /*
  * The warning tone through the real media engine: generated G.711 frames played to the browser's
  * WebRTC leg (DTLS-SRTP) and to a carrier's or phone's RTP leg, in the codec each negotiated,
- * as one continuous stream with the relayed audio around it. Own port ranges; the engine the
+ * as one continuous stream with the relayed audio around it; a recorded announcement (WAV) the
+ * same way. Own port ranges; the engine the
  * product runs (MEDIA_WORKERS: in a worker process, or in this one with 0).
  */
 
@@ -28,8 +39,8 @@ function newEngine() {
   })
 }
 
-/** Browser ⇄ carrier in `codec`, bridged. */
-async function call(codec: G711CodecName) {
+/** Browser ⇄ carrier in `codec` (the browser may be left on Opus), bridged. */
+async function call(codec: G711CodecName, browserCodec: G711CodecName | 'opus' = codec) {
   const engine = newEngine()
   const browser = new FakeBrowser()
   const carrier = await FakeCarrier.open()
@@ -38,7 +49,7 @@ async function call(codec: G711CodecName) {
   const offer = await browser.offer()
   carrier.useSdp(await rtp.createOffer({ codecs: ['PCMA', 'PCMU'] }))
   await rtp.applyAnswer(carrier.sdp({ codecs: [codec === 'PCMA' ? '8' : '0'] }))
-  const { sdp } = await webrtc.answer(offer, { codecs: [codec] })
+  const { sdp } = await webrtc.answer(offer, { codecs: [browserCodec] })
   await browser.acceptAnswer(sdp)
   await Promise.all([webrtc.ready(), browser.connected()])
   const bridge = engine.bridge(webrtc, rtp, { mediaTimeoutSeconds: 5 })
@@ -125,5 +136,78 @@ test.group('Media engine: the warning tone', () => {
     const sent = await tone
     assert.isAbove(sent, 0)
     assert.isBelow(sent, 20)
+  }).timeout(20_000)
+})
+
+test.group('Media engine: recorded announcements', (group) => {
+  let directory = ''
+  group.setup(() => {
+    directory = mkdtempSync(join(tmpdir(), 'announcements-'))
+    return () => rmSync(directory, { recursive: true, force: true })
+  })
+  /** A WAV file of `seconds` of a 1 kHz sine (the announcement the test can recognise). */
+  const announcement = (name: string, seconds: number) => {
+    const path = join(directory, name)
+    writeFileSync(path, wavFile(sineSamples(1000, seconds)))
+    return { path }
+  }
+
+  test('to a carrier (RTP, PCMA): every frame of the file in order, then the relayed audio in the same stream', async ({
+    assert,
+    cleanup,
+  }) => {
+    const c = await call('PCMA')
+    cleanup(c.close)
+    // 0.31 s: 15 whole frames and one filled up with silence
+    const played = await c.bridge.playAnnouncement(c.rtp, announcement('closed.wav', 0.31))
+    assert.equal(played, 16)
+    await waitFor(() => c.carrier.received.length >= 16, 3000, 'the announcement at the carrier')
+    await c.browser.send(BROWSER_PT.PCMA, Buffer.alloc(160, 0x33))
+    await waitFor(() => c.carrier.received.length >= 17, 3000, 'browser audio again')
+
+    const got = c.carrier.received
+    assert.isTrue(got.every((p) => p.payloadType === 8))
+    const heard = got.slice(0, 16).map((p) => toneShare(p.payload, 'PCMA', 1000))
+    assert.isTrue(
+      heard.slice(0, 15).every((share) => share > 0.9),
+      `the recording: ${heard.join(', ')}`
+    )
+    assert.isTrue(got[0].marker, 'the announcement opens a talkspurt')
+    assert.deepEqual(got[16].payload, Buffer.alloc(160, 0x33))
+    assertContinuous(assert, got)
+  }).timeout(20_000)
+
+  test('a browser leg on Opus is refused with a clear error, a file that is no 8 kHz mono WAV too; the call goes on', async ({
+    assert,
+    cleanup,
+  }) => {
+    const c = await call('PCMU', 'opus')
+    cleanup(c.close)
+    const wav = announcement('closed.wav', 0.1)
+    await assert.rejects(async () => {
+      try {
+        await c.bridge.playAnnouncement(c.webrtc, wav)
+      } catch (error) {
+        assert.instanceOf(error, MediaFeatureUnavailableError)
+        throw error
+      }
+    }, /played as G\.711; this leg negotiated opus/)
+    const stereo = join(directory, 'stereo.wav')
+    writeFileSync(stereo, wavFile([1, 2, 3, 4], { channels: 2 }))
+    await assert.rejects(async () => {
+      try {
+        await c.bridge.playAnnouncement(c.rtp, { path: stereo })
+      } catch (error) {
+        assert.instanceOf(error, AnnouncementFileError)
+        throw error
+      }
+    }, /must be 16-bit PCM, 8,000 Hz, mono/)
+    await assert.rejects(
+      () => c.bridge.playAnnouncement(c.rtp, { path: join(directory, 'missing.wav') }),
+      /cannot be read/
+    )
+    // Nothing was held back: the carrier's audio still reaches the browser
+    c.carrier.send(0, Buffer.alloc(160, 0x55))
+    await waitFor(() => c.browser.received.length >= 1, 3000, 'relayed audio')
   }).timeout(20_000)
 })

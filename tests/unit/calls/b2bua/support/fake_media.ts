@@ -120,6 +120,10 @@ export class FakeBridge implements MediaBridge {
     this.tones.push(toward)
     return 0
   }
+  async playAnnouncement(toward: MediaLeg) {
+    this.tones.push(toward)
+    return 0
+  }
   onEnded(listener: (reason: BridgeEndReason) => void) {
     this.#listeners.push(listener)
   }

@@ -84,3 +84,32 @@ export function announcementFrames(samples: Int16Array, codec: G711CodecName): B
   }
   return frames
 }
+
+/** The usual 44-byte WAV header (RIFF, fmt, data) for `dataBytes` of audio in `format`. */
+export function wavHeader(
+  dataBytes: number,
+  format: { rate?: number; channels?: number; bits?: number; code?: number } = {}
+): Buffer {
+  const { rate = SAMPLE_RATE, channels = 1, bits = 16, code = 1 } = format
+  const header = Buffer.alloc(44)
+  header.write('RIFF', 0, 'latin1')
+  header.writeUInt32LE(36 + dataBytes, 4)
+  header.write('WAVEfmt ', 8, 'latin1')
+  header.writeUInt32LE(16, 16)
+  header.writeUInt16LE(code, 20)
+  header.writeUInt16LE(channels, 22)
+  header.writeUInt32LE(rate, 24)
+  header.writeUInt32LE((rate * channels * bits) / 8, 28)
+  header.writeUInt16LE((channels * bits) / 8, 32)
+  header.writeUInt16LE(bits, 34)
+  header.write('data', 36, 'latin1')
+  header.writeUInt32LE(dataBytes, 40)
+  return header
+}
+
+/** Samples as a WAV file's bytes: 16-bit PCM, 8 kHz, mono (what announcements are). */
+export function wavBytes(samples: ArrayLike<number>): Buffer {
+  const data = Buffer.alloc(samples.length * 2)
+  for (let i = 0; i < samples.length; i++) data.writeInt16LE(samples[i], 2 * i)
+  return Buffer.concat([wavHeader(data.length), data])
+}

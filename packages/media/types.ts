@@ -77,8 +77,8 @@ export class MediaCapacityError extends Error {
 }
 
 /**
- * The engine in use cannot do this (rtpengine: the server's own tones). The B2BUA refuses the
- * feature with this message instead of failing the call.
+ * The engine in use cannot do this (the built-in engine: an announcement to an Opus leg). The
+ * B2BUA refuses the feature with this message instead of failing the call.
  */
 export class MediaFeatureUnavailableError extends Error {
   constructor(
@@ -211,8 +211,9 @@ export interface MediaBridge {
   playTone(toward: MediaLeg, pattern?: TonePattern): Promise<number>
   /**
    * Plays a recorded announcement to one leg's peer as playTone does a tone (the other side's
-   * audio waits meanwhile); G.711 legs only (MediaFeatureUnavailableError for Opus), a file that
-   * is no 16-bit 8 kHz mono WAV gets AnnouncementFileError. Resolves with the frames sent.
+   * audio waits meanwhile); a file the engine cannot play gets AnnouncementFileError. The built-in
+   * engine plays G.711 legs only (MediaFeatureUnavailableError for Opus). Resolves with the 20 ms
+   * frames played.
    */
   playAnnouncement(toward: MediaLeg, announcement: Announcement): Promise<number>
   onEnded(listener: (reason: BridgeEndReason) => void): void

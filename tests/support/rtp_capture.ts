@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { requireTool } from '#tests/support/sipp_runner'
-import { wavHeader } from '#tests/support/wav'
+import { wavHeader } from '#media/announcement'
 
 /**
  * What crossed a UDP port on loopback, as tshark decoded it: packets are counted at the far

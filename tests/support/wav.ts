@@ -1,24 +1,4 @@
-/** The usual 44-byte WAV header (RIFF, fmt, data) for `dataBytes` of audio in `format`. */
-export function wavHeader(
-  dataBytes: number,
-  format: { rate?: number; channels?: number; bits?: number; code?: number } = {}
-): Buffer {
-  const { rate = 8000, channels = 1, bits = 16, code = 1 } = format
-  const header = Buffer.alloc(44)
-  header.write('RIFF', 0, 'latin1')
-  header.writeUInt32LE(36 + dataBytes, 4)
-  header.write('WAVEfmt ', 8, 'latin1')
-  header.writeUInt32LE(16, 16)
-  header.writeUInt16LE(code, 20)
-  header.writeUInt16LE(channels, 22)
-  header.writeUInt32LE((rate * channels * bits) / 8, 28)
-  header.writeUInt32LE(rate, 24)
-  header.writeUInt16LE((channels * bits) / 8, 32)
-  header.writeUInt16LE(bits, 34)
-  header.write('data', 36, 'latin1')
-  header.writeUInt32LE(dataBytes, 40)
-  return header
-}
+import { wavHeader } from '#media/announcement'
 
 /**
  * A WAV file of 16-bit linear PCM samples (little-endian); `format` overrides the header's fields

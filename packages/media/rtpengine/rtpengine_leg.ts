@@ -234,6 +234,21 @@ export default class RtpengineLeg implements MediaLeg {
     return media
   }
 
+  /**
+   * rtpengine plays audio to the peer (`play media`: a file on rtpengine's host, or the file's
+   * bytes); resolves with its length in ms.
+   */
+  async playMedia(source: { file: string } | { blob: Buffer }): Promise<number> {
+    const reply = await this.#command('play media', { 'from-tag': 'outer', ...source })
+    return Number(reply.duration) || 0
+  }
+
+  /** Stops what playMedia started (nothing playing any more is no error). */
+  async stopMedia() {
+    if (this.#closed) return
+    await this.#command('stop media', { 'from-tag': 'outer' }).catch(() => {})
+  }
+
   /** rtpengine does ICE and DTLS on its own schedule and does not report them: nothing to wait for. */
   async ready() {}
 

@@ -1,7 +1,9 @@
-import NgClient from '#media/rtpengine/ng_client'
+import NgClient, { NgCommandError } from '#media/rtpengine/ng_client'
+import { AnnouncementFileError, wavBytes } from '#media/announcement'
+import { WARNING_TONE, g711Decoder, toneFrames, type TonePattern } from '#media/tone'
 import RtpengineLeg, { ownerPrefix } from '#media/rtpengine/rtpengine_leg'
 import {
-  MediaFeatureUnavailableError,
+  type Announcement,
   type BridgeEndReason,
   type BridgeOptions,
   type MediaBridge,
@@ -36,8 +38,7 @@ const LIST_LIMIT = 1_000_000
 /**
  * The MediaEngine contract over rtpengine's ng protocol: rtpengine relays the packets (in the
  * kernel where its module is loaded), we only signal. Each leg is one rtpengine call (see
- * RtpengineLeg); what rtpengine cannot do for us (the server's own tones) is refused with
- * MediaFeatureUnavailableError.
+ * RtpengineLeg). Tones and announcements are rtpengine's `play media`.
  */
 export default class RtpengineMediaEngine implements MediaEngine {
   readonly ng: NgClient
@@ -145,6 +146,8 @@ class RtpengineBridge implements MediaBridge {
   #lastReceived = -1
   #lastChange = Date.now()
   #ended = false
+  /** Legs something is played to: the other leg's audio is not sent to them meanwhile. */
+  #playing = new Map<RtpengineLeg, () => void>()
 
   constructor(
     public a: RtpengineLeg,
@@ -192,8 +195,9 @@ class RtpengineBridge implements MediaBridge {
   #connect() {
     this.#queue('bridge', async () => {
       const connected = !this.#held && !this.#closed
-      await this.a.pointAt(connected ? this.b.innerPort : null)
-      await this.b.pointAt(connected ? this.a.innerPort : null)
+      // A leg's inner side sends to the other leg's: towards the other leg's peer
+      await this.a.pointAt(connected && !this.#playing.has(this.b) ? this.b.innerPort : null)
+      await this.b.pointAt(connected && !this.#playing.has(this.a) ? this.a.innerPort : null)
     })
   }
 
@@ -216,22 +220,55 @@ class RtpengineBridge implements MediaBridge {
     this.#connect()
   }
 
-  playTone(): Promise<number> {
-    return Promise.reject(
-      new MediaFeatureUnavailableError(
-        'tone',
-        'the rtpengine media engine does not play the server’s own tones (MEDIA_ENGINE=builtin does)'
-      )
-    )
+  /** The tone as a WAV file's bytes (16-bit PCM, 8 kHz), played by rtpengine. */
+  playTone(toward: MediaLeg, pattern: TonePattern = WARNING_TONE): Promise<number> {
+    const decode = g711Decoder('PCMU')
+    const frames = toneFrames(pattern, 'PCMU')
+    const samples = Int16Array.from(Buffer.concat(frames), (byte) => decode(byte))
+    return this.#play(toward, { blob: wavBytes(samples) })
   }
 
-  playAnnouncement(): Promise<number> {
-    return Promise.reject(
-      new MediaFeatureUnavailableError(
-        'announcement',
-        'the rtpengine media engine does not play announcements yet (MEDIA_ENGINE=builtin does)'
+  /** rtpengine reads the file itself: the path must be there on rtpengine's host. */
+  async playAnnouncement(toward: MediaLeg, announcement: Announcement): Promise<number> {
+    try {
+      return await this.#play(toward, { file: announcement.path })
+    } catch (error) {
+      if (!(error instanceof NgCommandError)) throw error
+      throw new AnnouncementFileError(
+        `rtpengine could not play the announcement ${announcement.path} (${error.reason})`,
+        { cause: error }
       )
-    )
+    }
+  }
+
+  /**
+   * Holds the other leg's audio back from `toward`, has rtpengine play `source` to its peer and
+   * resolves with the 20 ms frames that took, once it is over (or the bridge closed).
+   */
+  async #play(toward: MediaLeg, source: { file: string } | { blob: Buffer }): Promise<number> {
+    const leg = legOf(toward)
+    if (leg !== this.a && leg !== this.b) throw new Error('The leg is not part of this bridge')
+    if (this.#closed) return 0
+    this.#playing.get(leg)?.()
+    let stop!: () => void
+    const stopped = new Promise<void>((resolve) => (stop = resolve))
+    this.#playing.set(leg, stop)
+    this.#connect()
+    try {
+      await this.#work
+      const duration = await leg.playMedia(source)
+      const started = Date.now()
+      const timer = setTimeout(stop, duration)
+      await stopped
+      clearTimeout(timer)
+      if (Date.now() - started < duration) await leg.stopMedia()
+      return Math.round(Math.min(duration, Date.now() - started) / 20)
+    } finally {
+      if (this.#playing.get(leg) === stop) {
+        this.#playing.delete(leg)
+        this.#connect()
+      }
+    }
   }
 
   onEnded(listener: (reason: BridgeEndReason) => void) {
@@ -242,6 +279,7 @@ class RtpengineBridge implements MediaBridge {
     if (this.#closed) return
     this.#closed = true
     clearInterval(this.#watch)
+    for (const stop of this.#playing.values()) stop()
     this.#connect()
   }
 

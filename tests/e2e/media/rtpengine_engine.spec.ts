@@ -1,6 +1,11 @@
 import { test } from '@japa/runner'
 import RtpengineMediaEngine from '#media/rtpengine/rtpengine_media_engine'
-import { MediaFeatureUnavailableError } from '#media/types'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { AnnouncementFileError } from '#media/announcement'
+import { WARNING_TONE, toneShare } from '#media/tone'
+import { sineSamples, wavFile } from '#tests/support/wav'
 import { startRtpengine, type RtpengineProcess } from '#tests/support/rtpengine'
 import {
   BROWSER_PT,
@@ -9,6 +14,7 @@ import {
   dtmfPayload,
   sleep,
   waitFor,
+  type SeenPacket,
 } from '#tests/e2e/media/media_peers'
 
 /*
@@ -111,10 +117,7 @@ test.group('rtpengine media engine (real rtpengine)', (group) => {
     assert.deepEqual(await openCalls(), [])
   }).timeout(20_000)
 
-  test('the echo test sends a carrier its own audio back; tones and announcements are refused with a clear error', async ({
-    assert,
-    cleanup,
-  }) => {
+  test('the echo test sends a carrier its own audio back', async ({ assert, cleanup }) => {
     const engine = newEngine()
     const carrier = await FakeCarrier.open()
     const other = await FakeCarrier.open()
@@ -135,19 +138,76 @@ test.group('rtpengine media engine (real rtpengine)', (group) => {
     assert.equal(carrier.received[0].ssrc, carrier.ssrc)
     echo.close()
 
+    await engine.close()
+    assert.deepEqual(await openCalls(), [])
+  }).timeout(20_000)
+
+  test('an announcement and the warning tone played by rtpengine to one peer, the other side held back meanwhile; a file rtpengine cannot read is refused', async ({
+    assert,
+    cleanup,
+  }) => {
+    const engine = newEngine()
+    const [carrier, other] = [await FakeCarrier.open(), await FakeCarrier.open()]
+    const directory = mkdtempSync(join(tmpdir(), 'announcements-'))
+    cleanup(async () => {
+      carrier.close()
+      other.close()
+      await engine.close()
+      rmSync(directory, { recursive: true, force: true })
+    })
+    const leg = await engine.createRtpLeg()
+    carrier.useSdp((await leg.answer(carrier.sdp(), { codecs: ['PCMA'] })).sdp)
     const second = await engine.createRtpLeg()
     other.useSdp(await second.createOffer({ codecs: ['PCMA'] }))
     await second.applyAnswer(other.sdp())
     const bridge = engine.bridge(leg, second)
-    await assert.rejects(() => bridge.playTone(leg), MediaFeatureUnavailableError)
-    await assert.rejects(
-      () => bridge.playAnnouncement(leg, { path: '/nonexistent.wav' }),
-      MediaFeatureUnavailableError
-    )
+    const speech = Buffer.alloc(160, 0x33)
+    const isSpeech = (packet: SeenPacket) => packet.payload.equals(speech)
+    for (let i = 0; i < 30 && !carrier.received.some(isSpeech); i++) {
+      other.send(8, speech)
+      await sleep(20)
+    }
+    await waitFor(() => carrier.received.some(isSpeech), 3000, 'relayed audio first')
+
+    const path = join(directory, 'closed.wav')
+    writeFileSync(path, wavFile(sineSamples(1000, 0.5)))
+    const before = carrier.received.length
+    const playing = bridge.playAnnouncement(leg, { path })
+    // The other side talks on during the announcement: none of it reaches the carrier meanwhile
+    await sleep(100)
+    for (let i = 0; i < 10; i++) {
+      other.send(8, speech)
+      await sleep(20)
+    }
+    assert.equal(await playing, 25, '0.5 s in 20 ms frames')
+    const during = carrier.received.slice(before)
+    const announced = during.filter((p) => toneShare(p.payload, 'PCMA', 1000) > 0.9)
+    assert.isAtLeast(announced.length, 20, `${during.length} packets during the announcement`)
+    assert.lengthOf(during.filter(isSpeech), 0, 'the other side was held back')
+    for (let i = 0; i < 30 && !carrier.received.slice(before).some(isSpeech); i++) {
+      other.send(8, speech)
+      await sleep(20)
+    }
+    await waitFor(() => carrier.received.slice(before).some(isSpeech), 3000, 'relayed again')
+
+    const beforeTone = carrier.received.length
+    assert.equal(await bridge.playTone(leg, { ...WARNING_TONE, beeps: 1 }), 20)
+    await sleep(200)
+    const beeps = carrier.received
+      .slice(beforeTone)
+      .filter((p) => toneShare(p.payload, 'PCMA', WARNING_TONE.frequencyHz) > 0.9)
+    assert.isAtLeast(beeps.length, 8, 'the 200 ms beep')
+
+    await assert.rejects(async () => {
+      try {
+        await bridge.playAnnouncement(leg, { path: join(directory, 'missing.wav') })
+      } catch (error) {
+        assert.instanceOf(error, AnnouncementFileError)
+        throw error
+      }
+    }, /could not play the announcement .*missing\.wav/)
     bridge.close()
-    await engine.close()
-    assert.deepEqual(await openCalls(), [])
-  }).timeout(20_000)
+  }).timeout(30_000)
 
   test('counters come from rtpengine; when both peers fall silent the bridge ends (media timeout)', async ({
     assert,

@@ -6,10 +6,11 @@ import {
   AnnouncementFileError,
   announcementFrames,
   readAnnouncement,
+  wavHeader,
   wavSamples,
 } from '#media/announcement'
 import { g711Decoder, linearToMulaw, toneShare } from '#media/tone'
-import { sineSamples, wavFile, wavHeader } from '#tests/support/wav'
+import { sineSamples, wavFile } from '#tests/support/wav'
 
 test.group('Media: recorded announcements (WAV, 16-bit PCM, 8 kHz, mono)', () => {
   test('reads the samples of a WAV file, also past chunks it does not know', ({ assert }) => {

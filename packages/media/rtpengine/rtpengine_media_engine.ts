@@ -147,7 +147,7 @@ class RtpengineBridge implements MediaBridge {
   #lastChange = Date.now()
   #ended = false
   /** Legs something is played to: the other leg's audio is not sent to them meanwhile. */
-  #playing = new Map<RtpengineLeg, () => void>()
+  #playing = new Map<RtpengineLeg, { stop: () => void; done: Promise<number> }>()
 
   constructor(
     public a: RtpengineLeg,
@@ -248,27 +248,42 @@ class RtpengineBridge implements MediaBridge {
   async #play(toward: MediaLeg, source: { file: string } | { blob: Buffer }): Promise<number> {
     const leg = legOf(toward)
     if (leg !== this.a && leg !== this.b) throw new Error('The leg is not part of this bridge')
+    // One playback per leg: a new one ends the running one first (its stop media comes before)
+    const running = this.#playing.get(leg)
+    if (running) {
+      running.stop()
+      await running.done.catch(() => {})
+    }
     if (this.#closed) return 0
-    this.#playing.get(leg)?.()
     let stop!: () => void
     const stopped = new Promise<void>((resolve) => (stop = resolve))
-    this.#playing.set(leg, stop)
+    // Pointed away first: #playTo waits for that before rtpengine starts playing
+    const entry = { stop, done: Promise.resolve(0) }
+    this.#playing.set(leg, entry)
     this.#connect()
-    try {
-      await this.#work
-      const duration = await leg.playMedia(source)
-      const started = Date.now()
-      const timer = setTimeout(stop, duration)
-      await stopped
-      clearTimeout(timer)
-      if (Date.now() - started < duration) await leg.stopMedia()
-      return Math.round(Math.min(duration, Date.now() - started) / 20)
-    } finally {
-      if (this.#playing.get(leg) === stop) {
-        this.#playing.delete(leg)
-        this.#connect()
-      }
-    }
+    const done = this.#playTo(leg, source, stopped).finally(() => {
+      if (this.#playing.get(leg) !== entry) return
+      this.#playing.delete(leg)
+      this.#connect()
+    })
+    entry.done = done
+    return done
+  }
+
+  async #playTo(
+    leg: RtpengineLeg,
+    source: { file: string } | { blob: Buffer },
+    stopped: Promise<void>
+  ): Promise<number> {
+    await this.#work
+    const duration = await leg.playMedia(source)
+    const started = Date.now()
+    let timer: NodeJS.Timeout | undefined
+    await Promise.race([stopped, new Promise((resolve) => (timer = setTimeout(resolve, duration)))])
+    clearTimeout(timer)
+    const played = Date.now() - started
+    if (played < duration) await leg.stopMedia()
+    return Math.round(Math.min(duration, played) / 20)
   }
 
   onEnded(listener: (reason: BridgeEndReason) => void) {
@@ -279,7 +294,7 @@ class RtpengineBridge implements MediaBridge {
     if (this.#closed) return
     this.#closed = true
     clearInterval(this.#watch)
-    for (const stop of this.#playing.values()) stop()
+    for (const { stop } of this.#playing.values()) stop()
     this.#connect()
   }
 

@@ -34,6 +34,13 @@
  *                        few samples at the default: ~35 ms of CPU per second at 50 calls)
  *     [--idle 4]         seconds with the calls connected and silent before the media: the relay's
  *                        CPU per call per second then (idleUsPerCallSecond; 0 skips it)
+ *     [--heap-prof DIR]  sampled allocations of this process in the windows, collected objects
+ *                        included: DIR/<mode>.heapprofile (Chrome DevTools' format)
+ *     [--gc]             garbage collection in the windows (v8.GCProfiler): scavenges and
+ *                        mark-compacts per second, GC time per relayed packet, and the bytes
+ *                        allocated in the young generation per relayed packet (its used size
+ *                        before each GC less after the previous one; old-space and off-heap
+ *                        allocations such as Buffer backing stores not counted)
  */
 import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { readFileSync } from 'node:fs'
@@ -55,6 +62,7 @@ import {
   type MediaBridge,
 } from '#media'
 import type RtpengineLeg from '#media/rtpengine/rtpengine_leg'
+import { gcWindow, startHeapSampling, type GcWindow } from './support/gc_window.ts'
 // The packet kind of an injected packet is internal to the relay path: the benchmark reaches in.
 import { PacketKind } from '#media/rtp_header'
 
@@ -86,9 +94,11 @@ const MODES = [
 ] as Mode[]
 /** Directory for a CPU profile of this process per mode, its measured windows only. */
 const CPU_PROF_DIR = argument('cpu-prof', '')
+const HEAP_PROF_DIR = argument('heap-prof', '')
 const CPU_PROF_INTERVAL_US = Number(argument('cpu-prof-interval', '200'))
 /** Seconds of the calls connected but silent before the media starts: the per-call fixed cost. */
 const IDLE_S = Number(argument('idle', '4'))
+const GC_STATS = process.argv.includes('--gc')
 const RTPENGINE_NG = { host: '127.0.0.1', port: 2249 }
 const LOCALHOST = '127.0.0.1'
 
@@ -729,8 +739,10 @@ async function runMode(child: ChildProcess, mode: Mode) {
     loss: number
     latencyMedianMs: number
     latencyP99Ms: number
+    gc: (GcWindow & { relayed: number }) | null
   }[] = []
   const inspector = CPU_PROF_DIR ? new Session() : null
+  const stopHeapSampling = HEAP_PROF_DIR ? await startHeapSampling() : null
   for (let w = 0; w < WINDOWS; w++) {
     if (inspector && w === 0) {
       inspector.connect()
@@ -745,9 +757,11 @@ async function runMode(child: ChildProcess, mode: Mode) {
     await sleep(Math.max(0, start - nowMs()))
     const relayedBefore = await relay.relayed()
     const externalBefore = relay.externalCpuUs?.() ?? 0
+    const stopGc = GC_STATS ? gcWindow() : null
     const cpuBefore = process.cpuUsage()
     await sleep(WINDOW_S * 1000)
     const cpu = process.cpuUsage(cpuBefore)
+    const gc = stopGc?.() ?? null
     const external = (relay.externalCpuUs?.() ?? 0) - externalBefore
     const counted = (await relay.relayed()) - relayedBefore
     await sleep(150) // packets sent at the end of the window are still in flight
@@ -759,12 +773,18 @@ async function runMode(child: ChildProcess, mode: Mode) {
       loss: report.sent === 0 ? 1 : 1 - report.received / report.sent,
       latencyMedianMs: report.latencyMedianMs,
       latencyP99Ms: report.latencyP99Ms,
+      // Per packet this process relayed in the window (counted, not the generator's report)
+      gc: gc && { ...gc, relayed: counted },
     })
   }
   if (inspector) {
     const { profile: cpuProfile } = await inspector.post('Profiler.stop')
     inspector.disconnect()
     writeFileSync(`${CPU_PROF_DIR}/${mode}.cpuprofile`, JSON.stringify(cpuProfile))
+  }
+  if (stopHeapSampling) {
+    const heapProfile = await stopHeapSampling()
+    writeFileSync(`${HEAP_PROF_DIR}/${mode}.heapprofile`, JSON.stringify(heapProfile))
   }
   const profile = relay.profile()
   await request(child, { cmd: 'stop' }, 'stopped')
@@ -793,6 +813,56 @@ async function runMode(child: ChildProcess, mode: Mode) {
     lossPercent: Number((median(windows.map((w) => w.loss)) * 100).toFixed(3)),
     latencyMedianMs: Number(median(windows.map((w) => w.latencyMedianMs)).toFixed(2)),
     latencyP99Ms: Number(median(windows.map((w) => w.latencyP99Ms)).toFixed(2)),
+    gc: GC_STATS ? gcSummary(windows, relay.relayedFromReport === true) : undefined,
+  }
+}
+
+/** This process's CPU per relayed packet by thread name, over all windows. */
+function threadsPerPacket(measured: GcWindow[], relayed: number, relayedElsewhere: boolean) {
+  if (relayedElsewhere) return null
+  const totals: Record<string, number> = {}
+  for (const gc of measured) {
+    for (const [name, us] of Object.entries(gc.threadCpuUs)) totals[name] = (totals[name] ?? 0) + us
+  }
+  return Object.fromEntries(
+    Object.entries(totals)
+      .filter(([, us]) => us > 0)
+      .map(([name, us]) => [name, Number((us / relayed).toFixed(2))])
+  )
+}
+
+/**
+ * Over all windows together (a scavenge comes every second or two: a median of 2 s windows would
+ * be 0 or 1): GC per second and per packet this process relayed.
+ */
+function gcSummary(
+  windows: { gc: (GcWindow & { relayed: number }) | null }[],
+  relayedElsewhere: boolean
+) {
+  const measured = windows.filter((w) => w.gc !== null).map((w) => w.gc!)
+  const sum = (value: (gc: GcWindow & { relayed: number }) => number) =>
+    measured.reduce((total, gc) => total + value(gc), 0)
+  const seconds = measured.length * WINDOW_S
+  const relayed = Math.max(
+    1,
+    sum((gc) => gc.relayed)
+  )
+  // Media workers relay in other processes: nothing per packet of this one
+  const perPacket = (total: number, digits: number) =>
+    relayedElsewhere ? null : Number((total / relayed).toFixed(digits))
+  return {
+    scavenges: sum((gc) => gc.scavenges),
+    markCompacts: sum((gc) => gc.markCompacts),
+    gcMsPerSecond: Number((sum((gc) => gc.costUs) / 1000 / seconds).toFixed(2)),
+    gcUsPerPacket: perPacket(
+      sum((gc) => gc.costUs),
+      2
+    ),
+    youngBytesPerPacket: perPacket(
+      sum((gc) => gc.youngAllocatedBytes),
+      0
+    ),
+    threadUsPerPacket: threadsPerPacket(measured, relayed, relayedElsewhere),
   }
 }
 

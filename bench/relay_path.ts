@@ -6,13 +6,17 @@
  * exactly our packet path: the RFC 7983 demultiplexing, SRTP unprotect / protect, reception
  * statistics, the bridge, the header rewrite; not the system calls, libuv or the event loop that
  * bench/media_relay.ts (and the bare Node relay) also pay. Much steadier than the network
- * benchmark on a loaded machine: CPU time of one thread in a tight loop.
+ * benchmark on a loaded machine: CPU time of one thread in a tight loop. Also the bytes our path
+ * allocates in V8's young generation per packet, each direction (bench/support/gc_window.ts).
  *
  *   node --import @poppinss/ts-exec bench/relay_path.ts [--packets 20000] [--rounds 7] [--profile 1|7]
+ *     [--heap-prof FILE]  sampled allocations of the rounds, collected objects included (.heapprofile)
  */
 import dgram from 'node:dgram'
 import { WeriftMediaEngine, WeriftWebRtcLeg } from '#media'
 import { PacketKind } from '#media/rtp_header'
+import { writeFileSync } from 'node:fs'
+import { gcWindow, startHeapSampling } from './support/gc_window.ts'
 
 function argument(name: string, fallback: string) {
   const index = process.argv.indexOf(`--${name}`)
@@ -22,6 +26,7 @@ function argument(name: string, fallback: string) {
 const PACKETS = Number(argument('packets', '20000'))
 const ROUNDS = Number(argument('rounds', '7'))
 const PROFILE = Number(argument('profile', '1'))
+const HEAP_PROF_FILE = argument('heap-prof', '')
 const LOCALHOST = '127.0.0.1'
 const RELAY_WEBRTC_PORTS: [number, number] = [51000, 51099]
 const BROWSER_PORTS: [number, number] = [51100, 51102]
@@ -114,6 +119,8 @@ async function main() {
   let carrierSeq = 1
   let sent = 0
   const result = { browserToCarrier: [] as number[], carrierToBrowser: [] as number[] }
+  const bytes = { browserToCarrier: [] as number[], carrierToBrowser: [] as number[] }
+  const stopHeapSampling = HEAP_PROF_FILE ? await startHeapSampling() : null
   for (let round = 0; round < ROUNDS; round++) {
     // SRTP packets from the browser, made before the clock starts (unprotect works in place)
     const fromBrowser: Buffer[] = []
@@ -134,19 +141,24 @@ async function main() {
 
     const restore = stubSend([...relayIce, relayRtp], () => sent++)
     const before = bridge.relayed.aToB + bridge.relayed.bToA
+    let gc = gcWindow()
     let cpu = process.cpuUsage()
     for (const packet of fromBrowser) relayIceSocket.emit('message', packet, rinfoBrowser)
     let used = process.cpuUsage(cpu)
+    bytes.browserToCarrier.push(gc().youngAllocatedBytes / PACKETS)
     result.browserToCarrier.push((used.user + used.system) / PACKETS)
+    gc = gcWindow()
     cpu = process.cpuUsage()
     for (const packet of fromCarrier) relayRtp.emit('message', packet, rinfoCarrier)
     used = process.cpuUsage(cpu)
+    bytes.carrierToBrowser.push(gc().youngAllocatedBytes / PACKETS)
     result.carrierToBrowser.push((used.user + used.system) / PACKETS)
     restore()
     const relayed = bridge.relayed.aToB + bridge.relayed.bToA - before
     if (relayed !== 2 * PACKETS) throw new Error(`relayed ${relayed} of ${2 * PACKETS}`)
     await new Promise((resolve) => setTimeout(resolve, 20))
   }
+  if (stopHeapSampling) writeFileSync(HEAP_PROF_FILE, JSON.stringify(await stopHeapSampling()))
   const toB = median(result.browserToCarrier)
   const toC = median(result.carrierToBrowser)
   console.log(
@@ -161,6 +173,10 @@ async function main() {
           browserToCarrier: Number(toB.toFixed(2)),
           carrierToBrowser: Number(toC.toFixed(2)),
           mean: Number(((toB + toC) / 2).toFixed(2)),
+        },
+        youngBytesPerPacket: {
+          browserToCarrier: Math.round(median(bytes.browserToCarrier)),
+          carrierToBrowser: Math.round(median(bytes.carrierToBrowser)),
         },
         runs: {
           browserToCarrier: result.browserToCarrier.map((v) => Number(v.toFixed(2))),

@@ -8,7 +8,9 @@ export default class ReceptionStats {
   /** Packets the sequence numbers of earlier streams said were sent, and how many were missing. */
   #doneExpected = 0
   #doneLost = 0
-  #ssrc = -1
+  /** SSRC of the current stream as a signed 32-bit value (never boxed by V8); valid once #started. */
+  #ssrc = 0
+  #started = false
   #baseSeq = 0
   #maxSeq = 0
   #cycles = 0
@@ -32,20 +34,26 @@ export default class ReceptionStats {
     this.#now = now
   }
 
-  /** Reads SSRC, sequence number and timestamp from an RTP packet's fixed header. */
+  /**
+   * Reads SSRC, sequence number and timestamp from an RTP packet's fixed header. SSRC and timestamp
+   * as signed 32-bit values and the transit time modulo 2^32: the same arithmetic (RFC 3550 A.8
+   * needs only differences of transit times), no heap number per packet for values above 2^31, and
+   * a timestamp wrapping around 2^32 is no jump.
+   */
   packet(packet: Buffer) {
-    const ssrc = packet.readUInt32BE(8)
+    const ssrc = packet.readInt32BE(8)
     const seq = packet.readUInt16BE(2)
-    const timestamp = packet.readUInt32BE(4)
+    const timestamp = packet.readInt32BE(4)
     const arrival = Math.round((this.#now() * this.#clockRate) / 1000)
-    if (ssrc !== this.#ssrc) {
+    if (ssrc !== this.#ssrc || !this.#started) {
       this.#fold()
+      this.#started = true
       this.#ssrc = ssrc
       this.#baseSeq = seq
       this.#maxSeq = seq
       this.#cycles = 0
       this.#received = 1
-      this.#lastTransit = arrival - timestamp
+      this.#lastTransit = (arrival - timestamp) | 0
       this.#jitter16 = 0
       this.#expectedPrior = 0
       this.#receivedPrior = 0
@@ -58,8 +66,8 @@ export default class ReceptionStats {
       if (seq < this.#maxSeq) this.#cycles += 0x10000
       this.#maxSeq = seq
     }
-    const transit = arrival - timestamp
-    const d = Math.abs(transit - this.#lastTransit)
+    const transit = (arrival - timestamp) | 0
+    const d = Math.abs((transit - this.#lastTransit) | 0)
     this.#lastTransit = transit
     this.#jitter16 += d - ((this.#jitter16 + 8) >> 4)
   }
@@ -76,7 +84,7 @@ export default class ReceptionStats {
 
   /** SSRC of the current stream; -1 before the first packet. */
   get ssrc() {
-    return this.#ssrc
+    return this.#started ? this.#ssrc >>> 0 : -1
   }
 
   /** Packets received over every stream so far. */
@@ -119,12 +127,12 @@ export default class ReceptionStats {
   }
 
   #currentExpected() {
-    if (this.#ssrc < 0) return 0
+    if (!this.#started) return 0
     return this.#cycles + this.#maxSeq - this.#baseSeq + 1
   }
 
   #fold() {
     this.#doneExpected += this.#currentExpected()
-    this.#doneLost += this.#ssrc < 0 ? 0 : Math.max(0, this.#currentExpected() - this.#received)
+    this.#doneLost += this.#started ? Math.max(0, this.#currentExpected() - this.#received) : 0
   }
 }

@@ -53,7 +53,11 @@ export function deriveSessionKey(
   return Buffer.concat([ecb.update(input), ecb.final()]).subarray(0, length)
 }
 
-/** Rollover counter bookkeeping of one SSRC (RFC 3711 §3.3.1). */
+/**
+ * Rollover counter bookkeeping of one SSRC (RFC 3711 §3.3.1). The SRTP paths read SSRCs as signed
+ * 32-bit values (the same bits; V8 boxes an unsigned one above 2^31 per read): keys and
+ * comparisons only, the counter blocks take the bits.
+ */
 interface RocState {
   ssrc: number
   roc: number
@@ -258,7 +262,7 @@ class AesCmHmacSha1Context implements SrtpContext {
   }
 
   protect(packet: Buffer, length: number, payloadOffset: number): Buffer {
-    const ssrc = packet.readUInt32BE(8)
+    const ssrc = packet.readInt32BE(8)
     const seq = packet.readUInt16BE(2)
     const state = this.#rocs.get(ssrc, seq)
     const roc = this.#rocs.nextSendRoc(state, seq)
@@ -275,7 +279,7 @@ class AesCmHmacSha1Context implements SrtpContext {
     const tagLength = this.overhead
     const plainLength = length - tagLength
     if (plainLength < payloadOffset) return -1
-    const ssrc = packet.readUInt32BE(8)
+    const ssrc = packet.readInt32BE(8)
     const seq = packet.readUInt16BE(2)
     const state = this.#rocs.get(ssrc, seq)
     const roc = estimateRoc(state, seq)
@@ -388,7 +392,7 @@ class AesGcmContext implements SrtpContext {
   }
 
   protect(packet: Buffer, length: number, payloadOffset: number): Buffer {
-    const ssrc = packet.readUInt32BE(8)
+    const ssrc = packet.readInt32BE(8)
     const seq = packet.readUInt16BE(2)
     const state = this.#rocs.get(ssrc, seq)
     const roc = this.#rocs.nextSendRoc(state, seq)
@@ -404,7 +408,7 @@ class AesGcmContext implements SrtpContext {
   unprotect(packet: Buffer, length: number, payloadOffset: number): number {
     const plainLength = length - 16
     if (plainLength < payloadOffset) return -1
-    const ssrc = packet.readUInt32BE(8)
+    const ssrc = packet.readInt32BE(8)
     const seq = packet.readUInt16BE(2)
     const state = this.#rocs.get(ssrc, seq)
     const roc = estimateRoc(state, seq)

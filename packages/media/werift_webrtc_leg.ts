@@ -161,6 +161,10 @@ export default class WeriftWebRtcLeg implements WebRtcLeg, RelayLeg {
   #srtpIn: SrtpContext | null = null
   #srtpOut: SrtpContext | null = null
   #ice: IceConnection | null = null
+  /** The nominated pair RTP last went to, and its remote address (a pair's never changes). */
+  #sendPair: IcePair | null = null
+  #sendAddress = ''
+  #sendPort = 0
   #audioPt = -1
   #clockRate = 8000
   #dtmfPt = -1
@@ -274,10 +278,17 @@ export default class WeriftWebRtcLeg implements WebRtcLeg, RelayLeg {
     if (!socket) return false
     const pt = kind === PacketKind.Audio ? this.#audioPt : this.#dtmfPt
     if (pt < 0) return false
+    // werift's remoteAddr getter makes a new array per read: read once per nominated pair
+    if (pair !== this.#sendPair) {
+      const [address, port] = pair.remoteAddr
+      this.#sendPair = pair
+      this.#sendAddress = address
+      this.#sendPort = port
+    }
     packet[1] = (packet[1] & 0x80) | pt
     this.#outbound!.rewrite(packet, kind === PacketKind.Audio)
     const encrypted = srtp.protect(packet, length, payloadOffset)
-    socket.send(encrypted, pair.remoteAddr[1], pair.remoteAddr[0])
+    socket.send(encrypted, this.#sendPort, this.#sendAddress)
     this.stats.packetsSent++
     this.#octetsSent += length - payloadOffset
     return true

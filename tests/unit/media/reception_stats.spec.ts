@@ -62,6 +62,32 @@ test.group('Media reception stats (RFC 3550 loss and jitter)', () => {
     assert.closeTo(shaky.jitterMs, 10, 1.5)
   })
 
+  test('SSRCs and timestamps above 2^31: no jitter from the timestamp wrapping around 2^32', ({
+    assert,
+  }) => {
+    let now = 0
+    const stats = new ReceptionStats(8000, () => now)
+    assert.equal(stats.ssrc, -1)
+    // 0xffffffff reads as -1 when taken as a signed value: still a stream, not "none yet"
+    stats.packet(rtp(1, 0, 0xffffffff))
+    assert.equal(stats.ssrc, 0xffffffff)
+    assert.equal(stats.takeReport().ssrc, 0xffffffff)
+    // On time, with the timestamp passing 2^31 and then wrapping at 2^32
+    for (const [ssrc, start] of [
+      [0xfedcba98, 0x7fffff00],
+      [0x80000000, 0xfffffc00],
+    ]) {
+      for (let i = 0; i < 20; i++) {
+        now += 20
+        stats.packet(rtp(i, start + i * 160, ssrc))
+      }
+      assert.equal(stats.ssrc, ssrc)
+      assert.equal(stats.jitterMs, 0)
+      assert.equal(stats.lost, 0)
+    }
+    assert.equal(stats.received, 41)
+  })
+
   test('the engine counters add closed legs to the totals and hand out their jitter once', ({
     assert,
   }) => {

@@ -15,7 +15,7 @@
  *   node --import @poppinss/ts-exec bench/b2bua_calls.ts --db sqlite|pg [--rates 50,100]
  *     [--calls 600] [--phones 4] [--runs 3] [--pause-ms 1000] [--cpu-prof DIR]
  *     [--server ts|build|ts,build,...] [--reuse-build] [--media-workers 0] [--kind sip|web]
- *     [--unpriced]
+ *     [--unpriced] [--node-flags "--max-semi-space-size=32 ..."]
  *
  * The calls are rated as production's are: the demo's standard price list (German fixed network,
  * 0.89 ct per minute) covers the called number, so every ended call is priced in its CDR's end write and
@@ -39,6 +39,16 @@
  * --media-workers (default 0, media in the server process, as in the tests): MEDIA_WORKERS for
  * every server; workers' CPU time is counted with the server's.
  *
+ * Node and V8 options for the server process: --node-flags "<options>" for every server, and per
+ * server in brackets after its kind, space-separated: `--server
+ * "ts,ts[--single-threaded-gc],ts,ts[--single-threaded-gc]"` alternates the plain and the flagged
+ * server under the same machine load (both from TypeScript; `build[...]` likewise). Runs are
+ * grouped by the entry as written, and the JSON ends with each entry's median and its ratio to the
+ * first entry's. Each run also reports the server's CPU per call by thread (`main`, `V8Worker`:
+ * V8's garbage collection helpers and compiler, ...), its garbage collections per call by kind
+ * with their pause time, its memory at the run's end (RSS, V8 heap, the young generation), and
+ * the machine's load average at the run's start.
+ *
  * --db pg also sets REDIS_HOST=127.0.0.1 (PostgreSQL + Redis, the production shape; both must
  * answer on 127.0.0.1, see bin/services); the database is fluffycall_bench (PG_BENCH_DB_NAME),
  * Redis keys carry the prefix fluffycall-bench: (REDIS_BENCH_PREFIX) so a test run beside it is
@@ -46,6 +56,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { closeSync, mkdirSync, openSync, rmSync } from 'node:fs'
+import { loadavg } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import 'reflect-metadata'
 import { Ignitor } from '@adonisjs/core'
@@ -64,9 +75,30 @@ const PHONES = Number(option('phones', '4'))
 const RUNS = Number(option('runs', '3'))
 const PAUSE_MS = Number(option('pause-ms', '1000'))
 const CPU_PROFILE_DIR = option('cpu-prof', '')
-const SERVERS = option('server', 'ts').split(',') as Array<'ts' | 'build'>
-if (!SERVERS.every((kind) => kind === 'ts' || kind === 'build'))
-  throw new Error('--server is ts, build or a comma list of them')
+/** Node options for every server (`--node-flags "--max-semi-space-size=32"`), before its own. */
+const NODE_FLAGS = option('node-flags', '').split(' ').filter(Boolean)
+type ServerKind = 'ts' | 'build'
+/**
+ * A server of --server: its kind and Node options of its own (`ts[--single-threaded-gc]`); the
+ * label (the entry as written) groups its runs with those of the same entry.
+ */
+interface ServerSpec {
+  kind: ServerKind
+  flags: string[]
+  label: string
+}
+const SERVERS: ServerSpec[] = option('server', 'ts')
+  .split(',')
+  .map((entry) => {
+    const match = /^(ts|build)(?:\[([^\]]*)\])?$/.exec(entry.trim())
+    if (!match)
+      throw new Error(
+        '--server is a comma list of ts or build, each optionally with Node options in brackets'
+      )
+    const flags = (match[2] ?? '').split(' ').filter(Boolean)
+    return { kind: match[1] as ServerKind, flags, label: entry.trim() }
+  })
+const LABELS = [...new Set(SERVERS.map((spec) => spec.label))]
 const MEDIA_WORKERS = option('media-workers', '0')
 const KIND = option('kind', 'sip')
 const UNPRICED = process.argv.includes('--unpriced')
@@ -155,7 +187,7 @@ const { WebPhones } = await import('./support/web_phones.ts')
 const { default: Env } = await import('#start/env')
 
 // The production build first (it takes a minute or two), before any server runs.
-const BUILD_DIR = SERVERS.includes('build')
+const BUILD_DIR = SERVERS.some((spec) => spec.kind === 'build')
   ? productionBuild(ROOT, process.argv.includes('--reuse-build'))
   : null
 
@@ -215,10 +247,13 @@ interface Probe {
   loopDelayP99Ms: number
   loopDelayMaxMs: number
   statements: Array<{ sql: string; count: number; micros: number; rows: number }>
+  collections: Record<string, { count: number; ms: number }>
+  threadCpuMicros: Record<string, number>
+  memory: { rssMb: number; heapTotalMb: number; heapUsedMb: number; newSpaceMb: number }
 }
 
 interface Server {
-  kind: 'ts' | 'build'
+  kind: ServerKind
   process: ChildProcess
   sipPort: number
   /** The SIP WebSocket, and the Origin of the app's pages (the server allows no other). */
@@ -228,7 +263,8 @@ interface Server {
   stop(): Promise<void>
 }
 
-async function startServer(kind: 'ts' | 'build', index: number): Promise<Server> {
+async function startServer(spec: ServerSpec, index: number): Promise<Server> {
+  const kind = spec.kind
   const sipPort = await freePort('udp')
   const httpPort = await freePort('tcp')
   const profile = CPU_PROFILE_DIR ? ['--cpu-prof', '--cpu-prof-dir', CPU_PROFILE_DIR] : []
@@ -265,6 +301,8 @@ async function startServer(kind: 'ts' | 'build', index: number): Promise<Server>
     process.execPath,
     kind === 'ts'
       ? [
+          ...NODE_FLAGS,
+          ...spec.flags,
           ...profile,
           '--import',
           '@poppinss/ts-exec',
@@ -272,7 +310,14 @@ async function startServer(kind: 'ts' | 'build', index: number): Promise<Server>
           './bench/support/server_probe.ts',
           'bin/server.ts',
         ]
-      : [...profile, '--import', './bench/support/server_probe.js', 'bin/server.js'],
+      : [
+          ...NODE_FLAGS,
+          ...spec.flags,
+          ...profile,
+          '--import',
+          './bench/support/server_probe.js',
+          'bin/server.js',
+        ],
     {
       cwd: kind === 'ts' ? ROOT : BUILD_DIR!,
       env: { ...process.env, ...common, ...(kind === 'build' ? production : {}) },
@@ -322,6 +367,8 @@ const median = (values: number[]) =>
 
 interface RunResult {
   offered: number
+  /** The machine's 1-minute load average when the run started. */
+  loadAtStart: number
   successful: number
   failed: number
   completedPerSecond: number
@@ -333,6 +380,13 @@ interface RunResult {
   refused: number
   /** CDRs of the run with a price (rating 'priced'): all answered calls unless --unpriced. */
   priced: number
+  /** CPU per call by thread name (`main`, `V8Worker`, ...; the children's not included). */
+  threadCpuMsPerCall: Record<string, number>
+  /** Garbage collections per call by kind, and their pause time per call (main thread). */
+  gcPerCall: Record<string, number>
+  gcPauseMsPerCall: number
+  /** The server's memory at the run's end. */
+  memory: Probe['memory']
 }
 
 const cpuOf = (probe: Probe) => probe.cpuMicros + probe.childrenCpuMicros
@@ -391,6 +445,7 @@ async function measure(
   calls: number
 ): Promise<RunResult> {
   const firstId = (await CallRecord.query().orderBy('id', 'desc').first())?.id ?? 0
+  const loadAtStart = Math.round(loadavg()[0] * 100) / 100
   const before = await server.probe('reset')
   const started = performance.now()
   const outcome = Array.isArray(phones)
@@ -425,8 +480,16 @@ async function measure(
     .where('id', '>', firstId)
     .where('rating', 'priced')
     .count('* as total')
+  const perCall = (value: number) => Math.round((value / Math.max(1, successful)) * 1000) / 1000
+  const threadCpuMsPerCall: Record<string, number> = {}
+  for (const [name, micros] of Object.entries(after.threadCpuMicros))
+    threadCpuMsPerCall[name] = perCall((micros - (before.threadCpuMicros[name] ?? 0)) / 1000)
+  const gcPerCall: Record<string, number> = {}
+  for (const [kind, total] of Object.entries(after.collections))
+    gcPerCall[kind] = perCall(total.count)
   return {
     offered: rate,
+    loadAtStart,
     successful,
     failed,
     completedPerSecond: Math.round((successful / seconds) * 10) / 10,
@@ -437,6 +500,12 @@ async function measure(
     cdrs: Number(cdrs[0].$extras.total),
     refused: Number(refused[0].$extras.total),
     priced: Number(priced[0].$extras.total),
+    threadCpuMsPerCall,
+    gcPerCall,
+    gcPauseMsPerCall: perCall(
+      Object.values(after.collections).reduce((sum, total) => sum + total.ms, 0)
+    ),
+    memory: after.memory,
   }
 }
 
@@ -444,10 +513,11 @@ async function measure(
 process.once('exit', () => carrier.stop())
 
 const servers = []
-const runsByKind: Record<string, Record<number, RunResult[]>> = { ts: {}, build: {} }
-for (const [serverIndex, kind] of SERVERS.entries()) {
+const runsByLabel: Record<string, Record<number, RunResult[]>> = {}
+for (const [serverIndex, spec] of SERVERS.entries()) {
+  const kind = spec.kind
   const devices = await seedPhones()
-  const server = await startServer(kind, serverIndex)
+  const server = await startServer(spec, serverIndex)
   const phones =
     KIND === 'web'
       ? await WebPhones.start({
@@ -478,9 +548,9 @@ for (const [serverIndex, kind] of SERVERS.entries()) {
       const runs: RunResult[] = []
       for (let index = 0; index < RUNS; index++) {
         runs.push(await measure(server, phones, rate, CALLS))
-        console.error(JSON.stringify({ server: kind, ...runs.at(-1) }))
+        console.error(JSON.stringify({ server: spec.label, ...runs.at(-1) }))
       }
-      ;(runsByKind[kind][rate] ??= []).push(...runs)
+      ;((runsByLabel[spec.label] ??= {})[rate] ??= []).push(...runs)
       results.push({
         offeredPerSecond: rate,
         successfulMedian: median(runs.map((entry) => entry.successful)),
@@ -492,10 +562,16 @@ for (const [serverIndex, kind] of SERVERS.entries()) {
         cdrsPerRun: runs.map((entry) => entry.cdrs),
         refusedPerRun: runs.map((entry) => entry.refused),
         pricedPerRun: runs.map((entry) => entry.priced),
+        threadCpuMsPerCallRuns: runs.map((entry) => entry.threadCpuMsPerCall),
+        gcPerCallRuns: runs.map((entry) => entry.gcPerCall),
+        gcPauseMsPerCallRuns: runs.map((entry) => entry.gcPauseMsPerCall),
+        memoryAfterRuns: runs.map((entry) => entry.memory),
       })
     }
     servers.push({
       server: kind === 'ts' ? 'TypeScript (ts-exec), NODE_ENV=test' : 'build/, NODE_ENV=production',
+      label: spec.label,
+      nodeFlags: [...NODE_FLAGS, ...spec.flags],
       idleCpuMsPerSecond,
       results,
     })
@@ -505,17 +581,26 @@ for (const [serverIndex, kind] of SERVERS.entries()) {
   }
 }
 
-// Both kinds measured: the medians over all their runs per rate, and their ratio.
+// More than one kind of server (by its --server entry): the medians over all runs of each per
+// rate, and each one's ratio to the first entry's.
 const comparison =
-  SERVERS.includes('ts') && SERVERS.includes('build')
+  LABELS.length > 1
     ? RATES.map((rate) => {
-        const ts = median(runsByKind.ts[rate].map((entry) => entry.cpuMsPerCall))
-        const build = median(runsByKind.build[rate].map((entry) => entry.cpuMsPerCall))
+        const medians = Object.fromEntries(
+          LABELS.map((label) => [
+            label,
+            median(runsByLabel[label][rate].map((entry) => entry.cpuMsPerCall)),
+          ])
+        )
         return {
           offeredPerSecond: rate,
-          tsCpuMsPerCallMedian: ts,
-          buildCpuMsPerCallMedian: build,
-          tsOverBuild: Math.round((ts / build) * 100) / 100,
+          cpuMsPerCallMedians: medians,
+          ratioToFirst: Object.fromEntries(
+            LABELS.slice(1).map((label) => [
+              label,
+              Math.round((medians[label] / medians[LABELS[0]]) * 100) / 100,
+            ])
+          ),
         }
       })
     : undefined

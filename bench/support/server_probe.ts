@@ -8,10 +8,17 @@
  * it counts instead the statements sent by pg (by SQL text) and the Redis commands sent by
  * ioredis (BullMQ's included), each by name and the first frame of app/ in its stack: what a
  * call costs in round trips and who asks for them.
+ *
+ * Also since the last reset: the garbage collections (perf_hooks `gc` entries: count and pause
+ * time by kind), the CPU of each of the process's threads by name (/proc/self/task: the main
+ * thread, V8's workers for garbage collection and compilation, libuv's pool, ...), and at each
+ * answer the memory (RSS, V8 heap, the young generation's committed size): what V8's heap and GC
+ * flags change (bench/b2bua_calls.ts, `--server ts[flags]`).
  */
 import { readdirSync, readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
-import { monitorEventLoopDelay } from 'node:perf_hooks'
+import { monitorEventLoopDelay, PerformanceObserver, constants } from 'node:perf_hooks'
+import { getHeapSpaceStatistics } from 'node:v8'
 
 const statements = new Map<string, { count: number; micros: number; rows: number }>()
 
@@ -103,16 +110,78 @@ function childrenCpuMicros(): number {
   return ticks * 10_000
 }
 
+const GC_KINDS: Record<number, string> = {
+  [constants.NODE_PERFORMANCE_GC_MINOR]: 'minor',
+  [constants.NODE_PERFORMANCE_GC_MAJOR]: 'major',
+  [constants.NODE_PERFORMANCE_GC_INCREMENTAL]: 'incremental',
+  [constants.NODE_PERFORMANCE_GC_WEAKCB]: 'weakcb',
+}
+let collections: Record<string, { count: number; ms: number }> = {}
+
+function countCollections() {
+  new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      const kind =
+        GC_KINDS[(entry as unknown as { detail: { kind: number } }).detail.kind] ?? 'other'
+      const total = (collections[kind] ??= { count: 0, ms: 0 })
+      total.count += 1
+      total.ms += entry.duration
+    }
+  }).observe({ entryTypes: ['gc'] })
+}
+
+/**
+ * CPU time per thread name in microseconds (Linux; empty elsewhere): the main thread as `main`,
+ * the others by their name (`V8Worker`, `libuv-worker`, ...), summed over the threads of a name.
+ */
+function threadCpuMicros(): Record<string, number> {
+  const byName: Record<string, number> = {}
+  let tasks: string[] = []
+  try {
+    tasks = readdirSync('/proc/self/task')
+  } catch {
+    return byName
+  }
+  for (const tid of tasks) {
+    try {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8')
+      const name =
+        Number(tid) === process.pid
+          ? 'main'
+          : stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      byName[name] = (byName[name] ?? 0) + (Number(fields[11]) + Number(fields[12])) * 10_000
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return byName
+}
+
+function memory() {
+  const usage = process.memoryUsage()
+  const young = getHeapSpaceStatistics().find((space) => space.space_name === 'new_space')
+  const mb = (bytes: number) => Math.round((bytes / 2 ** 20) * 10) / 10
+  return {
+    rssMb: mb(usage.rss),
+    heapTotalMb: mb(usage.heapTotal),
+    heapUsedMb: mb(usage.heapUsed),
+    newSpaceMb: mb(young?.space_size ?? 0),
+  }
+}
+
 if (process.send) {
   if (process.env.BENCH_SQL_STATS)
     process.env.DB_CONNECTION === 'pg' ? countRoundTrips() : countStatements()
   const delay = monitorEventLoopDelay({ resolution: 10 })
   delay.enable()
+  countCollections()
   process.on('message', (message) => {
     if (message !== 'bench:reset' && message !== 'bench:read') return
     if (message === 'bench:reset') {
       delay.reset()
       statements.clear()
+      collections = {}
     }
     const cpu = process.cpuUsage()
     process.send!({
@@ -121,6 +190,9 @@ if (process.send) {
       childrenCpuMicros: childrenCpuMicros(),
       loopDelayP99Ms: delay.percentile(99) / 1e6,
       loopDelayMaxMs: delay.max / 1e6,
+      collections,
+      threadCpuMicros: threadCpuMicros(),
+      memory: memory(),
       statements: [...statements.entries()]
         .map(([sql, entry]) => ({
           sql: sql.slice(0, 400),

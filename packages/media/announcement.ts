@@ -107,9 +107,12 @@ export function wavHeader(
   return header
 }
 
-/** Samples as a WAV file's bytes: 16-bit PCM, 8 kHz, mono (what announcements are). */
-export function wavBytes(samples: ArrayLike<number>): Buffer {
+/**
+ * 16-bit samples as a WAV file's bytes: by default PCM, 8 kHz, mono (what announcements are);
+ * `format` overrides the header's fields (tests make files a reader must refuse).
+ */
+export function wavBytes(samples: ArrayLike<number>, format: Parameters<typeof wavHeader>[1] = {}) {
   const data = Buffer.alloc(samples.length * 2)
   for (let i = 0; i < samples.length; i++) data.writeInt16LE(samples[i], 2 * i)
-  return Buffer.concat([wavHeader(data.length), data])
+  return Buffer.concat([wavHeader(data.length, format), data])
 }

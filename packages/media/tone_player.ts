@@ -7,8 +7,7 @@ const FRAME_MS = 20
 
 /**
  * Plays G.711 frames (a generated tone, a recorded announcement) to one leg, paced at 20 ms, as a
- * source of its own (own SSRC,
- * sequence and timestamps): the leg's outbound stream re-bases onto it and back onto the relayed
+ * source of its own (own SSRC, sequence and timestamps): the leg's outbound stream re-bases onto it and back onto the relayed
  * audio afterwards, so the receiver sees one continuous stream. Resolves `done` with the number of
  * frames the leg accepted once the pattern is over or `stop()` was called.
  */

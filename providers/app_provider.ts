@@ -18,7 +18,12 @@ export default class AppProvider {
     this.app.container.singleton('jobs.queue', async (resolver) => {
       const { default: MeteredJobQueue } = await import('#core/metrics/job_metrics')
       const { default: DatabaseJobRunLog } = await import('#core/monitoring/job_run_log')
-      return new MeteredJobQueue(await this.#queue(resolver), { runs: new DatabaseJobRunLog() })
+      const { default: env } = await import('#start/env')
+      return new MeteredJobQueue(await this.#queue(resolver), {
+        runs: new DatabaseJobRunLog(),
+        // Overdue scheduled jobs run once at start; not in tests, whose data and timing are theirs
+        catchUp: env.get('JOBS_CATCH_UP') ?? !this.app.inTest,
+      })
     })
 
     // The one alert channel (app/core/alerts); accounts says who hears of alerts

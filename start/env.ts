@@ -76,6 +76,8 @@ export default await Env.create(new URL('../', import.meta.url), {
   MAIL_PROVIDER_CONFIRMED: Env.schema.boolean.optional(),
   /* The hosting contract's metadata (config/carriers.ts) checked by the operator: production needs it */
   HOSTING_METADATA_CONFIRMED: Env.schema.boolean.optional(),
+  /** Run overdue scheduled jobs (retention, invoices, checks) once at start; default: not in tests. */
+  JOBS_CATCH_UP: Env.schema.boolean.optional(),
 
   /* Alerts (config/alerts.ts): a signed webhook and extra staff mailboxes for the one alert channel */
   ALERT_WEBHOOK_URL: Env.schema.string.optional({ format: 'url', tld: false }),

@@ -7,7 +7,10 @@ import type SubProcessorRegistry from '#core/services/sub_processor_registry'
 import type CarrierDirectory from '#calls/services/carrier_directory'
 import CallDataRetentionJob from '#calls/jobs/call_data_retention_job'
 
-/** No CDR older than 6 months is in the database, and the retention job ran within two intervals. */
+/**
+ * No CDR older than 6 months is in the database, and the retention job ran within two intervals
+ * (of its first scheduling, before its first run).
+ */
 export function cdrRetentionProbe(): TomProbe {
   return {
     key: 'cdr_retention',
@@ -21,8 +24,10 @@ export function cdrRetentionProbe(): TomProbe {
       const run = await JobRun.findBy('job', new CallDataRetentionJob().name)
       const last = run?.lastSuccessAt ?? null
       const intervalSeconds = run?.intervalSeconds || 6 * 3600
+      // A job scheduled here for the first time is judged from then on (the monitoring's rule)
+      const since = last ?? run?.scheduledAt ?? null
       const recent =
-        last !== null && DateTime.fromJSDate(now).diff(last).as('seconds') <= 2 * intervalSeconds
+        since !== null && DateTime.fromJSDate(now).diff(since).as('seconds') <= 2 * intervalSeconds
       return {
         ok: older === 0 && recent,
         facts: { olderThanSixMonths: older, lastSuccess: last?.toISO() ?? null },

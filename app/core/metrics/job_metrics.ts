@@ -76,10 +76,14 @@ export default class MeteredJobQueue implements JobQueue {
   readonly #inner: JobQueue
   readonly #wrapped = new WeakMap<Job<any>, Job<any>>()
 
-  constructor(inner: JobQueue, options: { now?: () => number; runs?: JobRunLog } = {}) {
+  constructor(
+    inner: JobQueue,
+    options: { now?: () => number; runs?: JobRunLog; catchUp?: boolean } = {}
+  ) {
     this.#inner = inner
     this.#now = options.now ?? Date.now
     this.#runs = options.runs
+    this.#catchUp = options.catchUp ?? false
     countsOf = () => this.counts()
   }
 
@@ -87,9 +91,17 @@ export default class MeteredJobQueue implements JobQueue {
   /** Scheduled jobs' last success and failure, for the monitoring (retention missed, queue stuck). */
   readonly #runs: JobRunLog | undefined
   readonly #scheduled = new Set<string>()
+  /** Run overdue scheduled jobs once at start (see #catchUpOverdue). */
+  readonly #catchUp: boolean
+  readonly #schedules: Array<{ job: Job<any>; payload: unknown; everyMs: number }> = []
 
   get driver() {
     return this.#inner.driver
+  }
+
+  /** The names of the scheduled jobs, in the order they were scheduled. */
+  get scheduledJobs(): string[] {
+    return this.#schedules.map((schedule) => schedule.job.name)
   }
 
   register<P>(job: Job<P>) {
@@ -102,12 +114,33 @@ export default class MeteredJobQueue implements JobQueue {
 
   async schedule<P>(job: Job<P>, payload: P, options: ScheduleOptions) {
     this.#scheduled.add(job.name)
+    this.#schedules.push({ job, payload, everyMs: options.everyMs })
     await this.#runs?.scheduled(job.name, options.everyMs)
     return this.#inner.schedule(this.#wrap(job), payload, options)
   }
 
-  start() {
-    return this.#inner.start()
+  async start() {
+    await this.#inner.start()
+    if (this.#catchUp) await this.#catchUpOverdue()
+  }
+
+  /**
+   * A scheduled job that never succeeded, or whose last success (on any node) is older than its
+   * interval, runs once now. The in-process driver's timers begin anew with every start, so a
+   * node restarted more often than a job's interval would otherwise never run it (a 6-hourly
+   * retention job under daily deploys); and a node back after downtime deletes at once what fell
+   * due meanwhile. The key holds one catch-up per job and interval window across nodes.
+   */
+  async #catchUpOverdue() {
+    const now = this.#now()
+    for (const { job, payload, everyMs } of this.#schedules) {
+      const last = await this.#runs?.lastSuccess(job.name)
+      if (last === undefined) continue
+      if (last !== null && now - last.getTime() < everyMs) continue
+      await this.dispatch(job, payload, {
+        key: `catch-up:${job.name}:${Math.floor(now / everyMs)}`,
+      })
+    }
   }
 
   drain() {

@@ -6,6 +6,11 @@ export interface JobRunLog {
   scheduled(job: string, everyMs: number): Promise<void>
   succeeded(job: string): Promise<void>
   failed(job: string, error: unknown): Promise<void>
+  /**
+   * When the job last succeeded on any node: null when it never did, undefined when that cannot
+   * be read (no `job_runs` table yet).
+   */
+  lastSuccess(job: string): Promise<Date | null | undefined>
 }
 
 /**
@@ -34,6 +39,15 @@ export default class DatabaseJobRunLog implements JobRunLog {
     row.lastFailureAt = this.clock()
     row.lastError = (error instanceof Error ? error.message : String(error)).slice(0, 200)
     await row.save()
+  }
+
+  async lastSuccess(job: string) {
+    try {
+      const row = await JobRun.findBy('job', job)
+      return row?.lastSuccessAt?.toJSDate() ?? null
+    } catch {
+      return undefined
+    }
   }
 
   async #row(job: string) {

@@ -9,7 +9,7 @@ import Monitoring from '#core/monitoring/monitoring'
 import { tomResults } from '#core/monitoring/tom_results'
 import User from '#accounts/models/user'
 import { LOCKOUT_CHECK_EMAIL } from '#accounts/monitoring/tom_probes'
-import { encryptedLegsProbe } from '#calls/monitoring/tom_probes'
+import { cdrRetentionProbe, encryptedLegsProbe } from '#calls/monitoring/tom_probes'
 import alertRules from '#config/alert_rules'
 import type { AlertFacts, AlertSeverity } from '#core/alerts/types'
 import { finishedCdr } from '#tests/support/calls'
@@ -114,6 +114,28 @@ test.group('TOM checks on the public TOMs page', (group) => {
     assert.equal(cdrCheck.status, 'failed')
     assert.equal(cdrCheck.facts.olderThanSixMonths, 1)
     assert.equal(cdrCheck.checkedAt, clock.now.toISO({ suppressMilliseconds: true }))
+  })
+
+  test('the retention check: a job scheduled for the first time has two intervals for its first run', async ({
+    assert,
+  }) => {
+    const now = DateTime.utc().startOf('second')
+    const probe = cdrRetentionProbe()
+    const scheduled = (hoursAgo: number) =>
+      JobRun.updateOrCreate(
+        { job: new CallDataRetentionJob().name },
+        {
+          intervalSeconds: 6 * 3600,
+          scheduledAt: now.minus({ hours: hoursAgo }),
+          lastSuccessAt: null,
+        }
+      )
+    // A fresh installation: scheduled at its start an hour ago, not run yet
+    await scheduled(1)
+    assert.isTrue((await probe.run(now.toJSDate())).ok)
+    // Two intervals without a run fail it, as a last success that long ago does
+    await scheduled(13)
+    assert.isFalse((await probe.run(now.toJSDate())).ok)
   })
 
   test('encrypted legs: the shares of the last 30 days; a plain leg of an "encrypted only" company fails it, 112 and carriers do not', async ({

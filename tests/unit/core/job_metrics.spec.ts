@@ -3,6 +3,7 @@ import metrics from '#core/services/metrics'
 import MeteredJobQueue, { retentionDeleted } from '#core/metrics/job_metrics'
 import InProcessQueue from '#core/queue/in_process_queue'
 import type { Job } from '#core/queue/types'
+import type { JobRunLog } from '#core/monitoring/job_run_log'
 
 const silentLogger = { error() {} } as any
 
@@ -70,6 +71,94 @@ test.group('Job metrics', () => {
       1_700_000_000
     )
     assert.equal(await value('fluffycall_retention_rows_deleted_total', { table: 'test_rows' }), 3)
+    await queue.close()
+  })
+})
+
+test.group('Scheduled jobs caught up at start', () => {
+  /** A run log in memory: the last successes given, the ones the queue reports kept. */
+  function runLog(lastSuccess: Record<string, Date | null | undefined>) {
+    const succeeded: string[] = []
+    const log: JobRunLog = {
+      async scheduled() {},
+      async succeeded(job) {
+        succeeded.push(job)
+        lastSuccess[job] = new Date(NOW)
+      },
+      async failed() {},
+      async lastSuccess(job) {
+        return lastSuccess[job]
+      },
+    }
+    return { log, succeeded }
+  }
+  const NOW = 1_700_000_000_000
+  const HOUR = 3_600_000
+
+  function recording(name: string, ran: string[]): Job<{}> {
+    return {
+      name,
+      async handle() {
+        ran.push(name)
+      },
+    }
+  }
+
+  test('jobs that never ran or are overdue run once; recent and unreadable ones wait', async ({
+    assert,
+  }) => {
+    const ran: string[] = []
+    const { log, succeeded } = runLog({
+      'test.never': null,
+      'test.overdue': new Date(NOW - 7 * HOUR),
+      'test.recent': new Date(NOW - 5 * HOUR),
+      'test.unreadable': undefined,
+    })
+    const queue = new MeteredJobQueue(new InProcessQueue(silentLogger), {
+      now: () => NOW,
+      runs: log,
+      catchUp: true,
+    })
+    for (const name of ['test.never', 'test.overdue', 'test.recent', 'test.unreadable'])
+      await queue.schedule(recording(name, ran), {}, { everyMs: 6 * HOUR })
+    assert.deepEqual(ran, [], 'nothing runs before the start')
+
+    await queue.start()
+    await queue.drain()
+    assert.deepEqual(ran.sort(), ['test.never', 'test.overdue'])
+    assert.deepEqual(succeeded.sort(), ['test.never', 'test.overdue'], 'the runs are logged')
+    await queue.close()
+  })
+
+  test('two nodes starting in the same interval window catch a job up once', async ({ assert }) => {
+    const ran: string[] = []
+    const inner = new InProcessQueue(silentLogger)
+    const lastSuccess = { 'test.shared': null }
+    // Both nodes read "never ran" before either finished: the window key holds them to one run
+    for (const offset of [0, 60_000]) {
+      const queue = new MeteredJobQueue(inner, {
+        now: () => NOW + offset,
+        runs: runLog({ ...lastSuccess }).log,
+        catchUp: true,
+      })
+      await queue.schedule(recording('test.shared', ran), {}, { everyMs: 6 * HOUR })
+      await queue.start()
+    }
+    await inner.drain()
+    assert.deepEqual(ran, ['test.shared'])
+    await inner.close()
+  })
+
+  test('without catch-up (the tests’ default) nothing runs at start', async ({ assert }) => {
+    const ran: string[] = []
+    const queue = new MeteredJobQueue(new InProcessQueue(silentLogger), {
+      now: () => NOW,
+      runs: runLog({ 'test.off': null }).log,
+    })
+    await queue.schedule(recording('test.off', ran), {}, { everyMs: HOUR })
+    await queue.start()
+    await queue.drain()
+    assert.deepEqual(ran, [])
     await queue.close()
   })
 })

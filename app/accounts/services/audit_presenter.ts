@@ -20,6 +20,22 @@ export interface AuditLine {
   details: AuditDetail[]
 }
 
+/** Detail keys whose values are words of another module's vocabulary (the key's prefix). */
+const VALUE_WORDS: Record<string, string> = {
+  kind: 'privacy.kinds',
+  channel: 'privacy.channels',
+  ground: 'privacy.restriction.grounds',
+}
+
+/** "de" → "Deutsch" / "German". */
+function languageName(code: string, locale: string) {
+  try {
+    return new Intl.DisplayNames([locale], { type: 'language' }).of(code) ?? code
+  } catch {
+    return code
+  }
+}
+
 /**
  * Turns audit entries into lines people read: labelled actions, targets and details in the page's
  * language instead of keys and JSON. The entries themselves stay as stored (append-only).
@@ -73,6 +89,12 @@ export default class AuditPresenter {
         .join(', ')
     }
     const text = String(value)
+    const vocabulary = VALUE_WORDS[key]
+    if (vocabulary && this.i18n.hasMessage(`${vocabulary}.${text}`))
+      return this.i18n.t(`${vocabulary}.${text}`)
+    if (key === 'locale' && /^[a-z]{2}$/.test(text)) return languageName(text, this.i18n.locale)
+    // A checksum is recognised by its start, as commit ids are
+    if (key === 'sha256' && text.length > 16) return `${text.slice(0, 16)}…`
     if ((COMPANY_STATUSES as readonly string[]).includes(text) && (key === 'from' || key === 'to'))
       return this.i18n.t(`ui.status.${text}`)
     if (this.i18n.hasMessage(`permissions.${text}`)) return this.i18n.t(`permissions.${text}`)

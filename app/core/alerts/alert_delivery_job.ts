@@ -177,7 +177,30 @@ export function alertTitle(
   alert: Pick<Alert, 'kind' | 'facts'>
 ) {
   const key = `alerts.kinds.${alert.kind}`
-  return i18n.hasMessage(key) ? i18n.t(key, alert.facts as Record<string, any>) : alert.kind
+  if (!i18n.hasMessage(key)) return alert.kind
+  const facts = alert.facts as Record<string, any>
+  return i18n.t(key, { ...facts, subject: subjectName(i18n, alert.kind, facts.subject) })
+}
+
+/**
+ * Where a subject is a name of ours (a TOM check's key, a job's name), the words for it: "Verbindungsdaten
+ * nach 6 Monaten gelöscht" instead of "cdr_retention". Carriers, nodes and the like stay as they are.
+ */
+const SUBJECT_NAMES: Record<string, string> = {
+  ops_tom_check_failed: 'transparency.tom_checks.names',
+  ops_retention_job_missed: 'alerts.retention_jobs',
+}
+
+export function subjectName(
+  i18n: { hasMessage(key: string): boolean; t(key: string): string },
+  kind: string,
+  subject: unknown
+) {
+  const names = SUBJECT_NAMES[kind]
+  if (typeof subject !== 'string' || !names) return subject
+  // Job names carry dots ("calls.call_data_retention"): flattened to one key segment
+  const key = `${names}.${subject.replaceAll('.', '_')}`
+  return i18n.hasMessage(key) ? i18n.t(key) : subject
 }
 
 function factValue(locale: string, value: string | number | boolean | null) {

@@ -8,6 +8,12 @@ import PhoneNumber from '#calls/models/phone_number'
 import { makeCompany, makeUser } from '#tests/support/accounts'
 import { enableTwoFactor } from '#tests/support/two_factor'
 import { fakeCarriers } from '#tests/support/carriers'
+import app from '@adonisjs/core/services/app'
+import AuditEntry from '#accounts/models/audit_entry'
+import AuditPresenter from '#accounts/services/audit_presenter'
+import { alertTitle } from '#core/alerts/alert_delivery_job'
+import type MeteredJobQueue from '#core/metrics/job_metrics'
+import { TOM_CHECK_KEYS } from '#core/monitoring/tom_checks'
 
 /** The page's HTML without the whitespace between tags. */
 function compact(html: string) {
@@ -162,15 +168,15 @@ test.group('Words instead of raw values', (group) => {
 })
 
 test.group('Audit action labels', () => {
-  test('every audit action the code records has a German and an English label', async ({
+  test('every audit action and target type the code records has a German and an English label', async ({
     assert,
   }) => {
     const { readdir, readFile } = await import('node:fs/promises')
-    const app = (await import('@adonisjs/core/services/app')).default
     const files = (await readdir(app.makePath('app'), { recursive: true })).filter((file) =>
       file.endsWith('.ts')
     )
     const actions = new Set<string>()
+    const targets = new Set<string>()
     for (const file of files) {
       const source = await readFile(app.makePath('app', file), 'utf8')
       // `action: 'x.y'`, `#audit(trx, 'x.y'`, `? 'user.disabled' : 'user.enabled'` and the AuditAction union
@@ -180,14 +186,85 @@ test.group('Audit action labels', () => {
         actions.add(match[1])
       for (const match of source.matchAll(/\? '(user\.[a-z]+)' : '(user\.[a-z]+)'/g))
         actions.add(match[1]).add(match[2])
+      for (const match of source.matchAll(/target: \{ type: '([a-z_]+)'/g)) targets.add(match[1])
+      for (const match of source.matchAll(/targetType: '([a-z_]+)'/g)) targets.add(match[1])
       const union = /export type AuditAction =([\s\S]*?)\(string & \{\}\)/.exec(source)?.[1] ?? ''
       for (const match of union.matchAll(/\| '([a-z0-9_.]+)'/g)) actions.add(match[1])
     }
     assert.isAbove(actions.size, 30)
+    assert.isAbove(targets.size, 15)
     for (const locale of ['de', 'en']) {
       const i18n = i18nManager.locale(locale)
       const missing = [...actions].filter((action) => !i18n.hasMessage(`audit.actions.${action}`))
       assert.deepEqual(missing, [], `${locale}: audit actions without a label`)
+      const unnamed = [...targets].filter((type) => !i18n.hasMessage(`audit.targets.${type}`))
+      assert.deepEqual(unnamed, [], `${locale}: audit target types without a name`)
     }
+  })
+
+  test('an accepted DPA reads as words: its version, language and a short checksum', async ({
+    assert,
+  }) => {
+    const i18n = i18nManager.locale('de')
+    const presenter = new AuditPresenter(i18n)
+    const line = presenter.present(
+      new AuditEntry().merge({
+        action: 'privacy.dpa.accepted',
+        targetType: 'dpa_acceptance',
+        targetId: '7',
+        details: { version: '1.0', locale: 'de', sha256: 'ab'.repeat(32) },
+      })
+    )
+    assert.equal(line.action, 'AVV angenommen')
+    assert.equal(line.target, 'AVV-Annahme 7')
+    assert.deepEqual(line.details, [
+      { label: 'Fassung', value: '1.0' },
+      { label: 'Sprache', value: 'Deutsch' },
+      { label: 'Prüfsumme (SHA-256)', value: `${'ab'.repeat(8)}…` },
+    ])
+    const request = presenter.present(
+      new AuditEntry().merge({
+        action: 'privacy.request.received',
+        details: { kind: 'access', channel: 'self_service' },
+      })
+    )
+    assert.deepEqual(request.details, [
+      { label: 'Art', value: 'Datenkopie' },
+      { label: 'Eingang', value: 'online von der Person' },
+    ])
+  })
+})
+
+test.group('Alert titles', () => {
+  test('TOM checks and retention jobs are named in words, in both languages', async ({
+    assert,
+  }) => {
+    const queue = (await app.container.make('jobs.queue')) as MeteredJobQueue
+    const retentionJobs = queue.scheduledJobs.filter((name) => name.includes('retention'))
+    assert.isAbove(retentionJobs.length, 5)
+    for (const locale of ['de', 'en']) {
+      const i18n = i18nManager.locale(locale)
+      for (const key of TOM_CHECK_KEYS) {
+        const title = alertTitle(i18n, { kind: 'ops_tom_check_failed', facts: { subject: key } })
+        assert.notInclude(title, key, `${locale}: TOM check ${key}`)
+      }
+      for (const job of retentionJobs) {
+        const title = alertTitle(i18n, {
+          kind: 'ops_retention_job_missed',
+          facts: { subject: job },
+        })
+        assert.notInclude(title, job, `${locale}: retention job ${job}`)
+      }
+    }
+    const german = i18nManager.locale('de')
+    assert.equal(
+      alertTitle(german, { kind: 'ops_tom_check_failed', facts: { subject: 'cdr_retention' } }),
+      'Eine technische Maßnahme hat ihre Prüfung nicht bestanden: Verbindungsdaten nach 6 Monaten gelöscht'
+    )
+    assert.equal(
+      alertTitle(german, { kind: 'ops_carrier_down', facts: { subject: 'sipgate' } }),
+      'Carrier sipgate ist ausgefallen: er antwortet nicht auf die Prüfungen',
+      'other subjects stay as they are'
+    )
   })
 })

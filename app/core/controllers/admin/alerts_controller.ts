@@ -2,7 +2,7 @@ import { DateTime } from 'luxon'
 import type { HttpContext } from '@adonisjs/core/http'
 import app from '@adonisjs/core/services/app'
 import Alert from '#core/alerts/alert'
-import { alertTitle } from '#core/alerts/alert_delivery_job'
+import { alertTitle, subjectName } from '#core/alerts/alert_delivery_job'
 import { sqlTime } from '#core/sql_time'
 
 const SEVERITY_ORDER = { critical: 0, warning: 1 } as const
@@ -83,7 +83,9 @@ async function ruleRows(i18n: HttpContext['i18n']) {
             value: format((rule.above ?? rule.below)!),
           })
     const mine = verdicts.filter((verdict) => verdict.rule.name === rule.name)
-    const failing = mine.filter((verdict) => verdict.failing).map((v) => v.subject || '–')
+    const failing = mine
+      .filter((verdict) => verdict.failing)
+      .map((verdict) => subjectName(i18n, `ops_${rule.name}`, verdict.subject) || '–')
     return {
       name: rule.name,
       description: i18n.t(`alerts.rule_list.rules.${rule.name}`),

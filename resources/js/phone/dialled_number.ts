@@ -32,6 +32,15 @@ export function normaliseDialled(
   return { ok: true, number: parsed.number, kind: 'e164' }
 }
 
+/**
+ * A number as people read it: "+4930901820" → "+49 30 901820" (grouped like the server's pages).
+ * Extensions, service codes, withheld and unparseable values stay exactly as they are.
+ */
+export function displayNumber(value: string): string {
+  if (!value.startsWith('+')) return value
+  return parsePhoneNumberFromString(value)?.formatInternational() ?? value
+}
+
 function asCountry(code: string): CountryCode | undefined {
   return /^[A-Z]{2}$/.test(code) ? (code as CountryCode) : undefined
 }

@@ -1,6 +1,6 @@
 import type { AudioDevices } from './audio_devices.js'
 import type { CallQuality } from './call_quality.js'
-import { normaliseDialled } from './dialled_number.js'
+import { displayNumber, normaliseDialled } from './dialled_number.js'
 import { outcomeReason, type FailedCall } from './outcome_reason.js'
 import type { TonePlayer } from './tone_player.js'
 import { PAGE_LOAD_EVENT } from '../shell/in_place_navigation.js'
@@ -142,7 +142,7 @@ export class PhonePage implements PhoneListener {
       select.disabled = true
     } else {
       for (const number of login.callerIds)
-        select.append(new Option(number, number, false, number === chosen))
+        select.append(new Option(displayNumber(number), number, false, number === chosen))
       select.disabled = false
     }
     required<HTMLInputElement>(this.#root, '#phone-withhold').checked = login.clirDefault
@@ -454,7 +454,7 @@ export class PhonePage implements PhoneListener {
 
   #callerLabel(snapshot: PhoneSnapshot): string {
     const remote = snapshot.remote
-    const number = remote?.number ?? this.t('notification.withheld')
+    const number = remote?.number ? displayNumber(remote.number) : this.t('notification.withheld')
     return remote?.displayName ? `${remote.displayName} (${number})` : number
   }
 

@@ -75,6 +75,11 @@ test.group('Web phone in the browser', (group) => {
 
     // Caller ID choice and CLIR default come from the login.
     assert.equal(await page.locator('#phone-caller-id').inputValue(), number)
+    assert.equal(
+      (await page.locator('#phone-caller-id option:checked').textContent())?.trim(),
+      number.replace(/^\+49(\d\d)/, '+49 $1 '),
+      'shown grouped, sent as E.164'
+    )
     assert.isFalse(await page.locator('#phone-withhold').isChecked())
 
     // Dial pad and number check before anything is sent.

@@ -1,6 +1,6 @@
 import { test } from '@japa/runner'
 // Browser code (bundled by Vite) has no subpath import; it is plain TypeScript without DOM use here.
-import { normaliseDialled } from '../../../../resources/js/phone/dialled_number.js'
+import { displayNumber, normaliseDialled } from '../../../../resources/js/phone/dialled_number.js'
 
 test.group('Web phone: dialled numbers', () => {
   test('national and international forms become E.164 in the company’s country', ({ assert }) => {
@@ -70,5 +70,15 @@ test.group('Web phone: dialled numbers', () => {
       number: '+493012345678',
       kind: 'e164',
     })
+  })
+
+  test('numbers shown grouped as on the server’s pages; extensions and codes unchanged', ({
+    assert,
+  }) => {
+    assert.equal(displayNumber('+4930901820'), '+49 30 901820')
+    assert.equal(displayNumber('+4915112345678'), '+49 1511 2345678')
+    assert.equal(displayNumber('+431512345'), '+43 1 512345')
+    for (const unchanged of ['24', '*43', '110', 'anonymous', '+', '+12'])
+      assert.equal(displayNumber(unchanged), unchanged)
   })
 })

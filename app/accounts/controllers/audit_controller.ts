@@ -40,6 +40,7 @@ export default class AuditController {
     return view.render('pages/admin/audit', {
       entries,
       lines: await presenter.presentAll(entries.all()),
+      actions: presenter.actionOptions(),
       filters,
     })
   }
@@ -60,6 +61,7 @@ export default class AuditController {
     return view.render('pages/customer/audit', {
       entries,
       lines: await presenter.presentAll(entries.all()),
+      actions: presenter.actionOptions(),
       filters,
     })
   }

@@ -71,6 +71,18 @@ export default class AuditPresenter {
     }
   }
 
+  /**
+   * The filter's choices: every action with a label, in words, sorted as people read them (the
+   * filter matches the stored key).
+   */
+  actionOptions(): Array<{ value: string; label: string }> {
+    const prefix = 'audit.actions.'
+    return Object.keys({ ...this.i18n.fallbackTranslations, ...this.i18n.localeTranslations })
+      .filter((key) => key.startsWith(prefix))
+      .map((key) => ({ value: key.slice(prefix.length), label: this.i18n.t(key) }))
+      .sort((a, b) => a.label.localeCompare(b.label, this.i18n.locale))
+  }
+
   #label(key: string, fallback: string) {
     return this.i18n.hasMessage(key) ? this.i18n.t(key) : fallback
   }

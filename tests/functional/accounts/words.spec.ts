@@ -95,6 +95,18 @@ test.group('Words instead of raw values', (group) => {
     assert.include(german, `<td data-company-id="${company.id}">${company.displayName}</td>`)
     assert.notInclude(german, '&quot;from&quot;')
     assert.notMatch(german, />\s*company\.status\.changed\s*</)
+    // The action filter offers the actions in words and matches the stored key
+    assert.include(german, '<option value="company.status.changed" >Firmenstatus geändert</option>')
+    const filtered = compact(
+      (
+        await client
+          .get('/admin/audit')
+          .qs({ company_id: company.id, action: 'company.status.changed' })
+          .loginAs(staff)
+      ).text()
+    )
+    assert.include(filtered, '<option value="company.status.changed" selected>')
+    assert.equal(filtered.match(/<tr data-action=/g)?.length, 1)
 
     const english = compact(
       (await client.get('/app/audit').header('Accept-Language', 'en').loginAs(owner)).text()

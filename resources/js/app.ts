@@ -18,6 +18,19 @@ document.addEventListener('click', (event) => {
   document.querySelector<HTMLElement>('#site-menu')?.classList.toggle('open', open)
 })
 
+// Phones: the docked web phone folds to its status line while no call runs (phone.css); its button
+// opens and folds it. The dock stays across pages loaded in place, and so does the choice.
+document.addEventListener('click', (event) => {
+  const toggle = (event.target as Element).closest<HTMLButtonElement>('#phone-fold')
+  const dock = toggle && document.querySelector<HTMLElement>('#web-phone')
+  if (!toggle || !dock) return
+  const folded = dock.dataset.folded !== 'true'
+  dock.dataset.folded = String(folded)
+  toggle.setAttribute('aria-expanded', String(!folded))
+  toggle.textContent = (folded ? toggle.dataset.openLabel : toggle.dataset.closeLabel) ?? ''
+  if (!folded) document.querySelector<HTMLInputElement>('#phone-number')?.focus()
+})
+
 // Copy buttons (devices page): shown only where the browser lets a page write the clipboard, also on
 // pages loaded in place (the shell announces each with fluffycall:page-load).
 function showCopyButtons() {

@@ -23,6 +23,10 @@ export default class AppProvider {
         runs: new DatabaseJobRunLog(),
         // Overdue scheduled jobs run once at start; not in tests, whose data and timing are theirs
         catchUp: env.get('JOBS_CATCH_UP') ?? !this.app.inTest,
+        onCatchUpError: async (error) => {
+          const logger = await resolver.make('logger')
+          logger.error({ err: error }, 'overdue scheduled jobs could not be dispatched at start')
+        },
       })
     })
 

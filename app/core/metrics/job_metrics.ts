@@ -78,12 +78,19 @@ export default class MeteredJobQueue implements JobQueue {
 
   constructor(
     inner: JobQueue,
-    options: { now?: () => number; runs?: JobRunLog; catchUp?: boolean } = {}
+    options: {
+      now?: () => number
+      runs?: JobRunLog
+      catchUp?: boolean
+      /** Told when the catch-up at start could not dispatch (the database or Redis away). */
+      onCatchUpError?: (error: unknown) => void
+    } = {}
   ) {
     this.#inner = inner
     this.#now = options.now ?? Date.now
     this.#runs = options.runs
     this.#catchUp = options.catchUp ?? false
+    this.#onCatchUpError = options.onCatchUpError ?? (() => {})
     countsOf = () => this.counts()
   }
 
@@ -94,6 +101,9 @@ export default class MeteredJobQueue implements JobQueue {
   /** Run overdue scheduled jobs once at start (see #catchUpOverdue). */
   readonly #catchUp: boolean
   readonly #schedules: Array<{ job: Job<any>; payload: unknown; everyMs: number }> = []
+  readonly #onCatchUpError: (error: unknown) => void
+  /** The catch-up under way: the start does not wait for it, drain() does. */
+  #catchingUp: Promise<void> = Promise.resolve()
 
   get driver() {
     return this.#inner.driver
@@ -121,7 +131,8 @@ export default class MeteredJobQueue implements JobQueue {
 
   async start() {
     await this.#inner.start()
-    if (this.#catchUp) await this.#catchUpOverdue()
+    // In the background: a database or Redis that is slow to answer must not hold the start
+    if (this.#catchUp) this.#catchingUp = this.#catchUpOverdue().catch(this.#onCatchUpError)
   }
 
   /**
@@ -143,11 +154,13 @@ export default class MeteredJobQueue implements JobQueue {
     }
   }
 
-  drain() {
+  async drain() {
+    await this.#catchingUp
     return this.#inner.drain()
   }
 
-  close() {
+  async close() {
+    await this.#catchingUp
     return this.#inner.close()
   }
 

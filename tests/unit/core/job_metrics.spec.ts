@@ -149,6 +149,39 @@ test.group('Scheduled jobs caught up at start', () => {
     await inner.close()
   })
 
+  test('a catch-up that cannot read or dispatch is reported, and the start does not wait for it', async ({
+    assert,
+  }) => {
+    const errors: unknown[] = []
+    let answer: () => void = () => {}
+    const slow = new Promise<void>((resolve) => (answer = resolve))
+    const log: JobRunLog = {
+      async scheduled() {},
+      async succeeded() {},
+      async failed() {},
+      async lastSuccess() {
+        await slow
+        throw new Error('database away')
+      },
+    }
+    const queue = new MeteredJobQueue(new InProcessQueue(silentLogger), {
+      now: () => NOW,
+      runs: log,
+      catchUp: true,
+      onCatchUpError: (error) => errors.push(error),
+    })
+    await queue.schedule(recording('test.stuck', []), {}, { everyMs: HOUR })
+    await queue.start()
+    assert.lengthOf(errors, 0, 'started while the catch-up still waits')
+    answer()
+    await queue.drain()
+    assert.deepEqual(
+      errors.map((error) => (error as Error).message),
+      ['database away']
+    )
+    await queue.close()
+  })
+
   test('without catch-up (the tests’ default) nothing runs at start', async ({ assert }) => {
     const ran: string[] = []
     const queue = new MeteredJobQueue(new InProcessQueue(silentLogger), {

@@ -66,6 +66,8 @@ export default class CallsProvider {
                 { worker: event.worker, pid: event.pid, silentMs: event.silentMs },
                 'media worker hung (no heartbeat answer); it is killed'
               )
+            else if (event.kind === 'exited' && event.closing)
+              logger.info({ worker: event.worker, pid: event.pid }, 'media worker stopped')
             else if (event.kind === 'exited')
               logger.error(
                 {

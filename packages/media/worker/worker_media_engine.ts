@@ -91,6 +91,8 @@ export type WorkerEngineEvent =
       code: number | null
       signal: string | null
       legs: number
+      /** The engine was closing (the process stops): an expected end, not restarted. */
+      closing: boolean
     }
   /** No answer to the heartbeat for `silentMs`: the worker is killed and restarted. */
   | { kind: 'hung'; worker: number; pid: number; silentMs: number }
@@ -305,6 +307,7 @@ class MediaWorkerSlot {
       code,
       signal,
       legs: legs.length,
+      closing: this.engine.closing,
     })
     for (const leg of legs) leg.gone()
     // Legs not (yet) in a bridge, such as an echo test's or a ringing call's, end their calls too

@@ -322,5 +322,14 @@ test.group('Media workers: a heap limit', (group) => {
     await other.settled()
     await Promise.all([a, b, c, d].map((leg) => leg.close()))
     await waitFor('every leg closed', () => engine.openLegs === 0)
+
+    // A crash is told as one; the workers' ends when the engine closes (the process stops) are
+    // expected ends (logged as info by the calls provider, not as errors)
+    assert.isFalse(exit!.kind === 'exited' && exit!.closing)
+    const seen = events.length
+    await engine.close()
+    const closed = events.slice(seen).filter((event) => event.kind === 'exited')
+    assert.lengthOf(closed, 2)
+    assert.isTrue(closed.every((event) => event.kind === 'exited' && event.closing))
   })
 })

@@ -10,6 +10,15 @@ import type {
 import type SipTrafficLogger from '#sip/transport/sip_traffic_logger'
 import { normalizeAddress } from '#sip/transport/peer_address'
 
+/**
+ * The socket's receive buffer asked of the kernel (Linux caps it at net.core.rmem_max, 208 KiB
+ * by default, 4 MiB on the machines measured). The default buffer holds some 150-300 datagrams:
+ * at a few hundred calls per second (8-9 datagrams each) a main thread held for 100-200 ms (a
+ * garbage collection, a busy core) overflows it and the kernel drops what arrives, e.g. a
+ * carrier's 100 Trying (bench/README.md, twelfth round).
+ */
+const RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024
+
 export interface UdpTransportOptions {
   host: string
   port: number
@@ -42,6 +51,12 @@ export default class UdpTransport implements SipTransport {
         socket.off('error', reject)
         socket.on('error', (error) => this.#options.traffic.failure('udp socket', error))
         socket.on('message', (bytes, remote) => this.#onDatagram(bytes, remote))
+        try {
+          socket.setRecvBufferSize(RECEIVE_BUFFER_BYTES)
+        } catch (error) {
+          // A kernel that refuses the size (rather than capping it) leaves its default.
+          this.#options.traffic.failure('udp receive buffer', error)
+        }
         this.#socket = socket
         const { address, port } = socket.address()
         this.#bound = { host: address, port }

@@ -11,11 +11,12 @@ import type SipTrafficLogger from '#sip/transport/sip_traffic_logger'
 import { normalizeAddress } from '#sip/transport/peer_address'
 
 /**
- * The socket's receive buffer asked of the kernel (Linux caps it at net.core.rmem_max, 208 KiB
- * by default, 4 MiB on the machines measured). The default buffer holds some 150-300 datagrams:
- * at a few hundred calls per second (8-9 datagrams each) a main thread held for 100-200 ms (a
+ * The socket's receive buffer asked of the kernel. The default (net.core.rmem_default, 208 KiB)
+ * holds some 150-300 datagrams: at 200-250 calls per second a main thread held for 100-200 ms (a
  * garbage collection, a busy core) overflows it and the kernel drops what arrives, e.g. a
- * carrier's 100 Trying (bench/README.md, twelfth round).
+ * carrier's 100 Trying (bench/README.md, twelfth round). Linux caps the request at
+ * net.core.rmem_max: 208 KiB on a stock kernel, so a host meant for such rates raises it
+ * (`sysctl -w net.core.rmem_max=4194304`; 4 MiB on the machine measured).
  */
 const RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024
 

@@ -14,6 +14,7 @@
  *
  *   node --import @poppinss/ts-exec bench/b2bua_calls.ts --db sqlite|pg [--rates 50,100]
  *     [--calls 600] [--phones 4] [--runs 3] [--pause-ms 1000] [--cpu-prof DIR]
+ *     [--warmup-calls 100] [--warmup-rate <lowest of --rates>] [--run-seconds S]
  *     [--server ts|build|ts,build,...] [--reuse-build] [--media-workers 0] [--kind sip|web]
  *     [--unpriced] [--node-flags "--max-semi-space-size=32 ..."]
  *
@@ -49,6 +50,13 @@
  * with their pause time, its memory at the run's end (RSS, V8 heap, the young generation), and
  * the machine's load average at the run's start.
  *
+ * Before the measured runs, each server gets a warm-up run (JIT, caches, pools; not reported) of
+ * --warmup-calls calls (default 100, or --calls if fewer: what every round up to the eleventh
+ * used) at --warmup-rate calls/s (default the lowest of --rates). 100 calls leave V8's compiler
+ * busy (eleventh round of bench/README.md); 1,000-1,500 at a higher rate reach the steady state.
+ * --run-seconds S: each run offers rate x S calls instead of --calls, so runs at every rate of a
+ * sweep last alike (a fixed --calls makes the high rates' runs short and the low rates' long).
+ *
  * --db pg also sets REDIS_HOST=127.0.0.1 (PostgreSQL + Redis, the production shape; both must
  * answer on 127.0.0.1, see bin/services); the database is fluffycall_bench (PG_BENCH_DB_NAME),
  * Redis keys carry the prefix fluffycall-bench: (REDIS_BENCH_PREFIX) so a test run beside it is
@@ -75,6 +83,10 @@ const PHONES = Number(option('phones', '4'))
 const RUNS = Number(option('runs', '3'))
 const PAUSE_MS = Number(option('pause-ms', '1000'))
 const CPU_PROFILE_DIR = option('cpu-prof', '')
+const RUN_SECONDS = Number(option('run-seconds', '0'))
+const callsAt = (rate: number) => (RUN_SECONDS > 0 ? Math.ceil(rate * RUN_SECONDS) : CALLS)
+const WARMUP_CALLS = Number(option('warmup-calls', String(Math.min(100, CALLS))))
+const WARMUP_RATE = Number(option('warmup-rate', String(Math.min(...RATES))))
 /** Node options for every server (`--node-flags "--max-semi-space-size=32"`), before its own. */
 const NODE_FLAGS = option('node-flags', '').split(' ').filter(Boolean)
 type ServerKind = 'ts' | 'build'
@@ -530,7 +542,8 @@ for (const [serverIndex, spec] of SERVERS.entries()) {
       : devices
   try {
     // Warm-up (JIT, caches, pools); not reported.
-    const warmUp = await measure(server, phones, Math.min(...RATES), Math.min(100, CALLS))
+    const warmUp = await measure(server, phones, WARMUP_RATE, WARMUP_CALLS)
+    console.error(JSON.stringify({ server: spec.label, warmUp }))
     if (warmUp.successful === 0)
       throw new Error(
         `the ${kind} server completed no call in the warm-up: ${JSON.stringify(warmUp)}`
@@ -547,7 +560,7 @@ for (const [serverIndex, spec] of SERVERS.entries()) {
     for (const rate of RATES) {
       const runs: RunResult[] = []
       for (let index = 0; index < RUNS; index++) {
-        runs.push(await measure(server, phones, rate, CALLS))
+        runs.push(await measure(server, phones, rate, callsAt(rate)))
         console.error(JSON.stringify({ server: spec.label, ...runs.at(-1) }))
       }
       ;((runsByLabel[spec.label] ??= {})[rate] ??= []).push(...runs)
@@ -559,6 +572,7 @@ for (const [serverIndex, spec] of SERVERS.entries()) {
         cpuMsPerCallMedian: median(runs.map((entry) => entry.cpuMsPerCall)),
         cpuMsPerCallRuns: runs.map((entry) => entry.cpuMsPerCall),
         loopDelayP99MsMedian: median(runs.map((entry) => entry.loopDelayP99Ms)),
+        loadAtStartRuns: runs.map((entry) => entry.loadAtStart),
         cdrsPerRun: runs.map((entry) => entry.cdrs),
         refusedPerRun: runs.map((entry) => entry.refused),
         pricedPerRun: runs.map((entry) => entry.priced),
@@ -614,8 +628,9 @@ console.log(
           : 'call setups through the B2BUA: sipp phones (digest) -> server -> sipp carrier, BYE',
       database: DB === 'sqlite' ? 'SQLite' : 'PostgreSQL + Redis',
       phones: PHONES,
-      callsPerRun: CALLS,
+      callsPerRun: RUN_SECONDS > 0 ? `offered rate x ${RUN_SECONDS} s` : CALLS,
       runs: RUNS,
+      warmUp: { calls: WARMUP_CALLS, perSecond: WARMUP_RATE },
       pauseMs: PAUSE_MS,
       priced: !UNPRICED,
       mediaWorkers: Number(MEDIA_WORKERS),

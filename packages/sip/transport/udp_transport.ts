@@ -10,6 +10,16 @@ import type {
 import type SipTrafficLogger from '#sip/transport/sip_traffic_logger'
 import { normalizeAddress } from '#sip/transport/peer_address'
 
+/**
+ * The socket's receive buffer asked of the kernel. The default (net.core.rmem_default, 208 KiB)
+ * holds some 150-300 datagrams: at 200-250 calls per second a main thread held for 100-200 ms (a
+ * garbage collection, a busy core) overflows it and the kernel drops what arrives, e.g. a
+ * carrier's 100 Trying (bench/README.md, twelfth round). Linux caps the request at
+ * net.core.rmem_max: 208 KiB on a stock kernel, so a host meant for such rates raises it
+ * (`sysctl -w net.core.rmem_max=4194304`; 4 MiB on the machine measured).
+ */
+const RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024
+
 export interface UdpTransportOptions {
   host: string
   port: number
@@ -42,6 +52,12 @@ export default class UdpTransport implements SipTransport {
         socket.off('error', reject)
         socket.on('error', (error) => this.#options.traffic.failure('udp socket', error))
         socket.on('message', (bytes, remote) => this.#onDatagram(bytes, remote))
+        try {
+          socket.setRecvBufferSize(RECEIVE_BUFFER_BYTES)
+        } catch (error) {
+          // A kernel that refuses the size (rather than capping it) leaves its default.
+          this.#options.traffic.failure('udp receive buffer', error)
+        }
         this.#socket = socket
         const { address, port } = socket.address()
         this.#bound = { host: address, port }

@@ -260,7 +260,11 @@ test.group('Web phone survives navigation (Chromium, werift, sipp)', (group) => 
     cleanups.push(sipp.stop)
 
     await inState(page, 'incoming')
-    assert.include(await page.textContent('#phone-incoming-caller'), '+49 89 123456', 'the caller shown grouped')
+    assert.include(
+      await page.textContent('#phone-incoming-caller'),
+      '+49 89 123456',
+      'the caller shown grouped'
+    )
     assert.equal(new URL(page.url()).pathname, '/app/calls')
     await page.click('#phone-accept')
     await inState(page, 'in-call')

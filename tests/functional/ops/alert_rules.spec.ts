@@ -286,6 +286,49 @@ test.group('Alert rules: thresholds, hold times, stale checks', (group) => {
     assert.include(english.text(), 'Disk space used')
   })
 
+  test('a rule whose reading is old or whose check threw says so on /admin/alerts, with the time', async ({
+    assert,
+    client,
+  }) => {
+    const now = DateTime.utc()
+    const lastSeen = DateTime.fromISO('2026-12-01T13:30:00Z')
+    await MonitorReading.create({
+      checkName: 'call_outcomes',
+      subject: '',
+      value: 0.01,
+      facts: {},
+      observedAt: lastSeen,
+      readAt: lastSeen,
+      intervalSeconds: 60,
+      error: null,
+    })
+    await MonitorReading.create({
+      checkName: 'backup',
+      subject: '',
+      value: null,
+      facts: {},
+      observedAt: now,
+      readAt: now,
+      intervalSeconds: 300,
+      error: 'ENOENT: no backup directory',
+    })
+    const support = await makeUser('support')
+    await enableTwoFactor(support)
+    const html = (await client.get('/admin/alerts').loginAs(support)).text()
+    // 14:30 in German time; a whole-system check has no subject to name
+    assert.match(
+      html,
+      /data-rule="call_failure_ratio" data-failing="true">[\s\S]*?keine neue Messung seit 01\.12\.2026, 14:30</
+    )
+    assert.match(html, /data-rule="backup_age" data-failing="true">[\s\S]*?Prüfung fehlgeschlagen</)
+    assert.notMatch(html, /fehlerhaft: –/)
+    const english = await client
+      .get('/admin/alerts')
+      .header('Accept-Language', 'en')
+      .loginAs(support)
+    assert.include(english.text(), 'not observed since Dec 1, 2026, 2:30')
+  })
+
   test('the admin dashboard shows the operations panel: open alerts, rules failing, TOM checks, media', async ({
     assert,
     client,

@@ -3,6 +3,8 @@ import type { HttpContext } from '@adonisjs/core/http'
 import app from '@adonisjs/core/services/app'
 import Alert from '#core/alerts/alert'
 import { alertTitle, subjectName } from '#core/alerts/alert_delivery_job'
+import { formatDateTime } from '#core/formatting'
+import type { RuleVerdict } from '#core/monitoring/monitoring'
 import { sqlTime } from '#core/sql_time'
 
 const SEVERITY_ORDER = { critical: 0, warning: 1 } as const
@@ -83,9 +85,27 @@ async function ruleRows(i18n: HttpContext['i18n']) {
             value: format((rule.above ?? rule.below)!),
           })
     const mine = verdicts.filter((verdict) => verdict.rule.name === rule.name)
-    const failing = mine
-      .filter((verdict) => verdict.failing)
-      .map((verdict) => subjectName(i18n, `ops_${rule.name}`, verdict.subject) || '–')
+    const name = (verdict: RuleVerdict) =>
+      String(subjectName(i18n, `ops_${rule.name}`, verdict.subject) ?? '')
+    const named = (key: string, found: RuleVerdict[], facts: Record<string, string> = {}) => {
+      const subjects = found.map(name).filter((subject) => subject !== '')
+      return subjects.length
+        ? i18n.t(`alerts.rule_list.${key}_of`, { ...facts, subjects: subjects.join(', ') })
+        : i18n.t(`alerts.rule_list.${key}`, facts)
+    }
+    const beyond = mine.filter((verdict) => verdict.failing && !verdict.stale)
+    const unobserved = mine.filter((verdict) => verdict.stale && verdict.reading.error === null)
+    const erring = mine.filter((verdict) => verdict.stale && verdict.reading.error !== null)
+    const since = unobserved
+      .map((verdict) => verdict.reading.observedAt)
+      .reduce<DateTime | null>((oldest, at) => (oldest && oldest < at ? oldest : at), null)
+    const states = [
+      beyond.length ? named('failing', beyond) : '',
+      erring.length ? named('check_error', erring) : '',
+      unobserved.length
+        ? named('unobserved', unobserved, { at: formatDateTime(since, i18n.locale) })
+        : '',
+    ].filter((state) => state !== '')
     return {
       name: rule.name,
       description: i18n.t(`alerts.rule_list.rules.${rule.name}`),
@@ -96,10 +116,10 @@ async function ruleRows(i18n: HttpContext['i18n']) {
           : i18n.t(`alerts.rule_list.comparison.${comparison}`, { limit }),
       raiseAfter: i18n.t('alerts.rule_list.seconds', { count: format(rule.forSeconds) }),
       clearAfter: i18n.t('alerts.rule_list.seconds', { count: format(rule.clearAfterSeconds) }),
-      now: failing.length
-        ? i18n.t('alerts.rule_list.failing', { subjects: failing.join(', ') })
+      now: states.length
+        ? states.join('; ')
         : i18n.t(mine.length ? 'alerts.rule_list.all_passing' : 'alerts.rule_list.no_readings'),
-      failing: failing.length > 0,
+      failing: states.length > 0,
     }
   })
 }

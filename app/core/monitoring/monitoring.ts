@@ -16,7 +16,7 @@ export interface RuleVerdict {
   failing: boolean
   /** Not observed for two intervals (or the check threw). */
   stale: boolean
-  reading: MonitorReading | null
+  reading: MonitorReading
 }
 
 /**

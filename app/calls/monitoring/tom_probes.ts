@@ -22,15 +22,11 @@ export function cdrRetentionProbe(): TomProbe {
         .count('* as total')
       const older = Number(total)
       const run = await JobRun.findBy('job', new CallDataRetentionJob().name)
-      const last = run?.lastSuccessAt ?? null
-      const intervalSeconds = run?.intervalSeconds || 6 * 3600
-      // A job scheduled here for the first time is judged from then on (the monitoring's rule)
-      const since = last ?? run?.scheduledAt ?? null
-      const recent =
-        since !== null && DateTime.fromJSDate(now).diff(since).as('seconds') <= 2 * intervalSeconds
+      // A job never scheduled here fails; one scheduled for the first time is judged from then on
+      const recent = run !== null && run.intervalsSinceSuccess(DateTime.fromJSDate(now)) <= 2
       return {
         ok: older === 0 && recent,
-        facts: { olderThanSixMonths: older, lastSuccess: last?.toISO() ?? null },
+        facts: { olderThanSixMonths: older, lastSuccess: run?.lastSuccessAt?.toISO() ?? null },
       }
     },
   }

@@ -97,7 +97,6 @@ export default class MeteredJobQueue implements JobQueue {
   readonly #now: () => number
   /** Scheduled jobs' last success and failure, for the monitoring (retention missed, queue stuck). */
   readonly #runs: JobRunLog | undefined
-  readonly #scheduled = new Set<string>()
   /** Run overdue scheduled jobs once at start (see #catchUpOverdue). */
   readonly #catchUp: boolean
   readonly #schedules: Array<{ job: Job<any>; payload: unknown; everyMs: number }> = []
@@ -123,7 +122,6 @@ export default class MeteredJobQueue implements JobQueue {
   }
 
   async schedule<P>(job: Job<P>, payload: P, options: ScheduleOptions) {
-    this.#scheduled.add(job.name)
     this.#schedules.push({ job, payload, everyMs: options.everyMs })
     await this.#runs?.scheduled(job.name, options.everyMs)
     return this.#inner.schedule(this.#wrap(job), payload, options)
@@ -173,7 +171,8 @@ export default class MeteredJobQueue implements JobQueue {
     if (known) return known
     const now = this.#now
     const runs = this.#runs
-    const scheduled = this.#scheduled
+    const schedules = this.#schedules
+    const isScheduled = () => schedules.some((schedule) => schedule.job.name === job.name)
     const wrapped: Job<P> = {
       name: job.name,
       async handle(payload: P) {
@@ -185,11 +184,11 @@ export default class MeteredJobQueue implements JobQueue {
             retentionRuns.inc({ job: job.name, outcome: 'completed' })
             retentionLastSuccess.set({ job: job.name }, now() / 1000)
           }
-          if (runs && scheduled.has(job.name)) await runs.succeeded(job.name).catch(() => {})
+          if (runs && isScheduled()) await runs.succeeded(job.name).catch(() => {})
         } catch (error) {
           jobRuns.inc({ job: job.name, outcome: 'failed' })
           if (isRetention(job.name)) retentionRuns.inc({ job: job.name, outcome: 'failed' })
-          if (runs && scheduled.has(job.name)) await runs.failed(job.name, error).catch(() => {})
+          if (runs && isScheduled()) await runs.failed(job.name, error).catch(() => {})
           throw error
         } finally {
           stopTimer()

@@ -23,4 +23,13 @@ export default class JobRun extends BaseModel {
 
   @column()
   declare lastError: string | null
+
+  /**
+   * How many of its intervals ago the job last completed; a job that never did is counted from its
+   * first scheduling here (the monitoring's rule and the TOM probe's).
+   */
+  intervalsSinceSuccess(now: DateTime): number {
+    const since = this.lastSuccessAt ?? this.scheduledAt
+    return now.diff(since).as('seconds') / Math.max(1, this.intervalSeconds)
+  }
 }

@@ -17,8 +17,7 @@ export class RetentionRunsCheck implements MonitorCheck {
     const runs = await JobRun.query().where('job', 'like', '%retention%')
     const at = DateTime.fromJSDate(now)
     return runs.map((run) => {
-      const since = run.lastSuccessAt ?? run.scheduledAt
-      const intervals = at.diff(since).as('seconds') / Math.max(1, run.intervalSeconds)
+      const intervals = run.intervalsSinceSuccess(at)
       return {
         subject: run.job,
         value: Math.round(intervals * 100) / 100,

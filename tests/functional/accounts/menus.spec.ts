@@ -57,4 +57,29 @@ test.group('Menus', (group) => {
     const routes = await client.get('/admin').loginAs(staff)
     assert.include(routes.text(), '>Routen</a>')
   })
+
+  test('the logo and the landing page lead a signed-in person to their own area', async ({
+    client,
+    assert,
+  }) => {
+    const brand = (html: string) => /<a class="brand" href="([^"]+)"/.exec(html)?.[1]
+    const visitor = await client.get('/')
+    assert.equal(brand(visitor.text()), '/')
+    assert.include(visitor.text(), 'href="/signup"')
+    assert.notInclude(visitor.text(), 'id="open-app"')
+
+    const owner = await makeUser('owner', await makeCompany('active'))
+    for (const path of ['/', '/app/calls', '/privacy']) {
+      assert.equal(brand((await client.get(path).loginAs(owner)).text()), '/app', path)
+    }
+    const landing = (await client.get('/').loginAs(owner)).text()
+    assert.match(landing, /<a class="button" id="open-app" href="\/app">Zu Ihrer Übersicht</)
+    assert.notInclude(landing, 'href="/signup"')
+
+    const staff = await makeUser('superadmin')
+    await enableTwoFactor(staff)
+    const admin = (await client.get('/').loginAs(staff)).text()
+    assert.equal(brand(admin), '/admin')
+    assert.include(admin, 'id="open-app" href="/admin"')
+  })
 })

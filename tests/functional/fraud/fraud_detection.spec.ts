@@ -444,7 +444,6 @@ test.group('Fraud detection once per company and window', (group) => {
     // listener's clock stands in the middle of the window, so no timer fires before drain; the
     // queue is shared with other tests' jobs, so what it queues is read from the dispatches.
     const at = Date.now()
-    const windowMs = 5_000
     const listenerClock = () => Math.floor(at / windowMs) * windowMs + windowMs / 2
     const calls = [
       await endedCall(company, '+4930123456', at - 3000, 40),

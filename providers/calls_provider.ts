@@ -7,6 +7,9 @@ import readiness from '#core/services/readiness'
 import lifecycle from '#core/services/lifecycle'
 import type { CallsConfig } from '#config/calls'
 
+/** How many of one's last calls the customer overview shows. */
+const RECENT_CALLS = 5
+
 /**
  * Assembles the call path: the call gates (company active, the fraud seam), the media engine
  * and the B2BUA on top of the SIP stack. When the app serves it first ends the calls a crashed
@@ -120,6 +123,28 @@ export default class CallsProvider {
       'sipAllowedOrigins',
       this.app.config.get<{ ws: { allowedOrigins: string[] } }>('sip').ws.allowedOrigins
     )
+    // The customer overview: one's last calls, missed ones marked (as in the call history).
+    const { default: DashboardPanels } = await import('#core/services/dashboard_panels')
+    const panels = await this.app.container.make(DashboardPanels)
+    panels.registerForCustomers({
+      key: 'recent_calls',
+      component: 'components/recent_calls_panel',
+      data: async (viewer) => {
+        if (!(await viewer.can('calls.history.view'))) return null
+        const { default: User } = await import('#accounts/models/user')
+        const { default: Company } = await import('#accounts/models/company')
+        const { default: CallHistoryService } = await import('#calls/services/call_history_service')
+        const user = await User.findOrFail(viewer.userId)
+        const company = await Company.findOrFail(viewer.companyId)
+        const { entries } = await new CallHistoryService().page(user, {
+          scope: 'own',
+          page: 1,
+          perPage: RECENT_CALLS,
+          itemised: company.itemisedNumbers,
+        })
+        return { entries }
+      },
+    })
   }
 
   /**

@@ -126,6 +126,29 @@ export default class FraudProvider {
       },
     })
 
+    // The customer overview: what one's calls cost so far this month and today, and the company's
+    // month against its monthly limit for those who see billing (the spend page has the details).
+    panels.registerForCustomers({
+      key: 'spend',
+      component: 'components/spend_panel',
+      data: async (viewer) => {
+        const { default: Company } = await import('#accounts/models/company')
+        const { default: fraudConfig } = await import('#config/fraud')
+        const company = await Company.findOrFail(viewer.companyId)
+        const timeZone = company.timeZone ?? fraudConfig.timeZone
+        const spend = await this.app.container.make('fraud.spend')
+        const seesCompany = await viewer.can('billing.view')
+        const policies = await this.app.container.make('fraud.policies')
+        return {
+          own: await spend.spent(`user:${viewer.userId}`, timeZone),
+          company: seesCompany ? await spend.spent(`company:${company.id}`, timeZone) : null,
+          monthlyCapMicro: seesCompany
+            ? (await policies.company(company)).spend.monthlyCapMicro
+            : null,
+        }
+      },
+    })
+
     this.app.container.resolving(CallGateRegistry, async (gates) => {
       const { default: FraudGate } = await import('#fraud/gates/fraud_gate')
       const { default: fraudConfig } = await import('#config/fraud')

@@ -73,7 +73,12 @@ export function shortenNumber(number: string): string {
 export default class CallHistoryService {
   async page(
     viewer: User,
-    options: { scope: CallHistoryScope; page: number; itemised: ItemisedNumbers }
+    options: {
+      scope: CallHistoryScope
+      page: number
+      itemised: ItemisedNumbers
+      perPage?: number
+    }
   ): Promise<{ paginator: ModelPaginatorContract<CallRecord>; entries: CallHistoryEntry[] }> {
     const query = CallRecord.query()
       .where('company_id', viewer.companyId!)
@@ -83,7 +88,7 @@ export default class CallHistoryService {
     // Internal calls belong to both colleagues: the caller (user_id) and the called (callee_user_id).
     if (options.scope === 'own')
       query.where((own) => own.where('user_id', viewer.id).orWhere('callee_user_id', viewer.id))
-    const paginator = await query.paginate(options.page, CALL_HISTORY_PAGE_SIZE)
+    const paginator = await query.paginate(options.page, options.perPage ?? CALL_HISTORY_PAGE_SIZE)
     // A forwarding's or a transfer's outbound call: which of the two the continued call names.
     const continued = paginator
       .all()

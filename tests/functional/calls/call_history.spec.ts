@@ -207,4 +207,50 @@ test.group('Call history', (group) => {
     const bad = await client.get('/app/calls?page=abc').loginAs(user).redirects(0)
     bad.assertStatus(302)
   })
+
+  test('the overview lists the last five own calls in German time, missed ones marked, and links to the history', async ({
+    client,
+    assert,
+  }) => {
+    const company = await makeCompany()
+    const user = await makeUser('member', company)
+    const colleague = await makeUser('member', company)
+    await record(colleague, { calleeNumber: '+4930999999' })
+    const calls = []
+    for (let i = 0; i < 6; i++) calls.push(await record(user, {}))
+    const missed = await record(user, {
+      direction: 'inbound',
+      callerNumber: '+4915112345678',
+      answeredAt: null,
+      durationSeconds: null,
+      disconnectCause: 'missed',
+      startedAt: DateTime.fromISO('2026-07-01T08:15:00Z'),
+    })
+    const html = (await client.get('/app').loginAs(user)).text()
+    const panel = /<section class="card" id="recent-calls-panel">[\s\S]*?<\/section>/.exec(html)![0]
+    const shown = rows(panel)
+    // The newest first: the missed call was started long ago, so it is not among the last five
+    assert.deepEqual(
+      shown.map((row) => row.uuid),
+      calls
+        .slice(1)
+        .reverse()
+        .map((call) => call.uuid)
+    )
+    assert.include(panel, 'href="/app/calls"')
+
+    missed.startedAt = DateTime.utc().plus({ minutes: 1 })
+    await missed.save()
+    const again = rows((await client.get('/app').loginAs(user)).text())
+    assert.equal(again[0].uuid, missed.uuid)
+    assert.isTrue(again[0].missed)
+    assert.include(again[0].html, 'Verpasst')
+    // 10:15 in summer in Berlin for 08:15 UTC
+    missed.startedAt = DateTime.fromISO('2026-07-01T08:15:00Z')
+    await missed.save()
+    await CallRecord.query().where('user_id', user.id).whereNot('id', missed.id).delete()
+    const summer = rows((await client.get('/app').loginAs(user)).text())
+    assert.lengthOf(summer, 1)
+    assert.include(summer[0].html, '01.07.2026, 10:15')
+  })
 })

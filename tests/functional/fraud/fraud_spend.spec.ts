@@ -137,6 +137,31 @@ test.group('Fraud spend: counters, maximum price, caps', (group) => {
     )
   })
 
+  test('the overview shows own costs today and this month, and with billing.view the company month against its limit', async ({
+    client,
+    assert,
+  }) => {
+    const { company, owner, member } = await scene({ monthlyCapMicro: 50_000_000 })
+    await answeredCall(company, member, '+431234567', 120)
+    const memberPage = (await client.get('/app').loginAs(member)).text()
+    assert.match(memberPage, /id="spend-panel">[\s\S]*?Ihre Gespräche heute[\s\S]*?0,40\s€/)
+    assert.match(memberPage, /data-figure="ownMonth">0,40\s€</)
+    assert.notInclude(
+      memberPage,
+      'companyMonth',
+      'a member without billing.view sees only their own'
+    )
+    const ownerPage = (
+      await client.get('/app').header('Accept-Language', 'en').loginAs(owner)
+    ).text()
+    assert.match(ownerPage, /data-figure="ownMonth">€0\.00</)
+    assert.match(
+      ownerPage,
+      /data-figure="companyMonth" class="words">€0\.40 of the €50\.00 monthly limit</
+    )
+    assert.include(ownerPage, 'href="/app/spend"')
+  })
+
   test('a destination above the maximum price per minute is refused; a cheaper one passes', async ({
     assert,
   }) => {

@@ -50,7 +50,7 @@ export class InPlaceNavigation {
     )
       return
     const link = (event.target as Element | null)?.closest?.('a[href]') as HTMLAnchorElement | null
-    if (!link || !link.closest(`${MAIN}, .topnav`)) return
+    if (!link || !link.closest(`${MAIN}, .topnav, .topbar > .brand`)) return
     if ((link.target && link.target !== '_self') || link.hasAttribute('download')) return
     const url = new URL(link.href)
     if (!sameOrigin(url) || url.protocol !== location.protocol) return

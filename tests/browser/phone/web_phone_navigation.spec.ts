@@ -57,9 +57,14 @@ async function inState(page: Page, state: string, timeout = 15_000) {
   }
 }
 
-/** Follows a link of the top navigation and waits for the page's heading: no full page load. */
-async function navigate(page: Page, path: string, heading: string) {
-  await page.click(`.topnav a[href="${path}"]`)
+/** Follows a link of the top navigation (or another) and waits for the page's heading: no full page load. */
+async function navigate(
+  page: Page,
+  path: string,
+  heading: string,
+  link = `.topnav a[href="${path}"]`
+) {
+  await page.click(link)
   await page.waitForFunction(
     ([expected, text]) =>
       (globalThis as any).location.pathname === expected &&
@@ -154,7 +159,8 @@ test.group('Web phone survives navigation (Chromium, werift, sipp)', (group) => 
       await page.locator('#web-phone').isVisible(),
       'the phone stays beside the security page'
     )
-    await navigate(page, '/app', user.fullName)
+    // The logo leads to the overview, in place as well
+    await navigate(page, '/app', user.fullName, 'header a.brand')
     await inState(page, 'in-call', 2000)
     await navigate(page, '/app/phone/settings', 'Telefon-Einstellungen')
     await inState(page, 'in-call', 2000)

@@ -18,6 +18,19 @@ document.addEventListener('click', (event) => {
   document.querySelector<HTMLElement>('#site-menu')?.classList.toggle('open', open)
 })
 
+// The top navigation's menus (details.nav-group): one open at a time; a click elsewhere or Escape closes it.
+document.addEventListener('click', (event) => {
+  const target = event.target as Element
+  for (const group of document.querySelectorAll<HTMLDetailsElement>('details.nav-group[open]')) {
+    if (!group.contains(target) || target.closest('.nav-group-links a')) group.open = false
+  }
+})
+document.addEventListener('keydown', (event) => {
+  if (event.key !== 'Escape') return
+  for (const group of document.querySelectorAll<HTMLDetailsElement>('details.nav-group[open]'))
+    group.open = false
+})
+
 // Phones: the docked web phone folds to its status line while no call runs (phone.css); its button
 // opens and folds it. The dock stays across pages loaded in place, and so does the choice.
 document.addEventListener('click', (event) => {

@@ -22,6 +22,9 @@ test.group('Account termination in the browser', (group) => {
     const member = await uniqueUser(created, 'member', company)
     const page = await visit('/login')
     await loginThroughForm(page, owner.email)
+    // The page is in the menu "Datenschutz & Vertrag"
+    await page.assertNotVisible('nav a[href="/app/account/end"]')
+    await page.click('#nav-privacy summary')
     await page.click('nav a[href="/app/account/end"]')
     await page.assertPath('/app/account/end')
     await page.assertTextContains('#termination-date', 'Der Vertrag endet mit Ablauf des')

@@ -1,6 +1,10 @@
 import { test } from '@japa/runner'
+import { Created, loginThroughForm, uniqueCompany, uniqueUser } from '#tests/support/browser'
 
-test.group('Layout', () => {
+test.group('Layout', (group) => {
+  const created = new Created()
+  group.each.teardown(() => created.cleanup())
+
   test('the header shows our logo and the browser tab our favicon', async ({ visit, assert }) => {
     const page = await visit('/')
     await page.assertExists('header .brand img.logo[src="/logo.svg"]')
@@ -54,5 +58,36 @@ test.group('Layout', () => {
     } finally {
       await context.close()
     }
+  })
+
+  test('the customer menu keeps less frequent pages in two menus: one open at a time, closed by Escape or a click elsewhere', async ({
+    visit,
+    assert,
+  }) => {
+    const owner = await uniqueUser(created, 'owner', await uniqueCompany(created, 'active'))
+    const page = await visit('/login')
+    await page.setViewportSize({ width: 1280, height: 800 })
+    await loginThroughForm(page, owner.email)
+    await page.assertVisible('.topnav a[href="/app/calls"]')
+    await page.assertNotVisible('.topnav a[href="/app/invoices"]')
+    await page.assertNotVisible('.topnav a[href="/app/dpa"]')
+
+    await page.click('#nav-billing summary')
+    await page.assertVisible('.topnav a[href="/app/invoices"]')
+    await page.click('#nav-privacy summary')
+    await page.assertVisible('.topnav a[href="/app/dpa"]')
+    await page.assertNotVisible('.topnav a[href="/app/invoices"]')
+    await page.keyboard.press('Escape')
+    await page.assertNotVisible('.topnav a[href="/app/dpa"]')
+    await page.click('#nav-billing summary')
+    await page.click('#page-main h1')
+    await page.assertNotVisible('.topnav a[href="/app/invoices"]')
+
+    // A page of a menu loads (in place, beside the phone) and the menus are closed again
+    await page.click('#nav-billing summary')
+    await page.click('.topnav a[href="/app/spend"]')
+    await page.waitForURL('**/app/spend')
+    await page.assertExists('#spend-own')
+    assert.isFalse(await page.locator('#nav-billing').evaluate((details: any) => details.open))
   })
 })

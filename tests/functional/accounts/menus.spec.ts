@@ -82,4 +82,30 @@ test.group('Menus', (group) => {
     assert.equal(brand(admin), '/admin')
     assert.include(admin, 'id="open-app" href="/admin"')
   })
+
+  test('staff see the menus of what their role allows, none empty', async ({ client, assert }) => {
+    const menus = (html: string) => {
+      const nav = /<nav class="topnav"[^>]*>([\s\S]*?)<\/nav>/.exec(html)?.[1] ?? ''
+      return [
+        ...nav.matchAll(/<details class="nav-group" id="([^"]+)">([\s\S]*?)<\/details>/g),
+      ].map((match) => ({ id: match[1], links: [...match[2].matchAll(/href="([^"]+)"/g)].length }))
+    }
+    const expected = {
+      superadmin: ['nav-telephony', 'nav-fraud', 'nav-billing', 'nav-privacy', 'nav-access'],
+      support: ['nav-telephony', 'nav-access'],
+      fraud_analyst: ['nav-fraud'],
+      privacy_officer: ['nav-privacy', 'nav-access'],
+    } as const
+    for (const [role, ids] of Object.entries(expected)) {
+      const staff = await makeUser(role as keyof typeof expected)
+      await enableTwoFactor(staff)
+      const found = menus((await client.get('/admin').loginAs(staff)).text())
+      assert.deepEqual(
+        found.map((menu) => menu.id),
+        [...ids],
+        role
+      )
+      for (const menu of found) assert.isAbove(menu.links, 0, `${role}: ${menu.id} has links`)
+    }
+  })
 })

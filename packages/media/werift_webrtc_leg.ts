@@ -587,6 +587,8 @@ export default class WeriftWebRtcLeg implements WebRtcLeg, RelayLeg {
       tieBreaker: typeof ice.tieBreaker === 'bigint' ? ice.tieBreaker : undefined,
       path: () => this.#nominatedPath(),
       onExpired: () => {
+        // RFC 7675 §5.1: nothing more to this peer, werift's DTLS included
+        ice.consentFresh = false
         this.#rtcp?.stop(false)
         this.#fail()
       },

@@ -43,12 +43,8 @@ export default class HmacSha1 {
     tagLength: number
   ) {
     const h = this.#h
-    h.set(this.#inner)
-    let pos = 0
-    for (; length - pos >= 64; pos += 64) this.#compress(h, data, pos)
     const tail = this.#tail
-    let n = 0
-    while (pos < length) tail[n++] = data[pos++]
+    let n = this.#absorb(data, length)
     tail[n++] = suffix >>> 24
     tail[n++] = (suffix >>> 16) & 0xff
     tail[n++] = (suffix >>> 8) & 0xff
@@ -64,14 +60,20 @@ export default class HmacSha1 {
    */
   signPlain(data: Uint8Array, length: number, out: Uint8Array, outOffset: number) {
     const h = this.#h
+    this.#finish(h, this.#tail, this.#absorb(data, length), 64 + length)
+    this.#outerDigest(h, out, outOffset, 20)
+  }
+
+  /** The inner hash over `data`'s whole blocks; its last bytes copied to the tail, their count returned. */
+  #absorb(data: Uint8Array, length: number): number {
+    const h = this.#h
     h.set(this.#inner)
     let pos = 0
     for (; length - pos >= 64; pos += 64) this.#compress(h, data, pos)
     const tail = this.#tail
     let n = 0
     while (pos < length) tail[n++] = data[pos++]
-    this.#finish(h, tail, n, 64 + length)
-    this.#outerDigest(h, out, outOffset, 20)
+    return n
   }
 
   /** The outer hash over the inner digest in `h`; its first `tagLength` bytes to `out`. */

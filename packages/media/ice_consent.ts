@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { crc32 } from 'node:zlib'
-import { MEDIA_TIMERS, type CoalescedTimer } from '#media/coalesced_timers'
+import { MEDIA_TIMERS, type CoalescedTimer, type TimerSource } from '#media/coalesced_timers'
 import HmacSha1 from '#media/hmac_sha1'
 
 /**
@@ -13,13 +13,8 @@ import HmacSha1 from '#media/hmac_sha1'
  * ICE restarts, IPv6 answers) stays with werift: `receive` returns false for it.
  */
 
-/** The clock the checks run on; tests pass a fake one. */
-export interface ConsentClock {
-  /** Monotonic ms. */
-  now(): number
-  setTimeout(callback: () => void, ms: number): unknown
-  clearTimeout(handle: unknown): void
-}
+/** The clock the checks run on (monotonic ms); tests pass a fake one. */
+export type ConsentClock = TimerSource
 
 export const SYSTEM_CONSENT_CLOCK: ConsentClock = {
   now: () => performance.now(),

@@ -24,7 +24,11 @@ function silence(browser: FakeBrowser) {
   }
 }
 
-async function connectedLeg(consent: { intervalMs: number; timeoutMs: number }) {
+/** A leg connected to a werift browser; both closed at the test's end. */
+async function connectedLeg(
+  consent: { intervalMs: number; timeoutMs: number },
+  cleanup: (fn: () => Promise<void>) => void
+) {
   let failures = 0
   const leg = new WeriftWebRtcLeg({
     announcedIps: ['127.0.0.1'],
@@ -33,6 +37,10 @@ async function connectedLeg(consent: { intervalMs: number; timeoutMs: number }) 
     consent,
   })
   const browser = new FakeBrowser()
+  cleanup(async () => {
+    await leg.close()
+    await browser.close()
+  })
   const { sdp } = await leg.answer(await browser.offer(), { codecs: ['PCMU'] })
   await browser.acceptAnswer(sdp)
   await Promise.all([leg.ready(), browser.connected()])
@@ -44,11 +52,10 @@ test.group('ICE consent freshness of a browser leg', () => {
     assert,
     cleanup,
   }) => {
-    const { leg, browser, failures } = await connectedLeg({ intervalMs: 200, timeoutMs: 1500 })
-    cleanup(async () => {
-      await leg.close()
-      await browser.close()
-    })
+    const { leg, browser, failures } = await connectedLeg(
+      { intervalMs: 200, timeoutMs: 1500 },
+      cleanup
+    )
     assert.isNotNull(leg.consentChecks, "werift's consent loop was replaced")
     const ice = browser.pc.iceTransports[0] as unknown as { connection: { state: string } }
     await sleep(2500)
@@ -64,11 +71,10 @@ test.group('ICE consent freshness of a browser leg', () => {
     assert,
     cleanup,
   }) => {
-    const { leg, browser, failures } = await connectedLeg({ intervalMs: 200, timeoutMs: 1500 })
-    cleanup(async () => {
-      await leg.close()
-      await browser.close()
-    })
+    const { leg, browser, failures } = await connectedLeg(
+      { intervalMs: 200, timeoutMs: 1500 },
+      cleanup
+    )
     await sleep(500)
     assert.equal(failures(), 0)
     silence(browser)
@@ -84,8 +90,7 @@ test.group('ICE consent freshness of a browser leg', () => {
   })
 
   test('a leg we close stops its checks and never fails', async ({ assert, cleanup }) => {
-    const { leg, browser, failures } = await connectedLeg({ intervalMs: 200, timeoutMs: 1000 })
-    cleanup(() => browser.close())
+    const { leg, failures } = await connectedLeg({ intervalMs: 200, timeoutMs: 1000 }, cleanup)
     await leg.close()
     const sent = leg.consentChecks!.sent
     await sleep(1500)

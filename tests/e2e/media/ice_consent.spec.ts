@@ -24,6 +24,9 @@ function silence(browser: FakeBrowser) {
   }
 }
 
+/** RFC 7675's 5 s and 30 s shortened: checks every 200 ms, consent lost after 1.5 s. */
+const SHORT = { intervalMs: 200, timeoutMs: 1500 }
+
 /** A leg connected to a werift browser; both closed at the test's end. */
 async function connectedLeg(
   consent: { intervalMs: number; timeoutMs: number },
@@ -52,10 +55,7 @@ test.group('ICE consent freshness of a browser leg', () => {
     assert,
     cleanup,
   }) => {
-    const { leg, browser, failures } = await connectedLeg(
-      { intervalMs: 200, timeoutMs: 1500 },
-      cleanup
-    )
+    const { leg, browser, failures } = await connectedLeg(SHORT, cleanup)
     assert.isNotNull(leg.consentChecks, "werift's consent loop was replaced")
     const ice = browser.pc.iceTransports[0] as unknown as { connection: { state: string } }
     await sleep(2500)
@@ -71,10 +71,7 @@ test.group('ICE consent freshness of a browser leg', () => {
     assert,
     cleanup,
   }) => {
-    const { leg, browser, failures } = await connectedLeg(
-      { intervalMs: 200, timeoutMs: 1500 },
-      cleanup
-    )
+    const { leg, browser, failures } = await connectedLeg(SHORT, cleanup)
     await sleep(500)
     assert.equal(failures(), 0)
     silence(browser)

@@ -5,6 +5,8 @@
  * (mostly call overhead, not hashing), and HMAC needs two of them.
  */
 
+import { hash } from 'node:crypto'
+
 const INITIAL = [0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476, 0xc3d2e1f0]
 
 export default class HmacSha1 {
@@ -16,9 +18,9 @@ export default class HmacSha1 {
   #tail = new Uint8Array(128)
   #outerBlock = new Uint8Array(64)
 
-  /** `key`: at most 64 bytes (SRTP's are 20). */
+  /** `key`: SRTP's are 20 bytes; a key longer than the 64-byte block is hashed first (RFC 2104). */
   constructor(key: Uint8Array) {
-    if (key.length > 64) throw new RangeError('HmacSha1 takes keys of at most 64 bytes')
+    if (key.length > 64) key = hash('sha1', key, 'buffer')
     const pad = new Uint8Array(64)
     for (let i = 0; i < 64; i++) pad[i] = (key[i] ?? 0) ^ 0x36
     this.#inner.set(INITIAL)
@@ -41,18 +43,41 @@ export default class HmacSha1 {
     tagLength: number
   ) {
     const h = this.#h
-    h.set(this.#inner)
-    let pos = 0
-    for (; length - pos >= 64; pos += 64) this.#compress(h, data, pos)
     const tail = this.#tail
-    let n = 0
-    while (pos < length) tail[n++] = data[pos++]
+    let n = this.#absorb(data, length)
     tail[n++] = suffix >>> 24
     tail[n++] = (suffix >>> 16) & 0xff
     tail[n++] = (suffix >>> 8) & 0xff
     tail[n++] = suffix & 0xff
     this.#finish(h, tail, n, 64 + length + 4)
 
+    this.#outerDigest(h, out, outOffset, tagLength)
+  }
+
+  /**
+   * HMAC over `data[0..length)` alone (STUN's MESSAGE-INTEGRITY, RFC 8489 §14.5); all 20 bytes go
+   * to `out` at `outOffset`.
+   */
+  signPlain(data: Uint8Array, length: number, out: Uint8Array, outOffset: number) {
+    const h = this.#h
+    this.#finish(h, this.#tail, this.#absorb(data, length), 64 + length)
+    this.#outerDigest(h, out, outOffset, 20)
+  }
+
+  /** The inner hash over `data`'s whole blocks; its last bytes copied to the tail, their count returned. */
+  #absorb(data: Uint8Array, length: number): number {
+    const h = this.#h
+    h.set(this.#inner)
+    let pos = 0
+    for (; length - pos >= 64; pos += 64) this.#compress(h, data, pos)
+    const tail = this.#tail
+    let n = 0
+    while (pos < length) tail[n++] = data[pos++]
+    return n
+  }
+
+  /** The outer hash over the inner digest in `h`; its first `tagLength` bytes to `out`. */
+  #outerDigest(h: Int32Array, out: Uint8Array, outOffset: number, tagLength: number) {
     const block = this.#outerBlock
     for (let i = 0; i < 5; i++) {
       const word = h[i]

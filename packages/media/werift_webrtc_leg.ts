@@ -6,6 +6,7 @@ import {
   type RTCDtlsTransport,
   type RTCRtpTransceiver,
 } from 'werift'
+import IceConsent, { type ConsentClock, type ConsentPath } from '#media/ice_consent'
 import OutboundRtpStream from '#media/outbound_rtp_stream'
 import ReceptionStats from '#media/reception_stats'
 import { PacketKind, rtpPayloadOffset } from '#media/rtp_header'
@@ -99,6 +100,8 @@ export interface WeriftWebRtcLegOptions {
   onFailed?: () => void
   /** DTLS-SRTP profiles we offer, preferred first (werift ids); a seam for the benchmark. */
   srtpProfiles?: number[]
+  /** ICE consent freshness's clock and periods (RFC 7675's 5 s and 30 s); a seam for tests. */
+  consent?: { clock?: ConsentClock; intervalMs?: number; timeoutMs?: number }
 }
 
 /** The parts of werift's ICE internals the packet path uses (not in its typings). */
@@ -112,6 +115,16 @@ interface IcePair {
 interface IceConnection {
   nominated?: IcePair
   protocols: IceSocketProtocol[]
+  localUsername: string
+  localPassword: string
+  remoteUsername: string
+  remotePassword: string
+  iceControlling: boolean
+  /** werift's consent freshness (private in its typings): what we replace by IceConsent. */
+  tieBreaker?: unknown
+  consentFresh?: boolean
+  queryConsent?: () => void
+  stopConsentLifecycle?: () => void
 }
 /** werift's SRTCP session on its DTLS transport (not in its typings): the transform we replace. */
 interface WeriftSrtcpSession {
@@ -178,6 +191,12 @@ export default class WeriftWebRtcLeg implements WebRtcLeg, RelayLeg {
   #rtcp: RtcpSession | null = null
   #srtcpIn: SrtcpContext | null = null
   #srtcpOut: SrtcpContext | null = null
+  #consentOptions: WeriftWebRtcLegOptions['consent']
+  /** Our consent freshness on the nominated pair; null while werift's runs (before the take-over). */
+  #consent: IceConsent | null = null
+  /** The nominated pair consent last used, as a ConsentPath. */
+  #consentPair: IcePair | null = null
+  #consentPath: ConsentPath | null = null
   /** SRTCP packets from the browser that failed authentication (forged, replayed, truncated). */
   rtcpAuthenticationFailures = 0
 
@@ -186,6 +205,7 @@ export default class WeriftWebRtcLeg implements WebRtcLeg, RelayLeg {
     this.#srtpProfiles = options.srtpProfiles ?? SRTP_PROFILES_PREFERRED
     this.#onClosed = options.onClosed
     this.#onFailed = options.onFailed
+    this.#consentOptions = options.consent
     this.#pc = new RTCPeerConnection({
       iceServers: [],
       icePortRange: options.portRange,
@@ -221,6 +241,7 @@ export default class WeriftWebRtcLeg implements WebRtcLeg, RelayLeg {
           })
         } else if (state === 'failed' || state === 'closed') {
           this.#rtcp?.stop(false)
+          this.#consent?.stop()
           reject(new Error(`WebRTC connection ${state} before media could flow`))
           // Before or after media flowed: werift reports consent expiry as failed too
           if (state === 'failed') this.#fail()
@@ -372,6 +393,7 @@ export default class WeriftWebRtcLeg implements WebRtcLeg, RelayLeg {
     this.#receiver = null
     this.#sendAllowed = false
     this.#rtcp?.stop(true)
+    this.#consent?.stop()
     await this.#pc.close().catch(() => {})
     this.#onClosed?.()
     for (const listener of this.#closeListeners.splice(0)) listener()
@@ -510,6 +532,7 @@ export default class WeriftWebRtcLeg implements WebRtcLeg, RelayLeg {
     })
     const ice = (dtls.iceTransport as unknown as { connection: IceConnection }).connection
     this.#ice = ice
+    const consent = this.#takeOverConsent(ice)
     for (const protocol of ice.protocols) {
       const socket = protocol.transport?.socket
       if (!socket) continue
@@ -528,11 +551,85 @@ export default class WeriftWebRtcLeg implements WebRtcLeg, RelayLeg {
           } else this.#onSrtcp(data)
           return
         }
+        // STUN (first byte 0-3): consent checks and their answers on the nominated pair are ours
+        if (data[0] < 4 && consent?.receive(data, rinfo.address, rinfo.port, socket)) return
         for (const listener of weriftListeners) listener.call(socket, data, rinfo)
       })
     }
     this.#sendAllowed = canSend(this.#direction)
     this.#rtcp.start()
+  }
+
+  /**
+   * Replaces werift's consent freshness (a loop per leg with an AbortController, a STUN
+   * transaction and its timers per check, node:crypto HMACs from Buffer keys both ways, about
+   * half of a connected call's idle CPU: bench/README.md, fourth and sixth rounds) by IceConsent
+   * on the same nominated pair: same periods, same outcome (consent lost: the leg fails). werift's
+   * loop is stopped through members its typings call private; if a werift version lacks them,
+   * its own consent stays (null returned) and nothing else changes.
+   */
+  #takeOverConsent(ice: IceConnection): IceConsent | null {
+    if (
+      typeof ice.stopConsentLifecycle !== 'function' ||
+      typeof ice.queryConsent !== 'function' ||
+      typeof ice.consentFresh !== 'boolean' ||
+      !ice.remotePassword ||
+      !ice.localPassword
+    )
+      return null
+    const options = this.#consentOptions
+    const consent = new IceConsent({
+      localUfrag: ice.localUsername,
+      localPassword: ice.localPassword,
+      remoteUfrag: ice.remoteUsername,
+      remotePassword: ice.remotePassword,
+      controlling: () => ice.iceControlling,
+      tieBreaker: typeof ice.tieBreaker === 'bigint' ? ice.tieBreaker : undefined,
+      path: () => this.#nominatedPath(),
+      onExpired: () => {
+        // RFC 7675 §5.1: nothing more to this peer, werift's DTLS included
+        ice.consentFresh = false
+        this.#rtcp?.stop(false)
+        this.#fail()
+      },
+      clock: options?.clock,
+      intervalMs: options?.intervalMs,
+      timeoutMs: options?.timeoutMs,
+    })
+    ice.stopConsentLifecycle()
+    // werift sends DTLS (a close_notify, retransmitted flights) only while consent is fresh; a
+    // renomination would restart its loop: ours covers whichever pair is nominated
+    ice.consentFresh = true
+    ice.queryConsent = () => {
+      ice.consentFresh = true
+    }
+    this.#consent = consent
+    consent.start()
+    return consent
+  }
+
+  /** The nominated pair as a ConsentPath, made once per pair. */
+  #nominatedPath(): ConsentPath | null {
+    const pair = this.#ice?.nominated
+    const socket = pair?.protocol.transport?.socket
+    if (!pair || !socket) return null
+    if (pair !== this.#consentPair) {
+      const [address, port] = pair.remoteAddr
+      this.#consentPair = pair
+      this.#consentPath = { socket, address, port }
+    }
+    return this.#consentPath
+  }
+
+  /** Whether werift's consent freshness was replaced by ours (for tests). */
+  get consentChecks(): { sent: number; answered: number; received: number } | null {
+    const consent = this.#consent
+    if (consent === null) return null
+    return {
+      sent: consent.checksSent,
+      received: consent.responsesReceived,
+      answered: consent.checksAnswered,
+    }
   }
 
   /** Our compound RTCP, SRTCP-protected, to the browser on the nominated pair. */

@@ -41,4 +41,21 @@ test.group('HMAC-SHA1 for SRTP', () => {
       assert.equal(out[25], 0xee)
     }
   })
+
+  test('signPlain (STUN MESSAGE-INTEGRITY) equals node:crypto, keys longer than a block included', ({
+    assert,
+  }) => {
+    for (const keyLength of [1, 22, 64, 65, 256]) {
+      const key = randomBytes(keyLength)
+      const hmac = new HmacSha1(key)
+      for (let length = 0; length <= 200; length++) {
+        const data = randomBytes(length)
+        const out = Buffer.alloc(24, 0xee)
+        hmac.signPlain(data, length, out, 2)
+        const expected = createHmac('sha1', key).update(data).digest('hex')
+        assert.equal(out.subarray(2, 22).toString('hex'), expected, `key ${keyLength}, ${length}`)
+        assert.equal(out[22], 0xee)
+      }
+    }
+  })
 })

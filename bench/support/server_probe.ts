@@ -186,7 +186,13 @@ if (process.send) {
   let young = gcWindow()
   process.on('message', async (message) => {
     if (message !== 'bench:reset' && message !== 'bench:read') return
-    const window = young()
+    // A failure of the counting must not take the server down: the bytes read as -1
+    let youngAllocatedBytes = -1
+    try {
+      youngAllocatedBytes = young().youngAllocatedBytes
+    } catch (error) {
+      console.error('bench probe: young-generation count failed', error)
+    }
     young = gcWindow()
     if (message === 'bench:reset') {
       delay.reset()
@@ -212,7 +218,7 @@ if (process.send) {
       collections,
       threadCpuMicros: threadCpuMicros(),
       memory: memory(),
-      youngAllocatedBytes: message === 'bench:read' ? window.youngAllocatedBytes : 0,
+      youngAllocatedBytes: message === 'bench:read' ? youngAllocatedBytes : 0,
       statements: [...statements.entries()]
         .map(([sql, entry]) => ({
           sql: sql.slice(0, 400),

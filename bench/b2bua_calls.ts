@@ -48,8 +48,11 @@
  * grouped by the entry as written, and the JSON ends with each entry's median and its ratio to the
  * first entry's. Each run also reports the server's CPU per call by thread (`main`, `V8Worker`:
  * V8's garbage collection helpers and compiler, ...), its garbage collections per call by kind
- * with their pause time, its memory at the run's end (RSS, V8 heap, the young generation), and
- * the machine's load average at the run's start.
+ * with their pause time, its memory at the run's end (RSS, V8 heap, the young generation), the
+ * bytes it allocated in V8's young generation per call (`youngKbPerCallRuns`), and the machine's
+ * load average at the run's start. --heap-prof DIR: the server writes V8's sampling heap profile
+ * (collected objects included) of each warm-up, idle window and run into DIR
+ * (`server-<pid>-<n>.heapprofile`, bench/support/server_probe.ts); it doubles the CPU per call.
  *
  * Before the measured runs, each server gets a warm-up run (JIT, caches, pools; not reported) of
  * --warmup-calls calls (default 100, or --calls if fewer: what every round up to the eleventh

@@ -14,6 +14,7 @@
  *
  *   node --import @poppinss/ts-exec bench/b2bua_calls.ts --db sqlite|pg [--rates 50,100]
  *     [--calls 600] [--phones 4] [--runs 3] [--pause-ms 1000] [--cpu-prof DIR]
+ *     [--heap-prof DIR]
  *     [--warmup-calls 100] [--warmup-rate <lowest of --rates>] [--run-seconds S]
  *     [--server ts|build|ts,build,...] [--reuse-build] [--media-workers 0] [--kind sip|web]
  *     [--unpriced] [--node-flags "--max-semi-space-size=32 ..."]
@@ -47,8 +48,11 @@
  * grouped by the entry as written, and the JSON ends with each entry's median and its ratio to the
  * first entry's. Each run also reports the server's CPU per call by thread (`main`, `V8Worker`:
  * V8's garbage collection helpers and compiler, ...), its garbage collections per call by kind
- * with their pause time, its memory at the run's end (RSS, V8 heap, the young generation), and
- * the machine's load average at the run's start.
+ * with their pause time, its memory at the run's end (RSS, V8 heap, the young generation), the
+ * bytes it allocated in V8's young generation per call (`youngKbPerCallRuns`), and the machine's
+ * load average at the run's start. --heap-prof DIR: the server writes V8's sampling heap profile
+ * (collected objects included) of each warm-up, idle window and run into DIR
+ * (`server-<pid>-<n>.heapprofile`, bench/support/server_probe.ts); it doubles the CPU per call.
  *
  * Before the measured runs, each server gets a warm-up run (JIT, caches, pools; not reported) of
  * --warmup-calls calls (default 100, or --calls if fewer: what every round up to the eleventh
@@ -83,6 +87,8 @@ const PHONES = Number(option('phones', '4'))
 const RUNS = Number(option('runs', '3'))
 const PAUSE_MS = Number(option('pause-ms', '1000'))
 const CPU_PROFILE_DIR = option('cpu-prof', '')
+/** Directory for the server's sampling heap profiles, one per run (bench/support/server_probe.ts). */
+const HEAP_PROFILE_DIR = option('heap-prof', '')
 const RUN_SECONDS = Number(option('run-seconds', '0'))
 const callsAt = (rate: number) => (RUN_SECONDS > 0 ? Math.ceil(rate * RUN_SECONDS) : CALLS)
 const WARMUP_CALLS = Number(option('warmup-calls', String(Math.min(100, CALLS))))
@@ -262,6 +268,7 @@ interface Probe {
   collections: Record<string, { count: number; ms: number }>
   threadCpuMicros: Record<string, number>
   memory: { rssMb: number; heapTotalMb: number; heapUsedMb: number; newSpaceMb: number }
+  youngAllocatedBytes: number
 }
 
 interface Server {
@@ -287,6 +294,7 @@ async function startServer(spec: ServerSpec, index: number): Promise<Server> {
     LOCAL_CARRIER_PORT: String(carrier.port),
     NODE_ID: 'bench-node',
     MEDIA_WORKERS: MEDIA_WORKERS,
+    ...(HEAP_PROFILE_DIR ? { BENCH_HEAP_PROF: HEAP_PROFILE_DIR } : {}),
   }
   // The production server reads no .env (build/ has none): what it needs comes from here. Its
   // realm is APP_URL's host, which must be the one the phones' credentials were made for.
@@ -399,6 +407,8 @@ interface RunResult {
   gcPauseMsPerCall: number
   /** The server's memory at the run's end. */
   memory: Probe['memory']
+  /** Bytes allocated in V8's young generation per completed call (the run and its 1 s tail). */
+  youngKbPerCall: number
 }
 
 const cpuOf = (probe: Probe) => probe.cpuMicros + probe.childrenCpuMicros
@@ -518,6 +528,7 @@ async function measure(
       Object.values(after.collections).reduce((sum, total) => sum + total.ms, 0)
     ),
     memory: after.memory,
+    youngKbPerCall: Math.round(after.youngAllocatedBytes / 1024 / Math.max(1, successful)),
   }
 }
 
@@ -579,6 +590,7 @@ for (const [serverIndex, spec] of SERVERS.entries()) {
         threadCpuMsPerCallRuns: runs.map((entry) => entry.threadCpuMsPerCall),
         gcPerCallRuns: runs.map((entry) => entry.gcPerCall),
         gcPauseMsPerCallRuns: runs.map((entry) => entry.gcPauseMsPerCall),
+        youngKbPerCallRuns: runs.map((entry) => entry.youngKbPerCall),
         memoryAfterRuns: runs.map((entry) => entry.memory),
       })
     }

@@ -49,7 +49,8 @@ export function gcWindow(): () => GcWindow {
     const endUsed = youngUsedNow()
     const threads: Record<string, number> = {}
     for (const [name, us] of threadCpuUs()) threads[name] = us - (startThreads.get(name) ?? 0)
-    const { statistics } = profiler.stop() as unknown as {
+    // (undefined when no collection happened in the stretch: a quiet server's 10 s idle window)
+    const { statistics } = (profiler.stop() ?? { statistics: [] }) as unknown as {
       statistics: {
         gcType: string
         cost: number

@@ -13,12 +13,16 @@
  * time by kind), the CPU of each of the process's threads by name (/proc/self/task: the main
  * thread, V8's workers for garbage collection and compilation, libuv's pool, ...), and at each
  * answer the memory (RSS, V8 heap, the young generation's committed size): what V8's heap and GC
- * flags change (bench/b2bua_calls.ts, `--server ts[flags]`).
+ * flags change (bench/b2bua_calls.ts, `--server ts[flags]`). And the bytes allocated in V8's young
+ * generation since the reset (bench/support/gc_window.ts); with BENCH_HEAP_PROF=<dir>, V8's sampling
+ * heap profile from each reset to the next read (objects already collected included), written as
+ * <dir>/server-<pid>-<n>.heapprofile: where a call's allocations come from.
  */
-import { readdirSync, readFileSync } from 'node:fs'
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { monitorEventLoopDelay, PerformanceObserver, constants } from 'node:perf_hooks'
 import { getHeapSpaceStatistics } from 'node:v8'
+import { gcWindow, startHeapSampling } from './gc_window.ts'
 
 const statements = new Map<string, { count: number; micros: number; rows: number }>()
 
@@ -176,12 +180,33 @@ if (process.send) {
   const delay = monitorEventLoopDelay({ resolution: 10 })
   delay.enable()
   countCollections()
-  process.on('message', (message) => {
+  const heapProfileDir = process.env.BENCH_HEAP_PROF
+  let heapProfiles = 0
+  let stopHeapSampling: Promise<() => Promise<object>> | null = null
+  let young = gcWindow()
+  process.on('message', async (message) => {
     if (message !== 'bench:reset' && message !== 'bench:read') return
+    // A failure of the counting must not take the server down: the bytes read as -1
+    let youngAllocatedBytes = -1
+    try {
+      youngAllocatedBytes = young().youngAllocatedBytes
+    } catch (error) {
+      console.error('bench probe: young-generation count failed', error)
+    }
+    young = gcWindow()
     if (message === 'bench:reset') {
       delay.reset()
       statements.clear()
       collections = {}
+      if (heapProfileDir && !stopHeapSampling) stopHeapSampling = startHeapSampling(4096)
+    } else if (stopHeapSampling) {
+      const stop = await stopHeapSampling
+      stopHeapSampling = null
+      mkdirSync(heapProfileDir!, { recursive: true })
+      writeFileSync(
+        `${heapProfileDir}/server-${process.pid}-${++heapProfiles}.heapprofile`,
+        JSON.stringify(await stop())
+      )
     }
     const cpu = process.cpuUsage()
     process.send!({
@@ -193,6 +218,7 @@ if (process.send) {
       collections,
       threadCpuMicros: threadCpuMicros(),
       memory: memory(),
+      youngAllocatedBytes: message === 'bench:read' ? youngAllocatedBytes : 0,
       statements: [...statements.entries()]
         .map(([sql, entry]) => ({
           sql: sql.slice(0, 400),

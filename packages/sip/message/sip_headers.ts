@@ -59,12 +59,28 @@ export default class SipHeaders {
   /** Replaces every line of this header with the given values, at the position of the first. */
   set(name: string, ...values: string[]): this {
     const key = headerKey(name)
-    const first = this.#entries.findIndex((entry) => entry.key === key)
-    this.#entries = this.#entries.filter((entry) => entry.key !== key)
-    const added = values.map((value) => ({ key, value }))
-    this.#entries.splice(first >= 0 ? first : this.#entries.length, 0, ...added)
+    const entries = this.#entries
+    const first = entries.findIndex((entry) => entry.key === key)
+    if (first < 0) {
+      for (const value of values) entries.push({ key, value })
+    } else if (values.length === 1 && !this.#hasAfter(key, first)) {
+      // The common case (one line replaced by one value): in place, no new array (issue 17)
+      entries[first] = { key, value: values[0] }
+    } else {
+      this.#entries = entries.filter((entry) => entry.key !== key)
+      const added = values.map((value) => ({ key, value }))
+      this.#entries.splice(first, 0, ...added)
+    }
     this.#parsed.delete(key)
     return this
+  }
+
+  #hasAfter(key: string, index: number): boolean {
+    const entries = this.#entries
+    for (let next = index + 1; next < entries.length; next++) {
+      if (entries[next].key === key) return true
+    }
+    return false
   }
 
   append(name: string, value: string): this {
@@ -107,6 +123,18 @@ export default class SipHeaders {
     for (const entry of this.#entries) {
       yield [headerDisplayName(entry.key), entry.value]
     }
+  }
+
+  /**
+   * The header section as written on the wire: `Name: value` and CRLF per line as stored, without
+   * the lines of `exceptKey` (a lower-case key). What `entries()` gives, without a pair per line.
+   */
+  lines(exceptKey: string): string {
+    let text = ''
+    for (const entry of this.#entries) {
+      if (entry.key !== exceptKey) text += `${headerDisplayName(entry.key)}: ${entry.value}\r\n`
+    }
+    return text
   }
 
   get size(): number {

@@ -172,13 +172,9 @@ export default abstract class SipMessage {
 
   /** Serializes the message; Content-Length is always written from the body's real length. */
   toBuffer(): Buffer {
-    let head = `${this.startLine()}\r\n`
-    for (const [name, value] of this.headers.entries()) {
-      if (name !== 'Content-Length') {
-        head += `${name}: ${value}\r\n`
-      }
-    }
-    head += `Content-Length: ${this.body.length}\r\n\r\n`
+    const head =
+      `${this.startLine()}\r\n${this.headers.lines('content-length')}` +
+      `Content-Length: ${this.body.length}\r\n\r\n`
     // One buffer, the head written straight into it (was a buffer of the head, then a copy)
     const headLength = Buffer.byteLength(head, 'utf8')
     const bytes = Buffer.allocUnsafe(headLength + this.body.length)

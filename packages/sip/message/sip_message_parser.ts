@@ -44,7 +44,30 @@ function hasBareControlCharacter(line: string): boolean {
   }
   return false
 }
-const HEADER_LINE = /^([^:\s]+)[ \t]*:[ \t]*(.*)$/
+/** Whitespace (as `\s`) that may not be in a header line's name. */
+const NAME_SPACE = /\s/
+/** What `.` does not match: a value with one of these is a malformed line. */
+const LINE_TERMINATOR = /[\n\r\u2028\u2029]/
+
+/**
+ * A header line's name and value, as `^([^:\s]+)[ \t]*:[ \t]*(.*)$` reads them (the value's end
+ * trimmed), without the match array and its copies (issue 17: once per header line received);
+ * undefined for a malformed line.
+ */
+export function headerLineParts(line: string): { name: string; value: string } | undefined {
+  const colon = line.indexOf(':')
+  let nameEnd = colon
+  while (nameEnd > 0 && (line[nameEnd - 1] === ' ' || line[nameEnd - 1] === '\t')) nameEnd--
+  if (nameEnd <= 0) return undefined
+  const name = line.slice(0, nameEnd)
+  if (NAME_SPACE.test(name)) return undefined
+  let valueStart = colon + 1
+  while (valueStart < line.length && (line[valueStart] === ' ' || line[valueStart] === '\t'))
+    valueStart++
+  const value = line.slice(valueStart)
+  if (LINE_TERMINATOR.test(value)) return undefined
+  return { name, value: value.trimEnd() }
+}
 const STATUS_LINE = /^SIP\/(\d+\.\d+) (\d{3})(?: (.*))?$/
 const SIP_VERSION_TEXT = /^SIP\/\d+\.\d+$/
 
@@ -149,7 +172,7 @@ export default class SipMessageParser {
 
     const lines = this.#readLines(buffer.subarray(start, headerEnd))
     const startLine = this.#parseStartLine(lines[0])
-    const { headers, firstError } = this.#collectHeaders(lines.slice(1))
+    const { headers, firstError } = this.#collectHeaders(lines)
 
     try {
       if (startLine.kind === 'request' && startLine.versionError) {
@@ -237,12 +260,14 @@ export default class SipMessageParser {
 
   /**
    * Unfolds continuation lines and reads name/value pairs. A bad line does not stop the reading,
-   * so that the envelope can still be found; the first error is thrown afterwards.
+   * so that the envelope can still be found; the first error is thrown afterwards. `lines` starts
+   * with the start line, which is skipped.
    */
   #collectHeaders(lines: string[]): { headers: SipHeaders; firstError?: SipParseError } {
     const unfolded: string[] = []
     let firstError: SipParseError | undefined
-    for (const line of lines) {
+    for (let index = 1; index < lines.length; index++) {
+      const line = lines[index]
       if (line.startsWith(' ') || line.startsWith('\t')) {
         if (unfolded.length === 0) {
           firstError ??= new SipParseError(ParseFailure.BadHeaderLine, 'continuation line first')
@@ -259,12 +284,12 @@ export default class SipMessageParser {
 
     const headers = new SipHeaders()
     for (const line of unfolded) {
-      const match = HEADER_LINE.exec(line)
-      if (!match || !isToken(match[1])) {
+      const parts = headerLineParts(line)
+      if (!parts || !isToken(parts.name)) {
         firstError ??= new SipParseError(ParseFailure.BadHeaderLine, 'malformed header line')
         continue
       }
-      headers.append(match[1], match[2].trimEnd())
+      headers.append(parts.name, parts.value)
     }
     return { headers, firstError }
   }

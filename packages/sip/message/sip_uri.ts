@@ -10,6 +10,11 @@ const PASSWORD = /^(?:[A-Za-z0-9\-_.!~*'()&=+$,]|%[0-9A-Fa-f]{2})*$/
 const HOSTNAME = /^[A-Za-z0-9](?:[A-Za-z0-9_\-.]*[A-Za-z0-9.])?$/
 const PARAM_CHARS = /^(?:[A-Za-z0-9\-_.!~*'()\[\]/:&+$]|%[0-9A-Fa-f]{2})+$/
 const HEADER_CHARS = /^(?:[A-Za-z0-9\-_.!~*'()\[\]/?:+$]|%[0-9A-Fa-f]{2})*$/
+/**
+ * The parameters or headers of a URI without any: one map shared by all (they are read-only), not
+ * two new maps per URI parsed (issue 17: several URIs per message received).
+ */
+const NONE: ReadonlyMap<string, never> = new Map<string, never>()
 
 export interface SipUriParts {
   scheme?: SipUriScheme
@@ -69,8 +74,8 @@ export default class SipUri {
     this.password = parts.password
     this.host = parts.host
     this.port = parts.port
-    this.params = parts.params ?? new Map()
-    this.headers = parts.headers ?? new Map()
+    this.params = parts.params ?? NONE
+    this.headers = parts.headers ?? NONE
   }
 
   static parse(text: string): SipUri {
@@ -104,9 +109,10 @@ export default class SipUri {
       }
     }
 
-    const headers = new Map<string, string>()
+    let headers: Map<string, string> | undefined
     const question = rest.indexOf('?')
     if (question >= 0) {
+      headers = new Map()
       for (const pair of rest.slice(question + 1).split('&')) {
         const equals = pair.indexOf('=')
         const name = equals >= 0 ? pair.slice(0, equals) : pair
@@ -119,9 +125,12 @@ export default class SipUri {
       rest = rest.slice(0, question)
     }
 
-    const params = new Map<string, string | null>()
-    const [hostport, ...paramParts] = rest.split(';')
+    let params: Map<string, string | null> | undefined
+    const semicolon = rest.indexOf(';')
+    const hostport = semicolon >= 0 ? rest.slice(0, semicolon) : rest
+    const paramParts = semicolon >= 0 ? rest.slice(semicolon + 1).split(';') : []
     for (const part of paramParts) {
+      params ??= new Map()
       const equals = part.indexOf('=')
       const name = equals >= 0 ? part.slice(0, equals) : part
       const value = equals >= 0 ? part.slice(equals + 1) : null

@@ -123,8 +123,13 @@ export default class ViaHeader {
   }
 
   withParam(name: string, value: string | null): ViaHeader {
+    return this.withParams([[name, value]])
+  }
+
+  /** The parameters set in order, as `withParam` one after the other would, in one copy. */
+  withParams(changes: ReadonlyArray<readonly [string, string | null]>): ViaHeader {
     const params = new Map(this.params)
-    params.set(name.toLowerCase(), value)
+    for (const [name, value] of changes) params.set(name.toLowerCase(), value)
     return new ViaHeader({ transport: this.transport, host: this.host, port: this.port, params })
   }
 

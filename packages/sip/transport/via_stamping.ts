@@ -7,16 +7,19 @@ import type ViaHeader from '#sip/message/via_header'
  * client asked for rport, whose value becomes the source port. Returns the stamped top Via.
  */
 export function stampReceived(request: SipRequest, address: string, port: number): ViaHeader {
-  const values = request.headers.getAll('via')
-  let top = request.topVia
-  const rportRequested = top.rport === true
-  if (rportRequested || top.host.toLowerCase() !== address.toLowerCase()) {
-    top = top.withParam('received', address)
-  }
-  if (rportRequested) {
-    top = top.withParam('rport', String(port))
-  }
-  if (top !== request.topVia) {
+  const received = request.topVia
+  const rportRequested = received.rport === true
+  // One copy of the parameters for both (issue 17: every request received)
+  const top = rportRequested
+    ? received.withParams([
+        ['received', address],
+        ['rport', String(port)],
+      ])
+    : received.host.toLowerCase() !== address.toLowerCase()
+      ? received.withParam('received', address)
+      : received
+  if (top !== received) {
+    const values = request.headers.getAll('via')
     values[0] = top.toString()
     request.headers.set('Via', ...values)
   }

@@ -76,6 +76,7 @@ export { DigestAlgorithm, computeHa1 } from './auth/digest.js'
 export { default as Registrar } from './registrar/registrar.js'
 export {
   default as DigestAuthenticator,
+  type AuthenticateOptions,
   type AuthFailure,
   type AuthFailureHook,
   type AuthFailureReason,

@@ -2,7 +2,7 @@ import type SipTransportLayer from '#sip/transport/sip_transport_layer'
 import type SipUserAgentCore from '#sip/ua/sip_user_agent_core'
 import type { RegistrarParts } from '#sip/registrar/registrar_parts'
 import type { Binding } from '#sip/registrar/binding'
-import type { DigestOutcome } from '#sip/registrar/digest_authenticator'
+import type { AuthenticateOptions, DigestOutcome } from '#sip/registrar/digest_authenticator'
 import type SipRequest from '#sip/message/sip_request'
 import type { SipTransportProtocol } from '#sip/transaction/transaction_transport'
 import type { ClosedConnection } from '#sip/transport/sip_transport_layer'
@@ -28,6 +28,13 @@ export interface SipNextHop {
 export interface SipStackOptions {
   /** DNS for RFC 3263; the system's by default. */
   dns?: DnsLookup
+  /**
+   * Whether an error of a REGISTER's checks (credentials, counters, bindings) means a service
+   * the stack depends on is out of reach for now: answered 503 with Retry-After
+   * (`retryAfterSeconds`, RFC 3261 21.5.4) instead of 500, so the phone tries again later.
+   */
+  unavailable?: (error: unknown) => boolean
+  retryAfterSeconds?: number
 }
 
 const TARGET_TRANSPORTS: readonly SipTargetTransport[] = ['udp', 'tcp', 'tls']
@@ -49,7 +56,7 @@ export default class SipStack {
     readonly core: SipUserAgentCore,
     readonly registrar: RegistrarParts,
     private logger: SipLogger,
-    options: SipStackOptions = {}
+    private options: SipStackOptions = {}
   ) {
     // Only transports we can send on are worth a lookup.
     const transports = TARGET_TRANSPORTS.filter((transport) => layer.config[transport]?.enabled)
@@ -62,8 +69,12 @@ export default class SipStack {
   }
 
   /** Digest authentication of a request from `source` (INVITEs from phones; REGISTER uses it too). */
-  authenticate(request: SipRequest, source: SipDestination): Promise<DigestOutcome> {
-    return this.registrar.authenticator.authenticate(request, source)
+  authenticate(
+    request: SipRequest,
+    source: SipDestination,
+    options?: AuthenticateOptions
+  ): Promise<DigestOutcome> {
+    return this.registrar.authenticator.authenticate(request, source, options)
   }
 
   /** The live bindings of an address-of-record. */
@@ -203,6 +214,13 @@ export default class SipStack {
         incoming.send(response)
       })
       .catch((error) => {
+        if (this.options.unavailable?.(error)) {
+          this.logger.warn({ err: error }, 'REGISTER refused: a service it needs is out of reach')
+          incoming.respond(503, {
+            headers: [['Retry-After', String(this.options.retryAfterSeconds ?? 30)]],
+          })
+          return
+        }
         this.logger.error({ err: error }, 'REGISTER failed')
         incoming.respond(500)
       })

@@ -51,6 +51,19 @@ export interface AuthFailure {
 /** Called once per refused authentication, before the challenge goes out. */
 export type AuthFailureHook = (failure: AuthFailure) => Promise<unknown>
 
+/** How one authentication may decide. */
+export interface AuthenticateOptions {
+  /**
+   * When the shared stores (the failure counters and the nonce counts, Redis when configured)
+   * cannot be reached, decide on the digest alone instead of failing: no lock is known, a nonce
+   * count is not checked for replay, nothing is counted. For requests that must not depend on
+   * them, such as emergency calls; everything else fails with the store's error.
+   */
+  storesOptional?: boolean
+  /** Told once per authentication that went on without a store, with the store's error. */
+  onStoreUnavailable?: (error: unknown) => void
+}
+
 export interface DigestAuthenticatorOptions {
   realm: string
   credentials: SipCredentialStore
@@ -105,7 +118,11 @@ export default class DigestAuthenticator {
    * `source` is where the request came from; behind a trusted front the client it names is
    * judged instead (lockouts, known addresses, transports, the failure report).
    */
-  async authenticate(request: SipRequest, from: SipDestination): Promise<DigestOutcome> {
+  async authenticate(
+    request: SipRequest,
+    from: SipDestination,
+    options: AuthenticateOptions = {}
+  ): Promise<DigestOutcome> {
     const source = clientOf(request, from)
     const given = this.#credentialsFor(request)
     if (!given) {
@@ -114,8 +131,18 @@ export default class DigestAuthenticator {
     }
     const { credentials, limiter, nonces, nonceCounts } = this.#options
     const username = given.get('username') ?? ''
+    let storeFailed = false
+    // With storesOptional, a store that cannot be reached answers `fallback` (and is told once).
+    const orWithout = <T>(work: Promise<T>, fallback: T): Promise<T> =>
+      options.storesOptional
+        ? work.catch((error: unknown) => {
+            if (!storeFailed) options.onStoreUnavailable?.(error)
+            storeFailed = true
+            return fallback
+          })
+        : work
     const [attempt, credential] = await Promise.all([
-      limiter.attempt(source.host, username),
+      orWithout(limiter.attempt(source.host, username), { locked: [], usernameFailures: 0 }),
       credentials.findByUsername(username),
     ])
     const locked = attempt.locked.length > 0
@@ -155,8 +182,8 @@ export default class DigestAuthenticator {
       }
       if (nonceState === 'fresh') {
         const count = Number.parseInt(given.get('nc') ?? '0', 16)
-        if (await nonceCounts.advance(nonce, count, nonces.lifetimeSeconds)) {
-          await limiter.recordSuccess(username, attempt)
+        if (await orWithout(nonceCounts.advance(nonce, count, nonces.lifetimeSeconds), true)) {
+          await orWithout(limiter.recordSuccess(username, attempt), undefined)
           return { kind: 'authenticated', credential: credential! }
         }
         // A refresh that re-sends its old nonce (sip.js, the web phone, answers every later
@@ -164,14 +191,21 @@ export default class DigestAuthenticator {
         // A replayed capture gets the same and cannot answer it without the password.
         return { kind: 'challenge', challenges: this.challenge(true) }
       }
-      return this.#refuse(source, username, credential, 'foreign_nonce', true)
+      return this.#refuse(source, username, credential, 'foreign_nonce', true, orWithout)
     }
 
     if (lockApplies) {
       // Right credentials during a lock are refused but not counted: the owner's phone retrying
       // with the right password must not keep its own lock alive. Nor do they get a stale hint,
       // which would tell a guesser that the password is right.
-      return this.#refuse(source, username, credential, 'locked', !(proven && transportAllowed))
+      return this.#refuse(
+        source,
+        username,
+        credential,
+        'locked',
+        !(proven && transportAllowed),
+        orWithout
+      )
     }
     const reason: AuthFailureReason = !credential
       ? 'unknown_username'
@@ -180,7 +214,7 @@ export default class DigestAuthenticator {
           ? 'uri_mismatch'
           : 'wrong_credentials'
         : 'transport_not_allowed'
-    return this.#refuse(source, username, credential, reason, true)
+    return this.#refuse(source, username, credential, reason, true, orWithout)
   }
 
   async #refuse(
@@ -188,10 +222,13 @@ export default class DigestAuthenticator {
     username: string,
     credential: SipCredential | undefined,
     reason: AuthFailureReason,
-    counted: boolean
+    counted: boolean,
+    orWithout: <T>(work: Promise<T>, fallback: T) => Promise<T>
   ): Promise<DigestOutcome> {
     const { limiter, onFailure } = this.#options
-    const lockedNow = counted ? await limiter.recordFailure(source.host, username) : []
+    const lockedNow = counted
+      ? await orWithout(limiter.recordFailure(source.host, username), [] as LockScope[])
+      : []
     await onFailure({
       source,
       username: username.slice(0, MAX_LOGGED_USERNAME),

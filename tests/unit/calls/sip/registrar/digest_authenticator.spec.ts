@@ -682,3 +682,58 @@ test.group('DigestAuthenticator: locks and the phones behind them', () => {
     )
   })
 })
+
+test.group('DigestAuthenticator: shared stores out of reach', () => {
+  /** Stores that fail every call as ioredis does once Redis is out of reach. */
+  const unreachable = () => {
+    const down = async (): Promise<never> => {
+      throw new Error('Reached the max retries per request limit (which is 1).')
+    }
+    return {
+      counters: { increment: down, get: down, getMany: down, reset: down },
+      nonceCounts: { advance: down, close: async () => {} },
+    }
+  }
+
+  test('an authentication fails with the store error by default: never decided without its checks', async ({
+    assert,
+  }) => {
+    const device = makeDevice()
+    const harness = makeHarness([device], unreachable())
+    await assert.rejects(
+      () => attempt(harness, device.username, device.password),
+      /max retries per request/
+    )
+  })
+
+  test('storesOptional: the digest alone decides (right password in, wrong one challenged), the store error told once', async ({
+    assert,
+  }) => {
+    const device = makeDevice()
+    const harness = makeHarness([device], unreachable())
+    const told: unknown[] = []
+    const options = {
+      storesOptional: true,
+      onStoreUnavailable: (error: unknown) => told.push(error),
+    }
+    const withOptions = (password: string) => {
+      const challenges = harness.authenticator.challenge()
+      const bare = register({ username: device.username })
+      const authorization = answer(challenges, bare, device.username, password)
+      return harness.authenticator.authenticate(
+        register({ username: device.username, authorization }),
+        udpSource(),
+        options
+      )
+    }
+    const right = await withOptions(device.password)
+    assert.equal(right.kind, 'authenticated')
+    assert.lengthOf(told, 1, 'the lock read and the nonce count failed: told once')
+
+    const wrong = await withOptions('not the password')
+    assert.equal(wrong.kind, 'challenge')
+    assert.lengthOf(told, 2)
+    // The refusal is still reported (audited), only its count is lost with the store.
+    assert.lengthOf(harness.audit, 1)
+  })
+})

@@ -7,6 +7,8 @@ import MemoryCounterStore from '#core/counters/memory_counter_store'
 import DigestAuthenticator from '#sip/registrar/digest_authenticator'
 import DigestNonceIssuer from '#sip/registrar/digest_nonce_issuer'
 import MemoryNonceCountStore from '#sip/registrar/memory_nonce_count_store'
+import type { NonceCountStore } from '#sip/registrar/nonce_count_store'
+import type { FailureCounters } from '#sip/registrar/failure_counters'
 import AuthFailureLimiter from '#sip/registrar/auth_failure_limiter'
 import MemoryBindingStore from '#sip/registrar/memory_binding_store'
 import Registrar from '#sip/registrar/registrar'
@@ -157,17 +159,23 @@ export interface Harness {
   limiter: AuthFailureLimiter
 }
 
-export function makeHarness(devices: Device[] = []): Harness {
+export function makeHarness(
+  devices: Device[] = [],
+  stores: { counters?: FailureCounters; nonceCounts?: NonceCountStore } = {}
+): Harness {
   const clock = new TestClock()
   const credentials = new MapCredentialStore().add(...devices)
   const audit: AuditRecord[] = []
   const nonces = new DigestNonceIssuer(SECRET, 300_000, clock.now)
-  const limiter = new AuthFailureLimiter(new MemoryCounterStore(clock.now), DEFAULT_LOCKOUT)
+  const limiter = new AuthFailureLimiter(
+    stores.counters ?? new MemoryCounterStore(clock.now),
+    DEFAULT_LOCKOUT
+  )
   const authenticator = new DigestAuthenticator({
     realm: REALM,
     credentials,
     nonces,
-    nonceCounts: new MemoryNonceCountStore(clock.now),
+    nonceCounts: stores.nonceCounts ?? new MemoryNonceCountStore(clock.now),
     limiter,
     onFailure: async (failure) => audit.push(...authFailureAuditEntries(failure)),
   })

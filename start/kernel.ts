@@ -9,6 +9,7 @@ server.errorHandler(() => import('#core/exceptions/handler'))
 server.use([
   () => import('#core/middleware/http_metrics_middleware'),
   () => import('#core/middleware/container_bindings_middleware'),
+  () => import('#core/middleware/probe_middleware'),
   () => import('@adonisjs/static/static_middleware'),
   () => import('@adonisjs/vite/vite_middleware'),
 ])

@@ -7,6 +7,20 @@ test.group('Health endpoints', () => {
     response.assertBody({ status: 'ok' })
   })
 
+  test('the probes make no session and set no cookie (answered before the session middleware)', async ({
+    client,
+    assert,
+  }) => {
+    for (const path of ['/healthz', '/readyz']) {
+      const response = await client.get(path)
+      response.assertStatus(200)
+      assert.isUndefined(response.header('set-cookie'), path)
+    }
+    // A page does get its session cookie, so the check above can tell the difference.
+    const page = await client.get('/login')
+    assert.isDefined(page.header('set-cookie'))
+  })
+
   test('/readyz answers 200 with the database reachable (and Redis, when configured)', async ({
     client,
   }) => {

@@ -17,7 +17,13 @@ const redisConfig = defineConfig({
       db: 0,
       keyPrefix: env.get('REDIS_PREFIX', ''),
       lazyConnect: true,
-      maxRetriesPerRequest: null,
+      // Redis out of reach must not hold a call, a page or /readyz: a command waiting for the
+      // connection fails once a reconnect has failed twice (50 ms apart at first, at most 2 s
+      // apart later), and any command fails after 3 s without a reply (a hung Redis). The call
+      // then gets 503 with Retry-After (app/calls/b2bua), /readyz 503. BullMQ has connections
+      // of its own that wait (providers/app_provider.ts).
+      maxRetriesPerRequest: 1,
+      commandTimeout: 3000,
     },
   },
 })

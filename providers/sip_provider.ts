@@ -55,7 +55,11 @@ export default class SipProvider {
         inDialogMethods: ['INFO', 'REFER'],
         onHandlerError: (error) => logger.error({ err: error }, 'SIP request handler failed'),
       })
-      return new Stack(layer, core, await RegistrarFactory.create(), logger)
+      const { isRedisUnavailable } = await import('#core/redis_unavailable')
+      return new Stack(layer, core, await RegistrarFactory.create(), logger, {
+        unavailable: isRedisUnavailable,
+        retryAfterSeconds: this.app.config.get<number>('calls.retryAfterSeconds', 30),
+      })
     })
 
     // The carriers' OPTIONS and REGISTER (carrier health checks) go through the stack; they end

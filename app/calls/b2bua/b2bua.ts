@@ -46,6 +46,7 @@ import type { CallsConfig } from '#config/calls'
 import type { RefusalReason } from '#calls/routing/route_resolver'
 import { emergencyNumberOf } from '#calls/routing/dialled_number'
 import { toE164 } from '#core/e164'
+import { isRedisUnavailable } from '#core/redis_unavailable'
 import CarrierSources from '#calls/b2bua/carrier_sources'
 import CallTargets, { type ShownCaller } from '#calls/b2bua/call_targets'
 import { callingPartyOf } from '#calls/b2bua/calling_party'
@@ -94,7 +95,7 @@ export interface B2buaDependencies {
 
 /** What ran out when a call was refused with 503: counted per resource, logged as a warning. */
 export type CapacityResource =
-  'rtp_ports' | 'webrtc_ports' | 'media_engine' | 'calls' | 'memory' | 'database'
+  'rtp_ports' | 'webrtc_ports' | 'media_engine' | 'calls' | 'memory' | 'database' | 'redis'
 
 /** A running call as the live calls page shows it (no SDP, no media). */
 export interface LiveCall {
@@ -138,6 +139,7 @@ export default class B2bua {
     calls: 0,
     memory: 0,
     database: 0,
+    redis: 0,
   }
 
   /** Busy-lamp subscriptions of desk phones (SUBSCRIBE, dialog event package). */
@@ -436,7 +438,16 @@ export default class B2bua {
       const number = carrier ? await this.#ourNumber(attempt.dialled) : null
       if (carrier && number) return this.#inbound(invite, carrier, number, offer, attempt)
     }
-    const outcome = await this.#deps.stack.authenticate(request, source)
+    // An emergency call does not wait on Redis: with the failure counters or the nonce counts out
+    // of reach its digest alone decides (no lock known, no replay check); other calls get 503.
+    const outcome = await this.#deps.stack.authenticate(request, source, {
+      storesOptional: emergencyNumberOf(attempt.dialled) !== null,
+      onStoreUnavailable: (error) =>
+        this.#deps.logger.warn(
+          { err: error },
+          'emergency call authenticated without the shared counters (unreachable)'
+        ),
+    })
     if (outcome.kind === 'challenge') {
       invite.reject(401, {
         headers: outcome.challenges.map((challenge) => ['WWW-Authenticate', challenge.toString()]),
@@ -1371,6 +1382,9 @@ export function resourceOf(error: unknown): CapacityResource | null {
     )
   )
     return 'database'
+  // Redis out of reach (config/redis.ts bounds the wait): the shared counters, leases and nonce
+  // counts cannot be read, so the call cannot be checked.
+  if (isRedisUnavailable(error)) return 'redis'
   return null
 }
 

@@ -3,7 +3,18 @@ import { type HttpContext, ExceptionHandler } from '@adonisjs/core/http'
 import type { StatusPageRange, StatusPageRenderer } from '@adonisjs/core/types/http'
 import { errors as bouncerErrors } from '@adonisjs/bouncer'
 import { ReadOnlyValuesStore } from '@adonisjs/session'
+import { Exception } from '@adonisjs/core/exceptions'
 import DetectLocaleMiddleware from '#core/middleware/detect_locale_middleware'
+import { isRedisUnavailable } from '#core/redis_unavailable'
+
+/** Seconds a client is asked to wait when a service we depend on is out of reach. */
+export const RETRY_AFTER_SECONDS = 30
+
+/** Redis out of reach: a 503 the user is told to retry, not a 500 we are "on". */
+export class ServiceUnavailableException extends Exception {
+  static status = 503
+  static code = 'E_SERVICE_UNAVAILABLE'
+}
 
 /** Request headers whose values are credentials: the development error page shows their names only. */
 const SECRET_HEADERS = new Set([
@@ -41,16 +52,27 @@ export default class HttpExceptionHandler extends ExceptionHandler {
    * A URL that matches no route fails before the router middleware ran: no session and no
    * translations yet. Give the error pages what the layouts expect.
    */
-  protected async prepareView(ctx: HttpContext) {
+  protected async prepareView(ctx: HttpContext, sessionFailed = false) {
     if (!('view' in ctx)) return
     if (!ctx.i18n) await new DetectLocaleMiddleware().handle(ctx, async () => {})
-    if (!('session' in ctx) || !ctx.session) {
+    if (sessionFailed || !('session' in ctx) || !ctx.session) {
       const empty = new ReadOnlyValuesStore({})
       ctx.view.share({ flashMessages: empty, session: empty, old: () => undefined })
     }
   }
 
   async handle(error: unknown, ctx: HttpContext) {
+    if (isRedisUnavailable(error)) {
+      // The session may live in Redis too: the page is rendered without it.
+      await this.prepareView(ctx, true)
+      ctx.response.header('Retry-After', String(RETRY_AFTER_SECONDS))
+      return super.handle(
+        new ServiceUnavailableException('A service we depend on is out of reach', {
+          cause: error,
+        }),
+        ctx
+      )
+    }
     await this.prepareView(ctx)
     if (
       error instanceof bouncerErrors.E_AUTHORIZATION_FAILURE &&

@@ -12,6 +12,9 @@ import RecentKeys from '#core/queue/recent_keys'
 /** Job ids drain() waits for, at most (the default). */
 const MAX_TRACKED_JOBS = 10_000
 
+/** While Redis stays out of reach, its connection errors are logged once a minute per source. */
+const ERROR_LOG_INTERVAL_MS = 60_000
+
 /** The scale-out driver: one BullMQ queue on Redis, one worker per process. */
 export default class BullMqQueue implements JobQueue {
   readonly driver = 'bullmq' as const
@@ -40,7 +43,36 @@ export default class BullMqQueue implements JobQueue {
     private prefix = 'fluffycall',
     private maxTrackedJobs = MAX_TRACKED_JOBS
   ) {
-    this.#queue = new Queue(queueName, { connection, prefix })
+    // Dispatching fails instead of waiting while Redis is out of reach (as config/redis.ts's
+    // main connection does): a page or a call's listener gets an error it can answer or log.
+    // The worker's connection waits (BullMQ needs that for its blocking reads).
+    this.#queue = new Queue(queueName, {
+      connection: { ...connection, maxRetriesPerRequest: 1, commandTimeout: 3000 },
+      prefix,
+    })
+    this.#queue.on('error', this.#connectionError('queue'))
+  }
+
+  /**
+   * BullMQ writes a connection error without a listener to stderr, every reconnect (each 2 s
+   * during an outage). Logged instead: the first at once, then at most once a minute.
+   */
+  #connectionError(source: 'queue' | 'worker') {
+    let lastLoggedAt = Number.NEGATIVE_INFINITY
+    let suppressed = 0
+    return (error: Error) => {
+      const now = Date.now()
+      if (now - lastLoggedAt < ERROR_LOG_INTERVAL_MS) {
+        suppressed += 1
+        return
+      }
+      this.logger.error(
+        { err: error, source, suppressedSinceLast: suppressed },
+        'job queue error (usually Redis out of reach)'
+      )
+      lastLoggedAt = now
+      suppressed = 0
+    }
   }
 
   register<P>(job: Job<P>) {
@@ -95,6 +127,7 @@ export default class BullMqQueue implements JobQueue {
       },
       { connection: this.connection, prefix: this.prefix, concurrency: 4 }
     )
+    this.#worker.on('error', this.#connectionError('worker'))
     this.#worker.on('failed', (queued, error) =>
       this.logger.error({ err: error, job: queued?.name }, 'job failed')
     )

@@ -47,6 +47,17 @@ const alertRules: AlertRule[] = [
     forSeconds: 120,
     clearAfterSeconds: 300,
   },
+  // 1 while this node's PING to Redis fails (Redis configured only): calls are refused with 503,
+  // background jobs stop. Two readings in a row (a restart of Redis is not worth a page).
+  {
+    name: 'redis_unreachable',
+    check: 'redis',
+    severity: 'critical',
+    above: 0,
+    unit: 'flag',
+    forSeconds: 60,
+    clearAfterSeconds: 120,
+  },
   // Seconds since any scheduled job last completed (the alert redelivery runs every minute)
   {
     name: 'job_queue_stuck',

@@ -58,6 +58,15 @@ export default class MonitoringProvider {
     monitoring.register(new BackupCheck(() => backupStatus()))
     monitoring.register(new RetentionRunsCheck())
     monitoring.register(new JobQueueCheck(() => this.app.container.make('jobs.queue')))
+    const { redisEnabled } = await import('#config/redis')
+    const { default: RedisCheck } = await import('#core/monitoring/checks/redis_check')
+    monitoring.register(
+      new RedisCheck(
+        redisEnabled
+          ? async () => (await this.app.container.make('redis')).connection('main').ping()
+          : null
+      )
+    )
 
     const { CarrierHealthCheck, CallOutcomesCheck, CallSetupTimeCheck } =
       await import('#calls/monitoring/call_checks')

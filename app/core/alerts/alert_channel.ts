@@ -13,7 +13,8 @@ const RANK: Record<AlertSeverity, number> = { warning: 1, critical: 2 }
  * `clear(key)` when it no longer does. Deduplicated per key: raising an open alert again only
  * updates its figures (no new mail), unless it escalates from warning to critical. An alert stays
  * at its highest severity until cleared. Each raise, escalation and clearing is an event delivered
- * through the job queue by mail and signed webhook (AlertDeliveryJob).
+ * through the job queue by mail and signed webhook (AlertDeliveryJob), or at once in this process
+ * when the queue cannot take it.
  */
 export default class AlertChannel {
   constructor(
@@ -112,6 +113,16 @@ export default class AlertChannel {
       webhookError: null,
       mailedAt: null,
     })
-    await this.queue.dispatch(this.delivery, { eventId: row.id })
+    try {
+      await this.queue.dispatch(this.delivery, { eventId: row.id })
+    } catch (error) {
+      // The queue cannot take it (its Redis out of reach, which may be what this alert is
+      // about): delivered here and now instead. The delivery is safe to run again.
+      try {
+        await this.delivery.handle({ eventId: row.id })
+      } catch {
+        throw error
+      }
+    }
   }
 }

@@ -328,3 +328,43 @@ test.group('Alert channel', (group) => {
     assert.include(detail.text(), 'Critical')
   })
 })
+
+test.group('Alert channel: the job queue out of reach', (group) => {
+  group.each.setup(() => testUtils.db().withGlobalTransaction())
+
+  test('an event the queue cannot take is delivered at once in this process (mail sent, recorded)', async ({
+    assert,
+  }) => {
+    const clock = { now: DateTime.utc().startOf('second') }
+    const settings: AlertSettings = {
+      webhookUrl: null,
+      webhookSecret: null,
+      mailTo: ['oncall@fluffycall.test'],
+      retentionMonths: 6,
+      appUrl: 'http://localhost:3333',
+    }
+    const delivery = new AlertDeliveryJob(
+      await app.container.make('alerts.directory'),
+      settings,
+      await app.container.make('logger'),
+      () => clock.now
+    )
+    const queue = await app.container.make('jobs.queue')
+    // What BullMQ's producer answers once its Redis is out of reach (config/redis.ts's bounds).
+    const unreachable = Object.create(queue, {
+      dispatch: {
+        value: async () => {
+          throw new Error('Reached the max retries per request limit (which is 1).')
+        },
+      },
+    })
+    const alerts = new AlertChannel(unreachable, delivery, settings, () => clock.now)
+
+    const alert = await alerts.raise('ops_redis_unreachable:node-a', 'critical', {
+      subject: 'node-a',
+    })
+    const event = await AlertEvent.query().where('alert_id', alert.id).firstOrFail()
+    assert.isNotNull(event.mailedAt, 'delivered without the queue')
+    assert.isNotNull(await lastMailTo('oncall@fluffycall.test'))
+  })
+})

@@ -10,6 +10,9 @@ import type { AlertFacts, AlertSeverity } from '#core/alerts/types'
 import alertRules from '#config/alert_rules'
 import { makeUser } from '#tests/support/accounts'
 import { enableTwoFactor } from '#tests/support/two_factor'
+import { Redis } from 'ioredis'
+import RedisCheck from '#core/monitoring/checks/redis_check'
+import { freePort } from '#tests/support/sip_peers'
 
 /**
  * The operations alert rules on an injected clock: thresholds with their hold times, a reading
@@ -236,6 +239,7 @@ test.group('Alert rules: thresholds, hold times, stale checks', (group) => {
       'disk_space',
       'backup_age',
       'tom_check_failed',
+      'redis_unreachable',
     ])
       assert.include(names, expected)
     for (const entry of alertRules) {
@@ -350,8 +354,53 @@ test.group('Alert rules: thresholds, hold times, stale checks', (group) => {
     page.assertStatus(200)
     const html = page.text()
     assert.include(html, 'id="operations-panel"')
-    assert.match(html, /data-figure="rulesFailing">1 von 10</)
+    assert.include(html, `data-figure="rulesFailing">1 von ${alertRules.length}<`)
     assert.match(html, /data-figure="mediaLegs">0 Verbindungen, 0 Brücken</)
     assert.match(html, /data-figure="tomChecks"><a href="\/transparency\/toms">0 bestanden, 7 rot</)
+  })
+})
+
+test.group('Alert rules: Redis out of reach', (group) => {
+  group.each.setup(() => testUtils.db().withGlobalTransaction())
+
+  test('the configured rule raises a node that cannot PING Redis after two readings, and clears it', async ({
+    assert,
+  }) => {
+    const redisRule = alertRules.find((candidate) => candidate.name === 'redis_unreachable')!
+    assert.exists(redisRule)
+    assert.deepEqual(await new RedisCheck(null).read(), [], 'without Redis: nothing to judge')
+    const { channel, monitoring, advance } = setup([redisRule], 'node-a')
+    // A real client where nothing listens, bounded as config/redis.ts bounds the main connection
+    const redis = new Redis({
+      host: '127.0.0.1',
+      port: await freePort('tcp'),
+      lazyConnect: true,
+      maxRetriesPerRequest: 1,
+      commandTimeout: 3000,
+      retryStrategy: () => 10,
+    })
+    redis.on('error', () => {})
+    let reachable = false
+    monitoring.register(new RedisCheck(async () => (reachable ? 'PONG' : redis.ping())))
+    try {
+      await advance(0)
+      assert.lengthOf(channel.raised, 0, 'one failed PING: held back (a restart of Redis)')
+      await advance(60)
+      assert.lengthOf(channel.raised, 1)
+      assert.deepInclude(channel.raised[0], {
+        key: 'ops_redis_unreachable:node-a',
+        severity: 'critical',
+      })
+      assert.match(String(channel.raised[0].facts.error), /max retries per request/)
+
+      reachable = true
+      await advance(60)
+      await advance(60)
+      assert.deepEqual(channel.cleared, [], 'passing for one minute: still open')
+      await advance(60)
+      assert.deepEqual(channel.cleared, ['ops_redis_unreachable:node-a'])
+    } finally {
+      redis.disconnect()
+    }
   })
 })

@@ -14,6 +14,10 @@ import InternalSetting from '#calls/models/internal_setting'
 import { sipSubjectParts } from '#calls/signalling/sip_subject'
 import type CallSession from '#calls/b2bua/call_session'
 import { CallPhase } from '#calls/b2bua/call_session'
+import { isRedisUnavailable } from '#core/redis_unavailable'
+import callsConfig from '#config/calls'
+
+const RETRY_AFTER = callsConfig.retryAfterSeconds
 
 /** The resource key of a user's line in the notifier. */
 export function lampOf(userId: number): string {
@@ -59,7 +63,14 @@ export default class BusyLamps {
 
   /** Digest first (as for INVITEs), then: same company, a known extension, presence allowed. */
   async authorize(request: SipRequest, source: SipDestination): Promise<SubscriptionDecision> {
-    const outcome = await this.#stack.authenticate(request, source)
+    let outcome: Awaited<ReturnType<SipStack['authenticate']>>
+    try {
+      outcome = await this.#stack.authenticate(request, source)
+    } catch (error) {
+      // Redis out of reach (the digest's counters): the phone is told to try again later.
+      if (!isRedisUnavailable(error)) throw error
+      return { kind: 'reject', status: 503, headers: [['Retry-After', String(RETRY_AFTER)]] }
+    }
     if (outcome.kind === 'challenge') {
       return {
         kind: 'reject',

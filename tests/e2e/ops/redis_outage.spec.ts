@@ -13,9 +13,10 @@ import { requireTool } from '#tests/support/sipp_runner'
 /**
  * Redis out of reach, with the real server process (PostgreSQL + Redis, as in production) on a
  * Redis of its own that the test kills and starts again: a new call gets 503 with Retry-After at
- * once instead of hanging after its 100 Trying, a REGISTER too (it got 500), an emergency call
- * still connects (its digest alone decides), a call that was running goes on and ends with its
- * CDR closed, /readyz and the pages answer 503, and once Redis is back calls connect again.
+ * once instead of hanging after its 100 Trying, a REGISTER and a busy-lamp SUBSCRIBE too (they
+ * got 500), an emergency call still connects (its digest alone decides), a call that was running
+ * goes on and ends with its CDR closed, /readyz and the pages answer 503, and once Redis is back
+ * calls connect again.
  */
 
 const NODE_ID = 'redis-outage-node'
@@ -157,6 +158,19 @@ test.group('Redis out of reach', () => {
     })
     cleanup(() => register.stop())
     await expectExit(register, 'the REGISTER during the outage', assert)
+    // A busy-lamp SUBSCRIBE likewise (it was a 500).
+    const subscribe = await startSipp({
+      scenario: 'phone_subscribe_unavailable.xml',
+      transport: 'u1',
+      target: `127.0.0.1:${sipPort}`,
+      localIp: '127.0.0.2',
+      timeoutSeconds: 15,
+      traceMessages: true,
+      keys: { domain: configuredRealm(), callee: '20' },
+      extraArgs: ['-s', device.sipUsername, '-au', device.sipUsername, '-ap', password],
+    })
+    cleanup(() => subscribe.stop())
+    await expectExit(subscribe, 'the SUBSCRIBE during the outage', assert)
 
     // 112 still connects: no lock is known and no replay is checked, the digest decides.
     const emergency = await call('phone_call_out.xml', '112')

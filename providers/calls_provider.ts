@@ -315,6 +315,8 @@ export default class CallsProvider {
       // The stop line counts the calls running at the signal: they end now, by themselves or at the deadline.
       lifecycle.callsEnded = this.#b2bua!.calls.length
       lifecycle.callsEndedAtDeadline = await this.#b2bua!.drain()
+      // CDR ends kept while the database was out of reach: one last try before it closes
+      await this.#b2bua!.writeUnwrittenEnds()
       const stack = await this.app.container.make('sip.stack')
       await stack.closeWebSockets()
     })()

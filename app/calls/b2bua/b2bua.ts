@@ -32,6 +32,7 @@ import type { NumberOwner } from '#calls/services/number_service'
 import CallRecord from '#calls/models/call_record'
 import { DatabaseActiveCallLegs, type ActiveCallLegStore } from '#calls/b2bua/active_call_legs'
 import type CdrService from '#calls/b2bua/cdr_service'
+import type { CdrEnd } from '#calls/b2bua/cdr_service'
 import { configuredRealm } from '#calls/signalling/registrar_settings'
 import CallSession, {
   type CallSessionServices,
@@ -45,8 +46,10 @@ import { causeOfStatus } from '#calls/b2bua/call_attempt'
 import type { CallsConfig } from '#config/calls'
 import type { RefusalReason } from '#calls/routing/route_resolver'
 import { emergencyNumberOf } from '#calls/routing/dialled_number'
+import { DateTime } from 'luxon'
 import { toE164 } from '#core/e164'
 import { isRedisUnavailable } from '#core/redis_unavailable'
+import { isDatabaseUnavailable } from '#core/database_unavailable'
 import CarrierSources from '#calls/b2bua/carrier_sources'
 import CallTargets, { type ShownCaller } from '#calls/b2bua/call_targets'
 import { callingPartyOf } from '#calls/b2bua/calling_party'
@@ -128,6 +131,11 @@ export default class B2bua {
   readonly #services: CallSessionServices
   #ringTimeoutSeconds: number
   #draining = false
+  #closing = false
+  readonly #unwrittenEnds = new Map<
+    string,
+    { attempt: number; timer: NodeJS.Timeout; retry: () => Promise<void> }
+  >()
   readonly #sources: CarrierSources
   readonly #targets: CallTargets
   readonly #internal: InternalDirectory
@@ -159,7 +167,7 @@ export default class B2bua {
       mediaTimeoutSeconds: 30,
       log: (level, message, details = {}) => deps.logger[level](details, message),
       answer: (record, legs) => this.#answer(record, legs),
-      close: (record, end) => deps.cdr.end(record, end, this.#legs.forgetting(record.id)),
+      close: (record, end) => this.#close(record, end),
       persist: (record, legs) => this.#persist(record, legs),
       forget: (record) => this.#legs.forget(record.id),
       ended: (session) => this.#calls.delete(session.record.uuid),
@@ -351,9 +359,72 @@ export default class B2bua {
     return calls.size
   }
 
-  /** Is a call with this CDR running on this node (the sweeper closes the CDRs of those that are not)? */
+  /**
+   * Is a call with this CDR running on this node, or its end still to be written (the sweeper
+   * closes the CDRs of those that are neither)?
+   */
   isLive(uuid: string) {
-    return this.#calls.has(uuid)
+    return this.#calls.has(uuid) || this.#unwrittenEnds.has(uuid)
+  }
+
+  /** CDR ends kept while the database was out of reach, by CDR uuid. */
+  get unwrittenEnds(): number {
+    return this.#unwrittenEnds.size
+  }
+
+  /**
+   * A CDR closes with its call's own end: when the database is out of reach at that moment the end
+   * (its time, cause, duration, the kept dialogs' removal) is kept and written once the database
+   * is back, retried after 1, 2, 4 ... at most 30 s. Written late by the sweeper instead, it would
+   * end when the database came back and bill the outage as talk time.
+   */
+  async #close(record: CallRecord, end: CdrEnd, at = DateTime.utc()): Promise<void> {
+    try {
+      await this.#deps.cdr.end(record, end, this.#legs.forgetting(record.id), at)
+      this.#unwrittenEnds.delete(record.uuid)
+    } catch (error) {
+      if (!isDatabaseUnavailable(error) || this.#closing) throw error
+      const attempt = (this.#unwrittenEnds.get(record.uuid)?.attempt ?? 0) + 1
+      const delayMs = Math.min(30_000, 1000 * 2 ** (attempt - 1))
+      if (attempt === 1)
+        this.#deps.logger.warn(
+          { err: error, callRecordId: record.id },
+          'CDR end not written (database out of reach): kept, written when it is back'
+        )
+      const timer = setTimeout(() => {
+        void this.#close(record, end, at).catch((failure: unknown) =>
+          this.#deps.logger.error(
+            { err: failure, callRecordId: record.id },
+            'could not complete the CDR'
+          )
+        )
+      }, delayMs)
+      timer.unref()
+      this.#unwrittenEnds.set(record.uuid, {
+        attempt,
+        timer,
+        retry: () => this.#close(record, end, at),
+      })
+    }
+  }
+
+  /**
+   * On stop: the kept CDR ends get one more try each. Those the database still refuses are left
+   * open; the call sweeper (of this node after its restart, or of another) closes them as lost.
+   */
+  async writeUnwrittenEnds(): Promise<number> {
+    this.#closing = true
+    const kept = [...this.#unwrittenEnds.values()]
+    for (const entry of kept) clearTimeout(entry.timer)
+    const results = await Promise.allSettled(kept.map((entry) => entry.retry()))
+    const lost = results.filter((result) => result.status === 'rejected').length
+    if (lost)
+      this.#deps.logger.error(
+        { calls: lost },
+        'CDR ends not written at stop (database out of reach): the sweeper closes them as lost'
+      )
+    this.#unwrittenEnds.clear()
+    return lost
   }
 
   #receive(invite: IncomingInvite) {
@@ -1371,17 +1442,8 @@ interface CallAttemptState {
 /** The resource an error says ran out, or null when it is some other failure. */
 export function resourceOf(error: unknown): CapacityResource | null {
   if (error instanceof MediaCapacityError) return error.resource
-  const text =
-    error instanceof Error
-      ? `${error.name} ${error.message} ${(error as { code?: string }).code ?? ''}`
-      : ''
-  // knex's pool (PostgreSQL) and SQLite's lock: the database cannot take more work right now.
-  if (
-    /KnexTimeoutError|Timeout acquiring a connection|SQLITE_BUSY|too many clients|ECONNREFUSED/i.test(
-      text
-    )
-  )
-    return 'database'
+  // knex's pool (PostgreSQL), the server gone, SQLite's lock: no more work right now.
+  if (isDatabaseUnavailable(error)) return 'database'
   // Redis out of reach (config/redis.ts bounds the wait): the shared counters, leases and nonce
   // counts cannot be read, so the call cannot be checked.
   if (isRedisUnavailable(error)) return 'redis'

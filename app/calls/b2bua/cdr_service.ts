@@ -231,14 +231,35 @@ export default class CdrService {
   /**
    * Completes the record once; later calls (a second BYE, a crash recovery race) change nothing
    * on it. `companion` (the call's kept dialogs going) is written with the end, and on its own
-   * when the record was complete already.
+   * when the record was complete already. `endedAt`: when the call ended (now by default; a kept
+   * end written late gives its own). A failed write leaves the record open, in memory as in the
+   * table.
    */
-  async end(record: CallRecord, end: CdrEnd, companion?: CdrCompanionWrite) {
+  async end(
+    record: CallRecord,
+    end: CdrEnd,
+    companion?: CdrCompanionWrite,
+    endedAt: DateTime = DateTime.utc()
+  ) {
     if (record.endedAt) {
       if (companion) await raw(db.connection(), companion.sql, companion.bindings)
       return
     }
-    const endedAt = DateTime.utc()
+    try {
+      await this.#end(record, end, companion, endedAt)
+    } catch (error) {
+      // Not written: the record stays open, as the table has it (a later end may try again).
+      record.endedAt = null
+      throw error
+    }
+  }
+
+  async #end(
+    record: CallRecord,
+    end: CdrEnd,
+    companion: CdrCompanionWrite | undefined,
+    endedAt: DateTime
+  ) {
     record.endedAt = endedAt
     record.sipStatus = end.sipStatus
     record.disconnectCause = end.cause

@@ -1,0 +1,202 @@
+import net from 'node:net'
+import { test } from '@japa/runner'
+import SipDeviceService from '#calls/services/sip_device_service'
+import { configuredRealm } from '#calls/signalling/registrar_settings'
+import CallRecord from '#calls/models/call_record'
+import { makeCompany, makeUser } from '#tests/support/accounts'
+import { freePort, startSipp, type SippProcess } from '#tests/support/sip_peers'
+import { startServer, until } from '#tests/support/server_process'
+import { routeAllCallsTo } from '#tests/support/calls'
+
+/**
+ * PostgreSQL out of reach under the real server process: the server reaches the database through
+ * a TCP relay on loopback that the test cuts (every connection closed, new ones refused) and
+ * opens again, while the test itself reads the database directly. A call that ends during the
+ * outage gets its CDR written once the database is back, with the call's own end time and talk
+ * time (before, the end was lost and the sweeper closed the CDR later as 'lost', billing the
+ * outage as talk time); a new call meanwhile gets 503 with Retry-After and /readyz says the
+ * database failed; once the database is back calls connect again.
+ */
+
+const postgres = process.env.DB_CONNECTION === 'pg'
+const NODE_ID = 'database-outage-node'
+
+/** A TCP relay to PostgreSQL that can be cut and opened again on the same port. */
+class DatabaseRelay {
+  #server: net.Server | null = null
+  readonly #sockets = new Set<net.Socket>()
+  port = 0
+
+  constructor(private readonly target: { host: string; port: number }) {}
+
+  async open() {
+    const server = net.createServer((client) => {
+      const upstream = net.connect(this.target.port, this.target.host)
+      for (const socket of [client, upstream]) {
+        this.#sockets.add(socket)
+        socket.on('close', () => this.#sockets.delete(socket))
+        socket.on('error', () => {})
+      }
+      client.pipe(upstream).pipe(client)
+      client.on('close', () => upstream.destroy())
+      upstream.on('close', () => client.destroy())
+    })
+    await new Promise<void>((resolve) => server.listen(this.port, '127.0.0.1', resolve))
+    this.port = (server.address() as net.AddressInfo).port
+    this.#server = server
+  }
+
+  /** Every connection dropped, new ones refused (nothing listens). */
+  async cut() {
+    const server = this.#server
+    this.#server = null
+    for (const socket of this.#sockets) socket.destroy()
+    if (server) await new Promise((resolve) => server.close(resolve))
+  }
+}
+
+async function expectExit(sipp: SippProcess, what: string, assert: { equal: Function }) {
+  const outcome = await sipp.done
+  assert.equal(
+    outcome.code,
+    0,
+    `${what}: ${sipp.describe(outcome)}\n${sipp.messages().slice(-3000)}`
+  )
+}
+
+test.group('PostgreSQL out of reach', () => {
+  test('a call ending during the outage gets its CDR with its own end and talk time once the database is back; a new call gets 503 meanwhile', async ({
+    assert,
+    cleanup,
+  }) => {
+    const company = await makeCompany('active')
+    const user = await makeUser('member', company)
+    const { device, password } = await new SipDeviceService().create(user, 'Desk phone')
+    await routeAllCallsTo(['local'])
+
+    const relay = new DatabaseRelay({
+      host: process.env.PG_HOST || '127.0.0.1',
+      port: Number(process.env.PG_PORT || 5432),
+    })
+    await relay.open()
+    cleanup(() => relay.cut())
+    // Two calls reach it: the one across the outage and one after it.
+    const carrier = await startSipp({
+      scenario: 'carrier_answer_echo.xml',
+      transport: 'u1',
+      calls: 2,
+      timeoutSeconds: 60,
+      traceMessages: true,
+      extraArgs: ['-aa', '-rtp_echo'],
+    })
+    cleanup(() => carrier.stop())
+    const sipPort = await freePort('udp')
+    const httpPort = await freePort('tcp')
+    const server = await startServer(
+      {
+        ...process.env,
+        NODE_ENV: 'test',
+        PORT: String(httpPort),
+        SIP_TRANSPORTS: 'udp',
+        SIP_UDP_PORT: String(sipPort),
+        LOCAL_CARRIER_PORT: String(carrier.port),
+        NODE_ID,
+        PG_HOST: '127.0.0.1',
+        PG_PORT: String(relay.port),
+        CALL_DRAIN_SECONDS: '1',
+        NO_COLOR: '1',
+      },
+      sipPort
+    )
+    cleanup(() => {
+      server.child.kill('SIGKILL')
+    })
+
+    const call = async (scenario: string, callee: string, pauseMs = 500) => {
+      const phone = await startSipp({
+        scenario,
+        transport: 'u1',
+        target: `127.0.0.1:${sipPort}`,
+        localIp: '127.0.0.2',
+        timeoutSeconds: 30,
+        traceMessages: true,
+        keys: { domain: configuredRealm(), callee },
+        extraArgs: [
+          '-d',
+          String(pauseMs),
+          '-auth_uri',
+          `${callee}@127.0.0.1:${sipPort}`,
+          '-s',
+          device.sipUsername,
+          '-au',
+          device.sipUsername,
+          '-ap',
+          password,
+        ],
+      })
+      cleanup(() => phone.stop())
+      return phone
+    }
+    const nodeCalls = () => CallRecord.query().where('node_id', NODE_ID).orderBy('id')
+
+    // Talks 3 s; the database goes away while it does.
+    const talking = await call('phone_call_out.xml', '+4930555000', 3_000)
+    const answered = await until('the call answered', 20_000, async () =>
+      (await nodeCalls()).find((record) => record.answeredAt !== null)
+    ).catch((error) => {
+      throw new Error(`${error.message}\nserver: ${server.stderr()}`)
+    })
+    await relay.cut()
+
+    // A new call while the database is out of reach: 503 with Retry-After, not a hang.
+    const refused = await call('phone_call_unavailable.xml', '+4930555001')
+    await expectExit(refused, 'the call during the outage', assert)
+
+    const ready = await fetch(`http://127.0.0.1:${httpPort}/readyz`)
+    assert.equal(ready.status, 503)
+    assert.equal(
+      ((await ready.json()) as { checks: { database: string } }).checks.database,
+      'failed'
+    )
+
+    // The first call ends by its phone's BYE (answered whatever the database says) ...
+    await expectExit(talking, 'the call across the outage', assert)
+    const hungUpAt = Date.now()
+    await answered.refresh()
+    assert.isNull(answered.endedAt, 'not written while the database is out of reach')
+    // ... and the database stays away a while longer.
+    await new Promise((resolve) => setTimeout(resolve, 3_000))
+    const backAt = Date.now()
+    await relay.open()
+
+    const closed = await until('the CDR written after the outage', 20_000, async () => {
+      await answered.refresh()
+      return answered.endedAt ? answered : null
+    }).catch((error) => {
+      throw new Error(`${error.message}\nserver: ${server.stderr()}`)
+    })
+    assert.equal(closed.disconnectCause, 'answered_normal')
+    assert.equal(closed.hungUpBy, 'caller')
+    // Its own end: before the database came back, about when the phone hung up (CDR times are
+    // stored to the second); the talk time without the outage.
+    assert.isBelow(closed.endedAt!.toMillis(), backAt)
+    assert.isAtMost(Math.abs(closed.endedAt!.toMillis() - hungUpAt), 2_000)
+    assert.isAtMost(closed.durationSeconds!, 5)
+
+    // The database is back: calls connect again.
+    const after = await call('phone_call_out.xml', '+4930555002')
+    await expectExit(after, 'the call after the outage', assert)
+    await expectExit(carrier, 'the carrier', assert)
+    const records = await until('every CDR closed', 10_000, async () => {
+      const all = await nodeCalls()
+      return all.every((record) => record.endedAt !== null) ? all : null
+    })
+    const refusedRecord = records.find((record) => record.calleeNumber === '+4930555001')
+    if (refusedRecord) assert.equal(refusedRecord.sipStatus, 503)
+
+    server.child.kill('SIGTERM')
+    assert.equal((await server.exited).code, 0)
+  })
+    .skip(!postgres, 'PostgreSQL only (DB_CONNECTION=pg): an embedded SQLite cannot go away')
+    .timeout(120_000)
+})

@@ -6,11 +6,12 @@ import { ReadOnlyValuesStore } from '@adonisjs/session'
 import { Exception } from '@adonisjs/core/exceptions'
 import DetectLocaleMiddleware from '#core/middleware/detect_locale_middleware'
 import { isRedisUnavailable } from '#core/redis_unavailable'
+import { isDatabaseUnavailable } from '#core/database_unavailable'
 
 /** Seconds a client is asked to wait when a service we depend on is out of reach. */
 export const RETRY_AFTER_SECONDS = 30
 
-/** Redis out of reach: a 503 the user is told to retry, not a 500 we are "on". */
+/** Redis or the database out of reach: a 503 the user is told to retry, not a 500 we are "on". */
 export class ServiceUnavailableException extends Exception {
   static status = 503
   static code = 'E_SERVICE_UNAVAILABLE'
@@ -62,8 +63,8 @@ export default class HttpExceptionHandler extends ExceptionHandler {
   }
 
   async handle(error: unknown, ctx: HttpContext) {
-    if (isRedisUnavailable(error)) {
-      // The session may live in Redis too: the page is rendered without it.
+    if (isRedisUnavailable(error) || isDatabaseUnavailable(error)) {
+      // The session lives there too (Redis or the database store): rendered without it.
       await this.prepareView(ctx, true)
       ctx.response.header('Retry-After', String(RETRY_AFTER_SECONDS))
       return super.handle(

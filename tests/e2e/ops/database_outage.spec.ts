@@ -1,12 +1,7 @@
 import net from 'node:net'
 import { test } from '@japa/runner'
-import SipDeviceService from '#calls/services/sip_device_service'
-import { configuredRealm } from '#calls/signalling/registrar_settings'
-import CallRecord from '#calls/models/call_record'
-import { makeCompany, makeUser } from '#tests/support/accounts'
-import { freePort, startSipp, type SippProcess } from '#tests/support/sip_peers'
-import { startServer, until } from '#tests/support/server_process'
-import { routeAllCallsTo } from '#tests/support/calls'
+import { expectScenario, serverWithDeskPhone } from '#tests/support/server_phones'
+import { until } from '#tests/support/server_process'
 
 /**
  * PostgreSQL out of reach under the real server process: the server reaches the database through
@@ -55,102 +50,35 @@ class DatabaseRelay {
   }
 }
 
-async function expectExit(sipp: SippProcess, what: string, assert: { equal: Function }) {
-  const outcome = await sipp.done
-  assert.equal(
-    outcome.code,
-    0,
-    `${what}: ${sipp.describe(outcome)}\n${sipp.messages().slice(-3000)}`
-  )
-}
-
 test.group('PostgreSQL out of reach', () => {
   test('a call ending during the outage gets its CDR with its own end and talk time once the database is back; a new call gets 503 meanwhile', async ({
     assert,
     cleanup,
   }) => {
-    const company = await makeCompany('active')
-    const user = await makeUser('member', company)
-    const { device, password } = await new SipDeviceService().create(user, 'Desk phone')
-    await routeAllCallsTo(['local'])
-
     const relay = new DatabaseRelay({
       host: process.env.PG_HOST || '127.0.0.1',
       port: Number(process.env.PG_PORT || 5432),
     })
     await relay.open()
     cleanup(() => relay.cut())
-    // Two calls reach it: the one across the outage and one after it.
-    const carrier = await startSipp({
-      scenario: 'carrier_answer_echo.xml',
-      transport: 'u1',
-      calls: 2,
-      timeoutSeconds: 60,
-      traceMessages: true,
-      extraArgs: ['-aa', '-rtp_echo'],
-    })
-    cleanup(() => carrier.stop())
-    const sipPort = await freePort('udp')
-    const httpPort = await freePort('tcp')
-    const server = await startServer(
+    // Two calls reach its carrier: the one across the outage and one after it.
+    const { server, carrier, httpPort, call, firstAnswered, allClosed } = await serverWithDeskPhone(
       {
-        ...process.env,
-        NODE_ENV: 'test',
-        PORT: String(httpPort),
-        SIP_TRANSPORTS: 'udp',
-        SIP_UDP_PORT: String(sipPort),
-        LOCAL_CARRIER_PORT: String(carrier.port),
-        NODE_ID,
-        PG_HOST: '127.0.0.1',
-        PG_PORT: String(relay.port),
-        CALL_DRAIN_SECONDS: '1',
-        NO_COLOR: '1',
-      },
-      sipPort
+        nodeId: NODE_ID,
+        carrierCalls: 2,
+        cleanup,
+        env: { PG_HOST: '127.0.0.1', PG_PORT: String(relay.port) },
+      }
     )
-    cleanup(() => {
-      server.child.kill('SIGKILL')
-    })
-
-    const call = async (scenario: string, callee: string, pauseMs = 500) => {
-      const phone = await startSipp({
-        scenario,
-        transport: 'u1',
-        target: `127.0.0.1:${sipPort}`,
-        localIp: '127.0.0.2',
-        timeoutSeconds: 30,
-        traceMessages: true,
-        keys: { domain: configuredRealm(), callee },
-        extraArgs: [
-          '-d',
-          String(pauseMs),
-          '-auth_uri',
-          `${callee}@127.0.0.1:${sipPort}`,
-          '-s',
-          device.sipUsername,
-          '-au',
-          device.sipUsername,
-          '-ap',
-          password,
-        ],
-      })
-      cleanup(() => phone.stop())
-      return phone
-    }
-    const nodeCalls = () => CallRecord.query().where('node_id', NODE_ID).orderBy('id')
 
     // Talks 3 s; the database goes away while it does.
     const talking = await call('phone_call_out.xml', '+4930555000', 3_000)
-    const answered = await until('the call answered', 20_000, async () =>
-      (await nodeCalls()).find((record) => record.answeredAt !== null)
-    ).catch((error) => {
-      throw new Error(`${error.message}\nserver: ${server.stderr()}`)
-    })
+    const answered = await firstAnswered()
     await relay.cut()
 
     // A new call while the database is out of reach: 503 with Retry-After, not a hang.
     const refused = await call('phone_call_unavailable.xml', '+4930555001')
-    await expectExit(refused, 'the call during the outage', assert)
+    await expectScenario(refused, 'the call during the outage', assert)
 
     const ready = await fetch(`http://127.0.0.1:${httpPort}/readyz`)
     assert.equal(ready.status, 503)
@@ -160,7 +88,7 @@ test.group('PostgreSQL out of reach', () => {
     )
 
     // The first call ends by its phone's BYE (answered whatever the database says) ...
-    await expectExit(talking, 'the call across the outage', assert)
+    await expectScenario(talking, 'the call across the outage', assert)
     const hungUpAt = Date.now()
     await answered.refresh()
     assert.isNull(answered.endedAt, 'not written while the database is out of reach')
@@ -185,12 +113,9 @@ test.group('PostgreSQL out of reach', () => {
 
     // The database is back: calls connect again.
     const after = await call('phone_call_out.xml', '+4930555002')
-    await expectExit(after, 'the call after the outage', assert)
-    await expectExit(carrier, 'the carrier', assert)
-    const records = await until('every CDR closed', 10_000, async () => {
-      const all = await nodeCalls()
-      return all.every((record) => record.endedAt !== null) ? all : null
-    })
+    await expectScenario(after, 'the call after the outage', assert)
+    await expectScenario(carrier, 'the carrier', assert)
+    const records = await allClosed()
     const refusedRecord = records.find((record) => record.calleeNumber === '+4930555001')
     if (refusedRecord) assert.equal(refusedRecord.sipStatus, 503)
 

@@ -1,12 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { test } from '@japa/runner'
-import SipDeviceService from '#calls/services/sip_device_service'
-import { configuredRealm } from '#calls/signalling/registrar_settings'
-import CallRecord from '#calls/models/call_record'
-import { makeCompany, makeUser } from '#tests/support/accounts'
-import { freePort, isBound, startSipp, type SippProcess } from '#tests/support/sip_peers'
-import { startServer, until } from '#tests/support/server_process'
-import { routeAllCallsTo } from '#tests/support/calls'
+import { freePort, isBound } from '#tests/support/sip_peers'
+import { deskPhone, expectScenario, serverWithDeskPhone } from '#tests/support/server_phones'
+import { until } from '#tests/support/server_process'
 import { redisConfigured } from '#tests/support/redis'
 import { requireTool } from '#tests/support/sipp_runner'
 
@@ -38,99 +34,33 @@ async function stopRedis(redis: ChildProcess) {
   await exited
 }
 
-async function expectExit(sipp: SippProcess, what: string, assert: { equal: Function }) {
-  const outcome = await sipp.done
-  assert.equal(
-    outcome.code,
-    0,
-    `${what}: ${sipp.describe(outcome)}\n${sipp.messages().slice(-3000)}`
-  )
-}
-
 test.group('Redis out of reach', () => {
   test('calls get 503 at once, 112 connects, a running call ends cleanly, /readyz and pages say 503; calls connect again when Redis is back', async ({
     assert,
     cleanup,
   }) => {
     requireTool('redis-server', 'redis-server')
-    const company = await makeCompany('active')
-    const user = await makeUser('member', company)
-    const { device, password } = await new SipDeviceService().create(user, 'Desk phone')
-    await routeAllCallsTo(['local'])
-
     const redisPort = await freePort('tcp')
     let redis = await startRedis(redisPort)
     cleanup(() => stopRedis(redis))
-    // Three calls reach it: the one running across the outage, 112 during it, one after it.
-    const carrier = await startSipp({
-      scenario: 'carrier_answer_echo.xml',
-      transport: 'u1',
-      calls: 3,
-      timeoutSeconds: 60,
-      traceMessages: true,
-      extraArgs: ['-aa', '-rtp_echo'],
-    })
-    cleanup(() => carrier.stop())
-    const sipPort = await freePort('udp')
-    const httpPort = await freePort('tcp')
-    const server = await startServer(
-      {
-        ...process.env,
-        NODE_ENV: 'test',
-        PORT: String(httpPort),
-        SIP_TRANSPORTS: 'udp',
-        SIP_UDP_PORT: String(sipPort),
-        LOCAL_CARRIER_PORT: String(carrier.port),
-        NODE_ID,
-        REDIS_HOST: '127.0.0.1',
-        REDIS_PORT: String(redisPort),
-        REDIS_PREFIX: 'redis-outage:',
-        // Production keeps the sessions in Redis (the tests' .env.test has them in memory).
-        SESSION_DRIVER: 'redis',
-        CALL_DRAIN_SECONDS: '1',
-        NO_COLOR: '1',
-      },
-      sipPort
-    )
-    cleanup(() => {
-      server.child.kill('SIGKILL')
-    })
-
-    /** A sipp desk phone of the company calling `callee` with scenario, talking pauseMs. */
-    const call = async (scenario: string, callee: string, pauseMs = 500) => {
-      const phone = await startSipp({
-        scenario,
-        transport: 'u1',
-        target: `127.0.0.1:${sipPort}`,
-        localIp: '127.0.0.2',
-        timeoutSeconds: 30,
-        traceMessages: true,
-        keys: { domain: configuredRealm(), callee },
-        extraArgs: [
-          '-d',
-          String(pauseMs),
-          '-auth_uri',
-          `${callee}@127.0.0.1:${sipPort}`,
-          '-s',
-          device.sipUsername,
-          '-au',
-          device.sipUsername,
-          '-ap',
-          password,
-        ],
+    // Three calls reach its carrier: the one running across the outage, 112 during it, one after.
+    const { server, carrier, phone, httpPort, call, firstAnswered, allClosed } =
+      await serverWithDeskPhone({
+        nodeId: NODE_ID,
+        carrierCalls: 3,
+        cleanup,
+        env: {
+          REDIS_HOST: '127.0.0.1',
+          REDIS_PORT: String(redisPort),
+          REDIS_PREFIX: 'redis-outage:',
+          // Production keeps the sessions in Redis (the tests' .env.test has them in memory).
+          SESSION_DRIVER: 'redis',
+        },
       })
-      cleanup(() => phone.stop())
-      return phone
-    }
-    const nodeCalls = () => CallRecord.query().where('node_id', NODE_ID).orderBy('id')
 
     // A call answered while Redis runs, still talking when Redis goes away.
     const running = await call('phone_call_out.xml', '+4930555000', 5_000)
-    const answered = await until('the first call answered', 20_000, async () =>
-      (await nodeCalls()).find((record) => record.answeredAt !== null)
-    ).catch((error) => {
-      throw new Error(`${error.message}\nserver: ${server.stderr()}`)
-    })
+    const answered = await firstAnswered()
 
     await stopRedis(redis)
     await answered.refresh()
@@ -139,42 +69,33 @@ test.group('Redis out of reach', () => {
     // A new call: 503 with Retry-After (phone_call_unavailable.xml exits 0 only then), where it
     // used to get its 100 Trying and then nothing until the phone gave up.
     const refused = await call('phone_call_unavailable.xml', '+4930555001')
-    await expectExit(refused, 'the call during the outage', assert)
+    await expectScenario(refused, 'the call during the outage', assert)
     assert.match(
       refused.messages(),
       /SIP\/2\.0 503 [^\r\n]*\r?\n(?:[^\r\n]+\r?\n)*Retry-After: \d+/
     )
 
     // A REGISTER: 503 with Retry-After too (it was a 500: the phone would not know to retry).
-    const register = await startSipp({
+    const register = await deskPhone({
+      ...phone,
       scenario: 'uac_register_unavailable.xml',
-      transport: 'u1',
-      target: `127.0.0.1:${sipPort}`,
-      localIp: '127.0.0.2',
       timeoutSeconds: 15,
-      traceMessages: true,
-      keys: { domain: configuredRealm() },
-      extraArgs: ['-s', device.sipUsername, '-au', device.sipUsername, '-ap', password],
     })
     cleanup(() => register.stop())
-    await expectExit(register, 'the REGISTER during the outage', assert)
+    await expectScenario(register, 'the REGISTER during the outage', assert)
     // A busy-lamp SUBSCRIBE likewise (it was a 500).
-    const subscribe = await startSipp({
+    const subscribe = await deskPhone({
+      ...phone,
       scenario: 'phone_subscribe_unavailable.xml',
-      transport: 'u1',
-      target: `127.0.0.1:${sipPort}`,
-      localIp: '127.0.0.2',
+      keys: { callee: '20' },
       timeoutSeconds: 15,
-      traceMessages: true,
-      keys: { domain: configuredRealm(), callee: '20' },
-      extraArgs: ['-s', device.sipUsername, '-au', device.sipUsername, '-ap', password],
     })
     cleanup(() => subscribe.stop())
-    await expectExit(subscribe, 'the SUBSCRIBE during the outage', assert)
+    await expectScenario(subscribe, 'the SUBSCRIBE during the outage', assert)
 
     // 112 still connects: no lock is known and no replay is checked, the digest decides.
     const emergency = await call('phone_call_out.xml', '112')
-    await expectExit(emergency, 'the emergency call during the outage', assert)
+    await expectScenario(emergency, 'the emergency call during the outage', assert)
 
     const ready = await fetch(`http://127.0.0.1:${httpPort}/readyz`)
     assert.equal(ready.status, 503)
@@ -187,7 +108,7 @@ test.group('Redis out of reach', () => {
     assert.include(await page.text(), 'Der Dienst ist gerade nicht erreichbar')
 
     // The running call ends by its phone's BYE, its CDR closed as any other.
-    await expectExit(running, 'the call running across the outage', assert)
+    await expectScenario(running, 'the call running across the outage', assert)
 
     // Redis is back (empty: it keeps nothing on disk here): calls connect again.
     redis = await startRedis(redisPort)
@@ -195,13 +116,10 @@ test.group('Redis out of reach', () => {
       (await fetch(`http://127.0.0.1:${httpPort}/readyz`)).ok ? true : null
     )
     const after = await call('phone_call_out.xml', '+4930555002')
-    await expectExit(after, 'the call after the outage', assert)
-    await expectExit(carrier, 'the carrier', assert)
+    await expectScenario(after, 'the call after the outage', assert)
+    await expectScenario(carrier, 'the carrier', assert)
 
-    const records = await until('every CDR closed', 10_000, async () => {
-      const all = await nodeCalls()
-      return all.every((record) => record.endedAt !== null) ? all : null
-    })
+    const records = await allClosed()
     const byCallee = new Map(records.map((record) => [record.calleeNumber, record]))
     assert.equal(byCallee.get('+4930555000')?.disconnectCause, 'answered_normal')
     assert.isNotNull(byCallee.get('+4930555000')?.answeredAt)

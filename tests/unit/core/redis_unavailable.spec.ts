@@ -1,6 +1,6 @@
 import net from 'node:net'
 import { test } from '@japa/runner'
-import { Redis } from 'ioredis'
+import { Redis, type RedisOptions } from 'ioredis'
 import { isRedisUnavailable } from '#core/redis_unavailable'
 import { resourceOf } from '#calls/b2bua/b2bua'
 import { freePort } from '#tests/support/sip_peers'
@@ -10,51 +10,50 @@ import { freePort } from '#tests/support/sip_peers'
  * listens and from a server that accepts and never answers: both mean "Redis out of reach",
  * which a call turns into 503 (resource 'redis'); other errors do not.
  */
+/** What a GET on a client with these options fails with (null if it succeeds). */
+async function failureOfGet(options: RedisOptions) {
+  const redis = new Redis(options)
+  redis.on('error', () => {})
+  try {
+    return await redis.get('key').then(
+      () => null,
+      (failure: unknown) => failure
+    )
+  } finally {
+    redis.disconnect()
+  }
+}
+
 test.group('Redis out of reach: the errors', () => {
   test('nothing listening: the command fails after the reconnects (MaxRetriesPerRequestError)', async ({
     assert,
   }) => {
-    const redis = new Redis({
+    const error = await failureOfGet({
       host: '127.0.0.1',
       port: await freePort('tcp'),
       lazyConnect: true,
       maxRetriesPerRequest: 1,
       retryStrategy: () => 10,
     })
-    redis.on('error', () => {})
-    try {
-      const error = await redis.get('key').then(
-        () => null,
-        (failure: unknown) => failure
-      )
-      assert.isTrue(isRedisUnavailable(error), String(error))
-      assert.equal(resourceOf(error), 'redis')
-    } finally {
-      redis.disconnect()
-    }
+    assert.isTrue(isRedisUnavailable(error), String(error))
+    assert.equal(resourceOf(error), 'redis')
   })
 
   test('a Redis that never answers: the command times out', async ({ assert }) => {
     const sockets = new Set<net.Socket>()
     const silent = net.createServer((socket) => sockets.add(socket))
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve))
-    const redis = new Redis({
-      host: '127.0.0.1',
-      port: (silent.address() as net.AddressInfo).port,
-      maxRetriesPerRequest: 1,
-      commandTimeout: 100,
-      enableReadyCheck: false,
-    })
-    redis.on('error', () => {})
     try {
-      const error = await redis.get('key').then(
-        () => null,
-        (failure: unknown) => failure
-      )
+      const error = await failureOfGet({
+        host: '127.0.0.1',
+        port: (silent.address() as net.AddressInfo).port,
+        maxRetriesPerRequest: 1,
+        commandTimeout: 100,
+        enableReadyCheck: false,
+      })
       assert.isTrue(isRedisUnavailable(error), String(error))
       assert.equal(resourceOf(error), 'redis')
     } finally {
-      redis.disconnect()
       for (const socket of sockets) socket.destroy()
       await new Promise((resolve) => silent.close(resolve))
     }

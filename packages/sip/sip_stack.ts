@@ -201,6 +201,20 @@ export default class SipStack {
     await this.registrar.nonceCounts.close()
   }
 
+  /**
+   * The answer to a request whose checks failed with `error`: 503 with Retry-After when the error
+   * means a service the stack depends on is out of reach (SipStackOptions.unavailable), null for
+   * any other failure. For every request the stack or its users authenticate (REGISTER here,
+   * SUBSCRIBE in the busy lamps).
+   */
+  unavailableAnswer(error: unknown): { status: 503; headers: Array<[string, string]> } | null {
+    if (!this.options.unavailable?.(error)) return null
+    return {
+      status: 503,
+      headers: [['Retry-After', String(this.options.retryAfterSeconds ?? 30)]],
+    }
+  }
+
   #register(incoming: IncomingRequest) {
     const source = incoming.transaction.destination
     this.registrar.registrar
@@ -214,11 +228,10 @@ export default class SipStack {
         incoming.send(response)
       })
       .catch((error) => {
-        if (this.options.unavailable?.(error)) {
+        const unavailable = this.unavailableAnswer(error)
+        if (unavailable) {
           this.logger.warn({ err: error }, 'REGISTER refused: a service it needs is out of reach')
-          incoming.respond(503, {
-            headers: [['Retry-After', String(this.options.retryAfterSeconds ?? 30)]],
-          })
+          incoming.respond(unavailable.status, { headers: unavailable.headers })
           return
         }
         this.logger.error({ err: error }, 'REGISTER failed')

@@ -367,11 +367,6 @@ export default class B2bua {
     return this.#calls.has(uuid) || this.#unwrittenEnds.has(uuid)
   }
 
-  /** CDR ends kept while the database was out of reach, by CDR uuid. */
-  get unwrittenEnds(): number {
-    return this.#unwrittenEnds.size
-  }
-
   /**
    * A CDR closes with its call's own end: when the database is out of reach at that moment the end
    * (its time, cause, duration, the kept dialogs' removal) is kept and written once the database
@@ -391,8 +386,9 @@ export default class B2bua {
           { err: error, callRecordId: record.id },
           'CDR end not written (database out of reach): kept, written when it is back'
         )
+      const retry = () => this.#close(record, end, at)
       const timer = setTimeout(() => {
-        void this.#close(record, end, at).catch((failure: unknown) =>
+        void retry().catch((failure: unknown) =>
           this.#deps.logger.error(
             { err: failure, callRecordId: record.id },
             'could not complete the CDR'
@@ -400,11 +396,7 @@ export default class B2bua {
         )
       }, delayMs)
       timer.unref()
-      this.#unwrittenEnds.set(record.uuid, {
-        attempt,
-        timer,
-        retry: () => this.#close(record, end, at),
-      })
+      this.#unwrittenEnds.set(record.uuid, { attempt, timer, retry })
     }
   }
 

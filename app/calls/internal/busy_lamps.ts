@@ -14,10 +14,6 @@ import InternalSetting from '#calls/models/internal_setting'
 import { sipSubjectParts } from '#calls/signalling/sip_subject'
 import type CallSession from '#calls/b2bua/call_session'
 import { CallPhase } from '#calls/b2bua/call_session'
-import { isRedisUnavailable } from '#core/redis_unavailable'
-import callsConfig from '#config/calls'
-
-const RETRY_AFTER = callsConfig.retryAfterSeconds
 
 /** The resource key of a user's line in the notifier. */
 export function lampOf(userId: number): string {
@@ -67,9 +63,10 @@ export default class BusyLamps {
     try {
       outcome = await this.#stack.authenticate(request, source)
     } catch (error) {
-      // Redis out of reach (the digest's counters): the phone is told to try again later.
-      if (!isRedisUnavailable(error)) throw error
-      return { kind: 'reject', status: 503, headers: [['Retry-After', String(RETRY_AFTER)]] }
+      // Redis out of reach (the digest's counters): 503, the phone tries again later, as REGISTER.
+      const unavailable = this.#stack.unavailableAnswer(error)
+      if (!unavailable) throw error
+      return { kind: 'reject', ...unavailable }
     }
     if (outcome.kind === 'challenge') {
       return {

@@ -1,8 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { DateTime } from 'luxon'
 import db from '@adonisjs/lucid/services/db'
-import type { QueryClientContract } from '@adonisjs/lucid/types/database'
-import type { StrictValues } from '@adonisjs/lucid/types/querybuilder'
 import emitter from '@adonisjs/core/services/emitter'
 import CallRecord, {
   type CallDirection,
@@ -13,6 +11,7 @@ import type { LegEncryption } from '#calls/b2bua/media_security'
 import type { SideQuality } from '#calls/b2bua/call_quality'
 import { cdrEndContributor, type CdrEndWrite } from '#calls/b2bua/cdr_end_writes'
 import { sqlColumnTime } from '#core/sql_time'
+import { DirectStatement } from '#core/direct_statements'
 import '#calls/events'
 
 export interface CdrStart {
@@ -137,15 +136,10 @@ export default class CdrService {
       costCents: null,
       endToEndEncrypted: false,
     }
-    const client = db.connection()
-    const format = client.dialect.dateTimeFormat
-    const result = await raw(
-      client,
-      INSERT_SQL,
+    const format = db.connection().dialect.dateTimeFormat
+    const { rows } = await statement(INSERT_SQL).run(
       START_ATTRIBUTES.map((attribute) => bindable(attributes[attribute], format))
     )
-    // PostgreSQL answers a result with rows; better-sqlite3 the rows themselves
-    const rows: Array<{ id: number }> = Array.isArray(result) ? result : result.rows
     attributes.id = Number(rows[0].id)
     const record = new CallRecord()
     record.$attributes = attributes
@@ -220,7 +214,7 @@ export default class CdrService {
    */
   async answered(record: CallRecord, companion?: CdrCompanionWrite) {
     if (record.answeredAt) {
-      if (companion) await raw(db.connection(), companion.sql, companion.bindings)
+      if (companion) await statement(companion.sql).run(companion.bindings)
       return
     }
     record.answeredAt = DateTime.utc()
@@ -242,7 +236,7 @@ export default class CdrService {
     endedAt: DateTime = DateTime.utc()
   ) {
     if (record.endedAt) {
-      if (companion) await raw(db.connection(), companion.sql, companion.bindings)
+      if (companion) await statement(companion.sql).run(companion.bindings)
       return
     }
     try {
@@ -318,17 +312,17 @@ export default class CdrService {
     if (write) sql += ` and ${write.onceColumn} is null`
     let updated: number
     if (!companion) {
-      updated = rowCount(await raw(client, sql, bindings))
+      updated = (await statement(sql).run(bindings)).count
     } else if (client.dialect.name === 'postgres') {
       const combined = `with companion as (${companion.sql}) ${sql}`
-      updated = rowCount(await raw(client, combined, [...companion.bindings, ...bindings]))
+      updated = (await statement(combined).run([...companion.bindings, ...bindings])).count
     } else {
       // SQLite: two autocommits, the CDR's first (as before). One transaction around them cost
       // more CPU, not less: 0.61-0.87 ms against 0.42-0.53 ms per answer and end (BEGIN and
       // COMMIT are statements of their own through the pool); a crash between them leaves what
       // it left before, which recovery and the sweeper close.
-      updated = rowCount(await raw(client, sql, bindings))
-      await raw(client, companion.sql, companion.bindings)
+      updated = (await statement(sql).run(bindings)).count
+      await statement(companion.sql).run(companion.bindings)
     }
     if (updated === 0) return false
     // As save() leaves it: what was written is no longer dirty
@@ -337,18 +331,24 @@ export default class CdrService {
   }
 }
 
-/** A statement of our own SQL: the driver's answer (null binds as NULL, which Lucid's types omit). */
-function raw(client: QueryClientContract, sql: string, bindings: unknown[]) {
-  return client.rawQuery(sql, bindings as StrictValues[])
+/**
+ * The call path's statements, sent without the query builder (#core/direct_statements), one per
+ * SQL text: the three writes and their variants with a rating's columns or the kept dialogs, a
+ * handful of texts (bounded all the same).
+ */
+const statements = new Map<string, DirectStatement>()
+function statement(sql: string): DirectStatement {
+  let found = statements.get(sql)
+  if (!found) {
+    if (statements.size >= 64) statements.clear()
+    found = new DirectStatement(sql)
+    statements.set(sql, found)
+  }
+  return found
 }
 
 /** A value as Lucid prepares it for a column: times in the dialect's format, undefined as null. */
 function bindable(value: unknown, format: string) {
   if (value === undefined) return null
   return DateTime.isDateTime(value) ? sqlColumnTime(value, format) : value
-}
-
-/** Rows an UPDATE changed: PostgreSQL's result, or better-sqlite3's run info. */
-function rowCount(result: { rowCount?: number | null; changes?: number }): number {
-  return Number(result.rowCount ?? result.changes ?? 0)
 }

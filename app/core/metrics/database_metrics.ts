@@ -45,6 +45,35 @@ const sent = new Map<string, bigint>()
 const MAX_PENDING = 10_000
 const timing = new WeakSet<object>()
 
+/** The histogram's and the counter's series, by connection and method (labels resolved once). */
+const series = new Map<
+  string,
+  { duration: Histogram.Internal<'connection' | 'method'>; errors: Counter.Internal }
+>()
+
+/**
+ * One statement's time (from sent to answered, in nanoseconds) and whether it failed: for the
+ * statements sent without knex (#core/direct_statements) and those timed below.
+ */
+export function observeQuery(
+  connection: string,
+  method: string,
+  nanoseconds: bigint,
+  failed: boolean
+) {
+  const key = `${connection}\0${method}`
+  let found = series.get(key)
+  if (!found) {
+    found = {
+      duration: queryDuration.labels({ connection, method }),
+      errors: queryErrors.labels({ connection, method }),
+    }
+    series.set(key, found)
+  }
+  found.duration.observe(Number(nanoseconds) / 1e9)
+  if (failed) found.errors.inc()
+}
+
 /**
  * One observation per query a connection runs; the SQL and its bindings never reach a label.
  * From knex's own query events, synchronous, on the statement's uid: the same statements and
@@ -57,30 +86,14 @@ const timing = new WeakSet<object>()
 export function timeQueries(client: QueryEventSource, connection: string) {
   if (timing.has(client)) return
   timing.add(client)
-  const series = new Map<
-    string,
-    { duration: Histogram.Internal<'connection' | 'method'>; errors: Counter.Internal }
-  >()
-  const seriesOf = (method: string) => {
-    let found = series.get(method)
-    if (!found) {
-      found = {
-        duration: queryDuration.labels({ connection, method }),
-        errors: queryErrors.labels({ connection, method }),
-      }
-      series.set(method, found)
-    }
-    return found
-  }
   const answered = (query: TimedQuery, failed: boolean) => {
     const uid = query?.__knexQueryUid
     if (!uid) return
     const at = sent.get(uid)
     if (at === undefined) return
     sent.delete(uid)
-    const { duration, errors } = seriesOf(METHODS.has(query.method!) ? query.method! : 'other')
-    duration.observe(Number(process.hrtime.bigint() - at) / 1e9)
-    if (failed) errors.inc()
+    const method = METHODS.has(query.method!) ? query.method! : 'other'
+    observeQuery(connection, method, process.hrtime.bigint() - at, failed)
   }
   client.on('query', (query: TimedQuery) => {
     if (!query?.__knexQueryUid || !query.method) return

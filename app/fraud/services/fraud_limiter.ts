@@ -2,6 +2,7 @@ import type { CounterStore } from '#core/counters/types'
 import type { FraudLimits } from '#config/fraud'
 import type { FraudRefusal } from '#fraud/services/fraud_rules'
 import type RedisCallLeases from '#fraud/services/redis_call_leases'
+import LocalDays from '#fraud/services/local_days'
 
 /** Who a limit applies to: "company:4", "user:17", "device:3". */
 export interface LimitSubject {
@@ -38,7 +39,7 @@ const HOUR = 3_600_000
  * counters, taken in the same single step (RedisCallLeases).
  */
 export default class FraudLimiter {
-  #days = new Map<string, Intl.DateTimeFormat>()
+  #days = new LocalDays()
 
   constructor(
     private counters: CounterStore,
@@ -51,17 +52,7 @@ export default class FraudLimiter {
 
   /** The calendar day in a time zone: daily counters reset at its midnight (DST-safe). */
   day(timeZone: string, at: number) {
-    let format = this.#days.get(timeZone)
-    if (!format) {
-      format = new Intl.DateTimeFormat('en-CA', {
-        timeZone,
-        year: 'numeric',
-        month: '2-digit',
-        day: '2-digit',
-      })
-      this.#days.set(timeZone, format)
-    }
-    return format.format(at)
+    return this.#days.of(timeZone, at)
   }
 
   #rateKeys(subject: string, at: number, timeZone: string) {

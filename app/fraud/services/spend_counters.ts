@@ -2,6 +2,7 @@ import { DateTime } from 'luxon'
 import db from '@adonisjs/lucid/services/db'
 import type { CounterStore } from '#core/counters/types'
 import { sqlTime } from '#core/sql_time'
+import LocalDays from '#fraud/services/local_days'
 
 /** Spend so far in 1/10,000 cent: today and this month in the company's time zone. */
 export interface Spend {
@@ -24,7 +25,7 @@ export interface RunningCall {
  * accrued cost (price per minute × time since admission) so a cap counts them too.
  */
 export default class SpendCounters {
-  #formats = new Map<string, Intl.DateTimeFormat>()
+  #days = new LocalDays()
   #running = new Map<string, RunningCall>()
 
   constructor(
@@ -32,23 +33,8 @@ export default class SpendCounters {
     private now: () => number = Date.now
   ) {}
 
-  /** "2026-12-01" in a time zone (the day and month keys reset at its midnight, DST-safe). */
-  #localDay(timeZone: string, at: number) {
-    let format = this.#formats.get(timeZone)
-    if (!format) {
-      format = new Intl.DateTimeFormat('en-CA', {
-        timeZone,
-        year: 'numeric',
-        month: '2-digit',
-        day: '2-digit',
-      })
-      this.#formats.set(timeZone, format)
-    }
-    return format.format(at)
-  }
-
   keys(subject: string, timeZone: string, at: number) {
-    const day = this.#localDay(timeZone, at)
+    const day = this.#days.of(timeZone, at)
     return { day: `spend:d:${subject}:${day}`, month: `spend:m:${subject}:${day.slice(0, 7)}` }
   }
 

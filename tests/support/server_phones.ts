@@ -83,6 +83,8 @@ export async function expectScenario(sipp: SippProcess, what: string, assert: { 
 export async function serverWithDeskPhone(options: {
   nodeId: string
   carrierCalls: number
+  /** The carrier's sipp scenario (tests/e2e/sipp); carrier_answer_echo.xml by default. */
+  carrierScenario?: string
   env: NodeJS.ProcessEnv
   cleanup: (task: () => void | Promise<void>) => void
 }) {
@@ -92,7 +94,7 @@ export async function serverWithDeskPhone(options: {
   const { device, password } = await new SipDeviceService().create(user, 'Desk phone')
   await routeAllCallsTo(['local'])
   const carrier = await startSipp({
-    scenario: 'carrier_answer_echo.xml',
+    scenario: options.carrierScenario ?? 'carrier_answer_echo.xml',
     transport: 'u1',
     calls: options.carrierCalls,
     timeoutSeconds: 60,

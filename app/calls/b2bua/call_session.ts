@@ -45,6 +45,8 @@ import CallAttempt, {
   type CallTarget,
 } from '#calls/b2bua/call_attempt'
 import { systemEndReason } from '#calls/b2bua/end_reason'
+import { isDatabaseUnavailable } from '#core/database_unavailable'
+import { isRedisUnavailable } from '#core/redis_unavailable'
 
 /** Where a call can go; the B2BUA builds them (CallTargets), the session tries them. */
 export type { CallTarget }
@@ -103,8 +105,13 @@ export interface CallSessionServices {
   ended(session: CallSession): void
   /** Who rings or talks may have changed (busy-lamp subscriptions follow it). */
   changed?(session: CallSession): void
-  /** A leg could not be had: the call is refused with 503 and counted. */
-  outOfCapacity(resource: 'rtp_ports' | 'webrtc_ports' | 'media_engine'): void
+  /**
+   * A leg could not be had, or the database or Redis was out of reach before the answer: the
+   * call is refused with 503 and counted.
+   */
+  outOfCapacity(
+    resource: 'rtp_ports' | 'webrtc_ports' | 'media_engine' | 'database' | 'redis'
+  ): void
   retryAfterSeconds: number
   /** Outbound: the carrier may ring this long; then CANCEL, 480 to the caller, CDR no_answer. */
   outboundRingLimitMs: number
@@ -1661,7 +1668,24 @@ export default class CallSession {
   #serialised<T>(work: () => Promise<T>): Promise<T | undefined> {
     const next = this.#queue.then(work).catch(async (error) => {
       // Work overtaken by the end of the call (a leg closed under it) is no failure.
-      if (!this.ended) this.#services.log('error', 'call handling failed', { err: error })
+      if (this.ended) return undefined
+      // The database or Redis out of reach before the caller's 200 (the answer's write): 503 with
+      // Retry-After, as a call refused at its start for the same reason (the caller may retry
+      // here or elsewhere), BYE to the carrier, and the CDR's end kept until it can be written.
+      const unavailable = isDatabaseUnavailable(error)
+        ? 'database'
+        : isRedisUnavailable(error)
+          ? 'redis'
+          : null
+      if (unavailable && !this.answered) {
+        this.#services.log('warn', `call handling found the ${unavailable} out of reach`, {
+          err: error,
+        })
+        this.#services.outOfCapacity(unavailable)
+        await this.#fail(503, 'no_capacity')
+        return undefined
+      }
+      this.#services.log('error', 'call handling failed', { err: error })
       await this.#end('failed', 'system', error instanceof MediaNegotiationError ? 488 : 500)
       return undefined
     })

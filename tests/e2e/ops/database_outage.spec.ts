@@ -10,7 +10,9 @@ import { until } from '#tests/support/server_process'
  * outage gets its CDR written once the database is back, with the call's own end time and talk
  * time (before, the end was lost and the sweeper closed the CDR later as 'lost', billing the
  * outage as talk time); a new call meanwhile gets 503 with Retry-After and /readyz says the
- * database failed; once the database is back calls connect again.
+ * database failed; once the database is back calls connect again. A call whose carrier answers
+ * while the database is away cannot have its answer written before the caller's 200: the caller
+ * gets 503 with Retry-After, the carrier BYE, and the CDR closes once the database is back.
  */
 
 const postgres = process.env.DB_CONNECTION === 'pg'
@@ -118,6 +120,57 @@ test.group('PostgreSQL out of reach', () => {
     const records = await allClosed()
     const refusedRecord = records.find((record) => record.calleeNumber === '+4930555001')
     if (refusedRecord) assert.equal(refusedRecord.sipStatus, 503)
+
+    server.child.kill('SIGTERM')
+    assert.equal((await server.exited).code, 0)
+  })
+    .skip(!postgres, 'PostgreSQL only (DB_CONNECTION=pg): an embedded SQLite cannot go away')
+    .timeout(120_000)
+
+  test('the database gone while the carrier rings: at its answer the phone gets 503 with Retry-After, the carrier BYE, and the CDR is closed once the database is back', async ({
+    assert,
+    cleanup,
+  }) => {
+    const relay = new DatabaseRelay({
+      host: process.env.PG_HOST || '127.0.0.1',
+      port: Number(process.env.PG_PORT || 5432),
+    })
+    await relay.open()
+    cleanup(() => relay.cut())
+    const { server, carrier, call, calls } = await serverWithDeskPhone({
+      nodeId: `${NODE_ID}-ringing`,
+      carrierCalls: 1,
+      carrierScenario: 'carrier_ring_then_answer.xml',
+      cleanup,
+      env: { PG_HOST: '127.0.0.1', PG_PORT: String(relay.port) },
+    })
+
+    const phone = await call('phone_call_unavailable.xml', '+4930555003')
+    // The carrier rings for 3 s: the database goes away meanwhile.
+    await until('the carrier ringing', 10_000, async () =>
+      /SIP\/2\.0 180 Ringing/.test(carrier.messages()) ? true : null
+    )
+    await relay.cut()
+    // Its 200 cannot be written as the CDR's answer: the call is not put through.
+    await expectScenario(phone, 'the phone', assert)
+    assert.match(
+      phone.messages(),
+      /SIP\/2\.0 503 [^\r\n]*\r?\n(?:[^\r\n]+\r?\n)*?Retry-After: \d+/i
+    )
+    await expectScenario(carrier, 'the carrier (ACK and BYE after its 200)', assert)
+
+    await relay.open()
+    const [record] = await until('the CDR closed after the outage', 20_000, async () => {
+      const rows = await calls()
+      return rows.length === 1 && rows[0].endedAt ? rows : null
+    }).catch((error) => {
+      throw new Error(`${error.message}\nserver: ${server.stderr()}`)
+    })
+    assert.equal(record.disconnectCause, 'no_capacity')
+    assert.equal(record.sipStatus, 503)
+    assert.equal(record.hungUpBy, 'system')
+    assert.isNull(record.answeredAt, 'the call was never put through')
+    assert.equal(record.durationSeconds, 0)
 
     server.child.kill('SIGTERM')
     assert.equal((await server.exited).code, 0)

@@ -1,5 +1,11 @@
 import { test } from '@japa/runner'
-import { SipUri, type IncomingInvite, type SipDialog, type SipRequest } from '#sip'
+import {
+  SipUri,
+  type IncomingInvite,
+  type SipDialog,
+  type SipRequest,
+  type SipResponse,
+} from '#sip'
 import FakeClock from '#sip/clock/fake_clock'
 import CallSession, {
   CallPhase,
@@ -43,6 +49,10 @@ function callSetup() {
     hold: undefined as Promise<void> | undefined,
     /** While set, keeping the dialogs waits for it. */
     legsHold: undefined as Promise<void> | undefined,
+    /** While set, writing the answer fails with it (the database out of reach). */
+    answerError: undefined as Error | undefined,
+    /** What the session reported as out of capacity. */
+    capacity: [] as string[],
   }
   /** The kept dialogs (the last persist): the carriers' and the users' phones'. */
   const persisted: string[] = []
@@ -54,6 +64,7 @@ function callSetup() {
     answered: async (record: CallRecord) => {
       record.answeredAt = 'answered' as never
       await cdr.hold
+      if (cdr.answerError) throw cdr.answerError
       cdr.answered += 1
     },
     forwarded: async () => {},
@@ -91,7 +102,7 @@ function callSetup() {
     },
     forget: async () => {},
     ended: () => {},
-    outOfCapacity: () => {},
+    outOfCapacity: (resource) => cdr.capacity.push(resource),
     retryAfterSeconds: 30,
     outboundRingLimitMs: OUTBOUND_RING_LIMIT_MS,
     durationWarningMs: 30_000,
@@ -329,6 +340,48 @@ test.group('B2BUA call phases (CallSession, in-memory network, fake clock)', () 
     assert.isNull(setup.session().record.answeredAt)
     assert.equal(setup.media.openLegs, 0, 'both legs closed')
   })
+
+  test(
+    '{$self} out of reach when the answer is written: 503 with Retry-After to the phone, BYE to the carrier, CDR no_capacity without an answer'
+  )
+    .with([
+      {
+        resource: 'the database',
+        counted: 'database',
+        error: Object.assign(
+          new Error('Timeout acquiring a connection. The pool is probably full.'),
+          {
+            name: 'KnexTimeoutError',
+          }
+        ),
+      },
+      {
+        resource: 'Redis',
+        counted: 'redis',
+        error: new Error('Connection is closed.'),
+      },
+    ])
+    .run(async ({ assert }, { counted, error }) => {
+      const setup = callSetup()
+      setup.cdr.answerError = error
+      setup.carrier(CARRIER)
+      setup.route(CARRIER)
+      const phone = setup.call()
+      await setup.pass(1500)
+      assert.deepEqual(phone.heard, [180, 503])
+      const refusal = setup.network.events
+        .filter((event) => !event.dropped && event.to.startsWith(`${PHONE}:`))
+        .map((event) => event.message as SipResponse)
+        .find((message) => message.status === 503)
+      assert.equal(refusal?.headers.get('Retry-After'), '30')
+      assert.lengthOf(setup.requestsTo(CARRIER, 'BYE'), 1)
+      assert.deepEqual(setup.cdr.ends, [
+        { cause: 'no_capacity', sipStatus: 503, hungUpBy: 'system' },
+      ])
+      assert.isNull(setup.session().record.answeredAt)
+      assert.deepEqual(setup.cdr.capacity, [counted])
+      assert.equal(setup.media.openLegs, 0, 'both legs closed')
+    })
 
   test('CANCEL while the carrier rings: CANCEL to the carrier, 487 to the phone, CDR cancelled', async ({
     assert,

@@ -52,17 +52,23 @@ class DatabaseRelay {
   }
 }
 
+/** A relay to the test's PostgreSQL, open, and cut when the test ends. */
+async function openRelay(cleanup: (task: () => Promise<void>) => void) {
+  const relay = new DatabaseRelay({
+    host: process.env.PG_HOST || '127.0.0.1',
+    port: Number(process.env.PG_PORT || 5432),
+  })
+  await relay.open()
+  cleanup(() => relay.cut())
+  return relay
+}
+
 test.group('PostgreSQL out of reach', () => {
   test('a call ending during the outage gets its CDR with its own end and talk time once the database is back; a new call gets 503 meanwhile', async ({
     assert,
     cleanup,
   }) => {
-    const relay = new DatabaseRelay({
-      host: process.env.PG_HOST || '127.0.0.1',
-      port: Number(process.env.PG_PORT || 5432),
-    })
-    await relay.open()
-    cleanup(() => relay.cut())
+    const relay = await openRelay(cleanup)
     // Two calls reach its carrier: the one across the outage and one after it.
     const { server, carrier, httpPort, call, firstAnswered, allClosed } = await serverWithDeskPhone(
       {
@@ -131,12 +137,7 @@ test.group('PostgreSQL out of reach', () => {
     assert,
     cleanup,
   }) => {
-    const relay = new DatabaseRelay({
-      host: process.env.PG_HOST || '127.0.0.1',
-      port: Number(process.env.PG_PORT || 5432),
-    })
-    await relay.open()
-    cleanup(() => relay.cut())
+    const relay = await openRelay(cleanup)
     const { server, carrier, call, calls } = await serverWithDeskPhone({
       nodeId: `${NODE_ID}-ringing`,
       carrierCalls: 1,

@@ -20,13 +20,7 @@ import type User from '#accounts/models/user'
 import type CarrierManager from '#calls/carriers/carrier_manager'
 import type RoutingService from '#calls/services/routing_service'
 import type { CallGateRegistry, DurationCause } from '#calls/gates/call_gate'
-import {
-  MediaCapacityError,
-  type MediaEngine,
-  type LegLossReason,
-  type MediaLeg,
-  sdpFacts,
-} from '#media'
+import { type MediaEngine, type LegLossReason, type MediaLeg, sdpFacts } from '#media'
 import type NumberService from '#calls/services/number_service'
 import type { NumberOwner } from '#calls/services/number_service'
 import CallRecord from '#calls/models/call_record'
@@ -48,7 +42,7 @@ import type { RefusalReason } from '#calls/routing/route_resolver'
 import { emergencyNumberOf } from '#calls/routing/dialled_number'
 import { DateTime } from 'luxon'
 import { toE164 } from '#core/e164'
-import { isRedisUnavailable } from '#core/redis_unavailable'
+import { resourceOf, type CapacityResource } from '#calls/b2bua/capacity_resources'
 import { isDatabaseUnavailable } from '#core/database_unavailable'
 import CarrierSources from '#calls/b2bua/carrier_sources'
 import CallTargets, { type ShownCaller } from '#calls/b2bua/call_targets'
@@ -95,10 +89,6 @@ export interface B2buaDependencies {
   /** What the devices page tells about a SIP phone; the database by default. */
   devices?: DeviceNotes
 }
-
-/** What ran out when a call was refused with 503: counted per resource, logged as a warning. */
-export type CapacityResource =
-  'rtp_ports' | 'webrtc_ports' | 'media_engine' | 'calls' | 'memory' | 'database' | 'redis'
 
 /** A running call as the live calls page shows it (no SDP, no media). */
 export interface LiveCall {
@@ -1429,17 +1419,6 @@ interface CallAttemptState {
   /** The Request-URI's user part, its escapes decoded ('' for none). */
   dialled: string
   record?: CallRecord
-}
-
-/** The resource an error says ran out, or null when it is some other failure. */
-export function resourceOf(error: unknown): CapacityResource | null {
-  if (error instanceof MediaCapacityError) return error.resource
-  // knex's pool (PostgreSQL), the server gone, SQLite's lock: no more work right now.
-  if (isDatabaseUnavailable(error)) return 'database'
-  // Redis out of reach (config/redis.ts bounds the wait): the shared counters, leases and nonce
-  // counts cannot be read, so the call cannot be checked.
-  if (isRedisUnavailable(error)) return 'redis'
-  return null
 }
 
 /**

@@ -45,8 +45,7 @@ import CallAttempt, {
   type CallTarget,
 } from '#calls/b2bua/call_attempt'
 import { systemEndReason } from '#calls/b2bua/end_reason'
-import { isDatabaseUnavailable } from '#core/database_unavailable'
-import { isRedisUnavailable } from '#core/redis_unavailable'
+import { resourceOf } from '#calls/b2bua/capacity_resources'
 
 /** Where a call can go; the B2BUA builds them (CallTargets), the session tries them. */
 export type { CallTarget }
@@ -1672,11 +1671,8 @@ export default class CallSession {
       // The database or Redis out of reach before the caller's 200 (the answer's write): 503 with
       // Retry-After, as a call refused at its start for the same reason (the caller may retry
       // here or elsewhere), BYE to the carrier, and the CDR's end kept until it can be written.
-      const unavailable = isDatabaseUnavailable(error)
-        ? 'database'
-        : isRedisUnavailable(error)
-          ? 'redis'
-          : null
+      const resource = resourceOf(error)
+      const unavailable = resource === 'database' || resource === 'redis' ? resource : null
       if (unavailable && !this.answered) {
         this.#services.log('warn', `call handling found the ${unavailable} out of reach`, {
           err: error,

@@ -2,7 +2,7 @@ import net from 'node:net'
 import { test } from '@japa/runner'
 import { Redis, type RedisOptions } from 'ioredis'
 import { isRedisUnavailable } from '#core/redis_unavailable'
-import { resourceOf } from '#calls/b2bua/b2bua'
+import { resourceOf } from '#calls/b2bua/capacity_resources'
 import { freePort } from '#tests/support/sip_peers'
 
 /**

@@ -1,32 +1,7 @@
 import { test } from '@japa/runner'
 import db from '@adonisjs/lucid/services/db'
 import testUtils from '@adonisjs/core/services/test_utils'
-import metrics from '#core/services/metrics'
-
-/** A metric's sample with these labels (a histogram's by its metricName, `_count`), or 0. */
-async function sample(name: string, labels: Record<string, string>, metricName?: string) {
-  const metric = await metrics.getSingleMetric(name)!.get()
-  const found = metric.values.find(
-    (entry) =>
-      (entry as { metricName?: string }).metricName === metricName &&
-      Object.entries(labels).every(([key, wanted]) => entry.labels[key] === wanted)
-  )
-  return found?.value ?? 0
-}
-
-const TIMED = 'fluffycall_db_query_duration_seconds'
-const FAILED = 'fluffycall_db_query_errors_total'
-
-/** Timed statements and failures of this connection by kind, after the statements' events. */
-async function figures(method: string) {
-  // (Lucid's db:query events, which fed the histogram before, were dispatched asynchronously)
-  await new Promise((resolve) => setImmediate(resolve))
-  const labels = { connection: db.primaryConnectionName, method }
-  return {
-    timed: await sample(TIMED, labels, `${TIMED}_count`),
-    failed: await sample(FAILED, labels),
-  }
-}
+import { statementFigures as figures } from '#tests/support/database'
 
 /**
  * /metrics times every statement the app sends, once, by connection and kind (issue 17: from

@@ -1,25 +1,8 @@
 import { test } from '@japa/runner'
 import db from '@adonisjs/lucid/services/db'
 import testUtils from '@adonisjs/core/services/test_utils'
-import metrics from '#core/services/metrics'
 import { DirectStatement } from '#core/direct_statements'
-import { statementsDuring } from '#tests/support/database'
-
-const TIMED = 'fluffycall_db_query_duration_seconds'
-const FAILED = 'fluffycall_db_query_errors_total'
-
-async function figures(method: string) {
-  const labels = { connection: db.primaryConnectionName, method }
-  const timed = (await metrics.getSingleMetric(TIMED)!.get()).values.find(
-    (entry) =>
-      (entry as { metricName?: string }).metricName === `${TIMED}_count` &&
-      Object.entries(labels).every(([key, wanted]) => entry.labels[key] === wanted)
-  )
-  const failed = (await metrics.getSingleMetric(FAILED)!.get()).values.find((entry) =>
-    Object.entries(labels).every(([key, wanted]) => entry.labels[key] === wanted)
-  )
-  return { timed: timed?.value ?? 0, failed: failed?.value ?? 0 }
-}
+import { statementFigures as figures, statementsDuring } from '#tests/support/database'
 
 /**
  * The call path's statements go to the driver of a pooled connection, without the query builder

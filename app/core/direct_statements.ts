@@ -70,7 +70,7 @@ export class DirectStatement {
     let position = 0
     this.#pgText = sql.replace(/\?/g, () => `$${++position}`)
     this.#name = `fc_${createHash('sha1').update(sql).digest('hex').slice(0, 20)}`
-    const verb = /^\s*(?:with\b.*?\)\s*)?(\w+)/is.exec(sql)?.[1]?.toLowerCase()
+    const verb = verbOf(sql)
     this.#method = verb === 'delete' ? 'del' : (verb ?? 'raw')
   }
 
@@ -106,6 +106,24 @@ export class DirectStatement {
       await client.releaseConnection(connection)
     }
   }
+}
+
+/**
+ * The statement's own verb, lower case: its first word, or after a `with` clause the first
+ * select, insert, update or delete outside its parenthesised queries (`with companion as (insert
+ * into t (a, b) values (...)) update ...` is an update).
+ */
+function verbOf(sql: string): string | undefined {
+  const first = /^\s*(\w+)/.exec(sql)?.[1]?.toLowerCase()
+  if (first !== 'with') return first
+  let depth = 0
+  for (const token of sql.matchAll(/[()]|\w+/g)) {
+    if (token[0] === '(') depth++
+    else if (token[0] === ')') depth--
+    else if (depth === 0 && /^(?:select|insert|update|delete)$/i.test(token[0]))
+      return token[0].toLowerCase()
+  }
+  return undefined
 }
 
 /** A value as better-sqlite3 binds it (as knex's dialect formats it: booleans as 0 or 1). */

@@ -60,6 +60,13 @@ test.group('Direct statements', (group) => {
     assert.deepEqual(await figures('update'), { timed: update.timed + 1, failed: update.failed })
     assert.deepEqual(await figures('del'), { timed: removed.timed + 1, failed: removed.failed })
 
+    // After a with clause, its own verb: the words after the CTE's inner parentheses are not it
+    const again = await figures('update')
+    await new DirectStatement(
+      'with picked as (select id from direct_probe where id in (?) or label = ?) update direct_probe set label = ? where id in (select id from picked)'
+    ).run([7, 'none', 'z'])
+    assert.deepEqual(await figures('update'), { timed: again.timed + 1, failed: again.failed })
+
     const before = await figures('update')
     await assert.rejects(() =>
       new DirectStatement('update no_such_table_for_direct set a = ?').run([1])

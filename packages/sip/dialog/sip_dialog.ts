@@ -889,6 +889,12 @@ export default class SipDialog {
       glare.settle()
     }
     this.#services.dialogTerminated(this)
-    this.delegate.onTerminated?.(reason)
+    const delegate = this.delegate
+    // A terminated dialog calls no delegate again (requests get 481, ACKs are dropped), but it
+    // lives on in the transactions of its last messages (up to 64*T1): it lets go of the
+    // application's objects now, or they would live on with it (issue 17).
+    this.delegate = {}
+    this.onLocalSequence = undefined
+    delegate.onTerminated?.(reason)
   }
 }

@@ -153,14 +153,15 @@ export default class IncomingInvite {
     }
     if (response.isSuccess) {
       this.#state = IncomingInviteState.Accepted
-      return
-    }
-    // A 487 answers a CANCEL or a BYE on the early dialog; both mean the caller gave up.
-    if (response.status === 487 || this.#canceling) {
+    } else if (response.status === 487 || this.#canceling) {
+      // A 487 answers a CANCEL or a BYE on the early dialog; both mean the caller gave up.
       this.#state = IncomingInviteState.Canceled
       this.delegate.onCanceled?.()
-      return
+    } else {
+      this.#state = IncomingInviteState.Rejected
     }
-    this.#state = IncomingInviteState.Rejected
+    // Answered: the delegate is never called again. Let go of it, since the core keeps this
+    // INVITE as a CANCEL's target while its transaction lives on (up to 64*T1 after the answer).
+    this.delegate = {}
   }
 }

@@ -86,6 +86,12 @@ export default class IncomingRequest {
     for (const listener of this.#listeners) {
       listener(response)
     }
+    // Nothing is sent through here after a final response: the listeners (a dialog, the INVITE's
+    // handling, and through them the application's call) are let go, so that the transaction,
+    // which lives on for its retransmission timers (up to 64*T1), does not keep them (issue 17).
+    if (response.isFinal) {
+      this.#listeners.length = 0
+    }
     return response
   }
 }

@@ -57,7 +57,7 @@ export interface OutgoingInviteContext {
 export default class OutgoingInvite {
   delegate: OutgoingInviteDelegate
   readonly #context: OutgoingInviteContext
-  readonly #options: OutgoingInviteOptions
+  readonly #answerForAck: OutgoingInviteOptions['answerForAck']
   readonly #destination: SipDestination
   readonly #dialogs = new Map<string, SipDialog>()
   #outgoing: OutgoingRequest
@@ -76,7 +76,7 @@ export default class OutgoingInvite {
     options: OutgoingInviteOptions = {}
   ) {
     this.#context = context
-    this.#options = options
+    this.#answerForAck = options.answerForAck
     this.#destination = destination
     this.delegate = options.delegate ?? {}
     this.#outgoing = context.send(request, destination, {
@@ -145,10 +145,10 @@ export default class OutgoingInvite {
     this.#endEarlyDialogs()
     if (this.#cancelRequested) {
       this.#state = OutgoingInviteState.Canceled
-      this.delegate.onCanceled?.(response)
+      this.#settled().onCanceled?.(response)
     } else {
       this.#state = OutgoingInviteState.Rejected
-      this.delegate.onRejected?.(response)
+      this.#settled().onRejected?.(response)
     }
   }
 
@@ -161,11 +161,22 @@ export default class OutgoingInvite {
       // The 200 crossed our CANCEL: the call was wanted no more.
       this.#state = OutgoingInviteState.Canceled
       dialog.bye()
-      this.delegate.onCanceled?.(response)
+      this.#settled().onCanceled?.(response)
       return
     }
     this.#state = OutgoingInviteState.Accepted
-    this.delegate.onAccepted?.(dialog, response)
+    this.#settled().onAccepted?.(dialog, response)
+  }
+
+  /**
+   * The delegate for the final outcome, the last call it gets: the INVITE lets go of it then,
+   * since its transaction lives on for 2xx retransmissions (Timer M, 64*T1) and would keep the
+   * application's call with it (issue 17).
+   */
+  #settled(): OutgoingInviteDelegate {
+    const delegate = this.delegate
+    this.delegate = {}
+    return delegate
   }
 
   /** 2xx retransmissions get the ACK again; a 2xx from another fork gets ACK and BYE. */
@@ -203,7 +214,7 @@ export default class OutgoingInvite {
   }
 
   #answerFor(response: SipResponse): SessionDescription | undefined {
-    return this.request.body.length === 0 ? this.#options.answerForAck?.(response) : undefined
+    return this.request.body.length === 0 ? this.#answerForAck?.(response) : undefined
   }
 
   #dialogFor(response: SipResponse): SipDialog {
@@ -267,7 +278,7 @@ export default class OutgoingInvite {
     this.#outgoing.transaction?.terminate()
     this.#endEarlyDialogs()
     this.#state = OutgoingInviteState.Canceled
-    this.delegate.onCanceled?.(createResponse(this.request, 408))
+    this.#settled().onCanceled?.(createResponse(this.request, 408))
   }
 
   #clearCancelGuard(): void {

@@ -141,11 +141,8 @@ export default class DigestAuthenticator {
             return fallback
           })
         : work
-    const [attempt, credential] = await Promise.all([
-      orWithout(limiter.attempt(source.host, username), { locked: [], usernameFailures: 0 }),
-      credentials.findByUsername(username),
-    ])
-    const locked = attempt.locked.length > 0
+    // Kept in memory by the application (a cache), so usually no round trip.
+    const credential = await credentials.findByUsername(username)
 
     const algorithm = parseAlgorithm(given.get('algorithm'))
     const offered = algorithm !== undefined && this.#algorithms.includes(algorithm)
@@ -169,20 +166,39 @@ export default class DigestAuthenticator {
     // A web phone login is for the browser: over any other transport it is a wrong password.
     const transportAllowed =
       !credential?.transports || credential.transports.includes(source.protocol)
+    const nonce = given.get('nonce') ?? ''
+    const nonceState = nonces.check(nonce)
+
+    // The locks are read and, for a proof on a fresh nonce, its count advanced at once: two
+    // commands in the same turn, one round trip to a shared store instead of two in a row (issue
+    // 17). A count advanced for an attempt that a lock then refuses is only a count spent: the
+    // same count could never be used again anyway.
+    const advancing = proven && transportAllowed && nonceState === 'fresh'
+    const [attempt, advanced] = await Promise.all([
+      orWithout(limiter.attempt(source.host, username), { locked: [], usernameFailures: 0 }),
+      advancing
+        ? orWithout(
+            nonceCounts.advance(
+              nonce,
+              Number.parseInt(given.get('nc') ?? '0', 16),
+              nonces.lifetimeSeconds
+            ),
+            true
+          )
+        : false,
+    ])
+    const locked = attempt.locked.length > 0
     // The right password from an address the owner proved it from before passes a lock: a lock on
     // a shared office address must not shut out the phones that work there.
     const knownAddress = credential?.knownAddresses?.includes(source.host) ?? false
     const lockApplies = locked && !(proven && transportAllowed && knownAddress)
-    const nonce = given.get('nonce') ?? ''
-    const nonceState = nonces.check(nonce)
 
     if (proven && transportAllowed && !lockApplies) {
       if (nonceState === 'stale') {
         return { kind: 'challenge', challenges: this.challenge(true) }
       }
       if (nonceState === 'fresh') {
-        const count = Number.parseInt(given.get('nc') ?? '0', 16)
-        if (await orWithout(nonceCounts.advance(nonce, count, nonces.lifetimeSeconds), true)) {
+        if (advanced) {
           await orWithout(limiter.recordSuccess(username, attempt), undefined)
           return { kind: 'authenticated', credential: credential! }
         }

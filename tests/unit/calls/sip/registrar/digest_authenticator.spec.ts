@@ -5,6 +5,7 @@ import type SipRequest from '#sip/message/sip_request'
 import { DEFAULT_LOCKOUT } from '#sip/registrar/registrar_settings'
 import AuthFailureLimiter from '#sip/registrar/auth_failure_limiter'
 import MemoryCounterStore from '#core/counters/memory_counter_store'
+import MemoryNonceCountStore from '#sip/registrar/memory_nonce_count_store'
 import {
   REALM,
   challengeShape,
@@ -694,6 +695,50 @@ test.group('DigestAuthenticator: shared stores out of reach', () => {
       nonceCounts: { advance: down, close: async () => {} },
     }
   }
+
+  test('the lock read and the nonce count go to the stores together, not one after the other', async ({
+    assert,
+  }) => {
+    const device = makeDevice()
+    const clock = new TestClock()
+    const store = new MemoryCounterStore(clock.now)
+    const counts = new MemoryNonceCountStore(clock.now)
+    const calls: string[] = []
+    let releaseLocks!: () => void
+    const locksHeld = new Promise<void>((resolve) => (releaseLocks = resolve))
+    const harness = makeHarness([device], {
+      counters: {
+        increment: (key, windowSeconds, by) => store.increment(key, windowSeconds, by),
+        get: (key) => store.get(key),
+        // The lock read answers only when the test says so.
+        getMany: async (keys) => {
+          calls.push('locks')
+          await locksHeld
+          return store.getMany(keys)
+        },
+        reset: (key) => store.reset(key),
+      },
+      nonceCounts: {
+        advance: (nonce, count, ttl) => {
+          calls.push('nonce count')
+          return counts.advance(nonce, count, ttl)
+        },
+        close: () => counts.close(),
+      },
+    })
+    const outcome = attempt(harness, device.username, device.password)
+    await new Promise((resolve) => setImmediate(resolve))
+    assert.deepEqual(calls, ['locks', 'nonce count'], 'both asked before the locks answered')
+    releaseLocks()
+    assert.equal((await outcome).kind, 'authenticated')
+
+    // A wrong password advances no count: only the locks are read (and the failure counted).
+    calls.length = 0
+    const wrong = attempt(harness, device.username, 'not the password')
+    await new Promise((resolve) => setImmediate(resolve))
+    assert.deepEqual(calls, ['locks'])
+    assert.equal((await wrong).kind, 'challenge')
+  })
 
   test('an authentication fails with the store error by default: never decided without its checks', async ({
     assert,

@@ -261,6 +261,8 @@ const carrier = await startSipp({
 
 interface Probe {
   cpuMicros: number
+  /** Of cpuMicros, the kernel's (system time: sockets, timers, memory). */
+  systemCpuMicros: number
   childrenCpuMicros: number
   loopDelayP99Ms: number
   loopDelayMaxMs: number
@@ -393,6 +395,8 @@ interface RunResult {
   failed: number
   completedPerSecond: number
   cpuMsPerCall: number
+  /** Of cpuMsPerCall, the server process's system time (the kernel's work for its calls). */
+  systemCpuMsPerCall: number
   loopDelayP99Ms: number
   loopDelayMaxMs: number
   cdrs: number
@@ -517,6 +521,7 @@ async function measure(
     completedPerSecond: Math.round((successful / seconds) * 10) / 10,
     cpuMsPerCall:
       Math.round(((cpuOf(after) - cpuOf(before)) / 1000 / Math.max(1, successful)) * 100) / 100,
+    systemCpuMsPerCall: perCall((after.systemCpuMicros - before.systemCpuMicros) / 1000),
     loopDelayP99Ms: Math.round(after.loopDelayP99Ms * 10) / 10,
     loopDelayMaxMs: Math.round(after.loopDelayMaxMs * 10) / 10,
     cdrs: Number(cdrs[0].$extras.total),
@@ -582,6 +587,7 @@ for (const [serverIndex, spec] of SERVERS.entries()) {
         completedPerSecondMedian: median(runs.map((entry) => entry.completedPerSecond)),
         cpuMsPerCallMedian: median(runs.map((entry) => entry.cpuMsPerCall)),
         cpuMsPerCallRuns: runs.map((entry) => entry.cpuMsPerCall),
+        systemCpuMsPerCallRuns: runs.map((entry) => entry.systemCpuMsPerCall),
         loopDelayP99MsMedian: median(runs.map((entry) => entry.loopDelayP99Ms)),
         loadAtStartRuns: runs.map((entry) => entry.loadAtStart),
         cdrsPerRun: runs.map((entry) => entry.cdrs),

@@ -212,6 +212,7 @@ if (process.send) {
     process.send!({
       benchProbe: true,
       cpuMicros: cpu.user + cpu.system,
+      systemCpuMicros: cpu.system,
       childrenCpuMicros: childrenCpuMicros(),
       loopDelayP99Ms: delay.percentile(99) / 1e6,
       loopDelayMaxMs: delay.max / 1e6,

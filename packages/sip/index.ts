@@ -38,6 +38,7 @@ export { default as SipUri } from './message/sip_uri.js'
 export { default as NameAddress } from './message/name_address.js'
 export { default as SipMessageParser } from './message/sip_message_parser.js'
 export { default as SipParseError } from './message/sip_parse_error.js'
+export { randomBase64url, randomToken } from './message/random_token.js'
 export type { default as SipRequest } from './message/sip_request.js'
 export type { default as SipResponse } from './message/sip_response.js'
 

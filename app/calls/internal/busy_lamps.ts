@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto'
 import {
   DialogEventNotifier,
   type DialogInfoEntry,
@@ -7,6 +6,7 @@ import {
   type SipRequest,
   type SipStack,
   type SubscriptionDecision,
+  randomBase64url,
 } from '#sip'
 import User from '#accounts/models/user'
 import InternalLine from '#calls/models/internal_line'
@@ -139,7 +139,8 @@ export default class BusyLamps {
   #idOf(session: CallSession): string {
     let id = this.#ids.get(session)
     if (!id) {
-      id = randomBytes(8).toString('hex')
+      // From the SIP stack's pool of random bytes: one CSPRNG call per many calls, not one each.
+      id = randomBase64url(8)
       this.#ids.set(session, id)
     }
     return id

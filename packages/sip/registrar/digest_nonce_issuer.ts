@@ -1,10 +1,6 @@
-import {
-  createHmac,
-  createSecretKey,
-  randomBytes,
-  timingSafeEqual,
-  type KeyObject,
-} from 'node:crypto'
+import { timingSafeEqual } from 'node:crypto'
+import HmacSha256 from '#sip/auth/hmac_sha256'
+import { randomBase64url } from '#sip/message/random_token'
 
 export type NonceState = 'fresh' | 'stale' | 'foreign'
 
@@ -18,18 +14,18 @@ const MAX_SKEW_MS = 5_000
  */
 export default class DigestNonceIssuer {
   /**
-   * The secret as a key object, made once: an HMAC keyed with a Buffer prepares the key at every
-   * nonce issued or checked (several times the HMAC's own cost).
+   * The secret's HMAC, keyed once: node:crypto's HMAC prepares its key at every nonce issued or
+   * checked (several times the HMAC's own cost), with a Buffer as with a key object.
    */
-  readonly #key: KeyObject
+  readonly #hmac: HmacSha256
 
   constructor(
     secret: Buffer,
     private readonly lifetimeMs: number,
     private readonly now: () => number = Date.now,
-    private readonly random: () => string = () => randomBytes(9).toString('base64url')
+    private readonly random: () => string = () => randomBase64url(9)
   ) {
-    this.#key = createSecretKey(secret)
+    this.#hmac = new HmacSha256(secret)
   }
 
   issue(): string {
@@ -62,6 +58,6 @@ export default class DigestNonceIssuer {
   }
 
   #mac(body: string): string {
-    return createHmac('sha256', this.#key).update(body).digest('base64url').slice(0, 22)
+    return this.#hmac.digest(body).toString('base64url').slice(0, 22)
   }
 }

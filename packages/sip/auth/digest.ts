@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from 'node:crypto'
+import { hash, timingSafeEqual } from 'node:crypto'
 import AuthHeader, { type AuthParameter } from '#sip/message/auth_header'
 import type SipRequest from '#sip/message/sip_request'
 import type SipResponse from '#sip/message/sip_response'
@@ -46,7 +46,7 @@ function isSession(algorithm: DigestAlgorithm): boolean {
 }
 
 export function digestHash(algorithm: DigestAlgorithm, text: string | Buffer): string {
-  return createHash(HASHES[algorithm]).update(text).digest('hex')
+  return hash(HASHES[algorithm], text, 'hex')
 }
 
 /** H(username:realm:password): what a registrar stores instead of the password. */

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import { hash } from 'node:crypto'
 import type { FailureCounters } from '#sip/registrar/failure_counters'
 import type { LockoutSettings } from '#sip/registrar/registrar_settings'
 
@@ -117,7 +117,7 @@ export default class AuthFailureLimiter {
   /** Usernames come from the network: hashed, so odd bytes or huge values never reach a key. */
   #subjectKey(scope: LockScope, subject: string) {
     return scope === 'username'
-      ? createHash('sha256').update(subject).digest('base64url').slice(0, 27)
+      ? hash('sha256', subject, 'base64url').slice(0, 27)
       : subject
   }
 }

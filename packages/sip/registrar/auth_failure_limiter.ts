@@ -116,8 +116,6 @@ export default class AuthFailureLimiter {
 
   /** Usernames come from the network: hashed, so odd bytes or huge values never reach a key. */
   #subjectKey(scope: LockScope, subject: string) {
-    return scope === 'username'
-      ? hash('sha256', subject, 'base64url').slice(0, 27)
-      : subject
+    return scope === 'username' ? hash('sha256', subject, 'base64url').slice(0, 27) : subject
   }
 }

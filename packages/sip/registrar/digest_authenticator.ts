@@ -166,6 +166,9 @@ export default class DigestAuthenticator {
     // A web phone login is for the browser: over any other transport it is a wrong password.
     const transportAllowed =
       !credential?.transports || credential.transports.includes(source.protocol)
+    // The right password over a transport it is for: what the lock, the nonce count and the
+    // answer below all ask.
+    const rightCredentials = proven && transportAllowed
     const nonce = given.get('nonce') ?? ''
     const nonceState = nonces.check(nonce)
 
@@ -173,7 +176,7 @@ export default class DigestAuthenticator {
     // commands in the same turn, one round trip to a shared store instead of two in a row (issue
     // 17). A count advanced for an attempt that a lock then refuses is only a count spent: the
     // same count could never be used again anyway.
-    const advancing = proven && transportAllowed && nonceState === 'fresh'
+    const advancing = rightCredentials && nonceState === 'fresh'
     const [attempt, advanced] = await Promise.all([
       orWithout(limiter.attempt(source.host, username), { locked: [], usernameFailures: 0 }),
       advancing
@@ -191,9 +194,9 @@ export default class DigestAuthenticator {
     // The right password from an address the owner proved it from before passes a lock: a lock on
     // a shared office address must not shut out the phones that work there.
     const knownAddress = credential?.knownAddresses?.includes(source.host) ?? false
-    const lockApplies = locked && !(proven && transportAllowed && knownAddress)
+    const lockApplies = locked && !(rightCredentials && knownAddress)
 
-    if (proven && transportAllowed && !lockApplies) {
+    if (rightCredentials && !lockApplies) {
       if (nonceState === 'stale') {
         return { kind: 'challenge', challenges: this.challenge(true) }
       }
@@ -214,14 +217,7 @@ export default class DigestAuthenticator {
       // Right credentials during a lock are refused but not counted: the owner's phone retrying
       // with the right password must not keep its own lock alive. Nor do they get a stale hint,
       // which would tell a guesser that the password is right.
-      return this.#refuse(
-        source,
-        username,
-        credential,
-        'locked',
-        !(proven && transportAllowed),
-        orWithout
-      )
+      return this.#refuse(source, username, credential, 'locked', !rightCredentials, orWithout)
     }
     const reason: AuthFailureReason = !credential
       ? 'unknown_username'

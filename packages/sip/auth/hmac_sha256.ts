@@ -25,7 +25,7 @@ export default class HmacSha256 {
   digest(message: string | Buffer): Buffer {
     const text = typeof message === 'string' ? Buffer.from(message) : message
     const inner = hash('sha256', Buffer.concat([this.#inner, text]), 'buffer')
-    // The outer block's last 32 bytes take the inner digest: one buffer, no concatenation.
+    // A copy of the outer padded block, whose last 32 bytes take the inner digest.
     const outer = Buffer.from(this.#outer)
     inner.copy(outer, BLOCK)
     return hash('sha256', outer, 'buffer')

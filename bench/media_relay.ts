@@ -5,6 +5,8 @@
  * carrier side plain UDP). Measured per relay mode, in the same run:
  *
  *   bare        dgram in, dgram out, no crypto: the floor for Node
+ *   bare-connected  the same on connected sockets (socket.connect to the peer: no address per
+ *               send, the kernel's route kept on the socket): what connected sockets would save
  *   werift      werift 0.25.2 as published: track.onReceiveRtp -> UDP, UDP -> sender.sendRtp
  *   engine      our media engine (WeriftMediaEngine bridge), SRTP AES_CM_128_HMAC_SHA1_80
  *   engine-gcm  the same with AEAD_AES_128_GCM (what Chromium tends to pick as DTLS server)
@@ -22,18 +24,21 @@
  * (/proc/<pid>/stat, 10 ms ticks) plus ours; their packet counts come from `query` at the window's
  * edges (a few ms of rtpengine CPU per window, counted in).
  *
- * Per mode: calls set up once, 1 s warm-up, then 5 windows; each window reports the relay's CPU
+ * Per mode: calls set up once, the idle seconds, a warm-up with media (default 10 s: in its first
+ * seconds of media the engine runs JavaScript V8 has not optimised yet, some 10-25 % dearer per
+ * packet than later; 1 s until 2026-12-04), then 5 windows; each window reports the relay's CPU
  * (process.cpuUsage, user + system) per relayed packet, loss and the one-way latency browser ->
  * carrier and back as seen by the load generator (same clock). Medians of the 5 windows.
  * Also an in-process micro figure: SRTP protect + unprotect per packet, werift's vs ours.
  *
- *   node --import @poppinss/ts-exec bench/media_relay.ts [--calls 50] [--window 2] [--modes bare,werift,engine,engine-gcm,rtpengine-direct,rtpengine] [--workers 1,2]
+ *   node --import @poppinss/ts-exec bench/media_relay.ts [--calls 50] [--window 2] [--modes bare,bare-connected,werift,engine,engine-gcm,rtpengine-direct,rtpengine] [--workers 1,2]
  *     [--cpu-prof DIR]   CPU profiles of this process per mode: DIR/<mode>.cpuprofile (the windows)
  *                        and DIR/<mode>-idle.cpuprofile (the idle seconds)
  *     [--cpu-prof-interval 200]  the profiles' sampling interval in us (the idle seconds have
  *                        few samples at the default: ~35 ms of CPU per second at 50 calls)
  *     [--idle 4]         seconds with the calls connected and silent before the media: the relay's
  *                        CPU per call per second then (idleUsPerCallSecond; 0 skips it)
+ *     [--warmup 10]      seconds of media before the first window
  *     [--heap-prof DIR]  sampled allocations of this process in the windows, collected objects
  *                        included: DIR/<mode>.heapprofile (Chrome DevTools' format)
  *     [--heap-prof-interval 4096]  mean bytes between two samples (256 slowed the relay enough
@@ -70,6 +75,7 @@ import { PacketKind } from '#media/rtp_header'
 
 type Mode =
   | 'bare'
+  | 'bare-connected'
   | 'werift'
   | 'engine'
   | 'engine-gcm'
@@ -101,6 +107,8 @@ const HEAP_PROF_INTERVAL = Number(argument('heap-prof-interval', '4096'))
 const CPU_PROF_INTERVAL_US = Number(argument('cpu-prof-interval', '200'))
 /** Seconds of the calls connected but silent before the media starts: the per-call fixed cost. */
 const IDLE_S = Number(argument('idle', '4'))
+/** Seconds of media before the first measured window (the JIT settles on the packet path). */
+const WARMUP_S = Number(argument('warmup', '10'))
 const GC_STATS = process.argv.includes('--gc')
 const RTPENGINE_NG = { host: '127.0.0.1', port: 2249 }
 const LOCALHOST = '127.0.0.1'
@@ -202,7 +210,7 @@ async function loadGenerator() {
           let browser: WeriftWebRtcLeg | null = null
           let browserSocket: dgram.Socket | null = null
           const offer: CallOffer = { carrierPort: carrier.address().port }
-          if (mode === 'bare') {
+          if (mode === 'bare' || mode === 'bare-connected') {
             browserSocket = dgram.createSocket('udp4')
             browserSocket.bind(0, LOCALHOST)
             await once(browserSocket, 'listening')
@@ -311,21 +319,35 @@ async function bindSocket() {
   return socket
 }
 
-async function setUpBare(offers: CallOffer[]): Promise<RelaySetup> {
+async function setUpBare(offers: CallOffer[], connected = false): Promise<RelaySetup> {
   let relayed = 0
   const sockets: dgram.Socket[] = []
   const answers: CallAnswer[] = []
   for (const offer of offers) {
     const browserSide = await bindSocket()
     const carrierSide = await bindSocket()
-    browserSide.on('message', (buf) => {
-      carrierSide.send(buf, offer.carrierPort, LOCALHOST)
-      relayed++
-    })
-    carrierSide.on('message', (buf) => {
-      browserSide.send(buf, offer.browserPort!, LOCALHOST)
-      relayed++
-    })
+    if (connected) {
+      browserSide.connect(offer.browserPort!, LOCALHOST)
+      carrierSide.connect(offer.carrierPort, LOCALHOST)
+      await Promise.all([once(browserSide, 'connect'), once(carrierSide, 'connect')])
+      browserSide.on('message', (buf) => {
+        carrierSide.send(buf)
+        relayed++
+      })
+      carrierSide.on('message', (buf) => {
+        browserSide.send(buf)
+        relayed++
+      })
+    } else {
+      browserSide.on('message', (buf) => {
+        carrierSide.send(buf, offer.carrierPort, LOCALHOST)
+        relayed++
+      })
+      carrierSide.on('message', (buf) => {
+        browserSide.send(buf, offer.browserPort!, LOCALHOST)
+        relayed++
+      })
+    }
     sockets.push(browserSide, carrierSide)
     answers.push({
       relayBrowserPort: browserSide.address().port,
@@ -698,15 +720,17 @@ async function runMode(child: ChildProcess, mode: Mode) {
   const relay =
     mode === 'bare'
       ? await setUpBare(offers)
-      : mode === 'werift'
-        ? await setUpWerift(offers)
-        : mode === 'rtpengine-direct'
-          ? await setUpRtpengineDirect(offers)
-          : mode === 'rtpengine'
-            ? await setUpRtpengineEngine(offers)
-            : mode.startsWith('workers-')
-              ? await setUpEngine(offers, Number(mode.slice('workers-'.length)))
-              : await setUpEngine(offers)
+      : mode === 'bare-connected'
+        ? await setUpBare(offers, true)
+        : mode === 'werift'
+          ? await setUpWerift(offers)
+          : mode === 'rtpengine-direct'
+            ? await setUpRtpengineDirect(offers)
+            : mode === 'rtpengine'
+              ? await setUpRtpengineEngine(offers)
+              : mode.startsWith('workers-')
+                ? await setUpEngine(offers, Number(mode.slice('workers-'.length)))
+                : await setUpEngine(offers)
   await request(child, { cmd: 'answers', answers: relay.answers }, 'connected')
   const setupMs = Date.now() - setupStart
   const setupUsage = process.cpuUsage(setupCpu)
@@ -735,7 +759,7 @@ async function runMode(child: ChildProcess, mode: Mode) {
     writeFileSync(`${CPU_PROF_DIR}/${mode}-idle.cpuprofile`, JSON.stringify(idleProfile))
   }
   await request(child, { cmd: 'start' }, 'started')
-  await sleep(1000)
+  await sleep(WARMUP_S * 1000)
   const windows: {
     usPerPacket: number
     relayedPerSecond: number

@@ -111,3 +111,80 @@ test.group('Dialogs / an ended call leaves no application object behind', () => 
     assert.isTrue(await collected(refs), 'an ended call is still reachable from the SIP layer')
   })
 })
+
+test.group('Dialogs / calls that end by failure leave nothing behind either', () => {
+  test('an INVITE nobody answers, a 2xx never acknowledged, a peer gone mid-call', async ({
+    assert,
+  }) => {
+    const pair = createPhonePair()
+    const { clock, network, alice, bob } = pair
+    const refs: Array<WeakRef<ApplicationCall>> = []
+    const outcomes: string[] = []
+    let calls = 0
+    let invites = 0
+    bob.setInviteHandler((invite) => {
+      const call = new ApplicationCall()
+      refs.push(new WeakRef(call))
+      invite.delegate = { onCanceled: () => call.events.push('canceled') }
+      const dialog = invite.accept({ description: sdp('bob') })!
+      dialog.delegate = {
+        onAck: () => call.events.push('ack'),
+        onTerminated: (reason) => outcomes.push(`bob ${++calls} ${reason}`),
+      }
+      // The third call's INVITE is the second to reach Bob: he hangs up into the void
+      if (++invites === 2) clock.setTimeout(() => dialog.bye(), 5000)
+    })
+    const place = (onAnswered?: (dialog: { request(method: string): unknown }) => void) => {
+      const call = new ApplicationCall()
+      refs.push(new WeakRef(call))
+      alice.invite({ uri: pair.bobUri, description: sdp('alice') }).delegate = {
+        onProgress: () => call.events.push('progress'),
+        onRejected: (response) => outcomes.push(`alice rejected ${response.status}`),
+        onCanceled: (response) => outcomes.push(`alice canceled ${response.status}`),
+        onAccepted: (dialog) => {
+          dialog.delegate = {
+            onRequest: () => call.events.push('request'),
+            onTerminated: (reason) => outcomes.push(`alice ${reason}`),
+          }
+          onAnswered?.(dialog)
+        },
+      }
+    }
+
+    const method = (message: unknown) => (message as { method?: string }).method
+    let lost: 'invites' | 'acks' | 'everything' | null = 'invites'
+    network.drop(
+      (message) =>
+        lost === 'everything' ||
+        (lost === 'invites' && method(message) === 'INVITE') ||
+        (lost === 'acks' && method(message) === 'ACK'),
+      Infinity
+    )
+    // 1. Bob's host is gone: Timer B ends the INVITE with a local 408 (RFC 3261 17.1.1.2)
+    place()
+    await run(clock, 64 * 500 + 1000)
+    // 2. Bob answers, every ACK is lost: he ends his dialog at 64*T1 with BYE (13.3.1.4)
+    lost = 'acks'
+    place()
+    await run(clock, 64 * 500 + 1000)
+    // 3. Answered, then the network between them goes: Alice's INFO times out, her dialog ends
+    // (RFC 3261 12.2.1.2); Bob's BYE gets no answer
+    lost = null
+    place((dialog) => {
+      lost = 'everything'
+      clock.setTimeout(() => dialog.request('INFO'), 1000)
+    })
+    await run(clock, 64 * 500 + 2000)
+
+    assert.deepEqual(outcomes, [
+      'alice rejected 408',
+      'bob 1 ack-timeout',
+      'alice bye-received',
+      'bob 2 bye-sent',
+      'alice peer-gone',
+    ])
+    // Alice's BYE after the 408 and Bob's last Timer L are still running
+    assert.isAbove(alice.transactions.clientCount + bob.transactions.serverCount, 0)
+    assert.isTrue(await collected(refs), 'a failed call is still reachable from the SIP layer')
+  })
+})

@@ -8,8 +8,11 @@
  *   bare-connected  the same on connected sockets (socket.connect to the peer: no address per
  *               send, the kernel's route kept on the socket): what connected sockets would save
  *   werift      werift 0.25.2 as published: track.onReceiveRtp -> UDP, UDP -> sender.sendRtp
- *   engine      our media engine (WeriftMediaEngine bridge), SRTP AES_CM_128_HMAC_SHA1_80
+ *   engine      our media engine (WeriftMediaEngine bridge), SRTP AES_CM_128_HMAC_SHA1_80, its
+ *               default packet path: C++ (packages/media/native) where built, else TypeScript
  *   engine-gcm  the same with AEAD_AES_128_GCM (what Chromium tends to pick as DTLS server)
+ *   engine-ts   the engine on its TypeScript packet path (MEDIA_PACKET_PATH=typescript), AES-CM
+ *   engine-ts-gcm  the same with GCM
  *   workers-N   our engine in N worker processes (WorkerMediaEngine, MEDIA_WORKERS=N), AES-CM;
  *               modes added by --workers N[,M...]: CPU is this process's (signalling only) plus
  *               the workers' own (/proc/<pid>/stat, 10 ms ticks); relayed packets are what the
@@ -72,6 +75,7 @@ import type RtpengineLeg from '#media/rtpengine/rtpengine_leg'
 import { gcWindow, startHeapSampling, type GcWindow } from './support/gc_window.ts'
 // The packet kind of an injected packet is internal to the relay path: the benchmark reaches in.
 import { PacketKind } from '#media/rtp_header'
+import { loadNativePacketPath, nativeUnavailable } from '#media/native_packet_path'
 
 type Mode =
   | 'bare'
@@ -79,6 +83,8 @@ type Mode =
   | 'werift'
   | 'engine'
   | 'engine-gcm'
+  | 'engine-ts'
+  | 'engine-ts-gcm'
   | 'rtpengine-direct'
   | 'rtpengine'
   | `workers-${number}`
@@ -96,7 +102,7 @@ const WORKER_COUNTS = argument('workers', '').split(',').filter(Boolean).map(Num
 const MODES = [
   ...argument(
     'modes',
-    `bare,werift,engine,engine-gcm${HAS_RTPENGINE ? ',rtpengine-direct,rtpengine' : ''}`
+    `bare,werift,engine,engine-gcm,engine-ts,engine-ts-gcm${HAS_RTPENGINE ? ',rtpengine-direct,rtpengine' : ''}`
   ).split(','),
   ...WORKER_COUNTS.map((count) => `workers-${count}`),
 ] as Mode[]
@@ -221,7 +227,7 @@ async function loadGenerator() {
             browser = new WeriftWebRtcLeg({
               announcedIps: [LOCALHOST],
               portRange: [base, base + 2],
-              srtpProfiles: mode === 'engine-gcm' ? [7] : [1],
+              srtpProfiles: mode.endsWith('-gcm') ? [7] : [1],
             })
             browser.setReceiver((buf, _length, offset) => onPayload(buf, offset))
             offer.offer = await browser.createOffer({ codecs: ['PCMU'], dtmf: false })
@@ -440,8 +446,15 @@ function processCpuUs(pid: number) {
   return ((Number(fields[11]) + Number(fields[12])) * 1e6) / 100
 }
 
-async function setUpEngine(offers: CallOffer[], workers = 0): Promise<RelaySetup> {
+async function setUpEngine(
+  offers: CallOffer[],
+  workers = 0,
+  packetPath: 'native' | 'typescript' = 'native'
+): Promise<RelaySetup> {
+  if (packetPath === 'native' && loadNativePacketPath() === null)
+    throw new Error(`The C++ packet path is not available: ${nativeUnavailable()}`)
   const config = {
+    packetPath,
     announcedIps: [LOCALHOST],
     webrtcPorts: [53000, 54999] as [number, number],
     rtpPorts: [55000, 56999] as [number, number],
@@ -730,7 +743,11 @@ async function runMode(child: ChildProcess, mode: Mode) {
               ? await setUpRtpengineEngine(offers)
               : mode.startsWith('workers-')
                 ? await setUpEngine(offers, Number(mode.slice('workers-'.length)))
-                : await setUpEngine(offers)
+                : await setUpEngine(
+                    offers,
+                    0,
+                    mode.startsWith('engine-ts') ? 'typescript' : 'native'
+                  )
   await request(child, { cmd: 'answers', answers: relay.answers }, 'connected')
   const setupMs = Date.now() - setupStart
   const setupUsage = process.cpuUsage(setupCpu)
@@ -822,9 +839,9 @@ async function runMode(child: ChildProcess, mode: Mode) {
     srtpProfile:
       mode === 'werift'
         ? profile
-        : mode === 'engine' || mode.startsWith('workers-')
+        : mode === 'engine' || mode === 'engine-ts' || mode.startsWith('workers-')
           ? '1 (AES-CM)'
-          : mode === 'engine-gcm'
+          : mode === 'engine-gcm' || mode === 'engine-ts-gcm'
             ? '7 (GCM)'
             : mode.startsWith('rtpengine')
               ? 'rtpengine picks (AES-CM offered)'

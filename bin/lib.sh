@@ -49,6 +49,31 @@ ensure_packages() {
     say "rebuilding better-sqlite3 for Node $(node --version)"
     npm rebuild better-sqlite3 >/dev/null || die "could not build better-sqlite3"
   }
+  build_native
+}
+
+# The media packet path in C++ (packages/media/native/packet_path.cc), compiled against the
+# headers of the Node that runs it; again when its source or Node changes. Without it the media
+# engine runs the TypeScript packet path (more CPU per packet) and says so at start.
+build_native() {
+  cd "$ROOT" || exit 1
+  local dir=packages/media/native
+  local out=$dir/build/packet_path.node stamp=$dir/build/.built-for
+  local want
+  want="$(node --version) $(sha1sum "$dir/packet_path.cc" | cut -c1-12)"
+  [ -f "$out" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ] && return 0
+  local include=${npm_config_nodedir:-}/include/node
+  if [ ! -f "$include/node_api.h" ] || ! command -v g++ >/dev/null 2>&1; then
+    say "not building the media packet path (needs g++ and Node's headers): media runs in TypeScript"
+    return 0
+  fi
+  say "building the media packet path (C++, a few seconds)"
+  mkdir -p "$dir/build"
+  g++ -std=c++17 -O2 -fPIC -shared -fvisibility=hidden -Wall -Wextra -Werror \
+    -DNODE_GYP_MODULE_NAME=packet_path -I"$include" \
+    -o "$out.tmp" "$dir/packet_path.cc" || die "could not build $dir/packet_path.cc"
+  mv "$out.tmp" "$out"
+  echo "$want" > "$stamp"
 }
 
 # .env from .env.example with a fresh APP_KEY, once; tmp/ for the SQLite file.

@@ -26,6 +26,7 @@ const mediaConfig: MediaEngineConfig = {
   webrtcPorts: ports(env.get('MEDIA_WEBRTC_PORTS'), [40000, 44999], 'MEDIA_WEBRTC_PORTS'),
   rtpPorts: ports(env.get('MEDIA_RTP_PORTS'), [45000, 49999], 'MEDIA_RTP_PORTS'),
   mediaTimeoutSeconds: env.get('MEDIA_TIMEOUT_SECONDS') ?? 30,
+  packetPath: env.get('MEDIA_PACKET_PATH') ?? 'native',
 }
 
 /** Which engine relays the media: ours (werift + our relay) or an rtpengine over its ng protocol. */

@@ -38,6 +38,7 @@ export default await Env.create(new URL('../', import.meta.url), {
   MEDIA_ENGINE: Env.schema.enum.optional(['builtin', 'rtpengine'] as const),
   // builtin engine: media worker processes (default 0: in the main process; -1: max(1, cores - 1))
   MEDIA_WORKERS: Env.schema.number.optional(),
+  MEDIA_PACKET_PATH: Env.schema.enum.optional(['native', 'typescript'] as const),
   MEDIA_WORKER_MAX_HEAP_MB: Env.schema.number.optional(),
   // host:port of rtpengine's ng control socket (UDP), checked in config/media.ts
   RTPENGINE_NG: Env.schema.string.optional(),

@@ -1,12 +1,12 @@
 import type { MediaLegStats } from '#media/types'
-import type ReceptionStats from '#media/reception_stats'
+import type { ReceptionView } from '#media/native_packet_path'
 
 /** One leg as the engine's counters see it. */
 export interface CountedLeg {
   readonly kind: 'webrtc' | 'rtp'
   readonly stats: MediaLegStats
   /** RTP legs only: loss and jitter of what they receive. */
-  readonly reception?: ReceptionStats
+  readonly reception?: ReceptionView
 }
 
 /** The media engine's figures at one moment: counters since start, gauges for now. */

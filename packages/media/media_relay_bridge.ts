@@ -1,4 +1,5 @@
 import { PacketKind } from '#media/rtp_header'
+import { loadNativePacketPath } from '#media/native_packet_path'
 import type { RelayLeg } from '#media/relay_leg'
 import {
   MediaFeatureUnavailableError,
@@ -21,10 +22,17 @@ import { CoalescedTimer, MEDIA_TIMERS } from '#media/coalesced_timers'
  * numbering and keeps its outgoing SSRC, sequence and timestamps continuous (OutboundRtpStream).
  * The per-packet path is two closures and two counters; the media timeout reads the legs'
  * packet counters from a timer instead of stamping every packet: the engine's shared timer, so the
- * checks of all bridges due in the same slot run in one wake-up.
+ * checks of all bridges due in the same slot run in one wake-up. When both legs run in the C++
+ * packet path and nothing taps the bridge, the legs are linked there: a packet goes from one
+ * leg's socket to the other's without JavaScript, paused while held or while a tone plays.
  */
 export default class MediaRelayBridge implements MediaBridge {
-  readonly relayed = { aToB: 0, bToA: 0 }
+  /** Packets relayed through JavaScript (#fromA, #fromB). */
+  #relayed = { aToB: 0, bToA: 0 }
+  /** Per side: the leg's nativeRelayed when this bridge took it (the C++ path counts per leg). */
+  #nativeBase = [0, 0]
+  /** Per side: what the C++ path relayed for this bridge from legs it no longer has (replace). */
+  #nativeDone = [0, 0]
   #a: RelayLeg
   #b: RelayLeg
   #held = false
@@ -63,11 +71,45 @@ export default class MediaRelayBridge implements MediaBridge {
     this.#seenPackets = [a.stats.packetsReceived, b.stats.packetsReceived]
     a.setReceiver(this.#fromA)
     b.setReceiver(this.#fromB)
+    this.#nativeBase = [a.nativeRelayed, b.nativeRelayed]
     b.restartOutboundSource()
     a.restartOutboundSource()
+    this.#wire()
     this.#checkMs = Math.min(1000, Math.max(50, this.#timeoutMs / 4))
     this.#timers = timers
     timers.schedule(this.#timer, this.#checkMs)
+  }
+
+  /** Packets relayed each way, by JavaScript and by the C++ path. */
+  get relayed(): { aToB: number; bToA: number } {
+    return {
+      aToB: this.#relayed.aToB + this.#nativeDone[0] + this.#a.nativeRelayed - this.#nativeBase[0],
+      bToA: this.#relayed.bToA + this.#nativeDone[1] + this.#b.nativeRelayed - this.#nativeBase[1],
+    }
+  }
+
+  /**
+   * Links the legs in the C++ packet path when both run there and no tap watches, each direction
+   * paused while JavaScript's would drop it (hold, a tone to the other side); otherwise each C++
+   * leg hands its packets to #fromA / #fromB. Called whenever one of those conditions changes.
+   */
+  #wire() {
+    const a = this.#a.nativeLeg
+    const b = this.#b.nativeLeg
+    if (a === 0 && b === 0) return
+    const native = loadNativePacketPath()
+    if (native === null) return
+    const linked =
+      !this.#closed &&
+      a !== 0 &&
+      b !== 0 &&
+      this.#taps === null &&
+      !this.#a.closed &&
+      !this.#b.closed
+    if (a !== 0 && !this.#a.closed)
+      native.link(a, linked ? b : 0, this.#held || this.#tones[1] !== null)
+    if (b !== 0 && !this.#b.closed)
+      native.link(b, linked ? a : 0, this.#held || this.#tones[0] !== null)
   }
 
   get a(): MediaLeg {
@@ -81,13 +123,13 @@ export default class MediaRelayBridge implements MediaBridge {
   #fromA = (packet: Buffer, length: number, payloadOffset: number, kind: PacketKind) => {
     if (this.#held || this.#tones[1]?.playing) return
     if (this.#taps !== null) this.#tapped('aToB', packet, length, payloadOffset, kind)
-    if (this.#b.sendRelayed(packet, length, payloadOffset, kind)) this.relayed.aToB++
+    if (this.#b.sendRelayed(packet, length, payloadOffset, kind)) this.#relayed.aToB++
   }
 
   #fromB = (packet: Buffer, length: number, payloadOffset: number, kind: PacketKind) => {
     if (this.#held || this.#tones[0]?.playing) return
     if (this.#taps !== null) this.#tapped('bToA', packet, length, payloadOffset, kind)
-    if (this.#a.sendRelayed(packet, length, payloadOffset, kind)) this.relayed.bToA++
+    if (this.#a.sendRelayed(packet, length, payloadOffset, kind)) this.#relayed.bToA++
   }
 
   /**
@@ -96,12 +138,14 @@ export default class MediaRelayBridge implements MediaBridge {
    */
   tap(listener: RelayTap): () => void {
     this.#taps = [...(this.#taps ?? []), listener]
+    this.#wire()
     return () => this.untap(listener)
   }
 
   untap(listener: RelayTap) {
     const rest = (this.#taps ?? []).filter((tap) => tap !== listener)
     this.#taps = rest.length ? rest : null
+    this.#wire()
   }
 
   #tapped(
@@ -132,6 +176,7 @@ export default class MediaRelayBridge implements MediaBridge {
 
   setHeld(held: boolean) {
     this.#held = held
+    this.#wire()
     this.#resetQuiet()
   }
 
@@ -141,14 +186,20 @@ export default class MediaRelayBridge implements MediaBridge {
     if (typeof replacement.sendRelayed !== 'function')
       throw new TypeError('This media leg was not created by the media engine')
     if (old === this.#a) {
+      this.#unlink(this.#a)
+      this.#nativeDone[0] += this.#a.nativeRelayed - this.#nativeBase[0]
       this.#a.setReceiver(null)
       this.#a = replacement
       replacement.setReceiver(this.#fromA)
+      this.#nativeBase[0] = replacement.nativeRelayed
       this.#seenPackets[0] = replacement.stats.packetsReceived
     } else if (old === this.#b) {
+      this.#unlink(this.#b)
+      this.#nativeDone[1] += this.#b.nativeRelayed - this.#nativeBase[1]
       this.#b.setReceiver(null)
       this.#b = replacement
       replacement.setReceiver(this.#fromB)
+      this.#nativeBase[1] = replacement.nativeRelayed
       this.#seenPackets[1] = replacement.stats.packetsReceived
     } else {
       throw new Error('The leg to replace is not part of this bridge')
@@ -156,7 +207,13 @@ export default class MediaRelayBridge implements MediaBridge {
     // The other side keeps its SSRC and continues its sequence and timestamps
     this.#a.restartOutboundSource()
     this.#b.restartOutboundSource()
+    this.#wire()
     this.#resetQuiet()
+  }
+
+  /** A leg leaving the bridge: its C++ link ends (it sends nothing on for us any more). */
+  #unlink(leg: RelayLeg) {
+    if (leg.nativeLeg !== 0 && !leg.closed) loadNativePacketPath()?.link(leg.nativeLeg, 0, false)
   }
 
   playTone(toward: MediaLeg, pattern: TonePattern = WARNING_TONE): Promise<number> {
@@ -189,8 +246,12 @@ export default class MediaRelayBridge implements MediaBridge {
     this.#tones[side]?.stop()
     const player = new TonePlayer(side === 0 ? this.#a : this.#b, frames)
     this.#tones[side] = player
+    this.#wire()
     return player.done.finally(() => {
-      if (this.#tones[side] === player) this.#tones[side] = null
+      if (this.#tones[side] === player) {
+        this.#tones[side] = null
+        this.#wire()
+      }
     })
   }
 
@@ -204,6 +265,8 @@ export default class MediaRelayBridge implements MediaBridge {
     this.#timers.clearTimeout(this.#timer)
     this.#tones[0]?.stop()
     this.#tones[1]?.stop()
+    this.#unlink(this.#a)
+    this.#unlink(this.#b)
     this.#a.setReceiver(null)
     this.#b.setReceiver(null)
   }

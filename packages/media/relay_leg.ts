@@ -31,6 +31,10 @@ export interface RelayLeg extends MediaLeg {
   readonly peerHolds: boolean
   readonly closed: boolean
   onClose(listener: () => void): void
+  /** The leg's id in the C++ packet path (native_packet_path.ts); 0 while RTP runs in TypeScript. */
+  readonly nativeLeg: number
+  /** Packets the C++ path received on this leg and sent on through its link (0 without it). */
+  readonly nativeRelayed: number
 }
 
 export function isRelayLeg(leg: MediaLeg): leg is RelayLeg {

@@ -6,7 +6,7 @@ import {
   roundTripMs,
   type ReportBlock,
 } from '#media/rtcp_packet'
-import type ReceptionStats from '#media/reception_stats'
+import type { ReceptionView } from '#media/native_packet_path'
 import { MEDIA_TIMERS, type CoalescedTimer } from '#media/coalesced_timers'
 
 /** RFC 3550 §6.2: 5 s is the recommended minimum interval; ours, randomised by 0.5-1.5. */
@@ -58,7 +58,7 @@ export interface SentCounts {
 
 export interface RtcpSessionOptions {
   cname: string
-  reception: ReceptionStats
+  reception: ReceptionView
   sent: () => SentCounts
   /** Sends one compound packet to the peer's RTCP address; false when there is none yet. */
   transmit: (packet: Buffer) => boolean

@@ -3,6 +3,13 @@ import { isIP } from 'node:net'
 import { randomInt } from 'node:crypto'
 import OutboundRtpStream from '#media/outbound_rtp_stream'
 import ReceptionStats from '#media/reception_stats'
+import {
+  NativeLegState,
+  handOver,
+  liveReception,
+  type NativePacketPath,
+  type ReceptionView,
+} from '#media/native_packet_path'
 import RtcpSession, { SYSTEM_RTCP_CLOCK, type RtcpClock } from '#media/rtcp_session'
 import { PacketKind, isRtcp, rtpPayloadOffset } from '#media/rtp_header'
 import type { PacketReceiver, RelayLeg } from '#media/relay_leg'
@@ -50,6 +57,11 @@ export interface RtpSocketLegOptions {
    * a=rtcp-mux, on the RTP port: the clock and interval are seams for tests. False: no RTCP.
    */
   rtcp?: { clock?: RtcpClock; intervalMs?: number } | false
+  /**
+   * The C++ packet path (native_packet_path.ts) for this leg's RTP; null or absent: TypeScript.
+   * SDES-SRTP legs keep the TypeScript path (their keys live in SdesNegotiation).
+   */
+  packetPath?: NativePacketPath | null
 }
 
 /** dgram resolves even IP literals through dns.lookup on a later tick; our peers are IPs. */
@@ -73,7 +85,8 @@ function literalLookup(
 export default class RtpSocketLeg implements RtpLeg, RelayLeg {
   readonly kind = 'rtp' as const
   readonly localPort: number
-  readonly stats: MediaLegStats = { packetsReceived: 0, packetsSent: 0, packetsRejected: 0 }
+  /** The TypeScript packet path's counters (the native path keeps its own). */
+  #counters: MediaLegStats = { packetsReceived: 0, packetsSent: 0, packetsRejected: 0 }
   negotiated: NegotiatedMedia | null = null
 
   #socket: dgram.Socket
@@ -89,8 +102,11 @@ export default class RtpSocketLeg implements RtpLeg, RelayLeg {
   #closeListeners: (() => void)[] = []
   #closed = false
   #sdes: SdesNegotiation | null
-  /** Loss and jitter of the RTP we accept (the engine's counters read it). */
-  readonly reception = new ReceptionStats()
+  /** Loss and jitter of the RTP we accept (TypeScript packet path). */
+  #reception = new ReceptionStats()
+  #packetPath: NativePacketPath | null = null
+  /** The leg in the C++ packet path, which reads the RTP socket; null: TypeScript reads it. */
+  #native: NativeLegState | null = null
   /** SRTP packets from the signalled address that failed authentication (also in packetsRejected). */
   authenticationFailures = 0
   /** SRTCP packets from the peer's address that failed authentication or were replayed. */
@@ -134,17 +150,20 @@ export default class RtpSocketLeg implements RtpLeg, RelayLeg {
     if (rtcp) {
       this.#rtcp = new RtcpSession({
         cname: `${this.#sessionId}@fluffycall`,
-        reception: this.reception,
+        reception: liveReception(() => this.reception),
         clock,
         intervalMs: rtcp.intervalMs,
-        sent: () => ({
-          ssrc: this.#outbound.ssrc,
-          packets: this.stats.packetsSent,
-          octets: this.#octetsSent,
-          lastTimestamp: this.#outbound.lastTimestamp,
-          lastSentAt: this.#outbound.lastSentAt,
-          clockRate: this.#clockRate,
-        }),
+        sent: () => {
+          const native = this.#native
+          return {
+            ssrc: this.#outbound.ssrc,
+            packets: native ? native.packetsSent : this.#counters.packetsSent,
+            octets: native ? native.octetsSent : this.#octetsSent,
+            lastTimestamp: native ? native.lastTimestamp : this.#outbound.lastTimestamp,
+            lastSentAt: native ? native.lastSentAt : this.#outbound.lastSentAt,
+            clockRate: this.#clockRate,
+          }
+        },
         transmit: (packet) => this.#transmitRtcp(packet),
       })
       rtcpSocket?.on('message', this.#onRtcpMessage)
@@ -158,6 +177,83 @@ export default class RtpSocketLeg implements RtpLeg, RelayLeg {
     socket.on('message', this.#onMessage)
     // A late ICMP error or a send to an unreachable peer must not crash the process
     socket.on('error', () => {})
+    const native = options.packetPath ?? null
+    if (native !== null && this.#sdes === null) {
+      const leg = native.createLeg(this.#onNativeOther)
+      if (handOver(native, leg, socket, true)) {
+        this.#packetPath = native
+        this.#native = new NativeLegState(native, leg)
+        this.#configureNative()
+      } else {
+        native.closeLeg(leg)
+      }
+    }
+  }
+
+  get stats(): MediaLegStats {
+    return this.#native?.stats ?? this.#counters
+  }
+
+  /** Loss and jitter of the RTP we accept (the engine's counters read it). */
+  get reception(): ReceptionView {
+    return this.#native?.reception ?? this.#reception
+  }
+
+  /** The leg's id in the C++ packet path; 0 while RTP runs in TypeScript. */
+  get nativeLeg(): number {
+    return this.#native?.leg ?? 0
+  }
+
+  get nativeRelayed(): number {
+    return this.#native?.relayed ?? 0
+  }
+
+  /** What the C++ path reads and sends by: the peer, latching, payload types, direction. */
+  #configureNative() {
+    const native = this.#native
+    if (native === null) return
+    const packetPath = this.#packetPath!
+    packetPath.configureReceive(
+      native.leg,
+      true,
+      this.#acceptIp ?? '',
+      this.#remotePort,
+      this.#latching,
+      0,
+      null,
+      null,
+      this.#recvAudioPt,
+      this.#recvDtmfPt,
+      this.#clockRate
+    )
+    packetPath.configureSend(
+      native.leg,
+      this.#sendAllowed && !this.#closed,
+      0,
+      null,
+      null,
+      this.#sendAudioPt,
+      this.#sendDtmfPt,
+      this.#clockRate,
+      this.#outbound.ssrc
+    )
+  }
+
+  /** The port the C++ path latched to, once it did (RTCP follows it). */
+  #syncLatch() {
+    const native = this.#native
+    if (native === null || this.#latched || !this.#latching || !native.latched) return
+    this.#latched = true
+    this.#remotePort = native.peerPort
+  }
+
+  /** What the C++ path does not take: RTCP multiplexed on the RTP port, anything else dropped. */
+  #onNativeOther = (packet: Buffer, address: string, port: number) => {
+    if (address !== this.#acceptIp) return
+    this.#syncLatch()
+    if (port !== this.#remotePort) return
+    if (this.#rtcp && packet.length >= 8 && isRtcp(packet))
+      this.#rtcp.receive(packet, packet.length)
   }
 
   /** Binds the socket (and the RTCP one on port + 1); rejects when a port is taken. */
@@ -205,6 +301,7 @@ export default class RtpSocketLeg implements RtpLeg, RelayLeg {
 
   /** Our compound RTCP to the peer: to its RTP port with rtcp-mux, else to its RTCP port. */
   #transmitRtcp(compound: Buffer): boolean {
+    this.#syncLatch()
     const ip = this.#acceptIp
     if (this.#closed || ip === null || this.#remotePort === 0) return false
     const packet = this.#sdes === null ? compound : this.#sdes.protectRtcp(compound)
@@ -250,12 +347,12 @@ export default class RtpSocketLeg implements RtpLeg, RelayLeg {
 
   #onMessage = (packet: Buffer, rinfo: dgram.RemoteInfo) => {
     if (rinfo.address !== this.#acceptIp) {
-      this.stats.packetsRejected++
+      this.#counters.packetsRejected++
       return
     }
     if (rinfo.port !== this.#remotePort) {
       if (!this.#latching || this.#latched) {
-        this.stats.packetsRejected++
+        this.#counters.packetsRejected++
         return
       }
     }
@@ -268,7 +365,7 @@ export default class RtpSocketLeg implements RtpLeg, RelayLeg {
       if (length === NOT_RTP) return this.#receiveSrtcp(packet, packet.length)
       if (length === AUTH_FAILED) {
         this.authenticationFailures++
-        this.stats.packetsRejected++
+        this.#counters.packetsRejected++
       }
       if (length < 0) return
     }
@@ -283,8 +380,8 @@ export default class RtpSocketLeg implements RtpLeg, RelayLeg {
       if (this.#rtcp && length >= 8 && isRtcp(packet)) this.#rtcp.receive(packet, length)
       return
     }
-    this.stats.packetsReceived++
-    this.reception.packet(packet)
+    this.#counters.packetsReceived++
+    this.#reception.packet(packet)
     const pt = packet[1] & 0x7f
     const receiver = this.#receiver
     if (receiver === null) return
@@ -294,9 +391,12 @@ export default class RtpSocketLeg implements RtpLeg, RelayLeg {
 
   setReceiver(receiver: PacketReceiver | null) {
     this.#receiver = receiver
+    if (this.#native) this.#packetPath!.setRtpHandler(this.#native.leg, receiver)
   }
 
   sendRelayed(packet: Buffer, length: number, payloadOffset: number, kind: PacketKind): boolean {
+    if (this.#native)
+      return this.#packetPath!.send(this.#native.leg, packet, length, payloadOffset, kind)
     if (!this.#sendAllowed) return false
     const pt = kind === PacketKind.Audio ? this.#sendAudioPt : this.#sendDtmfPt
     if (pt < 0) return false
@@ -310,13 +410,14 @@ export default class RtpSocketLeg implements RtpLeg, RelayLeg {
     } else {
       this.#socket.send(packet, 0, length, this.#remotePort, this.#acceptIp!)
     }
-    this.stats.packetsSent++
+    this.#counters.packetsSent++
     this.#octetsSent += length - payloadOffset
     return true
   }
 
   restartOutboundSource() {
     this.#outbound.restart()
+    if (this.#native) this.#packetPath!.restart(this.#native.leg)
   }
 
   onClose(listener: () => void) {
@@ -411,6 +512,8 @@ export default class RtpSocketLeg implements RtpLeg, RelayLeg {
     this.#closed = true
     this.#receiver = null
     this.#sendAllowed = false
+    // The addon lets go of its copy of the socket before the socket closes
+    this.#native?.close()
     const rtcpSocket = this.#rtcpSocket
     if (rtcpSocket) await new Promise<void>((resolve) => rtcpSocket.close(() => resolve()))
     await new Promise<void>((resolve) => this.#socket.close(() => resolve()))
@@ -453,6 +556,7 @@ export default class RtpSocketLeg implements RtpLeg, RelayLeg {
     direction: MediaDirection,
     rtcpMux: boolean
   ): NegotiatedMedia {
+    this.#syncLatch()
     if (!peer.holdAddress) {
       // A re-offer to the same address keeps a latched port; a new address starts over
       const moved = peer.address !== this.#acceptIp || peer.port !== this.#signalledPort
@@ -468,7 +572,7 @@ export default class RtpSocketLeg implements RtpLeg, RelayLeg {
     this.#sendAudioPt = chosen.payloadType
     this.#clockRate = CODEC_CLOCK_RATES[chosen.codec]
     this.#outbound.setClockRate(this.#clockRate)
-    this.reception.setClockRate(this.#clockRate)
+    this.#reception.setClockRate(this.#clockRate)
     this.#recvAudioPt = recvAudioPt
     this.#sendDtmfPt = sendDtmfPt ?? -1
     this.#recvDtmfPt = recvDtmfPt ?? -1
@@ -480,6 +584,7 @@ export default class RtpSocketLeg implements RtpLeg, RelayLeg {
       dtmf: sendDtmfPt === null ? null : { payloadType: sendDtmfPt },
       direction,
     }
+    this.#configureNative()
     this.#rtcp?.start()
     return this.negotiated
   }

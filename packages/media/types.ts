@@ -248,6 +248,11 @@ export interface MediaEngineConfig {
   /** UDP ports for plain RTP towards carriers and phones; must not overlap webrtcPorts. */
   rtpPorts: [number, number]
   mediaTimeoutSeconds: number
+  /**
+   * Where RTP is handled per packet (MEDIA_PACKET_PATH): 'native', the default, the C++ path
+   * (packages/media/native) where it is built, else TypeScript; 'typescript' always TypeScript.
+   */
+  packetPath?: 'native' | 'typescript'
 }
 
 export interface MediaEngine {

@@ -5,6 +5,7 @@ import EchoSession from '#media/echo_session'
 import MediaRelayBridge from '#media/media_relay_bridge'
 import MediaEngineStats from '#media/media_engine_stats'
 import { useNativeX25519 } from '#media/native_x25519'
+import { loadNativePacketPath, type NativePacketPath } from '#media/native_packet_path'
 import PortPool from '#media/port_pool'
 import { asRelayLeg, type RelayLeg } from '#media/relay_leg'
 import RtpSocketLeg from '#media/rtp_socket_leg'
@@ -80,9 +81,12 @@ export default class WeriftMediaEngine implements MediaEngine {
   #lost = new Set<(leg: MediaLeg, reason: LegLossReason) => void>()
   /** Legs, bridges, packets, loss and jitter of this engine (plain counters, for metrics). */
   readonly counters = new MediaEngineStats()
+  /** The C++ packet path the legs use; null: TypeScript (configured so, or not built). */
+  readonly packetPath: NativePacketPath | null
 
   constructor(config: MediaEngineConfig) {
     validateMediaConfig(config)
+    this.packetPath = config.packetPath === 'typescript' ? null : loadNativePacketPath()
     // werift's DTLS key agreement on node:crypto's X25519 instead of tweetnacl's JavaScript
     useNativeX25519()
     this.config = config
@@ -129,6 +133,7 @@ export default class WeriftMediaEngine implements MediaEngine {
       onFailed: () => {
         for (const listener of this.#lost) listener(leg, 'connection_failed')
       },
+      packetPath: this.packetPath,
     })
     this.#legs.add(leg)
     this.counters.opened(leg)
@@ -157,6 +162,7 @@ export default class WeriftMediaEngine implements MediaEngine {
           announcedIp: this.config.announcedIps[0],
           latching: options.latching ?? false,
           srtp: options.srtp ?? false,
+          packetPath: this.packetPath,
           onClosed: () => {
             this.#rtpPorts.release(port)
             this.#legs.delete(leg)

@@ -7,6 +7,15 @@ import {
   type RTCRtpTransceiver,
 } from 'werift'
 import IceConsent, { type ConsentClock, type ConsentPath } from '#media/ice_consent'
+import {
+  NATIVE_SRTP_PROFILES,
+  NativeLegState,
+  handOver,
+  liveReception,
+  handBack,
+  type NativePacketPath,
+  type ReceptionView,
+} from '#media/native_packet_path'
 import OutboundRtpStream from '#media/outbound_rtp_stream'
 import ReceptionStats from '#media/reception_stats'
 import { PacketKind, rtpPayloadOffset } from '#media/rtp_header'
@@ -102,6 +111,11 @@ export interface WeriftWebRtcLegOptions {
   srtpProfiles?: number[]
   /** ICE consent freshness's clock and periods (RFC 7675's 5 s and 30 s); a seam for tests. */
   consent?: { clock?: ConsentClock; intervalMs?: number; timeoutMs?: number }
+  /**
+   * The C++ packet path (native_packet_path.ts) RTP takes once DTLS is done; null or absent: the
+   * TypeScript one.
+   */
+  packetPath?: NativePacketPath | null
 }
 
 /** The parts of werift's ICE internals the packet path uses (not in its typings). */
@@ -153,10 +167,14 @@ type SrtpConfig = {
  */
 export default class WeriftWebRtcLeg implements WebRtcLeg, RelayLeg {
   readonly kind = 'webrtc' as const
-  readonly stats: MediaLegStats = { packetsReceived: 0, packetsSent: 0, packetsRejected: 0 }
+  /** The TypeScript packet path's counters (the native path keeps its own). */
+  #counters: MediaLegStats = { packetsReceived: 0, packetsSent: 0, packetsRejected: 0 }
   negotiated: NegotiatedMedia | null = null
-  /** Loss and jitter of the RTP the browser sends us (after SRTP authentication). */
-  readonly reception = new ReceptionStats()
+  /** Loss and jitter of the RTP the browser sends us (TypeScript packet path). */
+  #reception = new ReceptionStats()
+  #packetPath: NativePacketPath | null
+  /** The leg in the C++ packet path once RTP went there (after DTLS); null before or without. */
+  #native: NativeLegState | null = null
 
   #pc: RTCPeerConnection
   #announcedIps: Set<string>
@@ -206,6 +224,7 @@ export default class WeriftWebRtcLeg implements WebRtcLeg, RelayLeg {
     this.#onClosed = options.onClosed
     this.#onFailed = options.onFailed
     this.#consentOptions = options.consent
+    this.#packetPath = options.packetPath ?? null
     this.#pc = new RTCPeerConnection({
       iceServers: [],
       icePortRange: options.portRange,
@@ -255,6 +274,24 @@ export default class WeriftWebRtcLeg implements WebRtcLeg, RelayLeg {
     return this.#closed
   }
 
+  get stats(): MediaLegStats {
+    return this.#native?.stats ?? this.#counters
+  }
+
+  /** Loss and jitter of the RTP the browser sends us (after SRTP authentication). */
+  get reception(): ReceptionView {
+    return this.#native?.reception ?? this.#reception
+  }
+
+  /** The leg's id in the C++ packet path; 0 while RTP runs in TypeScript. */
+  get nativeLeg(): number {
+    return this.#native?.leg ?? 0
+  }
+
+  get nativeRelayed(): number {
+    return this.#native?.relayed ?? 0
+  }
+
   /**
    * Loss and jitter of what the browser sends us; the round-trip time from its receiver reports
    * on our sender reports (RFC 3550 §6.4.1), null before any.
@@ -281,6 +318,7 @@ export default class WeriftWebRtcLeg implements WebRtcLeg, RelayLeg {
 
   setReceiver(receiver: PacketReceiver | null) {
     this.#receiver = receiver
+    if (this.#native) this.#packetPath!.setRtpHandler(this.#native.leg, receiver)
   }
 
   onClose(listener: () => void) {
@@ -289,9 +327,14 @@ export default class WeriftWebRtcLeg implements WebRtcLeg, RelayLeg {
 
   restartOutboundSource() {
     this.#outbound?.restart()
+    if (this.#native) this.#packetPath!.restart(this.#native.leg)
   }
 
   sendRelayed(packet: Buffer, length: number, payloadOffset: number, kind: PacketKind): boolean {
+    if (this.#native) {
+      this.#followNomination()
+      return this.#packetPath!.send(this.#native.leg, packet, length, payloadOffset, kind)
+    }
     const srtp = this.#srtpOut
     if (!this.#sendAllowed || srtp === null) return false
     const pair = this.#ice!.nominated
@@ -310,7 +353,7 @@ export default class WeriftWebRtcLeg implements WebRtcLeg, RelayLeg {
     this.#outbound!.rewrite(packet, kind === PacketKind.Audio)
     const encrypted = srtp.protect(packet, length, payloadOffset)
     socket.send(encrypted, this.#sendPort, this.#sendAddress)
-    this.stats.packetsSent++
+    this.#counters.packetsSent++
     this.#octetsSent += length - payloadOffset
     return true
   }
@@ -394,6 +437,8 @@ export default class WeriftWebRtcLeg implements WebRtcLeg, RelayLeg {
     this.#sendAllowed = false
     this.#rtcp?.stop(true)
     this.#consent?.stop()
+    // The addon lets go of its copies of the sockets before werift closes them
+    this.#native?.close()
     await this.#pc.close().catch(() => {})
     this.#onClosed?.()
     for (const listener of this.#closeListeners.splice(0)) listener()
@@ -409,6 +454,7 @@ export default class WeriftWebRtcLeg implements WebRtcLeg, RelayLeg {
     this.#failed = true
     // RFC 7675 §5.1: no more media to a peer whose consent expired
     this.#sendAllowed = false
+    this.#configureNative()
     this.#onFailed?.()
   }
 
@@ -482,11 +528,12 @@ export default class WeriftWebRtcLeg implements WebRtcLeg, RelayLeg {
     this.#audioPt = chosen.payloadType
     this.#clockRate = CODEC_CLOCK_RATES[chosen.codec]
     this.#outbound?.setClockRate(this.#clockRate)
-    this.reception.setClockRate(this.#clockRate)
+    this.#reception.setClockRate(this.#clockRate)
     this.#dtmfPt = dtmfPt ?? -1
     this.#sendAllowed = canSend(direction) && this.#srtpOut !== null
     this.#receiveExpected = canReceive(direction)
     this.#direction = direction
+    this.#configureNative()
     this.negotiated = {
       audio: { ...chosen },
       dtmf: dtmfPt === null ? null : { payloadType: dtmfPt },
@@ -519,20 +566,36 @@ export default class WeriftWebRtcLeg implements WebRtcLeg, RelayLeg {
     const cname = (this.#transceiver?.sender as { cname?: string } | undefined)?.cname
     this.#rtcp = new RtcpSession({
       cname: cname || `${outbound.ssrc}@fluffycall`,
-      reception: this.reception,
-      sent: () => ({
-        ssrc: outbound.ssrc,
-        packets: this.stats.packetsSent,
-        octets: this.#octetsSent,
-        lastTimestamp: outbound.lastTimestamp,
-        lastSentAt: outbound.lastSentAt,
-        clockRate: this.#clockRate,
-      }),
+      reception: liveReception(() => this.reception),
+      sent: () => {
+        const native = this.#native
+        if (native === null) {
+          return {
+            ssrc: outbound.ssrc,
+            packets: this.#counters.packetsSent,
+            octets: this.#octetsSent,
+            lastTimestamp: outbound.lastTimestamp,
+            lastSentAt: outbound.lastSentAt,
+            clockRate: this.#clockRate,
+          }
+        }
+        this.#followNomination()
+        return {
+          ssrc: outbound.ssrc,
+          packets: native.packetsSent,
+          octets: native.octetsSent,
+          lastTimestamp: native.lastTimestamp,
+          lastSentAt: native.lastSentAt,
+          clockRate: this.#clockRate,
+        }
+      },
       transmit: (compound) => this.#transmitRtcp(compound),
     })
     const ice = (dtls.iceTransport as unknown as { connection: IceConnection }).connection
     this.#ice = ice
     const consent = this.#takeOverConsent(ice)
+    const handlers: ((data: Buffer, rinfo: dgram.RemoteInfo) => void)[] = []
+    const sockets: dgram.Socket[] = []
     for (const protocol of ice.protocols) {
       const socket = protocol.transport?.socket
       if (!socket) continue
@@ -541,7 +604,7 @@ export default class WeriftWebRtcLeg implements WebRtcLeg, RelayLeg {
         rinfo: dgram.RemoteInfo
       ) => void)[]
       socket.removeAllListeners('message')
-      socket.on('message', (data: Buffer, rinfo: dgram.RemoteInfo) => {
+      const handler = (data: Buffer, rinfo: dgram.RemoteInfo) => {
         // RTP and RTCP are ours; STUN and DTLS go on to werift (RFC 7983 demultiplexing; RTCP
         // packet types 192-223 as in RFC 5761 §4)
         if (data[0] >= 128 && data[0] <= 191) {
@@ -554,10 +617,123 @@ export default class WeriftWebRtcLeg implements WebRtcLeg, RelayLeg {
         // STUN (first byte 0-3): consent checks and their answers on the nominated pair are ours
         if (data[0] < 4 && consent?.receive(data, rinfo.address, rinfo.port, socket)) return
         for (const listener of weriftListeners) listener.call(socket, data, rinfo)
-      })
+        // A renomination arrives as STUN: the C++ path sends to the newly nominated pair
+        if (this.#native) this.#followNomination()
+      }
+      socket.on('message', handler)
+      handlers.push(handler)
+      sockets.push(socket)
     }
     this.#sendAllowed = canSend(this.#direction)
+    this.#takeOverNative(sockets, handlers, profile, config)
     this.#rtcp.start()
+  }
+
+  /**
+   * RTP to the C++ packet path (when given and every ICE socket can be handed over): the addon
+   * reads the sockets, runs SRTP on the same DTLS keys and gives the rest (STUN, DTLS, SRTCP)
+   * back to `handlers`. The TypeScript SRTP contexts stay for nothing but this leg's SRTCP.
+   */
+  #takeOverNative(
+    sockets: dgram.Socket[],
+    handlers: ((data: Buffer, rinfo: dgram.RemoteInfo) => void)[],
+    profile: SrtpProfile,
+    config: SrtpConfig
+  ) {
+    const native = this.#packetPath
+    const pair = this.#ice?.nominated
+    const sendSocket = pair?.protocol.transport?.socket
+    if (native === null || sockets.length === 0 || !sendSocket || !sockets.includes(sendSocket))
+      return
+    const leg = native.createLeg((data, address, port, index) => {
+      const family = address.includes(':') ? 'IPv6' : 'IPv4'
+      handlers[index]?.(data, { address, port, family, size: data.length })
+    })
+    const handedOver: dgram.Socket[] = []
+    for (const socket of sockets) {
+      if (!handOver(native, leg, socket, socket === sendSocket)) {
+        // Leave everything with TypeScript: the sockets handed over so far are read by libuv again
+        native.closeLeg(leg)
+        for (const done of handedOver) handBack(done)
+        return
+      }
+      handedOver.push(socket)
+    }
+    const id = NATIVE_SRTP_PROFILES[profile]
+    const { keys } = config
+    const [address, port] = pair!.remoteAddr
+    native.configureReceive(
+      leg,
+      false,
+      address,
+      port,
+      false,
+      id,
+      keys.remoteMasterKey,
+      keys.remoteMasterSalt,
+      this.#audioPt,
+      this.#dtmfPt,
+      this.#clockRate
+    )
+    native.configureSend(
+      leg,
+      false,
+      id,
+      keys.localMasterKey,
+      keys.localMasterSalt,
+      this.#audioPt,
+      this.#dtmfPt,
+      this.#clockRate,
+      this.#outbound!.ssrc
+    )
+    this.#sendPair = pair!
+    this.#sendAddress = address
+    this.#sendPort = port
+    this.#native = new NativeLegState(native, leg)
+    if (this.#receiver) native.setRtpHandler(leg, this.#receiver)
+    this.#configureNative()
+  }
+
+  /** What the C++ path needs after a negotiation, a failure or a close (keys stay). */
+  #configureNative() {
+    const native = this.#native
+    if (native === null) return
+    const packetPath = this.#packetPath!
+    packetPath.configureReceive(
+      native.leg,
+      false,
+      this.#sendAddress,
+      this.#sendPort,
+      false,
+      NATIVE_SRTP_PROFILES[this.#srtpIn!.profile],
+      null,
+      null,
+      this.#audioPt,
+      this.#dtmfPt,
+      this.#clockRate
+    )
+    packetPath.configureSend(
+      native.leg,
+      this.#sendAllowed && !this.#closed && !this.#failed,
+      NATIVE_SRTP_PROFILES[this.#srtpOut!.profile],
+      null,
+      null,
+      this.#audioPt,
+      this.#dtmfPt,
+      this.#clockRate,
+      this.#outbound!.ssrc
+    )
+  }
+
+  /** The C++ path sends to the nominated pair: a new pair (renomination) moves it there. */
+  #followNomination() {
+    const pair = this.#ice?.nominated
+    if (!pair || pair === this.#sendPair || this.#native === null) return
+    const [address, port] = pair.remoteAddr
+    this.#sendPair = pair
+    this.#sendAddress = address
+    this.#sendPort = port
+    this.#configureNative()
   }
 
   /**
@@ -696,11 +872,11 @@ export default class WeriftWebRtcLeg implements WebRtcLeg, RelayLeg {
     if (offset < 0) return
     const plainLength = srtp.unprotect(packet, length, offset)
     if (plainLength < 0) {
-      this.stats.packetsRejected++
+      this.#counters.packetsRejected++
       return
     }
-    this.stats.packetsReceived++
-    this.reception.packet(packet)
+    this.#counters.packetsReceived++
+    this.#reception.packet(packet)
     const receiver = this.#receiver
     if (receiver === null) return
     const pt = packet[1] & 0x7f

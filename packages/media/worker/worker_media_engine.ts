@@ -687,6 +687,7 @@ export default class WorkerMediaEngine implements MediaEngine {
       webrtcPorts: config.webrtcPorts,
       rtpPorts: config.rtpPorts,
       mediaTimeoutSeconds: config.mediaTimeoutSeconds,
+      packetPath: config.packetPath,
     }
     this.workers = rtp.map(
       (rtpPorts, index) =>

@@ -64,6 +64,8 @@ export default defineConfig({
     { pattern: 'resources/views/**/*.edge', reloadServer: false },
     { pattern: 'resources/lang/**/*.{json,yaml,yml}', reloadServer: false },
     { pattern: 'public/**', reloadServer: false },
+    // The media packet path in C++ (bin/lib.sh build_native), loaded beside its module
+    { pattern: 'packages/media/native/build/packet_path.node', reloadServer: false },
   ],
 
   hooks: {

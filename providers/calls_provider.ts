@@ -55,6 +55,7 @@ export default class CallsProvider {
           owner: this.app.config.get<CallsConfig>('calls').nodeId,
         })
       } else if (choice.workers > 0) {
+        await this.#warnWithoutNativePacketPath(mediaConfig.packetPath)
         const { WorkerMediaEngine } = await import('#media')
         const logger = await this.app.container.make('logger')
         const workers = new WorkerMediaEngine({
@@ -92,6 +93,7 @@ export default class CallsProvider {
         await workers.started()
         engine = workers
       } else {
+        await this.#warnWithoutNativePacketPath(mediaConfig.packetPath)
         const { WeriftMediaEngine } = await import('#media')
         engine = new WeriftMediaEngine(mediaConfig)
       }
@@ -111,6 +113,19 @@ export default class CallsProvider {
   }
 
   /** The docked phone (components/phone_dock.edge) renders on every customer page. */
+  /** Says so at start when the built-in engine's C++ packet path cannot be loaded. */
+  async #warnWithoutNativePacketPath(packetPath: 'native' | 'typescript' | undefined) {
+    if (packetPath === 'typescript') return
+    const { nativeUnavailable } = await import('#media')
+    const reason = nativeUnavailable()
+    if (!reason) return
+    const logger = await this.app.container.make('logger')
+    logger.warn(
+      { reason },
+      'media runs its per-packet work in TypeScript (more CPU per packet): the C++ packet path is not available'
+    )
+  }
+
   async boot() {
     const { default: edge } = await import('edge.js')
     const { phoneScriptTexts } = await import('#calls/services/phone_script_texts')

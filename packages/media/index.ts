@@ -36,6 +36,8 @@ export { createSrtpContext, type SrtpContext, type SrtpProfile } from './srtp_co
 // Counters for the app's metrics: legs, bridges, packets, loss and jitter
 export { default as MediaEngineStats, type MediaEngineFigures } from './media_engine_stats.js'
 export { default as ReceptionStats } from './reception_stats.js'
+// The per-packet work in C++ (native/packet_path.cc) where it is built; the engine uses it itself
+export { loadNativePacketPath, nativeUnavailable } from './native_packet_path.js'
 
 // SDP from peers: one bounded reader (SDP_LIMITS) and one idea of hold
 export { sdpFacts, isHold, type SdpFacts } from './sdp/sdp_facts.js'

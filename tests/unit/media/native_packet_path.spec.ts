@@ -439,6 +439,35 @@ test.group('native packet path: legs on loopback sockets', (group) => {
     assert.equal(a.state.relayed, 1)
   })
 
+  test('the linked leg closes while its partner still receives: packets dropped, the link gone', async ({
+    assert,
+  }) => {
+    const native = addon()
+    const [a, b] = [await nativeLeg(), await nativeLeg()]
+    const [carrier, phone] = [await peer(), await peer()]
+    native.configureReceive(a.leg, true, LOCALHOST, carrier.port, false, 0, null, null, 0, -1, 8000)
+    native.configureReceive(b.leg, true, LOCALHOST, phone.port, false, 0, null, null, 0, -1, 8000)
+    native.configureSend(b.leg, true, 0, null, null, 0, -1, 8000, 2)
+    native.link(a.leg, b.leg, false)
+    const packet = rtp(1)
+    carrier.socket.send(packet.packet, 0, packet.length, a.port, LOCALHOST)
+    await eventually('relayed', () => phone.received.length === 1)
+    b.state.close()
+    for (let seq = 2; seq < 5; seq++) {
+      const next = rtp(seq)
+      carrier.socket.send(next.packet, 0, next.length, a.port, LOCALHOST)
+    }
+    await eventually('received after the close', () => a.state.packetsReceived === 4)
+    assert.equal(a.state.relayed, 1)
+    assert.lengthOf(phone.received, 1)
+    // Linking to the closed leg again is no error: it stays unlinked
+    native.link(a.leg, b.leg, false)
+    const last = rtp(5)
+    carrier.socket.send(last.packet, 0, last.length, a.port, LOCALHOST)
+    await eventually('received', () => a.state.packetsReceived === 5)
+    assert.equal(a.state.relayed, 1)
+  })
+
   test('a closed leg lets go of its socket at once: the port binds again after the socket closes', async ({
     assert,
   }) => {

@@ -71,9 +71,15 @@ async function scene(spend: FraudLimitOverrides['spend'] = {}) {
 
 /** An answered call of `seconds` that ends now: the B2BUA's call:ended, billing rates it. */
 async function answeredCall(company: Company, user: User, destination: string, seconds: number) {
-  const started = DateTime.utc()
-    .startOf('second')
-    .minus({ seconds: seconds + 5 })
+  // Spend counts on the day the call started (company time zone): in the first minutes after
+  // midnight in Berlin a call that ended just now started yesterday, so it starts at midnight then
+  // (its end a little in the future); CI failed so at 00:02 Berlin time (2026-12-04)
+  const started = DateTime.max(
+    DateTime.utc()
+      .startOf('second')
+      .minus({ seconds: seconds + 5 }),
+    DateTime.now().setZone('Europe/Berlin').startOf('day').toUTC()
+  )
   const record = await CallRecord.create({
     uuid: randomUUID(),
     companyId: company.id,

@@ -28,7 +28,8 @@ export interface NativePacketPath {
     masterSalt: Buffer | null,
     audioPt: number,
     dtmfPt: number,
-    clockRate: number
+    clockRate: number,
+    mki?: Buffer | null
   ): void
   configureSend(
     leg: number,

@@ -4,6 +4,7 @@ import { randomInt } from 'node:crypto'
 import OutboundRtpStream from '#media/outbound_rtp_stream'
 import ReceptionStats from '#media/reception_stats'
 import {
+  NATIVE_SRTP_PROFILES,
   NativeLegState,
   handOver,
   liveReception,
@@ -13,8 +14,13 @@ import {
 import RtcpSession, { SYSTEM_RTCP_CLOCK, type RtcpClock } from '#media/rtcp_session'
 import { PacketKind, isRtcp, rtpPayloadOffset } from '#media/rtp_header'
 import type { PacketReceiver, RelayLeg } from '#media/relay_leg'
-import SdesNegotiation, { AUTH_FAILED, NOT_RTP } from '#media/sdp/sdes_negotiation'
-import type { SdesSuite } from '#media/sdp/sdes_crypto'
+import SdesNegotiation, {
+  AUTH_FAILED,
+  NOT_RTP,
+  type SdesReceiver,
+} from '#media/sdp/sdes_negotiation'
+import type { SdesKey, SdesSuite } from '#media/sdp/sdes_crypto'
+import type { SrtpContext } from '#media/srtp_context'
 import {
   buildAudioSdp,
   canReceive,
@@ -107,8 +113,11 @@ export default class RtpSocketLeg implements RtpLeg, RelayLeg {
   #packetPath: NativePacketPath | null = null
   /** The leg in the C++ packet path, which reads the RTP socket; null: TypeScript reads it. */
   #native: NativeLegState | null = null
-  /** SRTP packets from the signalled address that failed authentication (also in packetsRejected). */
-  authenticationFailures = 0
+  /** SRTP packets from the signalled address that failed authentication (TypeScript path). */
+  #authenticationFailures = 0
+  /** The SDES contexts the C++ path was last given keys for (new objects: new keys, new state). */
+  #nativeInbound: SdesReceiver | null = null
+  #nativeOutbound: SrtpContext | null = null
   /** SRTCP packets from the peer's address that failed authentication or were replayed. */
   rtcpAuthenticationFailures = 0
 
@@ -178,7 +187,7 @@ export default class RtpSocketLeg implements RtpLeg, RelayLeg {
     // A late ICMP error or a send to an unreachable peer must not crash the process
     socket.on('error', () => {})
     const native = options.packetPath ?? null
-    if (native !== null && this.#sdes === null) {
+    if (native !== null) {
       const leg = native.createLeg(this.#onNativeOther)
       if (handOver(native, leg, socket, true)) {
         this.#packetPath = native
@@ -199,6 +208,11 @@ export default class RtpSocketLeg implements RtpLeg, RelayLeg {
     return this.#native?.reception ?? this.#reception
   }
 
+  /** SRTP packets from the signalled address that failed authentication (also in packetsRejected). */
+  get authenticationFailures(): number {
+    return this.#native?.authenticationFailures ?? this.#authenticationFailures
+  }
+
   /** The leg's id in the C++ packet path; 0 while RTP runs in TypeScript. */
   get nativeLeg(): number {
     return this.#native?.leg ?? 0
@@ -213,25 +227,48 @@ export default class RtpSocketLeg implements RtpLeg, RelayLeg {
     const native = this.#native
     if (native === null) return
     const packetPath = this.#packetPath!
+    // SDES: no RTP before the keys (-1); keys only when SdesNegotiation made new contexts, so a
+    // re-offer that keeps them keeps the rollover state in C++ as it does in TypeScript
+    const sdes = this.#sdes
+    let receiveProfile = 0
+    let sendProfile = 0
+    let inbound: SdesKey | null = null
+    let outbound: SdesKey | null = null
+    let mki: Buffer | null = null
+    if (sdes !== null) {
+      const suite = sdes.suite
+      receiveProfile = sdes.inbound && suite ? NATIVE_SRTP_PROFILES[suite] : -1
+      sendProfile = sdes.outbound && suite ? NATIVE_SRTP_PROFILES[suite] : -1
+      if (sdes.inbound !== null && sdes.inbound !== this.#nativeInbound) {
+        this.#nativeInbound = sdes.inbound
+        inbound = sdes.inbound.key
+        mki = sdes.inbound.mki
+      }
+      if (sdes.outbound !== null && sdes.outbound !== this.#nativeOutbound) {
+        this.#nativeOutbound = sdes.outbound
+        outbound = sdes.outboundKey
+      }
+    }
     packetPath.configureReceive(
       native.leg,
       true,
       this.#acceptIp ?? '',
       this.#remotePort,
       this.#latching,
-      0,
-      null,
-      null,
+      receiveProfile,
+      inbound?.masterKey ?? null,
+      inbound?.masterSalt ?? null,
       this.#recvAudioPt,
       this.#recvDtmfPt,
-      this.#clockRate
+      this.#clockRate,
+      mki
     )
     packetPath.configureSend(
       native.leg,
       this.#sendAllowed && !this.#closed,
-      0,
-      null,
-      null,
+      sendProfile,
+      outbound?.masterKey ?? null,
+      outbound?.masterSalt ?? null,
       this.#sendAudioPt,
       this.#sendDtmfPt,
       this.#clockRate,
@@ -247,13 +284,13 @@ export default class RtpSocketLeg implements RtpLeg, RelayLeg {
     this.#remotePort = native.peerPort
   }
 
-  /** What the C++ path does not take: RTCP multiplexed on the RTP port, anything else dropped. */
+  /** What the C++ path does not take: (S)RTCP multiplexed on the RTP port; the rest is dropped. */
   #onNativeOther = (packet: Buffer, address: string, port: number) => {
     if (address !== this.#acceptIp) return
     this.#syncLatch()
-    if (port !== this.#remotePort) return
-    if (this.#rtcp && packet.length >= 8 && isRtcp(packet))
-      this.#rtcp.receive(packet, packet.length)
+    if (port !== this.#remotePort || packet.length < 8 || !isRtcp(packet)) return
+    if (this.#sdes !== null) this.#receiveSrtcp(packet, packet.length)
+    else this.#rtcp?.receive(packet, packet.length)
   }
 
   /** Binds the socket (and the RTCP one on port + 1); rejects when a port is taken. */
@@ -364,7 +401,7 @@ export default class RtpSocketLeg implements RtpLeg, RelayLeg {
       // SRTCP multiplexed on the RTP port (RFC 5761)
       if (length === NOT_RTP) return this.#receiveSrtcp(packet, packet.length)
       if (length === AUTH_FAILED) {
-        this.authenticationFailures++
+        this.#authenticationFailures++
         this.#counters.packetsRejected++
       }
       if (length < 0) return

@@ -552,6 +552,9 @@ struct Leg {
   bool latched = false;
   bool srtpRequired = false;
   std::unique_ptr<Srtp> srtpIn;
+  /** The peer's SDES master key identifier (RFC 3711 §3.1), cut out before authentication. */
+  std::vector<uint8_t> mki;
+  bool mkiAfterTag = false;
   int recvAudioPt = -1;
   int recvDtmfPt = -1;
   Reception reception;
@@ -727,8 +730,20 @@ void receive(Module& module, Leg& leg, int socketIndex, uint8_t* packet, int len
   }
   int plainLength = length;
   if (leg.srtpIn) {
-    int offset = rtpPayloadOffset(packet, length - leg.srtpIn->overhead);
+    int mkiLength = int(leg.mki.size());
+    int offset = rtpPayloadOffset(packet, length - leg.srtpIn->overhead - mkiLength);
     if (offset < 0) return;
+    if (mkiLength > 0) {
+      // AES-CM: payload | MKI | tag; GCM: payload+tag | MKI (sdes_negotiation.ts SdesReceiver)
+      int at = length - (leg.mkiAfterTag ? 0 : leg.srtpIn->overhead) - mkiLength;
+      if (at < offset || memcmp(packet + at, leg.mki.data(), size_t(mkiLength)) != 0) {
+        leg.authenticationFailures++;
+        leg.packetsRejected++;
+        return;
+      }
+      memmove(packet + at, packet + at + mkiLength, size_t(length - at - mkiLength));
+      length -= mkiLength;
+    }
     plainLength = leg.srtpIn->unprotect(packet, length, offset);
     if (plainLength < 0) {
       leg.authenticationFailures++;
@@ -959,12 +974,13 @@ std::unique_ptr<Srtp> srtpArg(napi_env env, napi_value profileValue, napi_value 
 
 /**
  * configureReceive(leg, acceptPeer, ip, port, latching, srtpProfile, masterKey, masterSalt,
- * audioPt, dtmfPt, clockRate): what the leg accepts and how it reads it. ip/port name the peer
+ * audioPt, dtmfPt, clockRate, mki?): what the leg accepts and how it reads it (mki: the peer's
+ * SDES MKI, given with its keys). ip/port name the peer
  * (acceptPeer) and where the leg sends; srtpProfile 0 is plain RTP, -1 means SRTP without keys
  * yet (everything dropped), unchanged SRTP state when keys are null and the profile is the same.
  */
 napi_value ConfigureReceive(napi_env env, napi_callback_info info) {
-  napi_value argv[11];
+  napi_value argv[12];
   getArgs(env, info, argv, 11);
   Leg* leg = legArg(env, argv[0]);
   // A leg closed meanwhile (its JavaScript side closing) is no error
@@ -997,15 +1013,29 @@ napi_value ConfigureReceive(napi_env env, napi_callback_info info) {
   napi_is_buffer(env, argv[6], &hasKey);
   if (profile == 0) {
     leg->srtpIn.reset();
+    leg->mki.clear();
     leg->srtpRequired = false;
   } else if (profile < 0) {
     leg->srtpIn.reset();
+    leg->mki.clear();
     leg->srtpRequired = true;
   } else if (hasKey) {
     bool ok = true;
     leg->srtpIn = srtpArg(env, argv[5], argv[6], argv[7], ok);
     if (!ok) return throwType(env, "configureReceive: bad SRTP keys");
     leg->srtpRequired = true;
+    leg->mki.clear();
+    leg->mkiAfterTag = profile == 7;
+    bool hasMki = false;
+    napi_is_buffer(env, argv[11], &hasMki);
+    if (hasMki) {
+      void* mki = nullptr;
+      size_t mkiLength = 0;
+      napi_get_buffer_info(env, argv[11], &mki, &mkiLength);
+      if (mkiLength > 128) return throwType(env, "configureReceive: MKI too long");
+      auto* bytes = static_cast<uint8_t*>(mki);
+      leg->mki.assign(bytes, bytes + mkiLength);
+    }
   }
   int32_t audioPt = -1, dtmfPt = -1, clockRate = 8000;
   argInt(env, argv[8], audioPt);

@@ -132,6 +132,11 @@ export default class SdesNegotiation {
     return this.#outbound
   }
 
+  /** Our key for the suite in use (what `outbound` protects with); null before the negotiation. */
+  get outboundKey(): SdesKey | null {
+    return this.#suite === null ? null : (this.#ownKeys.get(this.#suite) ?? null)
+  }
+
   get inbound(): SdesReceiver | null {
     return this.#inbound
   }

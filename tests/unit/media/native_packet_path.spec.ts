@@ -292,6 +292,74 @@ test.group('native packet path: legs on loopback sockets', (group) => {
     assert.equal(carrier.received.length, seqs.length)
   })
 
+  for (const profile of PROFILES) {
+    test(`${profile} with an SDES MKI: the right one is cut out, a wrong one is an authentication failure`, async ({
+      assert,
+    }) => {
+      const native = addon()
+      const [phoneSide, carrierSide] = [await nativeLeg(), await nativeLeg()]
+      const [phone, carrier] = [await peer(), await peer()]
+      const id = NATIVE_SRTP_PROFILES[profile]
+      const key = randomBytes(16)
+      const salt = randomBytes(profile === 'AEAD_AES_128_GCM' ? 12 : 14)
+      const mki = Buffer.from([0x00, 0x07])
+      native.configureReceive(
+        phoneSide.leg,
+        true,
+        LOCALHOST,
+        phone.port,
+        false,
+        id,
+        key,
+        salt,
+        0,
+        -1,
+        8000,
+        mki
+      )
+      native.configureReceive(
+        carrierSide.leg,
+        true,
+        LOCALHOST,
+        carrier.port,
+        false,
+        0,
+        null,
+        null,
+        0,
+        -1,
+        8000
+      )
+      native.configureSend(carrierSide.leg, true, 0, null, null, 0, -1, 8000, 9)
+      native.link(phoneSide.leg, carrierSide.leg, false)
+      const context = createSrtpContext(profile, key, salt)
+      /** AES-CM: payload | MKI | tag; GCM: payload and tag | MKI (RFC 3711 §3.1, RFC 7714 §8). */
+      const withMki = (srtp: Buffer, ours: Buffer) => {
+        const tag = profile === 'AEAD_AES_128_GCM' ? 0 : context.overhead
+        const at = srtp.length - tag
+        return Buffer.concat([srtp.subarray(0, at), ours, srtp.subarray(at)])
+      }
+      const first = rtp(1)
+      phone.socket.send(
+        withMki(context.protect(first.packet, first.length, 12), mki),
+        phoneSide.port,
+        LOCALHOST
+      )
+      await eventually('relayed', () => carrier.received.length === 1)
+      assert.isTrue(
+        carrier.received[0].data.subarray(12).equals(first.packet.subarray(12, first.length))
+      )
+      const second = rtp(2)
+      phone.socket.send(
+        withMki(context.protect(second.packet, second.length, 12), Buffer.from([0x00, 0x08])),
+        phoneSide.port,
+        LOCALHOST
+      )
+      await eventually('rejected', () => phoneSide.state.authenticationFailures === 1)
+      assert.lengthOf(carrier.received, 1)
+    })
+  }
+
   test('reception statistics: the same expected, lost and jitter as ReceptionStats on the same packets', async ({
     assert,
   }) => {

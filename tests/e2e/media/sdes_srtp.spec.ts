@@ -6,6 +6,7 @@ import { RtpHeader, RtpPacket, SrtpSession } from 'werift'
 import type RtpSocketLeg from '#media/rtp_socket_leg'
 import { createSrtpContext, type SrtpContext } from '#media/srtp_context'
 import WeriftMediaEngine from '#media/werift_media_engine'
+import { asRelayLeg } from '#media/relay_leg'
 import { MediaNegotiationError, type MediaBridge, type RtpLeg } from '#media/types'
 import { FakeCarrier, dtmfPayload, sleep, waitFor } from '#tests/e2e/media/media_peers'
 
@@ -15,12 +16,16 @@ import { FakeCarrier, dtmfPayload, sleep, waitFor } from '#tests/e2e/media/media
  * against a raw-socket SDES carrier that encrypts with an independent context. Own port ranges.
  */
 
+/** The packet path of the groups below: each runs on the C++ path and on the TypeScript one. */
+let packetPath: 'native' | 'typescript' = 'native'
+
 function newEngine() {
   return new WeriftMediaEngine({
     announcedIps: ['127.0.0.1'],
     webrtcPorts: [53800, 53819],
     rtpPorts: [53600, 53799],
     mediaTimeoutSeconds: 5,
+    packetPath,
   })
 }
 
@@ -258,311 +263,330 @@ class SdesCarrier {
   }
 }
 
-test.group('SDES-SRTP: two legs over loopback', () => {
-  test('offer and answer carry fresh keys; audio both ways is encrypted on the wire and arrives intact', async ({
-    assert,
-    cleanup,
-  }) => {
-    const hop = await securedHop()
-    cleanup(() => tearDown(hop))
-    assert.match(hop.offer, /^m=audio \d+ RTP\/SAVP 8 0 101\r$/m)
-    const offered = inlineKeys(hop.offer)
-    assert.deepEqual(
-      offered.map((entry) => [entry.tag, entry.suite]),
-      [
-        ['1', 'AES_CM_128_HMAC_SHA1_80'],
-        ['2', 'AES_CM_128_HMAC_SHA1_32'],
-        ['3', 'AEAD_AES_128_GCM'],
-      ]
-    )
-    assert.match(hop.answer, /^m=audio \d+ RTP\/SAVP 8 101\r$/m)
-    const answered = inlineKeys(hop.answer)
-    assert.deepEqual(
-      answered.map((entry) => [entry.tag, entry.suite]),
-      [['1', 'AES_CM_128_HMAC_SHA1_80']]
-    )
-    assert.lengthOf(
-      new Set([offered[0].inline, offered[1].inline, offered[2].inline, answered[0].inline]),
-      4,
-      'a key per leg and suite'
-    )
-    assert.equal(hop.secureA.srtpSuite, 'AES_CM_128_HMAC_SHA1_80')
-    assert.equal(hop.secureB.srtpSuite, 'AES_CM_128_HMAC_SHA1_80')
+for (const path of ['native', 'typescript'] as const) {
+  test.group(`SDES-SRTP: two legs over loopback (${path} packet path)`, (group) => {
+    group.setup(() => {
+      packetPath = path
+    })
 
-    const fromA = Array.from({ length: 5 }, (_, i) => Buffer.alloc(160, 0x30 + i))
-    const fromB = Array.from({ length: 5 }, (_, i) => Buffer.alloc(160, 0x60 + i))
-    for (let i = 0; i < 5; i++) {
-      hop.carrierA.send(8, fromA[i])
-      hop.carrierB.send(8, fromB[i])
-      await sleep(5)
-    }
-    await waitFor(
-      () => hop.carrierB.received.length === 5 && hop.carrierA.received.length === 5,
-      3000,
-      '5 packets each way'
-    )
-    assert.deepEqual(
-      hop.carrierB.received.map((packet) => packet.payload),
-      fromA
-    )
-    assert.deepEqual(
-      hop.carrierA.received.map((packet) => packet.payload),
-      fromB
-    )
-
-    // On the wire: 12-byte header, ciphertext, 10-byte tag; never the plaintext
-    assert.lengthOf(hop.tap.aToB, 5)
-    assert.lengthOf(hop.tap.bToA, 5)
-    for (const [wire, plain] of [
-      ...hop.tap.aToB.map((w, i) => [w, fromA[i]]),
-      ...hop.tap.bToA.map((w, i) => [w, fromB[i]]),
-    ]) {
-      assert.equal(wire.length, 12 + 160 + 10)
-      assert.isFalse(wire.subarray(12, 172).equals(plain))
-      assert.equal(wire.indexOf(plain.subarray(0, 8)), -1, 'no run of plaintext bytes on the wire')
-    }
-    // werift's SRTP decrypts what crossed the wire with the keys from the SDP: standard SRTP
-    const aKey = weriftDecryptor(offered[0].inline)
-    assert.isTrue(RtpPacket.deSerialize(aKey.decrypt(hop.tap.aToB[0])).payload.equals(fromA[0]))
-    const bKey = weriftDecryptor(answered[0].inline)
-    assert.isTrue(RtpPacket.deSerialize(bKey.decrypt(hop.tap.bToA[4])).payload.equals(fromB[4]))
-    assert.equal(hop.secureA.authenticationFailures + hop.secureB.authenticationFailures, 0)
-  })
-
-  test("telephone-event crosses the SRTP hop both ways with each side's payload type", async ({
-    assert,
-    cleanup,
-  }) => {
-    const hop = await securedHop()
-    cleanup(() => tearDown(hop))
-    // Each carrier answered our plain offer: it sends with our payload type (101), receives with its own (96)
-    for (const [duration, end] of [
-      [160, false],
-      [320, false],
-      [480, true],
-    ] as const) {
-      hop.carrierA.send(101, dtmfPayload(7, end, duration), {
-        timestamp: 16_000,
-        marker: duration === 160,
-      })
-      hop.carrierB.send(101, dtmfPayload(3, end, duration), {
-        timestamp: 24_000,
-        marker: duration === 160,
-      })
-    }
-    await waitFor(
-      () => hop.carrierB.received.length === 3 && hop.carrierA.received.length === 3,
-      3000,
-      'DTMF each way'
-    )
-    // Between our legs the event goes with payload type 101 (our offer), inside SRTP
-    const wirePts = hop.tap.aToB.map((packet) => packet[1] & 0x7f)
-    assert.deepEqual(wirePts, [101, 101, 101])
-    for (const [received, digit] of [
-      [hop.carrierB.received, 7],
-      [hop.carrierA.received, 3],
-    ] as const) {
+    test('offer and answer carry fresh keys; audio both ways is encrypted on the wire and arrives intact', async ({
+      assert,
+      cleanup,
+    }) => {
+      const hop = await securedHop()
+      cleanup(() => tearDown(hop))
+      assert.match(hop.offer, /^m=audio \d+ RTP\/SAVP 8 0 101\r$/m)
+      const offered = inlineKeys(hop.offer)
       assert.deepEqual(
-        received.map((packet) => packet.payloadType),
-        [96, 96, 96]
+        offered.map((entry) => [entry.tag, entry.suite]),
+        [
+          ['1', 'AES_CM_128_HMAC_SHA1_80'],
+          ['2', 'AES_CM_128_HMAC_SHA1_32'],
+          ['3', 'AEAD_AES_128_GCM'],
+        ]
       )
-      assert.isTrue(received.every((packet) => packet.payload[0] === digit))
+      assert.match(hop.answer, /^m=audio \d+ RTP\/SAVP 8 101\r$/m)
+      const answered = inlineKeys(hop.answer)
       assert.deepEqual(
-        received.map((packet) => packet.payload.readUInt16BE(2)),
-        [160, 320, 480]
+        answered.map((entry) => [entry.tag, entry.suite]),
+        [['1', 'AES_CM_128_HMAC_SHA1_80']]
       )
-      assert.isTrue((received[2].payload[1] & 0x80) !== 0, 'end bit')
-    }
-    for (const wire of hop.tap.aToB)
-      assert.notEqual(wire[12], 7, 'the digit is not readable on the wire')
+      assert.lengthOf(
+        new Set([offered[0].inline, offered[1].inline, offered[2].inline, answered[0].inline]),
+        4,
+        'a key per leg and suite'
+      )
+      assert.equal(hop.secureA.srtpSuite, 'AES_CM_128_HMAC_SHA1_80')
+      assert.equal(hop.secureB.srtpSuite, 'AES_CM_128_HMAC_SHA1_80')
+
+      const fromA = Array.from({ length: 5 }, (_, i) => Buffer.alloc(160, 0x30 + i))
+      const fromB = Array.from({ length: 5 }, (_, i) => Buffer.alloc(160, 0x60 + i))
+      for (let i = 0; i < 5; i++) {
+        hop.carrierA.send(8, fromA[i])
+        hop.carrierB.send(8, fromB[i])
+        await sleep(5)
+      }
+      await waitFor(
+        () => hop.carrierB.received.length === 5 && hop.carrierA.received.length === 5,
+        3000,
+        '5 packets each way'
+      )
+      assert.deepEqual(
+        hop.carrierB.received.map((packet) => packet.payload),
+        fromA
+      )
+      assert.deepEqual(
+        hop.carrierA.received.map((packet) => packet.payload),
+        fromB
+      )
+
+      // On the wire: 12-byte header, ciphertext, 10-byte tag; never the plaintext
+      assert.lengthOf(hop.tap.aToB, 5)
+      assert.lengthOf(hop.tap.bToA, 5)
+      for (const [wire, plain] of [
+        ...hop.tap.aToB.map((w, i) => [w, fromA[i]]),
+        ...hop.tap.bToA.map((w, i) => [w, fromB[i]]),
+      ]) {
+        assert.equal(wire.length, 12 + 160 + 10)
+        assert.isFalse(wire.subarray(12, 172).equals(plain))
+        assert.equal(
+          wire.indexOf(plain.subarray(0, 8)),
+          -1,
+          'no run of plaintext bytes on the wire'
+        )
+      }
+      // werift's SRTP decrypts what crossed the wire with the keys from the SDP: standard SRTP
+      const aKey = weriftDecryptor(offered[0].inline)
+      assert.isTrue(RtpPacket.deSerialize(aKey.decrypt(hop.tap.aToB[0])).payload.equals(fromA[0]))
+      const bKey = weriftDecryptor(answered[0].inline)
+      assert.isTrue(RtpPacket.deSerialize(bKey.decrypt(hop.tap.bToA[4])).payload.equals(fromB[4]))
+      assert.equal(hop.secureA.authenticationFailures + hop.secureB.authenticationFailures, 0)
+      assert.equal(asRelayLeg(hop.secureA).nativeLeg > 0, packetPath === 'native')
+    })
+
+    test("telephone-event crosses the SRTP hop both ways with each side's payload type", async ({
+      assert,
+      cleanup,
+    }) => {
+      const hop = await securedHop()
+      cleanup(() => tearDown(hop))
+      // Each carrier answered our plain offer: it sends with our payload type (101), receives with its own (96)
+      for (const [duration, end] of [
+        [160, false],
+        [320, false],
+        [480, true],
+      ] as const) {
+        hop.carrierA.send(101, dtmfPayload(7, end, duration), {
+          timestamp: 16_000,
+          marker: duration === 160,
+        })
+        hop.carrierB.send(101, dtmfPayload(3, end, duration), {
+          timestamp: 24_000,
+          marker: duration === 160,
+        })
+      }
+      await waitFor(
+        () => hop.carrierB.received.length === 3 && hop.carrierA.received.length === 3,
+        3000,
+        'DTMF each way'
+      )
+      // Between our legs the event goes with payload type 101 (our offer), inside SRTP
+      const wirePts = hop.tap.aToB.map((packet) => packet[1] & 0x7f)
+      assert.deepEqual(wirePts, [101, 101, 101])
+      for (const [received, digit] of [
+        [hop.carrierB.received, 7],
+        [hop.carrierA.received, 3],
+      ] as const) {
+        assert.deepEqual(
+          received.map((packet) => packet.payloadType),
+          [96, 96, 96]
+        )
+        assert.isTrue(received.every((packet) => packet.payload[0] === digit))
+        assert.deepEqual(
+          received.map((packet) => packet.payload.readUInt16BE(2)),
+          [160, 320, 480]
+        )
+        assert.isTrue((received[2].payload[1] & 0x80) !== 0, 'end bit')
+      }
+      for (const wire of hop.tap.aToB)
+        assert.notEqual(wire[12], 7, 'the digit is not readable on the wire')
+    })
+
+    test('a tampered packet is dropped and counted; the stream goes on', async ({
+      assert,
+      cleanup,
+    }) => {
+      const hop = await securedHop()
+      cleanup(() => tearDown(hop))
+      hop.carrierA.send(8, Buffer.alloc(160, 1))
+      await waitFor(() => hop.carrierB.received.length === 1, 3000, 'first packet')
+      hop.tap.tamperNext = true
+      hop.carrierA.send(8, Buffer.alloc(160, 2))
+      await waitFor(
+        () => hop.secureB.authenticationFailures === 1,
+        3000,
+        'the tampered packet refused'
+      )
+      hop.carrierA.send(8, Buffer.alloc(160, 3))
+      await waitFor(() => hop.carrierB.received.length === 2, 3000, 'the next packet')
+      assert.deepEqual(
+        hop.carrierB.received.map((packet) => packet.payload[0]),
+        [1, 3]
+      )
+      assert.equal(hop.secureB.stats.packetsRejected, 1)
+      assert.equal(hop.secureB.stats.packetsReceived, 2)
+    })
+
+    test('a wrong key fails authentication: nothing from that side gets through', async ({
+      assert,
+      cleanup,
+    }) => {
+      const wrongKey = randomBytes(30).toString('base64')
+      const hop = await securedHop((sdp) => sdp.replace(/inline:\S+/, `inline:${wrongKey}`))
+      cleanup(() => tearDown(hop))
+      for (let i = 0; i < 3; i++) {
+        hop.carrierB.send(8, Buffer.alloc(160, i))
+        hop.carrierA.send(8, Buffer.alloc(160, 0x40 + i))
+      }
+      await waitFor(
+        () => hop.secureA.authenticationFailures === 3,
+        3000,
+        "B's packets refused at A"
+      )
+      await waitFor(() => hop.carrierB.received.length === 3, 3000, 'A to B unaffected')
+      await sleep(50)
+      assert.lengthOf(hop.carrierA.received, 0)
+      assert.equal(hop.secureA.stats.packetsReceived, 0)
+      assert.equal(hop.tap.bToA.length, 3, 'the packets did arrive at A')
+    })
+
+    test('hold and resume re-offers keep both keys and the stream keeps decrypting', async ({
+      assert,
+      cleanup,
+    }) => {
+      const hop = await securedHop()
+      cleanup(() => tearDown(hop))
+      const keysOf = (sdp: string) => inlineKeys(sdp).map((entry) => entry.inline)
+      for (const direction of ['sendonly', 'sendrecv'] as const) {
+        const reOffer = await hop.secureA.createOffer({ codecs: ['PCMA', 'PCMU'], direction })
+        assert.deepEqual(keysOf(reOffer), keysOf(hop.offer))
+        const { sdp: reAnswer, media } = await hop.secureB.answer(hop.tap.forB(reOffer), {
+          codecs: ['PCMA'],
+        })
+        assert.equal(media.direction, direction === 'sendonly' ? 'recvonly' : 'sendrecv')
+        assert.deepEqual(keysOf(reAnswer), keysOf(hop.answer))
+        await hop.secureA.applyAnswer(hop.tap.forA(reAnswer))
+      }
+      hop.carrierA.send(8, Buffer.alloc(160, 9))
+      hop.carrierB.send(8, Buffer.alloc(160, 8))
+      await waitFor(
+        () => hop.carrierB.received.length === 1 && hop.carrierA.received.length === 1,
+        3000,
+        'media after resume'
+      )
+      assert.equal(hop.secureA.authenticationFailures + hop.secureB.authenticationFailures, 0)
+    })
   })
 
-  test('a tampered packet is dropped and counted; the stream goes on', async ({
-    assert,
-    cleanup,
-  }) => {
-    const hop = await securedHop()
-    cleanup(() => tearDown(hop))
-    hop.carrierA.send(8, Buffer.alloc(160, 1))
-    await waitFor(() => hop.carrierB.received.length === 1, 3000, 'first packet')
-    hop.tap.tamperNext = true
-    hop.carrierA.send(8, Buffer.alloc(160, 2))
-    await waitFor(
-      () => hop.secureB.authenticationFailures === 1,
-      3000,
-      'the tampered packet refused'
-    )
-    hop.carrierA.send(8, Buffer.alloc(160, 3))
-    await waitFor(() => hop.carrierB.received.length === 2, 3000, 'the next packet')
-    assert.deepEqual(
-      hop.carrierB.received.map((packet) => packet.payload[0]),
-      [1, 3]
-    )
-    assert.equal(hop.secureB.stats.packetsRejected, 1)
-    assert.equal(hop.secureB.stats.packetsReceived, 2)
-  })
+  test.group(`SDES-SRTP: a leg against an SDES carrier (${path} packet path)`, (group) => {
+    group.setup(() => {
+      packetPath = path
+    })
 
-  test('a wrong key fails authentication: nothing from that side gets through', async ({
-    assert,
-    cleanup,
-  }) => {
-    const wrongKey = randomBytes(30).toString('base64')
-    const hop = await securedHop((sdp) => sdp.replace(/inline:\S+/, `inline:${wrongKey}`))
-    cleanup(() => tearDown(hop))
-    for (let i = 0; i < 3; i++) {
-      hop.carrierB.send(8, Buffer.alloc(160, i))
-      hop.carrierA.send(8, Buffer.alloc(160, 0x40 + i))
-    }
-    await waitFor(() => hop.secureA.authenticationFailures === 3, 3000, "B's packets refused at A")
-    await waitFor(() => hop.carrierB.received.length === 3, 3000, 'A to B unaffected')
-    await sleep(50)
-    assert.lengthOf(hop.carrierA.received, 0)
-    assert.equal(hop.secureA.stats.packetsReceived, 0)
-    assert.equal(hop.tap.bToA.length, 3, 'the packets did arrive at A')
-  })
+    test("the carrier's offer is answered with our own key; a re-offer with a new key replaces only its key", async ({
+      assert,
+      cleanup,
+    }) => {
+      const engine = newEngine()
+      const carrier = await SdesCarrier.open()
+      const plain = await FakeCarrier.open()
+      cleanup(async () => {
+        carrier.close()
+        plain.close()
+        await engine.close()
+      })
+      const leg = (await engine.createRtpLeg({ srtp: true })) as RtpSocketLeg
+      const other = await engine.createRtpLeg()
+      const { sdp: answer } = await leg.answer(carrier.sdp({ tag: 4 }), { codecs: ['PCMA'] })
+      carrier.useSdp(answer, '4')
+      plain.useSdp((await other.answer(plain.sdp(), { codecs: ['PCMA'] })).sdp)
+      const bridge = engine.bridge(leg, other)
+      cleanup(() => bridge.close())
+      const ourInline = inlineKeys(answer)[0].inline
+      assert.notEqual(ourInline, carrier.inline)
 
-  test('hold and resume re-offers keep both keys and the stream keeps decrypting', async ({
-    assert,
-    cleanup,
-  }) => {
-    const hop = await securedHop()
-    cleanup(() => tearDown(hop))
-    const keysOf = (sdp: string) => inlineKeys(sdp).map((entry) => entry.inline)
-    for (const direction of ['sendonly', 'sendrecv'] as const) {
-      const reOffer = await hop.secureA.createOffer({ codecs: ['PCMA', 'PCMU'], direction })
-      assert.deepEqual(keysOf(reOffer), keysOf(hop.offer))
-      const { sdp: reAnswer, media } = await hop.secureB.answer(hop.tap.forB(reOffer), {
+      carrier.send(Buffer.alloc(160, 0x11))
+      plain.send(8, Buffer.alloc(160, 0x22))
+      await waitFor(
+        () => plain.received.length === 1 && carrier.received.length === 1,
+        3000,
+        'audio both ways'
+      )
+      assert.equal(plain.received[0].payload[0], 0x11)
+      assert.isTrue(carrier.received[0].equals(Buffer.alloc(160, 0x22)))
+
+      // Hold with the same key: our answer keeps our key
+      const held = await leg.answer(carrier.sdp({ tag: 4, direction: 'sendonly' }), {
         codecs: ['PCMA'],
       })
-      assert.equal(media.direction, direction === 'sendonly' ? 'recvonly' : 'sendrecv')
-      assert.deepEqual(keysOf(reAnswer), keysOf(hop.answer))
-      await hop.secureA.applyAnswer(hop.tap.forA(reAnswer))
-    }
-    hop.carrierA.send(8, Buffer.alloc(160, 9))
-    hop.carrierB.send(8, Buffer.alloc(160, 8))
-    await waitFor(
-      () => hop.carrierB.received.length === 1 && hop.carrierA.received.length === 1,
-      3000,
-      'media after resume'
-    )
-    assert.equal(hop.secureA.authenticationFailures + hop.secureB.authenticationFailures, 0)
-  })
-})
+      assert.equal(inlineKeys(held.sdp)[0].inline, ourInline)
+      assert.equal(held.media.direction, 'recvonly')
 
-test.group('SDES-SRTP: a leg against an SDES carrier', () => {
-  test("the carrier's offer is answered with our own key; a re-offer with a new key replaces only its key", async ({
-    assert,
-    cleanup,
-  }) => {
-    const engine = newEngine()
-    const carrier = await SdesCarrier.open()
-    const plain = await FakeCarrier.open()
-    cleanup(async () => {
-      carrier.close()
-      plain.close()
-      await engine.close()
+      // Resume with a new key: the old key no longer authenticates, the new one does; ours stays
+      const oldContext = carrier.currentContext
+      carrier.rekey()
+      const resumed = await leg.answer(carrier.sdp({ tag: 4 }), { codecs: ['PCMA'] })
+      assert.equal(inlineKeys(resumed.sdp)[0].inline, ourInline)
+      carrier.send(Buffer.alloc(160, 0x33), oldContext)
+      await waitFor(() => leg.authenticationFailures === 1, 3000, 'old key refused')
+      carrier.send(Buffer.alloc(160, 0x44))
+      await waitFor(() => plain.received.length === 2, 3000, 'new key accepted')
+      assert.equal(plain.received[1].payload[0], 0x44)
     })
-    const leg = (await engine.createRtpLeg({ srtp: true })) as RtpSocketLeg
-    const other = await engine.createRtpLeg()
-    const { sdp: answer } = await leg.answer(carrier.sdp({ tag: 4 }), { codecs: ['PCMA'] })
-    carrier.useSdp(answer, '4')
-    plain.useSdp((await other.answer(plain.sdp(), { codecs: ['PCMA'] })).sdp)
-    const bridge = engine.bridge(leg, other)
-    cleanup(() => bridge.close())
-    const ourInline = inlineKeys(answer)[0].inline
-    assert.notEqual(ourInline, carrier.inline)
 
-    carrier.send(Buffer.alloc(160, 0x11))
-    plain.send(8, Buffer.alloc(160, 0x22))
-    await waitFor(
-      () => plain.received.length === 1 && carrier.received.length === 1,
-      3000,
-      'audio both ways'
-    )
-    assert.equal(plain.received[0].payload[0], 0x11)
-    assert.isTrue(carrier.received[0].equals(Buffer.alloc(160, 0x22)))
-
-    // Hold with the same key: our answer keeps our key
-    const held = await leg.answer(carrier.sdp({ tag: 4, direction: 'sendonly' }), {
-      codecs: ['PCMA'],
+    test('a carrier that sends an MKI with its packets', async ({ assert, cleanup }) => {
+      const engine = newEngine()
+      const carrier = await SdesCarrier.open()
+      const plain = await FakeCarrier.open()
+      cleanup(async () => {
+        carrier.close()
+        plain.close()
+        await engine.close()
+      })
+      carrier.useMki(Buffer.from([0, 0, 0, 1]))
+      const leg = (await engine.createRtpLeg({ srtp: true })) as RtpSocketLeg
+      const other = await engine.createRtpLeg()
+      carrier.useSdp((await leg.answer(carrier.sdp(), { codecs: ['PCMA'] })).sdp)
+      plain.useSdp((await other.answer(plain.sdp(), { codecs: ['PCMA'] })).sdp)
+      const bridge = engine.bridge(leg, other)
+      cleanup(() => bridge.close())
+      carrier.send(Buffer.alloc(160, 0x55))
+      await waitFor(() => plain.received.length === 1, 3000, 'audio with an MKI')
+      assert.isTrue(plain.received[0].payload.equals(Buffer.alloc(160, 0x55)))
+      assert.equal(leg.authenticationFailures, 0)
     })
-    assert.equal(inlineKeys(held.sdp)[0].inline, ourInline)
-    assert.equal(held.media.direction, 'recvonly')
 
-    // Resume with a new key: the old key no longer authenticates, the new one does; ours stays
-    const oldContext = carrier.currentContext
-    carrier.rekey()
-    const resumed = await leg.answer(carrier.sdp({ tag: 4 }), { codecs: ['PCMA'] })
-    assert.equal(inlineKeys(resumed.sdp)[0].inline, ourInline)
-    carrier.send(Buffer.alloc(160, 0x33), oldContext)
-    await waitFor(() => leg.authenticationFailures === 1, 3000, 'old key refused')
-    carrier.send(Buffer.alloc(160, 0x44))
-    await waitFor(() => plain.received.length === 2, 3000, 'new key accepted')
-    assert.equal(plain.received[1].payload[0], 0x44)
-  })
+    test('our offer to an SDES carrier that picks the 32-bit suite: both directions use it', async ({
+      assert,
+      cleanup,
+    }) => {
+      const engine = newEngine()
+      const carrier = await SdesCarrier.open('AES_CM_128_HMAC_SHA1_32')
+      const plain = await FakeCarrier.open()
+      cleanup(async () => {
+        carrier.close()
+        plain.close()
+        await engine.close()
+      })
+      const leg = (await engine.createRtpLeg({ srtp: true })) as RtpSocketLeg
+      const other = await engine.createRtpLeg()
+      const offer = await leg.createOffer({ codecs: ['PCMA'] })
+      // Tag 2 is the 32-bit suite in our offer; an answer that names another suite for it is refused
+      await assert.rejects(
+        () => leg.applyAnswer(carrier.sdp({ tag: 2, suite: 'AES_CM_128_HMAC_SHA1_80' })),
+        /tag 2 \(AES_CM_128_HMAC_SHA1_80\) is not one we offered/
+      )
+      await leg.applyAnswer(carrier.sdp({ tag: 2 }))
+      carrier.useSdp(offer, '2')
+      assert.equal(leg.srtpSuite, 'AES_CM_128_HMAC_SHA1_32')
+      plain.useSdp((await other.answer(plain.sdp(), { codecs: ['PCMA'] })).sdp)
+      const bridge = engine.bridge(leg, other)
+      cleanup(() => bridge.close())
 
-  test('a carrier that sends an MKI with its packets', async ({ assert, cleanup }) => {
-    const engine = newEngine()
-    const carrier = await SdesCarrier.open()
-    const plain = await FakeCarrier.open()
-    cleanup(async () => {
-      carrier.close()
-      plain.close()
-      await engine.close()
+      carrier.send(Buffer.alloc(160, 0x66))
+      plain.send(8, Buffer.alloc(160, 0x67))
+      await waitFor(
+        () => plain.received.length === 1 && carrier.received.length === 1,
+        3000,
+        'audio both ways'
+      )
+      assert.isTrue(plain.received[0].payload.equals(Buffer.alloc(160, 0x66)))
+      assert.isTrue(carrier.received[0].equals(Buffer.alloc(160, 0x67)))
+      assert.equal(carrier.wire[0].length, 12 + 160 + 4, 'a 4-byte tag')
+      assert.equal(carrier.rejected, 0)
     })
-    carrier.useMki(Buffer.from([0, 0, 0, 1]))
-    const leg = (await engine.createRtpLeg({ srtp: true })) as RtpSocketLeg
-    const other = await engine.createRtpLeg()
-    carrier.useSdp((await leg.answer(carrier.sdp(), { codecs: ['PCMA'] })).sdp)
-    plain.useSdp((await other.answer(plain.sdp(), { codecs: ['PCMA'] })).sdp)
-    const bridge = engine.bridge(leg, other)
-    cleanup(() => bridge.close())
-    carrier.send(Buffer.alloc(160, 0x55))
-    await waitFor(() => plain.received.length === 1, 3000, 'audio with an MKI')
-    assert.isTrue(plain.received[0].payload.equals(Buffer.alloc(160, 0x55)))
-    assert.equal(leg.authenticationFailures, 0)
   })
-
-  test('our offer to an SDES carrier that picks the 32-bit suite: both directions use it', async ({
-    assert,
-    cleanup,
-  }) => {
-    const engine = newEngine()
-    const carrier = await SdesCarrier.open('AES_CM_128_HMAC_SHA1_32')
-    const plain = await FakeCarrier.open()
-    cleanup(async () => {
-      carrier.close()
-      plain.close()
-      await engine.close()
-    })
-    const leg = (await engine.createRtpLeg({ srtp: true })) as RtpSocketLeg
-    const other = await engine.createRtpLeg()
-    const offer = await leg.createOffer({ codecs: ['PCMA'] })
-    // Tag 2 is the 32-bit suite in our offer; an answer that names another suite for it is refused
-    await assert.rejects(
-      () => leg.applyAnswer(carrier.sdp({ tag: 2, suite: 'AES_CM_128_HMAC_SHA1_80' })),
-      /tag 2 \(AES_CM_128_HMAC_SHA1_80\) is not one we offered/
-    )
-    await leg.applyAnswer(carrier.sdp({ tag: 2 }))
-    carrier.useSdp(offer, '2')
-    assert.equal(leg.srtpSuite, 'AES_CM_128_HMAC_SHA1_32')
-    plain.useSdp((await other.answer(plain.sdp(), { codecs: ['PCMA'] })).sdp)
-    const bridge = engine.bridge(leg, other)
-    cleanup(() => bridge.close())
-
-    carrier.send(Buffer.alloc(160, 0x66))
-    plain.send(8, Buffer.alloc(160, 0x67))
-    await waitFor(
-      () => plain.received.length === 1 && carrier.received.length === 1,
-      3000,
-      'audio both ways'
-    )
-    assert.isTrue(plain.received[0].payload.equals(Buffer.alloc(160, 0x66)))
-    assert.isTrue(carrier.received[0].equals(Buffer.alloc(160, 0x67)))
-    assert.equal(carrier.wire[0].length, 12 + 160 + 4, 'a 4-byte tag')
-    assert.equal(carrier.rejected, 0)
-  })
-})
+}
 
 test.group('SDES-SRTP: what is refused', () => {
   test('an SRTP leg refuses plain RTP and offers without a usable crypto line (MediaNegotiationError → 488)', async ({

@@ -1,6 +1,6 @@
 /*
  * Random and half-valid datagrams into legs of the C++ packet path: plain and SRTP (each
- * profile), linked in a ring, latching, handing RTP to JavaScript which sends it on, plus
+ * profile, two with an SDES MKI), linked in a ring, latching, handing RTP to JavaScript which sends it on, plus
  * JavaScript sends with odd arguments. Run by sanitize.sh on a build with AddressSanitizer and
  * UndefinedBehaviorSanitizer; not part of bin/test.
  *
@@ -52,7 +52,9 @@ legs.forEach(({ leg }, i) => {
     salt,
     0,
     101,
-    8000
+    8000,
+    // An SDES MKI on the AES-CM-32 and GCM legs
+    i === 2 || i === 3 ? Buffer.from([0, i]) : null
   )
   native.configureSend(leg, true, profile, key, salt, 0, 101, 8000, 1234, LOCALHOST, peerPort)
 })

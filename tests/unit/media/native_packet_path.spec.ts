@@ -148,6 +148,13 @@ test.group('native packet path: legs on loopback sockets', (group) => {
     return { leg, state, port: s.address().port, socket: s }
   }
 
+  /** A plain RTP leg: PCMU from and to `peerPort` only, no DTMF, sending as `ssrc`. */
+  function plain(leg: number, peerPort: number, ssrc = 1) {
+    const native = addon()
+    native.configureReceive(leg, true, LOCALHOST, peerPort, false, 0, null, null, 0, -1, 8000)
+    native.configureSend(leg, true, 0, null, null, 0, -1, 8000, ssrc)
+  }
+
   async function peer() {
     const s = await socket()
     cleanup.push(() => s.close())
@@ -242,20 +249,7 @@ test.group('native packet path: legs on loopback sockets', (group) => {
       8000
     )
     native.configureSend(browserSide.leg, true, 1, outKey, outSalt, 0, -1, 8000, 7)
-    native.configureReceive(
-      carrierSide.leg,
-      true,
-      LOCALHOST,
-      carrier.port,
-      false,
-      0,
-      null,
-      null,
-      0,
-      -1,
-      8000
-    )
-    native.configureSend(carrierSide.leg, true, 0, null, null, 0, -1, 8000, 9)
+    plain(carrierSide.leg, carrier.port, 9)
     native.link(browserSide.leg, carrierSide.leg, false)
     native.link(carrierSide.leg, browserSide.leg, false)
 
@@ -317,20 +311,7 @@ test.group('native packet path: legs on loopback sockets', (group) => {
         8000,
         mki
       )
-      native.configureReceive(
-        carrierSide.leg,
-        true,
-        LOCALHOST,
-        carrier.port,
-        false,
-        0,
-        null,
-        null,
-        0,
-        -1,
-        8000
-      )
-      native.configureSend(carrierSide.leg, true, 0, null, null, 0, -1, 8000, 9)
+      plain(carrierSide.leg, carrier.port, 9)
       native.link(phoneSide.leg, carrierSide.leg, false)
       const context = createSrtpContext(profile, key, salt)
       /** AES-CM: payload | MKI | tag; GCM: payload and tag | MKI (RFC 3711 §3.1, RFC 7714 §8). */
@@ -363,22 +344,9 @@ test.group('native packet path: legs on loopback sockets', (group) => {
   test('reception statistics: the same expected, lost and jitter as ReceptionStats on the same packets', async ({
     assert,
   }) => {
-    const native = addon()
     const leg = await nativeLeg()
     const carrier = await peer()
-    native.configureReceive(
-      leg.leg,
-      true,
-      LOCALHOST,
-      carrier.port,
-      false,
-      0,
-      null,
-      null,
-      0,
-      -1,
-      8000
-    )
+    plain(leg.leg, carrier.port)
     const reference = new ReceptionStats(8000)
     // Packets 0-99 with every tenth missing, one late and one duplicate, then a new SSRC
     const order: [number, number][] = []
@@ -414,10 +382,8 @@ test.group('native packet path: legs on loopback sockets', (group) => {
     const native = addon()
     const [a, b] = [await nativeLeg(), await nativeLeg()]
     const [carrier, elsewhere, phone] = [await peer(), await peer(), await peer()]
-    native.configureReceive(a.leg, true, LOCALHOST, carrier.port, false, 0, null, null, 0, -1, 8000)
-    native.configureSend(a.leg, true, 0, null, null, 0, -1, 8000, 1)
-    native.configureReceive(b.leg, true, LOCALHOST, phone.port, false, 0, null, null, 0, -1, 8000)
-    native.configureSend(b.leg, true, 0, null, null, 0, -1, 8000, 2)
+    plain(a.leg, carrier.port, 1)
+    plain(b.leg, phone.port, 2)
     native.link(a.leg, b.leg, false)
     const one = rtp(1)
     elsewhere.socket.send(one.packet, 0, one.length, a.port, LOCALHOST)
@@ -448,7 +414,7 @@ test.group('native packet path: legs on loopback sockets', (group) => {
       others.push({ data, address, port, socket: index })
     )
     const carrier = await peer()
-    native.configureReceive(a.leg, true, LOCALHOST, carrier.port, false, 0, null, null, 0, -1, 8000)
+    plain(a.leg, carrier.port)
     const handed: number[] = []
     native.setRtpHandler(a.leg, (packet, length, offset, kind) => {
       assert.equal(offset, 12)
@@ -481,10 +447,8 @@ test.group('native packet path: legs on loopback sockets', (group) => {
     const native = addon()
     const [a, b] = [await nativeLeg(), await nativeLeg()]
     const [carrier, phone] = [await peer(), await peer()]
-    native.configureReceive(a.leg, true, LOCALHOST, carrier.port, false, 0, null, null, 0, -1, 8000)
-    native.configureSend(a.leg, true, 0, null, null, 0, -1, 8000, 1)
-    native.configureReceive(b.leg, true, LOCALHOST, phone.port, false, 0, null, null, 0, -1, 8000)
-    native.configureSend(b.leg, true, 0, null, null, 0, -1, 8000, 2)
+    plain(a.leg, carrier.port, 1)
+    plain(b.leg, phone.port, 2)
     native.link(a.leg, b.leg, false)
     const bad = [
       Buffer.alloc(0),
@@ -513,9 +477,8 @@ test.group('native packet path: legs on loopback sockets', (group) => {
     const native = addon()
     const [a, b] = [await nativeLeg(), await nativeLeg()]
     const [carrier, phone] = [await peer(), await peer()]
-    native.configureReceive(a.leg, true, LOCALHOST, carrier.port, false, 0, null, null, 0, -1, 8000)
-    native.configureReceive(b.leg, true, LOCALHOST, phone.port, false, 0, null, null, 0, -1, 8000)
-    native.configureSend(b.leg, true, 0, null, null, 0, -1, 8000, 2)
+    plain(a.leg, carrier.port)
+    plain(b.leg, phone.port, 2)
     native.link(a.leg, b.leg, false)
     const packet = rtp(1)
     carrier.socket.send(packet.packet, 0, packet.length, a.port, LOCALHOST)

@@ -172,31 +172,6 @@ export interface ReceptionView {
   }
 }
 
-/** A ReceptionView that reads whichever `current()` is now (a leg moving to the C++ path). */
-export function liveReception(current: () => ReceptionView): ReceptionView {
-  return {
-    get expected() {
-      return current().expected
-    },
-    get lost() {
-      return current().lost
-    },
-    get received() {
-      return current().received
-    },
-    get lossFraction() {
-      return current().lossFraction
-    },
-    get jitterMs() {
-      return current().jitterMs
-    },
-    get ssrc() {
-      return current().ssrc
-    },
-    takeReport: () => current().takeReport(),
-  }
-}
-
 /** A leg's counters and statistics as the addon keeps them, read when asked. */
 export class NativeLegState {
   readonly #native: NativePacketPath

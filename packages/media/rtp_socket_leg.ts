@@ -7,7 +7,6 @@ import {
   NATIVE_SRTP_PROFILES,
   NativeLegState,
   handOver,
-  liveReception,
   type NativePacketPath,
   type ReceptionView,
 } from '#media/native_packet_path'
@@ -156,10 +155,24 @@ export default class RtpSocketLeg implements RtpLeg, RelayLeg {
     const rtcp = options.rtcp === false ? null : (options.rtcp ?? {})
     const clock = rtcp?.clock ?? SYSTEM_RTCP_CLOCK
     this.#outbound = new OutboundRtpStream(undefined, () => clock.now())
+    this.#latching = options.latching
+    this.#sdes = options.srtp ? new SdesNegotiation() : null
+    // Decided before the RTCP session, which reads this leg's reception (C++ or TypeScript)
+    const packetPath = options.packetPath ?? null
+    if (packetPath !== null) {
+      const leg = packetPath.createLeg(this.#onNativeOther)
+      if (handOver(packetPath, leg, socket, true)) {
+        this.#packetPath = packetPath
+        this.#native = new NativeLegState(packetPath, leg)
+        this.#configureNative()
+      } else {
+        packetPath.closeLeg(leg)
+      }
+    }
     if (rtcp) {
       this.#rtcp = new RtcpSession({
         cname: `${this.#sessionId}@fluffycall`,
-        reception: liveReception(() => this.reception),
+        reception: this.reception,
         clock,
         intervalMs: rtcp.intervalMs,
         sent: () => {
@@ -180,23 +193,10 @@ export default class RtpSocketLeg implements RtpLeg, RelayLeg {
     }
     this.localPort = options.port
     this.#announcedIp = options.announcedIp
-    this.#latching = options.latching
     this.#onClosed = options.onClosed
-    this.#sdes = options.srtp ? new SdesNegotiation() : null
     socket.on('message', this.#onMessage)
     // A late ICMP error or a send to an unreachable peer must not crash the process
     socket.on('error', () => {})
-    const native = options.packetPath ?? null
-    if (native !== null) {
-      const leg = native.createLeg(this.#onNativeOther)
-      if (handOver(native, leg, socket, true)) {
-        this.#packetPath = native
-        this.#native = new NativeLegState(native, leg)
-        this.#configureNative()
-      } else {
-        native.closeLeg(leg)
-      }
-    }
   }
 
   get stats(): MediaLegStats {

@@ -11,7 +11,6 @@ import {
   NATIVE_SRTP_PROFILES,
   NativeLegState,
   handOver,
-  liveReception,
   handBack,
   type NativePacketPath,
   type ReceptionView,
@@ -563,34 +562,6 @@ export default class WeriftWebRtcLeg implements WebRtcLeg, RelayLeg {
     const outbound = new OutboundRtpStream(this.#transceiver?.sender.ssrc)
     outbound.setClockRate(this.#clockRate)
     this.#outbound = outbound
-    const cname = (this.#transceiver?.sender as { cname?: string } | undefined)?.cname
-    this.#rtcp = new RtcpSession({
-      cname: cname || `${outbound.ssrc}@fluffycall`,
-      reception: liveReception(() => this.reception),
-      sent: () => {
-        const native = this.#native
-        if (native === null) {
-          return {
-            ssrc: outbound.ssrc,
-            packets: this.#counters.packetsSent,
-            octets: this.#octetsSent,
-            lastTimestamp: outbound.lastTimestamp,
-            lastSentAt: outbound.lastSentAt,
-            clockRate: this.#clockRate,
-          }
-        }
-        this.#followNomination()
-        return {
-          ssrc: outbound.ssrc,
-          packets: native.packetsSent,
-          octets: native.octetsSent,
-          lastTimestamp: native.lastTimestamp,
-          lastSentAt: native.lastSentAt,
-          clockRate: this.#clockRate,
-        }
-      },
-      transmit: (compound) => this.#transmitRtcp(compound),
-    })
     const ice = (dtls.iceTransport as unknown as { connection: IceConnection }).connection
     this.#ice = ice
     const consent = this.#takeOverConsent(ice)
@@ -626,6 +597,35 @@ export default class WeriftWebRtcLeg implements WebRtcLeg, RelayLeg {
     }
     this.#sendAllowed = canSend(this.#direction)
     this.#takeOverNative(sockets, handlers, profile, config)
+    // After the take-over: the session reads this leg's reception where it is kept (C++ or not)
+    const cname = (this.#transceiver?.sender as { cname?: string } | undefined)?.cname
+    this.#rtcp = new RtcpSession({
+      cname: cname || `${outbound.ssrc}@fluffycall`,
+      reception: this.reception,
+      sent: () => {
+        const native = this.#native
+        if (native === null) {
+          return {
+            ssrc: outbound.ssrc,
+            packets: this.#counters.packetsSent,
+            octets: this.#octetsSent,
+            lastTimestamp: outbound.lastTimestamp,
+            lastSentAt: outbound.lastSentAt,
+            clockRate: this.#clockRate,
+          }
+        }
+        this.#followNomination()
+        return {
+          ssrc: outbound.ssrc,
+          packets: native.packetsSent,
+          octets: native.octetsSent,
+          lastTimestamp: native.lastTimestamp,
+          lastSentAt: native.lastSentAt,
+          clockRate: this.#clockRate,
+        }
+      },
+      transmit: (compound) => this.#transmitRtcp(compound),
+    })
     this.#rtcp.start()
   }
 

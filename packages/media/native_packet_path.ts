@@ -107,14 +107,18 @@ interface UdpHandle {
   recvStop(): number
 }
 
+let stateSymbol: symbol | undefined
+
 /**
  * The libuv handle behind a dgram socket, through the socket's internal state (the public
  * `_handle` accessor is deprecated); null if a Node version lays it out otherwise.
  */
 export function udpHandle(socket: dgram.Socket): UdpHandle | null {
-  const symbol = Object.getOwnPropertySymbols(socket).find(
+  // The symbol is one per process (node:dgram's module scope): found on the first socket
+  stateSymbol ??= Object.getOwnPropertySymbols(socket).find(
     (candidate) => candidate.description === 'state symbol'
   )
+  const symbol = stateSymbol
   const state = symbol
     ? (socket as unknown as Record<symbol, { handle?: UdpHandle }>)[symbol]
     : null
@@ -186,7 +190,8 @@ export class NativeLegState {
 
   #closed = false
 
-  #read(index: number): number {
+  /** Figure `index` of the addon's stats (the last ones read once the leg closed). */
+  read(index: number): number {
     if (!this.#closed) this.#native.stats(this.leg, this.#values)
     return this.#values[index]
   }
@@ -204,77 +209,111 @@ export class NativeLegState {
   }
 
   get packetsReceived() {
-    return this.#read(0)
+    return this.read(0)
   }
   get packetsRejected() {
-    return this.#read(1)
+    return this.read(1)
   }
   get authenticationFailures() {
-    return this.#read(2)
+    return this.read(2)
   }
   get packetsSent() {
-    return this.#read(3)
+    return this.read(3)
   }
   get octetsSent() {
-    return this.#read(4)
+    return this.read(4)
   }
   /** Packets this leg received and the addon sent on through the linked leg. */
   get relayed() {
-    return this.#read(5)
+    return this.read(5)
   }
   get outboundSsrc() {
-    return this.#read(11)
+    return this.read(11)
   }
   get lastTimestamp() {
-    return this.#read(12)
+    return this.read(12)
   }
   get lastSentAt() {
-    return this.#read(13)
+    return this.read(13)
   }
   get sendErrors() {
-    return this.#read(14)
+    return this.read(14)
   }
   get latched() {
-    return this.#read(15) === 1
+    return this.read(15) === 1
   }
   /** The port the leg sends to (the latched one once latched). */
   get peerPort() {
-    return this.#read(16)
+    return this.read(16)
   }
 
-  /** MediaLegStats (the public contract) as a live view. */
-  readonly stats: MediaLegStats = Object.defineProperties({} as MediaLegStats, {
-    packetsReceived: { enumerable: true, get: () => this.packetsReceived },
-    packetsSent: { enumerable: true, get: () => this.packetsSent },
-    packetsRejected: { enumerable: true, get: () => this.packetsRejected },
-  })
+  #stats: MediaLegStats | null = null
+  #reception: ReceptionView | null = null
 
-  readonly reception: ReceptionView = ((state: NativeLegState) => ({
-    get expected() {
-      return state.#read(6)
-    },
-    get lost() {
-      return state.#read(7)
-    },
-    get received() {
-      return state.#read(8)
-    },
-    get lossFraction() {
-      const expected = state.#read(6)
-      return expected > 0 ? state.#read(7) / expected : 0
-    },
-    get jitterMs() {
-      return state.#read(9)
-    },
-    get ssrc() {
-      return state.#read(10)
-    },
-    takeReport: () => state.#takeReport(),
-  }))(this)
+  /** MediaLegStats (the public contract) as a live view (made when first asked). */
+  get stats(): MediaLegStats {
+    return (this.#stats ??= new NativeStatsView(this))
+  }
 
-  #takeReport() {
+  get reception(): ReceptionView {
+    return (this.#reception ??= new NativeReceptionView(this))
+  }
+
+  takeReport() {
     if (!this.#closed) this.#native.takeReport(this.leg, this.#report)
     const [ssrc, fractionLost, cumulativeLost, extendedHighestSeq, jitter] = this.#report
     return { ssrc, fractionLost, cumulativeLost, extendedHighestSeq, jitter }
+  }
+}
+
+/** A leg's MediaLegStats read from the addon when asked (getters on the prototype). */
+class NativeStatsView implements MediaLegStats {
+  readonly #state: NativeLegState
+  constructor(state: NativeLegState) {
+    this.#state = state
+  }
+  get packetsReceived() {
+    return this.#state.read(0)
+  }
+  get packetsSent() {
+    return this.#state.read(3)
+  }
+  get packetsRejected() {
+    return this.#state.read(1)
+  }
+  /** The plain object the counters were before (JSON, spreading). */
+  toJSON(): MediaLegStats {
+    const { packetsReceived, packetsSent, packetsRejected } = this
+    return { packetsReceived, packetsSent, packetsRejected }
+  }
+}
+
+/** A leg's reception statistics read from the addon when asked. */
+class NativeReceptionView implements ReceptionView {
+  readonly #state: NativeLegState
+  constructor(state: NativeLegState) {
+    this.#state = state
+  }
+  get expected() {
+    return this.#state.read(6)
+  }
+  get lost() {
+    return this.#state.read(7)
+  }
+  get received() {
+    return this.#state.read(8)
+  }
+  get lossFraction() {
+    const expected = this.#state.read(6)
+    return expected > 0 ? this.#state.read(7) / expected : 0
+  }
+  get jitterMs() {
+    return this.#state.read(9)
+  }
+  get ssrc() {
+    return this.#state.read(10)
+  }
+  takeReport() {
+    return this.#state.takeReport()
   }
 }

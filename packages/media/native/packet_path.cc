@@ -822,11 +822,11 @@ void destroyLeg(Module& module, Leg* leg) {
     socket->fd = -1;
   }
   leg->sockets.clear();
-  if (leg->sendFd >= 0) close(leg->sendFd);
+  leg->sendFd = -1;
   if (leg->onOther) napi_delete_reference(module.env, leg->onOther);
   if (leg->onRtp) napi_delete_reference(module.env, leg->onRtp);
-  for (auto& entry : module.legs)
-    if (entry.second->linkTo == leg->id) entry.second->linkTo = 0;
+  // Legs linked to this one keep its id: ids are never reused and a packet for an id no longer
+  // in `legs` is dropped (receive), so no walk over every open leg here
   module.legs.erase(leg->id);
   delete leg;
 }
@@ -917,13 +917,13 @@ napi_value AddSocket(napi_env env, napi_callback_info info) {
   if (!leg || !argInt(env, argv[1], fd) || fd < 0) return throwType(env, "addSocket(leg, fd, sends)");
   napi_get_value_bool(env, argv[2], &sends);
   Module* module = moduleOf(env);
+  // A duplicate: the JavaScript socket keeps its descriptor, ours is closed with the leg. The
+  // duplicate shares the socket's O_NONBLOCK (and uv_poll_init_socket sets it again)
   int own = fcntl(fd, F_DUPFD_CLOEXEC, 0);
   if (own < 0) {
     napi_throw_error(env, nullptr, strerror(errno));
     return nullptr;
   }
-  int flags = fcntl(own, F_GETFL);
-  fcntl(own, F_SETFL, flags | O_NONBLOCK);
   auto* socket = new Socket();
   socket->fd = own;
   socket->leg = leg;
@@ -938,10 +938,8 @@ napi_value AddSocket(napi_env env, napi_callback_info info) {
     return nullptr;
   }
   leg->sockets.push_back(socket);
-  if (sends) {
-    if (leg->sendFd >= 0) close(leg->sendFd);
-    leg->sendFd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
-  }
+  // Sent from the same duplicate (closed with the socket, not on its own)
+  if (sends) leg->sendFd = own;
   return undefinedValue(env);
 }
 

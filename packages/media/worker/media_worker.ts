@@ -174,7 +174,12 @@ function snapshot() {
     type: 'stats',
     legs: [...legs].map(([leg, open]) => ({
       leg,
-      stats: { ...open.stats },
+      // Copied by name: a C++ leg's stats are getters on a prototype, which a spread would miss
+      stats: {
+        packetsReceived: open.stats.packetsReceived,
+        packetsSent: open.stats.packetsSent,
+        packetsRejected: open.stats.packetsRejected,
+      },
       quality: open.quality,
     })),
     bridges: [...bridges].map(([bridge, open]) => ({ bridge, ...open.relayed })),

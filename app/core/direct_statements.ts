@@ -13,11 +13,22 @@ export interface DirectResult {
 }
 
 /** The driver connection knex's pool lends: node-postgres' Client or better-sqlite3's Database. */
+interface PgResult {
+  rows: Array<Record<string, unknown>>
+  rowCount: number | null
+}
+interface PgQuery {
+  name?: string
+}
 interface PgConnection {
-  query(config: { name: string; text: string; values: unknown[] }): Promise<{
-    rows: Array<Record<string, unknown>>
-    rowCount: number | null
-  }>
+  constructor: {
+    Query: new (
+      text: string,
+      values: unknown[],
+      callback: (error: Error | null, result: PgResult) => void
+    ) => PgQuery
+  }
+  query(query: PgQuery): unknown
 }
 interface SqliteStatementLike {
   reader: boolean
@@ -84,11 +95,12 @@ export class DirectStatement {
     let failed = false
     try {
       if (client.dialect === 'postgresql') {
-        const result = await (connection as PgConnection).query({
-          name: this.#name,
-          text: this.#pgText,
-          values: bindings,
-        })
+        const result = await runNamed(
+          connection as PgConnection,
+          this.#name,
+          this.#pgText,
+          bindings
+        )
         return { rows: result.rows, count: result.rowCount ?? 0 }
       }
       const statement = (connection as SqliteConnectionLike).prepare(this.sql)
@@ -106,6 +118,26 @@ export class DirectStatement {
       await client.releaseConnection(connection)
     }
   }
+}
+
+/**
+ * A named statement as node-postgres' own Query object: a query config object would be copied
+ * property by property (its `cloneQueryConfig`, into a slow dictionary object) and wrapped in a
+ * promise with a `.catch` per run; the Query made from the text alone is not copied, and is
+ * submitted as it is. The error gets this caller's stack, as node-postgres' promise gives it.
+ */
+function runNamed(connection: PgConnection, name: string, text: string, values: unknown[]) {
+  return new Promise<PgResult>((resolve, reject) => {
+    const Query = connection.constructor.Query
+    const query = new Query(text, values, (error, result) => {
+      if (error) {
+        Error.captureStackTrace(error)
+        reject(error)
+      } else resolve(result)
+    })
+    query.name = name
+    connection.query(query)
+  })
 }
 
 /**

@@ -44,7 +44,8 @@
  * Node and V8 options for the server process: --node-flags "<options>" for every server, and per
  * server in brackets after its kind, space-separated: `--server
  * "ts,ts[--single-threaded-gc],ts,ts[--single-threaded-gc]"` alternates the plain and the flagged
- * server under the same machine load (both from TypeScript; `build[...]` likewise). Runs are
+ * server under the same machine load (both from TypeScript; `build[...]` likewise). A bracketed
+ * `NAME=value` is the server's environment instead: `ts,ts[MEDIA_PACKET_PATH=typescript]`. Runs are
  * grouped by the entry as written, and the JSON ends with each entry's median and its ratio to the
  * first entry's. Each run also reports the server's CPU per call by thread (`main`, `V8Worker`:
  * V8's garbage collection helpers and compiler, ...), its garbage collections per call by kind
@@ -103,6 +104,8 @@ type ServerKind = 'ts' | 'build'
 interface ServerSpec {
   kind: ServerKind
   flags: string[]
+  /** `NAME=value` entries in the brackets: the server's environment (`ts[MEDIA_PACKET_PATH=typescript]`). */
+  env: Record<string, string>
   label: string
 }
 const SERVERS: ServerSpec[] = option('server', 'ts')
@@ -113,8 +116,15 @@ const SERVERS: ServerSpec[] = option('server', 'ts')
       throw new Error(
         '--server is a comma list of ts or build, each optionally with Node options in brackets'
       )
-    const flags = (match[2] ?? '').split(' ').filter(Boolean)
-    return { kind: match[1] as ServerKind, flags, label: entry.trim() }
+    const words = (match[2] ?? '').split(' ').filter(Boolean)
+    const isEnv = (word: string) => /^[A-Z][A-Z0-9_]*=/.test(word)
+    const flags = words.filter((word) => !isEnv(word))
+    const env = Object.fromEntries(
+      words
+        .filter(isEnv)
+        .map((word) => [word.slice(0, word.indexOf('=')), word.slice(word.indexOf('=') + 1)])
+    )
+    return { kind: match[1] as ServerKind, flags, env, label: entry.trim() }
   })
 const LABELS = [...new Set(SERVERS.map((spec) => spec.label))]
 const MEDIA_WORKERS = option('media-workers', '0')
@@ -342,7 +352,7 @@ async function startServer(spec: ServerSpec, index: number): Promise<Server> {
         ],
     {
       cwd: kind === 'ts' ? ROOT : BUILD_DIR!,
-      env: { ...process.env, ...common, ...(kind === 'build' ? production : {}) },
+      env: { ...process.env, ...common, ...(kind === 'build' ? production : {}), ...spec.env },
       stdio: ['ignore', log, 'pipe', 'ipc'],
     }
   )
@@ -604,6 +614,7 @@ for (const [serverIndex, spec] of SERVERS.entries()) {
       server: kind === 'ts' ? 'TypeScript (ts-exec), NODE_ENV=test' : 'build/, NODE_ENV=production',
       label: spec.label,
       nodeFlags: [...NODE_FLAGS, ...spec.flags],
+      env: spec.env,
       idleCpuMsPerSecond,
       results,
     })

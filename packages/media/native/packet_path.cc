@@ -538,7 +538,8 @@ struct Socket {
 enum class Accept { Any = 0, Peer = 1 };
 
 struct Leg {
-  int id = 0;
+  /** Never reused in a process (64 bits: 400 legs a second take millions of years to wrap). */
+  int64_t id = 0;
   napi_ref onOther = nullptr;
   napi_ref onRtp = nullptr;
   std::vector<Socket*> sockets;
@@ -573,7 +574,7 @@ struct Leg {
   double sendErrors = 0;
 
   // Forwarding
-  int linkTo = 0;
+  int64_t linkTo = 0;
   bool paused = false;
   double relayed = 0;
 };
@@ -582,8 +583,8 @@ struct Module {
   napi_env env = nullptr;
   uv_loop_t* loop = nullptr;
   napi_async_context async = nullptr;
-  std::unordered_map<int, Leg*> legs;
-  int nextId = 1;
+  std::unordered_map<int64_t, Leg*> legs;
+  int64_t nextId = 1;
   uint8_t buffers[kBatch][kBufferSize];
   sockaddr_storage sources[kBatch];
   iovec iov[kBatch];
@@ -855,10 +856,14 @@ napi_value throwType(napi_env env, const char* message) {
   return nullptr;
 }
 
+bool argId(napi_env env, napi_value value, int64_t& out) {
+  return napi_get_value_int64(env, value, &out) == napi_ok;
+}
+
 Leg* legArg(napi_env env, napi_value value) {
-  int32_t id = 0;
+  int64_t id = 0;
   Module* module = moduleOf(env);
-  if (!argInt(env, value, id)) return nullptr;
+  if (!argId(env, value, id)) return nullptr;
   auto found = module->legs.find(id);
   return found == module->legs.end() ? nullptr : found->second;
 }
@@ -903,7 +908,7 @@ napi_value CreateLeg(napi_env env, napi_callback_info info) {
   napi_create_reference(env, argv[0], 1, &leg->onOther);
   module->legs[leg->id] = leg;
   napi_value result;
-  napi_create_int32(env, leg->id, &result);
+  napi_create_int64(env, leg->id, &result);
   return result;
 }
 
@@ -1097,8 +1102,8 @@ napi_value Link(napi_env env, napi_callback_info info) {
   napi_value argv[3];
   getArgs(env, info, argv, 2);
   Leg* from = legArg(env, argv[0]);
-  int32_t to = 0;
-  if (!argInt(env, argv[1], to)) return throwType(env, "link(from, to, paused)");
+  int64_t to = 0;
+  if (!argId(env, argv[1], to)) return throwType(env, "link(from, to, paused)");
   if (!from) return undefinedValue(env);
   // A closed target: nothing to send to, the packets are dropped as an unlinked leg's would be
   if (to != 0 && moduleOf(env)->legs.count(to) == 0) to = 0;

@@ -74,11 +74,7 @@ import { fileURLToPath } from 'node:url'
 import 'reflect-metadata'
 import { Ignitor } from '@adonisjs/core'
 import { BENCH_CARRIER_NAME, productionBuild } from './support/production_build.ts'
-
-function option(name: string, fallback: string): string {
-  const index = process.argv.indexOf(`--${name}`)
-  return index >= 0 && process.argv[index + 1] ? process.argv[index + 1] : fallback
-}
+import { option } from './support/options.ts'
 
 const DB = option('db', 'sqlite')
 if (DB !== 'sqlite' && DB !== 'pg') throw new Error('--db is sqlite or pg')
@@ -120,9 +116,10 @@ const SERVERS: ServerSpec[] = option('server', 'ts')
     const isEnv = (word: string) => /^[A-Z][A-Z0-9_]*=/.test(word)
     const flags = words.filter((word) => !isEnv(word))
     const env = Object.fromEntries(
-      words
-        .filter(isEnv)
-        .map((word) => [word.slice(0, word.indexOf('=')), word.slice(word.indexOf('=') + 1)])
+      words.filter(isEnv).map((word) => {
+        const at = word.indexOf('=')
+        return [word.slice(0, at), word.slice(at + 1)]
+      })
     )
     return { kind: match[1] as ServerKind, flags, env, label: entry.trim() }
   })

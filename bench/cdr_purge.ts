@@ -23,11 +23,7 @@ import {
   REST_FACTOR,
   type PurgeTimer,
 } from '#calls/services/purge_batches'
-
-function option(name: string, fallback: string) {
-  const index = process.argv.indexOf(`--${name}`)
-  return index >= 0 && process.argv[index + 1] ? process.argv[index + 1] : fallback
-}
+import { option } from './support/options.ts'
 
 const ROWS = Number(option('rows', '1000000'))
 const YOUNG = Number(option('young', '100000'))

@@ -25,11 +25,7 @@ import FraudPolicies from '#fraud/services/fraud_policies'
 import NumberRisk from '#fraud/services/number_risk'
 import type CallLeases from '#fraud/services/call_leases'
 import type { CallAttempt } from '#calls/gates/call_gate'
-
-function option(name: string, fallback: string) {
-  const index = process.argv.indexOf(`--${name}`)
-  return index >= 0 && process.argv[index + 1] ? process.argv[index + 1] : fallback
-}
+import { option } from './support/options.ts'
 
 const DECISIONS = Number(option('decisions', '20000'))
 const STORES = option('stores', 'memory,redis').split(',')

@@ -12,19 +12,15 @@
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import { WeriftMediaEngine } from '#media'
+import { option } from './support/options.ts'
 
 // A full collection before each round: a round pays for its own garbage, not the last one's
 setFlagsFromString('--expose-gc')
 const collect = runInNewContext('gc') as () => void
 
-function argument(name: string, fallback: string) {
-  const index = process.argv.indexOf(`--${name}`)
-  return index === -1 ? fallback : process.argv[index + 1]
-}
-
-const CALLS = Number(argument('calls', '1500'))
-const ROUNDS = Number(argument('rounds', '10'))
-const WARMUP = Number(argument('warmup', '500'))
+const CALLS = Number(option('calls', '1500'))
+const ROUNDS = Number(option('rounds', '10'))
+const WARMUP = Number(option('warmup', '500'))
 const PATHS = ['typescript', 'native'] as const
 
 function engineFor(path: (typeof PATHS)[number], ports: [number, number]) {

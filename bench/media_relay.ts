@@ -76,6 +76,7 @@ import { gcWindow, startHeapSampling, type GcWindow } from './support/gc_window.
 // The packet kind of an injected packet is internal to the relay path: the benchmark reaches in.
 import { PacketKind } from '#media/rtp_header'
 import { loadNativePacketPath, nativeUnavailable } from '#media/native_packet_path'
+import { option } from './support/options.ts'
 
 type Mode =
   | 'bare'
@@ -89,32 +90,27 @@ type Mode =
   | 'rtpengine'
   | `workers-${number}`
 
-function argument(name: string, fallback: string) {
-  const index = process.argv.indexOf(`--${name}`)
-  return index === -1 ? fallback : process.argv[index + 1]
-}
-
-const CALLS = Number(argument('calls', '50'))
-const WINDOW_S = Number(argument('window', '2'))
+const CALLS = Number(option('calls', '50'))
+const WINDOW_S = Number(option('window', '2'))
 const WINDOWS = 5
 const HAS_RTPENGINE = spawnSync('sh', ['-c', 'command -v rtpengine']).status === 0
-const WORKER_COUNTS = argument('workers', '').split(',').filter(Boolean).map(Number)
+const WORKER_COUNTS = option('workers', '').split(',').filter(Boolean).map(Number)
 const MODES = [
-  ...argument(
+  ...option(
     'modes',
     `bare,werift,engine,engine-gcm,engine-ts,engine-ts-gcm${HAS_RTPENGINE ? ',rtpengine-direct,rtpengine' : ''}`
   ).split(','),
   ...WORKER_COUNTS.map((count) => `workers-${count}`),
 ] as Mode[]
 /** Directory for a CPU profile of this process per mode, its measured windows only. */
-const CPU_PROF_DIR = argument('cpu-prof', '')
-const HEAP_PROF_DIR = argument('heap-prof', '')
-const HEAP_PROF_INTERVAL = Number(argument('heap-prof-interval', '4096'))
-const CPU_PROF_INTERVAL_US = Number(argument('cpu-prof-interval', '200'))
+const CPU_PROF_DIR = option('cpu-prof', '')
+const HEAP_PROF_DIR = option('heap-prof', '')
+const HEAP_PROF_INTERVAL = Number(option('heap-prof-interval', '4096'))
+const CPU_PROF_INTERVAL_US = Number(option('cpu-prof-interval', '200'))
 /** Seconds of the calls connected but silent before the media starts: the per-call fixed cost. */
-const IDLE_S = Number(argument('idle', '4'))
+const IDLE_S = Number(option('idle', '4'))
 /** Seconds of media before the first measured window (the JIT settles on the packet path). */
-const WARMUP_S = Number(argument('warmup', '10'))
+const WARMUP_S = Number(option('warmup', '10'))
 const GC_STATS = process.argv.includes('--gc')
 const RTPENGINE_NG = { host: '127.0.0.1', port: 2249 }
 const LOCALHOST = '127.0.0.1'
@@ -948,7 +944,7 @@ async function main() {
   process.exit(0)
 }
 
-if (argument('role', 'relay') === 'loadgen') {
+if (option('role', 'relay') === 'loadgen') {
   await loadGenerator()
 } else {
   await main()

@@ -17,16 +17,12 @@ import { WeriftMediaEngine, WeriftWebRtcLeg } from '#media'
 import { PacketKind } from '#media/rtp_header'
 import { writeFileSync } from 'node:fs'
 import { gcWindow, startHeapSampling } from './support/gc_window.ts'
+import { option } from './support/options.ts'
 
-function argument(name: string, fallback: string) {
-  const index = process.argv.indexOf(`--${name}`)
-  return index === -1 ? fallback : process.argv[index + 1]
-}
-
-const PACKETS = Number(argument('packets', '20000'))
-const ROUNDS = Number(argument('rounds', '7'))
-const PROFILE = Number(argument('profile', '1'))
-const HEAP_PROF_FILE = argument('heap-prof', '')
+const PACKETS = Number(option('packets', '20000'))
+const ROUNDS = Number(option('rounds', '7'))
+const PROFILE = Number(option('profile', '1'))
+const HEAP_PROF_FILE = option('heap-prof', '')
 const LOCALHOST = '127.0.0.1'
 const RELAY_WEBRTC_PORTS: [number, number] = [51000, 51099]
 const BROWSER_PORTS: [number, number] = [51100, 51102]

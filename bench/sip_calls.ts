@@ -22,13 +22,9 @@ import {
   type SipTransportConfig,
 } from '#sip'
 import { startSipp } from '#tests/support/sip_peers'
+import { option } from './support/options.ts'
 
 const RUNS = 5
-
-function option(name: string, fallback: string): string {
-  const index = process.argv.indexOf(`--${name}`)
-  return index >= 0 && process.argv[index + 1] ? process.argv[index + 1] : fallback
-}
 
 const CALLS = Number(option('calls', '500'))
 /** The unpaced runs are over in a fraction of a second at 500 calls; more make them steadier. */

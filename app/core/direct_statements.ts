@@ -12,7 +12,6 @@ export interface DirectResult {
   count: number
 }
 
-/** The driver connection knex's pool lends: node-postgres' Client or better-sqlite3's Database. */
 interface PgResult {
   rows: Array<Record<string, unknown>>
   rowCount: number | null
@@ -20,6 +19,7 @@ interface PgResult {
 interface PgQuery {
   name?: string
 }
+/** The driver connection knex's pool lends: node-postgres' Client or better-sqlite3's Database. */
 interface PgConnection {
   constructor: {
     Query: new (

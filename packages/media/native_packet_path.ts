@@ -118,9 +118,8 @@ export function udpHandle(socket: dgram.Socket): UdpHandle | null {
   stateSymbol ??= Object.getOwnPropertySymbols(socket).find(
     (candidate) => candidate.description === 'state symbol'
   )
-  const symbol = stateSymbol
-  const state = symbol
-    ? (socket as unknown as Record<symbol, { handle?: UdpHandle }>)[symbol]
+  const state = stateSymbol
+    ? (socket as unknown as Record<symbol, { handle?: UdpHandle }>)[stateSymbol]
     : null
   const handle = state?.handle
   if (
@@ -247,17 +246,10 @@ export class NativeLegState {
     return this.read(16)
   }
 
-  #stats: MediaLegStats | null = null
-  #reception: ReceptionView | null = null
+  /** MediaLegStats (the public contract) as a live view. */
+  readonly stats: MediaLegStats = new NativeStatsView(this)
 
-  /** MediaLegStats (the public contract) as a live view (made when first asked). */
-  get stats(): MediaLegStats {
-    return (this.#stats ??= new NativeStatsView(this))
-  }
-
-  get reception(): ReceptionView {
-    return (this.#reception ??= new NativeReceptionView(this))
-  }
+  readonly reception: ReceptionView = new NativeReceptionView(this)
 
   takeReport() {
     if (!this.#closed) this.#native.takeReport(this.leg, this.#report)
@@ -281,7 +273,7 @@ class NativeStatsView implements MediaLegStats {
   get packetsRejected() {
     return this.#state.read(1)
   }
-  /** The plain object the counters were before (JSON, spreading). */
+  /** The counters as a plain object: JSON leaves out getters on a prototype. */
   toJSON(): MediaLegStats {
     const { packetsReceived, packetsSent, packetsRejected } = this
     return { packetsReceived, packetsSent, packetsRejected }

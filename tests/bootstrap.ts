@@ -53,9 +53,18 @@ export const runnerHooks: Required<Pick<Config, 'setup' | 'teardown'>> = {
   setup: [
     async () => {
       // Every run starts from an empty schema, whatever an earlier (maybe aborted) run left.
+      // Migrated without Lucid's advisory lock: this process alone owns the test database, and on
+      // PostgreSQL Lucid takes and releases that lock with two pool queries that may land on two
+      // connections, so a busy run failed with "unable to release database lock". (Not through
+      // migration:fresh --disable-locks: it hands that flag to db:wipe, which refuses it.)
       const ace = await app.container.make('ace')
-      const fresh = await ace.exec('migration:fresh', ['--force'])
-      if (fresh.exitCode !== 0) throw fresh.error ?? new Error('migration:fresh failed')
+      for (const [command, args] of [
+        ['db:wipe', ['--force']],
+        ['migration:run', ['--force', '--disable-locks']],
+      ] as const) {
+        const step = await ace.exec(command, [...args])
+        if (step.exitCode !== 0) throw step.error ?? new Error(`${command} failed`)
+      }
       await installRbacDefaults()
       // Counters (Redis: this run's REDIS_PREFIX only) would outlive the schema while ids repeat.
       await resetCounters()

@@ -29,7 +29,9 @@ type Caps = Pick<SpendLimits, 'dailyCapMicro' | 'monthlyCapMicro'>
  */
 export default class SpendWatch {
   #timer: { readonly id: number } | undefined
-  #running = false
+  #clock: WatchClock | undefined
+  /** Bumped by stop(): a check of an earlier start() schedules no next one. */
+  #generation = 0
   /** The check the timer started last (tests on a FakeClock wait for it). */
   lastCheck: Promise<unknown> = Promise.resolve()
 
@@ -43,28 +45,30 @@ export default class SpendWatch {
     private report: (error: unknown) => void = () => {}
   ) {}
 
-  /** Checks every `intervalSeconds` on `clock` until stop(). */
+  /** Checks every `intervalSeconds` on `clock` until stop() (or the next start()). */
   start(clock: WatchClock) {
     this.stop()
+    const generation = this.#generation
     const next = () => {
       this.#timer = clock.setTimeout(() => {
+        this.#timer = undefined
         this.lastCheck = this.checkAll()
           .catch((error) => this.report(error))
           .finally(() => {
-            if (this.#running) next()
+            if (this.#generation === generation) next()
           })
       }, this.intervalSeconds * 1000)
     }
-    this.#running = true
+    this.#clock = clock
     next()
-    return () => {
-      this.#running = false
-      if (this.#timer) clock.clearTimeout(this.#timer)
-    }
+    return () => this.stop()
   }
 
+  /** No more checks: the pending timer is cleared, a check under way schedules no next one. */
   stop() {
-    this.#running = false
+    this.#generation++
+    if (this.#timer) this.#clock?.clearTimeout(this.#timer)
+    this.#timer = undefined
   }
 
   /** Every company with priced calls running here. Resolves with the calls given an end. */

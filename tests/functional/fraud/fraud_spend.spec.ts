@@ -336,6 +336,52 @@ test.group('Fraud spend: counters, maximum price, caps', (group) => {
     stop()
   })
 
+  test('running calls: start() again moves the watch to the new clock, stop() ends it, even with a check under way', async ({
+    assert,
+  }) => {
+    const { company, member } = await scene({ dailyCapMicro: 1_000_000 })
+    const first = new FakeClock(Date.parse('2026-12-01T09:00:00Z'))
+    const second = new FakeClock(first.now())
+    const spend = new SpendCounters(new MemoryCounterStore(), () => first.now())
+    spend.running('a', { companyId: company.id, userId: member.id, pricePerMinuteMicro: VIENNA })
+    let checks = 0
+    let release = () => {}
+    let held: Promise<void> | undefined
+    const watch = new SpendWatch(
+      spend,
+      await app.container.make('fraud.policies'),
+      async (id) => {
+        checks++
+        await held
+        return CompanyModel.find(id)
+      },
+      () => ({ endCallWithin: () => true }),
+      5,
+      () => first.now()
+    )
+    watch.start(first)
+    first.advance(5000)
+    await watch.lastCheck
+    assert.equal(checks, 1)
+    watch.start(second)
+    first.advance(60_000)
+    await watch.lastCheck
+    assert.equal(checks, 1, 'the first clock drives no check any more')
+    second.advance(5000)
+    await watch.lastCheck
+    assert.equal(checks, 2)
+    // Stopped while a check waits: that check schedules no next one
+    held = new Promise((resolve) => (release = resolve))
+    second.advance(5000)
+    assert.equal(checks, 3)
+    watch.stop()
+    release()
+    await watch.lastCheck
+    second.advance(60_000)
+    await watch.lastCheck
+    assert.equal(checks, 3, 'no check after stop()')
+  })
+
   test('running calls: a cap already reached (a rated call pushed it over) ends them at once', async ({
     assert,
   }) => {

@@ -323,9 +323,10 @@ async function startServer(spec: ServerSpec, index: number): Promise<Server> {
     BENCH_CARRIER_PORT: String(carrier.port),
   }
   // Production logs JSON lines to stdout: kept in a file, as the test environment keeps its own
-  // (tmp/logs/test-<pid>.log).
+  // (tmp/logs/test-<pid>.log). The TypeScript server's stdout goes there too: what V8 prints
+  // for --node-flags such as --trace-gc-nvp.
   const logFile = `${ROOT}tmp/bench-b2bua-${kind}-${index}.log`
-  const log = kind === 'build' ? openSync(logFile, 'w') : 'ignore'
+  const log = openSync(logFile, 'w')
   const child = spawn(
     process.execPath,
     kind === 'ts'
@@ -353,7 +354,7 @@ async function startServer(spec: ServerSpec, index: number): Promise<Server> {
       stdio: ['ignore', log, 'pipe', 'ipc'],
     }
   )
-  if (typeof log === 'number') closeSync(log)
+  closeSync(log)
   let serverErrors = ''
   child.stderr!.on('data', (chunk) => (serverErrors = (serverErrors + chunk).slice(-5000)))
   const deadline = Date.now() + 60_000

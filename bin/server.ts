@@ -20,7 +20,9 @@ const IMPORTER = (filePath: string) => {
 new Ignitor(APP_ROOT, { importer: IMPORTER })
   .tap((app) => {
     app.booting(async () => {
-      await import('#start/env')
+      const { default: env } = await import('#start/env')
+      const { applyGarbageCollectorSettings } = await import('#core/garbage_collector')
+      applyGarbageCollectorSettings({ parallelScavenge: env.get('V8_PARALLEL_SCAVENGE') ?? false })
     })
     // SIGTERM (systemd, a load balancer's orchestration) and Ctrl+C drain alike; a second Ctrl+C
     // stops at once.

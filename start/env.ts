@@ -36,13 +36,16 @@ export default await Env.create(new URL('../', import.meta.url), {
   MEDIA_RTP_PORTS: Env.schema.string.optional(),
   MEDIA_TIMEOUT_SECONDS: Env.schema.number.optional(),
   MEDIA_ENGINE: Env.schema.enum.optional(['builtin', 'rtpengine'] as const),
-  // builtin engine: media worker processes (default 0: in the main process; -1: max(1, cores - 1))
+  // builtin engine: media worker processes (default -1: max(1, cores - 1); 0: in the main process)
   MEDIA_WORKERS: Env.schema.number.optional(),
   MEDIA_PACKET_PATH: Env.schema.enum.optional(['native', 'typescript'] as const),
   MEDIA_WORKER_MAX_HEAP_MB: Env.schema.number.optional(),
   // host:port of rtpengine's ng control socket (UDP), checked in config/media.ts
   RTPENGINE_NG: Env.schema.string.optional(),
   RTPENGINE_TIMEOUT_MS: Env.schema.number.optional(),
+
+  /* V8's scavenger with helper threads (app/core/garbage_collector.ts); default false: one thread */
+  V8_PARALLEL_SCAVENGE: Env.schema.boolean.optional(),
 
   /* Database: SQLite (embedded default) or PostgreSQL */
   DB_CONNECTION: Env.schema.enum.optional(['sqlite', 'pg'] as const),

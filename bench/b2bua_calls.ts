@@ -14,7 +14,7 @@
  *
  *   node --import @poppinss/ts-exec bench/b2bua_calls.ts --db sqlite|pg [--rates 50,100]
  *     [--calls 600] [--phones 4] [--runs 3] [--pause-ms 1000] [--cpu-prof DIR]
- *     [--heap-prof DIR]
+ *     [--heap-prof DIR] [--heap-prof-live]
  *     [--warmup-calls 100] [--warmup-rate <lowest of --rates>] [--run-seconds S]
  *     [--server ts|build|ts,build,...] [--reuse-build] [--media-workers 0] [--kind sip|web]
  *     [--unpriced] [--node-flags "--max-semi-space-size=32 ..."]
@@ -54,6 +54,8 @@
  * load average at the run's start. --heap-prof DIR: the server writes V8's sampling heap profile
  * (collected objects included) of each warm-up, idle window and run into DIR
  * (`server-<pid>-<n>.heapprofile`, bench/support/server_probe.ts); it doubles the CPU per call.
+ * --heap-prof-live: the same profiles without the collected objects, i.e. what each window
+ * allocated and still holds at its end (what the scavenger copied into the old generation).
  *
  * Before the measured runs, each server gets a warm-up run (JIT, caches, pools; not reported) of
  * --warmup-calls calls (default 100, or --calls if fewer: what every round up to the eleventh
@@ -86,6 +88,7 @@ const PAUSE_MS = Number(option('pause-ms', '1000'))
 const CPU_PROFILE_DIR = option('cpu-prof', '')
 /** Directory for the server's sampling heap profiles, one per run (bench/support/server_probe.ts). */
 const HEAP_PROFILE_DIR = option('heap-prof', '')
+const HEAP_PROFILE_LIVE = process.argv.includes('--heap-prof-live')
 const RUN_SECONDS = Number(option('run-seconds', '0'))
 const callsAt = (rate: number) => (RUN_SECONDS > 0 ? Math.ceil(rate * RUN_SECONDS) : CALLS)
 const WARMUP_CALLS = Number(option('warmup-calls', String(Math.min(100, CALLS))))
@@ -304,6 +307,7 @@ async function startServer(spec: ServerSpec, index: number): Promise<Server> {
     NODE_ID: 'bench-node',
     MEDIA_WORKERS: MEDIA_WORKERS,
     ...(HEAP_PROFILE_DIR ? { BENCH_HEAP_PROF: HEAP_PROFILE_DIR } : {}),
+    ...(HEAP_PROFILE_LIVE ? { BENCH_HEAP_PROF_LIVE: '1' } : {}),
   }
   // The production server reads no .env (build/ has none): what it needs comes from here. Its
   // realm is APP_URL's host, which must be the one the phones' credentials were made for.

@@ -84,16 +84,20 @@ export function gcWindow(): () => GcWindow {
 /**
  * V8's sampling heap profiler, objects the GC already collected included (what a per-packet
  * allocation is): the returned function stops it and gives the profile (Chrome DevTools'
- * .heapprofile format). `intervalBytes`: the mean bytes between two samples.
+ * .heapprofile format). `intervalBytes`: the mean bytes between two samples. `liveOnly`: only
+ * the sampled objects still alive when it stops (what outlived the window).
  */
-export async function startHeapSampling(intervalBytes = 256): Promise<() => Promise<object>> {
+export async function startHeapSampling(
+  intervalBytes = 256,
+  { liveOnly = false } = {}
+): Promise<() => Promise<object>> {
   const session = new Session()
   session.connect()
   await session.post('HeapProfiler.enable')
   await session.post('HeapProfiler.startSampling', {
     samplingInterval: intervalBytes,
-    includeObjectsCollectedByMajorGC: true,
-    includeObjectsCollectedByMinorGC: true,
+    includeObjectsCollectedByMajorGC: !liveOnly,
+    includeObjectsCollectedByMinorGC: !liveOnly,
   })
   return async () => {
     const { profile } = await session.post('HeapProfiler.stopSampling')

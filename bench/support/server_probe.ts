@@ -198,7 +198,10 @@ if (process.send) {
       delay.reset()
       statements.clear()
       collections = {}
-      if (heapProfileDir && !stopHeapSampling) stopHeapSampling = startHeapSampling(4096)
+      if (heapProfileDir && !stopHeapSampling)
+        stopHeapSampling = startHeapSampling(4096, {
+          liveOnly: process.env.BENCH_HEAP_PROF_LIVE === '1',
+        })
     } else if (stopHeapSampling) {
       const stop = await stopHeapSampling
       stopHeapSampling = null

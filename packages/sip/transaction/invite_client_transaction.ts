@@ -40,7 +40,7 @@ function ackForFailure(request: SipRequest, response: SipResponse): SipRequest {
  */
 export default class InviteClientTransaction extends SipTransaction<InviteClientState> {
   protected readonly terminatedState = InviteClientState.Terminated
-  readonly #user: ClientTransactionUser
+  #user: ClientTransactionUser | undefined
   #intervalA: number
   #ack: SipRequest | undefined
 
@@ -89,9 +89,15 @@ export default class InviteClientTransaction extends SipTransaction<InviteClient
           } catch (error) {
             ackError = { error }
           }
-          this.#user.receiveResponse(response)
+          const user = this.#user
+          // Timer D only resends the ACK: neither the INVITE nor its user is needed again (a
+          // carrier's 401/407 would otherwise keep our first INVITE for 32 s)
+          this.#user = undefined
+          this.releaseRequest()
+          user?.receiveResponse(response)
           if (ackError) {
             this.transportError(ackError.error)
+            user?.transportError?.(ackError.error)
             return
           }
           if (this.transport.reliable) {
@@ -101,7 +107,7 @@ export default class InviteClientTransaction extends SipTransaction<InviteClient
           }
           return
         }
-        this.#user.receiveResponse(response)
+        this.#user?.receiveResponse(response)
         return
       case InviteClientState.Completed:
         // A retransmitted final response means our ACK was lost: send it again.
@@ -111,7 +117,7 @@ export default class InviteClientTransaction extends SipTransaction<InviteClient
         return
       case InviteClientState.Accepted:
         if (response.isSuccess) {
-          this.#user.receiveResponse(response)
+          this.#user?.receiveResponse(response)
         }
         return
       case InviteClientState.Terminated:
@@ -120,7 +126,7 @@ export default class InviteClientTransaction extends SipTransaction<InviteClient
   }
 
   protected notifyTransportError(error: unknown): void {
-    this.#user.transportError?.(error)
+    this.#user?.transportError?.(error)
   }
 
   #onTimerA(): void {
@@ -137,6 +143,6 @@ export default class InviteClientTransaction extends SipTransaction<InviteClient
       return
     }
     this.terminate()
-    this.#user.timeout?.()
+    this.#user?.timeout?.()
   }
 }

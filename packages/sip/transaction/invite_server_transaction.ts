@@ -79,6 +79,10 @@ export default class InviteServerTransaction extends SipTransaction<InviteServer
       case InviteServerState.Completed:
         this.stopTimer('G', 'H')
         this.transition(InviteServerState.Confirmed)
+        // Confirmed only absorbs ACKs: the INVITE, its answer and its user are not needed again
+        this.#lastResponse = undefined
+        this.user = undefined
+        this.releaseRequest()
         if (this.transport.reliable) {
           this.terminate()
         } else {

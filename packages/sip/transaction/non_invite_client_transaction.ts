@@ -17,7 +17,7 @@ export enum NonInviteClientState {
  */
 export default class NonInviteClientTransaction extends SipTransaction<NonInviteClientState> {
   protected readonly terminatedState = NonInviteClientState.Terminated
-  readonly #user: ClientTransactionUser
+  #user: ClientTransactionUser | undefined
   #intervalE: number
 
   constructor(context: TransactionContext, user: ClientTransactionUser) {
@@ -41,12 +41,16 @@ export default class NonInviteClientTransaction extends SipTransaction<NonInvite
     }
     if (response.isProvisional) {
       this.transition(NonInviteClientState.Proceeding)
-      this.#user.receiveResponse(response)
+      this.#user?.receiveResponse(response)
       return
     }
     this.stopTimer('E', 'F')
     this.transition(NonInviteClientState.Completed)
-    this.#user.receiveResponse(response)
+    const user = this.#user
+    // Timer K only absorbs retransmitted responses: neither the request nor its user is needed
+    this.#user = undefined
+    this.releaseRequest()
+    user?.receiveResponse(response)
     if (this.transport.reliable) {
       this.terminate()
     } else {
@@ -61,7 +65,7 @@ export default class NonInviteClientTransaction extends SipTransaction<NonInvite
   }
 
   protected notifyTransportError(error: unknown): void {
-    this.#user.transportError?.(error)
+    this.#user?.transportError?.(error)
   }
 
   #onTimerE(): void {
@@ -81,6 +85,6 @@ export default class NonInviteClientTransaction extends SipTransaction<NonInvite
       return
     }
     this.terminate()
-    this.#user.timeout?.()
+    this.#user?.timeout?.()
   }
 }

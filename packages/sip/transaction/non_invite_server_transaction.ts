@@ -45,6 +45,9 @@ export default class NonInviteServerTransaction extends SipTransaction<NonInvite
     if (!this.send(response)) {
       return
     }
+    // Retransmissions get the final response again; nothing needs the request or the user now
+    this.user = undefined
+    this.releaseRequest()
     if (this.transport.reliable) {
       this.terminate()
     } else {

@@ -407,6 +407,11 @@ export default class SipUserAgentCore {
     if (transaction instanceof InviteServerTransaction) {
       this.#cancelTargets.set(transaction, () => invite.cancelByPeer())
       this.#cancelTags.set(transaction, localTag)
+      // Once answered, a CANCEL changes nothing (RFC 3261 9.2; cancelByPeer would return at
+      // once): the transaction, which outlives the answer for its timers, lets the INVITE go.
+      incoming.onResponse((response) => {
+        if (response.isFinal) this.#cancelTargets.delete(transaction)
+      })
     }
     this.#runHandler(incoming, () => handler(invite))
   }

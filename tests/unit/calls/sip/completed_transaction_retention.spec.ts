@@ -1,0 +1,220 @@
+import { setFlagsFromString } from 'node:v8'
+import { runInNewContext } from 'node:vm'
+import { test } from '@japa/runner'
+import FakeClock from '#sip/clock/fake_clock'
+import InviteServerTransaction, {
+  InviteServerState,
+} from '#sip/transaction/invite_server_transaction'
+import NonInviteServerTransaction, {
+  NonInviteServerState,
+} from '#sip/transaction/non_invite_server_transaction'
+import NonInviteClientTransaction, {
+  NonInviteClientState,
+} from '#sip/transaction/non_invite_client_transaction'
+import InviteClientTransaction, {
+  InviteClientState,
+} from '#sip/transaction/invite_client_transaction'
+import { resolveTimers } from '#sip/transaction/timer_config'
+import { createResponse } from '#sip/message/create_response'
+import type SipMessage from '#sip/message/sip_message'
+import type { TransactionTransport } from '#sip/transaction/transaction_transport'
+import { PEER, invite, options, parseRequest, responseTo } from '#tests/unit/calls/sip/sip_fixtures'
+import { createPhonePair, run, sdp } from '#tests/unit/calls/sip/support/phone_pair'
+
+/**
+ * A transaction outlives its final response for its timers (Timer I 5 s, J 32 s, K 5 s on UDP).
+ * What it keeps then lives as long: a challenged INVITE or a BYE, kept for nothing, outlives two
+ * scavenges and is copied into the old generation (issue 17, bench/README.md eighteenth round of
+ * the call set-ups). Once it only absorbs retransmissions, it must let them go.
+ */
+setFlagsFromString('--expose-gc')
+const collectGarbage = runInNewContext('gc') as () => void
+
+async function collected(refs: Array<WeakRef<object>>): Promise<boolean> {
+  // A WeakRef's target is kept until the end of the job that made or read it.
+  await new Promise((resolve) => setImmediate(resolve))
+  collectGarbage()
+  return refs.every((ref) => ref.deref() === undefined)
+}
+
+/** Sends into the void, remembering only the first line of what went out (no message kept). */
+class StartLineTransport implements TransactionTransport {
+  readonly reliable = false
+  readonly sent: string[] = []
+
+  send(message: SipMessage): void {
+    this.sent.push(message.startLine())
+  }
+}
+
+const ACK = () =>
+  parseRequest(
+    invite({ body: '' })
+      .replace('INVITE sip', 'ACK sip')
+      .replace('314159 INVITE', '314159 ACK')
+      .replace(
+        'To: Bob <sip:bob@biloxi.example.com>',
+        'To: Bob <sip:bob@biloxi.example.com>;tag=uas'
+      )
+  )
+
+test.group('Transactions / what a completed transaction keeps', () => {
+  test('an INVITE answered 4xx: once ACKed, Timer I keeps neither the INVITE, its answer nor its user', async ({
+    assert,
+  }) => {
+    const clock = new FakeClock()
+    const transport = new StartLineTransport()
+    const refs: Array<WeakRef<object>> = []
+    const transaction = (() => {
+      const request = parseRequest(invite())
+      const user = { receiveAck: () => {} }
+      const created = new InviteServerTransaction(
+        { request, transport, destination: PEER, clock, timers: resolveTimers() },
+        user
+      )
+      const challenge = createResponse(request, 401, { toTag: 'uas' })
+      created.respond(challenge)
+      refs.push(new WeakRef(request), new WeakRef(challenge), new WeakRef(user))
+      return created
+    })()
+    clock.advance(500)
+    // Completed: the INVITE retransmitted gets the 401 again, so it is still kept
+    transaction.receiveRequest(parseRequest(invite()))
+    assert.deepEqual(transport.sent, [
+      'SIP/2.0 401 Unauthorized',
+      'SIP/2.0 401 Unauthorized',
+      'SIP/2.0 401 Unauthorized',
+    ])
+    assert.isFalse(await collected(refs), 'Completed still resends the 401')
+
+    transaction.receiveAck(ACK())
+    assert.equal(transaction.state, InviteServerState.Confirmed)
+    assert.isTrue(await collected(refs), 'Confirmed kept the INVITE, its 401 or its user')
+    // Still absorbing: ACK and INVITE retransmissions send nothing, and Timer I ends it
+    transaction.receiveAck(ACK())
+    transaction.receiveRequest(parseRequest(invite()))
+    assert.lengthOf(transport.sent, 3)
+    assert.equal(transaction.branch, 'z9hG4bK776asdhds')
+    assert.throws(() => transaction.request, /released/)
+    clock.advance(5000)
+    assert.equal(transaction.state, InviteServerState.Terminated)
+  })
+
+  test('a BYE answered: Timer J keeps the answer for retransmissions, not the request or its user', async ({
+    assert,
+  }) => {
+    const clock = new FakeClock()
+    const transport = new StartLineTransport()
+    const refs: Array<WeakRef<object>> = []
+    const transaction = (() => {
+      const request = parseRequest(options())
+      const user = { transportError: () => {} }
+      const created = new NonInviteServerTransaction(
+        { request, transport, destination: PEER, clock, timers: resolveTimers() },
+        user
+      )
+      created.respond(createResponse(request, 200, { toTag: 'uas' }))
+      refs.push(new WeakRef(request), new WeakRef(user))
+      return created
+    })()
+    assert.equal(transaction.state, NonInviteServerState.Completed)
+    assert.isTrue(await collected(refs), 'Completed kept the request or its user')
+    transaction.receiveRequest(parseRequest(options()))
+    assert.deepEqual(transport.sent, ['SIP/2.0 200 OK', 'SIP/2.0 200 OK'])
+    assert.equal(transaction.lastResponse?.status, 200)
+    clock.advance(32_000)
+    assert.equal(transaction.state, NonInviteServerState.Terminated)
+  })
+
+  test('our BYE answered: Timer K keeps neither the request nor its user', async ({ assert }) => {
+    const clock = new FakeClock()
+    const transport = new StartLineTransport()
+    const refs: Array<WeakRef<object>> = []
+    const statuses: number[] = []
+    let response: ReturnType<typeof responseTo> | undefined
+    const transaction = (() => {
+      const request = parseRequest(options())
+      const user = { receiveResponse: (answer: { status: number }) => statuses.push(answer.status) }
+      const created = new NonInviteClientTransaction(
+        { request, transport, destination: PEER, clock, timers: resolveTimers() },
+        user
+      )
+      created.start()
+      response = responseTo(request, 200)
+      refs.push(new WeakRef(request), new WeakRef(user))
+      return created
+    })()
+    clock.advance(100)
+    assert.isFalse(await collected(refs), 'Trying still retransmits the request')
+    transaction.receiveResponse(response!)
+    assert.equal(transaction.state, NonInviteClientState.Completed)
+    assert.deepEqual(statuses, [200], 'the user still hears of the final response')
+    assert.isTrue(await collected(refs), 'Completed kept the request or its user')
+    transaction.receiveResponse(response!)
+    assert.deepEqual(statuses, [200])
+    assert.deepEqual(transport.sent, ['OPTIONS sip:carrier.example.net SIP/2.0'])
+    clock.advance(5000)
+    assert.equal(transaction.state, NonInviteClientState.Terminated)
+  })
+
+  test("our INVITE challenged (a carrier's 407): Timer D keeps the ACK to resend, not the INVITE or its user", async ({
+    assert,
+  }) => {
+    const clock = new FakeClock()
+    const transport = new StartLineTransport()
+    const refs: Array<WeakRef<object>> = []
+    const statuses: number[] = []
+    let challenge: ReturnType<typeof responseTo> | undefined
+    const transaction = (() => {
+      const request = parseRequest(invite())
+      const user = { receiveResponse: (answer: { status: number }) => statuses.push(answer.status) }
+      const created = new InviteClientTransaction(
+        { request, transport, destination: PEER, clock, timers: resolveTimers() },
+        user
+      )
+      created.start()
+      challenge = responseTo(request, 407)
+      refs.push(new WeakRef(request), new WeakRef(user))
+      return created
+    })()
+    clock.advance(100)
+    assert.isFalse(await collected(refs), 'Calling still retransmits the INVITE')
+    transaction.receiveResponse(challenge!)
+    assert.equal(transaction.state, InviteClientState.Completed)
+    assert.deepEqual(statuses, [407], 'the user still hears of the final response')
+    assert.isTrue(await collected(refs), 'Completed kept the INVITE or its user')
+    // The 407 retransmitted: the ACK goes again, the user hears nothing more
+    transaction.receiveResponse(challenge!)
+    assert.deepEqual(statuses, [407])
+    assert.deepEqual(transport.sent, [
+      'INVITE sip:bob@biloxi.example.com SIP/2.0',
+      'ACK sip:bob@biloxi.example.com SIP/2.0',
+      'ACK sip:bob@biloxi.example.com SIP/2.0',
+    ])
+    clock.advance(32_000)
+    assert.equal(transaction.state, InviteClientState.Terminated)
+  })
+
+  test('through the core: a rejected INVITE and its handler are let go while Timer I runs', async ({
+    assert,
+  }) => {
+    const pair = createPhonePair()
+    const { clock, alice, bob } = pair
+    const refs: Array<WeakRef<object>> = []
+    const finals: number[] = []
+    bob.setInviteHandler((incoming) => {
+      refs.push(new WeakRef(incoming), new WeakRef(incoming.request))
+      incoming.reject(486)
+    })
+    alice.invite({ uri: pair.bobUri, description: sdp('alice') }).delegate = {
+      onRejected: (response) => finals.push(response.status),
+    }
+    await run(clock, 100)
+    assert.deepEqual(finals, [486])
+    assert.lengthOf(refs, 2)
+    assert.isAbove(bob.transactions.serverCount, 0, "Timer I keeps bob's transaction")
+    assert.isTrue(await collected(refs), 'the rejected INVITE is still reachable')
+    await run(clock, 5000)
+    assert.equal(bob.transactions.serverCount, 0)
+  })
+})

@@ -1,5 +1,3 @@
-import { setFlagsFromString } from 'node:v8'
-import { runInNewContext } from 'node:vm'
 import { test } from '@japa/runner'
 import FakeClock from '#sip/clock/fake_clock'
 import InviteServerTransaction, {
@@ -18,7 +16,15 @@ import { resolveTimers } from '#sip/transaction/timer_config'
 import { createResponse } from '#sip/message/create_response'
 import type SipMessage from '#sip/message/sip_message'
 import type { TransactionTransport } from '#sip/transaction/transaction_transport'
-import { PEER, invite, options, parseRequest, responseTo } from '#tests/unit/calls/sip/sip_fixtures'
+import {
+  PEER,
+  invite,
+  inviteAck,
+  options,
+  parseRequest,
+  responseTo,
+} from '#tests/unit/calls/sip/sip_fixtures'
+import { collected } from '#tests/unit/calls/sip/support/reachability'
 import { createPhonePair, run, sdp } from '#tests/unit/calls/sip/support/phone_pair'
 
 /**
@@ -27,16 +33,6 @@ import { createPhonePair, run, sdp } from '#tests/unit/calls/sip/support/phone_p
  * scavenges and is copied into the old generation (issue 17, bench/README.md eighteenth round of
  * the call set-ups). Once it only absorbs retransmissions, it must let them go.
  */
-setFlagsFromString('--expose-gc')
-const collectGarbage = runInNewContext('gc') as () => void
-
-async function collected(refs: Array<WeakRef<object>>): Promise<boolean> {
-  // A WeakRef's target is kept until the end of the job that made or read it.
-  await new Promise((resolve) => setImmediate(resolve))
-  collectGarbage()
-  return refs.every((ref) => ref.deref() === undefined)
-}
-
 /** Sends into the void, remembering only the first line of what went out (no message kept). */
 class StartLineTransport implements TransactionTransport {
   readonly reliable = false
@@ -47,16 +43,30 @@ class StartLineTransport implements TransactionTransport {
   }
 }
 
-const ACK = () =>
-  parseRequest(
-    invite({ body: '' })
-      .replace('INVITE sip', 'ACK sip')
-      .replace('314159 INVITE', '314159 ACK')
-      .replace(
-        'To: Bob <sip:bob@biloxi.example.com>',
-        'To: Bob <sip:bob@biloxi.example.com>;tag=uas'
-      )
+/**
+ * A client transaction started on `text`, its request and user reachable only through it (made
+ * in a function of their own, so that no local of the test holds them), and the answer the peer
+ * will give.
+ */
+function startClient(
+  Transaction: typeof NonInviteClientTransaction | typeof InviteClientTransaction,
+  text: string,
+  status: number
+) {
+  const clock = new FakeClock()
+  const transport = new StartLineTransport()
+  const refs: Array<WeakRef<object>> = []
+  const statuses: number[] = []
+  const request = parseRequest(text)
+  const user = { receiveResponse: (answer: { status: number }) => statuses.push(answer.status) }
+  const transaction = new Transaction(
+    { request, transport, destination: PEER, clock, timers: resolveTimers() },
+    user
   )
+  transaction.start()
+  refs.push(new WeakRef(request), new WeakRef(user))
+  return { clock, transport, refs, statuses, transaction, answer: responseTo(request, status) }
+}
 
 test.group('Transactions / what a completed transaction keeps', () => {
   test('an INVITE answered 4xx: once ACKed, Timer I keeps neither the INVITE, its answer nor its user', async ({
@@ -87,11 +97,11 @@ test.group('Transactions / what a completed transaction keeps', () => {
     ])
     assert.isFalse(await collected(refs), 'Completed still resends the 401')
 
-    transaction.receiveAck(ACK())
+    transaction.receiveAck(parseRequest(inviteAck()))
     assert.equal(transaction.state, InviteServerState.Confirmed)
     assert.isTrue(await collected(refs), 'Confirmed kept the INVITE, its 401 or its user')
     // Still absorbing: ACK and INVITE retransmissions send nothing, and Timer I ends it
-    transaction.receiveAck(ACK())
+    transaction.receiveAck(parseRequest(inviteAck()))
     transaction.receiveRequest(parseRequest(invite()))
     assert.lengthOf(transport.sent, 3)
     assert.equal(transaction.branch, 'z9hG4bK776asdhds')
@@ -127,30 +137,18 @@ test.group('Transactions / what a completed transaction keeps', () => {
   })
 
   test('our BYE answered: Timer K keeps neither the request nor its user', async ({ assert }) => {
-    const clock = new FakeClock()
-    const transport = new StartLineTransport()
-    const refs: Array<WeakRef<object>> = []
-    const statuses: number[] = []
-    let response: ReturnType<typeof responseTo> | undefined
-    const transaction = (() => {
-      const request = parseRequest(options())
-      const user = { receiveResponse: (answer: { status: number }) => statuses.push(answer.status) }
-      const created = new NonInviteClientTransaction(
-        { request, transport, destination: PEER, clock, timers: resolveTimers() },
-        user
-      )
-      created.start()
-      response = responseTo(request, 200)
-      refs.push(new WeakRef(request), new WeakRef(user))
-      return created
-    })()
+    const { clock, transport, refs, statuses, transaction, answer } = startClient(
+      NonInviteClientTransaction,
+      options(),
+      200
+    )
     clock.advance(100)
     assert.isFalse(await collected(refs), 'Trying still retransmits the request')
-    transaction.receiveResponse(response!)
+    transaction.receiveResponse(answer)
     assert.equal(transaction.state, NonInviteClientState.Completed)
     assert.deepEqual(statuses, [200], 'the user still hears of the final response')
     assert.isTrue(await collected(refs), 'Completed kept the request or its user')
-    transaction.receiveResponse(response!)
+    transaction.receiveResponse(answer)
     assert.deepEqual(statuses, [200])
     assert.deepEqual(transport.sent, ['OPTIONS sip:carrier.example.net SIP/2.0'])
     clock.advance(5000)
@@ -160,31 +158,19 @@ test.group('Transactions / what a completed transaction keeps', () => {
   test("our INVITE challenged (a carrier's 407): Timer D keeps the ACK to resend, not the INVITE or its user", async ({
     assert,
   }) => {
-    const clock = new FakeClock()
-    const transport = new StartLineTransport()
-    const refs: Array<WeakRef<object>> = []
-    const statuses: number[] = []
-    let challenge: ReturnType<typeof responseTo> | undefined
-    const transaction = (() => {
-      const request = parseRequest(invite())
-      const user = { receiveResponse: (answer: { status: number }) => statuses.push(answer.status) }
-      const created = new InviteClientTransaction(
-        { request, transport, destination: PEER, clock, timers: resolveTimers() },
-        user
-      )
-      created.start()
-      challenge = responseTo(request, 407)
-      refs.push(new WeakRef(request), new WeakRef(user))
-      return created
-    })()
+    const { clock, transport, refs, statuses, transaction, answer } = startClient(
+      InviteClientTransaction,
+      invite(),
+      407
+    )
     clock.advance(100)
     assert.isFalse(await collected(refs), 'Calling still retransmits the INVITE')
-    transaction.receiveResponse(challenge!)
+    transaction.receiveResponse(answer)
     assert.equal(transaction.state, InviteClientState.Completed)
     assert.deepEqual(statuses, [407], 'the user still hears of the final response')
     assert.isTrue(await collected(refs), 'Completed kept the INVITE or its user')
     // The 407 retransmitted: the ACK goes again, the user hears nothing more
-    transaction.receiveResponse(challenge!)
+    transaction.receiveResponse(answer)
     assert.deepEqual(statuses, [407])
     assert.deepEqual(transport.sent, [
       'INVITE sip:bob@biloxi.example.com SIP/2.0',

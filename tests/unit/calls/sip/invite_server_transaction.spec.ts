@@ -6,7 +6,13 @@ import InviteServerTransaction, {
 import { resolveTimers } from '#sip/transaction/timer_config'
 import { createResponse } from '#sip/message/create_response'
 import type SipRequest from '#sip/message/sip_request'
-import { PEER, RecordingTransport, invite, parseRequest } from '#tests/unit/calls/sip/sip_fixtures'
+import {
+  PEER,
+  RecordingTransport,
+  invite,
+  inviteAck,
+  parseRequest,
+} from '#tests/unit/calls/sip/sip_fixtures'
 
 function setup(reliable = false) {
   const clock = new FakeClock()
@@ -18,15 +24,7 @@ function setup(reliable = false) {
     { request, transport, destination: PEER, clock, timers: resolveTimers() },
     { receiveAck: (ack) => acks.push(ack), timeout: () => timeouts++ }
   )
-  const ack = parseRequest(
-    invite({ body: '' })
-      .replace('INVITE sip', 'ACK sip')
-      .replace('314159 INVITE', '314159 ACK')
-      .replace(
-        'To: Bob <sip:bob@biloxi.example.com>',
-        'To: Bob <sip:bob@biloxi.example.com>;tag=uas'
-      )
-  )
+  const ack = parseRequest(inviteAck())
   return { clock, transport, request, transaction, ack, acks, timeouts: () => timeouts }
 }
 

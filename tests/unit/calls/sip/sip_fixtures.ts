@@ -35,6 +35,14 @@ export function invite(parts: { branch?: string; body?: string; extra?: string[]
   ].join('\r\n')
 }
 
+/** The ACK a UAC sends for a non-2xx answer (To tag `uas`) to the INVITE of `invite()`. */
+export function inviteAck(): string {
+  return invite({ body: '' })
+    .replace('INVITE sip', 'ACK sip')
+    .replace('314159 INVITE', '314159 ACK')
+    .replace('To: Bob <sip:bob@biloxi.example.com>', 'To: Bob <sip:bob@biloxi.example.com>;tag=uas')
+}
+
 export function options(branch = 'z9hG4bKopt1'): string {
   return [
     'OPTIONS sip:carrier.example.net SIP/2.0',

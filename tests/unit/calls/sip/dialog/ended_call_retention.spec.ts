@@ -1,7 +1,6 @@
-import { setFlagsFromString } from 'node:v8'
-import { runInNewContext } from 'node:vm'
 import { test } from '@japa/runner'
 import { createPhonePair, run, sdp } from '#tests/unit/calls/sip/support/phone_pair'
+import { collected } from '#tests/unit/calls/sip/support/reachability'
 
 /**
  * A call's transactions outlive it: an answered INVITE's for 64*T1 (Timers L and M, RFC 6026), a
@@ -10,19 +9,9 @@ import { createPhonePair, run, sdp } from '#tests/unit/calls/sip/support/phone_p
  * live on with them: at a few hundred calls per second that is 32 s of ended calls on the heap,
  * copied by every scavenge (issue 17, bench/README.md).
  */
-setFlagsFromString('--expose-gc')
-const collectGarbage = runInNewContext('gc') as () => void
-
 /** What an application keeps per call; only the SIP layer's references may keep it alive. */
 class ApplicationCall {
   readonly events: string[] = []
-}
-
-async function collected(refs: Array<WeakRef<ApplicationCall>>): Promise<boolean> {
-  // A WeakRef's target is kept until the end of the job that made or read it.
-  await new Promise((resolve) => setImmediate(resolve))
-  collectGarbage()
-  return refs.every((ref) => ref.deref() === undefined)
 }
 
 test.group('Dialogs / an ended call leaves no application object behind', () => {

@@ -6,12 +6,8 @@ import InviteServerTransaction, {
 import NonInviteServerTransaction, {
   NonInviteServerState,
 } from '#sip/transaction/non_invite_server_transaction'
-import NonInviteClientTransaction, {
-  NonInviteClientState,
-} from '#sip/transaction/non_invite_client_transaction'
-import InviteClientTransaction, {
-  InviteClientState,
-} from '#sip/transaction/invite_client_transaction'
+import NonInviteClientTransaction from '#sip/transaction/non_invite_client_transaction'
+import InviteClientTransaction from '#sip/transaction/invite_client_transaction'
 import { resolveTimers } from '#sip/transaction/timer_config'
 import { createResponse } from '#sip/message/create_response'
 import type SipMessage from '#sip/message/sip_message'
@@ -136,50 +132,51 @@ test.group('Transactions / what a completed transaction keeps', () => {
     assert.equal(transaction.state, NonInviteServerState.Terminated)
   })
 
-  test('our BYE answered: Timer K keeps neither the request nor its user', async ({ assert }) => {
-    const { clock, transport, refs, statuses, transaction, answer } = startClient(
-      NonInviteClientTransaction,
-      options(),
-      200
-    )
-    clock.advance(100)
-    assert.isFalse(await collected(refs), 'Trying still retransmits the request')
-    transaction.receiveResponse(answer)
-    assert.equal(transaction.state, NonInviteClientState.Completed)
-    assert.deepEqual(statuses, [200], 'the user still hears of the final response')
-    assert.isTrue(await collected(refs), 'Completed kept the request or its user')
-    transaction.receiveResponse(answer)
-    assert.deepEqual(statuses, [200])
-    assert.deepEqual(transport.sent, ['OPTIONS sip:carrier.example.net SIP/2.0'])
-    clock.advance(5000)
-    assert.equal(transaction.state, NonInviteClientState.Terminated)
-  })
-
-  test("our INVITE challenged (a carrier's 407): Timer D keeps the ACK to resend, not the INVITE or its user", async ({
-    assert,
-  }) => {
-    const { clock, transport, refs, statuses, transaction, answer } = startClient(
-      InviteClientTransaction,
-      invite(),
-      407
-    )
-    clock.advance(100)
-    assert.isFalse(await collected(refs), 'Calling still retransmits the INVITE')
-    transaction.receiveResponse(answer)
-    assert.equal(transaction.state, InviteClientState.Completed)
-    assert.deepEqual(statuses, [407], 'the user still hears of the final response')
-    assert.isTrue(await collected(refs), 'Completed kept the INVITE or its user')
-    // The 407 retransmitted: the ACK goes again, the user hears nothing more
-    transaction.receiveResponse(answer)
-    assert.deepEqual(statuses, [407])
-    assert.deepEqual(transport.sent, [
-      'INVITE sip:bob@biloxi.example.com SIP/2.0',
-      'ACK sip:bob@biloxi.example.com SIP/2.0',
-      'ACK sip:bob@biloxi.example.com SIP/2.0',
+  test('{title}')
+    .with([
+      {
+        title: 'our BYE answered: Timer K keeps neither the request nor its user',
+        Transaction: NonInviteClientTransaction,
+        text: options(),
+        status: 200,
+        // Retransmitted responses are absorbed: nothing more goes out
+        sent: ['OPTIONS sip:carrier.example.net SIP/2.0'],
+        lingers: 5000,
+      },
+      {
+        title: "our INVITE challenged (a carrier's 407): Timer D keeps the ACK, not the INVITE",
+        Transaction: InviteClientTransaction,
+        text: invite(),
+        status: 407,
+        // The 407 retransmitted: the ACK goes again
+        sent: [
+          'INVITE sip:bob@biloxi.example.com SIP/2.0',
+          'ACK sip:bob@biloxi.example.com SIP/2.0',
+          'ACK sip:bob@biloxi.example.com SIP/2.0',
+        ],
+        lingers: 32_000,
+      },
     ])
-    clock.advance(32_000)
-    assert.equal(transaction.state, InviteClientState.Terminated)
-  })
+    .run(async ({ assert }, row) => {
+      const { clock, transport, refs, statuses, transaction, answer } = startClient(
+        row.Transaction,
+        row.text,
+        row.status
+      )
+      clock.advance(100)
+      assert.isFalse(await collected(refs), 'still retransmitting, it needs its request')
+      transaction.receiveResponse(answer)
+      assert.isFalse(transaction.isTerminated)
+      assert.deepEqual(statuses, [row.status], 'the user still hears of the final response')
+      assert.isTrue(await collected(refs), 'completed, it kept the request or its user')
+      transaction.receiveResponse(answer)
+      assert.deepEqual(statuses, [row.status], 'the user hears of the final response once')
+      assert.deepEqual(transport.sent, row.sent)
+      clock.advance(row.lingers - 1)
+      assert.isFalse(transaction.isTerminated)
+      clock.advance(1)
+      assert.isTrue(transaction.isTerminated)
+    })
 
   test('through the core: a rejected INVITE and its handler are let go while Timer I runs', async ({
     assert,

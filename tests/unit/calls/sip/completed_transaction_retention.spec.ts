@@ -40,6 +40,36 @@ class StartLineTransport implements TransactionTransport {
 }
 
 /**
+ * A server transaction for `text`, answered `status`; its request, answer and user reachable
+ * only through it (made in a function of their own, so that no local of the test holds them).
+ */
+function answerServer<T extends InviteServerTransaction | NonInviteServerTransaction>(
+  Transaction: new (
+    context: ConstructorParameters<typeof NonInviteServerTransaction>[0],
+    user: { receiveAck?: () => void; transportError?: () => void }
+  ) => T,
+  text: string,
+  status: number
+) {
+  const clock = new FakeClock()
+  const transport = new StartLineTransport()
+  const request = parseRequest(text)
+  const user = { receiveAck: () => {}, transportError: () => {} }
+  const transaction = new Transaction(
+    { request, transport, destination: PEER, clock, timers: resolveTimers() },
+    user
+  )
+  const answer = createResponse(request, status, { toTag: 'uas' })
+  transaction.respond(answer)
+  const refs = [
+    new WeakRef<object>(request),
+    new WeakRef<object>(user),
+    new WeakRef<object>(answer),
+  ]
+  return { clock, transport, refs, transaction }
+}
+
+/**
  * A client transaction started on `text`, its request and user reachable only through it (made
  * in a function of their own, so that no local of the test holds them), and the answer the peer
  * will give.
@@ -68,21 +98,11 @@ test.group('Transactions / what a completed transaction keeps', () => {
   test('an INVITE answered 4xx: once ACKed, Timer I keeps neither the INVITE, its answer nor its user', async ({
     assert,
   }) => {
-    const clock = new FakeClock()
-    const transport = new StartLineTransport()
-    const refs: Array<WeakRef<object>> = []
-    const transaction = (() => {
-      const request = parseRequest(invite())
-      const user = { receiveAck: () => {} }
-      const created = new InviteServerTransaction(
-        { request, transport, destination: PEER, clock, timers: resolveTimers() },
-        user
-      )
-      const challenge = createResponse(request, 401, { toTag: 'uas' })
-      created.respond(challenge)
-      refs.push(new WeakRef(request), new WeakRef(challenge), new WeakRef(user))
-      return created
-    })()
+    const { clock, transport, refs, transaction } = answerServer(
+      InviteServerTransaction,
+      invite(),
+      401
+    )
     clock.advance(500)
     // Completed: the INVITE retransmitted gets the 401 again, so it is still kept
     transaction.receiveRequest(parseRequest(invite()))
@@ -109,20 +129,12 @@ test.group('Transactions / what a completed transaction keeps', () => {
   test('a BYE answered: Timer J keeps the answer for retransmissions, not the request or its user', async ({
     assert,
   }) => {
-    const clock = new FakeClock()
-    const transport = new StartLineTransport()
-    const refs: Array<WeakRef<object>> = []
-    const transaction = (() => {
-      const request = parseRequest(options())
-      const user = { transportError: () => {} }
-      const created = new NonInviteServerTransaction(
-        { request, transport, destination: PEER, clock, timers: resolveTimers() },
-        user
-      )
-      created.respond(createResponse(request, 200, { toTag: 'uas' }))
-      refs.push(new WeakRef(request), new WeakRef(user))
-      return created
-    })()
+    const { clock, transport, refs, transaction } = answerServer(
+      NonInviteServerTransaction,
+      options(),
+      200
+    )
+    refs.pop() // the 200 is kept for retransmitted requests, by design
     assert.equal(transaction.state, NonInviteServerState.Completed)
     assert.isTrue(await collected(refs), 'Completed kept the request or its user')
     transaction.receiveRequest(parseRequest(options()))

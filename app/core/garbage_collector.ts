@@ -4,8 +4,9 @@
  * saves pause: a call's state lives for the whole call (and the SIP transactions' 64*T1 after
  * it), so every scavenge copies some 5 MB at 200 calls/s, and on a machine shared with
  * PostgreSQL, Redis and the SIP peers the helpers mostly wait for a core and for each other.
- * bench/README.md, eighteenth round of the call set-ups: helpers 65-135 ms of CPU per scavenge
- * for no shorter pause; without them, about a fifth less CPU per call.
+ * bench/README.md, eighteenth round of the call set-ups: helpers 32-136 ms of CPU per scavenge
+ * for no shorter pause; without them, a few per cent less CPU per call (0.93-0.96 on PostgreSQL
+ * + Redis, 0.94 on SQLite) for a longer pause on the main thread.
  */
 import v8 from 'node:v8'
 

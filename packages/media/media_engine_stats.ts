@@ -17,6 +17,8 @@ export interface MediaEngineFigures {
   /** Packets sent to peers: relayed from the other leg (and echoed on echo tests). */
   packetsSent: number
   packetsRejected: number
+  /** Packets the operating system refused to send (MediaLegStats.sendFailures). */
+  packetsSendFailed: number
   /** RTP legs: packets their sequence numbers said were sent, and how many never arrived. */
   packetsExpected: number
   packetsLost: number
@@ -48,7 +50,14 @@ export class ClosedJitter {
  */
 export default class MediaEngineStats {
   readonly #open = new Set<CountedLeg>()
-  #closed = { packetsReceived: 0, packetsSent: 0, packetsRejected: 0, expected: 0, lost: 0 }
+  #closed = {
+    packetsReceived: 0,
+    packetsSent: 0,
+    packetsRejected: 0,
+    sendFailures: 0,
+    expected: 0,
+    lost: 0,
+  }
   #closedJitter = new ClosedJitter()
   bridges = 0
 
@@ -61,6 +70,7 @@ export default class MediaEngineStats {
     this.#closed.packetsReceived += leg.stats.packetsReceived
     this.#closed.packetsSent += leg.stats.packetsSent
     this.#closed.packetsRejected += leg.stats.packetsRejected
+    this.#closed.sendFailures += leg.stats.sendFailures
     if (leg.reception) {
       this.#closed.expected += leg.reception.expected
       this.#closed.lost += leg.reception.lost
@@ -80,6 +90,7 @@ export default class MediaEngineStats {
       packetsReceived: this.#closed.packetsReceived,
       packetsSent: this.#closed.packetsSent,
       packetsRejected: this.#closed.packetsRejected,
+      packetsSendFailed: this.#closed.sendFailures,
       packetsExpected: this.#closed.expected,
       packetsLost: this.#closed.lost,
       jitterMs: [],
@@ -89,6 +100,7 @@ export default class MediaEngineStats {
       figures.packetsReceived += leg.stats.packetsReceived
       figures.packetsSent += leg.stats.packetsSent
       figures.packetsRejected += leg.stats.packetsRejected
+      figures.packetsSendFailed += leg.stats.sendFailures
       if (leg.reception) {
         figures.packetsExpected += leg.reception.expected
         figures.packetsLost += leg.reception.lost

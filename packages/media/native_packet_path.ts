@@ -273,10 +273,13 @@ class NativeStatsView implements MediaLegStats {
   get packetsRejected() {
     return this.#state.read(1)
   }
+  get sendFailures() {
+    return this.#state.read(14)
+  }
   /** The counters as a plain object: JSON leaves out getters on a prototype. */
   toJSON(): MediaLegStats {
-    const { packetsReceived, packetsSent, packetsRejected } = this
-    return { packetsReceived, packetsSent, packetsRejected }
+    const { packetsReceived, packetsSent, packetsRejected, sendFailures } = this
+    return { packetsReceived, packetsSent, packetsRejected, sendFailures }
   }
 }
 

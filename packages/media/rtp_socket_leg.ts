@@ -91,7 +91,17 @@ export default class RtpSocketLeg implements RtpLeg, RelayLeg {
   readonly kind = 'rtp' as const
   readonly localPort: number
   /** The TypeScript packet path's counters (the native path keeps its own). */
-  #counters: MediaLegStats = { packetsReceived: 0, packetsSent: 0, packetsRejected: 0 }
+  #counters: MediaLegStats = {
+    packetsReceived: 0,
+    packetsSent: 0,
+    packetsRejected: 0,
+    sendFailures: 0,
+  }
+  /** A relayed packet's send, as the operating system took it (counted once it answered). */
+  #sent = (error: Error | null) => {
+    if (error) this.#counters.sendFailures++
+    else this.#counters.packetsSent++
+  }
   negotiated: NegotiatedMedia | null = null
 
   #socket: dgram.Socket
@@ -443,11 +453,17 @@ export default class RtpSocketLeg implements RtpLeg, RelayLeg {
     this.#outbound.rewrite(packet, kind === PacketKind.Audio)
     if (srtp) {
       const encrypted = srtp.protect(packet, length, payloadOffset)
-      this.#socket.send(encrypted, 0, encrypted.length, this.#remotePort, this.#acceptIp!)
+      this.#socket.send(
+        encrypted,
+        0,
+        encrypted.length,
+        this.#remotePort,
+        this.#acceptIp!,
+        this.#sent
+      )
     } else {
-      this.#socket.send(packet, 0, length, this.#remotePort, this.#acceptIp!)
+      this.#socket.send(packet, 0, length, this.#remotePort, this.#acceptIp!, this.#sent)
     }
-    this.#counters.packetsSent++
     this.#octetsSent += length - payloadOffset
     return true
   }

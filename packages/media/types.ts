@@ -94,6 +94,11 @@ export interface MediaLegStats {
   packetsSent: number
   /** Packets dropped because they came from an address other than the signalled (or latched) one. */
   packetsRejected: number
+  /**
+   * Packets the operating system refused to send to the peer (a full send buffer, no route, an
+   * address it refuses such as a broadcast one): lost, as a UDP send is. Not in packetsSent.
+   */
+  sendFailures: number
 }
 
 /**

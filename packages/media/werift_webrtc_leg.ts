@@ -167,7 +167,17 @@ type SrtpConfig = {
 export default class WeriftWebRtcLeg implements WebRtcLeg, RelayLeg {
   readonly kind = 'webrtc' as const
   /** The TypeScript packet path's counters (the native path keeps its own). */
-  #counters: MediaLegStats = { packetsReceived: 0, packetsSent: 0, packetsRejected: 0 }
+  #counters: MediaLegStats = {
+    packetsReceived: 0,
+    packetsSent: 0,
+    packetsRejected: 0,
+    sendFailures: 0,
+  }
+  /** A relayed packet's send, as the operating system took it (counted once it answered). */
+  #sent = (error: Error | null) => {
+    if (error) this.#counters.sendFailures++
+    else this.#counters.packetsSent++
+  }
   negotiated: NegotiatedMedia | null = null
   /** Loss and jitter of the RTP the browser sends us (TypeScript packet path). */
   #reception = new ReceptionStats()
@@ -351,8 +361,7 @@ export default class WeriftWebRtcLeg implements WebRtcLeg, RelayLeg {
     packet[1] = (packet[1] & 0x80) | pt
     this.#outbound!.rewrite(packet, kind === PacketKind.Audio)
     const encrypted = srtp.protect(packet, length, payloadOffset)
-    socket.send(encrypted, this.#sendPort, this.#sendAddress)
-    this.#counters.packetsSent++
+    socket.send(encrypted, this.#sendPort, this.#sendAddress, this.#sent)
     this.#octetsSent += length - payloadOffset
     return true
   }

@@ -16,8 +16,11 @@ export function watchSipTraffic(source: () => SipTrafficStats) {
   traffic = source
 }
 
-export function watchMedia(source: () => EngineStats) {
+/** The media engine's counters (undefined: none). Returns the source watched before. */
+export function watchMedia(source: (() => EngineStats) | undefined) {
+  const previous = media
   media = source
+  return previous
 }
 
 let mediaWorkers: (() => MediaWorkerFigures) | undefined
@@ -120,7 +123,7 @@ new Gauge({
 
 new Counter({
   name: 'fluffycall_media_packets_total',
-  help: 'RTP packets of all legs: received (accepted), sent (relayed to the peer, or echoed), rejected (wrong source, failed SRTP authentication)',
+  help: 'RTP packets of all legs: received (accepted), sent (relayed to the peer, or echoed), rejected (wrong source, failed SRTP authentication), send_failed (refused by the operating system: full send buffer, no route, a refused address)',
   labelNames: ['outcome'] as const,
   registers: [metrics],
   collect() {
@@ -130,6 +133,7 @@ new Counter({
     this.inc({ outcome: 'received' }, figures.packetsReceived)
     this.inc({ outcome: 'sent' }, figures.packetsSent)
     this.inc({ outcome: 'rejected' }, figures.packetsRejected)
+    this.inc({ outcome: 'send_failed' }, figures.packetsSendFailed)
   },
 })
 

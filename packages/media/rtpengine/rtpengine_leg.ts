@@ -48,7 +48,8 @@ export default class RtpengineLeg implements MediaLeg {
   /** rtpengine's call-id: `fluffycall-<uuid>`, or `fluffycall/<owner>/<uuid>` for an owner's legs. */
   readonly callId: string
   negotiated: NegotiatedMedia | null = null
-  stats: MediaLegStats = { packetsReceived: 0, packetsSent: 0, packetsRejected: 0 }
+  // rtpengine sends the media itself: its send errors are its own, not read back (0)
+  stats: MediaLegStats = { packetsReceived: 0, packetsSent: 0, packetsRejected: 0, sendFailures: 0 }
   /** rtpengine's loss and jitter are not read back yet: zeros (see README, media engines). */
   quality: LegQuality = {
     packetsExpected: 0,
@@ -289,6 +290,7 @@ export default class RtpengineLeg implements MediaLeg {
       packetsReceived: packets('outer'),
       packetsSent: packets('inner'),
       packetsRejected: 0,
+      sendFailures: 0,
     }
   }
 

@@ -179,6 +179,7 @@ function snapshot() {
         packetsReceived: open.stats.packetsReceived,
         packetsSent: open.stats.packetsSent,
         packetsRejected: open.stats.packetsRejected,
+        sendFailures: open.stats.sendFailures,
       },
       quality: open.quality,
     })),

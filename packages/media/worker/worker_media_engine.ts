@@ -346,7 +346,7 @@ class MediaWorkerSlot {
 class WorkerLeg implements MediaLeg {
   readonly id = nextId++
   negotiated: NegotiatedMedia | null = null
-  stats: MediaLegStats = { packetsReceived: 0, packetsSent: 0, packetsRejected: 0 }
+  stats: MediaLegStats = { packetsReceived: 0, packetsSent: 0, packetsRejected: 0, sendFailures: 0 }
   quality: LegQuality = EMPTY_QUALITY
   localPort = 0
   closed = false
@@ -664,7 +664,14 @@ export default class WorkerMediaEngine implements MediaEngine {
   #started: Promise<void>
   #turn = 0
   /** Counters of workers that ended (cumulative figures only) and legs' jitter not taken yet. */
-  #retired = { packetsReceived: 0, packetsSent: 0, packetsRejected: 0, expected: 0, lost: 0 }
+  #retired = {
+    packetsReceived: 0,
+    packetsSent: 0,
+    packetsRejected: 0,
+    sendFailures: 0,
+    expected: 0,
+    lost: 0,
+  }
   #closedJitter = new ClosedJitter()
   readonly counters = {
     figures: (): MediaEngineFigures => this.#figures(),
@@ -728,6 +735,7 @@ export default class WorkerMediaEngine implements MediaEngine {
     this.#retired.packetsReceived += figures.packetsReceived
     this.#retired.packetsSent += figures.packetsSent
     this.#retired.packetsRejected += figures.packetsRejected
+    this.#retired.sendFailures += figures.packetsSendFailed
     this.#retired.expected += figures.packetsExpected
     this.#retired.lost += figures.packetsLost
   }
@@ -880,6 +888,7 @@ export default class WorkerMediaEngine implements MediaEngine {
       packetsReceived: this.#retired.packetsReceived,
       packetsSent: this.#retired.packetsSent,
       packetsRejected: this.#retired.packetsRejected,
+      packetsSendFailed: this.#retired.sendFailures,
       packetsExpected: this.#retired.expected,
       packetsLost: this.#retired.lost,
       jitterMs: [],
@@ -891,6 +900,7 @@ export default class WorkerMediaEngine implements MediaEngine {
       total.packetsReceived += figures.packetsReceived
       total.packetsSent += figures.packetsSent
       total.packetsRejected += figures.packetsRejected
+      total.packetsSendFailed += figures.packetsSendFailed
       total.packetsExpected += figures.packetsExpected
       total.packetsLost += figures.packetsLost
       total.jitterMs.push(...figures.jitterMs)

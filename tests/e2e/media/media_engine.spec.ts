@@ -1,6 +1,7 @@
 import { test } from '@japa/runner'
 import dgram from 'node:dgram'
 import WeriftMediaEngine from '#media/werift_media_engine'
+import type WorkerMediaEngine from '#media/worker/worker_media_engine'
 import { asRelayLeg } from '#media/relay_leg'
 import {
   MediaNegotiationError,
@@ -58,7 +59,9 @@ interface OutboundCall {
 }
 
 /** The outbound call path: browser offer → carrier offer/answer (PCMA) → answer to the browser → bridge. */
-async function outboundCall(options: { timeout?: number } = {}): Promise<OutboundCall> {
+async function outboundCall(
+  options: { timeout?: number; carrierAddress?: string } = {}
+): Promise<OutboundCall> {
   const engine = newEngine()
   const browser = new FakeBrowser()
   const carrier = await FakeCarrier.open()
@@ -66,7 +69,7 @@ async function outboundCall(options: { timeout?: number } = {}): Promise<Outboun
   const rtp = await engine.createRtpLeg({ near: webrtc })
   const browserOffer = await browser.offer()
   carrier.useSdp(await rtp.createOffer({ codecs: ['PCMA', 'PCMU'] }))
-  const carrierMedia = await rtp.applyAnswer(carrier.sdp())
+  const carrierMedia = await rtp.applyAnswer(carrier.sdp({ address: options.carrierAddress }))
   const { sdp: answerSdp } = await webrtc.answer(browserOffer, {
     codecs: [carrierMedia.audio.codec],
   })
@@ -447,6 +450,34 @@ for (const path of PACKET_PATHS) {
       await sleep(100)
       assert.equal(call.browser.received.length, 1)
       assert.equal(call.rtp.stats.packetsReceived, 1)
+    })
+
+    test('a carrier whose SDP names an address the operating system refuses: each relayed packet counted as a send failure, the call goes on', async ({
+      assert,
+      cleanup,
+    }) => {
+      // The broadcast address: the kernel refuses the datagram (EACCES) before it leaves the machine
+      const call = await outboundCall({ carrierAddress: '255.255.255.255' })
+      cleanup(() => hangUp(call))
+      const ended: string[] = []
+      call.bridge.onEnded((reason) => ended.push(reason))
+      for (let i = 0; i < 3; i++) {
+        await call.browser.send(BROWSER_PT.PCMA, Buffer.alloc(160, i))
+        await sleep(20)
+      }
+      await waitFor(() => call.rtp.stats.sendFailures === 3, 3000, 'three refused sends')
+      assert.equal(call.rtp.stats.packetsSent, 0)
+      assert.equal(call.webrtc.stats.packetsReceived, 3)
+      const engine = call.engine as WeriftMediaEngine | WorkerMediaEngine
+      await waitFor(
+        () => engine.counters.figures().packetsSendFailed === 3,
+        3000,
+        "the engine's figures"
+      )
+      // The bridge stands: the next packet is relayed (and refused) as well
+      await call.browser.send(BROWSER_PT.PCMA, AUDIO)
+      await waitFor(() => call.rtp.stats.sendFailures === 4, 3000, 'the fourth refused send')
+      assert.deepEqual(ended, [])
     })
 
     test('latching: accepts the signalled IP on any port and answers to where packets come from', async ({

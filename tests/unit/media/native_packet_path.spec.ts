@@ -499,6 +499,52 @@ test.group('native packet path: legs on loopback sockets', (group) => {
     assert.equal(a.state.relayed, 1)
   })
 
+  test('a send the operating system refuses is counted as a send failure, not as sent, and the leg goes on', async ({
+    assert,
+  }) => {
+    const native = addon()
+    const [a, b] = [await nativeLeg(), await nativeLeg()]
+    const [carrier, phone] = [await peer(), await peer()]
+    plain(a.leg, carrier.port)
+    // The peer's SDP named the broadcast address: the kernel refuses the datagram (EACCES, the
+    // socket may not broadcast) before anything leaves the machine
+    native.configureReceive(
+      b.leg,
+      true,
+      '255.255.255.255',
+      phone.port,
+      false,
+      0,
+      null,
+      null,
+      0,
+      -1,
+      8000
+    )
+    native.configureSend(b.leg, true, 0, null, null, 0, -1, 8000, 2)
+    native.link(a.leg, b.leg, false)
+    for (let seq = 1; seq <= 3; seq++) {
+      const next = rtp(seq)
+      carrier.socket.send(next.packet, 0, next.length, a.port, LOCALHOST)
+    }
+    await eventually('three refused sends', () => b.state.sendErrors === 3)
+    assert.equal(a.state.packetsReceived, 3)
+    assert.equal(b.state.packetsSent, 0)
+    assert.equal(b.state.stats.sendFailures, 3)
+    assert.deepInclude(JSON.parse(JSON.stringify(b.state.stats)), {
+      packetsSent: 0,
+      sendFailures: 3,
+    })
+
+    // Back to a peer that takes them: sent and counted as sent, the failures stay
+    plain(b.leg, phone.port, 2)
+    const last = rtp(4)
+    carrier.socket.send(last.packet, 0, last.length, a.port, LOCALHOST)
+    await eventually('relayed to the phone', () => phone.received.length === 1)
+    assert.equal(b.state.packetsSent, 1)
+    assert.equal(b.state.sendErrors, 3)
+  })
+
   test('a closed leg lets go of its socket at once: the port binds again after the socket closes', async ({
     assert,
   }) => {

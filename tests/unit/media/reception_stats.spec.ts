@@ -97,12 +97,12 @@ test.group('Media reception stats (RFC 3550 loss and jitter)', () => {
     reception.packet(rtp(3, 320))
     const rtpLeg = {
       kind: 'rtp' as const,
-      stats: { packetsReceived: 2, packetsSent: 5, packetsRejected: 1 },
+      stats: { packetsReceived: 2, packetsSent: 5, packetsRejected: 1, sendFailures: 2 },
       reception,
     }
     const browser = {
       kind: 'webrtc' as const,
-      stats: { packetsReceived: 7, packetsSent: 2, packetsRejected: 0 },
+      stats: { packetsReceived: 7, packetsSent: 2, packetsRejected: 0, sendFailures: 0 },
     }
     counters.opened(rtpLeg)
     counters.opened(browser)
@@ -110,6 +110,7 @@ test.group('Media reception stats (RFC 3550 loss and jitter)', () => {
       legs: { rtp: 1, webrtc: 1 },
       packetsReceived: 9,
       packetsSent: 7,
+      packetsSendFailed: 2,
       packetsExpected: 3,
       packetsLost: 1,
     })
@@ -119,6 +120,7 @@ test.group('Media reception stats (RFC 3550 loss and jitter)', () => {
     assert.deepEqual(figures.legs, { rtp: 0, webrtc: 1 })
     assert.equal(figures.packetsReceived, 9, 'a closed leg still counts, once')
     assert.equal(figures.packetsLost, 1)
+    assert.equal(figures.packetsSendFailed, 2)
     assert.lengthOf(counters.takeClosedJitter(), 1)
     assert.lengthOf(counters.takeClosedJitter(), 0)
   })

@@ -40,7 +40,7 @@ export class FakeLeg implements MediaLeg {
   /** 'webrtc' stands for a browser's leg (the SDP stays plain: the session only reads the kind). */
   readonly kind: 'rtp' | 'webrtc'
   negotiated: NegotiatedMedia | null = null
-  readonly stats = { packetsReceived: 0, packetsSent: 0, packetsRejected: 0 }
+  readonly stats = { packetsReceived: 0, packetsSent: 0, packetsRejected: 0, sendFailures: 0 }
   /** What a test says this leg received (loss, jitter, round-trip time). */
   quality: LegQuality = {
     packetsExpected: 0,

@@ -26,6 +26,42 @@ export interface MediaEngineFigures {
   jitterMs: number[]
 }
 
+/** The figures that only grow: what ended legs (or workers) leave to the totals. */
+export type CumulativeFigures = Omit<MediaEngineFigures, 'legs' | 'bridges' | 'jitterMs'>
+
+export function noFigures(): CumulativeFigures {
+  return {
+    packetsReceived: 0,
+    packetsSent: 0,
+    packetsRejected: 0,
+    packetsSendFailed: 0,
+    packetsExpected: 0,
+    packetsLost: 0,
+  }
+}
+
+/** Adds `more` to `into`, counter by counter. */
+export function addFigures(into: CumulativeFigures, more: CumulativeFigures) {
+  into.packetsReceived += more.packetsReceived
+  into.packetsSent += more.packetsSent
+  into.packetsRejected += more.packetsRejected
+  into.packetsSendFailed += more.packetsSendFailed
+  into.packetsExpected += more.packetsExpected
+  into.packetsLost += more.packetsLost
+}
+
+/** One leg's counters as the engine's figures name them. */
+function legFigures({ stats, reception }: CountedLeg): CumulativeFigures {
+  return {
+    packetsReceived: stats.packetsReceived,
+    packetsSent: stats.packetsSent,
+    packetsRejected: stats.packetsRejected,
+    packetsSendFailed: stats.sendFailures,
+    packetsExpected: reception?.expected ?? 0,
+    packetsLost: reception?.lost ?? 0,
+  }
+}
+
 /**
  * The jitter of RTP legs closed since the exporter last took it, in ms (a histogram per call
  * leg). Bounded: an exporter that never takes them must not grow this forever.
@@ -50,14 +86,7 @@ export class ClosedJitter {
  */
 export default class MediaEngineStats {
   readonly #open = new Set<CountedLeg>()
-  #closed = {
-    packetsReceived: 0,
-    packetsSent: 0,
-    packetsRejected: 0,
-    sendFailures: 0,
-    expected: 0,
-    lost: 0,
-  }
+  #closed = noFigures()
   #closedJitter = new ClosedJitter()
   bridges = 0
 
@@ -67,15 +96,8 @@ export default class MediaEngineStats {
 
   closed(leg: CountedLeg) {
     if (!this.#open.delete(leg)) return
-    this.#closed.packetsReceived += leg.stats.packetsReceived
-    this.#closed.packetsSent += leg.stats.packetsSent
-    this.#closed.packetsRejected += leg.stats.packetsRejected
-    this.#closed.sendFailures += leg.stats.sendFailures
-    if (leg.reception) {
-      this.#closed.expected += leg.reception.expected
-      this.#closed.lost += leg.reception.lost
-      if (leg.reception.expected > 0) this.#closedJitter.add(leg.reception.jitterMs)
-    }
+    addFigures(this.#closed, legFigures(leg))
+    if (leg.reception && leg.reception.expected > 0) this.#closedJitter.add(leg.reception.jitterMs)
   }
 
   /** Jitter of the RTP legs closed since the last call, in ms (for a histogram per call leg). */
@@ -87,25 +109,13 @@ export default class MediaEngineStats {
     const figures: MediaEngineFigures = {
       legs: { rtp: 0, webrtc: 0 },
       bridges: this.bridges,
-      packetsReceived: this.#closed.packetsReceived,
-      packetsSent: this.#closed.packetsSent,
-      packetsRejected: this.#closed.packetsRejected,
-      packetsSendFailed: this.#closed.sendFailures,
-      packetsExpected: this.#closed.expected,
-      packetsLost: this.#closed.lost,
+      ...this.#closed,
       jitterMs: [],
     }
     for (const leg of this.#open) {
       figures.legs[leg.kind]++
-      figures.packetsReceived += leg.stats.packetsReceived
-      figures.packetsSent += leg.stats.packetsSent
-      figures.packetsRejected += leg.stats.packetsRejected
-      figures.packetsSendFailed += leg.stats.sendFailures
-      if (leg.reception) {
-        figures.packetsExpected += leg.reception.expected
-        figures.packetsLost += leg.reception.lost
-        if (leg.reception.expected > 0) figures.jitterMs.push(leg.reception.jitterMs)
-      }
+      addFigures(figures, legFigures(leg))
+      if (leg.reception && leg.reception.expected > 0) figures.jitterMs.push(leg.reception.jitterMs)
     }
     return figures
   }

@@ -43,6 +43,7 @@ import {
   type OfferOptions,
   type RtpLeg,
 } from '#media/types'
+import LegCounters from '#media/leg_counters'
 
 /** The payload types we offer: G.711 static (RFC 3551), Opus dynamic (the browsers' 111). */
 const OFFER_PT: Record<AudioCodecName, number> = { PCMU: 0, PCMA: 8, opus: 111 }
@@ -91,17 +92,7 @@ export default class RtpSocketLeg implements RtpLeg, RelayLeg {
   readonly kind = 'rtp' as const
   readonly localPort: number
   /** The TypeScript packet path's counters (the native path keeps its own). */
-  #counters: MediaLegStats = {
-    packetsReceived: 0,
-    packetsSent: 0,
-    packetsRejected: 0,
-    sendFailures: 0,
-  }
-  /** A relayed packet's send, as the operating system took it (counted once it answered). */
-  #sent = (error: Error | null) => {
-    if (error) this.#counters.sendFailures++
-    else this.#counters.packetsSent++
-  }
+  #counters = new LegCounters()
   negotiated: NegotiatedMedia | null = null
 
   #socket: dgram.Socket
@@ -459,10 +450,10 @@ export default class RtpSocketLeg implements RtpLeg, RelayLeg {
         encrypted.length,
         this.#remotePort,
         this.#acceptIp!,
-        this.#sent
+        this.#counters.sent
       )
     } else {
-      this.#socket.send(packet, 0, length, this.#remotePort, this.#acceptIp!, this.#sent)
+      this.#socket.send(packet, 0, length, this.#remotePort, this.#acceptIp!, this.#counters.sent)
     }
     this.#octetsSent += length - payloadOffset
     return true

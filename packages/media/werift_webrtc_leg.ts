@@ -52,6 +52,7 @@ import {
   type OfferOptions,
   type WebRtcLeg,
 } from '#media/types'
+import LegCounters from '#media/leg_counters'
 
 /**
  * Our codecs with the payload types we offer; werift needs static PTs preset (its docs). Opus
@@ -167,17 +168,7 @@ type SrtpConfig = {
 export default class WeriftWebRtcLeg implements WebRtcLeg, RelayLeg {
   readonly kind = 'webrtc' as const
   /** The TypeScript packet path's counters (the native path keeps its own). */
-  #counters: MediaLegStats = {
-    packetsReceived: 0,
-    packetsSent: 0,
-    packetsRejected: 0,
-    sendFailures: 0,
-  }
-  /** A relayed packet's send, as the operating system took it (counted once it answered). */
-  #sent = (error: Error | null) => {
-    if (error) this.#counters.sendFailures++
-    else this.#counters.packetsSent++
-  }
+  #counters = new LegCounters()
   negotiated: NegotiatedMedia | null = null
   /** Loss and jitter of the RTP the browser sends us (TypeScript packet path). */
   #reception = new ReceptionStats()
@@ -361,7 +352,7 @@ export default class WeriftWebRtcLeg implements WebRtcLeg, RelayLeg {
     packet[1] = (packet[1] & 0x80) | pt
     this.#outbound!.rewrite(packet, kind === PacketKind.Audio)
     const encrypted = srtp.protect(packet, length, payloadOffset)
-    socket.send(encrypted, this.#sendPort, this.#sendAddress, this.#sent)
+    socket.send(encrypted, this.#sendPort, this.#sendAddress, this.#counters.sent)
     this.#octetsSent += length - payloadOffset
     return true
   }

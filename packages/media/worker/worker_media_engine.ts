@@ -1,7 +1,12 @@
 import { fork, type ChildProcess } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { ClosedJitter, type MediaEngineFigures } from '#media/media_engine_stats'
+import {
+  ClosedJitter,
+  addFigures,
+  noFigures,
+  type MediaEngineFigures,
+} from '#media/media_engine_stats'
 import type { TonePattern } from '#media/tone'
 import { AnnouncementFileError } from '#media/announcement'
 import { validateMediaConfig } from '#media/werift_media_engine'
@@ -664,14 +669,7 @@ export default class WorkerMediaEngine implements MediaEngine {
   #started: Promise<void>
   #turn = 0
   /** Counters of workers that ended (cumulative figures only) and legs' jitter not taken yet. */
-  #retired = {
-    packetsReceived: 0,
-    packetsSent: 0,
-    packetsRejected: 0,
-    sendFailures: 0,
-    expected: 0,
-    lost: 0,
-  }
+  #retired = noFigures()
   #closedJitter = new ClosedJitter()
   readonly counters = {
     figures: (): MediaEngineFigures => this.#figures(),
@@ -732,12 +730,7 @@ export default class WorkerMediaEngine implements MediaEngine {
   }
 
   retire(figures: MediaEngineFigures) {
-    this.#retired.packetsReceived += figures.packetsReceived
-    this.#retired.packetsSent += figures.packetsSent
-    this.#retired.packetsRejected += figures.packetsRejected
-    this.#retired.sendFailures += figures.packetsSendFailed
-    this.#retired.expected += figures.packetsExpected
-    this.#retired.lost += figures.packetsLost
+    addFigures(this.#retired, figures)
   }
 
   legsLost(legs: WorkerLeg[], reason: LegLossReason) {
@@ -885,24 +878,14 @@ export default class WorkerMediaEngine implements MediaEngine {
     const total: MediaEngineFigures = {
       legs: { rtp: 0, webrtc: 0 },
       bridges: this.#bridges,
-      packetsReceived: this.#retired.packetsReceived,
-      packetsSent: this.#retired.packetsSent,
-      packetsRejected: this.#retired.packetsRejected,
-      packetsSendFailed: this.#retired.sendFailures,
-      packetsExpected: this.#retired.expected,
-      packetsLost: this.#retired.lost,
+      ...this.#retired,
       jitterMs: [],
     }
     for (const leg of this.#legs) total.legs[leg.kind]++
     for (const worker of this.workers) {
       const figures = worker.figures
       if (!figures) continue
-      total.packetsReceived += figures.packetsReceived
-      total.packetsSent += figures.packetsSent
-      total.packetsRejected += figures.packetsRejected
-      total.packetsSendFailed += figures.packetsSendFailed
-      total.packetsExpected += figures.packetsExpected
-      total.packetsLost += figures.packetsLost
+      addFigures(total, figures)
       total.jitterMs.push(...figures.jitterMs)
     }
     return total

@@ -161,6 +161,17 @@ test.group('native packet path: legs on loopback sockets', (group) => {
     return { socket: s, port: s.address().port, received: inbox(s) }
   }
 
+  /** Two plain legs linked a → b: a hears `carrier`, b sends to `phone` (as SSRC 2). */
+  async function linkedPlainLegs() {
+    const native = addon()
+    const [a, b] = [await nativeLeg(), await nativeLeg()]
+    const [carrier, phone] = [await peer(), await peer()]
+    plain(a.leg, carrier.port)
+    plain(b.leg, phone.port, 2)
+    native.link(a.leg, b.leg, false)
+    return { native, a, b, carrier, phone }
+  }
+
   test('relays plain RTP leg to leg: payload type, SSRC, sequence and timestamps rewritten, counters kept', async ({
     assert,
   }) => {
@@ -474,12 +485,7 @@ test.group('native packet path: legs on loopback sockets', (group) => {
   test('the linked leg closes while its partner still receives: packets dropped, the link gone', async ({
     assert,
   }) => {
-    const native = addon()
-    const [a, b] = [await nativeLeg(), await nativeLeg()]
-    const [carrier, phone] = [await peer(), await peer()]
-    plain(a.leg, carrier.port)
-    plain(b.leg, phone.port, 2)
-    native.link(a.leg, b.leg, false)
+    const { native, a, b, carrier, phone } = await linkedPlainLegs()
     const packet = rtp(1)
     carrier.socket.send(packet.packet, 0, packet.length, a.port, LOCALHOST)
     await eventually('relayed', () => phone.received.length === 1)
@@ -502,12 +508,9 @@ test.group('native packet path: legs on loopback sockets', (group) => {
   test('a send the operating system refuses is counted as a send failure, not as sent, and the leg goes on', async ({
     assert,
   }) => {
-    const native = addon()
-    const [a, b] = [await nativeLeg(), await nativeLeg()]
-    const [carrier, phone] = [await peer(), await peer()]
-    plain(a.leg, carrier.port)
-    // The peer's SDP named the broadcast address: the kernel refuses the datagram (EACCES, the
-    // socket may not broadcast) before anything leaves the machine
+    const { native, a, b, carrier, phone } = await linkedPlainLegs()
+    // b's peer moves to the broadcast address (as a peer's SDP may name it): the kernel refuses
+    // the datagram (EACCES, the socket may not broadcast) before anything leaves the machine
     native.configureReceive(
       b.leg,
       true,
@@ -521,8 +524,6 @@ test.group('native packet path: legs on loopback sockets', (group) => {
       -1,
       8000
     )
-    native.configureSend(b.leg, true, 0, null, null, 0, -1, 8000, 2)
-    native.link(a.leg, b.leg, false)
     for (let seq = 1; seq <= 3; seq++) {
       const next = rtp(seq)
       carrier.socket.send(next.packet, 0, next.length, a.port, LOCALHOST)

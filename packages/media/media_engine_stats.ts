@@ -50,15 +50,15 @@ export function addFigures(into: CumulativeFigures, more: CumulativeFigures) {
   into.packetsLost += more.packetsLost
 }
 
-/** One leg's counters as the engine's figures name them. */
-function legFigures({ stats, reception }: CountedLeg): CumulativeFigures {
-  return {
-    packetsReceived: stats.packetsReceived,
-    packetsSent: stats.packetsSent,
-    packetsRejected: stats.packetsRejected,
-    packetsSendFailed: stats.sendFailures,
-    packetsExpected: reception?.expected ?? 0,
-    packetsLost: reception?.lost ?? 0,
+/** Adds one leg's counters to `into`, as the engine's figures name them. */
+function addLeg(into: CumulativeFigures, { stats, reception }: CountedLeg) {
+  into.packetsReceived += stats.packetsReceived
+  into.packetsSent += stats.packetsSent
+  into.packetsRejected += stats.packetsRejected
+  into.packetsSendFailed += stats.sendFailures
+  if (reception) {
+    into.packetsExpected += reception.expected
+    into.packetsLost += reception.lost
   }
 }
 
@@ -96,7 +96,7 @@ export default class MediaEngineStats {
 
   closed(leg: CountedLeg) {
     if (!this.#open.delete(leg)) return
-    addFigures(this.#closed, legFigures(leg))
+    addLeg(this.#closed, leg)
     if (leg.reception && leg.reception.expected > 0) this.#closedJitter.add(leg.reception.jitterMs)
   }
 
@@ -114,7 +114,7 @@ export default class MediaEngineStats {
     }
     for (const leg of this.#open) {
       figures.legs[leg.kind]++
-      addFigures(figures, legFigures(leg))
+      addLeg(figures, leg)
       if (leg.reception && leg.reception.expected > 0) figures.jitterMs.push(leg.reception.jitterMs)
     }
     return figures

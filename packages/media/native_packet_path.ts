@@ -235,7 +235,8 @@ export class NativeLegState {
   get lastSentAt() {
     return this.read(13)
   }
-  get sendErrors() {
+  /** The addon's sendErrors: MediaLegStats.sendFailures. */
+  get sendFailures() {
     return this.read(14)
   }
   get latched() {

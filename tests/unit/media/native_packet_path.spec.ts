@@ -528,7 +528,7 @@ test.group('native packet path: legs on loopback sockets', (group) => {
       const next = rtp(seq)
       carrier.socket.send(next.packet, 0, next.length, a.port, LOCALHOST)
     }
-    await eventually('three refused sends', () => b.state.sendErrors === 3)
+    await eventually('three refused sends', () => b.state.sendFailures === 3)
     assert.equal(a.state.packetsReceived, 3)
     assert.equal(b.state.packetsSent, 0)
     assert.equal(b.state.stats.sendFailures, 3)
@@ -543,7 +543,7 @@ test.group('native packet path: legs on loopback sockets', (group) => {
     carrier.socket.send(last.packet, 0, last.length, a.port, LOCALHOST)
     await eventually('relayed to the phone', () => phone.received.length === 1)
     assert.equal(b.state.packetsSent, 1)
-    assert.equal(b.state.sendErrors, 3)
+    assert.equal(b.state.sendFailures, 3)
   })
 
   test('a closed leg lets go of its socket at once: the port binds again after the socket closes', async ({
